@@ -1,0 +1,48 @@
+# The two commands a user needs: `make run` and `make test`. Each does the whole set-up.
+JOBS ?= 2
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+FIRSTWALL = $(BUILD)/apps/firstwall/firstwall
+
+.PHONY: all deps configure build run test test-asan bench format check-format docs clean
+
+all: build
+
+deps:
+	@scripts/setup-deps
+
+$(BUILD)/CMakeCache.txt: | deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+configure: deps $(BUILD)/CMakeCache.txt
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(FIRSTWALL) run --out out/default
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# Unit and CLI tests once more under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps
+	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DFW_SANITIZE=ON -DFW_BENCH=OFF >/dev/null
+	@cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 900 -LE scale
+
+bench: build
+	scripts/bench $(BUILD)
+
+format:
+	@git ls-files '*.h' '*.cc' | xargs clang-format-14 -i
+
+check-format:
+	@scripts/check-format
+
+docs: build
+	$(FIRSTWALL) schema --markdown > docs/scenario.md
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) out

@@ -1,0 +1,51 @@
+# Helpers: one call per library and per test target, so warnings and sanitizers are set in one place.
+
+set(FW_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+    -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Werror)
+
+function(fw_target_defaults target)
+  target_compile_options(${target} PRIVATE ${FW_WARNINGS})
+  if(FW_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                             -fno-sanitize-recover=all)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# fw_library(NAME SOURCES a.cc b.cc DEPS other_lib ...)
+function(fw_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+  fw_target_defaults(${name})
+endfunction()
+
+# fw_test(NAME SOURCES a_test.cc DEPS lib ...): a GoogleTest binary registered with CTest.
+function(fw_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  fw_target_defaults(${name})
+  # Tests run from the project root so they can find catalog/, examples/ and ../shared.
+  gtest_discover_tests(${name} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} DISCOVERY_TIMEOUT 60
+                       PROPERTIES LABELS unit)
+endfunction()
+
+# fw_embed(OUT_CC VAR FILES...): compiles text files into the binary as {path, text} pairs, so the
+# CLI works from any directory while the data stays as YAML in the source tree.
+function(fw_embed out_cc)
+  cmake_parse_arguments(ARG "" "" "FILES" ${ARGN})
+  set(abs_files)
+  foreach(f ${ARG_FILES})
+    list(APPEND abs_files ${PROJECT_SOURCE_DIR}/${f})
+  endforeach()
+  add_custom_command(
+    OUTPUT ${out_cc}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out_cc} -DROOT=${PROJECT_SOURCE_DIR} "-DFILES=${ARG_FILES}"
+            -P ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
+    DEPENDS ${abs_files} ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
+    COMMENT "Embedding ${ARG_FILES}")
+endfunction()
+
+include(GoogleTest)

@@ -1,0 +1,47 @@
+#include "core/engine.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace firstwall {
+
+Engine::Engine(SimTime tick, SimTime end) : tick_(tick), end_(end) {
+  FW_CHECK(tick.ns() > 0, "the physics tick must be positive");
+  FW_CHECK(end.ns() >= 0, "the end time must not be negative");
+}
+
+SimTime Engine::NextTickAfter(SimTime t) const {
+  return SimTime::FromNanoseconds((t.ns() / tick_.ns() + 1) * tick_.ns());
+}
+
+bool Engine::AllQuiescent() const {
+  return std::all_of(models_.begin(), models_.end(), [](const Model* m) { return m->Quiescent(); });
+}
+
+void Engine::Run(const std::function<void(SimTime)>& progress) {
+  SimTime now;
+  while (now < end_) {
+    events_.RunUntil(now);
+    SimTime to = std::min({NextTickAfter(now), events_.NextTime(), end_});
+    const bool on_tick = now.ns() % tick_.ns() == 0;
+    if (on_tick && AllQuiescent()) {
+      // Jump to the last tick boundary at or before the next event (or to the end).
+      const SimTime limit = std::min(events_.NextTime(), end_);
+      const SimTime last_tick = SimTime::FromNanoseconds(limit.ns() / tick_.ns() * tick_.ns());
+      if (last_tick > to) {
+        stats_.skipped_ticks += (last_tick - now).ns() / tick_.ns() - 1;
+        to = last_tick;
+      }
+    }
+    for (Model* m : models_) m->Advance(now, to);
+    for (Observer* o : observers_) o->OnWindow(now, to);
+    ++stats_.windows;
+    now = to;
+    if (progress) progress(now);
+  }
+  events_.RunUntil(now);
+  stats_.events = events_.executed();
+}
+
+}  // namespace firstwall

@@ -1,0 +1,275 @@
+#include "units/parse.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <string>
+
+#include "units/spelling.h"
+
+namespace firstwall::units {
+namespace {
+
+struct UnitDef {
+  std::string symbol;
+  Dimension dim;
+  double scale;   // base = value * scale + offset
+  double offset;  // non-zero only for temperatures
+};
+
+const std::vector<UnitDef>& Table() {
+  static const std::vector<UnitDef> table = [] {
+    std::vector<UnitDef> t;
+    auto add = [&t](std::string s, Dimension d, double scale, double offset = 0.0) {
+      t.push_back({std::move(s), d, scale, offset});
+    };
+    using D = Dimension;
+    for (auto [p, k] : {std::pair{"m", 1e-3}, {"", 1.0}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}}) {
+      add(std::string(p) + "W", D::kPower, k);
+    }
+    for (auto [p, k] : {std::pair{"", 1.0}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}}) {
+      add(std::string(p) + "J", D::kEnergy, k);
+    }
+    for (auto [p, k] : {std::pair{"", 3600.0}, {"k", 3.6e6}, {"M", 3.6e9}, {"G", 3.6e12}}) {
+      add(std::string(p) + "Wh", D::kEnergy, k);
+    }
+    for (auto [s, k] : {std::pair{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1.0},
+                        {"min", 60.0}, {"h", 3600.0}, {"d", 86400.0}}) {
+      add(s, D::kDuration, k);
+    }
+    // Data: decimal and binary prefixes, bytes (B) and bits (b or bit).
+    const std::pair<const char*, double> decimal[] = {
+        {"", 1.0}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"P", 1e15}};
+    const std::pair<const char*, double> binary[] = {{"Ki", 1024.0},
+                                                     {"Mi", 1048576.0},
+                                                     {"Gi", 1073741824.0},
+                                                     {"Ti", 1099511627776.0},
+                                                     {"Pi", 1125899906842624.0}};
+    auto add_data = [&](const char* p, double k) {
+      add(std::string(p) + "B", D::kDataSize, k);
+      add(std::string(p) + "b", D::kDataSize, k / 8.0);
+      add(std::string(p) + "bit", D::kDataSize, k / 8.0);
+      add(std::string(p) + "B/s", D::kBandwidth, k);
+      add(std::string(p) + "b/s", D::kBandwidth, k / 8.0);
+      add(std::string(p) + "bit/s", D::kBandwidth, k / 8.0);
+      add(std::string(p) + "bps", D::kBandwidth, k / 8.0);
+    };
+    for (auto [p, k] : decimal) add_data(p, k);
+    for (auto [p, k] : binary) add_data(p, k);
+    for (auto [p, k] : {std::pair{"", 1.0}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12},
+                        {"P", 1e15}, {"E", 1e18}}) {
+      add(std::string(p) + "FLOP", D::kFlopCount, k);
+      add(std::string(p) + "FLOP/s", D::kFlopRate, k);
+    }
+    add("K", D::kTemperature, 1.0);
+    add("C", D::kTemperature, 1.0, 273.15);
+    add("degC", D::kTemperature, 1.0, 273.15);
+    add("\xC2\xB0" "C", D::kTemperature, 1.0, 273.15);  // U+00B0 degree sign, UTF-8
+    add("F", D::kTemperature, 5.0 / 9.0, 273.15 - 32.0 * 5.0 / 9.0);
+    for (auto [p, k] : {std::pair{"", 1.0}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}}) {
+      add(std::string(p) + "Hz", D::kFrequency, k);
+    }
+    add("kg/s", D::kMassFlow, 1.0);
+    add("g/s", D::kMassFlow, 1e-3);
+    add("kg/h", D::kMassFlow, 1.0 / 3600.0);
+    add("m3/s", D::kVolumeFlow, 1.0);
+    add("m3/h", D::kVolumeFlow, 1.0 / 3600.0);
+    add("L/s", D::kVolumeFlow, 1e-3);
+    add("L/min", D::kVolumeFlow, 1e-3 / 60.0);
+    add("gpm", D::kVolumeFlow, 3.785411784e-3 / 60.0);  // US gallon = 3.785411784 L (exact, NIST)
+    add("USD/kWh", D::kEnergyPrice, 1.0 / 3.6e6);
+    add("USD/MWh", D::kEnergyPrice, 1.0 / 3.6e9);
+    return t;
+  }();
+  return table;
+}
+
+const UnitDef* Find(std::string_view symbol) {
+  for (const UnitDef& u : Table()) {
+    if (u.symbol == symbol) return &u;
+  }
+  return nullptr;
+}
+
+// Units offered first in messages for each dimension.
+std::string_view Examples(Dimension d) {
+  switch (d) {
+    case Dimension::kPower: return "W, kW, MW";
+    case Dimension::kEnergy: return "J, kWh, MWh";
+    case Dimension::kDuration: return "ms, s, min, h, d";
+    case Dimension::kDataSize: return "B, GB, GiB (bytes) or Gb (bits)";
+    case Dimension::kBandwidth: return "GB/s (bytes) or Gb/s (bits)";
+    case Dimension::kFlopCount: return "FLOP, TFLOP, PFLOP";
+    case Dimension::kFlopRate: return "TFLOP/s, PFLOP/s";
+    case Dimension::kTemperature: return "C, K, F";
+    case Dimension::kFrequency: return "Hz, MHz, GHz";
+    case Dimension::kMassFlow: return "kg/s";
+    case Dimension::kVolumeFlow: return "L/min, L/s, m3/h";
+    case Dimension::kEnergyPrice: return "USD/kWh, USD/MWh";
+  }
+  return "";
+}
+
+// Display units, largest first, for FormatBase.
+std::vector<std::string_view> DisplayUnits(Dimension d, double base) {
+  switch (d) {
+    case Dimension::kPower: return {"GW", "MW", "kW", "W"};
+    case Dimension::kEnergy: return {"GWh", "MWh", "kWh", "Wh", "J"};
+    case Dimension::kDuration: return {"h", "min", "s", "ms", "us", "ns"};
+    case Dimension::kDataSize: {
+      // Binary units when the value is a whole number of them (80 GiB), decimal otherwise.
+      for (auto [s, k] : {std::pair{"PiB", 1125899906842624.0}, {"TiB", 1099511627776.0},
+                          {"GiB", 1073741824.0}, {"MiB", 1048576.0}, {"KiB", 1024.0}}) {
+        const double n = base / k;
+        if (std::abs(n) >= 1 && n == std::floor(n)) return {s};
+      }
+      return {"PB", "TB", "GB", "MB", "kB", "B"};
+    }
+    case Dimension::kBandwidth: return {"TB/s", "GB/s", "MB/s", "kB/s", "B/s"};
+    case Dimension::kFlopCount: return {"EFLOP", "PFLOP", "TFLOP", "GFLOP", "MFLOP", "FLOP"};
+    case Dimension::kFlopRate:
+      return {"EFLOP/s", "PFLOP/s", "TFLOP/s", "GFLOP/s", "MFLOP/s", "FLOP/s"};
+    case Dimension::kTemperature: return {"C"};
+    case Dimension::kFrequency: return {"GHz", "MHz", "kHz", "Hz"};
+    case Dimension::kMassFlow: return {"kg/s"};
+    case Dimension::kVolumeFlow: return {"L/min"};
+    case Dimension::kEnergyPrice: return {"USD/kWh"};
+  }
+  return {};
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+}  // namespace
+
+std::string_view DimensionName(Dimension d) {
+  switch (d) {
+    case Dimension::kPower: return "power";
+    case Dimension::kEnergy: return "energy";
+    case Dimension::kDuration: return "duration";
+    case Dimension::kDataSize: return "data size";
+    case Dimension::kBandwidth: return "bandwidth";
+    case Dimension::kFlopCount: return "FLOP count";
+    case Dimension::kFlopRate: return "FLOP rate";
+    case Dimension::kTemperature: return "temperature";
+    case Dimension::kFrequency: return "frequency";
+    case Dimension::kMassFlow: return "mass flow";
+    case Dimension::kVolumeFlow: return "volume flow";
+    case Dimension::kEnergyPrice: return "energy price";
+  }
+  return "quantity";
+}
+
+double ParseBase(std::string_view text, Dimension expected) {
+  const std::string_view dim_name = DimensionName(expected);
+  const size_t lead = std::min(text.size(), text.find_first_not_of(" \t"));
+  std::string_view s = Trim(text);
+  if (s.empty()) {
+    throw UnitParseError(
+        "empty value where a " + std::string(dim_name) + " was expected", 0,
+        "write a number and a unit, for example " + FormatBase(1, expected) + " (units: " +
+            std::string(Examples(expected)) + ")");
+  }
+  const char* begin = s.data();
+  if (*begin == '+') ++begin;
+  double number = 0;
+  auto [end, ec] = std::from_chars(begin, s.data() + s.size(), number);
+  if (ec != std::errc() || end == begin) {
+    throw UnitParseError(Quote(s) + " is not a number followed by a unit", lead,
+                         "expected a " + std::string(dim_name) + " such as " +
+                             FormatBase(1, expected) + " (units: " +
+                             std::string(Examples(expected)) + ")");
+  }
+  if (!std::isfinite(number)) {
+    throw UnitParseError(Quote(s) + " is not a finite number", lead);
+  }
+  const size_t unit_col = lead + static_cast<size_t>(end - s.data());
+  const std::string_view unit = Trim(std::string_view(end, s.data() + s.size() - end));
+  if (unit.empty()) {
+    throw UnitParseError("missing unit: " + Quote(s) + " is a bare number, but a " +
+                             std::string(dim_name) + " needs a unit",
+                         unit_col,
+                         "write it with a unit, for example '" + std::string(s) + " " +
+                             std::string(DisplayUnits(expected, number).back()) +
+                             "' (units: " + std::string(Examples(expected)) + ")");
+  }
+  const UnitDef* u = Find(unit);
+  if (u == nullptr) {
+    std::string hint;
+    if (unit.ends_with("FLOPS") || unit.ends_with("flops") || unit.ends_with("FLOPs")) {
+      hint = "write FLOP/s for a rate (989 TFLOP/s) or FLOP for a count (3.1 PFLOP)";
+    } else {
+      std::vector<std::string> same_dim = UnitSymbols(expected);
+      const std::string near = NearestMatch(unit, same_dim);
+      hint = near.empty() ? "known " + std::string(dim_name) + " units: " +
+                                std::string(Examples(expected))
+                          : "did you mean '" + near + "'?";
+    }
+    throw UnitParseError("unknown unit " + Quote(unit), unit_col, hint);
+  }
+  if (u->dim != expected) {
+    throw UnitParseError(Quote(unit) + " is a unit of " + std::string(DimensionName(u->dim)) +
+                             ", but a " + std::string(dim_name) + " was expected",
+                         unit_col, "units of " + std::string(dim_name) + ": " +
+                                       std::string(Examples(expected)));
+  }
+  const double base = number * u->scale + u->offset;
+  if (expected == Dimension::kTemperature && base < 0) {
+    throw UnitParseError(Quote(s) + " is below absolute zero", lead);
+  }
+  return base;
+}
+
+std::string ShortestDouble(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  return std::string(buf, end);
+}
+
+std::string FormatBase(double base, Dimension d) {
+  // Candidates: the readable display unit first, then the other display units, then any unit of
+  // the dimension; the first whose number reads back to exactly `base` wins.
+  const std::vector<std::string_view> display = DisplayUnits(d, base);
+  std::vector<const UnitDef*> order;
+  size_t first = display.size() - 1;
+  for (size_t i = 0; i < display.size() && base != 0; ++i) {
+    const UnitDef* u = Find(display[i]);
+    if (std::abs((base - u->offset) / u->scale) >= 1.0) {
+      first = i;
+      break;
+    }
+  }
+  for (size_t i = 0; i < display.size(); ++i) order.push_back(Find(display[(first + i) % display.size()]));
+  for (const UnitDef& u : Table()) {
+    if (u.dim == d) order.push_back(&u);
+  }
+  for (const UnitDef* u : order) {
+    const double v = (base - u->offset) / u->scale;
+    if (v * u->scale + u->offset == base) return ShortestDouble(v) + " " + u->symbol;
+  }
+  // No unit represents `base` exactly; keep the readable one.
+  const UnitDef* u = order.front();
+  return ShortestDouble((base - u->offset) / u->scale) + " " + u->symbol;
+}
+
+std::optional<Dimension> DimensionOfUnit(std::string_view symbol) {
+  if (const UnitDef* u = Find(symbol)) return u->dim;
+  return std::nullopt;
+}
+
+std::vector<std::string> UnitSymbols(Dimension d) {
+  std::vector<std::string> out;
+  for (const UnitDef& u : Table()) {
+    if (u.dim == d) out.push_back(u.symbol);
+  }
+  return out;
+}
+
+}  // namespace firstwall::units

@@ -1,0 +1,54 @@
+// Parsing and formatting of values with units ("700 W", "400 Gb/s", "25 C"). Units are parsed once,
+// where input enters; a bare number, an unknown unit or a unit of another dimension is an error.
+// Bits and bytes are distinct: "b" is a bit, "B" a byte, so "400 Gb/s" is 50 GB/s.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "units/quantity.h"
+
+namespace firstwall::units {
+
+class UnitParseError : public std::runtime_error {
+ public:
+  UnitParseError(std::string message, size_t column, std::string hint = {})
+      : std::runtime_error(std::move(message)), column_(column), hint_(std::move(hint)) {}
+  // 0-based offset in the parsed text where the problem starts.
+  size_t column() const { return column_; }
+  const std::string& hint() const { return hint_; }
+
+ private:
+  size_t column_;
+  std::string hint_;
+};
+
+// Value of `text` in the SI base unit of `expected`. Throws UnitParseError.
+double ParseBase(std::string_view text, Dimension expected);
+
+template <class Q>
+Q Parse(std::string_view text) {
+  return Q::FromBase(ParseBase(text, Q::kDimension));
+}
+
+// Shortest text that parses back to exactly `base`, in the largest display unit that keeps the
+// number at or above 1 ("1.2 MW", "50 GB/s", "25 C").
+std::string FormatBase(double base, Dimension d);
+
+template <class Q>
+std::string Format(Q q) {
+  return FormatBase(q.base(), Q::kDimension);
+}
+
+// The dimension a unit symbol belongs to, if it is known.
+std::optional<Dimension> DimensionOfUnit(std::string_view symbol);
+// Every accepted symbol of a dimension, for documentation.
+std::vector<std::string> UnitSymbols(Dimension d);
+
+// Shortest decimal text that reads back as the same double.
+std::string ShortestDouble(double v);
+
+}  // namespace firstwall::units

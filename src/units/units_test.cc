@@ -1,0 +1,125 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "units/parse.h"
+#include "units/quantity.h"
+#include "units/spelling.h"
+
+namespace firstwall::units {
+namespace {
+
+TEST(Quantity, ArithmeticKeepsDimensions) {
+  const Energy e = Watts(700) * Hours(2);
+  EXPECT_DOUBLE_EQ(ToKilowattHours(e), 1.4);
+  EXPECT_DOUBLE_EQ(ToSeconds(Gigabytes(100) / GigabytesPerSecond(50)), 2.0);
+  EXPECT_DOUBLE_EQ(ToSeconds(Flop(989.4e12) / TeraflopPerSecond(989.4)), 1.0);
+  EXPECT_DOUBLE_EQ(Kilowatts(3) / Watts(1500), 2.0);
+  EXPECT_DOUBLE_EQ(ToWatts(KilowattHours(1) / Hours(1)), 1000.0);
+  EXPECT_DOUBLE_EQ(CostUsd(UsdPerKilowattHour(0.1), MegawattHours(1)), 100.0);
+  EXPECT_LT(Celsius(25), Kelvin(300));
+  EXPECT_DOUBLE_EQ(ToCelsius(Kelvin(273.15)), 0.0);
+}
+
+struct Case {
+  const char* text;
+  Dimension dim;
+  double base;
+};
+
+TEST(Parse, AcceptsTheUnitsScenariosUse) {
+  const Case cases[] = {
+      {"700 W", Dimension::kPower, 700},
+      {"1.2 MW", Dimension::kPower, 1.2e6},
+      {"3.35 TB/s", Dimension::kBandwidth, 3.35e12},
+      {"400 Gb/s", Dimension::kBandwidth, 50e9},
+      {"400 Gbps", Dimension::kBandwidth, 50e9},
+      {"80 GiB", Dimension::kDataSize, 80.0 * 1073741824.0},
+      {"80 GB", Dimension::kDataSize, 80e9},
+      {"8 Gb", Dimension::kDataSize, 1e9},
+      {"989 TFLOP/s", Dimension::kFlopRate, 989e12},
+      {"25 C", Dimension::kTemperature, 298.15},
+      {"298.15 K", Dimension::kTemperature, 298.15},
+      {"212 F", Dimension::kTemperature, 373.15},
+      {"15 min", Dimension::kDuration, 900},
+      {"24 h", Dimension::kDuration, 86400},
+      {"250 ms", Dimension::kDuration, 0.25},
+      {"1.98 GHz", Dimension::kFrequency, 1.98e9},
+      {"60 L/min", Dimension::kVolumeFlow, 1e-3},
+      {"0.08 USD/kWh", Dimension::kEnergyPrice, 0.08 / 3.6e6},
+      {"  +5e2   kW ", Dimension::kPower, 5e5},
+      {"-3 kW", Dimension::kPower, -3000},
+      {"700W", Dimension::kPower, 700},
+  };
+  for (const Case& c : cases) {
+    EXPECT_NEAR(ParseBase(c.text, c.dim), c.base, 1e-12 * std::abs(c.base)) << c.text;
+  }
+}
+
+std::string ErrorOf(const char* text, Dimension dim) {
+  try {
+    ParseBase(text, dim);
+  } catch (const UnitParseError& e) {
+    return std::string(e.what()) + " | " + e.hint();
+  }
+  return "no error";
+}
+
+TEST(Parse, RejectsWithReasons) {
+  EXPECT_EQ(ErrorOf("700", Dimension::kPower),
+            "missing unit: '700' is a bare number, but a power needs a unit | write it with a "
+            "unit, for example '700 W' (units: W, kW, MW)");
+  EXPECT_EQ(ErrorOf("700 kw", Dimension::kPower), "unknown unit 'kw' | did you mean 'kW'?");
+  EXPECT_EQ(ErrorOf("50 GB/s", Dimension::kPower),
+            "'GB/s' is a unit of bandwidth, but a power was expected | units of power: W, kW, "
+            "MW");
+  EXPECT_NE(ErrorOf("989 TFLOPS", Dimension::kFlopRate).find("write FLOP/s for a rate"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("", Dimension::kDuration).find("empty value"), std::string::npos);
+  EXPECT_NE(ErrorOf("fast", Dimension::kDuration).find("not a number"), std::string::npos);
+  EXPECT_NE(ErrorOf("-300 C", Dimension::kTemperature).find("absolute zero"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("inf W", Dimension::kPower).find("not a finite number"), std::string::npos);
+}
+
+TEST(Parse, ErrorColumnPointsAtTheUnit) {
+  try {
+    ParseBase("700 Wats", Dimension::kPower);
+    FAIL();
+  } catch (const UnitParseError& e) {
+    EXPECT_EQ(e.column(), 3u);
+  }
+}
+
+TEST(Format, PicksReadableUnits) {
+  EXPECT_EQ(Format(Megawatts(1.2)), "1.2 MW");
+  EXPECT_EQ(Format(Watts(700)), "700 W");
+  EXPECT_EQ(Format(GigabitsPerSecond(400)), "50 GB/s");
+  EXPECT_EQ(Format(Gibibytes(80)), "80 GiB");
+  EXPECT_EQ(Format(Minutes(15)), "15 min");
+  EXPECT_EQ(Format(Celsius(25)), "25 C");
+  EXPECT_EQ(Format(Watts(0)), "0 W");
+}
+
+TEST(Format, RoundTripsExactlyForEveryDimension) {
+  const double values[] = {0.0, 1.0, 0.1, 123.456, 1e-7, 3.35e12, 989.4e12, 86400.0, 1.0 / 3.0,
+                           2.5e15, 7e-3, 299.99};
+  for (int d = 0; d <= static_cast<int>(Dimension::kEnergyPrice); ++d) {
+    const auto dim = static_cast<Dimension>(d);
+    for (double v : values) {
+      const std::string text = FormatBase(v, dim);
+      EXPECT_EQ(ParseBase(text, dim), v) << DimensionName(dim) << " " << text;
+    }
+  }
+}
+
+TEST(Spelling, SuggestsCloseNamesOnly) {
+  const std::string keys[] = {"gpus_per_node", "nodes", "nodes_per_rack"};
+  EXPECT_EQ(NearestMatch("gpu_per_node", keys), "gpus_per_node");
+  EXPECT_EQ(NearestMatch("nodse", keys), "nodes");
+  EXPECT_EQ(NearestMatch("weather", keys), "");
+  EXPECT_EQ(EditDistance("abc", "acb"), 1);
+}
+
+}  // namespace
+}  // namespace firstwall::units
