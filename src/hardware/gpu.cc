@@ -1,0 +1,57 @@
+#include "hardware/gpu.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace firstwall::hardware {
+namespace {
+constexpr std::array<std::pair<DataType, std::string_view>, 5> kNames = {{
+    {DataType::kFp32, "fp32"},
+    {DataType::kTf32, "tf32"},
+    {DataType::kFp16, "fp16"},
+    {DataType::kBf16, "bf16"},
+    {DataType::kFp8, "fp8"},
+}};
+}  // namespace
+
+std::string_view DataTypeName(DataType t) {
+  for (auto [type, name] : kNames) {
+    if (type == t) return name;
+  }
+  return "?";
+}
+
+std::optional<DataType> DataTypeFromName(std::string_view name) {
+  for (auto [type, n] : kNames) {
+    if (n == name) return type;
+  }
+  return std::nullopt;
+}
+
+double BytesPerElement(DataType t) {
+  switch (t) {
+    case DataType::kFp8: return 1.0;
+    case DataType::kFp16:
+    case DataType::kBf16: return 2.0;
+    case DataType::kTf32:
+    case DataType::kFp32: return 4.0;
+  }
+  return 4.0;
+}
+
+std::optional<units::FlopRate> GpuSpec::Peak(DataType t) const {
+  auto it = peak_dense.find(t);
+  if (it == peak_dense.end()) return std::nullopt;
+  return it->second;
+}
+
+units::Duration RooflineTime(units::FlopCount flops, units::DataSize bytes,
+                             units::FlopRate peak, double compute_efficiency,
+                             units::Bandwidth hbm_bandwidth) {
+  const units::Duration compute = flops / (peak * compute_efficiency);
+  const units::Duration memory = bytes / hbm_bandwidth;
+  return std::max(compute, memory);
+}
+
+}  // namespace firstwall::hardware

@@ -1,0 +1,53 @@
+// A GPU as the models see it: peak dense throughput per data type, HBM, power envelope, NVLink
+// and thermal limits. The figures come from catalog/gpus/*.yaml, each with its public source; this
+// header only gives them types.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "units/quantity.h"
+
+namespace firstwall::hardware {
+
+enum class DataType { kFp32, kTf32, kFp16, kBf16, kFp8 };
+
+std::string_view DataTypeName(DataType t);  // "bf16"
+std::optional<DataType> DataTypeFromName(std::string_view name);
+// Bytes per element (fp8: 1, bf16/fp16: 2, tf32/fp32: 4).
+double BytesPerElement(DataType t);
+
+struct ThermalLimits {
+  units::Temperature max_operating;  // sustained operation target
+  units::Temperature slowdown;       // clocks drop above this
+  units::Temperature shutdown;       // the GPU stops above this
+};
+
+struct GpuSpec {
+  std::string name;
+  std::string vendor;
+  std::map<DataType, units::FlopRate> peak_dense;  // without sparsity
+  units::DataSize hbm_capacity;
+  units::Bandwidth hbm_bandwidth;
+  units::Power tdp;
+  units::Power idle_power;
+  // Aggregate NVLink (or Infinity Fabric) bandwidth per GPU, both directions summed, as vendors
+  // quote it; one direction carries half.
+  units::Bandwidth nvlink_bandwidth;
+  ThermalLimits thermal;
+  std::map<std::string, std::string> sources;  // catalog field -> citation
+
+  // Peak for `t`, or nullopt when the GPU has no such tensor-core path (A100 has no fp8).
+  std::optional<units::FlopRate> Peak(DataType t) const;
+  units::Bandwidth NvlinkPerDirection() const { return nvlink_bandwidth / 2.0; }
+};
+
+// Roofline time of work with `flops` and `bytes` moved to or from HBM: the larger of the compute
+// time at `compute_efficiency` x peak and the memory time at full HBM bandwidth
+// (Williams, Waterman & Patterson, "Roofline", CACM 2009).
+units::Duration RooflineTime(units::FlopCount flops, units::DataSize bytes,
+                             units::FlopRate peak, double compute_efficiency,
+                             units::Bandwidth hbm_bandwidth);
+
+}  // namespace firstwall::hardware
