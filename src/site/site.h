@@ -1,0 +1,88 @@
+// The coupled site model: jobs on nodes, nodes in racks, racks behind the power chain, heat into the
+// cooling plant. Over each engine window it computes average powers in closed form from the jobs'
+// phase timelines, so energy over any window is exact:
+//
+//   node power   = GPUs x P_gpu(activity of the job's phase) + idle GPUs x P_idle + base power
+//   IT power     = sum over racks of their nodes' power
+//   grid power   = conversion chain input for the IT load            (power/conversion_chain.h)
+//   heat         = IT power + conversion losses (all released inside the building)
+//   cooling      = heat / COP                                          (thermal/cooling_plant.h)
+//   facility     = grid power + cooling power,   PUE = facility / IT
+//
+// The chain is affine in its load, so window averages through it are exact averages.
+#pragma once
+
+#include <vector>
+
+#include "core/engine.h"
+#include "power/gpu_power.h"
+#include "site/site_config.h"
+#include "thermal/cooling_plant.h"
+#include "workload/phase_timeline.h"
+
+namespace firstwall::site {
+
+// Averages over one engine window.
+struct WindowSample {
+  SimTime from, to;
+  units::Power gpu;        // all GPUs
+  units::Power node_base;  // all non-GPU node power
+  units::Power it;         // gpu + node_base
+  std::vector<units::Power> stage_loss;  // per conversion stage
+  std::vector<units::Power> stage_input; // per conversion stage
+  units::Power conversion_loss;
+  units::Power heat;      // into the cooling plant
+  units::Power cooling;   // electricity of the cooling plant
+  units::Power facility;  // from the grid
+  units::Power peak_rack; // the most loaded rack's average in the window
+  double gpu_activity_sum = 0;  // sum over all GPUs of their average activity
+  std::vector<units::Power> job_it;  // IT power of each job's nodes
+  thermal::OutdoorConditions outdoor;
+  int running_jobs = 0;
+};
+
+struct PlacedJob {
+  JobConfig config;
+  workload::StepEstimate estimate;
+  workload::PhaseTimeline timeline;
+  int first_node = 0;
+  int node_count = 0;
+  std::vector<double> node_power_w;  // average power of one of its nodes, per phase
+  std::vector<double> gpu_power_w;   // the job's GPUs together, per phase
+  std::vector<double> activity;      // per phase
+};
+
+class Site : public Model {
+ public:
+  // The jobs must fit in the cluster (the scenario layer checks and reports it to the user).
+  explicit Site(SiteConfig config);
+
+  void Advance(SimTime from, SimTime to) override;
+  bool Quiescent() const override { return running_ == 0 && config_.weather.Constant(); }
+  // Job start and end events, so idle skipping stops where a job changes the load.
+  void ScheduleEvents(EventQueue& events);
+
+  const SiteConfig& config() const { return config_; }
+  const std::vector<PlacedJob>& jobs() const { return jobs_; }
+  const WindowSample& sample() const { return sample_; }
+  units::Power idle_node_power() const { return units::Watts(idle_node_w_); }
+
+ private:
+  struct RackSegment {
+    int job;  // -1: idle nodes
+    int nodes;
+  };
+
+  SiteConfig config_;
+  power::GpuPowerModel gpu_power_;
+  power::ConversionChain chain_;
+  thermal::CoolingPlant plant_;
+  std::vector<PlacedJob> jobs_;
+  std::vector<std::vector<RackSegment>> racks_;
+  double idle_node_w_ = 0;
+  int running_ = 0;
+  WindowSample sample_;
+  std::vector<double> job_node_w_;  // scratch: per job, average node power in the window
+};
+
+}  // namespace firstwall::site

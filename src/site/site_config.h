@@ -1,0 +1,63 @@
+// Everything a site simulation needs, in model types. The scenario layer builds it from YAML; tests
+// and benchmarks may build it directly.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/sim_time.h"
+#include "hardware/gpu.h"
+#include "power/conversion_chain.h"
+#include "thermal/weather.h"
+#include "units/quantity.h"
+#include "workload/training_step.h"
+
+namespace firstwall::site {
+
+struct ClusterConfig {
+  hardware::GpuSpec gpu;
+  int nodes = 0;
+  int gpus_per_node = 8;
+  int nodes_per_rack = 4;
+  units::Power node_base_power;   // non-GPU power per node (CPUs, memory, NICs, fans), constant
+  units::Power gpu_power_cap;     // per GPU; at or above TDP means uncapped
+  units::Bandwidth nic_bandwidth; // per GPU, one direction
+  units::Duration link_latency;
+  units::Power rack_power_limit;  // zero: unrated
+
+  int gpu_count() const { return nodes * gpus_per_node; }
+  int rack_count() const { return (nodes + nodes_per_rack - 1) / nodes_per_rack; }
+};
+
+struct JobConfig {
+  std::string name;
+  workload::TrainingSetup setup;
+  SimTime start;
+  SimTime end = SimTime::Never();
+};
+
+struct FacilityConfig {
+  std::vector<power::ConversionStage> power_chain;  // from the load outward
+  double cooling_cop = 1.0;
+  units::Power cooling_capacity;   // heat; zero: unrated
+  units::Power grid_import_limit;  // zero: unrated
+};
+
+struct SiteConfig {
+  std::string name;
+  ClusterConfig cluster;
+  std::vector<JobConfig> jobs;
+  FacilityConfig facility;
+  thermal::Weather weather{thermal::OutdoorConditions{units::Celsius(20), 0.5}};
+  units::EnergyPrice electricity_price;
+  SimTime duration;
+  SimTime tick;
+  uint64_t seed = 1;
+};
+
+// Nodes a job needs: its GPUs packed onto whole nodes.
+int NodesFor(const JobConfig& job, const ClusterConfig& cluster);
+
+}  // namespace firstwall::site

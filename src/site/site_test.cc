@@ -1,0 +1,101 @@
+#include "site/site.h"
+
+#include <gtest/gtest.h>
+
+namespace firstwall::site {
+namespace {
+using namespace units;
+
+SiteConfig SmallSite() {
+  SiteConfig c;
+  c.name = "test";
+  c.cluster.gpu.name = "G";
+  c.cluster.gpu.peak_dense[hardware::DataType::kBf16] = TeraflopPerSecond(1000);
+  c.cluster.gpu.hbm_capacity = Gigabytes(80);
+  c.cluster.gpu.hbm_bandwidth = TerabytesPerSecond(3);
+  c.cluster.gpu.tdp = Watts(700);
+  c.cluster.gpu.idle_power = Watts(100);
+  c.cluster.gpu.nvlink_bandwidth = GigabytesPerSecond(900);
+  c.cluster.nodes = 3;
+  c.cluster.gpus_per_node = 8;
+  c.cluster.nodes_per_rack = 2;
+  c.cluster.node_base_power = Watts(1000);
+  c.cluster.gpu_power_cap = Watts(700);
+  c.cluster.nic_bandwidth = GigabitsPerSecond(400);
+  c.cluster.link_latency = Microseconds(5);
+  JobConfig job;
+  job.name = "j";
+  auto& m = job.setup.model;
+  m.name = "m";
+  m.layers = 4;
+  m.hidden_size = 1024;
+  m.attention_heads = 8;
+  m.kv_heads = 8;
+  m.ffn_hidden_size = 4096;
+  m.vocab_size = 32000;
+  job.setup.gpu = c.cluster.gpu;
+  job.setup.tp = 2;
+  job.setup.dp = 8;  // 16 GPUs: nodes 0 and 1, rack 0
+  job.setup.global_batch = 16;
+  job.setup.sequence_length = 1024;
+  job.setup.nic_bandwidth = c.cluster.nic_bandwidth;
+  job.setup.link_latency = c.cluster.link_latency;
+  job.start = SimTime::From(Seconds(10));
+  job.end = SimTime::From(Seconds(20));
+  c.jobs.push_back(job);
+  c.facility.power_chain = {{"psu", 0.95, Watts(50), Watts(0)}, {"ups", 0.9, Watts(0), Watts(0)}};
+  c.facility.cooling_cop = 4.0;
+  c.duration = SimTime::From(Seconds(30));
+  c.tick = SimTime::From(Seconds(1));
+  return c;
+}
+
+TEST(Site, IdleWindowIsHandComputed) {
+  Site site(SmallSite());
+  site.Advance(SimTime(), SimTime::From(Seconds(1)));
+  const WindowSample& s = site.sample();
+  // 3 nodes x (8 x 100 W + 1000 W) = 5400 W, 2400 W of it in GPUs.
+  EXPECT_DOUBLE_EQ(ToWatts(s.it), 5400);
+  EXPECT_DOUBLE_EQ(ToWatts(s.gpu), 2400);
+  EXPECT_DOUBLE_EQ(ToWatts(s.peak_rack), 3600);
+  const double psu_in = (5400 + 50) / 0.95, ups_in = psu_in / 0.9;
+  EXPECT_NEAR(ToWatts(s.conversion_loss), ups_in - 5400, 1e-9);
+  EXPECT_NEAR(ToWatts(s.cooling), ups_in / 4.0, 1e-9);
+  EXPECT_NEAR(ToWatts(s.facility), ups_in * 1.25, 1e-9);
+  EXPECT_EQ(s.gpu_activity_sum, 0.0);
+}
+
+TEST(Site, BusyWindowFollowsThePhasesAndConserves) {
+  Site site(SmallSite());
+  const auto& job = site.jobs().at(0);
+  // A window well inside the job: average over whole steps equals the step-weighted average.
+  const double step = job.timeline.step_seconds();
+  const SimTime a = SimTime::From(Seconds(10)), b = SimTime::From(Seconds(10 + 3 * step));
+  site.Advance(a, b);
+  const WindowSample& s = site.sample();
+  double act = 0;
+  for (const auto& p : job.estimate.phases) act += p.activity * ToSeconds(p.duration);
+  act /= step;
+  EXPECT_NEAR(s.gpu_activity_sum, 16 * act, 1e-6);  // window ends are rounded to 1 ns
+  EXPECT_GT(ToWatts(s.gpu), 2400);
+  EXPECT_NEAR(ToWatts(s.node_base), 3000, 1e-6);  // base power is constant
+  EXPECT_NEAR(ToWatts(s.facility), ToWatts(s.it + s.conversion_loss + s.cooling),
+              1e-9 * ToWatts(s.facility));
+  // Job power is the IT power of its two nodes, the third idles at 1800 W.
+  EXPECT_NEAR(ToWatts(s.job_it[0]) + 1800, ToWatts(s.it), 1e-9);
+}
+
+TEST(Site, QuiescentOnlyWithoutRunningJobs) {
+  Site site(SmallSite());
+  EXPECT_TRUE(site.Quiescent());
+  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(30)));
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  engine.Run();
+  // 0-10 s idle (one window), 10-20 s busy (10 windows), 20-30 s idle (one window).
+  EXPECT_EQ(engine.stats().windows, 12);
+  EXPECT_EQ(engine.stats().skipped_ticks, 18);
+}
+
+}  // namespace
+}  // namespace firstwall::site
