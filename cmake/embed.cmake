@@ -1,5 +1,6 @@
 # Writes OUT: a C++ file defining firstwall::embedded::Files() over the FILES (paths relative to ROOT).
 set(body "")
+string(REPLACE "," ";" FILES "${FILES}")
 foreach(f ${FILES})
   file(READ ${ROOT}/${f} text)
   string(FIND "${text}" ")fw_embed\"" bad)

@@ -40,12 +40,14 @@ function(fw_embed out_cc)
   foreach(f ${ARG_FILES})
     list(APPEND abs_files ${PROJECT_SOURCE_DIR}/${f})
   endforeach()
+  string(REPLACE ";" "," files_csv "${ARG_FILES}")
   add_custom_command(
     OUTPUT ${out_cc}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out_cc} -DROOT=${PROJECT_SOURCE_DIR} "-DFILES=${ARG_FILES}"
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out_cc} -DROOT=${PROJECT_SOURCE_DIR} -DFILES=${files_csv}
             -P ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
     DEPENDS ${abs_files} ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
-    COMMENT "Embedding ${ARG_FILES}")
+    COMMENT "Embedding the catalog and the default scenario"
+    VERBATIM)
 endfunction()
 
 include(GoogleTest)

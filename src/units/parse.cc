@@ -189,8 +189,10 @@ double ParseBase(std::string_view text, Dimension expected) {
   if (!std::isfinite(number)) {
     throw UnitParseError(Quote(s) + " is not a finite number", lead);
   }
-  const size_t unit_col = lead + static_cast<size_t>(end - s.data());
-  const std::string_view unit = Trim(std::string_view(end, s.data() + s.size() - end));
+  const std::string_view after(end, static_cast<size_t>(s.data() + s.size() - end));
+  const std::string_view unit = Trim(after);
+  const size_t unit_col =
+      lead + static_cast<size_t>(end - s.data()) + (unit.empty() ? 0 : after.find(unit));
   if (unit.empty()) {
     throw UnitParseError("missing unit: " + Quote(s) + " is a bare number, but a " +
                              std::string(dim_name) + " needs a unit",

@@ -87,7 +87,7 @@ TEST(Parse, ErrorColumnPointsAtTheUnit) {
     ParseBase("700 Wats", Dimension::kPower);
     FAIL();
   } catch (const UnitParseError& e) {
-    EXPECT_EQ(e.column(), 3u);
+    EXPECT_EQ(e.column(), 4u);
   }
 }
 

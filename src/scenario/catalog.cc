@@ -1,0 +1,187 @@
+#include "scenario/catalog.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "core/embedded.h"
+
+namespace firstwall::scenario {
+namespace {
+using hardware::DataType;
+
+// Sources: every key given in the card that holds a figure must be cited.
+void CheckSources(const Section& s, const std::map<std::string, std::string>& sources,
+                  std::initializer_list<const char*> figures) {
+  for (const char* f : figures) {
+    const std::string key(f);
+    const std::string top = key.substr(0, key.find('.'));
+    if (s.Has(top) && !sources.count(key) && !sources.count(top)) {
+      s.Fail(top, "no source for '" + s.Name(key) + "'",
+             "add 'sources: {" + key + ": \"datasheet or paper\"}': every catalog figure cites "
+             "its public source");
+    }
+  }
+}
+
+void ValidateSourcesKeys(const Section& s, const std::map<std::string, std::string>& sources,
+                         const Schema& schema) {
+  for (const auto& [k, v] : sources) {
+    if (!schema.Find(k) || k == "sources") {
+      s.Fail("sources", "source given for unknown key '" + k + "'");
+    }
+  }
+}
+
+}  // namespace
+
+hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
+                              bool require_sources) {
+  hardware::GpuSpec g = base ? *base : hardware::GpuSpec{};
+  if (!base) {
+    // Keys the schema marks required are checked by Section only for fresh cards.
+    for (const char* k : {"vendor", "hbm_capacity", "hbm_bandwidth", "tdp", "idle_power",
+                          "nvlink_bandwidth", "peak_dense", "thermal"}) {
+      if (!s.Has(k)) s.Fail(k, "missing required key '" + s.Name(k) + "' in a new GPU card");
+    }
+    if (!s.Sub("peak_dense").Has("bf16")) {
+      s.Fail("peak_dense", "missing required key '" + s.Name("peak_dense.bf16") + "'");
+    }
+    const Section t = s.Sub("thermal");
+    for (const char* k : {"max_operating", "slowdown", "shutdown"}) {
+      if (!t.Has(k)) t.Fail(k, "missing required key '" + t.Name(k) + "' in a new GPU card");
+    }
+  }
+  g.name = s.String("name");
+  if (s.Has("vendor")) g.vendor = s.String("vendor");
+  if (s.Has("peak_dense")) {
+    const Section p = s.Sub("peak_dense");
+    for (DataType t : {DataType::kFp32, DataType::kTf32, DataType::kFp16, DataType::kBf16,
+                       DataType::kFp8}) {
+      const std::string key(hardware::DataTypeName(t));
+      if (auto v = p.OptionalQuantity<units::FlopRate>(key)) g.peak_dense[t] = *v;
+    }
+  }
+  if (s.Has("hbm_capacity")) g.hbm_capacity = s.Quantity<units::DataSize>("hbm_capacity");
+  if (s.Has("hbm_bandwidth")) g.hbm_bandwidth = s.Quantity<units::Bandwidth>("hbm_bandwidth");
+  if (s.Has("tdp")) g.tdp = s.Quantity<units::Power>("tdp");
+  if (s.Has("idle_power")) g.idle_power = s.Quantity<units::Power>("idle_power");
+  if (s.Has("nvlink_bandwidth")) {
+    g.nvlink_bandwidth = s.Quantity<units::Bandwidth>("nvlink_bandwidth");
+  }
+  if (s.Has("thermal")) {
+    const Section t = s.Sub("thermal");
+    if (t.Has("max_operating")) {
+      g.thermal.max_operating = t.Quantity<units::Temperature>("max_operating");
+    }
+    if (t.Has("slowdown")) g.thermal.slowdown = t.Quantity<units::Temperature>("slowdown");
+    if (t.Has("shutdown")) g.thermal.shutdown = t.Quantity<units::Temperature>("shutdown");
+  }
+  const auto sources = s.StringMap("sources");
+  ValidateSourcesKeys(s, sources, GpuCardSchema());
+  for (const auto& [k, v] : sources) g.sources[k] = v;
+  if (require_sources) {
+    CheckSources(s, sources,
+                 {"peak_dense", "hbm_capacity", "hbm_bandwidth", "tdp", "idle_power",
+                  "nvlink_bandwidth", "thermal"});
+  }
+  if (g.idle_power >= g.tdp) {
+    s.Fail(s.Has("idle_power") ? "idle_power" : "tdp",
+           "idle power " + units::Format(g.idle_power) + " is not below TDP " +
+               units::Format(g.tdp) + " for GPU '" + g.name + "'");
+  }
+  if (!(g.thermal.max_operating <= g.thermal.slowdown &&
+        g.thermal.slowdown <= g.thermal.shutdown)) {
+    s.Fail("thermal", "thermal thresholds of '" + g.name +
+                          "' must satisfy max_operating <= slowdown <= shutdown");
+  }
+  return g;
+}
+
+workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* base,
+                                  bool require_sources) {
+  workload::ModelCard m = base ? *base : workload::ModelCard{};
+  if (!base) {
+    for (const char* k : {"layers", "hidden_size", "attention_heads", "vocab_size"}) {
+      if (!s.Has(k)) s.Fail(k, "missing required key '" + s.Name(k) + "' in a new model card");
+    }
+  }
+  m.name = s.String("name");
+  if (s.Has("layers")) m.layers = s.Int("layers");
+  if (s.Has("hidden_size")) m.hidden_size = s.Int("hidden_size");
+  if (s.Has("attention_heads")) m.attention_heads = s.Int("attention_heads");
+  if (s.Has("vocab_size")) m.vocab_size = s.Int("vocab_size");
+  if (s.Has("kv_heads")) {
+    m.kv_heads = s.Int("kv_heads");
+  } else if (!base) {
+    m.kv_heads = m.attention_heads;
+  }
+  if (s.Has("ffn_hidden_size")) {
+    m.ffn_hidden_size = s.Int("ffn_hidden_size");
+  } else if (!base) {
+    m.ffn_hidden_size = 4 * m.hidden_size;
+  }
+  if (s.Has("ffn_type") || !base) {
+    m.ffn_type = s.Enum("ffn_type") == "swiglu" ? workload::FfnType::kSwiglu
+                                                 : workload::FfnType::kGelu;
+  }
+  if (s.Has("tied_embeddings") || !base) m.tied_embeddings = s.Bool("tied_embeddings");
+  if (m.hidden_size % m.attention_heads != 0) {
+    s.Fail(s.Has("attention_heads") ? "attention_heads" : "hidden_size",
+           "hidden_size " + std::to_string(m.hidden_size) + " is not a multiple of " +
+               "attention_heads " + std::to_string(m.attention_heads));
+  }
+  if (m.attention_heads % m.kv_heads != 0) {
+    s.Fail(s.Has("kv_heads") ? "kv_heads" : "attention_heads",
+           "attention_heads " + std::to_string(m.attention_heads) +
+               " is not a multiple of kv_heads " + std::to_string(m.kv_heads));
+  }
+  const auto sources = s.StringMap("sources");
+  ValidateSourcesKeys(s, sources, ModelCardSchema());
+  for (const auto& [k, v] : sources) m.sources[k] = v;
+  if (require_sources) {
+    CheckSources(s, sources,
+                 {"layers", "hidden_size", "attention_heads", "kv_heads", "ffn_hidden_size",
+                  "ffn_type", "vocab_size"});
+  }
+  return m;
+}
+
+const Catalog& BuiltinCatalog() {
+  static const Catalog catalog = [] {
+    Catalog c;
+    for (const embedded::File& f : embedded::Files()) {
+      const std::string path(f.path);
+      const bool gpu = path.starts_with("catalog/gpus/");
+      const bool model = path.starts_with("catalog/models/");
+      if (!gpu && !model) continue;
+      const Document doc = Document::Parse(std::string(f.text), path);
+      const Schema& schema = gpu ? GpuCardSchema() : ModelCardSchema();
+      const Section s(doc, schema, doc.root(), "", "", doc.At(doc.root()));
+      const std::string name = s.String("name");
+      if (c.origin.count(name)) {
+        throw InputError(s.KeyAt("name"), "card '" + name + "' is defined twice (also in " +
+                                              c.origin[name] + ")");
+      }
+      c.origin[name] = path;
+      if (gpu) {
+        c.gpus[name] = ReadGpuCard(s, nullptr, true);
+      } else {
+        c.models[name] = ReadModelCard(s, nullptr, true);
+      }
+    }
+    return c;
+  }();
+  return catalog;
+}
+
+workload::ModelCard LoadModelCardFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError({path, 0, 0}, "cannot read model card file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const Document doc = Document::Parse(ss.str(), path);
+  const Section s(doc, ModelCardSchema(), doc.root(), "", "", doc.At(doc.root()));
+  return ReadModelCard(s, nullptr, false);
+}
+
+}  // namespace firstwall::scenario

@@ -1,0 +1,34 @@
+// The catalog of hardware and model cards: YAML under catalog/ (compiled into the binary), plus the
+// additions and overrides a scenario makes under its `catalog:` key.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "hardware/gpu.h"
+#include "scenario/reader.h"
+#include "workload/model_card.h"
+
+namespace firstwall::scenario {
+
+struct Catalog {
+  std::map<std::string, hardware::GpuSpec> gpus;
+  std::map<std::string, workload::ModelCard> models;
+  std::map<std::string, std::string> origin;  // card name -> file it came from
+};
+
+// The built-in catalog. Every figure of every card must carry a source; a card without one is an
+// InputError naming the file.
+const Catalog& BuiltinCatalog();
+
+// Reads a card. With `base`, keys left out keep the base's values (an override); without, the
+// schema's required keys must be present. With `require_sources`, every figure needs a source.
+hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
+                              bool require_sources);
+workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* base,
+                                  bool require_sources);
+
+// Parses a model card file on its own.
+workload::ModelCard LoadModelCardFile(const std::string& path);
+
+}  // namespace firstwall::scenario

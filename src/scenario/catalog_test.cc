@@ -1,0 +1,45 @@
+#include <gtest/gtest.h>
+
+#include "scenario/catalog.h"
+
+namespace firstwall::scenario {
+namespace {
+using namespace units;
+
+TEST(Catalog, HoldsTheRequiredCardsWithSources) {
+  const Catalog& c = BuiltinCatalog();
+  for (const char* g : {"A100-SXM4-80GB", "H100-SXM5-80GB", "H200-SXM", "B200", "MI300X"}) {
+    ASSERT_TRUE(c.gpus.count(g)) << g;
+    const hardware::GpuSpec& gpu = c.gpus.at(g);
+    for (const char* figure : {"peak_dense", "hbm_capacity", "hbm_bandwidth", "tdp",
+                               "idle_power", "nvlink_bandwidth", "thermal"}) {
+      EXPECT_TRUE(gpu.sources.count(figure)) << g << " " << figure;
+    }
+    EXPECT_LT(gpu.idle_power, gpu.tdp);
+    EXPECT_TRUE(gpu.Peak(hardware::DataType::kBf16).has_value());
+  }
+  for (const char* m : {"llama3-8b", "llama3-70b", "llama3-405b", "gpt3-175b"}) {
+    ASSERT_TRUE(c.models.count(m)) << m;
+  }
+}
+
+TEST(Catalog, FiguresMatchTheDatasheets) {
+  const Catalog& c = BuiltinCatalog();
+  const auto& h100 = c.gpus.at("H100-SXM5-80GB");
+  EXPECT_DOUBLE_EQ(ToFlopPerSecond(*h100.Peak(hardware::DataType::kBf16)), 989.4e12);
+  EXPECT_DOUBLE_EQ(ToBytesPerSecond(h100.hbm_bandwidth), 3.35e12);
+  EXPECT_DOUBLE_EQ(ToWatts(h100.tdp), 700);
+  EXPECT_FALSE(c.gpus.at("A100-SXM4-80GB").Peak(hardware::DataType::kFp8).has_value());
+}
+
+TEST(Catalog, ModelParameterCountsMatchTheirNames) {
+  const Catalog& c = BuiltinCatalog();
+  // Llama 3 paper: 8B, 70B, 405B; GPT-3: 175B.
+  EXPECT_NEAR(c.models.at("llama3-8b").TotalParams() / 1e9, 8.0, 0.1);
+  EXPECT_NEAR(c.models.at("llama3-70b").TotalParams() / 1e9, 70.6, 0.2);
+  EXPECT_NEAR(c.models.at("llama3-405b").TotalParams() / 1e9, 405.8, 1.0);
+  EXPECT_NEAR(c.models.at("gpt3-175b").TotalParams() / 1e9, 174.6, 0.5);
+}
+
+}  // namespace
+}  // namespace firstwall::scenario

@@ -1,0 +1,287 @@
+#include "scenario/loader.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/embedded.h"
+#include "thermal/weather.h"
+#include "units/spelling.h"
+
+namespace firstwall::scenario {
+namespace {
+using namespace units;
+
+std::string ReadFile(const std::string& path, const SourceLocation& named_at) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(named_at, "cannot read '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+template <class Map>
+std::vector<std::string> Keys(const Map& m) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : m) out.push_back(k);
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s;
+}
+
+void ReadCatalogAdditions(const Section& root, Catalog& cat) {
+  if (!root.Has("catalog")) return;
+  const Section c = root.Sub("catalog");
+  for (const Section& s : c.ListOf("gpus", GpuCardSchema())) {
+    const std::string name = s.String("name");
+    auto it = cat.gpus.find(name);
+    cat.gpus[name] = ReadGpuCard(s, it == cat.gpus.end() ? nullptr : &it->second, false);
+    cat.origin[name] = s.where().ToString();
+  }
+  for (const Section& s : c.ListOf("models", ModelCardSchema())) {
+    const std::string name = s.String("name");
+    auto it = cat.models.find(name);
+    cat.models[name] = ReadModelCard(s, it == cat.models.end() ? nullptr : &it->second, false);
+    cat.origin[name] = s.where().ToString();
+  }
+}
+
+site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
+  site::ClusterConfig c;
+  const std::string gpu = s.String("gpu");
+  auto it = cat.gpus.find(gpu);
+  if (it == cat.gpus.end()) {
+    const std::string near = NearestMatch(gpu, Keys(cat.gpus));
+    s.Fail("gpu", "unknown GPU '" + gpu + "'",
+           (near.empty() ? "" : "did you mean '" + near + "'? ") + "known GPUs: " +
+               Join(Keys(cat.gpus)) + " (or add one under catalog.gpus)");
+  }
+  c.gpu = it->second;
+  c.nodes = s.Int("nodes");
+  c.gpus_per_node = s.Int("gpus_per_node");
+  c.nodes_per_rack = s.Int("nodes_per_rack");
+  c.node_base_power = s.Quantity<Power>("node_base_power");
+  c.gpu_power_cap = s.OptionalQuantity<Power>("gpu_power_cap").value_or(c.gpu.tdp);
+  if (c.gpu_power_cap < c.gpu.idle_power) {
+    s.Fail("gpu_power_cap", "power cap " + Format(c.gpu_power_cap) + " is below the idle power " +
+                                Format(c.gpu.idle_power) + " of " + c.gpu.name);
+  }
+  if (c.gpu_power_cap > c.gpu.tdp) {
+    s.Fail("gpu_power_cap", "power cap " + Format(c.gpu_power_cap) + " is above the TDP " +
+                                Format(c.gpu.tdp) + " of " + c.gpu.name,
+           "leave gpu_power_cap out for uncapped GPUs");
+  }
+  c.nic_bandwidth = s.Quantity<Bandwidth>("nic_bandwidth");
+  c.link_latency = s.Quantity<Duration>("link_latency");
+  c.rack_power_limit = s.OptionalQuantity<Power>("rack_power_limit").value_or(Watts(0));
+  return c;
+}
+
+site::FacilityConfig ReadFacility(const Section& s) {
+  site::FacilityConfig f;
+  std::set<std::string> names;
+  for (const Section& st : s.List("power_chain")) {
+    power::ConversionStage stage;
+    stage.name = st.String("name");
+    if (!names.insert(stage.name).second) {
+      st.Fail("name", "two power-chain stages are named '" + stage.name + "'");
+    }
+    stage.efficiency = st.Fraction("efficiency");
+    stage.fixed_loss = st.Quantity<Power>("fixed_loss");
+    stage.rating = st.OptionalQuantity<Power>("rating").value_or(Watts(0));
+    f.power_chain.push_back(stage);
+  }
+  const Section cool = s.Sub("cooling");
+  f.cooling_cop = cool.Number("cop");
+  f.cooling_capacity = cool.OptionalQuantity<Power>("capacity").value_or(Watts(0));
+  return f;
+}
+
+workload::ModelCard ResolveModel(const Section& w, const Catalog& cat, const std::string& base_dir) {
+  const std::string name = w.String("model");
+  auto it = cat.models.find(name);
+  if (it != cat.models.end()) return it->second;
+  const bool looks_like_path = name.find('/') != std::string::npos || name.ends_with(".yaml") ||
+                               name.ends_with(".yml");
+  if (looks_like_path) {
+    std::filesystem::path p(name);
+    if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(p, ec)) {
+      w.Fail("model", "model card file not found: '" + p.string() + "'",
+             "paths are relative to the scenario file");
+    }
+    return LoadModelCardFile(p.string());
+  }
+  const std::string near = NearestMatch(name, Keys(cat.models));
+  w.Fail("model", "unknown model '" + name + "'",
+         (near.empty() ? "" : "did you mean '" + near + "'? ") + "known models: " +
+             Join(Keys(cat.models)) + " (or give a path to a model card file)");
+}
+
+site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, const Catalog& cat,
+                        const std::string& base_dir, SimTime sim_end) {
+  site::JobConfig j;
+  j.name = w.String("name");
+  (void)w.Enum("type");  // "training" is the only kind so far
+  workload::TrainingSetup& t = j.setup;
+  t.model = ResolveModel(w, cat, base_dir);
+  t.gpu = cluster.gpu;
+  t.tp = w.Int("tp");
+  if (t.tp > cluster.gpus_per_node) {
+    w.Fail("tp", "tensor parallelism " + std::to_string(t.tp) + " exceeds the " +
+                     std::to_string(cluster.gpus_per_node) + " GPUs of a node",
+           "tensor parallelism stays inside a node's NVLink domain");
+  }
+  if (t.model.attention_heads % t.tp != 0) {
+    w.Fail("tp", "tp " + std::to_string(t.tp) + " does not divide the " +
+                     std::to_string(t.model.attention_heads) + " attention heads of " +
+                     t.model.name);
+  }
+  const auto gpus = w.OptionalInt("gpus");
+  const auto dp = w.OptionalInt("dp");
+  if (dp) {
+    t.dp = *dp;
+    if (gpus && *gpus != t.tp * t.dp) {
+      w.Fail("gpus", "gpus is " + std::to_string(*gpus) + " but tp x dp is " +
+                         std::to_string(t.tp) + " x " + std::to_string(t.dp) + " = " +
+                         std::to_string(t.tp * t.dp),
+             "give gpus or dp, or make them agree");
+    }
+  } else if (gpus) {
+    if (*gpus % t.tp != 0) {
+      w.Fail("gpus", "gpus " + std::to_string(*gpus) + " is not a multiple of tp " +
+                         std::to_string(t.tp));
+    }
+    t.dp = *gpus / t.tp;
+  } else {
+    w.Fail("gpus", "'" + w.Name("gpus") + "' or '" + w.Name("dp") + "' is needed",
+           "gpus = tp x dp");
+  }
+  t.global_batch = w.Int("global_batch");
+  t.micro_batch = w.Int("micro_batch");
+  if (t.global_batch % (t.dp * t.micro_batch) != 0) {
+    w.Fail("global_batch", "global batch " + std::to_string(t.global_batch) +
+                               " does not split into micro-batches of " +
+                               std::to_string(t.micro_batch) + " over " + std::to_string(t.dp) +
+                               " data-parallel ranks",
+           "make global_batch a multiple of dp x micro_batch = " +
+               std::to_string(t.dp * t.micro_batch));
+  }
+  t.sequence_length = w.Int("sequence_length");
+  const std::string dtype = w.Enum("dtype");
+  t.dtype = *hardware::DataTypeFromName(dtype);
+  if (!cluster.gpu.Peak(t.dtype)) {
+    w.Fail("dtype", cluster.gpu.name + " has no " + dtype + " tensor throughput in the catalog");
+  }
+  t.recompute = w.Enum("recompute") == "full" ? workload::Recompute::kFull
+                                              : workload::Recompute::kNone;
+  t.compute_efficiency = w.Fraction("compute_efficiency");
+  t.gpus_per_node = cluster.gpus_per_node;
+  t.nic_bandwidth = cluster.nic_bandwidth;
+  t.link_latency = cluster.link_latency;
+  const Section act = w.Sub("activity");
+  t.activity.compute = act.Fraction("compute");
+  t.activity.communication = act.Fraction("communication");
+  t.activity.optimizer = act.Fraction("optimizer");
+  j.start = SimTime::From(w.Quantity<Duration>("start"));
+  if (j.start >= sim_end) {
+    w.Fail("start", "the job starts at or after the end of the simulation");
+  }
+  if (auto d = w.OptionalQuantity<Duration>("duration")) j.end = j.start + SimTime::From(*d);
+  return j;
+}
+
+}  // namespace
+
+Scenario LoadScenarioText(const std::string& text, const std::string& file,
+                          const std::string& base_dir) {
+  const Document doc = Document::Parse(text, file);
+  const Section root(doc, ScenarioSchema(), doc.root(), "", "", doc.At(doc.root()));
+  root.Int("firstwall");  // version, range-checked by the schema
+
+  Scenario sc;
+  sc.file = file;
+  sc.catalog = BuiltinCatalog();
+  ReadCatalogAdditions(root, sc.catalog);
+  site::SiteConfig& cfg = sc.site;
+
+  const Section sim = root.Sub("simulation");
+  cfg.duration = SimTime::From(sim.Quantity<Duration>("duration"));
+  cfg.tick = SimTime::From(sim.Quantity<Duration>("tick"));
+  if (cfg.tick > cfg.duration) {
+    sim.Fail("tick", "the tick is longer than the simulated duration");
+  }
+  cfg.seed = static_cast<uint64_t>(sim.Int64("seed"));
+  const int start_day = sim.Int("start_day_of_year");
+
+  const Section site = root.Sub("site");
+  cfg.name = site.String("name");
+  cfg.electricity_price = site.Quantity<EnergyPrice>("electricity_price");
+  if (site.Has("weather_file")) {
+    const std::string path = site.File("weather_file", base_dir);
+    cfg.weather = thermal::Weather(thermal::ReadEpw(ReadFile(path, site.ValueAt("weather_file")),
+                                                    path),
+                                   (start_day - 1) * 24, path);
+  } else {
+    cfg.weather = thermal::Weather(thermal::OutdoorConditions{
+        site.Quantity<Temperature>("outdoor_temperature"),
+        site.Fraction("outdoor_relative_humidity")});
+  }
+  cfg.facility.grid_import_limit =
+      site.OptionalQuantity<Power>("grid_import_limit").value_or(Watts(0));
+
+  const Section cluster = root.Sub("cluster");
+  cfg.cluster = ReadCluster(cluster, sc.catalog);
+
+  const Section facility = root.Sub("facility");
+  const auto grid_limit = cfg.facility.grid_import_limit;
+  cfg.facility = ReadFacility(facility);
+  cfg.facility.grid_import_limit = grid_limit;
+
+  std::set<std::string> names;
+  int nodes_used = 0;
+  for (const Section& w : root.List("workloads")) {
+    site::JobConfig job = ReadJob(w, cfg.cluster, sc.catalog, base_dir, cfg.duration);
+    if (!names.insert(job.name).second) {
+      w.Fail("name", "two workloads are named '" + job.name + "'");
+    }
+    const int need = site::NodesFor(job, cfg.cluster);
+    if (nodes_used + need > cfg.cluster.nodes) {
+      w.Fail("gpus", "workload '" + job.name + "' needs " + std::to_string(need) +
+                         " nodes, but only " + std::to_string(cfg.cluster.nodes - nodes_used) +
+                         " of the cluster's " + std::to_string(cfg.cluster.nodes) +
+                         " are left after the workloads before it",
+             "jobs are placed on separate nodes in the order listed");
+    }
+    nodes_used += need;
+    cfg.jobs.push_back(std::move(job));
+  }
+  return sc;
+}
+
+Scenario LoadScenarioFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw InputError({path, 0, 0}, "scenario file not found",
+                     "give the path to a scenario YAML file, e.g. examples/default.yaml");
+  }
+  const std::string text = ReadFile(path, {path, 0, 0});
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  return LoadScenarioText(text, path, dir);
+}
+
+std::string DefaultScenarioText() {
+  for (const embedded::File& f : embedded::Files()) {
+    if (f.path == "examples/default.yaml") return std::string(f.text);
+  }
+  FW_CHECK(false, "examples/default.yaml is not embedded");
+  return "";
+}
+
+}  // namespace firstwall::scenario

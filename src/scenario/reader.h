@@ -1,0 +1,97 @@
+// Reading YAML through a Schema. Every value is read by key name from a Section, which checks on
+// construction that its mapping has no unknown or duplicate keys and no missing required ones, and
+// every failure is an InputError that names file:line:col and what was expected.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "core/error.h"
+#include "scenario/schema.h"
+#include "units/parse.h"
+
+namespace firstwall::scenario {
+
+// One parsed YAML file.
+class Document {
+ public:
+  // Throws InputError for empty files, tabs in indentation and YAML syntax errors.
+  static Document Parse(const std::string& text, std::string file);
+  const YAML::Node& root() const { return root_; }
+  const std::string& file() const { return file_; }
+  SourceLocation At(const YAML::Node& node) const;
+
+ private:
+  YAML::Node root_;
+  std::string file_;
+};
+
+class Section {
+ public:
+  // `node` must be a mapping whose keys are declared under `schema_prefix` in `schema`;
+  // `display_prefix` is how messages name it ("workloads[2]").
+  Section(const Document& doc, const Schema& schema, YAML::Node node, std::string schema_prefix,
+          std::string display_prefix, SourceLocation where);
+
+  bool Has(std::string_view key) const;
+  int Int(std::string_view key) const;
+  std::optional<int> OptionalInt(std::string_view key) const;
+  int64_t Int64(std::string_view key) const;
+  double Number(std::string_view key) const;
+  double Fraction(std::string_view key) const;
+  bool Bool(std::string_view key) const;
+  std::string String(std::string_view key) const;
+  std::string Enum(std::string_view key) const;
+  // A path made relative to `base_dir`; must name an existing file.
+  std::string File(std::string_view key, const std::string& base_dir) const;
+  std::map<std::string, std::string> StringMap(std::string_view key) const;
+
+  template <class Q>
+  Q Quantity(std::string_view key) const {
+    return Q::FromBase(QuantityBase(key, Q::kDimension).value());
+  }
+  template <class Q>
+  std::optional<Q> OptionalQuantity(std::string_view key) const {
+    auto v = QuantityBase(key, Q::kDimension);
+    return v ? std::optional<Q>(Q::FromBase(*v)) : std::nullopt;
+  }
+
+  Section Sub(std::string_view key) const;
+  std::vector<Section> List(std::string_view key) const;
+  // A section of another schema, rooted at this key's value (catalog entries in a scenario).
+  std::vector<Section> ListOf(std::string_view key, const Schema& item_schema) const;
+
+  // The location of a key (or of the mapping when the key is absent).
+  SourceLocation KeyAt(std::string_view key) const;
+  SourceLocation ValueAt(std::string_view key) const;
+  std::string Name(std::string_view key) const;  // "workloads[2].tp"
+  [[noreturn]] void Fail(std::string_view key, const std::string& message,
+                         const std::string& hint = {}) const;
+  const SourceLocation& where() const { return where_; }
+  const std::string& display_prefix() const { return display_; }
+  const Document& document() const { return *doc_; }
+
+ private:
+  const KeySpec& Spec(std::string_view key) const;
+  // The value node, or an undefined node when absent.
+  YAML::Node Value(std::string_view key) const;
+  // The scalar text of a present value, checking it is a scalar.
+  std::string Scalar(std::string_view key, const YAML::Node& v) const;
+  // The text to parse: the value as written, or the declared default; nullopt when neither.
+  std::optional<std::string> TextOrDefault(std::string_view key, bool* from_default) const;
+  std::optional<double> QuantityBase(std::string_view key, units::Dimension dim) const;
+  void CheckRange(std::string_view key, double v) const;
+
+  const Document* doc_;
+  const Schema* schema_;
+  YAML::Node node_;
+  std::string prefix_;
+  std::string display_;
+  SourceLocation where_;
+};
+
+}  // namespace firstwall::scenario

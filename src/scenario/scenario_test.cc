@@ -1,0 +1,339 @@
+// Loading scenarios, and the errors users get for the mistakes they make. Each bad-input case checks
+// the location and the message.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "scenario/loader.h"
+#include "scenario/schema.h"
+
+namespace firstwall::scenario {
+namespace {
+using namespace units;
+
+// A small valid scenario; tests replace pieces of it. Line numbers matter to the tests.
+const char* kBase = R"(firstwall: 1
+site:
+  name: test hall
+  electricity_price: 0.1 USD/kWh
+cluster:
+  gpu: H100-SXM5-80GB
+  nodes: 4
+  gpus_per_node: 8
+  node_base_power: 2 kW
+  nic_bandwidth: 400 Gb/s
+facility:
+  power_chain:
+    - name: ups
+      efficiency: 0.95
+  cooling:
+    cop: 5
+workloads:
+  - name: job
+    type: training
+    model: llama3-8b
+    gpus: 16
+    tp: 2
+    global_batch: 64
+    sequence_length: 4096
+simulation:
+  duration: 1 h
+)";
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  const size_t at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) s.replace(at, from.size(), to);
+  return s;
+}
+
+// The error text of loading `text`, or "ok".
+std::string ErrorOf(const std::string& text) {
+  try {
+    LoadScenarioText(text, "s.yaml", "");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "ok";
+}
+
+::testing::AssertionResult Says(const std::string& error, const std::string& where,
+                                const std::string& part) {
+  if (error.rfind(where, 0) == 0 && error.find(": error: ") != std::string::npos &&
+      error.find(part) != std::string::npos) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "error was:\n" << error << "\nexpected at " << where
+                                       << " containing: " << part;
+}
+
+TEST(Scenario, BaseLoads) {
+  const Scenario sc = LoadScenarioText(kBase, "s.yaml", "");
+  EXPECT_EQ(sc.site.name, "test hall");
+  ASSERT_EQ(sc.site.jobs.size(), 1u);
+  EXPECT_EQ(sc.site.jobs[0].setup.dp, 8);
+  EXPECT_EQ(sc.site.cluster.gpu_count(), 32);
+  EXPECT_DOUBLE_EQ(ToBytesPerSecond(sc.site.cluster.nic_bandwidth), 50e9);
+  EXPECT_DOUBLE_EQ(ToSeconds(sc.site.tick.ToDuration()), 1.0);  // default tick
+  EXPECT_DOUBLE_EQ(sc.site.facility.power_chain[0].efficiency, 0.95);
+}
+
+TEST(BadInput, EmptyFile) { EXPECT_TRUE(Says(ErrorOf(""), "s.yaml:1:1", "the file is empty")); }
+
+TEST(BadInput, OnlyComments) {
+  EXPECT_TRUE(Says(ErrorOf("# nothing\n"), "s.yaml:1:1", "the file is empty"));
+}
+
+TEST(BadInput, TruncatedYaml) {
+  EXPECT_TRUE(Says(ErrorOf("firstwall: 1\nsite: {name: x, electricity_price: [1"), "s.yaml:2:",
+                   "invalid YAML"));
+}
+
+TEST(BadInput, FileCutInTheMiddleOfAKey) {
+  const std::string text(kBase);
+  // YAML reads the cut-off "gpus_per" as the rest of the value above it; what is missing shows.
+  EXPECT_TRUE(Says(ErrorOf(text.substr(0, text.find("gpus_per_node") + 8) + "\n"), "s.yaml:1:1",
+                   "missing required key 'facility'"));
+}
+
+TEST(BadInput, TabIndentation) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "  nodes: 4", "\tnodes: 4")), "s.yaml:7:1",
+                   "tab character in indentation"));
+}
+
+TEST(BadInput, DuplicateKey) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "  nodes: 4\n", "  nodes: 4\n  nodes: 8\n")),
+                   "s.yaml:8:3", "duplicate key 'cluster.nodes'"));
+}
+
+TEST(BadInput, UnknownKeySuggestsTheNearest) {
+  const std::string e = ErrorOf(Replace(kBase, "gpus_per_node: 8", "gpu_per_node: 8"));
+  EXPECT_TRUE(Says(e, "s.yaml:8:3", "unknown key 'gpu_per_node' in 'cluster'"));
+  EXPECT_NE(e.find("did you mean 'gpus_per_node'?"), std::string::npos) << e;
+}
+
+TEST(BadInput, UnknownTopLevelKey) {
+  EXPECT_TRUE(Says(ErrorOf(std::string(kBase) + "simulaton: {}\n"), "s.yaml:27:1",
+                   "unknown key 'simulaton'"));
+}
+
+TEST(BadInput, WrongTypeForInteger) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "nodes: 4", "nodes: four")), "s.yaml:7:10",
+                   "expected an integer for 'cluster.nodes', got 'four'"));
+}
+
+TEST(BadInput, FractionalInteger) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "nodes: 4", "nodes: 4.5")), "s.yaml:7:10",
+                   "expected an integer"));
+}
+
+TEST(BadInput, ScalarWhereASectionBelongs) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "  cooling:\n    cop: 5\n", "  cooling: 5\n")),
+                   "s.yaml:15:12", "expected a section (a mapping of keys) for 'facility.cooling'"));
+}
+
+TEST(BadInput, ScalarWhereAListBelongs) {
+  const std::string text = std::string(kBase).substr(0, std::string(kBase).find("workloads:")) +
+                           "workloads: training\nsimulation:\n  duration: 1 h\n";
+  EXPECT_TRUE(Says(ErrorOf(text), "s.yaml:17:12", "expected a list for 'workloads'"));
+}
+
+TEST(BadInput, NegativeCount) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "nodes: 4", "nodes: -4")), "s.yaml:7:10",
+                   "'cluster.nodes' is -4, out of range: expected between 1 and 1000000"));
+}
+
+TEST(BadInput, AbsurdGpuPower) {
+  const std::string text = std::string(kBase) +
+                           "catalog:\n  gpus:\n    - name: H100-SXM5-80GB\n      tdp: 10 GW\n";
+  EXPECT_TRUE(Says(ErrorOf(text), "s.yaml:30:12",
+                   "'catalog.gpus[0].tdp' is 10 GW, out of range: expected between 50 W and 5 kW"));
+}
+
+TEST(BadInput, AbsurdPowerCap) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "  nodes: 4\n", "  nodes: 4\n  gpu_power_cap: 10 GW\n")),
+                   "s.yaml:8:18", "out of range"));
+}
+
+TEST(BadInput, PowerCapAboveTdp) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "  nodes: 4\n", "  nodes: 4\n  gpu_power_cap: 900 W\n")),
+                   "s.yaml:8:18", "power cap 900 W is above the TDP 700 W"));
+}
+
+TEST(BadInput, MissingUnit) {
+  const std::string e = ErrorOf(Replace(kBase, "node_base_power: 2 kW", "node_base_power: 2000"));
+  EXPECT_TRUE(Says(e, "s.yaml:9:", "missing unit: '2000' is a bare number, but a power needs a unit"));
+  EXPECT_NE(e.find("'2000 W'"), std::string::npos) << e;
+}
+
+TEST(BadInput, QuotedBareNumberIsStillBare) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "duration: 1 h", "duration: \"3600\"")), "s.yaml:26:",
+                   "missing unit"));
+}
+
+TEST(BadInput, BytesWhereBitsWereMeant) {
+  const std::string e = ErrorOf(Replace(kBase, "400 Gb/s", "400 GB/s"));
+  EXPECT_TRUE(Says(e, "s.yaml:10:18", "'cluster.nic_bandwidth' is 400 GB/s, out of range"));
+  EXPECT_NE(e.find("check bits and bytes"), std::string::npos) << e;
+  EXPECT_NE(e.find("in bits this would be 50 GB/s"), std::string::npos) << e;
+}
+
+TEST(BadInput, UnitOfTheWrongDimension) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "duration: 1 h", "duration: 1 kW")), "s.yaml:26:15",
+                   "'kW' is a unit of power, but a duration was expected"));
+}
+
+TEST(BadInput, UnknownUnit) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "400 Gb/s", "400 Gbits")), "s.yaml:10:",
+                   "unknown unit 'Gbits'"));
+}
+
+TEST(BadInput, FlopsIsAmbiguous) {
+  const std::string text = std::string(kBase) +
+                           "catalog:\n  gpus:\n    - name: H100-SXM5-80GB\n      peak_dense:\n"
+                           "        bf16: 989 TFLOPS\n";
+  const std::string e = ErrorOf(text);
+  EXPECT_TRUE(Says(e, "s.yaml:31:", "unknown unit 'TFLOPS'"));
+  EXPECT_NE(e.find("write FLOP/s for a rate"), std::string::npos);
+}
+
+TEST(BadInput, UnknownGpuName) {
+  const std::string e = ErrorOf(Replace(kBase, "gpu: H100-SXM5-80GB", "gpu: H100-SXM-80GB"));
+  EXPECT_TRUE(Says(e, "s.yaml:6:8", "unknown GPU 'H100-SXM-80GB'"));
+  EXPECT_NE(e.find("did you mean 'H100-SXM5-80GB'?"), std::string::npos) << e;
+}
+
+TEST(BadInput, UnknownModelName) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "model: llama3-8b", "model: llama-3-8b")),
+                   "s.yaml:20:12", "unknown model 'llama-3-8b'"));
+}
+
+TEST(BadInput, MissingWeatherFile) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "  name: test hall\n",
+                                   "  name: test hall\n  weather_file: nowhere/city.epw\n")),
+                   "s.yaml:4:17", "file not found: 'nowhere/city.epw'"));
+}
+
+TEST(BadInput, MissingModelCardFile) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "model: llama3-8b", "model: cards/mine.yaml")),
+                   "s.yaml:20:12", "model card file not found"));
+}
+
+TEST(BadInput, MissingRequiredKey) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "  node_base_power: 2 kW\n", "")), "s.yaml:6:3",
+                   "missing required key 'cluster.node_base_power'"));
+}
+
+TEST(BadInput, UnsupportedVersion) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "firstwall: 1", "firstwall: 2")), "s.yaml:1:12",
+                   "'firstwall' is 2, out of range"));
+}
+
+TEST(BadInput, FractionWrittenAsPercentNumber) {
+  const std::string e = ErrorOf(Replace(kBase, "efficiency: 0.95", "efficiency: 95"));
+  EXPECT_TRUE(Says(e, "s.yaml:14:19", "but a fraction is at most 1"));
+  EXPECT_NE(e.find("write 0.95 or '95 %'"), std::string::npos) << e;
+}
+
+TEST(BadInput, EnumTypo) {
+  const std::string e =
+      ErrorOf(Replace(kBase, "    tp: 2\n", "    tp: 2\n    recompute: ful\n"));
+  EXPECT_TRUE(Says(e, "s.yaml:23:16", "expected one of none, full"));
+  EXPECT_NE(e.find("did you mean 'full'?"), std::string::npos) << e;
+}
+
+TEST(BadInput, GpusDisagreeWithDegrees) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "    tp: 2\n", "    tp: 2\n    dp: 4\n")),
+                   "s.yaml:21:11", "gpus is 16 but tp x dp is 2 x 4 = 8"));
+}
+
+TEST(BadInput, JobLargerThanTheCluster) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "gpus: 16", "gpus: 64")), "s.yaml:21:11",
+                   "needs 8 nodes, but only 4 of the cluster's 4 are left"));
+}
+
+TEST(BadInput, TensorParallelBeyondTheNode) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "tp: 2", "tp: 16")), "s.yaml:22:9",
+                   "tensor parallelism 16 exceeds the 8 GPUs of a node"));
+}
+
+TEST(BadInput, BatchDoesNotSplit) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "global_batch: 64", "global_batch: 60")),
+                   "s.yaml:23:19", "global batch 60 does not split"));
+}
+
+TEST(BadInput, DataTypeTheGpuLacks) {
+  std::string text = Replace(kBase, "gpu: H100-SXM5-80GB", "gpu: A100-SXM4-80GB");
+  text = Replace(text, "    tp: 2\n", "    tp: 2\n    dtype: fp8\n");
+  EXPECT_TRUE(Says(ErrorOf(text), "s.yaml:23:12", "A100-SXM4-80GB has no fp8 tensor throughput"));
+}
+
+TEST(BadInput, IdlePowerAboveTdpInOverride) {
+  const std::string text = std::string(kBase) +
+                           "catalog:\n  gpus:\n    - name: H100-SXM5-80GB\n      idle_power: 800 W\n";
+  EXPECT_TRUE(Says(ErrorOf(text), "s.yaml:30:19", "idle power 800 W is not below TDP 700 W"));
+}
+
+TEST(BadInput, DuplicateJobNames) {
+  std::string text = Replace(kBase, "gpus: 16", "gpus: 8");
+  const std::string job = text.substr(text.find("  - name: job"),
+                                      text.find("simulation:") - text.find("  - name: job"));
+  text = Replace(text, "simulation:", job + "simulation:");
+  EXPECT_TRUE(Says(ErrorOf(text), "s.yaml:25:11", "two workloads are named 'job'"));
+}
+
+TEST(BadInput, ScenarioFileMissing) {
+  try {
+    LoadScenarioFile("no/such/scenario.yaml");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_TRUE(Says(e.what(), "no/such/scenario.yaml", "scenario file not found"));
+  }
+}
+
+TEST(Scenario, OverridesAndAdditionsToTheCatalog) {
+  const std::string text = Replace(kBase, "gpu: H100-SXM5-80GB", "gpu: H100-capped") +
+                           "catalog:\n  gpus:\n    - name: H100-capped\n      vendor: NVIDIA\n"
+                           "      peak_dense: {bf16: 900 TFLOP/s}\n      hbm_capacity: 80 GB\n"
+                           "      hbm_bandwidth: 3 TB/s\n      tdp: 500 W\n      idle_power: 60 W\n"
+                           "      nvlink_bandwidth: 900 GB/s\n"
+                           "      thermal: {max_operating: 85 C, slowdown: 89 C, shutdown: 92 C}\n"
+                           "  models:\n    - name: llama3-8b\n      layers: 16\n";
+  const Scenario sc = LoadScenarioText(text, "s.yaml", "");
+  EXPECT_DOUBLE_EQ(ToWatts(sc.site.cluster.gpu.tdp), 500);
+  EXPECT_EQ(sc.site.jobs[0].setup.model.layers, 16);
+  EXPECT_EQ(sc.site.jobs[0].setup.model.hidden_size, 4096);  // kept from the built-in card
+}
+
+TEST(Scenario, NewGpuCardNeedsEveryFigure) {
+  const std::string text = std::string(kBase) +
+                           "catalog:\n  gpus:\n    - name: X1\n      vendor: Acme\n";
+  EXPECT_TRUE(Says(ErrorOf(text), "s.yaml:29:7", "missing required key 'catalog.gpus[0].hbm_capacity'"));
+}
+
+TEST(Scenario, ExamplesLoad) {
+  for (const char* path : {"examples/default.yaml", "examples/leesburg-weather.yaml"}) {
+    EXPECT_NO_THROW(LoadScenarioFile(path)) << path;
+  }
+  EXPECT_EQ(DefaultScenarioText().substr(0, 2), "# ");
+}
+
+TEST(Schema, DocsAreCurrent) {
+  std::ifstream in("docs/scenario.md");
+  ASSERT_TRUE(in) << "docs/scenario.md is missing";
+  std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(doc, SchemaMarkdown()) << "regenerate with: make docs";
+}
+
+TEST(Schema, EveryKeyIsDescribedAndDefaultsParse) {
+  for (const Schema* s : {&ScenarioSchema(), &GpuCardSchema(), &ModelCardSchema()}) {
+    for (const KeySpec& k : s->keys()) {
+      EXPECT_FALSE(k.description.empty()) << k.path;
+      EXPECT_FALSE(k.required && !k.default_text.empty()) << k.path;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace firstwall::scenario

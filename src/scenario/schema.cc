@@ -1,0 +1,331 @@
+#include "scenario/schema.h"
+
+#include <charconv>
+
+#include "core/error.h"
+#include "units/parse.h"
+
+namespace firstwall::scenario {
+namespace {
+using units::Dimension;
+using VT = ValueType;
+
+KeySpec Section(std::string path, bool required, std::string description) {
+  return {std::move(path), VT::kSection, Dimension::kPower, required, "", "", "", "",
+          std::move(description)};
+}
+KeySpec List(std::string path, bool required, std::string description) {
+  return {std::move(path), VT::kList, Dimension::kPower, required, "", "", "", "",
+          std::move(description)};
+}
+KeySpec Str(std::string path, bool required, std::string description) {
+  return {std::move(path), VT::kString, Dimension::kPower, required, "", "", "", "",
+          std::move(description)};
+}
+KeySpec Int(std::string path, std::string def, std::string lo, std::string hi,
+            std::string description) {
+  const bool required = def.empty();
+  return {std::move(path), VT::kInt, Dimension::kPower, required, std::move(def), std::move(lo),
+          std::move(hi), "", std::move(description)};
+}
+KeySpec OptInt(std::string path, std::string lo, std::string hi, std::string description) {
+  return {std::move(path), VT::kInt, Dimension::kPower, false, "", std::move(lo), std::move(hi),
+          "", std::move(description)};
+}
+KeySpec Num(std::string path, std::string def, std::string lo, std::string hi,
+            std::string description) {
+  const bool required = def.empty();
+  return {std::move(path), VT::kNumber, Dimension::kPower, required, std::move(def),
+          std::move(lo), std::move(hi), "", std::move(description)};
+}
+KeySpec Frac(std::string path, std::string def, std::string lo, std::string hi,
+             std::string description) {
+  const bool required = def.empty();
+  return {std::move(path), VT::kFraction, Dimension::kPower, required, std::move(def),
+          std::move(lo), std::move(hi), "", std::move(description)};
+}
+KeySpec Enum(std::string path, std::string def, std::string choices, std::string description) {
+  const bool required = def.empty();
+  return {std::move(path), VT::kEnum, Dimension::kPower, required, std::move(def), "", "",
+          std::move(choices), std::move(description)};
+}
+// Quantity: required when `def` is "!", optional without default when "".
+KeySpec Qty(std::string path, Dimension dim, std::string def, std::string lo, std::string hi,
+            std::string description) {
+  const bool required = def == "!";
+  if (required) def.clear();
+  return {std::move(path), VT::kQuantity, dim, required, std::move(def), std::move(lo),
+          std::move(hi), "", std::move(description)};
+}
+
+std::string Parent(std::string_view path) {
+  const size_t dot = path.rfind('.');
+  return dot == std::string_view::npos ? std::string() : std::string(path.substr(0, dot));
+}
+
+std::optional<double> Bound(const KeySpec& k, const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  if (k.type == VT::kQuantity) return units::ParseBase(text, k.dim);
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  FW_CHECK(ec == std::errc() && end == text.data() + text.size(), "bad bound " + text);
+  return v;
+}
+
+std::string TypeText(const KeySpec& k) {
+  switch (k.type) {
+    case VT::kSection: return "section";
+    case VT::kList: return "list of sections";
+    case VT::kInt: return "integer";
+    case VT::kNumber: return "number";
+    case VT::kFraction: return "fraction (0.96 or \"96 %\")";
+    case VT::kBool: return "true/false";
+    case VT::kString: return "text";
+    case VT::kEnum: return "one of " + k.choices;
+    case VT::kQuantity: return std::string(units::DimensionName(k.dim));
+    case VT::kFile: return "file path";
+    case VT::kStringMap: return "map of text";
+  }
+  return "";
+}
+
+}  // namespace
+
+Schema::Schema(std::string name, std::vector<KeySpec> keys)
+    : name_(std::move(name)), keys_(std::move(keys)) {
+  for (const KeySpec& k : keys_) {
+    // Bounds and defaults are checked once here, so a typo in this file fails every test.
+    (void)MinOf(k);
+    (void)MaxOf(k);
+    if (k.type == VT::kQuantity && !k.default_text.empty()) {
+      (void)units::ParseBase(k.default_text, k.dim);
+    }
+  }
+}
+
+const KeySpec* Schema::Find(std::string_view path) const {
+  for (const KeySpec& k : keys_) {
+    if (k.path == path) return &k;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Schema::ChildNames(std::string_view prefix) const {
+  std::vector<std::string> out;
+  for (const KeySpec& k : keys_) {
+    if (Parent(k.path) == prefix) {
+      out.push_back(prefix.empty() ? k.path : k.path.substr(prefix.size() + 1));
+    }
+  }
+  return out;
+}
+
+std::optional<double> MinOf(const KeySpec& k) { return Bound(k, k.min_text); }
+std::optional<double> MaxOf(const KeySpec& k) { return Bound(k, k.max_text); }
+
+const Schema& ScenarioSchema() {
+  using D = Dimension;
+  static const Schema schema(
+      "scenario",
+      {
+          Int("firstwall", "", "1", "1",
+              "Scenario format version. This build reads version 1."),
+          Section("site", true, "Where the site is and what its energy costs."),
+          Str("site.name", true, "Name of the site, copied into the outputs."),
+          {"site.weather_file", VT::kFile, D::kPower, false, "", "", "", "",
+           "EnergyPlus weather file (.epw) with hourly outdoor conditions, relative to the "
+           "scenario file. Without it the outdoor conditions are constant."},
+          Qty("site.outdoor_temperature", D::kTemperature, "20 C", "-60 C", "60 C",
+              "Constant outdoor dry-bulb temperature, used when there is no weather file."),
+          Frac("site.outdoor_relative_humidity", "0.5", "0", "1",
+               "Constant outdoor relative humidity, used when there is no weather file."),
+          Qty("site.electricity_price", D::kEnergyPrice, "!", "0 USD/kWh", "10 USD/kWh",
+              "Price of electricity drawn from the grid (flat tariff)."),
+          Qty("site.grid_import_limit", D::kPower, "", "1 kW", "10 GW",
+              "Largest power the grid connection may deliver; compared with the peak demand."),
+
+          Section("cluster", true, "The GPU cluster: what GPUs, how many, how they are racked."),
+          Str("cluster.gpu", true,
+              "GPU type, a name from the catalog (`firstwall catalog`) or from catalog.gpus."),
+          Int("cluster.nodes", "", "1", "1000000", "Number of GPU nodes (servers)."),
+          Int("cluster.gpus_per_node", "8", "1", "72", "GPUs in each node."),
+          Int("cluster.nodes_per_rack", "4", "1", "128", "Nodes in each rack."),
+          Qty("cluster.node_base_power", D::kPower, "!", "0 W", "50 kW",
+              "Non-GPU power of one node (CPUs, memory, NICs, fans, drives), taken as constant. "
+              "For DGX H100: rated 10.2 kW, of which the 8 GPUs take at most 5.6 kW; measured "
+              "node maximum in training 8.4 kW (Latif et al., IEEE Access 2025)."),
+          Qty("cluster.gpu_power_cap", D::kPower, "", "10 W", "5 kW",
+              "Power limit set on every GPU (nvidia-smi -pl). Without it GPUs may draw up to TDP."),
+          Qty("cluster.nic_bandwidth", D::kBandwidth, "400 Gb/s", "1 Gb/s", "1.6 Tb/s",
+              "Scale-out bandwidth per GPU, one direction (one NDR 400 Gb/s NIC per GPU is the "
+              "common HGX design)."),
+          Qty("cluster.link_latency", D::kDuration, "5 us", "0 s", "1 ms",
+              "Latency per hop of a ring collective step."),
+          Qty("cluster.rack_power_limit", D::kPower, "", "1 kW", "2 MW",
+              "Power a rack may draw (its PDUs or busway rating); compared with the peak rack."),
+
+          Section("facility", true, "Power conversion and cooling of the building."),
+          List("facility.power_chain", true,
+               "Conversion stages from the IT load outward to the grid (for example rack PSU, "
+               "PDU, UPS, transformer). Each draws (P_out + fixed_loss) / efficiency. An empty "
+               "list means a lossless connection."),
+          Str("facility.power_chain[].name", true, "Name of the stage."),
+          Frac("facility.power_chain[].efficiency", "", "0.5", "1",
+               "Proportional efficiency of the stage."),
+          Qty("facility.power_chain[].fixed_loss", D::kPower, "0 W", "0 W", "100 MW",
+              "No-load loss of the stage, drawn whatever the load."),
+          Qty("facility.power_chain[].rating", D::kPower, "", "1 W", "10 GW",
+              "Rated output of the stage; its peak load is reported against it."),
+          Section("facility.cooling", true, "The cooling plant."),
+          Num("facility.cooling.cop", "", "0.5", "100",
+              "Whole-plant coefficient of performance: heat removed per unit of electricity "
+              "(chillers or dry coolers, pumps, fans). About 3-5 for chilled-water air cooling, "
+              "10-30 for warm-water liquid cooling with free cooling."),
+          Qty("facility.cooling.capacity", D::kPower, "", "1 kW", "10 GW",
+              "Heat the plant can reject; the peak heat load is reported against it."),
+
+          List("workloads", true, "The jobs that run on the cluster."),
+          Str("workloads[].name", true, "Name of the job, unique in the scenario."),
+          Enum("workloads[].type", "", "training", "Kind of workload."),
+          Str("workloads[].model", true,
+              "Model card: a catalog name (`firstwall catalog`), a name from catalog.models, or a "
+              "path to a model card YAML file relative to the scenario."),
+          OptInt("workloads[].gpus", "1", "10000000",
+                 "GPUs of the job; must equal tp x dp. Gives dp when dp is left out."),
+          Int("workloads[].tp", "1", "1", "72",
+              "Tensor-parallel degree, inside one node's NVLink domain."),
+          OptInt("workloads[].dp", "1", "10000000",
+                 "Data-parallel degree. Derived from gpus / tp when left out."),
+          Int("workloads[].global_batch", "", "1", "100000000", "Sequences per training step."),
+          Int("workloads[].micro_batch", "1", "1", "65536",
+              "Sequences per micro-batch on each data-parallel rank."),
+          Int("workloads[].sequence_length", "", "1", "10000000", "Tokens per sequence."),
+          Enum("workloads[].dtype", "bf16", "fp32|tf32|fp16|bf16|fp8",
+               "Data type of the matrix math."),
+          Enum("workloads[].recompute", "none", "none|full", "Activation recomputation."),
+          Frac("workloads[].compute_efficiency", "0.6", "0.01", "1",
+               "Achieved fraction of peak FLOP/s on the step's matrix work. Megatron-LM reached "
+               "44-52% of peak end to end on A100 (Narayanan et al. SC21), communication included."),
+          Qty("workloads[].start", D::kDuration, "0 s", "0 s", "3660 d",
+              "When the job starts, from the start of the simulation."),
+          Qty("workloads[].duration", D::kDuration, "", "1 s", "3660 d",
+              "How long the job runs. Without it, until the end of the simulation."),
+          Section("workloads[].activity", false,
+                  "GPU activity (0 idle, 1 full power) in each phase of a step. Assumptions of "
+                  "the foundation model, to be replaced by per-op power."),
+          Frac("workloads[].activity.compute", "0.9", "0", "1",
+               "Activity during forward and backward math."),
+          Frac("workloads[].activity.communication", "0.3", "0", "1",
+               "Activity while waiting on collectives."),
+          Frac("workloads[].activity.optimizer", "0.5", "0", "1",
+               "Activity during the optimizer update (HBM-bound)."),
+
+          Section("catalog", false, "Additions to the built-in catalog, or overrides of it."),
+          List("catalog.gpus", false,
+               "GPU cards (keys as in the GPU card table). A card named like a built-in one "
+               "overrides only the keys it gives."),
+          List("catalog.models", false,
+               "Model cards (keys as in the model card table). A card named like a built-in one "
+               "overrides only the keys it gives."),
+
+          Section("simulation", true, "How long and how finely to simulate."),
+          Qty("simulation.duration", D::kDuration, "!", "1 s", "366 d", "Simulated time."),
+          Qty("simulation.tick", D::kDuration, "1 s", "1 ms", "1 h",
+              "Physics tick: the step of the continuous models and the rows of timeseries.csv."),
+          Int("simulation.seed", "1", "0", "9007199254740992",
+              "Seed of the random streams; same seed, same outputs."),
+          Int("simulation.start_day_of_year", "1", "1", "365",
+              "Day of the weather year (1 = January 1st) at which the simulation starts."),
+      });
+  return schema;
+}
+
+const Schema& GpuCardSchema() {
+  using D = Dimension;
+  static const Schema schema(
+      "GPU card",
+      {
+          Str("name", true, "Catalog name, as scenarios refer to it."),
+          Str("vendor", false, "Maker."),
+          Section("peak_dense", false, "Peak dense (no sparsity) tensor throughput per data type."),
+          Qty("peak_dense.fp32", D::kFlopRate, "", "0.1 TFLOP/s", "100 PFLOP/s", "FP32."),
+          Qty("peak_dense.tf32", D::kFlopRate, "", "0.1 TFLOP/s", "100 PFLOP/s", "TF32."),
+          Qty("peak_dense.fp16", D::kFlopRate, "", "0.1 TFLOP/s", "100 PFLOP/s", "FP16."),
+          Qty("peak_dense.bf16", D::kFlopRate, "", "0.1 TFLOP/s", "100 PFLOP/s", "BF16."),
+          Qty("peak_dense.fp8", D::kFlopRate, "", "0.1 TFLOP/s", "100 PFLOP/s", "FP8."),
+          Qty("hbm_capacity", D::kDataSize, "", "1 GB", "4 TB", "HBM capacity."),
+          Qty("hbm_bandwidth", D::kBandwidth, "", "100 GB/s", "100 TB/s", "HBM bandwidth."),
+          Qty("tdp", D::kPower, "", "50 W", "5 kW", "Thermal design power (board)."),
+          Qty("idle_power", D::kPower, "", "1 W", "1 kW", "Board power when idle."),
+          Qty("nvlink_bandwidth", D::kBandwidth, "", "0 GB/s", "50 TB/s",
+              "Scale-up (NVLink, Infinity Fabric) bandwidth per GPU, both directions summed."),
+          Section("thermal", false, "Temperature thresholds."),
+          Qty("thermal.max_operating", D::kTemperature, "", "30 C", "150 C",
+              "Highest temperature for sustained operation."),
+          Qty("thermal.slowdown", D::kTemperature, "", "30 C", "150 C",
+              "Above this, clocks drop."),
+          Qty("thermal.shutdown", D::kTemperature, "", "30 C", "150 C",
+              "Above this, the GPU stops."),
+          {"sources", VT::kStringMap, D::kPower, false, "", "", "", "",
+           "Public source of each figure, keyed by the figure's key. Required for every figure "
+           "of the built-in catalog."},
+      });
+  return schema;
+}
+
+const Schema& ModelCardSchema() {
+  static const Schema schema(
+      "model card",
+      {
+          Str("name", true, "Catalog name, as scenarios refer to it."),
+          OptInt("layers", "1", "10000", "Transformer layers."),
+          OptInt("hidden_size", "1", "1000000", "Model (embedding) dimension."),
+          OptInt("attention_heads", "1", "100000", "Query heads."),
+          Int("kv_heads", "= attention_heads", "1", "100000",
+              "Key/value heads (grouped-query attention)."),
+          Int("ffn_hidden_size", "= 4 x hidden_size", "1", "10000000",
+              "Inner dimension of the MLP."),
+          Enum("ffn_type", "gelu", "gelu|swiglu",
+               "MLP form: gelu (2 matrices) or swiglu (3 matrices)."),
+          OptInt("vocab_size", "1", "10000000", "Vocabulary size."),
+          {"tied_embeddings", VT::kBool, Dimension::kPower, false, "false", "", "", "",
+           "Whether the output projection shares the input embedding's weights."},
+          {"sources", VT::kStringMap, Dimension::kPower, false, "", "", "", "",
+           "Public source of each figure, keyed by the figure's key. Required for every figure "
+           "of the built-in catalog."},
+      });
+  return schema;
+}
+
+std::string SchemaMarkdown() {
+  std::string md;
+  md += "# Input reference\n\n";
+  md += "Generated by `firstwall schema --markdown` from the declarations in "
+        "src/scenario/schema.cc; a test fails when this file is out of date.\n\n";
+  md += "Quantities are written with their unit (\"700 W\", \"400 Gb/s\", \"80 GiB\", "
+        "\"25 C\", \"15 min\"). A bare number where a quantity is expected is an error. Bits and "
+        "bytes differ: `b` is a bit, `B` a byte, so \"400 Gb/s\" is 50 GB/s. Unknown keys are "
+        "errors; every error names file:line:col.\n";
+  for (const Schema* s : {&ScenarioSchema(), &GpuCardSchema(), &ModelCardSchema()}) {
+    md += "\n## " + s->name() + " keys\n\n";
+    if (s != &ScenarioSchema()) {
+      md += "A new card needs every key except those with a default; a card in a scenario's "
+            "`catalog:` named like a built-in one overrides only the keys it gives. Built-in "
+            "cards cite a source for every figure under `sources:`.\n\n";
+    }
+    md += "| key | type | default | range | description |\n|---|---|---|---|---|\n";
+    for (const KeySpec& k : s->keys()) {
+      std::string def = k.required ? "required" : (k.default_text.empty() ? "none" : k.default_text);
+      std::string range;
+      if (!k.min_text.empty() || !k.max_text.empty()) {
+        range = (k.min_text.empty() ? std::string("-inf") : k.min_text) + " .. " +
+                (k.max_text.empty() ? std::string("inf") : k.max_text);
+      }
+      md += "| `" + k.path + "` | " + TypeText(k) + " | " + def + " | " + range + " | " +
+            k.description + " |\n";
+    }
+  }
+  return md;
+}
+
+}  // namespace firstwall::scenario
