@@ -88,14 +88,13 @@ void Site::Advance(SimTime from, SimTime to) {
     const double run_s = pj.timeline.RunningSeconds(from, to);
     if (run_s <= 0) {
       job_node_w_[j] = idle_node_w_;
-      s.job_it[j] = Watts(idle_node_w_ * pj.node_count);
+      s.job_it[j] = Watts(0);
       continue;
     }
     const double idle_frac = 1.0 - run_s / dt;
-    const double node_w = pj.timeline.Integrate(pj.node_power_w, from, to) / dt +
-                          idle_frac * idle_node_w_;
-    job_node_w_[j] = node_w;
-    s.job_it[j] = Watts(node_w * pj.node_count);
+    const double busy_node_w = pj.timeline.Integrate(pj.node_power_w, from, to) / dt;
+    job_node_w_[j] = busy_node_w + idle_frac * idle_node_w_;
+    s.job_it[j] = Watts(busy_node_w * pj.node_count);  // only while it runs
     // GPU power of the job's GPUs above their idle draw.
     const int gpus = workload::GpuCount(pj.config.setup);
     const double idle_gpu_w = ToWatts(gpu_power_.At(0));

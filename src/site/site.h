@@ -36,7 +36,7 @@ struct WindowSample {
   units::Power facility;  // from the grid
   units::Power peak_rack; // the most loaded rack's average in the window
   double gpu_activity_sum = 0;  // sum over all GPUs of their average activity
-  std::vector<units::Power> job_it;  // IT power of each job's nodes
+  std::vector<units::Power> job_it;  // IT power of each job's nodes while the job runs
   thermal::OutdoorConditions outdoor;
   int running_jobs = 0;
 };

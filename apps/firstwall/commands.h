@@ -1,0 +1,21 @@
+// Each subcommand registers itself on the app; its callback returns the process exit status.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace firstwall::cli {
+
+// Exit statuses.
+inline constexpr int kOk = 0;
+inline constexpr int kBadInput = 2;
+inline constexpr int kInternalError = 70;
+
+using Action = std::function<int()>;
+
+Action RegisterRun(CLI::App& app);
+Action RegisterValidate(CLI::App& app);
+Action RegisterCatalog(CLI::App& app);
+Action RegisterSchema(CLI::App& app);
+
+}  // namespace firstwall::cli

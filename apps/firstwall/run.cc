@@ -1,0 +1,99 @@
+// firstwall run [SCENARIO] [--out DIR] [--json] [--quiet]
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "apps/firstwall/commands.h"
+#include "apps/firstwall/scenario_arg.h"
+#include "report/outputs.h"
+#include "report/simulate.h"
+
+namespace firstwall::cli {
+namespace {
+
+struct RunOptions {
+  std::string scenario;
+  std::string out = "out";
+  bool json = false;
+  bool quiet = false;
+};
+
+// A progress line on stderr: simulated time, speed against real time, and the time left.
+class Progress {
+ public:
+  explicit Progress(SimTime end) : end_(end), start_(Clock::now()), last_(start_) {}
+  void Update(SimTime now) {
+    const auto t = Clock::now();
+    if (t - last_ < std::chrono::milliseconds(100) && now < end_) return;
+    last_ = t;
+    const double wall = std::chrono::duration<double>(t - start_).count();
+    const double frac = now.seconds() / end_.seconds();
+    const double speed = wall > 0 ? now.seconds() / wall : 0;
+    const double eta = speed > 0 ? (end_ - now).seconds() / speed : 0;
+    const int width = 30;
+    const int filled = static_cast<int>(frac * width);
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.resize(width, '.');
+    std::cerr << fmt::format("\r[{}] {:6.2f} h of {:.2f} h  x{:.0f} real time  ETA {:.1f} s ",
+                             bar, now.seconds() / 3600, end_.seconds() / 3600, speed, eta)
+              << std::flush;
+  }
+  ~Progress() { std::cerr << "\n"; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  SimTime end_;
+  Clock::time_point start_, last_;
+};
+
+int Run(const RunOptions& o) {
+  const scenario::Scenario sc = LoadScenarioArg(o.scenario);
+  std::error_code ec;
+  std::filesystem::create_directories(o.out, ec);
+  if (ec) throw InputError({o.out, 0, 0}, "cannot create the output directory: " + ec.message());
+
+  report::SimulateOptions sim;
+  sim.timeseries_csv = (std::filesystem::path(o.out) / "timeseries.csv").string();
+  std::unique_ptr<Progress> progress;
+  if (!o.quiet && isatty(STDERR_FILENO)) {
+    progress = std::make_unique<Progress>(sc.site.duration);
+    sim.progress = [&](SimTime t) { progress->Update(t); };
+  }
+  const report::Summary summary = report::Simulate(sc.site, sc.file, sim);
+  progress.reset();
+
+  const std::string json = report::SummaryJson(summary).dump(2) + "\n";
+  report::AtomicFile file((std::filesystem::path(o.out) / "summary.json").string());
+  file.Write(json);
+  file.Commit();
+  if (o.json) {
+    std::cout << json;
+  } else if (!o.quiet) {
+    std::cout << report::SummaryText(summary) << "\nwrote " << o.out << "/summary.json and "
+              << o.out << "/timeseries.csv\n";
+  }
+  return kOk;
+}
+
+}  // namespace
+
+Action RegisterRun(CLI::App& app) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Simulate a scenario; prints a summary and writes DIR/summary.json and "
+             "DIR/timeseries.csv");
+  cmd->add_option("scenario", o->scenario,
+                  "Scenario YAML file (default: the built-in 1,024-GPU H100 hall, "
+                  "examples/default.yaml)");
+  cmd->add_option("--out", o->out, "Output directory")->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print summary.json to stdout instead of the text summary");
+  cmd->add_flag("--quiet", o->quiet, "Print nothing (outputs are still written)");
+  return [o] { return Run(*o); };
+}
+
+}  // namespace firstwall::cli

@@ -1,0 +1,97 @@
+#include "report/meter.h"
+
+#include <algorithm>
+
+namespace firstwall::report {
+using namespace units;
+
+Meter::Meter(const site::Site& site) : site_(site) {
+  const auto& chain = site.config().facility.power_chain;
+  stage_peak_out_w_.assign(chain.size(), 0.0);
+  s_.stage_loss_energy_j.assign(chain.size(), 0.0);
+  for (const auto& st : chain) s_.stage_names.push_back(st.name);
+  job_energy_j_.assign(site.jobs().size(), 0.0);
+}
+
+void Meter::OnTick(const TickRow& r, int64_t repeat) {
+  const double dt = r.seconds * static_cast<double>(repeat);
+  s_.ticks += repeat;
+  s_.gpu_energy_j += r.gpu_w * dt;
+  s_.node_base_energy_j += r.node_base_w * dt;
+  s_.it_energy_j += r.it_w * dt;
+  s_.loss_energy_j += r.loss_w * dt;
+  s_.cooling_energy_j += r.cooling_w * dt;
+  s_.facility_energy_j += r.facility_w * dt;
+  s_.peak_it_w = std::max(s_.peak_it_w, r.it_w);
+  s_.peak_facility_w = std::max(s_.peak_facility_w, r.facility_w);
+  s_.peak_rack_w = std::max(s_.peak_rack_w, r.peak_rack_w);
+  peak_heat_w_ = std::max(peak_heat_w_, r.heat_w);
+  peak_activity_ = std::max(peak_activity_, r.gpu_activity);
+  activity_s_ += r.gpu_activity * dt;
+  double out_w = r.it_w;  // the first stage delivers the IT load
+  for (size_t i = 0; i < r.stage_input_w.size(); ++i) {
+    stage_peak_out_w_[i] = std::max(stage_peak_out_w_[i], out_w);
+    s_.stage_loss_energy_j[i] += (r.stage_input_w[i] - out_w) * dt;
+    out_w = r.stage_input_w[i];
+  }
+  for (size_t j = 0; j < r.job_it_w.size(); ++j) job_energy_j_[j] += r.job_it_w[j] * dt;
+}
+
+Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engine) const {
+  Summary s = s_;
+  const site::SiteConfig& cfg = site_.config();
+  s.site = cfg.name;
+  s.scenario_file = scenario_file;
+  s.gpu = cfg.cluster.gpu.name;
+  s.gpu_count = cfg.cluster.gpu_count();
+  s.nodes = cfg.cluster.nodes;
+  s.racks = cfg.cluster.rack_count();
+  s.sim_time_s = cfg.duration.seconds();
+  s.tick_s = cfg.tick.seconds();
+  s.seed = cfg.seed;
+  s.engine = engine;
+  s.mean_gpu_activity = s.sim_time_s > 0 ? activity_s_ / s.sim_time_s : 0;
+  s.energy_cost_usd = CostUsd(cfg.electricity_price, Joules(s.facility_energy_j));
+
+  auto kw = [](double w) { return w / 1e3; };
+  s.resources.push_back({"GPUs", "compute", peak_activity_, 1.0, "activity"});
+  for (size_t i = 0; i < cfg.facility.power_chain.size(); ++i) {
+    const auto& st = cfg.facility.power_chain[i];
+    s.resources.push_back({st.name, "power stage", kw(stage_peak_out_w_[i]),
+                           kw(ToWatts(st.rating)), "kW"});
+  }
+  s.resources.push_back(
+      {"rack", "rack", kw(s.peak_rack_w), kw(ToWatts(cfg.cluster.rack_power_limit)), "kW"});
+  s.resources.push_back({"cooling plant", "cooling", kw(peak_heat_w_),
+                         kw(ToWatts(cfg.facility.cooling_capacity)), "kW"});
+  s.resources.push_back({"grid connection", "grid", kw(s.peak_facility_w),
+                         kw(ToWatts(cfg.facility.grid_import_limit)), "kW"});
+  std::stable_sort(s.resources.begin(), s.resources.end(),
+                   [](const ResourceUse& a, const ResourceUse& b) {
+                     return a.utilization() > b.utilization();
+                   });
+
+  for (size_t j = 0; j < site_.jobs().size(); ++j) {
+    const site::PlacedJob& pj = site_.jobs()[j];
+    JobSummary js;
+    js.name = pj.config.name;
+    js.model = pj.config.setup.model.name;
+    js.tp = pj.config.setup.tp;
+    js.dp = pj.config.setup.dp;
+    js.gpus = js.tp * js.dp;
+    js.global_batch = pj.config.setup.global_batch;
+    js.sequence_length = pj.config.setup.sequence_length;
+    js.estimate = pj.estimate;
+    js.steps_completed = pj.timeline.StepsCompletedBy(cfg.duration);
+    js.tokens = static_cast<double>(js.steps_completed) * pj.estimate.tokens_per_step;
+    js.running_s = pj.timeline.RunningSeconds(SimTime(), cfg.duration);
+    js.tokens_per_s = js.running_s > 0 ? pj.estimate.tokens_per_step /
+                                             ToSeconds(pj.estimate.step_time)
+                                       : 0;
+    js.it_energy_j = job_energy_j_[j];
+    s.jobs.push_back(js);
+  }
+  return s;
+}
+
+}  // namespace firstwall::report

@@ -1,0 +1,68 @@
+// Totals, peaks and per-job results of a run, and the "busiest resource" ranking: each rated
+// resource's peak (tick-average) load against its rating.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/engine.h"
+#include "report/tick_series.h"
+#include "site/site.h"
+
+namespace firstwall::report {
+
+struct ResourceUse {
+  std::string name;   // "UPS", "rack", "cooling plant", "grid connection", "GPUs"
+  std::string kind;   // "power stage", "rack", "cooling", "grid", "compute"
+  double peak = 0;    // in `unit`
+  double rating = 0;  // in `unit`; 0 when unrated
+  std::string unit;   // "kW" or "activity"
+  double utilization() const { return rating > 0 ? peak / rating : 0.0; }
+};
+
+struct JobSummary {
+  std::string name, model;
+  int gpus = 0, tp = 0, dp = 0, global_batch = 0, sequence_length = 0;
+  workload::StepEstimate estimate;
+  int64_t steps_completed = 0;
+  double tokens = 0;
+  double running_s = 0;
+  double tokens_per_s = 0;
+  double it_energy_j = 0;
+};
+
+struct Summary {
+  std::string site, scenario_file, gpu;
+  int gpu_count = 0, nodes = 0, racks = 0;
+  double sim_time_s = 0, tick_s = 0;
+  uint64_t seed = 0;
+  double gpu_energy_j = 0, node_base_energy_j = 0, it_energy_j = 0, loss_energy_j = 0,
+         cooling_energy_j = 0, facility_energy_j = 0;
+  std::vector<std::string> stage_names;
+  std::vector<double> stage_loss_energy_j;
+  double peak_it_w = 0, peak_facility_w = 0, peak_rack_w = 0;
+  double mean_gpu_activity = 0;
+  double energy_cost_usd = 0;
+  std::vector<ResourceUse> resources;  // busiest first
+  std::vector<JobSummary> jobs;
+  EngineStats engine;
+  int64_t ticks = 0;
+
+  double pue() const { return it_energy_j > 0 ? facility_energy_j / it_energy_j : 0.0; }
+};
+
+class Meter {
+ public:
+  explicit Meter(const site::Site& site);
+  void OnTick(const TickRow& row, int64_t repeat);
+  Summary Finish(const std::string& scenario_file, const EngineStats& engine) const;
+
+ private:
+  const site::Site& site_;
+  Summary s_;
+  std::vector<double> stage_peak_out_w_;
+  std::vector<double> job_energy_j_;
+  double peak_heat_w_ = 0, peak_activity_ = 0, activity_s_ = 0;
+};
+
+}  // namespace firstwall::report

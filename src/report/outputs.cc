@@ -1,0 +1,209 @@
+#include "report/outputs.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "core/error.h"
+
+namespace firstwall::report {
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), partial_(path_ + ".partial") {
+  f_ = std::fopen(partial_.c_str(), "wb");
+  if (!f_) throw InputError({path_, 0, 0}, "cannot write output file");
+}
+
+AtomicFile::~AtomicFile() {
+  if (f_) {
+    std::fclose(f_);
+    std::remove(partial_.c_str());
+  }
+}
+
+void AtomicFile::Write(std::string_view data) {
+  if (std::fwrite(data.data(), 1, data.size(), f_) != data.size()) {
+    throw InputError({path_, 0, 0}, "write failed (disk full?)");
+  }
+}
+
+void AtomicFile::Commit() {
+  const bool ok = std::fclose(f_) == 0;
+  f_ = nullptr;
+  if (!ok || std::rename(partial_.c_str(), path_.c_str()) != 0) {
+    std::remove(partial_.c_str());
+    throw InputError({path_, 0, 0}, "could not finish writing the output file");
+  }
+}
+
+namespace {
+constexpr const char* kCsvHeader =
+    "time_s,outdoor_dry_bulb_c,running_jobs,mean_gpu_activity,gpu_power_kw,node_base_power_kw,"
+    "it_power_kw,conversion_loss_kw,cooling_power_kw,facility_power_kw,pue,peak_rack_power_kw\n";
+}
+
+TimeSeriesCsv::TimeSeriesCsv(std::string path) : file_(std::move(path)) {
+  buf_ = kCsvHeader;
+}
+
+void TimeSeriesCsv::OnTick(const TickRow& r, int64_t repeat) {
+  auto out = std::back_inserter(buf_);
+  for (int64_t i = 0; i < repeat; ++i) {
+    const double t = r.start.seconds() + r.seconds * static_cast<double>(i);
+    fmt::format_to(out, "{:.3f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:.3f}\n",
+                   t, r.outdoor_c, r.running_jobs, r.gpu_activity, r.gpu_w / 1e3,
+                   r.node_base_w / 1e3, r.it_w / 1e3, r.loss_w / 1e3, r.cooling_w / 1e3,
+                   r.facility_w / 1e3, r.it_w > 0 ? r.facility_w / r.it_w : 0.0,
+                   r.peak_rack_w / 1e3);
+    if (buf_.size() > (1 << 20)) {
+      file_.Write(buf_);
+      buf_.clear();
+    }
+  }
+}
+
+void TimeSeriesCsv::Commit() {
+  file_.Write(buf_);
+  buf_.clear();
+  file_.Commit();
+}
+
+nlohmann::ordered_json SummaryJson(const Summary& s) {
+  using nlohmann::ordered_json;
+  const double kwh = 3.6e6;
+  ordered_json j;
+  j["schema"] = "firstwall.summary/1";
+  j["site"] = s.site;
+  j["scenario_file"] = s.scenario_file;
+  j["seed"] = s.seed;
+  j["sim_time_s"] = s.sim_time_s;
+  j["tick_s"] = s.tick_s;
+  j["gpu"] = s.gpu;
+  j["gpu_count"] = s.gpu_count;
+  j["node_count"] = s.nodes;
+  j["rack_count"] = s.racks;
+  j["it_energy_kwh"] = s.it_energy_j / kwh;
+  j["gpu_energy_kwh"] = s.gpu_energy_j / kwh;
+  j["node_base_energy_kwh"] = s.node_base_energy_j / kwh;
+  j["conversion_loss_energy_kwh"] = s.loss_energy_j / kwh;
+  j["cooling_energy_kwh"] = s.cooling_energy_j / kwh;
+  j["facility_energy_kwh"] = s.facility_energy_j / kwh;
+  j["pue"] = s.pue();
+  j["peak_it_power_kw"] = s.peak_it_w / 1e3;
+  j["peak_facility_power_kw"] = s.peak_facility_w / 1e3;
+  j["peak_rack_power_kw"] = s.peak_rack_w / 1e3;
+  j["mean_gpu_activity"] = s.mean_gpu_activity;
+  j["energy_cost_usd"] = s.energy_cost_usd;
+  ordered_json stages = ordered_json::array();
+  for (size_t i = 0; i < s.stage_names.size(); ++i) {
+    stages.push_back({{"name", s.stage_names[i]}, {"loss_energy_kwh", s.stage_loss_energy_j[i] / kwh}});
+  }
+  j["power_stages"] = stages;
+  ordered_json res = ordered_json::array();
+  for (const ResourceUse& r : s.resources) {
+    ordered_json e = {{"name", r.name}, {"kind", r.kind}, {"unit", r.unit}, {"peak", r.peak}};
+    e["rating"] = r.rating > 0 ? ordered_json(r.rating) : ordered_json(nullptr);
+    e["peak_utilization"] = r.rating > 0 ? ordered_json(r.utilization()) : ordered_json(nullptr);
+    res.push_back(e);
+  }
+  j["resources"] = res;
+  j["busiest_resource"] = s.resources.empty() || s.resources.front().rating <= 0
+                              ? ordered_json(nullptr)
+                              : ordered_json(s.resources.front().name);
+  ordered_json jobs = ordered_json::array();
+  const double pue = s.pue();
+  for (const JobSummary& js : s.jobs) {
+    const auto& e = js.estimate;
+    ordered_json phases = ordered_json::array();
+    for (const auto& p : e.phases) {
+      phases.push_back({{"name", p.name}, {"duration_s", units::ToSeconds(p.duration)},
+                        {"gpu_activity", p.activity}});
+    }
+    jobs.push_back({
+        {"name", js.name},
+        {"model", js.model},
+        {"gpus", js.gpus},
+        {"tp", js.tp},
+        {"dp", js.dp},
+        {"global_batch", js.global_batch},
+        {"sequence_length", js.sequence_length},
+        {"step_time_s", units::ToSeconds(e.step_time)},
+        {"breakdown_s",
+         {{"compute", units::ToSeconds(e.compute)},
+          {"tp_comm", units::ToSeconds(e.tp_comm)},
+          {"dp_comm", units::ToSeconds(e.dp_comm)},
+          {"optimizer", units::ToSeconds(e.optimizer)}}},
+        {"model_flops_per_step", units::ToFlop(e.model_flops)},
+        {"model_tflops_per_gpu", units::ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12},
+        {"mfu", e.mfu},
+        {"running_s", js.running_s},
+        {"steps_completed", js.steps_completed},
+        {"tokens_trained", js.tokens},
+        {"tokens_per_s", js.tokens_per_s},
+        {"it_energy_kwh", js.it_energy_j / kwh},
+        {"it_energy_per_token_j", js.tokens > 0 ? ordered_json(js.it_energy_j / js.tokens)
+                                                : ordered_json(nullptr)},
+        {"facility_energy_per_token_j", js.tokens > 0
+                                            ? ordered_json(js.it_energy_j * pue / js.tokens)
+                                            : ordered_json(nullptr)},
+        {"phases", phases},
+    });
+  }
+  j["jobs"] = jobs;
+  j["engine"] = {{"ticks", s.ticks},
+                 {"windows", s.engine.windows},
+                 {"skipped_ticks", s.engine.skipped_ticks},
+                 {"events", s.engine.events}};
+  return j;
+}
+
+std::string SummaryText(const Summary& s) {
+  const double kwh = 3.6e6;
+  std::string t;
+  auto out = std::back_inserter(t);
+  fmt::format_to(out, "firstwall: {}  ({} x {}, {} nodes in {} racks)\n", s.site, s.gpu_count,
+                 s.gpu, s.nodes, s.racks);
+  fmt::format_to(out, "simulated {:.1f} h at a {:g} s tick, seed {}\n\n", s.sim_time_s / 3600,
+                 s.tick_s, s.seed);
+  for (const JobSummary& js : s.jobs) {
+    const auto& e = js.estimate;
+    fmt::format_to(out, "job {}: {} on {} GPUs (tp {} x dp {})\n", js.name, js.model, js.gpus,
+                   js.tp, js.dp);
+    fmt::format_to(out,
+                   "  step {:.3f} s (compute {:.3f}, tp comm {:.3f}, dp comm {:.3f}, optimizer "
+                   "{:.3f}), MFU {:.1f}%, {:.0f} TFLOP/s per GPU\n",
+                   units::ToSeconds(e.step_time), units::ToSeconds(e.compute),
+                   units::ToSeconds(e.tp_comm), units::ToSeconds(e.dp_comm),
+                   units::ToSeconds(e.optimizer), 100 * e.mfu,
+                   units::ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12);
+    fmt::format_to(out, "  {} steps, {:.3g} tokens, {:.0f} tokens/s, IT energy {:.1f} kWh", 
+                   js.steps_completed, js.tokens, js.tokens_per_s, js.it_energy_j / kwh);
+    if (js.tokens > 0) {
+      fmt::format_to(out, ", {:.3f} J/token IT, {:.3f} J/token facility", js.it_energy_j / js.tokens,
+                     js.it_energy_j * s.pue() / js.tokens);
+    }
+    t += "\n";
+  }
+  fmt::format_to(out, "\nenergy: IT {:.1f} MWh (GPUs {:.1f}, rest of nodes {:.1f}), conversion "
+                      "losses {:.1f} MWh, cooling {:.1f} MWh, facility {:.1f} MWh\n",
+                 s.it_energy_j / kwh / 1e3, s.gpu_energy_j / kwh / 1e3,
+                 s.node_base_energy_j / kwh / 1e3, s.loss_energy_j / kwh / 1e3,
+                 s.cooling_energy_j / kwh / 1e3, s.facility_energy_j / kwh / 1e3);
+  fmt::format_to(out, "PUE {:.3f}, peak IT {:.1f} kW, peak facility {:.1f} kW, mean GPU activity "
+                      "{:.2f}, energy cost {:.0f} USD\n",
+                 s.pue(), s.peak_it_w / 1e3, s.peak_facility_w / 1e3, s.mean_gpu_activity,
+                 s.energy_cost_usd);
+  t += "\nresources by peak load against rating (busiest first):\n";
+  for (const ResourceUse& r : s.resources) {
+    if (r.rating > 0) {
+      fmt::format_to(out, "  {:<16} {:>6.1f}%  peak {:.1f} of {:.1f} {}\n", r.name,
+                     100 * r.utilization(), r.peak, r.rating, r.unit);
+    } else {
+      fmt::format_to(out, "  {:<16}    n/a   peak {:.1f} {} (no rating given)\n", r.name, r.peak,
+                     r.unit);
+    }
+  }
+  return t;
+}
+
+}  // namespace firstwall::report

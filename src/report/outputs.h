@@ -1,0 +1,44 @@
+// What a run leaves behind: summary.json, timeseries.csv and the printed summary. Files are written
+// under a temporary name and renamed only when the run completes, so a failed run leaves none.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "report/meter.h"
+
+namespace firstwall::report {
+
+// A file that appears under its name only on Commit(); otherwise it is removed.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  void Write(std::string_view data);
+  void Commit();
+
+ private:
+  std::string path_, partial_;
+  std::FILE* f_ = nullptr;
+};
+
+// Streams timeseries.csv rows; one line per tick, columns with units in their names.
+class TimeSeriesCsv {
+ public:
+  explicit TimeSeriesCsv(std::string path);
+  void OnTick(const TickRow& row, int64_t repeat);
+  void Commit();
+
+ private:
+  AtomicFile file_;
+  std::string buf_;
+};
+
+nlohmann::ordered_json SummaryJson(const Summary& s);
+std::string SummaryText(const Summary& s);
+
+}  // namespace firstwall::report

@@ -1,0 +1,101 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "report/outputs.h"
+#include "report/simulate.h"
+#include "scenario/loader.h"
+
+namespace firstwall::report {
+namespace {
+
+site::SiteConfig Example() {
+  return scenario::LoadScenarioFile("examples/default.yaml").site;
+}
+
+TEST(Simulate, EnergyAccountingCloses) {
+  site::SiteConfig cfg = Example();
+  cfg.duration = SimTime::From(units::Hours(2));
+  cfg.jobs[0].start = SimTime::From(units::Minutes(20.5));  // starts mid-tick, idle before
+  const Summary s = Simulate(cfg, "default");
+  const double closed = s.it_energy_j + s.loss_energy_j + s.cooling_energy_j;
+  EXPECT_NEAR(s.facility_energy_j / closed, 1.0, 1e-9);
+  double stage_losses = 0;
+  for (double l : s.stage_loss_energy_j) stage_losses += l;
+  EXPECT_NEAR(stage_losses / s.loss_energy_j, 1.0, 1e-9);
+  EXPECT_NEAR((s.gpu_energy_j + s.node_base_energy_j) / s.it_energy_j, 1.0, 1e-9);
+  EXPECT_EQ(s.ticks, 7200);
+  EXPECT_GT(s.engine.skipped_ticks, 1000);  // the idle 20 minutes were skipped
+  EXPECT_GT(s.pue(), 1.0);
+}
+
+TEST(Simulate, TimeSeriesHasOneRowPerTickAndAgreesWithTheTotals) {
+  site::SiteConfig cfg = Example();
+  cfg.duration = SimTime::From(units::Minutes(30));
+  cfg.tick = SimTime::From(units::Seconds(7));  // 1800 / 7: a short last tick
+  const std::string path = ::testing::TempDir() + "/ts.csv";
+  const Summary s = Simulate(cfg, "default", {path, {}});
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line.rfind("time_s,outdoor_dry_bulb_c,", 0), 0u);
+  int rows = 0;
+  double facility_kwh = 0, last_t = -1;
+  while (std::getline(in, line)) {
+    const double t = std::stod(line.substr(0, line.find(',')));
+    const double next = rows + 1 < 258 ? t + 7 : 1800;
+    // facility_power_kw is the 10th column.
+    size_t pos = 0;
+    for (int c = 0; c < 9; ++c) pos = line.find(',', pos) + 1;
+    facility_kwh += std::stod(line.substr(pos)) * (next - t) / 3600;
+    EXPECT_GT(t, last_t);
+    last_t = t;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 258);  // 257 whole ticks and a 1 s remainder
+  EXPECT_NEAR(facility_kwh / (s.facility_energy_j / 3.6e6), 1.0, 1e-6);  // CSV rounding
+  EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
+}
+
+TEST(Simulate, SameSeedSameBytes) {
+  site::SiteConfig cfg = Example();
+  cfg.duration = SimTime::From(units::Minutes(10));
+  const std::string a = SummaryJson(Simulate(cfg, "x")).dump(2);
+  const std::string b = SummaryJson(Simulate(cfg, "x")).dump(2);
+  EXPECT_EQ(a, b);
+}
+
+TEST(Summary, BusiestResourceIsTheMostLoadedRatedOne) {
+  site::SiteConfig cfg = Example();
+  cfg.duration = SimTime::From(units::Minutes(10));
+  cfg.facility.grid_import_limit = units::Megawatts(1.0);  // tighter than everything else
+  const Summary s = Simulate(cfg, "x");
+  ASSERT_FALSE(s.resources.empty());
+  EXPECT_EQ(s.resources.front().name, "grid connection");
+  for (size_t i = 1; i < s.resources.size(); ++i) {
+    EXPECT_GE(s.resources[i - 1].utilization(), s.resources[i].utilization());
+  }
+  EXPECT_EQ(SummaryJson(s)["busiest_resource"], "grid connection");
+}
+
+TEST(AtomicFile, LeavesNothingWhenNotCommitted) {
+  const std::string path = ::testing::TempDir() + "/atomic.txt";
+  std::filesystem::remove(path);
+  {
+    AtomicFile f(path);
+    f.Write("half");
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
+  {
+    AtomicFile f(path);
+    f.Write("whole");
+    f.Commit();
+  }
+  EXPECT_TRUE(std::filesystem::exists(path));
+}
+
+}  // namespace
+}  // namespace firstwall::report

@@ -1,0 +1,33 @@
+#include "report/simulate.h"
+
+#include <memory>
+
+#include "report/outputs.h"
+#include "report/tick_series.h"
+#include "site/site.h"
+
+namespace firstwall::report {
+
+Summary Simulate(const site::SiteConfig& config, const std::string& scenario_file,
+                 const SimulateOptions& options) {
+  site::Site site(config);
+  Engine engine(config.tick, config.duration);
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  Meter meter(site);
+  std::unique_ptr<TimeSeriesCsv> csv;
+  if (!options.timeseries_csv.empty()) {
+    csv = std::make_unique<TimeSeriesCsv>(options.timeseries_csv);
+  }
+  TickSeries ticks(site, config.tick, [&](const TickRow& row, int64_t n) {
+    meter.OnTick(row, n);
+    if (csv) csv->OnTick(row, n);
+  });
+  engine.AddObserver(&ticks);
+  engine.Run(options.progress);
+  ticks.Finish();
+  if (csv) csv->Commit();
+  return meter.Finish(scenario_file, engine.stats());
+}
+
+}  // namespace firstwall::report

@@ -1,0 +1,21 @@
+// One run of a site: the engine, the site model and the observers that record it. Shared by the CLI,
+// the tests and the benchmarks.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "report/meter.h"
+#include "site/site_config.h"
+
+namespace firstwall::report {
+
+struct SimulateOptions {
+  std::string timeseries_csv;  // "" for none
+  std::function<void(SimTime)> progress;
+};
+
+Summary Simulate(const site::SiteConfig& config, const std::string& scenario_file,
+                 const SimulateOptions& options = {});
+
+}  // namespace firstwall::report

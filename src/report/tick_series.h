@@ -1,0 +1,48 @@
+// Turns the engine's windows into one row per physics tick. Windows are cut at events, so a tick
+// may arrive in pieces; the row is the time-weighted average over the tick. An idle-skip window
+// covering n ticks gives one row repeated n times (the values do not change inside it).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "core/engine.h"
+#include "site/site.h"
+
+namespace firstwall::report {
+
+struct TickRow {
+  SimTime start;
+  double seconds = 0;  // length of the tick (the last one may be short)
+  double gpu_w = 0, node_base_w = 0, it_w = 0, loss_w = 0, heat_w = 0, cooling_w = 0,
+         facility_w = 0;
+  double peak_rack_w = 0;     // highest rack average over the tick's windows
+  double gpu_activity = 0;    // mean over all GPUs of the cluster
+  double outdoor_c = 0;
+  double running_jobs = 0;    // time-weighted
+  std::vector<double> stage_input_w;
+  std::vector<double> job_it_w;
+};
+
+class TickSeries : public Observer {
+ public:
+  // `sink(row, n)`: the row stands for n consecutive ticks starting at row.start.
+  using Sink = std::function<void(const TickRow&, int64_t)>;
+  TickSeries(const site::Site& site, SimTime tick, Sink sink);
+  void OnWindow(SimTime from, SimTime to) override;
+  // Emits a final partial tick, if any.
+  void Finish();
+
+ private:
+  void Add(const site::WindowSample& s, double seconds);
+  void Emit(int64_t repeat);
+
+  const site::Site& site_;
+  SimTime tick_;
+  Sink sink_;
+  TickRow acc_;
+  bool open_ = false;
+};
+
+}  // namespace firstwall::report
