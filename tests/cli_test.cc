@@ -1,0 +1,174 @@
+// End-to-end tests of the firstwall binary: exit statuses, messages, outputs, determinism, and the
+// examples against golden summaries.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+namespace fs = std::filesystem;
+
+struct Result {
+  int status = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Result Firstwall(const std::string& args) {
+  const std::string cmd = std::string(FIRSTWALL_BIN) + " " + args + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+fs::path Fresh(const std::string& name) {
+  const fs::path d = fs::path(::testing::TempDir()) / ("fw_cli_" + name);
+  fs::remove_all(d);
+  return d;
+}
+
+TEST(Cli, VersionAndHelp) {
+  EXPECT_EQ(Firstwall("--version").out, "firstwall 0.1.0\n");
+  for (const char* sub : {"run", "validate", "catalog", "schema"}) {
+    const Result r = Firstwall(std::string(sub) + " --help");
+    EXPECT_EQ(r.status, 0) << sub;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub;
+  }
+}
+
+TEST(Cli, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(Firstwall("").status, 2);
+  EXPECT_EQ(Firstwall("frobnicate").status, 2);
+  EXPECT_EQ(Firstwall("run --bogus").status, 2);
+}
+
+TEST(Cli, CatalogListsTheGpusAndModels) {
+  const Result r = Firstwall("catalog");
+  EXPECT_EQ(r.status, 0);
+  for (const char* name : {"A100-SXM4-80GB", "H100-SXM5-80GB", "H200-SXM", "B200", "MI300X",
+                           "llama3-70b", "gpt3-175b"}) {
+    EXPECT_NE(r.out.find(name), std::string::npos) << name;
+  }
+  const auto j = nlohmann::json::parse(Firstwall("catalog --json").out);
+  EXPECT_EQ(j["gpus"]["H100-SXM5-80GB"]["tdp_w"], 700.0);
+  EXPECT_TRUE(j["gpus"]["H100-SXM5-80GB"]["sources"].contains("hbm_bandwidth"));
+}
+
+TEST(Cli, ValidateAcceptsTheExamples) {
+  for (const auto& e : fs::directory_iterator("examples")) {
+    const Result r = Firstwall("validate " + e.path().string());
+    EXPECT_EQ(r.status, 0) << e.path() << "\n" << r.out;
+    EXPECT_NE(r.out.find(": ok: "), std::string::npos);
+  }
+}
+
+TEST(Cli, BadScenarioExitsTwoNamesTheLineAndWritesNothing) {
+  const fs::path dir = Fresh("bad");
+  fs::create_directories(dir);
+  const fs::path scen = dir / "bad.yaml";
+  std::string text = Slurp("examples/default.yaml");
+  text.replace(text.find("nic_bandwidth: 400 Gb/s"), 23, "nic_bandwidth: 400 GB/s");
+  std::ofstream(scen) << text;
+  const fs::path out = dir / "out";
+  const Result r = Firstwall("run " + scen.string() + " --out " + out.string());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find(scen.string() + ":17:18: error: 'cluster.nic_bandwidth' is 400 GB/s"),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(fs::exists(out)) << "a failed run must leave no outputs";
+  EXPECT_EQ(Firstwall("validate " + scen.string()).status, 2);
+  EXPECT_EQ(Firstwall("run " + (dir / "missing.yaml").string()).status, 2);
+}
+
+TEST(Cli, RunWritesSummaryAndTimeSeriesIdenticallyTwice) {
+  const fs::path a = Fresh("a"), b = Fresh("b");
+  const Result ra = Firstwall("run --quiet --out " + a.string());
+  const Result rb = Firstwall("run --quiet --out " + b.string());
+  ASSERT_EQ(ra.status, 0) << ra.out;
+  ASSERT_EQ(rb.status, 0) << rb.out;
+  EXPECT_EQ(ra.out, "");  // --quiet
+  for (const char* f : {"summary.json", "timeseries.csv"}) {
+    const std::string x = Slurp(a / f), y = Slurp(b / f);
+    EXPECT_FALSE(x.empty()) << f;
+    EXPECT_TRUE(x == y) << f << " differs between two runs of the same scenario and seed";
+  }
+  const auto j = nlohmann::json::parse(Slurp(a / "summary.json"));
+  EXPECT_EQ(j["gpu_count"], 1024);
+  EXPECT_EQ(j["sim_time_s"], 86400.0);
+  EXPECT_EQ(j["engine"]["ticks"], 86400);
+  const double closed = j["it_energy_kwh"].get<double>() +
+                        j["conversion_loss_energy_kwh"].get<double>() +
+                        j["cooling_energy_kwh"].get<double>();
+  EXPECT_NEAR(j["facility_energy_kwh"].get<double>() / closed, 1.0, 1e-9);
+  // One row per tick plus the header.
+  const std::string csv = Slurp(a / "timeseries.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 86401);
+}
+
+TEST(Cli, JsonFlagPrintsTheSummary) {
+  const fs::path d = Fresh("json");
+  const Result r = Firstwall("run --json --out " + d.string());
+  ASSERT_EQ(r.status, 0);
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.dump(), nlohmann::json::parse(Slurp(d / "summary.json")).dump());
+  EXPECT_GT(j["pue"].get<double>(), 1.0);
+  EXPECT_GT(j["jobs"][0]["mfu"].get<double>(), 0.0);
+}
+
+// Numbers equal to 1e-9 relative, everything else exactly: golden files must not depend on the
+// last bit a compiler rounds differently.
+void ExpectClose(const nlohmann::json& got, const nlohmann::json& want, const std::string& path) {
+  if (want.is_number() && got.is_number()) {
+    const double g = got.get<double>(), w = want.get<double>();
+    EXPECT_NEAR(g, w, 1e-9 * std::max(1.0, std::abs(w))) << path;
+  } else if (want.is_object() && got.is_object()) {
+    EXPECT_EQ(got.size(), want.size()) << path;
+    for (auto it = want.begin(); it != want.end(); ++it) {
+      ASSERT_TRUE(got.contains(it.key())) << path << "." << it.key();
+      ExpectClose(got[it.key()], it.value(), path + "." + it.key());
+    }
+  } else if (want.is_array() && got.is_array()) {
+    ASSERT_EQ(got.size(), want.size()) << path;
+    for (size_t i = 0; i < want.size(); ++i) {
+      ExpectClose(got[i], want[i], path + "[" + std::to_string(i) + "]");
+    }
+  } else {
+    EXPECT_EQ(got, want) << path;
+  }
+}
+
+// Every example runs, and its summary matches tests/golden/<example>.summary.json. To accept a
+// deliberate change: FIRSTWALL_UPDATE_GOLDEN=1 ctest -R Golden.
+TEST(Golden, ExamplesMatchTheirSummaries) {
+  for (const auto& e : fs::directory_iterator("examples")) {
+    const std::string stem = e.path().stem().string();
+    const fs::path out = Fresh("golden_" + stem);
+    const Result r = Firstwall("run --quiet " + e.path().string() + " --out " + out.string());
+    ASSERT_EQ(r.status, 0) << e.path() << "\n" << r.out;
+    const fs::path golden = fs::path("tests/golden") / (stem + ".summary.json");
+    const std::string got = Slurp(out / "summary.json");
+    if (std::getenv("FIRSTWALL_UPDATE_GOLDEN")) std::ofstream(golden) << got;
+    ASSERT_TRUE(fs::exists(golden)) << "missing " << golden;
+    ExpectClose(nlohmann::json::parse(got), nlohmann::json::parse(Slurp(golden)), stem);
+  }
+}
+
+}  // namespace
