@@ -60,7 +60,8 @@ int ListCatalog(bool json) {
                              m.ffn_hidden_size, m.vocab_size,
                              m.ffn_type == workload::FfnType::kSwiglu ? "swiglu" : "gelu");
   }
-  std::cout << "\nSources of every figure: firstwall catalog --json, or the files under catalog/.\n";
+  std::cout
+      << "\nSources of every figure: firstwall catalog --json, or the files under catalog/.\n";
   return kOk;
 }
 

@@ -39,8 +39,8 @@ class Progress {
     const int filled = static_cast<int>(frac * width);
     std::string bar(static_cast<size_t>(filled), '#');
     bar.resize(width, '.');
-    std::cerr << fmt::format("\r[{}] {:6.2f} h of {:.2f} h  x{:.0f} real time  ETA {:.1f} s ",
-                             bar, now.seconds() / 3600, end_.seconds() / 3600, speed, eta)
+    std::cerr << fmt::format("\r[{}] {:6.2f} h of {:.2f} h  x{:.0f} real time  ETA {:.1f} s ", bar,
+                             now.seconds() / 3600, end_.seconds() / 3600, speed, eta)
               << std::flush;
   }
   ~Progress() { std::cerr << "\n"; }
@@ -84,9 +84,10 @@ int Run(const RunOptions& o) {
 
 Action RegisterRun(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "run", "Simulate a scenario; prints a summary and writes DIR/summary.json and "
-             "DIR/timeseries.csv");
+  CLI::App* cmd =
+      app.add_subcommand("run",
+                         "Simulate a scenario; prints a summary and writes DIR/summary.json and "
+                         "DIR/timeseries.csv");
   cmd->add_option("scenario", o->scenario,
                   "Scenario YAML file (default: the built-in 1,024-GPU H100 hall, "
                   "examples/default.yaml)");

@@ -16,10 +16,10 @@ Action RegisterValidate(CLI::App& app) {
   cmd->add_option("scenario", *path, "Scenario YAML file")->required();
   return [path] {
     const scenario::Scenario sc = LoadScenarioArg(*path);
-    std::cout << fmt::format("{}: ok: '{}', {} x {} in {} nodes, {} workload(s), {:g} h\n",
-                             sc.file, sc.site.name, sc.site.cluster.gpu_count(),
-                             sc.site.cluster.gpu.name, sc.site.cluster.nodes,
-                             sc.site.jobs.size(), sc.site.duration.seconds() / 3600);
+    std::cout << fmt::format("{}: ok: '{}', {} x {} in {} nodes, {} workload(s), {:g} h\n", sc.file,
+                             sc.site.name, sc.site.cluster.gpu_count(), sc.site.cluster.gpu.name,
+                             sc.site.cluster.nodes, sc.site.jobs.size(),
+                             sc.site.duration.seconds() / 3600);
     return kOk;
   };
 }

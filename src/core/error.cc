@@ -27,8 +27,8 @@ InputError::InputError(SourceLocation where, std::string message, std::string hi
       hint_(std::move(hint)) {}
 
 void FailCheck(const char* condition, const char* file, int line, const std::string& why) {
-  throw InternalError(std::string(file) + ":" + std::to_string(line) + ": check failed: " +
-                      condition + ": " + why);
+  throw InternalError(std::string(file) + ":" + std::to_string(line) +
+                      ": check failed: " + condition + ": " + why);
 }
 
 }  // namespace firstwall

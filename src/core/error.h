@@ -1,5 +1,6 @@
 // The error policy, in one place:
-//  - InputError: bad input from a user (scenario, catalog entry, command-line value). It ends the run;
+//  - InputError: bad input from a user (scenario, catalog entry, command-line value). It ends the
+//  run;
 //    the CLI prints it and exits with status 2. It names file:line:col when the input has a place.
 //  - Expected outcomes (a job that does not fit, a key that is absent) are return values.
 //  - FW_CHECK: a broken invariant is a programmer error; it throws InternalError, which the CLI
@@ -38,11 +39,12 @@ class InternalError : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
-[[noreturn]] void FailCheck(const char* condition, const char* file, int line, const std::string& why);
+[[noreturn]] void FailCheck(const char* condition, const char* file, int line,
+                            const std::string& why);
 
 }  // namespace firstwall
 
-#define FW_CHECK(cond, why)                                     \
-  do {                                                          \
+#define FW_CHECK(cond, why)                                                \
+  do {                                                                     \
     if (!(cond)) ::firstwall::FailCheck(#cond, __FILE__, __LINE__, (why)); \
   } while (false)

@@ -31,11 +31,14 @@ std::optional<DataType> DataTypeFromName(std::string_view name) {
 
 double BytesPerElement(DataType t) {
   switch (t) {
-    case DataType::kFp8: return 1.0;
+    case DataType::kFp8:
+      return 1.0;
     case DataType::kFp16:
-    case DataType::kBf16: return 2.0;
+    case DataType::kBf16:
+      return 2.0;
     case DataType::kTf32:
-    case DataType::kFp32: return 4.0;
+    case DataType::kFp32:
+      return 4.0;
   }
   return 4.0;
 }
@@ -46,9 +49,8 @@ std::optional<units::FlopRate> GpuSpec::Peak(DataType t) const {
   return it->second;
 }
 
-units::Duration RooflineTime(units::FlopCount flops, units::DataSize bytes,
-                             units::FlopRate peak, double compute_efficiency,
-                             units::Bandwidth hbm_bandwidth) {
+units::Duration RooflineTime(units::FlopCount flops, units::DataSize bytes, units::FlopRate peak,
+                             double compute_efficiency, units::Bandwidth hbm_bandwidth) {
   const units::Duration compute = flops / (peak * compute_efficiency);
   const units::Duration memory = bytes / hbm_bandwidth;
   return std::max(compute, memory);

@@ -46,8 +46,7 @@ struct GpuSpec {
 // Roofline time of work with `flops` and `bytes` moved to or from HBM: the larger of the compute
 // time at `compute_efficiency` x peak and the memory time at full HBM bandwidth
 // (Williams, Waterman & Patterson, "Roofline", CACM 2009).
-units::Duration RooflineTime(units::FlopCount flops, units::DataSize bytes,
-                             units::FlopRate peak, double compute_efficiency,
-                             units::Bandwidth hbm_bandwidth);
+units::Duration RooflineTime(units::FlopCount flops, units::DataSize bytes, units::FlopRate peak,
+                             double compute_efficiency, units::Bandwidth hbm_bandwidth);
 
 }  // namespace firstwall::hardware

@@ -16,8 +16,8 @@ TEST(Roofline, ComputeAndMemoryBound) {
 }
 
 TEST(DataType, NamesRoundTrip) {
-  for (DataType t : {DataType::kFp32, DataType::kTf32, DataType::kFp16, DataType::kBf16,
-                     DataType::kFp8}) {
+  for (DataType t :
+       {DataType::kFp32, DataType::kTf32, DataType::kFp16, DataType::kBf16, DataType::kFp8}) {
     EXPECT_EQ(DataTypeFromName(DataTypeName(t)), t);
   }
   EXPECT_FALSE(DataTypeFromName("int4").has_value());

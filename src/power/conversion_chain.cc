@@ -4,8 +4,7 @@
 
 namespace firstwall::power {
 
-ConversionChain::ConversionChain(std::vector<ConversionStage> stages)
-    : stages_(std::move(stages)) {
+ConversionChain::ConversionChain(std::vector<ConversionStage> stages) : stages_(std::move(stages)) {
   for (const ConversionStage& s : stages_) {
     FW_CHECK(s.efficiency > 0 && s.efficiency <= 1, "stage efficiency out of (0, 1]: " + s.name);
   }

@@ -57,8 +57,8 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
   s.resources.push_back({"GPUs", "compute", peak_activity_, 1.0, "activity"});
   for (size_t i = 0; i < cfg.facility.power_chain.size(); ++i) {
     const auto& st = cfg.facility.power_chain[i];
-    s.resources.push_back({st.name, "power stage", kw(stage_peak_out_w_[i]),
-                           kw(ToWatts(st.rating)), "kW"});
+    s.resources.push_back(
+        {st.name, "power stage", kw(stage_peak_out_w_[i]), kw(ToWatts(st.rating)), "kW"});
   }
   s.resources.push_back(
       {"rack", "rack", kw(s.peak_rack_w), kw(ToWatts(cfg.cluster.rack_power_limit)), "kW"});
@@ -66,10 +66,9 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
                          kw(ToWatts(cfg.facility.cooling_capacity)), "kW"});
   s.resources.push_back({"grid connection", "grid", kw(s.peak_facility_w),
                          kw(ToWatts(cfg.facility.grid_import_limit)), "kW"});
-  std::stable_sort(s.resources.begin(), s.resources.end(),
-                   [](const ResourceUse& a, const ResourceUse& b) {
-                     return a.utilization() > b.utilization();
-                   });
+  std::stable_sort(
+      s.resources.begin(), s.resources.end(),
+      [](const ResourceUse& a, const ResourceUse& b) { return a.utilization() > b.utilization(); });
 
   for (size_t j = 0; j < site_.jobs().size(); ++j) {
     const site::PlacedJob& pj = site_.jobs()[j];
@@ -85,9 +84,8 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     js.steps_completed = pj.timeline.StepsCompletedBy(cfg.duration);
     js.tokens = static_cast<double>(js.steps_completed) * pj.estimate.tokens_per_step;
     js.running_s = pj.timeline.RunningSeconds(SimTime(), cfg.duration);
-    js.tokens_per_s = js.running_s > 0 ? pj.estimate.tokens_per_step /
-                                             ToSeconds(pj.estimate.step_time)
-                                       : 0;
+    js.tokens_per_s =
+        js.running_s > 0 ? pj.estimate.tokens_per_step / ToSeconds(pj.estimate.step_time) : 0;
     js.it_energy_j = job_energy_j_[j];
     s.jobs.push_back(js);
   }

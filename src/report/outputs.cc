@@ -42,19 +42,18 @@ constexpr const char* kCsvHeader =
     "it_power_kw,conversion_loss_kw,cooling_power_kw,facility_power_kw,pue,peak_rack_power_kw\n";
 }
 
-TimeSeriesCsv::TimeSeriesCsv(std::string path) : file_(std::move(path)) {
-  buf_ = kCsvHeader;
-}
+TimeSeriesCsv::TimeSeriesCsv(std::string path) : file_(std::move(path)) { buf_ = kCsvHeader; }
 
 void TimeSeriesCsv::OnTick(const TickRow& r, int64_t repeat) {
   auto out = std::back_inserter(buf_);
   for (int64_t i = 0; i < repeat; ++i) {
     const double t = r.start.seconds() + r.seconds * static_cast<double>(i);
-    fmt::format_to(out, "{:.3f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:.3f}\n",
-                   t, r.outdoor_c, r.running_jobs, r.gpu_activity, r.gpu_w / 1e3,
-                   r.node_base_w / 1e3, r.it_w / 1e3, r.loss_w / 1e3, r.cooling_w / 1e3,
-                   r.facility_w / 1e3, r.it_w > 0 ? r.facility_w / r.it_w : 0.0,
-                   r.peak_rack_w / 1e3);
+    fmt::format_to(
+        out,
+        "{:.3f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:.3f}\n", t,
+        r.outdoor_c, r.running_jobs, r.gpu_activity, r.gpu_w / 1e3, r.node_base_w / 1e3,
+        r.it_w / 1e3, r.loss_w / 1e3, r.cooling_w / 1e3, r.facility_w / 1e3,
+        r.it_w > 0 ? r.facility_w / r.it_w : 0.0, r.peak_rack_w / 1e3);
     if (buf_.size() > (1 << 20)) {
       file_.Write(buf_);
       buf_.clear();
@@ -96,7 +95,8 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
   j["energy_cost_usd"] = s.energy_cost_usd;
   ordered_json stages = ordered_json::array();
   for (size_t i = 0; i < s.stage_names.size(); ++i) {
-    stages.push_back({{"name", s.stage_names[i]}, {"loss_energy_kwh", s.stage_loss_energy_j[i] / kwh}});
+    stages.push_back(
+        {{"name", s.stage_names[i]}, {"loss_energy_kwh", s.stage_loss_energy_j[i] / kwh}});
   }
   j["power_stages"] = stages;
   ordered_json res = ordered_json::array();
@@ -116,7 +116,8 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
     const auto& e = js.estimate;
     ordered_json phases = ordered_json::array();
     for (const auto& p : e.phases) {
-      phases.push_back({{"name", p.name}, {"duration_s", units::ToSeconds(p.duration)},
+      phases.push_back({{"name", p.name},
+                        {"duration_s", units::ToSeconds(p.duration)},
                         {"gpu_activity", p.activity}});
     }
     jobs.push_back({
@@ -141,11 +142,10 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
         {"tokens_trained", js.tokens},
         {"tokens_per_s", js.tokens_per_s},
         {"it_energy_kwh", js.it_energy_j / kwh},
-        {"it_energy_per_token_j", js.tokens > 0 ? ordered_json(js.it_energy_j / js.tokens)
-                                                : ordered_json(nullptr)},
-        {"facility_energy_per_token_j", js.tokens > 0
-                                            ? ordered_json(js.it_energy_j * pue / js.tokens)
-                                            : ordered_json(nullptr)},
+        {"it_energy_per_token_j",
+         js.tokens > 0 ? ordered_json(js.it_energy_j / js.tokens) : ordered_json(nullptr)},
+        {"facility_energy_per_token_j",
+         js.tokens > 0 ? ordered_json(js.it_energy_j * pue / js.tokens) : ordered_json(nullptr)},
         {"phases", phases},
     });
   }
@@ -176,21 +176,23 @@ std::string SummaryText(const Summary& s) {
                    units::ToSeconds(e.tp_comm), units::ToSeconds(e.dp_comm),
                    units::ToSeconds(e.optimizer), 100 * e.mfu,
                    units::ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12);
-    fmt::format_to(out, "  {} steps, {:.3g} tokens, {:.0f} tokens/s, IT energy {:.1f} kWh", 
+    fmt::format_to(out, "  {} steps, {:.3g} tokens, {:.0f} tokens/s, IT energy {:.1f} kWh",
                    js.steps_completed, js.tokens, js.tokens_per_s, js.it_energy_j / kwh);
     if (js.tokens > 0) {
-      fmt::format_to(out, ", {:.3f} J/token IT, {:.3f} J/token facility", js.it_energy_j / js.tokens,
-                     js.it_energy_j * s.pue() / js.tokens);
+      fmt::format_to(out, ", {:.3f} J/token IT, {:.3f} J/token facility",
+                     js.it_energy_j / js.tokens, js.it_energy_j * s.pue() / js.tokens);
     }
     t += "\n";
   }
-  fmt::format_to(out, "\nenergy: IT {:.1f} MWh (GPUs {:.1f}, rest of nodes {:.1f}), conversion "
-                      "losses {:.1f} MWh, cooling {:.1f} MWh, facility {:.1f} MWh\n",
+  fmt::format_to(out,
+                 "\nenergy: IT {:.1f} MWh (GPUs {:.1f}, rest of nodes {:.1f}), conversion "
+                 "losses {:.1f} MWh, cooling {:.1f} MWh, facility {:.1f} MWh\n",
                  s.it_energy_j / kwh / 1e3, s.gpu_energy_j / kwh / 1e3,
                  s.node_base_energy_j / kwh / 1e3, s.loss_energy_j / kwh / 1e3,
                  s.cooling_energy_j / kwh / 1e3, s.facility_energy_j / kwh / 1e3);
-  fmt::format_to(out, "PUE {:.3f}, peak IT {:.1f} kW, peak facility {:.1f} kW, mean GPU activity "
-                      "{:.2f}, energy cost {:.0f} USD\n",
+  fmt::format_to(out,
+                 "PUE {:.3f}, peak IT {:.1f} kW, peak facility {:.1f} kW, mean GPU activity "
+                 "{:.2f}, energy cost {:.0f} USD\n",
                  s.pue(), s.peak_it_w / 1e3, s.peak_facility_w / 1e3, s.mean_gpu_activity,
                  s.energy_cost_usd);
   t += "\nresources by peak load against rating (busiest first):\n";

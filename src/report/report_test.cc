@@ -11,9 +11,7 @@
 namespace firstwall::report {
 namespace {
 
-site::SiteConfig Example() {
-  return scenario::LoadScenarioFile("examples/default.yaml").site;
-}
+site::SiteConfig Example() { return scenario::LoadScenarioFile("examples/default.yaml").site; }
 
 TEST(Simulate, EnergyAccountingCloses) {
   site::SiteConfig cfg = Example();

@@ -1,5 +1,5 @@
-// One run of a site: the engine, the site model and the observers that record it. Shared by the CLI,
-// the tests and the benchmarks.
+// One run of a site: the engine, the site model and the observers that record it. Shared by the
+// CLI, the tests and the benchmarks.
 #pragma once
 
 #include <functional>

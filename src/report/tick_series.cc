@@ -37,9 +37,9 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
 
 void TickSeries::Emit(int64_t repeat) {
   const double d = acc_.seconds;
-  for (double* v : {&acc_.gpu_w, &acc_.node_base_w, &acc_.it_w, &acc_.loss_w, &acc_.heat_w,
-                    &acc_.cooling_w, &acc_.facility_w, &acc_.gpu_activity, &acc_.outdoor_c,
-                    &acc_.running_jobs}) {
+  for (double* v :
+       {&acc_.gpu_w, &acc_.node_base_w, &acc_.it_w, &acc_.loss_w, &acc_.heat_w, &acc_.cooling_w,
+        &acc_.facility_w, &acc_.gpu_activity, &acc_.outdoor_c, &acc_.running_jobs}) {
     *v /= d;
   }
   for (double& v : acc_.stage_input_w) v /= d;

@@ -17,10 +17,10 @@ struct TickRow {
   double seconds = 0;  // length of the tick (the last one may be short)
   double gpu_w = 0, node_base_w = 0, it_w = 0, loss_w = 0, heat_w = 0, cooling_w = 0,
          facility_w = 0;
-  double peak_rack_w = 0;     // highest rack average over the tick's windows
-  double gpu_activity = 0;    // mean over all GPUs of the cluster
+  double peak_rack_w = 0;   // highest rack average over the tick's windows
+  double gpu_activity = 0;  // mean over all GPUs of the cluster
   double outdoor_c = 0;
-  double running_jobs = 0;    // time-weighted
+  double running_jobs = 0;  // time-weighted
   std::vector<double> stage_input_w;
   std::vector<double> job_it_w;
 };

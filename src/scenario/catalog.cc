@@ -17,8 +17,9 @@ void CheckSources(const Section& s, const std::map<std::string, std::string>& so
     const std::string top = key.substr(0, key.find('.'));
     if (s.Has(top) && !sources.count(key) && !sources.count(top)) {
       s.Fail(top, "no source for '" + s.Name(key) + "'",
-             "add 'sources: {" + key + ": \"datasheet or paper\"}': every catalog figure cites "
-             "its public source");
+             "add 'sources: {" + key +
+                 ": \"datasheet or paper\"}': every catalog figure cites "
+                 "its public source");
     }
   }
 }
@@ -55,8 +56,8 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
   if (s.Has("vendor")) g.vendor = s.String("vendor");
   if (s.Has("peak_dense")) {
     const Section p = s.Sub("peak_dense");
-    for (DataType t : {DataType::kFp32, DataType::kTf32, DataType::kFp16, DataType::kBf16,
-                       DataType::kFp8}) {
+    for (DataType t :
+         {DataType::kFp32, DataType::kTf32, DataType::kFp16, DataType::kBf16, DataType::kFp8}) {
       const std::string key(hardware::DataTypeName(t));
       if (auto v = p.OptionalQuantity<units::FlopRate>(key)) g.peak_dense[t] = *v;
     }
@@ -121,8 +122,8 @@ workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* b
     m.ffn_hidden_size = 4 * m.hidden_size;
   }
   if (s.Has("ffn_type") || !base) {
-    m.ffn_type = s.Enum("ffn_type") == "swiglu" ? workload::FfnType::kSwiglu
-                                                 : workload::FfnType::kGelu;
+    m.ffn_type =
+        s.Enum("ffn_type") == "swiglu" ? workload::FfnType::kSwiglu : workload::FfnType::kGelu;
   }
   if (s.Has("tied_embeddings") || !base) m.tied_embeddings = s.Bool("tied_embeddings");
   if (m.hidden_size % m.attention_heads != 0) {
@@ -159,8 +160,8 @@ const Catalog& BuiltinCatalog() {
       const Section s(doc, schema, doc.root(), "", "", doc.At(doc.root()));
       const std::string name = s.String("name");
       if (c.origin.count(name)) {
-        throw InputError(s.KeyAt("name"), "card '" + name + "' is defined twice (also in " +
-                                              c.origin[name] + ")");
+        throw InputError(s.KeyAt("name"),
+                         "card '" + name + "' is defined twice (also in " + c.origin[name] + ")");
       }
       c.origin[name] = path;
       if (gpu) {

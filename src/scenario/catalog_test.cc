@@ -11,8 +11,8 @@ TEST(Catalog, HoldsTheRequiredCardsWithSources) {
   for (const char* g : {"A100-SXM4-80GB", "H100-SXM5-80GB", "H200-SXM", "B200", "MI300X"}) {
     ASSERT_TRUE(c.gpus.count(g)) << g;
     const hardware::GpuSpec& gpu = c.gpus.at(g);
-    for (const char* figure : {"peak_dense", "hbm_capacity", "hbm_bandwidth", "tdp",
-                               "idle_power", "nvlink_bandwidth", "thermal"}) {
+    for (const char* figure : {"peak_dense", "hbm_capacity", "hbm_bandwidth", "tdp", "idle_power",
+                               "nvlink_bandwidth", "thermal"}) {
       EXPECT_TRUE(gpu.sources.count(figure)) << g << " " << figure;
     }
     EXPECT_LT(gpu.idle_power, gpu.tdp);

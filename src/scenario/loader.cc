@@ -58,8 +58,8 @@ site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
   if (it == cat.gpus.end()) {
     const std::string near = NearestMatch(gpu, Keys(cat.gpus));
     s.Fail("gpu", "unknown GPU '" + gpu + "'",
-           (near.empty() ? "" : "did you mean '" + near + "'? ") + "known GPUs: " +
-               Join(Keys(cat.gpus)) + " (or add one under catalog.gpus)");
+           (near.empty() ? "" : "did you mean '" + near + "'? ") +
+               "known GPUs: " + Join(Keys(cat.gpus)) + " (or add one under catalog.gpus)");
   }
   c.gpu = it->second;
   c.nodes = s.Int("nodes");
@@ -72,8 +72,9 @@ site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
                                 Format(c.gpu.idle_power) + " of " + c.gpu.name);
   }
   if (c.gpu_power_cap > c.gpu.tdp) {
-    s.Fail("gpu_power_cap", "power cap " + Format(c.gpu_power_cap) + " is above the TDP " +
-                                Format(c.gpu.tdp) + " of " + c.gpu.name,
+    s.Fail("gpu_power_cap",
+           "power cap " + Format(c.gpu_power_cap) + " is above the TDP " + Format(c.gpu.tdp) +
+               " of " + c.gpu.name,
            "leave gpu_power_cap out for uncapped GPUs");
   }
   c.nic_bandwidth = s.Quantity<Bandwidth>("nic_bandwidth");
@@ -102,12 +103,13 @@ site::FacilityConfig ReadFacility(const Section& s) {
   return f;
 }
 
-workload::ModelCard ResolveModel(const Section& w, const Catalog& cat, const std::string& base_dir) {
+workload::ModelCard ResolveModel(const Section& w, const Catalog& cat,
+                                 const std::string& base_dir) {
   const std::string name = w.String("model");
   auto it = cat.models.find(name);
   if (it != cat.models.end()) return it->second;
-  const bool looks_like_path = name.find('/') != std::string::npos || name.ends_with(".yaml") ||
-                               name.ends_with(".yml");
+  const bool looks_like_path =
+      name.find('/') != std::string::npos || name.ends_with(".yaml") || name.ends_with(".yml");
   if (looks_like_path) {
     std::filesystem::path p(name);
     if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
@@ -120,8 +122,8 @@ workload::ModelCard ResolveModel(const Section& w, const Catalog& cat, const std
   }
   const std::string near = NearestMatch(name, Keys(cat.models));
   w.Fail("model", "unknown model '" + name + "'",
-         (near.empty() ? "" : "did you mean '" + near + "'? ") + "known models: " +
-             Join(Keys(cat.models)) + " (or give a path to a model card file)");
+         (near.empty() ? "" : "did you mean '" + near + "'? ") +
+             "known models: " + Join(Keys(cat.models)) + " (or give a path to a model card file)");
 }
 
 site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, const Catalog& cat,
@@ -134,8 +136,9 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.gpu = cluster.gpu;
   t.tp = w.Int("tp");
   if (t.tp > cluster.gpus_per_node) {
-    w.Fail("tp", "tensor parallelism " + std::to_string(t.tp) + " exceeds the " +
-                     std::to_string(cluster.gpus_per_node) + " GPUs of a node",
+    w.Fail("tp",
+           "tensor parallelism " + std::to_string(t.tp) + " exceeds the " +
+               std::to_string(cluster.gpus_per_node) + " GPUs of a node",
            "tensor parallelism stays inside a node's NVLink domain");
   }
   if (t.model.attention_heads % t.tp != 0) {
@@ -148,15 +151,15 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   if (dp) {
     t.dp = *dp;
     if (gpus && *gpus != t.tp * t.dp) {
-      w.Fail("gpus", "gpus is " + std::to_string(*gpus) + " but tp x dp is " +
-                         std::to_string(t.tp) + " x " + std::to_string(t.dp) + " = " +
-                         std::to_string(t.tp * t.dp),
+      w.Fail("gpus",
+             "gpus is " + std::to_string(*gpus) + " but tp x dp is " + std::to_string(t.tp) +
+                 " x " + std::to_string(t.dp) + " = " + std::to_string(t.tp * t.dp),
              "give gpus or dp, or make them agree");
     }
   } else if (gpus) {
     if (*gpus % t.tp != 0) {
-      w.Fail("gpus", "gpus " + std::to_string(*gpus) + " is not a multiple of tp " +
-                         std::to_string(t.tp));
+      w.Fail("gpus",
+             "gpus " + std::to_string(*gpus) + " is not a multiple of tp " + std::to_string(t.tp));
     }
     t.dp = *gpus / t.tp;
   } else {
@@ -166,10 +169,10 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.global_batch = w.Int("global_batch");
   t.micro_batch = w.Int("micro_batch");
   if (t.global_batch % (t.dp * t.micro_batch) != 0) {
-    w.Fail("global_batch", "global batch " + std::to_string(t.global_batch) +
-                               " does not split into micro-batches of " +
-                               std::to_string(t.micro_batch) + " over " + std::to_string(t.dp) +
-                               " data-parallel ranks",
+    w.Fail("global_batch",
+           "global batch " + std::to_string(t.global_batch) +
+               " does not split into micro-batches of " + std::to_string(t.micro_batch) + " over " +
+               std::to_string(t.dp) + " data-parallel ranks",
            "make global_batch a multiple of dp x micro_batch = " +
                std::to_string(t.dp * t.micro_batch));
   }
@@ -179,8 +182,8 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   if (!cluster.gpu.Peak(t.dtype)) {
     w.Fail("dtype", cluster.gpu.name + " has no " + dtype + " tensor throughput in the catalog");
   }
-  t.recompute = w.Enum("recompute") == "full" ? workload::Recompute::kFull
-                                              : workload::Recompute::kNone;
+  t.recompute =
+      w.Enum("recompute") == "full" ? workload::Recompute::kFull : workload::Recompute::kNone;
   t.compute_efficiency = w.Fraction("compute_efficiency");
   t.gpus_per_node = cluster.gpus_per_node;
   t.nic_bandwidth = cluster.nic_bandwidth;
@@ -225,13 +228,13 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
   cfg.electricity_price = site.Quantity<EnergyPrice>("electricity_price");
   if (site.Has("weather_file")) {
     const std::string path = site.File("weather_file", base_dir);
-    cfg.weather = thermal::Weather(thermal::ReadEpw(ReadFile(path, site.ValueAt("weather_file")),
-                                                    path),
-                                   (start_day - 1) * 24, path);
+    cfg.weather =
+        thermal::Weather(thermal::ReadEpw(ReadFile(path, site.ValueAt("weather_file")), path),
+                         (start_day - 1) * 24, path);
   } else {
-    cfg.weather = thermal::Weather(thermal::OutdoorConditions{
-        site.Quantity<Temperature>("outdoor_temperature"),
-        site.Fraction("outdoor_relative_humidity")});
+    cfg.weather = thermal::Weather(
+        thermal::OutdoorConditions{site.Quantity<Temperature>("outdoor_temperature"),
+                                   site.Fraction("outdoor_relative_humidity")});
   }
   cfg.facility.grid_import_limit =
       site.OptionalQuantity<Power>("grid_import_limit").value_or(Watts(0));
@@ -253,10 +256,10 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
     }
     const int need = site::NodesFor(job, cfg.cluster);
     if (nodes_used + need > cfg.cluster.nodes) {
-      w.Fail("gpus", "workload '" + job.name + "' needs " + std::to_string(need) +
-                         " nodes, but only " + std::to_string(cfg.cluster.nodes - nodes_used) +
-                         " of the cluster's " + std::to_string(cfg.cluster.nodes) +
-                         " are left after the workloads before it",
+      w.Fail("gpus",
+             "workload '" + job.name + "' needs " + std::to_string(need) + " nodes, but only " +
+                 std::to_string(cfg.cluster.nodes - nodes_used) + " of the cluster's " +
+                 std::to_string(cfg.cluster.nodes) + " are left after the workloads before it",
              "jobs are placed on separate nodes in the order listed");
     }
     nodes_used += need;

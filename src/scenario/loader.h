@@ -12,7 +12,7 @@ namespace firstwall::scenario {
 struct Scenario {
   std::string file;  // as named by the user, or "<built-in default>"
   site::SiteConfig site;
-  Catalog catalog;   // the built-in catalog with the scenario's additions
+  Catalog catalog;  // the built-in catalog with the scenario's additions
 };
 
 // Throws InputError (with file:line:col) for anything wrong with the scenario or files it names.

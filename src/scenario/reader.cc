@@ -113,17 +113,16 @@ Section::Section(const Document& doc, const Schema& schema, YAML::Node node,
       }
       if (std::find(known.begin(), known.end(), key) == known.end()) {
         const std::string near = units::NearestMatch(key, known);
-        throw InputError(at, "unknown key '" + key + "' in " + what,
-                         near.empty() ? "known keys: " + Join(known, ", ")
-                                      : "did you mean '" + near + "'?");
+        throw InputError(
+            at, "unknown key '" + key + "' in " + what,
+            near.empty() ? "known keys: " + Join(known, ", ") : "did you mean '" + near + "'?");
       }
     }
   }
   for (const std::string& key : known) {
     const KeySpec& spec = Spec(key);
     if (spec.required && !seen.count(key)) {
-      throw InputError(where_, "missing required key '" + Name(key) + "'",
-                       spec.description);
+      throw InputError(where_, "missing required key '" + Name(key) + "'", spec.description);
     }
   }
 }
@@ -175,8 +174,9 @@ void Section::Fail(std::string_view key, const std::string& message,
 
 std::string Section::Scalar(std::string_view key, const YAML::Node& v) const {
   if (!v.IsScalar()) {
-    Fail(key, "expected a single value for '" + Name(key) + "', found a " +
-                  (v.IsMap() ? "section" : "list"),
+    Fail(key,
+         "expected a single value for '" + Name(key) + "', found a " +
+             (v.IsMap() ? "section" : "list"),
          Spec(key).description);
   }
   return v.Scalar();
@@ -213,16 +213,16 @@ void Section::CheckRange(std::string_view key, double v) const {
     expected += "at most " + spec.max_text;
   }
   std::string hint = spec.description;
-  const bool data = spec.type == ValueType::kQuantity &&
-                    (spec.dim == units::Dimension::kBandwidth ||
-                     spec.dim == units::Dimension::kDataSize);
+  const bool data =
+      spec.type == ValueType::kQuantity &&
+      (spec.dim == units::Dimension::kBandwidth || spec.dim == units::Dimension::kDataSize);
   auto in_range = [&](double x) { return (!lo || x >= *lo) && (!hi || x <= *hi); };
   if (data && in_range(v / 8)) {
-    hint = "check bits and bytes: 'b' is a bit, 'B' a byte; in bits this would be " +
-           show(v / 8) + ", which is in range";
+    hint = "check bits and bytes: 'b' is a bit, 'B' a byte; in bits this would be " + show(v / 8) +
+           ", which is in range";
   } else if (data && in_range(v * 8)) {
-    hint = "check bits and bytes: 'b' is a bit, 'B' a byte; in bytes this would be " +
-           show(v * 8) + ", which is in range";
+    hint = "check bits and bytes: 'b' is a bit, 'B' a byte; in bytes this would be " + show(v * 8) +
+           ", which is in range";
   }
   Fail(key, "'" + Name(key) + "' is " + show(v) + ", out of range: " + expected, hint);
 }

@@ -1,5 +1,5 @@
-// Loading scenarios, and the errors users get for the mistakes they make. Each bad-input case checks
-// the location and the message.
+// Loading scenarios, and the errors users get for the mistakes they make. Each bad-input case
+// checks the location and the message.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -64,8 +64,9 @@ std::string ErrorOf(const std::string& text) {
       error.find(part) != std::string::npos) {
     return ::testing::AssertionSuccess();
   }
-  return ::testing::AssertionFailure() << "error was:\n" << error << "\nexpected at " << where
-                                       << " containing: " << part;
+  return ::testing::AssertionFailure()
+         << "error was:\n"
+         << error << "\nexpected at " << where << " containing: " << part;
 }
 
 TEST(Scenario, BaseLoads) {
@@ -86,8 +87,8 @@ TEST(BadInput, OnlyComments) {
 }
 
 TEST(BadInput, TruncatedYaml) {
-  EXPECT_TRUE(Says(ErrorOf("firstwall: 1\nsite: {name: x, electricity_price: [1"), "s.yaml:2:",
-                   "invalid YAML"));
+  EXPECT_TRUE(Says(ErrorOf("firstwall: 1\nsite: {name: x, electricity_price: [1"),
+                   "s.yaml:2:", "invalid YAML"));
 }
 
 TEST(BadInput, FileCutInTheMiddleOfAKey) {
@@ -130,7 +131,8 @@ TEST(BadInput, FractionalInteger) {
 
 TEST(BadInput, ScalarWhereASectionBelongs) {
   EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "  cooling:\n    cop: 5\n", "  cooling: 5\n")),
-                   "s.yaml:15:12", "expected a section (a mapping of keys) for 'facility.cooling'"));
+                   "s.yaml:15:12",
+                   "expected a section (a mapping of keys) for 'facility.cooling'"));
 }
 
 TEST(BadInput, ScalarWhereAListBelongs) {
@@ -145,8 +147,8 @@ TEST(BadInput, NegativeCount) {
 }
 
 TEST(BadInput, AbsurdGpuPower) {
-  const std::string text = std::string(kBase) +
-                           "catalog:\n  gpus:\n    - name: H100-SXM5-80GB\n      tdp: 10 GW\n";
+  const std::string text =
+      std::string(kBase) + "catalog:\n  gpus:\n    - name: H100-SXM5-80GB\n      tdp: 10 GW\n";
   EXPECT_TRUE(Says(ErrorOf(text), "s.yaml:30:12",
                    "'catalog.gpus[0].tdp' is 10 GW, out of range: expected between 50 W and 5 kW"));
 }
@@ -163,13 +165,14 @@ TEST(BadInput, PowerCapAboveTdp) {
 
 TEST(BadInput, MissingUnit) {
   const std::string e = ErrorOf(Replace(kBase, "node_base_power: 2 kW", "node_base_power: 2000"));
-  EXPECT_TRUE(Says(e, "s.yaml:9:", "missing unit: '2000' is a bare number, but a power needs a unit"));
+  EXPECT_TRUE(
+      Says(e, "s.yaml:9:", "missing unit: '2000' is a bare number, but a power needs a unit"));
   EXPECT_NE(e.find("'2000 W'"), std::string::npos) << e;
 }
 
 TEST(BadInput, QuotedBareNumberIsStillBare) {
-  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "duration: 1 h", "duration: \"3600\"")), "s.yaml:26:",
-                   "missing unit"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "duration: 1 h", "duration: \"3600\"")),
+                   "s.yaml:26:", "missing unit"));
 }
 
 TEST(BadInput, BytesWhereBitsWereMeant) {
@@ -185,8 +188,8 @@ TEST(BadInput, UnitOfTheWrongDimension) {
 }
 
 TEST(BadInput, UnknownUnit) {
-  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "400 Gb/s", "400 Gbits")), "s.yaml:10:",
-                   "unknown unit 'Gbits'"));
+  EXPECT_TRUE(
+      Says(ErrorOf(Replace(kBase, "400 Gb/s", "400 Gbits")), "s.yaml:10:", "unknown unit 'Gbits'"));
 }
 
 TEST(BadInput, FlopsIsAmbiguous) {
@@ -205,8 +208,8 @@ TEST(BadInput, UnknownGpuName) {
 }
 
 TEST(BadInput, UnknownModelName) {
-  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "model: llama3-8b", "model: llama-3-8b")),
-                   "s.yaml:20:12", "unknown model 'llama-3-8b'"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "model: llama3-8b", "model: llama-3-8b")), "s.yaml:20:12",
+                   "unknown model 'llama-3-8b'"));
 }
 
 TEST(BadInput, MissingWeatherFile) {
@@ -237,15 +240,14 @@ TEST(BadInput, FractionWrittenAsPercentNumber) {
 }
 
 TEST(BadInput, EnumTypo) {
-  const std::string e =
-      ErrorOf(Replace(kBase, "    tp: 2\n", "    tp: 2\n    recompute: ful\n"));
+  const std::string e = ErrorOf(Replace(kBase, "    tp: 2\n", "    tp: 2\n    recompute: ful\n"));
   EXPECT_TRUE(Says(e, "s.yaml:23:16", "expected one of none, full"));
   EXPECT_NE(e.find("did you mean 'full'?"), std::string::npos) << e;
 }
 
 TEST(BadInput, GpusDisagreeWithDegrees) {
-  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "    tp: 2\n", "    tp: 2\n    dp: 4\n")),
-                   "s.yaml:21:11", "gpus is 16 but tp x dp is 2 x 4 = 8"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "    tp: 2\n", "    tp: 2\n    dp: 4\n")), "s.yaml:21:11",
+                   "gpus is 16 but tp x dp is 2 x 4 = 8"));
 }
 
 TEST(BadInput, JobLargerThanTheCluster) {
@@ -259,8 +261,8 @@ TEST(BadInput, TensorParallelBeyondTheNode) {
 }
 
 TEST(BadInput, BatchDoesNotSplit) {
-  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "global_batch: 64", "global_batch: 60")),
-                   "s.yaml:23:19", "global batch 60 does not split"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "global_batch: 64", "global_batch: 60")), "s.yaml:23:19",
+                   "global batch 60 does not split"));
 }
 
 TEST(BadInput, DataTypeTheGpuLacks) {
@@ -270,8 +272,9 @@ TEST(BadInput, DataTypeTheGpuLacks) {
 }
 
 TEST(BadInput, IdlePowerAboveTdpInOverride) {
-  const std::string text = std::string(kBase) +
-                           "catalog:\n  gpus:\n    - name: H100-SXM5-80GB\n      idle_power: 800 W\n";
+  const std::string text =
+      std::string(kBase) +
+      "catalog:\n  gpus:\n    - name: H100-SXM5-80GB\n      idle_power: 800 W\n";
   EXPECT_TRUE(Says(ErrorOf(text), "s.yaml:30:19", "idle power 800 W is not below TDP 700 W"));
 }
 
@@ -307,9 +310,10 @@ TEST(Scenario, OverridesAndAdditionsToTheCatalog) {
 }
 
 TEST(Scenario, NewGpuCardNeedsEveryFigure) {
-  const std::string text = std::string(kBase) +
-                           "catalog:\n  gpus:\n    - name: X1\n      vendor: Acme\n";
-  EXPECT_TRUE(Says(ErrorOf(text), "s.yaml:29:7", "missing required key 'catalog.gpus[0].hbm_capacity'"));
+  const std::string text =
+      std::string(kBase) + "catalog:\n  gpus:\n    - name: X1\n      vendor: Acme\n";
+  EXPECT_TRUE(
+      Says(ErrorOf(text), "s.yaml:29:7", "missing required key 'catalog.gpus[0].hbm_capacity'"));
 }
 
 TEST(Scenario, ExamplesLoad) {

@@ -11,51 +11,61 @@ using units::Dimension;
 using VT = ValueType;
 
 KeySpec Section(std::string path, bool required, std::string description) {
-  return {std::move(path), VT::kSection, Dimension::kPower, required, "", "", "", "",
+  return {std::move(path),       VT::kSection, Dimension::kPower, required, "", "", "", "",
           std::move(description)};
 }
 KeySpec List(std::string path, bool required, std::string description) {
-  return {std::move(path), VT::kList, Dimension::kPower, required, "", "", "", "",
+  return {std::move(path),       VT::kList, Dimension::kPower, required, "", "", "", "",
           std::move(description)};
 }
 KeySpec Str(std::string path, bool required, std::string description) {
-  return {std::move(path), VT::kString, Dimension::kPower, required, "", "", "", "",
+  return {std::move(path),       VT::kString, Dimension::kPower, required, "", "", "", "",
           std::move(description)};
 }
 KeySpec Int(std::string path, std::string def, std::string lo, std::string hi,
             std::string description) {
   const bool required = def.empty();
-  return {std::move(path), VT::kInt, Dimension::kPower, required, std::move(def), std::move(lo),
-          std::move(hi), "", std::move(description)};
+  return {std::move(path), VT::kInt, Dimension::kPower,     required, std::move(def), std::move(lo),
+          std::move(hi),   "",       std::move(description)};
 }
 KeySpec OptInt(std::string path, std::string lo, std::string hi, std::string description) {
-  return {std::move(path), VT::kInt, Dimension::kPower, false, "", std::move(lo), std::move(hi),
-          "", std::move(description)};
+  return {std::move(path), VT::kInt, Dimension::kPower,     false, "", std::move(lo),
+          std::move(hi),   "",       std::move(description)};
 }
 KeySpec Num(std::string path, std::string def, std::string lo, std::string hi,
             std::string description) {
   const bool required = def.empty();
-  return {std::move(path), VT::kNumber, Dimension::kPower, required, std::move(def),
-          std::move(lo), std::move(hi), "", std::move(description)};
+  return {std::move(path),       VT::kNumber,   Dimension::kPower, required,
+          std::move(def),        std::move(lo), std::move(hi),     "",
+          std::move(description)};
 }
 KeySpec Frac(std::string path, std::string def, std::string lo, std::string hi,
              std::string description) {
   const bool required = def.empty();
-  return {std::move(path), VT::kFraction, Dimension::kPower, required, std::move(def),
-          std::move(lo), std::move(hi), "", std::move(description)};
+  return {std::move(path),       VT::kFraction, Dimension::kPower, required,
+          std::move(def),        std::move(lo), std::move(hi),     "",
+          std::move(description)};
 }
 KeySpec Enum(std::string path, std::string def, std::string choices, std::string description) {
   const bool required = def.empty();
-  return {std::move(path), VT::kEnum, Dimension::kPower, required, std::move(def), "", "",
-          std::move(choices), std::move(description)};
+  return {std::move(path),
+          VT::kEnum,
+          Dimension::kPower,
+          required,
+          std::move(def),
+          "",
+          "",
+          std::move(choices),
+          std::move(description)};
 }
 // Quantity: required when `def` is "!", optional without default when "".
 KeySpec Qty(std::string path, Dimension dim, std::string def, std::string lo, std::string hi,
             std::string description) {
   const bool required = def == "!";
   if (required) def.clear();
-  return {std::move(path), VT::kQuantity, dim, required, std::move(def), std::move(lo),
-          std::move(hi), "", std::move(description)};
+  return {std::move(path),       VT::kQuantity, dim,           required,
+          std::move(def),        std::move(lo), std::move(hi), "",
+          std::move(description)};
 }
 
 std::string Parent(std::string_view path) {
@@ -74,17 +84,28 @@ std::optional<double> Bound(const KeySpec& k, const std::string& text) {
 
 std::string TypeText(const KeySpec& k) {
   switch (k.type) {
-    case VT::kSection: return "section";
-    case VT::kList: return "list of sections";
-    case VT::kInt: return "integer";
-    case VT::kNumber: return "number";
-    case VT::kFraction: return "fraction (0.96 or \"96 %\")";
-    case VT::kBool: return "true/false";
-    case VT::kString: return "text";
-    case VT::kEnum: return "one of " + k.choices;
-    case VT::kQuantity: return std::string(units::DimensionName(k.dim));
-    case VT::kFile: return "file path";
-    case VT::kStringMap: return "map of text";
+    case VT::kSection:
+      return "section";
+    case VT::kList:
+      return "list of sections";
+    case VT::kInt:
+      return "integer";
+    case VT::kNumber:
+      return "number";
+    case VT::kFraction:
+      return "fraction (0.96 or \"96 %\")";
+    case VT::kBool:
+      return "true/false";
+    case VT::kString:
+      return "text";
+    case VT::kEnum:
+      return "one of " + k.choices;
+    case VT::kQuantity:
+      return std::string(units::DimensionName(k.dim));
+    case VT::kFile:
+      return "file path";
+    case VT::kStringMap:
+      return "map of text";
   }
   return "";
 }
@@ -128,8 +149,7 @@ const Schema& ScenarioSchema() {
   static const Schema schema(
       "scenario",
       {
-          Int("firstwall", "", "1", "1",
-              "Scenario format version. This build reads version 1."),
+          Int("firstwall", "", "1", "1", "Scenario format version. This build reads version 1."),
           Section("site", true, "Where the site is and what its energy costs."),
           Str("site.name", true, "Name of the site, copied into the outputs."),
           {"site.weather_file", VT::kFile, D::kPower, false, "", "", "", "",
@@ -203,9 +223,10 @@ const Schema& ScenarioSchema() {
           Enum("workloads[].dtype", "bf16", "fp32|tf32|fp16|bf16|fp8",
                "Data type of the matrix math."),
           Enum("workloads[].recompute", "none", "none|full", "Activation recomputation."),
-          Frac("workloads[].compute_efficiency", "0.6", "0.01", "1",
-               "Achieved fraction of peak FLOP/s on the step's matrix work. Megatron-LM reached "
-               "44-52% of peak end to end on A100 (Narayanan et al. SC21), communication included."),
+          Frac(
+              "workloads[].compute_efficiency", "0.6", "0.01", "1",
+              "Achieved fraction of peak FLOP/s on the step's matrix work. Megatron-LM reached "
+              "44-52% of peak end to end on A100 (Narayanan et al. SC21), communication included."),
           Qty("workloads[].start", D::kDuration, "0 s", "0 s", "3660 d",
               "When the job starts, from the start of the simulation."),
           Qty("workloads[].duration", D::kDuration, "", "1 s", "3660 d",
@@ -262,8 +283,7 @@ const Schema& GpuCardSchema() {
           Section("thermal", false, "Temperature thresholds."),
           Qty("thermal.max_operating", D::kTemperature, "", "30 C", "150 C",
               "Highest temperature for sustained operation."),
-          Qty("thermal.slowdown", D::kTemperature, "", "30 C", "150 C",
-              "Above this, clocks drop."),
+          Qty("thermal.slowdown", D::kTemperature, "", "30 C", "150 C", "Above this, clocks drop."),
           Qty("thermal.shutdown", D::kTemperature, "", "30 C", "150 C",
               "Above this, the GPU stops."),
           {"sources", VT::kStringMap, D::kPower, false, "", "", "", "",
@@ -300,22 +320,26 @@ const Schema& ModelCardSchema() {
 std::string SchemaMarkdown() {
   std::string md;
   md += "# Input reference\n\n";
-  md += "Generated by `firstwall schema --markdown` from the declarations in "
-        "src/scenario/schema.cc; a test fails when this file is out of date.\n\n";
-  md += "Quantities are written with their unit (\"700 W\", \"400 Gb/s\", \"80 GiB\", "
-        "\"25 C\", \"15 min\"). A bare number where a quantity is expected is an error. Bits and "
-        "bytes differ: `b` is a bit, `B` a byte, so \"400 Gb/s\" is 50 GB/s. Unknown keys are "
-        "errors; every error names file:line:col.\n";
+  md +=
+      "Generated by `firstwall schema --markdown` from the declarations in "
+      "src/scenario/schema.cc; a test fails when this file is out of date.\n\n";
+  md +=
+      "Quantities are written with their unit (\"700 W\", \"400 Gb/s\", \"80 GiB\", "
+      "\"25 C\", \"15 min\"). A bare number where a quantity is expected is an error. Bits and "
+      "bytes differ: `b` is a bit, `B` a byte, so \"400 Gb/s\" is 50 GB/s. Unknown keys are "
+      "errors; every error names file:line:col.\n";
   for (const Schema* s : {&ScenarioSchema(), &GpuCardSchema(), &ModelCardSchema()}) {
     md += "\n## " + s->name() + " keys\n\n";
     if (s != &ScenarioSchema()) {
-      md += "A new card needs every key except those with a default; a card in a scenario's "
-            "`catalog:` named like a built-in one overrides only the keys it gives. Built-in "
-            "cards cite a source for every figure under `sources:`.\n\n";
+      md +=
+          "A new card needs every key except those with a default; a card in a scenario's "
+          "`catalog:` named like a built-in one overrides only the keys it gives. Built-in "
+          "cards cite a source for every figure under `sources:`.\n\n";
     }
     md += "| key | type | default | range | description |\n|---|---|---|---|---|\n";
     for (const KeySpec& k : s->keys()) {
-      std::string def = k.required ? "required" : (k.default_text.empty() ? "none" : k.default_text);
+      std::string def =
+          k.required ? "required" : (k.default_text.empty() ? "none" : k.default_text);
       std::string range;
       if (!k.min_text.empty() || !k.max_text.empty()) {
         range = (k.min_text.empty() ? std::string("-inf") : k.min_text) + " .. " +

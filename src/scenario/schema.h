@@ -12,11 +12,11 @@
 namespace firstwall::scenario {
 
 enum class ValueType {
-  kSection,    // a mapping of further keys
-  kList,       // a sequence of mappings (items: path + "[]")
+  kSection,  // a mapping of further keys
+  kList,     // a sequence of mappings (items: path + "[]")
   kInt,
   kNumber,
-  kFraction,   // a number in [0, 1], or a percentage "96 %"
+  kFraction,  // a number in [0, 1], or a percentage "96 %"
   kBool,
   kString,
   kEnum,
@@ -33,7 +33,7 @@ struct KeySpec {
   std::string default_text;  // as written in YAML; "" = none. "= key" names a derived default
   std::string min_text;      // inclusive bounds as written in YAML; "" = unbounded
   std::string max_text;
-  std::string choices;       // kEnum: "none|full"
+  std::string choices;  // kEnum: "none|full"
   std::string description;
 };
 

@@ -106,7 +106,8 @@ void Site::Advance(SimTime from, SimTime to) {
   for (const auto& rack : racks_) {
     double rack_w = 0;
     for (const RackSegment& seg : rack) {
-      rack_w += seg.nodes * (seg.job < 0 ? idle_node_w_ : job_node_w_[static_cast<size_t>(seg.job)]);
+      rack_w +=
+          seg.nodes * (seg.job < 0 ? idle_node_w_ : job_node_w_[static_cast<size_t>(seg.job)]);
     }
     it_w += rack_w;
     peak_rack_w = std::max(peak_rack_w, rack_w);

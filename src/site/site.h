@@ -1,6 +1,6 @@
-// The coupled site model: jobs on nodes, nodes in racks, racks behind the power chain, heat into the
-// cooling plant. Over each engine window it computes average powers in closed form from the jobs'
-// phase timelines, so energy over any window is exact:
+// The coupled site model: jobs on nodes, nodes in racks, racks behind the power chain, heat into
+// the cooling plant. Over each engine window it computes average powers in closed form from the
+// jobs' phase timelines, so energy over any window is exact:
 //
 //   node power   = GPUs x P_gpu(activity of the job's phase) + idle GPUs x P_idle + base power
 //   IT power     = sum over racks of their nodes' power
@@ -25,17 +25,17 @@ namespace firstwall::site {
 // Averages over one engine window.
 struct WindowSample {
   SimTime from, to;
-  units::Power gpu;        // all GPUs
-  units::Power node_base;  // all non-GPU node power
-  units::Power it;         // gpu + node_base
-  std::vector<units::Power> stage_loss;  // per conversion stage
-  std::vector<units::Power> stage_input; // per conversion stage
+  units::Power gpu;                       // all GPUs
+  units::Power node_base;                 // all non-GPU node power
+  units::Power it;                        // gpu + node_base
+  std::vector<units::Power> stage_loss;   // per conversion stage
+  std::vector<units::Power> stage_input;  // per conversion stage
   units::Power conversion_loss;
-  units::Power heat;      // into the cooling plant
-  units::Power cooling;   // electricity of the cooling plant
-  units::Power facility;  // from the grid
-  units::Power peak_rack; // the most loaded rack's average in the window
-  double gpu_activity_sum = 0;  // sum over all GPUs of their average activity
+  units::Power heat;                 // into the cooling plant
+  units::Power cooling;              // electricity of the cooling plant
+  units::Power facility;             // from the grid
+  units::Power peak_rack;            // the most loaded rack's average in the window
+  double gpu_activity_sum = 0;       // sum over all GPUs of their average activity
   std::vector<units::Power> job_it;  // IT power of each job's nodes while the job runs
   thermal::OutdoorConditions outdoor;
   int running_jobs = 0;

@@ -21,9 +21,9 @@ struct ClusterConfig {
   int nodes = 0;
   int gpus_per_node = 8;
   int nodes_per_rack = 4;
-  units::Power node_base_power;   // non-GPU power per node (CPUs, memory, NICs, fans), constant
-  units::Power gpu_power_cap;     // per GPU; at or above TDP means uncapped
-  units::Bandwidth nic_bandwidth; // per GPU, one direction
+  units::Power node_base_power;    // non-GPU power per node (CPUs, memory, NICs, fans), constant
+  units::Power gpu_power_cap;      // per GPU; at or above TDP means uncapped
+  units::Bandwidth nic_bandwidth;  // per GPU, one direction
   units::Duration link_latency;
   units::Power rack_power_limit;  // zero: unrated
 

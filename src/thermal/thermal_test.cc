@@ -16,7 +16,7 @@ std::string EpwWithTemps(const std::vector<double>& temps) {
   for (int i = 0; i < 8; ++i) s += "HEADER,line\n";
   int hour = 1;
   for (double t : temps) {
-    s += "2010,1,1," + std::to_string(hour++) + ",0,?9,"  + std::to_string(t) + ",0,50,99846\n";
+    s += "2010,1,1," + std::to_string(hour++) + ",0,?9," + std::to_string(t) + ",0,50,99846\n";
   }
   return s;
 }

@@ -64,9 +64,9 @@ std::vector<OutdoorConditions> ReadEpw(const std::string& text, const std::strin
       double v = 0;
       auto [end, ec] = std::from_chars(sv.data(), sv.data() + sv.size(), v);
       if (ec != std::errc() || end != sv.data() + sv.size()) {
-        throw InputError({path, line_no, col},
-                         "expected a number in EPW field " + std::to_string(field + 1) + ", got '" +
-                             std::string(sv) + "'");
+        throw InputError({path, line_no, col}, "expected a number in EPW field " +
+                                                   std::to_string(field + 1) + ", got '" +
+                                                   std::string(sv) + "'");
       }
       if (v >= missing) {
         throw InputError({path, line_no, col},

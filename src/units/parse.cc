@@ -33,13 +33,18 @@ const std::vector<UnitDef>& Table() {
     for (auto [p, k] : {std::pair{"", 3600.0}, {"k", 3.6e6}, {"M", 3.6e9}, {"G", 3.6e12}}) {
       add(std::string(p) + "Wh", D::kEnergy, k);
     }
-    for (auto [s, k] : {std::pair{"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1.0},
-                        {"min", 60.0}, {"h", 3600.0}, {"d", 86400.0}}) {
+    for (auto [s, k] : {std::pair{"ns", 1e-9},
+                        {"us", 1e-6},
+                        {"ms", 1e-3},
+                        {"s", 1.0},
+                        {"min", 60.0},
+                        {"h", 3600.0},
+                        {"d", 86400.0}}) {
       add(s, D::kDuration, k);
     }
     // Data: decimal and binary prefixes, bytes (B) and bits (b or bit).
-    const std::pair<const char*, double> decimal[] = {
-        {"", 1.0}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"P", 1e15}};
+    const std::pair<const char*, double> decimal[] = {{"", 1.0},  {"k", 1e3},  {"M", 1e6},
+                                                      {"G", 1e9}, {"T", 1e12}, {"P", 1e15}};
     const std::pair<const char*, double> binary[] = {{"Ki", 1024.0},
                                                      {"Mi", 1048576.0},
                                                      {"Gi", 1073741824.0},
@@ -56,15 +61,22 @@ const std::vector<UnitDef>& Table() {
     };
     for (auto [p, k] : decimal) add_data(p, k);
     for (auto [p, k] : binary) add_data(p, k);
-    for (auto [p, k] : {std::pair{"", 1.0}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12},
-                        {"P", 1e15}, {"E", 1e18}}) {
+    for (auto [p, k] : {std::pair{"", 1.0},
+                        {"k", 1e3},
+                        {"M", 1e6},
+                        {"G", 1e9},
+                        {"T", 1e12},
+                        {"P", 1e15},
+                        {"E", 1e18}}) {
       add(std::string(p) + "FLOP", D::kFlopCount, k);
       add(std::string(p) + "FLOP/s", D::kFlopRate, k);
     }
     add("K", D::kTemperature, 1.0);
     add("C", D::kTemperature, 1.0, 273.15);
     add("degC", D::kTemperature, 1.0, 273.15);
-    add("\xC2\xB0" "C", D::kTemperature, 1.0, 273.15);  // U+00B0 degree sign, UTF-8
+    add("\xC2\xB0"
+        "C",
+        D::kTemperature, 1.0, 273.15);  // U+00B0 degree sign, UTF-8
     add("F", D::kTemperature, 5.0 / 9.0, 273.15 - 32.0 * 5.0 / 9.0);
     for (auto [p, k] : {std::pair{"", 1.0}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}}) {
       add(std::string(p) + "Hz", D::kFrequency, k);
@@ -94,18 +106,30 @@ const UnitDef* Find(std::string_view symbol) {
 // Units offered first in messages for each dimension.
 std::string_view Examples(Dimension d) {
   switch (d) {
-    case Dimension::kPower: return "W, kW, MW";
-    case Dimension::kEnergy: return "J, kWh, MWh";
-    case Dimension::kDuration: return "ms, s, min, h, d";
-    case Dimension::kDataSize: return "B, GB, GiB (bytes) or Gb (bits)";
-    case Dimension::kBandwidth: return "GB/s (bytes) or Gb/s (bits)";
-    case Dimension::kFlopCount: return "FLOP, TFLOP, PFLOP";
-    case Dimension::kFlopRate: return "TFLOP/s, PFLOP/s";
-    case Dimension::kTemperature: return "C, K, F";
-    case Dimension::kFrequency: return "Hz, MHz, GHz";
-    case Dimension::kMassFlow: return "kg/s";
-    case Dimension::kVolumeFlow: return "L/min, L/s, m3/h";
-    case Dimension::kEnergyPrice: return "USD/kWh, USD/MWh";
+    case Dimension::kPower:
+      return "W, kW, MW";
+    case Dimension::kEnergy:
+      return "J, kWh, MWh";
+    case Dimension::kDuration:
+      return "ms, s, min, h, d";
+    case Dimension::kDataSize:
+      return "B, GB, GiB (bytes) or Gb (bits)";
+    case Dimension::kBandwidth:
+      return "GB/s (bytes) or Gb/s (bits)";
+    case Dimension::kFlopCount:
+      return "FLOP, TFLOP, PFLOP";
+    case Dimension::kFlopRate:
+      return "TFLOP/s, PFLOP/s";
+    case Dimension::kTemperature:
+      return "C, K, F";
+    case Dimension::kFrequency:
+      return "Hz, MHz, GHz";
+    case Dimension::kMassFlow:
+      return "kg/s";
+    case Dimension::kVolumeFlow:
+      return "L/min, L/s, m3/h";
+    case Dimension::kEnergyPrice:
+      return "USD/kWh, USD/MWh";
   }
   return "";
 }
@@ -113,27 +137,40 @@ std::string_view Examples(Dimension d) {
 // Display units, largest first, for FormatBase.
 std::vector<std::string_view> DisplayUnits(Dimension d, double base) {
   switch (d) {
-    case Dimension::kPower: return {"GW", "MW", "kW", "W"};
-    case Dimension::kEnergy: return {"GWh", "MWh", "kWh", "Wh", "J"};
-    case Dimension::kDuration: return {"h", "min", "s", "ms", "us", "ns"};
+    case Dimension::kPower:
+      return {"GW", "MW", "kW", "W"};
+    case Dimension::kEnergy:
+      return {"GWh", "MWh", "kWh", "Wh", "J"};
+    case Dimension::kDuration:
+      return {"h", "min", "s", "ms", "us", "ns"};
     case Dimension::kDataSize: {
       // Binary units when the value is a whole number of them (80 GiB), decimal otherwise.
-      for (auto [s, k] : {std::pair{"PiB", 1125899906842624.0}, {"TiB", 1099511627776.0},
-                          {"GiB", 1073741824.0}, {"MiB", 1048576.0}, {"KiB", 1024.0}}) {
+      for (auto [s, k] : {std::pair{"PiB", 1125899906842624.0},
+                          {"TiB", 1099511627776.0},
+                          {"GiB", 1073741824.0},
+                          {"MiB", 1048576.0},
+                          {"KiB", 1024.0}}) {
         const double n = base / k;
         if (std::abs(n) >= 1 && n == std::floor(n)) return {s};
       }
       return {"PB", "TB", "GB", "MB", "kB", "B"};
     }
-    case Dimension::kBandwidth: return {"TB/s", "GB/s", "MB/s", "kB/s", "B/s"};
-    case Dimension::kFlopCount: return {"EFLOP", "PFLOP", "TFLOP", "GFLOP", "MFLOP", "FLOP"};
+    case Dimension::kBandwidth:
+      return {"TB/s", "GB/s", "MB/s", "kB/s", "B/s"};
+    case Dimension::kFlopCount:
+      return {"EFLOP", "PFLOP", "TFLOP", "GFLOP", "MFLOP", "FLOP"};
     case Dimension::kFlopRate:
       return {"EFLOP/s", "PFLOP/s", "TFLOP/s", "GFLOP/s", "MFLOP/s", "FLOP/s"};
-    case Dimension::kTemperature: return {"C"};
-    case Dimension::kFrequency: return {"GHz", "MHz", "kHz", "Hz"};
-    case Dimension::kMassFlow: return {"kg/s"};
-    case Dimension::kVolumeFlow: return {"L/min"};
-    case Dimension::kEnergyPrice: return {"USD/kWh"};
+    case Dimension::kTemperature:
+      return {"C"};
+    case Dimension::kFrequency:
+      return {"GHz", "MHz", "kHz", "Hz"};
+    case Dimension::kMassFlow:
+      return {"kg/s"};
+    case Dimension::kVolumeFlow:
+      return {"L/min"};
+    case Dimension::kEnergyPrice:
+      return {"USD/kWh"};
   }
   return {};
 }
@@ -150,18 +187,30 @@ std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 std::string_view DimensionName(Dimension d) {
   switch (d) {
-    case Dimension::kPower: return "power";
-    case Dimension::kEnergy: return "energy";
-    case Dimension::kDuration: return "duration";
-    case Dimension::kDataSize: return "data size";
-    case Dimension::kBandwidth: return "bandwidth";
-    case Dimension::kFlopCount: return "FLOP count";
-    case Dimension::kFlopRate: return "FLOP rate";
-    case Dimension::kTemperature: return "temperature";
-    case Dimension::kFrequency: return "frequency";
-    case Dimension::kMassFlow: return "mass flow";
-    case Dimension::kVolumeFlow: return "volume flow";
-    case Dimension::kEnergyPrice: return "energy price";
+    case Dimension::kPower:
+      return "power";
+    case Dimension::kEnergy:
+      return "energy";
+    case Dimension::kDuration:
+      return "duration";
+    case Dimension::kDataSize:
+      return "data size";
+    case Dimension::kBandwidth:
+      return "bandwidth";
+    case Dimension::kFlopCount:
+      return "FLOP count";
+    case Dimension::kFlopRate:
+      return "FLOP rate";
+    case Dimension::kTemperature:
+      return "temperature";
+    case Dimension::kFrequency:
+      return "frequency";
+    case Dimension::kMassFlow:
+      return "mass flow";
+    case Dimension::kVolumeFlow:
+      return "volume flow";
+    case Dimension::kEnergyPrice:
+      return "energy price";
   }
   return "quantity";
 }
@@ -171,10 +220,9 @@ double ParseBase(std::string_view text, Dimension expected) {
   const size_t lead = std::min(text.size(), text.find_first_not_of(" \t"));
   std::string_view s = Trim(text);
   if (s.empty()) {
-    throw UnitParseError(
-        "empty value where a " + std::string(dim_name) + " was expected", 0,
-        "write a number and a unit, for example " + FormatBase(1, expected) + " (units: " +
-            std::string(Examples(expected)) + ")");
+    throw UnitParseError("empty value where a " + std::string(dim_name) + " was expected", 0,
+                         "write a number and a unit, for example " + FormatBase(1, expected) +
+                             " (units: " + std::string(Examples(expected)) + ")");
   }
   const char* begin = s.data();
   if (*begin == '+') ++begin;
@@ -183,8 +231,8 @@ double ParseBase(std::string_view text, Dimension expected) {
   if (ec != std::errc() || end == begin) {
     throw UnitParseError(Quote(s) + " is not a number followed by a unit", lead,
                          "expected a " + std::string(dim_name) + " such as " +
-                             FormatBase(1, expected) + " (units: " +
-                             std::string(Examples(expected)) + ")");
+                             FormatBase(1, expected) +
+                             " (units: " + std::string(Examples(expected)) + ")");
   }
   if (!std::isfinite(number)) {
     throw UnitParseError(Quote(s) + " is not a finite number", lead);
@@ -209,17 +257,17 @@ double ParseBase(std::string_view text, Dimension expected) {
     } else {
       std::vector<std::string> same_dim = UnitSymbols(expected);
       const std::string near = NearestMatch(unit, same_dim);
-      hint = near.empty() ? "known " + std::string(dim_name) + " units: " +
-                                std::string(Examples(expected))
-                          : "did you mean '" + near + "'?";
+      hint = near.empty()
+                 ? "known " + std::string(dim_name) + " units: " + std::string(Examples(expected))
+                 : "did you mean '" + near + "'?";
     }
     throw UnitParseError("unknown unit " + Quote(unit), unit_col, hint);
   }
   if (u->dim != expected) {
-    throw UnitParseError(Quote(unit) + " is a unit of " + std::string(DimensionName(u->dim)) +
-                             ", but a " + std::string(dim_name) + " was expected",
-                         unit_col, "units of " + std::string(dim_name) + ": " +
-                                       std::string(Examples(expected)));
+    throw UnitParseError(
+        Quote(unit) + " is a unit of " + std::string(DimensionName(u->dim)) + ", but a " +
+            std::string(dim_name) + " was expected",
+        unit_col, "units of " + std::string(dim_name) + ": " + std::string(Examples(expected)));
   }
   const double base = number * u->scale + u->offset;
   if (expected == Dimension::kTemperature && base < 0) {
@@ -248,7 +296,8 @@ std::string FormatBase(double base, Dimension d) {
       break;
     }
   }
-  for (size_t i = 0; i < display.size(); ++i) order.push_back(Find(display[(first + i) % display.size()]));
+  for (size_t i = 0; i < display.size(); ++i)
+    order.push_back(Find(display[(first + i) % display.size()]));
   for (const UnitDef& u : Table()) {
     if (u.dim == d) order.push_back(&u);
   }

@@ -77,8 +77,7 @@ TEST(Parse, RejectsWithReasons) {
             std::string::npos);
   EXPECT_NE(ErrorOf("", Dimension::kDuration).find("empty value"), std::string::npos);
   EXPECT_NE(ErrorOf("fast", Dimension::kDuration).find("not a number"), std::string::npos);
-  EXPECT_NE(ErrorOf("-300 C", Dimension::kTemperature).find("absolute zero"),
-            std::string::npos);
+  EXPECT_NE(ErrorOf("-300 C", Dimension::kTemperature).find("absolute zero"), std::string::npos);
   EXPECT_NE(ErrorOf("inf W", Dimension::kPower).find("not a finite number"), std::string::npos);
 }
 
@@ -102,8 +101,8 @@ TEST(Format, PicksReadableUnits) {
 }
 
 TEST(Format, RoundTripsExactlyForEveryDimension) {
-  const double values[] = {0.0, 1.0, 0.1, 123.456, 1e-7, 3.35e12, 989.4e12, 86400.0, 1.0 / 3.0,
-                           2.5e15, 7e-3, 299.99};
+  const double values[] = {0.0,      1.0,     0.1,       123.456, 1e-7, 3.35e12,
+                           989.4e12, 86400.0, 1.0 / 3.0, 2.5e15,  7e-3, 299.99};
   for (int d = 0; d <= static_cast<int>(Dimension::kEnergyPrice); ++d) {
     const auto dim = static_cast<Dimension>(d);
     for (double v : values) {

@@ -41,14 +41,14 @@ StepEstimate EstimateStep(const TrainingSetup& s) {
   const double weight_bytes = m.TotalParams() / s.tp * bytes_el;
   const double act_bytes = 2.0 * 34.0 * seq * s.micro_batch * h * m.layers / s.tp;
   const DataSize bytes = Bytes(micro_batches * (3.0 * weight_bytes + act_bytes));
-  e.compute = hardware::RooflineTime(e.hardware_flops / gpus, bytes, *peak,
-                                     s.compute_efficiency, s.gpu.hbm_bandwidth);
+  e.compute = hardware::RooflineTime(e.hardware_flops / gpus, bytes, *peak, s.compute_efficiency,
+                                     s.gpu.hbm_bandwidth);
 
   // Tensor-parallel all-reduces of one micro-batch's activations (b x s x h elements).
   const DataSize act_msg = Bytes(s.micro_batch * seq * h * bytes_el);
   const double tp_collectives = 4.0 * m.layers * micro_batches;
-  e.tp_comm = RingAllReduceTime(act_msg, s.tp, s.gpu.NvlinkPerDirection(), s.link_latency) *
-              tp_collectives;
+  e.tp_comm =
+      RingAllReduceTime(act_msg, s.tp, s.gpu.NvlinkPerDirection(), s.link_latency) * tp_collectives;
 
   // Data-parallel gradient all-reduce, bf16 gradients of one TP shard.
   const DataSize grads = Bytes(m.TotalParams() / s.tp * 2.0);
@@ -64,9 +64,9 @@ StepEstimate EstimateStep(const TrainingSetup& s) {
   e.model_flop_rate_per_gpu = e.model_flops / e.step_time / gpus;
 
   const Duration fwd_bwd = e.compute + e.tp_comm;
-  const double fwd_bwd_activity =
-      (s.activity.compute * ToSeconds(e.compute) + s.activity.communication * ToSeconds(e.tp_comm)) /
-      ToSeconds(fwd_bwd);
+  const double fwd_bwd_activity = (s.activity.compute * ToSeconds(e.compute) +
+                                   s.activity.communication * ToSeconds(e.tp_comm)) /
+                                  ToSeconds(fwd_bwd);
   e.phases.push_back({"compute", fwd_bwd, fwd_bwd_activity});
   if (e.dp_comm > Seconds(0)) {
     e.phases.push_back({"dp_comm", e.dp_comm, s.activity.communication});

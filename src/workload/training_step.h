@@ -1,8 +1,9 @@
 // Foundation model of one synchronous training step (data parallel x tensor parallel), replaced by
 // the full training performance model later. Per step:
 //
-//   model FLOPs   F = 3 x forward FLOPs per token x global batch x sequence   (forward + 2x backward)
-//   compute time  T_c = max(F x r / (N x peak x eff),  bytes per GPU / HBM bandwidth)    (roofline)
+//   model FLOPs   F = 3 x forward FLOPs per token x global batch x sequence   (forward + 2x
+//   backward) compute time  T_c = max(F x r / (N x peak x eff),  bytes per GPU / HBM bandwidth)
+//   (roofline)
 //                 r = 4/3 with full activation recomputation (one more forward), 1 otherwise
 //   TP comm       4 all-reduces of micro-batch activations per layer and micro-batch (2 forward,
 //                 2 backward; Shoeybi et al. 2019, Megatron-LM, fig. 4), over NVLink
@@ -47,8 +48,8 @@ struct TrainingSetup {
   Recompute recompute = Recompute::kNone;
   double compute_efficiency = 0.6;  // achieved fraction of peak on the step's matrix work
   int gpus_per_node = 8;
-  units::Bandwidth nic_bandwidth;   // per GPU, one direction
-  units::Duration link_latency;     // per ring hop
+  units::Bandwidth nic_bandwidth;  // per GPU, one direction
+  units::Duration link_latency;    // per ring hop
   PhaseActivity activity;
 };
 

@@ -66,9 +66,9 @@ TEST(TrainingStep, RecomputationAddsAForwardPass) {
 
 TEST(TrainingStep, RingAllReduceHandComputed) {
   // 1 GB over 4 ranks at 100 GB/s with 10 us per hop: 2*3/4*1e9/1e11 + 6*1e-5 = 0.01506 s.
-  EXPECT_NEAR(ToSeconds(RingAllReduceTime(Gigabytes(1), 4, GigabytesPerSecond(100),
-                                          Microseconds(10))),
-              0.01506, 1e-12);
+  EXPECT_NEAR(
+      ToSeconds(RingAllReduceTime(Gigabytes(1), 4, GigabytesPerSecond(100), Microseconds(10))),
+      0.01506, 1e-12);
   EXPECT_EQ(ToSeconds(RingAllReduceTime(Gigabytes(1), 1, GigabytesPerSecond(1), Seconds(1))), 0);
 }
 

@@ -1,0 +1,65 @@
+// Microbenchmarks of the hot paths, and the scale scenario end to end (without the CSV). The
+// whole-CLI figures, with peak memory, come from scripts/bench.
+#include <benchmark/benchmark.h>
+
+#include "report/simulate.h"
+#include "scenario/loader.h"
+#include "site/site.h"
+#include "units/parse.h"
+#include "workload/phase_timeline.h"
+
+namespace firstwall {
+namespace {
+
+void BM_ParseQuantity(benchmark::State& state) {
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(units::ParseBase("400 Gb/s", units::Dimension::kBandwidth));
+  }
+}
+BENCHMARK(BM_ParseQuantity);
+
+void BM_PhaseTimelineIntegrate(benchmark::State& state) {
+  std::vector<workload::Phase> phases = {{"compute", units::Seconds(4.4), 0.9},
+                                         {"dp_comm", units::Seconds(0.7), 0.3},
+                                         {"optimizer", units::Seconds(0.09), 0.5}};
+  workload::PhaseTimeline t(phases, SimTime(), SimTime::Never());
+  const std::vector<double> v = {0.9, 0.3, 0.5};
+  int64_t s = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(t.Integrate(v, SimTime::From(units::Seconds(static_cast<double>(s))),
+                                         SimTime::From(units::Seconds(static_cast<double>(s + 1)))));
+    ++s;
+  }
+}
+BENCHMARK(BM_PhaseTimelineIntegrate);
+
+void BM_LoadScale32kScenario(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(scenario::LoadScenarioFile("bench/scale-32k.yaml"));
+}
+BENCHMARK(BM_LoadScale32kScenario)->Unit(benchmark::kMillisecond);
+
+// One physics tick of the 32,768-GPU site (64 jobs, 1,024 racks).
+void BM_SiteAdvanceOneTick(benchmark::State& state) {
+  const auto sc = scenario::LoadScenarioFile("bench/scale-32k.yaml");
+  site::Site site(sc.site);
+  int64_t s = 3600;
+  for (auto _ : state) {
+    site.Advance(SimTime::From(units::Seconds(static_cast<double>(s))),
+                 SimTime::From(units::Seconds(static_cast<double>(s + 1))));
+    ++s;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SiteAdvanceOneTick);
+
+// The scale scenario, 24 h at 1 s, without writing the time series.
+void BM_Scale32kDay(benchmark::State& state) {
+  const auto sc = scenario::LoadScenarioFile("bench/scale-32k.yaml");
+  for (auto _ : state) benchmark::DoNotOptimize(report::Simulate(sc.site, "bench").it_energy_j);
+}
+BENCHMARK(BM_Scale32kDay)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+}  // namespace
+}  // namespace firstwall
+
+BENCHMARK_MAIN();
