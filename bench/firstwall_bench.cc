@@ -26,8 +26,9 @@ void BM_PhaseTimelineIntegrate(benchmark::State& state) {
   const std::vector<double> v = {0.9, 0.3, 0.5};
   int64_t s = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(t.Integrate(v, SimTime::From(units::Seconds(static_cast<double>(s))),
-                                         SimTime::From(units::Seconds(static_cast<double>(s + 1)))));
+    benchmark::DoNotOptimize(
+        t.Integrate(v, SimTime::From(units::Seconds(static_cast<double>(s))),
+                    SimTime::From(units::Seconds(static_cast<double>(s + 1)))));
     ++s;
   }
 }

@@ -24,13 +24,19 @@ void CheckSources(const Section& s, const std::map<std::string, std::string>& so
   }
 }
 
-void ValidateSourcesKeys(const Section& s, const std::map<std::string, std::string>& sources,
-                         const Schema& schema) {
+// Reads `sources:` into `into`; every key must name a figure of the schema, and with `require`,
+// every figure the card gives must have a source.
+void ReadSources(const Section& s, const Schema& schema, bool require,
+                 std::initializer_list<const char*> figures,
+                 std::map<std::string, std::string>& into) {
+  const auto sources = s.StringMap("sources");
   for (const auto& [k, v] : sources) {
     if (!schema.Find(k) || k == "sources") {
       s.Fail("sources", "source given for unknown key '" + k + "'");
     }
+    into[k] = v;
   }
+  if (require) CheckSources(s, sources, figures);
 }
 
 }  // namespace
@@ -77,14 +83,10 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
     if (t.Has("slowdown")) g.thermal.slowdown = t.Quantity<units::Temperature>("slowdown");
     if (t.Has("shutdown")) g.thermal.shutdown = t.Quantity<units::Temperature>("shutdown");
   }
-  const auto sources = s.StringMap("sources");
-  ValidateSourcesKeys(s, sources, GpuCardSchema());
-  for (const auto& [k, v] : sources) g.sources[k] = v;
-  if (require_sources) {
-    CheckSources(s, sources,
-                 {"peak_dense", "hbm_capacity", "hbm_bandwidth", "tdp", "idle_power",
-                  "nvlink_bandwidth", "thermal"});
-  }
+  ReadSources(s, GpuCardSchema(), require_sources,
+              {"peak_dense", "hbm_capacity", "hbm_bandwidth", "tdp", "idle_power",
+               "nvlink_bandwidth", "thermal"},
+              g.sources);
   if (g.idle_power >= g.tdp) {
     s.Fail(s.Has("idle_power") ? "idle_power" : "tdp",
            "idle power " + units::Format(g.idle_power) + " is not below TDP " +
@@ -136,14 +138,10 @@ workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* b
            "attention_heads " + std::to_string(m.attention_heads) +
                " is not a multiple of kv_heads " + std::to_string(m.kv_heads));
   }
-  const auto sources = s.StringMap("sources");
-  ValidateSourcesKeys(s, sources, ModelCardSchema());
-  for (const auto& [k, v] : sources) m.sources[k] = v;
-  if (require_sources) {
-    CheckSources(s, sources,
-                 {"layers", "hidden_size", "attention_heads", "kv_heads", "ffn_hidden_size",
-                  "ffn_type", "vocab_size"});
-  }
+  ReadSources(s, ModelCardSchema(), require_sources,
+              {"layers", "hidden_size", "attention_heads", "kv_heads", "ffn_hidden_size",
+               "ffn_type", "vocab_size"},
+              m.sources);
   return m;
 }
 

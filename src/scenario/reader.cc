@@ -182,17 +182,21 @@ std::string Section::Scalar(std::string_view key, const YAML::Node& v) const {
   return v.Scalar();
 }
 
-std::optional<std::string> Section::TextOrDefault(std::string_view key, bool* from_default) const {
+std::optional<std::string> Section::TextOrDefault(std::string_view key) const {
   const KeySpec& spec = Spec(key);
   const YAML::Node v = Value(key);
-  *from_default = false;
   if (v.IsDefined() && !v.IsNull()) return Scalar(key, v);
   if (v.IsDefined() && v.IsNull() && spec.required) {
     Fail(key, "'" + Name(key) + "' has no value", spec.description);
   }
   if (spec.default_text.empty() || spec.default_text.starts_with("=")) return std::nullopt;
-  *from_default = true;
   return spec.default_text;
+}
+
+std::string Section::Text(std::string_view key) const {
+  auto text = TextOrDefault(key);
+  FW_CHECK(text.has_value(), "no value and no default for " + Name(key));
+  return *text;
 }
 
 void Section::CheckRange(std::string_view key, double v) const {
@@ -228,12 +232,10 @@ void Section::CheckRange(std::string_view key, double v) const {
 }
 
 int64_t Section::Int64(std::string_view key) const {
-  bool def = false;
-  const auto text = TextOrDefault(key, &def);
-  FW_CHECK(text.has_value(), "no value and no default for " + Name(key));
+  const std::string text = Text(key);
   int64_t v = 0;
-  if (!ParseInt64(*text, &v)) {
-    Fail(key, "expected an integer for '" + Name(key) + "', got '" + *text + "'",
+  if (!ParseInt64(text, &v)) {
+    Fail(key, "expected an integer for '" + Name(key) + "', got '" + text + "'",
          Spec(key).description);
   }
   CheckRange(key, static_cast<double>(v));
@@ -243,32 +245,27 @@ int64_t Section::Int64(std::string_view key) const {
 int Section::Int(std::string_view key) const { return static_cast<int>(Int64(key)); }
 
 std::optional<int> Section::OptionalInt(std::string_view key) const {
-  bool def = false;
-  if (!TextOrDefault(key, &def)) return std::nullopt;
+  if (!TextOrDefault(key)) return std::nullopt;
   return Int(key);
 }
 
 double Section::Number(std::string_view key) const {
-  bool def = false;
-  const auto text = TextOrDefault(key, &def);
-  FW_CHECK(text.has_value(), "no value and no default for " + Name(key));
+  const std::string text = Text(key);
   double v = 0;
-  if (!ParseDouble(*text, &v)) {
+  if (!ParseDouble(text, &v)) {
     std::string hint = Spec(key).description;
-    if (units::DimensionOfUnit(text->substr(std::min(text->size(), text->find(' ') + 1)))) {
+    if (units::DimensionOfUnit(text.substr(std::min(text.size(), text.find(' ') + 1)))) {
       hint = "this key is a plain number without unit";
     }
-    Fail(key, "expected a number for '" + Name(key) + "', got '" + *text + "'", hint);
+    Fail(key, "expected a number for '" + Name(key) + "', got '" + text + "'", hint);
   }
   CheckRange(key, v);
   return v;
 }
 
 double Section::Fraction(std::string_view key) const {
-  bool def = false;
-  auto text = TextOrDefault(key, &def);
-  FW_CHECK(text.has_value(), "no value and no default for " + Name(key));
-  std::string t = *text;
+  const std::string text = Text(key);
+  std::string t = text;
   double scale = 1.0;
   if (!t.empty() && t.back() == '%') {
     t.pop_back();
@@ -277,46 +274,41 @@ double Section::Fraction(std::string_view key) const {
   }
   double v = 0;
   if (!ParseDouble(t, &v)) {
-    Fail(key, "expected a fraction for '" + Name(key) + "' (0.96 or 96 %), got '" + *text + "'",
+    Fail(key, "expected a fraction for '" + Name(key) + "' (0.96 or 96 %), got '" + text + "'",
          Spec(key).description);
   }
   v *= scale;
   if (scale == 1.0 && v > 1.0 && v <= 100.0) {
-    Fail(key, "'" + Name(key) + "' is " + *text + ", but a fraction is at most 1",
-         "write " + units::ShortestDouble(v / 100) + " or '" + *text + " %'");
+    Fail(key, "'" + Name(key) + "' is " + text + ", but a fraction is at most 1",
+         "write " + units::ShortestDouble(v / 100) + " or '" + text + " %'");
   }
   CheckRange(key, v);
   return v;
 }
 
 bool Section::Bool(std::string_view key) const {
-  bool def = false;
-  const auto text = TextOrDefault(key, &def);
-  FW_CHECK(text.has_value(), "no value and no default for " + Name(key));
-  if (*text == "true") return true;
-  if (*text == "false") return false;
-  Fail(key, "expected true or false for '" + Name(key) + "', got '" + *text + "'");
+  const std::string text = Text(key);
+  if (text == "true") return true;
+  if (text == "false") return false;
+  Fail(key, "expected true or false for '" + Name(key) + "', got '" + text + "'");
 }
 
 std::string Section::String(std::string_view key) const {
-  bool def = false;
-  const auto text = TextOrDefault(key, &def);
+  const auto text = TextOrDefault(key);
   if (!text) return "";
   if (text->empty()) Fail(key, "'" + Name(key) + "' is empty", Spec(key).description);
   return *text;
 }
 
 std::string Section::Enum(std::string_view key) const {
-  bool def = false;
-  const auto text = TextOrDefault(key, &def);
-  FW_CHECK(text.has_value(), "no value and no default for " + Name(key));
+  const std::string text = Text(key);
   const std::vector<std::string> choices = Split(Spec(key).choices, '|');
-  if (std::find(choices.begin(), choices.end(), *text) == choices.end()) {
-    const std::string near = units::NearestMatch(*text, choices);
-    Fail(key, "'" + Name(key) + "' is '" + *text + "', expected one of " + Join(choices, ", "),
+  if (std::find(choices.begin(), choices.end(), text) == choices.end()) {
+    const std::string near = units::NearestMatch(text, choices);
+    Fail(key, "'" + Name(key) + "' is '" + text + "', expected one of " + Join(choices, ", "),
          near.empty() ? Spec(key).description : "did you mean '" + near + "'?");
   }
-  return *text;
+  return text;
 }
 
 std::string Section::File(std::string_view key, const std::string& base_dir) const {
@@ -350,8 +342,7 @@ std::optional<double> Section::QuantityBase(std::string_view key, units::Dimensi
   const KeySpec& spec = Spec(key);
   FW_CHECK(spec.type == ValueType::kQuantity && spec.dim == dim,
            "read with the wrong type: " + Name(key));
-  bool def = false;
-  const auto text = TextOrDefault(key, &def);
+  const auto text = TextOrDefault(key);
   if (!text) return std::nullopt;
   double v = 0;
   try {

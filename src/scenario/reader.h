@@ -82,7 +82,9 @@ class Section {
   // The scalar text of a present value, checking it is a scalar.
   std::string Scalar(std::string_view key, const YAML::Node& v) const;
   // The text to parse: the value as written, or the declared default; nullopt when neither.
-  std::optional<std::string> TextOrDefault(std::string_view key, bool* from_default) const;
+  std::optional<std::string> TextOrDefault(std::string_view key) const;
+  // TextOrDefault for keys that always have one (required, or with a default).
+  std::string Text(std::string_view key) const;
   std::optional<double> QuantityBase(std::string_view key, units::Dimension dim) const;
   void CheckRange(std::string_view key, double v) const;
 
