@@ -36,7 +36,7 @@ bench: build
 	scripts/bench $(BUILD)
 
 format:
-	@git ls-files '*.h' '*.cc' | xargs clang-format-14 -i
+	@git ls-files --cached --others --exclude-standard '*.h' '*.cc' | xargs clang-format-14 -i
 
 check-format:
 	@scripts/check-format
