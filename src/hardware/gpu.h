@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "hardware/gemm.h"
 #include "units/quantity.h"
 
 namespace firstwall::hardware {
@@ -36,6 +37,8 @@ struct GpuSpec {
   // quote it; one direction carries half.
   units::Bandwidth nvlink_bandwidth;
   ThermalLimits thermal;
+  // Achievable GEMM efficiency; the H100 fit unless the catalog gives the GPU its own.
+  GemmModel gemm = DefaultGemmModel();
   std::map<std::string, std::string> sources;  // catalog field -> citation
 
   // Peak for `t`, or nullopt when the GPU has no such tensor-core path (A100 has no fp8).

@@ -77,7 +77,10 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     js.model = pj.config.setup.model.name;
     js.tp = pj.config.setup.tp;
     js.dp = pj.config.setup.dp;
-    js.gpus = js.tp * js.dp;
+    js.pp = pj.config.setup.pp;
+    js.cp = pj.config.setup.cp;
+    js.ep = pj.config.setup.ep;
+    js.gpus = workload::GpuCount(pj.config.setup);
     js.global_batch = pj.config.setup.global_batch;
     js.sequence_length = pj.config.setup.sequence_length;
     js.estimate = pj.estimate;

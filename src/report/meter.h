@@ -22,7 +22,7 @@ struct ResourceUse {
 
 struct JobSummary {
   std::string name, model;
-  int gpus = 0, tp = 0, dp = 0, global_batch = 0, sequence_length = 0;
+  int gpus = 0, tp = 0, pp = 0, cp = 0, ep = 0, dp = 0, global_batch = 0, sequence_length = 0;
   workload::StepEstimate estimate;
   int64_t steps_completed = 0;
   double tokens = 0;

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "units/parse.h"
 
 namespace firstwall::report {
 
@@ -67,6 +68,18 @@ void TimeSeriesCsv::Commit() {
   file_.Commit();
 }
 
+nlohmann::ordered_json BreakdownJson(const workload::StepBreakdown& b) {
+  using units::ToSeconds;
+  return {{"compute", ToSeconds(b.compute)},
+          {"tp_comm", ToSeconds(b.tp_comm)},
+          {"pp_bubble", ToSeconds(b.pp_bubble)},
+          {"pp_p2p", ToSeconds(b.pp_p2p)},
+          {"dp_comm_exposed", ToSeconds(b.dp_comm_exposed)},
+          {"cp_comm", ToSeconds(b.cp_comm)},
+          {"ep_comm", ToSeconds(b.ep_comm)},
+          {"optimizer", ToSeconds(b.optimizer)}};
+}
+
 nlohmann::ordered_json SummaryJson(const Summary& s) {
   using nlohmann::ordered_json;
   const double kwh = 3.6e6;
@@ -125,15 +138,17 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
         {"model", js.model},
         {"gpus", js.gpus},
         {"tp", js.tp},
+        {"pp", js.pp},
+        {"cp", js.cp},
+        {"ep", js.ep},
         {"dp", js.dp},
         {"global_batch", js.global_batch},
         {"sequence_length", js.sequence_length},
         {"step_time_s", units::ToSeconds(e.step_time)},
-        {"breakdown_s",
-         {{"compute", units::ToSeconds(e.compute)},
-          {"tp_comm", units::ToSeconds(e.tp_comm)},
-          {"dp_comm", units::ToSeconds(e.dp_comm)},
-          {"optimizer", units::ToSeconds(e.optimizer)}}},
+        {"breakdown_s", BreakdownJson(e.breakdown)},
+        {"micro_batch", e.micro_batch},
+        {"recompute", std::string(workload::RecomputeName(e.recompute))},
+        {"memory_per_gpu_bytes", units::ToBytes(e.memory.Total())},
         {"model_flops_per_step", units::ToFlop(e.model_flops)},
         {"model_tflops_per_gpu", units::ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12},
         {"mfu", e.mfu},
@@ -167,15 +182,21 @@ std::string SummaryText(const Summary& s) {
                  s.tick_s, s.seed);
   for (const JobSummary& js : s.jobs) {
     const auto& e = js.estimate;
-    fmt::format_to(out, "job {}: {} on {} GPUs (tp {} x dp {})\n", js.name, js.model, js.gpus,
-                   js.tp, js.dp);
+    fmt::format_to(out, "job {}: {} on {} GPUs (tp {} x pp {} x cp {} x dp {}, ep {})\n", js.name,
+                   js.model, js.gpus, js.tp, js.pp, js.cp, js.dp, js.ep);
+    const auto& b = e.breakdown;
     fmt::format_to(out,
-                   "  step {:.3f} s (compute {:.3f}, tp comm {:.3f}, dp comm {:.3f}, optimizer "
-                   "{:.3f}), MFU {:.1f}%, {:.0f} TFLOP/s per GPU\n",
-                   units::ToSeconds(e.step_time), units::ToSeconds(e.compute),
-                   units::ToSeconds(e.tp_comm), units::ToSeconds(e.dp_comm),
-                   units::ToSeconds(e.optimizer), 100 * e.mfu,
+                   "  step {:.3f} s (compute {:.3f}, tp {:.3f}, pp bubble {:.3f}, pp p2p {:.3f}, "
+                   "dp {:.3f}, cp {:.3f}, ep {:.3f}, optimizer {:.3f}), MFU {:.1f}%, {:.0f} "
+                   "TFLOP/s per GPU\n",
+                   units::ToSeconds(e.step_time), units::ToSeconds(b.compute),
+                   units::ToSeconds(b.tp_comm), units::ToSeconds(b.pp_bubble),
+                   units::ToSeconds(b.pp_p2p), units::ToSeconds(b.dp_comm_exposed),
+                   units::ToSeconds(b.cp_comm), units::ToSeconds(b.ep_comm),
+                   units::ToSeconds(b.optimizer), 100 * e.mfu,
                    units::ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12);
+    fmt::format_to(out, "  micro-batch {}, recompute {}, memory {} per GPU\n", e.micro_batch,
+                   workload::RecomputeName(e.recompute), units::Format(e.memory.Total()));
     fmt::format_to(out, "  {} steps, {:.3g} tokens, {:.0f} tokens/s, IT energy {:.1f} kWh",
                    js.steps_completed, js.tokens, js.tokens_per_s, js.it_energy_j / kwh);
     if (js.tokens > 0) {

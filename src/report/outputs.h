@@ -38,6 +38,7 @@ class TimeSeriesCsv {
   std::string buf_;
 };
 
+nlohmann::ordered_json BreakdownJson(const workload::StepBreakdown& b);
 nlohmann::ordered_json SummaryJson(const Summary& s);
 std::string SummaryText(const Summary& s);
 

@@ -75,6 +75,7 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
   if (s.Has("nvlink_bandwidth")) {
     g.nvlink_bandwidth = s.Quantity<units::Bandwidth>("nvlink_bandwidth");
   }
+  if (s.Has("gemm")) g.gemm.max_efficiency = s.Sub("gemm").Fraction("max_efficiency");
   if (s.Has("thermal")) {
     const Section t = s.Sub("thermal");
     if (t.Has("max_operating")) {
@@ -85,7 +86,7 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
   }
   ReadSources(s, GpuCardSchema(), require_sources,
               {"peak_dense", "hbm_capacity", "hbm_bandwidth", "tdp", "idle_power",
-               "nvlink_bandwidth", "thermal"},
+               "nvlink_bandwidth", "gemm", "thermal"},
               g.sources);
   if (g.idle_power >= g.tdp) {
     s.Fail(s.Has("idle_power") ? "idle_power" : "tdp",

@@ -135,59 +135,80 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.model = ResolveModel(w, cat, base_dir);
   t.gpu = cluster.gpu;
   t.tp = w.Int("tp");
+  t.pp = w.Int("pp");
+  t.vpp = w.Int("vpp");
+  t.cp = w.Int("cp");
+  t.ep = w.Int("ep");
   if (t.tp > cluster.gpus_per_node) {
     w.Fail("tp",
            "tensor parallelism " + std::to_string(t.tp) + " exceeds the " +
                std::to_string(cluster.gpus_per_node) + " GPUs of a node",
            "tensor parallelism stays inside a node's NVLink domain");
   }
-  if (t.model.attention_heads % t.tp != 0) {
-    w.Fail("tp", "tp " + std::to_string(t.tp) + " does not divide the " +
-                     std::to_string(t.model.attention_heads) + " attention heads of " +
-                     t.model.name);
-  }
+  const int model_parallel = t.tp * t.pp * t.cp;
   const auto gpus = w.OptionalInt("gpus");
   const auto dp = w.OptionalInt("dp");
   if (dp) {
     t.dp = *dp;
-    if (gpus && *gpus != t.tp * t.dp) {
+    if (gpus && *gpus != model_parallel * t.dp) {
       w.Fail("gpus",
-             "gpus is " + std::to_string(*gpus) + " but tp x dp is " + std::to_string(t.tp) +
-                 " x " + std::to_string(t.dp) + " = " + std::to_string(t.tp * t.dp),
+             "gpus is " + std::to_string(*gpus) + " but tp x pp x cp x dp is " +
+                 std::to_string(t.tp) + " x " + std::to_string(t.pp) + " x " +
+                 std::to_string(t.cp) + " x " + std::to_string(t.dp) + " = " +
+                 std::to_string(model_parallel * t.dp),
              "give gpus or dp, or make them agree");
     }
   } else if (gpus) {
-    if (*gpus % t.tp != 0) {
-      w.Fail("gpus",
-             "gpus " + std::to_string(*gpus) + " is not a multiple of tp " + std::to_string(t.tp));
+    if (*gpus % model_parallel != 0) {
+      w.Fail("gpus", "gpus " + std::to_string(*gpus) +
+                         " is not a multiple of tp x pp x cp = " + std::to_string(model_parallel));
     }
-    t.dp = *gpus / t.tp;
+    t.dp = *gpus / model_parallel;
   } else {
     w.Fail("gpus", "'" + w.Name("gpus") + "' or '" + w.Name("dp") + "' is needed",
-           "gpus = tp x dp");
+           "gpus = tp x pp x cp x dp");
   }
   t.global_batch = w.Int("global_batch");
-  t.micro_batch = w.Int("micro_batch");
-  if (t.global_batch % (t.dp * t.micro_batch) != 0) {
-    w.Fail("global_batch",
-           "global batch " + std::to_string(t.global_batch) +
-               " does not split into micro-batches of " + std::to_string(t.micro_batch) + " over " +
-               std::to_string(t.dp) + " data-parallel ranks",
-           "make global_batch a multiple of dp x micro_batch = " +
-               std::to_string(t.dp * t.micro_batch));
-  }
+  t.micro_batch = w.IsWord("micro_batch") ? 0 : w.Int("micro_batch");
   t.sequence_length = w.Int("sequence_length");
   const std::string dtype = w.Enum("dtype");
   t.dtype = *hardware::DataTypeFromName(dtype);
   if (!cluster.gpu.Peak(t.dtype)) {
     w.Fail("dtype", cluster.gpu.name + " has no " + dtype + " tensor throughput in the catalog");
   }
-  t.recompute =
-      w.Enum("recompute") == "full" ? workload::Recompute::kFull : workload::Recompute::kNone;
-  t.compute_efficiency = w.Fraction("compute_efficiency");
+  const std::string recompute = w.Enum("recompute");
+  t.recompute_auto = recompute == "auto";
+  t.recompute = recompute == "full"        ? workload::Recompute::kFull
+                : recompute == "selective" ? workload::Recompute::kSelective
+                                           : workload::Recompute::kNone;
+  t.sequence_parallel = w.Bool("sequence_parallel") && t.tp > 1;
+  t.zero = w.Int("zero");
+  t.overlap_grad_reduce = w.Bool("overlap_grad_reduce");
+  t.expert_imbalance = w.Number("expert_imbalance");
   t.gpus_per_node = cluster.gpus_per_node;
   t.nic_bandwidth = cluster.nic_bandwidth;
   t.link_latency = cluster.link_latency;
+  const std::string problem = workload::LayoutProblem(t);
+  if (!problem.empty()) {
+    const char* key = problem.find("batch") != std::string::npos    ? "global_batch"
+                      : problem.find("layers") != std::string::npos ? "pp"
+                      : problem.find("ep ") == 0 || problem.find("expert") != std::string::npos
+                          ? "ep"
+                          : "tp";
+    w.Fail(key, "workload '" + j.name + "': " + problem);
+  }
+  const workload::StepEstimate est = workload::EstimateStep(t);
+  if (!est.fits_in_memory) {
+    w.Fail("model",
+           "workload '" + j.name + "' needs " + units::Format(est.memory.Total()) +
+               " per GPU (weights " + units::Format(est.memory.weights) + ", gradients " +
+               units::Format(est.memory.gradients) + ", optimizer " +
+               units::Format(est.memory.optimizer) + ", activations " +
+               units::Format(est.memory.activations) + ") but " + cluster.gpu.name + " has " +
+               units::Format(cluster.gpu.hbm_capacity),
+           "more pipeline or tensor parallelism, zero: 1-3, recompute: full or auto, or "
+           "micro_batch: auto; `firstwall step --search` lists layouts that fit");
+  }
   const Section act = w.Sub("activity");
   t.activity.compute = act.Fraction("compute");
   t.activity.communication = act.Fraction("communication");

@@ -152,6 +152,13 @@ bool Section::Has(std::string_view key) const {
   return v.IsDefined() && !v.IsNull();
 }
 
+bool Section::IsWord(std::string_view key) const {
+  const KeySpec& spec = Spec(key);
+  if (spec.type == ValueType::kEnum || spec.choices.empty()) return false;
+  const auto text = TextOrDefault(key);
+  return text && *text == spec.choices;
+}
+
 SourceLocation Section::KeyAt(std::string_view key) const {
   if (node_.IsMap()) {
     for (auto it = node_.begin(); it != node_.end(); ++it) {
@@ -235,7 +242,8 @@ int64_t Section::Int64(std::string_view key) const {
   const std::string text = Text(key);
   int64_t v = 0;
   if (!ParseInt64(text, &v)) {
-    Fail(key, "expected an integer for '" + Name(key) + "', got '" + text + "'",
+    const std::string word = Spec(key).choices.empty() ? "" : " or '" + Spec(key).choices + "'";
+    Fail(key, "expected an integer" + word + " for '" + Name(key) + "', got '" + text + "'",
          Spec(key).description);
   }
   CheckRange(key, static_cast<double>(v));

@@ -38,6 +38,8 @@ class Section {
           std::string display_prefix, SourceLocation where);
 
   bool Has(std::string_view key) const;
+  // True when the key's value is the word its declaration allows besides a number ("auto").
+  bool IsWord(std::string_view key) const;
   int Int(std::string_view key) const;
   std::optional<int> OptionalInt(std::string_view key) const;
   int64_t Int64(std::string_view key) const;

@@ -241,13 +241,13 @@ TEST(BadInput, FractionWrittenAsPercentNumber) {
 
 TEST(BadInput, EnumTypo) {
   const std::string e = ErrorOf(Replace(kBase, "    tp: 2\n", "    tp: 2\n    recompute: ful\n"));
-  EXPECT_TRUE(Says(e, "s.yaml:23:16", "expected one of none, full"));
+  EXPECT_TRUE(Says(e, "s.yaml:23:16", "expected one of none, selective, full, auto"));
   EXPECT_NE(e.find("did you mean 'full'?"), std::string::npos) << e;
 }
 
 TEST(BadInput, GpusDisagreeWithDegrees) {
   EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "    tp: 2\n", "    tp: 2\n    dp: 4\n")), "s.yaml:21:11",
-                   "gpus is 16 but tp x dp is 2 x 4 = 8"));
+                   "gpus is 16 but tp x pp x cp x dp is 2 x 1 x 1 x 4 = 8"));
 }
 
 TEST(BadInput, JobLargerThanTheCluster) {
@@ -262,7 +262,33 @@ TEST(BadInput, TensorParallelBeyondTheNode) {
 
 TEST(BadInput, BatchDoesNotSplit) {
   EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "global_batch: 64", "global_batch: 60")), "s.yaml:23:19",
-                   "global batch 60 does not split"));
+                   "global batch 60 is not a multiple of dp 8"));
+}
+
+TEST(BadInput, PipelineThatDoesNotDivideTheLayers) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "    tp: 2\n", "    tp: 2\n    pp: 5\n")), "s.yaml:21:11",
+                   "gpus 16 is not a multiple of tp x pp x cp = 10"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(Replace(kBase, "gpus: 16", "gpus: 12"), "    tp: 2\n",
+                                   "    tp: 2\n    pp: 3\n")),
+                   "s.yaml:23:9", "pp x vpp = 3 does not divide the 32 layers"));
+}
+
+TEST(BadInput, ExpertParallelismOnADenseModel) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "    tp: 2\n", "    tp: 2\n    ep: 2\n")), "s.yaml:23:9",
+                   "ep > 1 needs a mixture-of-experts model"));
+}
+
+TEST(BadInput, MicroBatchWordOtherThanAuto) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "    tp: 2\n", "    tp: 2\n    micro_batch: max\n")),
+                   "s.yaml:23:18", "expected an integer or 'auto' for 'workloads[0].micro_batch'"));
+}
+
+TEST(BadInput, JobThatDoesNotFitInMemory) {
+  std::string text = Replace(kBase, "model: llama3-8b", "model: llama3-70b");
+  text = Replace(text, "    tp: 2\n", "    tp: 2\n    zero: 0\n");
+  const std::string e = ErrorOf(text);
+  EXPECT_TRUE(Says(e, "s.yaml:20:12", "workload 'job' needs"));
+  EXPECT_NE(e.find("but H100-SXM5-80GB has 80 GB"), std::string::npos) << e;
 }
 
 TEST(BadInput, DataTypeTheGpuLacks) {

@@ -151,7 +151,7 @@ std::vector<std::string_view> DisplayUnits(Dimension d, double base) {
                           {"MiB", 1048576.0},
                           {"KiB", 1024.0}}) {
         const double n = base / k;
-        if (std::abs(n) >= 1 && n == std::floor(n)) return {s};
+        if (std::abs(n) >= 1 && std::abs(n) < 1024 && n == std::floor(n)) return {s};
       }
       return {"PB", "TB", "GB", "MB", "kB", "B"};
     }

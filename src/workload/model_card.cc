@@ -2,12 +2,26 @@
 
 namespace firstwall::workload {
 
-double ModelCard::LayerMatrixParams() const {
+double ModelCard::AttentionParams() const {
   const double h = hidden_size;
-  const double kv_dim = h * kv_heads / attention_heads;
-  const double attention = h * h /*Q*/ + 2.0 * h * kv_dim /*K,V*/ + h * h /*O*/;
-  const double mlp = (ffn_type == FfnType::kSwiglu ? 3.0 : 2.0) * h * ffn_hidden_size;
-  return attention + mlp;
+  return h * h /*Q*/ + 2.0 * h * KvDim() /*K,V*/ + h * h /*O*/;
+}
+
+double ModelCard::MlpParams(int ffn) const {
+  return (ffn_type == FfnType::kSwiglu ? 3.0 : 2.0) * hidden_size * static_cast<double>(ffn);
+}
+
+double ModelCard::LayerMatrixParams() const {
+  if (!IsMoe()) return AttentionParams() + MlpParams(ffn_hidden_size);
+  const double router = static_cast<double>(hidden_size) * moe.experts;
+  return AttentionParams() + router +
+         (moe.experts + moe.shared_experts) * MlpParams(moe.expert_ffn_hidden_size);
+}
+
+double ModelCard::ActiveLayerMatrixParams() const {
+  if (!IsMoe()) return LayerMatrixParams();
+  return AttentionParams() + static_cast<double>(hidden_size) * moe.experts +
+         (moe.top_k + moe.shared_experts) * MlpParams(moe.expert_ffn_hidden_size);
 }
 
 double ModelCard::TotalParams() const {
@@ -15,9 +29,17 @@ double ModelCard::TotalParams() const {
   return layers * LayerMatrixParams() + embeddings * (tied_embeddings ? 1.0 : 2.0);
 }
 
+double ModelCard::ActiveParams() const {
+  const double embeddings = static_cast<double>(vocab_size) * hidden_size;
+  return layers * ActiveLayerMatrixParams() + embeddings * (tied_embeddings ? 1.0 : 2.0);
+}
+
 double ModelCard::ForwardFlopsPerToken(int seq) const {
   const double h = hidden_size;
-  return 2.0 * layers * LayerMatrixParams() + 4.0 * layers * seq * h + 2.0 * h * vocab_size;
+  // Attention scores and values: 2 x 2 x seq x (query heads x head dim) per token and layer.
+  const double attn_dim = static_cast<double>(attention_heads) * HeadDim();
+  return 2.0 * layers * ActiveLayerMatrixParams() + 4.0 * layers * seq * attn_dim +
+         2.0 * h * vocab_size;
 }
 
 }  // namespace firstwall::workload

@@ -9,6 +9,15 @@ namespace firstwall::workload {
 
 enum class FfnType { kGelu, kSwiglu };  // 2 or 3 weight matrices in the MLP
 
+// Mixture of experts: every MLP is replaced by `experts` routed experts of which each token uses
+// `top_k`, plus `shared_experts` that every token uses.
+struct MoeSpec {
+  int experts = 0;  // 0: a dense model
+  int top_k = 0;
+  int expert_ffn_hidden_size = 0;
+  int shared_experts = 0;
+};
+
 struct ModelCard {
   std::string name;
   int layers = 0;
@@ -19,16 +28,27 @@ struct ModelCard {
   FfnType ffn_type = FfnType::kGelu;
   int vocab_size = 0;
   bool tied_embeddings = false;
+  MoeSpec moe;
   std::map<std::string, std::string> sources;
 
-  // Weights of one transformer layer's matrices (QKV, output projection, MLP); norms and biases
-  // are left out (under 0.1% of the total for the catalog's models).
+  bool IsMoe() const { return moe.experts > 0; }
+  int HeadDim() const { return hidden_size / attention_heads; }
+  double KvDim() const { return static_cast<double>(kv_heads) * HeadDim(); }
+  // Weights of one layer's attention matrices (Q, K, V, output).
+  double AttentionParams() const;
+  // Weights of one dense MLP (or one expert: `ffn` = expert_ffn_hidden_size).
+  double MlpParams(int ffn) const;
+  // Weights of one transformer layer's matrices, all experts included; norms and biases are left
+  // out (under 0.1% of the total for the catalog's models).
   double LayerMatrixParams() const;
+  // Weights a token goes through in one layer: for MoE, top_k routed plus the shared experts.
+  double ActiveLayerMatrixParams() const;
   // All parameters: layers, input embedding and (unless tied) the output projection.
   double TotalParams() const;
-  // Forward FLOPs per token at sequence length `seq`: 2 FLOPs per multiply-add over every matrix,
-  // attention scores and weighted values (2 x 2 x seq x hidden per layer, the full-matrix count of
-  // Narayanan et al. SC21, eq. 3), and the logits (2 x hidden x vocab).
+  double ActiveParams() const;
+  // Forward FLOPs per token at sequence length `seq`: 2 FLOPs per multiply-add over every active
+  // matrix, attention scores and weighted values (2 x 2 x seq x hidden per layer, the full-matrix
+  // count of Narayanan et al. SC21, eq. 3), and the logits (2 x hidden x vocab).
   double ForwardFlopsPerToken(int seq) const;
 };
 

@@ -1,78 +1,446 @@
 #include "workload/training_step.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 
 namespace firstwall::workload {
+using hardware::Collective;
+using hardware::CollectiveTime;
+using hardware::GemmTime;
 using namespace units;
 
-int GpuCount(const TrainingSetup& s) { return s.tp * s.dp; }
+namespace {
 
-Duration RingAllReduceTime(DataSize size, int ranks, Bandwidth bandwidth, Duration latency) {
-  if (ranks <= 1) return Seconds(0);
-  const double d = ranks;
-  return size * (2.0 * (d - 1.0) / d) / bandwidth + latency * (2.0 * (d - 1.0));
+// FlashAttention-2 (Dao 2023) reaches 50-73% of peak forward and less backward on A100; we take
+// 60% and 50% of the GEMM model's efficiency ceiling ratio to peak.
+constexpr double kAttentionForwardEfficiency = 0.60;
+constexpr double kAttentionBackwardEfficiency = 0.50;
+// Non-GEMM kernels per layer forward (norms, residual adds, dropout, activation, rotary), each
+// paying the kernel overhead of the GEMM model.
+constexpr double kElementwiseKernelsPerLayer = 6;
+// Bytes moved per token and hidden unit by norms, residual adds and dropout in one layer forward
+// (two norms read and write, two residual adds, two dropouts with masks), in elements.
+constexpr double kElementwiseElementsPerHidden = 16;
+// Adam with fp32 master weights: read param, grad, m, v (16 B), write param, m, v (12 B), write the
+// 16-bit copy (2 B).
+constexpr double kAdamBytesPerParam = 30;
+// fp32 main gradients (Megatron-LM accumulates and reduces bf16 training's gradients in fp32).
+constexpr double kGradBytes = 4;
+constexpr double kWeightBytes = 2;
+constexpr double kAdamStateBytes = 12;  // fp32 master weights, momentum and variance
+// CUDA context, NCCL buffers and allocator slack per GPU: an assumption, not a measurement.
+const DataSize kRuntimeReserved = Gibibytes(2);
+
+struct Timing {
+  double fwd = 0, bwd = 0;        // compute of one layer, forward and backward, seconds
+  double attn_fwd = 0;            // of which the attention core, forward
+  double tp_fwd = 0, tp_bwd = 0;  // TP communication per layer
+  double cp = 0, ep_fwd = 0, ep_bwd = 0;
+};
+
+double Sec(Duration d) { return ToSeconds(d); }
+
+struct Shapes {
+  double t;   // tokens per micro-batch per GPU
+  double be;  // bytes per element of activations and weights in the math
+};
+
+// GEMM forward and its two backward GEMMs (data gradient and weight gradient).
+void AddGemm(const TrainingSetup& s, double m, double n, double k, double count, Timing& t) {
+  const auto& g = s.gpu;
+  const FlopRate peak = *g.Peak(s.dtype);
+  const double be = hardware::BytesPerElement(s.dtype);
+  t.fwd += count * Sec(GemmTime(g.gemm, m, n, k, be, peak, g.hbm_bandwidth));
+  t.bwd += count * (Sec(GemmTime(g.gemm, m, k, n, be, peak, g.hbm_bandwidth)) +
+                    Sec(GemmTime(g.gemm, k, n, m, be, peak, g.hbm_bandwidth)));
+}
+
+Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveModel& net) {
+  const ModelCard& m = s.model;
+  const auto& g = s.gpu;
+  const FlopRate peak = *g.Peak(s.dtype);
+  const double be = hardware::BytesPerElement(s.dtype);
+  const double h = m.hidden_size, tp = s.tp;
+  const double T = static_cast<double>(b) * s.sequence_length / s.cp;
+  const double hd = m.HeadDim();
+  const double q_dim = static_cast<double>(m.attention_heads) * hd;
+  Timing t;
+
+  // Attention projections.
+  AddGemm(s, T, (q_dim + 2 * m.KvDim()) / tp, h, 1, t);
+  AddGemm(s, T, h, q_dim / tp, 1, t);
+  // Attention core: QK^T and PV over the full context (every CP rank's queries meet all keys).
+  double attn_f = 0, attn_b = 0;
+  if (s.attention == AttentionKernel::kFlash) {
+    // Causal: half the blocks are computed.
+    const double attn_flops = 4.0 * T * s.sequence_length * q_dim / tp * 0.5;
+    attn_f = attn_flops / (ToFlopPerSecond(peak) * kAttentionForwardEfficiency);
+    attn_b = 2.0 * attn_flops / (ToFlopPerSecond(peak) * kAttentionBackwardEfficiency);
+  } else {
+    // Batched GEMMs per sequence and head over the whole score matrix (their own reads and writes
+    // of it are in the GEMM model), and the passes between them through HBM: the fused
+    // scale-mask-softmax reads scores and writes probabilities (4 bytes per score), dropout reads
+    // them and writes the result and a 1-byte mask (5 bytes); backward, dropout reads the gradient
+    // and mask and writes (5 bytes), softmax reads probabilities and gradient and writes (6 bytes).
+    const double seq = s.sequence_length;
+    const double batches = static_cast<double>(b) * m.attention_heads / tp;
+    Timing core;
+    AddGemm(s, seq / s.cp, seq, hd, batches, core);  // Q K^T
+    AddGemm(s, seq / s.cp, hd, seq, batches, core);  // P V
+    const double scores = batches * seq / s.cp * seq;
+    attn_f = core.fwd + Sec(hardware::StreamTime(g.gemm, Bytes(9.0 * scores), g.hbm_bandwidth));
+    attn_b = core.bwd + Sec(hardware::StreamTime(g.gemm, Bytes(11.0 * scores), g.hbm_bandwidth));
+  }
+  t.fwd += attn_f;
+  t.bwd += attn_b;
+  t.attn_fwd = attn_f;
+
+  // MLP: dense, or router + routed experts + shared experts.
+  const double gate = m.ffn_type == FfnType::kSwiglu ? 2.0 : 1.0;
+  double act_elements = 0;  // activation-function inputs per token on this GPU
+  if (!m.IsMoe()) {
+    AddGemm(s, T, gate * m.ffn_hidden_size / tp, h, 1, t);
+    AddGemm(s, T, h, m.ffn_hidden_size / tp, 1, t);
+    act_elements = gate * m.ffn_hidden_size / tp;
+  } else {
+    const double e = m.moe.experts, k = m.moe.top_k, f = m.moe.expert_ffn_hidden_size;
+    AddGemm(s, T, e, h, 1, t);  // router
+    const double local_experts = e / s.ep;
+    const double rows = T * s.ep * k / e * s.expert_imbalance;  // tokens of one local expert
+    Timing experts;
+    AddGemm(s, rows, gate * f / tp, h, local_experts, experts);
+    AddGemm(s, rows, h, f / tp, local_experts, experts);
+    t.fwd += experts.fwd;
+    t.bwd += experts.bwd;
+    if (m.moe.shared_experts > 0) {
+      AddGemm(s, T, gate * f * m.moe.shared_experts / tp, h, 1, t);
+      AddGemm(s, T, h, f * m.moe.shared_experts / tp, 1, t);
+    }
+    act_elements = gate * f * (k + m.moe.shared_experts) / tp;
+    // All-to-all dispatch and combine of each token's hidden state to its top_k experts.
+    if (s.ep > 1) {
+      const int local = std::max(1, std::min(s.ep, s.gpus_per_node / (s.tp * s.cp)));
+      const DataSize msg = Bytes(T * k * h * be);
+      const double a2a = Sec(CollectiveTime(net, Collective::kAllToAll, msg, s.ep, local));
+      t.ep_fwd = 2 * a2a;
+      t.ep_bwd = 2 * a2a;
+    }
+  }
+
+  // Norms, residuals, dropout (split by TP only with sequence parallelism) and the activation.
+  const double split = s.sequence_parallel ? tp : 1.0;
+  const double stream_bytes =
+      be * T * (kElementwiseElementsPerHidden * h / split + 3.0 * act_elements);
+  const double stream_s = Sec(hardware::StreamTime(g.gemm, Bytes(stream_bytes), g.hbm_bandwidth)) +
+                          kElementwiseKernelsPerLayer * Sec(g.gemm.overhead);
+  t.fwd += stream_s;
+  t.bwd += 2 * stream_s;
+
+  // Tensor parallelism: 2 all-reduces forward, 2 backward (all-gather + reduce-scatter pairs with
+  // sequence parallelism, the same volume).
+  if (s.tp > 1) {
+    const DataSize act = Bytes(T * h * be);
+    double one;
+    if (s.sequence_parallel) {
+      one = Sec(CollectiveTime(net, Collective::kAllGather, act / tp, s.tp, s.tp)) +
+            Sec(CollectiveTime(net, Collective::kReduceScatter, act, s.tp, s.tp));
+    } else {
+      one = Sec(CollectiveTime(net, Collective::kAllReduce, act, s.tp, s.tp));
+    }
+    t.tp_fwd = 2 * one;
+    t.tp_bwd = 2 * one;
+  }
+
+  // Context parallelism: pass (cp - 1) K/V blocks around the ring, forward; K/V and their gradients
+  // backward. Overlapped with the attention core; only the excess is exposed.
+  if (s.cp > 1) {
+    const int local = std::max(1, std::min(s.cp, s.gpus_per_node / s.tp));
+    const DataSize kv = Bytes(T * 2 * m.KvDim() / tp * be);
+    const double step = Sec(hardware::P2pTime(net, kv, local == s.cp));
+    const double comm_f = (s.cp - 1) * step, comm_b = 2 * (s.cp - 1) * step;
+    t.cp = std::max(0.0, comm_f - attn_f) + std::max(0.0, comm_b - attn_b);
+  }
+  return t;
+}
+
+// Parameters held by one GPU of the first (or last) pipeline stage.
+double ParamsPerGpu(const TrainingSetup& s, bool with_embedding) {
+  const ModelCard& m = s.model;
+  const double layers = static_cast<double>(m.layers) / s.pp;
+  double per_layer = m.AttentionParams() / s.tp;
+  if (m.IsMoe()) {
+    per_layer += static_cast<double>(m.hidden_size) * m.moe.experts +
+                 (static_cast<double>(m.moe.experts) / s.ep + m.moe.shared_experts) *
+                     m.MlpParams(m.moe.expert_ffn_hidden_size) / s.tp;
+  } else {
+    per_layer += m.MlpParams(m.ffn_hidden_size) / s.tp;
+  }
+  const double embedding = static_cast<double>(m.vocab_size) * m.hidden_size / s.tp;
+  return layers * per_layer + (with_embedding ? embedding : 0.0);
+}
+
+// Activation bytes one layer keeps for backward, per micro-batch (Korthikanti et al. 2022, eq. 1-4,
+// generalized: attention keeps its LayerNorm input, QKV input, Q/K/V, the FlashAttention output and
+// statistics, the projection input and a dropout mask; the MLP its LayerNorm input, up-projection
+// input, activation input and output, and a dropout mask).
+double LayerActivationBytes(const TrainingSetup& s, int b, Recompute r) {
+  const ModelCard& m = s.model;
+  const double h = m.hidden_size, tp = s.tp;
+  const double tokens = static_cast<double>(b) * s.sequence_length / s.cp;
+  const double gate = m.ffn_type == FfnType::kSwiglu ? 2.0 : 1.0;
+  if (r == Recompute::kFull) {
+    return 2.0 * tokens * h / (s.sequence_parallel ? tp : 1.0);  // the layer input only
+  }
+  double ffn = m.ffn_hidden_size, mlp_tokens = 1.0;
+  if (m.IsMoe()) {
+    ffn = m.moe.expert_ffn_hidden_size;
+    mlp_tokens = m.moe.top_k + m.moe.shared_experts;
+  }
+  // 2-byte elements; replicated across TP without sequence parallelism: the two LayerNorm inputs,
+  // two dropout masks (1 byte) and the residual stream (Korthikanti's "10 s b h").
+  const double replicated = 10.0 * h;
+  const double split = 2.0 * (h + 2.0 * m.KvDim()) /*Q,K,V*/ + 2.0 * h /*QKV input*/ +
+                       2.0 * h /*attention output*/ + 2.0 * h /*projection input*/ +
+                       mlp_tokens * (2.0 * h + 2.0 * gate * ffn + 2.0 * ffn) /*MLP*/;
+  const double per_token = (s.sequence_parallel ? replicated / tp : replicated) + split / tp;
+  // Unfused attention keeps the softmax output, its dropout mask and the dropped-out probabilities:
+  // 5 bytes per score (Korthikanti's "5 a s / h" term). Selective recomputation recomputes them;
+  // FlashAttention never stores them.
+  double scores = 0;
+  if (s.attention == AttentionKernel::kUnfused && r == Recompute::kNone) {
+    scores = 5.0 * m.attention_heads / tp * s.sequence_length;
+  }
+  return tokens * (per_token + scores);
+}
+
+MemoryBreakdown Memory(const TrainingSetup& s, int b, Recompute r, int micro_batches) {
+  const ModelCard& m = s.model;
+  // The first stage holds the input embedding, the last the output projection; pp = 1 holds both
+  // (one copy when tied).
+  const bool two_embeddings = s.pp == 1 && !m.tied_embeddings;
+  double params = ParamsPerGpu(s, true);
+  if (two_embeddings) params += static_cast<double>(m.vocab_size) * m.hidden_size / s.tp;
+  MemoryBreakdown mem;
+  const double dp = s.dp;
+  mem.weights = Bytes(params * kWeightBytes / (s.zero >= 3 ? dp : 1.0));
+  mem.gradients = Bytes(params * kGradBytes / (s.zero >= 2 ? dp : 1.0));
+  mem.optimizer = Bytes(params * kAdamStateBytes / (s.zero >= 1 ? dp : 1.0));
+  // 1F1B: the first stage keeps pp micro-batches in flight (fewer if there are fewer), each with
+  // its layers' activations; interleaving adds (pp-1)/(pp vpp) (Korthikanti et al. 2022, sec. 4.2).
+  const double in_flight = std::min<double>(micro_batches, s.pp);
+  const double interleave = s.vpp > 1 ? 1.0 + (s.pp - 1.0) / (s.pp * s.vpp) : 1.0;
+  const double layers = static_cast<double>(m.layers) / s.pp;
+  double act = LayerActivationBytes(s, b, r) * layers * in_flight * interleave;
+  // Logits in fp32 on the last stage (counted here as the stages are balanced otherwise).
+  const double tokens = static_cast<double>(b) * s.sequence_length / s.cp;
+  act += tokens * m.vocab_size / s.tp * 4.0;
+  mem.activations = Bytes(act);
+  mem.reserved = kRuntimeReserved;
+  return mem;
+}
+
+StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r) {
+  const ModelCard& m = s.model;
+  const auto& g = s.gpu;
+  const FlopRate peak = *g.Peak(s.dtype);
+  const double be = hardware::BytesPerElement(s.dtype);
+  const hardware::CollectiveModel net = CollectivesFor(s);
+  const int gpus = GpuCount(s);
+  const int micro = s.global_batch / (s.dp * b);
+
+  const Timing lt = LayerTiming(s, b, net);
+  const double layers = static_cast<double>(m.layers) / s.pp;
+  const double recompute_fwd = r == Recompute::kFull        ? lt.fwd + lt.tp_fwd + lt.ep_fwd
+                               : r == Recompute::kSelective ? lt.attn_fwd
+                                                            : 0.0;
+  // Last stage: the logits GEMM and the cross-entropy (fp32 logits read and written).
+  const double T = static_cast<double>(b) * s.sequence_length / s.cp;
+  Timing head;
+  AddGemm(s, T, static_cast<double>(m.vocab_size) / s.tp, m.hidden_size, 1, head);
+  const double xent = Sec(
+      hardware::StreamTime(g.gemm, Bytes(3.0 * T * m.vocab_size / s.tp * 4.0), g.hbm_bandwidth));
+  const double head_s = head.fwd + head.bwd + 2 * xent;
+
+  // One micro-batch through the slowest stage: compute and each exposed communication.
+  const double mb_compute =
+      layers * (lt.fwd + lt.bwd + (r == Recompute::kFull ? lt.fwd : recompute_fwd)) + head_s;
+  const double mb_tp = layers * (lt.tp_fwd + lt.tp_bwd + (r == Recompute::kFull ? lt.tp_fwd : 0));
+  const double mb_ep =
+      m.IsMoe() ? layers * (lt.ep_fwd + lt.ep_bwd + (r == Recompute::kFull ? lt.ep_fwd : 0)) : 0;
+  const double mb_cp = layers * lt.cp;
+  const double mb_total = mb_compute + mb_tp + mb_ep + mb_cp;
+
+  StepEstimate e;
+  e.gpus = gpus;
+  e.micro_batch = b;
+  e.micro_batches = micro;
+  e.recompute = r;
+  StepBreakdown& bd = e.breakdown;
+  bd.compute = Seconds(micro * mb_compute);
+  bd.tp_comm = Seconds(micro * mb_tp);
+  bd.ep_comm = Seconds(micro * mb_ep);
+  bd.cp_comm = Seconds(micro * mb_cp);
+  if (s.pp > 1) {
+    bd.pp_bubble = Seconds((s.pp - 1.0) / s.vpp * mb_total);
+    // Activations forward and their gradients backward, once per micro-batch and virtual stage.
+    const bool same_node = 2 * s.tp * s.cp * s.dp <= s.gpus_per_node;
+    const DataSize act = Bytes(T * m.hidden_size * be / (s.sequence_parallel ? s.tp : 1));
+    bd.pp_p2p = hardware::P2pTime(net, act, same_node) * (2.0 * micro * s.vpp);
+  }
+  // Data parallelism over the parameters of one GPU.
+  const double params = ParamsPerGpu(s, true);
+  if (s.dp > 1) {
+    const int local = std::max(1, std::min(s.dp, s.gpus_per_node / (s.tp * s.cp)));
+    const DataSize grads = Bytes(params * kGradBytes);
+    const DataSize weights = Bytes(params * kWeightBytes);
+    double dp_s;
+    if (s.zero == 0) {
+      dp_s = Sec(CollectiveTime(net, Collective::kAllReduce, grads, s.dp, local));
+    } else {
+      dp_s = Sec(CollectiveTime(net, Collective::kReduceScatter, grads, s.dp, local)) +
+             Sec(CollectiveTime(net, Collective::kAllGather, weights, s.dp, local));
+    }
+    if (s.zero >= 3) {
+      dp_s += 2.0 * micro * Sec(CollectiveTime(net, Collective::kAllGather, weights, s.dp, local));
+    }
+    // Overlap with the backward pass of the last micro-batch through this stage.
+    const double window = s.overlap_grad_reduce ? layers * lt.bwd : 0.0;
+    bd.dp_comm_exposed = Seconds(std::max(0.0, dp_s - window));
+  }
+  const double opt_params = params / (s.zero >= 1 ? s.dp : 1.0);
+  bd.optimizer =
+      hardware::StreamTime(g.gemm, Bytes(opt_params * kAdamBytesPerParam), g.hbm_bandwidth);
+
+  e.step_time = bd.compute + bd.tp_comm + bd.pp_bubble + bd.pp_p2p + bd.dp_comm_exposed +
+                bd.cp_comm + bd.ep_comm + bd.optimizer;
+  e.tokens_per_step = static_cast<double>(s.global_batch) * s.sequence_length;
+  e.model_flops = Flop(3.0 * m.ForwardFlopsPerToken(s.sequence_length) * e.tokens_per_step);
+  const double extra = r == Recompute::kFull ? 4.0 / 3.0 : 1.0;
+  e.hardware_flops = e.model_flops * extra;
+  e.mfu = e.model_flops / (peak * e.step_time) / gpus;
+  e.model_flop_rate_per_gpu = e.model_flops / e.step_time / gpus;
+  e.memory = Memory(s, b, r, micro);
+  e.fits_in_memory = e.memory.Total() <= g.hbm_capacity;
+
+  // The power timeline: forward/backward with TP, EP and CP traffic folded in at their share of the
+  // time; then the pipeline bubble, the exposed gradient reduction, and the optimizer.
+  const double busy = Sec(bd.compute), comm = Sec(bd.tp_comm + bd.ep_comm + bd.cp_comm + bd.pp_p2p);
+  const double fwd_bwd = busy + comm;
+  e.phases.push_back({"forward_backward", Seconds(fwd_bwd),
+                      (s.activity.compute * busy + s.activity.communication * comm) / fwd_bwd});
+  if (bd.pp_bubble > Seconds(0)) {
+    e.phases.push_back({"pp_bubble", bd.pp_bubble, s.activity.communication});
+  }
+  if (bd.dp_comm_exposed > Seconds(0)) {
+    e.phases.push_back({"dp_comm", bd.dp_comm_exposed, s.activity.communication});
+  }
+  e.phases.push_back({"optimizer", bd.optimizer, s.activity.optimizer});
+  return e;
+}
+
+}  // namespace
+
+std::string_view RecomputeName(Recompute r) {
+  switch (r) {
+    case Recompute::kNone:
+      return "none";
+    case Recompute::kSelective:
+      return "selective";
+    case Recompute::kFull:
+      return "full";
+  }
+  return "?";
+}
+
+int GpuCount(const TrainingSetup& s) { return s.tp * s.pp * s.dp * s.cp; }
+
+hardware::CollectiveModel CollectivesFor(const TrainingSetup& s) {
+  hardware::CollectiveModel m;
+  // NVLink: fitted to vidur's DGX-H100 all-reduce (hardware/collective_test.cc).
+  m.nvlink = {s.gpu.NvlinkPerDirection(), 0.8, Microseconds(1)};
+  m.network = {s.nic_bandwidth, 0.85, s.link_latency};
+  m.launch = Microseconds(20);
+  m.gpus_per_node = s.gpus_per_node;
+  return m;
+}
+
+std::string LayoutProblem(const TrainingSetup& s) {
+  const ModelCard& m = s.model;
+  auto str = [](double v) { return std::to_string(static_cast<long long>(v)); };
+  if (s.tp < 1 || s.pp < 1 || s.dp < 1 || s.cp < 1 || s.ep < 1 || s.vpp < 1) {
+    return "parallel degrees must be at least 1";
+  }
+  if (s.tp * s.cp > s.gpus_per_node && s.tp > 1) {
+    if (s.tp > s.gpus_per_node) {
+      return "tp " + str(s.tp) + " exceeds the " + str(s.gpus_per_node) + " GPUs of a node";
+    }
+  }
+  if (m.attention_heads % s.tp != 0) {
+    return "tp " + str(s.tp) + " does not divide the " + str(m.attention_heads) +
+           " attention heads";
+  }
+  if (m.kv_heads % s.tp != 0 && s.tp % m.kv_heads != 0) {
+    return "tp " + str(s.tp) + " and the " + str(m.kv_heads) + " KV heads do not divide each other";
+  }
+  if (m.layers % (s.pp * s.vpp) != 0) {
+    return "pp x vpp = " + str(s.pp * s.vpp) + " does not divide the " + str(m.layers) + " layers";
+  }
+  if (s.vpp > 1 && s.pp == 1) return "vpp > 1 needs pipeline parallelism (pp > 1)";
+  if (s.sequence_length % s.cp != 0) return "cp does not divide the sequence length";
+  if (s.ep > 1 && !m.IsMoe()) return "ep > 1 needs a mixture-of-experts model";
+  if (m.IsMoe() && m.moe.experts % s.ep != 0) {
+    return "ep " + str(s.ep) + " does not divide the " + str(m.moe.experts) + " experts";
+  }
+  if (s.ep > s.dp * s.cp) return "ep " + str(s.ep) + " exceeds dp x cp";
+  if (s.global_batch % s.dp != 0) {
+    return "global batch " + str(s.global_batch) + " is not a multiple of dp " + str(s.dp);
+  }
+  if (s.micro_batch > 0 && s.global_batch % (s.dp * s.micro_batch) != 0) {
+    return "global batch " + str(s.global_batch) + " does not split into micro-batches of " +
+           str(s.micro_batch) + " over dp " + str(s.dp);
+  }
+  if (s.vpp > 1 && s.micro_batch > 0 && (s.global_batch / (s.dp * s.micro_batch)) % s.pp != 0) {
+    return "interleaved pipelines need the number of micro-batches to be a multiple of pp";
+  }
+  if (!s.gpu.Peak(s.dtype)) {
+    return s.gpu.name + " has no " + std::string(hardware::DataTypeName(s.dtype)) + " throughput";
+  }
+  if (s.zero < 0 || s.zero > 3) return "zero must be 0, 1, 2 or 3";
+  return "";
 }
 
 StepEstimate EstimateStep(const TrainingSetup& s) {
-  FW_CHECK(s.tp >= 1 && s.dp >= 1 && s.micro_batch >= 1, "parallel degrees must be positive");
-  FW_CHECK(s.global_batch % (s.dp * s.micro_batch) == 0,
-           "global batch must divide into micro-batches per DP rank");
-  const auto peak = s.gpu.Peak(s.dtype);
-  FW_CHECK(peak.has_value(), "GPU has no peak for the data type");
-  const ModelCard& m = s.model;
-  const int gpus = GpuCount(s);
-  const double bytes_el = hardware::BytesPerElement(s.dtype);
-  const double seq = s.sequence_length;
-  const double h = m.hidden_size;
-
-  StepEstimate e;
-  e.tokens_per_step = static_cast<double>(s.global_batch) * seq;
-  e.model_flops = Flop(3.0 * m.ForwardFlopsPerToken(s.sequence_length) * e.tokens_per_step);
-  const double recompute_factor = s.recompute == Recompute::kFull ? 4.0 / 3.0 : 1.0;
-  e.hardware_flops = e.model_flops * recompute_factor;
-
-  // Bytes each GPU moves to and from HBM per step: the weight shard is read three times per
-  // micro-batch (forward, data gradient, weight gradient), and each layer's stored activations
-  // (34 x s x b x h bytes in 16-bit, Korthikanti et al. 2022, eq. 2, divided by t) are written once
-  // and read once.
-  const int micro_batches = s.global_batch / (s.dp * s.micro_batch);
-  const double weight_bytes = m.TotalParams() / s.tp * bytes_el;
-  const double act_bytes = 2.0 * 34.0 * seq * s.micro_batch * h * m.layers / s.tp;
-  const DataSize bytes = Bytes(micro_batches * (3.0 * weight_bytes + act_bytes));
-  e.compute = hardware::RooflineTime(e.hardware_flops / gpus, bytes, *peak, s.compute_efficiency,
-                                     s.gpu.hbm_bandwidth);
-
-  // Tensor-parallel all-reduces of one micro-batch's activations (b x s x h elements).
-  const DataSize act_msg = Bytes(s.micro_batch * seq * h * bytes_el);
-  const double tp_collectives = 4.0 * m.layers * micro_batches;
-  e.tp_comm =
-      RingAllReduceTime(act_msg, s.tp, s.gpu.NvlinkPerDirection(), s.link_latency) * tp_collectives;
-
-  // Data-parallel gradient all-reduce, bf16 gradients of one TP shard.
-  const DataSize grads = Bytes(m.TotalParams() / s.tp * 2.0);
-  const bool dp_in_node = s.tp * s.dp <= s.gpus_per_node;
-  const Bandwidth dp_bw = dp_in_node ? s.gpu.NvlinkPerDirection() : s.nic_bandwidth;
-  e.dp_comm = RingAllReduceTime(grads, s.dp, dp_bw, s.link_latency);
-
-  // Adam: 16 bytes of fp32 state read and written, 2 bytes of weights written, per parameter.
-  e.optimizer = Bytes(m.TotalParams() / s.tp * (2.0 * 16.0 + 2.0)) / s.gpu.hbm_bandwidth;
-
-  e.step_time = e.compute + e.tp_comm + e.dp_comm + e.optimizer;
-  e.mfu = e.model_flops / (*peak * e.step_time) / gpus;
-  e.model_flop_rate_per_gpu = e.model_flops / e.step_time / gpus;
-
-  const Duration fwd_bwd = e.compute + e.tp_comm;
-  const double fwd_bwd_activity = (s.activity.compute * ToSeconds(e.compute) +
-                                   s.activity.communication * ToSeconds(e.tp_comm)) /
-                                  ToSeconds(fwd_bwd);
-  e.phases.push_back({"compute", fwd_bwd, fwd_bwd_activity});
-  if (e.dp_comm > Seconds(0)) {
-    e.phases.push_back({"dp_comm", e.dp_comm, s.activity.communication});
+  FW_CHECK(LayoutProblem(s).empty(), LayoutProblem(s));
+  std::vector<int> batches;
+  if (s.micro_batch > 0) {
+    batches.push_back(s.micro_batch);
+  } else {
+    const int per_rank = s.global_batch / s.dp;
+    for (int b = 1; b <= per_rank && b <= 64; b *= 2) {
+      if (per_rank % b == 0 && (s.vpp == 1 || (per_rank / b) % s.pp == 0)) batches.push_back(b);
+    }
+    if (batches.empty()) batches.push_back(1);
   }
-  e.phases.push_back({"optimizer", e.optimizer, s.activity.optimizer});
-  return e;
+  std::vector<Recompute> modes = {s.recompute};
+  if (s.recompute_auto) modes = {Recompute::kNone, Recompute::kSelective, Recompute::kFull};
+  StepEstimate best;
+  bool have = false;
+  for (int b : batches) {
+    for (Recompute r : modes) {
+      StepEstimate e = Evaluate(s, b, r);
+      const bool better = !have || (e.fits_in_memory && !best.fits_in_memory) ||
+                          (e.fits_in_memory == best.fits_in_memory &&
+                           (e.fits_in_memory ? e.step_time < best.step_time
+                                             : e.memory.Total() < best.memory.Total()));
+      if (better) {
+        best = std::move(e);
+        have = true;
+      }
+    }
+  }
+  return best;
 }
 
 }  // namespace firstwall::workload

@@ -1,34 +1,48 @@
-// Foundation model of one synchronous training step (data parallel x tensor parallel), replaced by
-// the full training performance model later. Per step:
+// Performance and memory model of one LLM training step, at the level of the operators of a
+// transformer layer and the collectives of each parallelism. docs/models.md gives the derivation;
+// the short version:
 //
-//   model FLOPs   F = 3 x forward FLOPs per token x global batch x sequence   (forward + 2x
-//   backward) compute time  T_c = max(F x r / (N x peak x eff),  bytes per GPU / HBM bandwidth)
-//   (roofline)
-//                 r = 4/3 with full activation recomputation (one more forward), 1 otherwise
-//   TP comm       4 all-reduces of micro-batch activations per layer and micro-batch (2 forward,
-//                 2 backward; Shoeybi et al. 2019, Megatron-LM, fig. 4), over NVLink
-//   DP comm       ring all-reduce of the bf16 gradients of one TP shard:
-//                 T = 2 (d-1)/d x S / B_link + 2 (d-1) x latency   (Patarasuk & Yuan 2009)
-//                 over NVLink when the DP group fits in a node, else over each GPU's NIC; not
-//                 overlapped with backward in this model
-//   optimizer     mixed-precision Adam reads and writes 16 bytes of state per parameter and writes
-//                 the 2-byte weights (Rajbhandari et al. 2020, ZeRO, sec. 3.1): HBM-bound
+// Layout: tensor (tp), pipeline (pp, with vpp virtual stages per GPU), data (dp), context (cp) and
+// expert (ep) parallelism on gpus = tp x pp x dp x cp ranks, ordered tp (innermost, inside a node),
+// cp, dp, pp (outermost). Experts are sharded ep-ways across data-parallel ranks.
 //
-// The step becomes a periodic phase timeline: compute (forward/backward, with the TP all-reduces
-// folded in at their share of the time), gradient all-reduce, optimizer. Each phase has a GPU
-// activity in [0, 1] that the power model turns into watts.
+// Per layer and micro-batch of b sequences of s tokens, each GPU handles T = b s / cp tokens:
+//   GEMMs (QKV, attention output, MLP or routed and shared experts, logits) timed by the fitted
+//   GEMM model of hardware/gemm.h (forward; backward is the data- and weight-gradient GEMMs);
+//   attention core as FlashAttention (causal: half the score matrix) at the efficiency
+//   FlashAttention-2 reports; norms, residuals, dropout and activations as HBM streams.
+// Communication, as alpha-beta collectives (hardware/collective.h):
+//   TP   4 all-reduces of T x h per layer (forward and backward), or all-gather + reduce-scatter
+//   with
+//        sequence parallelism (Korthikanti et al. 2022); repeated in the recomputed forward
+//   CP   ring attention: (cp-1) K/V blocks per layer, overlapped with the attention core
+//   EP   all-to-all dispatch and combine of T x top_k x h per MoE layer, forward and backward
+//   PP   1F1B: bubble (pp-1)/vpp micro-batch times (Narayanan et al. SC21); p2p activations per
+//        micro-batch and virtual stage, forward and backward
+//   DP   gradient all-reduce (ZeRO 0) or reduce-scatter + parameter all-gather (ZeRO 1-3, plus
+//        per-micro-batch parameter all-gathers for ZeRO 3), optionally overlapped with the last
+//        micro-batch's backward
+// Optimizer: Adam streams fp32 state through HBM. Memory: weights, fp32 gradients, Adam state,
+// activations per recompute mode (Korthikanti et al. 2022, generalized to GQA, SwiGLU and MoE) for
+// the micro-batches in flight on the first stage, and a runtime reserve.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "hardware/collective.h"
 #include "hardware/gpu.h"
 #include "units/quantity.h"
 #include "workload/model_card.h"
 
 namespace firstwall::workload {
 
-enum class Recompute { kNone, kFull };
+enum class Recompute { kNone, kSelective, kFull };
+// FlashAttention (fused, causal blocks skipped, scores never stored), or the unfused kernels of
+// Megatron-LM before 2022: batched GEMMs for QK^T and PV over the full s x s score matrix with
+// scale-mask-softmax and dropout passes over it in HBM.
+enum class AttentionKernel { kFlash, kUnfused };
+std::string_view RecomputeName(Recompute r);
 
 struct PhaseActivity {
   double compute = 0.9;
@@ -40,16 +54,20 @@ struct TrainingSetup {
   ModelCard model;
   hardware::GpuSpec gpu;
   hardware::DataType dtype = hardware::DataType::kBf16;
-  int tp = 1;
-  int dp = 1;
+  int tp = 1, pp = 1, dp = 1, cp = 1, ep = 1, vpp = 1;
   int global_batch = 1;  // sequences per step
-  int micro_batch = 1;   // sequences per micro-batch per DP rank
+  int micro_batch = 1;   // sequences per micro-batch; 0 = the fastest that fits
   int sequence_length = 2048;
   Recompute recompute = Recompute::kNone;
-  double compute_efficiency = 0.6;  // achieved fraction of peak on the step's matrix work
+  bool recompute_auto = false;  // pick the fastest mode that fits
+  bool sequence_parallel = false;
+  AttentionKernel attention = AttentionKernel::kFlash;
+  int zero = 1;  // 0: all-reduce, 1: distributed optimizer, 2: + gradients, 3: + weights
+  bool overlap_grad_reduce = true;
+  double expert_imbalance = 1.0;  // slowest expert's load / mean load
   int gpus_per_node = 8;
   units::Bandwidth nic_bandwidth;  // per GPU, one direction
-  units::Duration link_latency;    // per ring hop
+  units::Duration link_latency;    // per hop across the network
   PhaseActivity activity;
 };
 
@@ -59,25 +77,42 @@ struct Phase {
   double activity = 0.0;
 };
 
+struct StepBreakdown {
+  units::Duration compute, tp_comm, pp_bubble, pp_p2p, dp_comm_exposed, cp_comm, ep_comm, optimizer;
+};
+
+struct MemoryBreakdown {
+  units::DataSize weights, gradients, optimizer, activations, reserved;
+  units::DataSize Total() const { return weights + gradients + optimizer + activations + reserved; }
+};
+
 struct StepEstimate {
+  int gpus = 0;
+  int micro_batch = 0;
+  int micro_batches = 0;  // per pipeline per step
+  Recompute recompute = Recompute::kNone;
   units::FlopCount model_flops;     // per step, without recomputation (the MFU convention)
-  units::FlopCount hardware_flops;  // per step, with recomputation
-  units::Duration compute;          // forward and backward math
-  units::Duration tp_comm;
-  units::Duration dp_comm;
-  units::Duration optimizer;
+  units::FlopCount hardware_flops;  // per step, as executed
+  StepBreakdown breakdown;
   units::Duration step_time;
   double tokens_per_step = 0;
-  double mfu = 0;  // model FLOPs / (step time x GPUs x peak)
+  double mfu = 0;
   units::FlopRate model_flop_rate_per_gpu;
+  MemoryBreakdown memory;
+  bool fits_in_memory = false;
   std::vector<Phase> phases;
 };
 
 int GpuCount(const TrainingSetup& s);
+
+// Checks the layout against the model and batch; returns "" when consistent, else the reason.
+std::string LayoutProblem(const TrainingSetup& s);
+
+// Evaluates the setup; micro_batch 0 and recompute_auto pick the fastest choice that fits (or, if
+// none fits, the one needing least memory). The setup must have no LayoutProblem.
 StepEstimate EstimateStep(const TrainingSetup& s);
 
-// Ring all-reduce time of `size` over `ranks` ranks on links of `bandwidth` (one direction).
-units::Duration RingAllReduceTime(units::DataSize size, int ranks, units::Bandwidth bandwidth,
-                                  units::Duration latency);
+// The interconnect the collectives use, from the GPU's NVLink and the setup's network.
+hardware::CollectiveModel CollectivesFor(const TrainingSetup& s);
 
 }  // namespace firstwall::workload
