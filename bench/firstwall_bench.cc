@@ -6,6 +6,7 @@
 #include "scenario/loader.h"
 #include "site/site.h"
 #include "units/parse.h"
+#include "workload/layout_search.h"
 #include "workload/phase_timeline.h"
 
 namespace firstwall {
@@ -52,6 +53,21 @@ void BM_SiteAdvanceOneTick(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_SiteAdvanceOneTick);
+
+// The layout search of `firstwall step --search`: configurations evaluated per second.
+void BM_LayoutSearch(benchmark::State& state) {
+  workload::TrainingSetup base;
+  base.model = scenario::BuiltinCatalog().models.at("llama3-70b");
+  base.gpu = scenario::BuiltinCatalog().gpus.at("H100-SXM5-80GB");
+  base.global_batch = 1024;
+  base.sequence_length = 8192;
+  base.nic_bandwidth = units::GigabitsPerSecond(400);
+  base.link_latency = units::Microseconds(5);
+  int64_t evaluated = 0;
+  for (auto _ : state) evaluated += workload::SearchLayouts(base, 1024).evaluated;
+  state.SetItemsProcessed(evaluated);
+}
+BENCHMARK(BM_LayoutSearch)->Unit(benchmark::kMillisecond);
 
 // The scale scenario, 24 h at 1 s, without writing the time series.
 void BM_Scale32kDay(benchmark::State& state) {

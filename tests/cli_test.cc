@@ -133,6 +133,81 @@ TEST(Cli, JsonFlagPrintsTheSummary) {
   EXPECT_GT(j["jobs"][0]["mfu"].get<double>(), 0.0);
 }
 
+TEST(Step, JsonHasTheDocumentedFields) {
+  const Result r = Firstwall(
+      "step --model llama3-70b --gpu H100-SXM5-80GB --gpus 64 --tp 8 --pp 2 --global-batch 128 "
+      "--seq 4096 --sequence-parallel --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* k :
+       {"step_time_s", "model_flops_per_step", "model_tflops_per_gpu", "mfu",
+        "memory_per_gpu_bytes", "fits_in_memory", "micro_batch", "recompute", "breakdown_s"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  for (const char* k : {"compute", "tp_comm", "pp_bubble", "pp_p2p", "dp_comm_exposed", "cp_comm",
+                        "ep_comm", "optimizer"}) {
+    EXPECT_TRUE(j["breakdown_s"].contains(k)) << k;
+  }
+  EXPECT_EQ(j["layout"]["dp"], 4);  // derived: 64 / (8 x 2)
+  double sum = 0;
+  for (const auto& [k, v] : j["breakdown_s"].items()) sum += v.get<double>();
+  EXPECT_NEAR(sum, j["step_time_s"].get<double>(), 1e-9);
+  EXPECT_GT(j["mfu"].get<double>(), 0.2);
+  EXPECT_LT(j["mfu"].get<double>(), 0.7);
+}
+
+TEST(Step, WorksForDenseAndMoeOnEveryCatalogGpu) {
+  for (const char* gpu : {"A100-SXM4-80GB", "H100-SXM5-80GB", "H200-SXM", "B200", "MI300X"}) {
+    for (const char* model : {"llama3-8b", "mixtral-8x7b"}) {
+      const Result r = Firstwall(std::string("step --model ") + model + " --gpu " + gpu +
+                                 " --gpus 16 --tp 2 --global-batch 64 --seq 4096 --json" +
+                                 (std::string(model) == "mixtral-8x7b" ? " --ep 8" : ""));
+      ASSERT_EQ(r.status, 0) << gpu << " " << model << "\n" << r.out;
+      EXPECT_GT(nlohmann::json::parse(r.out)["step_time_s"].get<double>(), 0.0);
+    }
+  }
+}
+
+TEST(Step, InfeasibleMemoryIsReported) {
+  const Result r = Firstwall(
+      "step --model llama3-405b --gpu A100-SXM4-80GB --gpus 8 --recompute none --zero 0 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["fits_in_memory"], false);
+}
+
+TEST(Step, InconsistentDegreesAndUnknownNamesExitTwo) {
+  Result r = Firstwall("step --model llama3-8b --gpu H100-SXM5-80GB --gpus 64 --tp 8 --dp 16");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("tp x pp x cp x dp = 8 x 1 x 1 x 16 = 128, but --gpus is 64"),
+            std::string::npos)
+      << r.out;
+  r = Firstwall("step --model llama3-8b --gpu H100 --gpus 8");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("unknown GPU 'H100'"), std::string::npos) << r.out;
+  r = Firstwall("step --model llama3-8b --gpu H100-SXM5-80GB --gpus 8 --pp 3");
+  EXPECT_EQ(r.status, 2);
+  r = Firstwall("step --model llama3-8b --gpu H100-SXM5-80GB --gpus 8 --nic-bandwidth 400");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("missing unit"), std::string::npos) << r.out;
+}
+
+TEST(Step, SearchRanksLayoutsThatFit) {
+  const Result r = Firstwall(
+      "step --model llama3-70b --gpu H100-SXM5-80GB --gpus 256 --global-batch 512 --seq 8192 "
+      "--search --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["best"].size(), 10u);
+  EXPECT_GT(j["evaluated"].get<int>(), 1000);
+  double last = 0;
+  for (const auto& c : j["best"]) {
+    EXPECT_TRUE(c["fits_in_memory"].get<bool>());
+    EXPECT_GE(c["step_time_s"].get<double>(), last);
+    last = c["step_time_s"].get<double>();
+  }
+  EXPECT_GT(j["rejected"]["does not fit in memory"].get<int>(), 0);
+}
+
 // Numbers equal to 1e-9 relative, everything else exactly: golden files must not depend on the
 // last bit a compiler rounds differently.
 void ExpectClose(const nlohmann::json& got, const nlohmann::json& want, const std::string& path) {

@@ -17,5 +17,6 @@ Action RegisterRun(CLI::App& app);
 Action RegisterValidate(CLI::App& app);
 Action RegisterCatalog(CLI::App& app);
 Action RegisterSchema(CLI::App& app);
+Action RegisterStep(CLI::App& app);
 
 }  // namespace firstwall::cli

@@ -196,7 +196,7 @@ std::string SummaryText(const Summary& s) {
                    units::ToSeconds(b.optimizer), 100 * e.mfu,
                    units::ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12);
     fmt::format_to(out, "  micro-batch {}, recompute {}, memory {} per GPU\n", e.micro_batch,
-                   workload::RecomputeName(e.recompute), units::Format(e.memory.Total()));
+                   workload::RecomputeName(e.recompute), units::Readable(e.memory.Total()));
     fmt::format_to(out, "  {} steps, {:.3g} tokens, {:.0f} tokens/s, IT energy {:.1f} kWh",
                    js.steps_completed, js.tokens, js.tokens_per_s, js.it_energy_j / kwh);
     if (js.tokens > 0) {

@@ -129,6 +129,20 @@ workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* b
         s.Enum("ffn_type") == "swiglu" ? workload::FfnType::kSwiglu : workload::FfnType::kGelu;
   }
   if (s.Has("tied_embeddings") || !base) m.tied_embeddings = s.Bool("tied_embeddings");
+  if (s.Has("moe")) {
+    const Section moe = s.Sub("moe");
+    for (const char* k : {"experts", "top_k", "expert_ffn_hidden_size"}) {
+      if (!moe.Has(k)) moe.Fail(k, "missing required key '" + moe.Name(k) + "'");
+    }
+    m.moe.experts = moe.Int("experts");
+    m.moe.top_k = moe.Int("top_k");
+    m.moe.expert_ffn_hidden_size = moe.Int("expert_ffn_hidden_size");
+    m.moe.shared_experts = moe.Int("shared_experts");
+    if (m.moe.top_k > m.moe.experts) {
+      moe.Fail("top_k", "top_k " + std::to_string(m.moe.top_k) + " exceeds the " +
+                            std::to_string(m.moe.experts) + " experts");
+    }
+  }
   if (m.hidden_size % m.attention_heads != 0) {
     s.Fail(s.Has("attention_heads") ? "attention_heads" : "hidden_size",
            "hidden_size " + std::to_string(m.hidden_size) + " is not a multiple of " +
@@ -141,7 +155,7 @@ workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* b
   }
   ReadSources(s, ModelCardSchema(), require_sources,
               {"layers", "hidden_size", "attention_heads", "kv_heads", "ffn_hidden_size",
-               "ffn_type", "vocab_size"},
+               "ffn_type", "vocab_size", "moe"},
               m.sources);
   return m;
 }

@@ -200,12 +200,12 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   const workload::StepEstimate est = workload::EstimateStep(t);
   if (!est.fits_in_memory) {
     w.Fail("model",
-           "workload '" + j.name + "' needs " + units::Format(est.memory.Total()) +
-               " per GPU (weights " + units::Format(est.memory.weights) + ", gradients " +
-               units::Format(est.memory.gradients) + ", optimizer " +
-               units::Format(est.memory.optimizer) + ", activations " +
-               units::Format(est.memory.activations) + ") but " + cluster.gpu.name + " has " +
-               units::Format(cluster.gpu.hbm_capacity),
+           "workload '" + j.name + "' needs " + units::Readable(est.memory.Total()) +
+               " per GPU (weights " + units::Readable(est.memory.weights) + ", gradients " +
+               units::Readable(est.memory.gradients) + ", optimizer " +
+               units::Readable(est.memory.optimizer) + ", activations " +
+               units::Readable(est.memory.activations) + ") but " + cluster.gpu.name + " has " +
+               units::Readable(cluster.gpu.hbm_capacity),
            "more pipeline or tensor parallelism, zero: 1-3, recompute: full or auto, or "
            "micro_batch: auto; `firstwall step --search` lists layouts that fit");
   }

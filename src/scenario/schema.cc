@@ -330,6 +330,12 @@ const Schema& ModelCardSchema() {
           OptInt("vocab_size", "1", "10000000", "Vocabulary size."),
           {"tied_embeddings", VT::kBool, Dimension::kPower, false, "false", "", "", "",
            "Whether the output projection shares the input embedding's weights."},
+          Section("moe", false,
+                  "Mixture of experts: every MLP becomes routed experts plus shared experts."),
+          OptInt("moe.experts", "1", "100000", "Routed experts per layer."),
+          OptInt("moe.top_k", "1", "1024", "Routed experts each token uses."),
+          OptInt("moe.expert_ffn_hidden_size", "1", "10000000", "Inner dimension of one expert."),
+          Int("moe.shared_experts", "0", "0", "1024", "Experts every token uses."),
           {"sources", VT::kStringMap, Dimension::kPower, false, "", "", "", "",
            "Public source of each figure, keyed by the figure's key. Required for every figure "
            "of the built-in catalog."},

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "units/spelling.h"
@@ -308,6 +309,24 @@ std::string FormatBase(double base, Dimension d) {
   // No unit represents `base` exactly; keep the readable one.
   const UnitDef* u = order.front();
   return ShortestDouble((base - u->offset) / u->scale) + " " + u->symbol;
+}
+
+std::string FormatReadable(double base, Dimension d, int digits) {
+  // Decimal data units for people: pass a value that is no whole number of binary units.
+  const std::vector<std::string_view> display =
+      d == Dimension::kDataSize ? std::vector<std::string_view>{"PB", "TB", "GB", "MB", "kB", "B"}
+                                : DisplayUnits(d, base);
+  const UnitDef* chosen = Find(display.back());
+  for (std::string_view sym : display) {
+    const UnitDef* u = Find(sym);
+    if (std::abs((base - u->offset) / u->scale) >= 1.0) {
+      chosen = u;
+      break;
+    }
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, (base - chosen->offset) / chosen->scale);
+  return std::string(buf) + " " + chosen->symbol;
 }
 
 std::optional<Dimension> DimensionOfUnit(std::string_view symbol) {

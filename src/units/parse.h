@@ -43,6 +43,15 @@ std::string Format(Q q) {
   return FormatBase(q.base(), Q::kDimension);
 }
 
+// For people, not for round trips: `digits` significant digits in the readable unit, decimal
+// prefixes for data ("30.81 GB", "1.2 MW").
+std::string FormatReadable(double base, Dimension d, int digits = 4);
+
+template <class Q>
+std::string Readable(Q q, int digits = 4) {
+  return FormatReadable(q.base(), Q::kDimension, digits);
+}
+
 // The dimension a unit symbol belongs to, if it is known.
 std::optional<Dimension> DimensionOfUnit(std::string_view symbol);
 // Every accepted symbol of a dimension, for documentation.

@@ -100,6 +100,13 @@ TEST(Format, PicksReadableUnits) {
   EXPECT_EQ(Format(Watts(0)), "0 W");
 }
 
+TEST(Format, ReadableRoundsForPeople) {
+  EXPECT_EQ(Readable(Bytes(30809227264.0)), "30.81 GB");
+  EXPECT_EQ(Readable(Gibibytes(2)), "2.147 GB");
+  EXPECT_EQ(Readable(Watts(1234567), 2), "1.2 MW");
+  EXPECT_EQ(Readable(Celsius(25.04), 3), "25 C");
+}
+
 TEST(Format, RoundTripsExactlyForEveryDimension) {
   const double values[] = {0.0,      1.0,     0.1,       123.456, 1e-7, 3.35e12,
                            989.4e12, 86400.0, 1.0 / 3.0, 2.5e15,  7e-3, 299.99};

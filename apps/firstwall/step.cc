@@ -1,0 +1,283 @@
+// firstwall step: the training performance model for one layout, or a search over layouts.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "apps/firstwall/commands.h"
+#include "report/outputs.h"
+#include "scenario/catalog.h"
+#include "units/parse.h"
+#include "units/spelling.h"
+#include "workload/layout_search.h"
+
+namespace firstwall::cli {
+namespace {
+using namespace units;
+
+struct StepOptions {
+  std::string model, gpu;
+  int gpus = 0;
+  int tp = 0, pp = 1, dp = 0, cp = 1, ep = 1, vpp = 1;
+  int global_batch = 1024;
+  std::string micro_batch = "auto";
+  int seq = 4096;
+  std::string recompute = "auto";
+  bool sequence_parallel = false;
+  int zero = 1;
+  std::string dtype = "bf16";
+  int gpus_per_node = 8;
+  std::string nic_bandwidth = "400 Gb/s";
+  bool search = false;
+  bool json = false;
+};
+
+[[noreturn]] void Bad(const std::string& option, const std::string& message,
+                      const std::string& hint = {}) {
+  throw InputError({option, 0, 0}, message, hint);
+}
+
+template <class Map>
+std::vector<std::string> Names(const Map& m) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : m) out.push_back(k);
+  return out;
+}
+
+workload::TrainingSetup Setup(const StepOptions& o) {
+  const scenario::Catalog& cat = scenario::BuiltinCatalog();
+  workload::TrainingSetup s;
+  auto g = cat.gpus.find(o.gpu);
+  if (g == cat.gpus.end()) {
+    const std::string near = NearestMatch(o.gpu, Names(cat.gpus));
+    Bad("--gpu", "unknown GPU '" + o.gpu + "'",
+        (near.empty() ? "" : "did you mean '" + near + "'? ") +
+            "known: " + fmt::format("{}", fmt::join(Names(cat.gpus), ", ")));
+  }
+  s.gpu = g->second;
+  auto m = cat.models.find(o.model);
+  if (m != cat.models.end()) {
+    s.model = m->second;
+  } else if (std::filesystem::is_regular_file(o.model)) {
+    s.model = scenario::LoadModelCardFile(o.model);
+  } else {
+    const std::string near = NearestMatch(o.model, Names(cat.models));
+    Bad("--model", "unknown model '" + o.model + "' (and no such file)",
+        (near.empty() ? "" : "did you mean '" + near + "'? ") +
+            "known: " + fmt::format("{}", fmt::join(Names(cat.models), ", ")));
+  }
+  const auto dtype = hardware::DataTypeFromName(o.dtype);
+  if (!dtype || (*dtype != hardware::DataType::kBf16 && *dtype != hardware::DataType::kFp8)) {
+    Bad("--dtype", "expected bf16 or fp8, got '" + o.dtype + "'");
+  }
+  s.dtype = *dtype;
+  if (!s.gpu.Peak(s.dtype)) Bad("--dtype", s.gpu.name + " has no " + o.dtype + " throughput");
+  try {
+    s.nic_bandwidth = Parse<Bandwidth>(o.nic_bandwidth);
+  } catch (const UnitParseError& e) {
+    Bad("--nic-bandwidth", e.what(), e.hint());
+  }
+  if (o.gpus < 1) Bad("--gpus", "expected a positive GPU count");
+  s.gpus_per_node = o.gpus_per_node;
+  s.link_latency = Microseconds(5);
+  s.global_batch = o.global_batch;
+  s.sequence_length = o.seq;
+  s.zero = o.zero;
+  if (o.recompute == "auto") {
+    s.recompute_auto = true;
+  } else if (o.recompute == "none" || o.recompute == "selective" || o.recompute == "full") {
+    s.recompute = o.recompute == "full"        ? workload::Recompute::kFull
+                  : o.recompute == "selective" ? workload::Recompute::kSelective
+                                               : workload::Recompute::kNone;
+  } else {
+    Bad("--recompute", "expected none, selective, full or auto, got '" + o.recompute + "'");
+  }
+  if (o.micro_batch == "auto") {
+    s.micro_batch = 0;
+  } else {
+    try {
+      size_t used = 0;
+      s.micro_batch = std::stoi(o.micro_batch, &used);
+      if (used != o.micro_batch.size() || s.micro_batch < 1) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      Bad("--micro-batch", "expected a positive integer or auto, got '" + o.micro_batch + "'");
+    }
+  }
+  // Degrees: tp defaults to a full node (or the GPU count), dp is what is left.
+  s.tp = o.tp > 0 ? o.tp : std::min(o.gpus, o.gpus_per_node);
+  s.pp = o.pp;
+  s.cp = o.cp;
+  s.ep = o.ep;
+  s.vpp = o.vpp;
+  s.sequence_parallel = o.sequence_parallel && s.tp > 1;
+  const int model_parallel = s.tp * s.pp * s.cp;
+  if (o.gpus % model_parallel != 0) {
+    Bad("--gpus", fmt::format("{} GPUs do not divide into tp x pp x cp = {} x {} x {} = {}", o.gpus,
+                              s.tp, s.pp, s.cp, model_parallel));
+  }
+  s.dp = o.dp > 0 ? o.dp : o.gpus / model_parallel;
+  if (s.dp * model_parallel != o.gpus) {
+    Bad("--dp", fmt::format("tp x pp x cp x dp = {} x {} x {} x {} = {}, but --gpus is {}", s.tp,
+                            s.pp, s.cp, s.dp, s.dp * model_parallel, o.gpus));
+  }
+  return s;
+}
+
+nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
+                                    const workload::StepEstimate& e) {
+  nlohmann::ordered_json j;
+  j["model"] = s.model.name;
+  j["gpu"] = s.gpu.name;
+  j["gpus"] = e.gpus;
+  j["layout"] = {
+      {"tp", s.tp}, {"pp", s.pp},   {"dp", s.dp},     {"cp", s.cp},
+      {"ep", s.ep}, {"vpp", s.vpp}, {"zero", s.zero}, {"sequence_parallel", s.sequence_parallel}};
+  j["global_batch"] = s.global_batch;
+  j["sequence_length"] = s.sequence_length;
+  j["dtype"] = std::string(hardware::DataTypeName(s.dtype));
+  j["step_time_s"] = ToSeconds(e.step_time);
+  j["model_flops_per_step"] = ToFlop(e.model_flops);
+  j["model_tflops_per_gpu"] = ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12;
+  j["mfu"] = e.mfu;
+  j["tokens_per_s"] = e.tokens_per_step / ToSeconds(e.step_time);
+  j["memory_per_gpu_bytes"] = ToBytes(e.memory.Total());
+  j["memory_breakdown_bytes"] = {{"weights", ToBytes(e.memory.weights)},
+                                 {"gradients", ToBytes(e.memory.gradients)},
+                                 {"optimizer", ToBytes(e.memory.optimizer)},
+                                 {"activations", ToBytes(e.memory.activations)},
+                                 {"reserved", ToBytes(e.memory.reserved)}};
+  j["hbm_capacity_bytes"] = ToBytes(s.gpu.hbm_capacity);
+  j["fits_in_memory"] = e.fits_in_memory;
+  j["micro_batch"] = e.micro_batch;
+  j["recompute"] = std::string(workload::RecomputeName(e.recompute));
+  j["breakdown_s"] = report::BreakdownJson(e.breakdown);
+  return j;
+}
+
+std::string LayoutText(const workload::TrainingSetup& s, const workload::StepEstimate& e) {
+  return fmt::format("tp {} pp {} vpp {} cp {} dp {} ep {} | mb {:>2} {:<9} zero {}", s.tp, s.pp,
+                     s.vpp, s.cp, s.dp, s.ep, e.micro_batch, workload::RecomputeName(e.recompute),
+                     s.zero);
+}
+
+int Step(const StepOptions& o) {
+  workload::TrainingSetup s = Setup(o);
+  if (o.search) {
+    const workload::SearchResult r = workload::SearchLayouts(s, o.gpus, 10);
+    if (o.json) {
+      nlohmann::ordered_json j;
+      j["evaluated"] = r.evaluated;
+      j["fit"] = r.fit;
+      nlohmann::ordered_json best = nlohmann::ordered_json::array();
+      for (const auto& c : r.best) best.push_back(EstimateJson(c.setup, c.estimate));
+      j["best"] = best;
+      j["rejected"] = r.rejected;
+      std::cout << j.dump(2) << "\n";
+      return kOk;
+    }
+    std::cout << fmt::format("{} on {} x {}, global batch {} x {} tokens, {}\n", s.model.name,
+                             o.gpus, s.gpu.name, s.global_batch, s.sequence_length, o.dtype);
+    std::cout << fmt::format("evaluated {} configurations, {} fit in {} of HBM\n\n", r.evaluated,
+                             r.fit, Readable(s.gpu.hbm_capacity));
+    std::cout << fmt::format("{:>4}  {:<48} {:>8} {:>6} {:>8} {:>10}\n", "rank", "layout", "step_s",
+                             "MFU", "TFLOP/s", "memory");
+    int rank = 1;
+    for (const auto& c : r.best) {
+      std::cout << fmt::format("{:>4}  {:<48} {:>8.3f} {:>5.1f}% {:>8.0f} {:>10}\n", rank++,
+                               LayoutText(c.setup, c.estimate), ToSeconds(c.estimate.step_time),
+                               100 * c.estimate.mfu,
+                               ToFlopPerSecond(c.estimate.model_flop_rate_per_gpu) / 1e12,
+                               Readable(c.estimate.memory.Total()));
+    }
+    if (!r.rejected.empty()) {
+      std::cout << "\nnot ranked:\n";
+      for (const auto& [why, n] : r.rejected) {
+        std::cout << fmt::format("  {:>8}  {}", n, why);
+        if (why == "does not fit in memory") {
+          std::cout << fmt::format(" (the smallest needs {})",
+                                   Readable(r.smallest_infeasible_memory));
+        }
+        std::cout << "\n";
+      }
+    }
+    return kOk;
+  }
+  const std::string problem = workload::LayoutProblem(s);
+  if (!problem.empty()) Bad("--tp/--pp/--dp/--cp/--ep/--vpp", problem);
+  const workload::StepEstimate e = workload::EstimateStep(s);
+  if (o.json) {
+    std::cout << EstimateJson(s, e).dump(2) << "\n";
+    return kOk;
+  }
+  const auto& b = e.breakdown;
+  std::cout << fmt::format("{} on {} x {}: {}\n", s.model.name, e.gpus, s.gpu.name,
+                           LayoutText(s, e));
+  std::cout << fmt::format("  step time        {:>10.4f} s   ({:.0f} tokens/s)\n",
+                           ToSeconds(e.step_time), e.tokens_per_step / ToSeconds(e.step_time));
+  for (const auto& [name, d] : {std::pair{"compute", b.compute},
+                                {"tp comm", b.tp_comm},
+                                {"pp bubble", b.pp_bubble},
+                                {"pp p2p", b.pp_p2p},
+                                {"dp comm exposed", b.dp_comm_exposed},
+                                {"cp comm", b.cp_comm},
+                                {"ep comm", b.ep_comm},
+                                {"optimizer", b.optimizer}}) {
+    std::cout << fmt::format("    {:<16} {:>10.4f} s  {:5.1f}%\n", name, ToSeconds(d),
+                             100 * (d / e.step_time));
+  }
+  std::cout << fmt::format(
+      "  MFU {:.1f}%, {:.0f} model TFLOP/s per GPU, {:.3g} model FLOP per step\n", 100 * e.mfu,
+      ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12, ToFlop(e.model_flops));
+  std::cout << fmt::format(
+      "  memory per GPU   {} of {} ({}): weights {}, gradients {}, optimizer {}, activations {}, "
+      "reserved {}\n",
+      Readable(e.memory.Total()), Readable(s.gpu.hbm_capacity),
+      e.fits_in_memory ? "fits" : "DOES NOT FIT", Readable(e.memory.weights),
+      Readable(e.memory.gradients), Readable(e.memory.optimizer), Readable(e.memory.activations),
+      Readable(e.memory.reserved));
+  return kOk;
+}
+
+}  // namespace
+
+Action RegisterStep(CLI::App& app) {
+  auto o = std::make_shared<StepOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "step",
+      "Training step time, MFU and memory of a model on a GPU cluster, or --search for "
+      "the fastest layouts");
+  cmd->add_option("--model", o->model, "Model card: catalog name or YAML file")->required();
+  cmd->add_option("--gpu", o->gpu, "GPU: catalog name")->required();
+  cmd->add_option("--gpus", o->gpus, "Total GPUs")->required();
+  cmd->add_option("--tp", o->tp, "Tensor-parallel degree (default: one node, or --gpus)");
+  cmd->add_option("--pp", o->pp, "Pipeline-parallel degree")->capture_default_str();
+  cmd->add_option("--dp", o->dp, "Data-parallel degree (default: gpus / (tp x pp x cp))");
+  cmd->add_option("--cp", o->cp, "Context-parallel degree")->capture_default_str();
+  cmd->add_option("--ep", o->ep, "Expert-parallel degree (MoE)")->capture_default_str();
+  cmd->add_option("--vpp", o->vpp, "Virtual pipeline stages per GPU")->capture_default_str();
+  cmd->add_option("--global-batch", o->global_batch, "Sequences per step")->capture_default_str();
+  cmd->add_option("--micro-batch", o->micro_batch, "Sequences per micro-batch, or auto")
+      ->capture_default_str();
+  cmd->add_option("--seq", o->seq, "Tokens per sequence")->capture_default_str();
+  cmd->add_option("--recompute", o->recompute, "none, selective, full or auto")
+      ->capture_default_str();
+  cmd->add_flag("--sequence-parallel", o->sequence_parallel, "Sequence parallelism with tp > 1");
+  cmd->add_option("--zero", o->zero, "ZeRO stage 0-3")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3));
+  cmd->add_option("--dtype", o->dtype, "bf16 or fp8")->capture_default_str();
+  cmd->add_option("--gpus-per-node", o->gpus_per_node, "GPUs per node (NVLink domain)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 72));
+  cmd->add_option("--nic-bandwidth", o->nic_bandwidth, "Network bandwidth per GPU, with unit")
+      ->capture_default_str();
+  cmd->add_flag("--search", o->search,
+                "Rank layouts, micro-batches, recomputation and ZeRO stages; print the 10 fastest "
+                "that fit and why the others do not");
+  cmd->add_flag("--json", o->json, "Print JSON");
+  return [o] { return Step(*o); };
+}
+
+}  // namespace firstwall::cli
