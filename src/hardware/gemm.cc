@@ -4,7 +4,7 @@
 
 namespace firstwall::hardware {
 
-GemmModel DefaultGemmModel() { return GemmModel{0.75, 128, units::Microseconds(8), 0.95}; }
+GemmModel DefaultGemmModel() { return GemmModel{0.75, 0.66, 128, units::Microseconds(8), 0.95}; }
 
 units::Duration GemmTime(const GemmModel& g, double m, double n, double k, double bytes_per_element,
                          units::FlopRate peak, units::Bandwidth hbm) {

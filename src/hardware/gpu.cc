@@ -49,6 +49,12 @@ std::optional<units::FlopRate> GpuSpec::Peak(DataType t) const {
   return it->second;
 }
 
+GemmModel GpuSpec::GemmFor(DataType t) const {
+  GemmModel g = gemm;
+  if (t == DataType::kFp8) g.max_efficiency = gemm.fp8_max_efficiency;
+  return g;
+}
+
 units::Duration RooflineTime(units::FlopCount flops, units::DataSize bytes, units::FlopRate peak,
                              double compute_efficiency, units::Bandwidth hbm_bandwidth) {
   const units::Duration compute = flops / (peak * compute_efficiency);

@@ -43,6 +43,8 @@ struct GpuSpec {
 
   // Peak for `t`, or nullopt when the GPU has no such tensor-core path (A100 has no fp8).
   std::optional<units::FlopRate> Peak(DataType t) const;
+  // The GEMM model for inputs of type `t` (fp8 has its own efficiency ceiling).
+  GemmModel GemmFor(DataType t) const;
   units::Bandwidth NvlinkPerDirection() const { return nvlink_bandwidth / 2.0; }
 };
 

@@ -75,7 +75,13 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
   if (s.Has("nvlink_bandwidth")) {
     g.nvlink_bandwidth = s.Quantity<units::Bandwidth>("nvlink_bandwidth");
   }
-  if (s.Has("gemm")) g.gemm.max_efficiency = s.Sub("gemm").Fraction("max_efficiency");
+  if (s.Has("gemm")) {
+    const Section ge = s.Sub("gemm");
+    if (ge.Has("max_efficiency")) g.gemm.max_efficiency = ge.Fraction("max_efficiency");
+    if (ge.Has("fp8_max_efficiency")) {
+      g.gemm.fp8_max_efficiency = ge.Fraction("fp8_max_efficiency");
+    }
+  }
   if (s.Has("thermal")) {
     const Section t = s.Sub("thermal");
     if (t.Has("max_operating")) {

@@ -299,7 +299,9 @@ const Schema& GpuCardSchema() {
                   "Achievable matrix-multiply efficiency (hardware/gemm.h). Defaults are the fit "
                   "to measured H100 operator times."),
           Frac("gemm.max_efficiency", "0.75", "0.05", "1",
-               "Efficiency ceiling e_max of large GEMMs, as a fraction of the dense peak."),
+               "Efficiency ceiling e_max of large 16-bit GEMMs, as a fraction of the dense peak."),
+          Frac("gemm.fp8_max_efficiency", "0.66", "0.05", "1",
+               "Efficiency ceiling of large fp8 GEMMs, as a fraction of the fp8 dense peak."),
           Section("thermal", false, "Temperature thresholds."),
           Qty("thermal.max_operating", D::kTemperature, "", "30 C", "150 C",
               "Highest temperature for sustained operation."),

@@ -50,18 +50,28 @@ struct Shapes {
 // GEMM forward and its two backward GEMMs (data gradient and weight gradient).
 void AddGemm(const TrainingSetup& s, double m, double n, double k, double count, Timing& t) {
   const auto& g = s.gpu;
+  const hardware::GemmModel gm = g.GemmFor(s.dtype);
   const FlopRate peak = *g.Peak(s.dtype);
   const double be = hardware::BytesPerElement(s.dtype);
-  t.fwd += count * Sec(GemmTime(g.gemm, m, n, k, be, peak, g.hbm_bandwidth));
-  t.bwd += count * (Sec(GemmTime(g.gemm, m, k, n, be, peak, g.hbm_bandwidth)) +
-                    Sec(GemmTime(g.gemm, k, n, m, be, peak, g.hbm_bandwidth)));
+  t.fwd += count * Sec(GemmTime(gm, m, n, k, be, peak, g.hbm_bandwidth));
+  t.bwd += count * (Sec(GemmTime(gm, m, k, n, be, peak, g.hbm_bandwidth)) +
+                    Sec(GemmTime(gm, k, n, m, be, peak, g.hbm_bandwidth)));
+}
+
+// fp8 training (Transformer Engine style) casts GEMM inputs to fp8 but keeps activations, their
+// communication and the attention core in bf16.
+double ActivationBytes(hardware::DataType t) {
+  return t == hardware::DataType::kFp8 ? 2.0 : hardware::BytesPerElement(t);
+}
+hardware::DataType AttentionType(hardware::DataType t) {
+  return t == hardware::DataType::kFp8 ? hardware::DataType::kBf16 : t;
 }
 
 Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveModel& net) {
   const ModelCard& m = s.model;
   const auto& g = s.gpu;
-  const FlopRate peak = *g.Peak(s.dtype);
-  const double be = hardware::BytesPerElement(s.dtype);
+  const FlopRate peak = *g.Peak(AttentionType(s.dtype));
+  const double be = ActivationBytes(s.dtype);
   const double h = m.hidden_size, tp = s.tp;
   const double T = static_cast<double>(b) * s.sequence_length / s.cp;
   const double hd = m.HeadDim();
@@ -87,8 +97,10 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
     const double seq = s.sequence_length;
     const double batches = static_cast<double>(b) * m.attention_heads / tp;
     Timing core;
-    AddGemm(s, seq / s.cp, seq, hd, batches, core);  // Q K^T
-    AddGemm(s, seq / s.cp, hd, seq, batches, core);  // P V
+    TrainingSetup attention_setup = s;
+    attention_setup.dtype = AttentionType(s.dtype);
+    AddGemm(attention_setup, seq / s.cp, seq, hd, batches, core);  // Q K^T
+    AddGemm(attention_setup, seq / s.cp, hd, seq, batches, core);  // P V
     const double scores = batches * seq / s.cp * seq;
     attn_f = core.fwd + Sec(hardware::StreamTime(g.gemm, Bytes(9.0 * scores), g.hbm_bandwidth));
     attn_b = core.bwd + Sec(hardware::StreamTime(g.gemm, Bytes(11.0 * scores), g.hbm_bandwidth));
@@ -245,10 +257,10 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r) {
   const ModelCard& m = s.model;
   const auto& g = s.gpu;
   const FlopRate peak = *g.Peak(s.dtype);
-  const double be = hardware::BytesPerElement(s.dtype);
   const hardware::CollectiveModel net = CollectivesFor(s);
   const int gpus = GpuCount(s);
   const int micro = s.global_batch / (s.dp * b);
+  const double act_be = ActivationBytes(s.dtype);
 
   const Timing lt = LayerTiming(s, b, net);
   const double layers = static_cast<double>(m.layers) / s.pp;
@@ -286,7 +298,7 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r) {
     bd.pp_bubble = Seconds((s.pp - 1.0) / s.vpp * mb_total);
     // Activations forward and their gradients backward, once per micro-batch and virtual stage.
     const bool same_node = 2 * s.tp * s.cp * s.dp <= s.gpus_per_node;
-    const DataSize act = Bytes(T * m.hidden_size * be / (s.sequence_parallel ? s.tp : 1));
+    const DataSize act = Bytes(T * m.hidden_size * act_be / (s.sequence_parallel ? s.tp : 1));
     bd.pp_p2p = hardware::P2pTime(net, act, same_node) * (2.0 * micro * s.vpp);
   }
   // Data parallelism over the parameters of one GPU.
