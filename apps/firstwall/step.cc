@@ -32,6 +32,7 @@ struct StepOptions {
   std::string nic_bandwidth = "400 Gb/s";
   bool search = false;
   bool json = false;
+  bool ops = false;
 };
 
 [[noreturn]] void Bad(const std::string& option, const std::string& message,
@@ -153,7 +154,37 @@ nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
   j["micro_batch"] = e.micro_batch;
   j["recompute"] = std::string(workload::RecomputeName(e.recompute));
   j["breakdown_s"] = report::BreakdownJson(e.breakdown);
+  auto ops = [](const std::vector<workload::OpCost>& v) {
+    nlohmann::ordered_json a = nlohmann::ordered_json::array();
+    for (const auto& op : v) {
+      a.push_back({{"name", op.name},
+                   {"forward_flops", op.flops},
+                   {"forward_bytes", op.bytes},
+                   {"forward_s", ToSeconds(op.forward)},
+                   {"backward_s", ToSeconds(op.backward)}});
+    }
+    return a;
+  };
+  j["ops_per_micro_batch"] = {{"layer", ops(e.layer_ops)}, {"head", ops(e.head_ops)}};
   return j;
+}
+
+void PrintOps(const workload::StepEstimate& e) {
+  std::cout << fmt::format("\n  per micro-batch of {} sequences on one GPU:\n", e.micro_batch);
+  std::cout << fmt::format("    {:<30} {:>12} {:>12} {:>10} {:>10} {:>8}\n", "operator",
+                           "fwd GFLOP", "fwd MB", "fwd ms", "bwd ms", "TFLOP/s");
+  auto rows = [](const char* title, const std::vector<workload::OpCost>& ops) {
+    std::cout << "    " << title << "\n";
+    for (const auto& op : ops) {
+      const double f = ToSeconds(op.forward);
+      std::cout << fmt::format(
+          "    {:<30} {:>12.2f} {:>12.2f} {:>10.4f} {:>10.4f} {:>8}\n", op.name, op.flops / 1e9,
+          op.bytes / 1e6, 1e3 * f, 1e3 * ToSeconds(op.backward),
+          op.flops > 0 && f > 0 ? fmt::format("{:.0f}", op.flops / f / 1e12) : std::string("-"));
+    }
+  };
+  rows("one transformer layer:", e.layer_ops);
+  rows("output head (last stage):", e.head_ops);
 }
 
 std::string LayoutText(const workload::TrainingSetup& s, const workload::StepEstimate& e) {
@@ -237,6 +268,7 @@ int Step(const StepOptions& o) {
       e.fits_in_memory ? "fits" : "DOES NOT FIT", Readable(e.memory.weights),
       Readable(e.memory.gradients), Readable(e.memory.optimizer), Readable(e.memory.activations),
       Readable(e.memory.reserved));
+  if (o.ops) PrintOps(e);
   return kOk;
 }
 
@@ -277,6 +309,8 @@ Action RegisterStep(CLI::App& app) {
                 "Rank layouts, micro-batches, recomputation and ZeRO stages; print the 10 fastest "
                 "that fit and why the others do not");
   cmd->add_flag("--json", o->json, "Print JSON");
+  cmd->add_flag("--ops", o->ops,
+                "Also print each operator of a layer and of the output head: FLOPs, bytes, time");
   return [o] { return Step(*o); };
 }
 

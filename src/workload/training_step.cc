@@ -38,6 +38,11 @@ struct Timing {
   double attn_fwd = 0;            // of which the attention core, forward
   double tp_fwd = 0, tp_bwd = 0;  // TP communication per layer
   double cp = 0, ep_fwd = 0, ep_bwd = 0;
+  std::vector<OpCost>* ops = nullptr;  // when set, every operator is recorded here
+
+  void Record(std::string name, double flops, double bytes, double f, double b) {
+    if (ops) ops->push_back({std::move(name), flops, bytes, Seconds(f), Seconds(b)});
+  }
 };
 
 double Sec(Duration d) { return ToSeconds(d); }
@@ -48,14 +53,18 @@ struct Shapes {
 };
 
 // GEMM forward and its two backward GEMMs (data gradient and weight gradient).
-void AddGemm(const TrainingSetup& s, double m, double n, double k, double count, Timing& t) {
+void AddGemm(const TrainingSetup& s, const char* name, double m, double n, double k, double count,
+             Timing& t) {
   const auto& g = s.gpu;
   const hardware::GemmModel gm = g.GemmFor(s.dtype);
   const FlopRate peak = *g.Peak(s.dtype);
   const double be = hardware::BytesPerElement(s.dtype);
-  t.fwd += count * Sec(GemmTime(gm, m, n, k, be, peak, g.hbm_bandwidth));
-  t.bwd += count * (Sec(GemmTime(gm, m, k, n, be, peak, g.hbm_bandwidth)) +
-                    Sec(GemmTime(gm, k, n, m, be, peak, g.hbm_bandwidth)));
+  const double f = count * Sec(GemmTime(gm, m, n, k, be, peak, g.hbm_bandwidth));
+  const double b = count * (Sec(GemmTime(gm, m, k, n, be, peak, g.hbm_bandwidth)) +
+                            Sec(GemmTime(gm, k, n, m, be, peak, g.hbm_bandwidth)));
+  t.fwd += f;
+  t.bwd += b;
+  t.Record(name, count * 2.0 * m * n * k, count * (m * k + k * n + m * n) * be, f, b);
 }
 
 // fp8 training (Transformer Engine style) casts GEMM inputs to fp8 but keeps activations, their
@@ -67,7 +76,8 @@ hardware::DataType AttentionType(hardware::DataType t) {
   return t == hardware::DataType::kFp8 ? hardware::DataType::kBf16 : t;
 }
 
-Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveModel& net) {
+Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveModel& net,
+                   std::vector<OpCost>* ops) {
   const ModelCard& m = s.model;
   const auto& g = s.gpu;
   const FlopRate peak = *g.Peak(AttentionType(s.dtype));
@@ -77,10 +87,11 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
   const double hd = m.HeadDim();
   const double q_dim = static_cast<double>(m.attention_heads) * hd;
   Timing t;
+  t.ops = ops;
 
   // Attention projections.
-  AddGemm(s, T, (q_dim + 2 * m.KvDim()) / tp, h, 1, t);
-  AddGemm(s, T, h, q_dim / tp, 1, t);
+  AddGemm(s, "qkv_proj", T, (q_dim + 2 * m.KvDim()) / tp, h, 1, t);
+  AddGemm(s, "attn_out_proj", T, h, q_dim / tp, 1, t);
   // Attention core: QK^T and PV over the full context (every CP rank's queries meet all keys).
   double attn_f = 0, attn_b = 0;
   if (s.attention == AttentionKernel::kFlash) {
@@ -88,6 +99,9 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
     const double attn_flops = 4.0 * T * s.sequence_length * q_dim / tp * 0.5;
     attn_f = attn_flops / (ToFlopPerSecond(peak) * kAttentionForwardEfficiency);
     attn_b = 2.0 * attn_flops / (ToFlopPerSecond(peak) * kAttentionBackwardEfficiency);
+    // Q, K, V read and the output written once.
+    const double io = T * (2.0 * q_dim + 2.0 * m.KvDim()) / tp * be;
+    t.Record("flash_attention", attn_flops, io, attn_f, attn_b);
   } else {
     // Batched GEMMs per sequence and head over the whole score matrix (their own reads and writes
     // of it are in the GEMM model), and the passes between them through HBM: the fused
@@ -97,13 +111,17 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
     const double seq = s.sequence_length;
     const double batches = static_cast<double>(b) * m.attention_heads / tp;
     Timing core;
+    core.ops = ops;
     TrainingSetup attention_setup = s;
     attention_setup.dtype = AttentionType(s.dtype);
-    AddGemm(attention_setup, seq / s.cp, seq, hd, batches, core);  // Q K^T
-    AddGemm(attention_setup, seq / s.cp, hd, seq, batches, core);  // P V
+    AddGemm(attention_setup, "attn_scores_qk", seq / s.cp, seq, hd, batches, core);
+    AddGemm(attention_setup, "attn_values_pv", seq / s.cp, hd, seq, batches, core);
     const double scores = batches * seq / s.cp * seq;
-    attn_f = core.fwd + Sec(hardware::StreamTime(g.gemm, Bytes(9.0 * scores), g.hbm_bandwidth));
-    attn_b = core.bwd + Sec(hardware::StreamTime(g.gemm, Bytes(11.0 * scores), g.hbm_bandwidth));
+    const double sm_f = Sec(hardware::StreamTime(g.gemm, Bytes(9.0 * scores), g.hbm_bandwidth));
+    const double sm_b = Sec(hardware::StreamTime(g.gemm, Bytes(11.0 * scores), g.hbm_bandwidth));
+    t.Record("attn_softmax_dropout", 0, 9.0 * scores, sm_f, sm_b);
+    attn_f = core.fwd + sm_f;
+    attn_b = core.bwd + sm_b;
   }
   t.fwd += attn_f;
   t.bwd += attn_b;
@@ -113,22 +131,23 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
   const double gate = m.ffn_type == FfnType::kSwiglu ? 2.0 : 1.0;
   double act_elements = 0;  // activation-function inputs per token on this GPU
   if (!m.IsMoe()) {
-    AddGemm(s, T, gate * m.ffn_hidden_size / tp, h, 1, t);
-    AddGemm(s, T, h, m.ffn_hidden_size / tp, 1, t);
+    AddGemm(s, "mlp_up_proj", T, gate * m.ffn_hidden_size / tp, h, 1, t);
+    AddGemm(s, "mlp_down_proj", T, h, m.ffn_hidden_size / tp, 1, t);
     act_elements = gate * m.ffn_hidden_size / tp;
   } else {
     const double e = m.moe.experts, k = m.moe.top_k, f = m.moe.expert_ffn_hidden_size;
-    AddGemm(s, T, e, h, 1, t);  // router
+    AddGemm(s, "moe_router", T, e, h, 1, t);
     const double local_experts = e / s.ep;
     const double rows = T * s.ep * k / e * s.expert_imbalance;  // tokens of one local expert
     Timing experts;
-    AddGemm(s, rows, gate * f / tp, h, local_experts, experts);
-    AddGemm(s, rows, h, f / tp, local_experts, experts);
+    experts.ops = ops;
+    AddGemm(s, "expert_up_proj", rows, gate * f / tp, h, local_experts, experts);
+    AddGemm(s, "expert_down_proj", rows, h, f / tp, local_experts, experts);
     t.fwd += experts.fwd;
     t.bwd += experts.bwd;
     if (m.moe.shared_experts > 0) {
-      AddGemm(s, T, gate * f * m.moe.shared_experts / tp, h, 1, t);
-      AddGemm(s, T, h, f * m.moe.shared_experts / tp, 1, t);
+      AddGemm(s, "shared_expert_up_proj", T, gate * f * m.moe.shared_experts / tp, h, 1, t);
+      AddGemm(s, "shared_expert_down_proj", T, h, f * m.moe.shared_experts / tp, 1, t);
     }
     act_elements = gate * f * (k + m.moe.shared_experts) / tp;
     // All-to-all dispatch and combine of each token's hidden state to its top_k experts.
@@ -138,6 +157,7 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
       const double a2a = Sec(CollectiveTime(net, Collective::kAllToAll, msg, s.ep, local));
       t.ep_fwd = 2 * a2a;
       t.ep_bwd = 2 * a2a;
+      t.Record("ep_all_to_all", 0, 2.0 * ToBytes(msg), t.ep_fwd, t.ep_bwd);
     }
   }
 
@@ -149,6 +169,7 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
                           kElementwiseKernelsPerLayer * Sec(g.gemm.overhead);
   t.fwd += stream_s;
   t.bwd += 2 * stream_s;
+  t.Record("norms_residual_activation", 0, stream_bytes, stream_s, 2 * stream_s);
 
   // Tensor parallelism: 2 all-reduces forward, 2 backward (all-gather + reduce-scatter pairs with
   // sequence parallelism, the same volume).
@@ -163,6 +184,8 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
     }
     t.tp_fwd = 2 * one;
     t.tp_bwd = 2 * one;
+    t.Record(s.sequence_parallel ? "tp_all_gather_reduce_scatter" : "tp_all_reduce", 0,
+             2.0 * ToBytes(act), t.tp_fwd, t.tp_bwd);
   }
 
   // Context parallelism: pass (cp - 1) K/V blocks around the ring, forward; K/V and their gradients
@@ -173,6 +196,8 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
     const double step = Sec(hardware::P2pTime(net, kv, local == s.cp));
     const double comm_f = (s.cp - 1) * step, comm_b = 2 * (s.cp - 1) * step;
     t.cp = std::max(0.0, comm_f - attn_f) + std::max(0.0, comm_b - attn_b);
+    t.Record("cp_ring_kv_exposed", 0, (s.cp - 1) * ToBytes(kv), std::max(0.0, comm_f - attn_f),
+             std::max(0.0, comm_b - attn_b));
   }
   return t;
 }
@@ -253,7 +278,7 @@ MemoryBreakdown Memory(const TrainingSetup& s, int b, Recompute r, int micro_bat
   return mem;
 }
 
-StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r) {
+StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops) {
   const ModelCard& m = s.model;
   const auto& g = s.gpu;
   const FlopRate peak = *g.Peak(s.dtype);
@@ -262,7 +287,8 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r) {
   const int micro = s.global_batch / (s.dp * b);
   const double act_be = ActivationBytes(s.dtype);
 
-  const Timing lt = LayerTiming(s, b, net);
+  StepEstimate e;
+  const Timing lt = LayerTiming(s, b, net, with_ops ? &e.layer_ops : nullptr);
   const double layers = static_cast<double>(m.layers) / s.pp;
   const double recompute_fwd = r == Recompute::kFull        ? lt.fwd + lt.tp_fwd + lt.ep_fwd
                                : r == Recompute::kSelective ? lt.attn_fwd
@@ -270,9 +296,11 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r) {
   // Last stage: the logits GEMM and the cross-entropy (fp32 logits read and written).
   const double T = static_cast<double>(b) * s.sequence_length / s.cp;
   Timing head;
-  AddGemm(s, T, static_cast<double>(m.vocab_size) / s.tp, m.hidden_size, 1, head);
-  const double xent = Sec(
-      hardware::StreamTime(g.gemm, Bytes(3.0 * T * m.vocab_size / s.tp * 4.0), g.hbm_bandwidth));
+  head.ops = with_ops ? &e.head_ops : nullptr;
+  AddGemm(s, "logits", T, static_cast<double>(m.vocab_size) / s.tp, m.hidden_size, 1, head);
+  const double xent_bytes = 3.0 * T * m.vocab_size / s.tp * 4.0;
+  const double xent = Sec(hardware::StreamTime(g.gemm, Bytes(xent_bytes), g.hbm_bandwidth));
+  head.Record("cross_entropy", 0, xent_bytes, xent, xent);
   const double head_s = head.fwd + head.bwd + 2 * xent;
 
   // One micro-batch through the slowest stage: compute and each exposed communication.
@@ -284,7 +312,6 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r) {
   const double mb_cp = layers * lt.cp;
   const double mb_total = mb_compute + mb_tp + mb_ep + mb_cp;
 
-  StepEstimate e;
   e.gpus = gpus;
   e.micro_batch = b;
   e.micro_batches = micro;
@@ -441,7 +468,7 @@ StepEstimate EstimateStep(const TrainingSetup& s) {
   bool have = false;
   for (int b : batches) {
     for (Recompute r : modes) {
-      StepEstimate e = Evaluate(s, b, r);
+      StepEstimate e = Evaluate(s, b, r, false);
       const bool better = !have || (e.fits_in_memory && !best.fits_in_memory) ||
                           (e.fits_in_memory == best.fits_in_memory &&
                            (e.fits_in_memory ? e.step_time < best.step_time
@@ -452,7 +479,8 @@ StepEstimate EstimateStep(const TrainingSetup& s) {
       }
     }
   }
-  return best;
+  // Once more with the operator table for the choice.
+  return Evaluate(s, best.micro_batch, best.recompute, true);
 }
 
 }  // namespace firstwall::workload

@@ -86,6 +86,14 @@ struct MemoryBreakdown {
   units::DataSize Total() const { return weights + gradients + optimizer + activations + reserved; }
 };
 
+// One operator of a transformer layer (or of the output head), per micro-batch on one GPU.
+struct OpCost {
+  std::string name;
+  double flops = 0;  // forward
+  double bytes = 0;  // forward HBM traffic (communication: bytes sent per GPU)
+  units::Duration forward, backward;
+};
+
 struct StepEstimate {
   int gpus = 0;
   int micro_batch = 0;
@@ -101,6 +109,9 @@ struct StepEstimate {
   MemoryBreakdown memory;
   bool fits_in_memory = false;
   std::vector<Phase> phases;
+  // One layer's operators and then the output head's, as evaluated for the chosen micro-batch.
+  std::vector<OpCost> layer_ops;
+  std::vector<OpCost> head_ops;
 };
 
 int GpuCount(const TrainingSetup& s);

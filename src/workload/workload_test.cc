@@ -130,6 +130,36 @@ TEST(TrainingStep, ZeroShardsOptimizerStateAndAutoPicksWhatFits) {
   }
 }
 
+TEST(TrainingStep, OperatorFlopsAddUpToTheModelCount) {
+  TrainingSetup s = Small();
+  s.tp = 2;
+  s.dp = 4;
+  s.micro_batch = 1;
+  s.attention = AttentionKernel::kUnfused;  // counts the full score matrix, as the model FLOPs do
+  const StepEstimate e = EstimateStep(s);
+  double layer_flops = 0, layer_fwd = 0;
+  for (const OpCost& op : e.layer_ops) {
+    layer_flops += op.flops;
+    if (op.name.rfind("tp_", 0) != 0) layer_fwd += ToSeconds(op.forward);
+  }
+  const ModelCard& m = s.model;
+  const double tokens = 2048;  // one sequence per micro-batch
+  const double want = tokens * (2.0 * m.LayerMatrixParams() + 4.0 * 2048 * m.hidden_size) / s.tp;
+  EXPECT_NEAR(layer_flops / want, 1.0, 1e-12);
+  ASSERT_EQ(e.head_ops.size(), 2u);
+  EXPECT_NEAR(e.head_ops[0].flops, 2.0 * tokens * m.hidden_size * m.vocab_size / s.tp, 1.0);
+  // Forward compute of the layers and the head over all micro-batches is the compute phase less
+  // the backward and the head's backward (no recomputation here).
+  double head = 0;
+  for (const OpCost& op : e.head_ops) head += ToSeconds(op.forward + op.backward);
+  double layer_bwd = 0;
+  for (const OpCost& op : e.layer_ops) {
+    if (op.name.rfind("tp_", 0) != 0) layer_bwd += ToSeconds(op.backward);
+  }
+  EXPECT_NEAR(ToSeconds(e.breakdown.compute),
+              e.micro_batches * (m.layers * (layer_fwd + layer_bwd) + head), 1e-9);
+}
+
 TEST(TrainingStep, LayoutProblemsAreNamed) {
   TrainingSetup s = Small();
   s.tp = 3;
