@@ -15,7 +15,7 @@ CollectiveModel H100Node() {
   CollectiveModel m;
   m.nvlink = {GigabytesPerSecond(450), 0.8, Microseconds(1)};
   m.network = {GigabitsPerSecond(400), 0.85, Microseconds(5)};
-  m.launch = Microseconds(20);
+  m.launch = Microseconds(20);  // round numbers for the hand computations
   return m;
 }
 

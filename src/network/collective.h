@@ -1,0 +1,43 @@
+// Collectives over the fabric as coflows: each algorithm step moves equal chunks on many flows at
+// once, and a step ends when its slowest flow does, so a collective's time follows from the
+// max-min rates of its flows (network/max_min.h) with one evaluation per phase rather than one
+// event per flow or step. This is how a degraded link slows a whole ring, and how jobs sharing a
+// spine slow each other.
+//
+//   ring          one ring over the GPUs in order; all-reduce 2(n-1) steps of S/n, reduce-scatter
+//                 and all-gather n-1 steps
+//   hierarchical  whole nodes: reduce-scatter over NVLink inside each node, the operation across
+//                 nodes on each rail (GPU i of every node) with S/local, all-gather inside the node
+//   tree          all-reduce only: as hierarchical, with a pipelined double binary tree across
+//                 nodes (2 S/local through the bottleneck, 2 log2(nodes) hops of latency)
+//   all-to-all    n-1 rounds of shifted pairwise exchange, S/n per pair (sampled rounds on large
+//                 groups)
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "hardware/collective.h"
+#include "network/fabric.h"
+
+namespace firstwall::network {
+
+enum class Algorithm { kRing, kTree, kHierarchical, kAuto };
+std::string_view AlgorithmName(Algorithm a);
+std::optional<Algorithm> AlgorithmFromName(std::string_view name);
+
+struct CollectiveEstimate {
+  double time_s = 0;  // infinite when a flow has no bandwidth (a partition)
+  Algorithm algorithm = Algorithm::kRing;
+  double algbw_bytes_per_s = 0;
+  double busbw_bytes_per_s = 0;
+};
+
+// `bytes` per rank (the buffer size, as nccl-tests reports it); `gpus` the participating GPU
+// indices of the fabric; `launch_s` a fixed cost per collective.
+CollectiveEstimate EstimateCollective(const Fabric& fabric, hardware::Collective op, double bytes,
+                                      const std::vector<int>& gpus, Algorithm algorithm,
+                                      double launch_s = 24e-6);
+
+}  // namespace firstwall::network

@@ -1,0 +1,79 @@
+// A GPU cluster's fabric as directed links: each GPU's NVLink port to its node's NVSwitch
+// (scale-up) and its NIC to a leaf switch of its rail (scale-out), leaves to spines. Rail-optimized
+// two-tier Clos: GPU i of every node is on rail i; a leaf serves one rail for `down_ports` nodes;
+// each leaf spreads its up ports evenly over all spines (oversubscription = down : up capacity).
+// Parallel ports between a leaf and a spine are one link of their summed capacity.
+//
+// Capacities are effective: nominal bandwidth times the bus efficiency of the collectives that run
+// over them (fitted for NVLink to vidur's DGX-H100 all-reduce; 0.85 for the network), so flow
+// rates are directly achievable collective bandwidths.
+//
+// Routing: inside a node over NVLink; same rail and leaf through the leaf; otherwise up to a spine
+// picked by hashing the flow id (ECMP), skipping spines whose links are down.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "network/max_min.h"
+#include "units/quantity.h"
+
+namespace firstwall::network {
+
+struct FabricSpec {
+  int nodes = 1;
+  int gpus_per_node = 8;
+  units::Bandwidth nvlink_per_gpu;  // one direction
+  units::Bandwidth nic_per_gpu;     // one direction
+  int leaf_radix = 64;              // ports of a leaf switch
+  double oversubscription = 1.0;    // leaf down capacity / up capacity
+  double nvlink_efficiency = 0.77;
+  double network_efficiency = 0.85;
+  units::Duration nvlink_latency;  // per hop
+  units::Duration switch_latency;  // per network hop
+};
+
+class Fabric {
+ public:
+  explicit Fabric(const FabricSpec& spec);
+
+  int gpu_count() const { return spec_.nodes * spec_.gpus_per_node; }
+  const FabricSpec& spec() const { return spec_; }
+  const std::vector<double>& capacity() const { return capacity_; }  // bytes/s, effective
+  size_t link_count() const { return capacity_.size(); }
+  std::string LinkName(int link) const;
+
+  FlowPath Route(int src_gpu, int dst_gpu, uint64_t flow_id) const;
+  double PathLatencySeconds(const FlowPath& p) const;
+
+  // Faults: scale a link to a fraction of its bandwidth (0 = down).
+  void SetLinkHealth(int link, double fraction);
+  // Link indices for fault scenarios and tests.
+  int NicUpLink(int gpu) const { return n_gpu_ * 2 + gpu; }
+  int LeafSpineLink(int leaf, int spine) const;
+  int LeafOf(int gpu) const;
+  int spine_count() const { return spines_; }
+  int leaf_count() const { return leaves_; }
+
+ private:
+  int NvUp(int gpu) const { return gpu; }
+  int NvDown(int gpu) const { return n_gpu_ + gpu; }
+  int NicUp(int gpu) const { return 2 * n_gpu_ + gpu; }
+  int NicDown(int gpu) const { return 3 * n_gpu_ + gpu; }
+  int Up(int leaf, int spine) const { return 4 * n_gpu_ + leaf * spines_ + spine; }
+  int Down(int spine, int leaf) const {
+    return 4 * n_gpu_ + leaves_ * spines_ + leaf * spines_ + spine;
+  }
+
+  FabricSpec spec_;
+  int n_gpu_ = 0;
+  int down_ports_ = 1;  // nodes per leaf
+  int leaves_per_rail_ = 1;
+  int leaves_ = 0;
+  int spines_ = 0;
+  std::vector<double> nominal_;
+  std::vector<double> capacity_;
+};
+
+}  // namespace firstwall::network

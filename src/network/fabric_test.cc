@@ -1,0 +1,116 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "hardware/calibration_data.h"
+#include "network/collective.h"
+#include "network/fabric.h"
+
+namespace firstwall::network {
+namespace {
+using hardware::Collective;
+using namespace units;
+
+FabricSpec H100Spec(int nodes) {
+  FabricSpec s;
+  s.nodes = nodes;
+  s.gpus_per_node = 8;
+  s.nvlink_per_gpu = GigabytesPerSecond(450);
+  s.nic_per_gpu = GigabitsPerSecond(400);
+  s.nvlink_latency = Microseconds(0.5);
+  s.switch_latency = Microseconds(1);
+  return s;
+}
+
+std::vector<int> Range(int n) {
+  std::vector<int> v(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) v[static_cast<size_t>(i)] = i;
+  return v;
+}
+
+TEST(Fabric, RoutesStayOnNvlinkOrRailWhenTheyCan) {
+  const Fabric f(H100Spec(64));
+  EXPECT_EQ(f.Route(0, 3, 1).links.size(), 2u);  // same node
+  EXPECT_EQ(f.Route(0, 8, 1).links.size(), 2u);  // same rail, same leaf
+  EXPECT_EQ(f.Route(0, 9, 1).links.size(), 4u);  // other rail: through a spine
+  EXPECT_EQ(f.leaf_count(), 16);                 // 8 rails x 2 leaves of 32 nodes
+}
+
+TEST(FabricCollective, RingOnHealthyNodeMatchesTheAlphaBetaForm) {
+  const Fabric f(H100Spec(1));
+  const double S = 64.0 * 1048576;
+  const auto e = EstimateCollective(f, Collective::kAllReduce, S, Range(8), Algorithm::kRing, 0);
+  const double want = 14 * (S / 8 / (450e9 * 0.77) + 0.5e-6);
+  EXPECT_NEAR(e.time_s, want, 1e-12);
+  EXPECT_NEAR(e.busbw_bytes_per_s, S / want * 2 * 7 / 8, 1e-3);
+}
+
+TEST(FabricCollective, DegradedLinkSlowsTheWholeRingByItsFactor) {
+  Fabric f(H100Spec(4));
+  std::vector<int> rail0 = {0, 8, 16, 24};  // GPU 0 of each node: one rail
+  const double S = 256.0 * 1048576;
+  const double healthy =
+      EstimateCollective(f, Collective::kAllReduce, S, rail0, Algorithm::kRing, 0).time_s;
+  f.SetLinkHealth(f.NicUpLink(8), 0.25);  // one NIC at a quarter of its bandwidth
+  const double degraded =
+      EstimateCollective(f, Collective::kAllReduce, S, rail0, Algorithm::kRing, 0).time_s;
+  // Latency aside, every step waits for the slow link: 4x the bandwidth term.
+  const double lat = 6 * 1e-6;
+  EXPECT_NEAR((degraded - lat) / (healthy - lat), 4.0, 1e-9);
+}
+
+TEST(FabricCollective, FailedSpineLinkIsRoutedAround) {
+  FabricSpec spec = H100Spec(64);
+  Fabric f(spec);
+  const int leaf = f.LeafOf(0);
+  const FlowPath before = f.Route(0, 1 + 8 * 40, 7);
+  const int spine_link = before.links[1];
+  f.SetLinkHealth(spine_link, 0.0);
+  const FlowPath after = f.Route(0, 1 + 8 * 40, 7);
+  EXPECT_NE(after.links[1], spine_link);
+  EXPECT_EQ(f.LeafOf(0), leaf);
+}
+
+TEST(FabricCollective, LargeAllReduceUsesHierarchyAndAutoPicksTheFastest) {
+  const Fabric f(H100Spec(512));  // 4,096 GPUs
+  const double S = 64.0 * 1048576;
+  const auto all = Range(4096);
+  const auto ring = EstimateCollective(f, Collective::kAllReduce, S, all, Algorithm::kRing);
+  const auto hier = EstimateCollective(f, Collective::kAllReduce, S, all, Algorithm::kHierarchical);
+  const auto tree = EstimateCollective(f, Collective::kAllReduce, S, all, Algorithm::kTree);
+  const auto best = EstimateCollective(f, Collective::kAllReduce, S, all, Algorithm::kAuto);
+  EXPECT_LT(hier.time_s, ring.time_s);
+  EXPECT_EQ(best.time_s, std::min({ring.time_s, hier.time_s, tree.time_s}));
+  std::printf("4096 x H100, 64 MiB all-reduce: ring %.2f ms, hierarchical %.2f ms, tree %.2f ms\n",
+              1e3 * ring.time_s, 1e3 * hier.time_s, 1e3 * tree.time_s);
+}
+
+TEST(FabricCollective, NvlinkAllReduceAgainstVidurDgxH100) {
+  const auto t = firstwall::testing::ReadCalibrationCsv("vidur_h100_dgx_all_reduce.csv");
+  if (t.rows.empty())
+    GTEST_SKIP() << "../shared/data/calibration/vidur_h100_dgx_all_reduce.csv absent";
+  const Fabric f(H100Spec(1));
+  std::printf("all-reduce on one DGX-H100 vs vidur (messages >= 1 MiB): mean / worst |error|\n");
+  for (int n : {2, 4, 8}) {
+    double sum = 0, worst = 0;
+    int count = 0;
+    for (size_t r = 0; r < t.rows.size(); ++r) {
+      if (t.Number(r, "num_workers") != n || t.Number(r, "size") < 1048576) continue;
+      const double measured = t.Number(r, "time_stats.all_reduce.median") * 1e-3;
+      const double model = EstimateCollective(f, Collective::kAllReduce, t.Number(r, "size"),
+                                              Range(n), Algorithm::kAuto)
+                               .time_s;
+      const double err = std::abs(model - measured) / measured;
+      sum += err;
+      worst = std::max(worst, err);
+      ++count;
+    }
+    std::printf("  %d GPUs: %.1f%% / %.1f%% over %d sizes\n", n, 100 * sum / count, 100 * worst,
+                count);
+    EXPECT_LT(sum / count, 0.15) << n;
+  }
+}
+
+}  // namespace
+}  // namespace firstwall::network
