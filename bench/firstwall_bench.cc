@@ -2,6 +2,7 @@
 // whole-CLI figures, with peak memory, come from scripts/bench.
 #include <benchmark/benchmark.h>
 
+#include "network/collective.h"
 #include "report/simulate.h"
 #include "scenario/loader.h"
 #include "site/site.h"
@@ -68,6 +69,26 @@ void BM_LayoutSearch(benchmark::State& state) {
   state.SetItemsProcessed(evaluated);
 }
 BENCHMARK(BM_LayoutSearch)->Unit(benchmark::kMillisecond);
+
+// One 64 MiB all-reduce across 4,096 H100 GPUs on the default fabric, all algorithms (auto).
+void BM_AllReduce4096(benchmark::State& state) {
+  network::FabricSpec spec;
+  spec.nodes = 512;
+  spec.nvlink_per_gpu = units::GigabytesPerSecond(450);
+  spec.nic_per_gpu = units::GigabitsPerSecond(400);
+  spec.nvlink_latency = units::Microseconds(0.5);
+  spec.switch_latency = units::Microseconds(1);
+  const network::Fabric fabric(spec);
+  std::vector<int> gpus(4096);
+  for (int i = 0; i < 4096; ++i) gpus[static_cast<size_t>(i)] = i;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(network::EstimateCollective(fabric, hardware::Collective::kAllReduce,
+                                                         64.0 * 1048576, gpus,
+                                                         network::Algorithm::kAuto)
+                                 .time_s);
+  }
+}
+BENCHMARK(BM_AllReduce4096)->Unit(benchmark::kMillisecond);
 
 // The scale scenario, 24 h at 1 s, without writing the time series.
 void BM_Scale32kDay(benchmark::State& state) {

@@ -18,5 +18,6 @@ Action RegisterValidate(CLI::App& app);
 Action RegisterCatalog(CLI::App& app);
 Action RegisterSchema(CLI::App& app);
 Action RegisterStep(CLI::App& app);
+Action RegisterCollective(CLI::App& app);
 
 }  // namespace firstwall::cli

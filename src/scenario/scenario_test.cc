@@ -357,7 +357,8 @@ TEST(Schema, DocsAreCurrent) {
 }
 
 TEST(Schema, EveryKeyIsDescribedAndDefaultsParse) {
-  for (const Schema* s : {&ScenarioSchema(), &GpuCardSchema(), &ModelCardSchema()}) {
+  for (const Schema* s :
+       {&ScenarioSchema(), &GpuCardSchema(), &ModelCardSchema(), &FabricSchema()}) {
     for (const KeySpec& k : s->keys()) {
       EXPECT_FALSE(k.description.empty()) << k.path;
       EXPECT_FALSE(k.required && !k.default_text.empty()) << k.path;

@@ -345,6 +345,27 @@ const Schema& ModelCardSchema() {
   return schema;
 }
 
+const Schema& FabricSchema() {
+  using D = Dimension;
+  static const Schema schema(
+      "fabric file",
+      {
+          Qty("nic_bandwidth", D::kBandwidth, "400 Gb/s", "1 Gb/s", "1.6 Tb/s",
+              "Scale-out bandwidth per GPU (one NIC per GPU), one direction."),
+          Int("leaf_radix", "64", "2", "1024", "Ports of a leaf switch."),
+          Num("oversubscription", "1", "0.1", "64",
+              "Leaf down capacity over up capacity (1 = non-blocking, 4 = 4:1)."),
+          Qty("switch_latency", D::kDuration, "1 us", "0 s", "1 ms", "Latency per network hop."),
+          Qty("nvlink_latency", D::kDuration, "0.5 us", "0 s", "1 ms",
+              "Latency per NVLink hop (fitted to vidur's DGX-H100 all-reduce)."),
+          Frac("nvlink_efficiency", "0.77", "0.05", "1",
+               "Achieved collective bus bandwidth over NVLink bandwidth (fitted, as above)."),
+          Frac("network_efficiency", "0.85", "0.05", "1",
+               "Achieved collective bus bandwidth over NIC bandwidth."),
+      });
+  return schema;
+}
+
 std::string SchemaMarkdown() {
   std::string md;
   md += "# Input reference\n\n";
@@ -356,9 +377,14 @@ std::string SchemaMarkdown() {
       "\"25 C\", \"15 min\"). A bare number where a quantity is expected is an error. Bits and "
       "bytes differ: `b` is a bit, `B` a byte, so \"400 Gb/s\" is 50 GB/s. Unknown keys are "
       "errors; every error names file:line:col.\n";
-  for (const Schema* s : {&ScenarioSchema(), &GpuCardSchema(), &ModelCardSchema()}) {
+  for (const Schema* s :
+       {&ScenarioSchema(), &GpuCardSchema(), &ModelCardSchema(), &FabricSchema()}) {
     md += "\n## " + s->name() + " keys\n\n";
-    if (s != &ScenarioSchema()) {
+    if (s == &FabricSchema()) {
+      md +=
+          "The file `firstwall collective --fabric FILE` reads: a rail-optimized two-tier Clos "
+          "(src/network/fabric.h). Every key is optional.\n\n";
+    } else if (s != &ScenarioSchema()) {
       md +=
           "A new card needs every key except those with a default; a card in a scenario's "
           "`catalog:` named like a built-in one overrides only the keys it gives. Built-in "

@@ -54,6 +54,7 @@ class Schema {
 const Schema& ScenarioSchema();
 const Schema& GpuCardSchema();
 const Schema& ModelCardSchema();
+const Schema& FabricSchema();
 
 // Bounds in the key's base unit (kQuantity) or as plain numbers.
 std::optional<double> MinOf(const KeySpec& k);
