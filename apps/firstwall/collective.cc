@@ -12,7 +12,6 @@
 #include "scenario/catalog.h"
 #include "scenario/reader.h"
 #include "units/parse.h"
-#include "units/spelling.h"
 
 namespace firstwall::cli {
 namespace {
@@ -77,11 +76,8 @@ int RunCollective(const CollectiveOptions& o) {
   const auto& gpus = scenario::BuiltinCatalog().gpus;
   auto g = gpus.find(o.gpu);
   if (g == gpus.end()) {
-    std::vector<std::string> names;
-    for (const auto& [k, v] : gpus) names.push_back(k);
-    const std::string near = NearestMatch(o.gpu, names);
     throw InputError({"--gpu", 0, 0}, "unknown GPU '" + o.gpu + "'",
-                     near.empty() ? "see firstwall catalog" : "did you mean '" + near + "'?");
+                     scenario::UnknownNameHint(o.gpu, gpus));
   }
   if (o.gpus < 2) throw InputError({"--gpus", 0, 0}, "a collective needs at least 2 GPUs");
   network::FabricSpec spec;

@@ -10,7 +10,6 @@
 #include "report/outputs.h"
 #include "scenario/catalog.h"
 #include "units/parse.h"
-#include "units/spelling.h"
 #include "workload/layout_search.h"
 
 namespace firstwall::cli {
@@ -40,22 +39,12 @@ struct StepOptions {
   throw InputError({option, 0, 0}, message, hint);
 }
 
-template <class Map>
-std::vector<std::string> Names(const Map& m) {
-  std::vector<std::string> out;
-  for (const auto& [k, v] : m) out.push_back(k);
-  return out;
-}
-
 workload::TrainingSetup Setup(const StepOptions& o) {
   const scenario::Catalog& cat = scenario::BuiltinCatalog();
   workload::TrainingSetup s;
   auto g = cat.gpus.find(o.gpu);
   if (g == cat.gpus.end()) {
-    const std::string near = NearestMatch(o.gpu, Names(cat.gpus));
-    Bad("--gpu", "unknown GPU '" + o.gpu + "'",
-        (near.empty() ? "" : "did you mean '" + near + "'? ") +
-            "known: " + fmt::format("{}", fmt::join(Names(cat.gpus), ", ")));
+    Bad("--gpu", "unknown GPU '" + o.gpu + "'", scenario::UnknownNameHint(o.gpu, cat.gpus));
   }
   s.gpu = g->second;
   auto m = cat.models.find(o.model);
@@ -64,10 +53,8 @@ workload::TrainingSetup Setup(const StepOptions& o) {
   } else if (std::filesystem::is_regular_file(o.model)) {
     s.model = scenario::LoadModelCardFile(o.model);
   } else {
-    const std::string near = NearestMatch(o.model, Names(cat.models));
     Bad("--model", "unknown model '" + o.model + "' (and no such file)",
-        (near.empty() ? "" : "did you mean '" + near + "'? ") +
-            "known: " + fmt::format("{}", fmt::join(Names(cat.models), ", ")));
+        scenario::UnknownNameHint(o.model, cat.models));
   }
   const auto dtype = hardware::DataTypeFromName(o.dtype);
   if (!dtype || (*dtype != hardware::DataType::kBf16 && *dtype != hardware::DataType::kFp8)) {

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/embedded.h"
+#include "units/spelling.h"
 
 namespace firstwall::scenario {
 namespace {
@@ -192,6 +193,13 @@ const Catalog& BuiltinCatalog() {
     return c;
   }();
   return catalog;
+}
+
+std::string NearestNameHint(const std::string& name, const std::vector<std::string>& known) {
+  const std::string near = units::NearestMatch(name, known);
+  std::string list;
+  for (size_t i = 0; i < known.size(); ++i) list += (i ? ", " : "") + known[i];
+  return (near.empty() ? "" : "did you mean '" + near + "'? ") + "known: " + list;
 }
 
 workload::ModelCard LoadModelCardFile(const std::string& path) {

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "hardware/gpu.h"
 #include "scenario/reader.h"
@@ -27,6 +28,15 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
                               bool require_sources);
 workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* base,
                                   bool require_sources);
+
+// The hint for a name missing from a catalog map: the nearest name if one is close, then the list.
+std::string NearestNameHint(const std::string& name, const std::vector<std::string>& known);
+template <class Map>
+std::string UnknownNameHint(const std::string& name, const Map& known) {
+  std::vector<std::string> names;
+  for (const auto& entry : known) names.push_back(entry.first);
+  return NearestNameHint(name, names);
+}
 
 // Parses a model card file on its own.
 workload::ModelCard LoadModelCardFile(const std::string& path);

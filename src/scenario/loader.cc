@@ -7,7 +7,6 @@
 
 #include "core/embedded.h"
 #include "thermal/weather.h"
-#include "units/spelling.h"
 
 namespace firstwall::scenario {
 namespace {
@@ -19,19 +18,6 @@ std::string ReadFile(const std::string& path, const SourceLocation& named_at) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-template <class Map>
-std::vector<std::string> Keys(const Map& m) {
-  std::vector<std::string> out;
-  for (const auto& [k, v] : m) out.push_back(k);
-  return out;
-}
-
-std::string Join(const std::vector<std::string>& v) {
-  std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
-  return s;
 }
 
 void ReadCatalogAdditions(const Section& root, Catalog& cat) {
@@ -56,10 +42,8 @@ site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
   const std::string gpu = s.String("gpu");
   auto it = cat.gpus.find(gpu);
   if (it == cat.gpus.end()) {
-    const std::string near = NearestMatch(gpu, Keys(cat.gpus));
     s.Fail("gpu", "unknown GPU '" + gpu + "'",
-           (near.empty() ? "" : "did you mean '" + near + "'? ") +
-               "known GPUs: " + Join(Keys(cat.gpus)) + " (or add one under catalog.gpus)");
+           UnknownNameHint(gpu, cat.gpus) + " (or add one under catalog.gpus)");
   }
   c.gpu = it->second;
   c.nodes = s.Int("nodes");
@@ -120,10 +104,8 @@ workload::ModelCard ResolveModel(const Section& w, const Catalog& cat,
     }
     return LoadModelCardFile(p.string());
   }
-  const std::string near = NearestMatch(name, Keys(cat.models));
   w.Fail("model", "unknown model '" + name + "'",
-         (near.empty() ? "" : "did you mean '" + near + "'? ") +
-             "known models: " + Join(Keys(cat.models)) + " (or give a path to a model card file)");
+         UnknownNameHint(name, cat.models) + " (or give a path to a model card file)");
 }
 
 site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, const Catalog& cat,
