@@ -25,7 +25,7 @@ void BM_PhaseTimelineIntegrate(benchmark::State& state) {
                                          {"dp_comm", units::Seconds(0.7), 0.3},
                                          {"optimizer", units::Seconds(0.09), 0.5}};
   workload::PhaseTimeline t(phases, SimTime(), SimTime::Never());
-  const std::vector<double> v = {0.9, 0.3, 0.5};
+  const std::vector<std::vector<double>> v = {{0.9, 0.3, 0.5}};
   int64_t s = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(

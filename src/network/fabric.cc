@@ -1,6 +1,7 @@
 #include "network/fabric.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "core/error.h"
@@ -85,6 +86,46 @@ void Fabric::SetLinkHealth(int link, double fraction) {
   FW_CHECK(link >= 0 && static_cast<size_t>(link) < capacity_.size(), "no such link");
   capacity_[static_cast<size_t>(link)] =
       nominal_[static_cast<size_t>(link)] * std::clamp(fraction, 0.0, 1.0);
+}
+
+std::vector<int> Fabric::TargetLinks(std::string_view target, std::string* error) const {
+  auto number = [&](std::string_view prefix, std::string_view text, int limit, int* out) {
+    if (!text.starts_with(prefix)) return false;
+    text.remove_prefix(prefix.size());
+    int v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size()) return false;
+    if (v < 0 || v >= limit) {
+      *error = std::string(prefix) + std::to_string(v) + " is out of range (0 to " +
+               std::to_string(limit - 1) + ")";
+      return false;
+    }
+    *out = v;
+    return true;
+  };
+  error->clear();
+  std::vector<int> links;
+  int a = 0, b = 0;
+  const size_t dash = target.find('-');
+  if (dash != std::string_view::npos) {
+    if (number("leaf:", target.substr(0, dash), leaves_, &a) &&
+        number("spine:", target.substr(dash + 1), spines_, &b)) {
+      links = {Up(a, b), Down(b, a)};
+    }
+  } else if (number("nic:", target, n_gpu_, &a)) {
+    links = {NicUp(a), NicDown(a)};
+  } else if (error->empty() && number("spine:", target, spines_, &a)) {
+    for (int l = 0; l < leaves_; ++l) links.insert(links.end(), {Up(l, a), Down(a, l)});
+  } else if (error->empty() && number("leaf:", target, leaves_, &a)) {
+    for (int g = 0; g < n_gpu_; ++g) {
+      if (LeafOf(g) == a) links.insert(links.end(), {NicUp(g), NicDown(g)});
+    }
+    for (int sp = 0; sp < spines_; ++sp) links.insert(links.end(), {Up(a, sp), Down(sp, a)});
+  }
+  if (links.empty() && error->empty()) {
+    *error = "expected nic:G, leaf:L, spine:S or leaf:L-spine:S, got '" + std::string(target) + "'";
+  }
+  return links;
 }
 
 std::string Fabric::LinkName(int link) const {

@@ -49,6 +49,11 @@ class Fabric {
 
   // Faults: scale a link to a fraction of its bandwidth (0 = down).
   void SetLinkHealth(int link, double fraction);
+  // The links a fault target names: "nic:G" (GPU G's NIC, both directions), "leaf:L" (leaf L and
+  // all its links), "spine:S" (spine S and all its links), "leaf:L-spine:S" (that trunk, both
+  // directions). Returns an empty list and sets `error` when the target is malformed or out of
+  // range.
+  std::vector<int> TargetLinks(std::string_view target, std::string* error) const;
   // Link indices for fault scenarios and tests.
   int NicUpLink(int gpu) const { return n_gpu_ * 2 + gpu; }
   int LeafSpineLink(int leaf, int spine) const;

@@ -90,7 +90,29 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     js.tokens_per_s =
         js.running_s > 0 ? pj.estimate.tokens_per_step / ToSeconds(pj.estimate.step_time) : 0;
     js.it_energy_j = job_energy_j_[j];
+    js.step_time_max_s = ToSeconds(pj.estimate.step_time);
+    for (const site::JobChange& c : pj.history) {
+      js.network_factor_min = std::min(js.network_factor_min, c.network_factor);
+      js.step_time_max_s = std::max(js.step_time_max_s, ToSeconds(c.step_time));
+    }
+    js.average_tokens_per_s = js.running_s > 0 ? js.tokens / js.running_s : 0;
     s.jobs.push_back(js);
+  }
+  // For each fault, the jobs whose step changed at its start: the step before and during.
+  for (const site::FaultConfig& f : cfg.faults) {
+    FaultImpact fi;
+    fi.target = f.target;
+    fi.at_s = f.at.seconds();
+    fi.end_s = std::min(f.end, cfg.duration).seconds();
+    fi.bandwidth = f.health;
+    for (const site::PlacedJob& pj : site_.jobs()) {
+      for (size_t k = 1; k < pj.history.size(); ++k) {
+        if (pj.history[k].at != f.at) continue;
+        fi.jobs.push_back({pj.config.name, ToSeconds(pj.history[k - 1].step_time),
+                           ToSeconds(pj.history[k].step_time)});
+      }
+    }
+    s.faults.push_back(fi);
   }
   return s;
 }

@@ -29,6 +29,21 @@ struct JobSummary {
   double running_s = 0;
   double tokens_per_s = 0;
   double it_energy_j = 0;
+  double network_factor_min = 1;  // lowest share of nominal scale-out bandwidth during the run
+  double step_time_max_s = 0;
+  double average_tokens_per_s = 0;  // tokens trained / running time, faults included
+};
+
+// A fault and the jobs whose steps it changed.
+struct FaultImpact {
+  std::string target;
+  double at_s = 0, end_s = 0;  // end_s: the simulation's end if never repaired
+  double bandwidth = 0;        // fraction kept
+  struct Job {
+    std::string name;
+    double step_time_before_s = 0, step_time_during_s = 0;
+  };
+  std::vector<Job> jobs;
 };
 
 struct Summary {
@@ -45,6 +60,7 @@ struct Summary {
   double energy_cost_usd = 0;
   std::vector<ResourceUse> resources;  // busiest first
   std::vector<JobSummary> jobs;
+  std::vector<FaultImpact> faults;
   EngineStats engine;
   int64_t ticks = 0;
 

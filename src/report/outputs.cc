@@ -156,6 +156,9 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
         {"steps_completed", js.steps_completed},
         {"tokens_trained", js.tokens},
         {"tokens_per_s", js.tokens_per_s},
+        {"average_tokens_per_s", js.average_tokens_per_s},
+        {"network_factor_min", js.network_factor_min},
+        {"step_time_max_s", js.step_time_max_s},
         {"it_energy_kwh", js.it_energy_j / kwh},
         {"it_energy_per_token_j",
          js.tokens > 0 ? ordered_json(js.it_energy_j / js.tokens) : ordered_json(nullptr)},
@@ -165,6 +168,22 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
     });
   }
   j["jobs"] = jobs;
+  ordered_json faults = ordered_json::array();
+  for (const FaultImpact& f : s.faults) {
+    ordered_json touched = ordered_json::array();
+    for (const auto& jb : f.jobs) {
+      touched.push_back({{"name", jb.name},
+                         {"step_time_before_s", jb.step_time_before_s},
+                         {"step_time_during_s", jb.step_time_during_s},
+                         {"slowdown", jb.step_time_during_s / jb.step_time_before_s}});
+    }
+    faults.push_back({{"target", f.target},
+                      {"at_s", f.at_s},
+                      {"end_s", f.end_s},
+                      {"bandwidth_kept", f.bandwidth},
+                      {"jobs_affected", touched}});
+  }
+  j["faults"] = faults;
   j["engine"] = {{"ticks", s.ticks},
                  {"windows", s.engine.windows},
                  {"skipped_ticks", s.engine.skipped_ticks},
@@ -205,6 +224,17 @@ std::string SummaryText(const Summary& s) {
     }
     t += "\n";
   }
+  for (const FaultImpact& f : s.faults) {
+    fmt::format_to(out, "\nfault {} from {:.2f} h to {:.2f} h ({:.0f}% of its bandwidth kept): ",
+                   f.target, f.at_s / 3600, f.end_s / 3600, 100 * f.bandwidth);
+    if (f.jobs.empty()) t += "no job slowed";
+    for (size_t i = 0; i < f.jobs.size(); ++i) {
+      fmt::format_to(out, "{}{} step {:.3f} s -> {:.3f} s (x{:.2f})", i ? ", " : "", f.jobs[i].name,
+                     f.jobs[i].step_time_before_s, f.jobs[i].step_time_during_s,
+                     f.jobs[i].step_time_during_s / f.jobs[i].step_time_before_s);
+    }
+  }
+  if (!s.faults.empty()) t += "\n";
   fmt::format_to(out,
                  "\nenergy: IT {:.1f} MWh (GPUs {:.1f}, rest of nodes {:.1f}), conversion "
                  "losses {:.1f} MWh, cooling {:.1f} MWh, facility {:.1f} MWh\n",

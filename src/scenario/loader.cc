@@ -250,6 +250,38 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
   cfg.facility = ReadFacility(facility);
   cfg.facility.grid_import_limit = grid_limit;
 
+  cfg.fabric.nodes = cfg.cluster.nodes;
+  cfg.fabric.gpus_per_node = cfg.cluster.gpus_per_node;
+  cfg.fabric.nvlink_per_gpu = cfg.cluster.gpu.NvlinkPerDirection();
+  cfg.fabric.nic_per_gpu = cfg.cluster.nic_bandwidth;
+  cfg.fabric.nvlink_latency = Microseconds(0.5);
+  {
+    const Section fab = cluster.Sub("fabric");
+    cfg.fabric.leaf_radix = fab.Int("leaf_radix");
+    cfg.fabric.oversubscription = fab.Number("oversubscription");
+    cfg.fabric.switch_latency = fab.Quantity<Duration>("switch_latency");
+  }
+  if (root.Has("faults")) {
+    const network::Fabric fabric(cfg.fabric);
+    for (const Section& f : root.List("faults")) {
+      site::FaultConfig fault;
+      fault.target = f.String("target");
+      std::string error;
+      fault.links = fabric.TargetLinks(fault.target, &error);
+      if (fault.links.empty()) {
+        f.Fail("target", "fault target '" + fault.target + "': " + error,
+               "this fabric has " + std::to_string(fabric.gpu_count()) + " NICs, " +
+                   std::to_string(fabric.leaf_count()) + " leaves and " +
+                   std::to_string(fabric.spine_count()) + " spines");
+      }
+      fault.at = SimTime::From(f.Quantity<Duration>("at"));
+      if (fault.at >= cfg.duration) f.Fail("at", "the fault starts after the simulation ends");
+      if (auto d = f.OptionalQuantity<Duration>("for")) fault.end = fault.at + SimTime::From(*d);
+      fault.health = f.Fraction("bandwidth");
+      cfg.faults.push_back(std::move(fault));
+    }
+  }
+
   std::set<std::string> names;
   int nodes_used = 0;
   for (const Section& w : root.List("workloads")) {

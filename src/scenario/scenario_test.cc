@@ -291,6 +291,18 @@ TEST(BadInput, JobThatDoesNotFitInMemory) {
   EXPECT_NE(e.find("but H100-SXM5-80GB has 80 GB"), std::string::npos) << e;
 }
 
+TEST(BadInput, FaultTargetsAreChecked) {
+  const std::string base = std::string(kBase) + "faults:\n  - target: ";
+  EXPECT_TRUE(Says(ErrorOf(base + "nic:99\n    at: 10 min\n"), "s.yaml:28:13",
+                   "fault target 'nic:99': nic:99 is out of range (0 to 31)"));
+  EXPECT_TRUE(Says(ErrorOf(base + "switch:1\n    at: 10 min\n"), "s.yaml:28:13",
+                   "expected nic:G, leaf:L, spine:S or leaf:L-spine:S"));
+  EXPECT_TRUE(
+      Says(ErrorOf(base + "nic:3\n"), "s.yaml:28:5", "missing required key 'faults[0].at'"));
+  EXPECT_TRUE(Says(ErrorOf(base + "nic:3\n    at: 2 h\n"), "s.yaml:29:9",
+                   "the fault starts after the simulation ends"));
+}
+
 TEST(BadInput, DataTypeTheGpuLacks) {
   std::string text = Replace(kBase, "gpu: H100-SXM5-80GB", "gpu: A100-SXM4-80GB");
   text = Replace(text, "    tp: 2\n", "    tp: 2\n    dtype: fp8\n");

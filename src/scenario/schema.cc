@@ -183,6 +183,14 @@ const Schema& ScenarioSchema() {
               "Latency per hop of a ring collective step."),
           Qty("cluster.rack_power_limit", D::kPower, "", "1 kW", "2 MW",
               "Power a rack may draw (its PDUs or busway rating); compared with the peak rack."),
+          Section("cluster.fabric", false,
+                  "Scale-out fabric: rail-optimized two-tier Clos, one NIC per GPU at "
+                  "nic_bandwidth (src/network/fabric.h)."),
+          Int("cluster.fabric.leaf_radix", "64", "2", "1024", "Ports of a leaf switch."),
+          Num("cluster.fabric.oversubscription", "1", "0.1", "64",
+              "Leaf down capacity over up capacity (1 = non-blocking, 4 = 4:1)."),
+          Qty("cluster.fabric.switch_latency", D::kDuration, "1 us", "0 s", "1 ms",
+              "Latency per network hop."),
 
           Section("facility", true, "Power conversion and cooling of the building."),
           List("facility.power_chain", true,
@@ -255,6 +263,18 @@ const Schema& ScenarioSchema() {
                "Activity while waiting on collectives."),
           Frac("workloads[].activity.optimizer", "0.5", "0", "1",
                "Activity during the optimizer update (HBM-bound)."),
+
+          List("faults", false,
+               "Scheduled fabric faults. A job whose traffic crosses a faulty link gets longer "
+               "steps (lower GPU activity and power) for as long as the fault lasts."),
+          Str("faults[].target", true,
+              "What fails: nic:G (GPU G's NIC), leaf:L, spine:S, or leaf:L-spine:S (a trunk)."),
+          Qty("faults[].at", D::kDuration, "!", "0 s", "3660 d",
+              "When the fault starts, from the start of the simulation."),
+          Qty("faults[].for", D::kDuration, "", "1 ms", "3660 d",
+              "How long it lasts; without it, until the end of the simulation."),
+          Frac("faults[].bandwidth", "0", "0", "1",
+               "Bandwidth the target keeps: 0 for down, 25 % for a link degraded to a quarter."),
 
           Section("catalog", false, "Additions to the built-in catalog, or overrides of it."),
           List("catalog.gpus", false,

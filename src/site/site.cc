@@ -1,6 +1,8 @@
 #include "site/site.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "core/error.h"
 
@@ -12,10 +14,20 @@ int NodesFor(const JobConfig& job, const ClusterConfig& cluster) {
   return (gpus + cluster.gpus_per_node - 1) / cluster.gpus_per_node;
 }
 
+network::FabricSpec FabricFor(const SiteConfig& c) {
+  network::FabricSpec f = c.fabric;
+  f.nodes = c.cluster.nodes;
+  f.gpus_per_node = c.cluster.gpus_per_node;
+  f.nvlink_per_gpu = c.cluster.gpu.NvlinkPerDirection();
+  f.nic_per_gpu = c.cluster.nic_bandwidth;
+  return f;
+}
+
 Site::Site(SiteConfig config)
     : config_(std::move(config)),
       gpu_power_(config_.cluster.gpu.idle_power, config_.cluster.gpu.tdp,
                  config_.cluster.gpu_power_cap),
+      fabric_(FabricFor(config_)),
       chain_(config_.facility.power_chain),
       plant_(config_.facility.cooling_cop, config_.facility.cooling_capacity) {
   const ClusterConfig& c = config_.cluster;
@@ -27,17 +39,9 @@ Site::Site(SiteConfig config)
   for (const JobConfig& jc : config_.jobs) {
     workload::StepEstimate est = workload::EstimateStep(jc.setup);
     workload::PhaseTimeline timeline(est.phases, jc.start, jc.end);
-    PlacedJob pj{jc, est, timeline, next_node, NodesFor(jc, c), {}, {}, {}};
-    const int gpus = workload::GpuCount(jc.setup);
-    const int idle_gpus = pj.node_count * c.gpus_per_node - gpus;
-    for (const workload::Phase& ph : est.phases) {
-      const double gpu_w = gpus * ToWatts(gpu_power_.At(ph.activity));
-      pj.activity.push_back(ph.activity);
-      pj.gpu_power_w.push_back(gpu_w);
-      pj.node_power_w.push_back(
-          (gpu_w + idle_gpus * idle_gpu_w + pj.node_count * ToWatts(c.node_base_power)) /
-          pj.node_count);
-    }
+    PlacedJob pj{jc, est, timeline, next_node, NodesFor(jc, c), {}, {}, {}, {}};
+    AppendSegmentValues(pj, est);
+    pj.history.push_back({jc.start, 1.0, est.step_time});
     next_node += pj.node_count;
     FW_CHECK(next_node <= c.nodes, "jobs do not fit in the cluster");
     jobs_.push_back(std::move(pj));
@@ -62,9 +66,95 @@ Site::Site(SiteConfig config)
     }
   }
   sample_.job_it.assign(jobs_.size(), Watts(0));
+  // Jobs sharing the fabric from the start (oversubscribed tiers, ECMP collisions).
+  RecomputeNetwork(SimTime());
+  for (PlacedJob& j : jobs_) j.estimate = workload::EstimateStep(j.config.setup);
+}
+
+void Site::AppendSegmentValues(PlacedJob& pj, const workload::StepEstimate& est) {
+  const ClusterConfig& c = config_.cluster;
+  const double idle_gpu_w = ToWatts(gpu_power_.At(0));
+  const int gpus = workload::GpuCount(pj.config.setup);
+  const int idle_gpus = pj.node_count * c.gpus_per_node - gpus;
+  std::vector<double> act, gpu, node;
+  for (const workload::Phase& ph : est.phases) {
+    const double gpu_w = gpus * ToWatts(gpu_power_.At(ph.activity));
+    act.push_back(ph.activity);
+    gpu.push_back(gpu_w);
+    node.push_back((gpu_w + idle_gpus * idle_gpu_w + pj.node_count * ToWatts(c.node_base_power)) /
+                   pj.node_count);
+  }
+  // A rebase at the segment's own start replaces it (see PhaseTimeline::Rebase).
+  if (pj.activity.size() == pj.timeline.segment_count()) {
+    pj.activity.back() = act;
+    pj.gpu_power_w.back() = gpu;
+    pj.node_power_w.back() = node;
+    return;
+  }
+  pj.activity.push_back(std::move(act));
+  pj.gpu_power_w.push_back(std::move(gpu));
+  pj.node_power_w.push_back(std::move(node));
+}
+
+void Site::RecomputeNetwork(SimTime now) {
+  const int gpn = config_.cluster.gpus_per_node;
+  std::vector<network::FlowPath> paths;
+  std::vector<size_t> owner;
+  uint64_t id = 0;
+  for (size_t j = 0; j < jobs_.size(); ++j) {
+    const PlacedJob& pj = jobs_[j];
+    if (pj.node_count < 2) continue;
+    // One ring per rail over the job's nodes: its data-parallel (and pipeline) traffic.
+    for (int r = 0; r < gpn; ++r) {
+      for (int n = 0; n < pj.node_count; ++n) {
+        const int a = (pj.first_node + n) * gpn + r;
+        const int b = (pj.first_node + (n + 1) % pj.node_count) * gpn + r;
+        paths.push_back(fabric_.Route(a, b, ++id));
+        owner.push_back(j);
+      }
+    }
+  }
+  const std::vector<double> rates =
+      network::MaxMinRates(fabric_.capacity(), paths, std::numeric_limits<double>::infinity());
+  std::vector<double> min_rate(jobs_.size(), std::numeric_limits<double>::infinity());
+  for (size_t f = 0; f < rates.size(); ++f)
+    min_rate[owner[f]] = std::min(min_rate[owner[f]], rates[f]);
+  const double nominal =
+      ToBytesPerSecond(config_.cluster.nic_bandwidth) * config_.fabric.network_efficiency;
+  for (size_t j = 0; j < jobs_.size(); ++j) {
+    PlacedJob& pj = jobs_[j];
+    // A job cut off from part of its ring stalls; it is modelled as 1% of the bandwidth until the
+    // fault clears, so its steps stretch rather than stop.
+    const double factor =
+        std::isinf(min_rate[j]) ? 1.0 : std::clamp(min_rate[j] / nominal, 0.01, 1.0);
+    if (std::abs(factor - pj.config.setup.network_factor) < 1e-12) continue;
+    pj.config.setup.network_factor = factor;
+    const workload::StepEstimate est = workload::EstimateStep(pj.config.setup);
+    const SimTime at = std::max(now, pj.config.start);
+    if (at >= pj.config.end) continue;
+    pj.timeline.Rebase(at, est.phases);
+    AppendSegmentValues(pj, est);
+    if (!pj.history.empty() && pj.history.back().at == at) {
+      pj.history.back() = {at, factor, est.step_time};
+    } else {
+      pj.history.push_back({at, factor, est.step_time});
+    }
+  }
 }
 
 void Site::ScheduleEvents(EventQueue& events) {
+  for (const FaultConfig& f : config_.faults) {
+    events.Schedule(f.at, "fault " + f.target, [this, &f] {
+      for (int l : f.links) fabric_.SetLinkHealth(l, f.health);
+      RecomputeNetwork(f.at);
+    });
+    if (f.end != SimTime::Never()) {
+      events.Schedule(f.end, "repair " + f.target, [this, &f] {
+        for (int l : f.links) fabric_.SetLinkHealth(l, 1.0);
+        RecomputeNetwork(f.end);
+      });
+    }
+  }
   for (const PlacedJob& j : jobs_) {
     events.Schedule(j.config.start, "start " + j.config.name, [this] { ++running_; });
     if (j.config.end != SimTime::Never()) {

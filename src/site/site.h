@@ -41,15 +41,24 @@ struct WindowSample {
   int running_jobs = 0;
 };
 
+// A change of a job's step: when, why, and the step it runs from then on.
+struct JobChange {
+  SimTime at;
+  double network_factor = 1.0;
+  units::Duration step_time;
+};
+
 struct PlacedJob {
   JobConfig config;
-  workload::StepEstimate estimate;
+  workload::StepEstimate estimate;  // on the fabric as it is at the start
   workload::PhaseTimeline timeline;
   int first_node = 0;
   int node_count = 0;
-  std::vector<double> node_power_w;  // average power of one of its nodes, per phase
-  std::vector<double> gpu_power_w;   // the job's GPUs together, per phase
-  std::vector<double> activity;      // per phase
+  // Per timeline segment, per phase:
+  std::vector<std::vector<double>> node_power_w;  // average power of one of its nodes
+  std::vector<std::vector<double>> gpu_power_w;   // the job's GPUs together
+  std::vector<std::vector<double>> activity;
+  std::vector<JobChange> history;  // the first entry is the start
 };
 
 class Site : public Model {
@@ -65,9 +74,15 @@ class Site : public Model {
   const SiteConfig& config() const { return config_; }
   const std::vector<PlacedJob>& jobs() const { return jobs_; }
   const WindowSample& sample() const { return sample_; }
+  const network::Fabric& fabric() const { return fabric_; }
   units::Power idle_node_power() const { return units::Watts(idle_node_w_); }
 
  private:
+  // Re-evaluates every job's scale-out share of the fabric (all jobs' data-parallel rail rings at
+  // once, max-min fair) and rebases the jobs whose step changes.
+  void RecomputeNetwork(SimTime now);
+  void AppendSegmentValues(PlacedJob& job, const workload::StepEstimate& est);
+
   struct RackSegment {
     int job;  // -1: idle nodes
     int nodes;
@@ -75,6 +90,7 @@ class Site : public Model {
 
   SiteConfig config_;
   power::GpuPowerModel gpu_power_;
+  network::Fabric fabric_;
   power::ConversionChain chain_;
   thermal::CoolingPlant plant_;
   std::vector<PlacedJob> jobs_;

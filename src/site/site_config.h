@@ -9,6 +9,7 @@
 
 #include "core/sim_time.h"
 #include "hardware/gpu.h"
+#include "network/fabric.h"
 #include "power/conversion_chain.h"
 #include "thermal/weather.h"
 #include "units/quantity.h"
@@ -38,6 +39,16 @@ struct JobConfig {
   SimTime end = SimTime::Never();
 };
 
+// A scheduled change of fabric links: at `at` the links drop to `health` of their bandwidth
+// (0: down) until `end`.
+struct FaultConfig {
+  std::string target;  // as written: "nic:16", "leaf:3-spine:1", "spine:2", "leaf:5"
+  std::vector<int> links;
+  double health = 0.0;
+  SimTime at;
+  SimTime end = SimTime::Never();
+};
+
 struct FacilityConfig {
   std::vector<power::ConversionStage> power_chain;  // from the load outward
   double cooling_cop = 1.0;
@@ -50,6 +61,9 @@ struct SiteConfig {
   ClusterConfig cluster;
   std::vector<JobConfig> jobs;
   FacilityConfig facility;
+  // Scale-out fabric; nodes, GPUs per node and bandwidths follow the cluster.
+  network::FabricSpec fabric;
+  std::vector<FaultConfig> faults;
   thermal::Weather weather{thermal::OutdoorConditions{units::Celsius(20), 0.5}};
   units::EnergyPrice electricity_price;
   SimTime duration;

@@ -97,5 +97,36 @@ TEST(Site, QuiescentOnlyWithoutRunningJobs) {
   EXPECT_EQ(engine.stats().skipped_ticks, 18);
 }
 
+TEST(Site, DegradedNicStretchesOnlyTheJobWhoseRingCrossesIt) {
+  SiteConfig c = SmallSite();
+  c.cluster.nodes = 4;
+  c.fabric.leaf_radix = 64;
+  c.fabric.switch_latency = Microseconds(1);
+  c.fabric.nvlink_latency = Microseconds(0.5);
+  JobConfig other = c.jobs[0];
+  other.name = "other";
+  c.jobs.push_back(other);  // nodes 2 and 3
+  c.jobs[0].start = c.jobs[1].start = SimTime();
+  c.jobs[0].end = c.jobs[1].end = SimTime::Never();
+  FaultConfig f;
+  f.target = "nic:0";
+  f.links = {2 * 32 + 0, 3 * 32 + 0};  // GPU 0's NIC up and down (32 GPUs)
+  f.health = 0.25;
+  f.at = SimTime::From(Seconds(10));
+  f.end = SimTime::From(Seconds(20));
+  c.faults.push_back(f);
+  Site site(c);
+  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(30)));
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  engine.Run();
+  const auto& hit = site.jobs()[0].history;
+  ASSERT_EQ(hit.size(), 3u);  // start, fault, repair
+  EXPECT_DOUBLE_EQ(hit[1].network_factor, 0.25);
+  EXPECT_GT(hit[1].step_time, hit[0].step_time);
+  EXPECT_DOUBLE_EQ(ToSeconds(hit[2].step_time), ToSeconds(hit[0].step_time));
+  EXPECT_EQ(site.jobs()[1].history.size(), 1u);  // its rings never touch GPU 0's NIC
+}
+
 }  // namespace
 }  // namespace firstwall::site

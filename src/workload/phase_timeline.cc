@@ -7,37 +7,65 @@
 
 namespace firstwall::workload {
 
-PhaseTimeline::PhaseTimeline(std::vector<Phase> phases, SimTime start, SimTime end)
-    : phases_(std::move(phases)), start_(start), end_(end) {
-  for (const Phase& p : phases_) {
-    phase_s_.push_back(units::ToSeconds(p.duration));
-    step_s_ += phase_s_.back();
+PhaseTimeline::Segment PhaseTimeline::MakeSegment(SimTime begin, std::vector<Phase> phases) {
+  Segment s;
+  s.begin = begin;
+  s.phases = std::move(phases);
+  for (const Phase& p : s.phases) {
+    s.phase_s.push_back(units::ToSeconds(p.duration));
+    s.step_s += s.phase_s.back();
   }
-  FW_CHECK(step_s_ > 0, "a step must take time");
+  FW_CHECK(s.step_s > 0, "a step must take time");
+  return s;
 }
 
-double PhaseTimeline::Cumulative(const std::vector<double>& per_phase, double elapsed) const {
+PhaseTimeline::PhaseTimeline(std::vector<Phase> phases, SimTime start, SimTime end)
+    : start_(start), end_(end) {
+  segments_.push_back(MakeSegment(start, std::move(phases)));
+}
+
+void PhaseTimeline::Rebase(SimTime at, std::vector<Phase> phases) {
+  FW_CHECK(at >= segments_.back().begin, "rebase must move forward in time");
+  if (at <= segments_.back().begin) {
+    segments_.back() = MakeSegment(at, std::move(phases));
+    return;
+  }
+  segments_.push_back(MakeSegment(std::max(at, start_), std::move(phases)));
+}
+
+SimTime PhaseTimeline::SegmentEnd(size_t i) const {
+  return i + 1 < segments_.size() ? segments_[i + 1].begin : end_;
+}
+
+double PhaseTimeline::Cumulative(const Segment& seg, const std::vector<double>& per_phase,
+                                 double elapsed) {
   if (elapsed <= 0) return 0;
   double per_step = 0;
-  for (size_t i = 0; i < phases_.size(); ++i) per_step += per_phase[i] * phase_s_[i];
-  const double whole = std::floor(elapsed / step_s_);
-  double rest = elapsed - whole * step_s_;
+  for (size_t i = 0; i < seg.phases.size(); ++i) per_step += per_phase[i] * seg.phase_s[i];
+  const double whole = std::floor(elapsed / seg.step_s);
+  double rest = elapsed - whole * seg.step_s;
   double sum = whole * per_step;
-  for (size_t i = 0; i < phases_.size() && rest > 0; ++i) {
-    const double d = std::min(rest, phase_s_[i]);
+  for (size_t i = 0; i < seg.phases.size() && rest > 0; ++i) {
+    const double d = std::min(rest, seg.phase_s[i]);
     sum += per_phase[i] * d;
     rest -= d;
   }
   return sum;
 }
 
-double PhaseTimeline::Integrate(const std::vector<double>& per_phase, SimTime from,
+double PhaseTimeline::Integrate(const std::vector<std::vector<double>>& per_phase, SimTime from,
                                 SimTime to) const {
-  FW_CHECK(per_phase.size() == phases_.size(), "one value per phase");
-  const SimTime a = std::max(from, start_), b = std::min(to, end_);
-  if (b <= a) return 0;
-  return Cumulative(per_phase, (b - start_).seconds()) -
-         Cumulative(per_phase, (a - start_).seconds());
+  FW_CHECK(per_phase.size() >= segments_.size(), "values for every segment");
+  double sum = 0;
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    const Segment& seg = segments_[i];
+    FW_CHECK(per_phase[i].size() == seg.phases.size(), "one value per phase");
+    const SimTime a = std::max(from, seg.begin), b = std::min(to, SegmentEnd(i));
+    if (b <= a) continue;
+    sum += Cumulative(seg, per_phase[i], (b - seg.begin).seconds()) -
+           Cumulative(seg, per_phase[i], (a - seg.begin).seconds());
+  }
+  return sum;
 }
 
 double PhaseTimeline::RunningSeconds(SimTime from, SimTime to) const {
@@ -46,10 +74,15 @@ double PhaseTimeline::RunningSeconds(SimTime from, SimTime to) const {
 }
 
 int64_t PhaseTimeline::StepsCompletedBy(SimTime t) const {
-  const SimTime b = std::min(t, end_);
-  if (b <= start_) return 0;
-  // A hair of tolerance so a step that ends exactly at t counts despite rounding.
-  return static_cast<int64_t>(std::floor((b - start_).seconds() / step_s_ + 1e-9));
+  int64_t steps = 0;
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    const SimTime b = std::min(t, SegmentEnd(i));
+    if (b <= segments_[i].begin) continue;
+    // A hair of tolerance so a step that ends exactly at a boundary counts despite rounding.
+    steps += static_cast<int64_t>(
+        std::floor((b - segments_[i].begin).seconds() / segments_[i].step_s + 1e-9));
+  }
+  return steps;
 }
 
 }  // namespace firstwall::workload

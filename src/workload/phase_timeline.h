@@ -1,7 +1,12 @@
-// A job's periodic phase timeline in simulated time. From `start` the step's phases repeat until
-// `end`; before and after, the job is absent. Integrals over any window are computed in closed
-// form (whole steps times the per-step integral, plus the partial steps at the edges), so a window
-// of one second and one of a day cost the same and no per-step events are needed.
+// A job's phase timeline in simulated time. From `start` the step's phases repeat until `end`;
+// before and after, the job is absent. The step can change (a fault slows communication, a power
+// cap slows compute): Rebase(t, phases) starts a new segment at t whose steps follow the new
+// phases; the step in flight at t is abandoned and restarts at the new pace (a conservative
+// approximation: at most one step's progress is lost per change).
+//
+// Integrals over any window are computed in closed form per segment (whole steps times the per-step
+// integral, plus the partial steps at the edges), so a window of one second and one of a day cost
+// the same and no per-step events are needed.
 #pragma once
 
 #include <cstdint>
@@ -16,26 +21,38 @@ class PhaseTimeline {
  public:
   PhaseTimeline(std::vector<Phase> phases, SimTime start, SimTime end);
 
-  // Integral over [from, to) of a value that is `per_phase[i]` during phase i and 0 outside the
-  // job's lifetime, in value x seconds.
-  double Integrate(const std::vector<double>& per_phase, SimTime from, SimTime to) const;
+  // From `at` on (start <= at < end), steps follow `phases`.
+  void Rebase(SimTime at, std::vector<Phase> phases);
+
+  // Integral over [from, to) of a value that is `per_phase[s][i]` during phase i of segment s and
+  // 0 outside the job's lifetime, in value x seconds. Segments are numbered in Rebase order.
+  double Integrate(const std::vector<std::vector<double>>& per_phase, SimTime from,
+                   SimTime to) const;
   // Seconds of [from, to) during which the job runs.
   double RunningSeconds(SimTime from, SimTime to) const;
   // Whole steps finished by time t.
   int64_t StepsCompletedBy(SimTime t) const;
 
-  double step_seconds() const { return step_s_; }
+  size_t segment_count() const { return segments_.size(); }
+  double step_seconds(size_t segment = 0) const { return segments_[segment].step_s; }
+  const std::vector<Phase>& phases(size_t segment = 0) const { return segments_[segment].phases; }
   SimTime start() const { return start_; }
   SimTime end() const { return end_; }
-  const std::vector<Phase>& phases() const { return phases_; }
 
  private:
-  // Integral from the job's start over `elapsed` seconds of running time.
-  double Cumulative(const std::vector<double>& per_phase, double elapsed) const;
+  struct Segment {
+    SimTime begin;
+    std::vector<Phase> phases;
+    std::vector<double> phase_s;
+    double step_s = 0;
+  };
+  static Segment MakeSegment(SimTime begin, std::vector<Phase> phases);
+  // Integral over the first `elapsed` seconds of a segment.
+  static double Cumulative(const Segment& seg, const std::vector<double>& per_phase,
+                           double elapsed);
+  SimTime SegmentEnd(size_t i) const;
 
-  std::vector<Phase> phases_;
-  std::vector<double> phase_s_;
-  double step_s_ = 0;
+  std::vector<Segment> segments_;
   SimTime start_, end_;
 };
 

@@ -399,7 +399,7 @@ hardware::CollectiveModel CollectivesFor(const TrainingSetup& s) {
   hardware::CollectiveModel m;
   // NVLink: fitted to vidur's DGX-H100 all-reduce (hardware/collective_test.cc).
   m.nvlink = {s.gpu.NvlinkPerDirection(), 0.77, Microseconds(0.5)};
-  m.network = {s.nic_bandwidth, 0.85, s.link_latency};
+  m.network = {s.nic_bandwidth * s.network_factor, 0.85, s.link_latency};
   m.launch = Microseconds(24);
   m.gpus_per_node = s.gpus_per_node;
   return m;

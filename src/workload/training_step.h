@@ -68,6 +68,9 @@ struct TrainingSetup {
   int gpus_per_node = 8;
   units::Bandwidth nic_bandwidth;  // per GPU, one direction
   units::Duration link_latency;    // per hop across the network
+  // Achieved over nominal scale-out bandwidth of this job's flows on the fabric (contention with
+  // other jobs, degraded links); 1 on an idle healthy fabric.
+  double network_factor = 1.0;
   PhaseActivity activity;
 };
 

@@ -177,7 +177,7 @@ TEST(PhaseTimeline, ClosedFormIntegralsMatchSumsOfSmallWindows) {
   std::vector<Phase> phases = {{"compute", Seconds(2.5), 0.9}, {"comm", Seconds(0.5), 0.3}};
   const SimTime start = SimTime::From(Seconds(10)), end = SimTime::From(Seconds(100));
   PhaseTimeline t(phases, start, end);
-  const std::vector<double> act = {0.9, 0.3};
+  const std::vector<std::vector<double>> act = {{0.9, 0.3}};
   // Whole run: 30 steps of (2.5 x 0.9 + 0.5 x 0.3) = 2.4 activity-seconds.
   EXPECT_NEAR(t.Integrate(act, SimTime(), SimTime::From(Seconds(200))), 30 * 2.4, 1e-9);
   double sum = 0;
@@ -193,6 +193,24 @@ TEST(PhaseTimeline, ClosedFormIntegralsMatchSumsOfSmallWindows) {
   EXPECT_EQ(t.StepsCompletedBy(SimTime::From(Seconds(1000))), 30);
   EXPECT_EQ(t.StepsCompletedBy(SimTime::From(Seconds(5))), 0);
   EXPECT_DOUBLE_EQ(t.RunningSeconds(SimTime(), SimTime::From(Seconds(50))), 40.0);
+}
+
+TEST(PhaseTimeline, RebaseChangesThePaceFromThatInstant) {
+  PhaseTimeline t({{"compute", Seconds(2.5), 0.9}, {"comm", Seconds(0.5), 0.3}}, SimTime(),
+                  SimTime::From(Seconds(100)));
+  // At 31 s (10 whole steps and 1 s into the 11th) communication becomes 4x slower.
+  t.Rebase(SimTime::From(Seconds(31)), {{"compute", Seconds(2.5), 0.9}, {"comm", Seconds(2), 0.3}});
+  ASSERT_EQ(t.segment_count(), 2u);
+  // 10 steps before; (100 - 31) / 4.5 = 15.3 -> 15 after. The step in flight at 31 s is lost.
+  EXPECT_EQ(t.StepsCompletedBy(SimTime::From(Seconds(100))), 25);
+  const std::vector<std::vector<double>> act = {{0.9, 0.3}, {0.9, 0.3}};
+  // First segment: 10 steps of 2.4 plus 1 s of compute; second: 15 steps of 2.85 plus 1.5 s of
+  // compute (69 - 67.5).
+  EXPECT_NEAR(t.Integrate(act, SimTime(), SimTime::From(Seconds(100))),
+              10 * 2.4 + 0.9 + 15 * 2.85 + 1.5 * 0.9, 1e-9);
+  // A rebase at the same instant replaces the segment.
+  t.Rebase(SimTime::From(Seconds(31)), {{"compute", Seconds(3), 1.0}});
+  EXPECT_EQ(t.segment_count(), 2u);
 }
 
 }  // namespace
