@@ -13,28 +13,49 @@ Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
   FW_CHECK(spec.nodes >= 1 && spec.gpus_per_node >= 1, "empty fabric");
   FW_CHECK(spec.leaf_radix >= 2 && spec.oversubscription > 0, "bad leaf switch");
   n_gpu_ = spec.nodes * spec.gpus_per_node;
+  const int radix = spec.leaf_radix;
   const double o = spec.oversubscription;
-  down_ports_ = std::max(1, static_cast<int>(std::floor(spec.leaf_radix * o / (1.0 + o))));
-  const int up_ports = std::max(1, spec.leaf_radix - down_ports_);
+  down_ports_ = std::max(1, static_cast<int>(std::floor(radix * o / (1.0 + o))));
+  const int up_ports = std::max(1, radix - down_ports_);
   leaves_per_rail_ = (spec.nodes + down_ports_ - 1) / down_ports_;
   leaves_ = leaves_per_rail_ * spec.gpus_per_node;
-  // Enough spines to terminate every leaf's up ports, and at least one.
-  spines_ = std::max(1, (leaves_ * up_ports + spec.leaf_radix - 1) / spec.leaf_radix);
   const double nv = ToBytesPerSecond(spec.nvlink_per_gpu) * spec.nvlink_efficiency;
-  const double nic = ToBytesPerSecond(spec.nic_per_gpu) * spec.network_efficiency;
-  // Up capacity of a leaf: its up ports at NIC speed, spread over the spines.
-  const double trunk = nic * up_ports / spines_;
-  nominal_.assign(static_cast<size_t>(4 * n_gpu_ + 2 * leaves_ * spines_), 0.0);
+  const double port = ToBytesPerSecond(spec.nic_per_gpu) * spec.network_efficiency;
+  double leaf_trunk = 0, super_trunk = 0;
+  if (leaves_ <= radix) {
+    // Two tiers: enough spines to terminate every leaf's up ports, each leaf on every spine.
+    pods_ = 1;
+    leaves_per_pod_ = leaves_;
+    spines_per_pod_ = std::max(1, (leaves_ * up_ports + radix - 1) / radix);
+    leaf_trunk = port * up_ports / spines_per_pod_;
+  } else {
+    // Three tiers: pods of radix/2 leaves and up_ports spines; spines split radix half down, half
+    // up to their super-spine group.
+    leaves_per_pod_ = std::max(1, radix / 2);
+    pods_ = (leaves_ + leaves_per_pod_ - 1) / leaves_per_pod_;
+    spines_per_pod_ = up_ports;
+    leaf_trunk = port;
+    super_trunk = port * (radix / 2);
+  }
+  super_base_ = 4 * n_gpu_ + 2 * leaves_ * spines_per_pod_;
+  const int links = super_base_ + (pods_ > 1 ? 2 * pods_ * spines_per_pod_ : 0);
+  nominal_.assign(static_cast<size_t>(links), 0.0);
   for (int g = 0; g < n_gpu_; ++g) {
     nominal_[static_cast<size_t>(NvUp(g))] = nv;
     nominal_[static_cast<size_t>(NvDown(g))] = nv;
-    nominal_[static_cast<size_t>(NicUp(g))] = nic;
-    nominal_[static_cast<size_t>(NicDown(g))] = nic;
+    nominal_[static_cast<size_t>(NicUp(g))] = port;
+    nominal_[static_cast<size_t>(NicDown(g))] = port;
   }
   for (int l = 0; l < leaves_; ++l) {
-    for (int s = 0; s < spines_; ++s) {
-      nominal_[static_cast<size_t>(Up(l, s))] = trunk;
-      nominal_[static_cast<size_t>(Down(s, l))] = trunk;
+    for (int j = 0; j < spines_per_pod_; ++j) {
+      nominal_[static_cast<size_t>(Up(l, j))] = leaf_trunk;
+      nominal_[static_cast<size_t>(Down(j, l))] = leaf_trunk;
+    }
+  }
+  for (int p = 0; p < pods_ && pods_ > 1; ++p) {
+    for (int j = 0; j < spines_per_pod_; ++j) {
+      nominal_[static_cast<size_t>(SuperUp(p, j))] = super_trunk;
+      nominal_[static_cast<size_t>(SuperDown(j, p))] = super_trunk;
     }
   }
   capacity_ = nominal_;
@@ -44,8 +65,6 @@ int Fabric::LeafOf(int gpu) const {
   const int node = gpu / spec_.gpus_per_node, rail = gpu % spec_.gpus_per_node;
   return rail * leaves_per_rail_ + node / down_ports_;
 }
-
-int Fabric::LeafSpineLink(int leaf, int spine) const { return Up(leaf, spine); }
 
 FlowPath Fabric::Route(int src, int dst, uint64_t flow_id) const {
   FlowPath p;
@@ -60,19 +79,25 @@ FlowPath Fabric::Route(int src, int dst, uint64_t flow_id) const {
     p.links = {NicUp(src), NicDown(dst)};
     return p;
   }
-  // ECMP: hash of the flow id picks the spine; spines with a dead link on the way are skipped.
+  // ECMP: a hash of the flow id picks the spine index; indices whose links are down are skipped.
   const uint64_t h = flow_id * 0x9E3779B97F4A7C15ull;
-  const int first = static_cast<int>((h >> 17) % static_cast<uint64_t>(spines_));
-  int spine = first;
-  for (int k = 0; k < spines_; ++k) {
-    const int s = (first + k) % spines_;
-    if (capacity_[static_cast<size_t>(Up(la, s))] > 0 &&
-        capacity_[static_cast<size_t>(Down(s, lb))] > 0) {
-      spine = s;
+  const int first = static_cast<int>((h >> 17) % static_cast<uint64_t>(spines_per_pod_));
+  const int pa = PodOf(la), pb = PodOf(lb);
+  int j = first;
+  for (int k = 0; k < spines_per_pod_; ++k) {
+    const int c = (first + k) % spines_per_pod_;
+    const bool ok = Alive(Up(la, c)) && Alive(Down(c, lb)) &&
+                    (pa == pb || (Alive(SuperUp(pa, c)) && Alive(SuperDown(c, pb))));
+    if (ok) {
+      j = c;
       break;
     }
   }
-  p.links = {NicUp(src), Up(la, spine), Down(spine, lb), NicDown(dst)};
+  if (pa == pb) {
+    p.links = {NicUp(src), Up(la, j), Down(j, lb), NicDown(dst)};
+  } else {
+    p.links = {NicUp(src), Up(la, j), SuperUp(pa, j), SuperDown(j, pb), Down(j, lb), NicDown(dst)};
+  }
   return p;
 }
 
@@ -106,42 +131,61 @@ std::vector<int> Fabric::TargetLinks(std::string_view target, std::string* error
   error->clear();
   std::vector<int> links;
   int a = 0, b = 0;
+  const int spines = spine_count();
   const size_t dash = target.find('-');
   if (dash != std::string_view::npos) {
     if (number("leaf:", target.substr(0, dash), leaves_, &a) &&
-        number("spine:", target.substr(dash + 1), spines_, &b)) {
-      links = {Up(a, b), Down(b, a)};
+        number("spine:", target.substr(dash + 1), spines, &b)) {
+      if (b / spines_per_pod_ != PodOf(a)) {
+        *error = "spine:" + std::to_string(b) + " is not in the pod of leaf:" + std::to_string(a);
+      } else {
+        links = {Up(a, b % spines_per_pod_), Down(b % spines_per_pod_, a)};
+      }
     }
   } else if (number("nic:", target, n_gpu_, &a)) {
     links = {NicUp(a), NicDown(a)};
-  } else if (error->empty() && number("spine:", target, spines_, &a)) {
-    for (int l = 0; l < leaves_; ++l) links.insert(links.end(), {Up(l, a), Down(a, l)});
+  } else if (error->empty() &&
+             number("superspine:", target, three_tier() ? spines_per_pod_ : 0, &a)) {
+    for (int p = 0; p < pods_; ++p) links.insert(links.end(), {SuperUp(p, a), SuperDown(a, p)});
+  } else if (error->empty() && number("spine:", target, spines, &a)) {
+    const int pod = a / spines_per_pod_, j = a % spines_per_pod_;
+    for (int l = pod * leaves_per_pod_; l < std::min(leaves_, (pod + 1) * leaves_per_pod_); ++l) {
+      links.insert(links.end(), {Up(l, j), Down(j, l)});
+    }
+    if (three_tier()) links.insert(links.end(), {SuperUp(pod, j), SuperDown(j, pod)});
   } else if (error->empty() && number("leaf:", target, leaves_, &a)) {
     for (int g = 0; g < n_gpu_; ++g) {
       if (LeafOf(g) == a) links.insert(links.end(), {NicUp(g), NicDown(g)});
     }
-    for (int sp = 0; sp < spines_; ++sp) links.insert(links.end(), {Up(a, sp), Down(sp, a)});
+    for (int j = 0; j < spines_per_pod_; ++j) links.insert(links.end(), {Up(a, j), Down(j, a)});
   }
   if (links.empty() && error->empty()) {
-    *error = "expected nic:G, leaf:L, spine:S or leaf:L-spine:S, got '" + std::string(target) + "'";
+    *error = "expected nic:G, leaf:L, spine:S, leaf:L-spine:S or superspine:J, got '" +
+             std::string(target) + "'";
   }
   return links;
 }
 
 std::string Fabric::LinkName(int link) const {
   const int g = n_gpu_;
-  if (link < g) return "gpu" + std::to_string(link) + "->nvswitch";
-  if (link < 2 * g) return "nvswitch->gpu" + std::to_string(link - g);
-  if (link < 3 * g)
-    return "gpu" + std::to_string(link - 2 * g) + "->leaf" + std::to_string(LeafOf(link - 2 * g));
-  if (link < 4 * g)
-    return "leaf" + std::to_string(LeafOf(link - 3 * g)) + "->gpu" + std::to_string(link - 3 * g);
-  const int k = link - 4 * g;
-  if (k < leaves_ * spines_) {
-    return "leaf" + std::to_string(k / spines_) + "->spine" + std::to_string(k % spines_);
+  auto name = [](const char* kind, int i) { return std::string(kind) + std::to_string(i); };
+  if (link < g) return name("gpu", link) + "->nvswitch";
+  if (link < 2 * g) return "nvswitch->" + name("gpu", link - g);
+  if (link < 3 * g) return name("gpu", link - 2 * g) + "->" + name("leaf", LeafOf(link - 2 * g));
+  if (link < 4 * g) return name("leaf", LeafOf(link - 3 * g)) + "->" + name("gpu", link - 3 * g);
+  const int k = link - 4 * g, per = leaves_ * spines_per_pod_;
+  auto spine = [&](int leaf, int j) { return name("spine", PodOf(leaf) * spines_per_pod_ + j); };
+  if (k < per)
+    return name("leaf", k / spines_per_pod_) + "->" +
+           spine(k / spines_per_pod_, k % spines_per_pod_);
+  if (k < 2 * per) {
+    const int d = k - per;
+    return spine(d / spines_per_pod_, d % spines_per_pod_) + "->" +
+           name("leaf", d / spines_per_pod_);
   }
-  const int d = k - leaves_ * spines_;
-  return "spine" + std::to_string(d % spines_) + "->leaf" + std::to_string(d / spines_);
+  const int s = link - super_base_, ps = pods_ * spines_per_pod_;
+  if (s < ps) return name("spine", s) + "->" + name("superspine", s % spines_per_pod_);
+  return name("superspine", (s - ps) % spines_per_pod_) + "->" + name("spine", s - ps);
 }
 
 }  // namespace firstwall::network

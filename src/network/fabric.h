@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "network/max_min.h"
@@ -50,33 +51,47 @@ class Fabric {
   // Faults: scale a link to a fraction of its bandwidth (0 = down).
   void SetLinkHealth(int link, double fraction);
   // The links a fault target names: "nic:G" (GPU G's NIC, both directions), "leaf:L" (leaf L and
-  // all its links), "spine:S" (spine S and all its links), "leaf:L-spine:S" (that trunk, both
-  // directions). Returns an empty list and sets `error` when the target is malformed or out of
-  // range.
+  // all its links), "spine:S" (spine S and all its links; spines are numbered pod by pod),
+  // "leaf:L-spine:S" (that trunk, both directions; S in L's pod), "superspine:J" (super-spine
+  // group J and its links). Returns an empty list and sets `error` when the target is malformed or
+  // out of range.
   std::vector<int> TargetLinks(std::string_view target, std::string* error) const;
   // Link indices for fault scenarios and tests.
   int NicUpLink(int gpu) const { return n_gpu_ * 2 + gpu; }
-  int LeafSpineLink(int leaf, int spine) const;
+  int LeafSpineLink(int leaf, int spine_in_pod) const { return Up(leaf, spine_in_pod); }
   int LeafOf(int gpu) const;
-  int spine_count() const { return spines_; }
+  int PodOf(int leaf) const { return leaf / leaves_per_pod_; }
+  int spine_count() const { return pods_ * spines_per_pod_; }
   int leaf_count() const { return leaves_; }
+  int pod_count() const { return pods_; }
+  bool three_tier() const { return pods_ > 1; }
 
  private:
   int NvUp(int gpu) const { return gpu; }
   int NvDown(int gpu) const { return n_gpu_ + gpu; }
   int NicUp(int gpu) const { return 2 * n_gpu_ + gpu; }
   int NicDown(int gpu) const { return 3 * n_gpu_ + gpu; }
-  int Up(int leaf, int spine) const { return 4 * n_gpu_ + leaf * spines_ + spine; }
-  int Down(int spine, int leaf) const {
-    return 4 * n_gpu_ + leaves_ * spines_ + leaf * spines_ + spine;
+  // Leaf to spine j of its pod, and back.
+  int Up(int leaf, int j) const { return 4 * n_gpu_ + leaf * spines_per_pod_ + j; }
+  int Down(int j, int leaf) const {
+    return 4 * n_gpu_ + leaves_ * spines_per_pod_ + leaf * spines_per_pod_ + j;
   }
+  // Spine j of pod p to super-spine group j, and back (three tiers only).
+  int SuperUp(int pod, int j) const { return super_base_ + pod * spines_per_pod_ + j; }
+  int SuperDown(int j, int pod) const {
+    return super_base_ + pods_ * spines_per_pod_ + pod * spines_per_pod_ + j;
+  }
+  bool Alive(int link) const { return capacity_[static_cast<size_t>(link)] > 0; }
 
   FabricSpec spec_;
   int n_gpu_ = 0;
   int down_ports_ = 1;  // nodes per leaf
   int leaves_per_rail_ = 1;
   int leaves_ = 0;
-  int spines_ = 0;
+  int leaves_per_pod_ = 1;
+  int pods_ = 1;
+  int spines_per_pod_ = 1;
+  int super_base_ = 0;
   std::vector<double> nominal_;
   std::vector<double> capacity_;
 };

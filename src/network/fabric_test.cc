@@ -37,6 +37,27 @@ TEST(Fabric, RoutesStayOnNvlinkOrRailWhenTheyCan) {
   EXPECT_EQ(f.leaf_count(), 16);                 // 8 rails x 2 leaves of 32 nodes
 }
 
+TEST(Fabric, LargeClustersGetAThirdTier) {
+  const Fabric f(H100Spec(12500));  // 100,000 GPUs
+  EXPECT_TRUE(f.three_tier());
+  EXPECT_EQ(f.leaf_count(), 8 * 391);                    // 32 nodes per leaf and rail
+  EXPECT_EQ(f.pod_count(), 98);                          // 32 leaves per pod
+  EXPECT_EQ(f.spine_count(), 98 * 32);                   // 32 spines per pod
+  EXPECT_EQ(f.Route(0, 8 * 33, 1).links.size(), 4u);     // same rail, same pod: leaf-spine-leaf
+  EXPECT_EQ(f.Route(0, 8 * 12000, 1).links.size(), 6u);  // another pod: through a super-spine
+  // A super-spine group down: traffic between pods moves to the other groups.
+  Fabric g(H100Spec(12500));
+  const FlowPath before = g.Route(0, 8 * 12000, 5);
+  std::string error;
+  const std::vector<int> group =
+      g.TargetLinks("superspine:" + std::to_string(before.links[1] % 32), &error);
+  ASSERT_TRUE(error.empty()) << error;
+  for (int l : group) g.SetLinkHealth(l, 0.0);
+  const FlowPath after = g.Route(0, 8 * 12000, 5);
+  EXPECT_NE(after.links[2], before.links[2]);
+  EXPECT_GT(g.capacity()[static_cast<size_t>(after.links[2])], 0.0);
+}
+
 TEST(FabricCollective, RingOnHealthyNodeMatchesTheAlphaBetaForm) {
   const Fabric f(H100Spec(1));
   const double S = 64.0 * 1048576;

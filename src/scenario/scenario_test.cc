@@ -296,7 +296,7 @@ TEST(BadInput, FaultTargetsAreChecked) {
   EXPECT_TRUE(Says(ErrorOf(base + "nic:99\n    at: 10 min\n"), "s.yaml:28:13",
                    "fault target 'nic:99': nic:99 is out of range (0 to 31)"));
   EXPECT_TRUE(Says(ErrorOf(base + "switch:1\n    at: 10 min\n"), "s.yaml:28:13",
-                   "expected nic:G, leaf:L, spine:S or leaf:L-spine:S"));
+                   "expected nic:G, leaf:L, spine:S, leaf:L-spine:S or superspine:J"));
   EXPECT_TRUE(
       Says(ErrorOf(base + "nic:3\n"), "s.yaml:28:5", "missing required key 'faults[0].at'"));
   EXPECT_TRUE(Says(ErrorOf(base + "nic:3\n    at: 2 h\n"), "s.yaml:29:9",

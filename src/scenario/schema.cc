@@ -268,7 +268,8 @@ const Schema& ScenarioSchema() {
                "Scheduled fabric faults. A job whose traffic crosses a faulty link gets longer "
                "steps (lower GPU activity and power) for as long as the fault lasts."),
           Str("faults[].target", true,
-              "What fails: nic:G (GPU G's NIC), leaf:L, spine:S, or leaf:L-spine:S (a trunk)."),
+              "What fails: nic:G (GPU G's NIC), leaf:L, spine:S (numbered pod by pod), "
+              "leaf:L-spine:S (a trunk in L's pod) or superspine:J (three-tier fabrics)."),
           Qty("faults[].at", D::kDuration, "!", "0 s", "3660 d",
               "When the fault starts, from the start of the simulation."),
           Qty("faults[].for", D::kDuration, "", "1 ms", "3660 d",
