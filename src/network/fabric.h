@@ -42,6 +42,7 @@ class Fabric {
   int gpu_count() const { return spec_.nodes * spec_.gpus_per_node; }
   const FabricSpec& spec() const { return spec_; }
   const std::vector<double>& capacity() const { return capacity_; }  // bytes/s, effective
+  const std::vector<double>& nominal() const { return nominal_; }    // healthy capacity
   size_t link_count() const { return capacity_.size(); }
   std::string LinkName(int link) const;
 

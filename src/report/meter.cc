@@ -27,6 +27,7 @@ void Meter::OnTick(const TickRow& r, int64_t repeat) {
   s_.peak_rack_w = std::max(s_.peak_rack_w, r.peak_rack_w);
   peak_heat_w_ = std::max(peak_heat_w_, r.heat_w);
   peak_activity_ = std::max(peak_activity_, r.gpu_activity);
+  peak_fabric_ = std::max(peak_fabric_, r.fabric_peak_utilization);
   activity_s_ += r.gpu_activity * dt;
   double out_w = r.it_w;  // the first stage delivers the IT load
   for (size_t i = 0; i < r.stage_input_w.size(); ++i) {
@@ -55,6 +56,8 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
 
   auto kw = [](double w) { return w / 1e3; };
   s.resources.push_back({"GPUs", "compute", peak_activity_, 1.0, "activity"});
+  // The busiest scale-out link while all jobs' rings run (its share of the healthy bandwidth).
+  s.resources.push_back({"fabric", "network", peak_fabric_, 1.0, "link utilization"});
   for (size_t i = 0; i < cfg.facility.power_chain.size(); ++i) {
     const auto& st = cfg.facility.power_chain[i];
     s.resources.push_back(
@@ -96,7 +99,13 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
       js.step_time_max_s = std::max(js.step_time_max_s, ToSeconds(c.step_time));
     }
     js.average_tokens_per_s = js.running_s > 0 ? js.tokens / js.running_s : 0;
+    const auto& b = pj.estimate.breakdown;
+    js.exposed_comm_share =
+        (b.tp_comm + b.pp_p2p + b.dp_comm_exposed + b.cp_comm + b.ep_comm) / pj.estimate.step_time;
     s.jobs.push_back(js);
+  }
+  for (const site::LinkLoad& l : site_.HottestLinks(10)) {
+    s.hottest_links.push_back({site_.fabric().LinkName(l.link), l.utilization, l.at.seconds()});
   }
   // For each fault, the jobs whose step changed at its start: the step before and during.
   for (const site::FaultConfig& f : cfg.faults) {

@@ -32,6 +32,13 @@ struct JobSummary {
   double network_factor_min = 1;  // lowest share of nominal scale-out bandwidth during the run
   double step_time_max_s = 0;
   double average_tokens_per_s = 0;  // tokens trained / running time, faults included
+  double exposed_comm_share = 0;    // exposed communication / step time, at the start
+};
+
+struct HotLink {
+  std::string name;
+  double utilization = 0;
+  double at_s = 0;
 };
 
 // A fault and the jobs whose steps it changed.
@@ -61,6 +68,7 @@ struct Summary {
   std::vector<ResourceUse> resources;  // busiest first
   std::vector<JobSummary> jobs;
   std::vector<FaultImpact> faults;
+  std::vector<HotLink> hottest_links;
   EngineStats engine;
   int64_t ticks = 0;
 
@@ -78,7 +86,7 @@ class Meter {
   Summary s_;
   std::vector<double> stage_peak_out_w_;
   std::vector<double> job_energy_j_;
-  double peak_heat_w_ = 0, peak_activity_ = 0, activity_s_ = 0;
+  double peak_heat_w_ = 0, peak_activity_ = 0, activity_s_ = 0, peak_fabric_ = 0;
 };
 
 }  // namespace firstwall::report

@@ -40,7 +40,8 @@ void AtomicFile::Commit() {
 namespace {
 constexpr const char* kCsvHeader =
     "time_s,outdoor_dry_bulb_c,running_jobs,mean_gpu_activity,gpu_power_kw,node_base_power_kw,"
-    "it_power_kw,conversion_loss_kw,cooling_power_kw,facility_power_kw,pue,peak_rack_power_kw\n";
+    "it_power_kw,conversion_loss_kw,cooling_power_kw,facility_power_kw,pue,peak_rack_power_kw,"
+    "fabric_peak_link_utilization\n";
 }
 
 TimeSeriesCsv::TimeSeriesCsv(std::string path) : file_(std::move(path)) { buf_ = kCsvHeader; }
@@ -49,12 +50,13 @@ void TimeSeriesCsv::OnTick(const TickRow& r, int64_t repeat) {
   auto out = std::back_inserter(buf_);
   for (int64_t i = 0; i < repeat; ++i) {
     const double t = r.start.seconds() + r.seconds * static_cast<double>(i);
-    fmt::format_to(
-        out,
-        "{:.3f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:.3f}\n", t,
-        r.outdoor_c, r.running_jobs, r.gpu_activity, r.gpu_w / 1e3, r.node_base_w / 1e3,
-        r.it_w / 1e3, r.loss_w / 1e3, r.cooling_w / 1e3, r.facility_w / 1e3,
-        r.it_w > 0 ? r.facility_w / r.it_w : 0.0, r.peak_rack_w / 1e3);
+    fmt::format_to(out,
+                   "{:.3f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:"
+                   ".3f},{:.4f}\n",
+                   t, r.outdoor_c, r.running_jobs, r.gpu_activity, r.gpu_w / 1e3,
+                   r.node_base_w / 1e3, r.it_w / 1e3, r.loss_w / 1e3, r.cooling_w / 1e3,
+                   r.facility_w / 1e3, r.it_w > 0 ? r.facility_w / r.it_w : 0.0,
+                   r.peak_rack_w / 1e3, r.fabric_peak_utilization);
     if (buf_.size() > (1 << 20)) {
       file_.Write(buf_);
       buf_.clear();
@@ -158,6 +160,7 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
         {"tokens_per_s", js.tokens_per_s},
         {"average_tokens_per_s", js.average_tokens_per_s},
         {"network_factor_min", js.network_factor_min},
+        {"exposed_comm_share", js.exposed_comm_share},
         {"step_time_max_s", js.step_time_max_s},
         {"it_energy_kwh", js.it_energy_j / kwh},
         {"it_energy_per_token_j",
@@ -184,6 +187,11 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
                       {"jobs_affected", touched}});
   }
   j["faults"] = faults;
+  ordered_json hot = ordered_json::array();
+  for (const HotLink& h : s.hottest_links) {
+    hot.push_back({{"link", h.name}, {"peak_utilization", h.utilization}, {"at_s", h.at_s}});
+  }
+  j["hottest_links"] = hot;
   j["engine"] = {{"ticks", s.ticks},
                  {"windows", s.engine.windows},
                  {"skipped_ticks", s.engine.skipped_ticks},

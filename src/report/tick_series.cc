@@ -29,6 +29,7 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
   acc_.outdoor_c += units::ToCelsius(s.outdoor.dry_bulb) * seconds;
   acc_.running_jobs += s.running_jobs * seconds;
   acc_.peak_rack_w = std::max(acc_.peak_rack_w, ToWatts(s.peak_rack));
+  acc_.fabric_peak_utilization = std::max(acc_.fabric_peak_utilization, s.fabric_peak_utilization);
   for (size_t i = 0; i < s.stage_input.size(); ++i) {
     acc_.stage_input_w[i] += ToWatts(s.stage_input[i]) * seconds;
   }

@@ -20,7 +20,8 @@ struct TickRow {
   double peak_rack_w = 0;   // highest rack average over the tick's windows
   double gpu_activity = 0;  // mean over all GPUs of the cluster
   double outdoor_c = 0;
-  double running_jobs = 0;  // time-weighted
+  double running_jobs = 0;             // time-weighted
+  double fabric_peak_utilization = 0;  // highest over the tick's windows
   std::vector<double> stage_input_w;
   std::vector<double> job_it_w;
 };

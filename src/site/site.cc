@@ -39,7 +39,7 @@ Site::Site(SiteConfig config)
   for (const JobConfig& jc : config_.jobs) {
     workload::StepEstimate est = workload::EstimateStep(jc.setup);
     workload::PhaseTimeline timeline(est.phases, jc.start, jc.end);
-    PlacedJob pj{jc, est, timeline, next_node, NodesFor(jc, c), {}, {}, {}, {}};
+    PlacedJob pj{jc, est, est, timeline, next_node, NodesFor(jc, c), {}, {}, {}, {}};
     AppendSegmentValues(pj, est);
     pj.history.push_back({jc.start, 1.0, est.step_time});
     next_node += pj.node_count;
@@ -68,7 +68,7 @@ Site::Site(SiteConfig config)
   sample_.job_it.assign(jobs_.size(), Watts(0));
   // Jobs sharing the fabric from the start (oversubscribed tiers, ECMP collisions).
   RecomputeNetwork(SimTime());
-  for (PlacedJob& j : jobs_) j.estimate = workload::EstimateStep(j.config.setup);
+  for (PlacedJob& j : jobs_) j.estimate = j.current;
 }
 
 void Site::AppendSegmentValues(PlacedJob& pj, const workload::StepEstimate& est) {
@@ -119,25 +119,50 @@ void Site::RecomputeNetwork(SimTime now) {
   std::vector<double> min_rate(jobs_.size(), std::numeric_limits<double>::infinity());
   for (size_t f = 0; f < rates.size(); ++f)
     min_rate[owner[f]] = std::min(min_rate[owner[f]], rates[f]);
-  const double nominal =
+  const double nominal_rate =
       ToBytesPerSecond(config_.cluster.nic_bandwidth) * config_.fabric.network_efficiency;
   for (size_t j = 0; j < jobs_.size(); ++j) {
     PlacedJob& pj = jobs_[j];
     // A job cut off from part of its ring stalls; it is modelled as 1% of the bandwidth until the
     // fault clears, so its steps stretch rather than stop.
     const double factor =
-        std::isinf(min_rate[j]) ? 1.0 : std::clamp(min_rate[j] / nominal, 0.01, 1.0);
+        std::isinf(min_rate[j]) ? 1.0 : std::clamp(min_rate[j] / nominal_rate, 0.01, 1.0);
     if (std::abs(factor - pj.config.setup.network_factor) < 1e-12) continue;
     pj.config.setup.network_factor = factor;
-    const workload::StepEstimate est = workload::EstimateStep(pj.config.setup);
+    pj.current = workload::EstimateStep(pj.config.setup);
     const SimTime at = std::max(now, pj.config.start);
     if (at >= pj.config.end) continue;
-    pj.timeline.Rebase(at, est.phases);
-    AppendSegmentValues(pj, est);
+    pj.timeline.Rebase(at, pj.current.phases);
+    AppendSegmentValues(pj, pj.current);
     if (!pj.history.empty() && pj.history.back().at == at) {
-      pj.history.back() = {at, factor, est.step_time};
+      pj.history.back() = {at, factor, pj.current.step_time};
     } else {
-      pj.history.push_back({at, factor, est.step_time});
+      pj.history.push_back({at, factor, pj.current.step_time});
+    }
+  }
+  // Average link loads: a ring moves in lockstep at its slowest flow's rate, for the share of its
+  // job's step during which the job's scale-out traffic is active; against healthy capacity.
+  std::vector<double> load(fabric_.link_count(), 0.0);
+  for (size_t f = 0; f < rates.size(); ++f) {
+    const double rate = min_rate[owner[f]];
+    if (std::isinf(rate)) continue;
+    const workload::StepEstimate& e = jobs_[owner[f]].current;
+    const double busy = std::min(1.0, (e.dp_comm_total + e.breakdown.pp_p2p) / e.step_time);
+    for (int32_t l : paths[f].links) load[static_cast<size_t>(l)] += rate * busy;
+  }
+  if (link_peak_.empty()) {
+    link_peak_.assign(fabric_.link_count(), 0.0);
+    link_peak_at_.assign(fabric_.link_count(), SimTime());
+  }
+  fabric_utilization_ = 0;
+  for (size_t l = 0; l < load.size(); ++l) {
+    const double healthy = fabric_.nominal()[l];
+    if (healthy <= 0 || load[l] <= 0) continue;
+    const double u = load[l] / healthy;
+    fabric_utilization_ = std::max(fabric_utilization_, u);
+    if (u > link_peak_[l]) {
+      link_peak_[l] = u;
+      link_peak_at_[l] = now;
     }
   }
 }
@@ -216,6 +241,19 @@ void Site::Advance(SimTime from, SimTime to) {
   s.cooling = plant_.ElectricPower(s.heat);
   s.facility = flow.grid + s.cooling;
   s.outdoor = config_.weather.At(from);
+  s.fabric_peak_utilization = running_ > 0 ? fabric_utilization_ : 0.0;
+}
+
+std::vector<LinkLoad> Site::HottestLinks(size_t n) const {
+  std::vector<LinkLoad> all;
+  for (size_t l = 0; l < link_peak_.size(); ++l) {
+    if (link_peak_[l] > 0) all.push_back({static_cast<int>(l), link_peak_[l], link_peak_at_[l]});
+  }
+  std::stable_sort(all.begin(), all.end(), [](const LinkLoad& a, const LinkLoad& b) {
+    return a.utilization > b.utilization;
+  });
+  if (all.size() > n) all.resize(n);
+  return all;
 }
 
 }  // namespace firstwall::site

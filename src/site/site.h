@@ -39,6 +39,16 @@ struct WindowSample {
   std::vector<units::Power> job_it;  // IT power of each job's nodes while the job runs
   thermal::OutdoorConditions outdoor;
   int running_jobs = 0;
+  // Highest average load / healthy capacity of any scale-out link: each job's ring flows at their
+  // max-min rates, weighted by the share of its step its scale-out traffic is active.
+  double fabric_peak_utilization = 0;
+};
+
+// A fabric link's load at its busiest.
+struct LinkLoad {
+  int link = 0;
+  double utilization = 0;  // load / nominal effective capacity
+  SimTime at;
 };
 
 // A change of a job's step: when, why, and the step it runs from then on.
@@ -51,6 +61,7 @@ struct JobChange {
 struct PlacedJob {
   JobConfig config;
   workload::StepEstimate estimate;  // on the fabric as it is at the start
+  workload::StepEstimate current;   // as it runs now
   workload::PhaseTimeline timeline;
   int first_node = 0;
   int node_count = 0;
@@ -75,6 +86,8 @@ class Site : public Model {
   const std::vector<PlacedJob>& jobs() const { return jobs_; }
   const WindowSample& sample() const { return sample_; }
   const network::Fabric& fabric() const { return fabric_; }
+  // The most loaded links over the run (each at its busiest), most loaded first.
+  std::vector<LinkLoad> HottestLinks(size_t n) const;
   units::Power idle_node_power() const { return units::Watts(idle_node_w_); }
 
  private:
@@ -98,6 +111,9 @@ class Site : public Model {
   double idle_node_w_ = 0;
   int running_ = 0;
   WindowSample sample_;
+  std::vector<double> link_peak_;  // per link: highest utilization seen
+  std::vector<SimTime> link_peak_at_;
+  double fabric_utilization_ = 0;   // current highest link utilization
   std::vector<double> job_node_w_;  // scratch: per job, average node power in the window
 };
 

@@ -126,6 +126,12 @@ TEST(Site, DegradedNicStretchesOnlyTheJobWhoseRingCrossesIt) {
   EXPECT_GT(hit[1].step_time, hit[0].step_time);
   EXPECT_DOUBLE_EQ(ToSeconds(hit[2].step_time), ToSeconds(hit[0].step_time));
   EXPECT_EQ(site.jobs()[1].history.size(), 1u);  // its rings never touch GPU 0's NIC
+  // Link loads: ring traffic keeps the NICs partly busy, never above their healthy capacity.
+  const auto hot = site.HottestLinks(3);
+  ASSERT_FALSE(hot.empty());
+  EXPECT_GT(hot[0].utilization, 0.0);
+  EXPECT_LE(hot[0].utilization, 1.0 + 1e-12);
+  EXPECT_GE(hot[0].utilization, hot.back().utilization);
 }
 
 }  // namespace

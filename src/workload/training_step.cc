@@ -347,6 +347,7 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
     // Overlap with the backward pass of the last micro-batch through this stage.
     const double window = s.overlap_grad_reduce ? layers * lt.bwd : 0.0;
     bd.dp_comm_exposed = Seconds(std::max(0.0, dp_s - window));
+    e.dp_comm_total = Seconds(dp_s);
   }
   const double opt_params = params / (s.zero >= 1 ? s.dp : 1.0);
   bd.optimizer =

@@ -106,6 +106,9 @@ struct StepEstimate {
   units::FlopCount hardware_flops;  // per step, as executed
   StepBreakdown breakdown;
   units::Duration step_time;
+  // Data-parallel communication including the part hidden behind the backward pass: how long the
+  // job's scale-out links are busy per step (with pp_p2p).
+  units::Duration dp_comm_total;
   double tokens_per_step = 0;
   double mfu = 0;
   units::FlopRate model_flop_rate_per_gpu;
