@@ -116,7 +116,7 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     fi.bandwidth = f.health;
     for (const site::PlacedJob& pj : site_.jobs()) {
       for (size_t k = 1; k < pj.history.size(); ++k) {
-        if (pj.history[k].at != f.at) continue;
+        if (pj.history[k].cause != f.at) continue;
         fi.jobs.push_back({pj.config.name, ToSeconds(pj.history[k - 1].step_time),
                            ToSeconds(pj.history[k].step_time)});
       }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/embedded.h"
+#include "core/rng.h"
 #include "thermal/weather.h"
 
 namespace firstwall::scenario {
@@ -203,6 +204,51 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   return j;
 }
 
+// Poisson arrivals over all components of a kind; a component already failed is not hit again
+// before its repair.
+void DrawRandomFaults(const Section& rf, const network::Fabric& fabric, site::SiteConfig& cfg,
+                      size_t index) {
+  const std::string kind = rf.Enum("kind");
+  const int count = kind == "nic"    ? fabric.gpu_count()
+                    : kind == "leaf" ? fabric.leaf_count()
+                    : kind == "spine"
+                        ? fabric.spine_count()
+                        : (fabric.three_tier() ? fabric.spine_count() / fabric.pod_count() : 0);
+  if (count == 0) rf.Fail("kind", "this fabric has two tiers: it has no super-spines");
+  const double mtbf = ToSeconds(rf.Quantity<Duration>("mtbf"));
+  const double repair = ToSeconds(rf.Quantity<Duration>("repair"));
+  const double health = rf.Fraction("bandwidth");
+  const double rate = count / mtbf;  // failures per second over all components
+  const double horizon = cfg.duration.seconds();
+  constexpr double kMaxFaults = 100000;
+  if (rate * horizon > kMaxFaults) {
+    rf.Fail("mtbf",
+            "about " + std::to_string(static_cast<long long>(rate * horizon)) +
+                " faults would be drawn; at most 100000 are simulated",
+            "a longer mtbf or a shorter simulation");
+  }
+  RngStream rng(cfg.seed, "random_faults/" + std::to_string(index) + "/" + kind);
+  std::vector<double> down_until(static_cast<size_t>(count), -1.0);
+  double t = 0;
+  while (true) {
+    t += rng.Exponential(1.0 / rate);
+    if (t >= horizon) break;
+    const int c = std::min(count - 1, static_cast<int>(rng.Uniform() * count));
+    const double length = rng.Exponential(repair);
+    if (down_until[static_cast<size_t>(c)] > t) continue;
+    down_until[static_cast<size_t>(c)] = t + length;
+    site::FaultConfig f;
+    f.target = kind + ":" + std::to_string(c);
+    std::string error;
+    f.links = fabric.TargetLinks(f.target, &error);
+    FW_CHECK(error.empty(), error);
+    f.health = health;
+    f.at = SimTime::From(Seconds(t));
+    f.end = SimTime::From(Seconds(t + length));
+    cfg.faults.push_back(std::move(f));
+  }
+}
+
 }  // namespace
 
 Scenario LoadScenarioText(const std::string& text, const std::string& file,
@@ -280,6 +326,16 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
       fault.health = f.Fraction("bandwidth");
       cfg.faults.push_back(std::move(fault));
     }
+  }
+
+  if (root.Has("random_faults")) {
+    const network::Fabric fabric(cfg.fabric);
+    for (size_t i = 0; const Section& rf : root.List("random_faults")) {
+      DrawRandomFaults(rf, fabric, cfg, i++);
+    }
+    std::stable_sort(
+        cfg.faults.begin(), cfg.faults.end(),
+        [](const site::FaultConfig& a, const site::FaultConfig& b) { return a.at < b.at; });
   }
 
   std::set<std::string> names;

@@ -354,6 +354,32 @@ TEST(Scenario, NewGpuCardNeedsEveryFigure) {
       Says(ErrorOf(text), "s.yaml:29:7", "missing required key 'catalog.gpus[0].hbm_capacity'"));
 }
 
+TEST(Scenario, RandomFaultsAreSeededAndFollowTheRate) {
+  // 32 NICs with a 100 h MTBF over 100 h: 32 failures expected (fewer when one hits a NIC that is
+  // still in repair).
+  std::string text = Replace(kBase, "duration: 1 h", "duration: 100 h");
+  text += "random_faults:\n  - kind: nic\n    mtbf: 100 h\n    repair: 30 min\n";
+  const Scenario a = LoadScenarioText(text, "s.yaml", "");
+  const Scenario b = LoadScenarioText(text, "s.yaml", "");
+  const Scenario c = LoadScenarioText(
+      Replace(text, "duration: 100 h", "duration: 100 h\n  seed: 7"), "s.yaml", "");
+  ASSERT_EQ(a.site.faults.size(), b.site.faults.size());
+  for (size_t i = 0; i < a.site.faults.size(); ++i) {
+    EXPECT_EQ(a.site.faults[i].target, b.site.faults[i].target);
+    EXPECT_EQ(a.site.faults[i].at, b.site.faults[i].at);
+    if (i > 0) {
+      EXPECT_GE(a.site.faults[i].at, a.site.faults[i - 1].at);
+    }
+  }
+  EXPECT_GE(a.site.faults.size(), 15u);
+  EXPECT_LE(a.site.faults.size(), 55u);
+  EXPECT_NE(a.site.faults.front().at, c.site.faults.front().at);  // another seed, other draws
+  EXPECT_TRUE(Says(ErrorOf(Replace(text, "mtbf: 100 h", "mtbf: 1 min")), "s.yaml:29:11",
+                   "faults would be drawn; at most 100000 are simulated"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(text, "kind: nic", "kind: superspine")), "s.yaml:28:11",
+                   "this fabric has two tiers"));
+}
+
 TEST(Scenario, ExamplesLoad) {
   for (const char* path : {"examples/default.yaml", "examples/leesburg-weather.yaml"}) {
     EXPECT_NO_THROW(LoadScenarioFile(path)) << path;

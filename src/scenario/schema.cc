@@ -277,6 +277,19 @@ const Schema& ScenarioSchema() {
           Frac("faults[].bandwidth", "0", "0", "1",
                "Bandwidth the target keeps: 0 for down, 25 % for a link degraded to a quarter."),
 
+          List("random_faults", false,
+               "Faults drawn at random (seeded by simulation.seed): for each kind of component, "
+               "failures arrive as a Poisson process of rate components / mtbf, hit a component "
+               "chosen uniformly, and last an exponentially distributed repair time."),
+          Enum("random_faults[].kind", "", "nic|leaf|spine|superspine",
+               "Which components fail: every GPU's NIC, leaf switches, spines or super-spine "
+               "groups (three-tier fabrics)."),
+          Qty("random_faults[].mtbf", D::kDuration, "!", "1 min", "100000000 h",
+              "Mean time between failures of one component."),
+          Qty("random_faults[].repair", D::kDuration, "!", "1 s", "3660 d", "Mean time to repair."),
+          Frac("random_faults[].bandwidth", "0", "0", "1",
+               "Bandwidth a failed component keeps (0: down)."),
+
           Section("catalog", false, "Additions to the built-in catalog, or overrides of it."),
           List("catalog.gpus", false,
                "GPU cards (keys as in the GPU card table). A card named like a built-in one "

@@ -41,7 +41,7 @@ Site::Site(SiteConfig config)
     workload::PhaseTimeline timeline(est.phases, jc.start, jc.end);
     PlacedJob pj{jc, est, est, timeline, next_node, NodesFor(jc, c), {}, {}, {}, {}};
     AppendSegmentValues(pj, est);
-    pj.history.push_back({jc.start, 1.0, est.step_time});
+    pj.history.push_back({jc.start, SimTime(), 1.0, est.step_time});
     next_node += pj.node_count;
     FW_CHECK(next_node <= c.nodes, "jobs do not fit in the cluster");
     jobs_.push_back(std::move(pj));
@@ -134,11 +134,7 @@ void Site::RecomputeNetwork(SimTime now) {
     if (at >= pj.config.end) continue;
     pj.timeline.Rebase(at, pj.current.phases);
     AppendSegmentValues(pj, pj.current);
-    if (!pj.history.empty() && pj.history.back().at == at) {
-      pj.history.back() = {at, factor, pj.current.step_time};
-    } else {
-      pj.history.push_back({at, factor, pj.current.step_time});
-    }
+    pj.history.push_back({at, now, factor, pj.current.step_time});
   }
   // Average link loads: a ring moves in lockstep at its slowest flow's rate, for the share of its
   // job's step during which the job's scale-out traffic is active; against healthy capacity.

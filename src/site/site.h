@@ -53,7 +53,8 @@ struct LinkLoad {
 
 // A change of a job's step: when, why, and the step it runs from then on.
 struct JobChange {
-  SimTime at;
+  SimTime at;     // when the new step starts (the job's start if the cause came before it)
+  SimTime cause;  // the event that changed it (fault, repair; zero for the start)
   double network_factor = 1.0;
   units::Duration step_time;
 };
