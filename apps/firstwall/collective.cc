@@ -10,6 +10,7 @@
 #include "apps/firstwall/commands.h"
 #include "network/collective.h"
 #include "scenario/catalog.h"
+#include "scenario/loader.h"
 #include "scenario/reader.h"
 #include "units/parse.h"
 
@@ -40,9 +41,7 @@ network::FabricSpec ReadFabric(const std::string& path, network::FabricSpec spec
   const scenario::Document doc = scenario::Document::Parse(ss.str(), path);
   const scenario::Section s(doc, scenario::FabricSchema(), doc.root(), "", "", doc.At(doc.root()));
   spec.nic_per_gpu = s.Quantity<Bandwidth>("nic_bandwidth");
-  spec.leaf_radix = s.Int("leaf_radix");
-  spec.oversubscription = s.Number("oversubscription");
-  spec.switch_latency = s.Quantity<Duration>("switch_latency");
+  scenario::ReadFabricSwitches(s, spec);
   spec.nvlink_latency = s.Quantity<Duration>("nvlink_latency");
   spec.nvlink_efficiency = s.Fraction("nvlink_efficiency");
   spec.network_efficiency = s.Fraction("network_efficiency");

@@ -301,12 +301,7 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
   cfg.fabric.nvlink_per_gpu = cfg.cluster.gpu.NvlinkPerDirection();
   cfg.fabric.nic_per_gpu = cfg.cluster.nic_bandwidth;
   cfg.fabric.nvlink_latency = Microseconds(0.5);
-  {
-    const Section fab = cluster.Sub("fabric");
-    cfg.fabric.leaf_radix = fab.Int("leaf_radix");
-    cfg.fabric.oversubscription = fab.Number("oversubscription");
-    cfg.fabric.switch_latency = fab.Quantity<Duration>("switch_latency");
-  }
+  ReadFabricSwitches(cluster.Sub("fabric"), cfg.fabric);
   if (root.Has("faults")) {
     const network::Fabric fabric(cfg.fabric);
     for (const Section& f : root.List("faults")) {
@@ -368,6 +363,12 @@ Scenario LoadScenarioFile(const std::string& path) {
   const std::string text = ReadFile(path, {path, 0, 0});
   const std::string dir = std::filesystem::path(path).parent_path().string();
   return LoadScenarioText(text, path, dir);
+}
+
+void ReadFabricSwitches(const Section& s, network::FabricSpec& spec) {
+  spec.leaf_radix = s.Int("leaf_radix");
+  spec.oversubscription = s.Number("oversubscription");
+  spec.switch_latency = s.Quantity<Duration>("switch_latency");
 }
 
 std::string DefaultScenarioText() {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "network/fabric.h"
 #include "scenario/catalog.h"
 #include "site/site_config.h"
 
@@ -20,6 +21,10 @@ Scenario LoadScenarioFile(const std::string& path);
 // `base_dir` resolves relative paths in the scenario; "" for the current directory.
 Scenario LoadScenarioText(const std::string& text, const std::string& file,
                           const std::string& base_dir);
+
+// Reads the switch keys (leaf_radix, oversubscription, switch_latency) of a fabric section, in a
+// scenario's cluster.fabric or a `--fabric` file, into `spec`.
+void ReadFabricSwitches(const Section& s, network::FabricSpec& spec);
 
 // The built-in default scenario (examples/default.yaml, compiled in).
 std::string DefaultScenarioText();

@@ -144,169 +144,201 @@ std::vector<std::string> Schema::ChildNames(std::string_view prefix) const {
 std::optional<double> MinOf(const KeySpec& k) { return Bound(k, k.min_text); }
 std::optional<double> MaxOf(const KeySpec& k) { return Bound(k, k.max_text); }
 
+namespace {
+// The switch keys shared by a scenario's cluster.fabric and `firstwall collective --fabric`.
+std::vector<KeySpec> FabricSwitchKeys(const std::string& prefix) {
+  return {
+      Int(prefix + "leaf_radix", "64", "2", "1024", "Ports of a leaf switch."),
+      Num(prefix + "oversubscription", "1", "0.1", "64",
+          "Leaf down capacity over up capacity (1 = non-blocking, 4 = 4:1)."),
+      Qty(prefix + "switch_latency", Dimension::kDuration, "1 us", "0 s", "1 ms",
+          "Latency per network hop."),
+  };
+}
+
+std::vector<KeySpec> With(std::vector<KeySpec> keys, const std::vector<KeySpec>& more) {
+  keys.insert(keys.end(), more.begin(), more.end());
+  return keys;
+}
+
+}  // namespace
+
 const Schema& ScenarioSchema() {
   using D = Dimension;
   static const Schema schema(
       "scenario",
-      {
-          Int("firstwall", "", "1", "1", "Scenario format version. This build reads version 1."),
-          Section("site", true, "Where the site is and what its energy costs."),
-          Str("site.name", true, "Name of the site, copied into the outputs."),
-          {"site.weather_file", VT::kFile, D::kPower, false, "", "", "", "",
-           "EnergyPlus weather file (.epw) with hourly outdoor conditions, relative to the "
-           "scenario file. Without it the outdoor conditions are constant."},
-          Qty("site.outdoor_temperature", D::kTemperature, "20 C", "-60 C", "60 C",
-              "Constant outdoor dry-bulb temperature, used when there is no weather file."),
-          Frac("site.outdoor_relative_humidity", "0.5", "0", "1",
-               "Constant outdoor relative humidity, used when there is no weather file."),
-          Qty("site.electricity_price", D::kEnergyPrice, "!", "0 USD/kWh", "10 USD/kWh",
-              "Price of electricity drawn from the grid (flat tariff)."),
-          Qty("site.grid_import_limit", D::kPower, "", "1 kW", "10 GW",
-              "Largest power the grid connection may deliver; compared with the peak demand."),
+      With(
+          {
+              Int("firstwall", "", "1", "1",
+                  "Scenario format version. This build reads version 1."),
+              Section("site", true, "Where the site is and what its energy costs."),
+              Str("site.name", true, "Name of the site, copied into the outputs."),
+              {"site.weather_file", VT::kFile, D::kPower, false, "", "", "", "",
+               "EnergyPlus weather file (.epw) with hourly outdoor conditions, relative to the "
+               "scenario file. Without it the outdoor conditions are constant."},
+              Qty("site.outdoor_temperature", D::kTemperature, "20 C", "-60 C", "60 C",
+                  "Constant outdoor dry-bulb temperature, used when there is no weather file."),
+              Frac("site.outdoor_relative_humidity", "0.5", "0", "1",
+                   "Constant outdoor relative humidity, used when there is no weather file."),
+              Qty("site.electricity_price", D::kEnergyPrice, "!", "0 USD/kWh", "10 USD/kWh",
+                  "Price of electricity drawn from the grid (flat tariff)."),
+              Qty("site.grid_import_limit", D::kPower, "", "1 kW", "10 GW",
+                  "Largest power the grid connection may deliver; compared with the peak demand."),
 
-          Section("cluster", true, "The GPU cluster: what GPUs, how many, how they are racked."),
-          Str("cluster.gpu", true,
-              "GPU type, a name from the catalog (`firstwall catalog`) or from catalog.gpus."),
-          Int("cluster.nodes", "", "1", "1000000", "Number of GPU nodes (servers)."),
-          Int("cluster.gpus_per_node", "8", "1", "72", "GPUs in each node."),
-          Int("cluster.nodes_per_rack", "4", "1", "128", "Nodes in each rack."),
-          Qty("cluster.node_base_power", D::kPower, "!", "0 W", "50 kW",
-              "Non-GPU power of one node (CPUs, memory, NICs, fans, drives), taken as constant. "
-              "For DGX H100: rated 10.2 kW, of which the 8 GPUs take at most 5.6 kW; measured "
-              "node maximum in training 8.4 kW (Latif et al., IEEE Access 2025)."),
-          Qty("cluster.gpu_power_cap", D::kPower, "", "10 W", "5 kW",
-              "Power limit set on every GPU (nvidia-smi -pl). Without it GPUs may draw up to TDP."),
-          Qty("cluster.nic_bandwidth", D::kBandwidth, "400 Gb/s", "1 Gb/s", "1.6 Tb/s",
-              "Scale-out bandwidth per GPU, one direction (one NDR 400 Gb/s NIC per GPU is the "
-              "common HGX design)."),
-          Qty("cluster.link_latency", D::kDuration, "5 us", "0 s", "1 ms",
-              "Latency per hop of a ring collective step."),
-          Qty("cluster.rack_power_limit", D::kPower, "", "1 kW", "2 MW",
-              "Power a rack may draw (its PDUs or busway rating); compared with the peak rack."),
-          Section("cluster.fabric", false,
-                  "Scale-out fabric: rail-optimized two-tier Clos, one NIC per GPU at "
-                  "nic_bandwidth (src/network/fabric.h)."),
-          Int("cluster.fabric.leaf_radix", "64", "2", "1024", "Ports of a leaf switch."),
-          Num("cluster.fabric.oversubscription", "1", "0.1", "64",
-              "Leaf down capacity over up capacity (1 = non-blocking, 4 = 4:1)."),
-          Qty("cluster.fabric.switch_latency", D::kDuration, "1 us", "0 s", "1 ms",
-              "Latency per network hop."),
+              Section("cluster", true,
+                      "The GPU cluster: what GPUs, how many, how they are racked."),
+              Str("cluster.gpu", true,
+                  "GPU type, a name from the catalog (`firstwall catalog`) or from catalog.gpus."),
+              Int("cluster.nodes", "", "1", "1000000", "Number of GPU nodes (servers)."),
+              Int("cluster.gpus_per_node", "8", "1", "72", "GPUs in each node."),
+              Int("cluster.nodes_per_rack", "4", "1", "128", "Nodes in each rack."),
+              Qty("cluster.node_base_power", D::kPower, "!", "0 W", "50 kW",
+                  "Non-GPU power of one node (CPUs, memory, NICs, fans, drives), taken as "
+                  "constant. "
+                  "For DGX H100: rated 10.2 kW, of which the 8 GPUs take at most 5.6 kW; measured "
+                  "node maximum in training 8.4 kW (Latif et al., IEEE Access 2025)."),
+              Qty("cluster.gpu_power_cap", D::kPower, "", "10 W", "5 kW",
+                  "Power limit set on every GPU (nvidia-smi -pl). Without it GPUs may draw up to "
+                  "TDP."),
+              Qty("cluster.nic_bandwidth", D::kBandwidth, "400 Gb/s", "1 Gb/s", "1.6 Tb/s",
+                  "Scale-out bandwidth per GPU, one direction (one NDR 400 Gb/s NIC per GPU is the "
+                  "common HGX design)."),
+              Qty("cluster.link_latency", D::kDuration, "5 us", "0 s", "1 ms",
+                  "Latency per hop of a ring collective step."),
+              Qty("cluster.rack_power_limit", D::kPower, "", "1 kW", "2 MW",
+                  "Power a rack may draw (its PDUs or busway rating); compared with the peak "
+                  "rack."),
+              Section("cluster.fabric", false,
+                      "Scale-out fabric: rail-optimized Clos, one NIC per GPU at nic_bandwidth "
+                      "(src/network/fabric.h)."),
 
-          Section("facility", true, "Power conversion and cooling of the building."),
-          List("facility.power_chain", true,
-               "Conversion stages from the IT load outward to the grid (for example rack PSU, "
-               "PDU, UPS, transformer). Each draws (P_out + fixed_loss) / efficiency. An empty "
-               "list means a lossless connection."),
-          Str("facility.power_chain[].name", true, "Name of the stage."),
-          Frac("facility.power_chain[].efficiency", "", "0.5", "1",
-               "Proportional efficiency of the stage."),
-          Qty("facility.power_chain[].fixed_loss", D::kPower, "0 W", "0 W", "100 MW",
-              "No-load loss of the stage, drawn whatever the load."),
-          Qty("facility.power_chain[].rating", D::kPower, "", "1 W", "10 GW",
-              "Rated output of the stage; its peak load is reported against it."),
-          Section("facility.cooling", true, "The cooling plant."),
-          Num("facility.cooling.cop", "", "0.5", "100",
-              "Whole-plant coefficient of performance: heat removed per unit of electricity "
-              "(chillers or dry coolers, pumps, fans). About 3-5 for chilled-water air cooling, "
-              "10-30 for warm-water liquid cooling with free cooling."),
-          Qty("facility.cooling.capacity", D::kPower, "", "1 kW", "10 GW",
-              "Heat the plant can reject; the peak heat load is reported against it."),
+              Section("facility", true, "Power conversion and cooling of the building."),
+              List("facility.power_chain", true,
+                   "Conversion stages from the IT load outward to the grid (for example rack PSU, "
+                   "PDU, UPS, transformer). Each draws (P_out + fixed_loss) / efficiency. An empty "
+                   "list means a lossless connection."),
+              Str("facility.power_chain[].name", true, "Name of the stage."),
+              Frac("facility.power_chain[].efficiency", "", "0.5", "1",
+                   "Proportional efficiency of the stage."),
+              Qty("facility.power_chain[].fixed_loss", D::kPower, "0 W", "0 W", "100 MW",
+                  "No-load loss of the stage, drawn whatever the load."),
+              Qty("facility.power_chain[].rating", D::kPower, "", "1 W", "10 GW",
+                  "Rated output of the stage; its peak load is reported against it."),
+              Section("facility.cooling", true, "The cooling plant."),
+              Num("facility.cooling.cop", "", "0.5", "100",
+                  "Whole-plant coefficient of performance: heat removed per unit of electricity "
+                  "(chillers or dry coolers, pumps, fans). About 3-5 for chilled-water air "
+                  "cooling, "
+                  "10-30 for warm-water liquid cooling with free cooling."),
+              Qty("facility.cooling.capacity", D::kPower, "", "1 kW", "10 GW",
+                  "Heat the plant can reject; the peak heat load is reported against it."),
 
-          List("workloads", true, "The jobs that run on the cluster."),
-          Str("workloads[].name", true, "Name of the job, unique in the scenario."),
-          Enum("workloads[].type", "", "training", "Kind of workload."),
-          Str("workloads[].model", true,
-              "Model card: a catalog name (`firstwall catalog`), a name from catalog.models, or a "
-              "path to a model card YAML file relative to the scenario."),
-          OptInt("workloads[].gpus", "1", "10000000",
-                 "GPUs of the job; must equal tp x pp x dp x cp. Gives dp when dp is left out."),
-          Int("workloads[].tp", "1", "1", "72",
-              "Tensor-parallel degree, inside one node's NVLink domain."),
-          Int("workloads[].pp", "1", "1", "1024", "Pipeline-parallel degree (1F1B schedule)."),
-          Int("workloads[].vpp", "1", "1", "64",
-              "Virtual pipeline stages per GPU (interleaved 1F1B); 1 for plain 1F1B."),
-          Int("workloads[].cp", "1", "1", "1024",
-              "Context-parallel degree (ring attention over the sequence)."),
-          Int("workloads[].ep", "1", "1", "1024",
-              "Expert-parallel degree (MoE models), across data-parallel ranks."),
-          OptInt("workloads[].dp", "1", "10000000",
-                 "Data-parallel degree. Derived from gpus / (tp x pp x cp) when left out."),
-          Int("workloads[].global_batch", "", "1", "100000000", "Sequences per training step."),
-          {"workloads[].micro_batch", VT::kInt, D::kPower, false, "1", "1", "65536", "auto",
-           "Sequences per micro-batch on each data-parallel rank, or auto: the fastest that fits "
-           "in memory."},
-          Int("workloads[].sequence_length", "", "1", "10000000", "Tokens per sequence."),
-          Enum("workloads[].dtype", "bf16", "fp32|tf32|fp16|bf16|fp8",
-               "Data type of the matrix math."),
-          Enum("workloads[].recompute", "none", "none|selective|full|auto",
-               "Activation recomputation; auto picks the fastest mode that fits in memory."),
-          {"workloads[].sequence_parallel", VT::kBool, D::kPower, false, "true", "", "", "",
-           "Sequence parallelism with tensor parallelism (Korthikanti et al. 2022): norms and "
-           "dropout split across the TP group, all-gather/reduce-scatter instead of all-reduce."},
-          Int("workloads[].zero", "1", "0", "3",
-              "ZeRO stage: 0 all-reduces gradients; 1 shards optimizer state (Megatron's "
-              "distributed optimizer); 2 also gradients; 3 also weights."),
-          {"workloads[].overlap_grad_reduce", VT::kBool, D::kPower, false, "true", "", "", "",
-           "Overlap the data-parallel gradient reduction with the last micro-batch's backward."},
-          Num("workloads[].expert_imbalance", "1", "1", "16",
-              "MoE load imbalance: tokens of the busiest expert over the mean."),
-          Qty("workloads[].start", D::kDuration, "0 s", "0 s", "3660 d",
-              "When the job starts, from the start of the simulation."),
-          Qty("workloads[].duration", D::kDuration, "", "1 s", "3660 d",
-              "How long the job runs. Without it, until the end of the simulation."),
-          Section("workloads[].activity", false,
-                  "GPU activity (0 idle, 1 full power) in each phase of a step. Assumptions of "
-                  "the foundation model, to be replaced by per-op power."),
-          Frac("workloads[].activity.compute", "0.9", "0", "1",
-               "Activity during forward and backward math."),
-          Frac("workloads[].activity.communication", "0.3", "0", "1",
-               "Activity while waiting on collectives."),
-          Frac("workloads[].activity.optimizer", "0.5", "0", "1",
-               "Activity during the optimizer update (HBM-bound)."),
+              List("workloads", true, "The jobs that run on the cluster."),
+              Str("workloads[].name", true, "Name of the job, unique in the scenario."),
+              Enum("workloads[].type", "", "training", "Kind of workload."),
+              Str("workloads[].model", true,
+                  "Model card: a catalog name (`firstwall catalog`), a name from catalog.models, "
+                  "or a "
+                  "path to a model card YAML file relative to the scenario."),
+              OptInt(
+                  "workloads[].gpus", "1", "10000000",
+                  "GPUs of the job; must equal tp x pp x dp x cp. Gives dp when dp is left out."),
+              Int("workloads[].tp", "1", "1", "72",
+                  "Tensor-parallel degree, inside one node's NVLink domain."),
+              Int("workloads[].pp", "1", "1", "1024", "Pipeline-parallel degree (1F1B schedule)."),
+              Int("workloads[].vpp", "1", "1", "64",
+                  "Virtual pipeline stages per GPU (interleaved 1F1B); 1 for plain 1F1B."),
+              Int("workloads[].cp", "1", "1", "1024",
+                  "Context-parallel degree (ring attention over the sequence)."),
+              Int("workloads[].ep", "1", "1", "1024",
+                  "Expert-parallel degree (MoE models), across data-parallel ranks."),
+              OptInt("workloads[].dp", "1", "10000000",
+                     "Data-parallel degree. Derived from gpus / (tp x pp x cp) when left out."),
+              Int("workloads[].global_batch", "", "1", "100000000", "Sequences per training step."),
+              {"workloads[].micro_batch", VT::kInt, D::kPower, false, "1", "1", "65536", "auto",
+               "Sequences per micro-batch on each data-parallel rank, or auto: the fastest that "
+               "fits "
+               "in memory."},
+              Int("workloads[].sequence_length", "", "1", "10000000", "Tokens per sequence."),
+              Enum("workloads[].dtype", "bf16", "fp32|tf32|fp16|bf16|fp8",
+                   "Data type of the matrix math."),
+              Enum("workloads[].recompute", "none", "none|selective|full|auto",
+                   "Activation recomputation; auto picks the fastest mode that fits in memory."),
+              {"workloads[].sequence_parallel", VT::kBool, D::kPower, false, "true", "", "", "",
+               "Sequence parallelism with tensor parallelism (Korthikanti et al. 2022): norms and "
+               "dropout split across the TP group, all-gather/reduce-scatter instead of "
+               "all-reduce."},
+              Int("workloads[].zero", "1", "0", "3",
+                  "ZeRO stage: 0 all-reduces gradients; 1 shards optimizer state (Megatron's "
+                  "distributed optimizer); 2 also gradients; 3 also weights."),
+              {"workloads[].overlap_grad_reduce", VT::kBool, D::kPower, false, "true", "", "", "",
+               "Overlap the data-parallel gradient reduction with the last micro-batch's "
+               "backward."},
+              Num("workloads[].expert_imbalance", "1", "1", "16",
+                  "MoE load imbalance: tokens of the busiest expert over the mean."),
+              Qty("workloads[].start", D::kDuration, "0 s", "0 s", "3660 d",
+                  "When the job starts, from the start of the simulation."),
+              Qty("workloads[].duration", D::kDuration, "", "1 s", "3660 d",
+                  "How long the job runs. Without it, until the end of the simulation."),
+              Section("workloads[].activity", false,
+                      "GPU activity (0 idle, 1 full power) in each phase of a step. Assumptions of "
+                      "the foundation model, to be replaced by per-op power."),
+              Frac("workloads[].activity.compute", "0.9", "0", "1",
+                   "Activity during forward and backward math."),
+              Frac("workloads[].activity.communication", "0.3", "0", "1",
+                   "Activity while waiting on collectives."),
+              Frac("workloads[].activity.optimizer", "0.5", "0", "1",
+                   "Activity during the optimizer update (HBM-bound)."),
 
-          List("faults", false,
-               "Scheduled fabric faults. A job whose traffic crosses a faulty link gets longer "
-               "steps (lower GPU activity and power) for as long as the fault lasts."),
-          Str("faults[].target", true,
-              "What fails: nic:G (GPU G's NIC), leaf:L, spine:S (numbered pod by pod), "
-              "leaf:L-spine:S (a trunk in L's pod) or superspine:J (three-tier fabrics)."),
-          Qty("faults[].at", D::kDuration, "!", "0 s", "3660 d",
-              "When the fault starts, from the start of the simulation."),
-          Qty("faults[].for", D::kDuration, "", "1 ms", "3660 d",
-              "How long it lasts; without it, until the end of the simulation."),
-          Frac("faults[].bandwidth", "0", "0", "1",
-               "Bandwidth the target keeps: 0 for down, 25 % for a link degraded to a quarter."),
+              List("faults", false,
+                   "Scheduled fabric faults. A job whose traffic crosses a faulty link gets longer "
+                   "steps (lower GPU activity and power) for as long as the fault lasts."),
+              Str("faults[].target", true,
+                  "What fails: nic:G (GPU G's NIC), leaf:L, spine:S (numbered pod by pod), "
+                  "leaf:L-spine:S (a trunk in L's pod) or superspine:J (three-tier fabrics)."),
+              Qty("faults[].at", D::kDuration, "!", "0 s", "3660 d",
+                  "When the fault starts, from the start of the simulation."),
+              Qty("faults[].for", D::kDuration, "", "1 ms", "3660 d",
+                  "How long it lasts; without it, until the end of the simulation."),
+              Frac(
+                  "faults[].bandwidth", "0", "0", "1",
+                  "Bandwidth the target keeps: 0 for down, 25 % for a link degraded to a quarter."),
 
-          List("random_faults", false,
-               "Faults drawn at random (seeded by simulation.seed): for each kind of component, "
-               "failures arrive as a Poisson process of rate components / mtbf, hit a component "
-               "chosen uniformly, and last an exponentially distributed repair time."),
-          Enum("random_faults[].kind", "", "nic|leaf|spine|superspine",
-               "Which components fail: every GPU's NIC, leaf switches, spines or super-spine "
-               "groups (three-tier fabrics)."),
-          Qty("random_faults[].mtbf", D::kDuration, "!", "1 min", "100000000 h",
-              "Mean time between failures of one component."),
-          Qty("random_faults[].repair", D::kDuration, "!", "1 s", "3660 d", "Mean time to repair."),
-          Frac("random_faults[].bandwidth", "0", "0", "1",
-               "Bandwidth a failed component keeps (0: down)."),
+              List(
+                  "random_faults", false,
+                  "Faults drawn at random (seeded by simulation.seed): for each kind of component, "
+                  "failures arrive as a Poisson process of rate components / mtbf, hit a component "
+                  "chosen uniformly, and last an exponentially distributed repair time."),
+              Enum("random_faults[].kind", "", "nic|leaf|spine|superspine",
+                   "Which components fail: every GPU's NIC, leaf switches, spines or super-spine "
+                   "groups (three-tier fabrics)."),
+              Qty("random_faults[].mtbf", D::kDuration, "!", "1 min", "100000000 h",
+                  "Mean time between failures of one component."),
+              Qty("random_faults[].repair", D::kDuration, "!", "1 s", "3660 d",
+                  "Mean time to repair."),
+              Frac("random_faults[].bandwidth", "0", "0", "1",
+                   "Bandwidth a failed component keeps (0: down)."),
 
-          Section("catalog", false, "Additions to the built-in catalog, or overrides of it."),
-          List("catalog.gpus", false,
-               "GPU cards (keys as in the GPU card table). A card named like a built-in one "
-               "overrides only the keys it gives."),
-          List("catalog.models", false,
-               "Model cards (keys as in the model card table). A card named like a built-in one "
-               "overrides only the keys it gives."),
+              Section("catalog", false, "Additions to the built-in catalog, or overrides of it."),
+              List("catalog.gpus", false,
+                   "GPU cards (keys as in the GPU card table). A card named like a built-in one "
+                   "overrides only the keys it gives."),
+              List(
+                  "catalog.models", false,
+                  "Model cards (keys as in the model card table). A card named like a built-in one "
+                  "overrides only the keys it gives."),
 
-          Section("simulation", true, "How long and how finely to simulate."),
-          Qty("simulation.duration", D::kDuration, "!", "1 s", "366 d", "Simulated time."),
-          Qty("simulation.tick", D::kDuration, "1 s", "1 ms", "1 h",
-              "Physics tick: the step of the continuous models and the rows of timeseries.csv."),
-          Int("simulation.seed", "1", "0", "9007199254740992",
-              "Seed of the random streams; same seed, same outputs."),
-          Int("simulation.start_day_of_year", "1", "1", "365",
-              "Day of the weather year (1 = January 1st) at which the simulation starts."),
-      });
+              Section("simulation", true, "How long and how finely to simulate."),
+              Qty("simulation.duration", D::kDuration, "!", "1 s", "366 d", "Simulated time."),
+              Qty("simulation.tick", D::kDuration, "1 s", "1 ms", "1 h",
+                  "Physics tick: the step of the continuous models and the rows of "
+                  "timeseries.csv."),
+              Int("simulation.seed", "1", "0", "9007199254740992",
+                  "Seed of the random streams; same seed, same outputs."),
+              Int("simulation.start_day_of_year", "1", "1", "365",
+                  "Day of the weather year (1 = January 1st) at which the simulation starts."),
+          },
+          FabricSwitchKeys("cluster.fabric.")));
   return schema;
 }
 
@@ -383,20 +415,18 @@ const Schema& FabricSchema() {
   using D = Dimension;
   static const Schema schema(
       "fabric file",
-      {
-          Qty("nic_bandwidth", D::kBandwidth, "400 Gb/s", "1 Gb/s", "1.6 Tb/s",
-              "Scale-out bandwidth per GPU (one NIC per GPU), one direction."),
-          Int("leaf_radix", "64", "2", "1024", "Ports of a leaf switch."),
-          Num("oversubscription", "1", "0.1", "64",
-              "Leaf down capacity over up capacity (1 = non-blocking, 4 = 4:1)."),
-          Qty("switch_latency", D::kDuration, "1 us", "0 s", "1 ms", "Latency per network hop."),
-          Qty("nvlink_latency", D::kDuration, "0.5 us", "0 s", "1 ms",
-              "Latency per NVLink hop (fitted to vidur's DGX-H100 all-reduce)."),
-          Frac("nvlink_efficiency", "0.77", "0.05", "1",
-               "Achieved collective bus bandwidth over NVLink bandwidth (fitted, as above)."),
-          Frac("network_efficiency", "0.85", "0.05", "1",
-               "Achieved collective bus bandwidth over NIC bandwidth."),
-      });
+      With(
+          {
+              Qty("nic_bandwidth", D::kBandwidth, "400 Gb/s", "1 Gb/s", "1.6 Tb/s",
+                  "Scale-out bandwidth per GPU (one NIC per GPU), one direction."),
+              Qty("nvlink_latency", D::kDuration, "0.5 us", "0 s", "1 ms",
+                  "Latency per NVLink hop (fitted to vidur's DGX-H100 all-reduce)."),
+              Frac("nvlink_efficiency", "0.77", "0.05", "1",
+                   "Achieved collective bus bandwidth over NVLink bandwidth (fitted, as above)."),
+              Frac("network_efficiency", "0.85", "0.05", "1",
+                   "Achieved collective bus bandwidth over NIC bandwidth."),
+          },
+          FabricSwitchKeys("")));
   return schema;
 }
 
