@@ -123,6 +123,21 @@ TEST(Cli, RunWritesSummaryAndTimeSeriesIdenticallyTwice) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 86401);
 }
 
+TEST(Cli, LinksFlagWritesEveryLoadChange) {
+  const fs::path with = Fresh("links"), without = Fresh("nolinks");
+  ASSERT_EQ(Firstwall("run examples/link-fault.yaml --quiet --links --out " + with.string()).status,
+            0);
+  ASSERT_EQ(Firstwall("run examples/link-fault.yaml --quiet --out " + without.string()).status, 0);
+  EXPECT_FALSE(fs::exists(without / "links.csv"));
+  const std::string t = Slurp(with / "links.csv");
+  EXPECT_EQ(t.rfind("time_s,link,capacity_bytes_per_s,utilization\n", 0), 0u);
+  // GPU 40's NIC degrades at 2 h and is repaired at 3 h: its load changes at both.
+  EXPECT_NE(t.find("\n7200.000,gpu40->leaf0,"), std::string::npos);
+  EXPECT_NE(t.find("\n10800.000,gpu40->leaf0,"), std::string::npos);
+  // The summary is the same with or without the table.
+  EXPECT_EQ(Slurp(with / "summary.json"), Slurp(without / "summary.json"));
+}
+
 TEST(Cli, JsonFlagPrintsTheSummary) {
   const fs::path d = Fresh("json");
   const Result r = Firstwall("run --json --out " + d.string());

@@ -21,6 +21,7 @@ struct RunOptions {
   std::string out = "out";
   bool json = false;
   bool quiet = false;
+  bool links = false;
 };
 
 // A progress line on stderr: simulated time, speed against real time, and the time left.
@@ -52,7 +53,8 @@ class Progress {
 };
 
 int Run(const RunOptions& o) {
-  const scenario::Scenario sc = LoadScenarioArg(o.scenario);
+  scenario::Scenario sc = LoadScenarioArg(o.scenario);
+  sc.site.record_link_loads = o.links;
   std::error_code ec;
   std::filesystem::create_directories(o.out, ec);
   if (ec) throw InputError({o.out, 0, 0}, "cannot create the output directory: " + ec.message());
@@ -64,7 +66,14 @@ int Run(const RunOptions& o) {
     progress = std::make_unique<Progress>(sc.site.duration);
     sim.progress = [&](SimTime t) { progress->Update(t); };
   }
+  std::string links_csv;
+  if (o.links) sim.link_table = &links_csv;
   const report::Summary summary = report::Simulate(sc.site, sc.file, sim);
+  if (o.links) {
+    report::AtomicFile links((std::filesystem::path(o.out) / "links.csv").string());
+    links.Write(links_csv);
+    links.Commit();
+  }
   progress.reset();
 
   const std::string json = report::SummaryJson(summary).dump(2) + "\n";
@@ -94,6 +103,8 @@ Action RegisterRun(CLI::App& app) {
   cmd->add_option("--out", o->out, "Output directory")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print summary.json to stdout instead of the text summary");
   cmd->add_flag("--quiet", o->quiet, "Print nothing (outputs are still written)");
+  cmd->add_flag("--links", o->links,
+                "Also write DIR/links.csv: every change of every fabric link's load over the run");
   return [o] { return Run(*o); };
 }
 

@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "report/outputs.h"
 #include "report/tick_series.h"
 #include "site/site.h"
@@ -27,6 +29,14 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
   engine.Run(options.progress);
   ticks.Finish();
   if (csv) csv->Commit();
+  if (options.link_table) {
+    std::string& t = *options.link_table;
+    t = "time_s,link,capacity_bytes_per_s,utilization\n";
+    for (const site::LinkLoadChange& c : site.link_changes()) {
+      t += fmt::format("{:.3f},{},{:.6g},{:.6f}\n", c.at.seconds(), site.fabric().LinkName(c.link),
+                       site.fabric().nominal()[static_cast<size_t>(c.link)], c.utilization);
+    }
+  }
   return meter.Finish(scenario_file, engine.stats());
 }
 

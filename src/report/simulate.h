@@ -13,6 +13,8 @@ namespace firstwall::report {
 struct SimulateOptions {
   std::string timeseries_csv;  // "" for none
   std::function<void(SimTime)> progress;
+  // When set, receives links.csv: time_s,link,capacity_bytes_per_s,utilization, one row per change.
+  std::string* link_table = nullptr;
 };
 
 Summary Simulate(const site::SiteConfig& config, const std::string& scenario_file,

@@ -149,12 +149,17 @@ void Site::RecomputeNetwork(SimTime now) {
   if (link_peak_.empty()) {
     link_peak_.assign(fabric_.link_count(), 0.0);
     link_peak_at_.assign(fabric_.link_count(), SimTime());
+    link_now_.assign(fabric_.link_count(), 0.0);
   }
   fabric_utilization_ = 0;
   for (size_t l = 0; l < load.size(); ++l) {
     const double healthy = fabric_.nominal()[l];
-    if (healthy <= 0 || load[l] <= 0) continue;
-    const double u = load[l] / healthy;
+    const double u = healthy > 0 ? load[l] / healthy : 0.0;
+    if (config_.record_link_loads && std::abs(u - link_now_[l]) > 1e-12) {
+      link_changes_.push_back({now, static_cast<int>(l), u});
+    }
+    link_now_[l] = u;
+    if (u <= 0) continue;
     fabric_utilization_ = std::max(fabric_utilization_, u);
     if (u > link_peak_[l]) {
       link_peak_[l] = u;

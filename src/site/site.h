@@ -44,6 +44,13 @@ struct WindowSample {
   double fabric_peak_utilization = 0;
 };
 
+// A link's load from `at` on (loads change only when the network is recomputed).
+struct LinkLoadChange {
+  SimTime at;
+  int link = 0;
+  double utilization = 0;
+};
+
 // A fabric link's load at its busiest.
 struct LinkLoad {
   int link = 0;
@@ -89,6 +96,8 @@ class Site : public Model {
   const network::Fabric& fabric() const { return fabric_; }
   // The most loaded links over the run (each at its busiest), most loaded first.
   std::vector<LinkLoad> HottestLinks(size_t n) const;
+  // Every change of every link's load, in time order (empty unless record_link_loads).
+  const std::vector<LinkLoadChange>& link_changes() const { return link_changes_; }
   units::Power idle_node_power() const { return units::Watts(idle_node_w_); }
 
  private:
@@ -114,6 +123,8 @@ class Site : public Model {
   WindowSample sample_;
   std::vector<double> link_peak_;  // per link: highest utilization seen
   std::vector<SimTime> link_peak_at_;
+  std::vector<double> link_now_;
+  std::vector<LinkLoadChange> link_changes_;
   double fabric_utilization_ = 0;   // current highest link utilization
   std::vector<double> job_node_w_;  // scratch: per job, average node power in the window
 };
