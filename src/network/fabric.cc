@@ -101,6 +101,38 @@ FlowPath Fabric::Route(int src, int dst, uint64_t flow_id) const {
   return p;
 }
 
+FlowPath Fabric::RouteLeastLoaded(int src, int dst, const std::vector<double>& load) const {
+  const int gpn = spec_.gpus_per_node;
+  const int la = LeafOf(src), lb = LeafOf(dst);
+  if (src == dst || src / gpn == dst / gpn || la == lb) return Route(src, dst, 0);
+  const int pa = PodOf(la), pb = PodOf(lb);
+  int best = -1;
+  double best_load = 0;
+  for (int j = 0; j < spines_per_pod_; ++j) {
+    std::vector<int> hops = {Up(la, j), Down(j, lb)};
+    if (pa != pb) hops.insert(hops.end(), {SuperUp(pa, j), SuperDown(j, pb)});
+    bool alive = true;
+    double worst = 0;
+    for (int l : hops) {
+      alive = alive && Alive(l);
+      worst = std::max(worst, load[static_cast<size_t>(l)] / capacity_[static_cast<size_t>(l)]);
+    }
+    if (alive && (best < 0 || worst < best_load)) {
+      best = j;
+      best_load = worst;
+    }
+  }
+  if (best < 0) return Route(src, dst, 0);  // every choice is down: ECMP's fallback
+  FlowPath p;
+  if (pa == pb) {
+    p.links = {NicUp(src), Up(la, best), Down(best, lb), NicDown(dst)};
+  } else {
+    p.links = {NicUp(src),          Up(la, best),   SuperUp(pa, best),
+               SuperDown(best, pb), Down(best, lb), NicDown(dst)};
+  }
+  return p;
+}
+
 double Fabric::PathLatencySeconds(const FlowPath& p) const {
   if (p.links.empty()) return 0;
   if (p.links.front() < n_gpu_) return units::ToSeconds(spec_.nvlink_latency);

@@ -47,6 +47,9 @@ class Fabric {
   std::string LinkName(int link) const;
 
   FlowPath Route(int src_gpu, int dst_gpu, uint64_t flow_id) const;
+  // Adaptive routing: among live spine choices, the one whose links carry the least `load` (any
+  // unit per link, e.g. bytes/s already routed); ties go to the lowest spine index.
+  FlowPath RouteLeastLoaded(int src_gpu, int dst_gpu, const std::vector<double>& load) const;
   double PathLatencySeconds(const FlowPath& p) const;
 
   // Faults: scale a link to a fraction of its bandwidth (0 = down).

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -56,6 +57,35 @@ TEST(Fabric, LargeClustersGetAThirdTier) {
   const FlowPath after = g.Route(0, 8 * 12000, 5);
   EXPECT_NE(after.links[2], before.links[2]);
   EXPECT_GT(g.capacity()[static_cast<size_t>(after.links[2])], 0.0);
+}
+
+TEST(Fabric, AdaptiveRoutingSpreadsWhatHashingMayCollide) {
+  FabricSpec spec = H100Spec(64);
+  spec.oversubscription = 3;  // 48 nodes per leaf, 16 up ports over the spines
+  const Fabric f(spec);
+  // 32 flows from rail-0 GPUs under leaf 0 to rail-0 GPUs under leaf 1.
+  std::vector<std::pair<int, int>> pairs;
+  for (int i = 0; i < 16; ++i) pairs.emplace_back(8 * i, 8 * (48 + i));
+  for (int i = 0; i < 16; ++i) pairs.emplace_back(8 * (16 + i), 8 * (48 + i));
+  std::vector<double> load(f.link_count(), 0.0);
+  std::vector<FlowPath> ecmp, adaptive;
+  uint64_t id = 0;
+  for (auto [a, b] : pairs) {
+    ecmp.push_back(f.Route(a, b, ++id));
+    adaptive.push_back(f.RouteLeastLoaded(a, b, load));
+    for (int l : adaptive.back().links) load[static_cast<size_t>(l)] += 1;
+  }
+  auto spine_spread = [&](const std::vector<FlowPath>& paths) {
+    std::vector<int> per(static_cast<size_t>(f.spine_count()), 0);
+    for (const FlowPath& p : paths)
+      ++per[static_cast<size_t>(p.links[1] - f.LeafSpineLink(f.LeafOf(0), 0))];
+    return *std::max_element(per.begin(), per.end()) - *std::min_element(per.begin(), per.end());
+  };
+  EXPECT_LE(spine_spread(adaptive), 1);  // as even as it gets
+  const auto ecmp_rates = MaxMinRates(f.capacity(), ecmp, 0);
+  const auto ad_rates = MaxMinRates(f.capacity(), adaptive, 0);
+  EXPECT_GE(*std::min_element(ad_rates.begin(), ad_rates.end()),
+            *std::min_element(ecmp_rates.begin(), ecmp_rates.end()) - 1e-6);
 }
 
 TEST(FabricCollective, RingOnHealthyNodeMatchesTheAlphaBetaForm) {

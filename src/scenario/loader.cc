@@ -302,6 +302,7 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
   cfg.fabric.nic_per_gpu = cfg.cluster.nic_bandwidth;
   cfg.fabric.nvlink_latency = Microseconds(0.5);
   ReadFabricSwitches(cluster.Sub("fabric"), cfg.fabric);
+  cfg.adaptive_routing = cluster.Sub("fabric").Enum("routing") == "adaptive";
   if (root.Has("faults")) {
     const network::Fabric fabric(cfg.fabric);
     for (const Section& f : root.List("faults")) {

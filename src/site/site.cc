@@ -101,6 +101,11 @@ void Site::RecomputeNetwork(SimTime now) {
   std::vector<network::FlowPath> paths;
   std::vector<size_t> owner;
   uint64_t id = 0;
+  // Adaptive routing places flows one by one on the least-loaded spine, counting each at the
+  // NIC's nominal rate.
+  std::vector<double> placed;
+  if (config_.adaptive_routing) placed.assign(fabric_.link_count(), 0.0);
+  const double nic_rate = ToBytesPerSecond(config_.cluster.nic_bandwidth);
   for (size_t j = 0; j < jobs_.size(); ++j) {
     const PlacedJob& pj = jobs_[j];
     if (pj.node_count < 2) continue;
@@ -109,7 +114,12 @@ void Site::RecomputeNetwork(SimTime now) {
       for (int n = 0; n < pj.node_count; ++n) {
         const int a = (pj.first_node + n) * gpn + r;
         const int b = (pj.first_node + (n + 1) % pj.node_count) * gpn + r;
-        paths.push_back(fabric_.Route(a, b, ++id));
+        if (config_.adaptive_routing) {
+          paths.push_back(fabric_.RouteLeastLoaded(a, b, placed));
+          for (int32_t l : paths.back().links) placed[static_cast<size_t>(l)] += nic_rate;
+        } else {
+          paths.push_back(fabric_.Route(a, b, ++id));
+        }
         owner.push_back(j);
       }
     }

@@ -64,6 +64,7 @@ struct SiteConfig {
   // Scale-out fabric; nodes, GPUs per node and bandwidths follow the cluster.
   network::FabricSpec fabric;
   std::vector<FaultConfig> faults;
+  bool adaptive_routing = false;   // least-loaded spine instead of the ECMP hash
   bool record_link_loads = false;  // keep every change of every link's load (firstwall run --links)
   thermal::Weather weather{thermal::OutdoorConditions{units::Celsius(20), 0.5}};
   units::EnergyPrice electricity_price;
