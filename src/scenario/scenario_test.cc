@@ -380,6 +380,18 @@ TEST(Scenario, RandomFaultsAreSeededAndFollowTheRate) {
                    "this fabric has two tiers"));
 }
 
+TEST(Scenario, FabricKeys) {
+  const std::string text = Replace(kBase, "  nic_bandwidth: 400 Gb/s\n",
+                                   "  nic_bandwidth: 400 Gb/s\n  fabric:\n    routing: adaptive\n"
+                                   "    oversubscription: 2\n");
+  const Scenario sc = LoadScenarioText(text, "s.yaml", "");
+  EXPECT_TRUE(sc.site.adaptive_routing);
+  EXPECT_DOUBLE_EQ(sc.site.fabric.oversubscription, 2.0);
+  EXPECT_FALSE(LoadScenarioText(kBase, "s.yaml", "").site.adaptive_routing);
+  EXPECT_TRUE(Says(ErrorOf(Replace(text, "routing: adaptive", "routing: adaptiv")), "s.yaml:12:14",
+                   "did you mean 'adaptive'?"));
+}
+
 TEST(Scenario, ExamplesLoad) {
   for (const char* path : {"examples/default.yaml", "examples/leesburg-weather.yaml"}) {
     EXPECT_NO_THROW(LoadScenarioFile(path)) << path;

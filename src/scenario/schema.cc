@@ -211,6 +211,8 @@ const Schema& ScenarioSchema() {
               Section("cluster.fabric", false,
                       "Scale-out fabric: rail-optimized Clos, one NIC per GPU at nic_bandwidth "
                       "(src/network/fabric.h)."),
+              Enum("cluster.fabric.routing", "ecmp", "ecmp|adaptive",
+                   "ecmp: a hash of the flow picks the spine; adaptive: the least-loaded spine."),
 
               Section("facility", true, "Power conversion and cooling of the building."),
               List("facility.power_chain", true,
