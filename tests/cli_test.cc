@@ -2,6 +2,7 @@
 // examples against golden summaries.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -40,7 +41,9 @@ std::string Slurp(const fs::path& p) {
 }
 
 fs::path Fresh(const std::string& name) {
-  const fs::path d = fs::path(::testing::TempDir()) / ("fw_cli_" + name);
+  // Unique per process, so concurrent test runs (two checkouts, ctest -j) never share outputs.
+  const fs::path d =
+      fs::path(::testing::TempDir()) / ("fw_cli_" + std::to_string(getpid()) + "_" + name);
   fs::remove_all(d);
   return d;
 }

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -33,7 +34,7 @@ TEST(Simulate, TimeSeriesHasOneRowPerTickAndAgreesWithTheTotals) {
   site::SiteConfig cfg = Example();
   cfg.duration = SimTime::From(units::Minutes(30));
   cfg.tick = SimTime::From(units::Seconds(7));  // 1800 / 7: a short last tick
-  const std::string path = ::testing::TempDir() + "/ts.csv";
+  const std::string path = ::testing::TempDir() + "/fw_ts_" + std::to_string(getpid()) + ".csv";
   const Summary s = Simulate(cfg, "default", {path, {}});
   std::ifstream in(path);
   std::string line;
@@ -79,7 +80,7 @@ TEST(Summary, BusiestResourceIsTheMostLoadedRatedOne) {
 }
 
 TEST(AtomicFile, LeavesNothingWhenNotCommitted) {
-  const std::string path = ::testing::TempDir() + "/atomic.txt";
+  const std::string path = ::testing::TempDir() + "/fw_atomic_" + std::to_string(getpid()) + ".txt";
   std::filesystem::remove(path);
   {
     AtomicFile f(path);
