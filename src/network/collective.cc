@@ -21,12 +21,19 @@ PhaseRate Evaluate(const Fabric& f, const std::vector<std::pair<int, int>>& pair
   paths.reserve(pairs.size());
   PhaseRate r;
   uint64_t id = 0;
+  // Traffic is striped over the planes: a pair's rate is its slowest stripe's times the planes.
   for (auto [a, b] : pairs) {
-    paths.push_back(f.Route(a, b, ++id));
-    r.latency_s = std::max(r.latency_s, f.PathLatencySeconds(paths.back()));
+    ++id;
+    for (int pl = 0; pl < f.planes(); ++pl) {
+      paths.push_back(f.Route(a, b, id, pl));
+      r.latency_s = std::max(r.latency_s, f.PathLatencySeconds(paths.back()));
+    }
   }
   const std::vector<double> rates = MaxMinRates(f.capacity(), paths, kInf);
   for (double x : rates) r.min_rate = std::min(r.min_rate, x);
+  // Pairs inside a node repeat their NVLink path once per plane and share it, so the same
+  // multiplication restores their full rate.
+  r.min_rate *= f.planes();
   return r;
 }
 

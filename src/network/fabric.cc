@@ -12,6 +12,7 @@ using units::ToBytesPerSecond;
 Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
   FW_CHECK(spec.nodes >= 1 && spec.gpus_per_node >= 1, "empty fabric");
   FW_CHECK(spec.leaf_radix >= 2 && spec.oversubscription > 0, "bad leaf switch");
+  FW_CHECK(spec.planes >= 1, "at least one plane");
   n_gpu_ = spec.nodes * spec.gpus_per_node;
   const int radix = spec.leaf_radix;
   const double o = spec.oversubscription;
@@ -20,7 +21,7 @@ Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
   leaves_per_rail_ = (spec.nodes + down_ports_ - 1) / down_ports_;
   leaves_ = leaves_per_rail_ * spec.gpus_per_node;
   const double nv = ToBytesPerSecond(spec.nvlink_per_gpu) * spec.nvlink_efficiency;
-  const double port = ToBytesPerSecond(spec.nic_per_gpu) * spec.network_efficiency;
+  const double port = ToBytesPerSecond(spec.nic_per_gpu) * spec.network_efficiency / spec.planes;
   double leaf_trunk = 0, super_trunk = 0;
   if (leaves_ <= radix) {
     // Two tiers: enough spines to terminate every leaf's up ports, each leaf on every spine.
@@ -37,25 +38,29 @@ Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
     leaf_trunk = port;
     super_trunk = port * (radix / 2);
   }
-  super_base_ = 4 * n_gpu_ + 2 * leaves_ * spines_per_pod_;
-  const int links = super_base_ + (pods_ > 1 ? 2 * pods_ * spines_per_pod_ : 0);
-  nominal_.assign(static_cast<size_t>(links), 0.0);
+  super_offset_ = 2 * n_gpu_ + 2 * leaves_ * spines_per_pod_;
+  per_plane_ = super_offset_ + (pods_ > 1 ? 2 * pods_ * spines_per_pod_ : 0);
+  nominal_.assign(static_cast<size_t>(2 * n_gpu_ + spec.planes * per_plane_), 0.0);
   for (int g = 0; g < n_gpu_; ++g) {
     nominal_[static_cast<size_t>(NvUp(g))] = nv;
     nominal_[static_cast<size_t>(NvDown(g))] = nv;
-    nominal_[static_cast<size_t>(NicUp(g))] = port;
-    nominal_[static_cast<size_t>(NicDown(g))] = port;
   }
-  for (int l = 0; l < leaves_; ++l) {
-    for (int j = 0; j < spines_per_pod_; ++j) {
-      nominal_[static_cast<size_t>(Up(l, j))] = leaf_trunk;
-      nominal_[static_cast<size_t>(Down(j, l))] = leaf_trunk;
+  for (int pl = 0; pl < spec.planes; ++pl) {
+    for (int g = 0; g < n_gpu_; ++g) {
+      nominal_[static_cast<size_t>(NicUp(g, pl))] = port;
+      nominal_[static_cast<size_t>(NicDown(g, pl))] = port;
     }
-  }
-  for (int p = 0; p < pods_ && pods_ > 1; ++p) {
-    for (int j = 0; j < spines_per_pod_; ++j) {
-      nominal_[static_cast<size_t>(SuperUp(p, j))] = super_trunk;
-      nominal_[static_cast<size_t>(SuperDown(j, p))] = super_trunk;
+    for (int l = 0; l < leaves_; ++l) {
+      for (int j = 0; j < spines_per_pod_; ++j) {
+        nominal_[static_cast<size_t>(Up(l, j, pl))] = leaf_trunk;
+        nominal_[static_cast<size_t>(Down(j, l, pl))] = leaf_trunk;
+      }
+    }
+    for (int p = 0; p < pods_ && pods_ > 1; ++p) {
+      for (int j = 0; j < spines_per_pod_; ++j) {
+        nominal_[static_cast<size_t>(SuperUp(p, j, pl))] = super_trunk;
+        nominal_[static_cast<size_t>(SuperDown(j, p, pl))] = super_trunk;
+      }
     }
   }
   capacity_ = nominal_;
@@ -66,7 +71,7 @@ int Fabric::LeafOf(int gpu) const {
   return rail * leaves_per_rail_ + node / down_ports_;
 }
 
-FlowPath Fabric::Route(int src, int dst, uint64_t flow_id) const {
+FlowPath Fabric::Route(int src, int dst, uint64_t flow_id, int pl) const {
   FlowPath p;
   if (src == dst) return p;
   const int gpn = spec_.gpus_per_node;
@@ -76,7 +81,7 @@ FlowPath Fabric::Route(int src, int dst, uint64_t flow_id) const {
   }
   const int la = LeafOf(src), lb = LeafOf(dst);
   if (la == lb) {
-    p.links = {NicUp(src), NicDown(dst)};
+    p.links = {NicUp(src, pl), NicDown(dst, pl)};
     return p;
   }
   // ECMP: a hash of the flow id picks the spine index; indices whose links are down are skipped.
@@ -86,31 +91,32 @@ FlowPath Fabric::Route(int src, int dst, uint64_t flow_id) const {
   int j = first;
   for (int k = 0; k < spines_per_pod_; ++k) {
     const int c = (first + k) % spines_per_pod_;
-    const bool ok = Alive(Up(la, c)) && Alive(Down(c, lb)) &&
-                    (pa == pb || (Alive(SuperUp(pa, c)) && Alive(SuperDown(c, pb))));
+    const bool ok = Alive(Up(la, c, pl)) && Alive(Down(c, lb, pl)) &&
+                    (pa == pb || (Alive(SuperUp(pa, c, pl)) && Alive(SuperDown(c, pb, pl))));
     if (ok) {
       j = c;
       break;
     }
   }
   if (pa == pb) {
-    p.links = {NicUp(src), Up(la, j), Down(j, lb), NicDown(dst)};
+    p.links = {NicUp(src, pl), Up(la, j, pl), Down(j, lb, pl), NicDown(dst, pl)};
   } else {
-    p.links = {NicUp(src), Up(la, j), SuperUp(pa, j), SuperDown(j, pb), Down(j, lb), NicDown(dst)};
+    p.links = {NicUp(src, pl),       Up(la, j, pl),   SuperUp(pa, j, pl),
+               SuperDown(j, pb, pl), Down(j, lb, pl), NicDown(dst, pl)};
   }
   return p;
 }
 
-FlowPath Fabric::RouteLeastLoaded(int src, int dst, const std::vector<double>& load) const {
+FlowPath Fabric::RouteLeastLoaded(int src, int dst, const std::vector<double>& load, int pl) const {
   const int gpn = spec_.gpus_per_node;
   const int la = LeafOf(src), lb = LeafOf(dst);
-  if (src == dst || src / gpn == dst / gpn || la == lb) return Route(src, dst, 0);
+  if (src == dst || src / gpn == dst / gpn || la == lb) return Route(src, dst, 0, pl);
   const int pa = PodOf(la), pb = PodOf(lb);
   int best = -1;
   double best_load = 0;
   for (int j = 0; j < spines_per_pod_; ++j) {
-    std::vector<int> hops = {Up(la, j), Down(j, lb)};
-    if (pa != pb) hops.insert(hops.end(), {SuperUp(pa, j), SuperDown(j, pb)});
+    std::vector<int> hops = {Up(la, j, pl), Down(j, lb, pl)};
+    if (pa != pb) hops.insert(hops.end(), {SuperUp(pa, j, pl), SuperDown(j, pb, pl)});
     bool alive = true;
     double worst = 0;
     for (int l : hops) {
@@ -164,6 +170,15 @@ std::vector<int> Fabric::TargetLinks(std::string_view target, std::string* error
   std::vector<int> links;
   int a = 0, b = 0;
   const int spines = spine_count();
+  // An optional "pK/" prefix names plane K; without it, plane 0.
+  int pl = 0;
+  if (const size_t slash = target.find('/'); slash != std::string_view::npos) {
+    if (!number("p", target.substr(0, slash), spec_.planes, &pl)) {
+      if (error->empty()) *error = "expected a plane prefix pK/, got '" + std::string(target) + "'";
+      return links;
+    }
+    target.remove_prefix(slash + 1);
+  }
   const size_t dash = target.find('-');
   if (dash != std::string_view::npos) {
     if (number("leaf:", target.substr(0, dash), leaves_, &a) &&
@@ -171,25 +186,29 @@ std::vector<int> Fabric::TargetLinks(std::string_view target, std::string* error
       if (b / spines_per_pod_ != PodOf(a)) {
         *error = "spine:" + std::to_string(b) + " is not in the pod of leaf:" + std::to_string(a);
       } else {
-        links = {Up(a, b % spines_per_pod_), Down(b % spines_per_pod_, a)};
+        links = {Up(a, b % spines_per_pod_, pl), Down(b % spines_per_pod_, a, pl)};
       }
     }
   } else if (number("nic:", target, n_gpu_, &a)) {
-    links = {NicUp(a), NicDown(a)};
+    links = {NicUp(a, pl), NicDown(a, pl)};
   } else if (error->empty() &&
              number("superspine:", target, three_tier() ? spines_per_pod_ : 0, &a)) {
-    for (int p = 0; p < pods_; ++p) links.insert(links.end(), {SuperUp(p, a), SuperDown(a, p)});
+    for (int p = 0; p < pods_; ++p) {
+      links.insert(links.end(), {SuperUp(p, a, pl), SuperDown(a, p, pl)});
+    }
   } else if (error->empty() && number("spine:", target, spines, &a)) {
     const int pod = a / spines_per_pod_, j = a % spines_per_pod_;
     for (int l = pod * leaves_per_pod_; l < std::min(leaves_, (pod + 1) * leaves_per_pod_); ++l) {
-      links.insert(links.end(), {Up(l, j), Down(j, l)});
+      links.insert(links.end(), {Up(l, j, pl), Down(j, l, pl)});
     }
-    if (three_tier()) links.insert(links.end(), {SuperUp(pod, j), SuperDown(j, pod)});
+    if (three_tier()) links.insert(links.end(), {SuperUp(pod, j, pl), SuperDown(j, pod, pl)});
   } else if (error->empty() && number("leaf:", target, leaves_, &a)) {
     for (int g = 0; g < n_gpu_; ++g) {
-      if (LeafOf(g) == a) links.insert(links.end(), {NicUp(g), NicDown(g)});
+      if (LeafOf(g) == a) links.insert(links.end(), {NicUp(g, pl), NicDown(g, pl)});
     }
-    for (int j = 0; j < spines_per_pod_; ++j) links.insert(links.end(), {Up(a, j), Down(j, a)});
+    for (int j = 0; j < spines_per_pod_; ++j) {
+      links.insert(links.end(), {Up(a, j, pl), Down(j, a, pl)});
+    }
   }
   if (links.empty() && error->empty()) {
     *error = "expected nic:G, leaf:L, spine:S, leaf:L-spine:S or superspine:J, got '" +
@@ -203,21 +222,25 @@ std::string Fabric::LinkName(int link) const {
   auto name = [](const char* kind, int i) { return std::string(kind) + std::to_string(i); };
   if (link < g) return name("gpu", link) + "->nvswitch";
   if (link < 2 * g) return "nvswitch->" + name("gpu", link - g);
-  if (link < 3 * g) return name("gpu", link - 2 * g) + "->" + name("leaf", LeafOf(link - 2 * g));
-  if (link < 4 * g) return name("leaf", LeafOf(link - 3 * g)) + "->" + name("gpu", link - 3 * g);
-  const int k = link - 4 * g, per = leaves_ * spines_per_pod_;
+  const int plane = (link - 2 * g) / per_plane_;
+  const std::string pre = spec_.planes > 1 ? name("p", plane) + "/" : std::string();
+  const int k = (link - 2 * g) % per_plane_;
+  if (k < g) return pre + name("gpu", k) + "->" + name("leaf", LeafOf(k));
+  if (k < 2 * g) return pre + name("leaf", LeafOf(k - g)) + "->" + name("gpu", k - g);
+  const int t = k - 2 * g, per = leaves_ * spines_per_pod_;
   auto spine = [&](int leaf, int j) { return name("spine", PodOf(leaf) * spines_per_pod_ + j); };
-  if (k < per)
-    return name("leaf", k / spines_per_pod_) + "->" +
-           spine(k / spines_per_pod_, k % spines_per_pod_);
-  if (k < 2 * per) {
-    const int d = k - per;
-    return spine(d / spines_per_pod_, d % spines_per_pod_) + "->" +
+  if (t < per) {
+    return pre + name("leaf", t / spines_per_pod_) + "->" +
+           spine(t / spines_per_pod_, t % spines_per_pod_);
+  }
+  if (t < 2 * per) {
+    const int d = t - per;
+    return pre + spine(d / spines_per_pod_, d % spines_per_pod_) + "->" +
            name("leaf", d / spines_per_pod_);
   }
-  const int s = link - super_base_, ps = pods_ * spines_per_pod_;
-  if (s < ps) return name("spine", s) + "->" + name("superspine", s % spines_per_pod_);
-  return name("superspine", (s - ps) % spines_per_pod_) + "->" + name("spine", s - ps);
+  const int u = k - super_offset_, ps = pods_ * spines_per_pod_;
+  if (u < ps) return pre + name("spine", u) + "->" + name("superspine", u % spines_per_pod_);
+  return pre + name("superspine", (u - ps) % spines_per_pod_) + "->" + name("spine", u - ps);
 }
 
 }  // namespace firstwall::network

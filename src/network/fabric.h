@@ -31,6 +31,9 @@ struct FabricSpec {
   double oversubscription = 1.0;    // leaf down capacity / up capacity
   double nvlink_efficiency = 0.77;
   double network_efficiency = 0.85;
+  // Independent scale-out planes: each GPU's NIC bandwidth is split over `planes` ports, one into
+  // each plane's own copy of the Clos; traffic is striped over all planes.
+  int planes = 1;
   units::Duration nvlink_latency;  // per hop
   units::Duration switch_latency;  // per network hop
 };
@@ -46,10 +49,13 @@ class Fabric {
   size_t link_count() const { return capacity_.size(); }
   std::string LinkName(int link) const;
 
-  FlowPath Route(int src_gpu, int dst_gpu, uint64_t flow_id) const;
+  // The path of a flow (or of its stripe in `plane`).
+  FlowPath Route(int src_gpu, int dst_gpu, uint64_t flow_id, int plane = 0) const;
   // Adaptive routing: among live spine choices, the one whose links carry the least `load` (any
   // unit per link, e.g. bytes/s already routed); ties go to the lowest spine index.
-  FlowPath RouteLeastLoaded(int src_gpu, int dst_gpu, const std::vector<double>& load) const;
+  FlowPath RouteLeastLoaded(int src_gpu, int dst_gpu, const std::vector<double>& load,
+                            int plane = 0) const;
+  int planes() const { return spec_.planes; }
   double PathLatencySeconds(const FlowPath& p) const;
 
   // Faults: scale a link to a fraction of its bandwidth (0 = down).
@@ -61,8 +67,10 @@ class Fabric {
   // out of range.
   std::vector<int> TargetLinks(std::string_view target, std::string* error) const;
   // Link indices for fault scenarios and tests.
-  int NicUpLink(int gpu) const { return n_gpu_ * 2 + gpu; }
-  int LeafSpineLink(int leaf, int spine_in_pod) const { return Up(leaf, spine_in_pod); }
+  int NicUpLink(int gpu, int plane = 0) const { return NicUp(gpu, plane); }
+  int LeafSpineLink(int leaf, int spine_in_pod, int plane = 0) const {
+    return Up(leaf, spine_in_pod, plane);
+  }
   int LeafOf(int gpu) const;
   int PodOf(int leaf) const { return leaf / leaves_per_pod_; }
   int spine_count() const { return pods_ * spines_per_pod_; }
@@ -73,17 +81,24 @@ class Fabric {
  private:
   int NvUp(int gpu) const { return gpu; }
   int NvDown(int gpu) const { return n_gpu_ + gpu; }
-  int NicUp(int gpu) const { return 2 * n_gpu_ + gpu; }
-  int NicDown(int gpu) const { return 3 * n_gpu_ + gpu; }
+  // Scale-out links come plane by plane after the NVLink ports; with one plane the layout is
+  // NVLink up, NVLink down, NIC up, NIC down, leaf->spine, spine->leaf, spine<->super-spine.
+  int Base(int plane) const { return 2 * n_gpu_ + plane * per_plane_; }
+  int NicUp(int gpu, int plane = 0) const { return Base(plane) + gpu; }
+  int NicDown(int gpu, int plane = 0) const { return Base(plane) + n_gpu_ + gpu; }
   // Leaf to spine j of its pod, and back.
-  int Up(int leaf, int j) const { return 4 * n_gpu_ + leaf * spines_per_pod_ + j; }
-  int Down(int j, int leaf) const {
-    return 4 * n_gpu_ + leaves_ * spines_per_pod_ + leaf * spines_per_pod_ + j;
+  int Up(int leaf, int j, int plane = 0) const {
+    return Base(plane) + 2 * n_gpu_ + leaf * spines_per_pod_ + j;
   }
-  // Spine j of pod p to super-spine group j, and back (three tiers only).
-  int SuperUp(int pod, int j) const { return super_base_ + pod * spines_per_pod_ + j; }
-  int SuperDown(int j, int pod) const {
-    return super_base_ + pods_ * spines_per_pod_ + pod * spines_per_pod_ + j;
+  int Down(int j, int leaf, int plane = 0) const {
+    return Base(plane) + 2 * n_gpu_ + leaves_ * spines_per_pod_ + leaf * spines_per_pod_ + j;
+  }
+  // Spine j of pod `pod` to super-spine group j, and back (three tiers only).
+  int SuperUp(int pod, int j, int plane = 0) const {
+    return Base(plane) + super_offset_ + pod * spines_per_pod_ + j;
+  }
+  int SuperDown(int j, int pod, int plane = 0) const {
+    return Base(plane) + super_offset_ + pods_ * spines_per_pod_ + pod * spines_per_pod_ + j;
   }
   bool Alive(int link) const { return capacity_[static_cast<size_t>(link)] > 0; }
 
@@ -95,7 +110,8 @@ class Fabric {
   int leaves_per_pod_ = 1;
   int pods_ = 1;
   int spines_per_pod_ = 1;
-  int super_base_ = 0;
+  int super_offset_ = 0;  // within a plane's block
+  int per_plane_ = 0;     // scale-out links per plane
   std::vector<double> nominal_;
   std::vector<double> capacity_;
 };

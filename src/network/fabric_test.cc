@@ -88,6 +88,30 @@ TEST(Fabric, AdaptiveRoutingSpreadsWhatHashingMayCollide) {
             *std::min_element(ecmp_rates.begin(), ecmp_rates.end()) - 1e-6);
 }
 
+TEST(Fabric, PlanesSplitTheNicAndStripeTheTraffic) {
+  FabricSpec two = H100Spec(4);
+  two.planes = 2;
+  const Fabric f1(H100Spec(4)), f2(two);
+  const std::vector<int> rail0 = {0, 8, 16, 24};
+  const double S = 256.0 * 1048576;
+  const double t1 =
+      EstimateCollective(f1, Collective::kAllReduce, S, rail0, Algorithm::kRing, 0).time_s;
+  const double t2 =
+      EstimateCollective(f2, Collective::kAllReduce, S, rail0, Algorithm::kRing, 0).time_s;
+  EXPECT_NEAR(t2, t1, 1e-12);  // same total NIC bandwidth
+  // One port of plane 1 at a quarter: the striped ring waits for that stripe.
+  Fabric f3(two);
+  std::string error;
+  for (int l : f3.TargetLinks("p1/nic:8", &error)) f3.SetLinkHealth(l, 0.25);
+  ASSERT_TRUE(error.empty()) << error;
+  const double t3 =
+      EstimateCollective(f3, Collective::kAllReduce, S, rail0, Algorithm::kRing, 0).time_s;
+  EXPECT_NEAR((t3 - 6e-6) / (t1 - 6e-6), 4.0, 1e-9);
+  EXPECT_TRUE(f3.TargetLinks("p2/nic:8", &error).empty());
+  EXPECT_NE(error.find("p2 is out of range"), std::string::npos) << error;
+  EXPECT_EQ(f3.LinkName(f3.NicUpLink(8, 1)), "p1/gpu8->leaf0");  // node 1, rail 0
+}
+
 TEST(FabricCollective, RingOnHealthyNodeMatchesTheAlphaBetaForm) {
   const Fabric f(H100Spec(1));
   const double S = 64.0 * 1048576;

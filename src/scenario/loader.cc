@@ -370,6 +370,7 @@ void ReadFabricSwitches(const Section& s, network::FabricSpec& spec) {
   spec.leaf_radix = s.Int("leaf_radix");
   spec.oversubscription = s.Number("oversubscription");
   spec.switch_latency = s.Quantity<Duration>("switch_latency");
+  spec.planes = s.Int("planes");
 }
 
 std::string DefaultScenarioText() {

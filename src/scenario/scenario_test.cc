@@ -388,6 +388,13 @@ TEST(Scenario, FabricKeys) {
   EXPECT_TRUE(sc.site.adaptive_routing);
   EXPECT_DOUBLE_EQ(sc.site.fabric.oversubscription, 2.0);
   EXPECT_FALSE(LoadScenarioText(kBase, "s.yaml", "").site.adaptive_routing);
+  const Scenario planes = LoadScenarioText(
+      Replace(text, "    oversubscription: 2\n", "    oversubscription: 2\n    planes: 2\n") +
+          "faults:\n  - target: p1/nic:3\n    at: 10 min\n",
+      "s.yaml", "");
+  EXPECT_EQ(planes.site.fabric.planes, 2);
+  ASSERT_EQ(planes.site.faults.size(), 1u);
+  EXPECT_EQ(planes.site.faults[0].links.size(), 2u);
   EXPECT_TRUE(Says(ErrorOf(Replace(text, "routing: adaptive", "routing: adaptiv")), "s.yaml:12:14",
                    "did you mean 'adaptive'?"));
 }

@@ -153,6 +153,10 @@ std::vector<KeySpec> FabricSwitchKeys(const std::string& prefix) {
           "Leaf down capacity over up capacity (1 = non-blocking, 4 = 4:1)."),
       Qty(prefix + "switch_latency", Dimension::kDuration, "1 us", "0 s", "1 ms",
           "Latency per network hop."),
+      Int(prefix + "planes", "1", "1", "16",
+          "Independent scale-out planes; each GPU's NIC bandwidth is split over one port per "
+          "plane and traffic is striped over them. Fault targets take a pK/ prefix (plane 0 "
+          "without)."),
   };
 }
 

@@ -114,13 +114,19 @@ void Site::RecomputeNetwork(SimTime now) {
       for (int n = 0; n < pj.node_count; ++n) {
         const int a = (pj.first_node + n) * gpn + r;
         const int b = (pj.first_node + (n + 1) % pj.node_count) * gpn + r;
-        if (config_.adaptive_routing) {
-          paths.push_back(fabric_.RouteLeastLoaded(a, b, placed));
-          for (int32_t l : paths.back().links) placed[static_cast<size_t>(l)] += nic_rate;
-        } else {
-          paths.push_back(fabric_.Route(a, b, ++id));
+        // One stripe per plane.
+        ++id;
+        for (int pl = 0; pl < fabric_.planes(); ++pl) {
+          if (config_.adaptive_routing) {
+            paths.push_back(fabric_.RouteLeastLoaded(a, b, placed, pl));
+            for (int32_t l : paths.back().links) {
+              placed[static_cast<size_t>(l)] += nic_rate / fabric_.planes();
+            }
+          } else {
+            paths.push_back(fabric_.Route(a, b, id, pl));
+          }
+          owner.push_back(j);
         }
-        owner.push_back(j);
       }
     }
   }
@@ -136,7 +142,9 @@ void Site::RecomputeNetwork(SimTime now) {
     // A job cut off from part of its ring stalls; it is modelled as 1% of the bandwidth until the
     // fault clears, so its steps stretch rather than stop.
     const double factor =
-        std::isinf(min_rate[j]) ? 1.0 : std::clamp(min_rate[j] / nominal_rate, 0.01, 1.0);
+        std::isinf(min_rate[j])
+            ? 1.0
+            : std::clamp(min_rate[j] * fabric_.planes() / nominal_rate, 0.01, 1.0);
     if (std::abs(factor - pj.config.setup.network_factor) < 1e-12) continue;
     pj.config.setup.network_factor = factor;
     pj.current = workload::EstimateStep(pj.config.setup);
