@@ -25,20 +25,18 @@ struct CollectiveOptions {
   bool json = false;
 };
 
+// Without a file, an empty mapping: every key takes its declared default.
 network::FabricSpec ReadFabric(const std::string& path, network::FabricSpec spec) {
-  if (path.empty()) {
-    spec.nic_per_gpu = GigabitsPerSecond(400);
-    spec.leaf_radix = 64;
-    spec.oversubscription = 1;
-    spec.switch_latency = Microseconds(1);
-    spec.nvlink_latency = Microseconds(0.5);
-    return spec;
+  std::string text = "{}";
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (!in) throw InputError({path, 0, 0}, "fabric file not found");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
   }
-  std::ifstream in(path);
-  if (!in) throw InputError({path, 0, 0}, "fabric file not found");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const scenario::Document doc = scenario::Document::Parse(ss.str(), path);
+  const scenario::Document doc =
+      scenario::Document::Parse(text, path.empty() ? "<defaults>" : path);
   const scenario::Section s(doc, scenario::FabricSchema(), doc.root(), "", "", doc.At(doc.root()));
   spec.nic_per_gpu = s.Quantity<Bandwidth>("nic_bandwidth");
   scenario::ReadFabricSwitches(s, spec);

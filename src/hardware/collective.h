@@ -25,6 +25,15 @@ struct LinkLevel {
   units::Duration hop_latency;
 };
 
+// Fitted to vidur's measured DGX-H100 all-reduce (least mean error over a grid; see
+// network/fabric_test.cc and docs/validation.md), and shared by the training model's collectives
+// and the fabric model so both give the same times.
+inline constexpr double kNvlinkBusEfficiency = 0.77;
+inline constexpr units::Duration kNvlinkHopLatency = units::Microseconds(0.5);
+inline constexpr units::Duration kCollectiveLaunch = units::Microseconds(24);
+// Achieved bus bandwidth over NIC bandwidth across nodes (an assumption, not fitted).
+inline constexpr double kNetworkBusEfficiency = 0.85;
+
 struct CollectiveModel {
   LinkLevel nvlink;
   LinkLevel network;

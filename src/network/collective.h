@@ -36,8 +36,8 @@ struct CollectiveEstimate {
 
 // `bytes` per rank (the buffer size, as nccl-tests reports it); `gpus` the participating GPU
 // indices of the fabric; `launch_s` a fixed cost per collective.
-CollectiveEstimate EstimateCollective(const Fabric& fabric, hardware::Collective op, double bytes,
-                                      const std::vector<int>& gpus, Algorithm algorithm,
-                                      double launch_s = 24e-6);
+CollectiveEstimate EstimateCollective(
+    const Fabric& fabric, hardware::Collective op, double bytes, const std::vector<int>& gpus,
+    Algorithm algorithm, double launch_s = units::ToSeconds(hardware::kCollectiveLaunch));
 
 }  // namespace firstwall::network

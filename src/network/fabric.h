@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hardware/collective.h"
 #include "network/max_min.h"
 #include "units/quantity.h"
 
@@ -29,13 +30,13 @@ struct FabricSpec {
   units::Bandwidth nic_per_gpu;     // one direction
   int leaf_radix = 64;              // ports of a leaf switch
   double oversubscription = 1.0;    // leaf down capacity / up capacity
-  double nvlink_efficiency = 0.77;
-  double network_efficiency = 0.85;
+  double nvlink_efficiency = hardware::kNvlinkBusEfficiency;
+  double network_efficiency = hardware::kNetworkBusEfficiency;
   // Independent scale-out planes: each GPU's NIC bandwidth is split over `planes` ports, one into
   // each plane's own copy of the Clos; traffic is striped over all planes.
   int planes = 1;
-  units::Duration nvlink_latency;  // per hop
-  units::Duration switch_latency;  // per network hop
+  units::Duration nvlink_latency = hardware::kNvlinkHopLatency;  // per hop
+  units::Duration switch_latency;                                // per network hop
 };
 
 class Fabric {

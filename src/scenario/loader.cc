@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -296,15 +297,15 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
   cfg.facility = ReadFacility(facility);
   cfg.facility.grid_import_limit = grid_limit;
 
-  cfg.fabric.nodes = cfg.cluster.nodes;
-  cfg.fabric.gpus_per_node = cfg.cluster.gpus_per_node;
-  cfg.fabric.nvlink_per_gpu = cfg.cluster.gpu.NvlinkPerDirection();
-  cfg.fabric.nic_per_gpu = cfg.cluster.nic_bandwidth;
-  cfg.fabric.nvlink_latency = Microseconds(0.5);
   ReadFabricSwitches(cluster.Sub("fabric"), cfg.fabric);
   cfg.adaptive_routing = cluster.Sub("fabric").Enum("routing") == "adaptive";
+  // Fault targets are checked against the fabric the site will build (built once, only if needed).
+  std::optional<network::Fabric> fabric_for_faults;
+  if (root.Has("faults") || root.Has("random_faults")) {
+    fabric_for_faults.emplace(site::FabricFor(cfg));
+  }
   if (root.Has("faults")) {
-    const network::Fabric fabric(cfg.fabric);
+    const network::Fabric& fabric = *fabric_for_faults;
     for (const Section& f : root.List("faults")) {
       site::FaultConfig fault;
       fault.target = f.String("target");
@@ -325,9 +326,8 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
   }
 
   if (root.Has("random_faults")) {
-    const network::Fabric fabric(cfg.fabric);
     for (size_t i = 0; const Section& rf : root.List("random_faults")) {
-      DrawRandomFaults(rf, fabric, cfg, i++);
+      DrawRandomFaults(rf, *fabric_for_faults, cfg, i++);
     }
     std::stable_sort(
         cfg.faults.begin(), cfg.faults.end(),

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "hardware/collective.h"
 #include "scenario/loader.h"
 #include "scenario/schema.h"
 
@@ -411,6 +412,15 @@ TEST(Schema, DocsAreCurrent) {
   ASSERT_TRUE(in) << "docs/scenario.md is missing";
   std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(doc, SchemaMarkdown()) << "regenerate with: make docs";
+}
+
+TEST(Schema, FabricFileDefaultsAreTheFittedConstants) {
+  // The fabric file's declared defaults and the constants the models use are one set of figures.
+  const Schema& f = FabricSchema();
+  EXPECT_EQ(std::stod(f.Find("nvlink_efficiency")->default_text), hardware::kNvlinkBusEfficiency);
+  EXPECT_EQ(std::stod(f.Find("network_efficiency")->default_text), hardware::kNetworkBusEfficiency);
+  EXPECT_EQ(units::ParseBase(f.Find("nvlink_latency")->default_text, units::Dimension::kDuration),
+            units::ToSeconds(hardware::kNvlinkHopLatency));
 }
 
 TEST(Schema, EveryKeyIsDescribedAndDefaultsParse) {

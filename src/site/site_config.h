@@ -61,7 +61,8 @@ struct SiteConfig {
   ClusterConfig cluster;
   std::vector<JobConfig> jobs;
   FacilityConfig facility;
-  // Scale-out fabric; nodes, GPUs per node and bandwidths follow the cluster.
+  // Scale-out fabric switches; nodes, GPUs per node and bandwidths come from the cluster
+  // (FabricFor).
   network::FabricSpec fabric;
   std::vector<FaultConfig> faults;
   bool adaptive_routing = false;   // least-loaded spine instead of the ECMP hash
@@ -75,5 +76,9 @@ struct SiteConfig {
 
 // Nodes a job needs: its GPUs packed onto whole nodes.
 int NodesFor(const JobConfig& job, const ClusterConfig& cluster);
+
+// The fabric of a site: the switch settings of `config.fabric` with the cluster's nodes, GPUs per
+// node and bandwidths.
+network::FabricSpec FabricFor(const SiteConfig& config);
 
 }  // namespace firstwall::site

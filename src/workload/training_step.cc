@@ -399,9 +399,10 @@ int GpuCount(const TrainingSetup& s) { return s.tp * s.pp * s.dp * s.cp; }
 hardware::CollectiveModel CollectivesFor(const TrainingSetup& s) {
   hardware::CollectiveModel m;
   // NVLink: fitted to vidur's DGX-H100 all-reduce (hardware/collective_test.cc).
-  m.nvlink = {s.gpu.NvlinkPerDirection(), 0.77, Microseconds(0.5)};
-  m.network = {s.nic_bandwidth * s.network_factor, 0.85, s.link_latency};
-  m.launch = Microseconds(24);
+  m.nvlink = {s.gpu.NvlinkPerDirection(), hardware::kNvlinkBusEfficiency,
+              hardware::kNvlinkHopLatency};
+  m.network = {s.nic_bandwidth * s.network_factor, hardware::kNetworkBusEfficiency, s.link_latency};
+  m.launch = hardware::kCollectiveLaunch;
   m.gpus_per_node = s.gpus_per_node;
   return m;
 }
