@@ -31,8 +31,8 @@ Site::Site(SiteConfig config)
       chain_(config_.facility.power_chain),
       plant_(config_.facility.cooling_cop, config_.facility.cooling_capacity) {
   const ClusterConfig& c = config_.cluster;
-  const double idle_gpu_w = ToWatts(gpu_power_.At(0));
-  idle_node_w_ = c.gpus_per_node * idle_gpu_w + ToWatts(c.node_base_power);
+  idle_gpu_w_ = ToWatts(gpu_power_.At(0));
+  idle_node_w_ = c.gpus_per_node * idle_gpu_w_ + ToWatts(c.node_base_power);
 
   // Place jobs on consecutive nodes in declaration order.
   int next_node = 0;
@@ -73,7 +73,6 @@ Site::Site(SiteConfig config)
 
 void Site::AppendSegmentValues(PlacedJob& pj, const workload::StepEstimate& est) {
   const ClusterConfig& c = config_.cluster;
-  const double idle_gpu_w = ToWatts(gpu_power_.At(0));
   const int gpus = workload::GpuCount(pj.config.setup);
   const int idle_gpus = pj.node_count * c.gpus_per_node - gpus;
   std::vector<double> act, gpu, node;
@@ -81,7 +80,7 @@ void Site::AppendSegmentValues(PlacedJob& pj, const workload::StepEstimate& est)
     const double gpu_w = gpus * ToWatts(gpu_power_.At(ph.activity));
     act.push_back(ph.activity);
     gpu.push_back(gpu_w);
-    node.push_back((gpu_w + idle_gpus * idle_gpu_w + pj.node_count * ToWatts(c.node_base_power)) /
+    node.push_back((gpu_w + idle_gpus * idle_gpu_w_ + pj.node_count * ToWatts(c.node_base_power)) /
                    pj.node_count);
   }
   // A rebase at the segment's own start replaces it (see PhaseTimeline::Rebase).
@@ -215,7 +214,7 @@ void Site::Advance(SimTime from, SimTime to) {
   s.to = to;
   s.running_jobs = running_;
 
-  double gpu_w = c.gpu_count() * ToWatts(gpu_power_.At(0));
+  double gpu_w = c.gpu_count() * idle_gpu_w_;
   double activity_sum = 0;
   for (size_t j = 0; j < jobs_.size(); ++j) {
     const PlacedJob& pj = jobs_[j];
@@ -231,8 +230,7 @@ void Site::Advance(SimTime from, SimTime to) {
     s.job_it[j] = Watts(busy_node_w * pj.node_count);  // only while it runs
     // GPU power of the job's GPUs above their idle draw.
     const int gpus = workload::GpuCount(pj.config.setup);
-    const double idle_gpu_w = ToWatts(gpu_power_.At(0));
-    gpu_w += pj.timeline.Integrate(pj.gpu_power_w, from, to) / dt - gpus * idle_gpu_w * run_s / dt;
+    gpu_w += pj.timeline.Integrate(pj.gpu_power_w, from, to) / dt - gpus * idle_gpu_w_ * run_s / dt;
     activity_sum += gpus * pj.timeline.Integrate(pj.activity, from, to) / dt;
   }
 

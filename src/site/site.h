@@ -118,7 +118,8 @@ class Site : public Model {
   thermal::CoolingPlant plant_;
   std::vector<PlacedJob> jobs_;
   std::vector<std::vector<RackSegment>> racks_;
-  double idle_node_w_ = 0;
+  double idle_gpu_w_ = 0;   // one idle GPU
+  double idle_node_w_ = 0;  // one node with all its GPUs idle
   int running_ = 0;
   WindowSample sample_;
   std::vector<double> link_peak_;  // per link: highest utilization seen
