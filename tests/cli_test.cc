@@ -141,6 +141,39 @@ TEST(Cli, LinksFlagWritesEveryLoadChange) {
   EXPECT_EQ(Slurp(with / "summary.json"), Slurp(without / "summary.json"));
 }
 
+TEST(Cli, TimeSeriesCarriesTheHottestLinks) {
+  const fs::path d = Fresh("hot");
+  ASSERT_EQ(
+      Firstwall("run examples/link-fault.yaml --quiet --hot-links 2 --out " + d.string()).status,
+      0);
+  const auto j = nlohmann::json::parse(Slurp(d / "summary.json"));
+  const std::string csv = Slurp(d / "timeseries.csv");
+  const std::string header = csv.substr(0, csv.find('\n'));
+  // The two most loaded links of the summary, by name, last in the header.
+  std::string names;
+  for (int k = 0; k < 2; ++k) {
+    std::string n = j["hottest_links"][k]["link"].get<std::string>();
+    n.replace(n.find("->"), 2, "_to_");
+    names += ",link_util_" + n;
+  }
+  EXPECT_TRUE(header.ends_with(names)) << header;
+  EXPECT_FALSE(fs::exists(d / "timeseries.csv.base"));
+  // The column's highest value is the link's peak in the summary.
+  double peak = 0;
+  std::istringstream rows(csv.substr(csv.find('\n') + 1));
+  for (std::string row; std::getline(rows, row);) {
+    peak = std::max(peak, std::stod(row.substr(row.rfind(',', row.rfind(',') - 1) + 1)));
+  }
+  EXPECT_NEAR(peak, j["hottest_links"][0]["peak_utilization"].get<double>(), 1e-4);
+  // --hot-links 0: the plain columns only.
+  const fs::path e = Fresh("nohot");
+  ASSERT_EQ(
+      Firstwall("run examples/link-fault.yaml --quiet --hot-links 0 --out " + e.string()).status,
+      0);
+  const std::string plain = Slurp(e / "timeseries.csv");
+  EXPECT_TRUE(plain.substr(0, plain.find('\n')).ends_with("fabric_peak_link_utilization"));
+}
+
 TEST(Cli, JsonFlagPrintsTheSummary) {
   const fs::path d = Fresh("json");
   const Result r = Firstwall("run --json --out " + d.string());

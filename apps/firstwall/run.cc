@@ -22,6 +22,7 @@ struct RunOptions {
   bool json = false;
   bool quiet = false;
   bool links = false;
+  int hot_links = 3;
 };
 
 // A progress line on stderr: simulated time, speed against real time, and the time left.
@@ -54,7 +55,6 @@ class Progress {
 
 int Run(const RunOptions& o) {
   scenario::Scenario sc = LoadScenarioArg(o.scenario);
-  sc.site.record_link_loads = o.links;
   std::error_code ec;
   std::filesystem::create_directories(o.out, ec);
   if (ec) throw InputError({o.out, 0, 0}, "cannot create the output directory: " + ec.message());
@@ -68,6 +68,7 @@ int Run(const RunOptions& o) {
   }
   std::string links_csv;
   if (o.links) sim.link_table = &links_csv;
+  sim.hot_link_columns = o.hot_links;
   const report::Summary summary = report::Simulate(sc.site, sc.file, sim);
   if (o.links) {
     report::AtomicFile links((std::filesystem::path(o.out) / "links.csv").string());
@@ -105,6 +106,11 @@ Action RegisterRun(CLI::App& app) {
   cmd->add_flag("--quiet", o->quiet, "Print nothing (outputs are still written)");
   cmd->add_flag("--links", o->links,
                 "Also write DIR/links.csv: every change of every fabric link's load over the run");
+  cmd->add_option("--hot-links", o->hot_links,
+                  "Columns in timeseries.csv for the N most loaded scale-out links "
+                  "(link_util_<link>, the highest load over each tick)")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
   return [o] { return Run(*o); };
 }
 

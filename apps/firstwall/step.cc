@@ -68,7 +68,7 @@ workload::TrainingSetup Setup(const StepOptions& o) {
     Bad("--nic-bandwidth", e.what(), e.hint());
   }
   if (o.gpus < 1) Bad("--gpus", "expected a positive GPU count");
-  s.gpus_per_node = o.gpus_per_node;
+  s.nvlink_domain = o.gpus_per_node;
   s.link_latency = Microseconds(5);
   s.global_batch = o.global_batch;
   s.sequence_length = o.seq;

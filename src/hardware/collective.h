@@ -38,7 +38,7 @@ struct CollectiveModel {
   LinkLevel nvlink;
   LinkLevel network;
   units::Duration launch;  // alpha_0 per collective
-  int gpus_per_node = 8;
+  int nvlink_domain = 8;   // GPUs joined by NVLink (a node, or a rack of NVL72)
 };
 
 enum class Collective { kAllReduce, kReduceScatter, kAllGather, kAllToAll };

@@ -62,7 +62,7 @@ double RingTime(const Fabric& f, Collective op, double bytes, const std::vector<
 // Groups of the participating GPUs by node; nullopt unless every node contributes equally.
 std::optional<std::vector<std::vector<int>>> ByNode(const Fabric& f, const std::vector<int>& gpus) {
   std::map<int, std::vector<int>> nodes;
-  for (int g : gpus) nodes[g / f.spec().gpus_per_node].push_back(g);
+  for (int g : gpus) nodes[g / f.domain_size()].push_back(g);
   std::vector<std::vector<int>> out;
   for (auto& [n, v] : nodes) {
     if (!out.empty() && v.size() != out.front().size()) return std::nullopt;

@@ -14,6 +14,8 @@ Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
   FW_CHECK(spec.leaf_radix >= 2 && spec.oversubscription > 0, "bad leaf switch");
   FW_CHECK(spec.planes >= 1, "at least one plane");
   n_gpu_ = spec.nodes * spec.gpus_per_node;
+  domain_ = spec.nvlink_domain > 0 ? spec.nvlink_domain : spec.gpus_per_node;
+  FW_CHECK(domain_ % spec.gpus_per_node == 0, "an NVLink domain holds whole nodes");
   const int radix = spec.leaf_radix;
   const double o = spec.oversubscription;
   down_ports_ = std::max(1, static_cast<int>(std::floor(radix * o / (1.0 + o))));
@@ -74,8 +76,7 @@ int Fabric::LeafOf(int gpu) const {
 FlowPath Fabric::Route(int src, int dst, uint64_t flow_id, int pl) const {
   FlowPath p;
   if (src == dst) return p;
-  const int gpn = spec_.gpus_per_node;
-  if (src / gpn == dst / gpn) {
+  if (SameDomain(src, dst)) {
     p.links = {NvUp(src), NvDown(dst)};
     return p;
   }
@@ -108,9 +109,8 @@ FlowPath Fabric::Route(int src, int dst, uint64_t flow_id, int pl) const {
 }
 
 FlowPath Fabric::RouteLeastLoaded(int src, int dst, const std::vector<double>& load, int pl) const {
-  const int gpn = spec_.gpus_per_node;
   const int la = LeafOf(src), lb = LeafOf(dst);
-  if (src == dst || src / gpn == dst / gpn || la == lb) return Route(src, dst, 0, pl);
+  if (src == dst || SameDomain(src, dst) || la == lb) return Route(src, dst, 0, pl);
   const int pa = PodOf(la), pb = PodOf(lb);
   int best = -1;
   double best_load = 0;
@@ -128,13 +128,13 @@ FlowPath Fabric::RouteLeastLoaded(int src, int dst, const std::vector<double>& l
       best_load = worst;
     }
   }
-  if (best < 0) return Route(src, dst, 0);  // every choice is down: ECMP's fallback
+  if (best < 0) return Route(src, dst, 0, pl);  // every choice is down: ECMP's fallback
   FlowPath p;
   if (pa == pb) {
-    p.links = {NicUp(src), Up(la, best), Down(best, lb), NicDown(dst)};
+    p.links = {NicUp(src, pl), Up(la, best, pl), Down(best, lb, pl), NicDown(dst, pl)};
   } else {
-    p.links = {NicUp(src),          Up(la, best),   SuperUp(pa, best),
-               SuperDown(best, pb), Down(best, lb), NicDown(dst)};
+    p.links = {NicUp(src, pl),          Up(la, best, pl),   SuperUp(pa, best, pl),
+               SuperDown(best, pb, pl), Down(best, lb, pl), NicDown(dst, pl)};
   }
   return p;
 }
@@ -191,6 +191,8 @@ std::vector<int> Fabric::TargetLinks(std::string_view target, std::string* error
     }
   } else if (number("nic:", target, n_gpu_, &a)) {
     links = {NicUp(a, pl), NicDown(a, pl)};
+  } else if (error->empty() && number("nvlink:", target, n_gpu_, &a)) {
+    links = {NvUp(a), NvDown(a)};
   } else if (error->empty() &&
              number("superspine:", target, three_tier() ? spines_per_pod_ : 0, &a)) {
     for (int p = 0; p < pods_; ++p) {
@@ -211,7 +213,7 @@ std::vector<int> Fabric::TargetLinks(std::string_view target, std::string* error
     }
   }
   if (links.empty() && error->empty()) {
-    *error = "expected nic:G, leaf:L, spine:S, leaf:L-spine:S or superspine:J, got '" +
+    *error = "expected nvlink:G, nic:G, leaf:L, spine:S, leaf:L-spine:S or superspine:J, got '" +
              std::string(target) + "'";
   }
   return links;

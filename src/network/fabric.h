@@ -1,5 +1,6 @@
-// A GPU cluster's fabric as directed links: each GPU's NVLink port to its node's NVSwitch
-// (scale-up) and its NIC to a leaf switch of its rail (scale-out), leaves to spines. Rail-optimized
+// A GPU cluster's fabric as directed links: each GPU's NVLink port to its NVLink domain's switches
+// (scale-up: an 8-GPU HGX node, or the 72 GPUs of an NVL72 rack) and its NIC to a leaf switch of
+// its rail (scale-out), leaves to spines. Rail-optimized
 // two-tier Clos: GPU i of every node is on rail i; a leaf serves one rail for `down_ports` nodes;
 // each leaf spreads its up ports evenly over all spines (oversubscription = down : up capacity).
 // Parallel ports between a leaf and a spine are one link of their summed capacity.
@@ -8,8 +9,8 @@
 // over them (fitted for NVLink to vidur's DGX-H100 all-reduce; 0.85 for the network), so flow
 // rates are directly achievable collective bandwidths.
 //
-// Routing: inside a node over NVLink; same rail and leaf through the leaf; otherwise up to a spine
-// picked by hashing the flow id (ECMP), skipping spines whose links are down.
+// Routing: inside an NVLink domain over NVLink; same rail and leaf through the leaf; otherwise up
+// to a spine picked by hashing the flow id (ECMP), skipping spines whose links are down.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +26,8 @@ namespace firstwall::network {
 
 struct FabricSpec {
   int nodes = 1;
-  int gpus_per_node = 8;
+  int gpus_per_node = 8;  // also the number of rails: GPU i of every node is on rail i
+  int nvlink_domain = 0;  // GPUs joined by NVLink, a multiple of gpus_per_node; 0: one node
   units::Bandwidth nvlink_per_gpu;  // one direction
   units::Bandwidth nic_per_gpu;     // one direction
   int leaf_radix = 64;              // ports of a leaf switch
@@ -44,6 +46,10 @@ class Fabric {
   explicit Fabric(const FabricSpec& spec);
 
   int gpu_count() const { return spec_.nodes * spec_.gpus_per_node; }
+  int domain_size() const { return domain_; }
+  bool SameDomain(int a, int b) const { return a / domain_ == b / domain_; }
+  // NVLink ports come first: index < 2 x GPUs.
+  bool IsNvlink(int link) const { return link < 2 * n_gpu_; }
   const FabricSpec& spec() const { return spec_; }
   const std::vector<double>& capacity() const { return capacity_; }  // bytes/s, effective
   const std::vector<double>& nominal() const { return nominal_; }    // healthy capacity
@@ -61,7 +67,8 @@ class Fabric {
 
   // Faults: scale a link to a fraction of its bandwidth (0 = down).
   void SetLinkHealth(int link, double fraction);
-  // The links a fault target names: "nic:G" (GPU G's NIC, both directions), "leaf:L" (leaf L and
+  // The links a fault target names: "nvlink:G" (GPU G's NVLink ports, both directions), "nic:G"
+  // (GPU G's NIC, both directions), "leaf:L" (leaf L and
   // all its links), "spine:S" (spine S and all its links; spines are numbered pod by pod),
   // "leaf:L-spine:S" (that trunk, both directions; S in L's pod), "superspine:J" (super-spine
   // group J and its links). Returns an empty list and sets `error` when the target is malformed or
@@ -105,6 +112,7 @@ class Fabric {
 
   FabricSpec spec_;
   int n_gpu_ = 0;
+  int domain_ = 8;
   int down_ports_ = 1;  // nodes per leaf
   int leaves_per_rail_ = 1;
   int leaves_ = 0;

@@ -30,6 +30,28 @@ std::vector<int> Range(int n) {
   return v;
 }
 
+TEST(Fabric, Nvl72DomainsSpanTraysAndRailsFollowTheTray) {
+  FabricSpec s = H100Spec(36);  // 36 trays of 4 GPUs: two NVL72 racks
+  s.gpus_per_node = 4;
+  s.nvlink_domain = 72;
+  const Fabric f(s);
+  EXPECT_EQ(f.domain_size(), 72);
+  EXPECT_EQ(f.Route(0, 71, 1).links.size(), 2u);  // tray 0 to tray 17: NVLink
+  EXPECT_TRUE(f.IsNvlink(f.Route(0, 71, 1).links[0]));
+  EXPECT_EQ(f.Route(0, 72, 1).links.size(), 2u);  // rack to rack, same rail and leaf
+  EXPECT_FALSE(f.IsNvlink(f.Route(0, 72, 1).links[0]));
+  EXPECT_EQ(f.leaf_count(), 8);  // 4 rails x 2 leaves of 32 trays
+  std::string error;
+  EXPECT_EQ(f.TargetLinks("nvlink:5", &error), (std::vector<int>{5, 144 + 5}));
+  EXPECT_TRUE(error.empty());
+  // A ring over one rack stays on NVLink: 72-GPU all-reduce at NVLink speed.
+  const auto one_rack =
+      EstimateCollective(f, Collective::kAllReduce, 64.0 * (1 << 20), Range(72), Algorithm::kRing);
+  const auto two_racks = EstimateCollective(f, Collective::kAllReduce, 64.0 * (1 << 20), Range(144),
+                                            Algorithm::kHierarchical);
+  EXPECT_LT(one_rack.time_s, two_racks.time_s);
+}
+
 TEST(Fabric, RoutesStayOnNvlinkOrRailWhenTheyCan) {
   const Fabric f(H100Spec(64));
   EXPECT_EQ(f.Route(0, 3, 1).links.size(), 2u);  // same node

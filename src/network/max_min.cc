@@ -13,6 +13,14 @@ namespace firstwall::network {
 // the order they fill: O(total path length + links x log links) rather than O(links) per level.
 std::vector<double> MaxMinRates(const std::vector<double>& capacity,
                                 const std::vector<FlowPath>& flows, double unbounded_rate) {
+  std::vector<const FlowPath*> ptrs;
+  ptrs.reserve(flows.size());
+  for (const FlowPath& f : flows) ptrs.push_back(&f);
+  return MaxMinRates(capacity, ptrs, unbounded_rate);
+}
+
+std::vector<double> MaxMinRates(const std::vector<double>& capacity,
+                                const std::vector<const FlowPath*>& flows, double unbounded_rate) {
   const size_t nl = capacity.size(), nf = flows.size();
   std::vector<double> rate(nf, 0.0), frozen_sum(nl, 0.0);
   std::vector<int32_t> active(nl, 0);
@@ -20,19 +28,19 @@ std::vector<double> MaxMinRates(const std::vector<double>& capacity,
   // Flows per link, as offsets into one array (CSR), to keep memory flat for large fabrics.
   std::vector<int32_t> start(nl + 1, 0);
   for (size_t f = 0; f < nf; ++f) {
-    if (flows[f].links.empty()) {
+    if (flows[f]->links.empty()) {
       rate[f] = unbounded_rate;
       frozen[f] = 1;
       continue;
     }
-    for (int32_t l : flows[f].links) ++active[static_cast<size_t>(l)];
+    for (int32_t l : flows[f]->links) ++active[static_cast<size_t>(l)];
   }
   for (size_t l = 0; l < nl; ++l) start[l + 1] = start[l] + active[l];
   std::vector<int32_t> on_link(static_cast<size_t>(start[nl]));
   std::vector<int32_t> fill(start.begin(), start.end() - 1);
   for (size_t f = 0; f < nf; ++f) {
     if (frozen[f]) continue;
-    for (int32_t l : flows[f].links) {
+    for (int32_t l : flows[f]->links) {
       on_link[static_cast<size_t>(fill[static_cast<size_t>(l)]++)] = static_cast<int32_t>(f);
     }
   }
@@ -65,7 +73,7 @@ std::vector<double> MaxMinRates(const std::vector<double>& capacity,
       if (frozen[f]) continue;
       frozen[f] = 1;
       rate[f] = level;
-      for (int32_t l2 : flows[f].links) {
+      for (int32_t l2 : flows[f]->links) {
         const size_t k = static_cast<size_t>(l2);
         frozen_sum[k] += level;
         --active[k];

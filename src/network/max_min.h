@@ -17,5 +17,8 @@ struct FlowPath {
 // Links with zero capacity (down) give their flows rate 0.
 std::vector<double> MaxMinRates(const std::vector<double>& capacity,
                                 const std::vector<FlowPath>& flows, double unbounded_rate);
+// The same over flows held elsewhere (a subset of a larger set, without copying paths).
+std::vector<double> MaxMinRates(const std::vector<double>& capacity,
+                                const std::vector<const FlowPath*>& flows, double unbounded_rate);
 
 }  // namespace firstwall::network

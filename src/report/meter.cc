@@ -104,6 +104,7 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
         (b.tp_comm + b.pp_p2p + b.dp_comm_exposed + b.cp_comm + b.ep_comm) / pj.estimate.step_time;
     s.jobs.push_back(js);
   }
+  s.nvlink_peak_utilization = site_.NvlinkPeakUtilization();
   for (const site::LinkLoad& l : site_.HottestLinks(10)) {
     s.hottest_links.push_back({site_.fabric().LinkName(l.link), l.utilization, l.at.seconds()});
   }

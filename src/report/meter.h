@@ -68,7 +68,8 @@ struct Summary {
   std::vector<ResourceUse> resources;  // busiest first
   std::vector<JobSummary> jobs;
   std::vector<FaultImpact> faults;
-  std::vector<HotLink> hottest_links;
+  std::vector<HotLink> hottest_links;  // scale-out
+  double nvlink_peak_utilization = 0;
   EngineStats engine;
   int64_t ticks = 0;
 

@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "core/error.h"
 #include "units/parse.h"
@@ -44,7 +47,9 @@ constexpr const char* kCsvHeader =
     "fabric_peak_link_utilization\n";
 }
 
-TimeSeriesCsv::TimeSeriesCsv(std::string path) : file_(std::move(path)) { buf_ = kCsvHeader; }
+TimeSeriesCsv::TimeSeriesCsv(std::string path) : path_(std::move(path)), base_(path_ + ".base") {
+  buf_ = kCsvHeader;
+}
 
 void TimeSeriesCsv::OnTick(const TickRow& r, int64_t repeat) {
   auto out = std::back_inserter(buf_);
@@ -58,16 +63,65 @@ void TimeSeriesCsv::OnTick(const TickRow& r, int64_t repeat) {
                    r.facility_w / 1e3, r.it_w > 0 ? r.facility_w / r.it_w : 0.0,
                    r.peak_rack_w / 1e3, r.fabric_peak_utilization);
     if (buf_.size() > (1 << 20)) {
-      file_.Write(buf_);
+      base_.Write(buf_);
       buf_.clear();
     }
   }
 }
 
-void TimeSeriesCsv::Commit() {
-  file_.Write(buf_);
+void TimeSeriesCsv::Commit(const std::vector<LinkSeries>& links, double tick_s) {
+  base_.Write(buf_);
   buf_.clear();
-  file_.Commit();
+  base_.Commit();
+  const std::string base = path_ + ".base";
+  struct Cursor {
+    size_t next = 0;
+    double now = 0;
+  };
+  std::vector<Cursor> at(links.size());
+  try {
+    std::ifstream in(base, std::ios::binary);
+    AtomicFile out(path_);
+    std::string line, row;
+    bool header = true;
+    while (std::getline(in, line)) {
+      row = line;
+      if (header) {
+        for (const LinkSeries& l : links) {
+          std::string name = l.name;
+          for (size_t p; (p = name.find("->")) != std::string::npos;) name.replace(p, 2, "_to_");
+          std::replace(name.begin(), name.end(), '/', '_');
+          row += ",link_util_" + name;
+        }
+        header = false;
+      } else {
+        const double t = std::strtod(line.c_str(), nullptr);
+        for (size_t k = 0; k < links.size(); ++k) {
+          const auto& ch = links[k].changes;
+          Cursor& c = at[k];
+          while (c.next < ch.size() && ch[c.next].first <= t + 1e-9) c.now = ch[c.next++].second;
+          double peak = c.now;
+          for (size_t i = c.next; i < ch.size() && ch[i].first < t + tick_s - 1e-9; ++i) {
+            peak = std::max(peak, ch[i].second);
+          }
+          fmt::format_to(std::back_inserter(row), ",{:.4f}", peak);
+        }
+      }
+      row += '\n';
+      buf_ += row;
+      if (buf_.size() > (1 << 20)) {
+        out.Write(buf_);
+        buf_.clear();
+      }
+    }
+    out.Write(buf_);
+    buf_.clear();
+    out.Commit();
+  } catch (...) {
+    std::remove(base.c_str());
+    throw;
+  }
+  std::remove(base.c_str());
 }
 
 nlohmann::ordered_json BreakdownJson(const workload::StepBreakdown& b) {
@@ -192,6 +246,7 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
     hot.push_back({{"link", h.name}, {"peak_utilization", h.utilization}, {"at_s", h.at_s}});
   }
   j["hottest_links"] = hot;
+  j["nvlink_peak_utilization"] = s.nvlink_peak_utilization;
   j["engine"] = {{"ticks", s.ticks},
                  {"windows", s.engine.windows},
                  {"skipped_ticks", s.engine.skipped_ticks},

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -26,15 +27,24 @@ class AtomicFile {
   std::FILE* f_ = nullptr;
 };
 
-// Streams timeseries.csv rows; one line per tick, columns with units in their names.
+// One link's load over the run: (time s, utilization) at every change, in time order.
+struct LinkSeries {
+  std::string name;
+  std::vector<std::pair<double, double>> changes;
+};
+
+// Streams timeseries.csv rows; one line per tick, columns with units in their names. The hottest
+// links are known only at the end, so their columns are added in a second pass over the rows.
 class TimeSeriesCsv {
  public:
   explicit TimeSeriesCsv(std::string path);
   void OnTick(const TickRow& row, int64_t repeat);
-  void Commit();
+  // `links`: one column each, link_util_<name>, the link's highest load over each tick.
+  void Commit(const std::vector<LinkSeries>& links, double tick_s);
 
  private:
-  AtomicFile file_;
+  std::string path_;
+  AtomicFile base_;
   std::string buf_;
 };
 

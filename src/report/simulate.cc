@@ -1,5 +1,6 @@
 #include "report/simulate.h"
 
+#include <cstdint>
 #include <memory>
 
 #include <fmt/format.h>
@@ -28,7 +29,20 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
   engine.AddObserver(&ticks);
   engine.Run(options.progress);
   ticks.Finish();
-  if (csv) csv->Commit();
+  if (csv) {
+    std::vector<LinkSeries> hot;
+    std::vector<size_t> column(site.fabric().link_count(), SIZE_MAX);
+    for (const site::LinkLoad& l :
+         site.HottestLinks(static_cast<size_t>(options.hot_link_columns))) {
+      column[static_cast<size_t>(l.link)] = hot.size();
+      hot.push_back({site.fabric().LinkName(l.link), {}});
+    }
+    for (const site::LinkLoadChange& c : site.link_changes()) {
+      const size_t k = column[static_cast<size_t>(c.link)];
+      if (k != SIZE_MAX) hot[k].changes.push_back({c.at.seconds(), c.utilization});
+    }
+    csv->Commit(hot, config.tick.seconds());
+  }
   if (options.link_table) {
     std::string& t = *options.link_table;
     t = "time_s,link,capacity_bytes_per_s,utilization\n";

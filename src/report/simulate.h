@@ -15,6 +15,8 @@ struct SimulateOptions {
   std::function<void(SimTime)> progress;
   // When set, receives links.csv: time_s,link,capacity_bytes_per_s,utilization, one row per change.
   std::string* link_table = nullptr;
+  // Columns of timeseries.csv for the most loaded scale-out links (link_util_<name>).
+  int hot_link_columns = 3;
 };
 
 Summary Simulate(const site::SiteConfig& config, const std::string& scenario_file,

@@ -50,6 +50,13 @@ site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
   c.gpu = it->second;
   c.nodes = s.Int("nodes");
   c.gpus_per_node = s.Int("gpus_per_node");
+  c.nvlink_domain_gpus = s.OptionalInt("nvlink_domain").value_or(0);
+  if (c.nvlink_domain_gpus % c.gpus_per_node != 0) {
+    s.Fail("nvlink_domain",
+           "an NVLink domain of " + std::to_string(c.nvlink_domain_gpus) +
+               " GPUs does not hold whole nodes of " + std::to_string(c.gpus_per_node),
+           "use a multiple of gpus_per_node, e.g. 72 with 4 GPUs per node");
+  }
   c.nodes_per_rack = s.Int("nodes_per_rack");
   c.node_base_power = s.Quantity<Power>("node_base_power");
   c.gpu_power_cap = s.OptionalQuantity<Power>("gpu_power_cap").value_or(c.gpu.tdp);
@@ -123,11 +130,11 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.vpp = w.Int("vpp");
   t.cp = w.Int("cp");
   t.ep = w.Int("ep");
-  if (t.tp > cluster.gpus_per_node) {
+  if (t.tp > cluster.nvlink_domain()) {
     w.Fail("tp",
            "tensor parallelism " + std::to_string(t.tp) + " exceeds the " +
-               std::to_string(cluster.gpus_per_node) + " GPUs of a node",
-           "tensor parallelism stays inside a node's NVLink domain");
+               std::to_string(cluster.nvlink_domain()) + " GPUs of an NVLink domain",
+           "tensor parallelism stays inside an NVLink domain (cluster.nvlink_domain)");
   }
   const int model_parallel = t.tp * t.pp * t.cp;
   const auto gpus = w.OptionalInt("gpus");
@@ -169,7 +176,7 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.zero = w.Int("zero");
   t.overlap_grad_reduce = w.Bool("overlap_grad_reduce");
   t.expert_imbalance = w.Number("expert_imbalance");
-  t.gpus_per_node = cluster.gpus_per_node;
+  t.nvlink_domain = cluster.nvlink_domain();
   t.nic_bandwidth = cluster.nic_bandwidth;
   t.link_latency = cluster.link_latency;
   const std::string problem = workload::LayoutProblem(t);

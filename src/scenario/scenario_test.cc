@@ -258,7 +258,27 @@ TEST(BadInput, JobLargerThanTheCluster) {
 
 TEST(BadInput, TensorParallelBeyondTheNode) {
   EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "tp: 2", "tp: 16")), "s.yaml:22:9",
-                   "tensor parallelism 16 exceeds the 8 GPUs of a node"));
+                   "tensor parallelism 16 exceeds the 8 GPUs of an NVLink domain"));
+}
+
+TEST(Scenario, Nvl72RacksLetTensorParallelismSpanTrays) {
+  std::string text = Replace(kBase, "gpus_per_node: 8", "gpus_per_node: 4\n  nvlink_domain: 72");
+  text = Replace(text, "nodes: 4", "nodes: 36");
+  text = Replace(text, "tp: 2", "tp: 16");
+  text = Replace(text, "gpus: 16", "gpus: 64");
+  const Scenario sc = LoadScenarioText(text, "s.yaml", "");
+  EXPECT_EQ(sc.site.cluster.nvlink_domain(), 72);
+  EXPECT_EQ(sc.site.jobs[0].setup.nvlink_domain, 72);
+  // Its TP all-reduce runs on NVLink although it spans 4 trays.
+  const workload::StepEstimate e = workload::EstimateStep(sc.site.jobs[0].setup);
+  EXPECT_GT(units::ToSeconds(e.breakdown.tp_comm), 0.0);
+  EXPECT_LT(units::ToSeconds(e.breakdown.tp_comm), units::ToSeconds(e.step_time));
+}
+
+TEST(BadInput, NvlinkDomainHoldsWholeNodes) {
+  EXPECT_TRUE(
+      Says(ErrorOf(Replace(kBase, "gpus_per_node: 8", "gpus_per_node: 8\n  nvlink_domain: 12")),
+           "s.yaml:9:18", "an NVLink domain of 12 GPUs does not hold whole nodes of 8"));
 }
 
 TEST(BadInput, BatchDoesNotSplit) {
@@ -297,7 +317,7 @@ TEST(BadInput, FaultTargetsAreChecked) {
   EXPECT_TRUE(Says(ErrorOf(base + "nic:99\n    at: 10 min\n"), "s.yaml:28:13",
                    "fault target 'nic:99': nic:99 is out of range (0 to 31)"));
   EXPECT_TRUE(Says(ErrorOf(base + "switch:1\n    at: 10 min\n"), "s.yaml:28:13",
-                   "expected nic:G, leaf:L, spine:S, leaf:L-spine:S or superspine:J"));
+                   "expected nvlink:G, nic:G, leaf:L, spine:S, leaf:L-spine:S or superspine:J"));
   EXPECT_TRUE(
       Says(ErrorOf(base + "nic:3\n"), "s.yaml:28:5", "missing required key 'faults[0].at'"));
   EXPECT_TRUE(Says(ErrorOf(base + "nic:3\n    at: 2 h\n"), "s.yaml:29:9",

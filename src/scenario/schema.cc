@@ -194,7 +194,12 @@ const Schema& ScenarioSchema() {
               Str("cluster.gpu", true,
                   "GPU type, a name from the catalog (`firstwall catalog`) or from catalog.gpus."),
               Int("cluster.nodes", "", "1", "1000000", "Number of GPU nodes (servers)."),
-              Int("cluster.gpus_per_node", "8", "1", "72", "GPUs in each node."),
+              Int("cluster.gpus_per_node", "8", "1", "72",
+                  "GPUs in each node (an HGX server, or a compute tray of an NVL72 rack); also the "
+                  "number of rails of the fabric, GPU i of every node on rail i."),
+              OptInt("cluster.nvlink_domain", "1", "576",
+                     "GPUs joined by NVLink, a multiple of gpus_per_node: 72 for GB200/GB300 NVL72 "
+                     "racks of 4-GPU trays. Without it, one node is one NVLink domain."),
               Int("cluster.nodes_per_rack", "4", "1", "128", "Nodes in each rack."),
               Qty("cluster.node_base_power", D::kPower, "!", "0 W", "50 kW",
                   "Non-GPU power of one node (CPUs, memory, NICs, fans, drives), taken as "

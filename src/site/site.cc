@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "core/error.h"
 
@@ -18,6 +19,7 @@ network::FabricSpec FabricFor(const SiteConfig& c) {
   network::FabricSpec f = c.fabric;
   f.nodes = c.cluster.nodes;
   f.gpus_per_node = c.cluster.gpus_per_node;
+  f.nvlink_domain = c.cluster.nvlink_domain();
   f.nvlink_per_gpu = c.cluster.gpu.NvlinkPerDirection();
   f.nic_per_gpu = c.cluster.nic_bandwidth;
   return f;
@@ -39,7 +41,7 @@ Site::Site(SiteConfig config)
   for (const JobConfig& jc : config_.jobs) {
     workload::StepEstimate est = workload::EstimateStep(jc.setup);
     workload::PhaseTimeline timeline(est.phases, jc.start, jc.end);
-    PlacedJob pj{jc, est, est, timeline, next_node, NodesFor(jc, c), {}, {}, {}, {}};
+    PlacedJob pj{jc, est, est, timeline, next_node, NodesFor(jc, c), {}, {}, {}, {}, {}, false};
     AppendSegmentValues(pj, est);
     pj.history.push_back({jc.start, SimTime(), 1.0, est.step_time});
     next_node += pj.node_count;
@@ -66,9 +68,34 @@ Site::Site(SiteConfig config)
     }
   }
   sample_.job_it.assign(jobs_.size(), Watts(0));
+  // Each job's traffic as flows; a network flow once per plane (striped), with one ECMP id.
+  uint64_t id = 0;
+  std::vector<size_t> at_start;
+  for (size_t j = 0; j < jobs_.size(); ++j) {
+    PlacedJob& pj = jobs_[j];
+    const JobFlowEnds ends =
+        JobFlows(pj.config.setup, pj.first_node * c.gpus_per_node, fabric_.domain_size());
+    for (int k = 0; k < kTrafficKinds; ++k) {
+      RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
+      for (const FlowEnds& e : ends[static_cast<size_t>(k)]) {
+        ++id;
+        const int planes = fabric_.SameDomain(e.src, e.dst) ? 1 : fabric_.planes();
+        for (int pl = 0; pl < planes; ++pl) {
+          t.ends.push_back(e);
+          t.ids.push_back(id);
+          t.planes.push_back(pl);
+        }
+      }
+      t.paths.resize(t.ends.size());
+      t.rates.assign(t.ends.size(), 0.0);
+    }
+    if (pj.config.start == SimTime()) {
+      pj.on_fabric = true;
+      at_start.push_back(j);
+    }
+  }
   // Jobs sharing the fabric from the start (oversubscribed tiers, ECMP collisions).
-  RecomputeNetwork(SimTime());
-  for (PlacedJob& j : jobs_) j.estimate = j.current;
+  RecomputeNetwork(SimTime(), {}, at_start, false);
 }
 
 void Site::AppendSegmentValues(PlacedJob& pj, const workload::StepEstimate& est) {
@@ -95,73 +122,194 @@ void Site::AppendSegmentValues(PlacedJob& pj, const workload::StepEstimate& est)
   pj.node_power_w.push_back(std::move(node));
 }
 
-void Site::RecomputeNetwork(SimTime now) {
-  const int gpn = config_.cluster.gpus_per_node;
-  std::vector<network::FlowPath> paths;
-  std::vector<size_t> owner;
-  uint64_t id = 0;
-  // Adaptive routing places flows one by one on the least-loaded spine, counting each at the
-  // NIC's nominal rate.
-  std::vector<double> placed;
-  if (config_.adaptive_routing) placed.assign(fabric_.link_count(), 0.0);
-  const double nic_rate = ToBytesPerSecond(config_.cluster.nic_bandwidth);
-  for (size_t j = 0; j < jobs_.size(); ++j) {
-    const PlacedJob& pj = jobs_[j];
-    if (pj.node_count < 2) continue;
-    // One ring per rail over the job's nodes: its data-parallel (and pipeline) traffic.
-    for (int r = 0; r < gpn; ++r) {
-      for (int n = 0; n < pj.node_count; ++n) {
-        const int a = (pj.first_node + n) * gpn + r;
-        const int b = (pj.first_node + (n + 1) % pj.node_count) * gpn + r;
-        // One stripe per plane.
-        ++id;
-        for (int pl = 0; pl < fabric_.planes(); ++pl) {
-          if (config_.adaptive_routing) {
-            paths.push_back(fabric_.RouteLeastLoaded(a, b, placed, pl));
-            for (int32_t l : paths.back().links) {
-              placed[static_cast<size_t>(l)] += nic_rate / fabric_.planes();
-            }
-          } else {
-            paths.push_back(fabric_.Route(a, b, id, pl));
-          }
-          owner.push_back(j);
-        }
+void Site::Route(RoutedTraffic& t, std::vector<double>* placed) const {
+  const double stripe = ToBytesPerSecond(config_.cluster.nic_bandwidth) / fabric_.planes();
+  for (size_t f = 0; f < t.paths.size(); ++f) {
+    const FlowEnds& e = t.ends[f];
+    if (placed == nullptr) {
+      t.paths[f] = fabric_.Route(e.src, e.dst, t.ids[f], t.planes[f]);
+      continue;
+    }
+    // Adaptive routing places flows one by one on the least-loaded spine, counting each at its
+    // nominal stripe rate.
+    t.paths[f] = fabric_.RouteLeastLoaded(e.src, e.dst, *placed, t.planes[f]);
+    for (int32_t l : t.paths[f].links) (*placed)[static_cast<size_t>(l)] += stripe;
+  }
+}
+
+void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
+                            const std::vector<size_t>& changed_jobs, bool reroute_all) {
+  const size_t nl = fabric_.link_count(), nj = jobs_.size();
+  reroute_all = reroute_all || config_.adaptive_routing;
+  std::vector<char> touched(nl, 0), job_changed(nj, 0);
+  for (int l : changed_links) touched[static_cast<size_t>(l)] = 1;
+  for (size_t j : changed_jobs) {
+    job_changed[j] = 1;
+    if (jobs_[j].on_fabric) continue;
+    // A job leaving frees its links: the jobs that shared them are touched.
+    for (RoutedTraffic& t : jobs_[j].traffic) {
+      for (const network::FlowPath& p : t.paths) {
+        for (int32_t l : p.links) touched[static_cast<size_t>(l)] = 1;
       }
     }
   }
-  const std::vector<double> rates =
-      network::MaxMinRates(fabric_.capacity(), paths, std::numeric_limits<double>::infinity());
-  std::vector<double> min_rate(jobs_.size(), std::numeric_limits<double>::infinity());
-  for (size_t f = 0; f < rates.size(); ++f)
-    min_rate[owner[f]] = std::min(min_rate[owner[f]], rates[f]);
-  const double nominal_rate =
-      ToBytesPerSecond(config_.cluster.nic_bandwidth) * config_.fabric.network_efficiency;
-  for (size_t j = 0; j < jobs_.size(); ++j) {
+  const std::vector<double>& nominal = fabric_.nominal();
+  std::vector<int> parent(nj), owner;
+  std::vector<char> hit(nj), in_solve(nj);
+  std::vector<const network::FlowPath*> flows;
+  std::vector<std::pair<size_t, size_t>> flow_of;  // (job, flow index)
+  std::vector<double> placed;
+  auto find = [&](int j) {
+    while (parent[static_cast<size_t>(j)] != j) {
+      j = parent[static_cast<size_t>(j)] =
+          parent[static_cast<size_t>(parent[static_cast<size_t>(j)])];
+    }
+    return j;
+  };
+  for (int k = 0; k < kTrafficKinds; ++k) {
+    // The jobs this change reaches directly.
+    bool any = false;
+    for (size_t j = 0; j < nj; ++j) {
+      RoutedTraffic& t = jobs_[j].traffic[static_cast<size_t>(k)];
+      hit[j] = 0;
+      if (t.ends.empty()) continue;
+      bool h = job_changed[j] || (reroute_all && jobs_[j].on_fabric);
+      for (size_t f = 0; f < t.paths.size() && !h; ++f) {
+        for (int32_t l : t.paths[f].links) h = h || touched[static_cast<size_t>(l)];
+      }
+      hit[j] = h;
+      any = any || h;
+    }
+    if (!any) continue;
+    // Reroute them (around down links), drop the flows of jobs that left.
+    if (config_.adaptive_routing) placed.assign(nl, 0.0);
+    for (size_t j = 0; j < nj; ++j) {
+      if (!hit[j]) continue;
+      RoutedTraffic& t = jobs_[j].traffic[static_cast<size_t>(k)];
+      if (!jobs_[j].on_fabric) {
+        std::fill(t.paths.begin(), t.paths.end(), network::FlowPath{});
+        continue;
+      }
+      Route(t, config_.adaptive_routing ? &placed : nullptr);
+    }
+    // Jobs sharing a link share bandwidth: re-solve every job connected to a touched one.
+    std::iota(parent.begin(), parent.end(), 0);
+    owner.assign(nl, -1);
+    for (size_t j = 0; j < nj; ++j) {
+      if (!jobs_[j].on_fabric) continue;
+      for (const network::FlowPath& p : jobs_[j].traffic[static_cast<size_t>(k)].paths) {
+        for (int32_t l : p.links) {
+          int& o = owner[static_cast<size_t>(l)];
+          if (o < 0) {
+            o = static_cast<int>(j);
+          } else {
+            parent[static_cast<size_t>(find(static_cast<int>(j)))] = find(o);
+          }
+        }
+      }
+    }
+    std::fill(in_solve.begin(), in_solve.end(), 0);
+    for (size_t j = 0; j < nj; ++j) {
+      if (hit[j] && jobs_[j].on_fabric)
+        in_solve[static_cast<size_t>(find(static_cast<int>(j)))] = 1;
+    }
+    flows.clear();
+    flow_of.clear();
+    for (size_t j = 0; j < nj; ++j) {
+      const bool solve =
+          jobs_[j].on_fabric && in_solve[static_cast<size_t>(find(static_cast<int>(j)))];
+      in_solve[j] = in_solve[j] || solve;  // roots stay marked; members are marked here
+      if (!solve) continue;
+      const RoutedTraffic& t = jobs_[j].traffic[static_cast<size_t>(k)];
+      for (size_t f = 0; f < t.paths.size(); ++f) {
+        flows.push_back(&t.paths[f]);
+        flow_of.push_back({j, f});
+      }
+    }
+    const std::vector<double> rates =
+        network::MaxMinRates(fabric_.capacity(), flows, std::numeric_limits<double>::infinity());
+    for (size_t j = 0; j < nj; ++j) {
+      RoutedTraffic& t = jobs_[j].traffic[static_cast<size_t>(k)];
+      if (!t.ends.empty() && jobs_[j].on_fabric && in_solve[j]) {
+        t.nvlink_rate = t.network_rate = std::numeric_limits<double>::infinity();
+      }
+    }
+    for (size_t i = 0; i < rates.size(); ++i) {
+      RoutedTraffic& t = jobs_[flow_of[i].first].traffic[static_cast<size_t>(k)];
+      const size_t f = flow_of[i].second;
+      t.rates[f] = rates[i];
+      const int32_t first = t.paths[f].links.empty() ? -1 : t.paths[f].links.front();
+      if (first < 0) continue;
+      double& slowest = fabric_.IsNvlink(first) ? t.nvlink_rate : t.network_rate;
+      slowest = std::min(slowest, rates[i]);
+    }
+    for (size_t j = 0; j < nj; ++j) {
+      RoutedTraffic& t = jobs_[j].traffic[static_cast<size_t>(k)];
+      if (t.ends.empty() || !jobs_[j].on_fabric || !in_solve[j]) continue;
+      t.share = {1.0, 1.0};
+      for (size_t f = 0; f < t.paths.size(); ++f) {
+        if (t.paths[f].links.empty()) continue;
+        const int32_t first = t.paths[f].links.front();
+        // A job cut off from part of a ring stalls; it is modelled as 1% of the bandwidth until
+        // the fault clears, so its steps stretch rather than stop.
+        const double share =
+            std::clamp(t.rates[f] / nominal[static_cast<size_t>(first)], 0.01, 1.0);
+        double& s = fabric_.IsNvlink(first) ? t.share.nvlink : t.share.network;
+        s = std::min(s, share);
+      }
+    }
+  }
+  // Rebase the jobs whose step changes.
+  for (size_t j = 0; j < nj; ++j) {
     PlacedJob& pj = jobs_[j];
-    // A job cut off from part of its ring stalls; it is modelled as 1% of the bandwidth until the
-    // fault clears, so its steps stretch rather than stop.
-    const double factor =
-        std::isinf(min_rate[j])
-            ? 1.0
-            : std::clamp(min_rate[j] * fabric_.planes() / nominal_rate, 0.01, 1.0);
-    if (std::abs(factor - pj.config.setup.network_factor) < 1e-12) continue;
-    pj.config.setup.network_factor = factor;
+    if (!pj.on_fabric) continue;
+    workload::TrafficShares shares = pj.config.setup.traffic;
+    double lowest = 1.0;
+    bool changed = false;
+    for (Traffic kind : kAllTraffic) {
+      const workload::FabricShare& now_share = pj.traffic[static_cast<size_t>(kind)].share;
+      workload::FabricShare& s = ShareOf(shares, kind);
+      changed = changed || std::abs(s.nvlink - now_share.nvlink) > 1e-12 ||
+                std::abs(s.network - now_share.network) > 1e-12;
+      s = now_share;
+      lowest = std::min({lowest, s.nvlink, s.network});
+    }
+    if (!changed) continue;
+    pj.config.setup.traffic = shares;
     pj.current = workload::EstimateStep(pj.config.setup);
     const SimTime at = std::max(now, pj.config.start);
     if (at >= pj.config.end) continue;
     pj.timeline.Rebase(at, pj.current.phases);
     AppendSegmentValues(pj, pj.current);
-    pj.history.push_back({at, now, factor, pj.current.step_time});
+    if (at == pj.config.start && pj.history.size() == 1) {
+      // The fabric as the job finds it when it starts.
+      pj.estimate = pj.current;
+      pj.history.front() = {at, SimTime(), lowest, pj.current.step_time};
+    } else {
+      pj.history.push_back({at, now, lowest, pj.current.step_time});
+    }
   }
-  // Average link loads: a ring moves in lockstep at its slowest flow's rate, for the share of its
-  // job's step during which the job's scale-out traffic is active; against healthy capacity.
+  UpdateLinkLoads(now);
+}
+
+// Average link loads: each kind of a job's traffic moves in lockstep at its slowest flow's rate,
+// for the share of the job's step during which that kind is active; against healthy capacity.
+void Site::UpdateLinkLoads(SimTime now) {
   std::vector<double> load(fabric_.link_count(), 0.0);
-  for (size_t f = 0; f < rates.size(); ++f) {
-    const double rate = min_rate[owner[f]];
-    if (std::isinf(rate)) continue;
-    const workload::StepEstimate& e = jobs_[owner[f]].current;
-    const double busy = std::min(1.0, (e.dp_comm_total + e.breakdown.pp_p2p) / e.step_time);
-    for (int32_t l : paths[f].links) load[static_cast<size_t>(l)] += rate * busy;
+  for (const PlacedJob& pj : jobs_) {
+    if (!pj.on_fabric) continue;
+    const double step = ToSeconds(pj.current.step_time);
+    for (Traffic kind : kAllTraffic) {
+      const RoutedTraffic& t = pj.traffic[static_cast<size_t>(kind)];
+      const double busy = std::min(1.0, BusySeconds(pj.current, kind) / step);
+      if (busy <= 0) continue;
+      for (const network::FlowPath& p : t.paths) {
+        if (p.links.empty()) continue;
+        const double rate = fabric_.IsNvlink(p.links.front()) ? t.nvlink_rate : t.network_rate;
+        if (std::isinf(rate)) continue;
+        for (int32_t l : p.links) load[static_cast<size_t>(l)] += rate * busy;
+      }
+    }
   }
   if (link_peak_.empty()) {
     link_peak_.assign(fabric_.link_count(), 0.0);
@@ -172,12 +320,13 @@ void Site::RecomputeNetwork(SimTime now) {
   for (size_t l = 0; l < load.size(); ++l) {
     const double healthy = fabric_.nominal()[l];
     const double u = healthy > 0 ? load[l] / healthy : 0.0;
-    if (config_.record_link_loads && std::abs(u - link_now_[l]) > 1e-12) {
+    if (std::abs(u - link_now_[l]) > 1e-12) {
       link_changes_.push_back({now, static_cast<int>(l), u});
     }
     link_now_[l] = u;
     if (u <= 0) continue;
-    fabric_utilization_ = std::max(fabric_utilization_, u);
+    if (!fabric_.IsNvlink(static_cast<int>(l)))
+      fabric_utilization_ = std::max(fabric_utilization_, u);
     if (u > link_peak_[l]) {
       link_peak_[l] = u;
       link_peak_at_[l] = now;
@@ -189,19 +338,31 @@ void Site::ScheduleEvents(EventQueue& events) {
   for (const FaultConfig& f : config_.faults) {
     events.Schedule(f.at, "fault " + f.target, [this, &f] {
       for (int l : f.links) fabric_.SetLinkHealth(l, f.health);
-      RecomputeNetwork(f.at);
+      RecomputeNetwork(f.at, f.links, {}, false);
     });
     if (f.end != SimTime::Never()) {
       events.Schedule(f.end, "repair " + f.target, [this, &f] {
+        // A link back from down draws ECMP choices that avoided it: reroute everything.
+        const bool was_down = f.health <= 0;
         for (int l : f.links) fabric_.SetLinkHealth(l, 1.0);
-        RecomputeNetwork(f.end);
+        RecomputeNetwork(f.end, f.links, {}, was_down);
       });
     }
   }
-  for (const PlacedJob& j : jobs_) {
-    events.Schedule(j.config.start, "start " + j.config.name, [this] { ++running_; });
-    if (j.config.end != SimTime::Never()) {
-      events.Schedule(j.config.end, "end " + j.config.name, [this] { --running_; });
+  for (size_t j = 0; j < jobs_.size(); ++j) {
+    const PlacedJob& pj = jobs_[j];
+    events.Schedule(pj.config.start, "start " + pj.config.name, [this, j] {
+      ++running_;
+      if (jobs_[j].on_fabric) return;  // joined at construction
+      jobs_[j].on_fabric = true;
+      RecomputeNetwork(jobs_[j].config.start, {}, {j}, false);
+    });
+    if (pj.config.end != SimTime::Never()) {
+      events.Schedule(pj.config.end, "end " + pj.config.name, [this, j] {
+        --running_;
+        jobs_[j].on_fabric = false;
+        RecomputeNetwork(jobs_[j].config.end, {}, {j}, false);
+      });
     }
   }
 }
@@ -261,10 +422,20 @@ void Site::Advance(SimTime from, SimTime to) {
   s.fabric_peak_utilization = running_ > 0 ? fabric_utilization_ : 0.0;
 }
 
+double Site::NvlinkPeakUtilization() const {
+  double peak = 0;
+  for (size_t l = 0; l < link_peak_.size() && fabric_.IsNvlink(static_cast<int>(l)); ++l) {
+    peak = std::max(peak, link_peak_[l]);
+  }
+  return peak;
+}
+
 std::vector<LinkLoad> Site::HottestLinks(size_t n) const {
   std::vector<LinkLoad> all;
   for (size_t l = 0; l < link_peak_.size(); ++l) {
-    if (link_peak_[l] > 0) all.push_back({static_cast<int>(l), link_peak_[l], link_peak_at_[l]});
+    if (link_peak_[l] > 0 && !fabric_.IsNvlink(static_cast<int>(l))) {
+      all.push_back({static_cast<int>(l), link_peak_[l], link_peak_at_[l]});
+    }
   }
   std::stable_sort(all.begin(), all.end(), [](const LinkLoad& a, const LinkLoad& b) {
     return a.utilization > b.utilization;

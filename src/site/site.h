@@ -12,10 +12,12 @@
 // The chain is affine in its load, so window averages through it are exact averages.
 #pragma once
 
+#include <array>
 #include <vector>
 
 #include "core/engine.h"
 #include "power/gpu_power.h"
+#include "site/job_traffic.h"
 #include "site/site_config.h"
 #include "thermal/cooling_plant.h"
 #include "workload/phase_timeline.h"
@@ -61,9 +63,23 @@ struct LinkLoad {
 // A change of a job's step: when, why, and the step it runs from then on.
 struct JobChange {
   SimTime at;     // when the new step starts (the job's start if the cause came before it)
-  SimTime cause;  // the event that changed it (fault, repair; zero for the start)
-  double network_factor = 1.0;
+  SimTime cause;  // the event that changed it (fault, repair, another job; zero for the start)
+  double network_factor = 1.0;  // the lowest share of nominal bandwidth of any kind of its traffic
   units::Duration step_time;
+};
+
+// One kind of a job's traffic on the fabric: its flows (a network flow once per plane, striped),
+// their routes and max-min rates, and the share of nominal bandwidth its slowest flows get.
+struct RoutedTraffic {
+  std::vector<FlowEnds> ends;
+  std::vector<network::FlowPath> paths;
+  std::vector<uint64_t> ids;  // ECMP hash input
+  std::vector<int> planes;
+  std::vector<double> rates;
+  // The slowest flow's rate over NVLink and over the network (bytes/s; infinite with no flow):
+  // a collective moves in lockstep at it.
+  double nvlink_rate = 0, network_rate = 0;
+  workload::FabricShare share;
 };
 
 struct PlacedJob {
@@ -78,6 +94,8 @@ struct PlacedJob {
   std::vector<std::vector<double>> gpu_power_w;   // the job's GPUs together
   std::vector<std::vector<double>> activity;
   std::vector<JobChange> history;  // the first entry is the start
+  std::array<RoutedTraffic, kTrafficKinds> traffic;
+  bool on_fabric = false;  // running: its flows hold bandwidth
 };
 
 class Site : public Model {
@@ -94,16 +112,24 @@ class Site : public Model {
   const std::vector<PlacedJob>& jobs() const { return jobs_; }
   const WindowSample& sample() const { return sample_; }
   const network::Fabric& fabric() const { return fabric_; }
-  // The most loaded links over the run (each at its busiest), most loaded first.
+  // The most loaded scale-out links over the run (each at its busiest), most loaded first.
   std::vector<LinkLoad> HottestLinks(size_t n) const;
-  // Every change of every link's load, in time order (empty unless record_link_loads).
+  // The highest average load of any GPU's NVLink port over the run, against its capacity.
+  double NvlinkPeakUtilization() const;
+  // Every change of every link's load, in time order.
   const std::vector<LinkLoadChange>& link_changes() const { return link_changes_; }
   units::Power idle_node_power() const { return units::Watts(idle_node_w_); }
 
  private:
-  // Re-evaluates every job's scale-out share of the fabric (all jobs' data-parallel rail rings at
-  // once, max-min fair) and rebases the jobs whose step changes.
-  void RecomputeNetwork(SimTime now);
+  // Re-evaluates the fabric after a change: links whose capacity changed, jobs that joined or left.
+  // Each kind of traffic is shared max-min over the jobs running it at once; only the jobs
+  // connected (through shared links) to the change are rerouted and re-solved, or all of them
+  // when `reroute_all` (a link back from down, adaptive routing). Jobs whose step changes are
+  // rebased.
+  void RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
+                        const std::vector<size_t>& changed_jobs, bool reroute_all);
+  void Route(RoutedTraffic& t, std::vector<double>* placed) const;
+  void UpdateLinkLoads(SimTime now);
   void AppendSegmentValues(PlacedJob& job, const workload::StepEstimate& est);
 
   struct RackSegment {
@@ -126,7 +152,7 @@ class Site : public Model {
   std::vector<SimTime> link_peak_at_;
   std::vector<double> link_now_;
   std::vector<LinkLoadChange> link_changes_;
-  double fabric_utilization_ = 0;   // current highest link utilization
+  double fabric_utilization_ = 0;   // current highest scale-out link utilization
   std::vector<double> job_node_w_;  // scratch: per job, average node power in the window
 };
 

@@ -21,6 +21,7 @@ struct ClusterConfig {
   hardware::GpuSpec gpu;
   int nodes = 0;
   int gpus_per_node = 8;
+  int nvlink_domain_gpus = 0;  // GPUs joined by NVLink; 0: one node
   int nodes_per_rack = 4;
   units::Power node_base_power;    // non-GPU power per node (CPUs, memory, NICs, fans), constant
   units::Power gpu_power_cap;      // per GPU; at or above TDP means uncapped
@@ -29,6 +30,7 @@ struct ClusterConfig {
   units::Power rack_power_limit;  // zero: unrated
 
   int gpu_count() const { return nodes * gpus_per_node; }
+  int nvlink_domain() const { return nvlink_domain_gpus > 0 ? nvlink_domain_gpus : gpus_per_node; }
   int rack_count() const { return (nodes + nodes_per_rack - 1) / nodes_per_rack; }
 };
 
@@ -65,8 +67,7 @@ struct SiteConfig {
   // (FabricFor).
   network::FabricSpec fabric;
   std::vector<FaultConfig> faults;
-  bool adaptive_routing = false;   // least-loaded spine instead of the ECMP hash
-  bool record_link_loads = false;  // keep every change of every link's load (firstwall run --links)
+  bool adaptive_routing = false;  // least-loaded spine instead of the ECMP hash
   thermal::Weather weather{thermal::OutdoorConditions{units::Celsius(20), 0.5}};
   units::EnergyPrice electricity_price;
   SimTime duration;

@@ -134,5 +134,103 @@ TEST(Site, DegradedNicStretchesOnlyTheJobWhoseRingCrossesIt) {
   EXPECT_GE(hot[0].utilization, hot.back().utilization);
 }
 
+TEST(JobTraffic, RanksFollowMegatronOrderAndRingsSplitByDomain) {
+  workload::TrainingSetup t = SmallSite().jobs[0].setup;  // tp 2, dp 8: 16 GPUs on 2 nodes
+  const JobFlowEnds f = JobFlows(t, 0, 8);
+  const auto& tp = f[static_cast<size_t>(Traffic::kTp)];
+  const auto& dp = f[static_cast<size_t>(Traffic::kDp)];
+  // 8 TP pairs, each a two-flow ring inside a node: (0,1), (2,3), ...
+  ASSERT_EQ(tp.size(), 16u);
+  for (const FlowEnds& e : tp) EXPECT_EQ(e.src / 2, e.dst / 2);
+  // DP groups are the even and the odd GPUs; each spans 2 nodes with 4 members per node: 4 rings
+  // of 2 across the nodes (same position, so same rail) plus a 4-ring inside each node.
+  ASSERT_EQ(dp.size(), 2u * (4 * 2 + 2 * 4));
+  int across = 0;
+  for (const FlowEnds& e : dp) {
+    EXPECT_EQ(e.src % 2, e.dst % 2);
+    if (e.src / 8 != e.dst / 8) {
+      ++across;
+      EXPECT_EQ(e.src % 8, e.dst % 8);  // rail-aligned
+    }
+  }
+  EXPECT_EQ(across, 16);
+  EXPECT_TRUE(f[static_cast<size_t>(Traffic::kPp)].empty());
+  EXPECT_TRUE(f[static_cast<size_t>(Traffic::kEp)].empty());  // a dense model
+  // Pipeline: stage 0 -> 1 per (tp, dp) pair.
+  t.dp = 4;
+  t.pp = 2;
+  const JobFlowEnds g = JobFlows(t, 16, 8);
+  const auto& pp = g[static_cast<size_t>(Traffic::kPp)];
+  ASSERT_EQ(pp.size(), 8u);
+  EXPECT_EQ(pp[0].src, 16);
+  EXPECT_EQ(pp[0].dst, 16 + 8);  // rank 0 to rank tp x dp
+}
+
+TEST(Site, NvlinkFaultSlowsTensorParallelTrafficOnly) {
+  SiteConfig c = SmallSite();
+  c.jobs[0].start = SimTime();
+  c.jobs[0].end = SimTime::Never();
+  FaultConfig f;
+  f.target = "nvlink:1";
+  f.links = {1, 24 + 1};  // GPU 1's NVLink port, both directions (24 GPUs)
+  f.health = 0.5;
+  f.at = SimTime::From(Seconds(10));
+  c.faults.push_back(f);
+  Site site(c);
+  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(20)));
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  engine.Run();
+  const PlacedJob& j = site.jobs()[0];
+  ASSERT_EQ(j.history.size(), 2u);
+  EXPECT_DOUBLE_EQ(j.history[1].network_factor, 0.5);
+  EXPECT_DOUBLE_EQ(j.config.setup.traffic.tp.nvlink, 0.5);
+  EXPECT_DOUBLE_EQ(j.config.setup.traffic.tp.network, 1.0);
+  // GPU 1 is also in a DP ring inside node 0 (the odd GPUs), over the same port.
+  EXPECT_DOUBLE_EQ(j.config.setup.traffic.dp.nvlink, 0.5);
+  EXPECT_DOUBLE_EQ(j.config.setup.traffic.dp.network, 1.0);
+  EXPECT_GT(j.current.breakdown.tp_comm, j.estimate.breakdown.tp_comm);
+  EXPECT_DOUBLE_EQ(ToSeconds(j.current.breakdown.compute), ToSeconds(j.estimate.breakdown.compute));
+}
+
+TEST(Site, AJobArrivingOnASharedTierSlowsTheOtherUntilItLeaves) {
+  SiteConfig c = SmallSite();
+  // One GPU per node; leaves of 4 ports, 3 down and 1 up (3:1), so one spine: leaves {0,1,2},
+  // {3,4,5}, {6,7}. Job a's DP ring (nodes 0-3) climbs out of leaf 1 from node 3, job b's
+  // (nodes 4-7) from node 5: both cross leaf 1's single up link, one port wide.
+  c.cluster.nodes = 8;
+  c.cluster.gpus_per_node = 1;
+  c.cluster.nodes_per_rack = 8;
+  c.fabric.leaf_radix = 4;
+  c.fabric.oversubscription = 3.0;
+  c.jobs[0].setup.tp = 1;
+  c.jobs[0].setup.dp = 4;
+  c.jobs[0].setup.nvlink_domain = 1;
+  c.jobs[0].start = SimTime();
+  c.jobs[0].end = SimTime::Never();
+  JobConfig b = c.jobs[0];
+  b.name = "b";
+  b.start = SimTime::From(Seconds(10));
+  b.end = SimTime::From(Seconds(20));
+  c.jobs.push_back(b);
+  Site site(c);
+  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(30)));
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  engine.Run();
+  const PlacedJob& a = site.jobs()[0];
+  const PlacedJob& jb = site.jobs()[1];
+  // b's history starts at its own arrival, on the fabric as it finds it.
+  ASSERT_EQ(jb.history.size(), 1u);
+  EXPECT_EQ(jb.history[0].at, SimTime::From(Seconds(10)));
+  // a is alone until 10 s, shares until b leaves at 20 s, then is alone again.
+  ASSERT_EQ(a.history.size(), 3u);
+  EXPECT_EQ(a.history[1].at, SimTime::From(Seconds(10)));
+  EXPECT_DOUBLE_EQ(a.history[1].network_factor, 0.5);  // two flows on one up link
+  EXPECT_GT(a.history[1].step_time, a.history[0].step_time);
+  EXPECT_EQ(a.history[2].at, SimTime::From(Seconds(20)));
+  EXPECT_DOUBLE_EQ(ToSeconds(a.history[2].step_time), ToSeconds(a.history[0].step_time));
+}
+
 }  // namespace
 }  // namespace firstwall::site

@@ -25,7 +25,7 @@ SearchResult SearchLayouts(const TrainingSetup& base, int gpus, int keep) {
   SearchResult res;
   const ModelCard& m = base.model;
   double least = -1;
-  for (int tp : PowersOfTwo(base.gpus_per_node)) {
+  for (int tp : PowersOfTwo(base.nvlink_domain)) {
     if (gpus % tp != 0) continue;
     if (m.attention_heads % tp != 0) {
       ++res.rejected["tp does not divide the attention heads"];

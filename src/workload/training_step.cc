@@ -152,9 +152,10 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
     act_elements = gate * f * (k + m.moe.shared_experts) / tp;
     // All-to-all dispatch and combine of each token's hidden state to its top_k experts.
     if (s.ep > 1) {
-      const int local = std::max(1, std::min(s.ep, s.gpus_per_node / (s.tp * s.cp)));
+      const int local = std::max(1, std::min(s.ep, s.nvlink_domain / (s.tp * s.cp)));
       const DataSize msg = Bytes(T * k * h * be);
-      const double a2a = Sec(CollectiveTime(net, Collective::kAllToAll, msg, s.ep, local));
+      const double a2a =
+          Sec(CollectiveTime(Scaled(net, s.traffic.ep), Collective::kAllToAll, msg, s.ep, local));
       t.ep_fwd = 2 * a2a;
       t.ep_bwd = 2 * a2a;
       t.Record("ep_all_to_all", 0, 2.0 * ToBytes(msg), t.ep_fwd, t.ep_bwd);
@@ -175,12 +176,13 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
   // sequence parallelism, the same volume).
   if (s.tp > 1) {
     const DataSize act = Bytes(T * h * be);
+    const hardware::CollectiveModel tp_net = Scaled(net, s.traffic.tp);
     double one;
     if (s.sequence_parallel) {
-      one = Sec(CollectiveTime(net, Collective::kAllGather, act / tp, s.tp, s.tp)) +
-            Sec(CollectiveTime(net, Collective::kReduceScatter, act, s.tp, s.tp));
+      one = Sec(CollectiveTime(tp_net, Collective::kAllGather, act / tp, s.tp, s.tp)) +
+            Sec(CollectiveTime(tp_net, Collective::kReduceScatter, act, s.tp, s.tp));
     } else {
-      one = Sec(CollectiveTime(net, Collective::kAllReduce, act, s.tp, s.tp));
+      one = Sec(CollectiveTime(tp_net, Collective::kAllReduce, act, s.tp, s.tp));
     }
     t.tp_fwd = 2 * one;
     t.tp_bwd = 2 * one;
@@ -191,9 +193,9 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
   // Context parallelism: pass (cp - 1) K/V blocks around the ring, forward; K/V and their gradients
   // backward. Overlapped with the attention core; only the excess is exposed.
   if (s.cp > 1) {
-    const int local = std::max(1, std::min(s.cp, s.gpus_per_node / s.tp));
+    const int local = std::max(1, std::min(s.cp, s.nvlink_domain / s.tp));
     const DataSize kv = Bytes(T * 2 * m.KvDim() / tp * be);
-    const double step = Sec(hardware::P2pTime(net, kv, local == s.cp));
+    const double step = Sec(hardware::P2pTime(Scaled(net, s.traffic.cp), kv, local == s.cp));
     const double comm_f = (s.cp - 1) * step, comm_b = 2 * (s.cp - 1) * step;
     t.cp = std::max(0.0, comm_f - attn_f) + std::max(0.0, comm_b - attn_b);
     t.Record("cp_ring_kv_exposed", 0, (s.cp - 1) * ToBytes(kv), std::max(0.0, comm_f - attn_f),
@@ -324,25 +326,28 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
   if (s.pp > 1) {
     bd.pp_bubble = Seconds((s.pp - 1.0) / s.vpp * mb_total);
     // Activations forward and their gradients backward, once per micro-batch and virtual stage.
-    const bool same_node = 2 * s.tp * s.cp * s.dp <= s.gpus_per_node;
+    const bool same_node = 2 * s.tp * s.cp * s.dp <= s.nvlink_domain;
     const DataSize act = Bytes(T * m.hidden_size * act_be / (s.sequence_parallel ? s.tp : 1));
-    bd.pp_p2p = hardware::P2pTime(net, act, same_node) * (2.0 * micro * s.vpp);
+    bd.pp_p2p =
+        hardware::P2pTime(Scaled(net, s.traffic.pp), act, same_node) * (2.0 * micro * s.vpp);
   }
   // Data parallelism over the parameters of one GPU.
   const double params = ParamsPerGpu(s, true);
   if (s.dp > 1) {
-    const int local = std::max(1, std::min(s.dp, s.gpus_per_node / (s.tp * s.cp)));
+    const int local = std::max(1, std::min(s.dp, s.nvlink_domain / (s.tp * s.cp)));
     const DataSize grads = Bytes(params * kGradBytes);
     const DataSize weights = Bytes(params * kWeightBytes);
+    const hardware::CollectiveModel dp_net = Scaled(net, s.traffic.dp);
     double dp_s;
     if (s.zero == 0) {
-      dp_s = Sec(CollectiveTime(net, Collective::kAllReduce, grads, s.dp, local));
+      dp_s = Sec(CollectiveTime(dp_net, Collective::kAllReduce, grads, s.dp, local));
     } else {
-      dp_s = Sec(CollectiveTime(net, Collective::kReduceScatter, grads, s.dp, local)) +
-             Sec(CollectiveTime(net, Collective::kAllGather, weights, s.dp, local));
+      dp_s = Sec(CollectiveTime(dp_net, Collective::kReduceScatter, grads, s.dp, local)) +
+             Sec(CollectiveTime(dp_net, Collective::kAllGather, weights, s.dp, local));
     }
     if (s.zero >= 3) {
-      dp_s += 2.0 * micro * Sec(CollectiveTime(net, Collective::kAllGather, weights, s.dp, local));
+      dp_s +=
+          2.0 * micro * Sec(CollectiveTime(dp_net, Collective::kAllGather, weights, s.dp, local));
     }
     // Overlap with the backward pass of the last micro-batch through this stage.
     const double window = s.overlap_grad_reduce ? layers * lt.bwd : 0.0;
@@ -401,9 +406,15 @@ hardware::CollectiveModel CollectivesFor(const TrainingSetup& s) {
   // NVLink: fitted to vidur's DGX-H100 all-reduce (hardware/collective_test.cc).
   m.nvlink = {s.gpu.NvlinkPerDirection(), hardware::kNvlinkBusEfficiency,
               hardware::kNvlinkHopLatency};
-  m.network = {s.nic_bandwidth * s.network_factor, hardware::kNetworkBusEfficiency, s.link_latency};
+  m.network = {s.nic_bandwidth, hardware::kNetworkBusEfficiency, s.link_latency};
   m.launch = hardware::kCollectiveLaunch;
-  m.gpus_per_node = s.gpus_per_node;
+  m.nvlink_domain = s.nvlink_domain;
+  return m;
+}
+
+hardware::CollectiveModel Scaled(hardware::CollectiveModel m, const FabricShare& share) {
+  m.nvlink.bandwidth = m.nvlink.bandwidth * share.nvlink;
+  m.network.bandwidth = m.network.bandwidth * share.network;
   return m;
 }
 
@@ -413,9 +424,9 @@ std::string LayoutProblem(const TrainingSetup& s) {
   if (s.tp < 1 || s.pp < 1 || s.dp < 1 || s.cp < 1 || s.ep < 1 || s.vpp < 1) {
     return "parallel degrees must be at least 1";
   }
-  if (s.tp * s.cp > s.gpus_per_node && s.tp > 1) {
-    if (s.tp > s.gpus_per_node) {
-      return "tp " + str(s.tp) + " exceeds the " + str(s.gpus_per_node) + " GPUs of a node";
+  if (s.tp * s.cp > s.nvlink_domain && s.tp > 1) {
+    if (s.tp > s.nvlink_domain) {
+      return "tp " + str(s.tp) + " exceeds the " + str(s.nvlink_domain) + " GPUs of a node";
     }
   }
   if (m.attention_heads % s.tp != 0) {

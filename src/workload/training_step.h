@@ -50,6 +50,17 @@ struct PhaseActivity {
   double optimizer = 0.5;
 };
 
+// The share of nominal bandwidth a job's traffic of one kind achieves on the fabric, over NVLink
+// and over the network (contention with other jobs, degraded links); 1 on an idle healthy fabric.
+struct FabricShare {
+  double nvlink = 1.0;
+  double network = 1.0;
+};
+// Per kind of traffic: tensor, context, expert, data and pipeline parallelism.
+struct TrafficShares {
+  FabricShare tp, cp, ep, dp, pp;
+};
+
 struct TrainingSetup {
   ModelCard model;
   hardware::GpuSpec gpu;
@@ -64,13 +75,11 @@ struct TrainingSetup {
   AttentionKernel attention = AttentionKernel::kFlash;
   int zero = 1;  // 0: all-reduce, 1: distributed optimizer, 2: + gradients, 3: + weights
   bool overlap_grad_reduce = true;
-  double expert_imbalance = 1.0;  // slowest expert's load / mean load
-  int gpus_per_node = 8;
+  double expert_imbalance = 1.0;   // slowest expert's load / mean load
+  int nvlink_domain = 8;           // GPUs joined by NVLink (a node, or a rack of NVL72)
   units::Bandwidth nic_bandwidth;  // per GPU, one direction
   units::Duration link_latency;    // per hop across the network
-  // Achieved over nominal scale-out bandwidth of this job's flows on the fabric (contention with
-  // other jobs, degraded links); 1 on an idle healthy fabric.
-  double network_factor = 1.0;
+  TrafficShares traffic;           // from the site's fabric model
   PhaseActivity activity;
 };
 
@@ -131,5 +140,7 @@ StepEstimate EstimateStep(const TrainingSetup& s);
 
 // The interconnect the collectives use, from the GPU's NVLink and the setup's network.
 hardware::CollectiveModel CollectivesFor(const TrainingSetup& s);
+// The same with its NVLink and network bandwidths scaled by `share`.
+hardware::CollectiveModel Scaled(hardware::CollectiveModel m, const FabricShare& share);
 
 }  // namespace firstwall::workload

@@ -78,7 +78,7 @@ TEST(TrainingStep, DpGroupLeavingTheNodeCostsMore) {
   s.overlap_grad_reduce = false;
   s.zero = 0;
   const Duration in_node = EstimateStep(s).breakdown.dp_comm_exposed;
-  s.gpus_per_node = 4;  // now the ring crosses nodes
+  s.nvlink_domain = 4;  // now the ring crosses nodes
   const Duration cross = EstimateStep(s).breakdown.dp_comm_exposed;
   EXPECT_GT(cross / in_node, 2.0);
   s.overlap_grad_reduce = true;
@@ -105,7 +105,7 @@ TEST(TrainingStep, ZeroShardsOptimizerStateAndAutoPicksWhatFits) {
   s.model = Gpt(40, 6144, 48);  // ~18B parameters
   s.tp = 8;
   s.dp = 4;
-  s.gpus_per_node = 8;
+  s.nvlink_domain = 8;
   s.global_batch = 32;
   s.zero = 0;
   const StepEstimate z0 = EstimateStep(s);
