@@ -58,6 +58,10 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
   s.resources.push_back({"GPUs", "compute", peak_activity_, 1.0, "activity"});
   // The busiest scale-out link while all jobs' rings run (its share of the healthy bandwidth).
   s.resources.push_back({"fabric", "network", peak_fabric_, 1.0, "link utilization"});
+  if (ToBytesPerSecond(cfg.cluster.storage_bandwidth) > 0) {
+    s.resources.push_back({"storage", "network", site_.storage_peak_utilization(), 1.0,
+                           "write bandwidth used by checkpoints"});
+  }
   for (size_t i = 0; i < cfg.facility.power_chain.size(); ++i) {
     const auto& st = cfg.facility.power_chain[i];
     s.resources.push_back(
@@ -100,6 +104,9 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     }
     js.average_tokens_per_s = js.running_s > 0 ? js.tokens / js.running_s : 0;
     const auto& b = pj.estimate.breakdown;
+    js.checkpoints = pj.checkpoints;
+    js.checkpoints_skipped = pj.checkpoints_skipped;
+    js.checkpoint_time_s = pj.checkpoint_seconds;
     js.exposed_comm_share =
         (b.tp_comm + b.pp_p2p + b.dp_comm_exposed + b.cp_comm + b.ep_comm) / pj.estimate.step_time;
     s.jobs.push_back(js);

@@ -73,6 +73,11 @@ site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
   c.nic_bandwidth = s.Quantity<Bandwidth>("nic_bandwidth");
   c.link_latency = s.Quantity<Duration>("link_latency");
   c.rack_power_limit = s.OptionalQuantity<Power>("rack_power_limit").value_or(Watts(0));
+  if (s.Has("storage_network")) {
+    const Section st = s.Sub("storage_network");
+    c.frontend_per_node = st.Quantity<Bandwidth>("nic_per_node");
+    c.storage_bandwidth = st.Quantity<Bandwidth>("storage_bandwidth");
+  }
   return c;
 }
 
@@ -209,6 +214,17 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
     w.Fail("start", "the job starts at or after the end of the simulation");
   }
   if (auto d = w.OptionalQuantity<Duration>("duration")) j.end = j.start + SimTime::From(*d);
+  if (auto every = w.OptionalQuantity<Duration>("checkpoint_every")) {
+    if (cluster.storage_bandwidth <= units::BytesPerSecond(0)) {
+      w.Fail("checkpoint_every",
+             "workload '" + j.name + "' checkpoints, but the cluster has no storage network",
+             "declare cluster.storage_network with nic_per_node and storage_bandwidth");
+    }
+    j.checkpoint_every = SimTime::From(*every);
+    j.checkpoint_size =
+        w.OptionalQuantity<DataSize>("checkpoint_size")
+            .value_or(units::Bytes(workload::kCheckpointBytesPerParam * t.model.TotalParams()));
+  }
   return j;
 }
 

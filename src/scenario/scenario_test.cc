@@ -275,6 +275,23 @@ TEST(Scenario, Nvl72RacksLetTensorParallelismSpanTrays) {
   EXPECT_LT(units::ToSeconds(e.breakdown.tp_comm), units::ToSeconds(e.step_time));
 }
 
+TEST(BadInput, CheckpointsNeedAStorageNetwork) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "sequence_length: 4096",
+                                   "sequence_length: 4096\n    checkpoint_every: 1 h")),
+                   "s.yaml:25:23", "checkpoints, but the cluster has no storage network"));
+  // With one, the default size is the model state, 14 bytes per parameter.
+  std::string text =
+      Replace(kBase, "sequence_length: 4096", "sequence_length: 4096\n    checkpoint_every: 1 h");
+  text = Replace(text, "nic_bandwidth: 400 Gb/s",
+                 "nic_bandwidth: 400 Gb/s\n  storage_network:\n    nic_per_node: 400 Gb/s\n"
+                 "    storage_bandwidth: 50 GB/s");
+  const Scenario sc = LoadScenarioText(text, "s.yaml", "");
+  EXPECT_NEAR(ToBytes(sc.site.jobs[0].checkpoint_size) / 8.03e9, 14.0, 0.1);
+  EXPECT_EQ(sc.site.jobs[0].checkpoint_every, SimTime::From(Hours(1)));
+  EXPECT_TRUE(Says(ErrorOf(Replace(text, "    storage_bandwidth: 50 GB/s", "")), "s.yaml:12:5",
+                   "missing required key 'cluster.storage_network.storage_bandwidth'"));
+}
+
 TEST(BadInput, NvlinkDomainHoldsWholeNodes) {
   EXPECT_TRUE(
       Says(ErrorOf(Replace(kBase, "gpus_per_node: 8", "gpus_per_node: 8\n  nvlink_domain: 12")),

@@ -222,6 +222,16 @@ const Schema& ScenarioSchema() {
                       "(src/network/fabric.h)."),
               Enum("cluster.fabric.routing", "ecmp", "ecmp|adaptive",
                    "ecmp: a hash of the flow picks the spine; adaptive: the least-loaded spine."),
+              Section("cluster.storage_network", false,
+                      "Front-end network to the storage system, separate from the GPU fabric; "
+                      "carries checkpoints (workloads[].checkpoint_every)."),
+              Qty("cluster.storage_network.nic_per_node", D::kBandwidth, "!", "1 Gb/s", "3.2 Tb/s",
+                  "Front-end bandwidth of one node, one direction (for example 2 x 200 Gb/s "
+                  "on a DGX H100)."),
+              Qty("cluster.storage_network.storage_bandwidth", D::kBandwidth, "!", "1 Gb/s",
+                  "10 PB/s",
+                  "Aggregate write bandwidth of the storage system, shared max-min by the jobs "
+                  "that checkpoint at the same time."),
 
               Section("facility", true, "Power conversion and cooling of the building."),
               List("facility.power_chain", true,
@@ -291,6 +301,14 @@ const Schema& ScenarioSchema() {
                   "When the job starts, from the start of the simulation."),
               Qty("workloads[].duration", D::kDuration, "", "1 s", "3660 d",
                   "How long the job runs. Without it, until the end of the simulation."),
+              Qty("workloads[].checkpoint_every", D::kDuration, "", "1 min", "3660 d",
+                  "Interval between synchronous checkpoints: training stops while the model "
+                  "state is written over the storage network (cluster.storage_network), and the "
+                  "GPUs idle. Without it, no checkpoints."),
+              Qty("workloads[].checkpoint_size", D::kDataSize, "", "1 MB", "1 PB",
+                  "Bytes written per checkpoint. Without it, the model state: 14 bytes per "
+                  "parameter (bf16 weights, fp32 master weights and two Adam moments; "
+                  "Rajbhandari et al., ZeRO, SC20)."),
               Section("workloads[].activity", false,
                       "GPU activity (0 idle, 1 full power) in each phase of a step. Assumptions of "
                       "the foundation model, to be replaced by per-op power."),

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "network/max_min.h"
 
 namespace firstwall::site {
 using namespace units;
@@ -40,9 +41,8 @@ Site::Site(SiteConfig config)
   int next_node = 0;
   for (const JobConfig& jc : config_.jobs) {
     workload::StepEstimate est = workload::EstimateStep(jc.setup);
-    workload::PhaseTimeline timeline(est.phases, jc.start, jc.end);
-    PlacedJob pj{jc, est, est, timeline, next_node, NodesFor(jc, c), {}, {}, {}, {}, {}, false};
-    AppendSegmentValues(pj, est);
+    PlacedJob pj(jc, est, next_node, NodesFor(jc, c));
+    AppendSegmentValues(pj, est.phases);
     pj.history.push_back({jc.start, SimTime(), 1.0, est.step_time});
     next_node += pj.node_count;
     FW_CHECK(next_node <= c.nodes, "jobs do not fit in the cluster");
@@ -98,12 +98,12 @@ Site::Site(SiteConfig config)
   RecomputeNetwork(SimTime(), {}, at_start, false);
 }
 
-void Site::AppendSegmentValues(PlacedJob& pj, const workload::StepEstimate& est) {
+void Site::AppendSegmentValues(PlacedJob& pj, const std::vector<workload::Phase>& phases) {
   const ClusterConfig& c = config_.cluster;
   const int gpus = workload::GpuCount(pj.config.setup);
   const int idle_gpus = pj.node_count * c.gpus_per_node - gpus;
   std::vector<double> act, gpu, node;
-  for (const workload::Phase& ph : est.phases) {
+  for (const workload::Phase& ph : phases) {
     const double gpu_w = gpus * ToWatts(gpu_power_.At(ph.activity));
     act.push_back(ph.activity);
     gpu.push_back(gpu_w);
@@ -279,8 +279,10 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
     pj.current = workload::EstimateStep(pj.config.setup);
     const SimTime at = std::max(now, pj.config.start);
     if (at >= pj.config.end) continue;
+    // A job writing a checkpoint resumes at the new pace when it finishes.
+    if (pj.checkpointing) continue;
     pj.timeline.Rebase(at, pj.current.phases);
-    AppendSegmentValues(pj, pj.current);
+    AppendSegmentValues(pj, pj.current.phases);
     if (at == pj.config.start && pj.history.size() == 1) {
       // The fabric as the job finds it when it starts.
       pj.estimate = pj.current;
@@ -335,6 +337,7 @@ void Site::UpdateLinkLoads(SimTime now) {
 }
 
 void Site::ScheduleEvents(EventQueue& events) {
+  events_ = &events;
   for (const FaultConfig& f : config_.faults) {
     events.Schedule(f.at, "fault " + f.target, [this, &f] {
       for (int l : f.links) fabric_.SetLinkHealth(l, f.health);
@@ -360,9 +363,17 @@ void Site::ScheduleEvents(EventQueue& events) {
     if (pj.config.end != SimTime::Never()) {
       events.Schedule(pj.config.end, "end " + pj.config.name, [this, j] {
         --running_;
-        jobs_[j].on_fabric = false;
-        RecomputeNetwork(jobs_[j].config.end, {}, {j}, false);
+        PlacedJob& job = jobs_[j];
+        job.on_fabric = false;
+        if (job.checkpointing) FinishCheckpoint(j, job.config.end);
+        RecomputeNetwork(job.config.end, {}, {j}, false);
       });
+    }
+    if (pj.config.checkpoint_every != SimTime::Never()) {
+      events.Schedule(
+          pj.config.start + pj.config.checkpoint_every, "checkpoint " + pj.config.name, [this, j] {
+            StartCheckpoint(j, jobs_[j].config.start + jobs_[j].config.checkpoint_every);
+          });
     }
   }
 }
@@ -420,6 +431,83 @@ void Site::Advance(SimTime from, SimTime to) {
   s.facility = flow.grid + s.cooling;
   s.outdoor = config_.weather.At(from);
   s.fabric_peak_utilization = running_ > 0 ? fabric_utilization_ : 0.0;
+}
+
+void Site::StartCheckpoint(size_t j, SimTime now) {
+  PlacedJob& pj = jobs_[j];
+  if (now >= pj.config.end) return;
+  // The next one, an interval after this one was due.
+  const SimTime next = now + pj.config.checkpoint_every;
+  events_->Schedule(next, "checkpoint " + pj.config.name,
+                    [this, j, next] { StartCheckpoint(j, next); });
+  if (pj.checkpointing) {
+    ++pj.checkpoints_skipped;
+    return;
+  }
+  DrainCheckpoints(now);
+  pj.checkpointing = true;
+  pj.checkpoint_left_bytes = ToBytes(pj.config.checkpoint_size);
+  pj.checkpoint_started = now;
+  ++pj.checkpoints;
+  // The GPUs wait for the write: idle activity, no steps.
+  const std::vector<workload::Phase> stall = {{"checkpoint", Seconds(1), 0.0}};
+  pj.timeline.Rebase(now, stall, false);
+  AppendSegmentValues(pj, stall);
+  ShareStorage(now);
+}
+
+void Site::FinishCheckpoint(size_t j, SimTime now) {
+  PlacedJob& pj = jobs_[j];
+  DrainCheckpoints(now);
+  pj.checkpointing = false;
+  pj.checkpoint_seconds += (now - pj.checkpoint_started).seconds();
+  if (now < pj.config.end) {
+    pj.timeline.Rebase(now, pj.current.phases);
+    AppendSegmentValues(pj, pj.current.phases);
+  }
+  ShareStorage(now);
+}
+
+void Site::DrainCheckpoints(SimTime now) {
+  const double dt = (now - storage_since_).seconds();
+  for (PlacedJob& pj : jobs_) {
+    if (pj.checkpointing) {
+      pj.checkpoint_left_bytes = std::max(0.0, pj.checkpoint_left_bytes - pj.checkpoint_rate * dt);
+    }
+  }
+  storage_since_ = now;
+}
+
+void Site::ShareStorage(SimTime now) {
+  // Links: each job's front-end NICs together, then the storage system.
+  const ClusterConfig& c = config_.cluster;
+  std::vector<double> capacity;
+  std::vector<network::FlowPath> flows;
+  std::vector<size_t> writer;
+  for (size_t j = 0; j < jobs_.size(); ++j) {
+    if (!jobs_[j].checkpointing) continue;
+    capacity.push_back(ToBytesPerSecond(c.frontend_per_node) * jobs_[j].node_count);
+    writer.push_back(j);
+  }
+  const int32_t storage = static_cast<int32_t>(capacity.size());
+  capacity.push_back(ToBytesPerSecond(c.storage_bandwidth));
+  for (size_t k = 0; k < writer.size(); ++k) flows.push_back({{static_cast<int32_t>(k), storage}});
+  const std::vector<double> rates = network::MaxMinRates(capacity, flows, 0.0);
+  double total = 0;
+  for (size_t k = 0; k < writer.size(); ++k) {
+    PlacedJob& pj = jobs_[writer[k]];
+    pj.checkpoint_rate = rates[k];
+    total += rates[k];
+    const uint64_t gen = ++pj.checkpoint_generation;
+    const SimTime done =
+        now + SimTime::From(Seconds(std::max(1e-9, pj.checkpoint_left_bytes / rates[k])));
+    const size_t j = writer[k];
+    events_->Schedule(done, "checkpoint written " + pj.config.name, [this, j, gen, done] {
+      if (jobs_[j].checkpointing && jobs_[j].checkpoint_generation == gen)
+        FinishCheckpoint(j, done);
+    });
+  }
+  storage_peak_ = std::max(storage_peak_, total / capacity.back());
 }
 
 double Site::NvlinkPeakUtilization() const {

@@ -83,6 +83,14 @@ struct RoutedTraffic {
 };
 
 struct PlacedJob {
+  PlacedJob(JobConfig c, const workload::StepEstimate& e, int first, int count)
+      : config(std::move(c)),
+        estimate(e),
+        current(e),
+        timeline(e.phases, config.start, config.end),
+        first_node(first),
+        node_count(count) {}
+
   JobConfig config;
   workload::StepEstimate estimate;  // on the fabric as it is at the start
   workload::StepEstimate current;   // as it runs now
@@ -96,6 +104,16 @@ struct PlacedJob {
   std::vector<JobChange> history;  // the first entry is the start
   std::array<RoutedTraffic, kTrafficKinds> traffic;
   bool on_fabric = false;  // running: its flows hold bandwidth
+  // A checkpoint in progress: bytes left at `checkpoint_since_update`, the write rate, and a
+  // generation that makes completion events scheduled before the last rate change harmless.
+  bool checkpointing = false;
+  double checkpoint_left_bytes = 0;
+  double checkpoint_rate = 0;  // bytes/s
+  SimTime checkpoint_started;
+  uint64_t checkpoint_generation = 0;
+  int checkpoints = 0;            // started
+  double checkpoint_seconds = 0;  // stalled writing them
+  int checkpoints_skipped = 0;    // due while the previous one was still being written
 };
 
 class Site : public Model {
@@ -118,6 +136,8 @@ class Site : public Model {
   double NvlinkPeakUtilization() const;
   // Every change of every link's load, in time order.
   const std::vector<LinkLoadChange>& link_changes() const { return link_changes_; }
+  // Highest share of the storage system's write bandwidth used by checkpoints at once.
+  double storage_peak_utilization() const { return storage_peak_; }
   units::Power idle_node_power() const { return units::Watts(idle_node_w_); }
 
  private:
@@ -130,7 +150,13 @@ class Site : public Model {
                         const std::vector<size_t>& changed_jobs, bool reroute_all);
   void Route(RoutedTraffic& t, std::vector<double>* placed) const;
   void UpdateLinkLoads(SimTime now);
-  void AppendSegmentValues(PlacedJob& job, const workload::StepEstimate& est);
+  // Checkpoints: each job writes over its nodes' front-end NICs into the shared storage system
+  // (max-min over the jobs writing at once); the job stalls until its bytes are written.
+  void StartCheckpoint(size_t job, SimTime now);
+  void FinishCheckpoint(size_t job, SimTime now);
+  void DrainCheckpoints(SimTime now);  // bytes written since the last change of rates
+  void ShareStorage(SimTime now);      // new rates and completion events
+  void AppendSegmentValues(PlacedJob& job, const std::vector<workload::Phase>& phases);
 
   struct RackSegment {
     int job;  // -1: idle nodes
@@ -154,6 +180,9 @@ class Site : public Model {
   std::vector<LinkLoadChange> link_changes_;
   double fabric_utilization_ = 0;   // current highest scale-out link utilization
   std::vector<double> job_node_w_;  // scratch: per job, average node power in the window
+  EventQueue* events_ = nullptr;    // for events the run itself creates (checkpoint completions)
+  SimTime storage_since_;
+  double storage_peak_ = 0;
 };
 
 }  // namespace firstwall::site

@@ -28,6 +28,9 @@ struct ClusterConfig {
   units::Bandwidth nic_bandwidth;  // per GPU, one direction
   units::Duration link_latency;
   units::Power rack_power_limit;  // zero: unrated
+  // Front-end network to storage (zero: none declared).
+  units::Bandwidth frontend_per_node;
+  units::Bandwidth storage_bandwidth;
 
   int gpu_count() const { return nodes * gpus_per_node; }
   int nvlink_domain() const { return nvlink_domain_gpus > 0 ? nvlink_domain_gpus : gpus_per_node; }
@@ -39,6 +42,8 @@ struct JobConfig {
   workload::TrainingSetup setup;
   SimTime start;
   SimTime end = SimTime::Never();
+  SimTime checkpoint_every = SimTime::Never();  // Never: no checkpoints
+  units::DataSize checkpoint_size;
 };
 
 // A scheduled change of fabric links: at `at` the links drop to `health` of their bandwidth

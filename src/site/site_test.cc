@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace firstwall::site {
 namespace {
 using namespace units;
@@ -132,6 +134,46 @@ TEST(Site, DegradedNicStretchesOnlyTheJobWhoseRingCrossesIt) {
   EXPECT_GT(hot[0].utilization, 0.0);
   EXPECT_LE(hot[0].utilization, 1.0 + 1e-12);
   EXPECT_GE(hot[0].utilization, hot.back().utilization);
+}
+
+TEST(Site, SimultaneousCheckpointsShareTheStorageMaxMin) {
+  SiteConfig c = SmallSite();
+  c.cluster.nodes = 4;
+  c.cluster.frontend_per_node = GigabytesPerSecond(100);  // not the bottleneck
+  c.cluster.storage_bandwidth = GigabytesPerSecond(10);
+  c.jobs[0].start = SimTime();
+  c.jobs[0].end = SimTime::Never();
+  c.jobs[0].checkpoint_every = SimTime::From(Seconds(20));
+  c.jobs[0].checkpoint_size = Gigabytes(100);
+  JobConfig b = c.jobs[0];
+  b.name = "b";
+  b.checkpoint_size = Gigabytes(50);
+  c.jobs.push_back(b);
+  Site site(c);
+  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(39)));
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  engine.Run();
+  // Both start at 20 s at 5 GB/s each; b's 50 GB are written at 30 s, then a gets all 10 GB/s for
+  // its last 50 GB and finishes at 35 s.
+  const PlacedJob& ja = site.jobs()[0];
+  const PlacedJob& jb = site.jobs()[1];
+  EXPECT_EQ(ja.checkpoints, 1);
+  EXPECT_NEAR(ja.checkpoint_seconds, 15.0, 1e-6);
+  EXPECT_NEAR(jb.checkpoint_seconds, 10.0, 1e-6);
+  EXPECT_DOUBLE_EQ(site.storage_peak_utilization(), 1.0);
+  // No steps while stalled: a trains 39 - 15 s, less the step in flight at each change.
+  const double step = ToSeconds(ja.current.step_time);
+  const int64_t steps = ja.timeline.StepsCompletedBy(SimTime::From(Seconds(39)));
+  EXPECT_EQ(steps, static_cast<int64_t>(std::floor(20 / step)) +
+                       static_cast<int64_t>(std::floor(4 / step + 1e-9)));
+  // Idle GPUs while writing: during 30-35 s a stalls and b trains; after 35 s both train.
+  site.Advance(SimTime::From(Seconds(31)), SimTime::From(Seconds(32)));
+  const double one_training = site.sample().gpu_activity_sum;
+  site.Advance(SimTime::From(Seconds(36)), SimTime::From(Seconds(37)));
+  EXPECT_NEAR(site.sample().gpu_activity_sum, 2 * one_training, 0.05 * one_training);
+  site.Advance(SimTime::From(Seconds(21)), SimTime::From(Seconds(22)));
+  EXPECT_DOUBLE_EQ(site.sample().gpu_activity_sum, 0.0);  // both writing
 }
 
 TEST(JobTraffic, RanksFollowMegatronOrderAndRingsSplitByDomain) {

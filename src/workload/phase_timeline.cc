@@ -7,9 +7,11 @@
 
 namespace firstwall::workload {
 
-PhaseTimeline::Segment PhaseTimeline::MakeSegment(SimTime begin, std::vector<Phase> phases) {
+PhaseTimeline::Segment PhaseTimeline::MakeSegment(SimTime begin, std::vector<Phase> phases,
+                                                  bool makes_progress) {
   Segment s;
   s.begin = begin;
+  s.makes_progress = makes_progress;
   s.phases = std::move(phases);
   for (const Phase& p : s.phases) {
     s.phase_s.push_back(units::ToSeconds(p.duration));
@@ -21,16 +23,16 @@ PhaseTimeline::Segment PhaseTimeline::MakeSegment(SimTime begin, std::vector<Pha
 
 PhaseTimeline::PhaseTimeline(std::vector<Phase> phases, SimTime start, SimTime end)
     : start_(start), end_(end) {
-  segments_.push_back(MakeSegment(start, std::move(phases)));
+  segments_.push_back(MakeSegment(start, std::move(phases), true));
 }
 
-void PhaseTimeline::Rebase(SimTime at, std::vector<Phase> phases) {
+void PhaseTimeline::Rebase(SimTime at, std::vector<Phase> phases, bool makes_progress) {
   FW_CHECK(at >= segments_.back().begin, "rebase must move forward in time");
   if (at <= segments_.back().begin) {
-    segments_.back() = MakeSegment(at, std::move(phases));
+    segments_.back() = MakeSegment(at, std::move(phases), makes_progress);
     return;
   }
-  segments_.push_back(MakeSegment(std::max(at, start_), std::move(phases)));
+  segments_.push_back(MakeSegment(std::max(at, start_), std::move(phases), makes_progress));
 }
 
 SimTime PhaseTimeline::SegmentEnd(size_t i) const {
@@ -77,7 +79,7 @@ int64_t PhaseTimeline::StepsCompletedBy(SimTime t) const {
   int64_t steps = 0;
   for (size_t i = 0; i < segments_.size(); ++i) {
     const SimTime b = std::min(t, SegmentEnd(i));
-    if (b <= segments_[i].begin) continue;
+    if (b <= segments_[i].begin || !segments_[i].makes_progress) continue;
     // A hair of tolerance so a step that ends exactly at a boundary counts despite rounding.
     steps += static_cast<int64_t>(
         std::floor((b - segments_[i].begin).seconds() / segments_[i].step_s + 1e-9));

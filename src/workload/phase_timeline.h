@@ -21,8 +21,9 @@ class PhaseTimeline {
  public:
   PhaseTimeline(std::vector<Phase> phases, SimTime start, SimTime end);
 
-  // From `at` on (start <= at < end), steps follow `phases`.
-  void Rebase(SimTime at, std::vector<Phase> phases);
+  // From `at` on (start <= at < end), steps follow `phases`. A segment that `makes_progress` false
+  // (a checkpoint stall) repeats its phases without counting steps.
+  void Rebase(SimTime at, std::vector<Phase> phases, bool makes_progress = true);
 
   // Integral over [from, to) of a value that is `per_phase[s][i]` during phase i of segment s and
   // 0 outside the job's lifetime, in value x seconds. Segments are numbered in Rebase order.
@@ -45,8 +46,9 @@ class PhaseTimeline {
     std::vector<Phase> phases;
     std::vector<double> phase_s;
     double step_s = 0;
+    bool makes_progress = true;
   };
-  static Segment MakeSegment(SimTime begin, std::vector<Phase> phases);
+  static Segment MakeSegment(SimTime begin, std::vector<Phase> phases, bool makes_progress);
   // Integral over the first `elapsed` seconds of a segment.
   static double Cumulative(const Segment& seg, const std::vector<double>& per_phase,
                            double elapsed);

@@ -131,6 +131,11 @@ struct StepEstimate {
 
 int GpuCount(const TrainingSetup& s);
 
+// Bytes of a full checkpoint per parameter: bf16 weights (2) and the fp32 master weights and two
+// Adam moments (12), the model state of mixed-precision Adam (Rajbhandari et al., ZeRO, SC20);
+// gradients are not saved.
+inline constexpr double kCheckpointBytesPerParam = 14.0;
+
 // Checks the layout against the model and batch; returns "" when consistent, else the reason.
 std::string LayoutProblem(const TrainingSetup& s);
 
