@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <utility>
+#include <vector>
 
 #include "hardware/calibration_data.h"
 #include "network/collective.h"
@@ -183,6 +186,27 @@ TEST(FabricCollective, LargeAllReduceUsesHierarchyAndAutoPicksTheFastest) {
               1e3 * ring.time_s, 1e3 * hier.time_s, 1e3 * tree.time_s);
 }
 
+// The most measurements any time model that does not fall as messages grow can place within
+// `tol`: a point fits when the model's value lies in [t / (1 + tol), t / (1 - tol)]; over points
+// in size order, dp[k] is the lowest value a fitting chain of k points can end on.
+int BestMonotoneFit(std::vector<std::pair<double, double>> points, double tol) {
+  std::sort(points.begin(), points.end());
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> dp(points.size() + 1, inf);
+  dp[0] = -inf;
+  for (const auto& [size, t] : points) {
+    const double lo = t / (1 + tol), hi = t / (1 - tol);
+    for (size_t k = points.size(); k >= 1; --k) {
+      if (dp[k - 1] <= hi) dp[k] = std::min(dp[k], std::max(dp[k - 1], lo));
+    }
+  }
+  int best = 0;
+  for (size_t k = 0; k < dp.size(); ++k) {
+    if (dp[k] < inf) best = static_cast<int>(k);
+  }
+  return best;
+}
+
 TEST(FabricCollective, NvlinkAllReduceAgainstVidurDgxH100) {
   const auto t = firstwall::testing::ReadCalibrationCsv("vidur_h100_dgx_all_reduce.csv");
   if (t.rows.empty())
@@ -192,9 +216,11 @@ TEST(FabricCollective, NvlinkAllReduceAgainstVidurDgxH100) {
   for (int n : {2, 4, 8}) {
     double sum = 0, worst = 0;
     int count = 0, within = 0;
+    std::vector<std::pair<double, double>> points;
     for (size_t r = 0; r < t.rows.size(); ++r) {
       if (t.Number(r, "num_workers") != n || t.Number(r, "size") < 1048576) continue;
       const double measured = t.Number(r, "time_stats.all_reduce.median") * 1e-3;
+      points.push_back({t.Number(r, "size"), measured});
       const double model = EstimateCollective(f, Collective::kAllReduce, t.Number(r, "size"),
                                               Range(n), Algorithm::kAuto)
                                .time_s;
@@ -204,11 +230,19 @@ TEST(FabricCollective, NvlinkAllReduceAgainstVidurDgxH100) {
       within += err <= 0.15 ? 1 : 0;
       ++count;
     }
-    std::printf("  %d GPUs: %.1f%% / %.1f%% over %d sizes, %d within 15%%\n", n, 100 * sum / count,
-                100 * worst, count, within);
+    // The 2-GPU medians are bimodal (neighbouring sizes at 23 us and 45 us from 1 to 4.5 MiB), so
+    // no single non-decreasing curve can meet 15% everywhere: this is the most any could.
+    const int bound = BestMonotoneFit(points, 0.15);
+    std::printf(
+        "  %d GPUs: %.1f%% / %.1f%% over %d sizes, %d within 15%% (any monotone model: "
+        "at most %d)\n",
+        n, 100 * sum / count, 100 * worst, count, within, bound);
     EXPECT_LT(sum / count, 0.15) << n;
     if (n == 8) {
       EXPECT_EQ(within, count);  // a full DGX: every size of 1 MiB and more within 15%
+    } else {
+      // Regression guards at today's figures: 860 of 866 (4 GPUs), 774 of at most 835 (2 GPUs).
+      EXPECT_GE(within, n == 4 ? 860 : 774) << n;
     }
   }
 }

@@ -433,6 +433,12 @@ void Site::Advance(SimTime from, SimTime to) {
   s.fabric_peak_utilization = running_ > 0 ? fabric_utilization_ : 0.0;
 }
 
+void Site::RecomputeEverything(SimTime now) {
+  std::vector<size_t> all(jobs_.size());
+  std::iota(all.begin(), all.end(), 0);
+  RecomputeNetwork(now, {}, all, true);
+}
+
 void Site::StartCheckpoint(size_t j, SimTime now) {
   PlacedJob& pj = jobs_[j];
   if (now >= pj.config.end) return;

@@ -136,6 +136,9 @@ class Site : public Model {
   double NvlinkPeakUtilization() const;
   // Every change of every link's load, in time order.
   const std::vector<LinkLoadChange>& link_changes() const { return link_changes_; }
+  // Reroutes and re-solves every running job from scratch, as a check of the incremental path:
+  // on a consistent site nothing changes (no job's history grows).
+  void RecomputeEverything(SimTime now);
   // Highest share of the storage system's write bandwidth used by checkpoints at once.
   double storage_peak_utilization() const { return storage_peak_; }
   units::Power idle_node_power() const { return units::Watts(idle_node_w_); }

@@ -136,6 +136,62 @@ TEST(Site, DegradedNicStretchesOnlyTheJobWhoseRingCrossesIt) {
   EXPECT_GE(hot[0].utilization, hot.back().utilization);
 }
 
+TEST(Site, IncrementalRecomputationAgreesWithSolvingEverything) {
+  // Six jobs on an oversubscribed fabric where some share spines and some do not; faults on a NIC,
+  // a trunk and a whole spine (down, so flows reroute), each later repaired.
+  SiteConfig c = SmallSite();
+  c.cluster.nodes = 24;
+  c.cluster.nodes_per_rack = 8;
+  c.fabric.leaf_radix = 8;
+  c.fabric.oversubscription = 3.0;  // 6 nodes per leaf, 2 up ports
+  c.jobs[0].start = SimTime();
+  c.jobs[0].end = SimTime::Never();
+  c.jobs[0].setup.tp = 8;
+  std::vector<JobConfig> jobs;
+  for (int k = 0; k < 6; ++k) {
+    JobConfig j = c.jobs[0];
+    j.name = "j" + std::to_string(k);
+    j.setup.dp = k % 2 == 0 ? 4 : 3;  // 4 or 3 nodes: some rings cross leaves
+    j.setup.global_batch = 12 * j.setup.dp;
+    j.start = SimTime::From(Seconds(k));
+    jobs.push_back(j);
+  }
+  c.jobs = jobs;
+  Site probe(c);
+  std::string error;
+  auto fault = [&](const std::string& target, double health, double at, double end) {
+    FaultConfig f;
+    f.target = target;
+    f.links = probe.fabric().TargetLinks(target, &error);
+    EXPECT_TRUE(error.empty()) << error;
+    f.health = health;
+    f.at = SimTime::From(Seconds(at));
+    f.end = SimTime::From(Seconds(end));
+    c.faults.push_back(f);
+  };
+  fault("nic:40", 0.3, 10, 40);
+  fault("leaf:1-spine:0", 0.5, 15, 45);
+  fault("spine:1", 0.0, 20, 50);
+  for (double t : {12.0, 17.0, 22.0, 42.0, 47.0, 52.0}) {
+    Site site(c);
+    Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(t)));
+    engine.AddModel(&site);
+    site.ScheduleEvents(engine.events());
+    engine.Run();
+    std::vector<size_t> before;
+    size_t changes = 0;
+    for (const PlacedJob& j : site.jobs()) {
+      before.push_back(j.history.size());
+      changes += j.history.size() - 1;
+    }
+    EXPECT_GT(changes, 0u) << "the faults and arrivals change some job by " << t << " s";
+    site.RecomputeEverything(SimTime::From(Seconds(t)));
+    for (size_t k = 0; k < site.jobs().size(); ++k) {
+      EXPECT_EQ(site.jobs()[k].history.size(), before[k]) << "job " << k << " at " << t << " s";
+    }
+  }
+}
+
 TEST(Site, SimultaneousCheckpointsShareTheStorageMaxMin) {
   SiteConfig c = SmallSite();
   c.cluster.nodes = 4;
