@@ -11,7 +11,8 @@ using units::ToBytesPerSecond;
 
 Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
   FW_CHECK(spec.nodes >= 1 && spec.gpus_per_node >= 1, "empty fabric");
-  FW_CHECK(spec.leaf_radix >= 2 && spec.oversubscription > 0, "bad leaf switch");
+  FW_CHECK(spec.leaf_radix >= 2 && spec.oversubscription > 0 && spec.spine_oversubscription > 0,
+           "bad switch");
   FW_CHECK(spec.planes >= 1, "at least one plane");
   n_gpu_ = spec.nodes * spec.gpus_per_node;
   domain_ = spec.nvlink_domain > 0 ? spec.nvlink_domain : spec.gpus_per_node;
@@ -32,13 +33,17 @@ Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
     spines_per_pod_ = std::max(1, (leaves_ * up_ports + radix - 1) / radix);
     leaf_trunk = port * up_ports / spines_per_pod_;
   } else {
-    // Three tiers: pods of radix/2 leaves and up_ports spines; spines split radix half down, half
-    // up to their super-spine group.
-    leaves_per_pod_ = std::max(1, radix / 2);
+    // Three tiers: each spine splits its ports down to its pod's leaves and up to its
+    // super-spine group by the spine oversubscription (radix/2 each when non-blocking); a pod has
+    // as many leaves as a spine has down ports, and up_ports spines.
+    const double so = spec.spine_oversubscription;
+    const int spine_down =
+        std::clamp(static_cast<int>(std::floor(radix * so / (1.0 + so))), 1, radix - 1);
+    leaves_per_pod_ = spine_down;
     pods_ = (leaves_ + leaves_per_pod_ - 1) / leaves_per_pod_;
     spines_per_pod_ = up_ports;
     leaf_trunk = port;
-    super_trunk = port * (radix / 2);
+    super_trunk = port * (radix - spine_down);
   }
   super_offset_ = 2 * n_gpu_ + 2 * leaves_ * spines_per_pod_;
   per_plane_ = super_offset_ + (pods_ > 1 ? 2 * pods_ * spines_per_pod_ : 0);

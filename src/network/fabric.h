@@ -28,10 +28,11 @@ struct FabricSpec {
   int nodes = 1;
   int gpus_per_node = 8;  // also the number of rails: GPU i of every node is on rail i
   int nvlink_domain = 0;  // GPUs joined by NVLink, a multiple of gpus_per_node; 0: one node
-  units::Bandwidth nvlink_per_gpu;  // one direction
-  units::Bandwidth nic_per_gpu;     // one direction
-  int leaf_radix = 64;              // ports of a leaf switch
-  double oversubscription = 1.0;    // leaf down capacity / up capacity
+  units::Bandwidth nvlink_per_gpu;      // one direction
+  units::Bandwidth nic_per_gpu;         // one direction
+  int leaf_radix = 64;                  // ports of a leaf switch
+  double oversubscription = 1.0;        // leaf down capacity / up capacity
+  double spine_oversubscription = 1.0;  // spine down / up to the super-spines (three tiers)
   double nvlink_efficiency = hardware::kNvlinkBusEfficiency;
   double network_efficiency = hardware::kNetworkBusEfficiency;
   // Independent scale-out planes: each GPU's NIC bandwidth is split over `planes` ports, one into

@@ -84,6 +84,20 @@ TEST(Fabric, LargeClustersGetAThirdTier) {
   EXPECT_GT(g.capacity()[static_cast<size_t>(after.links[2])], 0.0);
 }
 
+TEST(Fabric, SpineOversubscriptionThinsTheThirdTier) {
+  FabricSpec spec = H100Spec(12500);
+  spec.spine_oversubscription = 3;  // spines: 48 ports down to leaves, 16 up
+  const Fabric f(spec);
+  EXPECT_EQ(f.pod_count(), (8 * 391 + 47) / 48);  // 48 leaves per pod
+  const FlowPath p = f.Route(0, 8 * 12000, 1);
+  ASSERT_EQ(p.links.size(), 6u);
+  const double port = 50e9 * 0.85;
+  EXPECT_DOUBLE_EQ(f.nominal()[static_cast<size_t>(p.links[1])], port);       // leaf -> spine
+  EXPECT_DOUBLE_EQ(f.nominal()[static_cast<size_t>(p.links[2])], 16 * port);  // spine -> super
+  const Fabric g(H100Spec(12500));
+  EXPECT_DOUBLE_EQ(g.nominal()[static_cast<size_t>(g.Route(0, 8 * 12000, 1).links[2])], 32 * port);
+}
+
 TEST(Fabric, AdaptiveRoutingSpreadsWhatHashingMayCollide) {
   FabricSpec spec = H100Spec(64);
   spec.oversubscription = 3;  // 48 nodes per leaf, 16 up ports over the spines

@@ -392,6 +392,7 @@ Scenario LoadScenarioFile(const std::string& path) {
 void ReadFabricSwitches(const Section& s, network::FabricSpec& spec) {
   spec.leaf_radix = s.Int("leaf_radix");
   spec.oversubscription = s.Number("oversubscription");
+  spec.spine_oversubscription = s.Number("spine_oversubscription");
   spec.switch_latency = s.Quantity<Duration>("switch_latency");
   spec.planes = s.Int("planes");
 }

@@ -151,6 +151,9 @@ std::vector<KeySpec> FabricSwitchKeys(const std::string& prefix) {
       Int(prefix + "leaf_radix", "64", "2", "1024", "Ports of a leaf switch."),
       Num(prefix + "oversubscription", "1", "0.1", "64",
           "Leaf down capacity over up capacity (1 = non-blocking, 4 = 4:1)."),
+      Num(prefix + "spine_oversubscription", "1", "0.1", "64",
+          "Spine down capacity over up capacity to the super-spines, when the fabric needs a "
+          "third tier (1 = non-blocking)."),
       Qty(prefix + "switch_latency", Dimension::kDuration, "1 us", "0 s", "1 ms",
           "Latency per network hop."),
       Int(prefix + "planes", "1", "1", "16",
