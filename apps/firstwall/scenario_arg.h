@@ -10,7 +10,7 @@ namespace firstwall::cli {
 inline scenario::Scenario LoadScenarioArg(const std::string& path) {
   if (path.empty()) {
     return scenario::LoadScenarioText(scenario::DefaultScenarioText(),
-                                      scenario::kDefaultScenarioName, "");
+                                      scenario::kDefaultScenarioName, scenario::kBuiltinDir);
   }
   return scenario::LoadScenarioFile(path);
 }

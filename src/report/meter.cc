@@ -29,6 +29,23 @@ void Meter::OnTick(const TickRow& r, int64_t repeat) {
   peak_activity_ = std::max(peak_activity_, r.gpu_activity);
   peak_fabric_ = std::max(peak_fabric_, r.fabric_peak_utilization);
   activity_s_ += r.gpu_activity * dt;
+  s_.chillers_energy_j += r.chillers_w * dt;
+  s_.pumps_energy_j += r.pumps_w * dt;
+  s_.crah_fans_energy_j += r.crah_fans_w * dt;
+  s_.sink_fans_energy_j += r.sink_fans_w * dt;
+  s_.heat_rejected_j += r.rejected_w * dt;
+  s_.water_l += r.water_l_per_s * dt;
+  // Modes by the share of heat removed without chillers.
+  const double hours = dt / 3600.0;
+  if (r.economizer_share >= 0.999) {
+    s_.economizer_hours += hours;
+  } else if (r.economizer_share > 0.001) {
+    s_.partial_economizer_hours += hours;
+  } else {
+    s_.mechanical_hours += hours;
+  }
+  if (r.unmet_w > 0) s_.unmet_cooling_hours += hours;
+  s_.peak_unmet_cooling_w = std::max(s_.peak_unmet_cooling_w, r.unmet_w);
   double out_w = r.it_w;  // the first stage delivers the IT load
   for (size_t i = 0; i < r.stage_input_w.size(); ++i) {
     stage_peak_out_w_[i] = std::max(stage_peak_out_w_[i], out_w);
@@ -52,6 +69,7 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
   s.seed = cfg.seed;
   s.engine = engine;
   s.mean_gpu_activity = s.sim_time_s > 0 ? activity_s_ / s.sim_time_s : 0;
+  s.loop_stored_j = site_.plant_stored_j();
   s.energy_cost_usd = CostUsd(cfg.electricity_price, Joules(s.facility_energy_j));
 
   auto kw = [](double w) { return w / 1e3; };
@@ -70,7 +88,7 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
   s.resources.push_back(
       {"rack", "rack", kw(s.peak_rack_w), kw(ToWatts(cfg.cluster.rack_power_limit)), "kW"});
   s.resources.push_back({"cooling plant", "cooling", kw(peak_heat_w_),
-                         kw(ToWatts(cfg.facility.cooling_capacity)), "kW"});
+                         kw(ToWatts(cfg.facility.cooling.capacity)), "kW"});
   s.resources.push_back({"grid connection", "grid", kw(s.peak_facility_w),
                          kw(ToWatts(cfg.facility.grid_import_limit)), "kW"});
   std::stable_sort(

@@ -65,6 +65,11 @@ struct Summary {
   std::vector<std::string> stage_names;
   std::vector<double> stage_loss_energy_j;
   double peak_it_w = 0, peak_facility_w = 0, peak_rack_w = 0;
+  // The cooling chain.
+  double chillers_energy_j = 0, pumps_energy_j = 0, crah_fans_energy_j = 0, sink_fans_energy_j = 0,
+         heat_rejected_j = 0, loop_stored_j = 0, water_l = 0;
+  double economizer_hours = 0, partial_economizer_hours = 0, mechanical_hours = 0;
+  double unmet_cooling_hours = 0, peak_unmet_cooling_w = 0;
   double mean_gpu_activity = 0;
   double energy_cost_usd = 0;
   std::vector<ResourceUse> resources;  // busiest first
@@ -76,6 +81,8 @@ struct Summary {
   int64_t ticks = 0;
 
   double pue() const { return it_energy_j > 0 ? facility_energy_j / it_energy_j : 0.0; }
+  // Water Usage Effectiveness (The Green Grid): site water per IT kWh.
+  double wue_l_per_kwh() const { return it_energy_j > 0 ? water_l / (it_energy_j / 3.6e6) : 0.0; }
 };
 
 class Meter {

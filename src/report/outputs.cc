@@ -44,7 +44,8 @@ namespace {
 constexpr const char* kCsvHeader =
     "time_s,outdoor_dry_bulb_c,running_jobs,mean_gpu_activity,gpu_power_kw,node_base_power_kw,"
     "it_power_kw,conversion_loss_kw,cooling_power_kw,facility_power_kw,pue,peak_rack_power_kw,"
-    "fabric_peak_link_utilization\n";
+    "fabric_peak_link_utilization,outdoor_wet_bulb_c,chiller_power_kw,cooling_aux_power_kw,"
+    "economizer_share,water_use_l_per_s\n";
 }
 
 TimeSeriesCsv::TimeSeriesCsv(std::string path) : path_(std::move(path)), base_(path_ + ".base") {
@@ -57,11 +58,13 @@ void TimeSeriesCsv::OnTick(const TickRow& r, int64_t repeat) {
     const double t = r.start.seconds() + r.seconds * static_cast<double>(i);
     fmt::format_to(out,
                    "{:.3f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:"
-                   ".3f},{:.4f}\n",
+                   ".3f},{:.4f},{:.2f},{:.3f},{:.3f},{:.4f},{:.4f}\n",
                    t, r.outdoor_c, r.running_jobs, r.gpu_activity, r.gpu_w / 1e3,
                    r.node_base_w / 1e3, r.it_w / 1e3, r.loss_w / 1e3, r.cooling_w / 1e3,
                    r.facility_w / 1e3, r.it_w > 0 ? r.facility_w / r.it_w : 0.0,
-                   r.peak_rack_w / 1e3, r.fabric_peak_utilization);
+                   r.peak_rack_w / 1e3, r.fabric_peak_utilization, r.wet_bulb_c, r.chillers_w / 1e3,
+                   (r.pumps_w + r.crah_fans_w + r.sink_fans_w) / 1e3, r.economizer_share,
+                   r.water_l_per_s);
     if (buf_.size() > (1 << 20)) {
       base_.Write(buf_);
       buf_.clear();
@@ -157,6 +160,19 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
   j["cooling_energy_kwh"] = s.cooling_energy_j / kwh;
   j["facility_energy_kwh"] = s.facility_energy_j / kwh;
   j["pue"] = s.pue();
+  j["wue_l_per_kwh"] = s.wue_l_per_kwh();
+  j["cooling"] = {{"chillers_energy_kwh", s.chillers_energy_j / kwh},
+                  {"pumps_energy_kwh", s.pumps_energy_j / kwh},
+                  {"crah_fans_energy_kwh", s.crah_fans_energy_j / kwh},
+                  {"heat_rejection_fans_energy_kwh", s.sink_fans_energy_j / kwh},
+                  {"heat_rejected_kwh", s.heat_rejected_j / kwh},
+                  {"loop_stored_kwh", s.loop_stored_j / kwh},
+                  {"water_m3", s.water_l / 1e3},
+                  {"economizer_hours", s.economizer_hours},
+                  {"partial_economizer_hours", s.partial_economizer_hours},
+                  {"mechanical_hours", s.mechanical_hours},
+                  {"unmet_cooling_hours", s.unmet_cooling_hours},
+                  {"peak_unmet_cooling_kw", s.peak_unmet_cooling_w / 1e3}};
   j["peak_it_power_kw"] = s.peak_it_w / 1e3;
   j["peak_facility_power_kw"] = s.peak_facility_w / 1e3;
   j["peak_rack_power_kw"] = s.peak_rack_w / 1e3;
@@ -312,6 +328,18 @@ std::string SummaryText(const Summary& s) {
                  "{:.2f}, energy cost {:.0f} USD\n",
                  s.pue(), s.peak_it_w / 1e3, s.peak_facility_w / 1e3, s.mean_gpu_activity,
                  s.energy_cost_usd);
+  fmt::format_to(out,
+                 "cooling: chillers {:.1f} MWh, pumps {:.1f} MWh, fans {:.1f} MWh; economizer "
+                 "{:.0f} h, partial {:.0f} h, mechanical {:.0f} h; water {:.0f} m3, WUE {:.3f} "
+                 "L/kWh\n",
+                 s.chillers_energy_j / kwh / 1e3, s.pumps_energy_j / kwh / 1e3,
+                 (s.crah_fans_energy_j + s.sink_fans_energy_j) / kwh / 1e3, s.economizer_hours,
+                 s.partial_economizer_hours, s.mechanical_hours, s.water_l / 1e3,
+                 s.wue_l_per_kwh());
+  if (s.unmet_cooling_hours > 0) {
+    fmt::format_to(out, "cooling short of the load for {:.1f} h, up to {:.0f} kW\n",
+                   s.unmet_cooling_hours, s.peak_unmet_cooling_w / 1e3);
+  }
   t += "\nresources by peak load against rating (busiest first):\n";
   for (const ResourceUse& r : s.resources) {
     if (r.rating > 0) {

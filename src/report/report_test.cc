@@ -18,9 +18,19 @@ TEST(Simulate, EnergyAccountingCloses) {
   site::SiteConfig cfg = Example();
   cfg.duration = SimTime::From(units::Hours(2));
   cfg.jobs[0].start = SimTime::From(units::Minutes(20.5));  // starts mid-tick, idle before
+  // Constant weather, so the idle stretch can be skipped.
+  cfg.weather = thermal::Weather(thermal::OutdoorConditions{units::Celsius(24), 0.6});
   const Summary s = Simulate(cfg, "default");
   const double closed = s.it_energy_j + s.loss_energy_j + s.cooling_energy_j;
   EXPECT_NEAR(s.facility_energy_j / closed, 1.0, 1e-9);
+  // Heat: what the plant rejects plus what its loops still hold is the building's heat (IT and
+  // conversion losses) plus what the plant adds (chillers' work, CRAH fans, pumps), within 0.1%.
+  const double added = s.chillers_energy_j + s.crah_fans_energy_j + s.pumps_energy_j;
+  EXPECT_NEAR((s.heat_rejected_j + s.loop_stored_j) / (s.it_energy_j + s.loss_energy_j + added),
+              1.0, 1e-3);
+  EXPECT_GT(s.loop_stored_j, 0.0);  // the job's start stepped the heat up; the loops lag behind
+  EXPECT_NEAR(s.cooling_energy_j,
+              added + s.sink_fans_energy_j, 1e-9 * s.cooling_energy_j);
   double stage_losses = 0;
   for (double l : s.stage_loss_energy_j) stage_losses += l;
   EXPECT_NEAR(stage_losses / s.loss_energy_j, 1.0, 1e-9);

@@ -28,6 +28,16 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
   acc_.gpu_activity += s.gpu_activity_sum / site_.config().cluster.gpu_count() * seconds;
   acc_.outdoor_c += units::ToCelsius(s.outdoor.dry_bulb) * seconds;
   acc_.running_jobs += s.running_jobs * seconds;
+  const thermal::CoolingState& p = s.plant;
+  acc_.wet_bulb_c += units::ToCelsius(p.wet_bulb) * seconds;
+  acc_.chillers_w += ToWatts(p.chillers) * seconds;
+  acc_.pumps_w += ToWatts(p.pumps) * seconds;
+  acc_.crah_fans_w += ToWatts(p.crah_fans) * seconds;
+  acc_.sink_fans_w += ToWatts(p.sink_fans) * seconds;
+  acc_.rejected_w += ToWatts(p.rejected) * seconds;
+  acc_.unmet_w += ToWatts(p.unmet) * seconds;
+  acc_.water_l_per_s += p.water_l_per_s * seconds;
+  acc_.economizer_share += p.economizer_share * seconds;
   acc_.peak_rack_w = std::max(acc_.peak_rack_w, ToWatts(s.peak_rack));
   acc_.fabric_peak_utilization = std::max(acc_.fabric_peak_utilization, s.fabric_peak_utilization);
   for (size_t i = 0; i < s.stage_input.size(); ++i) {
@@ -40,7 +50,9 @@ void TickSeries::Emit(int64_t repeat) {
   const double d = acc_.seconds;
   for (double* v :
        {&acc_.gpu_w, &acc_.node_base_w, &acc_.it_w, &acc_.loss_w, &acc_.heat_w, &acc_.cooling_w,
-        &acc_.facility_w, &acc_.gpu_activity, &acc_.outdoor_c, &acc_.running_jobs}) {
+        &acc_.facility_w, &acc_.gpu_activity, &acc_.outdoor_c, &acc_.running_jobs, &acc_.wet_bulb_c,
+        &acc_.chillers_w, &acc_.pumps_w, &acc_.crah_fans_w, &acc_.sink_fans_w, &acc_.rejected_w,
+        &acc_.unmet_w, &acc_.water_l_per_s, &acc_.economizer_share}) {
     *v /= d;
   }
   for (double& v : acc_.stage_input_w) v /= d;

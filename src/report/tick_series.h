@@ -22,6 +22,9 @@ struct TickRow {
   double outdoor_c = 0;
   double running_jobs = 0;             // time-weighted
   double fabric_peak_utilization = 0;  // highest over the tick's windows
+  // The cooling chain.
+  double wet_bulb_c = 0, chillers_w = 0, pumps_w = 0, crah_fans_w = 0, sink_fans_w = 0,
+         rejected_w = 0, unmet_w = 0, water_l_per_s = 0, economizer_share = 0;
   std::vector<double> stage_input_w;
   std::vector<double> job_it_w;
 };

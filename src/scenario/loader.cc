@@ -81,6 +81,62 @@ site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
   return c;
 }
 
+thermal::CoolingConfig ReadCooling(const Section& s) {
+  thermal::CoolingConfig c;
+  c.capacity = s.OptionalQuantity<Power>("capacity").value_or(Watts(0));
+  static constexpr const char* kChainKeys[] = {"liquid_share",
+                                               "liquid_supply",
+                                               "air_supply",
+                                               "loop_delta_t",
+                                               "heat_sink",
+                                               "tower_approach",
+                                               "dry_cooler_approach",
+                                               "economizer",
+                                               "economizer_approach",
+                                               "chiller",
+                                               "chillers",
+                                               "pump_share",
+                                               "crah_fan_share",
+                                               "sink_fan_share",
+                                               "cycles_of_concentration",
+                                               "loop_time_constant"};
+  if (s.Has("cop")) {
+    for (const char* k : kChainKeys) {
+      if (s.Has(k)) {
+        s.Fail(k,
+               std::string("'") + k +
+                   "' belongs to the cooling chain, but 'cop' asks for a "
+                   "constant-COP plant",
+               "remove cop to model the chain, or the chain's keys to keep the constant COP");
+      }
+    }
+    c.constant_cop = s.Number("cop");
+    return c;
+  }
+  if (!s.Has("capacity")) {
+    s.Fail("capacity", "the cooling chain needs its design heat 'capacity'",
+           "for example capacity: 1.2 MW (or give a constant 'cop' instead of the chain)");
+  }
+  c.liquid_share = s.Fraction("liquid_share");
+  c.liquid_supply = s.Quantity<Temperature>("liquid_supply");
+  c.air_supply = s.Quantity<Temperature>("air_supply");
+  c.loop_delta_t = s.Quantity<TemperatureDifference>("loop_delta_t");
+  c.sink = s.Enum("heat_sink") == "dry_cooler" ? thermal::HeatSink::kDryCooler
+                                               : thermal::HeatSink::kCoolingTower;
+  c.tower_approach = s.Quantity<TemperatureDifference>("tower_approach");
+  c.dry_cooler_approach = s.Quantity<TemperatureDifference>("dry_cooler_approach");
+  c.economizer = s.Bool("economizer");
+  c.economizer_approach = s.Quantity<TemperatureDifference>("economizer_approach");
+  c.chiller = thermal::FindChiller(s.Enum("chiller"));
+  c.chillers = s.Int("chillers");
+  c.pump_share = s.Fraction("pump_share");
+  c.crah_fan_share = s.Fraction("crah_fan_share");
+  c.sink_fan_share = s.Fraction("sink_fan_share");
+  c.cycles_of_concentration = s.Number("cycles_of_concentration");
+  c.loop_time_constant = s.Quantity<Duration>("loop_time_constant");
+  return c;
+}
+
 site::FacilityConfig ReadFacility(const Section& s) {
   site::FacilityConfig f;
   std::set<std::string> names;
@@ -95,9 +151,7 @@ site::FacilityConfig ReadFacility(const Section& s) {
     stage.rating = st.OptionalQuantity<Power>("rating").value_or(Watts(0));
     f.power_chain.push_back(stage);
   }
-  const Section cool = s.Sub("cooling");
-  f.cooling_cop = cool.Number("cop");
-  f.cooling_capacity = cool.OptionalQuantity<Power>("capacity").value_or(Watts(0));
+  f.cooling = ReadCooling(s.Sub("cooling"));
   return f;
 }
 
@@ -300,10 +354,18 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
   cfg.name = site.String("name");
   cfg.electricity_price = site.Quantity<EnergyPrice>("electricity_price");
   if (site.Has("weather_file")) {
-    const std::string path = site.File("weather_file", base_dir);
-    cfg.weather =
-        thermal::Weather(thermal::ReadEpw(ReadFile(path, site.ValueAt("weather_file")), path),
-                         (start_day - 1) * 24, path);
+    std::string path, epw;
+    if (base_dir == kBuiltinDir) {
+      // examples/<name> seen from the project root.
+      path = (std::filesystem::path("examples") / site.String("weather_file"))
+                 .lexically_normal()
+                 .string();
+      epw = EmbeddedText(path);
+    } else {
+      path = site.File("weather_file", base_dir);
+      epw = ReadFile(path, site.ValueAt("weather_file"));
+    }
+    cfg.weather = thermal::Weather(thermal::ReadEpw(epw, path), (start_day - 1) * 24, path);
   } else {
     cfg.weather = thermal::Weather(
         thermal::OutdoorConditions{site.Quantity<Temperature>("outdoor_temperature"),
@@ -397,12 +459,14 @@ void ReadFabricSwitches(const Section& s, network::FabricSpec& spec) {
   spec.planes = s.Int("planes");
 }
 
-std::string DefaultScenarioText() {
+std::string EmbeddedText(const std::string& path) {
   for (const embedded::File& f : embedded::Files()) {
-    if (f.path == "examples/default.yaml") return std::string(f.text);
+    if (f.path == path) return std::string(f.text);
   }
-  FW_CHECK(false, "examples/default.yaml is not embedded");
+  FW_CHECK(false, path + " is not compiled in");
   return "";
 }
+
+std::string DefaultScenarioText() { return EmbeddedText("examples/default.yaml"); }
 
 }  // namespace firstwall::scenario

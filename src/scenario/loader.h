@@ -28,6 +28,11 @@ void ReadFabricSwitches(const Section& s, network::FabricSpec& spec);
 
 // The built-in default scenario (examples/default.yaml, compiled in).
 std::string DefaultScenarioText();
+// A compiled-in file by its path from the project root ("data/weather/...").
+std::string EmbeddedText(const std::string& path);
 inline constexpr const char* kDefaultScenarioName = "<built-in default>";
+// The directory the built-in default scenario stands for: the files it names are looked up among
+// the compiled-in files (examples/default.yaml names ../data/weather/...).
+inline constexpr const char* kBuiltinDir = "<built-in>/examples";
 
 }  // namespace firstwall::scenario

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "core/error.h"
+#include "thermal/chiller.h"
 #include "units/parse.h"
 
 namespace firstwall::scenario {
@@ -38,6 +39,10 @@ KeySpec Num(std::string path, std::string def, std::string lo, std::string hi,
   return {std::move(path),       VT::kNumber,   Dimension::kPower, required,
           std::move(def),        std::move(lo), std::move(hi),     "",
           std::move(description)};
+}
+KeySpec OptNum(std::string path, std::string lo, std::string hi, std::string description) {
+  return {std::move(path), VT::kNumber, Dimension::kPower,     false, "", std::move(lo),
+          std::move(hi),   "",          std::move(description)};
 }
 KeySpec Frac(std::string path, std::string def, std::string lo, std::string hi,
              std::string description) {
@@ -248,14 +253,61 @@ const Schema& ScenarioSchema() {
                   "No-load loss of the stage, drawn whatever the load."),
               Qty("facility.power_chain[].rating", D::kPower, "", "1 W", "10 GW",
                   "Rated output of the stage; its peak load is reported against it."),
-              Section("facility.cooling", true, "The cooling plant."),
-              Num("facility.cooling.cop", "", "0.5", "100",
-                  "Whole-plant coefficient of performance: heat removed per unit of electricity "
-                  "(chillers or dry coolers, pumps, fans). About 3-5 for chilled-water air "
-                  "cooling, "
-                  "10-30 for warm-water liquid cooling with free cooling."),
+              Section("facility.cooling", true,
+                      "The cooling chain: cold plates and CRAHs, water loops, economizer, "
+                      "chillers, cooling towers or dry coolers (src/thermal/cooling_plant.h)."),
+              OptNum("facility.cooling.cop", "0.5", "100",
+                     "A constant whole-plant coefficient of performance (heat removed per unit of "
+                     "electricity) instead of the cooling chain: the foundation model, for quick "
+                     "studies; the chain's keys must then be left out."),
               Qty("facility.cooling.capacity", D::kPower, "", "1 kW", "10 GW",
-                  "Heat the plant can reject; the peak heat load is reported against it."),
+                  "Design heat of the plant: chillers, fans and pumps are sized to it, and the "
+                  "peak "
+                  "heat load is reported against it. Required by the cooling chain."),
+              Frac("facility.cooling.liquid_share", "0", "0", "1",
+                   "Share of the IT heat captured by direct-to-chip cold plates (about 70-85% "
+                   "for liquid-cooled GPU racks); the rest, and the conversion losses, go to "
+                   "air."),
+              Qty("facility.cooling.liquid_supply", D::kTemperature, "32 C", "5 C", "60 C",
+                  "Facility-water supply temperature of the cold-plate loop (ASHRAE W32: up to "
+                  "32 C)."),
+              Qty("facility.cooling.air_supply", D::kTemperature, "12 C", "4 C", "30 C",
+                  "Chilled-water supply temperature of the CRAH coils."),
+              Qty("facility.cooling.loop_delta_t", D::kTemperatureDifference, "10 K", "1 K", "30 K",
+                  "Return minus supply temperature of each water loop."),
+              Enum("facility.cooling.heat_sink", "cooling_tower", "cooling_tower|dry_cooler",
+                   "Where the heat goes: evaporative cooling towers (track the wet bulb, use "
+                   "water) or dry coolers (track the dry bulb, no water)."),
+              Qty("facility.cooling.tower_approach", D::kTemperatureDifference, "4 K", "1 K",
+                  "15 K", "Tower leaving water minus outdoor wet bulb (about 4-6 K)."),
+              Qty("facility.cooling.dry_cooler_approach", D::kTemperatureDifference, "8 K", "1 K",
+                  "25 K", "Dry-cooler leaving water minus outdoor dry bulb."),
+              {"facility.cooling.economizer", VT::kBool, D::kPower, false, "true", "", "", "",
+               "Water-side economizer: a plate heat exchanger cools the loops with sink water "
+               "whenever it is cold enough, the chillers trim the rest."},
+              Qty("facility.cooling.economizer_approach", D::kTemperatureDifference, "2 K", "0 K",
+                  "10 K", "Approach of the economizer's plate heat exchanger."),
+              Enum("facility.cooling.chiller", "carrier-19xr-1143kw", thermal::ChillerNames("|"),
+                   "Chiller performance curves (DOE-2/EnergyPlus electric EIR model) from the "
+                   "EnergyPlus chiller dataset."),
+              Int("facility.cooling.chillers", "4", "1", "1000",
+                  "Identical chillers per water loop, sharing its design heat; as few run as "
+                  "carry the load."),
+              Frac(
+                  "facility.cooling.pump_share", "0.01", "0", "0.2",
+                  "Pump power (CDU, facility and condenser water) per unit of heat carried: a 10 K "
+                  "loop at 300 kPa with 70% efficient pumps needs about 1%."),
+              Frac("facility.cooling.crah_fan_share", "0.03", "0", "0.3",
+                   "CRAH fan power per unit of air-side design heat at full airflow (affinity "
+                   "law below it)."),
+              Frac("facility.cooling.sink_fan_share", "0.01", "0", "0.2",
+                   "Cooling-tower or dry-cooler fan power per unit of heat rejected at design "
+                   "(affinity law below it)."),
+              Num("facility.cooling.cycles_of_concentration", "4", "1.5", "50",
+                  "Tower water cycles of concentration: blowdown = evaporation / (cycles - 1)."),
+              Qty("facility.cooling.loop_time_constant", D::kDuration, "5 min", "1 s", "12 h",
+                  "Time constant of the water loops' thermal mass: the heat reaching the plant "
+                  "follows the building's heat with this lag."),
 
               List("workloads", true, "The jobs that run on the cluster."),
               Str("workloads[].name", true, "Name of the job, unique in the scenario."),

@@ -32,7 +32,7 @@ Site::Site(SiteConfig config)
                  config_.cluster.gpu_power_cap),
       fabric_(FabricFor(config_)),
       chain_(config_.facility.power_chain),
-      plant_(config_.facility.cooling_cop, config_.facility.cooling_capacity) {
+      plant_(config_.facility.cooling) {
   const ClusterConfig& c = config_.cluster;
   idle_gpu_w_ = ToWatts(gpu_power_.At(0));
   idle_node_w_ = c.gpus_per_node * idle_gpu_w_ + ToWatts(c.node_base_power);
@@ -427,9 +427,10 @@ void Site::Advance(SimTime from, SimTime to) {
   s.stage_loss = flow.loss;
   s.conversion_loss = flow.total_loss;
   s.heat = s.it + s.conversion_loss;
-  s.cooling = plant_.ElectricPower(s.heat);
-  s.facility = flow.grid + s.cooling;
   s.outdoor = config_.weather.At(from);
+  s.plant = plant_.Advance(dt, s.it, s.conversion_loss, s.outdoor);
+  s.cooling = s.plant.electric;
+  s.facility = flow.grid + s.cooling;
   s.fabric_peak_utilization = running_ > 0 ? fabric_utilization_ : 0.0;
 }
 

@@ -6,7 +6,8 @@
 //   IT power     = sum over racks of their nodes' power
 //   grid power   = conversion chain input for the IT load            (power/conversion_chain.h)
 //   heat         = IT power + conversion losses (all released inside the building)
-//   cooling      = heat / COP                                          (thermal/cooling_plant.h)
+//   cooling      = the cooling chain's electricity for that heat and the weather
+//                                                                       (thermal/cooling_plant.h)
 //   facility     = grid power + cooling power,   PUE = facility / IT
 //
 // The chain is affine in its load, so window averages through it are exact averages.
@@ -35,6 +36,7 @@ struct WindowSample {
   units::Power conversion_loss;
   units::Power heat;                 // into the cooling plant
   units::Power cooling;              // electricity of the cooling plant
+  thermal::CoolingState plant;       // its parts, water use, economizer share
   units::Power facility;             // from the grid
   units::Power peak_rack;            // the most loaded rack's average in the window
   double gpu_activity_sum = 0;       // sum over all GPUs of their average activity
@@ -122,7 +124,9 @@ class Site : public Model {
   explicit Site(SiteConfig config);
 
   void Advance(SimTime from, SimTime to) override;
-  bool Quiescent() const override { return running_ == 0 && config_.weather.Constant(); }
+  bool Quiescent() const override {
+    return running_ == 0 && config_.weather.Constant() && plant_.Settled();
+  }
   // Job start and end events, so idle skipping stops where a job changes the load.
   void ScheduleEvents(EventQueue& events);
 
@@ -142,6 +146,8 @@ class Site : public Model {
   // Highest share of the storage system's write bandwidth used by checkpoints at once.
   double storage_peak_utilization() const { return storage_peak_; }
   units::Power idle_node_power() const { return units::Watts(idle_node_w_); }
+  // Heat held in the cooling loops above steady state at the end of the run (J).
+  double plant_stored_j() const { return plant_.stored_j(); }
 
  private:
   // Re-evaluates the fabric after a change: links whose capacity changed, jobs that joined or left.

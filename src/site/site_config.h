@@ -11,6 +11,7 @@
 #include "hardware/gpu.h"
 #include "network/fabric.h"
 #include "power/conversion_chain.h"
+#include "thermal/cooling_plant.h"
 #include "thermal/weather.h"
 #include "units/quantity.h"
 #include "workload/training_step.h"
@@ -58,8 +59,7 @@ struct FaultConfig {
 
 struct FacilityConfig {
   std::vector<power::ConversionStage> power_chain;  // from the load outward
-  double cooling_cop = 1.0;
-  units::Power cooling_capacity;   // heat; zero: unrated
+  thermal::CoolingConfig cooling;
   units::Power grid_import_limit;  // zero: unrated
 };
 

@@ -46,7 +46,7 @@ SiteConfig SmallSite() {
   job.end = SimTime::From(Seconds(20));
   c.jobs.push_back(job);
   c.facility.power_chain = {{"psu", 0.95, Watts(50), Watts(0)}, {"ups", 0.9, Watts(0), Watts(0)}};
-  c.facility.cooling_cop = 4.0;
+  c.facility.cooling.constant_cop = 4.0;
   c.duration = SimTime::From(Seconds(30));
   c.tick = SimTime::From(Seconds(1));
   return c;

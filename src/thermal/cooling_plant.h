@@ -1,26 +1,104 @@
-// Heat rejection, foundation model: the plant removes the heat released in the building (IT power
-// plus electrical conversion losses) with a constant coefficient of performance,
-//   P_cooling = Q_heat / COP.
-// COP here is whole-plant (chillers or dry coolers, pumps, fans, CRAH/CDU) heat removed per unit of
-// electricity. Weather-dependent chiller, tower and economizer models replace it in the facility
-// physics issue.
+// The cooling chain from the racks to the outdoors, evaluated per window at the window's average
+// heat (quasi-steady; the plant's own dynamics are the water loop's lag below).
+//
+// Heat paths. A share of the IT heat goes into cold plates (direct-to-chip liquid) and through the
+// CDUs into the warm facility-water loop, supplied at `liquid_supply` (W32: 32 C); the rest of the
+// IT heat and the electrical conversion losses go to air, to CRAHs on a colder chilled-water loop
+// at `air_supply`. Each loop returns `loop_delta_t` warmer than it is supplied.
+//
+// Heat rejection, per loop. The sink water is the cooling tower's leaving water, wet bulb +
+// `tower_approach`, or a dry cooler's, dry bulb + `dry_cooler_approach`. With a water-side
+// economizer, a plate heat exchanger (`economizer_approach`) cools the return water toward the
+// sink water: all of the load when sink + approach is at or below the supply temperature
+// (economizer mode, chillers off), the share (T_return - T_available) / (T_return - T_supply) of
+// it when the sink is between supply and return (partial), none above. Chillers
+// (thermal/chiller.h) carry the rest, condensing into the sink water; their compressor work is
+// rejected too.
+//
+// Auxiliaries. Pumps: `pump_share` of the heat carried (CDU, facility and condenser pumps; a 10 K
+// loop at 300 kPa with 70% pumps needs about 1% of the heat, P = dp V / eta). CRAH fans and tower
+// or dry-cooler fans follow the fan affinity law, power ~ airflow^3 with airflow ~ heat at a fixed
+// air temperature rise: `fan_share` x design heat x (heat / design heat)^3, above a 20% speed
+// floor. Water (towers only): evaporation 1.47 L per kWh rejected (latent heat of water at about
+// 2,450 kJ/kg, REFERENCE.md) and blowdown = evaporation / (cycles of concentration - 1).
+//
+// Water loop thermal mass: the heat the plant rejects follows the building's heat with a
+// first-order lag (time constant `loop_time_constant`, minutes), so pulses of the load reach the
+// chillers and towers smoothed, and the energy stored in the loops is tracked for the balance.
+//
+// The foundation model (a constant whole-plant COP, `constant_cop`) remains for quick studies.
 #pragma once
 
+#include <optional>
+
+#include "thermal/chiller.h"
+#include "thermal/weather.h"
 #include "units/quantity.h"
 
 namespace firstwall::thermal {
 
+enum class HeatSink { kCoolingTower, kDryCooler };
+
+struct CoolingConfig {
+  std::optional<double> constant_cop;  // the foundation model when set
+  units::Power capacity;               // design heat; zero: unrated (constant COP only)
+  double liquid_share = 0;             // of the IT heat, into cold plates
+  units::Temperature liquid_supply = units::Celsius(32);
+  units::Temperature air_supply = units::Celsius(12);
+  units::TemperatureDifference loop_delta_t = units::KelvinDifference(10);
+  HeatSink sink = HeatSink::kCoolingTower;
+  units::TemperatureDifference tower_approach = units::KelvinDifference(4);
+  units::TemperatureDifference dry_cooler_approach = units::KelvinDifference(8);
+  bool economizer = true;
+  units::TemperatureDifference economizer_approach = units::KelvinDifference(2);
+  const ChillerCurves* chiller = nullptr;
+  int chillers = 4;  // identical units per loop, sharing its design heat
+  double pump_share = 0.01;
+  double crah_fan_share = 0.03;  // at design airflow
+  double sink_fan_share = 0.01;  // tower or dry-cooler fans at design
+  double cycles_of_concentration = 4;
+  units::Duration loop_time_constant = units::Minutes(5);
+};
+
+// Window averages of the plant.
+struct CoolingState {
+  units::Power heat_in;       // from the building (IT + conversion losses)
+  units::Power heat_carried;  // by the loops toward the plant (lagged heat_in)
+  units::Power chillers, pumps, crah_fans, sink_fans;
+  units::Power electric;        // all of the above
+  units::Power rejected;        // to the outdoors: carried heat + chiller work + CRAH fans + pumps
+  units::Power unmet;           // above the chillers' capacity
+  double economizer_share = 0;  // of the carried heat removed without chillers
+  double water_l_per_s = 0;     // evaporation + blowdown
+  units::Temperature wet_bulb;
+};
+
 class CoolingPlant {
  public:
-  // `capacity` is the heat the plant can reject; zero means unrated.
-  CoolingPlant(double cop, units::Power capacity);
-  units::Power ElectricPower(units::Power heat) const { return heat / cop_; }
-  double cop() const { return cop_; }
-  units::Power capacity() const { return capacity_; }
+  explicit CoolingPlant(CoolingConfig config);
+
+  // Advances the plant over a window of `seconds` with average building heat `it_heat` +
+  // `loss_heat`, returning the window's averages.
+  CoolingState Advance(double seconds, units::Power it_heat, units::Power loss_heat,
+                       const OutdoorConditions& outdoor);
+  // Steady state at constant heat (no lag), for tests and sizing.
+  CoolingState Steady(units::Power it_heat, units::Power loss_heat,
+                      const OutdoorConditions& outdoor) const;
+  // Heat held in the loops above the steady state (J): heat in minus heat carried, integrated.
+  double stored_j() const { return stored_j_; }
+  // The lag has settled to within 1 W of the building's heat.
+  bool Settled() const;
+  const CoolingConfig& config() const { return config_; }
+  units::Power capacity() const { return config_.capacity; }
 
  private:
-  double cop_;
-  units::Power capacity_;
+  CoolingState Evaluate(units::Power it_heat, units::Power loss_heat, double carried_share,
+                        const OutdoorConditions& outdoor) const;
+
+  CoolingConfig config_;
+  double carried_w_ = -1;  // heat the loops deliver now; < 0 before the first window
+  double last_in_w_ = 0;
+  double stored_j_ = 0;
 };
 
 }  // namespace firstwall::thermal

@@ -79,6 +79,8 @@ const std::vector<UnitDef>& Table() {
         "C",
         D::kTemperature, 1.0, 273.15);  // U+00B0 degree sign, UTF-8
     add("F", D::kTemperature, 5.0 / 9.0, 273.15 - 32.0 * 5.0 / 9.0);
+    // A difference of temperatures is written in kelvin only: "4 C" would read as 277 K.
+    add("K", D::kTemperatureDifference, 1.0);
     for (auto [p, k] : {std::pair{"", 1.0}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}}) {
       add(std::string(p) + "Hz", D::kFrequency, k);
     }
@@ -97,11 +99,15 @@ const std::vector<UnitDef>& Table() {
   return table;
 }
 
-const UnitDef* Find(std::string_view symbol) {
+// The unit of that symbol, preferring one of `want` (K is a temperature and a difference).
+const UnitDef* Find(std::string_view symbol, std::optional<Dimension> want = std::nullopt) {
+  const UnitDef* any = nullptr;
   for (const UnitDef& u : Table()) {
-    if (u.symbol == symbol) return &u;
+    if (u.symbol != symbol) continue;
+    if (!want || u.dim == *want) return &u;
+    if (any == nullptr) any = &u;
   }
-  return nullptr;
+  return any;
 }
 
 // Units offered first in messages for each dimension.
@@ -131,6 +137,8 @@ std::string_view Examples(Dimension d) {
       return "L/min, L/s, m3/h";
     case Dimension::kEnergyPrice:
       return "USD/kWh, USD/MWh";
+    case Dimension::kTemperatureDifference:
+      return "K";
   }
   return "";
 }
@@ -172,6 +180,8 @@ std::vector<std::string_view> DisplayUnits(Dimension d, double base) {
       return {"L/min"};
     case Dimension::kEnergyPrice:
       return {"USD/kWh"};
+    case Dimension::kTemperatureDifference:
+      return {"K"};
   }
   return {};
 }
@@ -212,6 +222,8 @@ std::string_view DimensionName(Dimension d) {
       return "volume flow";
     case Dimension::kEnergyPrice:
       return "energy price";
+    case Dimension::kTemperatureDifference:
+      return "temperature difference";
   }
   return "quantity";
 }
@@ -250,7 +262,7 @@ double ParseBase(std::string_view text, Dimension expected) {
                              std::string(DisplayUnits(expected, number).back()) +
                              "' (units: " + std::string(Examples(expected)) + ")");
   }
-  const UnitDef* u = Find(unit);
+  const UnitDef* u = Find(unit, expected);
   if (u == nullptr) {
     std::string hint;
     if (unit.ends_with("FLOPS") || unit.ends_with("flops") || unit.ends_with("FLOPs")) {
@@ -291,14 +303,14 @@ std::string FormatBase(double base, Dimension d) {
   std::vector<const UnitDef*> order;
   size_t first = display.size() - 1;
   for (size_t i = 0; i < display.size() && base != 0; ++i) {
-    const UnitDef* u = Find(display[i]);
+    const UnitDef* u = Find(display[i], d);
     if (std::abs((base - u->offset) / u->scale) >= 1.0) {
       first = i;
       break;
     }
   }
   for (size_t i = 0; i < display.size(); ++i)
-    order.push_back(Find(display[(first + i) % display.size()]));
+    order.push_back(Find(display[(first + i) % display.size()], d));
   for (const UnitDef& u : Table()) {
     if (u.dim == d) order.push_back(&u);
   }
@@ -316,9 +328,9 @@ std::string FormatReadable(double base, Dimension d, int digits) {
   const std::vector<std::string_view> display =
       d == Dimension::kDataSize ? std::vector<std::string_view>{"PB", "TB", "GB", "MB", "kB", "B"}
                                 : DisplayUnits(d, base);
-  const UnitDef* chosen = Find(display.back());
+  const UnitDef* chosen = Find(display.back(), d);
   for (std::string_view sym : display) {
-    const UnitDef* u = Find(sym);
+    const UnitDef* u = Find(sym, d);
     if (std::abs((base - u->offset) / u->scale) >= 1.0) {
       chosen = u;
       break;

@@ -23,6 +23,7 @@ enum class Dimension {
   kMassFlow,
   kVolumeFlow,
   kEnergyPrice,
+  kTemperatureDifference,  // kelvin; an approach, a loop's delta T
 };
 
 // Human name of a dimension ("power", "data size", ...), for messages.
@@ -75,6 +76,7 @@ using Frequency = Quantity<Dimension::kFrequency>;
 using MassFlow = Quantity<Dimension::kMassFlow>;
 using VolumeFlow = Quantity<Dimension::kVolumeFlow>;
 using EnergyPrice = Quantity<Dimension::kEnergyPrice>;
+using TemperatureDifference = Quantity<Dimension::kTemperatureDifference>;
 
 // Temperature is absolute (kelvin); sums of temperatures mean nothing, so only comparison and the
 // difference in kelvin are offered.
@@ -116,6 +118,9 @@ constexpr FlopRate FlopPerSecond(double v) { return FlopRate::FromBase(v); }
 constexpr FlopRate TeraflopPerSecond(double v) { return FlopRate::FromBase(v * 1e12); }
 constexpr Temperature Kelvin(double v) { return Temperature::FromBase(v); }
 constexpr Temperature Celsius(double v) { return Temperature::FromBase(v + 273.15); }
+constexpr TemperatureDifference KelvinDifference(double v) {
+  return TemperatureDifference::FromBase(v);
+}
 constexpr Frequency Hertz(double v) { return Frequency::FromBase(v); }
 constexpr Frequency Megahertz(double v) { return Frequency::FromBase(v * 1e6); }
 constexpr MassFlow KilogramsPerSecond(double v) { return MassFlow::FromBase(v); }
@@ -137,6 +142,16 @@ constexpr double ToFlop(FlopCount f) { return f.base(); }
 constexpr double ToFlopPerSecond(FlopRate r) { return r.base(); }
 constexpr double ToKelvin(Temperature t) { return t.base(); }
 constexpr double ToCelsius(Temperature t) { return t.base() - 273.15; }
+constexpr double ToKelvinDifference(TemperatureDifference d) { return d.base(); }
+constexpr Temperature operator+(Temperature t, TemperatureDifference d) {
+  return Temperature::FromBase(t.base() + d.base());
+}
+constexpr Temperature operator-(Temperature t, TemperatureDifference d) {
+  return Temperature::FromBase(t.base() - d.base());
+}
+constexpr TemperatureDifference operator-(Temperature a, Temperature b) {
+  return TemperatureDifference::FromBase(a.base() - b.base());
+}
 constexpr double ToUsdPerKilowattHour(EnergyPrice p) { return p.base() * 3.6e6; }
 
 // ---- Physically meaningful cross-dimension arithmetic ----
