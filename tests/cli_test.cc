@@ -90,8 +90,7 @@ TEST(Cli, BadScenarioExitsTwoNamesTheLineAndWritesNothing) {
   std::string text = Slurp("examples/default.yaml");
   text.replace(text.find("nic_bandwidth: 400 Gb/s"), 23, "nic_bandwidth: 400 GB/s");
   const std::string weather = "../data/weather/";  // relative to examples/; this copy is elsewhere
-  text.replace(text.find(weather), weather.size(),
-               fs::absolute("data/weather").string() + "/");
+  text.replace(text.find(weather), weather.size(), fs::absolute("data/weather").string() + "/");
   std::ofstream(scen) << text;
   const fs::path out = dir / "out";
   const Result r = Firstwall("run " + scen.string() + " --out " + out.string());

@@ -19,6 +19,10 @@ struct ConversionStage {
   double efficiency = 1.0;  // eta in (0, 1]
   units::Power fixed_loss;  // c
   units::Power rating;      // nameplate capacity at the output; zero means unrated
+  // Part of the IT equipment (server PSUs, node DC-DC): PUE counts its losses as IT, measuring IT
+  // power at the input of the outermost such stage (The Green Grid, PUE: A Comprehensive
+  // Examination of the Metric, 2012: IT load measured at the IT equipment's input).
+  bool it_equipment = false;
 };
 
 struct ChainFlow {

@@ -19,6 +19,7 @@ void Meter::OnTick(const TickRow& r, int64_t repeat) {
   s_.gpu_energy_j += r.gpu_w * dt;
   s_.node_base_energy_j += r.node_base_w * dt;
   s_.it_energy_j += r.it_w * dt;
+  s_.it_input_energy_j += r.it_input_w * dt;
   s_.loss_energy_j += r.loss_w * dt;
   s_.cooling_energy_j += r.cooling_w * dt;
   s_.facility_energy_j += r.facility_w * dt;
@@ -44,6 +45,8 @@ void Meter::OnTick(const TickRow& r, int64_t repeat) {
   } else {
     s_.mechanical_hours += hours;
   }
+  if (r.liquid_free_share >= 0.999) s_.liquid_loop_economizer_hours += hours;
+  if (r.air_free_share >= 0.999) s_.air_loop_economizer_hours += hours;
   if (r.unmet_w > 0) s_.unmet_cooling_hours += hours;
   s_.peak_unmet_cooling_w = std::max(s_.peak_unmet_cooling_w, r.unmet_w);
   double out_w = r.it_w;  // the first stage delivers the IT load

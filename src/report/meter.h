@@ -69,6 +69,7 @@ struct Summary {
   double chillers_energy_j = 0, pumps_energy_j = 0, crah_fans_energy_j = 0, sink_fans_energy_j = 0,
          heat_rejected_j = 0, loop_stored_j = 0, water_l = 0;
   double economizer_hours = 0, partial_economizer_hours = 0, mechanical_hours = 0;
+  double liquid_loop_economizer_hours = 0, air_loop_economizer_hours = 0;
   double unmet_cooling_hours = 0, peak_unmet_cooling_w = 0;
   double mean_gpu_activity = 0;
   double energy_cost_usd = 0;
@@ -80,9 +81,14 @@ struct Summary {
   EngineStats engine;
   int64_t ticks = 0;
 
-  double pue() const { return it_energy_j > 0 ? facility_energy_j / it_energy_j : 0.0; }
+  double it_input_energy_j = 0;  // at the IT equipment's input
+  double pue() const { return it_input_energy_j > 0 ? facility_energy_j / it_input_energy_j : 0.0; }
+  // Facility energy per unit of IT load energy, to charge jobs their share of the facility.
+  double facility_per_it() const { return it_energy_j > 0 ? facility_energy_j / it_energy_j : 0.0; }
   // Water Usage Effectiveness (The Green Grid): site water per IT kWh.
-  double wue_l_per_kwh() const { return it_energy_j > 0 ? water_l / (it_energy_j / 3.6e6) : 0.0; }
+  double wue_l_per_kwh() const {
+    return it_input_energy_j > 0 ? water_l / (it_input_energy_j / 3.6e6) : 0.0;
+  }
 };
 
 class Meter {

@@ -61,7 +61,7 @@ void TimeSeriesCsv::OnTick(const TickRow& r, int64_t repeat) {
                    ".3f},{:.4f},{:.2f},{:.3f},{:.3f},{:.4f},{:.4f}\n",
                    t, r.outdoor_c, r.running_jobs, r.gpu_activity, r.gpu_w / 1e3,
                    r.node_base_w / 1e3, r.it_w / 1e3, r.loss_w / 1e3, r.cooling_w / 1e3,
-                   r.facility_w / 1e3, r.it_w > 0 ? r.facility_w / r.it_w : 0.0,
+                   r.facility_w / 1e3, r.it_input_w > 0 ? r.facility_w / r.it_input_w : 0.0,
                    r.peak_rack_w / 1e3, r.fabric_peak_utilization, r.wet_bulb_c, r.chillers_w / 1e3,
                    (r.pumps_w + r.crah_fans_w + r.sink_fans_w) / 1e3, r.economizer_share,
                    r.water_l_per_s);
@@ -159,6 +159,7 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
   j["conversion_loss_energy_kwh"] = s.loss_energy_j / kwh;
   j["cooling_energy_kwh"] = s.cooling_energy_j / kwh;
   j["facility_energy_kwh"] = s.facility_energy_j / kwh;
+  j["it_input_energy_kwh"] = s.it_input_energy_j / kwh;
   j["pue"] = s.pue();
   j["wue_l_per_kwh"] = s.wue_l_per_kwh();
   j["cooling"] = {{"chillers_energy_kwh", s.chillers_energy_j / kwh},
@@ -171,6 +172,8 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
                   {"economizer_hours", s.economizer_hours},
                   {"partial_economizer_hours", s.partial_economizer_hours},
                   {"mechanical_hours", s.mechanical_hours},
+                  {"liquid_loop_economizer_hours", s.liquid_loop_economizer_hours},
+                  {"air_loop_economizer_hours", s.air_loop_economizer_hours},
                   {"unmet_cooling_hours", s.unmet_cooling_hours},
                   {"peak_unmet_cooling_kw", s.peak_unmet_cooling_w / 1e3}};
   j["peak_it_power_kw"] = s.peak_it_w / 1e3;
@@ -196,7 +199,7 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
                               ? ordered_json(nullptr)
                               : ordered_json(s.resources.front().name);
   ordered_json jobs = ordered_json::array();
-  const double pue = s.pue();
+  const double facility_per_it = s.facility_per_it();
   for (const JobSummary& js : s.jobs) {
     const auto& e = js.estimate;
     ordered_json phases = ordered_json::array();
@@ -239,7 +242,8 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
         {"it_energy_per_token_j",
          js.tokens > 0 ? ordered_json(js.it_energy_j / js.tokens) : ordered_json(nullptr)},
         {"facility_energy_per_token_j",
-         js.tokens > 0 ? ordered_json(js.it_energy_j * pue / js.tokens) : ordered_json(nullptr)},
+         js.tokens > 0 ? ordered_json(js.it_energy_j * facility_per_it / js.tokens)
+                       : ordered_json(nullptr)},
         {"phases", phases},
     });
   }
@@ -302,7 +306,7 @@ std::string SummaryText(const Summary& s) {
                    js.steps_completed, js.tokens, js.tokens_per_s, js.it_energy_j / kwh);
     if (js.tokens > 0) {
       fmt::format_to(out, ", {:.3f} J/token IT, {:.3f} J/token facility",
-                     js.it_energy_j / js.tokens, js.it_energy_j * s.pue() / js.tokens);
+                     js.it_energy_j / js.tokens, js.it_energy_j * s.facility_per_it() / js.tokens);
     }
     t += "\n";
   }

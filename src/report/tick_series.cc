@@ -21,6 +21,7 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
   acc_.gpu_w += ToWatts(s.gpu) * seconds;
   acc_.node_base_w += ToWatts(s.node_base) * seconds;
   acc_.it_w += ToWatts(s.it) * seconds;
+  acc_.it_input_w += ToWatts(s.it_input) * seconds;
   acc_.loss_w += ToWatts(s.conversion_loss) * seconds;
   acc_.heat_w += ToWatts(s.heat) * seconds;
   acc_.cooling_w += ToWatts(s.cooling) * seconds;
@@ -38,6 +39,8 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
   acc_.unmet_w += ToWatts(p.unmet) * seconds;
   acc_.water_l_per_s += p.water_l_per_s * seconds;
   acc_.economizer_share += p.economizer_share * seconds;
+  acc_.liquid_free_share += p.liquid_free_share * seconds;
+  acc_.air_free_share += p.air_free_share * seconds;
   acc_.peak_rack_w = std::max(acc_.peak_rack_w, ToWatts(s.peak_rack));
   acc_.fabric_peak_utilization = std::max(acc_.fabric_peak_utilization, s.fabric_peak_utilization);
   for (size_t i = 0; i < s.stage_input.size(); ++i) {
@@ -48,11 +51,14 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
 
 void TickSeries::Emit(int64_t repeat) {
   const double d = acc_.seconds;
-  for (double* v :
-       {&acc_.gpu_w, &acc_.node_base_w, &acc_.it_w, &acc_.loss_w, &acc_.heat_w, &acc_.cooling_w,
-        &acc_.facility_w, &acc_.gpu_activity, &acc_.outdoor_c, &acc_.running_jobs, &acc_.wet_bulb_c,
-        &acc_.chillers_w, &acc_.pumps_w, &acc_.crah_fans_w, &acc_.sink_fans_w, &acc_.rejected_w,
-        &acc_.unmet_w, &acc_.water_l_per_s, &acc_.economizer_share}) {
+  for (double* v : {&acc_.gpu_w,         &acc_.node_base_w,      &acc_.it_w,
+                    &acc_.it_input_w,    &acc_.loss_w,           &acc_.heat_w,
+                    &acc_.cooling_w,     &acc_.facility_w,       &acc_.gpu_activity,
+                    &acc_.outdoor_c,     &acc_.running_jobs,     &acc_.wet_bulb_c,
+                    &acc_.chillers_w,    &acc_.pumps_w,          &acc_.crah_fans_w,
+                    &acc_.sink_fans_w,   &acc_.rejected_w,       &acc_.unmet_w,
+                    &acc_.water_l_per_s, &acc_.economizer_share, &acc_.liquid_free_share,
+                    &acc_.air_free_share}) {
     *v /= d;
   }
   for (double& v : acc_.stage_input_w) v /= d;

@@ -14,7 +14,8 @@ namespace firstwall::report {
 
 struct TickRow {
   SimTime start;
-  double seconds = 0;  // length of the tick (the last one may be short)
+  double seconds = 0;     // length of the tick (the last one may be short)
+  double it_input_w = 0;  // PUE's IT: at the IT equipment's input
   double gpu_w = 0, node_base_w = 0, it_w = 0, loss_w = 0, heat_w = 0, cooling_w = 0,
          facility_w = 0;
   double peak_rack_w = 0;   // highest rack average over the tick's windows
@@ -25,6 +26,7 @@ struct TickRow {
   // The cooling chain.
   double wet_bulb_c = 0, chillers_w = 0, pumps_w = 0, crah_fans_w = 0, sink_fans_w = 0,
          rejected_w = 0, unmet_w = 0, water_l_per_s = 0, economizer_share = 0;
+  double liquid_free_share = 0, air_free_share = 0;
   std::vector<double> stage_input_w;
   std::vector<double> job_it_w;
 };

@@ -149,6 +149,12 @@ site::FacilityConfig ReadFacility(const Section& s) {
     stage.efficiency = st.Fraction("efficiency");
     stage.fixed_loss = st.Quantity<Power>("fixed_loss");
     stage.rating = st.OptionalQuantity<Power>("rating").value_or(Watts(0));
+    stage.it_equipment = st.Bool("it_equipment");
+    if (stage.it_equipment && !f.power_chain.empty() && !f.power_chain.back().it_equipment) {
+      st.Fail("it_equipment",
+              "stage '" + stage.name + "' is IT equipment but comes after a facility stage",
+              "list the IT equipment's stages (PSU, DC-DC) first, from the load outward");
+    }
     f.power_chain.push_back(stage);
   }
   f.cooling = ReadCooling(s.Sub("cooling"));

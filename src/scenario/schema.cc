@@ -253,6 +253,11 @@ const Schema& ScenarioSchema() {
                   "No-load loss of the stage, drawn whatever the load."),
               Qty("facility.power_chain[].rating", D::kPower, "", "1 W", "10 GW",
                   "Rated output of the stage; its peak load is reported against it."),
+              {"facility.power_chain[].it_equipment", VT::kBool, D::kPower, false, "false", "", "",
+               "",
+               "The stage is part of the IT equipment (server PSUs, node DC-DC): PUE measures IT "
+               "power at the input of the outermost such stage, so its losses count as IT (The "
+               "Green Grid). IT-equipment stages come first in the list."},
               Section("facility.cooling", true,
                       "The cooling chain: cold plates and CRAHs, water loops, economizer, "
                       "chillers, cooling towers or dry coolers (src/thermal/cooling_plant.h)."),

@@ -426,6 +426,9 @@ void Site::Advance(SimTime from, SimTime to) {
   s.stage_input = flow.input;
   s.stage_loss = flow.loss;
   s.conversion_loss = flow.total_loss;
+  s.it_input = s.it;
+  const auto& stages = chain_.stages();
+  for (size_t i = 0; i < stages.size() && stages[i].it_equipment; ++i) s.it_input = flow.input[i];
   s.heat = s.it + s.conversion_loss;
   s.outdoor = config_.weather.At(from);
   s.plant = plant_.Advance(dt, s.it, s.conversion_loss, s.outdoor);

@@ -28,9 +28,10 @@ namespace firstwall::site {
 // Averages over one engine window.
 struct WindowSample {
   SimTime from, to;
-  units::Power gpu;                       // all GPUs
-  units::Power node_base;                 // all non-GPU node power
-  units::Power it;                        // gpu + node_base
+  units::Power gpu;        // all GPUs
+  units::Power node_base;  // all non-GPU node power
+  units::Power it;         // gpu + node_base
+  units::Power it_input;   // at the IT equipment's input (PUE's IT): it + IT-equipment stage losses
   std::vector<units::Power> stage_loss;   // per conversion stage
   std::vector<units::Power> stage_input;  // per conversion stage
   units::Power conversion_loss;

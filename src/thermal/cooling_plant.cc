@@ -61,7 +61,8 @@ CoolingState CoolingPlant::Evaluate(Power it_heat, Power loss_heat, double carri
                                ? s.wet_bulb + c.tower_approach
                                : outdoor.dry_bulb + c.dry_cooler_approach;
   double chiller_w = 0, unmet_w = 0, economized_w = 0;
-  auto loop = [&](double q, Temperature supply, double design) {
+  auto loop = [&](double q, Temperature supply, double design, double& free_out) {
+    free_out = 1.0;
     if (q <= 0) return;
     const Temperature ret = supply + c.loop_delta_t;
     double free_share = 0;
@@ -71,6 +72,7 @@ CoolingState CoolingPlant::Evaluate(Power it_heat, Power loss_heat, double carri
           ToKelvinDifference(ret - available) / ToKelvinDifference(c.loop_delta_t), 0.0, 1.0);
     }
     economized_w += free_share * q;
+    free_out = free_share;
     // Each loop has its own chillers, `chillers` units sharing the loop's design heat.
     const ChillerOperation op =
         RunChillers(*c.chiller, c.chillers, Watts(std::max(design, 1.0) / c.chillers),
@@ -78,8 +80,8 @@ CoolingState CoolingPlant::Evaluate(Power it_heat, Power loss_heat, double carri
     chiller_w += ToWatts(op.electric);
     unmet_w += ToWatts(op.unmet);
   };
-  loop(q_liquid, c.liquid_supply, liquid_design);
-  loop(q_air, c.air_supply, air_design);
+  loop(q_liquid, c.liquid_supply, liquid_design, s.liquid_free_share);
+  loop(q_air, c.air_supply, air_design, s.air_free_share);
   const double to_sink = q_liquid + q_air + chiller_w;
   const double sink_design = cap * (1.0 + 1.0 / c.chiller->cop_ref);
   const double sink_fans = FanWatts(c.sink_fan_share, sink_design, to_sink);

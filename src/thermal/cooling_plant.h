@@ -69,7 +69,8 @@ struct CoolingState {
   units::Power rejected;        // to the outdoors: carried heat + chiller work + CRAH fans + pumps
   units::Power unmet;           // above the chillers' capacity
   double economizer_share = 0;  // of the carried heat removed without chillers
-  double water_l_per_s = 0;     // evaporation + blowdown
+  double liquid_free_share = 0, air_free_share = 0;  // the same per loop (1 when a loop is empty)
+  double water_l_per_s = 0;                          // evaporation + blowdown
   units::Temperature wet_bulb;
 };
 
