@@ -69,7 +69,14 @@ int Run(const RunOptions& o) {
   std::string links_csv;
   if (o.links) sim.link_table = &links_csv;
   sim.hot_link_columns = o.hot_links;
+  std::string swings_csv;
+  sim.swing_table = &swings_csv;
   const report::Summary summary = report::Simulate(sc.site, sc.file, sim);
+  if (summary.swings) {
+    report::AtomicFile swings((std::filesystem::path(o.out) / "swings.csv").string());
+    swings.Write(swings_csv);
+    swings.Commit();
+  }
   if (o.links) {
     report::AtomicFile links((std::filesystem::path(o.out) / "links.csv").string());
     links.Write(links_csv);

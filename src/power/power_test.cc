@@ -2,6 +2,11 @@
 
 #include "power/conversion_chain.h"
 #include "power/gpu_power.h"
+#include "power/swing.h"
+
+#include <cmath>
+#include <numbers>
+#include <vector>
 
 namespace firstwall::power {
 namespace {
@@ -36,6 +41,69 @@ TEST(ConversionChain, HandComputedRapsStages) {
 TEST(ConversionChain, EmptyChainIsLossless) {
   ConversionChain chain({});
   EXPECT_DOUBLE_EQ(ToWatts(chain.Flow(Watts(5)).grid), 5);
+}
+
+// A site pulsing between 10 and 30 MW at 1 Hz (half a second each), sampled every 10 ms for 60 s.
+std::vector<double> SquareWave() {
+  std::vector<double> p(6000);
+  for (size_t i = 0; i < p.size(); ++i) p[i] = (i % 100) < 50 ? 30e6 : 10e6;
+  return p;
+}
+
+TEST(PowerSwing, SquareWaveByHand) {
+  const SwingMetrics m = AnalyzeSwing(SquareWave(), 0.01, 0.1, 20);
+  EXPECT_DOUBLE_EQ(m.swing_w, 20e6);
+  EXPECT_DOUBLE_EQ(m.max_ramp_w_per_s, 20e6 / 0.01);
+  EXPECT_DOUBLE_EQ(m.mean_w, 20e6);
+  EXPECT_NEAR(m.band_peak_hz, 1.0, 1e-9);
+  // Fundamental of a square wave of half-swing A: 4A/pi (the sampled wave: within 0.1%).
+  EXPECT_NEAR(m.band_amplitude_w, 4 * 10e6 / std::numbers::pi, 0.001 * 12.7e6);
+  // Odd harmonics 1-19 Hz fall in the band: sum 1/k^2 over them / (pi^2 / 8) of the energy.
+  double in_band = 0;
+  for (int k = 1; k <= 19; k += 2) in_band += 1.0 / (k * k);
+  EXPECT_NEAR(m.band_share, in_band / (std::numbers::pi * std::numbers::pi / 8), 0.01);
+}
+
+TEST(PowerSwing, FloorAndRampLimitCostsByHand) {
+  std::vector<double> w = {100, 100, 500, 500, 100, 100};  // two GPUs' total power, W
+  std::vector<double> floor = w;
+  // A floor of 150 W per GPU (300 W for two): 200 W burned in each of the four low samples.
+  EXPECT_DOUBLE_EQ(ApplyPowerFloor(floor, 2, 150, 0.02), 4 * 200.0 * 0.02);
+  EXPECT_DOUBLE_EQ(floor[0], 300.0);
+  // At most 5,000 W/s per GPU at 20 ms: 200 W per sample for two GPUs. The rise lags (deferred
+  // 200 W in the first high sample), the fall is slowed (burned 200 W then).
+  std::vector<double> ramp = w;
+  double deferred = 0;
+  const double burned = ApplyRampLimit(ramp, 2, 5000, 0.02, &deferred);
+  EXPECT_EQ(ramp, (std::vector<double>{100, 100, 300, 500, 300, 100}));
+  EXPECT_DOUBLE_EQ(deferred, 200 * 0.02);
+  EXPECT_DOUBLE_EQ(burned, 200 * 0.02);
+}
+
+TEST(PowerSwing, BatteryFlattensTheGridAndConservesEnergy) {
+  const std::vector<double> site = SquareWave();
+  Battery b;
+  b.power_w = 15e6;
+  b.capacity_j = 3.6e9;  // 1 MWh
+  b.round_trip_efficiency = 0.9;
+  b.smoothing_s = 10;
+  const BatteryResult r = SmoothWithBattery(site, 0.01, b);
+  const SwingMetrics before = AnalyzeSwing(site, 0.01, 0.1, 20);
+  const SwingMetrics after = AnalyzeSwing(r.grid_w, 0.01, 0.1, 20);
+  EXPECT_LT(after.swing_w, 0.2 * before.swing_w);
+  EXPECT_LT(after.max_ramp_w_per_s, 0.2 * before.max_ramp_w_per_s);
+  // Grid energy = site energy + energy left in the battery + its losses.
+  double grid = 0, load = 0;
+  for (size_t i = 0; i < site.size(); ++i) {
+    grid += r.grid_w[i] * 0.01;
+    load += site[i] * 0.01;
+  }
+  EXPECT_GT(r.losses_j, 0.0);
+  EXPECT_GE(r.min_soc, 0.0);
+  EXPECT_LE(r.max_soc, 1.0);
+  // Stored energy change is bounded by the SoC range; the balance closes with it.
+  const double stored_change_bound = (r.max_soc - r.min_soc) * b.capacity_j;
+  EXPECT_NEAR(grid, load + r.losses_j, stored_change_bound + 1.0);
 }
 
 }  // namespace

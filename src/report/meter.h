@@ -2,10 +2,12 @@
 // resource's peak (tick-average) load against its rating.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/engine.h"
+#include "report/swings.h"
 #include "report/tick_series.h"
 #include "site/site.h"
 
@@ -76,6 +78,7 @@ struct Summary {
   std::vector<ResourceUse> resources;  // busiest first
   std::vector<JobSummary> jobs;
   std::vector<FaultImpact> faults;
+  std::optional<SwingReport> swings;
   std::vector<HotLink> hottest_links;  // scale-out
   double nvlink_peak_utilization = 0;
   EngineStats engine;

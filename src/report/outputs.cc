@@ -269,6 +269,33 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
     hot.push_back({{"link", h.name}, {"peak_utilization", h.utilization}, {"at_s", h.at_s}});
   }
   j["hottest_links"] = hot;
+  if (s.swings) {
+    const SwingReport& w = *s.swings;
+    ordered_json variants = ordered_json::array();
+    for (const SwingVariant& v : w.variants) {
+      ordered_json o = {{"name", v.name},
+                        {"swing_mw", v.metrics.swing_w / 1e6},
+                        {"peak_mw", v.metrics.peak_w / 1e6},
+                        {"trough_mw", v.metrics.trough_w / 1e6},
+                        {"max_ramp_mw_per_s", v.metrics.max_ramp_w_per_s / 1e6},
+                        {"band_energy_share", v.metrics.band_share},
+                        {"band_peak_hz", v.metrics.band_peak_hz},
+                        {"band_peak_amplitude_mw", v.metrics.band_amplitude_w / 1e6},
+                        {"mean_mw", v.metrics.mean_w / 1e6},
+                        {"extra_energy_kwh", v.extra_energy_j / kwh},
+                        {"deferred_gpu_energy_kwh", v.deferred_energy_j / kwh}};
+      if (v.name == "battery" || (v.name == "all" && v.battery_max_soc > 0)) {
+        o["battery_soc_min"] = v.battery_min_soc;
+        o["battery_soc_max"] = v.battery_max_soc;
+      }
+      variants.push_back(o);
+    }
+    j["power_swings"] = {{"start_s", w.start_s},
+                         {"duration_s", w.duration_s},
+                         {"resolution_s", w.resolution_s},
+                         {"band_hz", {w.band_low_hz, w.band_high_hz}},
+                         {"variants", variants}};
+  }
   j["nvlink_peak_utilization"] = s.nvlink_peak_utilization;
   j["engine"] = {{"ticks", s.ticks},
                  {"windows", s.engine.windows},
@@ -343,6 +370,21 @@ std::string SummaryText(const Summary& s) {
   if (s.unmet_cooling_hours > 0) {
     fmt::format_to(out, "cooling short of the load for {:.1f} h, up to {:.0f} kW\n",
                    s.unmet_cooling_hours, s.peak_unmet_cooling_w / 1e3);
+  }
+  if (s.swings) {
+    fmt::format_to(out,
+                   "\npower swings, {:.0f} s from {:.2f} h at {:.0f} ms (facility; band {:g}-{:g} "
+                   "Hz):\n",
+                   s.swings->duration_s, s.swings->start_s / 3600, s.swings->resolution_s * 1e3,
+                   s.swings->band_low_hz, s.swings->band_high_hz);
+    for (const SwingVariant& v : s.swings->variants) {
+      fmt::format_to(out,
+                     "  {:<16} swing {:.3f} MW, max ramp {:.2f} MW/s, {:.0f}% in band (peak "
+                     "{:.2f} Hz, {:.3f} MW), extra {:.2f} kWh\n",
+                     v.name, v.metrics.swing_w / 1e6, v.metrics.max_ramp_w_per_s / 1e6,
+                     100 * v.metrics.band_share, v.metrics.band_peak_hz,
+                     v.metrics.band_amplitude_w / 1e6, v.extra_energy_j / kwh);
+    }
   }
   t += "\nresources by peak load against rating (busiest first):\n";
   for (const ResourceUse& r : s.resources) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,8 @@
 #include <sstream>
 #include <string>
 
+#include "power/conversion_chain.h"
+#include "power/gpu_power.h"
 #include "report/outputs.h"
 #include "report/simulate.h"
 #include "scenario/loader.h"
@@ -106,6 +109,52 @@ TEST(AtomicFile, LeavesNothingWhenNotCommitted) {
     f.Commit();
   }
   EXPECT_TRUE(std::filesystem::exists(path));
+}
+
+TEST(Simulate, PowerSwingWindowMatchesThePhasesByHand) {
+  site::SiteConfig cfg = Example();  // a 60 s window at 10 ms from 2 h, three mitigations
+  cfg.duration = SimTime::From(units::Hours(3));
+  ASSERT_TRUE(cfg.swings.enabled);
+  std::string csv;
+  SimulateOptions opt;
+  opt.swing_table = &csv;
+  const Summary s = Simulate(cfg, "default", opt);
+  ASSERT_TRUE(s.swings);
+  const auto& v = s.swings->variants;
+  ASSERT_EQ(v.size(), 5u);  // none, floor, ramp, battery, all
+  EXPECT_EQ(v[0].name, "none");
+  // Unmitigated: the facility moves between every GPU in the compute phase and every GPU in the
+  // lowest-activity phase (both last far longer than a sample), through the conversion chain.
+  const site::JobConfig& job = cfg.jobs[0];
+  const workload::StepEstimate e = workload::EstimateStep(job.setup);
+  double lo = 1, hi = 0;
+  for (const workload::Phase& p : e.phases) {
+    lo = std::min(lo, p.activity);
+    hi = std::max(hi, p.activity);
+  }
+  const power::GpuPowerModel gpu(cfg.cluster.gpu.idle_power, cfg.cluster.gpu.tdp,
+                                 cfg.cluster.gpu_power_cap);
+  const double gpus = workload::GpuCount(job.setup);
+  const double base = cfg.cluster.nodes * units::ToWatts(cfg.cluster.node_base_power);
+  const power::ConversionChain chain(cfg.facility.power_chain);
+  auto facility = [&](double activity) {
+    return units::ToWatts(
+        chain.Flow(units::Watts(base + gpus * units::ToWatts(gpu.At(activity)))).grid);
+  };
+  EXPECT_NEAR(v[0].metrics.swing_w, facility(hi) - facility(lo), 1e-6 * facility(hi));
+  // Its fundamental is the step frequency.
+  EXPECT_NEAR(v[0].metrics.band_peak_hz, 1.0 / units::ToSeconds(e.step_time), 1.0 / 60);
+  // Each mitigation narrows the swing; the floor and the ramp limit cost energy.
+  for (size_t i = 1; i < v.size(); ++i) {
+    EXPECT_LT(v[i].metrics.swing_w, v[0].metrics.swing_w) << v[i].name;
+  }
+  EXPECT_GT(v[1].extra_energy_j, 0.0);
+  EXPECT_GT(v[2].extra_energy_j, 0.0);
+  EXPECT_GT(v[2].deferred_energy_j, 0.0);
+  EXPECT_LT(v[2].metrics.max_ramp_w_per_s, 0.1 * v[0].metrics.max_ramp_w_per_s);
+  // swings.csv: a header and one row per 10 ms.
+  EXPECT_EQ(csv.rfind("time_s,facility_none_mw,facility_gpu_power_floor_mw,", 0), 0u);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6001);
 }
 
 // The same liquid-cooled H100 hall (the default scenario's, running its training job all year)

@@ -51,7 +51,12 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
                        site.fabric().nominal()[static_cast<size_t>(c.link)], c.utilization);
     }
   }
-  return meter.Finish(scenario_file, engine.stats());
+  Summary summary = meter.Finish(scenario_file, engine.stats());
+  if (config.swings.enabled) {
+    summary.swings = RecordSwings(site);
+    if (options.swing_table) *options.swing_table = SwingCsv(*summary.swings);
+  }
+  return summary;
 }
 
 }  // namespace firstwall::report

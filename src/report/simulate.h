@@ -17,6 +17,8 @@ struct SimulateOptions {
   std::string* link_table = nullptr;
   // Columns of timeseries.csv for the most loaded scale-out links (link_util_<name>).
   int hot_link_columns = 3;
+  // When set and the scenario records power swings, receives swings.csv (report/swings.h).
+  std::string* swing_table = nullptr;
 };
 
 Summary Simulate(const site::SiteConfig& config, const std::string& scenario_file,

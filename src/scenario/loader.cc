@@ -137,6 +137,48 @@ thermal::CoolingConfig ReadCooling(const Section& s) {
   return c;
 }
 
+site::SwingConfig ReadSwings(const Section& s, const site::SiteConfig& cfg) {
+  site::SwingConfig w;
+  w.enabled = true;
+  w.start = SimTime::From(s.Quantity<Duration>("start"));
+  w.length = SimTime::From(s.Quantity<Duration>("duration"));
+  w.resolution = SimTime::From(s.Quantity<Duration>("resolution"));
+  if (w.start + w.length > cfg.duration) {
+    s.Fail("duration", "the power-swing window ends after the simulation",
+           "start + duration must be within simulation.duration");
+  }
+  if (w.length.ns() % w.resolution.ns() != 0) {
+    s.Fail("resolution", "the window is not a whole number of samples");
+  }
+  w.band_low_hz = ToHertz(s.Quantity<Frequency>("band_low"));
+  w.band_high_hz = ToHertz(s.Quantity<Frequency>("band_high"));
+  if (w.band_high_hz <= w.band_low_hz)
+    s.Fail("band_high", "the band's upper edge is below its lower");
+  const double nyquist = 0.5 / w.resolution.seconds();
+  if (w.band_high_hz > nyquist) {
+    s.Fail("band_high",
+           "the band reaches above the Nyquist frequency (" + std::to_string(nyquist) +
+               " Hz) of the resolution",
+           "use a finer resolution or a lower band_high");
+  }
+  w.gpu_power_floor = s.OptionalQuantity<Power>("gpu_power_floor");
+  if (w.gpu_power_floor && *w.gpu_power_floor > cfg.cluster.gpu_power_cap) {
+    s.Fail("gpu_power_floor",
+           "the power floor is above the GPUs' power limit " + Format(cfg.cluster.gpu_power_cap));
+  }
+  w.gpu_ramp_time = s.OptionalQuantity<Duration>("gpu_ramp_time");
+  if (s.Has("battery")) {
+    const Section b = s.Sub("battery");
+    power::Battery bat;
+    bat.power_w = ToWatts(b.Quantity<Power>("power"));
+    bat.capacity_j = ToJoules(b.Quantity<Energy>("energy"));
+    bat.round_trip_efficiency = b.Fraction("round_trip_efficiency");
+    bat.smoothing_s = ToSeconds(b.Quantity<Duration>("smoothing"));
+    w.battery = bat;
+  }
+  return w;
+}
+
 site::FacilityConfig ReadFacility(const Section& s) {
   site::FacilityConfig f;
   std::set<std::string> names;
@@ -424,6 +466,8 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
         cfg.faults.begin(), cfg.faults.end(),
         [](const site::FaultConfig& a, const site::FaultConfig& b) { return a.at < b.at; });
   }
+
+  if (root.Has("power_swings")) cfg.swings = ReadSwings(root.Sub("power_swings"), cfg);
 
   std::set<std::string> names;
   int nodes_used = 0;

@@ -417,6 +417,37 @@ const Schema& ScenarioSchema() {
                   "Model cards (keys as in the model card table). A card named like a built-in one "
                   "overrides only the keys it gives."),
 
+              Section("power_swings", false,
+                      "A window recorded at fine resolution to measure the power swings of "
+                      "synchronous training and compare mitigations (src/power/swing.h); written "
+                      "to swings.csv and summarized in summary.json."),
+              Qty("power_swings.start", D::kDuration, "0 s", "0 s", "366 d",
+                  "Start of the window, from the start of the simulation."),
+              Qty("power_swings.duration", D::kDuration, "60 s", "1 s", "1 h",
+                  "Length of the window."),
+              Qty("power_swings.resolution", D::kDuration, "10 ms", "1 ms", "10 ms",
+                  "Sample period (each sample is the exact average over it)."),
+              Qty("power_swings.band_low", D::kFrequency, "0.1 Hz", "0.001 Hz", "50 Hz",
+                  "Lower edge of the critical band whose spectral content is reported."),
+              Qty("power_swings.band_high", D::kFrequency, "20 Hz", "0.01 Hz", "500 Hz",
+                  "Upper edge of the critical band."),
+              Qty("power_swings.gpu_power_floor", D::kPower, "", "0 W", "5 kW",
+                  "Mitigation: every GPU of a running job draws at least this (filler work)."),
+              Qty("power_swings.gpu_ramp_time", D::kDuration, "", "1 ms", "1 h",
+                  "Mitigation: the shortest time a GPU may take to go from idle to TDP power (a "
+                  "ramp-rate limit); falls are slowed by burning power, rises are delayed."),
+              Section("power_swings.battery", false,
+                      "Mitigation: a battery holding the grid to a moving average of the site's "
+                      "power."),
+              Qty("power_swings.battery.power", D::kPower, "!", "1 kW", "10 GW",
+                  "Charge and discharge power limit."),
+              Qty("power_swings.battery.energy", D::kEnergy, "!", "1 kWh", "100 GWh",
+                  "Usable energy; the window starts at half charge."),
+              Frac("power_swings.battery.round_trip_efficiency", "0.9", "0.5", "1",
+                   "Energy out over energy in."),
+              Qty("power_swings.battery.smoothing", D::kDuration, "10 s", "10 ms", "1 h",
+                  "Time constant of the moving average the grid is held to."),
+
               Section("simulation", true, "How long and how finely to simulate."),
               Qty("simulation.duration", D::kDuration, "!", "1 s", "366 d", "Simulated time."),
               Qty("simulation.tick", D::kDuration, "1 s", "1 ms", "1 h",

@@ -520,6 +520,21 @@ void Site::ShareStorage(SimTime now) {
   storage_peak_ = std::max(storage_peak_, total / capacity.back());
 }
 
+double Site::JobGpuWatts(size_t j, SimTime from, SimTime to) const {
+  const PlacedJob& pj = jobs_[j];
+  const double dt = (to - from).seconds();
+  const double run_s = pj.timeline.RunningSeconds(from, to);
+  const double idle = workload::GpuCount(pj.config.setup) * idle_gpu_w_;
+  return (pj.timeline.Integrate(pj.gpu_power_w, from, to) + idle * (dt - run_s)) / dt;
+}
+
+double Site::ItBaseWatts() const {
+  const ClusterConfig& c = config_.cluster;
+  double w = c.gpu_count() * idle_gpu_w_ + c.nodes * ToWatts(c.node_base_power);
+  for (const PlacedJob& pj : jobs_) w -= workload::GpuCount(pj.config.setup) * idle_gpu_w_;
+  return w;
+}
+
 double Site::NvlinkPeakUtilization() const {
   double peak = 0;
   for (size_t l = 0; l < link_peak_.size() && fabric_.IsNvlink(static_cast<int>(l)); ++l) {

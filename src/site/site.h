@@ -147,6 +147,13 @@ class Site : public Model {
   // Highest share of the storage system's write bandwidth used by checkpoints at once.
   double storage_peak_utilization() const { return storage_peak_; }
   units::Power idle_node_power() const { return units::Watts(idle_node_w_); }
+  // For fine-grained power series after a run: the average power of a job's GPUs over [from, to)
+  // (their idle power while it does not run), and the IT power of everything else (idle GPUs and
+  // every node's non-GPU power), which is constant. IT power = ItBaseWatts() + sum of JobGpuWatts.
+  double JobGpuWatts(size_t job, SimTime from, SimTime to) const;
+  double ItBaseWatts() const;
+  const power::ConversionChain& chain() const { return chain_; }
+  const thermal::CoolingPlant& plant() const { return plant_; }
   // Heat held in the cooling loops above steady state at the end of the run (J).
   double plant_stored_j() const { return plant_.stored_j(); }
 

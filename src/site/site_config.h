@@ -11,6 +11,7 @@
 #include "hardware/gpu.h"
 #include "network/fabric.h"
 #include "power/conversion_chain.h"
+#include "power/swing.h"
 #include "thermal/cooling_plant.h"
 #include "thermal/weather.h"
 #include "units/quantity.h"
@@ -63,6 +64,19 @@ struct FacilityConfig {
   units::Power grid_import_limit;  // zero: unrated
 };
 
+// A window of the run recorded at fine resolution to study power swings (power/swing.h), and the
+// mitigations to compare on it.
+struct SwingConfig {
+  bool enabled = false;
+  SimTime start;
+  SimTime length;
+  SimTime resolution;
+  double band_low_hz = 0.1, band_high_hz = 20;
+  std::optional<units::Power> gpu_power_floor;   // per GPU
+  std::optional<units::Duration> gpu_ramp_time;  // idle to TDP at the limit
+  std::optional<power::Battery> battery;
+};
+
 struct SiteConfig {
   std::string name;
   ClusterConfig cluster;
@@ -72,6 +86,7 @@ struct SiteConfig {
   // (FabricFor).
   network::FabricSpec fabric;
   std::vector<FaultConfig> faults;
+  SwingConfig swings;
   bool adaptive_routing = false;  // least-loaded spine instead of the ECMP hash
   thermal::Weather weather{thermal::OutdoorConditions{units::Celsius(20), 0.5}};
   units::EnergyPrice electricity_price;

@@ -142,6 +142,7 @@ constexpr double ToFlop(FlopCount f) { return f.base(); }
 constexpr double ToFlopPerSecond(FlopRate r) { return r.base(); }
 constexpr double ToKelvin(Temperature t) { return t.base(); }
 constexpr double ToCelsius(Temperature t) { return t.base() - 273.15; }
+constexpr double ToHertz(Frequency f) { return f.base(); }
 constexpr double ToKelvinDifference(TemperatureDifference d) { return d.base(); }
 constexpr Temperature operator+(Temperature t, TemperatureDifference d) {
   return Temperature::FromBase(t.base() + d.base());
