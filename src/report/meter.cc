@@ -115,8 +115,8 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     js.steps_completed = pj.timeline.StepsCompletedBy(cfg.duration);
     js.tokens = static_cast<double>(js.steps_completed) * pj.estimate.tokens_per_step;
     js.running_s = pj.timeline.RunningSeconds(SimTime(), cfg.duration);
-    js.tokens_per_s =
-        js.running_s > 0 ? pj.estimate.tokens_per_step / ToSeconds(pj.estimate.step_time) : 0;
+    js.running_step_s = ToSeconds(pj.history.front().step_time);
+    js.tokens_per_s = js.running_s > 0 ? pj.estimate.tokens_per_step / js.running_step_s : 0;
     js.it_energy_j = job_energy_j_[j];
     js.step_time_max_s = ToSeconds(pj.estimate.step_time);
     for (const site::JobChange& c : pj.history) {

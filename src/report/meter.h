@@ -35,6 +35,7 @@ struct JobSummary {
   double step_time_max_s = 0;
   double average_tokens_per_s = 0;  // tokens trained / running time, faults included
   double exposed_comm_share = 0;    // exposed communication / step time, at the start
+  double running_step_s = 0;        // at the start, as run under the GPUs' power limit
   int checkpoints = 0, checkpoints_skipped = 0;
   double checkpoint_time_s = 0;  // stalled while writing checkpoints
 };

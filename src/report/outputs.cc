@@ -221,6 +221,7 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
         {"sequence_length", js.sequence_length},
         {"step_time_s", units::ToSeconds(e.step_time)},
         {"breakdown_s", BreakdownJson(e.breakdown)},
+        {"step_time_under_power_limit_s", js.running_step_s},
         {"micro_batch", e.micro_batch},
         {"recompute", std::string(workload::RecomputeName(e.recompute))},
         {"memory_per_gpu_bytes", units::ToBytes(e.memory.Total())},
@@ -327,6 +328,10 @@ std::string SummaryText(const Summary& s) {
                    units::ToSeconds(b.cp_comm), units::ToSeconds(b.ep_comm),
                    units::ToSeconds(b.optimizer), 100 * e.mfu,
                    units::ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12);
+    if (js.running_step_s > units::ToSeconds(e.step_time) * (1 + 1e-9)) {
+      fmt::format_to(out, "  under the GPUs' power limit: step {:.3f} s (x{:.3f})\n",
+                     js.running_step_s, js.running_step_s / units::ToSeconds(e.step_time));
+    }
     fmt::format_to(out, "  micro-batch {}, recompute {}, memory {} per GPU\n", e.micro_batch,
                    workload::RecomputeName(e.recompute), units::Readable(e.memory.Total()));
     fmt::format_to(out, "  {} steps, {:.3g} tokens, {:.0f} tokens/s, IT energy {:.1f} kWh",

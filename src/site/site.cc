@@ -35,6 +35,7 @@ Site::Site(SiteConfig config)
       plant_(config_.facility.cooling) {
   const ClusterConfig& c = config_.cluster;
   idle_gpu_w_ = ToWatts(gpu_power_.At(0));
+  limit_ = gpu_power_.limit();
   idle_node_w_ = c.gpus_per_node * idle_gpu_w_ + ToWatts(c.node_base_power);
 
   // Place jobs on consecutive nodes in declaration order.
@@ -42,8 +43,8 @@ Site::Site(SiteConfig config)
   for (const JobConfig& jc : config_.jobs) {
     workload::StepEstimate est = workload::EstimateStep(jc.setup);
     PlacedJob pj(jc, est, next_node, NodesFor(jc, c));
-    AppendSegmentValues(pj, est.phases);
-    pj.history.push_back({jc.start, SimTime(), 1.0, est.step_time});
+    const units::Duration step = Resume(pj, jc.start);
+    pj.history.push_back({jc.start, SimTime(), 1.0, step});
     next_node += pj.node_count;
     FW_CHECK(next_node <= c.nodes, "jobs do not fit in the cluster");
     jobs_.push_back(std::move(pj));
@@ -96,6 +97,25 @@ Site::Site(SiteConfig config)
   }
   // Jobs sharing the fabric from the start (oversubscribed tiers, ECMP collisions).
   RecomputeNetwork(SimTime(), {}, at_start, false);
+}
+
+std::vector<workload::Phase> Site::Effective(const std::vector<workload::Phase>& phases) const {
+  std::vector<workload::Phase> out = phases;
+  for (workload::Phase& p : out) {
+    const power::GpuPowerModel::Limited l = gpu_power_.UnderLimit(p.activity, limit_);
+    p.duration = p.duration * l.stretch;
+    p.activity = l.activity;
+  }
+  return out;
+}
+
+units::Duration Site::Resume(PlacedJob& pj, SimTime at) {
+  std::vector<workload::Phase> phases = Effective(pj.current.phases);
+  units::Duration step = Seconds(0);
+  for (const workload::Phase& p : phases) step = step + p.duration;
+  pj.timeline.Rebase(at, phases);
+  AppendSegmentValues(pj, phases);
+  return step;
 }
 
 void Site::AppendSegmentValues(PlacedJob& pj, const std::vector<workload::Phase>& phases) {
@@ -281,14 +301,13 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
     if (at >= pj.config.end) continue;
     // A job writing a checkpoint resumes at the new pace when it finishes.
     if (pj.checkpointing) continue;
-    pj.timeline.Rebase(at, pj.current.phases);
-    AppendSegmentValues(pj, pj.current.phases);
+    const units::Duration step = Resume(pj, at);
     if (at == pj.config.start && pj.history.size() == 1) {
       // The fabric as the job finds it when it starts.
       pj.estimate = pj.current;
-      pj.history.front() = {at, SimTime(), lowest, pj.current.step_time};
+      pj.history.front() = {at, SimTime(), lowest, step};
     } else {
-      pj.history.push_back({at, now, lowest, pj.current.step_time});
+      pj.history.push_back({at, now, lowest, step});
     }
   }
   UpdateLinkLoads(now);
@@ -471,10 +490,7 @@ void Site::FinishCheckpoint(size_t j, SimTime now) {
   DrainCheckpoints(now);
   pj.checkpointing = false;
   pj.checkpoint_seconds += (now - pj.checkpoint_started).seconds();
-  if (now < pj.config.end) {
-    pj.timeline.Rebase(now, pj.current.phases);
-    AppendSegmentValues(pj, pj.current.phases);
-  }
+  if (now < pj.config.end) Resume(pj, now);
   ShareStorage(now);
 }
 

@@ -174,6 +174,10 @@ class Site : public Model {
   void DrainCheckpoints(SimTime now);  // bytes written since the last change of rates
   void ShareStorage(SimTime now);      // new rates and completion events
   void AppendSegmentValues(PlacedJob& job, const std::vector<workload::Phase>& phases);
+  // The phases as the GPUs run them under the current power limit (DVFS, power/gpu_power.h).
+  std::vector<workload::Phase> Effective(const std::vector<workload::Phase>& phases) const;
+  // Continues a job at `at` with its current estimate under the current limit; returns its step.
+  units::Duration Resume(PlacedJob& job, SimTime at);
 
   struct RackSegment {
     int job;  // -1: idle nodes
@@ -188,6 +192,7 @@ class Site : public Model {
   std::vector<PlacedJob> jobs_;
   std::vector<std::vector<RackSegment>> racks_;
   double idle_gpu_w_ = 0;   // one idle GPU
+  units::Power limit_;      // per-GPU power limit now (the configured cap, or lower on overload)
   double idle_node_w_ = 0;  // one node with all its GPUs idle
   int running_ = 0;
   WindowSample sample_;

@@ -232,6 +232,24 @@ TEST(Site, SimultaneousCheckpointsShareTheStorageMaxMin) {
   EXPECT_DOUBLE_EQ(site.sample().gpu_activity_sum, 0.0);  // both writing
 }
 
+TEST(Site, APowerCapSlowsTheStepsByDvfs) {
+  SiteConfig c = SmallSite();
+  c.cluster.gpu_power_cap = Watts(400);  // idle 100 W, TDP 700 W
+  Site site(c);
+  const PlacedJob& j = site.jobs()[0];
+  // Each phase above the cap runs at f = ((400 - 100) / (P(a) - 100))^(1/3) and takes 1/f longer.
+  double expected = 0;
+  for (const workload::Phase& p : j.estimate.phases) {
+    const double want = 100 + 600 * p.activity;
+    expected += ToSeconds(p.duration) * (want > 400 ? std::cbrt((want - 100) / 300.0) : 1.0);
+  }
+  EXPECT_NEAR(ToSeconds(j.history[0].step_time), expected, 1e-9);
+  EXPECT_GT(j.history[0].step_time, j.estimate.step_time);
+  // And the GPUs draw no more than the cap while computing.
+  site.Advance(SimTime::From(Seconds(10)), SimTime::From(Seconds(11)));
+  EXPECT_LE(ToWatts(site.sample().gpu), 16 * 400.0 + 8 * 100.0 + 1e-6);
+}
+
 TEST(JobTraffic, RanksFollowMegatronOrderAndRingsSplitByDomain) {
   workload::TrainingSetup t = SmallSite().jobs[0].setup;  // tp 2, dp 8: 16 GPUs on 2 nodes
   const JobFlowEnds f = JobFlows(t, 0, 8);
