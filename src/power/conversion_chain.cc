@@ -7,6 +7,9 @@ namespace firstwall::power {
 ConversionChain::ConversionChain(std::vector<ConversionStage> stages) : stages_(std::move(stages)) {
   for (const ConversionStage& s : stages_) {
     FW_CHECK(s.efficiency > 0 && s.efficiency <= 1, "stage efficiency out of (0, 1]: " + s.name);
+    FW_CHECK(s.modules >= 1, "a stage has at least one module: " + s.name);
+    FW_CHECK(s.resistive_loss == 0 || s.rating > units::Watts(0),
+             "a resistive loss needs a rating: " + s.name);
   }
 }
 
@@ -16,7 +19,14 @@ ChainFlow ConversionChain::Flow(units::Power load, double count) const {
   f.loss.reserve(stages_.size());
   units::Power out = load;
   for (const ConversionStage& s : stages_) {
-    const units::Power in = (out + s.fixed_loss * count) / s.efficiency;
+    const double m = s.installed();
+    units::Power resistive;
+    if (s.resistive_loss > 0) {
+      // Each of the `count` chains carries out / count.
+      const double load_share = out / (s.rating * count);  // of the N modules' rating
+      resistive = s.rating * (count * s.resistive_loss * load_share * load_share * s.modules / m);
+    }
+    const units::Power in = (out + s.fixed_loss * (m * count) + resistive) / s.efficiency;
     f.input.push_back(in);
     f.loss.push_back(in - out);
     f.total_loss += in - out;

@@ -1,10 +1,14 @@
 // The electrical path from the grid to the IT load, as a chain of conversion stages (transformer,
 // UPS, PDU, rack PSU, ...). Each stage delivers P_out and draws
-//   P_in = (P_out + c) / eta
-// where c is its fixed (no-load) loss and eta its proportional efficiency. This is the loss form
-// ORNL's RAPS uses for Frontier's rectifiers, (P + 17 W)/0.96, and node DC-DC, (P + 13 W)/0.98
-// (see ../shared/REFERENCE.md, "Power conversion"). Stages are listed from the load outward, so the
-// output of stage i feeds stage i+1's load. Losses of all stages become heat in the building.
+//   P_in = (P_out + c M + r R (P_out / R)^2 N / M) / eta
+// where c is its fixed (no-load) loss per module, eta its proportional efficiency, and r its
+// resistive (I^2 R) loss at rated load as a share of its rating R; the stage is N modules of R/N
+// with M installed (N, N+1 or 2N redundancy), sharing the load: each installed module adds its
+// no-load loss, and I^2 R falls as the current spreads over more modules. This is the general
+// stage model no-load + proportional + I^2 R (REFERENCE.md, "Power conversion"); with r = 0 and
+// one module it is the form ORNL's RAPS uses for Frontier's rectifiers, (P + 17 W)/0.96, and node
+// DC-DC, (P + 13 W)/0.98. Stages are listed from the load outward, so the output of stage i feeds
+// stage i+1's load. Losses of all stages become heat in the building.
 #pragma once
 
 #include <string>
@@ -13,6 +17,14 @@
 #include "units/quantity.h"
 
 namespace firstwall::power {
+
+enum class Redundancy { kN, kNPlus1, k2N };
+// What a stage loaded above its rating does.
+enum class OverloadPolicy {
+  kReport,   // nothing: the peak is reported against the rating
+  kCapGpus,  // lower the GPUs' power limit until the stage is within its rating
+  kTrip,     // open: everything behind it goes dark and its jobs stop
+};
 
 struct ConversionStage {
   std::string name;
@@ -23,6 +35,16 @@ struct ConversionStage {
   // power at the input of the outermost such stage (The Green Grid, PUE: A Comprehensive
   // Examination of the Metric, 2012: IT load measured at the IT equipment's input).
   bool it_equipment = false;
+  double resistive_loss = 0;  // r: I^2 R loss at rated load over the rating
+  int modules = 1;            // N
+  Redundancy redundancy = Redundancy::kN;
+  OverloadPolicy on_overload = OverloadPolicy::kReport;
+
+  int installed() const {
+    return redundancy == Redundancy::kN        ? modules
+           : redundancy == Redundancy::kNPlus1 ? modules + 1
+                                               : 2 * modules;
+  }
 };
 
 struct ChainFlow {

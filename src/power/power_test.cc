@@ -43,6 +43,24 @@ TEST(ConversionChain, EmptyChainIsLossless) {
   EXPECT_DOUBLE_EQ(ToWatts(chain.Flow(Watts(5)).grid), 5);
 }
 
+TEST(ConversionChain, ResistiveLossAndRedundancyByHand) {
+  ConversionStage ups{"ups", 0.97, Watts(1000), Watts(1e6)};
+  ups.resistive_loss = 0.02;
+  ups.modules = 4;
+  ups.redundancy = Redundancy::k2N;  // 8 modules of 250 kW installed
+  const ConversionChain chain({ups});
+  // 600 kW out: 8 no-load losses, and I^2 R of 2% at rating x 0.6^2, spread over 8 modules
+  // instead of 4.
+  const double resistive = 1e6 * 0.02 * 0.6 * 0.6 * 4 / 8;
+  EXPECT_NEAR(ToWatts(chain.Flow(Kilowatts(600)).grid), (600e3 + 8 * 1000 + resistive) / 0.97,
+              1e-6);
+  // N+1: five modules.
+  ups.redundancy = Redundancy::kNPlus1;
+  const ConversionChain n1({ups});
+  EXPECT_NEAR(ToWatts(n1.Flow(Kilowatts(600)).grid),
+              (600e3 + 5 * 1000 + 1e6 * 0.02 * 0.36 * 4 / 5) / 0.97, 1e-6);
+}
+
 // A site pulsing between 10 and 30 MW at 1 Hz (half a second each), sampled every 10 ms for 60 s.
 std::vector<double> SquareWave() {
   std::vector<double> p(6000);

@@ -73,6 +73,7 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
   s.engine = engine;
   s.mean_gpu_activity = s.sim_time_s > 0 ? activity_s_ / s.sim_time_s : 0;
   s.loop_stored_j = site_.plant_stored_j();
+  s.power_events = site_.power_events();
   s.energy_cost_usd = CostUsd(cfg.electricity_price, Joules(s.facility_energy_j));
 
   auto kw = [](double w) { return w / 1e3; };

@@ -80,6 +80,7 @@ struct Summary {
   std::vector<JobSummary> jobs;
   std::vector<FaultImpact> faults;
   std::optional<SwingReport> swings;
+  site::PowerEvents power_events;
   std::vector<HotLink> hottest_links;  // scale-out
   double nvlink_peak_utilization = 0;
   EngineStats engine;

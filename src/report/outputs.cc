@@ -270,6 +270,19 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
     hot.push_back({{"link", h.name}, {"peak_utilization", h.utilization}, {"at_s", h.at_s}});
   }
   j["hottest_links"] = hot;
+  {
+    const site::PowerEvents& pe = s.power_events;
+    j["power_protection"] = {
+        {"gpu_power_limit_changes", pe.limit_changes},
+        {"gpu_power_limit_min_w", pe.limit_min_w},
+        {"gpu_power_limited_hours", pe.limited_s / 3600},
+        {"limiting_stage",
+         pe.limiting_stage.empty() ? ordered_json(nullptr) : ordered_json(pe.limiting_stage)},
+        {"tripped_stage",
+         pe.tripped_stage.empty() ? ordered_json(nullptr) : ordered_json(pe.tripped_stage)},
+        {"tripped_at_s",
+         pe.tripped_stage.empty() ? ordered_json(nullptr) : ordered_json(pe.tripped_at.seconds())}};
+  }
   if (s.swings) {
     const SwingReport& w = *s.swings;
     ordered_json variants = ordered_json::array();
@@ -375,6 +388,19 @@ std::string SummaryText(const Summary& s) {
   if (s.unmet_cooling_hours > 0) {
     fmt::format_to(out, "cooling short of the load for {:.1f} h, up to {:.0f} kW\n",
                    s.unmet_cooling_hours, s.peak_unmet_cooling_w / 1e3);
+  }
+  if (s.power_events.limit_changes > 0) {
+    fmt::format_to(
+        out,
+        "power chain: stage '{}' over its rating lowered the GPU power limit to {:.0f} W "
+        "({} changes, {:.2f} h limited)\n",
+        s.power_events.limiting_stage, s.power_events.limit_min_w, s.power_events.limit_changes,
+        s.power_events.limited_s / 3600);
+  }
+  if (!s.power_events.tripped_stage.empty()) {
+    fmt::format_to(out,
+                   "power chain: stage '{}' TRIPPED at {:.2f} h; everything behind it stopped\n",
+                   s.power_events.tripped_stage, s.power_events.tripped_at.seconds() / 3600);
   }
   if (s.swings) {
     fmt::format_to(out,

@@ -192,6 +192,25 @@ site::FacilityConfig ReadFacility(const Section& s) {
     stage.fixed_loss = st.Quantity<Power>("fixed_loss");
     stage.rating = st.OptionalQuantity<Power>("rating").value_or(Watts(0));
     stage.it_equipment = st.Bool("it_equipment");
+    stage.resistive_loss = st.Fraction("resistive_loss");
+    stage.modules = st.Int("modules");
+    const std::string red = st.Enum("redundancy");
+    stage.redundancy = red == "N+1"  ? power::Redundancy::kNPlus1
+                       : red == "2N" ? power::Redundancy::k2N
+                                     : power::Redundancy::kN;
+    const std::string policy = st.Enum("on_overload");
+    stage.on_overload = policy == "cap_gpus" ? power::OverloadPolicy::kCapGpus
+                        : policy == "trip"   ? power::OverloadPolicy::kTrip
+                                             : power::OverloadPolicy::kReport;
+    for (const char* key : {"resistive_loss", "on_overload"}) {
+      const bool used = std::string(key) == "resistive_loss"
+                            ? stage.resistive_loss > 0
+                            : stage.on_overload != power::OverloadPolicy::kReport;
+      if (used && stage.rating <= Watts(0)) {
+        st.Fail(key, "stage '" + stage.name + "' has no rating for " + key + " to act on",
+                "give the stage a rating, e.g. rating: 1.5 MW");
+      }
+    }
     if (stage.it_equipment && !f.power_chain.empty() && !f.power_chain.back().it_equipment) {
       st.Fail("it_equipment",
               "stage '" + stage.name + "' is IT equipment but comes after a facility stage",

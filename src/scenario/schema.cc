@@ -250,9 +250,22 @@ const Schema& ScenarioSchema() {
               Frac("facility.power_chain[].efficiency", "", "0.5", "1",
                    "Proportional efficiency of the stage."),
               Qty("facility.power_chain[].fixed_loss", D::kPower, "0 W", "0 W", "100 MW",
-                  "No-load loss of the stage, drawn whatever the load."),
+                  "No-load loss of each module of the stage, drawn whatever the load."),
               Qty("facility.power_chain[].rating", D::kPower, "", "1 W", "10 GW",
                   "Rated output of the stage; its peak load is reported against it."),
+              Frac("facility.power_chain[].resistive_loss", "0", "0", "0.2",
+                   "I^2 R loss at rated load as a share of the rating (grows with the square of "
+                   "the load); needs a rating."),
+              Int("facility.power_chain[].modules", "1", "1", "10000",
+                  "N: modules whose ratings add up to the stage's rating (UPS modules, "
+                  "transformers, PSUs)."),
+              Enum("facility.power_chain[].redundancy", "N", "N|N+1|2N",
+                   "Modules installed beyond N; all share the load, each adds its fixed loss, "
+                   "and the resistive loss spreads over them."),
+              Enum("facility.power_chain[].on_overload", "report", "report|cap_gpus|trip",
+                   "When the stage's load exceeds its rating: report it, lower the GPUs' power "
+                   "limit until it fits (slower steps), or trip (everything behind it goes dark "
+                   "and the jobs stop). Needs a rating."),
               {"facility.power_chain[].it_equipment", VT::kBool, D::kPower, false, "false", "", "",
                "",
                "The stage is part of the IT equipment (server PSUs, node DC-DC): PUE measures IT "

@@ -36,6 +36,7 @@ Site::Site(SiteConfig config)
   const ClusterConfig& c = config_.cluster;
   idle_gpu_w_ = ToWatts(gpu_power_.At(0));
   limit_ = gpu_power_.limit();
+  power_events_.limit_min_w = ToWatts(limit_);
   idle_node_w_ = c.gpus_per_node * idle_gpu_w_ + ToWatts(c.node_base_power);
 
   // Place jobs on consecutive nodes in declaration order.
@@ -374,6 +375,7 @@ void Site::ScheduleEvents(EventQueue& events) {
   for (size_t j = 0; j < jobs_.size(); ++j) {
     const PlacedJob& pj = jobs_[j];
     events.Schedule(pj.config.start, "start " + pj.config.name, [this, j] {
+      if (jobs_[j].stopped) return;  // the power chain tripped before it began
       ++running_;
       if (jobs_[j].on_fabric) return;  // joined at construction
       jobs_[j].on_fabric = true;
@@ -381,8 +383,9 @@ void Site::ScheduleEvents(EventQueue& events) {
     });
     if (pj.config.end != SimTime::Never()) {
       events.Schedule(pj.config.end, "end " + pj.config.name, [this, j] {
-        --running_;
         PlacedJob& job = jobs_[j];
+        if (job.stopped) return;
+        --running_;
         job.on_fabric = false;
         if (job.checkpointing) FinishCheckpoint(j, job.config.end);
         RecomputeNetwork(job.config.end, {}, {j}, false);
@@ -436,6 +439,11 @@ void Site::Advance(SimTime from, SimTime to) {
     peak_rack_w = std::max(peak_rack_w, rack_w);
   }
 
+  if (from >= power_events_.tripped_at) {
+    // Everything behind the tripped stage is dark.
+    it_w = gpu_w = activity_sum = peak_rack_w = 0;
+    for (size_t j = 0; j < jobs_.size(); ++j) s.job_it[j] = Watts(0);
+  }
   s.it = Watts(it_w);
   s.gpu = Watts(gpu_w);
   s.node_base = s.it - s.gpu;
@@ -454,6 +462,82 @@ void Site::Advance(SimTime from, SimTime to) {
   s.cooling = s.plant.electric;
   s.facility = flow.grid + s.cooling;
   s.fabric_peak_utilization = running_ > 0 ? fabric_utilization_ : 0.0;
+  if (limit_ < gpu_power_.limit()) power_events_.limited_s += dt;
+  ProtectChain(to, flow, s.it);
+}
+
+void Site::ProtectChain(SimTime at, const power::ChainFlow& flow, units::Power it) {
+  if (at >= power_events_.tripped_at) return;
+  const auto& stages = chain_.stages();
+  double worst = -1, worst_out = 0, worst_rating = 0;
+  std::string worst_name;
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const power::ConversionStage& st = stages[i];
+    if (st.on_overload == power::OverloadPolicy::kReport || st.rating <= Watts(0)) continue;
+    const units::Power out = i == 0 ? it : flow.input[i - 1];
+    const double ratio = out / st.rating;
+    if (st.on_overload == power::OverloadPolicy::kTrip) {
+      if (ratio > 1 + 1e-9) {
+        Trip(at, st.name);
+        return;
+      }
+      continue;
+    }
+    if (ratio > worst) {
+      worst = ratio;
+      worst_out = ToWatts(out);
+      worst_rating = ToWatts(st.rating);
+      worst_name = st.name;
+    }
+  }
+  if (worst < 0) return;  // no stage caps the GPUs
+  const double idle = idle_gpu_w_, lim = ToWatts(limit_), top = ToWatts(gpu_power_.limit());
+  double running_gpus = 0;
+  for (const PlacedJob& pj : jobs_) {
+    if (pj.timeline.RunningSeconds(at, at + SimTime::FromNanoseconds(1)) > 0) {
+      running_gpus += workload::GpuCount(pj.config.setup);
+    }
+  }
+  if (running_gpus <= 0) return;
+  double next = lim;
+  if (worst > 1 + 1e-9) {
+    // Take the excess (to 98% of the rating) off the running GPUs' headroom; the stage's output
+    // moves with its input nearly in proportion, so one or two windows bring it within rating.
+    const double cut_it = (worst_out - 0.98 * worst_rating) * ToWatts(it) / worst_out;
+    next = std::max(idle, lim - cut_it / running_gpus);
+    if (power_events_.limiting_stage.empty()) power_events_.limiting_stage = worst_name;
+  } else if (worst < 0.9 && lim < top) {
+    // Give power back slowly, and only after a minute below 90% of the rating: a window of
+    // communication inside a step is not headroom.
+    if (quiet_since_ == SimTime::Never()) quiet_since_ = at;
+    if (at - quiet_since_ >= SimTime::From(kReleaseAfter)) {
+      next = std::min(top, lim + 0.05 * (top - idle));
+      quiet_since_ = at;
+    }
+  }
+  if (worst >= 0.9) quiet_since_ = SimTime::Never();
+  if (std::abs(next - lim) < 0.5) return;
+  limit_ = Watts(next);
+  ++power_events_.limit_changes;
+  power_events_.limit_min_w = std::min(power_events_.limit_min_w, next);
+  for (PlacedJob& pj : jobs_) {
+    if (pj.stopped || pj.checkpointing || at < pj.config.start || at >= pj.config.end) continue;
+    const units::Duration step = Resume(pj, at);
+    pj.history.push_back({at, at, pj.history.back().network_factor, step});
+  }
+}
+
+void Site::Trip(SimTime at, const std::string& stage) {
+  power_events_.tripped_stage = stage;
+  power_events_.tripped_at = at;
+  for (PlacedJob& pj : jobs_) {
+    if (pj.stopped || at >= pj.config.end) continue;
+    if (at >= pj.config.start) --running_;  // started and not over: it counted as running
+    pj.stopped = true;
+    pj.on_fabric = false;
+    pj.checkpointing = false;
+    pj.timeline.Stop(at);
+  }
 }
 
 void Site::RecomputeEverything(SimTime now) {
@@ -464,7 +548,7 @@ void Site::RecomputeEverything(SimTime now) {
 
 void Site::StartCheckpoint(size_t j, SimTime now) {
   PlacedJob& pj = jobs_[j];
-  if (now >= pj.config.end) return;
+  if (now >= pj.config.end || pj.stopped) return;
   // The next one, an interval after this one was due.
   const SimTime next = now + pj.config.checkpoint_every;
   events_->Schedule(next, "checkpoint " + pj.config.name,

@@ -117,6 +117,17 @@ struct PlacedJob {
   int checkpoints = 0;            // started
   double checkpoint_seconds = 0;  // stalled writing them
   int checkpoints_skipped = 0;    // due while the previous one was still being written
+  bool stopped = false;           // by a trip of the power chain
+};
+
+// The power chain's protection acting over the run.
+struct PowerEvents {
+  int limit_changes = 0;       // GPU power limit lowered or raised for a cap_gpus stage
+  double limit_min_w = 0;      // lowest per-GPU limit reached (the configured cap if never)
+  double limited_s = 0;        // time under a lowered limit
+  std::string limiting_stage;  // the stage that lowered it first
+  std::string tripped_stage;   // empty unless a stage tripped
+  SimTime tripped_at = SimTime::Never();
 };
 
 class Site : public Model {
@@ -144,6 +155,7 @@ class Site : public Model {
   // Reroutes and re-solves every running job from scratch, as a check of the incremental path:
   // on a consistent site nothing changes (no job's history grows).
   void RecomputeEverything(SimTime now);
+  const PowerEvents& power_events() const { return power_events_; }
   // Highest share of the storage system's write bandwidth used by checkpoints at once.
   double storage_peak_utilization() const { return storage_peak_; }
   units::Power idle_node_power() const { return units::Watts(idle_node_w_); }
@@ -176,6 +188,9 @@ class Site : public Model {
   void AppendSegmentValues(PlacedJob& job, const std::vector<workload::Phase>& phases);
   // The phases as the GPUs run them under the current power limit (DVFS, power/gpu_power.h).
   std::vector<workload::Phase> Effective(const std::vector<workload::Phase>& phases) const;
+  // Overload protection after a window ending at `at` (see power/conversion_chain.h).
+  void ProtectChain(SimTime at, const power::ChainFlow& flow, units::Power it);
+  void Trip(SimTime at, const std::string& stage);
   // Continues a job at `at` with its current estimate under the current limit; returns its step.
   units::Duration Resume(PlacedJob& job, SimTime at);
 
@@ -191,8 +206,11 @@ class Site : public Model {
   thermal::CoolingPlant plant_;
   std::vector<PlacedJob> jobs_;
   std::vector<std::vector<RackSegment>> racks_;
-  double idle_gpu_w_ = 0;   // one idle GPU
-  units::Power limit_;      // per-GPU power limit now (the configured cap, or lower on overload)
+  double idle_gpu_w_ = 0;  // one idle GPU
+  units::Power limit_;     // per-GPU power limit now (the configured cap, or lower on overload)
+  PowerEvents power_events_;
+  SimTime quiet_since_ = SimTime::Never();  // capped stages below 90% of rating since then
+  static constexpr units::Duration kReleaseAfter = units::Seconds(60);
   double idle_node_w_ = 0;  // one node with all its GPUs idle
   int running_ = 0;
   WindowSample sample_;

@@ -250,6 +250,69 @@ TEST(Site, APowerCapSlowsTheStepsByDvfs) {
   EXPECT_LE(ToWatts(site.sample().gpu), 16 * 400.0 + 8 * 100.0 + 1e-6);
 }
 
+// SmallSite's busy 16 GPUs draw about 16 x 640 W + 8 idle GPUs + 3 nodes' 1 kW: a UPS rated
+// 10 kW is overloaded while the job computes.
+SiteConfig OverloadedUps(power::OverloadPolicy policy) {
+  SiteConfig c = SmallSite();
+  c.facility.power_chain[1].rating = Kilowatts(10);
+  c.facility.power_chain[1].on_overload = policy;
+  c.jobs[0].start = SimTime::From(Seconds(10));
+  c.jobs[0].end = SimTime::From(Seconds(100));
+  return c;
+}
+
+TEST(Site, AnOverloadedStageCapsTheGpusUntilItFits) {
+  Site site(OverloadedUps(power::OverloadPolicy::kCapGpus));
+  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(200)));
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  double worst_late = 0;
+  struct Probe : Observer {
+    Site* s;
+    double* worst;
+    void OnWindow(SimTime from, SimTime) override {
+      // After a few seconds of control, the UPS output stays within 1% of its rating.
+      if (from >= SimTime::From(Seconds(20)) && from < SimTime::From(Seconds(100))) {
+        *worst = std::max(*worst, ToWatts(s->sample().stage_input[0]));
+      }
+    }
+  } probe;
+  probe.s = &site;
+  probe.worst = &worst_late;
+  engine.AddObserver(&probe);
+  engine.Run();
+  const PowerEvents& ev = site.power_events();
+  EXPECT_GT(ev.limit_changes, 1);
+  EXPECT_LT(ev.limit_min_w, 640.0);
+  EXPECT_EQ(ev.limiting_stage, "ups");
+  EXPECT_LT(worst_late, 1.01 * 10e3);
+  // The job ran slower while capped, and the limit came back once it ended.
+  const PlacedJob& j = site.jobs()[0];
+  double slowest = 0;
+  for (const JobChange& ch : j.history) slowest = std::max(slowest, ToSeconds(ch.step_time));
+  EXPECT_GT(slowest, ToSeconds(j.history.front().step_time));
+  EXPECT_TRUE(ev.tripped_stage.empty());
+}
+
+TEST(Site, AnOverloadedStageTripsAndEverythingBehindItStops) {
+  Site site(OverloadedUps(power::OverloadPolicy::kTrip));
+  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(50)));
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  engine.Run();
+  const PowerEvents& ev = site.power_events();
+  EXPECT_EQ(ev.tripped_stage, "ups");
+  EXPECT_EQ(ev.tripped_at, SimTime::From(Seconds(11)));  // the first busy second
+  EXPECT_TRUE(site.jobs()[0].stopped);
+  // It trained for the one second before the trip and never again.
+  const workload::PhaseTimeline& t = site.jobs()[0].timeline;
+  EXPECT_EQ(t.StepsCompletedBy(SimTime::From(Seconds(50))),
+            t.StepsCompletedBy(SimTime::From(Seconds(11))));
+  EXPECT_GT(t.StepsCompletedBy(SimTime::From(Seconds(11))), 0);
+  EXPECT_DOUBLE_EQ(ToWatts(site.sample().it), 0.0);  // dark to the end
+  EXPECT_TRUE(site.Quiescent() || !site.config().weather.Constant());
+}
+
 TEST(JobTraffic, RanksFollowMegatronOrderAndRingsSplitByDomain) {
   workload::TrainingSetup t = SmallSite().jobs[0].setup;  // tp 2, dp 8: 16 GPUs on 2 nodes
   const JobFlowEnds f = JobFlows(t, 0, 8);

@@ -9,6 +9,7 @@
 // the same and no per-step events are needed.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -24,6 +25,9 @@ class PhaseTimeline {
   // From `at` on (start <= at < end), steps follow `phases`. A segment that `makes_progress` false
   // (a checkpoint stall) repeats its phases without counting steps.
   void Rebase(SimTime at, std::vector<Phase> phases, bool makes_progress = true);
+
+  // The job ends at `at` instead (a trip): nothing runs after it.
+  void Stop(SimTime at) { end_ = std::min(end_, std::max(at, start_)); }
 
   // Integral over [from, to) of a value that is `per_phase[s][i]` during phase i of segment s and
   // 0 outside the job's lifetime, in value x seconds. Segments are numbered in Rebase order.
