@@ -48,6 +48,8 @@ void Meter::OnTick(const TickRow& r, int64_t repeat) {
   if (r.liquid_free_share >= 0.999) s_.liquid_loop_economizer_hours += hours;
   if (r.air_free_share >= 0.999) s_.air_loop_economizer_hours += hours;
   if (r.unmet_w > 0) s_.unmet_cooling_hours += hours;
+  if (r.server_inlet_c < 18 || r.server_inlet_c > 27) s_.inlet_outside_recommended_hours += hours;
+  if (r.server_inlet_c < 15 || r.server_inlet_c > 32) s_.inlet_outside_allowable_hours += hours;
   s_.peak_unmet_cooling_w = std::max(s_.peak_unmet_cooling_w, r.unmet_w);
   double out_w = r.it_w;  // the first stage delivers the IT load
   for (size_t i = 0; i < r.stage_input_w.size(); ++i) {
@@ -126,6 +128,10 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     }
     js.average_tokens_per_s = js.running_s > 0 ? js.tokens / js.running_s : 0;
     const auto& b = pj.estimate.breakdown;
+    js.throttled_gpu_hours = pj.throttled_gpu_s / 3600;
+    js.chip_peak_c = pj.chip_peak_c;
+    js.thermal_shutdown = pj.thermal_shutdown;
+    s.throttled_gpu_hours += js.throttled_gpu_hours;
     js.checkpoints = pj.checkpoints;
     js.checkpoints_skipped = pj.checkpoints_skipped;
     js.checkpoint_time_s = pj.checkpoint_seconds;

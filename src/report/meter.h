@@ -36,6 +36,8 @@ struct JobSummary {
   double average_tokens_per_s = 0;  // tokens trained / running time, faults included
   double exposed_comm_share = 0;    // exposed communication / step time, at the start
   double running_step_s = 0;        // at the start, as run under the GPUs' power limit
+  double throttled_gpu_hours = 0, chip_peak_c = 0;
+  bool thermal_shutdown = false;
   int checkpoints = 0, checkpoints_skipped = 0;
   double checkpoint_time_s = 0;  // stalled while writing checkpoints
 };
@@ -74,6 +76,9 @@ struct Summary {
   double economizer_hours = 0, partial_economizer_hours = 0, mechanical_hours = 0;
   double liquid_loop_economizer_hours = 0, air_loop_economizer_hours = 0;
   double unmet_cooling_hours = 0, peak_unmet_cooling_w = 0;
+  // Server inlet air against ASHRAE class A1: recommended 18-27 C, allowable 15-32 C.
+  double inlet_outside_recommended_hours = 0, inlet_outside_allowable_hours = 0;
+  double throttled_gpu_hours = 0;
   double mean_gpu_activity = 0;
   double energy_cost_usd = 0;
   std::vector<ResourceUse> resources;  // busiest first

@@ -45,7 +45,7 @@ constexpr const char* kCsvHeader =
     "time_s,outdoor_dry_bulb_c,running_jobs,mean_gpu_activity,gpu_power_kw,node_base_power_kw,"
     "it_power_kw,conversion_loss_kw,cooling_power_kw,facility_power_kw,pue,peak_rack_power_kw,"
     "fabric_peak_link_utilization,outdoor_wet_bulb_c,chiller_power_kw,cooling_aux_power_kw,"
-    "economizer_share,water_use_l_per_s\n";
+    "economizer_share,water_use_l_per_s,gpu_coolant_c\n";
 }
 
 TimeSeriesCsv::TimeSeriesCsv(std::string path) : path_(std::move(path)), base_(path_ + ".base") {
@@ -58,13 +58,13 @@ void TimeSeriesCsv::OnTick(const TickRow& r, int64_t repeat) {
     const double t = r.start.seconds() + r.seconds * static_cast<double>(i);
     fmt::format_to(out,
                    "{:.3f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:"
-                   ".3f},{:.4f},{:.2f},{:.3f},{:.3f},{:.4f},{:.4f}\n",
+                   ".3f},{:.4f},{:.2f},{:.3f},{:.3f},{:.4f},{:.4f},{:.2f}\n",
                    t, r.outdoor_c, r.running_jobs, r.gpu_activity, r.gpu_w / 1e3,
                    r.node_base_w / 1e3, r.it_w / 1e3, r.loss_w / 1e3, r.cooling_w / 1e3,
                    r.facility_w / 1e3, r.it_input_w > 0 ? r.facility_w / r.it_input_w : 0.0,
                    r.peak_rack_w / 1e3, r.fabric_peak_utilization, r.wet_bulb_c, r.chillers_w / 1e3,
                    (r.pumps_w + r.crah_fans_w + r.sink_fans_w) / 1e3, r.economizer_share,
-                   r.water_l_per_s);
+                   r.water_l_per_s, r.gpu_coolant_c);
     if (buf_.size() > (1 << 20)) {
       base_.Write(buf_);
       buf_.clear();
@@ -175,7 +175,10 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
                   {"liquid_loop_economizer_hours", s.liquid_loop_economizer_hours},
                   {"air_loop_economizer_hours", s.air_loop_economizer_hours},
                   {"unmet_cooling_hours", s.unmet_cooling_hours},
-                  {"peak_unmet_cooling_kw", s.peak_unmet_cooling_w / 1e3}};
+                  {"peak_unmet_cooling_kw", s.peak_unmet_cooling_w / 1e3},
+                  {"server_inlet_outside_a1_recommended_hours", s.inlet_outside_recommended_hours},
+                  {"server_inlet_outside_a1_allowable_hours", s.inlet_outside_allowable_hours},
+                  {"throttled_gpu_hours", s.throttled_gpu_hours}};
   j["peak_it_power_kw"] = s.peak_it_w / 1e3;
   j["peak_facility_power_kw"] = s.peak_facility_w / 1e3;
   j["peak_rack_power_kw"] = s.peak_rack_w / 1e3;
@@ -236,6 +239,9 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
         {"network_factor_min", js.network_factor_min},
         {"exposed_comm_share", js.exposed_comm_share},
         {"step_time_max_s", js.step_time_max_s},
+        {"gpu_temperature_peak_c", js.chip_peak_c},
+        {"throttled_gpu_hours", js.throttled_gpu_hours},
+        {"thermal_shutdown", js.thermal_shutdown},
         {"checkpoints", js.checkpoints},
         {"checkpoint_time_s", js.checkpoint_time_s},
         {"checkpoints_skipped", js.checkpoints_skipped},
@@ -385,6 +391,13 @@ std::string SummaryText(const Summary& s) {
                  (s.crah_fans_energy_j + s.sink_fans_energy_j) / kwh / 1e3, s.economizer_hours,
                  s.partial_economizer_hours, s.mechanical_hours, s.water_l / 1e3,
                  s.wue_l_per_kwh());
+  if (s.throttled_gpu_hours > 0) {
+    fmt::format_to(out, "GPUs thermally throttled for {:.1f} GPU-hours\n", s.throttled_gpu_hours);
+  }
+  if (s.inlet_outside_allowable_hours > 0) {
+    fmt::format_to(out, "server inlet air outside ASHRAE A1 allowable (15-32 C) for {:.1f} h\n",
+                   s.inlet_outside_allowable_hours);
+  }
   if (s.unmet_cooling_hours > 0) {
     fmt::format_to(out, "cooling short of the load for {:.1f} h, up to {:.0f} kW\n",
                    s.unmet_cooling_hours, s.peak_unmet_cooling_w / 1e3);

@@ -41,6 +41,8 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
   acc_.economizer_share += p.economizer_share * seconds;
   acc_.liquid_free_share += p.liquid_free_share * seconds;
   acc_.air_free_share += p.air_free_share * seconds;
+  acc_.gpu_coolant_c += units::ToCelsius(p.gpu_coolant) * seconds;
+  acc_.server_inlet_c += units::ToCelsius(p.server_inlet) * seconds;
   acc_.peak_rack_w = std::max(acc_.peak_rack_w, ToWatts(s.peak_rack));
   acc_.fabric_peak_utilization = std::max(acc_.fabric_peak_utilization, s.fabric_peak_utilization);
   for (size_t i = 0; i < s.stage_input.size(); ++i) {
@@ -51,14 +53,14 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
 
 void TickSeries::Emit(int64_t repeat) {
   const double d = acc_.seconds;
-  for (double* v : {&acc_.gpu_w,         &acc_.node_base_w,      &acc_.it_w,
-                    &acc_.it_input_w,    &acc_.loss_w,           &acc_.heat_w,
-                    &acc_.cooling_w,     &acc_.facility_w,       &acc_.gpu_activity,
-                    &acc_.outdoor_c,     &acc_.running_jobs,     &acc_.wet_bulb_c,
-                    &acc_.chillers_w,    &acc_.pumps_w,          &acc_.crah_fans_w,
-                    &acc_.sink_fans_w,   &acc_.rejected_w,       &acc_.unmet_w,
-                    &acc_.water_l_per_s, &acc_.economizer_share, &acc_.liquid_free_share,
-                    &acc_.air_free_share}) {
+  for (double* v : {&acc_.gpu_w,          &acc_.node_base_w,      &acc_.it_w,
+                    &acc_.it_input_w,     &acc_.loss_w,           &acc_.heat_w,
+                    &acc_.cooling_w,      &acc_.facility_w,       &acc_.gpu_activity,
+                    &acc_.outdoor_c,      &acc_.running_jobs,     &acc_.wet_bulb_c,
+                    &acc_.chillers_w,     &acc_.pumps_w,          &acc_.crah_fans_w,
+                    &acc_.sink_fans_w,    &acc_.rejected_w,       &acc_.unmet_w,
+                    &acc_.water_l_per_s,  &acc_.economizer_share, &acc_.liquid_free_share,
+                    &acc_.air_free_share, &acc_.gpu_coolant_c,    &acc_.server_inlet_c}) {
     *v /= d;
   }
   for (double& v : acc_.stage_input_w) v /= d;

@@ -27,6 +27,7 @@ struct TickRow {
   double wet_bulb_c = 0, chillers_w = 0, pumps_w = 0, crah_fans_w = 0, sink_fans_w = 0,
          rejected_w = 0, unmet_w = 0, water_l_per_s = 0, economizer_share = 0;
   double liquid_free_share = 0, air_free_share = 0;
+  double gpu_coolant_c = 0, server_inlet_c = 0;
   std::vector<double> stage_input_w;
   std::vector<double> job_it_w;
 };

@@ -99,7 +99,11 @@ thermal::CoolingConfig ReadCooling(const Section& s) {
                                                "crah_fan_share",
                                                "sink_fan_share",
                                                "cycles_of_concentration",
-                                               "loop_time_constant"};
+                                               "loop_time_constant",
+                                               "cdu_approach",
+                                               "crah_approach",
+                                               "chip_to_coolant",
+                                               "chip_time_constant"};
   if (s.Has("cop")) {
     for (const char* k : kChainKeys) {
       if (s.Has(k)) {
@@ -134,6 +138,14 @@ thermal::CoolingConfig ReadCooling(const Section& s) {
   c.sink_fan_share = s.Fraction("sink_fan_share");
   c.cycles_of_concentration = s.Number("cycles_of_concentration");
   c.loop_time_constant = s.Quantity<Duration>("loop_time_constant");
+  c.cdu_approach = s.Quantity<TemperatureDifference>("cdu_approach");
+  c.crah_approach = s.Quantity<TemperatureDifference>("crah_approach");
+  c.chip_to_coolant = s.Quantity<ThermalResistance>("chip_to_coolant");
+  c.chip_time_constant = s.Quantity<Duration>("chip_time_constant");
+  if (c.chillers == 0 && !c.economizer) {
+    s.Fail("chillers", "a plant without chillers needs the economizer to cool anything",
+           "set economizer: true, or give chillers");
+  }
   return c;
 }
 

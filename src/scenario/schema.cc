@@ -308,9 +308,21 @@ const Schema& ScenarioSchema() {
               Enum("facility.cooling.chiller", "carrier-19xr-1143kw", thermal::ChillerNames("|"),
                    "Chiller performance curves (DOE-2/EnergyPlus electric EIR model) from the "
                    "EnergyPlus chiller dataset."),
-              Int("facility.cooling.chillers", "4", "1", "1000",
+              Int("facility.cooling.chillers", "4", "0", "1000",
                   "Identical chillers per water loop, sharing its design heat; as few run as "
-                  "carry the load."),
+                  "carry the load. 0: a chiller-less plant, whose supply temperature floats up "
+                  "to what the economizer reaches on hot days."),
+              Qty("facility.cooling.cdu_approach", D::kTemperatureDifference, "3 K", "0 K", "15 K",
+                  "Cold-plate coolant above the facility-water supply (CDU heat exchanger; 3 K or "
+                  "less, REFERENCE.md)."),
+              Qty("facility.cooling.crah_approach", D::kTemperatureDifference, "10 K", "0 K",
+                  "25 K", "Server inlet air above the chilled-water supply (an assumption)."),
+              Qty("facility.cooling.chip_to_coolant", D::kThermalResistance, "0.04 K/W",
+                  "0.001 K/W", "1 K/W",
+                  "GPU temperature rise over its coolant per watt: about 0.03-0.04 K/W for cold "
+                  "plates (vendor figures, secondary); higher for air heat sinks."),
+              Qty("facility.cooling.chip_time_constant", D::kDuration, "30 s", "1 s", "1 h",
+                  "Thermal time constant of a GPU package on its cold plate or heat sink."),
               Frac(
                   "facility.cooling.pump_share", "0.01", "0", "0.2",
                   "Pump power (CDU, facility and condenser water) per unit of heat carried: a 10 K "

@@ -100,10 +100,11 @@ Site::Site(SiteConfig config)
   RecomputeNetwork(SimTime(), {}, at_start, false);
 }
 
-std::vector<workload::Phase> Site::Effective(const std::vector<workload::Phase>& phases) const {
+std::vector<workload::Phase> Site::Effective(const std::vector<workload::Phase>& phases,
+                                             units::Power limit) const {
   std::vector<workload::Phase> out = phases;
   for (workload::Phase& p : out) {
-    const power::GpuPowerModel::Limited l = gpu_power_.UnderLimit(p.activity, limit_);
+    const power::GpuPowerModel::Limited l = gpu_power_.UnderLimit(p.activity, limit);
     p.duration = p.duration * l.stretch;
     p.activity = l.activity;
   }
@@ -111,7 +112,8 @@ std::vector<workload::Phase> Site::Effective(const std::vector<workload::Phase>&
 }
 
 units::Duration Site::Resume(PlacedJob& pj, SimTime at) {
-  std::vector<workload::Phase> phases = Effective(pj.current.phases);
+  std::vector<workload::Phase> phases =
+      Effective(pj.current.phases, std::min(limit_, Watts(pj.thermal_limit_w)));
   units::Duration step = Seconds(0);
   for (const workload::Phase& p : phases) step = step + p.duration;
   pj.timeline.Rebase(at, phases);
@@ -460,10 +462,59 @@ void Site::Advance(SimTime from, SimTime to) {
   s.outdoor = config_.weather.At(from);
   s.plant = plant_.Advance(dt, s.it, s.conversion_loss, s.outdoor);
   s.cooling = s.plant.electric;
+  HeatGpus(from, to, s.plant.gpu_coolant);
   s.facility = flow.grid + s.cooling;
   s.fabric_peak_utilization = running_ > 0 ? fabric_utilization_ : 0.0;
   if (limit_ < gpu_power_.limit()) power_events_.limited_s += dt;
   ProtectChain(to, flow, s.it);
+}
+
+void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
+  const thermal::CoolingConfig& cc = config_.facility.cooling;
+  const hardware::ThermalLimits& th = config_.cluster.gpu.thermal;
+  const double r = ToKelvinPerWatt(cc.chip_to_coolant), tau = ToSeconds(cc.chip_time_constant);
+  const double tc = ToCelsius(coolant), slow = ToCelsius(th.slowdown),
+               stop = ToCelsius(th.shutdown);
+  if (slow <= -273) return;  // no thresholds in the card
+  for (size_t j = 0; j < jobs_.size(); ++j) {
+    PlacedJob& pj = jobs_[j];
+    const double run_s = pj.timeline.RunningSeconds(from, to);
+    if (pj.stopped || run_s <= 0) continue;
+    const double gpus = workload::GpuCount(pj.config.setup);
+    const double p = pj.timeline.Integrate(pj.gpu_power_w, from, to) / run_s / gpus;
+    const double steady = tc + r * p;
+    pj.chip_c =
+        std::isnan(pj.chip_c) ? steady : steady + (pj.chip_c - steady) * std::exp(-run_s / tau);
+    pj.chip_peak_c = std::max(pj.chip_peak_c, pj.chip_c);
+    if (std::isfinite(pj.thermal_limit_w)) pj.throttled_gpu_s += gpus * run_s;
+    if (to >= pj.config.end) continue;
+    if (pj.chip_c >= stop) {
+      // Shutdown: the job's GPUs stop; its flows leave the fabric.
+      pj.thermal_shutdown = pj.stopped = true;
+      --running_;
+      pj.on_fabric = false;
+      pj.checkpointing = false;
+      pj.timeline.Stop(to);
+      RecomputeNetwork(to, {}, {j}, false);
+      continue;
+    }
+    double top = 0;  // what it would draw at its busiest without the thermal limit
+    for (const workload::Phase& ph : pj.current.phases) {
+      top = std::max(top, ToWatts(std::min(gpu_power_.At(ph.activity), limit_)));
+    }
+    double next = pj.thermal_limit_w;
+    if (pj.chip_c >= slow - 0.5) {
+      next = std::max(ToWatts(gpu_power_.idle()), (slow - 1.0 - tc) / r);  // just below slowdown
+    } else if (std::isfinite(next) && tc + r * top <= slow - 3.0) {
+      next = std::numeric_limits<double>::infinity();  // cool enough again, with hysteresis
+    }
+    const bool changed = std::isinf(next) != std::isinf(pj.thermal_limit_w) ||
+                         (std::isfinite(next) && std::abs(next - pj.thermal_limit_w) > 1.0);
+    if (!changed || pj.checkpointing) continue;
+    pj.thermal_limit_w = next;
+    const units::Duration step = Resume(pj, to);
+    pj.history.push_back({to, to, pj.history.back().network_factor, step});
+  }
 }
 
 void Site::ProtectChain(SimTime at, const power::ChainFlow& flow, units::Power it) {

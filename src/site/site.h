@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <limits>
 #include <vector>
 
 #include "core/engine.h"
@@ -117,7 +118,15 @@ struct PlacedJob {
   int checkpoints = 0;            // started
   double checkpoint_seconds = 0;  // stalled writing them
   int checkpoints_skipped = 0;    // due while the previous one was still being written
-  bool stopped = false;           // by a trip of the power chain
+  bool stopped = false;           // by a trip of the power chain or a thermal shutdown
+  // GPU package temperature (C), one for the job's GPUs in lockstep: an RC model on the coolant,
+  // C dT/dt = P - (T - T_coolant) / R. Above the GPU's slowdown threshold its clocks drop: a power
+  // limit that holds it just below (thermal_limit_w); above shutdown the GPUs stop.
+  double chip_c = std::numeric_limits<double>::quiet_NaN();
+  double chip_peak_c = 0;
+  double thermal_limit_w = std::numeric_limits<double>::infinity();
+  double throttled_gpu_s = 0;
+  bool thermal_shutdown = false;
 };
 
 // The power chain's protection acting over the run.
@@ -186,8 +195,11 @@ class Site : public Model {
   void DrainCheckpoints(SimTime now);  // bytes written since the last change of rates
   void ShareStorage(SimTime now);      // new rates and completion events
   void AppendSegmentValues(PlacedJob& job, const std::vector<workload::Phase>& phases);
-  // The phases as the GPUs run them under the current power limit (DVFS, power/gpu_power.h).
-  std::vector<workload::Phase> Effective(const std::vector<workload::Phase>& phases) const;
+  // The phases as the GPUs run them under a power limit (DVFS, power/gpu_power.h).
+  std::vector<workload::Phase> Effective(const std::vector<workload::Phase>& phases,
+                                         units::Power limit) const;
+  // GPU temperatures over a window, and the throttling or shutdown they cause from `to`.
+  void HeatGpus(SimTime from, SimTime to, units::Temperature coolant);
   // Overload protection after a window ending at `at` (see power/conversion_chain.h).
   void ProtectChain(SimTime at, const power::ChainFlow& flow, units::Power it);
   void Trip(SimTime at, const std::string& stage);

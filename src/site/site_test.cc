@@ -1,4 +1,5 @@
 #include "site/site.h"
+#include "thermal/chiller.h"
 
 #include <gtest/gtest.h>
 
@@ -311,6 +312,59 @@ TEST(Site, AnOverloadedStageTripsAndEverythingBehindItStops) {
   EXPECT_GT(t.StepsCompletedBy(SimTime::From(Seconds(11))), 0);
   EXPECT_DOUBLE_EQ(ToWatts(site.sample().it), 0.0);  // dark to the end
   EXPECT_TRUE(site.Quiescent() || !site.config().weather.Constant());
+}
+
+// A chiller-less liquid-cooled hall with dry coolers on a 50 C day: the facility water floats to
+// 50 + 8 + 2 = 60 C, the cold plates see 63 C, and a GPU at 640 W sits 0.04 K/W x 640 W = 25.6 K
+// above that: past an 80 C slowdown threshold.
+SiteConfig HotChillerlessHall() {
+  SiteConfig c = SmallSite();
+  c.cluster.gpu.thermal.max_operating = Celsius(78);
+  c.cluster.gpu.thermal.slowdown = Celsius(80);
+  c.cluster.gpu.thermal.shutdown = Celsius(95);
+  c.cluster.gpu.tdp = Watts(700);
+  thermal::CoolingConfig& cool = c.facility.cooling;
+  cool.constant_cop.reset();
+  cool.capacity = Kilowatts(40);
+  cool.liquid_share = 0.8;
+  cool.sink = thermal::HeatSink::kDryCooler;
+  cool.chillers = 0;
+  cool.chiller = thermal::FindChiller("carrier-19xr-1143kw");
+  c.weather = thermal::Weather(thermal::OutdoorConditions{Celsius(50), 0.2});
+  c.jobs[0].start = SimTime();
+  c.jobs[0].end = SimTime::Never();
+  return c;
+}
+
+TEST(Site, HotCoolantThrottlesTheGpusAndSlowsTheSteps) {
+  Site site(HotChillerlessHall());
+  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(600)));
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  engine.Run();
+  EXPECT_NEAR(ToCelsius(site.sample().plant.liquid_supply), 60.0, 1e-9);
+  const PlacedJob& j = site.jobs()[0];
+  // Held just below slowdown by a limit of (80 - 1 - 63) / 0.04 = 400 W per GPU.
+  EXPECT_NEAR(j.thermal_limit_w, 400.0, 1e-6);
+  EXPECT_LT(j.chip_c, 80.0);
+  EXPECT_GT(j.chip_peak_c, 79.0);
+  EXPECT_GT(j.throttled_gpu_s, 16 * 500.0);  // 16 GPUs for most of the 10 minutes
+  EXPECT_GT(j.history.back().step_time, j.history.front().step_time);
+  EXPECT_FALSE(j.thermal_shutdown);
+}
+
+TEST(Site, CoolantAboveTheShutdownThresholdStopsTheJob) {
+  SiteConfig c = HotChillerlessHall();
+  c.cluster.gpu.thermal.slowdown = Celsius(64);
+  c.cluster.gpu.thermal.shutdown = Celsius(66);  // even idle GPUs reach 63 + 4 = 67 C
+  c.cluster.gpu.thermal.max_operating = Celsius(60);
+  Site site(c);
+  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(600)));
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  engine.Run();
+  EXPECT_TRUE(site.jobs()[0].thermal_shutdown);
+  EXPECT_TRUE(site.jobs()[0].stopped);
 }
 
 TEST(JobTraffic, RanksFollowMegatronOrderAndRingsSplitByDomain) {

@@ -27,7 +27,8 @@ CoolingPlant::CoolingPlant(CoolingConfig config) : config_(std::move(config)) {
   } else {
     FW_CHECK(config_.chiller != nullptr && config_.capacity > Watts(0),
              "a cooling chain needs chillers and a design capacity");
-    FW_CHECK(config_.chillers >= 1 && config_.cycles_of_concentration > 1, "bad cooling plant");
+    FW_CHECK(config_.chillers >= 0 && config_.cycles_of_concentration > 1, "bad cooling plant");
+    FW_CHECK(config_.chillers > 0 || config_.economizer, "no chillers and no economizer");
   }
 }
 
@@ -38,7 +39,14 @@ CoolingState CoolingPlant::Evaluate(Power it_heat, Power loss_heat, double carri
   s.heat_in = it_heat + loss_heat;
   s.heat_carried = s.heat_in * carried_share;
   s.wet_bulb = WetBulb(outdoor.dry_bulb, outdoor.relative_humidity);
+  s.liquid_supply = c.liquid_supply;
+  s.air_supply = c.air_supply;
+  auto finish_temperatures = [&] {
+    s.server_inlet = s.air_supply + c.crah_approach;
+    s.gpu_coolant = c.liquid_share > 0 ? s.liquid_supply + c.cdu_approach : s.server_inlet;
+  };
   if (c.constant_cop) {
+    finish_temperatures();
     s.electric = s.chillers = s.heat_carried / *c.constant_cop;
     s.rejected = s.heat_carried + s.electric;
     return s;
@@ -61,8 +69,14 @@ CoolingState CoolingPlant::Evaluate(Power it_heat, Power loss_heat, double carri
                                ? s.wet_bulb + c.tower_approach
                                : outdoor.dry_bulb + c.dry_cooler_approach;
   double chiller_w = 0, unmet_w = 0, economized_w = 0;
-  auto loop = [&](double q, Temperature supply, double design, double& free_out) {
+  auto loop = [&](double q, Temperature& supply, double design, double& free_out) {
     free_out = 1.0;
+    if (c.chillers == 0) {
+      // No chillers: the economizer carries everything, at whatever temperature it reaches.
+      supply = std::max(supply, sink + c.economizer_approach);
+      economized_w += q;
+      return;
+    }
     if (q <= 0) return;
     const Temperature ret = supply + c.loop_delta_t;
     double free_share = 0;
@@ -80,10 +94,11 @@ CoolingState CoolingPlant::Evaluate(Power it_heat, Power loss_heat, double carri
     chiller_w += ToWatts(op.electric);
     unmet_w += ToWatts(op.unmet);
   };
-  loop(q_liquid, c.liquid_supply, liquid_design, s.liquid_free_share);
-  loop(q_air, c.air_supply, air_design, s.air_free_share);
+  loop(q_liquid, s.liquid_supply, liquid_design, s.liquid_free_share);
+  loop(q_air, s.air_supply, air_design, s.air_free_share);
+  finish_temperatures();
   const double to_sink = q_liquid + q_air + chiller_w;
-  const double sink_design = cap * (1.0 + 1.0 / c.chiller->cop_ref);
+  const double sink_design = cap * (1.0 + (c.chillers > 0 ? 1.0 / c.chiller->cop_ref : 0.0));
   const double sink_fans = FanWatts(c.sink_fan_share, sink_design, to_sink);
 
   s.chillers = Watts(chiller_w);

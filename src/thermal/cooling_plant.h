@@ -52,7 +52,15 @@ struct CoolingConfig {
   bool economizer = true;
   units::TemperatureDifference economizer_approach = units::KelvinDifference(2);
   const ChillerCurves* chiller = nullptr;
-  int chillers = 4;  // identical units per loop, sharing its design heat
+  int chillers = 4;  // identical units per loop, sharing its design heat; 0: chiller-less, the
+                     // supply floats up to what the economizer reaches
+  // What the chips see: the CDU's approach (cold plates get facility supply + approach) and the
+  // CRAHs' (server inlet air above the chilled-water supply), and the chip-to-coolant thermal
+  // resistance and time constant of the GPU package (power/thermal in site/site.h).
+  units::TemperatureDifference cdu_approach = units::KelvinDifference(3);
+  units::TemperatureDifference crah_approach = units::KelvinDifference(10);
+  units::ThermalResistance chip_to_coolant = units::KelvinPerWatt(0.04);
+  units::Duration chip_time_constant = units::Seconds(30);
   double pump_share = 0.01;
   double crah_fan_share = 0.03;  // at design airflow
   double sink_fan_share = 0.01;  // tower or dry-cooler fans at design
@@ -72,6 +80,9 @@ struct CoolingState {
   double liquid_free_share = 0, air_free_share = 0;  // the same per loop (1 when a loop is empty)
   double water_l_per_s = 0;                          // evaporation + blowdown
   units::Temperature wet_bulb;
+  units::Temperature liquid_supply, air_supply;  // as delivered (above setpoint when floating)
+  units::Temperature server_inlet;               // air into the servers
+  units::Temperature gpu_coolant;                // what the GPU packages reject heat into
 };
 
 class CoolingPlant {

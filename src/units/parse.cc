@@ -81,6 +81,8 @@ const std::vector<UnitDef>& Table() {
     add("F", D::kTemperature, 5.0 / 9.0, 273.15 - 32.0 * 5.0 / 9.0);
     // A difference of temperatures is written in kelvin only: "4 C" would read as 277 K.
     add("K", D::kTemperatureDifference, 1.0);
+    add("K/W", D::kThermalResistance, 1.0);
+    add("K/kW", D::kThermalResistance, 1e-3);
     for (auto [p, k] : {std::pair{"", 1.0}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}}) {
       add(std::string(p) + "Hz", D::kFrequency, k);
     }
@@ -139,6 +141,8 @@ std::string_view Examples(Dimension d) {
       return "USD/kWh, USD/MWh";
     case Dimension::kTemperatureDifference:
       return "K";
+    case Dimension::kThermalResistance:
+      return "K/W";
   }
   return "";
 }
@@ -182,6 +186,8 @@ std::vector<std::string_view> DisplayUnits(Dimension d, double base) {
       return {"USD/kWh"};
     case Dimension::kTemperatureDifference:
       return {"K"};
+    case Dimension::kThermalResistance:
+      return {"K/W"};
   }
   return {};
 }
@@ -224,6 +230,8 @@ std::string_view DimensionName(Dimension d) {
       return "energy price";
     case Dimension::kTemperatureDifference:
       return "temperature difference";
+    case Dimension::kThermalResistance:
+      return "thermal resistance";
   }
   return "quantity";
 }

@@ -24,6 +24,7 @@ enum class Dimension {
   kVolumeFlow,
   kEnergyPrice,
   kTemperatureDifference,  // kelvin; an approach, a loop's delta T
+  kThermalResistance,      // kelvin per watt
 };
 
 // Human name of a dimension ("power", "data size", ...), for messages.
@@ -77,6 +78,7 @@ using MassFlow = Quantity<Dimension::kMassFlow>;
 using VolumeFlow = Quantity<Dimension::kVolumeFlow>;
 using EnergyPrice = Quantity<Dimension::kEnergyPrice>;
 using TemperatureDifference = Quantity<Dimension::kTemperatureDifference>;
+using ThermalResistance = Quantity<Dimension::kThermalResistance>;
 
 // Temperature is absolute (kelvin); sums of temperatures mean nothing, so only comparison and the
 // difference in kelvin are offered.
@@ -144,6 +146,8 @@ constexpr double ToKelvin(Temperature t) { return t.base(); }
 constexpr double ToCelsius(Temperature t) { return t.base() - 273.15; }
 constexpr double ToHertz(Frequency f) { return f.base(); }
 constexpr double ToKelvinDifference(TemperatureDifference d) { return d.base(); }
+constexpr ThermalResistance KelvinPerWatt(double v) { return ThermalResistance::FromBase(v); }
+constexpr double ToKelvinPerWatt(ThermalResistance r) { return r.base(); }
 constexpr Temperature operator+(Temperature t, TemperatureDifference d) {
   return Temperature::FromBase(t.base() + d.base());
 }
