@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "power/conversion_chain.h"
 #include "power/gpu_power.h"
 #include "power/swing.h"
+#include "power/tariff.h"
 
 #include <cmath>
 #include <numbers>
@@ -59,6 +61,33 @@ TEST(ConversionChain, ResistiveLossAndRedundancyByHand) {
   const ConversionChain n1({ups});
   EXPECT_NEAR(ToWatts(n1.Flow(Kilowatts(600)).grid),
               (600e3 + 5 * 1000 + 1e6 * 0.02 * 0.36 * 4 / 5) / 0.97, 1e-6);
+}
+
+TEST(Tariff, HourlyCsvRepeatsFromTheWeatherYearsHour) {
+  std::string csv = "hour,price_usd_per_mwh,carbon_g_per_kwh\n";
+  for (int h = 0; h < 24; ++h) csv += std::to_string(h) + (h < 12 ? ",100,300\n" : ",200,500\n");
+  const Tariff t = Tariff::FromCsv(csv, "tou.csv", 0);
+  auto at = [](double h) { return SimTime::From(Hours(h)); };
+  EXPECT_DOUBLE_EQ(t.UsdPerJoule(at(1)), 100 / 3.6e9);
+  EXPECT_DOUBLE_EQ(t.UsdPerJoule(at(13.5)), 200 / 3.6e9);
+  EXPECT_DOUBLE_EQ(t.CarbonGramsPerJoule(at(13.5)), 500 / 3.6e6);
+  EXPECT_DOUBLE_EQ(t.UsdPerJoule(at(25)), 100 / 3.6e9);     // the day repeats
+  const Tariff noon = Tariff::FromCsv(csv, "tou.csv", 12);  // simulation starts at its hour 12
+  EXPECT_DOUBLE_EQ(noon.UsdPerJoule(at(0)), 200 / 3.6e9);
+  auto error = [](const std::string& text) {
+    try {
+      Tariff::FromCsv(text, "tou.csv", 0);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error("hour,price,carbon\n0,1,2\n").find("tou.csv:1:1"), std::string::npos);
+  EXPECT_NE(error("hour,price_usd_per_mwh,carbon_g_per_kwh\n1,1,2\n").find("expected hour 0"),
+            std::string::npos);
+  EXPECT_NE(error("hour,price_usd_per_mwh,carbon_g_per_kwh\n0,abc,2\n").find("tou.csv:2:3"),
+            std::string::npos);
+  EXPECT_NE(error("hour,price_usd_per_mwh,carbon_g_per_kwh\n").find("no rows"), std::string::npos);
 }
 
 // A site pulsing between 10 and 30 MW at 1 Hz (half a second each), sampled every 10 ms for 60 s.

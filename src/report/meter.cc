@@ -23,6 +23,19 @@ void Meter::OnTick(const TickRow& r, int64_t repeat) {
   s_.loss_energy_j += r.loss_w * dt;
   s_.cooling_energy_j += r.cooling_w * dt;
   s_.facility_energy_j += r.facility_w * dt;
+  const power::Tariff& tariff = site_.config().tariff;
+  for (int64_t i = 0; i < repeat; ++i) {
+    const SimTime t = r.start + SimTime::From(Seconds(r.seconds * static_cast<double>(i)));
+    s_.energy_cost_usd += r.facility_w * r.seconds * tariff.UsdPerJoule(t);
+    s_.carbon_kg += r.facility_w * r.seconds * tariff.CarbonGramsPerJoule(t) / 1e3;
+    if (!tariff.Hourly()) {  // constant: the rest of the repeats cost the same
+      s_.energy_cost_usd +=
+          r.facility_w * r.seconds * static_cast<double>(repeat - 1) * tariff.UsdPerJoule(t);
+      s_.carbon_kg += r.facility_w * r.seconds * static_cast<double>(repeat - 1) *
+                      tariff.CarbonGramsPerJoule(t) / 1e3;
+      break;
+    }
+  }
   s_.peak_it_w = std::max(s_.peak_it_w, r.it_w);
   s_.peak_facility_w = std::max(s_.peak_facility_w, r.facility_w);
   s_.peak_rack_w = std::max(s_.peak_rack_w, r.peak_rack_w);
@@ -76,7 +89,6 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
   s.mean_gpu_activity = s.sim_time_s > 0 ? activity_s_ / s.sim_time_s : 0;
   s.loop_stored_j = site_.plant_stored_j();
   s.power_events = site_.power_events();
-  s.energy_cost_usd = CostUsd(cfg.electricity_price, Joules(s.facility_energy_j));
 
   auto kw = [](double w) { return w / 1e3; };
   s.resources.push_back({"GPUs", "compute", peak_activity_, 1.0, "activity"});

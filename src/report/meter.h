@@ -81,6 +81,7 @@ struct Summary {
   double throttled_gpu_hours = 0;
   double mean_gpu_activity = 0;
   double energy_cost_usd = 0;
+  double carbon_kg = 0;
   std::vector<ResourceUse> resources;  // busiest first
   std::vector<JobSummary> jobs;
   std::vector<FaultImpact> faults;

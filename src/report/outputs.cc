@@ -184,6 +184,7 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
   j["peak_rack_power_kw"] = s.peak_rack_w / 1e3;
   j["mean_gpu_activity"] = s.mean_gpu_activity;
   j["energy_cost_usd"] = s.energy_cost_usd;
+  j["carbon_t"] = s.carbon_kg / 1e3;
   ordered_json stages = ordered_json::array();
   for (size_t i = 0; i < s.stage_names.size(); ++i) {
     stages.push_back(
@@ -380,9 +381,9 @@ std::string SummaryText(const Summary& s) {
                  s.cooling_energy_j / kwh / 1e3, s.facility_energy_j / kwh / 1e3);
   fmt::format_to(out,
                  "PUE {:.3f}, peak IT {:.1f} kW, peak facility {:.1f} kW, mean GPU activity "
-                 "{:.2f}, energy cost {:.0f} USD\n",
+                 "{:.2f}, energy cost {:.0f} USD, {:.1f} t CO2\n",
                  s.pue(), s.peak_it_w / 1e3, s.peak_facility_w / 1e3, s.mean_gpu_activity,
-                 s.energy_cost_usd);
+                 s.energy_cost_usd, s.carbon_kg / 1e3);
   fmt::format_to(out,
                  "cooling: chillers {:.1f} MWh, pumps {:.1f} MWh, fans {:.1f} MWh; economizer "
                  "{:.0f} h, partial {:.0f} h, mechanical {:.0f} h; water {:.0f} m3, WUE {:.3f} "

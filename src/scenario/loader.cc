@@ -431,7 +431,27 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
 
   const Section site = root.Sub("site");
   cfg.name = site.String("name");
-  cfg.electricity_price = site.Quantity<EnergyPrice>("electricity_price");
+  if (site.Has("tariff_file")) {
+    for (const char* k : {"electricity_price", "carbon_intensity"}) {
+      if (site.Has(k)) {
+        site.Fail(k,
+                  std::string("'") + k + "' and tariff_file both set the grid's " +
+                      (std::string(k) == "electricity_price" ? "price" : "carbon intensity"),
+                  "keep one");
+      }
+    }
+    const std::string path = site.File("tariff_file", base_dir == kBuiltinDir ? "" : base_dir);
+    cfg.tariff = power::Tariff::FromCsv(ReadFile(path, site.ValueAt("tariff_file")), path,
+                                        (start_day - 1) * 24);
+  } else {
+    if (!site.Has("electricity_price")) {
+      site.Fail("electricity_price", "the grid's price is missing",
+                "give electricity_price (e.g. 0.08 USD/kWh) or an hourly tariff_file");
+    }
+    cfg.tariff =
+        power::Tariff(site.Quantity<EnergyPrice>("electricity_price"),
+                      ToGramsPerKilowattHour(site.Quantity<CarbonIntensity>("carbon_intensity")));
+  }
   if (site.Has("weather_file")) {
     std::string path, epw;
     if (base_dir == kBuiltinDir) {

@@ -292,6 +292,17 @@ TEST(BadInput, CheckpointsNeedAStorageNetwork) {
                    "missing required key 'cluster.storage_network.storage_bandwidth'"));
 }
 
+TEST(BadInput, TariffFileReplacesTheFlatPrice) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "electricity_price: 0.1 USD/kWh",
+                                   "electricity_price: 0.1 USD/kWh\n  tariff_file: x.csv")),
+                   "s.yaml:4:22", "'electricity_price' and tariff_file both set the grid's price"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "  electricity_price: 0.1 USD/kWh\n", "")),
+                   "s.yaml:", "the grid's price is missing"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "electricity_price: 0.1 USD/kWh",
+                                   "electricity_price: 0.1 USD/kWh\n  carbon_intensity: 400")),
+                   "s.yaml:5:24", "missing unit"));
+}
+
 TEST(BadInput, NvlinkDomainHoldsWholeNodes) {
   EXPECT_TRUE(
       Says(ErrorOf(Replace(kBase, "gpus_per_node: 8", "gpus_per_node: 8\n  nvlink_domain: 12")),

@@ -192,8 +192,17 @@ const Schema& ScenarioSchema() {
                   "Constant outdoor dry-bulb temperature, used when there is no weather file."),
               Frac("site.outdoor_relative_humidity", "0.5", "0", "1",
                    "Constant outdoor relative humidity, used when there is no weather file."),
-              Qty("site.electricity_price", D::kEnergyPrice, "!", "0 USD/kWh", "10 USD/kWh",
-                  "Price of electricity drawn from the grid (flat tariff)."),
+              Qty("site.electricity_price", D::kEnergyPrice, "", "0 USD/kWh", "10 USD/kWh",
+                  "Price of electricity drawn from the grid (flat tariff). Required unless "
+                  "tariff_file gives an hourly price."),
+              Qty("site.carbon_intensity", D::kCarbonIntensity, "0 g/kWh", "0 g/kWh", "5000 g/kWh",
+                  "CO2 emitted per kWh drawn from the grid (flat); about 370 g/kWh for the US "
+                  "grid average (EIA, 2023)."),
+              Str("site.tariff_file", false,
+                  "Hourly price and carbon intensity: a CSV with header "
+                  "hour,price_usd_per_mwh,carbon_g_per_kwh whose rows repeat (24: daily, 8,760: "
+                  "yearly), relative to the scenario; replaces electricity_price and "
+                  "carbon_intensity."),
               Qty("site.grid_import_limit", D::kPower, "", "1 kW", "10 GW",
                   "Largest power the grid connection may deliver; compared with the peak demand."),
 

@@ -12,6 +12,7 @@
 #include "network/fabric.h"
 #include "power/conversion_chain.h"
 #include "power/swing.h"
+#include "power/tariff.h"
 #include "thermal/cooling_plant.h"
 #include "thermal/weather.h"
 #include "units/quantity.h"
@@ -89,7 +90,7 @@ struct SiteConfig {
   SwingConfig swings;
   bool adaptive_routing = false;  // least-loaded spine instead of the ECMP hash
   thermal::Weather weather{thermal::OutdoorConditions{units::Celsius(20), 0.5}};
-  units::EnergyPrice electricity_price;
+  power::Tariff tariff;  // price and carbon intensity of grid energy over time
   SimTime duration;
   SimTime tick;
   uint64_t seed = 1;

@@ -83,6 +83,9 @@ const std::vector<UnitDef>& Table() {
     add("K", D::kTemperatureDifference, 1.0);
     add("K/W", D::kThermalResistance, 1.0);
     add("K/kW", D::kThermalResistance, 1e-3);
+    add("g/kWh", D::kCarbonIntensity, 1.0 / 3.6e6);
+    add("kg/MWh", D::kCarbonIntensity, 1.0 / 3.6e6);
+    add("kg/kWh", D::kCarbonIntensity, 1.0 / 3.6e3);
     for (auto [p, k] : {std::pair{"", 1.0}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}}) {
       add(std::string(p) + "Hz", D::kFrequency, k);
     }
@@ -143,6 +146,8 @@ std::string_view Examples(Dimension d) {
       return "K";
     case Dimension::kThermalResistance:
       return "K/W";
+    case Dimension::kCarbonIntensity:
+      return "g/kWh (of CO2), kg/MWh";
   }
   return "";
 }
@@ -188,6 +193,8 @@ std::vector<std::string_view> DisplayUnits(Dimension d, double base) {
       return {"K"};
     case Dimension::kThermalResistance:
       return {"K/W"};
+    case Dimension::kCarbonIntensity:
+      return {"g/kWh"};
   }
   return {};
 }
@@ -232,6 +239,8 @@ std::string_view DimensionName(Dimension d) {
       return "temperature difference";
     case Dimension::kThermalResistance:
       return "thermal resistance";
+    case Dimension::kCarbonIntensity:
+      return "carbon intensity";
   }
   return "quantity";
 }

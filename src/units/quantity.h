@@ -25,6 +25,7 @@ enum class Dimension {
   kEnergyPrice,
   kTemperatureDifference,  // kelvin; an approach, a loop's delta T
   kThermalResistance,      // kelvin per watt
+  kCarbonIntensity,        // grams of CO2 per joule
 };
 
 // Human name of a dimension ("power", "data size", ...), for messages.
@@ -79,6 +80,7 @@ using VolumeFlow = Quantity<Dimension::kVolumeFlow>;
 using EnergyPrice = Quantity<Dimension::kEnergyPrice>;
 using TemperatureDifference = Quantity<Dimension::kTemperatureDifference>;
 using ThermalResistance = Quantity<Dimension::kThermalResistance>;
+using CarbonIntensity = Quantity<Dimension::kCarbonIntensity>;
 
 // Temperature is absolute (kelvin); sums of temperatures mean nothing, so only comparison and the
 // difference in kelvin are offered.
@@ -148,6 +150,10 @@ constexpr double ToHertz(Frequency f) { return f.base(); }
 constexpr double ToKelvinDifference(TemperatureDifference d) { return d.base(); }
 constexpr ThermalResistance KelvinPerWatt(double v) { return ThermalResistance::FromBase(v); }
 constexpr double ToKelvinPerWatt(ThermalResistance r) { return r.base(); }
+constexpr CarbonIntensity GramsPerKilowattHour(double v) {
+  return CarbonIntensity::FromBase(v / 3.6e6);
+}
+constexpr double ToGramsPerKilowattHour(CarbonIntensity c) { return c.base() * 3.6e6; }
 constexpr Temperature operator+(Temperature t, TemperatureDifference d) {
   return Temperature::FromBase(t.base() + d.base());
 }
