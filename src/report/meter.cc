@@ -26,16 +26,25 @@ void Meter::OnTick(const TickRow& r, int64_t repeat) {
   const power::Tariff& tariff = site_.config().tariff;
   for (int64_t i = 0; i < repeat; ++i) {
     const SimTime t = r.start + SimTime::From(Seconds(r.seconds * static_cast<double>(i)));
-    s_.energy_cost_usd += r.facility_w * r.seconds * tariff.UsdPerJoule(t);
-    s_.carbon_kg += r.facility_w * r.seconds * tariff.CarbonGramsPerJoule(t) / 1e3;
+    s_.energy_cost_usd += r.grid_w * r.seconds * tariff.UsdPerJoule(t);
+    s_.carbon_kg += r.grid_w * r.seconds * tariff.CarbonGramsPerJoule(t) / 1e3;
     if (!tariff.Hourly()) {  // constant: the rest of the repeats cost the same
-      s_.energy_cost_usd +=
-          r.facility_w * r.seconds * static_cast<double>(repeat - 1) * tariff.UsdPerJoule(t);
-      s_.carbon_kg += r.facility_w * r.seconds * static_cast<double>(repeat - 1) *
-                      tariff.CarbonGramsPerJoule(t) / 1e3;
+      const double rest = r.grid_w * r.seconds * static_cast<double>(repeat - 1);
+      s_.energy_cost_usd += rest * tariff.UsdPerJoule(t);
+      s_.carbon_kg += rest * tariff.CarbonGramsPerJoule(t) / 1e3;
       break;
     }
   }
+  s_.grid_energy_j += r.grid_w * dt;
+  s_.peak_grid_w = std::max(s_.peak_grid_w, r.grid_w);
+  s_.generation_energy_j += r.generation_w * dt;
+  s_.peak_generation_w = std::max(s_.peak_generation_w, r.generation_w);
+  if (r.battery_w > 0) s_.battery_discharge_j += r.battery_w * dt;
+  if (r.battery_w < 0) s_.battery_charge_j -= r.battery_w * dt;
+  s_.battery_soc_min = std::min(s_.battery_soc_min, r.battery_soc);
+  s_.battery_soc_max = std::max(s_.battery_soc_max, r.battery_soc);
+  const double limit = ToWatts(site_.config().facility.grid_import_limit);
+  if (limit > 0 && r.grid_w > limit * (1 + 1e-9)) s_.grid_limit_exceeded_hours += dt / 3600;
   s_.peak_it_w = std::max(s_.peak_it_w, r.it_w);
   s_.peak_facility_w = std::max(s_.peak_facility_w, r.facility_w);
   s_.peak_rack_w = std::max(s_.peak_rack_w, r.peak_rack_w);
@@ -89,6 +98,7 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
   s.mean_gpu_activity = s.sim_time_s > 0 ? activity_s_ / s.sim_time_s : 0;
   s.loop_stored_j = site_.plant_stored_j();
   s.power_events = site_.power_events();
+  s.has_storage = cfg.facility.battery || cfg.facility.generation;
 
   auto kw = [](double w) { return w / 1e3; };
   s.resources.push_back({"GPUs", "compute", peak_activity_, 1.0, "activity"});
@@ -107,7 +117,7 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
       {"rack", "rack", kw(s.peak_rack_w), kw(ToWatts(cfg.cluster.rack_power_limit)), "kW"});
   s.resources.push_back({"cooling plant", "cooling", kw(peak_heat_w_),
                          kw(ToWatts(cfg.facility.cooling.capacity)), "kW"});
-  s.resources.push_back({"grid connection", "grid", kw(s.peak_facility_w),
+  s.resources.push_back({"grid connection", "grid", kw(s.peak_grid_w),
                          kw(ToWatts(cfg.facility.grid_import_limit)), "kW"});
   std::stable_sort(
       s.resources.begin(), s.resources.end(),

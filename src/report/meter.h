@@ -80,7 +80,11 @@ struct Summary {
   double inlet_outside_recommended_hours = 0, inlet_outside_allowable_hours = 0;
   double throttled_gpu_hours = 0;
   double mean_gpu_activity = 0;
-  double energy_cost_usd = 0;
+  double energy_cost_usd = 0;  // of grid energy
+  double grid_energy_j = 0, peak_grid_w = 0, generation_energy_j = 0, peak_generation_w = 0;
+  double battery_discharge_j = 0, battery_charge_j = 0, battery_soc_min = 1, battery_soc_max = 0;
+  double grid_limit_exceeded_hours = 0;
+  bool has_storage = false;  // a battery or generation is configured
   double carbon_kg = 0;
   std::vector<ResourceUse> resources;  // busiest first
   std::vector<JobSummary> jobs;

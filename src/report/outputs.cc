@@ -45,7 +45,8 @@ constexpr const char* kCsvHeader =
     "time_s,outdoor_dry_bulb_c,running_jobs,mean_gpu_activity,gpu_power_kw,node_base_power_kw,"
     "it_power_kw,conversion_loss_kw,cooling_power_kw,facility_power_kw,pue,peak_rack_power_kw,"
     "fabric_peak_link_utilization,outdoor_wet_bulb_c,chiller_power_kw,cooling_aux_power_kw,"
-    "economizer_share,water_use_l_per_s,gpu_coolant_c\n";
+    "economizer_share,water_use_l_per_s,gpu_coolant_c,grid_power_kw,generation_kw,"
+    "battery_power_kw,battery_soc\n";
 }
 
 TimeSeriesCsv::TimeSeriesCsv(std::string path) : path_(std::move(path)), base_(path_ + ".base") {
@@ -56,15 +57,16 @@ void TimeSeriesCsv::OnTick(const TickRow& r, int64_t repeat) {
   auto out = std::back_inserter(buf_);
   for (int64_t i = 0; i < repeat; ++i) {
     const double t = r.start.seconds() + r.seconds * static_cast<double>(i);
-    fmt::format_to(out,
-                   "{:.3f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:"
-                   ".3f},{:.4f},{:.2f},{:.3f},{:.3f},{:.4f},{:.4f},{:.2f}\n",
-                   t, r.outdoor_c, r.running_jobs, r.gpu_activity, r.gpu_w / 1e3,
-                   r.node_base_w / 1e3, r.it_w / 1e3, r.loss_w / 1e3, r.cooling_w / 1e3,
-                   r.facility_w / 1e3, r.it_input_w > 0 ? r.facility_w / r.it_input_w : 0.0,
-                   r.peak_rack_w / 1e3, r.fabric_peak_utilization, r.wet_bulb_c, r.chillers_w / 1e3,
-                   (r.pumps_w + r.crah_fans_w + r.sink_fans_w) / 1e3, r.economizer_share,
-                   r.water_l_per_s, r.gpu_coolant_c);
+    fmt::format_to(
+        out,
+        "{:.3f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:"
+        ".3f},{:.4f},{:.2f},{:.3f},{:.3f},{:.4f},{:.4f},{:.2f},{:.3f},{:.3f},{:.3f},{:.4f}\n",
+        t, r.outdoor_c, r.running_jobs, r.gpu_activity, r.gpu_w / 1e3, r.node_base_w / 1e3,
+        r.it_w / 1e3, r.loss_w / 1e3, r.cooling_w / 1e3, r.facility_w / 1e3,
+        r.it_input_w > 0 ? r.facility_w / r.it_input_w : 0.0, r.peak_rack_w / 1e3,
+        r.fabric_peak_utilization, r.wet_bulb_c, r.chillers_w / 1e3,
+        (r.pumps_w + r.crah_fans_w + r.sink_fans_w) / 1e3, r.economizer_share, r.water_l_per_s,
+        r.gpu_coolant_c, r.grid_w / 1e3, r.generation_w / 1e3, r.battery_w / 1e3, r.battery_soc);
     if (buf_.size() > (1 << 20)) {
       base_.Write(buf_);
       buf_.clear();
@@ -185,6 +187,17 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
   j["mean_gpu_activity"] = s.mean_gpu_activity;
   j["energy_cost_usd"] = s.energy_cost_usd;
   j["carbon_t"] = s.carbon_kg / 1e3;
+  j["grid_energy_kwh"] = s.grid_energy_j / kwh;
+  j["peak_grid_power_kw"] = s.peak_grid_w / 1e3;
+  j["grid_limit_exceeded_hours"] = s.grid_limit_exceeded_hours;
+  if (s.has_storage) {
+    j["on_site"] = {{"generation_energy_kwh", s.generation_energy_j / kwh},
+                    {"peak_generation_kw", s.peak_generation_w / 1e3},
+                    {"battery_discharge_kwh", s.battery_discharge_j / kwh},
+                    {"battery_charge_kwh", s.battery_charge_j / kwh},
+                    {"battery_soc_min", s.battery_soc_min},
+                    {"battery_soc_max", s.battery_soc_max}};
+  }
   ordered_json stages = ordered_json::array();
   for (size_t i = 0; i < s.stage_names.size(); ++i) {
     stages.push_back(

@@ -43,6 +43,10 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
   acc_.air_free_share += p.air_free_share * seconds;
   acc_.gpu_coolant_c += units::ToCelsius(p.gpu_coolant) * seconds;
   acc_.server_inlet_c += units::ToCelsius(p.server_inlet) * seconds;
+  acc_.grid_w += ToWatts(s.grid) * seconds;
+  acc_.generation_w += ToWatts(s.generation) * seconds;
+  acc_.battery_w += ToWatts(s.battery) * seconds;
+  acc_.battery_soc = s.battery_soc;
   acc_.peak_rack_w = std::max(acc_.peak_rack_w, ToWatts(s.peak_rack));
   acc_.fabric_peak_utilization = std::max(acc_.fabric_peak_utilization, s.fabric_peak_utilization);
   for (size_t i = 0; i < s.stage_input.size(); ++i) {
@@ -60,7 +64,8 @@ void TickSeries::Emit(int64_t repeat) {
                     &acc_.chillers_w,     &acc_.pumps_w,          &acc_.crah_fans_w,
                     &acc_.sink_fans_w,    &acc_.rejected_w,       &acc_.unmet_w,
                     &acc_.water_l_per_s,  &acc_.economizer_share, &acc_.liquid_free_share,
-                    &acc_.air_free_share, &acc_.gpu_coolant_c,    &acc_.server_inlet_c}) {
+                    &acc_.air_free_share, &acc_.gpu_coolant_c,    &acc_.server_inlet_c,
+                    &acc_.grid_w,         &acc_.generation_w,     &acc_.battery_w}) {
     *v /= d;
   }
   for (double& v : acc_.stage_input_w) v /= d;

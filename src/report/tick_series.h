@@ -28,6 +28,7 @@ struct TickRow {
          rejected_w = 0, unmet_w = 0, water_l_per_s = 0, economizer_share = 0;
   double liquid_free_share = 0, air_free_share = 0;
   double gpu_coolant_c = 0, server_inlet_c = 0;
+  double grid_w = 0, generation_w = 0, battery_w = 0, battery_soc = 0;  // soc: at the tick's end
   std::vector<double> stage_input_w;
   std::vector<double> job_it_w;
 };

@@ -231,6 +231,26 @@ site::FacilityConfig ReadFacility(const Section& s) {
     f.power_chain.push_back(stage);
   }
   f.cooling = ReadCooling(s.Sub("cooling"));
+  if (s.Has("battery")) {
+    const Section b = s.Sub("battery");
+    site::SiteBattery bat;
+    bat.power = b.Quantity<Power>("power");
+    bat.energy = b.Quantity<Energy>("energy");
+    bat.round_trip_efficiency = b.Fraction("round_trip_efficiency");
+    bat.initial_soc = b.Fraction("initial_soc");
+    bat.discharge_above = b.Quantity<Power>("discharge_above");
+    bat.charge_below = b.Quantity<Power>("charge_below");
+    if (bat.charge_below > bat.discharge_above) {
+      b.Fail("charge_below", "the battery would charge above the level at which it discharges",
+             "set charge_below at or below discharge_above");
+    }
+    f.battery = bat;
+  }
+  if (s.Has("generation")) {
+    const Section g = s.Sub("generation");
+    f.generation =
+        site::SiteGeneration{g.Quantity<Power>("capacity"), g.Quantity<Duration>("ramp_time")};
+  }
   return f;
 }
 
@@ -480,6 +500,11 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
   const auto grid_limit = cfg.facility.grid_import_limit;
   cfg.facility = ReadFacility(facility);
   cfg.facility.grid_import_limit = grid_limit;
+  if (cfg.facility.generation && grid_limit <= Watts(0)) {
+    facility.Sub("generation")
+        .Fail("capacity", "on-site generation follows the demand above the grid import limit",
+              "set site.grid_import_limit");
+  }
 
   ReadFabricSwitches(cluster.Sub("fabric"), cfg.fabric);
   cfg.adaptive_routing = cluster.Sub("fabric").Enum("routing") == "adaptive";

@@ -280,6 +280,27 @@ const Schema& ScenarioSchema() {
                "The stage is part of the IT equipment (server PSUs, node DC-DC): PUE measures IT "
                "power at the input of the outermost such stage, so its losses count as IT (The "
                "Green Grid). IT-equipment stages come first in the list."},
+              Section("facility.battery", false,
+                      "Battery storage at the grid connection, shaving the facility's peaks."),
+              Qty("facility.battery.power", D::kPower, "!", "1 kW", "10 GW",
+                  "Charge and discharge power limit."),
+              Qty("facility.battery.energy", D::kEnergy, "!", "1 kWh", "100 GWh", "Usable energy."),
+              Frac("facility.battery.round_trip_efficiency", "0.9", "0.5", "1",
+                   "Energy out over energy in (lithium-ion systems: about 85-90%)."),
+              Frac("facility.battery.initial_soc", "0.5", "0", "1",
+                   "State of charge at the start, as a share of the energy."),
+              Qty("facility.battery.discharge_above", D::kPower, "!", "0 W", "10 GW",
+                  "The battery discharges while the facility draws more than this."),
+              Qty("facility.battery.charge_below", D::kPower, "!", "0 W", "10 GW",
+                  "The battery charges while the facility draws less than this."),
+              Section(
+                  "facility.generation", false,
+                  "Dispatchable on-site generation (gas turbines, engines) covering demand above "
+                  "site.grid_import_limit."),
+              Qty("facility.generation.capacity", D::kPower, "!", "1 kW", "10 GW",
+                  "Largest output."),
+              Qty("facility.generation.ramp_time", D::kDuration, "10 min", "1 s", "1 d",
+                  "Time to ramp from zero to full output (the ramp-rate limit)."),
               Section("facility.cooling", true,
                       "The cooling chain: cold plates and CRAHs, water loops, economizer, "
                       "chillers, cooling towers or dry coolers (src/thermal/cooling_plant.h)."),

@@ -36,6 +36,9 @@ Site::Site(SiteConfig config)
   const ClusterConfig& c = config_.cluster;
   idle_gpu_w_ = ToWatts(gpu_power_.At(0));
   limit_ = gpu_power_.limit();
+  if (config_.facility.battery) {
+    battery_j_ = config_.facility.battery->initial_soc * ToJoules(config_.facility.battery->energy);
+  }
   power_events_.limit_min_w = ToWatts(limit_);
   idle_node_w_ = c.gpus_per_node * idle_gpu_w_ + ToWatts(c.node_base_power);
 
@@ -464,9 +467,46 @@ void Site::Advance(SimTime from, SimTime to) {
   s.cooling = s.plant.electric;
   HeatGpus(from, to, s.plant.gpu_coolant);
   s.facility = flow.grid + s.cooling;
+  Dispatch(dt);
   s.fabric_peak_utilization = running_ > 0 ? fabric_utilization_ : 0.0;
   if (limit_ < gpu_power_.limit()) power_events_.limited_s += dt;
   ProtectChain(to, flow, s.it);
+}
+
+void Site::Dispatch(double dt) {
+  WindowSample& s = sample_;
+  const FacilityConfig& f = config_.facility;
+  double demand = ToWatts(s.facility);
+  s.generation = s.battery = Watts(0);
+  if (f.generation) {
+    const double cap = ToWatts(f.generation->capacity);
+    const double target = f.grid_import_limit > Watts(0)
+                              ? std::clamp(demand - ToWatts(f.grid_import_limit), 0.0, cap)
+                              : 0.0;
+    const double step = cap / ToSeconds(f.generation->ramp_time) * dt;
+    generation_w_ = std::clamp(target, generation_w_ - step, generation_w_ + step);
+    s.generation = Watts(generation_w_);
+    demand -= generation_w_;
+  }
+  if (f.battery) {
+    const SiteBattery& b = *f.battery;
+    const double eta = std::sqrt(b.round_trip_efficiency), p_max = ToWatts(b.power);
+    const double capacity = ToJoules(b.energy);
+    double out = 0;
+    if (demand > ToWatts(b.discharge_above)) {
+      out = std::min({demand - ToWatts(b.discharge_above), p_max, battery_j_ * eta / dt});
+      battery_j_ -= out / eta * dt;
+    } else if (demand < ToWatts(b.charge_below)) {
+      const double in =
+          std::min({ToWatts(b.charge_below) - demand, p_max, (capacity - battery_j_) / eta / dt});
+      battery_j_ += in * eta * dt;
+      out = -in;
+    }
+    s.battery = Watts(out);
+    s.battery_soc = capacity > 0 ? battery_j_ / capacity : 0.0;
+    demand -= out;
+  }
+  s.grid = Watts(demand);
 }
 
 void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {

@@ -39,7 +39,11 @@ struct WindowSample {
   units::Power heat;                 // into the cooling plant
   units::Power cooling;              // electricity of the cooling plant
   thermal::CoolingState plant;       // its parts, water use, economizer share
-  units::Power facility;             // from the grid
+  units::Power facility;             // the building's draw (IT chain + cooling)
+  units::Power grid;                 // from the grid: facility - generation - battery output
+  units::Power generation;           // on-site generation
+  units::Power battery;              // battery output (negative while charging)
+  double battery_soc = 0;            // at the end of the window
   units::Power peak_rack;            // the most loaded rack's average in the window
   double gpu_activity_sum = 0;       // sum over all GPUs of their average activity
   std::vector<units::Power> job_it;  // IT power of each job's nodes while the job runs
@@ -146,7 +150,8 @@ class Site : public Model {
 
   void Advance(SimTime from, SimTime to) override;
   bool Quiescent() const override {
-    return running_ == 0 && config_.weather.Constant() && plant_.Settled();
+    return running_ == 0 && config_.weather.Constant() && plant_.Settled() &&
+           !config_.facility.battery && !config_.facility.generation;
   }
   // Job start and end events, so idle skipping stops where a job changes the load.
   void ScheduleEvents(EventQueue& events);
@@ -200,6 +205,8 @@ class Site : public Model {
                                          units::Power limit) const;
   // GPU temperatures over a window, and the throttling or shutdown they cause from `to`.
   void HeatGpus(SimTime from, SimTime to, units::Temperature coolant);
+  // Battery and generation between the facility and the grid over a window of `dt` seconds.
+  void Dispatch(double dt);
   // Overload protection after a window ending at `at` (see power/conversion_chain.h).
   void ProtectChain(SimTime at, const power::ChainFlow& flow, units::Power it);
   void Trip(SimTime at, const std::string& stage);
@@ -221,6 +228,8 @@ class Site : public Model {
   double idle_gpu_w_ = 0;  // one idle GPU
   units::Power limit_;     // per-GPU power limit now (the configured cap, or lower on overload)
   PowerEvents power_events_;
+  double battery_j_ = 0;                    // stored energy
+  double generation_w_ = 0;                 // generator output now
   SimTime quiet_since_ = SimTime::Never();  // capped stages below 90% of rating since then
   static constexpr units::Duration kReleaseAfter = units::Seconds(60);
   double idle_node_w_ = 0;  // one node with all its GPUs idle

@@ -59,10 +59,33 @@ struct FaultConfig {
   SimTime end = SimTime::Never();
 };
 
+// A battery at the grid connection shaving peaks: it discharges while the facility draws more
+// than `discharge_above` and charges while it draws less than `charge_below`, within its power
+// and state of charge; each direction loses sqrt(round-trip efficiency).
+struct SiteBattery {
+  units::Power power;
+  units::Energy energy;
+  double round_trip_efficiency = 0.9;
+  double initial_soc = 0.5;
+  units::Power discharge_above;
+  units::Power charge_below;
+};
+
+// Dispatchable on-site generation (gas turbines, engines): it follows the facility's demand above
+// the grid import limit, up to its capacity, changing its output no faster than full capacity
+// per `ramp_time`.
+struct SiteGeneration {
+  units::Power capacity;
+  units::Duration ramp_time;
+};
+
 struct FacilityConfig {
   std::vector<power::ConversionStage> power_chain;  // from the load outward
   thermal::CoolingConfig cooling;
   units::Power grid_import_limit;  // zero: unrated
+  // On-site storage and generation between the facility and the grid (site/storage.h).
+  std::optional<SiteBattery> battery;
+  std::optional<SiteGeneration> generation;
 };
 
 // A window of the run recorded at fine resolution to study power swings (power/swing.h), and the

@@ -367,6 +367,56 @@ TEST(Site, CoolantAboveTheShutdownThresholdStopsTheJob) {
   EXPECT_TRUE(site.jobs()[0].stopped);
 }
 
+TEST(Site, BatteryAndGenerationShaveTheGridPeak) {
+  SiteConfig c = SmallSite();  // about 8 kW idle, 16+ kW while the job runs from 10 s to 20 s
+  c.jobs[0].end = SimTime::From(Seconds(40));
+  c.facility.grid_import_limit = Kilowatts(14);
+  c.facility.generation = SiteGeneration{Kilowatts(2), Seconds(4)};  // 500 W/s at most
+  SiteBattery b;
+  b.power = Kilowatts(3);
+  b.energy = Joules(3.6e5);        // 0.1 kWh
+  b.round_trip_efficiency = 0.81;  // 0.9 each way
+  b.initial_soc = 0.5;
+  b.discharge_above = Kilowatts(13);
+  b.charge_below = Kilowatts(11);
+  c.facility.battery = b;
+  Site site(c);
+  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(60)));
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  struct Probe : Observer {
+    Site* s;
+    double peak_facility = 0, peak_grid = 0, last_gen = 0, max_gen_step = 0, out_j = 0, in_j = 0;
+    double soc_min = 1, soc_max = 0;
+    void OnWindow(SimTime from, SimTime to) override {
+      const WindowSample& w = s->sample();
+      const double dt = (to - from).seconds();
+      EXPECT_NEAR(ToWatts(w.grid), ToWatts(w.facility - w.generation - w.battery), 1e-6);
+      peak_facility = std::max(peak_facility, ToWatts(w.facility));
+      peak_grid = std::max(peak_grid, ToWatts(w.grid));
+      max_gen_step = std::max(max_gen_step, std::abs(ToWatts(w.generation) - last_gen) / dt);
+      last_gen = ToWatts(w.generation);
+      if (w.battery > Watts(0)) out_j += ToWatts(w.battery) * dt;
+      if (w.battery < Watts(0)) in_j -= ToWatts(w.battery) * dt;
+      soc_min = std::min(soc_min, w.battery_soc);
+      soc_max = std::max(soc_max, w.battery_soc);
+    }
+  } probe;
+  probe.s = &site;
+  engine.AddObserver(&probe);
+  engine.Run();
+  EXPECT_GT(probe.peak_facility, 14e3);  // the job pushes the facility over the limit
+  EXPECT_LT(probe.peak_grid, probe.peak_facility - 1e3);
+  EXPECT_LE(probe.max_gen_step, 500.0 + 1e-6);
+  EXPECT_GE(probe.soc_min, 0.0);
+  EXPECT_LE(probe.soc_max, 1.0);
+  // Stored energy: half of 0.1 kWh, less what went out / 0.9, plus what came in x 0.9.
+  EXPECT_GT(probe.out_j, 0.0);
+  EXPECT_GT(probe.in_j, 0.0);
+  const double stored = 0.5 * 3.6e5 - probe.out_j / 0.9 + probe.in_j * 0.9;
+  EXPECT_NEAR(site.sample().battery_soc * 3.6e5, stored, 1e-3);
+}
+
 TEST(JobTraffic, RanksFollowMegatronOrderAndRingsSplitByDomain) {
   workload::TrainingSetup t = SmallSite().jobs[0].setup;  // tp 2, dp 8: 16 GPUs on 2 nodes
   const JobFlowEnds f = JobFlows(t, 0, 8);
