@@ -95,7 +95,7 @@ TEST(Cli, BadScenarioExitsTwoNamesTheLineAndWritesNothing) {
   const fs::path out = dir / "out";
   const Result r = Firstwall("run " + scen.string() + " --out " + out.string());
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.out.find(scen.string() + ":18:18: error: 'cluster.nic_bandwidth' is 400 GB/s"),
+  EXPECT_NE(r.out.find(scen.string() + ":19:18: error: 'cluster.nic_bandwidth' is 400 GB/s"),
             std::string::npos)
       << r.out;
   EXPECT_FALSE(fs::exists(out)) << "a failed run must leave no outputs";

@@ -91,8 +91,9 @@ int Run(const RunOptions& o) {
   if (o.json) {
     std::cout << json;
   } else if (!o.quiet) {
-    std::cout << report::SummaryText(summary) << "\nwrote " << o.out << "/summary.json and "
-              << o.out << "/timeseries.csv\n";
+    std::cout << report::SummaryText(summary) << "\nwrote " << o.out << "/summary.json, " << o.out
+              << "/timeseries.csv" << (summary.swings ? ", " + o.out + "/swings.csv" : "")
+              << (o.links ? ", " + o.out + "/links.csv" : "") << "\n";
   }
   return kOk;
 }

@@ -394,9 +394,10 @@ std::string SummaryText(const Summary& s) {
                  s.cooling_energy_j / kwh / 1e3, s.facility_energy_j / kwh / 1e3);
   fmt::format_to(out,
                  "PUE {:.3f}, peak IT {:.1f} kW, peak facility {:.1f} kW, mean GPU activity "
-                 "{:.2f}, energy cost {:.0f} USD, {:.1f} t CO2\n",
+                 "{:.2f}, energy cost {:.0f} USD{}\n",
                  s.pue(), s.peak_it_w / 1e3, s.peak_facility_w / 1e3, s.mean_gpu_activity,
-                 s.energy_cost_usd, s.carbon_kg / 1e3);
+                 s.energy_cost_usd,
+                 s.carbon_kg > 0 ? fmt::format(", {:.1f} t CO2", s.carbon_kg / 1e3) : "");
   fmt::format_to(out,
                  "cooling: chillers {:.1f} MWh, pumps {:.1f} MWh, fans {:.1f} MWh; economizer "
                  "{:.0f} h, partial {:.0f} h, mechanical {:.0f} h; water {:.0f} m3, WUE {:.3f} "

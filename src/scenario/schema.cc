@@ -196,8 +196,8 @@ const Schema& ScenarioSchema() {
                   "Price of electricity drawn from the grid (flat tariff). Required unless "
                   "tariff_file gives an hourly price."),
               Qty("site.carbon_intensity", D::kCarbonIntensity, "0 g/kWh", "0 g/kWh", "5000 g/kWh",
-                  "CO2 emitted per kWh drawn from the grid (flat); about 370 g/kWh for the US "
-                  "grid average (EIA, 2023)."),
+                  "CO2 emitted per kWh drawn from the grid (flat); about 367 g/kWh for the US "
+                  "grid average (EIA, 2023: 0.81 lb/kWh). Without it carbon is not counted."),
               Str("site.tariff_file", false,
                   "Hourly price and carbon intensity: a CSV with header "
                   "hour,price_usd_per_mwh,carbon_g_per_kwh whose rows repeat (24: daily, 8,760: "
