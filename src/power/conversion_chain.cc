@@ -13,6 +13,17 @@ ConversionChain::ConversionChain(std::vector<ConversionStage> stages) : stages_(
   }
 }
 
+units::Power ConversionChain::StageInput(size_t i, units::Power out) const {
+  const ConversionStage& s = stages_[i];
+  const double m = s.installed();
+  units::Power resistive;
+  if (s.resistive_loss > 0) {
+    const double share = out / s.rating;
+    resistive = s.rating * (s.resistive_loss * share * share * s.modules / m);
+  }
+  return (out + s.fixed_loss * m + resistive) / s.efficiency;
+}
+
 ChainFlow ConversionChain::Flow(units::Power load, double count) const {
   ChainFlow f;
   f.input.reserve(stages_.size());

@@ -39,6 +39,10 @@ struct ConversionStage {
   int modules = 1;            // N
   Redundancy redundancy = Redundancy::kN;
   OverloadPolicy on_overload = OverloadPolicy::kReport;
+  // The stage as a tree level: one unit per `racks_per_unit` racks (a PDU per rack, a UPS per row
+  // of 10), each with the stage's rating, losses and modules, carrying its racks' load; 0: one
+  // unit for the whole site. Levels nest: outward, each groups whole units of the one inside it.
+  int racks_per_unit = 0;
 
   int installed() const {
     return redundancy == Redundancy::kN        ? modules
@@ -61,6 +65,8 @@ class ConversionChain {
   // parallel units of the chain share it (one chain per rack, say): fixed losses count `count`
   // times. Pass count = 1 for one aggregate chain.
   ChainFlow Flow(units::Power load, double count = 1.0) const;
+  // What one unit of stage `i` draws to deliver `out`.
+  units::Power StageInput(size_t i, units::Power out) const;
   const std::vector<ConversionStage>& stages() const { return stages_; }
 
  private:

@@ -75,7 +75,7 @@ void Meter::OnTick(const TickRow& r, int64_t repeat) {
   s_.peak_unmet_cooling_w = std::max(s_.peak_unmet_cooling_w, r.unmet_w);
   double out_w = r.it_w;  // the first stage delivers the IT load
   for (size_t i = 0; i < r.stage_input_w.size(); ++i) {
-    stage_peak_out_w_[i] = std::max(stage_peak_out_w_[i], out_w);
+    stage_peak_out_w_[i] = std::max(stage_peak_out_w_[i], r.stage_unit_peak_w[i]);
     s_.stage_loss_energy_j[i] += (r.stage_input_w[i] - out_w) * dt;
     out_w = r.stage_input_w[i];
   }
@@ -110,8 +110,10 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
   }
   for (size_t i = 0; i < cfg.facility.power_chain.size(); ++i) {
     const auto& st = cfg.facility.power_chain[i];
+    const size_t units = site_.StageUnits(i);
     s.resources.push_back(
-        {st.name, "power stage", kw(stage_peak_out_w_[i]), kw(ToWatts(st.rating)), "kW"});
+        {st.name, "power stage", kw(stage_peak_out_w_[i]), kw(ToWatts(st.rating)),
+         units > 1 ? "kW (busiest of " + std::to_string(units) + " units)" : std::string("kW")});
   }
   s.resources.push_back(
       {"rack", "rack", kw(s.peak_rack_w), kw(ToWatts(cfg.cluster.rack_power_limit)), "kW"});

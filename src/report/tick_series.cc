@@ -13,6 +13,7 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
     acc_ = TickRow{};
     acc_.start = s.from;
     acc_.stage_input_w.assign(s.stage_input.size(), 0.0);
+    acc_.stage_unit_peak_w.assign(s.stage_input.size(), 0.0);
     acc_.job_it_w.assign(s.job_it.size(), 0.0);
     open_ = true;
   }
@@ -50,6 +51,7 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
   acc_.peak_rack_w = std::max(acc_.peak_rack_w, ToWatts(s.peak_rack));
   acc_.fabric_peak_utilization = std::max(acc_.fabric_peak_utilization, s.fabric_peak_utilization);
   for (size_t i = 0; i < s.stage_input.size(); ++i) {
+    acc_.stage_unit_peak_w[i] = std::max(acc_.stage_unit_peak_w[i], ToWatts(s.stage_unit_peak[i]));
     acc_.stage_input_w[i] += ToWatts(s.stage_input[i]) * seconds;
   }
   for (size_t i = 0; i < s.job_it.size(); ++i) acc_.job_it_w[i] += ToWatts(s.job_it[i]) * seconds;

@@ -30,6 +30,7 @@ struct TickRow {
   double gpu_coolant_c = 0, server_inlet_c = 0;
   double grid_w = 0, generation_w = 0, battery_w = 0, battery_soc = 0;  // soc: at the tick's end
   std::vector<double> stage_input_w;
+  std::vector<double> stage_unit_peak_w;  // highest over the tick's windows
   std::vector<double> job_it_w;
 };
 

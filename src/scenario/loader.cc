@@ -206,6 +206,7 @@ site::FacilityConfig ReadFacility(const Section& s) {
     stage.it_equipment = st.Bool("it_equipment");
     stage.resistive_loss = st.Fraction("resistive_loss");
     stage.modules = st.Int("modules");
+    stage.racks_per_unit = st.OptionalInt("racks_per_unit").value_or(0);
     const std::string red = st.Enum("redundancy");
     stage.redundancy = red == "N+1"  ? power::Redundancy::kNPlus1
                        : red == "2N" ? power::Redundancy::k2N
@@ -500,6 +501,27 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
   const auto grid_limit = cfg.facility.grid_import_limit;
   cfg.facility = ReadFacility(facility);
   cfg.facility.grid_import_limit = grid_limit;
+  {
+    // Tree levels nest: each stage's unit holds whole units of the stage inside it.
+    const std::vector<Section> stages = facility.List("power_chain");
+    int inner = 1;
+    for (size_t i = 0; i < cfg.facility.power_chain.size(); ++i) {
+      const int g = cfg.facility.power_chain[i].racks_per_unit;
+      const int per = g > 0 ? g : cfg.cluster.rack_count();
+      if (per % inner != 0 && per < cfg.cluster.rack_count()) {
+        stages[i].Fail("racks_per_unit",
+                       "a unit of '" + cfg.facility.power_chain[i].name + "' serves " +
+                           std::to_string(per) + " racks, not a whole number of the " +
+                           std::to_string(inner) + "-rack units inside it",
+                       "use a multiple of " + std::to_string(inner));
+      }
+      if (g > 0 && per < inner) {
+        stages[i].Fail("racks_per_unit",
+                       "an outer stage cannot serve fewer racks than the one inside it");
+      }
+      inner = std::min(per, cfg.cluster.rack_count());
+    }
+  }
   if (cfg.facility.generation && grid_limit <= Watts(0)) {
     facility.Sub("generation")
         .Fail("capacity", "on-site generation follows the demand above the grid import limit",

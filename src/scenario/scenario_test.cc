@@ -303,6 +303,19 @@ TEST(BadInput, TariffFileReplacesTheFlatPrice) {
                    "s.yaml:5:24", "missing unit"));
 }
 
+TEST(BadInput, PowerChainTreeLevelsNest) {
+  std::string text = Replace(kBase, "gpus_per_node: 8", "gpus_per_node: 8\n  nodes_per_rack: 1");
+  text = Replace(text, "    - name: ups\n      efficiency: 0.95",
+                 "    - name: pdu\n      efficiency: 0.98\n      racks_per_unit: 2\n"
+                 "    - name: ups\n      efficiency: 0.95\n      racks_per_unit: 3");
+  EXPECT_TRUE(Says(ErrorOf(text), "s.yaml:19:23",
+                   "a unit of 'ups' serves 3 racks, not a whole number of the 2-rack units"));
+  // Whole units nest: a UPS per 4 racks over a PDU per 2 loads.
+  const Scenario sc =
+      LoadScenarioText(Replace(text, "racks_per_unit: 3", "racks_per_unit: 4"), "s.yaml", "");
+  EXPECT_EQ(sc.site.facility.power_chain[1].racks_per_unit, 4);
+}
+
 TEST(BadInput, NvlinkDomainHoldsWholeNodes) {
   EXPECT_TRUE(
       Says(ErrorOf(Replace(kBase, "gpus_per_node: 8", "gpus_per_node: 8\n  nvlink_domain: 12")),

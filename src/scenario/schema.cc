@@ -265,6 +265,12 @@ const Schema& ScenarioSchema() {
               Frac("facility.power_chain[].resistive_loss", "0", "0", "0.2",
                    "I^2 R loss at rated load as a share of the rating (grows with the square of "
                    "the load); needs a rating."),
+              OptInt("facility.power_chain[].racks_per_unit", "1", "1000000",
+                     "Makes the chain a tree: one unit of this stage per this many racks (a PDU "
+                     "per rack, a UPS per row), each with the rating, losses and modules given "
+                     "here and carrying its racks' load; a tripped unit darkens only its racks. "
+                     "Outward, each stage must group whole units of the stage inside it. Without "
+                     "it, one unit for the whole site."),
               Int("facility.power_chain[].modules", "1", "1", "10000",
                   "N: modules whose ratings add up to the stage's rating (UPS modules, "
                   "transformers, PSUs)."),

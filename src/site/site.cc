@@ -72,6 +72,13 @@ Site::Site(SiteConfig config)
       segs.push_back({o, 1});
     }
   }
+  rack_w_.assign(racks_.size(), 0.0);
+  rack_dark_.assign(racks_.size(), 0);
+  for (size_t i = 0; i < chain_.stages().size(); ++i) {
+    const size_t units = (racks_.size() + RacksPerUnit(i) - 1) / RacksPerUnit(i);
+    unit_tripped_.emplace_back(units, 0);
+    unit_out_w_.emplace_back(units, 0.0);
+  }
   sample_.job_it.assign(jobs_.size(), Watts(0));
   // Each job's traffic as flows; a network flow once per plane (striped), with one ECMP id.
   uint64_t id = 0;
@@ -434,28 +441,33 @@ void Site::Advance(SimTime from, SimTime to) {
   }
 
   double it_w = 0, peak_rack_w = 0;
-  for (const auto& rack : racks_) {
+  for (size_t k = 0; k < racks_.size(); ++k) {
     double rack_w = 0;
-    for (const RackSegment& seg : rack) {
+    int nodes = 0;
+    for (const RackSegment& seg : racks_[k]) {
       rack_w +=
           seg.nodes * (seg.job < 0 ? idle_node_w_ : job_node_w_[static_cast<size_t>(seg.job)]);
+      nodes += seg.nodes;
     }
+    if (rack_dark_[k]) {
+      // Behind a tripped unit: nothing runs there (its jobs stopped), nothing draws.
+      gpu_w -= nodes * c.gpus_per_node * idle_gpu_w_;
+      rack_w = 0;
+    }
+    rack_w_[k] = rack_w;
     it_w += rack_w;
     peak_rack_w = std::max(peak_rack_w, rack_w);
-  }
-
-  if (from >= power_events_.tripped_at) {
-    // Everything behind the tripped stage is dark.
-    it_w = gpu_w = activity_sum = peak_rack_w = 0;
-    for (size_t j = 0; j < jobs_.size(); ++j) s.job_it[j] = Watts(0);
   }
   s.it = Watts(it_w);
   s.gpu = Watts(gpu_w);
   s.node_base = s.it - s.gpu;
   s.gpu_activity_sum = activity_sum;
   s.peak_rack = Watts(peak_rack_w);
-  const power::ChainFlow flow = chain_.Flow(s.it);
+  const power::ChainFlow flow = TreeFlow();
   s.stage_input = flow.input;
+  s.stage_unit_peak.resize(flow.input.size());
+  for (size_t i = 0; i < flow.input.size(); ++i)
+    s.stage_unit_peak[i] = Watts(StageUnitPeakWatts(i));
   s.stage_loss = flow.loss;
   s.conversion_loss = flow.total_loss;
   s.it_input = s.it;
@@ -471,6 +483,51 @@ void Site::Advance(SimTime from, SimTime to) {
   s.fabric_peak_utilization = running_ > 0 ? fabric_utilization_ : 0.0;
   if (limit_ < gpu_power_.limit()) power_events_.limited_s += dt;
   ProtectChain(to, flow, s.it);
+}
+
+power::ChainFlow Site::TreeFlow() {
+  const auto& stages = chain_.stages();
+  power::ChainFlow f;
+  std::vector<double> level = rack_w_, next;  // loads per element of the level inside
+  size_t group = 1;                           // racks per element of `level`
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const size_t per_unit = RacksPerUnit(i);
+    // Elements per unit (levels nest: checked at load); a unit of the whole site takes them all.
+    const size_t k =
+        per_unit >= racks_.size() ? std::max<size_t>(1, level.size()) : per_unit / group;
+    FW_CHECK(k >= 1, "power chain levels do not nest: '" + stages[i].name + "'");
+    next.assign((level.size() + k - 1) / k, 0.0);
+    std::vector<double>& outs = unit_out_w_[i];
+    outs.assign(next.size(), 0.0);
+    double in_sum = 0, out_sum = 0;
+    for (size_t u = 0; u < next.size(); ++u) {
+      for (size_t e = u * k; e < std::min(level.size(), (u + 1) * k); ++e) outs[u] += level[e];
+      // A tripped unit is open: no load, no losses.
+      next[u] = unit_tripped_[i][u] ? 0.0 : ToWatts(chain_.StageInput(i, Watts(outs[u])));
+      in_sum += next[u];
+      out_sum += outs[u];
+    }
+    f.input.push_back(Watts(in_sum));
+    f.loss.push_back(Watts(in_sum - out_sum));
+    f.total_loss += Watts(in_sum - out_sum);
+    level.swap(next);
+    group = per_unit;
+  }
+  double grid = 0;
+  for (double v : level) grid += v;
+  f.grid = Watts(grid);
+  return f;
+}
+
+double Site::StageUnitPeakWatts(size_t stage) const {
+  double peak = 0;
+  for (double v : unit_out_w_[stage]) peak = std::max(peak, v);
+  return peak;
+}
+
+size_t Site::RacksPerUnit(size_t stage) const {
+  const int g = chain_.stages()[stage].racks_per_unit;
+  return g > 0 ? std::min(static_cast<size_t>(g), racks_.size()) : racks_.size();
 }
 
 void Site::Dispatch(double dt) {
@@ -558,25 +615,28 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
 }
 
 void Site::ProtectChain(SimTime at, const power::ChainFlow& flow, units::Power it) {
-  if (at >= power_events_.tripped_at) return;
+  (void)flow;
   const auto& stages = chain_.stages();
   double worst = -1, worst_out = 0, worst_rating = 0;
   std::string worst_name;
   for (size_t i = 0; i < stages.size(); ++i) {
     const power::ConversionStage& st = stages[i];
     if (st.on_overload == power::OverloadPolicy::kReport || st.rating <= Watts(0)) continue;
-    const units::Power out = i == 0 ? it : flow.input[i - 1];
-    const double ratio = out / st.rating;
+    const std::vector<double>& outs = unit_out_w_[i];
     if (st.on_overload == power::OverloadPolicy::kTrip) {
-      if (ratio > 1 + 1e-9) {
-        Trip(at, st.name);
-        return;
+      for (size_t u = 0; u < outs.size(); ++u) {
+        if (!unit_tripped_[i][u] && outs[u] > ToWatts(st.rating) * (1 + 1e-9)) Trip(at, i, u);
       }
       continue;
     }
+    size_t u_max = 0;
+    for (size_t u = 1; u < outs.size(); ++u) {
+      if (outs[u] > outs[u_max]) u_max = u;
+    }
+    const double ratio = outs.empty() ? 0.0 : outs[u_max] / ToWatts(st.rating);
     if (ratio > worst) {
       worst = ratio;
-      worst_out = ToWatts(out);
+      worst_out = outs[u_max] * static_cast<double>(outs.size());  // as if every unit were alike
       worst_rating = ToWatts(st.rating);
       worst_name = st.name;
     }
@@ -618,17 +678,33 @@ void Site::ProtectChain(SimTime at, const power::ChainFlow& flow, units::Power i
   }
 }
 
-void Site::Trip(SimTime at, const std::string& stage) {
-  power_events_.tripped_stage = stage;
-  power_events_.tripped_at = at;
-  for (PlacedJob& pj : jobs_) {
+void Site::Trip(SimTime at, size_t stage, size_t unit) {
+  if (power_events_.tripped_stage.empty()) {
+    power_events_.tripped_stage = chain_.stages()[stage].name;
+    power_events_.tripped_at = at;
+  }
+  ++power_events_.tripped_units;
+  unit_tripped_[stage][unit] = 1;
+  // Everything behind the unit goes dark, and so does every unit inside it.
+  const size_t per = RacksPerUnit(stage);
+  const size_t first = unit * per, last = std::min(racks_.size(), first + per);
+  for (size_t k = first; k < last; ++k) rack_dark_[k] = 1;
+  const int per_rack = config_.cluster.nodes_per_rack;
+  std::vector<size_t> stopped;
+  for (size_t j = 0; j < jobs_.size(); ++j) {
+    PlacedJob& pj = jobs_[j];
     if (pj.stopped || at >= pj.config.end) continue;
-    if (at >= pj.config.start) --running_;  // started and not over: it counted as running
+    const size_t r0 = static_cast<size_t>(pj.first_node / per_rack);
+    const size_t r1 = static_cast<size_t>((pj.first_node + pj.node_count - 1) / per_rack);
+    if (r1 < first || r0 >= last) continue;  // none of its nodes lost power
+    if (at >= pj.config.start) --running_;   // started and not over: it counted as running
     pj.stopped = true;
     pj.on_fabric = false;
     pj.checkpointing = false;
     pj.timeline.Stop(at);
+    stopped.push_back(j);
   }
+  if (!stopped.empty()) RecomputeNetwork(at, {}, stopped, false);
 }
 
 void Site::RecomputeEverything(SimTime now) {

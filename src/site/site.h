@@ -33,8 +33,9 @@ struct WindowSample {
   units::Power node_base;  // all non-GPU node power
   units::Power it;         // gpu + node_base
   units::Power it_input;   // at the IT equipment's input (PUE's IT): it + IT-equipment stage losses
-  std::vector<units::Power> stage_loss;   // per conversion stage
-  std::vector<units::Power> stage_input;  // per conversion stage
+  std::vector<units::Power> stage_loss;       // per conversion stage
+  std::vector<units::Power> stage_input;      // per conversion stage
+  std::vector<units::Power> stage_unit_peak;  // per stage: its most loaded unit's output
   units::Power conversion_loss;
   units::Power heat;                 // into the cooling plant
   units::Power cooling;              // electricity of the cooling plant
@@ -139,8 +140,9 @@ struct PowerEvents {
   double limit_min_w = 0;      // lowest per-GPU limit reached (the configured cap if never)
   double limited_s = 0;        // time under a lowered limit
   std::string limiting_stage;  // the stage that lowered it first
-  std::string tripped_stage;   // empty unless a stage tripped
+  std::string tripped_stage;   // the first stage a unit of which tripped; empty if none
   SimTime tripped_at = SimTime::Never();
+  int tripped_units = 0;
 };
 
 class Site : public Model {
@@ -162,6 +164,9 @@ class Site : public Model {
   const network::Fabric& fabric() const { return fabric_; }
   // The most loaded scale-out links over the run (each at its busiest), most loaded first.
   std::vector<LinkLoad> HottestLinks(size_t n) const;
+  // Per stage, the most loaded unit's output in the last window (against the per-unit rating).
+  double StageUnitPeakWatts(size_t stage) const;
+  size_t StageUnits(size_t stage) const { return unit_out_w_[stage].size(); }
   // The highest average load of any GPU's NVLink port over the run, against its capacity.
   double NvlinkPeakUtilization() const;
   // Every change of every link's load, in time order.
@@ -209,7 +214,11 @@ class Site : public Model {
   void Dispatch(double dt);
   // Overload protection after a window ending at `at` (see power/conversion_chain.h).
   void ProtectChain(SimTime at, const power::ChainFlow& flow, units::Power it);
-  void Trip(SimTime at, const std::string& stage);
+  void Trip(SimTime at, size_t stage, size_t unit);
+  // The chain as a tree over the racks (ConversionStage::racks_per_unit), for this window's rack
+  // loads; fills unit_out_w_.
+  power::ChainFlow TreeFlow();
+  size_t RacksPerUnit(size_t stage) const;
   // Continues a job at `at` with its current estimate under the current limit; returns its step.
   units::Duration Resume(PlacedJob& job, SimTime at);
 
@@ -228,6 +237,11 @@ class Site : public Model {
   double idle_gpu_w_ = 0;  // one idle GPU
   units::Power limit_;     // per-GPU power limit now (the configured cap, or lower on overload)
   PowerEvents power_events_;
+  std::vector<double> rack_w_;                   // this window's IT power per rack
+  std::vector<char> rack_dark_;                  // behind a tripped unit
+  std::vector<std::vector<char>> unit_tripped_;  // per stage, per unit
+  std::vector<std::vector<double>> unit_out_w_;  // per stage, per unit: output this window
+
   double battery_j_ = 0;                    // stored energy
   double generation_w_ = 0;                 // generator output now
   SimTime quiet_since_ = SimTime::Never();  // capped stages below 90% of rating since then

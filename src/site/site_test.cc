@@ -417,6 +417,53 @@ TEST(Site, BatteryAndGenerationShaveTheGridPeak) {
   EXPECT_NEAR(site.sample().battery_soc * 3.6e5, stored, 1e-3);
 }
 
+// Two racks of two nodes; a PDU per rack rated 8 kW: the rack with the 16-GPU job (over 10 kW)
+// overloads its PDU, the other (about 4 kW) does not.
+SiteConfig TwoRacksWithPdus(power::OverloadPolicy policy) {
+  SiteConfig c = SmallSite();
+  c.cluster.nodes = 4;
+  c.cluster.nodes_per_rack = 2;
+  c.jobs[0].start = SimTime();
+  c.jobs[0].end = SimTime::Never();  // nodes 0-1: rack 0
+  JobConfig small = c.jobs[0];
+  small.name = "small";
+  small.setup.tp = 1;
+  small.setup.dp = 1;  // one GPU on node 2: rack 1
+  small.setup.global_batch = 1;
+  c.jobs.push_back(small);
+  power::ConversionStage pdu{"pdu", 0.98, Watts(20), Kilowatts(8)};
+  pdu.racks_per_unit = 1;
+  pdu.on_overload = policy;
+  c.facility.power_chain[0].racks_per_unit = 1;  // the PSUs inside it: per rack too
+  c.facility.power_chain.insert(c.facility.power_chain.begin() + 1, pdu);
+  return c;
+}
+
+TEST(Site, PowerChainTreeRatesAndTripsEachUnit) {
+  {
+    Site site(TwoRacksWithPdus(power::OverloadPolicy::kReport));
+    site.Advance(SimTime::From(Seconds(1)), SimTime::From(Seconds(2)));
+    const WindowSample& s = site.sample();
+    // Two PDU units: the stage's input is the sum of (P_rack + 20 W)/0.98 over the racks, and its
+    // peak is the busier rack's.
+    ASSERT_EQ(site.StageUnits(1), 2u);
+    const double rack0 = ToWatts(s.stage_unit_peak[1]);
+    const double total_out = ToWatts(s.stage_input[0]);  // what the PSUs draw, all racks
+    EXPECT_NEAR(ToWatts(s.stage_input[1]), (total_out + 2 * 20) / 0.98, 1e-6);
+    EXPECT_GT(rack0, 0.5 * total_out);  // rack 0 (the 16-GPU job) is the busier one
+  }
+  Site site(TwoRacksWithPdus(power::OverloadPolicy::kTrip));
+  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(30)));
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  engine.Run();
+  EXPECT_EQ(site.power_events().tripped_stage, "pdu");
+  EXPECT_EQ(site.power_events().tripped_units, 1);
+  EXPECT_TRUE(site.jobs()[0].stopped);   // on rack 0, behind the tripped PDU
+  EXPECT_FALSE(site.jobs()[1].stopped);  // rack 1 keeps power
+  EXPECT_GT(ToWatts(site.sample().it), 0.0);
+}
+
 TEST(JobTraffic, RanksFollowMegatronOrderAndRingsSplitByDomain) {
   workload::TrainingSetup t = SmallSite().jobs[0].setup;  // tp 2, dp 8: 16 GPUs on 2 nodes
   const JobFlowEnds f = JobFlows(t, 0, 8);
