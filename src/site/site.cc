@@ -77,6 +77,8 @@ Site::Site(SiteConfig config)
   for (size_t i = 0; i < chain_.stages().size(); ++i) {
     const size_t units = (racks_.size() + RacksPerUnit(i) - 1) / RacksPerUnit(i);
     unit_tripped_.emplace_back(units, 0);
+    unit_limit_w_.emplace_back(units, std::numeric_limits<double>::infinity());
+    unit_quiet_since_.emplace_back(units, SimTime::Never());
     unit_out_w_.emplace_back(units, 0.0);
   }
   sample_.job_it.assign(jobs_.size(), Watts(0));
@@ -122,8 +124,8 @@ std::vector<workload::Phase> Site::Effective(const std::vector<workload::Phase>&
 }
 
 units::Duration Site::Resume(PlacedJob& pj, SimTime at) {
-  std::vector<workload::Phase> phases =
-      Effective(pj.current.phases, std::min(limit_, Watts(pj.thermal_limit_w)));
+  std::vector<workload::Phase> phases = Effective(
+      pj.current.phases, std::min({limit_, Watts(pj.thermal_limit_w), Watts(ChainLimitWatts(pj))}));
   units::Duration step = Seconds(0);
   for (const workload::Phase& p : phases) step = step + p.duration;
   pj.timeline.Rebase(at, phases);
@@ -481,8 +483,13 @@ void Site::Advance(SimTime from, SimTime to) {
   s.facility = flow.grid + s.cooling;
   Dispatch(dt);
   s.fabric_peak_utilization = running_ > 0 ? fabric_utilization_ : 0.0;
-  if (limit_ < gpu_power_.limit()) power_events_.limited_s += dt;
-  ProtectChain(to, flow, s.it);
+  for (const auto& stage : unit_limit_w_) {
+    if (std::any_of(stage.begin(), stage.end(), [](double v) { return std::isfinite(v); })) {
+      power_events_.limited_s += dt;
+      break;
+    }
+  }
+  ProtectChain(to);
 }
 
 power::ChainFlow Site::TreeFlow() {
@@ -597,7 +604,8 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
     }
     double top = 0;  // what it would draw at its busiest without the thermal limit
     for (const workload::Phase& ph : pj.current.phases) {
-      top = std::max(top, ToWatts(std::min(gpu_power_.At(ph.activity), limit_)));
+      top = std::max(
+          top, ToWatts(std::min({gpu_power_.At(ph.activity), limit_, Watts(ChainLimitWatts(pj))})));
     }
     double next = pj.thermal_limit_w;
     if (pj.chip_c >= slow - 0.5) {
@@ -614,68 +622,91 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
   }
 }
 
-void Site::ProtectChain(SimTime at, const power::ChainFlow& flow, units::Power it) {
-  (void)flow;
+void Site::ProtectChain(SimTime at) {
   const auto& stages = chain_.stages();
-  double worst = -1, worst_out = 0, worst_rating = 0;
-  std::string worst_name;
+  const ClusterConfig& c = config_.cluster;
+  const double idle = idle_gpu_w_, top = ToWatts(gpu_power_.limit());
   for (size_t i = 0; i < stages.size(); ++i) {
     const power::ConversionStage& st = stages[i];
     if (st.on_overload == power::OverloadPolicy::kReport || st.rating <= Watts(0)) continue;
     const std::vector<double>& outs = unit_out_w_[i];
-    if (st.on_overload == power::OverloadPolicy::kTrip) {
-      for (size_t u = 0; u < outs.size(); ++u) {
-        if (!unit_tripped_[i][u] && outs[u] > ToWatts(st.rating) * (1 + 1e-9)) Trip(at, i, u);
+    const double rating = ToWatts(st.rating);
+    const size_t per = RacksPerUnit(i);
+    for (size_t u = 0; u < outs.size(); ++u) {
+      if (unit_tripped_[i][u]) continue;
+      if (st.on_overload == power::OverloadPolicy::kTrip) {
+        if (outs[u] > rating * (1 + 1e-9)) Trip(at, i, u);
+        continue;
       }
-      continue;
-    }
-    size_t u_max = 0;
-    for (size_t u = 1; u < outs.size(); ++u) {
-      if (outs[u] > outs[u_max]) u_max = u;
-    }
-    const double ratio = outs.empty() ? 0.0 : outs[u_max] / ToWatts(st.rating);
-    if (ratio > worst) {
-      worst = ratio;
-      worst_out = outs[u_max] * static_cast<double>(outs.size());  // as if every unit were alike
-      worst_rating = ToWatts(st.rating);
-      worst_name = st.name;
+      // cap_gpus: a limit for the GPUs behind this unit, from its IT load and running GPUs.
+      const size_t first = u * per, last = std::min(racks_.size(), first + per);
+      double it_w = 0, gpus = 0;
+      for (size_t k = first; k < last; ++k) {
+        it_w += rack_w_[k];
+        for (const RackSegment& seg : racks_[k]) {
+          if (seg.job >= 0 && jobs_[static_cast<size_t>(seg.job)].timeline.RunningSeconds(
+                                  at, at + SimTime::FromNanoseconds(1)) > 0) {
+            gpus += seg.nodes * c.gpus_per_node;
+          }
+        }
+      }
+      double& limit = unit_limit_w_[i][u];
+      SimTime& quiet = unit_quiet_since_[i][u];
+      const double now = std::isfinite(limit) ? limit : top;
+      double next = limit;
+      const double ratio = outs[u] / rating;
+      if (ratio > 1 + 1e-9 && gpus > 0) {
+        // Take the excess (to 98% of the rating) off the running GPUs' headroom; the unit's output
+        // moves with its IT load nearly in proportion, so a window or two bring it within rating.
+        const double cut_it = (outs[u] - 0.98 * rating) * it_w / outs[u];
+        next = std::max(idle, now - cut_it / gpus);
+        if (power_events_.limiting_stage.empty()) power_events_.limiting_stage = st.name;
+      } else if (ratio < 0.9 && std::isfinite(limit)) {
+        // Give power back slowly, and only after a minute below 90% of the rating: a window of
+        // communication inside a step is not headroom.
+        if (quiet == SimTime::Never()) quiet = at;
+        if (at - quiet >= SimTime::From(kReleaseAfter)) {
+          next = now + 0.05 * (top - idle);
+          if (next >= top) next = std::numeric_limits<double>::infinity();
+          quiet = at;
+        }
+      }
+      if (ratio >= 0.9) quiet = SimTime::Never();
+      const bool changed = std::isinf(next) != std::isinf(limit) ||
+                           (std::isfinite(next) && std::abs(next - limit) >= 0.5);
+      if (!changed) continue;
+      limit = next;
+      ++power_events_.limit_changes;
+      if (std::isfinite(next)) {
+        power_events_.limit_min_w = std::min(power_events_.limit_min_w, next);
+      }
+      // Resume the jobs with nodes behind the unit under their new limit.
+      for (size_t j = 0; j < jobs_.size(); ++j) {
+        PlacedJob& pj = jobs_[j];
+        if (pj.stopped || pj.checkpointing || at < pj.config.start || at >= pj.config.end) continue;
+        const size_t r0 = static_cast<size_t>(pj.first_node / c.nodes_per_rack);
+        const size_t r1 =
+            static_cast<size_t>((pj.first_node + pj.node_count - 1) / c.nodes_per_rack);
+        if (r1 < first || r0 >= last) continue;
+        const units::Duration step = Resume(pj, at);
+        pj.history.push_back({at, at, pj.history.back().network_factor, step});
+      }
     }
   }
-  if (worst < 0) return;  // no stage caps the GPUs
-  const double idle = idle_gpu_w_, lim = ToWatts(limit_), top = ToWatts(gpu_power_.limit());
-  double running_gpus = 0;
-  for (const PlacedJob& pj : jobs_) {
-    if (pj.timeline.RunningSeconds(at, at + SimTime::FromNanoseconds(1)) > 0) {
-      running_gpus += workload::GpuCount(pj.config.setup);
+}
+
+double Site::ChainLimitWatts(const PlacedJob& pj) const {
+  double limit = std::numeric_limits<double>::infinity();
+  const int per_rack = config_.cluster.nodes_per_rack;
+  const size_t r0 = static_cast<size_t>(pj.first_node / per_rack);
+  const size_t r1 = static_cast<size_t>((pj.first_node + pj.node_count - 1) / per_rack);
+  for (size_t i = 0; i < unit_limit_w_.size(); ++i) {
+    const size_t per = RacksPerUnit(i);
+    for (size_t u = r0 / per; u <= r1 / per && u < unit_limit_w_[i].size(); ++u) {
+      limit = std::min(limit, unit_limit_w_[i][u]);
     }
   }
-  if (running_gpus <= 0) return;
-  double next = lim;
-  if (worst > 1 + 1e-9) {
-    // Take the excess (to 98% of the rating) off the running GPUs' headroom; the stage's output
-    // moves with its input nearly in proportion, so one or two windows bring it within rating.
-    const double cut_it = (worst_out - 0.98 * worst_rating) * ToWatts(it) / worst_out;
-    next = std::max(idle, lim - cut_it / running_gpus);
-    if (power_events_.limiting_stage.empty()) power_events_.limiting_stage = worst_name;
-  } else if (worst < 0.9 && lim < top) {
-    // Give power back slowly, and only after a minute below 90% of the rating: a window of
-    // communication inside a step is not headroom.
-    if (quiet_since_ == SimTime::Never()) quiet_since_ = at;
-    if (at - quiet_since_ >= SimTime::From(kReleaseAfter)) {
-      next = std::min(top, lim + 0.05 * (top - idle));
-      quiet_since_ = at;
-    }
-  }
-  if (worst >= 0.9) quiet_since_ = SimTime::Never();
-  if (std::abs(next - lim) < 0.5) return;
-  limit_ = Watts(next);
-  ++power_events_.limit_changes;
-  power_events_.limit_min_w = std::min(power_events_.limit_min_w, next);
-  for (PlacedJob& pj : jobs_) {
-    if (pj.stopped || pj.checkpointing || at < pj.config.start || at >= pj.config.end) continue;
-    const units::Duration step = Resume(pj, at);
-    pj.history.push_back({at, at, pj.history.back().network_factor, step});
-  }
+  return limit;
 }
 
 void Site::Trip(SimTime at, size_t stage, size_t unit) {

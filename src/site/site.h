@@ -213,7 +213,9 @@ class Site : public Model {
   // Battery and generation between the facility and the grid over a window of `dt` seconds.
   void Dispatch(double dt);
   // Overload protection after a window ending at `at` (see power/conversion_chain.h).
-  void ProtectChain(SimTime at, const power::ChainFlow& flow, units::Power it);
+  void ProtectChain(SimTime at);
+  // The lowest GPU power limit any cap_gpus unit above the job's racks imposes (inf: none).
+  double ChainLimitWatts(const PlacedJob& job) const;
   void Trip(SimTime at, size_t stage, size_t unit);
   // The chain as a tree over the racks (ConversionStage::racks_per_unit), for this window's rack
   // loads; fills unit_out_w_.
@@ -235,16 +237,17 @@ class Site : public Model {
   std::vector<PlacedJob> jobs_;
   std::vector<std::vector<RackSegment>> racks_;
   double idle_gpu_w_ = 0;  // one idle GPU
-  units::Power limit_;     // per-GPU power limit now (the configured cap, or lower on overload)
+  units::Power limit_;  // the configured per-GPU limit (cap_gpus units and heat lower it per job)
   PowerEvents power_events_;
-  std::vector<double> rack_w_;                   // this window's IT power per rack
-  std::vector<char> rack_dark_;                  // behind a tripped unit
-  std::vector<std::vector<char>> unit_tripped_;  // per stage, per unit
-  std::vector<std::vector<double>> unit_out_w_;  // per stage, per unit: output this window
+  std::vector<double> rack_w_;                     // this window's IT power per rack
+  std::vector<char> rack_dark_;                    // behind a tripped unit
+  std::vector<std::vector<char>> unit_tripped_;    // per stage, per unit
+  std::vector<std::vector<double>> unit_out_w_;    // per stage, per unit: output this window
+  std::vector<std::vector<double>> unit_limit_w_;  // per stage, per unit: GPU limit (inf: none)
+  std::vector<std::vector<SimTime>> unit_quiet_since_;  // below 90% of rating since
 
-  double battery_j_ = 0;                    // stored energy
-  double generation_w_ = 0;                 // generator output now
-  SimTime quiet_since_ = SimTime::Never();  // capped stages below 90% of rating since then
+  double battery_j_ = 0;     // stored energy
+  double generation_w_ = 0;  // generator output now
   static constexpr units::Duration kReleaseAfter = units::Seconds(60);
   double idle_node_w_ = 0;  // one node with all its GPUs idle
   int running_ = 0;

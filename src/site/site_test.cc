@@ -452,6 +452,18 @@ TEST(Site, PowerChainTreeRatesAndTripsEachUnit) {
     EXPECT_NEAR(ToWatts(s.stage_input[1]), (total_out + 2 * 20) / 0.98, 1e-6);
     EXPECT_GT(rack0, 0.5 * total_out);  // rack 0 (the 16-GPU job) is the busier one
   }
+  {
+    // cap_gpus per unit: only the GPUs behind the overloaded PDU are limited.
+    Site site(TwoRacksWithPdus(power::OverloadPolicy::kCapGpus));
+    Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(30)));
+    engine.AddModel(&site);
+    site.ScheduleEvents(engine.events());
+    engine.Run();
+    EXPECT_GT(site.power_events().limit_changes, 0);
+    EXPECT_LT(site.StageUnitPeakWatts(1), 8e3 * 1.01);  // rack 0's PDU brought within rating
+    EXPECT_GT(site.jobs()[0].history.size(), 1u);       // the big job slowed
+    EXPECT_EQ(site.jobs()[1].history.size(), 1u);       // the job on rack 1 did not
+  }
   Site site(TwoRacksWithPdus(power::OverloadPolicy::kTrip));
   Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(30)));
   engine.AddModel(&site);
