@@ -100,7 +100,8 @@ thermal::CoolingConfig ReadCooling(const Section& s) {
                                                "sink_fan_share",
                                                "cycles_of_concentration",
                                                "loop_time_constant",
-                                               "cdu_approach",
+                                               "cdu_effectiveness",
+                                               "cdu_secondary_delta_t",
                                                "crah_approach",
                                                "chip_to_coolant",
                                                "chip_time_constant"};
@@ -138,7 +139,8 @@ thermal::CoolingConfig ReadCooling(const Section& s) {
   c.sink_fan_share = s.Fraction("sink_fan_share");
   c.cycles_of_concentration = s.Number("cycles_of_concentration");
   c.loop_time_constant = s.Quantity<Duration>("loop_time_constant");
-  c.cdu_approach = s.Quantity<TemperatureDifference>("cdu_approach");
+  c.cdu_effectiveness = s.Fraction("cdu_effectiveness");
+  c.cdu_secondary_delta_t = s.Quantity<TemperatureDifference>("cdu_secondary_delta_t");
   c.crah_approach = s.Quantity<TemperatureDifference>("crah_approach");
   c.chip_to_coolant = s.Quantity<ThermalResistance>("chip_to_coolant");
   c.chip_time_constant = s.Quantity<Duration>("chip_time_constant");

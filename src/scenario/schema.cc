@@ -348,9 +348,14 @@ const Schema& ScenarioSchema() {
                   "Identical chillers per water loop, sharing its design heat; as few run as "
                   "carry the load. 0: a chiller-less plant, whose supply temperature floats up "
                   "to what the economizer reaches on hot days."),
-              Qty("facility.cooling.cdu_approach", D::kTemperatureDifference, "3 K", "0 K", "15 K",
-                  "Cold-plate coolant above the facility-water supply (CDU heat exchanger; 3 K or "
-                  "less, REFERENCE.md)."),
+              Frac("facility.cooling.cdu_effectiveness", "0.8", "0.3", "0.99",
+                   "Effectiveness of the CDU's heat exchanger (about 0.8, REFERENCE.md): the cold "
+                   "plates' supply sits (1 - eps) / eps x the secondary rise above the facility "
+                   "water."),
+              Qty("facility.cooling.cdu_secondary_delta_t", D::kTemperatureDifference, "10 K",
+                  "1 K", "30 K",
+                  "Temperature rise of the cold plates' secondary loop at design heat (1.5 L/min "
+                  "per kW gives about 10 K); it scales with the load."),
               Qty("facility.cooling.crah_approach", D::kTemperatureDifference, "10 K", "0 K",
                   "25 K", "Server inlet air above the chilled-water supply (an assumption)."),
               Qty("facility.cooling.chip_to_coolant", D::kThermalResistance, "0.04 K/W",

@@ -43,7 +43,11 @@ CoolingState CoolingPlant::Evaluate(Power it_heat, Power loss_heat, double carri
   s.air_supply = c.air_supply;
   auto finish_temperatures = [&] {
     s.server_inlet = s.air_supply + c.crah_approach;
-    s.gpu_coolant = c.liquid_share > 0 ? s.liquid_supply + c.cdu_approach : s.server_inlet;
+    const double design = ToWatts(c.capacity) * c.liquid_share;
+    const double load = design > 0 ? ToWatts(it_heat) * c.liquid_share / design : 1.0;
+    s.cdu_approach = c.cdu_secondary_delta_t *
+                     (std::min(load, 1.5) * (1.0 - c.cdu_effectiveness) / c.cdu_effectiveness);
+    s.gpu_coolant = c.liquid_share > 0 ? s.liquid_supply + s.cdu_approach : s.server_inlet;
   };
   if (c.constant_cop) {
     finish_temperatures();

@@ -54,10 +54,17 @@ struct CoolingConfig {
   const ChillerCurves* chiller = nullptr;
   int chillers = 4;  // identical units per loop, sharing its design heat; 0: chiller-less, the
                      // supply floats up to what the economizer reaches
-  // What the chips see: the CDU's approach (cold plates get facility supply + approach) and the
-  // CRAHs' (server inlet air above the chilled-water supply), and the chip-to-coolant thermal
-  // resistance and time constant of the GPU package (power/thermal in site/site.h).
-  units::TemperatureDifference cdu_approach = units::KelvinDifference(3);
+  // What the chips see. The CDU is a counterflow heat exchanger of effectiveness eps between the
+  // facility water and the cold plates' secondary loop (the secondary side the smaller heat
+  // capacity rate): Q = eps C_sec (T_sec,return - T_fac,supply), so the secondary supply sits
+  //   (1 - eps) / eps x dT_sec
+  // above the facility supply, dT_sec the secondary loop's rise, which grows with the load at its
+  // fixed flow (dT_sec = load share x the design rise). eps about 0.8 and 1.5 L/min per kW
+  // (about 10 K) are REFERENCE.md's figures: 2.5 K at design. Server inlet air sits
+  // `crah_approach` above the chilled water; then the chip-to-coolant thermal resistance and time
+  // constant of the GPU package (site/site.h).
+  double cdu_effectiveness = 0.8;
+  units::TemperatureDifference cdu_secondary_delta_t = units::KelvinDifference(10);
   units::TemperatureDifference crah_approach = units::KelvinDifference(10);
   units::ThermalResistance chip_to_coolant = units::KelvinPerWatt(0.04);
   units::Duration chip_time_constant = units::Seconds(30);
@@ -83,6 +90,7 @@ struct CoolingState {
   units::Temperature liquid_supply, air_supply;  // as delivered (above setpoint when floating)
   units::Temperature server_inlet;               // air into the servers
   units::Temperature gpu_coolant;                // what the GPU packages reject heat into
+  units::TemperatureDifference cdu_approach;     // secondary supply above facility supply
 };
 
 class CoolingPlant {

@@ -177,6 +177,20 @@ TEST(CoolingPlant, EconomizerPartialAndMechanicalModesByHand) {
   EXPECT_LT(ToWatts(s.electric) / 8.4e6, 0.06);
 }
 
+TEST(CoolingPlant, CduApproachByEffectivenessAndLoad) {
+  CoolingPlant plant(LiquidHall());  // 8 MW of cold-plate design heat, eps 0.8, 10 K at design
+  // 8 MW of IT heat puts 6.4 MW on the cold plates: 80% of design, a secondary rise of 8 K, and
+  // the cold plates' supply (1 - 0.8) / 0.8 x 8 K = 2 K above the 32 C facility water.
+  const CoolingState s = plant.Steady(Megawatts(8), Megawatts(0.4), {Celsius(10), 0.5});
+  EXPECT_NEAR(ToKelvinDifference(s.cdu_approach), 2.0, 1e-9);
+  EXPECT_NEAR(ToCelsius(s.gpu_coolant), 34.0, 1e-9);
+  // Air-cooled: the GPUs see the server inlet, chilled water + the CRAH approach.
+  CoolingConfig air = LiquidHall();
+  air.liquid_share = 0;
+  const CoolingState a = CoolingPlant(air).Steady(Megawatts(8), Megawatts(0.4), {Celsius(10), 0.5});
+  EXPECT_NEAR(ToCelsius(a.gpu_coolant), 12.0 + 10.0, 1e-9);
+}
+
 TEST(CoolingPlant, DryCoolersUseNoWaterAndTrackTheDryBulb) {
   CoolingConfig c = LiquidHall();
   c.sink = HeatSink::kDryCooler;
