@@ -205,6 +205,14 @@ site::FacilityConfig ReadFacility(const Section& s) {
     stage.efficiency = st.Fraction("efficiency");
     stage.fixed_loss = st.Quantity<Power>("fixed_loss");
     stage.rating = st.OptionalQuantity<Power>("rating").value_or(Watts(0));
+    if (const auto kva = st.OptionalQuantity<ApparentPower>("apparent_rating")) {
+      if (st.Has("rating")) {
+        st.Fail("apparent_rating",
+                "stage '" + stage.name + "' has both a rating and an apparent_rating",
+                "keep one: rating in kW, or apparent_rating in kVA with power_factor");
+      }
+      stage.rating = Watts(ToVoltAmperes(*kva) * st.Fraction("power_factor"));
+    }
     stage.it_equipment = st.Bool("it_equipment");
     stage.resistive_loss = st.Fraction("resistive_loss");
     stage.modules = st.Int("modules");

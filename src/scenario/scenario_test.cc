@@ -316,6 +316,18 @@ TEST(BadInput, PowerChainTreeLevelsNest) {
   EXPECT_EQ(sc.site.facility.power_chain[1].racks_per_unit, 4);
 }
 
+TEST(Scenario, ApparentRatingsInKva) {
+  const std::string kva = Replace(kBase, "      efficiency: 0.95",
+                                  "      efficiency: 0.95\n      apparent_rating: 2 MVA\n"
+                                  "      power_factor: 0.9");
+  const Scenario sc = LoadScenarioText(kva, "s.yaml", "");
+  EXPECT_DOUBLE_EQ(ToWatts(sc.site.facility.power_chain[0].rating), 1.8e6);
+  EXPECT_TRUE(Says(ErrorOf(Replace(kva, "2 MVA", "2 MW")), "s.yaml:15:26",
+                   "'MW' is a unit of power, but an apparent power was expected"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kva, "      power_factor: 0.9", "      rating: 1 MW")),
+                   "s.yaml:15:24", "has both a rating and an apparent_rating"));
+}
+
 TEST(BadInput, NvlinkDomainHoldsWholeNodes) {
   EXPECT_TRUE(
       Says(ErrorOf(Replace(kBase, "gpus_per_node: 8", "gpus_per_node: 8\n  nvlink_domain: 12")),

@@ -262,6 +262,13 @@ const Schema& ScenarioSchema() {
                   "No-load loss of each module of the stage, drawn whatever the load."),
               Qty("facility.power_chain[].rating", D::kPower, "", "1 W", "10 GW",
                   "Rated output of the stage; its peak load is reported against it."),
+              Qty("facility.power_chain[].apparent_rating", D::kApparentPower, "", "1 VA",
+                  "10000 MVA",
+                  "Nameplate in kVA (transformers, UPS) instead of rating: the rating is this x "
+                  "power_factor."),
+              Frac("facility.power_chain[].power_factor", "0.95", "0.5", "1",
+                   "Real over apparent power of the load the stage carries, for apparent_rating "
+                   "(server PSUs with power-factor correction: about 0.95-0.99)."),
               Frac("facility.power_chain[].resistive_loss", "0", "0", "0.2",
                    "I^2 R loss at rated load as a share of the rating (grows with the square of "
                    "the load); needs a rating."),

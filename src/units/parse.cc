@@ -83,6 +83,9 @@ const std::vector<UnitDef>& Table() {
     add("K", D::kTemperatureDifference, 1.0);
     add("K/W", D::kThermalResistance, 1.0);
     add("K/kW", D::kThermalResistance, 1e-3);
+    add("VA", D::kApparentPower, 1.0);
+    add("kVA", D::kApparentPower, 1e3);
+    add("MVA", D::kApparentPower, 1e6);
     add("g/kWh", D::kCarbonIntensity, 1.0 / 3.6e6);
     add("kg/MWh", D::kCarbonIntensity, 1.0 / 3.6e6);
     add("kg/kWh", D::kCarbonIntensity, 1.0 / 3.6e3);
@@ -148,6 +151,8 @@ std::string_view Examples(Dimension d) {
       return "K/W";
     case Dimension::kCarbonIntensity:
       return "g/kWh (of CO2), kg/MWh";
+    case Dimension::kApparentPower:
+      return "kVA, MVA";
   }
   return "";
 }
@@ -195,6 +200,8 @@ std::vector<std::string_view> DisplayUnits(Dimension d, double base) {
       return {"K/W"};
     case Dimension::kCarbonIntensity:
       return {"g/kWh"};
+    case Dimension::kApparentPower:
+      return {"MVA", "kVA", "VA"};
   }
   return {};
 }
@@ -206,6 +213,13 @@ std::string_view Trim(std::string_view s) {
 }
 
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// "a power", "an energy".
+std::string A(std::string_view noun) {
+  const bool vowel =
+      !noun.empty() && std::string_view("aeiou").find(noun.front()) != std::string_view::npos;
+  return (vowel ? "an " : "a ") + std::string(noun);
+}
 
 }  // namespace
 
@@ -241,6 +255,8 @@ std::string_view DimensionName(Dimension d) {
       return "thermal resistance";
     case Dimension::kCarbonIntensity:
       return "carbon intensity";
+    case Dimension::kApparentPower:
+      return "apparent power";
   }
   return "quantity";
 }
@@ -250,7 +266,7 @@ double ParseBase(std::string_view text, Dimension expected) {
   const size_t lead = std::min(text.size(), text.find_first_not_of(" \t"));
   std::string_view s = Trim(text);
   if (s.empty()) {
-    throw UnitParseError("empty value where a " + std::string(dim_name) + " was expected", 0,
+    throw UnitParseError("empty value where " + A(dim_name) + " was expected", 0,
                          "write a number and a unit, for example " + FormatBase(1, expected) +
                              " (units: " + std::string(Examples(expected)) + ")");
   }
@@ -260,8 +276,7 @@ double ParseBase(std::string_view text, Dimension expected) {
   auto [end, ec] = std::from_chars(begin, s.data() + s.size(), number);
   if (ec != std::errc() || end == begin) {
     throw UnitParseError(Quote(s) + " is not a number followed by a unit", lead,
-                         "expected a " + std::string(dim_name) + " such as " +
-                             FormatBase(1, expected) +
+                         "expected " + A(dim_name) + " such as " + FormatBase(1, expected) +
                              " (units: " + std::string(Examples(expected)) + ")");
   }
   if (!std::isfinite(number)) {
@@ -272,12 +287,12 @@ double ParseBase(std::string_view text, Dimension expected) {
   const size_t unit_col =
       lead + static_cast<size_t>(end - s.data()) + (unit.empty() ? 0 : after.find(unit));
   if (unit.empty()) {
-    throw UnitParseError("missing unit: " + Quote(s) + " is a bare number, but a " +
-                             std::string(dim_name) + " needs a unit",
-                         unit_col,
-                         "write it with a unit, for example '" + std::string(s) + " " +
-                             std::string(DisplayUnits(expected, number).back()) +
-                             "' (units: " + std::string(Examples(expected)) + ")");
+    throw UnitParseError(
+        "missing unit: " + Quote(s) + " is a bare number, but " + A(dim_name) + " needs a unit",
+        unit_col,
+        "write it with a unit, for example '" + std::string(s) + " " +
+            std::string(DisplayUnits(expected, number).back()) +
+            "' (units: " + std::string(Examples(expected)) + ")");
   }
   const UnitDef* u = Find(unit, expected);
   if (u == nullptr) {
@@ -295,8 +310,8 @@ double ParseBase(std::string_view text, Dimension expected) {
   }
   if (u->dim != expected) {
     throw UnitParseError(
-        Quote(unit) + " is a unit of " + std::string(DimensionName(u->dim)) + ", but a " +
-            std::string(dim_name) + " was expected",
+        Quote(unit) + " is a unit of " + std::string(DimensionName(u->dim)) + ", but " +
+            A(dim_name) + " was expected",
         unit_col, "units of " + std::string(dim_name) + ": " + std::string(Examples(expected)));
   }
   const double base = number * u->scale + u->offset;

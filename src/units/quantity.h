@@ -26,6 +26,7 @@ enum class Dimension {
   kTemperatureDifference,  // kelvin; an approach, a loop's delta T
   kThermalResistance,      // kelvin per watt
   kCarbonIntensity,        // grams of CO2 per joule
+  kApparentPower,          // volt-amperes: transformer and UPS nameplates
 };
 
 // Human name of a dimension ("power", "data size", ...), for messages.
@@ -81,6 +82,7 @@ using EnergyPrice = Quantity<Dimension::kEnergyPrice>;
 using TemperatureDifference = Quantity<Dimension::kTemperatureDifference>;
 using ThermalResistance = Quantity<Dimension::kThermalResistance>;
 using CarbonIntensity = Quantity<Dimension::kCarbonIntensity>;
+using ApparentPower = Quantity<Dimension::kApparentPower>;
 
 // Temperature is absolute (kelvin); sums of temperatures mean nothing, so only comparison and the
 // difference in kelvin are offered.
@@ -154,6 +156,8 @@ constexpr CarbonIntensity GramsPerKilowattHour(double v) {
   return CarbonIntensity::FromBase(v / 3.6e6);
 }
 constexpr double ToGramsPerKilowattHour(CarbonIntensity c) { return c.base() * 3.6e6; }
+constexpr ApparentPower KilovoltAmperes(double v) { return ApparentPower::FromBase(v * 1e3); }
+constexpr double ToVoltAmperes(ApparentPower s) { return s.base(); }
 constexpr Temperature operator+(Temperature t, TemperatureDifference d) {
   return Temperature::FromBase(t.base() + d.base());
 }
