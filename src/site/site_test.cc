@@ -53,6 +53,16 @@ SiteConfig SmallSite() {
   return c;
 }
 
+// Runs `site` for `seconds` at a 1 s tick with its events, and `probe` watching if given.
+EngineStats RunFor(Site& site, double seconds, Observer* probe = nullptr) {
+  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(seconds)));
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  if (probe != nullptr) engine.AddObserver(probe);
+  engine.Run();
+  return engine.stats();
+}
+
 TEST(Site, IdleWindowIsHandComputed) {
   Site site(SmallSite());
   site.Advance(SimTime(), SimTime::From(Seconds(1)));
@@ -91,13 +101,10 @@ TEST(Site, BusyWindowFollowsThePhasesAndConserves) {
 TEST(Site, QuiescentOnlyWithoutRunningJobs) {
   Site site(SmallSite());
   EXPECT_TRUE(site.Quiescent());
-  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(30)));
-  engine.AddModel(&site);
-  site.ScheduleEvents(engine.events());
-  engine.Run();
+  const EngineStats stats = RunFor(site, 30);
   // 0-10 s idle (one window), 10-20 s busy (10 windows), 20-30 s idle (one window).
-  EXPECT_EQ(engine.stats().windows, 12);
-  EXPECT_EQ(engine.stats().skipped_ticks, 18);
+  EXPECT_EQ(stats.windows, 12);
+  EXPECT_EQ(stats.skipped_ticks, 18);
 }
 
 TEST(Site, DegradedNicStretchesOnlyTheJobWhoseRingCrossesIt) {
@@ -119,10 +126,7 @@ TEST(Site, DegradedNicStretchesOnlyTheJobWhoseRingCrossesIt) {
   f.end = SimTime::From(Seconds(20));
   c.faults.push_back(f);
   Site site(c);
-  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(30)));
-  engine.AddModel(&site);
-  site.ScheduleEvents(engine.events());
-  engine.Run();
+  RunFor(site, 30);
   const auto& hit = site.jobs()[0].history;
   ASSERT_EQ(hit.size(), 3u);  // start, fault, repair
   EXPECT_DOUBLE_EQ(hit[1].network_factor, 0.25);
@@ -175,10 +179,7 @@ TEST(Site, IncrementalRecomputationAgreesWithSolvingEverything) {
   fault("spine:1", 0.0, 20, 50);
   for (double t : {12.0, 17.0, 22.0, 42.0, 47.0, 52.0}) {
     Site site(c);
-    Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(t)));
-    engine.AddModel(&site);
-    site.ScheduleEvents(engine.events());
-    engine.Run();
+    RunFor(site, t);
     std::vector<size_t> before;
     size_t changes = 0;
     for (const PlacedJob& j : site.jobs()) {
@@ -207,10 +208,7 @@ TEST(Site, SimultaneousCheckpointsShareTheStorageMaxMin) {
   b.checkpoint_size = Gigabytes(50);
   c.jobs.push_back(b);
   Site site(c);
-  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(39)));
-  engine.AddModel(&site);
-  site.ScheduleEvents(engine.events());
-  engine.Run();
+  RunFor(site, 39);
   // Both start at 20 s at 5 GB/s each; b's 50 GB are written at 30 s, then a gets all 10 GB/s for
   // its last 50 GB and finishes at 35 s.
   const PlacedJob& ja = site.jobs()[0];
@@ -264,9 +262,6 @@ SiteConfig OverloadedUps(power::OverloadPolicy policy) {
 
 TEST(Site, AnOverloadedStageCapsTheGpusUntilItFits) {
   Site site(OverloadedUps(power::OverloadPolicy::kCapGpus));
-  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(200)));
-  engine.AddModel(&site);
-  site.ScheduleEvents(engine.events());
   double worst_late = 0;
   struct Probe : Observer {
     Site* s;
@@ -280,8 +275,7 @@ TEST(Site, AnOverloadedStageCapsTheGpusUntilItFits) {
   } probe;
   probe.s = &site;
   probe.worst = &worst_late;
-  engine.AddObserver(&probe);
-  engine.Run();
+  RunFor(site, 200, &probe);
   const PowerEvents& ev = site.power_events();
   EXPECT_GT(ev.limit_changes, 1);
   EXPECT_LT(ev.limit_min_w, 640.0);
@@ -297,10 +291,7 @@ TEST(Site, AnOverloadedStageCapsTheGpusUntilItFits) {
 
 TEST(Site, AnOverloadedStageTripsAndEverythingBehindItStops) {
   Site site(OverloadedUps(power::OverloadPolicy::kTrip));
-  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(50)));
-  engine.AddModel(&site);
-  site.ScheduleEvents(engine.events());
-  engine.Run();
+  RunFor(site, 50);
   const PowerEvents& ev = site.power_events();
   EXPECT_EQ(ev.tripped_stage, "ups");
   EXPECT_EQ(ev.tripped_at, SimTime::From(Seconds(11)));  // the first busy second
@@ -338,10 +329,7 @@ SiteConfig HotChillerlessHall() {
 
 TEST(Site, HotCoolantThrottlesTheGpusAndSlowsTheSteps) {
   Site site(HotChillerlessHall());
-  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(600)));
-  engine.AddModel(&site);
-  site.ScheduleEvents(engine.events());
-  engine.Run();
+  RunFor(site, 600);
   EXPECT_NEAR(ToCelsius(site.sample().plant.liquid_supply), 60.0, 1e-9);
   const PlacedJob& j = site.jobs()[0];
   // Held just below slowdown by a limit of (80 - 1 - T_coolant) / 0.04 per GPU: about 440 W with
@@ -363,10 +351,7 @@ TEST(Site, CoolantAboveTheShutdownThresholdStopsTheJob) {
   c.cluster.gpu.thermal.shutdown = Celsius(64);  // even idle GPUs reach 60 + 0.04 x 100 = 64 C
   c.cluster.gpu.thermal.max_operating = Celsius(60);
   Site site(c);
-  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(600)));
-  engine.AddModel(&site);
-  site.ScheduleEvents(engine.events());
-  engine.Run();
+  RunFor(site, 600);
   EXPECT_TRUE(site.jobs()[0].thermal_shutdown);
   EXPECT_TRUE(site.jobs()[0].stopped);
 }
@@ -385,9 +370,6 @@ TEST(Site, BatteryAndGenerationShaveTheGridPeak) {
   b.charge_below = Kilowatts(11);
   c.facility.battery = b;
   Site site(c);
-  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(60)));
-  engine.AddModel(&site);
-  site.ScheduleEvents(engine.events());
   struct Probe : Observer {
     Site* s;
     double peak_facility = 0, peak_grid = 0, last_gen = 0, max_gen_step = 0, out_j = 0, in_j = 0;
@@ -407,8 +389,7 @@ TEST(Site, BatteryAndGenerationShaveTheGridPeak) {
     }
   } probe;
   probe.s = &site;
-  engine.AddObserver(&probe);
-  engine.Run();
+  RunFor(site, 60, &probe);
   EXPECT_GT(probe.peak_facility, 14e3);  // the job pushes the facility over the limit
   EXPECT_LT(probe.peak_grid, probe.peak_facility - 1e3);
   EXPECT_LE(probe.max_gen_step, 500.0 + 1e-6);
@@ -459,20 +440,14 @@ TEST(Site, PowerChainTreeRatesAndTripsEachUnit) {
   {
     // cap_gpus per unit: only the GPUs behind the overloaded PDU are limited.
     Site site(TwoRacksWithPdus(power::OverloadPolicy::kCapGpus));
-    Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(30)));
-    engine.AddModel(&site);
-    site.ScheduleEvents(engine.events());
-    engine.Run();
+    RunFor(site, 30);
     EXPECT_GT(site.power_events().limit_changes, 0);
     EXPECT_LT(site.StageUnitPeakWatts(1), 8e3 * 1.01);  // rack 0's PDU brought within rating
     EXPECT_GT(site.jobs()[0].history.size(), 1u);       // the big job slowed
     EXPECT_EQ(site.jobs()[1].history.size(), 1u);       // the job on rack 1 did not
   }
   Site site(TwoRacksWithPdus(power::OverloadPolicy::kTrip));
-  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(30)));
-  engine.AddModel(&site);
-  site.ScheduleEvents(engine.events());
-  engine.Run();
+  RunFor(site, 30);
   EXPECT_EQ(site.power_events().tripped_stage, "pdu");
   EXPECT_EQ(site.power_events().tripped_units, 1);
   EXPECT_TRUE(site.jobs()[0].stopped);   // on rack 0, behind the tripped PDU
@@ -523,10 +498,7 @@ TEST(Site, NvlinkFaultSlowsTensorParallelTrafficOnly) {
   f.at = SimTime::From(Seconds(10));
   c.faults.push_back(f);
   Site site(c);
-  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(20)));
-  engine.AddModel(&site);
-  site.ScheduleEvents(engine.events());
-  engine.Run();
+  RunFor(site, 20);
   const PlacedJob& j = site.jobs()[0];
   ASSERT_EQ(j.history.size(), 2u);
   EXPECT_DOUBLE_EQ(j.history[1].network_factor, 0.5);
@@ -560,10 +532,7 @@ TEST(Site, AJobArrivingOnASharedTierSlowsTheOtherUntilItLeaves) {
   b.end = SimTime::From(Seconds(20));
   c.jobs.push_back(b);
   Site site(c);
-  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(30)));
-  engine.AddModel(&site);
-  site.ScheduleEvents(engine.events());
-  engine.Run();
+  RunFor(site, 30);
   const PlacedJob& a = site.jobs()[0];
   const PlacedJob& jb = site.jobs()[1];
   // b's history starts at its own arrival, on the fabric as it finds it.
