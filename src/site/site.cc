@@ -54,6 +54,7 @@ Site::Site(SiteConfig config)
     jobs_.push_back(std::move(pj));
   }
   job_node_w_.assign(jobs_.size(), 0.0);
+  job_gpu_j_.assign(jobs_.size(), 0.0);
 
   // Each rack as runs of nodes belonging to one job or idle.
   racks_.resize(static_cast<size_t>(c.rack_count()));
@@ -77,6 +78,7 @@ Site::Site(SiteConfig config)
   for (size_t i = 0; i < chain_.stages().size(); ++i) {
     const size_t units = (racks_.size() + RacksPerUnit(i) - 1) / RacksPerUnit(i);
     unit_tripped_.emplace_back(units, 0);
+    tree_ = tree_ || units > 1;
     unit_limit_w_.emplace_back(units, std::numeric_limits<double>::infinity());
     unit_quiet_since_.emplace_back(units, SimTime::Never());
     unit_out_w_.emplace_back(units, 0.0);
@@ -438,7 +440,8 @@ void Site::Advance(SimTime from, SimTime to) {
     s.job_it[j] = Watts(busy_node_w * pj.node_count);  // only while it runs
     // GPU power of the job's GPUs above their idle draw.
     const int gpus = workload::GpuCount(pj.config.setup);
-    gpu_w += pj.timeline.Integrate(pj.gpu_power_w, from, to) / dt - gpus * idle_gpu_w_ * run_s / dt;
+    job_gpu_j_[j] = pj.timeline.Integrate(pj.gpu_power_w, from, to);
+    gpu_w += job_gpu_j_[j] / dt - gpus * idle_gpu_w_ * run_s / dt;
     activity_sum += gpus * pj.timeline.Integrate(pj.activity, from, to) / dt;
   }
 
@@ -494,9 +497,19 @@ void Site::Advance(SimTime from, SimTime to) {
 
 power::ChainFlow Site::TreeFlow() {
   const auto& stages = chain_.stages();
+  if (!tree_ && power_events_.tripped_units == 0) {
+    // One unit per stage and none open: the chain at the site's IT load.
+    const power::ChainFlow flow = chain_.Flow(sample_.it);
+    for (size_t i = 0; i < stages.size(); ++i) {
+      unit_out_w_[i][0] = ToWatts(i == 0 ? sample_.it : flow.input[i - 1]);
+    }
+    return flow;
+  }
   power::ChainFlow f;
-  std::vector<double> level = rack_w_, next;  // loads per element of the level inside
-  size_t group = 1;                           // racks per element of `level`
+  std::vector<double>& level = tree_level_;  // loads per element of the level inside
+  std::vector<double>& next = tree_next_;
+  level.assign(rack_w_.begin(), rack_w_.end());
+  size_t group = 1;  // racks per element of `level`
   for (size_t i = 0; i < stages.size(); ++i) {
     const size_t per_unit = RacksPerUnit(i);
     // Elements per unit (levels nest: checked at load); a unit of the whole site takes them all.
@@ -585,7 +598,7 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
     const double run_s = pj.timeline.RunningSeconds(from, to);
     if (pj.stopped || run_s <= 0) continue;
     const double gpus = workload::GpuCount(pj.config.setup);
-    const double p = pj.timeline.Integrate(pj.gpu_power_w, from, to) / run_s / gpus;
+    const double p = job_gpu_j_[j] / run_s / gpus;  // integrated in Advance
     const double steady = tc + r * p;
     pj.chip_c =
         std::isnan(pj.chip_c) ? steady : steady + (pj.chip_c - steady) * std::exp(-run_s / tau);
@@ -602,16 +615,17 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
       RecomputeNetwork(to, {}, {j}, false);
       continue;
     }
-    double top = 0;  // what it would draw at its busiest without the thermal limit
-    for (const workload::Phase& ph : pj.current.phases) {
-      top = std::max(
-          top, ToWatts(std::min({gpu_power_.At(ph.activity), limit_, Watts(ChainLimitWatts(pj))})));
-    }
     double next = pj.thermal_limit_w;
     if (pj.chip_c >= slow - 0.5) {
       next = std::max(ToWatts(gpu_power_.idle()), (slow - 1.0 - tc) / r);  // just below slowdown
-    } else if (std::isfinite(next) && tc + r * top <= slow - 3.0) {
-      next = std::numeric_limits<double>::infinity();  // cool enough again, with hysteresis
+    } else if (std::isfinite(next)) {
+      double top = 0;  // what it would draw at its busiest without the thermal limit
+      const units::Power other = std::min(limit_, Watts(ChainLimitWatts(pj)));
+      for (const workload::Phase& ph : pj.current.phases) {
+        top = std::max(top, ToWatts(std::min(gpu_power_.At(ph.activity), other)));
+      }
+      // Cool enough again, with hysteresis.
+      if (tc + r * top <= slow - 3.0) next = std::numeric_limits<double>::infinity();
     }
     const bool changed = std::isinf(next) != std::isinf(pj.thermal_limit_w) ||
                          (std::isfinite(next) && std::abs(next - pj.thermal_limit_w) > 1.0);

@@ -240,6 +240,9 @@ class Site : public Model {
   units::Power limit_;  // the configured per-GPU limit (cap_gpus units and heat lower it per job)
   PowerEvents power_events_;
   std::vector<double> rack_w_;                     // this window's IT power per rack
+  std::vector<double> tree_level_, tree_next_;     // scratch for TreeFlow
+  bool tree_ = false;                              // some stage has more than one unit
+  std::vector<double> job_gpu_j_;                  // scratch: per job, GPU energy in the window
   std::vector<char> rack_dark_;                    // behind a tripped unit
   std::vector<std::vector<char>> unit_tripped_;    // per stage, per unit
   std::vector<std::vector<double>> unit_out_w_;    // per stage, per unit: output this window
