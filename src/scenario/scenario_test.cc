@@ -328,6 +328,23 @@ TEST(Scenario, ApparentRatingsInKva) {
                    "s.yaml:15:24", "has both a rating and an apparent_rating"));
 }
 
+TEST(BadInput, CoolingChainMistakes) {
+  // The chain needs its design heat; cop and the chain's keys exclude each other; an approach is
+  // a temperature difference, in K.
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "    cop: 5\n", "    liquid_share: 80 %\n")),
+                   "s.yaml:16:5", "the cooling chain needs its design heat 'capacity'"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "    cop: 5\n", "    cop: 5\n    liquid_share: 80 %\n")),
+                   "s.yaml:17:19", "'liquid_share' belongs to the cooling chain, but 'cop'"));
+  const std::string chain =
+      Replace(kBase, "    cop: 5\n", "    capacity: 1 MW\n    tower_approach: 4 K\n");
+  EXPECT_NO_THROW(LoadScenarioText(chain, "s.yaml", ""));
+  EXPECT_TRUE(Says(ErrorOf(Replace(chain, "tower_approach: 4 K", "tower_approach: 4 C")),
+                   "s.yaml:17:23", "'C' is a unit of temperature, but a temperature difference"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(chain, "    capacity: 1 MW\n",
+                                   "    capacity: 1 MW\n    chillers: 0\n    economizer: false\n")),
+                   "s.yaml:", "a plant without chillers needs the economizer"));
+}
+
 TEST(BadInput, NvlinkDomainHoldsWholeNodes) {
   EXPECT_TRUE(
       Says(ErrorOf(Replace(kBase, "gpus_per_node: 8", "gpus_per_node: 8\n  nvlink_domain: 12")),
