@@ -176,6 +176,34 @@ TEST(Cli, TimeSeriesCarriesTheHottestLinks) {
   EXPECT_TRUE(plain.substr(0, plain.find('\n')).ends_with("battery_soc"));
 }
 
+TEST(Cli, InferPrintsTheRequiredFieldsAndRefusesBadLayouts) {
+  for (const char* gpu : {"H100-SXM5-80GB", "H200-SXM", "B200", "A100-SXM4-80GB", "MI300X"}) {
+    for (const char* model : {"llama3-70b --tp 8", "mixtral-8x7b --tp 2 --ep 2"}) {
+      const Result r = Firstwall(std::string("infer --model ") + model + " --gpu " + gpu +
+                                 " --batch 32 --prompt-tokens 1000 --output-tokens 200 --json");
+      ASSERT_EQ(r.status, 0) << gpu << " " << model << "\n" << r.out;
+      const auto j = nlohmann::json::parse(r.out);
+      for (const char* key : {"prefill_time_s", "itl_s", "decode_tokens_per_s", "gpu_power_w",
+                              "energy_per_token_j", "kv_cache_bytes", "fits_in_memory"}) {
+        EXPECT_TRUE(j.contains(key)) << key;
+      }
+      EXPECT_GT(j["decode_tokens_per_s"].get<double>(), 0.0);
+    }
+  }
+  EXPECT_EQ(Firstwall("infer --model llama3-70b --gpu H100-SXM5-80GB --tp 3 --batch 1 "
+                      "--prompt-tokens 10 --output-tokens 10")
+                .status,
+            2);
+  EXPECT_EQ(Firstwall("infer --model llama3-8b --gpu H100-SXM5-80GB --ep 2 --batch 1 "
+                      "--prompt-tokens 10 --output-tokens 10")
+                .status,
+            2);
+  EXPECT_EQ(Firstwall("infer --model llama3-8b --gpu A100-SXM4-80GB --dtype fp8 --batch 1 "
+                      "--prompt-tokens 10 --output-tokens 10")
+                .status,
+            2);
+}
+
 TEST(Cli, JsonFlagPrintsTheSummary) {
   const fs::path d = Fresh("json");
   const Result r = Firstwall("run --json --out " + d.string());

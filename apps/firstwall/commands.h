@@ -19,5 +19,6 @@ Action RegisterCatalog(CLI::App& app);
 Action RegisterSchema(CLI::App& app);
 Action RegisterStep(CLI::App& app);
 Action RegisterCollective(CLI::App& app);
+Action RegisterInfer(CLI::App& app);
 
 }  // namespace firstwall::cli

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "apps/firstwall/catalog_args.h"
 #include "apps/firstwall/commands.h"
 #include "report/outputs.h"
 #include "scenario/catalog.h"
@@ -36,32 +37,14 @@ struct StepOptions {
 
 [[noreturn]] void Bad(const std::string& option, const std::string& message,
                       const std::string& hint = {}) {
-  throw InputError({option, 0, 0}, message, hint);
+  BadOption(option, message, hint);
 }
 
 workload::TrainingSetup Setup(const StepOptions& o) {
-  const scenario::Catalog& cat = scenario::BuiltinCatalog();
   workload::TrainingSetup s;
-  auto g = cat.gpus.find(o.gpu);
-  if (g == cat.gpus.end()) {
-    Bad("--gpu", "unknown GPU '" + o.gpu + "'", scenario::UnknownNameHint(o.gpu, cat.gpus));
-  }
-  s.gpu = g->second;
-  auto m = cat.models.find(o.model);
-  if (m != cat.models.end()) {
-    s.model = m->second;
-  } else if (std::filesystem::is_regular_file(o.model)) {
-    s.model = scenario::LoadModelCardFile(o.model);
-  } else {
-    Bad("--model", "unknown model '" + o.model + "' (and no such file)",
-        scenario::UnknownNameHint(o.model, cat.models));
-  }
-  const auto dtype = hardware::DataTypeFromName(o.dtype);
-  if (!dtype || (*dtype != hardware::DataType::kBf16 && *dtype != hardware::DataType::kFp8)) {
-    Bad("--dtype", "expected bf16 or fp8, got '" + o.dtype + "'");
-  }
-  s.dtype = *dtype;
-  if (!s.gpu.Peak(s.dtype)) Bad("--dtype", s.gpu.name + " has no " + o.dtype + " throughput");
+  s.gpu = GpuArg(o.gpu);
+  s.model = ModelArg(o.model);
+  s.dtype = DtypeArg(o.dtype, s.gpu);
   try {
     s.nic_bandwidth = Parse<Bandwidth>(o.nic_bandwidth);
   } catch (const UnitParseError& e) {

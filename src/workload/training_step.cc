@@ -13,16 +13,7 @@ using namespace units;
 
 namespace {
 
-// FlashAttention-2 (Dao 2023) reaches 50-73% of peak forward and less backward on A100; we take
-// 60% and 50% of the GEMM model's efficiency ceiling ratio to peak.
-constexpr double kAttentionForwardEfficiency = 0.60;
 constexpr double kAttentionBackwardEfficiency = 0.50;
-// Non-GEMM kernels per layer forward (norms, residual adds, dropout, activation, rotary), each
-// paying the kernel overhead of the GEMM model.
-constexpr double kElementwiseKernelsPerLayer = 6;
-// Bytes moved per token and hidden unit by norms, residual adds and dropout in one layer forward
-// (two norms read and write, two residual adds, two dropouts with masks), in elements.
-constexpr double kElementwiseElementsPerHidden = 16;
 // Adam with fp32 master weights: read param, grad, m, v (16 B), write param, m, v (12 B), write the
 // 16-bit copy (2 B).
 constexpr double kAdamBytesPerParam = 30;
@@ -30,8 +21,6 @@ constexpr double kAdamBytesPerParam = 30;
 constexpr double kGradBytes = 4;
 constexpr double kWeightBytes = 2;
 constexpr double kAdamStateBytes = 12;  // fp32 master weights, momentum and variance
-// CUDA context, NCCL buffers and allocator slack per GPU: an assumption, not a measurement.
-const DataSize kRuntimeReserved = Gibibytes(2);
 
 struct Timing {
   double fwd = 0, bwd = 0;        // compute of one layer, forward and backward, seconds

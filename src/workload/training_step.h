@@ -131,6 +131,19 @@ struct StepEstimate {
 
 int GpuCount(const TrainingSetup& s);
 
+// Constants shared by the training and inference models.
+// FlashAttention-2 (Dao 2023) reaches 50-73% of peak forward and less backward on A100; we take
+// 60% (and 50% backward) of the GEMM model's efficiency ceiling ratio to peak.
+inline constexpr double kAttentionForwardEfficiency = 0.60;
+// Non-GEMM kernels per layer forward (norms, residual adds, dropout, activation, rotary), each
+// paying the kernel overhead of the GEMM model.
+inline constexpr double kElementwiseKernelsPerLayer = 6;
+// Bytes moved per token and hidden unit by norms, residual adds and dropout in one layer forward
+// (two norms read and write, two residual adds, two dropouts with masks), in elements.
+inline constexpr double kElementwiseElementsPerHidden = 16;
+// CUDA context, NCCL buffers and allocator slack per GPU: an assumption, not a measurement.
+inline constexpr units::DataSize kRuntimeReserved = units::Gibibytes(2);
+
 // Bytes of a full checkpoint per parameter: bf16 weights (2) and the fp32 master weights and two
 // Adam moments (12), the model state of mixed-precision Adam (Rajbhandari et al., ZeRO, SC20);
 // gradients are not saved.

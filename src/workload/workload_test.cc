@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "workload/inference.h"
 #include "workload/model_card.h"
 #include "workload/phase_timeline.h"
 #include "workload/training_step.h"
@@ -211,6 +212,50 @@ TEST(PhaseTimeline, RebaseChangesThePaceFromThatInstant) {
   // A rebase at the same instant replaces the segment.
   t.Rebase(SimTime::From(Seconds(31)), {{"compute", Seconds(3), 1.0}});
   EXPECT_EQ(t.segment_count(), 2u);
+}
+
+InferenceSetup Serving(int batch) {
+  InferenceSetup s;
+  s.model = Gpt(32, 4096, 32);
+  s.model.kv_heads = 8;  // GQA
+  s.gpu = A100();
+  s.gpu.gemm = hardware::DefaultGemmModel();
+  s.batch = batch;
+  s.prompt_tokens = 1000;
+  s.output_tokens = 200;
+  return s;
+}
+
+TEST(Inference, DecodeIsBoundedByReadingTheWeightsAndSaturatesWithBatch) {
+  const InferenceEstimate one = EstimateInference(Serving(1));
+  // Batch 1 cannot beat streaming every weight from HBM once per token.
+  EXPECT_GT(ToSeconds(one.itl),
+            ToBytes(one.weights_per_gpu) / ToBytesPerSecond(A100().hbm_bandwidth));
+  // KV per token: 2 (K and V) x 32 layers x 8 heads x 128 x 2 bytes.
+  EXPECT_DOUBLE_EQ(ToBytes(one.kv_bytes_per_token), 2.0 * 32 * 8 * 128 * 2);
+  EXPECT_DOUBLE_EQ(ToBytes(one.kv_cache_bytes), 2.0 * 32 * 8 * 128 * 2 * 1200);
+  // Throughput grows with batch but ever more slowly (weights are shared, KV reads and math are
+  // not), as measured serving systems do.
+  double last = 0, last_gain = 1e30;
+  for (int b : {1, 8, 32, 128, 512}) {
+    const InferenceEstimate e = EstimateInference(Serving(b));
+    EXPECT_GT(e.decode_tokens_per_s, last) << b;
+    const double gain = (e.decode_tokens_per_s - last) / b;  // per added sequence, roughly
+    EXPECT_LT(gain, last_gain) << b;
+    last_gain = gain;
+    last = e.decode_tokens_per_s;
+    EXPECT_GE(ToWatts(e.gpu_power), ToWatts(A100().idle_power));
+    EXPECT_LE(ToWatts(e.gpu_power), ToWatts(A100().tdp));
+    EXPECT_NEAR(e.energy_per_token_j, ToWatts(e.gpu_power) / e.decode_tokens_per_s, 1e-9);
+  }
+  // Prefill of 1,000 tokens is compute-bound: near the GEMM FLOPs over the peak, not below it.
+  const double flops = 2.0 * 1000 * 32 * one.model_matrix_params_per_layer;
+  EXPECT_GT(ToSeconds(one.prefill_time), flops / 312e12);
+  // Memory: a batch of 4,096 long sequences does not fit.
+  InferenceSetup big = Serving(4096);
+  big.prompt_tokens = 8000;
+  EXPECT_FALSE(EstimateInference(big).fits_in_memory);
+  EXPECT_TRUE(one.fits_in_memory);
 }
 
 }  // namespace

@@ -1,0 +1,41 @@
+#include "apps/firstwall/catalog_args.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "scenario/catalog.h"
+
+namespace firstwall::cli {
+
+void BadOption(const std::string& option, const std::string& message, const std::string& hint) {
+  throw InputError({option, 0, 0}, message, hint);
+}
+
+hardware::GpuSpec GpuArg(const std::string& name) {
+  const scenario::Catalog& cat = scenario::BuiltinCatalog();
+  auto g = cat.gpus.find(name);
+  if (g == cat.gpus.end()) {
+    BadOption("--gpu", "unknown GPU '" + name + "'", scenario::UnknownNameHint(name, cat.gpus));
+  }
+  return g->second;
+}
+
+workload::ModelCard ModelArg(const std::string& name) {
+  const scenario::Catalog& cat = scenario::BuiltinCatalog();
+  auto m = cat.models.find(name);
+  if (m != cat.models.end()) return m->second;
+  if (std::filesystem::is_regular_file(name)) return scenario::LoadModelCardFile(name);
+  BadOption("--model", "unknown model '" + name + "' (and no such file)",
+            scenario::UnknownNameHint(name, cat.models));
+}
+
+hardware::DataType DtypeArg(const std::string& name, const hardware::GpuSpec& gpu) {
+  const auto dtype = hardware::DataTypeFromName(name);
+  if (!dtype || (*dtype != hardware::DataType::kBf16 && *dtype != hardware::DataType::kFp8)) {
+    BadOption("--dtype", "expected bf16 or fp8, got '" + name + "'");
+  }
+  if (!gpu.Peak(*dtype)) BadOption("--dtype", gpu.name + " has no " + name + " throughput");
+  return *dtype;
+}
+
+}  // namespace firstwall::cli

@@ -1,0 +1,21 @@
+// Command-line names of catalog entries, resolved once for every subcommand that takes them.
+#pragma once
+
+#include <string>
+
+#include "hardware/gpu.h"
+#include "workload/model_card.h"
+
+namespace firstwall::cli {
+
+// Usage error for `option` (reported as option: message, exit status 2).
+[[noreturn]] void BadOption(const std::string& option, const std::string& message,
+                            const std::string& hint = {});
+
+// --gpu NAME (a catalog GPU), --model NAME|FILE (a catalog model or a model card YAML file), and
+// --dtype bf16|fp8 that `gpu` must support.
+hardware::GpuSpec GpuArg(const std::string& name);
+workload::ModelCard ModelArg(const std::string& name_or_file);
+hardware::DataType DtypeArg(const std::string& name, const hardware::GpuSpec& gpu);
+
+}  // namespace firstwall::cli

@@ -1,0 +1,133 @@
+// firstwall infer: one inference replica at a steady decode batch (workload/inference.h).
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "apps/firstwall/catalog_args.h"
+#include "apps/firstwall/commands.h"
+#include "units/parse.h"
+#include "workload/inference.h"
+
+namespace firstwall::cli {
+namespace {
+using namespace units;
+
+struct InferOptions {
+  std::string model, gpu, dtype = "bf16";
+  int tp = 1, pp = 1, ep = 1, batch = 0, prompt = 0, output = 0;
+  bool json = false;
+};
+
+int Infer(const InferOptions& o) {
+  workload::InferenceSetup s;
+  s.gpu = GpuArg(o.gpu);
+  s.model = ModelArg(o.model);
+  s.dtype = DtypeArg(o.dtype, s.gpu);
+  s.tp = o.tp;
+  s.pp = o.pp;
+  s.ep = o.ep;
+  s.batch = o.batch;
+  s.prompt_tokens = o.prompt;
+  s.output_tokens = o.output;
+  const workload::ModelCard& m = s.model;
+  if (m.attention_heads % o.tp != 0) {
+    BadOption("--tp",
+              fmt::format("{} attention heads do not split over tp {}", m.attention_heads, o.tp));
+  }
+  if (m.layers % o.pp != 0) {
+    BadOption("--pp", fmt::format("{} layers do not split over pp {}", m.layers, o.pp));
+  }
+  if (o.ep > 1 && (!m.IsMoe() || m.moe.experts % o.ep != 0)) {
+    BadOption("--ep", m.IsMoe()
+                          ? fmt::format("{} experts do not split over ep {}", m.moe.experts, o.ep)
+                          : m.name + " is a dense model: expert parallelism needs experts");
+  }
+  if (o.batch > 0 && o.batch % o.pp != 0) {
+    BadOption("--batch",
+              fmt::format("batch {} does not split into pp {} micro-batches", o.batch, o.pp));
+  }
+  const workload::InferenceEstimate e = workload::EstimateInference(s);
+  if (o.json) {
+    nlohmann::ordered_json j = {{"model", m.name},
+                                {"gpu", s.gpu.name},
+                                {"dtype", o.dtype},
+                                {"tp", o.tp},
+                                {"pp", o.pp},
+                                {"ep", o.ep},
+                                {"gpus", e.gpus},
+                                {"batch", o.batch},
+                                {"prompt_tokens", o.prompt},
+                                {"output_tokens", o.output},
+                                {"prefill_time_s", ToSeconds(e.prefill_time)},
+                                {"itl_s", ToSeconds(e.itl)},
+                                {"decode_tokens_per_s", e.decode_tokens_per_s},
+                                {"gpu_power_w", ToWatts(e.gpu_power)},
+                                {"energy_per_token_j", e.energy_per_token_j},
+                                {"kv_cache_bytes", ToBytes(e.kv_cache_bytes)},
+                                {"kv_bytes_per_token", ToBytes(e.kv_bytes_per_token)},
+                                {"weights_per_gpu_bytes", ToBytes(e.weights_per_gpu)},
+                                {"memory_per_gpu_bytes", ToBytes(e.memory_per_gpu)},
+                                {"fits_in_memory", e.fits_in_memory},
+                                {"iteration_overhead_s", ToSeconds(workload::kIterationOverhead)}};
+    nlohmann::ordered_json ops = nlohmann::ordered_json::array();
+    for (const workload::OpCost& op : e.decode_ops) {
+      ops.push_back({{"name", op.name},
+                     {"time_s", ToSeconds(op.forward)},
+                     {"flops", op.flops},
+                     {"bytes", op.bytes}});
+    }
+    j["decode_layer_ops"] = ops;
+    std::cout << j.dump(2) << "\n";
+    return kOk;
+  }
+  std::cout << fmt::format(
+      "{} on {} x {} (tp {}, pp {}, ep {}), {}\n"
+      "prefill of {} tokens: {:.2f} ms\n"
+      "decode at batch {}, context {:.0f}: {:.2f} ms per iteration, {:.0f} tokens/s\n"
+      "GPU power {:.0f} W per GPU, {:.3f} J per output token (GPUs)\n"
+      "memory per GPU: weights {}, KV cache {} ({} per token), total {} of {}{}\n",
+      m.name, e.gpus, s.gpu.name, o.tp, o.pp, o.ep, o.dtype, o.prompt,
+      ToSeconds(e.prefill_time) * 1e3, o.batch, o.prompt + o.output / 2.0, ToSeconds(e.itl) * 1e3,
+      e.decode_tokens_per_s, ToWatts(e.gpu_power), e.energy_per_token_j,
+      Readable(e.weights_per_gpu), Readable(e.kv_cache_bytes), Readable(e.kv_bytes_per_token),
+      Readable(e.memory_per_gpu), Readable(s.gpu.hbm_capacity),
+      e.fits_in_memory ? "" : "  DOES NOT FIT");
+  return kOk;
+}
+
+}  // namespace
+
+Action RegisterInfer(CLI::App& app) {
+  auto o = std::make_shared<InferOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "infer",
+      "One inference replica at a steady decode batch: prefill time, inter-token latency, "
+      "throughput, power, energy per token, KV cache and memory");
+  cmd->add_option("--model", o->model, "Model card: catalog name or YAML file")->required();
+  cmd->add_option("--gpu", o->gpu, "GPU: catalog name")->required();
+  cmd->add_option("--tp", o->tp, "Tensor-parallel degree")
+      ->check(CLI::Range(1, 72))
+      ->capture_default_str();
+  cmd->add_option("--pp", o->pp, "Pipeline-parallel degree")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--ep", o->ep, "Expert-parallel degree (MoE)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Sequences decoded together")
+      ->required()
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--prompt-tokens", o->prompt, "Prompt length, tokens")
+      ->required()
+      ->check(CLI::Range(1, 10000000));
+  cmd->add_option("--output-tokens", o->output, "Output length, tokens")
+      ->required()
+      ->check(CLI::Range(1, 10000000));
+  cmd->add_option("--dtype", o->dtype, "bf16 or fp8")->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print one JSON object");
+  return [o] { return Infer(*o); };
+}
+
+}  // namespace firstwall::cli

@@ -1,0 +1,62 @@
+// One inference replica at a steady state, from the same operator models as training (hardware/
+// gemm.h, hardware/collective.h): the first step of the serving model of issue #6.
+//
+//   prefill   one prompt of P tokens alone: every layer's GEMMs with P rows (compute-bound),
+//             causal FlashAttention forward over P x P, norms as HBM streams, two TP all-reduces
+//             of P x hidden per layer, pipeline hand-offs, and the last token's logits
+//   decode    one iteration at batch B, every sequence at context C = P + O/2: GEMMs with B rows
+//             (weight-bound at small B), attention reading each sequence's K/V cache from HBM,
+//             norms, TP all-reduces of B x hidden, EP all-to-all for MoE, the logits of B tokens,
+//             and a fixed per-iteration overhead (scheduling, sampling, kernel launches)
+//
+// With pipeline parallelism the batch is split into pp micro-batches in flight, so a decode
+// iteration takes every layer at B/pp rows. KV cache per GPU: 2 x layers/pp x max(1, kv_heads/tp)
+// x head_dim x bytes per token. Memory: weights (experts split over ep) + KV of B x (P + O) tokens
+// + the runtime reserve of the training model.
+//
+// GPU power follows the training model's activity levels: kernel time at the compute activity,
+// communication at the communication activity, the per-iteration overhead idle.
+#pragma once
+
+#include <vector>
+
+#include "hardware/gpu.h"
+#include "workload/model_card.h"
+#include "workload/training_step.h"
+
+namespace firstwall::workload {
+
+// Host-side cost of one decode iteration: an assumption pending calibration on hardware (no
+// end-to-end serving measurements were available to this project).
+inline constexpr units::Duration kIterationOverhead = units::Milliseconds(1);
+
+struct InferenceSetup {
+  ModelCard model;
+  hardware::GpuSpec gpu;
+  hardware::DataType dtype = hardware::DataType::kBf16;
+  int tp = 1, pp = 1, ep = 1;
+  int batch = 1;
+  int prompt_tokens = 1;
+  int output_tokens = 1;
+  PhaseActivity activity;
+};
+
+struct InferenceEstimate {
+  int gpus = 0;
+  units::Duration prefill_time;    // one prompt alone
+  units::Duration itl;             // one decode iteration at the batch
+  double decode_tokens_per_s = 0;  // the replica
+  units::Power gpu_power;          // average per GPU during decode
+  double energy_per_token_j = 0;   // GPU energy of the replica per output token
+  units::DataSize weights_per_gpu;
+  units::DataSize kv_cache_bytes;      // per GPU for the batch at full length (P + O)
+  units::DataSize kv_bytes_per_token;  // per GPU
+  units::DataSize memory_per_gpu;
+  bool fits_in_memory = false;
+  std::vector<OpCost> decode_ops;            // one layer, forward times (communication included)
+  double model_matrix_params_per_layer = 0;  // active weights a token goes through per layer
+};
+
+InferenceEstimate EstimateInference(const InferenceSetup& s);
+
+}  // namespace firstwall::workload
