@@ -84,7 +84,7 @@ LayerCost Layer(const InferenceSetup& s, double rows, double kv_tokens,
   const double stream = act_be * rows * kElementwiseElementsPerHidden * h;
   c.Add("norms_residual_activation", 0, stream,
         Sec(hardware::StreamTime(gm, Bytes(stream), g.hbm_bandwidth)) +
-            kElementwiseKernelsPerLayer * Sec(gm.overhead));
+            kElementwiseKernelsPerLayer * Sec(kElementwiseKernelOverhead));
   if (s.tp > 1) {
     const DataSize act = Bytes(rows * h * act_be);
     c.Add("tp_all_reduce", 0, 2 * ToBytes(act),

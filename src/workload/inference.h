@@ -30,6 +30,12 @@ namespace firstwall::workload {
 // end-to-end serving measurements were available to this project).
 inline constexpr units::Duration kIterationOverhead = units::Milliseconds(1);
 
+// Launch-bound cost of one norm, rotary, activation or residual-add kernel: vidur's H100 profile of
+// Llama-2-70B's non-GEMM operators (two RMSNorms, rotary, SiLU-and-mul, two adds) takes 18-21 us
+// per layer at 1-32 tokens (../shared/data/calibration/vidur_h100_llama2_70b_mlp.csv), about 3 us
+// for each of the 6 kernels; the GEMM model's 8 us launch overhead overstates them.
+inline constexpr units::Duration kElementwiseKernelOverhead = units::Microseconds(3);
+
 struct InferenceSetup {
   ModelCard model;
   hardware::GpuSpec gpu;
