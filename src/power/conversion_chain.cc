@@ -28,16 +28,10 @@ ChainFlow ConversionChain::Flow(units::Power load, double count) const {
   ChainFlow f;
   f.input.reserve(stages_.size());
   f.loss.reserve(stages_.size());
+  // Each of the `count` identical chains carries load / count.
   units::Power out = load;
-  for (const ConversionStage& s : stages_) {
-    const double m = s.installed();
-    units::Power resistive;
-    if (s.resistive_loss > 0) {
-      // Each of the `count` chains carries out / count.
-      const double load_share = out / (s.rating * count);  // of the N modules' rating
-      resistive = s.rating * (count * s.resistive_loss * load_share * load_share * s.modules / m);
-    }
-    const units::Power in = (out + s.fixed_loss * (m * count) + resistive) / s.efficiency;
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    const units::Power in = StageInput(i, out / count) * count;
     f.input.push_back(in);
     f.loss.push_back(in - out);
     f.total_loss += in - out;

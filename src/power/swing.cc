@@ -79,6 +79,25 @@ double ApplyRampLimit(std::vector<double>& w, double gpus, double rate, double d
   return burned;
 }
 
+double BatteryExchange(double want_w, double power_w, double capacity_j,
+                       double round_trip_efficiency, double dt, double* stored_j,
+                       double* losses_j) {
+  const double eta = std::sqrt(round_trip_efficiency);  // half the loss each way
+  double out = std::clamp(want_w, -power_w, power_w);
+  double loss = 0;
+  if (out > 0) {
+    out = std::min(out, *stored_j * eta / dt);
+    *stored_j -= out / eta * dt;
+    loss = out * (1.0 / eta - 1.0) * dt;
+  } else if (out < 0) {
+    out = std::max(out, -(capacity_j - *stored_j) / eta / dt);
+    *stored_j += -out * eta * dt;
+    loss = -out * (1.0 - eta) * dt;
+  }
+  if (losses_j != nullptr) *losses_j += loss;
+  return out;
+}
+
 BatteryResult SmoothWithBattery(const std::vector<double>& site, double dt, const Battery& b) {
   BatteryResult r;
   r.grid_w.resize(site.size());
@@ -90,20 +109,11 @@ BatteryResult SmoothWithBattery(const std::vector<double>& site, double dt, cons
   double soc_j = 0.5 * b.capacity_j;
   r.min_soc = r.max_soc = 0.5;
   const double alpha = 1.0 - std::exp(-dt / b.smoothing_s);
-  const double eta = std::sqrt(b.round_trip_efficiency);  // half the loss each way
   for (size_t i = 0; i < site.size(); ++i) {
     target += alpha * (site[i] - target);
     // Positive: the battery discharges into the site; negative: it charges from the grid.
-    double out = std::clamp(site[i] - target, -b.power_w, b.power_w);
-    if (out > 0) {
-      out = std::min(out, soc_j * eta / dt);
-      soc_j -= out / eta * dt;
-      r.losses_j += out * (1.0 / eta - 1.0) * dt;
-    } else if (out < 0) {
-      out = std::max(out, -(b.capacity_j - soc_j) / eta / dt);
-      soc_j += -out * eta * dt;
-      r.losses_j += -out * (1.0 - eta) * dt;
-    }
+    const double out = BatteryExchange(site[i] - target, b.power_w, b.capacity_j,
+                                       b.round_trip_efficiency, dt, &soc_j, &r.losses_j);
     r.grid_w[i] = site[i] - out;
     const double soc = b.capacity_j > 0 ? soc_j / b.capacity_j : 0.0;
     r.min_soc = std::min(r.min_soc, soc);

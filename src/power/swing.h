@@ -44,6 +44,15 @@ double ApplyPowerFloor(std::vector<double>& gpu_w, double gpus, double floor_w_p
 double ApplyRampLimit(std::vector<double>& gpu_w, double gpus, double rate_w_per_s_per_gpu,
                       double dt_s, double* deferred_j);
 
+// One step of a battery over `dt_s`: it delivers `want_w` (negative: absorbs it) within
+// `power_w` and what it holds (`*stored_j` of `capacity_j`), losing sqrt(round-trip efficiency) of
+// the energy each way. Returns the power it actually delivers (negative while charging); updates
+// `*stored_j` and adds the losses to `*losses_j` when given. Shared by the swing-window battery
+// and the site's peak-shaving battery.
+double BatteryExchange(double want_w, double power_w, double capacity_j,
+                       double round_trip_efficiency, double dt_s, double* stored_j,
+                       double* losses_j = nullptr);
+
 struct Battery {
   double power_w = 0;     // charge and discharge limit
   double capacity_j = 0;  // usable energy

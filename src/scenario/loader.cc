@@ -84,34 +84,12 @@ site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
 thermal::CoolingConfig ReadCooling(const Section& s) {
   thermal::CoolingConfig c;
   c.capacity = s.OptionalQuantity<Power>("capacity").value_or(Watts(0));
-  static constexpr const char* kChainKeys[] = {"liquid_share",
-                                               "liquid_supply",
-                                               "air_supply",
-                                               "loop_delta_t",
-                                               "heat_sink",
-                                               "tower_approach",
-                                               "dry_cooler_approach",
-                                               "economizer",
-                                               "economizer_approach",
-                                               "chiller",
-                                               "chillers",
-                                               "pump_share",
-                                               "crah_fan_share",
-                                               "sink_fan_share",
-                                               "cycles_of_concentration",
-                                               "loop_time_constant",
-                                               "cdu_effectiveness",
-                                               "cdu_secondary_delta_t",
-                                               "crah_approach",
-                                               "chip_to_coolant",
-                                               "chip_time_constant"};
   if (s.Has("cop")) {
-    for (const char* k : kChainKeys) {
-      if (s.Has(k)) {
+    // Every declared key of the section except these two belongs to the chain.
+    for (const std::string& k : ScenarioSchema().ChildNames("facility.cooling")) {
+      if (k != "cop" && k != "capacity" && s.Has(k)) {
         s.Fail(k,
-               std::string("'") + k +
-                   "' belongs to the cooling chain, but 'cop' asks for a "
-                   "constant-COP plant",
+               "'" + k + "' belongs to the cooling chain, but 'cop' asks for a constant-COP plant",
                "remove cop to model the chain, or the chain's keys to keep the constant COP");
       }
     }

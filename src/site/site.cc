@@ -265,33 +265,26 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
     }
     const std::vector<double> rates =
         network::MaxMinRates(fabric_.capacity(), flows, std::numeric_limits<double>::infinity());
-    for (size_t j = 0; j < nj; ++j) {
-      RoutedTraffic& t = jobs_[j].traffic[static_cast<size_t>(k)];
-      if (!t.ends.empty() && jobs_[j].on_fabric && in_solve[j]) {
-        t.nvlink_rate = t.network_rate = std::numeric_limits<double>::infinity();
-      }
-    }
     for (size_t i = 0; i < rates.size(); ++i) {
-      RoutedTraffic& t = jobs_[flow_of[i].first].traffic[static_cast<size_t>(k)];
-      const size_t f = flow_of[i].second;
-      t.rates[f] = rates[i];
-      const int32_t first = t.paths[f].links.empty() ? -1 : t.paths[f].links.front();
-      if (first < 0) continue;
-      double& slowest = fabric_.IsNvlink(first) ? t.nvlink_rate : t.network_rate;
-      slowest = std::min(slowest, rates[i]);
+      jobs_[flow_of[i].first].traffic[static_cast<size_t>(k)].rates[flow_of[i].second] = rates[i];
     }
+    // Per medium, the slowest flow's rate and the share of nominal it gets.
     for (size_t j = 0; j < nj; ++j) {
       RoutedTraffic& t = jobs_[j].traffic[static_cast<size_t>(k)];
       if (t.ends.empty() || !jobs_[j].on_fabric || !in_solve[j]) continue;
+      t.nvlink_rate = t.network_rate = std::numeric_limits<double>::infinity();
       t.share = {1.0, 1.0};
       for (size_t f = 0; f < t.paths.size(); ++f) {
         if (t.paths[f].links.empty()) continue;
         const int32_t first = t.paths[f].links.front();
+        const bool nvlink = fabric_.IsNvlink(first);
+        double& slowest = nvlink ? t.nvlink_rate : t.network_rate;
+        slowest = std::min(slowest, t.rates[f]);
         // A job cut off from part of a ring stalls; it is modelled as 1% of the bandwidth until
         // the fault clears, so its steps stretch rather than stop.
         const double share =
             std::clamp(t.rates[f] / nominal[static_cast<size_t>(first)], 0.01, 1.0);
-        double& s = fabric_.IsNvlink(first) ? t.share.nvlink : t.share.network;
+        double& s = nvlink ? t.share.nvlink : t.share.network;
         s = std::min(s, share);
       }
     }
@@ -567,18 +560,13 @@ void Site::Dispatch(double dt) {
   }
   if (f.battery) {
     const SiteBattery& b = *f.battery;
-    const double eta = std::sqrt(b.round_trip_efficiency), p_max = ToWatts(b.power);
     const double capacity = ToJoules(b.energy);
-    double out = 0;
-    if (demand > ToWatts(b.discharge_above)) {
-      out = std::min({demand - ToWatts(b.discharge_above), p_max, battery_j_ * eta / dt});
-      battery_j_ -= out / eta * dt;
-    } else if (demand < ToWatts(b.charge_below)) {
-      const double in =
-          std::min({ToWatts(b.charge_below) - demand, p_max, (capacity - battery_j_) / eta / dt});
-      battery_j_ += in * eta * dt;
-      out = -in;
-    }
+    // Discharge above one level, charge below the other, rest between them.
+    const double want = demand > ToWatts(b.discharge_above) ? demand - ToWatts(b.discharge_above)
+                        : demand < ToWatts(b.charge_below)  ? demand - ToWatts(b.charge_below)
+                                                            : 0.0;
+    const double out = power::BatteryExchange(want, ToWatts(b.power), capacity,
+                                              b.round_trip_efficiency, dt, &battery_j_);
     s.battery = Watts(out);
     s.battery_soc = capacity > 0 ? battery_j_ / capacity : 0.0;
     demand -= out;
@@ -698,9 +686,7 @@ void Site::ProtectChain(SimTime at) {
       for (size_t j = 0; j < jobs_.size(); ++j) {
         PlacedJob& pj = jobs_[j];
         if (pj.stopped || pj.checkpointing || at < pj.config.start || at >= pj.config.end) continue;
-        const size_t r0 = static_cast<size_t>(pj.first_node / c.nodes_per_rack);
-        const size_t r1 =
-            static_cast<size_t>((pj.first_node + pj.node_count - 1) / c.nodes_per_rack);
+        const auto [r0, r1] = RacksOf(pj);
         if (r1 < first || r0 >= last) continue;
         const units::Duration step = Resume(pj, at);
         pj.history.push_back({at, at, pj.history.back().network_factor, step});
@@ -709,11 +695,15 @@ void Site::ProtectChain(SimTime at) {
   }
 }
 
+std::pair<size_t, size_t> Site::RacksOf(const PlacedJob& pj) const {
+  const int per_rack = config_.cluster.nodes_per_rack;
+  return {static_cast<size_t>(pj.first_node / per_rack),
+          static_cast<size_t>((pj.first_node + pj.node_count - 1) / per_rack)};
+}
+
 double Site::ChainLimitWatts(const PlacedJob& pj) const {
   double limit = std::numeric_limits<double>::infinity();
-  const int per_rack = config_.cluster.nodes_per_rack;
-  const size_t r0 = static_cast<size_t>(pj.first_node / per_rack);
-  const size_t r1 = static_cast<size_t>((pj.first_node + pj.node_count - 1) / per_rack);
+  const auto [r0, r1] = RacksOf(pj);
   for (size_t i = 0; i < unit_limit_w_.size(); ++i) {
     const size_t per = RacksPerUnit(i);
     for (size_t u = r0 / per; u <= r1 / per && u < unit_limit_w_[i].size(); ++u) {
@@ -734,13 +724,11 @@ void Site::Trip(SimTime at, size_t stage, size_t unit) {
   const size_t per = RacksPerUnit(stage);
   const size_t first = unit * per, last = std::min(racks_.size(), first + per);
   for (size_t k = first; k < last; ++k) rack_dark_[k] = 1;
-  const int per_rack = config_.cluster.nodes_per_rack;
   std::vector<size_t> stopped;
   for (size_t j = 0; j < jobs_.size(); ++j) {
     PlacedJob& pj = jobs_[j];
     if (pj.stopped || at >= pj.config.end) continue;
-    const size_t r0 = static_cast<size_t>(pj.first_node / per_rack);
-    const size_t r1 = static_cast<size_t>((pj.first_node + pj.node_count - 1) / per_rack);
+    const auto [r0, r1] = RacksOf(pj);
     if (r1 < first || r0 >= last) continue;  // none of its nodes lost power
     if (at >= pj.config.start) --running_;   // started and not over: it counted as running
     pj.stopped = true;

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "core/engine.h"
@@ -216,6 +217,8 @@ class Site : public Model {
   void ProtectChain(SimTime at);
   // The lowest GPU power limit any cap_gpus unit above the job's racks imposes (inf: none).
   double ChainLimitWatts(const PlacedJob& job) const;
+  // The first and last rack holding the job's nodes.
+  std::pair<size_t, size_t> RacksOf(const PlacedJob& job) const;
   void Trip(SimTime at, size_t stage, size_t unit);
   // The chain as a tree over the racks (ConversionStage::racks_per_unit), for this window's rack
   // loads; fills unit_out_w_.
