@@ -149,8 +149,8 @@ site::SwingConfig ReadSwings(const Section& s, const site::SiteConfig& cfg) {
   const double nyquist = 0.5 / w.resolution.seconds();
   if (w.band_high_hz > nyquist) {
     s.Fail("band_high",
-           "the band reaches above the Nyquist frequency (" + std::to_string(nyquist) +
-               " Hz) of the resolution",
+           "the band reaches above the Nyquist frequency (" + Format(Hertz(nyquist)) +
+               ") of the resolution",
            "use a finer resolution or a lower band_high");
   }
   w.gpu_power_floor = s.OptionalQuantity<Power>("gpu_power_floor");

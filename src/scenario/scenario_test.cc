@@ -345,6 +345,28 @@ TEST(BadInput, CoolingChainMistakes) {
                    "s.yaml:", "a plant without chillers needs the economizer"));
 }
 
+TEST(BadInput, PowerSwingsBatteryAndGenerationMistakes) {
+  auto with = [](const std::string& section) {
+    return Replace(kBase, "simulation:\n", section + "simulation:\n");
+  };
+  EXPECT_TRUE(Says(ErrorOf(with("power_swings:\n  start: 59 min\n  duration: 2 min\n")),
+                   "s.yaml:", "the power-swing window ends after the simulation"));
+  EXPECT_TRUE(Says(ErrorOf(with("power_swings:\n  band_high: 60 Hz\n")),
+                   "s.yaml:", "the band reaches above the Nyquist frequency"));
+  EXPECT_TRUE(Says(ErrorOf(with("power_swings:\n  resolution: 7 ms\n  duration: 1 s\n")),
+                   "s.yaml:", "the window is not a whole number of samples"));
+  const std::string battery =
+      Replace(kBase, "  cooling:\n",
+              "  battery:\n    power: 1 MW\n    energy: 1 MWh\n    discharge_above: 1 MW\n"
+              "    charge_below: 2 MW\n  cooling:\n");
+  EXPECT_TRUE(Says(ErrorOf(battery),
+                   "s.yaml:", "the battery would charge above the level at which it discharges"));
+  const std::string gen =
+      Replace(kBase, "  cooling:\n", "  generation:\n    capacity: 1 MW\n  cooling:\n");
+  EXPECT_TRUE(Says(ErrorOf(gen),
+                   "s.yaml:", "on-site generation follows the demand above the grid import limit"));
+}
+
 TEST(BadInput, NvlinkDomainHoldsWholeNodes) {
   EXPECT_TRUE(
       Says(ErrorOf(Replace(kBase, "gpus_per_node: 8", "gpus_per_node: 8\n  nvlink_domain: 12")),
