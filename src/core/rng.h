@@ -24,6 +24,8 @@ class RngStream {
   // Normal by the Box-Muller transform (no cached second value, so draws stay independent of
   // call history).
   double Normal(double mean, double stddev);
+  // Gamma with shape k and scale theta (Marsaglia & Tsang 2000; k < 1 by k + 1 and U^(1/k)).
+  double Gamma(double shape, double scale);
 
  private:
   uint64_t s_[4];

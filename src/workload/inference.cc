@@ -14,49 +14,82 @@ using hardware::Collective;
 
 double Sec(Duration d) { return ToSeconds(d); }
 
+// The shapes and rates every operator of a replica needs.
+struct Shape {
+  explicit Shape(const InferenceSetup& setup)
+      : s(setup),
+        gm(setup.gpu.GemmFor(setup.dtype)),
+        peak(*setup.gpu.Peak(setup.dtype)),
+        be(hardware::BytesPerElement(setup.dtype)),
+        act_be(setup.dtype == hardware::DataType::kFp8 ? 2.0 : be),
+        h(setup.model.hidden_size),
+        q_dim(static_cast<double>(setup.model.attention_heads) * setup.model.HeadDim()),
+        kv_dim_gpu(std::max(1.0, setup.model.kv_heads / static_cast<double>(setup.tp)) *
+                   setup.model.HeadDim()) {
+    TrainingSetup ts;  // for the collective model only
+    ts.gpu = setup.gpu;
+    ts.nvlink_domain = std::max(8, setup.tp * setup.ep);
+    net = CollectivesFor(ts);
+  }
+  const InferenceSetup& s;
+  hardware::GemmModel gm;
+  FlopRate peak;
+  double be, act_be, h, q_dim, kv_dim_gpu;
+  hardware::CollectiveModel net;
+
+  // Activity of a kernel of `flops` taking `seconds`: memory-bound level plus the compute level's
+  // excess in proportion to its use of the tensor cores' attainable peak.
+  double Activity(double flops, double seconds) const {
+    if (seconds <= 0) return 0;
+    const double u = std::min(1.0, flops / (ToFlopPerSecond(peak) * gm.max_efficiency) / seconds);
+    return s.activity.memory + (s.activity.compute - s.activity.memory) * u;
+  }
+  double Gemm(double m, double n, double k) const {
+    return Sec(hardware::GemmTime(gm, m, n, k, be, peak, s.gpu.hbm_bandwidth));
+  }
+  double Stream(double bytes) const {
+    return Sec(hardware::StreamTime(gm, Bytes(bytes), s.gpu.hbm_bandwidth));
+  }
+  double Logits(double rows) const { return Gemm(rows, s.model.vocab_size / double(s.tp), h); }
+  double P2p(double rows) const {
+    return s.pp > 1 ? (s.pp - 1.0) * Sec(hardware::P2pTime(net, Bytes(rows * h * act_be), false))
+                    : 0.0;
+  }
+};
+
 struct LayerCost {
   double kernels_s = 0;  // GEMMs, attention, norms
+  double active_s = 0;   // kernel activity x time
   double comm_s = 0;     // TP all-reduce, EP all-to-all
   std::vector<OpCost>* ops = nullptr;
+  const Shape* shape = nullptr;
   void Add(const char* name, double flops, double bytes, double seconds, bool comm = false) {
-    (comm ? comm_s : kernels_s) += seconds;
+    if (comm) {
+      comm_s += seconds;
+    } else {
+      kernels_s += seconds;
+      active_s += seconds * shape->Activity(flops, seconds);
+    }
     if (ops) ops->push_back({name, flops, bytes, Seconds(seconds), Seconds(0)});
   }
 };
 
-// One layer on one GPU for `rows` tokens; `kv_tokens` > 0: decode, reading that many tokens of
-// K/V per sequence for `rows` sequences; 0: prefill of `rows` tokens of one sequence.
-LayerCost Layer(const InferenceSetup& s, double rows, double kv_tokens,
-                const hardware::CollectiveModel& net, std::vector<OpCost>* ops) {
+// The operators of one layer on one GPU whose cost depends only on the number of tokens `rows`:
+// GEMMs, norms and activations, TP all-reduces and EP all-to-alls (attention is separate).
+LayerCost TokenOps(const Shape& sh, double rows, std::vector<OpCost>* ops) {
+  const InferenceSetup& s = sh.s;
   const ModelCard& m = s.model;
-  const hardware::GpuSpec& g = s.gpu;
-  const FlopRate peak = *g.Peak(s.dtype);
-  const double be = hardware::BytesPerElement(s.dtype);
-  const double act_be = s.dtype == hardware::DataType::kFp8 ? 2.0 : be;
-  const double h = m.hidden_size, tp = s.tp;
-  const double q_dim = static_cast<double>(m.attention_heads) * m.HeadDim();
-  const double kv_dim_gpu = std::max(1.0, m.kv_heads / tp) * m.HeadDim();
-  const hardware::GemmModel gm = g.GemmFor(s.dtype);
+  const double h = sh.h, tp = s.tp, be = sh.be;
   LayerCost c;
   c.ops = ops;
+  c.shape = &sh;
   auto gemm = [&](const char* name, double m_rows, double n, double k, double count = 1) {
     if (m_rows <= 0 || n <= 0 || count <= 0) return;
-    const double t = count * Sec(hardware::GemmTime(gm, m_rows, n, k, be, peak, g.hbm_bandwidth));
-    c.Add(name, count * 2 * m_rows * n * k, count * be * (m_rows * k + n * k + m_rows * n), t);
+    c.Add(name, count * 2 * m_rows * n * k, count * be * (m_rows * k + n * k + m_rows * n),
+          count * sh.Gemm(m_rows, n, k));
   };
-  gemm("qkv_proj", rows, q_dim / tp + 2 * kv_dim_gpu, h);
-  if (kv_tokens <= 0) {
-    // Causal FlashAttention forward over rows x rows: 2 GEMM-like products, half the matrix.
-    const double flops = 2.0 * 2.0 * rows * rows * (q_dim / tp) / 2.0;
-    c.Add("attention_prefill", flops, 0,
-          flops / (ToFlopPerSecond(peak) * kAttentionForwardEfficiency) + Sec(gm.overhead));
-  } else {
-    // Decode: every sequence reads its K and V for kv_tokens positions.
-    const double bytes = rows * kv_tokens * 2.0 * kv_dim_gpu * act_be;
-    c.Add("attention_decode", 2.0 * 2.0 * rows * kv_tokens * q_dim / tp, bytes,
-          Sec(hardware::StreamTime(gm, Bytes(bytes), g.hbm_bandwidth)));
-  }
-  gemm("out_proj", rows, h, q_dim / tp);
+  gemm("qkv_proj", rows, sh.q_dim / tp + 2 * sh.kv_dim_gpu, h);
+  gemm("out_proj", rows, h, sh.q_dim / tp);
   const double gate = m.ffn_type == FfnType::kSwiglu ? 2.0 : 1.0;
   if (!m.IsMoe()) {
     gemm("mlp_up_proj", rows, gate * m.ffn_hidden_size / tp, h);
@@ -76,21 +109,34 @@ LayerCost Layer(const InferenceSetup& s, double rows, double kv_tokens,
       gemm("shared_expert_down_proj", rows, h, f * m.moe.shared_experts / tp);
     }
     if (s.ep > 1) {
-      const DataSize msg = Bytes(rows * k * h * act_be);
-      const double a2a = Sec(CollectiveTime(net, Collective::kAllToAll, msg, s.ep, s.ep));
+      const DataSize msg = Bytes(rows * k * h * sh.act_be);
+      const double a2a = Sec(CollectiveTime(sh.net, Collective::kAllToAll, msg, s.ep, s.ep));
       c.Add("ep_all_to_all", 0, 2 * ToBytes(msg), 2 * a2a, true);
     }
   }
-  const double stream = act_be * rows * kElementwiseElementsPerHidden * h;
+  const double stream = sh.act_be * rows * kElementwiseElementsPerHidden * h;
   c.Add("norms_residual_activation", 0, stream,
-        Sec(hardware::StreamTime(gm, Bytes(stream), g.hbm_bandwidth)) +
-            kElementwiseKernelsPerLayer * Sec(kElementwiseKernelOverhead));
+        sh.Stream(stream) + kElementwiseKernelsPerLayer * Sec(kElementwiseKernelOverhead));
   if (s.tp > 1) {
-    const DataSize act = Bytes(rows * h * act_be);
+    const DataSize act = Bytes(rows * h * sh.act_be);
     c.Add("tp_all_reduce", 0, 2 * ToBytes(act),
-          2 * Sec(CollectiveTime(net, Collective::kAllReduce, act, s.tp, s.tp)), true);
+          2 * Sec(CollectiveTime(sh.net, Collective::kAllReduce, act, s.tp, s.tp)), true);
   }
   return c;
+}
+
+// Causal FlashAttention forward over `pairs` query-key pairs (one chunk: c x (cached + c/2)).
+double PrefillAttentionFlops(const Shape& sh, double pairs) {
+  return 2.0 * 2.0 * pairs * sh.q_dim / sh.s.tp;
+}
+double PrefillAttentionSeconds(const Shape& sh, double pairs) {
+  return PrefillAttentionFlops(sh, pairs) /
+             (ToFlopPerSecond(sh.peak) * kAttentionForwardEfficiency) +
+         Sec(sh.gm.overhead);
+}
+// Decode: each sequence reads its K and V for every position of its context.
+double DecodeKvBytes(const Shape& sh, double kv_tokens) {
+  return kv_tokens * 2.0 * sh.kv_dim_gpu * sh.act_be;
 }
 
 }  // namespace
@@ -101,44 +147,37 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
   const ModelCard& m = s.model;
   const hardware::GpuSpec& g = s.gpu;
   FW_CHECK(g.Peak(s.dtype).has_value(), g.name + " has no peak for this data type");
+  const Shape sh(s);
   InferenceEstimate e;
   e.gpus = s.tp * s.pp;
   e.model_matrix_params_per_layer = m.ActiveLayerMatrixParams();
-  TrainingSetup ts;  // for the collective model only
-  ts.gpu = g;
-  ts.nvlink_domain = std::max(8, s.tp * s.ep);
-  const hardware::CollectiveModel net = CollectivesFor(ts);
-  const double be = hardware::BytesPerElement(s.dtype);
-  const double act_be = s.dtype == hardware::DataType::kFp8 ? 2.0 : be;
   const double layers = m.layers;
-  const double h = m.hidden_size;
-  const hardware::GemmModel gm = g.GemmFor(s.dtype);
-  const FlopRate peak = *g.Peak(s.dtype);
-  auto logits = [&](double rows) {
-    return Sec(hardware::GemmTime(gm, rows, m.vocab_size / static_cast<double>(s.tp), h, be, peak,
-                                  g.hbm_bandwidth));
-  };
-  auto p2p = [&](double rows) {
-    return s.pp > 1 ? (s.pp - 1.0) * Sec(hardware::P2pTime(net, Bytes(rows * h * act_be), false))
-                    : 0.0;
-  };
+  const double h = sh.h;
 
   // Prefill of one prompt: through every stage in turn.
-  const LayerCost pre = Layer(s, s.prompt_tokens, 0, net, nullptr);
+  const double p = s.prompt_tokens;
+  const LayerCost pre = TokenOps(sh, p, nullptr);
+  const double pre_attention = PrefillAttentionSeconds(sh, p * p / 2.0);
   e.prefill_time =
-      Seconds(layers * (pre.kernels_s + pre.comm_s) + p2p(s.prompt_tokens) + logits(1));
+      Seconds(layers * (pre.kernels_s + pre.comm_s + pre_attention) + sh.P2p(p) + sh.Logits(1));
 
   // Decode: pp micro-batches of B/pp sequences each cycle through the stages.
   const double rows = static_cast<double>(s.batch) / s.pp;
   const double context = s.prompt_tokens + s.output_tokens / 2.0;
-  const LayerCost dec = Layer(s, rows, context, net, &e.decode_ops);
-  const double kernels = layers * dec.kernels_s + logits(rows);
-  const double comm = layers * dec.comm_s + p2p(rows);
+  LayerCost dec = TokenOps(sh, rows, &e.decode_ops);
+  const double kv_bytes = DecodeKvBytes(sh, rows * context);
+  dec.Add("attention_decode", 2.0 * 2.0 * rows * context * sh.q_dim / s.tp, kv_bytes,
+          sh.Stream(kv_bytes));
+  const double logits = sh.Logits(rows);
+  const double kernels = layers * dec.kernels_s + logits;
+  const double active =
+      layers * dec.active_s + logits * sh.Activity(2.0 * rows * m.vocab_size / s.tp * h, logits);
+  const double comm = layers * dec.comm_s + sh.P2p(rows);
   const double overhead = Sec(kIterationOverhead);
   const double itl = kernels + comm + overhead;
   e.itl = Seconds(itl);
   e.decode_tokens_per_s = s.batch / itl;
-  const double activity = (kernels * s.activity.compute + comm * s.activity.communication) / itl;
+  const double activity = (active + comm * s.activity.communication) / itl;
   const double idle = ToWatts(g.idle_power), tdp = ToWatts(g.tdp);
   e.gpu_power = Watts(idle + (tdp - idle) * std::clamp(activity, 0.0, 1.0));
   e.energy_per_token_j = ToWatts(e.gpu_power) * e.gpus / e.decode_tokens_per_s;
@@ -148,18 +187,77 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
       m.IsMoe() ? m.layers * m.moe.experts * m.MlpParams(m.moe.expert_ffn_hidden_size) : 0.0;
   const double dense_params = m.TotalParams() - expert_params;
   const double weights =
-      (dense_params / (s.tp * s.pp) + expert_params / (s.pp * std::max(s.ep, s.tp))) * be;
+      (dense_params / (s.tp * s.pp) + expert_params / (s.pp * std::max(s.ep, s.tp))) * sh.be;
   e.weights_per_gpu = Bytes(weights);
-  const double kv_dim_gpu = std::max(1.0, m.kv_heads / static_cast<double>(s.tp)) * m.HeadDim();
-  e.kv_bytes_per_token = Bytes(2.0 * layers / s.pp * kv_dim_gpu * act_be);
+  e.kv_bytes_per_token = Bytes(2.0 * layers / s.pp * sh.kv_dim_gpu * sh.act_be);
   e.kv_cache_bytes =
       e.kv_bytes_per_token * (static_cast<double>(s.batch) * (s.prompt_tokens + s.output_tokens));
   // Activations of the largest forward (the prefill) are transient: a few of its tensors.
-  const double workspace =
-      4.0 * s.prompt_tokens * std::max(h, static_cast<double>(m.ffn_hidden_size) / s.tp) * act_be;
+  const double workspace = 4.0 * s.prompt_tokens *
+                           std::max(h, static_cast<double>(m.ffn_hidden_size) / s.tp) * sh.act_be;
   e.memory_per_gpu = e.weights_per_gpu + e.kv_cache_bytes + Bytes(workspace) + kRuntimeReserved;
   e.fits_in_memory = e.memory_per_gpu <= g.hbm_capacity;
   return e;
+}
+
+IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
+    : setup_(s), max_tokens_(max_tokens) {
+  FW_CHECK(s.tp >= 1 && s.pp >= 1 && s.ep >= 1 && max_tokens >= 1, "bad iteration model");
+  FW_CHECK(s.gpu.Peak(s.dtype).has_value(), s.gpu.name + " has no peak for this data type");
+  const Shape sh(s);
+  InferenceSetup one = s;
+  one.batch = one.prompt_tokens = one.output_tokens = 1;
+  const InferenceEstimate e = EstimateInference(one);
+  kv_bytes_per_token_ = ToBytes(e.kv_bytes_per_token);
+  weights_bytes_ = ToBytes(e.weights_per_gpu);
+  const double layers = s.model.layers;
+  kernels_.assign(static_cast<size_t>(max_tokens) + 1, 0.0);
+  active_ = comm_ = logits_ = logits_active_ = kernels_;
+  for (int t = 1; t <= max_tokens; ++t) {
+    // pp micro-batches of t/pp tokens each cycle through the stages (as EstimateInference).
+    const double rows = static_cast<double>(t) / s.pp;
+    const LayerCost c = TokenOps(sh, rows, nullptr);
+    const auto i = static_cast<size_t>(t);
+    kernels_[i] = layers * c.kernels_s;
+    active_[i] = layers * c.active_s;
+    comm_[i] = layers * c.comm_s + sh.P2p(rows);
+    logits_[i] = sh.Logits(rows);
+    logits_active_[i] =
+        logits_[i] * sh.Activity(2.0 * rows * s.model.vocab_size / s.tp * sh.h, logits_[i]);
+  }
+  kv_read_bytes_per_token_ = DecodeKvBytes(sh, 1.0 / s.pp);
+  attention_flops_per_pair_ = PrefillAttentionFlops(sh, 1.0 / s.pp);
+  hbm_bytes_per_s_ = ToBytesPerSecond(s.gpu.hbm_bandwidth) * sh.gm.memory_efficiency;
+  attention_flops_per_s_ = ToFlopPerSecond(sh.peak) * kAttentionForwardEfficiency;
+  attention_overhead_s_ = Sec(sh.gm.overhead);
+}
+
+IterationCost IterationModel::Cost(const IterationBatch& b) const {
+  FW_CHECK(b.tokens >= 1 && b.tokens <= max_tokens_, "iteration outside the tabulated tokens");
+  const InferenceSetup& s = setup_;
+  const auto t = static_cast<size_t>(b.tokens);
+  const auto n = static_cast<size_t>(std::clamp(b.sampled, 1, max_tokens_));
+  const double layers = s.model.layers;
+  IterationCost c;
+  const double decode_s = b.decode_kv_tokens > 0 ? layers * b.decode_kv_tokens *
+                                                       kv_read_bytes_per_token_ / hbm_bytes_per_s_
+                                                 : 0.0;
+  const double prefill_s =
+      b.prefill_pairs > 0
+          ? layers * (b.prefill_pairs * attention_flops_per_pair_ / attention_flops_per_s_ +
+                      attention_overhead_s_)
+          : 0.0;
+  c.kernels_s = kernels_[t] + logits_[n] + decode_s + prefill_s;
+  c.comm_s = comm_[t];
+  c.overhead_s = ToSeconds(kIterationOverhead);
+  const double mem = s.activity.memory, comp = s.activity.compute;
+  // Decode attention streams K/V (memory-bound); prefill attention uses the tensor cores at the
+  // FlashAttention efficiency.
+  const double attention_u = kAttentionForwardEfficiency / s.gpu.GemmFor(s.dtype).max_efficiency;
+  const double active = active_[t] + logits_active_[n] + decode_s * mem +
+                        prefill_s * (mem + (comp - mem) * std::min(1.0, attention_u));
+  c.activity = (active + c.comm_s * s.activity.communication) / c.seconds();
+  return c;
 }
 
 }  // namespace firstwall::workload

@@ -65,4 +65,48 @@ struct InferenceEstimate {
 
 InferenceEstimate EstimateInference(const InferenceSetup& s);
 
+// One engine iteration of continuous batching: prefill chunks and decoding sequences together.
+struct IterationBatch {
+  int tokens = 0;               // through the GEMMs: prefill chunk tokens + one per decode
+  int sampled = 0;              // sequences producing a token (rows of the logits)
+  double decode_kv_tokens = 0;  // sum over decoding sequences of the context each reads
+  double prefill_pairs = 0;     // causal attention pairs of the chunks: sum of c x (cached + c/2)
+};
+
+struct IterationCost {
+  double kernels_s = 0;   // GEMMs, attention, norms, logits
+  double comm_s = 0;      // TP all-reduces, EP all-to-alls, pipeline hand-offs
+  double overhead_s = 0;  // host side (kIterationOverhead)
+  double activity = 0;    // average GPU activity over the iteration
+  double seconds() const { return kernels_s + comm_s + overhead_s; }
+};
+
+// Iteration times of one replica for any mixed batch, from the same operators as
+// EstimateInference. The operators whose cost depends only on the token count are tabulated once
+// for 1..max_tokens tokens, so an iteration costs a few lookups (the serving simulation evaluates
+// millions). Each kernel's activity is the memory-bound level plus the compute level's excess in
+// proportion to how compute-bound it is: u = (flops / (peak x e_max)) / time.
+class IterationModel {
+ public:
+  IterationModel(const InferenceSetup& s, int max_tokens);
+  IterationCost Cost(const IterationBatch& b) const;
+  int max_tokens() const { return max_tokens_; }
+  const InferenceSetup& setup() const { return setup_; }
+  int gpus() const { return setup_.tp * setup_.pp; }
+  // K and V of one token on one GPU (its layers and KV heads).
+  double kv_bytes_per_token() const { return kv_bytes_per_token_; }
+  double weights_per_gpu_bytes() const { return weights_bytes_; }
+
+ private:
+  InferenceSetup setup_;
+  int max_tokens_ = 0;
+  double kv_bytes_per_token_ = 0, weights_bytes_ = 0;
+  double kv_read_bytes_per_token_ = 0;  // per layer and GPU, one sequence's context token
+  double attention_flops_per_pair_ = 0;
+  // Index t: t tokens. Kernel time, kernel activity x time, communication time, all layers.
+  std::vector<double> kernels_, active_, comm_, logits_, logits_active_;
+  double attention_overhead_s_ = 0;
+  double hbm_bytes_per_s_ = 0, attention_flops_per_s_ = 0;
+};
+
 }  // namespace firstwall::workload

@@ -48,6 +48,10 @@ struct PhaseActivity {
   double compute = 0.9;
   double communication = 0.3;
   double optimizer = 0.5;
+  // Kernels bound by HBM bandwidth with the tensor cores mostly idle (inference decode): memory-
+  // bound decode on an H200 draws 137-300 W of its 700 W (Ma et al., "The Illusion of Power
+  // Capping in LLM Decode", arXiv:2605.11999, 2026), about 0.1-0.36 of the span above idle.
+  double memory = 0.3;
 };
 
 // The share of nominal bandwidth a job's traffic of one kind achieves on the fabric, over NVLink

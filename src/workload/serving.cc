@@ -1,0 +1,841 @@
+#include "workload/serving.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <list>
+#include <queue>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "core/rng.h"
+
+namespace firstwall::workload {
+namespace {
+
+constexpr double kHistogramMin = 1e-6;
+constexpr double kHistogramRatio = 1.01;
+constexpr int kHistogramBins = 2600;  // 1 us x 1.01^2600 is about 1.8e5 s
+
+enum class Role { kBoth, kPrefill, kDecode };
+enum class State { kOff, kStarting, kActive, kDraining };
+
+struct Seq {
+  int req = -1;
+  int replica = -1;
+  int prompt = 0;     // tokens to prefill now (prompt, plus output so far after a recompute)
+  int computed = 0;   // tokens whose K/V exist (cached prefix included)
+  int generated = 0;  // output tokens so far
+  int blocks = 0;     // private KV blocks held (or held on the host while swapped)
+  int pinned = 0;     // leading prefix blocks pinned in the replica's cache
+  bool swapped = false;
+  bool queued = true;  // not yet admitted once
+  double charge = 0;   // tokens it adds to its replica's outstanding load
+  double arrival = 0, first_token = -1, last_token = 0;
+};
+
+struct CacheEntry {
+  int refs = 0;
+  std::list<uint64_t>::iterator lru;  // valid while refs == 0
+};
+
+struct Replica {
+  Role role = Role::kBoth;
+  State state = State::kActive;
+  std::deque<int> waiting;
+  std::vector<int> running;                // in admission order
+  std::vector<std::pair<int, int>> batch;  // (seq, tokens) in flight
+  bool busy = false;
+  int free_blocks = 0;
+  int cached_blocks = 0;  // engine blocks held by the prefix cache
+  std::unordered_map<uint64_t, CacheEntry> cache;
+  std::list<uint64_t> lru;  // unpinned entries, oldest first
+  double outstanding = 0;   // tokens: prompt + output left of the requests routed here
+  double nic_free = 0;      // prefill role: when its KV link is free
+  double load_s = 0;        // sequences held x time, since the last autoscaling decision
+  double since = 0;         // last power/KV accounting time
+  double pending_io_s = 0;  // swap transfers to add to the next iteration
+};
+
+enum class EventKind { kIterationEnd, kReady, kKvArrive, kRelease, kAutoscale };
+struct Event {
+  double t;
+  uint64_t order;
+  EventKind kind;
+  int a;  // replica or seq or request
+  bool operator>(const Event& o) const { return t != o.t ? t > o.t : order > o.order; }
+};
+
+// Tokens an iteration may hold: the budget, or unchunked the longest prompt (with its output, as
+// a recomputed prompt after preemption).
+int TableTokens(const ServiceSetup& s, const RequestSet& req) {
+  int n = std::max(s.engine.max_batched_tokens, s.engine.max_seqs);
+  if (!s.engine.chunked_prefill) {
+    for (const Request& r : req.requests) n = std::max(n, r.prompt_tokens + r.output_tokens);
+  }
+  return n;
+}
+
+class Simulator {
+ public:
+  Simulator(const ServiceSetup& s, const RequestSet& req, uint64_t seed)
+      : s_(s), req_(req), model_(s.replica, TableTokens(s, req)), rng_(seed, "serving/" + s.name) {
+    const hardware::GpuSpec& g = s.replica.gpu;
+    gpus_ = model_.gpus();
+    idle_w_ = ToWatts(g.idle_power) * gpus_;
+    span_w_ = (ToWatts(g.tdp) - ToWatts(g.idle_power)) * gpus_;
+    const double kv_space = ToBytes(g.hbm_capacity) * s.engine.memory_fraction -
+                            model_.weights_per_gpu_bytes() - ToBytes(kRuntimeReserved);
+    block_bytes_ = model_.kv_bytes_per_token() * s.engine.block_tokens;  // per GPU
+    total_blocks_ = std::max(0, static_cast<int>(kv_space / block_bytes_));
+    hash_blocks_ = req.hash_block_tokens / s.engine.block_tokens;
+    const int count = s.sample_replicas > 0 ? std::min(s.sample_replicas, s.replicas) : s.replicas;
+    scale_ = static_cast<double>(s.replicas) / count;
+    replicas_.resize(static_cast<size_t>(count));
+    const int prefill =
+        s.pd.prefill_replicas > 0
+            ? std::max(1, static_cast<int>(std::lround(s.pd.prefill_replicas / scale_)))
+            : 0;
+    for (int i = 0; i < count; ++i) {
+      Replica& r = replicas_[static_cast<size_t>(i)];
+      r.free_blocks = total_blocks_;
+      r.since = s.start_s;
+      if (prefill > 0) r.role = i < prefill ? Role::kPrefill : Role::kDecode;
+      if (s.autoscale.enabled) {
+        const int initial =
+            std::max(1, static_cast<int>(std::lround(s.autoscale.min_replicas / scale_)));
+        r.state = i < initial ? State::kActive : State::kOff;
+      }
+    }
+    const double bins_end = std::isfinite(s.end_s) ? s.end_s : 0.0;
+    if (bins_end > s.start_s) {
+      power_j_.assign(static_cast<size_t>(std::ceil((bins_end - s.start_s) / s.bin_s)), 0.0);
+    }
+    classes_ = req.classes;
+    ttft_class_.resize(classes_.size());
+  }
+
+  ServingResult Run() {
+    // First arrivals in time order; follow-ups are released by their predecessors.
+    std::vector<int> arrivals;
+    for (size_t i = 0; i < req_.requests.size(); ++i) {
+      const Request& r = req_.requests[i];
+      if (r.follow_up) continue;
+      if (scale_ > 1 && rng_.Uniform() * scale_ >= 1.0) continue;
+      arrivals.push_back(static_cast<int>(i));
+    }
+    if (s_.autoscale.enabled) Push(s_.start_s + s_.autoscale.interval_s, EventKind::kAutoscale, 0);
+    size_t next = 0;
+    for (;;) {
+      const double ta =
+          next < arrivals.size()
+              ? s_.start_s + req_.requests[static_cast<size_t>(arrivals[next])].arrival_s
+              : std::numeric_limits<double>::infinity();
+      const double te = events_.empty() ? std::numeric_limits<double>::infinity() : events_.top().t;
+      const double t = std::min(ta, te);
+      if (!std::isfinite(t) || t >= s_.end_s) break;
+      if (te <= ta) {
+        const Event e = events_.top();
+        events_.pop();
+        if (e.kind == EventKind::kAutoscale && live_ == 0 && pending_releases_ == 0 &&
+            next >= arrivals.size()) {
+          break;
+        }
+        Handle(e);
+      } else {
+        Arrive(arrivals[next++], t);
+      }
+    }
+    return Finish();
+  }
+
+ private:
+  void Push(double t, EventKind k, int a) {
+    if (k == EventKind::kRelease) ++pending_releases_;
+    events_.push({t, order_++, k, a});
+  }
+
+  // --- Power and KV accounting -------------------------------------------------------------
+  void AddEnergy(double from, double to, double watts_above_idle) {
+    if (power_j_.empty() || to <= from) return;
+    double t = std::max(from, s_.start_s);
+    to = std::min(to, s_.end_s);
+    while (t < to) {
+      const auto bin = static_cast<size_t>((t - s_.start_s) / s_.bin_s);
+      if (bin >= power_j_.size()) break;
+      const double edge = std::min(to, s_.start_s + (static_cast<double>(bin) + 1) * s_.bin_s);
+      power_j_[bin] += watts_above_idle * (edge - t);
+      if (edge <= t) break;
+      t = edge;
+    }
+  }
+
+  // Blocks held by sequences and pinned prefixes (cached blocks nobody uses count as free).
+  double KvUse(const Replica& r) const {
+    const double unused =
+        r.free_blocks + static_cast<double>(r.lru.size()) * static_cast<double>(hash_blocks_);
+    return total_blocks_ > 0 ? 1.0 - unused / total_blocks_ : 0.0;
+  }
+
+  // --- Prefix cache ------------------------------------------------------------------------
+  void Unpin(Replica& r, Seq& q) {
+    const Request& rq = req_.requests[static_cast<size_t>(q.req)];
+    for (int i = 0; i < q.pinned; ++i) {
+      auto it = r.cache.find(req_.hashes[rq.prefix_begin + static_cast<uint32_t>(i)]);
+      FW_CHECK(it != r.cache.end() && it->second.refs > 0, "pinned prefix block not cached");
+      if (--it->second.refs == 0) it->second.lru = r.lru.insert(r.lru.end(), it->first);
+    }
+    q.pinned = 0;
+  }
+  bool Evict(Replica& r) {
+    if (r.lru.empty()) return false;
+    r.cache.erase(r.lru.front());
+    r.lru.pop_front();
+    r.free_blocks += hash_blocks_;
+    r.cached_blocks -= hash_blocks_;
+    return true;
+  }
+  // Pins the leading blocks of the prompt already cached; returns the tokens they cover.
+  int MatchPrefix(Replica& r, Seq& q) {
+    if (!s_.engine.prefix_caching || hash_blocks_ < 1) return 0;
+    const Request& rq = req_.requests[static_cast<size_t>(q.req)];
+    const int usable =
+        std::min<int>(static_cast<int>(rq.prefix_count), (q.prompt - 1) / req_.hash_block_tokens);
+    int k = 0;
+    for (; k < usable; ++k) {
+      auto it = r.cache.find(req_.hashes[rq.prefix_begin + static_cast<uint32_t>(k)]);
+      if (it == r.cache.end()) break;
+      if (it->second.refs++ == 0) r.lru.erase(it->second.lru);
+    }
+    q.pinned = k;
+    return k * req_.hash_block_tokens;
+  }
+  // After a prompt is computed, its whole prefix blocks join the cache (pinned by it).
+  void CachePrompt(Replica& r, Seq& q) {
+    if (!s_.engine.prefix_caching || hash_blocks_ < 1) return;
+    const Request& rq = req_.requests[static_cast<size_t>(q.req)];
+    const int whole =
+        std::min<int>(static_cast<int>(rq.prefix_count), q.computed / req_.hash_block_tokens);
+    for (int k = q.pinned; k < whole && q.blocks >= hash_blocks_; ++k) {
+      const uint64_t h = req_.hashes[rq.prefix_begin + static_cast<uint32_t>(k)];
+      auto [it, fresh] = r.cache.try_emplace(h);
+      q.blocks -= hash_blocks_;
+      if (fresh) {
+        r.cached_blocks += hash_blocks_;  // the blocks change hands
+      } else {
+        if (it->second.refs == 0) r.lru.erase(it->second.lru);
+        r.free_blocks += hash_blocks_;  // a duplicate of what another request cached
+      }
+      ++it->second.refs;
+      q.pinned = k + 1;
+    }
+  }
+
+  // Blocks so that `q` holds K/V for `tokens` tokens; evicts cached prefixes as needed.
+  bool Grow(Replica& r, Seq& q, int tokens) {
+    const int bt = s_.engine.block_tokens;
+    const int own = std::max(0, tokens - q.pinned * req_.hash_block_tokens);
+    const int need = (own + bt - 1) / bt - q.blocks;
+    if (need <= 0) return true;
+    while (r.free_blocks < need && Evict(r)) {
+    }
+    if (r.free_blocks < need) return false;
+    r.free_blocks -= need;
+    q.blocks += need;
+    return true;
+  }
+  void Release(Replica& r, Seq& q) {
+    r.free_blocks += q.blocks;
+    q.blocks = 0;
+    Unpin(r, q);
+  }
+
+  // --- Requests ------------------------------------------------------------------------------
+  int NewSeq(int req, double t) {
+    int id = 0;
+    if (!free_seqs_.empty()) {
+      id = free_seqs_.back();
+      free_seqs_.pop_back();
+    } else {
+      id = static_cast<int>(seqs_.size());
+      seqs_.emplace_back();
+    }
+    Seq& q = seqs_[static_cast<size_t>(id)];
+    q = Seq{};
+    q.req = req;
+    q.prompt = req_.requests[static_cast<size_t>(req)].prompt_tokens;
+    q.arrival = t;
+    return id;
+  }
+
+  double Load(const Replica& r) const { return r.outstanding; }
+
+  int Route(int req, Role want) {
+    int best = -1;
+    auto eligible = [&](const Replica& r) {
+      return r.state == State::kActive &&
+             (r.role == want || (want == Role::kPrefill && r.role == Role::kBoth));
+    };
+    const int n = static_cast<int>(replicas_.size());
+    auto least = [&] {
+      int b = -1;
+      for (int i = 0; i < n; ++i) {
+        const Replica& r = replicas_[static_cast<size_t>(i)];
+        if (eligible(r) && (b < 0 || Load(r) < Load(replicas_[static_cast<size_t>(b)]))) b = i;
+      }
+      return b;
+    };
+    if (want == Role::kDecode || s_.routing == Routing::kLeastTokens) return least();
+    if (s_.routing == Routing::kRoundRobin) {
+      for (int k = 0; k < n; ++k) {
+        const int i = (rr_ + k) % n;
+        if (eligible(replicas_[static_cast<size_t>(i)])) {
+          rr_ = i + 1;
+          return i;
+        }
+      }
+      return -1;
+    }
+    // Prefix-aware: the replica holding the longest cached prefix of the prompt, if that covers
+    // half its prefix blocks and the replica is not overloaded; else the least loaded.
+    best = least();
+    const Request& rq = req_.requests[static_cast<size_t>(req)];
+    if (rq.prefix_count == 0 || best < 0) return best;
+    int owner = -1, longest = 0;
+    for (int i = 0; i < n; ++i) {
+      const Replica& r = replicas_[static_cast<size_t>(i)];
+      if (!eligible(r)) continue;
+      int k = 0;
+      while (k < static_cast<int>(rq.prefix_count) &&
+             r.cache.count(req_.hashes[rq.prefix_begin + static_cast<uint32_t>(k)]) > 0) {
+        ++k;
+      }
+      if (k > longest) {
+        longest = k;
+        owner = i;
+      }
+    }
+    const double slack =
+        2.0 * Load(replicas_[static_cast<size_t>(best)]) + s_.engine.max_batched_tokens;
+    if (owner >= 0 && 2 * longest >= static_cast<int>(rq.prefix_count) &&
+        Load(replicas_[static_cast<size_t>(owner)]) <= slack) {
+      return owner;
+    }
+    return best;
+  }
+
+  void Enqueue(int replica, int seq, double t, bool front = false) {
+    Replica& r = replicas_[static_cast<size_t>(replica)];
+    Seq& q = seqs_[static_cast<size_t>(seq)];
+    q.replica = replica;
+    if (front) {
+      r.waiting.push_front(seq);
+    } else {
+      r.waiting.push_back(seq);
+    }
+    if (!r.busy) Schedule(replica, t);
+  }
+
+  void Arrive(int req, double t) {
+    const Request& rq = req_.requests[static_cast<size_t>(req)];
+    ++arrived_;
+    const int bt = s_.engine.block_tokens;
+    if ((rq.prompt_tokens + rq.output_tokens + bt - 1) / bt > total_blocks_) {
+      ++dropped_;  // longer than the whole KV cache: refused, as an engine's max length would
+      return;
+    }
+    const int replica = Route(req, s_.pd.prefill_replicas > 0 ? Role::kPrefill : Role::kBoth);
+    if (replica < 0) {
+      ++dropped_;
+      return;
+    }
+    const int seq = NewSeq(req, t);
+    ++live_;
+    Seq& q = seqs_[static_cast<size_t>(seq)];
+    q.charge = rq.prompt_tokens + rq.output_tokens;
+    replicas_[static_cast<size_t>(replica)].outstanding += q.charge;
+    Enqueue(replica, seq, t);
+  }
+
+  // --- The engine --------------------------------------------------------------------------
+  void Preempt(Replica& r, int seq) {
+    Seq& q = seqs_[static_cast<size_t>(seq)];
+    ++preemptions_;
+    r.running.erase(std::find(r.running.begin(), r.running.end(), seq));
+    if (s_.engine.preemption == Preemption::kSwap) {
+      r.pending_io_s += q.blocks * block_bytes_ / s_.engine.host_link_bytes_per_s;
+      r.free_blocks += q.blocks;  // q.blocks now counts what is on the host
+      Unpin(r, q);
+      q.swapped = true;
+    } else {
+      Release(r, q);
+      q.prompt = req_.requests[static_cast<size_t>(q.req)].prompt_tokens + q.generated;
+      q.computed = 0;
+    }
+    r.waiting.push_front(seq);
+  }
+
+  // Admits waiting requests, in order, while sequences, tokens and blocks allow.
+  void Admit(Replica& r, double now, int& budget, IterationBatch& b, bool& has_prefill,
+             bool& has_decode) {
+    while (!r.waiting.empty() && budget > 0 &&
+           static_cast<int>(r.running.size()) < s_.engine.max_seqs) {
+      const int id = r.waiting.front();
+      Seq& q = seqs_[static_cast<size_t>(id)];
+      if (q.swapped) {
+        if (r.free_blocks < q.blocks) {
+          while (r.free_blocks < q.blocks && Evict(r)) {
+          }
+          if (r.free_blocks < q.blocks) break;
+        }
+        r.free_blocks -= q.blocks;
+        r.pending_io_s += q.blocks * block_bytes_ / s_.engine.host_link_bytes_per_s;
+        q.swapped = false;
+        r.waiting.pop_front();
+        r.running.push_back(id);
+        continue;  // decodes from the next iteration
+      }
+      if (q.computed == 0 && q.pinned == 0) {
+        const int hit = MatchPrefix(r, q);
+        q.computed = hit;
+        if (q.queued) prefix_hit_ += hit;
+      }
+      const bool decoding = q.computed >= q.prompt;  // KV arrived from a prefill replica
+      int tokens = decoding ? 1 : q.prompt - q.computed;
+      if (!decoding && tokens > budget) {
+        // Unchunked, a prompt longer than the budget runs whole, alone.
+        if (!s_.engine.chunked_prefill && !r.batch.empty()) break;
+        if (s_.engine.chunked_prefill) tokens = budget;
+      }
+      if (!Grow(r, q, q.computed + tokens)) {
+        if (q.computed > 0 && q.blocks == 0 && !decoding) {
+          Unpin(r, q);  // give the pinned prefix back while it waits
+          q.computed = 0;
+        }
+        break;
+      }
+      r.waiting.pop_front();
+      r.running.push_back(id);
+      if (q.queued) {
+        queue_.Add(now - q.arrival);
+        q.queued = false;
+      }
+      r.batch.push_back({id, tokens});
+      budget -= tokens;
+      if (decoding) {
+        has_decode = true;
+        b.decode_kv_tokens += q.computed + 1;
+      } else {
+        has_prefill = true;
+        b.prefill_pairs += tokens * (q.computed + tokens / 2.0);
+      }
+    }
+  }
+
+  void Schedule(int replica, double now) {
+    Replica& r = replicas_[static_cast<size_t>(replica)];
+    AccountIdle(r, now);
+    r.batch.clear();
+    int budget = s_.engine.max_batched_tokens;
+    IterationBatch b;
+    bool has_prefill = false, has_decode = false;
+    // Without chunked prefill, waiting prompts run first in iterations of their own and decodes
+    // pause meanwhile (vLLM's original scheduler; the stalls Sarathi-Serve removes, Agrawal et
+    // al., OSDI'24). With it, running sequences come first and prompts fill the token budget.
+    if (!s_.engine.chunked_prefill) Admit(r, now, budget, b, has_prefill, has_decode);
+    for (size_t i = 0; i < r.running.size() && budget > 0;) {
+      if (!s_.engine.chunked_prefill && has_prefill) break;
+      const int id = r.running[i];
+      Seq& q = seqs_[static_cast<size_t>(id)];
+      const bool decoding = q.computed >= q.prompt;
+      const int tokens = decoding ? 1 : std::min(q.prompt - q.computed, budget);
+      bool ok = Grow(r, q, q.computed + tokens);
+      while (!ok && decoding && r.running.back() != id) {
+        Preempt(r, r.running.back());
+        ok = Grow(r, q, q.computed + tokens);
+      }
+      if (!ok) {
+        if (decoding) {
+          Preempt(r, id);  // the newest itself: nothing else to free
+          continue;
+        }
+        ++i;
+        continue;
+      }
+      r.batch.push_back({id, tokens});
+      budget -= tokens;
+      if (decoding) {
+        has_decode = true;
+        b.decode_kv_tokens += q.computed + 1;
+      } else {
+        has_prefill = true;
+        b.prefill_pairs += tokens * (q.computed + tokens / 2.0);
+      }
+      ++i;
+    }
+    if (s_.engine.chunked_prefill) Admit(r, now, budget, b, has_prefill, has_decode);
+    if (r.batch.empty()) {
+      r.busy = false;
+      if (r.state == State::kDraining && r.running.empty() && r.waiting.empty()) {
+        r.state = State::kOff;
+      }
+      return;
+    }
+    b.tokens = 0;
+    for (const auto& [id, tokens] : r.batch) b.tokens += tokens;
+    for (const auto& [id, tokens] : r.batch) {
+      const Seq& q = seqs_[static_cast<size_t>(id)];
+      if (q.computed + tokens >= q.prompt) ++b.sampled;
+    }
+    const IterationCost c = model_.Cost(b);
+    const double dt = c.seconds() + r.pending_io_s;
+    r.pending_io_s = 0;
+    const double above = span_w_ * c.activity * c.seconds() / dt;
+    AddEnergy(now, now + dt, above);
+    PhaseEnergy& ph = has_prefill ? (has_decode ? mixed_ : prefill_) : decode_;
+    ph.replica_s += dt;
+    ph.gpu_j += (idle_w_ + above) * dt;
+    const double use = KvUse(r);
+    kv_use_s_ += use * dt;
+    kv_busy_s_ += dt;
+    kv_peak_ = std::max(kv_peak_, use);
+    r.load_s += static_cast<double>(r.running.size() + r.waiting.size()) * dt;
+    r.busy = true;
+    r.since = now + dt;
+    Push(now + dt, EventKind::kIterationEnd, replica);
+  }
+
+  void AccountIdle(Replica& r, double now) {
+    if (!r.busy && now > r.since) {
+      idle_.replica_s += now - r.since;
+      idle_.gpu_j += idle_w_ * (now - r.since);
+    }
+    r.since = std::max(r.since, now);
+  }
+
+  void IterationEnd(int replica, double now) {
+    Replica& r = replicas_[static_cast<size_t>(replica)];
+    r.busy = false;
+    bool removed = false;
+    for (const auto& [id, tokens] : r.batch) {
+      Seq& q = seqs_[static_cast<size_t>(id)];
+      const bool prefill = q.computed < q.prompt;
+      q.computed += tokens;
+      prefill_tokens_ += prefill ? tokens : 0;
+      if (q.computed < q.prompt) continue;
+      if (prefill) CachePrompt(r, q);
+      ++q.generated;
+      if (q.first_token < 0) {
+        q.first_token = now;
+        ttft_.Add(now - q.arrival);
+        ttft_class_[static_cast<size_t>(req_.requests[static_cast<size_t>(q.req)].cls)].Add(
+            now - q.arrival);
+      } else {
+        itl_.Add(now - q.last_token);
+      }
+      q.last_token = now;
+      const Request& rq = req_.requests[static_cast<size_t>(q.req)];
+      if (q.generated >= rq.output_tokens) {
+        Done(r, id, now);
+        removed = true;
+      } else if (r.role == Role::kPrefill) {
+        HandOff(r, id, now);
+        removed = true;
+      }
+    }
+    if (removed) {
+      std::erase_if(r.running, [&](int id) { return seqs_[static_cast<size_t>(id)].replica < 0; });
+    }
+    Schedule(replica, now);
+  }
+
+  // The prompt's KV goes to a decode replica over the prefill replica's NICs.
+  void HandOff(Replica& r, int id, double now) {
+    Seq& q = seqs_[static_cast<size_t>(id)];
+    const double bytes = q.computed * model_.kv_bytes_per_token() * gpus_;
+    const double start = std::max(now, r.nic_free);
+    const double end = start + s_.pd.link_latency_s + bytes / (s_.pd.link_bytes_per_s * gpus_);
+    r.nic_free = end;
+    kv_transfer_bytes_ += bytes;
+    r.outstanding -= q.charge;
+    Release(r, q);
+    q.replica = -1;  // in flight
+    Push(end, EventKind::kKvArrive, id);
+  }
+
+  void Done(Replica& r, int id, double now) {
+    Seq& q = seqs_[static_cast<size_t>(id)];
+    const Request& rq = req_.requests[static_cast<size_t>(q.req)];
+    e2e_.Add(now - q.arrival);
+    const double tpot =
+        rq.output_tokens > 1 ? (q.last_token - q.first_token) / (rq.output_tokens - 1) : 0.0;
+    if (rq.output_tokens > 1) tpot_.Add(tpot);
+    if (q.first_token - q.arrival <= s_.slo.ttft_s && tpot <= s_.slo.tpot_s) ++slo_met_;
+    ++completed_;
+    prompt_tokens_ += rq.prompt_tokens;
+    output_tokens_ += rq.output_tokens;
+    last_done_ = std::max(last_done_, now);
+    r.outstanding -= q.charge;
+    Release(r, q);
+    q.replica = -1;
+    free_seqs_.push_back(id);
+    --live_;
+    if (rq.next >= 0) Push(now + rq.gap_s, EventKind::kRelease, rq.next);
+  }
+
+  void Handle(const Event& e) {
+    switch (e.kind) {
+      case EventKind::kIterationEnd:
+        IterationEnd(e.a, e.t);
+        break;
+      case EventKind::kReady: {
+        Replica& r = replicas_[static_cast<size_t>(e.a)];
+        AccountIdle(r, e.t);
+        if (r.state == State::kStarting) r.state = State::kActive;
+        break;
+      }
+      case EventKind::kKvArrive: {
+        Seq& q = seqs_[static_cast<size_t>(e.a)];
+        const Request& rq = req_.requests[static_cast<size_t>(q.req)];
+        const int d = Route(q.req, Role::kDecode);
+        FW_CHECK(d >= 0, "no decode replica");
+        q.pinned = 0;
+        q.charge = rq.output_tokens;
+        replicas_[static_cast<size_t>(d)].outstanding += q.charge;
+        Enqueue(d, e.a, e.t);
+        break;
+      }
+      case EventKind::kRelease: {
+        // A session's next call: it goes through the router like any request.
+        --pending_releases_;
+        Arrive(e.a, e.t);
+        break;
+      }
+      case EventKind::kAutoscale:
+        Autoscale(e.t);
+        break;
+    }
+  }
+
+  void Autoscale(double now) {
+    const Autoscaling& a = s_.autoscale;
+    int active = 0, starting = 0;
+    double load = 0;
+    for (Replica& r : replicas_) {
+      load += r.load_s;
+      r.load_s = 0;
+      if (r.state == State::kActive) ++active;
+      if (r.state == State::kStarting) ++starting;
+    }
+    const int lo = std::max(1, static_cast<int>(std::lround(a.min_replicas / scale_)));
+    const int hi = static_cast<int>(replicas_.size());
+    const int want = std::clamp(
+        static_cast<int>(
+            std::ceil(load / (a.target_utilization * s_.engine.max_seqs * a.interval_s) - 1e-9)),
+        lo, hi);
+    if (want > active + starting) {
+      for (size_t i = 0; i < replicas_.size() && active + starting < want; ++i) {
+        Replica& r = replicas_[i];
+        if (r.state == State::kOff || r.state == State::kDraining) {
+          ++scale_events_;
+          if (r.state == State::kDraining) {
+            r.state = State::kActive;
+            ++active;
+          } else {
+            r.state = State::kStarting;
+            ++starting;
+            Push(now + a.spin_up_s, EventKind::kReady, static_cast<int>(i));
+          }
+        }
+      }
+    } else if (want < active) {
+      for (size_t i = replicas_.size(); i-- > 0 && active > want;) {
+        Replica& r = replicas_[i];
+        if (r.state != State::kActive) continue;
+        ++scale_events_;
+        --active;
+        r.state = r.busy || !r.waiting.empty() ? State::kDraining : State::kOff;
+      }
+    }
+    int serving = 0;
+    for (const Replica& r : replicas_) serving += r.state != State::kOff ? 1 : 0;
+    replicas_peak_ = std::max(replicas_peak_, serving);
+    replica_s_ += serving * a.interval_s;
+    Push(now + a.interval_s, EventKind::kAutoscale, 0);
+  }
+
+  ServingResult Finish() {
+    ServingResult out;
+    const double k = scale_;
+    out.replicas_simulated = static_cast<int>(replicas_.size());
+    out.scale = k;
+    out.requests = arrived_ * k;
+    out.completed = completed_ * k;
+    out.slo_met = slo_met_ * k;
+    out.unfinished = (static_cast<double>(live_) + dropped_) * k;
+    out.prompt_tokens = prompt_tokens_ * k;
+    out.output_tokens = output_tokens_ * k;
+    out.prefill_tokens = prefill_tokens_ * k;
+    out.prefix_hit_tokens = prefix_hit_ * k;
+    out.preemptions = preemptions_ * k;
+    out.ttft = ttft_.Summary();
+    out.itl = itl_.Summary();
+    out.e2e = e2e_.Summary();
+    out.queue = queue_.Summary();
+    out.tpot = tpot_.Summary();
+    out.slo_attainment = completed_ > 0 ? slo_met_ / completed_ : 0.0;
+    const double first = s_.start_s;
+    out.span_s = std::max(0.0, last_done_ - first);
+    if (out.span_s > 0) {
+      out.goodput_rps = out.slo_met / out.span_s;
+      out.throughput_rps = out.completed / out.span_s;
+      out.output_tokens_per_s = out.output_tokens / out.span_s;
+    }
+    out.kv_use_mean = kv_busy_s_ > 0 ? kv_use_s_ / kv_busy_s_ : 0.0;
+    out.kv_use_peak = kv_peak_;
+    out.kv_capacity_tokens = static_cast<double>(total_blocks_) * s_.engine.block_tokens;
+    // Replicas idle to the end of the service (or of the work, when it has no end).
+    const double end = std::isfinite(s_.end_s) ? s_.end_s : std::max(last_done_, first);
+    for (Replica& r : replicas_) AccountIdle(r, end);
+    auto scaled = [k](PhaseEnergy p) {
+      p.replica_s *= k;
+      p.gpu_j *= k;
+      return p;
+    };
+    out.prefill = scaled(prefill_);
+    out.decode = scaled(decode_);
+    out.mixed = scaled(mixed_);
+    out.idle = scaled(idle_);
+    out.gpu_energy_j = out.prefill.gpu_j + out.decode.gpu_j + out.mixed.gpu_j + out.idle.gpu_j;
+    out.energy_per_output_token_j =
+        out.output_tokens > 0 ? out.gpu_energy_j / out.output_tokens : 0;
+    out.replica_hours =
+        (s_.autoscale.enabled ? replica_s_
+                              : (end - first) * static_cast<double>(replicas_.size())) *
+        k / 3600.0;
+    out.replicas_peak =
+        s_.autoscale.enabled ? static_cast<int>(std::lround(replicas_peak_ * k)) : s_.replicas;
+    out.scale_events = static_cast<int>(std::lround(scale_events_ * k));
+    out.kv_transfer_bytes = kv_transfer_bytes_ * k;
+    out.gpus = s_.replicas * gpus_;
+    out.bin_s = s_.bin_s;
+    out.gpu_power_w.resize(power_j_.size());
+    const double all_idle = idle_w_ * s_.replicas;
+    for (size_t i = 0; i < power_j_.size(); ++i) {
+      const double from = s_.start_s + static_cast<double>(i) * s_.bin_s;
+      const double width = std::min(s_.bin_s, s_.end_s - from);
+      out.gpu_power_w[i] = all_idle + power_j_[i] * k / width;
+    }
+    out.classes = classes_;
+    for (const LatencyHistogram& h : ttft_class_) out.ttft_by_class.push_back(h.Summary());
+    return out;
+  }
+
+  const ServiceSetup& s_;
+  const RequestSet& req_;
+  IterationModel model_;
+  RngStream rng_;
+  int gpus_ = 1;
+  double idle_w_ = 0, span_w_ = 0;
+  double block_bytes_ = 0;
+  int total_blocks_ = 0, hash_blocks_ = 0;
+  double scale_ = 1;
+  std::vector<Replica> replicas_;
+  std::vector<Seq> seqs_;
+  std::vector<int> free_seqs_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  uint64_t order_ = 0;
+  int rr_ = 0;
+  int64_t live_ = 0, pending_releases_ = 0;
+  double arrived_ = 0, dropped_ = 0, completed_ = 0, slo_met_ = 0;
+  double prompt_tokens_ = 0, output_tokens_ = 0, prefill_tokens_ = 0, prefix_hit_ = 0;
+  double preemptions_ = 0, kv_transfer_bytes_ = 0;
+  double last_done_ = 0;
+  LatencyHistogram ttft_, itl_, e2e_, queue_, tpot_;
+  std::vector<LatencyHistogram> ttft_class_;
+  std::vector<std::string> classes_;
+  PhaseEnergy prefill_, decode_, mixed_, idle_;
+  double kv_use_s_ = 0, kv_busy_s_ = 0, kv_peak_ = 0;
+  std::vector<double> power_j_;  // per bin, energy above idle of the simulated replicas
+  double replica_s_ = 0;
+  int replicas_peak_ = 0, scale_events_ = 0;
+};
+
+}  // namespace
+
+LatencyHistogram::LatencyHistogram() : bins_(kHistogramBins, 0.0) {}
+
+void LatencyHistogram::Add(double seconds, double weight) {
+  const double v = std::max(seconds, kHistogramMin);
+  const int i = std::min(kHistogramBins - 1,
+                         static_cast<int>(std::log(v / kHistogramMin) / std::log(kHistogramRatio)));
+  bins_[static_cast<size_t>(i)] += weight;
+  count_ += weight;
+  sum_ += weight * seconds;
+  max_ = std::max(max_, seconds);
+}
+
+Percentiles LatencyHistogram::Summary() const {
+  Percentiles p;
+  if (count_ <= 0) return p;
+  p.mean = sum_ / count_;
+  p.max = max_;
+  auto at = [&](double q) {
+    const double target = q * count_;
+    double seen = 0;
+    for (size_t i = 0; i < bins_.size(); ++i) {
+      seen += bins_[i];
+      if (seen >= target) {
+        // The bin's geometric middle.
+        return kHistogramMin * std::pow(kHistogramRatio, static_cast<double>(i) + 0.5);
+      }
+    }
+    return kHistogramMin * std::pow(kHistogramRatio, kHistogramBins);
+  };
+  p.p50 = at(0.50);
+  p.p90 = at(0.90);
+  p.p99 = at(0.99);
+  return p;
+}
+
+std::string ServiceProblem(const ServiceSetup& s) {
+  const InferenceSetup& r = s.replica;
+  if (!r.gpu.Peak(r.dtype)) return r.gpu.name + " has no tensor-core path for this data type";
+  if (r.model.attention_heads % r.tp != 0) {
+    return "tp " + std::to_string(r.tp) + " does not divide the model's " +
+           std::to_string(r.model.attention_heads) + " attention heads";
+  }
+  if (r.model.layers % r.pp != 0) {
+    return "pp " + std::to_string(r.pp) + " does not divide the model's " +
+           std::to_string(r.model.layers) + " layers";
+  }
+  if (s.pd.prefill_replicas >= s.replicas) {
+    return "prefill_replicas must leave at least one decode replica";
+  }
+  if (s.pd.prefill_replicas > 0 && s.autoscale.enabled) {
+    return "autoscaling of disaggregated services is not modelled";
+  }
+  InferenceSetup one = r;
+  one.batch = one.prompt_tokens = one.output_tokens = 1;
+  const InferenceEstimate e = EstimateInference(one);
+  const double room = ToBytes(r.gpu.hbm_capacity) * s.engine.memory_fraction -
+                      ToBytes(e.weights_per_gpu) - ToBytes(kRuntimeReserved);
+  if (room < ToBytes(e.kv_bytes_per_token) * s.engine.block_tokens * 64) {
+    return "the weights (" + std::to_string(ToBytes(e.weights_per_gpu) / 1e9).substr(0, 6) +
+           " GB per GPU) leave no room for a KV cache in " +
+           std::to_string(s.engine.memory_fraction * ToBytes(r.gpu.hbm_capacity) / 1e9)
+               .substr(0, 6) +
+           " GB; use more tensor or pipeline parallelism, fp8, or a larger GPU";
+  }
+  return "";
+}
+
+ServingResult Serve(const ServiceSetup& s, const RequestSet& requests, uint64_t seed) {
+  FW_CHECK(ServiceProblem(s).empty(), ServiceProblem(s));
+  FW_CHECK(s.engine.block_tokens >= 1 && requests.hash_block_tokens % s.engine.block_tokens == 0,
+           "engine blocks must divide the prefix blocks");
+  Simulator sim(s, requests, seed);
+  return sim.Run();
+}
+
+}  // namespace firstwall::workload

@@ -1,0 +1,157 @@
+// An LLM inference service at the level of its engine's iterations: replicas running continuous
+// batching (vLLM/SGLang-style), a router in front, optional autoscaling and prefill/decode
+// disaggregation. docs/models.md derives it; in short:
+//
+//   iteration   each replica repeatedly forms a batch: every running decode (one token each), then
+//               unfinished prefills, then waiting requests, within max_seqs sequences and
+//               max_batched_tokens tokens; with chunked prefill a prompt is split to fill the token
+//               budget, without it a prompt enters whole. Its time comes from IterationModel (the
+//               op-level model shared with `firstwall infer`), plus host-link time for swaps.
+//   KV cache    HBM left after weights and the runtime reserve (x memory_fraction), in blocks of
+//               block_tokens; a sequence holds blocks for its tokens. When a decode cannot grow,
+//               the most recently admitted sequence is preempted: recompute (its KV is dropped and
+//               its prompt and output so far are prefilled again) or swap (its KV moves to host
+//               memory over the host link and back when it resumes).
+//   prefix      prompts' prefix blocks (Mooncake hash_ids, synthetic sessions) are kept after use
+//               and evicted least-recently-used; an admitted prompt skips the leading blocks
+//               already cached on its replica.
+//   router      round-robin, least outstanding tokens (prompt + output of the requests routed to
+//               a replica and not finished), or prefix-aware (the replica whose cache holds the
+//               longest prefix of the prompt, when that is at least half of its prefix blocks and
+//               the replica carries at most twice the least-loaded one's tokens plus one batch).
+//   P/D         prefill replicas run prompts and produce the first token; the KV then crosses the
+//               fabric (each prefill replica's NICs carry one transfer at a time) to the decode
+//               replica with the fewest outstanding tokens.
+//   autoscale   every interval, replicas needed = sequences held on average / (target x max_seqs);
+//               new replicas serve after spin_up; removed ones finish their work first.
+//   power       a replica's GPUs draw idle + (TDP - idle) x activity of each iteration, idle
+//               power between iterations and while off or starting.
+//
+// Fleets: with sample_replicas = k < replicas, k replicas are simulated, each request kept with
+// probability k / replicas (as under random routing), and counts, tokens and energy are scaled by
+// replicas / k. docs/validation.md gives the error this introduces.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "workload/inference.h"
+#include "workload/requests.h"
+
+namespace firstwall::workload {
+
+enum class Routing { kRoundRobin, kLeastTokens, kPrefixAware };
+enum class Preemption { kRecompute, kSwap };
+
+struct EnginePolicy {
+  int max_seqs = 256;
+  int max_batched_tokens = 8192;
+  bool chunked_prefill = true;
+  bool prefix_caching = true;
+  int block_tokens = 16;
+  Preemption preemption = Preemption::kRecompute;
+  double memory_fraction = 0.9;  // of HBM the engine may use (vLLM's gpu_memory_utilization)
+  // Host link for swapping, one direction: PCIe 5.0 x16 at 32 GT/s x 16 lanes with 128b/130b
+  // encoding is 63 GB/s (PCI-SIG, PCI Express Base Specification 5.0).
+  double host_link_bytes_per_s = 63e9;
+};
+
+struct Autoscaling {
+  bool enabled = false;
+  int min_replicas = 1, max_replicas = 1;
+  // Sequences held (running and waiting) over max_seqs, averaged over the interval: continuous
+  // batching keeps a replica busy at any load, so the batch slots in use measure its load.
+  double target_utilization = 0.7;
+  double interval_s = 60;
+  double spin_up_s = 120;  // weights loaded, engine warm
+};
+
+struct Disaggregation {
+  int prefill_replicas = 0;       // 0: every replica runs both phases
+  double link_bytes_per_s = 0;    // per GPU of a prefill replica, one direction
+  double link_latency_s = 10e-6;  // per transfer
+};
+
+struct Slo {
+  double ttft_s = 2.0;
+  double tpot_s = 0.1;  // mean time per output token after the first
+};
+
+struct ServiceSetup {
+  std::string name = "service";
+  InferenceSetup replica;  // model, GPU, data type, tp/pp/ep (batch and lengths unused)
+  int replicas = 1;        // with autoscaling: the most that may run
+  EnginePolicy engine;
+  Routing routing = Routing::kLeastTokens;
+  Autoscaling autoscale;
+  Disaggregation pd;
+  Slo slo;
+  double start_s = 0;                                      // requests are offset by it
+  double end_s = std::numeric_limits<double>::infinity();  // nothing runs after it
+  double bin_s = 1;                                        // power series resolution
+  int sample_replicas = 0;                                 // 0: simulate every replica
+};
+
+struct Percentiles {
+  double mean = 0, p50 = 0, p90 = 0, p99 = 0, max = 0;
+};
+
+struct PhaseEnergy {
+  double replica_s = 0;  // replica-seconds in this phase
+  double gpu_j = 0;      // GPU energy of those replicas meanwhile
+};
+
+struct ServingResult {
+  int replicas_simulated = 0;
+  double scale = 1;  // replicas / replicas simulated
+  // Requests that arrived, finished, and finished within both SLOs (scaled to the fleet).
+  double requests = 0, completed = 0, slo_met = 0, unfinished = 0;
+  double prompt_tokens = 0, output_tokens = 0;  // of finished requests
+  double prefill_tokens = 0;                    // computed (recomputation included)
+  double prefix_hit_tokens = 0;                 // prompt tokens served from the prefix cache
+  double preemptions = 0;
+  Percentiles ttft, itl, e2e, queue, tpot;  // seconds
+  double slo_attainment = 0;                // slo_met / completed
+  double span_s = 0;                        // first arrival to last completion
+  double goodput_rps = 0, throughput_rps = 0, output_tokens_per_s = 0;
+  double kv_use_mean = 0, kv_use_peak = 0;  // share of KV blocks in use, busy replicas
+  double kv_capacity_tokens = 0;            // per replica
+  PhaseEnergy prefill, decode, mixed, idle;
+  double gpu_energy_j = 0;
+  double energy_per_output_token_j = 0;
+  double replica_hours = 0;  // replicas serving or starting
+  int replicas_peak = 0;
+  int scale_events = 0;
+  double kv_transfer_bytes = 0;
+  int gpus = 0;  // of the whole service (replicas x GPUs per replica)
+  // Average power of all the service's GPUs per bin of bin_s from start_s (idle when nothing runs).
+  std::vector<double> gpu_power_w;
+  double bin_s = 1;
+  std::vector<std::string> classes;
+  std::vector<Percentiles> ttft_by_class;
+};
+
+// Why the service cannot run (weights do not fit, no room for one sequence), or "".
+std::string ServiceProblem(const ServiceSetup& s);
+
+// Replays `requests` through the service until every one finished or end_s. Deterministic for a
+// given seed (used only to sample requests in fleet mode).
+ServingResult Serve(const ServiceSetup& s, const RequestSet& requests, uint64_t seed);
+
+// A log-spaced histogram of positive values (1% relative bins from 1 us to ~1e5 s) with an exact
+// mean: percentiles of millions of latencies in fixed memory, within 0.5%.
+class LatencyHistogram {
+ public:
+  LatencyHistogram();
+  void Add(double seconds, double weight = 1);
+  Percentiles Summary() const;
+  double count() const { return count_; }
+
+ private:
+  std::vector<double> bins_;
+  double count_ = 0, sum_ = 0, max_ = 0;
+};
+
+}  // namespace firstwall::workload

@@ -1,0 +1,434 @@
+// Request sources and the serving model: trace formats and their errors, synthetic arrivals, and
+// the engine's behaviour against hand-derived expectations.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "core/error.h"
+#include "scenario/catalog.h"
+#include "workload/serving.h"
+
+namespace firstwall::workload {
+namespace {
+using namespace units;
+
+constexpr const char* kAzure = "data/traces/azure-llm-2023-conv.csv";
+constexpr const char* kMooncake = "data/traces/mooncake-conversation.jsonl";
+
+ServiceSetup Llama8b(int replicas = 1) {
+  const auto& cat = scenario::BuiltinCatalog();
+  ServiceSetup s;
+  s.replica.model = cat.models.at("llama3-8b");
+  s.replica.gpu = cat.gpus.at("H100-SXM5-80GB");
+  s.replicas = replicas;
+  return s;
+}
+
+RequestSet Fixed(int n, double gap_s, int prompt, int output) {
+  RequestSet set;
+  for (int i = 0; i < n; ++i) {
+    Request r;
+    r.arrival_s = i * gap_s;
+    r.prompt_tokens = prompt;
+    r.output_tokens = output;
+    set.requests.push_back(r);
+  }
+  return set;
+}
+
+std::string ErrorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.where().ToString() + ": " + e.message();
+  }
+  return "no error";
+}
+
+TEST(Requests, AzureAndMooncakeTracesAreReadAsPublished) {
+  const RequestSet az = ReadAzureTrace(kAzure, "conv");
+  ASSERT_EQ(az.requests.size(), 19366u);
+  EXPECT_EQ(az.requests.front().arrival_s, 0.0);
+  EXPECT_EQ(az.requests.front().prompt_tokens, 374);  // the first row as published
+  EXPECT_EQ(az.requests.front().output_tokens, 44);
+  EXPECT_NEAR(az.requests.back().arrival_s, 3600, 120);  // one hour
+  const RequestSet mc = ReadMooncakeTrace(kMooncake, "kimi");
+  ASSERT_EQ(mc.requests.size(), 12031u);
+  EXPECT_EQ(mc.requests.front().prompt_tokens, 6758);
+  EXPECT_EQ(mc.requests.front().prefix_count, 14u);  // ceil(6758 / 512) blocks
+  EXPECT_EQ(mc.hashes[mc.requests.front().prefix_begin], 0u);
+  for (size_t i = 1; i < mc.requests.size(); ++i) {
+    ASSERT_GE(mc.requests[i].arrival_s, mc.requests[i - 1].arrival_s);
+  }
+}
+
+TEST(Requests, MalformedTracesNameFileLineAndColumn) {
+  const std::string head = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+  EXPECT_EQ(ErrorOf([&] { ParseAzureTrace("", "t.csv", "x"); }), "t.csv: the trace file is empty");
+  EXPECT_EQ(ErrorOf([&] { ParseAzureTrace(head, "t.csv", "x"); }),
+            "t.csv:1:1: the trace has no requests");
+  EXPECT_NE(ErrorOf([&] {
+              ParseAzureTrace("time,in,out\n", "t.csv", "x");
+            }).find("t.csv:1:1: expected the Azure LLM trace header"),
+            std::string::npos);
+  EXPECT_EQ(
+      ErrorOf([&] { ParseAzureTrace(head + "2023-11-16 18:15:46.68,374,4x\n", "t.csv", "x"); }),
+      "t.csv:2:28: expected GeneratedTokens as a whole number of tokens from 0 to "
+      "16777216, got '4x'");
+  EXPECT_EQ(ErrorOf([&] { ParseAzureTrace(head + "2023-11-16 18:15,374,44\n", "t.csv", "x"); }),
+            "t.csv:2:1: expected a timestamp like '2023-11-16 18:15:46.6805900', got "
+            "'2023-11-16 18:15'");
+  EXPECT_EQ(ErrorOf([&] { ParseAzureTrace(head + "2023-11-16 18:15:46,374\n", "t.csv", "x"); }),
+            "t.csv:2:1: expected 3 comma-separated fields, got '2023-11-16 18:15:46,374'");
+  const std::string ok = R"({"timestamp": 0, "input_length": 10, "output_length": 5})";
+  EXPECT_EQ(ErrorOf([&] { ParseMooncakeTrace(ok + "\n{\"timestamp\": 1,", "m.jsonl", "x"); }),
+            "m.jsonl:2:17: expected one JSON object per line (Mooncake trace format)");
+  EXPECT_EQ(
+      ErrorOf([&] {
+        ParseMooncakeTrace(R"({"timestamp": 0, "input_len": 10, "output_length": 5})", "m.jsonl",
+                           "x");
+      }),
+      "m.jsonl:1:18: unknown key 'input_len'; expected timestamp, input_length, output_length, "
+      "hash_ids");
+  EXPECT_EQ(ErrorOf([&] {
+              ParseMooncakeTrace(R"({"timestamp": -5, "input_length": 10, "output_length": 5})",
+                                 "m.jsonl", "x");
+            }),
+            "m.jsonl:1:2: expected 'timestamp' as a number from 0 to 10000000000000");
+  EXPECT_EQ(ErrorOf([&] {
+              ParseMooncakeTrace(
+                  R"({"timestamp": 0, "input_length": 10, "output_length": 5, "hash_ids": 3})",
+                  "m.jsonl", "x");
+            }),
+            "m.jsonl:1:58: expected 'hash_ids' as a list");
+  EXPECT_EQ(ErrorOf([&] { ParseMooncakeTrace("\n", "m.jsonl", "x"); }),
+            "m.jsonl:1: the trace has no requests");
+}
+
+TEST(Requests, SyntheticArrivalsFollowRateBurstinessAndDiurnalProfile) {
+  SyntheticSource p;
+  p.label = "poisson";
+  p.rate_per_s = 20;
+  p.end_s = 3600;
+  SyntheticSource g = p;
+  g.label = "gamma";
+  g.arrival = SyntheticSource::Arrival::kGamma;
+  g.cv = 3;
+  for (const SyntheticSource& src : {p, g}) {
+    const RequestSet set = Generate({src}, 7);
+    const double n = static_cast<double>(set.requests.size());
+    // Poisson: 72,000 expected, sd 268. Gamma renewal: variance of the count ~ cv^2 x mean.
+    EXPECT_NEAR(n, 72000, 4 * std::sqrt(72000) * src.cv) << src.label;
+    double sum = 0, sum2 = 0;
+    for (size_t i = 1; i < set.requests.size(); ++i) {
+      const double gap = set.requests[i].arrival_s - set.requests[i - 1].arrival_s;
+      sum += gap;
+      sum2 += gap * gap;
+    }
+    const double mean = sum / (n - 1), cv = std::sqrt(sum2 / (n - 1) - mean * mean) / mean;
+    EXPECT_NEAR(cv, src.cv, 0.1 * src.cv) << src.label;
+  }
+  // A diurnal profile: the night hours get a quarter of the day hours' rate, and the day's mean
+  // is the rate given.
+  SyntheticSource d = p;
+  d.label = "diurnal";
+  d.rate_per_s = 2;
+  d.end_s = 86400;
+  d.diurnal.emplace();
+  for (size_t h = 0; h < 24; ++h) (*d.diurnal)[h] = h < 8 ? 1.0 : 4.0;
+  const RequestSet day = Generate({d}, 7);
+  std::array<double, 24> per_hour{};
+  for (const Request& r : day.requests) per_hour[static_cast<size_t>(r.arrival_s / 3600)] += 1;
+  const double night = std::accumulate(per_hour.begin(), per_hour.begin() + 8, 0.0) / 8;
+  const double busy = std::accumulate(per_hour.begin() + 8, per_hour.end(), 0.0) / 16;
+  EXPECT_NEAR(busy / night, 4.0, 0.3);
+  EXPECT_NEAR(static_cast<double>(day.requests.size()), 2 * 86400, 4 * std::sqrt(2 * 86400));
+  // Same seed, same requests; another seed, others.
+  EXPECT_EQ(Generate({d}, 7).requests.size(), day.requests.size());
+  EXPECT_NE(Generate({d}, 8).requests.size(), day.requests.size());
+}
+
+TEST(Requests, SessionsChainFollowUpsWithGrowingPrefixesAndRateScalingCompressesTime) {
+  SyntheticSource r;
+  r.label = "reasoning";
+  r.rate_per_s = 1;
+  r.end_s = 100;
+  r.prompt = {LengthDistribution::Kind::kFixed, 1000, 0};
+  r.output = {LengthDistribution::Kind::kFixed, 2000, 0};
+  r.step_prompt = {LengthDistribution::Kind::kFixed, 300, 0};
+  r.steps = 3;
+  r.step_gap_s = 2;
+  RequestSet set = Generate({r}, 1);
+  int firsts = 0;
+  for (const Request& q : set.requests) {
+    if (q.follow_up) continue;
+    ++firsts;
+    ASSERT_GE(q.next, 0);
+    const Request& second = set.requests[static_cast<size_t>(q.next)];
+    EXPECT_TRUE(second.follow_up);
+    EXPECT_EQ(second.prompt_tokens, 1000 + 2000 + 300);  // prompt, answer, tool output
+    // The second call's prefix starts with the first call's blocks.
+    for (uint32_t i = 0; i < q.prefix_count; ++i) {
+      EXPECT_EQ(set.hashes[second.prefix_begin + i], set.hashes[q.prefix_begin + i]);
+    }
+    EXPECT_EQ(second.prefix_count, 3300u / 512u);
+    ASSERT_GE(second.next, 0);
+    EXPECT_EQ(set.requests[static_cast<size_t>(second.next)].next, -1);
+  }
+  EXPECT_EQ(static_cast<size_t>(firsts) * 3, set.requests.size());
+  const double last = set.requests[static_cast<size_t>(firsts - 1)].arrival_s;
+  ScaleRate(set, 10);
+  EXPECT_DOUBLE_EQ(set.requests[static_cast<size_t>(firsts - 1)].arrival_s, last / 10);
+  EXPECT_DOUBLE_EQ(set.requests.front().gap_s, 0.2);
+}
+
+TEST(Serving, OneRequestAloneTakesThePrefillThenOneDecodeIterationPerToken) {
+  const ServiceSetup s = Llama8b();
+  const ServingResult r = Serve(s, Fixed(1, 0, 1000, 101), 1);
+  ASSERT_EQ(r.completed, 1);
+  InferenceSetup one = s.replica;
+  one.batch = 1;
+  one.prompt_tokens = 1000;
+  one.output_tokens = 100;
+  const InferenceEstimate e = EstimateInference(one);
+  // TTFT: the prefill iteration (the same operators plus the host overhead).
+  EXPECT_NEAR(r.ttft.p50, ToSeconds(e.prefill_time) + ToSeconds(kIterationOverhead),
+              0.01 * r.ttft.p50);
+  // Time per output token: 100 decode iterations, the mean context as EstimateInference's.
+  EXPECT_NEAR(r.tpot.mean, ToSeconds(e.itl), 0.01 * ToSeconds(e.itl));
+  EXPECT_NEAR(r.e2e.mean, r.ttft.mean + 100 * r.tpot.mean, 1e-9);
+  EXPECT_EQ(r.output_tokens, 101);
+  EXPECT_EQ(r.slo_attainment, 1.0);
+}
+
+TEST(Serving, TraceReplayConservesRequestsTokensAndEnergy) {
+  ServiceSetup s = Llama8b(16);
+  s.end_s = 4000;
+  const RequestSet trace = ReadAzureTrace(kAzure, "conv");
+  const ServingResult r = Serve(s, trace, 1);
+  EXPECT_EQ(r.requests, 19366);
+  EXPECT_EQ(r.completed, 19366);
+  double out = 0;
+  for (const Request& q : trace.requests) out += q.output_tokens;
+  EXPECT_EQ(r.output_tokens, out);
+  // The power series holds all the GPU energy, phase by phase.
+  const double series_j = std::accumulate(r.gpu_power_w.begin(), r.gpu_power_w.end(), 0.0);
+  EXPECT_NEAR(series_j, r.gpu_energy_j, 1e-6 * r.gpu_energy_j);
+  EXPECT_NEAR(r.prefill.replica_s + r.decode.replica_s + r.mixed.replica_s + r.idle.replica_s,
+              16 * 4000.0, 1e-6 * 16 * 4000);
+  // Power follows the phase: compute-bound prefill draws more than weight-bound decode, which
+  // draws more than idle (decode 137-300 W on a 700 W H200: Ma et al. 2026).
+  const double per_gpu_prefill = r.prefill.gpu_j / r.prefill.replica_s;
+  const double per_gpu_decode = r.decode.gpu_j / r.decode.replica_s;
+  EXPECT_GT(per_gpu_prefill, 450);
+  EXPECT_GT(per_gpu_decode, 150);
+  EXPECT_LT(per_gpu_decode, 320);
+  EXPECT_NEAR(r.idle.gpu_j / r.idle.replica_s, 70, 1e-6);
+  EXPECT_GT(r.ttft.p99, r.ttft.p50);
+  EXPECT_GT(r.e2e.p50, r.ttft.p50);
+}
+
+TEST(Serving, ThroughputSaturatesAndLatencyGrowsWithLoad) {
+  const ServiceSetup s = Llama8b(1);
+  double last_thr = 0, last_ttft = 0;
+  std::vector<double> thr;
+  for (double rate : {2.0, 8.0, 32.0, 128.0}) {
+    const ServingResult r = Serve(s, Fixed(static_cast<int>(rate * 60), 1 / rate, 512, 256), 1);
+    EXPECT_GE(r.output_tokens_per_s, last_thr * 0.99) << rate;
+    EXPECT_GE(r.ttft.p99, last_ttft) << rate;
+    last_thr = r.output_tokens_per_s;
+    last_ttft = r.ttft.p99;
+    thr.push_back(r.output_tokens_per_s);
+  }
+  // Light load: throughput follows the offered load (2 req/s x 256 tokens); heavy: it saturates
+  // (four times the load gives far less than four times the tokens).
+  EXPECT_NEAR(thr[0], 2 * 256, 0.1 * 512);
+  EXPECT_LT(thr[3] / thr[2], 1.5);
+}
+
+TEST(Serving, KvPressurePreemptsByRecomputeOrSwapAndEveryRequestFinishes) {
+  for (Preemption p : {Preemption::kRecompute, Preemption::kSwap}) {
+    ServiceSetup s = Llama8b(1);
+    s.engine.memory_fraction = 0.27;  // about 3 GB of KV: 25k tokens
+    s.engine.preemption = p;
+    const ServingResult r = Serve(s, Fixed(200, 0.01, 1500, 800), 1);
+    EXPECT_EQ(r.completed, 200);
+    EXPECT_GT(r.preemptions, 0);
+    EXPECT_LE(r.kv_use_peak, 1.0);
+    EXPECT_GT(r.kv_use_peak, 0.9);
+    if (p == Preemption::kRecompute) {
+      EXPECT_GT(r.prefill_tokens, 200 * 1500);  // recomputed prompts
+    } else {
+      EXPECT_EQ(r.prefill_tokens, 200 * 1500);
+    }
+  }
+}
+
+TEST(Serving, PrefixCachingAndPrefixAwareRoutingReuseMooncakeBlocks) {
+  const RequestSet trace = ReadMooncakeTrace(kMooncake, "kimi");
+  RequestSet head = trace;
+  Window(head, 0, 900, 0);  // the first 15 minutes
+  const auto& cat = scenario::BuiltinCatalog();
+  ServiceSetup s;
+  s.replica.model = cat.models.at("llama3-70b");
+  s.replica.gpu = cat.gpus.at("H200-SXM");
+  s.replica.tp = 8;
+  s.replicas = 4;
+  s.engine.prefix_caching = false;
+  const ServingResult none = Serve(s, head, 1);
+  s.engine.prefix_caching = true;
+  const ServingResult cached = Serve(s, head, 1);
+  s.routing = Routing::kPrefixAware;
+  const ServingResult aware = Serve(s, head, 1);
+  EXPECT_EQ(none.prefix_hit_tokens, 0);
+  EXPECT_GT(cached.prefix_hit_tokens, 0.05 * cached.prompt_tokens);
+  EXPECT_GT(aware.prefix_hit_tokens, cached.prefix_hit_tokens);
+  EXPECT_LT(cached.prefill_tokens, none.prefill_tokens);
+  EXPECT_LT(cached.ttft.mean, none.ttft.mean);
+  std::printf(
+      "Mooncake, 15 min, 4 x Llama-3-70B TP8 on H200: prefix hits %.1f%% (least tokens), "
+      "%.1f%% (prefix-aware); mean TTFT %.3f s without cache, %.3f s, %.3f s\n",
+      100 * cached.prefix_hit_tokens / cached.prompt_tokens,
+      100 * aware.prefix_hit_tokens / aware.prompt_tokens, none.ttft.mean, cached.ttft.mean,
+      aware.ttft.mean);
+}
+
+TEST(Serving, ChunkedPrefillKeepsDecodesFlowingPastLongPrompts) {
+  RequestSet set = Fixed(40, 0.5, 200, 400);
+  for (int i = 0; i < 8; ++i) {
+    Request r;
+    r.arrival_s = 2.0 + 2.0 * i;
+    r.prompt_tokens = 30000;
+    r.output_tokens = 10;
+    set.requests.push_back(r);
+  }
+  std::stable_sort(set.requests.begin(), set.requests.end(),
+                   [](const Request& a, const Request& b) { return a.arrival_s < b.arrival_s; });
+  ServiceSetup s = Llama8b(1);
+  s.engine.max_batched_tokens = 2048;
+  s.engine.chunked_prefill = false;
+  const ServingResult whole = Serve(s, set, 1);
+  s.engine.chunked_prefill = true;
+  const ServingResult chunked = Serve(s, set, 1);
+  // A 30k-token prompt entered whole stalls every decode for its whole prefill.
+  // Unchunked, a 30k-token prompt stops every decode for its whole prefill; chunked, the decodes
+  // ride along with 2,048-token chunks (slower iterations, no stall).
+  EXPECT_GT(whole.itl.max, 3 * chunked.itl.max);
+  EXPECT_GT(whole.itl.max, 0.9 * whole.ttft.max - 0.1);
+  std::printf("longest ITL with 30k-token prompts: %.3f s unchunked, %.3f s chunked\n",
+              whole.itl.max, chunked.itl.max);
+  EXPECT_EQ(chunked.completed, 48);
+}
+
+TEST(Serving, DisaggregationMovesTheKvOverTheFabric) {
+  ServiceSetup s = Llama8b(4);
+  s.pd.prefill_replicas = 1;
+  s.pd.link_bytes_per_s = 50e9;  // 400 Gb/s per GPU
+  const RequestSet set = Fixed(100, 0.2, 2000, 100);
+  const ServingResult r = Serve(s, set, 1);
+  EXPECT_EQ(r.completed, 100);
+  // K and V of 2,000 tokens: 2 x 32 layers x 8 heads x 128 x 2 bytes each = 262 MB per request.
+  EXPECT_DOUBLE_EQ(r.kv_transfer_bytes, 100 * 2000 * 2.0 * 32 * 8 * 128 * 2);
+  // No prefill ever shares an iteration with a decode.
+  EXPECT_EQ(r.mixed.replica_s, 0);
+  EXPECT_GT(r.prefill.replica_s, 0);
+  EXPECT_GT(r.decode.replica_s, 0);
+  // The second token waits for the transfer (5 ms at 50 GB/s) on top of a decode iteration.
+  EXPECT_GT(r.itl.p99, 2000 * 131072.0 / 50e9);
+}
+
+TEST(Serving, AutoscalingFollowsADiurnalLoadBetweenItsBounds) {
+  SyntheticSource d;
+  d.label = "chat";
+  d.rate_per_s = 2;
+  d.end_s = 12 * 3600;
+  d.prompt = {LengthDistribution::Kind::kLognormal, 1000, 1.0, 16000};
+  d.output = {LengthDistribution::Kind::kLognormal, 250, 1.0, 4000};
+  d.diurnal.emplace();
+  for (size_t h = 0; h < 24; ++h) (*d.diurnal)[h] = h < 6 || h >= 12 ? 0.2 : 1.0;
+  const RequestSet set = Generate({d}, 3);
+  ServiceSetup s = Llama8b(8);
+  s.end_s = 12 * 3600;
+  s.engine.max_seqs = 16;
+  s.autoscale = {true, 1, 8, 0.5, 60, 120};
+  const ServingResult r = Serve(s, set, 1);
+  ServiceSetup fixed = Llama8b(8);
+  fixed.engine.max_seqs = 16;
+  fixed.end_s = 12 * 3600;
+  const ServingResult all = Serve(fixed, set, 1);
+  EXPECT_GT(r.replicas_peak, 1);
+  EXPECT_LE(r.replicas_peak, 8);
+  EXPECT_GT(r.scale_events, 2);
+  EXPECT_LT(r.replica_hours, 0.8 * all.replica_hours);
+  EXPECT_NEAR(all.replica_hours, 8 * 12, 1e-6);
+  EXPECT_NEAR(r.completed, all.completed, 10);  // a few still running at the end
+  std::printf(
+      "autoscaled: %.1f replica-hours (fixed 8: %.1f), peak %d, %d scale events, p99 "
+      "TTFT %.3f s (fixed %.3f s)\n",
+      r.replica_hours, all.replica_hours, r.replicas_peak, r.scale_events, r.ttft.p99,
+      all.ttft.p99);
+}
+
+TEST(Serving, SampledFleetMatchesTheFullSimulation) {
+  SyntheticSource src;
+  src.label = "chat";
+  src.rate_per_s = 60;
+  src.end_s = 1800;
+  src.prompt = {LengthDistribution::Kind::kLognormal, 1000, 1.0, 16000};
+  src.output = {LengthDistribution::Kind::kLognormal, 250, 1.0, 4000};
+  const RequestSet set = Generate({src}, 5);
+  ServiceSetup s = Llama8b(64);
+  s.routing = Routing::kRoundRobin;
+  s.end_s = 1800;
+  const ServingResult full = Serve(s, set, 1);
+  s.sample_replicas = 8;
+  const ServingResult part = Serve(s, set, 1);
+  auto rel = [](double a, double b) { return std::abs(a - b) / b; };
+  std::printf(
+      "sampled 8 of 64 replicas vs all: energy %.2f%%, output tokens %.2f%%, TTFT p50 "
+      "%.2f%% p99 %.2f%%, TPOT p50 %.2f%%\n",
+      100 * rel(part.gpu_energy_j, full.gpu_energy_j),
+      100 * rel(part.output_tokens, full.output_tokens), 100 * rel(part.ttft.p50, full.ttft.p50),
+      100 * rel(part.ttft.p99, full.ttft.p99), 100 * rel(part.tpot.p50, full.tpot.p50));
+  EXPECT_LT(rel(part.gpu_energy_j, full.gpu_energy_j), 0.02);
+  EXPECT_LT(rel(part.output_tokens, full.output_tokens), 0.05);
+  EXPECT_LT(rel(part.ttft.p50, full.ttft.p50), 0.1);
+  EXPECT_LT(rel(part.tpot.p50, full.tpot.p50), 0.05);
+  EXPECT_EQ(part.gpu_power_w.size(), full.gpu_power_w.size());
+}
+
+TEST(Serving, SameSeedSameResults) {
+  ServiceSetup s = Llama8b(8);
+  s.sample_replicas = 2;
+  const RequestSet set = Fixed(2000, 0.01, 700, 150);
+  const ServingResult a = Serve(s, set, 42), b = Serve(s, set, 42);
+  EXPECT_EQ(a.gpu_power_w, b.gpu_power_w);
+  EXPECT_EQ(a.ttft.p99, b.ttft.p99);
+  EXPECT_EQ(a.completed, b.completed);
+}
+
+TEST(Serving, ProblemsAreExplained) {
+  ServiceSetup s = Llama8b(2);
+  s.replica.model = scenario::BuiltinCatalog().models.at("llama3-405b");
+  EXPECT_NE(ServiceProblem(s).find("leave no room for a KV cache"), std::string::npos);
+  s = Llama8b(2);
+  s.replica.tp = 3;
+  EXPECT_NE(ServiceProblem(s).find("does not divide"), std::string::npos);
+  s = Llama8b(2);
+  s.pd.prefill_replicas = 2;
+  EXPECT_NE(ServiceProblem(s).find("decode replica"), std::string::npos);
+}
+
+TEST(LatencyHistogram, PercentilesWithinHalfAPercent) {
+  LatencyHistogram h;
+  for (int i = 1; i <= 10000; ++i) h.Add(i * 1e-3);
+  const Percentiles p = h.Summary();
+  EXPECT_NEAR(p.p50, 5.0, 0.005 * 5.0 + 1e-3);
+  EXPECT_NEAR(p.p90, 9.0, 0.005 * 9.0 + 1e-3);
+  EXPECT_NEAR(p.p99, 9.9, 0.005 * 9.9 + 1e-3);
+  EXPECT_NEAR(p.mean, 5.0005, 1e-9);
+}
+
+}  // namespace
+}  // namespace firstwall::workload
