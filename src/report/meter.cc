@@ -163,6 +163,24 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
         (b.tp_comm + b.pp_p2p + b.dp_comm_exposed + b.cp_comm + b.ep_comm) / pj.estimate.step_time;
     s.jobs.push_back(js);
   }
+  for (size_t k = 0; k < site_.services().size(); ++k) {
+    const site::PlacedService& ps = site_.services()[k];
+    const workload::ServiceSetup& setup = cfg.services[k].setup;
+    ServiceSummary ss;
+    ss.name = ps.name;
+    ss.model = setup.replica.model.name;
+    ss.router = setup.routing == workload::Routing::kRoundRobin    ? "round_robin"
+                : setup.routing == workload::Routing::kLeastTokens ? "least_tokens"
+                                                                   : "prefix_aware";
+    ss.gpus = ps.gpus;
+    ss.replicas = setup.replicas;
+    ss.tp = setup.replica.tp;
+    ss.pp = setup.replica.pp;
+    ss.ep = setup.replica.ep;
+    ss.setup = setup;
+    ss.result = ps.result;
+    s.services.push_back(std::move(ss));
+  }
   s.nvlink_peak_utilization = site_.NvlinkPeakUtilization();
   for (const site::LinkLoad& l : site_.HottestLinks(10)) {
     s.hottest_links.push_back({site_.fabric().LinkName(l.link), l.utilization, l.at.seconds()});

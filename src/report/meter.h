@@ -42,6 +42,14 @@ struct JobSummary {
   double checkpoint_time_s = 0;  // stalled while writing checkpoints
 };
 
+// An inference service: what its serving simulation gave over the run.
+struct ServiceSummary {
+  std::string name, model, router;
+  int gpus = 0, replicas = 0, tp = 0, pp = 0, ep = 0;
+  workload::ServiceSetup setup;
+  workload::ServingResult result;
+};
+
 struct HotLink {
   std::string name;
   double utilization = 0;
@@ -88,6 +96,7 @@ struct Summary {
   double carbon_kg = 0;
   std::vector<ResourceUse> resources;  // busiest first
   std::vector<JobSummary> jobs;
+  std::vector<ServiceSummary> services;
   std::vector<FaultImpact> faults;
   std::optional<SwingReport> swings;
   site::PowerEvents power_events;

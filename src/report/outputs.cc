@@ -141,6 +141,79 @@ nlohmann::ordered_json BreakdownJson(const workload::StepBreakdown& b) {
           {"optimizer", ToSeconds(b.optimizer)}};
 }
 
+namespace {
+using nlohmann::ordered_json;
+ordered_json PercentilesJson(const workload::Percentiles& p) {
+  return {{"mean", p.mean}, {"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}, {"max", p.max}};
+}
+ordered_json ServicesJson(const Summary& s) {
+  ordered_json all = ordered_json::array();
+  for (const ServiceSummary& sv : s.services) {
+    const workload::ServingResult& r = sv.result;
+    const double gpr = static_cast<double>(sv.gpus) / sv.replicas;
+    auto phase = [&](const workload::PhaseEnergy& p) {
+      return ordered_json{
+          {"replica_hours", p.replica_s / 3600},
+          {"gpu_power_w_per_gpu", p.replica_s > 0 ? p.gpu_j / p.replica_s / gpr : 0.0},
+          {"gpu_energy_kwh", p.gpu_j / 3.6e6}};
+    };
+    ordered_json by_class = ordered_json::object();
+    for (size_t c = 0; c < r.classes.size(); ++c) {
+      by_class[r.classes[c]] = PercentilesJson(r.ttft_by_class[c]);
+    }
+    all.push_back({
+        {"name", sv.name},
+        {"model", sv.model},
+        {"gpus", sv.gpus},
+        {"replicas", sv.replicas},
+        {"replicas_simulated", r.replicas_simulated},
+        {"tp", sv.tp},
+        {"pp", sv.pp},
+        {"ep", sv.ep},
+        {"router", sv.router},
+        {"requests", r.requests},
+        {"completed", r.completed},
+        {"unfinished", r.unfinished},
+        {"throughput_rps", r.throughput_rps},
+        {"output_tokens_per_s", r.output_tokens_per_s},
+        {"prompt_tokens", r.prompt_tokens},
+        {"output_tokens", r.output_tokens},
+        {"ttft_s", PercentilesJson(r.ttft)},
+        {"itl_s", PercentilesJson(r.itl)},
+        {"tpot_s", PercentilesJson(r.tpot)},
+        {"e2e_s", PercentilesJson(r.e2e)},
+        {"queue_s", PercentilesJson(r.queue)},
+        {"ttft_s_by_class", by_class},
+        {"slo",
+         {{"ttft_s", sv.setup.slo.ttft_s},
+          {"tpot_s", sv.setup.slo.tpot_s},
+          {"attainment", r.slo_attainment}}},
+        {"goodput_rps", r.goodput_rps},
+        {"kv_cache",
+         {{"capacity_tokens_per_replica", r.kv_capacity_tokens},
+          {"mean_use", r.kv_use_mean},
+          {"peak_use", r.kv_use_peak},
+          {"preemptions", r.preemptions},
+          {"prefix_hit_tokens", r.prefix_hit_tokens},
+          {"prefill_tokens_computed", r.prefill_tokens},
+          {"transfer_bytes", r.kv_transfer_bytes}}},
+        {"phases",
+         {{"prefill", phase(r.prefill)},
+          {"decode", phase(r.decode)},
+          {"mixed", phase(r.mixed)},
+          {"idle", phase(r.idle)}}},
+        {"gpu_energy_kwh", r.gpu_energy_j / 3.6e6},
+        {"energy_per_output_token_j", r.energy_per_output_token_j},
+        {"facility_energy_per_output_token_j", r.energy_per_output_token_j * s.facility_per_it()},
+        {"replica_hours", r.replica_hours},
+        {"replicas_peak", r.replicas_peak},
+        {"scale_events", r.scale_events},
+    });
+  }
+  return all;
+}
+}  // namespace
+
 nlohmann::ordered_json SummaryJson(const Summary& s) {
   using nlohmann::ordered_json;
   const double kwh = 3.6e6;
@@ -269,6 +342,7 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
     });
   }
   j["jobs"] = jobs;
+  j["services"] = ServicesJson(s);
   ordered_json faults = ordered_json::array();
   for (const FaultImpact& f : s.faults) {
     ordered_json touched = ordered_json::array();
@@ -338,6 +412,58 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
   return j;
 }
 
+namespace {
+void ServicesText(const Summary& s, std::string& t) {
+  auto out = std::back_inserter(t);
+  for (const ServiceSummary& sv : s.services) {
+    const workload::ServingResult& r = sv.result;
+    fmt::format_to(out, "service {}: {} on {} GPUs ({} replicas, tp {} x pp {}, ep {}), router {}",
+                   sv.name, sv.model, sv.gpus, sv.replicas, sv.tp, sv.pp, sv.ep, sv.router);
+    if (r.scale > 1) {
+      fmt::format_to(out, ", {} replicas simulated", r.replicas_simulated);
+    }
+    fmt::format_to(out,
+                   "\n  {:.0f} requests, {:.0f} finished ({:.0f} unfinished), {:.2f} req/s, "
+                   "{:.0f} output tokens/s\n",
+                   r.requests, r.completed, r.unfinished, r.throughput_rps, r.output_tokens_per_s);
+    fmt::format_to(
+        out,
+        "  TTFT p50 {:.3f} s p90 {:.3f} s p99 {:.3f} s; ITL p50 {:.1f} ms p99 {:.1f} ms; "
+        "E2E p50 {:.2f} s p99 {:.2f} s; queue p99 {:.3f} s\n",
+        r.ttft.p50, r.ttft.p90, r.ttft.p99, 1e3 * r.itl.p50, 1e3 * r.itl.p99, r.e2e.p50, r.e2e.p99,
+        r.queue.p99);
+    fmt::format_to(out,
+                   "  SLO (TTFT <= {:g} s, TPOT <= {:g} ms): {:.1f}% attained, goodput {:.2f} "
+                   "req/s\n",
+                   sv.setup.slo.ttft_s, 1e3 * sv.setup.slo.tpot_s, 100 * r.slo_attainment,
+                   r.goodput_rps);
+    fmt::format_to(out,
+                   "  KV cache {:.0f} tokens per replica, {:.0f}% used on average ({:.0f}% peak), "
+                   "{:.0f} preemptions, prefix hits {:.1f}% of prompt tokens\n",
+                   r.kv_capacity_tokens, 100 * r.kv_use_mean, 100 * r.kv_use_peak, r.preemptions,
+                   r.prompt_tokens > 0 ? 100 * r.prefix_hit_tokens / r.prompt_tokens : 0.0);
+    auto per_gpu = [&](const workload::PhaseEnergy& p) {
+      const double gpr = static_cast<double>(sv.gpus) / sv.replicas;
+      return p.replica_s > 0 ? p.gpu_j / p.replica_s / gpr : 0.0;
+    };
+    fmt::format_to(out,
+                   "  GPU power per GPU: prefill {:.0f} W, decode {:.0f} W, mixed {:.0f} W, idle "
+                   "{:.0f} W; {:.1f} kWh, {:.3f} J per output token (GPU), {:.3f} J (facility)\n",
+                   per_gpu(r.prefill), per_gpu(r.decode), per_gpu(r.mixed), per_gpu(r.idle),
+                   r.gpu_energy_j / 3.6e6, r.energy_per_output_token_j,
+                   r.energy_per_output_token_j * s.facility_per_it());
+    if (sv.setup.autoscale.enabled) {
+      fmt::format_to(out, "  autoscaling: {:.1f} replica-hours, peak {} replicas, {} changes\n",
+                     r.replica_hours, r.replicas_peak, r.scale_events);
+    }
+    if (sv.setup.pd.prefill_replicas > 0) {
+      fmt::format_to(out, "  disaggregated: {} prefill replicas, {:.1f} GB of KV moved\n",
+                     sv.setup.pd.prefill_replicas, r.kv_transfer_bytes / 1e9);
+    }
+  }
+}
+}  // namespace
+
 std::string SummaryText(const Summary& s) {
   const double kwh = 3.6e6;
   std::string t;
@@ -375,6 +501,7 @@ std::string SummaryText(const Summary& s) {
     }
     t += "\n";
   }
+  ServicesText(s, t);
   for (const FaultImpact& f : s.faults) {
     fmt::format_to(out, "\nfault {} from {:.2f} h to {:.2f} h ({:.0f}% of its bandwidth kept): ",
                    f.target, f.at_s / 3600, f.end_s / 3600, 100 * f.bandwidth);

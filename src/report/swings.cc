@@ -29,9 +29,17 @@ SwingReport RecordSwings(const site::Site& site) {
       job_w[j][i] = site.JobGpuWatts(j, a, a + sw.resolution);
     }
   }
-  const double base = site.ItBaseWatts();
+  // Services at the tick's resolution (their serving model is binned at the tick), unmitigated.
+  std::vector<double> base(n, site.ItBaseWatts());
+  for (size_t k = 0; k < site.services().size(); ++k) {
+    for (size_t i = 0; i < n; ++i) {
+      const SimTime a =
+          sw.start + SimTime::FromNanoseconds(static_cast<int64_t>(i) * sw.resolution.ns());
+      base[i] += site.ServiceGpuWatts(k, a, a + sw.resolution);
+    }
+  }
   auto it_of = [&](const std::vector<std::vector<double>>& w) {
-    std::vector<double> it(n, base);
+    std::vector<double> it = base;
     for (const auto& jw : w) {
       for (size_t i = 0; i < n; ++i) it[i] += jw[i];
     }

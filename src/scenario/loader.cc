@@ -1,5 +1,9 @@
 #include "scenario/loader.h"
 
+#include "core/rng.h"
+#include "workload/requests.h"
+#include "workload/serving.h"
+
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -9,6 +13,8 @@
 #include "core/embedded.h"
 #include "core/rng.h"
 #include "thermal/weather.h"
+#include "workload/requests.h"
+#include "workload/serving.h"
 
 namespace firstwall::scenario {
 namespace {
@@ -262,6 +268,180 @@ workload::ModelCard ResolveModel(const Section& w, const Catalog& cat,
   }
   w.Fail("model", "unknown model '" + name + "'",
          UnknownNameHint(name, cat.models) + " (or give a path to a model card file)");
+}
+
+workload::RequestSet ReadRequests(const Section& svc, const std::string& base_dir, double service_s,
+                                  uint64_t seed) {
+  std::vector<workload::RequestSet> sets;
+  std::vector<workload::SyntheticSource> synthetic;
+  const std::vector<Section> sources = svc.List("requests");
+  if (sources.empty()) svc.Fail("requests", "a service needs at least one request source");
+  for (const Section& r : sources) {
+    const bool trace = r.Has("trace");
+    if (trace == r.Has("rate")) {
+      r.Fail(trace ? "rate" : "trace", "a request source has either 'trace' or 'rate'",
+             "replay a trace file, or generate requests at a rate (\"5 req/s\")");
+    }
+    if (trace) {
+      for (const char* k :
+           {"arrivals", "cv", "diurnal", "prompt_tokens", "output_tokens", "lengths", "length_cv",
+            "max_tokens", "steps", "step_gap", "step_prompt_tokens", "shared_prefix_tokens"}) {
+        if (r.Has(k)) r.Fail(k, "'" + r.Name(k) + "' is for synthetic sources, not traces");
+      }
+      const std::string path = r.File("trace", base_dir);
+      const std::string ext = std::filesystem::path(path).extension().string();
+      const std::string label =
+          r.Has("class") ? r.String("class") : std::filesystem::path(path).stem().string();
+      workload::RequestSet set;
+      if (ext == ".csv") {
+        set = workload::ReadAzureTrace(path, label);
+      } else if (ext == ".jsonl") {
+        set = workload::ReadMooncakeTrace(path, label);
+      } else {
+        r.Fail("trace", "unknown trace format '" + ext + "'",
+               "Azure LLM traces end in .csv, Mooncake traces in .jsonl");
+      }
+      workload::ScaleRate(set, r.Number("rate_scale"));
+      workload::Window(set, 0, service_s, 0);
+      sets.push_back(std::move(set));
+      continue;
+    }
+    if (r.Has("rate_scale")) r.Fail("rate_scale", "rate_scale is for traces; change 'rate'");
+    workload::SyntheticSource src;
+    src.label = r.Has("class") ? r.String("class") : "synthetic";
+    src.arrival = r.Enum("arrivals") == "gamma" ? workload::SyntheticSource::Arrival::kGamma
+                                                : workload::SyntheticSource::Arrival::kPoisson;
+    if (r.Has("cv") && src.arrival == workload::SyntheticSource::Arrival::kPoisson) {
+      r.Fail("cv", "cv is for gamma arrivals", "set 'arrivals: gamma'");
+    }
+    src.rate_per_s = r.Quantity<units::RequestRate>("rate").base();
+    src.cv = r.Number("cv");
+    if (r.Has("diurnal")) {
+      const std::vector<double> d = r.Numbers("diurnal");
+      if (d.size() != 24) {
+        r.Fail("diurnal", "expected 24 hourly values, got " + std::to_string(d.size()));
+      }
+      if (*std::max_element(d.begin(), d.end()) <= 0) {
+        r.Fail("diurnal", "the diurnal profile is zero all day");
+      }
+      src.diurnal.emplace();
+      std::copy(d.begin(), d.end(), src.diurnal->begin());
+    }
+    const bool lognormal = r.Enum("lengths") == "lognormal";
+    const int max = r.Int("max_tokens");
+    auto dist = [&](const char* key) {
+      workload::LengthDistribution l;
+      l.kind = lognormal ? workload::LengthDistribution::Kind::kLognormal
+                         : workload::LengthDistribution::Kind::kFixed;
+      l.a = r.Int(key);
+      l.b = r.Number("length_cv");
+      l.max = max;
+      return l;
+    };
+    src.prompt = dist("prompt_tokens");
+    src.output = dist("output_tokens");
+    src.step_prompt = dist("step_prompt_tokens");
+    src.steps = r.Int("steps");
+    src.step_gap_s = units::ToSeconds(r.Quantity<units::Duration>("step_gap"));
+    src.shared_prefix_tokens = r.Int("shared_prefix_tokens");
+    src.end_s = service_s;
+    for (const workload::SyntheticSource& other : synthetic) {
+      if (other.label == src.label) {
+        r.Fail("class", "two synthetic sources of this service are named '" + src.label + "'",
+               "give each a 'class'");
+      }
+    }
+    synthetic.push_back(src);
+  }
+  if (!synthetic.empty()) sets.push_back(workload::Generate(synthetic, seed));
+  return workload::Merge(std::move(sets));
+}
+
+site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& cluster,
+                                const Catalog& cat, const std::string& base_dir, SimTime sim_end,
+                                uint64_t seed) {
+  site::ServiceConfig sc;
+  workload::ServiceSetup& s = sc.setup;
+  s.name = v.String("name");
+  s.replica.model = ResolveModel(v, cat, base_dir);
+  s.replica.gpu = cluster.gpu;
+  s.replica.tp = v.Int("tp");
+  s.replica.pp = v.Int("pp");
+  s.replica.ep = v.Int("ep");
+  if (s.replica.tp > cluster.nvlink_domain()) {
+    v.Fail("tp", "tensor parallelism " + std::to_string(s.replica.tp) + " exceeds the " +
+                     std::to_string(cluster.nvlink_domain()) + " GPUs of an NVLink domain");
+  }
+  if (s.replica.ep > 1 && !s.replica.model.IsMoe()) {
+    v.Fail("ep", "expert parallelism needs a mixture-of-experts model");
+  }
+  if (s.replica.model.IsMoe() && s.replica.model.moe.experts % s.replica.ep != 0) {
+    v.Fail("ep", "ep " + std::to_string(s.replica.ep) + " does not divide the model's " +
+                     std::to_string(s.replica.model.moe.experts) + " experts");
+  }
+  const std::string dtype = v.Enum("dtype");
+  s.replica.dtype = *hardware::DataTypeFromName(dtype);
+  if (!cluster.gpu.Peak(s.replica.dtype)) {
+    v.Fail("dtype", cluster.gpu.name + " has no " + dtype + " tensor throughput in the catalog");
+  }
+  s.replicas = v.Int("replicas");
+  s.start_s = units::ToSeconds(v.Quantity<units::Duration>("start"));
+  if (s.start_s >= sim_end.seconds())
+    v.Fail("start", "the service starts after the simulation ends");
+  s.end_s = sim_end.seconds();
+  if (auto d = v.OptionalQuantity<units::Duration>("duration")) {
+    s.end_s = std::min(s.end_s, s.start_s + units::ToSeconds(*d));
+  }
+  const std::string router = v.Enum("router");
+  s.routing = router == "round_robin"    ? workload::Routing::kRoundRobin
+              : router == "prefix_aware" ? workload::Routing::kPrefixAware
+                                         : workload::Routing::kLeastTokens;
+  if (auto k = v.OptionalInt("sample_replicas")) {
+    if (*k > s.replicas) v.Fail("sample_replicas", "more sampled replicas than replicas");
+    s.sample_replicas = *k;
+  }
+  const Section slo = v.Sub("slo");
+  s.slo.ttft_s = units::ToSeconds(slo.Quantity<units::Duration>("ttft"));
+  s.slo.tpot_s = units::ToSeconds(slo.Quantity<units::Duration>("tpot"));
+  const Section e = v.Sub("engine");
+  s.engine.max_seqs = e.Int("max_seqs");
+  s.engine.max_batched_tokens = e.Int("max_batched_tokens");
+  s.engine.chunked_prefill = e.Bool("chunked_prefill");
+  s.engine.prefix_caching = e.Bool("prefix_caching");
+  s.engine.block_tokens = e.Int("block_tokens");
+  if (512 % s.engine.block_tokens != 0) {
+    e.Fail("block_tokens", "block_tokens must divide 512 (the traces' prefix block)",
+           "use 8, 16, 32 or 64");
+  }
+  s.engine.preemption = e.Enum("preemption") == "swap" ? workload::Preemption::kSwap
+                                                       : workload::Preemption::kRecompute;
+  s.engine.memory_fraction = e.Fraction("memory_fraction");
+  if (v.Has("autoscale")) {
+    const Section a = v.Sub("autoscale");
+    s.autoscale.enabled = true;
+    s.autoscale.min_replicas = a.Int("min_replicas");
+    s.autoscale.max_replicas = s.replicas;
+    if (s.autoscale.min_replicas > s.replicas) {
+      a.Fail("min_replicas", "min_replicas exceeds the service's replicas");
+    }
+    s.autoscale.target_utilization = a.Fraction("target_utilization");
+    s.autoscale.interval_s = units::ToSeconds(a.Quantity<units::Duration>("interval"));
+    s.autoscale.spin_up_s = units::ToSeconds(a.Quantity<units::Duration>("spin_up"));
+  }
+  if (v.Has("disaggregation")) {
+    const Section d = v.Sub("disaggregation");
+    s.pd.prefill_replicas = d.Int("prefill_replicas");
+    const auto link = d.OptionalQuantity<units::Bandwidth>("link");
+    s.pd.link_bytes_per_s = units::ToBytesPerSecond(link ? *link : cluster.nic_bandwidth);
+    if (s.pd.link_bytes_per_s <= 0) {
+      d.Fail("link", "no KV transfer bandwidth: the cluster has no NIC bandwidth",
+             "give disaggregation.link");
+    }
+  }
+  const std::string problem = workload::ServiceProblem(s);
+  if (!problem.empty()) v.Fail("replicas", "service '" + s.name + "': " + problem);
+  sc.requests = ReadRequests(v, base_dir, s.end_s - s.start_s, seed ^ StableHash(s.name));
+  return sc;
 }
 
 site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, const Catalog& cat,
@@ -572,6 +752,28 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
     }
     nodes_used += need;
     cfg.jobs.push_back(std::move(job));
+  }
+  for (const Section& v : root.List("services")) {
+    site::ServiceConfig svc =
+        ReadService(v, cfg.cluster, sc.catalog, base_dir, cfg.duration, cfg.seed);
+    if (!names.insert(svc.setup.name).second) {
+      v.Fail("name", "a workload or service is already named '" + svc.setup.name + "'");
+    }
+    const int need = site::NodesFor(svc, cfg.cluster);
+    if (nodes_used + need > cfg.cluster.nodes) {
+      v.Fail("replicas",
+             "service '" + svc.setup.name + "' needs " + std::to_string(need) +
+                 " nodes, but only " + std::to_string(cfg.cluster.nodes - nodes_used) +
+                 " of the cluster's " + std::to_string(cfg.cluster.nodes) +
+                 " are left after the workloads and services before it",
+             "services are placed after the workloads, in the order listed");
+    }
+    nodes_used += need;
+    cfg.services.push_back(std::move(svc));
+  }
+  if (cfg.jobs.empty() && cfg.services.empty()) {
+    root.Fail("workloads", "the scenario has no workloads and no services",
+              "add training jobs under 'workloads' or inference services under 'services'");
   }
   return sc;
 }

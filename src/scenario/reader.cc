@@ -346,6 +346,25 @@ std::map<std::string, std::string> Section::StringMap(std::string_view key) cons
   return out;
 }
 
+std::vector<double> Section::Numbers(std::string_view key) const {
+  FW_CHECK(Spec(key).type == ValueType::kNumberList, "not a number list: " + Name(key));
+  std::vector<double> out;
+  const YAML::Node v = Value(key);
+  if (!v.IsDefined() || v.IsNull()) return out;
+  if (!v.IsSequence()) Fail(key, "expected a list of numbers for '" + Name(key) + "'");
+  const auto lo = MinOf(Spec(key)), hi = MaxOf(Spec(key));
+  for (size_t i = 0; i < v.size(); ++i) {
+    double x = 0;
+    if (!v[i].IsScalar() || !ParseDouble(v[i].Scalar(), &x) || (lo && x < *lo) || (hi && x > *hi)) {
+      throw InputError(doc_->At(v[i]), "expected item " + std::to_string(i) + " of '" + Name(key) +
+                                           "' as a number from " + Spec(key).min_text + " to " +
+                                           Spec(key).max_text);
+    }
+    out.push_back(x);
+  }
+  return out;
+}
+
 std::optional<double> Section::QuantityBase(std::string_view key, units::Dimension dim) const {
   const KeySpec& spec = Spec(key);
   FW_CHECK(spec.type == ValueType::kQuantity && spec.dim == dim,

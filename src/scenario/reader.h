@@ -51,6 +51,8 @@ class Section {
   // A path made relative to `base_dir`; must name an existing file.
   std::string File(std::string_view key, const std::string& base_dir) const;
   std::map<std::string, std::string> StringMap(std::string_view key) const;
+  // A list of plain numbers (kNumberList), each within the key's bounds; empty when absent.
+  std::vector<double> Numbers(std::string_view key) const;
 
   template <class Q>
   Q Quantity(std::string_view key) const {

@@ -2,12 +2,16 @@
 // checks the location and the message.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
+
+#include <cmath>
 
 #include "hardware/collective.h"
 #include "scenario/loader.h"
 #include "scenario/schema.h"
+#include "site/site.h"
 
 namespace firstwall::scenario {
 namespace {
@@ -543,6 +547,92 @@ TEST(Schema, EveryKeyIsDescribedAndDefaultsParse) {
       EXPECT_FALSE(k.required && !k.default_text.empty()) << k.path;
     }
   }
+}
+
+}  // namespace
+}  // namespace firstwall::scenario
+
+namespace firstwall::scenario {
+namespace {
+
+// kBase with an inference service after its training job (16 of the 32 GPUs left).
+std::string WithService(const std::string& service) {
+  return Replace(kBase, "simulation:\n", "services:\n" + service + "simulation:\n");
+}
+const char* kService = R"(  - name: chat
+    model: llama3-8b
+    replicas: 8
+    requests:
+      - rate: 5 req/s
+        prompt_tokens: 500
+        output_tokens: 100
+)";
+
+TEST(Scenario, ServicesRunBesideJobsAndTheirPowerReachesTheSite) {
+  const Scenario sc = LoadScenarioText(WithService(kService), "s.yaml", "");
+  ASSERT_EQ(sc.site.services.size(), 1u);
+  const site::ServiceConfig& svc = sc.site.services.front();
+  EXPECT_EQ(svc.setup.replicas, 8);
+  EXPECT_NEAR(static_cast<double>(svc.requests.requests.size()), 5 * 3600, 4 * std::sqrt(18000));
+  site::Site s(sc.site);
+  ASSERT_EQ(s.services().size(), 1u);
+  const site::PlacedService& ps = s.services().front();
+  EXPECT_EQ(ps.first_node, 2);  // after the job's two nodes
+  EXPECT_EQ(ps.node_count, 1);
+  // The site's GPU power over a window includes the service's, from its serving simulation.
+  s.Advance(SimTime::From(Seconds(600)), SimTime::From(Seconds(601)));
+  const double svc_w =
+      s.ServiceGpuWatts(0, SimTime::From(Seconds(600)), SimTime::From(Seconds(601)));
+  EXPECT_GT(svc_w, 8 * 70.0);  // above idle: it serves
+  EXPECT_NEAR(svc_w, ps.result.gpu_power_w[600], 1e-9);
+  const double job_w = s.JobGpuWatts(0, SimTime::From(Seconds(600)), SimTime::From(Seconds(601)));
+  EXPECT_NEAR(ToWatts(s.sample().gpu), job_w + svc_w + 8 * 70.0, 1e-6);  // + 8 idle GPUs
+}
+
+TEST(BadInput, ServiceMistakes) {
+  auto err = [](const std::string& from, const std::string& to) {
+    return ErrorOf(WithService(Replace(kService, from, to)));
+  };
+  const std::string synthetic =
+      "rate: 5 req/s\n        prompt_tokens: 500\n        output_tokens: 100";
+  EXPECT_TRUE(Says(err("rate: 5 req/s", "rate: 5"), "s.yaml:30:16", "missing unit"));
+  EXPECT_TRUE(
+      Says(err("rate: 5 req/s", "rate: 5 Hz"), "s.yaml:30:17", "but a request rate was expected"));
+  EXPECT_TRUE(Says(
+      err("rate: 5 req/s", "trace: data/traces/azure-llm-2023-conv.csv\n        rate: 5 req/s"),
+      "s.yaml:31", "either 'trace' or 'rate'"));
+  EXPECT_TRUE(Says(err(synthetic, "trace: examples/default.yaml"), "s.yaml:30",
+                   "unknown trace format '.yaml'"));
+  EXPECT_TRUE(Says(err(synthetic, "trace: nowhere.csv"), "s.yaml:30", "nowhere.csv"));
+  EXPECT_TRUE(Says(err("        output_tokens: 100\n",
+                       "        output_tokens: 100\n        diurnal: [1, 2, 3]\n"),
+                   "s.yaml:33", "expected 24 hourly values, got 3"));
+  EXPECT_TRUE(Says(
+      err("        output_tokens: 100\n", "        output_tokens: 100\n        diurnal: [1, -2]\n"),
+      "s.yaml:33", "item 1 of 'services[0].requests[0].diurnal'"));
+  EXPECT_TRUE(
+      Says(err("        output_tokens: 100\n", "        output_tokens: 100\n        cv: 3\n"),
+           "s.yaml:33", "cv is for gamma arrivals"));
+  EXPECT_TRUE(Says(err("replicas: 8", "replicas: 8\n    engine: {block_tokens: 24}"), "s.yaml",
+                   "block_tokens must divide 512"));
+  EXPECT_TRUE(Says(err("replicas: 8", "replicas: 24"), "s.yaml:28", "needs 3 nodes, but only 2"));
+  EXPECT_TRUE(Says(err("model: llama3-8b", "model: llama3-405b"), "s.yaml:28",
+                   "leave no room for a KV cache"));
+  EXPECT_TRUE(Says(err("model: llama3-8b", "model: llama3-8b\n    ep: 2"), "s.yaml",
+                   "expert parallelism needs a mixture-of-experts model"));
+  EXPECT_TRUE(Says(err("name: chat", "name: job"), "s.yaml", "already named 'job'"));
+  EXPECT_TRUE(Says(err("replicas: 8", "replicas: 8\n    disaggregation: {prefill_replicas: 8}"),
+                   "s.yaml", "at least one decode replica"));
+}
+
+TEST(BadInput, MalformedTraceFileNamesItsLine) {
+  const std::string path =
+      (std::filesystem::path(::testing::TempDir()) / "bad-trace.csv").lexically_normal().string();
+  std::ofstream(path) << "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.1,12,-3\n";
+  const std::string e = ErrorOf(WithService(
+      Replace(kService, "rate: 5 req/s\n        prompt_tokens: 500\n        output_tokens: 100",
+              "trace: " + path)));
+  EXPECT_TRUE(Says(e, path + ":2:26", "expected GeneratedTokens as a whole number")) << e;
 }
 
 }  // namespace

@@ -111,6 +111,8 @@ std::string TypeText(const KeySpec& k) {
       return "file path";
     case VT::kStringMap:
       return "map of text";
+    case VT::kNumberList:
+      return "list of numbers";
   }
   return "";
 }
@@ -387,7 +389,9 @@ const Schema& ScenarioSchema() {
                   "Time constant of the water loops' thermal mass: the heat reaching the plant "
                   "follows the building's heat with this lag."),
 
-              List("workloads", true, "The jobs that run on the cluster."),
+              List("workloads", false,
+                   "The training jobs that run on the cluster (a scenario has workloads, "
+                   "services or both)."),
               Str("workloads[].name", true, "Name of the job, unique in the scenario."),
               Enum("workloads[].type", "", "training", "Kind of workload."),
               Str("workloads[].model", true,
@@ -451,6 +455,114 @@ const Schema& ScenarioSchema() {
                    "Activity while waiting on collectives."),
               Frac("workloads[].activity.optimizer", "0.5", "0", "1",
                    "Activity during the optimizer update (HBM-bound)."),
+
+              List("services", false,
+                   "Inference services beside the training jobs: replicas of one model on the "
+                   "cluster's GPUs, continuous batching, fed by traces or synthetic requests "
+                   "(workload/serving.h). Their replicas take whole nodes after the workloads'."),
+              Str("services[].name", true, "Name of the service, unique in the scenario."),
+              Str("services[].model", true,
+                  "Model card: a catalog name, a name from catalog.models, or a model card file."),
+              Int("services[].replicas", "", "1", "1000000",
+                  "Replicas of the model; with autoscaling, the most that may serve."),
+              Int("services[].tp", "1", "1", "72", "Tensor-parallel degree of each replica."),
+              Int("services[].pp", "1", "1", "64", "Pipeline-parallel degree of each replica."),
+              Int("services[].ep", "1", "1", "1024",
+                  "Expert-parallel degree (MoE), inside each replica's tp x pp GPUs."),
+              Enum("services[].dtype", "bf16", "fp16|bf16|fp8", "Data type of weights and math."),
+              Qty("services[].start", D::kDuration, "0 s", "0 s", "3660 d",
+                  "When the service starts; its requests' times count from here."),
+              Qty("services[].duration", D::kDuration, "", "1 s", "3660 d",
+                  "How long it serves. Without it, until the end of the simulation."),
+              Enum("services[].router", "least_tokens", "round_robin|least_tokens|prefix_aware",
+                   "How requests are spread over replicas: in turn, to the replica with the "
+                   "fewest outstanding tokens, or to the replica caching the longest prefix of "
+                   "the prompt unless it is overloaded."),
+              OptInt("services[].sample_replicas", "1", "1000000",
+                     "Simulate only this many replicas, each fed its share of the requests at "
+                     "random, and scale counts, tokens and energy to the fleet (for large "
+                     "fleets; docs/validation.md gives the error)."),
+              Section("services[].slo", false, "Service-level objectives of each request."),
+              Qty("services[].slo.ttft", D::kDuration, "2 s", "1 ms", "1 h",
+                  "Time to first token."),
+              Qty("services[].slo.tpot", D::kDuration, "100 ms", "0.1 ms", "1 min",
+                  "Mean time per output token after the first."),
+              Section("services[].engine", false, "The serving engine's scheduler and memory."),
+              Int("services[].engine.max_seqs", "256", "1", "65536",
+                  "Sequences in a batch at most (vLLM max_num_seqs)."),
+              Int("services[].engine.max_batched_tokens", "8192", "16", "1048576",
+                  "Tokens in one iteration at most (vLLM max_num_batched_tokens)."),
+              {"services[].engine.chunked_prefill", VT::kBool, D::kPower, false, "true", "", "", "",
+               "Split prompts to fill each iteration's token budget beside the decodes; without "
+               "it prompts run whole in iterations of their own and decodes pause."},
+              {"services[].engine.prefix_caching", VT::kBool, D::kPower, false, "true", "", "", "",
+               "Keep prompts' prefix blocks in HBM after use and skip recomputing them."},
+              Int("services[].engine.block_tokens", "16", "1", "512",
+                  "Tokens per KV-cache block (paged attention); must divide 512."),
+              Enum("services[].engine.preemption", "recompute", "recompute|swap",
+                   "When the KV cache is full: drop the newest sequence's KV and recompute it "
+                   "later, or swap it to host memory over PCIe."),
+              Frac("services[].engine.memory_fraction", "0.9", "0.1", "1",
+                   "Share of HBM the engine may use for weights, KV cache and workspace."),
+              Section("services[].autoscale", false,
+                      "Scale replicas with load: every interval, the replicas needed for the "
+                      "sequences held to fill target_utilization of max_seqs."),
+              Int("services[].autoscale.min_replicas", "1", "1", "1000000",
+                  "Replicas always serving."),
+              Frac("services[].autoscale.target_utilization", "0.7", "0.05", "1",
+                   "Target share of each replica's batch slots (max_seqs) in use."),
+              Qty("services[].autoscale.interval", D::kDuration, "1 min", "1 s", "1 d",
+                  "Time between scaling decisions."),
+              Qty("services[].autoscale.spin_up", D::kDuration, "2 min", "0 s", "1 d",
+                  "From the decision to a new replica serving (weights loaded)."),
+              Section("services[].disaggregation", false,
+                      "Prefill and decode on separate replicas: prompts on the prefill replicas, "
+                      "their KV cache then sent over the cluster's network to a decode replica."),
+              Int("services[].disaggregation.prefill_replicas", "", "1", "1000000",
+                  "Replicas that run prefills; the others decode."),
+              Qty("services[].disaggregation.link", D::kBandwidth, "", "1 Gb/s", "100 Tb/s",
+                  "KV transfer bandwidth per GPU, one direction. Without it, the cluster's NIC "
+                  "bandwidth."),
+              List("services[].requests", true,
+                   "Where requests come from: trace files and synthetic sources, merged."),
+              Str("services[].requests[].class", false,
+                  "Name of this source's requests in the per-class results (default: the "
+                  "trace's file name or 'synthetic')."),
+              {"services[].requests[].trace", VT::kFile, D::kPower, false, "", "", "", "",
+               "A request trace in its own format: the Azure LLM inference CSV "
+               "(TIMESTAMP,ContextTokens,GeneratedTokens) or Mooncake JSON lines (timestamp, "
+               "input_length, output_length, hash_ids), by its extension (.csv, .jsonl)."},
+              Num("services[].requests[].rate_scale", "1", "0.001", "1000",
+                  "Replay the trace this many times as fast (arrival times divided by it)."),
+              Enum("services[].requests[].arrivals", "poisson", "poisson|gamma",
+                   "Synthetic arrivals: Poisson, or gamma-distributed gaps for bursts."),
+              Qty("services[].requests[].rate", D::kRequestRate, "", "0.0001 req/s",
+                  "1000000 req/s",
+                  "Synthetic: mean arrival rate (over the day when a diurnal profile is given)."),
+              Num("services[].requests[].cv", "1", "0.05", "20",
+                  "Gamma arrivals: coefficient of variation of the gaps (1 is Poisson)."),
+              {"services[].requests[].diurnal", VT::kNumberList, D::kPower, false, "", "0", "1000",
+               "",
+               "Synthetic: 24 relative rates, hour 0 to 23 of each day (normalised to mean 1)."},
+              Int("services[].requests[].prompt_tokens", "1000", "1", "10000000",
+                  "Synthetic: mean prompt length."),
+              Int("services[].requests[].output_tokens", "250", "1", "10000000",
+                  "Synthetic: mean output length."),
+              Enum("services[].requests[].lengths", "lognormal", "fixed|lognormal",
+                   "Synthetic: length distribution of prompts and outputs."),
+              Num("services[].requests[].length_cv", "1", "0", "10",
+                  "Lognormal lengths: coefficient of variation."),
+              Int("services[].requests[].max_tokens", "131072", "2", "10000000",
+                  "Synthetic: longest prompt or output drawn."),
+              Int("services[].requests[].steps", "1", "1", "1000",
+                  "Synthetic: calls per session (reasoning, agents): each follow-up carries the "
+                  "previous prompt and answer plus step_prompt_tokens."),
+              Qty("services[].requests[].step_gap", D::kDuration, "0 s", "0 s", "1 d",
+                  "Synthetic sessions: from a call's end to the next call (tool time)."),
+              Int("services[].requests[].step_prompt_tokens", "200", "1", "10000000",
+                  "Synthetic sessions: mean new tokens of each follow-up call."),
+              Int("services[].requests[].shared_prefix_tokens", "0", "0", "1000000",
+                  "Synthetic: a system prompt shared by every first call (prefix caching)."),
 
               List("faults", false,
                    "Scheduled fabric faults. A job whose traffic crosses a faulty link gets longer "

@@ -20,9 +20,10 @@ enum class ValueType {
   kBool,
   kString,
   kEnum,
-  kQuantity,   // a number with a unit of `dim`
-  kFile,       // a path, relative to the file that names it
-  kStringMap,  // a mapping of free keys to strings (catalog sources)
+  kQuantity,    // a number with a unit of `dim`
+  kFile,        // a path, relative to the file that names it
+  kStringMap,   // a mapping of free keys to strings (catalog sources)
+  kNumberList,  // a sequence of plain numbers, each within the key's bounds
 };
 
 struct KeySpec {

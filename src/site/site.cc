@@ -16,6 +16,16 @@ int NodesFor(const JobConfig& job, const ClusterConfig& cluster) {
   return (gpus + cluster.gpus_per_node - 1) / cluster.gpus_per_node;
 }
 
+int NodesFor(const ServiceConfig& service, const ClusterConfig& cluster) {
+  const int per_replica = service.setup.replica.tp * service.setup.replica.pp;
+  const int gpn = cluster.gpus_per_node;
+  if (per_replica <= gpn) {
+    const int per_node = gpn / per_replica;
+    return (service.setup.replicas + per_node - 1) / per_node;
+  }
+  return service.setup.replicas * ((per_replica + gpn - 1) / gpn);
+}
+
 network::FabricSpec FabricFor(const SiteConfig& c) {
   network::FabricSpec f = c.fabric;
   f.nodes = c.cluster.nodes;
@@ -55,6 +65,30 @@ Site::Site(SiteConfig config)
   }
   job_node_w_.assign(jobs_.size(), 0.0);
   job_gpu_j_.assign(jobs_.size(), 0.0);
+  // Services after the jobs: each one's serving simulation, binned at the tick.
+  for (const ServiceConfig& sc : config_.services) {
+    workload::ServiceSetup setup = sc.setup;
+    setup.end_s = std::min(setup.end_s, config_.duration.seconds());
+    setup.bin_s = config_.tick.seconds();
+    PlacedService ps;
+    ps.name = setup.name;
+    ps.start_s = setup.start_s;
+    ps.end_s = setup.end_s;
+    ps.first_node = next_node;
+    ps.node_count = NodesFor(sc, c);
+    ps.gpus = setup.replicas * setup.replica.tp * setup.replica.pp;
+    next_node += ps.node_count;
+    FW_CHECK(next_node <= c.nodes, "services do not fit in the cluster");
+    ps.result = workload::Serve(setup, sc.requests, config_.seed);
+    ps.cum_j.push_back(0);
+    for (size_t i = 0; i < ps.result.gpu_power_w.size(); ++i) {
+      const double from = ps.start_s + static_cast<double>(i) * setup.bin_s;
+      ps.cum_j.push_back(ps.cum_j.back() + ps.result.gpu_power_w[i] *
+                                               (std::min(from + setup.bin_s, ps.end_s) - from));
+    }
+    services_.push_back(std::move(ps));
+  }
+  service_node_w_.assign(services_.size(), 0.0);
 
   // Each rack as runs of nodes belonging to one job or idle.
   racks_.resize(static_cast<size_t>(c.rack_count()));
@@ -62,6 +96,11 @@ Site::Site(SiteConfig config)
   for (size_t j = 0; j < jobs_.size(); ++j) {
     for (int n = 0; n < jobs_[j].node_count; ++n) {
       owner[static_cast<size_t>(jobs_[j].first_node + n)] = static_cast<int>(j);
+    }
+  }
+  for (size_t k = 0; k < services_.size(); ++k) {
+    for (int n = 0; n < services_[k].node_count; ++n) {
+      owner[static_cast<size_t>(services_[k].first_node + n)] = -2 - static_cast<int>(k);
     }
   }
   for (int n = 0; n < c.nodes; ++n) {
@@ -438,13 +477,26 @@ void Site::Advance(SimTime from, SimTime to) {
     activity_sum += gpus * pj.timeline.Integrate(pj.activity, from, to) / dt;
   }
 
+  const double span_w = ToWatts(c.gpu.tdp - c.gpu.idle_power);
+  for (size_t k = 0; k < services_.size(); ++k) {
+    const PlacedService& ps = services_[k];
+    const double w = ServiceGpuWatts(k, from, to);
+    gpu_w += w - ps.gpus * idle_gpu_w_;
+    activity_sum += (w - ps.gpus * idle_gpu_w_) / span_w;
+    service_node_w_[k] = (w + (ps.node_count * c.gpus_per_node - ps.gpus) * idle_gpu_w_ +
+                          ps.node_count * ToWatts(c.node_base_power)) /
+                         ps.node_count;
+  }
+
   double it_w = 0, peak_rack_w = 0;
   for (size_t k = 0; k < racks_.size(); ++k) {
     double rack_w = 0;
     int nodes = 0;
     for (const RackSegment& seg : racks_[k]) {
-      rack_w +=
-          seg.nodes * (seg.job < 0 ? idle_node_w_ : job_node_w_[static_cast<size_t>(seg.job)]);
+      const double node_w = seg.job == -1  ? idle_node_w_
+                            : seg.job < -1 ? service_node_w_[static_cast<size_t>(-2 - seg.job)]
+                                           : job_node_w_[static_cast<size_t>(seg.job)];
+      rack_w += seg.nodes * node_w;
       nodes += seg.nodes;
     }
     if (rack_dark_[k]) {
@@ -832,7 +884,28 @@ double Site::ItBaseWatts() const {
   const ClusterConfig& c = config_.cluster;
   double w = c.gpu_count() * idle_gpu_w_ + c.nodes * ToWatts(c.node_base_power);
   for (const PlacedJob& pj : jobs_) w -= workload::GpuCount(pj.config.setup) * idle_gpu_w_;
+  for (const PlacedService& ps : services_) w -= ps.gpus * idle_gpu_w_;
   return w;
+}
+
+double Site::ServiceGpuWatts(size_t k, SimTime from, SimTime to) const {
+  const PlacedService& ps = services_[k];
+  const double a = from.seconds(), b = to.seconds();
+  const double idle = ps.gpus * idle_gpu_w_;
+  // Energy from start_s to t: the binned series inside the lifetime, idle outside it.
+  const double bin = config_.tick.seconds();
+  auto energy = [&](double t) {
+    if (t <= ps.start_s) return idle * (t - ps.start_s);
+    const double in = std::min(t, ps.end_s) - ps.start_s;
+    const size_t n = ps.cum_j.size() - 1;
+    const double pos = std::min(in / bin, static_cast<double>(n));
+    const auto i = std::min(static_cast<size_t>(pos), n > 0 ? n - 1 : 0);
+    const double e = n == 0 ? idle * in
+                            : ps.cum_j[i] + (ps.cum_j[i + 1] - ps.cum_j[i]) *
+                                                std::min(1.0, pos - static_cast<double>(i));
+    return e + idle * std::max(0.0, t - ps.end_s);
+  };
+  return (energy(b) - energy(a)) / (b - a);
 }
 
 double Site::NvlinkPeakUtilization() const {

@@ -135,6 +135,17 @@ struct PlacedJob {
   bool thermal_shutdown = false;
 };
 
+// An inference service placed on the cluster, with what its serving simulation gave.
+struct PlacedService {
+  std::string name;
+  workload::ServingResult result;
+  int first_node = 0;
+  int node_count = 0;
+  int gpus = 0;
+  double start_s = 0, end_s = 0;
+  std::vector<double> cum_j;  // GPU energy from start_s to each bin edge
+};
+
 // The power chain's protection acting over the run.
 struct PowerEvents {
   int limit_changes = 0;       // GPU power limit lowered or raised for a cap_gpus stage
@@ -153,7 +164,7 @@ class Site : public Model {
 
   void Advance(SimTime from, SimTime to) override;
   bool Quiescent() const override {
-    return running_ == 0 && config_.weather.Constant() && plant_.Settled() &&
+    return running_ == 0 && services_.empty() && config_.weather.Constant() && plant_.Settled() &&
            !config_.facility.battery && !config_.facility.generation;
   }
   // Job start and end events, so idle skipping stops where a job changes the load.
@@ -161,6 +172,9 @@ class Site : public Model {
 
   const SiteConfig& config() const { return config_; }
   const std::vector<PlacedJob>& jobs() const { return jobs_; }
+  const std::vector<PlacedService>& services() const { return services_; }
+  // The average power of a service's GPUs over [from, to) (idle outside its lifetime).
+  double ServiceGpuWatts(size_t service, SimTime from, SimTime to) const;
   const WindowSample& sample() const { return sample_; }
   const network::Fabric& fabric() const { return fabric_; }
   // The most loaded scale-out links over the run (each at its busiest), most loaded first.
@@ -181,7 +195,8 @@ class Site : public Model {
   units::Power idle_node_power() const { return units::Watts(idle_node_w_); }
   // For fine-grained power series after a run: the average power of a job's GPUs over [from, to)
   // (their idle power while it does not run), and the IT power of everything else (idle GPUs and
-  // every node's non-GPU power), which is constant. IT power = ItBaseWatts() + sum of JobGpuWatts.
+  // every node's non-GPU power), which is constant. IT power = ItBaseWatts() + sum of JobGpuWatts
+  // + sum of ServiceGpuWatts.
   double JobGpuWatts(size_t job, SimTime from, SimTime to) const;
   double ItBaseWatts() const;
   const power::ConversionChain& chain() const { return chain_; }
@@ -228,7 +243,7 @@ class Site : public Model {
   units::Duration Resume(PlacedJob& job, SimTime at);
 
   struct RackSegment {
-    int job;  // -1: idle nodes
+    int job;  // -1: idle nodes; -2 - k: service k
     int nodes;
   };
 
@@ -238,6 +253,8 @@ class Site : public Model {
   power::ConversionChain chain_;
   thermal::CoolingPlant plant_;
   std::vector<PlacedJob> jobs_;
+  std::vector<PlacedService> services_;
+  std::vector<double> service_node_w_;  // scratch: per service, average node power in the window
   std::vector<std::vector<RackSegment>> racks_;
   double idle_gpu_w_ = 0;  // one idle GPU
   units::Power limit_;  // the configured per-GPU limit (cap_gpus units and heat lower it per job)

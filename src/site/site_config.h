@@ -16,6 +16,8 @@
 #include "thermal/cooling_plant.h"
 #include "thermal/weather.h"
 #include "units/quantity.h"
+#include "workload/requests.h"
+#include "workload/serving.h"
 #include "workload/training_step.h"
 
 namespace firstwall::site {
@@ -47,6 +49,14 @@ struct JobConfig {
   SimTime end = SimTime::Never();
   SimTime checkpoint_every = SimTime::Never();  // Never: no checkpoints
   units::DataSize checkpoint_size;
+};
+
+// An inference service: replicas of one model on the cluster's GPUs, fed by its requests. Its
+// replicas take whole nodes after the training jobs'; its GPU power comes from the serving model
+// (workload/serving.h) and joins the site's racks, power chain and cooling.
+struct ServiceConfig {
+  workload::ServiceSetup setup;  // start_s/end_s: the service's lifetime in the simulation
+  workload::RequestSet requests;
 };
 
 // A scheduled change of fabric links: at `at` the links drop to `health` of their bandwidth
@@ -105,6 +115,7 @@ struct SiteConfig {
   std::string name;
   ClusterConfig cluster;
   std::vector<JobConfig> jobs;
+  std::vector<ServiceConfig> services;
   FacilityConfig facility;
   // Scale-out fabric switches; nodes, GPUs per node and bandwidths come from the cluster
   // (FabricFor).
@@ -121,6 +132,8 @@ struct SiteConfig {
 
 // Nodes a job needs: its GPUs packed onto whole nodes.
 int NodesFor(const JobConfig& job, const ClusterConfig& cluster);
+// Nodes a service needs: each replica on whole nodes (a replica may span nodes).
+int NodesFor(const ServiceConfig& service, const ClusterConfig& cluster);
 
 // The fabric of a site: the switch settings of `config.fabric` with the cluster's nodes, GPUs per
 // node and bandwidths.

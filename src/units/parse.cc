@@ -89,6 +89,9 @@ const std::vector<UnitDef>& Table() {
     add("g/kWh", D::kCarbonIntensity, 1.0 / 3.6e6);
     add("kg/MWh", D::kCarbonIntensity, 1.0 / 3.6e6);
     add("kg/kWh", D::kCarbonIntensity, 1.0 / 3.6e3);
+    add("req/s", D::kRequestRate, 1.0);
+    add("req/min", D::kRequestRate, 1.0 / 60.0);
+    add("req/h", D::kRequestRate, 1.0 / 3600.0);
     for (auto [p, k] : {std::pair{"", 1.0}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}}) {
       add(std::string(p) + "Hz", D::kFrequency, k);
     }
@@ -153,6 +156,8 @@ std::string_view Examples(Dimension d) {
       return "g/kWh (of CO2), kg/MWh";
     case Dimension::kApparentPower:
       return "kVA, MVA";
+    case Dimension::kRequestRate:
+      return "req/s, req/min, req/h";
   }
   return "";
 }
@@ -202,6 +207,8 @@ std::vector<std::string_view> DisplayUnits(Dimension d, double base) {
       return {"g/kWh"};
     case Dimension::kApparentPower:
       return {"MVA", "kVA", "VA"};
+    case Dimension::kRequestRate:
+      return {"req/s"};
   }
   return {};
 }
@@ -257,6 +264,8 @@ std::string_view DimensionName(Dimension d) {
       return "carbon intensity";
     case Dimension::kApparentPower:
       return "apparent power";
+    case Dimension::kRequestRate:
+      return "request rate";
   }
   return "quantity";
 }

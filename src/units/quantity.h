@@ -27,6 +27,7 @@ enum class Dimension {
   kThermalResistance,      // kelvin per watt
   kCarbonIntensity,        // grams of CO2 per joule
   kApparentPower,          // volt-amperes: transformer and UPS nameplates
+  kRequestRate,            // requests per second
 };
 
 // Human name of a dimension ("power", "data size", ...), for messages.
@@ -83,6 +84,7 @@ using TemperatureDifference = Quantity<Dimension::kTemperatureDifference>;
 using ThermalResistance = Quantity<Dimension::kThermalResistance>;
 using CarbonIntensity = Quantity<Dimension::kCarbonIntensity>;
 using ApparentPower = Quantity<Dimension::kApparentPower>;
+using RequestRate = Quantity<Dimension::kRequestRate>;
 
 // Temperature is absolute (kelvin); sums of temperatures mean nothing, so only comparison and the
 // difference in kelvin are offered.

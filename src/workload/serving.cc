@@ -633,6 +633,12 @@ class Simulator {
         static_cast<int>(
             std::ceil(load / (a.target_utilization * s_.engine.max_seqs * a.interval_s) - 1e-9)),
         lo, hi);
+    // Scale down only to the most any decision of the last five intervals wanted (the
+    // stabilization window of Kubernetes' autoscaler, 5 minutes by default), so bursts do not
+    // make replicas flap.
+    recent_want_.push_back(want);
+    if (recent_want_.size() > 5) recent_want_.pop_front();
+    const int keep = *std::max_element(recent_want_.begin(), recent_want_.end());
     if (want > active + starting) {
       for (size_t i = 0; i < replicas_.size() && active + starting < want; ++i) {
         Replica& r = replicas_[i];
@@ -648,8 +654,8 @@ class Simulator {
           }
         }
       }
-    } else if (want < active) {
-      for (size_t i = replicas_.size(); i-- > 0 && active > want;) {
+    } else if (keep < active) {
+      for (size_t i = replicas_.size(); i-- > 0 && active > keep;) {
         Replica& r = replicas_[i];
         if (r.state != State::kActive) continue;
         ++scale_events_;
@@ -759,6 +765,7 @@ class Simulator {
   std::vector<double> power_j_;  // per bin, energy above idle of the simulated replicas
   double replica_s_ = 0;
   int replicas_peak_ = 0, scale_events_ = 0;
+  std::deque<int> recent_want_;
 };
 
 }  // namespace

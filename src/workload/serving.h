@@ -23,7 +23,8 @@
 //               fabric (each prefill replica's NICs carry one transfer at a time) to the decode
 //               replica with the fewest outstanding tokens.
 //   autoscale   every interval, replicas needed = sequences held on average / (target x max_seqs);
-//               new replicas serve after spin_up; removed ones finish their work first.
+//               new replicas serve after spin_up; removed ones finish their work first, and
+//               replicas go only when no decision of the last five intervals wanted them.
 //   power       a replica's GPUs draw idle + (TDP - idle) x activity of each iteration, idle
 //               power between iterations and while off or starting.
 //

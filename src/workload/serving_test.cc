@@ -350,11 +350,11 @@ TEST(Serving, AutoscalingFollowsADiurnalLoadBetweenItsBounds) {
   const RequestSet set = Generate({d}, 3);
   ServiceSetup s = Llama8b(8);
   s.end_s = 12 * 3600;
-  s.engine.max_seqs = 16;
+  s.engine.max_seqs = 8;
   s.autoscale = {true, 1, 8, 0.5, 60, 120};
   const ServingResult r = Serve(s, set, 1);
   ServiceSetup fixed = Llama8b(8);
-  fixed.engine.max_seqs = 16;
+  fixed.engine.max_seqs = 8;
   fixed.end_s = 12 * 3600;
   const ServingResult all = Serve(fixed, set, 1);
   EXPECT_GT(r.replicas_peak, 1);
