@@ -270,8 +270,9 @@ workload::ModelCard ResolveModel(const Section& w, const Catalog& cat,
          UnknownNameHint(name, cat.models) + " (or give a path to a model card file)");
 }
 
+// `share`: the fraction of the requests the simulated replicas receive (sample_replicas).
 workload::RequestSet ReadRequests(const Section& svc, const std::string& base_dir, double service_s,
-                                  uint64_t seed) {
+                                  uint64_t seed, double share) {
   std::vector<workload::RequestSet> sets;
   std::vector<workload::SyntheticSource> synthetic;
   const std::vector<Section> sources = svc.List("requests");
@@ -303,6 +304,7 @@ workload::RequestSet ReadRequests(const Section& svc, const std::string& base_di
       }
       workload::ScaleRate(set, r.Number("rate_scale"));
       workload::Window(set, 0, service_s, 0);
+      if (share < 1) workload::Thin(set, share, seed);
       sets.push_back(std::move(set));
       continue;
     }
@@ -314,7 +316,8 @@ workload::RequestSet ReadRequests(const Section& svc, const std::string& base_di
     if (r.Has("cv") && src.arrival == workload::SyntheticSource::Arrival::kPoisson) {
       r.Fail("cv", "cv is for gamma arrivals", "set 'arrivals: gamma'");
     }
-    src.rate_per_s = r.Quantity<units::RequestRate>("rate").base();
+    // A random share of a renewal process, drawn directly (exact for Poisson arrivals).
+    src.rate_per_s = r.Quantity<units::RequestRate>("rate").base() * share;
     src.cv = r.Number("cv");
     if (r.Has("diurnal")) {
       const std::vector<double> d = r.Numbers("diurnal");
@@ -440,7 +443,10 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
   }
   const std::string problem = workload::ServiceProblem(s);
   if (!problem.empty()) v.Fail("replicas", "service '" + s.name + "': " + problem);
-  sc.requests = ReadRequests(v, base_dir, s.end_s - s.start_s, seed ^ StableHash(s.name));
+  const double share =
+      s.sample_replicas > 0 ? static_cast<double>(s.sample_replicas) / s.replicas : 1.0;
+  s.presampled = share < 1;
+  sc.requests = ReadRequests(v, base_dir, s.end_s - s.start_s, seed ^ StableHash(s.name), share);
   return sc;
 }
 

@@ -337,11 +337,14 @@ void ScaleRate(RequestSet& set, double factor) {
   }
 }
 
-void Window(RequestSet& set, double start_s, double end_s, double offset_s) {
+namespace {
+// Keeps the sessions whose first call passes `pass`, with their follow-ups, renumbered.
+template <class Pass>
+void KeepSessions(RequestSet& set, Pass pass) {
   std::vector<char> keep(set.requests.size(), 0);
   for (size_t i = 0; i < set.requests.size(); ++i) {
     const Request& r = set.requests[i];
-    if (r.follow_up || r.arrival_s < start_s || r.arrival_s >= end_s) continue;
+    if (r.follow_up || !pass(r)) continue;
     for (int k = static_cast<int>(i); k >= 0; k = set.requests[static_cast<size_t>(k)].next) {
       keep[static_cast<size_t>(k)] = 1;
     }
@@ -351,14 +354,26 @@ void Window(RequestSet& set, double start_s, double end_s, double offset_s) {
   for (size_t i = 0; i < set.requests.size(); ++i) {
     if (!keep[i]) continue;
     where[i] = static_cast<int>(out.size());
-    Request r = set.requests[i];
-    r.arrival_s += offset_s - start_s;
-    out.push_back(r);
+    out.push_back(set.requests[i]);
   }
   for (Request& r : out) {
     if (r.next >= 0) r.next = where[static_cast<size_t>(r.next)];
   }
   set.requests = std::move(out);
+}
+}  // namespace
+
+void Window(RequestSet& set, double start_s, double end_s, double offset_s) {
+  KeepSessions(set,
+               [&](const Request& r) { return r.arrival_s >= start_s && r.arrival_s < end_s; });
+  for (Request& r : set.requests) {
+    if (!r.follow_up) r.arrival_s += offset_s - start_s;
+  }
+}
+
+void Thin(RequestSet& set, double fraction, uint64_t seed) {
+  RngStream rng(seed, "requests/thin");
+  KeepSessions(set, [&](const Request&) { return rng.Uniform() < fraction; });
 }
 
 }  // namespace firstwall::workload

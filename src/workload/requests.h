@@ -86,6 +86,9 @@ RequestSet Merge(std::vector<RequestSet> sets);
 // Divides every arrival (and session gap) by `factor`.
 void ScaleRate(RequestSet& set, double factor);
 
+// Keeps each session with probability `fraction` (a random share of the requests).
+void Thin(RequestSet& set, double fraction, uint64_t seed);
+
 // Keeps the requests of [start_s, end_s) (and the sessions they start), moved by `offset_s`.
 void Window(RequestSet& set, double start_s, double end_s, double offset_s);
 

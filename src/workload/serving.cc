@@ -121,7 +121,7 @@ class Simulator {
     for (size_t i = 0; i < req_.requests.size(); ++i) {
       const Request& r = req_.requests[i];
       if (r.follow_up) continue;
-      if (scale_ > 1 && rng_.Uniform() * scale_ >= 1.0) continue;
+      if (scale_ > 1 && !s_.presampled && rng_.Uniform() * scale_ >= 1.0) continue;
       arrivals.push_back(static_cast<int>(i));
     }
     if (s_.autoscale.enabled) Push(s_.start_s + s_.autoscale.interval_s, EventKind::kAutoscale, 0);

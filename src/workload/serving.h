@@ -93,6 +93,7 @@ struct ServiceSetup {
   double end_s = std::numeric_limits<double>::infinity();  // nothing runs after it
   double bin_s = 1;                                        // power series resolution
   int sample_replicas = 0;                                 // 0: simulate every replica
+  bool presampled = false;  // the requests are already the sampled replicas' share (Thin)
 };
 
 struct Percentiles {
