@@ -169,9 +169,7 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     ServiceSummary ss;
     ss.name = ps.name;
     ss.model = setup.replica.model.name;
-    ss.router = setup.routing == workload::Routing::kRoundRobin    ? "round_robin"
-                : setup.routing == workload::Routing::kLeastTokens ? "least_tokens"
-                                                                   : "prefix_aware";
+    ss.router = std::string(workload::RoutingName(setup.routing));
     ss.gpus = ps.gpus;
     ss.replicas = setup.replicas;
     ss.tp = setup.replica.tp;

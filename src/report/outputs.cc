@@ -152,10 +152,9 @@ ordered_json ServicesJson(const Summary& s) {
     const workload::ServingResult& r = sv.result;
     const double gpr = static_cast<double>(sv.gpus) / sv.replicas;
     auto phase = [&](const workload::PhaseEnergy& p) {
-      return ordered_json{
-          {"replica_hours", p.replica_s / 3600},
-          {"gpu_power_w_per_gpu", p.replica_s > 0 ? p.gpu_j / p.replica_s / gpr : 0.0},
-          {"gpu_energy_kwh", p.gpu_j / 3.6e6}};
+      return ordered_json{{"replica_hours", p.replica_s / 3600},
+                          {"gpu_power_w_per_gpu", p.replica_watts() / gpr},
+                          {"gpu_energy_kwh", p.gpu_j / 3.6e6}};
     };
     ordered_json by_class = ordered_json::object();
     for (size_t c = 0; c < r.classes.size(); ++c) {
@@ -442,10 +441,8 @@ void ServicesText(const Summary& s, std::string& t) {
                    "{:.0f} preemptions, prefix hits {:.1f}% of prompt tokens\n",
                    r.kv_capacity_tokens, 100 * r.kv_use_mean, 100 * r.kv_use_peak, r.preemptions,
                    r.prompt_tokens > 0 ? 100 * r.prefix_hit_tokens / r.prompt_tokens : 0.0);
-    auto per_gpu = [&](const workload::PhaseEnergy& p) {
-      const double gpr = static_cast<double>(sv.gpus) / sv.replicas;
-      return p.replica_s > 0 ? p.gpu_j / p.replica_s / gpr : 0.0;
-    };
+    const double gpr = static_cast<double>(sv.gpus) / sv.replicas;
+    auto per_gpu = [&](const workload::PhaseEnergy& p) { return p.replica_watts() / gpr; };
     fmt::format_to(out,
                    "  GPU power per GPU: prefill {:.0f} W, decode {:.0f} W, mixed {:.0f} W, idle "
                    "{:.0f} W; {:.1f} kWh, {:.3f} J per output token (GPU), {:.3f} J (facility)\n",

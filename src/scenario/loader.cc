@@ -270,6 +270,26 @@ workload::ModelCard ResolveModel(const Section& w, const Catalog& cat,
          UnknownNameHint(name, cat.models) + " (or give a path to a model card file)");
 }
 
+// Tensor parallelism stays inside an NVLink domain (jobs and service replicas alike).
+void CheckTensorParallel(const Section& s, int tp, const site::ClusterConfig& cluster) {
+  if (tp > cluster.nvlink_domain()) {
+    s.Fail("tp",
+           "tensor parallelism " + std::to_string(tp) + " exceeds the " +
+               std::to_string(cluster.nvlink_domain()) + " GPUs of an NVLink domain",
+           "tensor parallelism stays inside an NVLink domain (cluster.nvlink_domain)");
+  }
+}
+
+// The section's dtype, which the cluster's GPU must have tensor throughput for.
+hardware::DataType ReadDataType(const Section& s, const site::ClusterConfig& cluster) {
+  const std::string dtype = s.Enum("dtype");
+  const hardware::DataType t = *hardware::DataTypeFromName(dtype);
+  if (!cluster.gpu.Peak(t)) {
+    s.Fail("dtype", cluster.gpu.name + " has no " + dtype + " tensor throughput in the catalog");
+  }
+  return t;
+}
+
 // `share`: the fraction of the requests the simulated replicas receive (sample_replicas).
 workload::RequestSet ReadRequests(const Section& svc, const std::string& base_dir, double service_s,
                                   uint64_t seed, double share) {
@@ -284,9 +304,9 @@ workload::RequestSet ReadRequests(const Section& svc, const std::string& base_di
              "replay a trace file, or generate requests at a rate (\"5 req/s\")");
     }
     if (trace) {
-      for (const char* k :
-           {"arrivals", "cv", "diurnal", "prompt_tokens", "output_tokens", "lengths", "length_cv",
-            "max_tokens", "steps", "step_gap", "step_prompt_tokens", "shared_prefix_tokens"}) {
+      // Every key of a source but these is for synthetic requests.
+      for (const std::string& k : ScenarioSchema().ChildNames("services[].requests[]")) {
+        if (k == "class" || k == "trace" || k == "rate_scale" || k == "rate") continue;
         if (r.Has(k)) r.Fail(k, "'" + r.Name(k) + "' is for synthetic sources, not traces");
       }
       const std::string path = r.File("trace", base_dir);
@@ -371,10 +391,7 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
   s.replica.tp = v.Int("tp");
   s.replica.pp = v.Int("pp");
   s.replica.ep = v.Int("ep");
-  if (s.replica.tp > cluster.nvlink_domain()) {
-    v.Fail("tp", "tensor parallelism " + std::to_string(s.replica.tp) + " exceeds the " +
-                     std::to_string(cluster.nvlink_domain()) + " GPUs of an NVLink domain");
-  }
+  CheckTensorParallel(v, s.replica.tp, cluster);
   if (s.replica.ep > 1 && !s.replica.model.IsMoe()) {
     v.Fail("ep", "expert parallelism needs a mixture-of-experts model");
   }
@@ -382,11 +399,7 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
     v.Fail("ep", "ep " + std::to_string(s.replica.ep) + " does not divide the model's " +
                      std::to_string(s.replica.model.moe.experts) + " experts");
   }
-  const std::string dtype = v.Enum("dtype");
-  s.replica.dtype = *hardware::DataTypeFromName(dtype);
-  if (!cluster.gpu.Peak(s.replica.dtype)) {
-    v.Fail("dtype", cluster.gpu.name + " has no " + dtype + " tensor throughput in the catalog");
-  }
+  s.replica.dtype = ReadDataType(v, cluster);
   s.replicas = v.Int("replicas");
   s.start_s = units::ToSeconds(v.Quantity<units::Duration>("start"));
   if (s.start_s >= sim_end.seconds())
@@ -395,10 +408,7 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
   if (auto d = v.OptionalQuantity<units::Duration>("duration")) {
     s.end_s = std::min(s.end_s, s.start_s + units::ToSeconds(*d));
   }
-  const std::string router = v.Enum("router");
-  s.routing = router == "round_robin"    ? workload::Routing::kRoundRobin
-              : router == "prefix_aware" ? workload::Routing::kPrefixAware
-                                         : workload::Routing::kLeastTokens;
+  s.routing = *workload::RoutingFromName(v.Enum("router"));  // the schema's choices
   if (auto k = v.OptionalInt("sample_replicas")) {
     if (*k > s.replicas) v.Fail("sample_replicas", "more sampled replicas than replicas");
     s.sample_replicas = *k;
@@ -463,12 +473,7 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.vpp = w.Int("vpp");
   t.cp = w.Int("cp");
   t.ep = w.Int("ep");
-  if (t.tp > cluster.nvlink_domain()) {
-    w.Fail("tp",
-           "tensor parallelism " + std::to_string(t.tp) + " exceeds the " +
-               std::to_string(cluster.nvlink_domain()) + " GPUs of an NVLink domain",
-           "tensor parallelism stays inside an NVLink domain (cluster.nvlink_domain)");
-  }
+  CheckTensorParallel(w, t.tp, cluster);
   const int model_parallel = t.tp * t.pp * t.cp;
   const auto gpus = w.OptionalInt("gpus");
   const auto dp = w.OptionalInt("dp");
@@ -495,11 +500,7 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.global_batch = w.Int("global_batch");
   t.micro_batch = w.IsWord("micro_batch") ? 0 : w.Int("micro_batch");
   t.sequence_length = w.Int("sequence_length");
-  const std::string dtype = w.Enum("dtype");
-  t.dtype = *hardware::DataTypeFromName(dtype);
-  if (!cluster.gpu.Peak(t.dtype)) {
-    w.Fail("dtype", cluster.gpu.name + " has no " + dtype + " tensor throughput in the catalog");
-  }
+  t.dtype = ReadDataType(w, cluster);
   const std::string recompute = w.Enum("recompute");
   t.recompute_auto = recompute == "auto";
   t.recompute = recompute == "full"        ? workload::Recompute::kFull

@@ -893,7 +893,7 @@ double Site::ServiceGpuWatts(size_t k, SimTime from, SimTime to) const {
   const double a = from.seconds(), b = to.seconds();
   const double idle = ps.gpus * idle_gpu_w_;
   // Energy from start_s to t: the binned series inside the lifetime, idle outside it.
-  const double bin = config_.tick.seconds();
+  const double bin = ps.result.bin_s;
   auto energy = [&](double t) {
     if (t <= ps.start_s) return idle * (t - ps.start_s);
     const double in = std::min(t, ps.end_s) - ps.start_s;

@@ -111,8 +111,7 @@ class Simulator {
     if (bins_end > s.start_s) {
       power_j_.assign(static_cast<size_t>(std::ceil((bins_end - s.start_s) / s.bin_s)), 0.0);
     }
-    classes_ = req.classes;
-    ttft_class_.resize(classes_.size());
+    ttft_class_.resize(req.classes.size());
   }
 
   ServingResult Run() {
@@ -237,11 +236,16 @@ class Simulator {
     const int own = std::max(0, tokens - q.pinned * req_.hash_block_tokens);
     const int need = (own + bt - 1) / bt - q.blocks;
     if (need <= 0) return true;
-    while (r.free_blocks < need && Evict(r)) {
-    }
-    if (r.free_blocks < need) return false;
-    r.free_blocks -= need;
+    if (!Reserve(r, need)) return false;
     q.blocks += need;
+    return true;
+  }
+  // Takes `blocks` free blocks, evicting cached prefixes as needed; false if they cannot be had.
+  bool Reserve(Replica& r, int blocks) {
+    while (r.free_blocks < blocks && Evict(r)) {
+    }
+    if (r.free_blocks < blocks) return false;
+    r.free_blocks -= blocks;
     return true;
   }
   void Release(Replica& r, Seq& q) {
@@ -271,7 +275,6 @@ class Simulator {
   double Load(const Replica& r) const { return r.outstanding; }
 
   int Route(int req, Role want) {
-    int best = -1;
     auto eligible = [&](const Replica& r) {
       return r.state == State::kActive &&
              (r.role == want || (want == Role::kPrefill && r.role == Role::kBoth));
@@ -298,7 +301,7 @@ class Simulator {
     }
     // Prefix-aware: the replica holding the longest cached prefix of the prompt, if that covers
     // half its prefix blocks and the replica is not overloaded; else the least loaded.
-    best = least();
+    const int best = least();
     const Request& rq = req_.requests[static_cast<size_t>(req)];
     if (rq.prefix_count == 0 || best < 0) return best;
     int owner = -1, longest = 0;
@@ -375,20 +378,34 @@ class Simulator {
     r.waiting.push_front(seq);
   }
 
+  // The iteration being formed: its sequences go into the replica's batch.
+  struct Forming {
+    int budget = 0;  // tokens left
+    IterationBatch b;
+    bool has_prefill = false, has_decode = false;
+    void Take(Replica& r, int id, const Seq& q, int tokens) {
+      r.batch.push_back({id, tokens});
+      budget -= tokens;
+      b.tokens += tokens;
+      if (q.computed + tokens >= q.prompt) ++b.sampled;
+      if (q.computed >= q.prompt) {
+        has_decode = true;
+        b.decode_kv_tokens += q.computed + 1;
+      } else {
+        has_prefill = true;
+        b.prefill_pairs += tokens * (q.computed + tokens / 2.0);
+      }
+    }
+  };
+
   // Admits waiting requests, in order, while sequences, tokens and blocks allow.
-  void Admit(Replica& r, double now, int& budget, IterationBatch& b, bool& has_prefill,
-             bool& has_decode) {
-    while (!r.waiting.empty() && budget > 0 &&
+  void Admit(Replica& r, double now, Forming& f) {
+    while (!r.waiting.empty() && f.budget > 0 &&
            static_cast<int>(r.running.size()) < s_.engine.max_seqs) {
       const int id = r.waiting.front();
       Seq& q = seqs_[static_cast<size_t>(id)];
       if (q.swapped) {
-        if (r.free_blocks < q.blocks) {
-          while (r.free_blocks < q.blocks && Evict(r)) {
-          }
-          if (r.free_blocks < q.blocks) break;
-        }
-        r.free_blocks -= q.blocks;
+        if (!Reserve(r, q.blocks)) break;
         r.pending_io_s += q.blocks * block_bytes_ / s_.engine.host_link_bytes_per_s;
         q.swapped = false;
         r.waiting.pop_front();
@@ -402,10 +419,10 @@ class Simulator {
       }
       const bool decoding = q.computed >= q.prompt;  // KV arrived from a prefill replica
       int tokens = decoding ? 1 : q.prompt - q.computed;
-      if (!decoding && tokens > budget) {
+      if (!decoding && tokens > f.budget) {
         // Unchunked, a prompt longer than the budget runs whole, alone.
         if (!s_.engine.chunked_prefill && !r.batch.empty()) break;
-        if (s_.engine.chunked_prefill) tokens = budget;
+        if (s_.engine.chunked_prefill) tokens = f.budget;
       }
       if (!Grow(r, q, q.computed + tokens)) {
         if (q.computed > 0 && q.blocks == 0 && !decoding) {
@@ -420,15 +437,7 @@ class Simulator {
         queue_.Add(now - q.arrival);
         q.queued = false;
       }
-      r.batch.push_back({id, tokens});
-      budget -= tokens;
-      if (decoding) {
-        has_decode = true;
-        b.decode_kv_tokens += q.computed + 1;
-      } else {
-        has_prefill = true;
-        b.prefill_pairs += tokens * (q.computed + tokens / 2.0);
-      }
+      f.Take(r, id, q, tokens);
     }
   }
 
@@ -436,19 +445,18 @@ class Simulator {
     Replica& r = replicas_[static_cast<size_t>(replica)];
     AccountIdle(r, now);
     r.batch.clear();
-    int budget = s_.engine.max_batched_tokens;
-    IterationBatch b;
-    bool has_prefill = false, has_decode = false;
+    Forming f;
+    f.budget = s_.engine.max_batched_tokens;
     // Without chunked prefill, waiting prompts run first in iterations of their own and decodes
     // pause meanwhile (vLLM's original scheduler; the stalls Sarathi-Serve removes, Agrawal et
     // al., OSDI'24). With it, running sequences come first and prompts fill the token budget.
-    if (!s_.engine.chunked_prefill) Admit(r, now, budget, b, has_prefill, has_decode);
-    for (size_t i = 0; i < r.running.size() && budget > 0;) {
-      if (!s_.engine.chunked_prefill && has_prefill) break;
+    if (!s_.engine.chunked_prefill) Admit(r, now, f);
+    for (size_t i = 0; i < r.running.size() && f.budget > 0;) {
+      if (!s_.engine.chunked_prefill && f.has_prefill) break;
       const int id = r.running[i];
       Seq& q = seqs_[static_cast<size_t>(id)];
       const bool decoding = q.computed >= q.prompt;
-      const int tokens = decoding ? 1 : std::min(q.prompt - q.computed, budget);
+      const int tokens = decoding ? 1 : std::min(q.prompt - q.computed, f.budget);
       bool ok = Grow(r, q, q.computed + tokens);
       while (!ok && decoding && r.running.back() != id) {
         Preempt(r, r.running.back());
@@ -462,18 +470,10 @@ class Simulator {
         ++i;
         continue;
       }
-      r.batch.push_back({id, tokens});
-      budget -= tokens;
-      if (decoding) {
-        has_decode = true;
-        b.decode_kv_tokens += q.computed + 1;
-      } else {
-        has_prefill = true;
-        b.prefill_pairs += tokens * (q.computed + tokens / 2.0);
-      }
+      f.Take(r, id, q, tokens);
       ++i;
     }
-    if (s_.engine.chunked_prefill) Admit(r, now, budget, b, has_prefill, has_decode);
+    if (s_.engine.chunked_prefill) Admit(r, now, f);
     if (r.batch.empty()) {
       r.busy = false;
       if (r.state == State::kDraining && r.running.empty() && r.waiting.empty()) {
@@ -481,18 +481,12 @@ class Simulator {
       }
       return;
     }
-    b.tokens = 0;
-    for (const auto& [id, tokens] : r.batch) b.tokens += tokens;
-    for (const auto& [id, tokens] : r.batch) {
-      const Seq& q = seqs_[static_cast<size_t>(id)];
-      if (q.computed + tokens >= q.prompt) ++b.sampled;
-    }
-    const IterationCost c = model_.Cost(b);
+    const IterationCost c = model_.Cost(f.b);
     const double dt = c.seconds() + r.pending_io_s;
     r.pending_io_s = 0;
     const double above = span_w_ * c.activity * c.seconds() / dt;
     AddEnergy(now, now + dt, above);
-    PhaseEnergy& ph = has_prefill ? (has_decode ? mixed_ : prefill_) : decode_;
+    PhaseEnergy& ph = f.has_prefill ? (f.has_decode ? mixed_ : prefill_) : decode_;
     ph.replica_s += dt;
     ph.gpu_j += (idle_w_ + above) * dt;
     const double use = KvUse(r);
@@ -732,7 +726,7 @@ class Simulator {
       const double width = std::min(s_.bin_s, s_.end_s - from);
       out.gpu_power_w[i] = all_idle + power_j_[i] * k / width;
     }
-    out.classes = classes_;
+    out.classes = req_.classes;
     for (const LatencyHistogram& h : ttft_class_) out.ttft_by_class.push_back(h.Summary());
     return out;
   }
@@ -759,7 +753,6 @@ class Simulator {
   double last_done_ = 0;
   LatencyHistogram ttft_, itl_, e2e_, queue_, tpot_;
   std::vector<LatencyHistogram> ttft_class_;
-  std::vector<std::string> classes_;
   PhaseEnergy prefill_, decode_, mixed_, idle_;
   double kv_use_s_ = 0, kv_busy_s_ = 0, kv_peak_ = 0;
   std::vector<double> power_j_;  // per bin, energy above idle of the simulated replicas
@@ -768,7 +761,26 @@ class Simulator {
   std::deque<int> recent_want_;
 };
 
+constexpr std::pair<Routing, std::string_view> kRoutingNames[] = {
+    {Routing::kRoundRobin, "round_robin"},
+    {Routing::kLeastTokens, "least_tokens"},
+    {Routing::kPrefixAware, "prefix_aware"}};
+
 }  // namespace
+
+std::string_view RoutingName(Routing r) {
+  for (const auto& [value, name] : kRoutingNames) {
+    if (value == r) return name;
+  }
+  return "";
+}
+
+std::optional<Routing> RoutingFromName(std::string_view name) {
+  for (const auto& [value, n] : kRoutingNames) {
+    if (n == name) return value;
+  }
+  return std::nullopt;
+}
 
 LatencyHistogram::LatencyHistogram() : bins_(kHistogramBins, 0.0) {}
 

@@ -35,7 +35,9 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "workload/inference.h"
@@ -44,6 +46,9 @@
 namespace firstwall::workload {
 
 enum class Routing { kRoundRobin, kLeastTokens, kPrefixAware };
+// As the scenario writes them: round_robin, least_tokens, prefix_aware.
+std::string_view RoutingName(Routing r);
+std::optional<Routing> RoutingFromName(std::string_view name);
 enum class Preemption { kRecompute, kSwap };
 
 struct EnginePolicy {
@@ -103,6 +108,8 @@ struct Percentiles {
 struct PhaseEnergy {
   double replica_s = 0;  // replica-seconds in this phase
   double gpu_j = 0;      // GPU energy of those replicas meanwhile
+  // Average GPU power of one replica in this phase.
+  double replica_watts() const { return replica_s > 0 ? gpu_j / replica_s : 0.0; }
 };
 
 struct ServingResult {
