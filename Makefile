@@ -2,9 +2,12 @@
 JOBS ?= 2
 BUILD ?= build
 BUILD_ASAN ?= build-asan
+BUILD_RELEASE ?= build-release
+# Warnings as errors: ON in CI and for development (`make test WERROR=ON`), OFF for users.
+WERROR ?= OFF
 FIRSTWALL = $(BUILD)/apps/firstwall/firstwall
 
-.PHONY: all deps configure build run test test-asan bench format check-format docs clean
+.PHONY: all deps configure build run test test-asan release bench format check-format docs clean
 
 all: build
 
@@ -12,7 +15,7 @@ deps:
 	@scripts/setup-deps
 
 $(BUILD)/CMakeCache.txt: | deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFW_WERROR=$(WERROR) >/dev/null
 
 configure: deps $(BUILD)/CMakeCache.txt
 
@@ -27,10 +30,18 @@ test: build
 
 # Unit and CLI tests once more under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps
-	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DFW_SANITIZE=ON -DFW_BENCH=OFF >/dev/null
+	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DFW_SANITIZE=ON -DFW_BENCH=OFF \
+	  -DFW_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 900 -LE scale
+
+# The optimized build users may choose (-DCMAKE_BUILD_TYPE=Release): CI builds it too, so every
+# documented build type compiles.
+release: deps
+	@cmake -S . -B $(BUILD_RELEASE) -DCMAKE_BUILD_TYPE=Release -DFW_BENCH=OFF \
+	  -DFW_WERROR=$(WERROR) >/dev/null
+	@cmake --build $(BUILD_RELEASE) -j $(JOBS) --target firstwall
 
 bench: build
 	scripts/bench $(BUILD)
@@ -45,4 +56,4 @@ docs: build
 	$(FIRSTWALL) schema --markdown > docs/scenario.md
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) out
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_RELEASE) out

@@ -1,14 +1,23 @@
 # Helpers: one call per library and per test target, so warnings and sanitizers are set in one place.
 
 set(FW_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
-    -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Werror)
+    -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual)
+# Warnings stop the build in development and CI (FW_WERROR=ON, `make ... WERROR=ON`), never in a
+# user's build: a newer compiler's new warning must not break `make run`.
+if(FW_WERROR)
+  list(APPEND FW_WARNINGS -Werror)
+endif()
 
 function(fw_target_defaults target)
   target_compile_options(${target} PRIVATE ${FW_WARNINGS})
-  if(FW_SANITIZE)
+  if(FW_SANITIZE OR FW_FUZZ)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
                                              -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+  if(FW_FUZZ)
+    # Coverage for libFuzzer in every library; the fuzz targets add the fuzzer's main.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
   endif()
 endfunction()
 
@@ -23,6 +32,9 @@ endfunction()
 
 # fw_test(NAME SOURCES a_test.cc DEPS lib ...): a GoogleTest binary registered with CTest.
 function(fw_test name)
+  if(NOT FW_TESTS)
+    return()
+  endif()
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
@@ -50,4 +62,6 @@ function(fw_embed out_cc)
     VERBATIM)
 endfunction()
 
-include(GoogleTest)
+if(FW_TESTS)
+  include(GoogleTest)
+endif()

@@ -10,6 +10,7 @@
 
 #include "apps/firstwall/commands.h"
 #include "apps/firstwall/scenario_arg.h"
+#include "report/output_set.h"
 #include "report/outputs.h"
 #include "report/simulate.h"
 
@@ -55,12 +56,13 @@ class Progress {
 
 int Run(const RunOptions& o) {
   scenario::Scenario sc = LoadScenarioArg(o.scenario);
-  std::error_code ec;
-  std::filesystem::create_directories(o.out, ec);
-  if (ec) throw InputError({o.out, 0, 0}, "cannot create the output directory: " + ec.message());
+  report::CheckTimeSeriesSize(sc.site.duration.seconds(), sc.output_interval.seconds(), o.hot_links,
+                              sc.max_output_bytes, sc.output_at);
+  report::OutputSet outputs(o.out);
 
   report::SimulateOptions sim;
-  sim.timeseries_csv = (std::filesystem::path(o.out) / "timeseries.csv").string();
+  sim.timeseries_csv = outputs.Stage("timeseries.csv");
+  sim.output_interval = sc.output_interval;
   std::unique_ptr<Progress> progress;
   if (!o.quiet && isatty(STDERR_FILENO)) {
     progress = std::make_unique<Progress>(sc.site.duration);
@@ -72,22 +74,17 @@ int Run(const RunOptions& o) {
   std::string swings_csv;
   sim.swing_table = &swings_csv;
   const report::Summary summary = report::Simulate(sc.site, sc.file, sim);
-  if (summary.swings) {
-    report::AtomicFile swings((std::filesystem::path(o.out) / "swings.csv").string());
-    swings.Write(swings_csv);
-    swings.Commit();
-  }
-  if (o.links) {
-    report::AtomicFile links((std::filesystem::path(o.out) / "links.csv").string());
-    links.Write(links_csv);
-    links.Commit();
-  }
   progress.reset();
-
+  auto write = [&](const std::string& name, const std::string& text) {
+    report::AtomicFile file(outputs.Stage(name));
+    file.Write(text);
+    file.Commit();
+  };
+  if (summary.swings) write("swings.csv", swings_csv);
+  if (o.links) write("links.csv", links_csv);
   const std::string json = report::SummaryJson(summary).dump(2) + "\n";
-  report::AtomicFile file((std::filesystem::path(o.out) / "summary.json").string());
-  file.Write(json);
-  file.Commit();
+  write("summary.json", json);
+  outputs.Commit();
   if (o.json) {
     std::cout << json;
   } else if (!o.quiet) {
@@ -104,8 +101,10 @@ Action RegisterRun(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd =
       app.add_subcommand("run",
-                         "Simulate a scenario; prints a summary and writes DIR/summary.json and "
-                         "DIR/timeseries.csv");
+                         "Simulate a scenario; prints a summary and writes DIR/summary.json, "
+                         "DIR/timeseries.csv, DIR/swings.csv (when the scenario records power "
+                         "swings) and DIR/links.csv (with --links). The files of one run replace "
+                         "all of an earlier run's together, and only when the run completes.");
   cmd->add_option("scenario", o->scenario,
                   "Scenario YAML file (default: the built-in 1,024-GPU H100 hall, "
                   "examples/default.yaml)");

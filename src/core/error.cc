@@ -4,9 +4,15 @@ namespace firstwall {
 
 std::string SourceLocation::ToString() const {
   std::string s = file.empty() ? std::string("<input>") : file;
+  // Appended piece by piece: `":" + std::to_string(n)` trips g++ 12's -Wrestrict false positive
+  // in Release builds (a known false positive of that version).
   if (line > 0) {
-    s += ":" + std::to_string(line);
-    if (column > 0) s += ":" + std::to_string(column);
+    s += ':';
+    s += std::to_string(line);
+    if (column > 0) {
+      s += ':';
+      s += std::to_string(column);
+    }
   }
   return s;
 }

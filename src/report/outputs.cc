@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -41,6 +42,11 @@ void AtomicFile::Commit() {
 }
 
 namespace {
+// A count in summary.json: an integer, also where a sampled fleet's counts are scaled estimates.
+int64_t Count(double x) { return std::llround(x); }
+}  // namespace
+
+namespace {
 constexpr const char* kCsvHeader =
     "time_s,outdoor_dry_bulb_c,running_jobs,mean_gpu_activity,gpu_power_kw,node_base_power_kw,"
     "it_power_kw,conversion_loss_kw,cooling_power_kw,facility_power_kw,pue,peak_rack_power_kw,"
@@ -49,32 +55,124 @@ constexpr const char* kCsvHeader =
     "battery_power_kw,battery_soc\n";
 }
 
-TimeSeriesCsv::TimeSeriesCsv(std::string path) : path_(std::move(path)), base_(path_ + ".base") {
+TimeSeriesCsv::TimeSeriesCsv(std::string path, SimTime tick, int64_t ticks_per_row)
+    : path_(std::move(path)), base_(path_ + ".base"), tick_(tick), ticks_per_row_(ticks_per_row) {
+  FW_CHECK(ticks_per_row_ >= 1, "a row holds at least one tick");
   buf_ = kCsvHeader;
 }
 
-void TimeSeriesCsv::OnTick(const TickRow& r, int64_t repeat) {
-  auto out = std::back_inserter(buf_);
-  for (int64_t i = 0; i < repeat; ++i) {
-    const double t = r.start.seconds() + r.seconds * static_cast<double>(i);
-    fmt::format_to(
-        out,
-        "{:.3f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:"
-        ".3f},{:.4f},{:.2f},{:.3f},{:.3f},{:.4f},{:.4f},{:.2f},{:.3f},{:.3f},{:.3f},{:.4f}\n",
-        t, r.outdoor_c, r.running_jobs, r.gpu_activity, r.gpu_w / 1e3, r.node_base_w / 1e3,
-        r.it_w / 1e3, r.loss_w / 1e3, r.cooling_w / 1e3, r.facility_w / 1e3,
-        r.it_input_w > 0 ? r.facility_w / r.it_input_w : 0.0, r.peak_rack_w / 1e3,
-        r.fabric_peak_utilization, r.wet_bulb_c, r.chillers_w / 1e3,
-        (r.pumps_w + r.crah_fans_w + r.sink_fans_w) / 1e3, r.economizer_share, r.water_l_per_s,
-        r.gpu_coolant_c, r.grid_w / 1e3, r.generation_w / 1e3, r.battery_w / 1e3, r.battery_soc);
-    if (buf_.size() > (1 << 20)) {
-      base_.Write(buf_);
-      buf_.clear();
-    }
+// Rough width of a data row: 23 fixed columns (measured: 160-170 characters for a 1,024-GPU hall,
+// wider for multi-megawatt sites) plus 7 per link column.
+double EstimateTimeSeriesBytes(double duration_s, double row_s, int hot_links) {
+  const double rows = std::ceil(duration_s / row_s - 1e-9);
+  const double row_bytes = 180.0 + 7.0 * hot_links;
+  return (rows + 1) * row_bytes;
+}
+
+void CheckTimeSeriesSize(double duration_s, double row_s, int hot_links, double max_bytes,
+                         const SourceLocation& where) {
+  const double bytes = EstimateTimeSeriesBytes(duration_s, row_s, hot_links);
+  if (bytes <= max_bytes) return;
+  // The shortest interval that fits, rounded up to a readable step.
+  double fits = row_s;
+  for (double step : {1.0, 10.0, 60.0, 300.0, 900.0, 3600.0, 86400.0}) {
+    fits = std::max(row_s, step);
+    if (EstimateTimeSeriesBytes(duration_s, fits, hot_links) <= max_bytes) break;
+  }
+  throw InputError(
+      where,
+      fmt::format("timeseries.csv would take about {} ({:.0f} rows of {}), more than "
+                  "simulation.max_output_size ({})",
+                  units::Readable(units::Bytes(bytes), 3), std::ceil(duration_s / row_s - 1e-9),
+                  units::Readable(units::Seconds(row_s), 3),
+                  units::Readable(units::Bytes(max_bytes), 3)),
+      fmt::format(
+          "set simulation.output_interval to {} or more ({}), or raise "
+          "simulation.max_output_size",
+          units::Readable(units::Seconds(fits), 3),
+          units::Readable(units::Bytes(EstimateTimeSeriesBytes(duration_s, fits, hot_links)), 3)));
+}
+
+void TimeSeriesCsv::Emit(const TickRow& r, SimTime start) {
+  fmt::format_to(
+      std::back_inserter(buf_),
+      "{:.3f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:"
+      ".3f},{:.4f},{:.2f},{:.3f},{:.3f},{:.4f},{:.4f},{:.2f},{:.3f},{:.3f},{:.3f},{:.4f}\n",
+      start.seconds(), r.outdoor_c, r.running_jobs, r.gpu_activity, r.gpu_w / 1e3,
+      r.node_base_w / 1e3, r.it_w / 1e3, r.loss_w / 1e3, r.cooling_w / 1e3, r.facility_w / 1e3,
+      r.it_input_w > 0 ? r.facility_w / r.it_input_w : 0.0, r.peak_rack_w / 1e3,
+      r.fabric_peak_utilization, r.wet_bulb_c, r.chillers_w / 1e3,
+      (r.pumps_w + r.crah_fans_w + r.sink_fans_w) / 1e3, r.economizer_share, r.water_l_per_s,
+      r.gpu_coolant_c, r.grid_w / 1e3, r.generation_w / 1e3, r.battery_w / 1e3, r.battery_soc);
+  if (buf_.size() > (1 << 20)) {
+    base_.Write(buf_);
+    buf_.clear();
   }
 }
 
-void TimeSeriesCsv::Commit(const std::vector<LinkSeries>& links, double tick_s) {
+namespace {
+// The columns of a row that are time-weighted means over its interval.
+constexpr double TickRow::*kMeanColumns[] = {&TickRow::it_input_w,       &TickRow::gpu_w,
+                                             &TickRow::node_base_w,      &TickRow::it_w,
+                                             &TickRow::loss_w,           &TickRow::cooling_w,
+                                             &TickRow::facility_w,       &TickRow::gpu_activity,
+                                             &TickRow::outdoor_c,        &TickRow::running_jobs,
+                                             &TickRow::wet_bulb_c,       &TickRow::chillers_w,
+                                             &TickRow::pumps_w,          &TickRow::crah_fans_w,
+                                             &TickRow::sink_fans_w,      &TickRow::water_l_per_s,
+                                             &TickRow::economizer_share, &TickRow::gpu_coolant_c,
+                                             &TickRow::grid_w,           &TickRow::generation_w,
+                                             &TickRow::battery_w};
+}  // namespace
+
+void TimeSeriesCsv::Add(const TickRow& r, int64_t ticks, SimTime start) {
+  const double dt = r.seconds * static_cast<double>(ticks);
+  if (acc_ticks_ == 0) {
+    acc_ = TickRow{};
+    acc_.start = start;
+    acc_seconds_ = 0;
+  }
+  for (double TickRow::*m : kMeanColumns) acc_.*m += r.*m * dt;
+  acc_.peak_rack_w = std::max(acc_.peak_rack_w, r.peak_rack_w);
+  acc_.fabric_peak_utilization = std::max(acc_.fabric_peak_utilization, r.fabric_peak_utilization);
+  acc_.battery_soc = r.battery_soc;
+  acc_ticks_ += ticks;
+  acc_seconds_ += dt;
+  if (acc_ticks_ == ticks_per_row_) Flush();
+}
+
+void TimeSeriesCsv::Flush() {
+  if (acc_ticks_ == 0) return;
+  TickRow mean = acc_;
+  if (acc_seconds_ > 0) {
+    for (double TickRow::*m : kMeanColumns) mean.*m = acc_.*m / acc_seconds_;
+  }
+  Emit(mean, acc_.start);
+  acc_ticks_ = 0;
+}
+
+void TimeSeriesCsv::OnTick(const TickRow& r, int64_t repeat) {
+  SimTime start = r.start;
+  while (repeat > 0) {
+    if (acc_ticks_ == 0 && repeat >= ticks_per_row_) {
+      // Whole rows of identical ticks: their means are the tick's own values.
+      const int64_t rows = repeat / ticks_per_row_;
+      for (int64_t i = 0; i < rows; ++i) {
+        Emit(r, start);
+        start = start + SimTime::FromNanoseconds(tick_.ns() * ticks_per_row_);
+      }
+      repeat -= rows * ticks_per_row_;
+      continue;
+    }
+    const int64_t take = std::min(repeat, ticks_per_row_ - acc_ticks_);
+    Add(r, take, start);
+    start = start + SimTime::FromNanoseconds(tick_.ns() * take);
+    repeat -= take;
+  }
+}
+
+void TimeSeriesCsv::Commit(const std::vector<LinkSeries>& links, double row_s) {
+  Flush();
   base_.Write(buf_);
   buf_.clear();
   base_.Commit();
@@ -106,7 +204,7 @@ void TimeSeriesCsv::Commit(const std::vector<LinkSeries>& links, double tick_s) 
           Cursor& c = at[k];
           while (c.next < ch.size() && ch[c.next].first <= t + 1e-9) c.now = ch[c.next++].second;
           double peak = c.now;
-          for (size_t i = c.next; i < ch.size() && ch[i].first < t + tick_s - 1e-9; ++i) {
+          for (size_t i = c.next; i < ch.size() && ch[i].first < t + row_s - 1e-9; ++i) {
             peak = std::max(peak, ch[i].second);
           }
           fmt::format_to(std::back_inserter(row), ",{:.4f}", peak);
@@ -170,13 +268,13 @@ ordered_json ServicesJson(const Summary& s) {
         {"pp", sv.pp},
         {"ep", sv.ep},
         {"router", sv.router},
-        {"requests", r.requests},
-        {"completed", r.completed},
-        {"unfinished", r.unfinished},
+        {"requests", Count(r.requests)},
+        {"completed", Count(r.completed)},
+        {"unfinished", Count(r.unfinished)},
         {"throughput_rps", r.throughput_rps},
         {"output_tokens_per_s", r.output_tokens_per_s},
-        {"prompt_tokens", r.prompt_tokens},
-        {"output_tokens", r.output_tokens},
+        {"prompt_tokens", Count(r.prompt_tokens)},
+        {"output_tokens", Count(r.output_tokens)},
         {"ttft_s", PercentilesJson(r.ttft)},
         {"itl_s", PercentilesJson(r.itl)},
         {"tpot_s", PercentilesJson(r.tpot)},
@@ -192,9 +290,9 @@ ordered_json ServicesJson(const Summary& s) {
          {{"capacity_tokens_per_replica", r.kv_capacity_tokens},
           {"mean_use", r.kv_use_mean},
           {"peak_use", r.kv_use_peak},
-          {"preemptions", r.preemptions},
-          {"prefix_hit_tokens", r.prefix_hit_tokens},
-          {"prefill_tokens_computed", r.prefill_tokens},
+          {"preemptions", Count(r.preemptions)},
+          {"prefix_hit_tokens", Count(r.prefix_hit_tokens)},
+          {"prefill_tokens_computed", Count(r.prefill_tokens)},
           {"transfer_bytes", r.kv_transfer_bytes}}},
         {"phases",
          {{"prefill", phase(r.prefill)},
@@ -319,7 +417,7 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
         {"mfu", e.mfu},
         {"running_s", js.running_s},
         {"steps_completed", js.steps_completed},
-        {"tokens_trained", js.tokens},
+        {"tokens_trained", Count(js.tokens)},
         {"tokens_per_s", js.tokens_per_s},
         {"average_tokens_per_s", js.average_tokens_per_s},
         {"network_factor_min", js.network_factor_min},
@@ -459,16 +557,50 @@ void ServicesText(const Summary& s, std::string& t) {
     }
   }
 }
+// Figures for people: the unit chosen by magnitude, so a small site does not print "0.0 MWh".
+std::string Energy(double j) {
+  const double wh = j / 3600;
+  if (std::abs(wh) >= 1e9) return fmt::format("{:.2f} GWh", wh / 1e9);
+  if (std::abs(wh) >= 1e6) return fmt::format("{:.1f} MWh", wh / 1e6);
+  if (std::abs(wh) >= 1e3) return fmt::format("{:.1f} kWh", wh / 1e3);
+  return fmt::format("{:.0f} Wh", wh);
+}
+std::string Water(double liters) {
+  return std::abs(liters) >= 1e3 ? fmt::format("{:.0f} m3", liters / 1e3)
+                                 : fmt::format("{:.0f} L", liters);
+}
+std::string Carbon(double kg) {
+  return std::abs(kg) >= 1e3 ? fmt::format("{:.1f} t CO2", kg / 1e3)
+                             : fmt::format("{:.1f} kg CO2", kg);
+}
+// "1 rack", "4 racks".
+std::string Counted(int64_t n, std::string_view noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
 }  // namespace
 
+std::string ReadableDuration(double seconds) {
+  const double a = std::abs(seconds);
+  auto num = [](double v) {
+    std::string t = fmt::format("{:.2f}", v);
+    while (t.back() == '0') t.pop_back();
+    if (t.back() == '.') t.pop_back();
+    return t;
+  };
+  if (a >= 2 * 86400 && std::fmod(a, 86400) == 0) return num(seconds / 86400) + " d";
+  if (a >= 3600) return num(seconds / 3600) + " h";
+  if (a >= 60) return num(seconds / 60) + " min";
+  if (a >= 1 || a == 0) return num(seconds) + " s";
+  return num(seconds * 1e3) + " ms";
+}
+
 std::string SummaryText(const Summary& s) {
-  const double kwh = 3.6e6;
   std::string t;
   auto out = std::back_inserter(t);
-  fmt::format_to(out, "firstwall: {}  ({} x {}, {} nodes in {} racks)\n", s.site, s.gpu_count,
-                 s.gpu, s.nodes, s.racks);
-  fmt::format_to(out, "simulated {:.1f} h at a {:g} s tick, seed {}\n\n", s.sim_time_s / 3600,
-                 s.tick_s, s.seed);
+  fmt::format_to(out, "firstwall: {}  ({} x {}, {} in {})\n", s.site, s.gpu_count, s.gpu,
+                 Counted(s.nodes, "node"), Counted(s.racks, "rack"));
+  fmt::format_to(out, "simulated {} at a {} tick, seed {}\n\n", ReadableDuration(s.sim_time_s),
+                 ReadableDuration(s.tick_s), s.seed);
   for (const JobSummary& js : s.jobs) {
     const auto& e = js.estimate;
     fmt::format_to(out, "job {}: {} on {} GPUs (tp {} x pp {} x cp {} x dp {}, ep {})\n", js.name,
@@ -490,8 +622,8 @@ std::string SummaryText(const Summary& s) {
     }
     fmt::format_to(out, "  micro-batch {}, recompute {}, memory {} per GPU\n", e.micro_batch,
                    workload::RecomputeName(e.recompute), units::Readable(e.memory.Total()));
-    fmt::format_to(out, "  {} steps, {:.3g} tokens, {:.0f} tokens/s, IT energy {:.1f} kWh",
-                   js.steps_completed, js.tokens, js.tokens_per_s, js.it_energy_j / kwh);
+    fmt::format_to(out, "  {} steps, {:.3g} tokens, {:.0f} tokens/s, IT energy {}",
+                   js.steps_completed, js.tokens, js.tokens_per_s, Energy(js.it_energy_j));
     if (js.tokens > 0) {
       fmt::format_to(out, ", {:.3f} J/token IT, {:.3f} J/token facility",
                      js.it_energy_j / js.tokens, js.it_energy_j * s.facility_per_it() / js.tokens);
@@ -511,24 +643,25 @@ std::string SummaryText(const Summary& s) {
   }
   if (!s.faults.empty()) t += "\n";
   fmt::format_to(out,
-                 "\nenergy: IT {:.1f} MWh (GPUs {:.1f}, rest of nodes {:.1f}), conversion "
-                 "losses {:.1f} MWh, cooling {:.1f} MWh, facility {:.1f} MWh\n",
-                 s.it_energy_j / kwh / 1e3, s.gpu_energy_j / kwh / 1e3,
-                 s.node_base_energy_j / kwh / 1e3, s.loss_energy_j / kwh / 1e3,
-                 s.cooling_energy_j / kwh / 1e3, s.facility_energy_j / kwh / 1e3);
+                 "\nenergy: facility {} = IT load {} (GPUs {}, rest of nodes {}) + conversion "
+                 "losses {} + cooling {}\n",
+                 Energy(s.facility_energy_j), Energy(s.it_energy_j), Energy(s.gpu_energy_j),
+                 Energy(s.node_base_energy_j), Energy(s.loss_energy_j), Energy(s.cooling_energy_j));
   fmt::format_to(out,
-                 "PUE {:.3f}, peak IT {:.1f} kW, peak facility {:.1f} kW, mean GPU activity "
-                 "{:.2f}, energy cost {:.0f} USD{}\n",
-                 s.pue(), s.peak_it_w / 1e3, s.peak_facility_w / 1e3, s.mean_gpu_activity,
-                 s.energy_cost_usd,
-                 s.carbon_kg > 0 ? fmt::format(", {:.1f} t CO2", s.carbon_kg / 1e3) : "");
+                 "PUE {:.3f} = facility / IT at the IT equipment's input ({}: the IT load and "
+                 "the losses of the stages inside the IT equipment)\n",
+                 s.pue(), Energy(s.it_input_energy_j));
   fmt::format_to(out,
-                 "cooling: chillers {:.1f} MWh, pumps {:.1f} MWh, fans {:.1f} MWh; economizer "
-                 "{:.0f} h, partial {:.0f} h, mechanical {:.0f} h; water {:.0f} m3, WUE {:.3f} "
-                 "L/kWh\n",
-                 s.chillers_energy_j / kwh / 1e3, s.pumps_energy_j / kwh / 1e3,
-                 (s.crah_fans_energy_j + s.sink_fans_energy_j) / kwh / 1e3, s.economizer_hours,
-                 s.partial_economizer_hours, s.mechanical_hours, s.water_l / 1e3,
+                 "peak IT {:.1f} kW, peak facility {:.1f} kW, mean GPU activity {:.2f}, energy "
+                 "cost {:.0f} USD{}\n",
+                 s.peak_it_w / 1e3, s.peak_facility_w / 1e3, std::max(0.0, s.mean_gpu_activity),
+                 s.energy_cost_usd, s.carbon_kg > 0 ? ", " + Carbon(s.carbon_kg) : "");
+  fmt::format_to(out,
+                 "cooling: chillers {}, pumps {}, fans {}; economizer {:.0f} h, partial {:.0f} h, "
+                 "mechanical {:.0f} h; water {}, WUE {:.3f} L/kWh\n",
+                 Energy(s.chillers_energy_j), Energy(s.pumps_energy_j),
+                 Energy(s.crah_fans_energy_j + s.sink_fans_energy_j), s.economizer_hours,
+                 s.partial_economizer_hours, s.mechanical_hours, Water(s.water_l),
                  s.wue_l_per_kwh());
   if (s.throttled_gpu_hours > 0) {
     fmt::format_to(out, "GPUs thermally throttled for {:.1f} GPU-hours\n", s.throttled_gpu_hours);
@@ -566,7 +699,7 @@ std::string SummaryText(const Summary& s) {
                      "{:.2f} Hz, {:.3f} MW), extra {:.2f} kWh\n",
                      v.name, v.metrics.swing_w / 1e6, v.metrics.max_ramp_w_per_s / 1e6,
                      100 * v.metrics.band_share, v.metrics.band_peak_hz,
-                     v.metrics.band_amplitude_w / 1e6, v.extra_energy_j / kwh);
+                     v.metrics.band_amplitude_w / 1e6, v.extra_energy_j / 3.6e6);
     }
   }
   t += "\nresources by peak load against rating (busiest first):\n";

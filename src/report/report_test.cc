@@ -2,15 +2,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "power/conversion_chain.h"
 #include "power/gpu_power.h"
+#include "report/output_set.h"
 #include "report/outputs.h"
 #include "report/simulate.h"
 #include "scenario/loader.h"
@@ -92,6 +95,113 @@ TEST(Summary, BusiestResourceIsTheMostLoadedRatedOne) {
     EXPECT_GE(s.resources[i - 1].utilization(), s.resources[i].utilization());
   }
   EXPECT_EQ(SummaryJson(s)["busiest_resource"], "grid connection");
+}
+
+// Reads timeseries.csv: (time_s, facility_power_kw, peak_rack_power_kw) per row.
+std::vector<std::array<double, 3>> ReadSeries(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::array<double, 3>> rows;
+  while (std::getline(in, line)) {
+    std::vector<double> v;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) v.push_back(std::stod(cell));
+    rows.push_back({v[0], v[9], v[11]});
+  }
+  return rows;
+}
+
+TEST(Simulate, OutputIntervalAveragesWholeTicks) {
+  site::SiteConfig cfg = Example();
+  cfg.duration = SimTime::From(units::Minutes(10) + units::Seconds(30));  // a short last row
+  cfg.jobs[0].start = SimTime::From(units::Minutes(2.5));  // idle (skipped) ticks, then the job
+  cfg.weather = thermal::Weather(thermal::OutdoorConditions{units::Celsius(24), 0.6});
+  const std::string dir = ::testing::TempDir() + "/fw_interval_" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  SimulateOptions fine;
+  fine.timeseries_csv = dir + "/tick.csv";
+  const Summary s = Simulate(cfg, "default", fine);
+  SimulateOptions coarse;
+  coarse.timeseries_csv = dir + "/minute.csv";
+  coarse.output_interval = SimTime::From(units::Minutes(1));
+  Simulate(cfg, "default", coarse);
+  const auto ticks = ReadSeries(dir + "/tick.csv");
+  const auto minutes = ReadSeries(dir + "/minute.csv");
+  ASSERT_EQ(ticks.size(), 630u);
+  ASSERT_EQ(minutes.size(), 11u);  // ten whole minutes and the last 30 s
+  for (size_t m = 0; m < minutes.size(); ++m) {
+    EXPECT_DOUBLE_EQ(minutes[m][0], 60.0 * static_cast<double>(m));
+    const size_t from = 60 * m, to = std::min<size_t>(from + 60, ticks.size());
+    double sum = 0, peak = 0;
+    for (size_t i = from; i < to; ++i) {
+      sum += ticks[i][1];
+      peak = std::max(peak, ticks[i][2]);
+    }
+    // The per-tick CSV is rounded to 1 W: the means agree to that.
+    EXPECT_NEAR(minutes[m][1], sum / static_cast<double>(to - from), 2e-3) << "row " << m;
+    EXPECT_NEAR(minutes[m][2], peak, 1e-3) << "row " << m;
+  }
+  double kwh = 0;
+  for (size_t m = 0; m < minutes.size(); ++m)
+    kwh += minutes[m][1] * (m + 1 < minutes.size() ? 60 : 30);
+  EXPECT_NEAR(kwh / 3600 / (s.facility_energy_j / 3.6e6), 1.0, 1e-6);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TimeSeriesSize, RefusedAboveTheLimitWithAWayOut) {
+  // A year at 1 s is about 6 GB (the 5.9 GB: 31.6 M rows of ~185 characters).
+  const double year = 366 * 86400.0;
+  EXPECT_NEAR(EstimateTimeSeriesBytes(year, 1, 3) / 5.9e9, 1.0, 0.1);
+  try {
+    CheckTimeSeriesSize(year, 1, 3, 1e9, {"s.yaml", 4, 3});
+    FAIL() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where().ToString(), "s.yaml:4:3");
+    EXPECT_NE(e.message().find("31622400 rows of 1 s"), std::string::npos) << e.message();
+    EXPECT_NE(e.hint().find("output_interval to 10 s"), std::string::npos) << e.hint();
+  }
+  EXPECT_NO_THROW(CheckTimeSeriesSize(year, 60, 3, 1e9, {}));
+  EXPECT_NO_THROW(CheckTimeSeriesSize(year, 1, 3, 1e10, {}));
+}
+
+TEST(OutputSet, ReplacesAllOfAnEarlierRunTogether) {
+  const std::filesystem::path dir = ::testing::TempDir() + "/fw_outset_" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  auto put = [](const std::string& path, const std::string& text) { std::ofstream(path) << text; };
+  {
+    OutputSet first(dir);
+    put(first.Stage("summary.json"), "old");
+    put(first.Stage("timeseries.csv"), "old");
+    put(first.Stage("links.csv"), "old");
+    first.Commit();
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir / "links.csv"));
+  {
+    OutputSet failed(dir);  // a run that ends in an error: nothing of it lands
+    put(failed.Stage("timeseries.csv"), "new");
+  }
+  std::ifstream kept(dir / "timeseries.csv");
+  std::string text;
+  kept >> text;
+  EXPECT_EQ(text, "old");
+  {
+    OutputSet second(dir);
+    put(second.Stage("summary.json"), "new");
+    put(second.Stage("timeseries.csv"), "new");
+    second.Commit();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "links.csv"));  // the earlier run's, not this one's
+  size_t entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    ++entries;
+    std::ifstream in(e.path());
+    std::string t;
+    in >> t;
+    EXPECT_EQ(t, "new") << e.path();
+  }
+  EXPECT_EQ(entries, 2u);  // no staging directory left behind
+  std::filesystem::remove_all(dir);
 }
 
 TEST(AtomicFile, LeavesNothingWhenNotCommitted) {

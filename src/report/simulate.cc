@@ -20,7 +20,10 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
   Meter meter(site);
   std::unique_ptr<TimeSeriesCsv> csv;
   if (!options.timeseries_csv.empty()) {
-    csv = std::make_unique<TimeSeriesCsv>(options.timeseries_csv);
+    const SimTime every = options.output_interval.ns() > 0 ? options.output_interval : config.tick;
+    FW_CHECK(every.ns() % config.tick.ns() == 0, "the output interval is a whole number of ticks");
+    csv = std::make_unique<TimeSeriesCsv>(options.timeseries_csv, config.tick,
+                                          every.ns() / config.tick.ns());
   }
   TickSeries ticks(site, config.tick, [&](const TickRow& row, int64_t n) {
     meter.OnTick(row, n);
@@ -41,7 +44,8 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
       const size_t k = column[static_cast<size_t>(c.link)];
       if (k != SIZE_MAX) hot[k].changes.push_back({c.at.seconds(), c.utilization});
     }
-    csv->Commit(hot, config.tick.seconds());
+    csv->Commit(
+        hot, (options.output_interval.ns() > 0 ? options.output_interval : config.tick).seconds());
   }
   if (options.link_table) {
     std::string& t = *options.link_table;

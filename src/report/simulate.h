@@ -19,6 +19,8 @@ struct SimulateOptions {
   int hot_link_columns = 3;
   // When set and the scenario records power swings, receives swings.csv (report/swings.h).
   std::string* swing_table = nullptr;
+  // Rows of timeseries.csv: a whole number of physics ticks; zero for one row per tick.
+  SimTime output_interval = SimTime();
 };
 
 Summary Simulate(const site::SiteConfig& config, const std::string& scenario_file,

@@ -5,6 +5,8 @@
 #include "workload/serving.h"
 
 #include <filesystem>
+
+#include <fmt/format.h>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -622,6 +624,25 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
   if (cfg.tick > cfg.duration) {
     sim.Fail("tick", "the tick is longer than the simulated duration");
   }
+  // Ticks are integrated one by one while anything changes: past 10^9 a run takes hours.
+  const double ticks = cfg.duration.seconds() / cfg.tick.seconds();
+  if (ticks > 1e9) {
+    sim.Fail("tick",
+             fmt::format("{:.3g} physics ticks ({} / {}) is more than the 10^9 a run may take",
+                         ticks, units::Readable(Seconds(cfg.duration.seconds())),
+                         units::Readable(Seconds(cfg.tick.seconds()))),
+             "choose a longer tick");
+  }
+  sc.output_interval = cfg.tick;
+  if (auto every = sim.OptionalQuantity<Duration>("output_interval")) {
+    sc.output_interval = SimTime::From(*every);
+    if (sc.output_interval.ns() % cfg.tick.ns() != 0) {
+      sim.Fail("output_interval", "the output interval must be a whole number of ticks",
+               "the tick is " + units::Readable(Seconds(cfg.tick.seconds())));
+    }
+  }
+  sc.max_output_bytes = units::ToBytes(sim.Quantity<DataSize>("max_output_size"));
+  sc.output_at = sim.KeyAt(sim.Has("max_output_size") ? "max_output_size" : "duration");
   cfg.seed = static_cast<uint64_t>(sim.Int64("seed"));
   const int start_day = sim.Int("start_day_of_year");
 

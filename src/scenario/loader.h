@@ -14,6 +14,10 @@ struct Scenario {
   std::string file;  // as named by the user, or "<built-in default>"
   site::SiteConfig site;
   Catalog catalog;  // the built-in catalog with the scenario's additions
+  // Rows of timeseries.csv (a whole number of ticks) and the largest file a run may write.
+  SimTime output_interval;
+  double max_output_bytes = 0;
+  SourceLocation output_at;  // simulation.max_output_size, or the simulation section
 };
 
 // Throws InputError (with file:line:col) for anything wrong with the scenario or files it names.

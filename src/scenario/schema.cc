@@ -636,8 +636,16 @@ const Schema& ScenarioSchema() {
               Section("simulation", true, "How long and how finely to simulate."),
               Qty("simulation.duration", D::kDuration, "!", "1 s", "366 d", "Simulated time."),
               Qty("simulation.tick", D::kDuration, "1 s", "1 ms", "1 h",
-                  "Physics tick: the step of the continuous models and the rows of "
-                  "timeseries.csv."),
+                  "Physics tick: the step of the continuous models. A run takes at most 10^9 "
+                  "ticks (duration / tick)."),
+              Qty("simulation.output_interval", D::kDuration, "", "1 ms", "1 d",
+                  "Rows of timeseries.csv (default: one per tick): a whole number of ticks; each "
+                  "row holds the time-weighted means over its interval (peaks: the highest "
+                  "tick)."),
+              Qty("simulation.max_output_size", D::kDataSize, "1 GB", "1 MB", "10 TB",
+                  "Largest timeseries.csv a run may write. The size is estimated before the run "
+                  "starts and a larger one is refused: raise this limit to accept it, or choose "
+                  "a longer output_interval."),
               Int("simulation.seed", "1", "0", "9007199254740992",
                   "Seed of the random streams; same seed, same outputs."),
               Int("simulation.start_day_of_year", "1", "1", "365",
