@@ -327,6 +327,93 @@ TEST(Collective, FabricFileAndErrors) {
   EXPECT_EQ(r.status, 2);
 }
 
+TEST(Cli, DataFileProblemsExitTwoNamingTheFileAndTheScenarioLine) {
+  const fs::path dir = Fresh("datafiles");
+  fs::create_directories(dir);
+  // The Leesburg year with 'nan' for the dry bulb of its fifth hour (line 13).
+  std::string epw = Slurp("data/weather/USA_VA_Leesburg.Exec.epw");
+  size_t at = 0;
+  for (int i = 0; i < 12; ++i) at = epw.find('\n', at) + 1;
+  size_t field = at;
+  for (int i = 0; i < 6; ++i) field = epw.find(',', field) + 1;
+  epw.replace(field, epw.find(',', field) - field, "nan");
+  std::ofstream(dir / "nan.epw", std::ios::binary) << epw;
+  std::string text = Slurp("examples/leesburg-weather.yaml");
+  const std::string weather = "../data/weather/USA_VA_Leesburg.Exec.epw";
+  text.replace(text.find(weather), weather.size(), "nan.epw");
+  const std::string tariffs = "../data/tariffs/";
+  text.replace(text.find(tariffs), tariffs.size(), fs::absolute("data/tariffs").string() + "/");
+  const fs::path scen = dir / "nan.yaml";
+  std::ofstream(scen) << text;
+  Result r = Firstwall("validate " + scen.string());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find((dir / "nan.epw").string() +
+                       ":13:59: error: expected a finite number for EPW field 7 (dry bulb "
+                       "temperature, C), got 'nan'"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("the file is named by 'site.weather_file' at " + scen.string() + ":7:17"),
+            std::string::npos)
+      << r.out;
+  r = Firstwall("run " + dir.string() + " --out " + (dir / "out").string());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("the scenario file is a directory, not a file"), std::string::npos) << r.out;
+  r = Firstwall("run /dev/null --out " + (dir / "out").string());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("/dev/null: error: the scenario file is not a regular file"),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+TEST(Cli, ATraceEndingBeforeTheRunWarnsInBothSummaries) {
+  const fs::path dir = Fresh("warn");
+  fs::create_directories(dir);
+  std::ofstream(dir / "short.jsonl")
+      << R"({"timestamp": 0, "input_length": 500, "output_length": 50})"
+         "\n"
+         R"({"timestamp": 60000, "input_length": 500, "output_length": 50})"
+         "\n";
+  std::ofstream(dir / "s.yaml") << R"(firstwall: 1
+site:
+  name: warned
+  electricity_price: 0.1 USD/kWh
+cluster:
+  gpu: H100-SXM5-80GB
+  nodes: 1
+  node_base_power: 2 kW
+facility:
+  power_chain: []
+  cooling:
+    cop: 5
+services:
+  - name: chat
+    model: llama3-8b
+    replicas: 1
+    requests:
+      - trace: short.jsonl
+simulation:
+  duration: 10 min
+)";
+  const fs::path out = dir / "out";
+  const Result r = Firstwall("run " + (dir / "s.yaml").string() + " --out " + out.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string warning = (dir / "s.yaml").string() +
+                              ":18:16: services[0].requests[0].trace: the trace's last request "
+                              "arrives 1 min into the service's 10 min";
+  EXPECT_NE(r.out.find("warning: " + warning), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(Slurp(out / "summary.json"));
+  ASSERT_EQ(j["warnings"].size(), 1u);
+  EXPECT_EQ(j["warnings"][0].get<std::string>().rfind(warning, 0), 0u) << j["warnings"];
+  // Looped, the trace fills the service and nothing is said.
+  std::string looped = Slurp(dir / "s.yaml");
+  looped.replace(looped.find("short.jsonl"), 11, "short.jsonl\n        loop: true");
+  std::ofstream(dir / "s.yaml") << looped;
+  const Result rl = Firstwall("run --json " + (dir / "s.yaml").string() + " --out " + out.string());
+  ASSERT_EQ(rl.status, 0) << rl.out;
+  EXPECT_FALSE(nlohmann::json::parse(rl.out).contains("warnings"));
+}
+
 // Numbers equal to 1e-9 relative, everything else exactly: golden files must not depend on the
 // last bit a compiler rounds differently.
 void ExpectClose(const nlohmann::json& got, const nlohmann::json& want, const std::string& path) {

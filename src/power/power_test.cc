@@ -90,6 +90,60 @@ TEST(Tariff, HourlyCsvRepeatsFromTheWeatherYearsHour) {
   EXPECT_NE(error("hour,price_usd_per_mwh,carbon_g_per_kwh\n").find("no rows"), std::string::npos);
 }
 
+// A tariff CSV of `rows` hours at 100 USD/MWh and 300 g/kWh.
+std::string TariffRows(int rows) {
+  std::string csv = "hour,price_usd_per_mwh,carbon_g_per_kwh\n";
+  for (int h = 0; h < rows; ++h) csv += std::to_string(h) + ",100,300\n";
+  return csv;
+}
+
+std::string TariffError(const std::string& text) {
+  try {
+    Tariff::FromCsv(text, "tou.csv", 0);
+  } catch (const InputError& e) {
+    return e.where().ToString() + ": " + e.message();
+  }
+  return "no error";
+}
+
+TEST(Tariff, OnlyADayAWeekOrAYearOfRowsRepeats) {
+  for (int rows : {24, 168, 8760, 8784}) {
+    EXPECT_EQ(TariffError(TariffRows(rows)), "no error") << rows;
+  }
+  for (int rows : {1, 9, 23, 25, 167, 8759, 8761}) {
+    EXPECT_EQ(TariffError(TariffRows(rows)),
+              "tou.csv:" + std::to_string(rows + 1) + ": the tariff has " + std::to_string(rows) +
+                  " hourly rows; its period must be a day (24 rows), a week (168), a year (8760) "
+                  "or a leap year (8784)");
+  }
+}
+
+TEST(Tariff, RefusesNonFiniteAndOutOfRangeValuesAtTheirColumn) {
+  const std::string head = "hour,price_usd_per_mwh,carbon_g_per_kwh\n";
+  for (const char* bad : {"nan", "-nan", "inf", "-inf", "1e999"}) {
+    EXPECT_EQ(TariffError(head + "0," + bad + ",300\n"),
+              "tou.csv:2:3: expected a finite number, got '" + std::string(bad) + "'");
+    EXPECT_EQ(TariffError(head + "0,100," + bad + "\n"),
+              "tou.csv:2:7: expected a finite number, got '" + std::string(bad) + "'");
+  }
+  EXPECT_EQ(TariffError(head + "nan,100,300\n"),
+            "tou.csv:2:1: expected a finite number, got 'nan'");
+  EXPECT_EQ(TariffError(head + "0,100,-1\n"),
+            "tou.csv:2:7: carbon intensity -1 g/kWh out of range: expected 0 to 5,000");
+  EXPECT_EQ(TariffError(head + "0,200000,1\n"),
+            "tou.csv:2:3: price 200000 USD/MWh out of range: expected -10,000 to 100,000");
+}
+
+TEST(Tariff, ByteOrderMarkEmptyFilesAndNulBytes) {
+  // A byte-order mark before the header (spreadsheets write one) is not part of it.
+  const Tariff t = Tariff::FromCsv("\xEF\xBB\xBF" + TariffRows(24), "tou.csv", 0);
+  EXPECT_DOUBLE_EQ(t.UsdPerJoule(SimTime::From(Hours(3))), 100 / 3.6e9);
+  EXPECT_EQ(TariffError(""), "tou.csv:1: the tariff file is empty");
+  EXPECT_EQ(TariffError("\xEF\xBB\xBF\r\n\n"), "tou.csv:1: the tariff file is empty");
+  EXPECT_EQ(TariffError(TariffRows(24) + std::string("\0", 1)),
+            "tou.csv:26:1: NUL byte in a text file (binary data, or a file cut short)");
+}
+
 // A site pulsing between 10 and 30 MW at 1 Hz (half a second each), sampled every 10 ms for 60 s.
 std::vector<double> SquareWave() {
   std::vector<double> p(6000);

@@ -104,6 +104,7 @@ struct Summary {
   double nvlink_peak_utilization = 0;
   EngineStats engine;
   int64_t ticks = 0;
+  std::vector<std::string> warnings;  // the scenario's (site::SiteConfig::warnings)
 
   double it_input_energy_j = 0;  // at the IT equipment's input
   double pue() const { return it_input_energy_j > 0 ? facility_energy_j / it_input_energy_j : 0.0; }

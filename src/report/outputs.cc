@@ -506,6 +506,7 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
                  {"windows", s.engine.windows},
                  {"skipped_ticks", s.engine.skipped_ticks},
                  {"events", s.engine.events}};
+  if (!s.warnings.empty()) j["warnings"] = s.warnings;  // absent when there are none
   return j;
 }
 
@@ -712,6 +713,8 @@ std::string SummaryText(const Summary& s) {
                      r.unit);
     }
   }
+  if (!s.warnings.empty()) t += "\n";
+  for (const std::string& w : s.warnings) t += "warning: " + w + "\n";
   return t;
 }
 

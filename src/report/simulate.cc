@@ -56,6 +56,7 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
     }
   }
   Summary summary = meter.Finish(scenario_file, engine.stats());
+  summary.warnings = config.warnings;
   if (config.swings.enabled) {
     summary.swings = RecordSwings(site);
     if (options.swing_table) *options.swing_table = SwingCsv(*summary.swings);

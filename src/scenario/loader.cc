@@ -4,6 +4,7 @@
 #include "workload/requests.h"
 #include "workload/serving.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -28,6 +29,20 @@ std::string ReadFile(const std::string& path, const SourceLocation& named_at) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Runs `read` on the data file that `key` of `s` names. Its errors keep their place in that file
+// (file:line:col) and add which scenario line named the file.
+template <class Read>
+auto ReadNamedFile(const Section& s, std::string_view key, Read read) -> decltype(read()) {
+  try {
+    return read();
+  } catch (const InputError& e) {
+    const std::string note =
+        "the file is named by '" + s.Name(key) + "' at " + s.ValueAt(key).ToString();
+    throw InputError(e.where(), e.message(),
+                     e.hint().empty() ? note : e.hint() + "\n  note: " + note);
+  }
 }
 
 void ReadCatalogAdditions(const Section& root, Catalog& cat) {
@@ -261,10 +276,13 @@ workload::ModelCard ResolveModel(const Section& w, const Catalog& cat,
   if (looks_like_path) {
     std::filesystem::path p(name);
     if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(p, ec)) {
+    const std::string problem = FileProblem(p.string());
+    if (problem == "not found") {
       w.Fail("model", "model card file not found: '" + p.string() + "'",
              "paths are relative to the scenario file");
+    }
+    if (!problem.empty() && problem != "is empty") {  // an empty card: the card reader says so
+      w.Fail("model", "model card file '" + p.string() + "' " + problem);
     }
     return LoadModelCardFile(p.string());
   }
@@ -293,8 +311,9 @@ hardware::DataType ReadDataType(const Section& s, const site::ClusterConfig& clu
 }
 
 // `share`: the fraction of the requests the simulated replicas receive (sample_replicas).
+// Appends to `warnings` what is allowed but likely unintended (a trace that ends early).
 workload::RequestSet ReadRequests(const Section& svc, const std::string& base_dir, double service_s,
-                                  uint64_t seed, double share) {
+                                  uint64_t seed, double share, std::vector<std::string>& warnings) {
   std::vector<workload::RequestSet> sets;
   std::vector<workload::SyntheticSource> synthetic;
   const std::vector<Section> sources = svc.List("requests");
@@ -308,29 +327,70 @@ workload::RequestSet ReadRequests(const Section& svc, const std::string& base_di
     if (trace) {
       // Every key of a source but these is for synthetic requests.
       for (const std::string& k : ScenarioSchema().ChildNames("services[].requests[]")) {
-        if (k == "class" || k == "trace" || k == "rate_scale" || k == "rate") continue;
+        if (k == "class" || k == "trace" || k == "rate_scale" || k == "rate" || k == "loop") {
+          continue;
+        }
         if (r.Has(k)) r.Fail(k, "'" + r.Name(k) + "' is for synthetic sources, not traces");
       }
       const std::string path = r.File("trace", base_dir);
       const std::string ext = std::filesystem::path(path).extension().string();
       const std::string label =
           r.Has("class") ? r.String("class") : std::filesystem::path(path).stem().string();
-      workload::RequestSet set;
-      if (ext == ".csv") {
-        set = workload::ReadAzureTrace(path, label);
-      } else if (ext == ".jsonl") {
-        set = workload::ReadMooncakeTrace(path, label);
-      } else {
+      if (ext != ".csv" && ext != ".jsonl") {
         r.Fail("trace", "unknown trace format '" + ext + "'",
                "Azure LLM traces end in .csv, Mooncake traces in .jsonl");
       }
+      workload::RequestSet set = ReadNamedFile(r, "trace", [&] {
+        return ext == ".csv" ? workload::ReadAzureTrace(path, label)
+                             : workload::ReadMooncakeTrace(path, label);
+      });
       workload::ScaleRate(set, r.Number("rate_scale"));
-      workload::Window(set, 0, service_s, 0);
-      if (share < 1) workload::Thin(set, share, seed);
+      if (r.Bool("loop")) {
+        const double period = workload::LoopPeriod(set);
+        if (period <= 0) {
+          r.Fail("loop",
+                 "the trace cannot loop: it has fewer than two requests, or all arrive at "
+                 "one instant");
+        }
+        // Laps are thinned before they are copied, so memory follows the sampled share.
+        const double laps = std::max(1.0, std::ceil(service_s / period));
+        const double bytes = laps * share *
+                             (static_cast<double>(set.requests.size()) * sizeof(workload::Request) +
+                              static_cast<double>(set.hashes.size()) * sizeof(uint64_t));
+        constexpr double kMaxBytes = 1024.0 * 1024 * 1024;
+        if (bytes > kMaxBytes) {
+          r.Fail("loop",
+                 "looping the trace " + std::to_string(static_cast<long long>(laps)) +
+                     " times over the service's " + units::Readable(units::Seconds(service_s)) +
+                     " holds about " + units::Readable(units::Bytes(bytes)) +
+                     " of requests; at most 1 GiB is allowed",
+                 "a shorter duration, or sample_replicas to simulate a share of the replicas");
+        }
+        if (share < 1) workload::Thin(set, share, seed);
+        workload::Loop(set, service_s);
+        workload::Window(set, 0, service_s, 0);
+      } else {
+        // A trace that stops early leaves the replicas idle, which raises energy per token.
+        double last = 0;
+        for (const workload::Request& q : set.requests) {
+          if (!q.follow_up) last = std::max(last, q.arrival_s);
+        }
+        if (last < 0.95 * service_s) {
+          warnings.push_back(r.ValueAt("trace").ToString() + ": " + r.Name("trace") +
+                             ": the trace's last request arrives " +
+                             units::Readable(units::Seconds(last), 3) + " into the service's " +
+                             units::Readable(units::Seconds(service_s), 3) +
+                             "; its replicas idle after it, which raises energy per token "
+                             "('loop: true' repeats the trace)");
+        }
+        workload::Window(set, 0, service_s, 0);
+        if (share < 1) workload::Thin(set, share, seed);
+      }
       sets.push_back(std::move(set));
       continue;
     }
     if (r.Has("rate_scale")) r.Fail("rate_scale", "rate_scale is for traces; change 'rate'");
+    if (r.Has("loop")) r.Fail("loop", "loop is for traces; synthetic requests last the service");
     workload::SyntheticSource src;
     src.label = r.Has("class") ? r.String("class") : "synthetic";
     src.arrival = r.Enum("arrivals") == "gamma" ? workload::SyntheticSource::Arrival::kGamma
@@ -384,7 +444,7 @@ workload::RequestSet ReadRequests(const Section& svc, const std::string& base_di
 
 site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& cluster,
                                 const Catalog& cat, const std::string& base_dir, SimTime sim_end,
-                                uint64_t seed) {
+                                uint64_t seed, std::vector<std::string>& warnings) {
   site::ServiceConfig sc;
   workload::ServiceSetup& s = sc.setup;
   s.name = v.String("name");
@@ -458,7 +518,8 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
   const double share =
       s.sample_replicas > 0 ? static_cast<double>(s.sample_replicas) / s.replicas : 1.0;
   s.presampled = share < 1;
-  sc.requests = ReadRequests(v, base_dir, s.end_s - s.start_s, seed ^ StableHash(s.name), share);
+  sc.requests =
+      ReadRequests(v, base_dir, s.end_s - s.start_s, seed ^ StableHash(s.name), share, warnings);
   return sc;
 }
 
@@ -658,8 +719,10 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
       }
     }
     const std::string path = site.File("tariff_file", base_dir == kBuiltinDir ? "" : base_dir);
-    cfg.tariff = power::Tariff::FromCsv(ReadFile(path, site.ValueAt("tariff_file")), path,
-                                        (start_day - 1) * 24);
+    const std::string csv = ReadFile(path, site.ValueAt("tariff_file"));
+    cfg.tariff = ReadNamedFile(site, "tariff_file", [&] {
+      return power::Tariff::FromCsv(csv, path, (start_day - 1) * 24);
+    });
   } else {
     if (!site.Has("electricity_price")) {
       site.Fail("electricity_price", "the grid's price is missing",
@@ -681,7 +744,9 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
       path = site.File("weather_file", base_dir);
       epw = ReadFile(path, site.ValueAt("weather_file"));
     }
-    cfg.weather = thermal::Weather(thermal::ReadEpw(epw, path), (start_day - 1) * 24, path);
+    cfg.weather = ReadNamedFile(site, "weather_file", [&] {
+      return thermal::Weather(thermal::ReadEpw(epw, path), (start_day - 1) * 24, path);
+    });
   } else {
     cfg.weather = thermal::Weather(
         thermal::OutdoorConditions{site.Quantity<Temperature>("outdoor_temperature"),
@@ -783,7 +848,7 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
   }
   for (const Section& v : root.List("services")) {
     site::ServiceConfig svc =
-        ReadService(v, cfg.cluster, sc.catalog, base_dir, cfg.duration, cfg.seed);
+        ReadService(v, cfg.cluster, sc.catalog, base_dir, cfg.duration, cfg.seed, cfg.warnings);
     if (!names.insert(svc.setup.name).second) {
       v.Fail("name", "a workload or service is already named '" + svc.setup.name + "'");
     }
@@ -807,10 +872,12 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
 }
 
 Scenario LoadScenarioFile(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    throw InputError({path, 0, 0}, "scenario file not found",
-                     "give the path to a scenario YAML file, e.g. examples/default.yaml");
+  const std::string problem = FileProblem(path);
+  const std::string hint = "give the path to a scenario YAML file, e.g. examples/default.yaml";
+  if (problem == "not found") throw InputError({path, 0, 0}, "scenario file not found", hint);
+  // An empty one is read, for the parser's own message.
+  if (!problem.empty() && problem != "is empty") {
+    throw InputError({path, 0, 0}, "the scenario file " + problem, hint);
   }
   const std::string text = ReadFile(path, {path, 0, 0});
   const std::string dir = std::filesystem::path(path).parent_path().string();

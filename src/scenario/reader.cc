@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "units/spelling.h"
@@ -319,15 +320,30 @@ std::string Section::Enum(std::string_view key) const {
   return text;
 }
 
+std::string FileProblem(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (!fs::exists(st)) return "not found";
+  if (fs::is_directory(st)) return "is a directory, not a file";
+  if (!fs::is_regular_file(st)) return "is not a regular file (a device, pipe or socket)";
+  if (std::ifstream in(path, std::ios::binary); !in) return "cannot be read";
+  if (fs::file_size(path, ec) == 0 && !ec) return "is empty";
+  return "";
+}
+
 std::string Section::File(std::string_view key, const std::string& base_dir) const {
   const std::string text = String(key);
   if (text.empty()) return "";
   std::filesystem::path p(text);
   if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(p, ec)) {
+  const std::string problem = FileProblem(p.string());
+  if (problem == "not found") {
     Fail(key, "file not found: '" + p.string() + "' (named by '" + Name(key) + "')",
          "paths are relative to the file that names them");
+  }
+  if (!problem.empty()) {
+    Fail(key, Name(key) + ": '" + p.string() + "' " + problem, Spec(key).description);
   }
   return p.lexically_normal().string();
 }

@@ -16,6 +16,11 @@
 
 namespace firstwall::scenario {
 
+// Why the file at `path` cannot serve as an input: "" when it can, else "not found", "is a
+// directory, not a file", "is not a regular file (...)" (/dev/null, a pipe), "cannot be read" or
+// "is empty".
+std::string FileProblem(const std::string& path);
+
 // One parsed YAML file.
 class Document {
  public:
@@ -48,7 +53,8 @@ class Section {
   bool Bool(std::string_view key) const;
   std::string String(std::string_view key) const;
   std::string Enum(std::string_view key) const;
-  // A path made relative to `base_dir`; must name an existing file.
+  // A path made relative to `base_dir`; must name an existing, readable, non-empty regular file
+  // (FileProblem), else fails at the key's value.
   std::string File(std::string_view key, const std::string& base_dir) const;
   std::map<std::string, std::string> StringMap(std::string_view key) const;
   // A list of plain numbers (kNumberList), each within the key's bounds; empty when absent.

@@ -202,9 +202,9 @@ const Schema& ScenarioSchema() {
                   "grid average (EIA, 2023: 0.81 lb/kWh). Without it carbon is not counted."),
               Str("site.tariff_file", false,
                   "Hourly price and carbon intensity: a CSV with header "
-                  "hour,price_usd_per_mwh,carbon_g_per_kwh whose rows repeat (24: daily, 8,760: "
-                  "yearly), relative to the scenario; replaces electricity_price and "
-                  "carbon_intensity."),
+                  "hour,price_usd_per_mwh,carbon_g_per_kwh whose rows repeat (24: daily, 168: "
+                  "weekly, 8,760: yearly, 8,784: a leap year; other counts are refused), relative "
+                  "to the scenario; replaces electricity_price and carbon_intensity."),
               Qty("site.grid_import_limit", D::kPower, "", "1 kW", "10 GW",
                   "Largest power the grid connection may deliver; compared with the peak demand."),
 
@@ -534,6 +534,11 @@ const Schema& ScenarioSchema() {
                "input_length, output_length, hash_ids), by its extension (.csv, .jsonl)."},
               Num("services[].requests[].rate_scale", "1", "0.001", "1000",
                   "Replay the trace this many times as fast (arrival times divided by it)."),
+              {"services[].requests[].loop", VT::kBool, D::kPower, false, "false", "", "", "",
+               "Trace: repeat it until the service ends, each lap one period later (the trace's "
+               "span from first to last request, after rate_scale, plus one mean gap) with its own "
+               "prefix ids. Without it a trace that ends before the service leaves the replicas "
+               "idle, and the summary warns."},
               Enum("services[].requests[].arrivals", "poisson", "poisson|gamma",
                    "Synthetic arrivals: Poisson, or gamma-distributed gaps for bursts."),
               Qty("services[].requests[].rate", D::kRequestRate, "", "0.0001 req/s",

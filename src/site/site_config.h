@@ -128,6 +128,9 @@ struct SiteConfig {
   SimTime duration;
   SimTime tick;
   uint64_t seed = 1;
+  // What the loader accepted but a user likely did not intend, each "file:line:col: what and why";
+  // the run's summary repeats them (report::Summary::warnings).
+  std::vector<std::string> warnings;
 };
 
 // Nodes a job needs: its GPUs packed onto whole nodes.

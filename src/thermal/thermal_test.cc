@@ -16,14 +16,60 @@ namespace firstwall::thermal {
 namespace {
 using namespace units;
 
-std::string EpwWithTemps(const std::vector<double>& temps) {
-  std::string s;
-  for (int i = 0; i < 8; ++i) s += "HEADER,line\n";
-  int hour = 1;
+constexpr const char* kEpwHeader =
+    "LOCATION,Test,VA,USA,SRC-TMYx,724055,39.07800,-77.55800,-5.0,119.0\n"
+    "DESIGN CONDITIONS,0\n"
+    "TYPICAL/EXTREME PERIODS,0\n"
+    "GROUND TEMPERATURES,0\n"
+    "HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0\n"
+    "COMMENTS 1,test\n"
+    "COMMENTS 2,test\n"
+    "DATA PERIODS,1,1,Data,Sunday,1/ 1,12/31\n";
+
+// One EPW data row: 35 fields, the dry bulb, dew point, humidity and pressure as given.
+std::string EpwRow(int month, int day, int hour, const std::string& dry_bulb,
+                   const std::string& dew_point = "-20.0", const std::string& humidity = "50",
+                   const std::string& pressure = "99846") {
+  return "2010," + std::to_string(month) + "," + std::to_string(day) + "," + std::to_string(hour) +
+         ",0,?9?9?9?9E0?9?9?9?9?9?9?9?9?9?9?9?9?9*9*9?9*9," + dry_bulb + "," + dew_point + "," +
+         humidity + "," + pressure +
+         ",0,0,314,0,0,0,0,0,0,0,154,0.00,10,10,2816.0,61,0,919999999,11,0.0850,3,88,0.210,0.1,"
+         "0.0\n";
+}
+
+// An EPW file of hourly rows from 1/1 01:00, one per temperature (a leap year when `leap`).
+std::string EpwWithTemps(const std::vector<double>& temps, bool leap = false) {
+  const int days_in[] = {31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  std::string s = kEpwHeader;
+  int month = 1, day = 1, hour = 1;
   for (double t : temps) {
-    s += "2010,1,1," + std::to_string(hour++) + ",0,?9," + std::to_string(t) + ",0,50,99846\n";
+    s += EpwRow(month, day, hour, std::to_string(t));
+    if (++hour > 24) {
+      hour = 1;
+      if (++day > days_in[month - 1]) {
+        day = 1;
+        ++month;
+      }
+    }
   }
   return s;
+}
+
+// The first error reading `text`, as "file:line:col: message".
+std::string EpwError(const std::string& text) {
+  try {
+    ReadEpw(text, "w.epw");
+  } catch (const InputError& e) {
+    return e.where().ToString() + ": " + e.message();
+  }
+  return "no error";
+}
+
+// A year of 10 C whose first data row (line 9) is replaced by `row`.
+std::string YearWithFirstRow(const std::string& row) {
+  std::string s = EpwWithTemps(std::vector<double>(8760, 10.0));
+  const size_t begin = std::string(kEpwHeader).size();
+  return s.replace(begin, s.find('\n', begin) + 1 - begin, row);
 }
 
 TEST(Weather, InterpolatesHourlyRowsAndWraps) {
@@ -59,8 +105,109 @@ TEST(Weather, RejectsTruncatedAndMalformedFiles) {
     FAIL();
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("bad.epw:9:"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("expected a number in EPW field 7"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("expected a finite number for EPW field 7"),
+              std::string::npos);
   }
+}
+
+TEST(Weather, RefusesNonFiniteNumbersAtTheirColumn) {
+  for (const char* bad : {"nan", "-nan", "inf", "-inf", "NaN", "1e999"}) {
+    EXPECT_EQ(EpwError(YearWithFirstRow(EpwRow(1, 1, 1, bad))),
+              "w.epw:9:59: expected a finite number for EPW field 7 (dry bulb temperature, C), "
+              "got '" +
+                  std::string(bad) + "'");
+  }
+  EXPECT_EQ(EpwError(YearWithFirstRow(EpwRow(1, 1, 1, "10", "-20", "nan"))),
+            "w.epw:9:66: expected a finite number for EPW field 9 (relative humidity, %), got "
+            "'nan'");
+}
+
+TEST(Weather, RefusesImpossibleWeatherWithTheFieldAndItsRange) {
+  EXPECT_EQ(EpwError(YearWithFirstRow(EpwRow(1, 1, 1, "-300"))),
+            "w.epw:9:59: EPW field 7 (dry bulb temperature, C) is -300, out of range: expected "
+            "more than -70 and less than 70 C");
+  EXPECT_EQ(EpwError(YearWithFirstRow(EpwRow(1, 1, 1, "10", "-20", "150"))),
+            "w.epw:9:66: EPW field 9 (relative humidity, %) is 150, out of range: expected from 0 "
+            "to 110 %");
+  EXPECT_EQ(EpwError(YearWithFirstRow(EpwRow(1, 1, 1, "10", "-20", "50", "0"))),
+            "w.epw:9:69: EPW field 10 (atmospheric station pressure, Pa) is 0, out of range: "
+            "expected more than 31000 and less than 120000 Pa");
+  EXPECT_EQ(EpwError(YearWithFirstRow(EpwRow(1, 1, 1, "10", "15"))),
+            "w.epw:9:62: the dew point 15 C is above the dry bulb temperature 10 C");
+  // Within the files' 0.1 C rounding, a dew point at the dry bulb passes.
+  EXPECT_EQ(EpwError(YearWithFirstRow(EpwRow(1, 1, 1, "1.1", "1.2", "100"))), "no error");
+  EXPECT_EQ(EpwError(YearWithFirstRow(EpwRow(13, 1, 1, "10"))),
+            "w.epw:9:6: EPW field 2 (month) is '13', expected a whole number from 1 to 12");
+  EXPECT_EQ(EpwError(YearWithFirstRow(EpwRow(1, 1, 25, "10"))),
+            "w.epw:9:10: EPW field 4 (hour) is '25', expected a whole number from 1 to 24");
+  EXPECT_EQ(EpwError(YearWithFirstRow(EpwRow(1, 32, 1, "10"))),
+            "w.epw:9:8: EPW field 3 (day) is '32', expected a whole number from 1 to 31");
+  EXPECT_EQ(EpwError(YearWithFirstRow("2010,1,1,1,0,?9,10.0,5.0,50,99846\n")),
+            "w.epw:9:1: EPW data row has 10 fields, expected 35");
+}
+
+TEST(Weather, AValueIsMissingOnlyWhenItEqualsTheCode) {
+  const std::string no_gaps = "firstwall does not fill gaps";
+  // Dry bulb 99.9 and humidity 999 are the codes: the model needs them, so they are refused.
+  try {
+    ReadEpw(YearWithFirstRow(EpwRow(1, 1, 1, "99.9")), "w.epw");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where().ToString() + ": " + e.message(),
+              "w.epw:9:59: EPW field 7 (dry bulb temperature) is marked missing (99.9)");
+    EXPECT_NE(e.hint().find(no_gaps), std::string::npos);
+  }
+  EXPECT_EQ(EpwError(YearWithFirstRow(EpwRow(1, 1, 1, "10", "-20", "999.0"))),
+            "w.epw:9:66: EPW field 9 (relative humidity) is marked missing (999)");
+  // 200 is neither in range nor the code.
+  EXPECT_EQ(EpwError(YearWithFirstRow(EpwRow(1, 1, 1, "10", "200"))),
+            "w.epw:9:62: EPW field 8 (dew point temperature, C) is 200, out of range: expected "
+            "more than -70 and less than 70 C");
+  EXPECT_EQ(EpwError(YearWithFirstRow(EpwRow(1, 1, 1, "200"))),
+            "w.epw:9:59: EPW field 7 (dry bulb temperature, C) is 200, out of range: expected "
+            "more than -70 and less than 70 C");
+  // A missing dew point or pressure, which the model does not use, is accepted.
+  const auto rows =
+      ReadEpw(YearWithFirstRow(EpwRow(1, 1, 1, "12.5", "99.9", "50", "999999")), "w.epw");
+  EXPECT_NEAR(ToCelsius(rows[0].dry_bulb), 12.5, 1e-9);
+}
+
+TEST(Weather, RowsRunHourByHourThroughOneYear) {
+  std::string s = EpwWithTemps(std::vector<double>(8760, 10.0));
+  // Hour 2 of 1/1 written as hour 3.
+  const size_t row2 = s.find("2010,1,1,2,");
+  EXPECT_EQ(EpwError(std::string(s).replace(row2, 11, "2010,1,1,3,")),
+            "w.epw:10:10: expected hour 2 after the row before, got 3");
+  EXPECT_EQ(EpwError(YearWithFirstRow(EpwRow(1, 2, 1, "10"))),
+            "w.epw:9:6: the weather data starts on 1/2, expected 1/1");
+  // A day skipped: 1/2 hour 1 written as 1/3.
+  const size_t day2 = s.find("2010,1,2,1,");
+  EXPECT_EQ(EpwError(std::string(s).replace(day2, 11, "2010,1,3,1,")),
+            "w.epw:33:6: expected the day after 1/1, got 1/3");
+  // February 29 in 8,760 rows ends the year a day early; 8,784 rows with it are a leap year.
+  std::vector<double> leap_day(8760, 10.0);
+  const std::string with_feb29 = EpwWithTemps(leap_day, true);
+  EXPECT_EQ(EpwError(with_feb29), "w.epw:8768: the weather data ends on 12/30, expected 12/31");
+  EXPECT_EQ(ReadEpw(EpwWithTemps(std::vector<double>(8784, 10.0), true), "w.epw").size(), 8784u);
+  std::string next_year = EpwWithTemps(std::vector<double>(8760, 10.0));
+  for (int h = 1; h <= 24; ++h) next_year += EpwRow(1, 1, h, "10");
+  EXPECT_EQ(EpwError(next_year), "w.epw:8769:6: expected the day after 12/31, got 1/1");
+}
+
+TEST(Weather, HeadersByteOrderMarkEmptyFilesAndNulBytes) {
+  const std::string year = EpwWithTemps(std::vector<double>(8760, 10.0));
+  EXPECT_EQ(ReadEpw("\xEF\xBB\xBF" + year, "w.epw").size(), 8760u);
+  EXPECT_EQ(EpwError(""), "w.epw:1: the weather file is empty");
+  EXPECT_EQ(EpwError("\n\r\n"), "w.epw:1: the weather file is empty");
+  EXPECT_EQ(EpwError("hour,price_usd_per_mwh\n0,1\n"),
+            "w.epw:1:1: expected the EPW header 'LOCATION,...' on line 1");
+  EXPECT_EQ(EpwError(std::string(year).insert(year.size() - 5, 1, '\0')),
+            "w.epw:8768:" + std::to_string(year.size() - 5 - year.rfind('\n', year.size() - 2)) +
+                ": NUL byte in a text file (binary data, or a file cut short)");
+  std::string sub_hourly = year;
+  sub_hourly.replace(sub_hourly.find("DATA PERIODS,1,1,"), 17, "DATA PERIODS,1,4,");
+  EXPECT_EQ(EpwError(sub_hourly),
+            "w.epw:8:16: expected 1 record per hour in the DATA PERIODS header, got '4'");
 }
 
 TEST(Weather, ReadsARealTmyFile) {

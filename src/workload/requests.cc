@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <sstream>
 
@@ -10,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/text_input.h"
 
 namespace firstwall::workload {
 namespace {
@@ -32,23 +34,22 @@ int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
   return era * 146097 + doe - 719468;
 }
 
+constexpr int kMaxTokens = 1 << 24;
+const char* const kAtLeastOneToken =
+    "a request has at least one prompt and one output token; remove the row or fix its count";
+
 // A positive token count in [begin, end) of `line`; throws naming the column.
 int Tokens(const std::string& line, size_t begin, size_t end, const std::string& path, int line_no,
            const char* what) {
   const std::string field = line.substr(begin, end - begin);
-  size_t used = 0;
-  long v = -1;
-  try {
-    v = std::stol(field, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != field.size() || field.empty() || v < 0 || v > (1 << 24)) {
+  const auto v = text::WholeNumber(field);
+  if (!v || *v < 1 || *v > kMaxTokens) {
     throw InputError({path, line_no, static_cast<int>(begin) + 1},
-                     std::string("expected ") + what + " as a whole number of tokens from 0 to " +
-                         std::to_string(1 << 24) + ", got '" + field + "'");
+                     std::string("expected ") + what + " as a whole number of tokens from 1 to " +
+                         std::to_string(kMaxTokens) + ", got '" + field + "'",
+                     v && *v == 0 ? kAtLeastOneToken : "");
   }
-  return static_cast<int>(v);
+  return static_cast<int>(*v);
 }
 
 void SortByArrival(RequestSet& set) {
@@ -98,14 +99,18 @@ RequestSet ParseAzureTrace(const std::string& text, const std::string& path,
                            const std::string& label) {
   RequestSet set;
   set.classes = {label};
-  std::istringstream in(text);
-  std::string line;
-  int line_no = 0;
   const std::string header = "TIMESTAMP,ContextTokens,GeneratedTokens";
+  const std::vector<text::Line> lines = text::Lines(text, path);
+  if (text::Blank(lines)) {
+    throw InputError(
+        {path, 1, 0}, "the trace file is empty",
+        "expected the Azure LLM trace header '" + header + "', then one request a row");
+  }
   double first = std::nan("");
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  int line_no = 0;
+  for (const text::Line& l : lines) {
+    line_no = l.number;
+    const std::string line(l.text);
     if (line_no == 1) {
       if (line != header) {
         throw InputError({path, 1, 1}, "expected the Azure LLM trace header '" + header +
@@ -124,7 +129,7 @@ RequestSet ParseAzureTrace(const std::string& text, const std::string& path,
     const std::string ts = line.substr(0, c1);
     if (std::sscanf(ts.c_str(), "%d-%d-%d %d:%d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6 ||
         used != static_cast<int>(ts.size()) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-        mi > 59 || sec < 0 || sec >= 61) {
+        mi > 59 || !std::isfinite(sec) || sec < 0 || sec >= 61) {
       throw InputError({path, line_no, 1},
                        "expected a timestamp like '2023-11-16 18:15:46.6805900', got '" + ts + "'");
     }
@@ -136,12 +141,10 @@ RequestSet ParseAzureTrace(const std::string& text, const std::string& path,
     if (r.arrival_s < 0) {
       throw InputError({path, line_no, 1}, "timestamp before the first request's");
     }
-    r.prompt_tokens = std::max(1, Tokens(line, c1 + 1, c2, path, line_no, "ContextTokens"));
-    r.output_tokens =
-        std::max(1, Tokens(line, c2 + 1, line.size(), path, line_no, "GeneratedTokens"));
+    r.prompt_tokens = Tokens(line, c1 + 1, c2, path, line_no, "ContextTokens");
+    r.output_tokens = Tokens(line, c2 + 1, line.size(), path, line_no, "GeneratedTokens");
     set.requests.push_back(r);
   }
-  if (line_no == 0) throw InputError({path, 0, 0}, "the trace file is empty");
   if (set.requests.empty()) throw InputError({path, line_no, 1}, "the trace has no requests");
   SortByArrival(set);
   return set;
@@ -152,23 +155,58 @@ RequestSet ParseMooncakeTrace(const std::string& text, const std::string& path,
   RequestSet set;
   set.classes = {label};
   set.hash_block_tokens = 512;
-  std::istringstream in(text);
-  std::string line;
+  const std::vector<text::Line> lines = text::Lines(text, path);
+  if (text::Blank(lines)) {
+    throw InputError({path, 1, 0}, "the trace file is empty",
+                     "expected one JSON object per line: {\"timestamp\": ms, \"input_length\": "
+                     "n, \"output_length\": n, \"hash_ids\": [...]}");
+  }
+  using Event = nlohmann::json::parse_event_t;
   int line_no = 0;
-  for (; std::getline(in, line);) {
-    ++line_no;
-    if (line.empty() || line == "\r") continue;
+  for (const text::Line& l : lines) {
+    line_no = l.number;
+    if (text::Blank(l.text)) continue;
+    const std::string line(l.text);
+    // Keys seen in each object still open; nlohmann keeps the last of duplicates silently.
+    std::vector<std::vector<std::string>> open;
+    std::string duplicate;
+    auto watch = [&](int, Event event, nlohmann::json& parsed) {
+      if (event == Event::object_start) open.emplace_back();
+      if (event == Event::object_end) open.pop_back();
+      if (event == Event::key && duplicate.empty()) {
+        const std::string key = parsed.get<std::string>();
+        std::vector<std::string>& keys = open.back();
+        if (std::find(keys.begin(), keys.end(), key) != keys.end()) duplicate = key;
+        keys.push_back(key);
+      }
+      return true;
+    };
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(line);
+      j = nlohmann::json::parse(line, watch);
     } catch (const nlohmann::json::parse_error& e) {
       throw InputError({path, line_no, static_cast<int>(e.byte)},
                        "expected one JSON object per line (Mooncake trace format)");
+    } catch (const nlohmann::json::out_of_range& e) {
+      // "number overflow parsing '1e400'": point at the number.
+      const std::string what = e.what();
+      const size_t q1 = what.find('\''), q2 = what.rfind('\'');
+      const std::string number = q1 < q2 ? what.substr(q1 + 1, q2 - q1 - 1) : "";
+      const size_t at = number.empty() ? std::string::npos : line.find(number);
+      throw InputError({path, line_no, at == std::string::npos ? 1 : static_cast<int>(at) + 1},
+                       "number out of range" + (number.empty() ? "" : ": '" + number + "'"));
     }
     auto col = [&](const char* key) {
       const size_t at = line.find(std::string("\"") + key + "\"");
       return at == std::string::npos ? 1 : static_cast<int>(at) + 1;
     };
+    if (!duplicate.empty()) {
+      const std::string quoted = "\"" + duplicate + "\"";
+      const size_t second = line.find(quoted, line.find(quoted) + 1);
+      throw InputError(
+          {path, line_no, second == std::string::npos ? 1 : static_cast<int>(second) + 1},
+          "duplicate key '" + duplicate + "'", "each key may appear once in a line");
+    }
     if (!j.is_object()) throw InputError({path, line_no, 1}, "expected a JSON object");
     for (const auto& [key, value] : j.items()) {
       if (key != "timestamp" && key != "input_length" && key != "output_length" &&
@@ -178,23 +216,35 @@ RequestSet ParseMooncakeTrace(const std::string& text, const std::string& path,
             "unknown key '" + key + "'; expected timestamp, input_length, output_length, hash_ids");
       }
     }
-    auto number = [&](const char* key, double lo, double hi) {
+    auto present = [&](const char* key) -> const nlohmann::json& {
       if (!j.contains(key)) {
         throw InputError({path, line_no, 1}, std::string("missing '") + key + "'");
       }
-      const auto& v = j[key];
-      if (!v.is_number() || v.get<double>() < lo || v.get<double>() > hi) {
+      return j[key];
+    };
+    const nlohmann::json& ts = present("timestamp");
+    if (!ts.is_number() || !std::isfinite(ts.get<double>()) || ts.get<double>() < 0 ||
+        ts.get<double>() > 1e13) {
+      throw InputError({path, line_no, col("timestamp")},
+                       "expected 'timestamp' as a number from 0 to 10000000000000");
+    }
+    auto tokens = [&](const char* key) {
+      const nlohmann::json& v = present(key);
+      const bool whole = v.is_number_integer();
+      const int64_t n = whole ? v.get<int64_t>() : 0;
+      if (!whole || n < 1 || n > kMaxTokens) {
         throw InputError({path, line_no, col(key)},
-                         std::string("expected '") + key + "' as a number from " +
-                             std::to_string(static_cast<long long>(lo)) + " to " +
-                             std::to_string(static_cast<long long>(hi)));
+                         std::string("expected '") + key +
+                             "' as a whole number of tokens from 1 to " +
+                             std::to_string(kMaxTokens) + ", got " + v.dump(),
+                         whole && n == 0 ? kAtLeastOneToken : "");
       }
-      return v.get<double>();
+      return static_cast<int>(n);
     };
     Request r;
-    r.arrival_s = number("timestamp", 0, 1e13) / 1000.0;
-    r.prompt_tokens = std::max(1, static_cast<int>(number("input_length", 0, 1 << 24)));
-    r.output_tokens = std::max(1, static_cast<int>(number("output_length", 0, 1 << 24)));
+    r.arrival_s = ts.get<double>() / 1000.0;
+    r.prompt_tokens = tokens("input_length");
+    r.output_tokens = tokens("output_length");
     if (j.contains("hash_ids")) {
       const auto& ids = j["hash_ids"];
       if (!ids.is_array()) {
@@ -335,6 +385,54 @@ void ScaleRate(RequestSet& set, double factor) {
     r.arrival_s /= factor;
     r.gap_s /= factor;
   }
+}
+
+double LoopPeriod(const RequestSet& set) {
+  double first = 0, last = 0;
+  int64_t n = 0;
+  for (const Request& r : set.requests) {
+    if (r.follow_up) continue;
+    first = n == 0 ? r.arrival_s : std::min(first, r.arrival_s);
+    last = n == 0 ? r.arrival_s : std::max(last, r.arrival_s);
+    ++n;
+  }
+  if (n < 2 || !(last > first)) return 0;
+  return (last - first) * static_cast<double>(n) / static_cast<double>(n - 1);
+}
+
+void Loop(RequestSet& set, double end_s) {
+  const double period = LoopPeriod(set);
+  FW_CHECK(period > 0, "a request set without a span cannot loop");
+  double first = std::numeric_limits<double>::infinity();
+  for (const Request& r : set.requests) {
+    if (!r.follow_up) first = std::min(first, r.arrival_s);
+  }
+  // Dense prefix ids: id i of lap k becomes k * distinct + rank(i).
+  std::vector<uint64_t> distinct = set.hashes;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  std::vector<uint64_t> rank(set.hashes.size());
+  for (size_t i = 0; i < set.hashes.size(); ++i) {
+    rank[i] = static_cast<uint64_t>(
+        std::lower_bound(distinct.begin(), distinct.end(), set.hashes[i]) - distinct.begin());
+  }
+  const auto n = static_cast<int>(set.requests.size());
+  const auto n_hashes = static_cast<uint32_t>(set.hashes.size());
+  std::vector<Request> requests;
+  std::vector<uint64_t> hashes;
+  for (int64_t lap = 0; first + static_cast<double>(lap) * period < end_s; ++lap) {
+    const double shift = static_cast<double>(lap) * period;
+    for (Request r : set.requests) {
+      if (!r.follow_up) r.arrival_s += shift;
+      if (r.next >= 0) r.next += static_cast<int>(lap) * n;
+      r.prefix_begin += static_cast<uint32_t>(lap) * n_hashes;
+      requests.push_back(r);
+    }
+    for (uint64_t id : rank) hashes.push_back(static_cast<uint64_t>(lap) * distinct.size() + id);
+  }
+  set.requests = std::move(requests);
+  set.hashes = std::move(hashes);
+  SortByArrival(set);
 }
 
 namespace {

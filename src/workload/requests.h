@@ -89,6 +89,19 @@ void ScaleRate(RequestSet& set, double factor);
 // Keeps each session with probability `fraction` (a random share of the requests).
 void Thin(RequestSet& set, double fraction, uint64_t seed);
 
+// The period at which Loop repeats a set: the span from its first to its last first call, plus
+// the mean gap between first calls, so the seam between laps keeps the set's mean rate (n first
+// calls over a span T: a period of T n / (n - 1)). 0 when the set cannot loop: fewer than two
+// first calls, or all at one instant.
+double LoopPeriod(const RequestSet& set);
+
+// Repeats the set until `end_s`: lap k (k = 0, 1, ...) is a copy with every first call
+// k x LoopPeriod later, for every lap whose first arrival is before `end_s` (trim the last lap with
+// Window). Each lap's sessions (follow-up links) and prefix blocks are its own: prefix ids are
+// renumbered so that laps share no cached prefix, within a lap equal ids stay equal.
+// Requires LoopPeriod(set) > 0.
+void Loop(RequestSet& set, double end_s);
+
 // Keeps the requests of [start_s, end_s) (and the sessions they start), moved by `offset_s`.
 void Window(RequestSet& set, double start_s, double end_s, double offset_s);
 

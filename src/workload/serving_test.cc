@@ -65,7 +65,8 @@ TEST(Requests, AzureAndMooncakeTracesAreReadAsPublished) {
 
 TEST(Requests, MalformedTracesNameFileLineAndColumn) {
   const std::string head = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
-  EXPECT_EQ(ErrorOf([&] { ParseAzureTrace("", "t.csv", "x"); }), "t.csv: the trace file is empty");
+  EXPECT_EQ(ErrorOf([&] { ParseAzureTrace("", "t.csv", "x"); }),
+            "t.csv:1: the trace file is empty");
   EXPECT_EQ(ErrorOf([&] { ParseAzureTrace(head, "t.csv", "x"); }),
             "t.csv:1:1: the trace has no requests");
   EXPECT_NE(ErrorOf([&] {
@@ -74,7 +75,7 @@ TEST(Requests, MalformedTracesNameFileLineAndColumn) {
             std::string::npos);
   EXPECT_EQ(
       ErrorOf([&] { ParseAzureTrace(head + "2023-11-16 18:15:46.68,374,4x\n", "t.csv", "x"); }),
-      "t.csv:2:28: expected GeneratedTokens as a whole number of tokens from 0 to "
+      "t.csv:2:28: expected GeneratedTokens as a whole number of tokens from 1 to "
       "16777216, got '4x'");
   EXPECT_EQ(ErrorOf([&] { ParseAzureTrace(head + "2023-11-16 18:15,374,44\n", "t.csv", "x"); }),
             "t.csv:2:1: expected a timestamp like '2023-11-16 18:15:46.6805900', got "
@@ -103,7 +104,117 @@ TEST(Requests, MalformedTracesNameFileLineAndColumn) {
             }),
             "m.jsonl:1:58: expected 'hash_ids' as a list");
   EXPECT_EQ(ErrorOf([&] { ParseMooncakeTrace("\n", "m.jsonl", "x"); }),
-            "m.jsonl:1: the trace has no requests");
+            "m.jsonl:1: the trace file is empty");
+}
+
+TEST(Requests, ZeroTokenRequestsAreRefusedNotRoundedUp) {
+  const std::string head = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+  EXPECT_EQ(ErrorOf([&] { ParseAzureTrace(head + "2023-11-16 18:15:46.68,0,44\n", "t.csv", "x"); }),
+            "t.csv:2:24: expected ContextTokens as a whole number of tokens from 1 to 16777216, "
+            "got '0'");
+  EXPECT_EQ(
+      ErrorOf([&] { ParseAzureTrace(head + "2023-11-16 18:15:46.68,374,0\n", "t.csv", "x"); }),
+      "t.csv:2:28: expected GeneratedTokens as a whole number of tokens from 1 to 16777216, "
+      "got '0'");
+  try {
+    ParseMooncakeTrace(R"({"timestamp": 0, "input_length": 0, "output_length": 5})", "m.jsonl",
+                       "x");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where().ToString() + ": " + e.message(),
+              "m.jsonl:1:18: expected 'input_length' as a whole number of tokens from 1 to "
+              "16777216, got 0");
+    EXPECT_NE(e.hint().find("at least one prompt and one output token"), std::string::npos);
+  }
+  EXPECT_EQ(ErrorOf([&] {
+              ParseMooncakeTrace(R"({"timestamp": 0, "input_length": 7, "output_length": 0})",
+                                 "m.jsonl", "x");
+            }),
+            "m.jsonl:1:37: expected 'output_length' as a whole number of tokens from 1 to "
+            "16777216, got 0");
+}
+
+TEST(Requests, MooncakeRefusesFractionsNulBytesAndDuplicateKeys) {
+  EXPECT_EQ(ErrorOf([&] {
+              ParseMooncakeTrace(R"({"timestamp": 0, "input_length": 12.5, "output_length": 5})",
+                                 "m.jsonl", "x");
+            }),
+            "m.jsonl:1:18: expected 'input_length' as a whole number of tokens from 1 to "
+            "16777216, got 12.5");
+  EXPECT_EQ(ErrorOf([&] {
+              ParseMooncakeTrace(R"({"timestamp": 0, "input_length": 12.0, "output_length": 5})",
+                                 "m.jsonl", "x");
+            }),
+            "m.jsonl:1:18: expected 'input_length' as a whole number of tokens from 1 to "
+            "16777216, got 12.0");
+  const std::string ok = R"({"timestamp": 0, "input_length": 10, "output_length": 5})";
+  // nlohmann's parser stops at a NUL as at the end of its input; the reader looks first.
+  EXPECT_EQ(
+      ErrorOf([&] { ParseMooncakeTrace(ok + std::string("\0garbage\n", 9), "m.jsonl", "x"); }),
+      "m.jsonl:1:" + std::to_string(ok.size() + 1) +
+          ": NUL byte in a text file (binary data, or a file cut short)");
+  EXPECT_EQ(ErrorOf([&] {
+              ParseMooncakeTrace(
+                  R"({"timestamp": 0, "input_length": 10, "output_length": 5, "input_length": 9})",
+                  "m.jsonl", "x");
+            }),
+            "m.jsonl:1:58: duplicate key 'input_length'");
+  // Nested objects keep their own keys; a key may repeat in another object.
+  EXPECT_EQ(ErrorOf([&] { ParseMooncakeTrace(ok + "\n" + ok + "\n", "m.jsonl", "x"); }),
+            "no error");
+  // A byte-order mark before the first line is not part of the JSON.
+  EXPECT_EQ(ParseMooncakeTrace("\xEF\xBB\xBF" + ok, "m.jsonl", "x").requests.size(), 1u);
+  EXPECT_EQ(ErrorOf([&] {
+              ParseMooncakeTrace(R"({"timestamp": 1e400, "input_length": 10, "output_length": 5})",
+                                 "m.jsonl", "x");
+            }),
+            "m.jsonl:1:15: number out of range: '1e400'");
+}
+
+TEST(Requests, AzureTakesAByteOrderMarkAndRefusesNulBytesAndNonFiniteSeconds) {
+  const std::string rows = "2023-11-16 18:15:46.68,374,44\n2023-11-16 18:15:47.68,10,20\n";
+  const RequestSet set = ParseAzureTrace(
+      "\xEF\xBB\xBFTIMESTAMP,ContextTokens,GeneratedTokens\r\n" + rows, "t.csv", "x");
+  ASSERT_EQ(set.requests.size(), 2u);
+  EXPECT_NEAR(set.requests[1].arrival_s, 1.0, 1e-9);
+  const std::string head = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+  EXPECT_EQ(ErrorOf([&] { ParseAzureTrace(head + rows + std::string("\0", 1), "t.csv", "x"); }),
+            "t.csv:4:1: NUL byte in a text file (binary data, or a file cut short)");
+  for (const char* sec : {"nan", "inf"}) {
+    EXPECT_EQ(ErrorOf([&] {
+                ParseAzureTrace(head + "2023-11-16 18:15:" + sec + ",374,44\n", "t.csv", "x");
+              }),
+              "t.csv:2:1: expected a timestamp like '2023-11-16 18:15:46.6805900', got "
+              "'2023-11-16 18:15:" +
+                  std::string(sec) + "'");
+  }
+}
+
+TEST(Requests, ALoopedTraceRepeatsWithItsSpanAndDistinctPrefixes) {
+  // 15 minutes of arrivals every 10 s, each with the same two prefix blocks.
+  RequestSet set = Fixed(90, 10.0, 1024, 100);
+  for (Request& r : set.requests) {
+    r.prefix_begin = static_cast<uint32_t>(set.hashes.size());
+    r.prefix_count = 2;
+    set.hashes.push_back(7);
+    set.hashes.push_back(1u << 30);
+  }
+  EXPECT_DOUBLE_EQ(LoopPeriod(set), 900.0);  // 890 s span + one 10 s gap
+  Loop(set, 3600.0);
+  ASSERT_EQ(set.requests.size(), 4u * 90u);  // about 4x over an hour
+  for (size_t i = 1; i < set.requests.size(); ++i) {
+    EXPECT_NEAR(set.requests[i].arrival_s - set.requests[i - 1].arrival_s, 10.0, 1e-9);
+  }
+  // Laps share no prefix block; within a lap equal ids stay equal.
+  auto id = [&](size_t req, uint32_t k) { return set.hashes[set.requests[req].prefix_begin + k]; };
+  EXPECT_EQ(id(0, 0), id(89, 0));
+  EXPECT_NE(id(0, 0), id(0, 1));
+  EXPECT_NE(id(0, 0), id(90, 0));
+  EXPECT_EQ(id(90, 0), id(179, 0));
+  EXPECT_NE(id(90, 1), id(270, 1));
+  // Nothing to loop: one request, or all at one instant.
+  EXPECT_EQ(LoopPeriod(Fixed(1, 1.0, 10, 10)), 0.0);
+  EXPECT_EQ(LoopPeriod(Fixed(5, 0.0, 10, 10)), 0.0);
 }
 
 TEST(Requests, SyntheticArrivalsFollowRateBurstinessAndDiurnalProfile) {
