@@ -170,18 +170,21 @@ workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* b
 const Catalog& BuiltinCatalog() {
   static const Catalog catalog = [] {
     Catalog c;
+    std::map<std::string, SourceLocation> name_at;  // GPUs and models share one name space
     for (const embedded::File& f : embedded::Files()) {
       const std::string path(f.path);
       const bool gpu = path.starts_with("catalog/gpus/");
       const bool model = path.starts_with("catalog/models/");
       if (!gpu && !model) continue;
-      const Document doc = Document::Parse(std::string(f.text), path);
+      const Document doc = Document::Parse(std::string(f.text), path, Document::kCardStart);
       const Schema& schema = gpu ? GpuCardSchema() : ModelCardSchema();
       const Section s(doc, schema, doc.root(), "", "", doc.At(doc.root()));
       const std::string name = s.String("name");
-      if (c.origin.count(name)) {
-        throw InputError(s.KeyAt("name"),
-                         "card '" + name + "' is defined twice (also in " + c.origin[name] + ")");
+      const auto [first, fresh] = name_at.emplace(name, s.KeyAt("name"));
+      if (!fresh) {
+        throw InputError(s.KeyAt("name"), "a second card is named '" + name +
+                                              "' (the first is at " + first->second.ToString() +
+                                              ")");
       }
       c.origin[name] = path;
       if (gpu) {
@@ -207,7 +210,7 @@ workload::ModelCard LoadModelCardFile(const std::string& path) {
   if (!in) throw InputError({path, 0, 0}, "cannot read model card file");
   std::stringstream ss;
   ss << in.rdbuf();
-  const Document doc = Document::Parse(ss.str(), path);
+  const Document doc = Document::Parse(ss.str(), path, Document::kCardStart);
   const Section s(doc, ModelCardSchema(), doc.root(), "", "", doc.At(doc.root()));
   return ReadModelCard(s, nullptr, false);
 }
