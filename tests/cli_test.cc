@@ -117,6 +117,26 @@ TEST(Cli, EmptyScenarioPathIsAnErrorNotTheDefault) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+TEST(Cli, NonUtf8NameIsRefusedBeforeAnyOutput) {
+  // The run used to stop in the JSON writer (exit 70) after writing timeseries.csv.
+  const fs::path dir = Fresh("latin1");
+  fs::create_directories(dir);
+  std::string text = Slurp("examples/default.yaml");
+  text.replace(text.find("name: default H100 hall"), 23, "name: \"caf\xe9\"");
+  const fs::path scen = dir / "latin1.yaml";
+  std::ofstream(scen, std::ios::binary) << text;
+  for (const std::string& cmd :
+       {"validate " + scen.string(),
+        "run --quiet --out " + (dir / "out").string() + " " + scen.string()}) {
+    const Result r = Firstwall(cmd);
+    EXPECT_EQ(r.status, 2) << cmd;
+    EXPECT_NE(r.out.find(scen.string() + ":7:13: error: the byte 0xE9 is not UTF-8"),
+              std::string::npos)
+        << r.out;
+  }
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
 TEST(Cli, ValidateRefusesWhatRunCannotHoldInMemory) {
   const fs::path dir = Fresh("budget");
   fs::create_directories(dir);
