@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "scenario/catalog.h"
+#include "scenario/loader.h"
 
 namespace firstwall::scenario {
 namespace {
@@ -58,6 +60,26 @@ TEST(Catalog, ModelCardFileErrorsAreACards) {
   EXPECT_EQ(nul.rfind(":2:10: error: a control character U+0000 (NUL)", 0), 0u) << nul;
   const std::string unclosed = error_of("name: m\nlayers: 2\nsources: {layers: \"paper}\n");
   EXPECT_EQ(unclosed.rfind(":3:19: error: the double quote", 0), 0u) << unclosed;
+}
+
+TEST(Catalog, ACardNamedTwiceIsRefusedAtTheSecond) {
+  const std::string h100 = EmbeddedText("catalog/gpus/h100-sxm5-80gb.yaml");
+  const size_t at = h100.find("\nname:") + 1;  // the name key's line
+  const int line = 1 + static_cast<int>(std::count(h100.begin(), h100.begin() + at, '\n'));
+  const std::string key = ":" + std::to_string(line) + ":1";
+  try {
+    ReadCatalogFiles({{"catalog/gpus/h100-sxm5-80gb.yaml", h100}, {"mine/gpus/copy.yaml", h100}});
+    FAIL() << "accepted two cards of one name";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("mine/gpus/copy.yaml" + key +
+                                              ": error: a second card is named 'H100-SXM5-80GB' "
+                                              "(the first is at catalog/gpus/h100-sxm5-80gb.yaml" +
+                                              key + ")",
+                                          0),
+              0u)
+        << e.what();
+  }
+  EXPECT_EQ(ReadCatalogFiles({{"catalog/gpus/h100-sxm5-80gb.yaml", h100}}).gpus.size(), 1u);
 }
 
 TEST(Catalog, ModelParameterCountsMatchTheirNames) {

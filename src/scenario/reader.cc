@@ -559,6 +559,10 @@ bool Section::Bool(std::string_view key) const {
 std::string Section::String(std::string_view key) const {
   const auto text = TextOrDefault(key);
   if (!text) return "";
+  if (text->empty() && Spec(key).type == ValueType::kFile) {
+    Fail(key, "'" + Name(key) + "' is empty: a path is needed (an empty one is not the default)",
+         "give the file's path, or remove the key; " + Spec(key).description);
+  }
   if (text->empty()) Fail(key, "'" + Name(key) + "' is empty", Spec(key).description);
   return *text;
 }

@@ -783,17 +783,17 @@ TEST(BadInput, IntegerBoundsAreComparedExactly) {
 TEST(BadInput, EmptyPathIsNeverTheDefault) {
   EXPECT_TRUE(
       Says(ErrorOf(Replace(kBase, "name: test hall", "name: test hall\n  weather_file: ''")),
-           "s.yaml:4:17", "'site.weather_file' is empty"));
+           "s.yaml:4:17", "'site.weather_file' is empty: a path is needed"));
   EXPECT_TRUE(
       Says(ErrorOf(Replace(kBase, "  electricity_price: 0.1 USD/kWh", "  tariff_file: \"\"")),
-           "s.yaml:4:16", "'site.tariff_file' is empty"));
+           "s.yaml:4:16", "'site.tariff_file' is empty: a path is needed"));
   EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "model: llama3-8b", "model: ''")), "s.yaml:20:12",
                    "'workloads[0].model' is empty"));
   EXPECT_TRUE(Says(ErrorOf(WithService(Replace(kService,
                                                "rate: 5 req/s\n        prompt_tokens: 500\n"
                                                "        output_tokens: 100",
                                                "trace: ''"))),
-                   "s.yaml:30:16", "'services[0].requests[0].trace' is empty"));
+                   "s.yaml:30:16", "'services[0].requests[0].trace' is empty: a path"));
   // Every path key of the schema is a file key, and so read by Section::File.
   for (const char* k : {"site.weather_file", "site.tariff_file", "services[].requests[].trace"}) {
     EXPECT_EQ(ScenarioSchema().Find(k)->type, ValueType::kFile) << k;
