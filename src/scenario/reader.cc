@@ -38,10 +38,6 @@ std::vector<std::string> Split(const std::string& s, char sep) {
   return out;
 }
 
-}  // namespace
-
-namespace {
-
 // The length of the UTF-8 sequence at text[i], or 0 when it is not valid UTF-8 (a stray
 // continuation byte, a truncated sequence, an overlong form, a surrogate, or above U+10FFFF).
 size_t Utf8Length(std::string_view text, size_t i, uint32_t* code) {
