@@ -83,6 +83,84 @@ TEST(Cli, ValidateAcceptsTheExamples) {
   }
 }
 
+TEST(Cli, ValidateCountsJobsServicesRacksAndGpus) {
+  EXPECT_EQ(Firstwall("validate examples/inference-azure.yaml").out,
+            "examples/inference-azure.yaml: ok: 'Azure conversation replay', 16 x H100-SXM5-80GB "
+            "in 2 nodes and 1 rack; 0 training jobs, 1 service of 16 replicas on 16 GPUs; 1 h "
+            "simulated\n");
+  // Then the loader's warnings (its chat traces end early), as `run` prints them.
+  const std::string mixed = Firstwall("validate examples/mixed-site.yaml").out;
+  EXPECT_EQ(mixed.substr(0, mixed.find('\n') + 1),
+            "examples/mixed-site.yaml: ok: 'mixed training and inference hall', 1376 x "
+            "H100-SXM5-80GB in 172 nodes and 43 racks; 1 training job on 1024 GPUs, 3 services "
+            "of 72 replicas on 352 GPUs; 6 h simulated\n");
+  EXPECT_NE(mixed.find("\nwarning: examples/mixed-site.yaml:68:16: services[0].requests[0].trace"),
+            std::string::npos)
+      << mixed;
+  const fs::path dir = Fresh("validate");
+  fs::create_directories(dir);
+  std::string text = Slurp("examples/inference-azure.yaml");
+  text.replace(text.find("duration: 1 h"), 13, "duration: 10 min");
+  for (size_t at; (at = text.find("../data/")) != std::string::npos;) {
+    text.replace(at, 8, fs::absolute("data").string() + "/");
+  }
+  std::ofstream(dir / "short.yaml") << text;
+  const Result r = Firstwall("validate " + (dir / "short.yaml").string());
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("; 10 min simulated\n"), std::string::npos) << r.out;
+}
+
+TEST(Cli, EmptyScenarioPathIsAnErrorNotTheDefault) {
+  // `firstwall run "$UNSET"` simulated the built-in site.
+  const fs::path out = Fresh("empty_path");
+  for (const std::string& cmd :
+       {"run --quiet --out " + out.string() + " ''", std::string("validate ''")}) {
+    const Result r = Firstwall(cmd);
+    EXPECT_EQ(r.status, 2) << cmd << "\n" << r.out;
+    EXPECT_NE(r.out.find("the scenario path is empty"), std::string::npos) << r.out;
+  }
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(Cli, NonUtf8NameIsRefusedBeforeAnyOutput) {
+  // The run used to stop in the JSON writer (exit 70) after writing timeseries.csv.
+  const fs::path dir = Fresh("latin1");
+  fs::create_directories(dir);
+  std::string text = Slurp("examples/default.yaml");
+  text.replace(text.find("name: default H100 hall"), 23, "name: \"caf\xe9\"");
+  const fs::path scen = dir / "latin1.yaml";
+  std::ofstream(scen, std::ios::binary) << text;
+  for (const std::string& cmd :
+       {"validate " + scen.string(),
+        "run --quiet --out " + (dir / "out").string() + " " + scen.string()}) {
+    const Result r = Firstwall(cmd);
+    EXPECT_EQ(r.status, 2) << cmd;
+    EXPECT_NE(r.out.find(scen.string() + ":7:13: error: the byte 0xE9 is not UTF-8"),
+              std::string::npos)
+        << r.out;
+  }
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+TEST(Cli, ValidateRefusesWhatRunCannotHoldInMemory) {
+  const fs::path dir = Fresh("budget");
+  fs::create_directories(dir);
+  std::string text = Slurp("examples/default.yaml");
+  text.replace(text.find("nodes: 128"), 10, "nodes: 1000000");
+  text.replace(text.find("gpus_per_node: 8"), 16, "gpus_per_node: 72");
+  text.replace(text.find("../data/"), 8, fs::absolute("data").string() + "/");
+  const fs::path scen = dir / "huge.yaml";
+  std::ofstream(scen) << text;
+  const std::string where = scen.string() + ":15:10: error: the cluster's 72 million GPUs";
+  const Result v = Firstwall("validate " + scen.string());
+  EXPECT_EQ(v.status, 2);
+  EXPECT_NE(v.out.find(where), std::string::npos) << v.out;
+  const Result r = Firstwall("run --quiet --out " + (dir / "out").string() + " " + scen.string());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, v.out);
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
 TEST(Cli, BadScenarioExitsTwoNamesTheLineAndWritesNothing) {
   const fs::path dir = Fresh("bad");
   fs::create_directories(dir);
@@ -383,7 +461,7 @@ cluster:
   nodes: 1
   node_base_power: 2 kW
 facility:
-  power_chain: []
+  power_chain: [{name: feed, efficiency: 1}]
   cooling:
     cop: 5
 services:

@@ -107,7 +107,8 @@ Action RegisterRun(CLI::App& app) {
                          "all of an earlier run's together, and only when the run completes.");
   cmd->add_option("scenario", o->scenario,
                   "Scenario YAML file (default: the built-in 1,024-GPU H100 hall, "
-                  "examples/default.yaml)");
+                  "examples/default.yaml)")
+      ->check(NonEmptyScenarioPath());
   cmd->add_option("--out", o->out, "Output directory")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print summary.json to stdout instead of the text summary");
   cmd->add_flag("--quiet", o->quiet, "Print nothing (outputs are still written)");

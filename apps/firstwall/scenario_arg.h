@@ -3,10 +3,26 @@
 
 #include <string>
 
+#include <CLI/CLI.hpp>
+
 #include "scenario/loader.h"
 
 namespace firstwall::cli {
 
+// The check of a scenario argument: an empty path (`firstwall run "$UNSET"`) is an error, never
+// the built-in default, which only leaving the argument out selects. CLI11 runs it only on an
+// argument that was given; a failure exits with status 2.
+inline CLI::Validator NonEmptyScenarioPath() {
+  return CLI::Validator(
+      [](std::string& path) -> std::string {
+        if (!path.empty()) return {};
+        return "the scenario path is empty (an unset shell variable?); give a scenario file, or "
+               "leave the argument out for the built-in default";
+      },
+      "");
+}
+
+// `path` as checked by NonEmptyScenarioPath: empty only when the argument was left out.
 inline scenario::Scenario LoadScenarioArg(const std::string& path) {
   if (path.empty()) {
     return scenario::LoadScenarioText(scenario::DefaultScenarioText(),

@@ -167,30 +167,40 @@ workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* b
   return m;
 }
 
+Catalog ReadCatalogFiles(const std::vector<std::pair<std::string, std::string>>& files) {
+  Catalog c;
+  std::map<std::string, SourceLocation> name_at;  // GPUs and models share one name space
+  for (const auto& [path, text] : files) {
+    const bool gpu = path.find("gpus/") != std::string::npos;
+    const Document doc = Document::Parse(text, path, Document::kCardStart);
+    const Schema& schema = gpu ? GpuCardSchema() : ModelCardSchema();
+    const Section s(doc, schema, doc.root(), "", "", doc.At(doc.root()));
+    const std::string name = s.String("name");
+    const auto [first, fresh] = name_at.emplace(name, s.KeyAt("name"));
+    if (!fresh) {
+      throw InputError(s.KeyAt("name"), "a second card is named '" + name + "' (the first is at " +
+                                            first->second.ToString() + ")");
+    }
+    c.origin[name] = path;
+    if (gpu) {
+      c.gpus[name] = ReadGpuCard(s, nullptr, true);
+    } else {
+      c.models[name] = ReadModelCard(s, nullptr, true);
+    }
+  }
+  return c;
+}
+
 const Catalog& BuiltinCatalog() {
   static const Catalog catalog = [] {
-    Catalog c;
+    std::vector<std::pair<std::string, std::string>> files;
     for (const embedded::File& f : embedded::Files()) {
       const std::string path(f.path);
-      const bool gpu = path.starts_with("catalog/gpus/");
-      const bool model = path.starts_with("catalog/models/");
-      if (!gpu && !model) continue;
-      const Document doc = Document::Parse(std::string(f.text), path);
-      const Schema& schema = gpu ? GpuCardSchema() : ModelCardSchema();
-      const Section s(doc, schema, doc.root(), "", "", doc.At(doc.root()));
-      const std::string name = s.String("name");
-      if (c.origin.count(name)) {
-        throw InputError(s.KeyAt("name"),
-                         "card '" + name + "' is defined twice (also in " + c.origin[name] + ")");
-      }
-      c.origin[name] = path;
-      if (gpu) {
-        c.gpus[name] = ReadGpuCard(s, nullptr, true);
-      } else {
-        c.models[name] = ReadModelCard(s, nullptr, true);
+      if (path.starts_with("catalog/gpus/") || path.starts_with("catalog/models/")) {
+        files.emplace_back(path, std::string(f.text));
       }
     }
-    return c;
+    return ReadCatalogFiles(files);
   }();
   return catalog;
 }
@@ -207,7 +217,7 @@ workload::ModelCard LoadModelCardFile(const std::string& path) {
   if (!in) throw InputError({path, 0, 0}, "cannot read model card file");
   std::stringstream ss;
   ss << in.rdbuf();
-  const Document doc = Document::Parse(ss.str(), path);
+  const Document doc = Document::Parse(ss.str(), path, Document::kCardStart);
   const Section s(doc, ModelCardSchema(), doc.root(), "", "", doc.At(doc.root()));
   return ReadModelCard(s, nullptr, false);
 }

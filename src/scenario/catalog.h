@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hardware/gpu.h"
@@ -21,6 +22,11 @@ struct Catalog {
 // The built-in catalog. Every figure of every card must carry a source; a card without one is an
 // InputError naming the file.
 const Catalog& BuiltinCatalog();
+
+// Reads card files as the built-in catalog is read: (path, text) pairs, a GPU card where the path
+// has "gpus/" in it, else a model card; every figure needs a source, and GPUs and models share
+// one name space. A second card of a name is an InputError at its name naming the first's place.
+Catalog ReadCatalogFiles(const std::vector<std::pair<std::string, std::string>>& files);
 
 // Reads a card. With `base`, keys left out keep the base's values (an override); without, the
 // schema's required keys must be present. With `require_sources`, every figure needs a source.

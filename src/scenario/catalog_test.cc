@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
 #include "scenario/catalog.h"
+#include "scenario/loader.h"
 
 namespace firstwall::scenario {
 namespace {
@@ -30,6 +35,51 @@ TEST(Catalog, FiguresMatchTheDatasheets) {
   EXPECT_DOUBLE_EQ(ToBytesPerSecond(h100.hbm_bandwidth), 3.35e12);
   EXPECT_DOUBLE_EQ(ToWatts(h100.tdp), 700);
   EXPECT_FALSE(c.gpus.at("A100-SXM4-80GB").Peak(hardware::DataType::kFp8).has_value());
+}
+
+// A model card file of its own: its empty-file message and its text checks are a card's.
+TEST(Catalog, ModelCardFileErrorsAreACards) {
+  auto error_of = [](const std::string& text) -> std::string {
+    const std::string path =
+        (std::filesystem::path(::testing::TempDir()) / "card.yaml").lexically_normal().string();
+    std::ofstream(path, std::ios::binary) << text;
+    try {
+      LoadModelCardFile(path);
+    } catch (const InputError& e) {
+      return std::string(e.what()).substr(path.size());
+    }
+    return "ok";
+  };
+  const std::string empty = error_of("");
+  EXPECT_EQ(empty.rfind(":1:1: error: the file is empty", 0), 0u) << empty;
+  EXPECT_NE(empty.find("a card starts with 'name: ...'"), std::string::npos) << empty;
+  EXPECT_EQ(empty.find("scenario"), std::string::npos) << empty;
+  const std::string latin1 = error_of("name: caf\xe9\nlayers: 2\n");
+  EXPECT_EQ(latin1.rfind(":1:10: error: the byte 0xE9 is not UTF-8", 0), 0u) << latin1;
+  const std::string nul = error_of(std::string("name: m\nlayers: 2\0\n", 19));
+  EXPECT_EQ(nul.rfind(":2:10: error: a control character U+0000 (NUL)", 0), 0u) << nul;
+  const std::string unclosed = error_of("name: m\nlayers: 2\nsources: {layers: \"paper}\n");
+  EXPECT_EQ(unclosed.rfind(":3:19: error: the double quote", 0), 0u) << unclosed;
+}
+
+TEST(Catalog, ACardNamedTwiceIsRefusedAtTheSecond) {
+  const std::string h100 = EmbeddedText("catalog/gpus/h100-sxm5-80gb.yaml");
+  const size_t at = h100.find("\nname:") + 1;  // the name key's line
+  const int line = 1 + static_cast<int>(std::count(h100.begin(), h100.begin() + at, '\n'));
+  const std::string key = ":" + std::to_string(line) + ":1";
+  try {
+    ReadCatalogFiles({{"catalog/gpus/h100-sxm5-80gb.yaml", h100}, {"mine/gpus/copy.yaml", h100}});
+    FAIL() << "accepted two cards of one name";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("mine/gpus/copy.yaml" + key +
+                                              ": error: a second card is named 'H100-SXM5-80GB' "
+                                              "(the first is at catalog/gpus/h100-sxm5-80gb.yaml" +
+                                              key + ")",
+                                          0),
+              0u)
+        << e.what();
+  }
+  EXPECT_EQ(ReadCatalogFiles({{"catalog/gpus/h100-sxm5-80gb.yaml", h100}}).gpus.size(), 1u);
 }
 
 TEST(Catalog, ModelParameterCountsMatchTheirNames) {

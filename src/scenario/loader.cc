@@ -4,6 +4,7 @@
 #include "workload/requests.h"
 #include "workload/serving.h"
 
+#include <climits>
 #include <cmath>
 #include <filesystem>
 
@@ -15,6 +16,7 @@
 
 #include "core/embedded.h"
 #include "core/rng.h"
+#include "scenario/budget.h"
 #include "thermal/weather.h"
 #include "workload/requests.h"
 #include "workload/serving.h"
@@ -45,17 +47,32 @@ auto ReadNamedFile(const Section& s, std::string_view key, Read read) -> decltyp
   }
 }
 
+// A name given to two cards of one list of the scenario: the second would silently replace (or
+// override) the first.
+void CheckFirstCard(const Section& s, const std::string& name,
+                    std::map<std::string, SourceLocation>& seen) {
+  const auto [it, fresh] = seen.emplace(name, s.KeyAt("name"));
+  if (!fresh) {
+    s.Fail("name",
+           "a second card is named '" + name + "' (the first is at " + it->second.ToString() + ")",
+           "give each card its own name; to change a card, edit the first");
+  }
+}
+
 void ReadCatalogAdditions(const Section& root, Catalog& cat) {
   if (!root.Has("catalog")) return;
   const Section c = root.Sub("catalog");
+  std::map<std::string, SourceLocation> gpus_seen, models_seen;
   for (const Section& s : c.ListOf("gpus", GpuCardSchema())) {
     const std::string name = s.String("name");
+    CheckFirstCard(s, name, gpus_seen);
     auto it = cat.gpus.find(name);
     cat.gpus[name] = ReadGpuCard(s, it == cat.gpus.end() ? nullptr : &it->second, false);
     cat.origin[name] = s.where().ToString();
   }
   for (const Section& s : c.ListOf("models", ModelCardSchema())) {
     const std::string name = s.String("name");
+    CheckFirstCard(s, name, models_seen);
     auto it = cat.models.find(name);
     cat.models[name] = ReadModelCard(s, it == cat.models.end() ? nullptr : &it->second, false);
     cat.origin[name] = s.where().ToString();
@@ -311,9 +328,12 @@ hardware::DataType ReadDataType(const Section& s, const site::ClusterConfig& clu
 }
 
 // `share`: the fraction of the requests the simulated replicas receive (sample_replicas).
-// Appends to `warnings` what is allowed but likely unintended (a trace that ends early).
+// Appends to `warnings` what is allowed but likely unintended (a trace that ends early); `budget`
+// is charged with the requests' memory before they are generated.
 workload::RequestSet ReadRequests(const Section& svc, const std::string& base_dir, double service_s,
-                                  uint64_t seed, double share, std::vector<std::string>& warnings) {
+                                  uint64_t seed, double share, std::vector<std::string>& warnings,
+                                  MemoryBudget& budget) {
+  const std::string service = "service '" + svc.String("name") + "'";
   std::vector<workload::RequestSet> sets;
   std::vector<workload::SyntheticSource> synthetic;
   const std::vector<Section> sources = svc.List("requests");
@@ -386,6 +406,13 @@ workload::RequestSet ReadRequests(const Section& svc, const std::string& base_di
         workload::Window(set, 0, service_s, 0);
         if (share < 1) workload::Thin(set, share, seed);
       }
+      budget.Charge(
+          r, "trace",
+          static_cast<double>(set.requests.size()) * kBytesPerRequest +
+              static_cast<double>(set.hashes.size()) * kBytesPerPrefixBlock,
+          service + " replays " + std::to_string(set.requests.size()) + " requests of this trace",
+          "a shorter service or simulation, or sample_replicas to simulate a share of "
+          "the replicas");
       sets.push_back(std::move(set));
       continue;
     }
@@ -430,6 +457,22 @@ workload::RequestSet ReadRequests(const Section& svc, const std::string& base_di
     src.step_gap_s = units::ToSeconds(r.Quantity<units::Duration>("step_gap"));
     src.shared_prefix_tokens = r.Int("shared_prefix_tokens");
     src.end_s = service_s;
+    if (LongestContext(src) > INT_MAX) {
+      r.Fail("steps",
+             service + "'s sessions could grow to " + AboutCount(LongestContext(src)) +
+                 " tokens of context (every length at max_tokens), more than a request holds "
+                 "(2147483647)",
+             "fewer steps, or a lower max_tokens");
+    }
+    const RequestLoad load = ExpectedLoad(src, workload::RequestSet().hash_block_tokens);
+    budget.Charge(
+        r, "rate", load.requests * kBytesPerRequest + load.prefix_blocks * kBytesPerPrefixBlock,
+        service + " would hold about " + AboutCount(load.requests) + " requests with " +
+            AboutCount(load.prefix_blocks) + " prefix blocks (" +
+            units::ShortestDouble(kBytesPerRequest) + " B a request, " +
+            units::ShortestDouble(kBytesPerPrefixBlock) + " B a 512-token block of prompt)",
+        "a lower rate, a shorter service or simulation, fewer session steps or shorter "
+        "prompts and outputs, or sample_replicas to simulate a share of the replicas");
     for (const workload::SyntheticSource& other : synthetic) {
       if (other.label == src.label) {
         r.Fail("class", "two synthetic sources of this service are named '" + src.label + "'",
@@ -444,7 +487,8 @@ workload::RequestSet ReadRequests(const Section& svc, const std::string& base_di
 
 site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& cluster,
                                 const Catalog& cat, const std::string& base_dir, SimTime sim_end,
-                                uint64_t seed, std::vector<std::string>& warnings) {
+                                uint64_t seed, std::vector<std::string>& warnings,
+                                MemoryBudget& budget) {
   site::ServiceConfig sc;
   workload::ServiceSetup& s = sc.setup;
   s.name = v.String("name");
@@ -518,8 +562,8 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
   const double share =
       s.sample_replicas > 0 ? static_cast<double>(s.sample_replicas) / s.replicas : 1.0;
   s.presampled = share < 1;
-  sc.requests =
-      ReadRequests(v, base_dir, s.end_s - s.start_s, seed ^ StableHash(s.name), share, warnings);
+  sc.requests = ReadRequests(v, base_dir, s.end_s - s.start_s, seed ^ StableHash(s.name), share,
+                             warnings, budget);
   return sc;
 }
 
@@ -757,6 +801,12 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
 
   const Section cluster = root.Sub("cluster");
   cfg.cluster = ReadCluster(cluster, sc.catalog);
+  // What the run will hold, estimated before anything large is built (scenario/budget.h).
+  MemoryBudget budget;
+  budget.Charge(cluster, "nodes", cfg.cluster.gpu_count() * kBytesPerGpu,
+                "the cluster's " + AboutCount(cfg.cluster.gpu_count()) + " GPUs (" +
+                    units::ShortestDouble(kBytesPerGpu) + " B each for the fabric and the site)",
+                "fewer nodes or GPUs per node; a site is simulated whole");
 
   const Section facility = root.Sub("facility");
   const auto grid_limit = cfg.facility.grid_import_limit;
@@ -847,8 +897,8 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
     cfg.jobs.push_back(std::move(job));
   }
   for (const Section& v : root.List("services")) {
-    site::ServiceConfig svc =
-        ReadService(v, cfg.cluster, sc.catalog, base_dir, cfg.duration, cfg.seed, cfg.warnings);
+    site::ServiceConfig svc = ReadService(v, cfg.cluster, sc.catalog, base_dir, cfg.duration,
+                                          cfg.seed, cfg.warnings, budget);
     if (!names.insert(svc.setup.name).second) {
       v.Fail("name", "a workload or service is already named '" + svc.setup.name + "'");
     }

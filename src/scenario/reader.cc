@@ -1,7 +1,9 @@
 #include "scenario/reader.h"
 
 #include <charconv>
+#include <climits>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -10,11 +12,6 @@
 
 namespace firstwall::scenario {
 namespace {
-
-bool ParseInt64(const std::string& s, int64_t* out) {
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && end == s.data() + s.size() && !s.empty();
-}
 
 bool ParseDouble(const std::string& s, double* out) {
   const char* b = s.data();
@@ -42,10 +39,201 @@ std::vector<std::string> Split(const std::string& s, char sep) {
   return out;
 }
 
+// The length of the UTF-8 sequence at text[i], or 0 when it is not valid UTF-8 (a stray
+// continuation byte, a truncated sequence, an overlong form, a surrogate, or above U+10FFFF).
+size_t Utf8Length(std::string_view text, size_t i, uint32_t* code) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) {
+    *code = c;
+    return 1;
+  }
+  size_t len = 0;
+  uint32_t cp = 0, min = 0;
+  if ((c & 0xE0) == 0xC0) {
+    len = 2, cp = c & 0x1F, min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3, cp = c & 0x0F, min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4, cp = c & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + len > text.size()) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  *code = cp;
+  return len;
+}
+
+// A code point no scenario text may hold: C0 controls except tab, newline and carriage return;
+// DEL; C1 controls except NEL (YAML 1.2's printable set).
+bool IsForbiddenControl(uint32_t cp) {
+  return (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0x7F ||
+         (cp >= 0x80 && cp <= 0x9F && cp != 0x85);
+}
+
+std::string CodePointName(uint32_t cp) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
+  std::string name = buf;
+  if (cp == 0) name += " (NUL)";
+  if (cp == 0x7F) name += " (DEL)";
+  return name;
+}
+
+// The first fault of a text (a file, or a scalar after YAML's escapes): its byte offset and what
+// it is; nullopt when the text is valid UTF-8 without forbidden control characters.
+struct TextFault {
+  size_t offset;
+  std::string what;
+};
+std::optional<TextFault> FindTextFault(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp = 0;
+    const size_t len = Utf8Length(text, i, &cp);
+    if (len == 0) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "the byte 0x%02X is not UTF-8",
+                    static_cast<unsigned>(static_cast<unsigned char>(text[i])));
+      return TextFault{i, buf};
+    }
+    if (IsForbiddenControl(cp)) return TextFault{i, "control character " + CodePointName(cp)};
+    i += len;
+  }
+  return std::nullopt;
+}
+
+// 1-based line and column (in characters) of a byte offset.
+std::pair<int, int> LineColumn(std::string_view text, size_t offset) {
+  int line = 1, col = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      ++col;
+    }
+  }
+  return {line, col};
+}
+
+// yaml-cpp takes a quote that is never closed as a value running to the end of the file (and a
+// quote closed only by a later value's quote as one running over the lines between), and then
+// reports a missing key far from the mistake. `open` is the byte offset of a quoted scalar's
+// opening quote; throws when the scalar runs to the end of the file, or over a line indented no
+// deeper than the line it opened on (which YAML would read as a key of its own). Returns the
+// offset of the closing quote.
+size_t CheckQuoteCloses(std::string_view text, size_t open, const SourceLocation& at) {
+  const char q = text[open];
+  size_t i = open + 1;
+  for (; i < text.size(); ++i) {
+    if (q == '"' && text[i] == '\\') {
+      ++i;
+    } else if (text[i] == q) {
+      if (q == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+        ++i;
+      } else {
+        break;
+      }
+    }
+  }
+  const std::string quote = q == '"' ? "double quote (\")" : "single quote (')";
+  if (i >= text.size()) {
+    throw InputError(at, "the " + quote + " opened here is never closed",
+                     "add the closing quote at the end of the value");
+  }
+  const size_t line_start =
+      text.rfind('\n', open) == std::string_view::npos ? 0 : text.rfind('\n', open) + 1;
+  const size_t indent = text.find_first_not_of(' ', line_start) - line_start;
+  for (size_t nl = text.find('\n', open); nl != std::string_view::npos && nl < i;
+       nl = text.find('\n', nl + 1)) {
+    const size_t first = text.find_first_not_of(" \r", nl + 1);
+    if (first == std::string_view::npos || first > i || text[first] == '\n') continue;
+    if (first - (nl + 1) <= indent) {
+      const auto [line, col] = LineColumn(text, i);
+      throw InputError(at,
+                       "the " + quote + " opened here is closed only on line " +
+                           std::to_string(line) + ", column " + std::to_string(col),
+                       "a closing quote is probably missing on this line");
+    }
+  }
+  return i;
+}
+
+// When yaml-cpp fails, a runaway quote is the likelier mistake than what it reports (a quote
+// left open on line 3 read as "end of map not found" on line 18). Scans the raw text for quotes
+// that open a value (after indentation, "- ", ": ", "{", "[" or ","; not in a comment or inside
+// plain text such as "it's") and throws at the first that runs away; returns when none does.
+void FindRunawayQuote(std::string_view text, const std::string& file) {
+  bool value_start = true;  // at a place where a quoted scalar may begin
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      value_start = true;
+      continue;
+    }
+    if (c == ' ') continue;
+    if (c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\n')) {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+      continue;
+    }
+    if ((c == '"' || c == '\'') && value_start) {
+      const auto [line, col] = LineColumn(text, i);
+      i = CheckQuoteCloses(text, i, {file, line, col});
+      value_start = false;
+      continue;
+    }
+    const bool separator = c == '{' || c == '[' || c == ',' ||
+                           (c == '-' && (i + 1 == text.size() || text[i + 1] == ' ')) ||
+                           (c == ':' && (i + 1 == text.size() || text[i + 1] == ' '));
+    value_start = separator;
+  }
+}
+
+// Every scalar of the tree, keys included: the text after escapes ("\0", "\x01") must be valid,
+// and each quoted scalar must close where it should.
+void CheckScalars(const YAML::Node& node, std::string_view text, const Document& doc) {
+  if (node.IsScalar()) {
+    const YAML::Mark m = node.Mark();
+    const SourceLocation at = doc.At(node);
+    if (m.pos >= 0 && static_cast<size_t>(m.pos) < text.size() &&
+        (text[static_cast<size_t>(m.pos)] == '"' || text[static_cast<size_t>(m.pos)] == '\'')) {
+      CheckQuoteCloses(text, static_cast<size_t>(m.pos), at);
+    }
+    if (const auto fault = FindTextFault(node.Scalar())) {
+      throw InputError(at, "the value holds a " + fault->what + " (written as an escape)",
+                       "remove it: values are printable text; tab, newline and carriage return "
+                       "are the only control characters allowed");
+    }
+  } else if (node.IsSequence()) {
+    for (const YAML::Node& item : node) CheckScalars(item, text, doc);
+  } else if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      CheckScalars(it->first, text, doc);
+      CheckScalars(it->second, text, doc);
+    }
+  }
+}
+
 }  // namespace
 
-Document Document::Parse(const std::string& text, std::string file) {
-  // YAML forbids tabs in indentation; yaml-cpp's message for them is cryptic, so look first.
+Document Document::Parse(const std::string& text, std::string file, const std::string& empty_hint) {
+  // The raw text first, so that every later message can show it: UTF-8 without control
+  // characters (the outputs are UTF-8 JSON and CSV), and no tab in indentation (YAML indents
+  // with spaces; yaml-cpp's message for a tab is cryptic).
+  if (const auto fault = FindTextFault(text)) {
+    const auto [line, col] = LineColumn(text, fault->offset);
+    const bool byte = fault->what.starts_with("the byte");
+    throw InputError({file, line, col}, byte ? fault->what : "a " + fault->what + " in the text",
+                     byte ? "the file must be UTF-8 text; re-save it as UTF-8 (in Latin-1, 'e' "
+                            "with an accent is the single byte 0xE9)"
+                          : "remove it: tab, newline and carriage return are the only control "
+                            "characters a file may hold");
+  }
   int line = 1;
   bool at_line_start = true;
   int col = 0;
@@ -68,16 +256,16 @@ Document Document::Parse(const std::string& text, std::string file) {
   try {
     doc.root_ = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
+    FindRunawayQuote(text, doc.file_);
     throw InputError({doc.file_, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg,
                      "the file may be truncated, or a quote or bracket left open");
   }
   if (!doc.root_.IsDefined() || doc.root_.IsNull()) {
-    throw InputError({doc.file_, 1, 1}, "the file is empty",
-                     "a scenario starts with 'firstwall: 1'; see examples/default.yaml");
+    throw InputError({doc.file_, 1, 1}, "the file is empty", empty_hint);
   }
+  CheckScalars(doc.root_, text, doc);
   if (!doc.root_.IsMap()) {
-    throw InputError(doc.At(doc.root_), "expected a mapping of keys at the top level",
-                     "a scenario starts with 'firstwall: 1'; see examples/default.yaml");
+    throw InputError(doc.At(doc.root_), "expected a mapping of keys at the top level", empty_hint);
   }
   return doc;
 }
@@ -117,6 +305,31 @@ Section::Section(const Document& doc, const Schema& schema, YAML::Node node,
         throw InputError(
             at, "unknown key '" + key + "' in " + what,
             near.empty() ? "known keys: " + Join(known, ", ") : "did you mean '" + near + "'?");
+      }
+      // One rule for every key: a key written without a value (`key:`, `key: ~`, `key: null`)
+      // is refused, never read as "the default" (an absent key is the default) nor as "off".
+      const KeySpec& spec = Spec(key);
+      if (it->second.IsNull()) {
+        std::string hint;
+        if (spec.required) {
+          hint = "'" + key + "' is required: " + spec.description;
+        } else if (spec.type == ValueType::kSection) {
+          hint = "remove the key to leave the section out, or write '" + key +
+                 ": {}' for a section with every default";
+        } else if (spec.type == ValueType::kList || spec.type == ValueType::kNumberList) {
+          hint = "remove the key for no items, or give the items on the lines below it";
+        } else if (!spec.default_text.empty() && !spec.default_text.starts_with("=")) {
+          hint = "remove the key to use the default (" + spec.default_text + "), or give a value";
+        } else {
+          hint = "remove the key to leave it unset, or give a value";
+        }
+        throw InputError(at, "'" + Name(key) + "' has no value", hint);
+      }
+      if (spec.required && (spec.type == ValueType::kList || spec.type == ValueType::kNumberList) &&
+          it->second.IsSequence() && it->second.size() == 0) {
+        throw InputError(
+            doc_->At(it->second), "'" + Name(key) + "' is an empty list",
+            "'" + key + "' is required and needs at least one item: " + spec.description);
       }
     }
   }
@@ -240,18 +453,56 @@ void Section::CheckRange(std::string_view key, double v) const {
 }
 
 int64_t Section::Int64(std::string_view key) const {
+  const KeySpec& spec = Spec(key);
+  FW_CHECK(spec.type == ValueType::kInt, "not an integer key: " + Name(key));
   const std::string text = Text(key);
   int64_t v = 0;
-  if (!ParseInt64(text, &v)) {
-    const std::string word = Spec(key).choices.empty() ? "" : " or '" + Spec(key).choices + "'";
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  const bool whole = !text.empty() && end == text.data() + text.size();
+  if (!whole || (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+    const std::string word = spec.choices.empty() ? "" : " or '" + spec.choices + "'";
     Fail(key, "expected an integer" + word + " for '" + Name(key) + "', got '" + text + "'",
-         Spec(key).description);
+         spec.description);
   }
-  CheckRange(key, static_cast<double>(v));
+  // Bounds compared as integers: a double holds integers exactly only up to 2^53, so
+  // 9007199254740993 passed a bound of 9007199254740992, and any value beyond int64 was
+  // misreported as "not an integer".
+  const auto bound = [](const std::string& b) {
+    int64_t x = 0;
+    const auto [e, c] = std::from_chars(b.data(), b.data() + b.size(), x);
+    FW_CHECK(c == std::errc() && e == b.data() + b.size(), "integer bound " + b);
+    return x;
+  };
+  const bool low = ec == std::errc::result_out_of_range
+                       ? text.starts_with('-')
+                       : !spec.min_text.empty() && v < bound(spec.min_text);
+  const bool high = ec == std::errc::result_out_of_range
+                        ? !text.starts_with('-')
+                        : !spec.max_text.empty() && v > bound(spec.max_text);
+  if (low || high) {
+    std::string expected = "expected ";
+    if (!spec.min_text.empty() && !spec.max_text.empty()) {
+      expected += "between " + spec.min_text + " and " + spec.max_text;
+    } else if (!spec.min_text.empty()) {
+      expected += "at least " + spec.min_text;
+    } else if (!spec.max_text.empty()) {
+      expected += "at most " + spec.max_text;
+    } else {
+      expected += "an integer from -9223372036854775808 to 9223372036854775807";
+    }
+    Fail(key, "'" + Name(key) + "' is " + text + ", out of range: " + expected, spec.description);
+  }
   return v;
 }
 
-int Section::Int(std::string_view key) const { return static_cast<int>(Int64(key)); }
+int Section::Int(std::string_view key) const {
+  const KeySpec& spec = Spec(key);
+  // An int key's declared bounds lie inside int, so the range check above covers the cast.
+  FW_CHECK(!spec.min_text.empty() && !spec.max_text.empty() && MinOf(spec) >= INT_MIN &&
+               MaxOf(spec) <= INT_MAX,
+           "int key without int bounds: " + Name(key));
+  return static_cast<int>(Int64(key));
+}
 
 std::optional<int> Section::OptionalInt(std::string_view key) const {
   if (!TextOrDefault(key)) return std::nullopt;
@@ -305,6 +556,10 @@ bool Section::Bool(std::string_view key) const {
 std::string Section::String(std::string_view key) const {
   const auto text = TextOrDefault(key);
   if (!text) return "";
+  if (text->empty() && Spec(key).type == ValueType::kFile) {
+    Fail(key, "'" + Name(key) + "' is empty: a path is needed (an empty one is not the default)",
+         "give the file's path, or remove the key; " + Spec(key).description);
+  }
   if (text->empty()) Fail(key, "'" + Name(key) + "' is empty", Spec(key).description);
   return *text;
 }
@@ -425,6 +680,11 @@ std::vector<Section> Section::ListOf(std::string_view key, const Schema& item_sc
   for (size_t i = 0; i < v.size(); ++i) {
     const YAML::Node item = v[i];
     const std::string name = Name(key) + "[" + std::to_string(i) + "]";
+    if (item.IsNull()) {
+      // yaml-cpp marks an empty item at the token after it; the list's mark is the first '-'.
+      throw InputError(i == 0 ? doc_->At(v) : doc_->At(item), "'" + name + "' has no value",
+                       "write the item's keys after '- ', or remove the empty item");
+    }
     out.emplace_back(*doc_, item_schema, item, item_prefix, name, doc_->At(item));
   }
   return out;

@@ -1,6 +1,8 @@
 // Reading YAML through a Schema. Every value is read by key name from a Section, which checks on
-// construction that its mapping has no unknown or duplicate keys and no missing required ones, and
-// every failure is an InputError that names file:line:col and what was expected.
+// construction that its mapping has no unknown or duplicate keys, no missing required ones, no key
+// without a value (a YAML null: `key:` or `key: ~`; leaving the key out is how a default is asked
+// for) and no empty list where a list is required; every failure is an InputError that names
+// file:line:col and what was expected.
 #pragma once
 
 #include <map>
@@ -24,8 +26,16 @@ std::string FileProblem(const std::string& path);
 // One parsed YAML file.
 class Document {
  public:
-  // Throws InputError for empty files, tabs in indentation and YAML syntax errors.
-  static Document Parse(const std::string& text, std::string file);
+  // Throws InputError, at the line and column of the fault, for: an empty file (with
+  // `empty_hint`, which says what the file should start with), tabs in indentation, bytes that are
+  // not UTF-8, control characters other than tab, newline and carriage return (written as bytes
+  // or as escapes such as "\0"), a quote never closed, and YAML syntax errors.
+  static Document Parse(const std::string& text, std::string file,
+                        const std::string& empty_hint = kScenarioStart);
+  static constexpr const char* kScenarioStart =
+      "a scenario starts with 'firstwall: 1'; see examples/default.yaml";
+  static constexpr const char* kCardStart =
+      "a card starts with 'name: ...'; see catalog/gpus/ and catalog/models/";
   const YAML::Node& root() const { return root_; }
   const std::string& file() const { return file_; }
   SourceLocation At(const YAML::Node& node) const;

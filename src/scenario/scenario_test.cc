@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "hardware/collective.h"
+#include "scenario/budget.h"
 #include "scenario/loader.h"
 #include "scenario/schema.h"
 #include "site/site.h"
@@ -633,6 +634,232 @@ TEST(BadInput, MalformedTraceFileNamesItsLine) {
       Replace(kService, "rate: 5 req/s\n        prompt_tokens: 500\n        output_tokens: 100",
               "trace: " + path)));
   EXPECT_TRUE(Says(e, path + ":2:26", "expected GeneratedTokens as a whole number")) << e;
+}
+
+}  // namespace
+}  // namespace firstwall::scenario
+
+// Issue #17: inputs that were accepted, crashed later or were reported far from the mistake.
+namespace firstwall::scenario {
+namespace {
+
+TEST(BadInput, TextThatIsNotUtf8IsRefusedWhereItStands) {
+  // A Latin-1 e-acute: the run used to die in the JSON writer after writing the time series.
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "name: test hall", "name: caf\xe9")), "s.yaml:3:12",
+                   "the byte 0xE9 is not UTF-8"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "name: test hall", "name: \"caf\xe9\"")), "s.yaml:3:13",
+                   "the byte 0xE9 is not UTF-8"));
+  // Truncated, overlong, surrogate, beyond U+10FFFF, a stray continuation byte; in a job's name.
+  for (const char* bad : {"\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\x80"}) {
+    EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "name: job", std::string("name: j") + bad)),
+                     "s.yaml:18:12", "is not UTF-8"))
+        << bad;
+  }
+  // Columns count characters: the bad byte after an e-acute written in UTF-8.
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "name: test hall", "name: caf\xc3\xa9\xff")),
+                   "s.yaml:3:13", "the byte 0xFF is not UTF-8"));
+  // In a catalog card of the scenario too (the whole text is checked once).
+  EXPECT_TRUE(Says(ErrorOf(std::string(kBase) + "catalog:\n  models:\n    - name: llama3-8b\n"
+                                                "      sources: {layers: \"Touvron \xe9t al.\"}\n"),
+                   "s.yaml:30:34", "the byte 0xE9 is not UTF-8"));
+  const Scenario sc =
+      LoadScenarioText(Replace(kBase, "name: test hall", "name: caf\xc3\xa9"), "s.yaml", "");
+  EXPECT_EQ(sc.site.name, "caf\xc3\xa9");
+}
+
+TEST(BadInput, ControlCharactersAreRefusedWithTheirName) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "test hall", std::string("test\0hall", 9))),
+                   "s.yaml:3:13", "control character U+0000 (NUL)"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "test hall", "test\x1bhall")), "s.yaml:3:13",
+                   "control character U+001B"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "test hall", "test\x7fhall")), "s.yaml:3:13",
+                   "control character U+007F (DEL)"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "test hall", "test\xc2\x80hall")), "s.yaml:3:13",
+                   "control character U+0080"));
+  // Written as YAML escapes: the value after unescaping is checked, at the value.
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "name: test hall", "name: \"test\\0hall\"")),
+                   "s.yaml:3:9", "control character U+0000 (NUL) (written as an escape)"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "name: job", "name: \"j\\x07b\"")), "s.yaml:18:11",
+                   "control character U+0007"));
+  // Tab, newline and carriage return are text: a tab in a value, CRLF line ends.
+  EXPECT_EQ(
+      LoadScenarioText(Replace(kBase, "name: test hall", "name: \"test\\thall\""), "s.yaml", "")
+          .site.name,
+      "test\thall");
+  std::string crlf;
+  for (char c : std::string(kBase)) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  EXPECT_EQ(LoadScenarioText(crlf, "s.yaml", "").site.name, "test hall");
+}
+
+TEST(BadInput, UnterminatedQuoteIsReportedAtItsOpening) {
+  // yaml-cpp read the rest of the file as the name, then missed 'cluster' at 1:1.
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "name: test hall", "name: \"test hall")), "s.yaml:3:9",
+                   "the double quote (\") opened here is never closed"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "name: test hall", "name: 'test hall")), "s.yaml:3:9",
+                   "the single quote (') opened here is never closed"));
+  // Closed only by the next value's opening quote, 15 lines down.
+  const std::string swallowed =
+      Replace(Replace(kBase, "name: test hall", "name: \"test hall"), "name: job", "name: \"job\"");
+  EXPECT_TRUE(
+      Says(ErrorOf(swallowed), "s.yaml:3:9", "opened here is closed only on line 18, column 11"));
+  // A quoted value continued on deeper-indented lines is YAML, and an apostrophe in plain text
+  // is no quote.
+  EXPECT_EQ(
+      LoadScenarioText(Replace(kBase, "name: test hall", "name: \"test\n    hall\""), "s.yaml", "")
+          .site.name,
+      "test hall");
+  EXPECT_EQ(LoadScenarioText(Replace(kBase, "name: test hall", "name: it's 'ours'"), "s.yaml", "")
+                .site.name,
+            "it's 'ours'");
+}
+
+TEST(BadInput, KeyWithoutValueIsRefusedNeverADefault) {
+  auto err = [](const std::string& from, const std::string& to) {
+    return ErrorOf(Replace(kBase, from, to));
+  };
+  EXPECT_TRUE(Says(err("nodes: 4", "nodes:"), "s.yaml:7:3", "'cluster.nodes' has no value"));
+  const std::string defaulted = err("gpus_per_node: 8", "gpus_per_node: ~");
+  EXPECT_TRUE(Says(defaulted, "s.yaml:8:3", "'cluster.gpus_per_node' has no value"));
+  EXPECT_NE(defaulted.find("remove the key to use the default (8)"), std::string::npos);
+  EXPECT_TRUE(Says(err("gpus_per_node: 8", "gpus_per_node: null"), "s.yaml:8:3", "has no value"));
+  EXPECT_TRUE(Says(err("nic_bandwidth: 400 Gb/s", "nic_bandwidth: 400 Gb/s\n  rack_power_limit:"),
+                   "s.yaml:11:3", "'cluster.rack_power_limit' has no value"));
+  EXPECT_TRUE(
+      Says(err("site:\n  name", "site: ~\nx:\n  name"), "s.yaml:2:1", "'site' has no value"));
+  EXPECT_TRUE(
+      Says(err("workloads:\n", "workloads:\n  -\n"), "s.yaml:18:3", "'workloads[0]' has no value"));
+  // A section written without a value was "off" (power_swings) while {} was "on": now one rule.
+  const std::string swings = ErrorOf(std::string(kBase) + "power_swings:\n");
+  EXPECT_TRUE(Says(swings, "s.yaml:27:1", "'power_swings' has no value"));
+  EXPECT_NE(swings.find("write 'power_swings: {}'"), std::string::npos) << swings;
+  EXPECT_TRUE(LoadScenarioText(std::string(kBase) + "power_swings: {}\n", "s.yaml", "")
+                  .site.swings.enabled);
+  EXPECT_FALSE(LoadScenarioText(kBase, "s.yaml", "").site.swings.enabled);
+  EXPECT_TRUE(Says(ErrorOf(std::string(kBase) + "catalog:\n  gpus:\n"), "s.yaml:28:3",
+                   "'catalog.gpus' has no value"));
+  // In a catalog card read through its own schema, too.
+  EXPECT_TRUE(Says(ErrorOf(std::string(kBase) + "catalog:\n  models:\n    - name: llama3-8b\n"
+                                                "      layers:\n"),
+                   "s.yaml:30:7", "'catalog.models[0].layers' has no value"));
+}
+
+TEST(BadInput, RequiredListNeedsAnItem) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "  power_chain:\n    - name: ups\n      efficiency: 0.95",
+                                   "  power_chain: []")),
+                   "s.yaml:12:16", "'facility.power_chain' is an empty list"));
+  EXPECT_TRUE(Says(ErrorOf(WithService(
+                       Replace(kService,
+                               "    requests:\n      - rate: 5 req/s\n        prompt_tokens: 500\n"
+                               "        output_tokens: 100\n",
+                               "    requests: []\n"))),
+                   "s.yaml:29:15", "'services[0].requests' is an empty list"));
+  // A lossless connection is a stage of efficiency 1.
+  EXPECT_EQ(LoadScenarioText(Replace(kBase, "efficiency: 0.95", "efficiency: 1"), "s.yaml", "")
+                .site.facility.power_chain.size(),
+            1u);
+}
+
+TEST(BadInput, IntegerBoundsAreComparedExactly) {
+  auto seed = [](const std::string& v) {
+    return Replace(kBase, "duration: 1 h", "duration: 1 h\n  seed: " + v);
+  };
+  // 2^53 + 1 rounded to the bound 2^53 as a double.
+  EXPECT_TRUE(Says(ErrorOf(seed("9007199254740993")), "s.yaml:27:9",
+                   "'simulation.seed' is 9007199254740993, out of range: expected between 0 and "
+                   "9007199254740992"));
+  EXPECT_EQ(LoadScenarioText(seed("9007199254740992"), "s.yaml", "").site.seed, 9007199254740992u);
+  // Beyond int64: out of range, not "not an integer".
+  EXPECT_TRUE(Says(ErrorOf(seed("99999999999999999999")), "s.yaml:27:9", "out of range"));
+  EXPECT_TRUE(Says(ErrorOf(seed("-99999999999999999999")), "s.yaml:27:9", "out of range"));
+  // An int key: beyond its bound, and beyond int (4294967297 would wrap to 1).
+  for (const char* v : {"1000001", "4294967297", "99999999999999999999999"}) {
+    EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "nodes: 4", std::string("nodes: ") + v)), "s.yaml:7:10",
+                     "out of range: expected between 1 and 1000000"))
+        << v;
+  }
+  EXPECT_TRUE(Says(ErrorOf(seed("1e3")), "s.yaml:27:9", "expected an integer"));
+}
+
+TEST(BadInput, EmptyPathIsNeverTheDefault) {
+  EXPECT_TRUE(
+      Says(ErrorOf(Replace(kBase, "name: test hall", "name: test hall\n  weather_file: ''")),
+           "s.yaml:4:17", "'site.weather_file' is empty: a path is needed"));
+  EXPECT_TRUE(
+      Says(ErrorOf(Replace(kBase, "  electricity_price: 0.1 USD/kWh", "  tariff_file: \"\"")),
+           "s.yaml:4:16", "'site.tariff_file' is empty: a path is needed"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "model: llama3-8b", "model: ''")), "s.yaml:20:12",
+                   "'workloads[0].model' is empty"));
+  EXPECT_TRUE(Says(ErrorOf(WithService(Replace(kService,
+                                               "rate: 5 req/s\n        prompt_tokens: 500\n"
+                                               "        output_tokens: 100",
+                                               "trace: ''"))),
+                   "s.yaml:30:16", "'services[0].requests[0].trace' is empty: a path"));
+  // Every path key of the schema is a file key, and so read by Section::File.
+  for (const char* k : {"site.weather_file", "site.tariff_file", "services[].requests[].trace"}) {
+    EXPECT_EQ(ScenarioSchema().Find(k)->type, ValueType::kFile) << k;
+  }
+}
+
+TEST(BadInput, CatalogCardNamedTwice) {
+  const std::string card =
+      "    - name: X1\n      vendor: Acme\n"
+      "      peak_dense: {bf16: 900 TFLOP/s}\n      hbm_capacity: 80 GB\n"
+      "      hbm_bandwidth: 3 TB/s\n      tdp: 500 W\n      idle_power: 60 W\n"
+      "      nvlink_bandwidth: 900 GB/s\n"
+      "      thermal: {max_operating: 85 C, slowdown: 89 C, shutdown: 92 C}\n";
+  EXPECT_TRUE(Says(ErrorOf(std::string(kBase) + "catalog:\n  gpus:\n" + card + card),
+                   "s.yaml:38:13", "a second card is named 'X1' (the first is at s.yaml:29:7)"));
+  EXPECT_TRUE(Says(
+      ErrorOf(std::string(kBase) + "catalog:\n  models:\n    - name: llama3-8b\n      layers: 16\n"
+                                   "    - name: llama3-8b\n      layers: 8\n"),
+      "s.yaml:31:13", "a second card is named 'llama3-8b' (the first is at s.yaml:29:7)"));
+}
+
+TEST(BadInput, ScenariosTooLargeForMemoryAreRefusedWithTheEstimate) {
+  auto svc = [](const std::string& from, const std::string& to) {
+    return ErrorOf(WithService(Replace(kService, from, to)));
+  };
+  // 1 req/s of 1,000-step sessions: each step's prompt carries the whole session before it.
+  const std::string steps = svc("rate: 5 req/s", "rate: 1 req/s\n        steps: 1000");
+  EXPECT_TRUE(Says(steps, "s.yaml:30:15", "service 'chat' would hold about 3.6 million requests"));
+  EXPECT_NE(steps.find("above the limit of 8 GB"), std::string::npos) << steps;
+  EXPECT_NE(steps.find("sample_replicas"), std::string::npos) << steps;
+  // 1,000 req/s of 100,000-token prompts and outputs.
+  EXPECT_TRUE(Says(svc("rate: 5 req/s\n        prompt_tokens: 500\n        output_tokens: 100",
+                       "rate: 1000 req/s\n        prompt_tokens: 100000\n"
+                       "        output_tokens: 100000"),
+                   "s.yaml:30:15", "703 million prefix blocks"));
+  // 1,000,000 req/s.
+  EXPECT_TRUE(Says(svc("rate: 5 req/s", "rate: 1000000 req/s"), "s.yaml:30:15",
+                   "about 3.6 billion requests"));
+  // A million nodes of 72 GPUs.
+  EXPECT_TRUE(Says(ErrorOf(Replace(Replace(kBase, "nodes: 4", "nodes: 1000000"), "gpus_per_node: 8",
+                                   "gpus_per_node: 72")),
+                   "s.yaml:7:10", "the cluster's 72 million GPUs"));
+  // Sessions whose context would pass what a request counts in an int.
+  EXPECT_TRUE(Says(svc("rate: 5 req/s",
+                       "rate: 0.001 req/s\n        steps: 1000\n"
+                       "        max_tokens: 10000000"),
+                   "s.yaml:31:16", "could grow to"));
+}
+
+TEST(Budget, ExpectedLoadCountsSessionsStepsAndPrefixBlocks) {
+  workload::SyntheticSource src;
+  src.rate_per_s = 2;
+  src.end_s = 100;  // 200 sessions
+  src.steps = 3;
+  src.prompt.a = 1000;
+  src.output.a = 24;
+  src.step_prompt.a = 1000;
+  src.shared_prefix_tokens = 48;
+  // Prompts of 1048, 1048 + 1024, 1048 + 2048 tokens: 6216 tokens a session.
+  const RequestLoad load = ExpectedLoad(src, 512);
+  EXPECT_DOUBLE_EQ(load.requests, 600);
+  EXPECT_DOUBLE_EQ(load.prefix_blocks, 200 * 6216.0 / 512);
+  EXPECT_DOUBLE_EQ(LongestContext(src), 48 + 1000 + 2 * 1024 + 24);
+  EXPECT_EQ(AboutCount(950), "950");
+  EXPECT_EQ(AboutCount(3.6e6), "3.6 million");
+  EXPECT_EQ(AboutCount(1.594e9), "1.59 billion");
 }
 
 }  // namespace

@@ -200,11 +200,11 @@ const Schema& ScenarioSchema() {
               Qty("site.carbon_intensity", D::kCarbonIntensity, "0 g/kWh", "0 g/kWh", "5000 g/kWh",
                   "CO2 emitted per kWh drawn from the grid (flat); about 367 g/kWh for the US "
                   "grid average (EIA, 2023: 0.81 lb/kWh). Without it carbon is not counted."),
-              Str("site.tariff_file", false,
-                  "Hourly price and carbon intensity: a CSV with header "
-                  "hour,price_usd_per_mwh,carbon_g_per_kwh whose rows repeat (24: daily, 168: "
-                  "weekly, 8,760: yearly, 8,784: a leap year; other counts are refused), relative "
-                  "to the scenario; replaces electricity_price and carbon_intensity."),
+              {"site.tariff_file", VT::kFile, D::kPower, false, "", "", "", "",
+               "Hourly price and carbon intensity: a CSV with header "
+               "hour,price_usd_per_mwh,carbon_g_per_kwh whose rows repeat (24: daily, 168: "
+               "weekly, 8,760: yearly, 8,784: a leap year; other counts are refused), relative "
+               "to the scenario; replaces electricity_price and carbon_intensity."},
               Qty("site.grid_import_limit", D::kPower, "", "1 kW", "10 GW",
                   "Largest power the grid connection may deliver; compared with the peak demand."),
 
@@ -255,8 +255,8 @@ const Schema& ScenarioSchema() {
               Section("facility", true, "Power conversion and cooling of the building."),
               List("facility.power_chain", true,
                    "Conversion stages from the IT load outward to the grid (for example rack PSU, "
-                   "PDU, UPS, transformer). Each draws (P_out + fixed_loss) / efficiency. An empty "
-                   "list means a lossless connection."),
+                   "PDU, UPS, transformer). Each draws (P_out + fixed_loss) / efficiency. At least "
+                   "one stage; a lossless connection is one stage of efficiency 1."),
               Str("facility.power_chain[].name", true, "Name of the stage."),
               Frac("facility.power_chain[].efficiency", "", "0.5", "1",
                    "Proportional efficiency of the stage."),
@@ -758,7 +758,15 @@ std::string SchemaMarkdown() {
       "Quantities are written with their unit (\"700 W\", \"400 Gb/s\", \"80 GiB\", "
       "\"25 C\", \"15 min\"). A bare number where a quantity is expected is an error. Bits and "
       "bytes differ: `b` is a bit, `B` a byte, so \"400 Gb/s\" is 50 GB/s. Unknown keys are "
-      "errors; every error names file:line:col.\n";
+      "errors; every error names file:line:col.\n\n"
+      "A key left out takes its default (or, for a section, leaves the section out). A key "
+      "written without a value (`key:`, `key: ~` or `key: null`) is an error, never a default: "
+      "remove the key to use the default, or write `key: {}` for a section with every default. "
+      "A required list needs at least one item, and a file path may not be empty. Files are "
+      "UTF-8 text without control characters other than tab, newline and carriage return. A "
+      "scenario whose run would need more than 8 GB of memory by the loader's estimate (requests "
+      "held by services, GPUs of the cluster; src/scenario/budget.h) is refused with the "
+      "estimate.\n";
   for (const Schema* s :
        {&ScenarioSchema(), &GpuCardSchema(), &ModelCardSchema(), &FabricSchema()}) {
     md += "\n## " + s->name() + " keys\n\n";

@@ -1,6 +1,7 @@
 #include "units/parse.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -228,6 +229,52 @@ std::string A(std::string_view noun) {
   return (vowel ? "an " : "a ") + std::string(noun);
 }
 
+bool SameIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The hint for a unit of `dim` written in the wrong case ("mw", "gbps", "kwh"), or "" when no
+// unit matches it ignoring case. Of the matches, those far smaller than the largest are dropped:
+// a site's power in "mw" means MW, not mW (the prefixes m and M are 10^9 apart). Matches within a
+// factor 8 of each other are bits against bytes ("mb": MB or Mb), which only the writer knows,
+// so both are named.
+std::string CaseSuggestion(std::string_view unit, Dimension dim) {
+  std::vector<const UnitDef*> matches;
+  for (const UnitDef& u : Table()) {
+    if (u.dim == dim && u.symbol != unit && SameIgnoringCase(u.symbol, unit)) {
+      matches.push_back(&u);
+    }
+  }
+  if (matches.empty()) {
+    // A unit of another dimension in the wrong case ("kwh" for a power): say what it is.
+    for (const UnitDef& u : Table()) {
+      if (u.dim != dim && SameIgnoringCase(u.symbol, unit)) {
+        return Quote(u.symbol) + " is a unit of " + std::string(DimensionName(u.dim)) + ", but " +
+               A(DimensionName(dim)) + " was expected (units: " + std::string(Examples(dim)) + ")";
+      }
+    }
+    return "";
+  }
+  std::sort(matches.begin(), matches.end(),
+            [](const UnitDef* a, const UnitDef* b) { return a->scale > b->scale; });
+  std::vector<const UnitDef*> kept, dropped;
+  for (const UnitDef* u : matches) {
+    (u->scale * 8.0 >= matches.front()->scale ? kept : dropped).push_back(u);
+  }
+  std::string hint = "did you mean " + Quote(kept.front()->symbol);
+  for (size_t i = 1; i < kept.size(); ++i) hint += " or " + Quote(kept[i]->symbol);
+  hint += "? Units are case-sensitive";
+  if (kept.size() > 1) hint += ": 'B' is a byte, 'b' a bit";
+  for (const UnitDef* u : dropped) {
+    hint += "; " + Quote(u->symbol) + " is " + ShortestDouble(u->scale / kept.front()->scale) +
+            " " + kept.front()->symbol;
+  }
+  return hint;
+}
+
 }  // namespace
 
 std::string_view DimensionName(Dimension d) {
@@ -308,6 +355,8 @@ double ParseBase(std::string_view text, Dimension expected) {
     std::string hint;
     if (unit.ends_with("FLOPS") || unit.ends_with("flops") || unit.ends_with("FLOPs")) {
       hint = "write FLOP/s for a rate (989 TFLOP/s) or FLOP for a count (3.1 PFLOP)";
+    } else if (const std::string cased = CaseSuggestion(unit, expected); !cased.empty()) {
+      hint = cased;
     } else {
       std::vector<std::string> same_dim = UnitSymbols(expected);
       const std::string near = NearestMatch(unit, same_dim);

@@ -69,7 +69,8 @@ TEST(Parse, RejectsWithReasons) {
   EXPECT_EQ(ErrorOf("700", Dimension::kPower),
             "missing unit: '700' is a bare number, but a power needs a unit | write it with a "
             "unit, for example '700 W' (units: W, kW, MW)");
-  EXPECT_EQ(ErrorOf("700 kw", Dimension::kPower), "unknown unit 'kw' | did you mean 'kW'?");
+  EXPECT_EQ(ErrorOf("700 kw", Dimension::kPower),
+            "unknown unit 'kw' | did you mean 'kW'? Units are case-sensitive");
   EXPECT_EQ(ErrorOf("50 GB/s", Dimension::kPower),
             "'GB/s' is a unit of bandwidth, but a power was expected | units of power: W, kW, "
             "MW");
@@ -88,6 +89,38 @@ TEST(Parse, ErrorColumnPointsAtTheUnit) {
   } catch (const UnitParseError& e) {
     EXPECT_EQ(e.column(), 4u);
   }
+}
+
+// A unit in the wrong case: the match that makes sense for the key's dimension, not the nearest
+// spelling ("2 mw" of power is megawatts, not milliwatts); bits against bytes names both.
+TEST(Parse, CaseMistakesSuggestTheSensibleUnit) {
+  auto hint = [](const char* text, Dimension d) {
+    try {
+      ParseBase(text, d);
+    } catch (const UnitParseError& e) {
+      return e.hint();
+    }
+    return std::string("parsed");
+  };
+  EXPECT_EQ(hint("2 mw", Dimension::kPower),
+            "did you mean 'MW'? Units are case-sensitive; 'mW' is 1e-09 MW");
+  EXPECT_EQ(hint("2 kw", Dimension::kPower), "did you mean 'kW'? Units are case-sensitive");
+  EXPECT_EQ(hint("2 KW", Dimension::kPower), "did you mean 'kW'? Units are case-sensitive");
+  EXPECT_EQ(hint("2 gw", Dimension::kPower), "did you mean 'GW'? Units are case-sensitive");
+  EXPECT_EQ(hint("2 mwh", Dimension::kEnergy), "did you mean 'MWh'? Units are case-sensitive");
+  EXPECT_EQ(hint("400 gbps", Dimension::kBandwidth),
+            "did you mean 'Gbps'? Units are case-sensitive");
+  EXPECT_EQ(hint("80 gb", Dimension::kDataSize),
+            "did you mean 'GB' or 'Gb'? Units are case-sensitive: 'B' is a byte, 'b' a bit");
+  EXPECT_EQ(hint("64 mb", Dimension::kDataSize),
+            "did you mean 'MB' or 'Mb'? Units are case-sensitive: 'B' is a byte, 'b' a bit");
+  EXPECT_EQ(hint("10 MS", Dimension::kDuration), "did you mean 'ms'? Units are case-sensitive");
+  EXPECT_EQ(hint("2 mhz", Dimension::kFrequency), "did you mean 'MHz'? Units are case-sensitive");
+  // The case mistake of a unit of another dimension is named as such.
+  EXPECT_EQ(hint("2 kwh", Dimension::kPower),
+            "'kWh' is a unit of energy, but a power was expected (units: W, kW, MW)");
+  EXPECT_EQ(hint("2 mb", Dimension::kPower).rfind("'MB' is a unit of data size", 0), 0u)
+      << hint("2 mb", Dimension::kPower);
 }
 
 TEST(Format, PicksReadableUnits) {
