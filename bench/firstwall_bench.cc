@@ -92,6 +92,26 @@ void BM_AllReduce4096(benchmark::State& state) {
 }
 BENCHMARK(BM_AllReduce4096)->Unit(benchmark::kMillisecond);
 
+// One 64 MiB all-to-all across 65,536 H100 GPUs (issue #17: 12 s when each sampled round solved
+// the full max-min allocation; its cost grows with the GPU count, 64 rounds of one flow per GPU).
+void BM_AllToAll65536(benchmark::State& state) {
+  network::FabricSpec spec;
+  spec.nodes = 8192;
+  spec.nvlink_per_gpu = units::GigabytesPerSecond(450);
+  spec.nic_per_gpu = units::GigabitsPerSecond(400);
+  spec.switch_latency = units::Microseconds(1);
+  const network::Fabric fabric(spec);
+  std::vector<int> gpus(65536);
+  for (int i = 0; i < 65536; ++i) gpus[static_cast<size_t>(i)] = i;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(network::EstimateCollective(fabric, hardware::Collective::kAllToAll,
+                                                         64.0 * 1048576, gpus,
+                                                         network::Algorithm::kAuto)
+                                 .time_s);
+  }
+}
+BENCHMARK(BM_AllToAll65536)->Unit(benchmark::kMillisecond);
+
 // The scale scenario, 24 h at 1 s, without writing the time series.
 void BM_Scale32kDay(benchmark::State& state) {
   const auto sc = scenario::LoadScenarioFile("bench/scale-32k.yaml");

@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -490,6 +492,256 @@ simulation:
   const Result rl = Firstwall("run --json " + (dir / "s.yaml").string() + " --out " + out.string());
   ASSERT_EQ(rl.status, 0) << rl.out;
   EXPECT_FALSE(nlohmann::json::parse(rl.out).contains("warnings"));
+}
+
+// Issue #17: every number of step, infer and collective is read through the declaration of the
+// scenario key it stands for (scenario::OptionValue), so the command line refuses what a scenario
+// refuses, naming the option and the range; nothing is printed for a refused value.
+struct Refusal {
+  std::string args;     // appended to the command
+  std::string message;  // expected in the output
+};
+
+void ExpectRefused(const std::string& command, const std::vector<Refusal>& cases) {
+  for (const Refusal& c : cases) {
+    const Result r = Firstwall(command + " " + c.args);
+    EXPECT_EQ(r.status, 2) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.message), std::string::npos) << c.args << "\n" << r.out;
+    for (const char* printed : {"step time", "MFU", "tokens/s", "algbw", "inf s", "nan"}) {
+      EXPECT_EQ(r.out.find(printed), std::string::npos) << c.args << ": " << printed << "\n"
+                                                        << r.out;
+    }
+  }
+}
+
+TEST(Step, EveryOptionIsReadAsItsScenarioKey) {
+  const std::string step = "step --model llama3-8b --gpu H100-SXM5-80GB --gpus 8";
+  ExpectRefused(
+      step,
+      {
+          // A floating point exception before.
+          {"--pp 0", "--pp: error: '--pp' is 0, out of range: expected between 1 and 1024"},
+          {"--cp 0", "--cp: error: '--cp' is 0, out of range: expected between 1 and 1024"},
+          // Silently "auto" before.
+          {"--tp 0", "--tp: error: '--tp' is 0, out of range: expected between 1 and 72"},
+          {"--tp -1", "--tp: error: '--tp' is -1, out of range: expected between 1 and 72"},
+          {"--tp auto", "--tp: error: expected an integer for '--tp', got 'auto'"},
+          {"--tp 73", "'--tp' is 73, out of range: expected between 1 and 72"},
+          {"--ep 0", "'--ep' is 0, out of range: expected between 1 and 1024"},
+          {"--vpp 0", "'--vpp' is 0, out of range: expected between 1 and 64"},
+          {"--dp 0", "'--dp' is 0, out of range: expected between 1 and 10000000"},
+          {"--pp 1.5", "expected an integer for '--pp', got '1.5'"},
+          // Negative step times, throughput and MFU before.
+          {"--seq -1",
+           "--seq: error: '--seq' is -1, out of range: expected between 1 and 10000000"},
+          {"--seq 0", "'--seq' is 0, out of range"},
+          {"--global-batch -128",
+           "--global-batch: error: '--global-batch' is -128, out of range: expected between 1 and "
+           "100000000"},
+          {"--global-batch 0", "'--global-batch' is 0, out of range"},
+          {"--micro-batch 0", "'--micro-batch' is 0, out of range: expected between 1 and 65536"},
+          {"--micro-batch -2", "'--micro-batch' is -2, out of range"},
+          {"--micro-batch some", "expected an integer or 'auto' for '--micro-batch', got 'some'"},
+          {"--zero 4", "'--zero' is 4, out of range: expected between 0 and 3"},
+          {"--zero -1", "'--zero' is -1, out of range: expected between 0 and 3"},
+          {"--gpus-per-node 0", "'--gpus-per-node' is 0, out of range: expected between 1 and 72"},
+          {"--recompute sometimes",
+           "'--recompute' is 'sometimes', expected one of none, "
+           "selective, full, auto"},
+          {"--dtype int4", "'--dtype' is 'int4', expected one of fp32, tf32, fp16, bf16, fp8"},
+          // "inf s" and "-nan %" before; a negative or bytes-for-bits bandwidth was accepted.
+          {"--nic-bandwidth '0 Gb/s'",
+           "--nic-bandwidth: error: '--nic-bandwidth' is 0 B/s, out of range: expected between 1 "
+           "Gb/s and 1.6 Tb/s"},
+          {"--nic-bandwidth '-400 Gb/s'", "'--nic-bandwidth' is -50 GB/s, out of range"},
+          {"--nic-bandwidth '400 GB/s'",
+           "check bits and bytes: 'b' is a bit, 'B' a byte; in bits this would be 50 GB/s"},
+          {"--nic-bandwidth '400 W'", "'W' is a unit of power, but a bandwidth was expected"},
+          // The search reads its options the same way.
+          {"--search --pp 0", "'--pp' is 0, out of range"},
+          {"--search --seq -1", "'--seq' is -1, out of range"},
+      });
+  ExpectRefused("step --model llama3-8b --gpu H100-SXM5-80GB",
+                {{"--gpus 0", "'--gpus' is 0, out of range: expected between 1 and 10000000"},
+                 {"--gpus -8", "'--gpus' is -8, out of range"},
+                 {"--gpus 99999999999", "'--gpus' is 99999999999, out of range"}});
+  // What the scenario accepts, the command line accepts: auto where the key allows the word.
+  for (const char* ok : {"--micro-batch auto --recompute auto", "--tp 8 --pp 1 --cp 1 --dp 1",
+                         "--dtype fp16", "--nic-bandwidth '1.6 Tb/s'", "--zero 0"}) {
+    const Result r = Firstwall(step + " " + ok + " --json");
+    ASSERT_EQ(r.status, 0) << ok << "\n" << r.out;
+    EXPECT_GT(nlohmann::json::parse(r.out)["step_time_s"].get<double>(), 0.0) << ok;
+  }
+  // Without --tp, a full node (or the GPU count) as before.
+  const Result r = Firstwall(step + " --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["layout"]["tp"], 8);
+}
+
+TEST(Infer, EveryOptionIsReadAsItsServiceKey) {
+  ExpectRefused("infer --model llama3-8b --gpu H100-SXM5-80GB",
+                {
+                    {"--batch 0 --prompt-tokens 10 --output-tokens 10",
+                     "--batch: error: '--batch' is 0, out of range: expected between 1 and 65536"},
+                    {"--batch 65537 --prompt-tokens 10 --output-tokens 10", "'--batch' is 65537"},
+                    {"--batch 1 --prompt-tokens 0 --output-tokens 10",
+                     "'--prompt-tokens' is 0, out of range: expected between 1 and 10000000"},
+                    {"--batch 1 --prompt-tokens -5 --output-tokens 10", "'--prompt-tokens' is -5"},
+                    {"--batch 1 --prompt-tokens 10 --output-tokens 0",
+                     "'--output-tokens' is 0, out of range: expected between 1 and 10000000"},
+                    {"--batch 1 --prompt-tokens 10 --output-tokens 10 --tp 0",
+                     "'--tp' is 0, out of range: expected between 1 and 72"},
+                    {"--batch 1 --prompt-tokens 10 --output-tokens 10 --tp -1", "'--tp' is -1"},
+                    {"--batch 1 --prompt-tokens 10 --output-tokens 10 --pp 65",
+                     "'--pp' is 65, out of range: expected between 1 and 64"},
+                    {"--batch 1 --prompt-tokens 10 --output-tokens 10 --ep 0", "'--ep' is 0"},
+                    {"--batch x --prompt-tokens 10 --output-tokens 10",
+                     "expected an integer for '--batch', got 'x'"},
+                    {"--batch 1 --prompt-tokens 10 --output-tokens 10 --dtype fp32",
+                     "'--dtype' is 'fp32', expected one of fp16, bf16, fp8"},
+                });
+}
+
+TEST(Collective, CountsAndSizesAreReadThroughDeclarations) {
+  const std::string c = "collective --op all-reduce --gpu H100-SXM5-80GB";
+  ExpectRefused(
+      c,
+      {
+          // An internal error (an empty fabric) before.
+          {"--bytes '64 MiB' --gpus 2147483647", "--gpus: error: 2147483647 GPUs need a fabric of"},
+          {"--bytes '64 MiB' --gpus 2147483647", "the fabric model builds at most 67108864"},
+          {"--bytes '64 MiB' --gpus 3000000000",
+           "'--gpus' is 3000000000, out of range: expected between 2 and 2147483647"},
+          {"--bytes '64 MiB' --gpus 1", "'--gpus' is 1, out of range"},
+          {"--bytes '64 MiB' --gpus -8", "'--gpus' is -8, out of range"},
+          {"--bytes '64 MiB' --gpus 8 --gpus-per-node 0", "'--gpus-per-node' is 0"},
+          {"--bytes '0 B' --gpus 8",
+           "--bytes: error: '--bytes' is 0 B, out of range: expected between 1 B and 1 PiB"},
+          {"--bytes '-1 MiB' --gpus 8", "'--bytes' is -1 MiB, out of range"},
+          {"--bytes '1 b' --gpus 8", "in bytes this would be 1 B, which is in range"},
+          {"--bytes '64 MiB' --gpus 8 --algorithm pairwise",
+           "the pairwise algorithm does not apply to all-reduce"},
+      });
+  ExpectRefused("collective --op all-gather --gpu H100-SXM5-80GB --bytes '64 MiB' --gpus 16",
+                {{"--algorithm tree",
+                  "--algorithm: error: the tree algorithm does not apply to all-gather"}});
+  // The fabric the model cannot build is refused with the most GPUs it can.
+  const fs::path dir = Fresh("planes");
+  fs::create_directories(dir);
+  std::ofstream(dir / "planes.yaml") << "planes: 16\n";
+  ExpectRefused(c + " --bytes '64 MiB' --fabric " + (dir / "planes.yaml").string(),
+                {{"--gpus 2000000", "which with this fabric is at most"}});
+  const Result r = Firstwall(c + " --bytes '64 MiB' --gpus 8");
+  ASSERT_EQ(r.status, 0) << r.out;
+  // The size as written (not "67.11 MB"), one node in the singular.
+  EXPECT_NE(r.out.find("all-reduce of 64 MiB on 8 x H100-SXM5-80GB (1 node of 8): ring"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(Firstwall(c + " --bytes '100 MB' --gpus 16").out.find("of 100 MB on 16 x"),
+            std::string::npos);
+}
+
+TEST(Collective, AllToAllIsPairwiseAndLinearInTheGpus) {
+  const std::string a2a = "collective --op all-to-all --bytes '64 MiB' --gpu H100-SXM5-80GB";
+  Result r = Firstwall(a2a + " --gpus 8");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("(1 node of 8): pairwise algorithm"), std::string::npos) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(Firstwall(a2a + " --gpus 64 --json").out)["algorithm"],
+            "pairwise");
+  ExpectRefused(a2a + " --gpus 8",
+                {{"--algorithm ring", "the ring algorithm does not apply to all-to-all"}});
+  // Minutes before (65,536 GPUs took 12 s); now 64 rounds of one flow per GPU.
+  const auto start = std::chrono::steady_clock::now();
+  r = Firstwall(a2a + " --gpus 1000000 --json");
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_GT(nlohmann::json::parse(r.out)["time_s"].get<double>(), 0.0);
+  EXPECT_LT(s, 60.0);
+}
+
+TEST(Cli, AnUnknownCommandIsNamedWithTheCommands) {
+  const char* list = "commands: run, validate, step, infer, collective, catalog, schema";
+  Result r = Firstwall("bogus");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("firstwall: error: 'bogus' is not a command"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(list), std::string::npos) << r.out;
+  r = Firstwall("stpe --model llama3-8b");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("did you mean 'step'?"), std::string::npos) << r.out;
+  r = Firstwall("");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("a command is required"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(list), std::string::npos) << r.out;
+  EXPECT_EQ(Firstwall("--help").status, 0);
+}
+
+TEST(Cli, AShortenedGpuNameSuggestsTheCardsItNames) {
+  for (const char* cmd :
+       {"step --model llama3-8b --gpus 8 --gpu H100",
+        "infer --model llama3-8b --batch 1 --prompt-tokens 1 --output-tokens 1 --gpu H100",
+        "collective --op all-reduce --bytes '1 MiB' --gpus 8 --gpu H100"}) {
+    const Result r = Firstwall(cmd);
+    EXPECT_EQ(r.status, 2) << cmd;
+    EXPECT_NE(r.out.find("unknown GPU 'H100'\n  hint: did you mean 'H100-SXM5-80GB'?"),
+              std::string::npos)
+        << cmd << "\n"
+        << r.out;
+  }
+  EXPECT_NE(Firstwall("step --model llama3-8b --gpus 8 --gpu h200").out.find("'H200-SXM'"),
+            std::string::npos);
+}
+
+// A scenario small enough to validate quickly, with `extra` lines in its site and a GPU card.
+std::string SmallScenario(const std::string& site_extra, const std::string& nvlink) {
+  return "firstwall: 1\n"
+         "site:\n  name: t\n  electricity_price: 0.08 USD/kWh\n" +
+         site_extra +
+         "catalog:\n  gpus:\n    - name: PCIe-GPU\n      vendor: Test\n      peak_dense:\n"
+         "        bf16: 400 TFLOP/s\n      hbm_capacity: 48 GB\n      hbm_bandwidth: 1 TB/s\n"
+         "      tdp: 350 W\n      idle_power: 40 W\n      nvlink_bandwidth: " +
+         nvlink +
+         "\n      thermal:\n        max_operating: 85 C\n        slowdown: 88 C\n"
+         "        shutdown: 92 C\n"
+         "facility:\n  power_chain:\n    - name: ups\n      efficiency: 95 %\n"
+         "  cooling:\n    capacity: 100 kW\n"
+         "cluster:\n  gpu: PCIe-GPU\n  nodes: 2\n  gpus_per_node: 8\n  node_base_power: 2 kW\n"
+         "workloads:\n  - name: j\n    type: training\n    model: llama3-8b\n    gpus: 16\n"
+         "    tp: 2\n    global_batch: 64\n    sequence_length: 4096\n"
+         "simulation:\n  duration: 1 h\n";
+}
+
+TEST(Cli, ACatalogGpuWithoutNvlinkIsRefusedAtItsLine) {
+  // An internal error in the phase timeline before: the models have no PCIe-only path.
+  const fs::path dir = Fresh("nvlink0");
+  fs::create_directories(dir);
+  std::ofstream(dir / "s.yaml") << SmallScenario("", "0 GB/s");
+  const fs::path out = dir / "out";
+  for (const std::string& cmd :
+       {std::string("validate "), "run --quiet --out " + out.string() + " "}) {
+    const Result r = Firstwall(cmd + (dir / "s.yaml").string());
+    EXPECT_EQ(r.status, 2) << cmd << r.out;
+    EXPECT_NE(r.out.find("s.yaml:15:25: error: 'catalog.gpus[0].nvlink_bandwidth' is 0 B/s, out "
+                         "of range: expected between 1 GB/s and 50 TB/s"),
+              std::string::npos)
+        << r.out;
+  }
+  EXPECT_FALSE(fs::exists(out / "summary.json"));
+  std::ofstream(dir / "slow.yaml") << SmallScenario("", "1 GB/s");
+  const Result r = Firstwall("validate " + (dir / "slow.yaml").string());
+  EXPECT_EQ(r.status, 0) << r.out;
+}
+
+TEST(Cli, ValuesInMessagesCarryNoFloatNoise) {
+  // 32 K read back in Celsius was -241.14999999999998 C.
+  const fs::path dir = Fresh("noise");
+  fs::create_directories(dir);
+  std::ofstream(dir / "s.yaml") << SmallScenario("  outdoor_temperature: 32 K\n", "900 GB/s");
+  const Result r = Firstwall("validate " + (dir / "s.yaml").string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("'site.outdoor_temperature' is -241.15 C, out of range: expected between "
+                       "-60 C and 60 C"),
+            std::string::npos)
+      << r.out;
 }
 
 // Numbers equal to 1e-9 relative, everything else exactly: golden files must not depend on the

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "scenario/catalog.h"
+#include "scenario/reader.h"
 
 namespace firstwall::cli {
 
@@ -29,12 +30,12 @@ workload::ModelCard ModelArg(const std::string& name) {
             scenario::UnknownNameHint(name, cat.models));
 }
 
-hardware::DataType DtypeArg(const std::string& name, const hardware::GpuSpec& gpu) {
-  const auto dtype = hardware::DataTypeFromName(name);
-  if (!dtype || (*dtype != hardware::DataType::kBf16 && *dtype != hardware::DataType::kFp8)) {
-    BadOption("--dtype", "expected bf16 or fp8, got '" + name + "'");
-  }
-  if (!gpu.Peak(*dtype)) BadOption("--dtype", gpu.name + " has no " + name + " throughput");
+hardware::DataType DtypeArg(const std::string& name, const hardware::GpuSpec& gpu,
+                            std::string_view key) {
+  const scenario::OptionValue v(scenario::ScenarioSchema(), key, "--dtype", name);
+  const auto dtype = hardware::DataTypeFromName(v.Enum());
+  FW_CHECK(dtype.has_value(), "the schema's data types are known: " + name);
+  if (!gpu.Peak(*dtype)) v.Fail(gpu.name + " has no " + name + " tensor throughput in the catalog");
   return *dtype;
 }
 

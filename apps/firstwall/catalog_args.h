@@ -13,9 +13,11 @@ namespace firstwall::cli {
                             const std::string& hint = {});
 
 // --gpu NAME (a catalog GPU), --model NAME|FILE (a catalog model or a model card YAML file), and
-// --dtype bf16|fp8 that `gpu` must support.
+// --dtype NAME, read as the scenario key `key` ("workloads[].dtype": the data types that key
+// accepts) and one that `gpu` has tensor throughput for.
 hardware::GpuSpec GpuArg(const std::string& name);
 workload::ModelCard ModelArg(const std::string& name_or_file);
-hardware::DataType DtypeArg(const std::string& name, const hardware::GpuSpec& gpu);
+hardware::DataType DtypeArg(const std::string& name, const hardware::GpuSpec& gpu,
+                            std::string_view key);
 
 }  // namespace firstwall::cli

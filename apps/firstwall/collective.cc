@@ -7,23 +7,64 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "apps/firstwall/catalog_args.h"
 #include "apps/firstwall/commands.h"
 #include "network/collective.h"
 #include "scenario/catalog.h"
 #include "scenario/loader.h"
 #include "scenario/reader.h"
 #include "units/parse.h"
+#include "units/spelling.h"
 
 namespace firstwall::cli {
 namespace {
 using namespace units;
 
+// Values as written; the numbers are read through declarations (OptionSchema, and the scenario key
+// --gpus-per-node stands for), so bounds live in one place.
 struct CollectiveOptions {
   std::string op, bytes, gpu, fabric_file, algorithm = "auto";
-  int gpus = 0;
-  int gpus_per_node = 8;
+  std::string gpus;
+  std::string gpus_per_node = "8";
   bool json = false;
 };
+
+// The options of this command that no scenario key stands for, declared as keys are. The GPU
+// count is bounded by the fabric the model can build (FabricProblem), not by a number here.
+const scenario::Schema& OptionSchema() {
+  using scenario::ValueType;
+  static const scenario::Schema schema(
+      "collective options",
+      {{"bytes", ValueType::kQuantity, Dimension::kDataSize, true, "", "1 B", "1 PiB", "",
+        "Message size per rank, with unit (\"64 MiB\")."},
+       {"gpus", ValueType::kInt, Dimension::kPower, true, "", "2", "2147483647", "",
+        "GPUs taking part, numbered from 0 on nodes of --gpus-per-node."}});
+  return schema;
+}
+
+// The fabric of `gpus` GPUs on nodes of `per_node`, its switches as in `base`.
+network::FabricSpec Sized(network::FabricSpec base, int64_t gpus, int per_node) {
+  base.gpus_per_node = static_cast<int>(std::min<int64_t>(per_node, gpus));
+  base.nodes = static_cast<int>((gpus + base.gpus_per_node - 1) / base.gpus_per_node);
+  return base;
+}
+
+// Why the model cannot build the fabric of `gpus` GPUs, with the most it can; "" when it can.
+std::string FabricProblem(const network::FabricSpec& base, int gpus, int per_node) {
+  auto fits = [&](int64_t n) {
+    return network::Fabric::LinkCount(Sized(base, n, per_node)) <= network::kMaxFabricLinks;
+  };
+  if (fits(gpus)) return "";
+  int64_t lo = 2, hi = gpus;  // fits(lo), !fits(hi)
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    (fits(mid) ? lo : hi) = mid;
+  }
+  return fmt::format(
+      "{} GPUs need a fabric of {} links; the fabric model builds at most {} (1 GiB of link "
+      "state), which with this fabric is at most {} GPUs",
+      gpus, network::Fabric::LinkCount(Sized(base, gpus, per_node)), network::kMaxFabricLinks, lo);
+}
 
 // Without a file, an empty mapping: every key takes its declared default.
 network::FabricSpec ReadFabric(const std::string& path, network::FabricSpec spec) {
@@ -55,43 +96,54 @@ int RunCollective(const CollectiveOptions& o) {
   const auto* op =
       std::find_if(std::begin(ops), std::end(ops), [&](const auto& p) { return o.op == p.first; });
   if (op == std::end(ops)) {
+    std::vector<std::string> names;
+    for (const auto& p : ops) names.emplace_back(p.first);
+    const std::string near = units::NearestMatch(o.op, names);
     throw InputError({"--op", 0, 0}, "unknown collective '" + o.op + "'",
-                     "expected all-reduce, all-gather, reduce-scatter or all-to-all");
+                     (near.empty() ? "" : "did you mean '" + near + "'? ") +
+                         "expected all-reduce, all-gather, reduce-scatter or all-to-all");
   }
-  double bytes = 0;
-  try {
-    bytes = ParseBase(o.bytes, Dimension::kDataSize);
-  } catch (const UnitParseError& e) {
-    throw InputError({"--bytes", 0, 0}, e.what(), e.hint());
-  }
-  if (bytes <= 0) throw InputError({"--bytes", 0, 0}, "the message size must be positive");
+  const double bytes = scenario::OptionValue(OptionSchema(), "bytes", "--bytes", o.bytes)
+                           .Quantity<DataSize>()
+                           .base();
   const auto algorithm = network::AlgorithmFromName(o.algorithm);
   if (!algorithm) {
     throw InputError({"--algorithm", 0, 0}, "unknown algorithm '" + o.algorithm + "'",
-                     "expected ring, tree, hierarchical or auto");
+                     "expected ring, tree, hierarchical, pairwise or auto");
   }
-  const auto& gpus = scenario::BuiltinCatalog().gpus;
-  auto g = gpus.find(o.gpu);
-  if (g == gpus.end()) {
-    throw InputError({"--gpu", 0, 0}, "unknown GPU '" + o.gpu + "'",
-                     scenario::UnknownNameHint(o.gpu, gpus));
+  if (!network::AlgorithmApplies(*algorithm, op->second)) {
+    throw InputError(
+        {"--algorithm", 0, 0}, "the " + o.algorithm + " algorithm does not apply to " + o.op,
+        op->second == hardware::Collective::kAllToAll
+            ? "all-to-all runs as a pairwise exchange: --algorithm pairwise or auto"
+        : *algorithm == network::Algorithm::kTree
+            ? "tree is an all-reduce algorithm; " + o.op + " takes ring, hierarchical or auto"
+            : "pairwise is the all-to-all algorithm; " + o.op +
+                  " takes ring, hierarchical or auto");
   }
-  if (o.gpus < 2) throw InputError({"--gpus", 0, 0}, "a collective needs at least 2 GPUs");
-  network::FabricSpec spec;
-  spec.gpus_per_node = std::min(o.gpus_per_node, o.gpus);
-  spec.nodes = (o.gpus + spec.gpus_per_node - 1) / spec.gpus_per_node;
-  spec.nvlink_per_gpu = g->second.NvlinkPerDirection();
-  spec = ReadFabric(o.fabric_file, spec);
+  const hardware::GpuSpec gpu = GpuArg(o.gpu);
+  const scenario::OptionValue gpus_option(OptionSchema(), "gpus", "--gpus", o.gpus);
+  const int gpus = gpus_option.Int();
+  const int per_node = scenario::OptionValue(scenario::ScenarioSchema(), "cluster.gpus_per_node",
+                                             "--gpus-per-node", o.gpus_per_node)
+                           .Int();
+  network::FabricSpec base;
+  base.nvlink_per_gpu = gpu.NvlinkPerDirection();
+  base = ReadFabric(o.fabric_file, base);
+  if (const std::string problem = FabricProblem(base, gpus, per_node); !problem.empty()) {
+    gpus_option.Fail(problem, "fewer GPUs, or a fabric with fewer planes (--fabric)");
+  }
+  const network::FabricSpec spec = Sized(base, gpus, per_node);
   const network::Fabric fabric(spec);
-  std::vector<int> ranks(static_cast<size_t>(o.gpus));
-  for (int i = 0; i < o.gpus; ++i) ranks[static_cast<size_t>(i)] = i;
+  std::vector<int> ranks(static_cast<size_t>(gpus));
+  for (int i = 0; i < gpus; ++i) ranks[static_cast<size_t>(i)] = i;
   const network::CollectiveEstimate e =
       network::EstimateCollective(fabric, op->second, bytes, ranks, *algorithm);
   if (o.json) {
     nlohmann::ordered_json j = {{"op", o.op},
                                 {"bytes", bytes},
-                                {"gpus", o.gpus},
-                                {"gpu", o.gpu},
+                                {"gpus", gpus},
+                                {"gpu", gpu.name},
                                 {"algorithm", std::string(network::AlgorithmName(e.algorithm))},
                                 {"time_s", e.time_s},
                                 {"algbw_bytes_per_s", e.algbw_bytes_per_s},
@@ -100,11 +152,11 @@ int RunCollective(const CollectiveOptions& o) {
     return kOk;
   }
   std::cout << fmt::format(
-      "{} of {} on {} x {} ({} nodes of {}): {} algorithm\n  time {:.3f} ms, algbw {:.1f} GB/s, "
+      "{} of {} on {} x {} ({} {} of {}): {} algorithm\n  time {:.3f} ms, algbw {:.1f} GB/s, "
       "busbw {:.1f} GB/s\n",
-      o.op, Readable(Bytes(bytes)), o.gpus, o.gpu, spec.nodes, spec.gpus_per_node,
-      network::AlgorithmName(e.algorithm), 1e3 * e.time_s, e.algbw_bytes_per_s / 1e9,
-      e.busbw_bytes_per_s / 1e9);
+      o.op, FormatReadableAs(bytes, Dimension::kDataSize, o.bytes), gpus, gpu.name, spec.nodes,
+      spec.nodes == 1 ? "node" : "nodes", spec.gpus_per_node, network::AlgorithmName(e.algorithm),
+      1e3 * e.time_s, e.algbw_bytes_per_s / 1e9, e.busbw_bytes_per_s / 1e9);
   return kOk;
 }
 
@@ -119,13 +171,12 @@ Action RegisterCollective(CLI::App& app) {
   cmd->add_option("--bytes", o->bytes, "Message size per rank, with unit (\"64 MiB\")")->required();
   cmd->add_option("--gpu", o->gpu, "GPU: catalog name")->required();
   cmd->add_option("--gpus", o->gpus, "GPUs taking part")->required();
-  cmd->add_option("--gpus-per-node", o->gpus_per_node, "GPUs per node")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 72));
+  cmd->add_option("--gpus-per-node", o->gpus_per_node, "GPUs per node")->capture_default_str();
   cmd->add_option("--fabric", o->fabric_file,
                   "Fabric YAML (docs/scenario.md, fabric file keys); default: rail-optimized, "
                   "non-blocking, one 400 Gb/s NIC per GPU");
-  cmd->add_option("--algorithm", o->algorithm, "ring, tree, hierarchical or auto")
+  cmd->add_option("--algorithm", o->algorithm,
+                  "ring, tree (all-reduce), hierarchical, pairwise (all-to-all) or auto")
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print JSON");
   return [o] { return RunCollective(*o); };

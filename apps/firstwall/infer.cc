@@ -7,6 +7,8 @@
 
 #include "apps/firstwall/catalog_args.h"
 #include "apps/firstwall/commands.h"
+#include "scenario/reader.h"
+#include "scenario/schema.h"
 #include "units/parse.h"
 #include "workload/inference.h"
 
@@ -14,17 +16,35 @@ namespace firstwall::cli {
 namespace {
 using namespace units;
 
+// Values as written; each is read through the declaration of the scenario key of a service it
+// stands for, so the command line and a scenario accept the same values.
 struct InferOptions {
   std::string model, gpu, dtype = "bf16";
-  int tp = 1, pp = 1, ep = 1, batch = 0, prompt = 0, output = 0;
+  std::string tp = "1", pp = "1", ep = "1", batch, prompt, output;
   bool json = false;
 };
 
-int Infer(const InferOptions& o) {
+// The numbers of InferOptions, read.
+struct Degrees {
+  int tp, pp, ep, batch, prompt, output;
+};
+
+int Read(std::string_view key, std::string option, std::string text) {
+  return scenario::OptionValue(scenario::ScenarioSchema(), key, std::move(option), std::move(text))
+      .Int();
+}
+
+int Infer(const InferOptions& in) {
+  const Degrees o{Read("services[].tp", "--tp", in.tp),
+                  Read("services[].pp", "--pp", in.pp),
+                  Read("services[].ep", "--ep", in.ep),
+                  Read("services[].engine.max_seqs", "--batch", in.batch),
+                  Read("services[].requests[].prompt_tokens", "--prompt-tokens", in.prompt),
+                  Read("services[].requests[].output_tokens", "--output-tokens", in.output)};
   workload::InferenceSetup s;
-  s.gpu = GpuArg(o.gpu);
-  s.model = ModelArg(o.model);
-  s.dtype = DtypeArg(o.dtype, s.gpu);
+  s.gpu = GpuArg(in.gpu);
+  s.model = ModelArg(in.model);
+  s.dtype = DtypeArg(in.dtype, s.gpu, "services[].dtype");
   s.tp = o.tp;
   s.pp = o.pp;
   s.ep = o.ep;
@@ -49,10 +69,10 @@ int Infer(const InferOptions& o) {
               fmt::format("batch {} does not split into pp {} micro-batches", o.batch, o.pp));
   }
   const workload::InferenceEstimate e = workload::EstimateInference(s);
-  if (o.json) {
+  if (in.json) {
     nlohmann::ordered_json j = {{"model", m.name},
                                 {"gpu", s.gpu.name},
-                                {"dtype", o.dtype},
+                                {"dtype", in.dtype},
                                 {"tp", o.tp},
                                 {"pp", o.pp},
                                 {"ep", o.ep},
@@ -88,7 +108,7 @@ int Infer(const InferOptions& o) {
       "decode at batch {}, context {:.0f}: {:.2f} ms per iteration, {:.0f} tokens/s\n"
       "GPU power {:.0f} W per GPU, {:.3f} J per output token (GPUs)\n"
       "memory per GPU: weights {}, KV cache {} ({} per token), total {} of {}{}\n",
-      m.name, e.gpus, s.gpu.name, o.tp, o.pp, o.ep, o.dtype, o.prompt,
+      m.name, e.gpus, s.gpu.name, o.tp, o.pp, o.ep, in.dtype, o.prompt,
       ToSeconds(e.prefill_time) * 1e3, o.batch, o.prompt + o.output / 2.0, ToSeconds(e.itl) * 1e3,
       e.decode_tokens_per_s, ToWatts(e.gpu_power), e.energy_per_token_j,
       Readable(e.weights_per_gpu), Readable(e.kv_cache_bytes), Readable(e.kv_bytes_per_token),
@@ -107,25 +127,14 @@ Action RegisterInfer(CLI::App& app) {
       "throughput, power, energy per token, KV cache and memory");
   cmd->add_option("--model", o->model, "Model card: catalog name or YAML file")->required();
   cmd->add_option("--gpu", o->gpu, "GPU: catalog name")->required();
-  cmd->add_option("--tp", o->tp, "Tensor-parallel degree")
-      ->check(CLI::Range(1, 72))
+  cmd->add_option("--tp", o->tp, "Tensor-parallel degree")->capture_default_str();
+  cmd->add_option("--pp", o->pp, "Pipeline-parallel degree")->capture_default_str();
+  cmd->add_option("--ep", o->ep, "Expert-parallel degree (MoE)")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Sequences decoded together")->required();
+  cmd->add_option("--prompt-tokens", o->prompt, "Prompt length, tokens")->required();
+  cmd->add_option("--output-tokens", o->output, "Output length, tokens")->required();
+  cmd->add_option("--dtype", o->dtype, "fp16, bf16 or fp8 (one the GPU has)")
       ->capture_default_str();
-  cmd->add_option("--pp", o->pp, "Pipeline-parallel degree")
-      ->check(CLI::Range(1, 256))
-      ->capture_default_str();
-  cmd->add_option("--ep", o->ep, "Expert-parallel degree (MoE)")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
-  cmd->add_option("--batch", o->batch, "Sequences decoded together")
-      ->required()
-      ->check(CLI::Range(1, 100000));
-  cmd->add_option("--prompt-tokens", o->prompt, "Prompt length, tokens")
-      ->required()
-      ->check(CLI::Range(1, 10000000));
-  cmd->add_option("--output-tokens", o->output, "Output length, tokens")
-      ->required()
-      ->check(CLI::Range(1, 10000000));
-  cmd->add_option("--dtype", o->dtype, "bf16 or fp8")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return [o] { return Infer(*o); };
 }

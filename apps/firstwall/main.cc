@@ -1,10 +1,14 @@
 // firstwall: a digital twin of AI data centers. See README.md.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "apps/firstwall/commands.h"
 #include "core/error.h"
+#include "units/spelling.h"
 
 #ifndef FIRSTWALL_VERSION
 #define FIRSTWALL_VERSION "0.0.0"
@@ -20,6 +24,22 @@ int main(int argc, char** argv) {
                    cli::RegisterCollective, cli::RegisterCatalog, cli::RegisterSchema}) {
     cli::Action action = reg(app);
     actions[app.get_subcommands({}).back()] = std::move(action);
+  }
+  // A first word that is no command: say so, and what the commands are (CLI11 would only say that
+  // a subcommand is required).
+  std::vector<std::string> commands;
+  for (const CLI::App* sub : app.get_subcommands({})) commands.push_back(sub->get_name());
+  const std::string first = argc > 1 ? argv[1] : "";
+  if (argc < 2 || (!first.starts_with("-") &&
+                   std::find(commands.begin(), commands.end(), first) == commands.end())) {
+    std::string list;
+    for (size_t i = 0; i < commands.size(); ++i) list += (i ? ", " : "") + commands[i];
+    const std::string near = units::NearestMatch(first, commands);
+    std::cerr << (argc < 2 ? "firstwall: error: a command is required"
+                           : "firstwall: error: '" + first + "' is not a command")
+              << "\n  hint: " << (near.empty() ? "" : "did you mean '" + near + "'? ")
+              << "commands: " << list << "; firstwall --help describes them\n";
+    return cli::kBadInput;
   }
   try {
     app.parse(argc, argv);

@@ -10,6 +10,7 @@
 #include "apps/firstwall/commands.h"
 #include "report/outputs.h"
 #include "scenario/catalog.h"
+#include "scenario/reader.h"
 #include "units/parse.h"
 #include "workload/layout_search.h"
 
@@ -17,18 +18,22 @@ namespace firstwall::cli {
 namespace {
 using namespace units;
 
+// Values as written; each is read through the declaration of the scenario key it stands for
+// (Setup), so the command line and a scenario accept the same values.
 struct StepOptions {
   std::string model, gpu;
-  int gpus = 0;
-  int tp = 0, pp = 1, dp = 0, cp = 1, ep = 1, vpp = 1;
-  int global_batch = 1024;
+  std::string gpus;
+  std::string tp, dp;  // read when given; otherwise tp is a full node (or --gpus), dp what is left
+  bool tp_given = false, dp_given = false;
+  std::string pp = "1", cp = "1", ep = "1", vpp = "1";
+  std::string global_batch = "1024";
   std::string micro_batch = "auto";
-  int seq = 4096;
+  std::string seq = "4096";
   std::string recompute = "auto";
   bool sequence_parallel = false;
-  int zero = 1;
+  std::string zero = "1";
   std::string dtype = "bf16";
-  int gpus_per_node = 8;
+  std::string gpus_per_node = "8";
   std::string nic_bandwidth = "400 Gb/s";
   bool search = false;
   bool json = false;
@@ -40,58 +45,50 @@ struct StepOptions {
   BadOption(option, message, hint);
 }
 
-workload::TrainingSetup Setup(const StepOptions& o) {
+// The option `option` holding `text`, read as the scenario key `key` of a training job or cluster.
+scenario::OptionValue Option(std::string_view key, std::string option, std::string text) {
+  return scenario::OptionValue(scenario::ScenarioSchema(), key, std::move(option), std::move(text));
+}
+
+workload::TrainingSetup Setup(const StepOptions& o, int* gpus) {
   workload::TrainingSetup s;
   s.gpu = GpuArg(o.gpu);
   s.model = ModelArg(o.model);
-  s.dtype = DtypeArg(o.dtype, s.gpu);
-  try {
-    s.nic_bandwidth = Parse<Bandwidth>(o.nic_bandwidth);
-  } catch (const UnitParseError& e) {
-    Bad("--nic-bandwidth", e.what(), e.hint());
-  }
-  if (o.gpus < 1) Bad("--gpus", "expected a positive GPU count");
-  s.nvlink_domain = o.gpus_per_node;
+  s.dtype = DtypeArg(o.dtype, s.gpu, "workloads[].dtype");
+  s.nic_bandwidth =
+      Option("cluster.nic_bandwidth", "--nic-bandwidth", o.nic_bandwidth).Quantity<Bandwidth>();
+  *gpus = Option("workloads[].gpus", "--gpus", o.gpus).Int();
+  s.nvlink_domain = Option("cluster.gpus_per_node", "--gpus-per-node", o.gpus_per_node).Int();
   s.link_latency = Microseconds(5);
-  s.global_batch = o.global_batch;
-  s.sequence_length = o.seq;
-  s.zero = o.zero;
-  if (o.recompute == "auto") {
-    s.recompute_auto = true;
-  } else if (o.recompute == "none" || o.recompute == "selective" || o.recompute == "full") {
-    s.recompute = o.recompute == "full"        ? workload::Recompute::kFull
-                  : o.recompute == "selective" ? workload::Recompute::kSelective
-                                               : workload::Recompute::kNone;
-  } else {
-    Bad("--recompute", "expected none, selective, full or auto, got '" + o.recompute + "'");
-  }
-  if (o.micro_batch == "auto") {
-    s.micro_batch = 0;
-  } else {
-    try {
-      size_t used = 0;
-      s.micro_batch = std::stoi(o.micro_batch, &used);
-      if (used != o.micro_batch.size() || s.micro_batch < 1) throw std::invalid_argument("");
-    } catch (const std::exception&) {
-      Bad("--micro-batch", "expected a positive integer or auto, got '" + o.micro_batch + "'");
-    }
-  }
+  s.global_batch = Option("workloads[].global_batch", "--global-batch", o.global_batch).Int();
+  s.sequence_length = Option("workloads[].sequence_length", "--seq", o.seq).Int();
+  s.zero = Option("workloads[].zero", "--zero", o.zero).Int();
+  const std::string recompute = Option("workloads[].recompute", "--recompute", o.recompute).Enum();
+  s.recompute_auto = recompute == "auto";
+  s.recompute = recompute == "full"        ? workload::Recompute::kFull
+                : recompute == "selective" ? workload::Recompute::kSelective
+                                           : workload::Recompute::kNone;
+  const auto micro_batch = Option("workloads[].micro_batch", "--micro-batch", o.micro_batch);
+  s.micro_batch = micro_batch.IsWord() ? 0 : micro_batch.Int();
   // Degrees: tp defaults to a full node (or the GPU count), dp is what is left.
-  s.tp = o.tp > 0 ? o.tp : std::min(o.gpus, o.gpus_per_node);
-  s.pp = o.pp;
-  s.cp = o.cp;
-  s.ep = o.ep;
-  s.vpp = o.vpp;
+  s.tp =
+      !o.tp_given ? std::min(*gpus, s.nvlink_domain) : Option("workloads[].tp", "--tp", o.tp).Int();
+  s.pp = Option("workloads[].pp", "--pp", o.pp).Int();
+  s.cp = Option("workloads[].cp", "--cp", o.cp).Int();
+  s.ep = Option("workloads[].ep", "--ep", o.ep).Int();
+  s.vpp = Option("workloads[].vpp", "--vpp", o.vpp).Int();
   s.sequence_parallel = o.sequence_parallel && s.tp > 1;
-  const int model_parallel = s.tp * s.pp * s.cp;
-  if (o.gpus % model_parallel != 0) {
-    Bad("--gpus", fmt::format("{} GPUs do not divide into tp x pp x cp = {} x {} x {} = {}", o.gpus,
+  // Products in 64 bits: every degree is within its bounds, but their product need not fit an int.
+  const int64_t model_parallel = int64_t{s.tp} * s.pp * s.cp;
+  if (*gpus % model_parallel != 0) {
+    Bad("--gpus", fmt::format("{} GPUs do not divide into tp x pp x cp = {} x {} x {} = {}", *gpus,
                               s.tp, s.pp, s.cp, model_parallel));
   }
-  s.dp = o.dp > 0 ? o.dp : o.gpus / model_parallel;
-  if (s.dp * model_parallel != o.gpus) {
+  s.dp = !o.dp_given ? static_cast<int>(*gpus / model_parallel)
+                     : Option("workloads[].dp", "--dp", o.dp).Int();
+  if (s.dp * model_parallel != *gpus) {
     Bad("--dp", fmt::format("tp x pp x cp x dp = {} x {} x {} x {} = {}, but --gpus is {}", s.tp,
-                            s.pp, s.cp, s.dp, s.dp * model_parallel, o.gpus));
+                            s.pp, s.cp, s.dp, s.dp * model_parallel, *gpus));
   }
   return s;
 }
@@ -164,9 +161,10 @@ std::string LayoutText(const workload::TrainingSetup& s, const workload::StepEst
 }
 
 int Step(const StepOptions& o) {
-  workload::TrainingSetup s = Setup(o);
+  int gpus = 0;
+  workload::TrainingSetup s = Setup(o, &gpus);
   if (o.search) {
-    const workload::SearchResult r = workload::SearchLayouts(s, o.gpus, 10);
+    const workload::SearchResult r = workload::SearchLayouts(s, gpus, 10);
     if (o.json) {
       nlohmann::ordered_json j;
       j["evaluated"] = r.evaluated;
@@ -178,8 +176,8 @@ int Step(const StepOptions& o) {
       std::cout << j.dump(2) << "\n";
       return kOk;
     }
-    std::cout << fmt::format("{} on {} x {}, global batch {} x {} tokens, {}\n", s.model.name,
-                             o.gpus, s.gpu.name, s.global_batch, s.sequence_length, o.dtype);
+    std::cout << fmt::format("{} on {} x {}, global batch {} x {} tokens, {}\n", s.model.name, gpus,
+                             s.gpu.name, s.global_batch, s.sequence_length, o.dtype);
     std::cout << fmt::format("evaluated {} configurations, {} fit in {} of HBM\n\n", r.evaluated,
                              r.fit, Readable(s.gpu.hbm_capacity));
     std::cout << fmt::format("{:>4}  {:<48} {:>8} {:>6} {:>8} {:>10}\n", "rank", "layout", "step_s",
@@ -266,13 +264,11 @@ Action RegisterStep(CLI::App& app) {
   cmd->add_option("--recompute", o->recompute, "none, selective, full or auto")
       ->capture_default_str();
   cmd->add_flag("--sequence-parallel", o->sequence_parallel, "Sequence parallelism with tp > 1");
-  cmd->add_option("--zero", o->zero, "ZeRO stage 0-3")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 3));
-  cmd->add_option("--dtype", o->dtype, "bf16 or fp8")->capture_default_str();
+  cmd->add_option("--zero", o->zero, "ZeRO stage 0-3")->capture_default_str();
+  cmd->add_option("--dtype", o->dtype, "fp32, tf32, fp16, bf16 or fp8 (one the GPU has)")
+      ->capture_default_str();
   cmd->add_option("--gpus-per-node", o->gpus_per_node, "GPUs per node (NVLink domain)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 72));
+      ->capture_default_str();
   cmd->add_option("--nic-bandwidth", o->nic_bandwidth, "Network bandwidth per GPU, with unit")
       ->capture_default_str();
   cmd->add_flag("--search", o->search,
@@ -281,7 +277,11 @@ Action RegisterStep(CLI::App& app) {
   cmd->add_flag("--json", o->json, "Print JSON");
   cmd->add_flag("--ops", o->ops,
                 "Also print each operator of a layer and of the output head: FLOPs, bytes, time");
-  return [o] { return Step(*o); };
+  return [o, cmd] {
+    o->tp_given = cmd->count("--tp") > 0;
+    o->dp_given = cmd->count("--dp") > 0;
+    return Step(*o);
+  };
 }
 
 }  // namespace firstwall::cli

@@ -34,7 +34,8 @@ struct GpuSpec {
   units::Power tdp;
   units::Power idle_power;
   // Aggregate NVLink (or Infinity Fabric) bandwidth per GPU, both directions summed, as vendors
-  // quote it; one direction carries half.
+  // quote it; one direction carries half. Positive: the models have no PCIe-only path, and the
+  // catalog schema refuses a card without one (nvlink_bandwidth at least 1 GB/s).
   units::Bandwidth nvlink_bandwidth;
   ThermalLimits thermal;
   // Achievable GEMM efficiency; the H100 fit unless the catalog gives the GPU its own.

@@ -10,8 +10,12 @@
 //                 nodes on each rail (GPU i of every node) with S/local, all-gather inside the node
 //   tree          all-reduce only: as hierarchical, with a pipelined double binary tree across
 //                 nodes (2 S/local through the bottleneck, 2 log2(nodes) hops of latency)
-//   all-to-all    n-1 rounds of shifted pairwise exchange, S/n per pair (sampled rounds on large
-//                 groups)
+//   pairwise      all-to-all only: n-1 rounds of shifted pairwise exchange, S/n per pair (64
+//                 sampled rounds on larger groups)
+//
+// A phase's time follows from its slowest flow, whose max-min rate is the smallest capacity per
+// flow over the links the phase uses; so a phase costs the path lengths of its flows (an
+// all-to-all over n GPUs about 64 n routes), with no allocation solved or path stored.
 #pragma once
 
 #include <optional>
@@ -23,9 +27,12 @@
 
 namespace firstwall::network {
 
-enum class Algorithm { kRing, kTree, kHierarchical, kAuto };
+enum class Algorithm { kRing, kTree, kHierarchical, kPairwise, kAuto };
 std::string_view AlgorithmName(Algorithm a);
 std::optional<Algorithm> AlgorithmFromName(std::string_view name);
+// Whether `a` is an algorithm of `op` (auto always is): ring and hierarchical for all but
+// all-to-all, tree for all-reduce, pairwise for all-to-all.
+bool AlgorithmApplies(Algorithm a, hardware::Collective op);
 
 struct CollectiveEstimate {
   double time_s = 0;  // infinite when a flow has no bandwidth (a partition)
@@ -35,7 +42,8 @@ struct CollectiveEstimate {
 };
 
 // `bytes` per rank (the buffer size, as nccl-tests reports it); `gpus` the participating GPU
-// indices of the fabric; `launch_s` a fixed cost per collective.
+// indices of the fabric; `launch_s` a fixed cost per collective. Requires
+// AlgorithmApplies(algorithm, op).
 CollectiveEstimate EstimateCollective(
     const Fabric& fabric, hardware::Collective op, double bytes, const std::vector<int>& gpus,
     Algorithm algorithm, double launch_s = units::ToSeconds(hardware::kCollectiveLaunch));

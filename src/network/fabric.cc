@@ -9,44 +9,74 @@
 namespace firstwall::network {
 using units::ToBytesPerSecond;
 
-Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
-  FW_CHECK(spec.nodes >= 1 && spec.gpus_per_node >= 1, "empty fabric");
-  FW_CHECK(spec.leaf_radix >= 2 && spec.oversubscription > 0 && spec.spine_oversubscription > 0,
-           "bad switch");
-  FW_CHECK(spec.planes >= 1, "at least one plane");
-  n_gpu_ = spec.nodes * spec.gpus_per_node;
-  domain_ = spec.nvlink_domain > 0 ? spec.nvlink_domain : spec.gpus_per_node;
-  FW_CHECK(domain_ % spec.gpus_per_node == 0, "an NVLink domain holds whole nodes");
+Fabric::Layout Fabric::Plan(const FabricSpec& spec) {
+  Layout l;
+  l.n_gpu = int64_t{spec.nodes} * spec.gpus_per_node;
+  l.domain = spec.nvlink_domain > 0 ? spec.nvlink_domain : spec.gpus_per_node;
   const int radix = spec.leaf_radix;
   const double o = spec.oversubscription;
-  down_ports_ = std::max(1, static_cast<int>(std::floor(radix * o / (1.0 + o))));
-  const int up_ports = std::max(1, radix - down_ports_);
-  leaves_per_rail_ = (spec.nodes + down_ports_ - 1) / down_ports_;
-  leaves_ = leaves_per_rail_ * spec.gpus_per_node;
-  const double nv = ToBytesPerSecond(spec.nvlink_per_gpu) * spec.nvlink_efficiency;
-  const double port = ToBytesPerSecond(spec.nic_per_gpu) * spec.network_efficiency / spec.planes;
-  double leaf_trunk = 0, super_trunk = 0;
-  if (leaves_ <= radix) {
+  l.down_ports = std::max(1, static_cast<int>(std::floor(radix * o / (1.0 + o))));
+  l.up_ports = std::max<int64_t>(1, radix - l.down_ports);
+  l.leaves_per_rail = (spec.nodes + l.down_ports - 1) / l.down_ports;
+  l.leaves = l.leaves_per_rail * spec.gpus_per_node;
+  if (l.leaves <= radix) {
     // Two tiers: enough spines to terminate every leaf's up ports, each leaf on every spine.
-    pods_ = 1;
-    leaves_per_pod_ = leaves_;
-    spines_per_pod_ = std::max(1, (leaves_ * up_ports + radix - 1) / radix);
-    leaf_trunk = port * up_ports / spines_per_pod_;
+    l.pods = 1;
+    l.leaves_per_pod = l.leaves;
+    l.spines_per_pod = std::max<int64_t>(1, (l.leaves * l.up_ports + radix - 1) / radix);
   } else {
     // Three tiers: each spine splits its ports down to its pod's leaves and up to its
     // super-spine group by the spine oversubscription (radix/2 each when non-blocking); a pod has
     // as many leaves as a spine has down ports, and up_ports spines.
     const double so = spec.spine_oversubscription;
-    const int spine_down =
-        std::clamp(static_cast<int>(std::floor(radix * so / (1.0 + so))), 1, radix - 1);
-    leaves_per_pod_ = spine_down;
-    pods_ = (leaves_ + leaves_per_pod_ - 1) / leaves_per_pod_;
-    spines_per_pod_ = up_ports;
-    leaf_trunk = port;
-    super_trunk = port * (radix - spine_down);
+    l.spine_down = std::clamp(static_cast<int>(std::floor(radix * so / (1.0 + so))), 1, radix - 1);
+    l.leaves_per_pod = l.spine_down;
+    l.pods = (l.leaves + l.leaves_per_pod - 1) / l.leaves_per_pod;
+    l.spines_per_pod = l.up_ports;
   }
-  super_offset_ = 2 * n_gpu_ + 2 * leaves_ * spines_per_pod_;
-  per_plane_ = super_offset_ + (pods_ > 1 ? 2 * pods_ * spines_per_pod_ : 0);
+  l.super_offset = 2 * l.n_gpu + 2 * l.leaves * l.spines_per_pod;
+  l.per_plane = l.super_offset + (l.pods > 1 ? 2 * l.pods * l.spines_per_pod : 0);
+  return l;
+}
+
+int64_t Fabric::LinkCount(const FabricSpec& spec) {
+  if (spec.nodes < 1 || spec.gpus_per_node < 1 || spec.planes < 1 || spec.leaf_radix < 2) {
+    return -1;
+  }
+  const Layout l = Plan(spec);
+  return 2 * l.n_gpu + spec.planes * l.per_plane;
+}
+
+Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
+  FW_CHECK(spec.nodes >= 1 && spec.gpus_per_node >= 1, "empty fabric");
+  FW_CHECK(spec.leaf_radix >= 2 && spec.oversubscription > 0 && spec.spine_oversubscription > 0,
+           "bad switch");
+  FW_CHECK(spec.planes >= 1, "at least one plane");
+  FW_CHECK(LinkCount(spec) <= kMaxFabricLinks, "a fabric of " + std::to_string(LinkCount(spec)) +
+                                                   " links is beyond the model's " +
+                                                   std::to_string(kMaxFabricLinks));
+  const Layout plan = Plan(spec);
+  n_gpu_ = static_cast<int>(plan.n_gpu);
+  domain_ = static_cast<int>(plan.domain);
+  FW_CHECK(domain_ % spec.gpus_per_node == 0, "an NVLink domain holds whole nodes");
+  down_ports_ = static_cast<int>(plan.down_ports);
+  leaves_per_rail_ = static_cast<int>(plan.leaves_per_rail);
+  leaves_ = static_cast<int>(plan.leaves);
+  leaves_per_pod_ = static_cast<int>(plan.leaves_per_pod);
+  pods_ = static_cast<int>(plan.pods);
+  spines_per_pod_ = static_cast<int>(plan.spines_per_pod);
+  super_offset_ = static_cast<int>(plan.super_offset);
+  per_plane_ = static_cast<int>(plan.per_plane);
+  const int radix = spec.leaf_radix;
+  const double nv = ToBytesPerSecond(spec.nvlink_per_gpu) * spec.nvlink_efficiency;
+  const double port = ToBytesPerSecond(spec.nic_per_gpu) * spec.network_efficiency / spec.planes;
+  double leaf_trunk = 0, super_trunk = 0;
+  if (pods_ == 1) {
+    leaf_trunk = port * static_cast<double>(plan.up_ports) / spines_per_pod_;
+  } else {
+    leaf_trunk = port;
+    super_trunk = port * (radix - plan.spine_down);
+  }
   nominal_.assign(static_cast<size_t>(2 * n_gpu_ + spec.planes * per_plane_), 0.0);
   for (int g = 0; g < n_gpu_; ++g) {
     nominal_[static_cast<size_t>(NvUp(g))] = nv;
@@ -71,31 +101,45 @@ Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
     }
   }
   capacity_ = nominal_;
-}
-
-int Fabric::LeafOf(int gpu) const {
-  const int node = gpu / spec_.gpus_per_node, rail = gpu % spec_.gpus_per_node;
-  return rail * leaves_per_rail_ + node / down_ports_;
+  down_links_ = static_cast<int>(std::count(capacity_.begin(), capacity_.end(), 0.0));
+  domain_of_.resize(static_cast<size_t>(n_gpu_));
+  leaf_of_.resize(static_cast<size_t>(n_gpu_));
+  for (int g = 0; g < n_gpu_; ++g) {
+    const int node = g / spec.gpus_per_node, rail = g % spec.gpus_per_node;
+    domain_of_[static_cast<size_t>(g)] = g / domain_;
+    leaf_of_[static_cast<size_t>(g)] = rail * leaves_per_rail_ + node / down_ports_;
+  }
+  pod_of_.resize(static_cast<size_t>(leaves_));
+  for (int l = 0; l < leaves_; ++l) pod_of_[static_cast<size_t>(l)] = l / leaves_per_pod_;
 }
 
 FlowPath Fabric::Route(int src, int dst, uint64_t flow_id, int pl) const {
+  int32_t links[kMaxPathLinks];
+  const int n = RouteInto(src, dst, flow_id, pl, links);
   FlowPath p;
-  if (src == dst) return p;
+  p.links.assign(links, links + n);
+  return p;
+}
+
+int Fabric::RouteInto(int src, int dst, uint64_t flow_id, int pl, int32_t* links) const {
+  if (src == dst) return 0;
   if (SameDomain(src, dst)) {
-    p.links = {NvUp(src), NvDown(dst)};
-    return p;
+    links[0] = NvUp(src);
+    links[1] = NvDown(dst);
+    return 2;
   }
   const int la = LeafOf(src), lb = LeafOf(dst);
   if (la == lb) {
-    p.links = {NicUp(src, pl), NicDown(dst, pl)};
-    return p;
+    links[0] = NicUp(src, pl);
+    links[1] = NicDown(dst, pl);
+    return 2;
   }
   // ECMP: a hash of the flow id picks the spine index; indices whose links are down are skipped.
   const uint64_t h = flow_id * 0x9E3779B97F4A7C15ull;
   const int first = static_cast<int>((h >> 17) % static_cast<uint64_t>(spines_per_pod_));
   const int pa = PodOf(la), pb = PodOf(lb);
   int j = first;
-  for (int k = 0; k < spines_per_pod_; ++k) {
+  for (int k = 0; k < spines_per_pod_ && down_links_ > 0; ++k) {
     const int c = (first + k) % spines_per_pod_;
     const bool ok = Alive(Up(la, c, pl)) && Alive(Down(c, lb, pl)) &&
                     (pa == pb || (Alive(SuperUp(pa, c, pl)) && Alive(SuperDown(c, pb, pl))));
@@ -104,13 +148,18 @@ FlowPath Fabric::Route(int src, int dst, uint64_t flow_id, int pl) const {
       break;
     }
   }
+  links[0] = NicUp(src, pl);
+  links[1] = Up(la, j, pl);
   if (pa == pb) {
-    p.links = {NicUp(src, pl), Up(la, j, pl), Down(j, lb, pl), NicDown(dst, pl)};
-  } else {
-    p.links = {NicUp(src, pl),       Up(la, j, pl),   SuperUp(pa, j, pl),
-               SuperDown(j, pb, pl), Down(j, lb, pl), NicDown(dst, pl)};
+    links[2] = Down(j, lb, pl);
+    links[3] = NicDown(dst, pl);
+    return 4;
   }
-  return p;
+  links[2] = SuperUp(pa, j, pl);
+  links[3] = SuperDown(j, pb, pl);
+  links[4] = Down(j, lb, pl);
+  links[5] = NicDown(dst, pl);
+  return 6;
 }
 
 FlowPath Fabric::RouteLeastLoaded(int src, int dst, const std::vector<double>& load, int pl) const {
@@ -146,14 +195,21 @@ FlowPath Fabric::RouteLeastLoaded(int src, int dst, const std::vector<double>& l
 
 double Fabric::PathLatencySeconds(const FlowPath& p) const {
   if (p.links.empty()) return 0;
-  if (p.links.front() < n_gpu_) return units::ToSeconds(spec_.nvlink_latency);
-  return units::ToSeconds(spec_.switch_latency) * (static_cast<double>(p.links.size()) - 1.0);
+  return PathLatencySeconds(p.links.front(), static_cast<int>(p.links.size()));
+}
+
+double Fabric::PathLatencySeconds(int first_link, int length) const {
+  if (length == 0) return 0;
+  if (first_link < n_gpu_) return units::ToSeconds(spec_.nvlink_latency);
+  return units::ToSeconds(spec_.switch_latency) * (static_cast<double>(length) - 1.0);
 }
 
 void Fabric::SetLinkHealth(int link, double fraction) {
   FW_CHECK(link >= 0 && static_cast<size_t>(link) < capacity_.size(), "no such link");
+  const bool was_down = !Alive(link);
   capacity_[static_cast<size_t>(link)] =
       nominal_[static_cast<size_t>(link)] * std::clamp(fraction, 0.0, 1.0);
+  down_links_ += static_cast<int>(!Alive(link)) - static_cast<int>(was_down);
 }
 
 std::vector<int> Fabric::TargetLinks(std::string_view target, std::string* error) const {

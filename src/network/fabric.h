@@ -42,13 +42,29 @@ struct FabricSpec {
   units::Duration switch_latency;                                // per network hop
 };
 
+// The largest fabric the model builds, in directed links (a GPU has 2 + 4 x planes of them in a
+// non-blocking fabric, more when leaves are oversubscribed): link indices are 32-bit, and every
+// link keeps its nominal and current capacity (16 bytes), so 2^26 links take 1 GiB.
+inline constexpr int64_t kMaxFabricLinks = int64_t{1} << 26;
+
+// Links on the longest path (GPU, leaf, spine, super-spine, spine, leaf, GPU).
+inline constexpr int kMaxPathLinks = 6;
+
 class Fabric {
  public:
+  // Requires LinkCount(spec) <= kMaxFabricLinks.
   explicit Fabric(const FabricSpec& spec);
+
+  // The directed links a fabric of `spec` has, counted in 64 bits so that callers can refuse a
+  // spec too large to build (kMaxFabricLinks) before building it; -1 for an empty or malformed
+  // spec (no nodes, no GPUs, no planes, a leaf of fewer than 2 ports).
+  static int64_t LinkCount(const FabricSpec& spec);
 
   int gpu_count() const { return spec_.nodes * spec_.gpus_per_node; }
   int domain_size() const { return domain_; }
-  bool SameDomain(int a, int b) const { return a / domain_ == b / domain_; }
+  bool SameDomain(int a, int b) const {
+    return domain_of_[static_cast<size_t>(a)] == domain_of_[static_cast<size_t>(b)];
+  }
   // NVLink ports come first: index < 2 x GPUs.
   bool IsNvlink(int link) const { return link < 2 * n_gpu_; }
   const FabricSpec& spec() const { return spec_; }
@@ -59,12 +75,17 @@ class Fabric {
 
   // The path of a flow (or of its stripe in `plane`).
   FlowPath Route(int src_gpu, int dst_gpu, uint64_t flow_id, int plane = 0) const;
+  // The same path written to `links` (kMaxPathLinks of room); returns its length. Allocates
+  // nothing, for callers that route millions of flows.
+  int RouteInto(int src_gpu, int dst_gpu, uint64_t flow_id, int plane, int32_t* links) const;
   // Adaptive routing: among live spine choices, the one whose links carry the least `load` (any
   // unit per link, e.g. bytes/s already routed); ties go to the lowest spine index.
   FlowPath RouteLeastLoaded(int src_gpu, int dst_gpu, const std::vector<double>& load,
                             int plane = 0) const;
   int planes() const { return spec_.planes; }
   double PathLatencySeconds(const FlowPath& p) const;
+  // Of a path of `length` links starting with `first_link`.
+  double PathLatencySeconds(int first_link, int length) const;
 
   // Faults: scale a link to a fraction of its bandwidth (0 = down).
   void SetLinkHealth(int link, double fraction);
@@ -80,8 +101,8 @@ class Fabric {
   int LeafSpineLink(int leaf, int spine_in_pod, int plane = 0) const {
     return Up(leaf, spine_in_pod, plane);
   }
-  int LeafOf(int gpu) const;
-  int PodOf(int leaf) const { return leaf / leaves_per_pod_; }
+  int LeafOf(int gpu) const { return leaf_of_[static_cast<size_t>(gpu)]; }
+  int PodOf(int leaf) const { return pod_of_[static_cast<size_t>(leaf)]; }
   int spine_count() const { return pods_ * spines_per_pod_; }
   int leaf_count() const { return leaves_; }
   int pod_count() const { return pods_; }
@@ -111,6 +132,14 @@ class Fabric {
   }
   bool Alive(int link) const { return capacity_[static_cast<size_t>(link)] > 0; }
 
+  // The switch layout of a spec, in 64 bits (LinkCount) before it is narrowed to the members.
+  struct Layout {
+    int64_t n_gpu = 0, domain = 0, down_ports = 1, up_ports = 1, leaves_per_rail = 1, leaves = 0,
+            leaves_per_pod = 1, pods = 1, spines_per_pod = 1, super_offset = 0, per_plane = 0;
+    int spine_down = 0;  // three tiers: a spine's ports down to its pod's leaves
+  };
+  static Layout Plan(const FabricSpec& spec);
+
   FabricSpec spec_;
   int n_gpu_ = 0;
   int domain_ = 8;
@@ -124,6 +153,10 @@ class Fabric {
   int per_plane_ = 0;     // scale-out links per plane
   std::vector<double> nominal_;
   std::vector<double> capacity_;
+  int down_links_ = 0;  // links of capacity 0; while none, ECMP takes the hashed spine unchecked
+  // Each GPU's NVLink domain and leaf, and each leaf's pod: tables rather than the divisions that
+  // give them, which routing millions of flows would repeat.
+  std::vector<int32_t> domain_of_, leaf_of_, pod_of_;
 };
 
 }  // namespace firstwall::network

@@ -206,10 +206,13 @@ const Catalog& BuiltinCatalog() {
 }
 
 std::string NearestNameHint(const std::string& name, const std::vector<std::string>& known) {
-  const std::string near = units::NearestMatch(name, known);
-  std::string list;
+  const std::vector<std::string> near = units::NearMatches(name, known);
+  std::string list, mean;
   for (size_t i = 0; i < known.size(); ++i) list += (i ? ", " : "") + known[i];
-  return (near.empty() ? "" : "did you mean '" + near + "'? ") + "known: " + list;
+  for (size_t i = 0; i < near.size(); ++i) {
+    mean += std::string(i == 0 ? "" : i + 1 == near.size() ? " or " : ", ") + "'" + near[i] + "'";
+  }
+  return (near.empty() ? "" : "did you mean " + mean + "? ") + "known: " + list;
 }
 
 workload::ModelCard LoadModelCardFile(const std::string& path) {

@@ -91,5 +91,43 @@ TEST(Catalog, ModelParameterCountsMatchTheirNames) {
   EXPECT_NEAR(c.models.at("gpt3-175b").TotalParams() / 1e9, 174.6, 0.5);
 }
 
+// A card as a scenario's catalog gives it, read alone; "" when it is accepted, else the message.
+std::string CardError(const std::string& yaml, const hardware::GpuSpec* base) {
+  try {
+    const Document doc = Document::Parse(yaml, "card.yaml");
+    const Section s(doc, GpuCardSchema(), doc.root(), "", "", doc.At(doc.root()));
+    ReadGpuCard(s, base, false);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Catalog, AGpuWithoutNvlinkIsRefusedAtItsLine) {
+  // The models have no PCIe-only path (the phase timeline stopped with an internal error), so
+  // 0 is outside the key's range, for a new card and for an override alike.
+  const std::string card =
+      "name: PCIe-GPU\nvendor: Test\npeak_dense:\n  bf16: 400 TFLOP/s\nhbm_capacity: 48 GB\n"
+      "hbm_bandwidth: 1 TB/s\ntdp: 350 W\nidle_power: 40 W\nnvlink_bandwidth: 0 GB/s\n"
+      "thermal:\n  max_operating: 85 C\n  slowdown: 88 C\n  shutdown: 92 C\n";
+  EXPECT_NE(CardError(card, nullptr)
+                .find("card.yaml:9:19: error: 'nvlink_bandwidth' is 0 B/s, out of range: expected "
+                      "between 1 GB/s and 50 TB/s"),
+            std::string::npos)
+      << CardError(card, nullptr);
+  const hardware::GpuSpec& h100 = BuiltinCatalog().gpus.at("H100-SXM5-80GB");
+  EXPECT_NE(CardError("name: H100-SXM5-80GB\nnvlink_bandwidth: 0 GB/s\n", &h100)
+                .find("card.yaml:2:19: error: 'nvlink_bandwidth' is 0 B/s, out of range"),
+            std::string::npos);
+  EXPECT_EQ(CardError("name: H100-SXM5-80GB\nnvlink_bandwidth: 1 GB/s\n", &h100), "");
+}
+
+TEST(Catalog, AShortenedGpuNameSuggestsTheCardsItNames) {
+  const std::string hint = UnknownNameHint("H100", BuiltinCatalog().gpus);
+  EXPECT_EQ(hint.find("did you mean 'H100-SXM5-80GB'?"), 0u) << hint;
+  EXPECT_EQ(NearestNameHint("H1", {"H100-PCIe", "H100-SXM5-80GB", "B200"}),
+            "did you mean 'H100-PCIe' or 'H100-SXM5-80GB'? known: H100-PCIe, H100-SXM5-80GB, B200");
+}
+
 }  // namespace
 }  // namespace firstwall::scenario

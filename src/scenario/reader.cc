@@ -349,6 +349,7 @@ const KeySpec& Section::Spec(std::string_view key) const {
 }
 
 std::string Section::Name(std::string_view key) const {
+  if (!label_.empty()) return label_;
   return display_.empty() ? std::string(key) : display_ + "." + std::string(key);
 }
 
@@ -427,6 +428,7 @@ void Section::CheckRange(std::string_view key, double v) const {
   if (!low && !high) return;
   auto show = [&](double x) {
     return spec.type == ValueType::kQuantity ? units::FormatBase(x, spec.dim)
+           : spec.type == ValueType::kInt    ? std::to_string(static_cast<int64_t>(x))
                                              : units::ShortestDouble(x);
   };
   std::string expected = "expected ";
@@ -688,6 +690,36 @@ std::vector<Section> Section::ListOf(std::string_view key, const Schema& item_sc
     out.emplace_back(*doc_, item_schema, item, item_prefix, name, doc_->At(item));
   }
   return out;
+}
+
+Section::Section(OptionTag, const Document& doc, const Schema& schema, std::string schema_prefix,
+                 std::string label)
+    : doc_(&doc),
+      schema_(&schema),
+      node_(doc.root()),
+      prefix_(std::move(schema_prefix)),
+      where_{label, 0, 0},
+      label_(std::move(label)) {}
+
+OptionValue::OptionValue(const Schema& schema, std::string_view key, std::string option,
+                         std::string text)
+    : schema_(&schema), option_(std::move(option)) {
+  const size_t dot = key.rfind('.');
+  prefix_ = dot == std::string_view::npos ? "" : std::string(key.substr(0, dot));
+  leaf_ = std::string(dot == std::string_view::npos ? key : key.substr(dot + 1));
+  FW_CHECK(schema.Find(key) != nullptr,
+           "option " + option_ + " reads an undeclared key: " + std::string(key));
+  doc_.file_ = option_;
+  doc_.root_ = YAML::Node(YAML::NodeType::Map);
+  doc_.root_[leaf_] = text;  // a scalar as written, never null: "~" and "" stay text
+}
+
+Section OptionValue::Read() const {
+  return Section(Section::OptionTag{}, doc_, *schema_, prefix_, option_);
+}
+
+void OptionValue::Fail(const std::string& message, const std::string& hint) const {
+  throw InputError({option_, 0, 0}, message, hint);
 }
 
 }  // namespace firstwall::scenario

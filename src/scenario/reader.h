@@ -41,6 +41,7 @@ class Document {
   SourceLocation At(const YAML::Node& node) const;
 
  private:
+  friend class OptionValue;
   YAML::Node root_;
   std::string file_;
 };
@@ -96,6 +97,11 @@ class Section {
   const Document& document() const { return *doc_; }
 
  private:
+  friend class OptionValue;
+  struct OptionTag {};
+  // The section of an OptionValue: no checks of its keys; messages name `label`.
+  Section(OptionTag, const Document& doc, const Schema& schema, std::string schema_prefix,
+          std::string label);
   const KeySpec& Spec(std::string_view key) const;
   // The value node, or an undefined node when absent.
   YAML::Node Value(std::string_view key) const;
@@ -114,6 +120,32 @@ class Section {
   std::string prefix_;
   std::string display_;
   SourceLocation where_;
+  std::string label_;  // an OptionValue's option ("--tp"), which messages name instead of the key
+};
+
+// A value given outside a file (a command-line option) read through the declaration of a key, so
+// that the option accepts exactly what the key accepts: its type, unit, bounds and the word it
+// allows besides a number ("auto"). `key` is the schema path ("workloads[].tp"); errors are
+// InputErrors located at and naming `option` ("--tp: error: '--tp' is 0, out of range: expected
+// between 1 and 72").
+class OptionValue {
+ public:
+  OptionValue(const Schema& schema, std::string_view key, std::string option, std::string text);
+  bool IsWord() const { return Read().IsWord(leaf_); }
+  int Int() const { return Read().Int(leaf_); }
+  std::string Enum() const { return Read().Enum(leaf_); }
+  template <class Q>
+  Q Quantity() const {
+    return Read().Quantity<Q>(leaf_);
+  }
+  // A check of the option beyond its declaration, with the option's location.
+  [[noreturn]] void Fail(const std::string& message, const std::string& hint = {}) const;
+
+ private:
+  Section Read() const;
+  const Schema* schema_;
+  std::string prefix_, leaf_, option_;
+  Document doc_;
 };
 
 }  // namespace firstwall::scenario

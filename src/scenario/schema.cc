@@ -677,8 +677,10 @@ const Schema& GpuCardSchema() {
           Qty("hbm_bandwidth", D::kBandwidth, "", "100 GB/s", "100 TB/s", "HBM bandwidth."),
           Qty("tdp", D::kPower, "", "50 W", "5 kW", "Thermal design power (board)."),
           Qty("idle_power", D::kPower, "", "1 W", "1 kW", "Board power when idle."),
-          Qty("nvlink_bandwidth", D::kBandwidth, "", "0 GB/s", "50 TB/s",
-              "Scale-up (NVLink, Infinity Fabric) bandwidth per GPU, both directions summed."),
+          Qty("nvlink_bandwidth", D::kBandwidth, "", "1 GB/s", "50 TB/s",
+              "Scale-up (NVLink, Infinity Fabric) bandwidth per GPU, both directions summed. "
+              "Every GPU has one: the models run tensor, context and expert parallelism over "
+              "it and have no PCIe-only path, so a card without NVLink cannot be described."),
           Section("gemm", false,
                   "Achievable matrix-multiply efficiency (hardware/gemm.h). Defaults are the fit "
                   "to measured H100 operator times."),

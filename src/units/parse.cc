@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "units/spelling.h"
@@ -275,6 +276,13 @@ std::string CaseSuggestion(std::string_view unit, Dimension dim) {
   return hint;
 }
 
+// A number as ShortestDouble writes it.
+double ParseNumber(const std::string& text) {
+  double v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
 }  // namespace
 
 std::string_view DimensionName(Dimension d) {
@@ -381,14 +389,29 @@ double ParseBase(std::string_view text, Dimension expected) {
 
 std::string ShortestDouble(double v) {
   char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  (void)ec;
-  return std::string(buf, end);
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  const std::string exact(buf, end);
+  // Significant digits of the shortest exact text: its mantissa less sign, point and the zeros
+  // that only place it.
+  std::string digits;
+  for (char c : exact.substr(0, exact.find('e'))) {
+    if (std::isdigit(static_cast<unsigned char>(c))) digits += c;
+  }
+  digits.erase(0, std::min(digits.size(), digits.find_first_not_of('0')));
+  while (!digits.empty() && digits.back() == '0') digits.pop_back();
+  // Up to 15 significant digits every double read from such text prints as written, and whole
+  // numbers are exact; beyond, the digits a conversion left behind are noise
+  // (0.1 + 0.2 = 0.30000000000000004).
+  if (digits.size() <= 15 || (v == std::trunc(v) && std::abs(v) < 1e17)) return exact;
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
 }
 
 std::string FormatBase(double base, Dimension d) {
   // Candidates: the readable display unit first, then the other display units, then any unit of
-  // the dimension; the first whose number reads back to exactly `base` wins.
+  // the dimension; the first whose number reads back to exactly `base` within 15 significant
+  // digits wins. When none does (32 K is -241.14999999999998 C: the offset's rounding, not a
+  // digit anyone wrote), the readable unit with the number to 15 significant digits.
   const std::vector<std::string_view> display = DisplayUnits(d, base);
   std::vector<const UnitDef*> order;
   size_t first = display.size() - 1;
@@ -404,20 +427,22 @@ std::string FormatBase(double base, Dimension d) {
   for (const UnitDef& u : Table()) {
     if (u.dim == d) order.push_back(&u);
   }
-  for (const UnitDef* u : order) {
-    const double v = (base - u->offset) / u->scale;
-    if (v * u->scale + u->offset == base) return ShortestDouble(v) + " " + u->symbol;
+  // Temperatures stay in the readable unit: "-241.15 C" over "32 K".
+  const size_t tried = d == Dimension::kTemperature ? 1 : order.size();
+  for (size_t i = 0; i < tried; ++i) {
+    const UnitDef* u = order[i];
+    const std::string text = ShortestDouble((base - u->offset) / u->scale);
+    if (ParseNumber(text) * u->scale + u->offset == base) {
+      return text + " " + u->symbol;
+    }
   }
-  // No unit represents `base` exactly; keep the readable one.
   const UnitDef* u = order.front();
   return ShortestDouble((base - u->offset) / u->scale) + " " + u->symbol;
 }
 
-std::string FormatReadable(double base, Dimension d, int digits) {
-  // Decimal data units for people: pass a value that is no whole number of binary units.
-  const std::vector<std::string_view> display =
-      d == Dimension::kDataSize ? std::vector<std::string_view>{"PB", "TB", "GB", "MB", "kB", "B"}
-                                : DisplayUnits(d, base);
+namespace {
+std::string Readable(double base, Dimension d, int digits,
+                     const std::vector<std::string_view>& display) {
   const UnitDef* chosen = Find(display.back(), d);
   for (std::string_view sym : display) {
     const UnitDef* u = Find(sym, d);
@@ -429,6 +454,34 @@ std::string FormatReadable(double base, Dimension d, int digits) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*g", digits, (base - chosen->offset) / chosen->scale);
   return std::string(buf) + " " + chosen->symbol;
+}
+}  // namespace
+
+std::string FormatReadable(double base, Dimension d, int digits) {
+  // Decimal data units for people: pass a value that is no whole number of binary units.
+  return Readable(base, d, digits,
+                  d == Dimension::kDataSize
+                      ? std::vector<std::string_view>{"PB", "TB", "GB", "MB", "kB", "B"}
+                      : DisplayUnits(d, base));
+}
+
+std::string FormatReadableAs(double base, Dimension d, std::string_view written, int digits) {
+  // The unit is what follows the number; a binary prefix is a letter and 'i' (KiB, MiB, Gib).
+  std::string_view unit = Trim(written);
+  while (!unit.empty() &&
+         (std::isdigit(static_cast<unsigned char>(unit.front())) ||
+          std::string_view("+-.eE").find(unit.front()) != std::string_view::npos)) {
+    unit.remove_prefix(1);
+  }
+  unit = Trim(unit);
+  const bool binary = unit.size() >= 3 && unit[1] == 'i' && Find(unit, d) != nullptr;
+  if (binary && d == Dimension::kDataSize) {
+    return Readable(base, d, digits, {"PiB", "TiB", "GiB", "MiB", "KiB", "B"});
+  }
+  if (binary && d == Dimension::kBandwidth) {
+    return Readable(base, d, digits, {"PiB/s", "TiB/s", "GiB/s", "MiB/s", "KiB/s", "B/s"});
+  }
+  return FormatReadable(base, d, digits);
 }
 
 std::optional<Dimension> DimensionOfUnit(std::string_view symbol) {

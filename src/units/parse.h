@@ -35,7 +35,9 @@ Q Parse(std::string_view text) {
 }
 
 // Shortest text that parses back to exactly `base`, in the largest display unit that keeps the
-// number at or above 1 ("1.2 MW", "50 GB/s", "25 C").
+// number at or above 1 ("1.2 MW", "50 GB/s", "25 C"), with at most 15 significant digits: where
+// no unit reads back exactly within them (32 K in C), the readable unit to 15 digits
+// ("-241.15 C", not "-241.14999999999998 C").
 std::string FormatBase(double base, Dimension d);
 
 template <class Q>
@@ -52,12 +54,18 @@ std::string Readable(Q q, int digits = 4) {
   return FormatReadable(q.base(), Q::kDimension, digits);
 }
 
+// FormatReadable in the unit family of `written`, a value as the user wrote it: binary prefixes
+// for data and bandwidth written with one ("64 MiB" echoes as "64 MiB", not "67.11 MB").
+std::string FormatReadableAs(double base, Dimension d, std::string_view written, int digits = 4);
+
 // The dimension a unit symbol belongs to, if it is known.
 std::optional<Dimension> DimensionOfUnit(std::string_view symbol);
 // Every accepted symbol of a dimension, for documentation.
 std::vector<std::string> UnitSymbols(Dimension d);
 
-// Shortest decimal text that reads back as the same double.
+// Shortest decimal text (at most 15 significant digits) that reads back as the same double, or
+// the double to 15 significant digits when it needs more: 0.1 + 0.2 prints as 0.3, not
+// 0.30000000000000004. Every double parsed from text of up to 15 digits prints as written.
 std::string ShortestDouble(double v);
 
 }  // namespace firstwall::units

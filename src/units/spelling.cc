@@ -27,7 +27,25 @@ int EditDistance(std::string_view a, std::string_view b) {
   return d[n][m];
 }
 
-std::string NearestMatch(std::string_view word, std::span<const std::string> candidates) {
+std::vector<std::string> NearMatches(std::string_view word,
+                                     std::span<const std::string> candidates) {
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = Lower(c);
+    return out;
+  };
+  const std::string w = lower(word);
+  std::vector<std::pair<int, std::string>> containing;
+  for (const std::string& c : candidates) {
+    if (w.size() >= 2 && c.size() > w.size() && lower(c).find(w) != std::string::npos) {
+      containing.emplace_back(EditDistance(word, c), c);
+    }
+  }
+  std::stable_sort(containing.begin(), containing.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  for (auto& [d, c] : containing) out.push_back(std::move(c));
+  if (!out.empty()) return out;
   std::string best;
   int best_d = 1 << 30;
   for (const std::string& c : candidates) {
@@ -39,7 +57,13 @@ std::string NearestMatch(std::string_view word, std::span<const std::string> can
   }
   // A typo changes a few characters; beyond a third of the word it is a different word.
   const int limit = std::max(1, static_cast<int>(word.size()) / 3 + 1);
-  return best_d <= limit ? best : std::string();
+  if (best_d <= limit) out.push_back(best);
+  return out;
+}
+
+std::string NearestMatch(std::string_view word, std::span<const std::string> candidates) {
+  const std::vector<std::string> near = NearMatches(word, candidates);
+  return near.empty() ? std::string() : near.front();
 }
 
 }  // namespace firstwall::units

@@ -140,16 +140,65 @@ TEST(Format, ReadableRoundsForPeople) {
   EXPECT_EQ(Readable(Celsius(25.04), 3), "25 C");
 }
 
-TEST(Format, RoundTripsExactlyForEveryDimension) {
+TEST(Format, RoundTripsForEveryDimension) {
+  // Exactly where 15 significant digits can; otherwise (a third, or a unit offset's rounding) to
+  // those 15 digits rather than with the float noise of the last two.
   const double values[] = {0.0,      1.0,     0.1,       123.456, 1e-7, 3.35e12,
                            989.4e12, 86400.0, 1.0 / 3.0, 2.5e15,  7e-3, 299.99};
   for (int d = 0; d <= static_cast<int>(Dimension::kEnergyPrice); ++d) {
     const auto dim = static_cast<Dimension>(d);
     for (double v : values) {
       const std::string text = FormatBase(v, dim);
-      EXPECT_EQ(ParseBase(text, dim), v) << DimensionName(dim) << " " << text;
+      EXPECT_NEAR(ParseBase(text, dim), v, 1e-14 * (v + 300)) << DimensionName(dim) << " " << text;
+      const bool decimal_unit = dim == Dimension::kPower || dim == Dimension::kDuration ||
+                                dim == Dimension::kDataSize || dim == Dimension::kBandwidth;
+      if (decimal_unit && v != 1.0 / 3.0) {
+        EXPECT_EQ(ParseBase(text, dim), v) << DimensionName(dim) << " " << text;
+      }
     }
   }
+}
+
+TEST(Format, PrintsNoFloatNoise) {
+  // 32 K is -241.14999999999998 C in doubles: the 273.15 offset's rounding, not a digit written.
+  EXPECT_EQ(FormatBase(32, Dimension::kTemperature), "-241.15 C");
+  EXPECT_EQ(Format(Celsius(-241.15)), "-241.15 C");
+  EXPECT_EQ(Format(Celsius(25.04)), "25.04 C");
+  EXPECT_EQ(ShortestDouble(0.1 + 0.2), "0.3");
+  EXPECT_EQ(ShortestDouble(1.1 / 100), "0.011");
+  EXPECT_EQ(ShortestDouble(0.1), "0.1");
+  EXPECT_EQ(ShortestDouble(123456789012345.0), "123456789012345");
+  EXPECT_EQ(ShortestDouble(9007199254740992.0), "9007199254740992");  // whole: exact
+  EXPECT_EQ(ShortestDouble(-1.5e-300), "-1.5e-300");
+  EXPECT_EQ(Format(Megawatts(1.2)), "1.2 MW");
+}
+
+TEST(Format, ReadableAsEchoesTheUnitFamilyWritten) {
+  const auto data = Dimension::kDataSize;
+  EXPECT_EQ(FormatReadableAs(ParseBase("64 MiB", data), data, "64 MiB"), "64 MiB");
+  EXPECT_EQ(FormatReadableAs(ParseBase("1.5 GiB", data), data, "1.5 GiB"), "1.5 GiB");
+  EXPECT_EQ(FormatReadableAs(ParseBase("64MiB", data), data, "64MiB"), "64 MiB");
+  EXPECT_EQ(FormatReadableAs(ParseBase("100 MB", data), data, "100 MB"), "100 MB");
+  EXPECT_EQ(FormatReadableAs(ParseBase("1e6 B", data), data, "1e6 B"), "1 MB");
+  EXPECT_EQ(FormatReadableAs(ParseBase("8 Gib", data), data, "8 Gib"), "1 GiB");
+  EXPECT_EQ(FormatReadableAs(ParseBase("2 GiB/s", Dimension::kBandwidth), Dimension::kBandwidth,
+                             "2 GiB/s"),
+            "2 GiB/s");
+  EXPECT_EQ(FormatReadableAs(ParseBase("700 W", Dimension::kPower), Dimension::kPower, "700 W"),
+            "700 W");
+}
+
+TEST(Spelling, AShortenedNameMeansTheNamesThatContainIt) {
+  const std::string gpus[] = {"A100-SXM4-80GB", "B200", "H100-SXM5-80GB", "H100-PCIe", "H200-SXM"};
+  // "H100" is two edits from "B200", but the H100 cards are what it names.
+  EXPECT_EQ(NearMatches("H100", gpus), (std::vector<std::string>{"H100-PCIe", "H100-SXM5-80GB"}));
+  EXPECT_EQ(NearestMatch("h100", gpus), "H100-PCIe");
+  EXPECT_EQ(NearestMatch("SXM5", gpus), "H100-SXM5-80GB");
+  EXPECT_EQ(NearestMatch("B201", gpus), "B200");  // no name contains it: the closest typo
+  EXPECT_EQ(NearestMatch("h100-sxm5-80gb", gpus), "H100-SXM5-80GB");
+  EXPECT_TRUE(NearMatches("X", gpus).empty());  // one letter is no name
+  const std::string keys[] = {"gpus_per_node", "nodes", "nodes_per_rack"};
+  EXPECT_EQ(NearestMatch("node", keys), "nodes");
 }
 
 TEST(Spelling, SuggestsCloseNamesOnly) {
