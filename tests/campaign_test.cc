@@ -19,16 +19,11 @@
 
 #include "core/error.h"
 #include "scenario/loader.h"
+#include "tests/cli_support.h"
 
 namespace {
 namespace fs = std::filesystem;
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using namespace firstwall::testing_cli;
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> v;
@@ -150,23 +145,6 @@ TEST(Campaign, EveryMutationOfEveryExampleIsLoadedOrRefusedWithItsLocation) {
   }
   std::printf("campaign: %d mutations loaded, %d refused with a location\n", loaded, refused);
   EXPECT_GT(refused, 400);
-}
-
-struct Result {
-  int status = -1;
-  std::string out;
-};
-
-Result Firstwall(const std::string& args) {
-  const std::string cmd = std::string(FIRSTWALL_BIN) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
 }
 
 TEST(Campaign, TheCliRefusesASampleWithExitTwoAndWritesNothing) {

@@ -15,40 +15,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/cli_support.h"
+
 namespace {
 namespace fs = std::filesystem;
 
-struct Result {
-  int status = -1;
-  std::string out;  // stdout and stderr together
-};
-
-Result Firstwall(const std::string& args) {
-  const std::string cmd = std::string(FIRSTWALL_BIN) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-fs::path Fresh(const std::string& name) {
-  // Unique per process, so concurrent test runs (two checkouts, ctest -j) never share outputs.
-  const fs::path d =
-      fs::path(::testing::TempDir()) / ("fw_cli_" + std::to_string(getpid()) + "_" + name);
-  fs::remove_all(d);
-  return d;
-}
+using namespace firstwall::testing_cli;
 
 TEST(Cli, VersionAndHelp) {
   EXPECT_EQ(Firstwall("--version").out, "firstwall 0.1.0\n");

@@ -14,15 +14,11 @@
 #include <thread>
 #include <vector>
 
+#include "tests/cli_support.h"
+
 namespace {
 namespace fs = std::filesystem;
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using namespace firstwall::testing_cli;
 
 // The default example with `edit` applied (line-wise replacements), its weather by absolute path.
 fs::path Scenario(const std::string& name, const std::map<std::string, std::string>& edit) {
@@ -46,13 +42,6 @@ fs::path Scenario(const std::string& name, const std::map<std::string, std::stri
       fs::path(::testing::TempDir()) / ("fw_runout_" + std::to_string(getpid()) + name + ".yaml");
   std::ofstream(p) << text;
   return p;
-}
-
-fs::path Fresh(const std::string& name) {
-  const fs::path d =
-      fs::path(::testing::TempDir()) / ("fw_runout_" + std::to_string(getpid()) + "_" + name);
-  fs::remove_all(d);
-  return d;
 }
 
 // Starts `firstwall run SCENARIO --out DIR --quiet`; returns its pid.

@@ -586,6 +586,13 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   const auto dp = w.OptionalInt("dp");
   if (dp) {
     t.dp = *dp;
+    // In 64 bits: tp x pp x cp x dp may pass an int's range within the keys' bounds.
+    const int64_t total = int64_t{model_parallel} * t.dp;
+    if (total > cluster.gpu_count()) {
+      w.Fail("dp", fmt::format("tp x pp x cp x dp = {} x {} x {} x {} = {} GPUs, more than the "
+                               "cluster's {}",
+                               t.tp, t.pp, t.cp, t.dp, total, cluster.gpu_count()));
+    }
     if (gpus && *gpus != model_parallel * t.dp) {
       w.Fail("gpus",
              "gpus is " + std::to_string(*gpus) + " but tp x pp x cp x dp is " +
@@ -841,6 +848,14 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
 
   ReadFabricSwitches(cluster.Sub("fabric"), cfg.fabric);
   cfg.adaptive_routing = cluster.Sub("fabric").Enum("routing") == "adaptive";
+  if (const int64_t links = network::Fabric::LinkCount(site::FabricFor(cfg));
+      links > network::kMaxFabricLinks) {
+    cluster.Fail("nodes",
+                 fmt::format("the cluster's fabric would have {} links; the fabric model builds at "
+                             "most {} (about 1 GiB of link state)",
+                             links, network::kMaxFabricLinks),
+                 "fewer nodes or GPUs per node");
+  }
   // Fault targets are checked against the fabric the site will build (built once, only if needed).
   std::optional<network::Fabric> fabric_for_faults;
   if (root.Has("faults") || root.Has("random_faults")) {

@@ -843,6 +843,19 @@ TEST(BadInput, ScenariosTooLargeForMemoryAreRefusedWithTheEstimate) {
                    "s.yaml:31:16", "could grow to"));
 }
 
+TEST(Scenario, FabricsAndJobsBeyondWhatTheModelBuildsAreRefusedAtLoad) {
+  // 16 million GPUs pass the memory estimate but not the fabric's link limit (it was an internal
+  // error in the Fabric constructor).
+  EXPECT_TRUE(Says(ErrorOf(Replace(Replace(kBase, "nodes: 4", "nodes: 1000000"), "gpus_per_node: 8",
+                                   "gpus_per_node: 16")),
+                   "s.yaml:7:10", "links; the fabric model builds at most 67108864"));
+  // tp x pp x cp x dp past an int's range (2 x 1024 x 1024 x 10^7) within the keys' bounds.
+  const std::string big =
+      Replace(kBase, "    gpus: 16\n", "    dp: 10000000\n    pp: 1024\n    cp: 1024\n");
+  EXPECT_TRUE(
+      Says(ErrorOf(big), "s.yaml:21:9", "= 20971520000000 GPUs, more than the cluster's 32"));
+}
+
 TEST(Budget, ExpectedLoadCountsSessionsStepsAndPrefixBlocks) {
   workload::SyntheticSource src;
   src.rate_per_s = 2;

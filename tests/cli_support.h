@@ -1,0 +1,53 @@
+// What the end-to-end tests share: running the built firstwall binary, reading files, and a fresh
+// directory per test process.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace firstwall::testing_cli {
+namespace fs = std::filesystem;
+
+struct Result {
+  int status = -1;  // exit status; -1 when ended by a signal
+  std::string out;  // stdout and stderr together
+};
+
+// Runs `firstwall ARGS` through the shell.
+inline Result Firstwall(const std::string& args) {
+  const std::string cmd = std::string(FIRSTWALL_BIN) + " " + args + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+inline std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// An absent path under the test temp dir, unique per process, so concurrent test runs (two
+// checkouts, ctest -j) never share outputs.
+inline fs::path Fresh(const std::string& name) {
+  const fs::path d =
+      fs::path(::testing::TempDir()) / ("fw_cli_" + std::to_string(getpid()) + "_" + name);
+  fs::remove_all(d);
+  return d;
+}
+
+}  // namespace firstwall::testing_cli
