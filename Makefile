@@ -7,7 +7,7 @@ BUILD_RELEASE ?= build-release
 WERROR ?= OFF
 FIRSTWALL = $(BUILD)/apps/firstwall/firstwall
 
-.PHONY: all deps configure build run test test-asan release bench format check-format docs clean
+.PHONY: all deps configure build run test test-asan release fuzz bench format check-format docs clean
 
 all: build
 
@@ -43,6 +43,11 @@ release: deps
 	  -DFW_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(BUILD_RELEASE) -j $(JOBS) --target firstwall
 
+# Coverage-guided fuzzing of every reader (fuzz/, clang 14 with ASan + UBSan); FUZZ_SECONDS a target.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	scripts/fuzz $(FUZZ_SECONDS)
+
 bench: build
 	scripts/bench $(BUILD)
 
@@ -56,4 +61,4 @@ docs: build
 	$(FIRSTWALL) schema --markdown > docs/scenario.md
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_RELEASE) out
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_RELEASE) build-fuzz out
