@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <limits>
 #include <vector>
@@ -132,16 +131,23 @@ TEST(CollectiveAggregate, RingEqualsTheMaxMinAllocation) {
   }
 }
 
-TEST(CollectiveAggregate, AllToAllGrowsLinearlyWithTheGroup) {
-  // 64 sampled rounds of n flows: 65,536 GPUs took 12 s with the allocation solved per round.
+TEST(CollectiveAggregate, AllToAllOver65536GpusIsBoundByEachNic) {
+  // How fast this is estimated (12 s when the allocation was solved per round, 0.2 s with flows
+  // counted per link) is measured by BM_AllToAll65536; here, its answer. Each GPU sends 64 MiB
+  // split evenly over the group; what goes to other nodes leaves through its own 400 Gb/s NIC.
   const Fabric f(H100Spec(8192));
-  const auto start = std::chrono::steady_clock::now();
-  const auto e =
-      EstimateCollective(f, Collective::kAllToAll, 64.0 * 1048576, Range(65536), Algorithm::kAuto);
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("all-to-all over 65,536 GPUs: estimated in %.3f s\n", s);
-  EXPECT_GT(e.time_s, 0);
-  EXPECT_LT(s, 5.0);
+  const int n = 65536;
+  const double bytes = 64.0 * 1048576;
+  const auto e = EstimateCollective(f, Collective::kAllToAll, bytes, Range(n), Algorithm::kAuto);
+  const double nic_bound_s = bytes * (n - 8) / n / 50e9;
+  std::printf("all-to-all of 64 MiB over 65,536 GPUs: %.3f ms, NIC bound %.3f ms (x%.3f)\n",
+              1e3 * e.time_s, 1e3 * nic_bound_s, e.time_s / nic_bound_s);
+  // At 1 KiB a peer the pairwise exchange is latency-bound: n - 1 rounds, each at least the one
+  // switch microsecond of the spec and at most a few (NIC, leaf, spine, leaf, NIC), on top of
+  // what the NICs carry. (Whether NCCL's grouped sends pay a round's latency per peer is a
+  // fidelity question of its own.)
+  EXPECT_GE(e.time_s, nic_bound_s + (n - 1) * 1e-6);
+  EXPECT_LE(e.time_s, nic_bound_s + (n - 1) * 6e-6);
 }
 
 TEST(CollectiveAlgorithms, EachOperationTakesItsOwnAlgorithms) {
