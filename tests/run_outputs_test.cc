@@ -83,7 +83,7 @@ std::map<std::string, std::string> EarlierRun(const fs::path& out) {
 }
 
 TEST(RunOutputs, SignalsLeaveTheEarlierRunAsItWas) {
-  for (int sig : {SIGTERM, SIGINT}) {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
     const fs::path out = Fresh("signal" + std::to_string(sig));
     const auto before = EarlierRun(out);
     // Long enough to be running when the signal comes (a month, rows of an hour).
@@ -136,6 +136,39 @@ TEST(RunOutputs, ALaterRunReplacesEveryFile) {
   const auto after = Contents(out);
   EXPECT_EQ(after.count("swings.csv"), 0u);
   EXPECT_EQ(after.size(), 2u);
+  fs::remove_all(out);
+}
+
+TEST(RunOutputs, NothingChangesWhenAnOutputNameIsTakenByADirectory) {
+  const fs::path out = Fresh("taken");
+  auto before = EarlierRun(out);
+  fs::remove(out / "summary.json");
+  fs::create_directory(out / "summary.json");
+  before = Contents(out);
+  // This run writes no swings.csv: the earlier one must survive the refused swap too.
+  const fs::path sc =
+      Scenario("taken", {{"duration: 24 h", "duration: 10 min"}, {"power_swings", ""}});
+  EXPECT_EQ(WEXITSTATUS(Wait(Start(sc, out))), 2);
+  EXPECT_EQ(Contents(out), before);
+  fs::remove_all(out);
+}
+
+TEST(RunOutputs, AScenarioPathThatIsNotUtf8IsWrittenWithAReplacementCharacter) {
+  const fs::path out = Fresh("latin1");
+  const fs::path sc =
+      Scenario("caf\xe9", {{"duration: 24 h", "duration: 10 min"}, {"start: 2 h", "start: 1 min"}});
+  EXPECT_EQ(WEXITSTATUS(Wait(Start(sc, out))), 0);
+  const std::string json = Slurp(out / "summary.json");
+  EXPECT_NE(json.find("caf\xef\xbf\xbd"), std::string::npos);  // U+FFFD in UTF-8
+  fs::remove_all(out);
+}
+
+TEST(RunOutputs, StagingLeftByAKilledRunIsRemovedByTheNext) {
+  const fs::path out = Fresh("stale");
+  fs::create_directories(out / ".firstwall-staging-999999999");  // above any pid_max
+  std::ofstream(out / ".firstwall-staging-999999999" / "timeseries.csv.partial") << "half";
+  EarlierRun(out);
+  EXPECT_FALSE(fs::exists(out / ".firstwall-staging-999999999"));
   fs::remove_all(out);
 }
 

@@ -41,7 +41,7 @@ int ListCatalog(bool json) {
                            {"params", m.TotalParams()},
                            {"file", c.origin.at(name)}};
     }
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kOk;
   }
   std::cout << fmt::format("{:<16} {:>7} {:>13} {:>9} {:>10} {:>6} {:>6} {:>10}\n", "GPU", "vendor",

@@ -148,7 +148,7 @@ int RunCollective(const CollectiveOptions& o) {
                                 {"time_s", e.time_s},
                                 {"algbw_bytes_per_s", e.algbw_bytes_per_s},
                                 {"busbw_bytes_per_s", e.busbw_bytes_per_s}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kOk;
   }
   std::cout << fmt::format(

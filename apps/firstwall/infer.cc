@@ -99,7 +99,7 @@ int Infer(const InferOptions& in) {
                      {"bytes", op.bytes}});
     }
     j["decode_layer_ops"] = ops;
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kOk;
   }
   std::cout << fmt::format(

@@ -82,7 +82,11 @@ int Run(const RunOptions& o) {
   };
   if (summary.swings) write("swings.csv", swings_csv);
   if (o.links) write("links.csv", links_csv);
-  const std::string json = report::SummaryJson(summary).dump(2) + "\n";
+  // Names are UTF-8 (the loader refuses other bytes), but a scenario's path comes from the
+  // command line: a byte that is not UTF-8 is written as U+FFFD rather than failing the run.
+  const std::string json =
+      report::SummaryJson(summary).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+      "\n";
   write("summary.json", json);
   outputs.Commit();
   if (o.json) {

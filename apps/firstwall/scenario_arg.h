@@ -12,12 +12,16 @@ namespace firstwall::cli {
 // The check of a scenario argument: an empty path (`firstwall run "$UNSET"`) is an error, never
 // the built-in default, which only leaving the argument out selects. CLI11 runs it only on an
 // argument that was given; a failure exits with status 2.
-inline CLI::Validator NonEmptyScenarioPath() {
+// `default_allowed`: whether leaving the argument out selects the built-in default (run), which
+// the message then offers.
+inline CLI::Validator NonEmptyScenarioPath(bool default_allowed = true) {
   return CLI::Validator(
-      [](std::string& path) -> std::string {
+      [default_allowed](std::string& path) -> std::string {
         if (!path.empty()) return {};
-        return "the scenario path is empty (an unset shell variable?); give a scenario file, or "
-               "leave the argument out for the built-in default";
+        return std::string(
+                   "the scenario path is empty (an unset shell variable?); give a "
+                   "scenario file") +
+               (default_allowed ? ", or leave the argument out for the built-in default" : "");
       },
       "");
 }

@@ -173,7 +173,7 @@ int Step(const StepOptions& o) {
       for (const auto& c : r.best) best.push_back(EstimateJson(c.setup, c.estimate));
       j["best"] = best;
       j["rejected"] = r.rejected;
-      std::cout << j.dump(2) << "\n";
+      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       return kOk;
     }
     std::cout << fmt::format("{} on {} x {}, global batch {} x {} tokens, {}\n", s.model.name, gpus,
@@ -207,7 +207,8 @@ int Step(const StepOptions& o) {
   if (!problem.empty()) Bad("--tp/--pp/--dp/--cp/--ep/--vpp", problem);
   const workload::StepEstimate e = workload::EstimateStep(s);
   if (o.json) {
-    std::cout << EstimateJson(s, e).dump(2) << "\n";
+    std::cout << EstimateJson(s, e).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
     return kOk;
   }
   const auto& b = e.breakdown;

@@ -51,7 +51,7 @@ Action RegisterValidate(CLI::App& app) {
       "validate", "Check a scenario without running it; errors name file:line:col (exit 2)");
   cmd->add_option("scenario", *path, "Scenario YAML file")
       ->required()
-      ->check(NonEmptyScenarioPath());
+      ->check(NonEmptyScenarioPath(false));
   return [path] {
     const scenario::Scenario sc = LoadScenarioArg(*path);
     // As `run` with its default --hot-links.

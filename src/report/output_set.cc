@@ -1,10 +1,13 @@
 #include "report/output_set.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 
@@ -22,6 +25,9 @@ constexpr std::array<const char*, 4> kSuffixes = {"", ".partial", ".base", ".bas
 constexpr size_t kMaxPath = 4096;
 constexpr size_t kMaxFiles = 32;
 char g_staging[kMaxPath];
+// The signals that end a process by default and can be caught: interrupted from the terminal,
+// asked to stop, the terminal gone, a closed pipe, quit.
+constexpr std::array<int, 5> kSignals = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT};
 char g_files[kMaxFiles][kMaxPath];
 volatile std::sig_atomic_t g_active = 0;
 
@@ -46,6 +52,37 @@ void CopyPath(char* to, const std::string& from) {
   std::memcpy(to, from.c_str(), from.size() + 1);
 }
 
+// Staging directories of runs whose process is gone (killed by SIGKILL, or a crash): their pid no
+// longer names a process.
+void RemoveStaleStaging(const std::filesystem::path& dir) {
+  constexpr std::string_view kPrefix = ".firstwall-staging-";
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(kPrefix, 0) != 0) continue;
+    const std::string digits = name.substr(kPrefix.size());
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long pid = std::strtol(digits.c_str(), nullptr, 10);
+    if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      std::filesystem::remove_all(e.path(), ec);
+    }
+  }
+}
+
+// What could stop the swap is checked before anything in DIR changes: an output name taken by
+// something other than a regular file (a directory, say) would fail its rename.
+void CheckReplaceable(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const std::string& name : OutputSet::Outputs()) {
+    const auto st = std::filesystem::symlink_status(dir / name, ec);
+    if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st)) {
+      throw InputError({(dir / name).string(), 0, 0},
+                       "is not a regular file, so this run's outputs cannot replace it",
+                       "remove it, or choose another --out directory");
+    }
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& OutputSet::Outputs() {
@@ -62,6 +99,8 @@ OutputSet::OutputSet(std::filesystem::path dir) : dir_(std::move(dir)) {
     throw InputError({dir_.string(), 0, 0},
                      "cannot create the output directory" + (ec ? ": " + ec.message() : ""));
   }
+  CheckReplaceable(dir_);  // before the run, not after it
+  RemoveStaleStaging(dir_);
   staging_ = dir_ / (".firstwall-staging-" + std::to_string(getpid()));
   std::filesystem::remove_all(staging_, ec);
   if (!std::filesystem::create_directory(staging_, ec) || ec) {
@@ -78,14 +117,12 @@ OutputSet::OutputSet(std::filesystem::path dir) : dir_(std::move(dir)) {
     }
   }
   g_active = 1;
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
+  for (int sig : kSignals) std::signal(sig, OnSignal);
 }
 
 OutputSet::~OutputSet() {
   g_active = 0;
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  for (int sig : kSignals) std::signal(sig, SIG_DFL);
   if (!committed_) {
     std::error_code ec;
     std::filesystem::remove_all(staging_, ec);
@@ -101,6 +138,7 @@ std::string OutputSet::Stage(const std::string& name) {
 
 void OutputSet::Commit() {
   std::error_code ec;
+  CheckReplaceable(dir_);  // again: DIR may have changed while the run ran
   for (const std::string& name : Outputs()) {
     const bool ours = std::find(staged_.begin(), staged_.end(), name) != staged_.end();
     if (!ours || !std::filesystem::exists(staging_ / name))

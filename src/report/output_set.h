@@ -4,9 +4,11 @@
 // those this run does not write, and renames the new ones into place. So DIR holds the complete
 // outputs of exactly one run: never a new time series beside an old summary, never a partial file.
 //
-// A failed run (an exception) removes the staging directory in the destructor; SIGINT and SIGTERM
-// remove it from the signal handler (unlink and rmdir only, which are async-signal-safe), then
-// end the process with the signal's default action. Earlier outputs in DIR stay as they were.
+// A failed run (an exception) removes the staging directory in the destructor; SIGINT, SIGTERM,
+// SIGHUP, SIGPIPE and SIGQUIT remove it from the signal handler (unlink and rmdir only, which are
+// async-signal-safe), then end the process with the signal's default action. Earlier outputs in
+// DIR stay as they were. A run killed where no handler runs (SIGKILL) leaves its staging
+// directory; the next run into DIR removes those whose process is gone.
 #pragma once
 
 #include <filesystem>
@@ -26,7 +28,9 @@ class OutputSet {
   // Where to write the output named `name` ("summary.json"). Only the names of Outputs() are
   // taken, so that the signal handler knows every file the staging directory can hold.
   std::string Stage(const std::string& name);
-  // Replaces DIR's earlier outputs with the staged ones. Throws InputError when a rename fails.
+  // Replaces DIR's earlier outputs with the staged ones. Throws InputError, DIR unchanged, when an
+  // output's name in DIR is taken by something other than a regular file. Two runs committing into
+  // one DIR at the same moment may interleave: give concurrent runs their own directories.
   void Commit();
 
   // The file names a run may write into DIR.

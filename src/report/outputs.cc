@@ -44,6 +44,27 @@ void AtomicFile::Commit() {
 namespace {
 // A count in summary.json: an integer, also where a sampled fleet's counts are scaled estimates.
 int64_t Count(double x) { return std::llround(x); }
+
+// Figures for people: the unit chosen by magnitude, so a small site does not print "0.0 MWh".
+std::string Energy(double j) {
+  const double wh = j / 3600;
+  if (std::abs(wh) >= 1e9) return fmt::format("{:.2f} GWh", wh / 1e9);
+  if (std::abs(wh) >= 1e6) return fmt::format("{:.1f} MWh", wh / 1e6);
+  if (std::abs(wh) >= 1e3) return fmt::format("{:.1f} kWh", wh / 1e3);
+  return fmt::format("{:.0f} Wh", wh);
+}
+std::string Water(double liters) {
+  return std::abs(liters) >= 1e3 ? fmt::format("{:.0f} m3", liters / 1e3)
+                                 : fmt::format("{:.0f} L", liters);
+}
+std::string Carbon(double kg) {
+  return std::abs(kg) >= 1e3 ? fmt::format("{:.1f} t CO2", kg / 1e3)
+                             : fmt::format("{:.1f} kg CO2", kg);
+}
+// "1 rack", "4 racks".
+std::string Counted(int64_t n, std::string_view noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
 }  // namespace
 
 namespace {
@@ -73,24 +94,32 @@ void CheckTimeSeriesSize(double duration_s, double row_s, int hot_links, double 
                          const SourceLocation& where) {
   const double bytes = EstimateTimeSeriesBytes(duration_s, row_s, hot_links);
   if (bytes <= max_bytes) return;
-  // The shortest interval that fits, rounded up to a readable step.
-  double fits = row_s;
+  // The shortest interval that fits, from readable steps up to the longest allowed (1 d).
+  double fits = 0;
   for (double step : {1.0, 10.0, 60.0, 300.0, 900.0, 3600.0, 86400.0}) {
-    fits = std::max(row_s, step);
-    if (EstimateTimeSeriesBytes(duration_s, fits, hot_links) <= max_bytes) break;
+    if (step >= row_s && EstimateTimeSeriesBytes(duration_s, step, hot_links) <= max_bytes) {
+      fits = step;
+      break;
+    }
   }
-  throw InputError(
-      where,
-      fmt::format("timeseries.csv would take about {} ({:.0f} rows of {}), more than "
-                  "simulation.max_output_size ({})",
-                  units::Readable(units::Bytes(bytes), 3), std::ceil(duration_s / row_s - 1e-9),
-                  units::Readable(units::Seconds(row_s), 3),
-                  units::Readable(units::Bytes(max_bytes), 3)),
-      fmt::format(
-          "set simulation.output_interval to {} or more ({}), or raise "
-          "simulation.max_output_size",
-          units::Readable(units::Seconds(fits), 3),
-          units::Readable(units::Bytes(EstimateTimeSeriesBytes(duration_s, fits, hot_links)), 3)));
+  const std::string what = fmt::format(
+      "timeseries.csv would take about {} ({:.0f} rows of {}), more than "
+      "simulation.max_output_size ({})",
+      units::Readable(units::Bytes(bytes), 3), std::ceil(duration_s / row_s - 1e-9),
+      units::Readable(units::Seconds(row_s), 3), units::Readable(units::Bytes(max_bytes), 3));
+  if (fits > 0) {
+    throw InputError(
+        where, what,
+        fmt::format("set simulation.output_interval to {} or more ({}), or raise "
+                    "simulation.max_output_size",
+                    units::Readable(units::Seconds(fits), 3),
+                    units::Readable(
+                        units::Bytes(EstimateTimeSeriesBytes(duration_s, fits, hot_links)), 3)));
+  }
+  throw InputError(where, what,
+                   fmt::format("even a row a day ({} link columns) does not fit: raise "
+                               "simulation.max_output_size{}",
+                               hot_links, hot_links > 3 ? ", or ask for fewer --hot-links" : ""));
 }
 
 void TimeSeriesCsv::Emit(const TickRow& r, SimTime start) {
@@ -287,7 +316,7 @@ ordered_json ServicesJson(const Summary& s) {
           {"attainment", r.slo_attainment}}},
         {"goodput_rps", r.goodput_rps},
         {"kv_cache",
-         {{"capacity_tokens_per_replica", r.kv_capacity_tokens},
+         {{"capacity_tokens_per_replica", Count(r.kv_capacity_tokens)},
           {"mean_use", r.kv_use_mean},
           {"peak_use", r.kv_use_peak},
           {"preemptions", Count(r.preemptions)},
@@ -515,8 +544,9 @@ void ServicesText(const Summary& s, std::string& t) {
   auto out = std::back_inserter(t);
   for (const ServiceSummary& sv : s.services) {
     const workload::ServingResult& r = sv.result;
-    fmt::format_to(out, "service {}: {} on {} GPUs ({} replicas, tp {} x pp {}, ep {}), router {}",
-                   sv.name, sv.model, sv.gpus, sv.replicas, sv.tp, sv.pp, sv.ep, sv.router);
+    fmt::format_to(out, "service {}: {} on {} ({}, tp {} x pp {}, ep {}), router {}", sv.name,
+                   sv.model, Counted(sv.gpus, "GPU"), Counted(sv.replicas, "replica"), sv.tp, sv.pp,
+                   sv.ep, sv.router);
     if (r.scale > 1) {
       fmt::format_to(out, ", {} replicas simulated", r.replicas_simulated);
     }
@@ -558,26 +588,6 @@ void ServicesText(const Summary& s, std::string& t) {
     }
   }
 }
-// Figures for people: the unit chosen by magnitude, so a small site does not print "0.0 MWh".
-std::string Energy(double j) {
-  const double wh = j / 3600;
-  if (std::abs(wh) >= 1e9) return fmt::format("{:.2f} GWh", wh / 1e9);
-  if (std::abs(wh) >= 1e6) return fmt::format("{:.1f} MWh", wh / 1e6);
-  if (std::abs(wh) >= 1e3) return fmt::format("{:.1f} kWh", wh / 1e3);
-  return fmt::format("{:.0f} Wh", wh);
-}
-std::string Water(double liters) {
-  return std::abs(liters) >= 1e3 ? fmt::format("{:.0f} m3", liters / 1e3)
-                                 : fmt::format("{:.0f} L", liters);
-}
-std::string Carbon(double kg) {
-  return std::abs(kg) >= 1e3 ? fmt::format("{:.1f} t CO2", kg / 1e3)
-                             : fmt::format("{:.1f} kg CO2", kg);
-}
-// "1 rack", "4 racks".
-std::string Counted(int64_t n, std::string_view noun) {
-  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
-}
 }  // namespace
 
 std::string ReadableDuration(double seconds) {
@@ -604,8 +614,14 @@ std::string SummaryText(const Summary& s) {
                  ReadableDuration(s.tick_s), s.seed);
   for (const JobSummary& js : s.jobs) {
     const auto& e = js.estimate;
-    fmt::format_to(out, "job {}: {} on {} GPUs (tp {} x pp {} x cp {} x dp {}, ep {})\n", js.name,
-                   js.model, js.gpus, js.tp, js.pp, js.cp, js.dp, js.ep);
+    fmt::format_to(out, "job {}: {} on {} (tp {} x pp {} x cp {} x dp {}, ep {})\n", js.name,
+                   js.model, Counted(js.gpus, "GPU"), js.tp, js.pp, js.cp, js.dp, js.ep);
+    if (js.thermal_shutdown) {
+      fmt::format_to(out,
+                     "  STOPPED: its GPUs reached their shutdown temperature (peak {:.0f} C); "
+                     "check the coolant supply and the chip-to-coolant resistance\n",
+                     js.chip_peak_c);
+    }
     const auto& b = e.breakdown;
     fmt::format_to(out,
                    "  step {:.3f} s (compute {:.3f}, tp {:.3f}, pp bubble {:.3f}, pp p2p {:.3f}, "
@@ -654,9 +670,10 @@ std::string SummaryText(const Summary& s) {
                  s.pue(), Energy(s.it_input_energy_j));
   fmt::format_to(out,
                  "peak IT {:.1f} kW, peak facility {:.1f} kW, mean GPU activity {:.2f}, energy "
-                 "cost {:.0f} USD{}\n",
+                 "cost {} USD{}\n",
                  s.peak_it_w / 1e3, s.peak_facility_w / 1e3, std::max(0.0, s.mean_gpu_activity),
-                 s.energy_cost_usd, s.carbon_kg > 0 ? ", " + Carbon(s.carbon_kg) : "");
+                 fmt::format("{:.{}f}", s.energy_cost_usd, s.energy_cost_usd < 100 ? 2 : 0),
+                 s.carbon_kg > 0 ? ", " + Carbon(s.carbon_kg) : "");
   fmt::format_to(out,
                  "cooling: chillers {}, pumps {}, fans {}; economizer {:.0f} h, partial {:.0f} h, "
                  "mechanical {:.0f} h; water {}, WUE {:.3f} L/kWh\n",

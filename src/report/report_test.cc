@@ -162,6 +162,14 @@ TEST(TimeSeriesSize, RefusedAboveTheLimitWithAWayOut) {
     EXPECT_NE(e.hint().find("output_interval to 10 s"), std::string::npos) << e.hint();
   }
   EXPECT_NO_THROW(CheckTimeSeriesSize(year, 60, 3, 1e9, {}));
+  // When not even a row a day fits, the hint says so instead of naming an interval.
+  try {
+    CheckTimeSeriesSize(year, 60, 1000, 1e6, {});
+    FAIL() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(e.hint().find("even a row a day (1000 link columns) does not fit"), std::string::npos)
+        << e.hint();
+  }
   EXPECT_NO_THROW(CheckTimeSeriesSize(year, 1, 3, 1e10, {}));
 }
 

@@ -31,6 +31,11 @@ namespace firstwall::scenario {
 inline constexpr double kBytesPerRequest = 125;
 inline constexpr double kBytesPerPrefixBlock = 16;
 inline constexpr double kBytesPerGpu = 350;
+// A fault of the fabric (a NIC or switch down and back): the rerouting and the link-load changes it
+// records. Measured on examples/link-fault.yaml (512 GPUs): 5,000 listed faults took 427 MB more
+// than none (85 kB each); 1 d of random NIC faults every 4 h per NIC, 3,000 faults, 209 MB. It
+// grows with the fabric a fault reroutes, so on larger sites this is low.
+inline constexpr double kBytesPerFault = 85e3;
 // The most a scenario may need by the estimate: a laptop's or a CI runner's memory.
 inline constexpr double kMemoryLimitBytes = 8e9;
 

@@ -760,6 +760,14 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
 
   const Section site = root.Sub("site");
   cfg.name = site.String("name");
+  if (site.Has("weather_file")) {
+    for (const char* k : {"outdoor_temperature", "outdoor_relative_humidity"}) {
+      if (site.Has(k)) {
+        site.Fail(k, std::string("'") + k + "' and weather_file both set the outdoor conditions",
+                  "keep one: the constant is used only without a weather file");
+      }
+    }
+  }
   if (site.Has("tariff_file")) {
     for (const char* k : {"electricity_price", "carbon_intensity"}) {
       if (site.Has(k)) {
@@ -889,6 +897,13 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
     std::stable_sort(
         cfg.faults.begin(), cfg.faults.end(),
         [](const site::FaultConfig& a, const site::FaultConfig& b) { return a.at < b.at; });
+  }
+  if (!cfg.faults.empty()) {
+    budget.Charge(root, root.Has("random_faults") ? "random_faults" : "faults",
+                  static_cast<double>(cfg.faults.size()) * kBytesPerFault,
+                  "the run's " + AboutCount(static_cast<double>(cfg.faults.size())) +
+                      " faults (each reroutes the fabric and records its links' changes)",
+                  "fewer faults: a longer mtbf, a shorter run, or fewer listed faults");
   }
 
   if (root.Has("power_swings")) cfg.swings = ReadSwings(root.Sub("power_swings"), cfg);

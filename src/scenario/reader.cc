@@ -196,7 +196,20 @@ void FindRunawayQuote(std::string_view text, const std::string& file) {
 
 // Every scalar of the tree, keys included: the text after escapes ("\0", "\x01") must be valid,
 // and each quoted scalar must close where it should.
-void CheckScalars(const YAML::Node& node, std::string_view text, const Document& doc) {
+// `visited` counts the nodes as the tree expands them: aliases share nodes, so a few lines of
+// aliases of aliases stand for billions of values ("billion laughs"); past kMaxYamlNodes the file
+// is refused before any reader walks it.
+constexpr int64_t kMaxYamlNodes = 1000000;
+
+void CheckScalars(const YAML::Node& node, std::string_view text, const Document& doc,
+                  int64_t& visited) {
+  if (++visited > kMaxYamlNodes) {
+    throw InputError(doc.At(node),
+                     "the file stands for more than " + std::to_string(kMaxYamlNodes) +
+                         " values once its aliases are expanded",
+                     "aliases (*name) of anchored lists or mappings multiply; write the values "
+                     "out, or use fewer levels of aliases");
+  }
   if (node.IsScalar()) {
     const YAML::Mark m = node.Mark();
     const SourceLocation at = doc.At(node);
@@ -210,11 +223,11 @@ void CheckScalars(const YAML::Node& node, std::string_view text, const Document&
                        "are the only control characters allowed");
     }
   } else if (node.IsSequence()) {
-    for (const YAML::Node& item : node) CheckScalars(item, text, doc);
+    for (const YAML::Node& item : node) CheckScalars(item, text, doc, visited);
   } else if (node.IsMap()) {
     for (auto it = node.begin(); it != node.end(); ++it) {
-      CheckScalars(it->first, text, doc);
-      CheckScalars(it->second, text, doc);
+      CheckScalars(it->first, text, doc, visited);
+      CheckScalars(it->second, text, doc, visited);
     }
   }
 }
@@ -254,7 +267,14 @@ Document Document::Parse(const std::string& text, std::string file, const std::s
   Document doc;
   doc.file_ = std::move(file);
   try {
-    doc.root_ = YAML::Load(text);
+    // All documents, so that a second one (after a `---` line) is refused, not ignored.
+    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1) {
+      throw InputError(doc.At(docs[1]), "a second YAML document (after '---')",
+                       "a file holds one document; remove the '---' line and what follows, or "
+                       "merge them");
+    }
+    if (!docs.empty()) doc.root_ = docs.front();
   } catch (const YAML::ParserException& e) {
     FindRunawayQuote(text, doc.file_);
     throw InputError({doc.file_, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg,
@@ -263,7 +283,8 @@ Document Document::Parse(const std::string& text, std::string file, const std::s
   if (!doc.root_.IsDefined() || doc.root_.IsNull()) {
     throw InputError({doc.file_, 1, 1}, "the file is empty", empty_hint);
   }
-  CheckScalars(doc.root_, text, doc);
+  int64_t visited = 0;
+  CheckScalars(doc.root_, text, doc, visited);
   if (!doc.root_.IsMap()) {
     throw InputError(doc.At(doc.root_), "expected a mapping of keys at the top level", empty_hint);
   }

@@ -843,6 +843,36 @@ TEST(BadInput, ScenariosTooLargeForMemoryAreRefusedWithTheEstimate) {
                    "s.yaml:31:16", "could grow to"));
 }
 
+TEST(Scenario, AliasesThatMultiplyAndSecondDocumentsAreRefused) {
+  // Ten aliases of ten aliases, eight levels deep: 10^8 values from 600 bytes ("billion laughs").
+  std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 8; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) bomb += (k ? ", " : "") + prev;
+    bomb += "]\n";
+  }
+  EXPECT_TRUE(Says(ErrorOf(bomb + kBase), "s.yaml:", "more than 1000000 values once its aliases"));
+  EXPECT_TRUE(Says(ErrorOf(std::string(kBase) + "---\nfirstwall: 1\n"), "s.yaml:28:1",
+                   "a second YAML document"));
+}
+
+TEST(Scenario, ManyFaultsAreChargedToTheMemoryEstimate) {
+  // 8,000 NICs failing every 60 h over 30 days: about 96,000 faults of ~85 kB.
+  const std::string text = Replace(
+      Replace(kBase, "nodes: 4", "nodes: 1000"), "  duration: 1 h\n",
+      "  duration: 30 d\nrandom_faults:\n  - kind: nic\n    mtbf: 60 h\n    repair: 1 min\n");
+  EXPECT_TRUE(Says(ErrorOf(text), "s.yaml:", "faults (each reroutes the fabric"));
+}
+
+TEST(Scenario, AConstantOutdoorTemperatureBesideAWeatherFileIsRefused) {
+  const std::string text = Replace(
+      kBase, "  electricity_price: 0.1 USD/kWh\n",
+      "  electricity_price: 0.1 USD/kWh\n  weather_file: w.epw\n  outdoor_temperature: 30 C\n");
+  EXPECT_TRUE(
+      Says(ErrorOf(text), "s.yaml:6:24", "'outdoor_temperature' and weather_file both set"));
+}
+
 TEST(Scenario, FabricsAndJobsBeyondWhatTheModelBuildsAreRefusedAtLoad) {
   // 16 million GPUs pass the memory estimate but not the fabric's link limit (it was an internal
   // error in the Fabric constructor).
