@@ -522,14 +522,14 @@ TEST(Step, EveryOptionIsReadAsItsScenarioKey) {
           {"--dtype int4", "'--dtype' is 'int4', expected one of fp32, tf32, fp16, bf16, fp8"},
           // "inf s" and "-nan %" before; a negative or bytes-for-bits bandwidth was accepted.
           {"--nic-bandwidth '0 Gb/s'",
-           "--nic-bandwidth: error: '--nic-bandwidth' is 0 B/s, out of range: expected between 1 "
+           "--nic-bandwidth: error: '--nic-bandwidth' is 0 Gb/s, out of range: expected between 1 "
            "Gb/s and 1.6 Tb/s"},
-          {"--nic-bandwidth '-400 Gb/s'", "'--nic-bandwidth' is -50 GB/s, out of range"},
+          {"--nic-bandwidth '-400 Gb/s'", "'--nic-bandwidth' is -400 Gb/s, out of range"},
           {"--nic-bandwidth '400 GB/s'",
            "check bits and bytes: 'b' is a bit, 'B' a byte; in bits this would be 50 GB/s"},
           {"--nic-bandwidth '400 W'", "'W' is a unit of power, but a bandwidth was expected"},
           // The search reads its options the same way.
-          {"--search --pp 0", "'--pp' is 0, out of range"},
+          {"--search --global-batch 0", "'--global-batch' is 0, out of range"},
           {"--search --seq -1", "'--seq' is -1, out of range"},
       });
   ExpectRefused("step --model llama3-8b --gpu H100-SXM5-80GB",
@@ -688,7 +688,7 @@ TEST(Cli, ACatalogGpuWithoutNvlinkIsRefusedAtItsLine) {
        {std::string("validate "), "run --quiet --out " + out.string() + " "}) {
     const Result r = Firstwall(cmd + (dir / "s.yaml").string());
     EXPECT_EQ(r.status, 2) << cmd << r.out;
-    EXPECT_NE(r.out.find("s.yaml:15:25: error: 'catalog.gpus[0].nvlink_bandwidth' is 0 B/s, out "
+    EXPECT_NE(r.out.find("s.yaml:15:25: error: 'catalog.gpus[0].nvlink_bandwidth' is 0 GB/s, out "
                          "of range: expected between 1 GB/s and 50 TB/s"),
               std::string::npos)
         << r.out;
@@ -700,15 +700,123 @@ TEST(Cli, ACatalogGpuWithoutNvlinkIsRefusedAtItsLine) {
 }
 
 TEST(Cli, ValuesInMessagesCarryNoFloatNoise) {
-  // 32 K read back in Celsius was -241.14999999999998 C.
+  // Echoed as written; read back in Celsius, 32 K was -241.14999999999998 C.
   const fs::path dir = Fresh("noise");
   fs::create_directories(dir);
   std::ofstream(dir / "s.yaml") << SmallScenario("  outdoor_temperature: 32 K\n", "900 GB/s");
   const Result r = Firstwall("validate " + (dir / "s.yaml").string());
   EXPECT_EQ(r.status, 2) << r.out;
-  EXPECT_NE(r.out.find("'site.outdoor_temperature' is -241.15 C, out of range: expected between "
+  EXPECT_NE(r.out.find("'site.outdoor_temperature' is 32 K, out of range: expected between "
                        "-60 C and 60 C"),
             std::string::npos)
+      << r.out;
+}
+
+// Issue #17 follow-up: the bits-and-bytes hint only for the other family, values as written.
+TEST(Step, OutOfRangeValuesAreEchoedAsWrittenWithTheRightUnitHint) {
+  const std::string step = "step --model llama3-8b --gpu H100-SXM5-80GB --gpus 8";
+  Result r = Firstwall(step + " --nic-bandwidth '1.7 Tb/s'");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--nic-bandwidth: error: '--nic-bandwidth' is 1.7 Tb/s, out of range: "
+                       "expected between 1 Gb/s and 1.6 Tb/s"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("check bits and bytes"), std::string::npos) << r.out;
+  r = Firstwall(step + " --nic-bandwidth '1601 Gb/s'");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("'--nic-bandwidth' is 1601 Gb/s, out of range"), std::string::npos) << r.out;
+}
+
+// --search chooses the layout: layout options are refused with it, and the single layout's
+// divisibility check is not applied to --gpus.
+TEST(Step, SearchRefusesTheLayoutOptionsItChooses) {
+  const std::string step = "step --model llama3-8b --gpu H100-SXM5-80GB --search";
+  Result r = Firstwall(step + " --gpus 8 --tp 8");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--tp: error: --tp is chosen by --search, not given"), std::string::npos)
+      << r.out;
+  r = Firstwall(step + " --gpus 8 --pp 2 --zero 3");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--pp: error: --pp, --zero are chosen by --search"), std::string::npos)
+      << r.out;
+  // 12 GPUs do not divide into the single layout's default tp 8; the search finds its own.
+  r = Firstwall(step + " --gpus 12 --global-batch 1536 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_FALSE(nlohmann::json::parse(r.out)["best"].empty()) << r.out;
+}
+
+// A path that is not a readable file says what it is, for --model and --fabric alike.
+TEST(Cli, ModelAndFabricPathsThatAreNoFileSaySo) {
+  for (const std::string cmd :
+       {"step --gpu H100-SXM5-80GB --gpus 8 --model ",
+        "infer --gpu H100-SXM5-80GB --batch 1 --prompt-tokens 10 --output-tokens 10 --model "}) {
+    Result r = Firstwall(cmd + "/dev/null");
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find("--model: error: '/dev/null' is not a model in the catalog, and as a "
+                         "model card file it is not a regular file"),
+              std::string::npos)
+        << r.out;
+    r = Firstwall(cmd + "examples");
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find("as a model card file it is a directory, not a file"), std::string::npos)
+        << r.out;
+    r = Firstwall(cmd + "no-such-model");
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find("unknown model 'no-such-model' (and no such file)"), std::string::npos)
+        << r.out;
+  }
+  const fs::path dir = Fresh("fabricpaths");
+  fs::create_directories(dir);
+  const std::string c =
+      "collective --op all-reduce --bytes '64 MiB' --gpu H100-SXM5-80GB --gpus 16 --json";
+  Result r = Firstwall(c + " --fabric " + dir.string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("error: the fabric file is a directory, not a file"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("a scenario starts with"), std::string::npos) << r.out;
+  r = Firstwall(c + " --fabric /dev/null");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("error: the fabric file is not a regular file"), std::string::npos) << r.out;
+  r = Firstwall(c + " --fabric " + (dir / "missing.yaml").string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("fabric file not found"), std::string::npos) << r.out;
+  // Every fabric key has a default: an empty or comment-only file is the default fabric.
+  const Result defaults = Firstwall(c);
+  ASSERT_EQ(defaults.status, 0) << defaults.out;
+  std::ofstream(dir / "comment.yaml") << "# the default fabric\n";
+  std::ofstream(dir / "empty.yaml");
+  for (const char* f : {"comment.yaml", "empty.yaml"}) {
+    r = Firstwall(c + " --fabric " + (dir / f).string());
+    ASSERT_EQ(r.status, 0) << f << r.out;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["time_s"], nlohmann::json::parse(defaults.out)["time_s"])
+        << f;
+  }
+}
+
+// CLI11's own parse errors in the project's "OPTION: error: ..." form, exit 2; honest help.
+TEST(Cli, ParseErrorsNameTheOptionAndHelpIsHonest) {
+  for (const char* v : {"1e3", "nan", "1001", "-1"}) {
+    const Result r = Firstwall(std::string("run --quiet --hot-links ") + v);
+    EXPECT_EQ(r.status, 2) << v << r.out;
+    EXPECT_NE(r.out.find(std::string("--hot-links: error: expected a whole number from 0 to "
+                                     "1000, got '") +
+                         v + "'"),
+              std::string::npos)
+        << r.out;
+  }
+  Result r = Firstwall("run --bogus");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("error: "), std::string::npos) << r.out;
+  r = Firstwall("run --help");
+  EXPECT_NE(r.out.find("over each output interval"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("each tick"), std::string::npos) << r.out;
+  r = Firstwall("collective --help");
+  EXPECT_NE(r.out.find("11,069,440"), std::string::npos) << r.out;
+  // The limit the help states is the default fabric's.
+  const std::string c = "collective --op all-reduce --bytes '64 MiB' --gpu H100-SXM5-80GB --gpus ";
+  r = Firstwall(c + "11069441");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("which with this fabric is at most 11069440 GPUs"), std::string::npos)
       << r.out;
 }
 

@@ -25,7 +25,18 @@ workload::ModelCard ModelArg(const std::string& name) {
   const scenario::Catalog& cat = scenario::BuiltinCatalog();
   auto m = cat.models.find(name);
   if (m != cat.models.end()) return m->second;
-  if (std::filesystem::is_regular_file(name)) return scenario::LoadModelCardFile(name);
+  // Not a catalog name: a path to a model card. A path that names something other than a
+  // readable file says what it is (a directory, /dev/null) rather than "unknown model"; an empty
+  // file gets the card parser's own message.
+  const std::string problem = scenario::FileProblem(name);
+  if (problem.empty() || problem == "is empty") return scenario::LoadModelCardFile(name);
+  if (problem != "not found") {
+    BadOption(
+        "--model",
+        "'" + name + "' is not a model in the catalog, and as a model card file it " + problem,
+        "give a model name (firstwall catalog) or the path of a model card YAML file, e.g. "
+        "catalog/models/llama3-8b.yaml");
+  }
   BadOption("--model", "unknown model '" + name + "' (and no such file)",
             scenario::UnknownNameHint(name, cat.models));
 }

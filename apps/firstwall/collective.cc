@@ -38,7 +38,8 @@ const scenario::Schema& OptionSchema() {
       {{"bytes", ValueType::kQuantity, Dimension::kDataSize, true, "", "1 B", "1 PiB", "",
         "Message size per rank, with unit (\"64 MiB\")."},
        {"gpus", ValueType::kInt, Dimension::kPower, true, "", "2", "2147483647", "",
-        "GPUs taking part, numbered from 0 on nodes of --gpus-per-node."}});
+        "GPUs taking part, numbered from 0 on nodes of --gpus-per-node; at most what the "
+        "fabric model can build (11,069,440 with the default fabric)."}});
   return schema;
 }
 
@@ -70,14 +71,21 @@ std::string FabricProblem(const network::FabricSpec& base, int gpus, int per_nod
 network::FabricSpec ReadFabric(const std::string& path, network::FabricSpec spec) {
   std::string text = "{}";
   if (!path.empty()) {
+    // Every fabric key has a default: an empty or comment-only file is the default fabric.
+    const std::string problem = scenario::FileProblem(path);
+    if (!problem.empty() && problem != "is empty") {
+      throw InputError(
+          {path, 0, 0},
+          problem == "not found" ? "fabric file not found" : "the fabric file " + problem,
+          "give the path to a fabric YAML file (docs/scenario.md, fabric file keys)");
+    }
     std::ifstream in(path);
-    if (!in) throw InputError({path, 0, 0}, "fabric file not found");
     std::stringstream ss;
     ss << in.rdbuf();
     text = ss.str();
   }
-  const scenario::Document doc =
-      scenario::Document::Parse(text, path.empty() ? "<defaults>" : path);
+  const scenario::Document doc = scenario::Document::Parse(text, path.empty() ? "<defaults>" : path,
+                                                           scenario::Document::kEmptyIsDefaults);
   const scenario::Section s(doc, scenario::FabricSchema(), doc.root(), "", "", doc.At(doc.root()));
   spec.nic_per_gpu = s.Quantity<Bandwidth>("nic_bandwidth");
   scenario::ReadFabricSwitches(s, spec);
@@ -170,7 +178,10 @@ Action RegisterCollective(CLI::App& app) {
       ->required();
   cmd->add_option("--bytes", o->bytes, "Message size per rank, with unit (\"64 MiB\")")->required();
   cmd->add_option("--gpu", o->gpu, "GPU: catalog name")->required();
-  cmd->add_option("--gpus", o->gpus, "GPUs taking part")->required();
+  cmd->add_option("--gpus", o->gpus,
+                  "GPUs taking part, from 2 to what the fabric model can build (11,069,440 with "
+                  "the default fabric; fewer with more planes)")
+      ->required();
   cmd->add_option("--gpus-per-node", o->gpus_per_node, "GPUs per node")->capture_default_str();
   cmd->add_option("--fabric", o->fabric_file,
                   "Fabric YAML (docs/scenario.md, fabric file keys); default: rail-optimized, "

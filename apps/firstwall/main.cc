@@ -50,7 +50,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    // In the project's form, "OPTION: error: ...", not CLI11's bare text: its messages about one
+    // option start with the option's name and a colon ("--hot-links: ...").
+    const std::string what = e.what();
+    const size_t colon = what.find(": ");
+    const bool named =
+        what.starts_with("-") && colon != std::string::npos && what.find(' ') > colon;
+    std::cerr << (named ? what.substr(0, colon) + ": error: " + what.substr(colon + 2)
+                        : "firstwall: error: " + what)
+              << "\n  hint: firstwall COMMAND --help lists the options of a command\n";
     return cli::kBadInput;
   }
   try {

@@ -101,6 +101,19 @@ int Run(const RunOptions& o) {
 
 }  // namespace
 
+// A whole number from 0 to `max`, written as digits: CLI::Range read "1e3" as 1000 and then
+// failed to convert it, and "nan" got CLI11's own wording.
+CLI::Validator WholeNumberUpTo(int max) {
+  return CLI::Validator(
+      [max](std::string& text) -> std::string {
+        const bool digits = !text.empty() && text.size() <= 9 &&
+                            text.find_first_not_of("0123456789") == std::string::npos;
+        if (digits && std::stoi(text) <= max) return {};
+        return "expected a whole number from 0 to " + std::to_string(max) + ", got '" + text + "'";
+      },
+      "");
+}
+
 Action RegisterRun(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd =
@@ -120,8 +133,9 @@ Action RegisterRun(CLI::App& app) {
                 "Also write DIR/links.csv: every change of every fabric link's load over the run");
   cmd->add_option("--hot-links", o->hot_links,
                   "Columns in timeseries.csv for the N most loaded scale-out links "
-                  "(link_util_<link>, the highest load over each tick)")
-      ->check(CLI::Range(0, 1000))
+                  "(link_util_<link>, the highest load over each output interval, "
+                  "simulation.output_interval), 0 to 1000")
+      ->check(WholeNumberUpTo(1000))
       ->capture_default_str();
   return [o] { return Run(*o); };
 }

@@ -2,6 +2,8 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -36,6 +38,7 @@ struct StepOptions {
   std::string gpus_per_node = "8";
   std::string nic_bandwidth = "400 Gb/s";
   bool search = false;
+  std::vector<std::string> searched_given;  // options the search chooses itself, given anyway
   bool json = false;
   bool ops = false;
 };
@@ -78,6 +81,8 @@ workload::TrainingSetup Setup(const StepOptions& o, int* gpus) {
   s.ep = Option("workloads[].ep", "--ep", o.ep).Int();
   s.vpp = Option("workloads[].vpp", "--vpp", o.vpp).Int();
   s.sequence_parallel = o.sequence_parallel && s.tp > 1;
+  // The search chooses the layout itself: the single layout's divisibility is not asked of --gpus.
+  if (o.search) return s;
   // Products in 64 bits: every degree is within its bounds, but their product need not fit an int.
   const int64_t model_parallel = int64_t{s.tp} * s.pp * s.cp;
   if (*gpus % model_parallel != 0) {
@@ -161,6 +166,14 @@ std::string LayoutText(const workload::TrainingSetup& s, const workload::StepEst
 }
 
 int Step(const StepOptions& o) {
+  // --search varies these itself; given anyway they were silently ignored.
+  if (o.search && !o.searched_given.empty()) {
+    std::string all;
+    for (const std::string& name : o.searched_given) all += (all.empty() ? "" : ", ") + name;
+    Bad(o.searched_given.front(),
+        all + (o.searched_given.size() > 1 ? " are" : " is") + " chosen by --search, not given",
+        "drop " + all + " to search every layout, or drop --search to estimate the layout given");
+  }
   int gpus = 0;
   workload::TrainingSetup s = Setup(o, &gpus);
   if (o.search) {
@@ -281,6 +294,11 @@ Action RegisterStep(CLI::App& app) {
   return [o, cmd] {
     o->tp_given = cmd->count("--tp") > 0;
     o->dp_given = cmd->count("--dp") > 0;
+    o->searched_given.clear();
+    for (const char* name : {"--tp", "--pp", "--dp", "--cp", "--ep", "--vpp", "--micro-batch",
+                             "--recompute", "--zero", "--sequence-parallel"}) {
+      if (cmd->count(name) > 0) o->searched_given.emplace_back(name);
+    }
     return Step(*o);
   };
 }

@@ -111,13 +111,13 @@ TEST(Catalog, AGpuWithoutNvlinkIsRefusedAtItsLine) {
       "hbm_bandwidth: 1 TB/s\ntdp: 350 W\nidle_power: 40 W\nnvlink_bandwidth: 0 GB/s\n"
       "thermal:\n  max_operating: 85 C\n  slowdown: 88 C\n  shutdown: 92 C\n";
   EXPECT_NE(CardError(card, nullptr)
-                .find("card.yaml:9:19: error: 'nvlink_bandwidth' is 0 B/s, out of range: expected "
+                .find("card.yaml:9:19: error: 'nvlink_bandwidth' is 0 GB/s, out of range: expected "
                       "between 1 GB/s and 50 TB/s"),
             std::string::npos)
       << CardError(card, nullptr);
   const hardware::GpuSpec& h100 = BuiltinCatalog().gpus.at("H100-SXM5-80GB");
   EXPECT_NE(CardError("name: H100-SXM5-80GB\nnvlink_bandwidth: 0 GB/s\n", &h100)
-                .find("card.yaml:2:19: error: 'nvlink_bandwidth' is 0 B/s, out of range"),
+                .find("card.yaml:2:19: error: 'nvlink_bandwidth' is 0 GB/s, out of range"),
             std::string::npos);
   EXPECT_EQ(CardError("name: H100-SXM5-80GB\nnvlink_bandwidth: 1 GB/s\n", &h100), "");
 }

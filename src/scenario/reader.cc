@@ -280,6 +280,9 @@ Document Document::Parse(const std::string& text, std::string file, const std::s
     throw InputError({doc.file_, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg,
                      "the file may be truncated, or a quote or bracket left open");
   }
+  if ((!doc.root_.IsDefined() || doc.root_.IsNull()) && empty_hint.empty()) {
+    doc.root_ = YAML::Node(YAML::NodeType::Map);
+  }
   if (!doc.root_.IsDefined() || doc.root_.IsNull()) {
     throw InputError({doc.file_, 1, 1}, "the file is empty", empty_hint);
   }
@@ -442,7 +445,14 @@ std::string Section::Text(std::string_view key) const {
   return *text;
 }
 
-void Section::CheckRange(std::string_view key, double v) const {
+// Whether a data size or bandwidth was written in bits ("400 Gb/s", "1 Tbit", "10 Gbps"): every
+// bit unit has a lower-case 'b', no byte unit has one ("GB", "GiB/s").
+static bool WrittenInBits(const std::string& text) {
+  const size_t unit = text.find_first_not_of("0123456789+-.eE \t");
+  return unit != std::string::npos && text.find('b', unit) != std::string::npos;
+}
+
+void Section::CheckRange(std::string_view key, double v, const std::string& text) const {
   const KeySpec& spec = Spec(key);
   const auto lo = MinOf(spec), hi = MaxOf(spec);
   const bool low = lo && v < *lo, high = hi && v > *hi;
@@ -465,14 +475,19 @@ void Section::CheckRange(std::string_view key, double v) const {
       spec.type == ValueType::kQuantity &&
       (spec.dim == units::Dimension::kBandwidth || spec.dim == units::Dimension::kDataSize);
   auto in_range = [&](double x) { return (!lo || x >= *lo) && (!hi || x <= *hi); };
-  if (data && in_range(v / 8)) {
+  // Only the other family's reading is a likely slip: bytes written where bits were meant read
+  // 8 times too large, bits where bytes were meant 8 times too small.
+  if (data && !WrittenInBits(text) && in_range(v / 8)) {
     hint = "check bits and bytes: 'b' is a bit, 'B' a byte; in bits this would be " + show(v / 8) +
            ", which is in range";
-  } else if (data && in_range(v * 8)) {
+  } else if (data && WrittenInBits(text) && in_range(v * 8)) {
     hint = "check bits and bytes: 'b' is a bit, 'B' a byte; in bytes this would be " + show(v * 8) +
            ", which is in range";
   }
-  Fail(key, "'" + Name(key) + "' is " + show(v) + ", out of range: " + expected, hint);
+  // The value as written: "1601 Gb/s", not its conversion "200.125 GB/s".
+  Fail(key,
+       "'" + Name(key) + "' is " + (text.empty() ? show(v) : text) + ", out of range: " + expected,
+       hint);
 }
 
 int64_t Section::Int64(std::string_view key) const {
@@ -542,7 +557,7 @@ double Section::Number(std::string_view key) const {
     }
     Fail(key, "expected a number for '" + Name(key) + "', got '" + text + "'", hint);
   }
-  CheckRange(key, v);
+  CheckRange(key, v, text);
   return v;
 }
 
@@ -565,7 +580,7 @@ double Section::Fraction(std::string_view key) const {
     Fail(key, "'" + Name(key) + "' is " + text + ", but a fraction is at most 1",
          "write " + units::ShortestDouble(v / 100) + " or '" + text + " %'");
   }
-  CheckRange(key, v);
+  CheckRange(key, v, text);
   return v;
 }
 
@@ -674,7 +689,7 @@ std::optional<double> Section::QuantityBase(std::string_view key, units::Dimensi
     if (at.column > 0) at.column += static_cast<int>(e.column()) + (node.Tag() == "!" ? 1 : 0);
     throw InputError(at, "'" + Name(key) + "': " + e.what(), e.hint());
   }
-  CheckRange(key, v);
+  CheckRange(key, v, *text);
   return v;
 }
 

@@ -27,13 +27,15 @@ std::string FileProblem(const std::string& path);
 class Document {
  public:
   // Throws InputError, at the line and column of the fault, for: an empty file (with
-  // `empty_hint`, which says what the file should start with), tabs in indentation, bytes that are
-  // not UTF-8, control characters other than tab, newline and carriage return (written as bytes
-  // or as escapes such as "\0"), a quote never closed, and YAML syntax errors.
+  // `empty_hint`, which says what the file should start with; with kEmptyIsDefaults, an empty or
+  // comment-only file is an empty mapping instead, every key its default), tabs in indentation,
+  // bytes that are not UTF-8, control characters other than tab, newline and carriage return
+  // (written as bytes or as escapes such as "\0"), a quote never closed, and YAML syntax errors.
   static Document Parse(const std::string& text, std::string file,
                         const std::string& empty_hint = kScenarioStart);
   static constexpr const char* kScenarioStart =
       "a scenario starts with 'firstwall: 1'; see examples/default.yaml";
+  static constexpr const char* kEmptyIsDefaults = "";
   static constexpr const char* kCardStart =
       "a card starts with 'name: ...'; see catalog/gpus/ and catalog/models/";
   const YAML::Node& root() const { return root_; }
@@ -112,7 +114,9 @@ class Section {
   // TextOrDefault for keys that always have one (required, or with a default).
   std::string Text(std::string_view key) const;
   std::optional<double> QuantityBase(std::string_view key, units::Dimension dim) const;
-  void CheckRange(std::string_view key, double v) const;
+  // Throws InputError when `v` (in the key's base unit) is outside its declared bounds; the
+  // message echoes `text`, the value as written.
+  void CheckRange(std::string_view key, double v, const std::string& text) const;
 
   const Document* doc_;
   const Schema* schema_;

@@ -775,7 +775,8 @@ std::string SchemaMarkdown() {
     if (s == &FabricSchema()) {
       md +=
           "The file `firstwall collective --fabric FILE` reads: a rail-optimized two-tier Clos "
-          "(src/network/fabric.h). Every key is optional.\n\n";
+          "(src/network/fabric.h). Every key is optional; an empty or comment-only "
+          "file is the default fabric.\n\n";
     } else if (s != &ScenarioSchema()) {
       md +=
           "A new card needs every key except those with a default; a card in a scenario's "

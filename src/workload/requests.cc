@@ -163,6 +163,8 @@ RequestSet ParseMooncakeTrace(const std::string& text, const std::string& path,
   }
   using Event = nlohmann::json::parse_event_t;
   int line_no = 0;
+  double previous_ms = 0;     // the previous request's timestamp, in ms
+  std::string previous_text;  // and as written
   for (const text::Line& l : lines) {
     line_no = l.number;
     if (text::Blank(l.text)) continue;
@@ -241,6 +243,16 @@ RequestSet ParseMooncakeTrace(const std::string& text, const std::string& path,
       }
       return static_cast<int>(n);
     };
+    // A Mooncake trace lists requests in arrival order; one that goes back in time is a damaged or
+    // concatenated trace, refused as the Azure reader refuses one (not silently re-sorted).
+    if (!set.requests.empty() && ts.get<double>() < previous_ms) {
+      throw InputError(
+          {path, line_no, col("timestamp")},
+          "timestamp " + ts.dump() + " is before the previous request's (" + previous_text + ")",
+          "a Mooncake trace lists requests in arrival order (timestamps in ms)");
+    }
+    previous_ms = ts.get<double>();
+    previous_text = ts.dump();
     Request r;
     r.arrival_s = ts.get<double>() / 1000.0;
     r.prompt_tokens = tokens("input_length");

@@ -107,6 +107,24 @@ TEST(Requests, MalformedTracesNameFileLineAndColumn) {
             "m.jsonl:1: the trace file is empty");
 }
 
+TEST(Requests, MooncakeTimestampsGoingBackInTimeAreRefused) {
+  // Accepted and silently re-sorted before (#17).
+  const std::string e = ErrorOf([&] {
+    ParseMooncakeTrace(R"({"timestamp": 0, "input_length": 10, "output_length": 5}
+{"timestamp": 9000, "input_length": 10, "output_length": 5}
+{"timestamp": 5, "input_length": 10, "output_length": 5})",
+                       "m.jsonl", "x");
+  });
+  EXPECT_EQ(e, "m.jsonl:3:2: timestamp 5 is before the previous request's (9000)");
+  // Equal timestamps are in order.
+  EXPECT_EQ(ErrorOf([&] {
+              ParseMooncakeTrace(R"({"timestamp": 7, "input_length": 10, "output_length": 5}
+{"timestamp": 7, "input_length": 10, "output_length": 5})",
+                                 "m.jsonl", "x");
+            }),
+            "no error");
+}
+
 TEST(Requests, ZeroTokenRequestsAreRefusedNotRoundedUp) {
   const std::string head = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
   EXPECT_EQ(ErrorOf([&] { ParseAzureTrace(head + "2023-11-16 18:15:46.68,0,44\n", "t.csv", "x"); }),
