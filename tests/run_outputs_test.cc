@@ -163,6 +163,12 @@ TEST(RunOutputs, AScenarioPathThatIsNotUtf8IsWrittenWithAReplacementCharacter) {
   fs::remove_all(out);
 }
 
+TEST(RunOutputs, AStandardOutputThatCannotBeWrittenIsAnError) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  EXPECT_EQ(Firstwall("catalog --json > /dev/full").status, 74);
+  EXPECT_EQ(Firstwall("catalog --json > /dev/null").status, 0);
+}
+
 TEST(RunOutputs, StagingLeftByAKilledRunIsRemovedByTheNext) {
   const fs::path out = Fresh("stale");
   fs::create_directories(out / ".firstwall-staging-999999999");  // above any pid_max

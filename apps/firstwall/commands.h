@@ -10,6 +10,7 @@ namespace firstwall::cli {
 inline constexpr int kOk = 0;
 inline constexpr int kBadInput = 2;
 inline constexpr int kInternalError = 70;
+inline constexpr int kOutputError = 74;  // standard output could not be written (EX_IOERR)
 
 using Action = std::function<int()>;
 

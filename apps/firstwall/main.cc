@@ -63,7 +63,16 @@ int main(int argc, char** argv) {
   }
   try {
     for (const auto& [sub, action] : actions) {
-      if (sub->parsed()) return action();
+      if (sub->parsed()) {
+        const int status = action();
+        // A full disk or a closed pipe must not pass for success: scripts would lose the output.
+        std::cout.flush();
+        if (!std::cout) {
+          std::cerr << "firstwall: error: could not write to standard output\n";
+          return cli::kOutputError;
+        }
+        return status;
+      }
     }
   } catch (const InputError& e) {
     std::cerr << e.what() << "\n";
