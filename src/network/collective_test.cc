@@ -11,6 +11,7 @@
 
 #include "network/collective.h"
 #include "network/fabric.h"
+#include "network/fabric_test_util.h"
 #include "network/max_min.h"
 
 namespace firstwall::network {
@@ -19,22 +20,8 @@ using hardware::Collective;
 using namespace units;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-FabricSpec H100Spec(int nodes) {
-  FabricSpec s;
-  s.nodes = nodes;
-  s.gpus_per_node = 8;
-  s.nvlink_per_gpu = GigabytesPerSecond(450);
-  s.nic_per_gpu = GigabitsPerSecond(400);
-  s.nvlink_latency = Microseconds(0.5);
-  s.switch_latency = Microseconds(1);
-  return s;
-}
-
-std::vector<int> Range(int n) {
-  std::vector<int> v(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) v[static_cast<size_t>(i)] = i;
-  return v;
-}
+using testing::H100Spec;
+using testing::Range;
 
 // The previous all-to-all: sampled shifted rounds, each solved as a full max-min allocation.
 double ReferenceAllToAll(const Fabric& f, double bytes, const std::vector<int>& gpus) {

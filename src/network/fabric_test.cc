@@ -10,28 +10,15 @@
 #include "hardware/calibration_data.h"
 #include "network/collective.h"
 #include "network/fabric.h"
+#include "network/fabric_test_util.h"
 
 namespace firstwall::network {
 namespace {
 using hardware::Collective;
 using namespace units;
 
-FabricSpec H100Spec(int nodes) {
-  FabricSpec s;
-  s.nodes = nodes;
-  s.gpus_per_node = 8;
-  s.nvlink_per_gpu = GigabytesPerSecond(450);
-  s.nic_per_gpu = GigabitsPerSecond(400);
-  s.nvlink_latency = Microseconds(0.5);
-  s.switch_latency = Microseconds(1);
-  return s;
-}
-
-std::vector<int> Range(int n) {
-  std::vector<int> v(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) v[static_cast<size_t>(i)] = i;
-  return v;
-}
+using testing::H100Spec;
+using testing::Range;
 
 TEST(Fabric, Nvl72DomainsSpanTraysAndRailsFollowTheTray) {
   FabricSpec s = H100Spec(36);  // 36 trays of 4 GPUs: two NVL72 racks
