@@ -519,7 +519,8 @@ TEST(Step, EveryOptionIsReadAsItsScenarioKey) {
           {"--recompute sometimes",
            "'--recompute' is 'sometimes', expected one of none, "
            "selective, full, auto"},
-          {"--dtype int4", "'--dtype' is 'int4', expected one of fp32, tf32, fp16, bf16, fp8"},
+          {"--dtype int4",
+           "'--dtype' is 'int4', expected one of auto, fp32, tf32, fp16, bf16, fp8"},
           // "inf s" and "-nan %" before; a negative or bytes-for-bits bandwidth was accepted.
           {"--nic-bandwidth '0 Gb/s'",
            "--nic-bandwidth: error: '--nic-bandwidth' is 0 Gb/s, out of range: expected between 1 "
@@ -569,7 +570,7 @@ TEST(Infer, EveryOptionIsReadAsItsServiceKey) {
                     {"--batch x --prompt-tokens 10 --output-tokens 10",
                      "expected an integer for '--batch', got 'x'"},
                     {"--batch 1 --prompt-tokens 10 --output-tokens 10 --dtype fp32",
-                     "'--dtype' is 'fp32', expected one of fp16, bf16, fp8"},
+                     "'--dtype' is 'fp32', expected one of auto, fp16, bf16, fp8"},
                 });
 }
 
@@ -818,6 +819,56 @@ TEST(Cli, ParseErrorsNameTheOptionAndHelpIsHonest) {
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find("which with this fabric is at most 11069440 GPUs"), std::string::npos)
       << r.out;
+}
+
+// Issue #16, case 5: a V100 runs `step` and `infer` in fp16 with unfused attention, chosen from
+// its card without being asked, and refuses bf16 and fp8 naming the card's file.
+TEST(Cli, V100ChoosesFp16AndUnfusedAttentionAndRefusesBf16AndFp8) {
+  const Result step = Firstwall(
+      "step --model llama3-8b --gpu V100-SXM2-32GB --gpus 8 --global-batch 16 --seq 2048 --json");
+  ASSERT_EQ(step.status, 0) << step.out;
+  const auto j = nlohmann::json::parse(step.out);
+  EXPECT_EQ(j["dtype"], "fp16");
+  EXPECT_EQ(j["attention"], "unfused");
+  EXPECT_EQ(j["ops_per_micro_batch"]["layer"][2]["name"], "attn_scores_qk");
+  const Result text =
+      Firstwall("step --model llama3-8b --gpu V100-SXM2-32GB --gpus 8 --global-batch 16");
+  EXPECT_NE(text.out.find("kernels          fp16 with loss scaling, unfused attention"),
+            std::string::npos)
+      << text.out;
+  const Result infer = Firstwall(
+      "infer --model llama3-8b --gpu V100-SXM2-32GB --batch 8 --prompt-tokens 512 "
+      "--output-tokens 64 --json");
+  ASSERT_EQ(infer.status, 0) << infer.out;
+  const auto i = nlohmann::json::parse(infer.out);
+  EXPECT_EQ(i["dtype"], "fp16");
+  EXPECT_EQ(i["prefill_attention"], "unfused");
+  for (const char* cmd :
+       {"step --model llama3-8b --gpu V100-SXM2-32GB --gpus 8 --dtype bf16",
+        "step --model llama3-8b --gpu V100-SXM2-32GB --gpus 8 --dtype fp8",
+        "infer --model llama3-8b --gpu V100-SXM2-32GB --batch 1 --prompt-tokens 8 "
+        "--output-tokens 8 --dtype bf16"}) {
+    const Result r = Firstwall(cmd);
+    EXPECT_EQ(r.status, 2) << cmd;
+    EXPECT_NE(r.out.find("--dtype: error: V100-SXM2-32GB has no "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("its card (catalog/gpus/v100-sxm2-32gb.yaml) gives peak_dense for "
+                         "fp32, fp16"),
+              std::string::npos)
+        << r.out;
+  }
+  // H100 keeps bf16 and gets FlashAttention-3; `catalog` shows what each card runs.
+  const auto h = nlohmann::json::parse(
+      Firstwall("step --model llama3-8b --gpu H100-SXM5-80GB --gpus 8 --global-batch 16 --json")
+          .out);
+  EXPECT_EQ(h["dtype"], "bf16");
+  EXPECT_EQ(h["attention"], "flash-attention-3");
+  const auto cat = nlohmann::json::parse(Firstwall("catalog --json").out);
+  const auto& caps = cat["gpus"]["V100-SXM2-32GB"]["capabilities"];
+  EXPECT_EQ(caps["data_types"], nlohmann::json::parse(R"(["fp32", "fp16"])"));
+  EXPECT_EQ(caps["default_dtype"], "fp16");
+  EXPECT_EQ(caps["flash_attention"], "none");
+  EXPECT_EQ(cat["gpus"]["A100-SXM4-80GB"]["capabilities"]["flash_attention"], 2);
+  EXPECT_NE(Firstwall("catalog").out.find("fp32, fp16"), std::string::npos);
 }
 
 // Numbers equal to 1e-9 relative, everything else exactly: golden files must not depend on the

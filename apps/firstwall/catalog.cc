@@ -7,10 +7,24 @@
 
 #include "apps/firstwall/commands.h"
 #include "scenario/catalog.h"
+#include "workload/training_step.h"
 
 namespace firstwall::cli {
 namespace {
 using namespace units;
+
+// What the card says the GPU runs: its data types (peak_dense), the one training and serving use
+// unless asked, and its attention kernel.
+nlohmann::ordered_json Capabilities(const hardware::GpuSpec& g) {
+  nlohmann::ordered_json types = nlohmann::ordered_json::array();
+  for (const auto& [t, r] : g.peak_dense) types.push_back(std::string(hardware::DataTypeName(t)));
+  const int fa = g.capabilities.flash_attention;
+  return {
+      {"data_types", types},
+      {"default_dtype", std::string(hardware::DataTypeName(g.DefaultDataType()))},
+      {"flash_attention", fa == 0 ? nlohmann::ordered_json("none") : nlohmann::ordered_json(fa)},
+      {"attention_kernel", workload::AttentionKernelName(g, workload::AttentionKernel::kFlash)}};
+}
 
 int ListCatalog(bool json) {
   const scenario::Catalog& c = scenario::BuiltinCatalog();
@@ -28,6 +42,7 @@ int ListCatalog(bool json) {
                          {"tdp_w", ToWatts(g.tdp)},
                          {"idle_power_w", ToWatts(g.idle_power)},
                          {"nvlink_bandwidth_bytes_per_s", ToBytesPerSecond(g.nvlink_bandwidth)},
+                         {"capabilities", Capabilities(g)},
                          {"file", c.origin.at(name)},
                          {"sources", g.sources}};
     }
@@ -44,13 +59,17 @@ int ListCatalog(bool json) {
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kOk;
   }
-  std::cout << fmt::format("{:<16} {:>7} {:>13} {:>9} {:>10} {:>6} {:>6} {:>10}\n", "GPU", "vendor",
-                           "bf16 TFLOP/s", "HBM", "HBM BW", "TDP", "idle", "NVLink");
+  // The peak column is the default data type's (bf16, or fp16 on a card without bf16).
+  std::cout << fmt::format("{:<16} {:>7} {:>14} {:>9} {:>10} {:>6} {:>6} {:>10}  {:<27} {}\n",
+                           "GPU", "vendor", "16-bit TFLOP/s", "HBM", "HBM BW", "TDP", "idle",
+                           "NVLink", "data types", "attention");
   for (const auto& [name, g] : c.gpus) {
-    std::cout << fmt::format("{:<16} {:>7} {:>13g} {:>9} {:>10} {:>6} {:>6} {:>10}\n", name,
-                             g.vendor, ToFlopPerSecond(*g.Peak(hardware::DataType::kBf16)) / 1e12,
-                             Format(g.hbm_capacity), Format(g.hbm_bandwidth), Format(g.tdp),
-                             Format(g.idle_power), Format(g.nvlink_bandwidth));
+    const hardware::DataType t = g.DefaultDataType();
+    std::cout << fmt::format(
+        "{:<16} {:>7} {:>9g} {:<4} {:>9} {:>10} {:>6} {:>6} {:>10}  {:<27} {}\n", name, g.vendor,
+        ToFlopPerSecond(*g.Peak(t)) / 1e12, hardware::DataTypeName(t), Format(g.hbm_capacity),
+        Format(g.hbm_bandwidth), Format(g.tdp), Format(g.idle_power), Format(g.nvlink_bandwidth),
+        g.DataTypeList(), workload::AttentionKernelName(g, workload::AttentionKernel::kFlash));
   }
   std::cout << fmt::format("\n{:<14} {:>7} {:>7} {:>6} {:>4} {:>7} {:>8} {:>9}\n", "model",
                            "params", "layers", "hidden", "kv", "ffn", "vocab", "mlp");

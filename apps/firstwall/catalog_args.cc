@@ -44,10 +44,10 @@ workload::ModelCard ModelArg(const std::string& name) {
 hardware::DataType DtypeArg(const std::string& name, const hardware::GpuSpec& gpu,
                             std::string_view key) {
   const scenario::OptionValue v(scenario::ScenarioSchema(), key, "--dtype", name);
-  const auto dtype = hardware::DataTypeFromName(v.Enum());
-  FW_CHECK(dtype.has_value(), "the schema's data types are known: " + name);
-  if (!gpu.Peak(*dtype)) v.Fail(gpu.name + " has no " + name + " tensor throughput in the catalog");
-  return *dtype;
+  const scenario::DataTypeChoice c =
+      scenario::ChooseDataType(v.Enum(), gpu, scenario::BuiltinCatalog());
+  if (!c.problem.empty()) v.Fail(c.problem, c.hint);
+  return c.type;
 }
 
 }  // namespace firstwall::cli

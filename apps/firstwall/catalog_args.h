@@ -14,7 +14,8 @@ namespace firstwall::cli {
 
 // --gpu NAME (a catalog GPU), --model NAME|FILE (a catalog model or a model card YAML file), and
 // --dtype NAME, read as the scenario key `key` ("workloads[].dtype": the data types that key
-// accepts) and one that `gpu` has tensor throughput for.
+// accepts; auto: the card's default, bf16 where it has it, else fp16) and one that `gpu` has
+// tensor throughput for, else a usage error naming the card's file.
 hardware::GpuSpec GpuArg(const std::string& name);
 workload::ModelCard ModelArg(const std::string& name_or_file);
 hardware::DataType DtypeArg(const std::string& name, const hardware::GpuSpec& gpu,

@@ -19,7 +19,7 @@ using namespace units;
 // Values as written; each is read through the declaration of the scenario key of a service it
 // stands for, so the command line and a scenario accept the same values.
 struct InferOptions {
-  std::string model, gpu, dtype = "bf16";
+  std::string model, gpu, dtype = "auto";
   std::string tp = "1", pp = "1", ep = "1", batch, prompt, output;
   bool json = false;
 };
@@ -69,10 +69,16 @@ int Infer(const InferOptions& in) {
               fmt::format("batch {} does not split into pp {} micro-batches", o.batch, o.pp));
   }
   const workload::InferenceEstimate e = workload::EstimateInference(s);
+  // As chosen from the GPU's card: its default data type unless one was asked for, FlashAttention
+  // where it has a generation.
+  const std::string dtype(hardware::DataTypeName(s.dtype));
+  const std::string attention =
+      workload::AttentionKernelName(s.gpu, workload::AttentionKernel::kFlash);
   if (in.json) {
     nlohmann::ordered_json j = {{"model", m.name},
                                 {"gpu", s.gpu.name},
-                                {"dtype", in.dtype},
+                                {"dtype", dtype},
+                                {"prefill_attention", attention},
                                 {"tp", o.tp},
                                 {"pp", o.pp},
                                 {"ep", o.ep},
@@ -103,12 +109,12 @@ int Infer(const InferOptions& in) {
     return kOk;
   }
   std::cout << fmt::format(
-      "{} on {} x {} (tp {}, pp {}, ep {}), {}\n"
+      "{} on {} x {} (tp {}, pp {}, ep {}), {}, {} prefill attention\n"
       "prefill of {} tokens: {:.2f} ms\n"
       "decode at batch {}, context {:.0f}: {:.2f} ms per iteration, {:.0f} tokens/s\n"
       "GPU power {:.0f} W per GPU, {:.3f} J per output token (GPUs)\n"
       "memory per GPU: weights {}, KV cache {} ({} per token), total {} of {}{}\n",
-      m.name, e.gpus, s.gpu.name, o.tp, o.pp, o.ep, in.dtype, o.prompt,
+      m.name, e.gpus, s.gpu.name, o.tp, o.pp, o.ep, dtype, attention, o.prompt,
       ToSeconds(e.prefill_time) * 1e3, o.batch, o.prompt + o.output / 2.0, ToSeconds(e.itl) * 1e3,
       e.decode_tokens_per_s, ToWatts(e.gpu_power), e.energy_per_token_j,
       Readable(e.weights_per_gpu), Readable(e.kv_cache_bytes), Readable(e.kv_bytes_per_token),
@@ -133,7 +139,9 @@ Action RegisterInfer(CLI::App& app) {
   cmd->add_option("--batch", o->batch, "Sequences decoded together")->required();
   cmd->add_option("--prompt-tokens", o->prompt, "Prompt length, tokens")->required();
   cmd->add_option("--output-tokens", o->output, "Output length, tokens")->required();
-  cmd->add_option("--dtype", o->dtype, "fp16, bf16 or fp8 (one the GPU has)")
+  cmd->add_option("--dtype", o->dtype,
+                  "auto (bf16 where the GPU card has it, else fp16), fp16, bf16 or fp8 (one the "
+                  "GPU has)")
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return [o] { return Infer(*o); };

@@ -34,7 +34,7 @@ struct StepOptions {
   std::string recompute = "auto";
   bool sequence_parallel = false;
   std::string zero = "1";
-  std::string dtype = "bf16";
+  std::string dtype = "auto";
   std::string gpus_per_node = "8";
   std::string nic_bandwidth = "400 Gb/s";
   bool search = false;
@@ -110,6 +110,7 @@ nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
   j["global_batch"] = s.global_batch;
   j["sequence_length"] = s.sequence_length;
   j["dtype"] = std::string(hardware::DataTypeName(s.dtype));
+  j["attention"] = workload::AttentionKernelName(s.gpu, s.attention);
   j["step_time_s"] = ToSeconds(e.step_time);
   j["model_flops_per_step"] = ToFlop(e.model_flops);
   j["model_tflops_per_gpu"] = ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12;
@@ -165,6 +166,14 @@ std::string LayoutText(const workload::TrainingSetup& s, const workload::StepEst
                      s.zero);
 }
 
+// The data type and attention kernel chosen from the GPU's card: "fp16 with loss scaling, unfused
+// attention".
+std::string KernelText(const workload::TrainingSetup& s) {
+  return fmt::format("{}{}, {} attention", hardware::DataTypeName(s.dtype),
+                     s.dtype == hardware::DataType::kFp16 ? " with loss scaling" : "",
+                     workload::AttentionKernelName(s.gpu, s.attention));
+}
+
 int Step(const StepOptions& o) {
   // --search varies these itself; given anyway they were silently ignored.
   if (o.search && !o.searched_given.empty()) {
@@ -190,7 +199,7 @@ int Step(const StepOptions& o) {
       return kOk;
     }
     std::cout << fmt::format("{} on {} x {}, global batch {} x {} tokens, {}\n", s.model.name, gpus,
-                             s.gpu.name, s.global_batch, s.sequence_length, o.dtype);
+                             s.gpu.name, s.global_batch, s.sequence_length, KernelText(s));
     std::cout << fmt::format("evaluated {} configurations, {} fit in {} of HBM\n\n", r.evaluated,
                              r.fit, Readable(s.gpu.hbm_capacity));
     std::cout << fmt::format("{:>4}  {:<48} {:>8} {:>6} {:>8} {:>10}\n", "rank", "layout", "step_s",
@@ -227,6 +236,7 @@ int Step(const StepOptions& o) {
   const auto& b = e.breakdown;
   std::cout << fmt::format("{} on {} x {}: {}\n", s.model.name, e.gpus, s.gpu.name,
                            LayoutText(s, e));
+  std::cout << fmt::format("  kernels          {}\n", KernelText(s));
   std::cout << fmt::format("  step time        {:>10.4f} s   ({:.0f} tokens/s)\n",
                            ToSeconds(e.step_time), e.tokens_per_step / ToSeconds(e.step_time));
   for (const auto& [name, d] : {std::pair{"compute", b.compute},
@@ -279,7 +289,9 @@ Action RegisterStep(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--sequence-parallel", o->sequence_parallel, "Sequence parallelism with tp > 1");
   cmd->add_option("--zero", o->zero, "ZeRO stage 0-3")->capture_default_str();
-  cmd->add_option("--dtype", o->dtype, "fp32, tf32, fp16, bf16 or fp8 (one the GPU has)")
+  cmd->add_option("--dtype", o->dtype,
+                  "auto (bf16 where the GPU card has it, else fp16), fp32, tf32, fp16, bf16 or fp8 "
+                  "(one the GPU has)")
       ->capture_default_str();
   cmd->add_option("--gpus-per-node", o->gpus_per_node, "GPUs per node (NVLink domain)")
       ->capture_default_str();

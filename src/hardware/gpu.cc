@@ -49,6 +49,28 @@ std::optional<units::FlopRate> GpuSpec::Peak(DataType t) const {
   return it->second;
 }
 
+DataType GpuSpec::DefaultDataType() const {
+  if (auto t = SixteenBitType()) return *t;
+  for (DataType t : {DataType::kFp32, DataType::kTf32, DataType::kFp8}) {
+    if (peak_dense.count(t)) return t;
+  }
+  return DataType::kBf16;  // a card without peaks: the caller's Peak() check refuses it
+}
+
+std::optional<DataType> GpuSpec::SixteenBitType() const {
+  for (DataType t : {DataType::kBf16, DataType::kFp16}) {
+    if (peak_dense.count(t)) return t;
+  }
+  return std::nullopt;
+}
+
+std::string GpuSpec::DataTypeList() const {
+  std::string list;
+  for (const auto& [t, peak] : peak_dense)
+    list += (list.empty() ? "" : ", ") + std::string(DataTypeName(t));
+  return list;
+}
+
 GemmModel GpuSpec::GemmFor(DataType t) const {
   GemmModel g = gemm;
   if (t == DataType::kFp8) g.max_efficiency = gemm.fp8_max_efficiency;

@@ -25,6 +25,20 @@ struct ThermalLimits {
   units::Temperature shutdown;       // the GPU stops above this
 };
 
+// Kernels a GPU runs, as its card states under `capabilities:`; the data types it has tensor
+// cores for are the keys of `peak_dense`. Defaults are what the models assumed of every GPU before
+// cards stated capabilities (FlashAttention-2's efficiency), so a card that leaves them out keeps
+// that behaviour.
+struct GpuCapabilities {
+  // Highest FlashAttention generation that runs on the GPU (Dao-AILab/flash-attention README):
+  // 0: none, attention runs unfused (Volta and older: FlashAttention 1.x needs Turing or Ampere,
+  // FlashAttention-2 Ampere, Ada or Hopper, or ROCm MI200/MI300); 1: FlashAttention 1.x (Turing);
+  // 2: FlashAttention-2; 3: FlashAttention-3 (Hopper only). Other fused kernels the models assume
+  // (fused LayerNorm and softmax of apex and Megatron-LM, vLLM's PagedAttention and fused norms)
+  // build for sm70 (Volta) and later, so every card that can be described has them.
+  int flash_attention = 2;
+};
+
 struct GpuSpec {
   std::string name;
   std::string vendor;
@@ -40,10 +54,19 @@ struct GpuSpec {
   ThermalLimits thermal;
   // Achievable GEMM efficiency; the H100 fit unless the catalog gives the GPU its own.
   GemmModel gemm = DefaultGemmModel();
+  GpuCapabilities capabilities;
   std::map<std::string, std::string> sources;  // catalog field -> citation
 
   // Peak for `t`, or nullopt when the GPU has no such tensor-core path (A100 has no fp8).
   std::optional<units::FlopRate> Peak(DataType t) const;
+  // The data type of training and serving when none is asked for: bf16 where the card has it,
+  // else fp16 (mixed precision with loss scaling, as on V100), else the widest type it has.
+  DataType DefaultDataType() const;
+  // The 16-bit type that fp8 training and serving keep activations and attention in: bf16 where
+  // the card has it, else fp16; nullopt when the card has neither.
+  std::optional<DataType> SixteenBitType() const;
+  // The data types of peak_dense, as "fp32, fp16".
+  std::string DataTypeList() const;
   // The GEMM model for inputs of type `t` (fp8 has its own efficiency ceiling).
   GemmModel GemmFor(DataType t) const;
   units::Bandwidth NvlinkPerDirection() const { return nvlink_bandwidth / 2.0; }

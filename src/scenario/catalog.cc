@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/embedded.h"
+#include "core/error.h"
 #include "units/spelling.h"
 
 namespace firstwall::scenario {
@@ -51,8 +52,14 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
                           "nvlink_bandwidth", "peak_dense", "thermal"}) {
       if (!s.Has(k)) s.Fail(k, "missing required key '" + s.Name(k) + "' in a new GPU card");
     }
-    if (!s.Sub("peak_dense").Has("bf16")) {
-      s.Fail("peak_dense", "missing required key '" + s.Name("peak_dense.bf16") + "'");
+    // The models' math runs in 16 bits (fp8 keeps its activations and attention there too), so a
+    // card needs bf16 or fp16; V100 has fp16 only.
+    if (!s.Sub("peak_dense").Has("bf16") && !s.Sub("peak_dense").Has("fp16")) {
+      s.Fail("peak_dense",
+             "'" + s.Name("peak_dense") +
+                 "' gives neither bf16 nor fp16: the models need a "
+                 "16-bit tensor-core peak",
+             "add peak_dense.fp16 (every tensor-core GPU since Volta has it) or peak_dense.bf16");
     }
     const Section t = s.Sub("thermal");
     for (const char* k : {"max_operating", "slowdown", "shutdown"}) {
@@ -83,6 +90,13 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
       g.gemm.fp8_max_efficiency = ge.Fraction("fp8_max_efficiency");
     }
   }
+  if (s.Has("capabilities")) {
+    const Section c = s.Sub("capabilities");
+    if (c.Has("flash_attention")) {
+      const std::string fa = c.Enum("flash_attention");
+      g.capabilities.flash_attention = fa == "none" ? 0 : std::stoi(fa);
+    }
+  }
   if (s.Has("thermal")) {
     const Section t = s.Sub("thermal");
     if (t.Has("max_operating")) {
@@ -93,7 +107,7 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
   }
   ReadSources(s, GpuCardSchema(), require_sources,
               {"peak_dense", "hbm_capacity", "hbm_bandwidth", "tdp", "idle_power",
-               "nvlink_bandwidth", "gemm", "thermal"},
+               "nvlink_bandwidth", "gemm", "capabilities", "thermal"},
               g.sources);
   if (g.idle_power >= g.tdp) {
     s.Fail(s.Has("idle_power") ? "idle_power" : "tdp",
@@ -213,6 +227,29 @@ std::string NearestNameHint(const std::string& name, const std::vector<std::stri
     mean += std::string(i == 0 ? "" : i + 1 == near.size() ? " or " : ", ") + "'" + near[i] + "'";
   }
   return (near.empty() ? "" : "did you mean " + mean + "? ") + "known: " + list;
+}
+
+DataTypeChoice ChooseDataType(const std::string& name, const hardware::GpuSpec& gpu,
+                              const Catalog& cat) {
+  DataTypeChoice c;
+  if (name == "auto") {
+    c.type = gpu.DefaultDataType();
+    return c;
+  }
+  const auto t = hardware::DataTypeFromName(name);
+  FW_CHECK(t.has_value(), "the schema's data types are known: " + name);
+  c.type = *t;
+  if (gpu.Peak(*t)) return c;
+  const auto origin = cat.origin.find(gpu.name);
+  c.problem = gpu.name + " has no " + name + " tensor-core throughput: its card" +
+              (origin == cat.origin.end() ? "" : " (" + origin->second + ")") +
+              " gives peak_dense for " + gpu.DataTypeList();
+  c.hint = "ask for one of those, or auto (" +
+           std::string(hardware::DataTypeName(gpu.DefaultDataType())) + " on this GPU)";
+  if (*t == DataType::kBf16 && gpu.Peak(DataType::kFp16)) {
+    c.hint += "; fp16 (with loss scaling in training) stands in for bf16, as on V100";
+  }
+  return c;
 }
 
 workload::ModelCard LoadModelCardFile(const std::string& path) {

@@ -44,6 +44,16 @@ std::string UnknownNameHint(const std::string& name, const Map& known) {
   return NearestNameHint(name, names);
 }
 
+// The data type asked for as `name` (a scenario's or the command line's dtype; "auto": the card's
+// default, bf16 where it has it, else fp16) on `gpu`. `problem` is empty when the GPU has it, else
+// why not, naming the card's file (from `cat`), with a `hint` of what to ask for instead.
+struct DataTypeChoice {
+  hardware::DataType type = hardware::DataType::kBf16;
+  std::string problem, hint;
+};
+DataTypeChoice ChooseDataType(const std::string& name, const hardware::GpuSpec& gpu,
+                              const Catalog& cat);
+
 // Parses a model card file on its own.
 workload::ModelCard LoadModelCardFile(const std::string& path);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "scenario/catalog.h"
 #include "scenario/loader.h"
@@ -127,6 +128,62 @@ TEST(Catalog, AShortenedGpuNameSuggestsTheCardsItNames) {
   EXPECT_EQ(hint.find("did you mean 'H100-SXM5-80GB'?"), 0u) << hint;
   EXPECT_EQ(NearestNameHint("H1", {"H100-PCIe", "H100-SXM5-80GB", "B200"}),
             "did you mean 'H100-PCIe' or 'H100-SXM5-80GB'? known: H100-PCIe, H100-SXM5-80GB, B200");
+}
+
+// Issue #16, case 5: cards state what the GPU runs (data types by their peaks, the FlashAttention
+// generation), and a Volta card needs no bf16 peak it does not have.
+TEST(GpuCapabilities, EveryShippedCardStatesThemWithASource) {
+  const Catalog& c = BuiltinCatalog();
+  const std::map<std::string, int> flash = {{"A100-SXM4-80GB", 2}, {"H100-SXM5-80GB", 3},
+                                            {"H200-SXM", 3},       {"B200", 2},
+                                            {"MI300X", 2},         {"V100-SXM2-32GB", 0}};
+  for (const auto& [name, gpu] : c.gpus) {
+    EXPECT_TRUE(gpu.sources.count("capabilities")) << name;
+    ASSERT_TRUE(flash.count(name)) << name << ": add its FlashAttention generation here";
+    EXPECT_EQ(gpu.capabilities.flash_attention, flash.at(name)) << name;
+  }
+  const hardware::GpuSpec& v100 = c.gpus.at("V100-SXM2-32GB");
+  using hardware::DataType;
+  EXPECT_DOUBLE_EQ(ToFlopPerSecond(*v100.Peak(DataType::kFp16)), 125e12);
+  EXPECT_DOUBLE_EQ(ToFlopPerSecond(*v100.Peak(DataType::kFp32)), 15.7e12);
+  for (DataType t : {DataType::kBf16, DataType::kTf32, DataType::kFp8}) {
+    EXPECT_FALSE(v100.Peak(t).has_value()) << hardware::DataTypeName(t);
+  }
+  EXPECT_EQ(v100.DefaultDataType(), DataType::kFp16);
+  EXPECT_EQ(c.gpus.at("H100-SXM5-80GB").DefaultDataType(), DataType::kBf16);
+  EXPECT_DOUBLE_EQ(ToBytesPerSecond(v100.hbm_bandwidth), 900e9);
+  EXPECT_DOUBLE_EQ(ToWatts(v100.tdp), 300);
+  for (const char* figure : {"peak_dense", "hbm_capacity", "hbm_bandwidth", "tdp", "idle_power",
+                             "nvlink_bandwidth", "gemm", "capabilities", "thermal"}) {
+    EXPECT_TRUE(v100.sources.count(figure)) << figure;
+  }
+}
+
+TEST(GpuCapabilities, ACardMayLeaveOutBf16ButNotBoth16BitTypes) {
+  const std::string head =
+      "name: Volta\nvendor: Test\nhbm_capacity: 32 GB\nhbm_bandwidth: 900 GB/s\ntdp: 300 W\n"
+      "idle_power: 40 W\nnvlink_bandwidth: 300 GB/s\n"
+      "thermal: {max_operating: 83 C, slowdown: 87 C, shutdown: 90 C}\n";
+  EXPECT_EQ(CardError(head + "peak_dense: {fp16: 125 TFLOP/s}\n", nullptr), "");
+  const std::string none = CardError(head + "peak_dense: {fp32: 15.7 TFLOP/s}\n", nullptr);
+  EXPECT_NE(none.find("card.yaml:9:13: error: 'peak_dense' gives neither bf16 nor fp16"),
+            std::string::npos)
+      << none;
+  // Left out, the generation is FlashAttention-2, what every card got before cards stated it.
+  const hardware::GpuSpec plain = [&] {
+    const Document doc = Document::Parse(head + "peak_dense: {fp16: 125 TFLOP/s}\n", "card.yaml");
+    return ReadGpuCard(Section(doc, GpuCardSchema(), doc.root(), "", "", doc.At(doc.root())),
+                       nullptr, false);
+  }();
+  EXPECT_EQ(plain.capabilities.flash_attention, 2);
+  const std::string bad = CardError(
+      head + "peak_dense: {fp16: 125 TFLOP/s}\ncapabilities: {flash_attention: 4}\n", nullptr);
+  EXPECT_NE(bad.find("'capabilities.flash_attention' is '4', expected one of none, 1, 2, 3"),
+            std::string::npos)
+      << bad;
+  // An override keeps the base's generation unless it gives one.
+  const hardware::GpuSpec& h100 = BuiltinCatalog().gpus.at("H100-SXM5-80GB");
+  EXPECT_EQ(CardError("name: H100-SXM5-80GB\ncapabilities: {flash_attention: none}\n", &h100), "");
 }
 
 }  // namespace

@@ -317,14 +317,13 @@ void CheckTensorParallel(const Section& s, int tp, const site::ClusterConfig& cl
   }
 }
 
-// The section's dtype, which the cluster's GPU must have tensor throughput for.
-hardware::DataType ReadDataType(const Section& s, const site::ClusterConfig& cluster) {
-  const std::string dtype = s.Enum("dtype");
-  const hardware::DataType t = *hardware::DataTypeFromName(dtype);
-  if (!cluster.gpu.Peak(t)) {
-    s.Fail("dtype", cluster.gpu.name + " has no " + dtype + " tensor throughput in the catalog");
-  }
-  return t;
+// The section's dtype ("auto": the card's default), which the cluster's GPU must have tensor
+// throughput for.
+hardware::DataType ReadDataType(const Section& s, const site::ClusterConfig& cluster,
+                                const Catalog& cat) {
+  const DataTypeChoice c = ChooseDataType(s.Enum("dtype"), cluster.gpu, cat);
+  if (!c.problem.empty()) s.Fail("dtype", c.problem, c.hint);
+  return c.type;
 }
 
 // `share`: the fraction of the requests the simulated replicas receive (sample_replicas).
@@ -505,7 +504,7 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
     v.Fail("ep", "ep " + std::to_string(s.replica.ep) + " does not divide the model's " +
                      std::to_string(s.replica.model.moe.experts) + " experts");
   }
-  s.replica.dtype = ReadDataType(v, cluster);
+  s.replica.dtype = ReadDataType(v, cluster, cat);
   s.replicas = v.Int("replicas");
   s.start_s = units::ToSeconds(v.Quantity<units::Duration>("start"));
   if (s.start_s >= sim_end.seconds())
@@ -614,7 +613,7 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.global_batch = w.Int("global_batch");
   t.micro_batch = w.IsWord("micro_batch") ? 0 : w.Int("micro_batch");
   t.sequence_length = w.Int("sequence_length");
-  t.dtype = ReadDataType(w, cluster);
+  t.dtype = ReadDataType(w, cluster, cat);
   const std::string recompute = w.Enum("recompute");
   t.recompute_auto = recompute == "auto";
   t.recompute = recompute == "full"        ? workload::Recompute::kFull

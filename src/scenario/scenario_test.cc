@@ -424,7 +424,8 @@ TEST(BadInput, FaultTargetsAreChecked) {
 TEST(BadInput, DataTypeTheGpuLacks) {
   std::string text = Replace(kBase, "gpu: H100-SXM5-80GB", "gpu: A100-SXM4-80GB");
   text = Replace(text, "    tp: 2\n", "    tp: 2\n    dtype: fp8\n");
-  EXPECT_TRUE(Says(ErrorOf(text), "s.yaml:23:12", "A100-SXM4-80GB has no fp8 tensor throughput"));
+  EXPECT_TRUE(
+      Says(ErrorOf(text), "s.yaml:23:12", "A100-SXM4-80GB has no fp8 tensor-core throughput"));
 }
 
 TEST(BadInput, IdlePowerAboveTdpInOverride) {
@@ -907,6 +908,29 @@ TEST(Budget, ExpectedLoadCountsSessionsStepsAndPrefixBlocks) {
   EXPECT_EQ(AboutCount(950), "950");
   EXPECT_EQ(AboutCount(3.6e6), "3.6 million");
   EXPECT_EQ(AboutCount(1.594e9), "1.59 billion");
+}
+
+// Issue #16, case 5: a Volta card in a scenario's catalog gives no bf16 peak; the job takes fp16
+// without being told, and a bf16 job is refused at its dtype, naming where the card is.
+TEST(Scenario, AVoltaCardTrainsInFp16AndRefusesBf16) {
+  const std::string card =
+      "catalog:\n  gpus:\n    - name: My-V100\n      vendor: NVIDIA\n"
+      "      peak_dense: {fp32: 15.7 TFLOP/s, fp16: 125 TFLOP/s}\n      hbm_capacity: 32 GB\n"
+      "      hbm_bandwidth: 900 GB/s\n      tdp: 300 W\n      idle_power: 40 W\n"
+      "      nvlink_bandwidth: 300 GB/s\n      capabilities: {flash_attention: none}\n"
+      "      thermal: {max_operating: 83 C, slowdown: 87 C, shutdown: 90 C}\n";
+  std::string text = Replace(kBase, "gpu: H100-SXM5-80GB", "gpu: My-V100") + card;
+  text = Replace(Replace(text, "    tp: 2\n", "    tp: 8\n"), "sequence_length: 4096",
+                 "sequence_length: 1024");
+  const Scenario sc = LoadScenarioText(text, "s.yaml", "");
+  EXPECT_EQ(sc.site.jobs[0].setup.dtype, hardware::DataType::kFp16);
+  EXPECT_EQ(sc.site.cluster.gpu.capabilities.flash_attention, 0);
+  const std::string bf16 = ErrorOf(
+      Replace(text, "    sequence_length: 1024\n", "    sequence_length: 1024\n    dtype: bf16\n"));
+  EXPECT_TRUE(Says(bf16, "s.yaml:25:12",
+                   "My-V100 has no bf16 tensor-core throughput: its card (s.yaml:30:7) gives "
+                   "peak_dense for fp32, fp16"));
+  EXPECT_NE(bf16.find("auto (fp16 on this GPU)"), std::string::npos) << bf16;
 }
 
 }  // namespace

@@ -418,8 +418,9 @@ const Schema& ScenarioSchema() {
                "fits "
                "in memory."},
               Int("workloads[].sequence_length", "", "1", "10000000", "Tokens per sequence."),
-              Enum("workloads[].dtype", "bf16", "fp32|tf32|fp16|bf16|fp8",
-                   "Data type of the matrix math."),
+              Enum("workloads[].dtype", "auto", "auto|fp32|tf32|fp16|bf16|fp8",
+                   "Data type of the matrix math; auto: bf16 where the GPU card has it, else fp16 "
+                   "(with loss scaling)."),
               Enum("workloads[].recompute", "none", "none|selective|full|auto",
                    "Activation recomputation; auto picks the fastest mode that fits in memory."),
               {"workloads[].sequence_parallel", VT::kBool, D::kPower, false, "true", "", "", "",
@@ -469,7 +470,9 @@ const Schema& ScenarioSchema() {
               Int("services[].pp", "1", "1", "64", "Pipeline-parallel degree of each replica."),
               Int("services[].ep", "1", "1", "1024",
                   "Expert-parallel degree (MoE), inside each replica's tp x pp GPUs."),
-              Enum("services[].dtype", "bf16", "fp16|bf16|fp8", "Data type of weights and math."),
+              Enum("services[].dtype", "auto", "auto|fp16|bf16|fp8",
+                   "Data type of weights and math; auto: bf16 where the GPU card has it, else "
+                   "fp16."),
               Qty("services[].start", D::kDuration, "0 s", "0 s", "3660 d",
                   "When the service starts; its requests' times count from here."),
               Qty("services[].duration", D::kDuration, "", "1 s", "3660 d",
@@ -688,6 +691,15 @@ const Schema& GpuCardSchema() {
                "Efficiency ceiling e_max of large 16-bit GEMMs, as a fraction of the dense peak."),
           Frac("gemm.fp8_max_efficiency", "0.66", "0.05", "1",
                "Efficiency ceiling of large fp8 GEMMs, as a fraction of the fp8 dense peak."),
+          Section("capabilities", false,
+                  "What the GPU runs; the models choose their kernels from it. The data types "
+                  "it has tensor cores for are the keys of peak_dense (a card without bf16, as "
+                  "V100, trains and serves in fp16)."),
+          Enum("capabilities.flash_attention", "2", "none|1|2|3",
+               "Highest FlashAttention generation the GPU runs: none (attention unfused, the "
+               "score matrix through HBM: Volta and older), 1 (Turing), 2 (Ampere, Ada, Hopper, "
+               "ROCm MI200/MI300), 3 (Hopper only). Generations 2 and 3 run at FlashAttention-2's "
+               "efficiency, 1 at about half of it (Dao 2023)."),
           Section("thermal", false, "Temperature thresholds."),
           Qty("thermal.max_operating", D::kTemperature, "", "30 C", "150 C",
               "Highest temperature for sustained operation."),

@@ -25,7 +25,9 @@ struct Shape {
         h(setup.model.hidden_size),
         q_dim(static_cast<double>(setup.model.attention_heads) * setup.model.HeadDim()),
         kv_dim_gpu(std::max(1.0, setup.model.kv_heads / static_cast<double>(setup.tp)) *
-                   setup.model.HeadDim()) {
+                   setup.model.HeadDim()),
+        flash(AttentionOn(setup.gpu) == AttentionKernel::kFlash),
+        flash_efficiency(FlashAttentionForwardEfficiency(setup.gpu)) {
     TrainingSetup ts;  // for the collective model only
     ts.gpu = setup.gpu;
     ts.nvlink_domain = std::max(8, setup.tp * setup.ep);
@@ -35,6 +37,8 @@ struct Shape {
   hardware::GemmModel gm;
   FlopRate peak;
   double be, act_be, h, q_dim, kv_dim_gpu;
+  bool flash;               // FlashAttention prefill, else unfused (the card has none)
+  double flash_efficiency;  // of the generation the card states
   hardware::CollectiveModel net;
 
   // Activity of a kernel of `flops` taking `seconds`: memory-bound level plus the compute level's
@@ -129,10 +133,29 @@ LayerCost TokenOps(const Shape& sh, double rows, std::vector<OpCost>* ops) {
 double PrefillAttentionFlops(const Shape& sh, double pairs) {
   return 2.0 * 2.0 * pairs * sh.q_dim / sh.s.tp;
 }
-double PrefillAttentionSeconds(const Shape& sh, double pairs) {
-  return PrefillAttentionFlops(sh, pairs) /
-             (ToFlopPerSecond(sh.peak) * kAttentionForwardEfficiency) +
+double FlashPrefillSeconds(const Shape& sh, double pairs) {
+  return PrefillAttentionFlops(sh, pairs) / (ToFlopPerSecond(sh.peak) * sh.flash_efficiency) +
          Sec(sh.gm.overhead);
+}
+// Unfused prefill attention (a GPU without FlashAttention, as V100) computes and stores every
+// score of the chunk's c x (cached + c) matrix, the masked half included: QK^T writes the scores
+// and PV reads the probabilities (the GEMMs, at the GEMM model's ceiling or HBM, whichever binds),
+// and the softmax between them reads and writes each. Per score, all heads of the GPU; three
+// kernels per layer.
+inline constexpr double kUnfusedKernels = 3;
+double UnfusedSecondsPerScore(const Shape& sh) {
+  const double heads = sh.q_dim / sh.s.model.HeadDim() / sh.s.tp;
+  const double hbm = ToBytesPerSecond(sh.s.gpu.hbm_bandwidth) * sh.gm.memory_efficiency;
+  const double gemm =
+      std::max(PrefillAttentionFlops(sh, 1.0) / (ToFlopPerSecond(sh.peak) * sh.gm.max_efficiency),
+               heads * 2.0 * sh.act_be / hbm);
+  return gemm + heads * 2.0 * sh.act_be / hbm;
+}
+// Prefill attention of one chunk, as the card's kernel runs it: `pairs` causal pairs, `scores`
+// entries of the full matrix.
+double PrefillAttentionSeconds(const Shape& sh, double pairs, double scores) {
+  if (sh.flash) return FlashPrefillSeconds(sh, pairs);
+  return scores * UnfusedSecondsPerScore(sh) + kUnfusedKernels * Sec(sh.gm.overhead);
 }
 // Decode: each sequence reads its K and V for every position of its context.
 double DecodeKvBytes(const Shape& sh, double kv_tokens) {
@@ -157,7 +180,7 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
   // Prefill of one prompt: through every stage in turn.
   const double p = s.prompt_tokens;
   const LayerCost pre = TokenOps(sh, p, nullptr);
-  const double pre_attention = PrefillAttentionSeconds(sh, p * p / 2.0);
+  const double pre_attention = PrefillAttentionSeconds(sh, p * p / 2.0, p * p);
   e.prefill_time =
       Seconds(layers * (pre.kernels_s + pre.comm_s + pre_attention) + sh.P2p(p) + sh.Logits(1));
 
@@ -228,8 +251,14 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
   kv_read_bytes_per_token_ = DecodeKvBytes(sh, 1.0 / s.pp);
   attention_flops_per_pair_ = PrefillAttentionFlops(sh, 1.0 / s.pp);
   hbm_bytes_per_s_ = ToBytesPerSecond(s.gpu.hbm_bandwidth) * sh.gm.memory_efficiency;
-  attention_flops_per_s_ = ToFlopPerSecond(sh.peak) * kAttentionForwardEfficiency;
+  attention_flops_per_s_ = ToFlopPerSecond(sh.peak) * sh.flash_efficiency;
   attention_overhead_s_ = Sec(sh.gm.overhead);
+  flash_ = sh.flash;
+  gemm_flops_per_s_ = ToFlopPerSecond(sh.peak) * sh.gm.max_efficiency;
+  if (!flash_) {
+    unfused_seconds_per_score_ = UnfusedSecondsPerScore(sh) / s.pp;
+    attention_overhead_s_ *= kUnfusedKernels;
+  }
 }
 
 IterationCost IterationModel::Cost(const IterationBatch& b) const {
@@ -242,18 +271,24 @@ IterationCost IterationModel::Cost(const IterationBatch& b) const {
   const double decode_s = b.decode_kv_tokens > 0 ? layers * b.decode_kv_tokens *
                                                        kv_read_bytes_per_token_ / hbm_bytes_per_s_
                                                  : 0.0;
+  const double attention_s =
+      flash_ ? b.prefill_pairs * attention_flops_per_pair_ / attention_flops_per_s_
+             : b.prefill_scores * unfused_seconds_per_score_;
   const double prefill_s =
-      b.prefill_pairs > 0
-          ? layers * (b.prefill_pairs * attention_flops_per_pair_ / attention_flops_per_s_ +
-                      attention_overhead_s_)
-          : 0.0;
+      b.prefill_pairs > 0 ? layers * (attention_s + attention_overhead_s_) : 0.0;
   c.kernels_s = kernels_[t] + logits_[n] + decode_s + prefill_s;
   c.comm_s = comm_[t];
   c.overhead_s = ToSeconds(kIterationOverhead);
   const double mem = s.activity.memory, comp = s.activity.compute;
   // Decode attention streams K/V (memory-bound); prefill attention uses the tensor cores at the
-  // FlashAttention efficiency.
-  const double attention_u = kAttentionForwardEfficiency / s.gpu.GemmFor(s.dtype).max_efficiency;
+  // FlashAttention efficiency, or (unfused) as its GEMMs' FLOPs over its time.
+  double attention_u = 0;
+  if (flash_) {
+    attention_u = attention_flops_per_s_ / gemm_flops_per_s_;
+  } else if (prefill_s > 0) {
+    attention_u =
+        layers * b.prefill_scores * attention_flops_per_pair_ / gemm_flops_per_s_ / prefill_s;
+  }
   const double active = active_[t] + logits_active_[n] + decode_s * mem +
                         prefill_s * (mem + (comp - mem) * std::min(1.0, attention_u));
   c.activity = (active + c.comm_s * s.activity.communication) / c.seconds();

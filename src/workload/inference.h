@@ -71,6 +71,9 @@ struct IterationBatch {
   int sampled = 0;              // sequences producing a token (rows of the logits)
   double decode_kv_tokens = 0;  // sum over decoding sequences of the context each reads
   double prefill_pairs = 0;     // causal attention pairs of the chunks: sum of c x (cached + c/2)
+  // Score-matrix entries of the chunks, masked half included: sum of c x (cached + c). What
+  // unfused attention (a GPU without FlashAttention) computes and stores.
+  double prefill_scores = 0;
 };
 
 struct IterationCost {
@@ -105,7 +108,10 @@ class IterationModel {
   double attention_flops_per_pair_ = 0;
   // Index t: t tokens. Kernel time, kernel activity x time, communication time, all layers.
   std::vector<double> kernels_, active_, comm_, logits_, logits_active_;
-  double attention_overhead_s_ = 0;
+  double attention_overhead_s_ = 0;  // per layer: one FlashAttention kernel, or the unfused three
+  bool flash_ = true;
+  double unfused_seconds_per_score_ = 0;  // per layer
+  double gemm_flops_per_s_ = 0;           // the GEMM model's ceiling
   double hbm_bytes_per_s_ = 0, attention_flops_per_s_ = 0;
 };
 

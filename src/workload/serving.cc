@@ -394,6 +394,7 @@ class Simulator {
       } else {
         has_prefill = true;
         b.prefill_pairs += tokens * (q.computed + tokens / 2.0);
+        b.prefill_scores += tokens * (q.computed + static_cast<double>(tokens));
       }
     }
   };

@@ -14,9 +14,17 @@ using namespace units;
 namespace {
 
 constexpr double kAttentionBackwardEfficiency = 0.50;
+
+// The attention kernel the setup runs on its GPU.
+AttentionKernel Attention(const TrainingSetup& s) { return AttentionOn(s.gpu, s.attention); }
 // Adam with fp32 master weights: read param, grad, m, v (16 B), write param, m, v (12 B), write the
 // 16-bit copy (2 B).
 constexpr double kAdamBytesPerParam = 30;
+// fp16 training's dynamic loss scaling (Micikevicius et al., ICLR 2018): the optimizer first
+// unscales the fp32 main gradients in place and checks them for inf/NaN (Megatron-LM's
+// _unscale_main_grads_and_check_for_nan), reading and writing 4 bytes per parameter. Steps skipped
+// on overflow (about one per loss-scale window of 1000 steps once the scale settles) are left out.
+constexpr double kLossScaleBytesPerParam = 8;
 // fp32 main gradients (Megatron-LM accumulates and reduces bf16 training's gradients in fp32).
 constexpr double kGradBytes = 4;
 constexpr double kWeightBytes = 2;
@@ -61,15 +69,15 @@ void AddGemm(const TrainingSetup& s, const char* name, double m, double n, doubl
 double ActivationBytes(hardware::DataType t) {
   return t == hardware::DataType::kFp8 ? 2.0 : hardware::BytesPerElement(t);
 }
-hardware::DataType AttentionType(hardware::DataType t) {
-  return t == hardware::DataType::kFp8 ? hardware::DataType::kBf16 : t;
+hardware::DataType AttentionType(const hardware::GpuSpec& g, hardware::DataType t) {
+  return t == hardware::DataType::kFp8 ? g.SixteenBitType().value_or(t) : t;
 }
 
 Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveModel& net,
                    std::vector<OpCost>* ops) {
   const ModelCard& m = s.model;
   const auto& g = s.gpu;
-  const FlopRate peak = *g.Peak(AttentionType(s.dtype));
+  const FlopRate peak = *g.Peak(AttentionType(g, s.dtype));
   const double be = ActivationBytes(s.dtype);
   const double h = m.hidden_size, tp = s.tp;
   const double T = static_cast<double>(b) * s.sequence_length / s.cp;
@@ -83,11 +91,14 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
   AddGemm(s, "attn_out_proj", T, h, q_dim / tp, 1, t);
   // Attention core: QK^T and PV over the full context (every CP rank's queries meet all keys).
   double attn_f = 0, attn_b = 0;
-  if (s.attention == AttentionKernel::kFlash) {
-    // Causal: half the blocks are computed.
+  if (Attention(s) == AttentionKernel::kFlash) {
+    // Causal: half the blocks are computed; the backward keeps the forward's ratio to
+    // FlashAttention-2 (a FlashAttention 1.x GPU is slower both ways).
     const double attn_flops = 4.0 * T * s.sequence_length * q_dim / tp * 0.5;
-    attn_f = attn_flops / (ToFlopPerSecond(peak) * kAttentionForwardEfficiency);
-    attn_b = 2.0 * attn_flops / (ToFlopPerSecond(peak) * kAttentionBackwardEfficiency);
+    const double fwd_eff = FlashAttentionForwardEfficiency(g);
+    const double bwd_eff = kAttentionBackwardEfficiency * fwd_eff / kAttentionForwardEfficiency;
+    attn_f = attn_flops / (ToFlopPerSecond(peak) * fwd_eff);
+    attn_b = 2.0 * attn_flops / (ToFlopPerSecond(peak) * bwd_eff);
     // Q, K, V read and the output written once.
     const double io = T * (2.0 * q_dim + 2.0 * m.KvDim()) / tp * be;
     t.Record("flash_attention", attn_flops, io, attn_f, attn_b);
@@ -102,7 +113,7 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
     Timing core;
     core.ops = ops;
     TrainingSetup attention_setup = s;
-    attention_setup.dtype = AttentionType(s.dtype);
+    attention_setup.dtype = AttentionType(g, s.dtype);
     AddGemm(attention_setup, "attn_scores_qk", seq / s.cp, seq, hd, batches, core);
     AddGemm(attention_setup, "attn_values_pv", seq / s.cp, hd, seq, batches, core);
     const double scores = batches * seq / s.cp * seq;
@@ -237,7 +248,7 @@ double LayerActivationBytes(const TrainingSetup& s, int b, Recompute r) {
   // 5 bytes per score (Korthikanti's "5 a s / h" term). Selective recomputation recomputes them;
   // FlashAttention never stores them.
   double scores = 0;
-  if (s.attention == AttentionKernel::kUnfused && r == Recompute::kNone) {
+  if (Attention(s) == AttentionKernel::kUnfused && r == Recompute::kNone) {
     scores = 5.0 * m.attention_heads / tp * s.sequence_length;
   }
   return tokens * (per_token + scores);
@@ -344,8 +355,9 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
     e.dp_comm_total = Seconds(dp_s);
   }
   const double opt_params = params / (s.zero >= 1 ? s.dp : 1.0);
-  bd.optimizer =
-      hardware::StreamTime(g.gemm, Bytes(opt_params * kAdamBytesPerParam), g.hbm_bandwidth);
+  const double loss_scale = s.dtype == hardware::DataType::kFp16 ? kLossScaleBytesPerParam : 0.0;
+  bd.optimizer = hardware::StreamTime(g.gemm, Bytes(opt_params * (kAdamBytesPerParam + loss_scale)),
+                                      g.hbm_bandwidth);
 
   e.step_time = bd.compute + bd.tp_comm + bd.pp_bubble + bd.pp_p2p + bd.dp_comm_exposed +
                 bd.cp_comm + bd.ep_comm + bd.optimizer;
@@ -386,6 +398,20 @@ std::string_view RecomputeName(Recompute r) {
       return "full";
   }
   return "?";
+}
+
+AttentionKernel AttentionOn(const hardware::GpuSpec& gpu, AttentionKernel wanted) {
+  return gpu.capabilities.flash_attention == 0 ? AttentionKernel::kUnfused : wanted;
+}
+
+std::string AttentionKernelName(const hardware::GpuSpec& gpu, AttentionKernel k) {
+  if (AttentionOn(gpu, k) == AttentionKernel::kUnfused) return "unfused";
+  return "flash-attention-" + std::to_string(gpu.capabilities.flash_attention);
+}
+
+double FlashAttentionForwardEfficiency(const hardware::GpuSpec& gpu) {
+  return gpu.capabilities.flash_attention == 1 ? kAttentionForwardEfficiency * kFlashAttention1Scale
+                                               : kAttentionForwardEfficiency;
 }
 
 int GpuCount(const TrainingSetup& s) { return s.tp * s.pp * s.dp * s.cp; }
@@ -447,6 +473,9 @@ std::string LayoutProblem(const TrainingSetup& s) {
   }
   if (!s.gpu.Peak(s.dtype)) {
     return s.gpu.name + " has no " + std::string(hardware::DataTypeName(s.dtype)) + " throughput";
+  }
+  if (!s.gpu.Peak(AttentionType(s.gpu, s.dtype))) {
+    return s.gpu.name + " has no bf16 or fp16 throughput for fp8 training's attention";
   }
   if (s.zero < 0 || s.zero > 3) return "zero must be 0, 1, 2 or 3";
   return "";

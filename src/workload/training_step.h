@@ -43,6 +43,12 @@ enum class Recompute { kNone, kSelective, kFull };
 // scale-mask-softmax and dropout passes over it in HBM.
 enum class AttentionKernel { kFlash, kUnfused };
 std::string_view RecomputeName(Recompute r);
+// The kernel that runs on `gpu` when `wanted` is asked for: unfused where the GPU's card states no
+// FlashAttention generation (capabilities.flash_attention: none, as V100), else `wanted`.
+AttentionKernel AttentionOn(const hardware::GpuSpec& gpu,
+                            AttentionKernel wanted = AttentionKernel::kFlash);
+// "flash-attention-2", "unfused": the kernel as the reports name it.
+std::string AttentionKernelName(const hardware::GpuSpec& gpu, AttentionKernel k);
 
 struct PhaseActivity {
   double compute = 0.9;
@@ -139,6 +145,14 @@ int GpuCount(const TrainingSetup& s);
 // FlashAttention-2 (Dao 2023) reaches 50-73% of peak forward and less backward on A100; we take
 // 60% (and 50% backward) of the GEMM model's efficiency ceiling ratio to peak.
 inline constexpr double kAttentionForwardEfficiency = 0.60;
+// FlashAttention 1.x reaches 25-40% of the A100 peak where FlashAttention-2 reaches 50-73% (Dao
+// 2023, abstract): the generation-1 kernels run at the ratio of the midpoints, 32.5 / 61.5.
+// FlashAttention-3 runs at FlashAttention-2's efficiency here: on H100 it reaches 75% of peak
+// forward where FlashAttention-2 reaches 35% (Shah et al. 2024), and the 60% above sits between;
+// raising it would make H100 training faster still, where it is already too fast (issue #16).
+inline constexpr double kFlashAttention1Scale = 32.5 / 61.5;
+// Forward efficiency of the FlashAttention that `gpu` runs (its capabilities.flash_attention).
+double FlashAttentionForwardEfficiency(const hardware::GpuSpec& gpu);
 // Non-GEMM kernels per layer forward (norms, residual adds, dropout, activation, rotary), each
 // paying the kernel overhead of the GEMM model.
 inline constexpr double kElementwiseKernelsPerLayer = 6;
