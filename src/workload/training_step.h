@@ -10,7 +10,8 @@
 //   GEMMs (QKV, attention output, MLP or routed and shared experts, logits) timed by the fitted
 //   GEMM model of hardware/gemm.h (forward; backward is the data- and weight-gradient GEMMs);
 //   attention core as FlashAttention (causal: half the score matrix) at the efficiency
-//   FlashAttention-2 reports; norms, residuals, dropout and activations as HBM streams.
+//   FlashAttention-2 reports, or unfused where the GPU's card states no FlashAttention (V100);
+//   norms, residuals, dropout and activations as HBM streams.
 // Communication, as alpha-beta collectives (hardware/collective.h):
 //   TP   4 all-reduces of T x h per layer (forward and backward), or all-gather + reduce-scatter
 //   with
