@@ -776,6 +776,7 @@ TEST(Step, UnevenPipelineStages) {
             "stage 15 holds 0 layers; it needs at least 1"},
            {"--layers-per-stage 7,8,8,8,8,8,8,8,8,8,8,8,8,8,8,x",
             "--layers-per-stage: error: expected item 15 of '--layers-per-stage' as a number"},
+           {"--layers-per-stage ''", "expected item 0 of '--layers-per-stage' as a number"},
            {"--layers-per-stage 7,8,8,8,8,8,8,8,8,8,8,8,8,8,7.5,7.5",
             "expected item 14 of '--layers-per-stage' as a whole number, got 7.5"}}) {
     r = Firstwall(llama + " " + option);

@@ -29,7 +29,8 @@ struct StepOptions {
   std::string tp, dp;  // read when given; otherwise tp is a full node (or --gpus), dp what is left
   bool tp_given = false, dp_given = false;
   std::string pp = "1", cp = "1", ep = "1", vpp = "1";
-  std::string layers_per_stage;  // "7,8,...,7"; empty: automatic
+  std::string layers_per_stage;  // "7,8,...,7"; read when given, else automatic
+  bool layers_per_stage_given = false;
   std::string global_batch = "1024";
   std::string micro_batch = "auto";
   std::string seq = "4096";
@@ -82,7 +83,7 @@ workload::TrainingSetup Setup(const StepOptions& o, int* gpus) {
   s.cp = Option("workloads[].cp", "--cp", o.cp).Int();
   s.ep = Option("workloads[].ep", "--ep", o.ep).Int();
   s.vpp = Option("workloads[].vpp", "--vpp", o.vpp).Int();
-  if (!o.layers_per_stage.empty()) {
+  if (o.layers_per_stage_given) {
     s.layers_per_stage =
         Option("workloads[].layers_per_stage", "--layers-per-stage", o.layers_per_stage).Integers();
   }
@@ -323,6 +324,7 @@ Action RegisterStep(CLI::App& app) {
   return [o, cmd] {
     o->tp_given = cmd->count("--tp") > 0;
     o->dp_given = cmd->count("--dp") > 0;
+    o->layers_per_stage_given = cmd->count("--layers-per-stage") > 0;
     o->searched_given.clear();
     for (const char* name : {"--tp", "--pp", "--dp", "--cp", "--ep", "--vpp", "--layers-per-stage",
                              "--micro-batch", "--recompute", "--zero", "--sequence-parallel"}) {
