@@ -746,6 +746,59 @@ TEST(Step, SearchRefusesTheLayoutOptionsItChooses) {
   EXPECT_FALSE(nlohmann::json::parse(r.out)["best"].empty()) << r.out;
 }
 
+// Published layouts with uneven pipeline stages (issue #16 case 3): Llama 3 405B's 126 layers and
+// DeepSeek-V3's 61 on 16 stages run, balanced or as given; a given split is checked.
+TEST(Step, UnevenPipelineStages) {
+  const std::string llama =
+      "step --model llama3-405b --gpu H100-SXM5-80GB --gpus 16384 --tp 8 --pp 16 "
+      "--global-batch 2048 --seq 8192 --micro-batch 1 --sequence-parallel";
+  Result r = Firstwall(llama + " --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["layout"]["split"], "balanced");
+  EXPECT_EQ(j["layout"]["layers_per_stage"],
+            nlohmann::json::parse("[7,8,8,8,8,8,8,8,8,8,8,8,8,8,8,7]"));
+  r = Firstwall(llama + " --vpp 8 --layers-per-stage 7,8,8,8,8,8,8,8,8,8,8,8,8,8,8,7");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("pipeline stages  7 8 8 8 8 8 8 8 8 8 8 8 8 8 8 7 layers (given)"),
+            std::string::npos)
+      << r.out;
+  r = Firstwall(
+      "step --model deepseek-v3 --gpu H100-SXM5-80GB --gpus 2048 --tp 1 --pp 16 --ep 64 "
+      "--global-batch 15360 --seq 4096 --micro-batch 1 --dtype fp8");
+  ASSERT_EQ(r.status, 0) << r.out;
+  for (const auto& [option, says] : std::vector<std::pair<std::string, std::string>>{
+           {"--layers-per-stage 8,8,8",
+            "--layers-per-stage: error: layers_per_stage has 3 entries "
+            "but pp is 16"},
+           {"--layers-per-stage 7,8,8,8,8,8,8,8,8,8,8,8,8,8,8,8",
+            "layers_per_stage sums to 127 layers but llama3-405b has 126"},
+           {"--layers-per-stage 8,8,8,8,8,8,8,8,8,8,8,8,8,8,14,0 --vpp 2",
+            "stage 15 holds 0 layers; it needs at least 1"},
+           {"--layers-per-stage 7,8,8,8,8,8,8,8,8,8,8,8,8,8,8,x",
+            "--layers-per-stage: error: expected item 15 of '--layers-per-stage' as a number"},
+           {"--layers-per-stage ''", "expected item 0 of '--layers-per-stage' as a number"},
+           {"--layers-per-stage 7,8,8,8,8,8,8,8,8,8,8,8,8,8,7.5,7.5",
+            "expected item 14 of '--layers-per-stage' as a whole number, got 7.5"}}) {
+    r = Firstwall(llama + " " + option);
+    EXPECT_EQ(r.status, 2) << option << "\n" << r.out;
+    EXPECT_NE(r.out.find(says), std::string::npos) << option << "\n" << r.out;
+  }
+  // --search tries pp that do not divide the 126 layers, and refuses a given split.
+  r = Firstwall(
+      "step --model llama3-405b --gpu H100-SXM5-80GB --gpus 2048 --global-batch 1024 --seq 8192 "
+      "--search --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  j = nlohmann::json::parse(r.out);
+  bool uneven = false;
+  for (const auto& c : j["best"]) uneven = uneven || c["layout"]["split"] == "balanced";
+  EXPECT_TRUE(uneven) << r.out;
+  r = Firstwall(
+      "step --model llama3-8b --gpu H100-SXM5-80GB --gpus 8 --search --layers-per-stage 32");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--layers-per-stage is chosen by --search"), std::string::npos) << r.out;
+}
+
 // A path that is not a readable file says what it is, for --model and --fabric alike.
 TEST(Cli, ModelAndFabricPathsThatAreNoFileSaySo) {
   for (const std::string cmd :

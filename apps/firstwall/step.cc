@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "apps/firstwall/catalog_args.h"
@@ -28,6 +29,8 @@ struct StepOptions {
   std::string tp, dp;  // read when given; otherwise tp is a full node (or --gpus), dp what is left
   bool tp_given = false, dp_given = false;
   std::string pp = "1", cp = "1", ep = "1", vpp = "1";
+  std::string layers_per_stage;  // "7,8,...,7"; read when given, else automatic
+  bool layers_per_stage_given = false;
   std::string global_batch = "1024";
   std::string micro_batch = "auto";
   std::string seq = "4096";
@@ -80,6 +83,10 @@ workload::TrainingSetup Setup(const StepOptions& o, int* gpus) {
   s.cp = Option("workloads[].cp", "--cp", o.cp).Int();
   s.ep = Option("workloads[].ep", "--ep", o.ep).Int();
   s.vpp = Option("workloads[].vpp", "--vpp", o.vpp).Int();
+  if (o.layers_per_stage_given) {
+    s.layers_per_stage =
+        Option("workloads[].layers_per_stage", "--layers-per-stage", o.layers_per_stage).Integers();
+  }
   s.sequence_parallel = o.sequence_parallel && s.tp > 1;
   // The search chooses the layout itself: the single layout's divisibility is not asked of --gpus.
   if (o.search) return s;
@@ -98,6 +105,12 @@ workload::TrainingSetup Setup(const StepOptions& o, int* gpus) {
   return s;
 }
 
+// Where the pipeline split comes from: given, even (pp x vpp divides the layers) or balanced.
+std::string SplitKind(const workload::TrainingSetup& s) {
+  if (!s.layers_per_stage.empty()) return "given";
+  return s.model.layers % (s.pp * s.vpp) == 0 ? "even" : "balanced";
+}
+
 nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
                                     const workload::StepEstimate& e) {
   nlohmann::ordered_json j;
@@ -107,6 +120,9 @@ nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
   j["layout"] = {
       {"tp", s.tp}, {"pp", s.pp},   {"dp", s.dp},     {"cp", s.cp},
       {"ep", s.ep}, {"vpp", s.vpp}, {"zero", s.zero}, {"sequence_parallel", s.sequence_parallel}};
+  j["layout"]["layers_per_stage"] = e.layers_per_stage;
+  j["layout"]["split"] = SplitKind(s);
+  j["layout"]["slowest_stage"] = e.slowest_stage;
   j["global_batch"] = s.global_batch;
   j["sequence_length"] = s.sequence_length;
   j["dtype"] = std::string(hardware::DataTypeName(s.dtype));
@@ -138,7 +154,8 @@ nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
     }
     return a;
   };
-  j["ops_per_micro_batch"] = {{"layer", ops(e.layer_ops)}, {"head", ops(e.head_ops)}};
+  j["ops_per_micro_batch"] = {
+      {"layer", ops(e.layer_ops)}, {"head", ops(e.head_ops)}, {"embedding", ops(e.embedding_ops)}};
   return j;
 }
 
@@ -158,6 +175,7 @@ void PrintOps(const workload::StepEstimate& e) {
   };
   rows("one transformer layer:", e.layer_ops);
   rows("output head (last stage):", e.head_ops);
+  rows("embedding (first stage):", e.embedding_ops);
 }
 
 std::string LayoutText(const workload::TrainingSetup& s, const workload::StepEstimate& e) {
@@ -225,6 +243,10 @@ int Step(const StepOptions& o) {
     }
     return kOk;
   }
+  if (!s.layers_per_stage.empty()) {
+    const std::string split = workload::StageSplitProblem(s);
+    if (!split.empty()) Bad("--layers-per-stage", split);
+  }
   const std::string problem = workload::LayoutProblem(s);
   if (!problem.empty()) Bad("--tp/--pp/--dp/--cp/--ep/--vpp", problem);
   const workload::StepEstimate e = workload::EstimateStep(s);
@@ -249,6 +271,10 @@ int Step(const StepOptions& o) {
                                 {"optimizer", b.optimizer}}) {
     std::cout << fmt::format("    {:<16} {:>10.4f} s  {:5.1f}%\n", name, ToSeconds(d),
                              100 * (d / e.step_time));
+  }
+  if (s.pp > 1) {
+    std::cout << fmt::format("  pipeline stages  {} layers ({}), slowest stage {}\n",
+                             fmt::join(e.layers_per_stage, " "), SplitKind(s), e.slowest_stage);
   }
   std::cout << fmt::format(
       "  MFU {:.1f}%, {:.0f} model TFLOP/s per GPU, {:.3g} model FLOP per step\n", 100 * e.mfu,
@@ -281,6 +307,10 @@ Action RegisterStep(CLI::App& app) {
   cmd->add_option("--cp", o->cp, "Context-parallel degree")->capture_default_str();
   cmd->add_option("--ep", o->ep, "Expert-parallel degree (MoE)")->capture_default_str();
   cmd->add_option("--vpp", o->vpp, "Virtual pipeline stages per GPU")->capture_default_str();
+  cmd->add_option("--layers-per-stage", o->layers_per_stage,
+                  "Transformer layers on each pipeline stage, first to last, e.g. 7,8,8,7 (pp "
+                  "entries summing to the model's layers; default: even, or balanced when pp x "
+                  "vpp does not divide the layers, counting the embedding and the output head)");
   cmd->add_option("--global-batch", o->global_batch, "Sequences per step")->capture_default_str();
   cmd->add_option("--micro-batch", o->micro_batch, "Sequences per micro-batch, or auto")
       ->capture_default_str();
@@ -306,9 +336,10 @@ Action RegisterStep(CLI::App& app) {
   return [o, cmd] {
     o->tp_given = cmd->count("--tp") > 0;
     o->dp_given = cmd->count("--dp") > 0;
+    o->layers_per_stage_given = cmd->count("--layers-per-stage") > 0;
     o->searched_given.clear();
-    for (const char* name : {"--tp", "--pp", "--dp", "--cp", "--ep", "--vpp", "--micro-batch",
-                             "--recompute", "--zero", "--sequence-parallel"}) {
+    for (const char* name : {"--tp", "--pp", "--dp", "--cp", "--ep", "--vpp", "--layers-per-stage",
+                             "--micro-batch", "--recompute", "--zero", "--sequence-parallel"}) {
       if (cmd->count(name) > 0) o->searched_given.emplace_back(name);
     }
     return Step(*o);

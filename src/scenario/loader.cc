@@ -577,6 +577,7 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.tp = w.Int("tp");
   t.pp = w.Int("pp");
   t.vpp = w.Int("vpp");
+  t.layers_per_stage = w.Integers("layers_per_stage");
   t.cp = w.Int("cp");
   t.ep = w.Int("ep");
   CheckTensorParallel(w, t.tp, cluster);
@@ -626,6 +627,14 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.nvlink_domain = cluster.nvlink_domain();
   t.nic_bandwidth = cluster.nic_bandwidth;
   t.link_latency = cluster.link_latency;
+  // A given split's faults point at the split (its entry, when one is at fault).
+  int entry = -1;
+  const std::string split = workload::StageSplitProblem(t, &entry);
+  if (!split.empty() && !t.layers_per_stage.empty()) {
+    const std::string message = "workload '" + j.name + "': " + split;
+    if (entry >= 0) throw InputError(w.ItemAt("layers_per_stage", entry), message);
+    w.Fail("layers_per_stage", message);
+  }
   const std::string problem = workload::LayoutProblem(t);
   if (!problem.empty()) {
     const char* key = problem.find("batch") != std::string::npos    ? "global_batch"

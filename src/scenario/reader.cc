@@ -689,6 +689,27 @@ std::vector<double> Section::Numbers(std::string_view key) const {
   return out;
 }
 
+std::vector<int> Section::Integers(std::string_view key) const {
+  const std::vector<double> v = Numbers(key);
+  std::vector<int> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != std::floor(v[i])) {
+      throw InputError(ItemAt(key, i), "expected item " + std::to_string(i) + " of '" + Name(key) +
+                                           "' as a whole number, got " + Value(key)[i].Scalar());
+    }
+    out.push_back(static_cast<int>(v[i]));
+  }
+  return out;
+}
+
+SourceLocation Section::ItemAt(std::string_view key, size_t i) const {
+  const YAML::Node v = Value(key);
+  if (v.IsDefined() && v.IsSequence() && i < v.size() && v[i].Mark().line >= 0) {
+    return doc_->At(v[i]);
+  }
+  return ValueAt(key);
+}
+
 std::optional<double> Section::QuantityBase(std::string_view key, units::Dimension dim) const {
   const KeySpec& spec = Spec(key);
   FW_CHECK(spec.type == ValueType::kQuantity && spec.dim == dim,
@@ -763,6 +784,26 @@ OptionValue::OptionValue(const Schema& schema, std::string_view key, std::string
   doc_.file_ = option_;
   doc_.root_ = YAML::Node(YAML::NodeType::Map);
   doc_.root_[leaf_] = text;  // a scalar as written, never null: "~" and "" stay text
+}
+
+std::vector<int> OptionValue::Integers() const {
+  // The items as written, each a scalar, in a list node read like the scenario key's value.
+  const std::string text = doc_.root_[leaf_].Scalar();
+  YAML::Node list(YAML::NodeType::Sequence);
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? comma : comma - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    list.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  Document doc = doc_;
+  doc.root_ = YAML::Node(YAML::NodeType::Map);
+  doc.root_[leaf_] = list;
+  return Section(Section::OptionTag{}, doc, *schema_, prefix_, option_).Integers(leaf_);
 }
 
 Section OptionValue::Read() const {

@@ -72,6 +72,10 @@ class Section {
   std::map<std::string, std::string> StringMap(std::string_view key) const;
   // A list of plain numbers (kNumberList), each within the key's bounds; empty when absent.
   std::vector<double> Numbers(std::string_view key) const;
+  // The same list where every item must be a whole number; fails at the item that is not.
+  std::vector<int> Integers(std::string_view key) const;
+  // Where item `i` of a list key's value is (the key when absent or not that long).
+  SourceLocation ItemAt(std::string_view key, size_t i) const;
 
   template <class Q>
   Q Quantity(std::string_view key) const {
@@ -138,6 +142,8 @@ class OptionValue {
   bool IsWord() const { return Read().IsWord(leaf_); }
   int Int() const { return Read().Int(leaf_); }
   std::string Enum() const { return Read().Enum(leaf_); }
+  // A list key (kNumberList) written as comma-separated items ("7,8,8,7"), each a whole number.
+  std::vector<int> Integers() const;
   template <class Q>
   Q Quantity() const {
     return Read().Quantity<Q>(leaf_);

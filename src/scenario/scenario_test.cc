@@ -386,9 +386,37 @@ TEST(BadInput, BatchDoesNotSplit) {
 TEST(BadInput, PipelineThatDoesNotDivideTheLayers) {
   EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "    tp: 2\n", "    tp: 2\n    pp: 5\n")), "s.yaml:21:11",
                    "gpus 16 is not a multiple of tp x pp x cp = 10"));
-  EXPECT_TRUE(Says(ErrorOf(Replace(Replace(kBase, "gpus: 16", "gpus: 12"), "    tp: 2\n",
-                                   "    tp: 2\n    pp: 3\n")),
-                   "s.yaml:23:9", "pp x vpp = 3 does not divide the 32 layers"));
+  // 32 layers on 3 stages: balanced, no longer refused.
+  const Scenario sc = LoadScenarioText(
+      Replace(Replace(kBase, "gpus: 16", "gpus: 12"), "    tp: 2\n", "    tp: 2\n    pp: 3\n"),
+      "s.yaml", "");
+  EXPECT_EQ(sc.site.jobs[0].setup.pp, 3);
+  // 16 stages of 4 virtual stages need 62 layers (the first and the last virtual stage may hold
+  // only the embedding or the head).
+  EXPECT_TRUE(Says(ErrorOf(Replace(Replace(kBase, "gpus: 16", "gpus: 32"), "    tp: 2\n",
+                                   "    tp: 2\n    pp: 16\n    vpp: 4\n")),
+                   "s.yaml:23:9", "64 virtual stages need at least 62 layers"));
+}
+
+TEST(Scenario, LayersPerStage) {
+  const std::string two = Replace(kBase, "    tp: 2\n", "    tp: 2\n    pp: 2\n");
+  const Scenario sc = LoadScenarioText(
+      Replace(two, "    pp: 2\n", "    pp: 2\n    layers_per_stage: [15, 17]\n"), "s.yaml", "");
+  EXPECT_EQ(sc.site.jobs[0].setup.layers_per_stage, (std::vector<int>{15, 17}));
+  // The count, the sum, each entry's minimum and whole numbers, at the list or at the entry.
+  auto with = [&](const std::string& list) {
+    return ErrorOf(Replace(two, "    pp: 2\n", "    pp: 2\n    layers_per_stage: " + list + "\n"));
+  };
+  EXPECT_TRUE(Says(with("[32]"), "s.yaml:24:23", "layers_per_stage has 1 entry but pp is 2"));
+  EXPECT_TRUE(Says(with("[16, 15]"), "s.yaml:24:23",
+                   "workload 'job': layers_per_stage sums to 31 layers but llama3-8b has 32"));
+  EXPECT_TRUE(Says(with("[16, 16.5]"), "s.yaml:24:28",
+                   "item 1 of 'workloads[0].layers_per_stage'"
+                   " as a whole number, got 16.5"));
+  EXPECT_TRUE(Says(with("[16, -1]"), "s.yaml:24:28", "as a number from 0 to 10000"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(Replace(kBase, "gpus: 16", "gpus: 24"), "    tp: 2\n",
+                                   "    tp: 2\n    pp: 3\n    layers_per_stage: [16, 0, 16]\n")),
+                   "s.yaml:24:28", "stage 1 holds 0 layers; it needs at least 1"));
 }
 
 TEST(BadInput, ExpertParallelismOnADenseModel) {

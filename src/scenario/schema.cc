@@ -406,6 +406,16 @@ const Schema& ScenarioSchema() {
               Int("workloads[].pp", "1", "1", "1024", "Pipeline-parallel degree (1F1B schedule)."),
               Int("workloads[].vpp", "1", "1", "64",
                   "Virtual pipeline stages per GPU (interleaved 1F1B); 1 for plain 1F1B."),
+              {"workloads[].layers_per_stage", VT::kNumberList, D::kPower, false, "", "0", "10000",
+               "",
+               "Transformer layers on each pipeline stage, first to last: pp whole numbers summing "
+               "to the model's layers, e.g. [7, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 7] for "
+               "Llama 3 405B's 126 layers on 16 stages. Each stage holds at least one layer per "
+               "virtual stage (vpp), except that the first and the last may hold one fewer (a "
+               "virtual stage with only the embedding, or only the output head and loss). Without "
+               "it: an even split when pp x vpp divides the layers, else the split that makes the "
+               "slowest stage fastest, counting the embedding on the first stage and the output "
+               "head and loss on the last."},
               Int("workloads[].cp", "1", "1", "1024",
                   "Context-parallel degree (ring attention over the sequence)."),
               Int("workloads[].ep", "1", "1", "1024",

@@ -31,8 +31,9 @@ SearchResult SearchLayouts(const TrainingSetup& base, int gpus, int keep) {
       ++res.rejected["tp does not divide the attention heads"];
       continue;
     }
-    for (int pp : Divisors(m.layers, gpus / tp)) {
-      if ((gpus / tp) % pp != 0) continue;
+    // Any pp that divides the GPUs: stages need not hold equal numbers of layers (the model
+    // balances them), but each holds one at least.
+    for (int pp : Divisors(gpus / tp, m.layers)) {
       for (int cp : PowersOfTwo(16)) {
         if ((gpus / tp / pp) % cp != 0) continue;
         if (base.sequence_length % cp != 0 || (cp > 1 && base.sequence_length / cp < 1024))
@@ -47,7 +48,7 @@ SearchResult SearchLayouts(const TrainingSetup& base, int gpus, int keep) {
         for (int ep : eps) {
           if ((dp * cp) % ep != 0) continue;
           for (int vpp : {1, 2, 4}) {
-            if (vpp > 1 && (pp == 1 || m.layers % (pp * vpp) != 0)) continue;
+            if (vpp > 1 && (pp == 1 || m.layers < pp * vpp)) continue;
             for (int b : PowersOfTwo(16)) {
               if (base.global_batch % (dp * b) != 0) continue;
               const int micro = base.global_batch / (dp * b);
@@ -66,6 +67,7 @@ SearchResult SearchLayouts(const TrainingSetup& base, int gpus, int keep) {
                   s.recompute_auto = false;
                   s.zero = zero;
                   s.sequence_parallel = tp > 1;
+                  s.layers_per_stage.clear();  // automatic: even, or balanced
                   const std::string problem = LayoutProblem(s);
                   if (!problem.empty()) {
                     ++res.rejected[problem.substr(0, problem.find(' ', 3))];

@@ -1,5 +1,8 @@
 // Enumerates parallel layouts (tp, pp, vpp, cp, ep, dp), micro-batch sizes, recomputation modes and
 // ZeRO stages for a GPU count, evaluates each with the training model, and ranks those that fit.
+// pp is any divisor of the GPUs left by tp, up to the model's layers, whether or not it divides
+// the layers (the stages are then balanced, training_step.h); vpp 2 and 4 where the stages have a
+// layer for each virtual stage.
 #pragma once
 
 #include <map>

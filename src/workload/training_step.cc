@@ -204,10 +204,12 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
   return t;
 }
 
-// Parameters held by one GPU of the first (or last) pipeline stage.
-double ParamsPerGpu(const TrainingSetup& s, bool with_embedding) {
+// Parameters held by one GPU of pipeline stage `stage` holding `layers` transformer layers: the
+// first stage also holds the input embedding, the last the output projection (a copy of the
+// embedding when tied, whose gradients Megatron-LM all-reduces between the two); a single stage
+// holds both, one copy when tied.
+double StageParams(const TrainingSetup& s, int stage, int layers) {
   const ModelCard& m = s.model;
-  const double layers = static_cast<double>(m.layers) / s.pp;
   double per_layer = m.AttentionParams() / s.tp;
   if (m.IsMoe()) {
     per_layer += static_cast<double>(m.hidden_size) * m.moe.experts +
@@ -217,7 +219,10 @@ double ParamsPerGpu(const TrainingSetup& s, bool with_embedding) {
     per_layer += m.MlpParams(m.ffn_hidden_size) / s.tp;
   }
   const double embedding = static_cast<double>(m.vocab_size) * m.hidden_size / s.tp;
-  return layers * per_layer + (with_embedding ? embedding : 0.0);
+  int embeddings = 0;
+  if (stage == 0) ++embeddings;
+  if (stage == s.pp - 1 && (s.pp > 1 || !m.tied_embeddings)) ++embeddings;
+  return layers * per_layer + embeddings * embedding;
 }
 
 // Activation bytes one layer keeps for backward, per micro-batch (Korthikanti et al. 2022, eq. 1-4,
@@ -254,30 +259,44 @@ double LayerActivationBytes(const TrainingSetup& s, int b, Recompute r) {
   return tokens * (per_token + scores);
 }
 
-MemoryBreakdown Memory(const TrainingSetup& s, int b, Recompute r, int micro_batches) {
+// Micro-batches whose activations stage `stage` keeps at its peak: pp - stage under 1F1B (the
+// warm-up forwards and the one in progress); interleaved, Megatron-LM's warm-up of 2 (pp - stage -
+// 1) + (vpp - 1) pp virtual-stage forwards plus one, in units of the stage's vpp virtual stages
+// (for the first stage pp (1 + (pp-1)/(pp vpp)), Korthikanti et al. 2022 sec. 4.2). Never more
+// than the micro-batches there are.
+double InFlight(const TrainingSetup& s, int stage, int micro_batches) {
+  const double warm = s.vpp > 1 ? s.pp + (s.pp - 1.0 - 2.0 * stage) / s.vpp : s.pp - stage;
+  return std::min<double>(micro_batches, warm);
+}
+
+MemoryBreakdown StageMemory(const TrainingSetup& s, int stage, int layers, int b, Recompute r,
+                            int micro_batches) {
   const ModelCard& m = s.model;
-  // The first stage holds the input embedding, the last the output projection; pp = 1 holds both
-  // (one copy when tied).
-  const bool two_embeddings = s.pp == 1 && !m.tied_embeddings;
-  double params = ParamsPerGpu(s, true);
-  if (two_embeddings) params += static_cast<double>(m.vocab_size) * m.hidden_size / s.tp;
+  const double params = StageParams(s, stage, layers);
   MemoryBreakdown mem;
   const double dp = s.dp;
   mem.weights = Bytes(params * kWeightBytes / (s.zero >= 3 ? dp : 1.0));
   mem.gradients = Bytes(params * kGradBytes / (s.zero >= 2 ? dp : 1.0));
   mem.optimizer = Bytes(params * kAdamStateBytes / (s.zero >= 1 ? dp : 1.0));
-  // 1F1B: the first stage keeps pp micro-batches in flight (fewer if there are fewer), each with
-  // its layers' activations; interleaving adds (pp-1)/(pp vpp) (Korthikanti et al. 2022, sec. 4.2).
-  const double in_flight = std::min<double>(micro_batches, s.pp);
-  const double interleave = s.vpp > 1 ? 1.0 + (s.pp - 1.0) / (s.pp * s.vpp) : 1.0;
-  const double layers = static_cast<double>(m.layers) / s.pp;
-  double act = LayerActivationBytes(s, b, r) * layers * in_flight * interleave;
-  // Logits in fp32 on the last stage (counted here as the stages are balanced otherwise).
-  const double tokens = static_cast<double>(b) * s.sequence_length / s.cp;
-  act += tokens * m.vocab_size / s.tp * 4.0;
+  double act = LayerActivationBytes(s, b, r) * layers * InFlight(s, stage, micro_batches);
+  // The last stage's logits in fp32, one micro-batch at a time.
+  if (stage == s.pp - 1) {
+    const double tokens = static_cast<double>(b) * s.sequence_length / s.cp;
+    act += tokens * m.vocab_size / s.tp * 4.0;
+  }
   mem.activations = Bytes(act);
   mem.reserved = kRuntimeReserved;
   return mem;
+}
+
+// Transformer layers on each stage: as given, an even split, or balanced by stage time.
+std::vector<int> StageLayers(const TrainingSetup& s, double layer_s, double first_s,
+                             double last_s) {
+  if (!s.layers_per_stage.empty()) return s.layers_per_stage;
+  if (s.model.layers % (s.pp * s.vpp) == 0) {
+    return std::vector<int>(static_cast<size_t>(s.pp), s.model.layers / s.pp);
+  }
+  return BalanceStages(s.model.layers, s.pp, s.vpp, layer_s, first_s, last_s);
 }
 
 StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops) {
@@ -291,7 +310,6 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
 
   StepEstimate e;
   const Timing lt = LayerTiming(s, b, net, with_ops ? &e.layer_ops : nullptr);
-  const double layers = static_cast<double>(m.layers) / s.pp;
   const double recompute_fwd = r == Recompute::kFull        ? lt.fwd + lt.tp_fwd + lt.ep_fwd
                                : r == Recompute::kSelective ? lt.attn_fwd
                                                             : 0.0;
@@ -304,13 +322,45 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
   const double xent = Sec(hardware::StreamTime(g.gemm, Bytes(xent_bytes), g.hbm_bandwidth));
   head.Record("cross_entropy", 0, xent_bytes, xent, xent);
   const double head_s = head.fwd + head.bwd + 2 * xent;
+  // First stage: the embedding lookup, vocabulary-parallel as in Megatron-LM (each TP rank gathers
+  // the rows of its share of the vocabulary, read and written; the partial rows are then summed
+  // over TP like a layer's output, one of its two reductions per forward); backward scatter-adds
+  // the gradient rows into the fp32 main gradient (read the gradient, read and write the rows).
+  Timing emb;
+  emb.ops = with_ops ? &e.embedding_ops : nullptr;
+  const double h = m.hidden_size;
+  const double gather_bytes = 2.0 * T * h * act_be;
+  const double scatter_bytes = T * h * (act_be + 2.0 * kGradBytes);
+  const double gather_s = Sec(hardware::StreamTime(g.gemm, Bytes(gather_bytes), g.hbm_bandwidth));
+  const double scatter_s = Sec(hardware::StreamTime(g.gemm, Bytes(scatter_bytes), g.hbm_bandwidth));
+  emb.Record("embedding_lookup", 0, gather_bytes, gather_s, scatter_s);
+  const double emb_compute = gather_s + scatter_s;
+  const double emb_tp = lt.tp_fwd / 2;
+  if (s.tp > 1) emb.Record("embedding_tp_reduce", 0, T * h * act_be, emb_tp, 0);
 
-  // One micro-batch through the slowest stage: compute and each exposed communication.
+  // One layer per micro-batch: compute and each exposed communication.
+  const double layer_compute = lt.fwd + lt.bwd + (r == Recompute::kFull ? lt.fwd : recompute_fwd);
+  const double layer_tp = lt.tp_fwd + lt.tp_bwd + (r == Recompute::kFull ? lt.tp_fwd : 0);
+  const double layer_ep =
+      m.IsMoe() ? lt.ep_fwd + lt.ep_bwd + (r == Recompute::kFull ? lt.ep_fwd : 0) : 0;
+  const double layer_s = layer_compute + layer_tp + layer_ep + lt.cp;
+  const double emb_s = emb_compute + emb_tp;
+  e.layers_per_stage = StageLayers(s, layer_s, emb_s, head_s);
+  const std::vector<int>& n = e.layers_per_stage;
+  auto stage_s = [&](int i) {
+    return n[i] * layer_s + (i == 0 ? emb_s : 0.0) + (i == s.pp - 1 ? head_s : 0.0);
+  };
+  for (int i = 1; i < s.pp; ++i) {
+    if (stage_s(i) >= stage_s(e.slowest_stage)) e.slowest_stage = i;
+  }
+  // One micro-batch through the slowest stage, which paces 1F1B's steady state and its bubble.
+  const int slow = e.slowest_stage;
+  const double layers = n[slow];
+  const bool first = slow == 0, last = slow == s.pp - 1;
   const double mb_compute =
-      layers * (lt.fwd + lt.bwd + (r == Recompute::kFull ? lt.fwd : recompute_fwd)) + head_s;
-  const double mb_tp = layers * (lt.tp_fwd + lt.tp_bwd + (r == Recompute::kFull ? lt.tp_fwd : 0));
-  const double mb_ep =
-      m.IsMoe() ? layers * (lt.ep_fwd + lt.ep_bwd + (r == Recompute::kFull ? lt.ep_fwd : 0)) : 0;
+      layers * layer_compute + (first ? emb_compute : 0.0) + (last ? head_s : 0.0);
+  const double mb_tp = layers * layer_tp + (first ? emb_tp : 0.0);
+  const double mb_ep = layers * layer_ep;
   const double mb_cp = layers * lt.cp;
   const double mb_total = mb_compute + mb_tp + mb_ep + mb_cp;
 
@@ -331,33 +381,43 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
     bd.pp_p2p =
         hardware::P2pTime(Scaled(net, s.traffic.pp), act, same_node) * (2.0 * micro * s.vpp);
   }
-  // Data parallelism over the parameters of one GPU.
-  const double params = ParamsPerGpu(s, true);
-  if (s.dp > 1) {
-    const int local = std::max(1, std::min(s.dp, s.nvlink_domain / (s.tp * s.cp)));
-    const DataSize grads = Bytes(params * kGradBytes);
-    const DataSize weights = Bytes(params * kWeightBytes);
-    const hardware::CollectiveModel dp_net = Scaled(net, s.traffic.dp);
-    double dp_s;
-    if (s.zero == 0) {
-      dp_s = Sec(CollectiveTime(dp_net, Collective::kAllReduce, grads, s.dp, local));
-    } else {
-      dp_s = Sec(CollectiveTime(dp_net, Collective::kReduceScatter, grads, s.dp, local)) +
-             Sec(CollectiveTime(dp_net, Collective::kAllGather, weights, s.dp, local));
-    }
-    if (s.zero >= 3) {
-      dp_s +=
-          2.0 * micro * Sec(CollectiveTime(dp_net, Collective::kAllGather, weights, s.dp, local));
+  // After the last backward, each stage reduces its gradients over data parallelism (overlapped
+  // with that backward) and runs the optimizer over its parameters; the step ends with the stage
+  // that takes longest at this.
+  double tail = -1;
+  for (int i = 0; i < s.pp; ++i) {
+    const double params = StageParams(s, i, n[i]);
+    double dp_s = 0;
+    if (s.dp > 1) {
+      const int local = std::max(1, std::min(s.dp, s.nvlink_domain / (s.tp * s.cp)));
+      const DataSize grads = Bytes(params * kGradBytes);
+      const DataSize weights = Bytes(params * kWeightBytes);
+      const hardware::CollectiveModel dp_net = Scaled(net, s.traffic.dp);
+      if (s.zero == 0) {
+        dp_s = Sec(CollectiveTime(dp_net, Collective::kAllReduce, grads, s.dp, local));
+      } else {
+        dp_s = Sec(CollectiveTime(dp_net, Collective::kReduceScatter, grads, s.dp, local)) +
+               Sec(CollectiveTime(dp_net, Collective::kAllGather, weights, s.dp, local));
+      }
+      if (s.zero >= 3) {
+        dp_s +=
+            2.0 * micro * Sec(CollectiveTime(dp_net, Collective::kAllGather, weights, s.dp, local));
+      }
     }
     // Overlap with the backward pass of the last micro-batch through this stage.
-    const double window = s.overlap_grad_reduce ? layers * lt.bwd : 0.0;
-    bd.dp_comm_exposed = Seconds(std::max(0.0, dp_s - window));
-    e.dp_comm_total = Seconds(dp_s);
+    const double window = s.overlap_grad_reduce ? n[i] * lt.bwd : 0.0;
+    const Duration exposed = Seconds(std::max(0.0, dp_s - window));
+    const double opt_params = params / (s.zero >= 1 ? s.dp : 1.0);
+    const double loss_scale = s.dtype == hardware::DataType::kFp16 ? kLossScaleBytesPerParam : 0.0;
+    const Duration optimizer = hardware::StreamTime(
+        g.gemm, Bytes(opt_params * (kAdamBytesPerParam + loss_scale)), g.hbm_bandwidth);
+    if (Sec(exposed + optimizer) > tail) {
+      tail = Sec(exposed + optimizer);
+      bd.dp_comm_exposed = exposed;
+      bd.optimizer = optimizer;
+      e.dp_comm_total = Seconds(dp_s);
+    }
   }
-  const double opt_params = params / (s.zero >= 1 ? s.dp : 1.0);
-  const double loss_scale = s.dtype == hardware::DataType::kFp16 ? kLossScaleBytesPerParam : 0.0;
-  bd.optimizer = hardware::StreamTime(g.gemm, Bytes(opt_params * (kAdamBytesPerParam + loss_scale)),
-                                      g.hbm_bandwidth);
 
   e.step_time = bd.compute + bd.tp_comm + bd.pp_bubble + bd.pp_p2p + bd.dp_comm_exposed +
                 bd.cp_comm + bd.ep_comm + bd.optimizer;
@@ -367,7 +427,10 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
   e.hardware_flops = e.model_flops * extra;
   e.mfu = e.model_flops / (peak * e.step_time) / gpus;
   e.model_flop_rate_per_gpu = e.model_flops / e.step_time / gpus;
-  e.memory = Memory(s, b, r, micro);
+  for (int i = 0; i < s.pp; ++i) {
+    MemoryBreakdown mem = StageMemory(s, i, n[i], b, r, micro);
+    if (i == 0 || mem.Total() > e.memory.Total()) e.memory = mem;
+  }
   e.fits_in_memory = e.memory.Total() <= g.hbm_capacity;
 
   // The power timeline: forward/backward with TP, EP and CP traffic folded in at their share of the
@@ -451,10 +514,8 @@ std::string LayoutProblem(const TrainingSetup& s) {
   if (m.kv_heads % s.tp != 0 && s.tp % m.kv_heads != 0) {
     return "tp " + str(s.tp) + " and the " + str(m.kv_heads) + " KV heads do not divide each other";
   }
-  if (m.layers % (s.pp * s.vpp) != 0) {
-    return "pp x vpp = " + str(s.pp * s.vpp) + " does not divide the " + str(m.layers) + " layers";
-  }
   if (s.vpp > 1 && s.pp == 1) return "vpp > 1 needs pipeline parallelism (pp > 1)";
+  if (std::string split = StageSplitProblem(s); !split.empty()) return split;
   if (s.sequence_length % s.cp != 0) return "cp does not divide the sequence length";
   if (s.ep > 1 && !m.IsMoe()) return "ep > 1 needs a mixture-of-experts model";
   if (m.IsMoe() && m.moe.experts % s.ep != 0) {
@@ -479,6 +540,82 @@ std::string LayoutProblem(const TrainingSetup& s) {
   }
   if (s.zero < 0 || s.zero > 3) return "zero must be 0, 1, 2 or 3";
   return "";
+}
+
+int MinLayersOnStage(int stage, int pp, int vpp) {
+  if (pp == 1) return 1;
+  return stage == 0 || stage == pp - 1 ? vpp - 1 : vpp;
+}
+
+std::string StageSplitProblem(const TrainingSetup& s, int* entry) {
+  const ModelCard& m = s.model;
+  auto str = [](int64_t v) { return std::to_string(v); };
+  if (entry) *entry = -1;
+  const std::vector<int>& n = s.layers_per_stage;
+  if (n.empty()) {
+    int64_t least = 0;
+    for (int i = 0; i < s.pp; ++i) least += MinLayersOnStage(i, s.pp, s.vpp);
+    if (least > m.layers) {
+      return "pp x vpp = " + str(int64_t{s.pp} * s.vpp) + " virtual stages need at least " +
+             str(least) + " layers (one each; the first may hold only the embedding, the last " +
+             "only the output head), but " + m.name + " has " + str(m.layers) + " layers";
+    }
+    return "";
+  }
+  if (static_cast<int64_t>(n.size()) != s.pp) {
+    return "layers_per_stage has " + str(static_cast<int64_t>(n.size())) +
+           (n.size() == 1 ? " entry" : " entries") + " but pp is " + str(s.pp) +
+           ": one per pipeline stage";
+  }
+  int64_t sum = 0;
+  for (int i = 0; i < s.pp; ++i) {
+    const int least = MinLayersOnStage(i, s.pp, s.vpp);
+    if (n[i] < least) {
+      if (entry) *entry = i;
+      std::string why;
+      if (s.vpp > 1) {
+        why = " (one per virtual stage of vpp " + str(s.vpp) +
+              (i == 0          ? ", less the first, which may hold only the embedding)"
+               : i == s.pp - 1 ? ", less the last, which may hold only the output head)"
+                               : ")");
+      } else if (s.pp > 1) {
+        why = " (only the first and the last stage may hold none)";
+      }
+      return "stage " + str(i) + " holds " + str(n[i]) + " layers; it needs at least " +
+             str(least) + why;
+    }
+    sum += n[i];
+  }
+  if (sum != m.layers) {
+    return "layers_per_stage sums to " + str(sum) + " layers but " + m.name + " has " +
+           str(m.layers);
+  }
+  return "";
+}
+
+std::vector<int> BalanceStages(int layers, int stages, int vpp, double layer_s, double first_s,
+                               double last_s) {
+  FW_CHECK(stages >= 1 && vpp >= 1 && layer_s > 0 && first_s >= 0 && last_s >= 0,
+           "BalanceStages: bad arguments");
+  std::vector<int> n(static_cast<size_t>(stages));
+  int left = layers;
+  for (int i = 0; i < stages; ++i) {
+    n[i] = MinLayersOnStage(i, stages, vpp);
+    left -= n[i];
+  }
+  FW_CHECK(left >= 0, "BalanceStages: fewer layers than the stages need");
+  // Times recomputed from the counts (not accumulated), so equal stages compare equal.
+  auto time = [&](int i) {
+    return n[i] * layer_s + (i == 0 ? first_s : 0.0) + (i == stages - 1 ? last_s : 0.0);
+  };
+  for (; left > 0; --left) {
+    int pick = stages - 1;
+    for (int i = stages - 2; i >= 0; --i) {
+      if (time(i) < time(pick)) pick = i;
+    }
+    ++n[pick];
+  }
+  return n;
 }
 
 StepEstimate EstimateStep(const TrainingSetup& s) {

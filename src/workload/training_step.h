@@ -18,14 +18,18 @@
 //        sequence parallelism (Korthikanti et al. 2022); repeated in the recomputed forward
 //   CP   ring attention: (cp-1) K/V blocks per layer, overlapped with the attention core
 //   EP   all-to-all dispatch and combine of T x top_k x h per MoE layer, forward and backward
-//   PP   1F1B: bubble (pp-1)/vpp micro-batch times (Narayanan et al. SC21); p2p activations per
-//        micro-batch and virtual stage, forward and backward
+//   PP   1F1B: the steady state is paced by the slowest stage (its layers, plus the embedding on
+//        the first stage and the output head and loss on the last); bubble (pp-1)/vpp of that
+//        stage's micro-batch time (Narayanan et al. SC21); p2p activations per micro-batch and
+//        virtual stage, forward and backward. Stages may hold different numbers of layers
+//        (layers_per_stage, or the balanced split of BalanceStages).
 //   DP   gradient all-reduce (ZeRO 0) or reduce-scatter + parameter all-gather (ZeRO 1-3, plus
 //        per-micro-batch parameter all-gathers for ZeRO 3), optionally overlapped with the last
 //        micro-batch's backward
 // Optimizer: Adam streams fp32 state through HBM. Memory: weights, fp32 gradients, Adam state,
 // activations per recompute mode (Korthikanti et al. 2022, generalized to GQA, SwiGLU and MoE) for
-// the micro-batches in flight on the first stage, and a runtime reserve.
+// the micro-batches each stage keeps in flight, and a runtime reserve; reported for the stage that
+// needs the most.
 #pragma once
 
 #include <string>
@@ -77,6 +81,12 @@ struct TrainingSetup {
   hardware::GpuSpec gpu;
   hardware::DataType dtype = hardware::DataType::kBf16;
   int tp = 1, pp = 1, dp = 1, cp = 1, ep = 1, vpp = 1;
+  // Transformer layers on each pipeline stage, first to last: pp entries summing to the model's
+  // layers (StageSplitProblem). Empty: automatic, an even split when pp x vpp divides the layers
+  // (Megatron-LM's default), else BalanceStages. With vpp > 1 each stage's layers are dealt to its
+  // vpp virtual stages as evenly as possible, the first virtual stage of the first stage and the
+  // last of the last stage taking the fewer (they also hold the embedding and the output head).
+  std::vector<int> layers_per_stage;
   int global_batch = 1;  // sequences per step
   int micro_batch = 1;   // sequences per micro-batch; 0 = the fastest that fits
   int sequence_length = 2048;
@@ -124,6 +134,10 @@ struct StepEstimate {
   Recompute recompute = Recompute::kNone;
   units::FlopCount model_flops;     // per step, without recomputation (the MFU convention)
   units::FlopCount hardware_flops;  // per step, as executed
+  // The split evaluated: transformer layers on each pipeline stage, first to last, and the stage
+  // that paces the pipeline (the slowest per micro-batch; the last of equals).
+  std::vector<int> layers_per_stage;
+  int slowest_stage = 0;
   StepBreakdown breakdown;
   units::Duration step_time;
   // Data-parallel communication including the part hidden behind the backward pass: how long the
@@ -135,9 +149,11 @@ struct StepEstimate {
   MemoryBreakdown memory;
   bool fits_in_memory = false;
   std::vector<Phase> phases;
-  // One layer's operators and then the output head's, as evaluated for the chosen micro-batch.
+  // One layer's operators, the output head's (last stage) and the embedding's (first stage), as
+  // evaluated for the chosen micro-batch.
   std::vector<OpCost> layer_ops;
   std::vector<OpCost> head_ops;
+  std::vector<OpCost> embedding_ops;
 };
 
 int GpuCount(const TrainingSetup& s);
@@ -169,7 +185,30 @@ inline constexpr units::DataSize kRuntimeReserved = units::Gibibytes(2);
 inline constexpr double kCheckpointBytesPerParam = 14.0;
 
 // Checks the layout against the model and batch; returns "" when consistent, else the reason.
+// Includes StageSplitProblem.
 std::string LayoutProblem(const TrainingSetup& s);
+
+// The fewest transformer layers stage `stage` of pp may hold with vpp virtual stages per GPU: one
+// per virtual stage, except that the first virtual stage of the first stage and the last of the
+// last stage may hold none (only the embedding, or only the output head and loss, as in Llama 3,
+// Dubey et al. 2024 sec. 3.3.2). A single stage (pp 1) holds every layer, at least one.
+int MinLayersOnStage(int stage, int pp, int vpp);
+
+// Checks the pipeline split: without layers_per_stage, that the model has enough layers for pp x
+// vpp virtual stages; with it, that it has pp entries, each at least MinLayersOnStage, summing to
+// the model's layers. Returns "" when fine, else the reason; `*entry` (when given) is set to the
+// offending entry of layers_per_stage, or -1 when the fault is not one entry's.
+std::string StageSplitProblem(const TrainingSetup& s, int* entry = nullptr);
+
+// Deals `layers` identical transformer layers to `stages` pipeline stages so that the slowest
+// stage's time per micro-batch is least: stage i takes n_i x layer_s, plus first_s (the embedding)
+// on stage 0 and last_s (output head and loss) on the last stage; n_i >= MinLayersOnStage. Adds
+// one layer at a time to the stage whose time is least (optimal for identical items); among equals
+// the later stage takes it, so the early stages, which keep more micro-batches in flight under
+// 1F1B, hold fewer. Seconds: layer_s > 0, first_s and last_s >= 0. Needs enough layers
+// (StageSplitProblem of the layout).
+std::vector<int> BalanceStages(int layers, int stages, int vpp, double layer_s, double first_s,
+                               double last_s);
 
 // Evaluates the setup; micro_batch 0 and recompute_auto pick the fastest choice that fits (or, if
 // none fits, the one needing least memory). The setup must have no LayoutProblem.

@@ -153,6 +153,10 @@ TEST(TrainingStep, OperatorFlopsAddUpToTheModelCount) {
   // the backward and the head's backward (no recomputation here).
   double head = 0;
   for (const OpCost& op : e.head_ops) head += ToSeconds(op.forward + op.backward);
+  // One stage holds the embedding too: its lookup is compute, its TP reduction communication.
+  for (const OpCost& op : e.embedding_ops) {
+    if (op.name.rfind("embedding_tp", 0) != 0) head += ToSeconds(op.forward + op.backward);
+  }
   double layer_bwd = 0;
   for (const OpCost& op : e.layer_ops) {
     if (op.name.rfind("tp_", 0) != 0) layer_bwd += ToSeconds(op.backward);
@@ -161,13 +165,106 @@ TEST(TrainingStep, OperatorFlopsAddUpToTheModelCount) {
               e.micro_batches * (m.layers * (layer_fwd + layer_bwd) + head), 1e-9);
 }
 
+// 10 layers of 1 s on 4 stages, the embedding 0.25 s on the first and the head and loss 1.6 s on
+// the last. By hand: a slowest stage of 3 s is impossible (room for 2 + 3 + 3 + 1 = 9 layers);
+// 3.25 s fits 3 + 3 + 3 + 1 = 10 exactly, so the split is (3, 3, 3, 1), the first stage the
+// slowest at 3.25 s. The even-ish (2, 3, 3, 2) would take 3.6 s on the last.
+TEST(PipelineStages, BalanceCountsTheEmbeddingAndTheHead) {
+  EXPECT_EQ(BalanceStages(10, 4, 1, 1.0, 0.25, 1.6), (std::vector<int>{3, 3, 3, 1}));
+  // 0.5 s and 1.5 s: (2, 3, 3, 2) and (3, 3, 3, 1) both give 3.5 s; the first stage, which keeps
+  // the most micro-batches in flight, takes the fewer.
+  EXPECT_EQ(BalanceStages(10, 4, 1, 1.0, 0.5, 1.5), (std::vector<int>{2, 3, 3, 2}));
+  // Llama 3 405B: 126 layers on 16 stages, a small embedding and a head of 0.6 layer.
+  std::vector<int> llama(16, 8);
+  llama.front() = llama.back() = 7;
+  EXPECT_EQ(BalanceStages(126, 16, 1, 1.0, 0.01, 0.6), llama);
+  // With 8 virtual stages per GPU the interior stages need 8 layers, the ends 7.
+  EXPECT_EQ(BalanceStages(126, 16, 8, 1.0, 0.01, 0.6), llama);
+  EXPECT_EQ(MinLayersOnStage(0, 16, 8), 7);
+  EXPECT_EQ(MinLayersOnStage(3, 16, 8), 8);
+  EXPECT_EQ(MinLayersOnStage(0, 1, 1), 1);
+}
+
+// The slowest stage paces 1F1B: compute is micro-batches x its layers (and the head when it is the
+// last), the bubble (pp - 1) of its micro-batch times.
+TEST(PipelineStages, TheSlowestStagePacesThePipeline) {
+  TrainingSetup s = Small();  // 24 layers
+  s.pp = 4;
+  s.dp = 2;
+  s.micro_batch = 1;  // 32 micro-batches
+  const StepEstimate even = EstimateStep(s);
+  EXPECT_EQ(even.layers_per_stage, (std::vector<int>{6, 6, 6, 6}));
+  EXPECT_EQ(even.slowest_stage, 3);
+  s.layers_per_stage = {6, 6, 6, 6};  // given, the same
+  EXPECT_EQ(ToSeconds(EstimateStep(s).step_time), ToSeconds(even.step_time));
+  s.layers_per_stage = {5, 6, 6, 7};  // the last: 7 layers and the head
+  const StepEstimate last = EstimateStep(s);
+  s.layers_per_stage = {6, 5, 8, 5};  // stage 2: 8 layers (the head takes less than 3)
+  const StepEstimate mid = EstimateStep(s);
+  EXPECT_EQ(last.slowest_stage, 3);
+  EXPECT_EQ(mid.slowest_stage, 2);
+  double head = 0;
+  for (const OpCost& op : even.head_ops) head += ToSeconds(op.forward + op.backward);
+  const double layer = ToSeconds(last.breakdown.compute - even.breakdown.compute) / 32;
+  EXPECT_NEAR(ToSeconds(mid.breakdown.compute) / 32, 8 * layer, 1e-9);
+  EXPECT_NEAR(ToSeconds(last.breakdown.compute - mid.breakdown.compute) / 32, head - layer, 1e-9);
+  const double per_mb = ToSeconds(last.breakdown.compute + last.breakdown.tp_comm) / 32;
+  EXPECT_NEAR(ToSeconds(last.breakdown.pp_bubble), 3 * per_mb, 1e-9);
+  EXPECT_GT(last.step_time, even.step_time);
+  // Memory is that of the most loaded stage: 9 layers on the first stage, which keeps 4
+  // micro-batches in flight, needs more than the even split's first stage.
+  s.layers_per_stage = {9, 5, 5, 5};
+  const StepEstimate heavy = EstimateStep(s);
+  EXPECT_GT(heavy.memory.activations, even.memory.activations);
+  EXPECT_GT(heavy.memory.weights, even.memory.weights);
+  // Uneven without a list: 24 layers on 5 stages are balanced.
+  s.layers_per_stage.clear();
+  s.pp = 5;
+  s.global_batch = 80;
+  s.dp = 2;
+  const StepEstimate five = EstimateStep(s);
+  int sum = 0;
+  for (int n : five.layers_per_stage) sum += n;
+  EXPECT_EQ(sum, 24);
+  EXPECT_LT(five.layers_per_stage.back(), five.layers_per_stage[2]);  // the head's stage
+}
+
+TEST(PipelineStages, GivenSplitsAreChecked) {
+  TrainingSetup s = Small();
+  s.pp = 4;
+  s.dp = 2;
+  int entry = 0;
+  s.layers_per_stage = {6, 6, 6};
+  EXPECT_NE(StageSplitProblem(s, &entry).find("has 3 entries but pp is 4"), std::string::npos);
+  EXPECT_EQ(entry, -1);
+  s.layers_per_stage = {6, 6, 6, 7};
+  EXPECT_NE(StageSplitProblem(s, &entry).find("sums to 25 layers but gpt has 24"),
+            std::string::npos);
+  s.layers_per_stage = {8, 0, 8, 8};
+  EXPECT_NE(StageSplitProblem(s, &entry).find("stage 1 holds 0 layers; it needs at least 1"),
+            std::string::npos);
+  EXPECT_EQ(entry, 1);
+  s.layers_per_stage = {0, 12, 12, 0};  // only the embedding, only the head: allowed
+  EXPECT_EQ(LayoutProblem(s), "");
+  s.vpp = 2;
+  s.layers_per_stage = {1, 11, 11, 1};  // one virtual stage each besides the embedding/head ones
+  EXPECT_EQ(StageSplitProblem(s), "");
+  s.layers_per_stage = {0, 12, 12, 0};
+  EXPECT_NE(StageSplitProblem(s, &entry).find("stage 0 holds 0 layers; it needs at least 1"),
+            std::string::npos);
+  EXPECT_EQ(entry, 0);
+}
+
 TEST(TrainingStep, LayoutProblemsAreNamed) {
   TrainingSetup s = Small();
   s.tp = 3;
   EXPECT_NE(LayoutProblem(s).find("does not divide the 16 attention heads"), std::string::npos);
   s = Small();
-  s.pp = 5;
-  EXPECT_NE(LayoutProblem(s).find("does not divide the 24 layers"), std::string::npos);
+  s.pp = 5;  // uneven stages are fine
+  EXPECT_EQ(LayoutProblem(s), "");
+  s.pp = 30;  // 28 virtual stages between the embedding-only and the head-only ones
+  EXPECT_NE(LayoutProblem(s).find("virtual stages need at least 28 layers"), std::string::npos)
+      << LayoutProblem(s);
   s = Small();
   s.ep = 2;
   EXPECT_NE(LayoutProblem(s).find("mixture-of-experts"), std::string::npos);
