@@ -114,6 +114,11 @@ nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
   j["model_flops_per_step"] = ToFlop(e.model_flops);
   j["model_tflops_per_gpu"] = ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12;
   j["mfu"] = e.mfu;
+  // The FLOP convention of model_flops_per_step and mfu (docs/models.md, "FLOP accounting").
+  j["attention_flops"] = "causal";
+  j["hardware_flops_per_step"] = ToFlop(e.hardware_flops);
+  j["achieved_tflops_per_gpu"] = ToFlopPerSecond(e.achieved_flop_rate_per_gpu) / 1e12;
+  j["hfu"] = e.hfu;
   j["tokens_per_s"] = e.tokens_per_step / ToSeconds(e.step_time);
   j["memory_per_gpu_bytes"] = ToBytes(e.memory.Total());
   j["memory_breakdown_bytes"] = {{"weights", ToBytes(e.memory.weights)},
@@ -241,8 +246,13 @@ int Step(const StepOptions& o) {
                              100 * (d / e.step_time));
   }
   std::cout << fmt::format(
-      "  MFU {:.1f}%, {:.0f} model TFLOP/s per GPU, {:.3g} model FLOP per step\n", 100 * e.mfu,
-      ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12, ToFlop(e.model_flops));
+      "  MFU {:.1f}%, {:.0f} model TFLOP/s per GPU, {:.3g} model FLOP per step (causal attention: "
+      "half the score matrix)\n",
+      100 * e.mfu, ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12, ToFlop(e.model_flops));
+  std::cout << fmt::format(
+      "  executed         {:.0f} TFLOP/s on the slowest GPU, {:.1f}% of peak (HFU; recomputation "
+      "included)\n",
+      ToFlopPerSecond(e.achieved_flop_rate_per_gpu) / 1e12, 100 * e.hfu);
   std::cout << fmt::format(
       "  memory per GPU   {} of {} ({}): weights {}, gradients {}, optimizer {}, activations {}, "
       "reserved {}\n",

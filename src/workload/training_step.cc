@@ -27,10 +27,34 @@ struct Timing {
   double attn_fwd = 0;            // of which the attention core, forward
   double tp_fwd = 0, tp_bwd = 0;  // TP communication per layer
   double cp = 0, ep_fwd = 0, ep_bwd = 0;
+  // Forward FLOPs the operators execute (the hardware count: the unfused kernels' full score
+  // matrix included); backward executes twice these. Of which the attention core, and the routed
+  // experts (on the GPU timed: its slowest expert's rows, expert_imbalance x the mean).
+  double flops = 0, attn_flops = 0, expert_flops = 0;
+  double max_ceiling = 0;              // the highest FLOP/s ceiling among the operators
   std::vector<OpCost>* ops = nullptr;  // when set, every operator is recorded here
 
-  void Record(std::string name, double flops, double bytes, double f, double b) {
-    if (ops) ops->push_back({std::move(name), flops, bytes, Seconds(f), Seconds(b)});
+  // One operator: `flops` and `bytes` forward, f and b seconds forward and backward. An operator
+  // with FLOPs names its own ceiling (FLOP/s: the GEMM model's e_max x peak, the attention core's
+  // efficiency x peak); running above it, forward or backward, is a bug of the model.
+  void Record(std::string name, double flops_fwd, double bytes, double f, double b,
+              double ceiling_flop_per_s = 0) {
+    if (flops_fwd > 0) {
+      constexpr double kRounding = 1 + 1e-9;
+      FW_CHECK(ceiling_flop_per_s > 0 && flops_fwd <= ceiling_flop_per_s * f * kRounding &&
+                   2 * flops_fwd <= ceiling_flop_per_s * b * kRounding,
+               name + " runs above its FLOP/s ceiling");
+      flops += flops_fwd;
+      max_ceiling = std::max(max_ceiling, ceiling_flop_per_s);
+    }
+    if (ops) ops->push_back({std::move(name), flops_fwd, bytes, Seconds(f), Seconds(b)});
+  }
+  // Adds the operators of `part` (timed into a Timing of their own).
+  void Add(const Timing& part) {
+    fwd += part.fwd;
+    bwd += part.bwd;
+    flops += part.flops;
+    max_ceiling = std::max(max_ceiling, part.max_ceiling);
   }
 };
 
@@ -53,7 +77,8 @@ void AddGemm(const TrainingSetup& s, const char* name, double m, double n, doubl
                             Sec(GemmTime(gm, k, n, m, be, peak, g.hbm_bandwidth)));
   t.fwd += f;
   t.bwd += b;
-  t.Record(name, count * 2.0 * m * n * k, count * (m * k + k * n + m * n) * be, f, b);
+  t.Record(name, count * 2.0 * m * n * k, count * (m * k + k * n + m * n) * be, f, b,
+           gm.max_efficiency * ToFlopPerSecond(peak));
 }
 
 // fp8 training (Transformer Engine style) casts GEMM inputs to fp8 but keeps activations, their
@@ -90,7 +115,9 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
     attn_b = 2.0 * attn_flops / (ToFlopPerSecond(peak) * kAttentionBackwardEfficiency);
     // Q, K, V read and the output written once.
     const double io = T * (2.0 * q_dim + 2.0 * m.KvDim()) / tp * be;
-    t.Record("flash_attention", attn_flops, io, attn_f, attn_b);
+    t.Record("flash_attention", attn_flops, io, attn_f, attn_b,
+             ToFlopPerSecond(peak) * kAttentionForwardEfficiency);
+    t.attn_flops = attn_flops;
   } else {
     // Batched GEMMs per sequence and head over the whole score matrix (their own reads and writes
     // of it are in the GEMM model), and the passes between them through HBM: the fused
@@ -111,6 +138,9 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
     t.Record("attn_softmax_dropout", 0, 9.0 * scores, sm_f, sm_b);
     attn_f = core.fwd + sm_f;
     attn_b = core.bwd + sm_b;
+    t.flops += core.flops;
+    t.attn_flops = core.flops;
+    t.max_ceiling = std::max(t.max_ceiling, core.max_ceiling);
   }
   t.fwd += attn_f;
   t.bwd += attn_b;
@@ -132,8 +162,8 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
     experts.ops = ops;
     AddGemm(s, "expert_up_proj", rows, gate * f / tp, h, local_experts, experts);
     AddGemm(s, "expert_down_proj", rows, h, f / tp, local_experts, experts);
-    t.fwd += experts.fwd;
-    t.bwd += experts.bwd;
+    t.Add(experts);
+    t.expert_flops = experts.flops;
     if (m.moe.shared_experts > 0) {
       AddGemm(s, "shared_expert_up_proj", T, gate * f * m.moe.shared_experts / tp, h, 1, t);
       AddGemm(s, "shared_expert_down_proj", T, h, f * m.moe.shared_experts / tp, 1, t);
@@ -350,11 +380,40 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
   e.step_time = bd.compute + bd.tp_comm + bd.pp_bubble + bd.pp_p2p + bd.dp_comm_exposed +
                 bd.cp_comm + bd.ep_comm + bd.optimizer;
   e.tokens_per_step = static_cast<double>(s.global_batch) * s.sequence_length;
+  // Model FLOPs: forward and backward (2x) of the work the model needs, causal attention as half
+  // the score matrix (docs/models.md, "FLOP accounting"). Hardware FLOPs: what the operators
+  // execute, the same causal count for FlashAttention, the full matrix for unfused kernels, plus
+  // recomputation (full: the layers' forward again; selective: the attention core); backward is
+  // twice the forward of every operator (FlashAttention's own recomputation of the scores in its
+  // backward kernel is not counted, as in the MFU conventions cited).
   e.model_flops = Flop(3.0 * m.ForwardFlopsPerToken(s.sequence_length) * e.tokens_per_step);
-  const double extra = r == Recompute::kFull ? 4.0 / 3.0 : 1.0;
-  e.hardware_flops = e.model_flops * extra;
+  const double recomputed_flops = r == Recompute::kFull        ? lt.flops
+                                  : r == Recompute::kSelective ? lt.attn_flops
+                                                               : 0.0;
+  // The GPU the step time follows: the last stage (the head), the slowest expert.
+  const double timed_gpu_flops =
+      micro * (layers * (3 * lt.flops + recomputed_flops) + 3 * head.flops);
+  // All GPUs, experts at their mean load; the head on the last stage's gpus / pp GPUs.
+  const double balance = lt.expert_flops * (1 - 1 / s.expert_imbalance);
+  const double layer_mean =
+      3 * (lt.flops - balance) + recomputed_flops - (r == Recompute::kFull ? balance : 0.0);
+  e.hardware_flops = Flop(micro * (gpus * layers * layer_mean + gpus / s.pp * 3 * head.flops));
   e.mfu = e.model_flops / (peak * e.step_time) / gpus;
   e.model_flop_rate_per_gpu = e.model_flops / e.step_time / gpus;
+  e.achieved_flop_rate_per_gpu = Flop(timed_gpu_flops) / e.step_time;
+  e.hfu = e.achieved_flop_rate_per_gpu / peak;
+  // The invariant: no GPU computes faster than its ceilings allow. Each operator is held under its
+  // own ceiling (Timing::Record); the step, which adds communication, bubbles and streams to their
+  // time, is then under the highest of them, and the model FLOPs, which never exceed the executed
+  // ones, under peak.
+  const double ceiling = std::max(lt.max_ceiling, head.max_ceiling);
+  constexpr double kRounding = 1 + 1e-9;
+  FW_CHECK(ToFlopPerSecond(e.achieved_flop_rate_per_gpu) <= ceiling * kRounding &&
+               ceiling <= ToFlopPerSecond(peak) * kRounding,
+           "a GPU executes above its FLOP/s ceiling");
+  FW_CHECK(
+      e.model_flops <= e.hardware_flops * kRounding && e.mfu <= e.hfu * kRounding && e.hfu <= 1.0,
+      "model FLOPs exceed the executed FLOPs");
   e.memory = Memory(s, b, r, micro);
   e.fits_in_memory = e.memory.Total() <= g.hbm_capacity;
 

@@ -115,16 +115,26 @@ struct StepEstimate {
   int micro_batch = 0;
   int micro_batches = 0;  // per pipeline per step
   Recompute recompute = Recompute::kNone;
-  units::FlopCount model_flops;     // per step, without recomputation (the MFU convention)
-  units::FlopCount hardware_flops;  // per step, as executed
+  // Per step, all GPUs. Model FLOPs: the work the model needs, forward and backward, without
+  // recomputation; causal attention counts half the score matrix (the FlashAttention convention,
+  // docs/models.md). Hardware FLOPs: what the operators execute, recomputation and unfused
+  // attention's full score matrix included.
+  units::FlopCount model_flops;
+  units::FlopCount hardware_flops;
   StepBreakdown breakdown;
   units::Duration step_time;
   // Data-parallel communication including the part hidden behind the backward pass: how long the
   // job's scale-out links are busy per step (with pp_p2p).
   units::Duration dp_comm_total;
   double tokens_per_step = 0;
-  double mfu = 0;
+  double mfu = 0;  // model FLOPs / (gpus x peak x step time)
   units::FlopRate model_flop_rate_per_gpu;
+  // FLOPs the GPU that sets the step time (last pipeline stage, slowest expert) executes per step,
+  // over the step time, and as a share of peak (hardware FLOP utilization). Checked never to
+  // exceed peak x the highest ceiling of its operators (GEMM: e_max; attention core: its
+  // efficiency); mfu <= hfu <= that ceiling.
+  units::FlopRate achieved_flop_rate_per_gpu;
+  double hfu = 0;
   MemoryBreakdown memory;
   bool fits_in_memory = false;
   std::vector<Phase> phases;
