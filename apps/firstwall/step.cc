@@ -34,6 +34,7 @@ struct StepOptions {
   std::string recompute = "auto";
   bool sequence_parallel = false;
   std::string zero = "1";
+  std::string ep_overlap = "none";
   std::string dtype = "bf16";
   std::string gpus_per_node = "8";
   std::string nic_bandwidth = "400 Gb/s";
@@ -81,6 +82,9 @@ workload::TrainingSetup Setup(const StepOptions& o, int* gpus) {
   s.ep = Option("workloads[].ep", "--ep", o.ep).Int();
   s.vpp = Option("workloads[].vpp", "--vpp", o.vpp).Int();
   s.sequence_parallel = o.sequence_parallel && s.tp > 1;
+  s.ep_overlap = Option("workloads[].ep_overlap", "--ep-overlap", o.ep_overlap).Enum() == "dualpipe"
+                     ? workload::EpOverlap::kDualPipe
+                     : workload::EpOverlap::kNone;
   // The search chooses the layout itself: the single layout's divisibility is not asked of --gpus.
   if (o.search) return s;
   // Products in 64 bits: every degree is within its bounds, but their product need not fit an int.
@@ -104,9 +108,15 @@ nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
   j["model"] = s.model.name;
   j["gpu"] = s.gpu.name;
   j["gpus"] = e.gpus;
-  j["layout"] = {
-      {"tp", s.tp}, {"pp", s.pp},   {"dp", s.dp},     {"cp", s.cp},
-      {"ep", s.ep}, {"vpp", s.vpp}, {"zero", s.zero}, {"sequence_parallel", s.sequence_parallel}};
+  j["layout"] = {{"tp", s.tp},
+                 {"pp", s.pp},
+                 {"dp", s.dp},
+                 {"cp", s.cp},
+                 {"ep", s.ep},
+                 {"vpp", s.vpp},
+                 {"zero", s.zero},
+                 {"sequence_parallel", s.sequence_parallel},
+                 {"ep_overlap", std::string(workload::EpOverlapName(s.ep_overlap))}};
   j["global_batch"] = s.global_batch;
   j["sequence_length"] = s.sequence_length;
   j["dtype"] = std::string(hardware::DataTypeName(s.dtype));
@@ -131,6 +141,7 @@ nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
   j["micro_batch"] = e.micro_batch;
   j["recompute"] = std::string(workload::RecomputeName(e.recompute));
   j["breakdown_s"] = report::BreakdownJson(e.breakdown);
+  j["ep_comm_total_s"] = ToSeconds(e.ep_comm_total);
   auto ops = [](const std::vector<workload::OpCost>& v) {
     nlohmann::ordered_json a = nlohmann::ordered_json::array();
     for (const auto& op : v) {
@@ -245,6 +256,11 @@ int Step(const StepOptions& o) {
     std::cout << fmt::format("    {:<16} {:>10.4f} s  {:5.1f}%\n", name, ToSeconds(d),
                              100 * (d / e.step_time));
   }
+  if (s.ep_overlap != workload::EpOverlap::kNone && e.ep_comm_total > Seconds(0)) {
+    std::cout << fmt::format(
+        "    (ep all-to-all {:.4f} s in all, {} overlap: exposed and SM contention above)\n",
+        ToSeconds(e.ep_comm_total), workload::EpOverlapName(s.ep_overlap));
+  }
   std::cout << fmt::format(
       "  MFU {:.1f}%, {:.0f} model TFLOP/s per GPU, {:.3g} model FLOP per step (causal attention: "
       "half the score matrix)\n",
@@ -289,6 +305,10 @@ Action RegisterStep(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--sequence-parallel", o->sequence_parallel, "Sequence parallelism with tp > 1");
   cmd->add_option("--zero", o->zero, "ZeRO stage 0-3")->capture_default_str();
+  cmd->add_option("--ep-overlap", o->ep_overlap,
+                  "Expert all-to-all overlap: none, or dualpipe (hidden under another "
+                  "micro-batch's compute, DeepSeek-V3)")
+      ->capture_default_str();
   cmd->add_option("--dtype", o->dtype, "fp32, tf32, fp16, bf16 or fp8 (one the GPU has)")
       ->capture_default_str();
   cmd->add_option("--gpus-per-node", o->gpus_per_node, "GPUs per node (NVLink domain)")

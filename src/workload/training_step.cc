@@ -328,10 +328,24 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
   const double mb_compute =
       layers * (lt.fwd + lt.bwd + (r == Recompute::kFull ? lt.fwd : recompute_fwd)) + head_s;
   const double mb_tp = layers * (lt.tp_fwd + lt.tp_bwd + (r == Recompute::kFull ? lt.tp_fwd : 0));
-  const double mb_ep =
-      m.IsMoe() ? layers * (lt.ep_fwd + lt.ep_bwd + (r == Recompute::kFull ? lt.ep_fwd : 0)) : 0;
+  // Expert all-to-all of one micro-batch, forward and backward chunks (full recomputation repeats
+  // the forward's inside the backward chunk).
+  const double ep_f = lt.ep_fwd, ep_b = lt.ep_bwd + (r == Recompute::kFull ? lt.ep_fwd : 0);
+  const double mb_ep = m.IsMoe() ? layers * (ep_f + ep_b) : 0;
+  // With DualPipe-style overlap a micro-batch's forward chunk is paired with another's backward:
+  // per layer, exposed = max(0, a_f - C_b) + max(0, a_b - C_f) with C the paired chunk's compute,
+  // plus the SM share the hidden part takes from that compute. The first forward and the last
+  // backward chunk of the step have no partner: one micro-batch's worth stays fully exposed.
+  double mb_ep_paired = mb_ep;
+  if (s.ep_overlap == EpOverlap::kDualPipe && mb_ep > 0 && micro > 1) {
+    const double compute_f = lt.fwd;
+    const double compute_b = lt.bwd + (r == Recompute::kFull ? lt.fwd : recompute_fwd);
+    const double exposed = std::max(0.0, ep_f - compute_b) + std::max(0.0, ep_b - compute_f);
+    const double hidden = ep_f + ep_b - exposed;
+    mb_ep_paired = layers * (exposed + kEpOverlapSmShare * hidden);
+  }
   const double mb_cp = layers * lt.cp;
-  const double mb_total = mb_compute + mb_tp + mb_ep + mb_cp;
+  const double mb_total = mb_compute + mb_tp + mb_ep_paired + mb_cp;
 
   e.gpus = gpus;
   e.micro_batch = b;
@@ -340,7 +354,8 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
   StepBreakdown& bd = e.breakdown;
   bd.compute = Seconds(micro * mb_compute);
   bd.tp_comm = Seconds(micro * mb_tp);
-  bd.ep_comm = Seconds(micro * mb_ep);
+  bd.ep_comm = Seconds((micro - 1) * mb_ep_paired + mb_ep);
+  e.ep_comm_total = Seconds(micro * mb_ep);
   bd.cp_comm = Seconds(micro * mb_cp);
   if (s.pp > 1) {
     bd.pp_bubble = Seconds((s.pp - 1.0) / s.vpp * mb_total);
@@ -445,6 +460,10 @@ std::string_view RecomputeName(Recompute r) {
       return "full";
   }
   return "?";
+}
+
+std::string_view EpOverlapName(EpOverlap o) {
+  return o == EpOverlap::kDualPipe ? "dualpipe" : "none";
 }
 
 int GpuCount(const TrainingSetup& s) { return s.tp * s.pp * s.dp * s.cp; }
