@@ -544,6 +544,8 @@ StepEstimate EstimateStep(const TrainingSetup& s) {
   }
   std::vector<Recompute> modes = {s.recompute};
   if (s.recompute_auto) modes = {Recompute::kNone, Recompute::kSelective, Recompute::kFull};
+  // Nothing to choose (the layout search's case): one evaluation, with the operator table.
+  if (batches.size() == 1 && modes.size() == 1) return Evaluate(s, batches[0], modes[0], true);
   StepEstimate best;
   bool have = false;
   for (int b : batches) {
