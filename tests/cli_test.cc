@@ -799,6 +799,32 @@ TEST(Step, UnevenPipelineStages) {
   EXPECT_NE(r.out.find("--layers-per-stage is chosen by --search"), std::string::npos) << r.out;
 }
 
+// Issue #16, case 2: the handed long-context case read MFU 102% (the full score matrix counted,
+// the causal half timed); case 4: expert all-to-all overlap is an option.
+TEST(Step, MfuCountsCausalAttentionAndEpOverlapIsAnOption) {
+  const Result r = Firstwall(
+      "step --model llama3-8b --gpu H100-SXM5-80GB --gpus 512 --tp 8 --cp 64 --global-batch 8 "
+      "--seq 1048576 --micro-batch 1 --recompute none --sequence-parallel --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["attention_flops"], "causal");
+  EXPECT_LE(j["mfu"].get<double>(), j["hfu"].get<double>());
+  EXPECT_LT(j["hfu"].get<double>(), 0.75);  // H100's GEMM ceiling, the highest of its operators
+  const std::string moe =
+      "step --model mixtral-8x7b --gpu H100-SXM5-80GB --gpus 64 --tp 1 --ep 8 --global-batch 256 "
+      "--seq 4096 --micro-batch 1 --recompute full --json";
+  const Result none = Firstwall(moe + " --ep-overlap none");
+  const Result dual = Firstwall(moe + " --ep-overlap dualpipe");
+  ASSERT_EQ(none.status, 0) << none.out;
+  ASSERT_EQ(dual.status, 0) << dual.out;
+  const auto jn = nlohmann::json::parse(none.out), jd = nlohmann::json::parse(dual.out);
+  EXPECT_EQ(jd["layout"]["ep_overlap"], "dualpipe");
+  EXPECT_LT(jd["breakdown_s"]["ep_comm"].get<double>(), jn["breakdown_s"]["ep_comm"].get<double>());
+  EXPECT_DOUBLE_EQ(jd["ep_comm_total_s"].get<double>(), jn["breakdown_s"]["ep_comm"].get<double>());
+  ExpectRefused(
+      moe, {{"--ep-overlap dual", "'--ep-overlap' is 'dual', expected one of none, dualpipe"}});
+}
+
 // A path that is not a readable file says what it is, for --model and --fabric alike.
 TEST(Cli, ModelAndFabricPathsThatAreNoFileSaySo) {
   for (const std::string cmd :

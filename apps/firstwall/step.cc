@@ -37,6 +37,7 @@ struct StepOptions {
   std::string recompute = "auto";
   bool sequence_parallel = false;
   std::string zero = "1";
+  std::string ep_overlap = "none";
   std::string dtype = "auto";
   std::string gpus_per_node = "8";
   std::string nic_bandwidth = "400 Gb/s";
@@ -88,6 +89,9 @@ workload::TrainingSetup Setup(const StepOptions& o, int* gpus) {
         Option("workloads[].layers_per_stage", "--layers-per-stage", o.layers_per_stage).Integers();
   }
   s.sequence_parallel = o.sequence_parallel && s.tp > 1;
+  s.ep_overlap = Option("workloads[].ep_overlap", "--ep-overlap", o.ep_overlap).Enum() == "dualpipe"
+                     ? workload::EpOverlap::kDualPipe
+                     : workload::EpOverlap::kNone;
   // The search chooses the layout itself: the single layout's divisibility is not asked of --gpus.
   if (o.search) return s;
   // Products in 64 bits: every degree is within its bounds, but their product need not fit an int.
@@ -117,9 +121,15 @@ nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
   j["model"] = s.model.name;
   j["gpu"] = s.gpu.name;
   j["gpus"] = e.gpus;
-  j["layout"] = {
-      {"tp", s.tp}, {"pp", s.pp},   {"dp", s.dp},     {"cp", s.cp},
-      {"ep", s.ep}, {"vpp", s.vpp}, {"zero", s.zero}, {"sequence_parallel", s.sequence_parallel}};
+  j["layout"] = {{"tp", s.tp},
+                 {"pp", s.pp},
+                 {"dp", s.dp},
+                 {"cp", s.cp},
+                 {"ep", s.ep},
+                 {"vpp", s.vpp},
+                 {"zero", s.zero},
+                 {"sequence_parallel", s.sequence_parallel},
+                 {"ep_overlap", std::string(workload::EpOverlapName(s.ep_overlap))}};
   j["layout"]["layers_per_stage"] = e.layers_per_stage;
   j["layout"]["split"] = SplitKind(s);
   j["layout"]["slowest_stage"] = e.slowest_stage;
@@ -131,6 +141,11 @@ nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
   j["model_flops_per_step"] = ToFlop(e.model_flops);
   j["model_tflops_per_gpu"] = ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12;
   j["mfu"] = e.mfu;
+  // The FLOP convention of model_flops_per_step and mfu (docs/models.md, "FLOP accounting").
+  j["attention_flops"] = "causal";
+  j["hardware_flops_per_step"] = ToFlop(e.hardware_flops);
+  j["achieved_tflops_per_gpu"] = ToFlopPerSecond(e.achieved_flop_rate_per_gpu) / 1e12;
+  j["hfu"] = e.hfu;
   j["tokens_per_s"] = e.tokens_per_step / ToSeconds(e.step_time);
   j["memory_per_gpu_bytes"] = ToBytes(e.memory.Total());
   j["memory_breakdown_bytes"] = {{"weights", ToBytes(e.memory.weights)},
@@ -143,6 +158,7 @@ nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
   j["micro_batch"] = e.micro_batch;
   j["recompute"] = std::string(workload::RecomputeName(e.recompute));
   j["breakdown_s"] = report::BreakdownJson(e.breakdown);
+  j["ep_comm_total_s"] = ToSeconds(e.ep_comm_total);
   auto ops = [](const std::vector<workload::OpCost>& v) {
     nlohmann::ordered_json a = nlohmann::ordered_json::array();
     for (const auto& op : v) {
@@ -272,13 +288,23 @@ int Step(const StepOptions& o) {
     std::cout << fmt::format("    {:<16} {:>10.4f} s  {:5.1f}%\n", name, ToSeconds(d),
                              100 * (d / e.step_time));
   }
+  if (s.ep_overlap != workload::EpOverlap::kNone && e.ep_comm_total > Seconds(0)) {
+    std::cout << fmt::format(
+        "    (ep all-to-all {:.4f} s in all, {} overlap: exposed and SM contention above)\n",
+        ToSeconds(e.ep_comm_total), workload::EpOverlapName(s.ep_overlap));
+  }
   if (s.pp > 1) {
     std::cout << fmt::format("  pipeline stages  {} layers ({}), slowest stage {}\n",
                              fmt::join(e.layers_per_stage, " "), SplitKind(s), e.slowest_stage);
   }
   std::cout << fmt::format(
-      "  MFU {:.1f}%, {:.0f} model TFLOP/s per GPU, {:.3g} model FLOP per step\n", 100 * e.mfu,
-      ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12, ToFlop(e.model_flops));
+      "  MFU {:.1f}%, {:.0f} model TFLOP/s per GPU, {:.3g} model FLOP per step (causal attention: "
+      "half the score matrix)\n",
+      100 * e.mfu, ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12, ToFlop(e.model_flops));
+  std::cout << fmt::format(
+      "  executed         {:.0f} TFLOP/s on the busiest GPU; HFU {:.1f}% (all GPUs; recomputation "
+      "included)\n",
+      ToFlopPerSecond(e.achieved_flop_rate_per_gpu) / 1e12, 100 * e.hfu);
   std::cout << fmt::format(
       "  memory per GPU   {} of {} ({}): weights {}, gradients {}, optimizer {}, activations {}, "
       "reserved {}\n",
@@ -319,6 +345,10 @@ Action RegisterStep(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--sequence-parallel", o->sequence_parallel, "Sequence parallelism with tp > 1");
   cmd->add_option("--zero", o->zero, "ZeRO stage 0-3")->capture_default_str();
+  cmd->add_option("--ep-overlap", o->ep_overlap,
+                  "Expert all-to-all overlap: none, or dualpipe (hidden under another "
+                  "micro-batch's compute, DeepSeek-V3)")
+      ->capture_default_str();
   cmd->add_option("--dtype", o->dtype,
                   "auto (bf16 where the GPU card has it, else fp16), fp32, tf32, fp16, bf16 or fp8 "
                   "(one the GPU has)")

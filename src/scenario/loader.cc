@@ -624,6 +624,8 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.zero = w.Int("zero");
   t.overlap_grad_reduce = w.Bool("overlap_grad_reduce");
   t.expert_imbalance = w.Number("expert_imbalance");
+  t.ep_overlap = w.Enum("ep_overlap") == "dualpipe" ? workload::EpOverlap::kDualPipe
+                                                    : workload::EpOverlap::kNone;
   t.nvlink_domain = cluster.nvlink_domain();
   t.nic_bandwidth = cluster.nic_bandwidth;
   t.link_latency = cluster.link_latency;

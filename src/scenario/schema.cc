@@ -445,6 +445,10 @@ const Schema& ScenarioSchema() {
                "backward."},
               Num("workloads[].expert_imbalance", "1", "1", "16",
                   "MoE load imbalance: tokens of the busiest expert over the mean."),
+              Enum("workloads[].ep_overlap", "none", "none|dualpipe",
+                   "Expert all-to-all and compute: none exposes every dispatch and combine; "
+                   "dualpipe hides each chunk's all-to-all under another micro-batch's compute "
+                   "(DeepSeek-V3, arXiv:2412.19437 sec. 3.2.1), the excess exposed."),
               Qty("workloads[].start", D::kDuration, "0 s", "0 s", "3660 d",
                   "When the job starts, from the start of the simulation."),
               Qty("workloads[].duration", D::kDuration, "", "1 s", "3660 d",

@@ -125,7 +125,7 @@ double BusySeconds(const workload::StepEstimate& e, Traffic kind) {
     case Traffic::kCp:
       return units::ToSeconds(b.cp_comm);
     case Traffic::kEp:
-      return units::ToSeconds(b.ep_comm);
+      return units::ToSeconds(e.ep_comm_total);  // hidden under compute or not
     case Traffic::kDp:
       return units::ToSeconds(e.dp_comm_total);
     case Traffic::kPp:

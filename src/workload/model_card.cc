@@ -34,11 +34,14 @@ double ModelCard::ActiveParams() const {
   return layers * ActiveLayerMatrixParams() + embeddings * (tied_embeddings ? 1.0 : 2.0);
 }
 
-double ModelCard::ForwardFlopsPerToken(int seq) const {
+double ModelCard::ForwardFlopsPerToken(int seq, AttentionCount count) const {
   const double h = hidden_size;
-  // Attention scores and values: 2 x 2 x seq x (query heads x head dim) per token and layer.
+  // Attention scores and values: 2 x 2 x (keys met) x (query heads x head dim) per token and
+  // layer; a causal token meets seq / 2 keys on average (the (s+1)/2 of exact counting, to the
+  // FlashAttention convention of half the s x s matrix).
   const double attn_dim = static_cast<double>(attention_heads) * HeadDim();
-  return 2.0 * layers * ActiveLayerMatrixParams() + 4.0 * layers * seq * attn_dim +
+  const double keys = count == AttentionCount::kCausal ? seq / 2.0 : seq;
+  return 2.0 * layers * ActiveLayerMatrixParams() + 4.0 * layers * keys * attn_dim +
          2.0 * h * vocab_size;
 }
 

@@ -47,9 +47,14 @@ struct ModelCard {
   double TotalParams() const;
   double ActiveParams() const;
   // Forward FLOPs per token at sequence length `seq`: 2 FLOPs per multiply-add over every active
-  // matrix, attention scores and weighted values (2 x 2 x seq x hidden per layer, the full-matrix
-  // count of Narayanan et al. SC21, eq. 3), and the logits (2 x hidden x vocab).
-  double ForwardFlopsPerToken(int seq) const;
+  // matrix, attention scores and weighted values, and the logits (2 x hidden x vocab). The
+  // attention term is 2 x 2 x seq x (heads x head_dim) per layer over the full score matrix
+  // (kFullMatrix: Narayanan et al. SC21, eq. 3, and PaLM's 6N + 12LHQT), or half of it
+  // (kCausal, the default): a causal decoder's query i meets only keys 0..i, so the kernels that
+  // skip masked blocks (FlashAttention) do half the work. docs/models.md says why firstwall's MFU
+  // uses the causal count.
+  enum class AttentionCount { kCausal, kFullMatrix };
+  double ForwardFlopsPerToken(int seq, AttentionCount count = AttentionCount::kCausal) const;
 };
 
 }  // namespace firstwall::workload

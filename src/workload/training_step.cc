@@ -35,10 +35,34 @@ struct Timing {
   double attn_fwd = 0;            // of which the attention core, forward
   double tp_fwd = 0, tp_bwd = 0;  // TP communication per layer
   double cp = 0, ep_fwd = 0, ep_bwd = 0;
+  // Forward FLOPs the operators execute (the hardware count: the unfused kernels' full score
+  // matrix included); backward executes twice these. Of which the attention core, and the routed
+  // experts (on the GPU timed: its slowest expert's rows, expert_imbalance x the mean).
+  double flops = 0, attn_flops = 0, expert_flops = 0;
+  double max_ceiling = 0;              // the highest FLOP/s ceiling among the operators
   std::vector<OpCost>* ops = nullptr;  // when set, every operator is recorded here
 
-  void Record(std::string name, double flops, double bytes, double f, double b) {
-    if (ops) ops->push_back({std::move(name), flops, bytes, Seconds(f), Seconds(b)});
+  // One operator: `flops` and `bytes` forward, f and b seconds forward and backward. An operator
+  // with FLOPs names its own ceiling (FLOP/s: the GEMM model's e_max x peak, the attention core's
+  // efficiency x peak); running above it, forward or backward, is a bug of the model.
+  void Record(std::string name, double flops_fwd, double bytes, double f, double b,
+              double ceiling_flop_per_s = 0) {
+    if (flops_fwd > 0) {
+      constexpr double kRounding = 1 + 1e-9;
+      FW_CHECK(ceiling_flop_per_s > 0 && flops_fwd <= ceiling_flop_per_s * f * kRounding &&
+                   2 * flops_fwd <= ceiling_flop_per_s * b * kRounding,
+               name + " runs above its FLOP/s ceiling");
+      flops += flops_fwd;
+      max_ceiling = std::max(max_ceiling, ceiling_flop_per_s);
+    }
+    if (ops) ops->push_back({std::move(name), flops_fwd, bytes, Seconds(f), Seconds(b)});
+  }
+  // Adds the operators of `part` (timed into a Timing of their own).
+  void Add(const Timing& part) {
+    fwd += part.fwd;
+    bwd += part.bwd;
+    flops += part.flops;
+    max_ceiling = std::max(max_ceiling, part.max_ceiling);
   }
 };
 
@@ -61,7 +85,8 @@ void AddGemm(const TrainingSetup& s, const char* name, double m, double n, doubl
                             Sec(GemmTime(gm, k, n, m, be, peak, g.hbm_bandwidth)));
   t.fwd += f;
   t.bwd += b;
-  t.Record(name, count * 2.0 * m * n * k, count * (m * k + k * n + m * n) * be, f, b);
+  t.Record(name, count * 2.0 * m * n * k, count * (m * k + k * n + m * n) * be, f, b,
+           gm.max_efficiency * ToFlopPerSecond(peak));
 }
 
 // fp8 training (Transformer Engine style) casts GEMM inputs to fp8 but keeps activations, their
@@ -101,7 +126,9 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
     attn_b = 2.0 * attn_flops / (ToFlopPerSecond(peak) * bwd_eff);
     // Q, K, V read and the output written once.
     const double io = T * (2.0 * q_dim + 2.0 * m.KvDim()) / tp * be;
-    t.Record("flash_attention", attn_flops, io, attn_f, attn_b);
+    t.Record("flash_attention", attn_flops, io, attn_f, attn_b,
+             ToFlopPerSecond(peak) * kAttentionForwardEfficiency);
+    t.attn_flops = attn_flops;
   } else {
     // Batched GEMMs per sequence and head over the whole score matrix (their own reads and writes
     // of it are in the GEMM model), and the passes between them through HBM: the fused
@@ -122,6 +149,9 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
     t.Record("attn_softmax_dropout", 0, 9.0 * scores, sm_f, sm_b);
     attn_f = core.fwd + sm_f;
     attn_b = core.bwd + sm_b;
+    t.flops += core.flops;
+    t.attn_flops = core.flops;
+    t.max_ceiling = std::max(t.max_ceiling, core.max_ceiling);
   }
   t.fwd += attn_f;
   t.bwd += attn_b;
@@ -143,8 +173,8 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
     experts.ops = ops;
     AddGemm(s, "expert_up_proj", rows, gate * f / tp, h, local_experts, experts);
     AddGemm(s, "expert_down_proj", rows, h, f / tp, local_experts, experts);
-    t.fwd += experts.fwd;
-    t.bwd += experts.bwd;
+    t.Add(experts);
+    t.expert_flops = experts.flops;
     if (m.moe.shared_experts > 0) {
       AddGemm(s, "shared_expert_up_proj", T, gate * f * m.moe.shared_experts / tp, h, 1, t);
       AddGemm(s, "shared_expert_down_proj", T, h, f * m.moe.shared_experts / tp, 1, t);
@@ -341,9 +371,23 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
   // One layer per micro-batch: compute and each exposed communication.
   const double layer_compute = lt.fwd + lt.bwd + (r == Recompute::kFull ? lt.fwd : recompute_fwd);
   const double layer_tp = lt.tp_fwd + lt.tp_bwd + (r == Recompute::kFull ? lt.tp_fwd : 0);
-  const double layer_ep =
-      m.IsMoe() ? lt.ep_fwd + lt.ep_bwd + (r == Recompute::kFull ? lt.ep_fwd : 0) : 0;
-  const double layer_s = layer_compute + layer_tp + layer_ep + lt.cp;
+  // Expert all-to-all of one micro-batch, forward and backward chunks (full recomputation repeats
+  // the forward's inside the backward chunk).
+  const double ep_f = lt.ep_fwd, ep_b = lt.ep_bwd + (r == Recompute::kFull ? lt.ep_fwd : 0);
+  const double layer_ep = m.IsMoe() ? ep_f + ep_b : 0;
+  // With DualPipe-style overlap a micro-batch's forward chunk is paired with another's backward:
+  // per layer, exposed = max(0, a_f - C_b) + max(0, a_b - C_f) with C the paired chunk's compute,
+  // plus the SM share the hidden part takes from that compute. The first forward and the last
+  // backward chunk of the step have no partner: one micro-batch's worth stays fully exposed.
+  double layer_ep_paired = layer_ep;
+  if (s.ep_overlap == EpOverlap::kDualPipe && layer_ep > 0 && micro > 1) {
+    const double compute_f = lt.fwd;
+    const double compute_b = lt.bwd + (r == Recompute::kFull ? lt.fwd : recompute_fwd);
+    const double exposed = std::max(0.0, ep_f - compute_b) + std::max(0.0, ep_b - compute_f);
+    const double hidden = ep_f + ep_b - exposed;
+    layer_ep_paired = exposed + kEpOverlapSmShare * hidden;
+  }
+  const double layer_s = layer_compute + layer_tp + layer_ep_paired + lt.cp;
   const double emb_s = emb_compute + emb_tp;
   e.layers_per_stage = StageLayers(s, layer_s, emb_s, head_s);
   const std::vector<int>& n = e.layers_per_stage;
@@ -361,8 +405,9 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
       layers * layer_compute + (first ? emb_compute : 0.0) + (last ? head_s : 0.0);
   const double mb_tp = layers * layer_tp + (first ? emb_tp : 0.0);
   const double mb_ep = layers * layer_ep;
+  const double mb_ep_paired = layers * layer_ep_paired;
   const double mb_cp = layers * lt.cp;
-  const double mb_total = mb_compute + mb_tp + mb_ep + mb_cp;
+  const double mb_total = mb_compute + mb_tp + mb_ep_paired + mb_cp;
 
   e.gpus = gpus;
   e.micro_batch = b;
@@ -371,7 +416,8 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
   StepBreakdown& bd = e.breakdown;
   bd.compute = Seconds(micro * mb_compute);
   bd.tp_comm = Seconds(micro * mb_tp);
-  bd.ep_comm = Seconds(micro * mb_ep);
+  bd.ep_comm = Seconds((micro - 1) * mb_ep_paired + mb_ep);
+  e.ep_comm_total = Seconds(micro * mb_ep);
   bd.cp_comm = Seconds(micro * mb_cp);
   if (s.pp > 1) {
     bd.pp_bubble = Seconds((s.pp - 1.0) / s.vpp * mb_total);
@@ -422,11 +468,44 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
   e.step_time = bd.compute + bd.tp_comm + bd.pp_bubble + bd.pp_p2p + bd.dp_comm_exposed +
                 bd.cp_comm + bd.ep_comm + bd.optimizer;
   e.tokens_per_step = static_cast<double>(s.global_batch) * s.sequence_length;
+  // Model FLOPs: forward and backward (2x) of the work the model needs, causal attention as half
+  // the score matrix (docs/models.md, "FLOP accounting"). Hardware FLOPs: what the operators
+  // execute, the same causal count for FlashAttention, the full matrix for unfused kernels, plus
+  // recomputation (full: the layers' forward again; selective: the attention core); backward is
+  // twice the forward of every operator (FlashAttention's own recomputation of the scores in its
+  // backward kernel is not counted, as in the MFU conventions cited).
   e.model_flops = Flop(3.0 * m.ForwardFlopsPerToken(s.sequence_length) * e.tokens_per_step);
-  const double extra = r == Recompute::kFull ? 4.0 / 3.0 : 1.0;
-  e.hardware_flops = e.model_flops * extra;
+  const double recomputed_flops = r == Recompute::kFull        ? lt.flops
+                                  : r == Recompute::kSelective ? lt.attn_flops
+                                                               : 0.0;
+  // All GPUs, experts at their mean load; the head on the last stage's gpus / pp GPUs.
+  const double balance = lt.expert_flops * (1 - 1 / s.expert_imbalance);
+  const double layer_mean =
+      3 * (lt.flops - balance) + recomputed_flops - (r == Recompute::kFull ? balance : 0.0);
+  e.hardware_flops =
+      Flop(micro * static_cast<double>(gpus) / s.pp * (m.layers * layer_mean + 3 * head.flops));
   e.mfu = e.model_flops / (peak * e.step_time) / gpus;
   e.model_flop_rate_per_gpu = e.model_flops / e.step_time / gpus;
+  e.hfu = e.hardware_flops / (peak * e.step_time) / gpus;
+  // The busiest GPU: the stage that executes most (its layers, the head on the last), its slowest
+  // expert. With uneven stages it need not be the stage that sets the step time.
+  double busiest_flops = 0;
+  for (int i = 0; i < s.pp; ++i) {
+    busiest_flops =
+        std::max(busiest_flops, micro * (n[i] * (3 * lt.flops + recomputed_flops) +
+                                         (i == s.pp - 1 ? 3 * head.flops : 0.0)));
+  }
+  e.achieved_flop_rate_per_gpu = Flop(busiest_flops) / e.step_time;
+  // The invariant: no GPU computes faster than its ceilings allow. Each operator is held under its
+  // own ceiling (Timing::Record), and every GPU's step contains all of its operators' time, so the
+  // busiest GPU runs under the highest ceiling; the model FLOPs never exceed the executed ones.
+  const double ceiling = std::max(lt.max_ceiling, head.max_ceiling);
+  constexpr double kRounding = 1 + 1e-9;
+  FW_CHECK(ToFlopPerSecond(e.achieved_flop_rate_per_gpu) <= ceiling * kRounding &&
+               ceiling <= ToFlopPerSecond(peak) * kRounding,
+           "a GPU executes above its FLOP/s ceiling");
+  FW_CHECK(e.model_flops <= e.hardware_flops * kRounding && e.hfu <= 1.0,
+           "model FLOPs exceed the executed FLOPs");
   for (int i = 0; i < s.pp; ++i) {
     MemoryBreakdown mem = StageMemory(s, i, n[i], b, r, micro);
     if (i == 0 || mem.Total() > e.memory.Total()) e.memory = mem;
@@ -475,6 +554,10 @@ std::string AttentionKernelName(const hardware::GpuSpec& gpu, AttentionKernel k)
 double FlashAttentionForwardEfficiency(const hardware::GpuSpec& gpu) {
   return gpu.capabilities.flash_attention == 1 ? kAttentionForwardEfficiency * kFlashAttention1Scale
                                                : kAttentionForwardEfficiency;
+}
+
+std::string_view EpOverlapName(EpOverlap o) {
+  return o == EpOverlap::kDualPipe ? "dualpipe" : "none";
 }
 
 int GpuCount(const TrainingSetup& s) { return s.tp * s.pp * s.dp * s.cp; }
@@ -632,6 +715,8 @@ StepEstimate EstimateStep(const TrainingSetup& s) {
   }
   std::vector<Recompute> modes = {s.recompute};
   if (s.recompute_auto) modes = {Recompute::kNone, Recompute::kSelective, Recompute::kFull};
+  // Nothing to choose (the layout search's case): one evaluation, with the operator table.
+  if (batches.size() == 1 && modes.size() == 1) return Evaluate(s, batches[0], modes[0], true);
   StepEstimate best;
   bool have = false;
   for (int b : batches) {

@@ -55,6 +55,23 @@ AttentionKernel AttentionOn(const hardware::GpuSpec& gpu,
 // "flash-attention-2", "unfused": the kernel as the reports name it.
 std::string AttentionKernelName(const hardware::GpuSpec& gpu, AttentionKernel k);
 
+// How expert-parallel all-to-all meets computation.
+//  kNone: every dispatch and combine waits for its data (exposed), as in Megatron-LM by default.
+//  kDualPipe: each forward chunk of one micro-batch runs beside a backward chunk of another
+//    (DeepSeek-V3 technical report, arXiv:2412.19437, sec. 3.2.1, DualPipe), so the forward
+//    chunk's all-to-all hides under the backward chunk's compute and the backward's under the
+//    forward's; what does not fit is exposed. The communication kernels hold a share of the SMs
+//    meanwhile, slowing the compute they hide under (kEpOverlapSmShare). Only the first forward and
+//    the last backward chunk of a step have no partner. DualPipe's own pipeline schedule (its
+//    bubble, two copies of the parameters) is not modelled here: the 1F1B bubble stays.
+enum class EpOverlap { kNone, kDualPipe };
+std::string_view EpOverlapName(EpOverlap o);
+
+// Share of the SMs the all-to-all kernels occupy while they overlap compute: DeepSeek-V3 gives 20
+// of the H800's 132 SMs to communication (arXiv:2412.19437, sec. 3.2.2); taken for every GPU (an
+// assumption beyond H800).
+inline constexpr double kEpOverlapSmShare = 20.0 / 132.0;
+
 struct PhaseActivity {
   double compute = 0.9;
   double communication = 0.3;
@@ -96,7 +113,8 @@ struct TrainingSetup {
   AttentionKernel attention = AttentionKernel::kFlash;
   int zero = 1;  // 0: all-reduce, 1: distributed optimizer, 2: + gradients, 3: + weights
   bool overlap_grad_reduce = true;
-  double expert_imbalance = 1.0;   // slowest expert's load / mean load
+  double expert_imbalance = 1.0;  // slowest expert's load / mean load
+  EpOverlap ep_overlap = EpOverlap::kNone;
   int nvlink_domain = 8;           // GPUs joined by NVLink (a node, or a rack of NVL72)
   units::Bandwidth nic_bandwidth;  // per GPU, one direction
   units::Duration link_latency;    // per hop across the network
@@ -132,8 +150,12 @@ struct StepEstimate {
   int micro_batch = 0;
   int micro_batches = 0;  // per pipeline per step
   Recompute recompute = Recompute::kNone;
-  units::FlopCount model_flops;     // per step, without recomputation (the MFU convention)
-  units::FlopCount hardware_flops;  // per step, as executed
+  // Per step, all GPUs. Model FLOPs: the work the model needs, forward and backward, without
+  // recomputation; causal attention counts half the score matrix (the FlashAttention convention,
+  // docs/models.md). Hardware FLOPs: what the operators execute, recomputation and unfused
+  // attention's full score matrix included.
+  units::FlopCount model_flops;
+  units::FlopCount hardware_flops;
   // The split evaluated: transformer layers on each pipeline stage, first to last, and the stage
   // that paces the pipeline (the slowest per micro-batch; the last of equals).
   std::vector<int> layers_per_stage;
@@ -143,9 +165,18 @@ struct StepEstimate {
   // Data-parallel communication including the part hidden behind the backward pass: how long the
   // job's scale-out links are busy per step (with pp_p2p).
   units::Duration dp_comm_total;
+  // Expert all-to-all including the part hidden under compute (breakdown.ep_comm is what the step
+  // pays: the exposed part and, with overlap, the SM contention).
+  units::Duration ep_comm_total;
   double tokens_per_step = 0;
-  double mfu = 0;
+  double mfu = 0;  // model FLOPs / (gpus x peak x step time)
   units::FlopRate model_flop_rate_per_gpu;
+  // FLOPs the busiest GPU (the pipeline stage that executes most, its slowest expert) executes
+  // per step over the step time; checked never to exceed peak x the highest ceiling of its
+  // operators (GEMM: e_max; attention core: its efficiency).
+  units::FlopRate achieved_flop_rate_per_gpu;
+  // Hardware FLOP utilization: hardware FLOPs / (gpus x peak x step time); mfu <= hfu.
+  double hfu = 0;
   MemoryBreakdown memory;
   bool fits_in_memory = false;
   std::vector<Phase> phases;
