@@ -90,7 +90,8 @@ network::FabricSpec ReadFabric(const std::string& path, network::FabricSpec spec
   spec.nic_per_gpu = s.Quantity<Bandwidth>("nic_bandwidth");
   scenario::ReadFabricSwitches(s, spec);
   spec.nvlink_latency = s.Quantity<Duration>("nvlink_latency");
-  spec.nvlink_efficiency = s.Fraction("nvlink_efficiency");
+  // The GPU card's own NVLink efficiency unless the fabric file says otherwise.
+  if (s.Has("nvlink_efficiency")) spec.nvlink_efficiency = s.Fraction("nvlink_efficiency");
   spec.network_efficiency = s.Fraction("network_efficiency");
   return spec;
 }
@@ -117,15 +118,16 @@ int RunCollective(const CollectiveOptions& o) {
   const auto algorithm = network::AlgorithmFromName(o.algorithm);
   if (!algorithm) {
     throw InputError({"--algorithm", 0, 0}, "unknown algorithm '" + o.algorithm + "'",
-                     "expected ring, tree, hierarchical, pairwise or auto");
+                     "expected ring, tree, hierarchical, pairwise, nvls or auto");
   }
   if (!network::AlgorithmApplies(*algorithm, op->second)) {
     throw InputError(
         {"--algorithm", 0, 0}, "the " + o.algorithm + " algorithm does not apply to " + o.op,
         op->second == hardware::Collective::kAllToAll
             ? "all-to-all runs as a pairwise exchange: --algorithm pairwise or auto"
-        : *algorithm == network::Algorithm::kTree
-            ? "tree is an all-reduce algorithm; " + o.op + " takes ring, hierarchical or auto"
+        : *algorithm == network::Algorithm::kTree || *algorithm == network::Algorithm::kNvls
+            ? o.algorithm + " is an all-reduce algorithm; " + o.op +
+                  " takes ring, hierarchical or auto"
             : "pairwise is the all-to-all algorithm; " + o.op +
                   " takes ring, hierarchical or auto");
   }
@@ -137,6 +139,9 @@ int RunCollective(const CollectiveOptions& o) {
                            .Int();
   network::FabricSpec base;
   base.nvlink_per_gpu = gpu.NvlinkPerDirection();
+  base.nvlink_efficiency = gpu.collective.bus_efficiency;
+  base.nvls_efficiency = gpu.collective.nvls_efficiency;
+  base.nvls_extra_latency = gpu.collective.nvls_latency - gpu.collective.launch;
   base = ReadFabric(o.fabric_file, base);
   if (const std::string problem = FabricProblem(base, gpus, per_node); !problem.empty()) {
     gpus_option.Fail(problem, "fewer GPUs, or a fabric with fewer planes (--fabric)");
@@ -145,8 +150,20 @@ int RunCollective(const CollectiveOptions& o) {
   const network::Fabric fabric(spec);
   std::vector<int> ranks(static_cast<size_t>(gpus));
   for (int i = 0; i < gpus; ++i) ranks[static_cast<size_t>(i)] = i;
-  const network::CollectiveEstimate e =
-      network::EstimateCollective(fabric, op->second, bytes, ranks, *algorithm);
+  if (*algorithm == network::Algorithm::kNvls && !network::NvlsAvailable(fabric, ranks)) {
+    throw InputError(
+        {"--algorithm", 0, 0},
+        gpu.collective.nvls_efficiency > 0
+            ? fmt::format("nvls runs inside one NVLink domain; {} GPUs span {} domains of {}", gpus,
+                          (gpus + fabric.domain_size() - 1) / fabric.domain_size(),
+                          fabric.domain_size())
+            : "nvls needs NVLink switches that reduce (NVLink SHARP, NVSwitch gen 3: Hopper or "
+              "later); the " +
+                  gpu.name + " card gives no collective.nvls_efficiency",
+        "ring, tree, hierarchical or auto");
+  }
+  const network::CollectiveEstimate e = network::EstimateCollective(
+      fabric, op->second, bytes, ranks, *algorithm, ToSeconds(gpu.collective.launch));
   if (o.json) {
     nlohmann::ordered_json j = {{"op", o.op},
                                 {"bytes", bytes},
@@ -187,7 +204,8 @@ Action RegisterCollective(CLI::App& app) {
                   "Fabric YAML (docs/scenario.md, fabric file keys); default: rail-optimized, "
                   "non-blocking, one 400 Gb/s NIC per GPU");
   cmd->add_option("--algorithm", o->algorithm,
-                  "ring, tree (all-reduce), hierarchical, pairwise (all-to-all) or auto")
+                  "ring, tree (all-reduce), hierarchical, pairwise (all-to-all), nvls (all-reduce "
+                  "inside one NVLink domain, Hopper or later) or auto")
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print JSON");
   return [o] { return RunCollective(*o); };

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "hardware/collective.h"
 #include "hardware/gemm.h"
 #include "units/quantity.h"
 
@@ -55,6 +56,8 @@ struct GpuSpec {
   // Achievable GEMM efficiency; the H100 fit unless the catalog gives the GPU its own.
   GemmModel gemm = DefaultGemmModel();
   GpuCapabilities capabilities;
+  // How its NVLink and NVSwitch run collectives; the H100 fit unless the catalog gives its own.
+  NvlinkCollectives collective;
   std::map<std::string, std::string> sources;  // catalog field -> citation
 
   // Peak for `t`, or nullopt when the GPU has no such tensor-core path (A100 has no fp8).

@@ -5,11 +5,18 @@
 // spine slow each other.
 //
 //   ring          one ring over the GPUs in order; all-reduce 2(n-1) steps of S/n, reduce-scatter
-//                 and all-gather n-1 steps
+//                 and all-gather n-1 steps. Over several nodes NCCL runs one ring (channel) per
+//                 rail, each entering a node at another GPU, so every NIC of a node carries one
+//                 channel at once and the rings share S
 //   hierarchical  whole nodes: reduce-scatter over NVLink inside each node, the operation across
-//                 nodes on each rail (GPU i of every node) with S/local, all-gather inside the node
+//                 nodes on each rail (GPU i of every node) with S/local, all-gather inside the
+//                 node; pipelined in chunks as NCCL does, so the slowest stage sets the pace and
+//                 each stage adds its latency
 //   tree          all-reduce only: as hierarchical, with a pipelined double binary tree across
-//                 nodes (2 S/local through the bottleneck, 2 log2(nodes) hops of latency)
+//                 nodes (2 S/local through the bottleneck, S/local on two nodes; 2 log2(nodes)
+//                 hops of latency)
+//   nvls          all-reduce only, inside one NVLink domain whose switches reduce (NVLink SHARP,
+//                 FabricSpec::nvls_efficiency > 0): every GPU sends S up and receives S down once
 //   pairwise      all-to-all only: n-1 rounds of shifted pairwise exchange, S/n per pair (64
 //                 sampled rounds on larger groups)
 //
@@ -27,12 +34,15 @@
 
 namespace firstwall::network {
 
-enum class Algorithm { kRing, kTree, kHierarchical, kPairwise, kAuto };
+enum class Algorithm { kRing, kTree, kHierarchical, kPairwise, kNvls, kAuto };
 std::string_view AlgorithmName(Algorithm a);
 std::optional<Algorithm> AlgorithmFromName(std::string_view name);
 // Whether `a` is an algorithm of `op` (auto always is): ring and hierarchical for all but
-// all-to-all, tree for all-reduce, pairwise for all-to-all.
+// all-to-all, tree and nvls for all-reduce, pairwise for all-to-all.
 bool AlgorithmApplies(Algorithm a, hardware::Collective op);
+// Whether NVLS can run over `gpus`: the fabric's NVLink switches reduce (nvls_efficiency > 0) and
+// every GPU is in the NVLink domain of the first; at least two GPUs.
+bool NvlsAvailable(const Fabric& fabric, const std::vector<int>& gpus);
 
 struct CollectiveEstimate {
   double time_s = 0;  // infinite when a flow has no bandwidth (a partition)
@@ -43,7 +53,9 @@ struct CollectiveEstimate {
 
 // `bytes` per rank (the buffer size, as nccl-tests reports it); `gpus` the participating GPU
 // indices of the fabric; `launch_s` a fixed cost per collective. Requires
-// AlgorithmApplies(algorithm, op).
+// AlgorithmApplies(algorithm, op), and NvlsAvailable(fabric, gpus) for kNvls. kAuto takes the
+// fastest of NCCL's own: ring, tree, NVLS where available (NCCL's default on H100), pairwise;
+// hierarchical (a rail-ring hierarchy NCCL does not implement) runs only when asked for.
 CollectiveEstimate EstimateCollective(
     const Fabric& fabric, hardware::Collective op, double bytes, const std::vector<int>& gpus,
     Algorithm algorithm, double launch_s = units::ToSeconds(hardware::kCollectiveLaunch));

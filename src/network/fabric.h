@@ -35,6 +35,13 @@ struct FabricSpec {
   double spine_oversubscription = 1.0;  // spine down / up to the super-spines (three tiers)
   double nvlink_efficiency = hardware::kNvlinkBusEfficiency;
   double network_efficiency = hardware::kNetworkBusEfficiency;
+  // NVLink SHARP all-reduce algbw over per-direction NVLink bandwidth
+  // (hardware::NvlinkCollectives); 0: the NVLink switches cannot reduce, and no NVLS algorithm
+  // runs.
+  double nvls_efficiency = 0;
+  // Fixed cost of an NVLS all-reduce beyond the collective's launch (hardware::NvlinkCollectives'
+  // nvls_latency less its launch).
+  units::Duration nvls_extra_latency;
   // Independent scale-out planes: each GPU's NIC bandwidth is split over `planes` ports, one into
   // each plane's own copy of the Clos; traffic is striped over all planes.
   int planes = 1;
@@ -98,6 +105,8 @@ class Fabric {
   std::vector<int> TargetLinks(std::string_view target, std::string* error) const;
   // Link indices for fault scenarios and tests.
   int NicUpLink(int gpu, int plane = 0) const { return NicUp(gpu, plane); }
+  int NvlinkUpLink(int gpu) const { return NvUp(gpu); }
+  int NvlinkDownLink(int gpu) const { return NvDown(gpu); }
   int LeafSpineLink(int leaf, int spine_in_pod, int plane = 0) const {
     return Up(leaf, spine_in_pod, plane);
   }

@@ -78,7 +78,7 @@ TEST(Fabric, SpineOversubscriptionThinsTheThirdTier) {
   EXPECT_EQ(f.pod_count(), (8 * 391 + 47) / 48);  // 48 leaves per pod
   const FlowPath p = f.Route(0, 8 * 12000, 1);
   ASSERT_EQ(p.links.size(), 6u);
-  const double port = 50e9 * 0.85;
+  const double port = 50e9 * hardware::kNetworkBusEfficiency;
   EXPECT_DOUBLE_EQ(f.nominal()[static_cast<size_t>(p.links[1])], port);       // leaf -> spine
   EXPECT_DOUBLE_EQ(f.nominal()[static_cast<size_t>(p.links[2])], 16 * port);  // spine -> super
   const Fabric g(H100Spec(12500));
@@ -173,7 +173,7 @@ TEST(FabricCollective, FailedSpineLinkIsRoutedAround) {
   EXPECT_EQ(f.LeafOf(0), leaf);
 }
 
-TEST(FabricCollective, LargeAllReduceUsesHierarchyAndAutoPicksTheFastest) {
+TEST(FabricCollective, LargeAllReducePrefersTreeAndAutoPicksTheFastest) {
   const Fabric f(H100Spec(512));  // 4,096 GPUs
   const double S = 64.0 * 1048576;
   const auto all = Range(4096);
@@ -182,7 +182,7 @@ TEST(FabricCollective, LargeAllReduceUsesHierarchyAndAutoPicksTheFastest) {
   const auto tree = EstimateCollective(f, Collective::kAllReduce, S, all, Algorithm::kTree);
   const auto best = EstimateCollective(f, Collective::kAllReduce, S, all, Algorithm::kAuto);
   EXPECT_LT(hier.time_s, ring.time_s);
-  EXPECT_EQ(best.time_s, std::min({ring.time_s, hier.time_s, tree.time_s}));
+  EXPECT_EQ(best.time_s, std::min(ring.time_s, tree.time_s));  // NCCL's own algorithms
   std::printf("4096 x H100, 64 MiB all-reduce: ring %.2f ms, hierarchical %.2f ms, tree %.2f ms\n",
               1e3 * ring.time_s, 1e3 * hier.time_s, 1e3 * tree.time_s);
 }

@@ -97,6 +97,17 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
       g.capabilities.flash_attention = fa == "none" ? 0 : std::stoi(fa);
     }
   }
+  if (s.Has("collective")) {
+    const Section c = s.Sub("collective");
+    if (c.Has("nvlink_efficiency")) g.collective.bus_efficiency = c.Fraction("nvlink_efficiency");
+    if (c.Has("launch_latency")) {
+      g.collective.launch = c.Quantity<units::Duration>("launch_latency");
+    }
+    if (c.Has("nvls_efficiency")) g.collective.nvls_efficiency = c.Fraction("nvls_efficiency");
+    if (c.Has("nvls_latency")) {
+      g.collective.nvls_latency = c.Quantity<units::Duration>("nvls_latency");
+    }
+  }
   if (s.Has("thermal")) {
     const Section t = s.Sub("thermal");
     if (t.Has("max_operating")) {
@@ -107,7 +118,7 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
   }
   ReadSources(s, GpuCardSchema(), require_sources,
               {"peak_dense", "hbm_capacity", "hbm_bandwidth", "tdp", "idle_power",
-               "nvlink_bandwidth", "gemm", "capabilities", "thermal"},
+               "nvlink_bandwidth", "gemm", "capabilities", "collective", "thermal"},
               g.sources);
   if (g.idle_power >= g.tdp) {
     s.Fail(s.Has("idle_power") ? "idle_power" : "tdp",

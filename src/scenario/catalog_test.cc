@@ -123,6 +123,24 @@ TEST(Catalog, AGpuWithoutNvlinkIsRefusedAtItsLine) {
   EXPECT_EQ(CardError("name: H100-SXM5-80GB\nnvlink_bandwidth: 1 GB/s\n", &h100), "");
 }
 
+TEST(Catalog, CollectiveFiguresArePerGenerationAndChecked) {
+  // Issue #16: NVLink collective figures per card; the H100 fit where a card gives none.
+  const auto& gpus = BuiltinCatalog().gpus;
+  EXPECT_EQ(gpus.at("A100-SXM4-80GB").collective.nvls_efficiency, 0.0);
+  EXPECT_LT(gpus.at("A100-SXM4-80GB").collective.bus_efficiency, hardware::kNvlinkBusEfficiency);
+  EXPECT_GT(gpus.at("H100-SXM5-80GB").collective.nvls_efficiency, 0.0);
+  EXPECT_EQ(gpus.at("MI300X").collective.nvls_efficiency, 0.0);
+  const hardware::GpuSpec& h100 = gpus.at("H100-SXM5-80GB");
+  EXPECT_NE(CardError("name: H100-SXM5-80GB\ncollective:\n  nvls_efficiency: 1.5\n", &h100)
+                .find("card.yaml:3:20: error: 'collective.nvls_efficiency' is 1.5"),
+            std::string::npos)
+      << CardError("name: H100-SXM5-80GB\ncollective:\n  nvls_efficiency: 1.5\n", &h100);
+  EXPECT_NE(CardError("name: H100-SXM5-80GB\ncollective:\n  launch_latency: 24\n", &h100)
+                .find("card.yaml:3:21: error: 'collective.launch_latency': missing unit"),
+            std::string::npos)
+      << CardError("name: H100-SXM5-80GB\ncollective:\n  launch_latency: 24\n", &h100);
+}
+
 TEST(Catalog, AShortenedGpuNameSuggestsTheCardsItNames) {
   const std::string hint = UnknownNameHint("H100", BuiltinCatalog().gpus);
   EXPECT_EQ(hint.find("did you mean 'H100-SXM5-80GB'?"), 0u) << hint;

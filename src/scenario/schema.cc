@@ -714,6 +714,19 @@ const Schema& GpuCardSchema() {
                "score matrix through HBM: Volta and older), 1 (Turing), 2 (Ampere, Ada, Hopper, "
                "ROCm MI200/MI300), 3 (Hopper only). Generations 2 and 3 run at FlashAttention-2's "
                "efficiency, 1 at about half of it (Dao 2023)."),
+          Section("collective", false,
+                  "How this generation's NVLink and NVSwitch run NCCL collectives "
+                  "(hardware/collective.h). Defaults are the fit to measured DGX-H100 all-reduce."),
+          Frac("collective.nvlink_efficiency", "0.77", "0.05", "1",
+               "Ring bus bandwidth over NVLink as a fraction of the per-direction NVLink "
+               "bandwidth."),
+          Qty("collective.launch_latency", D::kDuration, "24 us", "0 s", "1 ms",
+              "Fixed cost of one collective (alpha_0)."),
+          Frac("collective.nvls_efficiency", "0", "0", "1",
+               "NVLink SHARP (in-switch reduction, NVSwitch gen 3 and later) all-reduce algbw as "
+               "a fraction of the per-direction NVLink bandwidth; 0: the switch cannot reduce."),
+          Qty("collective.nvls_latency", D::kDuration, "98 us", "0 s", "10 ms",
+              "Fixed cost of one NVLS all-reduce, launch included."),
           Section("thermal", false, "Temperature thresholds."),
           Qty("thermal.max_operating", D::kTemperature, "", "30 C", "150 C",
               "Highest temperature for sustained operation."),
@@ -768,9 +781,11 @@ const Schema& FabricSchema() {
               Qty("nvlink_latency", D::kDuration, "0.5 us", "0 s", "1 ms",
                   "Latency per NVLink hop (fitted to vidur's DGX-H100 all-reduce)."),
               Frac("nvlink_efficiency", "0.77", "0.05", "1",
-                   "Achieved collective bus bandwidth over NVLink bandwidth (fitted, as above)."),
-              Frac("network_efficiency", "0.85", "0.05", "1",
-                   "Achieved collective bus bandwidth over NIC bandwidth."),
+                   "Achieved collective bus bandwidth over NVLink bandwidth (fitted, as above). In "
+                   "`firstwall collective`, absent: the GPU card's collective.nvlink_efficiency."),
+              Frac("network_efficiency", "0.94", "0.05", "1",
+                   "Achieved collective bus bandwidth over NIC bandwidth (public NCCL figures of "
+                   "large messages: 0.92-0.96)."),
           },
           FabricSwitchKeys("")));
   return schema;

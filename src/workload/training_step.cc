@@ -563,14 +563,9 @@ std::string_view EpOverlapName(EpOverlap o) {
 int GpuCount(const TrainingSetup& s) { return s.tp * s.pp * s.dp * s.cp; }
 
 hardware::CollectiveModel CollectivesFor(const TrainingSetup& s) {
-  hardware::CollectiveModel m;
-  // NVLink: fitted to vidur's DGX-H100 all-reduce (hardware/collective_test.cc).
-  m.nvlink = {s.gpu.NvlinkPerDirection(), hardware::kNvlinkBusEfficiency,
-              hardware::kNvlinkHopLatency};
-  m.network = {s.nic_bandwidth, hardware::kNetworkBusEfficiency, s.link_latency};
-  m.launch = hardware::kCollectiveLaunch;
-  m.nvlink_domain = s.nvlink_domain;
-  return m;
+  // The GPU generation's NVLink figures (catalog `collective:`; hardware/collective.h).
+  return hardware::CollectiveModelFor(s.gpu.collective, s.gpu.NvlinkPerDirection(), s.nic_bandwidth,
+                                      s.link_latency, s.nvlink_domain);
 }
 
 hardware::CollectiveModel Scaled(hardware::CollectiveModel m, const FabricShare& share) {

@@ -91,7 +91,9 @@ TEST(TrainingStep, DpGroupLeavingTheNodeCostsMore) {
   const Duration in_node = EstimateStep(s).breakdown.dp_comm_exposed;
   s.nvlink_domain = 4;  // now the ring crosses nodes
   const Duration cross = EstimateStep(s).breakdown.dp_comm_exposed;
-  EXPECT_GT(cross / in_node, 2.0);
+  // Every NIC of a node carries its share at once (a ring per rail, or NCCL's tree), so crossing
+  // costs the NICs' slower share, not the whole volume through one NIC (issue #16).
+  EXPECT_GT(cross / in_node, 1.2);
   s.overlap_grad_reduce = true;
   EXPECT_LT(EstimateStep(s).breakdown.dp_comm_exposed, cross);
 }
