@@ -27,9 +27,12 @@ struct CsvTable {
 
 inline const char* kCalibrationDir = "../shared/data/calibration/";
 
-inline CsvTable ReadCalibrationCsv(const std::string& file) {
+// Calibration tables shipped with the project (data/calibration, each row with its source).
+inline const char* kProjectCalibrationDir = "data/calibration/";
+
+inline CsvTable ReadCalibrationCsv(const std::string& file, const char* dir = kCalibrationDir) {
   CsvTable t;
-  std::ifstream in(kCalibrationDir + file);
+  std::ifstream in(dir + file);
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;

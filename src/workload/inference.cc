@@ -41,12 +41,13 @@ struct Shape {
   double flash_efficiency;  // of the generation the card states
   hardware::CollectiveModel net;
 
-  // Activity of a kernel of `flops` taking `seconds`: memory-bound level plus the compute level's
-  // excess in proportion to its use of the tensor cores' attainable peak.
-  double Activity(double flops, double seconds) const {
-    if (seconds <= 0) return 0;
-    const double u = std::min(1.0, flops / (ToFlopPerSecond(peak) * gm.max_efficiency) / seconds);
-    return s.activity.memory + (s.activity.compute - s.activity.memory) * u;
+  // A kernel's achieved fraction of peak HBM bandwidth and of peak tensor FLOP/s, each at most 1.
+  double HbmShare(double bytes, double seconds) const {
+    return seconds > 0 ? std::min(1.0, bytes / (ToBytesPerSecond(s.gpu.hbm_bandwidth) * seconds))
+                       : 0.0;
+  }
+  double TensorShare(double flops, double seconds) const {
+    return seconds > 0 ? std::min(1.0, flops / (ToFlopPerSecond(peak) * seconds)) : 0.0;
   }
   double Gemm(double m, double n, double k) const {
     return Sec(hardware::GemmTime(gm, m, n, k, be, peak, s.gpu.hbm_bandwidth));
@@ -55,6 +56,11 @@ struct Shape {
     return Sec(hardware::StreamTime(gm, Bytes(bytes), s.gpu.hbm_bandwidth));
   }
   double Logits(double rows) const { return Gemm(rows, s.model.vocab_size / double(s.tp), h); }
+  double LogitsFlops(double rows) const { return 2.0 * rows * s.model.vocab_size / s.tp * h; }
+  double LogitsBytes(double rows) const {
+    const double v = s.model.vocab_size / double(s.tp);
+    return be * (rows * h + v * h + rows * v);
+  }
   double P2p(double rows) const {
     return s.pp > 1 ? (s.pp - 1.0) * Sec(hardware::P2pTime(net, Bytes(rows * h * act_be), false))
                     : 0.0;
@@ -63,7 +69,8 @@ struct Shape {
 
 struct LayerCost {
   double kernels_s = 0;  // GEMMs, attention, norms
-  double active_s = 0;   // kernel activity x time
+  double hbm_s = 0;      // kernel seconds x achieved share of peak HBM bandwidth
+  double tensor_s = 0;   // kernel seconds x achieved share of peak tensor FLOP/s
   double comm_s = 0;     // TP all-reduce, EP all-to-all
   std::vector<OpCost>* ops = nullptr;
   const Shape* shape = nullptr;
@@ -72,7 +79,8 @@ struct LayerCost {
       comm_s += seconds;
     } else {
       kernels_s += seconds;
-      active_s += seconds * shape->Activity(flops, seconds);
+      hbm_s += seconds * shape->HbmShare(bytes, seconds);
+      tensor_s += seconds * shape->TensorShare(flops, seconds);
     }
     if (ops) ops->push_back({name, flops, bytes, Seconds(seconds), Seconds(0)});
   }
@@ -192,17 +200,17 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
   dec.Add("attention_decode", 2.0 * 2.0 * rows * context * sh.q_dim / s.tp, kv_bytes,
           sh.Stream(kv_bytes));
   const double logits = sh.Logits(rows);
-  const double kernels = layers * dec.kernels_s + logits;
-  const double active =
-      layers * dec.active_s + logits * sh.Activity(2.0 * rows * m.vocab_size / s.tp * h, logits);
-  const double comm = layers * dec.comm_s + sh.P2p(rows);
-  const double overhead = Sec(kIterationOverhead);
-  const double itl = kernels + comm + overhead;
+  IterationCost cost;
+  cost.kernels_s = layers * dec.kernels_s + logits;
+  cost.hbm_s = layers * dec.hbm_s + logits * sh.HbmShare(sh.LogitsBytes(rows), logits);
+  cost.tensor_s = layers * dec.tensor_s + logits * sh.TensorShare(sh.LogitsFlops(rows), logits);
+  cost.comm_s = layers * dec.comm_s + sh.P2p(rows);
+  cost.overhead_s = Sec(kIterationOverhead);
+  const double itl = cost.seconds();
   e.itl = Seconds(itl);
   e.decode_tokens_per_s = s.batch / itl;
-  const double activity = (active + comm * s.activity.communication) / itl;
   const double idle = ToWatts(g.idle_power), tdp = ToWatts(g.tdp);
-  e.gpu_power = Watts(idle + (tdp - idle) * std::clamp(activity, 0.0, 1.0));
+  e.gpu_power = Watts(idle + (tdp - idle) * IterationActivity(cost, s.activity));
   e.energy_per_token_j = ToWatts(e.gpu_power) * e.gpus / e.decode_tokens_per_s;
 
   // Memory per GPU.
@@ -235,18 +243,19 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
   weights_bytes_ = ToBytes(e.weights_per_gpu);
   const double layers = s.model.layers;
   kernels_.assign(static_cast<size_t>(max_tokens) + 1, 0.0);
-  active_ = comm_ = logits_ = logits_active_ = kernels_;
+  hbm_ = tensor_ = comm_ = logits_ = logits_hbm_ = logits_tensor_ = kernels_;
   for (int t = 1; t <= max_tokens; ++t) {
     // pp micro-batches of t/pp tokens each cycle through the stages (as EstimateInference).
     const double rows = static_cast<double>(t) / s.pp;
     const LayerCost c = TokenOps(sh, rows, nullptr);
     const auto i = static_cast<size_t>(t);
     kernels_[i] = layers * c.kernels_s;
-    active_[i] = layers * c.active_s;
+    hbm_[i] = layers * c.hbm_s;
+    tensor_[i] = layers * c.tensor_s;
     comm_[i] = layers * c.comm_s + sh.P2p(rows);
     logits_[i] = sh.Logits(rows);
-    logits_active_[i] =
-        logits_[i] * sh.Activity(2.0 * rows * s.model.vocab_size / s.tp * sh.h, logits_[i]);
+    logits_hbm_[i] = logits_[i] * sh.HbmShare(sh.LogitsBytes(rows), logits_[i]);
+    logits_tensor_[i] = logits_[i] * sh.TensorShare(sh.LogitsFlops(rows), logits_[i]);
   }
   kv_read_bytes_per_token_ = DecodeKvBytes(sh, 1.0 / s.pp);
   attention_flops_per_pair_ = PrefillAttentionFlops(sh, 1.0 / s.pp);
@@ -259,6 +268,8 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
     unfused_seconds_per_score_ = UnfusedSecondsPerScore(sh) / s.pp;
     attention_overhead_s_ *= kUnfusedKernels;
   }
+  peak_hbm_bytes_per_s_ = ToBytesPerSecond(s.gpu.hbm_bandwidth);
+  peak_flops_per_s_ = ToFlopPerSecond(sh.peak);
 }
 
 IterationCost IterationModel::Cost(const IterationBatch& b) const {
@@ -279,20 +290,33 @@ IterationCost IterationModel::Cost(const IterationBatch& b) const {
   c.kernels_s = kernels_[t] + logits_[n] + decode_s + prefill_s;
   c.comm_s = comm_[t];
   c.overhead_s = ToSeconds(kIterationOverhead);
-  const double mem = s.activity.memory, comp = s.activity.compute;
-  // Decode attention streams K/V (memory-bound); prefill attention uses the tensor cores at the
-  // FlashAttention efficiency, or (unfused) as its GEMMs' FLOPs over its time.
-  double attention_u = 0;
-  if (flash_) {
-    attention_u = attention_flops_per_s_ / gemm_flops_per_s_;
-  } else if (prefill_s > 0) {
-    attention_u =
-        layers * b.prefill_scores * attention_flops_per_pair_ / gemm_flops_per_s_ / prefill_s;
+  // Decode attention streams K/V at the HBM rate of the stream model; prefill attention runs the
+  // tensor cores at the FlashAttention efficiency (its Q/K/V reads are small beside its FLOPs).
+  // Unfused prefill attention executes the whole score matrix on the tensor cores and streams it
+  // through HBM for the rest of its time, at the stream model's rate.
+  const double kv_bytes = layers * b.decode_kv_tokens * kv_read_bytes_per_token_;
+  const double prefill_flops =
+      layers * (flash_ ? b.prefill_pairs : b.prefill_scores) * attention_flops_per_pair_;
+  const double attention_flops =
+      layers * b.decode_kv_tokens * attention_flops_per_pair_ + prefill_flops;
+  double hbm_s = kv_bytes / peak_hbm_bytes_per_s_;
+  if (!flash_ && prefill_s > 0) {
+    const double streaming_s =
+        std::max(0.0, layers * attention_s - prefill_flops / gemm_flops_per_s_);
+    hbm_s += streaming_s * hbm_bytes_per_s_ / peak_hbm_bytes_per_s_;
   }
-  const double active = active_[t] + logits_active_[n] + decode_s * mem +
-                        prefill_s * (mem + (comp - mem) * std::min(1.0, attention_u));
-  c.activity = (active + c.comm_s * s.activity.communication) / c.seconds();
+  c.hbm_s = hbm_[t] + logits_hbm_[n] + hbm_s;
+  c.tensor_s = tensor_[t] + logits_tensor_[n] + attention_flops / peak_flops_per_s_;
+  c.activity = IterationActivity(c, s.activity);
   return c;
+}
+
+double IterationActivity(const IterationCost& c, const PhaseActivity& a) {
+  const double t = c.seconds();
+  if (t <= 0) return 0;
+  const double busy = a.kernel_base * (c.kernels_s + c.overhead_s) + a.per_hbm * c.hbm_s +
+                      a.per_tensor * c.tensor_s + a.communication * c.comm_s;
+  return std::clamp(busy / t, 0.0, 1.0);
 }
 
 }  // namespace firstwall::workload

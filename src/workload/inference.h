@@ -14,8 +14,9 @@
 // x head_dim x bytes per token. Memory: weights (experts split over ep) + KV of B x (P + O) tokens
 // + the runtime reserve of the training model.
 //
-// GPU power follows the training model's activity levels: kernel time at the compute activity,
-// communication at the communication activity, the per-iteration overhead idle.
+// GPU power: each kernel's activity follows from what it does (PhaseActivity: a base for a busy
+// GPU, plus shares for the fraction of peak HBM bandwidth and of peak tensor FLOP/s it achieves),
+// communication at the communication activity, the host-side gap between iterations at the base.
 #pragma once
 
 #include <vector>
@@ -80,15 +81,21 @@ struct IterationCost {
   double kernels_s = 0;   // GEMMs, attention, norms, logits
   double comm_s = 0;      // TP all-reduces, EP all-to-alls, pipeline hand-offs
   double overhead_s = 0;  // host side (kIterationOverhead)
-  double activity = 0;    // average GPU activity over the iteration
+  // Kernel seconds weighted by the fraction of peak HBM bandwidth (hbm_s) and of peak tensor
+  // FLOP/s (tensor_s) each kernel achieves: the terms of the power model (PhaseActivity).
+  double hbm_s = 0, tensor_s = 0;
+  double activity = 0;  // average GPU activity over the iteration
   double seconds() const { return kernels_s + comm_s + overhead_s; }
 };
+
+// The average activity over `c`'s time under `a` (PhaseActivity's serving terms), at most 1.
+double IterationActivity(const IterationCost& c, const PhaseActivity& a);
 
 // Iteration times of one replica for any mixed batch, from the same operators as
 // EstimateInference. The operators whose cost depends only on the token count are tabulated once
 // for 1..max_tokens tokens, so an iteration costs a few lookups (the serving simulation evaluates
-// millions). Each kernel's activity is the memory-bound level plus the compute level's excess in
-// proportion to how compute-bound it is: u = (flops / (peak x e_max)) / time.
+// millions). Each kernel's activity follows from its HBM bytes and FLOPs over its time
+// (PhaseActivity).
 class IterationModel {
  public:
   IterationModel(const InferenceSetup& s, int max_tokens);
@@ -106,13 +113,15 @@ class IterationModel {
   double kv_bytes_per_token_ = 0, weights_bytes_ = 0;
   double kv_read_bytes_per_token_ = 0;  // per layer and GPU, one sequence's context token
   double attention_flops_per_pair_ = 0;
-  // Index t: t tokens. Kernel time, kernel activity x time, communication time, all layers.
-  std::vector<double> kernels_, active_, comm_, logits_, logits_active_;
+  // Index t: t tokens. Kernel time, its HBM- and tensor-weighted seconds, communication time, all
+  // layers; the logits of t rows.
+  std::vector<double> kernels_, hbm_, tensor_, comm_, logits_, logits_hbm_, logits_tensor_;
   double attention_overhead_s_ = 0;  // per layer: one FlashAttention kernel, or the unfused three
   bool flash_ = true;
   double unfused_seconds_per_score_ = 0;  // per layer
   double gemm_flops_per_s_ = 0;           // the GEMM model's ceiling
   double hbm_bytes_per_s_ = 0, attention_flops_per_s_ = 0;
+  double peak_hbm_bytes_per_s_ = 0, peak_flops_per_s_ = 0;
 };
 
 }  // namespace firstwall::workload

@@ -194,10 +194,18 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
 
   // Norms, residuals, dropout (split by TP only with sequence parallelism) and the activation.
   const double split = s.sequence_parallel ? tp : 1.0;
+  // Eager frameworks run more, unfused kernels (kEagerExtra*): a cost per element, so it weighs
+  // most where h is small beside the h^2 of the GEMMs, and per launch, where a GPU's share of a
+  // layer is small. The extra elements are split by tp: much of that work (rotary, activation,
+  // casts) is on head- or ffn-sharded tensors, and eager frameworks that use tensor parallelism
+  // (TorchTitan, NeMo) shard the norms by sequence; calibrated without tensor parallelism.
+  const bool eager = s.layer_kernels == LayerKernels::kEager;
+  const double extra = eager ? s.eager_extra_elements / tp : 0.0;
+  const double kernels = kElementwiseKernelsPerLayer + (eager ? kEagerExtraKernelsPerLayer : 0.0);
   const double stream_bytes =
-      be * T * (kElementwiseElementsPerHidden * h / split + 3.0 * act_elements);
+      be * T * ((kElementwiseElementsPerHidden / split + extra) * h + 3.0 * act_elements);
   const double stream_s = Sec(hardware::StreamTime(g.gemm, Bytes(stream_bytes), g.hbm_bandwidth)) +
-                          kElementwiseKernelsPerLayer * Sec(g.gemm.overhead);
+                          kernels * Sec(g.gemm.overhead);
   t.fwd += stream_s;
   t.bwd += 2 * stream_s;
   t.Record("norms_residual_activation", 0, stream_bytes, stream_s, 2 * stream_s);
