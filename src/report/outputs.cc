@@ -563,7 +563,7 @@ std::string LatencyText(
   std::string t(name);
   if (p.count <= 0) return t + " none";
   for (const auto& [label, field] : which) {
-    t += txt::format(" {} {:.{}f} {}", label, scale * (p.*field), decimals, unit);
+    t += txt::format(" {} {} {}", label, txt::fixed(scale * (p.*field), decimals), unit);
   }
   return t;
 }
@@ -710,7 +710,7 @@ std::string SummaryText(const Summary& s) {
                  "peak IT {:.1f} kW, peak facility {:.1f} kW, mean GPU activity {:.2f}, energy "
                  "cost {} USD{}\n",
                  s.peak_it_w / 1e3, s.peak_facility_w / 1e3, std::max(0.0, s.mean_gpu_activity),
-                 txt::format("{:.{}f}", s.energy_cost_usd, s.energy_cost_usd < 100 ? 2 : 0),
+                 txt::fixed(s.energy_cost_usd, s.energy_cost_usd < 100 ? 2 : 0),
                  s.carbon_kg > 0 ? ", " + Carbon(s.carbon_kg) : "");
   txt::format_to(out,
                  "cooling: chillers {}, pumps {}, fans {}; economizer {:.0f} h, partial {:.0f} h, "

@@ -38,6 +38,9 @@ TEST(TextFormat, NoNegativeZeroAtAnyPrecisionOrWidth) {
   EXPECT_EQ(txt::format("{:g} {} {:.3g}", -0.0, -0.0, -0.0), "0 0 0");
   EXPECT_EQ(txt::format("{:g}", -1e-20), "-1e-20");  // not zero in these notations
   EXPECT_EQ(txt::format("{} {:>4} {:.1f}", "a", 3, 2.5f), "a    3 2.5");
+  EXPECT_EQ(txt::fixed(-0.004, 2), "0.00");
+  EXPECT_EQ(txt::fixed(-0.3, 3), "-0.300");
+  EXPECT_EQ(txt::format("{:.{}f}", -0.0, 2), "0.00");  // a run-time precision: -0.0 only
   std::string t;
   txt::format_to(std::back_inserter(t), "{:.1f}%", -0.04);
   EXPECT_EQ(t, "0.0%");

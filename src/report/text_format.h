@@ -6,6 +6,7 @@
 //   txt::format("{:.2f} MW", x)      as fmt::format, floating-point arguments without negative
 //                                    zero (named like fmt's, so a call site changes one word)
 //   txt::format_to(out, "{:.2f}", x) as fmt::format_to
+//   txt::fixed(x, decimals)          x with a number of decimals chosen at run time
 //   txt::DropNegativeZero(json)      every -0.0 in a JSON document made 0.0 (nlohmann: "-0.0")
 //   txt::json_text(json)             the document as firstwall writes it: indented by 2, invalid
 //                                    UTF-8 replaced, no negative zero
@@ -27,6 +28,16 @@ struct SignedZeroFree {
 };
 
 namespace format_detail {
+// `v`, or +0.0 where it is negative and prints as zero with `decimals` digits after the point
+// (decimals < 0: precision unknown, only -0.0 itself).
+inline double UnsignedIfZero(double v, int decimals) {
+  if (!std::signbit(v)) return v;
+  if (v == 0 || (decimals >= 0 && -v < 0.5 * std::pow(10.0, -static_cast<double>(decimals)))) {
+    return 0.0;
+  }
+  return v;
+}
+
 template <class T>
 inline constexpr bool kFloat =
     std::is_floating_point_v<std::remove_cv_t<std::remove_reference_t<T>>>;
@@ -52,6 +63,12 @@ Out format_to(Out out, fmt::format_string<format_detail::Arg<A>...> f, A&&... ar
   return fmt::format_to(out, f, format_detail::Wrap(std::forward<A>(args))...);
 }
 
+// `v` in fixed notation with `decimals` digits after the point (a precision chosen at run time),
+// without negative zero.
+inline std::string fixed(double v, int decimals) {
+  return fmt::format("{:.{}f}", format_detail::UnsignedIfZero(v, decimals), decimals);
+}
+
 // -0.0 anywhere in `j` (objects and arrays, recursively) becomes 0.0.
 template <class Json>
 void DropNegativeZero(Json& j) {
@@ -72,7 +89,8 @@ std::string json_text(Json j) {
 
 // fmt's double formatter, after setting to +0.0 any negative value that would print as zero: in
 // fixed notation ('f', 6 decimals unless given) one of magnitude below half a unit of the last
-// digit, in the others only -0.0 itself.
+// digit, in the others (and with a precision given at run time, "{:.{}f}": use txt::fixed) only
+// -0.0 itself.
 template <>
 struct fmt::formatter<firstwall::txt::SignedZeroFree> : fmt::formatter<double> {
   int decimals = -1;  // digits after the point in fixed notation; -1 for the other notations
@@ -82,6 +100,7 @@ struct fmt::formatter<firstwall::txt::SignedZeroFree> : fmt::formatter<double> {
     char type = 0;
     auto p = ctx.begin();
     for (; p != ctx.end() && *p != '}'; ++p) {
+      if (*p == '{') return fmt::formatter<double>::parse(ctx);  // a run-time width or precision
       if (*p == '.') {
         precision = 0;
         while (p + 1 != ctx.end() && *(p + 1) >= '0' && *(p + 1) <= '9') {
@@ -96,11 +115,7 @@ struct fmt::formatter<firstwall::txt::SignedZeroFree> : fmt::formatter<double> {
 
   template <class Context>
   auto format(firstwall::txt::SignedZeroFree x, Context& ctx) const -> decltype(ctx.out()) {
-    double v = x.value;
-    if (std::signbit(v) &&
-        (v == 0 || (decimals >= 0 && -v < 0.5 * std::pow(10.0, -static_cast<double>(decimals))))) {
-      v = 0.0;
-    }
-    return fmt::formatter<double>::format(v, ctx);
+    return fmt::formatter<double>::format(
+        firstwall::txt::format_detail::UnsignedIfZero(x.value, decimals), ctx);
   }
 };

@@ -16,10 +16,9 @@ const std::vector<ChillerCurves>& Known() {
       // Coefficients of the EnergyPlus chiller dataset record "ElectricEIRChiller Carrier 19XR
       // 1143kW/6.57COP/VSD" (EnergyPlus DataSets/Chillers.idf), as also published in the Modelica
       // Buildings library, Buildings.Fluid.Chillers.Data.ElectricEIR: reference 1,142.9 kW at 10 C
-      // leaving chilled water and 26.67 C entering condenser water, COP 6.57; fitted for 7.22-12.78
-      // C
-      // chilled and 12.78-26.67 C condenser water; minimum part load and minimum unloading ratio
-      // 0.20.
+      // leaving chilled water and 26.67 C entering condenser water, COP 6.57; fitted for
+      // 7.22-12.78 C chilled and 12.78-26.67 C condenser water; minimum part load and minimum
+      // unloading ratio 0.20.
       {"carrier-19xr-1143kw",
        "EnergyPlus DataSets/Chillers.idf, ElectricEIRChiller Carrier 19XR 1143kW/6.57COP/VSD",
        6.57,
@@ -64,10 +63,6 @@ std::string ChillerNames(const std::string& separator) {
   std::string out;
   for (const ChillerCurves& c : Known()) out += (out.empty() ? "" : separator) + c.name;
   return out;
-}
-
-const char* LowLoadName(LowLoad l) {
-  return l == LowLoad::kHotGasBypass ? "hot_gas_bypass" : "cycling";
 }
 
 ChillerOperation RunChillers(const ChillerCurves& c, int units, units::Power unit_capacity,

@@ -46,13 +46,12 @@ struct ChillerCurves {
 const ChillerCurves* FindChiller(const std::string& name);
 std::string ChillerNames(const std::string& separator = ", ");
 
-// What a chiller does below its minimum part-load ratio (see the top of this file).
+// What a chiller does below its minimum part-load ratio (see the top of this file); the scenario
+// key facility.cooling.low_load: cycling | hot_gas_bypass.
 enum class LowLoad {
   kCycling,      // on-off cycling, EnergyPlus's Chiller:Electric:EIR (the default)
   kHotGasBypass  // false loading by hot-gas bypass at the minimum unloading power, no cycling
 };
-// "cycling", "hot_gas_bypass" (the scenario key facility.cooling.low_load).
-const char* LowLoadName(LowLoad l);
 
 struct ChillerOperation {
   units::Power electric;
