@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -1015,6 +1016,101 @@ TEST(Golden, ExamplesMatchTheirSummaries) {
     ASSERT_TRUE(fs::exists(golden)) << "missing " << golden;
     ExpectClose(nlohmann::json::parse(got), nlohmann::json::parse(Slurp(golden)), stem);
   }
+}
+
+// Issue #16, smaller faults: what the outputs print. A one-node site with `site_extra`,
+// `cluster_extra` and the given workloads/services section, constant weather, `duration`.
+std::string OneNodeScenario(const std::string& cluster_extra, const std::string& loads,
+                            const std::string& duration) {
+  return "firstwall: 1\nsite:\n  name: t\n  outdoor_temperature: 20 C\n  electricity_price: 0.08 "
+         "USD/kWh\n"
+         "cluster:\n  gpu: H100-SXM5-80GB\n  nodes: 1\n  gpus_per_node: 8\n"
+         "  node_base_power: 2 kW\n" +
+         cluster_extra +
+         "facility:\n  power_chain:\n    - name: psu\n      efficiency: 96 %\n"
+         "      it_equipment: true\n  cooling:\n    capacity: 20 kW\n" +
+         loads + "simulation:\n  duration: " + duration + "\n  tick: 1 s\n";
+}
+
+// No output of a run prints negative zero ("-0", "-0.00", "-0.0" in JSON).
+void ExpectNoNegativeZero(const std::string& text, const std::string& what) {
+  static const std::regex negative_zero(R"((^|[^0-9A-Za-z_.])-0(\.0*)?([^0-9.eE]|$))");
+  std::smatch m;
+  EXPECT_FALSE(std::regex_search(text, m, negative_zero)) << what << ": '" << m.str() << "'";
+}
+
+// A service none of whose requests finished (50,000-token answers, a minute of run) has no
+// end-to-end latency, TPOT or SLO attainment: "none" in the text, null in summary.json, not 0.
+// Its first tokens did arrive, so TTFT and ITL are figures.
+TEST(Cli, LatenciesOfNoRequestAreNoneAndNullNotZero) {
+  const fs::path dir = Fresh("nolatency");
+  fs::create_directories(dir);
+  std::ofstream(dir / "s.yaml") << OneNodeScenario(
+      "",
+      "services:\n  - name: stuck\n    model: llama3-8b\n    replicas: 1\n    tp: 1\n"
+      "    requests:\n      - class: endless\n        rate: 2 req/s\n        lengths: fixed\n"
+      "        prompt_tokens: 100\n        output_tokens: 50000\n        max_tokens: 60000\n",
+      "1 min");
+  const Result r = Firstwall("run " + (dir / "s.yaml").string() + " --out " + (dir / "o").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string& text = r.out;  // the printed summary
+  EXPECT_NE(text.find("E2E none"), std::string::npos) << text;
+  EXPECT_NE(text.find("none per output token"), std::string::npos) << text;
+  EXPECT_NE(text.find("none attained"), std::string::npos) << text;
+  EXPECT_NE(text.find("TTFT p50 "), std::string::npos) << text;
+  const auto j = nlohmann::json::parse(Slurp(dir / "o" / "summary.json"));
+  const auto& sv = j["services"][0];
+  EXPECT_EQ(sv["completed"], 0);
+  for (const char* k : {"mean", "p50", "p90", "p99", "max"}) {
+    EXPECT_TRUE(sv["e2e_s"][k].is_null()) << k;
+    EXPECT_TRUE(sv["tpot_s"][k].is_null()) << k;
+    EXPECT_TRUE(sv["ttft_s"][k].is_number()) << k;
+    EXPECT_TRUE(sv["ttft_s_by_class"]["endless"][k].is_number()) << k;
+  }
+  EXPECT_TRUE(sv["slo"]["attainment"].is_null());
+  EXPECT_TRUE(sv["energy_per_output_token_j"].is_null());
+  EXPECT_TRUE(sv["facility_energy_per_output_token_j"].is_null());
+  ExpectNoNegativeZero(text, "printed summary");
+  ExpectNoNegativeZero(Slurp(dir / "o" / "summary.json"), "summary.json");
+  ExpectNoNegativeZero(Slurp(dir / "o" / "timeseries.csv"), "timeseries.csv");
+}
+
+// A static GPU power cap below what the job's GPUs would draw binds all run: those hours count as
+// power-limited (they stayed 0 before, only cap_gpus stages counted); a cap at TDP costs nothing.
+TEST(Cli, AStaticPowerCapThatBindsCountsAsPowerLimitedHours) {
+  const fs::path dir = Fresh("staticcap");
+  fs::create_directories(dir);
+  const std::string job =
+      "workloads:\n  - name: j\n    type: training\n    model: llama3-8b\n    gpus: 8\n"
+      "    global_batch: 16\n    sequence_length: 4096\n    recompute: full\n";
+  for (const auto& [cap, hours] : {std::pair<std::string, double>{"400 W", 0.5}, {"700 W", 0.0}}) {
+    const fs::path sc = dir / ("cap" + cap.substr(0, 3) + ".yaml");
+    std::ofstream(sc) << OneNodeScenario("  gpu_power_cap: " + cap + "\n", job, "30 min");
+    const fs::path out = dir / ("o" + cap.substr(0, 3));
+    const Result r = Firstwall("run " + sc.string() + " --out " + out.string());
+    ASSERT_EQ(r.status, 0) << r.out;
+    const auto j = nlohmann::json::parse(Slurp(out / "summary.json"));
+    EXPECT_NEAR(j["power_protection"]["gpu_power_limited_hours"].get<double>(), hours, 1e-9) << cap;
+    EXPECT_EQ(
+        r.out.find("GPU power cap below the running jobs' demand for 0.50 h") != std::string::npos,
+        hours > 0)
+        << r.out;
+  }
+}
+
+// The catalog prints DeepSeek-V3's modelled parameter count with the caveat its card states (the
+// report's 671B; what the 28.5B difference is), in the table and in the JSON; cards without a
+// caveat have a null note.
+TEST(Cli, CatalogShowsACardsCaveatWithItsParameterCount) {
+  const Result r = Firstwall("catalog");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("deepseek-v3     699.5B*"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("* deepseek-v3: 699.5B as modelled, not the report's 671B"),
+            std::string::npos)
+      << r.out;
+  const auto j = nlohmann::json::parse(Firstwall("catalog --json").out);
+  EXPECT_NE(j["models"]["deepseek-v3"]["note"].get<std::string>().find("671B"), std::string::npos);
+  EXPECT_TRUE(j["models"]["llama3-8b"]["note"].is_null());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/firstwall/commands.h"
+#include "report/text_format.h"
 #include "scenario/catalog.h"
 #include "workload/training_step.h"
 
@@ -54,31 +55,35 @@ int ListCatalog(bool json) {
                            {"ffn_hidden_size", m.ffn_hidden_size},
                            {"vocab_size", m.vocab_size},
                            {"params", m.TotalParams()},
+                           {"note", c.notes.count(name) ? nlohmann::ordered_json(c.notes.at(name))
+                                                        : nlohmann::ordered_json(nullptr)},
                            {"file", c.origin.at(name)}};
     }
-    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << txt::json_text(j) << "\n";
     return kOk;
   }
   // The peak column is the default data type's (bf16, or fp16 on a card without bf16).
-  std::cout << fmt::format("{:<16} {:>7} {:>14} {:>9} {:>10} {:>6} {:>6} {:>10}  {:<27} {}\n",
+  std::cout << txt::format("{:<16} {:>7} {:>14} {:>9} {:>10} {:>6} {:>6} {:>10}  {:<27} {}\n",
                            "GPU", "vendor", "16-bit TFLOP/s", "HBM", "HBM BW", "TDP", "idle",
                            "NVLink", "data types", "attention");
   for (const auto& [name, g] : c.gpus) {
     const hardware::DataType t = g.DefaultDataType();
-    std::cout << fmt::format(
+    std::cout << txt::format(
         "{:<16} {:>7} {:>9g} {:<4} {:>9} {:>10} {:>6} {:>6} {:>10}  {:<27} {}\n", name, g.vendor,
         ToFlopPerSecond(*g.Peak(t)) / 1e12, hardware::DataTypeName(t), Format(g.hbm_capacity),
         Format(g.hbm_bandwidth), Format(g.tdp), Format(g.idle_power), Format(g.nvlink_bandwidth),
         g.DataTypeList(), workload::AttentionKernelName(g, workload::AttentionKernel::kFlash));
   }
-  std::cout << fmt::format("\n{:<14} {:>7} {:>7} {:>6} {:>4} {:>7} {:>8} {:>9}\n", "model",
+  std::cout << txt::format("\n{:<14} {:>7} {:>7} {:>6} {:>4} {:>7} {:>8} {:>9}\n", "model",
                            "params", "layers", "hidden", "kv", "ffn", "vocab", "mlp");
   for (const auto& [name, m] : c.models) {
-    std::cout << fmt::format("{:<14} {:>6.1f}B {:>7} {:>6} {:>4} {:>7} {:>8} {:>9}\n", name,
-                             m.TotalParams() / 1e9, m.layers, m.hidden_size, m.kv_heads,
-                             m.ffn_hidden_size, m.vocab_size,
+    // A count with a caveat is marked; the card's note follows the table.
+    std::cout << txt::format("{:<14} {:>6.1f}B{} {:>6} {:>6} {:>4} {:>7} {:>8} {:>9}\n", name,
+                             m.TotalParams() / 1e9, c.notes.count(name) ? "*" : " ", m.layers,
+                             m.hidden_size, m.kv_heads, m.ffn_hidden_size, m.vocab_size,
                              m.ffn_type == workload::FfnType::kSwiglu ? "swiglu" : "gelu");
   }
+  for (const auto& [name, note] : c.notes) std::cout << "\n* " << name << ": " << note << "\n";
   std::cout
       << "\nSources of every figure: firstwall catalog --json, or the files under catalog/.\n";
   return kOk;

@@ -10,6 +10,7 @@
 #include "apps/firstwall/catalog_args.h"
 #include "apps/firstwall/commands.h"
 #include "network/collective.h"
+#include "report/text_format.h"
 #include "scenario/catalog.h"
 #include "scenario/loader.h"
 #include "scenario/reader.h"
@@ -61,7 +62,7 @@ std::string FabricProblem(const network::FabricSpec& base, int gpus, int per_nod
     const int64_t mid = lo + (hi - lo) / 2;
     (fits(mid) ? lo : hi) = mid;
   }
-  return fmt::format(
+  return txt::format(
       "{} GPUs need a fabric of {} links; the fabric model builds at most {} (1 GiB of link "
       "state), which with this fabric is at most {} GPUs",
       gpus, network::Fabric::LinkCount(Sized(base, gpus, per_node)), network::kMaxFabricLinks, lo);
@@ -173,10 +174,10 @@ int RunCollective(const CollectiveOptions& o) {
                                 {"time_s", e.time_s},
                                 {"algbw_bytes_per_s", e.algbw_bytes_per_s},
                                 {"busbw_bytes_per_s", e.busbw_bytes_per_s}};
-    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << txt::json_text(j) << "\n";
     return kOk;
   }
-  std::cout << fmt::format(
+  std::cout << txt::format(
       "{} of {} on {} x {} ({} {} of {}): {} algorithm\n  time {:.3f} ms, algbw {:.1f} GB/s, "
       "busbw {:.1f} GB/s\n",
       o.op, FormatReadableAs(bytes, Dimension::kDataSize, o.bytes), gpus, gpu.name, spec.nodes,

@@ -7,6 +7,7 @@
 
 #include "apps/firstwall/catalog_args.h"
 #include "apps/firstwall/commands.h"
+#include "report/text_format.h"
 #include "scenario/reader.h"
 #include "scenario/schema.h"
 #include "units/parse.h"
@@ -54,19 +55,19 @@ int Infer(const InferOptions& in) {
   const workload::ModelCard& m = s.model;
   if (m.attention_heads % o.tp != 0) {
     BadOption("--tp",
-              fmt::format("{} attention heads do not split over tp {}", m.attention_heads, o.tp));
+              txt::format("{} attention heads do not split over tp {}", m.attention_heads, o.tp));
   }
   if (m.layers % o.pp != 0) {
-    BadOption("--pp", fmt::format("{} layers do not split over pp {}", m.layers, o.pp));
+    BadOption("--pp", txt::format("{} layers do not split over pp {}", m.layers, o.pp));
   }
   if (o.ep > 1 && (!m.IsMoe() || m.moe.experts % o.ep != 0)) {
     BadOption("--ep", m.IsMoe()
-                          ? fmt::format("{} experts do not split over ep {}", m.moe.experts, o.ep)
+                          ? txt::format("{} experts do not split over ep {}", m.moe.experts, o.ep)
                           : m.name + " is a dense model: expert parallelism needs experts");
   }
   if (o.batch > 0 && o.batch % o.pp != 0) {
     BadOption("--batch",
-              fmt::format("batch {} does not split into pp {} micro-batches", o.batch, o.pp));
+              txt::format("batch {} does not split into pp {} micro-batches", o.batch, o.pp));
   }
   const workload::InferenceEstimate e = workload::EstimateInference(s);
   // As chosen from the GPU's card: its default data type unless one was asked for, FlashAttention
@@ -105,10 +106,10 @@ int Infer(const InferOptions& in) {
                      {"bytes", op.bytes}});
     }
     j["decode_layer_ops"] = ops;
-    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << txt::json_text(j) << "\n";
     return kOk;
   }
-  std::cout << fmt::format(
+  std::cout << txt::format(
       "{} on {} x {} (tp {}, pp {}, ep {}), {}, {} prefill attention\n"
       "prefill of {} tokens: {:.2f} ms\n"
       "decode at batch {}, context {:.0f}: {:.2f} ms per iteration, {:.0f} tokens/s\n"

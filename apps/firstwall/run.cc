@@ -13,6 +13,7 @@
 #include "report/output_set.h"
 #include "report/outputs.h"
 #include "report/simulate.h"
+#include "report/text_format.h"
 
 namespace firstwall::cli {
 namespace {
@@ -42,7 +43,7 @@ class Progress {
     const int filled = static_cast<int>(frac * width);
     std::string bar(static_cast<size_t>(filled), '#');
     bar.resize(width, '.');
-    std::cerr << fmt::format("\r[{}] {:6.2f} h of {:.2f} h  x{:.0f} real time  ETA {:.1f} s ", bar,
+    std::cerr << txt::format("\r[{}] {:6.2f} h of {:.2f} h  x{:.0f} real time  ETA {:.1f} s ", bar,
                              now.seconds() / 3600, end_.seconds() / 3600, speed, eta)
               << std::flush;
   }
@@ -84,9 +85,7 @@ int Run(const RunOptions& o) {
   if (o.links) write("links.csv", links_csv);
   // Names are UTF-8 (the loader refuses other bytes), but a scenario's path comes from the
   // command line: a byte that is not UTF-8 is written as U+FFFD rather than failing the run.
-  const std::string json =
-      report::SummaryJson(summary).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-      "\n";
+  const std::string json = txt::json_text(report::SummaryJson(summary)) + "\n";
   write("summary.json", json);
   outputs.Commit();
   if (o.json) {

@@ -12,6 +12,7 @@
 #include "apps/firstwall/catalog_args.h"
 #include "apps/firstwall/commands.h"
 #include "report/outputs.h"
+#include "report/text_format.h"
 #include "scenario/catalog.h"
 #include "scenario/reader.h"
 #include "units/parse.h"
@@ -97,13 +98,13 @@ workload::TrainingSetup Setup(const StepOptions& o, int* gpus) {
   // Products in 64 bits: every degree is within its bounds, but their product need not fit an int.
   const int64_t model_parallel = int64_t{s.tp} * s.pp * s.cp;
   if (*gpus % model_parallel != 0) {
-    Bad("--gpus", fmt::format("{} GPUs do not divide into tp x pp x cp = {} x {} x {} = {}", *gpus,
+    Bad("--gpus", txt::format("{} GPUs do not divide into tp x pp x cp = {} x {} x {} = {}", *gpus,
                               s.tp, s.pp, s.cp, model_parallel));
   }
   s.dp = !o.dp_given ? static_cast<int>(*gpus / model_parallel)
                      : Option("workloads[].dp", "--dp", o.dp).Int();
   if (s.dp * model_parallel != *gpus) {
-    Bad("--dp", fmt::format("tp x pp x cp x dp = {} x {} x {} x {} = {}, but --gpus is {}", s.tp,
+    Bad("--dp", txt::format("tp x pp x cp x dp = {} x {} x {} x {} = {}, but --gpus is {}", s.tp,
                             s.pp, s.cp, s.dp, s.dp * model_parallel, *gpus));
   }
   return s;
@@ -176,17 +177,17 @@ nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
 }
 
 void PrintOps(const workload::StepEstimate& e) {
-  std::cout << fmt::format("\n  per micro-batch of {} sequences on one GPU:\n", e.micro_batch);
-  std::cout << fmt::format("    {:<30} {:>12} {:>12} {:>10} {:>10} {:>8}\n", "operator",
+  std::cout << txt::format("\n  per micro-batch of {} sequences on one GPU:\n", e.micro_batch);
+  std::cout << txt::format("    {:<30} {:>12} {:>12} {:>10} {:>10} {:>8}\n", "operator",
                            "fwd GFLOP", "fwd MB", "fwd ms", "bwd ms", "TFLOP/s");
   auto rows = [](const char* title, const std::vector<workload::OpCost>& ops) {
     std::cout << "    " << title << "\n";
     for (const auto& op : ops) {
       const double f = ToSeconds(op.forward);
-      std::cout << fmt::format(
+      std::cout << txt::format(
           "    {:<30} {:>12.2f} {:>12.2f} {:>10.4f} {:>10.4f} {:>8}\n", op.name, op.flops / 1e9,
           op.bytes / 1e6, 1e3 * f, 1e3 * ToSeconds(op.backward),
-          op.flops > 0 && f > 0 ? fmt::format("{:.0f}", op.flops / f / 1e12) : std::string("-"));
+          op.flops > 0 && f > 0 ? txt::format("{:.0f}", op.flops / f / 1e12) : std::string("-"));
     }
   };
   rows("one transformer layer:", e.layer_ops);
@@ -195,7 +196,7 @@ void PrintOps(const workload::StepEstimate& e) {
 }
 
 std::string LayoutText(const workload::TrainingSetup& s, const workload::StepEstimate& e) {
-  return fmt::format("tp {} pp {} vpp {} cp {} dp {} ep {} | mb {:>2} {:<9} zero {}", s.tp, s.pp,
+  return txt::format("tp {} pp {} vpp {} cp {} dp {} ep {} | mb {:>2} {:<9} zero {}", s.tp, s.pp,
                      s.vpp, s.cp, s.dp, s.ep, e.micro_batch, workload::RecomputeName(e.recompute),
                      s.zero);
 }
@@ -203,7 +204,7 @@ std::string LayoutText(const workload::TrainingSetup& s, const workload::StepEst
 // The data type and attention kernel chosen from the GPU's card: "fp16 with loss scaling, unfused
 // attention".
 std::string KernelText(const workload::TrainingSetup& s) {
-  return fmt::format("{}{}, {} attention", hardware::DataTypeName(s.dtype),
+  return txt::format("{}{}, {} attention", hardware::DataTypeName(s.dtype),
                      s.dtype == hardware::DataType::kFp16 ? " with loss scaling" : "",
                      workload::AttentionKernelName(s.gpu, s.attention));
 }
@@ -229,18 +230,18 @@ int Step(const StepOptions& o) {
       for (const auto& c : r.best) best.push_back(EstimateJson(c.setup, c.estimate));
       j["best"] = best;
       j["rejected"] = r.rejected;
-      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      std::cout << txt::json_text(j) << "\n";
       return kOk;
     }
-    std::cout << fmt::format("{} on {} x {}, global batch {} x {} tokens, {}\n", s.model.name, gpus,
+    std::cout << txt::format("{} on {} x {}, global batch {} x {} tokens, {}\n", s.model.name, gpus,
                              s.gpu.name, s.global_batch, s.sequence_length, KernelText(s));
-    std::cout << fmt::format("evaluated {} configurations, {} fit in {} of HBM\n\n", r.evaluated,
+    std::cout << txt::format("evaluated {} configurations, {} fit in {} of HBM\n\n", r.evaluated,
                              r.fit, Readable(s.gpu.hbm_capacity));
-    std::cout << fmt::format("{:>4}  {:<48} {:>8} {:>6} {:>8} {:>10}\n", "rank", "layout", "step_s",
+    std::cout << txt::format("{:>4}  {:<48} {:>8} {:>6} {:>8} {:>10}\n", "rank", "layout", "step_s",
                              "MFU", "TFLOP/s", "memory");
     int rank = 1;
     for (const auto& c : r.best) {
-      std::cout << fmt::format("{:>4}  {:<48} {:>8.3f} {:>5.1f}% {:>8.0f} {:>10}\n", rank++,
+      std::cout << txt::format("{:>4}  {:<48} {:>8.3f} {:>5.1f}% {:>8.0f} {:>10}\n", rank++,
                                LayoutText(c.setup, c.estimate), ToSeconds(c.estimate.step_time),
                                100 * c.estimate.mfu,
                                ToFlopPerSecond(c.estimate.model_flop_rate_per_gpu) / 1e12,
@@ -249,9 +250,9 @@ int Step(const StepOptions& o) {
     if (!r.rejected.empty()) {
       std::cout << "\nnot ranked:\n";
       for (const auto& [why, n] : r.rejected) {
-        std::cout << fmt::format("  {:>8}  {}", n, why);
+        std::cout << txt::format("  {:>8}  {}", n, why);
         if (why == "does not fit in memory") {
-          std::cout << fmt::format(" (the smallest needs {})",
+          std::cout << txt::format(" (the smallest needs {})",
                                    Readable(r.smallest_infeasible_memory));
         }
         std::cout << "\n";
@@ -267,15 +268,14 @@ int Step(const StepOptions& o) {
   if (!problem.empty()) Bad("--tp/--pp/--dp/--cp/--ep/--vpp", problem);
   const workload::StepEstimate e = workload::EstimateStep(s);
   if (o.json) {
-    std::cout << EstimateJson(s, e).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-              << "\n";
+    std::cout << txt::json_text(EstimateJson(s, e)) << "\n";
     return kOk;
   }
   const auto& b = e.breakdown;
-  std::cout << fmt::format("{} on {} x {}: {}\n", s.model.name, e.gpus, s.gpu.name,
+  std::cout << txt::format("{} on {} x {}: {}\n", s.model.name, e.gpus, s.gpu.name,
                            LayoutText(s, e));
-  std::cout << fmt::format("  kernels          {}\n", KernelText(s));
-  std::cout << fmt::format("  step time        {:>10.4f} s   ({:.0f} tokens/s)\n",
+  std::cout << txt::format("  kernels          {}\n", KernelText(s));
+  std::cout << txt::format("  step time        {:>10.4f} s   ({:.0f} tokens/s)\n",
                            ToSeconds(e.step_time), e.tokens_per_step / ToSeconds(e.step_time));
   for (const auto& [name, d] : {std::pair{"compute", b.compute},
                                 {"tp comm", b.tp_comm},
@@ -285,27 +285,27 @@ int Step(const StepOptions& o) {
                                 {"cp comm", b.cp_comm},
                                 {"ep comm", b.ep_comm},
                                 {"optimizer", b.optimizer}}) {
-    std::cout << fmt::format("    {:<16} {:>10.4f} s  {:5.1f}%\n", name, ToSeconds(d),
+    std::cout << txt::format("    {:<16} {:>10.4f} s  {:5.1f}%\n", name, ToSeconds(d),
                              100 * (d / e.step_time));
   }
   if (s.ep_overlap != workload::EpOverlap::kNone && e.ep_comm_total > Seconds(0)) {
-    std::cout << fmt::format(
+    std::cout << txt::format(
         "    (ep all-to-all {:.4f} s in all, {} overlap: exposed and SM contention above)\n",
         ToSeconds(e.ep_comm_total), workload::EpOverlapName(s.ep_overlap));
   }
   if (s.pp > 1) {
-    std::cout << fmt::format("  pipeline stages  {} layers ({}), slowest stage {}\n",
+    std::cout << txt::format("  pipeline stages  {} layers ({}), slowest stage {}\n",
                              fmt::join(e.layers_per_stage, " "), SplitKind(s), e.slowest_stage);
   }
-  std::cout << fmt::format(
+  std::cout << txt::format(
       "  MFU {:.1f}%, {:.0f} model TFLOP/s per GPU, {:.3g} model FLOP per step (causal attention: "
       "half the score matrix)\n",
       100 * e.mfu, ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12, ToFlop(e.model_flops));
-  std::cout << fmt::format(
+  std::cout << txt::format(
       "  executed         {:.0f} TFLOP/s on the busiest GPU; HFU {:.1f}% (all GPUs; recomputation "
       "included)\n",
       ToFlopPerSecond(e.achieved_flop_rate_per_gpu) / 1e12, 100 * e.hfu);
-  std::cout << fmt::format(
+  std::cout << txt::format(
       "  memory per GPU   {} of {} ({}): weights {}, gradients {}, optimizer {}, activations {}, "
       "reserved {}\n",
       Readable(e.memory.Total()), Readable(s.gpu.hbm_capacity),

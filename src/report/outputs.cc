@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "report/text_format.h"
 #include "units/parse.h"
 
 namespace firstwall::report {
@@ -48,22 +49,22 @@ int64_t Count(double x) { return std::llround(x); }
 // Figures for people: the unit chosen by magnitude, so a small site does not print "0.0 MWh".
 std::string Energy(double j) {
   const double wh = j / 3600;
-  if (std::abs(wh) >= 1e9) return fmt::format("{:.2f} GWh", wh / 1e9);
-  if (std::abs(wh) >= 1e6) return fmt::format("{:.1f} MWh", wh / 1e6);
-  if (std::abs(wh) >= 1e3) return fmt::format("{:.1f} kWh", wh / 1e3);
-  return fmt::format("{:.0f} Wh", wh);
+  if (std::abs(wh) >= 1e9) return txt::format("{:.2f} GWh", wh / 1e9);
+  if (std::abs(wh) >= 1e6) return txt::format("{:.1f} MWh", wh / 1e6);
+  if (std::abs(wh) >= 1e3) return txt::format("{:.1f} kWh", wh / 1e3);
+  return txt::format("{:.0f} Wh", wh);
 }
 std::string Water(double liters) {
-  return std::abs(liters) >= 1e3 ? fmt::format("{:.0f} m3", liters / 1e3)
-                                 : fmt::format("{:.0f} L", liters);
+  return std::abs(liters) >= 1e3 ? txt::format("{:.0f} m3", liters / 1e3)
+                                 : txt::format("{:.0f} L", liters);
 }
 std::string Carbon(double kg) {
-  return std::abs(kg) >= 1e3 ? fmt::format("{:.1f} t CO2", kg / 1e3)
-                             : fmt::format("{:.1f} kg CO2", kg);
+  return std::abs(kg) >= 1e3 ? txt::format("{:.1f} t CO2", kg / 1e3)
+                             : txt::format("{:.1f} kg CO2", kg);
 }
 // "1 rack", "4 racks".
 std::string Counted(int64_t n, std::string_view noun) {
-  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+  return txt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
 }
 }  // namespace
 
@@ -102,7 +103,7 @@ void CheckTimeSeriesSize(double duration_s, double row_s, int hot_links, double 
       break;
     }
   }
-  const std::string what = fmt::format(
+  const std::string what = txt::format(
       "timeseries.csv would take about {} ({:.0f} rows of {}), more than "
       "simulation.max_output_size ({})",
       units::Readable(units::Bytes(bytes), 3), std::ceil(duration_s / row_s - 1e-9),
@@ -110,20 +111,20 @@ void CheckTimeSeriesSize(double duration_s, double row_s, int hot_links, double 
   if (fits > 0) {
     throw InputError(
         where, what,
-        fmt::format("set simulation.output_interval to {} or more ({}), or raise "
+        txt::format("set simulation.output_interval to {} or more ({}), or raise "
                     "simulation.max_output_size",
                     units::Readable(units::Seconds(fits), 3),
                     units::Readable(
                         units::Bytes(EstimateTimeSeriesBytes(duration_s, fits, hot_links)), 3)));
   }
   throw InputError(where, what,
-                   fmt::format("even a row a day ({} link columns) does not fit: raise "
+                   txt::format("even a row a day ({} link columns) does not fit: raise "
                                "simulation.max_output_size{}",
                                hot_links, hot_links > 3 ? ", or ask for fewer --hot-links" : ""));
 }
 
 void TimeSeriesCsv::Emit(const TickRow& r, SimTime start) {
-  fmt::format_to(
+  txt::format_to(
       std::back_inserter(buf_),
       "{:.3f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:"
       ".3f},{:.4f},{:.2f},{:.3f},{:.3f},{:.4f},{:.4f},{:.2f},{:.3f},{:.3f},{:.3f},{:.4f}\n",
@@ -236,7 +237,7 @@ void TimeSeriesCsv::Commit(const std::vector<LinkSeries>& links, double row_s) {
           for (size_t i = c.next; i < ch.size() && ch[i].first < t + row_s - 1e-9; ++i) {
             peak = std::max(peak, ch[i].second);
           }
-          fmt::format_to(std::back_inserter(row), ",{:.4f}", peak);
+          txt::format_to(std::back_inserter(row), ",{:.4f}", peak);
         }
       }
       row += '\n';
@@ -270,8 +271,14 @@ nlohmann::ordered_json BreakdownJson(const workload::StepBreakdown& b) {
 
 namespace {
 using nlohmann::ordered_json;
+// Latencies of no request (none finished, or none had that interval) are null, not zero.
 ordered_json PercentilesJson(const workload::Percentiles& p) {
-  return {{"mean", p.mean}, {"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}, {"max", p.max}};
+  auto v = [&](double x) { return p.count > 0 ? ordered_json(x) : ordered_json(nullptr); };
+  return {{"mean", v(p.mean)},
+          {"p50", v(p.p50)},
+          {"p90", v(p.p90)},
+          {"p99", v(p.p99)},
+          {"max", v(p.max)}};
 }
 ordered_json ServicesJson(const Summary& s) {
   ordered_json all = ordered_json::array();
@@ -279,9 +286,11 @@ ordered_json ServicesJson(const Summary& s) {
     const workload::ServingResult& r = sv.result;
     const double gpr = static_cast<double>(sv.gpus) / sv.replicas;
     auto phase = [&](const workload::PhaseEnergy& p) {
-      return ordered_json{{"replica_hours", p.replica_s / 3600},
-                          {"gpu_power_w_per_gpu", p.replica_watts() / gpr},
-                          {"gpu_energy_kwh", p.gpu_j / 3.6e6}};
+      return ordered_json{
+          {"replica_hours", p.replica_s / 3600},
+          {"gpu_power_w_per_gpu",
+           p.replica_s > 0 ? ordered_json(p.replica_watts() / gpr) : ordered_json(nullptr)},
+          {"gpu_energy_kwh", p.gpu_j / 3.6e6}};
     };
     ordered_json by_class = ordered_json::object();
     for (size_t c = 0; c < r.classes.size(); ++c) {
@@ -313,7 +322,8 @@ ordered_json ServicesJson(const Summary& s) {
         {"slo",
          {{"ttft_s", sv.setup.slo.ttft_s},
           {"tpot_s", sv.setup.slo.tpot_s},
-          {"attainment", r.slo_attainment}}},
+          {"attainment",
+           r.completed > 0 ? ordered_json(r.slo_attainment) : ordered_json(nullptr)}}},
         {"goodput_rps", r.goodput_rps},
         {"kv_cache",
          {{"capacity_tokens_per_replica", Count(r.kv_capacity_tokens)},
@@ -329,8 +339,11 @@ ordered_json ServicesJson(const Summary& s) {
           {"mixed", phase(r.mixed)},
           {"idle", phase(r.idle)}}},
         {"gpu_energy_kwh", r.gpu_energy_j / 3.6e6},
-        {"energy_per_output_token_j", r.energy_per_output_token_j},
-        {"facility_energy_per_output_token_j", r.energy_per_output_token_j * s.facility_per_it()},
+        {"energy_per_output_token_j",
+         r.output_tokens > 0 ? ordered_json(r.energy_per_output_token_j) : ordered_json(nullptr)},
+        {"facility_energy_per_output_token_j",
+         r.output_tokens > 0 ? ordered_json(r.energy_per_output_token_j * s.facility_per_it())
+                             : ordered_json(nullptr)},
         {"replica_hours", r.replica_hours},
         {"replicas_peak", r.replicas_peak},
         {"scale_events", r.scale_events},
@@ -536,54 +549,79 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
                  {"skipped_ticks", s.engine.skipped_ticks},
                  {"events", s.engine.events}};
   if (!s.warnings.empty()) j["warnings"] = s.warnings;  // absent when there are none
+  txt::DropNegativeZero(j);
   return j;
 }
 
 namespace {
+// "TTFT p50 0.123 s p90 0.456 s", the percentiles `which` of `p` x `scale` in `unit` with
+// `decimals`; "TTFT none" when no request gave a value.
+std::string LatencyText(
+    std::string_view name, const workload::Percentiles& p,
+    std::initializer_list<std::pair<const char*, double workload::Percentiles::*>> which,
+    double scale, int decimals, std::string_view unit) {
+  std::string t(name);
+  if (p.count <= 0) return t + " none";
+  for (const auto& [label, field] : which) {
+    t += txt::format(" {} {} {}", label, txt::fixed(scale * (p.*field), decimals), unit);
+  }
+  return t;
+}
+
 void ServicesText(const Summary& s, std::string& t) {
   auto out = std::back_inserter(t);
   for (const ServiceSummary& sv : s.services) {
     const workload::ServingResult& r = sv.result;
-    fmt::format_to(out, "service {}: {} on {} ({}, tp {} x pp {}, ep {}), router {}", sv.name,
+    txt::format_to(out, "service {}: {} on {} ({}, tp {} x pp {}, ep {}), router {}", sv.name,
                    sv.model, Counted(sv.gpus, "GPU"), Counted(sv.replicas, "replica"), sv.tp, sv.pp,
                    sv.ep, sv.router);
     if (r.scale > 1) {
-      fmt::format_to(out, ", {} replicas simulated", r.replicas_simulated);
+      txt::format_to(out, ", {} replicas simulated", r.replicas_simulated);
     }
-    fmt::format_to(out,
+    txt::format_to(out,
                    "\n  {:.0f} requests, {:.0f} finished ({:.0f} unfinished), {:.2f} req/s, "
                    "{:.0f} output tokens/s\n",
                    r.requests, r.completed, r.unfinished, r.throughput_rps, r.output_tokens_per_s);
-    fmt::format_to(
-        out,
-        "  TTFT p50 {:.3f} s p90 {:.3f} s p99 {:.3f} s; ITL p50 {:.1f} ms p99 {:.1f} ms; "
-        "E2E p50 {:.2f} s p99 {:.2f} s; queue p99 {:.3f} s\n",
-        r.ttft.p50, r.ttft.p90, r.ttft.p99, 1e3 * r.itl.p50, 1e3 * r.itl.p99, r.e2e.p50, r.e2e.p99,
-        r.queue.p99);
-    fmt::format_to(out,
-                   "  SLO (TTFT <= {:g} s, TPOT <= {:g} ms): {:.1f}% attained, goodput {:.2f} "
-                   "req/s\n",
-                   sv.setup.slo.ttft_s, 1e3 * sv.setup.slo.tpot_s, 100 * r.slo_attainment,
-                   r.goodput_rps);
-    fmt::format_to(out,
+    using P = workload::Percentiles;
+    txt::format_to(out, "  {}; {}; {}; {}\n",
+                   LatencyText("TTFT", r.ttft,
+                               {{"p50", &P::p50}, {"p90", &P::p90}, {"p99", &P::p99}}, 1, 3, "s"),
+                   LatencyText("ITL", r.itl, {{"p50", &P::p50}, {"p99", &P::p99}}, 1e3, 1, "ms"),
+                   LatencyText("E2E", r.e2e, {{"p50", &P::p50}, {"p99", &P::p99}}, 1, 2, "s"),
+                   LatencyText("queue", r.queue, {{"p99", &P::p99}}, 1, 3, "s"));
+    txt::format_to(
+        out, "  SLO (TTFT <= {:g} s, TPOT <= {:g} ms): {} attained, goodput {:.2f} req/s\n",
+        sv.setup.slo.ttft_s, 1e3 * sv.setup.slo.tpot_s,
+        r.completed > 0 ? txt::format("{:.1f}%", 100 * r.slo_attainment) : std::string("none"),
+        r.goodput_rps);
+    txt::format_to(out,
                    "  KV cache {:.0f} tokens per replica, {:.0f}% used on average ({:.0f}% peak), "
-                   "{:.0f} preemptions, prefix hits {:.1f}% of prompt tokens\n",
+                   "{:.0f} preemptions, prefix hits {} of prompt tokens\n",
                    r.kv_capacity_tokens, 100 * r.kv_use_mean, 100 * r.kv_use_peak, r.preemptions,
-                   r.prompt_tokens > 0 ? 100 * r.prefix_hit_tokens / r.prompt_tokens : 0.0);
+                   r.prompt_tokens > 0
+                       ? txt::format("{:.1f}%", 100 * r.prefix_hit_tokens / r.prompt_tokens)
+                       : std::string("none"));
+    // A phase no replica spent time in, and energy per token without tokens, have no value.
     const double gpr = static_cast<double>(sv.gpus) / sv.replicas;
-    auto per_gpu = [&](const workload::PhaseEnergy& p) { return p.replica_watts() / gpr; };
-    fmt::format_to(out,
-                   "  GPU power per GPU: prefill {:.0f} W, decode {:.0f} W, mixed {:.0f} W, idle "
-                   "{:.0f} W; {:.1f} kWh, {:.3f} J per output token (GPU), {:.3f} J (facility)\n",
+    auto per_gpu = [&](const workload::PhaseEnergy& p) {
+      return p.replica_s > 0 ? txt::format("{:.0f} W", p.replica_watts() / gpr)
+                             : std::string("none");
+    };
+    auto per_token = [&](double factor) {
+      return r.output_tokens > 0 ? txt::format("{:.3f} J", r.energy_per_output_token_j * factor)
+                                 : std::string("none");
+    };
+    txt::format_to(out,
+                   "  GPU power per GPU: prefill {}, decode {}, mixed {}, idle {}; {:.1f} kWh, {} "
+                   "per output token (GPU), {} (facility)\n",
                    per_gpu(r.prefill), per_gpu(r.decode), per_gpu(r.mixed), per_gpu(r.idle),
-                   r.gpu_energy_j / 3.6e6, r.energy_per_output_token_j,
-                   r.energy_per_output_token_j * s.facility_per_it());
+                   r.gpu_energy_j / 3.6e6, per_token(1.0), per_token(s.facility_per_it()));
     if (sv.setup.autoscale.enabled) {
-      fmt::format_to(out, "  autoscaling: {:.1f} replica-hours, peak {} replicas, {} changes\n",
+      txt::format_to(out, "  autoscaling: {:.1f} replica-hours, peak {} replicas, {} changes\n",
                      r.replica_hours, r.replicas_peak, r.scale_events);
     }
     if (sv.setup.pd.prefill_replicas > 0) {
-      fmt::format_to(out, "  disaggregated: {} prefill replicas, {:.1f} GB of KV moved\n",
+      txt::format_to(out, "  disaggregated: {} prefill replicas, {:.1f} GB of KV moved\n",
                      sv.setup.pd.prefill_replicas, r.kv_transfer_bytes / 1e9);
     }
   }
@@ -593,7 +631,7 @@ void ServicesText(const Summary& s, std::string& t) {
 std::string ReadableDuration(double seconds) {
   const double a = std::abs(seconds);
   auto num = [](double v) {
-    std::string t = fmt::format("{:.2f}", v);
+    std::string t = txt::format("{:.2f}", v);
     while (t.back() == '0') t.pop_back();
     if (t.back() == '.') t.pop_back();
     return t;
@@ -608,22 +646,22 @@ std::string ReadableDuration(double seconds) {
 std::string SummaryText(const Summary& s) {
   std::string t;
   auto out = std::back_inserter(t);
-  fmt::format_to(out, "firstwall: {}  ({} x {}, {} in {})\n", s.site, s.gpu_count, s.gpu,
+  txt::format_to(out, "firstwall: {}  ({} x {}, {} in {})\n", s.site, s.gpu_count, s.gpu,
                  Counted(s.nodes, "node"), Counted(s.racks, "rack"));
-  fmt::format_to(out, "simulated {} at a {} tick, seed {}\n\n", ReadableDuration(s.sim_time_s),
+  txt::format_to(out, "simulated {} at a {} tick, seed {}\n\n", ReadableDuration(s.sim_time_s),
                  ReadableDuration(s.tick_s), s.seed);
   for (const JobSummary& js : s.jobs) {
     const auto& e = js.estimate;
-    fmt::format_to(out, "job {}: {} on {} (tp {} x pp {} x cp {} x dp {}, ep {})\n", js.name,
+    txt::format_to(out, "job {}: {} on {} (tp {} x pp {} x cp {} x dp {}, ep {})\n", js.name,
                    js.model, Counted(js.gpus, "GPU"), js.tp, js.pp, js.cp, js.dp, js.ep);
     if (js.thermal_shutdown) {
-      fmt::format_to(out,
+      txt::format_to(out,
                      "  STOPPED: its GPUs reached their shutdown temperature (peak {:.0f} C); "
                      "check the coolant supply and the chip-to-coolant resistance\n",
                      js.chip_peak_c);
     }
     const auto& b = e.breakdown;
-    fmt::format_to(out,
+    txt::format_to(out,
                    "  step {:.3f} s (compute {:.3f}, tp {:.3f}, pp bubble {:.3f}, pp p2p {:.3f}, "
                    "dp {:.3f}, cp {:.3f}, ep {:.3f}, optimizer {:.3f}), MFU {:.1f}%, {:.0f} "
                    "TFLOP/s per GPU\n",
@@ -634,47 +672,47 @@ std::string SummaryText(const Summary& s) {
                    units::ToSeconds(b.optimizer), 100 * e.mfu,
                    units::ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12);
     if (js.running_step_s > units::ToSeconds(e.step_time) * (1 + 1e-9)) {
-      fmt::format_to(out, "  under the GPUs' power limit: step {:.3f} s (x{:.3f})\n",
+      txt::format_to(out, "  under the GPUs' power limit: step {:.3f} s (x{:.3f})\n",
                      js.running_step_s, js.running_step_s / units::ToSeconds(e.step_time));
     }
-    fmt::format_to(out, "  micro-batch {}, recompute {}, memory {} per GPU\n", e.micro_batch,
+    txt::format_to(out, "  micro-batch {}, recompute {}, memory {} per GPU\n", e.micro_batch,
                    workload::RecomputeName(e.recompute), units::Readable(e.memory.Total()));
-    fmt::format_to(out, "  {} steps, {:.3g} tokens, {:.0f} tokens/s, IT energy {}",
+    txt::format_to(out, "  {} steps, {:.3g} tokens, {:.0f} tokens/s, IT energy {}",
                    js.steps_completed, js.tokens, js.tokens_per_s, Energy(js.it_energy_j));
     if (js.tokens > 0) {
-      fmt::format_to(out, ", {:.3f} J/token IT, {:.3f} J/token facility",
+      txt::format_to(out, ", {:.3f} J/token IT, {:.3f} J/token facility",
                      js.it_energy_j / js.tokens, js.it_energy_j * s.facility_per_it() / js.tokens);
     }
     t += "\n";
   }
   ServicesText(s, t);
   for (const FaultImpact& f : s.faults) {
-    fmt::format_to(out, "\nfault {} from {:.2f} h to {:.2f} h ({:.0f}% of its bandwidth kept): ",
+    txt::format_to(out, "\nfault {} from {:.2f} h to {:.2f} h ({:.0f}% of its bandwidth kept): ",
                    f.target, f.at_s / 3600, f.end_s / 3600, 100 * f.bandwidth);
     if (f.jobs.empty()) t += "no job slowed";
     for (size_t i = 0; i < f.jobs.size(); ++i) {
-      fmt::format_to(out, "{}{} step {:.3f} s -> {:.3f} s (x{:.2f})", i ? ", " : "", f.jobs[i].name,
+      txt::format_to(out, "{}{} step {:.3f} s -> {:.3f} s (x{:.2f})", i ? ", " : "", f.jobs[i].name,
                      f.jobs[i].step_time_before_s, f.jobs[i].step_time_during_s,
                      f.jobs[i].step_time_during_s / f.jobs[i].step_time_before_s);
     }
   }
   if (!s.faults.empty()) t += "\n";
-  fmt::format_to(out,
+  txt::format_to(out,
                  "\nenergy: facility {} = IT load {} (GPUs {}, rest of nodes {}) + conversion "
                  "losses {} + cooling {}\n",
                  Energy(s.facility_energy_j), Energy(s.it_energy_j), Energy(s.gpu_energy_j),
                  Energy(s.node_base_energy_j), Energy(s.loss_energy_j), Energy(s.cooling_energy_j));
-  fmt::format_to(out,
+  txt::format_to(out,
                  "PUE {:.3f} = facility / IT at the IT equipment's input ({}: the IT load and "
                  "the losses of the stages inside the IT equipment)\n",
                  s.pue(), Energy(s.it_input_energy_j));
-  fmt::format_to(out,
+  txt::format_to(out,
                  "peak IT {:.1f} kW, peak facility {:.1f} kW, mean GPU activity {:.2f}, energy "
                  "cost {} USD{}\n",
                  s.peak_it_w / 1e3, s.peak_facility_w / 1e3, std::max(0.0, s.mean_gpu_activity),
-                 fmt::format("{:.{}f}", s.energy_cost_usd, s.energy_cost_usd < 100 ? 2 : 0),
+                 txt::fixed(s.energy_cost_usd, s.energy_cost_usd < 100 ? 2 : 0),
                  s.carbon_kg > 0 ? ", " + Carbon(s.carbon_kg) : "");
-  fmt::format_to(out,
+  txt::format_to(out,
                  "cooling: chillers {}, pumps {}, fans {}; economizer {:.0f} h, partial {:.0f} h, "
                  "mechanical {:.0f} h; water {}, WUE {:.3f} L/kWh\n",
                  Energy(s.chillers_energy_j), Energy(s.pumps_energy_j),
@@ -682,37 +720,42 @@ std::string SummaryText(const Summary& s) {
                  s.partial_economizer_hours, s.mechanical_hours, Water(s.water_l),
                  s.wue_l_per_kwh());
   if (s.throttled_gpu_hours > 0) {
-    fmt::format_to(out, "GPUs thermally throttled for {:.1f} GPU-hours\n", s.throttled_gpu_hours);
+    txt::format_to(out, "GPUs thermally throttled for {:.1f} GPU-hours\n", s.throttled_gpu_hours);
   }
   if (s.inlet_outside_allowable_hours > 0) {
-    fmt::format_to(out, "server inlet air outside ASHRAE A1 allowable (15-32 C) for {:.1f} h\n",
+    txt::format_to(out, "server inlet air outside ASHRAE A1 allowable (15-32 C) for {:.1f} h\n",
                    s.inlet_outside_allowable_hours);
   }
   if (s.unmet_cooling_hours > 0) {
-    fmt::format_to(out, "cooling short of the load for {:.1f} h, up to {:.0f} kW\n",
+    txt::format_to(out, "cooling short of the load for {:.1f} h, up to {:.0f} kW\n",
                    s.unmet_cooling_hours, s.peak_unmet_cooling_w / 1e3);
   }
   if (s.power_events.limit_changes > 0) {
-    fmt::format_to(
+    txt::format_to(
         out,
         "power chain: stage '{}' over its rating lowered the GPU power limit to {:.0f} W "
         "({} changes, {:.2f} h limited)\n",
         s.power_events.limiting_stage, s.power_events.limit_min_w, s.power_events.limit_changes,
         s.power_events.limited_s / 3600);
   }
+  if (s.power_events.static_cap_s > 0) {
+    txt::format_to(out,
+                   "GPU power cap below the running jobs' demand for {:.2f} h (steps stretched)\n",
+                   s.power_events.static_cap_s / 3600);
+  }
   if (!s.power_events.tripped_stage.empty()) {
-    fmt::format_to(out,
+    txt::format_to(out,
                    "power chain: stage '{}' TRIPPED at {:.2f} h; everything behind it stopped\n",
                    s.power_events.tripped_stage, s.power_events.tripped_at.seconds() / 3600);
   }
   if (s.swings) {
-    fmt::format_to(out,
+    txt::format_to(out,
                    "\npower swings, {:.0f} s from {:.2f} h at {:.0f} ms (facility; band {:g}-{:g} "
                    "Hz):\n",
                    s.swings->duration_s, s.swings->start_s / 3600, s.swings->resolution_s * 1e3,
                    s.swings->band_low_hz, s.swings->band_high_hz);
     for (const SwingVariant& v : s.swings->variants) {
-      fmt::format_to(out,
+      txt::format_to(out,
                      "  {:<16} swing {:.3f} MW, max ramp {:.2f} MW/s, {:.0f}% in band (peak "
                      "{:.2f} Hz, {:.3f} MW), extra {:.2f} kWh\n",
                      v.name, v.metrics.swing_w / 1e6, v.metrics.max_ramp_w_per_s / 1e6,
@@ -723,10 +766,10 @@ std::string SummaryText(const Summary& s) {
   t += "\nresources by peak load against rating (busiest first):\n";
   for (const ResourceUse& r : s.resources) {
     if (r.rating > 0) {
-      fmt::format_to(out, "  {:<16} {:>6.1f}%  peak {:.1f} of {:.1f} {}\n", r.name,
+      txt::format_to(out, "  {:<16} {:>6.1f}%  peak {:.1f} of {:.1f} {}\n", r.name,
                      100 * r.utilization(), r.peak, r.rating, r.unit);
     } else {
-      fmt::format_to(out, "  {:<16}    n/a   peak {:.1f} {} (no rating given)\n", r.name, r.peak,
+      txt::format_to(out, "  {:<16}    n/a   peak {:.1f} {} (no rating given)\n", r.name, r.peak,
                      r.unit);
     }
   }

@@ -17,12 +17,38 @@
 #include "report/output_set.h"
 #include "report/outputs.h"
 #include "report/simulate.h"
+#include "report/text_format.h"
 #include "scenario/loader.h"
 
 namespace firstwall::report {
 namespace {
 
 site::SiteConfig Example() { return scenario::LoadScenarioFile("examples/default.yaml").site; }
+
+// Issue #16: no figure prints as negative zero. A mean of terms that cancel can land a rounding
+// error below zero (-1e-17) and printed "-0.00"; -0.0 itself printed "-0" and "-0.0" in JSON.
+TEST(TextFormat, NoNegativeZeroAtAnyPrecisionOrWidth) {
+  EXPECT_EQ(txt::format("{:.2f}", -1e-17), "0.00");
+  EXPECT_EQ(txt::format("{:.2f}", -0.0049), "0.00");
+  EXPECT_EQ(txt::format("{:.2f}", -0.006), "-0.01");  // a real negative value keeps its sign
+  EXPECT_EQ(txt::format("{:.4f}", -0.00004), "0.0000");
+  EXPECT_EQ(txt::format("{:.4f}", -0.00006), "-0.0001");
+  EXPECT_EQ(txt::format("{:>8.3f}|{:<6.1f}|", -1e-9, -0.01), "   0.000|0.0   |");
+  EXPECT_EQ(txt::format("{:.0f} W", -0.3), "0 W");
+  EXPECT_EQ(txt::format("{:f}", -1e-7), "0.000000");
+  EXPECT_EQ(txt::format("{:g} {} {:.3g}", -0.0, -0.0, -0.0), "0 0 0");
+  EXPECT_EQ(txt::format("{:g}", -1e-20), "-1e-20");  // not zero in these notations
+  EXPECT_EQ(txt::format("{} {:>4} {:.1f}", "a", 3, 2.5f), "a    3 2.5");
+  EXPECT_EQ(txt::fixed(-0.004, 2), "0.00");
+  EXPECT_EQ(txt::fixed(-0.3, 3), "-0.300");
+  EXPECT_EQ(txt::format("{:.{}f}", -0.0, 2), "0.00");  // a run-time precision: -0.0 only
+  std::string t;
+  txt::format_to(std::back_inserter(t), "{:.1f}%", -0.04);
+  EXPECT_EQ(t, "0.0%");
+  nlohmann::ordered_json j = {{"a", -0.0}, {"b", {{"c", -0.0}, {"d", -1.5}}}, {"e", {-0.0, 1}}};
+  EXPECT_EQ(txt::json_text(j).find("-0"), std::string::npos) << txt::json_text(j);
+  EXPECT_NE(txt::json_text(j).find("-1.5"), std::string::npos);
+}
 
 TEST(Simulate, EnergyAccountingCloses) {
   site::SiteConfig cfg = Example();
@@ -278,6 +304,49 @@ TEST(Simulate, PowerSwingWindowMatchesThePhasesByHand) {
   // swings.csv: a header and one row per 10 ms.
   EXPECT_EQ(csv.rfind("time_s,facility_none_mw,facility_gpu_power_floor_mw,", 0), 0u);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6001);
+}
+
+// Issue #16, handed case 7 (tests/inputs/idle-node-10mw-plant.yaml): one idle 8-GPU node in a
+// 10 MW air-cooled plant of four chillers, economizer off, 35 C outside. By hand:
+//   IT     8 x 70 W + 2,000 W = 2,560 W; through the 96% rack PSUs 2,666.7 W (106.7 W of loss)
+//   CRAH   below the 20% speed floor, in proportion: 0.03 x 0.2^2 x 2,666.7 = 3.2 W
+//   pumps  0.01 x (2,666.7 + 3.2) = 26.7 W;  the chillers carry 2,696.6 W
+//   chiller one unit of 2.5 MW x CAPFT(10 C, 26.67 C) 1.006323 = 2,515,807 W available,
+//          PLR 0.0010719 < PLR_min 0.2: it cycles, CR = 0.0053592; at PLR_min it draws
+//          2,515,807 / 6.57 x EIRFT 1.030818 x EIRFPLR(0.2) 0.149892 = 59,166 W, so 317.1 W
+//   dry-cooler fans 0.01 x 0.2^2 x (2,696.6 + 317.1) = 1.2 W
+//   PUE    (2,666.7 + 3.2 + 26.7 + 317.1 + 1.2) / 2,666.7 = 1.1306
+// Before: 59,166 W of chillers, 2.4 kW of CRAH and 0.9 kW of dry-cooler fans at their floor,
+// PUE 24.45. With low_load: hot_gas_bypass the chiller keeps its 59,166 W (false loading).
+TEST(Simulate, IdleNodeInALargePlantCyclesItsChiller) {
+  const scenario::Scenario sc =
+      scenario::LoadScenarioFile("tests/inputs/idle-node-10mw-plant.yaml");
+  const Summary s = Simulate(sc.site, "idle-node");
+  const double hours = s.sim_time_s / 3600;
+  const double chiller_w = s.chillers_energy_j / s.sim_time_s;
+  const double hand_chiller_w = 317.08, hand_pue = 1.13057;
+  std::printf("%-38s %10s %10s %8s\n", "idle node, 10 MW plant, 35 C", "computed", "by hand",
+              "error");
+  std::printf("%-38s %10.2f %10.2f %7.3f%%\n", "chiller power (W)", chiller_w, hand_chiller_w,
+              100 * (chiller_w / hand_chiller_w - 1));
+  std::printf("%-38s %10.4f %10.4f %7.3f%%\n", "PUE", s.pue(), hand_pue,
+              100 * (s.pue() / hand_pue - 1));
+  EXPECT_NEAR(hours, 1.0, 1e-9);
+  ASSERT_EQ(s.services.size(), 1u);
+  EXPECT_EQ(s.services[0].result.requests, 0);  // the node idles all run
+  EXPECT_NEAR(s.it_energy_j / s.sim_time_s, 2560.0, 1e-6);
+  EXPECT_NEAR(chiller_w / hand_chiller_w, 1.0, 1e-3);
+  EXPECT_NEAR(s.pue() / hand_pue, 1.0, 1e-3);
+  // Plausible: a plant idling with its load still pays well under half of the IT power to cool.
+  EXPECT_LT(s.pue(), 1.5);
+
+  site::SiteConfig bypass = sc.site;
+  bypass.facility.cooling.low_load = thermal::LowLoad::kHotGasBypass;
+  const Summary b = Simulate(bypass, "idle-node-bypass");
+  const double bypass_w = b.chillers_energy_j / b.sim_time_s;
+  std::printf("%-38s %10.0f %10.0f %7.3f%%\n", "hot-gas bypass: chiller power (W)", bypass_w,
+              59166.0, 100 * (bypass_w / 59166 - 1));
+  EXPECT_NEAR(bypass_w / 59166, 1.0, 1e-3);
 }
 
 // The same liquid-cooled H100 hall (the default scenario's, running its training job all year)

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "report/outputs.h"
+#include "report/text_format.h"
 #include "report/tick_series.h"
 #include "site/site.h"
 
@@ -51,7 +52,7 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
     std::string& t = *options.link_table;
     t = "time_s,link,capacity_bytes_per_s,utilization\n";
     for (const site::LinkLoadChange& c : site.link_changes()) {
-      t += fmt::format("{:.3f},{},{:.6g},{:.6f}\n", c.at.seconds(), site.fabric().LinkName(c.link),
+      t += txt::format("{:.3f},{},{:.6g},{:.6f}\n", c.at.seconds(), site.fabric().LinkName(c.link),
                        site.fabric().nominal()[static_cast<size_t>(c.link)], c.utilization);
     }
   }

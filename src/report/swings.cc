@@ -1,5 +1,7 @@
 #include "report/swings.h"
 
+#include "report/text_format.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -136,8 +138,8 @@ std::string SwingCsv(const SwingReport& r) {
   auto out = std::back_inserter(t);
   const size_t n = r.variants.empty() ? 0 : r.variants.front().facility_w.size();
   for (size_t i = 0; i < n; ++i) {
-    fmt::format_to(out, "{:.3f}", r.start_s + static_cast<double>(i) * r.resolution_s);
-    for (const SwingVariant& v : r.variants) fmt::format_to(out, ",{:.6f}", v.facility_w[i] / 1e6);
+    txt::format_to(out, "{:.3f}", r.start_s + static_cast<double>(i) * r.resolution_s);
+    for (const SwingVariant& v : r.variants) txt::format_to(out, ",{:.6f}", v.facility_w[i] / 1e6);
     t += "\n";
   }
   return t;

@@ -211,6 +211,7 @@ Catalog ReadCatalogFiles(const std::vector<std::pair<std::string, std::string>>&
       c.gpus[name] = ReadGpuCard(s, nullptr, true);
     } else {
       c.models[name] = ReadModelCard(s, nullptr, true);
+      if (s.Has("note")) c.notes[name] = s.String("note");
     }
   }
   return c;

@@ -17,6 +17,7 @@ struct Catalog {
   std::map<std::string, hardware::GpuSpec> gpus;
   std::map<std::string, workload::ModelCard> models;
   std::map<std::string, std::string> origin;  // card name -> file it came from
+  std::map<std::string, std::string> notes;   // model card name -> the card's `note:` caveat
 };
 
 // The built-in catalog. Every figure of every card must carry a source; a card without one is an

@@ -152,6 +152,8 @@ thermal::CoolingConfig ReadCooling(const Section& s) {
   c.economizer_approach = s.Quantity<TemperatureDifference>("economizer_approach");
   c.chiller = thermal::FindChiller(s.Enum("chiller"));
   c.chillers = s.Int("chillers");
+  c.low_load = s.Enum("low_load") == "hot_gas_bypass" ? thermal::LowLoad::kHotGasBypass
+                                                      : thermal::LowLoad::kCycling;
   c.pump_share = s.Fraction("pump_share");
   c.crah_fan_share = s.Fraction("crah_fan_share");
   c.sink_fan_share = s.Fraction("sink_fan_share");

@@ -357,6 +357,11 @@ const Schema& ScenarioSchema() {
                   "Identical chillers per water loop, sharing its design heat; as few run as "
                   "carry the load. 0: a chiller-less plant, whose supply temperature floats up "
                   "to what the economizer reaches on hot days."),
+              Enum("facility.cooling.low_load", "cycling", "cycling|hot_gas_bypass",
+                   "What a chiller does below its minimum part-load ratio: cycle on and off, "
+                   "drawing its minimum-load power for the share of the time it is on "
+                   "(EnergyPlus's Chiller:Electric:EIR), or run all the time at that power with "
+                   "hot gas bypassed to make up the load (false loading)."),
               Frac("facility.cooling.cdu_effectiveness", "0.8", "0.3", "0.99",
                    "Effectiveness of the CDU's heat exchanger (about 0.8, REFERENCE.md): the cold "
                    "plates' supply sits (1 - eps) / eps x the secondary rise above the facility "
@@ -763,6 +768,9 @@ const Schema& ModelCardSchema() {
           OptInt("moe.top_k", "1", "1024", "Routed experts each token uses."),
           OptInt("moe.expert_ffn_hidden_size", "1", "10000000", "Inner dimension of one expert."),
           Int("moe.shared_experts", "0", "0", "1024", "Experts every token uses."),
+          Str("note", false,
+              "Caveat the catalog prints with the card: where the card's shape departs from the "
+              "published model, and how its parameter count compares with the published one."),
           {"sources", VT::kStringMap, Dimension::kPower, false, "", "", "", "",
            "Public source of each figure, keyed by the figure's key. Required for every figure "
            "of the built-in catalog."},

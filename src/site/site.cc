@@ -174,6 +174,17 @@ units::Duration Site::Resume(PlacedJob& pj, SimTime at) {
   return step;
 }
 
+bool Site::StaticCapBinds(const PlacedJob& pj) const {
+  const hardware::GpuSpec& g = config_.cluster.gpu;
+  if (limit_ >= g.tdp) return false;
+  // The demand is the uncapped board power of the phase's activity (GpuPowerModel::At clips it).
+  for (const workload::Phase& ph : pj.current.phases) {
+    const Power demand = g.idle_power + (g.tdp - g.idle_power) * ph.activity;
+    if (demand > limit_ + Watts(1e-6)) return true;
+  }
+  return false;
+}
+
 void Site::AppendSegmentValues(PlacedJob& pj, const std::vector<workload::Phase>& phases) {
   const ClusterConfig& c = config_.cluster;
   const int gpus = workload::GpuCount(pj.config.setup);
@@ -458,6 +469,7 @@ void Site::Advance(SimTime from, SimTime to) {
 
   double gpu_w = c.gpu_count() * idle_gpu_w_;
   double activity_sum = 0;
+  bool static_cap_binds = false;
   for (size_t j = 0; j < jobs_.size(); ++j) {
     const PlacedJob& pj = jobs_[j];
     const double run_s = pj.timeline.RunningSeconds(from, to);
@@ -466,6 +478,7 @@ void Site::Advance(SimTime from, SimTime to) {
       s.job_it[j] = Watts(0);
       continue;
     }
+    static_cap_binds = static_cap_binds || StaticCapBinds(pj);
     const double idle_frac = 1.0 - run_s / dt;
     const double busy_node_w = pj.timeline.Integrate(pj.node_power_w, from, to) / dt;
     job_node_w_[j] = busy_node_w + idle_frac * idle_node_w_;
@@ -482,7 +495,8 @@ void Site::Advance(SimTime from, SimTime to) {
     const PlacedService& ps = services_[k];
     const double w = ServiceGpuWatts(k, from, to);
     gpu_w += w - ps.gpus * idle_gpu_w_;
-    activity_sum += (w - ps.gpus * idle_gpu_w_) / span_w;
+    // The binned energy can sit a rounding error below idle: no negative activity.
+    activity_sum += std::max(0.0, w - ps.gpus * idle_gpu_w_) / span_w;
     service_node_w_[k] = (w + (ps.node_count * c.gpus_per_node - ps.gpus) * idle_gpu_w_ +
                           ps.node_count * ToWatts(c.node_base_power)) /
                          ps.node_count;
@@ -531,12 +545,15 @@ void Site::Advance(SimTime from, SimTime to) {
   s.facility = flow.grid + s.cooling;
   Dispatch(dt);
   s.fabric_peak_utilization = running_ > 0 ? fabric_utilization_ : 0.0;
+  // Limited while a cap_gpus stage holds a lowered limit, or while the static cap is below what a
+  // running job's GPUs would draw (a cap at or above every phase's demand costs nothing).
+  bool lowered = false;
   for (const auto& stage : unit_limit_w_) {
-    if (std::any_of(stage.begin(), stage.end(), [](double v) { return std::isfinite(v); })) {
-      power_events_.limited_s += dt;
-      break;
-    }
+    lowered = lowered ||
+              std::any_of(stage.begin(), stage.end(), [](double v) { return std::isfinite(v); });
   }
+  if (static_cap_binds) power_events_.static_cap_s += dt;
+  if (lowered || static_cap_binds) power_events_.limited_s += dt;
   ProtectChain(to);
 }
 

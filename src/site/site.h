@@ -150,7 +150,8 @@ struct PlacedService {
 struct PowerEvents {
   int limit_changes = 0;       // GPU power limit lowered or raised for a cap_gpus stage
   double limit_min_w = 0;      // lowest per-GPU limit reached (the configured cap if never)
-  double limited_s = 0;        // time under a lowered limit
+  double limited_s = 0;        // time a limit binds: a lowered one, or the static cap (below)
+  double static_cap_s = 0;     // time cluster.gpu_power_cap is below a running job's demand
   std::string limiting_stage;  // the stage that lowered it first
   std::string tripped_stage;   // the first stage a unit of which tripped; empty if none
   SimTime tripped_at = SimTime::Never();
@@ -232,6 +233,8 @@ class Site : public Model {
   void ProtectChain(SimTime at);
   // The lowest GPU power limit any cap_gpus unit above the job's racks imposes (inf: none).
   double ChainLimitWatts(const PlacedJob& job) const;
+  // Whether the static cluster.gpu_power_cap is below the demand of one of the job's phases.
+  bool StaticCapBinds(const PlacedJob& job) const;
   // The first and last rack holding the job's nodes.
   std::pair<size_t, size_t> RacksOf(const PlacedJob& job) const;
   void Trip(SimTime at, size_t stage, size_t unit);

@@ -16,9 +16,9 @@ const std::vector<ChillerCurves>& Known() {
       // Coefficients of the EnergyPlus chiller dataset record "ElectricEIRChiller Carrier 19XR
       // 1143kW/6.57COP/VSD" (EnergyPlus DataSets/Chillers.idf), as also published in the Modelica
       // Buildings library, Buildings.Fluid.Chillers.Data.ElectricEIR: reference 1,142.9 kW at 10 C
-      // leaving chilled water and 26.67 C entering condenser water, COP 6.57; fitted for 7.22-12.78
-      // C
-      // chilled and 12.78-26.67 C condenser water; minimum part load 0.20.
+      // leaving chilled water and 26.67 C entering condenser water, COP 6.57; fitted for
+      // 7.22-12.78 C chilled and 12.78-26.67 C condenser water; minimum part load and minimum
+      // unloading ratio 0.20.
       {"carrier-19xr-1143kw",
        "EnergyPlus DataSets/Chillers.idf, ElectricEIRChiller Carrier 19XR 1143kW/6.57COP/VSD",
        6.57,
@@ -26,18 +26,21 @@ const std::vector<ChillerCurves>& Known() {
        {9.475580E-01, -1.187942E-02, 8.799326E-05, 2.250775E-04, 1.815775E-04, 2.178409E-04},
        {1.408822E-01, -1.578153E-01, 1.014316E+00},
        0.20,
+       0.20,
        7.22,
        12.78,
        12.78,
        26.67},
       // "ElectricEIRChiller Carrier 19XR 1410kW/8.54COP/VSD", same dataset: 6.11 C leaving chilled
-      // and 12.78 C entering condenser water at reference, fitted 6.11-12.78 C / 12.78-23.89 C.
+      // and 12.78 C entering condenser water at reference, fitted 6.11-12.78 C / 12.78-23.89 C;
+      // minimum part load and minimum unloading ratio 0.18.
       {"carrier-19xr-1410kw",
        "EnergyPlus DataSets/Chillers.idf, ElectricEIRChiller Carrier 19XR 1410kW/8.54COP/VSD",
        8.54,
        {9.597856E-01, -6.247187E-03, -1.117998E-03, 6.991040E-03, -6.321252E-04, 1.765068E-03},
        {1.131014E+00, -6.735406E-02, 3.034309E-06, 1.307361E-02, 3.384625E-04, 7.872113E-04},
        {9.662908E-02, 7.475978E-01, 1.566368E-01},
+       0.18,
        0.18,
        6.11,
        12.78,
@@ -64,7 +67,7 @@ std::string ChillerNames(const std::string& separator) {
 
 ChillerOperation RunChillers(const ChillerCurves& c, int units, units::Power unit_capacity,
                              units::Power load, units::Temperature chilled_water,
-                             units::Temperature condenser_entering) {
+                             units::Temperature condenser_entering, LowLoad low_load) {
   ChillerOperation op;
   const double q = units::ToWatts(load);
   if (q <= 0 || units <= 0) return op;
@@ -76,10 +79,19 @@ ChillerOperation RunChillers(const ChillerCurves& c, int units, units::Power uni
   const double carried = std::min(q, avail * op.units_running);
   op.unmet = units::Watts(q - carried);
   op.part_load = carried / (avail * op.units_running);
-  const double plr = std::max(op.part_load, c.plr_min);
+  // Unloading stops at the minimum unloading ratio: the EIR curve is read there below it.
+  const double plr = std::max(op.part_load, c.min_unloading);
+  // Below PLR_min a cycling chiller is on for PLR / PLR_min of the time (only the first unit can
+  // be there: with two or more running, each carries more than half of its capacity).
+  op.cycling_ratio = low_load == LowLoad::kCycling && c.plr_min > 0
+                         ? std::min(op.part_load / c.plr_min, 1.0)
+                         : 1.0;
+  // Whatever the unit removes beyond the load while it runs is bypassed hot gas (false load).
+  op.false_load =
+      units::Watts(std::max(0.0, plr * op.cycling_ratio - op.part_load) * avail * op.units_running);
   const double eir_plr = c.eir_plr[0] + c.eir_plr[1] * plr + c.eir_plr[2] * plr * plr;
   op.electric = units::Watts(op.units_running * avail / c.cop_ref *
-                             Biquadratic(c.eir_ft, tchw, tcond) * eir_plr);
+                             Biquadratic(c.eir_ft, tchw, tcond) * eir_plr * op.cycling_ratio);
   return op;
 }
 

@@ -13,10 +13,12 @@ namespace {
 constexpr double kEvaporationLitersPerKwh = 1.47;  // REFERENCE.md, "Cooling"
 constexpr double kFanSpeedFloor = 0.2;
 
-// Affinity law: fan power ~ speed^3, speed ~ heat at a fixed air temperature rise.
+// Affinity law: fan power ~ speed^3, speed ~ heat at a fixed air temperature rise. Below the speed
+// floor units stage off at floor speed: power in proportion to the heat.
 double FanWatts(double share, double design_w, double heat_w) {
   if (design_w <= 0 || heat_w <= 0) return 0;
-  const double speed = std::clamp(heat_w / design_w, kFanSpeedFloor, 1.0);
+  const double speed = std::min(heat_w / design_w, 1.0);
+  if (speed < kFanSpeedFloor) return share * kFanSpeedFloor * kFanSpeedFloor * heat_w;
   return share * design_w * speed * speed * speed;
 }
 }  // namespace
@@ -94,7 +96,7 @@ CoolingState CoolingPlant::Evaluate(Power it_heat, Power loss_heat, double carri
     // Each loop has its own chillers, `chillers` units sharing the loop's design heat.
     const ChillerOperation op =
         RunChillers(*c.chiller, c.chillers, Watts(std::max(design, 1.0) / c.chillers),
-                    Watts((1.0 - free_share) * q), supply, sink);
+                    Watts((1.0 - free_share) * q), supply, sink, c.low_load);
     chiller_w += ToWatts(op.electric);
     unmet_w += ToWatts(op.unmet);
   };

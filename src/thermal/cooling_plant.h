@@ -18,9 +18,13 @@
 // Auxiliaries. Pumps: `pump_share` of the heat carried (CDU, facility and condenser pumps; a 10 K
 // loop at 300 kPa with 70% pumps needs about 1% of the heat, P = dp V / eta). CRAH fans and tower
 // or dry-cooler fans follow the fan affinity law, power ~ airflow^3 with airflow ~ heat at a fixed
-// air temperature rise: `fan_share` x design heat x (heat / design heat)^3, above a 20% speed
-// floor. Water (towers only): evaporation 1.47 L per kWh rejected (latent heat of water at about
-// 2,450 kJ/kg, REFERENCE.md) and blowdown = evaporation / (cycles of concentration - 1).
+// air temperature rise: `fan_share` x design heat x (heat / design heat)^3, down to a 20% speed
+// floor. Below the floor units stage off (or cycle) at floor speed, so the power falls in
+// proportion to the heat, fan_share x 0.2^2 x heat: a plant at 0.1% of its design heat does not
+// turn every CRAH and tower fan at its minimum speed (the fan counterpart of chiller staging and
+// cycling below PLR_min). Water (towers only): evaporation 1.47 L per kWh rejected (latent heat of
+// water at about 2,450 kJ/kg, REFERENCE.md) and blowdown = evaporation / (cycles of concentration -
+// 1).
 //
 // Water loop thermal mass: the heat the plant rejects follows the building's heat with a
 // first-order lag (time constant `loop_time_constant`, minutes), so pulses of the load reach the
@@ -54,6 +58,7 @@ struct CoolingConfig {
   const ChillerCurves* chiller = nullptr;
   int chillers = 4;  // identical units per loop, sharing its design heat; 0: chiller-less, the
                      // supply floats up to what the economizer reaches
+  LowLoad low_load = LowLoad::kCycling;  // chillers below their minimum part-load ratio
   // What the chips see. The CDU is a counterflow heat exchanger of effectiveness eps between the
   // facility water and the cold plates' secondary loop (the secondary side the smaller heat
   // capacity rate): Q = eps C_sec (T_sec,return - T_fac,supply), so the secondary supply sits

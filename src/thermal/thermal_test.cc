@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
 
 #include <fstream>
 #include <sstream>
@@ -276,12 +277,89 @@ TEST(Chiller, ReferencePointAndPartLoadByHand) {
   EXPECT_NEAR(ToWatts(over.unmet), q_avail, 1e-6);
 }
 
+// Issue #16, case 7, at the chiller: one of four 2.5 MW units (a 10 MW air-side plant) carrying
+// one idle node's 2.7 kW, at 10 C chilled water and the curve's 26.67 C condenser limit. By hand
+// from the dataset's coefficients (EnergyPlus DataSets/Chillers.idf, Carrier 19XR 1143kW):
+//   CAPFT(10, 26.67) = 1.006323       available capacity 2.5 MW x 1.006323 = 2,515,807 W
+//   EIRFT(10, 26.67) = 1.030818       EIRFPLR(0.2) = 0.140882 - 0.157815 x 0.2 + 1.014316 x 0.04
+//                                                  = 0.149892
+//   power at PLR_min: 2,515,807 / 6.57 x 1.030818 x 0.149889 = 59,166 W (what was charged before)
+//   PLR = 2,696.6 / 2,515,807 = 0.0010719, cycling ratio CR = PLR / 0.2 = 0.0053593
+//   power = 59,166 x 0.0053593 = 317.1 W
+TEST(Chiller, BelowTheMinimumPartLoadRatioItCyclesByHand) {
+  const ChillerCurves& ch = *FindChiller("carrier-19xr-1143kw");
+  const double load_w = 2696.6;
+  const ChillerOperation op =
+      RunChillers(ch, 4, Megawatts(2.5), Watts(load_w), Celsius(10), Celsius(43));
+  const double hand_w = 317.1, hand_cr = 0.0053593, hand_bypass_w = 59166;
+  const ChillerOperation bypass = RunChillers(ch, 4, Megawatts(2.5), Watts(load_w), Celsius(10),
+                                              Celsius(43), LowLoad::kHotGasBypass);
+  std::printf("%-34s %12s %12s %8s\n", "one 2.5 MW unit, 2.70 kW load", "computed", "by hand",
+              "error");
+  auto row = [](const char* what, double got, double hand) {
+    std::printf("%-34s %12.6g %12.6g %7.3f%%\n", what, got, hand, 100 * (got / hand - 1));
+  };
+  row("cycling: chiller power (W)", ToWatts(op.electric), hand_w);
+  row("cycling ratio", op.cycling_ratio, hand_cr);
+  row("hot-gas bypass: power (W)", ToWatts(bypass.electric), hand_bypass_w);
+  EXPECT_EQ(op.units_running, 1);  // staged: one unit of four runs
+  EXPECT_NEAR(ToWatts(op.electric) / hand_w, 1.0, 1e-3);
+  EXPECT_NEAR(op.cycling_ratio / hand_cr, 1.0, 1e-4);
+  EXPECT_NEAR(ToWatts(op.false_load), 0.0, 1e-9);  // PLR_min = the minimum unloading ratio here
+  // False loading never cycles: the minimum-load power all the time, the bypass making up the rest.
+  EXPECT_NEAR(ToWatts(bypass.electric) / hand_bypass_w, 1.0, 1e-4);
+  EXPECT_DOUBLE_EQ(bypass.cycling_ratio, 1.0);
+  EXPECT_NEAR(ToWatts(bypass.false_load), 0.2 * 2.5e6 * 1.006323 - load_w, 2.0);
+  // Cycling is continuous at PLR_min and proportional to the load below it.
+  const double avail = 2.5e6 * Biquad(ch.cap_ft, 10, 26.67);
+  const ChillerOperation at =
+      RunChillers(ch, 1, Megawatts(2.5), Watts(0.2 * avail), Celsius(10), Celsius(26.67));
+  const ChillerOperation half =
+      RunChillers(ch, 1, Megawatts(2.5), Watts(0.1 * avail), Celsius(10), Celsius(26.67));
+  EXPECT_NEAR(ToWatts(half.electric) / ToWatts(at.electric), 0.5, 1e-12);
+}
+
+// At and above PLR_min both low-load modes give the DOE-2 power, as before the cycling was added:
+// P = Q_avail / COP x EIRFT x EIRFPLR(PLR), for PLR = PLR_min exactly, 0.35, 0.75 and 1.
+TEST(Chiller, AtAndAbovePlrMinNothingChanges) {
+  for (const char* name : {"carrier-19xr-1143kw", "carrier-19xr-1410kw"}) {
+    const ChillerCurves& ch = *FindChiller(name);
+    const double tchw = 10, tcond = 20;
+    const double avail = 1e6 * Biquad(ch.cap_ft, tchw, tcond);
+    for (const double plr : {ch.plr_min, 0.35, 0.75, 1.0}) {
+      const double eirplr = ch.eir_plr[0] + ch.eir_plr[1] * plr + ch.eir_plr[2] * plr * plr;
+      const double hand = avail / ch.cop_ref * Biquad(ch.eir_ft, tchw, tcond) * eirplr;
+      for (const LowLoad mode : {LowLoad::kCycling, LowLoad::kHotGasBypass}) {
+        const ChillerOperation op = RunChillers(ch, 1, Megawatts(1), Watts(plr * avail),
+                                                Celsius(tchw), Celsius(tcond), mode);
+        EXPECT_NEAR(ToWatts(op.electric), hand, 1e-9 * hand) << name << " " << plr;
+        EXPECT_DOUBLE_EQ(op.cycling_ratio, 1.0) << name << " " << plr;
+        EXPECT_DOUBLE_EQ(ToWatts(op.false_load), 0.0) << name << " " << plr;
+      }
+    }
+  }
+}
+
 CoolingConfig LiquidHall() {
   CoolingConfig c;
   c.capacity = Megawatts(10);
   c.liquid_share = 0.8;
   c.chiller = FindChiller("carrier-19xr-1143kw");
   return c;
+}
+
+TEST(CoolingPlant, FansBelowTheirSpeedFloorStageOffInProportion) {
+  CoolingConfig c = LiquidHall();
+  c.liquid_share = 0;
+  c.economizer = false;
+  CoolingPlant plant(c);
+  // 1 kW into a 10 MW air side: 0.01% of design, far below the 20% floor. The CRAHs at the floor
+  // move 0.2 x design for 0.03 x 0.2^3 x design of power: 0.03 x 0.04 = 0.12% per watt carried.
+  const CoolingState s = plant.Steady(Kilowatts(1), Watts(0), {Celsius(35), 0.4});
+  EXPECT_NEAR(ToWatts(s.crah_fans), 0.03 * 0.04 * 1000, 1e-9);
+  // At the floor itself the two forms agree: 2 MW gives 0.03 x 10 MW x 0.2^3 = 2.4 kW.
+  const CoolingState f = plant.Steady(Megawatts(2), Watts(0), {Celsius(35), 0.4});
+  EXPECT_NEAR(ToWatts(f.crah_fans), 2400.0, 1e-6);
 }
 
 TEST(CoolingPlant, EconomizerPartialAndMechanicalModesByHand) {

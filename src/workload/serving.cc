@@ -798,6 +798,7 @@ void LatencyHistogram::Add(double seconds, double weight) {
 Percentiles LatencyHistogram::Summary() const {
   Percentiles p;
   if (count_ <= 0) return p;
+  p.count = count_;
   p.mean = sum_ / count_;
   p.max = max_;
   auto at = [&](double q) {

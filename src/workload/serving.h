@@ -103,6 +103,7 @@ struct ServiceSetup {
 
 struct Percentiles {
   double mean = 0, p50 = 0, p90 = 0, p99 = 0, max = 0;
+  double count = 0;  // values summarised (weighted); 0: none, and the figures mean nothing
 };
 
 struct PhaseEnergy {
