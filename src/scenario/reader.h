@@ -137,6 +137,7 @@ class OptionValue {
   OptionValue(const Schema& schema, std::string_view key, std::string option, std::string text);
   bool IsWord() const { return Read().IsWord(leaf_); }
   int Int() const { return Read().Int(leaf_); }
+  double Number() const { return Read().Number(leaf_); }
   std::string Enum() const { return Read().Enum(leaf_); }
   template <class Q>
   Q Quantity() const {
