@@ -659,7 +659,7 @@ TEST(Collective, MultiNodeRingUsesEveryRailAndNvlsNeedsAReducingSwitch) {
 }
 
 TEST(Cli, AnUnknownCommandIsNamedWithTheCommands) {
-  const char* list = "commands: run, validate, step, infer, collective, catalog, schema";
+  const char* list = "commands: run, validate, step, infer, collective, reliability, catalog, schema";
   Result r = Firstwall("bogus");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("firstwall: error: 'bogus' is not a command"), std::string::npos) << r.out;

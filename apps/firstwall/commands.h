@@ -21,5 +21,6 @@ Action RegisterSchema(CLI::App& app);
 Action RegisterStep(CLI::App& app);
 Action RegisterCollective(CLI::App& app);
 Action RegisterInfer(CLI::App& app);
+Action RegisterReliability(CLI::App& app);
 
 }  // namespace firstwall::cli

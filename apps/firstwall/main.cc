@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::map<const CLI::App*, cli::Action> actions;
   for (auto reg : {cli::RegisterRun, cli::RegisterValidate, cli::RegisterStep, cli::RegisterInfer,
-                   cli::RegisterCollective, cli::RegisterCatalog, cli::RegisterSchema}) {
+                   cli::RegisterCollective, cli::RegisterReliability, cli::RegisterCatalog,
+                   cli::RegisterSchema}) {
     cli::Action action = reg(app);
     actions[app.get_subcommands({}).back()] = std::move(action);
   }

@@ -141,6 +141,7 @@ class OptionValue {
   OptionValue(const Schema& schema, std::string_view key, std::string option, std::string text);
   bool IsWord() const { return Read().IsWord(leaf_); }
   int Int() const { return Read().Int(leaf_); }
+  double Number() const { return Read().Number(leaf_); }
   std::string Enum() const { return Read().Enum(leaf_); }
   // A list key (kNumberList) written as comma-separated items ("7,8,8,7"), each a whole number.
   std::vector<int> Integers() const;
