@@ -10,6 +10,7 @@
 #include "apps/firstwall/commands.h"
 #include "reliability/checkpoint.h"
 #include "reliability/failure_table.h"
+#include "report/text_format.h"
 #include "scenario/reader.h"
 #include "scenario/schema.h"
 
@@ -100,11 +101,11 @@ int RunReliability(const ReliabilityOptions& o) {
         {"checkpoint_interval_young_s", reliability::YoungIntervalS(write_s, mtbi_s)},
         {"ettr", ettr},
         {"by_cause", by_cause}};
-    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << txt::json_text(j) << "\n";
     return kOk;
   }
   const int nodes = (gpus + per_node - 1) / per_node;
-  std::cout << fmt::format(
+  std::cout << txt::format(
       "{} x {} ({} {} of {}), one synchronous job for {:g} days\n"
       "  failure rates: {}{}\n"
       "  expected interruptions {:.1f}, one every {:.2f} h (MTBI)\n"
@@ -120,7 +121,7 @@ int RunReliability(const ReliabilityOptions& o) {
       given ? "given" : "Daly's optimum", reliability::YoungIntervalS(write_s, mtbi_s), daly_s,
       ettr);
   for (const auto& c : f.by_cause) {
-    std::cout << fmt::format("    {:<34} {:>9.2f}  {:>5.1f}%\n", c.cause->name, c.interruptions,
+    std::cout << txt::format("    {:<34} {:>9.2f}  {:>5.1f}%\n", c.cause->name, c.interruptions,
                              100 * c.interruptions / f.interruptions);
   }
   return kOk;
