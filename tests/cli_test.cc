@@ -659,7 +659,8 @@ TEST(Collective, MultiNodeRingUsesEveryRailAndNvlsNeedsAReducingSwitch) {
 }
 
 TEST(Cli, AnUnknownCommandIsNamedWithTheCommands) {
-  const char* list = "commands: run, validate, step, infer, collective, reliability, catalog, schema";
+  const char* list =
+      "commands: run, validate, step, infer, collective, reliability, catalog, schema";
   Result r = Firstwall("bogus");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("firstwall: error: 'bogus' is not a command"), std::string::npos) << r.out;
@@ -1114,3 +1115,24 @@ TEST(Cli, CatalogShowsACardsCaveatWithItsParameterCount) {
 }
 
 }  // namespace
+
+// Issue #16: the layer kernels are an option of step as of a scenario, read through the same key.
+namespace firstwall::testing_cli {
+namespace {
+TEST(Step, LayerKernelsEagerByDefaultFusedFaster) {
+  const std::string c = "step --model llama3-8b --gpu H100-SXM5-80GB --gpus 64 --json";
+  const Result eager = Firstwall(c), fused = Firstwall(c + " --layer-kernels fused");
+  ASSERT_EQ(eager.status, 0) << eager.out;
+  ASSERT_EQ(fused.status, 0) << fused.out;
+  const auto je = nlohmann::json::parse(eager.out), jf = nlohmann::json::parse(fused.out);
+  EXPECT_EQ(je["layout"]["layer_kernels"], "eager");
+  EXPECT_EQ(jf["layout"]["layer_kernels"], "fused");
+  EXPECT_LT(jf["step_time_s"].get<double>(), je["step_time_s"].get<double>());
+  const Result bad = Firstwall(c + " --layer-kernels fast");
+  EXPECT_EQ(bad.status, 2) << bad.out;
+  EXPECT_NE(bad.out.find("'--layer-kernels' is 'fast', expected one of eager, fused"),
+            std::string::npos)
+      << bad.out;
+}
+}  // namespace
+}  // namespace firstwall::testing_cli

@@ -39,6 +39,7 @@ struct StepOptions {
   bool sequence_parallel = false;
   std::string zero = "1";
   std::string ep_overlap = "none";
+  std::string layer_kernels = "eager";
   std::string dtype = "auto";
   std::string gpus_per_node = "8";
   std::string nic_bandwidth = "400 Gb/s";
@@ -93,6 +94,10 @@ workload::TrainingSetup Setup(const StepOptions& o, int* gpus) {
   s.ep_overlap = Option("workloads[].ep_overlap", "--ep-overlap", o.ep_overlap).Enum() == "dualpipe"
                      ? workload::EpOverlap::kDualPipe
                      : workload::EpOverlap::kNone;
+  s.layer_kernels =
+      Option("workloads[].layer_kernels", "--layer-kernels", o.layer_kernels).Enum() == "fused"
+          ? workload::LayerKernels::kFused
+          : workload::LayerKernels::kEager;
   // The search chooses the layout itself: the single layout's divisibility is not asked of --gpus.
   if (o.search) return s;
   // Products in 64 bits: every degree is within its bounds, but their product need not fit an int.
@@ -122,15 +127,17 @@ nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
   j["model"] = s.model.name;
   j["gpu"] = s.gpu.name;
   j["gpus"] = e.gpus;
-  j["layout"] = {{"tp", s.tp},
-                 {"pp", s.pp},
-                 {"dp", s.dp},
-                 {"cp", s.cp},
-                 {"ep", s.ep},
-                 {"vpp", s.vpp},
-                 {"zero", s.zero},
-                 {"sequence_parallel", s.sequence_parallel},
-                 {"ep_overlap", std::string(workload::EpOverlapName(s.ep_overlap))}};
+  j["layout"] = {
+      {"tp", s.tp},
+      {"pp", s.pp},
+      {"dp", s.dp},
+      {"cp", s.cp},
+      {"ep", s.ep},
+      {"vpp", s.vpp},
+      {"zero", s.zero},
+      {"sequence_parallel", s.sequence_parallel},
+      {"ep_overlap", std::string(workload::EpOverlapName(s.ep_overlap))},
+      {"layer_kernels", s.layer_kernels == workload::LayerKernels::kFused ? "fused" : "eager"}};
   j["layout"]["layers_per_stage"] = e.layers_per_stage;
   j["layout"]["split"] = SplitKind(s);
   j["layout"]["slowest_stage"] = e.slowest_stage;
@@ -204,9 +211,10 @@ std::string LayoutText(const workload::TrainingSetup& s, const workload::StepEst
 // The data type and attention kernel chosen from the GPU's card: "fp16 with loss scaling, unfused
 // attention".
 std::string KernelText(const workload::TrainingSetup& s) {
-  return txt::format("{}{}, {} attention", hardware::DataTypeName(s.dtype),
+  return txt::format("{}{}, {} attention, {} layer kernels", hardware::DataTypeName(s.dtype),
                      s.dtype == hardware::DataType::kFp16 ? " with loss scaling" : "",
-                     workload::AttentionKernelName(s.gpu, s.attention));
+                     workload::AttentionKernelName(s.gpu, s.attention),
+                     s.layer_kernels == workload::LayerKernels::kFused ? "fused" : "eager");
 }
 
 int Step(const StepOptions& o) {
@@ -345,6 +353,10 @@ Action RegisterStep(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--sequence-parallel", o->sequence_parallel, "Sequence parallelism with tp > 1");
   cmd->add_option("--zero", o->zero, "ZeRO stage 0-3")->capture_default_str();
+  cmd->add_option("--layer-kernels", o->layer_kernels,
+                  "Non-GEMM work of a layer: eager (PyTorch FSDP, TorchTitan) or fused "
+                  "(Megatron-LM, Transformer Engine)")
+      ->capture_default_str();
   cmd->add_option("--ep-overlap", o->ep_overlap,
                   "Expert all-to-all overlap: none, or dualpipe (hidden under another "
                   "micro-batch's compute, DeepSeek-V3)")

@@ -628,6 +628,8 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.expert_imbalance = w.Number("expert_imbalance");
   t.ep_overlap = w.Enum("ep_overlap") == "dualpipe" ? workload::EpOverlap::kDualPipe
                                                     : workload::EpOverlap::kNone;
+  t.layer_kernels = w.Enum("layer_kernels") == "fused" ? workload::LayerKernels::kFused
+                                                       : workload::LayerKernels::kEager;
   t.nvlink_domain = cluster.nvlink_domain();
   t.nic_bandwidth = cluster.nic_bandwidth;
   t.link_latency = cluster.link_latency;

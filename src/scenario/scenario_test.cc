@@ -86,6 +86,23 @@ TEST(Scenario, BaseLoads) {
   EXPECT_DOUBLE_EQ(sc.site.facility.power_chain[0].efficiency, 0.95);
 }
 
+// Issue #16: eager layer kernels by default (the calibration of small-model training), fused as
+// Megatron-LM runs them when a scenario says so; a step of the same job is faster fused.
+TEST(Scenario, LayerKernelsDefaultEagerAndFusedOnRequest) {
+  const Scenario eager = LoadScenarioText(kBase, "s.yaml", "");
+  EXPECT_EQ(eager.site.jobs[0].setup.layer_kernels, workload::LayerKernels::kEager);
+  const Scenario fused =
+      LoadScenarioText(Replace(kBase, "    sequence_length: 4096\n",
+                               "    sequence_length: 4096\n    layer_kernels: fused\n"),
+                       "s.yaml", "");
+  EXPECT_EQ(fused.site.jobs[0].setup.layer_kernels, workload::LayerKernels::kFused);
+  EXPECT_LT(workload::EstimateStep(fused.site.jobs[0].setup).step_time,
+            workload::EstimateStep(eager.site.jobs[0].setup).step_time);
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "    sequence_length: 4096\n",
+                                   "    sequence_length: 4096\n    layer_kernels: fast\n")),
+                   "s.yaml:25:20", "'workloads[0].layer_kernels' is 'fast'"));
+}
+
 TEST(BadInput, EmptyFile) { EXPECT_TRUE(Says(ErrorOf(""), "s.yaml:1:1", "the file is empty")); }
 
 TEST(BadInput, OnlyComments) {

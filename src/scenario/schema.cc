@@ -454,6 +454,11 @@ const Schema& ScenarioSchema() {
                    "Expert all-to-all and compute: none exposes every dispatch and combine; "
                    "dualpipe hides each chunk's all-to-all under another micro-batch's compute "
                    "(DeepSeek-V3, arXiv:2412.19437 sec. 3.2.1), the excess exposed."),
+              Enum("workloads[].layer_kernels", "eager", "eager|fused",
+                   "How a layer's non-GEMM work runs: eager (each norm, activation, residual, "
+                   "rotary and cast its own kernel and HBM pass, as eager PyTorch FSDP, "
+                   "TorchTitan, llm-foundry) or fused (Megatron-LM, Transformer Engine). "
+                   "docs/models.md gives the calibration."),
               Qty("workloads[].start", D::kDuration, "0 s", "0 s", "3660 d",
                   "When the job starts, from the start of the simulation."),
               Qty("workloads[].duration", D::kDuration, "", "1 s", "3660 d",

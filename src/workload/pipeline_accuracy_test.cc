@@ -57,8 +57,14 @@ TEST(PipelineAccuracy, Llama3_405bOn16kH100WithItsPublishedLayout) {
   s.vpp = 8;
   s.layers_per_stage = {7, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 7};
   s.sequence_parallel = true;
+  // Meta's production stack, not eager PyTorch: fused layer kernels, as the Megatron-LM check
+  // assumes (an assumption; the paper does not describe its kernels). Eager is printed beside it.
+  s.layer_kernels = LayerKernels::kFused;
   ASSERT_EQ(LayoutProblem(s), "");
   const StepEstimate given = EstimateStep(s);
+  TrainingSetup eager = s;
+  eager.layer_kernels = LayerKernels::kEager;
+  const double eager_tflops = ToFlopPerSecond(EstimateStep(eager).model_flop_rate_per_gpu) / 1e12;
   // The automatic balance finds the published split itself.
   TrainingSetup automatic = s;
   automatic.layers_per_stage.clear();
@@ -71,6 +77,7 @@ TEST(PipelineAccuracy, Llama3_405bOn16kH100WithItsPublishedLayout) {
   std::printf("  %-34s %10s %10s %9s\n", "", "model", "paper", "error");
   PrintRow("TFLOP/s per GPU", tflops, 400);
   PrintRow("MFU %", 100 * given.mfu, 41);
+  PrintRow("TFLOP/s per GPU, eager kernels", eager_tflops, 400);
   std::printf("  step %.2f s, slowest stage %d, recompute %s, memory %.1f GB, bubble %.2f s\n",
               ToSeconds(given.step_time), given.slowest_stage,
               std::string(RecomputeName(given.recompute)).c_str(),
@@ -87,8 +94,14 @@ TEST(PipelineAccuracy, DeepSeekV3On2048H800WithItsPublishedLayout) {
   s.gpu.nvlink_bandwidth = GigabytesPerSecond(400);
   s.dtype = hardware::DataType::kFp8;
   s.ep = 64;
+  s.layer_kernels = LayerKernels::kFused;
+  // DualPipe (sec. 3.2.1) overlaps the expert all-to-all with the paired chunk's compute.
+  s.ep_overlap = EpOverlap::kDualPipe;
   ASSERT_EQ(LayoutProblem(s), "");
   const StepEstimate e = EstimateStep(s);
+  TrainingSetup exposed = s;
+  exposed.ep_overlap = EpOverlap::kNone;
+  const StepEstimate ex = EstimateStep(exposed);
   int sum = 0;
   for (int n : e.layers_per_stage) sum += n;
   EXPECT_EQ(sum, 61);
@@ -97,7 +110,9 @@ TEST(PipelineAccuracy, DeepSeekV3On2048H800WithItsPublishedLayout) {
   const double paper = 1e12 / (180e3 * 3600);
   std::printf("DeepSeek-V3, 2,048 H800, TP 1 PP 16 EP 64 DP 128, fp8, 15,360 x 4K tokens:\n");
   std::printf("  %-34s %10s %10s %9s\n", "", "model", "paper", "error");
-  PrintRow("tokens/s per GPU", tokens_per_gpu, paper);
+  PrintRow("tokens/s per GPU (dualpipe)", tokens_per_gpu, paper);
+  PrintRow("tokens/s per GPU (all-to-all exposed)",
+           ex.tokens_per_step / ToSeconds(ex.step_time) / GpuCount(s), paper);
   std::printf("  stages");
   for (int n : e.layers_per_stage) std::printf(" %d", n);
   std::printf("; step %.2f s: compute %.2f, ep all-to-all %.2f, bubble %.2f; %.0f TFLOP/s\n",
@@ -105,8 +120,9 @@ TEST(PipelineAccuracy, DeepSeekV3On2048H800WithItsPublishedLayout) {
               ToSeconds(e.breakdown.ep_comm), ToSeconds(e.breakdown.pp_bubble),
               ToFlopPerSecond(e.model_flop_rate_per_gpu) / 1e12);
   EXPECT_TRUE(e.fits_in_memory);
-  // Loose: the expert all-to-all runs exposed here, where DualPipe overlaps it with compute (issue
-  // #16 case 4 gives expert parallelism its overlap model); the card also approximates MLA.
+  // Loose: even overlapped, the model's expert all-to-all is about twice its compute where the
+  // report has them about equal (no node-limited routing, no fp8 dispatch in the EP model); the
+  // card also approximates MLA as GQA.
   EXPECT_LT(std::abs(tokens_per_gpu - paper) / paper, 0.60);
 }
 

@@ -499,9 +499,8 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
   // expert. With uneven stages it need not be the stage that sets the step time.
   double busiest_flops = 0;
   for (int i = 0; i < s.pp; ++i) {
-    busiest_flops =
-        std::max(busiest_flops, micro * (n[i] * (3 * lt.flops + recomputed_flops) +
-                                         (i == s.pp - 1 ? 3 * head.flops : 0.0)));
+    busiest_flops = std::max(busiest_flops, micro * (n[i] * (3 * lt.flops + recomputed_flops) +
+                                                     (i == s.pp - 1 ? 3 * head.flops : 0.0)));
   }
   e.achieved_flop_rate_per_gpu = Flop(busiest_flops) / e.step_time;
   // The invariant: no GPU computes faster than its ceilings allow. Each operator is held under its
