@@ -1136,3 +1136,31 @@ TEST(Step, LayerKernelsEagerByDefaultFusedFaster) {
 }
 }  // namespace
 }  // namespace firstwall::testing_cli
+
+// Found by the review of issue #16: an algorithm that does not apply inside one node is said to
+// run as the ring, not answered silently; expert overlap on a dense model is refused.
+namespace firstwall::testing_cli {
+namespace {
+TEST(Collective, TreeInsideOneNodeSaysItRunsAsTheRing) {
+  Result r = Firstwall(
+      "collective --op all-reduce --bytes '64 MiB' --gpu H100-SXM5-80GB --gpus 8 --algorithm tree");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("note: tree asked for; inside one node it runs as the ring"),
+            std::string::npos)
+      << r.out;
+  r = Firstwall(
+      "collective --op all-reduce --bytes '64 MiB' --gpu H100-SXM5-80GB --gpus 16 --algorithm "
+      "tree");
+  EXPECT_EQ(r.out.find("note:"), std::string::npos) << r.out;
+}
+
+TEST(Step, EpOverlapOnADenseModelIsRefused) {
+  const Result r =
+      Firstwall("step --model llama3-8b --gpu H100-SXM5-80GB --gpus 8 --ep-overlap dualpipe");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("llama3-8b is a dense model: it has no expert all-to-all to overlap"),
+            std::string::npos)
+      << r.out;
+}
+}  // namespace
+}  // namespace firstwall::testing_cli

@@ -51,6 +51,20 @@ TEST(Reliability, GivenIntervalAndLongerRestartCostEttr) {
   EXPECT_LT(ettr("--restart '1 h'"), best);
 }
 
+TEST(Reliability, LargeClustersAndShortRunsSayWhatTheyAre) {
+  // The node count of 2^31 - 1 GPUs in nodes of 8 once overflowed to a negative number.
+  Result r = Firstwall("reliability --gpus 2147483647 --days 1 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["nodes"].get<int64_t>(), 268435456);
+  r = Firstwall("reliability --gpus 2147483647 --days 1");
+  EXPECT_NE(r.out.find("(268435456 nodes of 8)"), std::string::npos) << r.out;
+  // A run shorter than Daly's interval: said, and the expected count keeps its digits.
+  r = Firstwall("reliability --gpus 8 --days 0.001");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("the interval is longer than the run"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("expected interruptions 0,"), std::string::npos) << r.out;
+}
+
 TEST(Reliability, BadInputIsRefused) {
   const std::pair<const char*, const char*> cases[] = {
       {"--gpus 0 --days 1", "'--gpus' is 0, out of range"},

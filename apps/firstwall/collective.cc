@@ -165,6 +165,13 @@ int RunCollective(const CollectiveOptions& o) {
   }
   const network::CollectiveEstimate e = network::EstimateCollective(
       fabric, op->second, bytes, ranks, *algorithm, ToSeconds(gpu.collective.launch));
+  // Tree and hierarchical are phases across nodes; inside one node the model runs them as the ring
+  // (NCCL's intra-node chain). Say so rather than answer another algorithm silently.
+  const bool replaced = *algorithm != network::Algorithm::kAuto && e.algorithm != *algorithm;
+  const std::string note = replaced ? txt::format("{} asked for; inside one node it runs as the {}",
+                                                  network::AlgorithmName(*algorithm),
+                                                  network::AlgorithmName(e.algorithm))
+                                    : "";
   if (o.json) {
     nlohmann::ordered_json j = {{"op", o.op},
                                 {"bytes", bytes},
@@ -174,6 +181,7 @@ int RunCollective(const CollectiveOptions& o) {
                                 {"time_s", e.time_s},
                                 {"algbw_bytes_per_s", e.algbw_bytes_per_s},
                                 {"busbw_bytes_per_s", e.busbw_bytes_per_s}};
+    if (replaced) j["algorithm_note"] = note;
     std::cout << txt::json_text(j) << "\n";
     return kOk;
   }
@@ -183,6 +191,7 @@ int RunCollective(const CollectiveOptions& o) {
       o.op, FormatReadableAs(bytes, Dimension::kDataSize, o.bytes), gpus, gpu.name, spec.nodes,
       spec.nodes == 1 ? "node" : "nodes", spec.gpus_per_node, network::AlgorithmName(e.algorithm),
       1e3 * e.time_s, e.algbw_bytes_per_s / 1e9, e.busbw_bytes_per_s / 1e9);
+  if (replaced) std::cout << "  note: " << note << "\n";
   return kOk;
 }
 

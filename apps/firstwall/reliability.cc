@@ -88,6 +88,7 @@ int RunReliability(const ReliabilityOptions& o) {
     nlohmann::ordered_json j = {
         {"gpus", gpus},
         {"gpus_per_node", std::min(per_node, gpus)},
+        {"nodes", (int64_t{gpus} + per_node - 1) / per_node},
         {"gpu", gpu.name},
         {"days", days},
         {"failure_rates_source", table.source},
@@ -104,13 +105,14 @@ int RunReliability(const ReliabilityOptions& o) {
     std::cout << txt::json_text(j) << "\n";
     return kOk;
   }
-  const int nodes = (gpus + per_node - 1) / per_node;
+  const int64_t nodes = (int64_t{gpus} + per_node - 1) / per_node;
+  const double run_s = 86400 * days;
   std::cout << txt::format(
       "{} x {} ({} {} of {}), one synchronous job for {:g} days\n"
       "  failure rates: {}{}\n"
-      "  expected interruptions {:.1f}, one every {:.2f} h (MTBI)\n"
+      "  expected interruptions {:.4g}, one every {:.4g} h (MTBI)\n"
       "  checkpoint write {:g} s{}, restart {:g} s{}\n"
-      "  checkpoint every {:.0f} s ({}; Young {:.0f} s, Daly {:.0f} s)\n"
+      "  checkpoint every {:.1f} s ({}; Young {:.1f} s, Daly {:.1f} s){}\n"
       "  expected ETTR {:.3f} (Daly's expected wall time)\n"
       "  by cause (expected interruptions, share):\n",
       gpus, gpu.name, nodes, nodes == 1 ? "node" : "nodes", std::min(per_node, gpus), days,
@@ -119,6 +121,9 @@ int RunReliability(const ReliabilityOptions& o) {
       f.interruptions, f.mtbi_h, write_s, !o.write_given ? " (default, --checkpoint-write)" : "",
       restart_s, !o.restart_given ? " (default, --restart)" : "", interval_s,
       given ? "given" : "Daly's optimum", reliability::YoungIntervalS(write_s, mtbi_s), daly_s,
+      interval_s >= run_s
+          ? "\n  note: the interval is longer than the run: no checkpoint before its end"
+          : "",
       ettr);
   for (const auto& c : f.by_cause) {
     std::cout << txt::format("    {:<34} {:>9.2f}  {:>5.1f}%\n", c.cause->name, c.interruptions,

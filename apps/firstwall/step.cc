@@ -94,6 +94,10 @@ workload::TrainingSetup Setup(const StepOptions& o, int* gpus) {
   s.ep_overlap = Option("workloads[].ep_overlap", "--ep-overlap", o.ep_overlap).Enum() == "dualpipe"
                      ? workload::EpOverlap::kDualPipe
                      : workload::EpOverlap::kNone;
+  if (s.ep_overlap == workload::EpOverlap::kDualPipe && !s.model.IsMoe()) {
+    Bad("--ep-overlap", s.model.name + " is a dense model: it has no expert all-to-all to overlap",
+        "leave --ep-overlap out (none)");
+  }
   s.layer_kernels =
       Option("workloads[].layer_kernels", "--layer-kernels", o.layer_kernels).Enum() == "fused"
           ? workload::LayerKernels::kFused

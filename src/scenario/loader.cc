@@ -580,6 +580,11 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.pp = w.Int("pp");
   t.vpp = w.Int("vpp");
   t.layers_per_stage = w.Integers("layers_per_stage");
+  // As --layers-per-stage: an empty list is no split (leave the key out for the automatic one).
+  if (w.Has("layers_per_stage") && t.layers_per_stage.empty()) {
+    w.Fail("layers_per_stage", "'" + w.Name("layers_per_stage") + "' is an empty list",
+           "give pp layer counts, or leave the key out for the even or balanced split");
+  }
   t.cp = w.Int("cp");
   t.ep = w.Int("ep");
   CheckTensorParallel(w, t.tp, cluster);
@@ -628,6 +633,10 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.expert_imbalance = w.Number("expert_imbalance");
   t.ep_overlap = w.Enum("ep_overlap") == "dualpipe" ? workload::EpOverlap::kDualPipe
                                                     : workload::EpOverlap::kNone;
+  if (t.ep_overlap == workload::EpOverlap::kDualPipe && !t.model.IsMoe()) {
+    w.Fail("ep_overlap", t.model.name + " is a dense model: it has no expert all-to-all to overlap",
+           "leave ep_overlap out (none)");
+  }
   t.layer_kernels = w.Enum("layer_kernels") == "fused" ? workload::LayerKernels::kFused
                                                        : workload::LayerKernels::kEager;
   t.nvlink_domain = cluster.nvlink_domain();

@@ -103,6 +103,15 @@ TEST(Scenario, LayerKernelsDefaultEagerAndFusedOnRequest) {
                    "s.yaml:25:20", "'workloads[0].layer_kernels' is 'fast'"));
 }
 
+TEST(BadInput, EmptyLayersPerStageAndDenseEpOverlap) {
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "    sequence_length: 4096\n",
+                                   "    sequence_length: 4096\n    layers_per_stage: []\n")),
+                   "s.yaml:25:23", "'workloads[0].layers_per_stage' is an empty list"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "    sequence_length: 4096\n",
+                                   "    sequence_length: 4096\n    ep_overlap: dualpipe\n")),
+                   "s.yaml:25:17", "llama3-8b is a dense model"));
+}
+
 TEST(BadInput, EmptyFile) { EXPECT_TRUE(Says(ErrorOf(""), "s.yaml:1:1", "the file is empty")); }
 
 TEST(BadInput, OnlyComments) {
