@@ -779,6 +779,62 @@ TEST(Step, SearchRefusesTheLayoutOptionsItChooses) {
 
 // Published layouts with uneven pipeline stages (issue #16 case 3): Llama 3 405B's 126 layers and
 // DeepSeek-V3's 61 on 16 stages run, balanced or as given; a given split is checked.
+// Issue #16 case 3 in inference and serving: pp need not divide the layers (each stage needs one).
+TEST(Infer, UnevenPipelineStages) {
+  Result r = Firstwall(
+      "infer --model llama3-405b --gpu H100-SXM5-80GB --tp 8 --pp 16 --batch 64 "
+      "--prompt-tokens 1000 --output-tokens 200 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["layers_per_stage"], nlohmann::json::parse("[7,8,8,8,8,8,8,8,8,8,8,8,8,8,8,7]"));
+  EXPECT_GT(j["decode_tokens_per_s"].get<double>(), 0.0);
+  EXPECT_LT(j["itl_s"].get<double>(), 1.0);  // finite: the hand-offs have a network
+  r = Firstwall(
+      "infer --model deepseek-v3 --gpu H200-SXM --tp 8 --pp 8 --ep 8 --dtype fp8 --batch 64 "
+      "--prompt-tokens 1000 --output-tokens 200");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("pipeline stages 7 7 8 8 8 8 8 7 layers (uneven: an iteration takes pp x 8 "
+                       "= 64 layers' time, memory per GPU is that of 8 layers)"),
+            std::string::npos)
+      << r.out;
+  r = Firstwall(
+      "infer --model llama3-8b --gpu H100-SXM5-80GB --pp 33 --batch 33 --prompt-tokens 10 "
+      "--output-tokens 10");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--pp: error: pp 33 is more pipeline stages than the 32 layers of "
+                       "llama3-8b: each stage needs at least one"),
+            std::string::npos)
+      << r.out;
+  // A service of llama3-8b on pp 3 (11, 11, 10) loads and serves; pp 33 is refused (file:line:col).
+  const fs::path dir = Fresh("uneven_service");
+  fs::create_directories(dir);
+  std::string text = Slurp("examples/inference-azure.yaml");
+  auto set = [&text](const std::string& from, const std::string& to) {
+    text.replace(text.find(from), from.size(), to);
+  };
+  set("duration: 1 h", "duration: 10 min");
+  set("replicas: 16\n    tp: 1", "replicas: 4\n    tp: 1\n    pp: 3");
+  for (size_t at; (at = text.find("../data/")) != std::string::npos;) {
+    text.replace(at, 8, fs::absolute("data").string() + "/");
+  }
+  std::ofstream(dir / "pp3.yaml") << text;
+  r = Firstwall("run --quiet --json --out " + (dir / "out").string() + " " +
+                (dir / "pp3.yaml").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto service = nlohmann::json::parse(r.out)["services"][0];
+  EXPECT_EQ(service["pp"], 3);
+  EXPECT_EQ(service["gpus"], 12);
+  EXPECT_GT(service["completed"].get<int>(), 0);
+  set("replicas: 4\n    tp: 1\n    pp: 3", "replicas: 1\n    tp: 1\n    pp: 33");
+  set("nodes: 2", "nodes: 5");
+  std::ofstream(dir / "pp33.yaml") << text;
+  r = Firstwall("validate " + (dir / "pp33.yaml").string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("pp 33 is more pipeline stages than the model's 32 layers"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(Step, UnevenPipelineStages) {
   const std::string llama =
       "step --model llama3-405b --gpu H100-SXM5-80GB --gpus 16384 --tp 8 --pp 16 "

@@ -1,8 +1,10 @@
 // firstwall infer: one inference replica at a steady decode batch (workload/inference.h).
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "apps/firstwall/catalog_args.h"
@@ -57,8 +59,11 @@ int Infer(const InferOptions& in) {
     BadOption("--tp",
               txt::format("{} attention heads do not split over tp {}", m.attention_heads, o.tp));
   }
-  if (m.layers % o.pp != 0) {
-    BadOption("--pp", txt::format("{} layers do not split over pp {}", m.layers, o.pp));
+  // Stages need not hold equal layers (workload::InferenceStageLayers), but each needs one.
+  if (o.pp > m.layers) {
+    BadOption("--pp", txt::format("pp {} is more pipeline stages than the {} layers of {}: each "
+                                  "stage needs at least one",
+                                  o.pp, m.layers, m.name));
   }
   if (o.ep > 1 && (!m.IsMoe() || m.moe.experts % o.ep != 0)) {
     BadOption("--ep", m.IsMoe()
@@ -84,6 +89,7 @@ int Infer(const InferOptions& in) {
                                 {"pp", o.pp},
                                 {"ep", o.ep},
                                 {"gpus", e.gpus},
+                                {"layers_per_stage", e.layers_per_stage},
                                 {"batch", o.batch},
                                 {"prompt_tokens", o.prompt},
                                 {"output_tokens", o.output},
@@ -121,6 +127,19 @@ int Infer(const InferOptions& in) {
       Readable(e.weights_per_gpu), Readable(e.kv_cache_bytes), Readable(e.kv_bytes_per_token),
       Readable(e.memory_per_gpu), Readable(s.gpu.hbm_capacity),
       e.fits_in_memory ? "" : "  DOES NOT FIT");
+  if (o.pp > 1) {
+    // The slowest stage paces decode (pp micro-batches through its layers) and sets the memory.
+    const int most = *std::max_element(e.layers_per_stage.begin(), e.layers_per_stage.end());
+    const std::string how =
+        m.layers % o.pp == 0
+            ? std::string("even")
+            : txt::format(
+                  "uneven: an iteration takes pp x {} = {} layers' time, memory per GPU "
+                  "is that of {} layers",
+                  most, o.pp * most, most);
+    std::cout << txt::format("pipeline stages {} layers ({})\n", fmt::join(e.layers_per_stage, " "),
+                             how);
+  }
   return kOk;
 }
 

@@ -498,6 +498,9 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
   s.replica.tp = v.Int("tp");
   s.replica.pp = v.Int("pp");
   s.replica.ep = v.Int("ep");
+  s.replica.nvlink_domain = cluster.nvlink_domain();  // where the pipeline hand-offs run
+  s.replica.nic_bandwidth = cluster.nic_bandwidth;
+  s.replica.link_latency = cluster.link_latency;
   CheckTensorParallel(v, s.replica.tp, cluster);
   if (s.replica.ep > 1 && !s.replica.model.IsMoe()) {
     v.Fail("ep", "expert parallelism needs a mixture-of-experts model");

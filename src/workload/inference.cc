@@ -31,6 +31,8 @@ struct Shape {
     TrainingSetup ts;  // for the collective model only
     ts.gpu = setup.gpu;
     ts.nvlink_domain = std::max(8, setup.tp * setup.ep);
+    ts.nic_bandwidth = setup.nic_bandwidth;
+    ts.link_latency = setup.link_latency;
     net = CollectivesFor(ts);
   }
   const InferenceSetup& s;
@@ -61,9 +63,15 @@ struct Shape {
     const double v = s.model.vocab_size / double(s.tp);
     return be * (rows * h + v * h + rows * v);
   }
+  // The pp - 1 hand-offs of `rows` activations from stage to stage: those between NVLink
+  // domains (nvlink_domain / tp stages each) over the network, the others over NVLink.
   double P2p(double rows) const {
-    return s.pp > 1 ? (s.pp - 1.0) * Sec(hardware::P2pTime(net, Bytes(rows * h * act_be), false))
-                    : 0.0;
+    if (s.pp <= 1) return 0.0;
+    const DataSize msg = Bytes(rows * h * act_be);
+    const int per_domain = std::max(1, s.nvlink_domain / s.tp);
+    const double across = (s.pp + per_domain - 1) / per_domain - 1;
+    return across * Sec(hardware::P2pTime(net, msg, false)) +
+           (s.pp - 1.0 - across) * Sec(hardware::P2pTime(net, msg, true));
   }
 };
 
@@ -170,7 +178,20 @@ double DecodeKvBytes(const Shape& sh, double kv_tokens) {
   return kv_tokens * 2.0 * sh.kv_dim_gpu * sh.act_be;
 }
 
+// The layers a pipelined iteration takes at 1/pp of its rows: each of the pp micro-batches passes
+// the slowest stage, so pp x its layers (the model's layers when pp divides them, exactly).
+double PacedLayers(const std::vector<int>& stages) {
+  return static_cast<double>(stages.size()) * *std::max_element(stages.begin(), stages.end());
+}
+
 }  // namespace
+
+std::vector<int> InferenceStageLayers(int layers, int pp) {
+  FW_CHECK(pp >= 1 && pp <= layers, "InferenceStageLayers: every pipeline stage needs a layer");
+  std::vector<int> n(static_cast<size_t>(pp), layers / pp);
+  for (int i = 2; i < layers % pp + 2; ++i) ++n[static_cast<size_t>(pp - i)];
+  return n;
+}
 
 InferenceEstimate EstimateInference(const InferenceSetup& s) {
   FW_CHECK(s.tp >= 1 && s.pp >= 1 && s.ep >= 1 && s.batch >= 1, "bad inference layout");
@@ -182,17 +203,20 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
   InferenceEstimate e;
   e.gpus = s.tp * s.pp;
   e.model_matrix_params_per_layer = m.ActiveLayerMatrixParams();
+  e.layers_per_stage = InferenceStageLayers(m.layers, s.pp);
   const double layers = m.layers;
+  const double paced = PacedLayers(e.layers_per_stage);
+  const double most = paced / s.pp;  // layers of the most loaded stage
   const double h = sh.h;
 
-  // Prefill of one prompt: through every stage in turn.
+  // Prefill of one prompt: through every stage in turn, every layer.
   const double p = s.prompt_tokens;
   const LayerCost pre = TokenOps(sh, p, nullptr);
   const double pre_attention = PrefillAttentionSeconds(sh, p * p / 2.0, p * p);
   e.prefill_time =
       Seconds(layers * (pre.kernels_s + pre.comm_s + pre_attention) + sh.P2p(p) + sh.Logits(1));
 
-  // Decode: pp micro-batches of B/pp sequences each cycle through the stages.
+  // Decode: pp micro-batches of B/pp sequences each cycle through the stages, paced by the slowest.
   const double rows = static_cast<double>(s.batch) / s.pp;
   const double context = s.prompt_tokens + s.output_tokens / 2.0;
   LayerCost dec = TokenOps(sh, rows, &e.decode_ops);
@@ -201,10 +225,10 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
           sh.Stream(kv_bytes));
   const double logits = sh.Logits(rows);
   IterationCost cost;
-  cost.kernels_s = layers * dec.kernels_s + logits;
-  cost.hbm_s = layers * dec.hbm_s + logits * sh.HbmShare(sh.LogitsBytes(rows), logits);
-  cost.tensor_s = layers * dec.tensor_s + logits * sh.TensorShare(sh.LogitsFlops(rows), logits);
-  cost.comm_s = layers * dec.comm_s + sh.P2p(rows);
+  cost.kernels_s = paced * dec.kernels_s + logits;
+  cost.hbm_s = paced * dec.hbm_s + logits * sh.HbmShare(sh.LogitsBytes(rows), logits);
+  cost.tensor_s = paced * dec.tensor_s + logits * sh.TensorShare(sh.LogitsFlops(rows), logits);
+  cost.comm_s = paced * dec.comm_s + sh.P2p(rows);
   cost.overhead_s = Sec(kIterationOverhead);
   const double itl = cost.seconds();
   e.itl = Seconds(itl);
@@ -213,14 +237,17 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
   e.gpu_power = Watts(idle + (tdp - idle) * IterationActivity(cost, s.activity));
   e.energy_per_token_j = ToWatts(e.gpu_power) * e.gpus / e.decode_tokens_per_s;
 
-  // Memory per GPU.
+  // Memory per GPU of the most loaded stage: n_max/layers of the model's parameters (the embedding
+  // and head spread in proportion, as for even splits) and its layers' K and V. `stages` is pp,
+  // exactly, when pp divides the layers.
+  const double stages = layers / most;
   const double expert_params =
       m.IsMoe() ? m.layers * m.moe.experts * m.MlpParams(m.moe.expert_ffn_hidden_size) : 0.0;
   const double dense_params = m.TotalParams() - expert_params;
   const double weights =
-      (dense_params / (s.tp * s.pp) + expert_params / (s.pp * std::max(s.ep, s.tp))) * sh.be;
+      (dense_params / (s.tp * stages) + expert_params / (stages * std::max(s.ep, s.tp))) * sh.be;
   e.weights_per_gpu = Bytes(weights);
-  e.kv_bytes_per_token = Bytes(2.0 * layers / s.pp * sh.kv_dim_gpu * sh.act_be);
+  e.kv_bytes_per_token = Bytes(2.0 * most * sh.kv_dim_gpu * sh.act_be);
   e.kv_cache_bytes =
       e.kv_bytes_per_token * (static_cast<double>(s.batch) * (s.prompt_tokens + s.output_tokens));
   // Activations of the largest forward (the prefill) are transient: a few of its tensors.
@@ -241,11 +268,14 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
   const InferenceEstimate e = EstimateInference(one);
   kv_bytes_per_token_ = ToBytes(e.kv_bytes_per_token);
   weights_bytes_ = ToBytes(e.weights_per_gpu);
-  const double layers = s.model.layers;
+  paced_layers_ = PacedLayers(e.layers_per_stage);
+  kv_stored_fraction_ = s.model.layers / paced_layers_;
+  const double layers = paced_layers_;
   kernels_.assign(static_cast<size_t>(max_tokens) + 1, 0.0);
   hbm_ = tensor_ = comm_ = logits_ = logits_hbm_ = logits_tensor_ = kernels_;
   for (int t = 1; t <= max_tokens; ++t) {
-    // pp micro-batches of t/pp tokens each cycle through the stages (as EstimateInference).
+    // pp micro-batches of t/pp tokens each cycle through the stages, paced by the slowest (as
+    // EstimateInference).
     const double rows = static_cast<double>(t) / s.pp;
     const LayerCost c = TokenOps(sh, rows, nullptr);
     const auto i = static_cast<size_t>(t);
@@ -257,6 +287,8 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
     logits_hbm_[i] = logits_[i] * sh.HbmShare(sh.LogitsBytes(rows), logits_[i]);
     logits_tensor_[i] = logits_[i] * sh.TensorShare(sh.LogitsFlops(rows), logits_[i]);
   }
+  // Attention per layer and micro-batch, which holds 1/pp of the sequences; Cost multiplies by the
+  // paced layers, so the slowest stage's layers read every sequence's context once.
   kv_read_bytes_per_token_ = DecodeKvBytes(sh, 1.0 / s.pp);
   attention_flops_per_pair_ = PrefillAttentionFlops(sh, 1.0 / s.pp);
   hbm_bytes_per_s_ = ToBytesPerSecond(s.gpu.hbm_bandwidth) * sh.gm.memory_efficiency;
@@ -277,7 +309,7 @@ IterationCost IterationModel::Cost(const IterationBatch& b) const {
   const InferenceSetup& s = setup_;
   const auto t = static_cast<size_t>(b.tokens);
   const auto n = static_cast<size_t>(std::clamp(b.sampled, 1, max_tokens_));
-  const double layers = s.model.layers;
+  const double layers = paced_layers_;
   IterationCost c;
   const double decode_s = b.decode_kv_tokens > 0 ? layers * b.decode_kv_tokens *
                                                        kv_read_bytes_per_token_ / hbm_bytes_per_s_

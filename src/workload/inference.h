@@ -9,10 +9,14 @@
 //             norms, TP all-reduces of B x hidden, EP all-to-all for MoE, the logits of B tokens,
 //             and a fixed per-iteration overhead (scheduling, sampling, kernel launches)
 //
-// With pipeline parallelism the batch is split into pp micro-batches in flight, so a decode
-// iteration takes every layer at B/pp rows. KV cache per GPU: 2 x layers/pp x max(1, kv_heads/tp)
-// x head_dim x bytes per token. Memory: weights (experts split over ep) + KV of B x (P + O) tokens
-// + the runtime reserve of the training model.
+// With pipeline parallelism the batch is split into pp micro-batches in flight and the stages hold
+// InferenceStageLayers: each stage runs its layers at B/pp rows once per micro-batch, so the
+// slowest stage, with n_max layers, paces the iteration at pp x n_max layers at B/pp rows (every
+// layer when pp divides the layers). A lone prompt's prefill passes every stage in turn: all
+// layers. Per GPU, the most loaded stage's: KV cache 2 x n_max x max(1, kv_heads/tp) x head_dim x
+// bytes per token; weights n_max/layers of the model's (experts split over ep). Memory: weights +
+// KV of B x (P + O) tokens + the prefill's transient workspace + the runtime reserve of the
+// training model.
 //
 // GPU power: each kernel's activity follows from what it does (PhaseActivity: a base for a busy
 // GPU, plus shares for the fraction of peak HBM bandwidth and of peak tensor FLOP/s it achieves),
@@ -37,6 +41,13 @@ inline constexpr units::Duration kIterationOverhead = units::Milliseconds(1);
 // for each of the 6 kernels; the GEMM model's 8 us launch overhead overstates them.
 inline constexpr units::Duration kElementwiseKernelOverhead = units::Microseconds(3);
 
+// Transformer layers on each of `pp` pipeline stages of a replica, first to last: layers/pp each,
+// and the remainder one more each on the stages before the last, from the second-to-last backwards
+// (vLLM's default split, vllm/distributed/utils.py get_pp_indices; the last stage also runs the
+// final norm and the logits head). 126 layers on 16 stages: 7, 8 x 14, 7 (Llama 3 405B's
+// published split); 61 on 4: 15, 15, 16, 15; 32 on 3: 11, 11, 10. Needs 1 <= pp <= layers.
+std::vector<int> InferenceStageLayers(int layers, int pp);
+
 struct InferenceSetup {
   ModelCard model;
   hardware::GpuSpec gpu;
@@ -46,6 +57,13 @@ struct InferenceSetup {
   int prompt_tokens = 1;
   int output_tokens = 1;
   PhaseActivity activity;
+  // Where the pipeline hand-offs run: between stages in one NVLink domain (nvlink_domain / tp
+  // stages each) over NVLink, between domains over the network at nic_bandwidth per GPU (one
+  // direction) and link_latency a hop. Defaults: the scenario's cluster defaults (an HGX node,
+  // 400 Gb/s NICs, 5 us).
+  int nvlink_domain = 8;
+  units::Bandwidth nic_bandwidth = units::GigabitsPerSecond(400);
+  units::Duration link_latency = units::Microseconds(5);
 };
 
 struct InferenceEstimate {
@@ -60,6 +78,7 @@ struct InferenceEstimate {
   units::DataSize kv_bytes_per_token;  // per GPU
   units::DataSize memory_per_gpu;
   bool fits_in_memory = false;
+  std::vector<int> layers_per_stage;         // InferenceStageLayers: pp entries, first to last
   std::vector<OpCost> decode_ops;            // one layer, forward times (communication included)
   double model_matrix_params_per_layer = 0;  // active weights a token goes through per layer
 };
@@ -103,18 +122,22 @@ class IterationModel {
   int max_tokens() const { return max_tokens_; }
   const InferenceSetup& setup() const { return setup_; }
   int gpus() const { return setup_.tp * setup_.pp; }
-  // K and V of one token on one GPU (its layers and KV heads).
+  // K and V of one token on one GPU of the most loaded stage (its layers and KV heads).
   double kv_bytes_per_token() const { return kv_bytes_per_token_; }
+  // The K and V all GPUs of the replica hold for one token over kv_bytes_per_token() x gpus():
+  // the model's layers over pp x the most loaded stage's, 1 when pp divides the layers.
+  double kv_stored_fraction() const { return kv_stored_fraction_; }
   double weights_per_gpu_bytes() const { return weights_bytes_; }
 
  private:
   InferenceSetup setup_;
   int max_tokens_ = 0;
-  double kv_bytes_per_token_ = 0, weights_bytes_ = 0;
+  double kv_bytes_per_token_ = 0, weights_bytes_ = 0, kv_stored_fraction_ = 1;
+  double paced_layers_ = 0;             // pp x the most layers a stage holds
   double kv_read_bytes_per_token_ = 0;  // per layer and GPU, one sequence's context token
   double attention_flops_per_pair_ = 0;
-  // Index t: t tokens. Kernel time, its HBM- and tensor-weighted seconds, communication time, all
-  // layers; the logits of t rows.
+  // Index t: t tokens. Kernel time, its HBM- and tensor-weighted seconds, communication time, the
+  // paced layers; the logits of t rows.
   std::vector<double> kernels_, hbm_, tensor_, comm_, logits_, logits_hbm_, logits_tensor_;
   double attention_overhead_s_ = 0;  // per layer: one FlashAttention kernel, or the unfused three
   bool flash_ = true;

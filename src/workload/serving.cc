@@ -547,11 +547,13 @@ class Simulator {
   // The prompt's KV goes to a decode replica over the prefill replica's NICs.
   void HandOff(Replica& r, int id, double now) {
     Seq& q = seqs_[static_cast<size_t>(id)];
+    // Each GPU sends its own K/V over its NIC: the most loaded stage's GPUs take longest; the
+    // lighter stages of an uneven pipeline send less (kv_stored_fraction).
     const double bytes = q.computed * model_.kv_bytes_per_token() * gpus_;
     const double start = std::max(now, r.nic_free);
     const double end = start + s_.pd.link_latency_s + bytes / (s_.pd.link_bytes_per_s * gpus_);
     r.nic_free = end;
-    kv_transfer_bytes_ += bytes;
+    kv_transfer_bytes_ += bytes * model_.kv_stored_fraction();
     r.outstanding -= q.charge;
     Release(r, q);
     q.replica = -1;  // in flight
@@ -826,9 +828,9 @@ std::string ServiceProblem(const ServiceSetup& s) {
     return "tp " + std::to_string(r.tp) + " does not divide the model's " +
            std::to_string(r.model.attention_heads) + " attention heads";
   }
-  if (r.model.layers % r.pp != 0) {
-    return "pp " + std::to_string(r.pp) + " does not divide the model's " +
-           std::to_string(r.model.layers) + " layers";
+  if (r.pp > r.model.layers) {
+    return "pp " + std::to_string(r.pp) + " is more pipeline stages than the model's " +
+           std::to_string(r.model.layers) + " layers: each stage needs at least one";
   }
   if (s.pd.prefill_replicas >= s.replicas) {
     return "prefill_replicas must leave at least one decode replica";

@@ -8,10 +8,11 @@
 //               budget, without it a prompt enters whole. Its time comes from IterationModel (the
 //               op-level model shared with `firstwall infer`), plus host-link time for swaps.
 //   KV cache    HBM left after weights and the runtime reserve (x memory_fraction), in blocks of
-//               block_tokens; a sequence holds blocks for its tokens. When a decode cannot grow,
-//               the most recently admitted sequence is preempted: recompute (its KV is dropped and
-//               its prompt and output so far are prefilled again) or swap (its KV moves to host
-//               memory over the host link and back when it resumes).
+//               block_tokens, on a GPU of the most loaded pipeline stage (any pp up to the layers:
+//               InferenceStageLayers); a sequence holds blocks for its tokens. When a decode cannot
+//               grow, the most recently admitted sequence is preempted: recompute (its KV is
+//               dropped and its prompt and output so far are prefilled again) or swap (its KV moves
+//               to host memory over the host link and back when it resumes).
 //   prefix      prompts' prefix blocks (Mooncake hash_ids, synthetic sessions) are kept after use
 //               and evicted least-recently-used; an admitted prompt skips the leading blocks
 //               already cached on its replica.
@@ -143,7 +144,8 @@ struct ServingResult {
   std::vector<Percentiles> ttft_by_class;
 };
 
-// Why the service cannot run (weights do not fit, no room for one sequence), or "".
+// Why the service cannot run (tp not dividing the heads, more pipeline stages than layers, weights
+// that do not fit, no room for one sequence), or "".
 std::string ServiceProblem(const ServiceSetup& s);
 
 // Replays `requests` through the service until every one finished or end_s. Deterministic for a

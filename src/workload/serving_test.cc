@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include "core/error.h"
@@ -548,6 +549,45 @@ TEST(Serving, ProblemsAreExplained) {
   s = Llama8b(2);
   s.pd.prefill_replicas = 2;
   EXPECT_NE(ServiceProblem(s).find("decode replica"), std::string::npos);
+  s = Llama8b(2);
+  s.replica.pp = 33;
+  EXPECT_NE(ServiceProblem(s).find("pp 33 is more pipeline stages than the model's 32 layers"),
+            std::string::npos)
+      << ServiceProblem(s);
+}
+
+// Issue #16 case 3: a replica whose pp does not divide the layers (llama3-8b's 32 on pp 3: 11, 11,
+// 10) loads and serves; one request decodes at the ITL of EstimateInference, which the 11-layer
+// stages pace, and a 33-layer model on pp 3 (even) serves it in the same time.
+TEST(Serving, UnevenPipelineStagesLoadAndServe) {
+  ServiceSetup s = Llama8b();
+  s.replica.pp = 3;
+  ASSERT_EQ(ServiceProblem(s), "");
+  const ServingResult r = Serve(s, Fixed(1, 0, 1000, 101), 1);
+  ASSERT_EQ(r.completed, 1);
+  InferenceSetup one = s.replica;
+  one.batch = 1;
+  one.prompt_tokens = 1000;
+  one.output_tokens = 100;
+  const InferenceEstimate e = EstimateInference(one);
+  EXPECT_EQ(e.layers_per_stage, (std::vector<int>{11, 11, 10}));
+  EXPECT_NEAR(r.tpot.mean, ToSeconds(e.itl), 0.01 * ToSeconds(e.itl));
+  ServiceSetup even = s;
+  even.replica.model.layers = 33;
+  const ServingResult r33 = Serve(even, Fixed(1, 0, 1000, 101), 1);
+  std::printf(
+      "llama3-8b on pp 3 (11, 11, 10): TPOT %.6f s, a 33-layer model on pp 3 %.6f s, "
+      "EstimateInference %.6f s\n",
+      r.tpot.mean, r33.tpot.mean, ToSeconds(e.itl));
+  EXPECT_DOUBLE_EQ(r.tpot.mean, r33.tpot.mean);
+  EXPECT_DOUBLE_EQ(r.ttft.mean, r33.ttft.mean);
+  // A busy fleet serves every request.
+  ServiceSetup fleet = s;
+  fleet.replicas = 4;
+  fleet.end_s = 600;
+  const ServingResult busy = Serve(fleet, Fixed(2000, 0.05, 700, 150), 1);
+  EXPECT_EQ(busy.completed, 2000);
+  EXPECT_GT(busy.gpu_energy_j, 0);
 }
 
 TEST(LatencyHistogram, PercentilesWithinHalfAPercent) {

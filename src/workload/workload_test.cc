@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <vector>
+
 #include "workload/inference.h"
 #include "workload/model_card.h"
 #include "workload/phase_timeline.h"
@@ -367,5 +370,62 @@ TEST(Inference, DecodeIsBoundedByReadingTheWeightsAndSaturatesWithBatch) {
   EXPECT_TRUE(one.fits_in_memory);
 }
 
+// Issue #16 case 3 in inference: pp need not divide the layers. 32 layers on pp 3 sit as 11, 11, 10
+// (vLLM's split: the remainder on the stages before the last). An 11-layer stage paces decode: an
+// iteration takes 3 x 11 = 33 layers' time, as a 33-layer model on pp 3 (an even split) does, and
+// a GPU holds 11 layers' K/V and 11/32 of the weights. A lone prompt's prefill passes all 32.
+TEST(Inference, UnevenPipelineStagesArePacedByTheSlowestStage) {
+  EXPECT_EQ(InferenceStageLayers(32, 3), (std::vector<int>{11, 11, 10}));
+  EXPECT_EQ(InferenceStageLayers(32, 4), (std::vector<int>{8, 8, 8, 8}));
+  EXPECT_EQ(InferenceStageLayers(61, 4), (std::vector<int>{15, 15, 16, 15}));
+  EXPECT_EQ(InferenceStageLayers(61, 61), std::vector<int>(61, 1));
+  EXPECT_EQ(InferenceStageLayers(5, 1), std::vector<int>{5});
+  std::vector<int> llama(16, 8);  // Llama 3 405B's published 7, 8 x 14, 7
+  llama.front() = llama.back() = 7;
+  EXPECT_EQ(InferenceStageLayers(126, 16), llama);
+
+  InferenceSetup s = Serving(24);
+  s.pp = 3;
+  InferenceSetup even = s;
+  even.model.layers = 33;
+  const InferenceEstimate u = EstimateInference(s), e33 = EstimateInference(even);
+  EXPECT_EQ(u.layers_per_stage, (std::vector<int>{11, 11, 10}));
+  EXPECT_EQ(e33.layers_per_stage, (std::vector<int>{11, 11, 11}));
+  const double kv_hand = 2.0 * 11 * 8 * 128 * 2;  // K and V x 11 layers x 8 heads x 128 x bf16
+  const double weights_hand = s.model.TotalParams() * 11.0 / 32.0 * 2;
+  const IterationModel um(s, 512), em(even, 512);
+  IterationBatch mixed;  // 20 decodes at context 1,500 and a 280-token chunk after 500 cached
+  mixed.tokens = 300;
+  mixed.sampled = 21;
+  mixed.decode_kv_tokens = 20 * 1500.0;
+  mixed.prefill_pairs = mixed.prefill_scores = 280 * (500 + 140.0);
+  const IterationCost uc = um.Cost(mixed), ec = em.Cost(mixed);
+  struct Row {
+    const char* what;
+    double computed, hand;
+  };
+  const Row rows[] = {
+      {"decode ITL, s (33 layers on pp 3)", ToSeconds(u.itl), ToSeconds(e33.itl)},
+      {"GPU power, W (33 layers on pp 3)", ToWatts(u.gpu_power), ToWatts(e33.gpu_power)},
+      {"mixed iteration, s (33 layers on pp 3)", uc.seconds(), ec.seconds()},
+      {"KV per token per GPU, B (11 layers)", ToBytes(u.kv_bytes_per_token), kv_hand},
+      {"iteration model KV per token, B", um.kv_bytes_per_token(), kv_hand},
+      {"weights per GPU, B (11/32 of the model)", ToBytes(u.weights_per_gpu), weights_hand},
+      {"KV held over KV paced x GPUs (32/33)", um.kv_stored_fraction(), 32.0 / 33.0},
+  };
+  std::printf("%-42s %14s %14s %8s\n", "32 layers on pp 3 (11, 11, 10)", "computed", "hand",
+              "error");
+  for (const Row& r : rows) {
+    const double err = r.computed / r.hand - 1;
+    std::printf("%-42s %14.6g %14.6g %+7.1e\n", r.what, r.computed, r.hand, err);
+    EXPECT_NEAR(err, 0.0, 1e-12) << r.what;
+  }
+  EXPECT_DOUBLE_EQ(uc.activity, ec.activity);
+  EXPECT_DOUBLE_EQ(ToBytes(u.kv_cache_bytes), kv_hand * 24 * 1200);
+  // The prefill of one prompt runs 32 layers, not the 33 of the even model.
+  EXPECT_LT(ToSeconds(u.prefill_time), ToSeconds(e33.prefill_time));
+  // An even split holds all the K/V it paces.
+  EXPECT_EQ(em.kv_stored_fraction(), 1.0);
+}
 }  // namespace
 }  // namespace firstwall::workload
