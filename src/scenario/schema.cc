@@ -491,7 +491,9 @@ const Schema& ScenarioSchema() {
               Int("services[].replicas", "", "1", "1000000",
                   "Replicas of the model; with autoscaling, the most that may serve."),
               Int("services[].tp", "1", "1", "72", "Tensor-parallel degree of each replica."),
-              Int("services[].pp", "1", "1", "64", "Pipeline-parallel degree of each replica."),
+              Int("services[].pp", "1", "1", "64",
+                  "Pipeline-parallel degree of each replica; stages need not divide the layers "
+                  "(the slowest stage paces an iteration, docs/models.md)."),
               Int("services[].ep", "1", "1", "1024",
                   "Expert-parallel degree (MoE), inside each replica's tp x pp GPUs."),
               Enum("services[].dtype", "auto", "auto|fp16|bf16|fp8",
