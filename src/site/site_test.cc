@@ -63,6 +63,17 @@ EngineStats RunFor(Site& site, double seconds, Observer* probe = nullptr) {
   return engine.stats();
 }
 
+// The site's fabric takes the GPU generation's NVLink figures from its card, as the training
+// model and `firstwall collective` do (issue #16: A100 NVLink runs at 0.64 of its line rate).
+TEST(Site, FabricTakesTheCardsNvlinkFigures) {
+  SiteConfig c = SmallSite();
+  c.cluster.gpu.collective.bus_efficiency = 0.64;
+  c.cluster.gpu.collective.nvls_efficiency = 0;
+  const Site site(c);
+  EXPECT_DOUBLE_EQ(site.fabric().spec().nvlink_efficiency, 0.64);
+  EXPECT_DOUBLE_EQ(site.fabric().spec().nvls_efficiency, 0);
+}
+
 TEST(Site, IdleWindowIsHandComputed) {
   Site site(SmallSite());
   site.Advance(SimTime(), SimTime::From(Seconds(1)));
