@@ -139,10 +139,7 @@ int RunCollective(const CollectiveOptions& o) {
                                              "--gpus-per-node", o.gpus_per_node)
                            .Int();
   network::FabricSpec base;
-  base.nvlink_per_gpu = gpu.NvlinkPerDirection();
-  base.nvlink_efficiency = gpu.collective.bus_efficiency;
-  base.nvls_efficiency = gpu.collective.nvls_efficiency;
-  base.nvls_extra_latency = gpu.collective.nvls_latency - gpu.collective.launch;
+  network::SetNvlinkFromCard(base, gpu);
   base = ReadFabric(o.fabric_file, base);
   if (const std::string problem = FabricProblem(base, gpus, per_node); !problem.empty()) {
     gpus_option.Fail(problem, "fewer GPUs, or a fabric with fewer planes (--fabric)");

@@ -63,8 +63,10 @@ int RunReliability(const ReliabilityOptions& o) {
   const double restart_s =
       scenario::OptionValue(schema, "restart", "--restart", o.restart).Quantity<Duration>().base();
   const reliability::FailureTable& table = reliability::Llama3FailureTable();
-  const reliability::InterruptionForecast f =
-      reliability::Forecast(table, gpus, std::min(per_node, gpus), days);
+  const int per = std::min(per_node, gpus);  // a cluster smaller than a node is one node
+  const auto nodes = static_cast<int64_t>(
+      reliability::ComponentsPerCluster(reliability::Component::kHost, gpus, per));
+  const reliability::InterruptionForecast f = reliability::Forecast(table, gpus, per, days);
   const double mtbi_s = 3600 * f.mtbi_h;
   const double daly_s = reliability::DalyIntervalS(write_s, mtbi_s);
   const bool given = !o.every.empty();
@@ -74,8 +76,8 @@ int RunReliability(const ReliabilityOptions& o) {
                   .base()
             : daly_s;
   const double ettr = reliability::DalyEttr(interval_s, write_s, restart_s, mtbi_s);
-  // The table was measured on H100; other GPUs get the same rates, and the output says so.
-  const bool measured_gpu = gpu.name == "H100-SXM5-80GB";
+  // Other GPUs than the table's get the same rates, and the output says so.
+  const bool measured_gpu = gpu.name == table.gpu;
   if (o.json) {
     nlohmann::ordered_json by_cause = nlohmann::ordered_json::array();
     for (const auto& c : f.by_cause) {
@@ -87,8 +89,8 @@ int RunReliability(const ReliabilityOptions& o) {
     }
     nlohmann::ordered_json j = {
         {"gpus", gpus},
-        {"gpus_per_node", std::min(per_node, gpus)},
-        {"nodes", (int64_t{gpus} + per_node - 1) / per_node},
+        {"gpus_per_node", per},
+        {"nodes", nodes},
         {"gpu", gpu.name},
         {"days", days},
         {"failure_rates_source", table.source},
@@ -105,7 +107,6 @@ int RunReliability(const ReliabilityOptions& o) {
     std::cout << txt::json_text(j) << "\n";
     return kOk;
   }
-  const int64_t nodes = (int64_t{gpus} + per_node - 1) / per_node;
   const double run_s = 86400 * days;
   std::cout << txt::format(
       "{} x {} ({} {} of {}), one synchronous job for {:g} days\n"
@@ -115,9 +116,8 @@ int RunReliability(const ReliabilityOptions& o) {
       "  checkpoint every {:.1f} s ({}; Young {:.1f} s, Daly {:.1f} s){}\n"
       "  expected ETTR {:.3f} (Daly's expected wall time)\n"
       "  by cause (expected interruptions, share):\n",
-      gpus, gpu.name, nodes, nodes == 1 ? "node" : "nodes", std::min(per_node, gpus), days,
-      table.source,
-      measured_gpu ? "" : "\n  caveat: rates measured on H100-SXM5-80GB, applied to " + gpu.name,
+      gpus, gpu.name, nodes, nodes == 1 ? "node" : "nodes", per, days, table.source,
+      measured_gpu ? "" : "\n  caveat: rates measured on " + table.gpu + ", applied to " + gpu.name,
       f.interruptions, f.mtbi_h, write_s, !o.write_given ? " (default, --checkpoint-write)" : "",
       restart_s, !o.restart_given ? " (default, --restart)" : "", interval_s,
       given ? "given" : "Daly's optimum", reliability::YoungIntervalS(write_s, mtbi_s), daly_s,

@@ -131,17 +131,16 @@ nlohmann::ordered_json EstimateJson(const workload::TrainingSetup& s,
   j["model"] = s.model.name;
   j["gpu"] = s.gpu.name;
   j["gpus"] = e.gpus;
-  j["layout"] = {
-      {"tp", s.tp},
-      {"pp", s.pp},
-      {"dp", s.dp},
-      {"cp", s.cp},
-      {"ep", s.ep},
-      {"vpp", s.vpp},
-      {"zero", s.zero},
-      {"sequence_parallel", s.sequence_parallel},
-      {"ep_overlap", std::string(workload::EpOverlapName(s.ep_overlap))},
-      {"layer_kernels", s.layer_kernels == workload::LayerKernels::kFused ? "fused" : "eager"}};
+  j["layout"] = {{"tp", s.tp},
+                 {"pp", s.pp},
+                 {"dp", s.dp},
+                 {"cp", s.cp},
+                 {"ep", s.ep},
+                 {"vpp", s.vpp},
+                 {"zero", s.zero},
+                 {"sequence_parallel", s.sequence_parallel},
+                 {"ep_overlap", std::string(workload::EpOverlapName(s.ep_overlap))},
+                 {"layer_kernels", std::string(workload::LayerKernelsName(s.layer_kernels))}};
   j["layout"]["layers_per_stage"] = e.layers_per_stage;
   j["layout"]["split"] = SplitKind(s);
   j["layout"]["slowest_stage"] = e.slowest_stage;
@@ -218,7 +217,7 @@ std::string KernelText(const workload::TrainingSetup& s) {
   return txt::format("{}{}, {} attention, {} layer kernels", hardware::DataTypeName(s.dtype),
                      s.dtype == hardware::DataType::kFp16 ? " with loss scaling" : "",
                      workload::AttentionKernelName(s.gpu, s.attention),
-                     s.layer_kernels == workload::LayerKernels::kFused ? "fused" : "eager");
+                     workload::LayerKernelsName(s.layer_kernels));
 }
 
 int Step(const StepOptions& o) {

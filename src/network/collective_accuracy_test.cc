@@ -94,11 +94,8 @@ FabricSpec SpecFor(const Published& p, const hardware::GpuSpec& g) {
   FabricSpec s;
   s.nodes = p.nodes;
   s.gpus_per_node = p.per_node;
-  s.nvlink_per_gpu = g.NvlinkPerDirection();
+  SetNvlinkFromCard(s, g);
   s.nic_per_gpu = GigabitsPerSecond(p.nic_gbit_per_gpu);
-  s.nvlink_efficiency = g.collective.bus_efficiency;
-  s.nvls_efficiency = g.collective.nvls_efficiency;
-  s.nvls_extra_latency = g.collective.nvls_latency - g.collective.launch;
   s.switch_latency = Microseconds(1);
   return s;
 }

@@ -7,6 +7,14 @@
 #include "core/error.h"
 
 namespace firstwall::network {
+
+void SetNvlinkFromCard(FabricSpec& spec, const hardware::GpuSpec& gpu) {
+  const hardware::NvlinkCollectives& nv = gpu.collective;
+  spec.nvlink_per_gpu = gpu.NvlinkPerDirection();
+  spec.nvlink_efficiency = nv.bus_efficiency;
+  spec.nvls_efficiency = nv.nvls_efficiency;
+  spec.nvls_extra_latency = nv.nvls_latency - nv.launch;
+}
 using units::ToBytesPerSecond;
 
 Fabric::Layout Fabric::Plan(const FabricSpec& spec) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "hardware/collective.h"
+#include "hardware/gpu.h"
 #include "network/max_min.h"
 #include "units/quantity.h"
 
@@ -48,6 +49,10 @@ struct FabricSpec {
   units::Duration nvlink_latency = hardware::kNvlinkHopLatency;  // per hop
   units::Duration switch_latency;                                // per network hop
 };
+
+// Sets the NVLink side of `spec` from the GPU's card: per-direction bandwidth and the generation's
+// collective figures (catalog `collective:`), as the training model takes them.
+void SetNvlinkFromCard(FabricSpec& spec, const hardware::GpuSpec& gpu);
 
 // The largest fabric the model builds, in directed links (a GPU has 2 + 4 x planes of them in a
 // non-blocking fabric, more when leaves are oversubscribed): link indices are 32-bit, and every

@@ -77,6 +77,7 @@ const FailureTable& Llama3FailureTable() {
     t.source =
         "Llama Team, The Llama 3 Herd of Models, arXiv:2407.21783 (2024), Table 5: 419 unexpected "
         "interruptions in 54 days on 16,384 H100 (nodes of 8)";
+    t.gpu = "H100-SXM5-80GB";
     for (const Count& c : kCounts) {
       const double exposure = ComponentsPerCluster(c.component, kGpus, kPerNode) * kDays;
       t.causes.push_back({c.name, c.component, 1000.0 * c.events / exposure});

@@ -36,6 +36,7 @@ struct FailureCause {
 struct FailureTable {
   std::vector<FailureCause> causes;
   std::string source;  // citation of the rates
+  std::string gpu;     // catalog name of the GPU the rates were measured on
 };
 
 // The Llama 3 table above, rates derived from its counts.

@@ -31,13 +31,7 @@ network::FabricSpec FabricFor(const SiteConfig& c) {
   f.nodes = c.cluster.nodes;
   f.gpus_per_node = c.cluster.gpus_per_node;
   f.nvlink_domain = c.cluster.nvlink_domain();
-  f.nvlink_per_gpu = c.cluster.gpu.NvlinkPerDirection();
-  // The GPU generation's NVLink and NVSwitch figures (catalog `collective:`), as the training
-  // model and `firstwall collective` take them.
-  const hardware::NvlinkCollectives& nv = c.cluster.gpu.collective;
-  f.nvlink_efficiency = nv.bus_efficiency;
-  f.nvls_efficiency = nv.nvls_efficiency;
-  f.nvls_extra_latency = nv.nvls_latency - nv.launch;
+  network::SetNvlinkFromCard(f, c.cluster.gpu);
   f.nic_per_gpu = c.cluster.nic_bandwidth;
   return f;
 }

@@ -567,6 +567,10 @@ std::string_view EpOverlapName(EpOverlap o) {
   return o == EpOverlap::kDualPipe ? "dualpipe" : "none";
 }
 
+std::string_view LayerKernelsName(LayerKernels k) {
+  return k == LayerKernels::kFused ? "fused" : "eager";
+}
+
 int GpuCount(const TrainingSetup& s) { return s.tp * s.pp * s.dp * s.cp; }
 
 hardware::CollectiveModel CollectivesFor(const TrainingSetup& s) {

@@ -71,6 +71,7 @@ std::string AttentionKernelName(const hardware::GpuSpec& gpu, AttentionKernel k)
 //    bubble, two copies of the parameters) is not modelled here: the 1F1B bubble stays.
 enum class EpOverlap { kNone, kDualPipe };
 std::string_view EpOverlapName(EpOverlap o);
+std::string_view LayerKernelsName(LayerKernels k);  // "eager", "fused": the scenario words
 
 // Share of the SMs the all-to-all kernels occupy while they overlap compute: DeepSeek-V3 gives 20
 // of the H800's 132 SMs to communication (arXiv:2412.19437, sec. 3.2.2); taken for every GPU (an
