@@ -25,10 +25,40 @@
 // when required, else the best-packed group that fits, else spread over the fewest groups. Among
 // groups that fit, the one with the fewest free nodes left after placing wins (best fit, to keep
 // large groups whole); ties go to the lowest group index, and inside a group the lowest free
-// nodes, so a run is deterministic.
+// nodes, so a run is deterministic. Spreading takes the groups with the most free nodes first
+// (fewest groups), the last one chosen best-fit for the remainder.
+//
+// Details and bounds (so that a decision costs what it touches, not the cluster's size):
+//  - Queue order: fcfs and easy by (JobSpec::submit, id); sjf by (work, submit, id); priority by
+//    (-priority, submit, id). A job submitted again after a failure or preemption keeps its
+//    original place (JobSpec::submit), as a requeued job does in Slurm.
+//  - fcfs, sjf and priority stop at the first job that is within quota and cannot start (after
+//    preemption, for priority); jobs over quota are skipped.
+//  - Preemption looks at no more than SchedulerConfig::max_preemption_candidates running jobs
+//    (lowest priority, latest start first), adds them until the job fits, then drops again the
+//    ones it does not need (latest added first). Quota is not freed by preemption: the job must be
+//    within quota on its own. Kueue's reclaim (a lender preempting borrowers) is not modelled: a
+//    lender whose quota is lent out waits for the borrowers to end.
+//  - EASY: the reservation is counted at the head's required level (the group where enough nodes
+//    free up first), or over the whole cluster when its rule is only preferred. A queued job's
+//    expected length is its nominal work; a running job's is what SetExpectedEnd last said (start
+//    + work before that; an end already past counts as now). The backfill scan looks at no more
+//    than SchedulerConfig::backfill_max_jobs jobs behind the head (Slurm's bf_max_job_test plays
+//    the same part) and stops once no node is free.
+//  - Quota is charged in GPUs of whole nodes (nodes x gpus_per_node): a 1-GPU job holds a whole
+//    node. A job within its tenant's nominal quota still needs the cohort to have that many GPUs
+//    unused (nominal sum minus usage), as Kueue admits.
+//  - Spares: the last spare_nodes nodes start as spares. When a node that is not a spare goes
+//    down, the first spare at or after it (else the lowest) becomes a regular node; a spare that
+//    goes down leaves the pool. A node coming back up rejoins the pool while the pool is short of
+//    spare_nodes, else it takes jobs. Spares count neither as free nor as fragmented GPUs.
+//  - Index: a two-level bitset of free nodes and, per level, each group's free-node count with
+//    groups bucketed by that count, so a node change costs O(levels) and best-fit finds its group
+//    without scanning groups.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +84,10 @@ struct SchedulerConfig {
   // Nodes held back as spares: they take no new job until a failure takes a node out, then a spare
   // replaces it (so a failed job can restart at once on the same number of nodes).
   int spare_nodes = 0;
+  // EASY: jobs behind the head examined per decision (Slurm's bf_max_job_test defaults to 500).
+  int backfill_max_jobs = 500;
+  // priority: running jobs examined as victims per blocked job.
+  int max_preemption_candidates = 256;
 };
 
 struct StartDecision {
@@ -70,6 +104,9 @@ class Scheduler {
  public:
   // `jobs` must outlive the scheduler; JobIds index it (it may grow between calls).
   Scheduler(const Topology& topology, SchedulerConfig config, const std::vector<JobSpec>& jobs);
+  ~Scheduler();
+  Scheduler(Scheduler&&) noexcept;
+  Scheduler& operator=(Scheduler&&) noexcept;
 
   // A job joins the queue.
   void Submit(JobId job, SimTime now);
@@ -87,13 +124,32 @@ class Scheduler {
   Decisions Schedule(SimTime now);
 
   // Free GPUs on up nodes that no pending job can use now (each pending job considered alone:
-  // too few free nodes in any group its rule allows, or its tenant out of quota), and the free
-  // GPUs in all.
+  // too few free nodes in any group its rule allows, or its tenant out of quota; zero when
+  // nothing is queued: idle is not fragmented), and the free GPUs in all (spares excluded).
+  // FragmentedGpus costs O(queue + groups), O(queue + free nodes) when several required levels
+  // are pending; nothing is kept up to date for it between calls.
   int64_t FragmentedGpus() const;
   int64_t FreeGpus() const;
   int queued() const;
   int running() const;
+  // The running job's nodes, ascending (empty when it is not running).
   const std::vector<int>& NodesOf(JobId job) const;
+
+  // Whole nodes a job needs: ceil(gpus / gpus_per_node).
+  int NodesNeeded(const JobSpec& job) const;
+  // Whether the job could ever start here (all nodes up and free): no more nodes than the cluster
+  // has outside the spares, and no more than one group of its level when the level is required.
+  // Submit checks it (FW_CHECK); a caller reading input refuses such jobs with an InputError.
+  bool Admissible(const JobSpec& job) const;
+  // Packing score of a running job: the number of groups at its placement rule's level that its
+  // nodes span (1 is perfectly packed; 0 when not running).
+  int GroupsSpanned(JobId job) const;
+  // Nodes held as spares now.
+  int SpareNodes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace firstwall::scheduler
