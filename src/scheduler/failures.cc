@@ -37,8 +37,6 @@ bool PerGpu(ComponentKind k) {
   }
 }
 
-bool PerNode(ComponentKind k) { return k == ComponentKind::kHost || k == ComponentKind::kPsu; }
-
 int Racks(const Topology& t) { return (t.nodes + t.nodes_per_rack - 1) / t.nodes_per_rack; }
 
 NodeRun Clip(int64_t first, int64_t count, int nodes) {
@@ -47,6 +45,12 @@ NodeRun Clip(int64_t first, int64_t count, int nodes) {
 }
 
 }  // namespace
+
+bool PerNode(ComponentKind k) { return k == ComponentKind::kHost || k == ComponentKind::kPsu; }
+
+bool IsNodeHardware(ComponentKind k) {
+  return k != ComponentKind::kSoftware && (PerGpu(k) || PerNode(k));
+}
 
 std::string_view ComponentKindName(ComponentKind k) {
   switch (k) {

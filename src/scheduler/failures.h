@@ -89,6 +89,11 @@ inline constexpr int kComponentKinds = 12;
 std::string_view ComponentKindName(ComponentKind k);
 // The kind a reliability::Component of the failure tables maps to.
 ComponentKind KindOf(reliability::Component c);
+// Counted per node (host, PSU).
+bool PerNode(ComponentKind k);
+// Hardware of one node (GPU, HBM, NVLink, NIC, cable, host, PSU): its failures are the node's own,
+// the ones that count towards excluding it.
+bool IsNodeHardware(ComponentKind k);
 
 enum class FailureEffect {
   kNodeDown,        // the nodes stop (and go dark for a PDU) until repaired

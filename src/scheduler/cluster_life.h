@@ -1,0 +1,364 @@
+// The life of a cluster: jobs arrive, wait in the Scheduler, run, checkpoint, fail, restart and
+// end, on a core EventQueue that either the site's engine drives or RunUntil drives alone.
+//
+// A job's attempt (one start on a set of nodes) goes through phases:
+//
+//   queued -> [stagger wait] -> [restarting] -> computing <-> checkpointing -> done
+//                                                  |
+//                      failure or preemption  ----+---> detecting -> queued (failure)
+//                                                  +---> queued (preemption)
+//
+//   stagger wait  restarts that begin at the same instant (a leaf or PDU failure stops many jobs
+//                 at once) start their reload one after another, `restart_stagger` apart, so their
+//                 power ramps do not coincide; the first has no wait
+//   restarting    reload from the last checkpoint and warm-up: the job's
+//                 CheckpointPolicy::restart_overhead (zero: the option's default). A first start
+//                 has none (its start-up is part of its work)
+//   computing     progress (seconds of nominal work) grows at the job's speed, 1 unless the host
+//                 says otherwise (SetSpeed); a checkpoint starts each time the progress since the
+//                 last one reaches the interval (every N steps, not every N wall seconds), the job
+//                 ends when its progress reaches its work
+//   checkpointing the job stalls for CheckpointPolicy::write (at speed 1; the host may stretch it
+//                 with SetSpeed, e.g. a contended storage network); only a finished write counts
+//   detecting     after a failure the job holds its nodes for `detection` (the hang until a
+//                 watchdog fires), then releases them and is submitted again
+// The checkpoint interval is the job's CheckpointPolicy::interval, or, when that is zero, Daly's
+// optimum (reliability::DalyIntervalS) for its write time and its own mean time between
+// interruptions: 1 / FailureProcess::JobRatePerS(gpus), its GPUs' and nodes' share of the cluster's
+// failure rate. Never: no checkpoints (a failure loses the whole attempt's progress).
+//
+// A failure (failures.h) acts through its blast radius: node down and cut from fabric take the
+// nodes out of the Scheduler until repaired and stop every job on any of them (jobs are
+// synchronous: one node lost stops the gang); software failures stop the job on the node and leave
+// the node up; throttle (a CDU) and fabric degraded (a spine) stop nothing here: the host hears of
+// them (Host::OnFailure / OnRepair) and slows the jobs it must through SetSpeed. A node with
+// `exclude_after_failures` failures of its own (GPU, HBM, NVLink, NIC, cable, host, PSU; not group
+// failures) is excluded for good. A stopped job loses the progress since its last finished
+// checkpoint. A failed job is submitted again with its original spec (so its priority and original
+// submit time place it in the queue as the Scheduler's policy orders them: under FCFS it goes back
+// to where it first stood, ahead of later arrivals, as a requeued job in Slurm); a preempted job is
+// submitted again the same way.
+//
+// Goodput follows Google's ML productivity goodput vocabulary (cloud.google.com, "ML Goodput"):
+//   ETTR (effective training time ratio) of a job = useful progress / wall time from its first
+//   start to its end (completion or the end of the run); the site's ETTR weights jobs by GPUs.
+//   Runtime goodput = useful progress x GPUs / GPU time allocated.
+//   Badput in GPU-hours by cause:
+//     checkpoint_save   GPUs x time writing checkpoints
+//     restart           GPUs x (detection + stagger wait + reload and warm-up)
+//     lost_progress     GPUs x nominal progress lost (since the last checkpoint) to failures and
+//                       preemptions
+//     slowdown          GPUs x integral of (1 - speed) while computing (faults, caps, throttling
+//                       as the host reports them; speed above 1 counts as zero)
+//     repair_downtime   GPUs of nodes down (repair or exclusion) x time, whether or not a job
+//                       wanted them
+//     queueing          GPUs requested x time queued (first wait and after restarts); reported
+//                       apart, since a queued job holds no GPUs
+//   A job's allocated GPU time is exactly useful + lost + slowdown + checkpoint + restart (for
+//   speeds <= 1).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/event_queue.h"
+#include "core/sim_time.h"
+#include "scheduler/failures.h"
+#include "scheduler/job.h"
+#include "scheduler/scheduler.h"
+#include "scheduler/topology.h"
+
+namespace firstwall::scheduler {
+
+// What a running job is doing, for the host's power and traffic models.
+enum class JobPhase {
+  kComputing,      // training or serving at its speed
+  kCheckpointing,  // stalled on a checkpoint write (storage traffic)
+  kRestarting,     // stalled on reload and warm-up after a restart (storage traffic)
+  kIdle,           // holding its nodes, doing nothing: hung before detection, or stagger wait
+};
+std::string_view JobPhaseName(JobPhase p);  // "computing", "checkpointing", "restarting", "idle"
+
+// The site that runs the jobs. ClusterLife calls it; it answers through ClusterLife::SetSpeed.
+class Host {
+ public:
+  virtual ~Host() = default;
+  // The job holds these nodes (ascending) from now; its phase follows at once by SetPhase.
+  virtual void Start(JobId job, const std::vector<int>& nodes, SimTime now) = 0;
+  // The job no longer holds its nodes (completed, released after a failure, preempted, or the
+  // end of the run).
+  virtual void Stop(JobId job, SimTime now) = 0;
+  virtual void SetPhase(JobId job, JobPhase phase, SimTime now) = 0;
+  // A failure and its repair, for the physics the host owns (dark racks, throttling CDUs,
+  // degraded fabric). The reference is valid during the call; failures() keeps a copy.
+  virtual void OnFailure(const Failure& /*failure*/, SimTime /*now*/) {}
+  virtual void OnRepair(const Failure& /*failure*/, SimTime /*now*/) {}
+};
+
+// Standalone runs: every job at speed 1.
+class NullHost final : public Host {
+ public:
+  void Start(JobId, const std::vector<int>&, SimTime) override {}
+  void Stop(JobId, SimTime) override {}
+  void SetPhase(JobId, JobPhase, SimTime) override {}
+};
+
+struct ClusterLifeOptions {
+  // From a failure to the job's stop being noticed (its nodes held, idle). An assumption: NCCL's
+  // watchdog default is minutes; Meta reports automated detection for most interruptions
+  // (Llama 3 report §3.3.4) without a figure.
+  SimTime detection = SimTime::FromNanoseconds(120'000'000'000);  // 2 min
+  // Reload and warm-up when the job's own CheckpointPolicy::restart_overhead is zero. An
+  // assumption of the order reported for large runs (minutes to load and warm up).
+  SimTime restart_overhead = SimTime::FromNanoseconds(600'000'000'000);  // 10 min
+  // A node is excluded for good after this many failures of its own; 0: never.
+  int exclude_after_failures = 0;
+  // Gap between restarts that begin at the same instant; zero: all together.
+  SimTime restart_stagger;
+  // Period of the running/queued/fragmentation samples; Never: none.
+  SimTime sample_every = SimTime::FromNanoseconds(3'600'000'000'000);  // 1 h
+  // Record every finished checkpoint in events() (a million jobs checkpointing hourly is a lot).
+  bool record_checkpoints = true;
+  // Failures at given times, besides (or instead of) the random ones: built with
+  // ScriptedFailure. They must be in time order.
+  std::vector<Failure> scripted_failures;
+};
+
+// A failure of component `index` of kind `k` at `at`, with its blast radius, effect and a fixed
+// repair, for scripted_failures.
+Failure ScriptedFailure(const Topology& topology, const FailureModel& model, ComponentKind k,
+                        int64_t index, SimTime at, SimTime repair, std::string_view cause = {});
+
+enum class AttemptEnd { kCompleted, kFailed, kPreempted, kCutByEnd };
+std::string_view AttemptEndName(AttemptEnd e);  // "completed", "failed", "preempted", "cut"
+
+// One start of a job on a set of nodes.
+struct Attempt {
+  JobId job = 0;
+  SimTime queued;  // when it entered the queue for this attempt (submit, or resubmit)
+  SimTime start;
+  SimTime end;  // when it gave its nodes back (a failed attempt holds them through detection)
+  int gpus = 0;
+  int nodes = 0;
+  AttemptEnd how = AttemptEnd::kCutByEnd;
+};
+
+enum class LifeEventKind {
+  kFailure,     // failure: index into failures(); its jobs_hit are the jobs it stopped
+  kRepair,      // failure index repaired
+  kPreemption,  // job
+  kCheckpoint,  // job finished a checkpoint
+  kRestart,     // job started again after a failure or preemption
+  kExclusion,   // node excluded
+};
+std::string_view LifeEventKindName(LifeEventKind k);
+
+struct LifeEvent {
+  SimTime at;
+  LifeEventKind kind = LifeEventKind::kFailure;
+  JobId job = -1;    // -1: none
+  int failure = -1;  // index into failures(), -1: none
+  int node = -1;     // kExclusion
+};
+
+struct FailureRecord {
+  Failure failure;
+  std::vector<JobId> jobs_hit;  // ascending: jobs stopped (or, for a throttle, slowed)
+};
+
+// Per job, in seconds (multiply by GPUs for GPU-seconds).
+struct JobLife {
+  SimTime first_start = SimTime::Never();  // Never: never started
+  SimTime end = SimTime::Never();          // completion, or the end of the run
+  bool completed = false;
+  double useful_s = 0;  // progress kept (nominal seconds of work)
+  double queued_s = 0;
+  double checkpoint_s = 0;
+  double restart_s = 0;
+  double lost_s = 0;
+  double slowdown_s = 0;
+  int attempts = 0;
+  int failures = 0;  // interruptions by failures
+  int preemptions = 0;
+  int checkpoints = 0;
+  double checkpoint_interval_s = 0;  // the one used; infinity: none
+  // useful / (end - first_start); 0 when never started.
+  double Ettr() const;
+};
+
+struct Badput {
+  double queueing_gpu_h = 0;  // apart: queued jobs hold no GPUs
+  double checkpoint_save_gpu_h = 0;
+  double restart_gpu_h = 0;
+  double lost_progress_gpu_h = 0;
+  double repair_downtime_gpu_h = 0;
+  double slowdown_gpu_h = 0;
+};
+
+struct Goodput {
+  double ettr = 0;             // GPU-weighted over jobs that started
+  double runtime_goodput = 0;  // useful / allocated GPU time
+  double useful_gpu_h = 0;
+  Badput badput;
+};
+
+struct SchedulerStats {
+  // Wait from submit to first start, over jobs that started (nearest rank).
+  double wait_p50_s = 0, wait_p90_s = 0, wait_p99_s = 0;
+  int jobs_submitted = 0, jobs_started = 0, jobs_completed = 0;
+  double utilization = 0;  // allocated / (GPUs x duration)
+  double allocated_gpu_h = 0;
+  double idle_gpu_h = 0;            // up and unallocated
+  double down_gpu_h = 0;            // repair and exclusion
+  double fragmented_gpus_mean = 0;  // time average over the samples
+  double free_gpus_mean = 0;
+  int interruptions = 0;  // job stops by failures
+  int preemptions = 0;
+  int failures = 0;
+  int excluded_nodes = 0;
+};
+
+struct LifeSample {
+  SimTime at;
+  int running = 0;
+  int queued = 0;
+  int64_t allocated_gpus = 0;
+  int down_nodes = 0;
+  int64_t free_gpus = 0;
+  int64_t fragmented_gpus = 0;
+};
+
+class ClusterLife {
+ public:
+  // `events` and `host` (null: a NullHost of its own) must outlive this. `model` empty: no
+  // random failures. Schedules the arrivals, the failures and the samples on `events`.
+  // Throws InternalError on a job with gpus < 1, a Young/Daly interval without a write time, or
+  // scripted failures out of order.
+  ClusterLife(const Topology& topology, SchedulerConfig config, std::optional<FailureModel> model,
+              std::vector<JobSpec> jobs, uint64_t seed, ClusterLifeOptions options,
+              EventQueue& events, Host* host = nullptr);
+  ~ClusterLife();
+  ClusterLife(const ClusterLife&) = delete;
+  ClusterLife& operator=(const ClusterLife&) = delete;
+
+  // A job arriving later (submitted at max(spec.submit, now)).
+  JobId AddJob(JobSpec spec, SimTime now);
+  // The host's compute speed for a job from now: progress per second while computing (1 nominal,
+  // >= 0; 0 stalls it). It persists across phases and attempts until set again.
+  void SetSpeed(JobId job, double speed, SimTime now);
+  // The rate of its checkpoint writes and reloads (1: CheckpointPolicy::write and the restart
+  // overhead as given; 0.5: twice as long, e.g. a contended storage network). Persists likewise.
+  void SetIoSpeed(JobId job, double speed, SimTime now);
+
+  // Standalone: runs the queue's events up to `end`, then Finish(end).
+  void RunUntil(SimTime end);
+  // Closes the books at `end`: running attempts end as cut, jobs still queued stop waiting.
+  // Call once, after the events up to `end` have run.
+  void Finish(SimTime end);
+
+  const std::vector<JobSpec>& jobs() const { return jobs_; }
+  const std::vector<Attempt>& attempts() const { return attempts_; }
+  const std::vector<LifeEvent>& events() const { return events_log_; }
+  const std::vector<FailureRecord>& failures() const { return failures_; }
+  const std::vector<LifeSample>& samples() const { return samples_; }
+  const JobLife& job_life(JobId job) const;
+  int running() const;
+  int queued() const;
+  // After Finish.
+  Goodput goodput() const;
+  SchedulerStats stats() const;
+  const Scheduler& scheduler() const { return *scheduler_; }
+  const FailureProcess* failure_process() const { return process_.get(); }
+
+ private:
+  enum class Phase : uint8_t {
+    kNotSubmitted,
+    kQueued,
+    kStaggerWait,
+    kRestarting,
+    kComputing,
+    kCheckpointing,
+    kDetecting,
+    kDone,
+  };
+  struct JobState {
+    Phase phase = Phase::kNotSubmitted;
+    uint32_t gen = 0;      // bumps when the job's pending event is superseded
+    int32_t attempt = -1;  // index into attempts_ of the current attempt
+    double speed = 1;
+    double io_speed = 1;
+    double progress_s = 0;
+    double checkpointed_s = 0;
+    double phase_left_s = 0;  // checkpoint write, reload: nominal seconds left
+    SimTime phase_since;
+    SimTime queued_since;
+    std::vector<int> nodes;  // held now, ascending
+    JobLife life;
+  };
+
+  void ScheduleNextArrival();
+  void ScheduleNextFailure();
+  void ScheduleSample(SimTime at);
+  void Submit(JobId job, SimTime now);
+  void RequestPass(SimTime now);
+  void RunPass(SimTime now);
+  void StartJob(JobId job, std::vector<int> nodes, SimTime now);
+  void EnterPhase(JobId job, Phase phase, SimTime now);
+  void Accrue(JobId job, SimTime now);
+  void ScheduleJobEvent(JobId job, SimTime now);
+  void OnJobEvent(JobId job, SimTime now);
+  void StopAttempt(JobId job, AttemptEnd how, SimTime now);
+  void ReleaseNodes(JobId job, SimTime now, bool scheduler_knows);
+  void OnFailure(const Failure& f, SimTime now);
+  void OnRepair(int failure, SimTime now);
+  void TakeNodeDown(int node, SimTime now);
+  void AccountCluster(SimTime now);
+  void SetExpectedEnd(JobId job, SimTime now);
+  double IntervalFor(const JobSpec& spec) const;
+  SimTime RestartOverhead(const JobSpec& spec) const;
+
+  Topology topology_;
+  ClusterLifeOptions options_;
+  EventQueue& queue_;
+  NullHost null_host_;
+  Host* host_;
+  std::vector<JobSpec> jobs_;  // before scheduler_: it holds a reference
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<FailureProcess> process_;
+
+  std::vector<JobState> state_;
+  std::vector<JobId> arrival_order_;  // by (submit, id)
+  size_t next_arrival_ = 0;
+  size_t next_scripted_ = 0;
+  bool pass_pending_ = false;
+  SimTime stagger_instant_ = SimTime::Never();
+  int stagger_count_ = 0;
+
+  // Per node.
+  std::vector<JobId> node_job_;  // -1: free
+  std::vector<int16_t> down_count_;
+  std::vector<int16_t> own_failures_;
+  std::vector<uint8_t> excluded_;
+
+  // Cluster accounting, integrated piecewise between changes.
+  SimTime accounted_until_;
+  int64_t allocated_gpus_ = 0;
+  int down_nodes_ = 0;
+  double allocated_gpu_s_ = 0;
+  double down_gpu_s_ = 0;
+  int running_ = 0;
+  int queued_ = 0;
+  SimTime end_ = SimTime::Never();  // set by Finish
+
+  std::vector<Attempt> attempts_;
+  std::vector<LifeEvent> events_log_;
+  std::vector<FailureRecord> failures_;
+  std::vector<LifeSample> samples_;
+  std::vector<JobId> hit_scratch_;
+};
+
+}  // namespace firstwall::scheduler
