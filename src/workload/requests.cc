@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <numeric>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -15,24 +13,6 @@
 
 namespace firstwall::workload {
 namespace {
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError({path, 0, 0}, "cannot read the trace file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
 
 constexpr int kMaxTokens = 1 << 24;
 const char* const kAtLeastOneToken =
@@ -134,7 +114,7 @@ RequestSet ParseAzureTrace(const std::string& text, const std::string& path,
                        "expected a timestamp like '2023-11-16 18:15:46.6805900', got '" + ts + "'");
     }
     const double t =
-        static_cast<double>(DaysFromCivil(y, mo, d)) * 86400.0 + h * 3600.0 + mi * 60.0 + sec;
+        static_cast<double>(text::DaysFromCivil(y, mo, d)) * 86400.0 + h * 3600.0 + mi * 60.0 + sec;
     if (std::isnan(first)) first = t;
     Request r;
     r.arrival_s = t - first;
@@ -280,10 +260,10 @@ RequestSet ParseMooncakeTrace(const std::string& text, const std::string& path,
 }
 
 RequestSet ReadAzureTrace(const std::string& path, const std::string& label) {
-  return ParseAzureTrace(Slurp(path), path, label);
+  return ParseAzureTrace(text::ReadFile(path, "trace file"), path, label);
 }
 RequestSet ReadMooncakeTrace(const std::string& path, const std::string& label) {
-  return ParseMooncakeTrace(Slurp(path), path, label);
+  return ParseMooncakeTrace(text::ReadFile(path, "trace file"), path, label);
 }
 
 RequestSet Generate(const std::vector<SyntheticSource>& sources, uint64_t seed) {
