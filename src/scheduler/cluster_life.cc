@@ -477,6 +477,7 @@ void ClusterLife::ReleaseNodes(JobId job, SimTime now, bool scheduler_knows) {
   allocated_gpus_ -= static_cast<int64_t>(s.nodes.size()) * topology_.gpus_per_node;
   --running_;
   attempts_[static_cast<size_t>(s.attempt)].end = now;  // a failed job held its nodes until now
+  ++s.gen;  // a pending detection (a failed job preempted before release) is void
   host_->Stop(job, now);
   for (int n : s.nodes) node_job_[n] = -1;
   s.nodes.clear();
