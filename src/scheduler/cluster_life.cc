@@ -128,7 +128,9 @@ ClusterLife::ClusterLife(const Topology& topology, SchedulerConfig config,
   own_failures_.assign(static_cast<size_t>(topology_.nodes), 0);
   excluded_.assign(static_cast<size_t>(topology_.nodes), 0);
   state_.resize(jobs_.size());
-  for (const JobSpec& j : jobs_) FW_CHECK(j.gpus >= 1, "job '" + j.name + "' needs a GPU");
+  for (const JobSpec& j : jobs_) {
+    FW_CHECK(scheduler_->Admissible(j), "job '" + j.name + "' can never fit this cluster");
+  }
   arrival_order_.resize(jobs_.size());
   std::iota(arrival_order_.begin(), arrival_order_.end(), 0);
   std::stable_sort(arrival_order_.begin(), arrival_order_.end(),
@@ -148,7 +150,7 @@ int ClusterLife::running() const { return running_; }
 int ClusterLife::queued() const { return queued_; }
 
 JobId ClusterLife::AddJob(JobSpec spec, SimTime now) {
-  FW_CHECK(spec.gpus >= 1, "job '" + spec.name + "' needs a GPU");
+  FW_CHECK(scheduler_->Admissible(spec), "job '" + spec.name + "' can never fit this cluster");
   const auto id = static_cast<JobId>(jobs_.size());
   const SimTime at = std::max(spec.submit, now);
   jobs_.push_back(std::move(spec));

@@ -387,6 +387,40 @@ TEST(ClusterLife, PreemptionLosesProgressSinceTheLastCheckpoint) {
   EXPECT_EQ(preemptions, 1);
 }
 
+TEST(ClusterLife, AFailedJobPreemptedDuringDetectionQueuesOnce) {
+  // L holds all 4 nodes; GPU 0 fails at 1 h (node 0 down for 30 min), L is detecting for 10 min
+  // when H (priority 10, 2 nodes, 1 h) arrives at 1 h 05 and preempts it: L is released then and
+  // queued once, H runs on nodes 1-2 from 1 h 05 to 2 h 05, and L (all 4 nodes) starts again when
+  // H ends (node 0 is back at 1 h 30).
+  const Topology t = Nodes(4);
+  SchedulerConfig sc;
+  sc.policy = Policy::kPriority;
+  JobSpec low = Training("L", 32, Hours(3));
+  JobSpec high = Training("H", 16, Hours(1), Minutes(65));
+  high.priority = 10;
+  FailureModel m;
+  ClusterLifeOptions o;
+  o.detection = Minutes(10);
+  o.restart_overhead = Minutes(5);
+  o.scripted_failures = {ScriptedFailure(t, m, ComponentKind::kGpu, 0, Hours(1), Minutes(30))};
+  EventQueue q;
+  ClusterLife life(t, sc, std::nullopt, {low, high}, 1, o, q);
+  life.RunUntil(Hours(10));
+  ASSERT_EQ(life.attempts().size(), 3u);
+  EXPECT_EQ(life.attempts()[0].how, AttemptEnd::kFailed);
+  EXPECT_EQ(life.attempts()[0].end, Minutes(65));  // released by the preemption
+  EXPECT_EQ(life.attempts()[1].job, 1);
+  EXPECT_EQ(life.attempts()[1].start, Minutes(65));
+  EXPECT_EQ(life.attempts()[2].job, 0);
+  EXPECT_EQ(life.attempts()[2].start, Minutes(125));
+  EXPECT_EQ(life.job_life(0).failures, 1);
+  EXPECT_EQ(life.job_life(0).preemptions, 0);  // already stopped: not a second loss
+  // No checkpoints: the hour computed is lost; restart = 5 min detection held + 5 min reload.
+  EXPECT_DOUBLE_EQ(life.job_life(0).lost_s, 3600);
+  EXPECT_DOUBLE_EQ(life.job_life(0).restart_s, 600);
+  EXPECT_EQ(life.attempts()[2].end, Minutes(125 + 5 + 180));
+}
+
 // Records what ClusterLife tells it and runs every job at half speed.
 class HalfSpeedHost : public Host {
  public:
