@@ -1,6 +1,7 @@
 // The cluster's life standalone at the scale: one simulated year of a 100,000-GPU cluster
 // (12,500 nodes of 8) with about a million jobs arriving and the Llama 3 failure table on, under
-// EASY backfill. Time and peak memory: `/usr/bin/time -v build/bench/cluster_life_bench`.
+// EASY backfill; and a day of 1,000,000 GPUs. Time and peak memory:
+// `/usr/bin/time -v build/bench/cluster_life_bench --benchmark_filter=Year`.
 //
 // The job mix is synthetic, shaped like the published GPU-cluster traces (most jobs small and
 // short, a few large and long): 70% one node, 20% 2-8 nodes, 9% 16-64 nodes, 1% 128-1,024 nodes;
@@ -20,12 +21,12 @@ namespace {
 
 SimTime Seconds(double s) { return SimTime::FromNanoseconds(std::llround(s * 1e9)); }
 
-std::vector<JobSpec> YearOfJobs(int count, double year_s, uint64_t seed) {
+std::vector<JobSpec> JobsArriving(int count, double span_s, uint64_t seed) {
   RngStream rng(seed, "bench jobs");
   std::vector<JobSpec> jobs;
   jobs.reserve(static_cast<size_t>(count));
   double t = 0;
-  const double mean_gap = year_s / count;
+  const double mean_gap = span_s / count;
   for (int i = 0; i < count; ++i) {
     t += rng.Exponential(mean_gap);
     const double u = rng.Uniform();
@@ -66,7 +67,7 @@ void BM_ClusterLifeYear100kGpus(benchmark::State& state) {
   sc.policy = Policy::kEasyBackfill;
   for (auto _ : state) {
     state.PauseTiming();
-    std::vector<JobSpec> jobs = YearOfJobs(count, year_s, 1);
+    std::vector<JobSpec> jobs = JobsArriving(count, year_s, 1);
     ClusterLifeOptions o;
     o.record_checkpoints = false;
     EventQueue q;
@@ -87,6 +88,38 @@ void BM_ClusterLifeYear100kGpus(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ClusterLifeYear100kGpus)->Arg(1'000'000)->Unit(benchmark::kSecond)->Iterations(1);
+
+// A day of 1,000,000 GPUs (125,000 nodes) with jobs arriving at the same mix (the cluster fills
+// over the day) and failing.
+void BM_ClusterLifeDay1MGpus(benchmark::State& state) {
+  const int count = static_cast<int>(state.range(0));
+  const double day_s = 86400.0;
+  Topology t;
+  t.nodes = 125000;
+  t.gpus_per_node = 8;
+  t.nodes_per_rack = 4;
+  t.nodes_per_leaf = 32;
+  t.nodes_per_pod = 125000;
+  SchedulerConfig sc;
+  sc.policy = Policy::kEasyBackfill;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<JobSpec> jobs = JobsArriving(count, day_s, 2);
+    ClusterLifeOptions o;
+    o.record_checkpoints = false;
+    EventQueue q;
+    state.ResumeTiming();
+    ClusterLife life(t, sc, DefaultFailureModel(), std::move(jobs), 2, std::move(o), q);
+    life.RunUntil(Seconds(day_s));
+    const SchedulerStats s = life.stats();
+    state.counters["attempts"] = static_cast<double>(life.attempts().size());
+    state.counters["failures"] = s.failures;
+    state.counters["interruptions"] = s.interruptions;
+    state.counters["utilization"] = s.utilization;
+    state.counters["events"] = static_cast<double>(q.executed());
+  }
+}
+BENCHMARK(BM_ClusterLifeDay1MGpus)->Arg(50'000)->Unit(benchmark::kSecond)->Iterations(1);
 
 // The failure process alone at a million GPUs over a year (about 170,000 failures).
 void BM_FailureProcessYear1MGpus(benchmark::State& state) {
