@@ -508,6 +508,7 @@ void ClusterLife::SetExpectedEnd(JobId job, SimTime now) {
 void ClusterLife::SetSpeed(JobId job, double speed, SimTime now) {
   FW_CHECK(speed >= 0 && std::isfinite(speed), "a job's speed is finite and not negative");
   JobState& s = state_.at(job);
+  if (speed == s.speed) return;  // a host may repeat itself every tick: no stale events then
   if (s.phase == Phase::kComputing) Accrue(job, now);
   s.speed = speed;
   if (s.phase == Phase::kComputing) {
@@ -519,6 +520,7 @@ void ClusterLife::SetSpeed(JobId job, double speed, SimTime now) {
 void ClusterLife::SetIoSpeed(JobId job, double speed, SimTime now) {
   FW_CHECK(speed >= 0 && std::isfinite(speed), "a job's I/O speed is finite and not negative");
   JobState& s = state_.at(job);
+  if (speed == s.io_speed) return;
   const bool io = s.phase == Phase::kCheckpointing || s.phase == Phase::kRestarting;
   if (io) Accrue(job, now);
   s.io_speed = speed;
