@@ -421,6 +421,22 @@ TEST(ClusterLife, AFailedJobPreemptedDuringDetectionQueuesOnce) {
   EXPECT_EQ(life.attempts()[2].end, Minutes(125 + 5 + 180));
 }
 
+TEST(ClusterLife, AddJobArrivesLater) {
+  // A job added at 1 h for a submit time already past starts at once and runs its 2 h.
+  const Topology t = Nodes(4);
+  EventQueue q;
+  ClusterLife life(t, {}, std::nullopt, {}, 1, {}, q);
+  q.RunUntil(Hours(1));
+  const JobId id = life.AddJob(Training("late", 16, Hours(2), Minutes(30)), Hours(1));
+  EXPECT_EQ(id, 0);
+  life.RunUntil(Hours(5));
+  ASSERT_EQ(life.attempts().size(), 1u);
+  EXPECT_EQ(life.attempts()[0].start, Hours(1));
+  EXPECT_EQ(life.attempts()[0].end, Hours(3));
+  EXPECT_EQ(life.stats().wait_p50_s, 1800);  // from its submit time
+  EXPECT_EQ(life.samples().size(), 6u);      // 0 h .. 5 h
+}
+
 // Records what ClusterLife tells it and runs every job at half speed.
 class HalfSpeedHost : public Host {
  public:
