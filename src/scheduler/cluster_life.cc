@@ -128,7 +128,9 @@ ClusterLife::ClusterLife(const Topology& topology, SchedulerConfig config,
   own_failures_.assign(static_cast<size_t>(topology_.nodes), 0);
   excluded_.assign(static_cast<size_t>(topology_.nodes), 0);
   state_.resize(jobs_.size());
-  for (const JobSpec& j : jobs_) FW_CHECK(j.gpus >= 1, "job '" + j.name + "' needs a GPU");
+  for (const JobSpec& j : jobs_) {
+    FW_CHECK(scheduler_->Admissible(j), "job '" + j.name + "' can never fit this cluster");
+  }
   arrival_order_.resize(jobs_.size());
   std::iota(arrival_order_.begin(), arrival_order_.end(), 0);
   std::stable_sort(arrival_order_.begin(), arrival_order_.end(),
@@ -148,7 +150,7 @@ int ClusterLife::running() const { return running_; }
 int ClusterLife::queued() const { return queued_; }
 
 JobId ClusterLife::AddJob(JobSpec spec, SimTime now) {
-  FW_CHECK(spec.gpus >= 1, "job '" + spec.name + "' needs a GPU");
+  FW_CHECK(scheduler_->Admissible(spec), "job '" + spec.name + "' can never fit this cluster");
   const auto id = static_cast<JobId>(jobs_.size());
   const SimTime at = std::max(spec.submit, now);
   jobs_.push_back(std::move(spec));
@@ -477,6 +479,7 @@ void ClusterLife::ReleaseNodes(JobId job, SimTime now, bool scheduler_knows) {
   allocated_gpus_ -= static_cast<int64_t>(s.nodes.size()) * topology_.gpus_per_node;
   --running_;
   attempts_[static_cast<size_t>(s.attempt)].end = now;  // a failed job held its nodes until now
+  ++s.gen;  // a pending detection (a failed job preempted before release) is void
   host_->Stop(job, now);
   for (int n : s.nodes) node_job_[n] = -1;
   s.nodes.clear();
@@ -505,6 +508,7 @@ void ClusterLife::SetExpectedEnd(JobId job, SimTime now) {
 void ClusterLife::SetSpeed(JobId job, double speed, SimTime now) {
   FW_CHECK(speed >= 0 && std::isfinite(speed), "a job's speed is finite and not negative");
   JobState& s = state_.at(job);
+  if (speed == s.speed) return;  // a host may repeat itself every tick: no stale events then
   if (s.phase == Phase::kComputing) Accrue(job, now);
   s.speed = speed;
   if (s.phase == Phase::kComputing) {
@@ -516,6 +520,7 @@ void ClusterLife::SetSpeed(JobId job, double speed, SimTime now) {
 void ClusterLife::SetIoSpeed(JobId job, double speed, SimTime now) {
   FW_CHECK(speed >= 0 && std::isfinite(speed), "a job's I/O speed is finite and not negative");
   JobState& s = state_.at(job);
+  if (speed == s.io_speed) return;
   const bool io = s.phase == Phase::kCheckpointing || s.phase == Phase::kRestarting;
   if (io) Accrue(job, now);
   s.io_speed = speed;

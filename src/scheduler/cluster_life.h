@@ -236,8 +236,9 @@ class ClusterLife {
  public:
   // `events` and `host` (null: a NullHost of its own) must outlive this. `model` empty: no
   // random failures. Schedules the arrivals, the failures and the samples on `events`.
-  // Throws InternalError on a job with gpus < 1, a Young/Daly interval without a write time, or
-  // scripted failures out of order.
+  // Throws InternalError on a job the Scheduler could never place (Scheduler::Admissible: the
+  // caller refuses those with an InputError first), a Young/Daly interval without a write time
+  // (at the job's arrival), or scripted failures out of order.
   ClusterLife(const Topology& topology, SchedulerConfig config, std::optional<FailureModel> model,
               std::vector<JobSpec> jobs, uint64_t seed, ClusterLifeOptions options,
               EventQueue& events, Host* host = nullptr);
@@ -245,7 +246,8 @@ class ClusterLife {
   ClusterLife(const ClusterLife&) = delete;
   ClusterLife& operator=(const ClusterLife&) = delete;
 
-  // A job arriving later (submitted at max(spec.submit, now)).
+  // A job arriving later (submitted at max(spec.submit, now)). Not from inside a Host callback
+  // (the job list may move).
   JobId AddJob(JobSpec spec, SimTime now);
   // The host's compute speed for a job from now: progress per second while computing (1 nominal,
   // >= 0; 0 stalls it). It persists across phases and attempts until set again.

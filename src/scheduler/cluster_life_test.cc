@@ -221,6 +221,21 @@ TEST(ClusterLife, LeafDownStopsExactlyTheJobsOnItsNodes) {
   EXPECT_DOUBLE_EQ(life.goodput().badput.repair_downtime_gpu_h, 128);
 }
 
+TEST(ClusterLife, SynchronisedRestartsAreStaggered) {
+  // The leaf failure above with a 30 s stagger: B and C restart together at 3 h; C starts its
+  // reload 30 s after B, so its restart costs 2 min detection + 30 s wait + 5 min reload.
+  const Topology t = Nodes(32, 8);
+  ClusterLifeOptions o;
+  o.restart_stagger = Seconds(30);
+  o.scripted_failures = {ScriptedFailure(t, {}, ComponentKind::kLeaf, 11, Hours(1), Hours(2))};
+  EventQueue q;
+  ClusterLife life(t, {}, std::nullopt, FourJobs(), 1, o, q);
+  life.RunUntil(Hours(20));
+  EXPECT_DOUBLE_EQ(life.job_life(1).restart_s, 420);
+  EXPECT_DOUBLE_EQ(life.job_life(2).restart_s, 450);
+  EXPECT_EQ(life.attempts()[5].end - life.attempts()[4].end, Seconds(30));
+}
+
 TEST(ClusterLife, SoftwareFailureRestartsTheJobAndLeavesTheNodeUp) {
   const Topology t = Nodes(32, 8);
   ClusterLifeOptions o;
@@ -238,6 +253,55 @@ TEST(ClusterLife, SoftwareFailureRestartsTheJobAndLeavesTheNodeUp) {
   EXPECT_EQ(life.attempts()[4].job, 0);
   EXPECT_EQ(life.attempts()[4].start, Hours(1) + Minutes(2));
   EXPECT_EQ(life.goodput().badput.repair_downtime_gpu_h, 0);
+}
+
+// Throttles itself: jobs on a failed CDU's racks run at 60% until the repair.
+class ThrottlingHost : public Host {
+ public:
+  ClusterLife* life = nullptr;
+  void Start(JobId, const std::vector<int>&, SimTime) override {}
+  void Stop(JobId, SimTime) override {}
+  void SetPhase(JobId, JobPhase, SimTime) override {}
+  void OnFailure(const Failure& f, SimTime now) override { Apply(f, 0.6, now); }
+  void OnRepair(const Failure& f, SimTime now) override { Apply(f, 1.0, now); }
+
+ private:
+  void Apply(const Failure& f, double speed, SimTime now) {
+    if (f.effect != FailureEffect::kThrottle) return;
+    for (const FailureRecord& r : life->failures()) {
+      if (r.failure.at == f.at && r.failure.kind == f.kind) {
+        for (JobId j : r.jobs_hit) life->SetSpeed(j, speed, now);
+      }
+    }
+  }
+};
+
+TEST(ClusterLife, CduThrottlesAndSpineDegradesWithoutStoppingJobs) {
+  const Topology t = Nodes(32, 8);
+  FailureModel m;
+  m.domains.racks_per_cdu = 4;  // CDU 0 cools racks 0-3: nodes 0-15 (A, B, C)
+  m.domains.spines = 4;
+  ClusterLifeOptions o;
+  o.scripted_failures = {ScriptedFailure(t, m, ComponentKind::kCdu, 0, Hours(1), Hours(1)),
+                         ScriptedFailure(t, m, ComponentKind::kSpine, 2, Hours(1), Hours(1))};
+  ThrottlingHost host;
+  EventQueue q;
+  ClusterLife life(t, {}, std::nullopt, FourJobs(), 1, o, q, &host);
+  host.life = &life;
+  life.RunUntil(Hours(20));
+  EXPECT_EQ(life.failures()[0].failure.effect, FailureEffect::kThrottle);
+  EXPECT_EQ(life.failures()[0].jobs_hit, (std::vector<JobId>{0, 1, 2}));
+  EXPECT_EQ(life.failures()[1].failure.effect, FailureEffect::kFabricDegraded);
+  EXPECT_TRUE(life.failures()[1].jobs_hit.empty());
+  EXPECT_EQ(life.attempts().size(), 4u);  // nobody stopped
+  // A, B, C ran at 60% from 1 h to 2 h, of which 120 s were checkpoint writes (progress 3,540 s at
+  // 1 h; writes at 3,700-3,760 s and 6,760-6,820 s), so 0.4 x 3,480 s = 1,392 s of slowdown each,
+  // and they end that much later than D.
+  for (JobId j : {0, 1, 2}) {
+    EXPECT_DOUBLE_EQ(life.job_life(j).slowdown_s, 1392) << j;
+    EXPECT_EQ(life.attempts()[j].end - life.attempts()[3].end, Seconds(1392)) << j;
+  }
+  EXPECT_DOUBLE_EQ(life.job_life(3).slowdown_s, 0);
 }
 
 TEST(ClusterLife, NodeExcludedAfterKFailures) {
@@ -321,6 +385,56 @@ TEST(ClusterLife, PreemptionLosesProgressSinceTheLastCheckpoint) {
   int preemptions = 0;
   for (const LifeEvent& e : life.events()) preemptions += e.kind == LifeEventKind::kPreemption;
   EXPECT_EQ(preemptions, 1);
+}
+
+TEST(ClusterLife, AFailedJobPreemptedDuringDetectionQueuesOnce) {
+  // L holds all 4 nodes; GPU 0 fails at 1 h (node 0 down for 30 min), L is detecting for 10 min
+  // when H (priority 10, 2 nodes, 1 h) arrives at 1 h 05 and preempts it: L is released then and
+  // queued once, H runs on nodes 1-2 from 1 h 05 to 2 h 05, and L (all 4 nodes) starts again when
+  // H ends (node 0 is back at 1 h 30).
+  const Topology t = Nodes(4);
+  SchedulerConfig sc;
+  sc.policy = Policy::kPriority;
+  JobSpec low = Training("L", 32, Hours(3));
+  JobSpec high = Training("H", 16, Hours(1), Minutes(65));
+  high.priority = 10;
+  FailureModel m;
+  ClusterLifeOptions o;
+  o.detection = Minutes(10);
+  o.restart_overhead = Minutes(5);
+  o.scripted_failures = {ScriptedFailure(t, m, ComponentKind::kGpu, 0, Hours(1), Minutes(30))};
+  EventQueue q;
+  ClusterLife life(t, sc, std::nullopt, {low, high}, 1, o, q);
+  life.RunUntil(Hours(10));
+  ASSERT_EQ(life.attempts().size(), 3u);
+  EXPECT_EQ(life.attempts()[0].how, AttemptEnd::kFailed);
+  EXPECT_EQ(life.attempts()[0].end, Minutes(65));  // released by the preemption
+  EXPECT_EQ(life.attempts()[1].job, 1);
+  EXPECT_EQ(life.attempts()[1].start, Minutes(65));
+  EXPECT_EQ(life.attempts()[2].job, 0);
+  EXPECT_EQ(life.attempts()[2].start, Minutes(125));
+  EXPECT_EQ(life.job_life(0).failures, 1);
+  EXPECT_EQ(life.job_life(0).preemptions, 0);  // already stopped: not a second loss
+  // No checkpoints: the hour computed is lost; restart = 5 min detection held + 5 min reload.
+  EXPECT_DOUBLE_EQ(life.job_life(0).lost_s, 3600);
+  EXPECT_DOUBLE_EQ(life.job_life(0).restart_s, 600);
+  EXPECT_EQ(life.attempts()[2].end, Minutes(125 + 5 + 180));
+}
+
+TEST(ClusterLife, AddJobArrivesLater) {
+  // A job added at 1 h for a submit time already past starts at once and runs its 2 h.
+  const Topology t = Nodes(4);
+  EventQueue q;
+  ClusterLife life(t, {}, std::nullopt, {}, 1, {}, q);
+  q.RunUntil(Hours(1));
+  const JobId id = life.AddJob(Training("late", 16, Hours(2), Minutes(30)), Hours(1));
+  EXPECT_EQ(id, 0);
+  life.RunUntil(Hours(5));
+  ASSERT_EQ(life.attempts().size(), 1u);
+  EXPECT_EQ(life.attempts()[0].start, Hours(1));
+  EXPECT_EQ(life.attempts()[0].end, Hours(3));
+  EXPECT_EQ(life.stats().wait_p50_s, 1800);  // from its submit time
+  EXPECT_EQ(life.samples().size(), 6u);      // 0 h .. 5 h
 }
 
 // Records what ClusterLife tells it and runs every job at half speed.

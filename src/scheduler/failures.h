@@ -199,9 +199,11 @@ class FailureProcess {
   const Topology& topology() const { return topology_; }
   // The whole cluster's expected failures per second (every kind and cause).
   double RatePerS() const { return rate_per_s_; }
-  // Expected failures per second that hit a node's blast radius, summed over the nodes of a job
-  // on `gpus` GPUs: its share of the per-GPU and per-node kinds (software included). Group kinds
-  // (leaf, PDU, CDU, spine) are charged by the job's share of the cluster's nodes.
+  // Expected failures per second that stop a job on `gpus` GPUs: its GPUs' share of the per-GPU
+  // kinds (software included) and its nodes' share of the per-node kinds, exactly; the group kinds
+  // that stop jobs (leaf, PDU, a CDU with cdu_stops) by the job's share of the cluster's nodes, an
+  // approximation that ignores how its placement straddles groups. Spines and throttling CDUs stop
+  // nothing.
   double JobRatePerS(int gpus) const;
 
  private:
