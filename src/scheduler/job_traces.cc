@@ -106,17 +106,17 @@ JobTrace Finish(std::vector<Row> rows, TraceSummary summary, double origin_s, co
       ++summary.zero_length;
       continue;
     }
+    const SimTime at = SimTime::FromNanoseconds(std::llround(t * 1e9));
+    const double scaled_s = (at - o.window_from).seconds() / o.rate_factor;
+    if (at < o.window_from || at >= o.window_to || scaled_s > kMaxScaledSeconds) {
+      ++summary.outside_window;
+      continue;
+    }
     if (r.ending == Ending::kFailed) ++summary.failed;
     if (r.ending == Ending::kCancelled) ++summary.cancelled;
     if ((r.ending == Ending::kFailed && !o.keep_failed) ||
         (r.ending == Ending::kCancelled && !o.keep_cancelled)) {
       ++summary.dropped_status;
-      continue;
-    }
-    const SimTime at = SimTime::FromNanoseconds(std::llround(t * 1e9));
-    const double scaled_s = (at - o.window_from).seconds() / o.rate_factor;
-    if (at < o.window_from || at >= o.window_to || scaled_s > kMaxScaledSeconds) {
-      ++summary.outside_window;
       continue;
     }
     if (o.max_gpus > 0 && r.spec.gpus > o.max_gpus) {
