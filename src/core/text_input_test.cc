@@ -53,5 +53,34 @@ TEST(TextInput, NumbersAreFiniteAndWhole) {
   }
 }
 
+TEST(TextInput, FieldsKeepTheirColumns) {
+  const auto csv = Split("a,,bc", ',');
+  ASSERT_EQ(csv.size(), 3u);
+  EXPECT_EQ(csv[1].text, "");
+  EXPECT_EQ(csv[1].column, 3);
+  EXPECT_EQ(csv[2].text, "bc");
+  EXPECT_EQ(csv[2].column, 4);
+  EXPECT_EQ(Split("", ',').size(), 1u);
+  const auto swf = SplitWhitespace("  1 \t 20  -1");
+  ASSERT_EQ(swf.size(), 3u);
+  EXPECT_EQ(swf[0].column, 3);
+  EXPECT_EQ(swf[1].text, "20");
+  EXPECT_EQ(swf[1].column, 7);
+  EXPECT_EQ(swf[2].column, 11);
+  EXPECT_TRUE(SplitWhitespace(" \t ").empty());
+}
+
+TEST(TextInput, DateTimesAreSecondsSince1970) {
+  EXPECT_EQ(DateTimeSeconds("1970-01-01 00:00:00"), 0);
+  // 2017-10-07: 17,446 days after 1970-01-01 (date -u -d 2017-10-07 +%s = 1507334400).
+  EXPECT_EQ(DateTimeSeconds("2017-10-07 01:12:09"), 1507334400 + 3600 + 12 * 60 + 9);
+  EXPECT_EQ(DateTimeSeconds("2020-02-29 00:00:00"), 1582934400);
+  EXPECT_FALSE(DateTimeSeconds("2019-02-29 00:00:00"));
+  EXPECT_FALSE(DateTimeSeconds("2020-13-01 00:00:00"));
+  EXPECT_FALSE(DateTimeSeconds("2020-06-09T18:41:01"));
+  EXPECT_FALSE(DateTimeSeconds("2020-06-09 18:41:1"));
+  EXPECT_FALSE(DateTimeSeconds("2020-06-09 +8:41:01"));
+}
+
 }  // namespace
 }  // namespace firstwall::text

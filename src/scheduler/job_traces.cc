@@ -106,17 +106,17 @@ JobTrace Finish(std::vector<Row> rows, TraceSummary summary, double origin_s, co
       ++summary.zero_length;
       continue;
     }
+    const SimTime at = SimTime::FromNanoseconds(std::llround(t * 1e9));
+    const double scaled_s = (at - o.window_from).seconds() / o.rate_factor;
+    if (at < o.window_from || at >= o.window_to || scaled_s > kMaxScaledSeconds) {
+      ++summary.outside_window;
+      continue;
+    }
     if (r.ending == Ending::kFailed) ++summary.failed;
     if (r.ending == Ending::kCancelled) ++summary.cancelled;
     if ((r.ending == Ending::kFailed && !o.keep_failed) ||
         (r.ending == Ending::kCancelled && !o.keep_cancelled)) {
       ++summary.dropped_status;
-      continue;
-    }
-    const SimTime at = SimTime::FromNanoseconds(std::llround(t * 1e9));
-    const double scaled_s = (at - o.window_from).seconds() / o.rate_factor;
-    if (at < o.window_from || at >= o.window_to || scaled_s > kMaxScaledSeconds) {
-      ++summary.outside_window;
       continue;
     }
     if (o.max_gpus > 0 && r.spec.gpus > o.max_gpus) {
@@ -437,7 +437,7 @@ JobTrace ParsePhillyJobLog(const std::string& text, const std::string& path,
     if (!submitted) places.Fail(key_at("submitted_time"), "missing 'submitted_time' (null)");
     origin = std::min(origin, *submitted);
     // Read every attempt, so a damaged one is refused wherever it sits.
-    int gpus = 0;
+    int64_t gpus = 0;
     std::optional<double> first_start, last_start, last_end;
     for (size_t a = 0; a < attempts.size(); ++a) {
       const auto& attempt = attempts[a];
@@ -458,7 +458,7 @@ JobTrace ParsePhillyJobLog(const std::string& text, const std::string& path,
           places.Fail(key_at("detail", nth),
                       "expected 'detail' as a list of {\"ip\": ..., \"gpus\": [...]}");
         }
-        if (a == 0) gpus += static_cast<int>(std::min<size_t>(g->size(), kMaxGpus));
+        if (a == 0) gpus = std::min<int64_t>(gpus + static_cast<int64_t>(g->size()), kMaxGpus);
       }
       if (a == 0) first_start = start;
       last_start = start;
@@ -474,7 +474,7 @@ JobTrace ParsePhillyJobLog(const std::string& text, const std::string& path,
       Row r;
       r.spec.name = id.get<std::string>();
       r.spec.tenant = vc.get<std::string>();
-      r.spec.gpus = std::min<int>(gpus, kMaxGpus);
+      r.spec.gpus = static_cast<int>(gpus);
       r.spec.observed_restarts = static_cast<int>(attempts.size()) - 1;
       r.submit_s = *submitted;
       r.work_s = *last_end - *last_start;
@@ -662,9 +662,11 @@ JobTrace ParseSwf(const std::string& text, const std::string& path, const TraceO
     if (gpus > kMaxGpus) at.Fail(procs_f.column, "more than 100,000,000 GPUs");
     Row r;
     r.spec.name = "job" + std::string(f[0].text);
-    const int64_t user = static_cast<int64_t>(v[11]), group = static_cast<int64_t>(v[12]);
-    r.spec.tenant = v[11] >= 0 ? "u" + std::to_string(user)
-                               : (v[12] >= 0 ? "g" + std::to_string(group) : "unknown");
+    constexpr int64_t kMaxId = 1'000'000'000'000;
+    const int64_t user = at.Whole(f[11], -1, kMaxId, "the user id (field 12)");
+    const int64_t group = at.Whole(f[12], -1, kMaxId, "the group id (field 13)");
+    r.spec.tenant = user >= 0 ? "u" + std::to_string(user)
+                              : (group >= 0 ? "g" + std::to_string(group) : "unknown");
     r.spec.gpus = std::max(1, static_cast<int>(gpus));
     r.submit_s = submit;
     r.work_s = run;

@@ -43,8 +43,8 @@
 //     Queue numbers mean different things in each log, so priority stays 0.
 //
 // Trace time: Alibaba and SWF count from their own zero; Philly and Helios from their earliest
-// submit. Every reader then, in this order: drops failed and cancelled jobs if asked; keeps the
-// jobs submitted in [window_from, window_to) of trace time, moved to start at 0; divides the
+// submit. Every reader then, in this order: keeps the jobs submitted in [window_from, window_to)
+// of trace time, moved to start at 0; drops failed and cancelled jobs if asked; divides the
 // submit times by rate_factor (the same jobs, rate_factor times as often; to load a site of G GPUs
 // as the trace loaded its own cluster of T GPUs, take G / T); treats jobs wider than max_gpus as
 // `oversize` says. Submit times round to the nanosecond; ties keep the file's order.
@@ -83,8 +83,8 @@ struct TraceSummary {
   int64_t never_ran = 0;       // never started (not placed, no attempt, no start or run time)
   int64_t unfinished = 0;      // started but no end in the trace (Philly: running at snapshot)
   int64_t zero_length = 0;     // ran for 0 s
-  int64_t failed = 0;          // ended failed (among the jobs that ran; kept or dropped)
-  int64_t cancelled = 0;       // cancelled or killed by their user (kept or dropped)
+  int64_t failed = 0;          // ended failed (of the jobs that ran in the window; kept or dropped)
+  int64_t cancelled = 0;       // cancelled or killed by their user (idem)
   int64_t dropped_status = 0;  // failed or cancelled jobs left out by keep_failed/keep_cancelled
   int64_t outside_window = 0;
   int64_t oversize_skipped = 0;

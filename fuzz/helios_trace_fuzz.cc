@@ -1,0 +1,8 @@
+// Helios cluster_log.csv.
+#include "fuzz/job_trace_fuzz.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return firstwall::fuzz::Run(data, size, [](const std::string& text) {
+    firstwall::scheduler::ParseHeliosLog(text, "fuzz.csv", firstwall::fuzz::EveryTraceOption());
+  });
+}
