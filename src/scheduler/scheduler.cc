@@ -235,6 +235,7 @@ struct Scheduler::Impl {
              "scheduler bounds must not be negative");
     for (int l = 0; l < kLevels; ++l) {
       const auto level = static_cast<Level>(l);
+      group_size[static_cast<size_t>(l)] = topo.GroupSize(level);
       levels[static_cast<size_t>(l)].Init(topo.GroupSize(level), topo.Groups(level));
     }
     free_nodes.Resize(topo.nodes);
@@ -284,9 +285,9 @@ struct Scheduler::Impl {
     } else {
       free_nodes.Reset(n);
     }
+    const int step = is_free ? 1 : -1;
     for (int l = 0; l < kLevels; ++l) {
-      const auto lv = static_cast<Level>(l);
-      levels[static_cast<size_t>(l)].Add(topo.GroupOf(lv, n), is_free ? 1 : -1);
+      levels[static_cast<size_t>(l)].Add(n / group_size[static_cast<size_t>(l)], step);
     }
   }
 
@@ -365,9 +366,14 @@ struct Scheduler::Impl {
 
   void Stop(JobId j) {
     JobState& s = st(j);
+    dirty = true;
     for (int n : s.nodes) {
       owner[static_cast<size_t>(n)] = -1;
-      if (up[static_cast<size_t>(n)]) MarkFree(n, true);
+      if (up[static_cast<size_t>(n)]) {
+        MarkFree(n, true);
+      } else {
+        --allocated_down;
+      }
     }
     ChargeQuota(s, -1);
     --running_count;
@@ -377,8 +383,10 @@ struct Scheduler::Impl {
     s.state = State::kIdle;
   }
 
-  // fcfs, sjf, priority: in queue order, stop at the first job within quota that cannot start.
+  // fcfs, sjf, priority: in queue order, stop at the first job within quota that cannot start
+  // (the blocker).
   void ScheduleBlocking(SimTime now, Decisions& d) {
+    blocker = -1;
     for (auto it = queue.begin(); it != queue.end();) {
       const JobId j = it->job;
       ++it;  // Start erases j's entry
@@ -393,8 +401,27 @@ struct Scheduler::Impl {
         Start(j, now, scratch, d);
         continue;
       }
+      blocker = j;
       break;
     }
+  }
+
+  // Whether the last decision still stands for every job but those submitted since: nothing was
+  // released, no node changed, no expected end moved, and no new job sorts before the blocker.
+  // Then the jobs examined last time would be refused again (resources only shrank, time only
+  // moved on), and only the new ones need a look.
+  bool OnlyNewJobsCanChange(SimTime now) const {
+    if (!config.incremental || dirty || blocker < 0 ||
+        states[static_cast<size_t>(blocker)].state != State::kQueued) {
+      return false;
+    }
+    if (config.policy == Policy::kEasyBackfill && now >= reservation.shadow) return false;
+    const QueueKey& bk = states[static_cast<size_t>(blocker)].key;
+    for (JobId j : fresh) {
+      const JobState& s = states[static_cast<size_t>(j)];
+      if (s.state == State::kQueued && s.key < bk) return false;
+    }
+    return true;
   }
 
   // Frees the nodes of lower-priority preemptible jobs (lowest priority, latest start first) until
@@ -404,15 +431,31 @@ struct Scheduler::Impl {
     const JobSpec& js = spec(j);
     const int need = st(j).need;
     chosen.clear();
+    // First by counts alone: the candidates' nodes and the free ones must reach the need.
+    int reachable = free_count();
+    for (auto it = victims.begin(); it != victims.end() && reachable < need; ++it) {
+      if (std::get<0>(*it) >= js.priority ||
+          static_cast<int>(chosen.size()) >= config.max_preemption_candidates) {
+        break;
+      }
+      chosen.push_back(std::get<2>(*it));
+      reachable += static_cast<int>(st(chosen.back()).nodes.size());
+    }
+    if (reachable < need) return false;
+    // Then freeing them in turn until the rule is met, past the count if the rule needs it.
     bool fits = false;
-    int looked = 0;
+    size_t tried = 0;
     for (auto it = victims.begin(); it != victims.end() && !fits; ++it) {
-      if (std::get<0>(*it) >= js.priority || looked++ >= config.max_preemption_candidates) break;
+      if (std::get<0>(*it) >= js.priority ||
+          tried >= static_cast<size_t>(config.max_preemption_candidates)) {
+        break;
+      }
       const JobId v = std::get<2>(*it);
-      chosen.push_back(v);
+      if (tried++ >= chosen.size()) chosen.push_back(v);
       SetTentativelyFree(v, true);
       fits = need <= free_count() && Place(need, js.placement, scratch);
     }
+    chosen.resize(std::min(chosen.size(), tried));
     if (!fits) {
       for (JobId v : chosen) SetTentativelyFree(v, false);
       return false;
@@ -445,7 +488,7 @@ struct Scheduler::Impl {
   // delay it.
   void ScheduleEasy(SimTime now, Decisions& d) {
     auto it = queue.begin();
-    JobId head = -1;
+    blocker = -1;
     while (it != queue.end()) {
       const JobId j = it->job;
       ++it;
@@ -455,29 +498,46 @@ struct Scheduler::Impl {
         Start(j, now, scratch, d);
         continue;
       }
-      head = j;
+      blocker = j;
       break;
     }
-    if (head < 0 || free_count() == 0) return;
-
-    const Reservation r = Reserve(head, now);
-    int extra = r.extra;
+    if (blocker < 0) return;
+    reservation = Reserve(blocker, now);
     int looked = 0;
     while (it != queue.end() && free_count() > 0 && looked++ < config.backfill_max_jobs) {
       const JobId j = it->job;
       ++it;
-      JobState& s = st(j);
-      if (s.need > free_count() || !QuotaOk(s)) continue;
-      if (!Place(s.need, spec(j).placement, scratch)) continue;
-      const SimTime work = spec(j).work;
-      const bool ends_before = work <= r.shadow - now;
+      Backfill(j, now, d);
+    }
+  }
+
+  // Starts j now if it fits and does not delay the head's reservation.
+  void Backfill(JobId j, SimTime now, Decisions& d) {
+    JobState& s = st(j);
+    if (s.need > free_count()) return;
+    const Reservation& r = reservation;
+    const bool ends_before = spec(j).work <= r.shadow - now;
+    // Counted over the whole cluster, a job that outlives the shadow time needs need <= extra.
+    if (!ends_before && r.level == Level::kCluster && s.need > r.extra) return;
+    if (!QuotaOk(s) || !Place(s.need, spec(j).placement, scratch)) return;
+    if (!ends_before) {
       int inside = 0;
-      if (!ends_before) {
-        for (int n : scratch) inside += topo.GroupOf(r.level, n) == r.group ? 1 : 0;
-        if (inside > extra) continue;
-        extra -= inside;
-      }
-      Start(j, now, scratch, d);
+      for (int n : scratch) inside += topo.GroupOf(r.level, n) == r.group ? 1 : 0;
+      if (inside > r.extra) return;
+      reservation.extra -= inside;
+    }
+    Start(j, now, scratch, d);
+  }
+
+  // Looks only at the jobs submitted since the last decision (OnlyNewJobsCanChange), in queue
+  // order.
+  void ScheduleNew(SimTime now, Decisions& d) {
+    if (config.policy != Policy::kEasyBackfill) return;  // they all sort behind the blocker
+    std::sort(fresh.begin(), fresh.end(),
+              [this](JobId a, JobId b) { return st(a).key < st(b).key; });
+    for (JobId j : fresh) {
+      if (free_count() == 0) break;
+      if (st(j).state == State::kQueued) Backfill(j, now, d);
     }
   }
 
@@ -496,7 +556,20 @@ struct Scheduler::Impl {
     if (delta.size() != static_cast<size_t>(lv.groups())) delta.assign(lv.groups(), 0);
     touched.clear();
     for (const auto& [end_ns, j] : by_end) {
-      for (int n : st(j).nodes) {
+      const std::vector<int>& nodes = st(j).nodes;
+      if (r.level == Level::kCluster && allocated_down == 0) {
+        // One group and every node up: the job's nodes all return to it.
+        touched.assign(1, 0);
+        delta[0] += static_cast<int>(nodes.size());
+        if (lv.count(0) + delta[0] >= need) {
+          r.group = 0;
+          r.shadow = std::max(SimTime::FromNanoseconds(end_ns), now);
+          r.extra = lv.count(0) + delta[0] - need;
+          break;
+        }
+        continue;
+      }
+      for (int n : nodes) {
         if (!up[static_cast<size_t>(n)]) continue;
         const int g = topo.GroupOf(r.level, n);
         if (delta[static_cast<size_t>(g)]++ == 0) touched.push_back(g);
@@ -520,10 +593,19 @@ struct Scheduler::Impl {
   const std::vector<JobSpec>& jobs;
 
   std::array<LevelIndex, kLevels> levels;
+  std::array<int, kLevels> group_size{};
   Bits free_nodes;
   Bits spares;
   std::vector<uint8_t> up;
   std::vector<JobId> owner;
+
+  int allocated_down = 0;  // nodes down while a running job holds them
+
+  // What the last decision left behind (OnlyNewJobsCanChange).
+  bool dirty = true;         // something was released, a node changed or an expected end moved
+  std::vector<JobId> fresh;  // submitted since the last decision
+  JobId blocker = -1;        // the first job within quota that could not start (easy: the head)
+  Reservation reservation;   // easy: the head's, its extra net of the jobs backfilled since
 
   std::vector<JobState> states;
   int running_count = 0;
@@ -591,6 +673,7 @@ void Scheduler::Submit(JobId job, SimTime now) {
   }
   s.state = State::kQueued;
   m.queue.insert(s.key);
+  m.fresh.push_back(job);
 }
 
 void Scheduler::Release(JobId job) {
@@ -602,6 +685,7 @@ void Scheduler::Release(JobId job) {
   } else if (s.state == State::kQueued) {
     m.queue.erase(s.key);
     s.state = State::kIdle;
+    m.dirty = true;  // it may have been the blocker
   }
 }
 
@@ -611,7 +695,9 @@ void Scheduler::SetNodeUp(int node, bool node_up) {
   auto& u = m.up[static_cast<size_t>(node)];
   if ((u != 0) == node_up) return;
   u = node_up ? 1 : 0;
+  m.dirty = true;
   const bool allocated = m.owner[static_cast<size_t>(node)] >= 0;
+  if (allocated) m.allocated_down += node_up ? -1 : 1;
   if (!node_up) {
     if (m.spares.Test(node)) {
       m.spares.Reset(node);  // the pool is short until a repair refills it
@@ -639,9 +725,10 @@ void Scheduler::SetExpectedEnd(JobId job, SimTime end) {
   if (job < 0 || static_cast<size_t>(job) >= m.states.size()) return;
   JobState& s = m.st(job);
   if (s.state != State::kRunning) return;
-  if (m.config.policy == Policy::kEasyBackfill) {
+  if (m.config.policy == Policy::kEasyBackfill && end != s.expected_end) {
     m.by_end.erase({s.expected_end.ns(), job});
     m.by_end.insert({end.ns(), job});
+    m.dirty = true;
   }
   s.expected_end = end;
 }
@@ -649,13 +736,21 @@ void Scheduler::SetExpectedEnd(JobId job, SimTime end) {
 Decisions Scheduler::Schedule(SimTime now) {
   Impl& m = *impl_;
   Decisions d;
-  // Nothing can start without a free node, except by preemption.
-  if (m.queue.empty() || (m.free_count() == 0 && m.config.policy != Policy::kPriority)) return d;
-  if (m.config.policy == Policy::kEasyBackfill) {
+  // Nothing can start without a free node, except by preemption. The jobs submitted meanwhile
+  // stay fresh unless the next decision looks at the whole queue anyway.
+  if (m.queue.empty() || (m.free_count() == 0 && m.config.policy != Policy::kPriority)) {
+    if (m.dirty) m.fresh.clear();
+    return d;
+  }
+  if (m.OnlyNewJobsCanChange(now)) {
+    m.ScheduleNew(now, d);
+  } else if (m.config.policy == Policy::kEasyBackfill) {
     m.ScheduleEasy(now, d);
   } else {
     m.ScheduleBlocking(now, d);
   }
+  m.fresh.clear();
+  m.dirty = false;
   return d;
 }
 

@@ -43,8 +43,12 @@
 //    free up first), or over the whole cluster when its rule is only preferred. A queued job's
 //    expected length is its nominal work; a running job's is what SetExpectedEnd last said (start
 //    + work before that; an end already past counts as now). The backfill scan looks at no more
-//    than SchedulerConfig::backfill_max_jobs jobs behind the head (Slurm's bf_max_job_test plays
-//    the same part) and stops once no node is free.
+//    than SchedulerConfig::backfill_max_jobs jobs behind the head and stops once no node is free.
+//  - Incremental decisions: when nothing was released, no node went up or down and no expected
+//    end moved since the last decision, and no new job sorts before the job that blocked last
+//    time, every job examined then would be refused again (resources only shrank and time only
+//    moved on), so only the jobs submitted since are examined (easy: as backfill candidates
+//    against the kept reservation; the blocking policies: none, they queue behind the blocker).
 //  - Quota is charged in GPUs of whole nodes (nodes x gpus_per_node): a 1-GPU job holds a whole
 //    node. A job within its tenant's nominal quota still needs the cohort to have that many GPUs
 //    unused (nominal sum minus usage), as Kueue admits.
@@ -84,10 +88,16 @@ struct SchedulerConfig {
   // Nodes held back as spares: they take no new job until a failure takes a node out, then a spare
   // replaces it (so a failed job can restart at once on the same number of nodes).
   int spare_nodes = 0;
-  // EASY: jobs behind the head examined per decision (Slurm's bf_max_job_test defaults to 500).
-  int backfill_max_jobs = 500;
+  // EASY: jobs behind the head examined per decision. Decisions come after every event, so the
+  // bound is Slurm's for its per-event pass (SchedulerParameters default_queue_depth, 100), not
+  // that of its periodic backfill (bf_max_job_test, 500). Jobs submitted since the last decision
+  // are always examined.
+  int backfill_max_jobs = 100;
   // priority: running jobs examined as victims per blocked job.
   int max_preemption_candidates = 256;
+  // Incremental decisions (see above); false: every decision walks the queue from its start
+  // (slower; the tests compare the two).
+  bool incremental = true;
 };
 
 struct StartDecision {
