@@ -819,6 +819,7 @@ const std::vector<int>& Scheduler::NodesOf(JobId job) const {
 
 int Scheduler::GroupsSpanned(JobId job) const {
   const std::vector<int>& nodes = NodesOf(job);
+  if (nodes.empty()) return 0;
   const Impl& m = *impl_;
   const Level l = m.jobs[static_cast<size_t>(job)].placement.level;
   int groups = 0;

@@ -55,7 +55,8 @@
 //  - Spares: the last spare_nodes nodes start as spares. When a node that is not a spare goes
 //    down, the first spare at or after it (else the lowest) becomes a regular node; a spare that
 //    goes down leaves the pool. A node coming back up rejoins the pool while the pool is short of
-//    spare_nodes, else it takes jobs. Spares count neither as free nor as fragmented GPUs.
+//    spare_nodes, else it takes jobs, so spares drift to where failures were. Spares count
+//    neither as free nor as fragmented GPUs.
 //  - Index: a two-level bitset of free nodes and, per level, each group's free-node count with
 //    groups bucketed by that count, so a node change costs O(levels) and best-fit finds its group
 //    without scanning groups.
@@ -106,7 +107,8 @@ struct StartDecision {
 };
 
 struct Decisions {
-  std::vector<JobId> preempt;        // stop these first (they return to the queue)
+  std::vector<JobId> preempt;        // stop these first; the scheduler has released them, and the
+                                     // caller submits them again if they should run again
   std::vector<StartDecision> start;  // then start these
 };
 
@@ -118,10 +120,12 @@ class Scheduler {
   Scheduler(Scheduler&&) noexcept;
   Scheduler& operator=(Scheduler&&) noexcept;
 
-  // A job joins the queue.
+  // A job joins the queue (FW_CHECK: it is neither queued nor running, and Admissible). Its place
+  // in the queue comes from its JobSpec (submit time, work, priority), not from `now`.
   void Submit(JobId job, SimTime now);
   // The job's nodes are free again (it ended, failed or was preempted). A preempted or failed job
-  // that should run again is submitted again by the caller.
+  // that should run again is submitted again by the caller. Releasing a queued job withdraws it;
+  // releasing a job that holds nothing (one Schedule already preempted) does nothing.
   void Release(JobId job);
   // Nodes taken out (failure, exclusion) or returned (repair). A running job's nodes going down
   // does not release it: the caller decides (a synchronous job stops).
