@@ -146,6 +146,51 @@ TEST(SchedulerEasy, ReservationFollowsExpectedEnds) {
   EXPECT_TRUE(s.Schedule(Sec(40)).start.empty());
 }
 
+// EASY with a head that requires one rack (8 nodes, racks of 4), by hand:
+//   t=0  A (2 nodes, 100 s), B (2, 50 s), C (3, 200 s), all rack-required: best fit puts A on
+//        0-1, B on 2-3 (rack 0 has exactly 2 left), C on 4-6. Free: 7.
+//   t=1  H (4 nodes, rack required) waits. Its reservation counts rack by rack: B's end at 50
+//        gives rack 0 two free nodes, A's at 100 four: shadow 100 in rack 0, extra 0.
+//   t=2  D (1 node, 500 s) ends long after 100 but its node (7) is in rack 1, which H will not
+//        use: it backfills (counted over the whole cluster it would have to wait).
+//   t=50 B ends: 2-3 free; the reservation stays 100 in rack 0 with extra 0.
+//   t=61 E (1 node, 500 s, submitted at 60) would take node 2 of rack 0 past 100: refused. F (1
+//        node, 30 s, submitted at 61) ends at 91 <= 100: it backfills on node 2.
+//   t=91 F ends; E is refused again.  t=100 A ends: H starts on 0-3; E waits (no node free).
+TEST(SchedulerEasy, ReservationInTheHeadsRequiredGroup) {
+  Jobs j;
+  const PlacementRule rack{Level::kRack, true};
+  const JobId a = j.Add(2, 100, 0, rack), b = j.Add(2, 50, 0, rack), c = j.Add(3, 200, 0, rack),
+              h = j.Add(4, 40, 1, rack), d = j.Add(1, 500, 2), e = j.Add(1, 500, 60),
+              f = j.Add(1, 30, 61);
+  SchedulerConfig cfg;
+  cfg.policy = Policy::kEasyBackfill;
+  Scheduler s(Topo(8), cfg, j.list);
+  for (JobId x : {a, b, c}) s.Submit(x, Sec(0));
+  auto st = Starts(s.Schedule(Sec(0)));
+  EXPECT_EQ(st[a], Range(0, 2));
+  EXPECT_EQ(st[b], Range(2, 4));
+  EXPECT_EQ(st[c], Range(4, 7));
+  s.Submit(h, Sec(1));
+  EXPECT_TRUE(s.Schedule(Sec(1)).start.empty());
+  s.Submit(d, Sec(2));
+  EXPECT_EQ(Starts(s.Schedule(Sec(2)))[d], std::vector<int>{7});
+  s.Release(b);
+  EXPECT_TRUE(s.Schedule(Sec(50)).start.empty());
+  s.Submit(e, Sec(60));
+  s.Submit(f, Sec(61));
+  st = Starts(s.Schedule(Sec(61)));
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[f], std::vector<int>{2});
+  s.Release(f);
+  EXPECT_TRUE(s.Schedule(Sec(91)).start.empty());
+  s.Release(a);
+  st = Starts(s.Schedule(Sec(100)));
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[h], Range(0, 4));
+  EXPECT_EQ(s.queued(), 1);  // E
+}
+
 TEST(SchedulerFcfs, HeadBlocksTheQueue) {
   Jobs j;
   const JobId a = j.Add(3, 100, 0), b = j.Add(2, 10, 1), c = j.Add(1, 10, 2);
