@@ -201,6 +201,12 @@ struct QueueKey {
   auto operator<=>(const QueueKey&) const = default;
 };
 
+// Trees whose nodes come from the scheduler's pool; each job keeps iterators to its entries, so
+// removing it costs no search.
+using Queue = std::pmr::set<QueueKey>;
+using ByEnd = std::pmr::set<std::pair<int64_t, JobId>>;          // (expected end ns, job)
+using Victims = std::pmr::set<std::tuple<int, int64_t, JobId>>;  // (priority, -start ns, job)
+
 struct JobState {
   State state = State::kIdle;
   int need = 0;     // nodes
@@ -209,6 +215,9 @@ struct JobState {
   SimTime start;
   SimTime expected_end;
   std::vector<int> nodes;
+  Queue::iterator in_queue;
+  ByEnd::iterator in_by_end;
+  Victims::iterator in_victims;
 };
 
 struct TenantState {
@@ -342,7 +351,7 @@ struct Scheduler::Impl {
 
   void Start(JobId j, SimTime now, std::vector<int>& nodes, Decisions& d) {
     JobState& s = st(j);
-    queue.erase(s.key);
+    queue.erase(s.in_queue);
     s.state = State::kRunning;
     s.start = now;
     const SimTime work = spec(j).work;
@@ -355,13 +364,13 @@ struct Scheduler::Impl {
     }
     ChargeQuota(s, +1);
     ++running_count;
-    if (config.policy == Policy::kEasyBackfill) by_end.insert({s.expected_end.ns(), j});
-    if (config.policy == Policy::kPriority && spec(j).preemptible) victims.insert(VictimKey(j));
+    if (config.policy == Policy::kEasyBackfill) {
+      s.in_by_end = by_end.insert({s.expected_end.ns(), j}).first;
+    }
+    if (config.policy == Policy::kPriority && spec(j).preemptible) {
+      s.in_victims = victims.insert({spec(j).priority, -s.start.ns(), j}).first;
+    }
     d.start.push_back({j, std::move(nodes)});
-  }
-
-  std::tuple<int, int64_t, JobId> VictimKey(JobId j) {
-    return {spec(j).priority, -st(j).start.ns(), j};
   }
 
   void Stop(JobId j) {
@@ -377,8 +386,8 @@ struct Scheduler::Impl {
     }
     ChargeQuota(s, -1);
     --running_count;
-    if (config.policy == Policy::kEasyBackfill) by_end.erase({s.expected_end.ns(), j});
-    if (config.policy == Policy::kPriority && spec(j).preemptible) victims.erase(VictimKey(j));
+    if (config.policy == Policy::kEasyBackfill) by_end.erase(s.in_by_end);
+    if (config.policy == Policy::kPriority && spec(j).preemptible) victims.erase(s.in_victims);
     s.nodes.clear();
     s.state = State::kIdle;
   }
@@ -611,9 +620,9 @@ struct Scheduler::Impl {
   int running_count = 0;
   // Tree nodes are recycled, so a steady queue allocates nothing per job.
   std::pmr::unsynchronized_pool_resource pool;
-  std::pmr::set<QueueKey> queue;
-  std::pmr::set<std::pair<int64_t, JobId>> by_end;         // easy: running by expected end
-  std::pmr::set<std::tuple<int, int64_t, JobId>> victims;  // priority: preemptible running
+  Queue queue;
+  ByEnd by_end;     // easy: running jobs by expected end
+  Victims victims;  // priority: preemptible running jobs, first victim first
 
   std::map<std::string, int> tenant_index;
   std::vector<TenantState> tenants;
@@ -672,7 +681,7 @@ void Scheduler::Submit(JobId job, SimTime now) {
       break;
   }
   s.state = State::kQueued;
-  m.queue.insert(s.key);
+  s.in_queue = m.queue.insert(s.key).first;
   m.fresh.push_back(job);
 }
 
@@ -683,7 +692,7 @@ void Scheduler::Release(JobId job) {
   if (s.state == State::kRunning) {
     m.Stop(job);
   } else if (s.state == State::kQueued) {
-    m.queue.erase(s.key);
+    m.queue.erase(s.in_queue);
     s.state = State::kIdle;
     m.dirty = true;  // it may have been the blocker
   }
@@ -726,8 +735,8 @@ void Scheduler::SetExpectedEnd(JobId job, SimTime end) {
   JobState& s = m.st(job);
   if (s.state != State::kRunning) return;
   if (m.config.policy == Policy::kEasyBackfill && end != s.expected_end) {
-    m.by_end.erase({s.expected_end.ns(), job});
-    m.by_end.insert({end.ns(), job});
+    m.by_end.erase(s.in_by_end);
+    s.in_by_end = m.by_end.insert({end.ns(), job}).first;
     m.dirty = true;
   }
   s.expected_end = end;
