@@ -294,6 +294,7 @@ struct Scheduler::Impl {
     } else {
       free_nodes.Reset(n);
     }
+    ++version;
     const int step = is_free ? 1 : -1;
     for (int l = 0; l < kLevels; ++l) {
       levels[static_cast<size_t>(l)].Add(n / group_size[static_cast<size_t>(l)], step);
@@ -352,6 +353,7 @@ struct Scheduler::Impl {
   void Start(JobId j, SimTime now, std::vector<int>& nodes, Decisions& d) {
     JobState& s = st(j);
     queue.erase(s.in_queue);
+    ++version;
     s.state = State::kRunning;
     s.start = now;
     const SimTime work = spec(j).work;
@@ -376,6 +378,7 @@ struct Scheduler::Impl {
   void Stop(JobId j) {
     JobState& s = st(j);
     dirty = true;
+    ++version;
     for (int n : s.nodes) {
       owner[static_cast<size_t>(n)] = -1;
       if (up[static_cast<size_t>(n)]) {
@@ -610,6 +613,12 @@ struct Scheduler::Impl {
 
   int allocated_down = 0;  // nodes down while a running job holds them
 
+  // FragmentedGpus is kept until the free nodes, the queue or the running set change.
+  int64_t CountFragmentedNodes() const;
+  uint64_t version = 0;
+  mutable uint64_t fragmented_version = ~uint64_t{0};
+  mutable int64_t fragmented = 0;
+
   // What the last decision left behind (OnlyNewJobsCanChange).
   bool dirty = true;         // something was released, a node changed or an expected end moved
   std::vector<JobId> fresh;  // submitted since the last decision
@@ -682,6 +691,7 @@ void Scheduler::Submit(JobId job, SimTime now) {
   }
   s.state = State::kQueued;
   s.in_queue = m.queue.insert(s.key).first;
+  ++m.version;
   m.fresh.push_back(job);
 }
 
@@ -693,6 +703,7 @@ void Scheduler::Release(JobId job) {
     m.Stop(job);
   } else if (s.state == State::kQueued) {
     m.queue.erase(s.in_queue);
+    ++m.version;
     s.state = State::kIdle;
     m.dirty = true;  // it may have been the blocker
   }
@@ -769,22 +780,34 @@ int64_t Scheduler::FreeGpus() const {
 
 int64_t Scheduler::FragmentedGpus() const {
   const Impl& m = *impl_;
+  if (m.fragmented_version != m.version) {
+    m.fragmented = m.CountFragmentedNodes() * m.topo.gpus_per_node;
+    m.fragmented_version = m.version;
+  }
+  return m.fragmented;
+}
+
+int64_t Scheduler::Impl::CountFragmentedNodes() const {
+  const Impl& m = *this;
   const int free = m.free_count();
   if (free == 0 || m.queue.empty()) return 0;
-  // The smallest need among pending jobs within quota: any rule that is only preferred can use
-  // every free node once enough are free; a required rule can use the nodes of groups with room.
+  // A pending job within quota whose rule is only preferred can use every free node once enough
+  // are free; one with a required level can use the free nodes of the groups with room for it,
+  // so per level only the smallest such need matters.
   constexpr int kNone = std::numeric_limits<int>::max();
-  int any_need = kNone;
   std::array<int, kLevels> required_need;
   required_need.fill(kNone);
   for (const QueueKey& k : m.queue) {
     const JobState& s = m.states[static_cast<size_t>(k.job)];
     if (!m.QuotaOk(s)) continue;
     const PlacementRule& rule = m.jobs[static_cast<size_t>(k.job)].placement;
-    int& slot = rule.required ? required_need[static_cast<size_t>(rule.level)] : any_need;
+    if (!rule.required) {
+      if (s.need <= free) return 0;  // it could take any free node
+      continue;
+    }
+    int& slot = required_need[static_cast<size_t>(rule.level)];
     slot = std::min(slot, s.need);
   }
-  if (any_need <= free) return 0;
   int levels_used = 0;
   int only = -1;
   for (int l = 0; l < kLevels; ++l) {
@@ -813,7 +836,7 @@ int64_t Scheduler::FragmentedGpus() const {
       unusable += usable ? 0 : 1;
     }
   }
-  return unusable * m.topo.gpus_per_node;
+  return unusable;
 }
 
 int Scheduler::queued() const { return static_cast<int>(impl_->queue.size()); }

@@ -49,6 +49,9 @@
 //    time, every job examined then would be refused again (resources only shrank and time only
 //    moved on), so only the jobs submitted since are examined (easy: as backfill candidates
 //    against the kept reservation; the blocking policies: none, they queue behind the blocker).
+//    A test checks that this decides exactly as full passes. One exception: under easy, a
+//    candidate refused for taking nodes of a required head's group might, with fewer nodes free,
+//    now be placed outside that group; it is looked at again at the next full pass.
 //  - Quota is charged in GPUs of whole nodes (nodes x gpus_per_node): a 1-GPU job holds a whole
 //    node. A job within its tenant's nominal quota still needs the cohort to have that many GPUs
 //    unused (nominal sum minus usage), as Kueue admits.
@@ -141,7 +144,8 @@ class Scheduler {
   // too few free nodes in any group its rule allows, or its tenant out of quota; zero when
   // nothing is queued: idle is not fragmented), and the free GPUs in all (spares excluded).
   // FragmentedGpus costs O(queue + groups), O(queue + free nodes) when several required levels
-  // are pending; nothing is kept up to date for it between calls.
+  // are pending (it stops at the first pending job that could take any free node), and is kept
+  // until the free nodes, the queue or the running jobs change.
   int64_t FragmentedGpus() const;
   int64_t FreeGpus() const;
   int queued() const;
