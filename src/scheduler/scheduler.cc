@@ -659,9 +659,22 @@ int Scheduler::NodesNeeded(const JobSpec& job) const {
 }
 
 bool Scheduler::Admissible(const JobSpec& job) const {
+  const Impl& m = *impl_;
   const int need = NodesNeeded(job);
-  if (job.gpus < 1 || need > impl_->topo.nodes - impl_->config.spare_nodes) return false;
-  return !job.placement.required || need <= impl_->topo.GroupSize(job.placement.level);
+  if (job.gpus < 1 || need > m.topo.nodes - m.config.spare_nodes) return false;
+  if (job.placement.required && need > m.topo.GroupSize(job.placement.level)) return false;
+  const auto t = m.tenant_index.find(job.tenant);
+  if (t == m.tenant_index.end()) return true;
+  // The most its tenant could ever hold: nominal plus borrowing, within the cohort's nominal.
+  const TenantState& ts = m.tenants[static_cast<size_t>(t->second)];
+  int64_t most = ts.nominal;
+  if (ts.cohort >= 0) {
+    const int64_t cohort = m.cohorts[static_cast<size_t>(ts.cohort)].nominal;
+    most = ts.borrowing_limit == std::numeric_limits<int64_t>::max()
+               ? cohort
+               : std::min(cohort, ts.nominal + ts.borrowing_limit);
+  }
+  return static_cast<int64_t>(need) * m.topo.gpus_per_node <= most;
 }
 
 void Scheduler::Submit(JobId job, SimTime now) {

@@ -156,7 +156,8 @@ class Scheduler {
   // Whole nodes a job needs: ceil(gpus / gpus_per_node).
   int NodesNeeded(const JobSpec& job) const;
   // Whether the job could ever start here (all nodes up and free): no more nodes than the cluster
-  // has outside the spares, and no more than one group of its level when the level is required.
+  // has outside the spares, no more than one group of its level when the level is required, and
+  // no more GPUs than its tenant's nominal quota plus what it may borrow from its cohort.
   // Submit checks it (FW_CHECK); a caller reading input refuses such jobs with an InputError.
   bool Admissible(const JobSpec& job) const;
   // Packing score of a running job: the number of groups at its placement rule's level that its

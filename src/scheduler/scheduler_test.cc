@@ -312,6 +312,23 @@ TEST(SchedulerQuota, NominalBorrowingAndCohorts) {
   SchedulerConfig cfg;
   cfg.quotas = {{"a", 16, "c", 8}, {"b", 16, "c", std::nullopt}, {"x", 8, "", std::nullopt}};
   Scheduler s(Topo(16), cfg, j.list);
+  // What each tenant could ever hold: a 16 + 8 = 24 (its limit), b the cohort's 32, x its 8.
+  JobSpec probe;
+  probe.gpus = 24;
+  probe.tenant = "a";
+  EXPECT_TRUE(s.Admissible(probe));
+  probe.gpus = 32;
+  EXPECT_FALSE(s.Admissible(probe));
+  probe.tenant = "b";
+  EXPECT_TRUE(s.Admissible(probe));
+  probe.gpus = 40;
+  EXPECT_FALSE(s.Admissible(probe));
+  probe.tenant = "x";
+  probe.gpus = 16;
+  EXPECT_FALSE(s.Admissible(probe));
+  probe.tenant = "u";
+  probe.gpus = 128;
+  EXPECT_TRUE(s.Admissible(probe));
   for (JobId i = 0; i < static_cast<JobId>(j.list.size()); ++i) s.Submit(i, Sec(0));
   auto st = Starts(s.Schedule(Sec(0)));
   // a: 2 within nominal, a third borrowed (24 <= 16 + 8), the fourth over its limit (32 > 24).
