@@ -1,7 +1,10 @@
 // The queue and the placement: which pending jobs start now, on which nodes, and which running
 // jobs give way. It holds no clock of its own and no physics: the cluster's life
 // (scheduler/cluster_life.h) submits jobs, releases them when they end, fail or are preempted,
-// marks nodes up and down, and asks for decisions after each change.
+// marks nodes up and down, and asks for decisions after each change:
+//   after an event: Submit / Release / SetNodeUp / SetExpectedEnd as it says, then
+//   d = Schedule(now); stop d.preempt (already released here; Submit them again to requeue),
+//   start d.start on their nodes.
 //
 // Policies (SchedulerConfig::policy):
 //   fcfs      first come, first served: the head of the queue blocks those behind it
@@ -31,7 +34,7 @@
 // Details and bounds (so that a decision costs what it touches, not the cluster's size):
 //  - Queue order: fcfs and easy by (JobSpec::submit, id); sjf by (work, submit, id); priority by
 //    (-priority, submit, id). A job submitted again after a failure or preemption keeps its
-//    original place (JobSpec::submit), as a requeued job does in Slurm.
+//    original place (JobSpec::submit): a restart is not sent to the back of the queue.
 //  - fcfs, sjf and priority stop at the first job that is within quota and cannot start (after
 //    preemption, for priority); jobs over quota are skipped.
 //  - Preemption looks at no more than SchedulerConfig::max_preemption_candidates running jobs
