@@ -201,6 +201,12 @@ struct QueueKey {
   auto operator<=>(const QueueKey&) const = default;
 };
 
+// Trees whose nodes come from the scheduler's pool; each job keeps iterators to its entries, so
+// removing it costs no search.
+using Queue = std::pmr::set<QueueKey>;
+using ByEnd = std::pmr::set<std::pair<int64_t, JobId>>;          // (expected end ns, job)
+using Victims = std::pmr::set<std::tuple<int, int64_t, JobId>>;  // (priority, -start ns, job)
+
 struct JobState {
   State state = State::kIdle;
   int need = 0;     // nodes
@@ -209,6 +215,9 @@ struct JobState {
   SimTime start;
   SimTime expected_end;
   std::vector<int> nodes;
+  Queue::iterator in_queue;
+  ByEnd::iterator in_by_end;
+  Victims::iterator in_victims;
 };
 
 struct TenantState {
@@ -235,6 +244,7 @@ struct Scheduler::Impl {
              "scheduler bounds must not be negative");
     for (int l = 0; l < kLevels; ++l) {
       const auto level = static_cast<Level>(l);
+      group_size[static_cast<size_t>(l)] = topo.GroupSize(level);
       levels[static_cast<size_t>(l)].Init(topo.GroupSize(level), topo.Groups(level));
     }
     free_nodes.Resize(topo.nodes);
@@ -284,9 +294,10 @@ struct Scheduler::Impl {
     } else {
       free_nodes.Reset(n);
     }
+    ++version;
+    const int step = is_free ? 1 : -1;
     for (int l = 0; l < kLevels; ++l) {
-      const auto lv = static_cast<Level>(l);
-      levels[static_cast<size_t>(l)].Add(topo.GroupOf(lv, n), is_free ? 1 : -1);
+      levels[static_cast<size_t>(l)].Add(n / group_size[static_cast<size_t>(l)], step);
     }
   }
 
@@ -341,7 +352,8 @@ struct Scheduler::Impl {
 
   void Start(JobId j, SimTime now, std::vector<int>& nodes, Decisions& d) {
     JobState& s = st(j);
-    queue.erase(s.key);
+    queue.erase(s.in_queue);
+    ++version;
     s.state = State::kRunning;
     s.start = now;
     const SimTime work = spec(j).work;
@@ -354,31 +366,39 @@ struct Scheduler::Impl {
     }
     ChargeQuota(s, +1);
     ++running_count;
-    if (config.policy == Policy::kEasyBackfill) by_end.insert({s.expected_end.ns(), j});
-    if (config.policy == Policy::kPriority && spec(j).preemptible) victims.insert(VictimKey(j));
+    if (config.policy == Policy::kEasyBackfill) {
+      s.in_by_end = by_end.insert({s.expected_end.ns(), j}).first;
+    }
+    if (config.policy == Policy::kPriority && spec(j).preemptible) {
+      s.in_victims = victims.insert({spec(j).priority, -s.start.ns(), j}).first;
+    }
     d.start.push_back({j, std::move(nodes)});
-  }
-
-  std::tuple<int, int64_t, JobId> VictimKey(JobId j) {
-    return {spec(j).priority, -st(j).start.ns(), j};
   }
 
   void Stop(JobId j) {
     JobState& s = st(j);
+    dirty = true;
+    ++version;
     for (int n : s.nodes) {
       owner[static_cast<size_t>(n)] = -1;
-      if (up[static_cast<size_t>(n)]) MarkFree(n, true);
+      if (up[static_cast<size_t>(n)]) {
+        MarkFree(n, true);
+      } else {
+        --allocated_down;
+      }
     }
     ChargeQuota(s, -1);
     --running_count;
-    if (config.policy == Policy::kEasyBackfill) by_end.erase({s.expected_end.ns(), j});
-    if (config.policy == Policy::kPriority && spec(j).preemptible) victims.erase(VictimKey(j));
+    if (config.policy == Policy::kEasyBackfill) by_end.erase(s.in_by_end);
+    if (config.policy == Policy::kPriority && spec(j).preemptible) victims.erase(s.in_victims);
     s.nodes.clear();
     s.state = State::kIdle;
   }
 
-  // fcfs, sjf, priority: in queue order, stop at the first job within quota that cannot start.
+  // fcfs, sjf, priority: in queue order, stop at the first job within quota that cannot start
+  // (the blocker).
   void ScheduleBlocking(SimTime now, Decisions& d) {
+    blocker = -1;
     for (auto it = queue.begin(); it != queue.end();) {
       const JobId j = it->job;
       ++it;  // Start erases j's entry
@@ -393,8 +413,27 @@ struct Scheduler::Impl {
         Start(j, now, scratch, d);
         continue;
       }
+      blocker = j;
       break;
     }
+  }
+
+  // Whether the last decision still stands for every job but those submitted since: nothing was
+  // released, no node changed, no expected end moved, and no new job sorts before the blocker.
+  // Then the jobs examined last time would be refused again (resources only shrank, time only
+  // moved on), and only the new ones need a look.
+  bool OnlyNewJobsCanChange(SimTime now) const {
+    if (!config.incremental || dirty || blocker < 0 ||
+        states[static_cast<size_t>(blocker)].state != State::kQueued) {
+      return false;
+    }
+    if (config.policy == Policy::kEasyBackfill && now >= reservation.shadow) return false;
+    const QueueKey& bk = states[static_cast<size_t>(blocker)].key;
+    for (JobId j : fresh) {
+      const JobState& s = states[static_cast<size_t>(j)];
+      if (s.state == State::kQueued && s.key < bk) return false;
+    }
+    return true;
   }
 
   // Frees the nodes of lower-priority preemptible jobs (lowest priority, latest start first) until
@@ -404,15 +443,31 @@ struct Scheduler::Impl {
     const JobSpec& js = spec(j);
     const int need = st(j).need;
     chosen.clear();
+    // First by counts alone: the candidates' nodes and the free ones must reach the need.
+    int reachable = free_count();
+    for (auto it = victims.begin(); it != victims.end() && reachable < need; ++it) {
+      if (std::get<0>(*it) >= js.priority ||
+          static_cast<int>(chosen.size()) >= config.max_preemption_candidates) {
+        break;
+      }
+      chosen.push_back(std::get<2>(*it));
+      reachable += static_cast<int>(st(chosen.back()).nodes.size());
+    }
+    if (reachable < need) return false;
+    // Then freeing them in turn until the rule is met, past the count if the rule needs it.
     bool fits = false;
-    int looked = 0;
+    size_t tried = 0;
     for (auto it = victims.begin(); it != victims.end() && !fits; ++it) {
-      if (std::get<0>(*it) >= js.priority || looked++ >= config.max_preemption_candidates) break;
+      if (std::get<0>(*it) >= js.priority ||
+          tried >= static_cast<size_t>(config.max_preemption_candidates)) {
+        break;
+      }
       const JobId v = std::get<2>(*it);
-      chosen.push_back(v);
+      if (tried++ >= chosen.size()) chosen.push_back(v);
       SetTentativelyFree(v, true);
       fits = need <= free_count() && Place(need, js.placement, scratch);
     }
+    chosen.resize(std::min(chosen.size(), tried));
     if (!fits) {
       for (JobId v : chosen) SetTentativelyFree(v, false);
       return false;
@@ -445,7 +500,7 @@ struct Scheduler::Impl {
   // delay it.
   void ScheduleEasy(SimTime now, Decisions& d) {
     auto it = queue.begin();
-    JobId head = -1;
+    blocker = -1;
     while (it != queue.end()) {
       const JobId j = it->job;
       ++it;
@@ -455,29 +510,46 @@ struct Scheduler::Impl {
         Start(j, now, scratch, d);
         continue;
       }
-      head = j;
+      blocker = j;
       break;
     }
-    if (head < 0 || free_count() == 0) return;
-
-    const Reservation r = Reserve(head, now);
-    int extra = r.extra;
+    if (blocker < 0) return;
+    reservation = Reserve(blocker, now);
     int looked = 0;
     while (it != queue.end() && free_count() > 0 && looked++ < config.backfill_max_jobs) {
       const JobId j = it->job;
       ++it;
-      JobState& s = st(j);
-      if (s.need > free_count() || !QuotaOk(s)) continue;
-      if (!Place(s.need, spec(j).placement, scratch)) continue;
-      const SimTime work = spec(j).work;
-      const bool ends_before = work <= r.shadow - now;
+      Backfill(j, now, d);
+    }
+  }
+
+  // Starts j now if it fits and does not delay the head's reservation.
+  void Backfill(JobId j, SimTime now, Decisions& d) {
+    JobState& s = st(j);
+    if (s.need > free_count()) return;
+    const Reservation& r = reservation;
+    const bool ends_before = spec(j).work <= r.shadow - now;
+    // Counted over the whole cluster, a job that outlives the shadow time needs need <= extra.
+    if (!ends_before && r.level == Level::kCluster && s.need > r.extra) return;
+    if (!QuotaOk(s) || !Place(s.need, spec(j).placement, scratch)) return;
+    if (!ends_before) {
       int inside = 0;
-      if (!ends_before) {
-        for (int n : scratch) inside += topo.GroupOf(r.level, n) == r.group ? 1 : 0;
-        if (inside > extra) continue;
-        extra -= inside;
-      }
-      Start(j, now, scratch, d);
+      for (int n : scratch) inside += topo.GroupOf(r.level, n) == r.group ? 1 : 0;
+      if (inside > r.extra) return;
+      reservation.extra -= inside;
+    }
+    Start(j, now, scratch, d);
+  }
+
+  // Looks only at the jobs submitted since the last decision (OnlyNewJobsCanChange), in queue
+  // order.
+  void ScheduleNew(SimTime now, Decisions& d) {
+    if (config.policy != Policy::kEasyBackfill) return;  // they all sort behind the blocker
+    std::sort(fresh.begin(), fresh.end(),
+              [this](JobId a, JobId b) { return st(a).key < st(b).key; });
+    for (JobId j : fresh) {
+      if (free_count() == 0) break;
+      if (st(j).state == State::kQueued) Backfill(j, now, d);
     }
   }
 
@@ -496,7 +568,20 @@ struct Scheduler::Impl {
     if (delta.size() != static_cast<size_t>(lv.groups())) delta.assign(lv.groups(), 0);
     touched.clear();
     for (const auto& [end_ns, j] : by_end) {
-      for (int n : st(j).nodes) {
+      const std::vector<int>& nodes = st(j).nodes;
+      if (r.level == Level::kCluster && allocated_down == 0) {
+        // One group and every node up: the job's nodes all return to it.
+        touched.assign(1, 0);
+        delta[0] += static_cast<int>(nodes.size());
+        if (lv.count(0) + delta[0] >= need) {
+          r.group = 0;
+          r.shadow = std::max(SimTime::FromNanoseconds(end_ns), now);
+          r.extra = lv.count(0) + delta[0] - need;
+          break;
+        }
+        continue;
+      }
+      for (int n : nodes) {
         if (!up[static_cast<size_t>(n)]) continue;
         const int g = topo.GroupOf(r.level, n);
         if (delta[static_cast<size_t>(g)]++ == 0) touched.push_back(g);
@@ -520,18 +605,33 @@ struct Scheduler::Impl {
   const std::vector<JobSpec>& jobs;
 
   std::array<LevelIndex, kLevels> levels;
+  std::array<int, kLevels> group_size{};
   Bits free_nodes;
   Bits spares;
   std::vector<uint8_t> up;
   std::vector<JobId> owner;
 
+  int allocated_down = 0;  // nodes down while a running job holds them
+
+  // FragmentedGpus is kept until the free nodes, the queue or the running set change.
+  int64_t CountFragmentedNodes() const;
+  uint64_t version = 0;
+  mutable uint64_t fragmented_version = ~uint64_t{0};
+  mutable int64_t fragmented = 0;
+
+  // What the last decision left behind (OnlyNewJobsCanChange).
+  bool dirty = true;         // something was released, a node changed or an expected end moved
+  std::vector<JobId> fresh;  // submitted since the last decision
+  JobId blocker = -1;        // the first job within quota that could not start (easy: the head)
+  Reservation reservation;   // easy: the head's, its extra net of the jobs backfilled since
+
   std::vector<JobState> states;
   int running_count = 0;
   // Tree nodes are recycled, so a steady queue allocates nothing per job.
   std::pmr::unsynchronized_pool_resource pool;
-  std::pmr::set<QueueKey> queue;
-  std::pmr::set<std::pair<int64_t, JobId>> by_end;         // easy: running by expected end
-  std::pmr::set<std::tuple<int, int64_t, JobId>> victims;  // priority: preemptible running
+  Queue queue;
+  ByEnd by_end;     // easy: running jobs by expected end
+  Victims victims;  // priority: preemptible running jobs, first victim first
 
   std::map<std::string, int> tenant_index;
   std::vector<TenantState> tenants;
@@ -559,9 +659,22 @@ int Scheduler::NodesNeeded(const JobSpec& job) const {
 }
 
 bool Scheduler::Admissible(const JobSpec& job) const {
+  const Impl& m = *impl_;
   const int need = NodesNeeded(job);
-  if (job.gpus < 1 || need > impl_->topo.nodes - impl_->config.spare_nodes) return false;
-  return !job.placement.required || need <= impl_->topo.GroupSize(job.placement.level);
+  if (job.gpus < 1 || need > m.topo.nodes - m.config.spare_nodes) return false;
+  if (job.placement.required && need > m.topo.GroupSize(job.placement.level)) return false;
+  const auto t = m.tenant_index.find(job.tenant);
+  if (t == m.tenant_index.end()) return true;
+  // The most its tenant could ever hold: nominal plus borrowing, within the cohort's nominal.
+  const TenantState& ts = m.tenants[static_cast<size_t>(t->second)];
+  int64_t most = ts.nominal;
+  if (ts.cohort >= 0) {
+    const int64_t cohort = m.cohorts[static_cast<size_t>(ts.cohort)].nominal;
+    most = ts.borrowing_limit == std::numeric_limits<int64_t>::max()
+               ? cohort
+               : std::min(cohort, ts.nominal + ts.borrowing_limit);
+  }
+  return static_cast<int64_t>(need) * m.topo.gpus_per_node <= most;
 }
 
 void Scheduler::Submit(JobId job, SimTime now) {
@@ -590,7 +703,9 @@ void Scheduler::Submit(JobId job, SimTime now) {
       break;
   }
   s.state = State::kQueued;
-  m.queue.insert(s.key);
+  s.in_queue = m.queue.insert(s.key).first;
+  ++m.version;
+  m.fresh.push_back(job);
 }
 
 void Scheduler::Release(JobId job) {
@@ -600,8 +715,10 @@ void Scheduler::Release(JobId job) {
   if (s.state == State::kRunning) {
     m.Stop(job);
   } else if (s.state == State::kQueued) {
-    m.queue.erase(s.key);
+    m.queue.erase(s.in_queue);
+    ++m.version;
     s.state = State::kIdle;
+    m.dirty = true;  // it may have been the blocker
   }
 }
 
@@ -611,7 +728,9 @@ void Scheduler::SetNodeUp(int node, bool node_up) {
   auto& u = m.up[static_cast<size_t>(node)];
   if ((u != 0) == node_up) return;
   u = node_up ? 1 : 0;
+  m.dirty = true;
   const bool allocated = m.owner[static_cast<size_t>(node)] >= 0;
+  if (allocated) m.allocated_down += node_up ? -1 : 1;
   if (!node_up) {
     if (m.spares.Test(node)) {
       m.spares.Reset(node);  // the pool is short until a repair refills it
@@ -639,9 +758,10 @@ void Scheduler::SetExpectedEnd(JobId job, SimTime end) {
   if (job < 0 || static_cast<size_t>(job) >= m.states.size()) return;
   JobState& s = m.st(job);
   if (s.state != State::kRunning) return;
-  if (m.config.policy == Policy::kEasyBackfill) {
-    m.by_end.erase({s.expected_end.ns(), job});
-    m.by_end.insert({end.ns(), job});
+  if (m.config.policy == Policy::kEasyBackfill && end != s.expected_end) {
+    m.by_end.erase(s.in_by_end);
+    s.in_by_end = m.by_end.insert({end.ns(), job}).first;
+    m.dirty = true;
   }
   s.expected_end = end;
 }
@@ -649,13 +769,21 @@ void Scheduler::SetExpectedEnd(JobId job, SimTime end) {
 Decisions Scheduler::Schedule(SimTime now) {
   Impl& m = *impl_;
   Decisions d;
-  // Nothing can start without a free node, except by preemption.
-  if (m.queue.empty() || (m.free_count() == 0 && m.config.policy != Policy::kPriority)) return d;
-  if (m.config.policy == Policy::kEasyBackfill) {
+  // Nothing can start without a free node, except by preemption. The jobs submitted meanwhile
+  // stay fresh unless the next decision looks at the whole queue anyway.
+  if (m.queue.empty() || (m.free_count() == 0 && m.config.policy != Policy::kPriority)) {
+    if (m.dirty) m.fresh.clear();
+    return d;
+  }
+  if (m.OnlyNewJobsCanChange(now)) {
+    m.ScheduleNew(now, d);
+  } else if (m.config.policy == Policy::kEasyBackfill) {
     m.ScheduleEasy(now, d);
   } else {
     m.ScheduleBlocking(now, d);
   }
+  m.fresh.clear();
+  m.dirty = false;
   return d;
 }
 
@@ -665,22 +793,34 @@ int64_t Scheduler::FreeGpus() const {
 
 int64_t Scheduler::FragmentedGpus() const {
   const Impl& m = *impl_;
+  if (m.fragmented_version != m.version) {
+    m.fragmented = m.CountFragmentedNodes() * m.topo.gpus_per_node;
+    m.fragmented_version = m.version;
+  }
+  return m.fragmented;
+}
+
+int64_t Scheduler::Impl::CountFragmentedNodes() const {
+  const Impl& m = *this;
   const int free = m.free_count();
   if (free == 0 || m.queue.empty()) return 0;
-  // The smallest need among pending jobs within quota: any rule that is only preferred can use
-  // every free node once enough are free; a required rule can use the nodes of groups with room.
+  // A pending job within quota whose rule is only preferred can use every free node once enough
+  // are free; one with a required level can use the free nodes of the groups with room for it,
+  // so per level only the smallest such need matters.
   constexpr int kNone = std::numeric_limits<int>::max();
-  int any_need = kNone;
   std::array<int, kLevels> required_need;
   required_need.fill(kNone);
   for (const QueueKey& k : m.queue) {
     const JobState& s = m.states[static_cast<size_t>(k.job)];
     if (!m.QuotaOk(s)) continue;
     const PlacementRule& rule = m.jobs[static_cast<size_t>(k.job)].placement;
-    int& slot = rule.required ? required_need[static_cast<size_t>(rule.level)] : any_need;
+    if (!rule.required) {
+      if (s.need <= free) return 0;  // it could take any free node
+      continue;
+    }
+    int& slot = required_need[static_cast<size_t>(rule.level)];
     slot = std::min(slot, s.need);
   }
-  if (any_need <= free) return 0;
   int levels_used = 0;
   int only = -1;
   for (int l = 0; l < kLevels; ++l) {
@@ -709,7 +849,7 @@ int64_t Scheduler::FragmentedGpus() const {
       unusable += usable ? 0 : 1;
     }
   }
-  return unusable * m.topo.gpus_per_node;
+  return unusable;
 }
 
 int Scheduler::queued() const { return static_cast<int>(impl_->queue.size()); }
@@ -724,6 +864,7 @@ const std::vector<int>& Scheduler::NodesOf(JobId job) const {
 
 int Scheduler::GroupsSpanned(JobId job) const {
   const std::vector<int>& nodes = NodesOf(job);
+  if (nodes.empty()) return 0;
   const Impl& m = *impl_;
   const Level l = m.jobs[static_cast<size_t>(job)].placement.level;
   int groups = 0;

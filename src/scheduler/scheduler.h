@@ -1,7 +1,10 @@
 // The queue and the placement: which pending jobs start now, on which nodes, and which running
 // jobs give way. It holds no clock of its own and no physics: the cluster's life
 // (scheduler/cluster_life.h) submits jobs, releases them when they end, fail or are preempted,
-// marks nodes up and down, and asks for decisions after each change.
+// marks nodes up and down, and asks for decisions after each change:
+//   after an event: Submit / Release / SetNodeUp / SetExpectedEnd as it says, then
+//   d = Schedule(now); stop d.preempt (already released here; Submit them again to requeue),
+//   start d.start on their nodes.
 //
 // Policies (SchedulerConfig::policy):
 //   fcfs      first come, first served: the head of the queue blocks those behind it
@@ -31,7 +34,7 @@
 // Details and bounds (so that a decision costs what it touches, not the cluster's size):
 //  - Queue order: fcfs and easy by (JobSpec::submit, id); sjf by (work, submit, id); priority by
 //    (-priority, submit, id). A job submitted again after a failure or preemption keeps its
-//    original place (JobSpec::submit), as a requeued job does in Slurm.
+//    original place (JobSpec::submit): a restart is not sent to the back of the queue.
 //  - fcfs, sjf and priority stop at the first job that is within quota and cannot start (after
 //    preemption, for priority); jobs over quota are skipped.
 //  - Preemption looks at no more than SchedulerConfig::max_preemption_candidates running jobs
@@ -43,15 +46,23 @@
 //    free up first), or over the whole cluster when its rule is only preferred. A queued job's
 //    expected length is its nominal work; a running job's is what SetExpectedEnd last said (start
 //    + work before that; an end already past counts as now). The backfill scan looks at no more
-//    than SchedulerConfig::backfill_max_jobs jobs behind the head (Slurm's bf_max_job_test plays
-//    the same part) and stops once no node is free.
+//    than SchedulerConfig::backfill_max_jobs jobs behind the head and stops once no node is free.
+//  - Incremental decisions: when nothing was released, no node went up or down and no expected
+//    end moved since the last decision, and no new job sorts before the job that blocked last
+//    time, every job examined then would be refused again (resources only shrank and time only
+//    moved on), so only the jobs submitted since are examined (easy: as backfill candidates
+//    against the kept reservation; the blocking policies: none, they queue behind the blocker).
+//    A test checks that this decides exactly as full passes. One exception: under easy, a
+//    candidate refused for taking nodes of a required head's group might, with fewer nodes free,
+//    now be placed outside that group; it is looked at again at the next full pass.
 //  - Quota is charged in GPUs of whole nodes (nodes x gpus_per_node): a 1-GPU job holds a whole
 //    node. A job within its tenant's nominal quota still needs the cohort to have that many GPUs
 //    unused (nominal sum minus usage), as Kueue admits.
 //  - Spares: the last spare_nodes nodes start as spares. When a node that is not a spare goes
 //    down, the first spare at or after it (else the lowest) becomes a regular node; a spare that
 //    goes down leaves the pool. A node coming back up rejoins the pool while the pool is short of
-//    spare_nodes, else it takes jobs. Spares count neither as free nor as fragmented GPUs.
+//    spare_nodes, else it takes jobs, so spares drift to where failures were. Spares count
+//    neither as free nor as fragmented GPUs.
 //  - Index: a two-level bitset of free nodes and, per level, each group's free-node count with
 //    groups bucketed by that count, so a node change costs O(levels) and best-fit finds its group
 //    without scanning groups.
@@ -84,10 +95,16 @@ struct SchedulerConfig {
   // Nodes held back as spares: they take no new job until a failure takes a node out, then a spare
   // replaces it (so a failed job can restart at once on the same number of nodes).
   int spare_nodes = 0;
-  // EASY: jobs behind the head examined per decision (Slurm's bf_max_job_test defaults to 500).
-  int backfill_max_jobs = 500;
+  // EASY: jobs behind the head examined per decision. Decisions come after every event, so the
+  // bound is Slurm's for its per-event pass (SchedulerParameters default_queue_depth, 100), not
+  // that of its periodic backfill (bf_max_job_test, 500). Jobs submitted since the last decision
+  // are always examined.
+  int backfill_max_jobs = 100;
   // priority: running jobs examined as victims per blocked job.
   int max_preemption_candidates = 256;
+  // Incremental decisions (see above); false: every decision walks the queue from its start
+  // (slower; the tests compare the two).
+  bool incremental = true;
 };
 
 struct StartDecision {
@@ -96,7 +113,8 @@ struct StartDecision {
 };
 
 struct Decisions {
-  std::vector<JobId> preempt;        // stop these first (they return to the queue)
+  std::vector<JobId> preempt;        // stop these first; the scheduler has released them, and the
+                                     // caller submits them again if they should run again
   std::vector<StartDecision> start;  // then start these
 };
 
@@ -108,10 +126,12 @@ class Scheduler {
   Scheduler(Scheduler&&) noexcept;
   Scheduler& operator=(Scheduler&&) noexcept;
 
-  // A job joins the queue.
+  // A job joins the queue (FW_CHECK: it is neither queued nor running, and Admissible). Its place
+  // in the queue comes from its JobSpec (submit time, work, priority), not from `now`.
   void Submit(JobId job, SimTime now);
   // The job's nodes are free again (it ended, failed or was preempted). A preempted or failed job
-  // that should run again is submitted again by the caller.
+  // that should run again is submitted again by the caller. Releasing a queued job withdraws it;
+  // releasing a job that holds nothing (one Schedule already preempted) does nothing.
   void Release(JobId job);
   // Nodes taken out (failure, exclusion) or returned (repair). A running job's nodes going down
   // does not release it: the caller decides (a synchronous job stops).
@@ -127,7 +147,8 @@ class Scheduler {
   // too few free nodes in any group its rule allows, or its tenant out of quota; zero when
   // nothing is queued: idle is not fragmented), and the free GPUs in all (spares excluded).
   // FragmentedGpus costs O(queue + groups), O(queue + free nodes) when several required levels
-  // are pending; nothing is kept up to date for it between calls.
+  // are pending (it stops at the first pending job that could take any free node), and is kept
+  // until the free nodes, the queue or the running jobs change.
   int64_t FragmentedGpus() const;
   int64_t FreeGpus() const;
   int queued() const;
@@ -138,7 +159,8 @@ class Scheduler {
   // Whole nodes a job needs: ceil(gpus / gpus_per_node).
   int NodesNeeded(const JobSpec& job) const;
   // Whether the job could ever start here (all nodes up and free): no more nodes than the cluster
-  // has outside the spares, and no more than one group of its level when the level is required.
+  // has outside the spares, no more than one group of its level when the level is required, and
+  // no more GPUs than its tenant's nominal quota plus what it may borrow from its cohort.
   // Submit checks it (FW_CHECK); a caller reading input refuses such jobs with an InputError.
   bool Admissible(const JobSpec& job) const;
   // Packing score of a running job: the number of groups at its placement rule's level that its
