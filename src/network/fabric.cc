@@ -55,6 +55,15 @@ int64_t Fabric::LinkCount(const FabricSpec& spec) {
   return 2 * l.n_gpu + spec.planes * l.per_plane;
 }
 
+int Fabric::NodesPerLeaf(const FabricSpec& spec) { return static_cast<int>(Plan(spec).down_ports); }
+
+int Fabric::NodesPerPod(const FabricSpec& spec) {
+  const Layout l = Plan(spec);
+  if (l.pods == 1) return spec.nodes;
+  return static_cast<int>(
+      std::max<int64_t>(1, l.down_ports * l.leaves_per_pod / spec.gpus_per_node));
+}
+
 Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
   FW_CHECK(spec.nodes >= 1 && spec.gpus_per_node >= 1, "empty fabric");
   FW_CHECK(spec.leaf_radix >= 2 && spec.oversubscription > 0 && spec.spine_oversubscription > 0,

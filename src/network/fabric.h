@@ -13,6 +13,7 @@
 // to a spine picked by hashing the flow id (ECMP), skipping spines whose links are down.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -120,6 +121,10 @@ class Fabric {
   int spine_count() const { return pods_ * spines_per_pod_; }
   int leaf_count() const { return leaves_; }
   int pod_count() const { return pods_; }
+  // Nodes whose NICs share one leaf per rail, and nodes whose leaves (every rail's) sit under one
+  // pod's spines (every node with two tiers), for a valid spec (LinkCount >= 0).
+  static int NodesPerLeaf(const FabricSpec& spec);
+  static int NodesPerPod(const FabricSpec& spec);
   bool three_tier() const { return pods_ > 1; }
 
  private:

@@ -17,6 +17,7 @@
 #include "core/embedded.h"
 #include "core/rng.h"
 #include "scenario/budget.h"
+#include "scenario/life_loader.h"
 #include "thermal/weather.h"
 #include "workload/requests.h"
 #include "workload/serving.h"
@@ -31,20 +32,6 @@ std::string ReadFile(const std::string& path, const SourceLocation& named_at) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// Runs `read` on the data file that `key` of `s` names. Its errors keep their place in that file
-// (file:line:col) and add which scenario line named the file.
-template <class Read>
-auto ReadNamedFile(const Section& s, std::string_view key, Read read) -> decltype(read()) {
-  try {
-    return read();
-  } catch (const InputError& e) {
-    const std::string note =
-        "the file is named by '" + s.Name(key) + "' at " + s.ValueAt(key).ToString();
-    throw InputError(e.where(), e.message(),
-                     e.hint().empty() ? note : e.hint() + "\n  note: " + note);
-  }
 }
 
 // A name given to two cards of one list of the scenario: the second would silently replace (or
@@ -683,13 +670,16 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
     w.Fail("start", "the job starts at or after the end of the simulation");
   }
   if (auto d = w.OptionalQuantity<Duration>("duration")) j.end = j.start + SimTime::From(*d);
-  if (auto every = w.OptionalQuantity<Duration>("checkpoint_every")) {
+  // auto (Daly's optimum) is resolved with the scheduler's failure rates (life_loader.cc).
+  const bool auto_every = w.IsWord("checkpoint_every");
+  if (auto every = auto_every ? std::optional<Duration>(units::Seconds(0))
+                              : w.OptionalQuantity<Duration>("checkpoint_every")) {
     if (cluster.storage_bandwidth <= units::BytesPerSecond(0)) {
       w.Fail("checkpoint_every",
              "workload '" + j.name + "' checkpoints, but the cluster has no storage network",
              "declare cluster.storage_network with nic_per_node and storage_bandwidth");
     }
-    j.checkpoint_every = SimTime::From(*every);
+    j.checkpoint_every = auto_every ? SimTime::Never() : SimTime::From(*every);
     j.checkpoint_size =
         w.OptionalQuantity<DataSize>("checkpoint_size")
             .value_or(units::Bytes(workload::kCheckpointBytesPerParam * t.model.TotalParams()));
@@ -936,13 +926,20 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
 
   std::set<std::string> names;
   int nodes_used = 0;
-  for (const Section& w : root.List("workloads")) {
+  // With a scheduler the workloads queue for nodes: each must fit alone.
+  const bool queued = root.Has("scheduler");
+  const std::vector<Section> workloads = root.List("workloads");
+  for (const Section& w : workloads) {
     site::JobConfig job = ReadJob(w, cfg.cluster, sc.catalog, base_dir, cfg.duration);
     if (!names.insert(job.name).second) {
       w.Fail("name", "two workloads are named '" + job.name + "'");
     }
     const int need = site::NodesFor(job, cfg.cluster);
-    if (nodes_used + need > cfg.cluster.nodes) {
+    if (queued && need > cfg.cluster.nodes) {
+      w.Fail("gpus", "workload '" + job.name + "' needs " + std::to_string(need) +
+                         " nodes, more than the cluster's " + std::to_string(cfg.cluster.nodes));
+    }
+    if (!queued && nodes_used + need > cfg.cluster.nodes) {
       w.Fail("gpus",
              "workload '" + job.name + "' needs " + std::to_string(need) + " nodes, but only " +
                  std::to_string(cfg.cluster.nodes - nodes_used) + " of the cluster's " +
@@ -951,6 +948,10 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
     }
     nodes_used += need;
     cfg.jobs.push_back(std::move(job));
+  }
+  if (queued && root.Has("services")) {
+    root.Fail("services", "services beside a scheduler are not modelled yet",
+              "run services in a scenario without 'scheduler:'");
   }
   for (const Section& v : root.List("services")) {
     site::ServiceConfig svc = ReadService(v, cfg.cluster, sc.catalog, base_dir, cfg.duration,
@@ -970,7 +971,8 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
     nodes_used += need;
     cfg.services.push_back(std::move(svc));
   }
-  if (cfg.jobs.empty() && cfg.services.empty()) {
+  ReadLife(root, workloads, base_dir, cfg);
+  if (cfg.jobs.empty() && cfg.services.empty() && !(cfg.life && !cfg.life->jobs.empty())) {
     root.Fail("workloads", "the scenario has no workloads and no services",
               "add training jobs under 'workloads' or inference services under 'services'");
   }

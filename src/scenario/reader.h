@@ -159,4 +159,18 @@ class OptionValue {
   Document doc_;
 };
 
+// Runs `read` on the data file that `key` of `s` names. Its errors keep their place in that file
+// (file:line:col) and add which scenario line named the file.
+template <class Read>
+auto ReadNamedFile(const Section& s, std::string_view key, Read read) -> decltype(read()) {
+  try {
+    return read();
+  } catch (const InputError& e) {
+    const std::string note =
+        "the file is named by '" + s.Name(key) + "' at " + s.ValueAt(key).ToString();
+    throw InputError(e.where(), e.message(),
+                     e.hint().empty() ? note : e.hint() + "\n  note: " + note);
+  }
+}
+
 }  // namespace firstwall::scenario

@@ -460,13 +460,41 @@ const Schema& ScenarioSchema() {
                    "TorchTitan, llm-foundry) or fused (Megatron-LM, Transformer Engine). "
                    "docs/models.md gives the calibration."),
               Qty("workloads[].start", D::kDuration, "0 s", "0 s", "3660 d",
-                  "When the job starts, from the start of the simulation."),
+                  "When the job starts, from the start of the simulation. With a scheduler: "
+                  "when it is submitted to the queue."),
               Qty("workloads[].duration", D::kDuration, "", "1 s", "3660 d",
-                  "How long the job runs. Without it, until the end of the simulation."),
-              Qty("workloads[].checkpoint_every", D::kDuration, "", "1 min", "3660 d",
-                  "Interval between synchronous checkpoints: training stops while the model "
-                  "state is written over the storage network (cluster.storage_network), and the "
-                  "GPUs idle. Without it, no checkpoints."),
+                  "How long the job runs. Without it, until the end of the simulation. With a "
+                  "scheduler: its work, the wall time it needs alone on a healthy cluster."),
+              OptInt("workloads[].steps", "1", "1000000000",
+                     "With a scheduler: the job's length in training steps (its work is steps x "
+                     "the step time of the training model); instead of duration or tokens."),
+              OptNum("workloads[].tokens", "1", "1000000000000000000",
+                     "With a scheduler: the job's length in training tokens, rounded up to whole "
+                     "steps of global_batch x sequence_length; instead of duration or steps."),
+              Str("workloads[].tenant", false,
+                  "With a scheduler: who owns the job (its quota, scheduler.quotas). Default: "
+                  "the job's name."),
+              Int("workloads[].priority", "0", "-1000000", "1000000",
+                  "With a scheduler: higher runs first under the priority policy and may "
+                  "preempt lower."),
+              {"workloads[].preemptible", VT::kBool, D::kPower, false, "true", "", "", "",
+               "With a scheduler: the priority policy may stop the job for a higher-priority "
+               "one (it resumes from its last checkpoint)."},
+              Enum("workloads[].placement", "cluster", "nvlink_domain|node|rack|leaf|pod|cluster",
+                   "With a scheduler: keep the job's nodes inside one group of this level "
+                   "(preferred, or required with placement_required)."),
+              {"workloads[].placement_required", VT::kBool, D::kPower, false, "false", "", "", "",
+               "With a scheduler: wait until one group of the placement level has room instead "
+               "of spreading."},
+              {"workloads[].checkpoint_every", VT::kQuantity, D::kDuration, false, "", "1 min",
+               "3660 d", "auto",
+               "Interval between synchronous checkpoints: training stops while the model state "
+               "is written over the storage network (cluster.storage_network), and the GPUs "
+               "idle. Without it, no checkpoints. With a scheduler, auto: Daly's optimum for the "
+               "write time and the job's own failure rate."},
+              Qty("workloads[].restart_overhead", D::kDuration, "", "0 s", "1 d",
+                  "With a scheduler: reload from the last checkpoint and warm-up after a restart. "
+                  "Default: scheduler.restart_overhead."),
               Qty("workloads[].checkpoint_size", D::kDataSize, "", "1 MB", "1 PB",
                   "Bytes written per checkpoint. Without it, the model state: 14 bytes per "
                   "parameter (bf16 weights, fp32 master weights and two Adam moments; "
@@ -626,6 +654,113 @@ const Schema& ScenarioSchema() {
                   "Mean time to repair."),
               Frac("random_faults[].bandwidth", "0", "0", "1",
                    "Bandwidth a failed component keeps (0: down)."),
+
+              Section("scheduler", false,
+                      "A queue in front of the cluster (src/scheduler): workloads and trace jobs "
+                      "are submitted at their start, wait for nodes, are placed on the topology, "
+                      "fail, restart from their last checkpoint and end when their work is done. "
+                      "Without it every workload runs on fixed nodes from its start."),
+              Enum("scheduler.policy", "fcfs", "fcfs|priority|sjf|easy",
+                   "fcfs: first come, first served; priority: highest first, preempting lower "
+                   "priority; sjf: shortest work first; easy: FCFS with EASY backfill."),
+              Int("scheduler.spare_nodes", "0", "0", "1000000",
+                  "Nodes held back to replace failed ones at once."),
+              Int("scheduler.exclude_after", "0", "0", "1000",
+                  "Failures of a node's own hardware after which it is taken out for good; 0: "
+                  "never."),
+              Qty("scheduler.failure_detection", D::kDuration, "2 min", "0 s", "1 d",
+                  "From a failure to the job's stop being noticed (an assumption: NCCL's watchdog "
+                  "fires in minutes); the job holds its nodes meanwhile."),
+              Qty("scheduler.restart_overhead", D::kDuration, "10 min", "0 s", "1 d",
+                  "Reload from the last checkpoint and warm-up after a restart (an assumption of "
+                  "the order reported for large runs)."),
+              Qty("scheduler.restart_stagger", D::kDuration, "0 s", "0 s", "1 h",
+                  "Gap between restarts that begin at the same instant, so their power ramps do "
+                  "not coincide at the meter; 0: all together."),
+              List("scheduler.quotas", false,
+                   "GPU quotas of tenants, in Kueue's terms (ClusterQueue): a nominal quota, a "
+                   "cohort whose unused quota members may borrow, and a borrowing limit. Tenants "
+                   "without a quota are not limited."),
+              Str("scheduler.quotas[].tenant", true, "Tenant (workloads[].tenant)."),
+              Int("scheduler.quotas[].nominal_gpus", "", "0", "100000000",
+                  "GPUs the tenant is guaranteed."),
+              Str("scheduler.quotas[].cohort", false,
+                  "Cohort: tenants that lend each other their unused nominal quota."),
+              OptInt("scheduler.quotas[].borrowing_limit_gpus", "0", "100000000",
+                     "Most GPUs the tenant may borrow beyond its nominal quota; without it, all "
+                     "the cohort's unused quota."),
+
+              List("job_traces", false,
+                   "Cluster job traces replayed through the scheduler (requires scheduler): "
+                   "jobs without a model, at a constant GPU activity."),
+              {"job_traces[].file", VT::kFile, D::kPower, true, "", "", "", "",
+               "The trace, relative to the scenario."},
+              Enum("job_traces[].format", "", "alibaba_v2023|philly|helios|swf",
+                   "alibaba_v2023: openb_pod_list_*.csv of the Alibaba GPU trace v2023; philly: "
+                   "Philly cluster_job_log (JSON); helios: Helios cluster_log.csv; swf: Standard "
+                   "Workload Format 2.2."),
+              Num("job_traces[].rate_scale", "1", "0.001", "1000",
+                  "Replay the trace this many times as fast (submit times divided by it)."),
+              Qty("job_traces[].from", D::kDuration, "0 s", "0 s", "3660 d",
+                  "Keep the jobs submitted from this trace time on (moved to start at 0)."),
+              Qty("job_traces[].length", D::kDuration, "", "1 s", "3660 d",
+                  "Keep the jobs submitted within this span after from; without it, all."),
+              Enum("job_traces[].oversize", "skip", "skip|clip",
+                   "A job wider than the cluster: skip it, or clip it to the cluster's GPUs."),
+              {"job_traces[].keep_failed", VT::kBool, D::kPower, false, "true", "", "", "",
+               "Keep jobs that ended failed or cancelled (they held GPUs until then)."},
+              Num("job_traces[].gpus_per_processor", "1", "0.0001", "1024",
+                  "SWF: GPUs per processor of the log's machine."),
+              Frac("job_traces[].gpu_activity", "0.7", "0", "1",
+                   "GPU activity of the trace's jobs where the trace gives none (an assumption; "
+                   "Alibaba's gpu_milli gives it for shared GPUs)."),
+
+              Section("failures", false,
+                      "Component failures with their blast radius (requires scheduler): rates "
+                      "per component from the Llama 3 report (arXiv:2407.21783, Table 5) unless "
+                      "overridden; a synchronous job stops when any of its nodes does."),
+              Enum("failures.table", "llama3", "llama3|none",
+                   "Default rates: llama3 (Meta's 419 interruptions in 54 days on 16,384 H100) or "
+                   "none."),
+              Num("failures.rate_scale", "1", "0", "1000",
+                  "Multiplies every rate (stress studies; 0 leaves only scripted failures)."),
+              List("failures.causes", false,
+                   "Causes added to the table (or replacing its causes of the same name)."),
+              Str("failures.causes[].name", true, "Name of the cause."),
+              Enum("failures.causes[].component", "",
+                   "gpu|hbm|nvlink|nic|cable|host|psu|leaf|spine|pdu|cdu|software",
+                   "What fails; its blast radius follows (node, leaf group, racks of a PDU or "
+                   "CDU)."),
+              OptNum("failures.causes[].per_1000_component_days", "0", "1000000",
+                     "Rate in events per 1,000 component-days (or give mtbf)."),
+              Qty("failures.causes[].mtbf", D::kDuration, "", "1 h", "100000000 h",
+                  "Mean time between failures of one component (or give "
+                  "per_1000_component_days)."),
+              List("failures.components", false,
+                   "Per kind of component: lifetime shape and repair."),
+              Enum("failures.components[].component", "",
+                   "gpu|hbm|nvlink|nic|cable|host|psu|leaf|spine|pdu|cdu|software",
+                   "The kind of component."),
+              Num("failures.components[].weibull_shape", "1", "0.1", "10",
+                  "Weibull shape of one component's time between failures; 1: exponential."),
+              Qty("failures.components[].repair", D::kDuration, "", "0 s", "3660 d",
+                  "Mean repair time (default: src/scheduler/failures.h, assumptions)."),
+              Enum("failures.components[].repair_distribution", "exponential", "exponential|fixed",
+                   "Repair times drawn around the mean, or always the mean."),
+              Int("failures.racks_per_pdu", "1", "1", "100000", "Racks behind one PDU."),
+              Int("failures.racks_per_cdu", "1", "1", "100000", "Racks served by one CDU."),
+              {"failures.cdu_stops", VT::kBool, D::kPower, false, "false", "", "", "",
+               "A CDU failure stops its racks' nodes instead of throttling them."},
+              List("failures.scripted", false, "Failures at given times, besides the random ones."),
+              Enum("failures.scripted[].component", "",
+                   "gpu|hbm|nvlink|nic|cable|host|psu|leaf|spine|pdu|cdu|software",
+                   "The kind of component."),
+              Int("failures.scripted[].index", "", "0", "1000000000",
+                  "Which one, counted from 0 in node order (leaf: leaf switch, per leaf group "
+                  "one per rail)."),
+              Qty("failures.scripted[].at", D::kDuration, "!", "0 s", "3660 d", "When it fails."),
+              Qty("failures.scripted[].repair", D::kDuration, "!", "0 s", "3660 d",
+                  "How long until it is repaired."),
 
               Section("catalog", false, "Additions to the built-in catalog, or overrides of it."),
               List("catalog.gpus", false,

@@ -13,6 +13,7 @@
 #include "power/conversion_chain.h"
 #include "power/swing.h"
 #include "power/tariff.h"
+#include "site/life_config.h"
 #include "thermal/cooling_plant.h"
 #include "thermal/weather.h"
 #include "units/quantity.h"
@@ -128,6 +129,8 @@ struct SiteConfig {
   SimTime duration;
   SimTime tick;
   uint64_t seed = 1;
+  // The queue, failures and restarts (scenario `scheduler:`); none: workloads on fixed nodes.
+  std::optional<LifeConfig> life;
   // What the loader accepted but a user likely did not intend, each "file:line:col: what and why";
   // the run's summary repeats them (report::Summary::warnings).
   std::vector<std::string> warnings;

@@ -1,0 +1,288 @@
+#include "scenario/life_loader.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "scheduler/job_traces.h"
+#include "site/life.h"
+#include "workload/training_step.h"
+
+namespace firstwall::scenario {
+namespace {
+using namespace scheduler;
+
+constexpr const char* kNeedsScheduler =
+    "add a 'scheduler:' section (scheduler.policy: fcfs is the "
+    "default) to run jobs through a queue";
+
+ComponentKind KindNamed(const std::string& name) {
+  for (int k = 0; k < kComponentKinds; ++k) {
+    if (ComponentKindName(static_cast<ComponentKind>(k)) == name) {
+      return static_cast<ComponentKind>(k);
+    }
+  }
+  FW_CHECK(false, "component '" + name + "' is declared but has no kind");
+  return ComponentKind::kGpu;
+}
+
+Level LevelNamed(const std::string& name) {
+  for (int l = 0; l < kLevels; ++l) {
+    if (LevelName(static_cast<Level>(l)) == name) return static_cast<Level>(l);
+  }
+  FW_CHECK(false, "level '" + name + "' is declared but has no level");
+  return Level::kCluster;
+}
+
+Policy PolicyNamed(const std::string& name) {
+  if (name == "priority") return Policy::kPriority;
+  if (name == "sjf") return Policy::kSjf;
+  if (name == "easy") return Policy::kEasyBackfill;
+  return Policy::kFcfs;
+}
+
+SchedulerConfig ReadSchedulerSection(const Section& s, ClusterLifeOptions& options) {
+  SchedulerConfig c;
+  c.policy = PolicyNamed(s.Enum("policy"));
+  c.spare_nodes = s.Int("spare_nodes");
+  options.exclude_after_failures = s.Int("exclude_after");
+  options.detection = SimTime::From(s.Quantity<units::Duration>("failure_detection"));
+  options.restart_overhead = SimTime::From(s.Quantity<units::Duration>("restart_overhead"));
+  options.restart_stagger = SimTime::From(s.Quantity<units::Duration>("restart_stagger"));
+  for (const Section& q : s.List("quotas")) {
+    TenantQuota t;
+    t.tenant = q.String("tenant");
+    for (const TenantQuota& earlier : c.quotas) {
+      if (earlier.tenant == t.tenant) q.Fail("tenant", "two quotas for tenant '" + t.tenant + "'");
+    }
+    t.nominal_gpus = q.Int("nominal_gpus");
+    if (q.Has("cohort")) t.cohort = q.String("cohort");
+    t.borrowing_limit_gpus = q.OptionalInt("borrowing_limit_gpus");
+    if (t.borrowing_limit_gpus && t.cohort.empty()) {
+      q.Fail("borrowing_limit_gpus",
+             "tenant '" + t.tenant + "' has a borrowing limit but no cohort to borrow from",
+             "give cohort, or leave borrowing_limit_gpus out");
+    }
+    c.quotas.push_back(std::move(t));
+  }
+  return c;
+}
+
+FailureModel ReadFailures(const Section& f) {
+  FailureModel m;
+  if (f.Enum("table") == "llama3") {
+    m = DefaultFailureModel();
+  } else {
+    for (int k = 0; k < kComponentKinds; ++k) {
+      m.kinds[static_cast<size_t>(k)].repair = DefaultRepairTime(static_cast<ComponentKind>(k));
+    }
+    m.source = "the scenario";
+  }
+  for (const Section& c : f.List("causes")) {
+    FailureCauseRate r;
+    r.name = c.String("name");
+    r.kind = KindNamed(c.Enum("component"));
+    const bool rate = c.Has("per_1000_component_days"), mtbf = c.Has("mtbf");
+    if (rate == mtbf) {
+      c.Fail(rate ? "mtbf" : "per_1000_component_days",
+             "cause '" + r.name + "' needs exactly one of per_1000_component_days and mtbf");
+    }
+    r.per_1000_component_days =
+        rate ? c.Number("per_1000_component_days")
+             : RatePer1000DaysFromMtbfH(units::ToHours(c.Quantity<units::Duration>("mtbf")));
+    auto same = std::find_if(m.causes.begin(), m.causes.end(),
+                             [&](const FailureCauseRate& x) { return x.name == r.name; });
+    if (same != m.causes.end()) {
+      *same = r;
+    } else {
+      m.causes.push_back(r);
+    }
+    if (m.source.find("scenario") == std::string::npos) m.source += "; causes from the scenario";
+  }
+  const double scale = f.Number("rate_scale");
+  for (FailureCauseRate& r : m.causes) r.per_1000_component_days *= scale;
+  std::vector<int> seen(kComponentKinds, 0);
+  for (const Section& c : f.List("components")) {
+    const ComponentKind k = KindNamed(c.Enum("component"));
+    if (seen[static_cast<size_t>(k)]++) {
+      c.Fail("component", "component '" + c.Enum("component") + "' is listed twice");
+    }
+    KindParams& p = m.kind(k);
+    p.weibull_shape = c.Number("weibull_shape");
+    if (auto r = c.OptionalQuantity<units::Duration>("repair")) p.repair.mean = SimTime::From(*r);
+    p.repair.distribution = c.Enum("repair_distribution") == "fixed"
+                                ? RepairDistribution::kFixed
+                                : RepairDistribution::kExponential;
+  }
+  m.domains.racks_per_pdu = f.Int("racks_per_pdu");
+  m.domains.racks_per_cdu = f.Int("racks_per_cdu");
+  m.cdu_stops = f.Bool("cdu_stops");
+  return m;
+}
+
+// The job's checkpoint write at nominal speed: its bytes over the slower of its nodes' front-end
+// NICs and the storage system.
+SimTime CheckpointWrite(const site::JobConfig& j, const site::ClusterConfig& c) {
+  const double nodes = site::NodesFor(j, c);
+  const double rate = std::min(units::ToBytesPerSecond(c.frontend_per_node) * nodes,
+                               units::ToBytesPerSecond(c.storage_bandwidth));
+  return SimTime::From(units::Seconds(units::ToBytes(j.checkpoint_size) / rate));
+}
+
+JobSpec ReadQueuedWorkload(const Section& w, const site::JobConfig& j, int index,
+                           const site::SiteConfig& cfg) {
+  JobSpec s;
+  s.name = j.name;
+  s.tenant = w.Has("tenant") ? w.String("tenant") : j.name;
+  s.kind = JobKind::kTraining;
+  s.submit = j.start;
+  s.gpus = workload::GpuCount(j.setup);
+  s.priority = w.Int("priority");
+  s.preemptible = w.Bool("preemptible");
+  s.placement.level = LevelNamed(w.Enum("placement"));
+  s.placement.required = w.Bool("placement_required");
+  s.workload = index;
+  const int lengths = w.Has("duration") + w.Has("steps") + w.Has("tokens");
+  if (lengths > 1) {
+    w.Fail(w.Has("steps") ? "steps" : "tokens",
+           "workload '" + j.name + "' gives more than one of duration, steps and tokens",
+           "give one length");
+  }
+  const double step_s = units::ToSeconds(workload::EstimateStep(j.setup).step_time);
+  if (w.Has("duration")) {
+    s.work = j.end - j.start;
+  } else if (w.Has("steps")) {
+    s.work = SimTime::From(units::Seconds(*w.OptionalInt("steps") * step_s));
+  } else if (w.Has("tokens")) {
+    const double per_step =
+        static_cast<double>(j.setup.global_batch) * static_cast<double>(j.setup.sequence_length);
+    s.work = SimTime::From(units::Seconds(std::ceil(w.Number("tokens") / per_step) * step_s));
+  } else {
+    s.work = SimTime::Never();
+  }
+  if (w.IsWord("checkpoint_every")) {
+    s.checkpoint.interval = SimTime();  // Daly's optimum
+  } else {
+    s.checkpoint.interval = j.checkpoint_every;
+  }
+  if (s.checkpoint.interval != SimTime::Never()) {
+    // The queue's checkpoints replace the site's fixed-interval ones: one clock per job.
+    s.checkpoint.write = CheckpointWrite(j, cfg.cluster);
+  }
+  if (auto r = w.OptionalQuantity<units::Duration>("restart_overhead")) {
+    s.checkpoint.restart_overhead = SimTime::From(*r);
+  }
+  return s;
+}
+
+void ReadTraces(const Section& root, const std::string& base_dir, site::SiteConfig& cfg,
+                site::LifeConfig& life) {
+  for (const Section& t : root.List("job_traces")) {
+    const std::string path = t.File("file", base_dir);
+    TraceOptions o;
+    o.rate_factor = t.Number("rate_scale");
+    o.window_from = SimTime::From(t.Quantity<units::Duration>("from"));
+    if (auto len = t.OptionalQuantity<units::Duration>("length")) {
+      o.window_to = o.window_from + SimTime::From(*len);
+    }
+    o.max_gpus = cfg.cluster.gpu_count();
+    o.oversize = t.Enum("oversize") == "clip" ? TraceOptions::Oversize::kClip
+                                              : TraceOptions::Oversize::kSkip;
+    o.keep_failed = o.keep_cancelled = t.Bool("keep_failed");
+    o.gpus_per_processor = t.Number("gpus_per_processor");
+    const std::string format = t.Enum("format");
+    if (format != "swf" && t.Has("gpus_per_processor")) {
+      t.Fail("gpus_per_processor", "gpus_per_processor is for SWF traces, not " + format);
+    }
+    JobTrace trace = ReadNamedFile(t, "file", [&] {
+      return format == "alibaba_v2023" ? ReadAlibabaPods(path, o)
+             : format == "philly"      ? ReadPhillyJobLog(path, o)
+             : format == "helios"      ? ReadHeliosLog(path, o)
+                                       : ReadSwf(path, o);
+    });
+    if (trace.jobs.empty()) {
+      t.Fail("file", "the trace keeps no job: " + Describe(trace.summary),
+             "widen from/length, or check the format");
+    }
+    const double activity = t.Fraction("gpu_activity");
+    for (JobSpec& s : trace.jobs) {
+      if (s.gpu_activity >= 1.0) s.gpu_activity = activity;  // the trace gave none
+      if (s.submit >= cfg.duration) break;
+      life.jobs.push_back(std::move(s));
+    }
+    life.traces.push_back(t.Name("file") + ": " + Describe(trace.summary));
+  }
+}
+
+}  // namespace
+
+void ReadLife(const Section& root, const std::vector<Section>& workloads,
+              const std::string& base_dir, site::SiteConfig& cfg) {
+  static constexpr const char* kQueueKeys[] = {"steps",
+                                               "tokens",
+                                               "tenant",
+                                               "priority",
+                                               "preemptible",
+                                               "placement",
+                                               "placement_required",
+                                               "restart_overhead"};
+  if (!root.Has("scheduler")) {
+    for (const char* key : {"job_traces", "failures"}) {
+      if (root.Has(key))
+        root.Fail(key, std::string("'") + key + "' needs a scheduler", kNeedsScheduler);
+    }
+    for (const Section& w : workloads) {
+      for (const char* key : kQueueKeys) {
+        if (w.Has(key)) {
+          w.Fail(key, "'" + w.Name(key) + "' is a queue setting, and there is no scheduler",
+                 kNeedsScheduler);
+        }
+      }
+      if (w.IsWord("checkpoint_every")) {
+        w.Fail("checkpoint_every", "checkpoint_every: auto needs a failure rate, from a scheduler",
+               kNeedsScheduler + std::string(", or give an interval"));
+      }
+    }
+    return;
+  }
+  site::LifeConfig life;
+  life.scheduler = ReadSchedulerSection(root.Sub("scheduler"), life.options);
+  for (size_t i = 0; i < workloads.size(); ++i) {
+    life.jobs.push_back(ReadQueuedWorkload(workloads[i], cfg.jobs[i], static_cast<int>(i), cfg));
+  }
+  ReadTraces(root, base_dir, cfg, life);
+  const scheduler::Topology topology = site::TopologyFor(cfg);
+  if (root.Has("failures")) {
+    const Section f = root.Sub("failures");
+    FailureModel model = ReadFailures(f);
+    for (const Section& x : f.List("scripted")) {
+      site::ScriptedFailureConfig s;
+      s.kind = KindNamed(x.Enum("component"));
+      s.index = x.Int("index");
+      const int64_t count = ComponentCount(s.kind, topology, model.domains);
+      if (s.index >= count) {
+        x.Fail("index", fmt::format("the cluster has {} {} component{} (indices 0 to {})", count,
+                                    ComponentKindName(s.kind), count == 1 ? "" : "s", count - 1));
+      }
+      s.at = SimTime::From(x.Quantity<units::Duration>("at"));
+      s.repair = SimTime::From(x.Quantity<units::Duration>("repair"));
+      if (!life.scripted.empty() && s.at < life.scripted.back().at) {
+        x.Fail("at", "scripted failures must be listed in time order");
+      }
+      life.scripted.push_back(s);
+    }
+    life.failures = std::move(model);
+  }
+  for (const JobSpec& s : life.jobs) {
+    if (s.checkpoint.interval == SimTime() && !life.failures) {
+      const auto w = std::find_if(workloads.begin(), workloads.end(),
+                                  [&](const Section& x) { return x.String("name") == s.name; });
+      w->Fail("checkpoint_every", "checkpoint_every: auto needs failure rates",
+              "add a 'failures:' section, or give an interval");
+    }
+  }
+  cfg.life = std::move(life);
+}
+
+}  // namespace firstwall::scenario
