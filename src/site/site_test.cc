@@ -468,7 +468,7 @@ TEST(Site, PowerChainTreeRatesAndTripsEachUnit) {
 
 TEST(JobTraffic, RanksFollowMegatronOrderAndRingsSplitByDomain) {
   workload::TrainingSetup t = SmallSite().jobs[0].setup;  // tp 2, dp 8: 16 GPUs on 2 nodes
-  const JobFlowEnds f = JobFlows(t, 0, 8);
+  const JobFlowEnds f = JobFlows(t, {0, 1}, 8, 8);
   const auto& tp = f[static_cast<size_t>(Traffic::kTp)];
   const auto& dp = f[static_cast<size_t>(Traffic::kDp)];
   // 8 TP pairs, each a two-flow ring inside a node: (0,1), (2,3), ...
@@ -491,7 +491,7 @@ TEST(JobTraffic, RanksFollowMegatronOrderAndRingsSplitByDomain) {
   // Pipeline: stage 0 -> 1 per (tp, dp) pair.
   t.dp = 4;
   t.pp = 2;
-  const JobFlowEnds g = JobFlows(t, 16, 8);
+  const JobFlowEnds g = JobFlows(t, {2, 3}, 8, 8);
   const auto& pp = g[static_cast<size_t>(Traffic::kPp)];
   ASSERT_EQ(pp.size(), 8u);
   EXPECT_EQ(pp[0].src, 16);
