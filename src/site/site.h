@@ -215,6 +215,8 @@ class Site : public Model {
   const Placement& placement() const { return placement_; }
   // Jobs holding nodes now (placed or running), ascending.
   const std::vector<JobId>& active_jobs() const { return active_; }
+  // A rack's IT power, average over the last window.
+  units::Power rack_it(size_t rack) const { return units::Watts(rack_w_[rack]); }
   // Whether a rack is behind a tripped unit of the power chain.
   bool rack_dark(size_t rack) const { return rack_dark_[rack] != 0; }
 
