@@ -333,6 +333,7 @@ void Site::Advance(SimTime from, SimTime to) {
   s.running_jobs = running_;
   for (JobId j : retired_) s.job_it[j] = Watts(0);
   retired_.clear();
+  s.job_ids.assign(active_.begin(), active_.end());
 
   // Jobs: only those holding nodes can run in the window (a job leaves active_ at or before the
   // start of the first window it does not run in).

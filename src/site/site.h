@@ -40,17 +40,21 @@ struct WindowSample {
   std::vector<units::Power> stage_input;      // per conversion stage
   std::vector<units::Power> stage_unit_peak;  // per stage: its most loaded unit's output
   units::Power conversion_loss;
-  units::Power heat;                 // into the cooling plant
-  units::Power cooling;              // electricity of the cooling plant
-  thermal::CoolingState plant;       // its parts, water use, economizer share
-  units::Power facility;             // the building's draw (IT chain + cooling)
-  units::Power grid;                 // from the grid: facility - generation - battery output
-  units::Power generation;           // on-site generation
-  units::Power battery;              // battery output (negative while charging)
-  double battery_soc = 0;            // at the end of the window
-  units::Power peak_rack;            // the most loaded rack's average in the window
-  double gpu_activity_sum = 0;       // sum over all GPUs of their average activity
-  std::vector<units::Power> job_it;  // IT power of each job's nodes while the job runs
+  units::Power heat;            // into the cooling plant
+  units::Power cooling;         // electricity of the cooling plant
+  thermal::CoolingState plant;  // its parts, water use, economizer share
+  units::Power facility;        // the building's draw (IT chain + cooling)
+  units::Power grid;            // from the grid: facility - generation - battery output
+  units::Power generation;      // on-site generation
+  units::Power battery;         // battery output (negative while charging)
+  double battery_soc = 0;       // at the end of the window
+  units::Power peak_rack;       // the most loaded rack's average in the window
+  double gpu_activity_sum = 0;  // sum over all GPUs of their average activity
+  // IT power of each job's nodes while the job runs, by job id (Site::jobs()); zero for every job
+  // not in job_ids, the jobs that held nodes in the window (ascending), so an observer need visit
+  // only those.
+  std::vector<units::Power> job_it;
+  std::vector<size_t> job_ids;
   thermal::OutdoorConditions outdoor;
   int running_jobs = 0;
   // Highest average load / healthy capacity of any scale-out link: each job's ring flows at their
