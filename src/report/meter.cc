@@ -79,7 +79,10 @@ void Meter::OnTick(const TickRow& r, int64_t repeat) {
     s_.stage_loss_energy_j[i] += (r.stage_input_w[i] - out_w) * dt;
     out_w = r.stage_input_w[i];
   }
-  for (size_t j = 0; j < r.job_it_w.size(); ++j) job_energy_j_[j] += r.job_it_w[j] * dt;
+  for (const auto& [j, w] : r.job_it_w) {
+    if (j >= job_energy_j_.size()) job_energy_j_.resize(j + 1, 0.0);  // started during the run
+    job_energy_j_[j] += w * dt;
+  }
 }
 
 Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engine) const {
@@ -135,7 +138,7 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     js.pp = pj.config.setup.pp;
     js.cp = pj.config.setup.cp;
     js.ep = pj.config.setup.ep;
-    js.gpus = workload::GpuCount(pj.config.setup);
+    js.gpus = pj.gpus;
     js.global_batch = pj.config.setup.global_batch;
     js.sequence_length = pj.config.setup.sequence_length;
     js.estimate = pj.estimate;
@@ -144,7 +147,7 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     js.running_s = pj.timeline.RunningSeconds(SimTime(), cfg.duration);
     js.running_step_s = ToSeconds(pj.history.front().step_time);
     js.tokens_per_s = js.running_s > 0 ? pj.estimate.tokens_per_step / js.running_step_s : 0;
-    js.it_energy_j = job_energy_j_[j];
+    js.it_energy_j = j < job_energy_j_.size() ? job_energy_j_[j] : 0.0;
     js.step_time_max_s = ToSeconds(pj.estimate.step_time);
     for (const site::JobChange& c : pj.history) {
       js.network_factor_min = std::min(js.network_factor_min, c.network_factor);

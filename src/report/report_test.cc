@@ -14,10 +14,12 @@
 
 #include "power/conversion_chain.h"
 #include "power/gpu_power.h"
+#include "report/meter.h"
 #include "report/output_set.h"
 #include "report/outputs.h"
 #include "report/simulate.h"
 #include "report/text_format.h"
+#include "report/tick_series.h"
 #include "scenario/loader.h"
 
 namespace firstwall::report {
@@ -101,6 +103,46 @@ TEST(Simulate, TimeSeriesHasOneRowPerTickAndAgreesWithTheTotals) {
   EXPECT_EQ(rows, 258);  // 257 whole ticks and a 1 s remainder
   EXPECT_NEAR(facility_kwh / (s.facility_energy_j / 3.6e6), 1.0, 1e-6);  // CSV rounding
   EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
+}
+
+// Issue #11: a job a scheduler starts and stops mid-tick, on a node another job left, joins the
+// tick series and the meter: its nodes' IT energy is what they drew while it ran, by hand.
+TEST(Meter, CountsAJobStartedDuringTheRun) {
+  site::SiteConfig cfg = Example();
+  cfg.duration = SimTime::From(units::Minutes(5));
+  ASSERT_TRUE(cfg.services.empty());
+  for (site::JobConfig& j : cfg.jobs) j.end = SimTime::From(units::Seconds(60));  // frees the nodes
+  site::Site site(cfg);
+  Engine engine(cfg.tick, cfg.duration);
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  Meter meter(site);
+  TickSeries ticks(site, cfg.tick, [&](const TickRow& row, int64_t n) { meter.OnTick(row, n); });
+  engine.AddObserver(&ticks);
+  site::JobConfig batch;
+  batch.name = "batch";
+  batch.gpus = 8;
+  batch.gpu_activity = 0.5;
+  const SimTime start = SimTime::From(units::Seconds(90.5)),
+                stop = SimTime::From(units::Seconds(150.25));
+  size_t id = 0;
+  const int last = cfg.cluster.nodes - 1;
+  engine.events().Schedule(start, "start", [&] { id = site.StartJob(batch, {last}, start); });
+  engine.events().Schedule(stop, "stop", [&] { site.StopJob(id, stop); });
+  engine.Run();
+  ticks.Finish();
+  const Summary s = meter.Finish("default", engine.stats());
+  ASSERT_EQ(s.jobs.size(), cfg.jobs.size() + 1);
+  const JobSummary& js = s.jobs.back();
+  EXPECT_EQ(js.name, "batch");
+  EXPECT_EQ(js.gpus, 8);
+  const hardware::GpuSpec& g = cfg.cluster.gpu;
+  const double node_w = 8 * units::ToWatts(g.idle_power + (g.tdp - g.idle_power) * 0.5) +
+                        units::ToWatts(cfg.cluster.node_base_power);
+  const double expected = node_w * (150.25 - 90.5);
+  std::printf("batch job's node energy: %.1f J (expected %.1f J)\n", js.it_energy_j, expected);
+  EXPECT_NEAR(js.it_energy_j / expected, 1.0, 1e-12);
+  EXPECT_NEAR(js.running_s, 150.25 - 90.5, 1e-9);
 }
 
 TEST(Simulate, SameSeedSameBytes) {

@@ -10,11 +10,11 @@ TickSeries::TickSeries(const site::Site& site, SimTime tick, Sink sink)
 
 void TickSeries::Add(const site::WindowSample& s, double seconds) {
   if (!open_) {
+    for (const auto& [j, w] : acc_.job_it_w) job_slot_[j] = -1;
     acc_ = TickRow{};
     acc_.start = s.from;
     acc_.stage_input_w.assign(s.stage_input.size(), 0.0);
     acc_.stage_unit_peak_w.assign(s.stage_input.size(), 0.0);
-    acc_.job_it_w.assign(s.job_it.size(), 0.0);
     open_ = true;
   }
   // Sums of value x seconds; divided by the tick length in Emit.
@@ -54,7 +54,16 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
     acc_.stage_unit_peak_w[i] = std::max(acc_.stage_unit_peak_w[i], ToWatts(s.stage_unit_peak[i]));
     acc_.stage_input_w[i] += ToWatts(s.stage_input[i]) * seconds;
   }
-  for (size_t i = 0; i < s.job_it.size(); ++i) acc_.job_it_w[i] += ToWatts(s.job_it[i]) * seconds;
+  // Only the jobs holding nodes: the others' job_it is zero (site.h).
+  for (size_t j : s.job_ids) {
+    if (job_slot_.size() <= j) job_slot_.resize(j + 1, -1);
+    int& slot = job_slot_[j];
+    if (slot < 0) {
+      slot = static_cast<int>(acc_.job_it_w.size());
+      acc_.job_it_w.push_back({j, 0.0});
+    }
+    acc_.job_it_w[static_cast<size_t>(slot)].second += ToWatts(s.job_it[j]) * seconds;
+  }
 }
 
 void TickSeries::Emit(int64_t repeat) {
@@ -71,7 +80,7 @@ void TickSeries::Emit(int64_t repeat) {
     *v /= d;
   }
   for (double& v : acc_.stage_input_w) v /= d;
-  for (double& v : acc_.job_it_w) v /= d;
+  for (auto& [j, v] : acc_.job_it_w) v /= d;
   acc_.seconds = d / static_cast<double>(repeat);
   sink_(acc_, repeat);
   open_ = false;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "core/engine.h"
@@ -31,7 +32,8 @@ struct TickRow {
   double grid_w = 0, generation_w = 0, battery_w = 0, battery_soc = 0;  // soc: at the tick's end
   std::vector<double> stage_input_w;
   std::vector<double> stage_unit_peak_w;  // highest over the tick's windows
-  std::vector<double> job_it_w;
+  // (job id, average IT power of its nodes over the tick) for the jobs that held nodes in it.
+  std::vector<std::pair<size_t, double>> job_it_w;
 };
 
 class TickSeries : public Observer {
@@ -52,6 +54,7 @@ class TickSeries : public Observer {
   Sink sink_;
   TickRow acc_;
   bool open_ = false;
+  std::vector<int> job_slot_;  // per job id: its entry in acc_.job_it_w, -1: none this tick
 };
 
 }  // namespace firstwall::report

@@ -633,8 +633,7 @@ TEST(Scenario, ServicesRunBesideJobsAndTheirPowerReachesTheSite) {
   site::Site s(sc.site);
   ASSERT_EQ(s.services().size(), 1u);
   const site::PlacedService& ps = s.services().front();
-  EXPECT_EQ(ps.first_node, 2);  // after the job's two nodes
-  EXPECT_EQ(ps.node_count, 1);
+  EXPECT_EQ(ps.nodes, std::vector<int>{2});  // after the job's two nodes
   // The site's GPU power over a window includes the service's, from its serving simulation.
   s.Advance(SimTime::From(Seconds(600)), SimTime::From(Seconds(601)));
   const double svc_w =

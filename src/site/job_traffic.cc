@@ -1,6 +1,9 @@
 #include "site/job_traffic.h"
 
+#include <cstdint>
 #include <map>
+
+#include "core/error.h"
 
 namespace firstwall::site {
 namespace {
@@ -48,10 +51,14 @@ std::string_view TrafficName(Traffic t) {
   return "?";
 }
 
-JobFlowEnds JobFlows(const workload::TrainingSetup& s, int first_gpu, int domain) {
+JobFlowEnds JobFlows(const workload::TrainingSetup& s, const std::vector<int>& nodes,
+                     int gpus_per_node, int domain) {
   const int tp = s.tp, cp = s.cp, dp = s.dp, pp = s.pp;
+  FW_CHECK(static_cast<int64_t>(nodes.size()) * gpus_per_node >= workload::GpuCount(s),
+           "job flows: fewer nodes than the job's GPUs need");
   auto gpu = [&](int t, int c, int d, int p) {
-    return first_gpu + t + tp * (c + cp * (d + dp * p));
+    const int rank = t + tp * (c + cp * (d + dp * p));
+    return nodes[static_cast<size_t>(rank / gpus_per_node)] * gpus_per_node + rank % gpus_per_node;
   };
   JobFlowEnds out;
   auto& tp_f = out[static_cast<size_t>(Traffic::kTp)];

@@ -3,7 +3,9 @@
 // and shares bandwidth max-min (network/max_min.h); a kind's slowest flow sets that kind's share.
 //
 // Ranks follow Megatron-LM's default order, tensor parallelism fastest, then context, data and
-// pipeline: rank = tp_i + tp (cp_i + cp (dp_i + dp pp_i)); GPU = first GPU of the job + rank.
+// pipeline: rank = tp_i + tp (cp_i + cp (dp_i + dp pp_i)). Ranks fill the job's nodes in the order
+// given, gpus_per_node each: rank r runs on GPU nodes[r / gpn] x gpn + r % gpn (on consecutive
+// nodes from node n: GPU n x gpn + r).
 // Expert-parallel groups are ep consecutive data-parallel ranks (Megatron-Core carves them from
 // the data-parallel dimension).
 //
@@ -37,8 +39,10 @@ struct FlowEnds {
 
 using JobFlowEnds = std::array<std::vector<FlowEnds>, kTrafficKinds>;
 
-// `first_gpu`: the fabric index of the job's rank 0; `domain`: GPUs per NVLink domain.
-JobFlowEnds JobFlows(const workload::TrainingSetup& s, int first_gpu, int domain);
+// `nodes`: the job's nodes, at least ceil(GPUs / gpus_per_node) of them (FW_CHECK); `domain`: GPUs
+// per NVLink domain.
+JobFlowEnds JobFlows(const workload::TrainingSetup& s, const std::vector<int>& nodes,
+                     int gpus_per_node, int domain);
 
 // The job's share of each kind of traffic, in the training model's terms.
 workload::FabricShare& ShareOf(workload::TrafficShares& t, Traffic kind);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "core/engine.h"
 #include "power/gpu_power.h"
 #include "site/job_traffic.h"
+#include "site/placement.h"
 #include "site/site_config.h"
 #include "thermal/cooling_plant.h"
 #include "workload/phase_timeline.h"
@@ -38,17 +40,21 @@ struct WindowSample {
   std::vector<units::Power> stage_input;      // per conversion stage
   std::vector<units::Power> stage_unit_peak;  // per stage: its most loaded unit's output
   units::Power conversion_loss;
-  units::Power heat;                 // into the cooling plant
-  units::Power cooling;              // electricity of the cooling plant
-  thermal::CoolingState plant;       // its parts, water use, economizer share
-  units::Power facility;             // the building's draw (IT chain + cooling)
-  units::Power grid;                 // from the grid: facility - generation - battery output
-  units::Power generation;           // on-site generation
-  units::Power battery;              // battery output (negative while charging)
-  double battery_soc = 0;            // at the end of the window
-  units::Power peak_rack;            // the most loaded rack's average in the window
-  double gpu_activity_sum = 0;       // sum over all GPUs of their average activity
-  std::vector<units::Power> job_it;  // IT power of each job's nodes while the job runs
+  units::Power heat;            // into the cooling plant
+  units::Power cooling;         // electricity of the cooling plant
+  thermal::CoolingState plant;  // its parts, water use, economizer share
+  units::Power facility;        // the building's draw (IT chain + cooling)
+  units::Power grid;            // from the grid: facility - generation - battery output
+  units::Power generation;      // on-site generation
+  units::Power battery;         // battery output (negative while charging)
+  double battery_soc = 0;       // at the end of the window
+  units::Power peak_rack;       // the most loaded rack's average in the window
+  double gpu_activity_sum = 0;  // sum over all GPUs of their average activity
+  // IT power of each job's nodes while the job runs, by job id (Site::jobs()); zero for every job
+  // not in job_ids, the jobs that held nodes in the window (ascending), so an observer need visit
+  // only those.
+  std::vector<units::Power> job_it;
+  std::vector<size_t> job_ids;
   thermal::OutdoorConditions outdoor;
   int running_jobs = 0;
   // Highest average load / healthy capacity of any scale-out link: each job's ring flows at their
@@ -93,20 +99,24 @@ struct RoutedTraffic {
 };
 
 struct PlacedJob {
-  PlacedJob(JobConfig c, const workload::StepEstimate& e, int first, int count)
+  PlacedJob(JobConfig c, const workload::StepEstimate& e, std::vector<int> n)
       : config(std::move(c)),
         estimate(e),
         current(e),
         timeline(e.phases, config.start, config.end),
-        first_node(first),
-        node_count(count) {}
+        nodes(std::move(n)),
+        gpus(GpuCount(config)),
+        nominal_step(e.step_time) {}
 
-  JobConfig config;
+  JobConfig config;                 // start: when it started (or starts); end: when it ends
   workload::StepEstimate estimate;  // on the fabric as it is at the start
   workload::StepEstimate current;   // as it runs now
   workload::PhaseTimeline timeline;
-  int first_node = 0;
-  int node_count = 0;
+  std::vector<int> nodes;     // the nodes it holds, rank r's GPU: nodes[r / gpus_per_node]
+  std::vector<size_t> racks;  // the racks of its nodes, ascending
+  int gpus = 0;
+  units::Duration nominal_step;  // alone on a healthy fabric, uncapped: speed 1
+  double speed = 0;              // nominal_step / current step, as last reported
   // Per timeline segment, per phase:
   std::vector<std::vector<double>> node_power_w;  // average power of one of its nodes
   std::vector<std::vector<double>> gpu_power_w;   // the job's GPUs together
@@ -124,6 +134,8 @@ struct PlacedJob {
   int checkpoints = 0;            // started
   double checkpoint_seconds = 0;  // stalled writing them
   int checkpoints_skipped = 0;    // due while the previous one was still being written
+  bool stalled = false;           // Site::SetJobStalled: GPUs wait (restart warm-up, a save)
+  bool ended = false;             // reached its end or Site::StopJob; its nodes are free
   bool stopped = false;           // by a trip of the power chain or a thermal shutdown
   // GPU package temperature (C), one for the job's GPUs in lockstep: an RC model on the coolant,
   // C dT/dt = P - (T - T_coolant) / R. Above the GPU's slowdown threshold its clocks drop: a power
@@ -133,14 +145,15 @@ struct PlacedJob {
   double thermal_limit_w = std::numeric_limits<double>::infinity();
   double throttled_gpu_s = 0;
   bool thermal_shutdown = false;
+  // Waiting on a checkpoint write or a stall: steps do not advance, limits apply when it resumes.
+  bool paused() const { return checkpointing || stalled; }
 };
 
 // An inference service placed on the cluster, with what its serving simulation gave.
 struct PlacedService {
   std::string name;
   workload::ServingResult result;
-  int first_node = 0;
-  int node_count = 0;
+  std::vector<int> nodes;  // the nodes its replicas hold
   int gpus = 0;
   double start_s = 0, end_s = 0;
   std::vector<double> cum_j;  // GPU energy from start_s to each bin edge
@@ -158,9 +171,15 @@ struct PowerEvents {
   int tripped_units = 0;
 };
 
+// Why a running job stopped without being asked to (Site::StopJob reports nothing).
+enum class JobStopCause { kPowerTrip, kThermalShutdown };
+
 class Site : public Model {
  public:
-  // The jobs must fit in the cluster (the scenario layer checks and reports it to the user).
+  // Places the scenario's jobs (declaration order) and then its services on consecutive nodes;
+  // they must fit in the cluster (the scenario layer checks and reports it to the user). Each
+  // scenario job holds its nodes from the start of the run and runs from its start to its end
+  // (events from ScheduleEvents), as a scheduler-started job would from StartJob.
   explicit Site(SiteConfig config);
 
   void Advance(SimTime from, SimTime to) override;
@@ -168,8 +187,42 @@ class Site : public Model {
     return running_ == 0 && services_.empty() && config_.weather.Constant() && plant_.Settled() &&
            !config_.facility.battery && !config_.facility.generation;
   }
-  // Job start and end events, so idle skipping stops where a job changes the load.
+  // Job start and end events, so idle skipping stops where a job changes the load. Jobs started
+  // later with StartJob schedule their checkpoints on the same queue.
   void ScheduleEvents(EventQueue& events);
+
+  // --- Running the site from a scheduler (issue #11). `now` is the current event time: at or
+  // after the start of the window the engine advances next. A JobId indexes jobs(); ids are never
+  // reused.
+  using JobId = size_t;
+  // Starts `config` (config.start is set to `now`; it runs until StopJob or config.end) on
+  // `nodes`, each free and powered, as many as NodesFor(config); rank r runs on GPU
+  // nodes[r / gpus_per_node] x gpus_per_node + r % gpus_per_node. Its flows join the fabric now;
+  // its checkpoints (config.checkpoint_every) need ScheduleEvents to have been called. Reports its
+  // speed at once.
+  JobId StartJob(JobConfig config, std::vector<int> nodes, SimTime now);
+  // Ends a job at `now` and frees its nodes (nothing if it already ended or stopped).
+  void StopJob(JobId job, SimTime now);
+  // Stalls the job from `now` (its GPUs wait at idle activity, no steps: a restart's reload and
+  // warm-up, or a checkpoint written by the caller), or lets it run again at its current pace.
+  void SetJobStalled(JobId job, SimTime now, bool stalled);
+  // Called with a job's speed (nominal step time / current step time; 1: alone on a healthy,
+  // uncapped cluster) when it starts and whenever its step changes: fabric faults and contention,
+  // cap_gpus limits, thermal throttling.
+  using SpeedCallback = std::function<void(JobId job, SimTime at, double speed)>;
+  void OnJobSpeed(SpeedCallback callback) { on_speed_ = std::move(callback); }
+  // Called when a running (or placed) job stops by itself: its racks went dark, its GPUs shut
+  // down. Its nodes are free by then.
+  using StopCallback = std::function<void(JobId job, SimTime at, JobStopCause cause)>;
+  void OnJobStopped(StopCallback callback) { on_stop_ = std::move(callback); }
+  // Which tenant holds each node now.
+  const Placement& placement() const { return placement_; }
+  // Jobs holding nodes now (placed or running), ascending.
+  const std::vector<JobId>& active_jobs() const { return active_; }
+  // A rack's IT power, average over the last window.
+  units::Power rack_it(size_t rack) const { return units::Watts(rack_w_[rack]); }
+  // Whether a rack is behind a tripped unit of the power chain.
+  bool rack_dark(size_t rack) const { return rack_dark_[rack] != 0; }
 
   const SiteConfig& config() const { return config_; }
   const std::vector<PlacedJob>& jobs() const { return jobs_; }
@@ -194,10 +247,10 @@ class Site : public Model {
   // Highest share of the storage system's write bandwidth used by checkpoints at once.
   double storage_peak_utilization() const { return storage_peak_; }
   units::Power idle_node_power() const { return units::Watts(idle_node_w_); }
-  // For fine-grained power series after a run: the average power of a job's GPUs over [from, to)
-  // (their idle power while it does not run), and the IT power of everything else (idle GPUs and
-  // every node's non-GPU power), which is constant. IT power = ItBaseWatts() + sum of JobGpuWatts
-  // + sum of ServiceGpuWatts.
+  // For fine-grained power series after a run of the scenario's jobs: the average power of a
+  // job's GPUs over [from, to) (their idle power while it does not run), and the IT power of
+  // everything else (idle GPUs and every node's non-GPU power), which is constant. IT power =
+  // ItBaseWatts() + sum of JobGpuWatts + sum of ServiceGpuWatts.
   double JobGpuWatts(size_t job, SimTime from, SimTime to) const;
   double ItBaseWatts() const;
   const power::ConversionChain& chain() const { return chain_; }
@@ -206,13 +259,29 @@ class Site : public Model {
   double plant_stored_j() const { return plant_.stored_j(); }
 
  private:
+  // --- placement (site.cc)
+  // Places a job on `nodes` from config.start: its step, phases' powers and flows; it holds the
+  // nodes and joins active_ (not the fabric: the caller starts it).
+  JobId AddJob(JobConfig config, std::vector<int> nodes);
+  // A job that stopped or ended leaves: its nodes are freed, it leaves active_, and its IT power
+  // in the sample drops to zero from the next window.
+  void Retire(JobId job);
+  // Reports the job's speed if its step differs from the last one reported.
+  void NotifySpeed(JobId job, SimTime at, units::Duration step);
+  // Appends a change of step to the job's history and reports it.
+  void Record(JobId job, const JobChange& change);
+  void StopByItself(JobId job, SimTime at, JobStopCause cause);
+
+  // --- fabric (site_fabric.cc)
   // Re-evaluates the fabric after a change: links whose capacity changed, jobs that joined or left.
   // Each kind of traffic is shared max-min over the jobs running it at once; only the jobs
   // connected (through shared links) to the change are rerouted and re-solved, or all of them
   // when `reroute_all` (a link back from down, adaptive routing). Jobs whose step changes are
-  // rebased.
+  // rebased. Visits the active jobs only (a job leaving is still active during the call).
   void RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
                         const std::vector<size_t>& changed_jobs, bool reroute_all);
+  // The job's flows as its node list places its ranks; a network flow once per plane (striped).
+  void BuildFlows(PlacedJob& job);
   void Route(RoutedTraffic& t, std::vector<double>* placed) const;
   void UpdateLinkLoads(SimTime now);
   // Checkpoints: each job writes over its nodes' front-end NICs into the shared storage system
@@ -221,12 +290,20 @@ class Site : public Model {
   void FinishCheckpoint(size_t job, SimTime now);
   void DrainCheckpoints(SimTime now);  // bytes written since the last change of rates
   void ShareStorage(SimTime now);      // new rates and completion events
+
+  // --- power per job (site.cc)
   void AppendSegmentValues(PlacedJob& job, const std::vector<workload::Phase>& phases);
   // The phases as the GPUs run them under a power limit (DVFS, power/gpu_power.h).
   std::vector<workload::Phase> Effective(const std::vector<workload::Phase>& phases,
                                          units::Power limit) const;
+  // Continues a job at `at` with its current estimate under the current limit; returns its step.
+  units::Duration Resume(PlacedJob& job, SimTime at);
+
+  // --- thermal (site_thermal.cc)
   // GPU temperatures over a window, and the throttling or shutdown they cause from `to`.
   void HeatGpus(SimTime from, SimTime to, units::Temperature coolant);
+
+  // --- electrical (site_electrical.cc)
   // Battery and generation between the facility and the grid over a window of `dt` seconds.
   void Dispatch(double dt);
   // Overload protection after a window ending at `at` (see power/conversion_chain.h).
@@ -235,31 +312,30 @@ class Site : public Model {
   double ChainLimitWatts(const PlacedJob& job) const;
   // Whether the static cluster.gpu_power_cap is below the demand of one of the job's phases.
   bool StaticCapBinds(const PlacedJob& job) const;
-  // The first and last rack holding the job's nodes.
-  std::pair<size_t, size_t> RacksOf(const PlacedJob& job) const;
+  // Whether one of the job's racks lies in [first, last).
+  static bool HasRackIn(const PlacedJob& job, size_t first, size_t last);
   void Trip(SimTime at, size_t stage, size_t unit);
   // The chain as a tree over the racks (ConversionStage::racks_per_unit), for this window's rack
   // loads; fills unit_out_w_.
   power::ChainFlow TreeFlow();
   size_t RacksPerUnit(size_t stage) const;
-  // Continues a job at `at` with its current estimate under the current limit; returns its step.
-  units::Duration Resume(PlacedJob& job, SimTime at);
-
-  struct RackSegment {
-    int job;  // -1: idle nodes; -2 - k: service k
-    int nodes;
-  };
 
   SiteConfig config_;
   power::GpuPowerModel gpu_power_;
   network::Fabric fabric_;
   power::ConversionChain chain_;
   thermal::CoolingPlant plant_;
+  Placement placement_;
   std::vector<PlacedJob> jobs_;
+  std::vector<JobId> active_;   // jobs holding nodes, ascending (the per-window and event loops)
+  std::vector<JobId> retired_;  // left since the last window: their sample.job_it drops to zero
+  size_t scenario_jobs_ = 0;    // jobs_[0, scenario_jobs_) come from config_.jobs
+  uint64_t next_flow_id_ = 0;   // ECMP hash input of the next flow
+  SpeedCallback on_speed_;
+  StopCallback on_stop_;
   std::vector<PlacedService> services_;
   std::vector<double> service_node_w_;  // scratch: per service, average node power in the window
-  std::vector<std::vector<RackSegment>> racks_;
-  double idle_gpu_w_ = 0;  // one idle GPU
+  double idle_gpu_w_ = 0;               // one idle GPU
   units::Power limit_;  // the configured per-GPU limit (cap_gpus units and heat lower it per job)
   PowerEvents power_events_;
   std::vector<double> rack_w_;                     // this window's IT power per rack
@@ -287,6 +363,17 @@ class Site : public Model {
   EventQueue* events_ = nullptr;    // for events the run itself creates (checkpoint completions)
   SimTime storage_since_;
   double storage_peak_ = 0;
+  // Scratch for RecomputeNetwork, reused across events: link-sized vectors are reset only where
+  // they were set; job-sized ones are indexed by position in active_.
+  std::vector<char> link_touched_;
+  std::vector<int> link_owner_;
+  std::vector<int32_t> links_set_;
+  std::vector<int> uf_parent_;
+  std::vector<char> job_hit_, job_in_solve_, job_changed_;
+  std::vector<const network::FlowPath*> solve_flows_;
+  std::vector<std::pair<size_t, size_t>> solve_flow_of_;  // (job, flow index)
+  std::vector<double> link_load_;                         // scratch for UpdateLinkLoads
+  std::vector<JobId> active_scratch_;
 };
 
 }  // namespace firstwall::site

@@ -43,9 +43,15 @@ struct ClusterConfig {
   int rack_count() const { return (nodes + nodes_per_rack - 1) / nodes_per_rack; }
 };
 
+// A job on the cluster: an LLM training job (its step from the training model, its collectives on
+// the fabric), or a model-less job (gpu_activity set: `gpus` GPUs at that constant activity, no
+// fabric traffic; jobs from traces without a model, issue #11).
 struct JobConfig {
   std::string name;
-  workload::TrainingSetup setup;
+  workload::TrainingSetup setup;       // training jobs only
+  std::optional<double> gpu_activity;  // model-less: 0 (idle) .. 1 (TDP)
+  int gpus = 0;                        // model-less jobs' GPU count
+  bool model_less() const { return gpu_activity.has_value(); }
   SimTime start;
   SimTime end = SimTime::Never();
   SimTime checkpoint_every = SimTime::Never();  // Never: no checkpoints
@@ -136,6 +142,8 @@ struct SiteConfig {
   std::vector<std::string> warnings;
 };
 
+// GPUs a job runs on: the training layout's, or a model-less job's `gpus`.
+int GpuCount(const JobConfig& job);
 // Nodes a job needs: its GPUs packed onto whole nodes.
 int NodesFor(const JobConfig& job, const ClusterConfig& cluster);
 // Nodes a service needs: each replica on whole nodes (a replica may span nodes).

@@ -468,7 +468,7 @@ TEST(Site, PowerChainTreeRatesAndTripsEachUnit) {
 
 TEST(JobTraffic, RanksFollowMegatronOrderAndRingsSplitByDomain) {
   workload::TrainingSetup t = SmallSite().jobs[0].setup;  // tp 2, dp 8: 16 GPUs on 2 nodes
-  const JobFlowEnds f = JobFlows(t, 0, 8);
+  const JobFlowEnds f = JobFlows(t, {0, 1}, 8, 8);
   const auto& tp = f[static_cast<size_t>(Traffic::kTp)];
   const auto& dp = f[static_cast<size_t>(Traffic::kDp)];
   // 8 TP pairs, each a two-flow ring inside a node: (0,1), (2,3), ...
@@ -491,7 +491,7 @@ TEST(JobTraffic, RanksFollowMegatronOrderAndRingsSplitByDomain) {
   // Pipeline: stage 0 -> 1 per (tp, dp) pair.
   t.dp = 4;
   t.pp = 2;
-  const JobFlowEnds g = JobFlows(t, 16, 8);
+  const JobFlowEnds g = JobFlows(t, {2, 3}, 8, 8);
   const auto& pp = g[static_cast<size_t>(Traffic::kPp)];
   ASSERT_EQ(pp.size(), 8u);
   EXPECT_EQ(pp[0].src, 16);
@@ -556,6 +556,232 @@ TEST(Site, AJobArrivingOnASharedTierSlowsTheOtherUntilItLeaves) {
   EXPECT_GT(a.history[1].step_time, a.history[0].step_time);
   EXPECT_EQ(a.history[2].at, SimTime::From(Seconds(20)));
   EXPECT_DOUBLE_EQ(ToSeconds(a.history[2].step_time), ToSeconds(a.history[0].step_time));
+}
+
+// --- Placement driven at run time (issue #11): StartJob, StopJob, SetJobStalled, callbacks.
+
+// SmallSite without its job: 8 GPUs of 100-700 W and 1 kW of base per node, two nodes per rack.
+SiteConfig EmptySite(int nodes) {
+  SiteConfig c = SmallSite();
+  c.jobs.clear();
+  c.cluster.nodes = nodes;
+  return c;
+}
+
+JobConfig ModelLess(const std::string& name, int gpus, double activity) {
+  JobConfig j;
+  j.name = name;
+  j.gpus = gpus;
+  j.gpu_activity = activity;
+  return j;
+}
+
+TEST(SitePlacement, ModelLessJobOnNonContiguousNodesRaisesOnlyTheirRacks) {
+  Site site(EmptySite(6));  // racks {0,1}, {2,3}, {4,5}
+  const SimTime t0 = SimTime::From(Seconds(2)), t1 = SimTime::From(Seconds(3)),
+                t2 = SimTime::From(Seconds(4));
+  site.Advance(SimTime(), t0);
+  for (size_t r = 0; r < 3; ++r) EXPECT_DOUBLE_EQ(ToWatts(site.rack_it(r)), 3600);  // 2 x 1800 W
+  const Site::JobId j = site.StartJob(ModelLess("batch", 16, 0.5), {0, 4}, t0);
+  EXPECT_EQ(site.placement().At(0), TenantRef::Job(j));
+  EXPECT_TRUE(site.placement().At(1).none());
+  EXPECT_EQ(site.placement().At(4), TenantRef::Job(j));
+  EXPECT_EQ(site.jobs()[j].racks, (std::vector<size_t>{0, 2}));
+  site.Advance(t0, t1);
+  // A busy node: 8 GPUs at 100 + 0.5 x 600 = 400 W and 1 kW of base, 4200 W: 2400 W above idle,
+  // on racks 0 and 2 only.
+  const WindowSample& s = site.sample();
+  EXPECT_DOUBLE_EQ(ToWatts(site.rack_it(0)), 4200 + 1800);
+  EXPECT_DOUBLE_EQ(ToWatts(site.rack_it(1)), 3600);
+  EXPECT_DOUBLE_EQ(ToWatts(site.rack_it(2)), 4200 + 1800);
+  EXPECT_DOUBLE_EQ(ToWatts(s.it), 3 * 3600 + 2 * 2400);
+  EXPECT_DOUBLE_EQ(ToWatts(s.job_it[j]), 2 * 4200);
+  EXPECT_DOUBLE_EQ(s.gpu_activity_sum, 16 * 0.5);
+  EXPECT_EQ(s.running_jobs, 1);
+  std::printf(
+      "model-less job on nodes 0 and 4: racks %.0f / %.0f / %.0f W (expected 6000 / 3600 / "
+      "6000)\n",
+      ToWatts(site.rack_it(0)), ToWatts(site.rack_it(1)), ToWatts(site.rack_it(2)));
+  site.StopJob(j, t1);
+  site.Advance(t1, t2);
+  for (size_t r = 0; r < 3; ++r) EXPECT_DOUBLE_EQ(ToWatts(site.rack_it(r)), 3600);
+  EXPECT_DOUBLE_EQ(ToWatts(site.sample().job_it[j]), 0);
+  EXPECT_EQ(site.sample().running_jobs, 0);
+  EXPECT_TRUE(site.placement().At(0).none());
+  EXPECT_TRUE(site.active_jobs().empty());
+  EXPECT_TRUE(site.jobs()[j].ended);
+  EXPECT_DOUBLE_EQ(site.jobs()[j].timeline.RunningSeconds(SimTime(), t2), 1.0);
+}
+
+TEST(SitePlacement, StallHoldsTheGpusAtIdleAndAStaticCapSetsTheSpeed) {
+  SiteConfig c = EmptySite(2);
+  c.cluster.gpu_power_cap = Watts(400);
+  Site site(c);
+  std::vector<double> speeds;
+  site.OnJobSpeed([&](Site::JobId, SimTime, double v) { speeds.push_back(v); });
+  const Site::JobId j = site.StartJob(ModelLess("batch", 8, 1.0), {1}, SimTime());
+  // At full activity a GPU would draw 700 W; capped at 400 W its clock runs at
+  // ((400 - 100) / (700 - 100))^(1/3) = 2^(-1/3) of full speed (power/gpu_power.h).
+  ASSERT_EQ(speeds.size(), 1u);
+  EXPECT_NEAR(speeds[0], std::pow(2.0, -1.0 / 3), 1e-12);
+  const SimTime a = SimTime::From(Seconds(1)), b = SimTime::From(Seconds(2)),
+                e = SimTime::From(Seconds(3));
+  site.Advance(SimTime(), a);
+  EXPECT_DOUBLE_EQ(ToWatts(site.rack_it(0)), 1800 + 8 * 400 + 1000);
+  site.SetJobStalled(j, a, true);
+  site.Advance(a, b);
+  EXPECT_DOUBLE_EQ(ToWatts(site.rack_it(0)), 3600);  // GPUs at idle while it waits
+  EXPECT_EQ(site.jobs()[j].timeline.StepsCompletedBy(b),
+            site.jobs()[j].timeline.StepsCompletedBy(a));
+  site.SetJobStalled(j, b, false);
+  site.Advance(b, e);
+  EXPECT_DOUBLE_EQ(ToWatts(site.rack_it(0)), 1800 + 8 * 400 + 1000);
+  EXPECT_EQ(speeds.size(), 1u);  // the same pace after the stall: nothing new to report
+}
+
+// Four racks of two nodes; PSUs per rack, PDUs of two racks each rated 15 kW that trip.
+TEST(SitePlacement, AJobAcrossTwoRacksBehindATrippedPduStops) {
+  SiteConfig c = EmptySite(8);
+  power::ConversionStage pdu{"pdu", 0.98, Watts(20), Kilowatts(15)};
+  pdu.racks_per_unit = 2;
+  pdu.on_overload = power::OverloadPolicy::kTrip;
+  c.facility.power_chain[0].racks_per_unit = 1;
+  c.facility.power_chain.insert(c.facility.power_chain.begin() + 1, pdu);
+  Site site(c);
+  struct Stop {
+    Site::JobId job;
+    SimTime at;
+    JobStopCause cause;
+  };
+  std::vector<Stop> stops;
+  site.OnJobStopped([&](Site::JobId j, SimTime at, JobStopCause why) {
+    stops.push_back({j, at, why});
+  });
+  // Job a on nodes 1 and 2 (racks 0 and 1, PDU 0) at full power: 2 x (1800 + 6600 W) through
+  // PSUs of 95% with 50 W of fixed loss, (8400 + 50) / 0.95 x 2 = 17.8 kW > 15 kW. Job b on
+  // node 6 (rack 3, PDU 1): (3600 + 50) / 0.95 + (8400 + 50) / 0.95 = 12.7 kW, within rating.
+  const Site::JobId a = site.StartJob(ModelLess("a", 16, 1.0), {1, 2}, SimTime());
+  const Site::JobId b = site.StartJob(ModelLess("b", 8, 1.0), {6}, SimTime());
+  const SimTime t1 = SimTime::From(Seconds(1)), t2 = SimTime::From(Seconds(2));
+  site.Advance(SimTime(), t1);
+  std::printf("PDU 0 output: %.0f W (expected (8400 + 50) / 0.95 x 2 = 17789 W; rating 15000 W)\n",
+              ToWatts(site.sample().stage_unit_peak[1]));
+  EXPECT_NEAR(ToWatts(site.sample().stage_unit_peak[1]), (8400 + 50) / 0.95 * 2, 1e-6);
+  EXPECT_EQ(site.power_events().tripped_units, 1);
+  ASSERT_EQ(stops.size(), 1u);
+  EXPECT_EQ(stops[0].job, a);
+  EXPECT_EQ(stops[0].at, t1);
+  EXPECT_EQ(stops[0].cause, JobStopCause::kPowerTrip);
+  EXPECT_TRUE(site.jobs()[a].stopped);
+  EXPECT_FALSE(site.jobs()[b].stopped);
+  EXPECT_TRUE(site.rack_dark(0));
+  EXPECT_TRUE(site.rack_dark(1));
+  EXPECT_FALSE(site.rack_dark(2));
+  EXPECT_TRUE(site.placement().At(1).none());
+  EXPECT_TRUE(site.placement().At(2).none());
+  EXPECT_EQ(site.active_jobs(), std::vector<Site::JobId>{b});
+  site.Advance(t1, t2);
+  EXPECT_DOUBLE_EQ(ToWatts(site.rack_it(0)), 0);
+  EXPECT_DOUBLE_EQ(ToWatts(site.rack_it(1)), 0);
+  EXPECT_DOUBLE_EQ(ToWatts(site.rack_it(3)), 1800 + 6600);
+  EXPECT_EQ(site.sample().running_jobs, 1);
+}
+
+TEST(SitePlacement, SpeedCallbackFollowsALinkFault) {
+  SiteConfig c = SmallSite();
+  c.jobs.clear();
+  FaultConfig f;
+  f.target = "nvlink:1";
+  f.links = {1, 24 + 1};  // GPU 1's NVLink port, both directions (24 GPUs)
+  f.health = 0.5;
+  f.at = SimTime::From(Seconds(10));
+  f.end = SimTime::From(Seconds(15));
+  c.faults.push_back(f);
+  const JobConfig job = SmallSite().jobs[0];  // tp 2, dp 8 on two nodes
+  Site site(c);
+  struct Call {
+    SimTime at;
+    double speed;
+  };
+  std::vector<Call> calls;
+  site.OnJobSpeed([&](Site::JobId, SimTime at, double v) { calls.push_back({at, v}); });
+  Engine engine(SimTime::From(Seconds(1)), SimTime::From(Seconds(20)));
+  engine.AddModel(&site);
+  site.ScheduleEvents(engine.events());
+  engine.events().Schedule(SimTime::From(Seconds(5)), "start", [&] {
+    site.StartJob(job, {0, 1}, SimTime::From(Seconds(5)));
+  });
+  engine.Run();
+  // GPU 1 at half its NVLink bandwidth: its TP pair and its DP ring inside node 0 (the odd GPUs)
+  // run at half rate, the rest at full; the step is the training model's with those shares.
+  workload::TrainingSetup slow = job.setup;
+  slow.traffic.tp.nvlink = 0.5;
+  slow.traffic.dp.nvlink = 0.5;
+  const double nominal = ToSeconds(workload::EstimateStep(job.setup).step_time);
+  const double expected = nominal / ToSeconds(workload::EstimateStep(slow).step_time);
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0].at, SimTime::From(Seconds(5)));
+  EXPECT_NEAR(calls[0].speed, 1.0, 1e-12);
+  EXPECT_EQ(calls[1].at, SimTime::From(Seconds(10)));
+  EXPECT_NEAR(calls[1].speed, expected, 1e-12);
+  EXPECT_LT(calls[1].speed, 0.999);
+  EXPECT_EQ(calls[2].at, SimTime::From(Seconds(15)));
+  EXPECT_NEAR(calls[2].speed, 1.0, 1e-12);
+  std::printf("speed under the fault: %.6f (expected %.6f)\n", calls[1].speed, expected);
+}
+
+TEST(SitePlacement, TwoJobsOnInterleavedNodes) {
+  SiteConfig c = EmptySite(4);                // racks {0,1}, {2,3}
+  const JobConfig job = SmallSite().jobs[0];  // tp 2, dp 8: 16 GPUs, two nodes
+  Site site(c);
+  JobConfig ja = job, jb = job;
+  ja.name = "a";
+  jb.name = "b";
+  ja.end = jb.end = SimTime::Never();
+  const Site::JobId a = site.StartJob(ja, {0, 2}, SimTime());
+  const Site::JobId b = site.StartJob(jb, {1, 3}, SimTime());
+  for (size_t r = 0; r < 2; ++r) {
+    const std::vector<Placement::Run>& runs = site.placement().Runs(r);
+    ASSERT_EQ(runs.size(), 2u);
+    EXPECT_EQ(runs[0].tenant, TenantRef::Job(a));
+    EXPECT_EQ(runs[1].tenant, TenantRef::Job(b));
+  }
+  // Each job's traffic stays on its own GPUs: a on GPUs 0-7 and 16-23, b on 8-15 and 24-31.
+  for (const auto& [id, nodes] : {std::pair{a, std::pair{0, 2}}, std::pair{b, std::pair{1, 3}}}) {
+    for (const RoutedTraffic& t : site.jobs()[id].traffic) {
+      for (const FlowEnds& e : t.ends) {
+        for (int g : {e.src, e.dst}) EXPECT_TRUE(g / 8 == nodes.first || g / 8 == nodes.second);
+      }
+    }
+  }
+  const SimTime t1 = SimTime::From(Seconds(1)), t2 = SimTime::From(Seconds(2));
+  site.Advance(SimTime(), t1);
+  const WindowSample& s = site.sample();
+  EXPECT_NEAR(ToWatts(s.it), ToWatts(s.job_it[a] + s.job_it[b]), 1e-9);
+  EXPECT_NEAR(ToWatts(s.job_it[a]), ToWatts(s.job_it[b]), 1e-9);  // the same job, mirrored
+  site.StopJob(a, t1);
+  EXPECT_TRUE(site.placement().Runs(0)[0].tenant.none());
+  EXPECT_EQ(site.placement().Runs(0)[1].tenant, TenantRef::Job(b));
+  site.Advance(t1, t2);
+  EXPECT_NEAR(ToWatts(site.sample().it), ToWatts(site.sample().job_it[b]) + 2 * 1800, 1e-9);
+}
+
+TEST(JobTraffic, RanksFillTheNodesInTheOrderGiven) {
+  workload::TrainingSetup t = SmallSite().jobs[0].setup;  // tp 2, dp 8: 16 GPUs on 2 nodes
+  const JobFlowEnds contiguous = JobFlows(t, {2, 3}, 8, 8);
+  const JobFlowEnds swapped = JobFlows(t, {3, 1}, 8, 8);
+  const auto& tp_c = contiguous[static_cast<size_t>(Traffic::kTp)];
+  const auto& tp_s = swapped[static_cast<size_t>(Traffic::kTp)];
+  ASSERT_EQ(tp_c.size(), tp_s.size());
+  // Rank r on consecutive nodes from 2: GPU 16 + r. Ranks 0-7 on node 3 (GPUs 24-31), 8-15 on
+  // node 1 (GPUs 8-15).
+  EXPECT_EQ(tp_c[0].src, 16);
+  EXPECT_EQ(tp_s[0].src, 24);
+  EXPECT_EQ(tp_s[8].src, 8);
+  for (size_t i = 0; i < tp_c.size(); ++i) {
+    const int r = tp_c[i].src - 16;
+    EXPECT_EQ(tp_s[i].src, r < 8 ? 24 + r : r);
+  }
 }
 
 }  // namespace

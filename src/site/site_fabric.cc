@@ -1,0 +1,372 @@
+// The site's fabric: each training job's collectives as flows routed over the scale-out network
+// (network/fabric.h), shared max-min (network/max_min.h) among the running jobs; link loads; and
+// checkpoint writes sharing the storage network.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "core/error.h"
+#include "network/max_min.h"
+#include "site/site.h"
+
+namespace firstwall::site {
+using namespace units;
+
+void Site::BuildFlows(PlacedJob& pj) {
+  const JobFlowEnds ends =
+      JobFlows(pj.config.setup, pj.nodes, config_.cluster.gpus_per_node, fabric_.domain_size());
+  for (int k = 0; k < kTrafficKinds; ++k) {
+    RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
+    for (const FlowEnds& e : ends[static_cast<size_t>(k)]) {
+      const uint64_t id = ++next_flow_id_;  // one ECMP id for all planes of a flow
+      const int planes = fabric_.SameDomain(e.src, e.dst) ? 1 : fabric_.planes();
+      for (int pl = 0; pl < planes; ++pl) {
+        t.ends.push_back(e);
+        t.ids.push_back(id);
+        t.planes.push_back(pl);
+      }
+    }
+    t.paths.resize(t.ends.size());
+    t.rates.assign(t.ends.size(), 0.0);
+  }
+}
+
+void Site::Route(RoutedTraffic& t, std::vector<double>* placed) const {
+  const double stripe = ToBytesPerSecond(config_.cluster.nic_bandwidth) / fabric_.planes();
+  for (size_t f = 0; f < t.paths.size(); ++f) {
+    const FlowEnds& e = t.ends[f];
+    if (placed == nullptr) {
+      t.paths[f] = fabric_.Route(e.src, e.dst, t.ids[f], t.planes[f]);
+      continue;
+    }
+    // Adaptive routing places flows one by one on the least-loaded spine, counting each at its
+    // nominal stripe rate.
+    t.paths[f] = fabric_.RouteLeastLoaded(e.src, e.dst, *placed, t.planes[f]);
+    for (int32_t l : t.paths[f].links) (*placed)[static_cast<size_t>(l)] += stripe;
+  }
+}
+
+void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
+                            const std::vector<size_t>& changed_jobs, bool reroute_all) {
+  // Jobs are visited by their position i in active_ (ascending ids, so flows reach the solver in
+  // the same order whatever else has come and gone).
+  const std::vector<JobId>& act = active_;
+  const size_t nl = fabric_.link_count(), na = act.size();
+  reroute_all = reroute_all || config_.adaptive_routing;
+  if (link_touched_.size() != nl) {
+    link_touched_.assign(nl, 0);
+    link_owner_.assign(nl, -1);
+  }
+  std::vector<int32_t>& touched_list = links_set_;
+  touched_list.clear();
+  auto touch = [&](int32_t l) {
+    char& t = link_touched_[static_cast<size_t>(l)];
+    if (t == 0) touched_list.push_back(l);
+    t = 1;
+  };
+  job_changed_.assign(na, 0);
+  job_hit_.assign(na, 0);
+  job_in_solve_.assign(na, 0);
+  uf_parent_.resize(na);
+  for (int l : changed_links) touch(l);
+  for (size_t j : changed_jobs) {
+    const auto it = std::lower_bound(act.begin(), act.end(), j);
+    FW_CHECK(it != act.end() && *it == j, "fabric: a changed job that holds no nodes");
+    job_changed_[static_cast<size_t>(it - act.begin())] = 1;
+    if (jobs_[j].on_fabric) continue;
+    // A job leaving frees its links: the jobs that shared them are touched.
+    for (RoutedTraffic& t : jobs_[j].traffic) {
+      for (const network::FlowPath& p : t.paths) {
+        for (int32_t l : p.links) touch(l);
+      }
+    }
+  }
+  const std::vector<double>& nominal = fabric_.nominal();
+  std::vector<int>& parent = uf_parent_;
+  std::vector<char>&hit = job_hit_, &in_solve = job_in_solve_;
+  std::vector<double> placed;
+  std::vector<int32_t> owned;  // links whose owner is set for this kind
+  auto find = [&](int i) {
+    while (parent[static_cast<size_t>(i)] != i) {
+      i = parent[static_cast<size_t>(i)] =
+          parent[static_cast<size_t>(parent[static_cast<size_t>(i)])];
+    }
+    return i;
+  };
+  for (int k = 0; k < kTrafficKinds; ++k) {
+    // The jobs this change reaches directly.
+    bool any = false;
+    for (size_t i = 0; i < na; ++i) {
+      const PlacedJob& pj = jobs_[act[i]];
+      const RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
+      hit[i] = 0;
+      if (t.ends.empty()) continue;
+      bool h = job_changed_[i] || (reroute_all && pj.on_fabric);
+      for (size_t f = 0; f < t.paths.size() && !h; ++f) {
+        for (int32_t l : t.paths[f].links) h = h || link_touched_[static_cast<size_t>(l)];
+      }
+      hit[i] = h;
+      any = any || h;
+    }
+    if (!any) continue;
+    // Reroute them (around down links), drop the flows of jobs that left.
+    if (config_.adaptive_routing) placed.assign(nl, 0.0);
+    for (size_t i = 0; i < na; ++i) {
+      if (!hit[i]) continue;
+      PlacedJob& pj = jobs_[act[i]];
+      RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
+      if (!pj.on_fabric) {
+        std::fill(t.paths.begin(), t.paths.end(), network::FlowPath{});
+        continue;
+      }
+      Route(t, config_.adaptive_routing ? &placed : nullptr);
+    }
+    // Jobs sharing a link share bandwidth: re-solve every job connected to a touched one.
+    std::iota(parent.begin(), parent.end(), 0);
+    owned.clear();
+    for (size_t i = 0; i < na; ++i) {
+      const PlacedJob& pj = jobs_[act[i]];
+      if (!pj.on_fabric) continue;
+      for (const network::FlowPath& p : pj.traffic[static_cast<size_t>(k)].paths) {
+        for (int32_t l : p.links) {
+          int& o = link_owner_[static_cast<size_t>(l)];
+          if (o < 0) {
+            o = static_cast<int>(i);
+            owned.push_back(l);
+          } else {
+            parent[static_cast<size_t>(find(static_cast<int>(i)))] = find(o);
+          }
+        }
+      }
+    }
+    for (int32_t l : owned) link_owner_[static_cast<size_t>(l)] = -1;
+    std::fill(in_solve.begin(), in_solve.end(), 0);
+    for (size_t i = 0; i < na; ++i) {
+      if (hit[i] && jobs_[act[i]].on_fabric)
+        in_solve[static_cast<size_t>(find(static_cast<int>(i)))] = 1;
+    }
+    solve_flows_.clear();
+    solve_flow_of_.clear();
+    for (size_t i = 0; i < na; ++i) {
+      const PlacedJob& pj = jobs_[act[i]];
+      const bool solve = pj.on_fabric && in_solve[static_cast<size_t>(find(static_cast<int>(i)))];
+      in_solve[i] = in_solve[i] || solve;  // roots stay marked; members are marked here
+      if (!solve) continue;
+      const RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
+      for (size_t f = 0; f < t.paths.size(); ++f) {
+        solve_flows_.push_back(&t.paths[f]);
+        solve_flow_of_.push_back({act[i], f});
+      }
+    }
+    const std::vector<double> rates = network::MaxMinRates(fabric_.capacity(), solve_flows_,
+                                                           std::numeric_limits<double>::infinity());
+    for (size_t r = 0; r < rates.size(); ++r) {
+      const auto [j, f] = solve_flow_of_[r];
+      jobs_[j].traffic[static_cast<size_t>(k)].rates[f] = rates[r];
+    }
+    // Per medium, the slowest flow's rate and the share of nominal it gets.
+    for (size_t i = 0; i < na; ++i) {
+      PlacedJob& pj = jobs_[act[i]];
+      RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
+      if (t.ends.empty() || !pj.on_fabric || !in_solve[i]) continue;
+      t.nvlink_rate = t.network_rate = std::numeric_limits<double>::infinity();
+      t.share = {1.0, 1.0};
+      for (size_t f = 0; f < t.paths.size(); ++f) {
+        if (t.paths[f].links.empty()) continue;
+        const int32_t first = t.paths[f].links.front();
+        const bool nvlink = fabric_.IsNvlink(first);
+        double& slowest = nvlink ? t.nvlink_rate : t.network_rate;
+        slowest = std::min(slowest, t.rates[f]);
+        // A job cut off from part of a ring stalls; it is modelled as 1% of the bandwidth until
+        // the fault clears, so its steps stretch rather than stop.
+        const double share =
+            std::clamp(t.rates[f] / nominal[static_cast<size_t>(first)], 0.01, 1.0);
+        double& s = nvlink ? t.share.nvlink : t.share.network;
+        s = std::min(s, share);
+      }
+    }
+  }
+  for (int32_t l : touched_list) link_touched_[static_cast<size_t>(l)] = 0;
+  // Rebase the jobs whose step changes.
+  for (JobId j : act) {
+    PlacedJob& pj = jobs_[j];
+    if (!pj.on_fabric || pj.config.model_less()) continue;
+    workload::TrafficShares shares = pj.config.setup.traffic;
+    double lowest = 1.0;
+    bool changed = false;
+    for (Traffic kind : kAllTraffic) {
+      const workload::FabricShare& now_share = pj.traffic[static_cast<size_t>(kind)].share;
+      workload::FabricShare& s = ShareOf(shares, kind);
+      changed = changed || std::abs(s.nvlink - now_share.nvlink) > 1e-12 ||
+                std::abs(s.network - now_share.network) > 1e-12;
+      s = now_share;
+      lowest = std::min({lowest, s.nvlink, s.network});
+    }
+    if (!changed) continue;
+    pj.config.setup.traffic = shares;
+    pj.current = workload::EstimateStep(pj.config.setup);
+    const SimTime at = std::max(now, pj.config.start);
+    if (at >= pj.config.end) continue;
+    // A job writing a checkpoint or stalled resumes at the new pace when it runs again.
+    if (pj.paused()) continue;
+    const units::Duration step = Resume(pj, at);
+    if (at == pj.config.start && pj.history.size() == 1) {
+      // The fabric as the job finds it when it starts (reported when it starts).
+      pj.estimate = pj.current;
+      pj.history.front() = {at, SimTime(), lowest, step};
+    } else {
+      Record(j, {at, now, lowest, step});
+    }
+  }
+  UpdateLinkLoads(now);
+}
+
+// Average link loads: each kind of a job's traffic moves in lockstep at its slowest flow's rate,
+// for the share of the job's step during which that kind is active; against healthy capacity.
+void Site::UpdateLinkLoads(SimTime now) {
+  std::vector<double>& load = link_load_;
+  load.assign(fabric_.link_count(), 0.0);
+  for (JobId j : active_) {
+    const PlacedJob& pj = jobs_[j];
+    if (!pj.on_fabric) continue;
+    const double step = ToSeconds(pj.current.step_time);
+    for (Traffic kind : kAllTraffic) {
+      const RoutedTraffic& t = pj.traffic[static_cast<size_t>(kind)];
+      const double busy = std::min(1.0, BusySeconds(pj.current, kind) / step);
+      if (busy <= 0) continue;
+      for (const network::FlowPath& p : t.paths) {
+        if (p.links.empty()) continue;
+        const double rate = fabric_.IsNvlink(p.links.front()) ? t.nvlink_rate : t.network_rate;
+        if (std::isinf(rate)) continue;
+        for (int32_t l : p.links) load[static_cast<size_t>(l)] += rate * busy;
+      }
+    }
+  }
+  if (link_peak_.empty()) {
+    link_peak_.assign(fabric_.link_count(), 0.0);
+    link_peak_at_.assign(fabric_.link_count(), SimTime());
+    link_now_.assign(fabric_.link_count(), 0.0);
+  }
+  fabric_utilization_ = 0;
+  for (size_t l = 0; l < load.size(); ++l) {
+    const double healthy = fabric_.nominal()[l];
+    const double u = healthy > 0 ? load[l] / healthy : 0.0;
+    if (std::abs(u - link_now_[l]) > 1e-12) {
+      link_changes_.push_back({now, static_cast<int>(l), u});
+    }
+    link_now_[l] = u;
+    if (u <= 0) continue;
+    if (!fabric_.IsNvlink(static_cast<int>(l)))
+      fabric_utilization_ = std::max(fabric_utilization_, u);
+    if (u > link_peak_[l]) {
+      link_peak_[l] = u;
+      link_peak_at_[l] = now;
+    }
+  }
+}
+
+void Site::RecomputeEverything(SimTime now) {
+  const std::vector<size_t> all = active_;
+  RecomputeNetwork(now, {}, all, true);
+}
+
+double Site::NvlinkPeakUtilization() const {
+  double peak = 0;
+  for (size_t l = 0; l < link_peak_.size() && fabric_.IsNvlink(static_cast<int>(l)); ++l) {
+    peak = std::max(peak, link_peak_[l]);
+  }
+  return peak;
+}
+
+std::vector<LinkLoad> Site::HottestLinks(size_t n) const {
+  std::vector<LinkLoad> all;
+  for (size_t l = 0; l < link_peak_.size(); ++l) {
+    if (link_peak_[l] > 0 && !fabric_.IsNvlink(static_cast<int>(l))) {
+      all.push_back({static_cast<int>(l), link_peak_[l], link_peak_at_[l]});
+    }
+  }
+  std::stable_sort(all.begin(), all.end(), [](const LinkLoad& a, const LinkLoad& b) {
+    return a.utilization > b.utilization;
+  });
+  if (all.size() > n) all.resize(n);
+  return all;
+}
+
+void Site::StartCheckpoint(size_t j, SimTime now) {
+  PlacedJob& pj = jobs_[j];
+  if (now >= pj.config.end || pj.stopped || pj.ended) return;
+  // The next one, an interval after this one was due.
+  const SimTime next = now + pj.config.checkpoint_every;
+  events_->Schedule(next, "checkpoint " + pj.config.name,
+                    [this, j, next] { StartCheckpoint(j, next); });
+  if (pj.checkpointing || pj.stalled) {
+    ++pj.checkpoints_skipped;
+    return;
+  }
+  DrainCheckpoints(now);
+  pj.checkpointing = true;
+  pj.checkpoint_left_bytes = ToBytes(pj.config.checkpoint_size);
+  pj.checkpoint_started = now;
+  ++pj.checkpoints;
+  // The GPUs wait for the write: idle activity, no steps.
+  const std::vector<workload::Phase> stall = {{"checkpoint", Seconds(1), 0.0}};
+  pj.timeline.Rebase(now, stall, false);
+  AppendSegmentValues(pj, stall);
+  ShareStorage(now);
+}
+
+void Site::FinishCheckpoint(size_t j, SimTime now) {
+  PlacedJob& pj = jobs_[j];
+  DrainCheckpoints(now);
+  pj.checkpointing = false;
+  pj.checkpoint_seconds += (now - pj.checkpoint_started).seconds();
+  if (now < pj.config.end && !pj.stalled) NotifySpeed(j, now, Resume(pj, now));
+  ShareStorage(now);
+}
+
+void Site::DrainCheckpoints(SimTime now) {
+  const double dt = (now - storage_since_).seconds();
+  for (JobId j : active_) {
+    PlacedJob& pj = jobs_[j];
+    if (pj.checkpointing) {
+      pj.checkpoint_left_bytes = std::max(0.0, pj.checkpoint_left_bytes - pj.checkpoint_rate * dt);
+    }
+  }
+  storage_since_ = now;
+}
+
+void Site::ShareStorage(SimTime now) {
+  // Links: each job's front-end NICs together, then the storage system.
+  const ClusterConfig& c = config_.cluster;
+  std::vector<double> capacity;
+  std::vector<network::FlowPath> flows;
+  std::vector<size_t> writer;
+  for (JobId j : active_) {
+    if (!jobs_[j].checkpointing) continue;
+    capacity.push_back(ToBytesPerSecond(c.frontend_per_node) *
+                       static_cast<int>(jobs_[j].nodes.size()));
+    writer.push_back(j);
+  }
+  const int32_t storage = static_cast<int32_t>(capacity.size());
+  capacity.push_back(ToBytesPerSecond(c.storage_bandwidth));
+  for (size_t k = 0; k < writer.size(); ++k) flows.push_back({{static_cast<int32_t>(k), storage}});
+  const std::vector<double> rates = network::MaxMinRates(capacity, flows, 0.0);
+  double total = 0;
+  for (size_t k = 0; k < writer.size(); ++k) {
+    PlacedJob& pj = jobs_[writer[k]];
+    pj.checkpoint_rate = rates[k];
+    total += rates[k];
+    const uint64_t gen = ++pj.checkpoint_generation;
+    const SimTime done =
+        now + SimTime::From(Seconds(std::max(1e-9, pj.checkpoint_left_bytes / rates[k])));
+    const size_t j = writer[k];
+    events_->Schedule(done, "checkpoint written " + pj.config.name, [this, j, gen, done] {
+      if (jobs_[j].checkpointing && jobs_[j].checkpoint_generation == gen)
+        FinishCheckpoint(j, done);
+    });
+  }
+  storage_peak_ = std::max(storage_peak_, total / capacity.back());
+}
+
+}  // namespace firstwall::site

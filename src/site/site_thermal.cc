@@ -1,0 +1,67 @@
+// The site's thermal side at the chip: each running job's GPU temperature on the plant's coolant,
+// and the throttling or shutdown it causes. The plant itself is thermal/cooling_plant.h.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "site/site.h"
+
+namespace firstwall::site {
+using namespace units;
+
+void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
+  const thermal::CoolingConfig& cc = config_.facility.cooling;
+  const hardware::ThermalLimits& th = config_.cluster.gpu.thermal;
+  const double r = ToKelvinPerWatt(cc.chip_to_coolant), tau = ToSeconds(cc.chip_time_constant);
+  const double tc = ToCelsius(coolant), slow = ToCelsius(th.slowdown),
+               stop = ToCelsius(th.shutdown);
+  if (slow <= -273) return;  // no thresholds in the card
+  // A shutdown retires its job from active_: walk a copy.
+  std::vector<JobId>& jobs = active_scratch_;
+  jobs.assign(active_.begin(), active_.end());
+  for (size_t n = 0; n < jobs.size(); ++n) {
+    const JobId j = jobs[n];
+    PlacedJob& pj = jobs_[j];
+    const double run_s = pj.timeline.RunningSeconds(from, to);
+    if (pj.stopped || run_s <= 0) continue;
+    const double gpus = pj.gpus;
+    const double p = job_gpu_j_[j] / run_s / gpus;  // integrated in Advance
+    const double steady = tc + r * p;
+    pj.chip_c =
+        std::isnan(pj.chip_c) ? steady : steady + (pj.chip_c - steady) * std::exp(-run_s / tau);
+    pj.chip_peak_c = std::max(pj.chip_peak_c, pj.chip_c);
+    if (std::isfinite(pj.thermal_limit_w)) pj.throttled_gpu_s += gpus * run_s;
+    if (to >= pj.config.end) continue;
+    if (pj.chip_c >= stop) {
+      // Shutdown: the job's GPUs stop; its flows leave the fabric.
+      pj.thermal_shutdown = pj.stopped = true;
+      --running_;
+      pj.on_fabric = false;
+      pj.checkpointing = false;
+      pj.timeline.Stop(to);
+      if (!pj.config.model_less()) RecomputeNetwork(to, {}, {j}, false);
+      StopByItself(j, to, JobStopCause::kThermalShutdown);
+      continue;
+    }
+    double next = pj.thermal_limit_w;
+    if (pj.chip_c >= slow - 0.5) {
+      next = std::max(ToWatts(gpu_power_.idle()), (slow - 1.0 - tc) / r);  // just below slowdown
+    } else if (std::isfinite(next)) {
+      double top = 0;  // what it would draw at its busiest without the thermal limit
+      const units::Power other = std::min(limit_, Watts(ChainLimitWatts(pj)));
+      for (const workload::Phase& ph : pj.current.phases) {
+        top = std::max(top, ToWatts(std::min(gpu_power_.At(ph.activity), other)));
+      }
+      // Cool enough again, with hysteresis.
+      if (tc + r * top <= slow - 3.0) next = std::numeric_limits<double>::infinity();
+    }
+    const bool changed = std::isinf(next) != std::isinf(pj.thermal_limit_w) ||
+                         (std::isfinite(next) && std::abs(next - pj.thermal_limit_w) > 1.0);
+    if (!changed || pj.paused()) continue;
+    pj.thermal_limit_w = next;
+    const units::Duration step = Resume(pj, to);
+    Record(j, {to, to, pj.history.back().network_factor, step});
+  }
+}
+
+}  // namespace firstwall::site
