@@ -74,6 +74,9 @@ int Run(const RunOptions& o) {
   sim.hot_link_columns = o.hot_links;
   std::string swings_csv;
   sim.swing_table = &swings_csv;
+  std::string jobs_csv, events_csv;
+  sim.jobs_table = &jobs_csv;
+  sim.events_table = &events_csv;
   const report::Summary summary = report::Simulate(sc.site, sc.file, sim);
   progress.reset();
   auto write = [&](const std::string& name, const std::string& text) {
@@ -83,6 +86,10 @@ int Run(const RunOptions& o) {
   };
   if (summary.swings) write("swings.csv", swings_csv);
   if (o.links) write("links.csv", links_csv);
+  if (summary.life) {
+    write("jobs.csv", jobs_csv);
+    write("events.csv", events_csv);
+  }
   // Names are UTF-8 (the loader refuses other bytes), but a scenario's path comes from the
   // command line: a byte that is not UTF-8 is written as U+FFFD rather than failing the run.
   const std::string json = txt::json_text(report::SummaryJson(summary)) + "\n";
@@ -93,7 +100,8 @@ int Run(const RunOptions& o) {
   } else if (!o.quiet) {
     std::cout << report::SummaryText(summary) << "\nwrote " << o.out << "/summary.json, " << o.out
               << "/timeseries.csv" << (summary.swings ? ", " + o.out + "/swings.csv" : "")
-              << (o.links ? ", " + o.out + "/links.csv" : "") << "\n";
+              << (o.links ? ", " + o.out + "/links.csv" : "")
+              << (summary.life ? ", " + o.out + "/jobs.csv, " + o.out + "/events.csv" : "") << "\n";
   }
   return kOk;
 }
@@ -119,7 +127,8 @@ Action RegisterRun(CLI::App& app) {
       app.add_subcommand("run",
                          "Simulate a scenario; prints a summary and writes DIR/summary.json, "
                          "DIR/timeseries.csv, DIR/swings.csv (when the scenario records power "
-                         "swings) and DIR/links.csv (with --links). The files of one run replace "
+                         "swings), DIR/jobs.csv and DIR/events.csv (with a scheduler) and "
+                         "DIR/links.csv (with --links). The files of one run replace "
                          "all of an earlier run's together, and only when the run completes.");
   cmd->add_option("scenario", o->scenario,
                   "Scenario YAML file (default: the built-in 1,024-GPU H100 hall, "

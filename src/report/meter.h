@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "report/life_report.h"
 #include "report/swings.h"
 #include "report/tick_series.h"
 #include "site/site.h"
@@ -99,6 +100,7 @@ struct Summary {
   std::vector<ServiceSummary> services;
   std::vector<FaultImpact> faults;
   std::optional<SwingReport> swings;
+  std::optional<LifeSummary> life;  // with a scheduler (report/life_report.h)
   site::PowerEvents power_events;
   std::vector<HotLink> hottest_links;  // scale-out
   double nvlink_peak_utilization = 0;

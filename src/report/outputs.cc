@@ -70,7 +70,8 @@ std::string Counted(int64_t n, std::string_view noun) {
 
 namespace {
 constexpr const char* kCsvHeader =
-    "time_s,outdoor_dry_bulb_c,running_jobs,mean_gpu_activity,gpu_power_kw,node_base_power_kw,"
+    "time_s,outdoor_dry_bulb_c,running_jobs,queued_jobs,mean_gpu_activity,gpu_power_kw,node_base_"
+    "power_kw,"
     "it_power_kw,conversion_loss_kw,cooling_power_kw,facility_power_kw,pue,peak_rack_power_kw,"
     "fabric_peak_link_utilization,outdoor_wet_bulb_c,chiller_power_kw,cooling_aux_power_kw,"
     "economizer_share,water_use_l_per_s,gpu_coolant_c,grid_power_kw,generation_kw,"
@@ -87,7 +88,7 @@ TimeSeriesCsv::TimeSeriesCsv(std::string path, SimTime tick, int64_t ticks_per_r
 // wider for multi-megawatt sites) plus 7 per link column.
 double EstimateTimeSeriesBytes(double duration_s, double row_s, int hot_links) {
   const double rows = std::ceil(duration_s / row_s - 1e-9);
-  const double row_bytes = 180.0 + 7.0 * hot_links;
+  const double row_bytes = 185.0 + 7.0 * hot_links;
   return (rows + 1) * row_bytes;
 }
 
@@ -126,9 +127,9 @@ void CheckTimeSeriesSize(double duration_s, double row_s, int hot_links, double 
 void TimeSeriesCsv::Emit(const TickRow& r, SimTime start) {
   txt::format_to(
       std::back_inserter(buf_),
-      "{:.3f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:"
+      "{:.3f},{:.2f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:"
       ".3f},{:.4f},{:.2f},{:.3f},{:.3f},{:.4f},{:.4f},{:.2f},{:.3f},{:.3f},{:.3f},{:.4f}\n",
-      start.seconds(), r.outdoor_c, r.running_jobs, r.gpu_activity, r.gpu_w / 1e3,
+      start.seconds(), r.outdoor_c, r.running_jobs, r.queued_jobs, r.gpu_activity, r.gpu_w / 1e3,
       r.node_base_w / 1e3, r.it_w / 1e3, r.loss_w / 1e3, r.cooling_w / 1e3, r.facility_w / 1e3,
       r.it_input_w > 0 ? r.facility_w / r.it_input_w : 0.0, r.peak_rack_w / 1e3,
       r.fabric_peak_utilization, r.wet_bulb_c, r.chillers_w / 1e3,
@@ -142,17 +143,15 @@ void TimeSeriesCsv::Emit(const TickRow& r, SimTime start) {
 
 namespace {
 // The columns of a row that are time-weighted means over its interval.
-constexpr double TickRow::*kMeanColumns[] = {&TickRow::it_input_w,       &TickRow::gpu_w,
-                                             &TickRow::node_base_w,      &TickRow::it_w,
-                                             &TickRow::loss_w,           &TickRow::cooling_w,
-                                             &TickRow::facility_w,       &TickRow::gpu_activity,
-                                             &TickRow::outdoor_c,        &TickRow::running_jobs,
-                                             &TickRow::wet_bulb_c,       &TickRow::chillers_w,
-                                             &TickRow::pumps_w,          &TickRow::crah_fans_w,
-                                             &TickRow::sink_fans_w,      &TickRow::water_l_per_s,
-                                             &TickRow::economizer_share, &TickRow::gpu_coolant_c,
-                                             &TickRow::grid_w,           &TickRow::generation_w,
-                                             &TickRow::battery_w};
+constexpr double TickRow::*kMeanColumns[] = {
+    &TickRow::it_input_w,    &TickRow::gpu_w,         &TickRow::node_base_w,
+    &TickRow::it_w,          &TickRow::loss_w,        &TickRow::cooling_w,
+    &TickRow::facility_w,    &TickRow::gpu_activity,  &TickRow::outdoor_c,
+    &TickRow::running_jobs,  &TickRow::queued_jobs,   &TickRow::wet_bulb_c,
+    &TickRow::chillers_w,    &TickRow::pumps_w,       &TickRow::crah_fans_w,
+    &TickRow::sink_fans_w,   &TickRow::water_l_per_s, &TickRow::economizer_share,
+    &TickRow::gpu_coolant_c, &TickRow::grid_w,        &TickRow::generation_w,
+    &TickRow::battery_w};
 }  // namespace
 
 void TimeSeriesCsv::Add(const TickRow& r, int64_t ticks, SimTime start) {
@@ -548,6 +547,10 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
                  {"windows", s.engine.windows},
                  {"skipped_ticks", s.engine.skipped_ticks},
                  {"events", s.engine.events}};
+  if (s.life) {
+    j["scheduler"] = SchedulerJson(*s.life);
+    j["goodput"] = GoodputJson(*s.life);
+  }
   if (!s.warnings.empty()) j["warnings"] = s.warnings;  // absent when there are none
   txt::DropNegativeZero(j);
   return j;
@@ -748,6 +751,7 @@ std::string SummaryText(const Summary& s) {
                    "power chain: stage '{}' TRIPPED at {:.2f} h; everything behind it stopped\n",
                    s.power_events.tripped_stage, s.power_events.tripped_at.seconds() / 3600);
   }
+  if (s.life) t += LifeText(*s.life);
   if (s.swings) {
     txt::format_to(out,
                    "\npower swings, {:.0f} s from {:.2f} h at {:.0f} ms (facility; band {:g}-{:g} "

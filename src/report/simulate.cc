@@ -8,16 +8,20 @@
 #include "report/outputs.h"
 #include "report/text_format.h"
 #include "report/tick_series.h"
+#include "site/life.h"
 #include "site/site.h"
 
 namespace firstwall::report {
 
 Summary Simulate(const site::SiteConfig& config, const std::string& scenario_file,
                  const SimulateOptions& options) {
-  site::Site site(config);
+  // With a scheduler the workloads queue (site/life.h): the site starts without them.
+  site::Site site(config.life ? site::SiteForLife(config) : config);
   Engine engine(config.tick, config.duration);
   engine.AddModel(&site);
   site.ScheduleEvents(engine.events());
+  std::unique_ptr<site::LifeHost> host;
+  if (config.life) host = std::make_unique<site::LifeHost>(config, site, engine.events());
   Meter meter(site);
   std::unique_ptr<TimeSeriesCsv> csv;
   if (!options.timeseries_csv.empty()) {
@@ -30,8 +34,10 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
     meter.OnTick(row, n);
     if (csv) csv->OnTick(row, n);
   });
+  if (host) ticks.CountQueued([&host] { return host->life().queued(); });
   engine.AddObserver(&ticks);
   engine.Run(options.progress);
+  if (host) host->life().Finish(config.duration);
   ticks.Finish();
   if (csv) {
     std::vector<LinkSeries> hot;
@@ -58,6 +64,13 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
   }
   Summary summary = meter.Finish(scenario_file, engine.stats());
   summary.warnings = config.warnings;
+  if (host) {
+    const scheduler::ClusterLife& life = host->life();
+    summary.life =
+        SummarizeLife(life, config.life->scheduler.policy, config.jobs.size(), config.life->traces);
+    if (options.jobs_table) *options.jobs_table = JobsCsv(life);
+    if (options.events_table) *options.events_table = EventsCsv(life);
+  }
   if (config.swings.enabled) {
     summary.swings = RecordSwings(site);
     if (options.swing_table) *options.swing_table = SwingCsv(*summary.swings);

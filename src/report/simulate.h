@@ -19,6 +19,9 @@ struct SimulateOptions {
   int hot_link_columns = 3;
   // When set and the scenario records power swings, receives swings.csv (report/swings.h).
   std::string* swing_table = nullptr;
+  // With a scheduler, when set: jobs.csv and events.csv (report/life_report.h).
+  std::string* jobs_table = nullptr;
+  std::string* events_table = nullptr;
   // Rows of timeseries.csv: a whole number of physics ticks; zero for one row per tick.
   SimTime output_interval = SimTime();
 };

@@ -30,6 +30,7 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
   acc_.gpu_activity += s.gpu_activity_sum / site_.config().cluster.gpu_count() * seconds;
   acc_.outdoor_c += units::ToCelsius(s.outdoor.dry_bulb) * seconds;
   acc_.running_jobs += s.running_jobs * seconds;
+  if (queued_) acc_.queued_jobs += queued_() * seconds;
   const thermal::CoolingState& p = s.plant;
   acc_.wet_bulb_c += units::ToCelsius(p.wet_bulb) * seconds;
   acc_.chillers_w += ToWatts(p.chillers) * seconds;
@@ -68,15 +69,34 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
 
 void TickSeries::Emit(int64_t repeat) {
   const double d = acc_.seconds;
-  for (double* v : {&acc_.gpu_w,          &acc_.node_base_w,      &acc_.it_w,
-                    &acc_.it_input_w,     &acc_.loss_w,           &acc_.heat_w,
-                    &acc_.cooling_w,      &acc_.facility_w,       &acc_.gpu_activity,
-                    &acc_.outdoor_c,      &acc_.running_jobs,     &acc_.wet_bulb_c,
-                    &acc_.chillers_w,     &acc_.pumps_w,          &acc_.crah_fans_w,
-                    &acc_.sink_fans_w,    &acc_.rejected_w,       &acc_.unmet_w,
-                    &acc_.water_l_per_s,  &acc_.economizer_share, &acc_.liquid_free_share,
-                    &acc_.air_free_share, &acc_.gpu_coolant_c,    &acc_.server_inlet_c,
-                    &acc_.grid_w,         &acc_.generation_w,     &acc_.battery_w}) {
+  for (double* v : {&acc_.gpu_w,
+                    &acc_.node_base_w,
+                    &acc_.it_w,
+                    &acc_.it_input_w,
+                    &acc_.loss_w,
+                    &acc_.heat_w,
+                    &acc_.cooling_w,
+                    &acc_.facility_w,
+                    &acc_.gpu_activity,
+                    &acc_.outdoor_c,
+                    &acc_.running_jobs,
+                    &acc_.queued_jobs,
+                    &acc_.wet_bulb_c,
+                    &acc_.chillers_w,
+                    &acc_.pumps_w,
+                    &acc_.crah_fans_w,
+                    &acc_.sink_fans_w,
+                    &acc_.rejected_w,
+                    &acc_.unmet_w,
+                    &acc_.water_l_per_s,
+                    &acc_.economizer_share,
+                    &acc_.liquid_free_share,
+                    &acc_.air_free_share,
+                    &acc_.gpu_coolant_c,
+                    &acc_.server_inlet_c,
+                    &acc_.grid_w,
+                    &acc_.generation_w,
+                    &acc_.battery_w}) {
     *v /= d;
   }
   for (double& v : acc_.stage_input_w) v /= d;

@@ -23,6 +23,7 @@ struct TickRow {
   double gpu_activity = 0;  // mean over all GPUs of the cluster
   double outdoor_c = 0;
   double running_jobs = 0;             // time-weighted
+  double queued_jobs = 0;              // time-weighted; jobs waiting in the scheduler's queue
   double fabric_peak_utilization = 0;  // highest over the tick's windows
   // The cooling chain.
   double wet_bulb_c = 0, chillers_w = 0, pumps_w = 0, crah_fans_w = 0, sink_fans_w = 0,
@@ -41,6 +42,8 @@ class TickSeries : public Observer {
   // `sink(row, n)`: the row stands for n consecutive ticks starting at row.start.
   using Sink = std::function<void(const TickRow&, int64_t)>;
   TickSeries(const site::Site& site, SimTime tick, Sink sink);
+  // With a scheduler: how many jobs wait in its queue now (constant within a window).
+  void CountQueued(std::function<int()> queued) { queued_ = std::move(queued); }
   void OnWindow(SimTime from, SimTime to) override;
   // Emits a final partial tick, if any.
   void Finish();
@@ -52,6 +55,7 @@ class TickSeries : public Observer {
   const site::Site& site_;
   SimTime tick_;
   Sink sink_;
+  std::function<int()> queued_;
   TickRow acc_;
   bool open_ = false;
   std::vector<int> job_slot_;  // per job id: its entry in acc_.job_it_w, -1: none this tick

@@ -89,8 +89,7 @@ void LifeHost::Stop(scheduler::JobId job, SimTime now) {
 void LifeHost::SetPhase(scheduler::JobId job, scheduler::JobPhase phase, SimTime now) {
   const int64_t id = site_job_[static_cast<size_t>(job)];
   if (id < 0) return;
-  site_.SetJobStalled(static_cast<Site::JobId>(id), now,
-                      phase != scheduler::JobPhase::kComputing);
+  site_.SetJobStalled(static_cast<Site::JobId>(id), now, phase != scheduler::JobPhase::kComputing);
 }
 
 std::optional<Site::JobId> LifeHost::SiteJob(scheduler::JobId job) const {

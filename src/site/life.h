@@ -48,8 +48,8 @@ class LifeHost final : public scheduler::Host {
   const SiteConfig& config_;
   Site& site_;
   std::unique_ptr<scheduler::ClusterLife> life_;
-  std::vector<int64_t> site_job_;    // per queue job: its site job, -1 while it does not run
-  std::vector<int64_t> queue_job_;   // per site job: its queue job
+  std::vector<int64_t> site_job_;   // per queue job: its site job, -1 while it does not run
+  std::vector<int64_t> queue_job_;  // per site job: its queue job
 };
 
 }  // namespace firstwall::site

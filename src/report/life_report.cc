@@ -1,0 +1,240 @@
+#include "report/life_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "report/text_format.h"
+
+namespace firstwall::report {
+namespace {
+using namespace scheduler;
+
+std::string_view PolicyName(Policy p) {
+  switch (p) {
+    case Policy::kFcfs:
+      return "fcfs";
+    case Policy::kPriority:
+      return "priority";
+    case Policy::kSjf:
+      return "sjf";
+    case Policy::kEasyBackfill:
+      return "easy";
+  }
+  return "?";
+}
+
+// A CSV field: quoted (with doubled quotes) when it holds a comma, a quote or a line break.
+std::string Field(std::string_view s) {
+  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
+double Seconds(SimTime t) { return static_cast<double>(t.ns()) / 1e9; }
+
+// Seconds, or empty for Never (a job that never started or never ended).
+std::string SecondsOrEmpty(SimTime t) {
+  return t == SimTime::Never() ? std::string() : txt::format("{:.3f}", Seconds(t));
+}
+
+}  // namespace
+
+LifeSummary SummarizeLife(const ClusterLife& life, Policy policy, size_t workloads,
+                          std::vector<std::string> traces) {
+  LifeSummary s;
+  s.policy = std::string(PolicyName(policy));
+  s.stats = life.stats();
+  s.goodput = life.goodput();
+  s.traces = std::move(traces);
+  for (size_t j = 0; j < workloads && j < life.jobs().size(); ++j) {
+    const JobSpec& spec = life.jobs()[j];
+    s.workloads.push_back(
+        {spec.name, spec.tenant, spec.gpus, life.job_life(static_cast<JobId>(j))});
+  }
+  std::vector<LifeSummary::KindCount> kinds(kComponentKinds);
+  for (int k = 0; k < kComponentKinds; ++k) {
+    kinds[static_cast<size_t>(k)].kind =
+        std::string(ComponentKindName(static_cast<ComponentKind>(k)));
+  }
+  for (const FailureRecord& r : life.failures()) {
+    LifeSummary::KindCount& k = kinds[static_cast<size_t>(r.failure.kind)];
+    ++k.failures;
+    k.hit_jobs += static_cast<int>(r.jobs_hit.size());
+    if (!r.jobs_hit.empty()) ++s.failures_hitting_jobs;
+  }
+  for (LifeSummary::KindCount& k : kinds) {
+    if (k.failures > 0) s.failures.push_back(std::move(k));
+  }
+  return s;
+}
+
+nlohmann::ordered_json SchedulerJson(const LifeSummary& s) {
+  const SchedulerStats& t = s.stats;
+  nlohmann::ordered_json j;
+  j["policy"] = s.policy;
+  j["jobs_submitted"] = t.jobs_submitted;
+  j["jobs_started"] = t.jobs_started;
+  j["jobs_completed"] = t.jobs_completed;
+  j["wait_p50_s"] = t.wait_p50_s;
+  j["wait_p90_s"] = t.wait_p90_s;
+  j["wait_p99_s"] = t.wait_p99_s;
+  j["utilization"] = t.utilization;
+  j["allocated_gpu_h"] = t.allocated_gpu_h;
+  j["idle_gpu_h"] = t.idle_gpu_h;
+  j["down_gpu_h"] = t.down_gpu_h;
+  j["fragmented_gpus_mean"] = t.fragmented_gpus_mean;
+  j["free_gpus_mean"] = t.free_gpus_mean;
+  j["failures"] = t.failures;
+  j["interruptions"] = t.interruptions;
+  j["preemptions"] = t.preemptions;
+  j["excluded_nodes"] = t.excluded_nodes;
+  nlohmann::ordered_json by_kind = nlohmann::ordered_json::object();
+  for (const LifeSummary::KindCount& k : s.failures) {
+    by_kind[k.kind] = {{"failures", k.failures}, {"jobs_stopped", k.hit_jobs}};
+  }
+  j["failures_by_component"] = by_kind;
+  j["traces"] = s.traces;
+  return j;
+}
+
+nlohmann::ordered_json GoodputJson(const LifeSummary& s) {
+  const Goodput& g = s.goodput;
+  nlohmann::ordered_json j;
+  j["ettr"] = g.ettr;
+  j["runtime_goodput"] = g.runtime_goodput;
+  j["useful_gpu_h"] = g.useful_gpu_h;
+  j["badput_gpu_h"] = {{"queueing", g.badput.queueing_gpu_h},
+                       {"checkpoint_save", g.badput.checkpoint_save_gpu_h},
+                       {"restart", g.badput.restart_gpu_h},
+                       {"lost_progress", g.badput.lost_progress_gpu_h},
+                       {"repair_downtime", g.badput.repair_downtime_gpu_h},
+                       {"slowdown", g.badput.slowdown_gpu_h}};
+  nlohmann::ordered_json jobs = nlohmann::ordered_json::array();
+  for (const LifeJob& w : s.workloads) {
+    const JobLife& l = w.life;
+    const bool started = l.first_start != SimTime::Never();
+    nlohmann::ordered_json e;
+    e["name"] = w.name;
+    e["tenant"] = w.tenant;
+    e["gpus"] = w.gpus;
+    e["completed"] = l.completed;
+    e["first_start_s"] = started ? nlohmann::ordered_json(Seconds(l.first_start)) : nullptr;
+    e["end_s"] = l.end == SimTime::Never() ? nlohmann::ordered_json(nullptr)
+                                           : nlohmann::ordered_json(Seconds(l.end));
+    e["ettr"] = l.Ettr();
+    e["useful_s"] = l.useful_s;
+    e["queued_s"] = l.queued_s;
+    e["checkpoint_s"] = l.checkpoint_s;
+    e["restart_s"] = l.restart_s;
+    e["lost_s"] = l.lost_s;
+    e["slowdown_s"] = l.slowdown_s;
+    e["attempts"] = l.attempts;
+    e["failures"] = l.failures;
+    e["preemptions"] = l.preemptions;
+    e["checkpoints"] = l.checkpoints;
+    e["checkpoint_interval_s"] = std::isfinite(l.checkpoint_interval_s)
+                                     ? nlohmann::ordered_json(l.checkpoint_interval_s)
+                                     : nlohmann::ordered_json(nullptr);
+    jobs.push_back(std::move(e));
+  }
+  j["jobs"] = std::move(jobs);
+  return j;
+}
+
+std::string LifeText(const LifeSummary& s) {
+  const SchedulerStats& t = s.stats;
+  const Goodput& g = s.goodput;
+  std::string out;
+  auto o = std::back_inserter(out);
+  txt::format_to(o,
+                 "\nqueue ({}): {} jobs submitted, {} started, {} completed; wait p50 {:.0f} s, "
+                 "p90 {:.0f} s, p99 {:.0f} s\n",
+                 s.policy, t.jobs_submitted, t.jobs_started, t.jobs_completed, t.wait_p50_s,
+                 t.wait_p90_s, t.wait_p99_s);
+  txt::format_to(o,
+                 "  utilization {:.1f}%: {:.0f} GPU-h allocated, {:.0f} idle, {:.0f} down; "
+                 "{:.0f} of {:.0f} free GPUs fragmented on average\n",
+                 100 * t.utilization, t.allocated_gpu_h, t.idle_gpu_h, t.down_gpu_h,
+                 t.fragmented_gpus_mean, t.free_gpus_mean);
+  txt::format_to(o,
+                 "  {} failures ({} stopped jobs: {} interruptions), {} preemptions, {} nodes "
+                 "excluded\n",
+                 t.failures, s.failures_hitting_jobs, t.interruptions, t.preemptions,
+                 t.excluded_nodes);
+  for (const LifeSummary::KindCount& k : s.failures) {
+    txt::format_to(o, "    {}: {} failures, {} job stops\n", k.kind, k.failures, k.hit_jobs);
+  }
+  for (const std::string& tr : s.traces) txt::format_to(o, "  trace {}\n", tr);
+  const Badput& b = g.badput;
+  txt::format_to(o,
+                 "goodput: ETTR {:.3f}, runtime goodput {:.3f} ({:.0f} useful GPU-h); badput "
+                 "GPU-h: checkpoint save {:.1f}, restart {:.1f}, lost progress {:.1f}, repair "
+                 "downtime {:.1f}, slowdown {:.1f}; queueing {:.1f}\n",
+                 g.ettr, g.runtime_goodput, g.useful_gpu_h, b.checkpoint_save_gpu_h,
+                 b.restart_gpu_h, b.lost_progress_gpu_h, b.repair_downtime_gpu_h, b.slowdown_gpu_h,
+                 b.queueing_gpu_h);
+  for (const LifeJob& w : s.workloads) {
+    const JobLife& l = w.life;
+    txt::format_to(o,
+                   "  job {} ({}, {} GPUs): {}, ETTR {:.3f}, {} attempts, {} failures, {} "
+                   "preemptions, {} checkpoints",
+                   w.name, w.tenant, w.gpus,
+                   l.completed                         ? "completed"
+                   : l.first_start == SimTime::Never() ? "never started"
+                                                       : "running at the end",
+                   l.Ettr(), l.attempts, l.failures, l.preemptions, l.checkpoints);
+    if (std::isfinite(l.checkpoint_interval_s)) {
+      txt::format_to(o, " every {:.0f} s", l.checkpoint_interval_s);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string JobsCsv(const ClusterLife& life) {
+  std::string t = "job,tenant,attempt,gpus,nodes,submit_s,queued_s,start_s,end_s,wait_s,ended\n";
+  std::vector<int> attempt(life.jobs().size(), 0);
+  for (const Attempt& a : life.attempts()) {
+    const JobSpec& spec = life.jobs()[static_cast<size_t>(a.job)];
+    txt::format_to(std::back_inserter(t), "{},{},{},{},{},{:.3f},{:.3f},{:.3f},{},{:.3f},{}\n",
+                   Field(spec.name), Field(spec.tenant), ++attempt[static_cast<size_t>(a.job)],
+                   a.gpus, a.nodes, Seconds(spec.submit), Seconds(a.queued), Seconds(a.start),
+                   SecondsOrEmpty(a.end), Seconds(a.start) - Seconds(a.queued),
+                   AttemptEndName(a.how));
+  }
+  return t;
+}
+
+std::string EventsCsv(const ClusterLife& life) {
+  std::string t =
+      "time_s,event,job,component,index,cause,effect,first_node,nodes,repair_s,jobs_hit\n";
+  auto o = std::back_inserter(t);
+  for (const LifeEvent& e : life.events()) {
+    const std::string job = e.job >= 0 ? Field(life.jobs()[static_cast<size_t>(e.job)].name) : "";
+    if (e.failure >= 0) {
+      const FailureRecord& r = life.failures()[static_cast<size_t>(e.failure)];
+      const Failure& f = r.failure;
+      std::string hit;
+      for (JobId h : r.jobs_hit) {
+        if (!hit.empty()) hit += ' ';
+        hit += life.jobs()[static_cast<size_t>(h)].name;
+      }
+      txt::format_to(o, "{:.3f},{},{},{},{},{},{},{},{},{:.3f},{}\n", Seconds(e.at),
+                     LifeEventKindName(e.kind), job, ComponentKindName(f.kind), f.component,
+                     Field(f.cause_name), FailureEffectName(f.effect), f.nodes.first, f.nodes.count,
+                     Seconds(f.repair),
+                     e.kind == LifeEventKind::kFailure ? Field(hit) : std::string());
+    } else {
+      txt::format_to(o, "{:.3f},{},{},,,,,{},,,\n", Seconds(e.at), LifeEventKindName(e.kind), job,
+                     e.node >= 0 ? std::to_string(e.node) : std::string());
+    }
+  }
+  return t;
+}
+
+}  // namespace firstwall::report
