@@ -57,6 +57,31 @@ void BM_SiteAdvanceOneTick(benchmark::State& state) {
 }
 BENCHMARK(BM_SiteAdvanceOneTick);
 
+// A scheduler's event on the site (issue #11): start and stop a one-node model-less job while
+// `range(0)` others hold one node each, on the 32,768-GPU site (4,096 nodes, 1,024 racks). The cost
+// should follow what the event touches (its racks), not the number of jobs holding nodes.
+void BM_SiteStartStopJob(benchmark::State& state) {
+  auto sc = scenario::LoadScenarioFile("bench/scale-32k.yaml");
+  sc.site.jobs.clear();
+  sc.site.services.clear();
+  site::Site site(sc.site);
+  site::JobConfig job;
+  job.name = "batch";
+  job.gpus = sc.site.cluster.gpus_per_node;
+  job.gpu_activity = 0.7;
+  const int others = static_cast<int>(state.range(0));
+  for (int n = 0; n < others; ++n) site.StartJob(job, {n + 1}, SimTime());
+  SimTime now;
+  for (auto _ : state) {
+    const size_t id = site.StartJob(job, {0}, now);
+    site.StopJob(id, now);
+    now = now + SimTime::FromNanoseconds(1);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+// A fixed count: every started job keeps its record (ids are never reused).
+BENCHMARK(BM_SiteStartStopJob)->Arg(16)->Arg(1024)->Arg(4000)->Iterations(20000);
+
 // The layout search of `firstwall step --search`: configurations evaluated per second.
 void BM_LayoutSearch(benchmark::State& state) {
   workload::TrainingSetup base;

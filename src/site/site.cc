@@ -154,6 +154,7 @@ Site::JobId Site::AddJob(JobConfig jc, std::vector<int> nodes) {
 }
 
 Site::JobId Site::StartJob(JobConfig config, std::vector<int> nodes, SimTime now) {
+  FW_CHECK(now >= sample_.to, "StartJob before the last window's end");
   config.start = now;
   FW_CHECK(config.end > now, "job '" + config.name + "' ends before it starts");
   for (int n : nodes) {
@@ -183,6 +184,7 @@ Site::JobId Site::StartJob(JobConfig config, std::vector<int> nodes, SimTime now
 void Site::StopJob(JobId j, SimTime now) {
   PlacedJob& pj = jobs_[j];
   if (pj.ended || pj.stopped) return;
+  FW_CHECK(now >= sample_.to, "StopJob before the last window's end");
   FW_CHECK(now >= pj.config.start, "job '" + pj.config.name + "' stopped before it started");
   --running_;
   pj.ended = true;
@@ -197,6 +199,7 @@ void Site::StopJob(JobId j, SimTime now) {
 void Site::SetJobStalled(JobId j, SimTime now, bool stalled) {
   PlacedJob& pj = jobs_[j];
   if (pj.ended || pj.stopped || pj.stalled == stalled) return;
+  FW_CHECK(now >= sample_.to, "SetJobStalled before the last window's end");
   pj.stalled = stalled;
   if (pj.checkpointing) return;  // already held; FinishCheckpoint resumes it unless stalled
   if (stalled) {

@@ -192,8 +192,9 @@ class Site : public Model {
   void ScheduleEvents(EventQueue& events);
 
   // --- Running the site from a scheduler (issue #11). `now` is the current event time: at or
-  // after the start of the window the engine advances next. A JobId indexes jobs(); ids are never
-  // reused.
+  // after the end of the last window advanced (FW_CHECK). A JobId indexes jobs(); ids are never
+  // reused. The callbacks run inside the site's own updates: they must not call back into these
+  // (schedule an event at `at` instead).
   using JobId = size_t;
   // Starts `config` (config.start is set to `now`; it runs until StopJob or config.end) on
   // `nodes`, each free and powered, as many as NodesFor(config); rank r runs on GPU

@@ -730,6 +730,28 @@ TEST(SitePlacement, SpeedCallbackFollowsALinkFault) {
   std::printf("speed under the fault: %.6f (expected %.6f)\n", calls[1].speed, expected);
 }
 
+// A cap_gpus PDU lowering the limit of the GPUs behind it slows the big job: each lowered limit is
+// a change of step the callback reports, as nominal / current step.
+TEST(SitePlacement, SpeedCallbackFollowsCapGpusLimits) {
+  Site site(TwoRacksWithPdus(power::OverloadPolicy::kCapGpus));
+  std::vector<std::pair<Site::JobId, double>> calls;
+  site.OnJobSpeed([&](Site::JobId j, SimTime, double v) { calls.push_back({j, v}); });
+  RunFor(site, 30);
+  const PlacedJob& big = site.jobs()[0];
+  ASSERT_GT(big.history.size(), 1u);
+  // Both jobs report at their start; then the big one at each change of its limit.
+  ASSERT_EQ(calls.size(), big.history.size() + 1);
+  EXPECT_EQ(calls[0].first, 0u);
+  EXPECT_EQ(calls[1].first, 1u);
+  for (size_t k = 2; k < calls.size(); ++k) {
+    EXPECT_EQ(calls[k].first, 0u);
+    EXPECT_DOUBLE_EQ(calls[k].second, big.nominal_step / big.history[k - 1].step_time);
+  }
+  EXPECT_LT(calls.back().second, 1.0);
+  std::printf("speed of the big job under its PDU's limit: %.4f after %zu changes\n",
+              calls.back().second, calls.size() - 2);
+}
+
 TEST(SitePlacement, TwoJobsOnInterleavedNodes) {
   SiteConfig c = EmptySite(4);                // racks {0,1}, {2,3}
   const JobConfig job = SmallSite().jobs[0];  // tp 2, dp 8: 16 GPUs, two nodes
