@@ -164,6 +164,29 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     js.checkpoint_time_s = pj.checkpoint_seconds;
     js.exposed_comm_share =
         (b.tp_comm + b.pp_p2p + b.dp_comm_exposed + b.cp_comm + b.ep_comm) / pj.estimate.step_time;
+    // Jobs without a model (a scheduler's trace jobs) are in jobs.csv, not here.
+    if (pj.config.model_less()) continue;
+    // A queued job's attempts (restarts after failures or preemptions) are one job here: its
+    // first attempt's step, the totals of all.
+    auto same = std::find_if(s.jobs.begin(), s.jobs.end(),
+                             [&](const JobSummary& x) { return x.name == js.name; });
+    if (same != s.jobs.end()) {
+      JobSummary& t = *same;
+      t.steps_completed += js.steps_completed;
+      t.tokens += js.tokens;
+      t.running_s += js.running_s;
+      t.it_energy_j += js.it_energy_j;
+      t.network_factor_min = std::min(t.network_factor_min, js.network_factor_min);
+      t.step_time_max_s = std::max(t.step_time_max_s, js.step_time_max_s);
+      t.average_tokens_per_s = t.running_s > 0 ? t.tokens / t.running_s : 0;
+      t.throttled_gpu_hours += js.throttled_gpu_hours;
+      t.chip_peak_c = std::max(t.chip_peak_c, js.chip_peak_c);
+      t.thermal_shutdown = t.thermal_shutdown || js.thermal_shutdown;
+      t.checkpoints += js.checkpoints;
+      t.checkpoints_skipped += js.checkpoints_skipped;
+      t.checkpoint_time_s += js.checkpoint_time_s;
+      continue;
+    }
     s.jobs.push_back(js);
   }
   for (size_t k = 0; k < site_.services().size(); ++k) {
