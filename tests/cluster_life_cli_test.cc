@@ -1,0 +1,267 @@
+// The cluster's life through the CLI (issue #11): a queue, failures and restarts in a scenario,
+// their outputs (jobs.csv, events.csv, summary.json `scheduler` and `goodput`, queued_jobs in
+// timeseries.csv), and the scenario errors of the new keys.
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/cli_support.h"
+
+namespace firstwall::testing_cli {
+namespace {
+
+// Four 8-GPU nodes; job a (24 GPUs, 1 h of work) and job b (16 GPUs, 30 min) are both submitted
+// at 0 under FCFS, so b waits behind a. GPU 0 (node 0, a's) fails at 30 min for 2 h.
+constexpr const char* kHand = R"(firstwall: 1
+site:
+  name: hand
+  outdoor_temperature: 20 C
+  electricity_price: 0.08 USD/kWh
+cluster:
+  gpu: H100-SXM5-80GB
+  nodes: 4
+  gpus_per_node: 8
+  nodes_per_rack: 2
+  node_base_power: 2 kW
+facility:
+  power_chain:
+    - name: psu
+      efficiency: 96 %
+      it_equipment: true
+  cooling:
+    capacity: 100 kW
+scheduler:
+  policy: fcfs
+  failure_detection: 2 min
+  restart_overhead: 10 min
+workloads:
+  - name: a
+    type: training
+    model: llama3-8b
+    gpus: 24
+    global_batch: 24
+    sequence_length: 2048
+    recompute: full
+    duration: 1 h
+  - name: b
+    type: training
+    model: llama3-8b
+    gpus: 16
+    global_batch: 16
+    sequence_length: 2048
+    recompute: full
+    duration: 30 min
+failures:
+  table: none
+  scripted:
+    - component: gpu
+      index: 0
+      at: 30 min
+      repair: 2 h
+simulation:
+  duration: 3 h
+  tick: 1 s
+)";
+
+fs::path WriteScenario(const std::string& name, const std::string& text) {
+  const fs::path dir = Fresh(name);
+  fs::create_directories(dir);
+  std::ofstream(dir / "s.yaml") << text;
+  return dir;
+}
+
+// By hand: a runs 0-30 min, hangs until the failure is detected (2 min), releases its nodes and
+// restarts at 32 min on the three nodes still up, reloads for 10 min and computes its whole hour
+// again (no checkpoints: 30 min of progress lost): it ends at 32 + 10 + 60 = 102 min = 6,120 s.
+// b then starts on two free nodes and ends 30 min later, at 7,920 s.
+TEST(ClusterLife, HandComputedScheduleFailureAndRestart) {
+  const fs::path dir = WriteScenario("life_hand", kHand);
+  const Result r =
+      Firstwall("run --quiet " + (dir / "s.yaml").string() + " --out " + (dir / "out").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(Slurp(dir / "out" / "jobs.csv"),
+            "job,tenant,attempt,gpus,nodes,submit_s,queued_s,start_s,end_s,wait_s,ended\n"
+            "a,a,1,24,3,0.000,0.000,0.000,1920.000,0.000,failed\n"
+            "a,a,2,24,3,0.000,1920.000,1920.000,6120.000,0.000,completed\n"
+            "b,b,1,16,2,0.000,0.000,6120.000,7920.000,6120.000,completed\n");
+  EXPECT_EQ(Slurp(dir / "out" / "events.csv"),
+            "time_s,event,job,component,index,cause,effect,first_node,nodes,repair_s,jobs_hit\n"
+            "1800.000,failure,,gpu,0,gpu,node_down,0,1,7200.000,a\n"
+            "1920.000,restart,a,,,,,,,,\n"
+            "9000.000,repair,,gpu,0,gpu,node_down,0,1,7200.000,\n");
+  const auto j = nlohmann::json::parse(Slurp(dir / "out" / "summary.json"));
+  const auto& g = j["goodput"];
+  // GPU-hours by hand: useful a 24 x 1 h + b 16 x 0.5 h = 32; lost a 24 x 0.5 h = 12; restart
+  // a 24 x 12 min = 4.8; queueing b 16 x 6,120 s = 27.2; the failed node 8 GPUs x 2 h = 16.
+  EXPECT_DOUBLE_EQ(g["useful_gpu_h"].get<double>(), 32.0);
+  EXPECT_DOUBLE_EQ(g["badput_gpu_h"]["lost_progress"].get<double>(), 12.0);
+  EXPECT_NEAR(g["badput_gpu_h"]["restart"].get<double>(), 4.8, 1e-9);
+  EXPECT_NEAR(g["badput_gpu_h"]["queueing"].get<double>(), 27.2, 1e-9);
+  EXPECT_DOUBLE_EQ(g["badput_gpu_h"]["repair_downtime"].get<double>(), 16.0);
+  EXPECT_DOUBLE_EQ(g["badput_gpu_h"]["slowdown"].get<double>(), 0.0);
+  EXPECT_NEAR(g["jobs"][0]["ettr"].get<double>(), 3600.0 / 6120.0, 1e-12);
+  const auto& s = j["scheduler"];
+  // Allocated: a 24 x (1,920 + 4,200) s + b 16 x 1,800 s = 48.8 GPU-h of 32 GPUs x 3 h.
+  EXPECT_NEAR(s["allocated_gpu_h"].get<double>(), 48.8, 1e-9);
+  EXPECT_NEAR(s["utilization"].get<double>(), 48.8 / 96.0, 1e-12);
+  EXPECT_EQ(s["failures"], 1);
+  EXPECT_EQ(s["interruptions"], 1);
+  EXPECT_EQ(s["wait_p99_s"].get<double>(), 6120.0);
+
+  // At the meter: a's GPUs idle while it hangs (30-32 min) and reloads (32-42 min), and b's
+  // wait is in queued_jobs.
+  std::ifstream ts(dir / "out" / "timeseries.csv");
+  std::string header, line;
+  std::getline(ts, header);
+  ASSERT_EQ(header.rfind("time_s,outdoor_dry_bulb_c,running_jobs,queued_jobs,", 0), 0u);
+  std::map<int, std::vector<double>> rows;
+  while (std::getline(ts, line)) {
+    std::stringstream in(line);
+    std::vector<double> v;
+    for (std::string f; std::getline(in, f, ',');) v.push_back(std::stod(f));
+    const int t = static_cast<int>(v[0]);
+    if (t == 1000 || t == 1850 || t == 2000 || t == 3000 || t == 6500 || t == 9000) rows[t] = v;
+  }
+  const double idle_kw = rows[9000][5];  // every GPU idle, nothing running
+  EXPECT_DOUBLE_EQ(rows[1850][5], idle_kw);
+  EXPECT_DOUBLE_EQ(rows[2000][5], idle_kw);
+  EXPECT_GT(rows[1000][5], idle_kw + 10);
+  EXPECT_GT(rows[3000][5], idle_kw + 10);
+  EXPECT_EQ(rows[1000][3], 1.0);  // b queued
+  EXPECT_EQ(rows[6500][3], 0.0);
+  EXPECT_EQ(rows[6500][2], 1.0);  // b running
+}
+
+TEST(ClusterLife, ExampleWritesEveryOutputAndTheyAgree) {
+  const fs::path a = Fresh("life_example_a"), b = Fresh("life_example_b");
+  Result r = Firstwall("run examples/cluster-life.yaml --out " + a.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("\nqueue (easy): "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\ngoodput: ETTR "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/jobs.csv, "), std::string::npos) << r.out;
+  ASSERT_EQ(Firstwall("run --quiet examples/cluster-life.yaml --out " + b.string()).status, 0);
+  for (const char* f : {"summary.json", "timeseries.csv", "jobs.csv", "events.csv"}) {
+    EXPECT_EQ(Slurp(a / f), Slurp(b / f)) << f << " differs between two runs";
+  }
+  const auto j = nlohmann::json::parse(Slurp(a / "summary.json"));
+  const auto& s = j["scheduler"];
+  // jobs.csv: one row per attempt; its failed rows are the interruptions.
+  std::ifstream jobs(a / "jobs.csv");
+  std::string line;
+  std::getline(jobs, line);
+  int rows = 0, failed = 0, completed = 0;
+  while (std::getline(jobs, line)) {
+    ++rows;
+    failed += line.ends_with(",failed");
+    completed += line.ends_with(",completed");
+  }
+  EXPECT_EQ(failed, s["interruptions"].get<int>());
+  EXPECT_EQ(completed, s["jobs_completed"].get<int>());
+  EXPECT_GE(rows, s["jobs_started"].get<int>());
+  // events.csv: one failure row per failure.
+  std::ifstream events(a / "events.csv");
+  int failures = 0;
+  while (std::getline(events, line)) failures += line.find(",failure,") != std::string::npos;
+  EXPECT_EQ(failures, s["failures"].get<int>());
+  EXPECT_GT(s["failures"].get<int>(), 0);
+  EXPECT_GT(s["wait_p90_s"].get<double>(), 0);
+  const auto& g = j["goodput"];
+  EXPECT_GT(g["ettr"].get<double>(), 0.5);
+  EXPECT_LT(g["ettr"].get<double>(), 1.0);
+  EXPECT_EQ(g["jobs"].size(), 2u);
+  // The queued job's checkpoint interval is Daly's optimum (checkpoint_every: auto).
+  EXPECT_GT(g["jobs"][0]["checkpoint_interval_s"].get<double>(), 0);
+}
+
+struct BadCase {
+  std::string what;
+  std::vector<std::pair<std::string, std::string>> edits;  // replace first with second, in order
+  std::string message;
+};
+
+// Each change of the hand scenario is refused at its line with the reason.
+TEST(ClusterLife, ScenarioErrorsNameTheKey) {
+  const std::string storage =
+      "  storage_network:\n    nic_per_node: 400 Gb/s\n    storage_bandwidth: 100 GB/s\nfacility:";
+  const std::string scripted =
+      "failures:\n  table: none\n  scripted:\n    - component: gpu\n      index: 0\n"
+      "      at: 30 min\n      repair: 2 h\n";
+  const std::vector<BadCase> cases = {
+      {"failures without a scheduler",
+       {{"scheduler:\n  policy: fcfs\n  failure_detection: 2 min\n  restart_overhead: 10 min\n",
+         ""},
+        {"    gpus: 16\n    global_batch: 16\n", "    gpus: 8\n    global_batch: 8\n"}},
+       "'failures' needs a scheduler"},
+      {"auto interval without failure rates",
+       {{"facility:", storage},
+        {"    duration: 30 min\n", "    duration: 30 min\n    checkpoint_every: auto\n"},
+        {scripted, ""}},
+       "checkpoint_every: auto needs failure rates"},
+      {"index past the cluster",
+       {{"      index: 0\n", "      index: 32\n"}},
+       "the cluster has 32 gpu components (indices 0 to 31)"},
+      {"borrowing without a cohort",
+       {{"  restart_overhead: 10 min\n",
+         "  restart_overhead: 10 min\n  quotas:\n    - tenant: a\n      nominal_gpus: 8\n"
+         "      borrowing_limit_gpus: 8\n"}},
+       "has a borrowing limit but no cohort"},
+      {"two lengths",
+       {{"    duration: 1 h\n", "    duration: 1 h\n    steps: 10\n"}},
+       "gives more than one of duration, steps and tokens"},
+      {"a job larger than the cluster",
+       {{"    gpus: 24\n    global_batch: 24\n", "    gpus: 40\n    global_batch: 40\n"}},
+       "more than the cluster's 4"},
+  };
+  for (const BadCase& c : cases) {
+    std::string text = kHand;
+    for (const auto& [from, to] : c.edits) {
+      const size_t at = text.find(from);
+      ASSERT_NE(at, std::string::npos) << c.what << ": " << from;
+      text.replace(at, from.size(), to);
+    }
+    const fs::path dir = WriteScenario("life_bad", text);
+    const Result r = Firstwall("validate " + (dir / "s.yaml").string());
+    EXPECT_EQ(r.status, 2) << c.what << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.message), std::string::npos) << c.what << "\n" << r.out;
+    EXPECT_NE(r.out.find("s.yaml:"), std::string::npos) << c.what << "\n" << r.out;
+  }
+}
+
+// A queue key without a scheduler would be silently ignored: it is refused.
+TEST(ClusterLife, QueueKeysNeedAScheduler) {
+  std::string text = kHand;
+  text.erase(text.find("scheduler:"), text.find("workloads:") - text.find("scheduler:"));
+  text.erase(text.find("failures:"), text.find("simulation:") - text.find("failures:"));
+  text.replace(text.find("    duration: 1 h\n"), 18, "    duration: 1 h\n    priority: 5\n");
+  const fs::path dir = WriteScenario("life_nosched", text);
+  const Result r = Firstwall("validate " + (dir / "s.yaml").string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("'workloads[0].priority' is a queue setting, and there is no scheduler"),
+            std::string::npos)
+      << r.out;
+}
+
+// A bad row of a job trace is reported in the trace, with the scenario line that named it.
+TEST(ClusterLife, TraceErrorsPointIntoTheTraceAndBackAtTheScenario) {
+  std::string text = kHand;
+  text.replace(text.find("failures:"), 0,
+               "job_traces:\n  - file: pods.csv\n    format: alibaba_v2023\n");
+  const fs::path dir = WriteScenario("life_trace", text);
+  std::ofstream(dir / "pods.csv")
+      << "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,"
+         "deletion_time,scheduled_time\n"
+         "p0,1000,1024,1,1000,,LS,Running,0,100,0\n"
+         "p1,1000,1024,x,1000,,LS,Running,0,100,0\n";
+  const Result r = Firstwall("validate " + (dir / "s.yaml").string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("pods.csv:3:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("note: the file is named by 'job_traces[0].file'"), std::string::npos)
+      << r.out;
+}
+
+}  // namespace
+}  // namespace firstwall::testing_cli
