@@ -237,6 +237,8 @@ TEST(ClusterLife, QueueKeysNeedAScheduler) {
   text.erase(text.find("scheduler:"), text.find("workloads:") - text.find("scheduler:"));
   text.erase(text.find("failures:"), text.find("simulation:") - text.find("failures:"));
   text.replace(text.find("    duration: 1 h\n"), 18, "    duration: 1 h\n    priority: 5\n");
+  text.replace(text.find("    gpus: 16\n    global_batch: 16\n"), 34,
+               "    gpus: 8\n    global_batch: 8\n");
   const fs::path dir = WriteScenario("life_nosched", text);
   const Result r = Firstwall("validate " + (dir / "s.yaml").string());
   EXPECT_EQ(r.status, 2) << r.out;
@@ -259,7 +261,7 @@ TEST(ClusterLife, TraceErrorsPointIntoTheTraceAndBackAtTheScenario) {
   const Result r = Firstwall("validate " + (dir / "s.yaml").string());
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find("pods.csv:3:"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("note: the file is named by 'job_traces[0].file'"), std::string::npos)
+  EXPECT_NE(r.out.find("hint: the file is named by 'job_traces[0].file' at "), std::string::npos)
       << r.out;
 }
 

@@ -164,8 +164,6 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     js.checkpoint_time_s = pj.checkpoint_seconds;
     js.exposed_comm_share =
         (b.tp_comm + b.pp_p2p + b.dp_comm_exposed + b.cp_comm + b.ep_comm) / pj.estimate.step_time;
-    // Jobs without a model (a scheduler's trace jobs) are in jobs.csv, not here.
-    if (pj.config.model_less()) continue;
     // A queued job's attempts (restarts after failures or preemptions) are one job here: its
     // first attempt's step, the totals of all.
     auto same = std::find_if(s.jobs.begin(), s.jobs.end(),

@@ -66,6 +66,8 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
   summary.warnings = config.warnings;
   if (host) {
     const scheduler::ClusterLife& life = host->life();
+    // Trace jobs (no model) are in jobs.csv; the per-job list keeps the scenario's workloads.
+    std::erase_if(summary.jobs, [](const JobSummary& j) { return j.model.empty(); });
     summary.life =
         SummarizeLife(life, config.life->scheduler.policy, config.jobs.size(), config.life->traces);
     if (options.jobs_table) *options.jobs_table = JobsCsv(life);
