@@ -64,6 +64,11 @@ int Fabric::NodesPerPod(const FabricSpec& spec) {
       std::max<int64_t>(1, l.down_ports * l.leaves_per_pod / spec.gpus_per_node));
 }
 
+int Fabric::SpineCount(const FabricSpec& spec) {
+  const Layout l = Plan(spec);
+  return static_cast<int>(l.pods * l.spines_per_pod);
+}
+
 Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
   FW_CHECK(spec.nodes >= 1 && spec.gpus_per_node >= 1, "empty fabric");
   FW_CHECK(spec.leaf_radix >= 2 && spec.oversubscription > 0 && spec.spine_oversubscription > 0,

@@ -125,6 +125,8 @@ class Fabric {
   // pod's spines (every node with two tiers), for a valid spec (LinkCount >= 0).
   static int NodesPerLeaf(const FabricSpec& spec);
   static int NodesPerPod(const FabricSpec& spec);
+  // Spines of every pod (as spine_count() once built).
+  static int SpineCount(const FabricSpec& spec);
   bool three_tier() const { return pods_ > 1; }
 
  private:

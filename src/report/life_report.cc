@@ -45,16 +45,31 @@ std::string SecondsOrEmpty(SimTime t) {
 }  // namespace
 
 LifeSummary SummarizeLife(const ClusterLife& life, Policy policy, size_t workloads,
-                          std::vector<std::string> traces) {
+                          std::vector<std::string> traces, int gpus_per_node,
+                          std::string failure_model) {
   LifeSummary s;
+  s.failure_model = std::move(failure_model);
+  // Each job's last attempt, for its state at the end.
+  std::vector<const Attempt*> last(life.jobs().size(), nullptr);
+  for (const Attempt& a : life.attempts()) {
+    last[static_cast<size_t>(a.job)] = &a;
+    const SimTime end = a.end == SimTime::Never() ? a.start : a.end;
+    s.stranded_gpu_h +=
+        static_cast<double>(a.nodes * gpus_per_node - a.gpus) * Seconds(end - a.start) / 3600;
+  }
   s.policy = std::string(PolicyName(policy));
   s.stats = life.stats();
   s.goodput = life.goodput();
   s.traces = std::move(traces);
   for (size_t j = 0; j < workloads && j < life.jobs().size(); ++j) {
     const JobSpec& spec = life.jobs()[j];
-    s.workloads.push_back(
-        {spec.name, spec.tenant, spec.gpus, life.job_life(static_cast<JobId>(j))});
+    const JobLife& l = life.job_life(static_cast<JobId>(j));
+    const Attempt* a = last[j];
+    const std::string state = l.completed                       ? "completed"
+                              : a == nullptr                    ? "never started"
+                              : a->how == AttemptEnd::kCutByEnd ? "running at the end"
+                                                                : "queued at the end";
+    s.workloads.push_back({spec.name, spec.tenant, spec.gpus, l, state});
   }
   std::vector<LifeSummary::KindCount> kinds(kComponentKinds);
   for (int k = 0; k < kComponentKinds; ++k) {
@@ -93,9 +108,12 @@ nlohmann::ordered_json SchedulerJson(const LifeSummary& s) {
   j["interruptions"] = t.interruptions;
   j["preemptions"] = t.preemptions;
   j["excluded_nodes"] = t.excluded_nodes;
+  j["stranded_gpu_h"] = s.stranded_gpu_h;
+  j["failure_model"] = s.failure_model.empty() ? nlohmann::ordered_json(nullptr)
+                                               : nlohmann::ordered_json(s.failure_model);
   nlohmann::ordered_json by_kind = nlohmann::ordered_json::object();
   for (const LifeSummary::KindCount& k : s.failures) {
-    by_kind[k.kind] = {{"failures", k.failures}, {"jobs_stopped", k.hit_jobs}};
+    by_kind[k.kind] = {{"failures", k.failures}, {"jobs_hit", k.hit_jobs}};
   }
   j["failures_by_component"] = by_kind;
   j["traces"] = s.traces;
@@ -108,8 +126,9 @@ nlohmann::ordered_json GoodputJson(const LifeSummary& s) {
   j["ettr"] = g.ettr;
   j["runtime_goodput"] = g.runtime_goodput;
   j["useful_gpu_h"] = g.useful_gpu_h;
-  j["badput_gpu_h"] = {{"queueing", g.badput.queueing_gpu_h},
-                       {"checkpoint_save", g.badput.checkpoint_save_gpu_h},
+  // Queued jobs hold no GPUs: their wait is beside the badput, not in it.
+  j["queueing_gpu_h"] = g.badput.queueing_gpu_h;
+  j["badput_gpu_h"] = {{"checkpoint_save", g.badput.checkpoint_save_gpu_h},
                        {"restart", g.badput.restart_gpu_h},
                        {"lost_progress", g.badput.lost_progress_gpu_h},
                        {"repair_downtime", g.badput.repair_downtime_gpu_h},
@@ -123,6 +142,7 @@ nlohmann::ordered_json GoodputJson(const LifeSummary& s) {
     e["tenant"] = w.tenant;
     e["gpus"] = w.gpus;
     e["completed"] = l.completed;
+    e["state"] = w.state;
     e["first_start_s"] = started ? nlohmann::ordered_json(Seconds(l.first_start)) : nullptr;
     e["end_s"] = l.end == SimTime::Never() ? nlohmann::ordered_json(nullptr)
                                            : nlohmann::ordered_json(Seconds(l.end));
@@ -146,48 +166,50 @@ nlohmann::ordered_json GoodputJson(const LifeSummary& s) {
   return j;
 }
 
+// "1 failure", "2 failures".
+std::string Count(int64_t n, std::string_view what) {
+  return txt::format("{} {}{}", n, what, n == 1 ? "" : "s");
+}
+
 std::string LifeText(const LifeSummary& s) {
   const SchedulerStats& t = s.stats;
   const Goodput& g = s.goodput;
   std::string out;
   auto o = std::back_inserter(out);
   txt::format_to(o,
-                 "\nqueue ({}): {} jobs submitted, {} started, {} completed; wait p50 {:.0f} s, "
-                 "p90 {:.0f} s, p99 {:.0f} s\n",
-                 s.policy, t.jobs_submitted, t.jobs_started, t.jobs_completed, t.wait_p50_s,
-                 t.wait_p90_s, t.wait_p99_s);
+                 "\nqueue ({}): {} submitted, {} started, {} completed; wait p50 {:.0f} s, p90 "
+                 "{:.0f} s, p99 {:.0f} s (jobs that started)\n",
+                 s.policy, Count(t.jobs_submitted, "job"), t.jobs_started, t.jobs_completed,
+                 t.wait_p50_s, t.wait_p90_s, t.wait_p99_s);
   txt::format_to(o,
-                 "  utilization {:.1f}%: {:.0f} GPU-h allocated, {:.0f} idle, {:.0f} down; "
-                 "{:.0f} of {:.0f} free GPUs fragmented on average\n",
-                 100 * t.utilization, t.allocated_gpu_h, t.idle_gpu_h, t.down_gpu_h,
-                 t.fragmented_gpus_mean, t.free_gpus_mean);
-  txt::format_to(o,
-                 "  {} failures ({} stopped jobs: {} interruptions), {} preemptions, {} nodes "
-                 "excluded\n",
-                 t.failures, s.failures_hitting_jobs, t.interruptions, t.preemptions,
-                 t.excluded_nodes);
+                 "  utilization {:.1f}%: {:.0f} GPU-h allocated ({:.0f} of them stranded on "
+                 "whole nodes by smaller jobs), {:.0f} idle, {:.0f} down; {:.0f} of {:.0f} free "
+                 "GPUs fragmented on average (hourly)\n",
+                 100 * t.utilization, t.allocated_gpu_h, s.stranded_gpu_h, t.idle_gpu_h,
+                 t.down_gpu_h, t.fragmented_gpus_mean, t.free_gpus_mean);
+  txt::format_to(o, "  {} ({} hitting jobs; {}), {}, {} excluded\n", Count(t.failures, "failure"),
+                 s.failures_hitting_jobs, Count(t.interruptions, "job interruption"),
+                 Count(t.preemptions, "preemption"), Count(t.excluded_nodes, "node"));
+  if (!s.failure_model.empty()) txt::format_to(o, "    rates: {}\n", s.failure_model);
   for (const LifeSummary::KindCount& k : s.failures) {
-    txt::format_to(o, "    {}: {} failures, {} job stops\n", k.kind, k.failures, k.hit_jobs);
+    txt::format_to(o, "    {}: {}, {} hit\n", k.kind, Count(k.failures, "failure"),
+                   Count(k.hit_jobs, "job"));
   }
   for (const std::string& tr : s.traces) txt::format_to(o, "  trace {}\n", tr);
   const Badput& b = g.badput;
   txt::format_to(o,
                  "goodput: ETTR {:.3f}, runtime goodput {:.3f} ({:.0f} useful GPU-h); badput "
                  "GPU-h: checkpoint save {:.1f}, restart {:.1f}, lost progress {:.1f}, repair "
-                 "downtime {:.1f}, slowdown {:.1f}; queueing {:.1f}\n",
+                 "downtime {:.1f}, slowdown {:.1f}; queued {:.1f} GPU-h\n",
                  g.ettr, g.runtime_goodput, g.useful_gpu_h, b.checkpoint_save_gpu_h,
                  b.restart_gpu_h, b.lost_progress_gpu_h, b.repair_downtime_gpu_h, b.slowdown_gpu_h,
                  b.queueing_gpu_h);
   for (const LifeJob& w : s.workloads) {
     const JobLife& l = w.life;
-    txt::format_to(o,
-                   "  job {} ({}, {} GPUs): {}, ETTR {:.3f}, {} attempts, {} failures, {} "
-                   "preemptions, {} checkpoints",
-                   w.name, w.tenant, w.gpus,
-                   l.completed                         ? "completed"
-                   : l.first_start == SimTime::Never() ? "never started"
-                                                       : "running at the end",
-                   l.Ettr(), l.attempts, l.failures, l.preemptions, l.checkpoints);
+    txt::format_to(o, "  job {} ({}, {} GPUs): {}, ETTR {:.3f}, {}, {}, {}, {}", w.name, w.tenant,
+                   w.gpus, w.state, l.Ettr(), Count(l.attempts, "attempt"),
+                   Count(l.failures, "failure"), Count(l.preemptions, "preemption"),
+                   Count(l.checkpoints, "checkpoint"));
     if (std::isfinite(l.checkpoint_interval_s)) {
       txt::format_to(o, " every {:.0f} s", l.checkpoint_interval_s);
     }
@@ -221,7 +243,7 @@ std::string EventsCsv(const ClusterLife& life) {
       const Failure& f = r.failure;
       std::string hit;
       for (JobId h : r.jobs_hit) {
-        if (!hit.empty()) hit += ' ';
+        if (!hit.empty()) hit += ';';
         hit += life.jobs()[static_cast<size_t>(h)].name;
       }
       txt::format_to(o, "{:.3f},{},{},{},{},{},{},{},{},{:.3f},{}\n", Seconds(e.at),

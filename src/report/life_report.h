@@ -18,6 +18,9 @@ struct LifeJob {
   std::string name, tenant;
   int gpus = 0;
   scheduler::JobLife life;
+  // "completed", "running at the end", "queued at the end" (waiting to start or to restart),
+  // "never started".
+  std::string state;
 };
 
 struct LifeSummary {
@@ -33,14 +36,19 @@ struct LifeSummary {
     int hit_jobs = 0;
   };
   std::vector<KindCount> failures;
-  // Failure records that stopped at least one job, and all the job stops they caused.
+  // Failures that hit at least one job (stopped it, or slowed it for a throttle).
   int failures_hitting_jobs = 0;
+  // GPU-hours allocated but not requested: jobs take whole nodes, so a job smaller than its nodes
+  // strands the rest (a 1-GPU trace pod holds 8 GPUs on an 8-GPU node).
+  double stranded_gpu_h = 0;
+  std::string failure_model;  // where the rates come from, and their scale; empty: no failures
 };
 
 // After ClusterLife::Finish. `workloads`: how many of life.jobs() are the scenario's workloads
 // (they come first).
 LifeSummary SummarizeLife(const scheduler::ClusterLife& life, scheduler::Policy policy,
-                          size_t workloads, std::vector<std::string> traces);
+                          size_t workloads, std::vector<std::string> traces, int gpus_per_node,
+                          std::string failure_model);
 nlohmann::ordered_json SchedulerJson(const LifeSummary& s);
 nlohmann::ordered_json GoodputJson(const LifeSummary& s);
 std::string LifeText(const LifeSummary& s);
@@ -48,7 +56,7 @@ std::string LifeText(const LifeSummary& s);
 // jobs.csv: job,tenant,attempt,gpus,nodes,submit_s,queued_s,start_s,end_s,wait_s,ended
 std::string JobsCsv(const scheduler::ClusterLife& life);
 // events.csv: time_s,event,job,component,index,cause,effect,first_node,nodes,repair_s,jobs_hit
-// (jobs_hit: the jobs a failure stopped or slowed, separated by spaces).
+// (jobs_hit: the jobs a failure stopped or slowed, separated by ';').
 std::string EventsCsv(const scheduler::ClusterLife& life);
 
 }  // namespace firstwall::report

@@ -1,5 +1,6 @@
 #include "report/simulate.h"
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 
@@ -69,7 +70,18 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
     // Trace jobs (no model) are in jobs.csv; the per-job list keeps the scenario's workloads.
     std::erase_if(summary.jobs, [](const JobSummary& j) { return j.model.empty(); });
     summary.life =
-        SummarizeLife(life, config.life->scheduler.policy, config.jobs.size(), config.life->traces);
+        SummarizeLife(life, config.life->scheduler.policy, config.jobs.size(), config.life->traces,
+                      config.cluster.gpus_per_node, config.life->failure_model);
+    // A queued job's steps are those it kept: work lost to failures and preemptions was redone.
+    for (const LifeJob& w : summary.life->workloads) {
+      for (JobSummary& js : summary.jobs) {
+        if (js.name != w.name) continue;
+        const double step_s = units::ToSeconds(js.estimate.step_time);
+        js.steps_completed = static_cast<int64_t>(std::floor(w.life.useful_s / step_s + 1e-9));
+        js.tokens = static_cast<double>(js.steps_completed) * js.estimate.tokens_per_step;
+        js.average_tokens_per_s = js.running_s > 0 ? js.tokens / js.running_s : 0;
+      }
+    }
     if (options.jobs_table) *options.jobs_table = JobsCsv(life);
     if (options.events_table) *options.events_table = EventsCsv(life);
   }

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include <fmt/format.h>
 
+#include "network/fabric.h"
 #include "scheduler/job_traces.h"
 #include "site/life.h"
 #include "workload/training_step.h"
@@ -115,6 +117,7 @@ FailureModel ReadFailures(const Section& f) {
                                 ? RepairDistribution::kFixed
                                 : RepairDistribution::kExponential;
   }
+  m.fresh_start = f.Bool("fresh_start");
   m.domains.racks_per_pdu = f.Int("racks_per_pdu");
   m.domains.racks_per_cdu = f.Int("racks_per_cdu");
   m.cdu_stops = f.Bool("cdu_stops");
@@ -171,13 +174,33 @@ JobSpec ReadQueuedWorkload(const Section& w, const site::JobConfig& j, int index
     s.checkpoint.write = CheckpointWrite(j, cfg.cluster);
   }
   if (auto r = w.OptionalQuantity<units::Duration>("restart_overhead")) {
-    s.checkpoint.restart_overhead = SimTime::From(*r);
+    s.checkpoint.restart_overhead = SimTime::From(*r);  // zero is zero; absent: the default
   }
   return s;
 }
 
+// Why a job could never start on this cluster under this queue, or "" (Scheduler::Admissible).
+std::string NeverFits(const JobSpec& s, const Scheduler& sched, const Topology& topology,
+                      const SchedulerConfig& config) {
+  if (sched.Admissible(s)) return "";
+  const int need = sched.NodesNeeded(s);
+  if (need > topology.nodes - config.spare_nodes) {
+    return fmt::format("needs {} nodes, more than the cluster's {} less its {} spare nodes", need,
+                       topology.nodes, config.spare_nodes);
+  }
+  if (s.placement.required && need > topology.GroupSize(s.placement.level)) {
+    return fmt::format("needs {} nodes inside one {}, which has {}", need,
+                       LevelName(s.placement.level), topology.GroupSize(s.placement.level));
+  }
+  return fmt::format(
+      "needs {} GPUs in whole nodes, more than tenant '{}' may ever hold (its nominal quota and "
+      "what it may borrow from its cohort)",
+      need * topology.gpus_per_node, s.tenant);
+}
+
 void ReadTraces(const Section& root, const std::string& base_dir, site::SiteConfig& cfg,
-                site::LifeConfig& life) {
+                site::LifeConfig& life, const Scheduler& sched, const Topology& topology,
+                std::set<std::string>& names) {
   for (const Section& t : root.List("job_traces")) {
     const std::string path = t.File("file", base_dir);
     TraceOptions o;
@@ -206,12 +229,39 @@ void ReadTraces(const Section& root, const std::string& base_dir, site::SiteConf
              "widen from/length, or check the format");
     }
     const double activity = t.Fraction("gpu_activity");
+    int64_t never_fit = 0, after_end = 0, renamed = 0;
     for (JobSpec& s : trace.jobs) {
+      if (s.submit >= cfg.duration) {
+        ++after_end;
+        continue;
+      }
+      if (!NeverFits(s, sched, topology, life.scheduler).empty()) {
+        ++never_fit;
+        continue;
+      }
       if (s.gpu_activity >= 1.0) s.gpu_activity = activity;  // the trace gave none
-      if (s.submit >= cfg.duration) break;
+      // Job names are unique in jobs.csv and events.csv: a repeated one gets "#2", "#3", ...
+      if (!names.insert(s.name).second) {
+        ++renamed;
+        for (int k = 2;; ++k) {
+          if (names.insert(s.name + "#" + std::to_string(k)).second) {
+            s.name += "#" + std::to_string(k);
+            break;
+          }
+        }
+      }
       life.jobs.push_back(std::move(s));
     }
-    life.traces.push_back(t.Name("file") + ": " + Describe(trace.summary));
+    std::string note = t.Name("file") + ": " + Describe(trace.summary);
+    if (after_end > 0) note += fmt::format("; {} submitted after the end of the run", after_end);
+    if (never_fit > 0) {
+      note += fmt::format(
+          "; {} left out that could never start here (spare nodes, quotas or placement)",
+          never_fit);
+    }
+    if (renamed > 0)
+      note += fmt::format("; {} repeated names made unique with #2, #3, ...", renamed);
+    life.traces.push_back(std::move(note));
   }
 }
 
@@ -247,39 +297,78 @@ void ReadLife(const Section& root, const std::vector<Section>& workloads,
     return;
   }
   site::LifeConfig life;
-  life.scheduler = ReadSchedulerSection(root.Sub("scheduler"), life.options);
+  const Section sched_section = root.Sub("scheduler");
+  life.scheduler = ReadSchedulerSection(sched_section, life.options);
+  const scheduler::Topology topology = site::TopologyFor(cfg);
+  if (life.scheduler.spare_nodes >= topology.nodes) {
+    sched_section.Fail("spare_nodes",
+                       fmt::format("{} spare nodes leave none of the cluster's {} to run jobs",
+                                   life.scheduler.spare_nodes, topology.nodes));
+  }
+  std::set<std::string> names;
   for (size_t i = 0; i < workloads.size(); ++i) {
     life.jobs.push_back(ReadQueuedWorkload(workloads[i], cfg.jobs[i], static_cast<int>(i), cfg));
+    names.insert(life.jobs.back().name);
   }
-  ReadTraces(root, base_dir, cfg, life);
-  const scheduler::Topology topology = site::TopologyFor(cfg);
+  {
+    const std::vector<JobSpec> none;
+    const Scheduler sched(topology, life.scheduler, none);
+    for (size_t i = 0; i < workloads.size(); ++i) {
+      const JobSpec& s = life.jobs[i];
+      const std::string why = NeverFits(s, sched, topology, life.scheduler);
+      if (!why.empty()) {
+        workloads[i].Fail(s.placement.required && why.find("inside one") != std::string::npos
+                              ? "placement"
+                              : "gpus",
+                          "workload '" + s.name + "' can never start: it " + why);
+      }
+    }
+    ReadTraces(root, base_dir, cfg, life, sched, topology, names);
+  }
   if (root.Has("failures")) {
     const Section f = root.Sub("failures");
     FailureModel model = ReadFailures(f);
+    model.domains.spines = network::Fabric::SpineCount(site::FabricFor(cfg));
     for (const Section& x : f.List("scripted")) {
       site::ScriptedFailureConfig s;
       s.kind = KindNamed(x.Enum("component"));
       s.index = x.Int("index");
       const int64_t count = ComponentCount(s.kind, topology, model.domains);
+      if (count == 0) {
+        x.Fail("component",
+               fmt::format("the cluster has no {} components", ComponentKindName(s.kind)));
+      }
       if (s.index >= count) {
         x.Fail("index", fmt::format("the cluster has {} {} component{} (indices 0 to {})", count,
                                     ComponentKindName(s.kind), count == 1 ? "" : "s", count - 1));
       }
       s.at = SimTime::From(x.Quantity<units::Duration>("at"));
+      if (s.at >= cfg.duration) {
+        x.Fail("at", "the failure comes at or after the end of the simulation");
+      }
       s.repair = SimTime::From(x.Quantity<units::Duration>("repair"));
       if (!life.scripted.empty() && s.at < life.scripted.back().at) {
         x.Fail("at", "scripted failures must be listed in time order");
       }
       life.scripted.push_back(s);
     }
+    life.failure_model = model.source;
+    if (f.Number("rate_scale") != 1) {
+      life.failure_model +=
+          fmt::format(", every rate x {:g} (failures.rate_scale)", f.Number("rate_scale"));
+    }
     life.failures = std::move(model);
   }
-  for (const JobSpec& s : life.jobs) {
-    if (s.checkpoint.interval == SimTime() && !life.failures) {
-      const auto w = std::find_if(workloads.begin(), workloads.end(),
-                                  [&](const Section& x) { return x.String("name") == s.name; });
-      w->Fail("checkpoint_every", "checkpoint_every: auto needs failure rates",
-              "add a 'failures:' section, or give an interval");
+  double rate = 0;
+  if (life.failures) {
+    for (const FailureCauseRate& c : life.failures->causes) rate += c.per_1000_component_days;
+  }
+  for (size_t i = 0; i < workloads.size(); ++i) {
+    if (life.jobs[i].checkpoint.interval == SimTime() && rate <= 0) {
+      workloads[i].Fail("checkpoint_every",
+                        "checkpoint_every: auto needs failure rates (Daly's optimum for no "
+                        "failures is never to checkpoint)",
+                        "add a 'failures:' section with rates, or give an interval");
     }
   }
   cfg.life = std::move(life);

@@ -692,7 +692,10 @@ const Schema& ScenarioSchema() {
 
               List("job_traces", false,
                    "Cluster job traces replayed through the scheduler (requires scheduler): "
-                   "jobs without a model, at a constant GPU activity."),
+                   "jobs without a model, at a constant GPU activity. Every job takes whole "
+                   "nodes, so a 1-GPU pod holds a node (summary: scheduler.stranded_gpu_h). "
+                   "Alibaba's QoS class sets tenant and priority (BE 0, Burstable 1, LS 2, "
+                   "Guaranteed 3; only BE is preemptible: src/scheduler/job_traces.h)."),
               {"job_traces[].file", VT::kFile, D::kPower, true, "", "", "", "",
                "The trace, relative to the scenario."},
               Enum("job_traces[].format", "", "alibaba_v2023|philly|helios|swf",
@@ -747,11 +750,15 @@ const Schema& ScenarioSchema() {
                   "Mean repair time (default: src/scheduler/failures.h, assumptions)."),
               Enum("failures.components[].repair_distribution", "exponential", "exponential|fixed",
                    "Repair times drawn around the mean, or always the mean."),
+              {"failures.fresh_start", VT::kBool, D::kPower, false, "false", "", "", "",
+               "Components with a Weibull shape start new at time zero (a new cluster: infant "
+               "mortality below shape 1); otherwise each starts at its stationary residual life."},
               Int("failures.racks_per_pdu", "1", "1", "100000", "Racks behind one PDU."),
               Int("failures.racks_per_cdu", "1", "1", "100000", "Racks served by one CDU."),
               {"failures.cdu_stops", VT::kBool, D::kPower, false, "false", "", "", "",
                "A CDU failure stops its racks' nodes instead of throttling them."},
-              List("failures.scripted", false, "Failures at given times, besides the random ones."),
+              List("failures.scripted", false,
+                   "Failures at given times, in time order, besides the random ones."),
               Enum("failures.scripted[].component", "",
                    "gpu|hbm|nvlink|nic|cable|host|psu|leaf|spine|pdu|cdu|software",
                    "The kind of component."),

@@ -139,7 +139,7 @@ ClusterLife::ClusterLife(const Topology& topology, SchedulerConfig config,
   ScheduleNextFailure();
   if (options_.sample_every != SimTime::Never()) {
     FW_CHECK(options_.sample_every > SimTime(), "the sample period must be positive");
-    ScheduleSample(SimTime());
+    ScheduleSample(options_.sample_every);  // at 0 the first decisions are not made yet
   }
 }
 
@@ -226,8 +226,8 @@ double ClusterLife::IntervalFor(const JobSpec& spec) const {
 }
 
 SimTime ClusterLife::RestartOverhead(const JobSpec& spec) const {
-  return spec.checkpoint.restart_overhead > SimTime() ? spec.checkpoint.restart_overhead
-                                                      : options_.restart_overhead;
+  return spec.checkpoint.restart_overhead != SimTime::Never() ? spec.checkpoint.restart_overhead
+                                                              : options_.restart_overhead;
 }
 
 void ClusterLife::Submit(JobId job, SimTime now) {
@@ -557,6 +557,8 @@ void ClusterLife::OnFailure(const Failure& f, SimTime now) {
   for (JobId job : hit_scratch_) {
     JobState& s = state_[job];
     if (s.phase == Phase::kDetecting) continue;  // already stopped by an earlier failure
+    // A job inside one node needs no fabric: a cut NIC, cable or leaf does not stop it.
+    if (f.effect == FailureEffect::kCutFromFabric && s.nodes.size() == 1) continue;
     hit.push_back(job);
     if (!stops_jobs) continue;
     Accrue(job, now);

@@ -12,7 +12,7 @@
 //                 at once) start their reload one after another, `restart_stagger` apart, so their
 //                 power ramps do not coincide; the first has no wait
 //   restarting    reload from the last checkpoint and warm-up: the job's
-//                 CheckpointPolicy::restart_overhead (zero: the option's default). A first start
+//                 CheckpointPolicy::restart_overhead (Never: the option's default). A first start
 //                 has none (its start-up is part of its work)
 //   computing     progress (seconds of nominal work) grows at the job's speed, 1 unless the host
 //                 says otherwise (SetSpeed); a checkpoint starts each time the progress since the
@@ -112,7 +112,7 @@ struct ClusterLifeOptions {
   // watchdog default is minutes; Meta reports automated detection for most interruptions
   // (Llama 3 report §3.3.4) without a figure.
   SimTime detection = SimTime::FromNanoseconds(120'000'000'000);  // 2 min
-  // Reload and warm-up when the job's own CheckpointPolicy::restart_overhead is zero. An
+  // Reload and warm-up when the job's own CheckpointPolicy::restart_overhead is Never. An
   // assumption of the order reported for large runs (minutes to load and warm up).
   SimTime restart_overhead = SimTime::FromNanoseconds(600'000'000'000);  // 10 min
   // A node is excluded for good after this many failures of its own; 0: never.

@@ -434,7 +434,7 @@ TEST(ClusterLife, AddJobArrivesLater) {
   EXPECT_EQ(life.attempts()[0].start, Hours(1));
   EXPECT_EQ(life.attempts()[0].end, Hours(3));
   EXPECT_EQ(life.stats().wait_p50_s, 1800);  // from its submit time
-  EXPECT_EQ(life.samples().size(), 6u);      // 0 h .. 5 h
+  EXPECT_EQ(life.samples().size(), 5u);      // 1 h .. 5 h (none at 0: nothing decided yet)
 }
 
 // Records what ClusterLife tells it and runs every job at half speed.

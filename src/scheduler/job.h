@@ -29,9 +29,11 @@ struct PlacementRule {
 // write time (reliability/checkpoint.h).
 struct CheckpointPolicy {
   SimTime interval = SimTime::Never();
-  SimTime write;             // the job stalls this long per checkpoint (nominal; the site's
-                             // storage network may stretch it)
-  SimTime restart_overhead;  // reload + warm-up after a restart, before useful work resumes
+  SimTime write;  // the job stalls this long per checkpoint (nominal; the site's
+                  // storage network may stretch it)
+  // Reload + warm-up after a restart, before useful work resumes; Never: the cluster's default
+  // (ClusterLifeOptions::restart_overhead). Zero is zero.
+  SimTime restart_overhead = SimTime::Never();
 };
 
 enum class JobKind { kTraining, kBatch, kService };

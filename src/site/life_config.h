@@ -32,6 +32,8 @@ struct LifeConfig {
   std::vector<scheduler::JobSpec> jobs;
   // What each trace kept and left out (scheduler::Describe), "file: ...", for the summary.
   std::vector<std::string> traces;
+  // Where the failure rates come from and their scale, for the summary; empty: no failure model.
+  std::string failure_model;
 };
 
 }  // namespace firstwall::site
