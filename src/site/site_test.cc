@@ -1,4 +1,5 @@
 #include "site/site.h"
+#include "site/test_sites.h"
 #include "thermal/chiller.h"
 
 #include <gtest/gtest.h>
@@ -10,22 +11,7 @@ namespace {
 using namespace units;
 
 SiteConfig SmallSite() {
-  SiteConfig c;
-  c.name = "test";
-  c.cluster.gpu.name = "G";
-  c.cluster.gpu.peak_dense[hardware::DataType::kBf16] = TeraflopPerSecond(1000);
-  c.cluster.gpu.hbm_capacity = Gigabytes(80);
-  c.cluster.gpu.hbm_bandwidth = TerabytesPerSecond(3);
-  c.cluster.gpu.tdp = Watts(700);
-  c.cluster.gpu.idle_power = Watts(100);
-  c.cluster.gpu.nvlink_bandwidth = GigabytesPerSecond(900);
-  c.cluster.nodes = 3;
-  c.cluster.gpus_per_node = 8;
-  c.cluster.nodes_per_rack = 2;
-  c.cluster.node_base_power = Watts(1000);
-  c.cluster.gpu_power_cap = Watts(700);
-  c.cluster.nic_bandwidth = GigabitsPerSecond(400);
-  c.cluster.link_latency = Microseconds(5);
+  SiteConfig c = BareTestSite(3);
   JobConfig job;
   job.name = "j";
   auto& m = job.setup.model;
@@ -46,10 +32,7 @@ SiteConfig SmallSite() {
   job.start = SimTime::From(Seconds(10));
   job.end = SimTime::From(Seconds(20));
   c.jobs.push_back(job);
-  c.facility.power_chain = {{"psu", 0.95, Watts(50), Watts(0)}, {"ups", 0.9, Watts(0), Watts(0)}};
-  c.facility.cooling.constant_cop = 4.0;
   c.duration = SimTime::From(Seconds(30));
-  c.tick = SimTime::From(Seconds(1));
   return c;
 }
 
