@@ -284,5 +284,62 @@ TEST(LifeHost, AFailedSpineTakesItsLinksDownUntilRepaired) {
   std::printf("spine 1: %zu links down from 10 s to 30 s\n", links.size());
 }
 
+// A spine failure slows the training job whose traffic crosses it, and the queue books the
+// slowdown: the same spines taken down by the queue's failures and by scripted `faults:` give the
+// same step on the site, and the queue's slowdown badput is 20 s x (1 - that speed). A 16-node
+// fabric of 8-port leaves (four nodes per leaf, 32 spines in eight pods); a filler on nodes 0-1
+// puts the 32-GPU data-parallel job on nodes 2-5, across two leaf groups; every spine but spine 0
+// fails at 10 s for 20 s, and what is left carries its traffic at a small share.
+TEST(LifeHost, AFailedSpineSlowsTheJobsCrossingIt) {
+  SiteConfig c = LifeSite(16);
+  c.fabric.leaf_radix = 8;
+  c.duration = S(60);
+  JobConfig train = SmallTrainingJob(c.cluster);
+  train.setup.tp = 1;
+  train.setup.dp = 32;
+  train.setup.global_batch = 32;
+  c.jobs.push_back(train);
+  scheduler::JobSpec t = Batch("train", 32, 1.0, 1000);
+  t.kind = scheduler::JobKind::kTraining;
+  t.workload = 0;
+  c.life->jobs = {Batch("filler", 16, 0.5, 1000), t};
+  SiteConfig scripted = c;  // the same spines down through the site's `faults:`
+  const LifeRun healthy(c);
+  const network::Fabric& fabric = healthy.site.fabric();
+  const int spines = fabric.spine_count();
+  ASSERT_EQ(spines, 32);
+  for (int sp = 1; sp < spines; ++sp) {
+    c.life->scripted.push_back({ComponentKind::kSpine, sp, S(10), S(20)});
+    FaultConfig f;
+    f.target = "spine:" + std::to_string(sp);
+    std::string error;
+    f.links = fabric.TargetLinks(f.target, &error);
+    f.at = S(10);
+    f.end = S(30);
+    scripted.faults.push_back(f);
+  }
+  LifeRun by_queue(c), by_faults(scripted);
+  by_queue.Run();
+  by_faults.Run();
+  const PlacedJob& job = by_queue.site.jobs()[1];
+  ASSERT_EQ(job.nodes, (std::vector<int>{2, 3, 4, 5}));
+  ASSERT_EQ(job.history.size(), 3u);  // start, spines down, spines back
+  EXPECT_EQ(job.history[1].at, S(10));
+  EXPECT_EQ(job.history[2].at, S(30));
+  const double speed = job.nominal_step / job.history[1].step_time;
+  EXPECT_EQ(job.history[2].step_time, job.nominal_step);
+  const PlacedJob& same = by_faults.site.jobs()[1];
+  ASSERT_EQ(same.history.size(), 3u);
+  EXPECT_EQ(same.history[1].step_time, job.history[1].step_time);
+  const double slowdown = by_queue.life().job_life(1).slowdown_s;
+  std::printf(
+      "spines down: speed %.6f; queue slowdown %.6f s (expected 20 x (1 - speed) = %.6f s; "
+      "with scripted faults %.6f s)\n",
+      speed, slowdown, 20 * (1 - speed), by_faults.life().job_life(1).slowdown_s);
+  EXPECT_LT(speed, 0.5);
+  EXPECT_NEAR(slowdown, 20 * (1 - speed), 1e-9);
+  EXPECT_NEAR(by_faults.life().job_life(1).slowdown_s, slowdown, 1e-12);
+}
+
 }  // namespace
 }  // namespace firstwall::site

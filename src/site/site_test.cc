@@ -12,23 +12,7 @@ using namespace units;
 
 SiteConfig SmallSite() {
   SiteConfig c = BareTestSite(3);
-  JobConfig job;
-  job.name = "j";
-  auto& m = job.setup.model;
-  m.name = "m";
-  m.layers = 4;
-  m.hidden_size = 1024;
-  m.attention_heads = 8;
-  m.kv_heads = 8;
-  m.ffn_hidden_size = 4096;
-  m.vocab_size = 32000;
-  job.setup.gpu = c.cluster.gpu;
-  job.setup.tp = 2;
-  job.setup.dp = 8;  // 16 GPUs: nodes 0 and 1, rack 0
-  job.setup.global_batch = 16;
-  job.setup.sequence_length = 1024;
-  job.setup.nic_bandwidth = c.cluster.nic_bandwidth;
-  job.setup.link_latency = c.cluster.link_latency;
+  JobConfig job = SmallTrainingJob(c.cluster);  // 16 GPUs: nodes 0 and 1, rack 0
   job.start = SimTime::From(Seconds(10));
   job.end = SimTime::From(Seconds(20));
   c.jobs.push_back(job);

@@ -32,4 +32,27 @@ inline SiteConfig BareTestSite(int nodes) {
   return c;
 }
 
+// A small training job on `cluster`'s GPUs: a 4-layer model of hidden size 1,024, tp 2 x dp 8
+// (16 GPUs), a global batch of 16 sequences of 1,024 tokens. No start, end or checkpoints.
+inline JobConfig SmallTrainingJob(const ClusterConfig& cluster) {
+  JobConfig job;
+  job.name = "j";
+  auto& m = job.setup.model;
+  m.name = "m";
+  m.layers = 4;
+  m.hidden_size = 1024;
+  m.attention_heads = 8;
+  m.kv_heads = 8;
+  m.ffn_hidden_size = 4096;
+  m.vocab_size = 32000;
+  job.setup.gpu = cluster.gpu;
+  job.setup.tp = 2;
+  job.setup.dp = 8;
+  job.setup.global_batch = 16;
+  job.setup.sequence_length = 1024;
+  job.setup.nic_bandwidth = cluster.nic_bandwidth;
+  job.setup.link_latency = cluster.link_latency;
+  return job;
+}
+
 }  // namespace firstwall::site
