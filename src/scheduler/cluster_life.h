@@ -31,7 +31,9 @@
 // nodes out of the Scheduler until repaired and stop every job on any of them (jobs are
 // synchronous: one node lost stops the gang); software failures stop the job on the node and leave
 // the node up; throttle (a CDU) and fabric degraded (a spine) stop nothing here: the host hears of
-// them (Host::OnFailure / OnRepair) and slows the jobs it must through SetSpeed. A node with
+// them (Host::OnFailure / OnRepair) and slows the jobs it must through SetSpeed. The host's own
+// stops (a tripped power unit, a thermal shutdown) come back through HostStopped, as a failure of
+// that job alone, and the nodes it lost for good through HostNodesLost. A node with
 // `exclude_after_failures` failures of its own (GPU, HBM, NVLink, NIC, cable, host, PSU; not group
 // failures) is excluded for good. A stopped job loses the progress since its last finished
 // checkpoint. A failed job is submitted again with its original spec (so its priority and original

@@ -341,5 +341,46 @@ TEST(LifeHost, AFailedSpineSlowsTheJobsCrossingIt) {
   EXPECT_NEAR(by_faults.life().job_life(1).slowdown_s, slowdown, 1e-12);
 }
 
+// A thermal shutdown reaches the queue as an interruption of the job at the same instant. The hot
+// hall of the site tests with the shutdown threshold at 64 C, which even idle GPUs reach (60 C of
+// coolant + 0.04 K/W x 100 W): the GPUs start at their steady temperature, so the job shuts down
+// at the end of its first window (1 s); the queue hears it (thermal_shutdown), holds the nodes
+// through detection (10 s) and restarts the job at 11 s, whose idle GPUs shut down again at 12 s
+// while it reloads: a stop every 11 s, at 1 + 11 k s, 55 of them in 600 s (the last at 595 s).
+TEST(LifeHost, AThermalShutdownInterruptsTheQueuesJob) {
+  SiteConfig c = LifeSite(3);
+  MakeHotChillerless(c);
+  c.cluster.gpu.thermal.max_operating = Celsius(60);
+  c.cluster.gpu.thermal.slowdown = Celsius(62);
+  c.cluster.gpu.thermal.shutdown = Celsius(64);
+  c.duration = S(600);
+  c.life->jobs = {Batch("a", 16, 1.0, 10000)};
+  LifeRun run(c);
+  run.Run();
+  ASSERT_TRUE(run.site.jobs()[0].thermal_shutdown);
+  std::vector<SimTime> stops;
+  for (const scheduler::LifeEvent& e : run.life().events()) {
+    if (e.kind != scheduler::LifeEventKind::kHostStop) continue;
+    EXPECT_EQ(e.cause, "thermal_shutdown");
+    stops.push_back(e.at);
+  }
+  ASSERT_GE(stops.size(), 2u);
+  const scheduler::Attempt& a0 = run.life().attempts()[0];
+  const scheduler::Attempt& a1 = run.life().attempts()[1];
+  std::printf(
+      "shutdowns at %.0f s and %.0f s; attempts %zu; first ended %.0f s, second began "
+      "%.0f s (expected shutdown + 10 s of detection)\n",
+      stops[0].seconds(), stops[1].seconds(), run.life().attempts().size(), a0.end.seconds(),
+      a1.start.seconds());
+  EXPECT_EQ(stops[0], S(1));  // the site's stop, heard at once
+  EXPECT_EQ(stops[1], S(12));
+  EXPECT_EQ(stops.size(), 55u);
+  EXPECT_EQ(run.life().attempts().size(), 55u);
+  EXPECT_EQ(a0.how, scheduler::AttemptEnd::kFailed);
+  EXPECT_EQ(a0.end, stops[0] + S(10));
+  EXPECT_EQ(a1.start, a0.end);
+  EXPECT_EQ(run.life().job_life(0).failures, static_cast<int>(stops.size()));
+}
+
 }  // namespace
 }  // namespace firstwall::site

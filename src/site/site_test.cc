@@ -288,18 +288,7 @@ TEST(Site, AnOverloadedStageTripsAndEverythingBehindItStops) {
 // 0.04 K/W x 640 W = 25.6 K above its coolant: past an 80 C slowdown threshold.
 SiteConfig HotChillerlessHall() {
   SiteConfig c = SmallSite();
-  c.cluster.gpu.thermal.max_operating = Celsius(78);
-  c.cluster.gpu.thermal.slowdown = Celsius(80);
-  c.cluster.gpu.thermal.shutdown = Celsius(95);
-  c.cluster.gpu.tdp = Watts(700);
-  thermal::CoolingConfig& cool = c.facility.cooling;
-  cool.constant_cop.reset();
-  cool.capacity = Kilowatts(40);
-  cool.liquid_share = 0.8;
-  cool.sink = thermal::HeatSink::kDryCooler;
-  cool.chillers = 0;
-  cool.chiller = thermal::FindChiller("carrier-19xr-1143kw");
-  c.weather = thermal::Weather(thermal::OutdoorConditions{Celsius(50), 0.2});
+  MakeHotChillerless(c);
   c.jobs[0].start = SimTime();
   c.jobs[0].end = SimTime::Never();
   return c;

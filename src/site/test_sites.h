@@ -3,6 +3,7 @@
 #pragma once
 
 #include "site/site_config.h"
+#include "thermal/chiller.h"
 
 namespace firstwall::site {
 
@@ -30,6 +31,24 @@ inline SiteConfig BareTestSite(int nodes) {
   c.facility.cooling.constant_cop = 4.0;
   c.tick = SimTime::From(Seconds(1));
   return c;
+}
+
+// Turns `c` into a hall at 50 C outside with dry coolers and no chillers, so its liquid supply
+// sits at 60 C: GPUs slow down at 80 C and shut down at 95 C (thermal:: figures of the card).
+inline void MakeHotChillerless(SiteConfig& c) {
+  using namespace units;
+  c.cluster.gpu.thermal.max_operating = Celsius(78);
+  c.cluster.gpu.thermal.slowdown = Celsius(80);
+  c.cluster.gpu.thermal.shutdown = Celsius(95);
+  c.cluster.gpu.tdp = Watts(700);
+  thermal::CoolingConfig& cool = c.facility.cooling;
+  cool.constant_cop.reset();
+  cool.capacity = Kilowatts(40);
+  cool.liquid_share = 0.8;
+  cool.sink = thermal::HeatSink::kDryCooler;
+  cool.chillers = 0;
+  cool.chiller = thermal::FindChiller("carrier-19xr-1143kw");
+  c.weather = thermal::Weather(thermal::OutdoorConditions{Celsius(50), 0.2});
 }
 
 // A small training job on `cluster`'s GPUs: a 4-layer model of hidden size 1,024, tp 2 x dp 8
