@@ -252,8 +252,8 @@ std::string EventsCsv(const ClusterLife& life) {
                      Seconds(f.repair),
                      e.kind == LifeEventKind::kFailure ? Field(hit) : std::string());
     } else {
-      txt::format_to(o, "{:.3f},{},{},,,,,{},,,\n", Seconds(e.at), LifeEventKindName(e.kind), job,
-                     e.node >= 0 ? std::to_string(e.node) : std::string());
+      txt::format_to(o, "{:.3f},{},{},,,{},,{},,,\n", Seconds(e.at), LifeEventKindName(e.kind), job,
+                     Field(e.cause), e.node >= 0 ? std::to_string(e.node) : std::string());
     }
   }
   return t;

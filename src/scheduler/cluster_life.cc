@@ -83,6 +83,8 @@ std::string_view LifeEventKindName(LifeEventKind k) {
       return "restart";
     case LifeEventKind::kExclusion:
       return "exclusion";
+    case LifeEventKind::kHostStop:
+      return "host_stop";
   }
   return "?";
 }
@@ -260,7 +262,7 @@ void ClusterLife::RunPass(SimTime now) {
       FW_CHECK(s.attempt >= 0, "a job preempted while not running");
       StopAttempt(job, AttemptEnd::kPreempted, now);
       ++s.life.preemptions;
-      events_log_.push_back({now, LifeEventKind::kPreemption, job, -1, -1});
+      events_log_.push_back({now, LifeEventKind::kPreemption, job, -1, -1, {}});
     }
     // The scheduler has taken its nodes back; it queues again like a failed job, in its original
     // place, and the next pass may start it elsewhere.
@@ -294,7 +296,7 @@ void ClusterLife::StartJob(JobId job, std::vector<int> nodes, SimTime now) {
   if (!restart) {
     EnterPhase(job, Phase::kComputing, now);
   } else {
-    events_log_.push_back({now, LifeEventKind::kRestart, job, -1, -1});
+    events_log_.push_back({now, LifeEventKind::kRestart, job, -1, -1, {}});
     if (now != stagger_instant_) {
       stagger_instant_ = now;
       stagger_count_ = 0;
@@ -442,7 +444,7 @@ void ClusterLife::OnJobEvent(JobId job, SimTime now) {
       s.checkpointed_s = s.progress_s;
       ++s.life.checkpoints;
       if (options_.record_checkpoints) {
-        events_log_.push_back({now, LifeEventKind::kCheckpoint, job, -1, -1});
+        events_log_.push_back({now, LifeEventKind::kCheckpoint, job, -1, -1, {}});
       }
       EnterPhase(job, Phase::kComputing, now);
       break;
@@ -541,7 +543,7 @@ void ClusterLife::OnFailure(const Failure& f, SimTime now) {
   AccountCluster(now);
   const int index = static_cast<int>(failures_.size());
   failures_.push_back({f, {}});
-  events_log_.push_back({now, LifeEventKind::kFailure, -1, index, -1});
+  events_log_.push_back({now, LifeEventKind::kFailure, -1, index, -1, {}});
   // The jobs on the blast radius, ascending and once each.
   hit_scratch_.clear();
   for (int n = f.nodes.first; n < f.nodes.end(); ++n) {
@@ -555,17 +557,12 @@ void ClusterLife::OnFailure(const Failure& f, SimTime now) {
   const bool stops_jobs = takes_nodes || f.effect == FailureEffect::kJobRestart;
   std::vector<JobId>& hit = failures_.back().jobs_hit;
   for (JobId job : hit_scratch_) {
-    JobState& s = state_[job];
-    if (s.phase == Phase::kDetecting) continue;  // already stopped by an earlier failure
+    const JobState& s = state_[job];
+    if (s.phase == Phase::kDetecting) continue;  // stopped by an earlier failure
     // A job inside one node needs no fabric: a cut NIC, cable or leaf does not stop it.
     if (f.effect == FailureEffect::kCutFromFabric && s.nodes.size() == 1) continue;
     hit.push_back(job);
-    if (!stops_jobs) continue;
-    Accrue(job, now);
-    StopAttempt(job, AttemptEnd::kFailed, now);
-    ++s.life.failures;
-    s.phase_left_s = Sec(options_.detection);
-    EnterPhase(job, Phase::kDetecting, now);
+    if (stops_jobs) Interrupt(job, now);
   }
   if (takes_nodes) {
     for (int n = f.nodes.first; n < f.nodes.end(); ++n) TakeNodeDown(n, now);
@@ -573,7 +570,7 @@ void ClusterLife::OnFailure(const Failure& f, SimTime now) {
       const int n = f.nodes.first;
       if (++own_failures_[n] >= options_.exclude_after_failures && !excluded_[n]) {
         excluded_[n] = 1;  // already down (count >= 1): it simply never comes back
-        events_log_.push_back({now, LifeEventKind::kExclusion, -1, index, n});
+        events_log_.push_back({now, LifeEventKind::kExclusion, -1, index, n, {}});
       }
     }
   }
@@ -583,6 +580,37 @@ void ClusterLife::OnFailure(const Failure& f, SimTime now) {
     if (at != SimTime::Never()) {
       queue_.Schedule(at, "repair", [this, index, at] { OnRepair(index, at); });
     }
+  }
+  RequestPass(now);
+}
+
+void ClusterLife::HostStopped(JobId job, SimTime now, std::string_view cause) {
+  JobState& s = state_.at(job);
+  const bool running = s.phase == Phase::kStaggerWait || s.phase == Phase::kRestarting ||
+                       s.phase == Phase::kComputing || s.phase == Phase::kCheckpointing;
+  if (!running) return;
+  events_log_.push_back({now, LifeEventKind::kHostStop, job, -1, -1, cause});
+  Interrupt(job, now);
+  RequestPass(now);
+}
+
+// A failure stops a running job: its attempt fails, and it hangs until the failure is detected.
+void ClusterLife::Interrupt(JobId job, SimTime now) {
+  JobState& s = state_[job];
+  Accrue(job, now);
+  StopAttempt(job, AttemptEnd::kFailed, now);
+  ++s.life.failures;
+  s.phase_left_s = Sec(options_.detection);
+  EnterPhase(job, Phase::kDetecting, now);
+}
+
+void ClusterLife::HostNodesLost(NodeRun nodes, SimTime now) {
+  AccountCluster(now);
+  for (int n = nodes.first; n < nodes.end(); ++n) {
+    if (excluded_[n]) continue;
+    TakeNodeDown(n, now);
+    excluded_[n] = 1;  // down (count >= 1): it never comes back
+    events_log_.push_back({now, LifeEventKind::kExclusion, -1, -1, n, {}});
   }
   RequestPass(now);
 }
@@ -599,7 +627,7 @@ void ClusterLife::OnRepair(int index, SimTime now) {
       }
     }
   }
-  events_log_.push_back({now, LifeEventKind::kRepair, -1, index, -1});
+  events_log_.push_back({now, LifeEventKind::kRepair, -1, index, -1, {}});
   host_->OnRepair(f, now);
   RequestPass(now);
 }

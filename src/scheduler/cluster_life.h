@@ -31,7 +31,9 @@
 // nodes out of the Scheduler until repaired and stop every job on any of them (jobs are
 // synchronous: one node lost stops the gang); software failures stop the job on the node and leave
 // the node up; throttle (a CDU) and fabric degraded (a spine) stop nothing here: the host hears of
-// them (Host::OnFailure / OnRepair) and slows the jobs it must through SetSpeed. A node with
+// them (Host::OnFailure / OnRepair) and slows the jobs it must through SetSpeed. The host's own
+// stops (a tripped power unit, a thermal shutdown) come back through HostStopped, as a failure of
+// that job alone, and the nodes it lost for good through HostNodesLost. A node with
 // `exclude_after_failures` failures of its own (GPU, HBM, NVLink, NIC, cable, host, PSU; not group
 // failures) is excluded for good. A stopped job loses the progress since its last finished
 // checkpoint. A failed job is submitted again with its original spec (so its priority and original
@@ -63,6 +65,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/event_queue.h"
@@ -154,15 +157,17 @@ enum class LifeEventKind {
   kCheckpoint,  // job finished a checkpoint
   kRestart,     // job started again after a failure or preemption
   kExclusion,   // node excluded
+  kHostStop,    // the host stopped job by itself (HostStopped); cause says why
 };
 std::string_view LifeEventKindName(LifeEventKind k);
 
 struct LifeEvent {
   SimTime at;
   LifeEventKind kind = LifeEventKind::kFailure;
-  JobId job = -1;    // -1: none
-  int failure = -1;  // index into failures(), -1: none
-  int node = -1;     // kExclusion
+  JobId job = -1;          // -1: none
+  int failure = -1;        // index into failures(), -1: none
+  int node = -1;           // kExclusion
+  std::string_view cause;  // kHostStop: a string with static storage ("power_trip", ...)
 };
 
 struct FailureRecord {
@@ -256,6 +261,17 @@ class ClusterLife {
   // overhead as given; 0.5: twice as long, e.g. a contended storage network). Persists likewise.
   void SetIoSpeed(JobId job, double speed, SimTime now);
 
+  // The host stopped a running job by itself (its racks went dark, its GPUs shut down): an
+  // interruption of that job alone, as a failure that hit only it: it loses the progress since
+  // its last checkpoint, holds its nodes through `detection` and is submitted again. Counts in
+  // its failures and the interruptions; records a kHostStop event with `cause` (static storage).
+  // Nothing if the job is not running (already failed, or done). Not from inside a Host call.
+  void HostStopped(JobId job, SimTime now, std::string_view cause);
+  // Nodes the host lost for good (a tripped unit's racks: the site never resets a trip): they
+  // leave the Scheduler as excluded nodes (kExclusion events); a job on them stops through
+  // HostStopped, not here.
+  void HostNodesLost(NodeRun nodes, SimTime now);
+
   // Standalone: runs the queue's events up to `end`, then Finish(end).
   void RunUntil(SimTime end);
   // Closes the books at `end`: running attempts end as cut, jobs still queued stop waiting.
@@ -316,6 +332,7 @@ class ClusterLife {
   void StopAttempt(JobId job, AttemptEnd how, SimTime now);
   void ReleaseNodes(JobId job, SimTime now, bool scheduler_knows);
   void OnFailure(const Failure& f, SimTime now);
+  void Interrupt(JobId job, SimTime now);
   void OnRepair(int failure, SimTime now);
   void TakeNodeDown(int node, SimTime now);
   void AccountCluster(SimTime now);

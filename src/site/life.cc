@@ -1,9 +1,16 @@
 #include "site/life.h"
 
+#include <algorithm>
+#include <limits>
+#include <string>
+
 #include "core/error.h"
 #include "network/fabric.h"
 
 namespace firstwall::site {
+namespace {
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+}  // namespace
 
 scheduler::Topology TopologyFor(const SiteConfig& config) {
   const ClusterConfig& c = config.cluster;
@@ -28,10 +35,11 @@ SiteConfig SiteForLife(const SiteConfig& config) {
 namespace {
 
 scheduler::ClusterLifeOptions OptionsFor(const SiteConfig& config,
-                                         const scheduler::Topology& topology) {
+                                         const scheduler::Topology& topology, int spines) {
   const LifeConfig& life = *config.life;
   scheduler::ClusterLifeOptions o = life.options;
   scheduler::FailureModel model = life.failures.value_or(scheduler::FailureModel{});
+  model.domains.spines = spines;  // the fabric's, as for the random failures
   for (const ScriptedFailureConfig& f : life.scripted) {
     o.scripted_failures.push_back(
         scheduler::ScriptedFailure(topology, model, f.kind, f.index, f.at, f.repair));
@@ -49,14 +57,42 @@ LifeHost::LifeHost(const SiteConfig& config, Site& site, EventQueue& events)
   std::optional<scheduler::FailureModel> model = life.failures;
   if (model) model->domains.spines = site.fabric().spine_count();
   site_job_.assign(life.jobs.size(), -1);
-  life_ = std::make_unique<scheduler::ClusterLife>(topology, life.scheduler, model, life.jobs,
-                                                   config.seed, OptionsFor(config, topology),
-                                                   events, this);
+  life_ = std::make_unique<scheduler::ClusterLife>(
+      topology, life.scheduler, model, life.jobs, config.seed,
+      OptionsFor(config, topology, site.fabric().spine_count()), events, this);
   site_.OnJobSpeed([this](Site::JobId job, SimTime at, double speed) {
     if (job < queue_job_.size() && queue_job_[job] >= 0) {
       life_->SetSpeed(static_cast<scheduler::JobId>(queue_job_[job]), speed, at);
     }
   });
+  site_.OnJobIoSpeed([this](Site::JobId job, SimTime at, double io_speed) {
+    if (job < queue_job_.size() && queue_job_[job] >= 0) {
+      life_->SetIoSpeed(static_cast<scheduler::JobId>(queue_job_[job]), io_speed, at);
+    }
+  });
+  // The site's own stops reach the queue from an event at the same instant: its callbacks run
+  // inside its window and must not call back into it (the queue stops the job on the site).
+  site_.OnRacksDark([this, &events](size_t first, size_t last, SimTime at) {
+    const int per = config_.cluster.nodes_per_rack;
+    const int from = static_cast<int>(first) * per;
+    const int to = std::min(config_.cluster.nodes, static_cast<int>(last) * per);
+    events.Schedule(at, "racks dark", [this, from, to, at] {
+      life_->HostNodesLost({from, to - from}, at);
+    });
+  });
+  site_.OnJobStopped([this, &events](Site::JobId job, SimTime at, JobStopCause cause) {
+    if (job >= queue_job_.size() || queue_job_[job] < 0) return;
+    const auto queued = static_cast<scheduler::JobId>(queue_job_[job]);
+    const std::string_view why =
+        cause == JobStopCause::kPowerTrip ? "power_trip" : "thermal_shutdown";
+    events.Schedule(at, "site stopped a job", [this, job, queued, at, why] {
+      // Still the same attempt: the queue has not stopped it meanwhile.
+      if (queue_job_[job] == static_cast<int64_t>(queued)) life_->HostStopped(queued, at, why);
+    });
+  });
+  const size_t racks = static_cast<size_t>(config.cluster.rack_count());
+  rack_unpowered_.assign(racks, 0);
+  rack_throttled_.assign(racks, 0);
 }
 
 void LifeHost::Start(scheduler::JobId job, const std::vector<int>& nodes, SimTime now) {
@@ -89,7 +125,62 @@ void LifeHost::Stop(scheduler::JobId job, SimTime now) {
 void LifeHost::SetPhase(scheduler::JobId job, scheduler::JobPhase phase, SimTime now) {
   const int64_t id = site_job_[static_cast<size_t>(job)];
   if (id < 0) return;
-  site_.SetJobStalled(static_cast<Site::JobId>(id), now, phase != scheduler::JobPhase::kComputing);
+  const auto site_job = static_cast<Site::JobId>(id);
+  site_.SetJobStalled(site_job, now, phase != scheduler::JobPhase::kComputing);
+  // A checkpoint write, and a restart's reload of the same bytes, go over the storage network.
+  site_.SetJobStorageIo(
+      site_job, now,
+      phase == scheduler::JobPhase::kCheckpointing || phase == scheduler::JobPhase::kRestarting);
+}
+
+units::Power LifeHost::CduThrottleLimit() const {
+  const hardware::GpuSpec& gpu = config_.cluster.gpu;
+  return std::max(gpu.idle_power, kCduThrottleShareOfTdp * gpu.tdp);
+}
+
+void LifeHost::OnFailure(const scheduler::Failure& failure, SimTime now) {
+  Affect(failure, now, +1);
+}
+
+void LifeHost::OnRepair(const scheduler::Failure& failure, SimTime now) {
+  Affect(failure, now, -1);
+}
+
+void LifeHost::Affect(const scheduler::Failure& f, SimTime now, int delta) {
+  using scheduler::ComponentKind;
+  using scheduler::FailureEffect;
+  const bool dark = f.effect == FailureEffect::kNodeDown &&
+                    (f.kind == ComponentKind::kPdu || f.kind == ComponentKind::kCdu);
+  if (dark || f.effect == FailureEffect::kThrottle) {
+    // The racks of the blast radius; each changes when its first failure comes or its last goes.
+    const int per = config_.cluster.nodes_per_rack;
+    const size_t first = static_cast<size_t>(f.nodes.first / per);
+    const size_t last = static_cast<size_t>((f.nodes.end() + per - 1) / per);
+    std::vector<int16_t>& count = dark ? rack_unpowered_ : rack_throttled_;
+    for (size_t r = first; r < last; ++r) {
+      const int before = count[r];
+      count[r] = static_cast<int16_t>(before + delta);
+      FW_CHECK(count[r] >= 0, "a rack repaired more often than it failed");
+      if ((before == 0) == (count[r] == 0)) continue;
+      const bool hit = count[r] > 0;
+      if (dark) {
+        site_.SetRacksPowered(r, r + 1, !hit, now);
+      } else {
+        site_.SetRackGpuLimit(r, r + 1, hit ? CduThrottleLimit() : units::Watts(kInfinity), now);
+      }
+    }
+  } else if (f.effect == FailureEffect::kFabricDegraded && f.kind == ComponentKind::kSpine) {
+    int& count = spine_down_[f.component];
+    const int before = count;
+    count += delta;
+    FW_CHECK(count >= 0, "a spine repaired more often than it failed");
+    if ((before == 0) == (count == 0)) return;
+    std::string error;
+    const std::vector<int> links =
+        site_.fabric().TargetLinks("spine:" + std::to_string(f.component), &error);
+    FW_CHECK(error.empty(), "spine failure on a spine the fabric lacks: " + error);
+    site_.SetLinkHealth(links, count > 0 ? 0.0 : 1.0, now);
+  }
 }
 
 std::optional<Site::JobId> LifeHost::SiteJob(scheduler::JobId job) const {

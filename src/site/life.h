@@ -1,14 +1,33 @@
 // The site's side of the cluster's life (site/life_config.h, src/scheduler): the queue decides who
-// runs where and when, the site runs what it is given.
+// runs where and when, the site runs what it is given, and each tells the other what it sees.
 //
 // LifeHost is the scheduler::Host of a Site. The queue's jobs start on the nodes it chose as site
 // jobs (training jobs from their workload's setup, trace jobs as model-less jobs at their GPU
-// activity); a checkpoint write, a restart's reload and warm-up, and the hang before a failure is
-// detected stall the job's GPUs at idle; the site reports each job's speed (its nominal step over
-// its step on the fabric, under power limits and throttling) back to the queue, so a job's progress
-// and end follow the physics.
+// activity). Queue to site:
+//   - a checkpoint write, a restart's reload and warm-up, and the hang before a failure is
+//     detected stall the job's GPUs at idle;
+//   - a checkpoint write and a restart's reload (the same bytes read back) go over
+//     cluster.storage_network, shared max-min with every other writer (Site::SetJobStorageIo);
+//   - a PDU failure (and a CDU failure with cdu_stops) darkens its racks until repaired: they draw
+//     nothing (Site::SetRacksPowered);
+//   - a throttling CDU failure power-limits its racks' GPUs to kCduThrottleShareOfTdp of TDP (not
+//     below idle) until repaired (Site::SetRackGpuLimit), so the jobs there run slower;
+//   - a spine failure takes the spine's links down in the fabric until repaired, as a scripted
+//     `faults:` entry does (Site::SetLinkHealth), so the jobs crossing it slow down.
+// Site to queue:
+//   - each job's speed (its nominal step over its step on the fabric, under power limits and
+//     throttling) becomes ClusterLife::SetSpeed: progress, end and slowdown badput follow physics;
+//   - each writer's storage rate over its rate alone becomes ClusterLife::SetIoSpeed: two jobs
+//     writing at once each take longer than one alone (the queue still ends the write);
+//   - a job the site stops by itself (a tripped unit of the power chain, a thermal shutdown)
+//     reaches the queue as ClusterLife::HostStopped, an interruption of that job, and a tripped
+//     unit's racks as ClusterLife::HostNodesLost (a trip is never reset), from an event at the
+//     same instant (the site's callbacks must not call back into it).
+// Leaf failures (cut from fabric) and node failures act through the queue alone: their jobs stop
+// and their nodes leave the scheduler; the site sees the jobs stop.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -38,6 +57,15 @@ class LifeHost final : public scheduler::Host {
   void Start(scheduler::JobId job, const std::vector<int>& nodes, SimTime now) override;
   void Stop(scheduler::JobId job, SimTime now) override;
   void SetPhase(scheduler::JobId job, scheduler::JobPhase phase, SimTime now) override;
+  void OnFailure(const scheduler::Failure& failure, SimTime now) override;
+  void OnRepair(const scheduler::Failure& failure, SimTime now) override;
+
+  // The power limit of a throttling CDU's GPUs, as a share of TDP. An assumption, no published
+  // figure: with its coolant distribution lost, a rack must shed heat its neighbours and the room
+  // can carry; we take half of TDP (350 W on an H100 SXM, above its 200 W lowest settable limit),
+  // never below the GPU's idle power. CduThrottleLimit() is the resulting per-GPU limit.
+  static constexpr double kCduThrottleShareOfTdp = 0.5;
+  units::Power CduThrottleLimit() const;
 
   scheduler::ClusterLife& life() { return *life_; }
   const scheduler::ClusterLife& life() const { return *life_; }
@@ -50,6 +78,12 @@ class LifeHost final : public scheduler::Host {
   std::unique_ptr<scheduler::ClusterLife> life_;
   std::vector<int64_t> site_job_;   // per queue job: its site job, -1 while it does not run
   std::vector<int64_t> queue_job_;  // per site job: its queue job
+  // Failures in force, so overlapping ones change the site only at the first and the last.
+  std::vector<int16_t> rack_unpowered_;  // per rack: PDU (or stopping CDU) failures
+  std::vector<int16_t> rack_throttled_;  // per rack: throttling CDU failures
+  std::map<int64_t, int> spine_down_;    // per failed spine: failures
+  // A failure (delta +1) or its repair (-1) on the site's physics.
+  void Affect(const scheduler::Failure& failure, SimTime now, int delta);
 };
 
 }  // namespace firstwall::site

@@ -77,6 +77,8 @@ Site::Site(SiteConfig config)
   power_events_.limit_min_w = ToWatts(limit_);
   idle_node_w_ = c.gpus_per_node * idle_gpu_w_ + ToWatts(c.node_base_power);
   rack_dark_.assign(placement_.rack_count(), 0);
+  rack_off_.assign(placement_.rack_count(), 0);
+  rack_limit_w_.assign(placement_.rack_count(), std::numeric_limits<double>::infinity());
 
   // The scenario's jobs on consecutive nodes in declaration order, holding them from the start.
   int next_node = 0;
@@ -158,7 +160,7 @@ Site::JobId Site::StartJob(JobConfig config, std::vector<int> nodes, SimTime now
   config.start = now;
   FW_CHECK(config.end > now, "job '" + config.name + "' ends before it starts");
   for (int n : nodes) {
-    FW_CHECK(n >= 0 && n < config_.cluster.nodes && !rack_dark_[placement_.RackOf(n)],
+    FW_CHECK(n >= 0 && n < config_.cluster.nodes && !rack_dark(placement_.RackOf(n)),
              "job '" + config.name + "' placed on a node without power");
   }
   const JobId j = AddJob(std::move(config), std::move(nodes));
@@ -192,8 +194,54 @@ void Site::StopJob(JobId j, SimTime now) {
   pj.timeline.Stop(now);
   pj.on_fabric = false;
   if (pj.checkpointing) FinishCheckpoint(j, now);
+  SetJobStorageIo(j, now, false);
   if (!pj.config.model_less()) RecomputeNetwork(now, {}, {j}, false);
   Retire(j);
+}
+
+void Site::SetJobStorageIo(JobId j, SimTime now, bool on) {
+  PlacedJob& pj = jobs_[j];
+  const ClusterConfig& c = config_.cluster;
+  if (pj.storage_io == on || (on && (pj.stopped || pj.ended))) return;
+  if (ToBytesPerSecond(c.storage_bandwidth) <= 0 || ToBytesPerSecond(c.frontend_per_node) <= 0) {
+    return;
+  }
+  FW_CHECK(now >= sample_.to, "SetJobStorageIo before the last window's end");
+  DrainCheckpoints(now);
+  pj.storage_io = on;
+  pj.storage_io_speed = -1;  // report the first share
+  ShareStorage(now);
+}
+
+void Site::SetRacksPowered(size_t first, size_t last, bool powered, SimTime now) {
+  FW_CHECK(first <= last && last <= rack_off_.size(), "SetRacksPowered: racks out of range");
+  FW_CHECK(now >= sample_.to, "SetRacksPowered before the last window's end");
+  for (size_t k = first; k < last; ++k) rack_off_[k] = powered ? 0 : 1;
+  if (powered) return;
+  // The jobs there lose their nodes' power: they end now (StopJob edits active_: copy it).
+  active_scratch_.clear();
+  for (JobId j : active_) {
+    if (HasRackIn(jobs_[j], first, last)) active_scratch_.push_back(j);
+  }
+  const std::vector<JobId> dark = active_scratch_;
+  for (JobId j : dark) StopJob(j, now);
+}
+
+void Site::SetRackGpuLimit(size_t first, size_t last, units::Power limit, SimTime now) {
+  FW_CHECK(first <= last && last <= rack_limit_w_.size(), "SetRackGpuLimit: racks out of range");
+  FW_CHECK(now >= sample_.to, "SetRackGpuLimit before the last window's end");
+  for (size_t k = first; k < last; ++k) rack_limit_w_[k] = ToWatts(limit);
+  ReapplyLimits(first, last, now);
+}
+
+void Site::SetLinkHealth(const std::vector<int>& links, double health, SimTime now) {
+  // A link back from down draws ECMP choices that avoided it: reroute everything.
+  bool back_from_down = false;
+  for (int l : links) {
+    back_from_down = back_from_down || (health > 0 && fabric_.capacity()[l] <= 0);
+    fabric_.SetLinkHealth(l, health);
+  }
+  RecomputeNetwork(now, links, {}, back_from_down);
 }
 
 void Site::SetJobStalled(JobId j, SimTime now, bool stalled) {
@@ -235,6 +283,7 @@ void Site::Record(JobId j, const JobChange& change) {
 }
 
 void Site::StopByItself(JobId j, SimTime at, JobStopCause cause) {
+  SetJobStorageIo(j, at, false);
   Retire(j);
   if (on_stop_) on_stop_(j, at, cause);
 }
@@ -288,17 +337,11 @@ void Site::AppendSegmentValues(PlacedJob& pj, const std::vector<workload::Phase>
 void Site::ScheduleEvents(EventQueue& events) {
   events_ = &events;
   for (const FaultConfig& f : config_.faults) {
-    events.Schedule(f.at, "fault " + f.target, [this, &f] {
-      for (int l : f.links) fabric_.SetLinkHealth(l, f.health);
-      RecomputeNetwork(f.at, f.links, {}, false);
-    });
+    events.Schedule(f.at, "fault " + f.target,
+                    [this, &f] { SetLinkHealth(f.links, f.health, f.at); });
     if (f.end != SimTime::Never()) {
-      events.Schedule(f.end, "repair " + f.target, [this, &f] {
-        // A link back from down draws ECMP choices that avoided it: reroute everything.
-        const bool was_down = f.health <= 0;
-        for (int l : f.links) fabric_.SetLinkHealth(l, 1.0);
-        RecomputeNetwork(f.end, f.links, {}, was_down);
-      });
+      events.Schedule(f.end, "repair " + f.target,
+                      [this, &f] { SetLinkHealth(f.links, 1.0, f.end); });
     }
   }
   // The scenario's jobs hold their nodes from the start of the run; they start and end here.
@@ -388,8 +431,8 @@ void Site::Advance(SimTime from, SimTime to) {
       rack_w += run.nodes * node_w;
       nodes += run.nodes;
     }
-    if (rack_dark_[k]) {
-      // Behind a tripped unit: nothing runs there (its jobs stopped), nothing draws.
+    if (rack_dark(k)) {
+      // Behind a tripped unit or unpowered: nothing runs there (its jobs stopped), nothing draws.
       gpu_w -= nodes * c.gpus_per_node * idle_gpu_w_;
       rack_w = 0;
     }

@@ -135,8 +135,12 @@ struct PlacedJob {
   double checkpoint_seconds = 0;  // stalled writing them
   int checkpoints_skipped = 0;    // due while the previous one was still being written
   bool stalled = false;           // Site::SetJobStalled: GPUs wait (restart warm-up, a save)
-  bool ended = false;             // reached its end or Site::StopJob; its nodes are free
-  bool stopped = false;           // by a trip of the power chain or a thermal shutdown
+  // Site::SetJobStorageIo: storage traffic the caller clocks shares the storage network; its
+  // rate as a share of the job's rate alone, as last reported (-1: none yet).
+  bool storage_io = false;
+  double storage_io_speed = -1;
+  bool ended = false;    // reached its end or Site::StopJob; its nodes are free
+  bool stopped = false;  // by a trip of the power chain or a thermal shutdown
   // GPU package temperature (C), one for the job's GPUs in lockstep: an RC model on the coolant,
   // C dT/dt = P - (T - T_coolant) / R. Above the GPU's slowdown threshold its clocks drop: a power
   // limit that holds it just below (thermal_limit_w); above shutdown the GPUs stop.
@@ -216,14 +220,39 @@ class Site : public Model {
   // down. Its nodes are free by then.
   using StopCallback = std::function<void(JobId job, SimTime at, JobStopCause cause)>;
   void OnJobStopped(StopCallback callback) { on_stop_ = std::move(callback); }
+  // Storage traffic the caller clocks (a scheduler's checkpoint write, or a restart's reload of
+  // the same bytes): from `now` the job shares cluster.storage_network max-min with every other
+  // writer, as the site's own checkpoints do (StartCheckpoint), until turned off or the job stops.
+  // The site never ends it: the I/O speed callback gets its rate over its rate alone
+  // (min(front-end NICs of its nodes, storage bandwidth)) at once and whenever it changes. No
+  // storage network declared (either bandwidth zero): nothing happens.
+  void SetJobStorageIo(JobId job, SimTime now, bool on);
+  using IoSpeedCallback = std::function<void(JobId job, SimTime at, double io_speed)>;
+  void OnJobIoSpeed(IoSpeedCallback callback) { on_io_speed_ = std::move(callback); }
+  // Racks [first, last) lose power from `now` (a failed PDU, a CDU that stops its racks) or get
+  // it back: dark racks draw nothing, as behind a tripped unit. Jobs holding nodes there end as by
+  // StopJob (no stop callback: the caller darkened them). Each call turns them off or on (the
+  // caller counts overlapping failures).
+  void SetRacksPowered(size_t first, size_t last, bool powered, SimTime now);
+  // A per-GPU power limit on racks [first, last) from `now` (a CDU's racks throttled; infinity:
+  // lifted), on top of the configured cap and the chain's cap_gpus limits: the jobs running there
+  // continue under it (DVFS, power/gpu_power.h) and report their new speed.
+  void SetRackGpuLimit(size_t first, size_t last, units::Power limit, SimTime now);
+  // Fabric links at `health` of their bandwidth (0: down, 1: healthy) from `now`, as a scripted
+  // fault (SiteConfig::faults) does: the jobs crossing them are re-solved and report their speed.
+  void SetLinkHealth(const std::vector<int>& links, double health, SimTime now);
+  // Called with the racks [first, last) behind a unit of the power chain that tripped, before the
+  // jobs there stop (OnJobStopped), even when none runs there.
+  using DarkCallback = std::function<void(size_t first_rack, size_t last_rack, SimTime at)>;
+  void OnRacksDark(DarkCallback callback) { on_dark_ = std::move(callback); }
   // Which tenant holds each node now.
   const Placement& placement() const { return placement_; }
   // Jobs holding nodes now (placed or running), ascending.
   const std::vector<JobId>& active_jobs() const { return active_; }
   // A rack's IT power, average over the last window.
   units::Power rack_it(size_t rack) const { return units::Watts(rack_w_[rack]); }
-  // Whether a rack is behind a tripped unit of the power chain.
-  bool rack_dark(size_t rack) const { return rack_dark_[rack] != 0; }
+  // Whether a rack has no power: behind a tripped unit of the power chain, or SetRacksPowered.
+  bool rack_dark(size_t rack) const { return rack_dark_[rack] != 0 || rack_off_[rack] != 0; }
 
   const SiteConfig& config() const { return config_; }
   const std::vector<PlacedJob>& jobs() const { return jobs_; }
@@ -309,13 +338,16 @@ class Site : public Model {
   void Dispatch(double dt);
   // Overload protection after a window ending at `at` (see power/conversion_chain.h).
   void ProtectChain(SimTime at);
-  // The lowest GPU power limit any cap_gpus unit above the job's racks imposes (inf: none).
+  // The lowest GPU power limit any cap_gpus unit above the job's racks, or SetRackGpuLimit on one
+  // of them, imposes (inf: none).
   double ChainLimitWatts(const PlacedJob& job) const;
   // Whether the static cluster.gpu_power_cap is below the demand of one of the job's phases.
   bool StaticCapBinds(const PlacedJob& job) const;
   // Whether one of the job's racks lies in [first, last).
   static bool HasRackIn(const PlacedJob& job, size_t first, size_t last);
   void Trip(SimTime at, size_t stage, size_t unit);
+  // Continues the jobs running on racks [first, last) under their limits now (ChainLimitWatts).
+  void ReapplyLimits(size_t first, size_t last, SimTime at);
   // The chain as a tree over the racks (ConversionStage::racks_per_unit), for this window's rack
   // loads; fills unit_out_w_.
   power::ChainFlow TreeFlow();
@@ -334,6 +366,8 @@ class Site : public Model {
   uint64_t next_flow_id_ = 0;   // ECMP hash input of the next flow
   SpeedCallback on_speed_;
   StopCallback on_stop_;
+  IoSpeedCallback on_io_speed_;
+  DarkCallback on_dark_;
   std::vector<PlacedService> services_;
   std::vector<double> service_node_w_;  // scratch: per service, average node power in the window
   double idle_gpu_w_ = 0;               // one idle GPU
@@ -344,6 +378,8 @@ class Site : public Model {
   bool tree_ = false;                              // some stage has more than one unit
   std::vector<double> job_gpu_j_;                  // scratch: per job, GPU energy in the window
   std::vector<char> rack_dark_;                    // behind a tripped unit
+  std::vector<char> rack_off_;                     // SetRacksPowered(false)
+  std::vector<double> rack_limit_w_;               // SetRackGpuLimit (inf: none)
   std::vector<std::vector<char>> unit_tripped_;    // per stage, per unit
   std::vector<std::vector<double>> unit_out_w_;    // per stage, per unit: output this window
   std::vector<std::vector<double>> unit_limit_w_;  // per stage, per unit: GPU limit (inf: none)

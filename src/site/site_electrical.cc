@@ -169,14 +169,18 @@ void Site::ProtectChain(SimTime at) {
         power_events_.limit_min_w = std::min(power_events_.limit_min_w, next);
       }
       // Resume the jobs with nodes behind the unit under their new limit.
-      for (JobId j : active_) {
-        PlacedJob& pj = jobs_[j];
-        if (pj.stopped || pj.paused() || at < pj.config.start || at >= pj.config.end) continue;
-        if (!HasRackIn(pj, first, last)) continue;
-        const units::Duration step = Resume(pj, at);
-        Record(j, {at, at, pj.history.back().network_factor, step});
-      }
+      ReapplyLimits(first, last, at);
     }
+  }
+}
+
+void Site::ReapplyLimits(size_t first, size_t last, SimTime at) {
+  for (JobId j : active_) {
+    PlacedJob& pj = jobs_[j];
+    if (pj.stopped || pj.paused() || at < pj.config.start || at >= pj.config.end) continue;
+    if (!HasRackIn(pj, first, last)) continue;
+    const units::Duration step = Resume(pj, at);
+    Record(j, {at, at, pj.history.back().network_factor, step});
   }
 }
 
@@ -187,6 +191,7 @@ bool Site::HasRackIn(const PlacedJob& pj, size_t first, size_t last) {
 
 double Site::ChainLimitWatts(const PlacedJob& pj) const {
   double limit = std::numeric_limits<double>::infinity();
+  for (size_t r : pj.racks) limit = std::min(limit, rack_limit_w_[r]);
   for (size_t i = 0; i < unit_limit_w_.size(); ++i) {
     const size_t per = RacksPerUnit(i);
     for (size_t r : pj.racks) {
@@ -208,6 +213,7 @@ void Site::Trip(SimTime at, size_t stage, size_t unit) {
   const size_t per = RacksPerUnit(stage);
   const size_t first = unit * per, last = std::min(placement_.rack_count(), first + per);
   for (size_t k = first; k < last; ++k) rack_dark_[k] = 1;
+  if (on_dark_) on_dark_(first, last, at);
   // The jobs on those racks stop (placed ones too: they will not start); their nodes free up.
   std::vector<size_t>& stopped = active_scratch_;
   stopped.clear();

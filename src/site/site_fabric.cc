@@ -343,7 +343,7 @@ void Site::ShareStorage(SimTime now) {
   std::vector<network::FlowPath> flows;
   std::vector<size_t> writer;
   for (JobId j : active_) {
-    if (!jobs_[j].checkpointing) continue;
+    if (!jobs_[j].checkpointing && !jobs_[j].storage_io) continue;
     capacity.push_back(ToBytesPerSecond(c.frontend_per_node) *
                        static_cast<int>(jobs_[j].nodes.size()));
     writer.push_back(j);
@@ -357,6 +357,14 @@ void Site::ShareStorage(SimTime now) {
     PlacedJob& pj = jobs_[writer[k]];
     pj.checkpoint_rate = rates[k];
     total += rates[k];
+    if (pj.storage_io) {  // the caller clocks it: report its share of its rate alone
+      const double io_speed = rates[k] / std::min(capacity[k], capacity.back());
+      if (io_speed != pj.storage_io_speed) {
+        pj.storage_io_speed = io_speed;
+        if (on_io_speed_) on_io_speed_(writer[k], now, io_speed);
+      }
+      continue;
+    }
     const uint64_t gen = ++pj.checkpoint_generation;
     const SimTime done =
         now + SimTime::From(Seconds(std::max(1e-9, pj.checkpoint_left_bytes / rates[k])));

@@ -1,4 +1,5 @@
 #include "site/site.h"
+#include "site/test_sites.h"
 #include "thermal/chiller.h"
 
 #include <gtest/gtest.h>
@@ -10,46 +11,12 @@ namespace {
 using namespace units;
 
 SiteConfig SmallSite() {
-  SiteConfig c;
-  c.name = "test";
-  c.cluster.gpu.name = "G";
-  c.cluster.gpu.peak_dense[hardware::DataType::kBf16] = TeraflopPerSecond(1000);
-  c.cluster.gpu.hbm_capacity = Gigabytes(80);
-  c.cluster.gpu.hbm_bandwidth = TerabytesPerSecond(3);
-  c.cluster.gpu.tdp = Watts(700);
-  c.cluster.gpu.idle_power = Watts(100);
-  c.cluster.gpu.nvlink_bandwidth = GigabytesPerSecond(900);
-  c.cluster.nodes = 3;
-  c.cluster.gpus_per_node = 8;
-  c.cluster.nodes_per_rack = 2;
-  c.cluster.node_base_power = Watts(1000);
-  c.cluster.gpu_power_cap = Watts(700);
-  c.cluster.nic_bandwidth = GigabitsPerSecond(400);
-  c.cluster.link_latency = Microseconds(5);
-  JobConfig job;
-  job.name = "j";
-  auto& m = job.setup.model;
-  m.name = "m";
-  m.layers = 4;
-  m.hidden_size = 1024;
-  m.attention_heads = 8;
-  m.kv_heads = 8;
-  m.ffn_hidden_size = 4096;
-  m.vocab_size = 32000;
-  job.setup.gpu = c.cluster.gpu;
-  job.setup.tp = 2;
-  job.setup.dp = 8;  // 16 GPUs: nodes 0 and 1, rack 0
-  job.setup.global_batch = 16;
-  job.setup.sequence_length = 1024;
-  job.setup.nic_bandwidth = c.cluster.nic_bandwidth;
-  job.setup.link_latency = c.cluster.link_latency;
+  SiteConfig c = BareTestSite(3);
+  JobConfig job = SmallTrainingJob(c.cluster);  // 16 GPUs: nodes 0 and 1, rack 0
   job.start = SimTime::From(Seconds(10));
   job.end = SimTime::From(Seconds(20));
   c.jobs.push_back(job);
-  c.facility.power_chain = {{"psu", 0.95, Watts(50), Watts(0)}, {"ups", 0.9, Watts(0), Watts(0)}};
-  c.facility.cooling.constant_cop = 4.0;
   c.duration = SimTime::From(Seconds(30));
-  c.tick = SimTime::From(Seconds(1));
   return c;
 }
 
@@ -321,18 +288,7 @@ TEST(Site, AnOverloadedStageTripsAndEverythingBehindItStops) {
 // 0.04 K/W x 640 W = 25.6 K above its coolant: past an 80 C slowdown threshold.
 SiteConfig HotChillerlessHall() {
   SiteConfig c = SmallSite();
-  c.cluster.gpu.thermal.max_operating = Celsius(78);
-  c.cluster.gpu.thermal.slowdown = Celsius(80);
-  c.cluster.gpu.thermal.shutdown = Celsius(95);
-  c.cluster.gpu.tdp = Watts(700);
-  thermal::CoolingConfig& cool = c.facility.cooling;
-  cool.constant_cop.reset();
-  cool.capacity = Kilowatts(40);
-  cool.liquid_share = 0.8;
-  cool.sink = thermal::HeatSink::kDryCooler;
-  cool.chillers = 0;
-  cool.chiller = thermal::FindChiller("carrier-19xr-1143kw");
-  c.weather = thermal::Weather(thermal::OutdoorConditions{Celsius(50), 0.2});
+  MakeHotChillerless(c);
   c.jobs[0].start = SimTime();
   c.jobs[0].end = SimTime::Never();
   return c;
