@@ -100,7 +100,7 @@ TEST(ClusterLife, HandComputedScheduleFailureAndRestart) {
   EXPECT_DOUBLE_EQ(g["useful_gpu_h"].get<double>(), 32.0);
   EXPECT_DOUBLE_EQ(g["badput_gpu_h"]["lost_progress"].get<double>(), 12.0);
   EXPECT_NEAR(g["badput_gpu_h"]["restart"].get<double>(), 4.8, 1e-9);
-  EXPECT_NEAR(g["badput_gpu_h"]["queueing"].get<double>(), 27.2, 1e-9);
+  EXPECT_NEAR(g["queueing_gpu_h"].get<double>(), 27.2, 1e-9);
   EXPECT_DOUBLE_EQ(g["badput_gpu_h"]["repair_downtime"].get<double>(), 16.0);
   EXPECT_DOUBLE_EQ(g["badput_gpu_h"]["slowdown"].get<double>(), 0.0);
   EXPECT_NEAR(g["jobs"][0]["ettr"].get<double>(), 3600.0 / 6120.0, 1e-12);
