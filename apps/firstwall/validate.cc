@@ -39,6 +39,13 @@ std::string Describe(const scenario::Scenario& sc) {
   if (!s.services.empty()) {
     line += " of " + Count(replicas, "replica") + " on " + Count(service_gpus, "GPU");
   }
+  if (s.life) {
+    // The queue: its trace jobs and failures (the workloads are in it too).
+    const long long traced = static_cast<long long>(s.life->jobs.size() - s.jobs.size());
+    line += ", through a queue";
+    if (traced > 0) line += " with " + Count(traced, "trace job");
+    line += s.life->failures || !s.life->scripted.empty() ? ", failures on" : ", no failures";
+  }
   line += "; " + units::Format(units::Seconds(s.duration.seconds())) + " simulated";
   return line;
 }
