@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "network/max_min_solver.h"
 #include "power/gpu_power.h"
 #include "site/job_traffic.h"
 #include "site/placement.h"
@@ -284,7 +285,11 @@ class Site : public Model {
   // The job's flows as its node list places its ranks; a network flow once per plane (striped).
   void BuildFlows(PlacedJob& job);
   void Route(RoutedTraffic& t, std::vector<double>* placed) const;
+  // Link loads after RecomputeNetwork: only the links in dirty_links_ (marked in link_dirty_) can
+  // have changed; each is re-summed over the running jobs in the order a full pass would use, so
+  // the loads are those of a recomputation from scratch, bit for bit. Clears the dirty set.
   void UpdateLinkLoads(SimTime now);
+  void MarkDirty(const RoutedTraffic& t);  // every link of the traffic's paths
   // Checkpoints: each job writes over its nodes' front-end NICs into the shared storage system
   // (max-min over the jobs writing at once); the job stalls until its bytes are written.
   void StartCheckpoint(size_t job, SimTime now);
@@ -373,7 +378,12 @@ class Site : public Model {
   std::vector<char> job_hit_, job_in_solve_, job_changed_;
   std::vector<const network::FlowPath*> solve_flows_;
   std::vector<std::pair<size_t, size_t>> solve_flow_of_;  // (job, flow index)
-  std::vector<double> link_load_;                         // scratch for UpdateLinkLoads
+  std::vector<double> link_load_;  // per link: the jobs' average load (bytes/s)
+  std::vector<char> link_dirty_;   // per link: its load may have changed since UpdateLinkLoads
+  std::vector<int32_t> dirty_links_;
+  int fabric_hottest_ = -1;  // a scale-out link at fabric_utilization_ (-1: none loaded)
+  network::MaxMinSolver solver_;
+  std::vector<double> solve_rates_;
   std::vector<JobId> active_scratch_;
 };
 

@@ -57,6 +57,7 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
   if (link_touched_.size() != nl) {
     link_touched_.assign(nl, 0);
     link_owner_.assign(nl, -1);
+    link_dirty_.assign(nl, 0);
   }
   std::vector<int32_t>& touched_list = links_set_;
   touched_list.clear();
@@ -77,6 +78,7 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
     if (jobs_[j].on_fabric) continue;
     // A job leaving frees its links: the jobs that shared them are touched.
     for (RoutedTraffic& t : jobs_[j].traffic) {
+      MarkDirty(t);
       for (const network::FlowPath& p : t.paths) {
         for (int32_t l : p.links) touch(l);
       }
@@ -97,13 +99,14 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
   for (int k = 0; k < kTrafficKinds; ++k) {
     // The jobs this change reaches directly.
     bool any = false;
+    const bool scan = !touched_list.empty();  // else only the changed jobs are reached
     for (size_t i = 0; i < na; ++i) {
       const PlacedJob& pj = jobs_[act[i]];
       const RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
       hit[i] = 0;
       if (t.ends.empty()) continue;
       bool h = job_changed_[i] || (reroute_all && pj.on_fabric);
-      for (size_t f = 0; f < t.paths.size() && !h; ++f) {
+      for (size_t f = 0; scan && f < t.paths.size() && !h; ++f) {
         for (int32_t l : t.paths[f].links) h = h || link_touched_[static_cast<size_t>(l)];
       }
       hit[i] = h;
@@ -120,6 +123,7 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
         std::fill(t.paths.begin(), t.paths.end(), network::FlowPath{});
         continue;
       }
+      MarkDirty(t);  // the links it leaves
       Route(t, config_.adaptive_routing ? &placed : nullptr);
     }
     // Jobs sharing a link share bandwidth: re-solve every job connected to a touched one.
@@ -159,8 +163,8 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
         solve_flow_of_.push_back({act[i], f});
       }
     }
-    const std::vector<double> rates = network::MaxMinRates(fabric_.capacity(), solve_flows_,
-                                                           std::numeric_limits<double>::infinity());
+    std::vector<double>& rates = solve_rates_;
+    solver_.Solve(fabric_.capacity(), solve_flows_, std::numeric_limits<double>::infinity(), rates);
     for (size_t r = 0; r < rates.size(); ++r) {
       const auto [j, f] = solve_flow_of_[r];
       jobs_[j].traffic[static_cast<size_t>(k)].rates[f] = rates[r];
@@ -170,6 +174,7 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
       PlacedJob& pj = jobs_[act[i]];
       RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
       if (t.ends.empty() || !pj.on_fabric || !in_solve[i]) continue;
+      MarkDirty(t);  // new routes and rates
       t.nvlink_rate = t.network_rate = std::numeric_limits<double>::infinity();
       t.share = {1.0, 1.0};
       for (size_t f = 0; f < t.paths.size(); ++f) {
@@ -204,6 +209,7 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
       lowest = std::min({lowest, s.nvlink, s.network});
     }
     if (!changed) continue;
+    for (const RoutedTraffic& t : pj.traffic) MarkDirty(t);  // busy shares change with the step
     pj.config.setup.traffic = shares;
     pj.current = workload::EstimateStep(pj.config.setup);
     const SimTime at = std::max(now, pj.config.start);
@@ -222,11 +228,31 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
   UpdateLinkLoads(now);
 }
 
+void Site::MarkDirty(const RoutedTraffic& t) {
+  for (const network::FlowPath& p : t.paths) {
+    for (int32_t l : p.links) {
+      char& d = link_dirty_[static_cast<size_t>(l)];
+      if (d == 0) dirty_links_.push_back(l);
+      d = 1;
+    }
+  }
+}
+
 // Average link loads: each kind of a job's traffic moves in lockstep at its slowest flow's rate,
 // for the share of the job's step during which that kind is active; against healthy capacity.
 void Site::UpdateLinkLoads(SimTime now) {
+  const size_t nl = fabric_.link_count();
   std::vector<double>& load = link_load_;
-  load.assign(fabric_.link_count(), 0.0);
+  if (link_peak_.empty()) {
+    load.assign(nl, 0.0);
+    link_peak_.assign(nl, 0.0);
+    link_peak_at_.assign(nl, SimTime());
+    link_now_.assign(nl, 0.0);
+  }
+  if (dirty_links_.empty()) return;
+  // Each dirty link re-summed in the order of a full pass (jobs ascending, kinds, flows), so its
+  // load does not depend on which events came before.
+  for (int32_t l : dirty_links_) load[static_cast<size_t>(l)] = 0.0;
   for (JobId j : active_) {
     const PlacedJob& pj = jobs_[j];
     if (!pj.on_fabric) continue;
@@ -239,29 +265,46 @@ void Site::UpdateLinkLoads(SimTime now) {
         if (p.links.empty()) continue;
         const double rate = fabric_.IsNvlink(p.links.front()) ? t.nvlink_rate : t.network_rate;
         if (std::isinf(rate)) continue;
-        for (int32_t l : p.links) load[static_cast<size_t>(l)] += rate * busy;
+        for (int32_t l : p.links) {
+          if (link_dirty_[static_cast<size_t>(l)]) load[static_cast<size_t>(l)] += rate * busy;
+        }
       }
     }
   }
-  if (link_peak_.empty()) {
-    link_peak_.assign(fabric_.link_count(), 0.0);
-    link_peak_at_.assign(fabric_.link_count(), SimTime());
-    link_now_.assign(fabric_.link_count(), 0.0);
-  }
-  fabric_utilization_ = 0;
-  for (size_t l = 0; l < load.size(); ++l) {
+  // Changes in link order, as a pass over every link would find them (the others kept their load).
+  std::sort(dirty_links_.begin(), dirty_links_.end());
+  bool hottest_fell = false;
+  for (int32_t li : dirty_links_) {
+    const size_t l = static_cast<size_t>(li);
+    link_dirty_[l] = 0;
     const double healthy = fabric_.nominal()[l];
     const double u = healthy > 0 ? load[l] / healthy : 0.0;
-    if (std::abs(u - link_now_[l]) > 1e-12) {
-      link_changes_.push_back({now, static_cast<int>(l), u});
-    }
+    if (std::abs(u - link_now_[l]) > 1e-12) link_changes_.push_back({now, li, u});
     link_now_[l] = u;
+    if (!fabric_.IsNvlink(li)) {
+      if (u > fabric_utilization_) {
+        fabric_utilization_ = u;
+        fabric_hottest_ = li;
+      } else if (li == fabric_hottest_ && u < fabric_utilization_) {
+        hottest_fell = true;
+      }
+    }
     if (u <= 0) continue;
-    if (!fabric_.IsNvlink(static_cast<int>(l)))
-      fabric_utilization_ = std::max(fabric_utilization_, u);
     if (u > link_peak_[l]) {
       link_peak_[l] = u;
       link_peak_at_[l] = now;
+    }
+  }
+  dirty_links_.clear();
+  if (hottest_fell) {
+    // The busiest link got lighter: find the new one (rare next to the events that load links).
+    fabric_utilization_ = 0;
+    fabric_hottest_ = -1;
+    for (size_t l = 2 * static_cast<size_t>(fabric_.gpu_count()); l < nl; ++l) {
+      if (link_now_[l] > fabric_utilization_) {
+        fabric_utilization_ = link_now_[l];
+        fabric_hottest_ = static_cast<int>(l);
+      }
     }
   }
 }
