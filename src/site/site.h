@@ -290,6 +290,8 @@ class Site : public Model {
   // the loads are those of a recomputation from scratch, bit for bit. Clears the dirty set.
   void UpdateLinkLoads(SimTime now);
   void MarkDirty(const RoutedTraffic& t);  // every link of the traffic's paths
+  // Adds (or removes) the links of one kind of a job's routed traffic to link_jobs_.
+  void IndexTraffic(JobId job, int kind, bool add);
   // Checkpoints: each job writes over its nodes' front-end NICs into the shared storage system
   // (max-min over the jobs writing at once); the job stalls until its bytes are written.
   void StartCheckpoint(size_t job, SimTime now);
@@ -372,16 +374,24 @@ class Site : public Model {
   // Scratch for RecomputeNetwork, reused across events: link-sized vectors are reset only where
   // they were set; job-sized ones are indexed by position in active_.
   std::vector<char> link_touched_;
-  std::vector<int> link_owner_;
   std::vector<int32_t> links_set_;
-  std::vector<int> uf_parent_;
   std::vector<char> job_hit_, job_in_solve_, job_changed_;
   std::vector<const network::FlowPath*> solve_flows_;
   std::vector<std::pair<size_t, size_t>> solve_flow_of_;  // (job, flow index)
   std::vector<double> link_load_;  // per link: the jobs' average load (bytes/s)
   std::vector<char> link_dirty_;   // per link: its load may have changed since UpdateLinkLoads
   std::vector<int32_t> dirty_links_;
-  int fabric_hottest_ = -1;  // a scale-out link at fabric_utilization_ (-1: none loaded)
+  // Per link, the running jobs whose routed flows cross it, with a bit per kind of traffic: the
+  // jobs an event reaches are found from the links it touches, not by scanning every job's paths.
+  struct LinkUse {
+    uint32_t job = 0;
+    uint8_t kinds = 0;  // bit k: traffic kind k crosses the link
+  };
+  std::vector<std::vector<LinkUse>> link_jobs_;
+  std::vector<size_t> bfs_;       // scratch: positions in active_ reached by a change
+  std::vector<JobId> load_jobs_;  // scratch: jobs crossing dirty links
+  std::vector<char> job_seen_;    // scratch, by job id
+  int fabric_hottest_ = -1;       // a scale-out link at fabric_utilization_ (-1: none loaded)
   network::MaxMinSolver solver_;
   std::vector<double> solve_rates_;
   std::vector<JobId> active_scratch_;

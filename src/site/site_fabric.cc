@@ -47,6 +47,31 @@ void Site::Route(RoutedTraffic& t, std::vector<double>* placed) const {
   }
 }
 
+void Site::IndexTraffic(JobId j, int kind, bool add) {
+  const uint8_t bit = static_cast<uint8_t>(1u << kind);
+  const uint32_t id = static_cast<uint32_t>(j);
+  for (const network::FlowPath& p : jobs_[j].traffic[static_cast<size_t>(kind)].paths) {
+    for (int32_t l : p.links) {
+      std::vector<LinkUse>& uses = link_jobs_[static_cast<size_t>(l)];
+      auto it =
+          std::find_if(uses.begin(), uses.end(), [&](const LinkUse& u) { return u.job == id; });
+      if (add) {
+        if (it == uses.end()) {
+          uses.push_back({id, bit});
+        } else {
+          it->kinds |= bit;
+        }
+      } else if (it != uses.end()) {
+        it->kinds &= static_cast<uint8_t>(~bit);
+        if (it->kinds == 0) {
+          *it = uses.back();
+          uses.pop_back();
+        }
+      }
+    }
+  }
+}
+
 void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
                             const std::vector<size_t>& changed_jobs, bool reroute_all) {
   // Jobs are visited by their position i in active_ (ascending ids, so flows reach the solver in
@@ -56,8 +81,8 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
   reroute_all = reroute_all || config_.adaptive_routing;
   if (link_touched_.size() != nl) {
     link_touched_.assign(nl, 0);
-    link_owner_.assign(nl, -1);
     link_dirty_.assign(nl, 0);
+    link_jobs_.assign(nl, {});
   }
   std::vector<int32_t>& touched_list = links_set_;
   touched_list.clear();
@@ -66,15 +91,17 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
     if (t == 0) touched_list.push_back(l);
     t = 1;
   };
+  auto position = [&](JobId j) {
+    const auto it = std::lower_bound(act.begin(), act.end(), j);
+    FW_CHECK(it != act.end() && *it == j, "fabric: a job on a link that holds no nodes");
+    return static_cast<size_t>(it - act.begin());
+  };
   job_changed_.assign(na, 0);
   job_hit_.assign(na, 0);
   job_in_solve_.assign(na, 0);
-  uf_parent_.resize(na);
   for (int l : changed_links) touch(l);
   for (size_t j : changed_jobs) {
-    const auto it = std::lower_bound(act.begin(), act.end(), j);
-    FW_CHECK(it != act.end() && *it == j, "fabric: a changed job that holds no nodes");
-    job_changed_[static_cast<size_t>(it - act.begin())] = 1;
+    job_changed_[position(j)] = 1;
     if (jobs_[j].on_fabric) continue;
     // A job leaving frees its links: the jobs that shared them are touched.
     for (RoutedTraffic& t : jobs_[j].traffic) {
@@ -85,32 +112,25 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
     }
   }
   const std::vector<double>& nominal = fabric_.nominal();
-  std::vector<int>& parent = uf_parent_;
   std::vector<char>&hit = job_hit_, &in_solve = job_in_solve_;
   std::vector<double> placed;
-  std::vector<int32_t> owned;  // links whose owner is set for this kind
-  auto find = [&](int i) {
-    while (parent[static_cast<size_t>(i)] != i) {
-      i = parent[static_cast<size_t>(i)] =
-          parent[static_cast<size_t>(parent[static_cast<size_t>(i)])];
-    }
-    return i;
-  };
   for (int k = 0; k < kTrafficKinds; ++k) {
-    // The jobs this change reaches directly.
+    const uint8_t bit = static_cast<uint8_t>(1u << k);
+    // The jobs this change reaches directly: changed ones, and those whose flows of this kind
+    // cross a touched link.
     bool any = false;
-    const bool scan = !touched_list.empty();  // else only the changed jobs are reached
     for (size_t i = 0; i < na; ++i) {
       const PlacedJob& pj = jobs_[act[i]];
-      const RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
-      hit[i] = 0;
-      if (t.ends.empty()) continue;
-      bool h = job_changed_[i] || (reroute_all && pj.on_fabric);
-      for (size_t f = 0; scan && f < t.paths.size() && !h; ++f) {
-        for (int32_t l : t.paths[f].links) h = h || link_touched_[static_cast<size_t>(l)];
+      hit[i] = !pj.traffic[static_cast<size_t>(k)].ends.empty() &&
+               (job_changed_[i] || (reroute_all && pj.on_fabric));
+      any = any || hit[i];
+    }
+    for (int32_t l : touched_list) {
+      for (const LinkUse& u : link_jobs_[static_cast<size_t>(l)]) {
+        if ((u.kinds & bit) == 0) continue;
+        hit[position(u.job)] = 1;
+        any = true;
       }
-      hit[i] = h;
-      any = any || h;
     }
     if (!any) continue;
     // Reroute them (around down links), drop the flows of jobs that left.
@@ -119,44 +139,44 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
       if (!hit[i]) continue;
       PlacedJob& pj = jobs_[act[i]];
       RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
+      MarkDirty(t);  // the links it leaves
+      IndexTraffic(act[i], k, false);
       if (!pj.on_fabric) {
         std::fill(t.paths.begin(), t.paths.end(), network::FlowPath{});
         continue;
       }
-      MarkDirty(t);  // the links it leaves
       Route(t, config_.adaptive_routing ? &placed : nullptr);
+      IndexTraffic(act[i], k, true);
     }
-    // Jobs sharing a link share bandwidth: re-solve every job connected to a touched one.
-    std::iota(parent.begin(), parent.end(), 0);
-    owned.clear();
+    // Jobs sharing a link share bandwidth: re-solve every job connected to a reached one,
+    // found breadth-first over the links of this kind.
+    std::fill(in_solve.begin(), in_solve.end(), 0);
+    bfs_.clear();
     for (size_t i = 0; i < na; ++i) {
-      const PlacedJob& pj = jobs_[act[i]];
-      if (!pj.on_fabric) continue;
-      for (const network::FlowPath& p : pj.traffic[static_cast<size_t>(k)].paths) {
+      if (hit[i] && jobs_[act[i]].on_fabric) {
+        in_solve[i] = 1;
+        bfs_.push_back(i);
+      }
+    }
+    for (size_t q = 0; q < bfs_.size(); ++q) {
+      const RoutedTraffic& t = jobs_[act[bfs_[q]]].traffic[static_cast<size_t>(k)];
+      for (const network::FlowPath& p : t.paths) {
         for (int32_t l : p.links) {
-          int& o = link_owner_[static_cast<size_t>(l)];
-          if (o < 0) {
-            o = static_cast<int>(i);
-            owned.push_back(l);
-          } else {
-            parent[static_cast<size_t>(find(static_cast<int>(i)))] = find(o);
+          for (const LinkUse& u : link_jobs_[static_cast<size_t>(l)]) {
+            if ((u.kinds & bit) == 0) continue;
+            const size_t i2 = position(u.job);
+            if (in_solve[i2]) continue;
+            in_solve[i2] = 1;
+            bfs_.push_back(i2);
           }
         }
       }
-    }
-    for (int32_t l : owned) link_owner_[static_cast<size_t>(l)] = -1;
-    std::fill(in_solve.begin(), in_solve.end(), 0);
-    for (size_t i = 0; i < na; ++i) {
-      if (hit[i] && jobs_[act[i]].on_fabric)
-        in_solve[static_cast<size_t>(find(static_cast<int>(i)))] = 1;
     }
     solve_flows_.clear();
     solve_flow_of_.clear();
     for (size_t i = 0; i < na; ++i) {
       const PlacedJob& pj = jobs_[act[i]];
-      const bool solve = pj.on_fabric && in_solve[static_cast<size_t>(find(static_cast<int>(i)))];
-      in_solve[i] = in_solve[i] || solve;  // roots stay marked; members are marked here
-      if (!solve) continue;
+      if (!in_solve[i] || !pj.on_fabric) continue;
       const RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
       for (size_t f = 0; f < t.paths.size(); ++f) {
         solve_flows_.push_back(&t.paths[f]);
@@ -252,8 +272,20 @@ void Site::UpdateLinkLoads(SimTime now) {
   if (dirty_links_.empty()) return;
   // Each dirty link re-summed in the order of a full pass (jobs ascending, kinds, flows), so its
   // load does not depend on which events came before.
-  for (int32_t l : dirty_links_) load[static_cast<size_t>(l)] = 0.0;
-  for (JobId j : active_) {
+  // Only the jobs crossing them contribute (link_jobs_), visited in ascending order.
+  if (job_seen_.size() < jobs_.size()) job_seen_.resize(jobs_.size(), 0);
+  load_jobs_.clear();
+  for (int32_t l : dirty_links_) {
+    load[static_cast<size_t>(l)] = 0.0;
+    for (const LinkUse& u : link_jobs_[static_cast<size_t>(l)]) {
+      if (job_seen_[u.job]) continue;
+      job_seen_[u.job] = 1;
+      load_jobs_.push_back(u.job);
+    }
+  }
+  std::sort(load_jobs_.begin(), load_jobs_.end());
+  for (JobId j : load_jobs_) {
+    job_seen_[j] = 0;
     const PlacedJob& pj = jobs_[j];
     if (!pj.on_fabric) continue;
     const double step = ToSeconds(pj.current.step_time);
