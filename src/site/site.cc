@@ -354,8 +354,8 @@ void Site::Advance(SimTime from, SimTime to) {
     static_cap_binds = static_cap_binds || StaticCapBinds(pj);
     const double idle_frac = 1.0 - run_s / dt;
     // Node power, GPU energy and activity over the window, in one walk of the timeline.
-    const std::array<double, 3> integral =
-        pj.timeline.Integrate3(pj.node_power_w, pj.gpu_power_w, pj.activity, from, to);
+    const std::array<double, 3> integral = pj.timeline.Integrate3(
+        pj.node_power_w, pj.gpu_power_w, pj.activity, from, to, &jobs_[j].window_memo);
     const double busy_node_w = integral[0] / dt;
     job_node_w_[j] = busy_node_w + idle_frac * idle_node_w_;
     s.job_it[j] = Watts(busy_node_w * static_cast<int>(pj.nodes.size()));  // only while it runs

@@ -27,6 +27,7 @@ PhaseTimeline::PhaseTimeline(std::vector<Phase> phases, SimTime start, SimTime e
 }
 
 void PhaseTimeline::Rebase(SimTime at, std::vector<Phase> phases, bool makes_progress) {
+  ++rebases_;
   FW_CHECK(at >= segments_.back().begin, "rebase must move forward in time");
   if (at <= segments_.back().begin) {
     segments_.back() = MakeSegment(at, std::move(phases), makes_progress);
@@ -58,7 +59,8 @@ std::array<double, N> PhaseTimeline::Cumulative(
 
 template <size_t N>
 std::array<double, N> PhaseTimeline::IntegrateN(const std::array<const Values*, N>& per_phase,
-                                                SimTime from, SimTime to) const {
+                                                SimTime from, SimTime to, Memo3* memo) const {
+  static_assert(N == 1 || N == 3);
   for (size_t n = 0; n < N; ++n) {
     FW_CHECK(per_phase[n]->size() >= segments_.size(), "values for every segment");
   }
@@ -79,26 +81,44 @@ std::array<double, N> PhaseTimeline::IntegrateN(const std::array<const Values*, 
     }
     const SimTime a = std::max(from, seg.begin), b = std::min(to, SegmentEnd(i));
     if (b <= a) continue;
+    // A memo of this segment holds its per-step integrals, and the integrals up to `a` when the
+    // last window ended there: the same numbers this would compute again.
+    bool same_segment = false, at_a = false;
+    if constexpr (N == 3) {
+      same_segment = memo != nullptr && memo->rebases == rebases_ && memo->segment == i;
+      at_a = same_segment && memo->at == a;
+    }
     std::array<double, N> per_step{};  // each value's integral over one step
-    for (size_t k = 0; k < seg.phases.size(); ++k) {
-      for (size_t n = 0; n < N; ++n) per_step[n] += (*values[n])[k] * seg.phase_s[k];
+    if constexpr (N == 3) {
+      if (same_segment) per_step = memo->per_step;
+    }
+    if (!same_segment) {
+      for (size_t k = 0; k < seg.phases.size(); ++k) {
+        for (size_t n = 0; n < N; ++n) per_step[n] += (*values[n])[k] * seg.phase_s[k];
+      }
     }
     const std::array<double, N> hi =
         Cumulative<N>(seg, values, per_step, (b - seg.begin).seconds());
-    const std::array<double, N> lo =
-        Cumulative<N>(seg, values, per_step, (a - seg.begin).seconds());
+    std::array<double, N> lo{};
+    if constexpr (N == 3) {
+      if (at_a) lo = memo->to_at;
+    }
+    if (!at_a) lo = Cumulative<N>(seg, values, per_step, (a - seg.begin).seconds());
     for (size_t n = 0; n < N; ++n) sum[n] += hi[n] - lo[n];
+    if constexpr (N == 3) {
+      if (memo != nullptr) *memo = {rebases_, i, b, hi, per_step};
+    }
   }
   return sum;
 }
 
 double PhaseTimeline::Integrate(const Values& per_phase, SimTime from, SimTime to) const {
-  return IntegrateN<1>({&per_phase}, from, to)[0];
+  return IntegrateN<1>({&per_phase}, from, to, nullptr)[0];
 }
 
 std::array<double, 3> PhaseTimeline::Integrate3(const Values& a, const Values& b, const Values& c,
-                                                SimTime from, SimTime to) const {
-  return IntegrateN<3>({&a, &b, &c}, from, to);
+                                                SimTime from, SimTime to, Memo3* memo) const {
+  return IntegrateN<3>({&a, &b, &c}, from, to, memo);
 }
 
 double PhaseTimeline::RunningSeconds(SimTime from, SimTime to) const {
