@@ -396,13 +396,16 @@ void Site::Advance(SimTime from, SimTime to) {
     }
     static_cap_binds = static_cap_binds || StaticCapBinds(pj);
     const double idle_frac = 1.0 - run_s / dt;
-    const double busy_node_w = pj.timeline.Integrate(pj.node_power_w, from, to) / dt;
+    // Node power, GPU energy and activity over the window, in one walk of the timeline.
+    const std::array<double, 3> integral = pj.timeline.Integrate3(
+        pj.node_power_w, pj.gpu_power_w, pj.activity, from, to, &jobs_[j].window_memo);
+    const double busy_node_w = integral[0] / dt;
     job_node_w_[j] = busy_node_w + idle_frac * idle_node_w_;
     s.job_it[j] = Watts(busy_node_w * static_cast<int>(pj.nodes.size()));  // only while it runs
     // GPU power of the job's GPUs above their idle draw.
-    job_gpu_j_[j] = pj.timeline.Integrate(pj.gpu_power_w, from, to);
+    job_gpu_j_[j] = integral[1];
     gpu_w += job_gpu_j_[j] / dt - pj.gpus * idle_gpu_w_ * run_s / dt;
-    activity_sum += pj.gpus * pj.timeline.Integrate(pj.activity, from, to) / dt;
+    activity_sum += pj.gpus * integral[2] / dt;
   }
 
   const double span_w = ToWatts(c.gpu.tdp - c.gpu.idle_power);

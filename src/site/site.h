@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "network/max_min_solver.h"
 #include "power/gpu_power.h"
 #include "site/job_traffic.h"
 #include "site/placement.h"
@@ -112,6 +113,7 @@ struct PlacedJob {
   workload::StepEstimate estimate;  // on the fabric as it is at the start
   workload::StepEstimate current;   // as it runs now
   workload::PhaseTimeline timeline;
+  workload::PhaseTimeline::Memo3 window_memo;  // Site::Advance's roll-up, window after window
   std::vector<int> nodes;     // the nodes it holds, rank r's GPU: nodes[r / gpus_per_node]
   std::vector<size_t> racks;  // the racks of its nodes, ascending
   int gpus = 0;
@@ -313,7 +315,13 @@ class Site : public Model {
   // The job's flows as its node list places its ranks; a network flow once per plane (striped).
   void BuildFlows(PlacedJob& job);
   void Route(RoutedTraffic& t, std::vector<double>* placed) const;
+  // Link loads after RecomputeNetwork: only the links in dirty_links_ (marked in link_dirty_) can
+  // have changed; each is re-summed over the running jobs in the order a full pass would use, so
+  // the loads are those of a recomputation from scratch, bit for bit. Clears the dirty set.
   void UpdateLinkLoads(SimTime now);
+  void MarkDirty(const RoutedTraffic& t);  // every link of the traffic's paths
+  // Adds (or removes) the links of one kind of a job's routed traffic to link_jobs_.
+  void IndexTraffic(JobId job, int kind, bool add);
   // Checkpoints: each job writes over its nodes' front-end NICs into the shared storage system
   // (max-min over the jobs writing at once); the job stalls until its bytes are written.
   void StartCheckpoint(size_t job, SimTime now);
@@ -403,13 +411,26 @@ class Site : public Model {
   // Scratch for RecomputeNetwork, reused across events: link-sized vectors are reset only where
   // they were set; job-sized ones are indexed by position in active_.
   std::vector<char> link_touched_;
-  std::vector<int> link_owner_;
   std::vector<int32_t> links_set_;
-  std::vector<int> uf_parent_;
   std::vector<char> job_hit_, job_in_solve_, job_changed_;
   std::vector<const network::FlowPath*> solve_flows_;
   std::vector<std::pair<size_t, size_t>> solve_flow_of_;  // (job, flow index)
-  std::vector<double> link_load_;                         // scratch for UpdateLinkLoads
+  std::vector<double> link_load_;  // per link: the jobs' average load (bytes/s)
+  std::vector<char> link_dirty_;   // per link: its load may have changed since UpdateLinkLoads
+  std::vector<int32_t> dirty_links_;
+  // Per link, the running jobs whose routed flows cross it, with a bit per kind of traffic: the
+  // jobs an event reaches are found from the links it touches, not by scanning every job's paths.
+  struct LinkUse {
+    uint32_t job = 0;
+    uint8_t kinds = 0;  // bit k: traffic kind k crosses the link
+  };
+  std::vector<std::vector<LinkUse>> link_jobs_;
+  std::vector<size_t> bfs_;       // scratch: positions in active_ reached by a change
+  std::vector<JobId> load_jobs_;  // scratch: jobs crossing dirty links
+  std::vector<char> job_seen_;    // scratch, by job id
+  int fabric_hottest_ = -1;       // a scale-out link at fabric_utilization_ (-1: none loaded)
+  network::MaxMinSolver solver_;
+  std::vector<double> solve_rates_;
   std::vector<JobId> active_scratch_;
 };
 

@@ -47,6 +47,31 @@ void Site::Route(RoutedTraffic& t, std::vector<double>* placed) const {
   }
 }
 
+void Site::IndexTraffic(JobId j, int kind, bool add) {
+  const uint8_t bit = static_cast<uint8_t>(1u << kind);
+  const uint32_t id = static_cast<uint32_t>(j);
+  for (const network::FlowPath& p : jobs_[j].traffic[static_cast<size_t>(kind)].paths) {
+    for (int32_t l : p.links) {
+      std::vector<LinkUse>& uses = link_jobs_[static_cast<size_t>(l)];
+      auto it =
+          std::find_if(uses.begin(), uses.end(), [&](const LinkUse& u) { return u.job == id; });
+      if (add) {
+        if (it == uses.end()) {
+          uses.push_back({id, bit});
+        } else {
+          it->kinds |= bit;
+        }
+      } else if (it != uses.end()) {
+        it->kinds &= static_cast<uint8_t>(~bit);
+        if (it->kinds == 0) {
+          *it = uses.back();
+          uses.pop_back();
+        }
+      }
+    }
+  }
+}
+
 void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
                             const std::vector<size_t>& changed_jobs, bool reroute_all) {
   // Jobs are visited by their position i in active_ (ascending ids, so flows reach the solver in
@@ -56,7 +81,8 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
   reroute_all = reroute_all || config_.adaptive_routing;
   if (link_touched_.size() != nl) {
     link_touched_.assign(nl, 0);
-    link_owner_.assign(nl, -1);
+    link_dirty_.assign(nl, 0);
+    link_jobs_.assign(nl, {});
   }
   std::vector<int32_t>& touched_list = links_set_;
   touched_list.clear();
@@ -65,49 +91,46 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
     if (t == 0) touched_list.push_back(l);
     t = 1;
   };
+  auto position = [&](JobId j) {
+    const auto it = std::lower_bound(act.begin(), act.end(), j);
+    FW_CHECK(it != act.end() && *it == j, "fabric: a job on a link that holds no nodes");
+    return static_cast<size_t>(it - act.begin());
+  };
   job_changed_.assign(na, 0);
   job_hit_.assign(na, 0);
   job_in_solve_.assign(na, 0);
-  uf_parent_.resize(na);
   for (int l : changed_links) touch(l);
   for (size_t j : changed_jobs) {
-    const auto it = std::lower_bound(act.begin(), act.end(), j);
-    FW_CHECK(it != act.end() && *it == j, "fabric: a changed job that holds no nodes");
-    job_changed_[static_cast<size_t>(it - act.begin())] = 1;
+    job_changed_[position(j)] = 1;
     if (jobs_[j].on_fabric) continue;
     // A job leaving frees its links: the jobs that shared them are touched.
     for (RoutedTraffic& t : jobs_[j].traffic) {
+      MarkDirty(t);
       for (const network::FlowPath& p : t.paths) {
         for (int32_t l : p.links) touch(l);
       }
     }
   }
   const std::vector<double>& nominal = fabric_.nominal();
-  std::vector<int>& parent = uf_parent_;
   std::vector<char>&hit = job_hit_, &in_solve = job_in_solve_;
   std::vector<double> placed;
-  std::vector<int32_t> owned;  // links whose owner is set for this kind
-  auto find = [&](int i) {
-    while (parent[static_cast<size_t>(i)] != i) {
-      i = parent[static_cast<size_t>(i)] =
-          parent[static_cast<size_t>(parent[static_cast<size_t>(i)])];
-    }
-    return i;
-  };
   for (int k = 0; k < kTrafficKinds; ++k) {
-    // The jobs this change reaches directly.
+    const uint8_t bit = static_cast<uint8_t>(1u << k);
+    // The jobs this change reaches directly: changed ones, and those whose flows of this kind
+    // cross a touched link.
     bool any = false;
     for (size_t i = 0; i < na; ++i) {
       const PlacedJob& pj = jobs_[act[i]];
-      const RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
-      hit[i] = 0;
-      if (t.ends.empty()) continue;
-      bool h = job_changed_[i] || (reroute_all && pj.on_fabric);
-      for (size_t f = 0; f < t.paths.size() && !h; ++f) {
-        for (int32_t l : t.paths[f].links) h = h || link_touched_[static_cast<size_t>(l)];
+      hit[i] = !pj.traffic[static_cast<size_t>(k)].ends.empty() &&
+               (job_changed_[i] || (reroute_all && pj.on_fabric));
+      any = any || hit[i];
+    }
+    for (int32_t l : touched_list) {
+      for (const LinkUse& u : link_jobs_[static_cast<size_t>(l)]) {
+        if ((u.kinds & bit) == 0) continue;
+        hit[position(u.job)] = 1;
+        any = true;
       }
-      hit[i] = h;
-      any = any || h;
     }
     if (!any) continue;
     // Reroute them (around down links), drop the flows of jobs that left.
@@ -116,51 +139,52 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
       if (!hit[i]) continue;
       PlacedJob& pj = jobs_[act[i]];
       RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
+      MarkDirty(t);  // the links it leaves
+      IndexTraffic(act[i], k, false);
       if (!pj.on_fabric) {
         std::fill(t.paths.begin(), t.paths.end(), network::FlowPath{});
         continue;
       }
       Route(t, config_.adaptive_routing ? &placed : nullptr);
+      IndexTraffic(act[i], k, true);
     }
-    // Jobs sharing a link share bandwidth: re-solve every job connected to a touched one.
-    std::iota(parent.begin(), parent.end(), 0);
-    owned.clear();
+    // Jobs sharing a link share bandwidth: re-solve every job connected to a reached one,
+    // found breadth-first over the links of this kind.
+    std::fill(in_solve.begin(), in_solve.end(), 0);
+    bfs_.clear();
     for (size_t i = 0; i < na; ++i) {
-      const PlacedJob& pj = jobs_[act[i]];
-      if (!pj.on_fabric) continue;
-      for (const network::FlowPath& p : pj.traffic[static_cast<size_t>(k)].paths) {
+      if (hit[i] && jobs_[act[i]].on_fabric) {
+        in_solve[i] = 1;
+        bfs_.push_back(i);
+      }
+    }
+    for (size_t q = 0; q < bfs_.size(); ++q) {
+      const RoutedTraffic& t = jobs_[act[bfs_[q]]].traffic[static_cast<size_t>(k)];
+      for (const network::FlowPath& p : t.paths) {
         for (int32_t l : p.links) {
-          int& o = link_owner_[static_cast<size_t>(l)];
-          if (o < 0) {
-            o = static_cast<int>(i);
-            owned.push_back(l);
-          } else {
-            parent[static_cast<size_t>(find(static_cast<int>(i)))] = find(o);
+          for (const LinkUse& u : link_jobs_[static_cast<size_t>(l)]) {
+            if ((u.kinds & bit) == 0) continue;
+            const size_t i2 = position(u.job);
+            if (in_solve[i2]) continue;
+            in_solve[i2] = 1;
+            bfs_.push_back(i2);
           }
         }
       }
-    }
-    for (int32_t l : owned) link_owner_[static_cast<size_t>(l)] = -1;
-    std::fill(in_solve.begin(), in_solve.end(), 0);
-    for (size_t i = 0; i < na; ++i) {
-      if (hit[i] && jobs_[act[i]].on_fabric)
-        in_solve[static_cast<size_t>(find(static_cast<int>(i)))] = 1;
     }
     solve_flows_.clear();
     solve_flow_of_.clear();
     for (size_t i = 0; i < na; ++i) {
       const PlacedJob& pj = jobs_[act[i]];
-      const bool solve = pj.on_fabric && in_solve[static_cast<size_t>(find(static_cast<int>(i)))];
-      in_solve[i] = in_solve[i] || solve;  // roots stay marked; members are marked here
-      if (!solve) continue;
+      if (!in_solve[i] || !pj.on_fabric) continue;
       const RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
       for (size_t f = 0; f < t.paths.size(); ++f) {
         solve_flows_.push_back(&t.paths[f]);
         solve_flow_of_.push_back({act[i], f});
       }
     }
-    const std::vector<double> rates = network::MaxMinRates(fabric_.capacity(), solve_flows_,
-                                                           std::numeric_limits<double>::infinity());
+    std::vector<double>& rates = solve_rates_;
+    solver_.Solve(fabric_.capacity(), solve_flows_, std::numeric_limits<double>::infinity(), rates);
     for (size_t r = 0; r < rates.size(); ++r) {
       const auto [j, f] = solve_flow_of_[r];
       jobs_[j].traffic[static_cast<size_t>(k)].rates[f] = rates[r];
@@ -170,6 +194,7 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
       PlacedJob& pj = jobs_[act[i]];
       RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
       if (t.ends.empty() || !pj.on_fabric || !in_solve[i]) continue;
+      MarkDirty(t);  // new routes and rates
       t.nvlink_rate = t.network_rate = std::numeric_limits<double>::infinity();
       t.share = {1.0, 1.0};
       for (size_t f = 0; f < t.paths.size(); ++f) {
@@ -204,6 +229,7 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
       lowest = std::min({lowest, s.nvlink, s.network});
     }
     if (!changed) continue;
+    for (const RoutedTraffic& t : pj.traffic) MarkDirty(t);  // busy shares change with the step
     pj.config.setup.traffic = shares;
     pj.current = workload::EstimateStep(pj.config.setup);
     const SimTime at = std::max(now, pj.config.start);
@@ -222,12 +248,44 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
   UpdateLinkLoads(now);
 }
 
+void Site::MarkDirty(const RoutedTraffic& t) {
+  for (const network::FlowPath& p : t.paths) {
+    for (int32_t l : p.links) {
+      char& d = link_dirty_[static_cast<size_t>(l)];
+      if (d == 0) dirty_links_.push_back(l);
+      d = 1;
+    }
+  }
+}
+
 // Average link loads: each kind of a job's traffic moves in lockstep at its slowest flow's rate,
 // for the share of the job's step during which that kind is active; against healthy capacity.
 void Site::UpdateLinkLoads(SimTime now) {
+  const size_t nl = fabric_.link_count();
   std::vector<double>& load = link_load_;
-  load.assign(fabric_.link_count(), 0.0);
-  for (JobId j : active_) {
+  if (link_peak_.empty()) {
+    load.assign(nl, 0.0);
+    link_peak_.assign(nl, 0.0);
+    link_peak_at_.assign(nl, SimTime());
+    link_now_.assign(nl, 0.0);
+  }
+  if (dirty_links_.empty()) return;
+  // Each dirty link re-summed in the order of a full pass (jobs ascending, kinds, flows), so its
+  // load does not depend on which events came before.
+  // Only the jobs crossing them contribute (link_jobs_), visited in ascending order.
+  if (job_seen_.size() < jobs_.size()) job_seen_.resize(jobs_.size(), 0);
+  load_jobs_.clear();
+  for (int32_t l : dirty_links_) {
+    load[static_cast<size_t>(l)] = 0.0;
+    for (const LinkUse& u : link_jobs_[static_cast<size_t>(l)]) {
+      if (job_seen_[u.job]) continue;
+      job_seen_[u.job] = 1;
+      load_jobs_.push_back(u.job);
+    }
+  }
+  std::sort(load_jobs_.begin(), load_jobs_.end());
+  for (JobId j : load_jobs_) {
+    job_seen_[j] = 0;
     const PlacedJob& pj = jobs_[j];
     if (!pj.on_fabric) continue;
     const double step = ToSeconds(pj.current.step_time);
@@ -239,29 +297,46 @@ void Site::UpdateLinkLoads(SimTime now) {
         if (p.links.empty()) continue;
         const double rate = fabric_.IsNvlink(p.links.front()) ? t.nvlink_rate : t.network_rate;
         if (std::isinf(rate)) continue;
-        for (int32_t l : p.links) load[static_cast<size_t>(l)] += rate * busy;
+        for (int32_t l : p.links) {
+          if (link_dirty_[static_cast<size_t>(l)]) load[static_cast<size_t>(l)] += rate * busy;
+        }
       }
     }
   }
-  if (link_peak_.empty()) {
-    link_peak_.assign(fabric_.link_count(), 0.0);
-    link_peak_at_.assign(fabric_.link_count(), SimTime());
-    link_now_.assign(fabric_.link_count(), 0.0);
-  }
-  fabric_utilization_ = 0;
-  for (size_t l = 0; l < load.size(); ++l) {
+  // Changes in link order, as a pass over every link would find them (the others kept their load).
+  std::sort(dirty_links_.begin(), dirty_links_.end());
+  bool hottest_fell = false;
+  for (int32_t li : dirty_links_) {
+    const size_t l = static_cast<size_t>(li);
+    link_dirty_[l] = 0;
     const double healthy = fabric_.nominal()[l];
     const double u = healthy > 0 ? load[l] / healthy : 0.0;
-    if (std::abs(u - link_now_[l]) > 1e-12) {
-      link_changes_.push_back({now, static_cast<int>(l), u});
-    }
+    if (std::abs(u - link_now_[l]) > 1e-12) link_changes_.push_back({now, li, u});
     link_now_[l] = u;
+    if (!fabric_.IsNvlink(li)) {
+      if (u > fabric_utilization_) {
+        fabric_utilization_ = u;
+        fabric_hottest_ = li;
+      } else if (li == fabric_hottest_ && u < fabric_utilization_) {
+        hottest_fell = true;
+      }
+    }
     if (u <= 0) continue;
-    if (!fabric_.IsNvlink(static_cast<int>(l)))
-      fabric_utilization_ = std::max(fabric_utilization_, u);
     if (u > link_peak_[l]) {
       link_peak_[l] = u;
       link_peak_at_[l] = now;
+    }
+  }
+  dirty_links_.clear();
+  if (hottest_fell) {
+    // The busiest link got lighter: find the new one (rare next to the events that load links).
+    fabric_utilization_ = 0;
+    fabric_hottest_ = -1;
+    for (size_t l = 2 * static_cast<size_t>(fabric_.gpu_count()); l < nl; ++l) {
+      if (link_now_[l] > fabric_utilization_) {
+        fabric_utilization_ = link_now_[l];
+        fabric_hottest_ = static_cast<int>(l);
+      }
     }
   }
 }

@@ -165,10 +165,13 @@ TEST(Site, IncrementalRecomputationAgreesWithSolvingEverything) {
       changes += j.history.size() - 1;
     }
     EXPECT_GT(changes, 0u) << "the faults and arrivals change some job by " << t << " s";
+    const size_t link_changes = site.link_changes().size();
     site.RecomputeEverything(SimTime::From(Seconds(t)));
     for (size_t k = 0; k < site.jobs().size(); ++k) {
       EXPECT_EQ(site.jobs()[k].history.size(), before[k]) << "job " << k << " at " << t << " s";
     }
+    // Every running job's links re-summed from scratch: the loads kept incrementally agree.
+    EXPECT_EQ(site.link_changes().size(), link_changes) << "link loads at " << t << " s";
   }
 }
 

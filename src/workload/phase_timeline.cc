@@ -27,6 +27,7 @@ PhaseTimeline::PhaseTimeline(std::vector<Phase> phases, SimTime start, SimTime e
 }
 
 void PhaseTimeline::Rebase(SimTime at, std::vector<Phase> phases, bool makes_progress) {
+  ++rebases_;
   FW_CHECK(at >= segments_.back().begin, "rebase must move forward in time");
   if (at <= segments_.back().begin) {
     segments_.back() = MakeSegment(at, std::move(phases), makes_progress);
@@ -39,35 +40,85 @@ SimTime PhaseTimeline::SegmentEnd(size_t i) const {
   return i + 1 < segments_.size() ? segments_[i + 1].begin : end_;
 }
 
-double PhaseTimeline::Cumulative(const Segment& seg, const std::vector<double>& per_phase,
-                                 double elapsed) {
-  if (elapsed <= 0) return 0;
-  double per_step = 0;
-  for (size_t i = 0; i < seg.phases.size(); ++i) per_step += per_phase[i] * seg.phase_s[i];
+template <size_t N>
+std::array<double, N> PhaseTimeline::Cumulative(
+    const Segment& seg, const std::array<const std::vector<double>*, N>& per_phase,
+    const std::array<double, N>& per_step, double elapsed) {
+  std::array<double, N> sum{};
+  if (elapsed <= 0) return sum;
   const double whole = std::floor(elapsed / seg.step_s);
   double rest = elapsed - whole * seg.step_s;
-  double sum = whole * per_step;
+  for (size_t n = 0; n < N; ++n) sum[n] = whole * per_step[n];
   for (size_t i = 0; i < seg.phases.size() && rest > 0; ++i) {
     const double d = std::min(rest, seg.phase_s[i]);
-    sum += per_phase[i] * d;
+    for (size_t n = 0; n < N; ++n) sum[n] += (*per_phase[n])[i] * d;
     rest -= d;
   }
   return sum;
 }
 
-double PhaseTimeline::Integrate(const std::vector<std::vector<double>>& per_phase, SimTime from,
-                                SimTime to) const {
-  FW_CHECK(per_phase.size() >= segments_.size(), "values for every segment");
-  double sum = 0;
-  for (size_t i = 0; i < segments_.size(); ++i) {
+template <size_t N>
+std::array<double, N> PhaseTimeline::IntegrateN(const std::array<const Values*, N>& per_phase,
+                                                SimTime from, SimTime to, Memo3* memo) const {
+  static_assert(N == 1 || N == 3);
+  for (size_t n = 0; n < N; ++n) {
+    FW_CHECK(per_phase[n]->size() >= segments_.size(), "values for every segment");
+  }
+  std::array<double, N> sum{};
+  // Segments begin in increasing order: start at the one holding `from` and stop at the first
+  // beginning at or after `to` (the others add nothing), so a window costs the segments it
+  // overlaps, not the job's whole history of rebases.
+  const auto first = std::upper_bound(segments_.begin(), segments_.end(), from,
+                                      [](SimTime t, const Segment& seg) { return t < seg.begin; });
+  for (size_t i = first == segments_.begin() ? 0
+                                             : static_cast<size_t>(first - segments_.begin()) - 1;
+       i < segments_.size() && segments_[i].begin < to; ++i) {
     const Segment& seg = segments_[i];
-    FW_CHECK(per_phase[i].size() == seg.phases.size(), "one value per phase");
+    std::array<const std::vector<double>*, N> values;
+    for (size_t n = 0; n < N; ++n) {
+      values[n] = &(*per_phase[n])[i];
+      FW_CHECK(values[n]->size() == seg.phases.size(), "one value per phase");
+    }
     const SimTime a = std::max(from, seg.begin), b = std::min(to, SegmentEnd(i));
     if (b <= a) continue;
-    sum += Cumulative(seg, per_phase[i], (b - seg.begin).seconds()) -
-           Cumulative(seg, per_phase[i], (a - seg.begin).seconds());
+    // A memo of this segment holds its per-step integrals, and the integrals up to `a` when the
+    // last window ended there: the same numbers this would compute again.
+    bool same_segment = false, at_a = false;
+    if constexpr (N == 3) {
+      same_segment = memo != nullptr && memo->rebases == rebases_ && memo->segment == i;
+      at_a = same_segment && memo->at == a;
+    }
+    std::array<double, N> per_step{};  // each value's integral over one step
+    if constexpr (N == 3) {
+      if (same_segment) per_step = memo->per_step;
+    }
+    if (!same_segment) {
+      for (size_t k = 0; k < seg.phases.size(); ++k) {
+        for (size_t n = 0; n < N; ++n) per_step[n] += (*values[n])[k] * seg.phase_s[k];
+      }
+    }
+    const std::array<double, N> hi =
+        Cumulative<N>(seg, values, per_step, (b - seg.begin).seconds());
+    std::array<double, N> lo{};
+    if constexpr (N == 3) {
+      if (at_a) lo = memo->to_at;
+    }
+    if (!at_a) lo = Cumulative<N>(seg, values, per_step, (a - seg.begin).seconds());
+    for (size_t n = 0; n < N; ++n) sum[n] += hi[n] - lo[n];
+    if constexpr (N == 3) {
+      if (memo != nullptr) *memo = {rebases_, i, b, hi, per_step};
+    }
   }
   return sum;
+}
+
+double PhaseTimeline::Integrate(const Values& per_phase, SimTime from, SimTime to) const {
+  return IntegrateN<1>({&per_phase}, from, to, nullptr)[0];
+}
+
+std::array<double, 3> PhaseTimeline::Integrate3(const Values& a, const Values& b, const Values& c,
+                                                SimTime from, SimTime to, Memo3* memo) const {
+  return IntegrateN<3>({&a, &b, &c}, from, to, memo);
 }
 
 double PhaseTimeline::RunningSeconds(SimTime from, SimTime to) const {

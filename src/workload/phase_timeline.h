@@ -10,6 +10,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -33,6 +34,21 @@ class PhaseTimeline {
   // 0 outside the job's lifetime, in value x seconds. Segments are numbered in Rebase order.
   double Integrate(const std::vector<std::vector<double>>& per_phase, SimTime from,
                    SimTime to) const;
+  // Three such integrals over one window in one walk of the segments and phases (a site's
+  // per-window roll-up needs several per job); each equals Integrate's, bit for bit.
+  using Values = std::vector<std::vector<double>>;
+  // What Integrate3 keeps between consecutive windows of one caller: the last window's upper edge
+  // in its segment (the integrals from the segment's start up to it, and per step), so that the
+  // next window starting there reuses them. Valid while the timeline is not rebased; the caller
+  // passes the same three series with the same memo each time.
+  struct Memo3 {
+    uint64_t rebases = ~uint64_t{0};
+    size_t segment = 0;
+    SimTime at;
+    std::array<double, 3> to_at{}, per_step{};
+  };
+  std::array<double, 3> Integrate3(const Values& a, const Values& b, const Values& c, SimTime from,
+                                   SimTime to, Memo3* memo = nullptr) const;
   // Seconds of [from, to) during which the job runs.
   double RunningSeconds(SimTime from, SimTime to) const;
   // Whole steps finished by time t.
@@ -53,13 +69,20 @@ class PhaseTimeline {
     bool makes_progress = true;
   };
   static Segment MakeSegment(SimTime begin, std::vector<Phase> phases, bool makes_progress);
-  // Integral over the first `elapsed` seconds of a segment.
-  static double Cumulative(const Segment& seg, const std::vector<double>& per_phase,
-                           double elapsed);
+  // Integrals over the first `elapsed` seconds of a segment, of N values (per_phase[n][i]: value
+  // n in phase i; per_step[n]: its integral over one step).
+  template <size_t N>
+  static std::array<double, N> Cumulative(
+      const Segment& seg, const std::array<const std::vector<double>*, N>& per_phase,
+      const std::array<double, N>& per_step, double elapsed);
+  template <size_t N>
+  std::array<double, N> IntegrateN(const std::array<const Values*, N>& per_phase, SimTime from,
+                                   SimTime to, Memo3* memo) const;
   SimTime SegmentEnd(size_t i) const;
 
   std::vector<Segment> segments_;
   SimTime start_, end_;
+  uint64_t rebases_ = 0;  // Rebase calls so far (a Memo3 of an older count is stale)
 };
 
 }  // namespace firstwall::workload

@@ -308,6 +308,34 @@ TEST(PhaseTimeline, ClosedFormIntegralsMatchSumsOfSmallWindows) {
   EXPECT_DOUBLE_EQ(t.RunningSeconds(SimTime(), SimTime::From(Seconds(50))), 40.0);
 }
 
+TEST(PhaseTimeline, Integrate3WithAMemoEqualsThreeIntegratesBitForBit) {
+  // Windows of 0.7 s across a rebase (at 31 s, which the memo must not outlive), a rebase at a
+  // segment's own start (replacing it), and the end: each of the three integrals equals
+  // Integrate's exactly, window after window.
+  PhaseTimeline t({{"compute", Seconds(2.5), 0.9}, {"comm", Seconds(0.5), 0.3}}, SimTime(),
+                  SimTime::From(Seconds(60)));
+  std::vector<std::vector<double>> a = {{0.9, 0.3}}, b = {{700, 250}}, c = {{1.5, 2.5}};
+  PhaseTimeline::Memo3 memo;
+  for (int i = 0; i < 100; ++i) {
+    const SimTime from = SimTime::From(Milliseconds(700.0 * i)),
+                  to = SimTime::From(Milliseconds(700.0 * (i + 1)));
+    if (i == 44) {  // 30.8 s: a new segment, then replaced at its own start with other values
+      t.Rebase(SimTime::From(Seconds(31)),
+               {{"compute", Seconds(2.5), 0.9}, {"comm", Seconds(2), 0.3}});
+      a.push_back({0.8, 0.2});
+      b.push_back({650, 240});
+      c.push_back({1.0, 2.0});
+      t.Rebase(SimTime::From(Seconds(31)),
+               {{"compute", Seconds(2), 0.7}, {"comm", Seconds(1), 0.1}});
+      a.back() = {0.7, 0.1};
+    }
+    const std::array<double, 3> three = t.Integrate3(a, b, c, from, to, &memo);
+    EXPECT_EQ(three[0], t.Integrate(a, from, to)) << i;
+    EXPECT_EQ(three[1], t.Integrate(b, from, to)) << i;
+    EXPECT_EQ(three[2], t.Integrate(c, from, to)) << i;
+  }
+}
+
 TEST(PhaseTimeline, RebaseChangesThePaceFromThatInstant) {
   PhaseTimeline t({{"compute", Seconds(2.5), 0.9}, {"comm", Seconds(0.5), 0.3}}, SimTime(),
                   SimTime::From(Seconds(100)));
