@@ -244,8 +244,9 @@ void ReadTraces(const Section& root, const std::string& base_dir, site::SiteConf
       if (!names.insert(s.name).second) {
         ++renamed;
         for (int k = 2;; ++k) {
-          if (names.insert(s.name + "#" + std::to_string(k)).second) {
-            s.name += "#" + std::to_string(k);
+          std::string unique = fmt::format("{}#{}", s.name, k);
+          if (names.insert(unique).second) {
+            s.name = std::move(unique);
             break;
           }
         }
