@@ -177,6 +177,30 @@ TEST(ClusterLife, ExampleWritesEveryOutputAndTheyAgree) {
   EXPECT_GT(g["jobs"][0]["checkpoint_interval_s"].get<double>(), 0);
 }
 
+// A CDU throttles rack 0 (nodes 0-1) at 10 min and its PDU darkens it at the same instant: job a
+// (nodes 0-2) stops, is detected at 12 min and waits for three nodes until the PDU's repair at
+// 20 min; the CDU was repaired at 15 min, so the restarted a runs at full speed: 10 min reload,
+// then its whole hour (nothing was checkpointed), ending at 1,200 + 600 + 3,600 = 5,400 s. Its
+// throttled speed must not carry over into the new attempt.
+TEST(ClusterLife, ARestartAfterARepairedThrottleRunsAtFullSpeed) {
+  std::string text = kHand;
+  const std::string scripted =
+      "    - component: gpu\n      index: 0\n      at: 30 min\n      repair: 2 h\n";
+  text.replace(text.find(scripted), scripted.size(),
+               "    - component: cdu\n      index: 0\n      at: 10 min\n      repair: 5 min\n"
+               "    - component: pdu\n      index: 0\n      at: 10 min\n      repair: 10 min\n");
+  const fs::path dir = WriteScenario("life_throttle", text);
+  const Result r =
+      Firstwall("run --quiet " + (dir / "s.yaml").string() + " --out " + (dir / "out").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(Slurp(dir / "out" / "summary.json"));
+  const auto& a = j["goodput"]["jobs"][0];
+  EXPECT_EQ(a["name"], "a");
+  EXPECT_EQ(a["attempts"], 2);
+  EXPECT_DOUBLE_EQ(a["slowdown_s"].get<double>(), 0.0);
+  EXPECT_NEAR(a["end_s"].get<double>(), 5400.0, 1e-6);
+}
+
 struct BadCase {
   std::string what;
   std::vector<std::pair<std::string, std::string>> edits;  // replace first with second, in order

@@ -108,10 +108,15 @@ void LifeHost::Start(scheduler::JobId job, const std::vector<int>& nodes, SimTim
   // The queue keeps the job's clock: its end and its checkpoints.
   c.end = SimTime::Never();
   c.checkpoint_every = SimTime::Never();
+  // Mapped before the start: the site reports the new job's speed from inside StartJob, and the
+  // queue must hear it (a speed left from the previous attempt, e.g. under a CDU's throttle that
+  // has since been repaired, would otherwise carry over).
+  const Site::JobId next = site_.jobs().size();
+  if (queue_job_.size() <= next) queue_job_.resize(next + 1, -1);
+  queue_job_[next] = job;
+  site_job_[static_cast<size_t>(job)] = static_cast<int64_t>(next);
   const Site::JobId id = site_.StartJob(std::move(c), nodes, now);
-  if (queue_job_.size() <= id) queue_job_.resize(id + 1, -1);
-  queue_job_[id] = job;
-  site_job_[static_cast<size_t>(job)] = static_cast<int64_t>(id);
+  FW_CHECK(id == next, "site job ids are their index in Site::jobs()");
 }
 
 void LifeHost::Stop(scheduler::JobId job, SimTime now) {
