@@ -10,20 +10,6 @@ namespace firstwall::report {
 namespace {
 using namespace scheduler;
 
-std::string_view PolicyName(Policy p) {
-  switch (p) {
-    case Policy::kFcfs:
-      return "fcfs";
-    case Policy::kPriority:
-      return "priority";
-    case Policy::kSjf:
-      return "sjf";
-    case Policy::kEasyBackfill:
-      return "easy";
-  }
-  return "?";
-}
-
 // A CSV field: quoted (with doubled quotes) when it holds a comma, a quote or a line break.
 std::string Field(std::string_view s) {
   if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);

@@ -38,9 +38,10 @@ Level LevelNamed(const std::string& name) {
 }
 
 Policy PolicyNamed(const std::string& name) {
-  if (name == "priority") return Policy::kPriority;
-  if (name == "sjf") return Policy::kSjf;
-  if (name == "easy") return Policy::kEasyBackfill;
+  for (int p = 0; p < kPolicies; ++p) {
+    if (PolicyName(static_cast<Policy>(p)) == name) return static_cast<Policy>(p);
+  }
+  FW_CHECK(false, "policy '" + name + "' is declared but has no policy");
   return Policy::kFcfs;
 }
 
@@ -127,9 +128,7 @@ FailureModel ReadFailures(const Section& f) {
 // The job's checkpoint write at nominal speed: its bytes over the slower of its nodes' front-end
 // NICs and the storage system.
 SimTime CheckpointWrite(const site::JobConfig& j, const site::ClusterConfig& c) {
-  const double nodes = site::NodesFor(j, c);
-  const double rate = std::min(units::ToBytesPerSecond(c.frontend_per_node) * nodes,
-                               units::ToBytesPerSecond(c.storage_bandwidth));
+  const double rate = site::StorageBytesPerSecondAlone(c, site::NodesFor(j, c));
   return SimTime::From(units::Seconds(units::ToBytes(j.checkpoint_size) / rate));
 }
 

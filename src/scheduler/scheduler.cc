@@ -13,6 +13,20 @@
 #include "core/error.h"
 
 namespace firstwall::scheduler {
+
+std::string_view PolicyName(Policy p) {
+  switch (p) {
+    case Policy::kFcfs:
+      return "fcfs";
+    case Policy::kPriority:
+      return "priority";
+    case Policy::kSjf:
+      return "sjf";
+    case Policy::kEasyBackfill:
+      return "easy";
+  }
+  return "?";
+}
 namespace {
 
 constexpr uint64_t Bit(size_t i) { return uint64_t{1} << i; }

@@ -72,6 +72,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/sim_time.h"
@@ -81,6 +82,8 @@
 namespace firstwall::scheduler {
 
 enum class Policy { kFcfs, kPriority, kSjf, kEasyBackfill };
+inline constexpr int kPolicies = 4;
+std::string_view PolicyName(Policy p);  // "fcfs", "priority", "sjf", "easy" (the scenario's words)
 
 struct TenantQuota {
   std::string tenant;

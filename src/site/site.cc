@@ -50,6 +50,11 @@ int NodesFor(const ServiceConfig& service, const ClusterConfig& cluster) {
   return service.setup.replicas * ((per_replica + gpn - 1) / gpn);
 }
 
+double StorageBytesPerSecondAlone(const ClusterConfig& cluster, int nodes) {
+  return std::min(ToBytesPerSecond(cluster.frontend_per_node) * nodes,
+                  ToBytesPerSecond(cluster.storage_bandwidth));
+}
+
 network::FabricSpec FabricFor(const SiteConfig& c) {
   network::FabricSpec f = c.fabric;
   f.nodes = c.cluster.nodes;

@@ -148,6 +148,9 @@ int GpuCount(const JobConfig& job);
 int NodesFor(const JobConfig& job, const ClusterConfig& cluster);
 // Nodes a service needs: each replica on whole nodes (a replica may span nodes).
 int NodesFor(const ServiceConfig& service, const ClusterConfig& cluster);
+// Bytes/s a job on `nodes` nodes writes to (or reads from) storage alone: the slower of its nodes'
+// front-end NICs together and the storage system.
+double StorageBytesPerSecondAlone(const ClusterConfig& cluster, int nodes);
 
 // The fabric of a site: the switch settings of `config.fabric` with the cluster's nodes, GPUs per
 // node and bandwidths.

@@ -433,7 +433,8 @@ void Site::ShareStorage(SimTime now) {
     pj.checkpoint_rate = rates[k];
     total += rates[k];
     if (pj.storage_io) {  // the caller clocks it: report its share of its rate alone
-      const double io_speed = rates[k] / std::min(capacity[k], capacity.back());
+      const double io_speed =
+          rates[k] / StorageBytesPerSecondAlone(c, static_cast<int>(pj.nodes.size()));
       if (io_speed != pj.storage_io_speed) {
         pj.storage_io_speed = io_speed;
         if (on_io_speed_) on_io_speed_(writer[k], now, io_speed);
