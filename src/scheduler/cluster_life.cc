@@ -125,6 +125,14 @@ ClusterLife::ClusterLife(const Topology& topology, SchedulerConfig config,
   }
   scheduler_ = std::make_unique<Scheduler>(topology_, std::move(config), jobs_);
   if (model) process_ = std::make_unique<FailureProcess>(topology_, std::move(*model), seed);
+  if (options_.flexibility.enabled) {
+    hold_ = std::make_unique<FlexibleHold>(
+        options_.flexibility, queue_, [this](SimTime now) { return host_->MayStartFlexible(now); },
+        [this](JobId job, SimTime now) {
+          scheduler_->Submit(job, now);
+          RequestPass(now);
+        });
+  }
   node_job_.assign(static_cast<size_t>(topology_.nodes), -1);
   down_count_.assign(static_cast<size_t>(topology_.nodes), 0);
   own_failures_.assign(static_cast<size_t>(topology_.nodes), 0);
@@ -235,11 +243,14 @@ SimTime ClusterLife::RestartOverhead(const JobSpec& spec) const {
 void ClusterLife::Submit(JobId job, SimTime now) {
   JobState& s = state_[job];
   FW_CHECK(s.phase != Phase::kQueued && s.phase != Phase::kDone, "a job is submitted twice");
-  if (s.phase == Phase::kNotSubmitted) s.life.checkpoint_interval_s = IntervalFor(jobs_[job]);
+  const bool first = s.phase == Phase::kNotSubmitted;
+  if (first) s.life.checkpoint_interval_s = IntervalFor(jobs_[job]);
   s.phase = Phase::kQueued;
   s.phase_since = now;
   s.queued_since = now;
   ++queued_;
+  // A held flexible job waits outside the Scheduler (queued here) until the hold releases it.
+  if (first && hold_ && jobs_[job].flexible && hold_->Hold(job, now)) return;
   scheduler_->Submit(job, now);
 }
 
@@ -517,6 +528,15 @@ void ClusterLife::SetSpeed(JobId job, double speed, SimTime now) {
     ScheduleJobEvent(job, now);
     SetExpectedEnd(job, now);
   }
+}
+
+double ClusterLife::SlowdownSecondsAt(JobId job, SimTime now) const {
+  const JobState& s = state_.at(job);
+  double slow = s.life.slowdown_s;
+  if (s.phase == Phase::kComputing && now > s.phase_since) {
+    slow += std::max(0.0, 1.0 - s.speed) * Sec(now - s.phase_since);
+  }
+  return slow;
 }
 
 void ClusterLife::SetIoSpeed(JobId job, double speed, SimTime now) {

@@ -71,6 +71,7 @@
 #include "core/event_queue.h"
 #include "core/sim_time.h"
 #include "scheduler/failures.h"
+#include "scheduler/flexibility.h"
 #include "scheduler/job.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/topology.h"
@@ -100,6 +101,9 @@ class Host {
   // degraded fabric). The reference is valid during the call; failures() keeps a copy.
   virtual void OnFailure(const Failure& /*failure*/, SimTime /*now*/) {}
   virtual void OnRepair(const Failure& /*failure*/, SimTime /*now*/) {}
+  // Power- and carbon-aware scheduling (scheduler/flexibility.h): whether a flexible job may start
+  // now (false holds it). Asked only with ClusterLifeOptions::flexibility enabled.
+  virtual bool MayStartFlexible(SimTime /*now*/) { return true; }
 };
 
 // Standalone runs: every job at speed 1.
@@ -129,6 +133,8 @@ struct ClusterLifeOptions {
   // Failures at given times, besides (or instead of) the random ones: built with
   // ScriptedFailure. They must be in time order.
   std::vector<Failure> scripted_failures;
+  // Holding flexible jobs' first starts while the host's gate is closed (scheduler/flexibility.h).
+  FlexibilityOptions flexibility;
 };
 
 // A failure of component `index` of kind `k` at `at`, with its blast radius, effect and a fixed
@@ -291,6 +297,11 @@ class ClusterLife {
   SchedulerStats stats() const;
   const Scheduler& scheduler() const { return *scheduler_; }
   const FailureProcess* failure_process() const { return process_.get(); }
+  // Null unless options.flexibility is enabled.
+  const FlexibleHold* flexible_hold() const { return hold_.get(); }
+  // The job's slowdown seconds (JobLife::slowdown_s) accrued up to `now`, the current phase
+  // included, without changing the books (a host measuring the slowdown under its caps).
+  double SlowdownSecondsAt(JobId job, SimTime now) const;
 
  private:
   enum class Phase : uint8_t {
@@ -348,6 +359,7 @@ class ClusterLife {
   std::vector<JobSpec> jobs_;  // before scheduler_: it holds a reference
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<FailureProcess> process_;
+  std::unique_ptr<FlexibleHold> hold_;
 
   std::vector<JobState> state_;
   std::vector<JobId> arrival_order_;  // by (submit, id)
