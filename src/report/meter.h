@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "report/flexibility_report.h"
 #include "report/life_report.h"
 #include "report/swings.h"
 #include "report/tick_series.h"
@@ -101,6 +102,8 @@ struct Summary {
   std::vector<FaultImpact> faults;
   std::optional<SwingReport> swings;
   std::optional<LifeSummary> life;  // with a scheduler (report/life_report.h)
+  // With scheduler.flexibility, against the same run without it (report/flexibility_report.h).
+  std::optional<FlexibilitySummary> flexibility;
   site::PowerEvents power_events;
   std::vector<HotLink> hottest_links;  // scale-out
   double nvlink_peak_utilization = 0;

@@ -551,6 +551,7 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
     j["scheduler"] = SchedulerJson(*s.life);
     j["goodput"] = GoodputJson(*s.life);
   }
+  if (s.flexibility) j["flexibility"] = FlexibilityJson(*s.flexibility);
   if (!s.warnings.empty()) j["warnings"] = s.warnings;  // absent when there are none
   txt::DropNegativeZero(j);
   return j;
@@ -752,6 +753,7 @@ std::string SummaryText(const Summary& s) {
                    s.power_events.tripped_stage, s.power_events.tripped_at.seconds() / 3600);
   }
   if (s.life) t += LifeText(*s.life);
+  if (s.flexibility) t += FlexibilityText(*s.flexibility);
   if (s.swings) {
     txt::format_to(out,
                    "\npower swings, {:.0f} s from {:.2f} h at {:.0f} ms (facility; band {:g}-{:g} "

@@ -13,6 +13,41 @@
 #include "site/site.h"
 
 namespace firstwall::report {
+namespace {
+
+FlexRun FlexRunOf(const Summary& s, std::vector<SimTime> first_starts) {
+  FlexRun r;
+  r.energy_cost_usd = s.energy_cost_usd;
+  r.carbon_kg = s.carbon_kg;
+  r.facility_energy_j = s.facility_energy_j;
+  r.grid_energy_j = s.grid_energy_j;
+  r.peak_facility_w = s.peak_facility_w;
+  r.peak_grid_w = s.peak_grid_w;
+  if (s.life) {
+    r.useful_gpu_h = s.life->goodput.useful_gpu_h;
+    r.jobs_completed = s.life->stats.jobs_completed;
+  }
+  r.first_start = std::move(first_starts);
+  return r;
+}
+
+// The same scenario without flexibility, for the comparison.
+FlexibilitySummary CompareWithBaseline(const site::SiteConfig& config,
+                                       const std::string& scenario_file, const Summary& run,
+                                       const site::LifeHost& host) {
+  site::SiteConfig base = config;
+  base.life->flexibility.reset();
+  std::vector<SimTime> base_starts;
+  SimulateOptions o;
+  o.first_starts = &base_starts;
+  const Summary b = Simulate(base, scenario_file, o);
+  return SummarizeFlexibility(*config.life->flexibility, host.life(), config.duration,
+                              host.flexibility()->Stats(config.duration),
+                              FlexRunOf(run, FirstStarts(host.life())),
+                              FlexRunOf(b, std::move(base_starts)));
+}
+
+}  // namespace
 
 Summary Simulate(const site::SiteConfig& config, const std::string& scenario_file,
                  const SimulateOptions& options) {
@@ -84,10 +119,14 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
     }
     if (options.jobs_table) *options.jobs_table = JobsCsv(life);
     if (options.events_table) *options.events_table = EventsCsv(life);
+    if (options.first_starts) *options.first_starts = FirstStarts(life);
   }
   if (config.swings.enabled) {
     summary.swings = RecordSwings(site);
     if (options.swing_table) *options.swing_table = SwingCsv(*summary.swings);
+  }
+  if (host && host->flexibility()) {
+    summary.flexibility = CompareWithBaseline(config, scenario_file, summary, *host);
   }
   return summary;
 }

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "report/meter.h"
 #include "site/site_config.h"
@@ -24,8 +25,12 @@ struct SimulateOptions {
   std::string* events_table = nullptr;
   // Rows of timeseries.csv: a whole number of physics ticks; zero for one row per tick.
   SimTime output_interval = SimTime();
+  // With a scheduler, when set: each queued job's first start (Never: never started).
+  std::vector<SimTime>* first_starts = nullptr;
 };
 
+// With scheduler.flexibility the scenario is simulated a second time without it, as the baseline
+// of Summary::flexibility (same seed; only the summary of that run is kept).
 Summary Simulate(const site::SiteConfig& config, const std::string& scenario_file,
                  const SimulateOptions& options = {});
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "network/fabric.h"
+#include "scenario/flexibility_loader.h"
 #include "scheduler/job_traces.h"
 #include "site/life.h"
 #include "workload/training_step.h"
@@ -144,6 +145,7 @@ JobSpec ReadQueuedWorkload(const Section& w, const site::JobConfig& j, int index
   s.preemptible = w.Bool("preemptible");
   s.placement.level = LevelNamed(w.Enum("placement"));
   s.placement.required = w.Bool("placement_required");
+  s.flexible = w.Bool("flexible");
   s.workload = index;
   const int lengths = w.Has("duration") + w.Has("steps") + w.Has("tokens");
   if (lengths > 1) {
@@ -228,6 +230,7 @@ void ReadTraces(const Section& root, const std::string& base_dir, site::SiteConf
              "widen from/length, or check the format");
     }
     const double activity = t.Fraction("gpu_activity");
+    const bool flexible = t.Bool("flexible");
     int64_t never_fit = 0, after_end = 0, renamed = 0;
     for (JobSpec& s : trace.jobs) {
       if (s.submit >= cfg.duration) {
@@ -239,6 +242,7 @@ void ReadTraces(const Section& root, const std::string& base_dir, site::SiteConf
         continue;
       }
       if (s.gpu_activity >= 1.0) s.gpu_activity = activity;  // the trace gave none
+      s.flexible = flexible;
       // Job names are unique in jobs.csv and events.csv: a repeated one gets "#2", "#3", ...
       if (!names.insert(s.name).second) {
         ++renamed;
@@ -276,7 +280,8 @@ void ReadLife(const Section& root, const std::vector<Section>& workloads,
                                                "preemptible",
                                                "placement",
                                                "placement_required",
-                                               "restart_overhead"};
+                                               "restart_overhead",
+                                               "flexible"};
   if (!root.Has("scheduler")) {
     for (const char* key : {"job_traces", "failures"}) {
       if (root.Has(key))
@@ -371,6 +376,7 @@ void ReadLife(const Section& root, const std::vector<Section>& workloads,
                         "add a 'failures:' section with rates, or give an interval");
     }
   }
+  life.flexibility = ReadFlexibility(root, workloads, cfg, life);
   cfg.life = std::move(life);
 }
 

@@ -495,6 +495,9 @@ const Schema& ScenarioSchema() {
               Qty("workloads[].restart_overhead", D::kDuration, "", "0 s", "1 d",
                   "With a scheduler: reload from the last checkpoint and warm-up after a restart. "
                   "Default: scheduler.restart_overhead."),
+              {"workloads[].flexible", VT::kBool, D::kPower, false, "false", "", "", "",
+               "With a scheduler: the job's first start may be deferred, and its GPUs capped, "
+               "by power- and carbon-aware scheduling (scheduler.flexibility)."},
               Qty("workloads[].checkpoint_size", D::kDataSize, "", "1 MB", "1 PB",
                   "Bytes written per checkpoint. Without it, the model state: 14 bytes per "
                   "parameter (bf16 weights, fp32 master weights and two Adam moments; "
@@ -689,6 +692,39 @@ const Schema& ScenarioSchema() {
               OptInt("scheduler.quotas[].borrowing_limit_gpus", "0", "100000000",
                      "Most GPUs the tenant may borrow beyond its nominal quota; without it, all "
                      "the cohort's unused quota."),
+              Section("scheduler.flexibility", false,
+                      "Power- and carbon-aware scheduling of flexible jobs (workloads[].flexible, "
+                      "job_traces[].flexible): while a signal closes the gate, their first starts "
+                      "wait (at most max_delay) and, with cap_gpu_power, their running GPUs are "
+                      "capped. The gate is checked every check_every from time zero (the "
+                      "tariff's hour edges). The run is compared with the same scenario without "
+                      "flexibility (summary.json `flexibility`; the run is simulated twice). "
+                      "docs/models.md says how the gate acts on the queue."),
+              Qty("scheduler.flexibility.price_above", D::kEnergyPrice, "", "-10 USD/kWh",
+                  "100 USD/kWh",
+                  "Close the gate while the tariff's price is above this (needs "
+                  "site.tariff_file: a flat price never changes)."),
+              Qty("scheduler.flexibility.carbon_above", D::kCarbonIntensity, "", "0 g/kWh",
+                  "5000 g/kWh",
+                  "Close the gate while the tariff's carbon intensity is above this (needs "
+                  "site.tariff_file)."),
+              {"scheduler.flexibility.grid_margin", VT::kFraction, D::kPower, false, "", "0", "1",
+               "",
+               "Close the gate while the last window's grid import is within this share of "
+               "site.grid_import_limit (10 %: at or above 90 % of the limit)."},
+              {"scheduler.flexibility.stage_margin", VT::kFraction, D::kPower, false, "", "0", "1",
+               "",
+               "Close the gate while some rated power-chain stage's most loaded unit is within "
+               "this share of its rating."},
+              {"scheduler.flexibility.defer", VT::kBool, D::kPower, false, "true", "", "", "",
+               "Hold flexible jobs' first starts while the gate is closed (false: caps only)."},
+              Qty("scheduler.flexibility.cap_gpu_power", D::kPower, "", "1 W", "10 kW",
+                  "Per-GPU power limit of running flexible jobs while the gate is closed (between "
+                  "the GPU's idle power and its TDP); without it, no caps."),
+              Qty("scheduler.flexibility.max_delay", D::kDuration, "24 h", "1 min", "3660 d",
+                  "Longest hold of one job's first start; then it queues whatever the gate says."),
+              Qty("scheduler.flexibility.check_every", D::kDuration, "1 h", "1 min", "1 d",
+                  "Period of the gate's checks, from time zero."),
 
               List("job_traces", false,
                    "Cluster job traces replayed through the scheduler (requires scheduler): "
@@ -717,6 +753,8 @@ const Schema& ScenarioSchema() {
               Frac("job_traces[].gpu_activity", "0.7", "0", "1",
                    "GPU activity of the trace's jobs where the trace gives none (an assumption; "
                    "Alibaba's gpu_milli gives it for shared GPUs)."),
+              {"job_traces[].flexible", VT::kBool, D::kPower, false, "false", "", "", "",
+               "The trace's jobs are flexible (scheduler.flexibility)."},
 
               Section("failures", false,
                       "Component failures with their blast radius (requires scheduler): rates "

@@ -44,6 +44,12 @@ scheduler::ClusterLifeOptions OptionsFor(const SiteConfig& config,
     o.scripted_failures.push_back(
         scheduler::ScriptedFailure(topology, model, f.kind, f.index, f.at, f.repair));
   }
+  if (life.flexibility) {
+    o.flexibility.enabled = true;
+    o.flexibility.defer = life.flexibility->defer;
+    o.flexibility.max_delay = life.flexibility->max_delay;
+    o.flexibility.check_every = life.flexibility->check_every;
+  }
   return o;
 }
 
@@ -57,9 +63,13 @@ LifeHost::LifeHost(const SiteConfig& config, Site& site, EventQueue& events)
   std::optional<scheduler::FailureModel> model = life.failures;
   if (model) model->domains.spines = site.fabric().spine_count();
   site_job_.assign(life.jobs.size(), -1);
+  if (life.flexibility) {
+    flex_ = std::make_unique<FlexSite>(*life.flexibility, config, site, events);
+  }
   life_ = std::make_unique<scheduler::ClusterLife>(
       topology, life.scheduler, model, life.jobs, config.seed,
       OptionsFor(config, topology, site.fabric().spine_count()), events, this);
+  if (flex_) flex_->SetLife(life_.get());
   site_.OnJobSpeed([this](Site::JobId job, SimTime at, double speed) {
     if (job < queue_job_.size() && queue_job_[job] >= 0) {
       life_->SetSpeed(static_cast<scheduler::JobId>(queue_job_[job]), speed, at);
@@ -117,11 +127,13 @@ void LifeHost::Start(scheduler::JobId job, const std::vector<int>& nodes, SimTim
   site_job_[static_cast<size_t>(job)] = static_cast<int64_t>(next);
   const Site::JobId id = site_.StartJob(std::move(c), nodes, now);
   FW_CHECK(id == next, "site job ids are their index in Site::jobs()");
+  if (flex_ && spec.flexible) flex_->OnStart(job, id, spec.gpus, now);
 }
 
 void LifeHost::Stop(scheduler::JobId job, SimTime now) {
   const int64_t id = site_job_[static_cast<size_t>(job)];
   if (id < 0) return;
+  if (flex_) flex_->OnStop(job, now);
   site_.StopJob(static_cast<Site::JobId>(id), now);
   queue_job_[static_cast<size_t>(id)] = -1;
   site_job_[static_cast<size_t>(job)] = -1;
@@ -146,6 +158,8 @@ units::Power LifeHost::CduThrottleLimit() const {
 void LifeHost::OnFailure(const scheduler::Failure& failure, SimTime now) {
   Affect(failure, now, +1);
 }
+
+bool LifeHost::MayStartFlexible(SimTime now) { return !flex_ || flex_->MayStart(now); }
 
 void LifeHost::OnRepair(const scheduler::Failure& failure, SimTime now) {
   Affect(failure, now, -1);

@@ -35,6 +35,7 @@
 #include "core/event_queue.h"
 #include "scheduler/cluster_life.h"
 #include "scheduler/topology.h"
+#include "site/flexibility.h"
 #include "site/site.h"
 #include "site/site_config.h"
 
@@ -59,6 +60,8 @@ class LifeHost final : public scheduler::Host {
   void SetPhase(scheduler::JobId job, scheduler::JobPhase phase, SimTime now) override;
   void OnFailure(const scheduler::Failure& failure, SimTime now) override;
   void OnRepair(const scheduler::Failure& failure, SimTime now) override;
+  // Power- and carbon-aware scheduling (site/flexibility.h): the gate; true without it.
+  bool MayStartFlexible(SimTime now) override;
 
   // The power limit of a throttling CDU's GPUs, as a share of TDP. An assumption, no published
   // figure: with its coolant distribution lost, a rack must shed heat its neighbours and the room
@@ -71,10 +74,13 @@ class LifeHost final : public scheduler::Host {
   const scheduler::ClusterLife& life() const { return *life_; }
   // The site job running the queue's job's current attempt (none while it does not run).
   std::optional<Site::JobId> SiteJob(scheduler::JobId job) const;
+  // The gate and caps of flexible jobs; null without scheduler.flexibility.
+  const FlexSite* flexibility() const { return flex_.get(); }
 
  private:
   const SiteConfig& config_;
   Site& site_;
+  std::unique_ptr<FlexSite> flex_;  // before life_: the queue asks it from its first event
   std::unique_ptr<scheduler::ClusterLife> life_;
   std::vector<int64_t> site_job_;   // per queue job: its site job, -1 while it does not run
   std::vector<int64_t> queue_job_;  // per site job: its queue job

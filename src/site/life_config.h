@@ -11,6 +11,7 @@
 #include "scheduler/cluster_life.h"
 #include "scheduler/failures.h"
 #include "scheduler/scheduler.h"
+#include "site/flexibility.h"
 
 namespace firstwall::site {
 
@@ -34,6 +35,8 @@ struct LifeConfig {
   std::vector<std::string> traces;
   // Where the failure rates come from and their scale, for the summary; empty: no failure model.
   std::string failure_model;
+  // Power- and carbon-aware scheduling of the flexible jobs (site/flexibility.h); none: off.
+  std::optional<FlexibilityConfig> flexibility;
 };
 
 }  // namespace firstwall::site

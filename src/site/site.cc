@@ -239,6 +239,18 @@ void Site::SetRackGpuLimit(size_t first, size_t last, units::Power limit, SimTim
   ReapplyLimits(first, last, now);
 }
 
+void Site::SetJobGpuLimit(JobId j, units::Power limit, SimTime now) {
+  PlacedJob& pj = jobs_.at(j);
+  FW_CHECK(now >= sample_.to, "SetJobGpuLimit before the last window's end");
+  if (pj.job_limit_w == ToWatts(limit)) return;
+  pj.job_limit_w = ToWatts(limit);
+  if (pj.ended || pj.stopped || pj.paused() || now < pj.config.start || now >= pj.config.end) {
+    return;  // Resume applies it when the job runs again
+  }
+  const units::Duration step = Resume(pj, now);
+  Record(j, {now, now, pj.history.back().network_factor, step});
+}
+
 void Site::SetLinkHealth(const std::vector<int>& links, double health, SimTime now) {
   // A link back from down draws ECMP choices that avoided it: reroute everything.
   bool back_from_down = false;

@@ -119,6 +119,7 @@ struct PlacedJob {
   int gpus = 0;
   units::Duration nominal_step;  // alone on a healthy fabric, uncapped: speed 1
   double speed = 0;              // nominal_step / current step, as last reported
+  double job_limit_w = std::numeric_limits<double>::infinity();  // Site::SetJobGpuLimit
   // Per timeline segment, per phase:
   std::vector<std::vector<double>> node_power_w;  // average power of one of its nodes
   std::vector<std::vector<double>> gpu_power_w;   // the job's GPUs together
@@ -240,6 +241,10 @@ class Site : public Model {
   // lifted), on top of the configured cap and the chain's cap_gpus limits: the jobs running there
   // continue under it (DVFS, power/gpu_power.h) and report their new speed.
   void SetRackGpuLimit(size_t first, size_t last, units::Power limit, SimTime now);
+  // A per-GPU power limit on one job's GPUs from `now` (a flexible job capped by power- and
+  // carbon-aware scheduling; infinity: lifted), on top of every other limit: a running job
+  // continues under it and reports its new speed; a stalled one takes it when it resumes.
+  void SetJobGpuLimit(JobId job, units::Power limit, SimTime now);
   // Fabric links at `health` of their bandwidth (0: down, 1: healthy) from `now`, as a scripted
   // fault (SiteConfig::faults) does: the jobs crossing them are re-solved and report their speed.
   void SetLinkHealth(const std::vector<int>& links, double health, SimTime now);
@@ -346,8 +351,8 @@ class Site : public Model {
   void Dispatch(double dt);
   // Overload protection after a window ending at `at` (see power/conversion_chain.h).
   void ProtectChain(SimTime at);
-  // The lowest GPU power limit any cap_gpus unit above the job's racks, or SetRackGpuLimit on one
-  // of them, imposes (inf: none).
+  // The lowest GPU power limit any cap_gpus unit above the job's racks, SetRackGpuLimit on one of
+  // them, or SetJobGpuLimit imposes (inf: none).
   double ChainLimitWatts(const PlacedJob& job) const;
   // Whether the static cluster.gpu_power_cap is below the demand of one of the job's phases.
   bool StaticCapBinds(const PlacedJob& job) const;

@@ -190,7 +190,7 @@ bool Site::HasRackIn(const PlacedJob& pj, size_t first, size_t last) {
 }
 
 double Site::ChainLimitWatts(const PlacedJob& pj) const {
-  double limit = std::numeric_limits<double>::infinity();
+  double limit = pj.job_limit_w;
   for (size_t r : pj.racks) limit = std::min(limit, rack_limit_w_[r]);
   for (size_t i = 0; i < unit_limit_w_.size(); ++i) {
     const size_t per = RacksPerUnit(i);

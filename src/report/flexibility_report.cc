@@ -1,0 +1,147 @@
+#include "report/flexibility_report.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "report/text_format.h"
+
+namespace firstwall::report {
+namespace {
+
+double Hours(SimTime t) { return static_cast<double>(t.ns()) / 3.6e12; }
+
+double Share(double saved, double base) { return base != 0 ? saved / base : 0; }
+
+nlohmann::ordered_json RunJson(const FlexRun& r) {
+  return {
+      {"energy_cost_usd", r.energy_cost_usd},
+      {"carbon_t", r.carbon_kg / 1e3},
+      {"facility_energy_mwh", r.facility_energy_j / 3.6e9},
+      {"grid_energy_mwh", r.grid_energy_j / 3.6e9},
+      {"peak_facility_mw", r.peak_facility_w / 1e6},
+      {"peak_grid_mw", r.peak_grid_w / 1e6},
+      {"useful_gpu_h", r.useful_gpu_h},
+      {"jobs_completed", r.jobs_completed},
+      {"cost_per_useful_gpu_h_usd", r.useful_gpu_h > 0 ? r.energy_cost_usd / r.useful_gpu_h : 0.0}};
+}
+
+}  // namespace
+
+std::vector<SimTime> FirstStarts(const scheduler::ClusterLife& life) {
+  std::vector<SimTime> out(life.jobs().size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] = life.job_life(static_cast<scheduler::JobId>(i)).first_start;
+  }
+  return out;
+}
+
+FlexibilitySummary SummarizeFlexibility(const site::FlexibilityConfig& config,
+                                        const scheduler::ClusterLife& life, SimTime end,
+                                        const site::FlexStats& stats, FlexRun run,
+                                        FlexRun baseline) {
+  FlexibilitySummary s;
+  s.signals = config.Describe();
+  s.defer = config.defer;
+  s.cap_gpu_w = config.cap_gpu_power ? units::ToWatts(*config.cap_gpu_power) : 0;
+  s.max_delay_h = Hours(config.max_delay);
+  s.gate = stats;
+  const scheduler::FlexibleHold* hold = life.flexible_hold();
+  std::vector<double> delays;
+  double other = 0;
+  int others = 0;
+  const size_t n =
+      std::min({life.jobs().size(), run.first_start.size(), baseline.first_start.size()});
+  for (size_t i = 0; i < n; ++i) {
+    const scheduler::JobSpec& j = life.jobs()[i];
+    const auto id = static_cast<scheduler::JobId>(i);
+    if (j.flexible && j.submit < end) ++s.flexible_jobs;
+    if (hold != nullptr && i < hold->records().size() &&
+        hold->records()[i].held_at != SimTime::Never()) {
+      ++s.held_jobs;
+      if (hold->records()[i].by_deadline) ++s.released_by_max_delay;
+      s.deferred_gpu_h += j.gpus * hold->HeldSeconds(id, end) / 3600;
+    }
+    const SimTime a = run.first_start[i], b = baseline.first_start[i];
+    if (a == SimTime::Never() || b == SimTime::Never()) continue;
+    const double d = Hours(a) - Hours(b);
+    if (j.flexible) {
+      delays.push_back(d);
+    } else {
+      other += d;
+      ++others;
+    }
+  }
+  std::sort(delays.begin(), delays.end());
+  s.delay_jobs = static_cast<int>(delays.size());
+  if (!delays.empty()) {
+    double sum = 0;
+    for (double d : delays) sum += d;
+    s.start_delay_mean_h = sum / static_cast<double>(delays.size());
+    const auto rank = static_cast<size_t>(std::ceil(0.95 * static_cast<double>(delays.size())));
+    s.start_delay_p95_h = delays[std::max<size_t>(rank, 1) - 1];
+    s.start_delay_max_h = delays.back();
+  }
+  s.other_start_delay_mean_h = others > 0 ? other / others : 0;
+  s.run = std::move(run);
+  s.baseline = std::move(baseline);
+  return s;
+}
+
+nlohmann::ordered_json FlexibilityJson(const FlexibilitySummary& s) {
+  nlohmann::ordered_json j;
+  j["signals"] = s.signals;
+  j["defer"] = s.defer;
+  j["cap_gpu_w"] = s.cap_gpu_w;
+  j["max_delay_h"] = s.max_delay_h;
+  j["gate_closed_h"] = {{"any", s.gate.closed_h},
+                        {"price", s.gate.closed_price_h},
+                        {"carbon", s.gate.closed_carbon_h},
+                        {"grid", s.gate.closed_grid_h},
+                        {"stage", s.gate.closed_stage_h}};
+  j["flexible_jobs"] = s.flexible_jobs;
+  j["held_jobs"] = s.held_jobs;
+  j["released_by_max_delay"] = s.released_by_max_delay;
+  j["deferred_gpu_h"] = s.deferred_gpu_h;
+  j["capped_jobs"] = s.gate.capped_jobs;
+  j["capped_gpu_h"] = s.gate.capped_gpu_h;
+  j["badput_caps_gpu_h"] = s.gate.cap_slowdown_gpu_h;
+  j["start_delay_h"] = {{"jobs", s.delay_jobs},
+                        {"mean", s.start_delay_mean_h},
+                        {"p95", s.start_delay_p95_h},
+                        {"max", s.start_delay_max_h},
+                        {"other_jobs_mean", s.other_start_delay_mean_h}};
+  j["run"] = RunJson(s.run);
+  j["baseline"] = RunJson(s.baseline);
+  j["saved"] = {{"energy_cost_usd", s.saved_cost_usd()},
+                {"energy_cost_share", Share(s.saved_cost_usd(), s.baseline.energy_cost_usd)},
+                {"carbon_t", s.saved_carbon_kg() / 1e3},
+                {"carbon_share", Share(s.saved_carbon_kg(), s.baseline.carbon_kg)},
+                {"peak_facility_mw", (s.baseline.peak_facility_w - s.run.peak_facility_w) / 1e6},
+                {"useful_gpu_h", s.baseline.useful_gpu_h - s.run.useful_gpu_h}};
+  return j;
+}
+
+std::string FlexibilityText(const FlexibilitySummary& s) {
+  std::string t;
+  auto out = std::back_inserter(t);
+  txt::format_to(out, "\nflexibility ({}; gate closed {:.1f} h):\n", s.signals, s.gate.closed_h);
+  txt::format_to(out,
+                 "  vs the same run without it: energy cost {:.2f} USD saved ({:.1f} %), carbon "
+                 "{:.3f} t saved ({:.1f} %), peak facility {:.3f} -> {:.3f} MW\n",
+                 s.saved_cost_usd(), 100 * Share(s.saved_cost_usd(), s.baseline.energy_cost_usd),
+                 s.saved_carbon_kg() / 1e3, 100 * Share(s.saved_carbon_kg(), s.baseline.carbon_kg),
+                 s.baseline.peak_facility_w / 1e6, s.run.peak_facility_w / 1e6);
+  txt::format_to(out,
+                 "  {} of {} flexible jobs held ({} by max delay), {:.1f} GPU-h deferred; first "
+                 "start delayed mean {:.2f} h, p95 {:.2f} h, max {:.2f} h; {:.1f} GPU-h capped "
+                 "({:.1f} GPU-h slowdown)\n",
+                 s.held_jobs, s.flexible_jobs, s.released_by_max_delay, s.deferred_gpu_h,
+                 s.start_delay_mean_h, s.start_delay_p95_h, s.start_delay_max_h,
+                 s.gate.capped_gpu_h, s.gate.cap_slowdown_gpu_h);
+  txt::format_to(out, "  useful work {:.1f} GPU-h (without: {:.1f}), jobs completed {} ({})\n",
+                 s.run.useful_gpu_h, s.baseline.useful_gpu_h, s.run.jobs_completed,
+                 s.baseline.jobs_completed);
+  return t;
+}
+
+}  // namespace firstwall::report
