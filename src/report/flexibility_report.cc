@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "report/text_format.h"
 
 namespace firstwall::report {
@@ -27,6 +29,26 @@ nlohmann::ordered_json RunJson(const FlexRun& r) {
 
 }  // namespace
 
+std::string DescribeSignals(const site::FlexibilityConfig& c) {
+  std::vector<std::string> parts;
+  if (c.price_above)
+    parts.push_back(fmt::format("price > {:g} USD/MWh", c.price_above->base() * 3.6e9));
+  if (c.carbon_above) {
+    parts.push_back(
+        fmt::format("carbon > {:g} g/kWh", units::ToGramsPerKilowattHour(*c.carbon_above)));
+  }
+  if (c.grid_margin) {
+    parts.push_back(fmt::format("grid import within {:g} % of its limit", 100 * *c.grid_margin));
+  }
+  if (c.stage_margin) {
+    parts.push_back(
+        fmt::format("a power-chain stage within {:g} % of its rating", 100 * *c.stage_margin));
+  }
+  std::string s;
+  for (size_t i = 0; i < parts.size(); ++i) s += (i ? " or " : "") + parts[i];
+  return s;
+}
+
 std::vector<SimTime> FirstStarts(const scheduler::ClusterLife& life) {
   std::vector<SimTime> out(life.jobs().size());
   for (size_t i = 0; i < out.size(); ++i) {
@@ -40,7 +62,7 @@ FlexibilitySummary SummarizeFlexibility(const site::FlexibilityConfig& config,
                                         const site::FlexStats& stats, FlexRun run,
                                         FlexRun baseline) {
   FlexibilitySummary s;
-  s.signals = config.Describe();
+  s.signals = DescribeSignals(config);
   s.defer = config.defer;
   s.cap_gpu_w = config.cap_gpu_power ? units::ToWatts(*config.cap_gpu_power) : 0;
   s.max_delay_h = Hours(config.max_delay);

@@ -29,11 +29,14 @@ struct FlexRun {
   std::vector<SimTime> first_start;  // per queue job; Never: never started
 };
 
+// "price > 100 USD/MWh or carbon > 400 g/kWh": the signals that close the gate.
+std::string DescribeSignals(const site::FlexibilityConfig& config);
+
 // Per queue job's first start, from a finished life.
 std::vector<SimTime> FirstStarts(const scheduler::ClusterLife& life);
 
 struct FlexibilitySummary {
-  std::string signals;  // site::FlexibilityConfig::Describe
+  std::string signals;  // DescribeSignals
   bool defer = true;
   double cap_gpu_w = 0;  // 0: no cap
   double max_delay_h = 0;

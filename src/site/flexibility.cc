@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <limits>
 
-#include <fmt/format.h>
-
 #include "core/error.h"
 #include "scheduler/cluster_life.h"
 #include "site/site.h"
@@ -22,26 +20,6 @@ void AddClosed(FlexStats& s, const GateReading& g, double h) {
   if (g.stage) s.closed_stage_h += h;
 }
 }  // namespace
-
-std::string FlexibilityConfig::Describe() const {
-  std::vector<std::string> parts;
-  if (price_above)
-    parts.push_back(fmt::format("price > {:g} USD/MWh", price_above->base() * 3.6e9));
-  if (carbon_above) {
-    parts.push_back(
-        fmt::format("carbon > {:g} g/kWh", units::ToGramsPerKilowattHour(*carbon_above)));
-  }
-  if (grid_margin) {
-    parts.push_back(fmt::format("grid import within {:g} % of its limit", 100 * *grid_margin));
-  }
-  if (stage_margin) {
-    parts.push_back(
-        fmt::format("a power-chain stage within {:g} % of its rating", 100 * *stage_margin));
-  }
-  std::string s;
-  for (size_t i = 0; i < parts.size(); ++i) s += (i ? " or " : "") + parts[i];
-  return s;
-}
 
 GateReading ReadGate(const FlexibilityConfig& flex, const SiteConfig& config, const Site& site,
                      SimTime now) {

@@ -49,8 +49,6 @@ struct FlexibilityConfig {
   std::optional<units::Power> cap_gpu_power;  // per GPU, on running flexible jobs while closed
   SimTime max_delay = SimTime::FromNanoseconds(24 * 3'600'000'000'000);  // longest hold of a job
   SimTime check_every = SimTime::FromNanoseconds(3'600'000'000'000);     // the gate's period
-  // "price > 100 USD/MWh or carbon > 400 g/kWh", for the summary.
-  std::string Describe() const;
 };
 
 // Which signals close the gate at an instant.
