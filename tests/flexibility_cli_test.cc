@@ -131,6 +131,7 @@ TEST(Flexibility, FlexibleJobWaitsForTheCheapHourAndSavesCostAndCarbon) {
   EXPECT_DOUBLE_EQ(f["start_delay_h"]["p95"].get<double>(), 5.0);
   EXPECT_DOUBLE_EQ(f["start_delay_h"]["max"].get<double>(), 5.0);
   EXPECT_DOUBLE_EQ(f["start_delay_h"]["other_jobs_mean"].get<double>(), 0.0);
+  EXPECT_EQ(f["start_delay_h"]["not_started_in_run"], 0);
   // The same work, moved from 15:00 (140 USD/MWh, 420 g/kWh) to 20:00 (45, 300): saved cost =
   // 95 x m + 140 x x and saved carbon = 120 x m + 420 x x, with m the moved energy and x the
   // baseline's extra energy (MWh; USD/MWh and kg/MWh), which it draws in the expensive hours:
@@ -176,6 +177,22 @@ TEST(Flexibility, MaxDelayStartsTheJobAnyway) {
       << r.jobs_csv;
   EXPECT_EQ(r.summary["flexibility"]["released_by_max_delay"], 1);
   EXPECT_DOUBLE_EQ(r.summary["flexibility"]["start_delay_h"]["max"].get<double>(), 2.0);
+}
+
+TEST(Flexibility, AJobHeldToTheEndIsCountedApartFromTheDelays) {
+  // The run ends at 18:00: flex, held from 15:00, never starts; without flexibility it ran at
+  // 15:00. It is not in the delay figures (no run start to subtract), and is counted apart.
+  const RunResult r =
+      RunScenario("flex_end", Edited(kTariffScenario, {{"  duration: 24 h", "  duration: 18 h"}}));
+  ASSERT_EQ(r.result.status, 0) << r.result.out;
+  const auto& d = r.summary["flexibility"]["start_delay_h"];
+  EXPECT_EQ(d["jobs"], 0);
+  EXPECT_EQ(d["not_started_in_run"], 1);
+  EXPECT_DOUBLE_EQ(r.summary["flexibility"]["deferred_gpu_h"].get<double>(), 8 * 3.0);
+  // The energy of the work not done is part of the saving: the useful work shows it.
+  EXPECT_DOUBLE_EQ(r.summary["flexibility"]["saved"]["useful_gpu_h"].get<double>(), 8.0);
+  EXPECT_NE(r.result.out.find("(1 started without flexibility but not with it)"), std::string::npos)
+      << r.result.out;
 }
 
 TEST(Flexibility, CapSlowsARunningFlexibleJobInTheExpensiveHours) {

@@ -84,6 +84,7 @@ FlexibilitySummary SummarizeFlexibility(const site::FlexibilityConfig& config,
       s.deferred_gpu_h += j.gpus * hold->HeldSeconds(id, end) / 3600;
     }
     const SimTime a = run.first_start[i], b = baseline.first_start[i];
+    if (j.flexible && a == SimTime::Never() && b != SimTime::Never()) ++s.not_started_in_run;
     if (a == SimTime::Never() || b == SimTime::Never()) continue;
     const double d = Hours(a) - Hours(b);
     if (j.flexible) {
@@ -131,6 +132,7 @@ nlohmann::ordered_json FlexibilityJson(const FlexibilitySummary& s) {
                         {"mean", s.start_delay_mean_h},
                         {"p95", s.start_delay_p95_h},
                         {"max", s.start_delay_max_h},
+                        {"not_started_in_run", s.not_started_in_run},
                         {"other_jobs_mean", s.other_start_delay_mean_h}};
   j["run"] = RunJson(s.run);
   j["baseline"] = RunJson(s.baseline);
@@ -153,13 +155,17 @@ std::string FlexibilityText(const FlexibilitySummary& s) {
                  s.saved_cost_usd(), 100 * Share(s.saved_cost_usd(), s.baseline.energy_cost_usd),
                  s.saved_carbon_kg() / 1e3, 100 * Share(s.saved_carbon_kg(), s.baseline.carbon_kg),
                  s.baseline.peak_facility_w / 1e6, s.run.peak_facility_w / 1e6);
-  txt::format_to(out,
-                 "  {} of {} flexible jobs held ({} by max delay), {:.1f} GPU-h deferred; first "
-                 "start delayed mean {:.2f} h, p95 {:.2f} h, max {:.2f} h; {:.1f} GPU-h capped "
-                 "({:.1f} GPU-h slowdown)\n",
-                 s.held_jobs, s.flexible_jobs, s.released_by_max_delay, s.deferred_gpu_h,
-                 s.start_delay_mean_h, s.start_delay_p95_h, s.start_delay_max_h,
-                 s.gate.capped_gpu_h, s.gate.cap_slowdown_gpu_h);
+  txt::format_to(
+      out,
+      "  {} of {} flexible jobs held ({} by max delay), {:.1f} GPU-h deferred; first "
+      "start delayed mean {:.2f} h, p95 {:.2f} h, max {:.2f} h{}; {:.1f} GPU-h capped "
+      "({:.1f} GPU-h slowdown)\n",
+      s.held_jobs, s.flexible_jobs, s.released_by_max_delay, s.deferred_gpu_h, s.start_delay_mean_h,
+      s.start_delay_p95_h, s.start_delay_max_h,
+      s.not_started_in_run > 0
+          ? fmt::format(" ({} started without flexibility but not with it)", s.not_started_in_run)
+          : "",
+      s.gate.capped_gpu_h, s.gate.cap_slowdown_gpu_h);
   txt::format_to(out, "  useful work {:.1f} GPU-h (without: {:.1f}), jobs completed {} ({})\n",
                  s.run.useful_gpu_h, s.baseline.useful_gpu_h, s.run.jobs_completed,
                  s.baseline.jobs_completed);

@@ -50,6 +50,9 @@ struct FlexibilitySummary {
   // both runs (nearest-rank p95), and the mean over the other jobs that started in both (it can be
   // negative: held jobs leave nodes free).
   int delay_jobs = 0;
+  // Flexible jobs that started in the baseline but never in the run (held or queued to the end):
+  // their delay is at least the rest of the run, and the figures above leave them out.
+  int not_started_in_run = 0;
   double start_delay_mean_h = 0, start_delay_p95_h = 0, start_delay_max_h = 0;
   double other_start_delay_mean_h = 0;
   double saved_cost_usd() const { return baseline.energy_cost_usd - run.energy_cost_usd; }

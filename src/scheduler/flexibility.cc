@@ -28,7 +28,7 @@ bool FlexibleHold::Hold(JobId job, SimTime now) {
                                : now + options_.max_delay;
   if (deadline != SimTime::Never()) {
     events_.Schedule(deadline, "flexible deadline", [this, job, deadline] {
-      if (held_.count(job) != 0) Free(job, deadline, /*by_deadline=*/true);
+      if (held_.count(job) != 0) ReleaseAtDeadline(job, deadline);
     });
   }
   return true;
@@ -72,11 +72,11 @@ void FlexibleHold::Check(SimTime at) {
   }
 }
 
-void FlexibleHold::Free(JobId job, SimTime now, bool by_deadline) {
+void FlexibleHold::ReleaseAtDeadline(JobId job, SimTime now) {
   held_.erase(job);
   HoldRecord& r = records_[static_cast<size_t>(job)];
   r.released = now;
-  r.by_deadline = by_deadline;
+  r.by_deadline = true;
   release_(job, now);
 }
 

@@ -67,7 +67,7 @@ class FlexibleHold {
  private:
   void ScheduleCheck(SimTime now);
   void Check(SimTime at);
-  void Free(JobId job, SimTime now, bool by_deadline);
+  void ReleaseAtDeadline(JobId job, SimTime now);
 
   FlexibilityOptions options_;
   EventQueue& events_;
