@@ -232,34 +232,65 @@ TEST(Flexibility, CapSlowsARunningFlexibleJobInTheExpensiveHours) {
   EXPECT_GT(f["saved"]["energy_cost_usd"].get<double>(), 0);
 }
 
-TEST(Flexibility, GridMarginHoldsAJobUntilTheLoadFalls) {
-  // Flat price; grid limit 25 kW, margin 10 %: the gate closes at 22.5 kW. rigid (24 GPUs, 90
-  // min from 0) draws about 27 kW; idle, the site draws about 12 kW. flex (8 GPUs) is submitted at
-  // 30 min: the last window's import is above 22.5 kW, held; at the 1 h check rigid still runs;
-  // at 2 h (rigid ended at 90 min) the gate is open: flex runs 2 h-3 h. Without flexibility it
-  // starts at 30 min on the fourth node.
-  std::string text = Edited(
-      kTariffScenario,
-      {{"  tariff_file: tou.csv\n",
-        "  electricity_price: 0.08 USD/kWh\n  grid_import_limit: 25 kW\n"},
-       {"    price_above: 100 USD/MWh\n", "    grid_margin: 10 %\n"},
-       {"    start: 15 h\n    gpus: 8", "    start: 30 min\n    gpus: 8"},
-       {"    start: 15 h\n    gpus: 8\n    global_batch: 8", "    gpus: 24\n    global_batch: 24"},
-       {"    duration: 1 h\nsimulation", "    duration: 90 min\nsimulation"},
-       {"  duration: 24 h", "  duration: 4 h"}});
-  const RunResult r = RunScenario("flex_grid", text);
+TEST(Flexibility, GridAndStageMarginsHoldAJobUntilTheLoadFalls) {
+  // Flat price. rigid (24 GPUs, 90 min from 0) draws about 27 kW from the grid (24 kW of IT load
+  // out of the PSU stage); idle, the site draws about 12 kW (10 kW IT). flex (8 GPUs) is
+  // submitted at 30 min. Grid: limit 25 kW, margin 10 %: closed at 22.5 kW of import. Stage: the
+  // PSU stage rated 25 kW, margin 10 %: closed at 22.5 kW out of it. Either way the last window
+  // is above the line at 30 min (held) and at the 1 h check (rigid still runs); at 2 h (rigid
+  // ended at 90 min) the gate is open: flex runs 2 h-3 h. Without flexibility it starts at 30
+  // min on the fourth node.
+  struct Variant {
+    std::string name, site, signal, stage, signals, closed_key;
+  };
+  const std::vector<Variant> variants = {
+      {"grid", "  electricity_price: 0.08 USD/kWh\n  grid_import_limit: 25 kW\n",
+       "    grid_margin: 10 %\n", "      it_equipment: true\n",
+       "grid import within 10 % of its limit", "grid"},
+      {"stage", "  electricity_price: 0.08 USD/kWh\n", "    stage_margin: 10 %\n",
+       "      it_equipment: true\n      rating: 25 kW\n",
+       "a power-chain stage within 10 % of its rating", "stage"},
+  };
+  for (const Variant& v : variants) {
+    SCOPED_TRACE(v.name);
+    const std::string text = Edited(
+        kTariffScenario, {{"  tariff_file: tou.csv\n", v.site},
+                          {"      it_equipment: true\n", v.stage},
+                          {"    price_above: 100 USD/MWh\n", v.signal},
+                          {"    start: 15 h\n    gpus: 8", "    start: 30 min\n    gpus: 8"},
+                          {"    start: 15 h\n    gpus: 8\n    global_batch: 8",
+                           "    gpus: 24\n    global_batch: 24"},
+                          {"    duration: 1 h\nsimulation", "    duration: 90 min\nsimulation"},
+                          {"  duration: 24 h", "  duration: 4 h"}});
+    const RunResult r = RunScenario("flex_" + v.name, text);
+    ASSERT_EQ(r.result.status, 0) << r.result.out;
+    EXPECT_EQ(r.jobs_csv,
+              "job,tenant,attempt,gpus,nodes,submit_s,queued_s,start_s,end_s,wait_s,ended\n"
+              "rigid,rigid,1,24,3,0.000,0.000,0.000,5400.000,0.000,completed\n"
+              "flex,flex,1,8,1,1800.000,1800.000,7200.000,10800.000,5400.000,completed\n");
+    const auto& f = r.summary["flexibility"];
+    EXPECT_EQ(f["signals"], v.signals);
+    EXPECT_DOUBLE_EQ(f["start_delay_h"]["max"].get<double>(), 1.5);
+    // Checks at 0 (idle: open), 1 h (closed), 2 h and 3 h (open): closed for one hour.
+    EXPECT_DOUBLE_EQ(f["gate_closed_h"][v.closed_key].get<double>(), 1.0);
+    EXPECT_DOUBLE_EQ(f["gate_closed_h"]["any"].get<double>(), 1.0);
+    // Held, flex no longer adds to rigid's peak.
+    EXPECT_LT(f["run"]["peak_grid_mw"].get<double>(), f["baseline"]["peak_grid_mw"].get<double>());
+  }
+}
+
+TEST(Flexibility, CarbonSignalClosesTheSameHours) {
+  // The tariff's carbon is 420 g/kWh from 14:00 to 20:00: above 400 g/kWh, the same hours as the
+  // price, the same start.
+  const RunResult r = RunScenario(
+      "flex_carbon",
+      Edited(kTariffScenario, {{"price_above: 100 USD/MWh", "carbon_above: 400 g/kWh"}}));
   ASSERT_EQ(r.result.status, 0) << r.result.out;
-  EXPECT_EQ(r.jobs_csv,
-            "job,tenant,attempt,gpus,nodes,submit_s,queued_s,start_s,end_s,wait_s,ended\n"
-            "rigid,rigid,1,24,3,0.000,0.000,0.000,5400.000,0.000,completed\n"
-            "flex,flex,1,8,1,1800.000,1800.000,7200.000,10800.000,5400.000,completed\n");
-  const auto& f = r.summary["flexibility"];
-  EXPECT_EQ(f["signals"], "grid import within 10 % of its limit");
-  EXPECT_DOUBLE_EQ(f["start_delay_h"]["max"].get<double>(), 1.5);
-  // Checks at 0 (idle: open), 1 h (closed), 2 h and 3 h (open): closed for one hour.
-  EXPECT_DOUBLE_EQ(f["gate_closed_h"]["grid"].get<double>(), 1.0);
-  // Held, flex no longer adds to rigid's peak.
-  EXPECT_LT(f["run"]["peak_grid_mw"].get<double>(), f["baseline"]["peak_grid_mw"].get<double>());
+  EXPECT_NE(r.jobs_csv.find("flex,flex,1,8,1,54000.000,54000.000,72000.000,"), std::string::npos)
+      << r.jobs_csv;
+  EXPECT_EQ(r.summary["flexibility"]["signals"], "carbon > 400 g/kWh");
+  EXPECT_DOUBLE_EQ(r.summary["flexibility"]["gate_closed_h"]["carbon"].get<double>(), 6.0);
+  EXPECT_DOUBLE_EQ(r.summary["flexibility"]["gate_closed_h"]["price"].get<double>(), 0.0);
 }
 
 struct BadCase {
@@ -294,6 +325,12 @@ TEST(Flexibility, ScenarioErrorsNameTheKey) {
       {"grid margin without a grid limit",
        {{"price_above: 100 USD/MWh", "grid_margin: 10 %"}},
        "grid_margin needs site.grid_import_limit"},
+      {"stage margin without a rated stage",
+       {{"price_above: 100 USD/MWh", "stage_margin: 10 %"}},
+       "stage_margin needs a rated stage in facility.power_chain"},
+      {"a margin above one",
+       {{"price_above: 100 USD/MWh", "grid_margin: 150 %"}},
+       "'scheduler.flexibility.grid_margin'"},
       {"a cap at TDP",
        {{"    max_delay: 12 h\n", "    max_delay: 12 h\n    cap_gpu_power: 700 W\n"}},
        "a cap of 700 W is outside the GPU's idle power"},
