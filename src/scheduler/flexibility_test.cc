@@ -143,5 +143,40 @@ TEST(Flexibility, HeldJobDoesNotBlockFcfsAndKeepsItsPlace) {
   EXPECT_EQ(life.job_life(3).first_start, Minutes(24 * 60 + 30));
 }
 
+TEST(Flexibility, HeldJobGetsNoEasyReservation) {
+  // Two nodes, EASY. rigid A (1 node) runs 14:00-22:00. Flexible B (2 nodes) is submitted at
+  // 15:00 and held. Rigid C (1 node, 10 h) is submitted at 16:00: were B queued, it would be the
+  // head with a reservation at 22:00 on both nodes, and C (ending at 02:00) could not backfill.
+  // Held, B reserves nothing: C starts at 16:00. B, released at 20:00, waits for both nodes:
+  // A's at 22:00 and C's at 02:00 (26 h).
+  HoursHost host(14, 20);
+  EventQueue q;
+  SchedulerConfig easy;
+  easy.policy = Policy::kEasyBackfill;
+  ClusterLife life(
+      Nodes(2), easy, std::nullopt,
+      {Job("A", 8, Hours(8), Hours(14), false), Job("B", 16, Hours(1), Hours(15), true),
+       Job("C", 8, Hours(10), Hours(16), false)},
+      1, Flexible(SimTime::Never()), q, &host);
+  life.RunUntil(Hours(30));
+  EXPECT_EQ(life.job_life(0).first_start, Hours(14));
+  EXPECT_EQ(life.job_life(2).first_start, Hours(16));
+  EXPECT_EQ(life.job_life(1).first_start, Hours(26));
+
+  // Without flexibility B is the head at 15:00 and reserves both nodes at 22:00: C waits, B runs
+  // 22:00-23:00, C starts at 23:00.
+  EventQueue q0;
+  ClusterLifeOptions rigid = Flexible(SimTime::Never());
+  rigid.flexibility.enabled = false;
+  ClusterLife base(
+      Nodes(2), easy, std::nullopt,
+      {Job("A", 8, Hours(8), Hours(14), false), Job("B", 16, Hours(1), Hours(15), true),
+       Job("C", 8, Hours(10), Hours(16), false)},
+      1, rigid, q0, &host);
+  base.RunUntil(Hours(30));
+  EXPECT_EQ(base.job_life(1).first_start, Hours(22));
+  EXPECT_EQ(base.job_life(2).first_start, Hours(23));
+}
+
 }  // namespace
 }  // namespace firstwall::scheduler
