@@ -10,6 +10,7 @@
 #include "report/life_report.h"
 #include "report/swings.h"
 #include "report/tick_series.h"
+#include "site/life_services.h"
 #include "site/site.h"
 
 namespace firstwall::report {
@@ -101,6 +102,8 @@ struct Summary {
   std::vector<FaultImpact> faults;
   std::optional<SwingReport> swings;
   std::optional<LifeSummary> life;  // with a scheduler (report/life_report.h)
+  // With a scheduler, per service (same order): what the pool gave it (site/life_services.h).
+  std::vector<site::ServicePoolStats> service_pools;
   site::PowerEvents power_events;
   std::vector<HotLink> hottest_links;  // scale-out
   double nvlink_peak_utilization = 0;

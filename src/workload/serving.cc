@@ -106,7 +106,9 @@ class Simulator {
             std::max(1, static_cast<int>(std::lround(s.autoscale.min_replicas / scale_)));
         r.state = i < initial ? State::kActive : State::kOff;
       }
+      held_ += r.state != State::kOff ? 1 : 0;
     }
+    NoteHeld(s.start_s);
     const double bins_end = std::isfinite(s.end_s) ? s.end_s : 0.0;
     if (bins_end > s.start_s) {
       power_j_.assign(static_cast<size_t>(std::ceil((bins_end - s.start_s) / s.bin_s)), 0.0);
@@ -166,6 +168,17 @@ class Simulator {
       power_j_[bin] += watts_above_idle * (edge - t);
       if (edge <= t) break;
       t = edge;
+    }
+  }
+
+  // The replicas holding GPUs changed (or may have) at t: a step of the fleet's series.
+  void NoteHeld(double t) {
+    const int fleet = static_cast<int>(std::lround(held_ * scale_));
+    if (!held_steps_.empty() && held_steps_.back().replicas == fleet) return;
+    if (!held_steps_.empty() && held_steps_.back().t_s == t) {
+      held_steps_.back().replicas = fleet;
+    } else {
+      held_steps_.push_back({t, fleet});
     }
   }
 
@@ -479,6 +492,8 @@ class Simulator {
       r.busy = false;
       if (r.state == State::kDraining && r.running.empty() && r.waiting.empty()) {
         r.state = State::kOff;
+        --held_;
+        NoteHeld(now);
       }
       return;
     }
@@ -647,6 +662,7 @@ class Simulator {
           } else {
             r.state = State::kStarting;
             ++starting;
+            ++held_;
             Push(now + a.spin_up_s, EventKind::kReady, static_cast<int>(i));
           }
         }
@@ -658,8 +674,10 @@ class Simulator {
         ++scale_events_;
         --active;
         r.state = r.busy || !r.waiting.empty() ? State::kDraining : State::kOff;
+        held_ -= r.state == State::kOff ? 1 : 0;
       }
     }
+    NoteHeld(now);
     int serving = 0;
     for (const Replica& r : replicas_) serving += r.state != State::kOff ? 1 : 0;
     replicas_peak_ = std::max(replicas_peak_, serving);
@@ -720,6 +738,7 @@ class Simulator {
         s_.autoscale.enabled ? static_cast<int>(std::lround(replicas_peak_ * k)) : s_.replicas;
     out.scale_events = static_cast<int>(std::lround(scale_events_ * k));
     out.kv_transfer_bytes = kv_transfer_bytes_ * k;
+    out.replicas_held = held_steps_;
     out.gpus = s_.replicas * gpus_;
     out.bin_s = s_.bin_s;
     out.gpu_power_w.resize(power_j_.size());
@@ -762,6 +781,8 @@ class Simulator {
   double replica_s_ = 0;
   int replicas_peak_ = 0, scale_events_ = 0;
   std::deque<int> recent_want_;
+  int held_ = 0;  // replicas not off (starting, active, draining)
+  std::vector<ReplicaStep> held_steps_;
 };
 
 constexpr std::pair<Routing, std::string_view> kRoutingNames[] = {

@@ -114,6 +114,12 @@ struct PhaseEnergy {
   double replica_watts() const { return replica_s > 0 ? gpu_j / replica_s : 0.0; }
 };
 
+// From t_s on (seconds, the simulation's clock), `replicas` of the fleet hold their GPUs.
+struct ReplicaStep {
+  double t_s = 0;
+  int replicas = 0;
+};
+
 struct ServingResult {
   int replicas_simulated = 0;
   double scale = 1;  // replicas / replicas simulated
@@ -135,6 +141,11 @@ struct ServingResult {
   double replica_hours = 0;  // replicas serving or starting
   int replicas_peak = 0;
   int scale_events = 0;
+  // Replicas holding GPUs (starting, serving or draining; not off) as a step function from
+  // start_s, scaled to the fleet (rounded): the demand the service puts on a scheduler's pool
+  // (site/life_services.h). Constant `replicas` without autoscaling; with it, it changes at the
+  // autoscaler's decisions and when a draining replica finishes its work.
+  std::vector<ReplicaStep> replicas_held;
   double kv_transfer_bytes = 0;
   int gpus = 0;  // of the whole service (replicas x GPUs per replica)
   // Average power of all the service's GPUs per bin of bin_s from start_s (idle when nothing runs).

@@ -1,0 +1,244 @@
+// Services in the scheduler's pool (site/life_services.h), with hand-computed figures: a replica
+// that scales up preempts a lower-priority job which restarts from its checkpoint when the
+// replica goes; a replica with no room and nothing preemptible reports its exact shortfall; a
+// failure under a replica takes it down, and the site's power follows the nodes granted.
+#include "site/life_services.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "core/engine.h"
+#include "site/life.h"
+#include "site/test_sites.h"
+
+namespace firstwall::site {
+namespace {
+using namespace units;
+using scheduler::ComponentKind;
+
+SimTime S(double seconds) { return SimTime::From(Seconds(seconds)); }
+
+// BareTestSite (nodes of 8 GPUs at 100 W idle and 700 W busy, 1 kW base; so a busy node draws
+// 6,600 W and an idle one 1,800 W) with a priority queue: detection 10 s, reload 5 s, only
+// scripted failures, a 10 s tick.
+SiteConfig PoolSite(int nodes, double duration_s) {
+  SiteConfig c = BareTestSite(nodes);
+  c.tick = S(10);
+  c.duration = S(duration_s);
+  LifeConfig life;
+  life.scheduler.policy = scheduler::Policy::kPriority;
+  life.options.detection = S(10);
+  life.options.restart_overhead = S(5);
+  life.options.sample_every = SimTime::Never();
+  life.failures = scheduler::FailureModel{};
+  c.life = life;
+  return c;
+}
+
+// A job of `gpus` GPUs at full activity with `work_s` of work and free hourly checkpoints.
+scheduler::JobSpec Batch(const std::string& name, int gpus, double work_s, bool preemptible) {
+  scheduler::JobSpec j;
+  j.name = name;
+  j.tenant = name;
+  j.gpus = gpus;
+  j.gpu_activity = 1.0;
+  j.work = S(work_s);
+  j.preemptible = preemptible;
+  j.checkpoint.interval = S(3600);
+  j.checkpoint.restart_overhead = S(0);
+  return j;
+}
+
+// A service of `replicas` one-node replicas (tp 8 of a small model) from `start_s` to `end_s`,
+// with no requests (its GPUs idle: only where they are matters), at priority 10.
+ServiceConfig Service(const SiteConfig& site, const std::string& name, int replicas, double start_s,
+                      double end_s) {
+  ServiceConfig s;
+  workload::ServiceSetup& u = s.setup;
+  u.name = name;
+  u.replica.model = SmallTrainingJob(site.cluster).setup.model;
+  u.replica.gpu = site.cluster.gpu;
+  u.replica.tp = 8;
+  u.replicas = replicas;
+  u.start_s = start_s;
+  u.end_s = end_s;
+  u.autoscale.spin_up_s = 60;  // a restarted replica reloads for a minute
+  s.pool_priority = 10;
+  return s;
+}
+
+// Records the site's IT power in every window.
+class ItProbe final : public Observer {
+ public:
+  explicit ItProbe(const Site& site) : site_(site) {}
+  void OnWindow(SimTime from, SimTime to) override {
+    windows_.push_back({from, to, ToWatts(site_.sample().it)});
+  }
+  double At(double t_s) const {
+    for (const Window& w : windows_) {
+      if (w.from <= S(t_s) && S(t_s) < w.to) return w.watts;
+    }
+    ADD_FAILURE() << "no window holds " << t_s;
+    return 0;
+  }
+
+ private:
+  struct Window {
+    SimTime from, to;
+    double watts;
+  };
+  const Site& site_;
+  std::vector<Window> windows_;
+};
+
+struct PoolRun {
+  explicit PoolRun(const SiteConfig& c)
+      : config(c), site(SiteForLife(c)), engine(c.tick, c.duration), probe(site) {
+    engine.AddModel(&site);
+    engine.AddObserver(&probe);
+    site.ScheduleEvents(engine.events());
+    host = std::make_unique<LifeHost>(config, site, engine.events());
+  }
+  void Run() {
+    engine.Run();
+    host->life().Finish(config.duration);
+    stats = host->pool()->Stats(config.duration);
+  }
+  const scheduler::ClusterLife& life() const { return host->life(); }
+  // The queue's job named `name`.
+  scheduler::JobId Job(const std::string& name) const {
+    for (size_t j = 0; j < life().jobs().size(); ++j) {
+      if (life().jobs()[j].name == name) return static_cast<scheduler::JobId>(j);
+    }
+    ADD_FAILURE() << "no job " << name;
+    return 0;
+  }
+
+  SiteConfig config;
+  Site site;
+  Engine engine;
+  ItProbe probe;
+  std::unique_ptr<LifeHost> host;
+  std::vector<ServicePoolStats> stats;
+};
+
+void Print(const ServicePoolStats& p) {
+  std::printf(
+      "  %-6s wanted %.4f replica-h, granted %.4f, short %.4f replica-h over %.0f s, %d starts, "
+      "%d failures, caused %d preemptions losing %.4f GPU-h\n",
+      p.name.c_str(), p.wanted_replica_h, p.granted_replica_h, p.shortfall_replica_h, p.short_s,
+      p.replica_starts, p.replica_failures, p.preemptions_caused, p.preempted_lost_gpu_h);
+}
+
+// Four nodes: a preemptible 3-node job (10 h of work, a free checkpoint every hour) beside a
+// one-node service `chat` all run long; at 2.5 h a second service `burst` wants one more node
+// until 4.5 h (the pool's demand going from 1 to 2 replicas and back). No node is free, so the
+// replica preempts the job, which loses the 0.5 h since its 2 h checkpoint (24 GPUs x 0.5 h =
+// 12 GPU-h) and cannot restart on the 2 nodes left until burst lets its node go at 4.5 h; it
+// then restarts from 2 h of progress and ends 8 h later, at 12.5 h. IT power: before 2.5 h three
+// busy nodes and chat's idle one (3 x 6,600 + 1,800 = 21,600 W); during burst, four idle-drawing
+// nodes (7,200 W).
+TEST(ServicePool, AScaleUpPreemptsTheJobThatRestartsFromItsCheckpointWhenItScalesDown) {
+  SiteConfig c = PoolSite(4, 14 * 3600);
+  c.life->jobs = {Batch("train", 24, 10 * 3600, true)};
+  c.services = {Service(c, "chat", 1, 0, 14 * 3600), Service(c, "burst", 1, 9000, 16200)};
+  PoolRun run(c);
+  run.Run();
+  const scheduler::JobLife& train = run.life().job_life(0);
+  std::printf("train: %d attempts, %d preemptions, lost %.0f s, queued %.0f s, ended at %.0f s\n",
+              train.attempts, train.preemptions, train.lost_s, train.queued_s, train.end.seconds());
+  for (const ServicePoolStats& p : run.stats) Print(p);
+  std::printf("IT power at 1 h %.0f W, at 3 h %.0f W, at 5 h %.0f W\n", run.probe.At(3600),
+              run.probe.At(3 * 3600), run.probe.At(5 * 3600));
+  EXPECT_TRUE(train.completed);
+  EXPECT_EQ(train.preemptions, 1);
+  EXPECT_EQ(train.attempts, 2);
+  EXPECT_DOUBLE_EQ(train.lost_s, 1800);
+  EXPECT_DOUBLE_EQ(train.queued_s, 16200 - 9000);
+  EXPECT_EQ(train.end, S(16200 + 8 * 3600));
+  ASSERT_EQ(run.life().preemptions().size(), 1u);
+  const scheduler::PreemptionRecord& p = run.life().preemptions()[0];
+  EXPECT_EQ(p.at, S(9000));
+  EXPECT_EQ(p.job, 0);
+  EXPECT_EQ(p.by, run.Job("burst/r0"));
+  ASSERT_EQ(run.stats.size(), 2u);
+  const ServicePoolStats& chat = run.stats[0];
+  const ServicePoolStats& burst = run.stats[1];
+  EXPECT_DOUBLE_EQ(chat.wanted_replica_h, 14);
+  EXPECT_DOUBLE_EQ(chat.granted_replica_h, 14);
+  EXPECT_EQ(chat.preemptions_caused, 0);
+  EXPECT_DOUBLE_EQ(burst.wanted_replica_h, 2);
+  EXPECT_DOUBLE_EQ(burst.granted_replica_h, 2);
+  EXPECT_DOUBLE_EQ(burst.shortfall_replica_h, 0);
+  EXPECT_EQ(burst.preemptions_caused, 1);
+  EXPECT_DOUBLE_EQ(burst.preempted_lost_gpu_h, 12);
+  EXPECT_EQ(burst.replica_starts, 1);
+  // The replica's attempt ends as released when the service no longer wants it.
+  const scheduler::Attempt* released = nullptr;
+  for (const scheduler::Attempt& a : run.life().attempts()) {
+    if (a.job == run.Job("burst/r0")) released = &a;
+  }
+  ASSERT_NE(released, nullptr);
+  EXPECT_EQ(released->how, scheduler::AttemptEnd::kReleased);
+  EXPECT_EQ(released->start, S(9000));
+  EXPECT_EQ(released->end, S(16200));
+  // Replicas are not the jobs' goodput: only train's GPUs count.
+  EXPECT_EQ(run.life().stats().jobs_submitted, 1);
+  EXPECT_DOUBLE_EQ(run.probe.At(3600), 3 * 6600 + 1800);
+  EXPECT_DOUBLE_EQ(run.probe.At(3 * 3600), 4 * 1800);
+  EXPECT_DOUBLE_EQ(run.probe.At(5 * 3600), 3 * 6600 + 1800);
+}
+
+// Four nodes held by a job that may not be preempted (2 h of work); a one-node service wants a
+// replica from 1 h to 3 h. It waits until the job ends at 2 h: 2 replica-h wanted, 1 granted,
+// short 1 replica-h over 3,600 s, and no preemption.
+TEST(ServicePool, AReplicaWithNoRoomReportsTheExactShortfall) {
+  SiteConfig c = PoolSite(4, 4 * 3600);
+  c.life->jobs = {Batch("big", 32, 2 * 3600, false)};
+  c.services = {Service(c, "late", 1, 3600, 3 * 3600)};
+  PoolRun run(c);
+  run.Run();
+  ASSERT_EQ(run.stats.size(), 1u);
+  const ServicePoolStats& late = run.stats[0];
+  Print(late);
+  EXPECT_DOUBLE_EQ(late.wanted_replica_h, 2);
+  EXPECT_DOUBLE_EQ(late.granted_replica_h, 1);
+  EXPECT_DOUBLE_EQ(late.shortfall_replica_h, 1);
+  EXPECT_DOUBLE_EQ(late.short_s, 3600);
+  EXPECT_EQ(late.preemptions_caused, 0);
+  EXPECT_TRUE(run.life().preemptions().empty());
+  EXPECT_TRUE(run.life().job_life(0).completed);
+  // The power follows the nodes held: the job's four busy nodes while the replica waits, then
+  // the replica's node and three free ones, all at idle.
+  EXPECT_DOUBLE_EQ(run.probe.At(1.5 * 3600), 4 * 6600);
+  EXPECT_DOUBLE_EQ(run.probe.At(2.5 * 3600), 4 * 1800);
+}
+
+// Two one-node replicas on nodes 0 and 1 (best fit, lowest nodes first); node 0's host fails at
+// 100 s for 1,000 s. The failure hits chat/r0 (events.csv lists it); the replica hangs through
+// detection (10 s), queues again, starts at once on a free node (110 s) and reloads for spin_up
+// (60 s) before it serves again at 170 s: 70 replica-seconds short, one failure, three starts.
+TEST(ServicePool, AFailureTakesItsReplicaDownUntilItIsGrantedAndReloaded) {
+  SiteConfig c = PoolSite(4, 2000);
+  c.services = {Service(c, "chat", 2, 0, 2000)};
+  c.life->scripted = {{ComponentKind::kHost, 0, S(100), S(1000)}};
+  PoolRun run(c);
+  run.Run();
+  ASSERT_EQ(run.life().failures().size(), 1u);
+  const scheduler::FailureRecord& f = run.life().failures()[0];
+  ASSERT_EQ(f.jobs_hit.size(), 1u);
+  EXPECT_EQ(run.life().jobs()[static_cast<size_t>(f.jobs_hit[0])].name, "chat/r0");
+  const ServicePoolStats& chat = run.stats.at(0);
+  Print(chat);
+  EXPECT_EQ(chat.replica_failures, 1);
+  EXPECT_EQ(chat.replica_starts, 3);
+  EXPECT_DOUBLE_EQ(chat.short_s, 70);
+  EXPECT_NEAR(chat.shortfall_replica_h, 70.0 / 3600, 1e-12);
+  EXPECT_NEAR(chat.wanted_replica_h, 2 * 2000.0 / 3600, 1e-12);
+  // Failures stop replicas, not jobs: the queue's job counts are untouched.
+  EXPECT_EQ(run.life().stats().interruptions, 0);
+}
+
+}  // namespace
+}  // namespace firstwall::site
