@@ -240,5 +240,62 @@ TEST(ServicePool, AFailureTakesItsReplicaDownUntilItIsGrantedAndReloaded) {
   EXPECT_EQ(run.life().stats().interruptions, 0);
 }
 
+// Records a service's GPU energy window by window (Site::ServiceGpuWatts over each window).
+class ServiceEnergyProbe final : public Observer {
+ public:
+  explicit ServiceEnergyProbe(const Site& site) : site_(site) {}
+  void OnWindow(SimTime from, SimTime to) override {
+    joules += site_.ServiceGpuWatts(0, from, to) * (to - from).seconds();
+  }
+  double joules = 0;
+
+ private:
+  const Site& site_;
+};
+
+// The site's power follows the replicas granted. Two one-node replicas serving 120 requests (200
+// prompt and 50 output tokens every 5 s): granted all along, the site draws exactly the serving
+// simulation's GPU energy; on two nodes one of which a job that may not be preempted holds until
+// 300 s, replica r1 serves from 300 s only, and the site draws that energy less one replica's
+// share above idle over [0, 300 s) (PlacedService::replica_cum_j at its 30th bin) and less its
+// 8 GPUs' idle 100 W over those 300 s.
+TEST(ServicePool, TheServicesPowerFollowsTheReplicasGranted) {
+  auto with_requests = [](SiteConfig& c) {
+    c.services = {Service(c, "chat", 2, 0, 600)};
+    for (int i = 0; i < 120; ++i) {
+      workload::Request r;
+      r.arrival_s = 5.0 * i;
+      r.prompt_tokens = 200;
+      r.output_tokens = 50;
+      c.services[0].requests.requests.push_back(r);
+    }
+  };
+  SiteConfig all = PoolSite(2, 600);
+  with_requests(all);
+  SiteConfig short_of_one = all;
+  short_of_one.life->jobs = {Batch("holder", 8, 300, false)};
+  double expected[2] = {0, 0}, got[2] = {0, 0};
+  int k = 0;
+  for (const SiteConfig* c : {&all, &short_of_one}) {
+    PoolRun run(*c);
+    ServiceEnergyProbe energy(run.site);
+    run.engine.AddObserver(&energy);
+    run.Run();
+    const PlacedService& ps = run.site.services()[0];
+    ASSERT_EQ(ps.replica_cum_j.size(), 61u);  // 60 bins of 10 s
+    expected[k] = ps.result.gpu_energy_j;
+    if (k == 1) expected[k] -= ps.replica_cum_j[30] + 8 * 100.0 * 300;
+    got[k] = energy.joules;
+    ++k;
+  }
+  std::printf(
+      "service GPU energy: all granted %.3f J (serving simulation %.3f J); r1 from 300 s "
+      "%.3f J (expected %.3f J)\n",
+      got[0], expected[0], got[1], expected[1]);
+  EXPECT_GT(expected[0], 2 * 8 * 100.0 * 600);  // above idle: the requests were served
+  EXPECT_NEAR(got[0], expected[0], 1e-9 * expected[0]);
+  EXPECT_NEAR(got[1], expected[1], 1e-9 * expected[1]);
+}
+
 }  // namespace
 }  // namespace firstwall::site

@@ -499,6 +499,31 @@ TEST(Serving, AutoscalingFollowsADiurnalLoadBetweenItsBounds) {
       "TTFT %.3f s (fixed %.3f s)\n",
       r.replica_hours, all.replica_hours, r.replicas_peak, r.scale_events, r.ttft.p99,
       all.ttft.p99);
+  // The demand a scheduler's pool sees (ServingResult::replicas_held): the fixed fleet holds its
+  // 8 replicas from the start; the autoscaled one starts at 1, steps in time order between its
+  // bounds, peaks where replicas_peak says, and its integral is the replica-hours within the
+  // autoscaler's one-interval granularity (a draining replica leaves when its work ends).
+  ASSERT_EQ(all.replicas_held.size(), 1u);
+  EXPECT_EQ(all.replicas_held[0].t_s, 0.0);
+  EXPECT_EQ(all.replicas_held[0].replicas, 8);
+  ASSERT_GT(r.replicas_held.size(), 2u);
+  EXPECT_EQ(r.replicas_held[0].t_s, 0.0);
+  EXPECT_EQ(r.replicas_held[0].replicas, 1);
+  double held_h = 0;
+  int peak = 0;
+  for (size_t i = 0; i < r.replicas_held.size(); ++i) {
+    const ReplicaStep& st = r.replicas_held[i];
+    const double next = i + 1 < r.replicas_held.size() ? r.replicas_held[i + 1].t_s : s.end_s;
+    ASSERT_LT(st.t_s, next);
+    EXPECT_GE(st.replicas, 1);
+    EXPECT_LE(st.replicas, 8);
+    held_h += st.replicas * (next - st.t_s) / 3600;
+    peak = std::max(peak, st.replicas);
+  }
+  std::printf("held series: %zu steps, %.2f replica-hours (the autoscaler's count %.2f)\n",
+              r.replicas_held.size(), held_h, r.replica_hours);
+  EXPECT_EQ(peak, r.replicas_peak);
+  EXPECT_NEAR(held_h, r.replica_hours, 0.05 * r.replica_hours);
 }
 
 TEST(Serving, SampledFleetMatchesTheFullSimulation) {
