@@ -78,6 +78,8 @@ LifeHost::LifeHost(const SiteConfig& config, Site& site, EventQueue& events)
     const int to = std::min(config_.cluster.nodes, static_cast<int>(last) * per);
     events.Schedule(at, "racks dark", [this, from, to, at] {
       life_->HostNodesLost({from, to - from}, at);
+      // Services' replicas there stop too (the site stops only its own jobs).
+      if (pool_) pool_->NodesDark(from, to, at, "power_trip");
     });
   });
   site_.OnJobStopped([this, &events](Site::JobId job, SimTime at, JobStopCause cause) {

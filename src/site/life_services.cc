@@ -162,6 +162,16 @@ void ServicePool::SetPhase(scheduler::JobId job, scheduler::JobPhase phase, SimT
              now);
 }
 
+void ServicePool::NodesDark(int first_node, int end_node, SimTime now, std::string_view cause) {
+  for (size_t j = 0; j < replicas_.size(); ++j) {
+    const Replica& r = replicas_[j];
+    if (r.service < 0 || !r.holding) continue;
+    const bool there = std::any_of(r.nodes.begin(), r.nodes.end(),
+                                   [&](int n) { return first_node <= n && n < end_node; });
+    if (there) life_.HostStopped(static_cast<scheduler::JobId>(j), now, cause);
+  }
+}
+
 std::vector<ServicePoolStats> ServicePool::Stats(SimTime end) const {
   std::vector<ServicePoolStats> out;
   for (const Service& live : services_) {

@@ -17,7 +17,8 @@
 //              request time) and preempts nothing.
 //   failures   a replica is a job to the failure model: a failure under any of its nodes stops
 //              it (events.csv lists it among the jobs hit), it hangs through detection, queues
-//              again, and reloads its weights (autoscale.spin_up) before it serves again.
+//              again, and reloads its weights (autoscale.spin_up) before it serves again. A
+//              tripped unit of the power chain stops the replicas on its racks (NodesDark).
 //   power      a replica holding nodes draws idle on them; one that serves (computing, not
 //              reloading) draws one replica's share of the serving simulation's GPU power above
 //              idle in that bin (Site::SetServiceServing), on whatever nodes it was granted.
@@ -35,6 +36,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/event_queue.h"
@@ -79,6 +81,12 @@ class ServicePool {
   void Start(scheduler::JobId job, const std::vector<int>& nodes, SimTime now);
   void Stop(scheduler::JobId job, SimTime now);
   void SetPhase(scheduler::JobId job, scheduler::JobPhase phase, SimTime now);
+
+  // Racks [first_node, end_node) went dark by a tripped unit of the power chain: every replica
+  // holding a node there stops (ClusterLife::HostStopped with `cause`), as the site's jobs there
+  // do. Visits every replica the pool asked for (trips are rare: a unit stays tripped). From an
+  // event, not inside a Host call.
+  void NodesDark(int first_node, int end_node, SimTime now, std::string_view cause);
 
   // After ClusterLife::Finish(end).
   std::vector<ServicePoolStats> Stats(SimTime end) const;

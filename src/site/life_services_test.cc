@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/engine.h"
 #include "site/life.h"
@@ -238,6 +241,44 @@ TEST(ServicePool, AFailureTakesItsReplicaDownUntilItIsGrantedAndReloaded) {
   EXPECT_NEAR(chat.wanted_replica_h, 2 * 2000.0 / 3600, 1e-12);
   // Failures stop replicas, not jobs: the queue's job counts are untouched.
   EXPECT_EQ(run.life().stats().interruptions, 0);
+}
+
+// The tripped PDU of LifeHost.ATrippedPduInterruptsTheQueuesJob (two racks per PDU, 15 kW, trip):
+// job a on nodes 0-1 and a one-node replica on node 2 (its idle draw is a free node's, so the
+// trips come as there: PDU 0 at 1 s, PDU 1 at 17 s). The first trip darkens nodes 0-3: the replica
+// stops with a (a host_stop, power_trip), is detected at 11 s and starts again on node 6, where
+// it reloads for its 60 s spin-up until PDU 1 trips at 17 s and stops it again; no node is left.
+// It served 1 s of the 30 s wanted, two failures, two starts.
+TEST(ServicePool, ATrippedUnitStopsTheReplicasOnItsRacks) {
+  SiteConfig c = PoolSite(8, 30);
+  c.tick = S(1);
+  power::ConversionStage pdu{"pdu", 0.98, Watts(20), Kilowatts(15)};
+  pdu.racks_per_unit = 2;
+  pdu.on_overload = power::OverloadPolicy::kTrip;
+  c.facility.power_chain[0].racks_per_unit = 1;
+  c.facility.power_chain.insert(c.facility.power_chain.begin() + 1, pdu);
+  scheduler::JobSpec a = Batch("a", 16, 1000, true);
+  a.checkpoint.interval = SimTime::Never();
+  a.checkpoint.restart_overhead = SimTime::Never();  // the cluster's 5 s
+  c.life->jobs = {a};
+  c.services = {Service(c, "chat", 1, 0, 30)};
+  PoolRun run(c);
+  run.Run();
+  std::vector<std::pair<double, std::string>> stops;
+  for (const scheduler::LifeEvent& e : run.life().events()) {
+    if (e.kind != scheduler::LifeEventKind::kHostStop) continue;
+    EXPECT_EQ(e.cause, "power_trip");
+    stops.emplace_back(e.at.seconds(), run.life().jobs()[static_cast<size_t>(e.job)].name);
+  }
+  const ServicePoolStats& chat = run.stats.at(0);
+  Print(chat);
+  const std::vector<std::pair<double, std::string>> want = {
+      {1, "chat/r0"}, {1, "a"}, {17, "chat/r0"}, {17, "a"}};
+  EXPECT_EQ(stops, want);
+  EXPECT_EQ(chat.replica_failures, 2);
+  EXPECT_EQ(chat.replica_starts, 2);
+  EXPECT_DOUBLE_EQ(chat.granted_replica_h, 1.0 / 3600);
+  EXPECT_DOUBLE_EQ(chat.short_s, 29);
 }
 
 // Records a service's GPU energy window by window (Site::ServiceGpuWatts over each window).
