@@ -101,7 +101,7 @@ TEST(ServicePoolCli, AReplicaPreemptsAJobThatRestartsWhenItIsReleased) {
             "a,a,2,24,3,0.000,1800.000,3600.000,11400.000,1800.000,completed\n");
   EXPECT_EQ(Slurp(dir / "out" / "events.csv"),
             "time_s,event,job,component,index,cause,effect,first_node,nodes,repair_s,jobs_hit\n"
-            "1800.000,preemption,a,,,,,,,,\n"
+            "1800.000,preemption,a,,,burst/r0,,,,,\n"
             "3600.000,restart,a,,,,,,,,\n");
   EXPECT_NE(r.out.find("  pool (priority 10): 0.50 of 0.50 wanted replica-hours granted, short "
                        "0.00 replica-h over 0 s; 1 replica starts, 0 replica failures; caused 1 "
