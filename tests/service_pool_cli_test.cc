@@ -122,6 +122,7 @@ TEST(ServicePoolCli, AReplicaPreemptsAJobThatRestartsWhenItIsReleased) {
   EXPECT_EQ(burst["preemptions_caused"], 1);
   EXPECT_DOUBLE_EQ(burst["preempted_lost_gpu_h"].get<double>(), 12.0);
   EXPECT_EQ(burst["latencies_assume"], "wanted replicas");
+  EXPECT_TRUE(burst["with_granted_replicas"].is_null());  // nothing short: nothing to re-run
   // Goodput is the jobs': a's 48 useful GPU-h, 12 lost, 24 x 10 min of restart.
   const auto& g = j["goodput"];
   EXPECT_DOUBLE_EQ(g["useful_gpu_h"].get<double>(), 48.0);
@@ -176,6 +177,12 @@ TEST(ServicePoolCli, PriorityNeedsASchedulerAndAReplicaMustFit) {
   EXPECT_DOUBLE_EQ(burst["shortfall_replica_h"].get<double>(), 0.5);
   EXPECT_DOUBLE_EQ(burst["short_s"].get<double>(), 1800.0);
   EXPECT_EQ(burst["preemptions_caused"], 0);
+  // Run again with the replicas granted (none), none of its requests finishes.
+  const auto& granted = burst["with_granted_replicas"];
+  EXPECT_EQ(granted["completed"], 0);
+  EXPECT_EQ(granted["unfinished"], j["services"][1]["requests"]);
+  EXPECT_TRUE(granted["slo_attainment"].is_null());
+  EXPECT_GT(j["services"][1]["completed"].get<double>(), 0);  // all of them with the wanted one
 }
 
 TEST(ServicePoolCli, ExampleRunsTwiceAlike) {

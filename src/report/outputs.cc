@@ -281,6 +281,18 @@ ordered_json PercentilesJson(const workload::Percentiles& p) {
 }
 // A pooled service's replicas in the scheduler's pool (site/life_services.h).
 ordered_json ServicePoolJson(const site::ServicePoolStats& p) {
+  ordered_json granted = nullptr;
+  if (p.with_granted) {
+    const workload::ServingResult& g = *p.with_granted;
+    granted = {{"completed", Count(g.completed)},
+               {"unfinished", Count(g.unfinished)},
+               {"ttft_s", PercentilesJson(g.ttft)},
+               {"tpot_s", PercentilesJson(g.tpot)},
+               {"e2e_s", PercentilesJson(g.e2e)},
+               {"slo_attainment",
+                g.completed > 0 ? ordered_json(g.slo_attainment) : ordered_json(nullptr)},
+               {"goodput_rps", g.goodput_rps}};
+  }
   return {{"priority", p.priority},
           {"replicas_wanted_h", p.wanted_replica_h},
           {"replicas_granted_h", p.granted_replica_h},
@@ -292,8 +304,10 @@ ordered_json ServicePoolJson(const site::ServicePoolStats& p) {
           {"replica_failures", p.replica_failures},
           {"preemptions_caused", p.preemptions_caused},
           {"preempted_lost_gpu_h", p.preempted_lost_gpu_h},
-          // The serving simulation ran first with every replica it wanted (no feedback).
-          {"latencies_assume", "wanted replicas"}};
+          // The serving simulation ran first with every replica it wanted; with a shortfall it
+          // runs again capped at the replicas granted.
+          {"latencies_assume", "wanted replicas"},
+          {"with_granted_replicas", granted}};
 }
 
 ordered_json ServicesJson(const Summary& s) {
@@ -657,6 +671,16 @@ void ServicesText(const Summary& s, std::string& t) {
                      p.priority, p.granted_replica_h, p.wanted_replica_h, p.shortfall_replica_h,
                      p.short_s, p.replica_starts, p.replica_failures, p.preemptions_caused,
                      p.preempted_lost_gpu_h);
+      if (p.with_granted) {
+        const workload::ServingResult& g = *p.with_granted;
+        txt::format_to(
+            out,
+            "  with the granted replicas: {:.0f} requests finished ({:.0f} unfinished); {}; {}\n",
+            g.completed, g.unfinished,
+            LatencyText("TTFT", g.ttft, {{"p50", &P::p50}, {"p99", &P::p99}}, 1, 3, "s"),
+            g.completed > 0 ? txt::format("SLO {:.1f}% attained", 100 * g.slo_attainment)
+                            : std::string("SLO none attained"));
+      }
     }
   }
 }

@@ -133,6 +133,12 @@ void ServicePool::SetServing(Service& s, Replica& r, bool serving, SimTime now) 
   r.serving = serving;
   s.serving += serving ? 1 : -1;
   s.granted_peak = std::max(s.granted_peak, s.serving);
+  const double t = Sec(now);
+  if (!s.granted.empty() && s.granted.back().t_s == t) {
+    s.granted.back().replicas = s.serving;
+  } else {
+    s.granted.push_back({t, s.serving});
+  }
   site_.SetServiceServing(s.index, s.serving, now);
 }
 
@@ -189,6 +195,17 @@ std::vector<ServicePoolStats> ServicePool::Stats(SimTime end) const {
     st.granted_peak = s.granted_peak;
     st.replica_starts = s.starts;
     for (scheduler::JobId j : s.all) st.replica_failures += life_.job_life(j).failures;
+    const workload::ServiceSetup& setup = sc.setup;
+    if (st.shortfall_replica_h > 0 && setup.pd.prefill_replicas == 0) {
+      // As the site ran it (Site::Site), capped at the replicas granted (none before the first).
+      workload::ServiceSetup capped = setup;
+      capped.end_s = std::min(capped.end_s, config_.duration.seconds());
+      capped.bin_s = config_.tick.seconds();
+      capped.replica_cap = {{0.0, 0}};
+      capped.replica_cap.insert(capped.replica_cap.end(), s.granted.begin(), s.granted.end());
+      st.with_granted = workload::Serve(capped, sc.requests, config_.seed);
+      st.with_granted->gpu_power_w.clear();  // not the site's: see ServicePoolStats
+    }
     for (const scheduler::PreemptionRecord& p : life_.preemptions()) {
       if (!Owns(p.by) || replicas_[static_cast<size_t>(p.by)].service !=
                              static_cast<int32_t>(&live - services_.data())) {

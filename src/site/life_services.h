@@ -22,11 +22,12 @@
 //   power      a replica holding nodes draws idle on them; one that serves (computing, not
 //              reloading) draws one replica's share of the serving simulation's GPU power above
 //              idle in that bin (Site::SetServiceServing), on whatever nodes it was granted.
-//   coupling   one way: the serving simulation's latencies, SLO attainment and tokens assume
-//              the replicas it wanted were there. Where the pool granted fewer (no room and
-//              nothing preemptible, a failed replica recovering), the shortfall is reported
-//              (ServicePoolStats) and the power follows the granted replicas, but the latencies
-//              are those of the wanted ones.
+//   coupling   the serving simulation's latencies, SLO attainment and tokens assume the
+//              replicas it wanted were there. Where the pool granted fewer (no room and nothing
+//              preemptible, a failed replica recovering), the shortfall is reported
+//              (ServicePoolStats), the power follows the granted replicas, and the serving
+//              simulation runs again capped at the replicas granted (with_granted): one step, not
+//              a fixed point (its demand and power do not go back into the pool or the site).
 //
 // Replicas take whole nodes (the scheduler places whole nodes): a replica of fewer GPUs than a
 // node holds a whole node, the rest idle. A replica that fits in one NVLink domain must be placed
@@ -35,6 +36,7 @@
 // the nodes they hold.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +67,11 @@ struct ServicePoolStats {
   // Jobs its replicas preempted, and their GPUs x work lost since their last checkpoint.
   int preemptions_caused = 0;
   double preempted_lost_gpu_h = 0;
+  // With a shortfall (not for disaggregated services): the serving simulation run again with its
+  // replicas capped at those granted over time (ServiceSetup::replica_cap): the latencies, SLO
+  // attainment and requests finished the granted replicas give. Its power is not the site's: the
+  // site's follows the granted replicas with the first run's per-replica power.
+  std::optional<workload::ServingResult> with_granted;
 };
 
 class ServicePool {
@@ -88,7 +95,8 @@ class ServicePool {
   // event, not inside a Host call.
   void NodesDark(int first_node, int end_node, SimTime now, std::string_view cause);
 
-  // After ClusterLife::Finish(end).
+  // After ClusterLife::Finish(end). Runs the serving simulation again for each service that was
+  // short (ServicePoolStats::with_granted).
   std::vector<ServicePoolStats> Stats(SimTime end) const;
 
  private:
@@ -105,6 +113,7 @@ class ServicePool {
     SimTime since;
     double wanted_s = 0, granted_s = 0, short_s = 0;
     int wanted_peak = 0, granted_peak = 0, starts = 0;
+    std::vector<workload::ReplicaStep> granted;  // replicas serving, from each step on
   };
   struct Replica {
     int32_t service = -1;  // -1: not a replica

@@ -193,13 +193,31 @@ TEST(ServicePool, AScaleUpPreemptsTheJobThatRestartsFromItsCheckpointWhenItScale
   EXPECT_DOUBLE_EQ(run.probe.At(5 * 3600), 3 * 6600 + 1800);
 }
 
+// `n` requests of 200 prompt and `output` output tokens, one every `gap_s` from the service's
+// start.
+workload::RequestSet Steady(int n, double gap_s, int output = 50) {
+  workload::RequestSet set;
+  for (int i = 0; i < n; ++i) {
+    workload::Request r;
+    r.arrival_s = gap_s * i;
+    r.prompt_tokens = 200;
+    r.output_tokens = output;
+    set.requests.push_back(r);
+  }
+  return set;
+}
+
 // Four nodes held by a job that may not be preempted (2 h of work); a one-node service wants a
 // replica from 1 h to 3 h. It waits until the job ends at 2 h: 2 replica-h wanted, 1 granted,
-// short 1 replica-h over 3,600 s, and no preemption.
+// short 1 replica-h over 3,600 s, and no preemption. Its requests come every 10 s (720 of them):
+// the serving simulation with every replica finishes them all; run again with the replica granted
+// from 2 h only, the 360 that arrive before it have no replica (unfinished) and the 360 after
+// finish.
 TEST(ServicePool, AReplicaWithNoRoomReportsTheExactShortfall) {
   SiteConfig c = PoolSite(4, 4 * 3600);
   c.life->jobs = {Batch("big", 32, 2 * 3600, false)};
   c.services = {Service(c, "late", 1, 3600, 3 * 3600)};
+  c.services[0].requests = Steady(720, 10);
   PoolRun run(c);
   run.Run();
   ASSERT_EQ(run.stats.size(), 1u);
@@ -212,19 +230,33 @@ TEST(ServicePool, AReplicaWithNoRoomReportsTheExactShortfall) {
   EXPECT_EQ(late.preemptions_caused, 0);
   EXPECT_TRUE(run.life().preemptions().empty());
   EXPECT_TRUE(run.life().job_life(0).completed);
-  // The power follows the nodes held: the job's four busy nodes while the replica waits, then
-  // the replica's node and three free ones, all at idle.
+  const workload::ServingResult& wanted = run.site.services()[0].result;
+  ASSERT_TRUE(late.with_granted.has_value());
+  const workload::ServingResult& granted = *late.with_granted;
+  std::printf(
+      "  requests finished: %.0f with the wanted replica, %.0f (%.0f unfinished) with the "
+      "granted one\n",
+      wanted.completed, granted.completed, granted.unfinished);
+  EXPECT_EQ(wanted.completed, 720);
+  EXPECT_EQ(granted.completed, 360);
+  EXPECT_EQ(granted.unfinished, 360);
+  // The power follows the nodes held: the job's four busy nodes while the replica waits (its
+  // requests draw nothing there), then three free nodes and the replica's, serving.
   EXPECT_DOUBLE_EQ(run.probe.At(1.5 * 3600), 4 * 6600);
-  EXPECT_DOUBLE_EQ(run.probe.At(2.5 * 3600), 4 * 1800);
+  EXPECT_GT(run.probe.At(2.5 * 3600), 4 * 1800);
 }
 
 // Two one-node replicas on nodes 0 and 1 (best fit, lowest nodes first); node 0's host fails at
 // 100 s for 1,000 s. The failure hits chat/r0 (events.csv lists it); the replica hangs through
 // detection (10 s), queues again, starts at once on a free node (110 s) and reloads for spin_up
 // (60 s) before it serves again at 170 s: 70 replica-seconds short, one failure, three starts.
+// Run again with the replicas granted, r0's requests in flight at 100 s go to r1, where their
+// prompts and the tokens generated so far are computed again, and every one of the 400 (one every
+// 0.5 s, 500 tokens out) still finishes.
 TEST(ServicePool, AFailureTakesItsReplicaDownUntilItIsGrantedAndReloaded) {
   SiteConfig c = PoolSite(4, 2000);
   c.services = {Service(c, "chat", 2, 0, 2000)};
+  c.services[0].requests = Steady(400, 0.5, 500);
   c.life->scripted = {{ComponentKind::kHost, 0, S(100), S(1000)}};
   PoolRun run(c);
   run.Run();
@@ -239,6 +271,15 @@ TEST(ServicePool, AFailureTakesItsReplicaDownUntilItIsGrantedAndReloaded) {
   EXPECT_DOUBLE_EQ(chat.short_s, 70);
   EXPECT_NEAR(chat.shortfall_replica_h, 70.0 / 3600, 1e-12);
   EXPECT_NEAR(chat.wanted_replica_h, 2 * 2000.0 / 3600, 1e-12);
+  ASSERT_TRUE(chat.with_granted.has_value());
+  std::printf(
+      "  with the granted replicas: %.0f finished, %.0f unfinished, %.0f prefill tokens "
+      "computed (all replicas: %.0f)\n",
+      chat.with_granted->completed, chat.with_granted->unfinished,
+      chat.with_granted->prefill_tokens, run.site.services()[0].result.prefill_tokens);
+  EXPECT_EQ(chat.with_granted->completed, 400);
+  EXPECT_EQ(chat.with_granted->unfinished, 0);
+  EXPECT_GT(chat.with_granted->prefill_tokens, run.site.services()[0].result.prefill_tokens);
   // Failures stop replicas, not jobs: the queue's job counts are untouched.
   EXPECT_EQ(run.life().stats().interruptions, 0);
 }

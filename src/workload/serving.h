@@ -46,6 +46,12 @@
 
 namespace firstwall::workload {
 
+// From t_s on (seconds, the simulation's clock), `replicas` of the fleet hold their GPUs.
+struct ReplicaStep {
+  double t_s = 0;
+  int replicas = 0;
+};
+
 enum class Routing { kRoundRobin, kLeastTokens, kPrefixAware };
 // As the scenario writes them: round_robin, least_tokens, prefix_aware.
 std::string_view RoutingName(Routing r);
@@ -100,6 +106,13 @@ struct ServiceSetup {
   double bin_s = 1;                                        // power series resolution
   int sample_replicas = 0;                                 // 0: simulate every replica
   bool presampled = false;  // the requests are already the sampled replicas' share (Thin)
+  // At most this many of the fleet's replicas up from each step's t_s on (empty: no cap): the
+  // replicas a scheduler's pool granted (site/life_services.h). Above it, the highest replicas go
+  // off at once, as a failed or ungranted replica does: their sequences lose their KV cache and
+  // go back through the router (recomputed), or are dropped when no replica serves; the
+  // autoscaler wants no more than it. Without autoscaling, replicas come back (serving at once)
+  // as it rises. Not with disaggregation.
+  std::vector<ReplicaStep> replica_cap;
 };
 
 struct Percentiles {
@@ -112,12 +125,6 @@ struct PhaseEnergy {
   double gpu_j = 0;      // GPU energy of those replicas meanwhile
   // Average GPU power of one replica in this phase.
   double replica_watts() const { return replica_s > 0 ? gpu_j / replica_s : 0.0; }
-};
-
-// From t_s on (seconds, the simulation's clock), `replicas` of the fleet hold their GPUs.
-struct ReplicaStep {
-  double t_s = 0;
-  int replicas = 0;
 };
 
 struct ServingResult {
