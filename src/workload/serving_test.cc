@@ -526,6 +526,48 @@ TEST(Serving, AutoscalingFollowsADiurnalLoadBetweenItsBounds) {
   EXPECT_NEAR(held_h, r.replica_hours, 0.05 * r.replica_hours);
 }
 
+// The autoscaled service above (3 or 4 replicas through its busy hours), capped at 2 replicas
+// from 7 h to 10 h as a scheduler's pool that granted no more would: the replicas holding GPUs
+// never exceed the cap there (those above it go off at once, their sequences rerouted and
+// recomputed), the autoscaler climbs back after it, and the fewer replicas cost latency and
+// recomputed prefill.
+TEST(Serving, ACapHoldsTheReplicasDownAndTheirWorkMoves) {
+  SyntheticSource d;
+  d.label = "chat";
+  d.rate_per_s = 2;
+  d.end_s = 12 * 3600;
+  d.prompt = {LengthDistribution::Kind::kLognormal, 1000, 1.0, 16000};
+  d.output = {LengthDistribution::Kind::kLognormal, 250, 1.0, 4000};
+  d.diurnal.emplace();
+  for (size_t h = 0; h < 24; ++h) (*d.diurnal)[h] = h < 6 || h >= 12 ? 0.2 : 1.0;
+  const RequestSet set = Generate({d}, 3);
+  ServiceSetup s = Llama8b(8);
+  s.end_s = 12 * 3600;
+  s.engine.max_seqs = 8;
+  s.autoscale = {true, 1, 8, 0.5, 60, 120};
+  const ServingResult free = Serve(s, set, 1);
+  s.replica_cap = {{0, 8}, {7 * 3600, 2}, {10 * 3600, 8}};
+  const ServingResult capped = Serve(s, set, 1);
+  int peak_capped = 0, peak_after = 0;
+  for (size_t i = 0; i < capped.replicas_held.size(); ++i) {
+    const ReplicaStep& st = capped.replicas_held[i];
+    if (st.t_s >= 7 * 3600 && st.t_s < 10 * 3600) peak_capped = std::max(peak_capped, st.replicas);
+    if (st.t_s >= 10 * 3600) peak_after = std::max(peak_after, st.replicas);
+  }
+  std::printf(
+      "capped at 2 from 7 h to 10 h: peak %d there, %d after; TTFT p99 %.3f s (free %.3f s); "
+      "prefill tokens %.0f (free %.0f); finished %.0f of %.0f (free %.0f)\n",
+      peak_capped, peak_after, capped.ttft.p99, free.ttft.p99, capped.prefill_tokens,
+      free.prefill_tokens, capped.completed, capped.requests, free.completed);
+  EXPECT_GT(free.replicas_peak, 2);
+  EXPECT_EQ(peak_capped, 2);
+  EXPECT_GT(peak_after, 2);
+  EXPECT_GT(capped.ttft.p99, free.ttft.p99);
+  EXPECT_GT(capped.prefill_tokens, free.prefill_tokens);
+  EXPECT_EQ(capped.requests, free.requests);
+  EXPECT_GT(capped.completed, 0.95 * free.completed);
+}
+
 TEST(Serving, SampledFleetMatchesTheFullSimulation) {
   SyntheticSource src;
   src.label = "chat";
