@@ -222,8 +222,16 @@ std::string EventsCsv(const ClusterLife& life) {
   std::string t =
       "time_s,event,job,component,index,cause,effect,first_node,nodes,repair_s,jobs_hit\n";
   auto o = std::back_inserter(t);
+  size_t preemption = 0;  // life.preemptions() follow the preemption events one for one
   for (const LifeEvent& e : life.events()) {
     const std::string job = e.job >= 0 ? Field(life.jobs()[static_cast<size_t>(e.job)].name) : "";
+    if (e.kind == LifeEventKind::kPreemption && preemption < life.preemptions().size()) {
+      // Its cause: the job (or service replica) it gave way to.
+      const JobId by = life.preemptions()[preemption++].by;
+      txt::format_to(o, "{:.3f},{},{},,,{},,,,,\n", Seconds(e.at), LifeEventKindName(e.kind), job,
+                     Field(life.jobs()[static_cast<size_t>(by)].name));
+      continue;
+    }
     if (e.failure >= 0) {
       const FailureRecord& r = life.failures()[static_cast<size_t>(e.failure)];
       const Failure& f = r.failure;

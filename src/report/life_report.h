@@ -56,7 +56,8 @@ std::string LifeText(const LifeSummary& s);
 // jobs.csv: job,tenant,attempt,gpus,nodes,submit_s,queued_s,start_s,end_s,wait_s,ended
 std::string JobsCsv(const scheduler::ClusterLife& life);
 // events.csv: time_s,event,job,component,index,cause,effect,first_node,nodes,repair_s,jobs_hit
-// (jobs_hit: the jobs a failure stopped or slowed, separated by ';').
+// (jobs_hit: the jobs a failure stopped or slowed, separated by ';'; cause of a preemption: the job
+// it gave way to).
 std::string EventsCsv(const scheduler::ClusterLife& life);
 
 }  // namespace firstwall::report

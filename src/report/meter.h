@@ -11,6 +11,7 @@
 #include "report/life_report.h"
 #include "report/swings.h"
 #include "report/tick_series.h"
+#include "site/life_services.h"
 #include "site/site.h"
 
 namespace firstwall::report {
@@ -104,6 +105,8 @@ struct Summary {
   std::optional<LifeSummary> life;  // with a scheduler (report/life_report.h)
   // With scheduler.flexibility, against the same run without it (report/flexibility_report.h).
   std::optional<FlexibilitySummary> flexibility;
+  // With a scheduler, per service (same order): what the pool gave it (site/life_services.h).
+  std::vector<site::ServicePoolStats> service_pools;
   site::PowerEvents power_events;
   std::vector<HotLink> hottest_links;  // scale-out
   double nvlink_peak_utilization = 0;

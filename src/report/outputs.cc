@@ -279,6 +279,37 @@ ordered_json PercentilesJson(const workload::Percentiles& p) {
           {"p99", v(p.p99)},
           {"max", v(p.max)}};
 }
+// A pooled service's replicas in the scheduler's pool (site/life_services.h).
+ordered_json ServicePoolJson(const site::ServicePoolStats& p) {
+  ordered_json granted = nullptr;
+  if (p.with_granted) {
+    const workload::ServingResult& g = *p.with_granted;
+    granted = {{"completed", Count(g.completed)},
+               {"unfinished", Count(g.unfinished)},
+               {"ttft_s", PercentilesJson(g.ttft)},
+               {"tpot_s", PercentilesJson(g.tpot)},
+               {"e2e_s", PercentilesJson(g.e2e)},
+               {"slo_attainment",
+                g.completed > 0 ? ordered_json(g.slo_attainment) : ordered_json(nullptr)},
+               {"goodput_rps", g.goodput_rps}};
+  }
+  return {{"priority", p.priority},
+          {"replicas_wanted_h", p.wanted_replica_h},
+          {"replicas_granted_h", p.granted_replica_h},
+          {"shortfall_replica_h", p.shortfall_replica_h},
+          {"short_s", p.short_s},
+          {"replicas_wanted_peak", p.wanted_peak},
+          {"replicas_granted_peak", p.granted_peak},
+          {"replica_starts", p.replica_starts},
+          {"replica_failures", p.replica_failures},
+          {"preemptions_caused", p.preemptions_caused},
+          {"preempted_lost_gpu_h", p.preempted_lost_gpu_h},
+          // The serving simulation ran first with every replica it wanted; with a shortfall it
+          // runs again capped at the replicas granted.
+          {"latencies_assume", "wanted replicas"},
+          {"with_granted_replicas", granted}};
+}
+
 ordered_json ServicesJson(const Summary& s) {
   ordered_json all = ordered_json::array();
   for (const ServiceSummary& sv : s.services) {
@@ -347,6 +378,8 @@ ordered_json ServicesJson(const Summary& s) {
         {"replicas_peak", r.replicas_peak},
         {"scale_events", r.scale_events},
     });
+    const size_t k = all.size() - 1;
+    if (k < s.service_pools.size()) all.back()["pool"] = ServicePoolJson(s.service_pools[k]);
   }
   return all;
 }
@@ -627,6 +660,28 @@ void ServicesText(const Summary& s, std::string& t) {
     if (sv.setup.pd.prefill_replicas > 0) {
       txt::format_to(out, "  disaggregated: {} prefill replicas, {:.1f} GB of KV moved\n",
                      sv.setup.pd.prefill_replicas, r.kv_transfer_bytes / 1e9);
+    }
+    const size_t k = static_cast<size_t>(&sv - s.services.data());
+    if (k < s.service_pools.size()) {
+      const site::ServicePoolStats& p = s.service_pools[k];
+      txt::format_to(out,
+                     "  pool (priority {}): {:.2f} of {:.2f} wanted replica-hours granted, short "
+                     "{:.2f} replica-h over {:.0f} s; {} replica starts, {} replica failures; "
+                     "caused {} preemptions losing {:.2f} GPU-h of jobs' work (latencies assume "
+                     "the wanted replicas)\n",
+                     p.priority, p.granted_replica_h, p.wanted_replica_h, p.shortfall_replica_h,
+                     p.short_s, p.replica_starts, p.replica_failures, p.preemptions_caused,
+                     p.preempted_lost_gpu_h);
+      if (p.with_granted) {
+        const workload::ServingResult& g = *p.with_granted;
+        txt::format_to(
+            out,
+            "  with the granted replicas: {:.0f} requests finished ({:.0f} unfinished); {}; {}\n",
+            g.completed, g.unfinished,
+            LatencyText("TTFT", g.ttft, {{"p50", &P::p50}, {"p99", &P::p99}}, 1, 3, "s"),
+            g.completed > 0 ? txt::format("SLO {:.1f}% attained", 100 * g.slo_attainment)
+                            : std::string("SLO none attained"));
+      }
     }
   }
 }

@@ -117,6 +117,7 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
         js.average_tokens_per_s = js.running_s > 0 ? js.tokens / js.running_s : 0;
       }
     }
+    if (host->pool()) summary.service_pools = host->pool()->Stats(config.duration);
     if (options.jobs_table) *options.jobs_table = JobsCsv(life);
     if (options.events_table) *options.events_table = EventsCsv(life);
     if (options.first_starts) *options.first_starts = FirstStarts(life);

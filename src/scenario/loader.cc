@@ -18,6 +18,7 @@
 #include "core/rng.h"
 #include "scenario/budget.h"
 #include "scenario/life_loader.h"
+#include "scenario/service_loader.h"
 #include "thermal/weather.h"
 #include "workload/requests.h"
 #include "workload/serving.h"
@@ -949,10 +950,6 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
     nodes_used += need;
     cfg.jobs.push_back(std::move(job));
   }
-  if (queued && root.Has("services")) {
-    root.Fail("services", "services beside a scheduler are not modelled yet",
-              "run services in a scenario without 'scheduler:'");
-  }
   for (const Section& v : root.List("services")) {
     site::ServiceConfig svc = ReadService(v, cfg.cluster, sc.catalog, base_dir, cfg.duration,
                                           cfg.seed, cfg.warnings, budget);
@@ -960,7 +957,8 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
       v.Fail("name", "a workload or service is already named '" + svc.setup.name + "'");
     }
     const int need = site::NodesFor(svc, cfg.cluster);
-    if (nodes_used + need > cfg.cluster.nodes) {
+    // With a scheduler its replicas queue for nodes (ReadPooledServices checks that one fits).
+    if (!queued && nodes_used + need > cfg.cluster.nodes) {
       v.Fail("replicas",
              "service '" + svc.setup.name + "' needs " + std::to_string(need) +
                  " nodes, but only " + std::to_string(cfg.cluster.nodes - nodes_used) +
@@ -972,6 +970,7 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
     cfg.services.push_back(std::move(svc));
   }
   ReadLife(root, workloads, base_dir, cfg);
+  ReadPooledServices(root, cfg);
   if (cfg.jobs.empty() && cfg.services.empty() && !(cfg.life && !cfg.life->jobs.empty())) {
     root.Fail("workloads", "the scenario has no workloads and no services",
               "add training jobs under 'workloads' or inference services under 'services'");

@@ -542,6 +542,11 @@ const Schema& ScenarioSchema() {
                      "Simulate only this many replicas, each fed its share of the requests at "
                      "random, and scale counts, tokens and energy to the fleet (for large "
                      "fleets; docs/validation.md gives the error)."),
+              OptInt("services[].priority", "-1000000", "1000000",
+                     "With a scheduler: the priority of the service's replicas in the scheduler's "
+                     "queue; under the priority policy a replica may preempt lower-priority "
+                     "preemptible jobs. Default: one above the highest priority of the queue's "
+                     "jobs."),
               Section("services[].slo", false, "Service-level objectives of each request."),
               Qty("services[].slo.ttft", D::kDuration, "2 s", "1 ms", "1 h",
                   "Time to first token."),

@@ -65,6 +65,8 @@ std::string_view AttemptEndName(AttemptEnd e) {
       return "preempted";
     case AttemptEnd::kCutByEnd:
       return "cut";
+    case AttemptEnd::kReleased:
+      return "released";
   }
   return "?";
 }
@@ -266,11 +268,13 @@ void ClusterLife::RequestPass(SimTime now) {
 void ClusterLife::RunPass(SimTime now) {
   Decisions d = scheduler_->Schedule(now);
   AccountCluster(now);
-  for (JobId job : d.preempt) {
+  for (size_t i = 0; i < d.preempt.size(); ++i) {
+    const JobId job = d.preempt[i];
     JobState& s = state_[job];
     Accrue(job, now);
     if (s.phase != Phase::kDetecting) {
       FW_CHECK(s.attempt >= 0, "a job preempted while not running");
+      preemptions_.push_back({now, job, d.preempted_for[i], s.progress_s - s.checkpointed_s});
       StopAttempt(job, AttemptEnd::kPreempted, now);
       ++s.life.preemptions;
       events_log_.push_back({now, LifeEventKind::kPreemption, job, -1, -1, {}});
@@ -698,6 +702,8 @@ Goodput ClusterLife::goodput() const {
   double useful = 0, wall = 0, allocated = 0;
   Badput& b = g.badput;
   for (size_t i = 0; i < state_.size(); ++i) {
+    // A service's replicas are not work toward an end: goodput is the jobs' (docs/models.md).
+    if (jobs_[i].kind == JobKind::kService) continue;
     const JobLife& l = state_[i].life;
     const double gpus = jobs_[i].gpus;
     b.queueing_gpu_h += gpus * l.queued_s;
@@ -727,7 +733,8 @@ SchedulerStats ClusterLife::stats() const {
   std::vector<double> waits;
   for (size_t i = 0; i < state_.size(); ++i) {
     const JobState& s = state_[i];
-    if (s.phase == Phase::kNotSubmitted) continue;
+    // Jobs only: a service's replicas are counted by the service (site/life_services.h).
+    if (s.phase == Phase::kNotSubmitted || jobs_[i].kind == JobKind::kService) continue;
     ++st.jobs_submitted;
     if (s.life.completed) ++st.jobs_completed;
     st.interruptions += s.life.failures;

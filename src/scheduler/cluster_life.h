@@ -142,8 +142,10 @@ struct ClusterLifeOptions {
 Failure ScriptedFailure(const Topology& topology, const FailureModel& model, ComponentKind k,
                         int64_t index, SimTime at, SimTime repair, std::string_view cause = {});
 
-enum class AttemptEnd { kCompleted, kFailed, kPreempted, kCutByEnd };
-std::string_view AttemptEndName(AttemptEnd e);  // "completed", "failed", "preempted", "cut"
+// kReleased: its owner gave the nodes back (Withdraw: a service scaling down).
+enum class AttemptEnd { kCompleted, kFailed, kPreempted, kCutByEnd, kReleased };
+// "completed", "failed", "preempted", "cut", "released"
+std::string_view AttemptEndName(AttemptEnd e);
 
 // One start of a job on a set of nodes.
 struct Attempt {
@@ -174,6 +176,14 @@ struct LifeEvent {
   int failure = -1;        // index into failures(), -1: none
   int node = -1;           // kExclusion
   std::string_view cause;  // kHostStop: a string with static storage ("power_trip", ...)
+};
+
+// A running job that gave way to a higher-priority one (policy priority).
+struct PreemptionRecord {
+  SimTime at;
+  JobId job = 0;      // the victim
+  JobId by = 0;       // the job it gave way to
+  double lost_s = 0;  // the victim's progress since its last checkpoint, lost (nominal seconds)
 };
 
 struct FailureRecord {
@@ -278,6 +288,13 @@ class ClusterLife {
   // HostStopped, not here.
   void HostNodesLost(NodeRun nodes, SimTime now);
 
+  // The job's owner no longer wants it (a service's replica when it scales down, or at its end;
+  // cluster_life_services.cc): queued, it leaves the queue; running, its attempt ends as kReleased
+  // with its progress kept; detecting, it gives its nodes back now. It is done for good (a later
+  // demand is a new job). Nothing if it is already done. FW_CHECK: it was submitted. Not from
+  // inside a Host call.
+  void Withdraw(JobId job, SimTime now);
+
   // Standalone: runs the queue's events up to `end`, then Finish(end).
   void RunUntil(SimTime end);
   // Closes the books at `end`: running attempts end as cut, jobs still queued stop waiting.
@@ -289,6 +306,7 @@ class ClusterLife {
   const std::vector<LifeEvent>& events() const { return events_log_; }
   const std::vector<FailureRecord>& failures() const { return failures_; }
   const std::vector<LifeSample>& samples() const { return samples_; }
+  const std::vector<PreemptionRecord>& preemptions() const { return preemptions_; }
   const JobLife& job_life(JobId job) const;
   int running() const;
   int queued() const;
@@ -389,6 +407,7 @@ class ClusterLife {
   std::vector<LifeEvent> events_log_;
   std::vector<FailureRecord> failures_;
   std::vector<LifeSample> samples_;
+  std::vector<PreemptionRecord> preemptions_;
   std::vector<JobId> hit_scratch_;
 };
 

@@ -500,6 +500,7 @@ struct Scheduler::Impl {
       SetTentativelyFree(v, false);  // Stop frees them again, with the job's bookkeeping
       Stop(v);
       d.preempt.push_back(v);
+      d.preempted_for.push_back(j);
     }
     return true;
   }

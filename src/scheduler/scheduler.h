@@ -118,6 +118,7 @@ struct StartDecision {
 struct Decisions {
   std::vector<JobId> preempt;        // stop these first; the scheduler has released them, and the
                                      // caller submits them again if they should run again
+  std::vector<JobId> preempted_for;  // parallel to preempt: the job each one gave way to
   std::vector<StartDecision> start;  // then start these
 };
 

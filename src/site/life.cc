@@ -88,6 +88,8 @@ LifeHost::LifeHost(const SiteConfig& config, Site& site, EventQueue& events)
     const int to = std::min(config_.cluster.nodes, static_cast<int>(last) * per);
     events.Schedule(at, "racks dark", [this, from, to, at] {
       life_->HostNodesLost({from, to - from}, at);
+      // Services' replicas there stop too (the site stops only its own jobs).
+      if (pool_) pool_->NodesDark(from, to, at, "power_trip");
     });
   });
   site_.OnJobStopped([this, &events](Site::JobId job, SimTime at, JobStopCause cause) {
@@ -100,12 +102,17 @@ LifeHost::LifeHost(const SiteConfig& config, Site& site, EventQueue& events)
       if (queue_job_[job] == static_cast<int64_t>(queued)) life_->HostStopped(queued, at, why);
     });
   });
+  if (std::any_of(config.services.begin(), config.services.end(),
+                  [](const ServiceConfig& s) { return s.pool_priority.has_value(); })) {
+    pool_ = std::make_unique<ServicePool>(config, site, *life_, events);
+  }
   const size_t racks = static_cast<size_t>(config.cluster.rack_count());
   rack_unpowered_.assign(racks, 0);
   rack_throttled_.assign(racks, 0);
 }
 
 void LifeHost::Start(scheduler::JobId job, const std::vector<int>& nodes, SimTime now) {
+  if (pool_ && pool_->Owns(job)) return pool_->Start(job, nodes, now);
   const scheduler::JobSpec& spec = life_->jobs()[static_cast<size_t>(job)];
   JobConfig c;
   if (spec.workload >= 0) {
@@ -131,6 +138,7 @@ void LifeHost::Start(scheduler::JobId job, const std::vector<int>& nodes, SimTim
 }
 
 void LifeHost::Stop(scheduler::JobId job, SimTime now) {
+  if (pool_ && pool_->Owns(job)) return pool_->Stop(job, now);
   const int64_t id = site_job_[static_cast<size_t>(job)];
   if (id < 0) return;
   if (flex_) flex_->OnStop(job, now);
@@ -140,6 +148,7 @@ void LifeHost::Stop(scheduler::JobId job, SimTime now) {
 }
 
 void LifeHost::SetPhase(scheduler::JobId job, scheduler::JobPhase phase, SimTime now) {
+  if (pool_ && pool_->Owns(job)) return pool_->SetPhase(job, phase, now);
   const int64_t id = site_job_[static_cast<size_t>(job)];
   if (id < 0) return;
   const auto site_job = static_cast<Site::JobId>(id);
@@ -203,6 +212,7 @@ void LifeHost::Affect(const scheduler::Failure& f, SimTime now, int delta) {
 }
 
 std::optional<Site::JobId> LifeHost::SiteJob(scheduler::JobId job) const {
+  if (static_cast<size_t>(job) >= site_job_.size()) return std::nullopt;  // a service's replica
   const int64_t id = site_job_[static_cast<size_t>(job)];
   if (id < 0) return std::nullopt;
   return static_cast<Site::JobId>(id);

@@ -36,6 +36,7 @@
 #include "scheduler/cluster_life.h"
 #include "scheduler/topology.h"
 #include "site/flexibility.h"
+#include "site/life_services.h"
 #include "site/site.h"
 #include "site/site_config.h"
 
@@ -70,6 +71,8 @@ class LifeHost final : public scheduler::Host {
   static constexpr double kCduThrottleShareOfTdp = 0.5;
   units::Power CduThrottleLimit() const;
 
+  // The services in the scheduler's pool (site/life_services.h); null when there are none.
+  const ServicePool* pool() const { return pool_.get(); }
   scheduler::ClusterLife& life() { return *life_; }
   const scheduler::ClusterLife& life() const { return *life_; }
   // The site job running the queue's job's current attempt (none while it does not run).
@@ -82,8 +85,9 @@ class LifeHost final : public scheduler::Host {
   Site& site_;
   std::unique_ptr<FlexSite> flex_;  // before life_: the queue asks it from its first event
   std::unique_ptr<scheduler::ClusterLife> life_;
-  std::vector<int64_t> site_job_;   // per queue job: its site job, -1 while it does not run
-  std::vector<int64_t> queue_job_;  // per site job: its queue job
+  std::unique_ptr<ServicePool> pool_;  // its replicas' Start, Stop and SetPhase go there
+  std::vector<int64_t> site_job_;      // per queue job: its site job, -1 while it does not run
+  std::vector<int64_t> queue_job_;     // per site job: its queue job
   // Failures in force, so overlapping ones change the site only at the first and the last.
   std::vector<int16_t> rack_unpowered_;  // per rack: PDU (or stopping CDU) failures
   std::vector<int16_t> rack_throttled_;  // per rack: throttling CDU failures

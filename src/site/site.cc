@@ -105,9 +105,15 @@ Site::Site(SiteConfig config)
     ps.name = setup.name;
     ps.start_s = setup.start_s;
     ps.end_s = setup.end_s;
-    ps.nodes = take(NodesFor(sc, c), "services");
     ps.gpus = setup.replicas * setup.replica.tp * setup.replica.pp;
     ps.result = workload::Serve(setup, sc.requests, config_.seed);
+    if (sc.pool_priority) {
+      ps.replica_gpus = setup.replica.tp * setup.replica.pp;
+      PoolService(ps);  // its replicas take nodes as a scheduler grants them
+      services_.push_back(std::move(ps));
+      continue;
+    }
+    ps.nodes = take(NodesFor(sc, c), "services");
     ps.cum_j.push_back(0);
     for (size_t i = 0; i < ps.result.gpu_power_w.size(); ++i) {
       const double from = ps.start_s + static_cast<double>(i) * setup.bin_s;
@@ -430,10 +436,12 @@ void Site::Advance(SimTime from, SimTime to) {
     const PlacedService& ps = services_[k];
     const double w = ServiceGpuWatts(k, from, to);
     const int node_count = static_cast<int>(ps.nodes.size());
-    gpu_w += w - ps.gpus * idle_gpu_w_;
+    const int gpus = ps.HeldGpus();
+    gpu_w += w - gpus * idle_gpu_w_;
     // The binned energy can sit a rounding error below idle: no negative activity.
-    activity_sum += std::max(0.0, w - ps.gpus * idle_gpu_w_) / span_w;
-    service_node_w_[k] = (w + (node_count * c.gpus_per_node - ps.gpus) * idle_gpu_w_ +
+    activity_sum += std::max(0.0, w - gpus * idle_gpu_w_) / span_w;
+    if (node_count == 0) continue;  // a pooled service holding nothing now
+    service_node_w_[k] = (w + (node_count * c.gpus_per_node - gpus) * idle_gpu_w_ +
                           node_count * ToWatts(c.node_base_power)) /
                          node_count;
   }
@@ -513,6 +521,7 @@ double Site::ItBaseWatts() const {
 
 double Site::ServiceGpuWatts(size_t k, SimTime from, SimTime to) const {
   const PlacedService& ps = services_[k];
+  if (ps.pooled) return PooledServiceGpuWatts(ps, from, to);
   const double a = from.seconds(), b = to.seconds();
   const double idle = ps.gpus * idle_gpu_w_;
   // Energy from start_s to t: the binned series inside the lifetime, idle outside it.

@@ -164,6 +164,16 @@ struct PlacedService {
   int gpus = 0;
   double start_s = 0, end_s = 0;
   std::vector<double> cum_j;  // GPU energy from start_s to each bin edge
+  // In the scheduler's pool (ServiceConfig::pool_priority, site/life_services.h): its replicas
+  // hold nodes as the scheduler grants them (`nodes` ascending, any of the cluster's), and `gpus`
+  // stays the most it may hold. Each serving replica draws one held replica's share of the
+  // serving simulation's GPU power above idle (replica_cum_j); held GPUs draw idle otherwise.
+  bool pooled = false;
+  int replica_gpus = 0;
+  int held_replicas = 0;
+  int serving_replicas = 0;
+  std::vector<double> replica_cum_j;  // one replica's GPU energy above idle to each bin edge
+  int HeldGpus() const { return pooled ? held_replicas * replica_gpus : gpus; }
 };
 
 // The power chain's protection acting over the run.
@@ -252,6 +262,13 @@ class Site : public Model {
   // jobs there stop (OnJobStopped), even when none runs there.
   using DarkCallback = std::function<void(size_t first_rack, size_t last_rack, SimTime at)>;
   void OnRacksDark(DarkCallback callback) { on_dark_ = std::move(callback); }
+  // Services in the scheduler's pool (PlacedService::pooled; site_services.cc). A replica of
+  // `service` takes `nodes` (each free) from `now` (hold), or gives them back; it draws idle
+  // until SetServiceServing counts it as serving.
+  void SetServiceReplicaNodes(size_t service, const std::vector<int>& nodes, bool hold,
+                              SimTime now);
+  // How many of the service's held replicas serve from `now` (at most those held).
+  void SetServiceServing(size_t service, int replicas, SimTime now);
   // Which tenant holds each node now.
   const Placement& placement() const { return placement_; }
   // Jobs holding nodes now (placed or running), ascending.
@@ -333,6 +350,11 @@ class Site : public Model {
   void FinishCheckpoint(size_t job, SimTime now);
   void DrainCheckpoints(SimTime now);  // bytes written since the last change of rates
   void ShareStorage(SimTime now);      // new rates and completion events
+
+  // --- services in the pool (site_services.cc)
+  // Its per-replica energy series from the serving simulation's power and held replicas.
+  void PoolService(PlacedService& ps) const;
+  double PooledServiceGpuWatts(const PlacedService& ps, SimTime from, SimTime to) const;
 
   // --- power per job (site.cc)
   void AppendSegmentValues(PlacedJob& job, const std::vector<workload::Phase>& phases);

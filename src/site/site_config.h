@@ -64,6 +64,9 @@ struct JobConfig {
 struct ServiceConfig {
   workload::ServiceSetup setup;  // start_s/end_s: the service's lifetime in the simulation
   workload::RequestSet requests;
+  // With a scheduler: the priority its replicas take in the scheduler's pool
+  // (site/life_services.h). None: placed on fixed nodes after the jobs.
+  std::optional<int> pool_priority;
 };
 
 // A scheduled change of fabric links: at `at` the links drop to `health` of their bandwidth

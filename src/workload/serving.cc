@@ -55,14 +55,16 @@ struct Replica {
   double load_s = 0;        // sequences held x time, since the last autoscaling decision
   double since = 0;         // last power/KV accounting time
   double pending_io_s = 0;  // swap transfers to add to the next iteration
+  uint32_t gen = 0;         // bumps when the cap takes it off: its pending events are void
 };
 
-enum class EventKind { kIterationEnd, kReady, kKvArrive, kRelease, kAutoscale };
+enum class EventKind { kIterationEnd, kReady, kKvArrive, kRelease, kAutoscale, kCap };
 struct Event {
   double t;
   uint64_t order;
   EventKind kind;
-  int a;  // replica or seq or request
+  int a;             // replica or seq or request or cap step
+  uint32_t gen = 0;  // kIterationEnd, kReady: the replica's generation when pushed
   bool operator>(const Event& o) const { return t != o.t ? t > o.t : order > o.order; }
 };
 
@@ -106,7 +108,10 @@ class Simulator {
             std::max(1, static_cast<int>(std::lround(s.autoscale.min_replicas / scale_)));
         r.state = i < initial ? State::kActive : State::kOff;
       }
+      held_ += r.state != State::kOff ? 1 : 0;
     }
+    unclamped_want_ = held_;
+    NoteHeld(s.start_s);
     const double bins_end = std::isfinite(s.end_s) ? s.end_s : 0.0;
     if (bins_end > s.start_s) {
       power_j_.assign(static_cast<size_t>(std::ceil((bins_end - s.start_s) / s.bin_s)), 0.0);
@@ -124,6 +129,10 @@ class Simulator {
       arrivals.push_back(static_cast<int>(i));
     }
     if (s_.autoscale.enabled) Push(s_.start_s + s_.autoscale.interval_s, EventKind::kAutoscale, 0);
+    for (size_t i = 0; i < s_.replica_cap.size(); ++i) {
+      // A step at or before the start applies before the first arrival.
+      Push(std::max(s_.start_s, s_.replica_cap[i].t_s), EventKind::kCap, static_cast<int>(i));
+    }
     size_t next = 0;
     for (;;) {
       const double ta =
@@ -149,9 +158,9 @@ class Simulator {
   }
 
  private:
-  void Push(double t, EventKind k, int a) {
+  void Push(double t, EventKind k, int a, uint32_t gen = 0) {
     if (k == EventKind::kRelease) ++pending_releases_;
-    events_.push({t, order_++, k, a});
+    events_.push({t, order_++, k, a, gen});
   }
 
   // --- Power and KV accounting -------------------------------------------------------------
@@ -166,6 +175,17 @@ class Simulator {
       power_j_[bin] += watts_above_idle * (edge - t);
       if (edge <= t) break;
       t = edge;
+    }
+  }
+
+  // The replicas holding GPUs changed (or may have) at t: a step of the fleet's series.
+  void NoteHeld(double t) {
+    const int fleet = static_cast<int>(std::lround(held_ * scale_));
+    if (!held_steps_.empty() && held_steps_.back().replicas == fleet) return;
+    if (!held_steps_.empty() && held_steps_.back().t_s == t) {
+      held_steps_.back().replicas = fleet;
+    } else {
+      held_steps_.push_back({t, fleet});
     }
   }
 
@@ -479,6 +499,8 @@ class Simulator {
       r.busy = false;
       if (r.state == State::kDraining && r.running.empty() && r.waiting.empty()) {
         r.state = State::kOff;
+        --held_;
+        NoteHeld(now);
       }
       return;
     }
@@ -497,7 +519,74 @@ class Simulator {
     r.load_s += static_cast<double>(r.running.size() + r.waiting.size()) * dt;
     r.busy = true;
     r.since = now + dt;
-    Push(now + dt, EventKind::kIterationEnd, replica);
+    Push(now + dt, EventKind::kIterationEnd, replica, r.gen);
+  }
+
+  // --- The cap (ServiceSetup::replica_cap) ------------------------------------------------
+  void ApplyCap(int step, double now) {
+    const int fleet = s_.replica_cap[static_cast<size_t>(step)].replicas;
+    const int n = static_cast<int>(replicas_.size());
+    allowed_ = std::clamp(static_cast<int>(std::lround(fleet / scale_)), 0, n);
+    for (int i = n; i-- > 0 && held_ > allowed_;) {
+      if (replicas_[static_cast<size_t>(i)].state != State::kOff) TakeOff(i, now);
+    }
+    // Without autoscaling every replica is wanted; with it, those the last decision wanted and
+    // the cap held back. They serve at once: the cap counts replicas serving, so a reload after a
+    // failure is already behind them.
+    const int want = s_.autoscale.enabled ? unclamped_want_ : n;
+    for (int i = 0; i < n && held_ < std::min(allowed_, want); ++i) {
+      Replica& r = replicas_[static_cast<size_t>(i)];
+      if (r.state != State::kOff) continue;
+      ++held_;
+      r.state = State::kActive;
+    }
+    NoteHeld(now);
+  }
+
+  // The replica goes off now (not granted, or failed): its sequences lose their KV cache and are
+  // routed again (recomputed from their prompt and output so far), or dropped when no replica
+  // serves.
+  void TakeOff(int i, double now) {
+    Replica& r = replicas_[static_cast<size_t>(i)];
+    std::vector<int> orphans(r.running.begin(), r.running.end());
+    orphans.insert(orphans.end(), r.waiting.begin(), r.waiting.end());
+    for (int id : orphans) {
+      Seq& q = seqs_[static_cast<size_t>(id)];
+      if (q.swapped) {
+        q.blocks = 0;  // its copy on the host goes with the replica
+        q.swapped = false;
+      }
+      Release(r, q);
+      q.prompt = req_.requests[static_cast<size_t>(q.req)].prompt_tokens + q.generated;
+      q.computed = 0;
+      r.outstanding -= q.charge;
+      q.replica = -1;
+    }
+    r.running.clear();
+    r.waiting.clear();
+    r.batch.clear();
+    r.busy = false;
+    r.cache.clear();
+    r.lru.clear();
+    r.free_blocks = total_blocks_;
+    r.cached_blocks = 0;
+    r.pending_io_s = 0;
+    r.state = State::kOff;
+    r.since = now;
+    ++r.gen;  // its iteration in flight and its spin-up are void
+    --held_;
+    for (int id : orphans) {
+      Seq& q = seqs_[static_cast<size_t>(id)];
+      const int d = Route(q.req, Role::kBoth);
+      if (d < 0) {
+        ++dropped_;
+        --live_;
+        free_seqs_.push_back(id);
+        continue;
+      }
+      replicas_[static_cast<size_t>(d)].outstanding += q.charge;
+      Enqueue(d, id, now);
+    }
   }
 
   void AccountIdle(Replica& r, double now) {
@@ -583,10 +672,14 @@ class Simulator {
   void Handle(const Event& e) {
     switch (e.kind) {
       case EventKind::kIterationEnd:
-        IterationEnd(e.a, e.t);
+        if (e.gen == replicas_[static_cast<size_t>(e.a)].gen) IterationEnd(e.a, e.t);
+        break;
+      case EventKind::kCap:
+        ApplyCap(e.a, e.t);
         break;
       case EventKind::kReady: {
         Replica& r = replicas_[static_cast<size_t>(e.a)];
+        if (e.gen != r.gen) break;
         AccountIdle(r, e.t);
         if (r.state == State::kStarting) r.state = State::kActive;
         break;
@@ -626,10 +719,11 @@ class Simulator {
     }
     const int lo = std::max(1, static_cast<int>(std::lround(a.min_replicas / scale_)));
     const int hi = static_cast<int>(replicas_.size());
-    const int want = std::clamp(
+    unclamped_want_ = std::clamp(
         static_cast<int>(
             std::ceil(load / (a.target_utilization * s_.engine.max_seqs * a.interval_s) - 1e-9)),
         lo, hi);
+    const int want = std::min(unclamped_want_, allowed_);
     // Scale down only to the most any decision of the last five intervals wanted (the
     // stabilization window of Kubernetes' autoscaler, 5 minutes by default), so bursts do not
     // make replicas flap.
@@ -647,7 +741,8 @@ class Simulator {
           } else {
             r.state = State::kStarting;
             ++starting;
-            Push(now + a.spin_up_s, EventKind::kReady, static_cast<int>(i));
+            ++held_;
+            Push(now + a.spin_up_s, EventKind::kReady, static_cast<int>(i), r.gen);
           }
         }
       }
@@ -658,8 +753,10 @@ class Simulator {
         ++scale_events_;
         --active;
         r.state = r.busy || !r.waiting.empty() ? State::kDraining : State::kOff;
+        held_ -= r.state == State::kOff ? 1 : 0;
       }
     }
+    NoteHeld(now);
     int serving = 0;
     for (const Replica& r : replicas_) serving += r.state != State::kOff ? 1 : 0;
     replicas_peak_ = std::max(replicas_peak_, serving);
@@ -720,6 +817,7 @@ class Simulator {
         s_.autoscale.enabled ? static_cast<int>(std::lround(replicas_peak_ * k)) : s_.replicas;
     out.scale_events = static_cast<int>(std::lround(scale_events_ * k));
     out.kv_transfer_bytes = kv_transfer_bytes_ * k;
+    out.replicas_held = held_steps_;
     out.gpus = s_.replicas * gpus_;
     out.bin_s = s_.bin_s;
     out.gpu_power_w.resize(power_j_.size());
@@ -762,6 +860,10 @@ class Simulator {
   double replica_s_ = 0;
   int replicas_peak_ = 0, scale_events_ = 0;
   std::deque<int> recent_want_;
+  int held_ = 0;                                   // replicas not off (starting, active, draining)
+  int allowed_ = std::numeric_limits<int>::max();  // the cap now (replicas simulated)
+  int unclamped_want_ = 0;                         // the last autoscaling decision before the cap
+  std::vector<ReplicaStep> held_steps_;
 };
 
 constexpr std::pair<Routing, std::string_view> kRoutingNames[] = {

@@ -46,6 +46,12 @@
 
 namespace firstwall::workload {
 
+// From t_s on (seconds, the simulation's clock), `replicas` of the fleet hold their GPUs.
+struct ReplicaStep {
+  double t_s = 0;
+  int replicas = 0;
+};
+
 enum class Routing { kRoundRobin, kLeastTokens, kPrefixAware };
 // As the scenario writes them: round_robin, least_tokens, prefix_aware.
 std::string_view RoutingName(Routing r);
@@ -100,6 +106,13 @@ struct ServiceSetup {
   double bin_s = 1;                                        // power series resolution
   int sample_replicas = 0;                                 // 0: simulate every replica
   bool presampled = false;  // the requests are already the sampled replicas' share (Thin)
+  // At most this many of the fleet's replicas up from each step's t_s on (empty: no cap): the
+  // replicas a scheduler's pool granted (site/life_services.h). Above it, the highest replicas go
+  // off at once, as a failed or ungranted replica does: their sequences lose their KV cache and
+  // go back through the router (recomputed), or are dropped when no replica serves; the
+  // autoscaler wants no more than it. Without autoscaling, replicas come back (serving at once)
+  // as it rises. Not with disaggregation.
+  std::vector<ReplicaStep> replica_cap;
 };
 
 struct Percentiles {
@@ -135,6 +148,11 @@ struct ServingResult {
   double replica_hours = 0;  // replicas serving or starting
   int replicas_peak = 0;
   int scale_events = 0;
+  // Replicas holding GPUs (starting, serving or draining; not off) as a step function from
+  // start_s, scaled to the fleet (rounded): the demand the service puts on a scheduler's pool
+  // (site/life_services.h). Constant `replicas` without autoscaling; with it, it changes at the
+  // autoscaler's decisions and when a draining replica finishes its work.
+  std::vector<ReplicaStep> replicas_held;
   double kv_transfer_bytes = 0;
   int gpus = 0;  // of the whole service (replicas x GPUs per replica)
   // Average power of all the service's GPUs per bin of bin_s from start_s (idle when nothing runs).

@@ -499,6 +499,73 @@ TEST(Serving, AutoscalingFollowsADiurnalLoadBetweenItsBounds) {
       "TTFT %.3f s (fixed %.3f s)\n",
       r.replica_hours, all.replica_hours, r.replicas_peak, r.scale_events, r.ttft.p99,
       all.ttft.p99);
+  // The demand a scheduler's pool sees (ServingResult::replicas_held): the fixed fleet holds its
+  // 8 replicas from the start; the autoscaled one starts at 1, steps in time order between its
+  // bounds, peaks where replicas_peak says, and its integral is the replica-hours within the
+  // autoscaler's one-interval granularity (a draining replica leaves when its work ends).
+  ASSERT_EQ(all.replicas_held.size(), 1u);
+  EXPECT_EQ(all.replicas_held[0].t_s, 0.0);
+  EXPECT_EQ(all.replicas_held[0].replicas, 8);
+  ASSERT_GT(r.replicas_held.size(), 2u);
+  EXPECT_EQ(r.replicas_held[0].t_s, 0.0);
+  EXPECT_EQ(r.replicas_held[0].replicas, 1);
+  double held_h = 0;
+  int peak = 0;
+  for (size_t i = 0; i < r.replicas_held.size(); ++i) {
+    const ReplicaStep& st = r.replicas_held[i];
+    const double next = i + 1 < r.replicas_held.size() ? r.replicas_held[i + 1].t_s : s.end_s;
+    ASSERT_LT(st.t_s, next);
+    EXPECT_GE(st.replicas, 1);
+    EXPECT_LE(st.replicas, 8);
+    held_h += st.replicas * (next - st.t_s) / 3600;
+    peak = std::max(peak, st.replicas);
+  }
+  std::printf("held series: %zu steps, %.2f replica-hours (the autoscaler's count %.2f)\n",
+              r.replicas_held.size(), held_h, r.replica_hours);
+  EXPECT_EQ(peak, r.replicas_peak);
+  EXPECT_NEAR(held_h, r.replica_hours, 0.05 * r.replica_hours);
+}
+
+// The autoscaled service above (3 or 4 replicas through its busy hours), capped at 2 replicas
+// from 7 h to 10 h as a scheduler's pool that granted no more would: the replicas holding GPUs
+// never exceed the cap there (those above it go off at once, their sequences rerouted and
+// recomputed), the autoscaler climbs back after it, and the fewer replicas cost latency and
+// recomputed prefill.
+TEST(Serving, ACapHoldsTheReplicasDownAndTheirWorkMoves) {
+  SyntheticSource d;
+  d.label = "chat";
+  d.rate_per_s = 2;
+  d.end_s = 12 * 3600;
+  d.prompt = {LengthDistribution::Kind::kLognormal, 1000, 1.0, 16000};
+  d.output = {LengthDistribution::Kind::kLognormal, 250, 1.0, 4000};
+  d.diurnal.emplace();
+  for (size_t h = 0; h < 24; ++h) (*d.diurnal)[h] = h < 6 || h >= 12 ? 0.2 : 1.0;
+  const RequestSet set = Generate({d}, 3);
+  ServiceSetup s = Llama8b(8);
+  s.end_s = 12 * 3600;
+  s.engine.max_seqs = 8;
+  s.autoscale = {true, 1, 8, 0.5, 60, 120};
+  const ServingResult free = Serve(s, set, 1);
+  s.replica_cap = {{0, 8}, {7 * 3600, 2}, {10 * 3600, 8}};
+  const ServingResult capped = Serve(s, set, 1);
+  int peak_capped = 0, peak_after = 0;
+  for (size_t i = 0; i < capped.replicas_held.size(); ++i) {
+    const ReplicaStep& st = capped.replicas_held[i];
+    if (st.t_s >= 7 * 3600 && st.t_s < 10 * 3600) peak_capped = std::max(peak_capped, st.replicas);
+    if (st.t_s >= 10 * 3600) peak_after = std::max(peak_after, st.replicas);
+  }
+  std::printf(
+      "capped at 2 from 7 h to 10 h: peak %d there, %d after; TTFT p99 %.3f s (free %.3f s); "
+      "prefill tokens %.0f (free %.0f); finished %.0f of %.0f (free %.0f)\n",
+      peak_capped, peak_after, capped.ttft.p99, free.ttft.p99, capped.prefill_tokens,
+      free.prefill_tokens, capped.completed, capped.requests, free.completed);
+  EXPECT_GT(free.replicas_peak, 2);
+  EXPECT_EQ(peak_capped, 2);
+  EXPECT_GT(peak_after, 2);
+  EXPECT_GT(capped.ttft.p99, free.ttft.p99);
+  EXPECT_GT(capped.prefill_tokens, free.prefill_tokens);
+  EXPECT_EQ(capped.requests, free.requests);
+  EXPECT_GT(capped.completed, 0.95 * free.completed);
 }
 
 TEST(Serving, SampledFleetMatchesTheFullSimulation) {

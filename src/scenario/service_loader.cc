@@ -1,0 +1,72 @@
+#include "scenario/service_loader.h"
+
+#include <algorithm>
+#include <climits>
+
+#include <fmt/format.h>
+
+#include "scheduler/scheduler.h"
+#include "site/life.h"
+#include "site/life_services.h"
+
+namespace firstwall::scenario {
+
+void ReadPooledServices(const Section& root, site::SiteConfig& cfg) {
+  const std::vector<Section> services = root.List("services");
+  if (!cfg.life) {
+    for (const Section& v : services) {
+      if (v.Has("priority")) {
+        v.Fail("priority",
+               "'" + v.Name("priority") +
+                   "' is the replicas' place in a scheduler's queue, and there is no scheduler",
+               "add a 'scheduler:' section (policy: priority lets replicas preempt jobs), or "
+               "leave priority out");
+      }
+    }
+    return;
+  }
+  if (services.empty()) return;
+  const site::LifeConfig& life = *cfg.life;
+  if (cfg.swings.enabled) {
+    root.Fail("power_swings",
+              "power swings are not recorded for services in a scheduler's pool (their replicas' "
+              "nodes change during the run)",
+              "leave power_swings out, or run the services without 'scheduler:'");
+  }
+  int highest = INT_MIN;
+  for (const scheduler::JobSpec& j : life.jobs) highest = std::max(highest, j.priority);
+  const int fallback = highest == INT_MIN ? 0 : highest + 1;
+  const scheduler::Topology topology = site::TopologyFor(cfg);
+  const std::vector<scheduler::JobSpec> none;
+  const scheduler::Scheduler sched(topology, life.scheduler, none);
+  for (size_t k = 0; k < services.size(); ++k) {
+    const Section& v = services[k];
+    site::ServiceConfig& sc = cfg.services[k];
+    sc.pool_priority = v.OptionalInt("priority").value_or(fallback);
+    const scheduler::JobSpec replica = site::ReplicaSpec(sc, topology, SimTime(), 0);
+    if (sched.Admissible(replica)) continue;
+    const int need = sched.NodesNeeded(replica);
+    std::string why;
+    if (need > topology.nodes - life.scheduler.spare_nodes) {
+      why = fmt::format("needs {} nodes, more than the cluster's {} less its {} spare nodes", need,
+                        topology.nodes, life.scheduler.spare_nodes);
+    } else if (replica.placement.required && need > topology.GroupSize(replica.placement.level)) {
+      why = fmt::format("needs {} nodes inside one NVLink domain of {}", need,
+                        topology.GroupSize(replica.placement.level));
+    } else {
+      why = fmt::format("needs {} GPUs in whole nodes, more than tenant '{}' may ever hold",
+                        need * topology.gpus_per_node, replica.tenant);
+    }
+    v.Fail(v.Has("pp") ? "pp" : "tp",
+           "a replica of service '" + sc.setup.name + "' could never start: it " + why);
+  }
+  if (life.scheduler.policy != scheduler::Policy::kPriority) {
+    const Section s = root.Sub("scheduler");
+    cfg.warnings.push_back(
+        s.ValueAt("policy").ToString() + ": services' replicas under policy " +
+        std::string(scheduler::PolicyName(life.scheduler.policy)) +
+        " queue behind earlier jobs and preempt nothing; policy: priority lets them preempt");
+  }
+}
+
+}  // namespace firstwall::scenario
