@@ -1,6 +1,7 @@
 #include "report/meter.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace firstwall::report {
 using namespace units;
@@ -128,6 +129,7 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
       s.resources.begin(), s.resources.end(),
       [](const ResourceUse& a, const ResourceUse& b) { return a.utilization() > b.utilization(); });
 
+  std::unordered_map<std::string, size_t> job_index;  // name -> s.jobs position (never output)
   for (size_t j = 0; j < site_.jobs().size(); ++j) {
     const site::PlacedJob& pj = site_.jobs()[j];
     JobSummary js;
@@ -166,10 +168,10 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
         (b.tp_comm + b.pp_p2p + b.dp_comm_exposed + b.cp_comm + b.ep_comm) / pj.estimate.step_time;
     // A queued job's attempts (restarts after failures or preemptions) are one job here: its
     // first attempt's step, the totals of all.
-    auto same = std::find_if(s.jobs.begin(), s.jobs.end(),
-                             [&](const JobSummary& x) { return x.name == js.name; });
-    if (same != s.jobs.end()) {
-      JobSummary& t = *same;
+    // By name through an index: a queue's million attempts would make a scan quadratic.
+    const auto [same, fresh] = job_index.try_emplace(js.name, s.jobs.size());
+    if (!fresh) {
+      JobSummary& t = s.jobs[same->second];
       t.steps_completed += js.steps_completed;
       t.tokens += js.tokens;
       t.running_s += js.running_s;
