@@ -130,8 +130,13 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
       [](const ResourceUse& a, const ResourceUse& b) { return a.utilization() > b.utilization(); });
 
   std::unordered_map<std::string, size_t> job_index;  // name -> s.jobs position (never output)
-  for (size_t j = 0; j < site_.jobs().size(); ++j) {
-    const site::PlacedJob& pj = site_.jobs()[j];
+  const site::JobList jobs = site_.jobs();
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    if (!jobs.present(j)) {  // ended and forgotten: only its share of the site's totals
+      s.throttled_gpu_hours += jobs.throttled_gpu_s(j) / 3600;
+      continue;
+    }
+    const site::PlacedJob& pj = jobs[j];
     JobSummary js;
     js.name = pj.config.name;
     js.model = pj.config.setup.model.name;
@@ -216,7 +221,9 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     fi.at_s = f.at.seconds();
     fi.end_s = std::min(f.end, cfg.duration).seconds();
     fi.bandwidth = f.health;
-    for (const site::PlacedJob& pj : site_.jobs()) {
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      if (!jobs.present(j)) continue;  // model-less: no fabric, no step to change
+      const site::PlacedJob& pj = jobs[j];
       for (size_t k = 1; k < pj.history.size(); ++k) {
         if (pj.history[k].cause != f.at) continue;
         fi.jobs.push_back({pj.config.name, ToSeconds(pj.history[k - 1].step_time),

@@ -57,6 +57,8 @@ LifeHost::LifeHost(const SiteConfig& config, Site& site, EventQueue& events)
   std::optional<scheduler::FailureModel> model = life.failures;
   if (model) model->domains.spines = site.fabric().spine_count();
   site_job_.assign(life.jobs.size(), -1);
+  // The summary lists the queue's modelled jobs only: trace jobs need no detail once ended.
+  if (!config.swings.enabled) site_.ForgetEndedModelLessJobs();
   life_ = std::make_unique<scheduler::ClusterLife>(
       topology, life.scheduler, model, life.jobs, config.seed,
       OptionsFor(config, topology, site.fabric().spine_count()), events, this);

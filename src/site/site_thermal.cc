@@ -21,7 +21,7 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
   jobs.assign(active_.begin(), active_.end());
   for (size_t n = 0; n < jobs.size(); ++n) {
     const JobId j = jobs[n];
-    PlacedJob& pj = jobs_[j];
+    PlacedJob& pj = *jobs_[j];
     const double run_s = pj.timeline.RunningSeconds(from, to);
     if (pj.stopped || run_s <= 0) continue;
     const double gpus = pj.gpus;
