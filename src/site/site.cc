@@ -440,13 +440,19 @@ void Site::Advance(SimTime from, SimTime to) {
   for (size_t k = 0; k < placement_.rack_count(); ++k) {
     double rack_w = 0;
     int nodes = 0;
-    for (const Placement::Run& run : placement_.Runs(k)) {
-      const size_t id = static_cast<size_t>(run.tenant.id);
-      const double node_w = run.tenant.kind == TenantRef::Kind::kJob       ? job_node_w_[id]
-                            : run.tenant.kind == TenantRef::Kind::kService ? service_node_w_[id]
-                                                                           : idle_node_w_;
-      rack_w += run.nodes * node_w;
-      nodes += run.nodes;
+    if (placement_.RackFree(k)) {
+      // Its one free run, as the loop below would sum it, without chasing the rack's run list.
+      nodes = placement_.RackNodes(k);
+      rack_w = nodes * idle_node_w_;
+    } else {
+      for (const Placement::Run& run : placement_.Runs(k)) {
+        const size_t id = static_cast<size_t>(run.tenant.id);
+        const double node_w = run.tenant.kind == TenantRef::Kind::kJob       ? job_node_w_[id]
+                              : run.tenant.kind == TenantRef::Kind::kService ? service_node_w_[id]
+                                                                             : idle_node_w_;
+        rack_w += run.nodes * node_w;
+        nodes += run.nodes;
+      }
     }
     if (rack_dark(k)) {
       // Behind a tripped unit or unpowered: nothing runs there (its jobs stopped), nothing draws.
