@@ -88,6 +88,16 @@ std::array<double, N> PhaseTimeline::IntegrateN(const std::array<const Values*, 
       same_segment = memo != nullptr && memo->rebases == rebases_ && memo->segment == i;
       at_a = same_segment && memo->at == a;
     }
+    if (seg.phases.size() == 1) {
+      // One phase (a constant-activity job, a stall): the value times the time, with none of the
+      // cancellation of two integrals from the segment's start (which grow over a year).
+      const double d = (b - a).seconds();
+      for (size_t n = 0; n < N; ++n) sum[n] += values[n]->front() * d;
+      if constexpr (N == 3) {
+        if (memo != nullptr) *memo = Memo3{};  // nothing to reuse
+      }
+      continue;
+    }
     std::array<double, N> per_step{};  // each value's integral over one step
     if constexpr (N == 3) {
       if (same_segment) per_step = memo->per_step;
