@@ -155,6 +155,7 @@ Site::JobId Site::AddJob(JobConfig jc, std::vector<int> nodes) {
   if (!pj.config.model_less()) BuildFlows(pj);
   jobs_.push_back(std::move(owned));
   throttled_gpu_s_.push_back(0.0);
+  steady_.emplace_back();
   active_.push_back(j);  // ids only grow: active_ stays ascending
   job_node_w_.push_back(0.0);
   job_gpu_j_.push_back(0.0);
@@ -410,9 +411,27 @@ void Site::Advance(SimTime from, SimTime to) {
     }
     static_cap_binds = static_cap_binds || StaticCapBinds(pj);
     const double idle_frac = 1.0 - run_s / dt;
-    // Node power, GPU energy and activity over the window, in one walk of the timeline.
-    const std::array<double, 3> integral = pj.timeline.Integrate3(
-        pj.node_power_w, pj.gpu_power_w, pj.activity, from, to, &jobs_[j]->window_memo);
+    // Node power, GPU energy and activity over the window, in one walk of the timeline; a job
+    // that ran the whole window inside one single-phase segment takes its values from steady_
+    // (the same products Integrate3 forms), without reading its segment and value lists.
+    SteadyValues& steady = steady_[j];
+    std::array<double, 3> integral;
+    if (run_s == dt && steady.rebases == pj.timeline.rebases() && from >= steady.begin &&
+        to <= steady.end) {
+      const double d = (to - from).seconds();
+      for (size_t n = 0; n < 3; ++n) integral[n] = steady.values[n] * d;
+    } else {
+      integral = pj.timeline.Integrate3(pj.node_power_w, pj.gpu_power_w, pj.activity, from, to,
+                                        &jobs_[j]->window_memo);
+      const workload::PhaseTimeline::Span span = pj.timeline.SegmentAt(from);
+      if (run_s == dt && span.single_phase && to <= span.end) {
+        steady = {pj.timeline.rebases(),
+                  span.begin,
+                  span.end,
+                  {pj.node_power_w[span.index][0], pj.gpu_power_w[span.index][0],
+                   pj.activity[span.index][0]}};
+      }
+    }
     const double busy_node_w = integral[0] / dt;
     job_node_w_[j] = busy_node_w + idle_frac * idle_node_w_;
     s.job_it[j] = Watts(busy_node_w * static_cast<int>(pj.nodes.size()));  // only while it runs

@@ -400,6 +400,14 @@ class Site : public Model {
   Placement placement_;
   std::vector<std::unique_ptr<PlacedJob>> jobs_;  // null: forgotten after its end
   std::vector<double> throttled_gpu_s_;           // per job: set when it is forgotten
+  // Per job: node power, GPU power and activity over a single-phase segment [begin, end) of its
+  // timeline as of `rebases`, so Advance's roll-up of a steady job reads one contiguous record.
+  struct SteadyValues {
+    uint64_t rebases = ~uint64_t{0};
+    SimTime begin, end;
+    std::array<double, 3> values{};
+  };
+  std::vector<SteadyValues> steady_;
   bool forget_ended_ = false;
   std::vector<JobId> active_;   // jobs holding nodes, ascending (the per-window and event loops)
   std::vector<JobId> retired_;  // left since the last window: their sample.job_it drops to zero

@@ -131,6 +131,16 @@ std::array<double, 3> PhaseTimeline::Integrate3(const Values& a, const Values& b
   return IntegrateN<3>({&a, &b, &c}, from, to, memo);
 }
 
+PhaseTimeline::Span PhaseTimeline::SegmentAt(SimTime t) const {
+  const auto after = std::upper_bound(segments_.begin(), segments_.end(), t,
+                                      [](SimTime x, const Segment& seg) { return x < seg.begin; });
+  const size_t i =
+      after == segments_.begin() ? 0 : static_cast<size_t>(after - segments_.begin()) - 1;
+  return {i, segments_[i].begin,
+          i + 1 < segments_.size() ? segments_[i + 1].begin : SimTime::Never(),
+          segments_[i].phases.size() == 1};
+}
+
 double PhaseTimeline::RunningSeconds(SimTime from, SimTime to) const {
   const SimTime a = std::max(from, start_), b = std::min(to, end_);
   return b > a ? (b - a).seconds() : 0.0;
