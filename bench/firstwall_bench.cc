@@ -82,6 +82,30 @@ void BM_SiteStartStopJob(benchmark::State& state) {
 // A fixed count: every started job keeps its record (ids are never reused).
 BENCHMARK(BM_SiteStartStopJob)->Arg(16)->Arg(1024)->Arg(4000)->Iterations(20000);
 
+// One 60 s tick of the 100,000-GPU site of bench/year-100mw.yaml and year-100k-queue.yaml (12,500
+// nodes, 3,125 racks, full power and cooling chains) while `range(0)` one-node trace jobs (no
+// model) run on the first nodes, as a queue's best fit packs them: the roll-up a year's queue pays
+// 525,600 times.
+void BM_SiteAdvanceQueueTick(benchmark::State& state) {
+  auto sc = scenario::LoadScenarioFile("bench/year-100mw.yaml");
+  sc.site.jobs.clear();
+  site::Site site(sc.site);
+  site::JobConfig job;
+  job.name = "pod";
+  job.gpus = 1;
+  job.gpu_activity = 0.7;
+  const int jobs = static_cast<int>(state.range(0));
+  for (int n = 0; n < jobs; ++n) site.StartJob(job, {n}, SimTime());
+  int64_t s = 0;
+  for (auto _ : state) {
+    site.Advance(SimTime::From(units::Seconds(60.0 * static_cast<double>(s))),
+                 SimTime::From(units::Seconds(60.0 * static_cast<double>(s + 1))));
+    ++s;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SiteAdvanceQueueTick)->Arg(0)->Arg(1000)->Arg(10000);
+
 // The layout search of `firstwall step --search`: configurations evaluated per second.
 void BM_LayoutSearch(benchmark::State& state) {
   workload::TrainingSetup base;

@@ -289,5 +289,47 @@ TEST(ClusterLife, TraceErrorsPointIntoTheTraceAndBackAtTheScenario) {
       << r.out;
 }
 
+// A looped trace repeats its window end to end: two pods in a 100 s window replayed twice as fast
+// come back every 50 s until the run ends at 200 s, as name@1, name@2, name@3. By hand: p0 (30 s
+// of work) arrives at 0, p1 (20 s) at 50 / 2 = 25 s; copy k arrives k x 50 s later.
+TEST(ClusterLife, ALoopedTraceRepeatsItsWindowUntilTheEnd) {
+  std::string text = kHand;
+  text.erase(text.find("workloads:"), text.find("simulation:") - text.find("workloads:"));
+  text.replace(text.find("simulation:"), 0,
+               "job_traces:\n  - file: pods.csv\n    format: alibaba_v2023\n    rate_scale: 2\n"
+               "    length: 100 s\n    loop: true\n");
+  text.replace(text.find("duration: 3 h"), 13, "duration: 200 s");
+  const fs::path dir = WriteScenario("life_loop", text);
+  std::ofstream(dir / "pods.csv")
+      << "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,"
+         "deletion_time,scheduled_time\n"
+         "p0,1000,1024,1,1000,,LS,Succeeded,0,30,0\n"
+         "p1,1000,1024,1,1000,,LS,Succeeded,50,70,50\n";
+  const Result r =
+      Firstwall("run --quiet " + (dir / "s.yaml").string() + " --out " + (dir / "out").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(Slurp(dir / "out" / "jobs.csv"),
+            "job,tenant,attempt,gpus,nodes,submit_s,queued_s,start_s,end_s,wait_s,ended\n"
+            "p0,LS,1,1,1,0.000,0.000,0.000,30.000,0.000,completed\n"
+            "p1,LS,1,1,1,25.000,25.000,25.000,45.000,0.000,completed\n"
+            "p0@1,LS,1,1,1,50.000,50.000,50.000,80.000,0.000,completed\n"
+            "p1@1,LS,1,1,1,75.000,75.000,75.000,95.000,0.000,completed\n"
+            "p0@2,LS,1,1,1,100.000,100.000,100.000,130.000,0.000,completed\n"
+            "p1@2,LS,1,1,1,125.000,125.000,125.000,145.000,0.000,completed\n"
+            "p0@3,LS,1,1,1,150.000,150.000,150.000,180.000,0.000,completed\n"
+            "p1@3,LS,1,1,1,175.000,175.000,175.000,195.000,0.000,completed\n");
+  const auto j = nlohmann::json::parse(Slurp(dir / "out" / "summary.json"));
+  EXPECT_EQ(j["scheduler"]["jobs_submitted"], 8);
+
+  // Without a length the loop has no period.
+  text.replace(text.find("    length: 100 s\n"), 18, "");
+  std::ofstream(dir / "s.yaml") << text;
+  const Result bad = Firstwall("validate " + (dir / "s.yaml").string());
+  EXPECT_EQ(bad.status, 2) << bad.out;
+  EXPECT_NE(bad.out.find("s.yaml:"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("a looped trace needs the length of its window"), std::string::npos)
+      << bad.out;
+}
+
 }  // namespace
 }  // namespace firstwall::testing_cli

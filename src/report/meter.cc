@@ -1,6 +1,7 @@
 #include "report/meter.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace firstwall::report {
 using namespace units;
@@ -128,8 +129,14 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
       s.resources.begin(), s.resources.end(),
       [](const ResourceUse& a, const ResourceUse& b) { return a.utilization() > b.utilization(); });
 
-  for (size_t j = 0; j < site_.jobs().size(); ++j) {
-    const site::PlacedJob& pj = site_.jobs()[j];
+  std::unordered_map<std::string, size_t> job_index;  // name -> s.jobs position (never output)
+  const site::JobList jobs = site_.jobs();
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    if (!jobs.present(j)) {  // ended and forgotten: only its share of the site's totals
+      s.throttled_gpu_hours += jobs.throttled_gpu_s(j) / 3600;
+      continue;
+    }
+    const site::PlacedJob& pj = jobs[j];
     JobSummary js;
     js.name = pj.config.name;
     js.model = pj.config.setup.model.name;
@@ -166,10 +173,10 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
         (b.tp_comm + b.pp_p2p + b.dp_comm_exposed + b.cp_comm + b.ep_comm) / pj.estimate.step_time;
     // A queued job's attempts (restarts after failures or preemptions) are one job here: its
     // first attempt's step, the totals of all.
-    auto same = std::find_if(s.jobs.begin(), s.jobs.end(),
-                             [&](const JobSummary& x) { return x.name == js.name; });
-    if (same != s.jobs.end()) {
-      JobSummary& t = *same;
+    // By name through an index: a queue's million attempts would make a scan quadratic.
+    const auto [same, fresh] = job_index.try_emplace(js.name, s.jobs.size());
+    if (!fresh) {
+      JobSummary& t = s.jobs[same->second];
       t.steps_completed += js.steps_completed;
       t.tokens += js.tokens;
       t.running_s += js.running_s;
@@ -214,7 +221,9 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     fi.at_s = f.at.seconds();
     fi.end_s = std::min(f.end, cfg.duration).seconds();
     fi.bandwidth = f.health;
-    for (const site::PlacedJob& pj : site_.jobs()) {
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      if (!jobs.present(j)) continue;  // model-less: no fabric, no step to change
+      const site::PlacedJob& pj = jobs[j];
       for (size_t k = 1; k < pj.history.size(); ++k) {
         if (pj.history[k].cause != f.at) continue;
         fi.jobs.push_back({pj.config.name, ToSeconds(pj.history[k - 1].step_time),

@@ -199,6 +199,35 @@ std::string NeverFits(const JobSpec& s, const Scheduler& sched, const Topology& 
       need * topology.gpus_per_node, s.tenant);
 }
 
+double Sec(SimTime t) { return static_cast<double>(t.ns()) / 1e9; }
+
+// Copies k = 1, 2, ... of jobs[first..] (one pass of a looped window), each `period` later than
+// the one before, up to the end of the run, named "name@k"; returns the passes made (1: none
+// added). Jobs stay in submit order: a pass's submits lie within one period.
+int64_t AppendLoops(const Section& trace, std::vector<JobSpec>& jobs, size_t first, SimTime period,
+                    SimTime end, std::set<std::string>& names) {
+  const size_t last = jobs.size();
+  if (first == last) return 1;
+  const int64_t passes = (end - jobs[first].submit).ns() / period.ns() + 1;
+  jobs.reserve(last + (last - first) * static_cast<size_t>(passes));
+  int64_t k = 1;
+  for (;; ++k) {
+    const SimTime shift = SimTime::FromNanoseconds(period.ns() * k);
+    if (jobs[first].submit + shift >= end) break;
+    for (size_t i = first; i < last && jobs[i].submit + shift < end; ++i) {
+      JobSpec copy = jobs[i];
+      copy.submit = copy.submit + shift;
+      copy.name = fmt::format("{}@{}", copy.name, k);
+      if (!names.insert(copy.name).second) {
+        trace.Fail("loop", "the loop's copy '" + copy.name + "' takes the name of another job",
+                   "rename the trace's jobs named with '@'");
+      }
+      jobs.push_back(std::move(copy));
+    }
+  }
+  return k;
+}
+
 void ReadTraces(const Section& root, const std::string& base_dir, site::SiteConfig& cfg,
                 site::LifeConfig& life, const Scheduler& sched, const Topology& topology,
                 std::set<std::string>& names) {
@@ -231,6 +260,17 @@ void ReadTraces(const Section& root, const std::string& base_dir, site::SiteConf
     }
     const double activity = t.Fraction("gpu_activity");
     const bool flexible = t.Bool("flexible");
+    // A looped window repeats every length / rate_scale of run time (the window as replayed).
+    SimTime period = SimTime::Never();
+    if (t.Bool("loop")) {
+      if (o.window_to == SimTime::Never()) {
+        t.Fail("loop", "a looped trace needs the length of its window",
+               "give job_traces[].length: the window repeats every length / rate_scale");
+      }
+      period = SimTime::FromNanoseconds(
+          std::llround(static_cast<double>((o.window_to - o.window_from).ns()) / o.rate_factor));
+    }
+    const size_t first_job = life.jobs.size();
     int64_t never_fit = 0, after_end = 0, renamed = 0;
     for (JobSpec& s : trace.jobs) {
       if (s.submit >= cfg.duration) {
@@ -256,7 +296,14 @@ void ReadTraces(const Section& root, const std::string& base_dir, site::SiteConf
       }
       life.jobs.push_back(std::move(s));
     }
+    const int64_t loops = period == SimTime::Never()
+                              ? 1
+                              : AppendLoops(t, life.jobs, first_job, period, cfg.duration, names);
     std::string note = t.Name("file") + ": " + Describe(trace.summary);
+    if (loops > 1) {
+      note += fmt::format("; looped {} times, every {:g} s ({} jobs)", loops, Sec(period),
+                          life.jobs.size() - first_job);
+    }
     if (after_end > 0) note += fmt::format("; {} submitted after the end of the run", after_end);
     if (never_fit > 0) {
       note += fmt::format(

@@ -753,6 +753,9 @@ const Schema& ScenarioSchema() {
                    "A job wider than the cluster: skip it, or clip it to the cluster's GPUs."),
               {"job_traces[].keep_failed", VT::kBool, D::kPower, false, "true", "", "", "",
                "Keep jobs that ended failed or cancelled (they held GPUs until then)."},
+              {"job_traces[].loop", VT::kBool, D::kPower, false, "false", "", "", "",
+               "Repeat the window end to end until the run ends (needs length): copy k of a "
+               "job arrives k x length / rate_scale after the original and is named name@k."},
               Num("job_traces[].gpus_per_processor", "1", "0.0001", "1024",
                   "SWF: GPUs per processor of the log's machine."),
               Frac("job_traces[].gpu_activity", "0.7", "0", "1",

@@ -66,6 +66,8 @@ LifeHost::LifeHost(const SiteConfig& config, Site& site, EventQueue& events)
   if (life.flexibility) {
     flex_ = std::make_unique<FlexSite>(*life.flexibility, config, site, events);
   }
+  // The summary lists the queue's modelled jobs only: trace jobs need no detail once ended.
+  if (!config.swings.enabled) site_.ForgetEndedModelLessJobs();
   life_ = std::make_unique<scheduler::ClusterLife>(
       topology, life.scheduler, model, life.jobs, config.seed,
       OptionsFor(config, topology, site.fabric().spine_count()), events, this);

@@ -260,6 +260,25 @@ TEST(LifeHost, AThrottlingCduPowerLimitsItsRacksGpus) {
   EXPECT_DOUBLE_EQ(rack0.At(S(35)), 8 * 700 + 1000 + 1800);
 }
 
+// A queue's trace jobs (no model) keep only their ids on the site once they end: a year's queue
+// starts a million of them. A running one keeps its detail until it stops.
+TEST(LifeHost, EndedTraceJobsAreForgottenBySite) {
+  SiteConfig c = LifeSite(4);
+  c.duration = S(120);
+  c.life->jobs = {Batch("a", 8, 1.0, 30), Batch("b", 8, 1.0, 500)};
+  LifeRun run(c);
+  run.engine.Run();
+  ASSERT_EQ(run.site.jobs().size(), 2u);
+  EXPECT_FALSE(run.site.jobs().present(0));  // ended at 30 s
+  EXPECT_TRUE(run.site.jobs().present(1));   // still running
+  EXPECT_EQ(run.site.jobs()[1].config.name, "b");
+  EXPECT_EQ(run.site.jobs().throttled_gpu_s(0), 0.0);
+  run.host->life().Finish(c.duration);
+  EXPECT_FALSE(run.site.jobs().present(1));  // cut by the end of the run
+  EXPECT_TRUE(run.life().job_life(0).completed);
+  EXPECT_FALSE(run.life().job_life(1).completed);
+}
+
 // A spine failure takes every link of that spine down in the fabric until its repair, as a
 // scripted `faults: spine:S` does.
 TEST(LifeHost, AFailedSpineTakesItsLinksDownUntilRepaired) {

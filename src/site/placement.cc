@@ -11,6 +11,7 @@ Placement::Placement(int nodes, int nodes_per_rack)
     : nodes_per_rack_(nodes_per_rack), holder_(static_cast<size_t>(nodes)) {
   FW_CHECK(nodes_per_rack > 0, "placement needs racks of at least one node");
   racks_.resize(static_cast<size_t>((nodes + nodes_per_rack - 1) / nodes_per_rack));
+  rack_free_.assign(racks_.size(), 1);
   for (size_t r = 0; r < racks_.size(); ++r) Rebuild(r);
 }
 
@@ -60,6 +61,7 @@ void Placement::Rebuild(size_t rack) {
       runs.push_back({holder_[n], 1});
     }
   }
+  rack_free_[rack] = runs.size() == 1 && runs.front().tenant.none() ? 1 : 0;
 }
 
 }  // namespace firstwall::site

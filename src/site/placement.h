@@ -7,6 +7,7 @@
 // change of placement rebuilds only the runs of the racks it touches.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -45,6 +46,14 @@ class Placement {
   size_t RackOf(int node) const { return static_cast<size_t>(node / nodes_per_rack_); }
   // The rack's runs in node order.
   const std::vector<Run>& Runs(size_t rack) const { return racks_[rack]; }
+  // Whether no tenant holds any node of the rack (its one run is free), from a flat array: a
+  // per-window walk over a large site's racks skips the runs of idle ones.
+  bool RackFree(size_t rack) const { return rack_free_[rack] != 0; }
+  // Nodes in the rack (the last one may be short).
+  int RackNodes(size_t rack) const {
+    const size_t first = rack * static_cast<size_t>(nodes_per_rack_);
+    return static_cast<int>(std::min(holder_.size() - first, static_cast<size_t>(nodes_per_rack_)));
+  }
   // The racks holding any of `nodes`, ascending, each once.
   std::vector<size_t> RacksOf(const std::vector<int>& nodes) const;
 
@@ -55,6 +64,7 @@ class Placement {
   int nodes_per_rack_;
   std::vector<TenantRef> holder_;        // per node
   std::vector<std::vector<Run>> racks_;  // per rack
+  std::vector<uint8_t> rack_free_;       // per rack: 1 when its one run is free
 };
 
 }  // namespace firstwall::site

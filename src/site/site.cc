@@ -138,8 +138,8 @@ Site::Site(SiteConfig config)
   // Jobs sharing the fabric from the start (oversubscribed tiers, ECMP collisions).
   std::vector<size_t> at_start;
   for (size_t j = 0; j < jobs_.size(); ++j) {
-    if (jobs_[j].config.start == SimTime()) {
-      jobs_[j].on_fabric = true;
+    if (jobs_[j]->config.start == SimTime()) {
+      jobs_[j]->on_fabric = true;
       at_start.push_back(j);
     }
   }
@@ -152,13 +152,16 @@ Site::JobId Site::AddJob(JobConfig jc, std::vector<int> nodes) {
   const workload::StepEstimate est =
       jc.model_less() ? ConstantStep(jc.gpus, *jc.gpu_activity) : workload::EstimateStep(jc.setup);
   const JobId j = jobs_.size();
-  PlacedJob pj(std::move(jc), est, std::move(nodes));
+  auto owned = std::make_unique<PlacedJob>(std::move(jc), est, std::move(nodes));
+  PlacedJob& pj = *owned;
   placement_.Assign(TenantRef::Job(j), pj.nodes);
   pj.racks = placement_.RacksOf(pj.nodes);
   const units::Duration step = Resume(pj, pj.config.start);
   pj.history.push_back({pj.config.start, SimTime(), 1.0, step});
   if (!pj.config.model_less()) BuildFlows(pj);
-  jobs_.push_back(std::move(pj));
+  jobs_.push_back(std::move(owned));
+  throttled_gpu_s_.push_back(0.0);
+  steady_.emplace_back();
   active_.push_back(j);  // ids only grow: active_ stays ascending
   job_node_w_.push_back(0.0);
   job_gpu_j_.push_back(0.0);
@@ -176,9 +179,9 @@ Site::JobId Site::StartJob(JobConfig config, std::vector<int> nodes, SimTime now
   }
   const JobId j = AddJob(std::move(config), std::move(nodes));
   ++running_;
-  jobs_[j].on_fabric = true;
-  if (!jobs_[j].config.model_less()) RecomputeNetwork(now, {}, {j}, false);
-  const PlacedJob& pj = jobs_[j];
+  jobs_[j]->on_fabric = true;
+  if (!jobs_[j]->config.model_less()) RecomputeNetwork(now, {}, {j}, false);
+  const PlacedJob& pj = *jobs_[j];
   if (pj.config.checkpoint_every != SimTime::Never()) {
     FW_CHECK(events_ != nullptr, "StartJob with checkpoints before ScheduleEvents");
     const SimTime first = now + pj.config.checkpoint_every;
@@ -188,14 +191,15 @@ Site::JobId Site::StartJob(JobConfig config, std::vector<int> nodes, SimTime now
   if (pj.config.end != SimTime::Never()) {
     FW_CHECK(events_ != nullptr, "StartJob with an end before ScheduleEvents");
     events_->Schedule(pj.config.end, "end " + pj.config.name,
-                      [this, j] { StopJob(j, jobs_[j].config.end); });
+                      [this, j] { StopJob(j, jobs_[j]->config.end); });
   }
   NotifySpeed(j, now, pj.history.back().step_time);
   return j;
 }
 
 void Site::StopJob(JobId j, SimTime now) {
-  PlacedJob& pj = jobs_[j];
+  if (!jobs_[j]) return;  // ended and forgotten
+  PlacedJob& pj = *jobs_[j];
   if (pj.ended || pj.stopped) return;
   FW_CHECK(now >= sample_.to, "StopJob before the last window's end");
   FW_CHECK(now >= pj.config.start, "job '" + pj.config.name + "' stopped before it started");
@@ -208,10 +212,16 @@ void Site::StopJob(JobId j, SimTime now) {
   SetJobStorageIo(j, now, false);
   if (!pj.config.model_less()) RecomputeNetwork(now, {}, {j}, false);
   Retire(j);
+  // Its windows are rolled up to `now` and nothing reads it again but the report: a model-less
+  // job's detail goes (a year's queue starts a million of them); what the report sums stays.
+  if (forget_ended_ && pj.config.model_less()) {
+    throttled_gpu_s_[j] = pj.throttled_gpu_s;
+    jobs_[j].reset();
+  }
 }
 
 void Site::SetJobStorageIo(JobId j, SimTime now, bool on) {
-  PlacedJob& pj = jobs_[j];
+  PlacedJob& pj = *jobs_[j];
   const ClusterConfig& c = config_.cluster;
   if (pj.storage_io == on || (on && (pj.stopped || pj.ended))) return;
   if (ToBytesPerSecond(c.storage_bandwidth) <= 0 || ToBytesPerSecond(c.frontend_per_node) <= 0) {
@@ -232,7 +242,7 @@ void Site::SetRacksPowered(size_t first, size_t last, bool powered, SimTime now)
   // The jobs there lose their nodes' power: they end now (StopJob edits active_: copy it).
   active_scratch_.clear();
   for (JobId j : active_) {
-    if (HasRackIn(jobs_[j], first, last)) active_scratch_.push_back(j);
+    if (HasRackIn(*jobs_[j], first, last)) active_scratch_.push_back(j);
   }
   const std::vector<JobId> dark = active_scratch_;
   for (JobId j : dark) StopJob(j, now);
@@ -268,7 +278,7 @@ void Site::SetLinkHealth(const std::vector<int>& links, double health, SimTime n
 }
 
 void Site::SetJobStalled(JobId j, SimTime now, bool stalled) {
-  PlacedJob& pj = jobs_[j];
+  PlacedJob& pj = *jobs_[j];
   if (pj.ended || pj.stopped || pj.stalled == stalled) return;
   FW_CHECK(now >= sample_.to, "SetJobStalled before the last window's end");
   pj.stalled = stalled;
@@ -282,7 +292,7 @@ void Site::SetJobStalled(JobId j, SimTime now, bool stalled) {
 }
 
 void Site::Retire(JobId j) {
-  PlacedJob& pj = jobs_[j];
+  PlacedJob& pj = *jobs_[j];
   const auto it = std::lower_bound(active_.begin(), active_.end(), j);
   FW_CHECK(it != active_.end() && *it == j, "retiring a job that holds no nodes");
   active_.erase(it);
@@ -293,7 +303,7 @@ void Site::Retire(JobId j) {
 }
 
 void Site::NotifySpeed(JobId j, SimTime at, units::Duration step) {
-  PlacedJob& pj = jobs_[j];
+  PlacedJob& pj = *jobs_[j];
   const double speed = pj.nominal_step / step;
   if (speed == pj.speed) return;
   pj.speed = speed;
@@ -301,7 +311,7 @@ void Site::NotifySpeed(JobId j, SimTime at, units::Duration step) {
 }
 
 void Site::Record(JobId j, const JobChange& change) {
-  jobs_[j].history.push_back(change);
+  jobs_[j]->history.push_back(change);
   NotifySpeed(j, change.at, change.step_time);
 }
 
@@ -369,9 +379,9 @@ void Site::ScheduleEvents(EventQueue& events) {
   }
   // The scenario's jobs hold their nodes from the start of the run; they start and end here.
   for (size_t j = 0; j < scenario_jobs_; ++j) {
-    const PlacedJob& pj = jobs_[j];
+    const PlacedJob& pj = *jobs_[j];
     events.Schedule(pj.config.start, "start " + pj.config.name, [this, j] {
-      PlacedJob& job = jobs_[j];
+      PlacedJob& job = *jobs_[j];
       if (job.stopped) return;  // the power chain tripped before it began
       ++running_;
       if (!job.on_fabric) {  // else joined at construction
@@ -382,12 +392,12 @@ void Site::ScheduleEvents(EventQueue& events) {
     });
     if (pj.config.end != SimTime::Never()) {
       events.Schedule(pj.config.end, "end " + pj.config.name,
-                      [this, j] { StopJob(j, jobs_[j].config.end); });
+                      [this, j] { StopJob(j, jobs_[j]->config.end); });
     }
     if (pj.config.checkpoint_every != SimTime::Never()) {
       events.Schedule(
           pj.config.start + pj.config.checkpoint_every, "checkpoint " + pj.config.name, [this, j] {
-            StartCheckpoint(j, jobs_[j].config.start + jobs_[j].config.checkpoint_every);
+            StartCheckpoint(j, jobs_[j]->config.start + jobs_[j]->config.checkpoint_every);
           });
     }
   }
@@ -410,7 +420,7 @@ void Site::Advance(SimTime from, SimTime to) {
   double activity_sum = 0;
   bool static_cap_binds = false;
   for (JobId j : active_) {
-    const PlacedJob& pj = jobs_[j];
+    const PlacedJob& pj = *jobs_[j];
     const double run_s = pj.timeline.RunningSeconds(from, to);
     if (run_s <= 0) {
       job_node_w_[j] = idle_node_w_;
@@ -419,9 +429,27 @@ void Site::Advance(SimTime from, SimTime to) {
     }
     static_cap_binds = static_cap_binds || StaticCapBinds(pj);
     const double idle_frac = 1.0 - run_s / dt;
-    // Node power, GPU energy and activity over the window, in one walk of the timeline.
-    const std::array<double, 3> integral = pj.timeline.Integrate3(
-        pj.node_power_w, pj.gpu_power_w, pj.activity, from, to, &jobs_[j].window_memo);
+    // Node power, GPU energy and activity over the window, in one walk of the timeline; a job
+    // that ran the whole window inside one single-phase segment takes its values from steady_
+    // (the same products Integrate3 forms), without reading its segment and value lists.
+    SteadyValues& steady = steady_[j];
+    std::array<double, 3> integral;
+    if (run_s == dt && steady.rebases == pj.timeline.rebases() && from >= steady.begin &&
+        to <= steady.end) {
+      const double d = (to - from).seconds();
+      for (size_t n = 0; n < 3; ++n) integral[n] = steady.values[n] * d;
+    } else {
+      integral = pj.timeline.Integrate3(pj.node_power_w, pj.gpu_power_w, pj.activity, from, to,
+                                        &jobs_[j]->window_memo);
+      const workload::PhaseTimeline::Span span = pj.timeline.SegmentAt(from);
+      if (run_s == dt && span.single_phase && to <= span.end) {
+        steady = {pj.timeline.rebases(),
+                  span.begin,
+                  span.end,
+                  {pj.node_power_w[span.index][0], pj.gpu_power_w[span.index][0],
+                   pj.activity[span.index][0]}};
+      }
+    }
     const double busy_node_w = integral[0] / dt;
     job_node_w_[j] = busy_node_w + idle_frac * idle_node_w_;
     s.job_it[j] = Watts(busy_node_w * static_cast<int>(pj.nodes.size()));  // only while it runs
@@ -451,13 +479,19 @@ void Site::Advance(SimTime from, SimTime to) {
   for (size_t k = 0; k < placement_.rack_count(); ++k) {
     double rack_w = 0;
     int nodes = 0;
-    for (const Placement::Run& run : placement_.Runs(k)) {
-      const size_t id = static_cast<size_t>(run.tenant.id);
-      const double node_w = run.tenant.kind == TenantRef::Kind::kJob       ? job_node_w_[id]
-                            : run.tenant.kind == TenantRef::Kind::kService ? service_node_w_[id]
-                                                                           : idle_node_w_;
-      rack_w += run.nodes * node_w;
-      nodes += run.nodes;
+    if (placement_.RackFree(k)) {
+      // Its one free run, as the loop below would sum it, without chasing the rack's run list.
+      nodes = placement_.RackNodes(k);
+      rack_w = nodes * idle_node_w_;
+    } else {
+      for (const Placement::Run& run : placement_.Runs(k)) {
+        const size_t id = static_cast<size_t>(run.tenant.id);
+        const double node_w = run.tenant.kind == TenantRef::Kind::kJob       ? job_node_w_[id]
+                              : run.tenant.kind == TenantRef::Kind::kService ? service_node_w_[id]
+                                                                             : idle_node_w_;
+        rack_w += run.nodes * node_w;
+        nodes += run.nodes;
+      }
     }
     if (rack_dark(k)) {
       // Behind a tripped unit or unpowered: nothing runs there (its jobs stopped), nothing draws.
@@ -504,7 +538,7 @@ void Site::Advance(SimTime from, SimTime to) {
 }
 
 double Site::JobGpuWatts(size_t j, SimTime from, SimTime to) const {
-  const PlacedJob& pj = jobs_[j];
+  const PlacedJob& pj = *jobs_[j];
   const double dt = (to - from).seconds();
   const double run_s = pj.timeline.RunningSeconds(from, to);
   const double idle = pj.gpus * idle_gpu_w_;
@@ -514,7 +548,7 @@ double Site::JobGpuWatts(size_t j, SimTime from, SimTime to) const {
 double Site::ItBaseWatts() const {
   const ClusterConfig& c = config_.cluster;
   double w = c.gpu_count() * idle_gpu_w_ + c.nodes * ToWatts(c.node_base_power);
-  for (const PlacedJob& pj : jobs_) w -= pj.gpus * idle_gpu_w_;
+  for (const auto& pj : jobs_) w -= pj->gpus * idle_gpu_w_;  // none forgotten with swings
   for (const PlacedService& ps : services_) w -= ps.gpus * idle_gpu_w_;
   return w;
 }

@@ -16,10 +16,12 @@
 #include <array>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <utility>
 #include <vector>
 
 #include "core/engine.h"
+#include "core/error.h"
 #include "network/max_min_solver.h"
 #include "power/gpu_power.h"
 #include "site/job_traffic.h"
@@ -156,6 +158,29 @@ struct PlacedJob {
   bool paused() const { return checkpointing || stalled; }
 };
 
+// The site's jobs by id (Site::JobId). A job forgotten after its end
+// (Site::ForgetEndedModelLessJobs) keeps its id, not its detail: present(j) is false, operator[]
+// refuses it (FW_CHECK), and throttled_gpu_s(j) still answers.
+class JobList {
+ public:
+  JobList(const std::vector<std::unique_ptr<PlacedJob>>& jobs, const std::vector<double>& throttled)
+      : jobs_(&jobs), throttled_(&throttled) {}
+  size_t size() const { return jobs_->size(); }
+  bool present(size_t j) const { return (*jobs_)[j] != nullptr; }
+  const PlacedJob& operator[](size_t j) const {
+    FW_CHECK(present(j), "a forgotten job's detail is gone");
+    return *(*jobs_)[j];
+  }
+  // GPU-seconds the job ran thermally throttled.
+  double throttled_gpu_s(size_t j) const {
+    return present(j) ? (*jobs_)[j]->throttled_gpu_s : (*throttled_)[j];
+  }
+
+ private:
+  const std::vector<std::unique_ptr<PlacedJob>>* jobs_;
+  const std::vector<double>* throttled_;
+};
+
 // An inference service placed on the cluster, with what its serving simulation gave.
 struct PlacedService {
   std::string name;
@@ -279,7 +304,13 @@ class Site : public Model {
   bool rack_dark(size_t rack) const { return rack_dark_[rack] != 0 || rack_off_[rack] != 0; }
 
   const SiteConfig& config() const { return config_; }
-  const std::vector<PlacedJob>& jobs() const { return jobs_; }
+  // Every job by id (JobId), forgotten ones included (JobList::present).
+  JobList jobs() const { return JobList(jobs_, throttled_gpu_s_); }
+  // From now on a model-less job (JobConfig::model_less) that ends by StopJob drops its detail
+  // (timeline, history, placement) and keeps only its id and what the report sums over every job
+  // (JobList::throttled_gpu_s): for a queue whose summary lists only modelled jobs (site/life.h).
+  // Not with swing recording, which reads every job's timeline after the run.
+  void ForgetEndedModelLessJobs() { forget_ended_ = true; }
   const std::vector<PlacedService>& services() const { return services_; }
   // The average power of a service's GPUs over [from, to) (idle outside its lifetime).
   double ServiceGpuWatts(size_t service, SimTime from, SimTime to) const;
@@ -394,7 +425,17 @@ class Site : public Model {
   power::ConversionChain chain_;
   thermal::CoolingPlant plant_;
   Placement placement_;
-  std::vector<PlacedJob> jobs_;
+  std::vector<std::unique_ptr<PlacedJob>> jobs_;  // null: forgotten after its end
+  std::vector<double> throttled_gpu_s_;           // per job: set when it is forgotten
+  // Per job: node power, GPU power and activity over a single-phase segment [begin, end) of its
+  // timeline as of `rebases`, so Advance's roll-up of a steady job reads one contiguous record.
+  struct SteadyValues {
+    uint64_t rebases = ~uint64_t{0};
+    SimTime begin, end;
+    std::array<double, 3> values{};
+  };
+  std::vector<SteadyValues> steady_;
+  bool forget_ended_ = false;
   std::vector<JobId> active_;   // jobs holding nodes, ascending (the per-window and event loops)
   std::vector<JobId> retired_;  // left since the last window: their sample.job_it drops to zero
   size_t scenario_jobs_ = 0;    // jobs_[0, scenario_jobs_) come from config_.jobs

@@ -132,7 +132,7 @@ void Site::ProtectChain(SimTime at) {
         it_w += rack_w_[k];
         for (const Placement::Run& run : placement_.Runs(k)) {
           if (run.tenant.kind == TenantRef::Kind::kJob &&
-              jobs_[static_cast<size_t>(run.tenant.id)].timeline.RunningSeconds(
+              jobs_[static_cast<size_t>(run.tenant.id)]->timeline.RunningSeconds(
                   at, at + SimTime::FromNanoseconds(1)) > 0) {
             gpus += run.nodes * c.gpus_per_node;
           }
@@ -176,7 +176,7 @@ void Site::ProtectChain(SimTime at) {
 
 void Site::ReapplyLimits(size_t first, size_t last, SimTime at) {
   for (JobId j : active_) {
-    PlacedJob& pj = jobs_[j];
+    PlacedJob& pj = *jobs_[j];
     if (pj.stopped || pj.paused() || at < pj.config.start || at >= pj.config.end) continue;
     if (!HasRackIn(pj, first, last)) continue;
     const units::Duration step = Resume(pj, at);
@@ -218,7 +218,7 @@ void Site::Trip(SimTime at, size_t stage, size_t unit) {
   std::vector<size_t>& stopped = active_scratch_;
   stopped.clear();
   for (JobId j : active_) {
-    PlacedJob& pj = jobs_[j];
+    PlacedJob& pj = *jobs_[j];
     if (pj.stopped || at >= pj.config.end) continue;
     if (!HasRackIn(pj, first, last)) continue;  // none of its nodes lost power
     if (at >= pj.config.start) --running_;      // started and not over: it counted as running

@@ -50,7 +50,7 @@ void Site::Route(RoutedTraffic& t, std::vector<double>* placed) const {
 void Site::IndexTraffic(JobId j, int kind, bool add) {
   const uint8_t bit = static_cast<uint8_t>(1u << kind);
   const uint32_t id = static_cast<uint32_t>(j);
-  for (const network::FlowPath& p : jobs_[j].traffic[static_cast<size_t>(kind)].paths) {
+  for (const network::FlowPath& p : jobs_[j]->traffic[static_cast<size_t>(kind)].paths) {
     for (int32_t l : p.links) {
       std::vector<LinkUse>& uses = link_jobs_[static_cast<size_t>(l)];
       auto it =
@@ -102,9 +102,9 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
   for (int l : changed_links) touch(l);
   for (size_t j : changed_jobs) {
     job_changed_[position(j)] = 1;
-    if (jobs_[j].on_fabric) continue;
+    if (jobs_[j]->on_fabric) continue;
     // A job leaving frees its links: the jobs that shared them are touched.
-    for (RoutedTraffic& t : jobs_[j].traffic) {
+    for (RoutedTraffic& t : jobs_[j]->traffic) {
       MarkDirty(t);
       for (const network::FlowPath& p : t.paths) {
         for (int32_t l : p.links) touch(l);
@@ -120,7 +120,7 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
     // cross a touched link.
     bool any = false;
     for (size_t i = 0; i < na; ++i) {
-      const PlacedJob& pj = jobs_[act[i]];
+      const PlacedJob& pj = *jobs_[act[i]];
       hit[i] = !pj.traffic[static_cast<size_t>(k)].ends.empty() &&
                (job_changed_[i] || (reroute_all && pj.on_fabric));
       any = any || hit[i];
@@ -137,7 +137,7 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
     if (config_.adaptive_routing) placed.assign(nl, 0.0);
     for (size_t i = 0; i < na; ++i) {
       if (!hit[i]) continue;
-      PlacedJob& pj = jobs_[act[i]];
+      PlacedJob& pj = *jobs_[act[i]];
       RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
       MarkDirty(t);  // the links it leaves
       IndexTraffic(act[i], k, false);
@@ -153,13 +153,13 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
     std::fill(in_solve.begin(), in_solve.end(), 0);
     bfs_.clear();
     for (size_t i = 0; i < na; ++i) {
-      if (hit[i] && jobs_[act[i]].on_fabric) {
+      if (hit[i] && jobs_[act[i]]->on_fabric) {
         in_solve[i] = 1;
         bfs_.push_back(i);
       }
     }
     for (size_t q = 0; q < bfs_.size(); ++q) {
-      const RoutedTraffic& t = jobs_[act[bfs_[q]]].traffic[static_cast<size_t>(k)];
+      const RoutedTraffic& t = jobs_[act[bfs_[q]]]->traffic[static_cast<size_t>(k)];
       for (const network::FlowPath& p : t.paths) {
         for (int32_t l : p.links) {
           for (const LinkUse& u : link_jobs_[static_cast<size_t>(l)]) {
@@ -175,7 +175,7 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
     solve_flows_.clear();
     solve_flow_of_.clear();
     for (size_t i = 0; i < na; ++i) {
-      const PlacedJob& pj = jobs_[act[i]];
+      const PlacedJob& pj = *jobs_[act[i]];
       if (!in_solve[i] || !pj.on_fabric) continue;
       const RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
       for (size_t f = 0; f < t.paths.size(); ++f) {
@@ -187,11 +187,11 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
     solver_.Solve(fabric_.capacity(), solve_flows_, std::numeric_limits<double>::infinity(), rates);
     for (size_t r = 0; r < rates.size(); ++r) {
       const auto [j, f] = solve_flow_of_[r];
-      jobs_[j].traffic[static_cast<size_t>(k)].rates[f] = rates[r];
+      jobs_[j]->traffic[static_cast<size_t>(k)].rates[f] = rates[r];
     }
     // Per medium, the slowest flow's rate and the share of nominal it gets.
     for (size_t i = 0; i < na; ++i) {
-      PlacedJob& pj = jobs_[act[i]];
+      PlacedJob& pj = *jobs_[act[i]];
       RoutedTraffic& t = pj.traffic[static_cast<size_t>(k)];
       if (t.ends.empty() || !pj.on_fabric || !in_solve[i]) continue;
       MarkDirty(t);  // new routes and rates
@@ -215,7 +215,7 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
   for (int32_t l : touched_list) link_touched_[static_cast<size_t>(l)] = 0;
   // Rebase the jobs whose step changes.
   for (JobId j : act) {
-    PlacedJob& pj = jobs_[j];
+    PlacedJob& pj = *jobs_[j];
     if (!pj.on_fabric || pj.config.model_less()) continue;
     workload::TrafficShares shares = pj.config.setup.traffic;
     double lowest = 1.0;
@@ -286,7 +286,7 @@ void Site::UpdateLinkLoads(SimTime now) {
   std::sort(load_jobs_.begin(), load_jobs_.end());
   for (JobId j : load_jobs_) {
     job_seen_[j] = 0;
-    const PlacedJob& pj = jobs_[j];
+    const PlacedJob& pj = *jobs_[j];
     if (!pj.on_fabric) continue;
     const double step = ToSeconds(pj.current.step_time);
     for (Traffic kind : kAllTraffic) {
@@ -369,7 +369,7 @@ std::vector<LinkLoad> Site::HottestLinks(size_t n) const {
 }
 
 void Site::StartCheckpoint(size_t j, SimTime now) {
-  PlacedJob& pj = jobs_[j];
+  PlacedJob& pj = *jobs_[j];
   if (now >= pj.config.end || pj.stopped || pj.ended) return;
   // The next one, an interval after this one was due.
   const SimTime next = now + pj.config.checkpoint_every;
@@ -392,7 +392,7 @@ void Site::StartCheckpoint(size_t j, SimTime now) {
 }
 
 void Site::FinishCheckpoint(size_t j, SimTime now) {
-  PlacedJob& pj = jobs_[j];
+  PlacedJob& pj = *jobs_[j];
   DrainCheckpoints(now);
   pj.checkpointing = false;
   pj.checkpoint_seconds += (now - pj.checkpoint_started).seconds();
@@ -403,7 +403,7 @@ void Site::FinishCheckpoint(size_t j, SimTime now) {
 void Site::DrainCheckpoints(SimTime now) {
   const double dt = (now - storage_since_).seconds();
   for (JobId j : active_) {
-    PlacedJob& pj = jobs_[j];
+    PlacedJob& pj = *jobs_[j];
     if (pj.checkpointing) {
       pj.checkpoint_left_bytes = std::max(0.0, pj.checkpoint_left_bytes - pj.checkpoint_rate * dt);
     }
@@ -418,9 +418,9 @@ void Site::ShareStorage(SimTime now) {
   std::vector<network::FlowPath> flows;
   std::vector<size_t> writer;
   for (JobId j : active_) {
-    if (!jobs_[j].checkpointing && !jobs_[j].storage_io) continue;
+    if (!jobs_[j]->checkpointing && !jobs_[j]->storage_io) continue;
     capacity.push_back(ToBytesPerSecond(c.frontend_per_node) *
-                       static_cast<int>(jobs_[j].nodes.size()));
+                       static_cast<int>(jobs_[j]->nodes.size()));
     writer.push_back(j);
   }
   const int32_t storage = static_cast<int32_t>(capacity.size());
@@ -429,7 +429,7 @@ void Site::ShareStorage(SimTime now) {
   const std::vector<double> rates = network::MaxMinRates(capacity, flows, 0.0);
   double total = 0;
   for (size_t k = 0; k < writer.size(); ++k) {
-    PlacedJob& pj = jobs_[writer[k]];
+    PlacedJob& pj = *jobs_[writer[k]];
     pj.checkpoint_rate = rates[k];
     total += rates[k];
     if (pj.storage_io) {  // the caller clocks it: report its share of its rate alone
@@ -446,7 +446,7 @@ void Site::ShareStorage(SimTime now) {
         now + SimTime::From(Seconds(std::max(1e-9, pj.checkpoint_left_bytes / rates[k])));
     const size_t j = writer[k];
     events_->Schedule(done, "checkpoint written " + pj.config.name, [this, j, gen, done] {
-      if (jobs_[j].checkpointing && jobs_[j].checkpoint_generation == gen)
+      if (jobs_[j]->checkpointing && jobs_[j]->checkpoint_generation == gen)
         FinishCheckpoint(j, done);
     });
   }

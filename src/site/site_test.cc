@@ -58,7 +58,7 @@ TEST(Site, IdleWindowIsHandComputed) {
 
 TEST(Site, BusyWindowFollowsThePhasesAndConserves) {
   Site site(SmallSite());
-  const auto& job = site.jobs().at(0);
+  const auto& job = site.jobs()[0];
   // A window well inside the job: average over whole steps equals the step-weighted average.
   const double step = job.timeline.step_seconds();
   const SimTime a = SimTime::From(Seconds(10)), b = SimTime::From(Seconds(10 + 3 * step));
@@ -160,9 +160,9 @@ TEST(Site, IncrementalRecomputationAgreesWithSolvingEverything) {
     RunFor(site, t);
     std::vector<size_t> before;
     size_t changes = 0;
-    for (const PlacedJob& j : site.jobs()) {
-      before.push_back(j.history.size());
-      changes += j.history.size() - 1;
+    for (size_t k = 0; k < site.jobs().size(); ++k) {
+      before.push_back(site.jobs()[k].history.size());
+      changes += site.jobs()[k].history.size() - 1;
     }
     EXPECT_GT(changes, 0u) << "the faults and arrivals change some job by " << t << " s";
     const size_t link_changes = site.link_changes().size();

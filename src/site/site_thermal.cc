@@ -16,19 +16,25 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
   const double tc = ToCelsius(coolant), slow = ToCelsius(th.slowdown),
                stop = ToCelsius(th.shutdown);
   if (slow <= -273) return;  // no thresholds in the card
+  // The decay over a whole window, shared by every job that ran all of it (the same number each
+  // would compute).
+  const double window_s = (to - from).seconds();
+  const double window_decay = std::exp(-window_s / tau);
   // A shutdown retires its job from active_: walk a copy.
   std::vector<JobId>& jobs = active_scratch_;
   jobs.assign(active_.begin(), active_.end());
   for (size_t n = 0; n < jobs.size(); ++n) {
     const JobId j = jobs[n];
-    PlacedJob& pj = jobs_[j];
+    PlacedJob& pj = *jobs_[j];
     const double run_s = pj.timeline.RunningSeconds(from, to);
     if (pj.stopped || run_s <= 0) continue;
     const double gpus = pj.gpus;
     const double p = job_gpu_j_[j] / run_s / gpus;  // integrated in Advance
     const double steady = tc + r * p;
-    pj.chip_c =
-        std::isnan(pj.chip_c) ? steady : steady + (pj.chip_c - steady) * std::exp(-run_s / tau);
+    pj.chip_c = std::isnan(pj.chip_c)
+                    ? steady
+                    : steady + (pj.chip_c - steady) *
+                                   (run_s == window_s ? window_decay : std::exp(-run_s / tau));
     pj.chip_peak_c = std::max(pj.chip_peak_c, pj.chip_c);
     if (std::isfinite(pj.thermal_limit_w)) pj.throttled_gpu_s += gpus * run_s;
     if (to >= pj.config.end) continue;

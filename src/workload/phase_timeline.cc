@@ -88,6 +88,16 @@ std::array<double, N> PhaseTimeline::IntegrateN(const std::array<const Values*, 
       same_segment = memo != nullptr && memo->rebases == rebases_ && memo->segment == i;
       at_a = same_segment && memo->at == a;
     }
+    if (seg.phases.size() == 1) {
+      // One phase (a constant-activity job, a stall): the value times the time, with none of the
+      // cancellation of two integrals from the segment's start (which grow over a year).
+      const double d = (b - a).seconds();
+      for (size_t n = 0; n < N; ++n) sum[n] += values[n]->front() * d;
+      if constexpr (N == 3) {
+        if (memo != nullptr) *memo = Memo3{};  // nothing to reuse
+      }
+      continue;
+    }
     std::array<double, N> per_step{};  // each value's integral over one step
     if constexpr (N == 3) {
       if (same_segment) per_step = memo->per_step;
@@ -119,6 +129,16 @@ double PhaseTimeline::Integrate(const Values& per_phase, SimTime from, SimTime t
 std::array<double, 3> PhaseTimeline::Integrate3(const Values& a, const Values& b, const Values& c,
                                                 SimTime from, SimTime to, Memo3* memo) const {
   return IntegrateN<3>({&a, &b, &c}, from, to, memo);
+}
+
+PhaseTimeline::Span PhaseTimeline::SegmentAt(SimTime t) const {
+  const auto after = std::upper_bound(segments_.begin(), segments_.end(), t,
+                                      [](SimTime x, const Segment& seg) { return x < seg.begin; });
+  const size_t i =
+      after == segments_.begin() ? 0 : static_cast<size_t>(after - segments_.begin()) - 1;
+  return {i, segments_[i].begin,
+          i + 1 < segments_.size() ? segments_[i + 1].begin : SimTime::Never(),
+          segments_[i].phases.size() == 1};
 }
 
 double PhaseTimeline::RunningSeconds(SimTime from, SimTime to) const {

@@ -54,6 +54,17 @@ class PhaseTimeline {
   // Whole steps finished by time t.
   int64_t StepsCompletedBy(SimTime t) const;
 
+  // Rebase calls so far: a caller's cache of a segment is valid while this is unchanged.
+  uint64_t rebases() const { return rebases_; }
+  // The segment holding `t` (t at or after its beginning; the first if t is earlier): its index,
+  // [begin, end) up to the next segment (Never for the last; the job's own end is apart), and
+  // whether it has a single phase (its values are then constant over it).
+  struct Span {
+    size_t index = 0;
+    SimTime begin, end;
+    bool single_phase = false;
+  };
+  Span SegmentAt(SimTime t) const;
   size_t segment_count() const { return segments_.size(); }
   double step_seconds(size_t segment = 0) const { return segments_[segment].step_s; }
   const std::vector<Phase>& phases(size_t segment = 0) const { return segments_[segment].phases; }
