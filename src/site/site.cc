@@ -256,7 +256,8 @@ void Site::SetRackGpuLimit(size_t first, size_t last, units::Power limit, SimTim
 }
 
 void Site::SetJobGpuLimit(JobId j, units::Power limit, SimTime now) {
-  PlacedJob& pj = jobs_.at(j);
+  if (!jobs_.at(j)) return;  // ended and forgotten
+  PlacedJob& pj = *jobs_[j];
   FW_CHECK(now >= sample_.to, "SetJobGpuLimit before the last window's end");
   if (pj.job_limit_w == ToWatts(limit)) return;
   pj.job_limit_w = ToWatts(limit);
