@@ -1,6 +1,7 @@
 // The cluster's life through the CLI (issue #11): a queue, failures and restarts in a scenario,
 // their outputs (jobs.csv, events.csv, summary.json `scheduler` and `goodput`, queued_jobs in
 // timeseries.csv), and the scenario errors of the new keys.
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -199,6 +200,103 @@ TEST(ClusterLife, ARestartAfterARepairedThrottleRunsAtFullSpeed) {
   EXPECT_EQ(a["attempts"], 2);
   EXPECT_DOUBLE_EQ(a["slowdown_s"].get<double>(), 0.0);
   EXPECT_NEAR(a["end_s"].get<double>(), 5400.0, 1e-6);
+}
+
+// Four one-node pods at 100% GPU activity (700 W per H100, 70 W idle) fill rack 0 of two 4-node
+// racks; rack 0's PDU fails at 10 min (1 h repair), all four stop, are detected together at 12 min
+// and restart on rack 1, reload for 5 min and compute again. By hand, each job's IT power rises by
+// 8 x (700 - 70) W = 5,040 W when it computes (its nodes' base power is drawn idle or busy), so at
+// the rack PSU's input (96%, the whole chain here) by 5,250 W; the cooling plant adds its share as
+// its loop follows the heat.
+//   stagger 0: all four at 17 min = 1,020 s: IT +20,160 W in one tick (facility +21,000 W plus
+//     cooling);
+//   stagger 30 s: at 1,020, 1,050, 1,080 and 1,110 s: IT +5,040 W per tick, and within any minute
+//     at most two more jobs' worth, 10,080 W: half the ramp.
+constexpr const char* kPods =
+    "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,"
+    "deletion_time,scheduled_time\n"
+    "p0,1000,1024,8,1000,,LS,Running,0,7200,0\n"
+    "p1,1000,1024,8,1000,,LS,Running,0,7200,0\n"
+    "p2,1000,1024,8,1000,,LS,Running,0,7200,0\n"
+    "p3,1000,1024,8,1000,,LS,Running,0,7200,0\n";
+
+nlohmann::json RunRestartBurst(const std::string& stagger) {
+  std::string text = kHand;
+  auto edit = [&](const std::string& from, const std::string& to) {
+    const size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+  };
+  edit("  nodes: 4\n", "  nodes: 8\n");
+  edit("  nodes_per_rack: 2\n", "  nodes_per_rack: 4\n");
+  edit("  restart_overhead: 10 min\n",
+       "  restart_overhead: 5 min\n  restart_stagger: " + stagger + "\n");
+  text.erase(text.find("workloads:"), text.find("failures:") - text.find("workloads:"));
+  edit("failures:",
+       "job_traces:\n  - file: pods.csv\n    format: alibaba_v2023\n"
+       "    gpu_activity: 100 %\nfailures:");
+  edit("    - component: gpu\n      index: 0\n      at: 30 min\n      repair: 2 h\n",
+       "    - component: pdu\n      index: 0\n      at: 10 min\n      repair: 1 h\n");
+  edit("  duration: 3 h\n", "  duration: 40 min\n");
+  const fs::path dir = WriteScenario("life_ramp", text);
+  std::ofstream(dir / "pods.csv") << kPods;
+  const Result r =
+      Firstwall("run --quiet " + (dir / "s.yaml").string() + " --out " + (dir / "out").string());
+  EXPECT_EQ(r.status, 0) << r.out;
+  const std::string events = Slurp(dir / "out" / "events.csv");
+  EXPECT_NE(events.find("600.000,failure,,pdu,0,pdu,node_down,0,4,3600.000,p0;p1;p2;p3\n"),
+            std::string::npos)
+      << events;
+  return nlohmann::json::parse(Slurp(dir / "out" / "summary.json"))["restarts"];
+}
+
+TEST(ClusterLife, StaggeredRestartsHalveThePowerRampAtTheMeter) {
+  const nlohmann::json together = RunRestartBurst("0 s"), staggered = RunRestartBurst("30 s");
+  std::printf("%-9s %6s %5s %12s %12s %12s %12s %14s\n", "stagger", "burst", "jobs", "IT 1min MW",
+              "IT tick MW", "fac 1min MW", "fac tick MW", "fac MW/min tick");
+  for (const auto* r : {&together, &staggered}) {
+    const auto& b = (*r)["bursts"][0];
+    std::printf("%-9.0f %6.0f %5d %12.5f %12.5f %12.5f %12.5f %14.3f\n",
+                (*r)["stagger_s"].get<double>(), b["at_s"].get<double>(), b["jobs"].get<int>(),
+                b["it_rise_1min"]["mw"].get<double>(), b["it_step_1tick"]["mw"].get<double>(),
+                b["facility_rise_1min"]["mw"].get<double>(),
+                b["facility_step_1tick"]["mw"].get<double>(),
+                b["facility_step_1tick"]["mw_per_min"].get<double>());
+  }
+  for (const auto* r : {&together, &staggered}) {
+    EXPECT_EQ((*r)["restarts"], 4);
+    EXPECT_EQ((*r)["multi_job_bursts"], 1);
+    ASSERT_EQ((*r)["bursts"].size(), 1u);
+    EXPECT_DOUBLE_EQ((*r)["bursts"][0]["at_s"].get<double>(), 720.0);
+    EXPECT_EQ((*r)["bursts"][0]["jobs"], 4);
+    EXPECT_EQ((*r)["bursts"][0]["gpus"], 32);
+  }
+  const auto& t = together["bursts"][0];
+  const auto& s = staggered["bursts"][0];
+  EXPECT_DOUBLE_EQ(t["computing_first_s"].get<double>(), 1020.0);
+  EXPECT_DOUBLE_EQ(t["computing_last_s"].get<double>(), 1020.0);
+  EXPECT_DOUBLE_EQ(s["computing_last_s"].get<double>(), 1110.0);
+  // IT: exactly the GPUs' rise from idle to busy.
+  EXPECT_NEAR(t["it_step_1tick"]["mw"].get<double>(), 0.02016, 1e-9);
+  EXPECT_NEAR(t["it_rise_1min"]["mw"].get<double>(), 0.02016, 1e-9);
+  EXPECT_NEAR(t["it_step_1tick"]["at_s"].get<double>(), 1020.0, 1e-9);
+  EXPECT_NEAR(s["it_step_1tick"]["mw"].get<double>(), 0.00504, 1e-9);
+  EXPECT_NEAR(s["it_rise_1min"]["mw"].get<double>(), 0.01008, 1e-9);
+  EXPECT_NEAR(t["it_step_1tick"]["mw_per_min"].get<double>(), 0.02016 * 60, 1e-7);
+  // Facility: the IT step through the 96% PSU, plus a little cooling in the same tick; within a
+  // minute the cooling loop follows further, but stays a small share of the step.
+  const double fac_step = t["facility_step_1tick"]["mw"].get<double>();
+  EXPECT_GE(fac_step, 0.021 - 1e-9);
+  EXPECT_LT(fac_step, 0.021 * 1.2);
+  EXPECT_GE(t["facility_rise_1min"]["mw"].get<double>(), fac_step);
+  EXPECT_LT(t["facility_rise_1min"]["mw"].get<double>(), 0.021 * 1.4);
+  // Staggered: lower at the meter, in one tick and within a minute.
+  EXPECT_LT(s["facility_step_1tick"]["mw"].get<double>(), 0.3 * fac_step);
+  EXPECT_LT(s["facility_rise_1min"]["mw"].get<double>(),
+            0.6 * t["facility_rise_1min"]["mw"].get<double>());
+  EXPECT_NEAR(together["largest"]["facility_rise_1min"]["mw"].get<double>(),
+              t["facility_rise_1min"]["mw"].get<double>(), 1e-12);
+  EXPECT_EQ(together["largest"]["facility_rise_1min"]["jobs"], 4);
 }
 
 struct BadCase {

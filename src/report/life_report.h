@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/restart_ramps.h"
 #include "scheduler/cluster_life.h"
 
 namespace firstwall::report {
@@ -42,6 +43,7 @@ struct LifeSummary {
   // strands the rest (a 1-GPU trace pod holds 8 GPUs on an 8-GPU node).
   double stranded_gpu_h = 0;
   std::string failure_model;  // where the rates come from, and their scale; empty: no failures
+  RestartRamps restarts;      // report/restart_ramps.h: restarts as power ramps at the meter
 };
 
 // After ClusterLife::Finish. `workloads`: how many of life.jobs() are the scenario's workloads

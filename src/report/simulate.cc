@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "report/outputs.h"
+#include "report/restart_ramps.h"
 #include "report/text_format.h"
 #include "report/tick_series.h"
 #include "site/life.h"
@@ -31,9 +32,15 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
     csv = std::make_unique<TimeSeriesCsv>(options.timeseries_csv, config.tick,
                                           every.ns() / config.tick.ns());
   }
+  std::unique_ptr<RestartRampWatch> ramps;
+  if (host) {
+    ramps = std::make_unique<RestartRampWatch>(host->life(), config.tick,
+                                               config.life->options.restart_stagger);
+  }
   TickSeries ticks(site, config.tick, [&](const TickRow& row, int64_t n) {
     meter.OnTick(row, n);
     if (csv) csv->OnTick(row, n);
+    if (ramps) ramps->OnTick(row, n);
   });
   if (host) ticks.CountQueued([&host] { return host->life().queued(); });
   engine.AddObserver(&ticks);
@@ -72,6 +79,7 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
     summary.life =
         SummarizeLife(life, config.life->scheduler.policy, config.jobs.size(), config.life->traces,
                       config.cluster.gpus_per_node, config.life->failure_model);
+    summary.life->restarts = ramps->Finish();
     // A queued job's steps are those it kept: work lost to failures and preemptions was redone.
     for (const LifeJob& w : summary.life->workloads) {
       for (JobSummary& js : summary.jobs) {

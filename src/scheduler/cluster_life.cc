@@ -286,8 +286,8 @@ void ClusterLife::StartJob(JobId job, std::vector<int> nodes, SimTime now) {
     node_job_[n] = job;
   }
   s.attempt = static_cast<int32_t>(attempts_.size());
-  attempts_.push_back({job, s.queued_since, now, now, spec.gpus, static_cast<int>(nodes.size()),
-                       AttemptEnd::kCutByEnd});
+  attempts_.push_back({job, s.queued_since, now, now, SimTime::Never(), spec.gpus,
+                       static_cast<int>(nodes.size()), AttemptEnd::kCutByEnd});
   const bool restart = s.life.attempts > 0;
   ++s.life.attempts;
   if (s.life.first_start == SimTime::Never()) s.life.first_start = now;
@@ -320,9 +320,12 @@ void ClusterLife::EnterPhase(JobId job, Phase phase, SimTime now) {
   s.phase = phase;
   s.phase_since = now;
   switch (phase) {
-    case Phase::kComputing:
+    case Phase::kComputing: {
+      SimTime& from = attempts_[static_cast<size_t>(s.attempt)].computing_from;
+      if (from == SimTime::Never()) from = now;
       host_->SetPhase(job, JobPhase::kComputing, now);
       break;
+    }
     case Phase::kCheckpointing:
       host_->SetPhase(job, JobPhase::kCheckpointing, now);
       break;

@@ -145,6 +145,9 @@ struct Attempt {
   SimTime queued;  // when it entered the queue for this attempt (submit, or resubmit)
   SimTime start;
   SimTime end;  // when it gave its nodes back (a failed attempt holds them through detection)
+  // When it first computed: its start for a first attempt, the end of the stagger wait, reload
+  // and warm-up for a restart; Never while it has not (yet) computed.
+  SimTime computing_from = SimTime::Never();
   int gpus = 0;
   int nodes = 0;
   AttemptEnd how = AttemptEnd::kCutByEnd;
