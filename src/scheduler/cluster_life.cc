@@ -49,6 +49,8 @@ std::string_view JobPhaseName(JobPhase p) {
       return "checkpointing";
     case JobPhase::kRestarting:
       return "restarting";
+    case JobPhase::kWarmingUp:
+      return "warming_up";
     case JobPhase::kIdle:
       return "idle";
   }
@@ -232,6 +234,29 @@ SimTime ClusterLife::RestartOverhead(const JobSpec& spec) const {
                                                               : options_.restart_overhead;
 }
 
+// The reload reads the last checkpoint back: its bytes at the rate alone take the write's time. A
+// job without checkpoints has none to read.
+double ClusterLife::ReloadS(JobId job) const {
+  return std::isfinite(state_[job].life.checkpoint_interval_s) ? Sec(jobs_[job].checkpoint.write)
+                                                               : 0.0;
+}
+
+void ClusterLife::BeginReload(JobId job, SimTime now) {
+  JobState& s = state_[job];
+  s.phase_left_s = ReloadS(job);
+  if (s.phase_left_s > 0) {
+    EnterPhase(job, Phase::kRestarting, now);
+  } else {
+    BeginWarmUp(job, now);
+  }
+}
+
+void ClusterLife::BeginWarmUp(JobId job, SimTime now) {
+  JobState& s = state_[job];
+  s.phase_left_s = std::max(0.0, Sec(RestartOverhead(jobs_[job])) - ReloadS(job));
+  EnterPhase(job, s.phase_left_s > 0 ? Phase::kWarmingUp : Phase::kComputing, now);
+}
+
 void ClusterLife::Submit(JobId job, SimTime now) {
   JobState& s = state_[job];
   FW_CHECK(s.phase != Phase::kQueued && s.phase != Phase::kDone, "a job is submitted twice");
@@ -308,8 +333,7 @@ void ClusterLife::StartJob(JobId job, std::vector<int> nodes, SimTime now) {
       s.phase_left_s = wait_s;
       EnterPhase(job, Phase::kStaggerWait, now);
     } else {
-      s.phase_left_s = Sec(RestartOverhead(spec));
-      EnterPhase(job, s.phase_left_s > 0 ? Phase::kRestarting : Phase::kComputing, now);
+      BeginReload(job, now);
     }
   }
   SetExpectedEnd(job, now);
@@ -331,6 +355,9 @@ void ClusterLife::EnterPhase(JobId job, Phase phase, SimTime now) {
       break;
     case Phase::kRestarting:
       host_->SetPhase(job, JobPhase::kRestarting, now);
+      break;
+    case Phase::kWarmingUp:
+      host_->SetPhase(job, JobPhase::kWarmingUp, now);
       break;
     case Phase::kStaggerWait:
     case Phase::kDetecting:
@@ -354,6 +381,7 @@ void ClusterLife::Accrue(JobId job, SimTime now) {
       break;
     case Phase::kStaggerWait:
     case Phase::kDetecting:
+    case Phase::kWarmingUp:
       s.life.restart_s += dt;
       s.phase_left_s -= dt;
       break;
@@ -382,6 +410,7 @@ void ClusterLife::ScheduleJobEvent(JobId job, SimTime now) {
   switch (s.phase) {
     case Phase::kStaggerWait:
     case Phase::kDetecting:
+    case Phase::kWarmingUp:
       at = Later(now, CeilNs(s.phase_left_s));
       break;
     case Phase::kRestarting:
@@ -412,10 +441,12 @@ void ClusterLife::OnJobEvent(JobId job, SimTime now) {
   Accrue(job, now);
   switch (s.phase) {
     case Phase::kStaggerWait:
-      s.phase_left_s = Sec(RestartOverhead(spec));
-      EnterPhase(job, s.phase_left_s > 0 ? Phase::kRestarting : Phase::kComputing, now);
+      BeginReload(job, now);
       break;
     case Phase::kRestarting:
+      BeginWarmUp(job, now);
+      break;
+    case Phase::kWarmingUp:
       s.phase_left_s = 0;
       EnterPhase(job, Phase::kComputing, now);
       break;
@@ -504,7 +535,7 @@ void ClusterLife::SetExpectedEnd(JobId job, SimTime now) {
     t += std::floor(left / s.life.checkpoint_interval_s) * Sec(spec.checkpoint.write);
   }
   if (s.phase == Phase::kRestarting || s.phase == Phase::kCheckpointing ||
-      s.phase == Phase::kStaggerWait) {
+      s.phase == Phase::kStaggerWait || s.phase == Phase::kWarmingUp) {
     t += s.phase_left_s;
   }
   scheduler_->SetExpectedEnd(job, Later(now, CeilNs(t)));
@@ -590,7 +621,8 @@ void ClusterLife::OnFailure(const Failure& f, SimTime now) {
 void ClusterLife::HostStopped(JobId job, SimTime now, std::string_view cause) {
   JobState& s = state_.at(job);
   const bool running = s.phase == Phase::kStaggerWait || s.phase == Phase::kRestarting ||
-                       s.phase == Phase::kComputing || s.phase == Phase::kCheckpointing;
+                       s.phase == Phase::kWarmingUp || s.phase == Phase::kComputing ||
+                       s.phase == Phase::kCheckpointing;
   if (!running) return;
   events_log_.push_back({now, LifeEventKind::kHostStop, job, -1, -1, cause});
   Interrupt(job, now);

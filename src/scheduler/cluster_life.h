@@ -3,17 +3,24 @@
 //
 // A job's attempt (one start on a set of nodes) goes through phases:
 //
-//   queued -> [stagger wait] -> [restarting] -> computing <-> checkpointing -> done
-//                                                  |
-//                      failure or preemption  ----+---> detecting -> queued (failure)
-//                                                  +---> queued (preemption)
+//   queued -> [stagger wait] -> [restarting] -> [warming up] -> computing <-> checkpointing -> done
+//                                                                   |
+//                                       failure or preemption  ----+---> detecting -> queued
+//                                       (failure)
+//                                                                   +---> queued (preemption)
 //
 //   stagger wait  restarts that begin at the same instant (a leaf or PDU failure stops many jobs
 //                 at once) start their reload one after another, `restart_stagger` apart, so their
 //                 power ramps do not coincide; the first has no wait
-//   restarting    reload from the last checkpoint and warm-up: the job's
-//                 CheckpointPolicy::restart_overhead (Never: the option's default). A first start
-//                 has none (its start-up is part of its work)
+//   restarting    reload from the last checkpoint: its bytes read back over the storage network,
+//                 CheckpointPolicy::write at I/O speed 1 (the same bytes at the same rate alone),
+//                 stretched like a write by the host's SetIoSpeed when others share the storage;
+//                 zero for a job without checkpoints (it starts over from its initial state)
+//   warming up    the rest of the restart: the job's CheckpointPolicy::restart_overhead (Never:
+//                 the option's default) less the reload, at least zero; a fixed time (process
+//                 start, NCCL set-up, compilation, data loaders) that storage contention does not
+//                 stretch. So restart_overhead is reload + warm-up alone, or the reload where that
+//                 is longer. A first start has neither (its start-up is part of its work)
 //   computing     progress (seconds of nominal work) grows at the job's speed, 1 unless the host
 //                 says otherwise (SetSpeed); a checkpoint starts each time the progress since the
 //                 last one reaches the interval (every N steps, not every N wall seconds), the job
@@ -47,7 +54,7 @@
 //   Runtime goodput = useful progress x GPUs / GPU time allocated.
 //   Badput in GPU-hours by cause:
 //     checkpoint_save   GPUs x time writing checkpoints
-//     restart           GPUs x (detection + stagger wait + reload and warm-up)
+//     restart           GPUs x (detection + stagger wait + reload + warm-up)
 //     lost_progress     GPUs x nominal progress lost (since the last checkpoint) to failures and
 //                       preemptions
 //     slowdown          GPUs x integral of (1 - speed) while computing (faults, caps, throttling
@@ -81,10 +88,12 @@ namespace firstwall::scheduler {
 enum class JobPhase {
   kComputing,      // training or serving at its speed
   kCheckpointing,  // stalled on a checkpoint write (storage traffic)
-  kRestarting,     // stalled on reload and warm-up after a restart (storage traffic)
+  kRestarting,     // stalled on the reload of the last checkpoint after a restart (storage traffic)
+  kWarmingUp,      // stalled on warm-up after the reload (no storage traffic)
   kIdle,           // holding its nodes, doing nothing: hung before detection, or stagger wait
 };
-std::string_view JobPhaseName(JobPhase p);  // "computing", "checkpointing", "restarting", "idle"
+// "computing", "checkpointing", "restarting", "warming_up", "idle".
+std::string_view JobPhaseName(JobPhase p);
 
 // The site that runs the jobs. ClusterLife calls it; it answers through ClusterLife::SetSpeed.
 class Host {
@@ -301,6 +310,7 @@ class ClusterLife {
     kQueued,
     kStaggerWait,
     kRestarting,
+    kWarmingUp,
     kComputing,
     kCheckpointing,
     kDetecting,
@@ -342,6 +352,10 @@ class ClusterLife {
   void SetExpectedEnd(JobId job, SimTime now);
   double IntervalFor(const JobSpec& spec) const;
   SimTime RestartOverhead(const JobSpec& spec) const;
+  // A restart's reload (stagger wait over), then its warm-up, then computing.
+  double ReloadS(JobId job) const;
+  void BeginReload(JobId job, SimTime now);
+  void BeginWarmUp(JobId job, SimTime now);
 
   Topology topology_;
   ClusterLifeOptions options_;

@@ -6,7 +6,7 @@
 // activity). Queue to site:
 //   - a checkpoint write, a restart's reload and warm-up, and the hang before a failure is
 //     detected stall the job's GPUs at idle;
-//   - a checkpoint write and a restart's reload (the same bytes read back) go over
+//   - a checkpoint write and a restart's reload (the same bytes read back; not its warm-up) go over
 //     cluster.storage_network, shared max-min with every other writer (Site::SetJobStorageIo);
 //   - a PDU failure (and a CDU failure with cdu_stops) darkens its racks until repaired: they draw
 //     nothing (Site::SetRacksPowered);

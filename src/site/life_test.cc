@@ -128,32 +128,41 @@ TEST(LifeHost, CheckpointWritesShareTheStorageNetwork) {
   EXPECT_NEAR(run.life().goodput().badput.checkpoint_save_gpu_h, 2 * 8 * 15 / 3600.0, 1e-12);
 }
 
-// A restart's reload reads the checkpoint back over the same network: two jobs restarting at once
-// (one PDU failure stops both) each reload at half the rate. PDU 0 feeds racks 0 and 1 (nodes
-// 0-3); a and b run there from 0 s without checkpoints. PDU 0 fails at 20 s for 1,000 s: both
-// lose their 20 s of work, are detected at 30 s, restart at once on nodes 4 and up and reload
-// 5 s' worth (50 GB) each at 5 GB/s of the 10: 10 s, computing again from 40 s. 100 s of work
-// from 40 s: both end at 140 s; restart time 10 s of detection + 10 s of reload.
+// A restart's reload reads the checkpoint back over the same network; its warm-up does not. Two
+// jobs restarting at once (one PDU failure stops both) each reload at half the rate. PDU 0 feeds
+// racks 0 and 1 (nodes 0-3); a and b run there from 0 s, checkpointing every 1,000 s with a 5 s
+// write (50 GB at the 10 GB/s of storage alone), so none is written before the end; the restart
+// overhead is 8 s: 5 s of reload alone + 3 s of warm-up. PDU 0 fails at 20 s for 1,000 s: both
+// lose their 20 s of work, are detected at 30 s, restart at once on nodes 4 and up, reload 50 GB
+// each at 5 GB/s of the 10 (10 s, to 40 s), warm up 3 s (to 43 s; contention does not stretch
+// it) and compute 100 s: both end at 143 s; restart time 10 s of detection + 10 + 3. (Stretching
+// the whole 8 s as storage I/O gave 16 s: 146 s.)
 TEST(LifeHost, RestartsReloadOverTheSharedStorageNetwork) {
   SiteConfig c = LifeSite(8);
   c.cluster.frontend_per_node = GigabytesPerSecond(100);
   c.cluster.storage_bandwidth = GigabytesPerSecond(10);
   c.duration = S(160);
+  c.life->options.restart_overhead = S(8);
   c.life->failures->domains.racks_per_pdu = 2;
   c.life->scripted.push_back({ComponentKind::kPdu, 0, S(20), S(1000)});
   c.life->jobs = {Batch("a", 8, 0.5, 100), Batch("b", 8, 0.5, 100)};
+  for (scheduler::JobSpec& j : c.life->jobs) {
+    j.checkpoint.interval = S(1000);
+    j.checkpoint.write = S(5);
+  }
   LifeRun run(c);
   run.Run();
   for (JobId j : {0, 1}) {
     const scheduler::JobLife& l = run.life().job_life(j);
     std::printf(
-        "job %d: restart %.3f s (expected detection 10 + reload 10), end %.3f s "
-        "(expected 140)\n",
+        "job %d: restart %.3f s (expected detection 10 + reload 10 + warm-up 3), end %.3f s "
+        "(expected 143)\n",
         j, l.restart_s, l.end.seconds());
-    EXPECT_NEAR(l.restart_s, 20, 1e-9);
+    EXPECT_NEAR(l.restart_s, 23, 1e-9);
     EXPECT_NEAR(l.lost_s, 20, 1e-9);
-    EXPECT_EQ(l.end, S(140));
+    EXPECT_EQ(l.end, S(143));
     EXPECT_EQ(l.failures, 1);
+    EXPECT_EQ(l.checkpoints, 0);
   }
 }
 
@@ -162,8 +171,8 @@ TEST(LifeHost, RestartsReloadOverTheSharedStorageNetwork) {
 // 1000) = 13,200 W, rack 1 idles at 3,600 W; through the PSUs ((13,200 + 50) + (3,600 + 50)) /
 // 0.95 = 17,789 W > 15 kW: PDU 0 trips at the end of the first window (1 s). The queue hears it:
 // nodes 0-3 are lost for good, a is interrupted (a host_stop event, power_trip), detected at 11 s,
-// restarts on nodes 4 and 5 (reload 5 s, idle: no trip), computes from 16 s, trips PDU 1 at 17 s,
-// is detected at 27 s and waits: no node is left.
+// restarts on nodes 4 and 5 (5 s of warm-up, nothing to reload: idle, no trip), computes from 16 s,
+// trips PDU 1 at 17 s, is detected at 27 s and waits: no node is left.
 TEST(LifeHost, ATrippedPduInterruptsTheQueuesJob) {
   SiteConfig c = LifeSite(8);
   power::ConversionStage pdu{"pdu", 0.98, Watts(20), Kilowatts(15)};
