@@ -97,18 +97,22 @@ TEST(ClusterLife, HandComputedScheduleFailureAndRestart) {
   const auto j = nlohmann::json::parse(Slurp(dir / "out" / "summary.json"));
   const auto& g = j["goodput"];
   // GPU-hours by hand: useful a 24 x 1 h + b 16 x 0.5 h = 32; lost a 24 x 0.5 h = 12; restart
-  // a 24 x 12 min = 4.8; queueing b 16 x 6,120 s = 27.2; the failed node 8 GPUs x 2 h = 16.
+  // a 24 x 12 min = 4.8; queueing b 16 x 6,120 s = 27.2; the failed node 8 GPUs x 2 h = 16, less
+  // the 2 min a held it until detection (a's, as restart badput): 8 x 118 min = 15.7333.
   EXPECT_DOUBLE_EQ(g["useful_gpu_h"].get<double>(), 32.0);
   EXPECT_DOUBLE_EQ(g["badput_gpu_h"]["lost_progress"].get<double>(), 12.0);
   EXPECT_NEAR(g["badput_gpu_h"]["restart"].get<double>(), 4.8, 1e-9);
   EXPECT_NEAR(g["queueing_gpu_h"].get<double>(), 27.2, 1e-9);
-  EXPECT_DOUBLE_EQ(g["badput_gpu_h"]["repair_downtime"].get<double>(), 16.0);
+  EXPECT_NEAR(g["badput_gpu_h"]["repair_downtime"].get<double>(), 8 * 118 / 60.0, 1e-9);
   EXPECT_DOUBLE_EQ(g["badput_gpu_h"]["slowdown"].get<double>(), 0.0);
   EXPECT_NEAR(g["jobs"][0]["ettr"].get<double>(), 3600.0 / 6120.0, 1e-12);
   const auto& s = j["scheduler"];
   // Allocated: a 24 x (1,920 + 4,200) s + b 16 x 1,800 s = 48.8 GPU-h of 32 GPUs x 3 h.
   EXPECT_NEAR(s["allocated_gpu_h"].get<double>(), 48.8, 1e-9);
   EXPECT_NEAR(s["utilization"].get<double>(), 48.8 / 96.0, 1e-12);
+  // Each GPU-hour once: 48.8 allocated + 15.7333 down + the rest idle = 32 GPUs x 3 h.
+  EXPECT_NEAR(s["down_gpu_h"].get<double>(), 8 * 118 / 60.0, 1e-9);
+  EXPECT_NEAR(s["idle_gpu_h"].get<double>(), 96 - 48.8 - 8 * 118 / 60.0, 1e-9);
   EXPECT_EQ(s["failures"], 1);
   EXPECT_EQ(s["interruptions"], 1);
   EXPECT_EQ(s["wait_p99_s"].get<double>(), 6120.0);

@@ -517,7 +517,10 @@ void ClusterLife::ReleaseNodes(JobId job, SimTime now, bool scheduler_knows) {
   attempts_[static_cast<size_t>(s.attempt)].end = now;  // a failed job held its nodes until now
   ++s.gen;  // a pending detection (a failed job preempted before release) is void
   host_->Stop(job, now);
-  for (int n : s.nodes) node_job_[n] = -1;
+  for (int n : s.nodes) {
+    node_job_[n] = -1;
+    if (down_count_[n] > 0 || excluded_[n]) --held_down_nodes_;
+  }
   s.nodes.clear();
   if (!scheduler_knows) scheduler_->Release(job);
 }
@@ -569,6 +572,7 @@ void ClusterLife::TakeNodeDown(int node, SimTime now) {
   (void)now;
   if (down_count_[node]++ == 0 && !excluded_[node]) {
     ++down_nodes_;
+    if (node_job_[node] >= 0) ++held_down_nodes_;  // its job hangs on it until released
     scheduler_->SetNodeUp(node, false);
   }
 }
@@ -658,6 +662,7 @@ void ClusterLife::OnRepair(int index, SimTime now) {
       FW_CHECK(down_count_[n] > 0, "a node repaired more often than it failed");
       if (--down_count_[n] == 0 && !excluded_[n]) {
         --down_nodes_;
+        if (node_job_[n] >= 0) --held_down_nodes_;  // repaired before its job was released
         scheduler_->SetNodeUp(n, true);
       }
     }
@@ -670,8 +675,16 @@ void ClusterLife::OnRepair(int index, SimTime now) {
 void ClusterLife::AccountCluster(SimTime now) {
   const double dt = Sec(now - accounted_until_);
   if (dt <= 0) return;
+  // A down node its stopped job still holds (until detection) is allocated, not down: each GPU
+  // counts once, so allocated + idle + down = GPUs x time.
+  const int64_t down_gpus =
+      static_cast<int64_t>(down_nodes_ - held_down_nodes_) * topology_.gpus_per_node;
+  const int64_t idle_gpus = topology_.gpus() - allocated_gpus_ - down_gpus;
+  FW_CHECK(held_down_nodes_ >= 0 && down_gpus >= 0 && idle_gpus >= 0,
+           "the cluster's GPUs are allocated, idle or down, once each");
   allocated_gpu_s_ += static_cast<double>(allocated_gpus_) * dt;
-  down_gpu_s_ += static_cast<double>(down_nodes_) * topology_.gpus_per_node * dt;
+  down_gpu_s_ += static_cast<double>(down_gpus) * dt;
+  idle_gpu_s_ += static_cast<double>(idle_gpus) * dt;
   accounted_until_ = now;
 }
 
@@ -758,7 +771,7 @@ SchedulerStats ClusterLife::stats() const {
   const double capacity = static_cast<double>(topology_.gpus()) * Sec(end_);
   st.allocated_gpu_h = allocated_gpu_s_ / 3600;
   st.down_gpu_h = down_gpu_s_ / 3600;
-  st.idle_gpu_h = std::max(0.0, capacity - allocated_gpu_s_ - down_gpu_s_) / 3600;
+  st.idle_gpu_h = idle_gpu_s_ / 3600;
   st.utilization = capacity > 0 ? allocated_gpu_s_ / capacity : 0;
   double frag = 0, free = 0;
   for (const LifeSample& s : samples_) {

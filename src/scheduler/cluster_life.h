@@ -60,7 +60,8 @@
 //     slowdown          GPUs x integral of (1 - speed) while computing (faults, caps, throttling
 //                       as the host reports them; speed above 1 counts as zero)
 //     repair_downtime   GPUs of nodes down (repair or exclusion) x time, whether or not a job
-//                       wanted them
+//                       wanted them; a down node its stopped job still holds until the failure is
+//                       detected is that job's (restart badput, allocated), not down as well
 //     queueing          GPUs requested x time queued (first wait and after restarts); reported
 //                       apart, since a queued job holds no GPUs
 //   A job's allocated GPU time is exactly useful + lost + slowdown + checkpoint + restart (for
@@ -229,8 +230,10 @@ struct SchedulerStats {
   int jobs_submitted = 0, jobs_started = 0, jobs_completed = 0;
   double utilization = 0;  // allocated / (GPUs x duration)
   double allocated_gpu_h = 0;
+  // allocated + idle + down = GPUs x duration: a down node held by a job hanging until detection
+  // counts as allocated only.
   double idle_gpu_h = 0;            // up and unallocated
-  double down_gpu_h = 0;            // repair and exclusion
+  double down_gpu_h = 0;            // repair and exclusion, not held by a job
   double fragmented_gpus_mean = 0;  // time average over the samples
   double free_gpus_mean = 0;
   int interruptions = 0;  // job stops by failures
@@ -384,8 +387,10 @@ class ClusterLife {
   SimTime accounted_until_;
   int64_t allocated_gpus_ = 0;
   int down_nodes_ = 0;
+  int held_down_nodes_ = 0;  // down nodes a job still holds (hung until detection)
   double allocated_gpu_s_ = 0;
   double down_gpu_s_ = 0;
+  double idle_gpu_s_ = 0;
   int running_ = 0;
   int queued_ = 0;
   SimTime end_ = SimTime::Never();  // set by Finish
