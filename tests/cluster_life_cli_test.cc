@@ -204,6 +204,23 @@ TEST(ClusterLife, ARestartAfterARepairedThrottleRunsAtFullSpeed) {
   EXPECT_EQ(a["attempts"], 2);
   EXPECT_DOUBLE_EQ(a["slowdown_s"].get<double>(), 0.0);
   EXPECT_NEAR(a["end_s"].get<double>(), 5400.0, 1e-6);
+  // The PDU darkened a's racks and the site stopped it at 10 min, but a holds its nodes, hung,
+  // until detection at 12 min: running_jobs counts it then (as allocated_gpu_h does); from 12 min
+  // to the repair at 20 min it waits in the queue with b.
+  std::ifstream ts(dir / "out" / "timeseries.csv");
+  std::string line;
+  std::getline(ts, line);
+  std::map<int, std::vector<double>> rows;
+  while (std::getline(ts, line)) {
+    std::stringstream in(line);
+    std::vector<double> v;
+    for (std::string f; std::getline(in, f, ',');) v.push_back(std::stod(f));
+    rows[static_cast<int>(v[0])] = v;
+  }
+  EXPECT_EQ(rows[650][2], 1.0);  // running_jobs: a, hung on its nodes
+  EXPECT_EQ(rows[650][3], 1.0);  // queued_jobs: b
+  EXPECT_EQ(rows[900][2], 0.0);
+  EXPECT_EQ(rows[900][3], 2.0);
 }
 
 // Four one-node pods at 100% GPU activity (700 W per H100, 70 W idle) fill rack 0 of two 4-node

@@ -42,7 +42,10 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
     if (csv) csv->OnTick(row, n);
     if (ramps) ramps->OnTick(row, n);
   });
-  if (host) ticks.CountQueued([&host] { return host->life().queued(); });
+  if (host) {
+    ticks.CountQueued([&host] { return host->life().queued(); });
+    ticks.CountRunning([&host] { return host->life().running(); });
+  }
   engine.AddObserver(&ticks);
   engine.Run(options.progress);
   if (host) host->life().Finish(config.duration);

@@ -299,6 +299,8 @@ class ClusterLife {
   const std::vector<FailureRecord>& failures() const { return failures_; }
   const std::vector<LifeSample>& samples() const { return samples_; }
   const JobLife& job_life(JobId job) const;
+  // Jobs holding nodes now: from their start until they give the nodes back (a failed job holds
+  // them, hung, until the failure is detected). A job in the queue is not running.
   int running() const;
   int queued() const;
   // After Finish.
