@@ -180,6 +180,14 @@ TEST(ClusterLife, ExampleWritesEveryOutputAndTheyAgree) {
   EXPECT_EQ(g["jobs"].size(), 2u);
   // The queued job's checkpoint interval is Daly's optimum (checkpoint_every: auto).
   EXPECT_GT(g["jobs"][0]["checkpoint_interval_s"].get<double>(), 0);
+  // The per-job summary has the queue's checkpoints (the site writes none for queued jobs).
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(j["jobs"][k]["name"], g["jobs"][k]["name"]);
+    EXPECT_GT(g["jobs"][k]["checkpoints"].get<int>(), 0);
+    EXPECT_EQ(j["jobs"][k]["checkpoints"], g["jobs"][k]["checkpoints"]);
+    EXPECT_DOUBLE_EQ(j["jobs"][k]["checkpoint_time_s"].get<double>(),
+                     g["jobs"][k]["checkpoint_s"].get<double>());
+  }
 }
 
 // A CDU throttles rack 0 (nodes 0-1) at 10 min and its PDU darkens it at the same instant: job a

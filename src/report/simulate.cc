@@ -91,6 +91,9 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
         js.steps_completed = static_cast<int64_t>(std::floor(w.life.useful_s / step_s + 1e-9));
         js.tokens = static_cast<double>(js.steps_completed) * js.estimate.tokens_per_step;
         js.average_tokens_per_s = js.running_s > 0 ? js.tokens / js.running_s : 0;
+        // The queue clocks its checkpoints (the site writes none of its own for it).
+        js.checkpoints = w.life.checkpoints;
+        js.checkpoint_time_s = w.life.checkpoint_s;
       }
     }
     if (options.jobs_table) *options.jobs_table = JobsCsv(life);
