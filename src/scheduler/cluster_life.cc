@@ -87,6 +87,10 @@ std::string_view LifeEventKindName(LifeEventKind k) {
       return "exclusion";
     case LifeEventKind::kHostStop:
       return "host_stop";
+    case LifeEventKind::kDrain:
+      return "drain";
+    case LifeEventKind::kDrainEnd:
+      return "drain_end";
   }
   return "?";
 }
@@ -658,17 +662,41 @@ void ClusterLife::OnRepair(int index, SimTime now) {
   AccountCluster(now);
   const Failure& f = failures_[static_cast<size_t>(index)].failure;
   if (f.effect == FailureEffect::kNodeDown || f.effect == FailureEffect::kCutFromFabric) {
-    for (int n = f.nodes.first; n < f.nodes.end(); ++n) {
-      FW_CHECK(down_count_[n] > 0, "a node repaired more often than it failed");
-      if (--down_count_[n] == 0 && !excluded_[n]) {
-        --down_nodes_;
-        if (node_job_[n] >= 0) --held_down_nodes_;  // repaired before its job was released
-        scheduler_->SetNodeUp(n, true);
-      }
-    }
+    for (int n = f.nodes.first; n < f.nodes.end(); ++n) BringNodeUp(n);
   }
   events_log_.push_back({now, LifeEventKind::kRepair, -1, index, -1, {}});
   host_->OnRepair(f, now);
+  RequestPass(now);
+}
+
+void ClusterLife::BringNodeUp(int n) {
+  FW_CHECK(down_count_[n] > 0, "a node brought up more often than it went down");
+  if (--down_count_[n] == 0 && !excluded_[n]) {
+    --down_nodes_;
+    if (node_job_[n] >= 0) --held_down_nodes_;  // back before its job was released
+    scheduler_->SetNodeUp(n, true);
+  }
+}
+
+void ClusterLife::HostDrain(std::span<const int> nodes, SimTime until, SimTime now,
+                            std::string_view cause) {
+  FW_CHECK(until > now, "a drain ends after it begins");
+  AccountCluster(now);
+  for (size_t i = 0; i < nodes.size();) {
+    size_t j = i + 1;
+    while (j < nodes.size() && nodes[j] == nodes[j - 1] + 1) ++j;
+    const NodeRun run{nodes[i], static_cast<int>(j - i)};
+    for (int n = run.first; n < run.end(); ++n) TakeNodeDown(n, now);
+    events_log_.push_back({now, LifeEventKind::kDrain, -1, -1, run.first, cause, run.count, until});
+    queue_.Schedule(until, "drain end", [this, run, until] {
+      AccountCluster(until);
+      for (int n = run.first; n < run.end(); ++n) BringNodeUp(n);
+      events_log_.push_back(
+          {until, LifeEventKind::kDrainEnd, -1, -1, run.first, {}, run.count, SimTime()});
+      RequestPass(until);
+    });
+    i = j;
+  }
   RequestPass(now);
 }
 

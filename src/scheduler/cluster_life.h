@@ -171,16 +171,24 @@ enum class LifeEventKind {
   kRestart,     // job started again after a failure or preemption
   kExclusion,   // node excluded
   kHostStop,    // the host stopped job by itself (HostStopped); cause says why
+  kDrain,       // the host drained nodes (HostDrain): node, nodes; cause says why
+  kDrainEnd,    // those nodes came back
 };
 std::string_view LifeEventKindName(LifeEventKind k);
 
 struct LifeEvent {
+  LifeEvent() = default;
+  LifeEvent(SimTime t, LifeEventKind k, JobId j, int f, int n, std::string_view why, int count = 0,
+            SimTime back = SimTime())
+      : at(t), kind(k), job(j), failure(f), node(n), cause(why), nodes(count), until(back) {}
   SimTime at;
   LifeEventKind kind = LifeEventKind::kFailure;
   JobId job = -1;          // -1: none
   int failure = -1;        // index into failures(), -1: none
-  int node = -1;           // kExclusion
-  std::string_view cause;  // kHostStop: a string with static storage ("power_trip", ...)
+  int node = -1;           // kExclusion, kDrain, kDrainEnd: the (first) node
+  std::string_view cause;  // kHostStop, kDrain: a string with static storage ("power_trip", ...)
+  int nodes = 0;           // kDrain, kDrainEnd: nodes from `node` on
+  SimTime until;           // kDrain: when they come back
 };
 
 struct FailureRecord {
@@ -286,6 +294,12 @@ class ClusterLife {
   // leave the Scheduler as excluded nodes (kExclusion events); a job on them stops through
   // HostStopped, not here.
   void HostNodesLost(NodeRun nodes, SimTime now);
+  // Nodes the host takes out of service until `until` (> now), e.g. to cool down after a thermal
+  // shutdown: they leave the Scheduler as down nodes (repair downtime while no job holds them)
+  // and come back then. A kDrain event per run of consecutive nodes, a kDrainEnd at its end. A
+  // job on them is stopped through HostStopped, not here (call that first: the job then holds
+  // them, hung, until detection).
+  void HostDrain(std::span<const int> nodes, SimTime until, SimTime now, std::string_view cause);
 
   // Standalone: runs the queue's events up to `end`, then Finish(end).
   void RunUntil(SimTime end);
@@ -353,6 +367,8 @@ class ClusterLife {
   void Interrupt(JobId job, SimTime now);
   void OnRepair(int failure, SimTime now);
   void TakeNodeDown(int node, SimTime now);
+  // One of a node's reasons to be down is gone (a repair, a drain's end).
+  void BringNodeUp(int node);
   void AccountCluster(SimTime now);
   void SetExpectedEnd(JobId job, SimTime now);
   double IntervalFor(const JobSpec& spec) const;

@@ -85,9 +85,13 @@ LifeHost::LifeHost(const SiteConfig& config, Site& site, EventQueue& events)
     const auto queued = static_cast<scheduler::JobId>(queue_job_[job]);
     const std::string_view why =
         cause == JobStopCause::kPowerTrip ? "power_trip" : "thermal_shutdown";
-    events.Schedule(at, "site stopped a job", [this, job, queued, at, why] {
+    const bool hot = cause == JobStopCause::kThermalShutdown;
+    events.Schedule(at, "site stopped a job", [this, job, queued, at, why, hot] {
       // Still the same attempt: the queue has not stopped it meanwhile.
-      if (queue_job_[job] == static_cast<int64_t>(queued)) life_->HostStopped(queued, at, why);
+      if (queue_job_[job] != static_cast<int64_t>(queued)) return;
+      life_->HostStopped(queued, at, why);
+      // Its nodes cool down and are checked before they take work again.
+      if (hot) life_->HostDrain(site_.jobs()[job].nodes, at + kThermalDrain, at, why);
     });
   });
   const size_t racks = static_cast<size_t>(config.cluster.rack_count());

@@ -22,7 +22,9 @@
 //   - a job the site stops by itself (a tripped unit of the power chain, a thermal shutdown)
 //     reaches the queue as ClusterLife::HostStopped, an interruption of that job, and a tripped
 //     unit's racks as ClusterLife::HostNodesLost (a trip is never reset), from an event at the
-//     same instant (the site's callbacks must not call back into it).
+//     same instant (the site's callbacks must not call back into it);
+//   - a thermal shutdown also drains the job's nodes for kThermalDrain (ClusterLife::HostDrain),
+//     so the queue does not restart work onto GPUs that just shut down.
 // Leaf failures (cut from fabric) and node failures act through the queue alone: their jobs stop
 // and their nodes leave the scheduler; the site sees the jobs stop.
 #pragma once
@@ -66,6 +68,15 @@ class LifeHost final : public scheduler::Host {
   // never below the GPU's idle power. CduThrottleLimit() is the resulting per-GPU limit.
   static constexpr double kCduThrottleShareOfTdp = 0.5;
   units::Power CduThrottleLimit() const;
+
+  // How long the nodes of a job stopped by a thermal shutdown stay out of the scheduler. An
+  // assumption, no published figure: a GPU that reached its shutdown threshold is flagged by the
+  // node's health check (DCGM, NHC) and the node drained until it has cooled and an operator or
+  // automation returns it; we take 30 min. Without a drain the queue restarted the job onto the
+  // same hot GPUs as soon as the stop was detected, a shutdown every detection + one window. The
+  // nodes return even if the hall is still too hot (nothing here predicts the next shutdown), so
+  // a hopeless hall costs one shutdown per drain, not per detection.
+  static constexpr SimTime kThermalDrain = SimTime::FromNanoseconds(1'800'000'000'000);
 
   scheduler::ClusterLife& life() { return *life_; }
   const scheduler::ClusterLife& life() const { return *life_; }

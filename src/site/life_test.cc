@@ -350,45 +350,60 @@ TEST(LifeHost, AFailedSpineSlowsTheJobsCrossingIt) {
   EXPECT_NEAR(by_faults.life().job_life(1).slowdown_s, slowdown, 1e-12);
 }
 
-// A thermal shutdown reaches the queue as an interruption of the job at the same instant. The hot
-// hall of the site tests with the shutdown threshold at 64 C, which even idle GPUs reach (60 C of
-// coolant + 0.04 K/W x 100 W): the GPUs start at their steady temperature, so the job shuts down
-// at the end of its first window (1 s); the queue hears it (thermal_shutdown), holds the nodes
-// through detection (10 s) and restarts the job at 11 s, whose idle GPUs shut down again at 12 s
-// while it reloads: a stop every 11 s, at 1 + 11 k s, 55 of them in 600 s (the last at 595 s).
-TEST(LifeHost, AThermalShutdownInterruptsTheQueuesJob) {
+// A thermal shutdown reaches the queue as an interruption of the job at the same instant, and
+// drains its nodes for LifeHost::kThermalDrain (30 min). The hot hall of the site tests with the
+// shutdown threshold at 64 C, which even idle GPUs reach (60 C of coolant + 0.04 K/W x 100 W): the
+// job (2 of the 3 nodes) shuts down at the end of its first window (1 s); the queue hears it
+// (thermal_shutdown), holds nodes 0-1 through detection (10 s), and waits: one node is up. The
+// drain ends at 1,801 s; the job restarts on nodes 0-1 and shuts down again at 1,802 s while it
+// warms up; drained again to 3,602 s, past the end. Two stops in an hour (without the drain, one
+// every 11 s: 328). The peak temperature is the threshold, where the card cuts its power (it read
+// the steady temperature of full power before, 315 C in a hall with 0.4 K/W).
+TEST(LifeHost, AThermalShutdownInterruptsTheQueuesJobAndDrainsItsNodes) {
   SiteConfig c = LifeSite(3);
   MakeHotChillerless(c);
   c.cluster.gpu.thermal.max_operating = Celsius(60);
   c.cluster.gpu.thermal.slowdown = Celsius(62);
   c.cluster.gpu.thermal.shutdown = Celsius(64);
-  c.duration = S(600);
+  c.facility.cooling.chip_to_coolant = KelvinPerWatt(0.4);
+  c.duration = S(3600);
   c.life->jobs = {Batch("a", 16, 1.0, 10000)};
   LifeRun run(c);
   run.Run();
   ASSERT_TRUE(run.site.jobs()[0].thermal_shutdown);
   std::vector<SimTime> stops;
+  std::vector<const scheduler::LifeEvent*> drains;
   for (const scheduler::LifeEvent& e : run.life().events()) {
+    if (e.kind == scheduler::LifeEventKind::kDrain) drains.push_back(&e);
     if (e.kind != scheduler::LifeEventKind::kHostStop) continue;
     EXPECT_EQ(e.cause, "thermal_shutdown");
     stops.push_back(e.at);
   }
-  ASSERT_GE(stops.size(), 2u);
+  ASSERT_EQ(stops.size(), 2u);
   const scheduler::Attempt& a0 = run.life().attempts()[0];
   const scheduler::Attempt& a1 = run.life().attempts()[1];
+  double peak = 0;
+  for (const PlacedJob& pj : run.site.jobs()) peak = std::max(peak, pj.chip_peak_c);
   std::printf(
-      "shutdowns at %.0f s and %.0f s; attempts %zu; first ended %.0f s, second began "
-      "%.0f s (expected shutdown + 10 s of detection)\n",
+      "shutdowns at %.0f s and %.0f s; attempts %zu; first ended %.0f s, second began %.0f s "
+      "(expected the drain's end, 1,801 s); peak GPU %.1f C\n",
       stops[0].seconds(), stops[1].seconds(), run.life().attempts().size(), a0.end.seconds(),
-      a1.start.seconds());
+      a1.start.seconds(), peak);
   EXPECT_EQ(stops[0], S(1));  // the site's stop, heard at once
-  EXPECT_EQ(stops[1], S(12));
-  EXPECT_EQ(stops.size(), 55u);
-  EXPECT_EQ(run.life().attempts().size(), 55u);
+  EXPECT_EQ(stops[1], S(1802));
+  EXPECT_EQ(run.life().attempts().size(), 2u);
   EXPECT_EQ(a0.how, scheduler::AttemptEnd::kFailed);
   EXPECT_EQ(a0.end, stops[0] + S(10));
-  EXPECT_EQ(a1.start, a0.end);
-  EXPECT_EQ(run.life().job_life(0).failures, static_cast<int>(stops.size()));
+  EXPECT_EQ(a1.start, S(1801));
+  EXPECT_EQ(run.life().job_life(0).failures, 2);
+  ASSERT_EQ(drains.size(), 2u);
+  EXPECT_EQ(drains[0]->node, 0);
+  EXPECT_EQ(drains[0]->nodes, 2);
+  EXPECT_EQ(drains[0]->until, S(1801));
+  EXPECT_EQ(drains[0]->cause, "thermal_shutdown");
+  EXPECT_DOUBLE_EQ(peak, 64.0);
+  // Down while drained and not held: nodes 0-1 from 11 s to 1,801 s and from 1,812 s to the end.
+  EXPECT_NEAR(run.life().stats().down_gpu_h * 3600, 16.0 * (1790 + 1788), 1e-6);
 }
 
 }  // namespace
