@@ -328,6 +328,27 @@ TEST(ClusterLife, StaggeredRestartsHalveThePowerRampAtTheMeter) {
   EXPECT_EQ(together["largest"]["facility_rise_1min"]["jobs"], 4);
 }
 
+// A PDU per rack (2 nodes, rated 10 kW, trips): a (24 GPUs on nodes 0-2) overloads PDU 0 (2 x
+// (8 x ~500 W + 2 kW) over 10 kW at the first window's end) and stops; events.csv names the unit
+// on the host_stop and on each lost node's exclusion: component pdu, index 0.
+TEST(ClusterLife, TripEventsNameTheStageAndUnit) {
+  std::string text = kHand;
+  const std::string psu = "    - name: psu\n      efficiency: 96 %\n      it_equipment: true\n";
+  text.replace(text.find(psu), psu.size(),
+               psu +
+                   "      racks_per_unit: 1\n    - name: pdu\n      efficiency: 98 %\n"
+                   "      rating: 10 kW\n"
+                   "      racks_per_unit: 1\n      on_overload: trip\n");
+  const fs::path dir = WriteScenario("life_trip", text);
+  const Result r =
+      Firstwall("run --quiet " + (dir / "s.yaml").string() + " --out " + (dir / "out").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string events = Slurp(dir / "out" / "events.csv");
+  EXPECT_NE(events.find(",host_stop,a,pdu,0,power_trip,,,,,\n"), std::string::npos) << events;
+  EXPECT_NE(events.find(",exclusion,,pdu,0,,,0,,,\n"), std::string::npos) << events;
+  EXPECT_NE(events.find(",exclusion,,pdu,0,,,1,,,\n"), std::string::npos) << events;
+}
+
 struct BadCase {
   std::string what;
   std::vector<std::pair<std::string, std::string>> edits;  // replace first with second, in order

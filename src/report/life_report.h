@@ -58,7 +58,9 @@ std::string LifeText(const LifeSummary& s);
 // jobs.csv: job,tenant,attempt,gpus,nodes,submit_s,queued_s,start_s,end_s,wait_s,ended
 std::string JobsCsv(const scheduler::ClusterLife& life);
 // events.csv: time_s,event,job,component,index,cause,effect,first_node,nodes,repair_s,jobs_hit
-// (jobs_hit: the jobs a failure stopped or slowed, separated by ';').
+// (jobs_hit: the jobs a failure stopped or slowed, separated by ';'). The host's rows: host_stop
+// and exclusion from a tripped unit of the power chain give its stage in `component` and its
+// unit in `index`; drain and drain_end give first_node and nodes, a drain its length in repair_s.
 std::string EventsCsv(const scheduler::ClusterLife& life);
 
 }  // namespace firstwall::report

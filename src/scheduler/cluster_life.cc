@@ -626,13 +626,16 @@ void ClusterLife::OnFailure(const Failure& f, SimTime now) {
   RequestPass(now);
 }
 
-void ClusterLife::HostStopped(JobId job, SimTime now, std::string_view cause) {
+void ClusterLife::HostStopped(JobId job, SimTime now, std::string_view cause,
+                              std::string_view stage, int64_t unit) {
   JobState& s = state_.at(job);
   const bool running = s.phase == Phase::kStaggerWait || s.phase == Phase::kRestarting ||
                        s.phase == Phase::kWarmingUp || s.phase == Phase::kComputing ||
                        s.phase == Phase::kCheckpointing;
   if (!running) return;
   events_log_.push_back({now, LifeEventKind::kHostStop, job, -1, -1, cause});
+  events_log_.back().stage = stage;
+  events_log_.back().unit = unit;
   Interrupt(job, now);
   RequestPass(now);
 }
@@ -647,13 +650,15 @@ void ClusterLife::Interrupt(JobId job, SimTime now) {
   EnterPhase(job, Phase::kDetecting, now);
 }
 
-void ClusterLife::HostNodesLost(NodeRun nodes, SimTime now) {
+void ClusterLife::HostNodesLost(NodeRun nodes, SimTime now, std::string_view stage, int64_t unit) {
   AccountCluster(now);
   for (int n = nodes.first; n < nodes.end(); ++n) {
     if (excluded_[n]) continue;
     TakeNodeDown(n, now);
     excluded_[n] = 1;  // down (count >= 1): it never comes back
     events_log_.push_back({now, LifeEventKind::kExclusion, -1, -1, n, {}});
+    events_log_.back().stage = stage;
+    events_log_.back().unit = unit;
   }
   RequestPass(now);
 }

@@ -189,6 +189,10 @@ struct LifeEvent {
   std::string_view cause;  // kHostStop, kDrain: a string with static storage ("power_trip", ...)
   int nodes = 0;           // kDrain, kDrainEnd: nodes from `node` on
   SimTime until;           // kDrain: when they come back
+  // kHostStop and kExclusion by a tripped unit of the host's power chain: the unit's stage
+  // (storage of the host, outliving this) and its index within the stage; empty and -1 otherwise.
+  std::string_view stage;
+  int64_t unit = -1;
 };
 
 struct FailureRecord {
@@ -289,11 +293,14 @@ class ClusterLife {
   // its last checkpoint, holds its nodes through `detection` and is submitted again. Counts in
   // its failures and the interruptions; records a kHostStop event with `cause` (static storage).
   // Nothing if the job is not running (already failed, or done). Not from inside a Host call.
-  void HostStopped(JobId job, SimTime now, std::string_view cause);
+  // `stage` and `unit`: the tripped unit of the power chain that stopped it, if one did (for the
+  // events; storage that outlives this).
+  void HostStopped(JobId job, SimTime now, std::string_view cause, std::string_view stage = {},
+                   int64_t unit = -1);
   // Nodes the host lost for good (a tripped unit's racks: the site never resets a trip): they
   // leave the Scheduler as excluded nodes (kExclusion events); a job on them stops through
   // HostStopped, not here.
-  void HostNodesLost(NodeRun nodes, SimTime now);
+  void HostNodesLost(NodeRun nodes, SimTime now, std::string_view stage = {}, int64_t unit = -1);
   // Nodes the host takes out of service until `until` (> now), e.g. to cool down after a thermal
   // shutdown: they leave the Scheduler as down nodes (repair downtime while no job holds them)
   // and come back then. A kDrain event per run of consecutive nodes, a kDrainEnd at its end. A

@@ -93,6 +93,10 @@ class LifeHost final : public scheduler::Host {
   std::vector<int16_t> rack_unpowered_;  // per rack: PDU (or stopping CDU) failures
   std::vector<int16_t> rack_throttled_;  // per rack: throttling CDU failures
   std::map<int64_t, int> spine_down_;    // per failed spine: failures
+  // The unit of the power chain that tripped last (its stage's name in the site's chain), for the
+  // stops of its jobs that follow it.
+  std::string_view trip_stage_;
+  int64_t trip_unit_ = -1;
   // A failure (delta +1) or its repair (-1) on the site's physics.
   void Affect(const scheduler::Failure& failure, SimTime now, int delta);
 };

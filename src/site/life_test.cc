@@ -193,15 +193,25 @@ TEST(LifeHost, ATrippedPduInterruptsTheQueuesJob) {
   EXPECT_EQ(life.attempts()[1].end, S(27));
   EXPECT_EQ(life.attempts()[1].how, scheduler::AttemptEnd::kFailed);
   std::vector<SimTime> stops;
+  std::vector<int64_t> stop_units, lost_units;
   int exclusions = 0;
   for (const scheduler::LifeEvent& e : life.events()) {
     if (e.kind == scheduler::LifeEventKind::kHostStop) {
       stops.push_back(e.at);
       EXPECT_EQ(e.cause, "power_trip");
       EXPECT_EQ(e.job, 0);
+      EXPECT_EQ(e.stage, "pdu");  // the tripped unit: stage and index
+      stop_units.push_back(e.unit);
     }
-    if (e.kind == scheduler::LifeEventKind::kExclusion) ++exclusions;
+    if (e.kind == scheduler::LifeEventKind::kExclusion) {
+      ++exclusions;
+      EXPECT_EQ(e.stage, "pdu");
+      lost_units.push_back(e.unit);
+    }
   }
+  // PDU 0 (racks 0-1: nodes 0-3), then PDU 1 (racks 2-3: nodes 4-7).
+  EXPECT_EQ(stop_units, (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(lost_units, (std::vector<int64_t>{0, 0, 0, 0, 1, 1, 1, 1}));
   std::printf("host stops at %.0f s and %.0f s (expected 1 and 17), %d nodes lost (expected 8)\n",
               stops.size() > 0 ? stops[0].seconds() : -1,
               stops.size() > 1 ? stops[1].seconds() : -1, exclusions);
