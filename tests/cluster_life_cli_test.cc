@@ -180,6 +180,14 @@ TEST(ClusterLife, ExampleWritesEveryOutputAndTheyAgree) {
   EXPECT_EQ(g["jobs"].size(), 2u);
   // The queued job's checkpoint interval is Daly's optimum (checkpoint_every: auto).
   EXPECT_GT(g["jobs"][0]["checkpoint_interval_s"].get<double>(), 0);
+  // runtime_goodput's denominator is the GPU time the jobs held at their requested GPUs: the
+  // allocated GPU-hours less those stranded on whole nodes (docs/outputs.md).
+  const double held_gpu_h = s["allocated_gpu_h"].get<double>() - s["stranded_gpu_h"].get<double>();
+  std::printf("runtime goodput %.6f = useful %.3f / (allocated %.3f - stranded %.3f) GPU-h\n",
+              g["runtime_goodput"].get<double>(), g["useful_gpu_h"].get<double>(),
+              s["allocated_gpu_h"].get<double>(), s["stranded_gpu_h"].get<double>());
+  EXPECT_NEAR(g["runtime_goodput"].get<double>(), g["useful_gpu_h"].get<double>() / held_gpu_h,
+              1e-9);
   // The per-job summary has the queue's checkpoints (the site writes none for queued jobs).
   for (size_t k = 0; k < 2; ++k) {
     EXPECT_EQ(j["jobs"][k]["name"], g["jobs"][k]["name"]);

@@ -51,7 +51,9 @@
 // Goodput follows Google's ML productivity goodput vocabulary (cloud.google.com, "ML Goodput"):
 //   ETTR (effective training time ratio) of a job = useful progress / wall time from its first
 //   start to its end (completion or the end of the run); the site's ETTR weights jobs by GPUs.
-//   Runtime goodput = useful progress x GPUs / GPU time allocated.
+//   Runtime goodput = useful progress x GPUs / GPU time allocated to the jobs at their requested
+//   GPUs (GPUs x time from each attempt's start to its release: SchedulerStats::allocated_gpu_h
+//   less the GPUs of whole nodes a smaller job strands, report::LifeSummary::stranded_gpu_h).
 //   Badput in GPU-hours by cause:
 //     checkpoint_save   GPUs x time writing checkpoints
 //     restart           GPUs x (detection + stagger wait + reload + warm-up)
@@ -231,7 +233,7 @@ struct Badput {
 
 struct Goodput {
   double ettr = 0;             // GPU-weighted over jobs that started
-  double runtime_goodput = 0;  // useful / allocated GPU time
+  double runtime_goodput = 0;  // useful / GPU time held at the jobs' requested GPUs
   double useful_gpu_h = 0;
   Badput badput;
 };
