@@ -1,6 +1,7 @@
 // The cluster's life through the CLI (issue #11): a queue, failures and restarts in a scenario,
 // their outputs (jobs.csv, events.csv, summary.json `scheduler` and `goodput`, queued_jobs in
 // timeseries.csv), and the scenario errors of the new keys.
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -96,18 +97,22 @@ TEST(ClusterLife, HandComputedScheduleFailureAndRestart) {
   const auto j = nlohmann::json::parse(Slurp(dir / "out" / "summary.json"));
   const auto& g = j["goodput"];
   // GPU-hours by hand: useful a 24 x 1 h + b 16 x 0.5 h = 32; lost a 24 x 0.5 h = 12; restart
-  // a 24 x 12 min = 4.8; queueing b 16 x 6,120 s = 27.2; the failed node 8 GPUs x 2 h = 16.
+  // a 24 x 12 min = 4.8; queueing b 16 x 6,120 s = 27.2; the failed node 8 GPUs x 2 h = 16, less
+  // the 2 min a held it until detection (a's, as restart badput): 8 x 118 min = 15.7333.
   EXPECT_DOUBLE_EQ(g["useful_gpu_h"].get<double>(), 32.0);
   EXPECT_DOUBLE_EQ(g["badput_gpu_h"]["lost_progress"].get<double>(), 12.0);
   EXPECT_NEAR(g["badput_gpu_h"]["restart"].get<double>(), 4.8, 1e-9);
   EXPECT_NEAR(g["queueing_gpu_h"].get<double>(), 27.2, 1e-9);
-  EXPECT_DOUBLE_EQ(g["badput_gpu_h"]["repair_downtime"].get<double>(), 16.0);
+  EXPECT_NEAR(g["badput_gpu_h"]["repair_downtime"].get<double>(), 8 * 118 / 60.0, 1e-9);
   EXPECT_DOUBLE_EQ(g["badput_gpu_h"]["slowdown"].get<double>(), 0.0);
   EXPECT_NEAR(g["jobs"][0]["ettr"].get<double>(), 3600.0 / 6120.0, 1e-12);
   const auto& s = j["scheduler"];
   // Allocated: a 24 x (1,920 + 4,200) s + b 16 x 1,800 s = 48.8 GPU-h of 32 GPUs x 3 h.
   EXPECT_NEAR(s["allocated_gpu_h"].get<double>(), 48.8, 1e-9);
   EXPECT_NEAR(s["utilization"].get<double>(), 48.8 / 96.0, 1e-12);
+  // Each GPU-hour once: 48.8 allocated + 15.7333 down + the rest idle = 32 GPUs x 3 h.
+  EXPECT_NEAR(s["down_gpu_h"].get<double>(), 8 * 118 / 60.0, 1e-9);
+  EXPECT_NEAR(s["idle_gpu_h"].get<double>(), 96 - 48.8 - 8 * 118 / 60.0, 1e-9);
   EXPECT_EQ(s["failures"], 1);
   EXPECT_EQ(s["interruptions"], 1);
   EXPECT_EQ(s["wait_p99_s"].get<double>(), 6120.0);
@@ -175,6 +180,22 @@ TEST(ClusterLife, ExampleWritesEveryOutputAndTheyAgree) {
   EXPECT_EQ(g["jobs"].size(), 2u);
   // The queued job's checkpoint interval is Daly's optimum (checkpoint_every: auto).
   EXPECT_GT(g["jobs"][0]["checkpoint_interval_s"].get<double>(), 0);
+  // runtime_goodput's denominator is the GPU time the jobs held at their requested GPUs: the
+  // allocated GPU-hours less those stranded on whole nodes (docs/outputs.md).
+  const double held_gpu_h = s["allocated_gpu_h"].get<double>() - s["stranded_gpu_h"].get<double>();
+  std::printf("runtime goodput %.6f = useful %.3f / (allocated %.3f - stranded %.3f) GPU-h\n",
+              g["runtime_goodput"].get<double>(), g["useful_gpu_h"].get<double>(),
+              s["allocated_gpu_h"].get<double>(), s["stranded_gpu_h"].get<double>());
+  EXPECT_NEAR(g["runtime_goodput"].get<double>(), g["useful_gpu_h"].get<double>() / held_gpu_h,
+              1e-9);
+  // The per-job summary has the queue's checkpoints (the site writes none for queued jobs).
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(j["jobs"][k]["name"], g["jobs"][k]["name"]);
+    EXPECT_GT(g["jobs"][k]["checkpoints"].get<int>(), 0);
+    EXPECT_EQ(j["jobs"][k]["checkpoints"], g["jobs"][k]["checkpoints"]);
+    EXPECT_DOUBLE_EQ(j["jobs"][k]["checkpoint_time_s"].get<double>(),
+                     g["jobs"][k]["checkpoint_s"].get<double>());
+  }
 }
 
 // A CDU throttles rack 0 (nodes 0-1) at 10 min and its PDU darkens it at the same instant: job a
@@ -199,6 +220,141 @@ TEST(ClusterLife, ARestartAfterARepairedThrottleRunsAtFullSpeed) {
   EXPECT_EQ(a["attempts"], 2);
   EXPECT_DOUBLE_EQ(a["slowdown_s"].get<double>(), 0.0);
   EXPECT_NEAR(a["end_s"].get<double>(), 5400.0, 1e-6);
+  // The PDU darkened a's racks and the site stopped it at 10 min, but a holds its nodes, hung,
+  // until detection at 12 min: running_jobs counts it then (as allocated_gpu_h does); from 12 min
+  // to the repair at 20 min it waits in the queue with b.
+  std::ifstream ts(dir / "out" / "timeseries.csv");
+  std::string line;
+  std::getline(ts, line);
+  std::map<int, std::vector<double>> rows;
+  while (std::getline(ts, line)) {
+    std::stringstream in(line);
+    std::vector<double> v;
+    for (std::string f; std::getline(in, f, ',');) v.push_back(std::stod(f));
+    rows[static_cast<int>(v[0])] = v;
+  }
+  EXPECT_EQ(rows[650][2], 1.0);  // running_jobs: a, hung on its nodes
+  EXPECT_EQ(rows[650][3], 1.0);  // queued_jobs: b
+  EXPECT_EQ(rows[900][2], 0.0);
+  EXPECT_EQ(rows[900][3], 2.0);
+}
+
+// Four one-node pods at 100% GPU activity (700 W per H100, 70 W idle) fill rack 0 of two 4-node
+// racks; rack 0's PDU fails at 10 min (1 h repair), all four stop, are detected together at 12 min
+// and restart on rack 1, reload for 5 min and compute again. By hand, each job's IT power rises by
+// 8 x (700 - 70) W = 5,040 W when it computes (its nodes' base power is drawn idle or busy), so at
+// the rack PSU's input (96%, the whole chain here) by 5,250 W; the cooling plant adds its share as
+// its loop follows the heat.
+//   stagger 0: all four at 17 min = 1,020 s: IT +20,160 W in one tick (facility +21,000 W plus
+//     cooling);
+//   stagger 30 s: at 1,020, 1,050, 1,080 and 1,110 s: IT +5,040 W per tick, and within any minute
+//     at most two more jobs' worth, 10,080 W: half the ramp.
+constexpr const char* kPods =
+    "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,"
+    "deletion_time,scheduled_time\n"
+    "p0,1000,1024,8,1000,,LS,Running,0,7200,0\n"
+    "p1,1000,1024,8,1000,,LS,Running,0,7200,0\n"
+    "p2,1000,1024,8,1000,,LS,Running,0,7200,0\n"
+    "p3,1000,1024,8,1000,,LS,Running,0,7200,0\n";
+
+nlohmann::json RunRestartBurst(const std::string& stagger) {
+  std::string text = kHand;
+  auto edit = [&](const std::string& from, const std::string& to) {
+    const size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+  };
+  edit("  nodes: 4\n", "  nodes: 8\n");
+  edit("  nodes_per_rack: 2\n", "  nodes_per_rack: 4\n");
+  edit("  restart_overhead: 10 min\n",
+       "  restart_overhead: 5 min\n  restart_stagger: " + stagger + "\n");
+  text.erase(text.find("workloads:"), text.find("failures:") - text.find("workloads:"));
+  edit("failures:",
+       "job_traces:\n  - file: pods.csv\n    format: alibaba_v2023\n"
+       "    gpu_activity: 100 %\nfailures:");
+  edit("    - component: gpu\n      index: 0\n      at: 30 min\n      repair: 2 h\n",
+       "    - component: pdu\n      index: 0\n      at: 10 min\n      repair: 1 h\n");
+  edit("  duration: 3 h\n", "  duration: 40 min\n");
+  const fs::path dir = WriteScenario("life_ramp", text);
+  std::ofstream(dir / "pods.csv") << kPods;
+  const Result r =
+      Firstwall("run --quiet " + (dir / "s.yaml").string() + " --out " + (dir / "out").string());
+  EXPECT_EQ(r.status, 0) << r.out;
+  const std::string events = Slurp(dir / "out" / "events.csv");
+  EXPECT_NE(events.find("600.000,failure,,pdu,0,pdu,node_down,0,4,3600.000,p0;p1;p2;p3\n"),
+            std::string::npos)
+      << events;
+  return nlohmann::json::parse(Slurp(dir / "out" / "summary.json"))["restarts"];
+}
+
+TEST(ClusterLife, StaggeredRestartsHalveThePowerRampAtTheMeter) {
+  const nlohmann::json together = RunRestartBurst("0 s"), staggered = RunRestartBurst("30 s");
+  std::printf("%-9s %6s %5s %12s %12s %12s %12s %14s\n", "stagger", "burst", "jobs", "IT 1min MW",
+              "IT tick MW", "fac 1min MW", "fac tick MW", "fac MW/min tick");
+  for (const auto* r : {&together, &staggered}) {
+    const auto& b = (*r)["bursts"][0];
+    std::printf("%-9.0f %6.0f %5d %12.5f %12.5f %12.5f %12.5f %14.3f\n",
+                (*r)["stagger_s"].get<double>(), b["at_s"].get<double>(), b["jobs"].get<int>(),
+                b["it_rise_1min"]["mw"].get<double>(), b["it_step_1tick"]["mw"].get<double>(),
+                b["facility_rise_1min"]["mw"].get<double>(),
+                b["facility_step_1tick"]["mw"].get<double>(),
+                b["facility_step_1tick"]["mw_per_min"].get<double>());
+  }
+  for (const auto* r : {&together, &staggered}) {
+    EXPECT_EQ((*r)["restarts"], 4);
+    EXPECT_EQ((*r)["multi_job_bursts"], 1);
+    ASSERT_EQ((*r)["bursts"].size(), 1u);
+    EXPECT_DOUBLE_EQ((*r)["bursts"][0]["at_s"].get<double>(), 720.0);
+    EXPECT_EQ((*r)["bursts"][0]["jobs"], 4);
+    EXPECT_EQ((*r)["bursts"][0]["gpus"], 32);
+  }
+  const auto& t = together["bursts"][0];
+  const auto& s = staggered["bursts"][0];
+  EXPECT_DOUBLE_EQ(t["computing_first_s"].get<double>(), 1020.0);
+  EXPECT_DOUBLE_EQ(t["computing_last_s"].get<double>(), 1020.0);
+  EXPECT_DOUBLE_EQ(s["computing_last_s"].get<double>(), 1110.0);
+  // IT: exactly the GPUs' rise from idle to busy.
+  EXPECT_NEAR(t["it_step_1tick"]["mw"].get<double>(), 0.02016, 1e-9);
+  EXPECT_NEAR(t["it_rise_1min"]["mw"].get<double>(), 0.02016, 1e-9);
+  EXPECT_NEAR(t["it_step_1tick"]["at_s"].get<double>(), 1020.0, 1e-9);
+  EXPECT_NEAR(s["it_step_1tick"]["mw"].get<double>(), 0.00504, 1e-9);
+  EXPECT_NEAR(s["it_rise_1min"]["mw"].get<double>(), 0.01008, 1e-9);
+  EXPECT_NEAR(t["it_step_1tick"]["mw_per_min"].get<double>(), 0.02016 * 60, 1e-7);
+  // Facility: the IT step through the 96% PSU, plus a little cooling in the same tick; within a
+  // minute the cooling loop follows further, but stays a small share of the step.
+  const double fac_step = t["facility_step_1tick"]["mw"].get<double>();
+  EXPECT_GE(fac_step, 0.021 - 1e-9);
+  EXPECT_LT(fac_step, 0.021 * 1.2);
+  EXPECT_GE(t["facility_rise_1min"]["mw"].get<double>(), fac_step);
+  EXPECT_LT(t["facility_rise_1min"]["mw"].get<double>(), 0.021 * 1.4);
+  // Staggered: lower at the meter, in one tick and within a minute.
+  EXPECT_LT(s["facility_step_1tick"]["mw"].get<double>(), 0.3 * fac_step);
+  EXPECT_LT(s["facility_rise_1min"]["mw"].get<double>(),
+            0.6 * t["facility_rise_1min"]["mw"].get<double>());
+  EXPECT_NEAR(together["largest"]["facility_rise_1min"]["mw"].get<double>(),
+              t["facility_rise_1min"]["mw"].get<double>(), 1e-12);
+  EXPECT_EQ(together["largest"]["facility_rise_1min"]["jobs"], 4);
+}
+
+// A PDU per rack (2 nodes, rated 10 kW, trips): a (24 GPUs on nodes 0-2) overloads PDU 0 (2 x
+// (8 x ~500 W + 2 kW) over 10 kW at the first window's end) and stops; events.csv names the unit
+// on the host_stop and on each lost node's exclusion: component pdu, index 0.
+TEST(ClusterLife, TripEventsNameTheStageAndUnit) {
+  std::string text = kHand;
+  const std::string psu = "    - name: psu\n      efficiency: 96 %\n      it_equipment: true\n";
+  text.replace(text.find(psu), psu.size(),
+               psu +
+                   "      racks_per_unit: 1\n    - name: pdu\n      efficiency: 98 %\n"
+                   "      rating: 10 kW\n"
+                   "      racks_per_unit: 1\n      on_overload: trip\n");
+  const fs::path dir = WriteScenario("life_trip", text);
+  const Result r =
+      Firstwall("run --quiet " + (dir / "s.yaml").string() + " --out " + (dir / "out").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string events = Slurp(dir / "out" / "events.csv");
+  EXPECT_NE(events.find(",host_stop,a,pdu,0,power_trip,,,,,\n"), std::string::npos) << events;
+  EXPECT_NE(events.find(",exclusion,,pdu,0,,,0,,,\n"), std::string::npos) << events;
+  EXPECT_NE(events.find(",exclusion,,pdu,0,,,1,,,\n"), std::string::npos) << events;
 }
 
 struct BadCase {

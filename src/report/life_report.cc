@@ -246,8 +246,14 @@ std::string EventsCsv(const ClusterLife& life) {
                      Seconds(f.repair),
                      e.kind == LifeEventKind::kFailure ? Field(hit) : std::string());
     } else {
-      txt::format_to(o, "{:.3f},{},{},,,{},,{},,,\n", Seconds(e.at), LifeEventKindName(e.kind), job,
-                     Field(e.cause), e.node >= 0 ? std::to_string(e.node) : std::string());
+      // Host events: the tripped unit (stage, index) where one acted; a drain's nodes and length.
+      txt::format_to(
+          o, "{:.3f},{},{},{},{},{},,{},{},{},\n", Seconds(e.at), LifeEventKindName(e.kind), job,
+          Field(e.stage), e.unit >= 0 ? std::to_string(e.unit) : std::string(), Field(e.cause),
+          e.node >= 0 ? std::to_string(e.node) : std::string(),
+          e.nodes > 0 ? std::to_string(e.nodes) : std::string(),
+          e.kind == LifeEventKind::kDrain ? txt::format("{:.3f}", Seconds(e.until - e.at))
+                                          : std::string());
     }
   }
   return t;

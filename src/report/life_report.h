@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/restart_ramps.h"
 #include "scheduler/cluster_life.h"
 
 namespace firstwall::report {
@@ -42,6 +43,7 @@ struct LifeSummary {
   // strands the rest (a 1-GPU trace pod holds 8 GPUs on an 8-GPU node).
   double stranded_gpu_h = 0;
   std::string failure_model;  // where the rates come from, and their scale; empty: no failures
+  RestartRamps restarts;      // report/restart_ramps.h: restarts as power ramps at the meter
 };
 
 // After ClusterLife::Finish. `workloads`: how many of life.jobs() are the scenario's workloads
@@ -57,7 +59,9 @@ std::string LifeText(const LifeSummary& s);
 std::string JobsCsv(const scheduler::ClusterLife& life);
 // events.csv: time_s,event,job,component,index,cause,effect,first_node,nodes,repair_s,jobs_hit
 // (jobs_hit: the jobs a failure stopped or slowed, separated by ';'; cause of a preemption: the job
-// it gave way to).
+// it gave way to). The host's rows: host_stop
+// and exclusion from a tripped unit of the power chain give its stage in `component` and its
+// unit in `index`; drain and drain_end give first_node and nodes, a drain its length in repair_s.
 std::string EventsCsv(const scheduler::ClusterLife& life);
 
 }  // namespace firstwall::report

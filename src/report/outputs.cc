@@ -583,6 +583,7 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
   if (s.life) {
     j["scheduler"] = SchedulerJson(*s.life);
     j["goodput"] = GoodputJson(*s.life);
+    j["restarts"] = RestartRampsJson(s.life->restarts);
   }
   if (s.flexibility) j["flexibility"] = FlexibilityJson(*s.flexibility);
   if (!s.warnings.empty()) j["warnings"] = s.warnings;  // absent when there are none
@@ -807,7 +808,7 @@ std::string SummaryText(const Summary& s) {
                    "power chain: stage '{}' TRIPPED at {:.2f} h; everything behind it stopped\n",
                    s.power_events.tripped_stage, s.power_events.tripped_at.seconds() / 3600);
   }
-  if (s.life) t += LifeText(*s.life);
+  if (s.life) t += LifeText(*s.life) + RestartRampsText(s.life->restarts);
   if (s.flexibility) t += FlexibilityText(*s.flexibility);
   if (s.swings) {
     txt::format_to(out,

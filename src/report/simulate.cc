@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "report/outputs.h"
+#include "report/restart_ramps.h"
 #include "report/text_format.h"
 #include "report/tick_series.h"
 #include "site/life.h"
@@ -66,11 +67,20 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
     csv = std::make_unique<TimeSeriesCsv>(options.timeseries_csv, config.tick,
                                           every.ns() / config.tick.ns());
   }
+  std::unique_ptr<RestartRampWatch> ramps;
+  if (host) {
+    ramps = std::make_unique<RestartRampWatch>(host->life(), config.tick,
+                                               config.life->options.restart_stagger);
+  }
   TickSeries ticks(site, config.tick, [&](const TickRow& row, int64_t n) {
     meter.OnTick(row, n);
     if (csv) csv->OnTick(row, n);
+    if (ramps) ramps->OnTick(row, n);
   });
-  if (host) ticks.CountQueued([&host] { return host->life().queued(); });
+  if (host) {
+    ticks.CountQueued([&host] { return host->life().queued(); });
+    ticks.CountRunning([&host] { return host->life().running(); });
+  }
   engine.AddObserver(&ticks);
   engine.Run(options.progress);
   if (host) host->life().Finish(config.duration);
@@ -107,6 +117,7 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
     summary.life =
         SummarizeLife(life, config.life->scheduler.policy, config.jobs.size(), config.life->traces,
                       config.cluster.gpus_per_node, config.life->failure_model);
+    summary.life->restarts = ramps->Finish();
     // A queued job's steps are those it kept: work lost to failures and preemptions was redone.
     for (const LifeJob& w : summary.life->workloads) {
       for (JobSummary& js : summary.jobs) {
@@ -115,6 +126,9 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
         js.steps_completed = static_cast<int64_t>(std::floor(w.life.useful_s / step_s + 1e-9));
         js.tokens = static_cast<double>(js.steps_completed) * js.estimate.tokens_per_step;
         js.average_tokens_per_s = js.running_s > 0 ? js.tokens / js.running_s : 0;
+        // The queue clocks its checkpoints (the site writes none of its own for it).
+        js.checkpoints = w.life.checkpoints;
+        js.checkpoint_time_s = w.life.checkpoint_s;
       }
     }
     if (host->pool()) summary.service_pools = host->pool()->Stats(config.duration);

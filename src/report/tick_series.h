@@ -22,7 +22,7 @@ struct TickRow {
   double peak_rack_w = 0;   // highest rack average over the tick's windows
   double gpu_activity = 0;  // mean over all GPUs of the cluster
   double outdoor_c = 0;
-  double running_jobs = 0;             // time-weighted
+  double running_jobs = 0;             // time-weighted; with a scheduler, jobs holding nodes
   double queued_jobs = 0;              // time-weighted; jobs waiting in the scheduler's queue
   double fabric_peak_utilization = 0;  // highest over the tick's windows
   // The cooling chain.
@@ -44,6 +44,10 @@ class TickSeries : public Observer {
   TickSeries(const site::Site& site, SimTime tick, Sink sink);
   // With a scheduler: how many jobs wait in its queue now (constant within a window).
   void CountQueued(std::function<int()> queued) { queued_ = std::move(queued); }
+  // With a scheduler: how many jobs hold nodes now (ClusterLife::running(): a job stopped by a
+  // failure holds its nodes, hung, until the failure is detected, though the site no longer runs
+  // it); replaces the site's count of the jobs it runs.
+  void CountRunning(std::function<int()> running) { running_ = std::move(running); }
   void OnWindow(SimTime from, SimTime to) override;
   // Emits a final partial tick, if any.
   void Finish();
@@ -56,6 +60,7 @@ class TickSeries : public Observer {
   SimTime tick_;
   Sink sink_;
   std::function<int()> queued_;
+  std::function<int()> running_;
   TickRow acc_;
   bool open_ = false;
   std::vector<int> job_slot_;  // per job id: its entry in acc_.job_it_w, -1: none this tick

@@ -493,8 +493,8 @@ const Schema& ScenarioSchema() {
                "idle. Without it, no checkpoints. With a scheduler, auto: Daly's optimum for the "
                "write time and the job's own failure rate."},
               Qty("workloads[].restart_overhead", D::kDuration, "", "0 s", "1 d",
-                  "With a scheduler: reload from the last checkpoint and warm-up after a restart. "
-                  "Default: scheduler.restart_overhead."),
+                  "With a scheduler: reload from the last checkpoint and warm-up after a restart "
+                  "(as scheduler.restart_overhead). Default: scheduler.restart_overhead."),
               {"workloads[].flexible", VT::kBool, D::kPower, false, "false", "", "", "",
                "With a scheduler: the job's first start may be deferred, and its GPUs capped, "
                "by power- and carbon-aware scheduling (scheduler.flexibility)."},
@@ -680,8 +680,11 @@ const Schema& ScenarioSchema() {
                   "From a failure to the job's stop being noticed (an assumption: NCCL's watchdog "
                   "fires in minutes); the job holds its nodes meanwhile."),
               Qty("scheduler.restart_overhead", D::kDuration, "10 min", "0 s", "1 d",
-                  "Reload from the last checkpoint and warm-up after a restart (an assumption of "
-                  "the order reported for large runs)."),
+                  "Reload from the last checkpoint and warm-up after a restart, alone on the "
+                  "storage network (an assumption of the order reported for large runs). The "
+                  "reload is the checkpoint's bytes read back (its write time alone), stretched "
+                  "when other jobs share the storage network; the rest is warm-up, a fixed time. "
+                  "A reload longer than this overhead takes its own time."),
               Qty("scheduler.restart_stagger", D::kDuration, "0 s", "0 s", "1 h",
                   "Gap between restarts that begin at the same instant, so their power ramps do "
                   "not coincide at the meter; 0: all together."),

@@ -49,6 +49,8 @@ std::string_view JobPhaseName(JobPhase p) {
       return "checkpointing";
     case JobPhase::kRestarting:
       return "restarting";
+    case JobPhase::kWarmingUp:
+      return "warming_up";
     case JobPhase::kIdle:
       return "idle";
   }
@@ -87,6 +89,10 @@ std::string_view LifeEventKindName(LifeEventKind k) {
       return "exclusion";
     case LifeEventKind::kHostStop:
       return "host_stop";
+    case LifeEventKind::kDrain:
+      return "drain";
+    case LifeEventKind::kDrainEnd:
+      return "drain_end";
   }
   return "?";
 }
@@ -242,6 +248,29 @@ SimTime ClusterLife::RestartOverhead(const JobSpec& spec) const {
                                                               : options_.restart_overhead;
 }
 
+// The reload reads the last checkpoint back: its bytes at the rate alone take the write's time. A
+// job without checkpoints has none to read.
+double ClusterLife::ReloadS(JobId job) const {
+  return std::isfinite(state_[job].life.checkpoint_interval_s) ? Sec(jobs_[job].checkpoint.write)
+                                                               : 0.0;
+}
+
+void ClusterLife::BeginReload(JobId job, SimTime now) {
+  JobState& s = state_[job];
+  s.phase_left_s = ReloadS(job);
+  if (s.phase_left_s > 0) {
+    EnterPhase(job, Phase::kRestarting, now);
+  } else {
+    BeginWarmUp(job, now);
+  }
+}
+
+void ClusterLife::BeginWarmUp(JobId job, SimTime now) {
+  JobState& s = state_[job];
+  s.phase_left_s = std::max(0.0, Sec(RestartOverhead(jobs_[job])) - ReloadS(job));
+  EnterPhase(job, s.phase_left_s > 0 ? Phase::kWarmingUp : Phase::kComputing, now);
+}
+
 void ClusterLife::Submit(JobId job, SimTime now) {
   JobState& s = state_[job];
   FW_CHECK(s.phase != Phase::kQueued && s.phase != Phase::kDone, "a job is submitted twice");
@@ -301,8 +330,8 @@ void ClusterLife::StartJob(JobId job, std::vector<int> nodes, SimTime now) {
     node_job_[n] = job;
   }
   s.attempt = static_cast<int32_t>(attempts_.size());
-  attempts_.push_back({job, s.queued_since, now, now, spec.gpus, static_cast<int>(nodes.size()),
-                       AttemptEnd::kCutByEnd});
+  attempts_.push_back({job, s.queued_since, now, now, SimTime::Never(), spec.gpus,
+                       static_cast<int>(nodes.size()), AttemptEnd::kCutByEnd});
   const bool restart = s.life.attempts > 0;
   ++s.life.attempts;
   if (s.life.first_start == SimTime::Never()) s.life.first_start = now;
@@ -323,8 +352,7 @@ void ClusterLife::StartJob(JobId job, std::vector<int> nodes, SimTime now) {
       s.phase_left_s = wait_s;
       EnterPhase(job, Phase::kStaggerWait, now);
     } else {
-      s.phase_left_s = Sec(RestartOverhead(spec));
-      EnterPhase(job, s.phase_left_s > 0 ? Phase::kRestarting : Phase::kComputing, now);
+      BeginReload(job, now);
     }
   }
   SetExpectedEnd(job, now);
@@ -335,14 +363,20 @@ void ClusterLife::EnterPhase(JobId job, Phase phase, SimTime now) {
   s.phase = phase;
   s.phase_since = now;
   switch (phase) {
-    case Phase::kComputing:
+    case Phase::kComputing: {
+      SimTime& from = attempts_[static_cast<size_t>(s.attempt)].computing_from;
+      if (from == SimTime::Never()) from = now;
       host_->SetPhase(job, JobPhase::kComputing, now);
       break;
+    }
     case Phase::kCheckpointing:
       host_->SetPhase(job, JobPhase::kCheckpointing, now);
       break;
     case Phase::kRestarting:
       host_->SetPhase(job, JobPhase::kRestarting, now);
+      break;
+    case Phase::kWarmingUp:
+      host_->SetPhase(job, JobPhase::kWarmingUp, now);
       break;
     case Phase::kStaggerWait:
     case Phase::kDetecting:
@@ -366,6 +400,7 @@ void ClusterLife::Accrue(JobId job, SimTime now) {
       break;
     case Phase::kStaggerWait:
     case Phase::kDetecting:
+    case Phase::kWarmingUp:
       s.life.restart_s += dt;
       s.phase_left_s -= dt;
       break;
@@ -394,6 +429,7 @@ void ClusterLife::ScheduleJobEvent(JobId job, SimTime now) {
   switch (s.phase) {
     case Phase::kStaggerWait:
     case Phase::kDetecting:
+    case Phase::kWarmingUp:
       at = Later(now, CeilNs(s.phase_left_s));
       break;
     case Phase::kRestarting:
@@ -424,10 +460,12 @@ void ClusterLife::OnJobEvent(JobId job, SimTime now) {
   Accrue(job, now);
   switch (s.phase) {
     case Phase::kStaggerWait:
-      s.phase_left_s = Sec(RestartOverhead(spec));
-      EnterPhase(job, s.phase_left_s > 0 ? Phase::kRestarting : Phase::kComputing, now);
+      BeginReload(job, now);
       break;
     case Phase::kRestarting:
+      BeginWarmUp(job, now);
+      break;
+    case Phase::kWarmingUp:
       s.phase_left_s = 0;
       EnterPhase(job, Phase::kComputing, now);
       break;
@@ -498,7 +536,10 @@ void ClusterLife::ReleaseNodes(JobId job, SimTime now, bool scheduler_knows) {
   attempts_[static_cast<size_t>(s.attempt)].end = now;  // a failed job held its nodes until now
   ++s.gen;  // a pending detection (a failed job preempted before release) is void
   host_->Stop(job, now);
-  for (int n : s.nodes) node_job_[n] = -1;
+  for (int n : s.nodes) {
+    node_job_[n] = -1;
+    if (down_count_[n] > 0 || excluded_[n]) --held_down_nodes_;
+  }
   s.nodes.clear();
   if (!scheduler_knows) scheduler_->Release(job);
 }
@@ -516,7 +557,7 @@ void ClusterLife::SetExpectedEnd(JobId job, SimTime now) {
     t += std::floor(left / s.life.checkpoint_interval_s) * Sec(spec.checkpoint.write);
   }
   if (s.phase == Phase::kRestarting || s.phase == Phase::kCheckpointing ||
-      s.phase == Phase::kStaggerWait) {
+      s.phase == Phase::kStaggerWait || s.phase == Phase::kWarmingUp) {
     t += s.phase_left_s;
   }
   scheduler_->SetExpectedEnd(job, Later(now, CeilNs(t)));
@@ -559,6 +600,7 @@ void ClusterLife::TakeNodeDown(int node, SimTime now) {
   (void)now;
   if (down_count_[node]++ == 0 && !excluded_[node]) {
     ++down_nodes_;
+    if (node_job_[node] >= 0) ++held_down_nodes_;  // its job hangs on it until released
     scheduler_->SetNodeUp(node, false);
   }
 }
@@ -608,12 +650,16 @@ void ClusterLife::OnFailure(const Failure& f, SimTime now) {
   RequestPass(now);
 }
 
-void ClusterLife::HostStopped(JobId job, SimTime now, std::string_view cause) {
+void ClusterLife::HostStopped(JobId job, SimTime now, std::string_view cause,
+                              std::string_view stage, int64_t unit) {
   JobState& s = state_.at(job);
   const bool running = s.phase == Phase::kStaggerWait || s.phase == Phase::kRestarting ||
-                       s.phase == Phase::kComputing || s.phase == Phase::kCheckpointing;
+                       s.phase == Phase::kWarmingUp || s.phase == Phase::kComputing ||
+                       s.phase == Phase::kCheckpointing;
   if (!running) return;
   events_log_.push_back({now, LifeEventKind::kHostStop, job, -1, -1, cause});
+  events_log_.back().stage = stage;
+  events_log_.back().unit = unit;
   Interrupt(job, now);
   RequestPass(now);
 }
@@ -628,13 +674,15 @@ void ClusterLife::Interrupt(JobId job, SimTime now) {
   EnterPhase(job, Phase::kDetecting, now);
 }
 
-void ClusterLife::HostNodesLost(NodeRun nodes, SimTime now) {
+void ClusterLife::HostNodesLost(NodeRun nodes, SimTime now, std::string_view stage, int64_t unit) {
   AccountCluster(now);
   for (int n = nodes.first; n < nodes.end(); ++n) {
     if (excluded_[n]) continue;
     TakeNodeDown(n, now);
     excluded_[n] = 1;  // down (count >= 1): it never comes back
     events_log_.push_back({now, LifeEventKind::kExclusion, -1, -1, n, {}});
+    events_log_.back().stage = stage;
+    events_log_.back().unit = unit;
   }
   RequestPass(now);
 }
@@ -643,24 +691,57 @@ void ClusterLife::OnRepair(int index, SimTime now) {
   AccountCluster(now);
   const Failure& f = failures_[static_cast<size_t>(index)].failure;
   if (f.effect == FailureEffect::kNodeDown || f.effect == FailureEffect::kCutFromFabric) {
-    for (int n = f.nodes.first; n < f.nodes.end(); ++n) {
-      FW_CHECK(down_count_[n] > 0, "a node repaired more often than it failed");
-      if (--down_count_[n] == 0 && !excluded_[n]) {
-        --down_nodes_;
-        scheduler_->SetNodeUp(n, true);
-      }
-    }
+    for (int n = f.nodes.first; n < f.nodes.end(); ++n) BringNodeUp(n);
   }
   events_log_.push_back({now, LifeEventKind::kRepair, -1, index, -1, {}});
   host_->OnRepair(f, now);
   RequestPass(now);
 }
 
+void ClusterLife::BringNodeUp(int n) {
+  FW_CHECK(down_count_[n] > 0, "a node brought up more often than it went down");
+  if (--down_count_[n] == 0 && !excluded_[n]) {
+    --down_nodes_;
+    if (node_job_[n] >= 0) --held_down_nodes_;  // back before its job was released
+    scheduler_->SetNodeUp(n, true);
+  }
+}
+
+void ClusterLife::HostDrain(std::span<const int> nodes, SimTime until, SimTime now,
+                            std::string_view cause) {
+  FW_CHECK(until > now, "a drain ends after it begins");
+  AccountCluster(now);
+  for (size_t i = 0; i < nodes.size();) {
+    size_t j = i + 1;
+    while (j < nodes.size() && nodes[j] == nodes[j - 1] + 1) ++j;
+    const NodeRun run{nodes[i], static_cast<int>(j - i)};
+    for (int n = run.first; n < run.end(); ++n) TakeNodeDown(n, now);
+    events_log_.push_back({now, LifeEventKind::kDrain, -1, -1, run.first, cause, run.count, until});
+    queue_.Schedule(until, "drain end", [this, run, until] {
+      AccountCluster(until);
+      for (int n = run.first; n < run.end(); ++n) BringNodeUp(n);
+      events_log_.push_back(
+          {until, LifeEventKind::kDrainEnd, -1, -1, run.first, {}, run.count, SimTime()});
+      RequestPass(until);
+    });
+    i = j;
+  }
+  RequestPass(now);
+}
+
 void ClusterLife::AccountCluster(SimTime now) {
   const double dt = Sec(now - accounted_until_);
   if (dt <= 0) return;
+  // A down node its stopped job still holds (until detection) is allocated, not down: each GPU
+  // counts once, so allocated + idle + down = GPUs x time.
+  const int64_t down_gpus =
+      static_cast<int64_t>(down_nodes_ - held_down_nodes_) * topology_.gpus_per_node;
+  const int64_t idle_gpus = topology_.gpus() - allocated_gpus_ - down_gpus;
+  FW_CHECK(held_down_nodes_ >= 0 && down_gpus >= 0 && idle_gpus >= 0,
+           "the cluster's GPUs are allocated, idle or down, once each");
   allocated_gpu_s_ += static_cast<double>(allocated_gpus_) * dt;
-  down_gpu_s_ += static_cast<double>(down_nodes_) * topology_.gpus_per_node * dt;
+  down_gpu_s_ += static_cast<double>(down_gpus) * dt;
+  idle_gpu_s_ += static_cast<double>(idle_gpus) * dt;
   accounted_until_ = now;
 }
 
@@ -750,7 +831,7 @@ SchedulerStats ClusterLife::stats() const {
   const double capacity = static_cast<double>(topology_.gpus()) * Sec(end_);
   st.allocated_gpu_h = allocated_gpu_s_ / 3600;
   st.down_gpu_h = down_gpu_s_ / 3600;
-  st.idle_gpu_h = std::max(0.0, capacity - allocated_gpu_s_ - down_gpu_s_) / 3600;
+  st.idle_gpu_h = idle_gpu_s_ / 3600;
   st.utilization = capacity > 0 ? allocated_gpu_s_ / capacity : 0;
   double frag = 0, free = 0;
   for (const LifeSample& s : samples_) {

@@ -3,17 +3,24 @@
 //
 // A job's attempt (one start on a set of nodes) goes through phases:
 //
-//   queued -> [stagger wait] -> [restarting] -> computing <-> checkpointing -> done
-//                                                  |
-//                      failure or preemption  ----+---> detecting -> queued (failure)
-//                                                  +---> queued (preemption)
+//   queued -> [stagger wait] -> [restarting] -> [warming up] -> computing <-> checkpointing -> done
+//                                                                   |
+//                                       failure or preemption  ----+---> detecting -> queued
+//                                       (failure)
+//                                                                   +---> queued (preemption)
 //
 //   stagger wait  restarts that begin at the same instant (a leaf or PDU failure stops many jobs
 //                 at once) start their reload one after another, `restart_stagger` apart, so their
 //                 power ramps do not coincide; the first has no wait
-//   restarting    reload from the last checkpoint and warm-up: the job's
-//                 CheckpointPolicy::restart_overhead (Never: the option's default). A first start
-//                 has none (its start-up is part of its work)
+//   restarting    reload from the last checkpoint: its bytes read back over the storage network,
+//                 CheckpointPolicy::write at I/O speed 1 (the same bytes at the same rate alone),
+//                 stretched like a write by the host's SetIoSpeed when others share the storage;
+//                 zero for a job without checkpoints (it starts over from its initial state)
+//   warming up    the rest of the restart: the job's CheckpointPolicy::restart_overhead (Never:
+//                 the option's default) less the reload, at least zero; a fixed time (process
+//                 start, NCCL set-up, compilation, data loaders) that storage contention does not
+//                 stretch. So restart_overhead is reload + warm-up alone, or the reload where that
+//                 is longer. A first start has neither (its start-up is part of its work)
 //   computing     progress (seconds of nominal work) grows at the job's speed, 1 unless the host
 //                 says otherwise (SetSpeed); a checkpoint starts each time the progress since the
 //                 last one reaches the interval (every N steps, not every N wall seconds), the job
@@ -44,16 +51,19 @@
 // Goodput follows Google's ML productivity goodput vocabulary (cloud.google.com, "ML Goodput"):
 //   ETTR (effective training time ratio) of a job = useful progress / wall time from its first
 //   start to its end (completion or the end of the run); the site's ETTR weights jobs by GPUs.
-//   Runtime goodput = useful progress x GPUs / GPU time allocated.
+//   Runtime goodput = useful progress x GPUs / GPU time allocated to the jobs at their requested
+//   GPUs (GPUs x time from each attempt's start to its release: SchedulerStats::allocated_gpu_h
+//   less the GPUs of whole nodes a smaller job strands, report::LifeSummary::stranded_gpu_h).
 //   Badput in GPU-hours by cause:
 //     checkpoint_save   GPUs x time writing checkpoints
-//     restart           GPUs x (detection + stagger wait + reload and warm-up)
+//     restart           GPUs x (detection + stagger wait + reload + warm-up)
 //     lost_progress     GPUs x nominal progress lost (since the last checkpoint) to failures and
 //                       preemptions
 //     slowdown          GPUs x integral of (1 - speed) while computing (faults, caps, throttling
 //                       as the host reports them; speed above 1 counts as zero)
 //     repair_downtime   GPUs of nodes down (repair or exclusion) x time, whether or not a job
-//                       wanted them
+//                       wanted them; a down node its stopped job still holds until the failure is
+//                       detected is that job's (restart badput, allocated), not down as well
 //     queueing          GPUs requested x time queued (first wait and after restarts); reported
 //                       apart, since a queued job holds no GPUs
 //   A job's allocated GPU time is exactly useful + lost + slowdown + checkpoint + restart (for
@@ -82,10 +92,12 @@ namespace firstwall::scheduler {
 enum class JobPhase {
   kComputing,      // training or serving at its speed
   kCheckpointing,  // stalled on a checkpoint write (storage traffic)
-  kRestarting,     // stalled on reload and warm-up after a restart (storage traffic)
+  kRestarting,     // stalled on the reload of the last checkpoint after a restart (storage traffic)
+  kWarmingUp,      // stalled on warm-up after the reload (no storage traffic)
   kIdle,           // holding its nodes, doing nothing: hung before detection, or stagger wait
 };
-std::string_view JobPhaseName(JobPhase p);  // "computing", "checkpointing", "restarting", "idle"
+// "computing", "checkpointing", "restarting", "warming_up", "idle".
+std::string_view JobPhaseName(JobPhase p);
 
 // The site that runs the jobs. ClusterLife calls it; it answers through ClusterLife::SetSpeed.
 class Host {
@@ -153,6 +165,9 @@ struct Attempt {
   SimTime queued;  // when it entered the queue for this attempt (submit, or resubmit)
   SimTime start;
   SimTime end;  // when it gave its nodes back (a failed attempt holds them through detection)
+  // When it first computed: its start for a first attempt, the end of the stagger wait, reload
+  // and warm-up for a restart; Never while it has not (yet) computed.
+  SimTime computing_from = SimTime::Never();
   int gpus = 0;
   int nodes = 0;
   AttemptEnd how = AttemptEnd::kCutByEnd;
@@ -166,16 +181,28 @@ enum class LifeEventKind {
   kRestart,     // job started again after a failure or preemption
   kExclusion,   // node excluded
   kHostStop,    // the host stopped job by itself (HostStopped); cause says why
+  kDrain,       // the host drained nodes (HostDrain): node, nodes; cause says why
+  kDrainEnd,    // those nodes came back
 };
 std::string_view LifeEventKindName(LifeEventKind k);
 
 struct LifeEvent {
+  LifeEvent() = default;
+  LifeEvent(SimTime t, LifeEventKind k, JobId j, int f, int n, std::string_view why, int count = 0,
+            SimTime back = SimTime())
+      : at(t), kind(k), job(j), failure(f), node(n), cause(why), nodes(count), until(back) {}
   SimTime at;
   LifeEventKind kind = LifeEventKind::kFailure;
   JobId job = -1;          // -1: none
   int failure = -1;        // index into failures(), -1: none
-  int node = -1;           // kExclusion
-  std::string_view cause;  // kHostStop: a string with static storage ("power_trip", ...)
+  int node = -1;           // kExclusion, kDrain, kDrainEnd: the (first) node
+  std::string_view cause;  // kHostStop, kDrain: a string with static storage ("power_trip", ...)
+  int nodes = 0;           // kDrain, kDrainEnd: nodes from `node` on
+  SimTime until;           // kDrain: when they come back
+  // kHostStop and kExclusion by a tripped unit of the host's power chain: the unit's stage
+  // (storage of the host, outliving this) and its index within the stage; empty and -1 otherwise.
+  std::string_view stage;
+  int64_t unit = -1;
 };
 
 // A running job that gave way to a higher-priority one (policy priority).
@@ -222,7 +249,7 @@ struct Badput {
 
 struct Goodput {
   double ettr = 0;             // GPU-weighted over jobs that started
-  double runtime_goodput = 0;  // useful / allocated GPU time
+  double runtime_goodput = 0;  // useful / GPU time held at the jobs' requested GPUs
   double useful_gpu_h = 0;
   Badput badput;
 };
@@ -233,8 +260,10 @@ struct SchedulerStats {
   int jobs_submitted = 0, jobs_started = 0, jobs_completed = 0;
   double utilization = 0;  // allocated / (GPUs x duration)
   double allocated_gpu_h = 0;
+  // allocated + idle + down = GPUs x duration: a down node held by a job hanging until detection
+  // counts as allocated only.
   double idle_gpu_h = 0;            // up and unallocated
-  double down_gpu_h = 0;            // repair and exclusion
+  double down_gpu_h = 0;            // repair and exclusion, not held by a job
   double fragmented_gpus_mean = 0;  // time average over the samples
   double free_gpus_mean = 0;
   int interruptions = 0;  // job stops by failures
@@ -282,11 +311,20 @@ class ClusterLife {
   // its last checkpoint, holds its nodes through `detection` and is submitted again. Counts in
   // its failures and the interruptions; records a kHostStop event with `cause` (static storage).
   // Nothing if the job is not running (already failed, or done). Not from inside a Host call.
-  void HostStopped(JobId job, SimTime now, std::string_view cause);
+  // `stage` and `unit`: the tripped unit of the power chain that stopped it, if one did (for the
+  // events; storage that outlives this).
+  void HostStopped(JobId job, SimTime now, std::string_view cause, std::string_view stage = {},
+                   int64_t unit = -1);
   // Nodes the host lost for good (a tripped unit's racks: the site never resets a trip): they
   // leave the Scheduler as excluded nodes (kExclusion events); a job on them stops through
   // HostStopped, not here.
-  void HostNodesLost(NodeRun nodes, SimTime now);
+  void HostNodesLost(NodeRun nodes, SimTime now, std::string_view stage = {}, int64_t unit = -1);
+  // Nodes the host takes out of service until `until` (> now), e.g. to cool down after a thermal
+  // shutdown: they leave the Scheduler as down nodes (repair downtime while no job holds them)
+  // and come back then. A kDrain event per run of consecutive nodes, a kDrainEnd at its end. A
+  // job on them is stopped through HostStopped, not here (call that first: the job then holds
+  // them, hung, until detection).
+  void HostDrain(std::span<const int> nodes, SimTime until, SimTime now, std::string_view cause);
 
   // The job's owner no longer wants it (a service's replica when it scales down, or at its end;
   // cluster_life_services.cc): queued, it leaves the queue; running, its attempt ends as kReleased
@@ -308,6 +346,8 @@ class ClusterLife {
   const std::vector<LifeSample>& samples() const { return samples_; }
   const std::vector<PreemptionRecord>& preemptions() const { return preemptions_; }
   const JobLife& job_life(JobId job) const;
+  // Jobs holding nodes now: from their start until they give the nodes back (a failed job holds
+  // them, hung, until the failure is detected). A job in the queue is not running.
   int running() const;
   int queued() const;
   // After Finish.
@@ -327,6 +367,7 @@ class ClusterLife {
     kQueued,
     kStaggerWait,
     kRestarting,
+    kWarmingUp,
     kComputing,
     kCheckpointing,
     kDetecting,
@@ -364,10 +405,16 @@ class ClusterLife {
   void Interrupt(JobId job, SimTime now);
   void OnRepair(int failure, SimTime now);
   void TakeNodeDown(int node, SimTime now);
+  // One of a node's reasons to be down is gone (a repair, a drain's end).
+  void BringNodeUp(int node);
   void AccountCluster(SimTime now);
   void SetExpectedEnd(JobId job, SimTime now);
   double IntervalFor(const JobSpec& spec) const;
   SimTime RestartOverhead(const JobSpec& spec) const;
+  // A restart's reload (stagger wait over), then its warm-up, then computing.
+  double ReloadS(JobId job) const;
+  void BeginReload(JobId job, SimTime now);
+  void BeginWarmUp(JobId job, SimTime now);
 
   Topology topology_;
   ClusterLifeOptions options_;
@@ -397,8 +444,10 @@ class ClusterLife {
   SimTime accounted_until_;
   int64_t allocated_gpus_ = 0;
   int down_nodes_ = 0;
+  int held_down_nodes_ = 0;  // down nodes a job still holds (hung until detection)
   double allocated_gpu_s_ = 0;
   double down_gpu_s_ = 0;
+  double idle_gpu_s_ = 0;
   int running_ = 0;
   int queued_ = 0;
   SimTime end_ = SimTime::Never();  // set by Finish

@@ -84,24 +84,34 @@ LifeHost::LifeHost(const SiteConfig& config, Site& site, EventQueue& events)
   });
   // The site's own stops reach the queue from an event at the same instant: its callbacks run
   // inside its window and must not call back into it (the queue stops the job on the site).
-  site_.OnRacksDark([this, &events](size_t first, size_t last, SimTime at) {
-    const int per = config_.cluster.nodes_per_rack;
-    const int from = static_cast<int>(first) * per;
-    const int to = std::min(config_.cluster.nodes, static_cast<int>(last) * per);
-    events.Schedule(at, "racks dark", [this, from, to, at] {
-      life_->HostNodesLost({from, to - from}, at);
-      // Services' replicas there stop too (the site stops only its own jobs).
-      if (pool_) pool_->NodesDark(from, to, at, "power_trip");
-    });
-  });
+  site_.OnRacksDark(
+      [this, &events](size_t first, size_t last, SimTime at, size_t stage, size_t unit) {
+        const int per = config_.cluster.nodes_per_rack;
+        const int from = static_cast<int>(first) * per;
+        const int to = std::min(config_.cluster.nodes, static_cast<int>(last) * per);
+        // The stops of this trip's jobs follow at once (Site::Trip): they name the same unit.
+        trip_stage_ = site_.chain().stages()[stage].name;
+        trip_unit_ = static_cast<int64_t>(unit);
+        events.Schedule(at, "racks dark", [this, from, to, at, where = trip_stage_, unit] {
+          life_->HostNodesLost({from, to - from}, at, where, static_cast<int64_t>(unit));
+          // Services' replicas there stop too (the site stops only its own jobs).
+          if (pool_) pool_->NodesDark(from, to, at, "power_trip");
+        });
+      });
   site_.OnJobStopped([this, &events](Site::JobId job, SimTime at, JobStopCause cause) {
     if (job >= queue_job_.size() || queue_job_[job] < 0) return;
     const auto queued = static_cast<scheduler::JobId>(queue_job_[job]);
     const std::string_view why =
         cause == JobStopCause::kPowerTrip ? "power_trip" : "thermal_shutdown";
-    events.Schedule(at, "site stopped a job", [this, job, queued, at, why] {
+    const bool hot = cause == JobStopCause::kThermalShutdown;
+    const std::string_view where = hot ? std::string_view() : trip_stage_;
+    const int64_t unit = hot ? -1 : trip_unit_;
+    events.Schedule(at, "site stopped a job", [this, job, queued, at, why, hot, where, unit] {
       // Still the same attempt: the queue has not stopped it meanwhile.
-      if (queue_job_[job] == static_cast<int64_t>(queued)) life_->HostStopped(queued, at, why);
+      if (queue_job_[job] != static_cast<int64_t>(queued)) return;
+      life_->HostStopped(queued, at, why, where, unit);
+      // Its nodes cool down and are checked before they take work again.
+      if (hot) life_->HostDrain(site_.jobs()[job].nodes, at + kThermalDrain, at, why);
     });
   });
   if (std::any_of(config.services.begin(), config.services.end(),

@@ -6,7 +6,7 @@
 // activity). Queue to site:
 //   - a checkpoint write, a restart's reload and warm-up, and the hang before a failure is
 //     detected stall the job's GPUs at idle;
-//   - a checkpoint write and a restart's reload (the same bytes read back) go over
+//   - a checkpoint write and a restart's reload (the same bytes read back; not its warm-up) go over
 //     cluster.storage_network, shared max-min with every other writer (Site::SetJobStorageIo);
 //   - a PDU failure (and a CDU failure with cdu_stops) darkens its racks until repaired: they draw
 //     nothing (Site::SetRacksPowered);
@@ -22,7 +22,9 @@
 //   - a job the site stops by itself (a tripped unit of the power chain, a thermal shutdown)
 //     reaches the queue as ClusterLife::HostStopped, an interruption of that job, and a tripped
 //     unit's racks as ClusterLife::HostNodesLost (a trip is never reset), from an event at the
-//     same instant (the site's callbacks must not call back into it).
+//     same instant (the site's callbacks must not call back into it);
+//   - a thermal shutdown also drains the job's nodes for kThermalDrain (ClusterLife::HostDrain),
+//     so the queue does not restart work onto GPUs that just shut down.
 // Leaf failures (cut from fabric) and node failures act through the queue alone: their jobs stop
 // and their nodes leave the scheduler; the site sees the jobs stop.
 #pragma once
@@ -73,6 +75,15 @@ class LifeHost final : public scheduler::Host {
 
   // The services in the scheduler's pool (site/life_services.h); null when there are none.
   const ServicePool* pool() const { return pool_.get(); }
+  // How long the nodes of a job stopped by a thermal shutdown stay out of the scheduler. An
+  // assumption, no published figure: a GPU that reached its shutdown threshold is flagged by the
+  // node's health check (DCGM, NHC) and the node drained until it has cooled and an operator or
+  // automation returns it; we take 30 min. Without a drain the queue restarted the job onto the
+  // same hot GPUs as soon as the stop was detected, a shutdown every detection + one window. The
+  // nodes return even if the hall is still too hot (nothing here predicts the next shutdown), so
+  // a hopeless hall costs one shutdown per drain, not per detection.
+  static constexpr SimTime kThermalDrain = SimTime::FromNanoseconds(1'800'000'000'000);
+
   scheduler::ClusterLife& life() { return *life_; }
   const scheduler::ClusterLife& life() const { return *life_; }
   // The site job running the queue's job's current attempt (none while it does not run).
@@ -92,6 +103,10 @@ class LifeHost final : public scheduler::Host {
   std::vector<int16_t> rack_unpowered_;  // per rack: PDU (or stopping CDU) failures
   std::vector<int16_t> rack_throttled_;  // per rack: throttling CDU failures
   std::map<int64_t, int> spine_down_;    // per failed spine: failures
+  // The unit of the power chain that tripped last (its stage's name in the site's chain), for the
+  // stops of its jobs that follow it.
+  std::string_view trip_stage_;
+  int64_t trip_unit_ = -1;
   // A failure (delta +1) or its repair (-1) on the site's physics.
   void Affect(const scheduler::Failure& failure, SimTime now, int delta);
 };

@@ -128,32 +128,41 @@ TEST(LifeHost, CheckpointWritesShareTheStorageNetwork) {
   EXPECT_NEAR(run.life().goodput().badput.checkpoint_save_gpu_h, 2 * 8 * 15 / 3600.0, 1e-12);
 }
 
-// A restart's reload reads the checkpoint back over the same network: two jobs restarting at once
-// (one PDU failure stops both) each reload at half the rate. PDU 0 feeds racks 0 and 1 (nodes
-// 0-3); a and b run there from 0 s without checkpoints. PDU 0 fails at 20 s for 1,000 s: both
-// lose their 20 s of work, are detected at 30 s, restart at once on nodes 4 and up and reload
-// 5 s' worth (50 GB) each at 5 GB/s of the 10: 10 s, computing again from 40 s. 100 s of work
-// from 40 s: both end at 140 s; restart time 10 s of detection + 10 s of reload.
+// A restart's reload reads the checkpoint back over the same network; its warm-up does not. Two
+// jobs restarting at once (one PDU failure stops both) each reload at half the rate. PDU 0 feeds
+// racks 0 and 1 (nodes 0-3); a and b run there from 0 s, checkpointing every 1,000 s with a 5 s
+// write (50 GB at the 10 GB/s of storage alone), so none is written before the end; the restart
+// overhead is 8 s: 5 s of reload alone + 3 s of warm-up. PDU 0 fails at 20 s for 1,000 s: both
+// lose their 20 s of work, are detected at 30 s, restart at once on nodes 4 and up, reload 50 GB
+// each at 5 GB/s of the 10 (10 s, to 40 s), warm up 3 s (to 43 s; contention does not stretch
+// it) and compute 100 s: both end at 143 s; restart time 10 s of detection + 10 + 3. (Stretching
+// the whole 8 s as storage I/O gave 16 s: 146 s.)
 TEST(LifeHost, RestartsReloadOverTheSharedStorageNetwork) {
   SiteConfig c = LifeSite(8);
   c.cluster.frontend_per_node = GigabytesPerSecond(100);
   c.cluster.storage_bandwidth = GigabytesPerSecond(10);
   c.duration = S(160);
+  c.life->options.restart_overhead = S(8);
   c.life->failures->domains.racks_per_pdu = 2;
   c.life->scripted.push_back({ComponentKind::kPdu, 0, S(20), S(1000)});
   c.life->jobs = {Batch("a", 8, 0.5, 100), Batch("b", 8, 0.5, 100)};
+  for (scheduler::JobSpec& j : c.life->jobs) {
+    j.checkpoint.interval = S(1000);
+    j.checkpoint.write = S(5);
+  }
   LifeRun run(c);
   run.Run();
   for (JobId j : {0, 1}) {
     const scheduler::JobLife& l = run.life().job_life(j);
     std::printf(
-        "job %d: restart %.3f s (expected detection 10 + reload 10), end %.3f s "
-        "(expected 140)\n",
+        "job %d: restart %.3f s (expected detection 10 + reload 10 + warm-up 3), end %.3f s "
+        "(expected 143)\n",
         j, l.restart_s, l.end.seconds());
-    EXPECT_NEAR(l.restart_s, 20, 1e-9);
+    EXPECT_NEAR(l.restart_s, 23, 1e-9);
     EXPECT_NEAR(l.lost_s, 20, 1e-9);
-    EXPECT_EQ(l.end, S(140));
+    EXPECT_EQ(l.end, S(143));
     EXPECT_EQ(l.failures, 1);
+    EXPECT_EQ(l.checkpoints, 0);
   }
 }
 
@@ -162,8 +171,8 @@ TEST(LifeHost, RestartsReloadOverTheSharedStorageNetwork) {
 // 1000) = 13,200 W, rack 1 idles at 3,600 W; through the PSUs ((13,200 + 50) + (3,600 + 50)) /
 // 0.95 = 17,789 W > 15 kW: PDU 0 trips at the end of the first window (1 s). The queue hears it:
 // nodes 0-3 are lost for good, a is interrupted (a host_stop event, power_trip), detected at 11 s,
-// restarts on nodes 4 and 5 (reload 5 s, idle: no trip), computes from 16 s, trips PDU 1 at 17 s,
-// is detected at 27 s and waits: no node is left.
+// restarts on nodes 4 and 5 (5 s of warm-up, nothing to reload: idle, no trip), computes from 16 s,
+// trips PDU 1 at 17 s, is detected at 27 s and waits: no node is left.
 TEST(LifeHost, ATrippedPduInterruptsTheQueuesJob) {
   SiteConfig c = LifeSite(8);
   power::ConversionStage pdu{"pdu", 0.98, Watts(20), Kilowatts(15)};
@@ -184,15 +193,25 @@ TEST(LifeHost, ATrippedPduInterruptsTheQueuesJob) {
   EXPECT_EQ(life.attempts()[1].end, S(27));
   EXPECT_EQ(life.attempts()[1].how, scheduler::AttemptEnd::kFailed);
   std::vector<SimTime> stops;
+  std::vector<int64_t> stop_units, lost_units;
   int exclusions = 0;
   for (const scheduler::LifeEvent& e : life.events()) {
     if (e.kind == scheduler::LifeEventKind::kHostStop) {
       stops.push_back(e.at);
       EXPECT_EQ(e.cause, "power_trip");
       EXPECT_EQ(e.job, 0);
+      EXPECT_EQ(e.stage, "pdu");  // the tripped unit: stage and index
+      stop_units.push_back(e.unit);
     }
-    if (e.kind == scheduler::LifeEventKind::kExclusion) ++exclusions;
+    if (e.kind == scheduler::LifeEventKind::kExclusion) {
+      ++exclusions;
+      EXPECT_EQ(e.stage, "pdu");
+      lost_units.push_back(e.unit);
+    }
   }
+  // PDU 0 (racks 0-1: nodes 0-3), then PDU 1 (racks 2-3: nodes 4-7).
+  EXPECT_EQ(stop_units, (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(lost_units, (std::vector<int64_t>{0, 0, 0, 0, 1, 1, 1, 1}));
   std::printf("host stops at %.0f s and %.0f s (expected 1 and 17), %d nodes lost (expected 8)\n",
               stops.size() > 0 ? stops[0].seconds() : -1,
               stops.size() > 1 ? stops[1].seconds() : -1, exclusions);
@@ -360,45 +379,63 @@ TEST(LifeHost, AFailedSpineSlowsTheJobsCrossingIt) {
   EXPECT_NEAR(by_faults.life().job_life(1).slowdown_s, slowdown, 1e-12);
 }
 
-// A thermal shutdown reaches the queue as an interruption of the job at the same instant. The hot
-// hall of the site tests with the shutdown threshold at 64 C, which even idle GPUs reach (60 C of
-// coolant + 0.04 K/W x 100 W): the GPUs start at their steady temperature, so the job shuts down
-// at the end of its first window (1 s); the queue hears it (thermal_shutdown), holds the nodes
-// through detection (10 s) and restarts the job at 11 s, whose idle GPUs shut down again at 12 s
-// while it reloads: a stop every 11 s, at 1 + 11 k s, 55 of them in 600 s (the last at 595 s).
-TEST(LifeHost, AThermalShutdownInterruptsTheQueuesJob) {
+// A thermal shutdown reaches the queue as an interruption of the job at the same instant, and
+// drains its nodes for LifeHost::kThermalDrain (30 min). The hot hall of the site tests with the
+// shutdown threshold at 64 C, which even idle GPUs reach (60 C of coolant + 0.04 K/W x 100 W): the
+// job (2 of the 3 nodes) shuts down at the end of its first window (1 s); the queue hears it
+// (thermal_shutdown), holds nodes 0-1 through detection (10 s), and waits: one node is up. The
+// drain ends at 1,801 s; the job restarts on nodes 0-1 and shuts down again at 1,802 s while it
+// warms up; drained again to 3,602 s, past the end. Two stops in an hour (without the drain, one
+// every 11 s: 328). The peak temperature is the threshold, where the card cuts its power (it read
+// the steady temperature of full power before, 315 C in a hall with 0.4 K/W).
+TEST(LifeHost, AThermalShutdownInterruptsTheQueuesJobAndDrainsItsNodes) {
   SiteConfig c = LifeSite(3);
   MakeHotChillerless(c);
   c.cluster.gpu.thermal.max_operating = Celsius(60);
   c.cluster.gpu.thermal.slowdown = Celsius(62);
   c.cluster.gpu.thermal.shutdown = Celsius(64);
-  c.duration = S(600);
+  c.facility.cooling.chip_to_coolant = KelvinPerWatt(0.4);
+  c.duration = S(3600);
   c.life->jobs = {Batch("a", 16, 1.0, 10000)};
   LifeRun run(c);
   run.Run();
   ASSERT_TRUE(run.site.jobs()[0].thermal_shutdown);
   std::vector<SimTime> stops;
+  std::vector<const scheduler::LifeEvent*> drains;
   for (const scheduler::LifeEvent& e : run.life().events()) {
+    if (e.kind == scheduler::LifeEventKind::kDrain) drains.push_back(&e);
     if (e.kind != scheduler::LifeEventKind::kHostStop) continue;
     EXPECT_EQ(e.cause, "thermal_shutdown");
     stops.push_back(e.at);
   }
-  ASSERT_GE(stops.size(), 2u);
+  ASSERT_EQ(stops.size(), 2u);
   const scheduler::Attempt& a0 = run.life().attempts()[0];
   const scheduler::Attempt& a1 = run.life().attempts()[1];
+  double peak = 0;
+  const JobList jobs = run.site.jobs();
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    if (jobs.present(j)) peak = std::max(peak, jobs[j].chip_peak_c);
+  }
   std::printf(
-      "shutdowns at %.0f s and %.0f s; attempts %zu; first ended %.0f s, second began "
-      "%.0f s (expected shutdown + 10 s of detection)\n",
+      "shutdowns at %.0f s and %.0f s; attempts %zu; first ended %.0f s, second began %.0f s "
+      "(expected the drain's end, 1,801 s); peak GPU %.1f C\n",
       stops[0].seconds(), stops[1].seconds(), run.life().attempts().size(), a0.end.seconds(),
-      a1.start.seconds());
+      a1.start.seconds(), peak);
   EXPECT_EQ(stops[0], S(1));  // the site's stop, heard at once
-  EXPECT_EQ(stops[1], S(12));
-  EXPECT_EQ(stops.size(), 55u);
-  EXPECT_EQ(run.life().attempts().size(), 55u);
+  EXPECT_EQ(stops[1], S(1802));
+  EXPECT_EQ(run.life().attempts().size(), 2u);
   EXPECT_EQ(a0.how, scheduler::AttemptEnd::kFailed);
   EXPECT_EQ(a0.end, stops[0] + S(10));
-  EXPECT_EQ(a1.start, a0.end);
-  EXPECT_EQ(run.life().job_life(0).failures, static_cast<int>(stops.size()));
+  EXPECT_EQ(a1.start, S(1801));
+  EXPECT_EQ(run.life().job_life(0).failures, 2);
+  ASSERT_EQ(drains.size(), 2u);
+  EXPECT_EQ(drains[0]->node, 0);
+  EXPECT_EQ(drains[0]->nodes, 2);
+  EXPECT_EQ(drains[0]->until, S(1801));
+  EXPECT_EQ(drains[0]->cause, "thermal_shutdown");
+  EXPECT_DOUBLE_EQ(peak, 64.0);
+  // Down while drained and not held: nodes 0-1 from 11 s to 1,801 s and from 1,812 s to the end.
+  EXPECT_NEAR(run.life().stats().down_gpu_h * 3600, 16.0 * (1790 + 1788), 1e-6);
 }
 
 }  // namespace

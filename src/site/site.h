@@ -283,9 +283,11 @@ class Site : public Model {
   // Fabric links at `health` of their bandwidth (0: down, 1: healthy) from `now`, as a scripted
   // fault (SiteConfig::faults) does: the jobs crossing them are re-solved and report their speed.
   void SetLinkHealth(const std::vector<int>& links, double health, SimTime now);
-  // Called with the racks [first, last) behind a unit of the power chain that tripped, before the
-  // jobs there stop (OnJobStopped), even when none runs there.
-  using DarkCallback = std::function<void(size_t first_rack, size_t last_rack, SimTime at)>;
+  // Called with the racks [first, last) behind a unit of the power chain that tripped (its stage,
+  // an index into chain().stages(), and its unit within the stage), before the jobs there stop
+  // (OnJobStopped), even when none runs there.
+  using DarkCallback = std::function<void(size_t first_rack, size_t last_rack, SimTime at,
+                                          size_t stage, size_t unit)>;
   void OnRacksDark(DarkCallback callback) { on_dark_ = std::move(callback); }
   // Services in the scheduler's pool (PlacedService::pooled; site_services.cc). A replica of
   // `service` takes `nodes` (each free) from `now` (hold), or gives them back; it draws idle

@@ -213,7 +213,7 @@ void Site::Trip(SimTime at, size_t stage, size_t unit) {
   const size_t per = RacksPerUnit(stage);
   const size_t first = unit * per, last = std::min(placement_.rack_count(), first + per);
   for (size_t k = first; k < last; ++k) rack_dark_[k] = 1;
-  if (on_dark_) on_dark_(first, last, at);
+  if (on_dark_) on_dark_(first, last, at, stage, unit);
   // The jobs on those racks stop (placed ones too: they will not start); their nodes free up.
   std::vector<size_t>& stopped = active_scratch_;
   stopped.clear();

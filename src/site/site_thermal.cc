@@ -31,10 +31,17 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
     const double gpus = pj.gpus;
     const double p = job_gpu_j_[j] / run_s / gpus;  // integrated in Advance
     const double steady = tc + r * p;
-    pj.chip_c = std::isnan(pj.chip_c)
-                    ? steady
-                    : steady + (pj.chip_c - steady) *
-                                   (run_s == window_s ? window_decay : std::exp(-run_s / tau));
+    const double before = pj.chip_c;  // NaN: the job's first window starts at steady
+    pj.chip_c = std::isnan(before) ? steady
+                                   : steady + (before - steady) * (run_s == window_s
+                                                                       ? window_decay
+                                                                       : std::exp(-run_s / tau));
+    // The card cuts its power when it reaches the shutdown threshold, so it gets no hotter than
+    // that (or than it already was): without this a hot hall read as the steady temperature of
+    // full power, hundreds of degrees past the threshold.
+    if (pj.chip_c >= stop && to < pj.config.end) {
+      pj.chip_c = std::isnan(before) ? stop : std::max(before, stop);
+    }
     pj.chip_peak_c = std::max(pj.chip_peak_c, pj.chip_c);
     if (std::isfinite(pj.thermal_limit_w)) pj.throttled_gpu_s += gpus * run_s;
     if (to >= pj.config.end) continue;
