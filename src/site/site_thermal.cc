@@ -32,10 +32,10 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
     const double p = job_gpu_j_[j] / run_s / gpus;  // integrated in Advance
     const double steady = tc + r * p;
     const double before = pj.chip_c;  // NaN: the job's first window starts at steady
-    pj.chip_c = std::isnan(before) ? steady
-                                   : steady + (before - steady) * (run_s == window_s
-                                                                       ? window_decay
-                                                                       : std::exp(-run_s / tau));
+    pj.chip_c = std::isnan(before)
+                    ? steady
+                    : steady + (before - steady) *
+                                   (run_s == window_s ? window_decay : std::exp(-run_s / tau));
     // The card cuts its power when it reaches the shutdown threshold, so it gets no hotter than
     // that (or than it already was): without this a hot hall read as the steady temperature of
     // full power, hundreds of degrees past the threshold.
