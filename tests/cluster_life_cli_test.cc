@@ -477,6 +477,21 @@ TEST(ClusterLife, ALoopedTraceRepeatsItsWindowUntilTheEnd) {
   const auto j = nlohmann::json::parse(Slurp(dir / "out" / "summary.json"));
   EXPECT_EQ(j["scheduler"]["jobs_submitted"], 8);
 
+  // A window of 1 s at twice the rate repeats every 0.5 s: 3.5e7 copies in 100 days, refused at
+  // the key before any is made.
+  {
+    std::string many_text = text;
+    many_text.replace(many_text.find("    length: 100 s\n"), 18, "    length: 1 s\n");
+    many_text.replace(many_text.find("duration: 200 s"), 15, "duration: 100 d");
+    std::ofstream(dir / "s.yaml") << many_text;
+    const Result many = Firstwall("validate " + (dir / "s.yaml").string());
+    EXPECT_EQ(many.status, 2) << many.out;
+    EXPECT_NE(many.out.find("s.yaml:"), std::string::npos) << many.out;
+    EXPECT_NE(many.out.find("the looped trace would queue more than 5000000 jobs"),
+              std::string::npos)
+        << many.out;
+  }
+
   // Without a length the loop has no period.
   text.replace(text.find("    length: 100 s\n"), 18, "");
   std::ofstream(dir / "s.yaml") << text;

@@ -188,6 +188,31 @@ TEST(Flexibility, AJobHeldToTheEndIsCountedApartFromTheDelays) {
   const auto& d = r.summary["flexibility"]["start_delay_h"];
   EXPECT_EQ(d["jobs"], 0);
   EXPECT_EQ(d["not_started_in_run"], 1);
+  // No job started in both runs: no delay to state, null rather than 0.
+  EXPECT_TRUE(d["mean"].is_null() && d["p95"].is_null() && d["max"].is_null()) << d;
+  EXPECT_NE(r.result.out.find("first start delayed none (no flexible job started in both runs)"),
+            std::string::npos)
+      << r.result.out;
+  EXPECT_NE(r.result.out.find("energy cost per useful GPU-h "), std::string::npos) << r.result.out;
+  // Without the rigid job the run does no useful work: its energy has no price per useful
+  // GPU-hour (null, not 0).
+  const RunResult alone = RunScenario(
+      "flex_end_alone", Edited(kTariffScenario, {{"  duration: 24 h", "  duration: 18 h"},
+                                                 {"  - name: rigid\n    type: training\n"
+                                                  "    model: llama3-8b\n    start: 15 h\n"
+                                                  "    gpus: 8\n    global_batch: 8\n"
+                                                  "    sequence_length: 2048\n"
+                                                  "    recompute: full\n    duration: 1 h\n",
+                                                  ""}}));
+  ASSERT_EQ(alone.result.status, 0) << alone.result.out;
+  const auto& run = alone.summary["flexibility"]["run"];
+  EXPECT_DOUBLE_EQ(run["useful_gpu_h"].get<double>(), 0.0);
+  EXPECT_TRUE(run["cost_per_useful_gpu_h_usd"].is_null()) << run;
+  EXPECT_GT(alone.summary["flexibility"]["baseline"]["cost_per_useful_gpu_h_usd"].get<double>(),
+            0.0);
+  EXPECT_NE(alone.result.out.find("energy cost per useful GPU-h none (no useful work) (without: "),
+            std::string::npos)
+      << alone.result.out;
   EXPECT_DOUBLE_EQ(r.summary["flexibility"]["deferred_gpu_h"].get<double>(), 8 * 3.0);
   // The energy of the work not done is part of the saving: the useful work shows it.
   EXPECT_DOUBLE_EQ(r.summary["flexibility"]["saved"]["useful_gpu_h"].get<double>(), 8.0);

@@ -185,6 +185,29 @@ TEST(ServicePoolCli, PriorityNeedsASchedulerAndAReplicaMustFit) {
   EXPECT_GT(j["services"][1]["completed"].get<double>(), 0);  // all of them with the wanted one
 }
 
+TEST(ServicePoolCli, AFleetThatCouldNeverBeGrantedOrASampledOneIsRefused) {
+  // 5 replicas of one 8-GPU node on 4 nodes: the last could never start.
+  fs::path dir =
+      WriteScenario("pool_fleet", Replace(kPool, "    replicas: 1\n    tp: 8\n    requests:",
+                                          "    replicas: 5\n    tp: 8\n    requests:"));
+  Result r = Firstwall("validate " + (dir / "s.yaml").string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("s.yaml:35:15: error: service 'chat' would need 5 nodes for its 5 "
+                       "replicas, more than the cluster's 4 less its 0 spare nodes"),
+            std::string::npos)
+      << r.out;
+  // Sampling rescales the replicas the pool requests and caps: refused.
+  dir = WriteScenario("pool_sampled",
+                      Replace(kPool, "    replicas: 1\n    tp: 8\n    requests:",
+                              "    replicas: 1\n    sample_replicas: 1\n    tp: 8\n    requests:"));
+  r = Firstwall("validate " + (dir / "s.yaml").string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("s.yaml:36:22: error: sample_replicas is not supported for a service in a "
+                       "scheduler's pool"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(ServicePoolCli, ExampleRunsTwiceAlike) {
   const fs::path a = Fresh("pool_example_a"), b = Fresh("pool_example_b");
   ASSERT_EQ(Firstwall("run --quiet examples/service-pool.yaml --out " + a.string()).status, 0);

@@ -46,7 +46,10 @@ std::string Describe(const scenario::Scenario& sc) {
     if (traced > 0) line += " with " + Count(traced, "trace job");
     line += s.life->failures || !s.life->scripted.empty() ? ", failures on" : ", no failures";
   }
-  line += "; " + units::Format(units::Seconds(s.duration.seconds())) + " simulated";
+  // ns / 1e9 is exact for whole seconds; SimTime::seconds() multiplies by 1e-9, which is not,
+  // and a year read "3.1536e+16 ns".
+  line += "; " + units::Format(units::Seconds(static_cast<double>(s.duration.ns()) / 1e9)) +
+          " simulated";
   return line;
 }
 

@@ -24,7 +24,9 @@ nlohmann::ordered_json RunJson(const FlexRun& r) {
       {"peak_grid_mw", r.peak_grid_w / 1e6},
       {"useful_gpu_h", r.useful_gpu_h},
       {"jobs_completed", r.jobs_completed},
-      {"cost_per_useful_gpu_h_usd", r.useful_gpu_h > 0 ? r.energy_cost_usd / r.useful_gpu_h : 0.0}};
+      // null when no useful work was done: the energy bought nothing, no price per GPU-hour.
+      {"cost_per_useful_gpu_h_usd",
+       r.useful_gpu_h > 0 ? nlohmann::json(r.energy_cost_usd / r.useful_gpu_h) : nlohmann::json()}};
 }
 
 }  // namespace
@@ -128,10 +130,12 @@ nlohmann::ordered_json FlexibilityJson(const FlexibilitySummary& s) {
   j["capped_jobs"] = s.gate.capped_jobs;
   j["capped_gpu_h"] = s.gate.capped_gpu_h;
   j["badput_caps_gpu_h"] = s.gate.cap_slowdown_gpu_h;
+  // No flexible job started in both runs: no delay to state (null, not zero).
+  auto delay = [&](double h) { return s.delay_jobs > 0 ? nlohmann::json(h) : nlohmann::json(); };
   j["start_delay_h"] = {{"jobs", s.delay_jobs},
-                        {"mean", s.start_delay_mean_h},
-                        {"p95", s.start_delay_p95_h},
-                        {"max", s.start_delay_max_h},
+                        {"mean", delay(s.start_delay_mean_h)},
+                        {"p95", delay(s.start_delay_p95_h)},
+                        {"max", delay(s.start_delay_max_h)},
                         {"not_started_in_run", s.not_started_in_run},
                         {"other_jobs_mean", s.other_start_delay_mean_h}};
   j["run"] = RunJson(s.run);
@@ -158,17 +162,26 @@ std::string FlexibilityText(const FlexibilitySummary& s) {
   txt::format_to(
       out,
       "  {} of {} flexible jobs held ({} by max delay), {:.1f} GPU-h deferred; first "
-      "start delayed mean {:.2f} h, p95 {:.2f} h, max {:.2f} h{}; {:.1f} GPU-h capped "
-      "({:.1f} GPU-h slowdown)\n",
-      s.held_jobs, s.flexible_jobs, s.released_by_max_delay, s.deferred_gpu_h, s.start_delay_mean_h,
-      s.start_delay_p95_h, s.start_delay_max_h,
+      "start delayed {}{}; {:.1f} GPU-h capped ({:.1f} GPU-h slowdown)\n",
+      s.held_jobs, s.flexible_jobs, s.released_by_max_delay, s.deferred_gpu_h,
+      s.delay_jobs > 0 ? fmt::format("mean {:.2f} h, p95 {:.2f} h, max {:.2f} h",
+                                     s.start_delay_mean_h, s.start_delay_p95_h, s.start_delay_max_h)
+                       : std::string("none (no flexible job started in both runs)"),
       s.not_started_in_run > 0
           ? fmt::format(" ({} started without flexibility but not with it)", s.not_started_in_run)
           : "",
       s.gate.capped_gpu_h, s.gate.cap_slowdown_gpu_h);
-  txt::format_to(out, "  useful work {:.1f} GPU-h (without: {:.1f}), jobs completed {} ({})\n",
-                 s.run.useful_gpu_h, s.baseline.useful_gpu_h, s.run.jobs_completed,
-                 s.baseline.jobs_completed);
+  // A saving bought by doing less work is no saving: the cost per useful GPU-hour says which.
+  auto per_gpu_h = [](const FlexRun& r) {
+    return r.useful_gpu_h > 0 ? fmt::format("{:.4f} USD", r.energy_cost_usd / r.useful_gpu_h)
+                              : std::string("none (no useful work)");
+  };
+  txt::format_to(
+      out,
+      "  useful work {:.1f} GPU-h (without: {:.1f}), jobs completed {} ({}); energy cost "
+      "per useful GPU-h {} (without: {})\n",
+      s.run.useful_gpu_h, s.baseline.useful_gpu_h, s.run.jobs_completed, s.baseline.jobs_completed,
+      per_gpu_h(s.run), per_gpu_h(s.baseline));
   return t;
 }
 

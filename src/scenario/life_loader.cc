@@ -204,12 +204,31 @@ double Sec(SimTime t) { return static_cast<double>(t.ns()) / 1e9; }
 // Copies k = 1, 2, ... of jobs[first..] (one pass of a looped window), each `period` later than
 // the one before, up to the end of the run, named "name@k"; returns the passes made (1: none
 // added). Jobs stay in submit order: a pass's submits lie within one period.
+// The most jobs a scenario's queue may hold: 5 million (about 1.5 GB of job specifications at load,
+// five times the year benchmark's 1.05 million).
+constexpr int64_t kMaxQueueJobs = 5'000'000;
+
 int64_t AppendLoops(const Section& trace, std::vector<JobSpec>& jobs, size_t first, SimTime period,
                     SimTime end, std::set<std::string>& names) {
   const size_t last = jobs.size();
   if (first == last) return 1;
-  const int64_t passes = (end - jobs[first].submit).ns() / period.ns() + 1;
-  jobs.reserve(last + (last - first) * static_cast<size_t>(passes));
+  // Count the copies before making them: a short period at a high rate would otherwise ask for
+  // more memory than the machine has (each queued job holds a few hundred bytes until the end).
+  int64_t copies = 0;
+  for (size_t i = first; i < last; ++i) {
+    // A period under a nanosecond (a tiny length at a high rate_scale) repeats without end.
+    if (jobs[i].submit < end && period.ns() > 0) {
+      copies += (end - jobs[i].submit).ns() / period.ns();
+    }
+    if (period.ns() <= 0 || static_cast<int64_t>(last) + copies > kMaxQueueJobs) {
+      trace.Fail("loop",
+                 fmt::format("the looped trace would queue more than {} jobs in the run "
+                             "(its window repeats every {:g} s)",
+                             kMaxQueueJobs, period.seconds()),
+                 "lengthen job_traces[].length, lower rate_scale or shorten the run");
+    }
+  }
+  jobs.reserve(last + static_cast<size_t>(copies));
   int64_t k = 1;
   for (;; ++k) {
     const SimTime shift = SimTime::FromNanoseconds(period.ns() * k);

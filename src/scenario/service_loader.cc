@@ -17,8 +17,9 @@ void ReadPooledServices(const Section& root, site::SiteConfig& cfg) {
     for (const Section& v : services) {
       if (v.Has("priority")) {
         v.Fail("priority",
-               "'" + v.Name("priority") +
-                   "' is the replicas' place in a scheduler's queue, and there is no scheduler",
+               fmt::format("'{}' is the replicas' place in a scheduler's queue, and there is no "
+                           "scheduler",
+                           v.Name("priority")),
                "add a 'scheduler:' section (policy: priority lets replicas preempt jobs), or "
                "leave priority out");
       }
@@ -35,7 +36,8 @@ void ReadPooledServices(const Section& root, site::SiteConfig& cfg) {
   }
   int highest = INT_MIN;
   for (const scheduler::JobSpec& j : life.jobs) highest = std::max(highest, j.priority);
-  const int fallback = highest == INT_MIN ? 0 : highest + 1;
+  // One above the highest job, within the schema's range for priorities (+-1,000,000).
+  const int fallback = highest == INT_MIN ? 0 : std::min(highest + 1, 1'000'000);
   const scheduler::Topology topology = site::TopologyFor(cfg);
   const std::vector<scheduler::JobSpec> none;
   const scheduler::Scheduler sched(topology, life.scheduler, none);
@@ -43,8 +45,27 @@ void ReadPooledServices(const Section& root, site::SiteConfig& cfg) {
     const Section& v = services[k];
     site::ServiceConfig& sc = cfg.services[k];
     sc.pool_priority = v.OptionalInt("priority").value_or(fallback);
+    if (v.Has("sample_replicas")) {
+      // The pool asks for each replica the autoscaler wants and re-runs the serving simulation at
+      // the replicas granted: both count simulated replicas, which sampling rescales.
+      v.Fail("sample_replicas",
+             "sample_replicas is not supported for a service in a scheduler's pool (the pool "
+             "requests and caps every replica of the fleet)",
+             "leave sample_replicas out, or run the service without 'scheduler:'");
+    }
     const scheduler::JobSpec replica = site::ReplicaSpec(sc, topology, SimTime(), 0);
-    if (sched.Admissible(replica)) continue;
+    if (sched.Admissible(replica)) {
+      const int64_t all = static_cast<int64_t>(sched.NodesNeeded(replica)) * sc.setup.replicas;
+      if (all > topology.nodes - life.scheduler.spare_nodes) {
+        v.Fail("replicas",
+               fmt::format("service '{}' would need {} nodes for its {} replicas, more than the "
+                           "cluster's {} less its {} spare nodes: they could never all be granted",
+                           sc.setup.name, all, sc.setup.replicas, topology.nodes,
+                           life.scheduler.spare_nodes),
+               "fewer replicas (with autoscaling: the most that may run), or a larger cluster");
+      }
+      continue;
+    }
     const int need = sched.NodesNeeded(replica);
     std::string why;
     if (need > topology.nodes - life.scheduler.spare_nodes) {
