@@ -173,9 +173,10 @@ std::string LifeText(const LifeSummary& s) {
                  "GPUs fragmented on average (hourly)\n",
                  100 * t.utilization, t.allocated_gpu_h, s.stranded_gpu_h, t.idle_gpu_h,
                  t.down_gpu_h, t.fragmented_gpus_mean, t.free_gpus_mean);
-  txt::format_to(o, "  {} ({} of them hit jobs; {}), {}, {} excluded\n", Count(t.failures, "failure"),
-                 s.failures_hitting_jobs, Count(t.interruptions, "job interruption"),
-                 Count(t.preemptions, "preemption"), Count(t.excluded_nodes, "node"));
+  txt::format_to(o, "  {} ({} of them hit jobs; {}), {}, {} excluded\n",
+                 Count(t.failures, "failure"), s.failures_hitting_jobs,
+                 Count(t.interruptions, "job interruption"), Count(t.preemptions, "preemption"),
+                 Count(t.excluded_nodes, "node"));
   if (!s.failure_model.empty()) txt::format_to(o, "    rates: {}\n", s.failure_model);
   for (const LifeSummary::KindCount& k : s.failures) {
     txt::format_to(o, "    {}: {}, {} hit\n", k.kind, Count(k.failures, "failure"),
