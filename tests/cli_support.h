@@ -50,4 +50,13 @@ inline fs::path Fresh(const std::string& name) {
   return d;
 }
 
+// `text` with the first `from` replaced by `to`: a scenario edited for one case. A `from` that is
+// not there fails the test (an edit that silently did nothing would test the unedited scenario).
+inline std::string ReplaceOnce(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << "not in the scenario: " << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
 }  // namespace firstwall::testing_cli

@@ -260,9 +260,7 @@ constexpr const char* kPods =
 nlohmann::json RunRestartBurst(const std::string& stagger) {
   std::string text = kHand;
   auto edit = [&](const std::string& from, const std::string& to) {
-    const size_t at = text.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    text.replace(at, from.size(), to);
+    text = ReplaceOnce(std::move(text), from, to);
   };
   edit("  nodes: 4\n", "  nodes: 8\n");
   edit("  nodes_per_rack: 2\n", "  nodes_per_rack: 4\n");

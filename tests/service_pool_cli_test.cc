@@ -77,13 +77,6 @@ fs::path WriteScenario(const std::string& name, const std::string& text) {
   return dir;
 }
 
-std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << from;
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
-
 // By hand: at 30 min burst's replica finds no free node and preempts a (priority 0, preemptible),
 // which loses its 30 min of work (24 GPUs x 0.5 h = 12 GPU-h) and waits for three nodes until
 // burst ends at 60 min; it then reloads for 10 min and computes its 2 h again, ending at
@@ -138,12 +131,12 @@ TEST(ServicePoolCli, AReplicaPreemptsAJobThatRestartsWhenItIsReleased) {
 
 TEST(ServicePoolCli, PriorityNeedsASchedulerAndAReplicaMustFit) {
   // No scheduler: services[].priority would be ignored.
-  std::string text = Replace(kPool,
-                             "scheduler:\n  policy: priority\n  failure_detection: 2 min\n"
-                             "  restart_overhead: 10 min\n",
-                             "");
-  text = Replace(text, "    duration: 2 h\n", "");
-  text = Replace(text, "gpus: 24\n    global_batch: 24", "gpus: 16\n    global_batch: 16");
+  std::string text = ReplaceOnce(kPool,
+                                 "scheduler:\n  policy: priority\n  failure_detection: 2 min\n"
+                                 "  restart_overhead: 10 min\n",
+                                 "");
+  text = ReplaceOnce(text, "    duration: 2 h\n", "");
+  text = ReplaceOnce(text, "gpus: 24\n    global_batch: 24", "gpus: 16\n    global_batch: 16");
   fs::path dir = WriteScenario("pool_noscheduler", text);
   Result r = Firstwall("validate " + (dir / "s.yaml").string());
   EXPECT_EQ(r.status, 2) << r.out;
@@ -152,8 +145,8 @@ TEST(ServicePoolCli, PriorityNeedsASchedulerAndAReplicaMustFit) {
             std::string::npos)
       << r.out;
   // A replica of 8 x 8 GPUs needs 8 nodes of the 4.
-  dir = WriteScenario("pool_toobig",
-                      Replace(kPool, "    tp: 8\n    priority: 10\n", "    tp: 8\n    pp: 8\n"));
+  dir = WriteScenario(
+      "pool_toobig", ReplaceOnce(kPool, "    tp: 8\n    priority: 10\n", "    tp: 8\n    pp: 8\n"));
   r = Firstwall("validate " + (dir / "s.yaml").string());
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find("s.yaml:45:9: error: a replica of service 'burst' could never start: it "
@@ -161,7 +154,7 @@ TEST(ServicePoolCli, PriorityNeedsASchedulerAndAReplicaMustFit) {
             std::string::npos)
       << r.out;
   // Under FCFS replicas queue like jobs: the run says so.
-  dir = WriteScenario("pool_fcfs", Replace(kPool, "policy: priority", "policy: fcfs"));
+  dir = WriteScenario("pool_fcfs", ReplaceOnce(kPool, "policy: priority", "policy: fcfs"));
   r = Firstwall("run --quiet " + (dir / "s.yaml").string() + " --out " + (dir / "out").string());
   ASSERT_EQ(r.status, 0) << r.out;
   const auto j = nlohmann::json::parse(Slurp(dir / "out" / "summary.json"));
@@ -188,8 +181,8 @@ TEST(ServicePoolCli, PriorityNeedsASchedulerAndAReplicaMustFit) {
 TEST(ServicePoolCli, AFleetThatCouldNeverBeGrantedOrASampledOneIsRefused) {
   // 5 replicas of one 8-GPU node on 4 nodes: the last could never start.
   fs::path dir =
-      WriteScenario("pool_fleet", Replace(kPool, "    replicas: 1\n    tp: 8\n    requests:",
-                                          "    replicas: 5\n    tp: 8\n    requests:"));
+      WriteScenario("pool_fleet", ReplaceOnce(kPool, "    replicas: 1\n    tp: 8\n    requests:",
+                                              "    replicas: 5\n    tp: 8\n    requests:"));
   Result r = Firstwall("validate " + (dir / "s.yaml").string());
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find("s.yaml:35:15: error: service 'chat' would need 5 nodes for its 5 "
@@ -197,9 +190,10 @@ TEST(ServicePoolCli, AFleetThatCouldNeverBeGrantedOrASampledOneIsRefused) {
             std::string::npos)
       << r.out;
   // Sampling rescales the replicas the pool requests and caps: refused.
-  dir = WriteScenario("pool_sampled",
-                      Replace(kPool, "    replicas: 1\n    tp: 8\n    requests:",
-                              "    replicas: 1\n    sample_replicas: 1\n    tp: 8\n    requests:"));
+  dir = WriteScenario(
+      "pool_sampled",
+      ReplaceOnce(kPool, "    replicas: 1\n    tp: 8\n    requests:",
+                  "    replicas: 1\n    sample_replicas: 1\n    tp: 8\n    requests:"));
   r = Firstwall("validate " + (dir / "s.yaml").string());
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find("s.yaml:36:22: error: sample_replicas is not supported for a service in a "
