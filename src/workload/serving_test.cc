@@ -469,7 +469,10 @@ TEST(Serving, DisaggregationMovesTheKvOverTheFabric) {
   EXPECT_GT(r.itl.p99, 2000 * 131072.0 / 50e9);
 }
 
-TEST(Serving, AutoscalingFollowsADiurnalLoadBetweenItsBounds) {
+// A 12 h chat load, busy from 6 h to 12 h (0.2 of its 2 req/s otherwise), and the 8-replica
+// Llama-3-8B service autoscaling over it (1 to 8 replicas, target 50 %, 60 s interval, 120 s
+// spin-up), as two tests below use them.
+RequestSet DiurnalChat() {
   SyntheticSource d;
   d.label = "chat";
   d.rate_per_s = 2;
@@ -478,11 +481,20 @@ TEST(Serving, AutoscalingFollowsADiurnalLoadBetweenItsBounds) {
   d.output = {LengthDistribution::Kind::kLognormal, 250, 1.0, 4000};
   d.diurnal.emplace();
   for (size_t h = 0; h < 24; ++h) (*d.diurnal)[h] = h < 6 || h >= 12 ? 0.2 : 1.0;
-  const RequestSet set = Generate({d}, 3);
+  return Generate({d}, 3);
+}
+
+ServiceSetup AutoscaledChat() {
   ServiceSetup s = Llama8b(8);
   s.end_s = 12 * 3600;
   s.engine.max_seqs = 8;
   s.autoscale = {true, 1, 8, 0.5, 60, 120};
+  return s;
+}
+
+TEST(Serving, AutoscalingFollowsADiurnalLoadBetweenItsBounds) {
+  const RequestSet set = DiurnalChat();
+  ServiceSetup s = AutoscaledChat();
   const ServingResult r = Serve(s, set, 1);
   ServiceSetup fixed = Llama8b(8);
   fixed.engine.max_seqs = 8;
@@ -532,19 +544,8 @@ TEST(Serving, AutoscalingFollowsADiurnalLoadBetweenItsBounds) {
 // recomputed), the autoscaler climbs back after it, and the fewer replicas cost latency and
 // recomputed prefill.
 TEST(Serving, ACapHoldsTheReplicasDownAndTheirWorkMoves) {
-  SyntheticSource d;
-  d.label = "chat";
-  d.rate_per_s = 2;
-  d.end_s = 12 * 3600;
-  d.prompt = {LengthDistribution::Kind::kLognormal, 1000, 1.0, 16000};
-  d.output = {LengthDistribution::Kind::kLognormal, 250, 1.0, 4000};
-  d.diurnal.emplace();
-  for (size_t h = 0; h < 24; ++h) (*d.diurnal)[h] = h < 6 || h >= 12 ? 0.2 : 1.0;
-  const RequestSet set = Generate({d}, 3);
-  ServiceSetup s = Llama8b(8);
-  s.end_s = 12 * 3600;
-  s.engine.max_seqs = 8;
-  s.autoscale = {true, 1, 8, 0.5, 60, 120};
+  const RequestSet set = DiurnalChat();
+  ServiceSetup s = AutoscaledChat();
   const ServingResult free = Serve(s, set, 1);
   s.replica_cap = {{0, 8}, {7 * 3600, 2}, {10 * 3600, 8}};
   const ServingResult capped = Serve(s, set, 1);
