@@ -13,6 +13,27 @@
 #include "workload/training_step.h"
 
 namespace firstwall::scenario {
+
+std::string NeverFits(const scheduler::JobSpec& s, const scheduler::Scheduler& sched,
+                      const scheduler::Topology& topology,
+                      const scheduler::SchedulerConfig& config) {
+  using namespace scheduler;
+  if (sched.Admissible(s)) return "";
+  const int need = sched.NodesNeeded(s);
+  if (need > topology.nodes - config.spare_nodes) {
+    return fmt::format("needs {} nodes, more than the cluster's {} less its {} spare nodes", need,
+                       topology.nodes, config.spare_nodes);
+  }
+  if (s.placement.required && need > topology.GroupSize(s.placement.level)) {
+    return fmt::format("needs {} nodes inside one {}, which has {}", need,
+                       LevelName(s.placement.level), topology.GroupSize(s.placement.level));
+  }
+  return fmt::format(
+      "needs {} GPUs in whole nodes, more than tenant '{}' may ever hold (its nominal quota and "
+      "what it may borrow from its cohort)",
+      need * topology.gpus_per_node, s.tenant);
+}
+
 namespace {
 using namespace scheduler;
 
@@ -181,33 +202,15 @@ JobSpec ReadQueuedWorkload(const Section& w, const site::JobConfig& j, int index
 }
 
 // Why a job could never start on this cluster under this queue, or "" (Scheduler::Admissible).
-std::string NeverFits(const JobSpec& s, const Scheduler& sched, const Topology& topology,
-                      const SchedulerConfig& config) {
-  if (sched.Admissible(s)) return "";
-  const int need = sched.NodesNeeded(s);
-  if (need > topology.nodes - config.spare_nodes) {
-    return fmt::format("needs {} nodes, more than the cluster's {} less its {} spare nodes", need,
-                       topology.nodes, config.spare_nodes);
-  }
-  if (s.placement.required && need > topology.GroupSize(s.placement.level)) {
-    return fmt::format("needs {} nodes inside one {}, which has {}", need,
-                       LevelName(s.placement.level), topology.GroupSize(s.placement.level));
-  }
-  return fmt::format(
-      "needs {} GPUs in whole nodes, more than tenant '{}' may ever hold (its nominal quota and "
-      "what it may borrow from its cohort)",
-      need * topology.gpus_per_node, s.tenant);
-}
-
 double Sec(SimTime t) { return static_cast<double>(t.ns()) / 1e9; }
 
-// Copies k = 1, 2, ... of jobs[first..] (one pass of a looped window), each `period` later than
-// the one before, up to the end of the run, named "name@k"; returns the passes made (1: none
-// added). Jobs stay in submit order: a pass's submits lie within one period.
 // The most jobs a scenario's queue may hold: 5 million (about 1.5 GB of job specifications at load,
 // five times the year benchmark's 1.05 million).
 constexpr int64_t kMaxQueueJobs = 5'000'000;
 
+// Copies k = 1, 2, ... of jobs[first..] (one pass of a looped window), each `period` later than
+// the one before, up to the end of the run, named "name@k"; returns the passes made (1: none
+// added). Jobs stay in submit order: a pass's submits lie within one period.
 int64_t AppendLoops(const Section& trace, std::vector<JobSpec>& jobs, size_t first, SimTime period,
                     SimTime end, std::set<std::string>& names) {
   const size_t last = jobs.size();

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "scenario/life_loader.h"
 #include "scheduler/scheduler.h"
 #include "site/life.h"
 #include "site/life_services.h"
@@ -54,32 +55,21 @@ void ReadPooledServices(const Section& root, site::SiteConfig& cfg) {
              "leave sample_replicas out, or run the service without 'scheduler:'");
     }
     const scheduler::JobSpec replica = site::ReplicaSpec(sc, topology, SimTime(), 0);
-    if (sched.Admissible(replica)) {
-      const int64_t all = static_cast<int64_t>(sched.NodesNeeded(replica)) * sc.setup.replicas;
-      if (all > topology.nodes - life.scheduler.spare_nodes) {
-        v.Fail("replicas",
-               fmt::format("service '{}' would need {} nodes for its {} replicas, more than the "
-                           "cluster's {} less its {} spare nodes: they could never all be granted",
-                           sc.setup.name, all, sc.setup.replicas, topology.nodes,
-                           life.scheduler.spare_nodes),
-               "fewer replicas (with autoscaling: the most that may run), or a larger cluster");
-      }
-      continue;
+    const std::string never = NeverFits(replica, sched, topology, life.scheduler);
+    if (!never.empty()) {
+      v.Fail(
+          v.Has("pp") ? "pp" : "tp",
+          fmt::format("a replica of service '{}' could never start: it {}", sc.setup.name, never));
     }
-    const int need = sched.NodesNeeded(replica);
-    std::string why;
-    if (need > topology.nodes - life.scheduler.spare_nodes) {
-      why = fmt::format("needs {} nodes, more than the cluster's {} less its {} spare nodes", need,
-                        topology.nodes, life.scheduler.spare_nodes);
-    } else if (replica.placement.required && need > topology.GroupSize(replica.placement.level)) {
-      why = fmt::format("needs {} nodes inside one NVLink domain of {}", need,
-                        topology.GroupSize(replica.placement.level));
-    } else {
-      why = fmt::format("needs {} GPUs in whole nodes, more than tenant '{}' may ever hold",
-                        need * topology.gpus_per_node, replica.tenant);
+    const int64_t all = static_cast<int64_t>(sched.NodesNeeded(replica)) * sc.setup.replicas;
+    if (all > topology.nodes - life.scheduler.spare_nodes) {
+      v.Fail("replicas",
+             fmt::format("service '{}' would need {} nodes for its {} replicas, more than the "
+                         "cluster's {} less its {} spare nodes: they could never all be granted",
+                         sc.setup.name, all, sc.setup.replicas, topology.nodes,
+                         life.scheduler.spare_nodes),
+             "fewer replicas (with autoscaling: the most that may run), or a larger cluster");
     }
-    v.Fail(v.Has("pp") ? "pp" : "tp",
-           "a replica of service '" + sc.setup.name + "' could never start: it " + why);
   }
   if (life.scheduler.policy != scheduler::Policy::kPriority) {
     const Section s = root.Sub("scheduler");
