@@ -1,6 +1,7 @@
 // The cluster's life through the CLI (issue #11): a queue, failures and restarts in a scenario,
 // their outputs (jobs.csv, events.csv, summary.json `scheduler` and `goodput`, queued_jobs in
 // timeseries.csv), and the scenario errors of the new keys.
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -498,6 +499,86 @@ TEST(ClusterLife, ALoopedTraceRepeatsItsWindowUntilTheEnd) {
   EXPECT_NE(bad.out.find("s.yaml:"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("a looped trace needs the length of its window"), std::string::npos)
       << bad.out;
+}
+
+// simulation.windows: per_tick cuts windows at ticks only. Jobs starting, failing and ending inside
+// the ticks keep the same books (jobs.csv, events.csv byte for byte), each tick's IT and GPU power
+// (timeseries.csv) and the energies stay those of windows cut at every event, and the windows are
+// the ticks.
+TEST(ClusterLife, WindowsCutPerTickKeepTheBooksAndTheEnergy) {
+  std::string text = kHand;
+  text.erase(text.find("workloads:"), text.find("simulation:") - text.find("workloads:"));
+  text = ReplaceOnce(text, "simulation:",
+                     "job_traces:\n  - file: pods.csv\n    format: alibaba_v2023\n"
+                     "    length: 100 s\n    loop: true\nfailures:\n  table: none\n  scripted:\n"
+                     "    - component: gpu\n      index: 0\n      at: 59 s\n      repair: 25 s\n"
+                     "simulation:");
+  text = ReplaceOnce(text, "failure_detection: 2 min", "failure_detection: 9 s");
+  text = ReplaceOnce(text, "restart_overhead: 10 min", "restart_overhead: 13 s");
+  text = ReplaceOnce(text, "duration: 3 h\n  tick: 1 s", "duration: 600 s\n  tick: 7 s");
+  const fs::path dir = WriteScenario("life_per_tick", text);
+  // Pods of 8 and 16 GPUs (whole nodes) starting and ending off the 7 s ticks; the failed GPU 0
+  // is on node 0, where the first of them runs.
+  std::ofstream(dir / "pods.csv")
+      << "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,"
+         "deletion_time,scheduled_time\n"
+         "p0,1000,1024,8,1000,,LS,Succeeded,10,87,10\n"
+         "p1,1000,1024,16,1000,,LS,Succeeded,18,47,18\n"
+         "p2,1000,1024,8,1000,,LS,Succeeded,19,40,19\n"
+         "p3,1000,1024,8,1000,,LS,Succeeded,52,68,52\n";
+  const Result per_event =
+      Firstwall("run --quiet " + (dir / "s.yaml").string() + " --out " + (dir / "ev").string());
+  ASSERT_EQ(per_event.status, 0) << per_event.out;
+  std::ofstream(dir / "s.yaml") << ReplaceOnce(text, "  tick: 7 s",
+                                               "  tick: 7 s\n  windows: per_tick");
+  const Result per_tick =
+      Firstwall("run --quiet " + (dir / "s.yaml").string() + " --out " + (dir / "pt").string());
+  ASSERT_EQ(per_tick.status, 0) << per_tick.out;
+
+  EXPECT_EQ(Slurp(dir / "pt" / "jobs.csv"), Slurp(dir / "ev" / "jobs.csv"));
+  EXPECT_EQ(Slurp(dir / "pt" / "events.csv"), Slurp(dir / "ev" / "events.csv"));
+  const auto ev = nlohmann::json::parse(Slurp(dir / "ev" / "summary.json"));
+  const auto pt = nlohmann::json::parse(Slurp(dir / "pt" / "summary.json"));
+  ASSERT_GT(ev["scheduler"]["failures"].get<int>(), 0) << "the test needs a failure";
+  ASSERT_GT(ev["scheduler"]["jobs_started"].get<int>(), 12);
+  EXPECT_GT(ev["engine"]["windows"].get<int>(), ev["engine"]["ticks"].get<int>());
+  EXPECT_EQ(pt["engine"]["windows"], pt["engine"]["ticks"]);
+  std::printf("windows: %d cut at events, %d per tick\n", ev["engine"]["windows"].get<int>(),
+              pt["engine"]["windows"].get<int>());
+  // The cooling loop's lag (thermal/cooling_plant.h) is fed each tick's mean heat instead of its
+  // pieces: the facility's energy differs by that second-order effect only.
+  for (const auto& [k, rel] : {std::pair{"it_energy_kwh", 1e-9}, std::pair{"gpu_energy_kwh", 1e-9},
+                               std::pair{"facility_energy_kwh", 1e-5}}) {
+    const double a = ev[k].get<double>(), b = pt[k].get<double>();
+    std::printf("%-20s per event %.9f per tick %.9f (%.1e)\n", k, a, b, std::abs(b - a) / a);
+    EXPECT_NEAR(b, a, rel * a) << k;
+  }
+  // Tick by tick: each row of IT and GPU power is the same mean over its tick.
+  const auto rows = [](const std::string& csv) {
+    std::vector<std::vector<std::string>> out;
+    std::istringstream in(csv);
+    for (std::string line; std::getline(in, line);) {
+      std::vector<std::string> cells;
+      std::istringstream l(line);
+      for (std::string c; std::getline(l, c, ',');) cells.push_back(c);
+      out.push_back(cells);
+    }
+    return out;
+  };
+  const auto a = rows(Slurp(dir / "ev" / "timeseries.csv"));
+  const auto b = rows(Slurp(dir / "pt" / "timeseries.csv"));
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_FALSE(a.empty());
+  int compared = 0;
+  for (size_t col = 0; col < a[0].size(); ++col) {
+    const std::string& name = a[0][col];
+    if (name != "it_power_kw" && name != "gpu_power_kw" && name != "running_jobs") continue;
+    for (size_t r = 1; r < a.size(); ++r) {
+      EXPECT_NEAR(std::stod(b[r][col]), std::stod(a[r][col]), 2e-3) << name << " row " << r;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 3 * static_cast<int>(a.size() - 1));
 }
 
 }  // namespace

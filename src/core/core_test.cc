@@ -76,6 +76,34 @@ TEST(Engine, WindowsTileTheRunAndSplitAtEvents) {
   EXPECT_EQ(m.windows, want);
 }
 
+// Cut per tick, the windows are the ticks; an event inside one runs, at its own time, before the
+// models advance over it, and an event on a tick boundary opens the window it starts.
+TEST(Engine, WindowsCutPerTickRunTheirEventsFirst) {
+  Engine engine(Sec(1), Sec(3), WindowCut::kTicks);
+  Recorder m;
+  engine.AddModel(&m);
+  std::vector<std::pair<int64_t, size_t>> fired;  // (event time, windows advanced before it)
+  for (double t : {1.5, 2.0, 2.25}) {
+    engine.events().Schedule(Sec(t), "event", [&, t] {
+      fired.push_back({Sec(t).ns(), m.windows.size()});
+      if (t == 1.5) {  // one scheduled from inside the window, for later in it
+        engine.events().Schedule(Sec(1.75), "chained", [&] {
+          fired.push_back({Sec(1.75).ns(), m.windows.size()});
+        });
+      }
+    });
+  }
+  engine.Run();
+  const int64_t s = 1000000000;
+  const std::vector<std::pair<int64_t, int64_t>> want = {{0, s}, {s, 2 * s}, {2 * s, 3 * s}};
+  EXPECT_EQ(m.windows, want);
+  const std::vector<std::pair<int64_t, size_t>> want_fired = {
+      {s + s / 2, 1}, {s + 3 * s / 4, 1}, {2 * s, 2}, {2 * s + s / 4, 2}};
+  EXPECT_EQ(fired, want_fired);
+  EXPECT_EQ(engine.stats().windows, 3);
+  EXPECT_EQ(engine.stats().events, 4);
+}
+
 TEST(Engine, SkipsIdleStretchesUpToTheNextEvent) {
   Engine engine(Sec(1), Sec(100));
   Recorder m;

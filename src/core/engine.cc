@@ -6,7 +6,7 @@
 
 namespace firstwall {
 
-Engine::Engine(SimTime tick, SimTime end) : tick_(tick), end_(end) {
+Engine::Engine(SimTime tick, SimTime end, WindowCut cut) : tick_(tick), end_(end), cut_(cut) {
   FW_CHECK(tick.ns() > 0, "the physics tick must be positive");
   FW_CHECK(end.ns() >= 0, "the end time must not be negative");
 }
@@ -23,7 +23,8 @@ void Engine::Run(const std::function<void(SimTime)>& progress) {
   SimTime now;
   while (now < end_) {
     events_.RunUntil(now);
-    SimTime to = std::min({NextTickAfter(now), events_.NextTime(), end_});
+    const bool by_events = cut_ == WindowCut::kEvents;
+    SimTime to = std::min({NextTickAfter(now), by_events ? events_.NextTime() : end_, end_});
     const bool on_tick = now.ns() % tick_.ns() == 0;
     if (on_tick && AllQuiescent()) {
       // Jump to the last tick boundary at or before the next event (or to the end).
@@ -34,6 +35,8 @@ void Engine::Run(const std::function<void(SimTime)>& progress) {
         to = last_tick;
       }
     }
+    // Per tick: the events inside the window first (those at `to` open the next one).
+    if (!by_events) events_.RunUntil(SimTime::FromNanoseconds(to.ns() - 1));
     for (Model* m : models_) m->Advance(now, to);
     for (Observer* o : observers_) o->OnWindow(now, to);
     ++stats_.windows;

@@ -1,10 +1,17 @@
 // The time-advance contract shared by every model, and the loop that drives it.
 //
 // Discrete events (a job starts, a link fails) live in the EventQueue. Continuous models (power,
-// thermal, the phase timelines of jobs) are integrated over windows: the engine cuts simulated time
-// at every physics tick and at every event, and asks each model to advance over [from, to) in
-// registration order. A window never straddles an event, so models see state changes exactly when
-// they happen, and the observers (time series, meters) can integrate energy exactly.
+// thermal, the phase timelines of jobs) are integrated over windows, and each model is asked to
+// advance over [from, to) in registration order. How windows are cut (WindowCut):
+//  - kEvents (the default): at every physics tick and at every event. A window never straddles an
+//    event, so models see state changes exactly when they happen, and the observers (time series,
+//    meters) can integrate energy exactly.
+//  - kTicks: at ticks only. The events inside a window run at their own times before the models
+//    advance over it, so the books (starts, ends, GPU-hours) stay exact; a model integrates what
+//    each part of the window held from the times the events left in its state (a job's timeline
+//    starts and stops at them), and reads the other models' state as of the window's start. A run
+//    whose events outnumber its ticks (a year's queue of a million jobs) costs per tick instead of
+//    per event.
 //
 // Idle stretches are skipped: when every model reports that it is quiescent (its outputs per second
 // cannot change before the next discrete event), the engine advances them over the whole stretch up
@@ -43,9 +50,11 @@ struct EngineStats {
   int64_t events = 0;
 };
 
+enum class WindowCut { kEvents, kTicks };
+
 class Engine {
  public:
-  Engine(SimTime tick, SimTime end);
+  Engine(SimTime tick, SimTime end, WindowCut cut = WindowCut::kEvents);
 
   void AddModel(Model* model) { models_.push_back(model); }
   void AddObserver(Observer* observer) { observers_.push_back(observer); }
@@ -63,6 +72,7 @@ class Engine {
 
   SimTime tick_;
   SimTime end_;
+  WindowCut cut_;
   EventQueue events_;
   std::vector<Model*> models_;
   std::vector<Observer*> observers_;

@@ -54,7 +54,7 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
                  const SimulateOptions& options) {
   // With a scheduler the workloads queue (site/life.h): the site starts without them.
   site::Site site(config.life ? site::SiteForLife(config) : config);
-  Engine engine(config.tick, config.duration);
+  Engine engine(config.tick, config.duration, config.windows);
   engine.AddModel(&site);
   site.ScheduleEvents(engine.events());
   std::unique_ptr<site::LifeHost> host;
@@ -78,8 +78,8 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
     if (ramps) ramps->OnTick(row, n);
   });
   if (host) {
-    ticks.CountQueued([&host] { return host->life().queued(); });
-    ticks.CountRunning([&host] { return host->life().running(); });
+    ticks.CountQueued([&host](SimTime a, SimTime b) { return host->life().MeanQueued(a, b); });
+    ticks.CountRunning([&host](SimTime a, SimTime b) { return host->life().MeanRunning(a, b); });
   }
   engine.AddObserver(&ticks);
   engine.Run(options.progress);

@@ -29,8 +29,8 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
   acc_.facility_w += ToWatts(s.facility) * seconds;
   acc_.gpu_activity += s.gpu_activity_sum / site_.config().cluster.gpu_count() * seconds;
   acc_.outdoor_c += units::ToCelsius(s.outdoor.dry_bulb) * seconds;
-  acc_.running_jobs += (running_ ? running_() : s.running_jobs) * seconds;
-  if (queued_) acc_.queued_jobs += queued_() * seconds;
+  acc_.running_jobs += (running_ ? running_(s.from, s.to) : s.running_jobs) * seconds;
+  if (queued_) acc_.queued_jobs += queued_(s.from, s.to) * seconds;
   const thermal::CoolingState& p = s.plant;
   acc_.wet_bulb_c += units::ToCelsius(p.wet_bulb) * seconds;
   acc_.chillers_w += ToWatts(p.chillers) * seconds;

@@ -42,12 +42,14 @@ class TickSeries : public Observer {
   // `sink(row, n)`: the row stands for n consecutive ticks starting at row.start.
   using Sink = std::function<void(const TickRow&, int64_t)>;
   TickSeries(const site::Site& site, SimTime tick, Sink sink);
-  // With a scheduler: how many jobs wait in its queue now (constant within a window).
-  void CountQueued(std::function<int()> queued) { queued_ = std::move(queued); }
-  // With a scheduler: how many jobs hold nodes now (ClusterLife::running(): a job stopped by a
+  // A count's mean over a window [from, to), asked once per window in order (core/timed_count.h).
+  using MeanOver = std::function<double(SimTime from, SimTime to)>;
+  // With a scheduler: how many jobs wait in its queue.
+  void CountQueued(MeanOver queued) { queued_ = std::move(queued); }
+  // With a scheduler: how many jobs hold nodes (ClusterLife::MeanRunning: a job stopped by a
   // failure holds its nodes, hung, until the failure is detected, though the site no longer runs
   // it); replaces the site's count of the jobs it runs.
-  void CountRunning(std::function<int()> running) { running_ = std::move(running); }
+  void CountRunning(MeanOver running) { running_ = std::move(running); }
   void OnWindow(SimTime from, SimTime to) override;
   // Emits a final partial tick, if any.
   void Finish();
@@ -59,8 +61,8 @@ class TickSeries : public Observer {
   const site::Site& site_;
   SimTime tick_;
   Sink sink_;
-  std::function<int()> queued_;
-  std::function<int()> running_;
+  MeanOver queued_;
+  MeanOver running_;
   TickRow acc_;
   bool open_ = false;
   std::vector<int> job_slot_;  // per job id: its entry in acc_.job_it_w, -1: none this tick

@@ -772,6 +772,7 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
   }
   sc.max_output_bytes = units::ToBytes(sim.Quantity<DataSize>("max_output_size"));
   sc.output_at = sim.KeyAt(sim.Has("max_output_size") ? "max_output_size" : "duration");
+  cfg.windows = sim.Enum("windows") == "per_tick" ? WindowCut::kTicks : WindowCut::kEvents;
   cfg.seed = static_cast<uint64_t>(sim.Int64("seed"));
   const int start_day = sim.Int("start_day_of_year");
 

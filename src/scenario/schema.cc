@@ -871,6 +871,16 @@ const Schema& ScenarioSchema() {
                   "Largest timeseries.csv a run may write. The size is estimated before the run "
                   "starts and a larger one is refused: raise this limit to accept it, or choose "
                   "a longer output_interval."),
+              Enum("simulation.windows", "per_event", "per_event|per_tick",
+                   "Where the physics windows are cut. per_event: at every tick and every event, "
+                   "so power and heat change exactly when a job starts or stops. per_tick: at "
+                   "ticks only; the events inside a tick still run at their own times (starts, "
+                   "ends, GPU-hours and energy per job stay exact: each job's power counts for "
+                   "the part of the tick it ran), but what an event reads of power, cooling and "
+                   "temperatures is as of the tick's start, a pooled service's replica that "
+                   "moves inside a tick counts at the tick's end, and a job's chip temperature "
+                   "is not followed through the part of a tick after it ends. For runs whose "
+                   "events outnumber their ticks (a year's queue): several times faster."),
               Int("simulation.seed", "1", "0", "9007199254740992",
                   "Seed of the random streams; same seed, same outputs."),
               Int("simulation.start_day_of_year", "1", "1", "365",

@@ -164,8 +164,10 @@ ClusterLife::ClusterLife(const Topology& topology, SchedulerConfig config,
 ClusterLife::~ClusterLife() = default;
 
 const JobLife& ClusterLife::job_life(JobId job) const { return state_.at(job).life; }
-int ClusterLife::running() const { return running_; }
-int ClusterLife::queued() const { return queued_; }
+int ClusterLife::running() const { return running_.value(); }
+int ClusterLife::queued() const { return queued_.value(); }
+double ClusterLife::MeanRunning(SimTime from, SimTime to) { return running_.MeanOver(from, to); }
+double ClusterLife::MeanQueued(SimTime from, SimTime to) { return queued_.MeanOver(from, to); }
 
 JobId ClusterLife::AddJob(JobSpec spec, SimTime now) {
   FW_CHECK(scheduler_->Admissible(spec), "job '" + spec.name + "' can never fit this cluster");
@@ -218,8 +220,8 @@ void ClusterLife::ScheduleSample(SimTime at) {
   queue_.Schedule(at, "life_sample", [this, at] {
     LifeSample s;
     s.at = at;
-    s.running = running_;
-    s.queued = queued_;
+    s.running = running_.value();
+    s.queued = queued_.value();
     s.allocated_gpus = allocated_gpus_;
     s.down_nodes = down_nodes_;
     s.free_gpus = scheduler_->FreeGpus();
@@ -279,7 +281,7 @@ void ClusterLife::Submit(JobId job, SimTime now) {
   s.phase = Phase::kQueued;
   s.phase_since = now;
   s.queued_since = now;
-  ++queued_;
+  queued_.Add(1, now);
   // A held flexible job waits outside the Scheduler (queued here) until the hold releases it.
   if (first && hold_ && jobs_[job].flexible && hold_->Hold(job, now)) return;
   scheduler_->Submit(job, now);
@@ -322,8 +324,8 @@ void ClusterLife::StartJob(JobId job, std::vector<int> nodes, SimTime now) {
   const JobSpec& spec = jobs_[job];
   FW_CHECK(s.phase == Phase::kQueued, "the scheduler started a job that is not queued");
   Accrue(job, now);
-  --queued_;
-  ++running_;
+  queued_.Add(-1, now);
+  running_.Add(1, now);
   allocated_gpus_ += static_cast<int64_t>(nodes.size()) * topology_.gpus_per_node;
   for (int n : nodes) {
     FW_CHECK(node_job_[n] == -1, "the scheduler placed two jobs on one node");
@@ -532,7 +534,7 @@ void ClusterLife::ReleaseNodes(JobId job, SimTime now, bool scheduler_knows) {
   JobState& s = state_[job];
   AccountCluster(now);
   allocated_gpus_ -= static_cast<int64_t>(s.nodes.size()) * topology_.gpus_per_node;
-  --running_;
+  running_.Add(-1, now);
   attempts_[static_cast<size_t>(s.attempt)].end = now;  // a failed job held its nodes until now
   ++s.gen;  // a pending detection (a failed job preempted before release) is void
   host_->Stop(job, now);

@@ -80,6 +80,7 @@
 
 #include "core/event_queue.h"
 #include "core/sim_time.h"
+#include "core/timed_count.h"
 #include "scheduler/failures.h"
 #include "scheduler/flexibility.h"
 #include "scheduler/job.h"
@@ -350,6 +351,10 @@ class ClusterLife {
   // them, hung, until the failure is detected). A job in the queue is not running.
   int running() const;
   int queued() const;
+  // Their time-weighted means over the window [from, to) after the last one asked (the time
+  // series' rows, core/timed_count.h); each window once, in order.
+  double MeanRunning(SimTime from, SimTime to);
+  double MeanQueued(SimTime from, SimTime to);
   // After Finish.
   Goodput goodput() const;
   SchedulerStats stats() const;
@@ -448,8 +453,8 @@ class ClusterLife {
   double allocated_gpu_s_ = 0;
   double down_gpu_s_ = 0;
   double idle_gpu_s_ = 0;
-  int running_ = 0;
-  int queued_ = 0;
+  TimedCount running_;
+  TimedCount queued_;
   SimTime end_ = SimTime::Never();  // set by Finish
 
   std::vector<Attempt> attempts_;

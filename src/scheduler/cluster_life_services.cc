@@ -13,7 +13,7 @@ void ClusterLife::Withdraw(JobId job, SimTime now) {
   Accrue(job, now);
   switch (s.phase) {
     case Phase::kQueued:
-      --queued_;
+      queued_.Add(-1, now);
       scheduler_->Release(job);  // withdraws it from the queue
       break;
     case Phase::kDetecting:

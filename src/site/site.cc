@@ -178,7 +178,7 @@ Site::JobId Site::StartJob(JobConfig config, std::vector<int> nodes, SimTime now
              "job '" + config.name + "' placed on a node without power");
   }
   const JobId j = AddJob(std::move(config), std::move(nodes));
-  ++running_;
+  running_.Add(1, now);
   jobs_[j]->on_fabric = true;
   if (!jobs_[j]->config.model_less()) RecomputeNetwork(now, {}, {j}, false);
   const PlacedJob& pj = *jobs_[j];
@@ -203,7 +203,7 @@ void Site::StopJob(JobId j, SimTime now) {
   if (pj.ended || pj.stopped) return;
   FW_CHECK(now >= sample_.to, "StopJob before the last window's end");
   FW_CHECK(now >= pj.config.start, "job '" + pj.config.name + "' stopped before it started");
-  --running_;
+  running_.Add(-1, now);
   pj.ended = true;
   pj.config.end = std::min(pj.config.end, now);
   pj.timeline.Stop(now);
@@ -212,12 +212,17 @@ void Site::StopJob(JobId j, SimTime now) {
   SetJobStorageIo(j, now, false);
   if (!pj.config.model_less()) RecomputeNetwork(now, {}, {j}, false);
   Retire(j);
-  // Its windows are rolled up to `now` and nothing reads it again but the report: a model-less
-  // job's detail goes (a year's queue starts a million of them); what the report sums stays.
-  if (forget_ended_ && pj.config.model_less()) {
-    throttled_gpu_s_[j] = pj.throttled_gpu_s;
-    jobs_[j].reset();
-  }
+  // Nothing reads an ended model-less job again but the report: its detail goes (a year's queue
+  // starts a million of them); what the report sums stays. One that ran since the last window
+  // (a window cut per tick) goes once the next window has counted that (Advance).
+  if (pj.timeline.RunningSeconds(sample_.to, now) <= 0) Forget(j);
+}
+
+void Site::Forget(JobId j) {
+  PlacedJob& pj = *jobs_[j];
+  if (!forget_ended_ || !pj.ended || !pj.config.model_less()) return;
+  throttled_gpu_s_[j] = pj.throttled_gpu_s;
+  jobs_[j].reset();
 }
 
 void Site::SetJobStorageIo(JobId j, SimTime now, bool on) {
@@ -384,7 +389,7 @@ void Site::ScheduleEvents(EventQueue& events) {
     events.Schedule(pj.config.start, "start " + pj.config.name, [this, j] {
       PlacedJob& job = *jobs_[j];
       if (job.stopped) return;  // the power chain tripped before it began
-      ++running_;
+      running_.Add(1, job.config.start);
       if (!job.on_fabric) {  // else joined at construction
         job.on_fabric = true;
         if (!job.config.model_less()) RecomputeNetwork(job.config.start, {}, {j}, false);
@@ -410,9 +415,7 @@ void Site::Advance(SimTime from, SimTime to) {
   WindowSample& s = sample_;
   s.from = from;
   s.to = to;
-  s.running_jobs = running_;
-  for (JobId j : retired_) s.job_it[j] = Watts(0);
-  retired_.clear();
+  s.running_jobs = running_.MeanOver(from, to);
   s.job_ids.assign(active_.begin(), active_.end());
 
   // Jobs: only those holding nodes can run in the window (a job leaves active_ at or before the
@@ -460,6 +463,39 @@ void Site::Advance(SimTime from, SimTime to) {
     activity_sum += pj.gpus * integral[2] / dt;
   }
 
+  // Jobs that left since the last window. In a window cut per tick (core/engine.h) they may have
+  // run its first part: they count for that part, and their nodes' power above idle over it goes
+  // to their racks below (whoever holds a node now counts it idle for the rest). Nodes on a rack
+  // that is dark at the window's end draw nothing in it, as the rack loop has it.
+  retired_excess_.clear();
+  const size_t active_ids = s.job_ids.size();
+  for (JobId j : retired_) {
+    s.job_it[j] = Watts(0);
+    if (!jobs_[j]) continue;  // forgotten when it stopped
+    PlacedJob& pj = *jobs_[j];
+    const double run_s = pj.timeline.RunningSeconds(from, to);
+    if (run_s > 0) {
+      int lit = 0;
+      for (int n : pj.nodes) lit += rack_dark(placement_.RackOf(n)) ? 0 : 1;
+      const double share = static_cast<double>(lit) / static_cast<double>(pj.nodes.size());
+      const std::array<double, 3> integral = pj.timeline.Integrate3(
+          pj.node_power_w, pj.gpu_power_w, pj.activity, from, to, &pj.window_memo);
+      gpu_w += share * (integral[1] - pj.gpus * idle_gpu_w_ * run_s) / dt;
+      activity_sum += share * pj.gpus * integral[2] / dt;
+      s.job_it[j] = Watts(integral[0] / dt * lit);
+      s.job_ids.push_back(j);
+      const double excess = (integral[0] - idle_node_w_ * run_s) / dt;
+      for (int n : pj.nodes) retired_excess_.push_back({placement_.RackOf(n), excess});
+    }
+    Forget(j);
+  }
+  retired_.clear();
+  if (s.job_ids.size() > active_ids) {  // both parts ascending, ids apart: merge them
+    const auto mid = s.job_ids.begin() + static_cast<std::ptrdiff_t>(active_ids);
+    std::sort(mid, s.job_ids.end());
+    std::inplace_merge(s.job_ids.begin(), mid, s.job_ids.end());
+  }
+
   const double span_w = ToWatts(c.gpu.tdp - c.gpu.idle_power);
   for (size_t k = 0; k < services_.size(); ++k) {
     const PlacedService& ps = services_[k];
@@ -503,6 +539,12 @@ void Site::Advance(SimTime from, SimTime to) {
     it_w += rack_w;
     peak_rack_w = std::max(peak_rack_w, rack_w);
   }
+  for (const auto& [k, w] : retired_excess_) {
+    if (rack_dark(k)) continue;
+    rack_w_[k] += w;
+    it_w += w;
+    peak_rack_w = std::max(peak_rack_w, rack_w_[k]);
+  }
   s.it = Watts(it_w);
   s.gpu = Watts(gpu_w);
   s.node_base = s.it - s.gpu;
@@ -525,7 +567,7 @@ void Site::Advance(SimTime from, SimTime to) {
   HeatGpus(from, to, s.plant.gpu_coolant);
   s.facility = flow.grid + s.cooling;
   Dispatch(dt);
-  s.fabric_peak_utilization = running_ > 0 ? fabric_utilization_ : 0.0;
+  s.fabric_peak_utilization = running_.value() > 0 ? fabric_utilization_ : 0.0;
   // Limited while a cap_gpus stage holds a lowered limit, or while the static cap is below what a
   // running job's GPUs would draw (a cap at or above every phase's demand costs nothing).
   bool lowered = false;

@@ -22,6 +22,7 @@
 
 #include "core/engine.h"
 #include "core/error.h"
+#include "core/timed_count.h"
 #include "network/max_min_solver.h"
 #include "power/gpu_power.h"
 #include "site/job_traffic.h"
@@ -59,7 +60,7 @@ struct WindowSample {
   std::vector<units::Power> job_it;
   std::vector<size_t> job_ids;
   thermal::OutdoorConditions outdoor;
-  int running_jobs = 0;
+  double running_jobs = 0;  // time-weighted over the window
   // Highest average load / healthy capacity of any scale-out link: each job's ring flows at their
   // max-min rates, weighted by the share of its step its scale-out traffic is active.
   double fabric_peak_utilization = 0;
@@ -226,8 +227,8 @@ class Site : public Model {
 
   void Advance(SimTime from, SimTime to) override;
   bool Quiescent() const override {
-    return running_ == 0 && services_.empty() && config_.weather.Constant() && plant_.Settled() &&
-           !config_.facility.battery && !config_.facility.generation;
+    return running_.value() == 0 && services_.empty() && config_.weather.Constant() &&
+           plant_.Settled() && !config_.facility.battery && !config_.facility.generation;
   }
   // Job start and end events, so idle skipping stops where a job changes the load. Jobs started
   // later with StartJob schedule their checkpoints on the same queue.
@@ -350,9 +351,12 @@ class Site : public Model {
   // Places a job on `nodes` from config.start: its step, phases' powers and flows; it holds the
   // nodes and joins active_ (not the fabric: the caller starts it).
   JobId AddJob(JobConfig config, std::vector<int> nodes);
-  // A job that stopped or ended leaves: its nodes are freed, it leaves active_, and its IT power
-  // in the sample drops to zero from the next window.
+  // A job that stopped or ended leaves: its nodes are freed and it leaves active_; the next window
+  // counts what it ran of that window (a window cut per tick), and its IT power in the sample is
+  // zero from the window after.
   void Retire(JobId job);
+  // Drops an ended model-less job's detail when ForgetEndedModelLessJobs is on.
+  void Forget(JobId job);
   // Reports the job's speed if its step differs from the last one reported.
   void NotifySpeed(JobId job, SimTime at, units::Duration step);
   // Appends a change of step to the job's history and reports it.
@@ -439,9 +443,10 @@ class Site : public Model {
   std::vector<SteadyValues> steady_;
   bool forget_ended_ = false;
   std::vector<JobId> active_;   // jobs holding nodes, ascending (the per-window and event loops)
-  std::vector<JobId> retired_;  // left since the last window: their sample.job_it drops to zero
-  size_t scenario_jobs_ = 0;    // jobs_[0, scenario_jobs_) come from config_.jobs
-  uint64_t next_flow_id_ = 0;   // ECMP hash input of the next flow
+  std::vector<JobId> retired_;  // left since the last window (Advance counts what they ran of it)
+  std::vector<std::pair<size_t, double>> retired_excess_;  // scratch: (rack, W above idle)
+  size_t scenario_jobs_ = 0;   // jobs_[0, scenario_jobs_) come from config_.jobs
+  uint64_t next_flow_id_ = 0;  // ECMP hash input of the next flow
   SpeedCallback on_speed_;
   StopCallback on_stop_;
   IoSpeedCallback on_io_speed_;
@@ -467,7 +472,7 @@ class Site : public Model {
   double generation_w_ = 0;  // generator output now
   static constexpr units::Duration kReleaseAfter = units::Seconds(60);
   double idle_node_w_ = 0;  // one node with all its GPUs idle
-  int running_ = 0;
+  TimedCount running_;      // jobs running (a failed one stops running at once)
   WindowSample sample_;
   std::vector<double> link_peak_;  // per link: highest utilization seen
   std::vector<SimTime> link_peak_at_;

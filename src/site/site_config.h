@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine.h"
 #include "core/sim_time.h"
 #include "hardware/gpu.h"
 #include "network/fabric.h"
@@ -137,6 +138,8 @@ struct SiteConfig {
   power::Tariff tariff;  // price and carbon intensity of grid energy over time
   SimTime duration;
   SimTime tick;
+  // Where the engine cuts physics windows (core/engine.h; scenario simulation.windows).
+  WindowCut windows = WindowCut::kEvents;
   uint64_t seed = 1;
   // The queue, failures and restarts (scenario `scheduler:`); none: workloads on fixed nodes.
   std::optional<LifeConfig> life;

@@ -220,8 +220,8 @@ void Site::Trip(SimTime at, size_t stage, size_t unit) {
   for (JobId j : active_) {
     PlacedJob& pj = *jobs_[j];
     if (pj.stopped || at >= pj.config.end) continue;
-    if (!HasRackIn(pj, first, last)) continue;  // none of its nodes lost power
-    if (at >= pj.config.start) --running_;      // started and not over: it counted as running
+    if (!HasRackIn(pj, first, last)) continue;        // none of its nodes lost power
+    if (at >= pj.config.start) running_.Add(-1, at);  // started, not over: it counted as running
     pj.stopped = true;
     pj.on_fabric = false;
     pj.checkpointing = false;

@@ -48,7 +48,7 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
     if (pj.chip_c >= stop) {
       // Shutdown: the job's GPUs stop; its flows leave the fabric.
       pj.thermal_shutdown = pj.stopped = true;
-      --running_;
+      running_.Add(-1, to);
       pj.on_fabric = false;
       pj.checkpointing = false;
       pj.timeline.Stop(to);
