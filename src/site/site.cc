@@ -165,6 +165,7 @@ Site::JobId Site::AddJob(JobConfig jc, std::vector<int> nodes) {
   active_.push_back(j);  // ids only grow: active_ stays ascending
   job_node_w_.push_back(0.0);
   job_gpu_j_.push_back(0.0);
+  job_run_s_.push_back(0.0);
   sample_.job_it.push_back(Watts(0));
   return j;
 }
@@ -426,6 +427,7 @@ void Site::Advance(SimTime from, SimTime to) {
   for (JobId j : active_) {
     const PlacedJob& pj = *jobs_[j];
     const double run_s = pj.timeline.RunningSeconds(from, to);
+    job_run_s_[j] = run_s;
     if (run_s <= 0) {
       job_node_w_[j] = idle_node_w_;
       s.job_it[j] = Watts(0);
@@ -445,8 +447,11 @@ void Site::Advance(SimTime from, SimTime to) {
     } else {
       integral = pj.timeline.Integrate3(pj.node_power_w, pj.gpu_power_w, pj.activity, from, to,
                                         &jobs_[j]->window_memo);
-      const workload::PhaseTimeline::Span span = pj.timeline.SegmentAt(from);
-      if (run_s == dt && span.single_phase && to <= span.end) {
+      // A memo kept means a segment of several phases (a training step): nothing steady.
+      const bool stepping = pj.window_memo.rebases == pj.timeline.rebases();
+      const workload::PhaseTimeline::Span span =
+          stepping ? workload::PhaseTimeline::Span{} : pj.timeline.SegmentAt(from);
+      if (!stepping && run_s == dt && span.single_phase && to <= span.end) {
         steady = {pj.timeline.rebases(),
                   span.begin,
                   span.end,

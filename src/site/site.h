@@ -460,6 +460,7 @@ class Site : public Model {
   std::vector<double> tree_level_, tree_next_;     // scratch for TreeFlow
   bool tree_ = false;                              // some stage has more than one unit
   std::vector<double> job_gpu_j_;                  // scratch: per job, GPU energy in the window
+  std::vector<double> job_run_s_;                  // scratch: per job, seconds it ran in it
   std::vector<char> rack_dark_;                    // behind a tripped unit
   std::vector<char> rack_off_;                     // SetRacksPowered(false)
   std::vector<double> rack_limit_w_;               // SetRackGpuLimit (inf: none)

@@ -26,7 +26,7 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
   for (size_t n = 0; n < jobs.size(); ++n) {
     const JobId j = jobs[n];
     PlacedJob& pj = *jobs_[j];
-    const double run_s = pj.timeline.RunningSeconds(from, to);
+    const double run_s = job_run_s_[j];  // from Advance, over the same window
     if (pj.stopped || run_s <= 0) continue;
     const double gpus = pj.gpus;
     const double p = job_gpu_j_[j] / run_s / gpus;  // integrated in Advance
