@@ -439,11 +439,14 @@ void Site::Advance(SimTime from, SimTime to) {
     // that ran the whole window inside one single-phase segment takes its values from steady_
     // (the same products Integrate3 forms), without reading its segment and value lists.
     SteadyValues& steady = steady_[j];
+    workload::PhaseTimeline::StepRecord& record = jobs_[j]->step_record;
     std::array<double, 3> integral;
     if (run_s == dt && steady.rebases == pj.timeline.rebases() && from >= steady.begin &&
         to <= steady.end) {
       const double d = (to - from).seconds();
       for (size_t n = 0; n < 3; ++n) integral[n] = steady.values[n] * d;
+    } else if (run_s == dt && record.Covers(pj.timeline.rebases(), from, to)) {
+      integral = record.Integrate(from, to);  // a training step's segment, from its compact copy
     } else {
       integral = pj.timeline.Integrate3(pj.node_power_w, pj.gpu_power_w, pj.activity, from, to,
                                         &jobs_[j]->window_memo);
@@ -451,6 +454,9 @@ void Site::Advance(SimTime from, SimTime to) {
       const bool stepping = pj.window_memo.rebases == pj.timeline.rebases();
       const workload::PhaseTimeline::Span span =
           stepping ? workload::PhaseTimeline::Span{} : pj.timeline.SegmentAt(from);
+      if (stepping && run_s == dt && !record.Holds(pj.timeline.rebases(), from)) {
+        pj.timeline.Record(pj.node_power_w, pj.gpu_power_w, pj.activity, from, &record);
+      }
       if (!stepping && run_s == dt && span.single_phase && to <= span.end) {
         steady = {pj.timeline.rebases(),
                   span.begin,

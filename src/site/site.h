@@ -116,7 +116,8 @@ struct PlacedJob {
   workload::StepEstimate estimate;  // on the fabric as it is at the start
   workload::StepEstimate current;   // as it runs now
   workload::PhaseTimeline timeline;
-  workload::PhaseTimeline::Memo3 window_memo;  // Site::Advance's roll-up, window after window
+  workload::PhaseTimeline::Memo3 window_memo;       // Site::Advance's roll-up, window after window
+  workload::PhaseTimeline::StepRecord step_record;  // the same, inside a training step's segment
   std::vector<int> nodes;     // the nodes it holds, rank r's GPU: nodes[r / gpus_per_node]
   std::vector<size_t> racks;  // the racks of its nodes, ascending
   int gpus = 0;

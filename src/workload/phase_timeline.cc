@@ -122,6 +122,58 @@ std::array<double, N> PhaseTimeline::IntegrateN(const std::array<const Values*, 
   return sum;
 }
 
+bool PhaseTimeline::Record(const Values& a, const Values& b, const Values& c, SimTime t,
+                           StepRecord* record) const {
+  const Span span = SegmentAt(t);
+  const Segment& seg = segments_[span.index];
+  const size_t n = seg.phases.size();
+  StepRecord& r = *record;
+  r.rebases = rebases_;
+  r.begin = span.begin;
+  r.end = span.end;
+  r.phases = 0;
+  if (n < 2 || n > StepRecord::kMaxPhases) return false;
+  r.step_s = seg.step_s;
+  r.phases = n;
+  r.per_step = {};
+  const std::array<const std::vector<double>*, 3> values = {&a[span.index], &b[span.index],
+                                                            &c[span.index]};
+  for (size_t k = 0; k < n; ++k) {
+    r.phase[4 * k] = seg.phase_s[k];
+    for (size_t v = 0; v < 3; ++v) {
+      r.phase[4 * k + 1 + v] = (*values[v])[k];
+      r.per_step[v] += (*values[v])[k] * seg.phase_s[k];  // as IntegrateN sums it
+    }
+  }
+  r.at = SimTime::Never();
+  return true;
+}
+
+// The same operations in the same order as Cumulative<3>, on the record's copy.
+std::array<double, 3> PhaseTimeline::StepRecord::Cumulative(double elapsed) const {
+  std::array<double, 3> sum{};
+  if (elapsed <= 0) return sum;
+  const double whole = std::floor(elapsed / step_s);
+  double rest = elapsed - whole * step_s;
+  for (size_t v = 0; v < 3; ++v) sum[v] = whole * per_step[v];
+  for (size_t k = 0; k < phases && rest > 0; ++k) {
+    const double d = std::min(rest, phase[4 * k]);
+    for (size_t v = 0; v < 3; ++v) sum[v] += phase[4 * k + 1 + v] * d;
+    rest -= d;
+  }
+  return sum;
+}
+
+std::array<double, 3> PhaseTimeline::StepRecord::Integrate(SimTime from, SimTime to) {
+  const std::array<double, 3> hi = Cumulative((to - begin).seconds());
+  const std::array<double, 3> lo = at == from ? to_at : Cumulative((from - begin).seconds());
+  at = to;
+  to_at = hi;
+  std::array<double, 3> sum{};
+  for (size_t v = 0; v < 3; ++v) sum[v] += hi[v] - lo[v];
+  return sum;
+}
+
 double PhaseTimeline::Integrate(const Values& per_phase, SimTime from, SimTime to) const {
   return IntegrateN<1>({&per_phase}, from, to, nullptr)[0];
 }

@@ -54,6 +54,39 @@ class PhaseTimeline {
   // Whole steps finished by time t.
   int64_t StepsCompletedBy(SimTime t) const;
 
+  // A compact copy of one segment of several phases (at most kMaxPhases) with three values per
+  // phase, for a caller that integrates window after window inside it (a site's per-window
+  // roll-up of a training job): one contiguous record instead of the timeline's and the value
+  // lists' separate allocations. Integrate gives Integrate3's numbers bit for bit.
+  struct StepRecord {
+    static constexpr size_t kMaxPhases = 8;
+    uint64_t rebases = ~uint64_t{0};
+    SimTime begin, end;  // the segment's [begin, end)
+    double step_s = 0;
+    size_t phases = 0;
+    std::array<double, 3> per_step{};
+    std::array<double, 4 * kMaxPhases> phase{};  // per phase: seconds, then the three values
+    SimTime at = SimTime::Never();               // the last window's upper edge, and
+    std::array<double, 3> to_at{};               // the integrals from `begin` up to it
+    // Whether [from, to) lies inside the recorded segment of a timeline with `rebases` rebases.
+    bool Covers(uint64_t timeline_rebases, SimTime from, SimTime to) const {
+      return phases > 0 && Holds(timeline_rebases, from) && to <= end;
+    }
+    // Whether the record is of the segment holding `t` (recorded or found unfit: phases 0).
+    bool Holds(uint64_t timeline_rebases, SimTime t) const {
+      return rebases == timeline_rebases && t >= begin && t < end;
+    }
+    // The three integrals over [from, to) (Covers, and the job running all of it).
+    std::array<double, 3> Integrate(SimTime from, SimTime to);
+
+   private:
+    std::array<double, 3> Cumulative(double elapsed) const;
+  };
+  // Fills `record` with the segment holding `t` and the values a, b, c of its phases; false (the
+  // record then holds the segment with no phases) when it has one phase or more than kMaxPhases.
+  bool Record(const Values& a, const Values& b, const Values& c, SimTime t,
+              StepRecord* record) const;
+
   // Rebase calls so far: a caller's cache of a segment is valid while this is unchanged.
   uint64_t rebases() const { return rebases_; }
   // The segment holding `t` (t at or after its beginning; the first if t is earlier): its index,

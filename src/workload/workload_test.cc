@@ -336,6 +336,44 @@ TEST(PhaseTimeline, Integrate3WithAMemoEqualsThreeIntegratesBitForBit) {
   }
 }
 
+TEST(PhaseTimeline, AStepRecordIntegratesAsIntegrate3BitForBit) {
+  // Three phases, windows of 0.7 s; a rebase at 31 s makes the record stale (Covers false) until
+  // it is recorded again for the new segment, as the site's roll-up does. A single-phase segment
+  // is not recorded.
+  PhaseTimeline t({{"compute", Seconds(2.5), 0.9},
+                   {"comm", Seconds(0.5), 0.3},
+                   {"optimizer", Seconds(0.25), 0.5}},
+                  SimTime(), SimTime::From(Seconds(60)));
+  std::vector<std::vector<double>> a = {{0.9, 0.3, 0.5}}, b = {{700, 250, 400}},
+                                   c = {{1.5, 2.5, 1.25}};
+  PhaseTimeline::StepRecord record;
+  int from_record = 0;
+  for (int i = 0; i < 80; ++i) {
+    const SimTime from = SimTime::From(Milliseconds(700.0 * i)),
+                  to = SimTime::From(Milliseconds(700.0 * (i + 1)));
+    if (i == 44) {
+      t.Rebase(SimTime::From(Seconds(31)),
+               {{"compute", Seconds(2), 0.7}, {"comm", Seconds(1), 0.1}});
+      a.push_back({0.7, 0.1});
+      b.push_back({600, 200});
+      c.push_back({1.0, 2.0});
+    }
+    const std::array<double, 3> want = t.Integrate3(a, b, c, from, to);
+    if (record.Covers(t.rebases(), from, to)) {
+      ++from_record;
+      const std::array<double, 3> got = record.Integrate(from, to);
+      for (size_t n = 0; n < 3; ++n) EXPECT_EQ(got[n], want[n]) << i << " " << n;
+    } else if (!record.Holds(t.rebases(), from)) {
+      EXPECT_TRUE(t.Record(a, b, c, from, &record)) << i;
+    }
+  }
+  EXPECT_GE(from_record, 70);
+  EXPECT_EQ(record.begin, SimTime::From(Seconds(31)));
+  PhaseTimeline flat({{"steady", Seconds(1), 0.5}}, SimTime(), SimTime::From(Seconds(10)));
+  EXPECT_FALSE(flat.Record({{1.0}}, {{2.0}}, {{3.0}}, SimTime(), &record));
+  EXPECT_FALSE(record.Covers(flat.rebases(), SimTime(), SimTime::From(Seconds(1))));
+}
+
 TEST(PhaseTimeline, RebaseChangesThePaceFromThatInstant) {
   PhaseTimeline t({{"compute", Seconds(2.5), 0.9}, {"comm", Seconds(0.5), 0.3}}, SimTime(),
                   SimTime::From(Seconds(100)));
