@@ -131,7 +131,13 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
         js.checkpoint_time_s = w.life.checkpoint_s;
       }
     }
-    if (host->pool()) summary.service_pools = host->pool()->Stats(config.duration);
+    if (host->pool()) {
+      summary.service_pools = host->pool()->Stats(config.duration);
+      // Every service is pooled under a scheduler (same index): its block reports what ran.
+      for (size_t k = 0; k < summary.service_pools.size(); ++k) {
+        site::ReportGranted(summary.service_pools[k], summary.services.at(k).result);
+      }
+    }
     if (options.jobs_table) *options.jobs_table = JobsCsv(life);
     if (options.events_table) *options.events_table = EventsCsv(life);
     if (options.first_starts) *options.first_starts = FirstStarts(life);

@@ -199,6 +199,10 @@ struct PlacedService {
   int held_replicas = 0;
   int serving_replicas = 0;
   std::vector<double> replica_cum_j;  // one replica's GPU energy above idle to each bin edge
+  // Pooled: the GPU energy the site's windows drew for it (its held GPUs at idle, its serving
+  // replicas' share above), joules. The serving simulation's gpu_energy_j assumes every replica it
+  // wanted; this is what the granted ones drew, and part of the site's GPU energy.
+  double drawn_gpu_j = 0;
   int HeldGpus() const { return pooled ? held_replicas * replica_gpus : gpus; }
 };
 
