@@ -252,6 +252,13 @@ TEST(ServicePoolCli, ExampleRunsTwiceAlike) {
   const auto& pool = j["services"][0]["pool"];
   EXPECT_GT(pool["preemptions_caused"].get<int>(), 0);
   EXPECT_GT(pool["replicas_wanted_peak"].get<int>(), 2);
+  // Every wanted replica was granted at once: the replica-hours the autoscaler wanted, those the
+  // pool granted, and the block's replica_hours are one figure.
+  EXPECT_DOUBLE_EQ(pool["shortfall_replica_h"].get<double>(), 0.0);
+  EXPECT_NEAR(pool["replicas_granted_h"].get<double>(), pool["replicas_wanted_h"].get<double>(),
+              1e-9);
+  EXPECT_NEAR(j["services"][0]["replica_hours"].get<double>(),
+              pool["replicas_wanted_h"].get<double>(), 1e-9);
 }
 
 }  // namespace
