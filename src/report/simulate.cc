@@ -19,20 +19,17 @@
 namespace firstwall::report {
 namespace {
 
-// The scale-out links' load changes, kept on disk beside timeseries.csv until the run ends, for
-// its hot-link columns: which links are the hottest is known only then, and a big training job
+// The scale-out links' load changes, kept in an anonymous temporary file (std::tmpfile: gone when
+// the process ends, however it ends) until the run ends, for the hot-link columns of
+// timeseries.csv: which links are the hottest is known only then, and a big training job
 // restarting often changes millions of link loads (12 M, 290 MB in memory, over 5 days of a
 // 16k-GPU job), of which the columns read a few links'.
 class LinkChangeSpill {
  public:
-  explicit LinkChangeSpill(std::string path)
-      : path_(std::move(path)), file_(std::fopen(path_.c_str(), "w+b")) {
-    if (!file_) throw InputError({path_, 0, 0}, "cannot write a temporary file");
+  LinkChangeSpill() : file_(std::tmpfile()) {
+    if (!file_) throw InputError({"(temporary file)", 0, 0}, "cannot create a temporary file");
   }
-  ~LinkChangeSpill() {
-    std::fclose(file_);
-    std::remove(path_.c_str());
-  }
+  ~LinkChangeSpill() { std::fclose(file_); }
   LinkChangeSpill(const LinkChangeSpill&) = delete;
   LinkChangeSpill& operator=(const LinkChangeSpill&) = delete;
 
@@ -49,6 +46,7 @@ class LinkChangeSpill {
     for (size_t n; (n = std::fread(buf_.data(), sizeof(buf_[0]), kBatch, file_)) > 0;) {
       for (size_t i = 0; i < n; ++i) f(buf_[i]);
     }
+    if (std::ferror(file_)) throw InputError({"(temporary file)", 0, 0}, "read failed");
     buf_.clear();
   }
 
@@ -56,11 +54,10 @@ class LinkChangeSpill {
   static constexpr size_t kBatch = 1 << 14;
   void Flush() {
     if (std::fwrite(buf_.data(), sizeof(buf_[0]), buf_.size(), file_) != buf_.size()) {
-      throw InputError({path_, 0, 0}, "write failed (disk full?)");
+      throw InputError({"(temporary file)", 0, 0}, "write failed (disk full?)");
     }
     buf_.clear();
   }
-  std::string path_;
   std::FILE* file_;
   std::vector<site::LinkLoadChange> buf_;
 };
@@ -132,13 +129,13 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
   }
   engine.AddObserver(&ticks);
   // Link load changes only where asked for: all of them for links.csv (which also serves the
-  // hot-link columns), else the scale-out links' on disk for those columns.
+  // hot-link columns), else the scale-out links' in a temporary file for those columns.
   std::vector<site::LinkLoadChange> link_changes;
   std::unique_ptr<LinkChangeSpill> spill;
   if (options.link_table) {
     site.OnLinkChange([&](const site::LinkLoadChange& c) { link_changes.push_back(c); }, SimTime());
   } else if (csv && options.hot_link_columns > 0) {
-    spill = std::make_unique<LinkChangeSpill>(options.timeseries_csv + ".links.tmp");
+    spill = std::make_unique<LinkChangeSpill>();
     site.OnLinkChange(
         [&](const site::LinkLoadChange& c) {
           if (!site.fabric().IsNvlink(c.link)) spill->Add(c);  // the columns are scale-out links'
