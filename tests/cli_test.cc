@@ -191,8 +191,12 @@ TEST(Cli, LinksFlagWritesEveryLoadChange) {
   // GPU 40's NIC degrades at 2 h and is repaired at 3 h: its load changes at both.
   EXPECT_NE(t.find("\n7200.000,gpu40->leaf0,"), std::string::npos);
   EXPECT_NE(t.find("\n10800.000,gpu40->leaf0,"), std::string::npos);
-  // The summary is the same with or without the table.
+  // The loads the jobs placed at the start put on the links, from zero at 0 s.
+  EXPECT_NE(t.find("\n0.000,gpu0->nvswitch,"), std::string::npos);
+  // The summary is the same with or without the table, and so is timeseries.csv, whose hot-link
+  // columns come from the table with --links and from a temporary file without it.
   EXPECT_EQ(Slurp(with / "summary.json"), Slurp(without / "summary.json"));
+  EXPECT_EQ(Slurp(with / "timeseries.csv"), Slurp(without / "timeseries.csv"));
 }
 
 TEST(Cli, TimeSeriesCarriesTheHottestLinks) {

@@ -1,6 +1,7 @@
 // Inference services in the scheduler's pool through the CLI (issue #11, site/life_services.h):
 // a replica preempting a job, the rows it leaves in jobs.csv and events.csv, summary.json
 // services[].pool, the printed pool line, and the scenario errors of services[].priority.
+#include <cstdio>
 #include <fstream>
 #include <string>
 
@@ -129,6 +130,44 @@ TEST(ServicePoolCli, AReplicaPreemptsAJobThatRestartsWhenItIsReleased) {
   EXPECT_EQ(s["preemptions"], 1);
 }
 
+// A pool too small for the wanted replicas: job a (priority 10, not preemptible) holds three of
+// the four nodes from 0, and chat wants four one-node replicas: one is granted for the 2 h.
+// By hand: the site draws for chat its 8 granted GPUs at idle plus one serving replica's share
+// (a quarter, it wanted four) of the wanted run's power above idle: a quarter of the wanted run's
+// energy (its phases, which keep the wanted run's figures). 1 replica x 2 h = 2 replica-hours. At
+// most 8 GPUs x 700 W x 2 h = 11.2 kWh could be drawn on its node; the wanted run's ~18.8 kWh (what
+// the block reported before) could not.
+TEST(ServicePoolCli, AShortServiceReportsTheEnergyOfItsGrantedReplicas) {
+  std::string text =
+      ReplaceOnce(kPool, "    duration: 2 h\n", "    priority: 10\n    preemptible: false\n");
+  text = ReplaceOnce(text, "    replicas: 1\n    tp: 8\n    requests:\n      - rate: 1 req/s",
+                     "    replicas: 4\n    tp: 8\n    requests:\n      - rate: 20 req/s");
+  text = text.substr(0, text.find("  - name: burst\n")) + text.substr(text.find("simulation:"));
+  text = ReplaceOnce(text, "duration: 4 h", "duration: 2 h");
+  const fs::path dir = WriteScenario("pool_short", text);
+  const Result r =
+      Firstwall("run --quiet " + (dir / "s.yaml").string() + " --out " + (dir / "out").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(Slurp(dir / "out" / "summary.json"));
+  const auto& chat = j["services"][0];
+  EXPECT_DOUBLE_EQ(chat["pool"]["replicas_wanted_h"].get<double>(), 8.0);
+  EXPECT_DOUBLE_EQ(chat["pool"]["replicas_granted_h"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(chat["replica_hours"].get<double>(), 2.0);
+  double wanted_kwh = 0;
+  for (const char* p : {"prefill", "decode", "mixed", "idle"}) {
+    wanted_kwh += chat["phases"][p]["gpu_energy_kwh"].get<double>();
+  }
+  const double kwh = chat["gpu_energy_kwh"].get<double>();
+  const double site_kwh = j["gpu_energy_kwh"].get<double>();
+  std::printf("chat: wanted run %.4f kWh, drawn %.4f kWh (quarter %.4f), site GPUs %.4f kWh\n",
+              wanted_kwh, kwh, wanted_kwh / 4, site_kwh);
+  EXPECT_NEAR(kwh, wanted_kwh / 4, 1e-5 * wanted_kwh);
+  EXPECT_LT(kwh, 8 * 0.7 * 2);
+  double services_kwh = 0;
+  for (const auto& s : j["services"]) services_kwh += s["gpu_energy_kwh"].get<double>();
+  EXPECT_LE(services_kwh, site_kwh);
+}
+
 TEST(ServicePoolCli, PriorityNeedsASchedulerAndAReplicaMustFit) {
   // No scheduler: services[].priority would be ignored.
   std::string text = ReplaceOnce(kPool,
@@ -213,6 +252,13 @@ TEST(ServicePoolCli, ExampleRunsTwiceAlike) {
   const auto& pool = j["services"][0]["pool"];
   EXPECT_GT(pool["preemptions_caused"].get<int>(), 0);
   EXPECT_GT(pool["replicas_wanted_peak"].get<int>(), 2);
+  // Every wanted replica was granted at once: the replica-hours the autoscaler wanted, those the
+  // pool granted, and the block's replica_hours are one figure.
+  EXPECT_DOUBLE_EQ(pool["shortfall_replica_h"].get<double>(), 0.0);
+  EXPECT_NEAR(pool["replicas_granted_h"].get<double>(), pool["replicas_wanted_h"].get<double>(),
+              1e-9);
+  EXPECT_NEAR(j["services"][0]["replica_hours"].get<double>(),
+              pool["replicas_wanted_h"].get<double>(), 1e-9);
 }
 
 }  // namespace

@@ -2,7 +2,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -15,6 +18,49 @@
 
 namespace firstwall::report {
 namespace {
+
+// The scale-out links' load changes, kept in an anonymous temporary file (std::tmpfile: gone when
+// the process ends, however it ends) until the run ends, for the hot-link columns of
+// timeseries.csv: which links are the hottest is known only then, and a big training job
+// restarting often changes millions of link loads (12 M, 290 MB in memory, over 5 days of a
+// 16k-GPU job), of which the columns read a few links'.
+class LinkChangeSpill {
+ public:
+  LinkChangeSpill() : file_(std::tmpfile()) {
+    if (!file_) throw InputError({"(temporary file)", 0, 0}, "cannot create a temporary file");
+  }
+  ~LinkChangeSpill() { std::fclose(file_); }
+  LinkChangeSpill(const LinkChangeSpill&) = delete;
+  LinkChangeSpill& operator=(const LinkChangeSpill&) = delete;
+
+  void Add(const site::LinkLoadChange& c) {
+    buf_.push_back(c);
+    if (buf_.size() == kBatch) Flush();
+  }
+  // Every change added, in the order added.
+  template <class F>
+  void ForEach(F&& f) {
+    Flush();
+    std::rewind(file_);
+    buf_.resize(kBatch);
+    for (size_t n; (n = std::fread(buf_.data(), sizeof(buf_[0]), kBatch, file_)) > 0;) {
+      for (size_t i = 0; i < n; ++i) f(buf_[i]);
+    }
+    if (std::ferror(file_)) throw InputError({"(temporary file)", 0, 0}, "read failed");
+    buf_.clear();
+  }
+
+ private:
+  static constexpr size_t kBatch = 1 << 14;
+  void Flush() {
+    if (std::fwrite(buf_.data(), sizeof(buf_[0]), buf_.size(), file_) != buf_.size()) {
+      throw InputError({"(temporary file)", 0, 0}, "write failed (disk full?)");
+    }
+    buf_.clear();
+  }
+  std::FILE* file_;
+  std::vector<site::LinkLoadChange> buf_;
+};
 
 FlexRun FlexRunOf(const Summary& s, std::vector<SimTime> first_starts) {
   FlexRun r;
@@ -82,6 +128,20 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
     ticks.CountRunning([&host](SimTime a, SimTime b) { return host->life().MeanRunning(a, b); });
   }
   engine.AddObserver(&ticks);
+  // Link load changes only where asked for: all of them for links.csv (which also serves the
+  // hot-link columns), else the scale-out links' in a temporary file for those columns.
+  std::vector<site::LinkLoadChange> link_changes;
+  std::unique_ptr<LinkChangeSpill> spill;
+  if (options.link_table) {
+    site.OnLinkChange([&](const site::LinkLoadChange& c) { link_changes.push_back(c); }, SimTime());
+  } else if (csv && options.hot_link_columns > 0) {
+    spill = std::make_unique<LinkChangeSpill>();
+    site.OnLinkChange(
+        [&](const site::LinkLoadChange& c) {
+          if (!site.fabric().IsNvlink(c.link)) spill->Add(c);  // the columns are scale-out links'
+        },
+        SimTime());
+  }
   engine.Run(options.progress);
   if (host) host->life().Finish(config.duration);
   ticks.Finish();
@@ -93,9 +153,14 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
       column[static_cast<size_t>(l.link)] = hot.size();
       hot.push_back({site.fabric().LinkName(l.link), {}});
     }
-    for (const site::LinkLoadChange& c : site.link_changes()) {
+    auto take = [&](const site::LinkLoadChange& c) {
       const size_t k = column[static_cast<size_t>(c.link)];
       if (k != SIZE_MAX) hot[k].changes.push_back({c.at.seconds(), c.utilization});
+    };
+    if (spill) {
+      spill->ForEach(take);
+    } else {
+      for (const site::LinkLoadChange& c : link_changes) take(c);
     }
     csv->Commit(
         hot, (options.output_interval.ns() > 0 ? options.output_interval : config.tick).seconds());
@@ -103,7 +168,7 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
   if (options.link_table) {
     std::string& t = *options.link_table;
     t = "time_s,link,capacity_bytes_per_s,utilization\n";
-    for (const site::LinkLoadChange& c : site.link_changes()) {
+    for (const site::LinkLoadChange& c : link_changes) {
       t += txt::format("{:.3f},{},{:.6g},{:.6f}\n", c.at.seconds(), site.fabric().LinkName(c.link),
                        site.fabric().nominal()[static_cast<size_t>(c.link)], c.utilization);
     }
@@ -131,7 +196,13 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
         js.checkpoint_time_s = w.life.checkpoint_s;
       }
     }
-    if (host->pool()) summary.service_pools = host->pool()->Stats(config.duration);
+    if (host->pool()) {
+      summary.service_pools = host->pool()->Stats(config.duration);
+      // Every service is pooled under a scheduler (same index): its block reports what ran.
+      for (size_t k = 0; k < summary.service_pools.size(); ++k) {
+        site::ReportGranted(summary.service_pools[k], summary.services.at(k).result);
+      }
+    }
     if (options.jobs_table) *options.jobs_table = JobsCsv(life);
     if (options.events_table) *options.events_table = EventsCsv(life);
     if (options.first_starts) *options.first_starts = FirstStarts(life);

@@ -42,6 +42,13 @@ scheduler::JobSpec ReplicaSpec(const ServiceConfig& service, const scheduler::To
   return j;
 }
 
+void ReportGranted(const ServicePoolStats& pool, workload::ServingResult& result) {
+  result.gpu_energy_j = pool.gpu_energy_j;
+  result.replica_hours = pool.held_replica_h;
+  const double tokens = pool.with_granted ? pool.with_granted->output_tokens : result.output_tokens;
+  result.energy_per_output_token_j = tokens > 0 ? pool.gpu_energy_j / tokens : 0.0;
+}
+
 ServicePool::ServicePool(const SiteConfig& config, Site& site, scheduler::ClusterLife& life,
                          EventQueue& events)
     : config_(config), site_(site), life_(life), events_(events), topology_(TopologyFor(config)) {
@@ -87,6 +94,7 @@ void ServicePool::Account(Service& s, SimTime now) const {
   if (dt <= 0) return;
   s.wanted_s += s.wanted * dt;
   s.granted_s += s.serving * dt;
+  s.held_s += s.held * dt;
   if (s.serving < s.wanted) s.short_s += dt;
   s.since = now;
 }
@@ -145,8 +153,10 @@ void ServicePool::SetServing(Service& s, Replica& r, bool serving, SimTime now) 
 void ServicePool::Start(scheduler::JobId job, const std::vector<int>& nodes, SimTime now) {
   Replica& r = replicas_[static_cast<size_t>(job)];
   Service& s = services_[static_cast<size_t>(r.service)];
+  Account(s, now);
   r.holding = true;
   r.nodes = nodes;
+  ++s.held;
   ++s.starts;
   site_.SetServiceReplicaNodes(s.index, nodes, true, now);
 }
@@ -156,7 +166,9 @@ void ServicePool::Stop(scheduler::JobId job, SimTime now) {
   if (!r.holding) return;
   Service& s = services_[static_cast<size_t>(r.service)];
   SetServing(s, r, false, now);
+  Account(s, now);
   r.holding = false;
+  --s.held;
   site_.SetServiceReplicaNodes(s.index, r.nodes, false, now);
   r.nodes.clear();
 }
@@ -191,6 +203,8 @@ std::vector<ServicePoolStats> ServicePool::Stats(SimTime end) const {
     st.granted_replica_h = s.granted_s / 3600;
     st.shortfall_replica_h = (s.wanted_s - s.granted_s) / 3600;
     st.short_s = s.short_s;
+    st.held_replica_h = s.held_s / 3600;
+    st.gpu_energy_j = site_.services().at(s.index).drawn_gpu_j;
     st.wanted_peak = s.wanted_peak;
     st.granted_peak = s.granted_peak;
     st.replica_starts = s.starts;

@@ -61,6 +61,10 @@ struct ServicePoolStats {
   double granted_replica_h = 0;    // replicas serving (granted, not recovering) x time
   double shortfall_replica_h = 0;  // wanted - granted
   double short_s = 0;              // time with fewer replicas serving than wanted
+  // Replicas holding granted nodes (serving or reloading) x time, and the GPU energy the site drew
+  // for them (PlacedService::drawn_gpu_j: held GPUs at idle, serving replicas' share above).
+  double held_replica_h = 0;
+  double gpu_energy_j = 0;
   int wanted_peak = 0, granted_peak = 0;
   int replica_starts = 0;    // starts on granted nodes (first starts and restarts)
   int replica_failures = 0;  // replicas stopped by failures
@@ -73,6 +77,12 @@ struct ServicePoolStats {
   // site's follows the granted replicas with the first run's per-replica power.
   std::optional<workload::ServingResult> with_granted;
 };
+
+// Makes a pooled service's serving result report what the pool granted rather than what the
+// serving simulation wanted: gpu_energy_j becomes the site's (pool.gpu_energy_j), replica_hours
+// the replicas held, and the energy per output token uses the tokens the granted replicas finished
+// (pool.with_granted) when there was a shortfall. Latencies and phases stay the first run's.
+void ReportGranted(const ServicePoolStats& pool, workload::ServingResult& result);
 
 class ServicePool {
  public:
@@ -105,13 +115,13 @@ class ServicePool {
     std::vector<workload::ReplicaStep> demand;
     size_t next_step = 0;
     SimTime end;  // of its lifetime in the run
-    int wanted = 0, serving = 0;
+    int wanted = 0, serving = 0, held = 0;
     std::vector<scheduler::JobId> live;  // requested and not withdrawn, oldest first
     std::vector<scheduler::JobId> all;   // every replica job it asked for
     int serial = 0;
     // Integrated up to `since`.
     SimTime since;
-    double wanted_s = 0, granted_s = 0, short_s = 0;
+    double wanted_s = 0, granted_s = 0, short_s = 0, held_s = 0;
     int wanted_peak = 0, granted_peak = 0, starts = 0;
     std::vector<workload::ReplicaStep> granted;  // replicas serving, from each step on
   };

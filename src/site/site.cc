@@ -509,8 +509,9 @@ void Site::Advance(SimTime from, SimTime to) {
 
   const double span_w = ToWatts(c.gpu.tdp - c.gpu.idle_power);
   for (size_t k = 0; k < services_.size(); ++k) {
-    const PlacedService& ps = services_[k];
+    PlacedService& ps = services_[k];
     const double w = ServiceGpuWatts(k, from, to);
+    if (ps.pooled) ps.drawn_gpu_j += w * dt;
     const int node_count = static_cast<int>(ps.nodes.size());
     const int gpus = ps.HeldGpus();
     gpu_w += w - gpus * idle_gpu_w_;

@@ -200,6 +200,10 @@ struct PlacedService {
   int held_replicas = 0;
   int serving_replicas = 0;
   std::vector<double> replica_cum_j;  // one replica's GPU energy above idle to each bin edge
+  // Pooled: the GPU energy the site's windows drew for it (its held GPUs at idle, its serving
+  // replicas' share above), joules. The serving simulation's gpu_energy_j assumes every replica it
+  // wanted; this is what the granted ones drew, and part of the site's GPU energy.
+  double drawn_gpu_j = 0;
   int HeldGpus() const { return pooled ? held_replicas * replica_gpus : gpus; }
 };
 
@@ -327,8 +331,12 @@ class Site : public Model {
   size_t StageUnits(size_t stage) const { return unit_out_w_[stage].size(); }
   // The highest average load of any GPU's NVLink port over the run, against its capacity.
   double NvlinkPeakUtilization() const;
-  // Every change of every link's load, in time order.
-  const std::vector<LinkLoadChange>& link_changes() const { return link_changes_; }
+  // Every change of a link's load goes to `sink`, in time order (links ascending at one
+  // instant): first the loads already on the links (the jobs placed at the start), as changes
+  // from zero at `now`, then each change as it happens. Call it before any event ran. None is
+  // kept otherwise: a big training job restarting often changes millions of link loads over days
+  // (firstwall run --links and the hot-link columns of timeseries.csv ask for them).
+  void OnLinkChange(std::function<void(const LinkLoadChange&)> sink, SimTime now);
   // Reroutes and re-solves every running job from scratch, as a check of the incremental path:
   // on a consistent site nothing changes (no job's history grows).
   void RecomputeEverything(SimTime now);
@@ -479,7 +487,7 @@ class Site : public Model {
   std::vector<double> link_peak_;  // per link: highest utilization seen
   std::vector<SimTime> link_peak_at_;
   std::vector<double> link_now_;
-  std::vector<LinkLoadChange> link_changes_;
+  std::function<void(const LinkLoadChange&)> link_sink_;  // OnLinkChange; empty: none wanted
   double fabric_utilization_ = 0;   // current highest scale-out link utilization
   std::vector<double> job_node_w_;  // scratch: per job, average node power in the window
   EventQueue* events_ = nullptr;    // for events the run itself creates (checkpoint completions)

@@ -311,7 +311,7 @@ void Site::UpdateLinkLoads(SimTime now) {
     link_dirty_[l] = 0;
     const double healthy = fabric_.nominal()[l];
     const double u = healthy > 0 ? load[l] / healthy : 0.0;
-    if (std::abs(u - link_now_[l]) > 1e-12) link_changes_.push_back({now, li, u});
+    if (link_sink_ && std::abs(u - link_now_[l]) > 1e-12) link_sink_({now, li, u});
     link_now_[l] = u;
     if (!fabric_.IsNvlink(li)) {
       if (u > fabric_utilization_) {
@@ -338,6 +338,15 @@ void Site::UpdateLinkLoads(SimTime now) {
         fabric_hottest_ = static_cast<int>(l);
       }
     }
+  }
+}
+
+void Site::OnLinkChange(std::function<void(const LinkLoadChange&)> sink, SimTime now) {
+  link_sink_ = std::move(sink);
+  if (!link_sink_) return;
+  // As UpdateLinkLoads reported them when they arose: each loaded link once, in link order.
+  for (size_t l = 0; l < link_now_.size(); ++l) {
+    if (std::abs(link_now_[l]) > 1e-12) link_sink_({now, static_cast<int>(l), link_now_[l]});
   }
 }
 

@@ -179,7 +179,11 @@ class Simulator {
   }
 
   // The replicas holding GPUs changed (or may have) at t: a step of the fleet's series.
+  // Also integrates the replicas held, so replica_hours is this very series' area.
   void NoteHeld(double t) {
+    held_s_ += held_counted_ * std::max(0.0, t - held_since_);
+    held_counted_ = held_;
+    held_since_ = t;
     const int fleet = static_cast<int>(std::lround(held_ * scale_));
     if (!held_steps_.empty() && held_steps_.back().replicas == fleet) return;
     if (!held_steps_.empty() && held_steps_.back().t_s == t) {
@@ -760,7 +764,6 @@ class Simulator {
     int serving = 0;
     for (const Replica& r : replicas_) serving += r.state != State::kOff ? 1 : 0;
     replicas_peak_ = std::max(replicas_peak_, serving);
-    replica_s_ += serving * a.interval_s;
     Push(now + a.interval_s, EventKind::kAutoscale, 0);
   }
 
@@ -809,9 +812,12 @@ class Simulator {
     out.gpu_energy_j = out.prefill.gpu_j + out.decode.gpu_j + out.mixed.gpu_j + out.idle.gpu_j;
     out.energy_per_output_token_j =
         out.output_tokens > 0 ? out.gpu_energy_j / out.output_tokens : 0;
+    // With autoscaling, the replicas held over time (replicas_held's area, to the end): counting
+    // each decision's replicas for the interval after it left out the min_replicas that held
+    // from the start to the first decision, and kept a draining replica to the next decision.
+    NoteHeld(std::max(end, held_since_));
     out.replica_hours =
-        (s_.autoscale.enabled ? replica_s_
-                              : (end - first) * static_cast<double>(replicas_.size())) *
+        (s_.autoscale.enabled ? held_s_ : (end - first) * static_cast<double>(replicas_.size())) *
         k / 3600.0;
     out.replicas_peak =
         s_.autoscale.enabled ? static_cast<int>(std::lround(replicas_peak_ * k)) : s_.replicas;
@@ -857,7 +863,9 @@ class Simulator {
   PhaseEnergy prefill_, decode_, mixed_, idle_;
   double kv_use_s_ = 0, kv_busy_s_ = 0, kv_peak_ = 0;
   std::vector<double> power_j_;  // per bin, energy above idle of the simulated replicas
-  double replica_s_ = 0;
+  double held_s_ = 0;            // replicas held x time to held_since_ (NoteHeld)
+  double held_since_ = 0;
+  int held_counted_ = 0;  // held_ from held_since_ on
   int replicas_peak_ = 0, scale_events_ = 0;
   std::deque<int> recent_want_;
   int held_ = 0;                                   // replicas not off (starting, active, draining)

@@ -513,8 +513,7 @@ TEST(Serving, AutoscalingFollowsADiurnalLoadBetweenItsBounds) {
       all.ttft.p99);
   // The demand a scheduler's pool sees (ServingResult::replicas_held): the fixed fleet holds its
   // 8 replicas from the start; the autoscaled one starts at 1, steps in time order between its
-  // bounds, peaks where replicas_peak says, and its integral is the replica-hours within the
-  // autoscaler's one-interval granularity (a draining replica leaves when its work ends).
+  // bounds, peaks where replicas_peak says, and its integral is the replica-hours.
   ASSERT_EQ(all.replicas_held.size(), 1u);
   EXPECT_EQ(all.replicas_held[0].t_s, 0.0);
   EXPECT_EQ(all.replicas_held[0].replicas, 8);
@@ -532,10 +531,26 @@ TEST(Serving, AutoscalingFollowsADiurnalLoadBetweenItsBounds) {
     held_h += st.replicas * (next - st.t_s) / 3600;
     peak = std::max(peak, st.replicas);
   }
-  std::printf("held series: %zu steps, %.2f replica-hours (the autoscaler's count %.2f)\n",
+  std::printf("held series: %zu steps, %.4f replica-hours (replica_hours %.4f)\n",
               r.replicas_held.size(), held_h, r.replica_hours);
   EXPECT_EQ(peak, r.replicas_peak);
-  EXPECT_NEAR(held_h, r.replica_hours, 0.05 * r.replica_hours);
+  EXPECT_NEAR(held_h, r.replica_hours, 1e-9 * r.replica_hours);
+}
+
+// A light load (one short request every 10 s for the hour) keeps an autoscaled service at its 2
+// minimum replicas, deciding every 5 min: by hand 2 replicas x 1 h = 2 replica-hours, the area
+// of its replicas_held (2 from 0). Counting each decision's replicas for the interval after it
+// gave 11 decisions x 2 x 5 min = 1.833 h: the 2 replicas x 5 min before the first one missing.
+TEST(Serving, AutoscaledReplicaHoursCountFromTheStart) {
+  ServiceSetup s = Llama8b(4);
+  s.end_s = 3600;
+  s.autoscale = {true, 2, 4, 0.5, 300, 60};
+  const ServingResult r = Serve(s, Fixed(360, 10, 100, 20), 1);
+  ASSERT_EQ(r.replicas_held.size(), 1u);
+  EXPECT_EQ(r.replicas_held[0].replicas, 2);
+  std::printf("2 replicas held for 1 h: replica_hours %.6f\n", r.replica_hours);
+  EXPECT_DOUBLE_EQ(r.replica_hours, 2.0);
+  EXPECT_EQ(r.scale_events, 0);
 }
 
 // The autoscaled service above (3 or 4 replicas through its busy hours), capped at 2 replicas
