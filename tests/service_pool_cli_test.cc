@@ -89,8 +89,8 @@ TEST(ServicePoolCli, AReplicaPreemptsAJobThatRestartsWhenItIsReleased) {
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(Slurp(dir / "out" / "jobs.csv"),
             "job,tenant,attempt,gpus,nodes,submit_s,queued_s,start_s,end_s,wait_s,ended\n"
-            "a,a,1,24,3,0.000,0.000,0.000,1800.000,0.000,preempted\n"
             "chat/r0,chat,1,8,1,0.000,0.000,0.000,14400.000,0.000,cut\n"
+            "a,a,1,24,3,0.000,0.000,0.000,1800.000,0.000,preempted\n"
             "burst/r0,burst,1,8,1,1800.000,1800.000,1800.000,3600.000,0.000,released\n"
             "a,a,2,24,3,0.000,1800.000,3600.000,11400.000,1800.000,completed\n");
   EXPECT_EQ(Slurp(dir / "out" / "events.csv"),

@@ -153,12 +153,15 @@ std::string FlexibilityText(const FlexibilitySummary& s) {
   std::string t;
   auto out = std::back_inserter(t);
   txt::format_to(out, "\nflexibility ({}; gate closed {:.1f} h):\n", s.signals, s.gate.closed_h);
+  const txt::PowerUnit peak_unit =
+      txt::PowerUnitFor(std::max(s.baseline.peak_facility_w, s.run.peak_facility_w));
   txt::format_to(out,
                  "  vs the same run without it: energy cost {:.2f} USD saved ({:.1f} %), carbon "
-                 "{:.3f} t saved ({:.1f} %), peak facility {:.3f} -> {:.3f} MW\n",
+                 "{:.3f} t saved ({:.1f} %), peak facility {} -> {}\n",
                  s.saved_cost_usd(), 100 * Share(s.saved_cost_usd(), s.baseline.energy_cost_usd),
                  s.saved_carbon_kg() / 1e3, 100 * Share(s.saved_carbon_kg(), s.baseline.carbon_kg),
-                 s.baseline.peak_facility_w / 1e6, s.run.peak_facility_w / 1e6);
+                 txt::power_in(peak_unit, s.baseline.peak_facility_w),
+                 txt::power_in(peak_unit, s.run.peak_facility_w));
   txt::format_to(
       out,
       "  {} of {} flexible jobs held ({} by max delay), {:.1f} GPU-h deferred; first "

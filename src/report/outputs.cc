@@ -766,12 +766,11 @@ std::string SummaryText(const Summary& s) {
                  "PUE {:.3f} = facility / IT at the IT equipment's input ({}: the IT load and "
                  "the losses of the stages inside the IT equipment)\n",
                  s.pue(), Energy(s.it_input_energy_j));
-  txt::format_to(out,
-                 "peak IT {:.1f} kW, peak facility {:.1f} kW, mean GPU activity {:.2f}, energy "
-                 "cost {} USD{}\n",
-                 s.peak_it_w / 1e3, s.peak_facility_w / 1e3, std::max(0.0, s.mean_gpu_activity),
-                 txt::fixed(s.energy_cost_usd, s.energy_cost_usd < 100 ? 2 : 0),
-                 s.carbon_kg > 0 ? ", " + Carbon(s.carbon_kg) : "");
+  txt::format_to(
+      out, "peak IT {}, peak facility {}, mean GPU activity {:.2f}, energy cost {} USD{}\n",
+      txt::power(s.peak_it_w), txt::power(s.peak_facility_w), std::max(0.0, s.mean_gpu_activity),
+      txt::fixed(s.energy_cost_usd, s.energy_cost_usd < 100 ? 2 : 0),
+      s.carbon_kg > 0 ? ", " + Carbon(s.carbon_kg) : "");
   txt::format_to(out,
                  "cooling: chillers {}, pumps {}, fans {}; economizer {:.0f} h, partial {:.0f} h, "
                  "mechanical {:.0f} h; water {}, WUE {:.3f} L/kWh\n",
@@ -787,8 +786,8 @@ std::string SummaryText(const Summary& s) {
                    s.inlet_outside_allowable_hours);
   }
   if (s.unmet_cooling_hours > 0) {
-    txt::format_to(out, "cooling short of the load for {:.1f} h, up to {:.0f} kW\n",
-                   s.unmet_cooling_hours, s.peak_unmet_cooling_w / 1e3);
+    txt::format_to(out, "cooling short of the load for {:.1f} h, up to {}\n", s.unmet_cooling_hours,
+                   txt::power(s.peak_unmet_cooling_w, 0));
   }
   if (s.power_events.limit_changes > 0) {
     txt::format_to(
@@ -818,21 +817,31 @@ std::string SummaryText(const Summary& s) {
                    s.swings->band_low_hz, s.swings->band_high_hz);
     for (const SwingVariant& v : s.swings->variants) {
       txt::format_to(out,
-                     "  {:<16} swing {:.3f} MW, max ramp {:.2f} MW/s, {:.0f}% in band (peak "
-                     "{:.2f} Hz, {:.3f} MW), extra {:.2f} kWh\n",
-                     v.name, v.metrics.swing_w / 1e6, v.metrics.max_ramp_w_per_s / 1e6,
-                     100 * v.metrics.band_share, v.metrics.band_peak_hz,
-                     v.metrics.band_amplitude_w / 1e6, v.extra_energy_j / 3.6e6);
+                     "  {:<16} swing {}, max ramp {}, {:.0f}% in band (peak {:.2f} Hz, {}), "
+                     "extra {:.2f} kWh\n",
+                     v.name, txt::power(v.metrics.swing_w),
+                     txt::power(v.metrics.max_ramp_w_per_s, 1, "/s"), 100 * v.metrics.band_share,
+                     v.metrics.band_peak_hz, txt::power(v.metrics.band_amplitude_w),
+                     v.extra_energy_j / 3.6e6);
     }
   }
   t += "\nresources by peak load against rating (busiest first):\n";
   for (const ResourceUse& r : s.resources) {
+    // A power row (kW in summary.json) in the summary's power unit, the larger of its peak and
+    // rating choosing it, so the two read in one unit.
+    double scale = 1;
+    std::string unit = r.unit;
+    if (unit.rfind("kW", 0) == 0) {
+      const txt::PowerUnit u = txt::PowerUnitFor(1e3 * std::max(std::abs(r.peak), r.rating));
+      scale = 1e3 / u.watts;
+      unit.replace(0, 2, u.symbol);
+    }
     if (r.rating > 0) {
       txt::format_to(out, "  {:<16} {:>6.1f}%  peak {:.1f} of {:.1f} {}\n", r.name,
-                     100 * r.utilization(), r.peak, r.rating, r.unit);
+                     100 * r.utilization(), scale * r.peak, scale * r.rating, unit);
     } else {
-      txt::format_to(out, "  {:<16}    n/a   peak {:.1f} {} (no rating given)\n", r.name, r.peak,
-                     r.unit);
+      txt::format_to(out, "  {:<16}    n/a   peak {:.1f} {} (no rating given)\n", r.name,
+                     scale * r.peak, unit);
     }
   }
   if (!s.warnings.empty()) t += "\n";

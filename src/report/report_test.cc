@@ -52,6 +52,43 @@ TEST(TextFormat, NoNegativeZeroAtAnyPrecisionOrWidth) {
   EXPECT_NE(txt::json_text(j).find("-1.5"), std::string::npos);
 }
 
+// Issue #11: a 1,000,000-GPU site printed its peaks as "1400000.0 kW". Printed powers are kW
+// below 10 MW and MW from 10 MW; a peak and its rating share the unit of the larger; the JSON
+// keeps its units (peak_it_power_kw).
+TEST(TextFormat, PowersPrintInKilowattsBelowTenMegawattsAndInMegawattsAbove) {
+  EXPECT_EQ(txt::power(848.4e3), "848.4 kW");
+  EXPECT_EQ(txt::power(9'999'940), "9999.9 kW");
+  EXPECT_EQ(txt::power(10e6), "10.0 MW");
+  EXPECT_EQ(txt::power(1.4e9), "1400.0 MW");
+  EXPECT_EQ(txt::power(12.4e6, 0), "12 MW");
+  EXPECT_EQ(txt::power(357.3e3, 1, "/s"), "357.3 kW/s");
+  EXPECT_EQ(txt::power(31.9e6, 1, "/s"), "31.9 MW/s");
+  EXPECT_EQ(txt::power_in(txt::PowerUnitFor(12e6), 5e6), "5.0 MW");
+
+  Summary s;
+  s.peak_it_w = 1.4e9;
+  s.peak_facility_w = 1.55e9;
+  s.unmet_cooling_hours = 1.5;
+  s.peak_unmet_cooling_w = 12.4e6;
+  s.resources = {{"grid connection", "grid", 1.55e6, 1.6e6, "kW"},
+                 {"UPS", "power stage", 5000, 12000, "kW (busiest of 2 units)"},
+                 {"rack", "rack", 11.0, 40.0, "kW"},
+                 {"rack PSU", "power stage", 1.4e6, 0, "kW"},
+                 {"GPUs", "compute", 0.5, 1.0, "activity"}};
+  const std::string t = SummaryText(s);
+  std::printf("%s", t.c_str());
+  EXPECT_NE(t.find("peak IT 1400.0 MW, peak facility 1550.0 MW,"), std::string::npos);
+  EXPECT_NE(t.find("cooling short of the load for 1.5 h, up to 12 MW\n"), std::string::npos);
+  EXPECT_NE(t.find("96.9%  peak 1550.0 of 1600.0 MW\n"), std::string::npos);
+  EXPECT_NE(t.find("41.7%  peak 5.0 of 12.0 MW (busiest of 2 units)\n"), std::string::npos);
+  EXPECT_NE(t.find("27.5%  peak 11.0 of 40.0 kW\n"), std::string::npos);
+  EXPECT_NE(t.find("n/a   peak 1400.0 MW (no rating given)\n"), std::string::npos);
+  EXPECT_NE(t.find("50.0%  peak 0.5 of 1.0 activity\n"), std::string::npos);
+  EXPECT_EQ(t.find(" kW,"), std::string::npos);
+  const nlohmann::ordered_json j = SummaryJson(s);
+  EXPECT_DOUBLE_EQ(j["peak_it_power_kw"].get<double>(), 1.4e6);
+}
+
 TEST(Simulate, EnergyAccountingCloses) {
   site::SiteConfig cfg = Example();
   cfg.duration = SimTime::From(units::Hours(2));

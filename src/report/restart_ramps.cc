@@ -195,11 +195,12 @@ std::string RestartRampsText(const RestartRamps& r) {
   const double per_tick_min = r.tick_s > 0 ? 60.0 / r.tick_s : 0.0;
   return txt::format(
       "restarts: {} (bursts of several jobs: {}; stagger {:.0f} s); largest rise at the meter "
-      "{:.3f} MW within a minute at {:.0f} s (jobs restarting together: {}; {:.3f} MW in one tick "
-      "= "
-      "{:.2f} MW/min), IT {:.3f} MW within a minute\n",
-      r.restarts, multi, r.stagger_s, top->facility_1min.mw, top->facility_1min.at_s, top->jobs,
-      top->facility_tick.mw, top->facility_tick.mw * per_tick_min, top->it_1min.mw);
+      "{} within a minute at {:.0f} s (jobs restarting together: {}; {} in one tick = {}), IT {} "
+      "within a minute\n",
+      r.restarts, multi, r.stagger_s, txt::power(1e6 * top->facility_1min.mw),
+      top->facility_1min.at_s, top->jobs, txt::power(1e6 * top->facility_tick.mw),
+      txt::power(1e6 * top->facility_tick.mw * per_tick_min, 1, "/min"),
+      txt::power(1e6 * top->it_1min.mw));
 }
 
 }  // namespace firstwall::report

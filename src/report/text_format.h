@@ -7,6 +7,7 @@
 //                                    zero (named like fmt's, so a call site changes one word)
 //   txt::format_to(out, "{:.2f}", x) as fmt::format_to
 //   txt::fixed(x, decimals)          x with a number of decimals chosen at run time
+//   txt::power(watts)                a power for people: kW below 10 MW, MW from 10 MW
 //   txt::DropNegativeZero(json)      every -0.0 in a JSON document made 0.0 (nlohmann: "-0.0")
 //   txt::json_text(json)             the document as firstwall writes it: indented by 2, invalid
 //                                    UTF-8 replaced, no negative zero
@@ -17,6 +18,7 @@
 
 #include <cmath>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -67,6 +69,27 @@ Out format_to(Out out, fmt::format_string<format_detail::Arg<A>...> f, A&&... ar
 // without negative zero.
 inline std::string fixed(double v, int decimals) {
   return fmt::format("{:.{}f}", format_detail::UnsignedIfZero(v, decimals), decimals);
+}
+
+// The printed summary's unit for a power of `watts`: MW at or above 10 MW, kW below (a
+// 1,000,000-GPU site's peak reads "1400.0 MW", not "1400000.0 kW"; a rack's stays "11.0 kW").
+// Files keep their units in their names (summary.json's peak_it_power_kw, swings.csv's _mw).
+struct PowerUnit {
+  double watts;  // per unit
+  std::string_view symbol;
+};
+inline PowerUnit PowerUnitFor(double watts) {
+  return std::abs(watts) >= 10e6 ? PowerUnit{1e6, "MW"} : PowerUnit{1e3, "kW"};
+}
+// `watts` in unit `u` with `decimals` digits after the point; `per` follows the unit for a rate
+// ("/s": "530.0 kW/s"). Figures compared side by side share the unit of the larger.
+inline std::string power_in(PowerUnit u, double watts, int decimals = 1,
+                            std::string_view per = {}) {
+  return fixed(watts / u.watts, decimals) + " " + std::string(u.symbol) + std::string(per);
+}
+// `watts` in its own PowerUnitFor unit.
+inline std::string power(double watts, int decimals = 1, std::string_view per = {}) {
+  return power_in(PowerUnitFor(watts), watts, decimals, per);
 }
 
 // -0.0 anywhere in `j` (objects and arrays, recursively) becomes 0.0.

@@ -175,6 +175,14 @@ JobId ClusterLife::AddJob(JobSpec spec, SimTime now) {
   const SimTime at = std::max(spec.submit, now);
   jobs_.push_back(std::move(spec));
   state_.emplace_back();
+  if (at == now) {
+    // Submitted at once, so the pass of this instant decides it with the instant's other
+    // submissions: from an event of its own it would follow a pass already requested, which could
+    // start a job that it then preempts at the same instant (a zero-length attempt).
+    Submit(id, at);
+    RequestPass(at);
+    return id;
+  }
   queue_.Schedule(at, "job_submit", [this, id, at] {
     Submit(id, at);
     RequestPass(at);

@@ -298,7 +298,8 @@ class ClusterLife {
   ClusterLife& operator=(const ClusterLife&) = delete;
 
   // A job arriving later (submitted at max(spec.submit, now)). Not from inside a Host callback
-  // (the job list may move).
+  // (the job list may move). Submitted at `now` it joins the queue at once, and the scheduling
+  // pass of this instant, pending or yet to come, decides it with the instant's other arrivals.
   JobId AddJob(JobSpec spec, SimTime now);
   // The host's compute speed for a job from now: progress per second while computing (1 nominal,
   // >= 0; 0 stalls it). It persists across phases and attempts until set again.

@@ -468,6 +468,35 @@ TEST(ClusterLife, AddJobArrivesLater) {
   EXPECT_EQ(life.samples().size(), 5u);      // 1 h .. 5 h (none at 0: nothing decided yet)
 }
 
+// A job added at the instant another arrives is decided with it (issue #11): under the priority
+// policy a preemptible 4-node job arrives at 0, and an event of that instant adds a 2-node job of
+// higher priority. The pass of that instant starts the added job and leaves the other waiting
+// until it ends at 1 h (it ran 1 h to 3 h); it used to start the first job, then preempt it at 0
+// for the added one: an attempt from 0 to 0.
+TEST(ClusterLife, AJobAddedAtAnArrivalsInstantIsDecidedWithIt) {
+  const Topology t = Nodes(4);
+  SchedulerConfig sc;
+  sc.policy = Policy::kPriority;
+  EventQueue q;
+  ClusterLife life(t, sc, std::nullopt, {Training("low", 32, Hours(2))}, 1, {}, q);
+  JobSpec high = Training("high", 16, Hours(1));
+  high.priority = 10;
+  q.Schedule(SimTime(), "add", [&] { life.AddJob(high, SimTime()); });
+  life.RunUntil(Hours(5));
+  for (const Attempt& a : life.attempts()) {
+    std::printf("attempt of job %d: %.0f s to %.0f s\n", a.job, a.start.seconds(), a.end.seconds());
+  }
+  ASSERT_EQ(life.attempts().size(), 2u);
+  EXPECT_EQ(life.attempts()[0].job, 1);
+  EXPECT_EQ(life.attempts()[0].start, SimTime());
+  EXPECT_EQ(life.attempts()[0].end, Hours(1));
+  EXPECT_EQ(life.attempts()[1].job, 0);
+  EXPECT_EQ(life.attempts()[1].start, Hours(1));
+  EXPECT_EQ(life.attempts()[1].end, Hours(3));
+  EXPECT_EQ(life.job_life(0).preemptions, 0);
+  EXPECT_TRUE(life.preemptions().empty());
+}
+
 // Records what ClusterLife tells it and runs every job at half speed.
 class HalfSpeedHost : public Host {
  public:

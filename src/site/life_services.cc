@@ -77,6 +77,11 @@ void ServicePool::ScheduleNextStep(size_t k) {
     if (t < s.end) {
       at = t;
       replicas = s.demand[s.next_step].replicas;
+      // Steps within the same nanosecond are one change: the instant's scheduling pass sees the
+      // last of them, and no replica starts, or preempts, only to be withdrawn at that instant.
+      while (s.next_step + 1 < s.demand.size() && AtSeconds(s.demand[s.next_step + 1].t_s) == at) {
+        replicas = s.demand[++s.next_step].replicas;
+      }
     } else {
       s.next_step = s.demand.size();
     }
@@ -109,7 +114,6 @@ void ServicePool::SetWanted(size_t k, int replicas, SimTime now) {
     const scheduler::JobId job = life_.AddJob(ReplicaSpec(sc, topology_, now, s.serial++), now);
     if (replicas_.size() <= static_cast<size_t>(job)) replicas_.resize(job + 1);
     replicas_[static_cast<size_t>(job)].service = static_cast<int32_t>(k);
-    replicas_[static_cast<size_t>(job)].requested = now;
     s.live.push_back(job);
     s.all.push_back(job);
   }
@@ -120,13 +124,7 @@ void ServicePool::SetWanted(size_t k, int replicas, SimTime now) {
     });
     const scheduler::JobId job = it != s.live.rend() ? *it : s.live.back();
     s.live.erase(std::find(s.live.begin(), s.live.end(), job));
-    if (replicas_[static_cast<size_t>(job)].requested == now) {
-      // Asked for at this very instant (two demand steps within a nanosecond): its submit event
-      // has not run yet; withdraw it from an event after that one.
-      events_.Schedule(now, "replica withdrawn", [this, job, now] { life_.Withdraw(job, now); });
-    } else {
-      life_.Withdraw(job, now);  // a holding replica's Stop comes back through the host
-    }
+    life_.Withdraw(job, now);  // a holding replica's Stop comes back through the host
   }
 }
 

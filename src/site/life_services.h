@@ -127,7 +127,6 @@ class ServicePool {
   };
   struct Replica {
     int32_t service = -1;  // -1: not a replica
-    SimTime requested;     // when the pool asked for it (its submit event runs at that instant)
     bool holding = false, serving = false;
     std::vector<int> nodes;  // held now, ascending (as the queue placed them)
   };

@@ -193,6 +193,43 @@ TEST(ServicePool, AScaleUpPreemptsTheJobThatRestartsFromItsCheckpointWhenItScale
   EXPECT_DOUBLE_EQ(run.probe.At(5 * 3600), 3 * 6600 + 1800);
 }
 
+// Two nodes: a preemptible 2-node job (1,000 s of work) and a one-node service both wanted at 0,
+// the service until 600 s (issue #11). The pass at 0 decides them together: the replica (priority
+// 10) takes a node and the job waits for the service to end, then runs from 600 s to 1,600 s. It
+// used to start at 0 and be preempted at 0 by the replica submitted after that pass: an attempt
+// from 0 to 0 in jobs.csv. IT power meanwhile: two idle-drawing nodes, 2 x 1,800 W.
+TEST(ServicePool, AJobAndAReplicaWantedAtTheSameInstantAreDecidedTogether) {
+  SiteConfig c = PoolSite(2, 2000);
+  c.life->jobs = {Batch("train", 16, 1000, true)};
+  c.services = {Service(c, "chat", 1, 0, 600)};
+  PoolRun run(c);
+  run.Run();
+  for (const scheduler::Attempt& a : run.life().attempts()) {
+    std::printf("attempt of %s: %.0f s to %.0f s\n", run.life().jobs()[a.job].name.c_str(),
+                a.start.seconds(), a.end.seconds());
+    EXPECT_LT(a.start, a.end);
+  }
+  ASSERT_EQ(run.life().attempts().size(), 2u);
+  const scheduler::Attempt& replica = run.life().attempts()[0];
+  const scheduler::Attempt& train = run.life().attempts()[1];
+  EXPECT_EQ(replica.job, run.Job("chat/r0"));
+  EXPECT_EQ(replica.start, S(0));
+  EXPECT_EQ(replica.end, S(600));
+  EXPECT_EQ(replica.how, scheduler::AttemptEnd::kReleased);
+  EXPECT_EQ(train.job, run.Job("train"));
+  EXPECT_EQ(train.start, S(600));
+  EXPECT_EQ(train.end, S(1600));
+  EXPECT_EQ(train.how, scheduler::AttemptEnd::kCompleted);
+  EXPECT_TRUE(run.life().preemptions().empty());
+  EXPECT_EQ(run.life().job_life(run.Job("train")).preemptions, 0);
+  EXPECT_DOUBLE_EQ(run.life().job_life(run.Job("train")).queued_s, 600);
+  ASSERT_EQ(run.stats.size(), 1u);
+  EXPECT_EQ(run.stats[0].preemptions_caused, 0);
+  EXPECT_DOUBLE_EQ(run.stats[0].granted_replica_h, 600.0 / 3600);
+  EXPECT_DOUBLE_EQ(run.probe.At(300), 2 * 1800);
+  EXPECT_DOUBLE_EQ(run.probe.At(1000), 2 * 6600);
+}
+
 // `n` requests of 200 prompt and `output` output tokens, one every `gap_s` from the service's
 // start.
 workload::RequestSet Steady(int n, double gap_s, int output = 50) {
@@ -337,8 +374,9 @@ class ServiceEnergyProbe final : public Observer {
 
 // The site's power follows the replicas granted. Two one-node replicas serving 120 requests (200
 // prompt and 50 output tokens every 5 s): granted all along, the site draws exactly the serving
-// simulation's GPU energy; on two nodes one of which a job that may not be preempted holds until
-// 300 s, replica r1 serves from 300 s only, and the site draws that energy less one replica's
+// simulation's GPU energy; on two nodes one of which a job that may not be preempted, of higher
+// priority than the service (so the pass at 0 places it first), holds until 300 s, replica r1
+// serves from 300 s only, and the site draws that energy less one replica's
 // share above idle over [0, 300 s) (PlacedService::replica_cum_j at its 30th bin) and less its
 // 8 GPUs' idle 100 W over those 300 s.
 TEST(ServicePool, TheServicesPowerFollowsTheReplicasGranted) {
@@ -356,6 +394,7 @@ TEST(ServicePool, TheServicesPowerFollowsTheReplicasGranted) {
   with_requests(all);
   SiteConfig short_of_one = all;
   short_of_one.life->jobs = {Batch("holder", 8, 300, false)};
+  short_of_one.life->jobs[0].priority = 20;
   double expected[2] = {0, 0}, got[2] = {0, 0};
   int k = 0;
   for (const SiteConfig* c : {&all, &short_of_one}) {

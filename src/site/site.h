@@ -150,7 +150,10 @@ struct PlacedJob {
   bool stopped = false;  // by a trip of the power chain or a thermal shutdown
   // GPU package temperature (C), one for the job's GPUs in lockstep: an RC model on the coolant,
   // C dT/dt = P - (T - T_coolant) / R. Above the GPU's slowdown threshold its clocks drop: a power
-  // limit that holds it just below (thermal_limit_w); above shutdown the GPUs stop.
+  // limit that holds it just below (thermal_limit_w); above shutdown the GPUs stop. NaN before
+  // the job's first window, which starts from idle GPUs on the coolant (T_coolant + R x idle
+  // power) and relaxes toward its steady temperature with the time constant R C
+  // (cooling.chip_time_constant): over a window of t s, T = T_steady + (T_0 - T_steady) e^(-t/RC).
   double chip_c = std::numeric_limits<double>::quiet_NaN();
   double chip_peak_c = 0;
   double thermal_limit_w = std::numeric_limits<double>::infinity();

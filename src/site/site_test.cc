@@ -537,6 +537,68 @@ JobConfig ModelLess(const std::string& name, int gpus, double activity) {
   return j;
 }
 
+// A job's GPUs idled on their coolant before it started: its chips start at the idle temperature
+// and relax toward their steady one with the package's time constant (issue #11: its first window
+// used to start at steady, so a card whose shutdown threshold lay below that stopped in its first
+// tick). Air-cooled test hall: the GPUs' coolant is the 22 C inlet air. 16 GPUs at activity 0.5
+// draw 100 + 0.5 x 600 = 400 W each: at 0.04 K/W they idle at 22 + 4 = 26 C and settle at
+// 22 + 16 = 38 C. With a 100 s time constant a chip t s into its job is at
+// 26 + 12 (1 - e^(-t/100)) C: 26.119402 after 1 s, 27.141951 after 10 s.
+SiteConfig SlowChipSite() {
+  SiteConfig c = EmptySite(4);
+  c.cluster.gpu.thermal = {Celsius(85), Celsius(90), Celsius(95)};
+  c.facility.cooling.chip_time_constant = Seconds(100);
+  return c;
+}
+double SlowChipC(double seconds) { return 26 + 12 * (1 - std::exp(-seconds / 100)); }
+
+TEST(Site, AJobsChipsStartIdleAndHeatWithTheTimeConstant) {
+  Site site(SlowChipSite());
+  const Site::JobId a = site.StartJob(ModelLess("a", 16, 0.5), {0, 1}, SimTime());
+  site.Advance(SimTime(), SimTime::From(Seconds(1)));
+  ASSERT_DOUBLE_EQ(ToCelsius(site.sample().plant.gpu_coolant), 22.0);
+  const double first = site.jobs()[a].chip_c;
+  // A job that starts half-way through a window heats for the half it ran.
+  const Site::JobId b = site.StartJob(ModelLess("b", 16, 0.5), {2, 3}, SimTime::From(Seconds(1.5)));
+  site.Advance(SimTime::From(Seconds(1)), SimTime::From(Seconds(2)));
+  const double b_first = site.jobs()[b].chip_c;
+  for (int t = 2; t < 10; ++t)
+    site.Advance(SimTime::From(Seconds(t)), SimTime::From(Seconds(t + 1)));
+  std::printf(
+      "chip after 1 s %.6f C (expected %.6f), b after its first 0.5 s %.6f C (expected %.6f), a "
+      "after 10 s %.6f C (expected %.6f), b after 8.5 s %.6f C (expected %.6f)\n",
+      first, SlowChipC(1), b_first, SlowChipC(0.5), site.jobs()[a].chip_c, SlowChipC(10),
+      site.jobs()[b].chip_c, SlowChipC(8.5));
+  EXPECT_NEAR(first, SlowChipC(1), 1e-9);
+  EXPECT_NEAR(b_first, SlowChipC(0.5), 1e-9);
+  EXPECT_NEAR(site.jobs()[a].chip_c, SlowChipC(10), 1e-9);
+  EXPECT_NEAR(site.jobs()[b].chip_c, SlowChipC(8.5), 1e-9);
+  EXPECT_NEAR(site.jobs()[a].chip_peak_c, SlowChipC(10), 1e-9);
+}
+
+// The same chips under a card that slows at 32 C and shuts down at 34 C, below their 38 C steady
+// temperature: a 10 s job ends at 27.14 C, far from either, and finishes its work (it shut down
+// at 1 s when its first window started at steady).
+TEST(Site, AShortJobEndsBeforeItsChipsReachAShutdownBelowTheirSteadyTemperature) {
+  SiteConfig c = SlowChipSite();
+  c.cluster.gpu.thermal = {Celsius(30), Celsius(32), Celsius(34)};
+  JobConfig job = ModelLess("short", 16, 0.5);
+  job.end = SimTime::From(Seconds(10));
+  c.jobs = {job};
+  c.duration = SimTime::From(Seconds(20));
+  Site site(c);
+  RunFor(site, 20);
+  const PlacedJob& j = site.jobs()[0];
+  std::printf("short job: peak %.6f C (expected %.6f), shut down %d, throttled %.1f GPU-s\n",
+              j.chip_peak_c, SlowChipC(10), j.thermal_shutdown, j.throttled_gpu_s);
+  EXPECT_FALSE(j.thermal_shutdown);
+  EXPECT_FALSE(j.stopped);
+  EXPECT_TRUE(j.ended);
+  EXPECT_NEAR(j.chip_peak_c, SlowChipC(10), 1e-9);
+  EXPECT_DOUBLE_EQ(j.throttled_gpu_s, 0.0);
+  EXPECT_DOUBLE_EQ(j.timeline.RunningSeconds(SimTime(), SimTime::From(Seconds(20))), 10.0);
+}
+
 TEST(SitePlacement, ModelLessJobOnNonContiguousNodesRaisesOnlyTheirRacks) {
   Site site(EmptySite(6));  // racks {0,1}, {2,3}, {4,5}
   const SimTime t0 = SimTime::From(Seconds(2)), t1 = SimTime::From(Seconds(3)),

@@ -20,6 +20,11 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
   // would compute).
   const double window_s = (to - from).seconds();
   const double window_decay = std::exp(-window_s / tau);
+  // Before its first window a job's GPUs idled on this coolant: its chips start at their idle
+  // temperature and heat from there with the package's time constant, as in any later window. (A
+  // card idling above its shutdown threshold would have cut its power already: no hotter than
+  // that.)
+  const double idle_c = std::min(tc + r * ToWatts(gpu_power_.idle()), stop);
   // A shutdown retires its job from active_: walk a copy.
   std::vector<JobId>& jobs = active_scratch_;
   jobs.assign(active_.begin(), active_.end());
@@ -31,16 +36,14 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
     const double gpus = pj.gpus;
     const double p = job_gpu_j_[j] / run_s / gpus;  // integrated in Advance
     const double steady = tc + r * p;
-    const double before = pj.chip_c;  // NaN: the job's first window starts at steady
-    pj.chip_c = std::isnan(before)
-                    ? steady
-                    : steady + (before - steady) *
-                                   (run_s == window_s ? window_decay : std::exp(-run_s / tau));
+    const double before = std::isnan(pj.chip_c) ? idle_c : pj.chip_c;  // NaN: its first window
+    pj.chip_c =
+        steady + (before - steady) * (run_s == window_s ? window_decay : std::exp(-run_s / tau));
     // The card cuts its power when it reaches the shutdown threshold, so it gets no hotter than
     // that (or than it already was): without this a hot hall read as the steady temperature of
     // full power, hundreds of degrees past the threshold.
     if (pj.chip_c >= stop && to < pj.config.end) {
-      pj.chip_c = std::isnan(before) ? stop : std::max(before, stop);
+      pj.chip_c = std::max(before, stop);
     }
     pj.chip_peak_c = std::max(pj.chip_peak_c, pj.chip_c);
     if (std::isfinite(pj.thermal_limit_w)) pj.throttled_gpu_s += gpus * run_s;
