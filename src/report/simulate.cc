@@ -53,6 +53,7 @@ class LinkChangeSpill {
  private:
   static constexpr size_t kBatch = 1 << 14;
   void Flush() {
+    if (buf_.empty()) return;  // fwrite of an empty vector's null data() is undefined
     if (std::fwrite(buf_.data(), sizeof(buf_[0]), buf_.size(), file_) != buf_.size()) {
       throw InputError({"(temporary file)", 0, 0}, "write failed (disk full?)");
     }
