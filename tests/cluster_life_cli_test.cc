@@ -581,5 +581,42 @@ TEST(ClusterLife, WindowsCutPerTickKeepTheBooksAndTheEnergy) {
   EXPECT_EQ(compared, 3 * static_cast<int>(a.size() - 1));
 }
 
+// A training job that starts and ends inside one 1 h tick: per tick, its chips and its fabric load
+// are still followed over the part it ran (the same peak temperature and link utilization as
+// windows cut at its start and end), and its energy is the same.
+TEST(ClusterLife, AJobInsideOneTickKeepsItsTemperatureAndFabricPeak) {
+  std::string text = kHand;
+  text = ReplaceOnce(text, "    duration: 1 h\n", "    duration: 7 min\n    start: 13 s\n");
+  text.erase(text.find("  - name: b\n"), text.find("failures:") - text.find("  - name: b\n"));
+  text = ReplaceOnce(text, "duration: 3 h\n  tick: 1 s", "duration: 2 h\n  tick: 1 h");
+  const fs::path dir = WriteScenario("life_tick_inside", text);
+  std::ofstream(dir / "t.yaml") << ReplaceOnce(text, "  tick: 1 h",
+                                               "  tick: 1 h\n  windows: per_tick");
+  nlohmann::json out[2];
+  for (int k = 0; k < 2; ++k) {
+    const std::string f = k == 0 ? "s.yaml" : "t.yaml", o = k == 0 ? "ev" : "pt";
+    const Result r =
+        Firstwall("run --quiet " + (dir / f).string() + " --out " + (dir / o).string());
+    ASSERT_EQ(r.status, 0) << r.out;
+    out[k] = nlohmann::json::parse(Slurp(dir / o / "summary.json"));
+  }
+  const auto fabric = [](const nlohmann::json& j) {
+    for (const auto& res : j["resources"]) {
+      if (res["name"] == "fabric") return res["peak"].get<double>();
+    }
+    return -1.0;
+  };
+  const double t_ev = out[0]["jobs"][0]["gpu_temperature_peak_c"].get<double>();
+  const double t_pt = out[1]["jobs"][0]["gpu_temperature_peak_c"].get<double>();
+  std::printf("peak chip %.4f C per event, %.4f C per tick; fabric peak %.4f, %.4f\n", t_ev, t_pt,
+              fabric(out[0]), fabric(out[1]));
+  EXPECT_GT(t_ev, 30.0);
+  EXPECT_NEAR(t_pt, t_ev, 1e-9);
+  EXPECT_GT(fabric(out[0]), 0.0);
+  EXPECT_NEAR(fabric(out[1]), fabric(out[0]), 1e-12);
+  EXPECT_NEAR(out[1]["it_energy_kwh"].get<double>(), out[0]["it_energy_kwh"].get<double>(), 1e-9);
+  EXPECT_EQ(out[1]["engine"]["windows"], 2);
+}
+
 }  // namespace
 }  // namespace firstwall::testing_cli

@@ -879,8 +879,11 @@ const Schema& ScenarioSchema() {
                    "the part of the tick it ran), but what an event reads of power, cooling and "
                    "temperatures is as of the tick's start, a pooled service's replica that "
                    "moves inside a tick counts at the tick's end, and a job's chip temperature "
-                   "is not followed through the part of a tick after it ends. For runs whose "
-                   "events outnumber their ticks (a year's queue): several times faster."),
+                   "is not followed through the part of a tick after it ends. A stage's overload "
+                   "(on_overload cap_gpus or trip) is judged on each window's mean power: per "
+                   "tick on the tick's mean, so caps and trips, and the books after them, can "
+                   "differ from per_event. For runs whose events outnumber their ticks (a year's "
+                   "queue): several times faster."),
               Int("simulation.seed", "1", "0", "9007199254740992",
                   "Seed of the random streams; same seed, same outputs."),
               Int("simulation.start_day_of_year", "1", "1", "365",

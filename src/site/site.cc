@@ -497,6 +497,10 @@ void Site::Advance(SimTime from, SimTime to) {
       s.job_ids.push_back(j);
       const double excess = (integral[0] - idle_node_w_ * run_s) / dt;
       for (int n : pj.nodes) retired_excess_.push_back({placement_.RackOf(n), excess});
+      job_run_s_[j] = run_s;  // for its chips' temperature (HeatGpus); forgotten after that
+      job_gpu_j_[j] = integral[1];
+      leaving_.push_back(j);
+      continue;
     }
     Forget(j);
   }
@@ -579,7 +583,11 @@ void Site::Advance(SimTime from, SimTime to) {
   HeatGpus(from, to, s.plant.gpu_coolant);
   s.facility = flow.grid + s.cooling;
   Dispatch(dt);
-  s.fabric_peak_utilization = running_.value() > 0 ? fabric_utilization_ : 0.0;
+  s.fabric_peak_utilization =
+      std::max(running_.value() > 0 ? fabric_utilization_ : 0.0, fabric_window_peak_);
+  fabric_window_peak_ = 0;
+  for (JobId j : leaving_) Forget(j);
+  leaving_.clear();
   // Limited while a cap_gpus stage holds a lowered limit, or while the static cap is below what a
   // running job's GPUs would draw (a cap at or above every phase's demand costs nothing).
   bool lowered = false;

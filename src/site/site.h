@@ -457,8 +457,10 @@ class Site : public Model {
   std::vector<JobId> active_;   // jobs holding nodes, ascending (the per-window and event loops)
   std::vector<JobId> retired_;  // left since the last window (Advance counts what they ran of it)
   std::vector<std::pair<size_t, double>> retired_excess_;  // scratch: (rack, W above idle)
-  size_t scenario_jobs_ = 0;   // jobs_[0, scenario_jobs_) come from config_.jobs
-  uint64_t next_flow_id_ = 0;  // ECMP hash input of the next flow
+  std::vector<JobId> leaving_;     // retired inside the window, having run part of it (HeatGpus)
+  double fabric_window_peak_ = 0;  // highest fabric utilization set inside the window
+  size_t scenario_jobs_ = 0;       // jobs_[0, scenario_jobs_) come from config_.jobs
+  uint64_t next_flow_id_ = 0;      // ECMP hash input of the next flow
   SpeedCallback on_speed_;
   StopCallback on_stop_;
   IoSpeedCallback on_io_speed_;

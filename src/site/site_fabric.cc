@@ -339,6 +339,8 @@ void Site::UpdateLinkLoads(SimTime now) {
       }
     }
   }
+  // Inside a window (one cut per tick): its peak is kept for the window's sample.
+  if (now > sample_.to) fabric_window_peak_ = std::max(fabric_window_peak_, fabric_utilization_);
 }
 
 void Site::OnLinkChange(std::function<void(const LinkLoadChange&)> sink, SimTime now) {

@@ -25,6 +25,16 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
   // card idling above its shutdown threshold would have cut its power already: no hotter than
   // that.)
   const double idle_c = std::min(tc + r * ToWatts(gpu_power_.idle()), stop);
+  // Jobs that left inside the window (one cut per tick) ran its first part: their chips follow
+  // that part too; the job is over, nothing to throttle or stop.
+  for (JobId j : leaving_) {
+    PlacedJob& pj = *jobs_[j];
+    const double run_s = job_run_s_[j];
+    const double steady = tc + r * job_gpu_j_[j] / run_s / pj.gpus;
+    const double before = std::isnan(pj.chip_c) ? idle_c : pj.chip_c;
+    pj.chip_c = steady + (before - steady) * std::exp(-run_s / tau);
+    pj.chip_peak_c = std::max(pj.chip_peak_c, pj.chip_c);
+  }
   // A shutdown retires its job from active_: walk a copy.
   std::vector<JobId>& jobs = active_scratch_;
   jobs.assign(active_.begin(), active_.end());
