@@ -258,7 +258,7 @@ constexpr const char* kPods =
     "p2,1000,1024,8,1000,,LS,Running,0,7200,0\n"
     "p3,1000,1024,8,1000,,LS,Running,0,7200,0\n";
 
-nlohmann::json RunRestartBurst(const std::string& stagger) {
+nlohmann::json RunRestartBurst(const std::string& stagger, const std::string& tick = "1 s") {
   std::string text = kHand;
   auto edit = [&](const std::string& from, const std::string& to) {
     text = ReplaceOnce(std::move(text), from, to);
@@ -273,7 +273,7 @@ nlohmann::json RunRestartBurst(const std::string& stagger) {
        "    gpu_activity: 100 %\nfailures:");
   edit("    - component: gpu\n      index: 0\n      at: 30 min\n      repair: 2 h\n",
        "    - component: pdu\n      index: 0\n      at: 10 min\n      repair: 1 h\n");
-  edit("  duration: 3 h\n", "  duration: 40 min\n");
+  edit("  duration: 3 h\n  tick: 1 s\n", "  duration: 40 min\n  tick: " + tick + "\n");
   const fs::path dir = WriteScenario("life_ramp", text);
   std::ofstream(dir / "pods.csv") << kPods;
   const Result r =
@@ -333,6 +333,13 @@ TEST(ClusterLife, StaggeredRestartsHalveThePowerRampAtTheMeter) {
   EXPECT_NEAR(together["largest"]["facility_rise_1min"]["mw"].get<double>(),
               t["facility_rise_1min"]["mw"].get<double>(), 1e-12);
   EXPECT_EQ(together["largest"]["facility_rise_1min"]["jobs"], 4);
+  // A 5 min tick averages a minute's ramp away: the burst is counted, its rises are not measured.
+  const nlohmann::json coarse = RunRestartBurst("0 s", "5 min");
+  EXPECT_EQ(coarse["restarts"], 4);
+  ASSERT_EQ(coarse["bursts"].size(), 1u);
+  EXPECT_TRUE(coarse["largest"]["facility_rise_1min"].is_null());
+  EXPECT_TRUE(coarse["largest"]["it_step_1tick"].is_null());
+  EXPECT_TRUE(coarse["bursts"][0]["facility_rise_1min"].is_null());
 }
 
 // A PDU per rack (2 nodes, rated 10 kW, trips): a (24 GPUs on nodes 0-2) overloads PDU 0 (2 x

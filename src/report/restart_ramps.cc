@@ -136,13 +136,18 @@ nlohmann::ordered_json RestartRampsJson(const RestartRamps& r) {
   j["burst_window_s"] = Sec(kBurstWindow);
   j["stagger_s"] = r.stagger_s;
   j["tick_s"] = r.tick_s;
+  // A tick longer than the minute the ramps are measured over averages them away: none reported.
+  const bool measured = r.tick_s > 0 && r.tick_s <= Sec(kRampWindow);
+  const auto rise = [&](const Rise& x, double per_min) {
+    return measured ? RiseJson(x, per_min) : nlohmann::ordered_json(nullptr);
+  };
   // The largest of each over every burst (a single job's restart too), with its burst's size.
   auto largest = [&](Rise RestartBurst::*m, double per_min) {
     const RestartBurst* top = nullptr;
     for (const RestartBurst& b : r.bursts) {
       if (top == nullptr || (b.*m).mw > (top->*m).mw) top = &b;
     }
-    if (top == nullptr) return nlohmann::ordered_json(nullptr);
+    if (top == nullptr || !measured) return nlohmann::ordered_json(nullptr);
     nlohmann::ordered_json e = RiseJson(top->*m, per_min);
     e["jobs"] = top->jobs;
     e["burst_at_s"] = top->at_s;
@@ -174,10 +179,10 @@ nlohmann::ordered_json RestartRampsJson(const RestartRamps& r) {
                                  : nlohmann::ordered_json(nullptr);
     e["computing_last_s"] = b->computing_last_s >= 0 ? nlohmann::ordered_json(b->computing_last_s)
                                                      : nlohmann::ordered_json(nullptr);
-    e["facility_rise_1min"] = RiseJson(b->facility_1min, 1.0);
-    e["it_rise_1min"] = RiseJson(b->it_1min, 1.0);
-    e["facility_step_1tick"] = RiseJson(b->facility_tick, per_tick_min);
-    e["it_step_1tick"] = RiseJson(b->it_tick, per_tick_min);
+    e["facility_rise_1min"] = rise(b->facility_1min, 1.0);
+    e["it_rise_1min"] = rise(b->it_1min, 1.0);
+    e["facility_step_1tick"] = rise(b->facility_tick, per_tick_min);
+    e["it_step_1tick"] = rise(b->it_tick, per_tick_min);
     list.push_back(std::move(e));
   }
   j["bursts"] = std::move(list);
@@ -193,6 +198,12 @@ std::string RestartRampsText(const RestartRamps& r) {
     if (top == nullptr || b.facility_1min.mw > top->facility_1min.mw) top = &b;
   }
   const double per_tick_min = r.tick_s > 0 ? 60.0 / r.tick_s : 0.0;
+  if (r.tick_s > Sec(kRampWindow)) {
+    return txt::format(
+        "restarts: {} (bursts of several jobs: {}; stagger {:.0f} s); power ramps not measured: "
+        "the {:.0f} s tick is longer than the {:.0f} s they are measured over\n",
+        r.restarts, multi, r.stagger_s, r.tick_s, Sec(kRampWindow));
+  }
   return txt::format(
       "restarts: {} (bursts of several jobs: {}; stagger {:.0f} s); largest rise at the meter "
       "{} within a minute at {:.0f} s (jobs restarting together: {}; {} in one tick = {}), IT {} "
