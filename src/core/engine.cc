@@ -24,7 +24,8 @@ void Engine::Run(const std::function<void(SimTime)>& progress) {
   while (now < end_) {
     events_.RunUntil(now);
     const bool by_events = cut_ == WindowCut::kEvents;
-    SimTime to = std::min({NextTickAfter(now), by_events ? events_.NextTime() : end_, end_});
+    SimTime to = std::min(NextTickAfter(now), end_);
+    if (by_events) to = std::min(to, events_.NextTime());
     const bool on_tick = now.ns() % tick_.ns() == 0;
     if (on_tick && AllQuiescent()) {
       // Jump to the last tick boundary at or before the next event (or to the end).

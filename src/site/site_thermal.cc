@@ -25,15 +25,21 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
   // card idling above its shutdown threshold would have cut its power already: no hotter than
   // that.)
   const double idle_c = std::min(tc + r * ToWatts(gpu_power_.idle()), stop);
+  // The job's chips after the run_s seconds it ran in the window, at the GPU energy Advance
+  // integrated (NaN before: its first window); returns where they started.
+  const auto heat = [&](JobId j, double run_s) {
+    PlacedJob& pj = *jobs_[j];
+    const double steady = tc + r * (job_gpu_j_[j] / run_s / pj.gpus);
+    const double before = std::isnan(pj.chip_c) ? idle_c : pj.chip_c;
+    pj.chip_c =
+        steady + (before - steady) * (run_s == window_s ? window_decay : std::exp(-run_s / tau));
+    return before;
+  };
   // Jobs that left inside the window (one cut per tick) ran its first part: their chips follow
   // that part too; the job is over, nothing to throttle or stop.
   for (JobId j : leaving_) {
-    PlacedJob& pj = *jobs_[j];
-    const double run_s = job_run_s_[j];
-    const double steady = tc + r * job_gpu_j_[j] / run_s / pj.gpus;
-    const double before = std::isnan(pj.chip_c) ? idle_c : pj.chip_c;
-    pj.chip_c = steady + (before - steady) * std::exp(-run_s / tau);
-    pj.chip_peak_c = std::max(pj.chip_peak_c, pj.chip_c);
+    heat(j, job_run_s_[j]);
+    jobs_[j]->chip_peak_c = std::max(jobs_[j]->chip_peak_c, jobs_[j]->chip_c);
   }
   // A shutdown retires its job from active_: walk a copy.
   std::vector<JobId>& jobs = active_scratch_;
@@ -44,11 +50,7 @@ void Site::HeatGpus(SimTime from, SimTime to, units::Temperature coolant) {
     const double run_s = job_run_s_[j];  // from Advance, over the same window
     if (pj.stopped || run_s <= 0) continue;
     const double gpus = pj.gpus;
-    const double p = job_gpu_j_[j] / run_s / gpus;  // integrated in Advance
-    const double steady = tc + r * p;
-    const double before = std::isnan(pj.chip_c) ? idle_c : pj.chip_c;  // NaN: its first window
-    pj.chip_c =
-        steady + (before - steady) * (run_s == window_s ? window_decay : std::exp(-run_s / tau));
+    const double before = heat(j, run_s);
     // The card cuts its power when it reaches the shutdown threshold, so it gets no hotter than
     // that (or than it already was): without this a hot hall read as the steady temperature of
     // full power, hundreds of degrees past the threshold.
