@@ -25,6 +25,7 @@ struct RunOptions {
   bool quiet = false;
   bool links = false;
   int hot_links = 3;
+  std::vector<std::string> sets;
 };
 
 // A progress line on stderr: simulated time, speed against real time, and the time left.
@@ -56,7 +57,7 @@ class Progress {
 };
 
 int Run(const RunOptions& o) {
-  scenario::Scenario sc = LoadScenarioArg(o.scenario);
+  scenario::Scenario sc = LoadScenarioArg(o.scenario, o.sets);
   report::CheckTimeSeriesSize(sc.site.duration.seconds(), sc.output_interval.seconds(), o.hot_links,
                               sc.max_output_bytes, sc.output_at);
   report::OutputSet outputs(o.out);
@@ -135,6 +136,7 @@ Action RegisterRun(CLI::App& app) {
                   "examples/default.yaml)")
       ->check(NonEmptyScenarioPath());
   cmd->add_option("--out", o->out, "Output directory")->capture_default_str();
+  AddSetOption(cmd, o->sets);
   cmd->add_flag("--json", o->json, "Print summary.json to stdout instead of the text summary");
   cmd->add_flag("--quiet", o->quiet, "Print nothing (outputs are still written)");
   cmd->add_flag("--links", o->links,

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "scenario/loader.h"
+#include "scenario/overrides.h"
 
 namespace firstwall::cli {
 
@@ -26,13 +28,32 @@ inline CLI::Validator NonEmptyScenarioPath(bool default_allowed = true) {
       "");
 }
 
+// `--set KEY=VALUE` (repeatable) on a subcommand that reads a scenario: the overrides of
+// scenario/overrides.h, each located at the option in messages.
+inline void AddSetOption(CLI::App* cmd, std::vector<std::string>& sets) {
+  cmd->add_option("--set", sets,
+                  "Change one scenario value before it is read, as if written in the file: "
+                  "KEY=VALUE with KEY a path (cluster.nodes, facility.power_chain[UPS].rating, "
+                  "workloads[0].gpus); repeatable")
+      ->allow_extra_args(false);
+}
+
+inline std::vector<scenario::Override> ParseSets(const std::vector<std::string>& sets) {
+  std::vector<scenario::Override> out;
+  for (const std::string& s : sets) out.push_back(scenario::ParseOverride(s, {"--set " + s, 0, 0}));
+  return out;
+}
+
 // `path` as checked by NonEmptyScenarioPath: empty only when the argument was left out.
-inline scenario::Scenario LoadScenarioArg(const std::string& path) {
+inline scenario::Scenario LoadScenarioArg(const std::string& path,
+                                          const std::vector<std::string>& sets = {}) {
+  const std::vector<scenario::Override> overrides = ParseSets(sets);
   if (path.empty()) {
     return scenario::LoadScenarioText(scenario::DefaultScenarioText(),
-                                      scenario::kDefaultScenarioName, scenario::kBuiltinDir);
+                                      scenario::kDefaultScenarioName, scenario::kBuiltinDir,
+                                      overrides);
   }
-  return scenario::LoadScenarioFile(path);
+  return scenario::LoadScenarioFile(path, overrides);
 }
 
 }  // namespace firstwall::cli

@@ -57,13 +57,15 @@ std::string Describe(const scenario::Scenario& sc) {
 
 Action RegisterValidate(CLI::App& app) {
   auto path = std::make_shared<std::string>();
+  auto sets = std::make_shared<std::vector<std::string>>();
   CLI::App* cmd = app.add_subcommand(
       "validate", "Check a scenario without running it; errors name file:line:col (exit 2)");
   cmd->add_option("scenario", *path, "Scenario YAML file")
       ->required()
       ->check(NonEmptyScenarioPath(false));
-  return [path] {
-    const scenario::Scenario sc = LoadScenarioArg(*path);
+  AddSetOption(cmd, *sets);
+  return [path, sets] {
+    const scenario::Scenario sc = LoadScenarioArg(*path, *sets);
     // As `run` with its default --hot-links.
     report::CheckTimeSeriesSize(sc.site.duration.seconds(), sc.output_interval.seconds(), 3,
                                 sc.max_output_bytes, sc.output_at);

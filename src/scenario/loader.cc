@@ -737,7 +737,11 @@ void DrawRandomFaults(const Section& rf, const network::Fabric& fabric, site::Si
 
 Scenario LoadScenarioText(const std::string& text, const std::string& file,
                           const std::string& base_dir) {
-  const Document doc = Document::Parse(text, file);
+  return LoadScenarioDocument(Document::Parse(text, file), base_dir);
+}
+
+Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) {
+  const std::string& file = doc.file();
   const Section root(doc, ScenarioSchema(), doc.root(), "", "", doc.At(doc.root()));
   root.Int("firstwall");  // version, range-checked by the schema
 
@@ -979,7 +983,7 @@ Scenario LoadScenarioText(const std::string& text, const std::string& file,
   return sc;
 }
 
-Scenario LoadScenarioFile(const std::string& path) {
+std::string ReadScenarioFile(const std::string& path) {
   const std::string problem = FileProblem(path);
   const std::string hint = "give the path to a scenario YAML file, e.g. examples/default.yaml";
   if (problem == "not found") throw InputError({path, 0, 0}, "scenario file not found", hint);
@@ -987,9 +991,12 @@ Scenario LoadScenarioFile(const std::string& path) {
   if (!problem.empty() && problem != "is empty") {
     throw InputError({path, 0, 0}, "the scenario file " + problem, hint);
   }
-  const std::string text = ReadFile(path, {path, 0, 0});
+  return ReadFile(path, {path, 0, 0});
+}
+
+Scenario LoadScenarioFile(const std::string& path) {
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  return LoadScenarioText(text, path, dir);
+  return LoadScenarioText(ReadScenarioFile(path), path, dir);
 }
 
 void ReadFabricSwitches(const Section& s, network::FabricSpec& spec) {

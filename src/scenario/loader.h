@@ -26,6 +26,11 @@ Scenario LoadScenarioFile(const std::string& path);
 Scenario LoadScenarioText(const std::string& text, const std::string& file,
                           const std::string& base_dir);
 
+// A parsed scenario (reader.h's Document, perhaps changed by overrides.h) to a Scenario.
+Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir);
+// The text of a scenario file, with LoadScenarioFile's checks of the path.
+std::string ReadScenarioFile(const std::string& path);
+
 // Reads the switch keys (leaf_radix, oversubscription, switch_latency) of a fabric section, in a
 // scenario's cluster.fabric or a `--fabric` file, into `spec`.
 void ReadFabricSwitches(const Section& s, network::FabricSpec& spec);

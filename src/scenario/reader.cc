@@ -310,9 +310,39 @@ Document Document::Parse(const std::string& text, std::string file, const std::s
 }
 
 SourceLocation Document::At(const YAML::Node& node) const {
+  for (const auto& [n, where] : placed_) {
+    if (n.is(node)) return where;
+  }
   const YAML::Mark m = node.Mark();
   if (m.line < 0) return {file_, 0, 0};
   return {file_, m.line + 1, m.column + 1};
+}
+
+void Document::Remember(const YAML::Node& value, const SourceLocation& where) {
+  placed_.emplace_back(value, where);
+  if (value.IsMap()) {
+    for (const auto& kv : value) {
+      placed_.emplace_back(kv.first, where);
+      Remember(kv.second, where);
+    }
+  } else if (value.IsSequence()) {
+    for (const auto& item : value) Remember(item, where);
+  }
+}
+
+void Document::Place(YAML::Node parent, const std::string& key, YAML::Node value,
+                     SourceLocation where) {
+  Remember(value, where);
+  parent[key] = value;
+  // The key node itself, when it is new, is located at the override too.
+  for (const auto& kv : parent) {
+    if (kv.first.Scalar() == key && kv.first.Mark().line < 0) placed_.emplace_back(kv.first, where);
+  }
+}
+
+void Document::PlaceItem(YAML::Node parent, size_t index, YAML::Node value, SourceLocation where) {
+  Remember(value, where);
+  parent[index] = value;
 }
 
 Section::Section(const Document& doc, const Schema& schema, YAML::Node node,

@@ -40,12 +40,21 @@ class Document {
       "a card starts with 'name: ...'; see catalog/gpus/ and catalog/models/";
   const YAML::Node& root() const { return root_; }
   const std::string& file() const { return file_; }
+  // Where a node was written: its file:line:col, or, for a value set by `Place`, where that
+  // override was given (a sweep file's line, a command-line option).
   SourceLocation At(const YAML::Node& node) const;
+  // Puts `value` (and every node under it) at `key` of `parent` (a mapping), replacing what was
+  // there; errors about the value are then located at `where`.
+  void Place(YAML::Node parent, const std::string& key, YAML::Node value, SourceLocation where);
+  // Replaces item `index` of the sequence `parent` with `value` (as Place).
+  void PlaceItem(YAML::Node parent, size_t index, YAML::Node value, SourceLocation where);
 
  private:
   friend class OptionValue;
+  void Remember(const YAML::Node& value, const SourceLocation& where);
   YAML::Node root_;
   std::string file_;
+  std::vector<std::pair<YAML::Node, SourceLocation>> placed_;
 };
 
 class Section {
