@@ -49,7 +49,8 @@ TEST(Overrides, ErrorsAreLocatedAtTheOverride) {
   EXPECT_NE(range.find("cluster.nodes"), std::string::npos) << range;
 
   const std::string unit = ErrorOf({{"site.grid_import_limit", "2 MWh", kAt}});
-  EXPECT_NE(unit.find("sweep.yaml:7:14: error: 'site.grid_import_limit'"), std::string::npos) << unit;
+  EXPECT_NE(unit.find("sweep.yaml:7:14: error: 'site.grid_import_limit'"), std::string::npos)
+      << unit;
 
   const std::string unknown = ErrorOf({{"cluster.nodez", "1", kAt}});
   EXPECT_NE(unknown.find("sweep.yaml:7:12: error: 'cluster.nodez' is not a scenario key"),
