@@ -22,5 +22,6 @@ Action RegisterStep(CLI::App& app);
 Action RegisterCollective(CLI::App& app);
 Action RegisterInfer(CLI::App& app);
 Action RegisterReliability(CLI::App& app);
+Action RegisterWalls(CLI::App& app);
 
 }  // namespace firstwall::cli

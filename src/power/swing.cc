@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <mutex>
 
 namespace firstwall::power {
 
@@ -29,9 +30,19 @@ SwingMetrics AnalyzeSwing(const std::vector<double>& p, double dt, double lo_hz,
   std::unique_ptr<fftw_complex, decltype(&fftw_free)> out(fftw_alloc_complex(n / 2 + 1),
                                                           &fftw_free);
   for (size_t i = 0; i < n; ++i) in.get()[i] = p[i] - m.mean_w;
-  fftw_plan plan = fftw_plan_dft_r2c_1d(len, in.get(), out.get(), FFTW_ESTIMATE);
+  // FFTW's planner and plan destruction share global state and are not thread-safe (FFTW manual,
+  // "Thread safety"); only fftw_execute is. Sweeps and walls run scenarios on several threads.
+  static std::mutex planner;
+  fftw_plan plan;
+  {
+    const std::lock_guard<std::mutex> lock(planner);
+    plan = fftw_plan_dft_r2c_1d(len, in.get(), out.get(), FFTW_ESTIMATE);
+  }
   fftw_execute(plan);
-  fftw_destroy_plan(plan);
+  {
+    const std::lock_guard<std::mutex> lock(planner);
+    fftw_destroy_plan(plan);
+  }
   double total = 0, band = 0, best = 0;
   for (size_t k = 1; k <= n / 2; ++k) {
     const double re = out.get()[k][0], im = out.get()[k][1];

@@ -71,9 +71,9 @@ void RemoveStaleStaging(const std::filesystem::path& dir) {
 
 // What could stop the swap is checked before anything in DIR changes: an output name taken by
 // something other than a regular file (a directory, say) would fail its rename.
-void CheckReplaceable(const std::filesystem::path& dir) {
+void CheckReplaceable(const std::filesystem::path& dir, const std::vector<std::string>& names) {
   std::error_code ec;
-  for (const std::string& name : OutputSet::Outputs()) {
+  for (const std::string& name : names) {
     const auto st = std::filesystem::symlink_status(dir / name, ec);
     if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st)) {
       throw InputError({(dir / name).string(), 0, 0},
@@ -91,7 +91,9 @@ const std::vector<std::string>& OutputSet::Outputs() {
   return names;
 }
 
-OutputSet::OutputSet(std::filesystem::path dir) : dir_(std::move(dir)) {
+OutputSet::OutputSet(std::filesystem::path dir, std::vector<std::string> names)
+    : dir_(std::move(dir)), names_(std::move(names)) {
+  FW_CHECK(names_.size() * kSuffixes.size() <= kMaxFiles, "an output set names at most 8 files");
   if (dir_.empty()) throw InputError({"--out", 0, 0}, "the output directory must not be empty");
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
@@ -99,7 +101,7 @@ OutputSet::OutputSet(std::filesystem::path dir) : dir_(std::move(dir)) {
     throw InputError({dir_.string(), 0, 0},
                      "cannot create the output directory" + (ec ? ": " + ec.message() : ""));
   }
-  CheckReplaceable(dir_);  // before the run, not after it
+  CheckReplaceable(dir_, names_);  // before the run, not after it
   RemoveStaleStaging(dir_);
   staging_ = dir_ / (".firstwall-staging-" + std::to_string(getpid()));
   std::filesystem::remove_all(staging_, ec);
@@ -111,7 +113,7 @@ OutputSet::OutputSet(std::filesystem::path dir) : dir_(std::move(dir)) {
   std::memset(g_files, 0, sizeof g_files);
   CopyPath(g_staging, staging_.string());
   size_t k = 0;
-  for (const std::string& name : Outputs()) {
+  for (const std::string& name : names_) {
     for (const char* suffix : kSuffixes) {
       if (k < kMaxFiles) CopyPath(g_files[k++], (staging_ / (name + suffix)).string());
     }
@@ -130,16 +132,16 @@ OutputSet::~OutputSet() {
 }
 
 std::string OutputSet::Stage(const std::string& name) {
-  FW_CHECK(std::find(Outputs().begin(), Outputs().end(), name) != Outputs().end(),
-           "an output must be one of OutputSet::Outputs(): " + name);
+  FW_CHECK(std::find(names_.begin(), names_.end(), name) != names_.end(),
+           "an output must be one of the set's names: " + name);
   if (std::find(staged_.begin(), staged_.end(), name) == staged_.end()) staged_.push_back(name);
   return (staging_ / name).string();
 }
 
 void OutputSet::Commit() {
   std::error_code ec;
-  CheckReplaceable(dir_);  // again: DIR may have changed while the run ran
-  for (const std::string& name : Outputs()) {
+  CheckReplaceable(dir_, names_);  // again: DIR may have changed while the run ran
+  for (const std::string& name : names_) {
     const bool ours = std::find(staged_.begin(), staged_.end(), name) != staged_.end();
     if (!ours || !std::filesystem::exists(staging_ / name))
       std::filesystem::remove(dir_ / name, ec);

@@ -20,12 +20,14 @@ namespace firstwall::report {
 class OutputSet {
  public:
   // Creates DIR (and parents) and the staging directory. Throws InputError when it cannot.
-  explicit OutputSet(std::filesystem::path dir);
+  // `names`: the files this kind of output set holds (a run's by default; `walls` and `sweep`
+  // have their own), at most 8.
+  explicit OutputSet(std::filesystem::path dir, std::vector<std::string> names = Outputs());
   ~OutputSet();
   OutputSet(const OutputSet&) = delete;
   OutputSet& operator=(const OutputSet&) = delete;
 
-  // Where to write the output named `name` ("summary.json"). Only the names of Outputs() are
+  // Where to write the output named `name` ("summary.json"). Only the set's names are
   // taken, so that the signal handler knows every file the staging directory can hold.
   std::string Stage(const std::string& name);
   // Replaces DIR's earlier outputs with the staged ones. Throws InputError, DIR unchanged, when an
@@ -38,6 +40,7 @@ class OutputSet {
 
  private:
   std::filesystem::path dir_, staging_;
+  std::vector<std::string> names_;
   std::vector<std::string> staged_;
   bool committed_ = false;
 };

@@ -123,6 +123,7 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
     meter.OnTick(row, n);
     if (csv) csv->OnTick(row, n);
     if (ramps) ramps->OnTick(row, n);
+    if (options.on_tick) options.on_tick(row, n);
   });
   if (host) {
     ticks.CountQueued([&host](SimTime a, SimTime b) { return host->life().MeanQueued(a, b); });

@@ -25,6 +25,9 @@ struct SimulateOptions {
   std::string* events_table = nullptr;
   // Rows of timeseries.csv: a whole number of physics ticks; zero for one row per tick.
   SimTime output_interval = SimTime();
+  // When set, sees every row of the tick series (`n`: the row stands for n ticks), as the meter
+  // does: what `firstwall walls --in-time` reads hour by hour.
+  std::function<void(const TickRow& row, int64_t n)> on_tick = nullptr;
   // With a scheduler, when set: each queued job's first start (Never: never started).
   std::vector<SimTime>* first_starts = nullptr;
 };

@@ -122,6 +122,12 @@ YAML::Node Walk(const Document& doc, const std::vector<Step>& steps, size_t n,
 
 void Apply(Document& doc, const Override& o) {
   const std::vector<Step> steps = SplitPath(o.key, o.where);
+  if (o.remove) {
+    bool found = false;
+    YAML::Node parent = Walk(doc, steps, steps.size() - 1, o.where, &found);
+    if (found && !steps.back().item) parent.remove(steps.back().key);
+    return;
+  }
   if (!ScenarioSchema().Find(SchemaPath(o.key))) {
     throw InputError(o.where, "'" + o.key + "' is not a scenario key",
                      "see docs/scenario.md (or `firstwall schema`) for every key");
@@ -214,7 +220,7 @@ Scenario LoadScenarioFile(const std::string& path, const std::vector<Override>& 
 }
 
 KeyValue ReadKey(const std::string& scenario_text, const std::string& file, const std::string& key,
-                 const SourceLocation& where) {
+                 const SourceLocation& where, const std::vector<Override>& applied) {
   const std::vector<Step> steps = SplitPath(key, where);
   KeyValue kv;
   kv.spec = ScenarioSchema().Find(SchemaPath(key));
@@ -222,7 +228,7 @@ KeyValue ReadKey(const std::string& scenario_text, const std::string& file, cons
     throw InputError(where, "'" + key + "' is not a scenario key",
                      "see docs/scenario.md (or `firstwall schema`) for every key");
   }
-  const Document doc = Document::Parse(scenario_text, file);
+  const Document doc = Parsed(scenario_text, file, applied);
   bool found = false;
   const YAML::Node parent = Walk(doc, steps, steps.size() - 1, where, &found);
   if (found) {
@@ -259,6 +265,24 @@ KeyValue ReadKey(const std::string& scenario_text, const std::string& file, cons
     kv.number.reset();  // the loader will say what is wrong with it
   }
   return kv;
+}
+
+std::vector<std::string> ListItems(const std::string& scenario_text, const std::string& file,
+                                   const std::string& list_key, const SourceLocation& where,
+                                   const std::vector<Override>& applied) {
+  const std::vector<Step> steps = SplitPath(list_key, where);
+  const Document doc = Parsed(scenario_text, file, applied);
+  bool found = false;
+  const YAML::Node parent = Walk(doc, steps, steps.size() - 1, where, &found);
+  std::vector<std::string> names;
+  if (!found || steps.back().item) return names;
+  const YAML::Node list = parent[steps.back().key];
+  if (!list || !list.IsSequence()) return names;
+  for (const auto& item : list) {
+    const YAML::Node n = item.IsMap() ? item["name"] : YAML::Node();
+    names.push_back(n && n.IsScalar() ? n.Scalar() : "");
+  }
+  return names;
 }
 
 std::string FormatValue(const KeySpec& spec, double value) {

@@ -25,6 +25,7 @@ struct Override {
   std::string key;
   std::string value;  // YAML text of the new value: "160", "1.8 MW", "[1, 2]"
   SourceLocation where;
+  bool remove = false;  // remove the key instead (a study's own use: drop a weather file)
 };
 
 // A `--set` argument "key=value" (spaces around '=' allowed); InputError at `where` otherwise.
@@ -43,9 +44,16 @@ struct KeyValue {
   // from the text or else from the declared default; nullopt when neither is a plain number.
   std::optional<double> number;
 };
-// Throws InputError at `where` when the path names no declared key or no list item.
+// Throws InputError at `where` when the path names no declared key or no list item. `applied`:
+// overrides applied before reading (a value they set is what is read).
 KeyValue ReadKey(const std::string& scenario_text, const std::string& file, const std::string& key,
-                 const SourceLocation& where);
+                 const SourceLocation& where, const std::vector<Override>& applied = {});
+
+// The items of a list key ("workloads", "services[chat].requests"): each item's `name:`, or ""
+// for an item without one; empty when the list is absent. InputError at `where` for a bad path.
+std::vector<std::string> ListItems(const std::string& scenario_text, const std::string& file,
+                                   const std::string& list_key, const SourceLocation& where,
+                                   const std::vector<Override>& applied = {});
 
 // The schema path of a key path: "facility.power_chain[UPS].rating" ->
 // "facility.power_chain[].rating".

@@ -1,0 +1,251 @@
+// `firstwall walls` against a site whose walls are known on paper, and the search's mechanics.
+//
+// The hand-built site: H100 nodes of 8 GPUs at a constant activity of 1 (every phase), so each
+// GPU draws its TDP (700 W) and each node 8 x 700 W + 2 kW base = 7.6 kW; racks of 4 nodes draw
+// 30.4 kW against a 40 kW limit. One UPS stage at 100 % efficiency rated 1.5 MW carries the IT
+// load, the cooling plant is rated 2 MW (heat = IT load: no conversion losses), and the grid
+// connection 3 MW. Growing GPUs in whole racks of 32:
+//   UPS:           racks x 30.4 kW >= 1500 kW  ->  50 racks = 1600 GPUs
+//   cooling plant: racks x 30.4 kW >= 2000 kW  ->  66 racks = 2112 GPUs
+//   grid:          racks x 30.4 kW x PUE >= 3000 kW; the plant's own draw (PUE about 1.02 at
+//                  this load, more once the plant is overloaded) puts it near 96-99 racks
+// Growing the node base power b: a rack draws 4 x (5.6 kW + b) >= 40 kW  ->  b = 4.4 kW.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "study/walls.h"
+
+namespace firstwall::study {
+namespace {
+
+constexpr const char* kHandBuilt = R"(firstwall: 1
+site:
+  name: hand-built walls
+  outdoor_temperature: 20 C
+  outdoor_relative_humidity: 50 %
+  grid_import_limit: 3 MW
+  electricity_price: 0.08 USD/kWh
+  carbon_intensity: 367 g/kWh
+cluster:
+  gpu: H100-SXM5-80GB
+  nodes: 32
+  gpus_per_node: 8
+  nodes_per_rack: 4
+  node_base_power: 2 kW
+  nic_bandwidth: 400 Gb/s
+  rack_power_limit: 40 kW
+facility:
+  power_chain:
+    - name: UPS
+      efficiency: 100 %
+      rating: 1.5 MW
+  cooling:
+    capacity: 2 MW
+    liquid_share: 80 %
+    liquid_supply: 32 C
+    air_supply: 14 C
+workloads:
+  - name: burn
+    type: training
+    model: llama3-8b
+    gpus: 256
+    tp: 8
+    global_batch: 256
+    sequence_length: 4096
+    micro_batch: 1
+    activity: {compute: 1, communication: 1, optimizer: 1}
+simulation:
+  duration: 10 min
+  tick: 10 s
+)";
+
+const SourceLocation kAt{"--grow", 0, 0};
+
+ScenarioSource HandBuilt() {
+  ScenarioSource s;
+  s.text = kHandBuilt;
+  s.file = "hand-built.yaml";
+  return s;
+}
+
+const Wall& WallOf(const WallsResult& r, const std::string& resource) {
+  for (const Wall& w : r.walls) {
+    if (w.resource == resource) return w;
+  }
+  ADD_FAILURE() << "no wall " << resource;
+  static const Wall none;
+  return none;
+}
+
+size_t RankOf(const WallsResult& r, const std::string& resource) {
+  for (size_t i = 0; i < r.walls.size(); ++i) {
+    if (r.walls[i].resource == resource) return i;
+  }
+  return r.walls.size();
+}
+
+WallsResult Grow(const std::string& axis, double from, double to, WallsOptions o = {}) {
+  const ScenarioSource src = HandBuilt();
+  const Grower g(src, ParseAxis(axis, src, kAt), kAt);
+  o.from = from;
+  o.to = to;
+  return FindWalls(src, g, o, kAt);
+}
+
+TEST(Walls, HandBuiltSiteOnPaper) {
+  WallsOptions o;
+  o.next_walls = 0;
+  const WallsResult r = Grow("gpus", 256, 4096, o);
+  const double step = (4096.0 - 256.0) / (o.steps - 1);
+  struct Row {
+    const char* resource;
+    double paper, tolerance;
+  };
+  const Row rows[] = {
+      {"UPS", 1600, 0}, {"cooling plant", 2112, 0}, {"grid connection", 3136, step}};
+  std::printf("%-16s %10s %10s %10s %10s\n", "wall", "paper", "found", "error", "allowed");
+  for (const Row& row : rows) {
+    const Wall& w = WallOf(r, row.resource);
+    ASSERT_TRUE(w.binds) << row.resource;
+    std::printf("%-16s %10.0f %10.0f %10.0f %10.0f GPUs\n", row.resource, row.paper, w.binds_at,
+                w.binds_at - row.paper, row.tolerance);
+    EXPECT_LE(std::abs(w.binds_at - row.paper), row.tolerance) << row.resource;
+  }
+  // In the right order, and the first wall is the UPS.
+  EXPECT_EQ(r.walls.front().resource, "UPS");
+  EXPECT_LT(RankOf(r, "UPS"), RankOf(r, "cooling plant"));
+  EXPECT_LT(RankOf(r, "cooling plant"), RankOf(r, "grid connection"));
+  // Every point is a whole number of racks.
+  for (const WallPoint& p : r.curve) EXPECT_EQ(std::fmod(p.x, 32.0), 0.0) << p.x;
+  // Headroom at the first wall: the rack stays at 30.4 of 40 kW whatever the scale.
+  bool rack = false;
+  for (const auto& [name, h] : r.headroom) {
+    if (name == "rack power") {
+      rack = true;
+      EXPECT_NEAR(h, 1 - 30.4 / 40, 1e-6);
+    }
+  }
+  EXPECT_TRUE(rack);
+  // The rack limit never binds along this axis; GPUs busy at TDP are no wall either.
+  EXPECT_FALSE(WallOf(r, "rack power").binds);
+  EXPECT_FALSE(WallOf(r, "GPU compute").binds);
+}
+
+TEST(Walls, RackLimitAlongTheNodeBasePower) {
+  WallsOptions o;
+  o.next_walls = 0;
+  const WallsResult r = Grow("cluster.node_base_power", 2000, 8000, o);
+  const Wall& w = WallOf(r, "rack power");
+  ASSERT_TRUE(w.binds);
+  const double resolution = (8000.0 - 2000.0) / (o.steps - 1) / 16;
+  std::printf("rack power: paper 4400 W, found %.1f W (held at %.1f W), resolution %.1f W\n",
+              w.binds_at, w.holds_at, resolution);
+  EXPECT_GE(w.binds_at, 4400);
+  EXPECT_LT(w.holds_at, 4400);
+  EXPECT_LE(w.binds_at - w.holds_at, resolution * (1 + 1e-9));
+  EXPECT_EQ(r.walls.front().resource, "rack power");
+}
+
+TEST(Walls, RaisingTheFirstWallFindsTheNext) {
+  WallsOptions o;
+  o.next_walls = 2;
+  const WallsResult r = Grow("gpus", 256, 4096, o);
+  ASSERT_GE(r.next_walls.size(), 2u);
+  // UPS raised 25 % to 1875 kW binds again at 62 racks (1984 GPUs), before the plant (2112).
+  const NextWall& a = r.next_walls[0];
+  EXPECT_EQ(a.raised, "UPS");
+  EXPECT_EQ(a.raise_key, "facility.power_chain[UPS].rating");
+  EXPECT_DOUBLE_EQ(a.raised_to, 1875);
+  ASSERT_TRUE(a.next);
+  EXPECT_EQ(a.next->resource, "UPS");
+  EXPECT_DOUBLE_EQ(a.next->binds_at, 1984);
+  EXPECT_DOUBLE_EQ(a.gain, 1984 - 1600);
+  // Raised again (2343.75 kW: 78 racks), the plant at 2112 GPUs comes first.
+  const NextWall& b = r.next_walls[1];
+  ASSERT_TRUE(b.next);
+  EXPECT_EQ(b.next->resource, "cooling plant");
+  EXPECT_DOUBLE_EQ(b.next->binds_at, 2112);
+}
+
+TEST(Walls, ThreadsGiveTheSameAnswer) {
+  WallsOptions one, three;
+  one.next_walls = three.next_walls = 1;
+  one.steps = three.steps = 7;
+  three.threads = 3;
+  const WallsResult a = Grow("gpus", 256, 2560, one);
+  const WallsResult b = Grow("gpus", 256, 2560, three);
+  ASSERT_EQ(a.walls.size(), b.walls.size());
+  for (size_t i = 0; i < a.walls.size(); ++i) {
+    EXPECT_EQ(a.walls[i].resource, b.walls[i].resource);
+    EXPECT_EQ(a.walls[i].binds_at, b.walls[i].binds_at);
+  }
+  ASSERT_EQ(a.curve.size(), b.curve.size());
+  for (size_t i = 0; i < a.curve.size(); ++i) {
+    ASSERT_EQ(a.curve[i].limits.size(), b.curve[i].limits.size());
+    for (size_t k = 0; k < a.curve[i].limits.size(); ++k) {
+      EXPECT_EQ(a.curve[i].limits[k].utilization, b.curve[i].limits[k].utilization);
+    }
+  }
+  EXPECT_EQ(a.runs, b.runs);
+}
+
+TEST(Walls, AJobThatNoLongerFitsIsTheScenarioLimit) {
+  WallsOptions o;
+  o.next_walls = 0;
+  o.steps = 5;
+  const WallsResult r = Grow("job_size:burn", 64, 512, o);
+  const Wall& w = WallOf(r, "scenario limit");
+  ASSERT_TRUE(w.binds);
+  // The job grows by whole tensor-parallel groups of 8; 256 GPUs is the whole cluster.
+  EXPECT_DOUBLE_EQ(w.holds_at, 256);
+  EXPECT_DOUBLE_EQ(w.binds_at, 264);
+  EXPECT_FALSE(w.note.empty());
+}
+
+TEST(Walls, BadAxesAreInputErrors) {
+  const ScenarioSource src = HandBuilt();
+  EXPECT_THROW(ParseAxis("gpu", src, kAt), InputError);
+  EXPECT_THROW(ParseAxis("cluster.gpu", src, kAt), InputError);  // not numeric
+  EXPECT_THROW(ParseAxis("cluster.nodez", src, kAt), InputError);
+  EXPECT_THROW(Grower(src, ParseAxis("rate:chat", src, kAt), kAt), InputError);
+  EXPECT_THROW(Grower(src, ParseAxis("job_size:nope", src, kAt), kAt), InputError);
+  const Grower g(src, ParseAxis("gpus", src, kAt), kAt);
+  WallsOptions o;
+  o.from = 512;
+  o.to = 512;
+  EXPECT_THROW(FindWalls(src, g, o, kAt), InputError);
+  o.to = 1024;
+  o.steps = 1;
+  EXPECT_THROW(FindWalls(src, g, o, kAt), InputError);
+  EXPECT_THROW(g.Parse("12 MW", kAt), InputError);
+  const Grower p(src, ParseAxis("it_power", src, kAt), kAt);
+  EXPECT_DOUBLE_EQ(p.Parse("20 MW", kAt), 20);
+  EXPECT_THROW(p.Parse("20 MWh", kAt), InputError);
+}
+
+TEST(Walls, ItPowerGrowsInRacksOfNameplate) {
+  const ScenarioSource src = HandBuilt();
+  const Grower g(src, ParseAxis("it_power", src, kAt), kAt);
+  // Nameplate: 8 x 700 W + 2 kW = 7.6 kW a node, 30.4 kW a rack; 32 nodes = 0.2432 MW.
+  EXPECT_NEAR(g.base(), 0.2432, 1e-12);
+  EXPECT_NEAR(g.Snap(1.0), 33 * 0.0304, 1e-12);
+}
+
+TEST(Walls, InTimeNamesTheClosestWallEachHour) {
+  ScenarioSource src = HandBuilt();
+  src.overrides.push_back({"simulation.duration", "3 h", kAt});
+  const HoursResult h = WallsInTime(src);
+  ASSERT_EQ(h.hours.size(), 3u);
+  for (const HourWall& w : h.hours) {
+    EXPECT_EQ(w.first, "rack power");  // 30.4 of 40 kW; the UPS is at 16 %
+    EXPECT_NEAR(w.utilization, 0.76, 1e-9);
+  }
+  const auto rack = std::find(h.resources.begin(), h.resources.end(), "rack power");
+  ASSERT_NE(rack, h.resources.end());
+  EXPECT_EQ(h.first_hours[static_cast<size_t>(rack - h.resources.begin())], 3);
+}
+
+}  // namespace
+}  // namespace firstwall::study
