@@ -141,6 +141,15 @@ Grower::Grower(const ScenarioSource& source, Axis axis, SourceLocation where)
                            static_cast<double>(v.setup.replicas), true, 1});
         add_service_rates(v.setup.name);
       }
+      // Tenants' quotas grow with the cluster, so each keeps its share.
+      const std::vector<std::string> quotas = list("scheduler.quotas");
+      for (size_t q = 0; q < quotas.size(); ++q) {
+        for (const char* f : {"nominal_gpus", "borrowing_limit_gpus"}) {
+          const std::string k = fmt::format("scheduler.quotas[{}].{}", q, f);
+          const scenario::KeyValue v = key(k);
+          if (v.text && v.number) scaled_.push_back({k, *v.number, true, 0});
+        }
+      }
       const std::vector<std::string> traces = list("job_traces");
       for (size_t t = 0; t < traces.size(); ++t) {
         const std::string k = fmt::format("job_traces[{}].rate_scale", t);

@@ -97,8 +97,16 @@ std::vector<Limit> Limits(const report::Summary& s, const site::SiteConfig& cfg,
     out.push_back(Ceiling("NVLink", "network", "busiest NVLink's peak utilization", "share",
                           s.nvlink_peak_utilization, 1.0));
   }
-  copy(Find(s, "storage", "network"), "storage network", "checkpoint write bandwidth used",
-       "cluster.storage_network.storage_bandwidth");
+  // A checkpoint writes as fast as the storage network lets it, so full use while writing is the
+  // norm; the wall is a checkpoint that could not finish before the next was due.
+  if (Limit* l = copy(Find(s, "storage", "network"), "storage network",
+                      "checkpoint write bandwidth used while writing",
+                      "cluster.storage_network.storage_bandwidth")) {
+    l->binds = false;
+    int skipped = 0;
+    for (const report::JobSummary& j : s.jobs) skipped += j.checkpoints_skipped;
+    if (skipped > 0) BindBecause(*l, fmt::format("{} checkpoints skipped", skipped));
+  }
   copy(Find(s, "rack", "rack"), "rack power", "busiest rack's peak power",
        "cluster.rack_power_limit");
 
