@@ -22,5 +22,7 @@ Action RegisterStep(CLI::App& app);
 Action RegisterCollective(CLI::App& app);
 Action RegisterInfer(CLI::App& app);
 Action RegisterReliability(CLI::App& app);
+Action RegisterSweep(CLI::App& app);
+Action RegisterCollate(CLI::App& app);
 
 }  // namespace firstwall::cli
