@@ -76,8 +76,7 @@ std::string ValueAt(const Axis& a, double u) {
     const size_t n = a.values.size();
     return a.values[std::min(n - 1, static_cast<size_t>(u * static_cast<double>(n)))];
   }
-  const double v = a.log ? std::exp(std::log(a.from) + u * (std::log(a.to) - std::log(a.from)))
-                         : a.from + u * (a.to - a.from);
+  const double v = a.log ? a.from * std::pow(a.to / a.from, u) : a.from + u * (a.to - a.from);
   return scenario::FormatValue(*a.spec, v);
 }
 
@@ -115,8 +114,7 @@ void ReadRange(const scenario::Section& r, Axis& a, Design design) {
     const int n = r.Int("steps");
     for (int i = 0; i < n; ++i) {
       const double f = static_cast<double>(i) / (n - 1);
-      v.push_back(a.log ? std::exp(std::log(a.from) + f * (std::log(a.to) - std::log(a.from)))
-                        : a.from + f * (a.to - a.from));
+      v.push_back(a.log ? a.from * std::pow(a.to / a.from, f) : a.from + f * (a.to - a.from));
     }
     v.back() = a.to;  // exactly as written, not as the arithmetic left it
   } else {
@@ -521,8 +519,8 @@ scenario::Scenario LoadPoint(const Sweep& s, const Point& p) {
   } catch (const InputError& e) {
     std::string values;
     for (const Input& in : p.inputs) values += fmt::format(", {} = {}", in.key, in.text);
-    const std::string note = fmt::format("at sweep point {} (design point {}, replica {}{})", p.id,
-                                         p.design, p.replica, values);
+    const std::string note = fmt::format("at point {} of {} (design point {}, replica {}{})", p.id,
+                                         s.file, p.design, p.replica, values);
     throw InputError(e.where(), e.message(),
                      e.hint().empty() ? note : e.hint() + "\n  note: " + note);
   }
