@@ -87,6 +87,23 @@ TEST_F(SweepCli, RowsCarryTheInputsAndHeadlineOutputs) {
   EXPECT_EQ(rows[7]["first_wall"], "rack");
   // PUE is facility energy over IT input energy, so above the IT energy's share.
   EXPECT_GT(rows[7]["facility_energy_mwh"].get<double>(), rows[7]["it_energy_mwh"].get<double>());
+  // The row's outputs are the point's own run: `firstwall run` with the same values and seed.
+  const Result run =
+      Firstwall("run --json --out " + (One().parent_path() / "run7").string() +
+                " --set 'simulation.duration=10 min' --set 'power_swings.start=1 min'" +
+                " --set workloads[0].gpus=512 --set 'facility.cooling.capacity=2 MW' --set " +
+                "'cluster.node_base_power=" + rows[7]["cluster.node_base_power_w"].dump() + " W'" +
+                " --set simulation.seed=" + rows[7]["seed"].dump());
+  ASSERT_EQ(run.status, 0) << run.out;
+  const auto summary = nlohmann::json::parse(run.out);
+  EXPECT_EQ(rows[7]["peak_facility_mw"].get<double>(),
+            summary["peak_facility_power_kw"].get<double>() * 1e-3);
+  EXPECT_EQ(rows[7]["facility_energy_mwh"].get<double>(),
+            summary["facility_energy_kwh"].get<double>() * 1e-3);
+  EXPECT_EQ(rows[7]["pue"], summary["pue"]);
+  EXPECT_EQ(rows[7]["carbon_t"], summary["carbon_t"]);
+  EXPECT_EQ(rows[7]["mfu"], summary["jobs"][0]["mfu"]);
+  EXPECT_EQ(rows[7]["first_wall_utilization"], summary["resources"][0]["peak_utilization"]);
   const std::string csv = Slurp(One() / "results.csv");
   EXPECT_TRUE(
       csv.starts_with("point,design,replica,seed,workloads[0].gpus,"
