@@ -82,7 +82,13 @@ void BM_Sweep(benchmark::State& state) {
   state.counters["points_per_s"] =
       benchmark::Counter(points, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_Sweep)->Args({8, 1})->Args({8, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Sweep)
+    ->Args({8, 1})
+    ->Args({8, 2})
+    ->Args({32, 1})
+    ->Args({32, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace firstwall::study
