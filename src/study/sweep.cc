@@ -420,7 +420,8 @@ Sweep ReadSweepText(const std::string& text, const std::string& file, const std:
 Sweep ReadSweepFile(const std::string& path) {
   const std::string problem = scenario::FileProblem(path);
   if (!problem.empty() && problem != "is empty") {
-    throw InputError({path, 0, 0}, "the sweep file " + problem,
+    throw InputError({path, 0, 0},
+                     problem == "not found" ? "sweep file not found" : "the sweep file " + problem,
                      "give the path to a sweep YAML file, e.g. examples/cooling-sweep.yaml");
   }
   const std::string dir = std::filesystem::path(path).parent_path().string();
