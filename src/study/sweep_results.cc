@@ -338,6 +338,12 @@ ResultStore::ResultStore(std::string dir, const Sweep& s, Shard shard, bool resu
       }
     }
   }
+  if (!resume) {
+    // Rows of an earlier sweep in DIR must not be taken for this one's by a later --resume.
+    for (const std::string& old : {results, journal, dir_ + "/results.csv", dir_ + "/bands.csv"}) {
+      if (tag_.empty() || old == results || old == journal) fs::remove(old, ec);
+    }
+  }
   WriteWhole(manifest, Line(Manifest(s, shard)));
   // The journal restarts with the rows kept, so an append never follows a line cut short.
   std::string kept;

@@ -74,7 +74,8 @@ class ResultStore {
  public:
   // Creates DIR. With `resume`, keeps the rows of results{tag}.jsonl and its journal (a truncated
   // last line is dropped) and refuses, with an InputError, a directory whose manifest has another
-  // hash (the sweep or scenario changed); without it, starts afresh.
+  // hash (the sweep or scenario changed); without it, starts afresh: the earlier results of this
+  // part (and the tables, for the whole sweep) are removed.
   ResultStore(std::string dir, const Sweep& sweep, Shard shard, bool resume);
   ~ResultStore();
   ResultStore(const ResultStore&) = delete;

@@ -11,6 +11,8 @@
 #include "study/sweep.h"
 #include "study/sweep_results.h"
 
+#include <nlohmann/json.hpp>
+
 namespace firstwall::study {
 namespace {
 
@@ -227,6 +229,37 @@ TEST(SweepErrors, NameTheSweepFileLineAndColumn) {
     const std::string e = ErrorOf(c.body);
     EXPECT_NE(e.find(c.expected), std::string::npos) << c.body << "\n -> " << e;
   }
+}
+
+TEST(SweepTables, BandsAreMeanAndInterpolatedPercentiles) {
+  Layout l;
+  l.columns = {"point", "design", "replica", "seed", "x", "name"};
+  l.design_columns = {"design"};
+  l.band_columns = {"x"};
+  l.banded = true;
+  const std::map<int64_t, std::string> rows = {
+      {0, R"({"point":0,"design":0,"replica":0,"seed":5,"x":4.0,"name":"a, b"})"
+          "\n"},
+      {1, R"({"point":1,"design":0,"replica":1,"seed":6,"x":1.0,"name":"c"})"
+          "\n"},
+      {2, R"({"point":2,"design":0,"replica":2,"seed":7,"x":2.0,"name":null})"
+          "\n"},
+      {3, R"({"point":3,"design":1,"replica":0,"seed":5,"x":null,"name":"d"})"
+          "\n"},
+  };
+  const Tables t = MakeTables(l, rows);
+  EXPECT_EQ(t.csv,
+            "point,design,replica,seed,x,name\n0,0,0,5,4.0,\"a, b\"\n1,0,1,6,1.0,c\n2,0,2,7,2.0,\n"
+            "3,1,0,5,,d\n");
+  // x = 1, 2, 4: mean 7/3; p05 at rank 0.1 between 1 and 2 = 1.1; p95 at rank 1.9 between 2 and 4
+  // = 3.8. Design 1 has no number: empty cells.
+  const std::string mean = nlohmann::json(7.0 / 3).dump();
+  const std::string p05 = nlohmann::json(1.0 + 0.1 * (2.0 - 1.0)).dump();
+  const std::string p95 = nlohmann::json(2.0 + 0.9 * (4.0 - 2.0)).dump();
+  EXPECT_EQ(t.bands,
+            "design,n,x_mean,x_p05,x_p95\n0,3," + mean + "," + p05 + "," + p95 + "\n1,1,,,\n");
+  EXPECT_EQ(p05, "1.1");
+  EXPECT_EQ(p95, "3.8");
 }
 
 TEST(PointRunner, RunsEveryPointOnceAndHandsRowsToTheCallingThread) {
