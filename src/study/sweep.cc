@@ -528,11 +528,15 @@ scenario::Scenario LoadPoint(const Sweep& s, const Point& p) {
 }
 
 void ValidatePoints(const Sweep& s, int threads) {
-  std::vector<int64_t> all(static_cast<size_t>(s.points()));
-  std::iota(all.begin(), all.end(), int64_t{0});
+  // Point 0 first, on this thread: the loader's built-once tables (catalog, schemas) are then made
+  // before any worker starts. Function-local statics are thread-safe anyway; this keeps race
+  // checkers (helgrind, which does not model their guards) to the races that would be real.
+  (void)LoadPoint(s, MakePoint(s, 0));
+  std::vector<int64_t> all(static_cast<size_t>(s.points()) - 1);
+  std::iota(all.begin(), all.end(), int64_t{1});
   // One slot per point, each written by the one thread that loads it; the lowest failing point is
   // reported, so the message does not depend on the threads' timing.
-  std::vector<std::exception_ptr> failed(all.size());
+  std::vector<std::exception_ptr> failed(static_cast<size_t>(s.points()));
   RunPointsOnThreads(
       all, threads,
       [&](int64_t id) {
