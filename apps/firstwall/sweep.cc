@@ -164,8 +164,8 @@ Action RegisterSweep(CLI::App& app) {
       ->required();
   cmd->add_option("--out", o->out, "Output directory")->capture_default_str();
   cmd->add_option("--threads", o->threads,
-                  "Points run at once (default: the CPUs this process may use)")
-      ->check(CLI::Range(1, 4096));
+                  "Points run at once, up to 4096 (default, or 0: the CPUs this process may use)")
+      ->check(WholeNumberUpTo(4096));
   cmd->add_option("--shard", o->shard,
                   "Run only part I of N (1-based): the points p with p % N == I - 1. Without it, "
                   "SLURM_ARRAY_TASK_ID picks the part in a Slurm job array");
