@@ -1051,7 +1051,7 @@ const Schema& SweepSchema() {
                "i-th value of every key together (lists of one length); latin_hypercube: "
                "`samples` points, each key's interval cut into `samples` strata hit once each; "
                "random: `samples` independent uniform points."),
-          OptInt("samples", "1", "10000000", "Points drawn by latin_hypercube and random."),
+          OptInt("samples", "1", "1000000", "Points drawn by latin_hypercube and random."),
           Int("replicas", "1", "1", "100000",
               "Runs of each design point, replica r with its own simulation.seed and draws of "
               "the uncertain inputs (the same for replica r of every point)."),

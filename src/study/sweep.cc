@@ -246,6 +246,16 @@ Distribution ParseDistribution(const std::string& text, const KeySpec& spec, con
     }
     d.b = *sd;
   }
+  // Draws outside the key's range are drawn again; a normal with almost all of its mass outside
+  // (a spread of 1e300 W on a power of at most 50 kW) would never end.
+  auto cdf = [&](double x) { return 0.5 * std::erfc(-(x - d.a) / (d.b * std::sqrt(2.0))); };
+  if (d.b > 0 && cdf(d.hi) - cdf(d.lo) < 0.01) {
+    throw InputError(
+        where, fmt::format("'{}' puts less than 1 % of its draws within the range of '{}'", t, key),
+        fmt::format("'{}' lies between {} and {}; give a smaller spread", key,
+                    spec.min_text.empty() ? "-inf" : spec.min_text,
+                    spec.max_text.empty() ? "inf" : spec.max_text));
+  }
   return d;
 }
 

@@ -197,6 +197,11 @@ TEST(SweepDistributions, ParsedAndDrawnWithTheirMoments) {
   EXPECT_NE(error("700 J ± 5%").find("'700 J' is not a value of 'cluster.node_base_power'"),
             std::string::npos);
   EXPECT_NE(error("uniform(750 W, 650 W)").find("needs low below high"), std::string::npos);
+  EXPECT_NE(error("2 kW ± 1e300 W")
+                .find("'2 kW ± 1e300 W' puts less than 1 % of its draws within the range of "
+                      "'cluster.node_base_power'"),
+            std::string::npos)
+      << error("2 kW ± 1e300 W");
   EXPECT_NE(error("triangular(1 W, 2 W)").find("triangular takes 3 values, got 2"),
             std::string::npos);
 }
