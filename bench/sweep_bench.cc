@@ -3,7 +3,9 @@
 // Simulate, summary JSON) and through a sweep of identical points (read the sweep, validate every
 // point, make its overrides, load, Simulate, make its row, append it to the journal, write the
 // tables), on 1 and 2 threads. Counter: points per second (of CPU time for the single points, of
-// wall time for the sweeps); the overhead per point is the difference of the inverses.
+// wall time for the sweeps); the overhead per point is the difference of the inverses. With one
+// thread the sweep runs on the calling thread, so its CPU column is the whole sweep's CPU time:
+// on a shared machine, compare CPU times.
 #include <benchmark/benchmark.h>
 
 #include <filesystem>

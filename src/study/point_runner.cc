@@ -15,6 +15,11 @@ void RunPointsOnThreads(const std::vector<int64_t>& points, int threads,
                         const std::function<std::string(int64_t)>& run,
                         const std::function<void(int64_t, const std::string&)>& done) {
   const size_t workers = std::min(points.size(), static_cast<size_t>(std::max(threads, 1)));
+  if (workers <= 1) {
+    // One thread: the calling thread runs the points itself, in order.
+    for (int64_t p : points) done(p, run(p));
+    return;
+  }
   std::mutex mu;
   std::condition_variable cv;
   size_t next = 0;      // index of the next point to hand out

@@ -13,6 +13,7 @@ namespace firstwall::study {
 // on the calling thread, serially, as points finish (any order). `run` returns the point's result
 // as one JSON line and must not share mutable state with other calls; `done` may.
 //
+// With one thread (or one point) the calling thread runs the points itself, in the given order.
 // When `run` or `done` throws, no further point is started, the points running finish, and the
 // first exception is rethrown on the calling thread (the other results are dropped).
 void RunPointsOnThreads(const std::vector<int64_t>& points, int threads,
