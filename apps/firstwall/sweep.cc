@@ -2,6 +2,7 @@
 // firstwall collate DIR... [--out DIR]
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -136,6 +137,11 @@ int Collate(const CollateOptions& o) {
                              r.points - static_cast<int64_t>(r.missing.size()), r.points);
     for (size_t i = 0; i < r.written.size(); ++i) std::cout << (i ? ", " : "") << r.written[i];
     std::cout << "\n";
+  }
+  for (const std::string& j : r.unfinished) {
+    std::cerr << "firstwall collate: note: " << j
+              << " is the journal of a part that did not finish; its rows are left out (finish "
+                 "it with `firstwall sweep --resume` and the same --shard)\n";
   }
   if (r.missing.empty()) return kOk;
   std::string list;

@@ -394,6 +394,9 @@ CollateResult Collate(const std::vector<std::string>& dirs, const std::string& o
     for (const auto& e : fs::directory_iterator(dir)) {
       const std::string name = e.path().filename().string();
       if (name.starts_with("manifest") && name.ends_with(".json")) manifests.push_back(e.path());
+      if (name.starts_with("results") && name.ends_with(".jsonl.part")) {
+        r.unfinished.push_back(e.path().string());
+      }
     }
     std::sort(manifests.begin(), manifests.end());
     for (const fs::path& mp : manifests) {
@@ -418,6 +421,7 @@ CollateResult Collate(const std::vector<std::string>& dirs, const std::string& o
     throw InputError({dirs.empty() ? "" : dirs.front(), 0, 0}, "no sweep results here",
                      "give the --out directories of the sweep's shards");
   }
+  std::sort(r.unfinished.begin(), r.unfinished.end());
   const Layout layout = LayoutFromJson((*first)["layout"]);
   r.points = layout.points;
   for (int64_t p = 0; p < layout.points; ++p) {

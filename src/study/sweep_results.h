@@ -98,6 +98,9 @@ struct CollateResult {
   std::vector<std::string> written;
   int64_t points = 0;            // in the sweep
   std::vector<int64_t> missing;  // point ids no shard has
+  // Journals of parts that did not finish (results*.jsonl.part): their rows are not collated;
+  // `firstwall sweep --resume` with the same --shard finishes them.
+  std::vector<std::string> unfinished;
 };
 // Merges the results (results*.jsonl of the whole sweep or of shards, with their manifests) in
 // `dirs` into `out`: results.jsonl, results.csv and bands.csv, as a run in one piece writes them,
