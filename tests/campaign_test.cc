@@ -105,6 +105,7 @@ std::vector<std::pair<std::string, std::string>> Examples() {
   std::vector<std::pair<std::string, std::string>> v;
   for (const auto& e : fs::directory_iterator("examples")) {
     if (e.path().extension() != ".yaml") continue;
+    if (e.path().stem().string().find("sweep") != std::string::npos) continue;  // not a scenario
     std::string text = Slurp(e.path());
     const std::string abs = (fs::current_path() / "data").string() + "/";
     for (size_t p; (p = text.find("../data/")) != std::string::npos;) text.replace(p, 8, abs);

@@ -14,6 +14,9 @@ inline constexpr int kOutputError = 74;  // standard output could not be written
 
 using Action = std::function<int()>;
 
+// An option's check: a whole number from 0 to `max`, written as digits (run.cc).
+CLI::Validator WholeNumberUpTo(int max);
+
 Action RegisterRun(CLI::App& app);
 Action RegisterValidate(CLI::App& app);
 Action RegisterCatalog(CLI::App& app);
@@ -23,5 +26,7 @@ Action RegisterCollective(CLI::App& app);
 Action RegisterInfer(CLI::App& app);
 Action RegisterReliability(CLI::App& app);
 Action RegisterWalls(CLI::App& app);
+Action RegisterSweep(CLI::App& app);
+Action RegisterCollate(CLI::App& app);
 
 }  // namespace firstwall::cli

@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   std::map<const CLI::App*, cli::Action> actions;
   for (auto reg : {cli::RegisterRun, cli::RegisterValidate, cli::RegisterStep, cli::RegisterInfer,
                    cli::RegisterCollective, cli::RegisterReliability, cli::RegisterCatalog,
-                   cli::RegisterSchema, cli::RegisterWalls}) {
+                   cli::RegisterSchema, cli::RegisterWalls, cli::RegisterSweep,
+                   cli::RegisterCollate}) {
     cli::Action action = reg(app);
     actions[app.get_subcommands({}).back()] = std::move(action);
   }

@@ -8,6 +8,11 @@
 #include <mutex>
 
 namespace firstwall::power {
+namespace {
+// FFTW's planner keeps global state: planning and destroying plans are not thread-safe (only
+// fftw_execute is), and sweeps simulate points on several threads.
+std::mutex fftw_planner;
+}  // namespace
 
 SwingMetrics AnalyzeSwing(const std::vector<double>& p, double dt, double lo_hz, double hi_hz) {
   SwingMetrics m;
@@ -30,17 +35,14 @@ SwingMetrics AnalyzeSwing(const std::vector<double>& p, double dt, double lo_hz,
   std::unique_ptr<fftw_complex, decltype(&fftw_free)> out(fftw_alloc_complex(n / 2 + 1),
                                                           &fftw_free);
   for (size_t i = 0; i < n; ++i) in.get()[i] = p[i] - m.mean_w;
-  // FFTW's planner and plan destruction share global state and are not thread-safe (FFTW manual,
-  // "Thread safety"); only fftw_execute is. Sweeps and walls run scenarios on several threads.
-  static std::mutex planner;
-  fftw_plan plan;
+  fftw_plan plan = nullptr;
   {
-    const std::lock_guard<std::mutex> lock(planner);
+    std::lock_guard lock(fftw_planner);
     plan = fftw_plan_dft_r2c_1d(len, in.get(), out.get(), FFTW_ESTIMATE);
   }
   fftw_execute(plan);
   {
-    const std::lock_guard<std::mutex> lock(planner);
+    std::lock_guard lock(fftw_planner);
     fftw_destroy_plan(plan);
   }
   double total = 0, band = 0, best = 0;

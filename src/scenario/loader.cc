@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -33,6 +34,27 @@ std::string ReadFile(const std::string& path, const SourceLocation& named_at) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// The hours of an EPW file. Sweeps and wall searches load one scenario many times, and parsing an
+// 8,760-hour weather file was most of each load (about 10 ms), so the last parse is kept and
+// reused when the same path has the same text: a pure function's memo, the same result either
+// way, behind a mutex because points load on several threads. A file that fails to parse is not
+// kept.
+std::vector<thermal::OutdoorConditions> ParsedEpw(const std::string& epw, const std::string& path) {
+  static std::mutex mu;
+  static std::string last_path, last_text;
+  static std::vector<thermal::OutdoorConditions> last_hours;
+  {
+    std::lock_guard lock(mu);
+    if (path == last_path && epw == last_text) return last_hours;
+  }
+  std::vector<thermal::OutdoorConditions> hours = thermal::ReadEpw(epw, path);
+  std::lock_guard lock(mu);
+  last_path = path;
+  last_text = epw;
+  last_hours = hours;
+  return hours;
 }
 
 // A name given to two cards of one list of the scenario: the second would silently replace (or
@@ -826,7 +848,7 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
       epw = ReadFile(path, site.ValueAt("weather_file"));
     }
     cfg.weather = ReadNamedFile(site, "weather_file", [&] {
-      return thermal::Weather(thermal::ReadEpw(epw, path), (start_day - 1) * 24, path);
+      return thermal::Weather(ParsedEpw(epw, path), (start_day - 1) * 24, path);
     });
   } else {
     cfg.weather = thermal::Weather(

@@ -235,36 +235,38 @@ KeyValue ReadKey(const std::string& scenario_text, const std::string& file, cons
     const YAML::Node v = parent[steps.back().key];
     if (v && v.IsScalar()) kv.text = v.Scalar();
   }
-  std::string t = kv.text.value_or(kv.spec->default_text);
+  const std::string t = kv.text.value_or(kv.spec->default_text);
   if (t.empty() || t.starts_with("=")) return kv;
+  kv.number = NumberOf(*kv.spec, t);
+  return kv;
+}
+
+std::optional<double> NumberOf(const KeySpec& spec, std::string t) {
   try {
-    switch (kv.spec->type) {
+    switch (spec.type) {
       case ValueType::kQuantity:
-        kv.number = units::ParseBase(t, kv.spec->dim);
-        break;
+        return units::ParseBase(t, spec.dim);
       case ValueType::kInt:
       case ValueType::kNumber:
       case ValueType::kFraction: {
         double scale = 1;
-        if (kv.spec->type == ValueType::kFraction && !t.empty() && t.back() == '%') {
+        t = Trim(t);
+        if (spec.type == ValueType::kFraction && !t.empty() && t.back() == '%') {
           t.pop_back();
           scale = 0.01;
         }
         double v = 0;
         const std::string s = Trim(t);
         const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec == std::errc() && end == s.data() + s.size() && std::isfinite(v)) {
-          kv.number = v * scale;
-        }
-        break;
+        if (ec == std::errc() && end == s.data() + s.size() && std::isfinite(v)) return v * scale;
+        return std::nullopt;
       }
       default:
-        break;
+        return std::nullopt;
     }
   } catch (const std::exception&) {
-    kv.number.reset();  // the loader will say what is wrong with it
+    return std::nullopt;  // the loader will say what is wrong with it
   }
-  return kv;
 }
 
 std::vector<std::string> ListItems(const std::string& scenario_text, const std::string& file,

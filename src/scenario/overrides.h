@@ -55,6 +55,10 @@ std::vector<std::string> ListItems(const std::string& scenario_text, const std::
                                    const std::string& list_key, const SourceLocation& where,
                                    const std::vector<Override>& applied = {});
 
+// `text`, a value of the key written as in a scenario ("1.8 MW", "160", "35 %"), as a number in the
+// key's base unit; nullopt when the key is not numeric or the text is not a plain number of it.
+std::optional<double> NumberOf(const KeySpec& spec, std::string text);
+
 // The schema path of a key path: "facility.power_chain[UPS].rating" ->
 // "facility.power_chain[].rating".
 std::string SchemaPath(const std::string& key);

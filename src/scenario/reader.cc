@@ -385,7 +385,8 @@ Section::Section(const Document& doc, const Schema& schema, YAML::Node node,
         } else if (spec.type == ValueType::kSection) {
           hint = "remove the key to leave the section out, or write '" + key +
                  ": {}' for a section with every default";
-        } else if (spec.type == ValueType::kList || spec.type == ValueType::kNumberList) {
+        } else if (spec.type == ValueType::kList || spec.type == ValueType::kNumberList ||
+                   spec.type == ValueType::kTextList) {
           hint = "remove the key for no items, or give the items on the lines below it";
         } else if (!spec.default_text.empty() && !spec.default_text.starts_with("=")) {
           hint = "remove the key to use the default (" + spec.default_text + "), or give a value";
@@ -688,6 +689,12 @@ std::string Section::File(std::string_view key, const std::string& base_dir) con
 
 std::map<std::string, std::string> Section::StringMap(std::string_view key) const {
   std::map<std::string, std::string> out;
+  for (const Entry& e : StringEntries(key)) out[e.key] = e.text;
+  return out;
+}
+
+std::vector<Section::Entry> Section::StringEntries(std::string_view key) const {
+  std::vector<Entry> out;
   const YAML::Node v = Value(key);
   if (!v.IsDefined() || v.IsNull()) return out;
   if (!v.IsMap()) Fail(key, "expected a mapping of text for '" + Name(key) + "'");
@@ -695,7 +702,23 @@ std::map<std::string, std::string> Section::StringMap(std::string_view key) cons
     if (!it->second.IsScalar() || !it->first.IsScalar()) {
       throw InputError(doc_->At(it->first), "expected 'key: text' in '" + Name(key) + "'");
     }
-    out[it->first.Scalar()] = it->second.Scalar();
+    out.push_back({it->first.Scalar(), it->second.Scalar(), doc_->At(it->second)});
+  }
+  return out;
+}
+
+std::vector<std::string> Section::Texts(std::string_view key) const {
+  FW_CHECK(Spec(key).type == ValueType::kTextList, "not a text list: " + Name(key));
+  std::vector<std::string> out;
+  const YAML::Node v = Value(key);
+  if (!v.IsDefined() || v.IsNull()) return out;
+  if (!v.IsSequence()) Fail(key, "expected a list of values for '" + Name(key) + "'");
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].IsScalar()) {
+      throw InputError(doc_->At(v[i]), "expected item " + std::to_string(i) + " of '" + Name(key) +
+                                           "' as one value, not a list or a mapping");
+    }
+    out.push_back(v[i].Scalar());
   }
   return out;
 }

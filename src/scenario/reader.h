@@ -79,6 +79,15 @@ class Section {
   // (FileProblem), else fails at the key's value.
   std::string File(std::string_view key, const std::string& base_dir) const;
   std::map<std::string, std::string> StringMap(std::string_view key) const;
+  // The same mapping in file order, each value with where it was written.
+  struct Entry {
+    std::string key, text;
+    SourceLocation at;  // of the value
+  };
+  std::vector<Entry> StringEntries(std::string_view key) const;
+  // A list of scalars (kTextList), each as written; empty when absent. Fails at an item that is
+  // not a scalar.
+  std::vector<std::string> Texts(std::string_view key) const;
   // A list of plain numbers (kNumberList), each within the key's bounds; empty when absent.
   std::vector<double> Numbers(std::string_view key) const;
   // The same list where every item must be a whole number; fails at the item that is not.

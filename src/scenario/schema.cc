@@ -113,6 +113,8 @@ std::string TypeText(const KeySpec& k) {
       return "map of text";
     case VT::kNumberList:
       return "list of numbers";
+    case VT::kTextList:
+      return "list of values";
   }
   return "";
 }
@@ -1010,6 +1012,64 @@ const Schema& FabricSchema() {
   return schema;
 }
 
+const Schema& SweepSchema() {
+  using D = Dimension;
+  static const Schema schema(
+      "sweep file",
+      {
+          Int("firstwall_sweep", "", "1", "1",
+              "Sweep file format version. This build reads version 1."),
+          {"scenario", VT::kFile, D::kPower, false, "", "", "", "",
+           "Base scenario, relative to the sweep file. Left out: the built-in default "
+           "(examples/default.yaml)."},
+          Int("seed", "1", "0", "9007199254740992",
+              "Seed of the samples (latin_hypercube, random), of the replicas' simulation.seed and "
+              "of the uncertain inputs' draws."),
+          {"set", VT::kStringMap, D::kPower, false, "", "", "", "",
+           "Scenario keys set to one value at every point (`simulation.duration: 10 min`), by key "
+           "path as `firstwall run --set` takes them."},
+          List("vary", false, "The keys that change from one design point to the next."),
+          Str("vary[].key", true,
+              "Scenario key path (`cluster.nodes`, `facility.power_chain[UPS].rating`)."),
+          {"vary[].values", VT::kTextList, D::kPower, false, "", "", "", "",
+           "The values, each written as the key takes it (`[64, 96]`, `[1 MW, 1.5 MW]`). Give "
+           "`values` or `range`."},
+          Section("vary[].range", false,
+                  "Evenly spaced values of a numeric key: `from`, `to` and `steps` or `step`; with "
+                  "design latin_hypercube or random, the interval the samples are drawn from."),
+          Str("vary[].range.from", true, "First value, with the key's unit (`1 MW`)."),
+          Str("vary[].range.to", true, "Last value (inclusive), with the key's unit."),
+          OptInt("vary[].range.steps", "2", "1000000",
+                 "Number of values from `from` to `to`, both included (grid and zip)."),
+          Str("vary[].range.step", false,
+              "Distance between values from `from` towards `to` (grid and zip); `to` is included "
+              "when it falls on a step."),
+          {"vary[].range.log", VT::kBool, D::kPower, false, "false", "", "", "",
+           "Spaced evenly on a logarithmic scale (steps, samples); `from` and `to` above zero."},
+          Enum("design", "grid", "grid|zip|latin_hypercube|random",
+               "grid: every combination of the values, the first key varying slowest; zip: the "
+               "i-th value of every key together (lists of one length); latin_hypercube: "
+               "`samples` points, each key's interval cut into `samples` strata hit once each; "
+               "random: `samples` independent uniform points."),
+          OptInt("samples", "1", "1000000", "Points drawn by latin_hypercube and random."),
+          Int("replicas", "1", "1", "100000",
+              "Runs of each design point, replica r with its own simulation.seed and draws of "
+              "the uncertain inputs (the same for replica r of every point)."),
+          List("uncertain", false,
+               "Inputs drawn anew for each replica, so that a design point's results carry a "
+               "band (bands.csv)."),
+          Str("uncertain[].key", true, "Scenario key path of a numeric key."),
+          Str("uncertain[].value", true,
+              "A distribution: `700 W +- 5%` or `700 W ± 50 W` (normal, standard deviation "
+              "relative or absolute), `uniform(650 W, 750 W)`, `triangular(650 W, 700 W, "
+              "750 W)` (low, mode, high). Draws outside the key's range are drawn again."),
+          {"outputs", VT::kTextList, D::kPower, false, "", "", "", "",
+           "Extra columns: JSON pointers into the point's summary.json (`/goodput/ettr`), beyond "
+           "the headline columns."},
+      });
+  return schema;
+}
+
 std::string SchemaMarkdown() {
   std::string md;
   md += "# Input reference\n\n";
@@ -1030,9 +1090,13 @@ std::string SchemaMarkdown() {
       "held by services, GPUs of the cluster; src/scenario/budget.h) is refused with the "
       "estimate.\n";
   for (const Schema* s :
-       {&ScenarioSchema(), &GpuCardSchema(), &ModelCardSchema(), &FabricSchema()}) {
+       {&ScenarioSchema(), &GpuCardSchema(), &ModelCardSchema(), &FabricSchema(), &SweepSchema()}) {
     md += "\n## " + s->name() + " keys\n\n";
-    if (s == &FabricSchema()) {
+    if (s == &SweepSchema()) {
+      md +=
+          "The file `firstwall sweep` reads (docs/sweep.md): a base scenario, the keys to vary "
+          "and how design points are drawn from them.\n\n";
+    } else if (s == &FabricSchema()) {
       md +=
           "The file `firstwall collective --fabric FILE` reads: a rail-optimized two-tier Clos "
           "(src/network/fabric.h). Every key is optional; an empty or comment-only "

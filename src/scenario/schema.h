@@ -24,6 +24,7 @@ enum class ValueType {
   kFile,        // a path, relative to the file that names it
   kStringMap,   // a mapping of free keys to strings (catalog sources)
   kNumberList,  // a sequence of plain numbers, each within the key's bounds
+  kTextList,    // a sequence of scalars, each kept as written (a sweep's values, output names)
 };
 
 struct KeySpec {
@@ -56,6 +57,8 @@ const Schema& ScenarioSchema();
 const Schema& GpuCardSchema();
 const Schema& ModelCardSchema();
 const Schema& FabricSchema();
+// A sweep file (`firstwall sweep`, src/study/sweep.h): a base scenario and the keys to vary.
+const Schema& SweepSchema();
 
 // Bounds in the key's base unit (kQuantity) or as plain numbers.
 std::optional<double> MinOf(const KeySpec& k);

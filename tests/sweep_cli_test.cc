@@ -1,0 +1,224 @@
+// firstwall sweep and collate, end to end: one sweep run on 1 and 2 threads, in 1, 3 and 7
+// shards, and resumed, gives the same bytes.
+#include <algorithm>
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/cli_support.h"
+
+namespace firstwall::testing_cli {
+namespace {
+
+// 3 x 2 design points x 2 replicas on the default hall for 10 minutes: 12 points, each a few
+// tens of milliseconds.
+const char* kSweep = R"(firstwall_sweep: 1
+seed: 7
+set:
+  simulation.duration: 10 min
+  power_swings.start: 1 min
+vary:
+  - key: workloads[0].gpus
+    values: [256, 512, 1024]
+  - key: facility.cooling.capacity
+    range: {from: 1 MW, to: 2 MW, steps: 2}
+replicas: 2
+uncertain:
+  - key: cluster.node_base_power
+    value: 2 kW ± 5%
+outputs: [/jobs/0/step_time_s]
+)";
+
+fs::path WriteSweep(const std::string& name, const std::string& text) {
+  const fs::path dir = Fresh(name);
+  fs::create_directories(dir);
+  std::ofstream(dir / "sweep.yaml") << text;
+  return dir;
+}
+
+void ExpectSameFiles(const fs::path& a, const fs::path& b) {
+  for (const char* f : {"results.jsonl", "results.csv", "bands.csv"}) {
+    ASSERT_TRUE(fs::exists(b / f)) << b / f;
+    EXPECT_EQ(Slurp(a / f), Slurp(b / f)) << a / f << " vs " << b / f;
+  }
+}
+
+class SweepCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(WriteSweep("sweep", kSweep));
+    const Result r = Firstwall("sweep " + (*dir_ / "sweep.yaml").string() + " --threads 1 --out " +
+                               (*dir_ / "one").string());
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("12 points; ran 12 on 1 thread, 0 already done"), std::string::npos)
+        << r.out;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static std::string Sweep() { return (*dir_ / "sweep.yaml").string(); }
+  static fs::path One() { return *dir_ / "one"; }
+  static fs::path* dir_;
+};
+fs::path* SweepCli::dir_ = nullptr;
+
+TEST_F(SweepCli, RowsCarryTheInputsAndHeadlineOutputs) {
+  const std::string jsonl = Slurp(One() / "results.jsonl");
+  std::vector<nlohmann::json> rows;
+  std::istringstream in(jsonl);
+  for (std::string line; std::getline(in, line);) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 12u);
+  // Point 7: design 3 = (512 GPUs, 2 MW), replica 1.
+  EXPECT_EQ(rows[7]["point"], 7);
+  EXPECT_EQ(rows[7]["design"], 3);
+  EXPECT_EQ(rows[7]["replica"], 1);
+  EXPECT_EQ(rows[7]["workloads[0].gpus"], 512);
+  EXPECT_EQ(rows[7]["facility.cooling.capacity_w"], 2e6);
+  // Replica 1 has one seed and one draw of the node power at every design point.
+  EXPECT_EQ(rows[7]["seed"], rows[1]["seed"]);
+  EXPECT_EQ(rows[7]["cluster.node_base_power_w"], rows[1]["cluster.node_base_power_w"]);
+  EXPECT_NE(rows[7]["seed"], rows[6]["seed"]);
+  // Tokens/s: whole steps of 512 sequences x 8,192 tokens in the 600 s (the step time is the
+  // extra output /jobs/0/step_time_s, 11.39 s for 512 GPUs: 52 steps).
+  const double step_s = rows[7]["/jobs/0/step_time_s"].get<double>();
+  EXPECT_NEAR(step_s, 11.39, 0.01);
+  EXPECT_DOUBLE_EQ(rows[7]["training_tokens_per_s"].get<double>(),
+                   std::floor(600 / step_s) * 512 * 8192 / 600);
+  EXPECT_GT(rows[7]["mfu"].get<double>(), 0.3);
+  EXPECT_TRUE(rows[7]["ettr"].is_null());  // no scheduler
+  EXPECT_EQ(rows[7]["first_wall"], "rack");
+  // PUE is facility energy over IT input energy, so above the IT energy's share.
+  EXPECT_GT(rows[7]["facility_energy_mwh"].get<double>(), rows[7]["it_energy_mwh"].get<double>());
+  // The row's outputs are the point's own run: `firstwall run` with the same values and seed.
+  const Result run =
+      Firstwall("run --json --out " + (One().parent_path() / "run7").string() +
+                " --set 'simulation.duration=10 min' --set 'power_swings.start=1 min'" +
+                " --set workloads[0].gpus=512 --set 'facility.cooling.capacity=2 MW' --set " +
+                "'cluster.node_base_power=" + rows[7]["cluster.node_base_power_w"].dump() + " W'" +
+                " --set simulation.seed=" + rows[7]["seed"].dump());
+  ASSERT_EQ(run.status, 0) << run.out;
+  const auto summary = nlohmann::json::parse(run.out);
+  EXPECT_EQ(rows[7]["peak_facility_mw"].get<double>(),
+            summary["peak_facility_power_kw"].get<double>() * 1e-3);
+  EXPECT_EQ(rows[7]["facility_energy_mwh"].get<double>(),
+            summary["facility_energy_kwh"].get<double>() * 1e-3);
+  EXPECT_EQ(rows[7]["pue"], summary["pue"]);
+  EXPECT_EQ(rows[7]["carbon_t"], summary["carbon_t"]);
+  EXPECT_EQ(rows[7]["mfu"], summary["jobs"][0]["mfu"]);
+  EXPECT_EQ(rows[7]["first_wall_utilization"], summary["resources"][0]["peak_utilization"]);
+  const std::string csv = Slurp(One() / "results.csv");
+  EXPECT_TRUE(
+      csv.starts_with("point,design,replica,seed,workloads[0].gpus,"
+                      "facility.cooling.capacity_w,cluster.node_base_power_w,"
+                      "facility_energy_mwh,it_energy_mwh,peak_facility_mw,"))
+      << csv.substr(0, 300);
+  const std::string bands = Slurp(One() / "bands.csv");
+  EXPECT_TRUE(
+      bands.starts_with("design,workloads[0].gpus,facility.cooling.capacity_w,n,"
+                        "cluster.node_base_power_w_mean,"))
+      << bands.substr(0, 300);
+  EXPECT_EQ(std::count(bands.begin(), bands.end(), '\n'), 7);  // header and 6 design points
+}
+
+TEST_F(SweepCli, TwoThreadsGiveTheSameBytes) {
+  const fs::path two = One().parent_path() / "two";
+  const Result r = Firstwall("sweep " + Sweep() + " --threads 2 --quiet --out " + two.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "");
+  ExpectSameFiles(One(), two);
+}
+
+TEST_F(SweepCli, ShardsCollatedGiveTheSameBytes) {
+  // 3 shards into one directory.
+  const fs::path shared = One().parent_path() / "shared";
+  for (int i = 1; i <= 3; ++i) {
+    const Result r = Firstwall("sweep " + Sweep() + " --quiet --out " + shared.string() +
+                               " --shard " + std::to_string(i) + "/3");
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_TRUE(fs::exists(shared / ("results.shard-" + std::to_string(i) + "-of-3.jsonl")));
+  }
+  EXPECT_FALSE(fs::exists(shared / "results.csv"));
+  Result r = Firstwall("collate " + shared.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("collated 12 of 12 points"), std::string::npos) << r.out;
+  ExpectSameFiles(One(), shared);
+  // 7 shards, each in its own directory (as Slurm array tasks: SLURM_ARRAY_TASK_ID from 0).
+  std::string dirs;
+  for (int i = 0; i < 7; ++i) {
+    const fs::path d = One().parent_path() / ("part" + std::to_string(i));
+    setenv("SLURM_ARRAY_TASK_ID", std::to_string(i).c_str(), 1);
+    setenv("SLURM_ARRAY_TASK_MIN", "0", 1);
+    setenv("SLURM_ARRAY_TASK_COUNT", "7", 1);
+    r = Firstwall("sweep " + Sweep() + " --quiet --out " + d.string());
+    for (const char* v :
+         {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT"}) {
+      unsetenv(v);
+    }
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_TRUE(fs::exists(d / ("results.shard-" + std::to_string(i + 1) + "-of-7.jsonl")));
+    dirs += " " + d.string();
+  }
+  const fs::path merged = One().parent_path() / "merged";
+  r = Firstwall("collate" + dirs + " --out " + merged.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  ExpectSameFiles(One(), merged);
+  // Without the last shard: the points it holds are named, exit 2.
+  r = Firstwall("collate" + dirs.substr(0, dirs.rfind(' ')) + " --out " +
+                (One().parent_path() / "partial").string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("collated 11 of 12 points"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("error: points missing: 6\n"), std::string::npos) << r.out;
+}
+
+TEST_F(SweepCli, ResumeRunsOnlyTheMissingPoints) {
+  const fs::path dir = One().parent_path() / "resume";
+  fs::create_directories(dir);
+  fs::copy_file(One() / "manifest.json", dir / "manifest.json");
+  // Half the rows, and a seventh cut short by a crash in the journal.
+  const std::string jsonl = Slurp(One() / "results.jsonl");
+  size_t cut = 0;
+  for (int i = 0; i < 6; ++i) cut = jsonl.find('\n', cut) + 1;
+  std::ofstream(dir / "results.jsonl") << jsonl.substr(0, cut);
+  std::ofstream(dir / "results.jsonl.part") << jsonl.substr(cut, 40);
+  const Result r = Firstwall("sweep " + Sweep() + " --resume --threads 2 --out " + dir.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("12 points; ran 6 on 2 threads, 6 already done"), std::string::npos)
+      << r.out;
+  ExpectSameFiles(One(), dir);
+  EXPECT_FALSE(fs::exists(dir / "results.jsonl.part"));
+  // Resumed again, nothing is left to run.
+  const Result again = Firstwall("sweep " + Sweep() + " --resume --out " + dir.string());
+  EXPECT_NE(again.out.find("ran 0 on"), std::string::npos) << again.out;
+  ExpectSameFiles(One(), dir);
+
+  // A sweep changed since is refused, and the results stay.
+  const fs::path changed = WriteSweep("changed", ReplaceOnce(kSweep, "seed: 7", "seed: 8"));
+  const Result refused =
+      Firstwall("sweep " + (changed / "sweep.yaml").string() + " --resume --out " + dir.string());
+  EXPECT_EQ(refused.status, 2) << refused.out;
+  EXPECT_NE(refused.out.find("cannot resume: " + dir.string() +
+                             "/manifest.json is of another "
+                             "sweep (the sweep file or its scenario changed since"),
+            std::string::npos)
+      << refused.out;
+  ExpectSameFiles(One(), dir);
+}
+
+TEST(SweepCliErrors, ABadPointFailsTheSweepBeforeAnyOutput) {
+  const fs::path dir = WriteSweep("bad", ReplaceOnce(kSweep, "[256, 512, 1024]", "[256, 0]"));
+  const fs::path out = dir / "out";
+  Result r = Firstwall("sweep " + (dir / "sweep.yaml").string() + " --out " + out.string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find((dir / "sweep.yaml").string() +
+                       ":8:19: error: 'workloads[0].gpus' is 0, out of range"),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(fs::exists(out));
+  const fs::path good = WriteSweep("good", kSweep);
+  r = Firstwall("sweep " + (good / "sweep.yaml").string() + " --shard 4/3 --out " +
+                (good / "out").string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--shard: error: '4/3' is not a shard"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(good / "out"));
+}
+
+}  // namespace
+}  // namespace firstwall::testing_cli
