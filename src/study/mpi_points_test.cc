@@ -1,0 +1,231 @@
+// RunPointsOnMpi on local ranks (CTest runs this under scripts/mpirun-local with 1, 3 and 5
+// ranks). Every test is collective: all ranks run the same cases in the same order and make the
+// same RunPointsOnMpi calls; the checks of what came back are made on rank 0.
+//
+// `mpi_points_test --fail-at P` is the end-to-end failure case instead: point P throws on a
+// worker and every rank must end with a non-zero status (as the CLI would), without hanging.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "study/mpi_points.h"
+
+namespace firstwall::study {
+namespace {
+
+const MpiSession* g_mpi = nullptr;
+
+// A deterministic row for point p, of a length that varies with p from 0 bytes up to 1 MiB:
+// "p=<p>;" then letters that depend on p and the position (so a row cut short, shifted or mixed
+// up with another point's differs).
+std::string FakeRow(int64_t p) {
+  constexpr size_t kMiB = size_t{1} << 20;
+  const size_t length = p % 10 == 0 ? 0 : p % 10 == 9 ? kMiB : static_cast<size_t>(p * 7919) % kMiB;
+  std::string row = "p=" + std::to_string(p) + ";";
+  row.resize(std::max(length, row.size()));
+  for (size_t i = row.find(';') + 1; i < row.size(); ++i) {
+    row[i] = static_cast<char>('a' + static_cast<size_t>(p * 31 + static_cast<int64_t>(i)) % 26);
+  }
+  if (length == 0) row.clear();
+  return row;
+}
+
+std::vector<int64_t> Range(int64_t from, int64_t count, int64_t step) {
+  std::vector<int64_t> v;
+  for (int64_t i = 0; i < count; ++i) v.push_back(from + i * step);
+  return v;
+}
+
+// Runs `points` through FakeRow; returns how often each point came back and checks each row.
+std::map<int64_t, int> RunFake(const std::vector<int64_t>& points) {
+  std::map<int64_t, int> seen;
+  RunPointsOnMpi(*g_mpi, points, FakeRow, [&](int64_t p, const std::string& row) {
+    ++seen[p];
+    EXPECT_EQ(row.size(), FakeRow(p).size()) << "point " << p;
+    EXPECT_TRUE(row == FakeRow(p)) << "point " << p << ": the row differs from what run returned";
+  });
+  return seen;
+}
+
+void ExpectEachOnce(const std::map<int64_t, int>& seen, const std::vector<int64_t>& points) {
+  if (g_mpi->rank() != 0) {
+    EXPECT_TRUE(seen.empty()) << "done is called on rank 0 only";
+    return;
+  }
+  ASSERT_EQ(seen.size(), points.size());
+  for (const int64_t p : points) EXPECT_EQ(seen.at(p), 1) << "point " << p;
+}
+
+TEST(MpiPoints, FakeRowsHaveTheLengthsTheTestsNeed) {
+  EXPECT_EQ(FakeRow(10), "");
+  EXPECT_EQ(FakeRow(19).size(), size_t{1} << 20);
+  EXPECT_EQ(FakeRow(1).size(), 7919u);
+  EXPECT_EQ(FakeRow(3).size(), 23757u);  // 3 * 7919
+  // After "p=3;": 'a' + (3 * 31 + 4) % 26 = 'a' + 19, then 'a' + 20.
+  EXPECT_EQ(FakeRow(3).substr(0, 6), "p=3;tu");
+}
+
+TEST(MpiPoints, EveryPointComesBackOnceWithItsRow) {
+  // 40 points of rows from 0 bytes to 1 MiB; values that are not their positions in the list.
+  const std::vector<int64_t> points = Range(1000, 40, 3);
+  ExpectEachOnce(RunFake(points), points);
+}
+
+TEST(MpiPoints, TwoPointsOnMoreRanksThanPoints) {
+  const std::vector<int64_t> points = {7, 9};
+  ExpectEachOnce(RunFake(points), points);
+}
+
+TEST(MpiPoints, ZeroPoints) { ExpectEachOnce(RunFake({}), {}); }
+
+TEST(MpiPoints, RankZeroOnlyDispatchesWhenThereAreWorkers) {
+  const std::vector<int64_t> points = Range(0, 12, 1);
+  std::map<int64_t, std::string> ran_on;
+  const int rank = g_mpi->rank();
+  RunPointsOnMpi(
+      *g_mpi, points, [rank](int64_t) { return std::to_string(rank); },
+      [&](int64_t p, const std::string& row) { ran_on[p] = row; });
+  if (rank != 0) return;
+  ASSERT_EQ(ran_on.size(), 12u);
+  for (const auto& [p, r] : ran_on) {
+    if (g_mpi->size() == 1) {
+      EXPECT_EQ(r, "0") << "point " << p;
+    } else {
+      EXPECT_NE(r, "0") << "point " << p;
+      EXPECT_LT(std::stoi(r), g_mpi->size()) << "point " << p;
+    }
+  }
+}
+
+// Point 6 of 0..9 throws an InputError on whichever rank runs it.
+TEST(MpiPoints, AnInputErrorOnAWorkerReachesRankZeroWithItsPlace) {
+  const std::vector<int64_t> points = Range(0, 10, 1);
+  std::map<int64_t, int> seen;
+  try {
+    RunPointsOnMpi(
+        *g_mpi, points,
+        [](int64_t p) -> std::string {
+          if (p == 6) throw InputError({"sweep.yaml", 3, 5}, "bad value 6", "use 5");
+          return FakeRow(p);
+        },
+        [&](int64_t p, const std::string&) { ++seen[p]; });
+    ADD_FAILURE() << "no exception on rank " << g_mpi->rank();
+  } catch (const InputError& e) {
+    EXPECT_EQ(g_mpi->rank(), 0) << "only rank 0 throws the point's error";
+    EXPECT_EQ(e.where().ToString(), "sweep.yaml:3:5");
+    EXPECT_EQ(e.hint(), "use 5");
+    const std::string prefix = "point 6 failed on MPI rank ";
+    EXPECT_EQ(e.message().substr(0, prefix.size()), prefix) << e.message();
+    EXPECT_TRUE(e.message().ends_with(": bad value 6")) << e.message();
+    const int failed_on = std::stoi(e.message().substr(prefix.size()));
+    if (g_mpi->size() == 1) {
+      EXPECT_EQ(failed_on, 0);
+    } else {
+      EXPECT_GE(failed_on, 1);
+      EXPECT_LT(failed_on, g_mpi->size());
+    }
+  } catch (const MpiWorkStopped& e) {
+    EXPECT_NE(g_mpi->rank(), 0);
+    EXPECT_EQ(std::string(e.what()).substr(0, 29), "stopped: point 6 failed on MP") << e.what();
+  }
+  EXPECT_EQ(seen.count(6), 0u);
+  // One rank runs in list order, so exactly the points before 6 were done.
+  if (g_mpi->size() == 1) {
+    EXPECT_EQ(seen.size(), 6u);
+  }
+}
+
+TEST(MpiPoints, OtherErrorsKeepTheirKind) {
+  const std::vector<int64_t> points = {1, 2, 3};
+  auto run_throwing = [](bool internal) {
+    return [internal](int64_t p) -> std::string {
+      if (p != 2) return "ok";
+      if (internal) throw InternalError("broken invariant");
+      throw std::out_of_range("no such table row");
+    };
+  };
+  auto ignore = [](int64_t, const std::string&) {};
+  if (g_mpi->rank() == 0) {
+    EXPECT_THROW(RunPointsOnMpi(*g_mpi, points, run_throwing(true), ignore), InternalError);
+    try {
+      RunPointsOnMpi(*g_mpi, points, run_throwing(false), ignore);
+      ADD_FAILURE() << "no exception";
+    } catch (const InputError&) {
+      ADD_FAILURE() << "not an input error";
+    } catch (const InternalError&) {
+      ADD_FAILURE() << "not an internal error";
+    } catch (const std::runtime_error& e) {
+      EXPECT_TRUE(std::string(e.what()).ends_with(": no such table row")) << e.what();
+    }
+  } else {
+    EXPECT_THROW(RunPointsOnMpi(*g_mpi, points, run_throwing(true), ignore), MpiWorkStopped);
+    EXPECT_THROW(RunPointsOnMpi(*g_mpi, points, run_throwing(false), ignore), MpiWorkStopped);
+  }
+}
+
+struct HandlerFailed {
+  int64_t point;
+};
+
+TEST(MpiPoints, AFailingHandlerOnRankZeroStopsTheWorkers) {
+  const std::vector<int64_t> points = Range(0, 8, 1);
+  try {
+    RunPointsOnMpi(*g_mpi, points, FakeRow,
+                   [](int64_t p, const std::string&) { throw HandlerFailed{p}; });
+    ADD_FAILURE() << "no exception on rank " << g_mpi->rank();
+  } catch (const HandlerFailed&) {
+    EXPECT_EQ(g_mpi->rank(), 0) << "rank 0 rethrows the handler's exception as it was";
+  } catch (const MpiWorkStopped& e) {
+    EXPECT_NE(g_mpi->rank(), 0);
+    EXPECT_EQ(std::string(e.what()),
+              "stopped: rank 0 failed while handling a result (it reports why)");
+  }
+}
+
+TEST(MpiPoints, AfterFailuresTheRanksAreStillInStep) {
+  const std::vector<int64_t> points = Range(20, 9, 1);
+  ExpectEachOnce(RunFake(points), points);
+}
+
+// The failure case as a program: rank 0 reports the point and exits 2 (an input error), the
+// workers exit 1.
+int FailAt(int64_t failing_point) {
+  try {
+    RunPointsOnMpi(
+        *g_mpi, Range(0, 10, 1),
+        [failing_point](int64_t p) -> std::string {
+          if (p == failing_point)
+            throw InputError({"sweep.yaml", 2, 1}, fmt::format("no such value {}", p));
+          return FakeRow(p);
+        },
+        [](int64_t, const std::string&) {});
+  } catch (const MpiWorkStopped& e) {
+    std::cerr << "rank " << g_mpi->rank() << ": " << e.what() << "\n";
+    return 1;
+  } catch (const InputError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  }
+  std::cerr << "rank " << g_mpi->rank() << ": no failure\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace firstwall::study
+
+int main(int argc, char** argv) {
+  firstwall::study::MpiSession mpi;
+  firstwall::study::g_mpi = &mpi;
+  if (argc == 3 && std::strcmp(argv[1], "--fail-at") == 0) {
+    return firstwall::study::FailAt(std::stoll(argv[2]));
+  }
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
