@@ -2,13 +2,16 @@
 // (scripts/mpirun-local 3 build/bench/mpi_points_bench) and rank 0 prints, for points that do no
 // work, the wall time per point (one dispatch round trip: order out, row back, `done` called) and,
 // for large rows, the bytes per second rank 0 collects. A measurement, not a test: nothing is
-// asserted. (Not Google Benchmark: its adaptive repetition runs on one process, while every rank
-// must make the same collective calls.)
+// asserted. Last, points that sleep 50 ms: rank 0's CPU time while it waits for them (it naps
+// between polls instead of spinning). (Not Google Benchmark: its adaptive repetition runs on one
+// process, while every rank must make the same collective calls.)
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "study/mpi_points.h"
@@ -57,6 +60,25 @@ int main() {
         static_cast<double>(c.row_bytes) * static_cast<double>(c.points) / wall_s / 1e6;
     fmt::print("{:>8} {:>12} {:>12.3f} {:>16.2f} {:>12.1f}\n", c.points, c.row_bytes, wall_s,
                us_per_point, mb_per_s);
+  }
+  // Rank 0 waiting through long points: CPU seconds of the process (std::clock) against wall.
+  std::vector<int64_t> sleepers;
+  for (int64_t p = 0; p < 20; ++p) sleepers.push_back(p);
+  const std::clock_t cpu_start = std::clock();
+  const auto wall_start = std::chrono::steady_clock::now();
+  RunPointsOnMpi(
+      mpi, sleepers,
+      [](int64_t) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return std::string();
+      },
+      [](int64_t, const std::string&) {});
+  const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - wall_start;
+  const double cpu_s = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  if (mpi.rank() == 0) {
+    fmt::print(
+        "20 points sleeping 50 ms each: {:.3f} s wall, rank 0 used {:.3f} s of CPU ({:.1f}%)\n",
+        wall.count(), cpu_s, 100 * cpu_s / wall.count());
   }
   return 0;
 }
