@@ -7,11 +7,17 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/error.h"
@@ -19,6 +25,8 @@
 
 namespace firstwall::study {
 namespace {
+
+namespace fs = std::filesystem;
 
 const MpiSession* g_mpi = nullptr;
 
@@ -101,6 +109,46 @@ TEST(MpiPoints, RankZeroOnlyDispatchesWhenThereAreWorkers) {
       EXPECT_NE(r, "0") << "point " << p;
       EXPECT_LT(std::stoi(r), g_mpi->size()) << "point " << p;
     }
+  }
+}
+
+// Dynamic hand-out, without timing: worker 1 holds its first point until the other workers have
+// finished every other point (they leave a file per point in a directory all ranks share), so
+// a static split (a share of the points per rank) would never end, while dynamic dispatch gives
+// worker 1 that one point and the others the rest. The wait is bounded (a failure, not a hang).
+TEST(MpiPoints, AFastRankTakesMorePoints) {
+  const std::vector<int64_t> points = Range(0, 20, 1);
+  const int rank = g_mpi->rank();
+  // Local ranks are children of the same mpirun: its pid names the directory for this job only.
+  const fs::path shared = fs::temp_directory_path() / fmt::format("fw_mpi_points_{}", getppid());
+  fs::create_directories(shared);
+  const bool has_slow_worker = g_mpi->size() >= 3;
+  std::map<int64_t, int> ran_on;
+  RunPointsOnMpi(
+      *g_mpi, points,
+      [&](int64_t p) {
+        if (has_slow_worker && rank == 1) {
+          const auto others_done = [&] {
+            return std::distance(fs::directory_iterator(shared), fs::directory_iterator()) ==
+                   static_cast<std::ptrdiff_t>(points.size() - 1);
+          };
+          for (int tries = 0; !others_done(); ++tries) {
+            if (tries == 6000) throw std::runtime_error("the other workers did not finish in 60 s");
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          }
+        } else {
+          std::ofstream(shared / std::to_string(p)) << p;
+        }
+        return std::to_string(rank);
+      },
+      [&](int64_t p, const std::string& row) { ran_on[p] = std::stoi(row); });
+  if (rank != 0) return;
+  fs::remove_all(shared);
+  ASSERT_EQ(ran_on.size(), points.size());
+  if (has_slow_worker) {
+    int on_worker_1 = 0;
+    for (const auto& [p, r] : ran_on) on_worker_1 += r == 1 ? 1 : 0;
+    EXPECT_LE(on_worker_1, 1);
   }
 }
 
