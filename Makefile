@@ -28,17 +28,13 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
-# Unit and CLI tests once more under AddressSanitizer + UndefinedBehaviorSanitizer; the MPI tests
-# without leak checks (OpenMPI leaves allocations of its unloaded plugins, which cannot be
-# suppressed by name).
+# Unit and CLI tests once more under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps
 	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DFW_SANITIZE=ON -DFW_BENCH=OFF \
 	  -DFW_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -j $(JOBS) --timeout 900 -LE 'scale|mpi'
-	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -j $(JOBS) --timeout 900 -L mpi
+	  ctest --output-on-failure -j $(JOBS) --timeout 900 -LE scale
 
 # The optimized build users may choose (-DCMAKE_BUILD_TYPE=Release): CI builds it too, so every
 # documented build type compiles.

@@ -45,8 +45,9 @@ function(fw_test name)
 endfunction()
 
 # fw_mpi_test(NAME RANKS N COMMAND program args... [EXPECT_FAILURE regex]): a CTest that runs
-# COMMAND on N local MPI ranks through scripts/mpirun-local. Labelled mpi: the ASan pass skips
-# these (LeakSanitizer reports OpenMPI's own allocations). The timeout turns a hang into a failure.
+# COMMAND on N local MPI ranks through scripts/mpirun-local. Labelled mpi (`ctest -L mpi`); under
+# AddressSanitizer they run without leak checks (see the script). The timeout turns a hang into a
+# failure.
 # With EXPECT_FAILURE the test passes when the job ends with a non-zero status and its output
 # matches the regex.
 function(fw_mpi_test name)
