@@ -136,7 +136,10 @@ constexpr int64_t kPieceBytes = int64_t{1} << 30;
 // Last resort when the protocol itself broke (not a point's failure, which the protocol carries):
 // say why, and end every rank of the job rather than leave some waiting forever.
 [[noreturn]] void AbortJob(const std::string& why) {
-  std::cerr << "firstwall: error: MPI point runner: " << why << "; aborting every rank\n";
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  std::cerr << "firstwall: error: MPI point runner on rank " << rank << ": " << why
+            << "; aborting every rank\n";
   std::cerr.flush();
   MPI_Abort(MPI_COMM_WORLD, 70);
   std::terminate();  // MPI_Abort does not return; this only tells the compiler so

@@ -4,6 +4,7 @@
 //
 // `mpi_points_test --fail-at P` is the end-to-end failure case instead: point P throws on a
 // worker and every rank must end with a non-zero status (as the CLI would), without hanging.
+// `mpi_points_test --mismatched-points`: the last resort, a broken protocol aborts the job.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -265,6 +266,16 @@ int FailAt(int64_t failing_point) {
   return 0;
 }
 
+// A broken protocol as a program: the workers are given a shorter list than rank 0 (a caller's
+// bug), so the second point's order names an entry a worker does not have. The worker cannot
+// answer; rather than leave rank 0 waiting, it ends the whole job (MPI_Abort).
+int MismatchedPoints() {
+  const std::vector<int64_t> points = g_mpi->rank() == 0 ? Range(0, 4, 1) : Range(0, 1, 1);
+  RunPointsOnMpi(*g_mpi, points, FakeRow, [](int64_t, const std::string&) {});
+  std::cerr << "rank " << g_mpi->rank() << ": the mismatch went unnoticed\n";
+  return 0;
+}
+
 }  // namespace
 }  // namespace firstwall::study
 
@@ -273,6 +284,9 @@ int main(int argc, char** argv) {
   firstwall::study::g_mpi = &mpi;
   if (argc == 3 && std::strcmp(argv[1], "--fail-at") == 0) {
     return firstwall::study::FailAt(std::stoll(argv[2]));
+  }
+  if (argc == 2 && std::strcmp(argv[1], "--mismatched-points") == 0) {
+    return firstwall::study::MismatchedPoints();
   }
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
