@@ -44,6 +44,29 @@ function(fw_test name)
                        PROPERTIES LABELS unit)
 endfunction()
 
+# fw_mpi_test(NAME RANKS N COMMAND program args... [EXPECT_FAILURE regex]): a CTest that runs
+# COMMAND on N local MPI ranks through scripts/mpirun-local. Labelled mpi (`ctest -L mpi`); under
+# AddressSanitizer they run without leak checks (see the script). The timeout turns a hang into a
+# failure.
+# With EXPECT_FAILURE the test passes when the job ends with a non-zero status and its output
+# matches the regex.
+function(fw_mpi_test name)
+  if(NOT FW_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "RANKS;EXPECT_FAILURE" "COMMAND" ${ARGN})
+  set(launch ${PROJECT_SOURCE_DIR}/scripts/mpirun-local ${ARG_RANKS} ${ARG_COMMAND})
+  if(DEFINED ARG_EXPECT_FAILURE)
+    add_test(NAME ${name} COMMAND sh -c "\"$@\"; echo \"mpirun exit status $?\"" sh ${launch}
+             WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+    set_tests_properties(${name} PROPERTIES PASS_REGULAR_EXPRESSION
+                                            "${ARG_EXPECT_FAILURE}.*mpirun exit status [1-9]")
+  else()
+    add_test(NAME ${name} COMMAND ${launch} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS mpi TIMEOUT 120)
+endfunction()
+
 # fw_embed(OUT_CC VAR FILES...): compiles text files into the binary as {path, text} pairs, so the
 # CLI works from any directory while the data stays as YAML in the source tree.
 function(fw_embed out_cc)
