@@ -36,6 +36,10 @@ fs::path WriteSweep(const std::string& name, const std::string& text) {
   return dir;
 }
 
+std::string fmt_ranks(int ranks) {
+  return "ran 12 on " + std::to_string(ranks) + " MPI rank" + (ranks == 1 ? "" : "s");
+}
+
 void ExpectSameFiles(const fs::path& a, const fs::path& b) {
   for (const char* f : {"results.jsonl", "results.csv", "bands.csv"}) {
     ASSERT_TRUE(fs::exists(b / f)) << b / f;
@@ -167,6 +171,28 @@ TEST_F(SweepCli, ShardsCollatedGiveTheSameBytes) {
   EXPECT_NE(r.out.find("collated 11 of 12 points"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("error: points missing: 6\n"), std::string::npos) << r.out;
 }
+
+#ifdef FW_HAVE_MPI
+// `mpirun -n K firstwall sweep --mpi`: rank 0 hands out points as ranks ask, so which rank ran
+// which point changes from run to run; the files must not.
+TEST_F(SweepCli, MpiRanksGiveTheSameBytes) {
+  for (int ranks : {1, 3}) {
+    const fs::path out = *dir_ / ("mpi" + std::to_string(ranks));
+    const std::string cmd = std::string("scripts/mpirun-local ") + std::to_string(ranks) + " " +
+                            FIRSTWALL_BIN + " sweep " + Sweep() + " --mpi --out " + out.string() +
+                            " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string text;
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) text.append(buf.data(), n);
+    const int st = pclose(p);
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << text;
+    EXPECT_NE(text.find(fmt_ranks(ranks)), std::string::npos) << text;
+    ExpectSameFiles(One(), out);
+  }
+}
+#endif
 
 TEST_F(SweepCli, ResumeRunsOnlyTheMissingPoints) {
   const fs::path dir = One().parent_path() / "resume";

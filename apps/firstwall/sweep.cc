@@ -12,6 +12,7 @@
 
 #include "apps/firstwall/commands.h"
 #include "core/text_input.h"
+#include "study/mpi_points.h"
 #include "study/point_runner.h"
 #include "study/sweep.h"
 #include "study/sweep_results.h"
@@ -26,6 +27,7 @@ struct SweepOptions {
   std::string shard;
   bool resume = false;
   bool quiet = false;
+  bool mpi = false;
 };
 
 // Points done of a total on stderr, with the time left at the pace so far.
@@ -79,7 +81,60 @@ study::Shard ShardOf(const std::string& option) {
                            {"SLURM_ARRAY_TASK_ID", 0, 0});
 }
 
+// `mpirun -n K firstwall sweep --mpi`: rank 0 validates, dispatches and writes, the other ranks
+// run points and print and write nothing (study/mpi_points.h).
+int SweepMpi(const SweepOptions& o) {
+  if (o.resume) {
+    throw InputError({"--resume", 0, 0}, "--resume is not available with --mpi",
+                     "resume the sweep without --mpi, or split it with --shard I/N and rerun the "
+                     "missing shards");
+  }
+  const study::MpiSession mpi;
+  const bool leader = mpi.rank() == 0;
+  try {
+    const study::Sweep sweep = study::ReadSweepFile(o.file);
+    const study::Shard shard = ShardOf(o.shard);
+    std::vector<int64_t> todo;
+    for (int64_t p = 0; p < sweep.points(); ++p) {
+      if (shard.Has(p)) todo.push_back(p);
+    }
+    // Every rank checks every point (the same answer everywhere, so none is left waiting for
+    // orders); only rank 0 owns DIR.
+    study::ValidatePoints(sweep, 1);
+    std::unique_ptr<study::ResultStore> store;
+    if (leader) store = std::make_unique<study::ResultStore>(o.out, sweep, shard, false);
+    std::unique_ptr<PointProgress> progress;
+    if (leader && !o.quiet && isatty(STDERR_FILENO) && !todo.empty()) {
+      progress = std::make_unique<PointProgress>(todo.size());
+    }
+    size_t done_count = 0;
+    study::RunPointsOnMpi(
+        mpi, todo, [&sweep](int64_t p) { return study::RunPoint(sweep, p); },
+        [&](int64_t p, const std::string& row) {
+          store->Add(p, row);
+          ++done_count;
+          if (progress) progress->Update(done_count);
+        });
+    progress.reset();
+    if (!leader) return kOk;
+    const std::vector<std::string> written = store->Finish();
+    if (!o.quiet) {
+      std::cout << fmt::format("sweep {}: {} points; ran {} on {} MPI rank{}\nwrote ", o.file,
+                               sweep.points(), todo.size(), mpi.size(), mpi.size() == 1 ? "" : "s");
+      for (size_t i = 0; i < written.size(); ++i) std::cout << (i ? ", " : "") << written[i];
+      std::cout << "\n";
+    }
+    return kOk;
+  } catch (const study::MpiWorkStopped&) {
+    return kBadInput;  // rank 0 says why
+  } catch (const InputError&) {
+    if (leader) throw;
+    return kBadInput;  // every rank reads the same file: rank 0 says it once
+  }
+}
+
 int Sweep(const SweepOptions& o) {
+  if (o.mpi) return SweepMpi(o);
   const study::Sweep sweep = study::ReadSweepFile(o.file);
   const study::Shard shard = ShardOf(o.shard);
   const int threads = o.threads > 0 ? o.threads : study::AvailableCpus();
@@ -178,6 +233,9 @@ Action RegisterSweep(CLI::App& app) {
   cmd->add_flag("--resume", o->resume,
                 "Keep the points already in DIR (of the same sweep) and run the rest");
   cmd->add_flag("--quiet", o->quiet, "Print nothing (outputs are still written)");
+  cmd->add_flag("--mpi", o->mpi,
+                "Spread the points over MPI ranks (mpirun -n K firstwall sweep --mpi ...): rank 0 "
+                "hands out points one at a time and writes DIR; not with --resume");
   return [o] { return Sweep(*o); };
 }
 

@@ -71,7 +71,7 @@ const KeySpec& NumericKey(const std::string& scenario_text, const std::string& s
 }
 
 // The value of unit coordinate `u` in [0, 1) on an axis.
-std::string ValueAt(const Axis& a, double u) {
+std::string ValueAt(const VariedKey& a, double u) {
   if (!a.continuous) {
     const size_t n = a.values.size();
     return a.values[std::min(n - 1, static_cast<size_t>(u * static_cast<double>(n)))];
@@ -80,7 +80,7 @@ std::string ValueAt(const Axis& a, double u) {
   return scenario::FormatValue(*a.spec, v);
 }
 
-void ReadRange(const scenario::Section& r, Axis& a, Design design) {
+void ReadRange(const scenario::Section& r, VariedKey& a, Design design) {
   const SourceLocation from_at = r.ValueAt("from"), to_at = r.ValueAt("to");
   a.from = NumberIn(*a.spec, a.key, r.String("from"), from_at);
   a.to = NumberIn(*a.spec, a.key, r.String("to"), to_at);
@@ -286,7 +286,7 @@ int64_t Sweep::design_points() const {
   switch (design) {
     case Design::kGrid: {
       int64_t n = 1;
-      for (const Axis& a : vary) n *= static_cast<int64_t>(a.values.size());
+      for (const VariedKey& a : vary) n *= static_cast<int64_t>(a.values.size());
       return n;
     }
     case Design::kZip:
@@ -352,7 +352,7 @@ Sweep ReadSweepText(const std::string& text, const std::string& file, const std:
   }
   const std::vector<Section> vary = root.List("vary");
   for (const Section& v : vary) {
-    Axis a;
+    VariedKey a;
     a.key = v.String("key");
     const SourceLocation key_at = v.ValueAt("key");
     if (v.Has("values") == v.Has("range")) {
@@ -391,7 +391,7 @@ Sweep ReadSweepText(const std::string& text, const std::string& file, const std:
   // Points, counted without overflow.
   double count = static_cast<double>(s.replicas);
   if (s.design == Design::kGrid) {
-    for (const Axis& a : s.vary) count *= static_cast<double>(a.values.size());
+    for (const VariedKey& a : s.vary) count *= static_cast<double>(a.values.size());
   } else {
     count *= static_cast<double>(s.design_points());
   }
@@ -502,7 +502,7 @@ Point MakePoint(const Sweep& s, int64_t id) {
     }
   }
   for (size_t k = 0; k < s.vary.size(); ++k) {
-    const Axis& a = s.vary[k];
+    const VariedKey& a = s.vary[k];
     if (s.design == Design::kGrid || s.design == Design::kZip) {
       const size_t i = s.design == Design::kZip ? static_cast<size_t>(p.design) : index[k];
       apply(a.key, *a.spec, a.values[i], a.value_at[i]);

@@ -40,7 +40,7 @@ Distribution ParseDistribution(const std::string& text, const scenario::KeySpec&
                                const std::string& key, const SourceLocation& where);
 
 // One varied key.
-struct Axis {
+struct VariedKey {
   std::string key;
   const scenario::KeySpec* spec = nullptr;
   SourceLocation where;  // of `values` or `range`
@@ -70,7 +70,7 @@ struct Sweep {
   std::string scenario_file, scenario_text, scenario_dir;
   uint64_t seed = 1;
   std::vector<scenario::Override> set;
-  std::vector<Axis> vary;
+  std::vector<VariedKey> vary;
   Design design = Design::kGrid;
   int64_t samples = 0;
   int replicas = 1;

@@ -180,7 +180,7 @@ Layout LayoutOf(const Sweep& s) {
   Layout l;
   l.columns = {"point", "design", "replica", "seed"};
   l.design_columns = {"design"};
-  for (const Axis& a : s.vary) {
+  for (const VariedKey& a : s.vary) {
     l.columns.push_back(InputColumn(*a.spec, a.key));
     l.design_columns.push_back(l.columns.back());
   }
