@@ -1,0 +1,76 @@
+// `firstwall walls` through the CLI: the files it writes, its JSON keys, and bad input.
+#include <nlohmann/json.hpp>
+
+#include "tests/cli_support.h"
+
+namespace firstwall::testing_cli {
+namespace {
+
+const std::string kShort = " --set simulation.duration=20min --set power_swings.start=1min ";
+
+TEST(WallsCli, WritesTheRankingTheCurveAndJson) {
+  const fs::path out = Fresh("walls");
+  const Result r = Firstwall("walls --grow gpus --to 4096 --steps 5 --next 1 --threads 2" + kShort +
+                             "--out " + out.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("walls along gpus from 1024 GPUs to 4096 GPUs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("headroom at the first wall"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(Slurp(out / "walls.json"));
+  EXPECT_EQ(j["axis"]["name"], "gpus");
+  EXPECT_EQ(j["axis"]["unit"], "GPUs");
+  ASSERT_FALSE(j["walls"].empty());
+  const auto& first = j["walls"][0];
+  for (const char* k : {"resource", "binds_at", "unit", "metric", "headroom"}) {
+    EXPECT_TRUE(first.contains(k)) << k;
+  }
+  ASSERT_TRUE(first["binds"].get<bool>());
+  // Whole racks of 32 GPUs.
+  EXPECT_EQ(static_cast<int>(first["binds_at"].get<double>()) % 32, 0);
+  EXPECT_EQ(j["next_walls"].size(), 1u);
+  EXPECT_EQ(Slurp(out / "walls.csv").rfind("rank,resource,kind,metric,unit,limit,binds,", 0), 0u);
+  EXPECT_EQ(Slurp(out / "walls_curve.csv").rfind("gpus (GPUs),", 0), 0u);
+  // The same again gives the same bytes, with one thread.
+  const fs::path again = Fresh("walls_again");
+  ASSERT_EQ(Firstwall("walls --grow gpus --to 4096 --steps 5 --next 1" + kShort + "--out " +
+                      again.string())
+                .status,
+            0);
+  EXPECT_EQ(Slurp(out / "walls.json"), Slurp(again / "walls.json"));
+  EXPECT_EQ(Slurp(out / "walls_curve.csv"), Slurp(again / "walls_curve.csv"));
+}
+
+TEST(WallsCli, InTimeWritesAnHourlyTable) {
+  const fs::path out = Fresh("walls_hours");
+  const Result r = Firstwall("walls --in-time --set simulation.duration=3h --out " + out.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string csv = Slurp(out / "walls_hours.csv");
+  EXPECT_EQ(csv.rfind("hour,first_wall,utilization,", 0), 0u) << csv;
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);  // header + 3 hours
+}
+
+TEST(WallsCli, BadInputExitsTwoAndWritesNothing) {
+  const fs::path out = Fresh("walls_bad");
+  struct Case {
+    std::string args, expect;
+  };
+  const Case cases[] = {
+      {"--grow gpu", "--grow: error: unknown axis 'gpu'"},
+      {"--grow gpus --from 4096 --to 1024", "--grow: error: the axis runs from 4096 GPUs to 1024"},
+      {"--grow it_power --to '20 MWh'",
+       "--to: error: '20 MWh' is not a value of the axis it_power"},
+      {"--grow rate:chat", "no service named 'chat'"},
+      {"--grow cluster.gpu", "'cluster.gpu' is not a numeric key"},
+      {"--grow gpus --steps 1", "1 steps: expected 2 to 1000"},
+      {"--grow gpus --set cluster.nodes=0", "--set cluster.nodes=0: error: 'cluster.nodes' is 0"},
+      {"", "--grow: error: no axis to grow"},
+  };
+  for (const Case& c : cases) {
+    const Result r = Firstwall("walls " + c.args + " --out " + out.string());
+    EXPECT_EQ(r.status, 2) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.expect), std::string::npos) << c.args << "\n" << r.out;
+    EXPECT_FALSE(fs::exists(out / "walls.json")) << c.args;
+  }
+}
+
+}  // namespace
+}  // namespace firstwall::testing_cli
