@@ -228,6 +228,46 @@ TEST_F(SweepCli, ResumeRunsOnlyTheMissingPoints) {
   ExpectSameFiles(One(), dir);
 }
 
+// `walls:` in a sweep: the first wall's position is a column of every point.
+TEST(SweepCliWalls, TheWallsPositionIsAnOutput) {
+  const fs::path dir = WriteSweep("walls", R"(firstwall_sweep: 1
+set:
+  simulation.duration: 20 min
+  power_swings.start: 1 min
+vary:
+  - key: facility.cooling.capacity
+    values: [1 MW, 3 MW]
+walls:
+  grow: gpus
+  to: 4096
+  steps: 4
+)");
+  const Result r = Firstwall("sweep " + (dir / "sweep.yaml").string() + " --threads 2 --out " +
+                             (dir / "out").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::istringstream rows(Slurp(dir / "out" / "results.jsonl"));
+  std::string line;
+  std::vector<nlohmann::json> j;
+  while (std::getline(rows, line)) j.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(j.size(), 2u);
+  // A 1 MW plant is the first wall, already at 1,024 GPUs; at 3 MW it is not, and the first wall
+  // (the UPS, 1.5 MW) binds further out.
+  EXPECT_EQ(j[0]["walls_first"], "cooling plant");
+  EXPECT_EQ(j[0]["walls_first_binds_at"].get<double>(), 1024);
+  EXPECT_EQ(j[1]["walls_first"], "UPS");
+  EXPECT_GT(j[1]["walls_first_binds_at"].get<double>(), 1024);
+  EXPECT_NE(
+      Slurp(dir / "out" / "results.csv").find("walls_first,walls_first_binds_at,walls_second"),
+      std::string::npos);
+  // A bad axis fails at its line of the sweep file.
+  const fs::path bad =
+      WriteSweep("walls_bad", ReplaceOnce(Slurp(dir / "sweep.yaml"), "grow: gpus", "grow: gpu"));
+  const Result b =
+      Firstwall("sweep " + (bad / "sweep.yaml").string() + " --out " + (bad / "out").string());
+  EXPECT_EQ(b.status, 2) << b.out;
+  EXPECT_NE(b.out.find("sweep.yaml:9:9: error: unknown axis 'gpu'"), std::string::npos) << b.out;
+}
+
 TEST(SweepCliErrors, ABadPointFailsTheSweepBeforeAnyOutput) {
   const fs::path dir = WriteSweep("bad", ReplaceOnce(kSweep, "[256, 512, 1024]", "[256, 0]"));
   const fs::path out = dir / "out";

@@ -1066,6 +1066,16 @@ const Schema& SweepSchema() {
           {"outputs", VT::kTextList, D::kPower, false, "", "", "", "",
            "Extra columns: JSON pointers into the point's summary.json (`/goodput/ettr`), beyond "
            "the headline columns."},
+          Section("walls", false,
+                  "Run `firstwall walls` at every point, so the wall's position is an output: "
+                  "the first two walls and where they bind along `grow` (columns walls_*)."),
+          Str("walls.grow", true,
+              "The axis, as `firstwall walls --grow` takes it: gpus, it_power, rate:SERVICE, "
+              "job_size:JOB, outdoor_temperature or a numeric key."),
+          Str("walls.from", false, "Start of the axis in its unit (default: the point's value)."),
+          Str("walls.to", false, "End of the axis (default: 4 times the point's value)."),
+          Int("walls.steps", "10", "2", "1000",
+              "Evenly spaced runs along the axis before bisecting, at each point."),
       });
   return schema;
 }

@@ -1,4 +1,5 @@
 #include "study/sweep.h"
+#include "study/walls.h"
 
 #include <algorithm>
 #include <cmath>
@@ -421,6 +422,21 @@ Sweep ReadSweepText(const std::string& text, const std::string& file, const std:
                        "/jobs/0/mfu (docs/outputs.md)");
     }
     s.outputs.push_back({outputs[i], at});
+  }
+  if (root.Has("walls")) {
+    const Section w = root.Sub("walls");
+    SweepWalls sw;
+    sw.grow = w.String("grow");
+    sw.grow_at = w.ValueAt("grow");
+    if (w.Has("from")) sw.from = w.String("from"), sw.from_at = w.ValueAt("from");
+    if (w.Has("to")) sw.to = w.String("to"), sw.to_at = w.ValueAt("to");
+    sw.steps = w.Int("steps");
+    // The axis and its ends are checked against the base scenario now, at the sweep file's lines.
+    ScenarioSource base{s.scenario_text, s.scenario_file, s.scenario_dir, s.set};
+    const Grower g(base, ParseAxis(sw.grow, base, sw.grow_at), sw.grow_at);
+    if (!sw.from.empty()) (void)g.Parse(sw.from, sw.from_at);
+    if (!sw.to.empty()) (void)g.Parse(sw.to, sw.to_at);
+    s.walls = sw;
   }
   if (sampled) s.unit = UnitSamples(s.design, s.samples, s.vary.size(), s.seed);
   s.hash = fmt::format("{:016x}", StableHash(text + '\0' + s.scenario_text));

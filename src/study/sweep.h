@@ -65,6 +65,14 @@ struct OutputPointer {
   SourceLocation where;
 };
 
+// `walls:` of a sweep file: `firstwall walls` at every point (study/walls.h).
+struct SweepWalls {
+  std::string grow;
+  std::string from, to;  // as written; "" for the default
+  int steps = 10;
+  SourceLocation grow_at, from_at, to_at;
+};
+
 struct Sweep {
   std::string file;  // the sweep file as named
   std::string scenario_file, scenario_text, scenario_dir;
@@ -76,6 +84,7 @@ struct Sweep {
   int replicas = 1;
   std::vector<Uncertain> uncertain;
   std::vector<OutputPointer> outputs;
+  std::optional<SweepWalls> walls;
   bool seed_given = false;  // simulation.seed is set or varied by the file: replicas keep it
   std::string hash;         // of the sweep and scenario texts, 16 hex digits (resume, collate)
   // latin_hypercube / random: the unit-cube coordinates of every design point.

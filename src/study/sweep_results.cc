@@ -1,5 +1,7 @@
 #include "study/sweep_results.h"
 
+#include "study/walls.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -176,6 +178,12 @@ const std::vector<std::string>& HeadlineColumns() {
   return columns;
 }
 
+const std::vector<std::string>& WallColumns() {
+  static const std::vector<std::string> columns = {"walls_first", "walls_first_binds_at",
+                                                   "walls_second", "walls_second_binds_at"};
+  return columns;
+}
+
 Layout LayoutOf(const Sweep& s) {
   Layout l;
   l.columns = {"point", "design", "replica", "seed"};
@@ -196,12 +204,18 @@ Layout LayoutOf(const Sweep& s) {
     l.columns.push_back(o.pointer);
     l.band_columns.push_back(o.pointer);
   }
+  if (s.walls) {
+    for (const std::string& c : WallColumns()) {
+      l.columns.push_back(c);
+      if (c.ends_with("binds_at")) l.band_columns.push_back(c);
+    }
+  }
   l.points = s.points();
   l.banded = s.banded();
   return l;
 }
 
-std::string RowLine(const Sweep& s, const Point& p, const Json& summary) {
+std::string RowLine(const Sweep& s, const Point& p, const Json& summary, const Json& walls) {
   Json row;
   row["point"] = p.id;
   row["design"] = p.design;
@@ -226,14 +240,34 @@ std::string RowLine(const Sweep& s, const Point& p, const Json& summary) {
     const Json v = At(summary, o.pointer);
     row[o.pointer] = v.is_structured() ? Json(v.dump()) : v;
   }
+  if (s.walls) {
+    for (const std::string& c : WallColumns()) row[c] = walls.value(c, Json(nullptr));
+  }
   return Line(row);
 }
 
 std::string RunPoint(const Sweep& s, int64_t id) {
   const Point p = MakePoint(s, id);
   const scenario::Scenario sc = LoadPoint(s, p);
-  // A hook for later: `firstwall walls` per point would add its wall columns here.
-  return RowLine(s, p, report::SummaryJson(report::Simulate(sc.site, sc.file)));
+  const Json summary = report::SummaryJson(report::Simulate(sc.site, sc.file));
+  if (!s.walls) return RowLine(s, p, summary);
+  // `firstwall walls` from this point's scenario: the first two walls along the axis.
+  const SweepWalls& sw = *s.walls;
+  const ScenarioSource src{s.scenario_text, s.scenario_file, s.scenario_dir, p.overrides};
+  const Grower g(src, ParseAxis(sw.grow, src, sw.grow_at), sw.grow_at);
+  WallsOptions o;
+  if (!sw.from.empty()) o.from = g.Parse(sw.from, sw.from_at);
+  if (!sw.to.empty()) o.to = g.Parse(sw.to, sw.to_at);
+  o.steps = sw.steps;
+  o.next_walls = 0;
+  const WallsResult r = FindWalls(src, g, o, sw.grow_at);
+  Json w;
+  const std::vector<std::string>& c = WallColumns();
+  for (size_t k = 0; k < 2 && k < r.walls.size() && r.walls[k].binds; ++k) {
+    w[c[2 * k]] = r.walls[k].resource;
+    w[c[2 * k + 1]] = r.walls[k].binds_at;
+  }
+  return RowLine(s, p, summary, w);
 }
 
 Tables MakeTables(const Layout& l, const std::map<int64_t, std::string>& rows) {

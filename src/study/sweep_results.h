@@ -44,7 +44,12 @@ struct Layout {
 Layout LayoutOf(const Sweep& sweep);
 
 // A point's row from its summary.json (report::SummaryJson), as one line ending in '\n'.
-std::string RowLine(const Sweep& sweep, const Point& point, const nlohmann::ordered_json& summary);
+// The columns a sweep with `walls:` adds: the first and second wall along the axis and the axis
+// value where each binds (null when fewer bind within the axis).
+const std::vector<std::string>& WallColumns();
+// `walls`: the point's walls_* columns when the sweep has `walls:` (else ignored).
+std::string RowLine(const Sweep& sweep, const Point& point, const nlohmann::ordered_json& summary,
+                    const nlohmann::ordered_json& walls = {});
 // MakePoint, LoadPoint, report::Simulate (no time series) and RowLine: the `run` of a sweep.
 std::string RunPoint(const Sweep& sweep, int64_t id);
 
