@@ -120,6 +120,22 @@ YAML::Node Walk(const Document& doc, const std::vector<Step>& steps, size_t n,
   return node;
 }
 
+// Adds the sections on the path that the scenario leaves out (`cluster.fabric` for
+// cluster.fabric.oversubscription), as empty mappings; list items are never made up.
+void AddMissingSections(Document& doc, const std::vector<Step>& steps,
+                        const SourceLocation& where) {
+  YAML::Node node = doc.root();
+  for (size_t i = 0; i + 1 < steps.size(); ++i) {
+    YAML::Node next = node[steps[i].key];
+    if ((!next || next.IsNull()) && !steps[i].item) {
+      doc.Place(node, steps[i].key, YAML::Node(YAML::NodeType::Map), where);
+      next.reset(node[steps[i].key]);
+    }
+    if (!next || !next.IsMap() || steps[i].item) return;  // Walk says what is wrong
+    node.reset(next);
+  }
+}
+
 void Apply(Document& doc, const Override& o) {
   const std::vector<Step> steps = SplitPath(o.key, o.where);
   if (o.remove) {
@@ -147,6 +163,7 @@ void Apply(Document& doc, const Override& o) {
     throw InputError(o.where, "'" + o.key + "' is given no value",
                      "give a value after '=', e.g. cluster.nodes=160");
   }
+  AddMissingSections(doc, steps, o.where);
   bool found = false;
   YAML::Node parent = Walk(doc, steps, steps.size() - 1, o.where, &found);
   if (!found) {

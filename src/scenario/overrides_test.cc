@@ -43,6 +43,15 @@ TEST(Overrides, AddAKeyTheFileLeftToItsDefault) {
   EXPECT_EQ(s.site.seed, 9u);
 }
 
+TEST(Overrides, AddASectionTheFileLeavesOut) {
+  // The default scenario has no cluster.fabric: the override makes it, with its one key.
+  const Scenario s = Load({{"cluster.fabric.oversubscription", "2", kAt}});
+  EXPECT_DOUBLE_EQ(s.site.fabric.oversubscription, 2);
+  // A list item is never made up.
+  EXPECT_NE(ErrorOf({{"services[0].replicas", "2", kAt}}).find("sweep.yaml:7:12"),
+            std::string::npos);
+}
+
 TEST(Overrides, ErrorsAreLocatedAtTheOverride) {
   const std::string range = ErrorOf({{"cluster.nodes", "0", kAt}});
   EXPECT_NE(range.find("sweep.yaml:7:12"), std::string::npos) << range;

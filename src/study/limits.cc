@@ -92,7 +92,19 @@ std::vector<Limit> Limits(const report::Summary& s, const site::SiteConfig& cfg,
     out.push_back(std::move(l));
   }
 
-  copy(Find(s, "fabric", "network"), "fabric (scale-out)", "busiest link's peak utilization");
+  // A link's utilization is its load averaged over a step, so it seldom nears 1 even where a
+  // collective is throttled by contention; the run reports that as a job's share of its nominal
+  // scale-out bandwidth (faults included).
+  if (Limit* l = copy(Find(s, "fabric", "network"), "fabric (scale-out)",
+                      "busiest link's peak utilization")) {
+    for (const report::JobSummary& j : s.jobs) {
+      if (j.network_factor_min < 1 - 1e-9) {
+        BindBecause(*l, fmt::format("job {} kept {:.0f}% of its scale-out bandwidth", j.name,
+                                    100 * j.network_factor_min));
+        break;
+      }
+    }
+  }
   if (s.nvlink_peak_utilization > 0) {
     out.push_back(Ceiling("NVLink", "network", "busiest NVLink's peak utilization", "share",
                           s.nvlink_peak_utilization, 1.0));
