@@ -58,6 +58,11 @@ nlohmann::ordered_json WallJson(const study::Wall& w, const study::Grower& g) {
       w.binds ? nlohmann::ordered_json() : nlohmann::ordered_json(w.utilization_at_end);
   j["note"] = w.note;
   j["raise_key"] = w.raise_key;
+  if (w.binds) {
+    nlohmann::ordered_json h = nlohmann::ordered_json::object();
+    for (const auto& [name, headroom] : w.headroom) h[name] = headroom;
+    j["headroom"] = h;
+  }
   return j;
 }
 
@@ -72,15 +77,7 @@ nlohmann::ordered_json ResultJson(const study::WallsResult& r, const study::Grow
   j["runs"] = r.runs;
   nlohmann::ordered_json walls = nlohmann::ordered_json::array();
   for (size_t i = 0; i < r.walls.size(); ++i) {
-    nlohmann::ordered_json w = WallJson(r.walls[i], g);
-    if (i == 0 && r.walls[i].binds) {
-      nlohmann::ordered_json h = nlohmann::ordered_json::object();
-      for (const auto& [name, headroom] : r.headroom) {
-        if (name != r.walls[i].resource) h[name] = headroom;
-      }
-      w["headroom"] = h;
-    }
-    walls.push_back(w);
+    walls.push_back(WallJson(r.walls[i], g));
   }
   j["walls"] = walls;
   nlohmann::ordered_json next = nlohmann::ordered_json::array();

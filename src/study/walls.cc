@@ -205,6 +205,9 @@ std::vector<Wall> Search(Evaluator& ev, const Grower& g, double from, double to,
   for (Wall& w : walls) {
     if (!w.binds) continue;
     const WallPoint& p = ev.At(w.binds_at);
+    for (const Limit& l : p.limits) {
+      if (l.resource != w.resource) w.headroom.emplace_back(l.resource, l.headroom());
+    }
     if (w.resource == kScenarioLimit) {
       w.note = p.error;
     } else if (const Limit* l = Find(p, w.resource); l && !l->because.empty()) {

@@ -127,6 +127,8 @@ struct Wall {
   double limit = 0;               // the limit, in `unit`
   double utilization_at_end = 0;  // where it never binds: utilization at `to`
   std::string raise_key;
+  // Where it binds: every other resource's headroom (1 - utilization), in the limits' order.
+  std::vector<std::pair<std::string, double>> headroom;
 };
 
 struct NextWall {

@@ -128,6 +128,16 @@ TEST(Walls, HandBuiltSiteOnPaper) {
     }
   }
   EXPECT_TRUE(rack);
+  // Each wall carries the others' headroom where it binds: at 2,112 GPUs (66 racks) the UPS
+  // carries 2,006.4 kW of its 1,500, a headroom of -34 %.
+  bool ups = false;
+  for (const auto& [name, h] : WallOf(r, "cooling plant").headroom) {
+    if (name == "UPS") {
+      ups = true;
+      EXPECT_NEAR(h, 1 - 66 * 30.4 / 1500, 1e-6);
+    }
+  }
+  EXPECT_TRUE(ups);
   // The rack limit never binds along this axis; GPUs busy at TDP are no wall either.
   EXPECT_FALSE(WallOf(r, "rack power").binds);
   EXPECT_FALSE(WallOf(r, "GPU compute").binds);
