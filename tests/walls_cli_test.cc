@@ -20,14 +20,16 @@ TEST(WallsCli, WritesTheRankingTheCurveAndJson) {
   EXPECT_EQ(j["axis"]["unit"], "GPUs");
   ASSERT_FALSE(j["walls"].empty());
   const auto& first = j["walls"][0];
-  for (const char* k : {"resource", "binds_at", "unit", "metric", "headroom"}) {
+  EXPECT_EQ(first["unit"], "GPUs");
+  for (const char* k : {"resource", "binds_at", "unit", "metric", "headroom", "limit_unit"}) {
     EXPECT_TRUE(first.contains(k)) << k;
   }
   ASSERT_TRUE(first["binds"].get<bool>());
   // Whole racks of 32 GPUs.
   EXPECT_EQ(static_cast<int>(first["binds_at"].get<double>()) % 32, 0);
   EXPECT_EQ(j["next_walls"].size(), 1u);
-  EXPECT_EQ(Slurp(out / "walls.csv").rfind("rank,resource,kind,metric,unit,limit,binds,", 0), 0u);
+  EXPECT_EQ(Slurp(out / "walls.csv").rfind("rank,resource,kind,metric,limit,limit_unit,binds,", 0),
+            0u);
   EXPECT_EQ(Slurp(out / "walls_curve.csv").rfind("gpus (GPUs),", 0), 0u);
   // The same again gives the same bytes, with one thread.
   const fs::path again = Fresh("walls_again");
@@ -60,7 +62,9 @@ TEST(WallsCli, BadInputExitsTwoAndWritesNothing) {
        "--to: error: '20 MWh' is not a value of the axis it_power"},
       {"--grow rate:chat", "no service named 'chat'"},
       {"--grow cluster.gpu", "'cluster.gpu' is not a numeric key"},
-      {"--grow gpus --steps 1", "1 steps: expected 2 to 1000"},
+      {"--grow gpus --steps 1", "--steps: error: 1 steps: expected 2 to 1000"},
+      {"--grow gpus --to 1e300", "--to is"},
+      {"--grow gpus --from 0", "--from is 0 GPUs, outside what the axis gpus can take"},
       {"--grow gpus --set cluster.nodes=0", "--set cluster.nodes=0: error: 'cluster.nodes' is 0"},
       {"", "--grow: error: no axis to grow"},
   };

@@ -187,7 +187,7 @@ struct CollateOptions {
 int Collate(const CollateOptions& o) {
   const std::string out = o.out.empty() ? o.dirs.front() : o.out;
   const study::CollateResult r = study::Collate(o.dirs, out);
-  if (!o.quiet) {
+  if (!o.quiet && r.missing.empty()) {
     std::cout << fmt::format("collated {} of {} points into ",
                              r.points - static_cast<int64_t>(r.missing.size()), r.points);
     for (size_t i = 0; i < r.written.size(); ++i) std::cout << (i ? ", " : "") << r.written[i];
@@ -204,7 +204,7 @@ int Collate(const CollateOptions& o) {
     list += (i ? ", " : "") + std::to_string(r.missing[i]);
   }
   if (r.missing.size() > 20) list += fmt::format(", ... ({} in all)", r.missing.size());
-  std::cerr << "firstwall collate: error: points missing: " << list
+  std::cerr << "firstwall collate: error: points missing (nothing written): " << list
             << "\n  hint: run the shards that hold them (point p is in shard p % N + 1 of N), "
                "then collate again\n";
   return kBadInput;

@@ -45,8 +45,9 @@ nlohmann::ordered_json WallJson(const study::Wall& w, const study::Grower& g) {
   j["resource"] = w.resource;
   j["kind"] = w.kind;
   j["metric"] = w.metric;
-  j["unit"] = w.unit;
+  j["unit"] = g.axis().unit;  // of binds_at and holds_at
   j["limit"] = w.limit;
+  j["limit_unit"] = w.unit;
   j["binds"] = w.binds;
   j["binds_at"] = w.binds ? nlohmann::ordered_json(w.binds_at) : nlohmann::ordered_json();
   j["holds_at"] =
@@ -125,20 +126,19 @@ std::string CurveCsv(const study::WallsResult& r) {
 
 std::string RankingCsv(const study::WallsResult& r) {
   std::string out =
-      "rank,resource,kind,metric,unit,limit,binds,binds_at,holds_at,monotone,headroom_at_first_"
-      "wall,"
-      "utilization_at_end,note\n";
+      "rank,resource,kind,metric,limit,limit_unit,binds,binds_at,holds_at,axis_unit,monotone,"
+      "headroom_at_first_wall,utilization_at_end,note\n";
   for (size_t i = 0; i < r.walls.size(); ++i) {
     const study::Wall& w = r.walls[i];
     std::string headroom;
     for (const auto& [name, h] : r.headroom) {
       if (name == w.resource) headroom = fmt::format("{:.6g}", h);
     }
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", i + 1, Csv(w.resource),
-                       Csv(w.kind), Csv(w.metric), Csv(w.unit), fmt::format("{:.6g}", w.limit),
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", i + 1, Csv(w.resource),
+                       Csv(w.kind), Csv(w.metric), fmt::format("{:.6g}", w.limit), Csv(w.unit),
                        w.binds ? "true" : "false", w.binds ? units::ShortestDouble(w.binds_at) : "",
                        w.binds && !w.at_start ? units::ShortestDouble(w.holds_at) : "",
-                       w.monotone ? "true" : "false", headroom,
+                       Csv(r.axis.unit), w.monotone ? "true" : "false", headroom,
                        w.binds ? "" : fmt::format("{:.6g}", w.utilization_at_end), Csv(w.note));
   }
   return out;
@@ -242,6 +242,9 @@ int Walls(const WallsCliOptions& o) {
   study::WallsOptions w;
   if (!o.from.empty()) w.from = grower.Parse(o.from, {"--from", 0, 0});
   if (!o.to.empty()) w.to = grower.Parse(o.to, {"--to", 0, 0});
+  if (o.steps < 2 || o.steps > 1000) {
+    throw InputError({"--steps", 0, 0}, fmt::format("{} steps: expected 2 to 1000", o.steps));
+  }
   w.steps = o.steps;
   w.raise = o.raise_pct / 100;
   w.next_walls = o.next;

@@ -212,6 +212,37 @@ Grower::Grower(const ScenarioSource& source, Axis axis, SourceLocation where)
   }
 }
 
+std::pair<double, double> Grower::Bounds() const {
+  const auto key_bounds = [](const std::string& key, double lo, double hi) {
+    const scenario::KeySpec* k = scenario::ScenarioSchema().Find(scenario::SchemaPath(key));
+    if (!k) return std::pair(lo, hi);
+    return std::pair(scenario::MinOf(*k).value_or(lo), scenario::MaxOf(*k).value_or(hi));
+  };
+  const double max_nodes = key_bounds("cluster.nodes", 1, 1e6).second;
+  const double gpus_per_node = static_cast<double>(gpus_per_rack_) / nodes_per_rack_;
+  switch (axis_.kind) {
+    case AxisKind::kGpus:
+      return {gpus_per_rack_, max_nodes * gpus_per_node};
+    case AxisKind::kItPower:
+      return {nodes_per_rack_ * node_nameplate_w_ / 1e6, max_nodes * node_nameplate_w_ / 1e6};
+    case AxisKind::kJobSize: {
+      const Job& j = jobs_.front();
+      return {j.model_less ? 1.0 : static_cast<double>(j.mp * std::max(1, j.ep)),
+              max_nodes * gpus_per_node};
+    }
+    case AxisKind::kServiceRate:
+      return {1e-9, 1e12};
+    case AxisKind::kOutdoorTemperature: {
+      const auto [lo, hi] = key_bounds("site.outdoor_temperature", 213.15, 333.15);
+      return {ToCelsius(units::Temperature::FromBase(lo)),
+              ToCelsius(units::Temperature::FromBase(hi))};
+    }
+    case AxisKind::kKey:
+      return key_bounds(axis_.target, -1e300, 1e300);
+  }
+  return {-1e300, 1e300};
+}
+
 double Grower::Snap(double x) const {
   switch (axis_.kind) {
     case AxisKind::kGpus:

@@ -48,6 +48,8 @@ Limit Floor(std::string resource, std::string kind, std::string metric, double v
 void BindBecause(Limit& l, const std::string& why) {
   if (why.empty()) return;
   l.binds = true;
+  // Bound by what the run reports, whatever the peak: no headroom is left.
+  l.utilization = std::max(l.utilization, 1.0);
   l.because = l.because.empty() ? why : l.because + "; " + why;
 }
 

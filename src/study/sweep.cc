@@ -60,6 +60,27 @@ double NumberIn(const KeySpec& spec, const std::string& key, const std::string& 
   return *v;
 }
 
+// A range's step: a difference of the key's values, so not held to the key's bounds; for a
+// temperature a difference in K (5 K, not 5 C, which is 278.15 K).
+double StepIn(const KeySpec& spec, const std::string& key, const std::string& text,
+              const SourceLocation& where) {
+  if (spec.type == scenario::ValueType::kQuantity && spec.dim == units::Dimension::kTemperature) {
+    try {
+      return units::ParseBase(text, units::Dimension::kTemperatureDifference);
+    } catch (const units::UnitParseError& e) {
+      throw InputError(
+          where, fmt::format("'{}' is not a temperature step of '{}': {}", text, key, e.what()),
+          "write a step of temperature in K, e.g. 5 K");
+    }
+  }
+  const std::optional<double> v = scenario::NumberOf(spec, text);
+  if (!v) {
+    throw InputError(where, fmt::format("'{}' is not a step of '{}'", text, key),
+                     "expected " + HowWritten(spec));
+  }
+  return *v;
+}
+
 const KeySpec& NumericKey(const std::string& scenario_text, const std::string& scenario_file,
                           const std::string& key, const SourceLocation& where,
                           const std::string& what) {
@@ -120,7 +141,7 @@ void ReadRange(const scenario::Section& r, VariedKey& a, Design design) {
     v.back() = a.to;  // exactly as written, not as the arithmetic left it
   } else {
     if (a.log) r.Fail("step", "a log range takes 'steps', not a 'step' (a step adds)");
-    const double step = NumberIn(*a.spec, a.key, r.String("step"), r.ValueAt("step"));
+    const double step = StepIn(*a.spec, a.key, r.String("step"), r.ValueAt("step"));
     if (!(step > 0)) r.Fail("step", fmt::format("'{}' must be above zero", r.Name("step")));
     const double span = std::abs(a.to - a.from);
     const double count = std::floor(span / step * (1 + 1e-12)) + 1;

@@ -461,6 +461,8 @@ CollateResult Collate(const std::vector<std::string>& dirs, const std::string& o
   for (int64_t p = 0; p < layout.points; ++p) {
     if (!rows.count(p)) r.missing.push_back(p);
   }
+  // With points missing nothing is written: a partial table must not replace a whole one.
+  if (!r.missing.empty()) return r;
   const Tables t = MakeTables(layout, rows);
   fs::create_directories(out);
   Json m = *first;

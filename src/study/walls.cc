@@ -142,22 +142,36 @@ std::vector<Wall> Search(Evaluator& ev, const Grower& g, double from, double to,
     Wall w;
     w.resource = r;
     std::optional<size_t> first;
+    bool cleared = false;
     double last_ok = xs.front();
     for (size_t i = 0; i < xs.size(); ++i) {
       const std::optional<bool> b = Binds(ev.At(xs[i]), r);
       if (!b) break;
       last_ok = xs[i];
       if (*b && !first) first = i;
-      if (!*b && first && w.monotone) {
-        w.monotone = false;
-        w.note = fmt::format("not monotone: binds at {}, holds again at {}", g.Format(xs[*first]),
-                             g.Format(xs[i]));
+      if (!*b && first && w.monotone && !cleared) {
+        // Bound from the start and holding from here on (a growing rating) is one crossing.
+        bool stays = *first == 0;
+        for (size_t k = i + 1; stays && k < xs.size(); ++k) {
+          const std::optional<bool> later = Binds(ev.At(xs[k]), r);
+          stays = later && !*later;
+        }
+        if (stays) {
+          cleared = true;
+          w.note = fmt::format("holds from {} on", g.Format(xs[i]));
+        } else {
+          w.monotone = false;
+          w.note = fmt::format("not monotone: binds at {}, holds again at {}", g.Format(xs[*first]),
+                               g.Format(xs[i]));
+        }
       }
     }
-    const WallPoint& end = ev.At(last_ok);
+    // The limit as it is where the resource binds (an axis may be the rating itself).
+    const WallPoint& end = ev.At(first ? xs[*first] : last_ok);
     if (const Limit* l = Find(end, r)) {
       w.kind = l->kind, w.metric = l->metric, w.unit = l->unit, w.limit = l->limit;
-      w.utilization_at_end = l->utilization;
+      w.utilization_at_end =
+          Find(ev.At(last_ok), r) ? Find(ev.At(last_ok), r)->utilization : l->utilization;
       w.raise_key = l->raise_key;
     }
     if (r == kScenarioLimit) {
@@ -229,13 +243,28 @@ WallsResult FindWalls(const ScenarioSource& source, const Grower& grower, const 
   WallsResult r;
   r.axis = grower.axis();
   r.base = grower.base();
-  const double from = grower.Snap(o.from.value_or(grower.base()));
-  const double to = grower.Snap(o.to.value_or(4 * grower.base()));
+  // Defaults: from the scenario's own value to four times it (outdoors: 25 K hotter).
+  const bool outdoors = grower.axis().kind == AxisKind::kOutdoorTemperature;
+  const auto [lo, hi] = grower.Bounds();
+  const double from_raw = o.from.value_or(grower.base());
+  const double to_raw =
+      o.to.value_or(outdoors ? std::min(hi, grower.base() + 25) : 4 * grower.base());
+  for (const auto& [name, v] : {std::pair("--from", from_raw), std::pair("--to", to_raw)}) {
+    if (!std::isfinite(v) || v < lo || v > hi) {
+      throw InputError(
+          where,
+          fmt::format("{} is {}, outside what the axis {} can take", name, grower.Format(v),
+                      grower.axis().name),
+          fmt::format("give a value from {} to {}", grower.Format(lo), grower.Format(hi)));
+    }
+  }
+  const double from = grower.Snap(from_raw);
+  const double to = grower.Snap(to_raw);
   if (!(to > from)) {
     throw InputError(where,
                      fmt::format("the axis runs from {} to {}: nothing to grow",
                                  grower.Format(from), grower.Format(to)),
-                     "give --to above --from (GPU axes move in whole racks)");
+                     "give --to above --from (GPU and IT power axes move in whole racks)");
   }
   if (o.steps < 2 || o.steps > 1000) {
     throw InputError(where, fmt::format("{} steps: expected 2 to 1000", o.steps));

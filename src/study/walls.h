@@ -66,6 +66,9 @@ class Grower {
   double base() const { return base_; }
   // The axis value a point really has (GPUs snap to whole racks).
   double Snap(double x) const;
+  // The values the axis can take: what the scenario's keys allow (a million nodes, the key's
+  // declared bounds, -60 to 60 C outdoors); a value outside cannot be a point.
+  std::pair<double, double> Bounds() const;
   std::vector<scenario::Override> At(double x) const;
   // An axis value written by the user ("4096", "20 MW", "35 C", "1.5 MW"): InputError at `where`.
   double Parse(const std::string& text, const SourceLocation& where) const;
