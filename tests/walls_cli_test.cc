@@ -67,6 +67,7 @@ TEST(WallsCli, BadInputExitsTwoAndWritesNothing) {
       {"--grow gpus --from 0", "--from is 0 GPUs, outside what the axis gpus can take"},
       {"--grow gpus --set cluster.nodes=0", "--set cluster.nodes=0: error: 'cluster.nodes' is 0"},
       {"", "--grow: error: no axis to grow"},
+      {"--in-time --grow gpus", "--in-time: error: --in-time reads the scenario's own run"},
   };
   for (const Case& c : cases) {
     const Result r = Firstwall("walls " + c.args + " --out " + out.string());

@@ -12,6 +12,7 @@
 #include "report/output_set.h"
 #include "report/outputs.h"
 #include "report/text_format.h"
+#include "study/point_runner.h"
 #include "study/walls.h"
 
 namespace firstwall::cli {
@@ -209,6 +210,11 @@ std::string HoursText(const study::HoursResult& h) {
 
 int Walls(const WallsCliOptions& o) {
   const SourceLocation grow_at{"--grow", 0, 0};
+  if (o.in_time && (!o.grow.empty() || !o.from.empty() || !o.to.empty())) {
+    throw InputError({"--in-time", 0, 0},
+                     "--in-time reads the scenario's own run: it grows nothing",
+                     "leave out --grow, --from and --to, or run without --in-time");
+  }
   study::ScenarioSource source = study::ScenarioSource::FromFile(o.scenario);
   source.overrides = ParseSets(o.sets);
   // The scenario as given must load first: its own errors come before the axis's.
@@ -229,7 +235,21 @@ int Walls(const WallsCliOptions& o) {
     const study::HoursResult h = study::WallsInTime(source);
     write("walls_hours.csv", HoursCsv(h));
     outputs.Commit();
-    if (!o.quiet) std::cout << HoursText(h);
+    if (o.json) {
+      nlohmann::ordered_json j;
+      j["schema"] = "firstwall.walls_hours/1";
+      j["hours"] = h.hours.size();
+      nlohmann::ordered_json rs = nlohmann::ordered_json::array();
+      for (size_t i = 0; i < h.resources.size(); ++i) {
+        rs.push_back({{"resource", h.resources[i]},
+                      {"first_hours", h.first_hours[i]},
+                      {"bound_hours", h.bound_hours[i]}});
+      }
+      j["resources"] = rs;
+      std::cout << j.dump(2) << "\n";
+    } else if (!o.quiet) {
+      std::cout << HoursText(h);
+    }
     return kOk;
   }
   if (o.grow.empty()) {
@@ -248,7 +268,7 @@ int Walls(const WallsCliOptions& o) {
   w.steps = o.steps;
   w.raise = o.raise_pct / 100;
   w.next_walls = o.next;
-  w.threads = o.threads;
+  w.threads = o.threads > 0 ? o.threads : study::AvailableCpus();
   w.limits = limits;
   const bool bar = !o.quiet && !o.json && isatty(STDERR_FILENO);
   if (bar) {
@@ -300,8 +320,9 @@ Action RegisterWalls(CLI::App& app) {
   cmd->add_option("--next", o->next, "Rounds of raising the first wall, 0 to 10")
       ->check(CLI::Range(0, 10))
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "Runs in parallel, 1 to 256")
-      ->check(CLI::Range(1, 256))
+  cmd->add_option("--threads", o->threads,
+                  "Runs in parallel, up to 256 (0: the CPUs this process may use)")
+      ->check(CLI::Range(0, 256))
       ->capture_default_str();
   cmd->add_option("--slo-floor", o->slo_floor_pct,
                   "A service's SLO attainment below this many percent is a wall")

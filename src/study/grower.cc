@@ -23,12 +23,19 @@ scenario::Scenario LoadBase(const ScenarioSource& s) {
   return scenario::LoadScenarioText(s.text, s.file, s.base_dir, s.overrides);
 }
 
-// The unit a key's base value is written in ("W", "s", "B/s").
+// The unit a key's base value is written in ("W", "s", "B/s"): the symbol worth exactly 1.
 std::string BaseUnit(units::Dimension d) {
   if (d == units::Dimension::kTemperature) return "K";
-  const std::string one = units::FormatBase(1.0, d);
-  const size_t sp = one.find(' ');
-  return sp == std::string::npos ? "" : one.substr(sp + 1);
+  for (const std::string& sym : units::UnitSymbols(d)) {
+    try {
+      if (units::ParseBase("1 " + sym, d) == 1.0) return sym;
+    } catch (const std::exception&) {
+    }
+  }
+  // Base units no one writes: prices per joule, grams per joule.
+  if (d == units::Dimension::kEnergyPrice) return "USD/J";
+  if (d == units::Dimension::kCarbonIntensity) return "g/J";
+  return "";
 }
 
 }  // namespace
