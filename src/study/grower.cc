@@ -209,6 +209,7 @@ Grower::Grower(const ScenarioSource& source, Axis axis, SourceLocation where)
     }
     case AxisKind::kKey: {
       const scenario::KeyValue kv = key(axis_.target);
+      key_spec_ = kv.spec;
       if (!kv.number) {
         throw InputError(where_, "'" + axis_.target + "' has no numeric value in the scenario",
                          "give --from and --to");
@@ -334,9 +335,8 @@ std::vector<Override> Grower::At(double x) const {
       break;
     }
     case AxisKind::kKey: {
-      const scenario::KeyValue kv =
-          scenario::ReadKey(source_.text, source_.file, axis_.target, where_, source_.overrides);
-      out.push_back({axis_.target, scenario::FormatValue(*kv.spec, x), where_});
+      const scenario::KeySpec* spec = key_spec_;  // read once, at construction
+      out.push_back({axis_.target, scenario::FormatValue(*spec, x), where_});
       break;
     }
   }
@@ -355,10 +355,9 @@ double Grower::Parse(const std::string& text, const SourceLocation& where) const
         if (axis_.unit == "req/s") return units::ParseBase(text, units::Dimension::kRequestRate);
         break;
       case AxisKind::kKey: {
-        const scenario::KeyValue kv =
-            scenario::ReadKey(source_.text, source_.file, axis_.target, where, source_.overrides);
-        if (kv.spec->type == scenario::ValueType::kQuantity) {
-          return units::ParseBase(text, kv.spec->dim);
+        const scenario::KeySpec* spec = key_spec_;  // read once, at construction
+        if (spec->type == scenario::ValueType::kQuantity) {
+          return units::ParseBase(text, spec->dim);
         }
         break;
       }
@@ -386,9 +385,8 @@ double Grower::Parse(const std::string& text, const SourceLocation& where) const
 
 std::string Grower::Format(double x) const {
   if (axis_.kind == AxisKind::kKey && !axis_.unit.empty() && axis_.unit != "share") {
-    const scenario::KeyValue kv =
-        scenario::ReadKey(source_.text, source_.file, axis_.target, where_, source_.overrides);
-    return units::FormatReadable(x, kv.spec->dim);
+    const scenario::KeySpec* spec = key_spec_;  // read once, at construction
+    return units::FormatReadable(x, spec->dim);
   }
   if (axis_.integer) return fmt::format("{} {}", static_cast<int64_t>(std::llround(x)), axis_.unit);
   return fmt::format("{:.4g} {}", x, axis_.unit);

@@ -3,14 +3,14 @@
 #include "study/walls.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <map>
-#include <thread>
+#include <numeric>
 
 #include <fmt/format.h>
 
 #include "report/simulate.h"
+#include "study/point_runner.h"
 #include "units/parse.h"
 
 namespace firstwall::study {
@@ -39,17 +39,17 @@ class Evaluator {
         todo.push_back(x);
       }
     }
+    // The shared point runner: its rows are unused, each run writes its own slot of `out`.
     std::vector<WallPoint> out(todo.size());
-    std::atomic<size_t> next{0};
-    const auto work = [&] {
-      for (size_t i = next++; i < todo.size(); i = next++) out[i] = One(todo[i]);
-    };
-    const int threads =
-        std::clamp(options_.threads, 1, static_cast<int>(std::max<size_t>(1, todo.size())));
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
-    for (std::thread& t : pool) t.join();
+    std::vector<int64_t> ids(todo.size());
+    std::iota(ids.begin(), ids.end(), int64_t{0});
+    RunPointsOnThreads(
+        ids, options_.threads,
+        [&](int64_t i) {
+          out[static_cast<size_t>(i)] = One(todo[static_cast<size_t>(i)]);
+          return std::string();
+        },
+        [](int64_t, const std::string&) {});
     for (size_t i = 0; i < todo.size(); ++i) points_.emplace(todo[i], std::move(out[i]));
     *runs_ += static_cast<int>(todo.size());
     if (options_.progress) options_.progress(*runs_);
@@ -170,8 +170,8 @@ std::vector<Wall> Search(Evaluator& ev, const Grower& g, double from, double to,
     const WallPoint& end = ev.At(first ? xs[*first] : last_ok);
     if (const Limit* l = Find(end, r)) {
       w.kind = l->kind, w.metric = l->metric, w.unit = l->unit, w.limit = l->limit;
-      w.utilization_at_end =
-          Find(ev.At(last_ok), r) ? Find(ev.At(last_ok), r)->utilization : l->utilization;
+      const Limit* at_end = Find(ev.At(last_ok), r);
+      w.utilization_at_end = (at_end ? at_end : l)->utilization;
       w.raise_key = l->raise_key;
     }
     if (r == kScenarioLimit) {

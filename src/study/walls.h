@@ -87,8 +87,9 @@ class Grower {
   SourceLocation where_;
   double base_ = 0;
   int gpus_per_rack_ = 1, nodes_per_rack_ = 1;
-  double node_nameplate_w_ = 0;  // it_power: per node
-  std::vector<Scaled> scaled_;   // gpus / it_power / rate: what grows with the share
+  double node_nameplate_w_ = 0;                  // it_power: per node
+  const scenario::KeySpec* key_spec_ = nullptr;  // kKey: the key's declaration
+  std::vector<Scaled> scaled_;  // gpus / it_power / rate: what grows with the share
   // Training jobs (gpus, it_power, job_size): dp replicas, each `mp` GPUs and `batch` sequences.
   struct Job {
     std::string name;
