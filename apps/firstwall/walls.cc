@@ -153,11 +153,11 @@ std::string RankingText(const study::WallsResult& r, const study::Grower& g) {
   for (const study::Wall& w : r.walls) {
     ++rank;
     if (w.binds) {
-      t += fmt::format("  {:2}. {:<22} binds at {}{} ({}, limit {:.6g} {}){}\n", rank, w.resource,
+      t += fmt::format("  {:2}. {:<24} binds at {}{} ({}, limit {:.6g} {}){}\n", rank, w.resource,
                        g.Format(w.binds_at), w.at_start ? " (already at the start)" : "", w.metric,
                        w.limit, w.unit, w.note.empty() ? "" : "; " + w.note);
     } else {
-      t += fmt::format("  {:2}. {:<22} holds to the end: {:.0f}% of its limit at {}{}\n", rank,
+      t += fmt::format("  {:2}. {:<24} holds to the end: {:.0f}% of its limit at {}{}\n", rank,
                        w.resource, 100 * w.utilization_at_end, g.Format(r.to),
                        w.note.empty() ? "" : "; " + w.note);
     }
@@ -166,7 +166,7 @@ std::string RankingText(const study::WallsResult& r, const study::Grower& g) {
     t += fmt::format("headroom at the first wall ({} at {}):\n", r.walls.front().resource,
                      g.Format(r.walls.front().binds_at));
     for (const auto& [name, h] : r.headroom) {
-      if (name != r.walls.front().resource) t += fmt::format("  {:<22} {:6.1f}%\n", name, 100 * h);
+      if (name != r.walls.front().resource) t += fmt::format("  {:<24} {:6.1f}%\n", name, 100 * h);
     }
   }
   for (const study::NextWall& n : r.next_walls) {
@@ -202,7 +202,7 @@ std::string HoursText(const study::HoursResult& h) {
   std::string t = fmt::format("walls in time over {} hours (closest to its limit, and bound):\n",
                               h.hours.size());
   for (size_t i = 0; i < h.resources.size(); ++i) {
-    t += fmt::format("  {:<22} first in {:6} h, at or over its limit in {:6} h\n", h.resources[i],
+    t += fmt::format("  {:<24} first in {:6} h, at or over its limit in {:6} h\n", h.resources[i],
                      h.first_hours[i], h.bound_hours[i]);
   }
   return t;

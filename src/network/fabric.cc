@@ -28,10 +28,19 @@ Fabric::Layout Fabric::Plan(const FabricSpec& spec) {
   l.leaves_per_rail = (spec.nodes + l.down_ports - 1) / l.down_ports;
   l.leaves = l.leaves_per_rail * spec.gpus_per_node;
   if (l.leaves <= radix) {
-    // Two tiers: enough spines to terminate every leaf's up ports, each leaf on every spine.
+    // Two tiers: enough spines to terminate every leaf's up ports, each leaf on every spine with
+    // the same whole number of ports (a leaf cannot run 1.5 ports to a spine): the fewest spines
+    // that divide a leaf's up ports and have room for every leaf's share.
     l.pods = 1;
     l.leaves_per_pod = l.leaves;
-    l.spines_per_pod = std::max<int64_t>(1, (l.leaves * l.up_ports + radix - 1) / radix);
+    const int64_t least = std::max<int64_t>(1, (l.leaves * l.up_ports + radix - 1) / radix);
+    l.spines_per_pod = l.up_ports;
+    for (int64_t d = least; d < l.up_ports; ++d) {
+      if (l.up_ports % d == 0) {
+        l.spines_per_pod = d;
+        break;
+      }
+    }
   } else {
     // Three tiers: each spine splits its ports down to its pod's leaves and up to its
     // super-spine group by the spine oversubscription (radix/2 each when non-blocking); a pod has
@@ -300,6 +309,27 @@ std::vector<int> Fabric::TargetLinks(std::string_view target, std::string* error
              std::string(target) + "'";
   }
   return links;
+}
+
+std::string_view FabricTierName(FabricTier t) {
+  switch (t) {
+    case FabricTier::kNvlink:
+      return "NVLink";
+    case FabricTier::kNicLeaf:
+      return "NIC-leaf";
+    case FabricTier::kLeafSpine:
+      return "leaf-spine";
+    case FabricTier::kSpineSuperSpine:
+      return "spine-super-spine";
+  }
+  return "?";
+}
+
+FabricTier Fabric::TierOf(int link) const {
+  if (IsNvlink(link)) return FabricTier::kNvlink;
+  const int k = (link - 2 * n_gpu_) % per_plane_;
+  if (k < 2 * n_gpu_) return FabricTier::kNicLeaf;
+  return k < super_offset_ ? FabricTier::kLeafSpine : FabricTier::kSpineSuperSpine;
 }
 
 std::string Fabric::LinkName(int link) const {

@@ -2,7 +2,8 @@
 // (scale-up: an 8-GPU HGX node, or the 72 GPUs of an NVL72 rack) and its NIC to a leaf switch of
 // its rail (scale-out), leaves to spines. Rail-optimized
 // two-tier Clos: GPU i of every node is on rail i; a leaf serves one rail for `down_ports` nodes;
-// each leaf spreads its up ports evenly over all spines (oversubscription = down : up capacity).
+// each leaf spreads its up ports evenly over all spines, the same whole number to each (the fewest
+// spines that divide its up ports and have room for every leaf), oversubscription = down : up.
 // Parallel ports between a leaf and a spine are one link of their summed capacity.
 //
 // Capacities are effective: nominal bandwidth times the bus efficiency of the collectives that run
@@ -25,6 +26,14 @@
 #include "units/quantity.h"
 
 namespace firstwall::network {
+
+// The tiers a link can belong to: the GPUs' NVLink ports (scale-up), the NICs' links to their
+// leaves, leaves to spines, and spines to super-spines (three tiers only). Each is a resource of
+// its own: a planner buys more NICs, more leaf up-ports or more super-spines, not "more fabric".
+enum class FabricTier { kNvlink, kNicLeaf, kLeafSpine, kSpineSuperSpine };
+inline constexpr int kFabricTiers = 4;
+// "NVLink", "NIC-leaf", "leaf-spine", "spine-super-spine".
+std::string_view FabricTierName(FabricTier t);
 
 struct FabricSpec {
   int nodes = 1;
@@ -85,6 +94,7 @@ class Fabric {
   const std::vector<double>& nominal() const { return nominal_; }    // healthy capacity
   size_t link_count() const { return capacity_.size(); }
   std::string LinkName(int link) const;
+  FabricTier TierOf(int link) const;
 
   // The path of a flow (or of its stripe in `plane`).
   FlowPath Route(int src_gpu, int dst_gpu, uint64_t flow_id, int plane = 0) const;

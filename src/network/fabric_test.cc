@@ -58,6 +58,16 @@ TEST(Fabric, LargeClustersGetAThirdTier) {
   EXPECT_EQ(f.spine_count(), 98 * 32);                   // 32 spines per pod
   EXPECT_EQ(f.Route(0, 8 * 33, 1).links.size(), 4u);     // same rail, same pod: leaf-spine-leaf
   EXPECT_EQ(f.Route(0, 8 * 12000, 1).links.size(), 6u);  // another pod: through a super-spine
+  // Each link of that path by tier, up and back down.
+  const FlowPath far = f.Route(0, 8 * 12000, 1);
+  const FabricTier want[] = {FabricTier::kNicLeaf,         FabricTier::kLeafSpine,
+                             FabricTier::kSpineSuperSpine, FabricTier::kSpineSuperSpine,
+                             FabricTier::kLeafSpine,       FabricTier::kNicLeaf};
+  for (size_t i = 0; i < far.links.size(); ++i) {
+    EXPECT_EQ(f.TierOf(far.links[i]), want[i]) << f.LinkName(far.links[i]);
+  }
+  EXPECT_EQ(f.TierOf(f.NvlinkDownLink(5)), FabricTier::kNvlink);
+  EXPECT_EQ(FabricTierName(FabricTier::kSpineSuperSpine), "spine-super-spine");
   // A super-spine group down: traffic between pods moves to the other groups.
   Fabric g(H100Spec(12500));
   const FlowPath before = g.Route(0, 8 * 12000, 5);
@@ -136,6 +146,8 @@ TEST(Fabric, PlanesSplitTheNicAndStripeTheTraffic) {
   EXPECT_TRUE(f3.TargetLinks("p2/nic:8", &error).empty());
   EXPECT_NE(error.find("p2 is out of range"), std::string::npos) << error;
   EXPECT_EQ(f3.LinkName(f3.NicUpLink(8, 1)), "p1/gpu8->leaf0");  // node 1, rail 0
+  EXPECT_EQ(f3.TierOf(f3.NicUpLink(8, 1)), FabricTier::kNicLeaf);
+  EXPECT_EQ(f3.TierOf(f3.LeafSpineLink(0, 0, 1)), FabricTier::kLeafSpine);
 }
 
 TEST(FabricCollective, RingOnHealthyNodeMatchesTheAlphaBetaForm) {

@@ -211,6 +211,7 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
     s.services.push_back(std::move(ss));
   }
   s.nvlink_peak_utilization = site_.NvlinkPeakUtilization();
+  s.fabric_tiers = site_.FabricTiers();
   for (const site::LinkLoad& l : site_.HottestLinks(10)) {
     s.hottest_links.push_back({site_.fabric().LinkName(l.link), l.utilization, l.at.seconds()});
   }

@@ -110,6 +110,7 @@ struct Summary {
   site::PowerEvents power_events;
   std::vector<HotLink> hottest_links;  // scale-out
   double nvlink_peak_utilization = 0;
+  std::vector<site::Site::FabricTierUse> fabric_tiers;  // each tier the fabric has, in order
   EngineStats engine;
   int64_t ticks = 0;
   std::vector<std::string> warnings;  // the scenario's (site::SiteConfig::warnings)

@@ -334,6 +334,17 @@ class Site : public Model {
   size_t StageUnits(size_t stage) const { return unit_out_w_[stage].size(); }
   // The highest average load of any GPU's NVLink port over the run, against its capacity.
   double NvlinkPeakUtilization() const;
+  // Per tier of the fabric (network::FabricTier), over the run: the highest utilization of any
+  // of its links (average load over a step against the healthy capacity), and the lowest share
+  // of its nominal bandwidth a flow kept where a saturated link of this tier was its bottleneck
+  // (1: nothing was ever held back there; faults count, a link down gives 0). Tiers the fabric
+  // has, in tier order (no spine-super-spine with two tiers).
+  struct FabricTierUse {
+    network::FabricTier tier = network::FabricTier::kNvlink;
+    double peak_utilization = 0;
+    double lowest_share = 1;
+  };
+  std::vector<FabricTierUse> FabricTiers() const;
   // Every change of a link's load goes to `sink`, in time order (links ascending at one
   // instant): first the loads already on the links (the jobs placed at the start), as changes
   // from zero at `now`, then each change as it happens. Call it before any event ran. None is
@@ -391,6 +402,10 @@ class Site : public Model {
   // the loads are those of a recomputation from scratch, bit for bit. Clears the dirty set.
   void UpdateLinkLoads(SimTime now);
   void MarkDirty(const RoutedTraffic& t);  // every link of the traffic's paths
+  // After a solve: where a flow got less than its nominal rate, the tier of the saturated link
+  // that held it back (tier_lowest_share_).
+  void NoteBottlenecks(const std::vector<const network::FlowPath*>& flows,
+                       const std::vector<double>& rates);
   // Adds (or removes) the links of one kind of a job's routed traffic to link_jobs_.
   void IndexTraffic(JobId job, int kind, bool add);
   // Checkpoints: each job writes over its nodes' front-end NICs into the shared storage system
@@ -521,6 +536,8 @@ class Site : public Model {
   int fabric_hottest_ = -1;       // a scale-out link at fabric_utilization_ (-1: none loaded)
   network::MaxMinSolver solver_;
   std::vector<double> solve_rates_;
+  std::vector<double> link_rate_sum_;  // scratch for NoteBottlenecks, zero between calls
+  std::array<double, network::kFabricTiers> tier_lowest_share_ = {1, 1, 1, 1};
   std::vector<JobId> active_scratch_;
 };
 

@@ -185,6 +185,7 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
     }
     std::vector<double>& rates = solve_rates_;
     solver_.Solve(fabric_.capacity(), solve_flows_, std::numeric_limits<double>::infinity(), rates);
+    NoteBottlenecks(solve_flows_, rates);
     for (size_t r = 0; r < rates.size(); ++r) {
       const auto [j, f] = solve_flow_of_[r];
       jobs_[j]->traffic[static_cast<size_t>(k)].rates[f] = rates[r];
@@ -355,6 +356,59 @@ void Site::OnLinkChange(std::function<void(const LinkLoadChange&)> sink, SimTime
 void Site::RecomputeEverything(SimTime now) {
   const std::vector<size_t> all = active_;
   RecomputeNetwork(now, {}, all, true);
+}
+
+void Site::NoteBottlenecks(const std::vector<const network::FlowPath*>& flows,
+                           const std::vector<double>& rates) {
+  const std::vector<double>& nominal = fabric_.nominal();
+  const std::vector<double>& capacity = fabric_.capacity();
+  constexpr double kTol = 1e-9;
+  const auto share = [&](size_t f) {
+    const double n = nominal[static_cast<size_t>(flows[f]->links.front())];
+    return n > 0 ? rates[f] / n : 1.0;
+  };
+  bool held_back = false;
+  for (size_t f = 0; f < flows.size() && !held_back; ++f) {
+    held_back = !flows[f]->links.empty() && share(f) < 1 - kTol;
+  }
+  if (!held_back) return;  // the common case: every flow at its nominal rate
+  link_rate_sum_.resize(capacity.size(), 0.0);
+  for (size_t f = 0; f < flows.size(); ++f) {
+    for (int32_t l : flows[f]->links) link_rate_sum_[static_cast<size_t>(l)] += rates[f];
+  }
+  // Max-min: a flow held back has a saturated link on its path; the first one from its source
+  // names the tier (a flow whose own NIC is shared stops there, before any spine).
+  for (size_t f = 0; f < flows.size(); ++f) {
+    if (flows[f]->links.empty()) continue;
+    const double s = share(f);
+    if (s >= 1 - kTol) continue;
+    for (int32_t l : flows[f]->links) {
+      const size_t li = static_cast<size_t>(l);
+      if (link_rate_sum_[li] >= capacity[li] * (1 - kTol)) {
+        double& lowest = tier_lowest_share_[static_cast<size_t>(fabric_.TierOf(l))];
+        lowest = std::min(lowest, std::max(0.0, s));
+        break;
+      }
+    }
+  }
+  for (const network::FlowPath* p : flows) {
+    for (int32_t l : p->links) link_rate_sum_[static_cast<size_t>(l)] = 0.0;
+  }
+}
+
+std::vector<Site::FabricTierUse> Site::FabricTiers() const {
+  std::array<double, network::kFabricTiers> peak{};
+  for (size_t l = 0; l < link_peak_.size(); ++l) {
+    double& p = peak[static_cast<size_t>(fabric_.TierOf(static_cast<int>(l)))];
+    p = std::max(p, link_peak_[l]);
+  }
+  std::vector<FabricTierUse> out;
+  for (int t = 0; t < network::kFabricTiers; ++t) {
+    const auto tier = static_cast<network::FabricTier>(t);
+    if (tier == network::FabricTier::kSpineSuperSpine && !fabric_.three_tier()) continue;
+    out.push_back({tier, peak[static_cast<size_t>(t)], tier_lowest_share_[static_cast<size_t>(t)]});
+  }
+  return out;
 }
 
 double Site::NvlinkPeakUtilization() const {

@@ -94,22 +94,22 @@ std::vector<Limit> Limits(const report::Summary& s, const site::SiteConfig& cfg,
     out.push_back(std::move(l));
   }
 
-  // A link's utilization is its load averaged over a step, so it seldom nears 1 even where a
-  // collective is throttled by contention; the run reports that as a job's share of its nominal
-  // scale-out bandwidth (faults included).
-  if (Limit* l = copy(Find(s, "fabric", "network"), "fabric (scale-out)",
-                      "busiest link's peak utilization")) {
-    for (const report::JobSummary& j : s.jobs) {
-      if (j.network_factor_min < 1 - 1e-9) {
-        BindBecause(*l, fmt::format("job {} kept {:.0f}% of its scale-out bandwidth", j.name,
-                                    100 * j.network_factor_min));
-        break;
-      }
+  // Each tier of the fabric on its own (a planner adds NICs, leaf up-ports or super-spines, not
+  // "fabric"). A link's utilization is its load averaged over a step, so it seldom nears 1 even
+  // where a collective is throttled by contention; the run reports that as the lowest share of
+  // its nominal bandwidth a flow kept with its bottleneck in the tier (faults included).
+  for (const site::Site::FabricTierUse& t : s.fabric_tiers) {
+    const bool nvlink = t.tier == network::FabricTier::kNvlink;
+    Limit l = Ceiling(
+        nvlink ? "NVLink" : fmt::format("fabric {}", FabricTierName(t.tier)), "network",
+        nvlink ? "busiest NVLink port's peak utilization" : "busiest link's peak utilization",
+        "share", t.peak_utilization, 1.0);
+    if (t.lowest_share < 1 - 1e-9) {
+      BindBecause(l, fmt::format("a flow bottlenecked here kept {:.0f}% of its bandwidth",
+                                 100 * t.lowest_share));
     }
-  }
-  if (s.nvlink_peak_utilization > 0) {
-    out.push_back(Ceiling("NVLink", "network", "busiest NVLink's peak utilization", "share",
-                          s.nvlink_peak_utilization, 1.0));
+    if (nvlink && t.peak_utilization <= 0 && !l.binds) continue;  // no NVLink traffic: no row
+    out.push_back(std::move(l));
   }
   // A checkpoint writes as fast as the storage network lets it, so full use while writing is the
   // norm; the wall is a checkpoint that could not finish before the next was due.

@@ -65,6 +65,10 @@ class Evaluator {
   WallPoint One(double x) const {
     WallPoint p;
     p.x = x;
+    if (options_.judge) {
+      p.limits = options_.judge(x, raised_);
+      return p;
+    }
     std::vector<Override> o = grower_.At(x);
     o.insert(o.end(), raised_.begin(), raised_.end());
     scenario::Scenario sc;

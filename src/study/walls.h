@@ -110,6 +110,11 @@ struct WallsOptions {
   int threads = 1;
   LimitOptions limits;
   std::function<void(int runs)> progress;  // after each batch of runs, on the calling thread
+  // Judges a point instead of the simulation: the limits at axis value x given the overrides of
+  // the variant (raised limits first in none; the grower's own come from Grower::At). Empty: load
+  // the scenario and simulate it. For tests of the search itself, whose answers must not depend
+  // on the physics; called from the worker threads, so it must be safe to call concurrently.
+  std::function<std::vector<Limit>(double x, const std::vector<scenario::Override>& raised)> judge;
 };
 
 // One evaluated point of the curve.

@@ -257,5 +257,96 @@ TEST(Walls, InTimeNamesTheClosestWallEachHour) {
   EXPECT_EQ(h.first_hours[static_cast<size_t>(rack - h.resources.begin())], 3);
 }
 
+// A 2:1 leaf on paper. 48 H100 nodes, leaves of 36 ports at 2:1: 24 ports down (24 nodes of a
+// rail per leaf, so 2 leaves per rail), 12 up; 16 leaves on 6 spines (the fewest that divide 12
+// and have room for 16 x 12 ports), 2 ports per leaf-spine trunk. One job, tensor parallel 8 (a
+// node) and 2 pipeline stages: stage 0 is nodes [0, dp), stage 1 [dp, 2 dp), and each node of stage
+// 0 sends its activations to node j + dp on every rail. Flows from leaf 0 cross to leaf 1 for j in
+// [24 - dp, dp): 2 dp - 24 of them against 12 up ports, so with adaptive routing (no hash
+// collisions) the leaf's up-links hold while 2 dp - 24 <= 12 and bind from dp = 19, 304 GPUs, where
+// 14 flows spread 3, 3, 2, 2, 2, 2 over the 6 trunks: 3 flows on 2 ports keep 67 % each. The job
+// grows by one replica of 16 GPUs; the cluster holds 384, so the scenario refuses 400.
+WallsResult GrowPipe(const std::string& oversubscription, const std::string& routing) {
+  // The hand-built site with 48 nodes, a fabric, and its job split into two pipeline stages.
+  ScenarioSource src = HandBuilt();
+  src.overrides = {{"cluster.nodes", "48", kAt},
+                   {"cluster.fabric.leaf_radix", "36", kAt},
+                   {"cluster.fabric.oversubscription", oversubscription, kAt},
+                   {"cluster.fabric.routing", routing, kAt},
+                   {"workloads[burn].gpus", "192", kAt},
+                   {"workloads[burn].pp", "2", kAt},
+                   {"workloads[burn].global_batch", "192", kAt}};
+  const Grower g(src, ParseAxis("job_size:burn", src, kAt), kAt);
+  WallsOptions o;
+  o.next_walls = 0;
+  o.steps = 9;
+  o.from = 192;
+  o.to = 448;
+  return FindWalls(src, g, o, kAt);
+}
+
+TEST(Walls, TwoToOneLeafOnPaper) {
+  const WallsResult r = GrowPipe("2", "adaptive");
+  const Wall& fabric = WallOf(r, "fabric leaf-spine");
+  const Wall& size = WallOf(r, "scenario limit");
+  std::printf("%-20s %8s %8s %8s\n", "wall", "paper", "found", "held at");
+  std::printf("%-20s %8d %8.0f %8.0f GPUs\n", "fabric leaf-spine", 304, fabric.binds_at,
+              fabric.holds_at);
+  std::printf("%-20s %8d %8.0f %8.0f GPUs\n", "scenario limit", 400, size.binds_at, size.holds_at);
+  ASSERT_TRUE(fabric.binds);
+  EXPECT_DOUBLE_EQ(fabric.binds_at, 304);  // one growth step is 16 GPUs: found exactly
+  EXPECT_DOUBLE_EQ(fabric.holds_at, 288);
+  EXPECT_NE(fabric.note.find("kept 67%"), std::string::npos) << fabric.note;
+  ASSERT_TRUE(size.binds);
+  EXPECT_DOUBLE_EQ(size.binds_at, 400);
+  EXPECT_EQ(r.walls.front().resource, "fabric leaf-spine");
+  EXPECT_LT(RankOf(r, "fabric leaf-spine"), RankOf(r, "scenario limit"));
+  // Each GPU's own link to its leaf never binds: one flow per NIC.
+  EXPECT_FALSE(WallOf(r, "fabric NIC-leaf").binds);
+  // Non-blocking (18 down, 18 up), the same job never contends; hashing (ECMP) can put two
+  // flows on one trunk before the leaf's up capacity is used, so it binds no later.
+  const WallsResult flat = GrowPipe("1", "adaptive");
+  EXPECT_FALSE(WallOf(flat, "fabric leaf-spine").binds);
+  const WallsResult hashed = GrowPipe("2", "ecmp");
+  ASSERT_TRUE(WallOf(hashed, "fabric leaf-spine").binds);
+  std::printf("ECMP: fabric leaf-spine binds at %.0f GPUs\n",
+              WallOf(hashed, "fabric leaf-spine").binds_at);
+  EXPECT_LE(WallOf(hashed, "fabric leaf-spine").binds_at, 304);
+}
+
+// The search itself, with a judge in place of the simulation: a UPS that binds only between 800
+// and 1200 GPUs is not monotone; a memory limit that binds until 1000 GPUs and then holds (a
+// footprint shrinking as replicas shard it) is one crossing; a grid that binds from 1600 on is an
+// ordinary wall.
+TEST(Walls, ANonMonotoneResourceIsSaidSo) {
+  WallsOptions o;
+  o.next_walls = 0;
+  o.steps = 8;  // 256, 512, ..., 2048
+  o.judge = [](double x, const std::vector<scenario::Override>&) {
+    Limit ups, memory, grid;
+    ups.resource = "UPS", memory.resource = "HBM", grid.resource = "grid connection";
+    ups.binds = x >= 800 && x <= 1200;
+    memory.binds = x < 1000;
+    grid.binds = x >= 1600;
+    for (Limit* l : {&ups, &memory, &grid}) l->utilization = l->binds ? 1.0 : 0.5;
+    return std::vector<Limit>{ups, memory, grid};
+  };
+  const WallsResult r = Grow("gpus", 256, 2048, o);
+  const Wall& ups = WallOf(r, "UPS");
+  EXPECT_TRUE(ups.binds);
+  EXPECT_FALSE(ups.monotone);
+  EXPECT_DOUBLE_EQ(ups.binds_at, 800);  // bisected to a whole rack between 768 and 1024
+  EXPECT_NE(ups.note.find("not monotone: binds at 1024 GPUs, holds again at 1280 GPUs"),
+            std::string::npos)
+      << ups.note;
+  const Wall& memory = WallOf(r, "HBM");
+  EXPECT_TRUE(memory.monotone);
+  EXPECT_TRUE(memory.at_start);
+  EXPECT_NE(memory.note.find("holds from 1024 GPUs on"), std::string::npos) << memory.note;
+  const Wall& grid = WallOf(r, "grid connection");
+  EXPECT_TRUE(grid.monotone);
+  EXPECT_DOUBLE_EQ(grid.binds_at, 1600);
+}
+
 }  // namespace
 }  // namespace firstwall::study
