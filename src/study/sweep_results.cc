@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/text_input.h"
+#include "report/csv.h"
 #include "report/outputs.h"
 #include "report/simulate.h"
 
@@ -75,13 +76,7 @@ Json Headline(const Json& s) {
 std::string CsvCell(const Json& v) {
   if (v.is_null()) return "";
   if (!v.is_string()) return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  const std::string s = v.get<std::string>();
-  if (s.find_first_of(",\"\n\r") == std::string::npos && !s.starts_with(' ') && !s.ends_with(' ')) {
-    return s;
-  }
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
+  return report::CsvField(v.get<std::string>());
 }
 
 std::string CsvLine(const std::vector<std::string>& cells) {
