@@ -4,8 +4,13 @@
 
 #include <atomic>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
+
+#include <unistd.h>
 
 #include "study/point_runner.h"
 #include "study/sweep.h"
@@ -265,6 +270,76 @@ TEST(SweepTables, BandsAreMeanAndInterpolatedPercentiles) {
             "design,n,x_mean,x_p05,x_p95\n0,3," + mean + "," + p05 + "," + p95 + "\n1,1,,,\n");
   EXPECT_EQ(p05, "1.1");
   EXPECT_EQ(p95, "3.8");
+}
+
+// A run that fails or is interrupted before Finish leaves the finished results of the run before
+// it in DIR as they were; --resume takes rows only from what is of its own sweep.
+TEST(SweepStore, AFreshRunReplacesTheEarlierResultsOnlyWhenItFinishes) {
+  namespace fs = std::filesystem;
+  const std::string dir = ::testing::TempDir() + "/fw_sweep_store_" + std::to_string(getpid());
+  fs::remove_all(dir);
+  const Sweep a = Read("seed: 1\nvary:\n  - key: cluster.nodes\n    values: [64, 96]\n");
+  const Sweep b = Read("seed: 2\nvary:\n  - key: cluster.nodes\n    values: [64, 96]\n");
+  ASSERT_NE(a.hash, b.hash);
+  auto row = [](int p, const std::string& of) {
+    return "{\"point\":" + std::to_string(p) + ",\"design\":" + std::to_string(p) +
+           ",\"replica\":0,\"of\":\"" + of + "\"}\n";
+  };
+  auto slurp = [&](const std::string& name) {
+    std::ifstream in(dir + "/" + name, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  {
+    ResultStore store(dir, a, {}, false);
+    store.Add(1, row(1, "a"));
+    store.Add(0, row(0, "a"));
+    store.Finish();
+  }
+  const std::string a_rows = row(0, "a") + row(1, "a");
+  ASSERT_EQ(slurp("results.jsonl"), a_rows);
+  const std::string a_csv = slurp("results.csv"), a_manifest = slurp("manifest.json");
+  EXPECT_FALSE(fs::exists(dir + "/results.jsonl.part"));
+  // Sweep b starts afresh in the same DIR, keeps one row and stops (a point failed, or SIGTERM).
+  {
+    ResultStore store(dir, b, {}, false);
+    store.Add(1, row(1, "b"));
+  }
+  EXPECT_EQ(slurp("results.jsonl"), a_rows);
+  EXPECT_EQ(slurp("results.csv"), a_csv);
+  EXPECT_EQ(slurp("manifest.json"), a_manifest);
+  // Resumed, b has its own row and none of a's.
+  {
+    ResultStore store(dir, b, {}, true);
+    EXPECT_EQ(store.rows(), (std::map<int64_t, std::string>{{1, row(1, "b")}}));
+  }
+  // a cannot resume over b's journal.
+  try {
+    ResultStore store(dir, a, {}, true);
+    ADD_FAILURE() << "resumed over another sweep's journal";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot resume: " + dir +
+                                         "/results.jsonl.part is of "
+                                         "another sweep"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(slurp("results.jsonl"), a_rows);
+  // b finishes: its set replaces a's, whole.
+  {
+    ResultStore store(dir, b, {}, true);
+    store.Add(0, row(0, "b"));
+    store.Finish();
+  }
+  EXPECT_EQ(slurp("results.jsonl"), row(0, "b") + row(1, "b"));
+  EXPECT_NE(slurp("manifest.json").find(b.hash), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir + "/results.jsonl.part"));
+  // Finished, b resumes from its results; a is refused by the manifest.
+  {
+    ResultStore store(dir, b, {}, true);
+    EXPECT_EQ(store.rows().size(), 2u);
+  }
+  EXPECT_THROW(ResultStore(dir, a, {}, true), InputError);
+  fs::remove_all(dir);
 }
 
 TEST(PointRunner, RunsEveryPointOnceAndHandsRowsToTheCallingThread) {
