@@ -302,12 +302,14 @@ walls:
   // A 1 MW plant is the first wall, already at 1,024 GPUs; at 3 MW it is not, and the first wall
   // (the UPS, 1.5 MW) binds further out.
   EXPECT_EQ(j[0]["walls_first"], "cooling plant");
-  EXPECT_EQ(j[0]["walls_first_binds_at"].get<double>(), 1024);
+  EXPECT_EQ(j[0]["walls_first_binds_at_gpus"].get<double>(), 1024);
   EXPECT_EQ(j[1]["walls_first"], "UPS");
-  EXPECT_GT(j[1]["walls_first_binds_at"].get<double>(), 1024);
-  EXPECT_NE(
-      Slurp(dir / "out" / "results.csv").find("walls_first,walls_first_binds_at,walls_second"),
-      std::string::npos);
+  EXPECT_GT(j[1]["walls_first_binds_at_gpus"].get<double>(), 1024);
+  // The axis unit is in the names of the positions' columns.
+  EXPECT_NE(Slurp(dir / "out" / "results.csv")
+                .find("walls_first,walls_first_binds_at_gpus,walls_second,"
+                      "walls_second_binds_at_gpus\n"),
+            std::string::npos);
   // A bad axis fails at its line of the sweep file.
   const fs::path bad =
       WriteSweep("walls_bad", ReplaceOnce(Slurp(dir / "sweep.yaml"), "grow: gpus", "grow: gpu"));

@@ -168,6 +168,26 @@ void ReadRange(const scenario::Section& r, VariedKey& a, Design design) {
   }
 }
 
+std::string AxisColumnSuffix(const Axis& axis, const ScenarioSource& base,
+                             const SourceLocation& where) {
+  switch (axis.kind) {
+    case AxisKind::kGpus:
+    case AxisKind::kJobSize:
+      return "_gpus";
+    case AxisKind::kItPower:
+      return "_mw";
+    case AxisKind::kServiceRate:
+      return "_req_per_s";
+    case AxisKind::kOutdoorTemperature:
+      return "_c";
+    case AxisKind::kKey:
+      break;
+  }
+  const KeySpec& spec =
+      *scenario::ReadKey(base.text, base.file, axis.target, where, base.overrides).spec;
+  return InputColumn(spec, "");
+}
+
 uint64_t ReplicaSeed(uint64_t seed, int replica) {
   // 53 bits: simulation.seed is declared up to 2^53, so every seed is exact in a double too.
   return RngStream(seed, fmt::format("sweep replica {}", replica)).NextU64() >> 11;
@@ -454,7 +474,9 @@ Sweep ReadSweepText(const std::string& text, const std::string& file, const std:
     sw.steps = w.Int("steps");
     // The axis and its ends are checked against the base scenario now, at the sweep file's lines.
     ScenarioSource base{s.scenario_text, s.scenario_file, s.scenario_dir, s.set};
-    const Grower g(base, ParseAxis(sw.grow, base, sw.grow_at), sw.grow_at);
+    const Axis axis = ParseAxis(sw.grow, base, sw.grow_at);
+    sw.unit_suffix = AxisColumnSuffix(axis, base, sw.grow_at);
+    const Grower g(base, axis, sw.grow_at);
     if (!sw.from.empty()) (void)g.Parse(sw.from, sw.from_at);
     if (!sw.to.empty()) (void)g.Parse(sw.to, sw.to_at);
     s.walls = sw;

@@ -179,10 +179,9 @@ const std::vector<std::string>& HeadlineColumns() {
   return columns;
 }
 
-const std::vector<std::string>& WallColumns() {
-  static const std::vector<std::string> columns = {"walls_first", "walls_first_binds_at",
-                                                   "walls_second", "walls_second_binds_at"};
-  return columns;
+std::vector<std::string> WallColumns(const SweepWalls& w) {
+  return {"walls_first", "walls_first_binds_at" + w.unit_suffix, "walls_second",
+          "walls_second_binds_at" + w.unit_suffix};
 }
 
 Layout LayoutOf(const Sweep& s) {
@@ -206,10 +205,9 @@ Layout LayoutOf(const Sweep& s) {
     l.band_columns.push_back(o.pointer);
   }
   if (s.walls) {
-    for (const std::string& c : WallColumns()) {
-      l.columns.push_back(c);
-      if (c.ends_with("binds_at")) l.band_columns.push_back(c);
-    }
+    const std::vector<std::string> c = WallColumns(*s.walls);
+    l.columns.insert(l.columns.end(), c.begin(), c.end());
+    l.band_columns.insert(l.band_columns.end(), {c[1], c[3]});  // where they bind
   }
   l.points = s.points();
   l.banded = s.banded();
@@ -242,7 +240,7 @@ std::string RowLine(const Sweep& s, const Point& p, const Json& summary, const J
     row[o.pointer] = v.is_structured() ? Json(v.dump()) : v;
   }
   if (s.walls) {
-    for (const std::string& c : WallColumns()) row[c] = walls.value(c, Json(nullptr));
+    for (const std::string& c : WallColumns(*s.walls)) row[c] = walls.value(c, Json(nullptr));
   }
   return Line(row);
 }
@@ -263,7 +261,7 @@ std::string RunPoint(const Sweep& s, int64_t id) {
   o.next_walls = 0;
   const WallsResult r = FindWalls(src, g, o, sw.grow_at);
   Json w;
-  const std::vector<std::string>& c = WallColumns();
+  const std::vector<std::string> c = WallColumns(sw);
   for (size_t k = 0; k < 2 && k < r.walls.size() && r.walls[k].binds; ++k) {
     w[c[2 * k]] = r.walls[k].resource;
     w[c[2 * k + 1]] = r.walls[k].binds_at;

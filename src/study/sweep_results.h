@@ -43,10 +43,11 @@ struct Layout {
 };
 Layout LayoutOf(const Sweep& sweep);
 
-// A point's row from its summary.json (report::SummaryJson), as one line ending in '\n'.
 // The columns a sweep with `walls:` adds: the first and second wall along the axis and the axis
-// value where each binds (null when fewer bind within the axis).
-const std::vector<std::string>& WallColumns();
+// value where each binds, with the axis unit in the name (walls_first, walls_first_binds_at_gpus,
+// walls_second, walls_second_binds_at_gpus; null when fewer bind within the axis).
+std::vector<std::string> WallColumns(const SweepWalls& walls);
+// A point's row from its summary.json (report::SummaryJson), as one line ending in '\n'.
 // `walls`: the point's walls_* columns when the sweep has `walls:` (else ignored).
 std::string RowLine(const Sweep& sweep, const Point& point, const nlohmann::ordered_json& summary,
                     const nlohmann::ordered_json& walls = {});
