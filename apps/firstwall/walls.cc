@@ -15,6 +15,7 @@
 #include "report/text_format.h"
 #include "study/point_runner.h"
 #include "study/walls.h"
+#include "units/parse.h"
 
 namespace firstwall::cli {
 namespace {
@@ -212,6 +213,16 @@ int Walls(const WallsCliOptions& o) {
                      "--in-time reads the scenario's own run: it grows nothing",
                      "leave out --grow, --from and --to, or run without --in-time");
   }
+  // An unquoted `--to 80 C` leaves the unit over, and CLI11 takes it for the scenario's path.
+  if ((!o.from.empty() || !o.to.empty()) &&
+      (units::DimensionOfUnit(o.scenario) || o.scenario == "GPUs" || o.scenario == "GPU")) {
+    const std::string opt = o.to.empty() ? "--from" : "--to";
+    throw InputError({o.scenario, 0, 0},
+                     fmt::format("'{}' is a unit, not a scenario file", o.scenario),
+                     fmt::format("quote a value with its unit: {} '{} {}' (a scenario file of "
+                                 "that name: ./{})",
+                                 opt, o.to.empty() ? o.from : o.to, o.scenario, o.scenario));
+  }
   study::ScenarioSource source = study::ScenarioSource::FromFile(o.scenario);
   source.overrides = ParseSets(o.sets);
   // The scenario as given must load first: its own errors come before the axis's.
@@ -304,8 +315,10 @@ Action RegisterWalls(CLI::App& app) {
                   "alike), it_power (the same, in MW of nameplate IT), rate:SERVICE, job_size:JOB, "
                   "outdoor_temperature, or a numeric scenario key (cluster.rack_power_limit)");
   cmd->add_option("--from", o->from,
-                  "Start of the axis, in its unit (default: the scenario's value)");
-  cmd->add_option("--to", o->to, "End of the axis (default: 4 times the scenario's value)");
+                  "Start of the axis: a number in its unit or with it, quoted ('2048 GPUs', "
+                  "'8 MW', '35 C', a key's value as '20 kW'); default: the scenario's value");
+  cmd->add_option("--to", o->to,
+                  "End of the axis, as --from (default: 4 times the scenario's value)");
   cmd->add_option("--steps", o->steps,
                   "Evenly spaced runs along the axis before bisecting, 2 to 1000")
       ->capture_default_str();
