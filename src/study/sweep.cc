@@ -221,6 +221,12 @@ double Distribution::Draw(RngStream& rng) const {
 
 Distribution ParseDistribution(const std::string& text, const KeySpec& spec, const std::string& key,
                                const SourceLocation& where) {
+  if (spec.type == ValueType::kInt) {
+    // Its draws would be rounded: another distribution than the one written.
+    throw InputError(
+        where, fmt::format("'{}' takes whole numbers, and a distribution draws fractions", key),
+        "vary it with values: [...] instead (with replicas for the seeds)");
+  }
   Distribution d;
   if (const auto lo = scenario::MinOf(spec)) d.lo = *lo;
   if (const auto hi = scenario::MaxOf(spec)) d.hi = *hi;
@@ -273,16 +279,18 @@ Distribution ParseDistribution(const std::string& text, const KeySpec& spec, con
   d.kind = Distribution::Kind::kNormal;
   d.a = number(t.substr(0, pm));
   std::string spread = Trim(t.substr(pm + len));
+  const std::string after_pm =
+      "expected a spread of 0 % or more after ±, or a standard deviation "
+      "of 0 or more in the key's unit ('700 W ± 5%', '700 W ± 50 W')";
   if (spread.ends_with("%")) {
-    double pct = 0;
     const std::string digits = Trim(spread.substr(0, spread.size() - 1));
     const auto v = text::FiniteNumber(digits);
-    if (!v || *v < 0) throw InputError(where, "'" + spread + "' is not a percentage", hint);
-    pct = *v;
-    d.b = std::abs(d.a) * pct / 100;
+    if (!v) throw InputError(where, "'" + spread + "' is not a percentage", after_pm);
+    if (*v < 0) throw InputError(where, fmt::format("'{}' is a negative spread", spread), after_pm);
+    d.b = std::abs(d.a) * *v / 100;
   } else {
     const std::optional<double> sd = scenario::NumberOf(spec, spread);
-    if (!sd || *sd < 0) {
+    if (!sd) {
       throw InputError(where, fmt::format("'{}' is not a spread of '{}'", spread, key),
                        "expected " + HowWritten(spec) + ", or a percentage of the centre");
     }

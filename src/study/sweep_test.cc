@@ -209,6 +209,13 @@ TEST(SweepDistributions, ParsedAndDrawnWithTheirMoments) {
       << error("2 kW ± 1e300 W");
   EXPECT_NE(error("triangular(1 W, 2 W)").find("triangular takes 3 values, got 2"),
             std::string::npos);
+  // A negative spread says what a spread must be.
+  for (const char* bad : {"700 W ± -5%", "700 W ± -5 W"}) {
+    EXPECT_NE(error(bad).find("is a negative spread\n  hint: expected a spread of 0 % or more "
+                              "after ±"),
+              std::string::npos)
+        << error(bad);
+  }
 }
 
 TEST(SweepErrors, NameTheSweepFileLineAndColumn) {
