@@ -237,6 +237,26 @@ TEST(SweepErrors, NameTheSweepFileLineAndColumn) {
            Case{"vary:\n  - key: cluster.gpu\n    range: {from: 1, to: 2, steps: 2}\n",
                 "sweep.yaml:3:10: error: 'cluster.gpu' is not numeric"},
            Case{"design: latin_hypercube\n", "error: design latin_hypercube needs 'samples'"},
+           // An empty vary runs nothing that varies.
+           Case{"vary: []\n", "sweep.yaml:2:1: error: 'vary' names no key"},
+           // Whole-number keys: a fractional value is refused where it is written or made, never
+           // rounded.
+           Case{"vary:\n  - key: cluster.nodes\n    range: {from: 10.5, to: 12, steps: 2}\n",
+                "sweep.yaml:4:19: error: 'cluster.nodes' takes whole numbers, not 10.5"},
+           Case{"vary:\n  - key: cluster.nodes\n    range: {from: 10, to: 12, steps: 4}\n",
+                "sweep.yaml:4:12: error: the range of 'cluster.nodes' gives 10.6666666666667, "
+                "and 'cluster.nodes' takes whole numbers"},
+           Case{"vary:\n  - key: cluster.nodes\n    values: [64, 96.5]\n",
+                "sweep.yaml:4:18: error: 'cluster.nodes' takes whole numbers, not 96.5"},
+           Case{"uncertain:\n  - key: cluster.nodes\n    value: 64 ± 5%\n",
+                "sweep.yaml:4:12: error: 'cluster.nodes' takes whole numbers, and a distribution "
+                "draws fractions"},
+           // A grid of 10^12 points is refused at the range that makes it so, before its values
+           // are made.
+           Case{"vary:\n  - key: facility.cooling.capacity\n    range: {from: 1 MW, to: 2 MW, "
+                "steps: 1000000}\n  - key: site.grid_import_limit\n    range: {from: 1 MW, to: "
+                "2 MW, steps: 1000000}\n",
+                "sweep.yaml:6:42: error: the sweep would have 1000000000000 points"},
            // A value the key takes that the scenario cannot: the scenario's line, and the point.
            Case{"set: {cluster.nodes: 64}\n",
                 "needs 128 nodes, but only 64 of the cluster's 64 are left after the workloads "
