@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include <fcntl.h>
+#include <signal.h>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/cli_support.h"
@@ -198,13 +201,12 @@ TEST_F(SweepCli, MpiRanksGiveTheSameBytes) {
 TEST_F(SweepCli, ResumeRunsOnlyTheMissingPoints) {
   const fs::path dir = One().parent_path() / "resume";
   fs::create_directories(dir);
-  fs::copy_file(One() / "manifest.json", dir / "manifest.json");
-  // Half the rows, and a seventh cut short by a crash in the journal.
+  // The journal of a run that crashed: its manifest, half the rows, and a seventh cut short.
   const std::string jsonl = Slurp(One() / "results.jsonl");
   size_t cut = 0;
   for (int i = 0; i < 6; ++i) cut = jsonl.find('\n', cut) + 1;
-  std::ofstream(dir / "results.jsonl") << jsonl.substr(0, cut);
-  std::ofstream(dir / "results.jsonl.part") << jsonl.substr(cut, 40);
+  std::ofstream(dir / "results.jsonl.part")
+      << Slurp(One() / "manifest.json") << jsonl.substr(0, cut) << jsonl.substr(cut, 40);
   const Result r = Firstwall("sweep " + Sweep() + " --resume --threads 2 --out " + dir.string());
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("12 points; ran 6 on 2 threads, 6 already done"), std::string::npos)
@@ -227,6 +229,52 @@ TEST_F(SweepCli, ResumeRunsOnlyTheMissingPoints) {
             std::string::npos)
       << refused.out;
   ExpectSameFiles(One(), dir);
+}
+
+// A fresh sweep into a directory that holds the results of another, stopped by SIGTERM part way:
+// the earlier results stay whole, and --resume of the earlier sweep does not mix the two.
+TEST_F(SweepCli, AnInterruptedFreshSweepLeavesTheEarlierResults) {
+  const fs::path dir = One().parent_path() / "interrupted";
+  fs::create_directories(dir);
+  const char* finished[] = {"manifest.json", "results.jsonl", "results.csv", "bands.csv"};
+  for (const char* f : finished) fs::copy_file(One() / f, dir / f);
+  // Another sweep (seed 8) of 600 points: still running when its first row is in the journal.
+  const fs::path other = WriteSweep("other", ReplaceOnce(ReplaceOnce(kSweep, "seed: 7", "seed: 8"),
+                                                         "replicas: 2", "replicas: 100"));
+  const std::string file = (other / "sweep.yaml").string(), out = dir.string();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    execl(FIRSTWALL_BIN, FIRSTWALL_BIN, "sweep", file.c_str(), "--threads", "1", "--out",
+          out.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Waits for the journal's manifest line and a first row (a condition, not a time); the bound
+  // only keeps a broken build from hanging the test.
+  bool started = false;
+  for (int i = 0; i < 60000 && !started; ++i) {
+    const std::string journal = Slurp(dir / "results.jsonl.part");
+    started = std::count(journal.begin(), journal.end(), '\n') >= 2;
+    int st = 0;
+    if (!started && waitpid(pid, &st, WNOHANG) == pid) FAIL() << "the sweep ended on its own";
+    if (!started) usleep(10'000);
+  }
+  kill(pid, SIGTERM);
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(started);
+  EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM) << st;
+  for (const char* f : finished) EXPECT_EQ(Slurp(dir / f), Slurp(One() / f)) << f;
+  // The journal is the other sweep's: the earlier one cannot resume over it, and nothing changes.
+  const Result r = Firstwall("sweep " + Sweep() + " --resume --out " + out);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("cannot resume: " + out + "/results.jsonl.part is of another sweep"),
+            std::string::npos)
+      << r.out;
+  for (const char* f : finished) EXPECT_EQ(Slurp(dir / f), Slurp(One() / f)) << f;
 }
 
 // `walls:` in a sweep: the first wall's position is a column of every point.
@@ -254,12 +302,14 @@ walls:
   // A 1 MW plant is the first wall, already at 1,024 GPUs; at 3 MW it is not, and the first wall
   // (the UPS, 1.5 MW) binds further out.
   EXPECT_EQ(j[0]["walls_first"], "cooling plant");
-  EXPECT_EQ(j[0]["walls_first_binds_at"].get<double>(), 1024);
+  EXPECT_EQ(j[0]["walls_first_binds_at_gpus"].get<double>(), 1024);
   EXPECT_EQ(j[1]["walls_first"], "UPS");
-  EXPECT_GT(j[1]["walls_first_binds_at"].get<double>(), 1024);
-  EXPECT_NE(
-      Slurp(dir / "out" / "results.csv").find("walls_first,walls_first_binds_at,walls_second"),
-      std::string::npos);
+  EXPECT_GT(j[1]["walls_first_binds_at_gpus"].get<double>(), 1024);
+  // The axis unit is in the names of the positions' columns.
+  EXPECT_NE(Slurp(dir / "out" / "results.csv")
+                .find("walls_first,walls_first_binds_at_gpus,walls_second,"
+                      "walls_second_binds_at_gpus\n"),
+            std::string::npos);
   // A bad axis fails at its line of the sweep file.
   const fs::path bad =
       WriteSweep("walls_bad", ReplaceOnce(Slurp(dir / "sweep.yaml"), "grow: gpus", "grow: gpu"));

@@ -68,6 +68,22 @@ TEST(WallsCli, BadInputExitsTwoAndWritesNothing) {
       {"--grow gpus --set cluster.nodes=0", "--set cluster.nodes=0: error: 'cluster.nodes' is 0"},
       {"", "--grow: error: no axis to grow"},
       {"--in-time --grow gpus", "--in-time: error: --in-time reads the scenario's own run"},
+      // --from and --to in the axis's unit, or a bare number of it: both read (the range is then
+      // refused before any run, as it runs backwards).
+      {"--grow gpus --from '2048 GPUs' --to 1024", "the axis runs from 2048 GPUs to 1024"},
+      {"--grow it_power --from '8 MW' --to 2", "--grow: error: the axis runs from"},
+      {"--grow outdoor_temperature --from '40 C' --to 30", "the axis runs from 40 C to 30"},
+      // A unit of another axis, said as such.
+      {"--grow gpus --to '2048 W'",
+       "--to: error: '2048 W' is not a value of the axis gpus: expected a number of GPUs"},
+      {"--grow outdoor_temperature --to '80 W'",
+       "--to: error: '80 W' is not a value of the axis outdoor_temperature"},
+      // An unquoted value and unit: the unit is not taken for a scenario, nor is an extra word.
+      {"--grow outdoor_temperature --to 80 C",
+       "C: error: 'C' is a unit, not a scenario file\n  hint: quote a value with its unit: --to "
+       "'80 C'"},
+      {"examples/default.yaml --grow outdoor_temperature --to 80 C",
+       "The following argument was not expected: C"},
   };
   for (const Case& c : cases) {
     const Result r = Firstwall("walls " + c.args + " --out " + out.string());

@@ -9,11 +9,13 @@
 
 #include "apps/firstwall/commands.h"
 #include "apps/firstwall/scenario_arg.h"
+#include "report/csv.h"
 #include "report/output_set.h"
 #include "report/outputs.h"
 #include "report/text_format.h"
 #include "study/point_runner.h"
 #include "study/walls.h"
+#include "units/parse.h"
 
 namespace firstwall::cli {
 namespace {
@@ -33,13 +35,6 @@ struct WallsCliOptions {
   bool quiet = false;
   std::string out;
 };
-
-std::string Csv(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
 
 nlohmann::ordered_json WallJson(const study::Wall& w, const study::Grower& g) {
   nlohmann::ordered_json j;
@@ -109,8 +104,9 @@ std::string CurveCsv(const study::WallsResult& r) {
       }
     }
   }
-  std::string out = Csv(r.axis.name + (r.axis.unit.empty() ? "" : " (" + r.axis.unit + ")"));
-  for (const std::string& n : names) out += "," + Csv(n + " utilization");
+  std::string out =
+      report::CsvField(r.axis.name + (r.axis.unit.empty() ? "" : " (" + r.axis.unit + ")"));
+  for (const std::string& n : names) out += "," + report::CsvField(n + " utilization");
   out += ",scenario_refused\n";
   for (const study::WallPoint& p : r.curve) {
     out += units::ShortestDouble(p.x);
@@ -120,7 +116,7 @@ std::string CurveCsv(const study::WallsResult& r) {
         if (l.resource == n) out += fmt::format("{:.6g}", l.utilization);
       }
     }
-    out += p.ok ? ",\n" : "," + Csv(p.error) + "\n";
+    out += p.ok ? ",\n" : "," + report::CsvField(p.error) + "\n";
   }
   return out;
 }
@@ -135,12 +131,14 @@ std::string RankingCsv(const study::WallsResult& r) {
     for (const auto& [name, h] : r.headroom) {
       if (name == w.resource) headroom = fmt::format("{:.6g}", h);
     }
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", i + 1, Csv(w.resource),
-                       Csv(w.kind), Csv(w.metric), fmt::format("{:.6g}", w.limit), Csv(w.unit),
-                       w.binds ? "true" : "false", w.binds ? units::ShortestDouble(w.binds_at) : "",
-                       w.binds && !w.at_start ? units::ShortestDouble(w.holds_at) : "",
-                       Csv(r.axis.unit), w.monotone ? "true" : "false", headroom,
-                       w.binds ? "" : fmt::format("{:.6g}", w.utilization_at_end), Csv(w.note));
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", i + 1, report::CsvField(w.resource),
+        report::CsvField(w.kind), report::CsvField(w.metric), fmt::format("{:.6g}", w.limit),
+        report::CsvField(w.unit), w.binds ? "true" : "false",
+        w.binds ? units::ShortestDouble(w.binds_at) : "",
+        w.binds && !w.at_start ? units::ShortestDouble(w.holds_at) : "",
+        report::CsvField(r.axis.unit), w.monotone ? "true" : "false", headroom,
+        w.binds ? "" : fmt::format("{:.6g}", w.utilization_at_end), report::CsvField(w.note));
   }
   return out;
 }
@@ -188,10 +186,10 @@ std::string RankingText(const study::WallsResult& r, const study::Grower& g) {
 
 std::string HoursCsv(const study::HoursResult& h) {
   std::string out = "hour,first_wall,utilization";
-  for (const std::string& n : h.resources) out += "," + Csv(n + " utilization");
+  for (const std::string& n : h.resources) out += "," + report::CsvField(n + " utilization");
   out += "\n";
   for (const study::HourWall& w : h.hours) {
-    out += fmt::format("{},{},{:.6g}", w.hour, Csv(w.first), w.utilization);
+    out += fmt::format("{},{},{:.6g}", w.hour, report::CsvField(w.first), w.utilization);
     for (double v : w.per_resource) out += fmt::format(",{:.6g}", v);
     out += "\n";
   }
@@ -214,6 +212,16 @@ int Walls(const WallsCliOptions& o) {
     throw InputError({"--in-time", 0, 0},
                      "--in-time reads the scenario's own run: it grows nothing",
                      "leave out --grow, --from and --to, or run without --in-time");
+  }
+  // An unquoted `--to 80 C` leaves the unit over, and CLI11 takes it for the scenario's path.
+  if ((!o.from.empty() || !o.to.empty()) &&
+      (units::DimensionOfUnit(o.scenario) || o.scenario == "GPUs" || o.scenario == "GPU")) {
+    const std::string opt = o.to.empty() ? "--from" : "--to";
+    throw InputError({o.scenario, 0, 0},
+                     fmt::format("'{}' is a unit, not a scenario file", o.scenario),
+                     fmt::format("quote a value with its unit: {} '{} {}' (a scenario file of "
+                                 "that name: ./{})",
+                                 opt, o.to.empty() ? o.from : o.to, o.scenario, o.scenario));
   }
   study::ScenarioSource source = study::ScenarioSource::FromFile(o.scenario);
   source.overrides = ParseSets(o.sets);
@@ -307,8 +315,10 @@ Action RegisterWalls(CLI::App& app) {
                   "alike), it_power (the same, in MW of nameplate IT), rate:SERVICE, job_size:JOB, "
                   "outdoor_temperature, or a numeric scenario key (cluster.rack_power_limit)");
   cmd->add_option("--from", o->from,
-                  "Start of the axis, in its unit (default: the scenario's value)");
-  cmd->add_option("--to", o->to, "End of the axis (default: 4 times the scenario's value)");
+                  "Start of the axis: a number in its unit or with it, quoted ('2048 GPUs', "
+                  "'8 MW', '35 C', a key's value as '20 kW'); default: the scenario's value");
+  cmd->add_option("--to", o->to,
+                  "End of the axis, as --from (default: 4 times the scenario's value)");
   cmd->add_option("--steps", o->steps,
                   "Evenly spaced runs along the axis before bisecting, 2 to 1000")
       ->capture_default_str();

@@ -4,22 +4,12 @@
 #include <cmath>
 #include <limits>
 
+#include "report/csv.h"
 #include "report/text_format.h"
 
 namespace firstwall::report {
 namespace {
 using namespace scheduler;
-
-// A CSV field: quoted (with doubled quotes) when it holds a comma, a quote or a line break.
-std::string Field(std::string_view s) {
-  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
-}
 
 double Seconds(SimTime t) { return static_cast<double>(t.ns()) / 1e9; }
 
@@ -211,10 +201,10 @@ std::string JobsCsv(const ClusterLife& life) {
   for (const Attempt& a : life.attempts()) {
     const JobSpec& spec = life.jobs()[static_cast<size_t>(a.job)];
     txt::format_to(std::back_inserter(t), "{},{},{},{},{},{:.3f},{:.3f},{:.3f},{},{:.3f},{}\n",
-                   Field(spec.name), Field(spec.tenant), ++attempt[static_cast<size_t>(a.job)],
-                   a.gpus, a.nodes, Seconds(spec.submit), Seconds(a.queued), Seconds(a.start),
-                   SecondsOrEmpty(a.end), Seconds(a.start) - Seconds(a.queued),
-                   AttemptEndName(a.how));
+                   CsvField(spec.name), CsvField(spec.tenant),
+                   ++attempt[static_cast<size_t>(a.job)], a.gpus, a.nodes, Seconds(spec.submit),
+                   Seconds(a.queued), Seconds(a.start), SecondsOrEmpty(a.end),
+                   Seconds(a.start) - Seconds(a.queued), AttemptEndName(a.how));
   }
   return t;
 }
@@ -225,12 +215,13 @@ std::string EventsCsv(const ClusterLife& life) {
   auto o = std::back_inserter(t);
   size_t preemption = 0;  // life.preemptions() follow the preemption events one for one
   for (const LifeEvent& e : life.events()) {
-    const std::string job = e.job >= 0 ? Field(life.jobs()[static_cast<size_t>(e.job)].name) : "";
+    const std::string job =
+        e.job >= 0 ? CsvField(life.jobs()[static_cast<size_t>(e.job)].name) : "";
     if (e.kind == LifeEventKind::kPreemption && preemption < life.preemptions().size()) {
       // Its cause: the job (or service replica) it gave way to.
       const JobId by = life.preemptions()[preemption++].by;
       txt::format_to(o, "{:.3f},{},{},,,{},,,,,\n", Seconds(e.at), LifeEventKindName(e.kind), job,
-                     Field(life.jobs()[static_cast<size_t>(by)].name));
+                     CsvField(life.jobs()[static_cast<size_t>(by)].name));
       continue;
     }
     if (e.failure >= 0) {
@@ -243,15 +234,15 @@ std::string EventsCsv(const ClusterLife& life) {
       }
       txt::format_to(o, "{:.3f},{},{},{},{},{},{},{},{},{:.3f},{}\n", Seconds(e.at),
                      LifeEventKindName(e.kind), job, ComponentKindName(f.kind), f.component,
-                     Field(f.cause_name), FailureEffectName(f.effect), f.nodes.first, f.nodes.count,
-                     Seconds(f.repair),
-                     e.kind == LifeEventKind::kFailure ? Field(hit) : std::string());
+                     CsvField(f.cause_name), FailureEffectName(f.effect), f.nodes.first,
+                     f.nodes.count, Seconds(f.repair),
+                     e.kind == LifeEventKind::kFailure ? CsvField(hit) : std::string());
     } else {
       // Host events: the tripped unit (stage, index) where one acted; a drain's nodes and length.
       txt::format_to(
           o, "{:.3f},{},{},{},{},{},,{},{},{},\n", Seconds(e.at), LifeEventKindName(e.kind), job,
-          Field(e.stage), e.unit >= 0 ? std::to_string(e.unit) : std::string(), Field(e.cause),
-          e.node >= 0 ? std::to_string(e.node) : std::string(),
+          CsvField(e.stage), e.unit >= 0 ? std::to_string(e.unit) : std::string(),
+          CsvField(e.cause), e.node >= 0 ? std::to_string(e.node) : std::string(),
           e.nodes > 0 ? std::to_string(e.nodes) : std::string(),
           e.kind == LifeEventKind::kDrain ? txt::format("{:.3f}", Seconds(e.until - e.at))
                                           : std::string());

@@ -71,6 +71,7 @@ void Meter::OnTick(const TickRow& r, int64_t repeat) {
   if (r.liquid_free_share >= 0.999) s_.liquid_loop_economizer_hours += hours;
   if (r.air_free_share >= 0.999) s_.air_loop_economizer_hours += hours;
   if (r.unmet_w > 0) s_.unmet_cooling_hours += hours;
+  s_.unmet_cooling_j += r.unmet_w * dt;
   if (r.server_inlet_c < 18 || r.server_inlet_c > 27) s_.inlet_outside_recommended_hours += hours;
   if (r.server_inlet_c < 15 || r.server_inlet_c > 32) s_.inlet_outside_allowable_hours += hours;
   s_.peak_unmet_cooling_w = std::max(s_.peak_unmet_cooling_w, r.unmet_w);

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/text_input.h"
 #include "scenario/loader.h"
 #include "study/walls.h"
 #include "units/parse.h"
@@ -344,6 +345,16 @@ std::vector<Override> Grower::At(double x) const {
 }
 
 double Grower::Parse(const std::string& text, const SourceLocation& where) const {
+  const auto refuse = [&](const std::string& why, const std::string& hint) {
+    throw InputError(
+        where, fmt::format("'{}' is not a value of the axis {}: {}", text, axis_.name, why), hint);
+  };
+  const bool quantity_key =
+      axis_.kind == AxisKind::kKey && key_spec_->type == scenario::ValueType::kQuantity;
+  // A bare number is in the axis unit (GPUs, MW, req/s, C), except for a key with a dimension,
+  // whose unit is written as in a scenario ("20 kW", not a bare 20000 W).
+  const std::optional<double> bare = text::FiniteNumber(text);
+  if (bare && !quantity_key) return *bare;
   try {
     switch (axis_.kind) {
       case AxisKind::kItPower:
@@ -352,35 +363,29 @@ double Grower::Parse(const std::string& text, const SourceLocation& where) const
         return ToCelsius(
             units::Temperature::FromBase(units::ParseBase(text, units::Dimension::kTemperature)));
       case AxisKind::kServiceRate:
-        if (axis_.unit == "req/s") return units::ParseBase(text, units::Dimension::kRequestRate);
-        break;
-      case AxisKind::kKey: {
-        const scenario::KeySpec* spec = key_spec_;  // read once, at construction
-        if (spec->type == scenario::ValueType::kQuantity) {
-          return units::ParseBase(text, spec->dim);
+        return units::ParseBase(text, units::Dimension::kRequestRate);
+      case AxisKind::kKey:
+        if (quantity_key) return units::ParseBase(text, key_spec_->dim);
+        if (key_spec_->type == scenario::ValueType::kFraction) {
+          if (const auto v = scenario::NumberOf(*key_spec_, text)) return *v;  // "96 %"
         }
+        refuse("expected a number", "");
         break;
+      case AxisKind::kGpus:
+      case AxisKind::kJobSize: {
+        // "2048 GPUs" (or GPU), as the axis prints it.
+        const size_t space = text.find_last_of(' ');
+        const std::string unit = space == std::string::npos ? "" : text.substr(space + 1);
+        const auto n = text::FiniteNumber(text.substr(0, space == std::string::npos ? 0 : space));
+        if (n && (unit == "GPUs" || unit == "GPU" || unit == "gpus")) return *n;
+        refuse("expected a number of GPUs", "write 2048 or '2048 GPUs'");
       }
-      default:
-        break;
     }
   } catch (const units::UnitParseError& e) {
-    throw InputError(
-        where, fmt::format("'{}' is not a value of the axis {}: {}", text, axis_.name, e.what()),
-        e.hint());
+    refuse(e.what(), e.hint().empty() ? fmt::format("the axis is in {}", axis_.unit) : e.hint());
   }
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || !std::isfinite(v)) {
-    throw InputError(where, fmt::format("'{}' is not a number of {} for the axis {}", text,
-                                        axis_.unit.empty() ? "units" : axis_.unit, axis_.name));
-  }
-  return v;
+  refuse("expected a number", "");
+  return 0;  // not reached
 }
 
 std::string Grower::Format(double x) const {

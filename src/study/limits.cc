@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "units/parse.h"
+
 namespace firstwall::study {
 namespace {
 
@@ -139,7 +141,14 @@ std::vector<Limit> Limits(const report::Summary& s, const site::SiteConfig& cfg,
   if (Limit* l = copy(Find(s, "cooling plant", "cooling"), "cooling plant", "peak heat load",
                       "facility.cooling.capacity")) {
     if (s.unmet_cooling_hours > 0) {
-      BindBecause(*l, fmt::format("cooling unmet {:.2f} h", s.unmet_cooling_hours));
+      // Any unmet heat binds (docs/validation.md, "Walls"): the text says how much.
+      BindBecause(
+          *l,
+          fmt::format(
+              "cooling unmet {} of the run, {} of heat, up to {}",
+              units::FormatReadable(s.unmet_cooling_hours * 3600, units::Dimension::kDuration, 3),
+              units::FormatReadable(s.unmet_cooling_j, units::Dimension::kEnergy, 3),
+              units::FormatReadable(s.peak_unmet_cooling_w, units::Dimension::kPower, 3)));
     }
   }
 

@@ -51,6 +51,10 @@ double NumberIn(const KeySpec& spec, const std::string& key, const std::string& 
     throw InputError(where, fmt::format("'{}' is not a value of '{}'", text, key),
                      "expected " + HowWritten(spec));
   }
+  // Formatting would round it to a value the file does not say.
+  if (spec.type == ValueType::kInt && *v != std::round(*v)) {
+    throw InputError(where, fmt::format("'{}' takes whole numbers, not {}", key, text));
+  }
   const auto lo = scenario::MinOf(spec), hi = scenario::MaxOf(spec);
   if ((lo && *v < *lo) || (hi && *v > *hi)) {
     throw InputError(where, fmt::format("'{}' is {}, out of range: expected between {} and {}", key,
@@ -102,6 +106,17 @@ std::string ValueAt(const VariedKey& a, double u) {
   return scenario::FormatValue(*a.spec, v);
 }
 
+// How many values a range of a grid or zip gives, from its text alone: what the sweep's points
+// are counted with before any value is made. Throws InputError for what ReadRange refuses.
+double RangeCount(const scenario::Section& r, const KeySpec& spec, const std::string& key) {
+  if (r.Has("steps") || !r.Has("step")) return r.Has("steps") ? r.Int("steps") : 1;
+  const double from = NumberIn(spec, key, r.String("from"), r.ValueAt("from"));
+  const double to = NumberIn(spec, key, r.String("to"), r.ValueAt("to"));
+  const double step = StepIn(spec, key, r.String("step"), r.ValueAt("step"));
+  if (!(step > 0)) r.Fail("step", fmt::format("'{}' must be above zero", r.Name("step")));
+  return std::floor(std::abs(to - from) / step * (1 + 1e-12)) + 1;
+}
+
 void ReadRange(const scenario::Section& r, VariedKey& a, Design design) {
   const SourceLocation from_at = r.ValueAt("from"), to_at = r.ValueAt("to");
   a.from = NumberIn(*a.spec, a.key, r.String("from"), from_at);
@@ -142,19 +157,22 @@ void ReadRange(const scenario::Section& r, VariedKey& a, Design design) {
   } else {
     if (a.log) r.Fail("step", "a log range takes 'steps', not a 'step' (a step adds)");
     const double step = StepIn(*a.spec, a.key, r.String("step"), r.ValueAt("step"));
-    if (!(step > 0)) r.Fail("step", fmt::format("'{}' must be above zero", r.Name("step")));
-    const double span = std::abs(a.to - a.from);
-    const double count = std::floor(span / step * (1 + 1e-12)) + 1;
-    if (count > static_cast<double>(kMaxPoints)) {
-      r.Fail("step", fmt::format("'{}' gives {:.0f} values", r.Name("step"), count),
-             "a sweep holds at most 10,000,000 points; use a larger step");
-    }
+    const double count = RangeCount(r, *a.spec, a.key);  // counted and checked before
     const double dir = a.to >= a.from ? 1 : -1;
     for (int64_t i = 0; i < static_cast<int64_t>(count); ++i) {
       v.push_back(a.from + dir * step * static_cast<double>(i));
     }
   }
   for (double x : v) {
+    // A whole-number key takes whole values only: rounding would run another design than the
+    // file says (10 to 12 in 4 steps is 10, 10.67, ...).
+    if (a.spec->type == ValueType::kInt && std::abs(x - std::round(x)) > 1e-9 * std::abs(x)) {
+      throw InputError(
+          a.where,
+          fmt::format("the range of '{}' gives {}, and '{}' takes whole numbers", a.key,
+                      units::ShortestDouble(x), a.key),
+          "choose 'steps' so that (to - from) / (steps - 1) is whole, or a whole 'step'");
+    }
     a.values.push_back(scenario::FormatValue(*a.spec, x));
     a.value_at.push_back(a.where);
   }
@@ -166,6 +184,26 @@ void ReadRange(const scenario::Section& r, VariedKey& a, Design design) {
                        "use fewer steps or a larger step");
     }
   }
+}
+
+std::string AxisColumnSuffix(const Axis& axis, const ScenarioSource& base,
+                             const SourceLocation& where) {
+  switch (axis.kind) {
+    case AxisKind::kGpus:
+    case AxisKind::kJobSize:
+      return "_gpus";
+    case AxisKind::kItPower:
+      return "_mw";
+    case AxisKind::kServiceRate:
+      return "_req_per_s";
+    case AxisKind::kOutdoorTemperature:
+      return "_c";
+    case AxisKind::kKey:
+      break;
+  }
+  const KeySpec& spec =
+      *scenario::ReadKey(base.text, base.file, axis.target, where, base.overrides).spec;
+  return InputColumn(spec, "");
 }
 
 uint64_t ReplicaSeed(uint64_t seed, int replica) {
@@ -201,6 +239,12 @@ double Distribution::Draw(RngStream& rng) const {
 
 Distribution ParseDistribution(const std::string& text, const KeySpec& spec, const std::string& key,
                                const SourceLocation& where) {
+  if (spec.type == ValueType::kInt) {
+    // Its draws would be rounded: another distribution than the one written.
+    throw InputError(
+        where, fmt::format("'{}' takes whole numbers, and a distribution draws fractions", key),
+        "vary it with values: [...] instead (with replicas for the seeds)");
+  }
   Distribution d;
   if (const auto lo = scenario::MinOf(spec)) d.lo = *lo;
   if (const auto hi = scenario::MaxOf(spec)) d.hi = *hi;
@@ -253,19 +297,23 @@ Distribution ParseDistribution(const std::string& text, const KeySpec& spec, con
   d.kind = Distribution::Kind::kNormal;
   d.a = number(t.substr(0, pm));
   std::string spread = Trim(t.substr(pm + len));
+  const std::string after_pm =
+      "expected a spread of 0 % or more after ±, or a standard deviation "
+      "of 0 or more in the key's unit ('700 W ± 5%', '700 W ± 50 W')";
   if (spread.ends_with("%")) {
-    double pct = 0;
     const std::string digits = Trim(spread.substr(0, spread.size() - 1));
     const auto v = text::FiniteNumber(digits);
-    if (!v || *v < 0) throw InputError(where, "'" + spread + "' is not a percentage", hint);
-    pct = *v;
-    d.b = std::abs(d.a) * pct / 100;
+    if (!v) throw InputError(where, "'" + spread + "' is not a percentage", after_pm);
+    if (*v < 0) throw InputError(where, fmt::format("'{}' is a negative spread", spread), after_pm);
+    d.b = std::abs(d.a) * *v / 100;
   } else {
     const std::optional<double> sd = scenario::NumberOf(spec, spread);
-    if (!sd || *sd < 0) {
+    if (!sd) {
       throw InputError(where, fmt::format("'{}' is not a spread of '{}'", spread, key),
                        "expected " + HowWritten(spec) + ", or a percentage of the centre");
     }
+    if (*sd < 0)
+      throw InputError(where, fmt::format("'{}' is a negative spread", spread), after_pm);
     d.b = *sd;
   }
   // Draws outside the key's range are drawn again; a normal with almost all of its mass outside
@@ -373,6 +421,40 @@ Sweep ReadSweepText(const std::string& text, const std::string& file, const std:
     s.set.push_back({e.key, e.text, e.at});
   }
   const std::vector<Section> vary = root.List("vary");
+  const YAML::Node top = doc.root();
+  if (vary.empty() && top["vary"].IsDefined()) {  // `vary: []`, or `vary:` with nothing under it
+    throw InputError(root.KeyAt("vary"), "'vary' names no key",
+                     "list the keys to vary (- key: cluster.nodes), or leave 'vary' out for a "
+                     "sweep of replicas or uncertain inputs only");
+  }
+  // Points, counted before any value is made, so that a grid of 10^12 points is refused at once,
+  // at the key that takes it past the limit. A key this count cannot read is left to the loop
+  // below, which reports the file's errors in order.
+  if (!sampled) {
+    double count = static_cast<double>(s.replicas);
+    for (const Section& v : vary) {
+      double n = 0;
+      std::optional<Section> range;
+      try {
+        if (v.Has("values")) {
+          n = static_cast<double>(v.Texts("values").size());
+        } else if (v.Has("range")) {
+          range = v.Sub("range");
+          const std::string key = v.String("key");
+          n = RangeCount(*range, *spec_of(key, v.ValueAt("key")), key);
+        }
+      } catch (const InputError&) {
+        break;
+      }
+      count = s.design == Design::kZip ? static_cast<double>(s.replicas) * n : count * n;
+      if (count > static_cast<double>(kMaxPoints)) {
+        const std::string what = fmt::format("the sweep would have {:.0f} points", count);
+        const std::string hint = "a sweep holds at most 10,000,000 points; use fewer values";
+        if (!range) v.Fail("values", what, hint);
+        range->Fail(range->Has("steps") ? "steps" : "step", what, hint);
+      }
+    }
+  }
   for (const Section& v : vary) {
     VariedKey a;
     a.key = v.String("key");
@@ -454,7 +536,9 @@ Sweep ReadSweepText(const std::string& text, const std::string& file, const std:
     sw.steps = w.Int("steps");
     // The axis and its ends are checked against the base scenario now, at the sweep file's lines.
     ScenarioSource base{s.scenario_text, s.scenario_file, s.scenario_dir, s.set};
-    const Grower g(base, ParseAxis(sw.grow, base, sw.grow_at), sw.grow_at);
+    const Axis axis = ParseAxis(sw.grow, base, sw.grow_at);
+    sw.unit_suffix = AxisColumnSuffix(axis, base, sw.grow_at);
+    const Grower g(base, axis, sw.grow_at);
     if (!sw.from.empty()) (void)g.Parse(sw.from, sw.from_at);
     if (!sw.to.empty()) (void)g.Parse(sw.to, sw.to_at);
     s.walls = sw;

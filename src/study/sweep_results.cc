@@ -6,12 +6,14 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "core/text_input.h"
+#include "report/csv.h"
 #include "report/outputs.h"
 #include "report/simulate.h"
 
@@ -75,13 +77,7 @@ Json Headline(const Json& s) {
 std::string CsvCell(const Json& v) {
   if (v.is_null()) return "";
   if (!v.is_string()) return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  const std::string s = v.get<std::string>();
-  if (s.find_first_of(",\"\n\r") == std::string::npos && !s.starts_with(' ') && !s.ends_with(' ')) {
-    return s;
-  }
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
+  return report::CsvField(v.get<std::string>());
 }
 
 std::string CsvLine(const std::vector<std::string>& cells) {
@@ -131,11 +127,16 @@ std::string ReadWhole(const std::string& path) {
 
 // The rows of a results file or journal. A last line without its newline is a write cut short
 // (a crash) and is dropped; any other line that is not a row is an error.
-void ReadRows(const std::string& path, std::map<int64_t, std::string>& rows) {
+// `skip`: lines before the rows (a journal's manifest).
+void ReadRows(const std::string& path, std::map<int64_t, std::string>& rows, int skip = 0) {
   if (!fs::exists(path)) return;
   const std::string text = ReadWhole(path);
   size_t start = 0;
   int number = 0;
+  for (; number < skip && start < text.size(); ++number) {
+    const size_t nl = text.find('\n', start);
+    start = nl == std::string::npos ? text.size() : nl + 1;
+  }
   while (start < text.size()) {
     ++number;
     const size_t nl = text.find('\n', start);
@@ -178,10 +179,9 @@ const std::vector<std::string>& HeadlineColumns() {
   return columns;
 }
 
-const std::vector<std::string>& WallColumns() {
-  static const std::vector<std::string> columns = {"walls_first", "walls_first_binds_at",
-                                                   "walls_second", "walls_second_binds_at"};
-  return columns;
+std::vector<std::string> WallColumns(const SweepWalls& w) {
+  return {"walls_first", "walls_first_binds_at" + w.unit_suffix, "walls_second",
+          "walls_second_binds_at" + w.unit_suffix};
 }
 
 Layout LayoutOf(const Sweep& s) {
@@ -205,10 +205,9 @@ Layout LayoutOf(const Sweep& s) {
     l.band_columns.push_back(o.pointer);
   }
   if (s.walls) {
-    for (const std::string& c : WallColumns()) {
-      l.columns.push_back(c);
-      if (c.ends_with("binds_at")) l.band_columns.push_back(c);
-    }
+    const std::vector<std::string> c = WallColumns(*s.walls);
+    l.columns.insert(l.columns.end(), c.begin(), c.end());
+    l.band_columns.insert(l.band_columns.end(), {c[1], c[3]});  // where they bind
   }
   l.points = s.points();
   l.banded = s.banded();
@@ -241,7 +240,7 @@ std::string RowLine(const Sweep& s, const Point& p, const Json& summary, const J
     row[o.pointer] = v.is_structured() ? Json(v.dump()) : v;
   }
   if (s.walls) {
-    for (const std::string& c : WallColumns()) row[c] = walls.value(c, Json(nullptr));
+    for (const std::string& c : WallColumns(*s.walls)) row[c] = walls.value(c, Json(nullptr));
   }
   return Line(row);
 }
@@ -262,7 +261,7 @@ std::string RunPoint(const Sweep& s, int64_t id) {
   o.next_walls = 0;
   const WallsResult r = FindWalls(src, g, o, sw.grow_at);
   Json w;
-  const std::vector<std::string>& c = WallColumns();
+  const std::vector<std::string> c = WallColumns(sw);
   for (size_t k = 0; k < 2 && k < r.walls.size() && r.walls[k].binds; ++k) {
     w[c[2 * k]] = r.walls[k].resource;
     w[c[2 * k + 1]] = r.walls[k].binds_at;
@@ -354,17 +353,37 @@ ResultStore::ResultStore(std::string dir, const Sweep& s, Shard shard, bool resu
   const std::string manifest = dir_ + "/manifest" + tag_ + ".json";
   const std::string results = dir_ + "/results" + tag_ + ".jsonl";
   const std::string journal = results + ".part";
-  if (resume && fs::exists(manifest)) {
-    const Json m = Json::parse(ReadWhole(manifest), nullptr, false);
-    if (m.is_discarded() || !m.is_object() || m.value("hash", "") != s.hash) {
+  manifest_ = Line(Manifest(s, shard));
+  // Nothing in DIR is removed here: the finished set of an earlier run stays whole until Finish
+  // replaces it, so a run that fails or is interrupted leaves it as it was. What --resume takes
+  // is told by hashes: the journal's rows when its first line is this sweep's manifest, the
+  // finished results when their manifest is; never rows of another sweep.
+  if (resume) {
+    const auto hash_of = [](const std::string& manifest_line) {
+      const Json m = Json::parse(manifest_line, nullptr, false);
+      return m.is_object() ? m.value("hash", "") : std::string();
+    };
+    const auto refuse = [&](const std::string& path) {
       throw InputError({s.file, 0, 0},
-                       "cannot resume: " + manifest +
+                       "cannot resume: " + path +
                            " is of another sweep (the sweep file or its scenario "
                            "changed since those results were written)",
                        "run without --resume to start over, or give another --out");
+    };
+    const bool has_journal = fs::exists(journal);
+    if (has_journal) {
+      const std::string text = ReadWhole(journal);
+      const size_t nl = text.find('\n');
+      if (nl == std::string::npos || hash_of(text.substr(0, nl)) != s.hash) refuse(journal);
+      ReadRows(journal, rows_, 1);
     }
-    ReadRows(results, rows_);
-    ReadRows(journal, rows_);
+    if (fs::exists(manifest)) {
+      if (hash_of(ReadWhole(manifest)) == s.hash) {
+        ReadRows(results, rows_);
+      } else if (!has_journal) {
+        refuse(manifest);
+      }  // else the finished set of the sweep before, which this one replaces at Finish
+    }
     for (const auto& [id, line] : rows_) {
       if (id < 0 || id >= s.points() || !shard.Has(id)) {
         throw InputError({results, 0, 0}, fmt::format("point {} is not one of this sweep's", id),
@@ -372,15 +391,9 @@ ResultStore::ResultStore(std::string dir, const Sweep& s, Shard shard, bool resu
       }
     }
   }
-  if (!resume) {
-    // Rows of an earlier sweep in DIR must not be taken for this one's by a later --resume.
-    for (const std::string& old : {results, journal, dir_ + "/results.csv", dir_ + "/bands.csv"}) {
-      if (tag_.empty() || old == results || old == journal) fs::remove(old, ec);
-    }
-  }
-  WriteWhole(manifest, Line(Manifest(s, shard)));
-  // The journal restarts with the rows kept, so an append never follows a line cut short.
-  std::string kept;
+  // The journal restarts with its manifest and the rows kept, so an append never follows a line
+  // cut short.
+  std::string kept = manifest_;
   for (const auto& [id, line] : rows_) kept += line;
   WriteWhole(journal, kept);
   journal_ = std::fopen(journal.c_str(), "ab");
@@ -401,19 +414,31 @@ void ResultStore::Add(int64_t point, const std::string& line) {
 
 std::vector<std::string> ResultStore::Finish() {
   const Tables t = MakeTables(layout_, rows_);
+  // The new set is written aside whole before any of it replaces the earlier one; then each file
+  // is renamed into place, the manifest last, and only then is the journal removed, so that a
+  // stop in between leaves the journal for --resume to read. (Not report::OutputSet: its staging
+  // directory is named by pid, which shards on several machines sharing DIR may have alike.)
+  const std::string results = "results" + tag_ + ".jsonl";
+  std::vector<std::unique_ptr<report::AtomicFile>> files;
   std::vector<std::string> written;
-  auto write = [&](const std::string& name, const std::string& text) {
-    WriteWhole(dir_ + "/" + name, text);
+  auto stage = [&](const std::string& name, const std::string& text) {
+    files.push_back(std::make_unique<report::AtomicFile>(dir_ + "/" + name));
+    files.back()->Write(text);
     written.push_back(dir_ + "/" + name);
   };
-  write("results" + tag_ + ".jsonl", t.jsonl);
+  stage(results, t.jsonl);
   if (tag_.empty()) {
-    write("results.csv", t.csv);
-    if (layout_.banded) write("bands.csv", t.bands);
+    stage("results.csv", t.csv);
+    if (layout_.banded) stage("bands.csv", t.bands);
   }
+  stage("manifest" + tag_ + ".json", manifest_);
+  written.pop_back();  // the manifest is not a result
+  std::error_code ec;
+  if (tag_.empty() && !layout_.banded) fs::remove(dir_ + "/bands.csv", ec);  // the earlier set's
+  for (const auto& f : files) f->Commit();
   std::fclose(journal_);
   journal_ = nullptr;
-  fs::remove(dir_ + "/results" + tag_ + ".jsonl.part");
+  fs::remove(dir_ + "/" + results + ".part");
   return written;
 }
 

@@ -43,10 +43,11 @@ struct Layout {
 };
 Layout LayoutOf(const Sweep& sweep);
 
-// A point's row from its summary.json (report::SummaryJson), as one line ending in '\n'.
 // The columns a sweep with `walls:` adds: the first and second wall along the axis and the axis
-// value where each binds (null when fewer bind within the axis).
-const std::vector<std::string>& WallColumns();
+// value where each binds, with the axis unit in the name (walls_first, walls_first_binds_at_gpus,
+// walls_second, walls_second_binds_at_gpus; null when fewer bind within the axis).
+std::vector<std::string> WallColumns(const SweepWalls& walls);
+// A point's row from its summary.json (report::SummaryJson), as one line ending in '\n'.
 // `walls`: the point's walls_* columns when the sweep has `walls:` (else ignored).
 std::string RowLine(const Sweep& sweep, const Point& point, const nlohmann::ordered_json& summary,
                     const nlohmann::ordered_json& walls = {});
@@ -71,17 +72,20 @@ struct Shard {
 Shard ParseShard(const std::string& text, const SourceLocation& where);
 
 // The results of a sweep (or one shard) in DIR:
+//   results{tag}.jsonl.part the journal of the run in progress: its manifest on the first line,
+//                           then rows appended and flushed as points finish
 //   manifest{tag}.json      the sweep file, its hash, the shard and the layout
-//   results{tag}.jsonl.part rows appended and flushed as points finish (the journal)
-//   results{tag}.jsonl      all rows sorted, written at Finish, which removes the journal; the
-//                           whole sweep also writes results.csv and bands.csv
-// Every file appears whole (written aside and renamed), except the journal.
+//   results{tag}.jsonl      all rows sorted; the whole sweep also has results.csv and bands.csv
+// The last three are the finished set, written aside whole at Finish and then renamed into place,
+// the manifest last, after which the journal is removed. A run that fails or is interrupted
+// (SIGINT, SIGTERM) leaves the set of the run before it as it was, and its own journal.
 class ResultStore {
  public:
-  // Creates DIR. With `resume`, keeps the rows of results{tag}.jsonl and its journal (a truncated
-  // last line is dropped) and refuses, with an InputError, a directory whose manifest has another
-  // hash (the sweep or scenario changed); without it, starts afresh: the earlier results of this
-  // part (and the tables, for the whole sweep) are removed.
+  // Creates DIR; removes nothing. With `resume`, keeps the rows of the journal when its manifest
+  // is this sweep's (a truncated last line is dropped) and those of the finished set when its
+  // manifest is this sweep's; refuses, with an InputError, a journal of another sweep, or a
+  // finished set of another sweep with no journal of this one. Without `resume`, starts afresh
+  // (a new journal); the finished set in DIR stays until Finish replaces it.
   ResultStore(std::string dir, const Sweep& sweep, Shard shard, bool resume);
   ~ResultStore();
   ResultStore(const ResultStore&) = delete;
@@ -95,6 +99,7 @@ class ResultStore {
 
  private:
   std::string dir_, tag_;
+  std::string manifest_;  // this sweep's manifest, one line
   Layout layout_;
   std::map<int64_t, std::string> rows_;
   std::FILE* journal_ = nullptr;

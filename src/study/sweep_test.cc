@@ -4,8 +4,13 @@
 
 #include <atomic>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
+
+#include <unistd.h>
 
 #include "study/point_runner.h"
 #include "study/sweep.h"
@@ -204,6 +209,13 @@ TEST(SweepDistributions, ParsedAndDrawnWithTheirMoments) {
       << error("2 kW ± 1e300 W");
   EXPECT_NE(error("triangular(1 W, 2 W)").find("triangular takes 3 values, got 2"),
             std::string::npos);
+  // A negative spread says what a spread must be.
+  for (const char* bad : {"700 W ± -5%", "700 W ± -5 W"}) {
+    EXPECT_NE(error(bad).find("is a negative spread\n  hint: expected a spread of 0 % or more "
+                              "after ±"),
+              std::string::npos)
+        << error(bad);
+  }
 }
 
 TEST(SweepErrors, NameTheSweepFileLineAndColumn) {
@@ -225,6 +237,26 @@ TEST(SweepErrors, NameTheSweepFileLineAndColumn) {
            Case{"vary:\n  - key: cluster.gpu\n    range: {from: 1, to: 2, steps: 2}\n",
                 "sweep.yaml:3:10: error: 'cluster.gpu' is not numeric"},
            Case{"design: latin_hypercube\n", "error: design latin_hypercube needs 'samples'"},
+           // An empty vary runs nothing that varies.
+           Case{"vary: []\n", "sweep.yaml:2:1: error: 'vary' names no key"},
+           // Whole-number keys: a fractional value is refused where it is written or made, never
+           // rounded.
+           Case{"vary:\n  - key: cluster.nodes\n    range: {from: 10.5, to: 12, steps: 2}\n",
+                "sweep.yaml:4:19: error: 'cluster.nodes' takes whole numbers, not 10.5"},
+           Case{"vary:\n  - key: cluster.nodes\n    range: {from: 10, to: 12, steps: 4}\n",
+                "sweep.yaml:4:12: error: the range of 'cluster.nodes' gives 10.6666666666667, "
+                "and 'cluster.nodes' takes whole numbers"},
+           Case{"vary:\n  - key: cluster.nodes\n    values: [64, 96.5]\n",
+                "sweep.yaml:4:18: error: 'cluster.nodes' takes whole numbers, not 96.5"},
+           Case{"uncertain:\n  - key: cluster.nodes\n    value: 64 ± 5%\n",
+                "sweep.yaml:4:12: error: 'cluster.nodes' takes whole numbers, and a distribution "
+                "draws fractions"},
+           // A grid of 10^12 points is refused at the range that makes it so, before its values
+           // are made.
+           Case{"vary:\n  - key: facility.cooling.capacity\n    range: {from: 1 MW, to: 2 MW, "
+                "steps: 1000000}\n  - key: site.grid_import_limit\n    range: {from: 1 MW, to: "
+                "2 MW, steps: 1000000}\n",
+                "sweep.yaml:6:42: error: the sweep would have 1000000000000 points"},
            // A value the key takes that the scenario cannot: the scenario's line, and the point.
            Case{"set: {cluster.nodes: 64}\n",
                 "needs 128 nodes, but only 64 of the cluster's 64 are left after the workloads "
@@ -265,6 +297,76 @@ TEST(SweepTables, BandsAreMeanAndInterpolatedPercentiles) {
             "design,n,x_mean,x_p05,x_p95\n0,3," + mean + "," + p05 + "," + p95 + "\n1,1,,,\n");
   EXPECT_EQ(p05, "1.1");
   EXPECT_EQ(p95, "3.8");
+}
+
+// A run that fails or is interrupted before Finish leaves the finished results of the run before
+// it in DIR as they were; --resume takes rows only from what is of its own sweep.
+TEST(SweepStore, AFreshRunReplacesTheEarlierResultsOnlyWhenItFinishes) {
+  namespace fs = std::filesystem;
+  const std::string dir = ::testing::TempDir() + "/fw_sweep_store_" + std::to_string(getpid());
+  fs::remove_all(dir);
+  const Sweep a = Read("seed: 1\nvary:\n  - key: cluster.nodes\n    values: [64, 96]\n");
+  const Sweep b = Read("seed: 2\nvary:\n  - key: cluster.nodes\n    values: [64, 96]\n");
+  ASSERT_NE(a.hash, b.hash);
+  auto row = [](int p, const std::string& of) {
+    return "{\"point\":" + std::to_string(p) + ",\"design\":" + std::to_string(p) +
+           ",\"replica\":0,\"of\":\"" + of + "\"}\n";
+  };
+  auto slurp = [&](const std::string& name) {
+    std::ifstream in(dir + "/" + name, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  {
+    ResultStore store(dir, a, {}, false);
+    store.Add(1, row(1, "a"));
+    store.Add(0, row(0, "a"));
+    store.Finish();
+  }
+  const std::string a_rows = row(0, "a") + row(1, "a");
+  ASSERT_EQ(slurp("results.jsonl"), a_rows);
+  const std::string a_csv = slurp("results.csv"), a_manifest = slurp("manifest.json");
+  EXPECT_FALSE(fs::exists(dir + "/results.jsonl.part"));
+  // Sweep b starts afresh in the same DIR, keeps one row and stops (a point failed, or SIGTERM).
+  {
+    ResultStore store(dir, b, {}, false);
+    store.Add(1, row(1, "b"));
+  }
+  EXPECT_EQ(slurp("results.jsonl"), a_rows);
+  EXPECT_EQ(slurp("results.csv"), a_csv);
+  EXPECT_EQ(slurp("manifest.json"), a_manifest);
+  // Resumed, b has its own row and none of a's.
+  {
+    ResultStore store(dir, b, {}, true);
+    EXPECT_EQ(store.rows(), (std::map<int64_t, std::string>{{1, row(1, "b")}}));
+  }
+  // a cannot resume over b's journal.
+  try {
+    ResultStore store(dir, a, {}, true);
+    ADD_FAILURE() << "resumed over another sweep's journal";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot resume: " + dir +
+                                         "/results.jsonl.part is of "
+                                         "another sweep"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(slurp("results.jsonl"), a_rows);
+  // b finishes: its set replaces a's, whole.
+  {
+    ResultStore store(dir, b, {}, true);
+    store.Add(0, row(0, "b"));
+    store.Finish();
+  }
+  EXPECT_EQ(slurp("results.jsonl"), row(0, "b") + row(1, "b"));
+  EXPECT_NE(slurp("manifest.json").find(b.hash), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir + "/results.jsonl.part"));
+  // Finished, b resumes from its results; a is refused by the manifest.
+  {
+    ResultStore store(dir, b, {}, true);
+    EXPECT_EQ(store.rows().size(), 2u);
+  }
+  EXPECT_THROW(ResultStore(dir, a, {}, true), InputError);
+  fs::remove_all(dir);
 }
 
 TEST(PointRunner, RunsEveryPointOnceAndHandsRowsToTheCallingThread) {
