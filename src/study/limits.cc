@@ -69,12 +69,20 @@ std::vector<Limit> Limits(const report::Summary& s, const site::SiteConfig& cfg,
   };
 
   // Training keeps its GPUs busy by design, so activity near 1 is no wall; the GPUs are one
-  // when a service's requests outrun them (its backlog at the end of the run).
+  // when a service's requests outrun them. Requests still in flight when the run ends are no
+  // backlog: a service keeping up holds about throughput x mean latency of them (Little's law).
+  // A queue that grew holds more; twice that is the line.
   if (Limit* l = copy(Find(s, "GPUs", "compute"), "GPU compute", "peak GPU activity")) {
     l->binds = false;
-    double backlog = 0;
-    for (const report::ServiceSummary& v : s.services) backlog += v.result.unfinished;
-    if (backlog > 0) BindBecause(*l, fmt::format("{:.0f} requests unfinished", backlog));
+    for (const report::ServiceSummary& v : s.services) {
+      const workload::ServingResult& r = v.result;
+      const double in_flight = r.throughput_rps * r.e2e.mean;
+      if (r.unfinished > std::max(1.0, 2 * in_flight)) {
+        BindBecause(*l, fmt::format("{}: {:.0f} requests unfinished at the end, {:.0f} in flight "
+                                    "would keep up",
+                                    v.name, r.unfinished, in_flight));
+      }
+    }
   }
 
   // HBM: the largest training footprint per GPU against the card's capacity.

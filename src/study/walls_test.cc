@@ -348,5 +348,32 @@ TEST(Walls, ANonMonotoneResourceIsSaidSo) {
   EXPECT_DOUBLE_EQ(grid.binds_at, 1600);
 }
 
+// A service's requests left when the run ends bind the GPUs only beyond what a service keeping up
+// has in flight: 10 req/s at 15 s each keep 150 in flight (Little's law); twice that is the line.
+TEST(Limits, GpuComputeBindsOnABacklogNotOnRequestsInFlight) {
+  report::Summary s;
+  s.resources.push_back({"GPUs", "compute", 0.9, 1.0, "activity"});
+  const site::SiteConfig cfg;
+  report::ServiceSummary chat;
+  chat.name = "chat";
+  chat.result.throughput_rps = 10;
+  chat.result.e2e.mean = 15;
+  const auto compute = [&](double unfinished) {
+    chat.result.unfinished = unfinished;
+    s.services = {chat};
+    for (const Limit& l : Limits(s, cfg)) {
+      if (l.resource == "GPU compute") return l;
+    }
+    ADD_FAILURE() << "no GPU compute limit";
+    return Limit{};
+  };
+  EXPECT_FALSE(compute(203).binds);
+  EXPECT_FALSE(compute(300).binds);
+  const Limit backlog = compute(301);
+  EXPECT_TRUE(backlog.binds);
+  EXPECT_EQ(backlog.because,
+            "chat: 301 requests unfinished at the end, 150 in flight would keep up");
+}
+
 }  // namespace
 }  // namespace firstwall::study
