@@ -142,6 +142,12 @@ std::vector<Limit> Limits(const report::Summary& s, const site::SiteConfig& cfg,
       BindBecause(*l, fmt::format("cooling unmet {:.2f} h", s.unmet_cooling_hours));
     }
   }
+  if (Limit* l = copy(Find(s, "CDU", "cooling"), "CDU", "busiest CDU's peak heat load",
+                      "facility.cooling.cdu_capacity")) {
+    if (s.cdu_over_capacity_hours > 0) {
+      BindBecause(*l, fmt::format("a CDU over capacity {:.2f} h", s.cdu_over_capacity_hours));
+    }
+  }
 
   // Chips against the temperature where clocks drop; throttling is the consequence.
   double chip_c = 0;

@@ -158,6 +158,59 @@ TEST(Walls, RackLimitAlongTheNodeBasePower) {
   EXPECT_EQ(r.walls.front().resource, "rack power");
 }
 
+// The hand-built site with CDUs of 60 kW, one per 2 racks, 80 % of the IT heat in cold plates. A
+// CDU carries 0.8 x 2 racks x 4 x (5.6 kW + b) = 6.4 x (5.6 kW + b) >= 60 kW  ->  b = 3.775 kW,
+// before the rack limit at 4.4 kW (the UPS, the plant and the grid stay far: 8 racks). Raised 25 %
+// to 75 kW the CDU would bind at b = 75 / 6.4 - 5.6 = 6.119 kW, so the rack is the next wall. (The
+// overloaded CDU warms its cold plates: at b = 8 kW, 87 kW on 60, its secondary supply sits
+// 10 K x 0.25 x 87 / 60 = 3.6 K above the 32 C water and an H100 at 700 W reaches 63.6 C, far
+// from its 89 C slowdown.)
+TEST(Walls, CdusAlongTheNodeBasePower) {
+  ScenarioSource src = HandBuilt();
+  const std::string at = "    air_supply: 14 C\n";
+  src.text.replace(src.text.find(at), at.size(),
+                   at + "    cdu_capacity: 60 kW\n    racks_per_cdu: 2\n");
+  const Grower g(src, ParseAxis("cluster.node_base_power", src, kAt), kAt);
+  WallsOptions o;
+  o.from = 2000;
+  o.to = 8000;
+  o.next_walls = 1;
+  const WallsResult r = FindWalls(src, g, o, kAt);
+  const double resolution = (8000.0 - 2000.0) / (o.steps - 1) / 16;
+  const Wall& cdu = WallOf(r, "CDU");
+  ASSERT_TRUE(cdu.binds);
+  std::printf("CDU: paper 3775 W, found %.1f W (held at %.1f W), resolution %.1f W\n", cdu.binds_at,
+              cdu.holds_at, resolution);
+  EXPECT_EQ(cdu.raise_key, "facility.cooling.cdu_capacity");
+  EXPECT_GE(cdu.binds_at, 3775);
+  EXPECT_LT(cdu.holds_at, 3775);
+  EXPECT_LE(cdu.binds_at - cdu.holds_at, resolution * (1 + 1e-9));
+  EXPECT_EQ(r.walls.front().resource, "CDU");
+  EXPECT_LT(RankOf(r, "CDU"), RankOf(r, "rack power"));
+  // Where the rack binds, the CDU carries 6.4 x (5.6 kW + b) of its 60 kW.
+  const Wall& rack = WallOf(r, "rack power");
+  ASSERT_TRUE(rack.binds);
+  bool seen = false;
+  for (const auto& [name, h] : rack.headroom) {
+    if (name == "CDU") {
+      seen = true;
+      EXPECT_NEAR(h, 1 - 6.4 * (5.6 + rack.binds_at / 1e3) / 60, 1e-6);
+    }
+  }
+  EXPECT_TRUE(seen);
+  // Raising the CDU to 75 kW leaves the rack as the next wall, at 4.4 kW.
+  ASSERT_EQ(r.next_walls.size(), 1u);
+  const NextWall& n = r.next_walls[0];
+  EXPECT_EQ(n.raised, "CDU");
+  EXPECT_DOUBLE_EQ(n.raised_to, 75);
+  ASSERT_TRUE(n.next);
+  std::printf("after raising the CDU to %.0f kW: %s at %.1f W (paper 4400 W)\n", n.raised_to,
+              n.next->resource.c_str(), n.next->binds_at);
+  EXPECT_EQ(n.next->resource, "rack power");
+  EXPECT_GE(n.next->binds_at, 4400);
+  EXPECT_LE(n.next->binds_at - 4400, resolution * (1 + 1e-9));
+}
+
 TEST(Walls, RaisingTheFirstWallFindsTheNext) {
   WallsOptions o;
   o.next_walls = 2;
