@@ -53,6 +53,7 @@ struct WindowSample {
   units::Power battery;         // battery output (negative while charging)
   double battery_soc = 0;       // at the end of the window
   units::Power peak_rack;       // the most loaded rack's average in the window
+  units::Power peak_cdu;        // the busiest rated CDU's heat in the window (zero: unrated)
   double gpu_activity_sum = 0;  // sum over all GPUs of their average activity
   // IT power of each job's nodes while the job runs, by job id (Site::jobs()); zero for every job
   // not in job_ids, the jobs that held nodes in the window (ascending), so an observer need visit

@@ -638,6 +638,7 @@ TEST(Site, RatedCdusCarryTheirRacksColdPlateHeatAndWarmThemWhenOverloaded) {
     }
   }
   EXPECT_NEAR(site.cdu_heat_w(0), 9600, 1e-9);
+  EXPECT_NEAR(ToWatts(site.sample().peak_cdu), 9600, 1e-9);
   EXPECT_NEAR(site.cdu_heat_w(1), 7680, 1e-9);
   const CduLoads& l = site.cdu_loads();
   std::printf("busiest CDU %.1f W, over capacity %.1f s and %.1f J (expected 9600, 3, 4800)\n",

@@ -29,6 +29,7 @@ void Site::LoadCdus(double dt, units::Temperature liquid_supply) {
     peak = std::max(peak, w);
     over += std::max(0.0, w - cap);
   }
+  sample_.peak_cdu = Watts(peak);
   cdu_loads_.peak_w = std::max(cdu_loads_.peak_w, peak);
   if (over > 0) {
     cdu_loads_.over_s += dt;

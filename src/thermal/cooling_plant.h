@@ -79,7 +79,9 @@ struct CoolingConfig {
   // at that CDU's load instead of the plant's: at fixed flows and effectiveness the approach
   // grows in proportion to the heat, so an overloaded CDU warms its racks' cold plates (a CDU at
   // twice its rating: 5 K instead of 2.5 K) and their GPUs throttle through the chip model when
-  // that reaches their slowdown point. Zero capacity: unrated, and the plant's approach for all.
+  // that reaches their slowdown point. Not modelled: a CDU's pump flow limit and redundancy, its
+  // secondary return temperature and thermal mass, any effect on the plant (the heat still reaches
+  // the facility water). Zero capacity: unrated, and the plant's approach for all.
   units::Power cdu_capacity;  // per CDU; zero: unrated
   int racks_per_cdu = 0;      // 0: no CDU grouping declared
   units::TemperatureDifference crah_approach = units::KelvinDifference(10);
