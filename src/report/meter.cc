@@ -124,6 +124,13 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
       {"rack", "rack", kw(s.peak_rack_w), kw(ToWatts(cfg.cluster.rack_power_limit)), "kW"});
   s.resources.push_back({"cooling plant", "cooling", kw(peak_heat_w_),
                          kw(ToWatts(cfg.facility.cooling.capacity)), "kW"});
+  if (const site::CduLoads& cdu = site_.cdu_loads(); cdu.units > 0) {
+    s.cdus = cdu.units;
+    s.cdu_over_capacity_hours = cdu.over_s / 3600;
+    s.cdu_over_capacity_j = cdu.over_j;
+    s.resources.push_back(
+        {"CDU", "cooling", kw(cdu.peak_w), kw(ToWatts(cfg.facility.cooling.cdu_capacity)), "kW"});
+  }
   s.resources.push_back({"grid connection", "grid", kw(s.peak_grid_w),
                          kw(ToWatts(cfg.facility.grid_import_limit)), "kW"});
   std::stable_sort(

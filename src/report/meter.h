@@ -88,6 +88,9 @@ struct Summary {
   double liquid_loop_economizer_hours = 0, air_loop_economizer_hours = 0;
   double unmet_cooling_hours = 0, peak_unmet_cooling_w = 0;
   double unmet_cooling_j = 0;  // heat the plant could not remove
+  // Rated CDUs (site::CduLoads): how many, and the hours and heat above a CDU's capacity.
+  size_t cdus = 0;
+  double cdu_over_capacity_hours = 0, cdu_over_capacity_j = 0;
   // Server inlet air against ASHRAE class A1: recommended 18-27 C, allowable 15-32 C.
   double inlet_outside_recommended_hours = 0, inlet_outside_allowable_hours = 0;
   double throttled_gpu_hours = 0;

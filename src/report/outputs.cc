@@ -425,6 +425,11 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
                   {"server_inlet_outside_a1_recommended_hours", s.inlet_outside_recommended_hours},
                   {"server_inlet_outside_a1_allowable_hours", s.inlet_outside_allowable_hours},
                   {"throttled_gpu_hours", s.throttled_gpu_hours}};
+  if (s.cdus > 0) {
+    j["cooling"]["cdus"] = s.cdus;
+    j["cooling"]["cdu_over_capacity_hours"] = s.cdu_over_capacity_hours;
+    j["cooling"]["cdu_over_capacity_kwh"] = s.cdu_over_capacity_j / kwh;
+  }
   j["peak_it_power_kw"] = s.peak_it_w / 1e3;
   j["peak_facility_power_kw"] = s.peak_facility_w / 1e3;
   j["peak_rack_power_kw"] = s.peak_rack_w / 1e3;
@@ -788,6 +793,10 @@ std::string SummaryText(const Summary& s) {
   if (s.unmet_cooling_hours > 0) {
     txt::format_to(out, "cooling short of the load for {:.1f} h, up to {}\n", s.unmet_cooling_hours,
                    txt::power(s.peak_unmet_cooling_w, 0));
+  }
+  if (s.cdu_over_capacity_hours > 0) {
+    txt::format_to(out, "a CDU above its capacity for {:.2f} h, {:.1f} kWh over in all\n",
+                   s.cdu_over_capacity_hours, s.cdu_over_capacity_j / 3.6e6);
   }
   if (s.power_events.limit_changes > 0) {
     txt::format_to(

@@ -50,6 +50,7 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
   acc_.battery_w += ToWatts(s.battery) * seconds;
   acc_.battery_soc = s.battery_soc;
   acc_.peak_rack_w = std::max(acc_.peak_rack_w, ToWatts(s.peak_rack));
+  acc_.peak_cdu_w = std::max(acc_.peak_cdu_w, ToWatts(s.peak_cdu));
   acc_.fabric_peak_utilization = std::max(acc_.fabric_peak_utilization, s.fabric_peak_utilization);
   for (size_t i = 0; i < s.stage_input.size(); ++i) {
     acc_.stage_unit_peak_w[i] = std::max(acc_.stage_unit_peak_w[i], ToWatts(s.stage_unit_peak[i]));

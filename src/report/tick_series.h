@@ -20,6 +20,7 @@ struct TickRow {
   double gpu_w = 0, node_base_w = 0, it_w = 0, loss_w = 0, heat_w = 0, cooling_w = 0,
          facility_w = 0;
   double peak_rack_w = 0;   // highest rack average over the tick's windows
+  double peak_cdu_w = 0;    // highest busiest-CDU heat over the tick's windows (rated CDUs)
   double gpu_activity = 0;  // mean over all GPUs of the cluster
   double outdoor_c = 0;
   double running_jobs = 0;             // time-weighted; with a scheduler, jobs holding nodes

@@ -402,6 +402,16 @@ void ReadLife(const Section& root, const std::vector<Section>& workloads,
   if (root.Has("failures")) {
     const Section f = root.Sub("failures");
     FailureModel model = ReadFailures(f);
+    // One CDU grouping: failures take the facility's CDUs, which must not disagree with theirs.
+    if (const int per = cfg.facility.cooling.racks_per_cdu; per > 0) {
+      if (f.Has("racks_per_cdu") && model.domains.racks_per_cdu != per) {
+        f.Fail("racks_per_cdu",
+               fmt::format("failures.racks_per_cdu is {} but facility.cooling.racks_per_cdu is {}",
+                           model.domains.racks_per_cdu, per),
+               "the facility's CDUs are the ones that fail: leave failures.racks_per_cdu out");
+      }
+      model.domains.racks_per_cdu = per;
+    }
     model.domains.spines = network::Fabric::SpineCount(site::FabricFor(cfg));
     for (const Section& x : f.List("scripted")) {
       site::ScriptedFailureConfig s;

@@ -171,6 +171,16 @@ thermal::CoolingConfig ReadCooling(const Section& s) {
   c.loop_time_constant = s.Quantity<Duration>("loop_time_constant");
   c.cdu_effectiveness = s.Fraction("cdu_effectiveness");
   c.cdu_secondary_delta_t = s.Quantity<TemperatureDifference>("cdu_secondary_delta_t");
+  c.cdu_capacity = s.OptionalQuantity<Power>("cdu_capacity").value_or(Watts(0));
+  c.racks_per_cdu = s.OptionalInt("racks_per_cdu").value_or(0);
+  if (s.Has("cdu_capacity") && c.racks_per_cdu == 0) {
+    s.Fail("cdu_capacity", "a CDU capacity needs the racks each CDU serves",
+           "add racks_per_cdu, e.g. racks_per_cdu: 8");
+  }
+  if (s.Has("cdu_capacity") && c.liquid_share <= 0) {
+    s.Fail("cdu_capacity", "the CDUs carry the cold plates' heat, and liquid_share is 0",
+           "give liquid_share (about 80 % for liquid-cooled GPU racks), or leave cdu_capacity out");
+  }
   c.crah_approach = s.Quantity<TemperatureDifference>("crah_approach");
   c.chip_to_coolant = s.Quantity<ThermalResistance>("chip_to_coolant");
   c.chip_time_constant = s.Quantity<Duration>("chip_time_constant");

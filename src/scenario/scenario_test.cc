@@ -376,6 +376,42 @@ TEST(BadInput, CoolingChainMistakes) {
                    "s.yaml:", "a plant without chillers needs the economizer"));
 }
 
+// Rated CDUs (issue #12): a capacity needs the racks each CDU serves and cold plates to carry;
+// the keys belong to the cooling chain; failures take the facility's CDU grouping and must not
+// contradict it.
+TEST(BadInput, CduRatingMistakes) {
+  const std::string cdus = Replace(kBase, "    cop: 5\n",
+                                   "    capacity: 1 MW\n    liquid_share: 80 %\n"
+                                   "    cdu_capacity: 1.35 MW\n    racks_per_cdu: 8\n");
+  const Scenario sc = LoadScenarioText(cdus, "s.yaml", "");
+  EXPECT_DOUBLE_EQ(ToWatts(sc.site.facility.cooling.cdu_capacity), 1.35e6);
+  EXPECT_EQ(sc.site.facility.cooling.racks_per_cdu, 8);
+  EXPECT_TRUE(Says(ErrorOf(Replace(cdus, "    racks_per_cdu: 8\n", "")), "s.yaml:18:19",
+                   "a CDU capacity needs the racks each CDU serves"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(cdus, "    liquid_share: 80 %\n", "")), "s.yaml:17:19",
+                   "the CDUs carry the cold plates' heat, and liquid_share is 0"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(cdus, "racks_per_cdu: 8", "racks_per_cdu: 0")), "s.yaml:19:20",
+                   "racks_per_cdu"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(cdus, "cdu_capacity: 1.35 MW", "cdu_capacity: 5 K")),
+                   "s.yaml:18:21", "'K' is a unit of temperature, but a power was expected"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(kBase, "    cop: 5\n", "    cop: 5\n    cdu_capacity: 1 MW\n")),
+                   "s.yaml:17:19", "'cdu_capacity' belongs to the cooling chain, but 'cop'"));
+  // With a queue and failures: the facility's 8 racks per CDU are the failures' CDUs.
+  const std::string life =
+      Replace(Replace(cdus, "workloads:\n",
+                      "scheduler:\n  policy: fcfs\n  failure_detection: 2 min\n"
+                      "  restart_overhead: 10 min\nworkloads:\n"),
+              "simulation:\n", "    duration: 30 min\nfailures:\n  table: none\nsimulation:\n");
+  const Scenario with_life = LoadScenarioText(life, "s.yaml", "");
+  ASSERT_TRUE(with_life.site.life && with_life.site.life->failures);
+  EXPECT_EQ(with_life.site.life->failures->domains.racks_per_cdu, 8);
+  EXPECT_NO_THROW(LoadScenarioText(
+      Replace(life, "  table: none\n", "  table: none\n  racks_per_cdu: 8\n"), "s.yaml", ""));
+  EXPECT_TRUE(
+      Says(ErrorOf(Replace(life, "  table: none\n", "  table: none\n  racks_per_cdu: 2\n")),
+           "s.yaml:", "failures.racks_per_cdu is 2 but facility.cooling.racks_per_cdu is 8"));
+}
+
 TEST(BadInput, PowerSwingsBatteryAndGenerationMistakes) {
   auto with = [](const std::string& section) {
     return Replace(kBase, "simulation:\n", section + "simulation:\n");

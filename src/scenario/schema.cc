@@ -372,6 +372,15 @@ const Schema& ScenarioSchema() {
                   "1 K", "30 K",
                   "Temperature rise of the cold plates' secondary loop at design heat (1.5 L/min "
                   "per kW gives about 10 K); it scales with the load."),
+              Qty("facility.cooling.cdu_capacity", D::kPower, "", "1 kW", "100 MW",
+                  "Rated heat of one CDU (at its rated approach), which makes the CDUs resources "
+                  "of the site: each carries liquid_share of its racks' IT heat, the busiest one's "
+                  "peak is reported against this and `walls` finds it, and an overloaded CDU "
+                  "warms its racks' cold plates. Large liquid-to-liquid CDUs carry about "
+                  "1-1.4 MW. Needs racks_per_cdu; none: CDUs unrated."),
+              OptInt("facility.cooling.racks_per_cdu", "1", "100000",
+                     "Consecutive racks served by one CDU (the last one serves what is left); "
+                     "also the CDUs of failures, when failures.racks_per_cdu is left out."),
               Qty("facility.cooling.crah_approach", D::kTemperatureDifference, "10 K", "0 K",
                   "25 K", "Server inlet air above the chilled-water supply (an assumption)."),
               Qty("facility.cooling.chip_to_coolant", D::kThermalResistance, "0.04 K/W",
@@ -805,7 +814,9 @@ const Schema& ScenarioSchema() {
                "Components with a Weibull shape start new at time zero (a new cluster: infant "
                "mortality below shape 1); otherwise each starts at its stationary residual life."},
               Int("failures.racks_per_pdu", "1", "1", "100000", "Racks behind one PDU."),
-              Int("failures.racks_per_cdu", "1", "1", "100000", "Racks served by one CDU."),
+              Int("failures.racks_per_cdu", "1", "1", "100000",
+                  "Racks served by one CDU; default facility.cooling.racks_per_cdu when that is "
+                  "declared (the two must agree), else 1."),
               {"failures.cdu_stops", VT::kBool, D::kPower, false, "false", "", "", "",
                "A CDU failure stops its racks' nodes instead of throttling them."},
               List("failures.scripted", false,

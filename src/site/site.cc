@@ -127,6 +127,13 @@ Site::Site(SiteConfig config)
 
   const size_t racks = placement_.rack_count();
   rack_w_.assign(racks, 0.0);
+  const thermal::CoolingConfig& cool = config_.facility.cooling;
+  if (cool.cdu_capacity > Watts(0) && cool.racks_per_cdu > 0) {
+    const size_t per = static_cast<size_t>(cool.racks_per_cdu);
+    cdu_loads_.units = (racks + per - 1) / per;
+    cdu_w_.assign(cdu_loads_.units, 0.0);
+    cdu_coolant_c_.assign(cdu_loads_.units, ToCelsius(cool.liquid_supply));
+  }
   for (size_t i = 0; i < chain_.stages().size(); ++i) {
     const size_t units = (racks + RacksPerUnit(i) - 1) / RacksPerUnit(i);
     unit_tripped_.emplace_back(units, 0);
@@ -580,6 +587,7 @@ void Site::Advance(SimTime from, SimTime to) {
   s.outdoor = config_.weather.At(from);
   s.plant = plant_.Advance(dt, s.it, s.conversion_loss, s.outdoor);
   s.cooling = s.plant.electric;
+  if (cdu_loads_.units > 0) LoadCdus(dt, s.plant.liquid_supply);
   HeatGpus(from, to, s.plant.gpu_coolant);
   s.facility = flow.grid + s.cooling;
   Dispatch(dt);

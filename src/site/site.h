@@ -53,6 +53,7 @@ struct WindowSample {
   units::Power battery;         // battery output (negative while charging)
   double battery_soc = 0;       // at the end of the window
   units::Power peak_rack;       // the most loaded rack's average in the window
+  units::Power peak_cdu;        // the busiest rated CDU's heat in the window (zero: unrated)
   double gpu_activity_sum = 0;  // sum over all GPUs of their average activity
   // IT power of each job's nodes while the job runs, by job id (Site::jobs()); zero for every job
   // not in job_ids, the jobs that held nodes in the window (ascending), so an observer need visit
@@ -222,6 +223,16 @@ struct PowerEvents {
   int tripped_units = 0;
 };
 
+// The CDUs as rated units (thermal::CoolingConfig::cdu_capacity) over the run. A CDU's heat in a
+// window is liquid_share x the IT power of its racks (window averages: the secondary loop's own
+// thermal mass is neglected).
+struct CduLoads {
+  size_t units = 0;   // ceil(racks / racks_per_cdu); 0: unrated
+  double peak_w = 0;  // the busiest CDU's highest window-average heat
+  double over_s = 0;  // time some CDU carried more than its capacity
+  double over_j = 0;  // heat above capacity, summed over the CDUs (J)
+};
+
 // Why a running job stopped without being asked to (Site::StopJob reports nothing).
 enum class JobStopCause { kPowerTrip, kThermalShutdown };
 
@@ -355,6 +366,9 @@ class Site : public Model {
   // on a consistent site nothing changes (no job's history grows).
   void RecomputeEverything(SimTime now);
   const PowerEvents& power_events() const { return power_events_; }
+  const CduLoads& cdu_loads() const { return cdu_loads_; }
+  // A rated CDU's heat in the last window (W); u < cdu_loads().units.
+  double cdu_heat_w(size_t u) const { return cdu_w_[u]; }
   // Highest share of the storage system's write bandwidth used by checkpoints at once.
   double storage_peak_utilization() const { return storage_peak_; }
   units::Power idle_node_power() const { return units::Watts(idle_node_w_); }
@@ -431,6 +445,11 @@ class Site : public Model {
   // --- thermal (site_thermal.cc)
   // GPU temperatures over a window, and the throttling or shutdown they cause from `to`.
   void HeatGpus(SimTime from, SimTime to, units::Temperature coolant);
+  // Rated CDUs over a window of `dt` seconds: each one's heat from this window's rack loads, the
+  // run's peak and overload (cdu_loads_), and its racks' coolant, `liquid_supply` + its approach.
+  void LoadCdus(double dt, units::Temperature liquid_supply);
+  // The coolant a job's GPUs see: the warmest of its racks' CDUs when rated, else `plant_c`.
+  double CoolantFor(const PlacedJob& job, double plant_c) const;
 
   // --- electrical (site_electrical.cc)
   // Battery and generation between the facility and the grid over a window of `dt` seconds.
@@ -485,6 +504,9 @@ class Site : public Model {
   double idle_gpu_w_ = 0;               // one idle GPU
   units::Power limit_;  // the configured per-GPU limit (cap_gpus units and heat lower it per job)
   PowerEvents power_events_;
+  CduLoads cdu_loads_;
+  std::vector<double> cdu_w_;                      // rated CDUs: heat this window
+  std::vector<double> cdu_coolant_c_;              // rated CDUs: their racks' coolant this window
   std::vector<double> rack_w_;                     // this window's IT power per rack
   std::vector<double> tree_level_, tree_next_;     // scratch for TreeFlow
   bool tree_ = false;                              // some stage has more than one unit

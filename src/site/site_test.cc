@@ -599,6 +599,55 @@ TEST(Site, AShortJobEndsBeforeItsChipsReachAShutdownBelowTheirSteadyTemperature)
   EXPECT_DOUBLE_EQ(j.timeline.RunningSeconds(SimTime(), SimTime::From(Seconds(20))), 10.0);
 }
 
+// Rated CDUs (issue #12): 8 nodes in 4 racks of 2, a CDU of 8 kW for each 2 racks, 80 % of the IT
+// heat in cold plates, the chain plant on a 20 C day (its economizer holds the 32 C supply). Job
+// "hot" runs 16 GPUs at activity 0.5 on rack 0: nodes of 8 x 400 W + 1 kW = 4.2 kW, the rack
+// 8.4 kW; "warm" 16 GPUs at 0.25 on rack 2: 8 x 250 W + 1 kW = 3 kW a node, 6 kW; idle racks
+// 2 x 1.8 kW = 3.6 kW. CDU 0 carries 0.8 x (8.4 + 3.6) = 9.6 kW, 1.6 kW over its 8; CDU 1
+// 0.8 x (6 + 3.6) = 7.68 kW. Each CDU's secondary supply sits 10 K x 0.25 x load / 8 kW above the
+// 32 C water: 35 C behind CDU 0, 34.4 C behind CDU 1 (the plant's approach at its own load would
+// give both 32.54 C). A chip starts at idle on its coolant (+ 0.04 K/W x 100 W) and relaxes toward
+// steady (+ 0.04 K/W x its GPU power) with the 30 s time constant.
+TEST(Site, RatedCdusCarryTheirRacksColdPlateHeatAndWarmThemWhenOverloaded) {
+  SiteConfig c = EmptySite(8);
+  c.cluster.gpu.thermal = {Celsius(85), Celsius(90), Celsius(95)};
+  thermal::CoolingConfig& cool = c.facility.cooling;
+  cool.constant_cop.reset();
+  cool.capacity = Kilowatts(100);
+  cool.liquid_share = 0.8;
+  cool.chiller = thermal::FindChiller("carrier-19xr-1143kw");
+  cool.cdu_capacity = Kilowatts(8);
+  cool.racks_per_cdu = 2;
+  Site site(c);
+  ASSERT_EQ(site.cdu_loads().units, 2u);
+  const Site::JobId hot = site.StartJob(ModelLess("hot", 16, 0.5), {0, 1}, SimTime());
+  const Site::JobId warm = site.StartJob(ModelLess("warm", 16, 0.25), {4, 5}, SimTime());
+  for (int t = 0; t < 3; ++t) {
+    site.Advance(SimTime::From(Seconds(t)), SimTime::From(Seconds(t + 1)));
+    if (t == 0) {
+      const double decay = std::exp(-1.0 / 30);
+      std::printf(
+          "CDUs: %.1f / %.1f W (expected 9600 / 7680); chips after 1 s %.6f / %.6f C "
+          "(expected %.6f / %.6f)\n",
+          site.cdu_heat_w(0), site.cdu_heat_w(1), site.jobs()[hot].chip_c, site.jobs()[warm].chip_c,
+          51 - 12 * decay, 44.4 - 6 * decay);
+      ASSERT_DOUBLE_EQ(ToCelsius(site.sample().plant.liquid_supply), 32.0);
+      EXPECT_NEAR(ToCelsius(site.sample().plant.gpu_coolant), 32.54, 1e-9);
+      EXPECT_NEAR(site.jobs()[hot].chip_c, 51 - 12 * decay, 1e-9);
+      EXPECT_NEAR(site.jobs()[warm].chip_c, 44.4 - 6 * decay, 1e-9);
+    }
+  }
+  EXPECT_NEAR(site.cdu_heat_w(0), 9600, 1e-9);
+  EXPECT_NEAR(ToWatts(site.sample().peak_cdu), 9600, 1e-9);
+  EXPECT_NEAR(site.cdu_heat_w(1), 7680, 1e-9);
+  const CduLoads& l = site.cdu_loads();
+  std::printf("busiest CDU %.1f W, over capacity %.1f s and %.1f J (expected 9600, 3, 4800)\n",
+              l.peak_w, l.over_s, l.over_j);
+  EXPECT_NEAR(l.peak_w, 9600, 1e-9);
+  EXPECT_DOUBLE_EQ(l.over_s, 3.0);
+  EXPECT_NEAR(l.over_j, 3 * 1600, 1e-6);
+}
+
 TEST(SitePlacement, ModelLessJobOnNonContiguousNodesRaisesOnlyTheirRacks) {
   Site site(EmptySite(6));  // racks {0,1}, {2,3}, {4,5}
   const SimTime t0 = SimTime::From(Seconds(2)), t1 = SimTime::From(Seconds(3)),

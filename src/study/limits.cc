@@ -159,6 +159,12 @@ std::vector<Limit> Limits(const report::Summary& s, const site::SiteConfig& cfg,
               units::FormatReadable(s.peak_unmet_cooling_w, units::Dimension::kPower, 3)));
     }
   }
+  if (Limit* l = copy(Find(s, "CDU", "cooling"), "CDU", "busiest CDU's peak heat load",
+                      "facility.cooling.cdu_capacity")) {
+    if (s.cdu_over_capacity_hours > 0) {
+      BindBecause(*l, fmt::format("a CDU over capacity {:.2f} h", s.cdu_over_capacity_hours));
+    }
+  }
 
   // Chips against the temperature where clocks drop; throttling is the consequence.
   double chip_c = 0;

@@ -372,6 +372,9 @@ HoursResult WallsInTime(const ScenarioSource& source) {
                        return r.unmet_w > 0 ? std::max(r.heat_w, capacity) : r.heat_w;
                      }});
   }
+  if (const double cdu = ToWatts(cfg.facility.cooling.cdu_capacity); cdu > 0) {
+    rated.push_back({"CDU", cdu, [](const report::TickRow& r) { return r.peak_cdu_w; }});
+  }
   for (const Rated& r : rated) h.resources.push_back(r.name);
   h.first_hours.assign(rated.size(), 0);
   h.bound_hours.assign(rated.size(), 0);

@@ -70,6 +70,16 @@ ScenarioSource HandBuilt() {
   return s;
 }
 
+// The hand-built site with CDUs of `capacity` each serving `racks` racks.
+ScenarioSource WithCdus(const std::string& capacity, int racks) {
+  ScenarioSource s = HandBuilt();
+  const std::string at = "    air_supply: 14 C\n";
+  s.text.replace(s.text.find(at), at.size(),
+                 at + "    cdu_capacity: " + capacity +
+                     "\n    racks_per_cdu: " + std::to_string(racks) + "\n");
+  return s;
+}
+
 const Wall& WallOf(const WallsResult& r, const std::string& resource) {
   for (const Wall& w : r.walls) {
     if (w.resource == resource) return w;
@@ -86,8 +96,8 @@ size_t RankOf(const WallsResult& r, const std::string& resource) {
   return r.walls.size();
 }
 
-WallsResult Grow(const std::string& axis, double from, double to, WallsOptions o = {}) {
-  const ScenarioSource src = HandBuilt();
+WallsResult Grow(const std::string& axis, double from, double to, WallsOptions o = {},
+                 const ScenarioSource& src = HandBuilt()) {
   const Grower g(src, ParseAxis(axis, src, kAt), kAt);
   o.from = from;
   o.to = to;
@@ -156,6 +166,84 @@ TEST(Walls, RackLimitAlongTheNodeBasePower) {
   EXPECT_LT(w.holds_at, 4400);
   EXPECT_LE(w.binds_at - w.holds_at, resolution * (1 + 1e-9));
   EXPECT_EQ(r.walls.front().resource, "rack power");
+}
+
+// The hand-built site with CDUs of 60 kW, one per 2 racks, 80 % of the IT heat in cold plates. A
+// CDU carries 0.8 x 2 racks x 4 x (5.6 kW + b) = 6.4 x (5.6 kW + b) >= 60 kW  ->  b = 3.775 kW,
+// before the rack limit at 4.4 kW (the UPS, the plant and the grid stay far: 8 racks). Raised 25 %
+// to 75 kW the CDU would bind at b = 75 / 6.4 - 5.6 = 6.119 kW, so the rack is the next wall. (The
+// overloaded CDU warms its cold plates: at b = 8 kW, 87 kW on 60, its secondary supply sits
+// 10 K x 0.25 x 87 / 60 = 3.6 K above the 32 C water and an H100 at 700 W reaches 63.6 C, far
+// from its 89 C slowdown.)
+TEST(Walls, CdusAlongTheNodeBasePower) {
+  WallsOptions o;
+  o.next_walls = 1;
+  const WallsResult r = Grow("cluster.node_base_power", 2000, 8000, o, WithCdus("60 kW", 2));
+  const double resolution = (8000.0 - 2000.0) / (o.steps - 1) / 16;
+  const Wall& cdu = WallOf(r, "CDU");
+  ASSERT_TRUE(cdu.binds);
+  std::printf("CDU: paper 3775 W, found %.1f W (held at %.1f W), resolution %.1f W\n", cdu.binds_at,
+              cdu.holds_at, resolution);
+  EXPECT_EQ(cdu.raise_key, "facility.cooling.cdu_capacity");
+  EXPECT_GE(cdu.binds_at, 3775);
+  EXPECT_LT(cdu.holds_at, 3775);
+  EXPECT_LE(cdu.binds_at - cdu.holds_at, resolution * (1 + 1e-9));
+  EXPECT_EQ(r.walls.front().resource, "CDU");
+  EXPECT_LT(RankOf(r, "CDU"), RankOf(r, "rack power"));
+  // Where the rack binds, the CDU carries 6.4 x (5.6 kW + b) of its 60 kW.
+  const Wall& rack = WallOf(r, "rack power");
+  ASSERT_TRUE(rack.binds);
+  bool seen = false;
+  for (const auto& [name, h] : rack.headroom) {
+    if (name == "CDU") {
+      seen = true;
+      EXPECT_NEAR(h, 1 - 6.4 * (5.6 + rack.binds_at / 1e3) / 60, 1e-6);
+    }
+  }
+  EXPECT_TRUE(seen);
+  // Raising the CDU to 75 kW leaves the rack as the next wall, at 4.4 kW.
+  ASSERT_EQ(r.next_walls.size(), 1u);
+  const NextWall& n = r.next_walls[0];
+  EXPECT_EQ(n.raised, "CDU");
+  EXPECT_DOUBLE_EQ(n.raised_to, 75);
+  ASSERT_TRUE(n.next);
+  std::printf("after raising the CDU to %.0f kW: %s at %.1f W (paper 4400 W)\n", n.raised_to,
+              n.next->resource.c_str(), n.next->binds_at);
+  EXPECT_EQ(n.next->resource, "rack power");
+  EXPECT_GE(n.next->binds_at, 4400);
+  EXPECT_LE(n.next->binds_at - 4400, resolution * (1 + 1e-9));
+}
+
+// Growing GPUs under CDUs of 1.35 MW (about a large liquid-to-liquid CDU's rating) that serve up
+// to 64 racks each: the first CDU fills as racks are added, 0.8 x 30.4 kW = 24.32 kW of cold-plate
+// heat a rack, and binds at 1350 / 24.32 = 55.5 -> 56 racks = 1,792 GPUs, between the UPS (1,600)
+// and the plant (2,112). Next walls: the UPS raised to 1,875 kW binds at 1,984 GPUs, so the CDU
+// comes next at 1,792; the CDU raised to 1,687.5 kW never binds again (64 racks carry at most
+// 1,556.5 kW), so the raised UPS follows at 1,984 GPUs.
+TEST(Walls, ACduFillsAsRacksAreAddedAndIsRaisedInTurn) {
+  WallsOptions o;
+  o.next_walls = 2;
+  const WallsResult r = Grow("gpus", 256, 4096, o, WithCdus("1.35 MW", 64));
+  const Wall& cdu = WallOf(r, "CDU");
+  ASSERT_TRUE(cdu.binds);
+  std::printf("CDU along gpus: paper 1792 GPUs, found %.0f\n", cdu.binds_at);
+  EXPECT_DOUBLE_EQ(cdu.binds_at, 1792);
+  EXPECT_EQ(RankOf(r, "UPS"), 0u);
+  EXPECT_EQ(RankOf(r, "CDU"), 1u);
+  EXPECT_EQ(RankOf(r, "cooling plant"), 2u);
+  ASSERT_EQ(r.next_walls.size(), 2u);
+  ASSERT_TRUE(r.next_walls[0].next);
+  EXPECT_EQ(r.next_walls[0].next->resource, "CDU");
+  EXPECT_DOUBLE_EQ(r.next_walls[0].next->binds_at, 1792);
+  const NextWall& raised = r.next_walls[1];
+  EXPECT_EQ(raised.raised, "CDU");
+  EXPECT_EQ(raised.raise_key, "facility.cooling.cdu_capacity");
+  EXPECT_DOUBLE_EQ(raised.raised_to, 1687.5);
+  ASSERT_TRUE(raised.next);
+  std::printf("CDU raised to %.1f kW: next wall %s at %.0f GPUs (paper UPS at 1984)\n",
+              raised.raised_to, raised.next->resource.c_str(), raised.next->binds_at);
+  EXPECT_EQ(raised.next->resource, "UPS");
+  EXPECT_DOUBLE_EQ(raised.next->binds_at, 1984);
 }
 
 TEST(Walls, RaisingTheFirstWallFindsTheNext) {
@@ -373,6 +461,19 @@ TEST(Limits, GpuComputeBindsOnABacklogNotOnRequestsInFlight) {
   EXPECT_TRUE(backlog.binds);
   EXPECT_EQ(backlog.because,
             "chat: 301 requests unfinished at the end, 150 in flight would keep up");
+}
+
+// In time, CDUs of 60 kW per 2 racks carry 0.8 x 2 x 30.4 kW = 48.64 kW each hour: 81 % of their
+// rating, closer to it than the racks' 76 %.
+TEST(Walls, InTimeCountsTheCdus) {
+  ScenarioSource src = WithCdus("60 kW", 2);
+  src.overrides.push_back({"simulation.duration", "2 h", kAt});
+  const HoursResult h = WallsInTime(src);
+  ASSERT_EQ(h.hours.size(), 2u);
+  for (const HourWall& w : h.hours) {
+    EXPECT_EQ(w.first, "CDU");
+    EXPECT_NEAR(w.utilization, 0.8 * 2 * 30.4 / 60, 1e-9);
+  }
 }
 
 }  // namespace

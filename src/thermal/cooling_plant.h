@@ -70,6 +70,20 @@ struct CoolingConfig {
   // constant of the GPU package (site/site.h).
   double cdu_effectiveness = 0.8;
   units::TemperatureDifference cdu_secondary_delta_t = units::KelvinDifference(10);
+  // The CDUs as rated units (optional). Each serves `racks_per_cdu` consecutive racks (the last
+  // one what is left) and carries their cold plates' heat, liquid_share x their racks' IT power,
+  // against `cdu_capacity` (its rated heat at its rated approach: liquid-to-liquid CDUs for AI
+  // halls are built from a few hundred kW to about 1.35 MW, LiquidStack's CDU-1MW at N+1, with a
+  // 3-5 K approach). The site (site/site.h) then reports the busiest CDU's peak and the heat and
+  // hours above capacity, and gives each CDU's racks its own secondary supply, the approach above
+  // at that CDU's load instead of the plant's: at fixed flows and effectiveness the approach
+  // grows in proportion to the heat, so an overloaded CDU warms its racks' cold plates (a CDU at
+  // twice its rating: 5 K instead of 2.5 K) and their GPUs throttle through the chip model when
+  // that reaches their slowdown point. Not modelled: a CDU's pump flow limit and redundancy, its
+  // secondary return temperature and thermal mass, any effect on the plant (the heat still reaches
+  // the facility water). Zero capacity: unrated, and the plant's approach for all.
+  units::Power cdu_capacity;  // per CDU; zero: unrated
+  int racks_per_cdu = 0;      // 0: no CDU grouping declared
   units::TemperatureDifference crah_approach = units::KelvinDifference(10);
   units::ThermalResistance chip_to_coolant = units::KelvinPerWatt(0.04);
   units::Duration chip_time_constant = units::Seconds(30);
