@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -17,6 +18,14 @@ constexpr int kTimeliness = 0, kCompleteness = 1, kConsistency = 2, kAccuracy = 
 double Clamp01(double x) { return std::clamp(x, 0.0, 1.0); }
 
 std::string Seconds(double ms) { return fmt::format("{:g} s", ms / 1000.0); }
+
+// A sample's time in messages: seconds from the start of the window it was judged over.
+struct Clock {
+  int64_t origin_ms = 0;
+  std::string operator()(int64_t t_ms) const {
+    return fmt::format("+{:g} s", static_cast<double>(t_ms - origin_ms) / 1000.0);
+  }
+};
 
 bool IsCounter(const SeriesInfo& s) {
   const QuantityKind* q = FindQuantity(s.key.quantity);
@@ -48,7 +57,7 @@ double Quantile(std::vector<double> v, double q) {
 
 // Per sample, the power of 1000 it is off from the stream's first scale (0: as it started),
 // following every ~1000x step between neighbours. `changes` counts the steps.
-std::vector<int> ScaleSteps(const std::vector<SamplePoint>& f, const SeriesInfo& s,
+std::vector<int> ScaleSteps(const std::vector<SamplePoint>& f, const SeriesInfo& s, const Clock& at,
                             std::vector<std::string>& reasons) {
   std::vector<int> k(f.size(), 0);
   if (!PrefixedQuantity(s)) return k;
@@ -62,8 +71,8 @@ std::vector<int> ScaleSteps(const std::vector<SamplePoint>& f, const SeriesInfo&
     if (r >= 1.0 / 2000 && r <= 1.0 / 500) step = -1;
     if (step != 0) {
       k[i] += step;
-      reasons.push_back(fmt::format("scale changed x{:g} at t={} ({:g} -> {:g}): a unit change",
-                                    std::pow(1000.0, step), f[i].t_ms, a, b));
+      reasons.push_back(fmt::format("scale changed x{:g} at {} ({:g} -> {:g}): a unit change",
+                                    std::pow(1000.0, step), at(f[i].t_ms), a, b));
     }
   }
   return k;
@@ -128,7 +137,9 @@ struct Prepared {
 
 void Timeliness(const StreamInput& in, const Prepared& p, Score& s) {
   const double interval_ms = in.interval_s * 1000;
-  const double lag_score = Clamp01(1 - in.lag_ms / interval_ms);
+  // A lag under a tenth of the interval costs nothing; a whole interval costs everything.
+  const double lag_score =
+      Clamp01(1 - std::max(0.0, in.lag_ms - 0.1 * interval_ms) / (0.9 * interval_ms));
   if (lag_score < 1) {
     s.reasons.push_back(fmt::format("mean lag {} against an interval of {}", Seconds(in.lag_ms),
                                     Seconds(interval_ms)));
@@ -182,9 +193,9 @@ void Completeness(const StreamInput& in, const Prepared& p, Score& s) {
     }
   }
   if (gaps > 0) {
-    s.reasons.push_back(fmt::format("{} gap{}, longest {} after t={:.0f}", gaps,
-                                    gaps > 1 ? "s" : "", Seconds(longest - interval_ms),
-                                    longest_at));
+    s.reasons.push_back(fmt::format("{} gap{}, longest {} after {}", gaps, gaps > 1 ? "s" : "",
+                                    Seconds(longest - interval_ms),
+                                    Clock{in.window_start_ms}(static_cast<int64_t>(longest_at))));
   }
 }
 
@@ -203,9 +214,9 @@ void Consistency(const StreamInput& in, const Prepared& p,
     for (size_t i = 1; i < n; ++i) {
       if (p.value[i] < p.value[i - 1] && p.scale[i] == p.scale[i - 1]) {
         ++bad;
-        s.reasons.push_back(fmt::format("counter went backwards at t={} ({:g} -> {:g}): a reset",
-                                        p.finite[i].t_ms, p.finite[i - 1].value,
-                                        p.finite[i].value));
+        s.reasons.push_back(fmt::format("counter went backwards at {} ({:g} -> {:g}): a reset",
+                                        Clock{in.window_start_ms}(p.finite[i].t_ms),
+                                        p.finite[i - 1].value, p.finite[i].value));
       }
     }
   }
@@ -219,10 +230,10 @@ void Consistency(const StreamInput& in, const Prepared& p,
       const auto hi = std::upper_bound(sibling_changes.begin(), sibling_changes.end(), b);
       if (hi > lo) {
         bad += run - 1;
+        const Clock at{in.window_start_ms};
         s.reasons.push_back(
-            fmt::format("stuck at {:g} for {} samples (t={}..{}) while {} "
-                        "sibling changes",
-                        p.finite[i].value, run, a, b, hi - lo));
+            fmt::format("stuck at {:g} for {} samples ({}..{}) while its siblings changed {} times",
+                        p.finite[i].value, run, at(a), at(b), hi - lo));
       }
     }
     i = j + 1;
@@ -239,8 +250,9 @@ void Accuracy(const StreamInput& in, const Prepared& p, Score& s) {
   for (size_t i = 0; i < n; ++i) {
     if (p.value[i] < b.lo || p.value[i] > b.hi) {
       flagged[i] = true;
-      s.reasons.push_back(fmt::format("{:g} {} at t={} is outside {:g}..{:g}", p.value[i],
-                                      in.series.key.unit, p.finite[i].t_ms, b.lo, b.hi));
+      s.reasons.push_back(fmt::format("{:g} {} at {} is outside {:g}..{:g}", p.value[i],
+                                      in.series.key.unit,
+                                      Clock{in.window_start_ms}(p.finite[i].t_ms), b.lo, b.hi));
     }
   }
   if (!IsCounter(in.series) && n >= 4) {
@@ -250,10 +262,9 @@ void Accuracy(const StreamInput& in, const Prepared& p, Score& s) {
     for (size_t i = 0; i < n; ++i) {
       if (!flagged[i] && std::abs(p.value[i] - m) > limit) {
         flagged[i] = true;
-        s.reasons.push_back(
-            fmt::format("spike: {:g} {} at t={} against a median of {:g} (limit "
-                        "+-{:g})",
-                        p.value[i], in.series.key.unit, p.finite[i].t_ms, m, limit));
+        s.reasons.push_back(fmt::format(
+            "spike: {:g} {} at {} against a median of {:.4g} (limit +-{:.4g})", p.value[i],
+            in.series.key.unit, Clock{in.window_start_ms}(p.finite[i].t_ms), m, limit));
       }
     }
   }
@@ -340,14 +351,17 @@ double Mean(const Score (&d)[kDimensionCount]) {
 
 QualityReport AssessQuality(const std::vector<StreamInput>& streams) {
   std::vector<Prepared> prep(streams.size());
-  // Per source and quantity: the times any stream changed value, for the stuck test.
-  std::map<std::pair<std::string, std::string>, std::vector<std::pair<int64_t, size_t>>> changes;
+  // Per source, entity kind and quantity: the times any stream changed value, for the stuck test.
+  using Kin = std::tuple<std::string, std::string, std::string>;
+  auto kin = [](const SeriesKey& k) { return Kin{k.source, k.entity, k.quantity}; };
+  std::map<Kin, std::vector<std::pair<int64_t, size_t>>> changes;
   for (size_t i = 0; i < streams.size(); ++i) {
     Prepared& p = prep[i];
     p.finite = Finite(streams[i].samples);
-    p.scale = ScaleSteps(p.finite, streams[i].series, p.scale_reasons);
+    p.scale =
+        ScaleSteps(p.finite, streams[i].series, Clock{streams[i].window_start_ms}, p.scale_reasons);
     p.value = Normalised(p.finite, p.scale);
-    auto& c = changes[{streams[i].series.key.source, streams[i].series.key.quantity}];
+    auto& c = changes[kin(streams[i].series.key)];
     for (size_t j = 1; j < p.finite.size(); ++j) {
       if (p.finite[j].value != p.finite[j - 1].value) c.emplace_back(p.finite[j].t_ms, i);
     }
@@ -358,7 +372,7 @@ QualityReport AssessQuality(const std::vector<StreamInput>& streams) {
     StreamQuality q;
     q.series = in.series;
     std::vector<int64_t> sibling;
-    for (const auto& [t, who] : changes[{in.series.key.source, in.series.key.quantity}]) {
+    for (const auto& [t, who] : changes[kin(in.series.key)]) {
       if (who != i) sibling.push_back(t);
     }
     std::sort(sibling.begin(), sibling.end());
