@@ -1,6 +1,6 @@
 // The live twin end to end on loopback: `firstwall emulate` serves a small scenario 20 times
 // faster than real time with one fault of each kind in its own stream, `firstwall ingest` scrapes
-// it through examples/live/site-map.yaml into SQLite, and `firstwall quality` must charge each
+// it through tests/inputs/live-site-map.yaml into SQLite, and `firstwall quality` must charge each
 // fault to its dimension and stream. No timing is asserted: a slow machine gives fewer samples,
 // not a different verdict.
 #include <nlohmann/json.hpp>
@@ -48,7 +48,7 @@ TEST(LiveCli, EmulateIngestQualityChargesEachFaultToItsStreamAndDimension) {
   ASSERT_NE(at, std::string::npos) << first;
   const int port = std::stoi(first.substr(at + 17));
 
-  const std::string map = ReplaceOnce(Slurp("examples/live/site-map.yaml"), "127.0.0.1:9400",
+  const std::string map = ReplaceOnce(Slurp("tests/inputs/live-site-map.yaml"), "127.0.0.1:9400",
                                       "127.0.0.1:" + std::to_string(port));
   std::ofstream(dir / "map.yaml") << map;
   const fs::path db = dir / "live.db";
@@ -113,7 +113,7 @@ TEST(LiveCli, IngestCountsFailedScrapesOfAnAbsentSourceAndEnds) {
   const fs::path dir = Fresh("live_absent");
   fs::create_directories(dir);
   // Port 1 on loopback: nothing listens there.
-  std::ofstream(dir / "map.yaml") << ReplaceOnce(Slurp("examples/live/site-map.yaml"),
+  std::ofstream(dir / "map.yaml") << ReplaceOnce(Slurp("tests/inputs/live-site-map.yaml"),
                                                  "127.0.0.1:9400", "127.0.0.1:1");
   const Result r = Firstwall("ingest " + (dir / "map.yaml").string() + " --db " +
                              (dir / "x.db").string() + " --for 2s --speed 4");
@@ -127,7 +127,7 @@ TEST(LiveCli, IngestCountsFailedScrapesOfAnAbsentSourceAndEnds) {
 TEST(LiveCli, BadInputsAreRefusedWithTheirPlace) {
   const fs::path dir = Fresh("live_bad");
   fs::create_directories(dir);
-  std::ofstream(dir / "map.yaml") << ReplaceOnce(Slurp("examples/live/site-map.yaml"),
+  std::ofstream(dir / "map.yaml") << ReplaceOnce(Slurp("tests/inputs/live-site-map.yaml"),
                                                  "    unit: mJ", "    unit: kW");
   Result r = Firstwall("ingest " + (dir / "map.yaml").string() + " --db " +
                        (dir / "x.db").string() + " --for 1s");

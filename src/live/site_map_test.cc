@@ -1,5 +1,8 @@
 #include "live/site_map.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "core/error.h"
@@ -101,6 +104,27 @@ TEST(SiteMap, TwoFixedStreamsForOneEntityAreRefused) {
     unit: W
 )";
   EXPECT_THROW(ParseSiteMap(text, "map.yaml"), InputError);
+}
+
+}  // namespace
+}  // namespace firstwall::live
+
+namespace firstwall::live {
+namespace {
+
+// docs/live.md embeds the site map's key table between two markers (`make docs` rewrites it).
+TEST(SiteMap, DocsHoldTheKeyTable) {
+  std::ifstream in("docs/live.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  const std::string begin = "<!-- site-map keys begin -->\n", end = "<!-- site-map keys end -->";
+  const size_t a = doc.find(begin), b = doc.find(end);
+  ASSERT_NE(a, std::string::npos);
+  ASSERT_NE(b, std::string::npos);
+  EXPECT_EQ(doc.substr(a + begin.size(), b - a - begin.size()),
+            scenario::SchemaTable(SiteMapSchema()))
+      << "regenerate with: make docs";
 }
 
 }  // namespace
