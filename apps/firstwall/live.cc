@@ -125,9 +125,12 @@ int Ingest(const IngestArgs& a) {
   const live::IngestStats s = live::Ingest(map, *store, o);
   store->Flush();
   std::cout << fmt::format(
-      "{} scrapes ({} failed), {} samples in {} series, {} unbound samples, {} malformed lines; "
-      "store {}\n",
-      s.scrapes, s.failed, s.samples, s.series, s.unbound, s.rejected_lines, a.db);
+      "{} scrapes ({} failed), {} samples in {} series, {} unbound samples, {} malformed "
+      "lines{}; store {}\n",
+      s.scrapes, s.failed, s.samples, s.series, s.unbound, s.rejected_lines,
+      s.over_series_limit ? fmt::format(", {} samples over the series limit", s.over_series_limit)
+                          : std::string(),
+      a.db);
   return kOk;
 }
 

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -292,8 +293,14 @@ EmulateResult Emulate(const site::SiteConfig& config, const std::string& scenari
   sim.on_tick = [&](const report::TickRow& row, int64_t n) {
     for (int64_t k = 0; k < n; ++k) {
       const double t = row.start.seconds() + static_cast<double>(k + 1) * row.seconds;
-      std::this_thread::sleep_until(wall0 + std::chrono::duration_cast<Clock::duration>(
-                                                std::chrono::duration<double>(t / options.speed)));
+      const Clock::time_point due = wall0 + std::chrono::duration_cast<Clock::duration>(
+                                                std::chrono::duration<double>(t / options.speed));
+      // In short steps, so that a stop request is heard within a tenth of a second even when a
+      // tick lasts minutes of wall time.
+      while (Clock::now() < due) {
+        if (options.stop && options.stop()) throw Stopped{};
+        std::this_thread::sleep_until(std::min(due, Clock::now() + std::chrono::milliseconds(100)));
+      }
       if (options.stop && options.stop()) throw Stopped{};
       exposition.Publish(renderer.Render(row, t));
       result.simulated_s = t;

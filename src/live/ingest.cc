@@ -140,6 +140,10 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
         const std::string name = SeriesName(s.metric, s.labels);
         auto it = st.series.find(name);
         if (it == st.series.end()) {
+          if (st.series.size() >= o.max_series_per_source) {
+            ++stats.over_series_limit;
+            continue;
+          }
           const SeriesKey key{bound->entity,
                               entity_id,
                               std::string(bound->quantity->name),

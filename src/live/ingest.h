@@ -22,12 +22,16 @@ struct IngestOptions {
   // and sources are scraped every interval / speed of wall time.
   double speed = 1;
   size_t max_body_bytes = size_t{64} << 20;
+  // Streams one source may create (a source flooding new label values would otherwise grow the
+  // store's series without end); samples of further streams are counted as refused.
+  size_t max_series_per_source = 100000;
   std::function<bool()> stop;
   std::function<void(const std::string&)> log;  // one line per event worth telling (failures)
 };
 
 struct IngestStats {
   int64_t scrapes = 0, failed = 0, samples = 0, unbound = 0, rejected_lines = 0, series = 0;
+  int64_t over_series_limit = 0;  // samples of streams beyond max_series_per_source
 };
 
 IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& options);
