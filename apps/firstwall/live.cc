@@ -48,9 +48,10 @@ CLI::Validator PositiveSpeed() {
           if (used == text.size() && v > 0 && v <= 1e6) return {};
         } catch (const std::exception&) {  // NOLINT: the message below says it
         }
-        return "expected a number above 0 and at most 1e6 (simulated seconds per wall second), "
-               "got '" +
-               text + "'";
+        return fmt::format(
+            "expected a number above 0 and at most 1e6 (simulated seconds per wall second), "
+            "got '{}'",
+            text);
       },
       "");
 }
@@ -141,7 +142,7 @@ struct QualityArgs {
 
 int Quality(const QualityArgs& a) {
   if (const std::string why = scenario::FileProblem(a.db); !why.empty()) {
-    throw InputError({a.db, 0, 0}, "no store: the file " + why,
+    throw InputError({a.db, 0, 0}, fmt::format("no store: the file {}", why),
                      "firstwall ingest SITE_MAP --db FILE fills one");
   }
   auto store = live::OpenSqliteStore(a.db);
@@ -183,9 +184,10 @@ Action RegisterEmulate(CLI::App& app) {
   cmd->add_option("--listen", a->listen,
                   "HOST:PORT to serve on (loopback by default; port 0: any free port, printed)")
       ->capture_default_str();
-  cmd->add_option("--fault", a->faults,
-                  "KIND:TARGET:FROM:TO, repeatable: KIND one of " + live::FaultKinds() +
-                      "; TARGET a metric with label matchers; FROM and TO simulated times (30s)")
+  cmd->add_option(
+         "--fault", a->faults,
+         fmt::format("KIND:TARGET:FROM:TO, repeatable: KIND one of {}", live::FaultKinds()) +
+             "; TARGET a metric with label matchers; FROM and TO simulated times (30s)")
       ->allow_extra_args(false);
   return [a] { return Emulate(*a); };
 }

@@ -36,7 +36,7 @@ double ParseTime(const std::string& text, const std::string& option, const std::
   }
   std::string spaced = text.substr(0, split);
   const size_t unit = text.find_first_not_of(' ', split);
-  if (unit != std::string::npos) spaced += " " + text.substr(unit);
+  if (unit != std::string::npos) spaced += fmt::format(" {}", text.substr(unit));
   try {
     return units::ParseBase(spaced, units::Dimension::kDuration);
   } catch (const units::UnitParseError& e) {
@@ -66,7 +66,7 @@ double Jitter(uint64_t gpu, uint64_t tick) {
 
 std::string FaultKinds() {
   std::string out;
-  for (const KindName& k : kKinds) out += (out.empty() ? "" : ", ") + std::string(k.name);
+  for (const KindName& k : kKinds) out += fmt::format("{}{}", out.empty() ? "" : ", ", k.name);
   return out;
 }
 

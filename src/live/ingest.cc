@@ -105,7 +105,7 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
       if (too_big) {
         rec.error = fmt::format("body larger than {} bytes, refused", o.max_body_bytes);
       } else if (!res) {
-        rec.error = "no answer: " + httplib::to_string(res.error());
+        rec.error = fmt::format("no answer: {}", httplib::to_string(res.error()));
       } else if (res->status != 200) {
         rec.error = fmt::format("HTTP status {}", res->status);
       } else {

@@ -463,7 +463,7 @@ std::vector<StreamInput> StreamsOf(Store& store) {
 namespace {
 std::string Join(const std::vector<std::string>& v) {
   std::string out;
-  for (const std::string& s : v) out += (out.empty() ? "" : "; ") + s;
+  for (const std::string& s : v) out += fmt::format("{}{}", out.empty() ? "" : "; ", s);
   return out;
 }
 }  // namespace

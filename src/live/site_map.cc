@@ -48,7 +48,7 @@ bool SplitUrl(const std::string& url, Source& s, std::string& why) {
     const auto r = std::from_chars(port.data(), port.data() + port.size(), p);
     if (port.empty() || r.ec != std::errc() || r.ptr != port.data() + port.size() || p < 1 ||
         p > 65535) {
-      why = "port '" + port + "' is not a whole number from 1 to 65535";
+      why = fmt::format("port '{}' is not a whole number from 1 to 65535", port);
       return false;
     }
     s.port = p;
@@ -156,8 +156,10 @@ SiteMap ParseSiteMap(const std::string& text, const std::string& file) {
     bind.source = b.String("source");
     if (!map.FindSource(bind.source)) {
       std::string names;
-      for (const Source& s : map.sources) names += (names.empty() ? "" : ", ") + s.name;
-      b.Fail("source", fmt::format("no source is named '{}'", bind.source), "sources: " + names);
+      for (const Source& s : map.sources)
+        names += fmt::format("{}{}", names.empty() ? "" : ", ", s.name);
+      b.Fail("source", fmt::format("no source is named '{}'", bind.source),
+             fmt::format("sources: {}", names));
     }
     const std::string series = b.String("series");
     // The selector is a sample line without its value: read it with the exposition reader.

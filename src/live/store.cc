@@ -101,7 +101,7 @@ class SqliteStore : public Store {
         SQLITE_OK) {
       const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
-      throw InputError({path, 0, 0}, "cannot open the store: " + why);
+      throw InputError({path, 0, 0}, fmt::format("cannot open the store: {}", why));
     }
     sqlite3_busy_timeout(db_, 5000);
     char* err = nullptr;
@@ -114,7 +114,7 @@ class SqliteStore : public Store {
       sqlite3_free(err);
       sqlite3_close(db_);
       db_ = nullptr;
-      throw InputError({path, 0, 0}, "not a firstwall store (SQLite): " + why);
+      throw InputError({path, 0, 0}, fmt::format("not a firstwall store (SQLite): {}", why));
     }
     Exec("BEGIN");
   }
