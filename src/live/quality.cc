@@ -199,12 +199,12 @@ void Completeness(const StreamInput& in, const Prepared& p, Score& s) {
   }
 }
 
-// Stuck: a run of >= 5 equal values while a sibling stream (same source and quantity) changed
-// inside the run.
+// Stuck: a run of >= 5 equal values while a sibling stream (same source, entity kind and
+// quantity) changed inside the run. `kin_changes`: sorted times of every change in the kin.
 constexpr int kStuckRun = 5;
 
-void Consistency(const StreamInput& in, const Prepared& p,
-                 const std::vector<int64_t>& sibling_changes, Score& s) {
+void Consistency(const StreamInput& in, const Prepared& p, const std::vector<int64_t>& kin_changes,
+                 Score& s) {
   const size_t n = p.finite.size();
   if (n == 0) return;
   size_t bad = 0;
@@ -226,8 +226,8 @@ void Consistency(const StreamInput& in, const Prepared& p,
     const size_t run = j - i + 1;
     if (run >= kStuckRun) {
       const int64_t a = p.finite[i].t_ms, b = p.finite[j].t_ms;
-      const auto lo = std::upper_bound(sibling_changes.begin(), sibling_changes.end(), a);
-      const auto hi = std::upper_bound(sibling_changes.begin(), sibling_changes.end(), b);
+      const auto lo = std::upper_bound(kin_changes.begin(), kin_changes.end(), a);
+      const auto hi = std::upper_bound(kin_changes.begin(), kin_changes.end(), b);
       if (hi > lo) {
         bad += run - 1;
         const Clock at{in.window_start_ms};
@@ -354,7 +354,9 @@ QualityReport AssessQuality(const std::vector<StreamInput>& streams) {
   // Per source, entity kind and quantity: the times any stream changed value, for the stuck test.
   using Kin = std::tuple<std::string, std::string, std::string>;
   auto kin = [](const SeriesKey& k) { return Kin{k.source, k.entity, k.quantity}; };
-  std::map<Kin, std::vector<std::pair<int64_t, size_t>>> changes;
+  // A stream's own values are equal inside a stuck run, so every change counted inside one is a
+  // sibling's: the kin's changes need not be kept per stream (a site has thousands of siblings).
+  std::map<Kin, std::vector<int64_t>> changes;
   for (size_t i = 0; i < streams.size(); ++i) {
     Prepared& p = prep[i];
     p.finite = Finite(streams[i].samples);
@@ -363,32 +365,32 @@ QualityReport AssessQuality(const std::vector<StreamInput>& streams) {
     p.value = Normalised(p.finite, p.scale);
     auto& c = changes[kin(streams[i].series.key)];
     for (size_t j = 1; j < p.finite.size(); ++j) {
-      if (p.finite[j].value != p.finite[j - 1].value) c.emplace_back(p.finite[j].t_ms, i);
+      if (p.finite[j].value != p.finite[j - 1].value) c.push_back(p.finite[j].t_ms);
     }
   }
+  for (auto& [k, c] : changes) std::sort(c.begin(), c.end());
   QualityReport r;
   for (size_t i = 0; i < streams.size(); ++i) {
     const StreamInput& in = streams[i];
     StreamQuality q;
     q.series = in.series;
-    std::vector<int64_t> sibling;
-    for (const auto& [t, who] : changes[kin(in.series.key)]) {
-      if (who != i) sibling.push_back(t);
-    }
-    std::sort(sibling.begin(), sibling.end());
     Timeliness(in, prep[i], q.dims[kTimeliness]);
     Completeness(in, prep[i], q.dims[kCompleteness]);
-    Consistency(in, prep[i], sibling, q.dims[kConsistency]);
+    Consistency(in, prep[i], changes[kin(in.series.key)], q.dims[kConsistency]);
     Accuracy(in, prep[i], q.dims[kAccuracy]);
     Resolution(in, prep[i], q.dims[kResolution]);
     r.streams.push_back(std::move(q));
   }
   // Physics: power against the energy counter of the same entity.
+  std::map<std::pair<std::string, std::string>, std::vector<size_t>> counters;
+  for (size_t j = 0; j < streams.size(); ++j) {
+    const SeriesKey& b = streams[j].series.key;
+    if (b.quantity == "energy") counters[{b.entity, b.entity_id}].push_back(j);
+  }
   for (size_t i = 0; i < streams.size(); ++i) {
-    if (streams[i].series.key.quantity != "power") continue;
-    for (size_t j = 0; j < streams.size(); ++j) {
-      const SeriesKey &a = streams[i].series.key, &b = streams[j].series.key;
-      if (b.quantity != "energy" || b.entity != a.entity || b.entity_id != a.entity_id) continue;
+    const SeriesKey& a = streams[i].series.key;
+    if (a.quantity != "power") continue;
+    for (size_t j : counters[{a.entity, a.entity_id}]) {
       std::string reason;
       const double s = PhysicsScore(prep[i], prep[j], reason);
       Score& acc = r.streams[i].dims[kAccuracy];
