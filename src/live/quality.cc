@@ -46,9 +46,9 @@ std::vector<SamplePoint> Finite(const std::vector<SamplePoint>& in) {
   return out;
 }
 
-double Quantile(std::vector<double> v, double q) {
+// The q-quantile of sorted values, linear between neighbours.
+double Quantile(const std::vector<double>& v, double q) {
   if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
   const double pos = q * static_cast<double>(v.size() - 1);
   const size_t lo = static_cast<size_t>(pos);
   const size_t hi = std::min(lo + 1, v.size() - 1);
@@ -113,8 +113,8 @@ struct PowerCurve {
   // Integral over [a, b] in joules (times in ms), through the samples between.
   double Joules(double a, double b) const {
     std::vector<double> pts = {a};
-    for (double x : t) {
-      if (x > a && x < b) pts.push_back(x);
+    for (auto it = std::upper_bound(t.begin(), t.end(), a); it != t.end() && *it < b; ++it) {
+      pts.push_back(*it);
     }
     pts.push_back(b);
     double j = 0;
@@ -256,8 +256,10 @@ void Accuracy(const StreamInput& in, const Prepared& p, Score& s) {
     }
   }
   if (!IsCounter(in.series) && n >= 4) {
-    const double m = Quantile(p.value, 0.5);
-    const double iqr = Quantile(p.value, 0.75) - Quantile(p.value, 0.25);
+    std::vector<double> sorted = p.value;
+    std::sort(sorted.begin(), sorted.end());
+    const double m = Quantile(sorted, 0.5);
+    const double iqr = Quantile(sorted, 0.75) - Quantile(sorted, 0.25);
     const double limit = 5 * std::max({iqr, 0.1 * std::abs(m), 1e-9});
     for (size_t i = 0; i < n; ++i) {
       if (!flagged[i] && std::abs(p.value[i] - m) > limit) {
@@ -326,6 +328,7 @@ void Resolution(const StreamInput& in, const Prepared& p, Score& s) {
   for (size_t i = 1; i < p.finite.size(); ++i) {
     d.push_back(static_cast<double>(p.finite[i].t_ms - p.finite[i - 1].t_ms) / 1000.0);
   }
+  std::sort(d.begin(), d.end());
   const double spacing = d.empty() ? in.interval_s : Quantile(d, 0.5);
   const std::vector<Use> uses = UsesOf(in.series);
   if (uses.empty() || spacing <= 0) return;
