@@ -91,9 +91,12 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
       const auto timeout = std::chrono::duration<double>(src.timeout_s / o.speed);
       const auto usec = std::max<int64_t>(
           1000, std::chrono::duration_cast<std::chrono::microseconds>(timeout).count());
-      client.set_connection_timeout(0, static_cast<time_t>(usec));
-      client.set_read_timeout(static_cast<time_t>(usec / 1000000),
-                              static_cast<time_t>(usec % 1000000));
+      // Seconds and microseconds apart: select() refuses a microsecond part of a second or more.
+      const auto sec = static_cast<time_t>(usec / 1000000);
+      const auto rest = static_cast<time_t>(usec % 1000000);
+      client.set_connection_timeout(sec, rest);
+      client.set_read_timeout(sec, rest);
+      client.set_write_timeout(sec, rest);
       auto res = client.Get(src.path.c_str(), [&](const char* data, size_t len) {
         if (body.size() + len > o.max_body_bytes) {
           too_big = true;

@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
@@ -28,6 +29,10 @@ class Peer {
     server_.Get("/down", [](const httplib::Request&, httplib::Response& res) {
       res.status = 500;
       res.set_content("no", "text/plain");
+    });
+    server_.Get("/slow", [](const httplib::Request&, httplib::Response& res) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(800));
+      res.set_content("late 1\n", "text/plain");
     });
     server_.Get("/big", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(std::string(1 << 20, '#'), "text/plain");
@@ -135,6 +140,35 @@ TEST(Ingest, SeriesPerSourceAreCapped) {
   EXPECT_EQ(s.series, 1);
   EXPECT_EQ(s.over_series_limit, s.scrapes);  // ups="B" each scrape
   EXPECT_EQ(store->Series().size(), 1u);
+}
+
+TEST(Ingest, ASourceSlowerThanItsTimeoutIsAFailedScrape) {
+  Peer peer;
+  const std::string map_text =
+      "firstwall_site_map: 1\nsources:\n"
+      "  - {name: slow, kind: prometheus, url: \"http://127.0.0.1:" +
+      std::to_string(peer.port()) +
+      "/slow\", interval: 1 s, timeout: 100 ms}\n"
+      "bindings:\n"
+      "  - {source: slow, series: late, entity: meter, id: m,"
+      " quantity: power, unit: W}\n";
+  const SiteMap map = ParseSiteMap(map_text, "map.yaml");
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("fw_ingest_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string db = (dir / "slow.db").string();
+  std::filesystem::remove(db);
+  auto store = OpenSqliteStore(db);
+  IngestOptions o;
+  int polls = 0;
+  o.stop = [&] { return store->Scrapes("slow").size() >= 1 || ++polls > 200; };
+  const IngestStats s = Ingest(map, *store, o);
+  const auto scrapes = store->Scrapes("slow");
+  ASSERT_EQ(scrapes.size(), 1u);
+  EXPECT_FALSE(scrapes[0].ok);
+  EXPECT_EQ(scrapes[0].error.rfind("no answer: ", 0), 0u) << scrapes[0].error;
+  EXPECT_EQ(s.failed, 1);
+  EXPECT_EQ(s.samples, 0);
 }
 
 }  // namespace
