@@ -59,6 +59,11 @@ check-format:
 
 docs: build
 	$(FIRSTWALL) schema --markdown > docs/scenario.md
+	$(FIRSTWALL) schema --site-map > $(BUILD)/site-map-keys.md
+	awk -v keys=$(BUILD)/site-map-keys.md '/<!-- site-map keys begin -->/ { print; \
+	  while ((getline l < keys) > 0) print l; skip = 1; next } \
+	  /<!-- site-map keys end -->/ { skip = 0 } !skip' docs/live.md > $(BUILD)/live.md
+	mv $(BUILD)/live.md docs/live.md
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_RELEASE) build-fuzz out

@@ -28,5 +28,8 @@ Action RegisterReliability(CLI::App& app);
 Action RegisterWalls(CLI::App& app);
 Action RegisterSweep(CLI::App& app);
 Action RegisterCollate(CLI::App& app);
+Action RegisterEmulate(CLI::App& app);
+Action RegisterIngest(CLI::App& app);
+Action RegisterQuality(CLI::App& app);
 
 }  // namespace firstwall::cli

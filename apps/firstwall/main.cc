@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   for (auto reg :
        {cli::RegisterRun, cli::RegisterValidate, cli::RegisterStep, cli::RegisterInfer,
         cli::RegisterCollective, cli::RegisterReliability, cli::RegisterCatalog,
-        cli::RegisterSchema, cli::RegisterWalls, cli::RegisterSweep, cli::RegisterCollate}) {
+        cli::RegisterSchema, cli::RegisterWalls, cli::RegisterSweep, cli::RegisterCollate,
+        cli::RegisterEmulate, cli::RegisterIngest, cli::RegisterQuality}) {
     cli::Action action = reg(app);
     actions[app.get_subcommands({}).back()] = std::move(action);
   }

@@ -1128,18 +1128,22 @@ std::string SchemaMarkdown() {
           "`catalog:` named like a built-in one overrides only the keys it gives. Built-in "
           "cards cite a source for every figure under `sources:`.\n\n";
     }
-    md += "| key | type | default | range | description |\n|---|---|---|---|---|\n";
-    for (const KeySpec& k : s->keys()) {
-      std::string def =
-          k.required ? "required" : (k.default_text.empty() ? "none" : k.default_text);
-      std::string range;
-      if (!k.min_text.empty() || !k.max_text.empty()) {
-        range = (k.min_text.empty() ? std::string("-inf") : k.min_text) + " .. " +
-                (k.max_text.empty() ? std::string("inf") : k.max_text);
-      }
-      md += "| `" + k.path + "` | " + TypeText(k) + " | " + def + " | " + range + " | " +
-            k.description + " |\n";
+    md += SchemaTable(*s);
+  }
+  return md;
+}
+
+std::string SchemaTable(const Schema& s) {
+  std::string md = "| key | type | default | range | description |\n|---|---|---|---|---|\n";
+  for (const KeySpec& k : s.keys()) {
+    std::string def = k.required ? "required" : (k.default_text.empty() ? "none" : k.default_text);
+    std::string range;
+    if (!k.min_text.empty() || !k.max_text.empty()) {
+      range = (k.min_text.empty() ? std::string("-inf") : k.min_text) + " .. " +
+              (k.max_text.empty() ? std::string("inf") : k.max_text);
     }
+    md += "| `" + k.path + "` | " + TypeText(k) + " | " + def + " | " + range + " | " +
+          k.description + " |\n";
   }
   return md;
 }

@@ -66,5 +66,8 @@ std::optional<double> MaxOf(const KeySpec& k);
 
 // Markdown reference of every schema: the body of docs/scenario.md.
 std::string SchemaMarkdown();
+// One schema's keys as a Markdown table (key, type, default, range, description): also what other
+// documents generated from a schema (docs/live.md) embed.
+std::string SchemaTable(const Schema& s);
 
 }  // namespace firstwall::scenario

@@ -1,0 +1,325 @@
+#include "live/emulator.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "report/simulate.h"
+#include "units/parse.h"
+
+namespace firstwall::live {
+namespace {
+
+struct KindName {
+  FaultSpec::Kind kind;
+  const char* name;
+};
+constexpr KindName kKinds[] = {{FaultSpec::Kind::kDropout, "dropout"},
+                               {FaultSpec::Kind::kStuck, "stuck"},
+                               {FaultSpec::Kind::kSpike, "spike"},
+                               {FaultSpec::Kind::kUnitChange, "unit_change"},
+                               {FaultSpec::Kind::kCounterReset, "counter_reset"}};
+
+// "30s", "30 s", "1.5min": a number, optional blanks, a duration unit.
+double ParseTime(const std::string& text, const std::string& option, const std::string& whole) {
+  size_t split = 0;
+  while (split < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[split])) || text[split] == '.' ||
+          text[split] == 'e' || text[split] == '+' || text[split] == '-')) {
+    ++split;
+  }
+  std::string spaced = text.substr(0, split);
+  const size_t unit = text.find_first_not_of(' ', split);
+  if (unit != std::string::npos) spaced += fmt::format(" {}", text.substr(unit));
+  try {
+    return units::ParseBase(spaced, units::Dimension::kDuration);
+  } catch (const units::UnitParseError& e) {
+    throw InputError({option, 0, 0}, fmt::format("'{}': time '{}': {}", whole, text, e.what()),
+                     "write times with a unit: 30s, 2 min");
+  }
+}
+
+std::string StreamKey(std::string_view metric, const std::vector<Label>& labels) {
+  std::string k(metric);
+  for (const Label& l : labels) k += fmt::format("|{}={}", l.name, l.value);
+  return k;
+}
+
+struct Stopped {};
+
+// A deterministic number in [-1, 1] for (gpu, tick): splitmix64 of the pair.
+double Jitter(uint64_t gpu, uint64_t tick) {
+  uint64_t z = gpu * 0x9E3779B97F4A7C15ull + tick * 0xBF58476D1CE4E5B9ull + 0x94D049BB133111EBull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53 * 2 - 1;
+}
+
+}  // namespace
+
+std::string FaultKinds() {
+  std::string out;
+  for (const KindName& k : kKinds) out += fmt::format("{}{}", out.empty() ? "" : ", ", k.name);
+  return out;
+}
+
+bool FaultSpec::Matches(std::string_view metric_name, const std::vector<Label>& labels) const {
+  if (metric_name != metric) return false;
+  for (const Label& m : match) {
+    bool found = false;
+    for (const Label& l : labels) found = found || (l.name == m.name && l.value == m.value);
+    if (!found) return false;
+  }
+  return true;
+}
+
+FaultSpec ParseFault(const std::string& text, const std::string& option) {
+  const SourceLocation at{option, 0, 0};
+  const std::string hint =
+      "write KIND:TARGET:FROM:TO, e.g. stuck:DCGM_FI_DEV_POWER_USAGE{gpu=\"0\",Hostname=\"node0\"}"
+      ":30s:60s; kinds: " +
+      FaultKinds();
+  const size_t first = text.find(':');
+  const size_t last = text.rfind(':');
+  const size_t mid =
+      last == std::string::npos || last == 0 ? std::string::npos : text.rfind(':', last - 1);
+  if (first == std::string::npos || mid == std::string::npos || mid <= first) {
+    throw InputError(at, fmt::format("'{}' is not KIND:TARGET:FROM:TO", text), hint);
+  }
+  FaultSpec f;
+  f.text = text;
+  const std::string kind = text.substr(0, first);
+  bool known = false;
+  for (const KindName& k : kKinds) {
+    if (kind == k.name) {
+      f.kind = k.kind;
+      known = true;
+    }
+  }
+  if (!known) {
+    throw InputError(at, fmt::format("'{}': no fault kind '{}'", text, kind), hint);
+  }
+  const std::string target = text.substr(first + 1, mid - first - 1);
+  const PromText p = ParsePrometheusText(target + " 0");
+  if (p.samples.size() != 1 || target.find('\n') != std::string::npos) {
+    throw InputError(at,
+                     fmt::format("'{}': target '{}' is not a metric with label matchers: {}", text,
+                                 target, p.rejects.empty() ? "one line" : p.rejects[0].reason),
+                     hint);
+  }
+  f.metric = p.samples[0].metric;
+  f.match = p.samples[0].labels;
+  f.from_s = ParseTime(text.substr(mid + 1, last - mid - 1), option, text);
+  f.to_s = ParseTime(text.substr(last + 1), option, text);
+  if (!(f.to_s > f.from_s)) {
+    throw InputError(at, fmt::format("'{}': the window ends before it starts", text), hint);
+  }
+  return f;
+}
+
+MetricsRenderer::MetricsRenderer(const site::SiteConfig& config, std::vector<FaultSpec> faults)
+    : nodes_(config.cluster.nodes),
+      gpus_per_node_(config.cluster.gpus_per_node),
+      model_(config.cluster.gpu.name),
+      faults_(std::move(faults)) {
+  for (const auto& s : config.facility.power_chain) stage_names_.push_back(s.name);
+  gpu_energy_mj_.assign(static_cast<size_t>(gpu_count()), 0.0);
+}
+
+void MetricsRenderer::Emit(std::string& out, const std::string& metric,
+                           const std::vector<Label>& labels, double value, double t_s, bool counter,
+                           int decimals) {
+  for (const FaultSpec& f : faults_) {
+    if (!f.Matches(metric, labels)) continue;
+    const bool active = t_s >= f.from_s && t_s < f.to_s;
+    const std::string key = StreamKey(metric, labels) + "#" + f.text;
+    switch (f.kind) {
+      case FaultSpec::Kind::kDropout:
+        if (active) return;
+        break;
+      case FaultSpec::Kind::kStuck:
+        if (active) {
+          value = held_.emplace(key, value).first->second;
+        } else {
+          held_.erase(key);
+        }
+        break;
+      case FaultSpec::Kind::kSpike:
+        if (active) value *= 10;
+        break;
+      case FaultSpec::Kind::kUnitChange:
+        if (active) value /= 1000;
+        break;
+      case FaultSpec::Kind::kCounterReset:
+        // The counter restarts from zero at FROM and counts on from there (TO does not undo it).
+        if (t_s >= f.from_s) value -= held_.emplace(key, value).first->second;
+        break;
+    }
+  }
+  (void)counter;
+  const double shown = decimals >= 0
+                           ? std::round(value * std::pow(10.0, decimals)) / std::pow(10.0, decimals)
+                           : value;
+  out += FormatSampleLine(metric, labels, shown);
+  out += '\n';
+}
+
+std::string MetricsRenderer::Render(const report::TickRow& row, double t_s) {
+  const double dt = std::max(0.0, t_s - last_t_s_);
+  last_t_s_ = t_s;
+  const int gpus = gpu_count();
+  const double mean_gpu_w = gpus > 0 ? row.gpu_w / gpus : 0;
+  std::vector<double> gpu_w(static_cast<size_t>(gpus));
+  for (size_t i = 0; i < gpu_w.size(); ++i) {
+    gpu_w[i] = mean_gpu_w * (1 + 0.02 * Jitter(i, static_cast<uint64_t>(tick_)));
+    gpu_energy_mj_[i] += gpu_w[i] * dt * 1000;
+  }
+  ++tick_;
+  facility_energy_j_ += row.facility_w * dt;
+  it_input_energy_j_ += row.it_input_w * dt;
+
+  std::string out;
+  out.reserve(static_cast<size_t>(gpus) * 4 * 200 + 2000);
+  auto family = [&](const char* metric, const char* type, const char* help,
+                    const std::function<double(size_t)>& value, bool counter, int decimals) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", metric, help, metric, type);
+    for (int n = 0; n < nodes_; ++n) {
+      for (int g = 0; g < gpus_per_node_; ++g) {
+        const std::vector<Label> labels = {
+            {"gpu", std::to_string(g)},
+            {"UUID", fmt::format("GPU-{:08x}-0000-4000-8000-{:012x}", n, g)},
+            {"device", fmt::format("nvidia{}", g)},
+            {"modelName", model_},
+            {"Hostname", fmt::format("node{}", n)}};
+        Emit(out, metric, labels,
+             value(static_cast<size_t>(n) * static_cast<size_t>(gpus_per_node_) +
+                   static_cast<size_t>(g)),
+             t_s, counter, decimals);
+      }
+    }
+  };
+  family(
+      "DCGM_FI_DEV_POWER_USAGE", "gauge", "Power draw (in W).", [&](size_t i) { return gpu_w[i]; },
+      false, 3);
+  family(
+      "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "counter",
+      "Total energy consumption since boot (in mJ).", [&](size_t i) { return gpu_energy_mj_[i]; },
+      true, 0);
+  family(
+      "DCGM_FI_DEV_GPU_TEMP", "gauge", "GPU temperature (in C).",
+      [&](size_t) { return row.gpu_coolant_c; }, false, 0);
+  family(
+      "DCGM_FI_DEV_GPU_UTIL", "gauge", "GPU utilization (in %).",
+      [&](size_t) { return 100 * row.gpu_activity; }, false, 0);
+
+  auto meter = [&](const char* metric, const char* type, const char* help,
+                   std::vector<Label> labels, double value) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", metric, help, metric, type);
+    Emit(out, metric, labels, value, t_s, false, 3);
+  };
+  meter("firstwall_facility_power_watts", "gauge",
+        "The building's draw: IT chain and cooling (in W).", {}, row.facility_w);
+  meter("firstwall_facility_energy_joules_total", "counter",
+        "Facility energy since the emulation started (in J).", {}, facility_energy_j_);
+  meter("firstwall_it_input_power_watts", "gauge",
+        "Power at the IT equipment's input, PUE's IT (in W).", {}, row.it_input_w);
+  meter("firstwall_it_input_energy_joules_total", "counter",
+        "IT input energy since the emulation started (in J).", {}, it_input_energy_j_);
+  meter("firstwall_cooling_power_watts", "gauge", "Electricity of the cooling plant (in W).", {},
+        row.cooling_w);
+  meter("firstwall_pue", "gauge", "Facility power over IT input power, this tick.", {},
+        row.it_input_w > 0 ? row.facility_w / row.it_input_w : std::nan(""));
+  meter("firstwall_outdoor_temperature_celsius", "gauge", "Outdoor dry-bulb temperature (in C).",
+        {}, row.outdoor_c);
+  out +=
+      "# HELP firstwall_power_stage_input_watts Input power of each conversion stage, from the "
+      "load outward (in W).\n# TYPE firstwall_power_stage_input_watts gauge\n";
+  for (size_t i = 0; i < stage_names_.size() && i < row.stage_input_w.size(); ++i) {
+    Emit(out, "firstwall_power_stage_input_watts", {{"stage", stage_names_[i]}},
+         row.stage_input_w[i], t_s, false, 3);
+  }
+  return out;
+}
+
+void Exposition::Publish(std::string text) {
+  std::lock_guard<std::mutex> lock(mu_);
+  text_ = std::move(text);
+}
+
+std::string Exposition::Current() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return text_;
+}
+
+EmulateResult Emulate(const site::SiteConfig& config, const std::string& scenario_file,
+                      const EmulateOptions& options) {
+  FW_CHECK(options.speed > 0, "speed must be positive");
+  Exposition exposition;
+  std::atomic<int64_t> scrapes{0};
+  httplib::Server server;
+  server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
+    ++scrapes;
+    res.set_content(exposition.Current(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("firstwall emulate: telemetry at /metrics\n", "text/plain");
+  });
+  int port = options.port;
+  if (port == 0) {
+    port = server.bind_to_any_port(options.host);
+  } else if (!server.bind_to_port(options.host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    throw InputError({"--listen", 0, 0},
+                     fmt::format("cannot listen on {}:{}", options.host, options.port),
+                     "the port may be in use; --listen 127.0.0.1:0 takes any free port");
+  }
+  std::thread serving([&server] { server.listen_after_bind(); });
+  if (options.on_listen) options.on_listen(port);
+
+  MetricsRenderer renderer(config, options.faults);
+  EmulateResult result;
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point wall0 = Clock::now();
+  report::SimulateOptions sim;
+  sim.on_tick = [&](const report::TickRow& row, int64_t n) {
+    for (int64_t k = 0; k < n; ++k) {
+      const double t = row.start.seconds() + static_cast<double>(k + 1) * row.seconds;
+      const Clock::time_point due = wall0 + std::chrono::duration_cast<Clock::duration>(
+                                                std::chrono::duration<double>(t / options.speed));
+      // In short steps, so that a stop request is heard within a tenth of a second even when a
+      // tick lasts minutes of wall time.
+      while (Clock::now() < due) {
+        if (options.stop && options.stop()) throw Stopped{};
+        std::this_thread::sleep_until(std::min(due, Clock::now() + std::chrono::milliseconds(100)));
+      }
+      if (options.stop && options.stop()) throw Stopped{};
+      exposition.Publish(renderer.Render(row, t));
+      result.simulated_s = t;
+      ++result.ticks;
+    }
+  };
+  try {
+    report::Simulate(config, scenario_file, sim);
+  } catch (const Stopped&) {
+    result.stopped = true;
+  } catch (...) {
+    server.stop();
+    serving.join();
+    throw;
+  }
+  server.stop();
+  serving.join();
+  result.scrapes = scrapes.load();
+  return result;
+}
+
+}  // namespace firstwall::live

@@ -1,0 +1,104 @@
+// `firstwall emulate`: a scenario's site as live telemetry. The simulation runs paced against the
+// wall clock (`speed` times faster) and its current state is rendered, tick by tick, as a
+// Prometheus text exposition with dcgm-exporter's field names and units plus facility meters
+// (docs/live.md, "Emulated metrics"), with faults injected into chosen streams over time windows.
+//
+// Per-GPU figures: the simulation's tick rows carry cluster totals and means, not each GPU, so
+// every GPU reports the cluster's mean per-GPU power, activity and GPU coolant temperature (the die
+// runs hotter than its coolant: DCGM_FI_DEV_GPU_TEMP is the coolant figure here). A later slice
+// can read per-job node power (TickRow::job_it_w) and chip temperatures from the site. So that
+// streams differ as real ones do (and a stuck one can be told from its siblings), each GPU's power
+// carries a deterministic +-2 % jitter per GPU and tick (not a model of anything; the mean over the
+// GPUs stays the simulation's within the jitter), and its energy counter integrates that power.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "live/prometheus_text.h"
+#include "report/tick_series.h"
+#include "site/site_config.h"
+
+namespace firstwall::live {
+
+// A fault in one or more streams over [from_s, to_s) of simulated time.
+struct FaultSpec {
+  enum class Kind { kDropout, kStuck, kSpike, kUnitChange, kCounterReset };
+  Kind kind = Kind::kDropout;
+  std::string metric;        // the target's metric name
+  std::vector<Label> match;  // and labels, each of which must equal the sample's
+  double from_s = 0, to_s = 0;
+  std::string text;  // as given
+  bool Matches(std::string_view metric_name, const std::vector<Label>& labels) const;
+};
+
+// KIND:TARGET:FROM:TO, KIND one of dropout, stuck, spike, unit_change, counter_reset; TARGET a
+// metric name with optional label matchers (DCGM_FI_DEV_POWER_USAGE{gpu="3",Hostname="node0"});
+// FROM and TO simulated times with a unit ("30s", "1 min"). InputError naming `option` otherwise.
+FaultSpec ParseFault(const std::string& text, const std::string& option = "--fault");
+std::string FaultKinds();
+
+// Renders the exposition of each tick; keeps the energy counters and the faults' state.
+class MetricsRenderer {
+ public:
+  MetricsRenderer(const site::SiteConfig& config, std::vector<FaultSpec> faults);
+  // The exposition at simulated time `t_s`, the end of a tick of `seconds` described by `row`.
+  std::string Render(const report::TickRow& row, double t_s);
+  int gpu_count() const { return nodes_ * gpus_per_node_; }
+
+ private:
+  struct Stream;
+  void Emit(std::string& out, const std::string& metric, const std::vector<Label>& labels,
+            double value, double t_s, bool counter, int decimals);
+
+  int nodes_ = 0, gpus_per_node_ = 0;
+  std::string model_;
+  std::vector<std::string> stage_names_;
+  std::vector<FaultSpec> faults_;
+  std::vector<double> gpu_energy_mj_;  // per GPU, since the run's start
+  int64_t tick_ = 0;
+  double facility_energy_j_ = 0, it_input_energy_j_ = 0;
+  double last_t_s_ = 0;
+  // Per faulted stream (metric + labels): the value a stuck sensor holds, a reset's offset.
+  std::map<std::string, double> held_;
+};
+
+// The exposition being served, swapped whole each tick.
+class Exposition {
+ public:
+  void Publish(std::string text);
+  std::string Current() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::string text_ = "# no tick yet\n";
+};
+
+struct EmulateOptions {
+  double speed = 1;  // simulated seconds per wall second
+  std::string host = "127.0.0.1";
+  int port = 9400;  // 0: any free port
+  std::vector<FaultSpec> faults;
+  // Called once the server listens, with the port it got.
+  std::function<void(int port)> on_listen;
+  // Polled every tick: true ends the emulation early.
+  std::function<bool()> stop;
+};
+
+struct EmulateResult {
+  double simulated_s = 0;
+  int64_t ticks = 0;
+  int64_t scrapes = 0;
+  bool stopped = false;  // ended by `stop` before the simulation's end
+};
+
+// Serves http://host:port/metrics while the simulation runs; returns when it ends (or `stop`).
+// InputError when the address cannot be listened on.
+EmulateResult Emulate(const site::SiteConfig& config, const std::string& scenario_file,
+                      const EmulateOptions& options);
+
+}  // namespace firstwall::live

@@ -1,0 +1,182 @@
+#include "live/ingest.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace firstwall::live {
+namespace {
+
+using Wall = std::chrono::steady_clock;
+
+struct SourceState {
+  const Source* source = nullptr;
+  Wall::time_point due;
+  int failures = 0;
+  std::vector<const Binding*> bindings;
+  std::map<std::string, int64_t> series;  // SeriesName -> id, known streams of this source
+};
+
+}  // namespace
+
+std::string SeriesName(std::string_view metric, const std::vector<Label>& labels) {
+  std::string line = FormatSampleLine(metric, labels, 0);
+  return line.substr(0, line.size() - 2);  // without " 0"
+}
+
+IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
+  FW_CHECK(o.speed > 0, "speed must be positive");
+  IngestStats stats;
+  const Wall::time_point wall0 = Wall::now();
+  const int64_t epoch0_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+  // Site time (ms since the epoch) at a wall instant.
+  auto site_ms = [&](Wall::time_point w) {
+    return epoch0_ms + static_cast<int64_t>(std::llround(
+                           std::chrono::duration<double, std::milli>(w - wall0).count() * o.speed));
+  };
+  auto wall_after = [&](double site_s) {
+    return std::chrono::duration_cast<Wall::duration>(
+        std::chrono::duration<double>(site_s / o.speed));
+  };
+  const Wall::time_point end = wall0 + wall_after(o.for_s);
+
+  std::vector<SourceState> states;
+  for (const Source& s : map.sources) {
+    SourceState st;
+    st.source = &s;
+    st.due = wall0;
+    for (const Binding& b : map.bindings) {
+      if (b.source == s.name) st.bindings.push_back(&b);
+    }
+    store.PutSource({s.name, s.kind, s.url, s.interval_s});
+    states.push_back(std::move(st));
+  }
+  store.Flush();
+  if (states.empty()) return stats;
+
+  while (true) {
+    auto next =
+        std::min_element(states.begin(), states.end(),
+                         [](const SourceState& a, const SourceState& b) { return a.due < b.due; });
+    // Sleep in short steps so a stop request is heard.
+    while (Wall::now() < next->due) {
+      if (o.stop && o.stop()) return stats;
+      if (o.for_s > 0 && Wall::now() >= end) return stats;
+      std::this_thread::sleep_until(
+          std::min(next->due, Wall::now() + std::chrono::milliseconds(50)));
+    }
+    if (o.stop && o.stop()) return stats;
+    if (o.for_s > 0 && Wall::now() >= end) return stats;
+
+    SourceState& st = *next;
+    const Source& src = *st.source;
+    const Wall::time_point started = Wall::now();
+    ScrapeRecord rec;
+    rec.source = src.name;
+    rec.t_ms = site_ms(started);
+    std::string body;
+    bool too_big = false;
+    {
+      httplib::Client client(src.host, src.port);
+      const auto timeout = std::chrono::duration<double>(src.timeout_s / o.speed);
+      const auto usec = std::max<int64_t>(
+          1000, std::chrono::duration_cast<std::chrono::microseconds>(timeout).count());
+      // Seconds and microseconds apart: select() refuses a microsecond part of a second or more.
+      const auto sec = static_cast<time_t>(usec / 1000000);
+      const auto rest = static_cast<time_t>(usec % 1000000);
+      client.set_connection_timeout(sec, rest);
+      client.set_read_timeout(sec, rest);
+      client.set_write_timeout(sec, rest);
+      auto res = client.Get(src.path.c_str(), [&](const char* data, size_t len) {
+        if (body.size() + len > o.max_body_bytes) {
+          too_big = true;
+          return false;
+        }
+        body.append(data, len);
+        return true;
+      });
+      if (too_big) {
+        rec.error = fmt::format("body larger than {} bytes, refused", o.max_body_bytes);
+      } else if (!res) {
+        rec.error = fmt::format("no answer: {}", httplib::to_string(res.error()));
+      } else if (res->status != 200) {
+        rec.error = fmt::format("HTTP status {}", res->status);
+      } else {
+        rec.ok = true;
+      }
+    }
+    const Wall::time_point done = Wall::now();
+    rec.duration_ms = std::chrono::duration<double, std::milli>(done - started).count() * o.speed;
+    ++stats.scrapes;
+    if (rec.ok) {
+      const PromText p = ParsePrometheusText(body, 8);
+      rec.samples = static_cast<int>(p.samples.size());
+      rec.rejected = p.rejected;
+      stats.rejected_lines += p.rejected;
+      if (p.rejected > 0 && o.log && !p.rejects.empty()) {
+        o.log(fmt::format("{}: {} malformed line(s) refused; line {}: {}", src.name, p.rejected,
+                          p.rejects[0].line, p.rejects[0].reason));
+      }
+      std::string entity_id;
+      for (const PromSample& s : p.samples) {
+        const Binding* bound = nullptr;
+        for (const Binding* b : st.bindings) {
+          if (b->Matches(s, entity_id)) {
+            bound = b;
+            break;
+          }
+        }
+        if (!bound) {
+          ++stats.unbound;
+          continue;
+        }
+        const std::string name = SeriesName(s.metric, s.labels);
+        auto it = st.series.find(name);
+        if (it == st.series.end()) {
+          if (st.series.size() >= o.max_series_per_source) {
+            ++stats.over_series_limit;
+            continue;
+          }
+          const SeriesKey key{bound->entity,
+                              entity_id,
+                              std::string(bound->quantity->name),
+                              std::string(bound->quantity->base_unit),
+                              src.name,
+                              name};
+          it = st.series.emplace(name, store.SeriesId(key)).first;
+          ++stats.series;
+        }
+        const SamplePoint pt{s.timestamp_ms.value_or(rec.t_ms), s.value * bound->unit->to_base};
+        store.Append(it->second, {&pt, 1});
+        ++stats.samples;
+      }
+      st.failures = 0;
+      st.due += wall_after(src.interval_s);
+      if (st.due < done) st.due = done;  // fell behind: scrape again now, do not burst
+    } else {
+      ++stats.failed;
+      ++st.failures;
+      const double backoff =
+          std::min(30.0, src.interval_s * std::pow(2.0, std::min(st.failures, 16)));
+      st.due = done + wall_after(backoff);
+      if (o.log) {
+        o.log(fmt::format("{}: scrape failed ({}); retrying in {:g} s", src.name, rec.error,
+                          backoff));
+      }
+    }
+    store.RecordScrape(rec);
+    store.Flush();
+  }
+}
+
+}  // namespace firstwall::live

@@ -1,0 +1,42 @@
+// The ingest loop: scrapes every source of a site map at its interval, keeps the samples its
+// bindings claim (converted to the quantity's base unit) and records every scrape, answered or not,
+// in a Store. One thread; a source that fails is retried with exponential backoff (its interval
+// doubled per failure, at most 30 s of site time) and never stops the others. Memory stays bounded:
+// a body above `max_body_bytes` is refused mid-transfer, and samples go to the store after each
+// scrape.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "live/site_map.h"
+#include "live/store.h"
+
+namespace firstwall::live {
+
+struct IngestOptions {
+  double for_s = 0;  // site time to run; 0: until `stop`
+  // Site seconds per wall second, for an emulated site running faster than real time
+  // (`firstwall emulate --speed`): sample times advance `speed` ms per wall ms from the start,
+  // and sources are scraped every interval / speed of wall time.
+  double speed = 1;
+  size_t max_body_bytes = size_t{64} << 20;
+  // Streams one source may create (a source flooding new label values would otherwise grow the
+  // store's series without end); samples of further streams are counted as refused.
+  size_t max_series_per_source = 100000;
+  std::function<bool()> stop;
+  std::function<void(const std::string&)> log;  // one line per event worth telling (failures)
+};
+
+struct IngestStats {
+  int64_t scrapes = 0, failed = 0, samples = 0, unbound = 0, rejected_lines = 0, series = 0;
+  int64_t over_series_limit = 0;  // samples of streams beyond max_series_per_source
+};
+
+IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& options);
+
+// `metric{a="1",b="2"}`: how a stream is named in the store and in messages.
+std::string SeriesName(std::string_view metric, const std::vector<Label>& labels);
+
+}  // namespace firstwall::live

@@ -1,0 +1,175 @@
+#include "live/ingest.h"
+
+#include <httplib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace firstwall::live {
+namespace {
+
+// A loopback server with one good endpoint (one malformed line among its samples), one that
+// answers 500 and one whose body is over the ingest's limit.
+class Peer {
+ public:
+  Peer() {
+    server_.Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(
+          "# TYPE ups_output_kw gauge\n"
+          "ups_output_kw{ups=\"A\"} 1.25\n"
+          "ups_output_kw{ups=\"B\"} 2\n"
+          "ups_output_kw{ups=\"C\" 3\n"  // malformed: not closed
+          "other_metric 7\n",
+          "text/plain; version=0.0.4");
+    });
+    server_.Get("/down", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 500;
+      res.set_content("no", "text/plain");
+    });
+    server_.Get("/slow", [](const httplib::Request&, httplib::Response& res) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(800));
+      res.set_content("late 1\n", "text/plain");
+    });
+    server_.Get("/big", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(std::string(1 << 20, '#'), "text/plain");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~Peer() {
+    server_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST(Ingest, StoresBoundSamplesInBaseUnitsAndRecordsFailedScrapes) {
+  Peer peer;
+  ASSERT_GT(peer.port(), 0);
+  const std::string base = "http://127.0.0.1:" + std::to_string(peer.port());
+  const std::string map_text =
+      "firstwall_site_map: 1\nsources:\n"
+      "  - {name: ups, kind: prometheus, url: \"" +
+      base +
+      "/metrics\", interval: 100 ms}\n"
+      "  - {name: down, kind: prometheus, url: \"" +
+      base +
+      "/down\", interval: 100 ms}\n"
+      "  - {name: big, kind: prometheus, url: \"" +
+      base +
+      "/big\", interval: 100 ms}\n"
+      "bindings:\n"
+      "  - {source: ups, series: ups_output_kw, entity: ups, id: \"{ups}\","
+      " quantity: power, unit: kW}\n";
+  const SiteMap map = ParseSiteMap(map_text, "map.yaml");
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("fw_ingest_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string db = (dir / "i.db").string();
+  std::filesystem::remove(db);
+  auto store = OpenSqliteStore(db);
+  IngestOptions o;
+  o.for_s = 1;
+  o.max_body_bytes = 1000;
+  const IngestStats s = Ingest(map, *store, o);
+
+  const auto ok = store->Scrapes("ups");
+  ASSERT_GE(ok.size(), 1u);
+  for (const ScrapeRecord& r : ok) {
+    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.samples, 3);
+    EXPECT_EQ(r.rejected, 1);
+  }
+  for (const ScrapeRecord& r : store->Scrapes("down")) {
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.error, "HTTP status 500");
+  }
+  for (const ScrapeRecord& r : store->Scrapes("big")) {
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.error, "body larger than 1000 bytes, refused");
+  }
+  EXPECT_GE(store->Scrapes("down").size(), 1u);
+  EXPECT_GE(store->Scrapes("big").size(), 1u);
+  EXPECT_EQ(s.rejected_lines, static_cast<int64_t>(ok.size()));
+  EXPECT_EQ(s.unbound, static_cast<int64_t>(ok.size()));  // other_metric
+  EXPECT_EQ(s.failed, s.scrapes - static_cast<int64_t>(ok.size()));
+
+  const auto series = store->Series();
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_EQ(series[0].key.entity_id, "A");
+  EXPECT_EQ(series[0].key.unit, "W");
+  EXPECT_EQ(series[0].key.metric, "ups_output_kw{ups=\"A\"}");
+  const auto a = store->Samples(series[0].id);
+  ASSERT_EQ(a.size(), ok.size());
+  EXPECT_EQ(a[0].value, 1250);  // 1.25 kW
+  EXPECT_EQ(a[0].t_ms, ok[0].t_ms);
+  EXPECT_EQ(store->Samples(series[1].id)[0].value, 2000);
+}
+
+TEST(Ingest, SeriesPerSourceAreCapped) {
+  Peer peer;
+  const std::string map_text =
+      "firstwall_site_map: 1\nsources:\n"
+      "  - {name: ups, kind: prometheus, url: \"http://127.0.0.1:" +
+      std::to_string(peer.port()) +
+      "/metrics\", interval: 1 s}\n"
+      "bindings:\n"
+      "  - {source: ups, series: ups_output_kw, entity: ups, id: \"{ups}\","
+      " quantity: power, unit: kW}\n";
+  const SiteMap map = ParseSiteMap(map_text, "map.yaml");
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("fw_ingest_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string db = (dir / "cap.db").string();
+  std::filesystem::remove(db);
+  auto store = OpenSqliteStore(db);
+  IngestOptions o;
+  o.max_series_per_source = 1;
+  int polls = 0;
+  o.stop = [&] { return store->Scrapes("ups").size() >= 1 || ++polls > 200; };
+  const IngestStats s = Ingest(map, *store, o);
+  EXPECT_EQ(s.series, 1);
+  EXPECT_EQ(s.over_series_limit, s.scrapes);  // ups="B" each scrape
+  EXPECT_EQ(store->Series().size(), 1u);
+}
+
+TEST(Ingest, ASourceSlowerThanItsTimeoutIsAFailedScrape) {
+  Peer peer;
+  const std::string map_text =
+      "firstwall_site_map: 1\nsources:\n"
+      "  - {name: slow, kind: prometheus, url: \"http://127.0.0.1:" +
+      std::to_string(peer.port()) +
+      "/slow\", interval: 1 s, timeout: 100 ms}\n"
+      "bindings:\n"
+      "  - {source: slow, series: late, entity: meter, id: m,"
+      " quantity: power, unit: W}\n";
+  const SiteMap map = ParseSiteMap(map_text, "map.yaml");
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("fw_ingest_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string db = (dir / "slow.db").string();
+  std::filesystem::remove(db);
+  auto store = OpenSqliteStore(db);
+  IngestOptions o;
+  int polls = 0;
+  o.stop = [&] { return store->Scrapes("slow").size() >= 1 || ++polls > 200; };
+  const IngestStats s = Ingest(map, *store, o);
+  const auto scrapes = store->Scrapes("slow");
+  ASSERT_EQ(scrapes.size(), 1u);
+  EXPECT_FALSE(scrapes[0].ok);
+  EXPECT_EQ(scrapes[0].error.rfind("no answer: ", 0), 0u) << scrapes[0].error;
+  EXPECT_EQ(s.failed, 1);
+  EXPECT_EQ(s.samples, 0);
+}
+
+}  // namespace
+}  // namespace firstwall::live

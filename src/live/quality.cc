@@ -1,0 +1,552 @@
+#include "live/quality.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "live/vocabulary.h"
+
+namespace firstwall::live {
+namespace {
+
+constexpr int kTimeliness = 0, kCompleteness = 1, kConsistency = 2, kAccuracy = 3, kResolution = 4;
+
+double Clamp01(double x) { return std::clamp(x, 0.0, 1.0); }
+
+std::string Seconds(double ms) { return fmt::format("{:g} s", ms / 1000.0); }
+
+// A sample's time in messages: seconds from the start of the window it was judged over.
+struct Clock {
+  int64_t origin_ms = 0;
+  std::string operator()(int64_t t_ms) const {
+    return fmt::format("+{:g} s", static_cast<double>(t_ms - origin_ms) / 1000.0);
+  }
+};
+
+bool IsCounter(const SeriesInfo& s) {
+  const QuantityKind* q = FindQuantity(s.key.quantity);
+  return q && q->counter;
+}
+
+// Quantities whose sources report with unit prefixes (W, kW, mJ, J): a ~1000x step is a unit
+// change there, while 0.1 % -> 100 % utilization is not.
+bool PrefixedQuantity(const SeriesInfo& s) {
+  return s.key.quantity == "power" || s.key.quantity == "energy";
+}
+
+std::vector<SamplePoint> Finite(const std::vector<SamplePoint>& in) {
+  std::vector<SamplePoint> out;
+  for (const SamplePoint& p : in) {
+    if (std::isfinite(p.value)) out.push_back(p);
+  }
+  return out;
+}
+
+// The q-quantile of sorted values, linear between neighbours.
+double Quantile(const std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(pos);
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+// Per sample, the power of 1000 it is off from the stream's first scale (0: as it started),
+// following every ~1000x step between neighbours. `changes` counts the steps.
+std::vector<int> ScaleSteps(const std::vector<SamplePoint>& f, const SeriesInfo& s, const Clock& at,
+                            std::vector<std::string>& reasons) {
+  std::vector<int> k(f.size(), 0);
+  if (!PrefixedQuantity(s)) return k;
+  for (size_t i = 1; i < f.size(); ++i) {
+    k[i] = k[i - 1];
+    const double a = f[i - 1].value, b = f[i].value;
+    if (a == 0 || b == 0) continue;
+    const double r = std::abs(b / a);
+    int step = 0;
+    if (r >= 500 && r <= 2000) step = 1;
+    if (r >= 1.0 / 2000 && r <= 1.0 / 500) step = -1;
+    if (step != 0) {
+      k[i] += step;
+      reasons.push_back(fmt::format("scale changed x{:g} at {} ({:g} -> {:g}): a unit change",
+                                    std::pow(1000.0, step), at(f[i].t_ms), a, b));
+    }
+  }
+  return k;
+}
+
+// Values brought back to the stream's first scale.
+std::vector<double> Normalised(const std::vector<SamplePoint>& f, const std::vector<int>& k) {
+  std::vector<double> v(f.size());
+  for (size_t i = 0; i < f.size(); ++i) v[i] = f[i].value * std::pow(1000.0, -k[i]);
+  return v;
+}
+
+struct Bounds {
+  double lo, hi;
+};
+Bounds PhysicalBounds(const std::string& quantity) {
+  if (quantity == "temperature") return {-50, 150};
+  if (quantity == "utilization") return {0, 100};
+  if (quantity == "pue") return {1, 10};
+  return {0, HUGE_VAL};  // power, energy
+}
+
+// Linear interpolation of the (scale-corrected) power samples at time t; false outside them.
+struct PowerCurve {
+  std::vector<double> t, w;
+  bool At(double tm, double& out) const {
+    if (t.empty() || tm < t.front() || tm > t.back()) return false;
+    const auto it = std::lower_bound(t.begin(), t.end(), tm);
+    const size_t j = static_cast<size_t>(it - t.begin());
+    if (j == 0 || t[j] == tm) {
+      out = w[j];
+      return true;
+    }
+    const double a = (tm - t[j - 1]) / (t[j] - t[j - 1]);
+    out = w[j - 1] + a * (w[j] - w[j - 1]);
+    return true;
+  }
+  // Integral over [a, b] in joules (times in ms), through the samples between.
+  double Joules(double a, double b) const {
+    std::vector<double> pts = {a};
+    for (auto it = std::upper_bound(t.begin(), t.end(), a); it != t.end() && *it < b; ++it) {
+      pts.push_back(*it);
+    }
+    pts.push_back(b);
+    double j = 0;
+    for (size_t i = 1; i < pts.size(); ++i) {
+      double p0 = 0, p1 = 0;
+      At(pts[i - 1], p0);
+      At(pts[i], p1);
+      j += 0.5 * (p0 + p1) * (pts[i] - pts[i - 1]) / 1000.0;
+    }
+    return j;
+  }
+};
+
+struct Prepared {
+  std::vector<SamplePoint> finite;
+  std::vector<int> scale;
+  std::vector<double> value;  // scale-corrected
+  std::vector<std::string> scale_reasons;
+};
+
+void Timeliness(const StreamInput& in, const Prepared& p, Score& s) {
+  const double interval_ms = in.interval_s * 1000;
+  // A lag under a tenth of the interval costs nothing; a whole interval costs everything.
+  const double lag_score =
+      Clamp01(1 - std::max(0.0, in.lag_ms - 0.1 * interval_ms) / (0.9 * interval_ms));
+  if (lag_score < 1) {
+    s.reasons.push_back(fmt::format("mean lag {} against an interval of {}", Seconds(in.lag_ms),
+                                    Seconds(interval_ms)));
+  }
+  double stale_score = 0;
+  if (p.finite.empty()) {
+    s.reasons.push_back("no sample at all");
+  } else {
+    const double age = static_cast<double>(in.window_end_ms - p.finite.back().t_ms);
+    stale_score =
+        age <= 2 * interval_ms ? 1 : Clamp01(1 - (age - 2 * interval_ms) / (8 * interval_ms));
+    if (stale_score < 1) {
+      s.reasons.push_back(
+          fmt::format("stale: newest sample {} old at the window's end ({} "
+                      "intervals)",
+                      Seconds(age), age / interval_ms));
+    }
+  }
+  s.score = std::min(lag_score, stale_score);
+}
+
+void Completeness(const StreamInput& in, const Prepared& p, Score& s) {
+  const double interval_ms = in.interval_s * 1000;
+  const double span = static_cast<double>(in.window_end_ms - in.window_start_ms);
+  const double expected = std::round(span / interval_ms) + 1;
+  std::set<int64_t> times;
+  for (const SamplePoint& q : p.finite) {
+    if (q.t_ms >= in.window_start_ms && q.t_ms <= in.window_end_ms) times.insert(q.t_ms);
+  }
+  const double received = static_cast<double>(times.size());
+  s.score = Clamp01(received / expected);
+  const size_t nan = in.samples.size() - p.finite.size();
+  if (nan > 0) s.reasons.push_back(fmt::format("{} NaN values", nan));
+  if (s.score < 1) {
+    s.reasons.push_back(fmt::format("{:g} of {:g} expected samples", received, expected));
+  }
+  // Gaps: more than 1.5 intervals without a sample, the window's ends included.
+  std::vector<int64_t> edges(times.begin(), times.end());
+  edges.insert(edges.begin(), in.window_start_ms - static_cast<int64_t>(interval_ms));
+  edges.push_back(in.window_end_ms + static_cast<int64_t>(interval_ms));
+  int gaps = 0;
+  double longest = 0, longest_at = 0;
+  for (size_t i = 1; i < edges.size(); ++i) {
+    const double d = static_cast<double>(edges[i] - edges[i - 1]);
+    if (d > 1.5 * interval_ms) {
+      ++gaps;
+      if (d > longest) {
+        longest = d;
+        longest_at = static_cast<double>(edges[i - 1]);
+      }
+    }
+  }
+  if (gaps > 0) {
+    s.reasons.push_back(fmt::format("{} gap{}, longest {} after {}", gaps, gaps > 1 ? "s" : "",
+                                    Seconds(longest - interval_ms),
+                                    Clock{in.window_start_ms}(static_cast<int64_t>(longest_at))));
+  }
+}
+
+// Stuck: a run of >= 5 equal values while a sibling stream (same source, entity kind and
+// quantity) changed inside the run. `kin_changes`: sorted times of every change in the kin.
+constexpr int kStuckRun = 5;
+
+void Consistency(const StreamInput& in, const Prepared& p, const std::vector<int64_t>& kin_changes,
+                 Score& s) {
+  const size_t n = p.finite.size();
+  if (n == 0) return;
+  size_t bad = 0;
+  s.reasons = p.scale_reasons;
+  for (size_t i = 0; i < n; ++i) bad += p.scale[i] != 0;
+  if (IsCounter(in.series)) {
+    for (size_t i = 1; i < n; ++i) {
+      if (p.value[i] < p.value[i - 1] && p.scale[i] == p.scale[i - 1]) {
+        ++bad;
+        s.reasons.push_back(fmt::format("counter went backwards at {} ({:g} -> {:g}): a reset",
+                                        Clock{in.window_start_ms}(p.finite[i].t_ms),
+                                        p.finite[i - 1].value, p.finite[i].value));
+      }
+    }
+  }
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j + 1 < n && p.finite[j + 1].value == p.finite[i].value) ++j;
+    const size_t run = j - i + 1;
+    if (run >= kStuckRun) {
+      const int64_t a = p.finite[i].t_ms, b = p.finite[j].t_ms;
+      const auto lo = std::upper_bound(kin_changes.begin(), kin_changes.end(), a);
+      const auto hi = std::upper_bound(kin_changes.begin(), kin_changes.end(), b);
+      if (hi > lo) {
+        bad += run - 1;
+        const Clock at{in.window_start_ms};
+        s.reasons.push_back(
+            fmt::format("stuck at {:g} for {} samples ({}..{}) while its siblings changed {} times",
+                        p.finite[i].value, run, at(a), at(b), hi - lo));
+      }
+    }
+    i = j + 1;
+  }
+  s.score = Clamp01(1 - static_cast<double>(bad) / static_cast<double>(n));
+}
+
+void Accuracy(const StreamInput& in, const Prepared& p, Score& s) {
+  const size_t n = p.finite.size();
+  if (n == 0) return;
+  size_t bad = 0;
+  const Bounds b = PhysicalBounds(in.series.key.quantity);
+  std::vector<bool> flagged(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    if (p.value[i] < b.lo || p.value[i] > b.hi) {
+      flagged[i] = true;
+      s.reasons.push_back(fmt::format("{:g} {} at {} is outside {:g}..{:g}", p.value[i],
+                                      in.series.key.unit,
+                                      Clock{in.window_start_ms}(p.finite[i].t_ms), b.lo, b.hi));
+    }
+  }
+  if (!IsCounter(in.series) && n >= 4) {
+    std::vector<double> sorted = p.value;
+    std::sort(sorted.begin(), sorted.end());
+    const double m = Quantile(sorted, 0.5);
+    const double iqr = Quantile(sorted, 0.75) - Quantile(sorted, 0.25);
+    const double limit = 5 * std::max({iqr, 0.1 * std::abs(m), 1e-9});
+    for (size_t i = 0; i < n; ++i) {
+      if (!flagged[i] && std::abs(p.value[i] - m) > limit) {
+        flagged[i] = true;
+        s.reasons.push_back(fmt::format(
+            "spike: {:g} {} at {} against a median of {:.4g} (limit +-{:.4g})", p.value[i],
+            in.series.key.unit, Clock{in.window_start_ms}(p.finite[i].t_ms), m, limit));
+      }
+    }
+  }
+  for (bool f : flagged) bad += f;
+  s.score = Clamp01(1 - static_cast<double>(bad) / static_cast<double>(n));
+}
+
+// A GPU's (or any entity's) integrated power against its energy counter over the intervals the
+// counter covers without a reset; the counter is the reference, the power stream is charged.
+double PhysicsScore(const Prepared& power, const Prepared& energy, std::string& reason) {
+  PowerCurve curve;
+  for (size_t i = 0; i < power.finite.size(); ++i) {
+    curve.t.push_back(static_cast<double>(power.finite[i].t_ms));
+    curve.w.push_back(power.value[i]);
+  }
+  double counted = 0, integrated = 0;
+  for (size_t i = 1; i < energy.finite.size(); ++i) {
+    const double e0 = energy.value[i - 1], e1 = energy.value[i];
+    if (e1 < e0 || energy.scale[i] != energy.scale[i - 1]) continue;  // a reset or a unit change
+    const double a = static_cast<double>(energy.finite[i - 1].t_ms);
+    const double b = static_cast<double>(energy.finite[i].t_ms);
+    double unused = 0;
+    if (!curve.At(a, unused) || !curve.At(b, unused)) continue;
+    counted += e1 - e0;
+    integrated += curve.Joules(a, b);
+  }
+  if (counted <= 0) return 1;
+  const double r = std::abs(integrated - counted) / counted;
+  const double score = Clamp01(1 - std::max(0.0, r - 0.05) / 0.45);
+  if (score < 1) {
+    reason = fmt::format(
+        "integrated power {:.4g} J against the energy counter's {:.4g} J "
+        "({:+.1f} %)",
+        integrated, counted, 100 * (integrated - counted) / counted);
+  }
+  return score;
+}
+
+struct Use {
+  double max_interval_s;
+  const char* what;
+};
+
+std::vector<Use> UsesOf(const SeriesInfo& s) {
+  std::vector<Use> uses;
+  const std::string& q = s.key.quantity;
+  const std::string& e = s.key.entity;
+  if (q == "power" || q == "energy") {
+    uses.push_back({900, "The Green Grid's advanced PUE category (15 min or finer)"});
+  }
+  if (q == "power" && (e == "gpu" || e == "node" || e == "rack" || e == "pdu")) {
+    uses.push_back({1.0 / 6, "power swings of synchronous training at 0.2-3 Hz (1/6 s or finer)"});
+  }
+  return uses;
+}
+
+void Resolution(const StreamInput& in, const Prepared& p, Score& s) {
+  std::vector<double> d;
+  for (size_t i = 1; i < p.finite.size(); ++i) {
+    d.push_back(static_cast<double>(p.finite[i].t_ms - p.finite[i - 1].t_ms) / 1000.0);
+  }
+  std::sort(d.begin(), d.end());
+  const double spacing = d.empty() ? in.interval_s : Quantile(d, 0.5);
+  const std::vector<Use> uses = UsesOf(in.series);
+  if (uses.empty() || spacing <= 0) return;
+  double sum = 0;
+  for (const Use& u : uses) {
+    const double part = std::min(1.0, u.max_interval_s / spacing);
+    sum += part;
+    if (part < 1) {
+      s.reasons.push_back(
+          fmt::format("median spacing {:g} s is too coarse for {}", spacing, u.what));
+    }
+  }
+  s.score = sum / static_cast<double>(uses.size());
+}
+
+double Mean(const Score (&d)[kDimensionCount]) {
+  double sum = 0;
+  for (const Score& x : d) sum += x.score;
+  return sum / kDimensionCount;
+}
+
+}  // namespace
+
+QualityReport AssessQuality(const std::vector<StreamInput>& streams) {
+  std::vector<Prepared> prep(streams.size());
+  // Per source, entity kind and quantity: the times any stream changed value, for the stuck test.
+  using Kin = std::tuple<std::string, std::string, std::string>;
+  auto kin = [](const SeriesKey& k) { return Kin{k.source, k.entity, k.quantity}; };
+  // A stream's own values are equal inside a stuck run, so every change counted inside one is a
+  // sibling's: the kin's changes need not be kept per stream (a site has thousands of siblings).
+  std::map<Kin, std::vector<int64_t>> changes;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    Prepared& p = prep[i];
+    p.finite = Finite(streams[i].samples);
+    p.scale =
+        ScaleSteps(p.finite, streams[i].series, Clock{streams[i].window_start_ms}, p.scale_reasons);
+    p.value = Normalised(p.finite, p.scale);
+    auto& c = changes[kin(streams[i].series.key)];
+    for (size_t j = 1; j < p.finite.size(); ++j) {
+      if (p.finite[j].value != p.finite[j - 1].value) c.push_back(p.finite[j].t_ms);
+    }
+  }
+  for (auto& [k, c] : changes) std::sort(c.begin(), c.end());
+  QualityReport r;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const StreamInput& in = streams[i];
+    StreamQuality q;
+    q.series = in.series;
+    Timeliness(in, prep[i], q.dims[kTimeliness]);
+    Completeness(in, prep[i], q.dims[kCompleteness]);
+    Consistency(in, prep[i], changes[kin(in.series.key)], q.dims[kConsistency]);
+    Accuracy(in, prep[i], q.dims[kAccuracy]);
+    Resolution(in, prep[i], q.dims[kResolution]);
+    r.streams.push_back(std::move(q));
+  }
+  // Physics: power against the energy counter of the same entity.
+  std::map<std::pair<std::string, std::string>, std::vector<size_t>> counters;
+  for (size_t j = 0; j < streams.size(); ++j) {
+    const SeriesKey& b = streams[j].series.key;
+    if (b.quantity == "energy") counters[{b.entity, b.entity_id}].push_back(j);
+  }
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const SeriesKey& a = streams[i].series.key;
+    if (a.quantity != "power") continue;
+    for (size_t j : counters[{a.entity, a.entity_id}]) {
+      std::string reason;
+      const double s = PhysicsScore(prep[i], prep[j], reason);
+      Score& acc = r.streams[i].dims[kAccuracy];
+      if (s < acc.score) acc.score = s;
+      if (!reason.empty()) acc.reasons.push_back(reason);
+    }
+  }
+  std::map<std::pair<std::string, std::string>, EntityQuality> ents;
+  for (StreamQuality& q : r.streams) {
+    q.overall = Mean(q.dims);
+    // A flood of one kind of finding (every sample of a long dropout) says no more than its count.
+    for (Score& d : q.dims) {
+      constexpr size_t kKeep = 5;
+      if (d.reasons.size() > kKeep + 1) {
+        const size_t more = d.reasons.size() - kKeep;
+        d.reasons.resize(kKeep);
+        d.reasons.push_back(fmt::format("and {} more", more));
+      }
+    }
+    EntityQuality& e = ents[{q.series.key.entity, q.series.key.entity_id}];
+    e.entity = q.series.key.entity;
+    e.entity_id = q.series.key.entity_id;
+    for (int d = 0; d < kDimensionCount; ++d) {
+      e.dims[d].score = std::min(e.dims[d].score, q.dims[d].score);
+      for (const std::string& why : q.dims[d].reasons) {
+        e.dims[d].reasons.push_back(q.series.key.quantity + ": " + why);
+      }
+    }
+  }
+  for (auto& [key, e] : ents) {
+    e.overall = Mean(e.dims);
+    r.entities.push_back(std::move(e));
+  }
+  return r;
+}
+
+std::vector<StreamInput> StreamsOf(Store& store) {
+  std::map<std::string, StreamInput> per_source;  // the source's part of every input
+  for (const SourceInfo& src : store.Sources()) {
+    StreamInput base;
+    base.interval_s = src.interval_s;
+    const std::vector<ScrapeRecord> scrapes = store.Scrapes(src.name);
+    double lag = 0;
+    int ok = 0;
+    for (const ScrapeRecord& s : scrapes) {
+      if (s.ok) {
+        lag += s.duration_ms;
+        ++ok;
+      }
+    }
+    if (!scrapes.empty()) {
+      base.window_start_ms = scrapes.front().t_ms;
+      base.window_end_ms = scrapes.back().t_ms;
+    }
+    base.lag_ms = ok ? lag / ok : 0;
+    per_source[src.name] = base;
+  }
+  std::vector<StreamInput> out;
+  for (const SeriesInfo& s : store.Series()) {
+    StreamInput in = per_source[s.key.source];
+    in.series = s;
+    in.samples = store.Samples(s.id);
+    if (in.window_end_ms == 0 && !in.samples.empty()) {
+      in.window_start_ms = in.samples.front().t_ms;
+      in.window_end_ms = in.samples.back().t_ms;
+    }
+    out.push_back(std::move(in));
+  }
+  return out;
+}
+
+namespace {
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += fmt::format("{}{}", out.empty() ? "" : "; ", s);
+  return out;
+}
+}  // namespace
+
+std::vector<QualityRecord> QualityRecords(const QualityReport& r) {
+  std::vector<QualityRecord> out;
+  for (const StreamQuality& q : r.streams) {
+    for (int d = 0; d < kDimensionCount; ++d) {
+      out.push_back({"stream", q.series.key.entity, q.series.key.entity_id, q.series.key.quantity,
+                     q.series.id, kDimensions[d], q.dims[d].score, Join(q.dims[d].reasons)});
+    }
+    out.push_back({"stream", q.series.key.entity, q.series.key.entity_id, q.series.key.quantity,
+                   q.series.id, "overall", q.overall, ""});
+  }
+  for (const EntityQuality& e : r.entities) {
+    for (int d = 0; d < kDimensionCount; ++d) {
+      out.push_back({"entity", e.entity, e.entity_id, "", 0, kDimensions[d], e.dims[d].score,
+                     Join(e.dims[d].reasons)});
+    }
+    out.push_back({"entity", e.entity, e.entity_id, "", 0, "overall", e.overall, ""});
+  }
+  return out;
+}
+
+nlohmann::json QualityJson(const QualityReport& r) {
+  auto dims = [](const Score(&d)[kDimensionCount]) {
+    nlohmann::json j = nlohmann::json::object();
+    for (int i = 0; i < kDimensionCount; ++i) {
+      j[kDimensions[i]] = {{"score", d[i].score}, {"reasons", d[i].reasons}};
+    }
+    return j;
+  };
+  nlohmann::json streams = nlohmann::json::array(), entities = nlohmann::json::array();
+  for (const StreamQuality& q : r.streams) {
+    streams.push_back({{"series", q.series.id},
+                       {"entity", q.series.key.entity},
+                       {"id", q.series.key.entity_id},
+                       {"quantity", q.series.key.quantity},
+                       {"unit", q.series.key.unit},
+                       {"source", q.series.key.source},
+                       {"metric", q.series.key.metric},
+                       {"overall", q.overall},
+                       {"dimensions", dims(q.dims)}});
+  }
+  for (const EntityQuality& e : r.entities) {
+    entities.push_back({{"entity", e.entity},
+                        {"id", e.entity_id},
+                        {"overall", e.overall},
+                        {"dimensions", dims(e.dims)}});
+  }
+  return {{"streams", streams}, {"entities", entities}};
+}
+
+std::string QualityText(const QualityReport& r) {
+  std::string out = fmt::format("{:<34} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7}\n", "stream", "time",
+                                "compl", "consis", "accur", "resol", "overall");
+  for (const StreamQuality& q : r.streams) {
+    out += fmt::format(
+        "{:<34} {:6.3f} {:6.3f} {:6.3f} {:6.3f} {:6.3f} {:7.3f}\n",
+        q.series.key.entity + " " + q.series.key.entity_id + " " + q.series.key.quantity,
+        q.dims[0].score, q.dims[1].score, q.dims[2].score, q.dims[3].score, q.dims[4].score,
+        q.overall);
+    for (int d = 0; d < kDimensionCount; ++d) {
+      // Resolution reasons repeat on every stream of a kind: the JSON keeps them all.
+      if (d == kResolution) continue;
+      for (const std::string& why : q.dims[d].reasons) {
+        out += fmt::format("    {}: {}\n", kDimensions[d], why);
+      }
+    }
+  }
+  out += fmt::format("\n{:<34} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7}\n", "entity", "time", "compl",
+                     "consis", "accur", "resol", "overall");
+  for (const EntityQuality& e : r.entities) {
+    out += fmt::format("{:<34} {:6.3f} {:6.3f} {:6.3f} {:6.3f} {:6.3f} {:7.3f}\n",
+                       e.entity + " " + e.entity_id, e.dims[0].score, e.dims[1].score,
+                       e.dims[2].score, e.dims[3].score, e.dims[4].score, e.overall);
+  }
+  return out;
+}
+
+}  // namespace firstwall::live

@@ -1,0 +1,71 @@
+// Data quality of ingested telemetry: every stream, and every entity, scored 0-1 on five
+// dimensions, each with the reasons that lowered it (docs/live.md, "Quality scores", gives every
+// formula):
+//  - timeliness: the scrape's lag and how stale the newest sample is, against the expected
+//  interval;
+//  - completeness: samples received against expected over the source's scraped window, and gaps;
+//  - consistency: scale jumps of ~1000x (a unit change, W <-> kW), counters going backwards (a
+//    reset), a value stuck while its siblings (same source and quantity) move;
+//  - accuracy: values outside physical bounds, spikes against the stream's own spread, and physics:
+//    a GPU's integrated power against its own energy counter
+//    (DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION);
+//  - resolution: the sampling interval against what its uses need (The Green Grid's advanced PUE
+//    category: 15 min or finer; the 0.2-3 Hz power swings of synchronous training: 1/6 s or finer).
+// Overall is the mean of the five. An entity's dimension is its worst stream's.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "live/store.h"
+
+namespace firstwall::live {
+
+inline constexpr const char* kDimensions[] = {"timeliness", "completeness", "consistency",
+                                              "accuracy", "resolution"};
+inline constexpr int kDimensionCount = 5;
+
+// One stream and what quality needs to know about it. Samples in time order, in base units.
+struct StreamInput {
+  SeriesInfo series;
+  std::vector<SamplePoint> samples;
+  double interval_s = 1;  // expected spacing (the source's scrape interval)
+  // The window the source was scraped over (first and last scrape, answered or not).
+  int64_t window_start_ms = 0, window_end_ms = 0;
+  double lag_ms = 0;  // mean time from a sample's time to its arrival (scrape duration)
+};
+
+struct Score {
+  double score = 1;
+  std::vector<std::string> reasons;
+};
+
+struct StreamQuality {
+  SeriesInfo series;
+  Score dims[kDimensionCount];
+  double overall = 1;
+};
+
+struct EntityQuality {
+  std::string entity, entity_id;
+  Score dims[kDimensionCount];
+  double overall = 1;
+};
+
+struct QualityReport {
+  std::vector<StreamQuality> streams;   // in input order
+  std::vector<EntityQuality> entities;  // sorted by entity, id
+};
+
+QualityReport AssessQuality(const std::vector<StreamInput>& streams);
+// Every series of a store, with its source's interval and scrapes.
+std::vector<StreamInput> StreamsOf(Store& store);
+
+// Rows for Store::PutQuality: per stream and per entity, each dimension and "overall".
+std::vector<QualityRecord> QualityRecords(const QualityReport& r);
+nlohmann::json QualityJson(const QualityReport& r);
+std::string QualityText(const QualityReport& r);
+
+}  // namespace firstwall::live

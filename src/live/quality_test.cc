@@ -1,0 +1,151 @@
+#include "live/quality.h"
+
+#include <gtest/gtest.h>
+
+namespace firstwall::live {
+namespace {
+
+// Ten samples at 1 s (t = 0..9 s), scraped over [0, 9 s] with no lag.
+StreamInput Stream(int64_t id, const std::string& entity_id, const std::string& quantity,
+                   std::vector<double> values, const std::string& source = "node0") {
+  StreamInput in;
+  in.series.id = id;
+  const bool energy = quantity == "energy";
+  in.series.key = {"gpu", entity_id, quantity, energy ? "J" : "W", source, "m"};
+  for (size_t i = 0; i < values.size(); ++i) {
+    in.samples.push_back({static_cast<int64_t>(i) * 1000, values[i]});
+  }
+  in.interval_s = 1;
+  in.window_start_ms = 0;
+  in.window_end_ms = 9000;
+  return in;
+}
+
+const std::vector<double> kPower = {500, 520, 480, 510, 490, 530, 470, 505, 495, 515};
+
+// The energy counter of a GPU drawing `power` (trapezoids between the samples, so exact).
+std::vector<double> Counter(const std::vector<double>& power, double start = 1e6) {
+  std::vector<double> e = {start};
+  for (size_t i = 1; i < power.size(); ++i) e.push_back(e.back() + 0.5 * (power[i - 1] + power[i]));
+  return e;
+}
+
+bool Mentions(const Score& s, const std::string& text) {
+  for (const std::string& r : s.reasons) {
+    if (r.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(Quality, CleanStreamsScoreOneButForResolution) {
+  const QualityReport r =
+      AssessQuality({Stream(1, "g0", "power", kPower), Stream(2, "g0", "energy", Counter(kPower))});
+  ASSERT_EQ(r.streams.size(), 2u);
+  for (const StreamQuality& q : r.streams) {
+    for (int d = 0; d < 4; ++d) EXPECT_EQ(q.dims[d].score, 1) << kDimensions[d];
+  }
+  // GPU power at 1 s: PUE's 15 min met (1), power swings need 1/6 s (1/6): mean 7/12.
+  EXPECT_DOUBLE_EQ(r.streams[0].dims[4].score, (1 + 1.0 / 6) / 2);
+  EXPECT_EQ(r.streams[1].dims[4].score, 1);  // energy: only PUE's need
+  ASSERT_EQ(r.entities.size(), 1u);
+  EXPECT_DOUBLE_EQ(r.entities[0].dims[4].score, 7.0 / 12);
+  EXPECT_DOUBLE_EQ(r.entities[0].overall, (4 + 7.0 / 12) / 5);
+}
+
+TEST(Quality, DropoutIsChargedToCompleteness) {
+  StreamInput s = Stream(1, "g0", "power", kPower);
+  s.samples.erase(s.samples.begin() + 3, s.samples.begin() + 7);  // t = 3..6 s missing
+  const QualityReport r = AssessQuality({s});
+  const StreamQuality& q = r.streams[0];
+  EXPECT_DOUBLE_EQ(q.dims[1].score, 0.6);  // 6 of 10
+  EXPECT_TRUE(Mentions(q.dims[1], "6 of 10 expected samples"));
+  EXPECT_TRUE(Mentions(q.dims[1], "1 gap, longest 4 s after +2 s"));
+  EXPECT_EQ(q.dims[0].score, 1);
+  EXPECT_EQ(q.dims[2].score, 1);
+  EXPECT_EQ(q.dims[3].score, 1);
+}
+
+TEST(Quality, StuckSensorIsChargedToConsistencyOfItsStream) {
+  std::vector<double> stuck = kPower;
+  for (int i = 2; i <= 7; ++i) stuck[static_cast<size_t>(i)] = 500;  // 6 samples, t = 2..7 s
+  const QualityReport r =
+      AssessQuality({Stream(1, "g0", "power", stuck), Stream(2, "g1", "power", kPower)});
+  // 5 of the 10 samples repeat a stuck value.
+  EXPECT_DOUBLE_EQ(r.streams[0].dims[2].score, 0.5);
+  EXPECT_TRUE(Mentions(r.streams[0].dims[2], "stuck at 500 for 6 samples (+2 s..+7 s)"));
+  EXPECT_EQ(r.streams[1].dims[2].score, 1);
+  // Alone, a constant stream is not judged stuck: nothing says it should move.
+  EXPECT_EQ(AssessQuality({Stream(1, "g0", "power", stuck)}).streams[0].dims[2].score, 1);
+}
+
+TEST(Quality, SpikeIsChargedToAccuracy) {
+  std::vector<double> v = kPower;
+  v[4] = 4900;  // x10
+  const QualityReport r = AssessQuality({Stream(1, "g0", "power", v)});
+  EXPECT_DOUBLE_EQ(r.streams[0].dims[3].score, 0.9);
+  EXPECT_TRUE(Mentions(r.streams[0].dims[3], "spike: 4900 W at +4 s"));
+  EXPECT_EQ(r.streams[0].dims[2].score, 1);
+}
+
+TEST(Quality, UnitChangeIsChargedToConsistency) {
+  std::vector<double> v = kPower;
+  for (size_t i = 6; i < v.size(); ++i) v[i] /= 1000;  // W reported as kW from t = 6 s
+  const QualityReport r =
+      AssessQuality({Stream(1, "g0", "power", v), Stream(2, "g0", "energy", Counter(kPower))});
+  EXPECT_DOUBLE_EQ(r.streams[0].dims[2].score, 0.6);  // 4 of 10 at the wrong scale
+  EXPECT_TRUE(Mentions(r.streams[0].dims[2], "scale changed x0.001 at +6 s (530 -> 0.47)"));
+  // Scale-corrected, the values are right: neither spikes nor a physics mismatch.
+  EXPECT_EQ(r.streams[0].dims[3].score, 1);
+  EXPECT_EQ(r.streams[1].dims[2].score, 1);
+}
+
+TEST(Quality, CounterResetIsChargedToConsistencyOfTheCounter) {
+  std::vector<double> e = Counter(kPower);
+  const double at5 = e[5];
+  for (size_t i = 5; i < e.size(); ++i) e[i] -= at5 - 10;  // restarts near zero at t = 5 s
+  const QualityReport r =
+      AssessQuality({Stream(1, "g0", "power", kPower), Stream(2, "g0", "energy", e)});
+  EXPECT_DOUBLE_EQ(r.streams[1].dims[2].score, 0.9);
+  EXPECT_TRUE(Mentions(r.streams[1].dims[2], "counter went backwards at +5 s"));
+  // The interval across the reset is left out of the physics check.
+  EXPECT_EQ(r.streams[0].dims[3].score, 1);
+  EXPECT_DOUBLE_EQ(r.entities[0].dims[2].score, 0.9);
+}
+
+TEST(Quality, PowerAgainstEnergyCounter) {
+  // 500 W measured, while the counter grows 600 J a second: 1/6 low.
+  const std::vector<double> power(10, 500.0);
+  std::vector<double> e;
+  for (int i = 0; i < 10; ++i) e.push_back(600.0 * i);
+  const QualityReport r =
+      AssessQuality({Stream(1, "g0", "power", power), Stream(2, "g0", "energy", e)});
+  const double err = 100.0 / 600;
+  EXPECT_DOUBLE_EQ(r.streams[0].dims[3].score, 1 - (err - 0.05) / 0.45);  // 0.7407
+  EXPECT_TRUE(Mentions(r.streams[0].dims[3],
+                       "integrated power 4500 J against the energy "
+                       "counter's 5400 J (-16.7 %)"));
+  EXPECT_EQ(r.streams[1].dims[3].score, 1);
+}
+
+TEST(Quality, LagAndStalenessAreChargedToTimeliness) {
+  StreamInput s = Stream(1, "g0", "power", {500, 510, 520, 530, 540});  // t = 0..4 s
+  s.lag_ms = 250;
+  const QualityReport r = AssessQuality({s});
+  // Newest sample 5 s old at 9 s: 1 - (5 - 2) / 8 = 0.625; lag 1 - (0.25 - 0.1) / 0.9 = 0.833.
+  EXPECT_DOUBLE_EQ(r.streams[0].dims[0].score, 0.625);
+  s.samples.push_back({9000, 550});
+  EXPECT_DOUBLE_EQ(AssessQuality({s}).streams[0].dims[0].score, 1 - 0.15 / 0.9);
+  EXPECT_TRUE(Mentions(r.streams[0].dims[0], "mean lag 0.25 s"));
+  EXPECT_DOUBLE_EQ(r.streams[0].dims[1].score, 0.5);
+}
+
+TEST(Quality, RecordsHaveEveryDimensionAndOverall) {
+  const QualityReport r = AssessQuality({Stream(1, "g0", "power", kPower)});
+  const auto rows = QualityRecords(r);
+  EXPECT_EQ(rows.size(), 12u);  // 6 for the stream, 6 for its entity
+  EXPECT_EQ(rows[5].dimension, "overall");
+  EXPECT_EQ(QualityJson(r)["streams"][0]["dimensions"]["resolution"]["score"], 7.0 / 12);
+}
+
+}  // namespace
+}  // namespace firstwall::live

@@ -1,0 +1,279 @@
+#include "live/store.h"
+
+#include <sqlite3.h>
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace firstwall::live {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources(name TEXT PRIMARY KEY, kind TEXT NOT NULL, url TEXT NOT NULL,
+                                   interval_s REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, entity TEXT NOT NULL,
+                                  entity_id TEXT NOT NULL, quantity TEXT NOT NULL,
+                                  unit TEXT NOT NULL, source TEXT NOT NULL, metric TEXT NOT NULL,
+                                  UNIQUE(entity, entity_id, quantity, source));
+CREATE TABLE IF NOT EXISTS samples(series INTEGER NOT NULL REFERENCES series(id),
+                                   t_ms INTEGER NOT NULL, value REAL);
+CREATE INDEX IF NOT EXISTS samples_by_series ON samples(series, t_ms);
+CREATE TABLE IF NOT EXISTS scrapes(source TEXT NOT NULL, t_ms INTEGER NOT NULL, ok INTEGER NOT NULL,
+                                   duration_ms REAL NOT NULL, samples INTEGER NOT NULL,
+                                   rejected INTEGER NOT NULL, error TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS quality(run_ms INTEGER NOT NULL, scope TEXT NOT NULL,
+                                   entity TEXT NOT NULL, entity_id TEXT NOT NULL,
+                                   quantity TEXT NOT NULL, series INTEGER NOT NULL,
+                                   dimension TEXT NOT NULL, score REAL NOT NULL,
+                                   reasons TEXT NOT NULL);
+INSERT OR IGNORE INTO meta(key, value) VALUES('firstwall_store', '1');
+)sql";
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) != SQLITE_OK) {
+      FW_CHECK(false, fmt::format("SQL does not prepare: {}: {}", sql, sqlite3_errmsg(db)));
+    }
+  }
+  ~Statement() { sqlite3_finalize(st_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(st_, i, v);
+    return *this;
+  }
+  Statement& Bind(int i, double v) {
+    if (std::isnan(v)) {
+      sqlite3_bind_null(st_, i);
+    } else {
+      sqlite3_bind_double(st_, i, v);
+    }
+    return *this;
+  }
+  // True while a row is there.
+  bool Step() {
+    const int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc != SQLITE_DONE) {
+      throw std::runtime_error(fmt::format("store: {}", sqlite3_errmsg(db_)));
+    }
+    return false;
+  }
+  void Run() {
+    Step();
+    Reset();
+  }
+  void Reset() {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+  }
+  std::string Text(int c) const {
+    const unsigned char* t = sqlite3_column_text(st_, c);
+    return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+  }
+  int64_t Int(int c) const { return sqlite3_column_int64(st_, c); }
+  double Real(int c) const {
+    return sqlite3_column_type(st_, c) == SQLITE_NULL ? std::numeric_limits<double>::quiet_NaN()
+                                                      : sqlite3_column_double(st_, c);
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* st_ = nullptr;
+};
+
+class SqliteStore : public Store {
+ public:
+  explicit SqliteStore(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+        SQLITE_OK) {
+      const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw InputError({path, 0, 0}, fmt::format("cannot open the store: {}", why));
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    char* err = nullptr;
+    // WAL: readers (firstwall quality) do not block the ingest's writer, and a crash loses at most
+    // the open transaction. NORMAL sync is durable across process crashes in WAL mode.
+    const std::string setup =
+        std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") + kSchema;
+    if (sqlite3_exec(db_, setup.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      const std::string why = err ? err : "unknown error";
+      sqlite3_free(err);
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw InputError({path, 0, 0}, fmt::format("not a firstwall store (SQLite): {}", why));
+    }
+    Exec("BEGIN");
+  }
+  ~SqliteStore() override {
+    if (!db_) return;
+    try {
+      Flush();
+    } catch (const std::exception&) {  // NOLINT: a destructor must not throw
+    }
+    statements_.clear();
+    sqlite3_close(db_);
+  }
+
+  void PutSource(const SourceInfo& s) override {
+    Statement& st = Prepared(
+        "INSERT INTO sources(name, kind, url, interval_s) VALUES(?,?,?,?) ON CONFLICT(name) DO "
+        "UPDATE SET kind=excluded.kind, url=excluded.url, interval_s=excluded.interval_s");
+    st.Bind(1, s.name).Bind(2, s.kind).Bind(3, s.url).Bind(4, s.interval_s).Run();
+  }
+  std::vector<SourceInfo> Sources() override {
+    Statement st(db_, "SELECT name, kind, url, interval_s FROM sources ORDER BY name");
+    std::vector<SourceInfo> out;
+    while (st.Step()) out.push_back({st.Text(0), st.Text(1), st.Text(2), st.Real(3)});
+    return out;
+  }
+  int64_t SeriesId(const SeriesKey& k) override {
+    const auto key = std::make_tuple(k.entity, k.entity_id, k.quantity, k.source);
+    if (auto it = ids_.find(key); it != ids_.end()) return it->second;
+    Statement& find = Prepared(
+        "SELECT id FROM series WHERE entity=? AND entity_id=? AND quantity=? AND source=?");
+    find.Bind(1, k.entity).Bind(2, k.entity_id).Bind(3, k.quantity).Bind(4, k.source);
+    int64_t id = 0;
+    if (find.Step()) id = find.Int(0);
+    find.Reset();
+    if (id == 0) {
+      Statement& add = Prepared(
+          "INSERT INTO series(entity, entity_id, quantity, unit, source, metric) "
+          "VALUES(?,?,?,?,?,?)");
+      add.Bind(1, k.entity)
+          .Bind(2, k.entity_id)
+          .Bind(3, k.quantity)
+          .Bind(4, k.unit)
+          .Bind(5, k.source)
+          .Bind(6, k.metric)
+          .Run();
+      id = sqlite3_last_insert_rowid(db_);
+    }
+    ids_[key] = id;
+    return id;
+  }
+  void Append(int64_t series, std::span<const SamplePoint> points) override {
+    Statement& st = Prepared("INSERT INTO samples(series, t_ms, value) VALUES(?,?,?)");
+    for (const SamplePoint& p : points) st.Bind(1, series).Bind(2, p.t_ms).Bind(3, p.value).Run();
+  }
+  void RecordScrape(const ScrapeRecord& r) override {
+    Statement& st = Prepared(
+        "INSERT INTO scrapes(source, t_ms, ok, duration_ms, samples, rejected, error) "
+        "VALUES(?,?,?,?,?,?,?)");
+    st.Bind(1, r.source)
+        .Bind(2, r.t_ms)
+        .Bind(3, int64_t{r.ok})
+        .Bind(4, r.duration_ms)
+        .Bind(5, int64_t{r.samples})
+        .Bind(6, int64_t{r.rejected})
+        .Bind(7, r.error)
+        .Run();
+  }
+  void Flush() override {
+    Exec("COMMIT");
+    Exec("BEGIN");
+  }
+  std::vector<SeriesInfo> Series() override {
+    Statement st(db_,
+                 "SELECT id, entity, entity_id, quantity, unit, source, metric FROM series "
+                 "ORDER BY entity, entity_id, quantity, source");
+    std::vector<SeriesInfo> out;
+    while (st.Step()) {
+      out.push_back(
+          {st.Int(0), {st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5), st.Text(6)}});
+    }
+    return out;
+  }
+  std::vector<SamplePoint> Samples(int64_t series) override {
+    Statement st(db_, "SELECT t_ms, value FROM samples WHERE series=? ORDER BY t_ms, rowid");
+    st.Bind(1, series);
+    std::vector<SamplePoint> out;
+    while (st.Step()) out.push_back({st.Int(0), st.Real(1)});
+    return out;
+  }
+  std::vector<ScrapeRecord> Scrapes(const std::string& source) override {
+    Statement st(db_,
+                 "SELECT source, t_ms, ok, duration_ms, samples, rejected, error FROM scrapes "
+                 "WHERE source=? ORDER BY t_ms, rowid");
+    st.Bind(1, source);
+    std::vector<ScrapeRecord> out;
+    while (st.Step()) {
+      out.push_back({st.Text(0), st.Int(1), st.Int(2) != 0, st.Real(3), static_cast<int>(st.Int(4)),
+                     static_cast<int>(st.Int(5)), st.Text(6)});
+    }
+    return out;
+  }
+  void PutQuality(int64_t run_ms, const std::vector<QualityRecord>& rows) override {
+    Exec("DELETE FROM quality");
+    Statement& st = Prepared(
+        "INSERT INTO quality(run_ms, scope, entity, entity_id, quantity, series, dimension, "
+        "score, reasons) VALUES(?,?,?,?,?,?,?,?,?)");
+    for (const QualityRecord& q : rows) {
+      st.Bind(1, run_ms)
+          .Bind(2, q.scope)
+          .Bind(3, q.entity)
+          .Bind(4, q.entity_id)
+          .Bind(5, q.quantity)
+          .Bind(6, q.series)
+          .Bind(7, q.dimension)
+          .Bind(8, q.score)
+          .Bind(9, q.reasons)
+          .Run();
+    }
+    Flush();
+  }
+  std::vector<QualityRecord> Quality() override {
+    Statement st(db_,
+                 "SELECT scope, entity, entity_id, quantity, series, dimension, score, reasons "
+                 "FROM quality ORDER BY rowid");
+    std::vector<QualityRecord> out;
+    while (st.Step()) {
+      out.push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4), st.Text(5),
+                     st.Real(6), st.Text(7)});
+    }
+    return out;
+  }
+
+ private:
+  void Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      const std::string why = err ? err : "unknown error";
+      sqlite3_free(err);
+      throw std::runtime_error(fmt::format("store: {}: {}", sql, why));
+    }
+  }
+  Statement& Prepared(const char* sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      it = statements_.emplace(sql, std::make_unique<Statement>(db_, sql)).first;
+    }
+    it->second->Reset();
+    return *it->second;
+  }
+
+  sqlite3* db_ = nullptr;
+  std::map<const char*, std::unique_ptr<Statement>> statements_;
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, int64_t> ids_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> OpenSqliteStore(const std::string& path) {
+  return std::make_unique<SqliteStore>(path);
+}
+
+}  // namespace firstwall::live

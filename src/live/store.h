@@ -1,0 +1,88 @@
+// Where ingested telemetry lives: series (one per entity, quantity and source), their samples,
+// the scrapes that brought them and quality results. `Store` is the interface; SQLite (one file,
+// WAL) is the implementation so far, and a PostgreSQL one (libpq) is meant to sit behind the same
+// interface with the same tables (docs/live.md, "Store schema").
+//
+// Values are kept in their quantity's base unit (vocabulary.h: W, J, C, %); times are integer
+// milliseconds since the Unix epoch. NaN values are kept as NULL.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace firstwall::live {
+
+struct SeriesKey {
+  std::string entity, entity_id, quantity;
+  std::string unit;    // the base unit the values are in
+  std::string source;  // the site map's source name
+  std::string metric;  // what it was read from, with labels (for people)
+  bool operator==(const SeriesKey&) const = default;
+};
+
+struct SeriesInfo {
+  int64_t id = 0;
+  SeriesKey key;
+};
+
+struct SamplePoint {
+  int64_t t_ms = 0;
+  double value = 0;  // NaN when the source sent NaN
+};
+
+struct SourceInfo {
+  std::string name, kind, url;
+  double interval_s = 0;
+};
+
+// One scrape of a source: when, whether it answered, and what it held.
+struct ScrapeRecord {
+  std::string source;
+  int64_t t_ms = 0;  // when it started
+  bool ok = false;
+  double duration_ms = 0;
+  int samples = 0;   // read from the body
+  int rejected = 0;  // malformed lines
+  std::string error;
+};
+
+// One quality score (quality.h).
+struct QualityRecord {
+  std::string scope;                        // "stream" or "entity"
+  std::string entity, entity_id, quantity;  // quantity "" for an entity
+  int64_t series = 0;                       // 0 for an entity
+  std::string dimension;  // accuracy, consistency, timeliness, resolution, completeness, overall
+  double score = 1;
+  std::string reasons;  // "; "-separated, "" when nothing was found
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual void PutSource(const SourceInfo& s) = 0;
+  virtual std::vector<SourceInfo> Sources() = 0;
+  // The id of the series with this entity, entity id, quantity and source, made when new.
+  virtual int64_t SeriesId(const SeriesKey& key) = 0;
+  virtual void Append(int64_t series, std::span<const SamplePoint> points) = 0;
+  virtual void RecordScrape(const ScrapeRecord& r) = 0;
+  // Makes everything appended since the last Flush durable (one transaction).
+  virtual void Flush() = 0;
+
+  virtual std::vector<SeriesInfo> Series() = 0;
+  // Samples of one series in time order (ties in insertion order).
+  virtual std::vector<SamplePoint> Samples(int64_t series) = 0;
+  virtual std::vector<ScrapeRecord> Scrapes(const std::string& source) = 0;
+  // Replaces the stored quality results with `rows` (computed at `run_ms`).
+  virtual void PutQuality(int64_t run_ms, const std::vector<QualityRecord>& rows) = 0;
+  virtual std::vector<QualityRecord> Quality() = 0;
+};
+
+// Opens (creating when absent) an SQLite store at `path`; InputError naming the path when it
+// cannot be opened or is not a firstwall store.
+std::unique_ptr<Store> OpenSqliteStore(const std::string& path);
+
+}  // namespace firstwall::live

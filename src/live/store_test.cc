@@ -1,0 +1,81 @@
+#include "live/store.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+
+namespace firstwall::live {
+namespace {
+
+std::string TempDb(const std::string& name) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("fw_store_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const auto p = dir / name;
+  std::filesystem::remove(p);
+  return p.string();
+}
+
+TEST(SqliteStore, RoundTripsAcrossReopen) {
+  const std::string db = TempDb("round.db");
+  const SeriesKey power{"gpu", "node0/gpu3", "power", "W", "node0", "DCGM_FI_DEV_POWER_USAGE"};
+  const SeriesKey energy{"gpu", "node0/gpu3", "energy",
+                         "J",   "node0",      "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"};
+  {
+    auto s = OpenSqliteStore(db);
+    s->PutSource({"node0", "prometheus", "http://127.0.0.1:9400/metrics", 0.5});
+    const int64_t p = s->SeriesId(power);
+    const int64_t e = s->SeriesId(energy);
+    EXPECT_NE(p, e);
+    EXPECT_EQ(s->SeriesId(power), p);
+    const std::vector<SamplePoint> pts = {{2000, 700.5}, {1000, 650}, {3000, std::nan("")}};
+    s->Append(p, pts);
+    s->RecordScrape({"node0", 1000, true, 3.5, 12, 1, ""});
+    s->RecordScrape({"node0", 1500, false, 5000, 0, 0, "timed out"});
+    s->Flush();
+    s->PutQuality(4000, {{"stream", "gpu", "node0/gpu3", "power", p, "timeliness", 0.25, "late"}});
+  }
+  auto s = OpenSqliteStore(db);
+  const auto series = s->Series();
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_EQ(series[0].key, energy);  // ordered by quantity
+  EXPECT_EQ(series[1].key, power);
+  const auto got = s->Samples(series[1].id);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].t_ms, 1000);
+  EXPECT_EQ(got[0].value, 650);
+  EXPECT_EQ(got[1].value, 700.5);
+  EXPECT_TRUE(std::isnan(got[2].value));
+  const auto scrapes = s->Scrapes("node0");
+  ASSERT_EQ(scrapes.size(), 2u);
+  EXPECT_TRUE(scrapes[0].ok);
+  EXPECT_EQ(scrapes[0].rejected, 1);
+  EXPECT_EQ(scrapes[1].error, "timed out");
+  const auto sources = s->Sources();
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(sources[0].interval_s, 0.5);
+  const auto q = s->Quality();
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].score, 0.25);
+  EXPECT_EQ(q[0].reasons, "late");
+  // The same series id after reopening.
+  EXPECT_EQ(s->SeriesId(power), series[1].id);
+}
+
+TEST(SqliteStore, RefusesAFileThatIsNotAStore) {
+  const std::string db = TempDb("text.db");
+  {
+    FILE* f = fopen(db.c_str(), "w");
+    fputs("this is not a database, just some text long enough to be looked at...\n", f);
+    fclose(f);
+  }
+  EXPECT_THROW(OpenSqliteStore(db), InputError);
+}
+
+}  // namespace
+}  // namespace firstwall::live

@@ -1,0 +1,150 @@
+// The live twin end to end on loopback: `firstwall emulate` serves a small scenario 20 times
+// faster than real time with one fault of each kind in its own stream, `firstwall ingest` scrapes
+// it through tests/inputs/live-site-map.yaml into SQLite, and `firstwall quality` must charge each
+// fault to its dimension and stream. No timing is asserted: a slow machine gives fewer samples,
+// not a different verdict.
+#include <nlohmann/json.hpp>
+
+#include "tests/cli_support.h"
+
+namespace firstwall::testing_cli {
+namespace {
+
+using nlohmann::json;
+
+// The stream's entry in quality.json.
+const json* StreamOf(const json& q, const std::string& id, const std::string& quantity) {
+  for (const json& s : q["streams"]) {
+    if (s["id"] == id && s["quantity"] == quantity) return &s;
+  }
+  return nullptr;
+}
+
+bool Mentions(const json& dim, const std::string& text) {
+  for (const json& r : dim["reasons"]) {
+    if (r.get<std::string>().find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(LiveCli, EmulateIngestQualityChargesEachFaultToItsStreamAndDimension) {
+  const fs::path dir = Fresh("live");
+  fs::create_directories(dir);
+  const std::string cmd =
+      std::string(FIRSTWALL_BIN) +
+      " emulate tests/inputs/live-emulate.yaml --speed 20 --listen 127.0.0.1:0"
+      " --fault 'stuck:DCGM_FI_DEV_POWER_USAGE{gpu=\"1\",Hostname=\"node0\"}:20s:40s'"
+      " --fault 'spike:DCGM_FI_DEV_POWER_USAGE{gpu=\"2\",Hostname=\"node0\"}:30s:32s'"
+      " --fault 'dropout:DCGM_FI_DEV_POWER_USAGE{gpu=\"3\",Hostname=\"node0\"}:30s:50s'"
+      " --fault 'unit_change:DCGM_FI_DEV_POWER_USAGE{gpu=\"4\",Hostname=\"node0\"}:60s:80s'"
+      " --fault 'counter_reset:DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu=\"5\",Hostname=\"node0\"}"
+      ":50s:51s' 2>&1";
+  FILE* emulator = popen(cmd.c_str(), "r");
+  ASSERT_NE(emulator, nullptr);
+  char line[512] = {};
+  ASSERT_NE(fgets(line, sizeof line, emulator), nullptr);
+  const std::string first = line;
+  const size_t at = first.find("http://127.0.0.1:");
+  ASSERT_NE(at, std::string::npos) << first;
+  const int port = std::stoi(first.substr(at + 17));
+
+  const std::string map = ReplaceOnce(Slurp("tests/inputs/live-site-map.yaml"), "127.0.0.1:9400",
+                                      "127.0.0.1:" + std::to_string(port));
+  std::ofstream(dir / "map.yaml") << map;
+  const fs::path db = dir / "live.db";
+  const Result ingest = Firstwall("ingest " + (dir / "map.yaml").string() + " --db " + db.string() +
+                                  " --for 90s --speed 20 --quiet");
+  std::string rest;
+  while (fgets(line, sizeof line, emulator)) rest += line;
+  const int st = pclose(emulator);
+  ASSERT_EQ(ingest.status, 0) << ingest.out;
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << rest;
+  EXPECT_NE(ingest.out.find(" 0 malformed lines"), std::string::npos) << ingest.out;
+
+  const Result quality =
+      Firstwall("quality --db " + db.string() + " --json --out " + (dir / "q").string());
+  ASSERT_EQ(quality.status, 0) << quality.out;
+  const json q = json::parse(Slurp(dir / "q" / "quality.json"));
+  EXPECT_EQ(json::parse(quality.out), q);
+  // 16 GPUs x 4 streams and the facility's 5 meters.
+  EXPECT_EQ(q["streams"].size(), 16u * 4 + 5);
+
+  const json* stuck = StreamOf(q, "node0/gpu1", "power");
+  const json* spike = StreamOf(q, "node0/gpu2", "power");
+  const json* dropout = StreamOf(q, "node0/gpu3", "power");
+  const json* unit = StreamOf(q, "node0/gpu4", "power");
+  const json* reset = StreamOf(q, "node0/gpu5", "energy");
+  const json* clean = StreamOf(q, "node1/gpu7", "power");
+  ASSERT_TRUE(stuck && spike && dropout && unit && reset && clean);
+  const json& d = (*stuck)["dimensions"];
+  EXPECT_LT(d["consistency"]["score"], 1.0) << d.dump(2);
+  EXPECT_TRUE(Mentions(d["consistency"], "stuck at ")) << d.dump(2);
+  EXPECT_LT((*spike)["dimensions"]["accuracy"]["score"], 1.0);
+  EXPECT_TRUE(Mentions((*spike)["dimensions"]["accuracy"], "spike: "))
+      << (*spike)["dimensions"].dump(2);
+  // Every stream may miss the first scrape (before the first tick); the dropout misses 20 s more.
+  EXPECT_LT((*dropout)["dimensions"]["completeness"]["score"],
+            (*clean)["dimensions"]["completeness"]["score"]);
+  EXPECT_TRUE(Mentions((*dropout)["dimensions"]["completeness"], ", longest "))
+      << (*dropout)["dimensions"].dump(2);
+  EXPECT_LT((*unit)["dimensions"]["consistency"]["score"], 1.0);
+  EXPECT_TRUE(Mentions((*unit)["dimensions"]["consistency"], "scale changed x0.001"))
+      << (*unit)["dimensions"].dump(2);
+  EXPECT_LT((*reset)["dimensions"]["consistency"]["score"], 1.0);
+  EXPECT_TRUE(Mentions((*reset)["dimensions"]["consistency"], "counter went backwards"))
+      << (*reset)["dimensions"].dump(2);
+  // The untouched stream carries none of these findings.
+  const json& c = (*clean)["dimensions"];
+  EXPECT_FALSE(Mentions(c["consistency"], "stuck") || Mentions(c["consistency"], "scale") ||
+               Mentions(c["accuracy"], "spike"))
+      << c.dump(2);
+  EXPECT_EQ(c["consistency"]["score"], 1.0) << c.dump(2);
+  EXPECT_EQ(c["accuracy"]["score"], 1.0) << c.dump(2);
+  // The entity carries its worst stream's score and names the stream.
+  for (const json& e : q["entities"]) {
+    if (e["id"] == "node0/gpu5") {
+      EXPECT_TRUE(Mentions(e["dimensions"]["consistency"], "energy: counter went backwards"));
+    }
+  }
+  EXPECT_TRUE(fs::exists(dir / "q" / "quality.txt"));
+}
+
+TEST(LiveCli, IngestCountsFailedScrapesOfAnAbsentSourceAndEnds) {
+  const fs::path dir = Fresh("live_absent");
+  fs::create_directories(dir);
+  // Port 1 on loopback: nothing listens there.
+  std::ofstream(dir / "map.yaml") << ReplaceOnce(Slurp("tests/inputs/live-site-map.yaml"),
+                                                 "127.0.0.1:9400", "127.0.0.1:1");
+  const Result r = Firstwall("ingest " + (dir / "map.yaml").string() + " --db " +
+                             (dir / "x.db").string() + " --for 2s --speed 4");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("scrape failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0 samples in 0 series"), std::string::npos) << r.out;
+  const Result q = Firstwall("quality --db " + (dir / "x.db").string());
+  EXPECT_EQ(q.status, 0) << q.out;
+}
+
+TEST(LiveCli, BadInputsAreRefusedWithTheirPlace) {
+  const fs::path dir = Fresh("live_bad");
+  fs::create_directories(dir);
+  std::ofstream(dir / "map.yaml") << ReplaceOnce(Slurp("tests/inputs/live-site-map.yaml"),
+                                                 "    unit: mJ", "    unit: kW");
+  Result r = Firstwall("ingest " + (dir / "map.yaml").string() + " --db " +
+                       (dir / "x.db").string() + " --for 1s");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("map.yaml:27:11: error: 'kW' measures power, not energy"), std::string::npos)
+      << r.out;
+  r = Firstwall("emulate tests/inputs/live-emulate.yaml --fault 'melt:x:1s:2s'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--fault: error: 'melt:x:1s:2s': no fault kind 'melt'"), std::string::npos)
+      << r.out;
+  r = Firstwall("emulate tests/inputs/live-emulate.yaml --listen nowhere");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--listen: error: 'nowhere' is not HOST:PORT"), std::string::npos) << r.out;
+  r = Firstwall("quality --db " + (dir / "absent.db").string());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("no store: the file not found"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace firstwall::testing_cli
