@@ -57,12 +57,12 @@ TEST(WallsCli, BadInputExitsTwoAndWritesNothing) {
   };
   const Case cases[] = {
       {"--grow gpu", "--grow: error: unknown axis 'gpu'"},
-      {"--grow gpus --from 4096 --to 1024", "--grow: error: the axis runs from 4096 GPUs to 1024"},
+      {"--grow gpus --from 4096 --to 1024", "--to: error: the axis runs from 4096 GPUs to 1024"},
       {"--grow it_power --to '20 MWh'",
        "--to: error: '20 MWh' is not a value of the axis it_power"},
       {"--grow rate:chat", "no service named 'chat'"},
       {"--grow cluster.gpu", "'cluster.gpu' is not a numeric key"},
-      {"--grow gpus --steps 1", "--steps: error: 1 steps: expected 2 to 1000"},
+      {"--grow gpus --steps 1", "--steps: error: --steps is 1: expected 2 to 1000"},
       {"--grow gpus --to 1e300", "--to is"},
       {"--grow gpus --from 0", "--from is 0 GPUs, outside what the axis gpus can take"},
       {"--grow gpus --set cluster.nodes=0", "--set cluster.nodes=0: error: 'cluster.nodes' is 0"},
@@ -71,7 +71,11 @@ TEST(WallsCli, BadInputExitsTwoAndWritesNothing) {
       // --from and --to in the axis's unit, or a bare number of it: both read (the range is then
       // refused before any run, as it runs backwards).
       {"--grow gpus --from '2048 GPUs' --to 1024", "the axis runs from 2048 GPUs to 1024"},
-      {"--grow it_power --from '8 MW' --to 2", "--grow: error: the axis runs from"},
+      {"--grow it_power --from '8 MW' --to 2", "--to: error: the axis runs from"},
+      // A replayed trace's rate axis is a multiple of the trace: a rate in req/s is refused.
+      {"examples/inference-azure.yaml --grow rate:chat --to '200 req/s'",
+       "--to: error: '200 req/s' is not a value of the axis rate:chat: the service replays a "
+       "trace"},
       {"--grow outdoor_temperature --from '40 C' --to 30", "the axis runs from 40 C to 30"},
       // A unit of another axis, said as such.
       {"--grow gpus --to '2048 W'",

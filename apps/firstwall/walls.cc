@@ -53,6 +53,7 @@ nlohmann::ordered_json WallJson(const study::Wall& w, const study::Grower& g) {
   j["monotone"] = w.monotone;
   j["utilization_at_end"] =
       w.binds ? nlohmann::ordered_json() : nlohmann::ordered_json(w.utilization_at_end);
+  j["end_at"] = w.binds ? nlohmann::ordered_json() : nlohmann::ordered_json(w.end_at);
   j["note"] = w.note;
   j["raise_key"] = w.raise_key;
   if (w.binds) {
@@ -151,12 +152,15 @@ std::string RankingText(const study::WallsResult& r, const study::Grower& g) {
   for (const study::Wall& w : r.walls) {
     ++rank;
     if (w.binds) {
-      t += fmt::format("  {:2}. {:<24} binds at {}{} ({}, limit {:.6g} {}){}\n", rank, w.resource,
-                       g.Format(w.binds_at), w.at_start ? " (already at the start)" : "", w.metric,
-                       w.limit, w.unit, w.note.empty() ? "" : "; " + w.note);
+      const std::string what = w.kind == "scenario"
+                                   ? w.metric
+                                   : fmt::format("{}, limit {:.6g} {}", w.metric, w.limit, w.unit);
+      t += fmt::format("  {:2}. {:<24} binds at {}{} ({}){}\n", rank, w.resource,
+                       g.Format(w.binds_at), w.at_start ? " (already at the start)" : "", what,
+                       w.note.empty() ? "" : "; " + w.note);
     } else {
       t += fmt::format("  {:2}. {:<24} holds to the end: {:.0f}% of its limit at {}{}\n", rank,
-                       w.resource, 100 * w.utilization_at_end, g.Format(r.to),
+                       w.resource, 100 * w.utilization_at_end, g.Format(w.end_at),
                        w.note.empty() ? "" : "; " + w.note);
     }
   }
@@ -270,9 +274,7 @@ int Walls(const WallsCliOptions& o) {
   study::WallsOptions w;
   if (!o.from.empty()) w.from = grower.Parse(o.from, {"--from", 0, 0});
   if (!o.to.empty()) w.to = grower.Parse(o.to, {"--to", 0, 0});
-  if (o.steps < 2 || o.steps > 1000) {
-    throw InputError({"--steps", 0, 0}, fmt::format("{} steps: expected 2 to 1000", o.steps));
-  }
+  w.from_at = {"--from", 0, 0}, w.to_at = {"--to", 0, 0}, w.steps_at = {"--steps", 0, 0};
   w.steps = o.steps;
   w.raise = o.raise_pct / 100;
   w.next_walls = o.next;

@@ -363,6 +363,11 @@ double Grower::Parse(const std::string& text, const SourceLocation& where) const
         return ToCelsius(
             units::Temperature::FromBase(units::ParseBase(text, units::Dimension::kTemperature)));
       case AxisKind::kServiceRate:
+        if (axis_.unit == "x trace rate") {
+          // A replayed trace has no rate of its own to convert from: the axis scales it.
+          refuse("the service replays a trace, so the axis is a multiple of its rate",
+                 "write 20 for 20 times the trace's rate");
+        }
         return units::ParseBase(text, units::Dimension::kRequestRate);
       case AxisKind::kKey:
         if (quantity_key) return units::ParseBase(text, key_spec_->dim);
@@ -393,8 +398,10 @@ std::string Grower::Format(double x) const {
     const scenario::KeySpec* spec = key_spec_;  // read once, at construction
     return units::FormatReadable(x, spec->dim);
   }
-  if (axis_.integer) return fmt::format("{} {}", static_cast<int64_t>(std::llround(x)), axis_.unit);
-  return fmt::format("{:.4g} {}", x, axis_.unit);
+  std::string text = axis_.integer ? fmt::format("{}", static_cast<int64_t>(std::llround(x)))
+                                   : fmt::format("{:.4g}", x);
+  if (!axis_.unit.empty()) text += " " + axis_.unit;  // a count has none
+  return text;
 }
 
 }  // namespace firstwall::study

@@ -1,4 +1,5 @@
 #include "study/sweep.h"
+#include "study/sweep_results.h"
 #include "study/walls.h"
 
 #include <algorithm>
@@ -534,6 +535,7 @@ Sweep ReadSweepText(const std::string& text, const std::string& file, const std:
     if (w.Has("from")) sw.from = w.String("from"), sw.from_at = w.ValueAt("from");
     if (w.Has("to")) sw.to = w.String("to"), sw.to_at = w.ValueAt("to");
     sw.steps = w.Int("steps");
+    if (w.Has("steps")) sw.steps_at = w.ValueAt("steps");
     // The axis and its ends are checked against the base scenario now, at the sweep file's lines.
     ScenarioSource base{s.scenario_text, s.scenario_file, s.scenario_dir, s.set};
     const Axis axis = ParseAxis(sw.grow, base, sw.grow_at);
@@ -646,8 +648,10 @@ Point MakePoint(const Sweep& s, int64_t id) {
 
 scenario::Scenario LoadPoint(const Sweep& s, const Point& p) {
   try {
-    return scenario::LoadScenarioText(s.scenario_text, s.scenario_file, s.scenario_dir,
-                                      p.overrides);
+    scenario::Scenario sc =
+        scenario::LoadScenarioText(s.scenario_text, s.scenario_file, s.scenario_dir, p.overrides);
+    CheckPointWalls(s, p);
+    return sc;
   } catch (const InputError& e) {
     std::string values;
     for (const Input& in : p.inputs) values += fmt::format(", {} = {}", in.key, in.text);

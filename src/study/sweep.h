@@ -70,7 +70,7 @@ struct SweepWalls {
   std::string grow;
   std::string from, to;  // as written; "" for the default
   int steps = 10;
-  SourceLocation grow_at, from_at, to_at;
+  SourceLocation grow_at, from_at, to_at, steps_at;
   // The axis unit in the names of the binds_at columns (WallColumns): "_gpus" (gpus, job_size),
   // "_mw" (it_power), "_req_per_s" (rate:), "_c" (outdoor_temperature), a key's as InputColumn
   // names it ("_w"; none for a count).

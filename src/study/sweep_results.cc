@@ -245,6 +245,27 @@ std::string RowLine(const Sweep& s, const Point& p, const Json& summary, const J
   return Line(row);
 }
 
+WallsOptions PointWallsOptions(const SweepWalls& sw, const Grower& g) {
+  WallsOptions o;
+  if (!sw.from.empty()) o.from = g.Parse(sw.from, sw.from_at);
+  if (!sw.to.empty()) o.to = g.Parse(sw.to, sw.to_at);
+  o.steps = sw.steps;
+  o.next_walls = 0;
+  o.from_at = sw.from.empty() ? sw.grow_at : sw.from_at;
+  o.to_at = sw.to.empty() ? sw.grow_at : sw.to_at;
+  o.steps_at = sw.steps_at.file.empty() ? sw.grow_at : sw.steps_at;
+  o.from_name = "walls.from", o.to_name = "walls.to", o.steps_name = "walls.steps";
+  return o;
+}
+
+void CheckPointWalls(const Sweep& s, const Point& p) {
+  if (!s.walls) return;
+  const SweepWalls& sw = *s.walls;
+  const ScenarioSource src{s.scenario_text, s.scenario_file, s.scenario_dir, p.overrides};
+  const Grower g(src, ParseAxis(sw.grow, src, sw.grow_at), sw.grow_at);
+  (void)AxisEnds(g, PointWallsOptions(sw, g), sw.grow_at);
+}
+
 std::string RunPoint(const Sweep& s, int64_t id) {
   const Point p = MakePoint(s, id);
   const scenario::Scenario sc = LoadPoint(s, p);
@@ -254,12 +275,7 @@ std::string RunPoint(const Sweep& s, int64_t id) {
   const SweepWalls& sw = *s.walls;
   const ScenarioSource src{s.scenario_text, s.scenario_file, s.scenario_dir, p.overrides};
   const Grower g(src, ParseAxis(sw.grow, src, sw.grow_at), sw.grow_at);
-  WallsOptions o;
-  if (!sw.from.empty()) o.from = g.Parse(sw.from, sw.from_at);
-  if (!sw.to.empty()) o.to = g.Parse(sw.to, sw.to_at);
-  o.steps = sw.steps;
-  o.next_walls = 0;
-  const WallsResult r = FindWalls(src, g, o, sw.grow_at);
+  const WallsResult r = FindWalls(src, g, PointWallsOptions(sw, g), sw.grow_at);
   Json w;
   const std::vector<std::string> c = WallColumns(sw);
   for (size_t k = 0; k < 2 && k < r.walls.size() && r.walls[k].binds; ++k) {
@@ -489,7 +505,12 @@ CollateResult Collate(const std::vector<std::string>& dirs, const std::string& o
   // With points missing nothing is written: a partial table must not replace a whole one.
   if (!r.missing.empty()) return r;
   const Tables t = MakeTables(layout, rows);
-  fs::create_directories(out);
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (!fs::is_directory(out)) {
+    throw InputError({out, 0, 0}, "cannot create the output directory",
+                     ec ? ec.message() : "a file of that name is in the way");
+  }
   Json m = *first;
   m["shard"] = 1;
   m["shards"] = 1;

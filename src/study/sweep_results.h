@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "study/sweep.h"
+#include "study/walls.h"
 
 namespace firstwall::study {
 
@@ -53,6 +54,11 @@ std::string RowLine(const Sweep& sweep, const Point& point, const nlohmann::orde
                     const nlohmann::ordered_json& walls = {});
 // MakePoint, LoadPoint, report::Simulate (no time series) and RowLine: the `run` of a sweep.
 std::string RunPoint(const Sweep& sweep, int64_t id);
+// The wall search of a point as RunPoint runs it (`walls:` of the sweep file, no next walls).
+WallsOptions PointWallsOptions(const SweepWalls& walls, const Grower& grower);
+// Whether a point's wall search can run (its axis ends and steps, against the point's own
+// scenario): InputError at the sweep file's `walls:` lines otherwise; nothing without `walls:`.
+void CheckPointWalls(const Sweep& sweep, const Point& point);
 
 struct Tables {
   std::string jsonl, csv, bands;  // bands empty unless layout.banded

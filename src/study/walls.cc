@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -66,7 +67,12 @@ class Evaluator {
     WallPoint p;
     p.x = x;
     if (options_.judge) {
-      p.limits = options_.judge(x, raised_);
+      try {
+        p.limits = options_.judge(x, raised_);
+      } catch (const InputError& e) {  // the judge refuses the point, as the loader would
+        p.ok = false;
+        p.error = e.message();
+      }
       return p;
     }
     std::vector<Override> o = grower_.At(x);
@@ -139,43 +145,48 @@ std::vector<Wall> Search(Evaluator& ev, const Grower& g, double from, double to,
   struct Bracket {
     size_t wall;
     double lo, hi;
+    std::vector<double> refused;  // points inside that say nothing of the resource
   };
   std::vector<Wall> walls;
   std::vector<Bracket> open;
   for (const std::string& r : names) {
     Wall w;
     w.resource = r;
-    std::optional<size_t> first;
-    bool cleared = false;
-    double last_ok = xs.front();
+    // Points that say nothing of the resource (the loader refused them, or the resource is not
+    // there yet, like a third fabric tier) are passed over, not taken for the end of the axis: a
+    // refusal from rounding at one scale says nothing of the next.
+    std::vector<size_t> known;
+    std::vector<bool> bound;
     for (size_t i = 0; i < xs.size(); ++i) {
-      const std::optional<bool> b = Binds(ev.At(xs[i]), r);
-      if (!b) break;
-      last_ok = xs[i];
-      if (*b && !first) first = i;
-      if (!*b && first && w.monotone && !cleared) {
-        // Bound from the start and holding from here on (a growing rating) is one crossing.
-        bool stays = *first == 0;
-        for (size_t k = i + 1; stays && k < xs.size(); ++k) {
-          const std::optional<bool> later = Binds(ev.At(xs[k]), r);
-          stays = later && !*later;
-        }
-        if (stays) {
-          cleared = true;
-          w.note = fmt::format("holds from {} on", g.Format(xs[i]));
-        } else {
-          w.monotone = false;
-          w.note = fmt::format("not monotone: binds at {}, holds again at {}", g.Format(xs[*first]),
-                               g.Format(xs[i]));
-        }
+      if (const std::optional<bool> b = Binds(ev.At(xs[i]), r)) {
+        known.push_back(i);
+        bound.push_back(*b);
       }
     }
+    if (known.empty()) continue;
+    std::optional<size_t> first;  // index into known
+    for (size_t k = 0; k < known.size(); ++k) {
+      if (bound[k] && !first) first = k;
+      if (bound[k] || !first || !w.monotone || !w.note.empty()) continue;
+      // Bound from the start and holding from here on (a growing rating) is one crossing.
+      bool stays = *first == 0;
+      for (size_t m = k + 1; stays && m < known.size(); ++m) stays = !bound[m];
+      if (stays) {
+        w.note = fmt::format("holds from {} on", g.Format(xs[known[k]]));
+      } else {
+        w.monotone = false;
+        w.note = fmt::format("not monotone: binds at {}, holds again at {}",
+                             g.Format(xs[known[*first]]), g.Format(xs[known[k]]));
+      }
+    }
+    const double last_known = xs[known.back()];
     // The limit as it is where the resource binds (an axis may be the rating itself).
-    const WallPoint& end = ev.At(first ? xs[*first] : last_ok);
+    const WallPoint& end = ev.At(first ? xs[known[*first]] : last_known);
     if (const Limit* l = Find(end, r)) {
       w.kind = l->kind, w.metric = l->metric, w.unit = l->unit, w.limit = l->limit;
-      const Limit* at_end = Find(ev.At(last_ok), r);
+      const Limit* at_end = Find(ev.At(last_known), r);
       w.utilization_at_end = (at_end ? at_end : l)->utilization;
+      w.end_at = last_known;
       w.raise_key = l->raise_key;
     }
     if (r == kScenarioLimit) {
@@ -183,41 +194,59 @@ std::vector<Wall> Search(Evaluator& ev, const Grower& g, double from, double to,
     }
     if (first) {
       w.binds = true;
-      w.binds_at = xs[*first];
-      w.at_start = *first == 0;
-      w.holds_at = *first == 0 ? xs[0] : xs[*first - 1];
-      if (!w.at_start) open.push_back({walls.size(), w.holds_at, w.binds_at});
+      w.binds_at = xs[known[*first]];
+      w.at_start = known[*first] == 0;
+      w.holds_at = *first == 0 ? xs[0] : xs[known[*first - 1]];
+      if (!w.at_start && *first > 0) {
+        Bracket b{walls.size(), w.holds_at, w.binds_at, {}};
+        // Grid points between that said nothing are known not to help.
+        for (size_t i = known[*first - 1] + 1; i < known[*first]; ++i) b.refused.push_back(xs[i]);
+        open.push_back(std::move(b));
+      }
     }
     walls.push_back(std::move(w));
   }
 
-  // Bisect every bracket, one round of midpoints at a time (run together on the threads).
+  // Bisect every bracket, one round of midpoints at a time (run together on the threads). A
+  // midpoint that says nothing of the resource is set aside and the nearest other point of the
+  // bracket tried in the next round.
+  const auto probe = [&](const Bracket& b) -> std::optional<double> {
+    if (b.hi - b.lo <= resolution * (1 + 1e-9)) return std::nullopt;
+    const double mid = 0.5 * (b.lo + b.hi);
+    // Axes that snap (resolution 0) step by a 64th of the bracket and snap to their neighbours.
+    const double nudge = resolution > 0 ? resolution : (b.hi - b.lo) / 64;
+    for (int k = 0; k <= 64; ++k) {
+      for (const double x : {g.Snap(mid + k * nudge), g.Snap(mid - k * nudge)}) {
+        if (x <= b.lo || x >= b.hi) continue;
+        if (std::find(b.refused.begin(), b.refused.end(), x) == b.refused.end()) return x;
+      }
+    }
+    return std::nullopt;
+  };
   for (int round = 0; round < 40 && !open.empty(); ++round) {
     std::vector<double> mids;
     std::vector<Bracket> next;
-    for (const Bracket& b : open) {
-      const double mid = g.Snap(0.5 * (b.lo + b.hi));
-      if (b.hi - b.lo <= resolution * (1 + 1e-9) || mid <= b.lo || mid >= b.hi) continue;
-      mids.push_back(mid);
-      next.push_back(b);
+    for (Bracket& b : open) {
+      if (const std::optional<double> x = probe(b)) {
+        mids.push_back(*x);
+        next.push_back(std::move(b));
+      }
     }
     ev.Run(mids);
     open.clear();
     for (size_t k = 0; k < next.size(); ++k) {
-      Bracket b = next[k];
+      Bracket b = std::move(next[k]);
       const std::optional<bool> binds = Binds(ev.At(mids[k]), walls[b.wall].resource);
-      // A point that says nothing of the resource (refused) ends its bracket from above.
-      if (!binds || *binds) {
+      if (!binds) {
+        b.refused.push_back(mids[k]);
+      } else if (*binds) {
         b.hi = mids[k];
       } else {
         b.lo = mids[k];
       }
-      open.push_back(b);
-    }
-    for (const Bracket& b : open) {
-      const std::optional<bool> at_hi = Binds(ev.At(b.hi), walls[b.wall].resource);
-      if (at_hi && *at_hi) walls[b.wall].binds_at = b.hi;
+      walls[b.wall].binds_at = b.hi;
       walls[b.wall].holds_at = b.lo;
+      open.push_back(std::move(b));
     }
   }
   for (Wall& w : walls) {
@@ -242,21 +271,20 @@ std::vector<Wall> Search(Evaluator& ev, const Grower& g, double from, double to,
 
 }  // namespace
 
-WallsResult FindWalls(const ScenarioSource& source, const Grower& grower, const WallsOptions& o,
-                      const SourceLocation& where) {
-  WallsResult r;
-  r.axis = grower.axis();
-  r.base = grower.base();
+std::pair<double, double> AxisEnds(const Grower& grower, const WallsOptions& o,
+                                   const SourceLocation& where) {
+  const auto at = [&](const SourceLocation& l) { return l.file.empty() ? where : l; };
   // Defaults: from the scenario's own value to four times it (outdoors: 25 K hotter).
   const bool outdoors = grower.axis().kind == AxisKind::kOutdoorTemperature;
   const auto [lo, hi] = grower.Bounds();
   const double from_raw = o.from.value_or(grower.base());
   const double to_raw =
       o.to.value_or(outdoors ? std::min(hi, grower.base() + 25) : 4 * grower.base());
-  for (const auto& [name, v] : {std::pair("--from", from_raw), std::pair("--to", to_raw)}) {
+  for (const auto& [name, v, place] : {std::tuple(o.from_name, from_raw, at(o.from_at)),
+                                       std::tuple(o.to_name, to_raw, at(o.to_at))}) {
     if (!std::isfinite(v) || v < lo || v > hi) {
       throw InputError(
-          where,
+          place,
           fmt::format("{} is {}, outside what the axis {} can take", name, grower.Format(v),
                       grower.axis().name),
           fmt::format("give a value from {} to {}", grower.Format(lo), grower.Format(hi)));
@@ -265,14 +293,25 @@ WallsResult FindWalls(const ScenarioSource& source, const Grower& grower, const 
   const double from = grower.Snap(from_raw);
   const double to = grower.Snap(to_raw);
   if (!(to > from)) {
-    throw InputError(where,
+    throw InputError(at(o.to_at),
                      fmt::format("the axis runs from {} to {}: nothing to grow",
                                  grower.Format(from), grower.Format(to)),
-                     "give --to above --from (GPU and IT power axes move in whole racks)");
+                     fmt::format("give {} above {} (GPU and IT power axes move in whole racks)",
+                                 o.to_name, o.from_name));
   }
   if (o.steps < 2 || o.steps > 1000) {
-    throw InputError(where, fmt::format("{} steps: expected 2 to 1000", o.steps));
+    throw InputError(at(o.steps_at),
+                     fmt::format("{} is {}: expected 2 to 1000", o.steps_name, o.steps));
   }
+  return {from, to};
+}
+
+WallsResult FindWalls(const ScenarioSource& source, const Grower& grower, const WallsOptions& o,
+                      const SourceLocation& where) {
+  WallsResult r;
+  r.axis = grower.axis();
+  r.base = grower.base();
+  const auto [from, to] = AxisEnds(grower, o, where);
   r.from = from, r.to = to;
   // Axes that snap (whole racks, a job's replicas, integer keys) bisect down to neighbours.
   const bool snaps = grower.axis().integer || grower.axis().kind == AxisKind::kItPower;

@@ -113,8 +113,14 @@ struct WallsOptions {
   // Judges a point instead of the simulation: the limits at axis value x given the overrides of
   // the variant (raised limits first in none; the grower's own come from Grower::At). Empty: load
   // the scenario and simulate it. For tests of the search itself, whose answers must not depend
-  // on the physics; called from the worker threads, so it must be safe to call concurrently.
+  // on the physics; called from the worker threads, so it must be safe to call concurrently. An
+  // InputError from it is a point the loader refuses.
   std::function<std::vector<Limit>(double x, const std::vector<scenario::Override>& raised)> judge;
+  // Where `from`, `to` and `steps` were given and under what names, for errors: the command line's
+  // options by default, a sweep file's `walls.from` lines in a sweep. An empty file: FindWalls'
+  // `where`.
+  SourceLocation from_at, to_at, steps_at;
+  std::string from_name = "--from", to_name = "--to", steps_name = "--steps";
 };
 
 // One evaluated point of the curve.
@@ -134,7 +140,8 @@ struct Wall {
   bool monotone = true;
   std::string note;               // why it binds, or where it stops being monotone
   double limit = 0;               // the limit, in `unit`
-  double utilization_at_end = 0;  // where it never binds: utilization at `to`
+  double utilization_at_end = 0;  // where it never binds: its utilization at `end_at`
+  double end_at = 0;  // the last axis point that judged the resource (`to` unless refused)
   std::string raise_key;
   // Where it binds: every other resource's headroom (1 - utilization), in the limits' order.
   std::vector<std::pair<std::string, double>> headroom;
@@ -164,6 +171,11 @@ struct WallsResult {
 
 // Throws InputError for a bad range or step count (at `where`), or for a scenario the loader
 // refuses at the axis's first point.
+// The ends of the axis as FindWalls takes them (defaults filled in, snapped), checked against
+// what the axis can take, with the steps: InputError at the options' places otherwise.
+std::pair<double, double> AxisEnds(const Grower& grower, const WallsOptions& o,
+                                   const SourceLocation& where);
+
 WallsResult FindWalls(const ScenarioSource& source, const Grower& grower,
                       const WallsOptions& options, const SourceLocation& where);
 

@@ -436,6 +436,43 @@ TEST(Walls, ANonMonotoneResourceIsSaidSo) {
   EXPECT_DOUBLE_EQ(grid.binds_at, 1600);
 }
 
+// Points that say nothing of a resource are passed over, not taken for the end of the axis: a
+// resource that appears only from 1,000 GPUs on (a third fabric tier) and binds from 1,500; a UPS
+// binding from 1,600 on a site whose loader refuses 1,280 GPUs and 1,792 GPUs alone (rounding
+// of shares at one scale), one a grid point and one a bisection midpoint.
+TEST(Walls, PointsThatSayNothingArePassedOver) {
+  WallsOptions o;
+  o.next_walls = 0;
+  o.steps = 8;  // 256, 512, ..., 2048
+  o.judge = [](double x, const std::vector<scenario::Override>&) {
+    if (x == 1280 || x == 1792) throw InputError({"judge", 0, 0}, "refused");
+    std::vector<Limit> out(1);
+    out[0].resource = "UPS";
+    out[0].binds = x >= 1600;
+    if (x >= 1000) {
+      Limit tier;
+      tier.resource = "fabric spine-super-spine";
+      tier.binds = x >= 1500;
+      out.push_back(tier);
+    }
+    for (Limit& l : out) l.utilization = l.binds ? 1.0 : 0.5;
+    return out;
+  };
+  const WallsResult r = Grow("gpus", 256, 2048, o);
+  const Wall& tier = WallOf(r, "fabric spine-super-spine");
+  EXPECT_TRUE(tier.binds);
+  EXPECT_DOUBLE_EQ(tier.binds_at, 1504);  // the first whole rack from 1,500
+  EXPECT_DOUBLE_EQ(tier.holds_at, 1472);
+  const Wall& ups = WallOf(r, "UPS");
+  EXPECT_TRUE(ups.binds);
+  EXPECT_DOUBLE_EQ(ups.binds_at, 1600);
+  EXPECT_DOUBLE_EQ(ups.holds_at, 1568);
+  const Wall& refused = WallOf(r, "scenario limit");
+  EXPECT_TRUE(refused.binds);
+  EXPECT_DOUBLE_EQ(refused.binds_at, 1280);
+  EXPECT_FALSE(refused.monotone);  // 1,536 loads again
+}
+
 // A service's requests left when the run ends bind the GPUs only beyond what a service keeping up
 // has in flight: 10 req/s at 15 s each keep 150 in flight (Little's law); twice that is the line.
 TEST(Limits, GpuComputeBindsOnABacklogNotOnRequestsInFlight) {
