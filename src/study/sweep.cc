@@ -646,12 +646,13 @@ Point MakePoint(const Sweep& s, int64_t id) {
   return p;
 }
 
-scenario::Scenario LoadPoint(const Sweep& s, const Point& p) {
+namespace {
+
+// Runs `f` for a point; an InputError from it gets a note naming the point and its inputs.
+template <class F>
+auto AtPoint(const Sweep& s, const Point& p, F f) {
   try {
-    scenario::Scenario sc =
-        scenario::LoadScenarioText(s.scenario_text, s.scenario_file, s.scenario_dir, p.overrides);
-    CheckPointWalls(s, p);
-    return sc;
+    return f();
   } catch (const InputError& e) {
     std::string values;
     for (const Input& in : p.inputs) values += fmt::format(", {} = {}", in.key, in.text);
@@ -662,11 +663,28 @@ scenario::Scenario LoadPoint(const Sweep& s, const Point& p) {
   }
 }
 
+// What ValidatePoints checks of a point: its scenario loads, and its wall search can run.
+void CheckPoint(const Sweep& s, const Point& p) {
+  AtPoint(s, p, [&] {
+    (void)scenario::LoadScenarioText(s.scenario_text, s.scenario_file, s.scenario_dir, p.overrides);
+    CheckPointWalls(s, p);
+  });
+}
+
+}  // namespace
+
+scenario::Scenario LoadPoint(const Sweep& s, const Point& p) {
+  return AtPoint(s, p, [&] {
+    return scenario::LoadScenarioText(s.scenario_text, s.scenario_file, s.scenario_dir,
+                                      p.overrides);
+  });
+}
+
 void ValidatePoints(const Sweep& s, int threads) {
   // Point 0 first, on this thread: the loader's built-once tables (catalog, schemas) are then made
   // before any worker starts. Function-local statics are thread-safe anyway; this keeps race
   // checkers (helgrind, which does not model their guards) to the races that would be real.
-  (void)LoadPoint(s, MakePoint(s, 0));
+  CheckPoint(s, MakePoint(s, 0));
   std::vector<int64_t> all(static_cast<size_t>(s.points()) - 1);
   std::iota(all.begin(), all.end(), int64_t{1});
   // One slot per point, each written by the one thread that loads it; the lowest failing point is
@@ -676,7 +694,7 @@ void ValidatePoints(const Sweep& s, int threads) {
       all, threads,
       [&](int64_t id) {
         try {
-          (void)LoadPoint(s, MakePoint(s, id));
+          CheckPoint(s, MakePoint(s, id));
         } catch (const InputError&) {
           failed[static_cast<size_t>(id)] = std::current_exception();
         }

@@ -130,8 +130,9 @@ struct Point {
 Point MakePoint(const Sweep& sweep, int64_t id);
 // The point's scenario. An InputError about it adds which point it is.
 scenario::Scenario LoadPoint(const Sweep& sweep, const Point& point);
-// Loads every point's scenario (LoadPoint) on `threads` threads; throws the InputError of the
-// lowest failing point, so that a bad point fails a sweep before anything runs.
+// Loads every point's scenario (LoadPoint) and checks its wall search (CheckPointWalls) on
+// `threads` threads; throws the InputError of the lowest failing point, so that a bad point fails
+// a sweep before anything runs.
 void ValidatePoints(const Sweep& sweep, int threads);
 
 // The column name of an input: the key, with its base unit for quantities

@@ -196,7 +196,9 @@ std::vector<Wall> Search(Evaluator& ev, const Grower& g, double from, double to,
       w.binds = true;
       w.binds_at = xs[known[*first]];
       w.at_start = known[*first] == 0;
-      w.holds_at = *first == 0 ? xs[0] : xs[known[*first - 1]];
+      // The last point where it held; for a resource that binds where it first appears, the point
+      // before, where it was not there yet.
+      w.holds_at = w.at_start ? xs[0] : *first > 0 ? xs[known[*first - 1]] : xs[known[*first] - 1];
       if (!w.at_start && *first > 0) {
         Bracket b{walls.size(), w.holds_at, w.binds_at, {}};
         // Grid points between that said nothing are known not to help.

@@ -455,6 +455,12 @@ TEST(Walls, PointsThatSayNothingArePassedOver) {
       tier.binds = x >= 1500;
       out.push_back(tier);
     }
+    if (x >= 1536) {  // appears bound
+      Limit late;
+      late.resource = "fabric NIC-leaf";
+      late.binds = true;
+      out.push_back(late);
+    }
     for (Limit& l : out) l.utilization = l.binds ? 1.0 : 0.5;
     return out;
   };
@@ -463,6 +469,10 @@ TEST(Walls, PointsThatSayNothingArePassedOver) {
   EXPECT_TRUE(tier.binds);
   EXPECT_DOUBLE_EQ(tier.binds_at, 1504);  // the first whole rack from 1,500
   EXPECT_DOUBLE_EQ(tier.holds_at, 1472);
+  const Wall& late = WallOf(r, "fabric NIC-leaf");
+  EXPECT_DOUBLE_EQ(late.binds_at, 1536);
+  EXPECT_DOUBLE_EQ(late.holds_at, 1280);  // the grid point before, where it was not there
+  EXPECT_FALSE(late.at_start);
   const Wall& ups = WallOf(r, "UPS");
   EXPECT_TRUE(ups.binds);
   EXPECT_DOUBLE_EQ(ups.binds_at, 1600);
