@@ -33,6 +33,15 @@ CREATE TABLE IF NOT EXISTS quality(run_ms INTEGER NOT NULL, scope TEXT NOT NULL,
                                    quantity TEXT NOT NULL, series INTEGER NOT NULL,
                                    dimension TEXT NOT NULL, score REAL NOT NULL,
                                    reasons TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS twin_runs(run_ms INTEGER NOT NULL, kind TEXT NOT NULL,
+                                     window_start_ms INTEGER NOT NULL,
+                                     window_end_ms INTEGER NOT NULL,
+                                     parameters_json TEXT NOT NULL, results_json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS drift(run_ms INTEGER NOT NULL, signal TEXT NOT NULL,
+                                 window_start_ms INTEGER NOT NULL, window_end_ms INTEGER NOT NULL,
+                                 cv_rmse REAL, nmbe REAL, cv_rmse_limit REAL NOT NULL,
+                                 nmbe_limit REAL NOT NULL, drift INTEGER NOT NULL,
+                                 reason TEXT NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES('firstwall_store', '1');
 )sql";
 
@@ -243,6 +252,60 @@ class SqliteStore : public Store {
     while (st.Step()) {
       out.push_back({st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4), st.Text(5),
                      st.Real(6), st.Text(7)});
+    }
+    return out;
+  }
+
+  void PutTwinRun(const TwinRunRecord& r) override {
+    Statement& st = Prepared(
+        "INSERT INTO twin_runs(run_ms, kind, window_start_ms, window_end_ms, parameters_json, "
+        "results_json) VALUES(?,?,?,?,?,?)");
+    st.Bind(1, r.run_ms)
+        .Bind(2, r.kind)
+        .Bind(3, r.window_start_ms)
+        .Bind(4, r.window_end_ms)
+        .Bind(5, r.parameters_json)
+        .Bind(6, r.results_json)
+        .Run();
+    Flush();
+  }
+  std::vector<TwinRunRecord> TwinRuns() override {
+    Statement st(db_,
+                 "SELECT run_ms, kind, window_start_ms, window_end_ms, parameters_json, "
+                 "results_json FROM twin_runs ORDER BY rowid");
+    std::vector<TwinRunRecord> out;
+    while (st.Step()) {
+      out.push_back({st.Int(0), st.Text(1), st.Int(2), st.Int(3), st.Text(4), st.Text(5)});
+    }
+    return out;
+  }
+  void PutDrift(const std::vector<DriftRecord>& rows) override {
+    Statement& st = Prepared(
+        "INSERT INTO drift(run_ms, signal, window_start_ms, window_end_ms, cv_rmse, nmbe, "
+        "cv_rmse_limit, nmbe_limit, drift, reason) VALUES(?,?,?,?,?,?,?,?,?,?)");
+    for (const DriftRecord& d : rows) {
+      st.Bind(1, d.run_ms)
+          .Bind(2, d.signal)
+          .Bind(3, d.window_start_ms)
+          .Bind(4, d.window_end_ms)
+          .Bind(5, d.cv_rmse)
+          .Bind(6, d.nmbe)
+          .Bind(7, d.cv_rmse_limit)
+          .Bind(8, d.nmbe_limit)
+          .Bind(9, int64_t{d.drift})
+          .Bind(10, d.reason)
+          .Run();
+    }
+    Flush();
+  }
+  std::vector<DriftRecord> Drift() override {
+    Statement st(db_,
+                 "SELECT run_ms, signal, window_start_ms, window_end_ms, cv_rmse, nmbe, "
+                 "cv_rmse_limit, nmbe_limit, drift, reason FROM drift ORDER BY rowid");
+    std::vector<DriftRecord> out;
+    while (st.Step()) {
+      out.push_back({st.Int(0), st.Text(1), st.Int(2), st.Int(3), st.Real(4), st.Real(5),
+                     st.Real(6), st.Real(7), st.Int(8) != 0, st.Text(9)});
     }
     return out;
   }

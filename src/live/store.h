@@ -60,6 +60,27 @@ struct QualityRecord {
   std::string reasons;  // "; "-separated, "" when nothing was found
 };
 
+// One run of the twin against measurements over a window (`firstwall compare` / `calibrate`).
+struct TwinRunRecord {
+  int64_t run_ms = 0;  // when it ran
+  std::string kind;    // "compare" or "calibrate"
+  int64_t window_start_ms = 0, window_end_ms = 0;
+  std::string parameters_json;  // the twin parameters used (fitted ones for "calibrate")
+  std::string results_json;     // per signal: n, CV(RMSE), NMBE (fractions), verdicts
+};
+
+// One signal's fit over one window, and whether it drifted past its thresholds: an event the
+// operations layer (issue #14) acts on.
+struct DriftRecord {
+  int64_t run_ms = 0;
+  std::string signal;  // "facility_power", "pue", ...
+  int64_t window_start_ms = 0, window_end_ms = 0;
+  double cv_rmse = 0, nmbe = 0;  // fractions (0.1 = 10 %); NaN when not computable
+  double cv_rmse_limit = 0, nmbe_limit = 0;
+  bool drift = false;
+  std::string reason;  // "" when within limits
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -79,6 +100,11 @@ class Store {
   // Replaces the stored quality results with `rows` (computed at `run_ms`).
   virtual void PutQuality(int64_t run_ms, const std::vector<QualityRecord>& rows) = 0;
   virtual std::vector<QualityRecord> Quality() = 0;
+  // Twin runs and drift accumulate (one row per run / per signal and window), oldest first.
+  virtual void PutTwinRun(const TwinRunRecord& r) = 0;
+  virtual std::vector<TwinRunRecord> TwinRuns() = 0;
+  virtual void PutDrift(const std::vector<DriftRecord>& rows) = 0;
+  virtual std::vector<DriftRecord> Drift() = 0;
 };
 
 // Opens (creating when absent) an SQLite store at `path`; InputError naming the path when it
