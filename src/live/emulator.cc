@@ -124,7 +124,14 @@ FaultSpec ParseFault(const std::string& text, const std::string& option) {
   return f;
 }
 
-MetricsRenderer::MetricsRenderer(const site::SiteConfig& config, std::vector<FaultSpec> faults)
+const Family* Snapshot::Find(std::string_view metric) const {
+  for (const Family& f : families) {
+    if (f.metric == metric) return &f;
+  }
+  return nullptr;
+}
+
+TelemetryBuilder::TelemetryBuilder(const site::SiteConfig& config, std::vector<FaultSpec> faults)
     : nodes_(config.cluster.nodes),
       gpus_per_node_(config.cluster.gpus_per_node),
       model_(config.cluster.gpu.name),
@@ -133,16 +140,15 @@ MetricsRenderer::MetricsRenderer(const site::SiteConfig& config, std::vector<Fau
   gpu_energy_mj_.assign(static_cast<size_t>(gpu_count()), 0.0);
 }
 
-void MetricsRenderer::Emit(std::string& out, const std::string& metric,
-                           const std::vector<Label>& labels, double value, double t_s, bool counter,
-                           int decimals) {
+bool TelemetryBuilder::Fault(const std::string& metric, const std::vector<Label>& labels,
+                             double& value, double t_s) {
   for (const FaultSpec& f : faults_) {
     if (!f.Matches(metric, labels)) continue;
     const bool active = t_s >= f.from_s && t_s < f.to_s;
     const std::string key = StreamKey(metric, labels) + "#" + f.text;
     switch (f.kind) {
       case FaultSpec::Kind::kDropout:
-        if (active) return;
+        if (active) return false;
         break;
       case FaultSpec::Kind::kStuck:
         if (active) {
@@ -163,15 +169,10 @@ void MetricsRenderer::Emit(std::string& out, const std::string& metric,
         break;
     }
   }
-  (void)counter;
-  const double shown = decimals >= 0
-                           ? std::round(value * std::pow(10.0, decimals)) / std::pow(10.0, decimals)
-                           : value;
-  out += FormatSampleLine(metric, labels, shown);
-  out += '\n';
+  return true;
 }
 
-std::string MetricsRenderer::Render(const report::TickRow& row, double t_s) {
+Snapshot TelemetryBuilder::Build(const report::TickRow& row, double t_s) {
   const double dt = std::max(0.0, t_s - last_t_s_);
   last_t_s_ = t_s;
   const int gpus = gpu_count();
@@ -181,69 +182,112 @@ std::string MetricsRenderer::Render(const report::TickRow& row, double t_s) {
     gpu_w[i] = mean_gpu_w * (1 + 0.02 * Jitter(i, static_cast<uint64_t>(tick_)));
     gpu_energy_mj_[i] += gpu_w[i] * dt * 1000;
   }
-  ++tick_;
+  Snapshot snap;
+  snap.t_s = t_s;
+  snap.tick = tick_++;
   facility_energy_j_ += row.facility_w * dt;
   it_input_energy_j_ += row.it_input_w * dt;
 
-  std::string out;
-  out.reserve(static_cast<size_t>(gpus) * 4 * 200 + 2000);
-  auto family = [&](const char* metric, const char* type, const char* help,
-                    const std::function<double(size_t)>& value, bool counter, int decimals) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", metric, help, metric, type);
+  auto add = [&](const char* metric, const char* type, const char* unit, const char* help,
+                 int decimals = 3) {
+    snap.families.push_back({metric, type, help, unit, decimals, {}});
+    return &snap.families.back();
+  };
+  auto put = [&](Family* f, std::vector<Label> labels, double value) {
+    if (Fault(f->metric, labels, value, t_s)) f->readings.push_back({std::move(labels), value});
+  };
+  snap.families.reserve(16);
+  auto gpu_family = [&](const char* metric, const char* type, const char* unit, const char* help,
+                        const std::function<double(size_t)>& value) {
+    // dcgm-exporter prints whole mJ, degrees and percent.
+    Family* f = add(metric, type, unit, help, std::string_view(unit) == "W" ? 3 : 0);
+    f->readings.reserve(static_cast<size_t>(gpus));
     for (int n = 0; n < nodes_; ++n) {
       for (int g = 0; g < gpus_per_node_; ++g) {
-        const std::vector<Label> labels = {
-            {"gpu", std::to_string(g)},
-            {"UUID", fmt::format("GPU-{:08x}-0000-4000-8000-{:012x}", n, g)},
-            {"device", fmt::format("nvidia{}", g)},
-            {"modelName", model_},
-            {"Hostname", fmt::format("node{}", n)}};
-        Emit(out, metric, labels,
-             value(static_cast<size_t>(n) * static_cast<size_t>(gpus_per_node_) +
-                   static_cast<size_t>(g)),
-             t_s, counter, decimals);
+        put(f,
+            {{"gpu", std::to_string(g)},
+             {"UUID", fmt::format("GPU-{:08x}-0000-4000-8000-{:012x}", n, g)},
+             {"device", fmt::format("nvidia{}", g)},
+             {"modelName", model_},
+             {"Hostname", fmt::format("node{}", n)}},
+            value(static_cast<size_t>(n) * static_cast<size_t>(gpus_per_node_) +
+                  static_cast<size_t>(g)));
       }
     }
   };
-  family(
-      "DCGM_FI_DEV_POWER_USAGE", "gauge", "Power draw (in W).", [&](size_t i) { return gpu_w[i]; },
-      false, 3);
-  family(
-      "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "counter",
-      "Total energy consumption since boot (in mJ).", [&](size_t i) { return gpu_energy_mj_[i]; },
-      true, 0);
-  family(
-      "DCGM_FI_DEV_GPU_TEMP", "gauge", "GPU temperature (in C).",
-      [&](size_t) { return row.gpu_coolant_c; }, false, 0);
-  family(
-      "DCGM_FI_DEV_GPU_UTIL", "gauge", "GPU utilization (in %).",
-      [&](size_t) { return 100 * row.gpu_activity; }, false, 0);
+  gpu_family("DCGM_FI_DEV_POWER_USAGE", "gauge", "W", "Power draw (in W).",
+             [&](size_t i) { return gpu_w[i]; });
+  gpu_family("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "counter", "mJ",
+             "Total energy consumption since boot (in mJ).",
+             [&](size_t i) { return gpu_energy_mj_[i]; });
+  gpu_family("DCGM_FI_DEV_GPU_TEMP", "gauge", "C", "GPU temperature (in C).",
+             [&](size_t) { return row.gpu_coolant_c; });
+  gpu_family("DCGM_FI_DEV_GPU_UTIL", "gauge", "%", "GPU utilization (in %).",
+             [&](size_t) { return 100 * row.gpu_activity; });
 
-  auto meter = [&](const char* metric, const char* type, const char* help,
-                   std::vector<Label> labels, double value) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", metric, help, metric, type);
-    Emit(out, metric, labels, value, t_s, false, 3);
-  };
-  meter("firstwall_facility_power_watts", "gauge",
-        "The building's draw: IT chain and cooling (in W).", {}, row.facility_w);
-  meter("firstwall_facility_energy_joules_total", "counter",
-        "Facility energy since the emulation started (in J).", {}, facility_energy_j_);
-  meter("firstwall_it_input_power_watts", "gauge",
-        "Power at the IT equipment's input, PUE's IT (in W).", {}, row.it_input_w);
-  meter("firstwall_it_input_energy_joules_total", "counter",
-        "IT input energy since the emulation started (in J).", {}, it_input_energy_j_);
-  meter("firstwall_cooling_power_watts", "gauge", "Electricity of the cooling plant (in W).", {},
+  auto meter = [&](const char* metric, const char* type, const char* unit, const char* help,
+                   double value) { put(add(metric, type, unit, help), {}, value); };
+  meter("firstwall_facility_power_watts", "gauge", "W",
+        "The building's draw: IT chain and cooling (in W).", row.facility_w);
+  meter("firstwall_facility_energy_joules_total", "counter", "J",
+        "Facility energy since the emulation started (in J).", facility_energy_j_);
+  meter("firstwall_it_input_power_watts", "gauge", "W",
+        "Power at the IT equipment's input, PUE's IT (in W).", row.it_input_w);
+  meter("firstwall_it_input_energy_joules_total", "counter", "J",
+        "IT input energy since the emulation started (in J).", it_input_energy_j_);
+  meter("firstwall_cooling_power_watts", "gauge", "W", "Electricity of the cooling plant (in W).",
         row.cooling_w);
-  meter("firstwall_pue", "gauge", "Facility power over IT input power, this tick.", {},
+  meter("firstwall_pue", "gauge", "ratio", "Facility power over IT input power, this tick.",
         row.it_input_w > 0 ? row.facility_w / row.it_input_w : std::nan(""));
-  meter("firstwall_outdoor_temperature_celsius", "gauge", "Outdoor dry-bulb temperature (in C).",
-        {}, row.outdoor_c);
-  out +=
-      "# HELP firstwall_power_stage_input_watts Input power of each conversion stage, from the "
-      "load outward (in W).\n# TYPE firstwall_power_stage_input_watts gauge\n";
+  meter("firstwall_outdoor_temperature_celsius", "gauge", "C",
+        "Outdoor dry-bulb temperature (in C).", row.outdoor_c);
+  meter("firstwall_chiller_power_watts", "gauge", "W", "Electricity of the chillers (in W).",
+        row.chillers_w);
+  meter("firstwall_pump_power_watts", "gauge", "W", "Electricity of the coolant pumps (in W).",
+        row.pumps_w);
+  meter("firstwall_fan_power_watts", "gauge", "W",
+        "Electricity of the air handlers' and heat sinks' fans (in W).",
+        row.crah_fans_w + row.sink_fans_w);
+  meter("firstwall_heat_rejected_watts", "gauge", "W", "Heat the plant rejects outdoors (in W).",
+        row.rejected_w);
+  meter("firstwall_coolant_supply_temperature_celsius", "gauge", "C",
+        "Liquid coolant supplied to the GPUs' cold plates (in C).", row.gpu_coolant_c);
+  meter("firstwall_server_inlet_temperature_celsius", "gauge", "C",
+        "Air at the servers' inlets (in C).", row.server_inlet_c);
+  meter("firstwall_outdoor_wet_bulb_temperature_celsius", "gauge", "C",
+        "Outdoor wet-bulb temperature (in C).", row.wet_bulb_c);
+  // A node's IT power as its BMC reports it: its GPUs plus its share of the non-GPU base power.
+  Family* nodes = add("firstwall_node_power_watts", "gauge", "W",
+                      "Power of each node, GPUs and the rest (in W).");
+  const double base_per_node = nodes_ > 0 ? row.node_base_w / nodes_ : 0;
+  for (int n = 0; n < nodes_; ++n) {
+    double w = base_per_node;
+    for (int g = 0; g < gpus_per_node_; ++g) {
+      w += gpu_w[static_cast<size_t>(n) * static_cast<size_t>(gpus_per_node_) +
+                 static_cast<size_t>(g)];
+    }
+    put(nodes, {{"Hostname", fmt::format("node{}", n)}}, w);
+  }
+  Family* stages = add("firstwall_power_stage_input_watts", "gauge", "W",
+                       "Input power of each conversion stage, from the load outward (in W).");
   for (size_t i = 0; i < stage_names_.size() && i < row.stage_input_w.size(); ++i) {
-    Emit(out, "firstwall_power_stage_input_watts", {{"stage", stage_names_[i]}},
-         row.stage_input_w[i], t_s, false, 3);
+    put(stages, {{"stage", stage_names_[i]}}, row.stage_input_w[i]);
+  }
+  return snap;
+}
+
+std::string RenderExposition(const Snapshot& snap) {
+  size_t n = 0;
+  for (const Family& f : snap.families) n += f.readings.size();
+  std::string out;
+  out.reserve(n * 200 + 2000);
+  for (const Family& f : snap.families) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", f.metric, f.help, f.metric, f.type);
+    const double scale = std::pow(10.0, f.decimals);
+    for (const Reading& r : f.readings) {
+      out += FormatSampleLine(f.metric, r.labels, std::round(r.value * scale) / scale);
+      out += '\n';
+    }
   }
   return out;
 }
@@ -285,7 +329,7 @@ EmulateResult Emulate(const site::SiteConfig& config, const std::string& scenari
   std::thread serving([&server] { server.listen_after_bind(); });
   if (options.on_listen) options.on_listen(port);
 
-  MetricsRenderer renderer(config, options.faults);
+  TelemetryBuilder builder(config, options.faults);
   EmulateResult result;
   using Clock = std::chrono::steady_clock;
   const Clock::time_point wall0 = Clock::now();
@@ -302,7 +346,9 @@ EmulateResult Emulate(const site::SiteConfig& config, const std::string& scenari
         std::this_thread::sleep_until(std::min(due, Clock::now() + std::chrono::milliseconds(100)));
       }
       if (options.stop && options.stop()) throw Stopped{};
-      exposition.Publish(renderer.Render(row, t));
+      auto snap = std::make_shared<const Snapshot>(builder.Build(row, t));
+      exposition.Publish(RenderExposition(*snap));
+      for (TelemetryServer* s : options.servers) s->Publish(snap);
       result.simulated_s = t;
       ++result.ticks;
     }

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -42,18 +43,46 @@ struct FaultSpec {
 FaultSpec ParseFault(const std::string& text, const std::string& option = "--fault");
 std::string FaultKinds();
 
-// Renders the exposition of each tick; keeps the energy counters and the faults' state.
-class MetricsRenderer {
+// One stream's value at a tick, after faults (a dropped-out stream has no reading).
+struct Reading {
+  std::vector<Label> labels;
+  double value = 0;
+};
+
+// A metric family: every protocol serves the same names (docs/live.md, "Emulated metrics").
+struct Family {
+  std::string metric;
+  std::string type;  // "gauge" or "counter"
+  std::string help;
+  std::string unit;  // of the values as served: "W", "mJ", "C", "%", "J", "ratio"
+  int decimals = 3;  // as a real exporter prints them: dcgm-exporter gives whole mJ, C and %
+  std::vector<Reading> readings;
+};
+
+// The site's telemetry at one tick: what the Prometheus endpoint and every other protocol the
+// emulator speaks (Modbus, SNMP, MQTT, Redfish) render from.
+struct Snapshot {
+  double t_s = 0;  // simulated time of the tick's end
+  int64_t tick = 0;
+  std::vector<Family> families;
+  // nullptr when absent.
+  const Family* Find(std::string_view metric) const;
+};
+
+// Builds each tick's snapshot; keeps the energy counters and the faults' state.
+class TelemetryBuilder {
  public:
-  MetricsRenderer(const site::SiteConfig& config, std::vector<FaultSpec> faults);
-  // The exposition at simulated time `t_s`, the end of a tick of `seconds` described by `row`.
-  std::string Render(const report::TickRow& row, double t_s);
+  TelemetryBuilder(const site::SiteConfig& config, std::vector<FaultSpec> faults);
+  // The telemetry at simulated time `t_s`, the end of a tick described by `row`.
+  Snapshot Build(const report::TickRow& row, double t_s);
   int gpu_count() const { return nodes_ * gpus_per_node_; }
+  int nodes() const { return nodes_; }
+  int gpus_per_node() const { return gpus_per_node_; }
 
  private:
-  struct Stream;
-  void Emit(std::string& out, const std::string& metric, const std::vector<Label>& labels,
-            double value, double t_s, bool counter, int decimals);
+  // Applies the faults matching (metric, labels) at t_s; false when the reading is dropped.
+  bool Fault(const std::string& metric, const std::vector<Label>& labels, double& value,
+             double t_s);
 
   int nodes_ = 0, gpus_per_node_ = 0;
   std::string model_;
@@ -65,6 +94,21 @@ class MetricsRenderer {
   double last_t_s_ = 0;
   // Per faulted stream (metric + labels): the value a stuck sensor holds, a reset's offset.
   std::map<std::string, double> held_;
+};
+
+// A snapshot as a Prometheus text exposition (0.0.4), values rounded as dcgm-exporter prints them
+// (power to mW, energy counters to whole mJ, temperature and utilization to whole units).
+std::string RenderExposition(const Snapshot& snapshot);
+
+// A protocol the emulator serves besides Prometheus text over HTTP. Started before the first tick;
+// Publish() is called once per tick from the simulation's thread; Stop() before destruction.
+class TelemetryServer {
+ public:
+  virtual ~TelemetryServer() = default;
+  virtual void Publish(const std::shared_ptr<const Snapshot>& snapshot) = 0;
+  // "modbus tcp://127.0.0.1:5020 (unit 1, 24 registers)": for the start-up line.
+  virtual std::string Describe() const = 0;
+  virtual void Stop() = 0;
 };
 
 // The exposition being served, swapped whole each tick.
@@ -83,6 +127,8 @@ struct EmulateOptions {
   std::string host = "127.0.0.1";
   int port = 9400;  // 0: any free port
   std::vector<FaultSpec> faults;
+  // Further protocols, each already listening or connected (owned by the caller).
+  std::vector<TelemetryServer*> servers;
   // Called once the server listens, with the port it got.
   std::function<void(int port)> on_listen;
   // Polled every tick: true ends the emulation early.
@@ -96,8 +142,8 @@ struct EmulateResult {
   bool stopped = false;  // ended by `stop` before the simulation's end
 };
 
-// Serves http://host:port/metrics while the simulation runs; returns when it ends (or `stop`).
-// InputError when the address cannot be listened on.
+// Serves http://host:port/metrics (and `servers`) while the simulation runs; returns when it ends
+// (or `stop`). InputError when the address cannot be listened on.
 EmulateResult Emulate(const site::SiteConfig& config, const std::string& scenario_file,
                       const EmulateOptions& options);
 

@@ -1,7 +1,5 @@
 #include "live/ingest.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -11,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "live/reader.h"
 
 namespace firstwall::live {
 namespace {
@@ -23,6 +22,7 @@ struct SourceState {
   int failures = 0;
   std::vector<const Binding*> bindings;
   std::map<std::string, int64_t> series;  // SeriesName -> id, known streams of this source
+  std::unique_ptr<SourceReader> reader;
 };
 
 }  // namespace
@@ -50,10 +50,16 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
   };
   const Wall::time_point end = wall0 + wall_after(o.for_s);
 
+  ReaderContext ctx;
+  ctx.speed = o.speed;
+  ctx.max_body_bytes = o.max_body_bytes;
+  ctx.site_now_ms = [&] { return site_ms(Wall::now()); };
+  ctx.log = o.log;
   std::vector<SourceState> states;
   for (const Source& s : map.sources) {
     SourceState st;
     st.source = &s;
+    st.reader = MakeReader(s, ctx);
     st.due = wall0;
     for (const Binding& b : map.bindings) {
       if (b.source == s.name) st.bindings.push_back(&b);
@@ -84,51 +90,27 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
     ScrapeRecord rec;
     rec.source = src.name;
     rec.t_ms = site_ms(started);
-    std::string body;
-    bool too_big = false;
-    {
-      httplib::Client client(src.host, src.port);
-      const auto timeout = std::chrono::duration<double>(src.timeout_s / o.speed);
-      const auto usec = std::max<int64_t>(
-          1000, std::chrono::duration_cast<std::chrono::microseconds>(timeout).count());
-      // Seconds and microseconds apart: select() refuses a microsecond part of a second or more.
-      const auto sec = static_cast<time_t>(usec / 1000000);
-      const auto rest = static_cast<time_t>(usec % 1000000);
-      client.set_connection_timeout(sec, rest);
-      client.set_read_timeout(sec, rest);
-      client.set_write_timeout(sec, rest);
-      auto res = client.Get(src.path.c_str(), [&](const char* data, size_t len) {
-        if (body.size() + len > o.max_body_bytes) {
-          too_big = true;
-          return false;
-        }
-        body.append(data, len);
-        return true;
-      });
-      if (too_big) {
-        rec.error = fmt::format("body larger than {} bytes, refused", o.max_body_bytes);
-      } else if (!res) {
-        rec.error = fmt::format("no answer: {}", httplib::to_string(res.error()));
-      } else if (res->status != 200) {
-        rec.error = fmt::format("HTTP status {}", res->status);
-      } else {
-        rec.ok = true;
-      }
-    }
+    ReadResult read = st.reader->Read();
+    rec.ok = read.ok;
+    rec.error = read.error;
     const Wall::time_point done = Wall::now();
     rec.duration_ms = std::chrono::duration<double, std::milli>(done - started).count() * o.speed;
     ++stats.scrapes;
+    rec.rejected = read.rejected;
+    stats.rejected_lines += read.rejected;
+    stats.dropped += read.dropped;
+    if (read.rejected > 0 && o.log && !read.rejects.empty()) {
+      o.log(fmt::format("{}: {} malformed line(s) refused; line {}: {}", src.name, read.rejected,
+                        read.rejects[0].line, read.rejects[0].reason));
+    }
+    if (read.dropped > 0 && o.log) {
+      o.log(fmt::format("{}: {} samples dropped: more arrived than the buffer holds", src.name,
+                        read.dropped));
+    }
     if (rec.ok) {
-      const PromText p = ParsePrometheusText(body, 8);
-      rec.samples = static_cast<int>(p.samples.size());
-      rec.rejected = p.rejected;
-      stats.rejected_lines += p.rejected;
-      if (p.rejected > 0 && o.log && !p.rejects.empty()) {
-        o.log(fmt::format("{}: {} malformed line(s) refused; line {}: {}", src.name, p.rejected,
-                          p.rejects[0].line, p.rejects[0].reason));
-      }
+      rec.samples = static_cast<int>(read.samples.size());
       std::string entity_id;
-      for (const PromSample& s : p.samples) {
+      for (const PromSample& s : read.samples) {
         const Binding* bound = nullptr;
         for (const Binding* b : st.bindings) {
           if (b->Matches(s, entity_id)) {

@@ -1,9 +1,9 @@
-// The ingest loop: scrapes every source of a site map at its interval, keeps the samples its
-// bindings claim (converted to the quantity's base unit) and records every scrape, answered or not,
-// in a Store. One thread; a source that fails is retried with exponential backoff (its interval
-// doubled per failure, at most 30 s of site time) and never stops the others. Memory stays bounded:
-// a body above `max_body_bytes` is refused mid-transfer, and samples go to the store after each
-// scrape.
+// The ingest loop: reads every source of a site map at its interval (reader.h: one reader per
+// protocol), keeps the samples its bindings claim (converted to the quantity's base unit) and
+// records every read ("scrape"), answered or not, in a Store. One thread; a source that fails is
+// retried with exponential backoff (its interval doubled per failure, at most 30 s of site time)
+// and never stops the others. Memory stays bounded: a body above `max_body_bytes` is refused
+// mid-transfer, and samples go to the store after each scrape.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +32,7 @@ struct IngestOptions {
 struct IngestStats {
   int64_t scrapes = 0, failed = 0, samples = 0, unbound = 0, rejected_lines = 0, series = 0;
   int64_t over_series_limit = 0;  // samples of streams beyond max_series_per_source
+  int64_t dropped = 0;            // push sources: samples dropped by a full buffer
 };
 
 IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& options);

@@ -25,11 +25,28 @@ KeySpec Key(std::string path, ValueType type, bool required, std::string descrip
           std::move(description)};
 }
 
-// http://host[:port][/path]; false with `why` otherwise.
-bool SplitUrl(const std::string& url, Source& s, std::string& why) {
-  const std::string scheme = "http://";
+// The protocols a source may speak, each with the URL scheme its address is written in.
+struct KindInfo {
+  const char* kind;
+  const char* scheme;
+  int default_port;
+};
+constexpr KindInfo kKinds[] = {
+    {"prometheus", "http", 80},
+};
+
+std::string KindWords() {
+  std::string out;
+  for (const KindInfo& k : kKinds) out += fmt::format("{}{}", out.empty() ? "" : "|", k.kind);
+  return out;
+}
+
+// SCHEME://host[:port][/path]; false with `why` otherwise.
+bool SplitUrl(const std::string& url, const KindInfo& kind, Source& s, std::string& why) {
+  const std::string scheme = fmt::format("{}://", kind.scheme);
+  s.port = kind.default_port;
   if (!url.starts_with(scheme)) {
-    why = "expected http://host[:port]/path (https is not read yet)";
+    why = fmt::format("a {} source's url is {}host[:port]/path", kind.kind, scheme);
     return false;
   }
   const std::string rest = url.substr(scheme.size());
@@ -71,9 +88,10 @@ const Schema& SiteMapSchema() {
           Key("sources[].kind", VT::kEnum, true,
               "Protocol. prometheus: the text exposition format scraped over HTTP (dcgm-exporter, "
               "node exporters, `firstwall emulate`).",
-              "", "prometheus"),
+              "", KindWords()),
           Key("sources[].url", VT::kString, true,
-              "http://host[:port]/path of the endpoint (/metrics)."),
+              "Where the source is, in its protocol's scheme: prometheus http://host[:port]/path "
+              "of the endpoint (/metrics)."),
           Key("sources[].interval", VT::kQuantity, true,
               "How often it is scraped; also the spacing quality expects of its streams.", "", "",
               Dimension::kDuration, "10 ms", "1 d"),
@@ -143,8 +161,12 @@ SiteMap ParseSiteMap(const std::string& text, const std::string& file) {
     }
     src.kind = s.Enum("kind");
     src.url = s.String("url");
+    const KindInfo* kind = nullptr;
+    for (const KindInfo& k : kKinds) {
+      if (src.kind == k.kind) kind = &k;
+    }
     std::string why;
-    if (!SplitUrl(src.url, src, why)) s.Fail("url", fmt::format("'{}': {}", src.url, why));
+    if (!SplitUrl(src.url, *kind, src, why)) s.Fail("url", fmt::format("'{}': {}", src.url, why));
     src.interval_s = s.Quantity<units::Duration>("interval").base();
     src.timeout_s = s.Quantity<units::Duration>("timeout").base();
     map.sources.push_back(std::move(src));
