@@ -38,7 +38,11 @@ TEST(LiveCli, EmulateIngestQualityChargesEachFaultToItsStreamAndDimension) {
       " --fault 'dropout:DCGM_FI_DEV_POWER_USAGE{gpu=\"3\",Hostname=\"node0\"}:30s:50s'"
       " --fault 'unit_change:DCGM_FI_DEV_POWER_USAGE{gpu=\"4\",Hostname=\"node0\"}:60s:80s'"
       " --fault 'counter_reset:DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu=\"5\",Hostname=\"node0\"}"
-      ":50s:51s' 2>&1";
+      ":50s:51s'"
+      " --fault 'clock_skew=30s:DCGM_FI_DEV_POWER_USAGE{gpu=\"6\",Hostname=\"node0\"}:20s:80s'"
+      " --fault 'late=5s:DCGM_FI_DEV_POWER_USAGE{gpu=\"0\",Hostname=\"node0\"}:20s:80s'"
+      " --fault 'duplicate:DCGM_FI_DEV_POWER_USAGE{gpu=\"7\",Hostname=\"node0\"}:30s:60s'"
+      " --fault 'ct_ratio=0.5:firstwall_facility_power_watts:20s:80s' 2>&1";
   FILE* emulator = popen(cmd.c_str(), "r");
   ASSERT_NE(emulator, nullptr);
   char line[512] = {};
@@ -74,8 +78,12 @@ TEST(LiveCli, EmulateIngestQualityChargesEachFaultToItsStreamAndDimension) {
   const json* dropout = StreamOf(q, "node0/gpu3", "power");
   const json* unit = StreamOf(q, "node0/gpu4", "power");
   const json* reset = StreamOf(q, "node0/gpu5", "energy");
+  const json* skew = StreamOf(q, "node0/gpu6", "power");
+  const json* late = StreamOf(q, "node0/gpu0", "power");
+  const json* dup = StreamOf(q, "node0/gpu7", "power");
+  const json* ct = StreamOf(q, "site", "power");
   const json* clean = StreamOf(q, "node1/gpu7", "power");
-  ASSERT_TRUE(stuck && spike && dropout && unit && reset && clean);
+  ASSERT_TRUE(stuck && spike && dropout && unit && reset && skew && late && dup && ct && clean);
   const json& d = (*stuck)["dimensions"];
   EXPECT_LT(d["consistency"]["score"], 1.0) << d.dump(2);
   EXPECT_TRUE(Mentions(d["consistency"], "stuck at ")) << d.dump(2);
@@ -93,6 +101,19 @@ TEST(LiveCli, EmulateIngestQualityChargesEachFaultToItsStreamAndDimension) {
   EXPECT_LT((*reset)["dimensions"]["consistency"]["score"], 1.0);
   EXPECT_TRUE(Mentions((*reset)["dimensions"]["consistency"], "counter went backwards"))
       << (*reset)["dimensions"].dump(2);
+  EXPECT_LT((*skew)["dimensions"]["timeliness"]["score"], 1.0);
+  EXPECT_TRUE(Mentions((*skew)["dimensions"]["timeliness"], "clock ahead: "))
+      << (*skew)["dimensions"].dump(2);
+  EXPECT_LT((*late)["dimensions"]["timeliness"]["score"], 1.0);
+  EXPECT_TRUE(Mentions((*late)["dimensions"]["timeliness"], "late: read more than an interval"))
+      << (*late)["dimensions"].dump(2);
+  EXPECT_LT((*dup)["dimensions"]["consistency"]["score"], 1.0);
+  EXPECT_TRUE(Mentions((*dup)["dimensions"]["consistency"], "duplicated samples"))
+      << (*dup)["dimensions"].dump(2);
+  // The meter reads half for 60 of 90 s: its power no longer integrates to its energy counter.
+  EXPECT_LT((*ct)["dimensions"]["accuracy"]["score"], 1.0);
+  EXPECT_TRUE(Mentions((*ct)["dimensions"]["accuracy"], "against the energy counter's"))
+      << (*ct)["dimensions"].dump(2);
   // The untouched stream carries none of these findings.
   const json& c = (*clean)["dimensions"];
   EXPECT_FALSE(Mentions(c["consistency"], "stuck") || Mentions(c["consistency"], "scale") ||
@@ -100,6 +121,9 @@ TEST(LiveCli, EmulateIngestQualityChargesEachFaultToItsStreamAndDimension) {
       << c.dump(2);
   EXPECT_EQ(c["consistency"]["score"], 1.0) << c.dump(2);
   EXPECT_EQ(c["accuracy"]["score"], 1.0) << c.dump(2);
+  EXPECT_FALSE(Mentions(c["timeliness"], "clock") || Mentions(c["timeliness"], "late") ||
+               Mentions(c["consistency"], "duplicated"))
+      << c.dump(2);
   // The entity carries its worst stream's score and names the stream.
   for (const json& e : q["entities"]) {
     if (e["id"] == "node0/gpu5") {

@@ -24,7 +24,11 @@ constexpr KindName kKinds[] = {{FaultSpec::Kind::kDropout, "dropout"},
                                {FaultSpec::Kind::kStuck, "stuck"},
                                {FaultSpec::Kind::kSpike, "spike"},
                                {FaultSpec::Kind::kUnitChange, "unit_change"},
-                               {FaultSpec::Kind::kCounterReset, "counter_reset"}};
+                               {FaultSpec::Kind::kCounterReset, "counter_reset"},
+                               {FaultSpec::Kind::kDuplicate, "duplicate"},
+                               {FaultSpec::Kind::kClockSkew, "clock_skew=DURATION"},
+                               {FaultSpec::Kind::kLate, "late=DURATION"},
+                               {FaultSpec::Kind::kCtRatio, "ct_ratio=FACTOR"}};
 
 // "30s", "30 s", "1.5min": a number, optional blanks, a duration unit.
 double ParseTime(const std::string& text, const std::string& option, const std::string& whole) {
@@ -95,16 +99,52 @@ FaultSpec ParseFault(const std::string& text, const std::string& option) {
   }
   FaultSpec f;
   f.text = text;
-  const std::string kind = text.substr(0, first);
-  bool known = false;
+  const std::string head = text.substr(0, first);
+  const size_t eq = head.find('=');
+  const std::string kind = head.substr(0, eq);
+  const KindName* known = nullptr;
   for (const KindName& k : kKinds) {
-    if (kind == k.name) {
-      f.kind = k.kind;
-      known = true;
-    }
+    const std::string_view name(k.name);
+    if (kind == name.substr(0, name.find('='))) known = &k;
   }
   if (!known) {
     throw InputError(at, fmt::format("'{}': no fault kind '{}'", text, kind), hint);
+  }
+  f.kind = known->kind;
+  const bool takes_value = std::string_view(known->name).find('=') != std::string_view::npos;
+  if (takes_value != (eq != std::string::npos)) {
+    throw InputError(at,
+                     takes_value
+                         ? fmt::format("'{}': {} needs a value: {}", text, kind, known->name)
+                         : fmt::format("'{}': {} takes no value", text, kind),
+                     hint);
+  }
+  if (takes_value) {
+    const std::string value = head.substr(eq + 1);
+    if (f.kind == FaultSpec::Kind::kCtRatio) {
+      size_t used = 0;
+      try {
+        f.amount = std::stod(value, &used);
+      } catch (const std::exception&) {  // NOLINT: the check below says it
+      }
+      if (value.empty() || used != value.size() || !(f.amount > 0) || f.amount > 1000 ||
+          f.amount == 1) {
+        throw InputError(at,
+                         fmt::format("'{}': ct_ratio '{}' is not a factor above 0, at most 1000 "
+                                     "and other than 1",
+                                     text, value),
+                         "ct_ratio=0.5: the meter reads half the true value");
+      }
+    } else {
+      f.amount = ParseTime(value, option, text);
+      if (f.kind == FaultSpec::Kind::kLate && !(f.amount > 0)) {
+        throw InputError(at, fmt::format("'{}': late '{}' is not a positive duration", text, value),
+                         hint);
+      }
+      if (f.amount == 0) {
+        throw InputError(at, fmt::format("'{}': a clock skew of zero is no fault", text), hint);
+      }
+    }
   }
   const std::string target = text.substr(first + 1, mid - first - 1);
   const PromText p = ParsePrometheusText(target + " 0");
@@ -140,12 +180,13 @@ TelemetryBuilder::TelemetryBuilder(const site::SiteConfig& config, std::vector<F
   gpu_energy_mj_.assign(static_cast<size_t>(gpu_count()), 0.0);
 }
 
-bool TelemetryBuilder::Fault(const std::string& metric, const std::vector<Label>& labels,
-                             double& value, double t_s) {
+bool TelemetryBuilder::Fault(const std::string& metric, Reading& r, double t_s,
+                             std::optional<Reading>& again) {
   for (const FaultSpec& f : faults_) {
-    if (!f.Matches(metric, labels)) continue;
+    if (!f.Matches(metric, r.labels)) continue;
     const bool active = t_s >= f.from_s && t_s < f.to_s;
-    const std::string key = StreamKey(metric, labels) + "#" + f.text;
+    const std::string key = StreamKey(metric, r.labels) + "#" + f.text;
+    double& value = r.value;
     switch (f.kind) {
       case FaultSpec::Kind::kDropout:
         if (active) return false;
@@ -167,9 +208,45 @@ bool TelemetryBuilder::Fault(const std::string& metric, const std::vector<Label>
         // The counter restarts from zero at FROM and counts on from there (TO does not undo it).
         if (t_s >= f.from_s) value -= held_.emplace(key, value).first->second;
         break;
+      case FaultSpec::Kind::kCtRatio:
+        if (active) value *= f.amount;
+        break;
+      case FaultSpec::Kind::kClockSkew:
+        if (active) r.time_s = t_s + f.amount;
+        break;
+      case FaultSpec::Kind::kLate: {
+        // The stream serves, stamped with its time, the sample of `amount` ago.
+        auto& h = history_[key];
+        h.emplace_back(t_s, value);
+        while (h.size() > 1 && h[1].first <= t_s - f.amount) h.pop_front();
+        if (active) {
+          if (h.front().first <= t_s - f.amount) {
+            r.time_s = h.front().first;
+            value = h.front().second;
+          } else {
+            return false;  // nothing that old yet: the first late sample is still on its way
+          }
+        }
+        break;
+      }
+      case FaultSpec::Kind::kDuplicate: {
+        if (!active) {
+          last_.erase(key);
+          break;
+        }
+        r.time_s = t_s;
+        auto it = last_.find(key);
+        if (it != last_.end()) again = it->second;
+        last_[key] = r;
+        break;
+      }
     }
   }
   return true;
+}
+
+int64_t Snapshot::WallMs(double time_s) const {
+  return epoch0_ms + static_cast<int64_t>(std::llround(time_s * 1000 / speed));
 }
 
 Snapshot TelemetryBuilder::Build(const report::TickRow& row, double t_s) {
@@ -194,7 +271,15 @@ Snapshot TelemetryBuilder::Build(const report::TickRow& row, double t_s) {
     return &snap.families.back();
   };
   auto put = [&](Family* f, std::vector<Label> labels, double value) {
-    if (Fault(f->metric, labels, value, t_s)) f->readings.push_back({std::move(labels), value});
+    Reading r{std::move(labels), value, std::nullopt};
+    if (faults_.empty()) {
+      f->readings.push_back(std::move(r));
+      return;
+    }
+    std::optional<Reading> again;
+    if (!Fault(f->metric, r, t_s, again)) return;
+    if (again) f->readings.push_back(std::move(*again));
+    f->readings.push_back(std::move(r));
   };
   snap.families.reserve(16);
   auto gpu_family = [&](const char* metric, const char* type, const char* unit, const char* help,
@@ -286,6 +371,7 @@ std::string RenderExposition(const Snapshot& snap) {
     const double scale = std::pow(10.0, f.decimals);
     for (const Reading& r : f.readings) {
       out += FormatSampleLine(f.metric, r.labels, std::round(r.value * scale) / scale);
+      if (r.time_s) out += fmt::format(" {}", snap.WallMs(*r.time_s));
       out += '\n';
     }
   }
@@ -333,6 +419,9 @@ EmulateResult Emulate(const site::SiteConfig& config, const std::string& scenari
   EmulateResult result;
   using Clock = std::chrono::steady_clock;
   const Clock::time_point wall0 = Clock::now();
+  const int64_t epoch0_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
   report::SimulateOptions sim;
   sim.on_tick = [&](const report::TickRow& row, int64_t n) {
     for (int64_t k = 0; k < n; ++k) {
@@ -346,7 +435,10 @@ EmulateResult Emulate(const site::SiteConfig& config, const std::string& scenari
         std::this_thread::sleep_until(std::min(due, Clock::now() + std::chrono::milliseconds(100)));
       }
       if (options.stop && options.stop()) throw Stopped{};
-      auto snap = std::make_shared<const Snapshot>(builder.Build(row, t));
+      auto built = std::make_shared<Snapshot>(builder.Build(row, t));
+      built->epoch0_ms = epoch0_ms;
+      built->speed = options.speed;
+      std::shared_ptr<const Snapshot> snap = std::move(built);
       exposition.Publish(RenderExposition(*snap));
       for (TelemetryServer* s : options.servers) s->Publish(snap);
       result.simulated_s = t;

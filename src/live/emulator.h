@@ -13,10 +13,12 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,8 +30,19 @@ namespace firstwall::live {
 
 // A fault in one or more streams over [from_s, to_s) of simulated time.
 struct FaultSpec {
-  enum class Kind { kDropout, kStuck, kSpike, kUnitChange, kCounterReset };
+  enum class Kind {
+    kDropout,
+    kStuck,
+    kSpike,
+    kUnitChange,
+    kCounterReset,
+    kClockSkew,  // amount: seconds the stream's clock runs ahead (negative: behind)
+    kLate,       // amount: seconds each sample arrives after its time
+    kDuplicate,  // each sample is served again with the next tick's
+    kCtRatio,    // amount: the factor a wrongly set current transformer ratio scales readings by
+  };
   Kind kind = Kind::kDropout;
+  double amount = 0;
   std::string metric;        // the target's metric name
   std::vector<Label> match;  // and labels, each of which must equal the sample's
   double from_s = 0, to_s = 0;
@@ -37,9 +50,10 @@ struct FaultSpec {
   bool Matches(std::string_view metric_name, const std::vector<Label>& labels) const;
 };
 
-// KIND:TARGET:FROM:TO, KIND one of dropout, stuck, spike, unit_change, counter_reset; TARGET a
-// metric name with optional label matchers (DCGM_FI_DEV_POWER_USAGE{gpu="3",Hostname="node0"});
-// FROM and TO simulated times with a unit ("30s", "1 min"). InputError naming `option` otherwise.
+// KIND:TARGET:FROM:TO, KIND one of dropout, stuck, spike, unit_change, counter_reset, duplicate,
+// clock_skew=DURATION, late=DURATION, ct_ratio=FACTOR; TARGET a metric name with optional label
+// matchers (DCGM_FI_DEV_POWER_USAGE{gpu="3",Hostname="node0"}); FROM and TO simulated times with a
+// unit ("30s", "1 min"). InputError naming `option` otherwise.
 FaultSpec ParseFault(const std::string& text, const std::string& option = "--fault");
 std::string FaultKinds();
 
@@ -47,6 +61,9 @@ std::string FaultKinds();
 struct Reading {
   std::vector<Label> labels;
   double value = 0;
+  // Simulated time the sample is stamped with, when a fault stamps it (clock_skew, late,
+  // duplicate); unstamped samples are stamped by whoever reads them, at arrival.
+  std::optional<double> time_s;
 };
 
 // A metric family: every protocol serves the same names (docs/live.md, "Emulated metrics").
@@ -64,6 +81,11 @@ struct Family {
 struct Snapshot {
   double t_s = 0;  // simulated time of the tick's end
   int64_t tick = 0;
+  // How a simulated time becomes a wall-clock timestamp (ms since the Unix epoch): epoch0_ms +
+  // time_s * 1000 / speed, as a real exporter's clock would show it at that speed.
+  int64_t epoch0_ms = 0;
+  double speed = 1;
+  int64_t WallMs(double time_s) const;
   std::vector<Family> families;
   // nullptr when absent.
   const Family* Find(std::string_view metric) const;
@@ -80,9 +102,9 @@ class TelemetryBuilder {
   int gpus_per_node() const { return gpus_per_node_; }
 
  private:
-  // Applies the faults matching (metric, labels) at t_s; false when the reading is dropped.
-  bool Fault(const std::string& metric, const std::vector<Label>& labels, double& value,
-             double t_s);
+  // Applies the faults matching (metric, labels) at t_s to `r`; false when the reading is dropped.
+  // `again` receives a reading to serve besides `r` (a duplicated sample).
+  bool Fault(const std::string& metric, Reading& r, double t_s, std::optional<Reading>& again);
 
   int nodes_ = 0, gpus_per_node_ = 0;
   std::string model_;
@@ -94,6 +116,9 @@ class TelemetryBuilder {
   double last_t_s_ = 0;
   // Per faulted stream (metric + labels): the value a stuck sensor holds, a reset's offset.
   std::map<std::string, double> held_;
+  // Per stream under a late fault: (time, value) of recent ticks; under a duplicate: the last.
+  std::map<std::string, std::deque<std::pair<double, double>>> history_;
+  std::map<std::string, Reading> last_;
 };
 
 // A snapshot as a Prometheus text exposition (0.0.4), values rounded as dcgm-exporter prints them

@@ -138,7 +138,13 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
           it = st.series.emplace(name, store.SeriesId(key)).first;
           ++stats.series;
         }
-        const SamplePoint pt{s.timestamp_ms.value_or(rec.t_ms), s.value * bound->unit->to_base};
+        // A source's own time is its wall clock: mapped to site time as arrival times are.
+        const int64_t t =
+            s.timestamp_ms
+                ? epoch0_ms + static_cast<int64_t>(std::llround(
+                                  static_cast<double>(*s.timestamp_ms - epoch0_ms) * o.speed))
+                : rec.t_ms;
+        const SamplePoint pt{t, s.value * bound->unit->to_base, rec.t_ms};
         store.Append(it->second, {&pt, 1});
         ++stats.samples;
       }

@@ -137,12 +137,42 @@ struct Prepared {
 
 void Timeliness(const StreamInput& in, const Prepared& p, Score& s) {
   const double interval_ms = in.interval_s * 1000;
+  // Samples that carry their own time: how much later than one interval after it they arrived (a
+  // sample up to an interval old when read was the newest its source had), or how far ahead of
+  // their arrival they are stamped (the source's clock runs ahead).
+  double behind = 0;
+  std::vector<double> ahead;
+  for (const SamplePoint& q : p.finite) {
+    const double d = static_cast<double>(q.Arrival() - q.t_ms);
+    if (d >= 0) {
+      behind += std::max(0.0, d - interval_ms);
+    } else if (-d > 0.1 * interval_ms) {
+      ahead.push_back(-d);
+    }
+  }
+  const double sample_lag = p.finite.empty() ? 0 : behind / static_cast<double>(p.finite.size());
+  const double lag = in.lag_ms + sample_lag;
   // A lag under a tenth of the interval costs nothing; a whole interval costs everything.
   const double lag_score =
-      Clamp01(1 - std::max(0.0, in.lag_ms - 0.1 * interval_ms) / (0.9 * interval_ms));
+      Clamp01(1 - std::max(0.0, lag - 0.1 * interval_ms) / (0.9 * interval_ms));
   if (lag_score < 1) {
-    s.reasons.push_back(fmt::format("mean lag {} against an interval of {}", Seconds(in.lag_ms),
-                                    Seconds(interval_ms)));
+    s.reasons.push_back(
+        sample_lag > 0
+            ? fmt::format("mean lag {} ({} reading, {} late: read more than an interval after "
+                          "its own time) against an interval of {}",
+                          Seconds(lag), Seconds(in.lag_ms), Seconds(sample_lag),
+                          Seconds(interval_ms))
+            : fmt::format("mean lag {} against an interval of {}", Seconds(lag),
+                          Seconds(interval_ms)));
+  }
+  double skew_score = 1;
+  if (!ahead.empty()) {
+    std::sort(ahead.begin(), ahead.end());
+    const double median = Quantile(ahead, 0.5);
+    skew_score = Clamp01(1 - std::max(0.0, median - 0.1 * interval_ms) / (0.9 * interval_ms));
+    s.reasons.push_back(
+        fmt::format("clock ahead: {} samples stamped after they arrived, by {} (median; up to {})",
+                    ahead.size(), Seconds(median), Seconds(ahead.back())));
   }
   double stale_score = 0;
   if (p.finite.empty()) {
@@ -158,18 +188,23 @@ void Timeliness(const StreamInput& in, const Prepared& p, Score& s) {
                       Seconds(age), age / interval_ms));
     }
   }
-  s.score = std::min(lag_score, stale_score);
+  s.score = std::min({lag_score, skew_score, stale_score});
 }
 
 void Completeness(const StreamInput& in, const Prepared& p, Score& s) {
   const double interval_ms = in.interval_s * 1000;
   const double span = static_cast<double>(in.window_end_ms - in.window_start_ms);
   const double expected = std::round(span / interval_ms) + 1;
-  std::set<int64_t> times;
+  // Samples that arrived in the window, each time once (a duplicate adds nothing); gaps between
+  // arrivals, so that a stream whose clock is off is not also short of samples.
+  std::set<int64_t> times, arrivals;
   for (const SamplePoint& q : p.finite) {
-    if (q.t_ms >= in.window_start_ms && q.t_ms <= in.window_end_ms) times.insert(q.t_ms);
+    if (q.Arrival() >= in.window_start_ms && q.Arrival() <= in.window_end_ms) {
+      times.insert(q.t_ms);
+      arrivals.insert(q.Arrival());
+    }
   }
-  const double received = static_cast<double>(times.size());
+  const double received = static_cast<double>(std::min(times.size(), arrivals.size()));
   s.score = Clamp01(received / expected);
   const size_t nan = in.samples.size() - p.finite.size();
   if (nan > 0) s.reasons.push_back(fmt::format("{} NaN values", nan));
@@ -177,7 +212,7 @@ void Completeness(const StreamInput& in, const Prepared& p, Score& s) {
     s.reasons.push_back(fmt::format("{:g} of {:g} expected samples", received, expected));
   }
   // Gaps: more than 1.5 intervals without a sample, the window's ends included.
-  std::vector<int64_t> edges(times.begin(), times.end());
+  std::vector<int64_t> edges(arrivals.begin(), arrivals.end());
   edges.insert(edges.begin(), in.window_start_ms - static_cast<int64_t>(interval_ms));
   edges.push_back(in.window_end_ms + static_cast<int64_t>(interval_ms));
   int gaps = 0;
@@ -210,6 +245,17 @@ void Consistency(const StreamInput& in, const Prepared& p, const std::vector<int
   size_t bad = 0;
   s.reasons = p.scale_reasons;
   for (size_t i = 0; i < n; ++i) bad += p.scale[i] != 0;
+  size_t duplicates = 0;
+  int64_t first_duplicate = 0;
+  for (size_t i = 1; i < n; ++i) {
+    if (p.finite[i].t_ms != p.finite[i - 1].t_ms) continue;
+    if (duplicates++ == 0) first_duplicate = p.finite[i].t_ms;
+  }
+  if (duplicates > 0) {
+    bad += duplicates;
+    s.reasons.push_back(fmt::format("{} duplicated samples (a time received before), first at {}",
+                                    duplicates, Clock{in.window_start_ms}(first_duplicate)));
+  }
   if (IsCounter(in.series)) {
     for (size_t i = 1; i < n; ++i) {
       if (p.value[i] < p.value[i - 1] && p.scale[i] == p.scale[i - 1]) {

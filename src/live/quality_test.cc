@@ -139,6 +139,56 @@ TEST(Quality, LagAndStalenessAreChargedToTimeliness) {
   EXPECT_DOUBLE_EQ(r.streams[0].dims[1].score, 0.5);
 }
 
+TEST(Quality, ClockAheadIsChargedToTimeliness) {
+  // Stamped 3 s after they arrived (a clock 3 s ahead), read every second.
+  StreamInput s = Stream(1, "g0", "power", kPower);
+  s.window_start_ms += 1000;  // arrivals at 1..10 s (an arrival of 0 would mean "at t_ms")
+  s.window_end_ms += 1000;
+  for (SamplePoint& p : s.samples) {
+    p.arrival_ms = p.t_ms + 1000;
+    p.t_ms = p.arrival_ms + 3000;
+  }
+  const QualityReport r = AssessQuality({s});
+  EXPECT_EQ(r.streams[0].dims[0].score, 0);  // median 3 s ahead against a 1 s interval
+  EXPECT_TRUE(Mentions(r.streams[0].dims[0], "clock ahead: 10 samples stamped after they arrived"))
+      << r.streams[0].dims[0].reasons[0];
+  // Counted by arrival, the stream is complete; its consistency is untouched.
+  EXPECT_EQ(r.streams[0].dims[1].score, 1);
+  EXPECT_EQ(r.streams[0].dims[2].score, 1);
+  // 0.4 s ahead: 1 - (0.4 - 0.1) / 0.9.
+  for (SamplePoint& p : s.samples) p.t_ms = p.arrival_ms + 400;
+  EXPECT_DOUBLE_EQ(AssessQuality({s}).streams[0].dims[0].score, 1 - 0.3 / 0.9);
+}
+
+TEST(Quality, LateSamplesAreChargedToTimeliness) {
+  // Each sample arrives 1.5 s after its own time, half a second more than one interval; reads
+  // take 0.05 s: lag 0.55 s.
+  StreamInput s = Stream(1, "g0", "power", kPower);
+  for (SamplePoint& p : s.samples) p.arrival_ms = p.t_ms + 1500;
+  s.lag_ms = 50;
+  const QualityReport r = AssessQuality({s});
+  EXPECT_DOUBLE_EQ(r.streams[0].dims[0].score, 1 - 0.45 / 0.9);
+  EXPECT_TRUE(Mentions(r.streams[0].dims[0], "mean lag 0.55 s (0.05 s reading, 0.5 s late: read"));
+  // Up to one interval old when read: the newest its source had, on time.
+  for (SamplePoint& p : s.samples) p.arrival_ms = p.t_ms + 900;
+  EXPECT_DOUBLE_EQ(AssessQuality({s}).streams[0].dims[0].score, 1);
+  EXPECT_EQ(r.streams[0].dims[2].score, 1);
+}
+
+TEST(Quality, DuplicatesAreChargedToConsistency) {
+  StreamInput s = Stream(1, "g0", "power", kPower);
+  // Samples 3 and 6 arrive a second time.
+  s.samples.insert(s.samples.begin() + 4, s.samples[3]);
+  s.samples.insert(s.samples.begin() + 8, s.samples[7]);
+  const QualityReport r = AssessQuality({s});
+  EXPECT_DOUBLE_EQ(r.streams[0].dims[2].score, 1 - 2.0 / 12);
+  EXPECT_TRUE(Mentions(r.streams[0].dims[2],
+                       "2 duplicated samples (a time received before), "
+                       "first at +3 s"));
+  EXPECT_EQ(r.streams[0].dims[1].score, 1);  // each time counts once
+  EXPECT_EQ(r.streams[0].dims[3].score, 1);
+}
+
 TEST(Quality, RecordsHaveEveryDimensionAndOverall) {
   const QualityReport r = AssessQuality({Stream(1, "g0", "power", kPower)});
   const auto rows = QualityRecords(r);

@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, entity TEXT NOT NULL,
                                   unit TEXT NOT NULL, source TEXT NOT NULL, metric TEXT NOT NULL,
                                   UNIQUE(entity, entity_id, quantity, source));
 CREATE TABLE IF NOT EXISTS samples(series INTEGER NOT NULL REFERENCES series(id),
-                                   t_ms INTEGER NOT NULL, value REAL);
+                                   t_ms INTEGER NOT NULL, value REAL, arrival_ms INTEGER);
 CREATE INDEX IF NOT EXISTS samples_by_series ON samples(series, t_ms);
 CREATE TABLE IF NOT EXISTS scrapes(source TEXT NOT NULL, t_ms INTEGER NOT NULL, ok INTEGER NOT NULL,
                                    duration_ms REAL NOT NULL, samples INTEGER NOT NULL,
@@ -175,8 +175,14 @@ class SqliteStore : public Store {
     return id;
   }
   void Append(int64_t series, std::span<const SamplePoint> points) override {
-    Statement& st = Prepared("INSERT INTO samples(series, t_ms, value) VALUES(?,?,?)");
-    for (const SamplePoint& p : points) st.Bind(1, series).Bind(2, p.t_ms).Bind(3, p.value).Run();
+    Statement& st =
+        Prepared("INSERT INTO samples(series, t_ms, value, arrival_ms) VALUES(?,?,?,?)");
+    for (const SamplePoint& p : points) {
+      st.Bind(1, series).Bind(2, p.t_ms).Bind(3, p.value);
+      // NULL (one byte) for the common case: a sample stamped at its arrival.
+      if (p.arrival_ms != 0 && p.arrival_ms != p.t_ms) st.Bind(4, p.arrival_ms);
+      st.Run();
+    }
   }
   void RecordScrape(const ScrapeRecord& r) override {
     Statement& st = Prepared(
@@ -207,10 +213,11 @@ class SqliteStore : public Store {
     return out;
   }
   std::vector<SamplePoint> Samples(int64_t series) override {
-    Statement st(db_, "SELECT t_ms, value FROM samples WHERE series=? ORDER BY t_ms, rowid");
+    Statement st(db_,
+                 "SELECT t_ms, value, arrival_ms FROM samples WHERE series=? ORDER BY t_ms, rowid");
     st.Bind(1, series);
     std::vector<SamplePoint> out;
-    while (st.Step()) out.push_back({st.Int(0), st.Real(1)});
+    while (st.Step()) out.push_back({st.Int(0), st.Real(1), st.Int(2)});
     return out;
   }
   std::vector<ScrapeRecord> Scrapes(const std::string& source) override {

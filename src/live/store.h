@@ -32,6 +32,10 @@ struct SeriesInfo {
 struct SamplePoint {
   int64_t t_ms = 0;
   double value = 0;  // NaN when the source sent NaN
+  // When it reached ingest (the start of the read that brought it); 0: at t_ms. Differs from t_ms
+  // only for samples that carry their own time.
+  int64_t arrival_ms = 0;
+  int64_t Arrival() const { return arrival_ms != 0 ? arrival_ms : t_ms; }
 };
 
 struct SourceInfo {
