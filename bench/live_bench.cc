@@ -9,8 +9,15 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <httplib.h>
+
+#include <chrono>
+#include <thread>
+
+#include "live/ingest.h"
 #include "live/prometheus_text.h"
 #include "live/quality.h"
+#include "live/site_map.h"
 #include "live/store.h"
 
 namespace {
@@ -107,6 +114,111 @@ void BM_Quality(benchmark::State& state) {
       static_cast<double>(state.iterations()) * gpus * 2 * 3600, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Quality)->Arg(100)->Unit(benchmark::kMillisecond);
+
+// dcgm-exporter's default GPU fields (its default-counters.csv: clocks, temperatures, power,
+// energy, utilizations, memory, PCIe replays, XID errors, NVLink bandwidth; 15 per GPU) for `gpus`
+// GPUs.
+constexpr const char* kDefaultFields[] = {"DCGM_FI_DEV_SM_CLOCK",
+                                          "DCGM_FI_DEV_MEM_CLOCK",
+                                          "DCGM_FI_DEV_MEMORY_TEMP",
+                                          "DCGM_FI_DEV_GPU_TEMP",
+                                          "DCGM_FI_DEV_POWER_USAGE",
+                                          "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION",
+                                          "DCGM_FI_DEV_PCIE_REPLAY_COUNTER",
+                                          "DCGM_FI_DEV_GPU_UTIL",
+                                          "DCGM_FI_DEV_MEM_COPY_UTIL",
+                                          "DCGM_FI_DEV_ENC_UTIL",
+                                          "DCGM_FI_DEV_DEC_UTIL",
+                                          "DCGM_FI_DEV_XID_ERRORS",
+                                          "DCGM_FI_DEV_FB_FREE",
+                                          "DCGM_FI_DEV_FB_USED",
+                                          "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL"};
+
+std::string DefaultFieldsExposition(int gpus, int nodes_from) {
+  std::string out;
+  for (const char* m : kDefaultFields) {
+    out += fmt::format("# TYPE {} gauge\n", m);
+    for (int g = 0; g < gpus; ++g) {
+      const int node = nodes_from + g / 8;
+      out +=
+          FormatSampleLine(m,
+                           {{"gpu", std::to_string(g % 8)},
+                            {"UUID", fmt::format("GPU-{:08x}-0000-4000-8000-{:012x}", node, g % 8)},
+                            {"device", fmt::format("nvidia{}", g % 8)},
+                            {"modelName", "H100-SXM5-80GB"},
+                            {"Hostname", fmt::format("node{}", node)}},
+                           512.25 + g) +
+          "\n";
+    }
+  }
+  return out;
+}
+
+// The whole ingest path on one thread: HTTP scrapes of 10,000 GPUs' default fields (150,000
+// samples a round) from range(0) exporters (one for the site, or one per 10 nodes), bindings,
+// SQLite. Scrapes run back to back (interval 1 s at 1000x): samples/s, per CPU second of the
+// ingest thread (the benchmark's own time), is what one core sustains; s/round (wall) is the lag a
+// 1 s interval would see.
+void BM_IngestSite(benchmark::State& state) {
+  const int exporters = static_cast<int>(state.range(0));
+  const int gpus = 10000 / exporters;
+  std::vector<std::unique_ptr<httplib::Server>> servers;
+  std::vector<std::thread> threads;
+  std::string map = "firstwall_site_map: 1\nsources:\n";
+  for (int e = 0; e < exporters; ++e) {
+    auto srv = std::make_unique<httplib::Server>();
+    const std::string body = DefaultFieldsExposition(gpus, e * gpus / 8);
+    srv->Get("/metrics", [body](const httplib::Request&, httplib::Response& res) {
+      res.set_content(body, "text/plain");
+    });
+    const int port = srv->bind_to_any_port("127.0.0.1");
+    map += fmt::format(
+        "  - {{name: e{}, kind: prometheus, url: \"http://127.0.0.1:{}/metrics\", "
+        "interval: 1 s}}\n",
+        e, port);
+    threads.emplace_back([s = srv.get()] { s->listen_after_bind(); });
+    servers.push_back(std::move(srv));
+  }
+  map += "bindings:\n";
+  for (int e = 0; e < exporters; ++e) {
+    for (const char* m : kDefaultFields) {
+      const bool power = std::string_view(m) == "DCGM_FI_DEV_POWER_USAGE";
+      map += fmt::format(
+          "  - {{source: e{}, series: {}, entity: gpu, id: \"{{Hostname}}/gpu{{gpu}}/{}\", "
+          "quantity: {}, unit: \"{}\"}}\n",
+          e, m, power ? "" : m, power ? "power" : "utilization", power ? "W" : "%");
+    }
+  }
+  const SiteMap site = ParseSiteMap(map, "bench-site-map.yaml");
+  const auto path =
+      std::filesystem::temp_directory_path() / fmt::format("fw_ingest_bench_{}.db", getpid());
+  std::filesystem::remove(path);
+  auto store = OpenSqliteStore(path.string());
+  int64_t samples = 0, rounds = 0;
+  double wall_s = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    IngestOptions o;
+    o.speed = 1000;
+    o.for_s = 3000;  // 3 s of wall time, every source always due
+    const IngestStats st = Ingest(site, *store, o);
+    samples += st.samples;
+    rounds += st.scrapes;
+    wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  state.counters["samples/s"] =
+      benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
+  // Wall time of one scrape of every exporter: the lag a 1 s interval would see.
+  state.counters["s/round"] =
+      wall_s * exporters / static_cast<double>(std::max<int64_t>(rounds, 1));
+  for (auto& s : servers) s->stop();
+  for (auto& t : threads) t.join();
+  store.reset();
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+}
+BENCHMARK(BM_IngestSite)->Arg(1)->Arg(100)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 

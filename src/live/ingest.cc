@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -16,12 +17,18 @@ namespace {
 
 using Wall = std::chrono::steady_clock;
 
+struct Stream {
+  int64_t id = 0;  // the store's series; 0: no binding claims the stream
+  double to_base = 1;
+};
+
 struct SourceState {
   const Source* source = nullptr;
   Wall::time_point due;
   int failures = 0;
   std::vector<const Binding*> bindings;
-  std::map<std::string, int64_t> series;  // SeriesName -> id, known streams of this source
+  // Known streams of this source (bound or not), by metric and labels.
+  std::unordered_map<std::string, Stream> series;
   std::unique_ptr<SourceReader> reader;
 };
 
@@ -109,34 +116,43 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
     }
     if (rec.ok) {
       rec.samples = static_cast<int>(read.samples.size());
-      std::string entity_id;
+      std::string entity_id, key;
       for (const PromSample& s : read.samples) {
-        const Binding* bound = nullptr;
-        for (const Binding* b : st.bindings) {
-          if (b->Matches(s, entity_id)) {
-            bound = b;
-            break;
-          }
+        // The stream's key: metric and labels as sent (cheap to build; the readable name and the
+        // binding are worked out once per stream).
+        key.assign(s.metric);
+        for (const Label& l : s.labels) {
+          key += '\x1f';
+          key += l.name;
+          key += '\x1e';
+          key += l.value;
         }
-        if (!bound) {
-          ++stats.unbound;
-          continue;
-        }
-        const std::string name = SeriesName(s.metric, s.labels);
-        auto it = st.series.find(name);
+        auto it = st.series.find(key);
         if (it == st.series.end()) {
+          const Binding* bound = nullptr;
+          for (const Binding* b : st.bindings) {
+            if (b->Matches(s, entity_id)) {
+              bound = b;
+              break;
+            }
+          }
           if (st.series.size() >= o.max_series_per_source) {
-            ++stats.over_series_limit;
+            ++(bound ? stats.over_series_limit : stats.unbound);
             continue;
           }
-          const SeriesKey key{bound->entity,
-                              entity_id,
-                              std::string(bound->quantity->name),
-                              std::string(bound->quantity->base_unit),
-                              src.name,
-                              name};
-          it = st.series.emplace(name, store.SeriesId(key)).first;
-          ++stats.series;
+          Stream known;  // an unbound stream is remembered too, so it is not matched again
+          if (bound) {
+            const std::string name = SeriesName(s.metric, s.labels);
+            known.id = store.SeriesId({bound->entity, entity_id, std::string(bound->quantity->name),
+                                       std::string(bound->quantity->base_unit), src.name, name});
+            known.to_base = bound->unit->to_base;
+            ++stats.series;
+          }
+          it = st.series.emplace(key, known).first;
+        }
+        if (it->second.id == 0) {
+          ++stats.unbound;
+          continue;
         }
         // A source's own time is its wall clock: mapped to site time as arrival times are.
         const int64_t t =
@@ -144,8 +160,8 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
                 ? epoch0_ms + static_cast<int64_t>(std::llround(
                                   static_cast<double>(*s.timestamp_ms - epoch0_ms) * o.speed))
                 : rec.t_ms;
-        const SamplePoint pt{t, s.value * bound->unit->to_base, rec.t_ms};
-        store.Append(it->second, {&pt, 1});
+        const SamplePoint pt{t, s.value * it->second.to_base, rec.t_ms};
+        store.Append(it->second.id, {&pt, 1});
         ++stats.samples;
       }
       st.failures = 0;
