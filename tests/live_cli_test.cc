@@ -66,12 +66,13 @@ TEST(LiveCli, EmulateIngestQualityChargesEachFaultToItsStreamAndDimension) {
   EXPECT_NE(ingest.out.find(" 0 malformed lines"), std::string::npos) << ingest.out;
 
   const Result quality =
-      Firstwall("quality --db " + db.string() + " --json --out " + (dir / "q").string());
+      Firstwall("quality --db " + db.string() + " --site-map " + (dir / "map.yaml").string() +
+                " --json --out " + (dir / "q").string());
   ASSERT_EQ(quality.status, 0) << quality.out;
   const json q = json::parse(Slurp(dir / "q" / "quality.json"));
   EXPECT_EQ(json::parse(quality.out), q);
-  // 16 GPUs x 4 streams and the facility's 5 meters.
-  EXPECT_EQ(q["streams"].size(), 16u * 4 + 5);
+  // 16 GPUs x 4 streams and the facility's 6 meters.
+  EXPECT_EQ(q["streams"].size(), 16u * 4 + 6);
 
   const json* stuck = StreamOf(q, "node0/gpu1", "power");
   const json* spike = StreamOf(q, "node0/gpu2", "power");
@@ -113,6 +114,13 @@ TEST(LiveCli, EmulateIngestQualityChargesEachFaultToItsStreamAndDimension) {
   // The meter reads half for 60 of 90 s: its power no longer integrates to its energy counter.
   EXPECT_LT((*ct)["dimensions"]["accuracy"]["score"], 1.0);
   EXPECT_TRUE(Mentions((*ct)["dimensions"]["accuracy"], "against the energy counter's"))
+      << (*ct)["dimensions"].dump(2);
+  // ... nor the UPS's input plus the cooling feed (the site map's balance).
+  EXPECT_TRUE(Mentions((*ct)["dimensions"]["accuracy"], "balance 'building': "))
+      << (*ct)["dimensions"].dump(2);
+  EXPECT_TRUE(Mentions((*ct)["dimensions"]["accuracy"],
+                       "off ups/ups + meter/cooling by more than "
+                       "1 % (median -50.0 %"))
       << (*ct)["dimensions"].dump(2);
   // The untouched stream carries none of these findings.
   const json& c = (*clean)["dimensions"];

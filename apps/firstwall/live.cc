@@ -1,7 +1,7 @@
 // The live twin's commands (docs/live.md):
 //   firstwall emulate [SCENARIO] [--speed N] [--listen HOST:PORT] [--fault KIND:TARGET:FROM:TO ...]
 //   firstwall ingest SITE_MAP --db FILE [--for DURATION] [--speed N]
-//   firstwall quality --db FILE [--json] [--out DIR]
+//   firstwall quality --db FILE [--site-map MAP] [--json] [--out DIR]
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -136,7 +136,7 @@ int Ingest(const IngestArgs& a) {
 }
 
 struct QualityArgs {
-  std::string db, out;
+  std::string db, out, site_map;
   bool json = false;
 };
 
@@ -145,8 +145,10 @@ int Quality(const QualityArgs& a) {
     throw InputError({a.db, 0, 0}, fmt::format("no store: the file {}", why),
                      "firstwall ingest SITE_MAP --db FILE fills one");
   }
+  std::vector<live::Balance> balances;
+  if (!a.site_map.empty()) balances = live::LoadSiteMap(a.site_map).balances;
   auto store = live::OpenSqliteStore(a.db);
-  const live::QualityReport r = live::AssessQuality(live::StreamsOf(*store));
+  const live::QualityReport r = live::AssessQuality(live::StreamsOf(*store), balances);
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
@@ -218,6 +220,8 @@ Action RegisterQuality(CLI::App& app) {
   cmd->add_option("--db", a->db, "SQLite store written by firstwall ingest")->required();
   cmd->add_flag("--json", a->json, "Print quality.json instead of the table");
   cmd->add_option("--out", a->out, "Also write DIR/quality.json and DIR/quality.txt");
+  cmd->add_option("--site-map", a->site_map,
+                  "The site map, for its balances (a meter against the meters it feeds)");
   return [a] { return Quality(*a); };
 }
 

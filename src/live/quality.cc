@@ -320,14 +320,20 @@ void Accuracy(const StreamInput& in, const Prepared& p, Score& s) {
   s.score = Clamp01(1 - static_cast<double>(bad) / static_cast<double>(n));
 }
 
+// The (scale-corrected) samples as a curve.
+PowerCurve CurveOf(const Prepared& p) {
+  PowerCurve c;
+  for (size_t i = 0; i < p.finite.size(); ++i) {
+    c.t.push_back(static_cast<double>(p.finite[i].t_ms));
+    c.w.push_back(p.value[i]);
+  }
+  return c;
+}
+
 // A GPU's (or any entity's) integrated power against its energy counter over the intervals the
 // counter covers without a reset; the counter is the reference, the power stream is charged.
 double PhysicsScore(const Prepared& power, const Prepared& energy, std::string& reason) {
-  PowerCurve curve;
-  for (size_t i = 0; i < power.finite.size(); ++i) {
-    curve.t.push_back(static_cast<double>(power.finite[i].t_ms));
-    curve.w.push_back(power.value[i]);
-  }
+  const PowerCurve curve = CurveOf(power);
   double counted = 0, integrated = 0;
   for (size_t i = 1; i < energy.finite.size(); ++i) {
     const double e0 = energy.value[i - 1], e1 = energy.value[i];
@@ -349,6 +355,69 @@ double PhysicsScore(const Prepared& power, const Prepared& energy, std::string& 
         integrated, counted, 100 * (integrated - counted) / counted);
   }
   return score;
+}
+
+// The first stream of (entity, id, quantity), or -1.
+int FindStream(const std::vector<StreamInput>& streams, const std::string& entity,
+               const std::string& id, const std::string& quantity) {
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const SeriesKey& k = streams[i].series.key;
+    if (k.entity == entity && k.entity_id == id && k.quantity == quantity) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+// The parent's accuracy against its children's sum over the efficiency between them: each parent
+// sample where every child has a value is compared, and counts as bad beyond the tolerance.
+void CheckBalance(const Balance& bal, const std::vector<StreamInput>& streams,
+                  const std::vector<Prepared>& prep, QualityReport& r) {
+  const int parent = FindStream(streams, bal.parent_entity, bal.parent_id, bal.quantity);
+  if (parent < 0) return;  // nothing to charge
+  Score& acc = r.streams[static_cast<size_t>(parent)].dims[kAccuracy];
+  std::vector<PowerCurve> children;
+  std::string names;
+  for (const auto& [entity, id] : bal.children) {
+    names += fmt::format("{}{}/{}", names.empty() ? "" : " + ", entity, id);
+    const int c = FindStream(streams, entity, id, bal.quantity);
+    if (c < 0) {
+      acc.reasons.push_back(fmt::format("balance '{}' not judged: no {} stream of {}/{}", bal.name,
+                                        bal.quantity, entity, id));
+      return;
+    }
+    children.push_back(CurveOf(prep[static_cast<size_t>(c)]));
+  }
+  const Prepared& p = prep[static_cast<size_t>(parent)];
+  size_t compared = 0, bad = 0;
+  std::vector<double> off;
+  for (size_t i = 0; i < p.finite.size(); ++i) {
+    const double t = static_cast<double>(p.finite[i].t_ms);
+    double sum = 0;
+    bool all = true;
+    for (const PowerCurve& c : children) {
+      double v = 0;
+      all = all && c.At(t, v);
+      sum += v;
+    }
+    if (!all) continue;
+    const double expected = sum / bal.efficiency;
+    if (expected <= 0) continue;
+    const double rel = (p.value[i] - expected) / expected;
+    ++compared;
+    off.push_back(rel);
+    bad += std::abs(rel) > bal.tolerance;
+  }
+  if (bad == 0) return;
+  std::sort(off.begin(), off.end());
+  acc.score =
+      std::min(acc.score, Clamp01(1 - static_cast<double>(bad) / static_cast<double>(compared)));
+  acc.reasons.push_back(fmt::format(
+      "balance '{}': {} of {} samples off {}{} by more than {:g} % (median {:+.1f} %, from "
+      "{:+.1f} to {:+.1f} %)",
+      bal.name, bad, compared, names,
+      bal.efficiency < 1 ? fmt::format(" / {:g} %", 100 * bal.efficiency) : std::string(),
+      100 * bal.tolerance, 100 * Quantile(off, 0.5), 100 * off.front(), 100 * off.back()));
 }
 
 struct Use {
@@ -398,7 +467,8 @@ double Mean(const Score (&d)[kDimensionCount]) {
 
 }  // namespace
 
-QualityReport AssessQuality(const std::vector<StreamInput>& streams) {
+QualityReport AssessQuality(const std::vector<StreamInput>& streams,
+                            const std::vector<Balance>& balances) {
   std::vector<Prepared> prep(streams.size());
   // Per source, entity kind and quantity: the times any stream changed value, for the stuck test.
   using Kin = std::tuple<std::string, std::string, std::string>;
@@ -447,6 +517,7 @@ QualityReport AssessQuality(const std::vector<StreamInput>& streams) {
       if (!reason.empty()) acc.reasons.push_back(reason);
     }
   }
+  for (const Balance& bal : balances) CheckBalance(bal, streams, prep, r);
   std::map<std::pair<std::string, std::string>, EntityQuality> ents;
   for (StreamQuality& q : r.streams) {
     q.overall = Mean(q.dims);

@@ -8,7 +8,8 @@
 //    reset), a value stuck while its siblings (same source and quantity) move;
 //  - accuracy: values outside physical bounds, spikes against the stream's own spread, and physics:
 //    a GPU's integrated power against its own energy counter
-//    (DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION);
+//    (DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION), and a meter against the sum of the meters it feeds
+//    (the site map's balances);
 //  - resolution: the sampling interval against what its uses need (The Green Grid's advanced PUE
 //    category: 15 min or finer; the 0.2-3 Hz power swings of synchronous training: 1/6 s or finer).
 // Overall is the mean of the five. An entity's dimension is its worst stream's.
@@ -19,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "live/site_map.h"
 #include "live/store.h"
 
 namespace firstwall::live {
@@ -59,7 +61,10 @@ struct QualityReport {
   std::vector<EntityQuality> entities;  // sorted by entity, id
 };
 
-QualityReport AssessQuality(const std::vector<StreamInput>& streams);
+// `balances` (from the site map): each parent stream's accuracy is also judged against the sum of
+// its children's streams (at the parent's sample times, children interpolated linearly).
+QualityReport AssessQuality(const std::vector<StreamInput>& streams,
+                            const std::vector<Balance>& balances = {});
 // Every series of a store, with its source's interval and scrapes.
 std::vector<StreamInput> StreamsOf(Store& store);
 

@@ -189,6 +189,39 @@ TEST(Quality, DuplicatesAreChargedToConsistency) {
   EXPECT_EQ(r.streams[0].dims[3].score, 1);
 }
 
+TEST(Quality, ABalanceChargesTheParentsAccuracy) {
+  // A UPS (95 % efficient) feeds two PDUs; its meter reads half at samples 4 and 5.
+  std::vector<double> a = kPower, b(10, 300.0), ups;
+  for (size_t i = 0; i < 10; ++i)
+    ups.push_back((a[i] + b[i]) / 0.95 * (i == 4 || i == 5 ? 0.5 : 1));
+  StreamInput u = Stream(1, "ups-1", "power", ups), pa = Stream(2, "a", "power", a),
+              pb = Stream(3, "b", "power", b);
+  u.series.key.entity = "ups";
+  pa.series.key.entity = pb.series.key.entity = "pdu";
+  Balance bal;
+  bal.name = "ups-1";
+  bal.parent_entity = "ups";
+  bal.parent_id = "ups-1";
+  bal.children = {{"pdu", "a"}, {"pdu", "b"}};
+  bal.efficiency = 0.95;
+  const QualityReport r = AssessQuality({u, pa, pb}, {bal});
+  // The spike test sees the halves too (a 50 % drop is beyond 5 x 10 % of the median): 2 of 10.
+  EXPECT_DOUBLE_EQ(r.streams[0].dims[3].score, 0.8);
+  EXPECT_TRUE(Mentions(r.streams[0].dims[3],
+                       "balance 'ups-1': 2 of 10 samples off pdu/a + pdu/b "
+                       "/ 95 % by more than 2 % (median +0.0 %, from -50.0 "
+                       "to +0.0 %)"))
+      << r.streams[0].dims[3].reasons.back();
+  EXPECT_EQ(r.streams[1].dims[3].score, 1);  // the children are not charged
+  // Without the drop, nothing is said; without a child stream, the balance says so.
+  ups = a;
+  for (size_t i = 0; i < 10; ++i) ups[i] = (a[i] + b[i]) / 0.95;
+  u.samples = Stream(1, "ups-1", "power", ups).samples;
+  EXPECT_TRUE(AssessQuality({u, pa, pb}, {bal}).streams[0].dims[3].reasons.empty());
+  EXPECT_TRUE(Mentions(AssessQuality({u, pa}, {bal}).streams[0].dims[3],
+                       "balance 'ups-1' not judged: no power stream of pdu/b"));
+}
+
 TEST(Quality, RecordsHaveEveryDimensionAndOverall) {
   const QualityReport r = AssessQuality({Stream(1, "g0", "power", kPower)});
   const auto rows = QualityRecords(r);

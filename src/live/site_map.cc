@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -112,6 +113,22 @@ const Schema& SiteMapSchema() {
           Key("bindings[].unit", VT::kEnum, true,
               "The unit the source reports in (stored in the quantity's base unit).", "",
               UnitChoices()),
+          Key("balances", VT::kList, false,
+              "Meters that should add up, checked by `firstwall quality --site-map` (accuracy of "
+              "the parent)."),
+          Key("balances[].name", VT::kString, false, "Name for messages; default: the parent."),
+          Key("balances[].parent", VT::kString, true,
+              "ENTITY/ID of the upstream meter (facility/site, ups/ups-1)."),
+          Key("balances[].children", VT::kTextList, true,
+              "ENTITY/ID of each meter it feeds ([pdu/pdu-1, pdu/pdu-2])."),
+          Key("balances[].quantity", VT::kEnum, false, "The quantity compared.", "power",
+              QuantityChoices()),
+          Key("balances[].efficiency", VT::kFraction, false,
+              "The children's sum over the parent: the losses between them (a UPS's efficiency).",
+              "100 %", "", Dimension::kPower, "0.01", "1"),
+          Key("balances[].tolerance", VT::kFraction, false,
+              "How far a parent sample may be off its children's sum, relative to it.", "2 %", "",
+              Dimension::kPower, "0.0001", "1"),
       });
   return schema;
 }
@@ -219,6 +236,42 @@ SiteMap ParseSiteMap(const std::string& text, const std::string& file) {
                                  bind.quantity->name));
     }
     map.bindings.push_back(std::move(bind));
+  }
+  if (root.Has("balances")) {
+    // ENTITY/ID, or a failure at `at`.
+    auto entity_id = [](const std::string& written, const SourceLocation& at) {
+      const size_t slash = written.find('/');
+      if (slash == std::string::npos || slash == 0 || slash + 1 == written.size() ||
+          !IsEntityKind(written.substr(0, slash))) {
+        throw InputError(at, fmt::format("'{}' is not ENTITY/ID", written),
+                         fmt::format("ENTITY one of {}", EntityChoices()));
+      }
+      return std::pair{written.substr(0, slash), written.substr(slash + 1)};
+    };
+    for (const Section& b : root.List("balances")) {
+      Balance bal;
+      bal.where = b.where().ToString();
+      const std::string parent = b.String("parent");
+      std::tie(bal.parent_entity, bal.parent_id) = entity_id(parent, b.ValueAt("parent"));
+      bal.name = b.Has("name") ? b.String("name") : parent;
+      const std::vector<std::string> children = b.Texts("children");
+      for (size_t i = 0; i < children.size(); ++i) {
+        bal.children.push_back(entity_id(children[i], b.ItemAt("children", i)));
+        if (bal.children.back() == std::pair{bal.parent_entity, bal.parent_id}) {
+          throw InputError(b.ItemAt("children", i),
+                           fmt::format("'{}' is its own parent's child", children[i]));
+        }
+      }
+      if (bal.children.empty()) b.Fail("children", "a balance needs at least one child");
+      bal.quantity = b.Enum("quantity");
+      if (FindQuantity(bal.quantity)->counter) {
+        b.Fail("quantity",
+               fmt::format("'{}' is a counter: balance the power it counts", bal.quantity));
+      }
+      bal.efficiency = b.Fraction("efficiency");
+      bal.tolerance = b.Fraction("tolerance");
+      map.balances.push_back(std::move(bal));
+    }
   }
   return map;
 }

@@ -58,10 +58,24 @@ struct Binding {
   bool Matches(const PromSample& s, std::string& entity_id) const;
 };
 
+// A meter against the meters below it: `parent` should read the sum of `children` divided by
+// `efficiency` (a UPS's input against its PDUs; the building's meter against its IT and cooling
+// feeds, efficiency 1). Entities are written ENTITY/ID; the streams compared are their `quantity`.
+struct Balance {
+  std::string name;
+  std::string parent_entity, parent_id;
+  std::vector<std::pair<std::string, std::string>> children;  // (entity, id)
+  std::string quantity = "power";
+  double efficiency = 1;    // children's sum / parent, 0-1
+  double tolerance = 0.02;  // relative to the parent's expected value
+  std::string where;        // file:line:col, for messages
+};
+
 struct SiteMap {
   std::string file, site;
   std::vector<Source> sources;
   std::vector<Binding> bindings;
+  std::vector<Balance> balances;
   const Source* FindSource(const std::string& name) const;
 };
 

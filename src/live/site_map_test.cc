@@ -94,6 +94,41 @@ TEST(SiteMap, ErrorsNameFileLineColumn) {
   }
 }
 
+TEST(SiteMap, BalancesAreReadAndChecked) {
+  const std::string with = std::string(kMap) + R"(balances:
+  - parent: ups/ups-1
+    children: [pdu/a, pdu/b]
+    efficiency: 95 %
+)";
+  const SiteMap m = ParseSiteMap(with, "map.yaml");
+  ASSERT_EQ(m.balances.size(), 1u);
+  EXPECT_EQ(m.balances[0].name, "ups/ups-1");
+  EXPECT_EQ(m.balances[0].parent_id, "ups-1");
+  EXPECT_EQ(m.balances[0].children[1], (std::pair<std::string, std::string>{"pdu", "b"}));
+  EXPECT_DOUBLE_EQ(m.balances[0].efficiency, 0.95);
+  EXPECT_DOUBLE_EQ(m.balances[0].tolerance, 0.02);
+  struct Case {
+    std::string from, to, want;
+  };
+  const std::vector<Case> cases = {
+      {"pdu/b]", "pdux/b]", "map.yaml:23:23: error: 'pdux/b' is not ENTITY/ID"},
+      {"ups/ups-1", "ups", "map.yaml:22:13: error: 'ups' is not ENTITY/ID"},
+      {"pdu/b]", "ups/ups-1]", "map.yaml:23:23: error: 'ups/ups-1' is its own parent's child"},
+      {"95 %", "150 %", "map.yaml:24:17"},
+  };
+  for (const Case& c : cases) {
+    std::string text = with;
+    text.replace(text.find(c.from), c.from.size(), c.to);
+    try {
+      ParseSiteMap(text, "map.yaml");
+      ADD_FAILURE() << "no error for " << c.to;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(c.want), std::string::npos)
+          << "want: " << c.want << "\ngot: " << e.what();
+    }
+  }
+}
+
 TEST(SiteMap, TwoFixedStreamsForOneEntityAreRefused) {
   std::string text = kMap;
   text += R"(  - source: node0
