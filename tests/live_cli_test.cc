@@ -139,6 +139,27 @@ TEST(LiveCli, EmulateIngestQualityChargesEachFaultToItsStreamAndDimension) {
     }
   }
   EXPECT_TRUE(fs::exists(dir / "q" / "quality.txt"));
+
+  // The same faults, found again from the quality windows ingest scored as it went (1 min each).
+  const Result merged = Firstwall("quality --db " + db.string() + " --windows --json");
+  ASSERT_EQ(merged.status, 0) << merged.out;
+  const json w = json::parse(merged.out);
+  EXPECT_EQ(w["streams"].size(), 16u * 4 + 6);
+  auto dim = [&](const std::string& id, const std::string& quantity, const std::string& dimension) {
+    const json* s = StreamOf(w, id, quantity);
+    return s ? (*s)["dimensions"][dimension] : json();
+  };
+  EXPECT_TRUE(Mentions(dim("node0/gpu1", "power", "consistency"), "stuck at ")) << w.dump(1);
+  EXPECT_TRUE(Mentions(dim("node0/gpu2", "power", "accuracy"), "spike: "));
+  EXPECT_TRUE(Mentions(dim("node0/gpu4", "power", "consistency"), "scale changed x0.001"));
+  EXPECT_TRUE(Mentions(dim("node0/gpu5", "energy", "consistency"), "counter went backwards"));
+  EXPECT_TRUE(Mentions(dim("node0/gpu6", "power", "timeliness"), "clock ahead: "));
+  EXPECT_TRUE(Mentions(dim("node0/gpu7", "power", "consistency"), "duplicated samples"));
+  EXPECT_TRUE(Mentions(dim("site", "power", "accuracy"), "balance 'building': "));
+  EXPECT_LT(dim("node0/gpu3", "power", "completeness")["score"],
+            dim("node1/gpu7", "power", "completeness")["score"]);
+  EXPECT_EQ(dim("node1/gpu7", "power", "consistency")["score"], 1.0);
+  EXPECT_EQ(dim("node1/gpu7", "power", "accuracy")["score"], 1.0);
 }
 
 TEST(LiveCli, IngestCountsFailedScrapesOfAnAbsentSourceAndEnds) {
@@ -154,6 +175,10 @@ TEST(LiveCli, IngestCountsFailedScrapesOfAnAbsentSourceAndEnds) {
   EXPECT_NE(r.out.find("0 samples in 0 series"), std::string::npos) << r.out;
   const Result q = Firstwall("quality --db " + (dir / "x.db").string());
   EXPECT_EQ(q.status, 0) << q.out;
+  // No reads answered, so no quality window was scored: --windows says so.
+  const Result w = Firstwall("quality --windows --db " + (dir / "x.db").string());
+  EXPECT_EQ(w.status, 2) << w.out;
+  EXPECT_NE(w.out.find("no quality windows in the store"), std::string::npos) << w.out;
 }
 
 TEST(LiveCli, BadInputsAreRefusedWithTheirPlace) {
@@ -176,6 +201,15 @@ TEST(LiveCli, BadInputsAreRefusedWithTheirPlace) {
   r = Firstwall("quality --db " + (dir / "absent.db").string());
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("no store: the file not found"), std::string::npos) << r.out;
+  r = Firstwall("ingest tests/inputs/live-site-map.yaml --db " + (dir / "x.db").string() +
+                " --quality-window 5");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--quality-window: error: '5'"), std::string::npos) << r.out;
+  r = Firstwall("emulate tests/inputs/live-emulate.yaml --fault 'late=0s:m:1s:2s'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("'late=0s:m:1s:2s': late '0s' is not a positive duration"),
+            std::string::npos)
+      << r.out;
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 // The live twin's commands (docs/live.md):
 //   firstwall emulate [SCENARIO] [--speed N] [--listen HOST:PORT] [--fault KIND:TARGET:FROM:TO ...]
 //   firstwall ingest SITE_MAP --db FILE [--for DURATION] [--speed N]
-//   firstwall quality --db FILE [--site-map MAP] [--json] [--out DIR]
+//   firstwall quality --db FILE [--site-map MAP | --windows] [--json] [--out DIR]
 #include <csignal>
+#include <cstdint>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -100,25 +101,34 @@ int Emulate(const EmulateArgs& a) {
 }
 
 struct IngestArgs {
-  std::string site_map, db, for_text;
+  std::string site_map, db, for_text, quality_window = "1 min";
   double speed = 1;
   bool quiet = false;
 };
+
+// A duration option ("10 min"); `zero_ok`: 0 is allowed (it turns the feature off).
+double DurationOption(const std::string& option, const std::string& text, bool zero_ok) {
+  double v = 0;
+  try {
+    v = units::ParseBase(text, units::Dimension::kDuration);
+  } catch (const units::UnitParseError& e) {
+    // "0" alone has no unit and still means none.
+    if (!(zero_ok && text == "0")) {
+      throw InputError({option, 0, 0}, fmt::format("'{}': {}", text, e.what()), e.hint());
+    }
+  }
+  if (!(v > 0) && !(zero_ok && v == 0)) {
+    throw InputError({option, 0, 0}, fmt::format("'{}' is not a positive duration", text));
+  }
+  return v;
+}
 
 int Ingest(const IngestArgs& a) {
   const live::SiteMap map = live::LoadSiteMap(a.site_map);
   live::IngestOptions o;
   o.speed = a.speed;
-  if (!a.for_text.empty()) {
-    try {
-      o.for_s = units::ParseBase(a.for_text, units::Dimension::kDuration);
-    } catch (const units::UnitParseError& e) {
-      throw InputError({"--for", 0, 0}, fmt::format("'{}': {}", a.for_text, e.what()), e.hint());
-    }
-    if (!(o.for_s > 0)) {
-      throw InputError({"--for", 0, 0}, fmt::format("'{}' is not a positive duration", a.for_text));
-    }
-  }
+  if (!a.for_text.empty()) o.for_s = DurationOption("--for", a.for_text, false);
+  o.quality_window_s = DurationOption("--quality-window", a.quality_window, true);
   auto store = live::OpenSqliteStore(a.db);
   StopOnSignals signals;
   o.stop = [] { return g_stop != 0; };
@@ -127,17 +137,18 @@ int Ingest(const IngestArgs& a) {
   store->Flush();
   std::cout << fmt::format(
       "{} scrapes ({} failed), {} samples in {} series, {} unbound samples, {} malformed "
-      "lines{}; store {}\n",
+      "lines{}{}; {} quality windows; store {}\n",
       s.scrapes, s.failed, s.samples, s.series, s.unbound, s.rejected_lines,
       s.over_series_limit ? fmt::format(", {} samples over the series limit", s.over_series_limit)
                           : std::string(),
-      a.db);
+      s.dropped ? fmt::format(", {} samples dropped by full buffers", s.dropped) : std::string(),
+      s.quality_windows, a.db);
   return kOk;
 }
 
 struct QualityArgs {
   std::string db, out, site_map;
-  bool json = false;
+  bool json = false, windows = false;
 };
 
 int Quality(const QualityArgs& a) {
@@ -148,7 +159,22 @@ int Quality(const QualityArgs& a) {
   std::vector<live::Balance> balances;
   if (!a.site_map.empty()) balances = live::LoadSiteMap(a.site_map).balances;
   auto store = live::OpenSqliteStore(a.db);
-  const live::QualityReport r = live::AssessQuality(live::StreamsOf(*store), balances);
+  live::QualityReport r;
+  if (a.windows) {
+    if (!a.site_map.empty()) {
+      throw InputError({"--site-map", 0, 0},
+                       "--windows merges scores ingest stored, balances included: no site map",
+                       "give the site map to ingest instead");
+    }
+    const auto rows = store->QualityWindows(INT64_MIN, INT64_MAX);
+    if (rows.empty()) {
+      throw InputError({a.db, 0, 0}, "no quality windows in the store",
+                       "firstwall ingest stores them (--quality-window, 1 min unless 0)");
+    }
+    r = live::MergeWindows(rows, store->Series());
+  } else {
+    r = live::AssessQuality(live::StreamsOf(*store), balances);
+  }
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
@@ -203,6 +229,10 @@ Action RegisterIngest(CLI::App& app) {
   cmd->add_option("site_map", a->site_map, "Site map YAML file")->required();
   cmd->add_option("--db", a->db, "SQLite store (created when absent)")->required();
   cmd->add_option("--for", a->for_text, "How long to run, in site time (\"10 min\")");
+  cmd->add_option("--quality-window", a->quality_window,
+                  "Score quality every window of site time as samples arrive and store it, for "
+                  "'firstwall quality --windows'; 0: do not")
+      ->capture_default_str();
   cmd->add_option("--speed", a->speed,
                   "Site seconds per wall second, for a site emulated faster than real time")
       ->check(PositiveSpeed())
@@ -222,6 +252,9 @@ Action RegisterQuality(CLI::App& app) {
   cmd->add_option("--out", a->out, "Also write DIR/quality.json and DIR/quality.txt");
   cmd->add_option("--site-map", a->site_map,
                   "The site map, for its balances (a meter against the meters it feeds)");
+  cmd->add_flag("--windows", a->windows,
+                "Merge the quality windows ingest stored instead of reading every sample again "
+                "(fast over long spans; docs/live.md)");
   return [a] { return Quality(*a); };
 }
 

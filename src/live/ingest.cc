@@ -4,12 +4,14 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "live/quality_windows.h"
 #include "live/reader.h"
 
 namespace firstwall::live {
@@ -76,111 +78,131 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
   }
   store.Flush();
   if (states.empty()) return stats;
+  std::optional<QualityWindows> windows;
+  if (o.quality_window_s > 0) windows.emplace(store, o.quality_window_s, map.balances);
+  // Until --for, or a stop: each turn reads the source due first.
+  auto loop = [&] {
+    while (true) {
+      auto next = std::min_element(
+          states.begin(), states.end(),
+          [](const SourceState& a, const SourceState& b) { return a.due < b.due; });
+      // Sleep in short steps so a stop request is heard.
+      while (Wall::now() < next->due) {
+        if (o.stop && o.stop()) return;
+        if (o.for_s > 0 && Wall::now() >= end) return;
+        std::this_thread::sleep_until(
+            std::min(next->due, Wall::now() + std::chrono::milliseconds(50)));
+      }
+      if (o.stop && o.stop()) return;
+      if (o.for_s > 0 && Wall::now() >= end) return;
 
-  while (true) {
-    auto next =
-        std::min_element(states.begin(), states.end(),
-                         [](const SourceState& a, const SourceState& b) { return a.due < b.due; });
-    // Sleep in short steps so a stop request is heard.
-    while (Wall::now() < next->due) {
-      if (o.stop && o.stop()) return stats;
-      if (o.for_s > 0 && Wall::now() >= end) return stats;
-      std::this_thread::sleep_until(
-          std::min(next->due, Wall::now() + std::chrono::milliseconds(50)));
-    }
-    if (o.stop && o.stop()) return stats;
-    if (o.for_s > 0 && Wall::now() >= end) return stats;
-
-    SourceState& st = *next;
-    const Source& src = *st.source;
-    const Wall::time_point started = Wall::now();
-    ScrapeRecord rec;
-    rec.source = src.name;
-    rec.t_ms = site_ms(started);
-    ReadResult read = st.reader->Read();
-    rec.ok = read.ok;
-    rec.error = read.error;
-    const Wall::time_point done = Wall::now();
-    rec.duration_ms = std::chrono::duration<double, std::milli>(done - started).count() * o.speed;
-    ++stats.scrapes;
-    rec.rejected = read.rejected;
-    stats.rejected_lines += read.rejected;
-    stats.dropped += read.dropped;
-    if (read.rejected > 0 && o.log && !read.rejects.empty()) {
-      o.log(fmt::format("{}: {} malformed line(s) refused; line {}: {}", src.name, read.rejected,
-                        read.rejects[0].line, read.rejects[0].reason));
-    }
-    if (read.dropped > 0 && o.log) {
-      o.log(fmt::format("{}: {} samples dropped: more arrived than the buffer holds", src.name,
-                        read.dropped));
-    }
-    if (rec.ok) {
-      rec.samples = static_cast<int>(read.samples.size());
-      std::string entity_id, key;
-      for (const PromSample& s : read.samples) {
-        // The stream's key: metric and labels as sent (cheap to build; the readable name and the
-        // binding are worked out once per stream).
-        key.assign(s.metric);
-        for (const Label& l : s.labels) {
-          key += '\x1f';
-          key += l.name;
-          key += '\x1e';
-          key += l.value;
-        }
-        auto it = st.series.find(key);
-        if (it == st.series.end()) {
-          const Binding* bound = nullptr;
-          for (const Binding* b : st.bindings) {
-            if (b->Matches(s, entity_id)) {
-              bound = b;
-              break;
-            }
+      SourceState& st = *next;
+      const Source& src = *st.source;
+      const Wall::time_point started = Wall::now();
+      ScrapeRecord rec;
+      rec.source = src.name;
+      rec.t_ms = site_ms(started);
+      ReadResult read = st.reader->Read();
+      rec.ok = read.ok;
+      rec.error = read.error;
+      const Wall::time_point done = Wall::now();
+      rec.duration_ms = std::chrono::duration<double, std::milli>(done - started).count() * o.speed;
+      ++stats.scrapes;
+      if (windows) windows->AddRead(src.name, rec.t_ms, rec.ok, rec.duration_ms);
+      rec.rejected = read.rejected;
+      stats.rejected_lines += read.rejected;
+      stats.dropped += read.dropped;
+      if (read.rejected > 0 && o.log && !read.rejects.empty()) {
+        o.log(fmt::format("{}: {} malformed line(s) refused; line {}: {}", src.name, read.rejected,
+                          read.rejects[0].line, read.rejects[0].reason));
+      }
+      if (read.dropped > 0 && o.log) {
+        o.log(fmt::format("{}: {} samples dropped: more arrived than the buffer holds", src.name,
+                          read.dropped));
+      }
+      if (rec.ok) {
+        rec.samples = static_cast<int>(read.samples.size());
+        std::string entity_id, key;
+        for (const PromSample& s : read.samples) {
+          // The stream's key: metric and labels as sent (cheap to build; the readable name and the
+          // binding are worked out once per stream).
+          key.assign(s.metric);
+          for (const Label& l : s.labels) {
+            key += '\x1f';
+            key += l.name;
+            key += '\x1e';
+            key += l.value;
           }
-          if (st.series.size() >= o.max_series_per_source) {
-            ++(bound ? stats.over_series_limit : stats.unbound);
+          auto it = st.series.find(key);
+          if (it == st.series.end()) {
+            const Binding* bound = nullptr;
+            for (const Binding* b : st.bindings) {
+              if (b->Matches(s, entity_id)) {
+                bound = b;
+                break;
+              }
+            }
+            if (st.series.size() >= o.max_series_per_source) {
+              ++(bound ? stats.over_series_limit : stats.unbound);
+              continue;
+            }
+            Stream known;  // an unbound stream is remembered too, so it is not matched again
+            if (bound) {
+              const std::string name = SeriesName(s.metric, s.labels);
+              known.id =
+                  store.SeriesId({bound->entity, entity_id, std::string(bound->quantity->name),
+                                  std::string(bound->quantity->base_unit), src.name, name});
+              known.to_base = bound->unit->to_base;
+              ++stats.series;
+              if (windows) {
+                windows->AddSeries({known.id,
+                                    {bound->entity, entity_id, std::string(bound->quantity->name),
+                                     std::string(bound->quantity->base_unit), src.name, name}},
+                                   src.interval_s);
+              }
+            }
+            it = st.series.emplace(key, known).first;
+          }
+          if (it->second.id == 0) {
+            ++stats.unbound;
             continue;
           }
-          Stream known;  // an unbound stream is remembered too, so it is not matched again
-          if (bound) {
-            const std::string name = SeriesName(s.metric, s.labels);
-            known.id = store.SeriesId({bound->entity, entity_id, std::string(bound->quantity->name),
-                                       std::string(bound->quantity->base_unit), src.name, name});
-            known.to_base = bound->unit->to_base;
-            ++stats.series;
-          }
-          it = st.series.emplace(key, known).first;
+          // A source's own time is its wall clock: mapped to site time as arrival times are.
+          const int64_t t =
+              s.timestamp_ms
+                  ? epoch0_ms + static_cast<int64_t>(std::llround(
+                                    static_cast<double>(*s.timestamp_ms - epoch0_ms) * o.speed))
+                  : rec.t_ms;
+          const SamplePoint pt{t, s.value * it->second.to_base, rec.t_ms};
+          store.Append(it->second.id, {&pt, 1});
+          if (windows) windows->AddSample(it->second.id, pt);
+          ++stats.samples;
         }
-        if (it->second.id == 0) {
-          ++stats.unbound;
-          continue;
+        st.failures = 0;
+        st.due += wall_after(src.interval_s);
+        if (st.due < done) st.due = done;  // fell behind: scrape again now, do not burst
+      } else {
+        ++stats.failed;
+        ++st.failures;
+        const double backoff =
+            std::min(30.0, src.interval_s * std::pow(2.0, std::min(st.failures, 16)));
+        st.due = done + wall_after(backoff);
+        if (o.log) {
+          o.log(fmt::format("{}: scrape failed ({}); retrying in {:g} s", src.name, rec.error,
+                            backoff));
         }
-        // A source's own time is its wall clock: mapped to site time as arrival times are.
-        const int64_t t =
-            s.timestamp_ms
-                ? epoch0_ms + static_cast<int64_t>(std::llround(
-                                  static_cast<double>(*s.timestamp_ms - epoch0_ms) * o.speed))
-                : rec.t_ms;
-        const SamplePoint pt{t, s.value * it->second.to_base, rec.t_ms};
-        store.Append(it->second.id, {&pt, 1});
-        ++stats.samples;
       }
-      st.failures = 0;
-      st.due += wall_after(src.interval_s);
-      if (st.due < done) st.due = done;  // fell behind: scrape again now, do not burst
-    } else {
-      ++stats.failed;
-      ++st.failures;
-      const double backoff =
-          std::min(30.0, src.interval_s * std::pow(2.0, std::min(st.failures, 16)));
-      st.due = done + wall_after(backoff);
-      if (o.log) {
-        o.log(fmt::format("{}: scrape failed ({}); retrying in {:g} s", src.name, rec.error,
-                          backoff));
-      }
+      store.RecordScrape(rec);
+      store.Flush();
     }
-    store.RecordScrape(rec);
+  };
+  loop();
+  if (windows) {
+    windows->Close();
     store.Flush();
+    stats.quality_windows = windows->windows_closed();
   }
+  return stats;
 }
 
 }  // namespace firstwall::live

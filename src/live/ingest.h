@@ -25,6 +25,9 @@ struct IngestOptions {
   // Streams one source may create (a source flooding new label values would otherwise grow the
   // store's series without end); samples of further streams are counted as refused.
   size_t max_series_per_source = 100000;
+  // Site seconds per quality window (quality_windows.h), scored and stored as ingest runs, with
+  // the site map's balances; 0: none.
+  double quality_window_s = 0;
   std::function<bool()> stop;
   std::function<void(const std::string&)> log;  // one line per event worth telling (failures)
 };
@@ -33,6 +36,7 @@ struct IngestStats {
   int64_t scrapes = 0, failed = 0, samples = 0, unbound = 0, rejected_lines = 0, series = 0;
   int64_t over_series_limit = 0;  // samples of streams beyond max_series_per_source
   int64_t dropped = 0;            // push sources: samples dropped by a full buffer
+  int64_t quality_windows = 0;    // windows scored and stored
 };
 
 IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& options);

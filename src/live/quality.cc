@@ -58,12 +58,14 @@ double Quantile(const std::vector<double>& v, double q) {
 // Per sample, the power of 1000 it is off from the stream's first scale (0: as it started),
 // following every ~1000x step between neighbours. `changes` counts the steps.
 std::vector<int> ScaleSteps(const std::vector<SamplePoint>& f, const SeriesInfo& s, const Clock& at,
-                            std::vector<std::string>& reasons) {
-  std::vector<int> k(f.size(), 0);
+                            std::vector<std::string>& reasons,
+                            const std::optional<SamplePoint>& previous, int previous_scale) {
+  std::vector<int> k(f.size(), previous_scale);
   if (!PrefixedQuantity(s)) return k;
-  for (size_t i = 1; i < f.size(); ++i) {
-    k[i] = k[i - 1];
-    const double a = f[i - 1].value, b = f[i].value;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (i == 0 && !previous) continue;
+    k[i] = i == 0 ? previous_scale : k[i - 1];
+    const double a = i == 0 ? previous->value : f[i - 1].value, b = f[i].value;
     if (a == 0 || b == 0) continue;
     const double r = std::abs(b / a);
     int step = 0;
@@ -191,10 +193,15 @@ void Timeliness(const StreamInput& in, const Prepared& p, Score& s) {
   s.score = std::min({lag_score, skew_score, stale_score});
 }
 
+// Samples the window should hold: one per interval, both ends included.
+double Expected(const StreamInput& in) {
+  const double span = static_cast<double>(in.window_end_ms - in.window_start_ms);
+  return std::round(span / (in.interval_s * 1000)) + 1;
+}
+
 void Completeness(const StreamInput& in, const Prepared& p, Score& s) {
   const double interval_ms = in.interval_s * 1000;
-  const double span = static_cast<double>(in.window_end_ms - in.window_start_ms);
-  const double expected = std::round(span / interval_ms) + 1;
+  const double expected = Expected(in);
   // Samples that arrived in the window, each time once (a duplicate adds nothing); gaps between
   // arrivals, so that a stream whose clock is off is not also short of samples.
   std::set<int64_t> times, arrivals;
@@ -247,8 +254,9 @@ void Consistency(const StreamInput& in, const Prepared& p, const std::vector<int
   for (size_t i = 0; i < n; ++i) bad += p.scale[i] != 0;
   size_t duplicates = 0;
   int64_t first_duplicate = 0;
-  for (size_t i = 1; i < n; ++i) {
-    if (p.finite[i].t_ms != p.finite[i - 1].t_ms) continue;
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t before = i > 0 ? p.finite[i - 1].t_ms : in.previous ? in.previous->t_ms : -1;
+    if (p.finite[i].t_ms != before || (i == 0 && !in.previous)) continue;
     if (duplicates++ == 0) first_duplicate = p.finite[i].t_ms;
   }
   if (duplicates > 0) {
@@ -257,12 +265,16 @@ void Consistency(const StreamInput& in, const Prepared& p, const std::vector<int
                                     duplicates, Clock{in.window_start_ms}(first_duplicate)));
   }
   if (IsCounter(in.series)) {
-    for (size_t i = 1; i < n; ++i) {
-      if (p.value[i] < p.value[i - 1] && p.scale[i] == p.scale[i - 1]) {
+    for (size_t i = 0; i < n; ++i) {
+      if (i == 0 && !in.previous) continue;
+      const double before_raw = i > 0 ? p.finite[i - 1].value : in.previous->value;
+      const int before_scale = i > 0 ? p.scale[i - 1] : in.previous_scale;
+      const double before = i > 0 ? p.value[i - 1] : before_raw * std::pow(1000.0, -before_scale);
+      if (p.value[i] < before && p.scale[i] == before_scale) {
         ++bad;
         s.reasons.push_back(fmt::format("counter went backwards at {} ({:g} -> {:g}): a reset",
-                                        Clock{in.window_start_ms}(p.finite[i].t_ms),
-                                        p.finite[i - 1].value, p.finite[i].value));
+                                        Clock{in.window_start_ms}(p.finite[i].t_ms), before_raw,
+                                        p.finite[i].value));
       }
     }
   }
@@ -465,6 +477,36 @@ double Mean(const Score (&d)[kDimensionCount]) {
   return sum / kDimensionCount;
 }
 
+// Overall scores, reasons capped, entities from their streams.
+void Finish(QualityReport& r) {
+  std::map<std::pair<std::string, std::string>, EntityQuality> ents;
+  for (StreamQuality& q : r.streams) {
+    q.overall = Mean(q.dims);
+    // A flood of one kind of finding (every sample of a long dropout) says no more than its count.
+    for (Score& d : q.dims) {
+      constexpr size_t kKeep = 5;
+      if (d.reasons.size() > kKeep + 1) {
+        const size_t more = d.reasons.size() - kKeep;
+        d.reasons.resize(kKeep);
+        d.reasons.push_back(fmt::format("and {} more", more));
+      }
+    }
+    EntityQuality& e = ents[{q.series.key.entity, q.series.key.entity_id}];
+    e.entity = q.series.key.entity;
+    e.entity_id = q.series.key.entity_id;
+    for (int d = 0; d < kDimensionCount; ++d) {
+      e.dims[d].score = std::min(e.dims[d].score, q.dims[d].score);
+      for (const std::string& why : q.dims[d].reasons) {
+        e.dims[d].reasons.push_back(q.series.key.quantity + ": " + why);
+      }
+    }
+  }
+  for (auto& [key, e] : ents) {
+    e.overall = Mean(e.dims);
+    r.entities.push_back(std::move(e));
+  }
+}
+
 }  // namespace
 
 QualityReport AssessQuality(const std::vector<StreamInput>& streams,
@@ -479,8 +521,8 @@ QualityReport AssessQuality(const std::vector<StreamInput>& streams,
   for (size_t i = 0; i < streams.size(); ++i) {
     Prepared& p = prep[i];
     p.finite = Finite(streams[i].samples);
-    p.scale =
-        ScaleSteps(p.finite, streams[i].series, Clock{streams[i].window_start_ms}, p.scale_reasons);
+    p.scale = ScaleSteps(p.finite, streams[i].series, Clock{streams[i].window_start_ms},
+                         p.scale_reasons, streams[i].previous, streams[i].previous_scale);
     p.value = Normalised(p.finite, p.scale);
     auto& c = changes[kin(streams[i].series.key)];
     for (size_t j = 1; j < p.finite.size(); ++j) {
@@ -518,32 +560,16 @@ QualityReport AssessQuality(const std::vector<StreamInput>& streams,
     }
   }
   for (const Balance& bal : balances) CheckBalance(bal, streams, prep, r);
-  std::map<std::pair<std::string, std::string>, EntityQuality> ents;
-  for (StreamQuality& q : r.streams) {
-    q.overall = Mean(q.dims);
-    // A flood of one kind of finding (every sample of a long dropout) says no more than its count.
-    for (Score& d : q.dims) {
-      constexpr size_t kKeep = 5;
-      if (d.reasons.size() > kKeep + 1) {
-        const size_t more = d.reasons.size() - kKeep;
-        d.reasons.resize(kKeep);
-        d.reasons.push_back(fmt::format("and {} more", more));
-      }
-    }
-    EntityQuality& e = ents[{q.series.key.entity, q.series.key.entity_id}];
-    e.entity = q.series.key.entity;
-    e.entity_id = q.series.key.entity_id;
-    for (int d = 0; d < kDimensionCount; ++d) {
-      e.dims[d].score = std::min(e.dims[d].score, q.dims[d].score);
-      for (const std::string& why : q.dims[d].reasons) {
-        e.dims[d].reasons.push_back(q.series.key.quantity + ": " + why);
-      }
-    }
+  for (size_t i = 0; i < streams.size(); ++i) {
+    StreamQuality& q = r.streams[i];
+    const size_t n = prep[i].finite.size();
+    q.weight[kTimeliness] = q.weight[kCompleteness] = Expected(streams[i]);
+    q.weight[kConsistency] = q.weight[kAccuracy] = static_cast<double>(n);
+    q.weight[kResolution] = 1;
+    q.end_scale = n > 0 ? prep[i].scale.back() : streams[i].previous_scale;
+    q.last = n > 0 ? std::optional<SamplePoint>(prep[i].finite.back()) : streams[i].previous;
   }
-  for (auto& [key, e] : ents) {
-    e.overall = Mean(e.dims);
-    r.entities.push_back(std::move(e));
-  }
+  Finish(r);
   return r;
 }
 
@@ -589,6 +615,77 @@ std::string Join(const std::vector<std::string>& v) {
   return out;
 }
 }  // namespace
+
+std::vector<QualityWindowRecord> WindowRecords(const QualityReport& r, int64_t start_ms,
+                                               int64_t end_ms) {
+  std::vector<QualityWindowRecord> out;
+  out.reserve(r.streams.size());
+  for (const StreamQuality& q : r.streams) {
+    QualityWindowRecord w;
+    w.series = q.series.id;
+    w.start_ms = start_ms;
+    w.end_ms = end_ms;
+    for (size_t d = 0; d < kDimensionCount; ++d) {
+      w.score[d] = q.dims[d].score;
+      w.weight[d] = q.weight[d];
+      if (!q.dims[d].reasons.empty()) w.reasons[d] = nlohmann::json(q.dims[d].reasons).dump();
+    }
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+QualityReport MergeWindows(const std::vector<QualityWindowRecord>& windows,
+                           const std::vector<SeriesInfo>& series) {
+  struct Sum {
+    double weighted[kDimensionCount] = {}, weight[kDimensionCount] = {},
+           plain[kDimensionCount] = {};
+    int count = 0;
+    std::vector<std::string> reasons[kDimensionCount];
+  };
+  std::map<int64_t, Sum> sums;
+  int64_t origin = INT64_MAX;
+  for (const QualityWindowRecord& w : windows) origin = std::min(origin, w.start_ms);
+  std::vector<const QualityWindowRecord*> ordered;
+  for (const QualityWindowRecord& w : windows) ordered.push_back(&w);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const auto* a, const auto* b) { return a->start_ms < b->start_ms; });
+  for (const QualityWindowRecord* w : ordered) {
+    Sum& s = sums[w->series];
+    ++s.count;
+    for (size_t d = 0; d < kDimensionCount; ++d) {
+      s.weighted[d] += w->weight[d] * w->score[d];
+      s.weight[d] += w->weight[d];
+      s.plain[d] += w->score[d];
+      if (w->reasons[d].empty()) continue;
+      // Keep a few per dimension; the rest are counted by Finish's "and N more".
+      const nlohmann::json why = nlohmann::json::parse(w->reasons[d], nullptr, false);
+      if (!why.is_array()) continue;
+      for (const auto& x : why) {
+        if (!x.is_string()) continue;
+        s.reasons[d].push_back(
+            fmt::format("window {}: {}", Clock{origin}(w->start_ms), x.get<std::string>()));
+      }
+    }
+  }
+  QualityReport r;
+  for (const SeriesInfo& info : series) {
+    auto it = sums.find(info.id);
+    if (it == sums.end()) continue;
+    StreamQuality q;
+    q.series = info;
+    for (size_t d = 0; d < kDimensionCount; ++d) {
+      const Sum& s = it->second;
+      q.weight[d] = s.weight[d];
+      q.dims[d].score =
+          s.weight[d] > 0 ? s.weighted[d] / s.weight[d] : s.plain[d] / static_cast<double>(s.count);
+      q.dims[d].reasons = s.reasons[d];
+    }
+    r.streams.push_back(std::move(q));
+  }
+  Finish(r);
+  return r;
+}
 
 std::vector<QualityRecord> QualityRecords(const QualityReport& r) {
   std::vector<QualityRecord> out;

@@ -15,6 +15,7 @@
 // Overall is the mean of the five. An entity's dimension is its worst stream's.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,11 @@ struct StreamInput {
   // The window the source was scraped over (first and last scrape, answered or not).
   int64_t window_start_ms = 0, window_end_ms = 0;
   double lag_ms = 0;  // mean time from a sample's time to its arrival (scrape duration)
+  // When the samples are one window of a longer stream (ingest's quality windows): the last finite
+  // sample before the window and the scale it was at (StreamQuality::end_scale), so that a unit
+  // change, a counter reset or a duplicate at the window's edge is still seen.
+  std::optional<SamplePoint> previous;
+  int previous_scale = 0;
 };
 
 struct Score {
@@ -48,6 +54,12 @@ struct StreamQuality {
   SeriesInfo series;
   Score dims[kDimensionCount];
   double overall = 1;
+  // What merging windows needs: per dimension the weight of this score (samples judged; samples
+  // expected for completeness; 1 for resolution), and the stream's scale at its last sample
+  // (powers of 1000 from where it started) with that sample, for the next window's `previous`.
+  double weight[kDimensionCount] = {};
+  int end_scale = 0;
+  std::optional<SamplePoint> last;
 };
 
 struct EntityQuality {
@@ -67,6 +79,17 @@ QualityReport AssessQuality(const std::vector<StreamInput>& streams,
                             const std::vector<Balance>& balances = {});
 // Every series of a store, with its source's interval and scrapes.
 std::vector<StreamInput> StreamsOf(Store& store);
+
+// The scores of several windows of the same streams merged into one report: per stream and
+// dimension the weighted mean of its windows' scores (weights as in StreamQuality::weight; a window
+// without weight counts once), reasons kept with their window's start, the first five per
+// dimension; entities recomputed from the merged streams. `windows` in any order.
+QualityReport MergeWindows(const std::vector<QualityWindowRecord>& windows,
+                           const std::vector<SeriesInfo>& series);
+// One record per stream of `r` (a window from `start_ms` to `end_ms`), for
+// Store::PutQualityWindows.
+std::vector<QualityWindowRecord> WindowRecords(const QualityReport& r, int64_t start_ms,
+                                               int64_t end_ms);
 
 // Rows for Store::PutQuality: per stream and per entity, each dimension and "overall".
 std::vector<QualityRecord> QualityRecords(const QualityReport& r);

@@ -33,6 +33,17 @@ CREATE TABLE IF NOT EXISTS quality(run_ms INTEGER NOT NULL, scope TEXT NOT NULL,
                                    quantity TEXT NOT NULL, series INTEGER NOT NULL,
                                    dimension TEXT NOT NULL, score REAL NOT NULL,
                                    reasons TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS quality_windows(series INTEGER NOT NULL, start_ms INTEGER NOT NULL,
+                                           end_ms INTEGER NOT NULL,
+                                           timeliness REAL, timeliness_w REAL, timeliness_why TEXT,
+                                           completeness REAL, completeness_w REAL,
+                                           completeness_why TEXT,
+                                           consistency REAL, consistency_w REAL,
+                                           consistency_why TEXT,
+                                           accuracy REAL, accuracy_w REAL, accuracy_why TEXT,
+                                           resolution REAL, resolution_w REAL,
+                                           resolution_why TEXT);
+CREATE INDEX IF NOT EXISTS quality_windows_by_time ON quality_windows(start_ms);
 CREATE TABLE IF NOT EXISTS twin_runs(run_ms INTEGER NOT NULL, kind TEXT NOT NULL,
                                      window_start_ms INTEGER NOT NULL,
                                      window_end_ms INTEGER NOT NULL,
@@ -264,6 +275,41 @@ class SqliteStore : public Store {
     return out;
   }
 
+  void PutQualityWindows(const std::vector<QualityWindowRecord>& rows) override {
+    Statement& st =
+        Prepared("INSERT INTO quality_windows VALUES(?,?,?, ?,?,?, ?,?,?, ?,?,?, ?,?,?, ?,?,?)");
+    for (const QualityWindowRecord& w : rows) {
+      st.Bind(1, w.series).Bind(2, w.start_ms).Bind(3, w.end_ms);
+      for (int d = 0; d < 5; ++d) {
+        st.Bind(4 + 3 * d, w.score[static_cast<size_t>(d)])
+            .Bind(5 + 3 * d, w.weight[static_cast<size_t>(d)]);
+        // NULL for the common case, no reason.
+        const std::string& why = w.reasons[static_cast<size_t>(d)];
+        if (!why.empty() && why != "[]") st.Bind(6 + 3 * d, why);
+      }
+      st.Run();
+    }
+  }
+  std::vector<QualityWindowRecord> QualityWindows(int64_t from_ms, int64_t to_ms) override {
+    Statement st(db_,
+                 "SELECT * FROM quality_windows WHERE end_ms > ? AND start_ms < ? "
+                 "ORDER BY start_ms, series");
+    st.Bind(1, from_ms).Bind(2, to_ms);
+    std::vector<QualityWindowRecord> out;
+    while (st.Step()) {
+      QualityWindowRecord w;
+      w.series = st.Int(0);
+      w.start_ms = st.Int(1);
+      w.end_ms = st.Int(2);
+      for (int d = 0; d < 5; ++d) {
+        w.score[static_cast<size_t>(d)] = st.Real(3 + 3 * d);
+        w.weight[static_cast<size_t>(d)] = st.Real(4 + 3 * d);
+        w.reasons[static_cast<size_t>(d)] = st.Text(5 + 3 * d);
+      }
+      out.push_back(std::move(w));
+    }
+    return out;
+  }
   void PutTwinRun(const TwinRunRecord& r) override {
     Statement& st = Prepared(
         "INSERT INTO twin_runs(run_ms, kind, window_start_ms, window_end_ms, parameters_json, "

@@ -7,6 +7,7 @@
 // milliseconds since the Unix epoch. NaN values are kept as NULL.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -64,6 +65,16 @@ struct QualityRecord {
   std::string reasons;  // "; "-separated, "" when nothing was found
 };
 
+// One stream's quality scores over one window of time (ingest's quality windows, quality.h): per
+// dimension (timeliness, completeness, consistency, accuracy, resolution) the score, its weight
+// in a merge and its reasons (a JSON array of strings).
+struct QualityWindowRecord {
+  int64_t series = 0;
+  int64_t start_ms = 0, end_ms = 0;
+  std::array<double, 5> score{}, weight{};
+  std::array<std::string, 5> reasons;
+};
+
 // One run of the twin against measurements over a window (`firstwall compare` / `calibrate`).
 struct TwinRunRecord {
   int64_t run_ms = 0;  // when it ran
@@ -104,6 +115,9 @@ class Store {
   // Replaces the stored quality results with `rows` (computed at `run_ms`).
   virtual void PutQuality(int64_t run_ms, const std::vector<QualityRecord>& rows) = 0;
   virtual std::vector<QualityRecord> Quality() = 0;
+  // Quality windows accumulate; those overlapping [from_ms, to_ms) are read in time order.
+  virtual void PutQualityWindows(const std::vector<QualityWindowRecord>& rows) = 0;
+  virtual std::vector<QualityWindowRecord> QualityWindows(int64_t from_ms, int64_t to_ms) = 0;
   // Twin runs and drift accumulate (one row per run / per signal and window), oldest first.
   virtual void PutTwinRun(const TwinRunRecord& r) = 0;
   virtual std::vector<TwinRunRecord> TwinRuns() = 0;

@@ -1,0 +1,101 @@
+#include "live/quality_windows.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+namespace firstwall::live {
+namespace {
+
+std::string TempDb(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("fw_qw_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const auto p = dir / name;
+  std::filesystem::remove(p);
+  return p.string();
+}
+
+// Two GPUs' power and one energy counter read every second for three 10 s windows (t = 0..29 s).
+// GPU 0's meter switches to kW exactly at the second window's start and back at the third's;
+// the counter resets at the third window's start; GPU 1 misses every sample of the second window.
+struct Site {
+  std::unique_ptr<Store> store;
+  int64_t p0 = 0, p1 = 0, e0 = 0;
+  explicit Site(const std::string& db) : store(OpenSqliteStore(TempDb(db))) {
+    p0 = store->SeriesId({"gpu", "g0", "power", "W", "s", "p0"});
+    p1 = store->SeriesId({"gpu", "g1", "power", "W", "s", "p1"});
+    e0 = store->SeriesId({"gpu", "g0", "energy", "J", "s", "e0"});
+  }
+  void Run(QualityWindows& w) {
+    store->PutSource({"s", "prometheus", "http://x/metrics", 1});
+    for (const int64_t id : {p0, p1, e0}) {
+      w.AddSeries(*std::find_if(store->Series().begin(), store->Series().end(),
+                                [&](const SeriesInfo& s) { return s.id == id; }),
+                  1);
+    }
+    double energy = 0;
+    for (int t = 0; t < 30; ++t) {
+      const int64_t ms = 1000 * t;
+      w.AddRead("s", ms, true, 0);
+      const double watts = 500 + (t % 3);
+      energy = t == 20 ? 0 : energy + watts;
+      const SamplePoint a{ms, t >= 10 && t < 20 ? watts / 1000 : watts};
+      const SamplePoint b{ms, watts};
+      const SamplePoint c{ms, energy};
+      auto add = [&](int64_t id, const SamplePoint& p) {
+        w.AddSample(id, p);
+        store->Append(id, {&p, 1});
+      };
+      add(p0, a);
+      if (t < 10 || t >= 20) add(p1, b);
+      add(e0, c);
+      store->RecordScrape({"s", ms, true, 0, 3, 0, ""});
+    }
+    w.Close();
+  }
+};
+
+const StreamQuality& Of(const QualityReport& r, int64_t id) {
+  for (const StreamQuality& q : r.streams) {
+    if (q.series.id == id) return q;
+  }
+  throw std::runtime_error("no stream");
+}
+
+bool Mentions(const Score& s, const std::string& text) {
+  for (const std::string& r : s.reasons) {
+    if (r.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(QualityWindows, EdgesOfWindowsAreSeenAndMergesWeighSamples) {
+  Site site("windows.db");
+  QualityWindows w(*site.store, 10, {});
+  site.Run(w);
+  EXPECT_EQ(w.windows_closed(), 3);
+  const auto rows = site.store->QualityWindows(INT64_MIN, INT64_MAX);
+  ASSERT_EQ(rows.size(), 9u);
+  EXPECT_EQ(rows[0].start_ms, 0);
+  EXPECT_EQ(rows[3].start_ms, 10000);
+  const QualityReport r = MergeWindows(rows, site.store->Series());
+  // GPU 0: the 10 samples in kW (the whole second window) are at a changed scale: consistency
+  // 1 - 10/30 in all; the change at 10 s and the change back at 20 s are both seen, at the edges.
+  const StreamQuality& g0 = Of(r, site.p0);
+  EXPECT_DOUBLE_EQ(g0.dims[2].score, 1 - 10.0 / 30);
+  EXPECT_TRUE(Mentions(g0.dims[2], "window +10 s: scale changed x0.001 at +0 s"));
+  EXPECT_TRUE(Mentions(g0.dims[2], "window +20 s: scale changed x1000 at +0 s"));
+  // The counter's reset at the third window's first sample.
+  EXPECT_TRUE(Mentions(Of(r, site.e0).dims[2], "window +20 s: counter went backwards at +0 s"));
+  EXPECT_DOUBLE_EQ(Of(r, site.e0).dims[2].score, 1 - 1.0 / 30);
+  // GPU 1 received 20 of 30 expected samples; its empty window scores 0 with weight 10.
+  EXPECT_DOUBLE_EQ(Of(r, site.p1).dims[1].score, 20.0 / 30);
+  // The store-wide score agrees where windows do not change the judgement.
+  const QualityReport whole = AssessQuality(StreamsOf(*site.store));
+  EXPECT_DOUBLE_EQ(Of(whole, site.e0).dims[2].score, Of(r, site.e0).dims[2].score);
+}
+
+}  // namespace
+}  // namespace firstwall::live
