@@ -115,6 +115,57 @@ void BM_Quality(benchmark::State& state) {
 }
 BENCHMARK(BM_Quality)->Arg(100)->Unit(benchmark::kMillisecond);
 
+// Quality over a day of a 10,000-GPU site (range(0) streams: 150,000 is 15 fields a GPU) from the
+// rows ingest's quality windows stored (15 min each: 96 a stream), one in a hundred with reasons:
+// reading them from SQLite and merging (`firstwall quality --windows`). Issue #13's target: a day
+// in under 60 s.
+void BM_QualityDay(benchmark::State& state) {
+  const int streams = static_cast<int>(state.range(0));
+  const auto path =
+      std::filesystem::temp_directory_path() / fmt::format("fw_quality_day_{}.db", getpid());
+  std::filesystem::remove(path);
+  auto store = OpenSqliteStore(path.string());
+  std::vector<SeriesInfo> series;
+  for (int i = 0; i < streams; ++i) {
+    const SeriesKey k{"gpu", std::to_string(i / 15), fmt::format("f{}", i % 15), "W", "s", "m"};
+    series.push_back({store->SeriesId(k), k});
+  }
+  std::vector<QualityWindowRecord> rows;
+  for (int b = 0; b < 96; ++b) {
+    rows.clear();
+    for (int i = 0; i < streams; ++i) {
+      QualityWindowRecord w;
+      w.series = series[static_cast<size_t>(i)].id;
+      w.start_ms = int64_t{b} * 900000;
+      w.end_ms = w.start_ms + 900000;
+      w.score = {1, 1, 1, 1, 0.5};
+      w.weight = {900, 900, 900, 900, 1};
+      if (i % 100 == 0) {
+        w.score[2] = 0.9;
+        w.reasons[2] =
+            R"(["stuck at 500 for 90 samples (+10 s..+100 s) while its siblings changed 40 times"])";
+      }
+      rows.push_back(std::move(w));
+    }
+    store->PutQualityWindows(rows);
+    store->Flush();
+  }
+  for (auto _ : state) {
+    WindowMerge merge;
+    store->VisitQualityWindows(INT64_MIN, INT64_MAX,
+                               [&](const QualityWindowRecord& w) { merge.Add(w); });
+    const QualityReport r = merge.Report(store->Series());
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["rows/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * streams * 96, benchmark::Counter::kIsRate);
+  store.reset();
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+}
+BENCHMARK(BM_QualityDay)->Arg(150000)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+
 // dcgm-exporter's default GPU fields (its default-counters.csv: clocks, temperatures, power,
 // energy, utilizations, memory, PCIe replays, XID errors, NVLink bandwidth; 15 per GPU) for `gpus`
 // GPUs.

@@ -166,12 +166,17 @@ int Quality(const QualityArgs& a) {
                        "--windows merges scores ingest stored, balances included: no site map",
                        "give the site map to ingest instead");
     }
-    const auto rows = store->QualityWindows(INT64_MIN, INT64_MAX);
-    if (rows.empty()) {
+    live::WindowMerge merge;
+    int64_t rows = 0;
+    store->VisitQualityWindows(INT64_MIN, INT64_MAX, [&](const live::QualityWindowRecord& w) {
+      merge.Add(w);
+      ++rows;
+    });
+    if (rows == 0) {
       throw InputError({a.db, 0, 0}, "no quality windows in the store",
                        "firstwall ingest stores them (--quality-window, 1 min unless 0)");
     }
-    r = live::MergeWindows(rows, store->Series());
+    r = merge.Report(store->Series());
   } else {
     r = live::AssessQuality(live::StreamsOf(*store), balances);
   }

@@ -198,7 +198,7 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
   };
   loop();
   if (windows) {
-    windows->Close();
+    windows->Finish();
     store.Flush();
     stats.quality_windows = windows->windows_closed();
   }

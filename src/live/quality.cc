@@ -394,8 +394,10 @@ void CheckBalance(const Balance& bal, const std::vector<StreamInput>& streams,
     names += fmt::format("{}{}/{}", names.empty() ? "" : " + ", entity, id);
     const int c = FindStream(streams, entity, id, bal.quantity);
     if (c < 0) {
-      acc.reasons.push_back(fmt::format("balance '{}' not judged: no {} stream of {}/{}", bal.name,
-                                        bal.quantity, entity, id));
+      // Ahead of per-sample findings, which a long fault makes many (reasons are capped).
+      acc.reasons.insert(acc.reasons.begin(),
+                         fmt::format("balance '{}' not judged: no {} stream of {}/{}", bal.name,
+                                     bal.quantity, entity, id));
       return;
     }
     children.push_back(CurveOf(prep[static_cast<size_t>(c)]));
@@ -424,12 +426,14 @@ void CheckBalance(const Balance& bal, const std::vector<StreamInput>& streams,
   std::sort(off.begin(), off.end());
   acc.score =
       std::min(acc.score, Clamp01(1 - static_cast<double>(bad) / static_cast<double>(compared)));
-  acc.reasons.push_back(fmt::format(
-      "balance '{}': {} of {} samples off {}{} by more than {:g} % (median {:+.1f} %, from "
-      "{:+.1f} to {:+.1f} %)",
-      bal.name, bad, compared, names,
-      bal.efficiency < 1 ? fmt::format(" / {:g} %", 100 * bal.efficiency) : std::string(),
-      100 * bal.tolerance, 100 * Quantile(off, 0.5), 100 * off.front(), 100 * off.back()));
+  acc.reasons.insert(
+      acc.reasons.begin(),
+      fmt::format(
+          "balance '{}': {} of {} samples off {}{} by more than {:g} % (median {:+.1f} %, from "
+          "{:+.1f} to {:+.1f} %)",
+          bal.name, bad, compared, names,
+          bal.efficiency < 1 ? fmt::format(" / {:g} %", 100 * bal.efficiency) : std::string(),
+          100 * bal.tolerance, 100 * Quantile(off, 0.5), 100 * off.front(), 100 * off.back()));
 }
 
 struct Use {
@@ -556,7 +560,7 @@ QualityReport AssessQuality(const std::vector<StreamInput>& streams,
       const double s = PhysicsScore(prep[i], prep[j], reason);
       Score& acc = r.streams[i].dims[kAccuracy];
       if (s < acc.score) acc.score = s;
-      if (!reason.empty()) acc.reasons.push_back(reason);
+      if (!reason.empty()) acc.reasons.insert(acc.reasons.begin(), reason);
     }
   }
   for (const Balance& bal : balances) CheckBalance(bal, streams, prep, r);
@@ -635,47 +639,35 @@ std::vector<QualityWindowRecord> WindowRecords(const QualityReport& r, int64_t s
   return out;
 }
 
-QualityReport MergeWindows(const std::vector<QualityWindowRecord>& windows,
-                           const std::vector<SeriesInfo>& series) {
-  struct Sum {
-    double weighted[kDimensionCount] = {}, weight[kDimensionCount] = {},
-           plain[kDimensionCount] = {};
-    int count = 0;
-    std::vector<std::string> reasons[kDimensionCount];
-  };
-  std::map<int64_t, Sum> sums;
-  int64_t origin = INT64_MAX;
-  for (const QualityWindowRecord& w : windows) origin = std::min(origin, w.start_ms);
-  std::vector<const QualityWindowRecord*> ordered;
-  for (const QualityWindowRecord& w : windows) ordered.push_back(&w);
-  std::stable_sort(ordered.begin(), ordered.end(),
-                   [](const auto* a, const auto* b) { return a->start_ms < b->start_ms; });
-  for (const QualityWindowRecord* w : ordered) {
-    Sum& s = sums[w->series];
-    ++s.count;
-    for (size_t d = 0; d < kDimensionCount; ++d) {
-      s.weighted[d] += w->weight[d] * w->score[d];
-      s.weight[d] += w->weight[d];
-      s.plain[d] += w->score[d];
-      if (w->reasons[d].empty()) continue;
-      // Keep a few per dimension; the rest are counted by Finish's "and N more".
-      const nlohmann::json why = nlohmann::json::parse(w->reasons[d], nullptr, false);
-      if (!why.is_array()) continue;
-      for (const auto& x : why) {
-        if (!x.is_string()) continue;
-        s.reasons[d].push_back(
-            fmt::format("window {}: {}", Clock{origin}(w->start_ms), x.get<std::string>()));
-      }
+void WindowMerge::Add(const QualityWindowRecord& w) {
+  if (!origin_ms_) origin_ms_ = w.start_ms;
+  Sum& s = sums_[w.series];
+  ++s.count;
+  for (size_t d = 0; d < kDimensionCount; ++d) {
+    s.weighted[d] += w.weight[d] * w.score[d];
+    s.weight[d] += w.weight[d];
+    s.plain[d] += w.score[d];
+    // A few reasons per dimension are enough (Finish counts the rest as "and N more").
+    if (w.reasons[d].empty() || s.reasons[d].size() > 64) continue;
+    const nlohmann::json why = nlohmann::json::parse(w.reasons[d], nullptr, false);
+    if (!why.is_array()) continue;
+    for (const auto& x : why) {
+      if (!x.is_string()) continue;
+      s.reasons[d].push_back(
+          fmt::format("window {}: {}", Clock{*origin_ms_}(w.start_ms), x.get<std::string>()));
     }
   }
+}
+
+QualityReport WindowMerge::Report(const std::vector<SeriesInfo>& series) const {
   QualityReport r;
   for (const SeriesInfo& info : series) {
-    auto it = sums.find(info.id);
-    if (it == sums.end()) continue;
+    auto it = sums_.find(info.id);
+    if (it == sums_.end()) continue;
     StreamQuality q;
     q.series = info;
+    const Sum& s = it->second;
     for (size_t d = 0; d < kDimensionCount; ++d) {
-      const Sum& s = it->second;
       q.weight[d] = s.weight[d];
       q.dims[d].score =
           s.weight[d] > 0 ? s.weighted[d] / s.weight[d] : s.plain[d] / static_cast<double>(s.count);
@@ -685,6 +677,17 @@ QualityReport MergeWindows(const std::vector<QualityWindowRecord>& windows,
   }
   Finish(r);
   return r;
+}
+
+QualityReport MergeWindows(const std::vector<QualityWindowRecord>& windows,
+                           const std::vector<SeriesInfo>& series) {
+  std::vector<const QualityWindowRecord*> ordered;
+  for (const QualityWindowRecord& w : windows) ordered.push_back(&w);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const auto* a, const auto* b) { return a->start_ms < b->start_ms; });
+  WindowMerge m;
+  for (const QualityWindowRecord* w : ordered) m.Add(*w);
+  return m.Report(series);
 }
 
 std::vector<QualityRecord> QualityRecords(const QualityReport& r) {

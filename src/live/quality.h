@@ -15,6 +15,7 @@
 // Overall is the mean of the five. An entity's dimension is its worst stream's.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -81,9 +82,25 @@ QualityReport AssessQuality(const std::vector<StreamInput>& streams,
 std::vector<StreamInput> StreamsOf(Store& store);
 
 // The scores of several windows of the same streams merged into one report: per stream and
-// dimension the weighted mean of its windows' scores (weights as in StreamQuality::weight; a window
-// without weight counts once), reasons kept with their window's start, the first five per
-// dimension; entities recomputed from the merged streams. `windows` in any order.
+// dimension the weighted mean of its windows' scores (weights as in StreamQuality::weight; where
+// no window has weight, the plain mean), reasons kept with their window's start (from the first
+// window added), the first five per dimension; entities recomputed from the merged streams.
+// Windows are added one at a time, in time order, so a day of a large site need not be in memory.
+class WindowMerge {
+ public:
+  void Add(const QualityWindowRecord& w);
+  QualityReport Report(const std::vector<SeriesInfo>& series) const;
+
+ private:
+  struct Sum {
+    double weighted[kDimensionCount] = {}, weight[kDimensionCount] = {},
+           plain[kDimensionCount] = {};
+    int count = 0;
+    std::vector<std::string> reasons[kDimensionCount];
+  };
+  std::map<int64_t, Sum> sums_;
+  std::optional<int64_t> origin_ms_;
+};
 QualityReport MergeWindows(const std::vector<QualityWindowRecord>& windows,
                            const std::vector<SeriesInfo>& series);
 // One record per stream of `r` (a window from `start_ms` to `end_ms`), for

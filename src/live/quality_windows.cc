@@ -1,16 +1,81 @@
 #include "live/quality_windows.h"
 
 #include <cmath>
+#include <cstdint>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 
 namespace firstwall::live {
 
-QualityWindows::QualityWindows(Store& store, double window_s, std::vector<Balance> balances)
+QualityWindows::QualityWindows(Store& store, double window_s, std::vector<Balance> balances,
+                               double bucket_s)
     : store_(store),
       window_ms_(static_cast<int64_t>(std::llround(window_s * 1000))),
+      bucket_ms_(static_cast<int64_t>(std::llround(bucket_s * 1000))),
       balances_(std::move(balances)) {
   FW_CHECK(window_ms_ > 0, "a quality window must be positive");
+  // A window longer than the bucket is stored on its own.
+  if (bucket_ms_ < window_ms_) bucket_ms_ = window_ms_;
+  bucket_ms_ -= bucket_ms_ % window_ms_;
+}
+
+namespace {
+int64_t Floor(int64_t t, int64_t step) { return t - ((t % step) + step) % step; }
+}  // namespace
+
+void QualityWindows::Fold(const QualityWindowRecord& w) {
+  Bucket& b = buckets_[w.series];
+  if (b.windows == 0) {
+    b.row.series = w.series;
+    b.row.start_ms = Floor(w.start_ms, bucket_ms_);
+    b.row.end_ms = b.row.start_ms + bucket_ms_;
+  }
+  ++b.windows;
+  for (size_t d = 0; d < 5; ++d) {
+    b.row.score[d] += w.weight[d] * w.score[d];
+    b.row.weight[d] += w.weight[d];
+    b.plain[d] += w.score[d];
+    if (w.reasons[d].empty()) continue;
+    const nlohmann::json why = nlohmann::json::parse(w.reasons[d], nullptr, false);
+    if (!why.is_array()) continue;
+    // Each reason keeps the window it came from (times in it are from the window's start).
+    for (const auto& x : why) {
+      if (b.reasons[d].size() >= 6 || !x.is_string()) continue;
+      b.reasons[d].push_back(
+          bucket_ms_ == window_ms_
+              ? x.get<std::string>()
+              : fmt::format("[window +{:g} s] {}",
+                            static_cast<double>(w.start_ms - b.row.start_ms) / 1000,
+                            x.get<std::string>()));
+    }
+  }
+}
+
+void QualityWindows::Emit(int64_t before_ms) {
+  std::vector<QualityWindowRecord> rows;
+  for (auto it = buckets_.begin(); it != buckets_.end();) {
+    Bucket& b = it->second;
+    if (b.row.end_ms > before_ms) {
+      ++it;
+      continue;
+    }
+    QualityWindowRecord row = b.row;
+    for (size_t d = 0; d < 5; ++d) {
+      row.score[d] = row.weight[d] > 0 ? row.score[d] / row.weight[d] : b.plain[d] / b.windows;
+      if (!b.reasons[d].empty()) row.reasons[d] = nlohmann::json(b.reasons[d]).dump();
+    }
+    rows.push_back(std::move(row));
+    it = buckets_.erase(it);
+  }
+  if (!rows.empty()) store_.PutQualityWindows(rows);
+}
+
+void QualityWindows::Finish() {
+  Close();
+  Emit(INT64_MAX);
 }
 
 void QualityWindows::AddSeries(const SeriesInfo& series, double interval_s) {
@@ -27,7 +92,7 @@ void QualityWindows::AddSample(int64_t series, const SamplePoint& p) {
 void QualityWindows::AddRead(const std::string& source, int64_t t_ms, bool ok, double duration_ms) {
   if (open_ && t_ms >= start_ms_ + window_ms_) Close();
   if (!open_) {
-    start_ms_ = t_ms - ((t_ms % window_ms_) + window_ms_) % window_ms_;
+    start_ms_ = Floor(t_ms, window_ms_);
     open_ = true;
   }
   Reads& r = reads_[source];
@@ -67,8 +132,9 @@ void QualityWindows::Close() {
     judged[i]->previous = q.streams[i].last;
     judged[i]->previous_scale = q.streams[i].end_scale;
   }
-  store_.PutQualityWindows(WindowRecords(q, start_ms_, start_ms_ + window_ms_));
+  for (const QualityWindowRecord& w : WindowRecords(q, start_ms_, start_ms_ + window_ms_)) Fold(w);
   ++closed_;
+  Emit(start_ms_ + window_ms_);
 }
 
 }  // namespace firstwall::live

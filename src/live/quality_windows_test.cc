@@ -53,7 +53,7 @@ struct Site {
       add(e0, c);
       store->RecordScrape({"s", ms, true, 0, 3, 0, ""});
     }
-    w.Close();
+    w.Finish();
   }
 };
 
@@ -73,7 +73,7 @@ bool Mentions(const Score& s, const std::string& text) {
 
 TEST(QualityWindows, EdgesOfWindowsAreSeenAndMergesWeighSamples) {
   Site site("windows.db");
-  QualityWindows w(*site.store, 10, {});
+  QualityWindows w(*site.store, 10, {}, 10);  // each window stored as it is
   site.Run(w);
   EXPECT_EQ(w.windows_closed(), 3);
   const auto rows = site.store->QualityWindows(INT64_MIN, INT64_MAX);
@@ -95,6 +95,20 @@ TEST(QualityWindows, EdgesOfWindowsAreSeenAndMergesWeighSamples) {
   // The store-wide score agrees where windows do not change the judgement.
   const QualityReport whole = AssessQuality(StreamsOf(*site.store));
   EXPECT_DOUBLE_EQ(Of(whole, site.e0).dims[2].score, Of(r, site.e0).dims[2].score);
+
+  // Folded into one 30 s row per stream as ingest stores a long run: the same merged scores.
+  Site folded("folded.db");
+  QualityWindows f(*folded.store, 10, {}, 30);
+  folded.Run(f);
+  const auto one = folded.store->QualityWindows(INT64_MIN, INT64_MAX);
+  ASSERT_EQ(one.size(), 3u);
+  EXPECT_EQ(one[0].end_ms - one[0].start_ms, 30000);
+  const QualityReport rf = MergeWindows(one, folded.store->Series());
+  for (int d = 0; d < kDimensionCount; ++d) {
+    EXPECT_DOUBLE_EQ(Of(rf, folded.p0).dims[d].score, g0.dims[d].score) << kDimensions[d];
+    EXPECT_DOUBLE_EQ(Of(rf, folded.p1).dims[d].score, Of(r, site.p1).dims[d].score);
+  }
+  EXPECT_TRUE(Mentions(Of(rf, folded.p0).dims[2], "[window +10 s] scale changed x0.001 at +0 s"));
 }
 
 }  // namespace

@@ -290,14 +290,13 @@ class SqliteStore : public Store {
       st.Run();
     }
   }
-  std::vector<QualityWindowRecord> QualityWindows(int64_t from_ms, int64_t to_ms) override {
+  void VisitQualityWindows(int64_t from_ms, int64_t to_ms,
+                           const std::function<void(const QualityWindowRecord&)>& visit) override {
     Statement st(db_,
-                 "SELECT * FROM quality_windows WHERE end_ms > ? AND start_ms < ? "
-                 "ORDER BY start_ms, series");
+                 "SELECT * FROM quality_windows WHERE end_ms > ? AND start_ms < ? ORDER BY rowid");
     st.Bind(1, from_ms).Bind(2, to_ms);
-    std::vector<QualityWindowRecord> out;
+    QualityWindowRecord w;
     while (st.Step()) {
-      QualityWindowRecord w;
       w.series = st.Int(0);
       w.start_ms = st.Int(1);
       w.end_ms = st.Int(2);
@@ -306,9 +305,8 @@ class SqliteStore : public Store {
         w.weight[static_cast<size_t>(d)] = st.Real(4 + 3 * d);
         w.reasons[static_cast<size_t>(d)] = st.Text(5 + 3 * d);
       }
-      out.push_back(std::move(w));
+      visit(w);
     }
-    return out;
   }
   void PutTwinRun(const TwinRunRecord& r) override {
     Statement& st = Prepared(

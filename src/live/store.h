@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -115,9 +116,18 @@ class Store {
   // Replaces the stored quality results with `rows` (computed at `run_ms`).
   virtual void PutQuality(int64_t run_ms, const std::vector<QualityRecord>& rows) = 0;
   virtual std::vector<QualityRecord> Quality() = 0;
-  // Quality windows accumulate; those overlapping [from_ms, to_ms) are read in time order.
+  // Quality windows accumulate. Those overlapping [from_ms, to_ms) are visited one at a time (a
+  // day of a large site is millions of rows), in the order they were stored.
   virtual void PutQualityWindows(const std::vector<QualityWindowRecord>& rows) = 0;
-  virtual std::vector<QualityWindowRecord> QualityWindows(int64_t from_ms, int64_t to_ms) = 0;
+  virtual void VisitQualityWindows(
+      int64_t from_ms, int64_t to_ms,
+      const std::function<void(const QualityWindowRecord&)>& visit) = 0;
+  // All of them, for tests and small stores.
+  std::vector<QualityWindowRecord> QualityWindows(int64_t from_ms, int64_t to_ms) {
+    std::vector<QualityWindowRecord> out;
+    VisitQualityWindows(from_ms, to_ms, [&](const QualityWindowRecord& w) { out.push_back(w); });
+    return out;
+  }
   // Twin runs and drift accumulate (one row per run / per signal and window), oldest first.
   virtual void PutTwinRun(const TwinRunRecord& r) = 0;
   virtual std::vector<TwinRunRecord> TwinRuns() = 0;
