@@ -66,8 +66,8 @@ TEST(LiveCli, EmulateIngestQualityChargesEachFaultToItsStreamAndDimension) {
   ASSERT_EQ(quality.status, 0) << quality.out;
   const json q = json::parse(Slurp(dir / "q" / "quality.json"));
   EXPECT_EQ(json::parse(quality.out), q);
-  // 16 GPUs x 4 streams and the facility's 5 meters.
-  EXPECT_EQ(q["streams"].size(), 16u * 4 + 5);
+  // 16 GPUs x 4 streams and the facility's 7 meters.
+  EXPECT_EQ(q["streams"].size(), 16u * 4 + 7);
 
   const json* stuck = StreamOf(q, "node0/gpu1", "power");
   const json* spike = StreamOf(q, "node0/gpu2", "power");
