@@ -1,6 +1,7 @@
 // The twin against reality (docs/live.md, "Twin against reality"):
 //   firstwall compare --db DB --scenario SCENARIO [--window DURATION] [--json] [--out DIR] ...
 //   firstwall calibrate --db DB --scenario SCENARIO --fit PARAM [--fit PARAM ...] ...
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -219,6 +220,10 @@ int Calibrate(const TwinArgs& a) {
   Loaded l = Load(a);
   std::vector<live::TwinParameter> params;
   for (const std::string& name : a.fit) {
+    if (std::count(a.fit.begin(), a.fit.end(), name) > 1) {
+      throw InputError({"--fit " + name, 0, 0}, "the parameter is named twice",
+                       "give each --fit once");
+    }
     params.push_back(live::ResolveParameter(name, a.scenario, l.scenario.site, l.sets));
   }
   const double window_s =
