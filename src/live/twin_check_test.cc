@@ -50,25 +50,37 @@ scenario::Scenario TestScenario() {
 
 // The emulator's own tick rows as measurements: the twin driven by their GPU power must give the
 // design model's facility figures.
-TEST(PredictSignals, ReproducesTheDesignModelFromItsOwnGpuPower) {
-  const scenario::Scenario sc = TestScenario();
+// The scenario simulated: its tick rows, and their GPU power and outdoor air as the inputs of a
+// MeasuredSite at 1 s with every signal (values left empty).
+struct Simulated {
   std::vector<report::TickRow> rows;
+  MeasuredSite m;
+};
+Simulated SimulateScenario(const scenario::Scenario& sc) {
+  Simulated out;
   report::SimulateOptions o;
   o.on_tick = [&](const report::TickRow& row, int64_t n) {
-    for (int64_t k = 0; k < n; ++k) rows.push_back(row);
+    for (int64_t k = 0; k < n; ++k) out.rows.push_back(row);
   };
   report::Simulate(sc.site, sc.file, o);
-  ASSERT_GT(rows.size(), 100u);
-  MeasuredSite m;
+  MeasuredSite& m = out.m;
   m.step_s = 1;
   m.measured_gpus = sc.site.cluster.gpu_count();
-  for (size_t k = 0; k < rows.size(); ++k) {
+  for (size_t k = 0; k < out.rows.size(); ++k) {
     m.t_ms.push_back(static_cast<int64_t>(k) * 1000);
-    m.gpu_w.push_back(rows[k].gpu_w);
-    m.outdoor_c.push_back(rows[k].outdoor_c);
+    m.gpu_w.push_back(out.rows[k].gpu_w);
+    m.outdoor_c.push_back(out.rows[k].outdoor_c);
   }
   for (const SignalSpec& s : SignalSpecs(sc.site)) m.signals.push_back({s, "", {}});
-  const auto p = PredictSignals(sc.site, m);
+  return out;
+}
+
+TEST(PredictSignals, ReproducesTheDesignModelFromItsOwnGpuPower) {
+  const scenario::Scenario sc = TestScenario();
+  const Simulated sim = SimulateScenario(sc);
+  const std::vector<report::TickRow>& rows = sim.rows;
+  ASSERT_GT(rows.size(), 100u);
+  const auto p = PredictSignals(sc.site, sim.m);
   ASSERT_EQ(p.size(), 7u);  // 4 facility signals, the PSU and UPS stages, the GPU coolant
   for (size_t k = 0; k < rows.size(); ++k) {
     const report::TickRow& r = rows[k];
@@ -174,6 +186,36 @@ TEST(JudgeWindow, JudgesAveragesWhenItCanAndFlagsDrift) {
   EXPECT_EQ(f2[0].judged_on, "native");
   EXPECT_NEAR(f2[0].native.cv_rmse, 0, 1e-15);
   EXPECT_FALSE(f2[0].drift);
+}
+
+// Measurements made by the twin itself with known parameters: the fit must find them from the
+// scenario's values, one parameter (Subplex) and two (BOBYQA), and the check window must agree.
+TEST(Calibrate, RecoversKnownParametersFromTheTwinsOwnPredictions) {
+  const std::string path = "tests/inputs/live-emulate.yaml";
+  const scenario::Scenario sc = TestScenario();
+  MeasuredSite m = SimulateScenario(sc).m;
+  const TwinParameter base = ResolveParameter("node_base_power", path, sc.site, {});
+  const TwinParameter ups = ResolveParameter("ups_efficiency", path, sc.site, {});
+  const auto truth = PredictSignals(ConfigWith(path, {}, {base, ups}, {2500, 0.93}), m);
+  for (auto& s : m.signals) s.value = truth.at(s.spec.name);
+  const std::vector<Window> w = SplitWindows(m, 60);
+  ASSERT_GE(w.size(), 2u);
+
+  const CalibrationResult one = Calibrate(path, {}, {base}, m, w[0]);
+  EXPECT_EQ(one.algorithm, "NLopt LN_SBPLX");
+  ASSERT_EQ(one.fitted.size(), 1u);
+  // With the UPS left at 95 % the best node base power is a compromise; it must still move most
+  // of the way and lower the objective.
+  EXPECT_GT(one.fitted[0], 2300);
+  EXPECT_LT(one.objective_fitted, one.objective_start / 5);
+
+  const CalibrationResult two = Calibrate(path, {}, {base, ups}, m, w[0]);
+  EXPECT_EQ(two.algorithm, "NLopt LN_BOBYQA");
+  ASSERT_EQ(two.fitted.size(), 2u);
+  EXPECT_NEAR(two.fitted[0], 2500, 0.5) << two.status;
+  EXPECT_NEAR(two.fitted[1], 0.93, 1e-4) << two.status;
+  EXPECT_LT(two.objective_fitted, 1e-9);
+  EXPECT_LT(CalibrationObjective(ConfigWith(path, {}, {base, ups}, two.fitted), m, w[1]), 1e-9);
 }
 
 TEST(Calibrate, NamesMapToScenarioKeysAndUnknownNamesAreRefused) {
