@@ -26,7 +26,7 @@ using nlohmann::json;
 
 // The options compare and calibrate share.
 struct TwinArgs {
-  std::string db, scenario, window, step, average = "1 h", out;
+  std::string db, scenario, window, step, average = "1 h", out, gpu_temperature = "coolant";
   std::vector<std::string> sets, signals;
   int params = 1;
   double drift_cv_pct = 10, drift_nmbe_pct = 5;
@@ -78,6 +78,7 @@ Loaded Load(const TwinArgs& a) {
   live::AssembleOptions ao;
   if (!a.step.empty()) ao.step_s = Duration(a.step, "--step");
   ao.signals = a.signals;
+  ao.gpu_temperature_is_die = a.gpu_temperature == "die";
   l.measured = live::AssembleMeasured(*l.store, l.scenario.site, ao);
   l.judge.average_s = Duration(a.average, "--average");
   l.judge.p_params = a.params;
@@ -126,10 +127,11 @@ std::string Header(const TwinArgs& a, const Loaded& l) {
   const site::ClusterConfig& c = l.scenario.site.cluster;
   std::string out = fmt::format(
       "twin against {}: scenario {}, {} steps of {:g} s\n  IT load: {} GPU power series + {} "
-      "unmeasured GPUs at idle + {} nodes x {:g} W node base power\n  outdoor air: {}\n",
+      "unmeasured GPUs at idle + {} nodes x {:g} W node base power\n  outdoor air: {}\n  GPU "
+      "temperature streams report the {}\n",
       a.db, l.scenario.file, l.measured.t_ms.size(), l.measured.step_s, l.measured.measured_gpus,
       c.gpu_count() - l.measured.measured_gpus, c.nodes, units::ToWatts(c.node_base_power),
-      l.measured.outdoor_from);
+      l.measured.outdoor_from, a.gpu_temperature);
   for (const auto& s : l.measured.signals) out += fmt::format("  {}: {}\n", s.spec.name, s.from);
   out += fmt::format(
       "  ASHRAE Guideline 14 (hourly): CV(RMSE) <= {:g} %, |NMBE| <= {:g} %, judged on averages "
@@ -164,6 +166,7 @@ int Compare(const TwinArgs& a) {
             {"steps", l.measured.t_ms.size()},
             {"it_load", {{"gpu_power_series", l.measured.measured_gpus}}},
             {"outdoor", l.measured.outdoor_from},
+            {"gpu_temperature", a.gpu_temperature},
             {"limits",
              {{"ashrae_cv_rmse", l.judge.cv_limit},
               {"ashrae_nmbe", l.judge.nmbe_limit},
@@ -344,6 +347,11 @@ void AddShared(CLI::App* cmd, TwinArgs& a) {
   cmd->add_option("--drift-nmbe", a.drift_nmbe_pct, "Drift threshold on |NMBE|, percent")
       ->check(CLI::Range(0.0, 1000.0))
       ->capture_default_str();
+  cmd->add_option("--gpu-temperature", a.gpu_temperature,
+                  "What the GPU temperature streams report: coolant (firstwall emulate) or die "
+                  "(a real GPU's DCGM_FI_DEV_GPU_TEMP; the twin adds chip_to_coolant x power)")
+      ->check(CLI::IsMember({"coolant", "die"}))
+      ->capture_default_str();
   cmd->add_flag("--json", a.json, "Print the JSON instead of the table");
 }
 
@@ -370,10 +378,11 @@ Action RegisterCalibrate(CLI::App& app) {
       "Fit named twin parameters by least squares (NLopt) on the first window of a store's "
       "measurements, check them on the next, and write them as --set lines (docs/live.md)");
   AddShared(cmd, *a);
-  cmd->add_option("--fit", a->fit,
-                  "Parameter to fit, repeatable: node_base_power, psu_efficiency, ups_efficiency, "
-                  "ups_fixed_loss, cooling_capacity, pump_share, crah_fan_share, sink_fan_share, "
-                  "tower_approach, cdu_effectiveness, cooling_cop, efficiency:STAGE")
+  cmd->add_option(
+         "--fit", a->fit,
+         "Parameter to fit, repeatable: node_base_power, psu_efficiency, ups_efficiency, "
+         "ups_fixed_loss, cooling_capacity, pump_share, crah_fan_share, sink_fan_share, "
+         "tower_approach, cdu_effectiveness, chip_to_coolant, cooling_cop, efficiency:STAGE")
       ->required()
       ->allow_extra_args(false);
   cmd->add_option("--window", a->window,

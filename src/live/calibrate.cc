@@ -34,6 +34,8 @@ const std::vector<ParameterInfo>& CalibrationParameters() {
        "tower leaving water above the wet bulb"},
       {"cdu_effectiveness", "facility.cooling.cdu_effectiveness", "", 0.3, 0.99, 0,
        "effectiveness of the CDU heat exchanger (GPU coolant above facility water)"},
+      {"chip_to_coolant", "facility.cooling.chip_to_coolant", "K/W", 0.001, 1, 0,
+       "GPU die above its coolant per watt (with --gpu-temperature die)"},
       {"cooling_cop", "facility.cooling.cop", "", 0.5, 100, 0,
        "constant whole-plant COP (only for a plant declared with cop)"},
   };

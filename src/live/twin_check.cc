@@ -225,6 +225,7 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
     for (size_t k = 0; k < steps; ++k) m.gpu_w[k] += v[k];  // NaN spreads: a GPU missing
   }
   m.measured_gpus = static_cast<int>(gpus.size());
+  m.gpu_temperature_is_die = o.gpu_temperature_is_die;
   if (outdoor) {
     m.outdoor_c = rs.Steps(store.Samples(outdoor->id), steps);
     m.outdoor_from = Describe(*outdoor);
@@ -302,6 +303,10 @@ std::map<std::string, std::vector<double>> PredictSignals(const site::SiteConfig
     const auto it = out.find(name);
     if (it != out.end()) it->second[k] = v;
   };
+  const thermal::CoolingConfig& cc = config.facility.cooling;
+  const double chip_k_per_w = units::ToKelvinPerWatt(cc.chip_to_coolant);
+  const double chip_tau_s = units::ToSeconds(cc.chip_time_constant);
+  double chip_c = kNaN;
   int64_t last_ms = 0;
   bool started = false;
   for (size_t k = 0; k < steps; ++k) {
@@ -330,7 +335,17 @@ std::map<std::string, std::vector<double>> PredictSignals(const site::SiteConfig
     for (size_t i = 0; i < stages.size(); ++i) {
       put("stage_input:" + StageSlug(stages[i].name), k, units::ToWatts(flow.input[i]));
     }
-    put("gpu_temperature", k, units::ToCelsius(cs.gpu_coolant));
+    const double coolant_c = units::ToCelsius(cs.gpu_coolant);
+    if (m.gpu_temperature_is_die && m.measured_gpus > 0) {
+      // The die on its coolant as site/site.h's chip model has it: steady at coolant + R x power,
+      // reached with the package's time constant (from steady at the first step).
+      const double steady = coolant_c + chip_k_per_w * m.gpu_w[k] / m.measured_gpus;
+      chip_c =
+          std::isnan(chip_c) ? steady : steady + (chip_c - steady) * std::exp(-dt / chip_tau_s);
+      put("gpu_temperature", k, chip_c);
+    } else {
+      put("gpu_temperature", k, coolant_c);
+    }
   }
   return out;
 }

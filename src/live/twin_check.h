@@ -21,7 +21,9 @@
 //                         blanks as '-' ("UPS" -> ups, "rack PSU" -> rack-psu)
 //   gpu_temperature       gpu / any / temperature, C (mean over GPUs) -> the GPU coolant
 //                         temperature of the plant (what `firstwall emulate` serves as
-//                         DCGM_FI_DEV_GPU_TEMP; a real GPU's die runs hotter: see docs)
+//                         DCGM_FI_DEV_GPU_TEMP), or with AssembleOptions::gpu_temperature_is_die
+//                         the die's: coolant + chip_to_coolant x the mean measured GPU power,
+//                         relaxing with chip_time_constant (site/site.h's chip model)
 // The physics is the design side's: power::ConversionChain and thermal::CoolingPlant, stepped over
 // the measured steps as site::Site steps them over its windows.
 #pragma once
@@ -73,7 +75,8 @@ struct MeasuredSite {
   std::vector<double> gpu_w;      // summed GPU power per step; NaN where a GPU stream is missing
   std::vector<double> outdoor_c;  // NaN where not measured (the scenario's weather then)
   int measured_gpus = 0;
-  std::string outdoor_from;  // the series, or "scenario weather"
+  std::string outdoor_from;             // the series, or "scenario weather"
+  bool gpu_temperature_is_die = false;  // AssembleOptions
   struct Signal {
     SignalSpec spec;
     std::string from;           // the series read ("facility/site/power <- metric")
@@ -89,6 +92,9 @@ struct AssembleOptions {
   int64_t to_ms = std::numeric_limits<int64_t>::max();
   std::vector<std::string> signals;  // names to compare; empty: every one the store has
   int max_hold_steps = 5;            // a stream's last value fills at most this many empty steps
+  // What the GPU temperature streams report: the die (a real GPU's DCGM_FI_DEV_GPU_TEMP) or, by
+  // default, the coolant (what `firstwall emulate` serves).
+  bool gpu_temperature_is_die = false;
 };
 
 // Each series' samples are averaged per step [t0 + k step, t0 + (k+1) step), t0 the first GPU

@@ -96,6 +96,24 @@ TEST(PredictSignals, ReproducesTheDesignModelFromItsOwnGpuPower) {
   EXPECT_NEAR(p.at("stage_input:ups")[50], (it / 0.96 + 1000) / 0.95, 1e-6);
 }
 
+// With GPU temperature streams that report the die: coolant + chip_to_coolant (0.04 K/W) x the
+// mean GPU power, relaxing toward it with chip_time_constant (30 s).
+TEST(PredictSignals, TheDieSitsAboveItsCoolantAndFollowsWithItsTimeConstant) {
+  const scenario::Scenario sc = TestScenario();
+  MeasuredSite m = SimulateScenario(sc).m;
+  for (size_t k = 0; k < m.gpu_w.size(); ++k) m.gpu_w[k] = 16 * (k < 60 ? 500.0 : 700.0);
+  const std::vector<double> coolant = PredictSignals(sc.site, m).at("gpu_temperature");
+  m.gpu_temperature_is_die = true;
+  const std::vector<double> die = PredictSignals(sc.site, m).at("gpu_temperature");
+  EXPECT_NEAR(die[0], coolant[0] + 0.04 * 500, 1e-9);    // starts steady
+  EXPECT_NEAR(die[59], coolant[59] + 0.04 * 500, 1e-9);  // steady load, steady die
+  const double steady = coolant[60] + 0.04 * 700;
+  EXPECT_NEAR(die[60], steady + (die[59] - steady) * std::exp(-1.0 / 30), 1e-9);
+  // One second of the step: 8 K x (1 - e^-1/30) = 0.26 K, and the coolant's own rise.
+  EXPECT_GT(die[60], die[59] + 0.26);
+  EXPECT_LT(die[60], coolant[60] + 0.04 * 700);
+}
+
 std::string TempDb(const std::string& name) {
   const auto dir = std::filesystem::temp_directory_path() / ("fw_twin_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
