@@ -43,8 +43,9 @@ double Duration(const std::string& text, const std::string& option) {
   } catch (const units::UnitParseError& e) {
     throw InputError({option, 0, 0}, fmt::format("'{}': {}", text, e.what()), e.hint());
   }
-  if (!(s > 0)) {
-    throw InputError({option, 0, 0}, fmt::format("'{}' is not a positive duration", text),
+  if (!(s > 0) || s > 1e9) {
+    throw InputError({option, 0, 0},
+                     fmt::format("'{}' is not a positive duration of at most 1e9 s", text),
                      "write a duration with a unit: 60 s, 1 h");
   }
   return s;

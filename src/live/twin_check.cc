@@ -14,6 +14,9 @@
 namespace firstwall::live {
 namespace {
 
+// Steps a comparison may hold (memory: a few doubles per step and stream).
+constexpr size_t kMaxSteps = 10'000'000;
+
 bool EntityIn(const std::string& entity, const std::string& kinds) {
   size_t at = 0;
   while (at <= kinds.size()) {
@@ -202,7 +205,7 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
     throw InputError(at, "no GPU power samples in the store (or in the window asked for)",
                      "firstwall ingest fills the store; check --window");
   }
-  int64_t step_ms = static_cast<int64_t>(std::llround(o.step_s * 1000));
+  int64_t step_ms = o.step_s > 0 ? std::max<int64_t>(1, std::llround(o.step_s * 1000)) : 0;
   if (step_ms <= 0) {
     std::vector<int64_t> gaps;
     for (const auto& points : gpu_points) {
@@ -217,6 +220,12 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
   MeasuredSite m;
   m.step_s = static_cast<double>(step_ms) / 1000;
   const auto steps = static_cast<size_t>((t1 - t0) / step_ms + 1);
+  if (steps > kMaxSteps) {
+    throw InputError({"--step", 0, 0},
+                     fmt::format("{:g} s steps over {:g} s of samples make {} steps, more than {}",
+                                 m.step_s, static_cast<double>(t1 - t0) / 1000, steps, kMaxSteps),
+                     "a longer --step");
+  }
   for (size_t k = 0; k < steps; ++k) m.t_ms.push_back(t0 + static_cast<int64_t>(k) * step_ms);
   const Resampler rs(t0, step_ms, o);
   m.gpu_w.assign(steps, 0.0);

@@ -86,7 +86,7 @@ struct MeasuredSite {
 };
 
 struct AssembleOptions {
-  double step_s = 0;  // 0: the median spacing of the GPU power series' samples
+  double step_s = 0;  // 0: the median spacing of the GPU power samples; else at least 1 ms
   // Samples outside [from_ms, to_ms] are not read.
   int64_t from_ms = std::numeric_limits<int64_t>::min();
   int64_t to_ms = std::numeric_limits<int64_t>::max();
@@ -100,7 +100,8 @@ struct AssembleOptions {
 // Each series' samples are averaged per step [t0 + k step, t0 + (k+1) step), t0 the first GPU
 // power sample; a step without samples takes the stream's last value up to max_hold_steps.
 // InputError (at "--db") when the store has no GPU power series or no samples, when it holds more
-// GPUs than the scenario, or when a signal named in options.signals is unknown or absent.
+// GPUs than the scenario, or when a signal named in options.signals is unknown or absent; at
+// "--step" when the steps would be more than 10 million.
 MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
                               const AssembleOptions& options);
 

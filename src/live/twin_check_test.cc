@@ -163,6 +163,9 @@ TEST(AssembleMeasured, AveragesPerStepHoldsShortGapsAndRefusesWhatIsMissing) {
   o.signals = {"power_factor"};
   EXPECT_THROW(AssembleMeasured(*store, sc.site, o), InputError);  // no such signal
   o.signals.clear();
+  o.step_s = 1e-6;  // at least 1 ms: 3,001 steps
+  EXPECT_EQ(AssembleMeasured(*store, sc.site, o).t_ms.size(), 3001u);
+  o.step_s = 0;
   o.from_ms = 20000;
   EXPECT_THROW(AssembleMeasured(*store, sc.site, o), InputError);  // an empty window
   auto empty = OpenSqliteStore(TempDb("empty.db"));
