@@ -26,7 +26,8 @@ using nlohmann::json;
 
 // The options compare and calibrate share.
 struct TwinArgs {
-  std::string db, scenario, window, step, average = "1 h", out, gpu_temperature = "coolant";
+  std::string db, scenario, window, step, average = "1 h", out, gpu_temperature = "coolant",
+                                          settle = "5 min";
   std::vector<std::string> sets, signals;
   int params = 1;
   double drift_cv_pct = 10, drift_nmbe_pct = 5;
@@ -36,14 +37,14 @@ struct TwinArgs {
   int max_evaluations = 200;
 };
 
-double Duration(const std::string& text, const std::string& option) {
+double Duration(const std::string& text, const std::string& option, bool zero_ok = false) {
   double s = 0;
   try {
     s = units::ParseBase(text, units::Dimension::kDuration);
   } catch (const units::UnitParseError& e) {
     throw InputError({option, 0, 0}, fmt::format("'{}': {}", text, e.what()), e.hint());
   }
-  if (!(s > 0) || s > 1e9) {
+  if (!(s > 0 || (zero_ok && s == 0)) || s > 1e9) {
     throw InputError({option, 0, 0},
                      fmt::format("'{}' is not a positive duration of at most 1e9 s", text),
                      "write a duration with a unit: 60 s, 1 h");
@@ -73,6 +74,13 @@ Loaded Load(const TwinArgs& a) {
                      "firstwall ingest SITE_MAP --db FILE fills one");
   }
   Loaded l;
+  // The options first: a bad one is reported before the store is read.
+  l.judge.average_s = Duration(a.average, "--average");
+  l.judge.p_params = a.params;
+  l.judge.drift_cv = a.drift_cv_pct / 100;
+  l.judge.drift_nmbe = a.drift_nmbe_pct / 100;
+  if (!a.window.empty()) l.window_s = Duration(a.window, "--window");
+  const double settle_s = Duration(a.settle, "--settle", true);
   l.sets = ParseSets(a.sets);
   l.scenario = LoadScenarioArg(a.scenario, a.sets);
   l.store = live::OpenSqliteStore(a.db);
@@ -80,12 +88,8 @@ Loaded Load(const TwinArgs& a) {
   if (!a.step.empty()) ao.step_s = Duration(a.step, "--step");
   ao.signals = a.signals;
   ao.gpu_temperature_is_die = a.gpu_temperature == "die";
+  ao.settle_s = settle_s;
   l.measured = live::AssembleMeasured(*l.store, l.scenario.site, ao);
-  l.judge.average_s = Duration(a.average, "--average");
-  l.judge.p_params = a.params;
-  l.judge.drift_cv = a.drift_cv_pct / 100;
-  l.judge.drift_nmbe = a.drift_nmbe_pct / 100;
-  if (!a.window.empty()) l.window_s = Duration(a.window, "--window");
   return l;
 }
 
@@ -124,22 +128,23 @@ std::string FitTable(const std::vector<live::SignalFit>& fits) {
   return out;
 }
 
-std::string Header(const TwinArgs& a, const Loaded& l) {
+std::string Header(const TwinArgs& a, const Loaded& l, const live::JudgeOptions& judge) {
   const site::ClusterConfig& c = l.scenario.site.cluster;
   std::string out = fmt::format(
       "twin against {}: scenario {}, {} steps of {:g} s\n  IT load: {} GPU power series + {} "
       "unmeasured GPUs at idle + {} nodes x {:g} W node base power\n  outdoor air: {}\n  GPU "
-      "temperature streams report the {}\n",
+      "temperature streams report the {}\n  cooling loops start settled at the mean heat of "
+      "the first {:g} s\n",
       a.db, l.scenario.file, l.measured.t_ms.size(), l.measured.step_s, l.measured.measured_gpus,
       c.gpu_count() - l.measured.measured_gpus, c.nodes, units::ToWatts(c.node_base_power),
-      l.measured.outdoor_from, a.gpu_temperature);
+      l.measured.outdoor_from, a.gpu_temperature, l.measured.settle_s);
   for (const auto& s : l.measured.signals) out += fmt::format("  {}: {}\n", s.spec.name, s.from);
   out += fmt::format(
       "  ASHRAE Guideline 14 (hourly): CV(RMSE) <= {:g} %, |NMBE| <= {:g} %, judged on averages "
       "over {:g} s when there are more than p = {} of them, else at the step; drift: CV(RMSE) > "
       "{:g} % or |NMBE| > {:g} %; NMBE > 0: the twin predicts too little\n",
-      100 * l.judge.cv_limit, 100 * l.judge.nmbe_limit, l.judge.average_s, l.judge.p_params,
-      100 * l.judge.drift_cv, 100 * l.judge.drift_nmbe);
+      100 * judge.cv_limit, 100 * judge.nmbe_limit, judge.average_s, judge.p_params,
+      100 * judge.drift_cv, 100 * judge.drift_nmbe);
   return out;
 }
 
@@ -168,6 +173,7 @@ int Compare(const TwinArgs& a) {
             {"it_load", {{"gpu_power_series", l.measured.measured_gpus}}},
             {"outdoor", l.measured.outdoor_from},
             {"gpu_temperature", a.gpu_temperature},
+            {"settle_s", l.measured.settle_s},
             {"limits",
              {{"ashrae_cv_rmse", l.judge.cv_limit},
               {"ashrae_nmbe", l.judge.nmbe_limit},
@@ -176,7 +182,7 @@ int Compare(const TwinArgs& a) {
               {"average_s", l.judge.average_s},
               {"p_params", l.judge.p_params}}},
             {"windows", json::array()}};
-  std::string text = Header(a, l);
+  std::string text = Header(a, l, l.judge);
   const int64_t run_ms = NowMs();
   std::vector<live::DriftRecord> drift;
   int judged = 0;
@@ -258,7 +264,7 @@ int Calibrate(const TwinArgs& a) {
   const auto after =
       live::PredictSignals(live::ConfigWith(a.scenario, l.sets, params, r.fitted), l.measured);
 
-  std::string text = Header(a, l);
+  std::string text = Header(a, l, judge);
   text += fmt::format(
       "fit on window 1 ({:g} s to {:g} s), checked on window 2 ({:g} s to {:g} s); "
       "{}, {} evaluations, {}; objective {:.6g} -> {:.6g}\n",
@@ -352,6 +358,10 @@ void AddShared(CLI::App* cmd, TwinArgs& a) {
                   "What the GPU temperature streams report: coolant (firstwall emulate) or die "
                   "(a real GPU's DCGM_FI_DEV_GPU_TEMP; the twin adds chip_to_coolant x power)")
       ->check(CLI::IsMember({"coolant", "die"}))
+      ->capture_default_str();
+  cmd->add_option("--settle", a.settle,
+                  "The cooling loops start settled at the mean heat of this first stretch of "
+                  "measurements (0 s: the first step's)")
       ->capture_default_str();
   cmd->add_flag("--json", a.json, "Print the JSON instead of the table");
 }

@@ -235,6 +235,7 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
   }
   m.measured_gpus = static_cast<int>(gpus.size());
   m.gpu_temperature_is_die = o.gpu_temperature_is_die;
+  m.settle_s = o.settle_s;
   if (outdoor) {
     m.outdoor_c = rs.Steps(store.Samples(outdoor->id), steps);
     m.outdoor_from = Describe(*outdoor);
@@ -320,6 +321,26 @@ std::map<std::string, std::vector<double>> PredictSignals(const site::SiteConfig
   double chip_c = kNaN;
   int64_t last_ms = 0;
   bool started = false;
+  // The loops' starting state: settled at the mean heat (IT and conversion losses) of the steps in
+  // the first settle_s.
+  {
+    double it_sum = 0, loss_sum = 0;
+    int n = 0;
+    size_t first = steps;
+    for (size_t k = 0; k < steps; ++k) {
+      if (!std::isfinite(m.gpu_w[k])) continue;
+      if (first == steps) first = k;
+      if (n > 0 && static_cast<double>(m.t_ms[k] - m.t_ms[first]) / 1000 >= m.settle_s) break;
+      const double it_w = m.gpu_w[k] + fixed_w;
+      it_sum += it_w;
+      loss_sum += units::ToWatts(ChainAt(chain, config, it_w).total_loss);
+      ++n;
+    }
+    if (n > 0) {
+      const thermal::OutdoorConditions outdoor0 = config.weather.At(SimTime());
+      plant.Advance(0, units::Watts(it_sum / n), units::Watts(loss_sum / n), outdoor0);
+    }
+  }
   for (size_t k = 0; k < steps; ++k) {
     if (!std::isfinite(m.gpu_w[k])) continue;
     // The plant's loop lag runs over the time since the last step the twin could run.

@@ -77,6 +77,7 @@ struct MeasuredSite {
   int measured_gpus = 0;
   std::string outdoor_from;             // the series, or "scenario weather"
   bool gpu_temperature_is_die = false;  // AssembleOptions
+  double settle_s = 0;                  // AssembleOptions
   struct Signal {
     SignalSpec spec;
     std::string from;           // the series read ("facility/site/power <- metric")
@@ -95,6 +96,10 @@ struct AssembleOptions {
   // What the GPU temperature streams report: the die (a real GPU's DCGM_FI_DEV_GPU_TEMP) or, by
   // default, the coolant (what `firstwall emulate` serves).
   bool gpu_temperature_is_die = false;
+  // The cooling plant's water loops start settled at the mean heat of the steps in the first
+  // settle_s (0: the first step's heat, as site::Site starts): what the loops carried before the
+  // first sample is unknown, and one step's noise would bias the first loop time constants.
+  double settle_s = 300;
 };
 
 // Each series' samples are averaged per step [t0 + k step, t0 + (k+1) step), t0 the first GPU

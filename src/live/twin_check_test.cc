@@ -64,6 +64,7 @@ Simulated SimulateScenario(const scenario::Scenario& sc) {
   };
   report::Simulate(sc.site, sc.file, o);
   MeasuredSite& m = out.m;
+  m.settle_s = 0;  // the loops start settled at the first step's heat, as the site's do
   m.step_s = 1;
   m.measured_gpus = sc.site.cluster.gpu_count();
   for (size_t k = 0; k < out.rows.size(); ++k) {
@@ -112,6 +113,22 @@ TEST(PredictSignals, TheDieSitsAboveItsCoolantAndFollowsWithItsTimeConstant) {
   // One second of the step: 8 K x (1 - e^-1/30) = 0.26 K, and the coolant's own rise.
   EXPECT_GT(die[60], die[59] + 0.26);
   EXPECT_LT(die[60], coolant[60] + 0.04 * 700);
+}
+
+// One noisy first step: the loops started on it would carry its error for minutes; started on the
+// mean of the first 5 minutes they barely notice.
+TEST(PredictSignals, TheLoopsStartSettledOnTheMeanOfTheFirstMinutes) {
+  const scenario::Scenario sc = TestScenario();
+  MeasuredSite m = SimulateScenario(sc).m;
+  for (double& w : m.gpu_w) w = 9000;
+  const std::vector<double> truth = PredictSignals(sc.site, m).at("cooling_power");
+  m.gpu_w[0] = 10000;
+  const std::vector<double> first = PredictSignals(sc.site, m).at("cooling_power");
+  m.settle_s = 300;
+  const std::vector<double> mean = PredictSignals(sc.site, m).at("cooling_power");
+  const double off_first = std::abs(first[10] - truth[10]);
+  EXPECT_GT(off_first, 1.0);  // W: the lag still carries most of the 1 kW extra heat at 10 s
+  EXPECT_LT(std::abs(mean[10] - truth[10]), off_first / 20);  // 1 kW / ~120 steps of settling
 }
 
 std::string TempDb(const std::string& name) {
