@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -13,6 +14,8 @@
 
 namespace firstwall::live {
 namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Steps a comparison may hold (memory: a few doubles per step and stream).
 constexpr size_t kMaxSteps = 10'000'000;

@@ -40,8 +40,6 @@
 
 namespace firstwall::live {
 
-inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 // ASHRAE Guideline 14-2014's goodness of fit of predictions p to measurements m over the n pairs
 // where both are finite, with p_params the number of parameters (degrees of freedom n - p_params):
 //   CV(RMSE) = sqrt(sum (m_i - p_i)^2 / (n - p_params)) / mean(m)
@@ -50,8 +48,9 @@ inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // predicts too little. NaN when n <= p_params or mean(m) is 0.
 struct FitStats {
   int n = 0;
-  double mean_measured = kNaN;
-  double cv_rmse = kNaN, nmbe = kNaN;
+  double mean_measured = std::numeric_limits<double>::quiet_NaN();
+  double cv_rmse = std::numeric_limits<double>::quiet_NaN();
+  double nmbe = std::numeric_limits<double>::quiet_NaN();
 };
 FitStats GoodnessOfFit(std::span<const double> measured, std::span<const double> predicted,
                        int p_params);
