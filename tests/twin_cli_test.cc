@@ -5,6 +5,7 @@
 // samples, not a different verdict.
 #include <nlohmann/json.hpp>
 
+#include "live/store.h"
 #include "tests/cli_support.h"
 
 namespace firstwall::testing_cli {
@@ -161,6 +162,25 @@ TEST(TwinCli, CompareShowsAKnownBiasAndCalibrateRecoversTheParameter) {
   EXPECT_GT(fac["native"]["nmbe"].get<double>(), expected_ups * 0.9) << fac.dump();
   EXPECT_LT(fac["native"]["nmbe"].get<double>(), 0.10) << fac.dump();
   EXPECT_EQ(fac["drift"], true);
+  {
+    // The run and its drift events are in the store: one drift row per signal of the window.
+    auto store = live::OpenSqliteStore(db.string());
+    const std::vector<live::TwinRunRecord> runs = store->TwinRuns();
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_EQ(runs[0].kind, "compare");
+    EXPECT_EQ(json::parse(runs[0].results_json), j);
+    const std::vector<live::DriftRecord> drift = store->Drift();
+    ASSERT_EQ(drift.size(), sig.size());
+    for (const live::DriftRecord& d : drift) {
+      EXPECT_EQ(d.run_ms, runs[0].run_ms);
+      EXPECT_DOUBLE_EQ(d.nmbe_limit, 0.02);
+      EXPECT_DOUBLE_EQ(d.cv_rmse_limit, 0.10);
+      if (d.signal != "facility_power") continue;
+      EXPECT_TRUE(d.drift);
+      EXPECT_DOUBLE_EQ(d.nmbe, fac["native"]["nmbe"].get<double>());
+      EXPECT_NE(d.reason.find("|NMBE|"), std::string::npos) << d.reason;
+    }
+  }
 
   const Result cal =
       Firstwall("calibrate --db " + db.string() + " --scenario " + kScenario +
@@ -185,6 +205,11 @@ TEST(TwinCli, CompareShowsAKnownBiasAndCalibrateRecoversTheParameter) {
   EXPECT_LT(std::abs(after["native"]["nmbe"].get<double>()), 0.003) << after.dump();
   EXPECT_LT(after["native"]["cv_rmse"].get<double>(), 0.005) << after.dump();
   EXPECT_EQ(after["verdict"], "pass");
+  const std::vector<live::TwinRunRecord> runs = live::OpenSqliteStore(db.string())->TwinRuns();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[1].kind, "calibrate");
+  EXPECT_NE(runs[1].parameters_json.find("\"key\":\"cluster.node_base_power\""), std::string::npos)
+      << runs[1].parameters_json;
 }
 
 }  // namespace
