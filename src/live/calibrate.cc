@@ -215,8 +215,8 @@ CalibrationResult Calibrate(const std::string& scenario_path,
   const auto n = static_cast<unsigned>(parameters.size());
   CalibrationResult r;
   r.parameters = parameters;
-  // BOBYQA builds a quadratic model from 2n + 1 points; NLopt's implementation wants n >= 2, so a
-  // single parameter goes to Subplex (also derivative-free and bounded).
+  // BOBYQA builds a quadratic model from 2n + 1 points and Powell wrote it for n >= 2, so a single
+  // parameter goes to Subplex (also derivative-free and bounded).
   const nlopt_algorithm algorithm = n >= 2 ? NLOPT_LN_BOBYQA : NLOPT_LN_SBPLX;
   r.algorithm = n >= 2 ? "NLopt LN_BOBYQA" : "NLopt LN_SBPLX";
   FitState st;
