@@ -71,8 +71,8 @@ TEST(LiveCli, EmulateIngestQualityChargesEachFaultToItsStreamAndDimension) {
   ASSERT_EQ(quality.status, 0) << quality.out;
   const json q = json::parse(Slurp(dir / "q" / "quality.json"));
   EXPECT_EQ(json::parse(quality.out), q);
-  // 16 GPUs x 4 streams and the facility's 6 meters.
-  EXPECT_EQ(q["streams"].size(), 16u * 4 + 6);
+  // 16 GPUs x 4 streams and the facility's 7 meters.
+  EXPECT_EQ(q["streams"].size(), 16u * 4 + 7);
 
   const json* stuck = StreamOf(q, "node0/gpu1", "power");
   const json* spike = StreamOf(q, "node0/gpu2", "power");
@@ -144,7 +144,7 @@ TEST(LiveCli, EmulateIngestQualityChargesEachFaultToItsStreamAndDimension) {
   const Result merged = Firstwall("quality --db " + db.string() + " --windows --json");
   ASSERT_EQ(merged.status, 0) << merged.out;
   const json w = json::parse(merged.out);
-  EXPECT_EQ(w["streams"].size(), 16u * 4 + 6);
+  EXPECT_EQ(w["streams"].size(), 16u * 4 + 7);
   auto dim = [&](const std::string& id, const std::string& quantity, const std::string& dimension) {
     const json* s = StreamOf(w, id, quantity);
     return s ? (*s)["dimensions"][dimension] : json();

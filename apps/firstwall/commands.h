@@ -31,5 +31,7 @@ Action RegisterCollate(CLI::App& app);
 Action RegisterEmulate(CLI::App& app);
 Action RegisterIngest(CLI::App& app);
 Action RegisterQuality(CLI::App& app);
+Action RegisterCompare(CLI::App& app);
+Action RegisterCalibrate(CLI::App& app);
 
 }  // namespace firstwall::cli
