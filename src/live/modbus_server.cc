@@ -215,7 +215,11 @@ void ModbusServer::Serve() {
       const int rc = modbus_receive(m.ctx, query);
       if (rc > 0) {
         const uint8_t function = query[header];
-        if (function == 0x03 || function == 0x04) {
+        if ((function == 0x03 || function == 0x04) && !published_) {
+          // No tick yet: busy, as a gateway that has not polled its meters yet.
+          modbus_reply_exception(m.ctx, query, MODBUS_EXCEPTION_SLAVE_OR_SERVER_BUSY);
+          ++requests_;
+        } else if (function == 0x03 || function == 0x04) {
           std::lock_guard<std::mutex> lock(m.mu);
           modbus_reply(m.ctx, query, rc, m.mapping);
           ++requests_;
@@ -264,6 +268,7 @@ void ModbusServer::Publish(const std::shared_ptr<const Snapshot>& snap) {
                                                         : m.mapping->tab_input_registers;
     EncodeRegister(value, r.type, r.word_order, r.scale, base + r.address);
   }
+  published_ = true;
 }
 
 std::string ModbusServer::Describe() const {

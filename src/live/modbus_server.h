@@ -13,9 +13,9 @@
 // client's connection and is counted in refused().
 //
 // Values: Publish() encodes each tick's snapshot into the registers under a mutex, which every
-// reply also holds, so one request never mixes two ticks. A stream that has no reading this tick
-// (a dropout fault, or no tick yet) reads NaN from a float register; an integer register keeps
-// its last value (0 before the first tick).
+// reply also holds, so one request never mixes two ticks. Before the first tick every read is
+// answered with exception 6 (server busy). A stream that has no reading this tick (a dropout
+// fault) reads NaN from a float register; an integer register keeps its last value.
 #pragma once
 
 #include <atomic>
@@ -78,7 +78,7 @@ class ModbusServer : public TelemetryServer {
   std::string host_;
   int port_ = 0;
   std::vector<std::string> stages_;
-  std::atomic<bool> stop_{false};
+  std::atomic<bool> stop_{false}, published_{false};
   std::atomic<int64_t> requests_{0}, refused_{0};
 };
 

@@ -289,12 +289,14 @@ TEST(ModbusServer, ReaderGetsTheSnapshotsValuesAsTheExpositionHasThem) {
   ReaderContext ctx;
   auto reader = MakeReader(map.sources[0], ctx);
 
-  // Before the first tick: floats are NaN, integers 0.
+  // Before the first tick: busy (exception 6), every register refused, the read answered.
   ReadResult r = reader->Read();
   ASSERT_TRUE(r.ok) << r.error;
-  std::map<std::string, double> v = ByName(r);
-  EXPECT_TRUE(std::isnan(v["facility_power_w"]));
-  EXPECT_EQ(v["facility_energy_wh"], 0);
+  EXPECT_TRUE(r.samples.empty());
+  EXPECT_EQ(r.rejected, 21);
+  ASSERT_EQ(r.rejects.size(), 3u);
+  EXPECT_EQ(r.rejects[0].reason, "holding registers 0 to 29: Slave device or server is busy");
+  std::map<std::string, double> v;
 
   const auto snap = KnownSnapshot();
   server.Publish(snap);
