@@ -1,5 +1,6 @@
 // The live twin's commands (docs/live.md):
 //   firstwall emulate [SCENARIO] [--speed N] [--listen HOST:PORT] [--fault KIND:TARGET:FROM:TO ...]
+//                     [--modbus HOST:PORT]
 //   firstwall ingest SITE_MAP --db FILE [--for DURATION] [--speed N]
 //   firstwall quality --db FILE [--site-map MAP | --windows] [--json] [--out DIR]
 #include <csignal>
@@ -14,6 +15,7 @@
 #include "apps/firstwall/scenario_arg.h"
 #include "live/emulator.h"
 #include "live/ingest.h"
+#include "live/modbus_server.h"
 #include "live/quality.h"
 #include "live/site_map.h"
 #include "live/store.h"
@@ -62,6 +64,7 @@ struct EmulateArgs {
   std::vector<std::string> sets, faults;
   double speed = 1;
   std::string listen = "127.0.0.1:9400";
+  std::string modbus;  // HOST:PORT of the Modbus TCP server; "" for none
 };
 
 int Emulate(const EmulateArgs& a) {
@@ -84,6 +87,14 @@ int Emulate(const EmulateArgs& a) {
                      "for example 127.0.0.1:9400; port 0 takes any free port");
   }
   scenario::Scenario sc = LoadScenarioArg(a.scenario, a.sets);
+  // The other protocols (emulator.h's TelemetryServer), listening before the start-up lines.
+  std::vector<std::unique_ptr<live::TelemetryServer>> servers;
+  if (!a.modbus.empty()) {
+    std::vector<std::string> stages;
+    for (const auto& stage : sc.site.facility.power_chain) stages.push_back(stage.name);
+    servers.push_back(std::make_unique<live::ModbusServer>(a.modbus, stages));
+  }
+  for (const auto& s : servers) o.servers.push_back(s.get());
   StopOnSignals signals;
   o.stop = [] { return g_stop != 0; };
   o.on_listen = [&](int port) {
@@ -92,8 +103,12 @@ int Emulate(const EmulateArgs& a) {
                      "fault(s)",
                      o.host, port, sc.site.cluster.gpu_count(), a.speed, faults.size())
               << std::endl;
+    for (const live::TelemetryServer* s : o.servers) {
+      std::cout << "serving " << s->Describe() << std::endl;
+    }
   };
   const live::EmulateResult r = live::Emulate(sc.site, sc.file, o);
+  for (const auto& s : servers) s->Stop();
   std::cout << fmt::format("emulated {:g} s in {} ticks{}; served {} scrapes", r.simulated_s,
                            r.ticks, r.stopped ? " (stopped)" : "", r.scrapes)
             << std::endl;
@@ -222,6 +237,9 @@ Action RegisterEmulate(CLI::App& app) {
          fmt::format("KIND:TARGET:FROM:TO, repeatable: KIND one of {}", live::FaultKinds()) +
              "; TARGET a metric with label matchers; FROM and TO simulated times (30s)")
       ->allow_extra_args(false);
+  cmd->add_option("--modbus", a->modbus,
+                  "Also serve the facility meters over Modbus TCP on HOST:PORT (an IPv4 address; "
+                  "port 0: any free port, printed; register map in docs/live.md)");
   return [a] { return Emulate(*a); };
 }
 

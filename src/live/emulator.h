@@ -63,7 +63,7 @@ struct Reading {
   double value = 0;
   // Simulated time the sample is stamped with, when a fault stamps it (clock_skew, late,
   // duplicate); unstamped samples are stamped by whoever reads them, at arrival.
-  std::optional<double> time_s;
+  std::optional<double> time_s = std::nullopt;
 };
 
 // A metric family: every protocol serves the same names (docs/live.md, "Emulated metrics").

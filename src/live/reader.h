@@ -55,4 +55,7 @@ std::unique_ptr<SourceReader> MakeReader(const Source& source, const ReaderConte
 std::unique_ptr<SourceReader> MakePrometheusReader(const Source& source,
                                                    const ReaderContext& context);
 
+// The reader of `kind: modbus`: registers over Modbus TCP with libmodbus (modbus_reader.cc).
+std::unique_ptr<SourceReader> MakeModbusReader(const Source& source, const ReaderContext& context);
+
 }  // namespace firstwall::live

@@ -34,6 +34,7 @@ struct KindInfo {
 };
 constexpr KindInfo kKinds[] = {
     {"prometheus", "http", 80},
+    {"modbus", "modbus-tcp", 502},
 };
 
 std::string KindWords() {
@@ -88,17 +89,39 @@ const Schema& SiteMapSchema() {
           Key("sources[].name", VT::kString, true, "Name bindings refer to; unique."),
           Key("sources[].kind", VT::kEnum, true,
               "Protocol. prometheus: the text exposition format scraped over HTTP (dcgm-exporter, "
-              "node exporters, `firstwall emulate`).",
+              "node exporters, `firstwall emulate`). modbus: Modbus TCP registers (meters, UPS).",
               "", KindWords()),
           Key("sources[].url", VT::kString, true,
               "Where the source is, in its protocol's scheme: prometheus http://host[:port]/path "
-              "of the endpoint (/metrics)."),
+              "of the endpoint (/metrics); modbus modbus-tcp://host[:port] (port 502 by default)."),
           Key("sources[].interval", VT::kQuantity, true,
               "How often it is scraped; also the spacing quality expects of its streams.", "", "",
               Dimension::kDuration, "10 ms", "1 d"),
           Key("sources[].timeout", VT::kQuantity, false,
               "How long one scrape may take before it counts as failed.", "5 s", "",
               Dimension::kDuration, "10 ms", "10 min"),
+          Key("sources[].unit_id", VT::kInt, false,
+              "modbus: the unit (slave) id of requests: 0 to 247, or 255.", "1", "",
+              Dimension::kPower, "0", "255"),
+          Key("sources[].registers", VT::kList, false,
+              "modbus: the registers to read, each a sample named `name` (with `labels`) for "
+              "bindings."),
+          Key("sources[].registers[].name", VT::kString, true, "Metric name bindings use."),
+          Key("sources[].registers[].labels", VT::kStringMap, false, "Labels of the sample."),
+          Key("sources[].registers[].table", VT::kEnum, false,
+              "holding (function 3) or input (function 4) registers.", "holding", "holding|input"),
+          Key("sources[].registers[].address", VT::kInt, true,
+              "0-based address of the first register (mbpoll -0 -r).", "", "", Dimension::kPower,
+              "0", "65535"),
+          Key("sources[].registers[].type", VT::kEnum, true,
+              "The number its 1, 2 or 4 registers hold.", "",
+              "uint16|int16|uint32|int32|float32|uint64|int64|float64"),
+          Key("sources[].registers[].word_order", VT::kEnum, false,
+              "Which 16-bit word of a multi-register value comes first: big (most significant, "
+              "ABCD) or little (CDAB); bytes within a word are big-endian.",
+              "big", "big|little"),
+          Key("sources[].registers[].scale", VT::kNumber, false,
+              "The value is raw x scale, in the binding's unit.", "1"),
           Key("bindings", VT::kList, true, "Which stream is which twin entity and quantity."),
           Key("bindings[].source", VT::kString, true, "The source's name."),
           Key("bindings[].series", VT::kString, true,
@@ -184,6 +207,13 @@ SiteMap ParseSiteMap(const std::string& text, const std::string& file) {
     }
     std::string why;
     if (!SplitUrl(src.url, *kind, src, why)) s.Fail("url", fmt::format("'{}': {}", src.url, why));
+    if (src.kind == "modbus") {
+      if (src.path != "/") s.Fail("url", fmt::format("'{}': a modbus url has no path", src.url));
+      src.modbus = ReadModbusSource(s);
+    } else if (s.Has("registers") || s.Has("unit_id")) {
+      const char* key = s.Has("registers") ? "registers" : "unit_id";
+      s.Fail(key, fmt::format("'{}' is a modbus source's key, not a {} source's", key, src.kind));
+    }
     src.interval_s = s.Quantity<units::Duration>("interval").base();
     src.timeout_s = s.Quantity<units::Duration>("timeout").base();
     map.sources.push_back(std::move(src));

@@ -18,14 +18,16 @@
 // exposition format. `id` may name labels in braces ("{Hostname}/gpu{gpu}"): such a binding binds
 // every sample of the source that matches, each to the entity its labels name.
 //
-// Only `kind: prometheus` is read so far; the other protocols of issue #13 (remote-write, Modbus,
-// SNMP, MQTT, Redfish) are new kinds with their own keys under sources[].
+// Kinds read so far: prometheus, and modbus (its `unit_id` and `registers` keys: modbus_map.h); the
+// other protocols of issue #13 (remote-write, SNMP, MQTT, Redfish) are new kinds with their own
+// keys under sources[].
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "live/modbus_map.h"
 #include "live/prometheus_text.h"
 #include "live/vocabulary.h"
 #include "scenario/schema.h"
@@ -34,13 +36,14 @@ namespace firstwall::live {
 
 struct Source {
   std::string name;
-  std::string kind;        // "prometheus"
+  std::string kind;        // "prometheus", "modbus"
   std::string url;         // http://host:port/path
   double interval_s = 15;  // how often it is scraped, and the spacing quality expects
   double timeout_s = 5;
   // Parts of `url`.
   std::string host, path;
   int port = 80;
+  ModbusSource modbus;  // kind: modbus (modbus_map.h)
 };
 
 struct Binding {
@@ -82,7 +85,8 @@ struct SiteMap {
 const scenario::Schema& SiteMapSchema();
 // Reads a site map; InputError at file:line:col for any fault (unknown key or word, a binding whose
 // unit does not measure its quantity or that names no declared source, a URL that is not
-// http://host[:port]/path, two sources or two fixed ids with the same name).
+// in its kind's scheme, two sources or two fixed ids with the same name, a modbus register map's
+// faults: ReadModbusSource).
 SiteMap ParseSiteMap(const std::string& text, const std::string& file);
 SiteMap LoadSiteMap(const std::string& path);
 
