@@ -127,6 +127,9 @@ std::unique_ptr<Store> OpenSqliteStore(const std::string& path);
 // server's sequence (a round trip per 1024 series) and stays valid across failed Flushes; the
 // Put* calls go to the server at once. The connection is re-opened on the call after one is lost;
 // until then calls throw StoreUnavailable.
+// When a COMMIT's answer is lost, the next Flush asks the server whether it went in (a marker row
+// `flush:PID:TOKEN` in meta, removed at close); if it did and that Flush carries the same batch
+// again, the batch is not stored twice.
 // InputError naming the URL (its password shown as ***) when the URL is malformed or the server
 // does not accept the connection.
 std::unique_ptr<Store> OpenPostgresStore(const std::string& url);

@@ -14,8 +14,9 @@
 //
 // Limits: the spool is bounded by spool_limit_bytes (the file's size, until it is emptied after a
 // full replay): a batch that would grow it further is dropped and its samples counted in
-// dropped_samples (and logged). A batch whose COMMIT reached the server but whose answer was lost
-// with the connection is replayed, so it may be stored twice. The spool survives the process: a
+// dropped_samples (and logged). A batch whose COMMIT went in while its answer was lost with the
+// connection is replayed; the PostgreSQL store recognises it and does not store it twice (within
+// one run; see store.h). The spool survives the process: a
 // spool left by an earlier run is replayed first, and must name the same store (the redacted URL).
 // Errors other than StoreUnavailable pass through.
 //

@@ -4,6 +4,7 @@
 // the next call.
 #include <libpq-fe.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -12,6 +13,9 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
+#include <random>
+#include <string_view>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -161,6 +165,8 @@ class PgStore : public Store {
       conn_ = nullptr;
       throw InputError({url_, 0, 0}, fmt::format("not a firstwall store (PostgreSQL): {}", why));
     }
+    std::random_device random;
+    marker_ = fmt::format("flush:{}:{:08x}{:08x}", getpid(), random(), random());
     ResultPtr known = Exec("SELECT id, entity, entity_id, quantity, source FROM series");
     for (int i = 0; i < PQntuples(known.get()); ++i) {
       ids_[std::make_tuple(Text(known, i, 1), Text(known, i, 2), Text(known, i, 3),
@@ -171,6 +177,7 @@ class PgStore : public Store {
     if (!conn_) return;
     try {
       Flush();
+      if (commits_ > 0) Exec("DELETE FROM meta WHERE key=$1", {marker_});
     } catch (const std::exception&) {  // NOLINT: a destructor must not throw
     }
     PQfinish(conn_);
@@ -237,7 +244,25 @@ class PgStore : public Store {
     PutText(scrapes_, r.error);
     scrapes_ += '\n';
   }
+  // A COMMIT whose answer was lost with the connection may have gone in. Each commit also writes
+  // this store object's marker row in meta (flush:TOKEN = its number), so the next Flush asks:
+  // when it went in and the batch now is the same batch again (a replay), that batch is dropped
+  // instead of stored twice.
   void Flush() override {
+    if (unknown_) {
+      ResultPtr r = Exec("SELECT value FROM meta WHERE key=$1", {marker_});
+      const bool went_in =
+          PQntuples(r.get()) == 1 && Text(r, 0, 0) == std::to_string(unknown_->number);
+      const Unknown u = *unknown_;
+      unknown_.reset();
+      if (went_in) {
+        series_.erase(0, u.series_bytes);  // those rows are in
+        if (BatchHash() == u.hash) {
+          Discard();
+          return;
+        }
+      }
+    }
     if (series_.empty() && sources_.empty() && samples_.empty() && scrapes_.empty()) return;
     Exec("BEGIN");
     for (const SourceInfo& s : sources_) {
@@ -255,7 +280,17 @@ class PgStore : public Store {
       Copy("COPY scrapes(source, t_ms, ok, duration_ms, samples, rejected, error) FROM STDIN",
            scrapes_);
     }
-    Exec("COMMIT");
+    const Unknown attempt{++commits_, BatchHash(), series_.size()};
+    Exec(
+        "INSERT INTO meta(key, value) VALUES($1, $2) ON CONFLICT (key) DO UPDATE SET "
+        "value=excluded.value",
+        {marker_, std::to_string(attempt.number)});
+    try {
+      Exec("COMMIT");
+    } catch (const StoreUnavailable&) {
+      unknown_ = attempt;
+      throw;
+    }
     Discard();
     series_.clear();
   }
@@ -432,6 +467,14 @@ class PgStore : public Store {
   }
   std::string ConnectionError() const { return Scrub(PQerrorMessage(conn_)); }
 
+  // Tells one batch from another: what Flush would send, less the new series' rows.
+  size_t BatchHash() const {
+    size_t h = std::hash<std::string_view>()(samples_);
+    h = h * 31 + std::hash<std::string_view>()(scrapes_);
+    for (const SourceInfo& s : sources_) h = h * 31 + std::hash<std::string_view>()(s.name);
+    return h;
+  }
+
   void Discard() {
     sources_.clear();
     samples_.clear();
@@ -504,6 +547,14 @@ class PgStore : public Store {
   std::string series_;             // rows of new series, kept until a Flush commits them
   static constexpr int kIdBlock = 1024;
   std::vector<int64_t> free_ids_;  // reserved from the sequence, taken from the back
+  std::string marker_;             // meta key of this object's commits
+  int64_t commits_ = 0;
+  struct Unknown {
+    int64_t number = 0;       // the marker's value had it gone in
+    size_t hash = 0;          // BatchHash() of its batch
+    size_t series_bytes = 0;  // the part of series_ it carried
+  };
+  std::optional<Unknown> unknown_;  // a COMMIT whose answer was lost
   std::map<std::tuple<std::string, std::string, std::string, std::string>, int64_t> ids_;
 };
 
