@@ -161,9 +161,21 @@ int Ingest(const IngestArgs& a) {
   if (!a.quiet) o.log = [](const std::string& line) { std::cerr << "ingest: " << line << "\n"; };
   const live::IngestStats s = live::Ingest(map, *store, o);
   store->Flush();
-  // What waits in the spool gets a last chance (the database may be on its way back).
+  // What waits in the spool gets a last chance (the database may be on its way back); a signal
+  // now leaves it for the next run.
   constexpr double kDrainWait_s = 30;
-  const bool drained = !buffered || buffered->Drain(kDrainWait_s);
+  bool drained = true;
+  if (buffered) {
+    if (buffered->waiting() > 0) {
+      g_stop = 0;
+      std::cerr << fmt::format(
+                       "ingest: {} spooled sample(s) wait for the database: trying for up to "
+                       "{:g} s (SIGINT/SIGTERM leaves them in {} for the next run)",
+                       buffered->waiting(), kDrainWait_s, a.spool)
+                << std::endl;
+      drained = buffered->Drain(kDrainWait_s, [] { return g_stop != 0; });
+    }
+  }
   std::cout << fmt::format(
       "{} scrapes ({} failed), {} samples in {} series, {} unbound samples, {} malformed "
       "lines{}; store {}\n",
@@ -180,9 +192,8 @@ int Ingest(const IngestArgs& a) {
         b.waiting_samples);
     if (!drained) {
       std::cout << fmt::format(
-          "the database did not answer within {:g} s: the next firstwall ingest with --spool {} "
-          "replays the waiting samples first\n",
-          kDrainWait_s, a.spool);
+          "{} samples wait in {}: the next firstwall ingest with --spool {} replays them first\n",
+          b.waiting_samples, a.spool, a.spool);
     }
   }
   return kOk;

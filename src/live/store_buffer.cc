@@ -454,14 +454,17 @@ void BufferedStore::Flush() {
   pending_ = {};
 }
 
-bool BufferedStore::Drain(double wait_s) {
+bool BufferedStore::Drain(double wait_s, const std::function<bool()>& stop) {
   const Clock::time_point end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                                    std::chrono::duration<double>(wait_s));
   Flush();
   while (Spooled()) {
     const Clock::time_point now = Clock::now();
-    if (now >= end) return false;
-    if (now < next_try_) std::this_thread::sleep_until(std::min(next_try_, end));
+    if (now >= end || (stop && stop())) return false;
+    if (now < next_try_) {
+      std::this_thread::sleep_until(
+          std::min({next_try_, end, now + std::chrono::milliseconds(50)}));
+    }
     if (Clock::now() >= next_try_) Flush();
   }
   return true;

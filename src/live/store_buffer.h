@@ -86,9 +86,11 @@ class BufferedStore : public Store {
   void PutDrift(const std::vector<DriftRecord>& rows) override { inner_->PutDrift(rows); }
   std::vector<DriftRecord> Drift() override { return inner_->Drift(); }
 
-  // Flushes, then keeps trying (with the backoff) until the spool is empty or `wait_s` wall
-  // seconds have passed; true when everything reached the database.
-  bool Drain(double wait_s);
+  // Flushes, then keeps trying (with the backoff) until the spool is empty, `wait_s` wall seconds
+  // have passed or `stop` says so (asked every 50 ms); true when everything reached the database.
+  bool Drain(double wait_s, const std::function<bool()>& stop = {});
+  // Samples in the spool, not yet replayed.
+  int64_t waiting() const { return stats_.waiting_samples; }
   const BufferStats& stats() const { return stats_; }
 
   struct Batch {
