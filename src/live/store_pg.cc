@@ -142,9 +142,18 @@ class PgStore : public Store {
     if (const std::string p = UrlPassword(url); !p.empty()) {
       secrets_ = {p, PercentDecoded(p)};
     }
-    // Our defaults first: what the URL says overrides them.
-    const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
-    const char* values[] = {"10", "firstwall", url.c_str(), nullptr};
+    // Our defaults first: what the URL says overrides them. A server that vanishes without closing
+    // the connection (a host gone, a cable pulled) is found lost within about 30 s by TCP
+    // keepalives and the user timeout, instead of a call blocking for the kernel's minutes.
+    const char* keys[] = {"connect_timeout",
+                          "keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          "tcp_user_timeout",
+                          "application_name",
+                          "dbname",
+                          nullptr};
+    const char* values[] = {"10", "10", "5", "3", "30000", "firstwall", url.c_str(), nullptr};
     conn_ = PQconnectdbParams(keys, values, 1);
     if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
       const std::string why = conn_ ? ConnectionError() : std::string("out of memory");
@@ -167,10 +176,16 @@ class PgStore : public Store {
     }
     std::random_device random;
     marker_ = fmt::format("flush:{}:{:08x}{:08x}", getpid(), random(), random());
-    ResultPtr known = Exec("SELECT id, entity, entity_id, quantity, source FROM series");
-    for (int i = 0; i < PQntuples(known.get()); ++i) {
-      ids_[std::make_tuple(Text(known, i, 1), Text(known, i, 2), Text(known, i, 3),
-                           Text(known, i, 4))] = Int(known, i, 0);
+    try {
+      ResultPtr known = Exec("SELECT id, entity, entity_id, quantity, source FROM series");
+      for (int i = 0; i < PQntuples(known.get()); ++i) {
+        ids_[std::make_tuple(Text(known, i, 1), Text(known, i, 2), Text(known, i, 3),
+                             Text(known, i, 4))] = Int(known, i, 0);
+      }
+    } catch (const std::runtime_error& e) {  // no destructor runs for a constructor that throws
+      PQfinish(conn_);
+      conn_ = nullptr;
+      throw InputError({url_, 0, 0}, fmt::format("cannot read the store's series: {}", e.what()));
     }
   }
   ~PgStore() override {
