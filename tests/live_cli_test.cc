@@ -210,6 +210,32 @@ TEST(LiveCli, BadInputsAreRefusedWithTheirPlace) {
   EXPECT_NE(r.out.find("'late=0s:m:1s:2s': late '0s' is not a positive duration"),
             std::string::npos)
       << r.out;
+  // PostgreSQL: a server that refuses is named by its URL, the password hidden; the spool is
+  // required with a URL and refused with a file.
+  const std::string map = "tests/inputs/live-site-map.yaml";
+  r = Firstwall("ingest " + map + " --db postgresql://fw:sekret@127.0.0.1:1/twin --spool " +
+                (dir / "s.bin").string() + " --for 1s");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("postgresql://fw:***@127.0.0.1:1/twin: error: cannot connect to PostgreSQL"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("sekret"), std::string::npos) << r.out;
+  r = Firstwall("quality --db postgres://fw:sekret@127.0.0.1:1/twin");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("postgres://fw:***@127.0.0.1:1/twin: error: cannot connect"),
+            std::string::npos)
+      << r.out;
+  r = Firstwall("ingest " + map + " --db postgresql://fw@127.0.0.1:1/twin --for 1s");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--spool: error: a PostgreSQL --db needs --spool FILE"), std::string::npos)
+      << r.out;
+  r = Firstwall("ingest " + map + " --db " + (dir / "x.db").string() + " --spool " +
+                (dir / "s.bin").string() + " --for 1s");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--spool: error: only for a PostgreSQL --db"), std::string::npos) << r.out;
+  r = Firstwall("ingest --help");
+  EXPECT_NE(r.out.find("SQLite file (created when absent) or PostgreSQL URL"), std::string::npos)
+      << r.out;
 }
 
 }  // namespace

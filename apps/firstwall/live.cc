@@ -1,8 +1,10 @@
 // The live twin's commands (docs/live.md):
 //   firstwall emulate [SCENARIO] [--speed N] [--listen HOST:PORT] [--fault KIND:TARGET:FROM:TO ...]
 //                     [--modbus HOST:PORT]
-//   firstwall ingest SITE_MAP --db FILE [--for DURATION] [--speed N]
-//   firstwall quality --db FILE [--site-map MAP | --windows] [--json] [--out DIR]
+//   firstwall ingest SITE_MAP --db FILE|URL [--spool FILE] [--for DURATION] [--speed N]
+//                    [--quality-window DURATION]
+//   firstwall quality --db FILE|URL [--site-map MAP | --windows] [--json] [--out DIR]
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <filesystem>
@@ -19,6 +21,7 @@
 #include "live/quality.h"
 #include "live/site_map.h"
 #include "live/store.h"
+#include "live/store_buffer.h"
 #include "report/output_set.h"
 #include "report/outputs.h"
 #include "report/text_format.h"
@@ -116,7 +119,7 @@ int Emulate(const EmulateArgs& a) {
 }
 
 struct IngestArgs {
-  std::string site_map, db, for_text, quality_window = "1 min";
+  std::string site_map, db, for_text, spool, spool_limit = "1 GiB", quality_window = "1 min";
   double speed = 1;
   bool quiet = false;
 };
@@ -144,12 +147,61 @@ int Ingest(const IngestArgs& a) {
   o.speed = a.speed;
   if (!a.for_text.empty()) o.for_s = DurationOption("--for", a.for_text, false);
   o.quality_window_s = DurationOption("--quality-window", a.quality_window, true);
-  auto store = live::OpenSqliteStore(a.db);
+  std::unique_ptr<live::Store> store;
+  live::BufferedStore* buffered = nullptr;
+  if (live::IsPostgresUrl(a.db)) {
+    if (a.spool.empty()) {
+      throw InputError({"--spool", 0, 0},
+                       "a PostgreSQL --db needs --spool FILE: where batches wait while the "
+                       "database cannot be reached",
+                       "a file on local disk, one per ingest; it is created when absent");
+    }
+    live::BufferOptions b;
+    b.spool_path = a.spool;
+    b.store_name = live::RedactUrl(a.db);
+    try {
+      b.spool_limit_bytes =
+          std::llround(units::ParseBase(a.spool_limit, units::Dimension::kDataSize));
+    } catch (const units::UnitParseError& e) {
+      throw InputError({"--spool-limit", 0, 0}, fmt::format("'{}': {}", a.spool_limit, e.what()),
+                       e.hint());
+    }
+    if (b.spool_limit_bytes < 1) {
+      throw InputError({"--spool-limit", 0, 0},
+                       fmt::format("'{}' is not a positive size", a.spool_limit));
+    }
+    // Outages and drops are told even with --quiet: they are about the data, not the sources.
+    b.log = [](const std::string& line) { std::cerr << "ingest: " << line << "\n"; };
+    auto opened = std::make_unique<live::BufferedStore>(live::OpenPostgresStore(a.db), b);
+    buffered = opened.get();
+    store = std::move(opened);
+  } else {
+    if (!a.spool.empty()) {
+      throw InputError({"--spool", 0, 0}, "only for a PostgreSQL --db (postgresql://...)",
+                       "an SQLite store is a local file: nothing to wait for");
+    }
+    store = live::OpenSqliteStore(a.db);
+  }
   StopOnSignals signals;
   o.stop = [] { return g_stop != 0; };
   if (!a.quiet) o.log = [](const std::string& line) { std::cerr << "ingest: " << line << "\n"; };
   const live::IngestStats s = live::Ingest(map, *store, o);
   store->Flush();
+  // What waits in the spool gets a last chance (the database may be on its way back); a signal
+  // now leaves it for the next run.
+  constexpr double kDrainWait_s = 30;
+  bool drained = true;
+  if (buffered) {
+    if (buffered->waiting() > 0) {
+      g_stop = 0;
+      std::cerr << fmt::format(
+                       "ingest: {} spooled sample(s) wait for the database: trying for up to "
+                       "{:g} s (SIGINT/SIGTERM leaves them in {} for the next run)",
+                       buffered->waiting(), kDrainWait_s, a.spool)
+                << std::endl;
+      drained = buffered->Drain(kDrainWait_s, [] { return g_stop != 0; });
+    }
+  }
   std::cout << fmt::format(
       "{} scrapes ({} failed), {} samples in {} series, {} unbound samples, {} malformed "
       "lines{}{}; {} quality windows; store {}\n",
@@ -157,7 +209,20 @@ int Ingest(const IngestArgs& a) {
       s.over_series_limit ? fmt::format(", {} samples over the series limit", s.over_series_limit)
                           : std::string(),
       s.dropped ? fmt::format(", {} samples dropped by full buffers", s.dropped) : std::string(),
-      s.quality_windows, a.db);
+      s.quality_windows, live::RedactUrl(a.db));
+  if (buffered) {
+    const live::BufferStats& b = buffered->stats();
+    std::cout << fmt::format(
+        "spool {}: {} outage(s), {} samples spooled, {} replayed, {} dropped (spool full), {} "
+        "waiting\n",
+        a.spool, b.outages, b.spooled_samples, b.replayed_samples, b.dropped_samples,
+        b.waiting_samples);
+    if (!drained) {
+      std::cout << fmt::format(
+          "{} samples wait in {}: the next firstwall ingest with --spool {} replays them first\n",
+          b.waiting_samples, a.spool, a.spool);
+    }
+  }
   return kOk;
 }
 
@@ -167,13 +232,14 @@ struct QualityArgs {
 };
 
 int Quality(const QualityArgs& a) {
-  if (const std::string why = scenario::FileProblem(a.db); !why.empty()) {
+  if (const std::string why = scenario::FileProblem(a.db);
+      !live::IsPostgresUrl(a.db) && !why.empty()) {
     throw InputError({a.db, 0, 0}, fmt::format("no store: the file {}", why),
                      "firstwall ingest SITE_MAP --db FILE fills one");
   }
   std::vector<live::Balance> balances;
   if (!a.site_map.empty()) balances = live::LoadSiteMap(a.site_map).balances;
-  auto store = live::OpenSqliteStore(a.db);
+  auto store = live::OpenStore(a.db);
   live::QualityReport r;
   if (a.windows) {
     if (!a.site_map.empty()) {
@@ -248,9 +314,21 @@ Action RegisterIngest(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "ingest",
       "Scrape the sources of a site map at their intervals and store the bound streams in an "
-      "SQLite file (docs/live.md); runs until --for has passed or SIGINT/SIGTERM");
+      "SQLite file or a PostgreSQL database (docs/live.md); runs until --for has passed or "
+      "SIGINT/SIGTERM");
   cmd->add_option("site_map", a->site_map, "Site map YAML file")->required();
-  cmd->add_option("--db", a->db, "SQLite store (created when absent)")->required();
+  cmd->add_option("--db", a->db,
+                  "SQLite file (created when absent) or PostgreSQL URL "
+                  "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME (tables created when absent; "
+                  "needs --spool)")
+      ->required();
+  cmd->add_option("--spool", a->spool,
+                  "For a PostgreSQL --db: the file where batches wait while the database cannot "
+                  "be reached, replayed in order when it answers (created when absent)");
+  cmd->add_option("--spool-limit", a->spool_limit,
+                  "Largest the spool may grow (\"512 MiB\"); samples beyond it are dropped and "
+                  "counted")
+      ->capture_default_str();
   cmd->add_option("--for", a->for_text, "How long to run, in site time (\"10 min\")");
   cmd->add_option("--quality-window", a->quality_window,
                   "Score quality every window of site time as samples arrive and store it, for "
@@ -270,7 +348,10 @@ Action RegisterQuality(CLI::App& app) {
       "quality",
       "Score every stream and entity of a store on timeliness, completeness, consistency, "
       "accuracy and resolution (0-1, with reasons; docs/live.md); stores the scores");
-  cmd->add_option("--db", a->db, "SQLite store written by firstwall ingest")->required();
+  cmd->add_option("--db", a->db,
+                  "Store written by firstwall ingest: SQLite file or PostgreSQL URL "
+                  "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME")
+      ->required();
   cmd->add_flag("--json", a->json, "Print quality.json instead of the table");
   cmd->add_option("--out", a->out, "Also write DIR/quality.json and DIR/quality.txt");
   cmd->add_option("--site-map", a->site_map,

@@ -391,4 +391,12 @@ std::unique_ptr<Store> OpenSqliteStore(const std::string& path) {
   return std::make_unique<SqliteStore>(path);
 }
 
+bool IsPostgresUrl(const std::string& db) {
+  return db.starts_with("postgresql://") || db.starts_with("postgres://");
+}
+
+std::unique_ptr<Store> OpenStore(const std::string& db) {
+  return IsPostgresUrl(db) ? OpenPostgresStore(db) : OpenSqliteStore(db);
+}
+
 }  // namespace firstwall::live

@@ -1,7 +1,7 @@
 // Where ingested telemetry lives: series (one per entity, quantity and source), their samples,
 // the scrapes that brought them and quality results. `Store` is the interface; SQLite (one file,
-// WAL) is the implementation so far, and a PostgreSQL one (libpq) is meant to sit behind the same
-// interface with the same tables (docs/live.md, "Store schema").
+// WAL, store.cc) and PostgreSQL (libpq, store_pg.cc) implement it with the same tables and columns
+// (docs/live.md, "Store schema"); store_buffer.h keeps samples on disk while a database is away.
 //
 // Values are kept in their quantity's base unit (vocabulary.h: W, J, C, %); times are integer
 // milliseconds since the Unix epoch. NaN values are kept as NULL.
@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,15 @@ struct DriftRecord {
   std::string reason;  // "" when within limits
 };
 
+// Thrown by a store whose database cannot be reached at the moment (connection refused or lost,
+// server starting up or shutting down). Everything appended, recorded or put since the last
+// successful Flush is then discarded by the store (its transaction did not commit); the store
+// reconnects on its next call, so the caller may replay what it kept (BufferedStore does).
+class StoreUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -138,5 +148,25 @@ class Store {
 // Opens (creating when absent) an SQLite store at `path`; InputError naming the path when it
 // cannot be opened or is not a firstwall store.
 std::unique_ptr<Store> OpenSqliteStore(const std::string& path);
+
+// Connects to PostgreSQL at a libpq URL (postgresql://[user[:password]@]host[:port]/dbname[?...])
+// and creates the tables when absent. Appends, scrapes and new series are kept in memory and sent
+// by Flush in one transaction (COPY ... FROM STDIN); a new series' id is reserved from the
+// server's sequence (a round trip per 1024 series) and stays valid across failed Flushes; the
+// Put* calls go to the server at once. The connection is re-opened on the call after one is lost;
+// until then calls throw StoreUnavailable.
+// When a COMMIT's answer is lost, the next Flush asks the server whether it went in (a marker row
+// `flush:PID:TOKEN` in meta, removed at close); if it did and that Flush carries the same batch
+// again, the batch is not stored twice.
+// InputError naming the URL (its password shown as ***) when the URL is malformed or the server
+// does not accept the connection.
+std::unique_ptr<Store> OpenPostgresStore(const std::string& url);
+
+// True for a `postgresql://` or `postgres://` URL.
+bool IsPostgresUrl(const std::string& db);
+// PostgreSQL for such a URL, else an SQLite file at `db`.
+std::unique_ptr<Store> OpenStore(const std::string& db);
+// `url` with any password (user:PASSWORD@ or password=PASSWORD) replaced by ***, for messages.
+std::string RedactUrl(const std::string& url);
 
 }  // namespace firstwall::live

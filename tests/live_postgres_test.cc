@@ -1,0 +1,274 @@
+// The PostgreSQL store against a real PostgreSQL 15 (Debian postgresql; .ci/run installs it):
+// each test starts a private server on a free loopback port in its own directory (initdb and
+// pg_ctl, as the `postgres` user when run as root), labelled `live`, skipped when the server's
+// programs are absent. The end-to-end test kills the server (pg_ctl stop -m immediate) while
+// `firstwall ingest` writes into it, starts it again, and counts every sample. No timing is
+// asserted: the kill waits for samples in the database, the restart for the ingest to notice.
+#include <libpq-fe.h>
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "live/store.h"
+#include "tests/live_support.h"
+
+namespace firstwall::testing_cli {
+namespace {
+
+constexpr const char* kPgBin = "/usr/lib/postgresql/15/bin";
+
+Result Sh(const std::string& cmd) {
+  Result r;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+// A private PostgreSQL server: data, log and unix socket under `dir`, TCP on 127.0.0.1:port, the
+// role `fw` trusted (nothing else can reach a loopback port of a test machine's own server).
+class PgServer {
+ public:
+  explicit PgServer(const fs::path& dir) : dir_(dir) {
+    fs::create_directories(dir_);
+    if (geteuid() == 0) {
+      // initdb and postgres refuse to run as root: the package's user runs them and owns the
+      // directory.
+      if (Sh("id -u postgres").status != 0) {
+        error_ = "running as root and there is no user postgres to run the server as";
+        return;
+      }
+      as_ = "runuser -u postgres -- ";
+      Sh("chown -R postgres '" + dir_.string() + "'");
+    }
+    port_ = FreePort();
+    const Result r = Sh(as_ + kPgBin + "/initdb -D '" + (dir_ / "data").string() +
+                        "' -U fw --auth=trust -E UTF8 --no-sync");
+    if (r.status != 0) {
+      error_ = "initdb failed:\n" + r.out;
+      return;
+    }
+    if (!Start()) error_ = "the server did not start:\n" + Slurp(dir_ / "server.log");
+  }
+  ~PgServer() {
+    if (port_ > 0) Stop("fast");
+  }
+  bool Start() {
+    return Sh(as_ + kPgBin + "/pg_ctl -D '" + (dir_ / "data").string() + "' -l '" +
+              (dir_ / "server.log").string() + "' -w -t 120 -o '-p " + std::to_string(port_) +
+              " -k " + dir_.string() + " -c listen_addresses=127.0.0.1' start")
+               .status == 0;
+  }
+  // mode: "immediate" ends every server process at once, as a crash would.
+  bool Stop(const std::string& mode) {
+    return Sh(as_ + kPgBin + "/pg_ctl -D '" + (dir_ / "data").string() + "' -m " + mode +
+              " -w stop")
+               .status == 0;
+  }
+  const std::string& error() const { return error_; }
+  std::string Url() const {
+    return "postgresql://fw@127.0.0.1:" + std::to_string(port_) + "/postgres";
+  }
+
+ private:
+  fs::path dir_;
+  std::string as_, error_;
+  int port_ = 0;
+};
+
+// The first column of `sql`'s rows; empty when the server does not answer.
+std::vector<std::string> Query(const std::string& url, const std::string& sql) {
+  std::vector<std::string> out;
+  PGconn* c = PQconnectdb(url.c_str());
+  if (PQstatus(c) == CONNECTION_OK) {
+    PGresult* r = PQexec(c, sql.c_str());
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+      for (int i = 0; i < PQntuples(r); ++i) out.push_back(PQgetvalue(r, i, 0));
+    }
+    PQclear(r);
+  }
+  PQfinish(c);
+  return out;
+}
+int64_t Count(const std::string& url, const std::string& sql) {
+  const auto rows = Query(url, sql);
+  return rows.size() == 1 ? std::stoll(rows[0]) : -1;
+}
+
+// The number after `label` in `text` (-1 when absent): "6900 samples" -> Number(t, " samples").
+int64_t NumberBefore(const std::string& text, const std::string& label) {
+  const size_t at = text.find(label);
+  if (at == std::string::npos) return -1;
+  size_t from = at;
+  while (from > 0 && std::isdigit(static_cast<unsigned char>(text[from - 1]))) --from;
+  return from == at ? -1 : std::stoll(text.substr(from, at - from));
+}
+
+#define NEED_POSTGRES()                                                                          \
+  if (!fs::exists(std::string(kPgBin) + "/initdb")) {                                            \
+    GTEST_SKIP() << kPgBin << "/initdb absent: PostgreSQL 15 not installed (Debian postgresql)"; \
+  }
+
+TEST(LivePostgres, TheStoreRoundTripsEveryTable) {
+  NEED_POSTGRES();
+  const fs::path dir = Fresh("pg_store");
+  PgServer pg(dir / "pg");
+  ASSERT_EQ(pg.error(), "");
+  using namespace live;
+  const SeriesKey power{"gpu", "node0/gpu3", "power", "W", "node0", "DCGM_FI_DEV_POWER_USAGE"};
+  const SeriesKey energy{"gpu", "node0/gpu3", "energy", "J", "node0", "DCGM_FI_DEV_TOTAL_ENERGY"};
+  int64_t p = 0;
+  {
+    auto s = OpenStore(pg.Url());
+    s->PutSource({"node0", "prometheus", "http://127.0.0.1:9400/metrics", 0.5});
+    p = s->SeriesId(power);
+    const int64_t e = s->SeriesId(energy);
+    EXPECT_NE(p, e);
+    EXPECT_EQ(s->SeriesId(power), p);
+    const std::vector<SamplePoint> pts = {
+        {2000, 700.5}, {1000, 650}, {3000, std::nan("")}, {4000, 1e-300}, {5000, -INFINITY}};
+    s->Append(p, pts);
+    s->RecordScrape({"node0", 1000, true, 3.5, 12, 1, ""});
+    s->RecordScrape({"node0", 1500, false, 5000, 0, 0, "timed out\tafter 5 s\\n\nagain"});
+    s->Flush();
+    s->PutQuality(4000, {{"stream", "gpu", "node0/gpu3", "power", p, "timeliness", 0.25, "late"}});
+    s->PutQuality(5000, {{"stream", "gpu", "node0/gpu3", "power", p, "accuracy", 0.5, "a; b"},
+                         {"entity", "gpu", "node0/gpu3", "", 0, "overall", 0.75, ""}});
+    s->PutTwinRun({6000, "compare", 0, 3600000, "{\"a\": 1}", "{\"pue\": {\"n\": 60}}"});
+    s->PutDrift({{6000, "pue", 0, 3600000, 0.05, std::nan(""), 0.3, 0.1, false, ""},
+                 {6000, "facility_power", 0, 3600000, 0.4, 0.2, 0.3, 0.1, true, "CV(RMSE) 40 %"}});
+  }
+  auto s = OpenStore(pg.Url());
+  const auto series = s->Series();
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_EQ(series[0].key, energy);  // ordered by quantity
+  EXPECT_EQ(series[1].key, power);
+  EXPECT_EQ(series[1].id, p);
+  const auto got = s->Samples(p);
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[0].t_ms, 1000);
+  EXPECT_EQ(got[0].value, 650);
+  EXPECT_EQ(got[1].value, 700.5);
+  EXPECT_TRUE(std::isnan(got[2].value));
+  EXPECT_EQ(got[3].value, 1e-300);
+  EXPECT_EQ(got[4].value, -INFINITY);
+  EXPECT_EQ(Count(pg.Url(), "SELECT count(*) FROM samples WHERE value IS NULL"), 1);
+  const auto scrapes = s->Scrapes("node0");
+  ASSERT_EQ(scrapes.size(), 2u);
+  EXPECT_TRUE(scrapes[0].ok);
+  EXPECT_EQ(scrapes[0].duration_ms, 3.5);
+  EXPECT_EQ(scrapes[0].rejected, 1);
+  EXPECT_FALSE(scrapes[1].ok);
+  EXPECT_EQ(scrapes[1].error, "timed out\tafter 5 s\\n\nagain");
+  const auto sources = s->Sources();
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(sources[0].interval_s, 0.5);
+  const auto q = s->Quality();  // the last run replaced the first
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(q[0].dimension, "accuracy");
+  EXPECT_EQ(q[0].reasons, "a; b");
+  EXPECT_EQ(q[1].scope, "entity");
+  EXPECT_EQ(q[1].score, 0.75);
+  const auto runs = s->TwinRuns();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].window_end_ms, 3600000);
+  EXPECT_EQ(runs[0].results_json, "{\"pue\": {\"n\": 60}}");
+  const auto drift = s->Drift();
+  ASSERT_EQ(drift.size(), 2u);
+  EXPECT_TRUE(std::isnan(drift[0].nmbe));
+  EXPECT_FALSE(drift[0].drift);
+  EXPECT_TRUE(drift[1].drift);
+  EXPECT_EQ(drift[1].reason, "CV(RMSE) 40 %");
+  EXPECT_EQ(Query(pg.Url(), "SELECT value FROM meta WHERE key='firstwall_store'"),
+            std::vector<std::string>{"1"});
+}
+
+TEST(LivePostgres, IngestLosesNoSampleWhenTheServerIsKilledAndRestarted) {
+  NEED_POSTGRES();
+  const fs::path dir = Fresh("pg_ingest");
+  PgServer pg(dir / "pg");
+  ASSERT_EQ(pg.error(), "");
+  const std::string url = pg.Url();
+  // 2 min of site time at 10 x: 12 s of wall time; the ingest stops after 100 s of site time.
+  Emulator emu(dir, 10);
+  ASSERT_GT(emu.port, 0) << Slurp(dir / "emulate.log");
+  std::ofstream(dir / "map.yaml") << ReplaceOnce(Slurp("tests/inputs/live-site-map.yaml"),
+                                                 "127.0.0.1:9400",
+                                                 "127.0.0.1:" + std::to_string(emu.port));
+  const fs::path log = dir / "ingest.log";
+  FILE* ingest = popen((std::string(FIRSTWALL_BIN) + " ingest " + (dir / "map.yaml").string() +
+                        " --db " + url + " --spool " + (dir / "spool.bin").string() +
+                        " --for 100s --speed 10 --quiet >" + log.string() + " 2>&1")
+                           .c_str(),
+                       "r");
+  ASSERT_NE(ingest, nullptr);
+  // Kill the server once samples are in it, start it again once the ingest has noticed.
+  const bool stored = WaitFor([&] { return Count(url, "SELECT count(*) FROM samples") > 0; },
+                              std::chrono::seconds(60));
+  EXPECT_TRUE(stored) << Slurp(log);
+  EXPECT_TRUE(pg.Stop("immediate"));
+  const bool noticed =
+      WaitFor([&] { return Slurp(log).find("store unavailable") != std::string::npos; },
+              std::chrono::seconds(60));
+  EXPECT_TRUE(noticed) << Slurp(log);
+  ASSERT_TRUE(pg.Start()) << Slurp(dir / "pg" / "server.log");
+  const int st = pclose(ingest);
+  const std::string out = Slurp(log);
+  ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << out;
+
+  // What the ingest says it took and what went through the spool.
+  const int64_t scrapes = NumberBefore(out, " scrapes (");
+  const int64_t samples = NumberBefore(out, " samples in ");
+  ASSERT_GT(samples, 0) << out;
+  EXPECT_NE(out.find(" scrapes (0 failed), "), std::string::npos) << out;
+  EXPECT_NE(out.find(" 71 series,"), std::string::npos) << out;  // 16 GPUs x 4 and 7 meters
+  EXPECT_EQ(NumberBefore(out, " outage(s)"), 1) << out;
+  const int64_t spooled = NumberBefore(out, " samples spooled");
+  EXPECT_GT(spooled, 0) << out;
+  EXPECT_EQ(NumberBefore(out, " replayed,"), spooled) << out;
+  EXPECT_EQ(NumberBefore(out, " dropped (spool full)"), 0) << out;
+  EXPECT_EQ(NumberBefore(out, " waiting"), 0) << out;
+  EXPECT_NE(out.find("store back after"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir / "spool.bin")) << "an emptied spool is removed";
+
+  // Every sample the ingest took is in the database, once: each answered scrape that held
+  // telemetry brought one sample of each of the 71 streams.
+  EXPECT_EQ(Count(url, "SELECT count(*) FROM samples"), samples);
+  EXPECT_EQ(Count(url, "SELECT count(*) FROM scrapes"), scrapes);
+  const int64_t full = Count(url, "SELECT count(*) FROM scrapes WHERE ok = 1 AND samples > 0");
+  EXPECT_EQ(samples, full * 71);
+  EXPECT_EQ(
+      Query(url, "SELECT DISTINCT n FROM (SELECT count(*) AS n FROM samples GROUP BY series) c"),
+      std::vector<std::string>{std::to_string(full)});
+  EXPECT_EQ(Count(url,
+                  "SELECT count(*) FROM (SELECT series, t_ms FROM samples GROUP BY series, "
+                  "t_ms HAVING count(*) > 1) d"),
+            0);
+
+  // quality reads the same store.
+  const Result q = Firstwall("quality --db " + url + " --json");
+  ASSERT_EQ(q.status, 0) << q.out;
+  const auto j = nlohmann::json::parse(q.out);
+  EXPECT_EQ(j["streams"].size(), 71u);
+  EXPECT_EQ(Count(url, "SELECT count(DISTINCT series) FROM quality WHERE scope = 'stream'"), 71);
+  // And the quality windows ingest scored as it went reached it too, through the outage.
+  const Result w = Firstwall("quality --db " + url + " --windows --json");
+  ASSERT_EQ(w.status, 0) << w.out;
+  EXPECT_EQ(nlohmann::json::parse(w.out)["streams"].size(), 71u);
+
+  // A server that is not there is refused at the start, naming the URL (exit 2).
+  ASSERT_TRUE(pg.Stop("fast"));
+  const Result refused = Firstwall("ingest " + (dir / "map.yaml").string() + " --db " + url +
+                                   " --spool " + (dir / "s2.bin").string() + " --for 1s");
+  EXPECT_EQ(refused.status, 2) << refused.out;
+  EXPECT_NE(refused.out.find(url + ": error: cannot connect to PostgreSQL"), std::string::npos)
+      << refused.out;
+  ASSERT_TRUE(pg.Start());
+}
+
+}  // namespace
+}  // namespace firstwall::testing_cli
