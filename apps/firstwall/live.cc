@@ -1,5 +1,6 @@
 // The live twin's commands (docs/live.md):
 //   firstwall emulate [SCENARIO] [--speed N] [--listen HOST:PORT] [--fault KIND:TARGET:FROM:TO ...]
+//                     [--redfish HOST:PORT]
 //   firstwall ingest SITE_MAP --db FILE [--for DURATION] [--speed N]
 //   firstwall quality --db FILE [--json] [--out DIR]
 #include <csignal>
@@ -14,6 +15,7 @@
 #include "live/emulator.h"
 #include "live/ingest.h"
 #include "live/quality.h"
+#include "live/redfish.h"
 #include "live/site_map.h"
 #include "live/store.h"
 #include "report/output_set.h"
@@ -61,6 +63,7 @@ struct EmulateArgs {
   std::vector<std::string> sets, faults;
   double speed = 1;
   std::string listen = "127.0.0.1:9400";
+  std::string redfish;  // HOST:PORT of the emulated BMCs, when given
 };
 
 int Emulate(const EmulateArgs& a) {
@@ -83,6 +86,11 @@ int Emulate(const EmulateArgs& a) {
                      "for example 127.0.0.1:9400; port 0 takes any free port");
   }
   scenario::Scenario sc = LoadScenarioArg(a.scenario, a.sets);
+  std::unique_ptr<live::TelemetryServer> redfish;
+  if (!a.redfish.empty()) {
+    redfish = live::StartRedfishServer(a.redfish, sc.site.cluster.nodes);
+    o.servers.push_back(redfish.get());
+  }
   StopOnSignals signals;
   o.stop = [] { return g_stop != 0; };
   o.on_listen = [&](int port) {
@@ -91,6 +99,9 @@ int Emulate(const EmulateArgs& a) {
                      "fault(s)",
                      o.host, port, sc.site.cluster.gpu_count(), a.speed, faults.size())
               << std::endl;
+    for (const live::TelemetryServer* s : o.servers) {
+      std::cout << "serving " << s->Describe() << std::endl;
+    }
   };
   const live::EmulateResult r = live::Emulate(sc.site, sc.file, o);
   std::cout << fmt::format("emulated {:g} s in {} ticks{}; served {} scrapes", r.simulated_s,
@@ -189,6 +200,9 @@ Action RegisterEmulate(CLI::App& app) {
          fmt::format("KIND:TARGET:FROM:TO, repeatable: KIND one of {}", live::FaultKinds()) +
              "; TARGET a metric with label matchers; FROM and TO simulated times (30s)")
       ->allow_extra_args(false);
+  cmd->add_option("--redfish", a->redfish,
+                  "Also serve each node's Redfish Power and Thermal at http://HOST:PORT/redfish/v1 "
+                  "(port 0: any free port, printed)");
   return [a] { return Emulate(*a); };
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/text_input.h"
+#include "live/redfish.h"
 #include "scenario/reader.h"
 #include "units/quantity.h"
 
@@ -33,6 +34,8 @@ struct KindInfo {
 };
 constexpr KindInfo kKinds[] = {
     {"prometheus", "http", 80},
+    {"remote_write", "http", 80},
+    {"redfish", "http", 80},
 };
 
 std::string KindWords() {
@@ -87,17 +90,37 @@ const Schema& SiteMapSchema() {
           Key("sources[].name", VT::kString, true, "Name bindings refer to; unique."),
           Key("sources[].kind", VT::kEnum, true,
               "Protocol. prometheus: the text exposition format scraped over HTTP (dcgm-exporter, "
-              "node exporters, `firstwall emulate`).",
+              "node exporters, `firstwall emulate`). remote_write: Prometheus remote-write 1.0 "
+              "received (protobuf + snappy POSTs; ingest listens). redfish: a BMC's Redfish "
+              "resources polled over HTTP (JSON).",
               "", KindWords()),
           Key("sources[].url", VT::kString, true,
               "Where the source is, in its protocol's scheme: prometheus http://host[:port]/path "
-              "of the endpoint (/metrics)."),
+              "of the endpoint (/metrics); remote_write http://host:port/path where ingest listens "
+              "(/api/v1/write; loopback unless another host is written); redfish "
+              "http://host[:port] "
+              "of the BMC."),
           Key("sources[].interval", VT::kQuantity, true,
               "How often it is scraped; also the spacing quality expects of its streams.", "", "",
               Dimension::kDuration, "10 ms", "1 d"),
           Key("sources[].timeout", VT::kQuantity, false,
               "How long one scrape may take before it counts as failed.", "5 s", "",
               Dimension::kDuration, "10 ms", "10 min"),
+          // kind redfish (redfish.h)
+          Key("sources[].resources", VT::kList, false,
+              "redfish: the readings to take, each a number in a resource."),
+          Key("sources[].resources[].path", VT::kString, true,
+              "The resource's path: /redfish/v1/Chassis/1/Power."),
+          Key("sources[].resources[].pointer", VT::kString, true,
+              "JSON pointer (RFC 6901) to the number: /PowerControl/0/PowerConsumedWatts, "
+              "/Temperatures/0/ReadingCelsius."),
+          Key("sources[].resources[].name", VT::kString, true,
+              "Metric name the reading gets, for bindings' series."),
+          Key("sources[].resources[].labels", VT::kStringMap, false,
+              "Labels the reading gets ({node: node0}), for bindings' matchers and ids."),
+          Key("sources[].user", VT::kString, false, "redfish: HTTP basic-auth user."),
+          Key("sources[].password_env", VT::kString, false,
+              "redfish: the environment variable that holds the password (never the password)."),
           Key("bindings", VT::kList, true, "Which stream is which twin entity and quantity."),
           Key("bindings[].source", VT::kString, true, "The source's name."),
           Key("bindings[].series", VT::kString, true,
@@ -169,6 +192,7 @@ SiteMap ParseSiteMap(const std::string& text, const std::string& file) {
     if (!SplitUrl(src.url, *kind, src, why)) s.Fail("url", fmt::format("'{}': {}", src.url, why));
     src.interval_s = s.Quantity<units::Duration>("interval").base();
     src.timeout_s = s.Quantity<units::Duration>("timeout").base();
+    ParseRedfishKeys(s, src);
     map.sources.push_back(std::move(src));
   }
   std::set<std::string> fixed_ids;

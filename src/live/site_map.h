@@ -18,8 +18,9 @@
 // exposition format. `id` may name labels in braces ("{Hostname}/gpu{gpu}"): such a binding binds
 // every sample of the source that matches, each to the entity its labels name.
 //
-// Only `kind: prometheus` is read so far; the other protocols of issue #13 (remote-write, Modbus,
-// SNMP, MQTT, Redfish) are new kinds with their own keys under sources[].
+// Kinds: prometheus (scraped), remote_write (received; remote_write.h) and redfish (polled; its own
+// keys under sources[]: redfish.h). The other protocols of issue #13 are new kinds with their own
+// keys under sources[].
 #pragma once
 
 #include <optional>
@@ -32,15 +33,27 @@
 
 namespace firstwall::live {
 
+// A reading a redfish source takes (redfish.h).
+struct RedfishResource {
+  std::string path;     // /redfish/v1/Chassis/1/Power
+  std::string pointer;  // JSON pointer to a number in it: /PowerControl/0/PowerConsumedWatts
+  std::string name;     // the metric name bindings use
+  std::vector<Label> labels;
+};
+
 struct Source {
   std::string name;
-  std::string kind;        // "prometheus"
+  std::string kind;        // a word of sources[].kind: "prometheus", "remote_write", "redfish"
   std::string url;         // http://host:port/path
   double interval_s = 15;  // how often it is scraped, and the spacing quality expects
   double timeout_s = 5;
   // Parts of `url`.
   std::string host, path;
   int port = 80;
+  // kind redfish (redfish.h): what it reads; basic auth when `user` is set, the password from the
+  // environment variable `password_env` names.
+  std::vector<RedfishResource> resources;
+  std::string user, password_env;
 };
 
 struct Binding {
