@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include <gtest/gtest.h>
 
@@ -76,6 +78,21 @@ TEST(RemoteWrite, EncodeRoundTrips) {
   EXPECT_EQ(b.samples[0].labels, in[0].labels);
   EXPECT_EQ(b.samples[0].value, -2.5);
   EXPECT_EQ(b.samples[1].timestamp_ms, 43);
+}
+
+TEST(RemoteWrite, TheFuzzSeedIsAWholeBody) {
+  // src/live/testdata/three-samples.rw, the remote_write fuzz target's seed (scripts/fuzz).
+  std::ifstream in("src/live/testdata/three-samples.rw", std::ios::binary);
+  const std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(body.size(), 190u);
+  const RemoteWriteBody b = DecodeRemoteWrite(body, 1 << 20);
+  ASSERT_EQ(b.status, 204) << b.reason;
+  ASSERT_EQ(b.samples.size(), 3u);
+  EXPECT_EQ(b.samples[1].metric, "DCGM_FI_DEV_POWER_USAGE");
+  EXPECT_EQ(b.samples[1].labels.size(), 4u);
+  EXPECT_EQ(b.samples[1].value, 498.5);
+  EXPECT_EQ(b.samples[1].timestamp_ms, 1700000001000);
+  EXPECT_EQ(b.samples[2].labels, (std::vector<Label>{{"job", "site"}}));
 }
 
 TEST(RemoteWrite, SkipsStaleMarkersButKeepsOtherNaNs) {
