@@ -227,7 +227,23 @@ void ParseRedfishKeys(const scenario::Section& s, Source& src) {
     if (!IsMetricName(res.name)) {
       r.Fail("name", fmt::format("'{}' is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)", res.name));
     }
-    for (const auto& e : r.StringEntries("labels")) res.labels.push_back({e.key, e.text});
+    for (const auto& e : r.StringEntries("labels")) {
+      if (!IsMetricName(e.key) || e.key.find(':') != std::string::npos || e.key.starts_with("__")) {
+        r.Fail("labels", fmt::format("'{}' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not "
+                                     "starting with __)",
+                                     e.key));
+      }
+      res.labels.push_back({e.key, e.text});
+    }
+    for (const RedfishResource& other : src.resources) {
+      if (other.name == res.name && other.labels == res.labels) {
+        r.Fail("name",
+               fmt::format("a second resource named '{}' with the same labels: both would "
+                           "be one stream",
+                           res.name),
+               "tell them apart with labels");
+      }
+    }
     src.resources.push_back(std::move(res));
   }
 }

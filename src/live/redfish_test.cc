@@ -113,6 +113,16 @@ TEST(Redfish, SiteMapRefusesBadKeysWithTheirPlace) {
                     "power, unit: W}\n")
                 .find("a redfish source lists the resources it reads"),
             std::string::npos);
+  EXPECT_NE(
+      ErrorOf(Edit(kMap, "{node: node7}", "{__node: node7}")).find("'__node' is not a label name"),
+      std::string::npos);
+  EXPECT_NE(
+      ErrorOf(Edit(kMap, "name: inlet_celsius", "name: node_power_watts, labels: {node: node7}"))
+          .find("map.yaml:13:16: error: a second resource named 'node_power_watts' with the "
+                "same labels"),
+      std::string::npos)
+      << ErrorOf(
+             Edit(kMap, "name: inlet_celsius", "name: node_power_watts, labels: {node: node7}"));
   EXPECT_NE(ErrorOf(Edit(kMap, "kind: redfish", "kind: prometheus"))
                 .find("'resources' is a key of redfish sources, not of kind prometheus"),
             std::string::npos);

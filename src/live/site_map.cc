@@ -98,8 +98,7 @@ const Schema& SiteMapSchema() {
               "Where the source is, in its protocol's scheme: prometheus http://host[:port]/path "
               "of the endpoint (/metrics); remote_write http://host:port/path where ingest listens "
               "(/api/v1/write; loopback unless another host is written); redfish "
-              "http://host[:port] "
-              "of the BMC."),
+              "http://host[:port] of the BMC."),
           Key("sources[].interval", VT::kQuantity, true,
               "How often it is scraped; also the spacing quality expects of its streams.", "", "",
               Dimension::kDuration, "10 ms", "1 d"),
