@@ -1,16 +1,21 @@
-// Redfish end to end on loopback: `firstwall emulate --redfish` serves each node's Power and
-// Thermal, `firstwall ingest` reads them through tests/inputs/live-site-map-redfish.yaml into
-// SQLite, and the stored streams are the emulator's. No timing is asserted.
+// The HTTP protocols end to end on loopback, without third-party peers. Redfish: `firstwall emulate
+// --redfish` serves each node's Power and Thermal, `firstwall ingest` reads them through
+// tests/inputs/live-site-map-redfish.yaml into SQLite, and the stored streams are the emulator's.
+// Remote-write: hand-built POSTs to `firstwall ingest` are stored as sent, bad ones refused (the
+// real Prometheus sender is tests/live_remote_write_test.cc). No timing is asserted.
 #include <httplib.h>
 #include <signal.h>
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "live/remote_write.h"
 #include "live/store.h"
 #include "tests/cli_support.h"
+#include "tests/live_support.h"
 
 namespace firstwall::testing_cli {
 namespace {
@@ -151,6 +156,70 @@ TEST(LiveRedfishCli, BadRedfishOptionsAreRefused) {
   EXPECT_NE(r.out.find("map.yaml:24:18: error: 'Temperatures' is not a JSON pointer"),
             std::string::npos)
       << r.out;
+}
+
+TEST(LiveRemoteWriteCli, IngestStoresWhatIsPostedAndRefusesGarbage) {
+  const fs::path dir = Fresh("live_rw_cli");
+  fs::create_directories(dir);
+  const int port = FreeLoopbackPort();
+  std::ofstream(dir / "map.yaml")
+      << "firstwall_site_map: 1\n"
+         "sources:\n"
+         "  - {name: rw, kind: remote_write, url: 'http://127.0.0.1:"
+      << port
+      << "/api/v1/write', interval: 200 ms}\n"
+         "bindings:\n"
+         "  - {source: rw, series: DCGM_FI_DEV_POWER_USAGE, entity: gpu,\n"
+         "     id: '{Hostname}/gpu{gpu}', quantity: power, unit: W}\n"
+         "  - {source: rw, series: meter_kw, entity: meter, id: m1, quantity: power, unit: kW}\n";
+  const int pid =
+      SpawnLogged(std::string(FIRSTWALL_BIN) + " ingest " + (dir / "map.yaml").string() + " --db " +
+                      (dir / "rw.db").string() + " --for 8s",
+                  dir / "ingest.log");
+  ASSERT_GT(pid, 0);
+  const std::vector<live::PromSample> sent = {
+      {"DCGM_FI_DEV_POWER_USAGE", {{"Hostname", "node0"}, {"gpu", "3"}}, 512.25, 1700000000000},
+      {"DCGM_FI_DEV_POWER_USAGE", {{"Hostname", "node0"}, {"gpu", "3"}}, 498.5, 1700000001000},
+      {"meter_kw", {}, 1.5, 1700000000500},
+      {"unbound_metric", {}, 7, 1700000000500}};
+  httplib::Client client("127.0.0.1", port);
+  const httplib::Headers snappy = {{"Content-Encoding", "snappy"}};
+  // Until the listener is up: a refused connection is no answer at all.
+  int status = 0;
+  ASSERT_TRUE(PollFor(
+      [&] {
+        auto r = client.Post("/api/v1/write", snappy, live::EncodeRemoteWrite(sent),
+                             "application/x-protobuf");
+        if (r) status = r->status;
+        return static_cast<bool>(r);
+      },
+      std::chrono::seconds(5)))
+      << Slurp(dir / "ingest.log");
+  EXPECT_EQ(status, 204);
+  auto res = client.Post("/api/v1/write", snappy, "not snappy at all", "application/x-protobuf");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  ASSERT_TRUE(
+      PollFor([&] { return Slurp(dir / "ingest.log").find(" scrapes (") != std::string::npos; },
+              std::chrono::seconds(60)));
+  const std::string log = Slurp(dir / "ingest.log");
+  EXPECT_NE(log.find("3 samples in 2 series, 1 unbound samples, 1 malformed lines"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("rw: 1 malformed line(s) refused; line 2: snappy data corrupt or truncated"),
+            std::string::npos)
+      << log;
+  auto store = live::OpenSqliteStore((dir / "rw.db").string());
+  std::map<std::string, std::vector<live::SamplePoint>> got;
+  for (const live::SeriesInfo& s : store->Series()) got[s.key.entity_id] = store->Samples(s.id);
+  ASSERT_EQ(got.size(), 2u);
+  ASSERT_EQ(got["node0/gpu3"].size(), 2u);
+  EXPECT_EQ(got["node0/gpu3"][0].t_ms, 1700000000000);
+  EXPECT_EQ(got["node0/gpu3"][0].value, 512.25);
+  EXPECT_EQ(got["node0/gpu3"][1].t_ms, 1700000001000);
+  EXPECT_EQ(got["node0/gpu3"][1].value, 498.5);
+  ASSERT_EQ(got["m1"].size(), 1u);
+  EXPECT_EQ(got["m1"][0].value, 1500);  // kW stored in W
 }
 
 }  // namespace
