@@ -1,6 +1,6 @@
 // The live twin's commands (docs/live.md):
 //   firstwall emulate [SCENARIO] [--speed N] [--listen HOST:PORT] [--fault KIND:TARGET:FROM:TO ...]
-//                     [--modbus HOST:PORT]
+//                     [--modbus HOST:PORT] [--redfish HOST:PORT]
 //   firstwall ingest SITE_MAP --db FILE|URL [--spool FILE] [--for DURATION] [--speed N]
 //                    [--quality-window DURATION]
 //   firstwall quality --db FILE|URL [--site-map MAP | --windows] [--json] [--out DIR]
@@ -19,6 +19,7 @@
 #include "live/ingest.h"
 #include "live/modbus_server.h"
 #include "live/quality.h"
+#include "live/redfish.h"
 #include "live/site_map.h"
 #include "live/store.h"
 #include "live/store_buffer.h"
@@ -67,7 +68,8 @@ struct EmulateArgs {
   std::vector<std::string> sets, faults;
   double speed = 1;
   std::string listen = "127.0.0.1:9400";
-  std::string modbus;  // HOST:PORT of the Modbus TCP server; "" for none
+  std::string modbus;   // HOST:PORT of the Modbus TCP server; "" for none
+  std::string redfish;  // HOST:PORT of the emulated BMCs, when given
 };
 
 int Emulate(const EmulateArgs& a) {
@@ -96,6 +98,9 @@ int Emulate(const EmulateArgs& a) {
     std::vector<std::string> stages;
     for (const auto& stage : sc.site.facility.power_chain) stages.push_back(stage.name);
     servers.push_back(std::make_unique<live::ModbusServer>(a.modbus, stages));
+  }
+  if (!a.redfish.empty()) {
+    servers.push_back(live::StartRedfishServer(a.redfish, sc.site.cluster.nodes));
   }
   for (const auto& s : servers) o.servers.push_back(s.get());
   StopOnSignals signals;
@@ -306,6 +311,9 @@ Action RegisterEmulate(CLI::App& app) {
   cmd->add_option("--modbus", a->modbus,
                   "Also serve the facility meters over Modbus TCP on HOST:PORT (an IPv4 address; "
                   "port 0: any free port, printed; register map in docs/live.md)");
+  cmd->add_option("--redfish", a->redfish,
+                  "Also serve each node's Redfish Power and Thermal at http://HOST:PORT/redfish/v1 "
+                  "(port 0: any free port, printed)");
   return [a] { return Emulate(*a); };
 }
 

@@ -30,11 +30,8 @@ struct Site {
   }
   void Run(QualityWindows& w) {
     store->PutSource({"s", "prometheus", "http://x/metrics", 1});
-    for (const int64_t id : {p0, p1, e0}) {
-      w.AddSeries(*std::find_if(store->Series().begin(), store->Series().end(),
-                                [&](const SeriesInfo& s) { return s.id == id; }),
-                  1);
-    }
+    const std::vector<SeriesInfo> all = store->Series();
+    for (const SeriesInfo& info : all) w.AddSeries(info, 1);
     double energy = 0;
     for (int t = 0; t < 30; ++t) {
       const int64_t ms = 1000 * t;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "live/redfish.h"
+#include "live/remote_write.h"
 
 namespace firstwall::live {
 
@@ -10,6 +12,8 @@ std::unique_ptr<SourceReader> MakeReader(const Source& source, const ReaderConte
   // One line per protocol; the site map refuses kinds not listed here.
   if (source.kind == "prometheus") return MakePrometheusReader(source, context);
   if (source.kind == "modbus") return MakeModbusReader(source, context);
+  if (source.kind == "remote_write") return MakeRemoteWriteReader(source, context);
+  if (source.kind == "redfish") return MakeRedfishReader(source, context);
   FW_CHECK(false, fmt::format("source '{}': no reader for kind '{}'", source.name, source.kind));
   return nullptr;
 }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/text_input.h"
+#include "live/redfish.h"
 #include "scenario/reader.h"
 #include "units/quantity.h"
 
@@ -35,6 +36,8 @@ struct KindInfo {
 constexpr KindInfo kKinds[] = {
     {"prometheus", "http", 80},
     {"modbus", "modbus-tcp", 502},
+    {"remote_write", "http", 80},
+    {"redfish", "http", 80},
 };
 
 std::string KindWords() {
@@ -89,11 +92,15 @@ const Schema& SiteMapSchema() {
           Key("sources[].name", VT::kString, true, "Name bindings refer to; unique."),
           Key("sources[].kind", VT::kEnum, true,
               "Protocol. prometheus: the text exposition format scraped over HTTP (dcgm-exporter, "
-              "node exporters, `firstwall emulate`). modbus: Modbus TCP registers (meters, UPS).",
+              "node exporters, `firstwall emulate`). modbus: Modbus TCP registers (meters, UPS). "
+              "remote_write: Prometheus remote-write 1.0 received (protobuf + snappy POSTs; "
+              "ingest listens). redfish: a BMC's Redfish resources polled over HTTP (JSON).",
               "", KindWords()),
           Key("sources[].url", VT::kString, true,
               "Where the source is, in its protocol's scheme: prometheus http://host[:port]/path "
-              "of the endpoint (/metrics); modbus modbus-tcp://host[:port] (port 502 by default)."),
+              "of the endpoint (/metrics); modbus modbus-tcp://host[:port] (port 502 by default); "
+              "remote_write http://host:port/path where ingest listens (/api/v1/write; loopback "
+              "unless another host is written); redfish http://host[:port] of the BMC."),
           Key("sources[].interval", VT::kQuantity, true,
               "How often it is scraped; also the spacing quality expects of its streams.", "", "",
               Dimension::kDuration, "10 ms", "1 d"),
@@ -122,6 +129,21 @@ const Schema& SiteMapSchema() {
               "big", "big|little"),
           Key("sources[].registers[].scale", VT::kNumber, false,
               "The value is raw x scale, in the binding's unit.", "1"),
+          // kind redfish (redfish.h)
+          Key("sources[].resources", VT::kList, false,
+              "redfish: the readings to take, each a number in a resource."),
+          Key("sources[].resources[].path", VT::kString, true,
+              "The resource's path: /redfish/v1/Chassis/1/Power."),
+          Key("sources[].resources[].pointer", VT::kString, true,
+              "JSON pointer (RFC 6901) to the number: /PowerControl/0/PowerConsumedWatts, "
+              "/Temperatures/0/ReadingCelsius."),
+          Key("sources[].resources[].name", VT::kString, true,
+              "Metric name the reading gets, for bindings' series."),
+          Key("sources[].resources[].labels", VT::kStringMap, false,
+              "Labels the reading gets ({node: node0}), for bindings' matchers and ids."),
+          Key("sources[].user", VT::kString, false, "redfish: HTTP basic-auth user."),
+          Key("sources[].password_env", VT::kString, false,
+              "redfish: the environment variable that holds the password (never the password)."),
           Key("bindings", VT::kList, true, "Which stream is which twin entity and quantity."),
           Key("bindings[].source", VT::kString, true, "The source's name."),
           Key("bindings[].series", VT::kString, true,
@@ -216,6 +238,7 @@ SiteMap ParseSiteMap(const std::string& text, const std::string& file) {
     }
     src.interval_s = s.Quantity<units::Duration>("interval").base();
     src.timeout_s = s.Quantity<units::Duration>("timeout").base();
+    ParseRedfishKeys(s, src);
     map.sources.push_back(std::move(src));
   }
   std::set<std::string> fixed_ids;

@@ -18,8 +18,9 @@
 // exposition format. `id` may name labels in braces ("{Hostname}/gpu{gpu}"): such a binding binds
 // every sample of the source that matches, each to the entity its labels name.
 //
-// Kinds read so far: prometheus, and modbus (its `unit_id` and `registers` keys: modbus_map.h); the
-// other protocols of issue #13 (remote-write, SNMP, MQTT, Redfish) are new kinds with their own
+// Kinds read so far: prometheus (scraped), remote_write (received; remote_write.h), modbus (its
+// `unit_id` and `registers` keys: modbus_map.h) and redfish (polled; its own keys under sources[]:
+// redfish.h). The other protocols of issue #13 are new kinds with their own
 // keys under sources[].
 #pragma once
 
@@ -34,9 +35,17 @@
 
 namespace firstwall::live {
 
+// A reading a redfish source takes (redfish.h).
+struct RedfishResource {
+  std::string path;     // /redfish/v1/Chassis/1/Power
+  std::string pointer;  // JSON pointer to a number in it: /PowerControl/0/PowerConsumedWatts
+  std::string name;     // the metric name bindings use
+  std::vector<Label> labels;
+};
+
 struct Source {
   std::string name;
-  std::string kind;        // "prometheus", "modbus"
+  std::string kind;        // a word of sources[].kind: "prometheus", "modbus", "redfish", ...
   std::string url;         // http://host:port/path
   double interval_s = 15;  // how often it is scraped, and the spacing quality expects
   double timeout_s = 5;
@@ -44,6 +53,10 @@ struct Source {
   std::string host, path;
   int port = 80;
   ModbusSource modbus;  // kind: modbus (modbus_map.h)
+  // kind redfish (redfish.h): what it reads; basic auth when `user` is set, the password from the
+  // environment variable `password_env` names.
+  std::vector<RedfishResource> resources;
+  std::string user, password_env;
 };
 
 struct Binding {
