@@ -1,5 +1,6 @@
 // The live twin's commands (docs/live.md):
-//   firstwall emulate [SCENARIO] [--speed N] [--listen HOST:PORT] [--fault KIND:TARGET:FROM:TO ...]
+//   firstwall emulate [SCENARIO] [--speed N] [--listen HOST:PORT] [--snmp-agentx SOCKET]
+//                     [--fault KIND:TARGET:FROM:TO ...]
 //   firstwall ingest SITE_MAP --db FILE [--for DURATION] [--speed N]
 //   firstwall quality --db FILE [--json] [--out DIR]
 #include <csignal>
@@ -15,6 +16,7 @@
 #include "live/ingest.h"
 #include "live/quality.h"
 #include "live/site_map.h"
+#include "live/snmp_server.h"
 #include "live/store.h"
 #include "report/output_set.h"
 #include "report/outputs.h"
@@ -61,6 +63,7 @@ struct EmulateArgs {
   std::vector<std::string> sets, faults;
   double speed = 1;
   std::string listen = "127.0.0.1:9400";
+  std::string snmp_agentx;  // --snmp-agentx SOCKET: serve SNMP through that snmpd
 };
 
 int Emulate(const EmulateArgs& a) {
@@ -85,14 +88,20 @@ int Emulate(const EmulateArgs& a) {
   scenario::Scenario sc = LoadScenarioArg(a.scenario, a.sets);
   StopOnSignals signals;
   o.stop = [] { return g_stop != 0; };
+  std::unique_ptr<live::TelemetryServer> snmp;
+  if (!a.snmp_agentx.empty())
+    o.servers.push_back((snmp = live::StartSnmpAgentx(a.snmp_agentx)).get());
   o.on_listen = [&](int port) {
     std::cout << fmt::format(
                      "serving http://{}:{}/metrics: {} GPUs, {:g} x real time, {} "
                      "fault(s)",
                      o.host, port, sc.site.cluster.gpu_count(), a.speed, faults.size())
               << std::endl;
+    for (live::TelemetryServer* s : o.servers)
+      std::cout << "serving " << s->Describe() << std::endl;
   };
   const live::EmulateResult r = live::Emulate(sc.site, sc.file, o);
+  for (live::TelemetryServer* s : o.servers) s->Stop();
   std::cout << fmt::format("emulated {:g} s in {} ticks{}; served {} scrapes", r.simulated_s,
                            r.ticks, r.stopped ? " (stopped)" : "", r.scrapes)
             << std::endl;
@@ -184,6 +193,10 @@ Action RegisterEmulate(CLI::App& app) {
   cmd->add_option("--listen", a->listen,
                   "HOST:PORT to serve on (loopback by default; port 0: any free port, printed)")
       ->capture_default_str();
+  cmd->add_option(
+      "--snmp-agentx", a->snmp_agentx,
+      "Also serve the UPS and power stages over SNMP as an AgentX subagent of the snmpd "
+      "whose agentXSocket is SOCKET (docs/live.md, SNMP)");
   cmd->add_option(
          "--fault", a->faults,
          fmt::format("KIND:TARGET:FROM:TO, repeatable: KIND one of {}", live::FaultKinds()) +

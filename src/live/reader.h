@@ -55,4 +55,7 @@ std::unique_ptr<SourceReader> MakeReader(const Source& source, const ReaderConte
 std::unique_ptr<SourceReader> MakePrometheusReader(const Source& source,
                                                    const ReaderContext& context);
 
+// The reader of `kind: snmp`: SNMPv2c GETs of the source's OID map (snmp_reader.h).
+std::unique_ptr<SourceReader> MakeSnmpReader(const Source& source, const ReaderContext& context);
+
 }  // namespace firstwall::live

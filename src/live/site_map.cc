@@ -33,6 +33,7 @@ struct KindInfo {
 };
 constexpr KindInfo kKinds[] = {
     {"prometheus", "http", 80},
+    {"snmp", "snmp", 161},
 };
 
 std::string KindWords() {
@@ -87,17 +88,34 @@ const Schema& SiteMapSchema() {
           Key("sources[].name", VT::kString, true, "Name bindings refer to; unique."),
           Key("sources[].kind", VT::kEnum, true,
               "Protocol. prometheus: the text exposition format scraped over HTTP (dcgm-exporter, "
-              "node exporters, `firstwall emulate`).",
+              "node exporters, `firstwall emulate`). snmp: SNMPv2c GETs of an OID map (UPS, PDUs).",
               "", KindWords()),
           Key("sources[].url", VT::kString, true,
               "Where the source is, in its protocol's scheme: prometheus http://host[:port]/path "
-              "of the endpoint (/metrics)."),
+              "of the endpoint (/metrics); snmp snmp://host[:port] (UDP, 161 by default)."),
           Key("sources[].interval", VT::kQuantity, true,
               "How often it is scraped; also the spacing quality expects of its streams.", "", "",
               Dimension::kDuration, "10 ms", "1 d"),
           Key("sources[].timeout", VT::kQuantity, false,
               "How long one scrape may take before it counts as failed.", "5 s", "",
               Dimension::kDuration, "10 ms", "10 min"),
+          // kind snmp (snmp_map.h).
+          Key("sources[].community", VT::kString, false,
+              "snmp: the SNMPv2c community the agent answers reads for.", "public"),
+          Key("sources[].oids", VT::kList, false,
+              "snmp (required there): the OIDs polled, all in one GET request (several when more "
+              "than 32), each becoming a sample that bindings name by `name` and `labels`."),
+          Key("sources[].oids[].oid", VT::kString, true,
+              "Numeric OID of one instance, dotted: .1.3.6.1.2.1.33.1.4.4.1.4.1 (UPS-MIB "
+              "upsOutputPower, line 1). MIB names are not read."),
+          Key("sources[].oids[].name", VT::kString, true,
+              "Metric name of its samples, what bindings' `series` names: ups_output_power_watts."),
+          Key("sources[].oids[].scale", VT::kNumber, false,
+              "Value = the OID's raw number x scale (0.1 for a MIB that reports tenths); the "
+              "binding's unit is that of the scaled value.",
+              "1"),
+          Key("sources[].oids[].labels", VT::kStringMap, false,
+              "Labels of its samples, for bindings' matchers and {label} ids: {line: \"1\"}."),
           Key("bindings", VT::kList, true, "Which stream is which twin entity and quantity."),
           Key("bindings[].source", VT::kString, true, "The source's name."),
           Key("bindings[].series", VT::kString, true,
@@ -169,6 +187,7 @@ SiteMap ParseSiteMap(const std::string& text, const std::string& file) {
     if (!SplitUrl(src.url, *kind, src, why)) s.Fail("url", fmt::format("'{}': {}", src.url, why));
     src.interval_s = s.Quantity<units::Duration>("interval").base();
     src.timeout_s = s.Quantity<units::Duration>("timeout").base();
+    src.snmp = ReadSnmpKeys(s, src.kind, src.path);
     map.sources.push_back(std::move(src));
   }
   std::set<std::string> fixed_ids;

@@ -18,8 +18,8 @@
 // exposition format. `id` may name labels in braces ("{Hostname}/gpu{gpu}"): such a binding binds
 // every sample of the source that matches, each to the entity its labels name.
 //
-// Only `kind: prometheus` is read so far; the other protocols of issue #13 (remote-write, Modbus,
-// SNMP, MQTT, Redfish) are new kinds with their own keys under sources[].
+// Kinds read so far: prometheus, and snmp (its keys: snmp_map.h); the other protocols of issue #13
+// (remote-write, Modbus, MQTT, Redfish) are new kinds with their own keys under sources[].
 #pragma once
 
 #include <optional>
@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "live/prometheus_text.h"
+#include "live/snmp_map.h"
 #include "live/vocabulary.h"
 #include "scenario/schema.h"
 
@@ -34,13 +35,14 @@ namespace firstwall::live {
 
 struct Source {
   std::string name;
-  std::string kind;        // "prometheus"
-  std::string url;         // http://host:port/path
+  std::string kind;        // "prometheus", "snmp"
+  std::string url;         // http://host:port/path, snmp://host:port
   double interval_s = 15;  // how often it is scraped, and the spacing quality expects
   double timeout_s = 5;
   // Parts of `url`.
   std::string host, path;
   int port = 80;
+  SnmpSource snmp;  // kind snmp: community and OID map (snmp_map.h)
 };
 
 struct Binding {
