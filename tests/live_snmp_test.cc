@@ -6,12 +6,15 @@
 // with tests/inputs/live-site-map-snmp.yaml must store the SNMP values equal to the Prometheus ones
 // of the same ticks, within the resolution SNMP serves them at (whole W; tenths of a W for nodes).
 // Two readings are of the same tick when their facility energy counters agree (it grows about
-// 16 kJ a tick). No timing is asserted; polls end after generous limits so a fault cannot hang.
+// 16 kJ a tick). Last, the SNMP reader alone asks snmpd for 70 OIDs (three GET requests) and must
+// keep the numbers and count each refusal with its reason. No timing is asserted; polls end after
+// generous limits so a fault cannot hang.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -19,8 +22,12 @@
 
 #include <httplib.h>
 
+#include <fmt/format.h>
+
 #include "live/prometheus_text.h"
 #include "live/quality.h"
+#include "live/reader.h"
+#include "live/site_map.h"
 #include "live/store.h"
 #include "tests/cli_support.h"
 
@@ -226,6 +233,45 @@ TEST(LiveSnmp, SnmpgetAndIngestReadTheEmulatorThroughARealSnmpd) {
   }
   EXPECT_GE(matched, 5) << "SNMP and Prometheus reads of the same tick; " << ingest.out;
   EXPECT_GT(at("snmpd/ups/power", snmp_energy.back().t_ms), 1000);
+
+  // (c) The reader alone through the same snmpd: 70 OIDs, so three GET requests, of which 7 give
+  // numbers; a stage's name (text), an OID nobody registered (noSuchObject) and 61 absent
+  // instances of our subtree (noSuchInstance) are refused, each counted.
+  std::string oids;
+  auto oid = [&](const std::string& o) {
+    oids += fmt::format("      - {{oid: {}, name: m{}}}\n", o,
+                        std::count(oids.begin(), oids.end(), '\n'));
+  };
+  const std::string r = ".1.3.6.1.4.1.8072.9999.9999.13";
+  oid(r + ".2.1.1.1");
+  oid(".1.3.6.1.4.1.99999.1.0");
+  oid(r + ".9.1.0");
+  for (const char* o : {".1.1.0", ".1.2.0", ".1.3.0", ".1.4.0", ".1.5.0", ".3.1.2.1", ".3.1.2.2"}) {
+    oid(r + o);
+  }
+  for (int i = 2; i <= 61; ++i) oid(r + ".9." + std::to_string(i) + ".0");
+  const live::SiteMap direct = live::ParseSiteMap(
+      "firstwall_site_map: 1\nsources:\n  - name: s\n    kind: snmp\n    url: snmp://127.0.0.1:" +
+          std::to_string(port) + "\n    interval: 1 s\n    oids:\n" + oids +
+          "bindings:\n  - {source: s, series: m3, entity: facility, id: x, quantity: power, unit: "
+          "W}\n",
+      "direct.yaml");
+  ASSERT_EQ(direct.sources[0].snmp.oids.size(), 70u);
+  live::ReaderContext ctx;
+  const live::ReadResult read = live::MakeReader(direct.sources[0], ctx)->Read();
+  ASSERT_TRUE(read.ok) << read.error;
+  EXPECT_EQ(read.samples.size(), 7u);
+  EXPECT_EQ(read.rejected, 63);
+  ASSERT_GE(read.rejects.size(), 3u);
+  EXPECT_NE(read.rejects[0].reason.find("the OCTET STRING 'rack PSU' is not a number"),
+            std::string::npos)
+      << read.rejects[0].reason;
+  EXPECT_NE(read.rejects[1].reason.find("noSuchObject"), std::string::npos)
+      << read.rejects[1].reason;
+  EXPECT_NE(read.rejects[2].reason.find("noSuchInstance"), std::string::npos)
+      << read.rejects[2].reason;
+  EXPECT_EQ(read.samples[4].metric, "m7");  // R.1.5.0, the PUE as text
+  EXPECT_NEAR(read.samples[4].value, 1.189, 0.05);
 }
 
 }  // namespace

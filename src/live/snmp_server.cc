@@ -128,8 +128,8 @@ class SnmpAgentx : public TelemetryServer {
         if (!table) continue;
         it = table->upper_bound(asked);
         if (it != table->end() && it->first < root) it = table->lower_bound(root);
-        if (it == table->end() || !std::equal(root.begin(), root.end(), it->first.begin()) ||
-            it->first.size() < root.size()) {
+        if (it == table->end() || it->first.size() < root.size() ||
+            !std::equal(root.begin(), root.end(), it->first.begin())) {
           continue;  // nothing further here: the master asks the next subtree
         }
         const std::vector<oid> name(it->first.begin(), it->first.end());
