@@ -1,6 +1,6 @@
 // The live twin's commands (docs/live.md):
 //   firstwall emulate [SCENARIO] [--speed N] [--listen HOST:PORT] [--fault KIND:TARGET:FROM:TO ...]
-//                     [--modbus HOST:PORT] [--redfish HOST:PORT]
+//                     [--modbus HOST:PORT] [--redfish HOST:PORT] [--snmp-agentx SOCKET]
 //   firstwall ingest SITE_MAP --db FILE|URL [--spool FILE] [--for DURATION] [--speed N]
 //                    [--quality-window DURATION]
 //   firstwall quality --db FILE|URL [--site-map MAP | --windows] [--json] [--out DIR]
@@ -21,6 +21,7 @@
 #include "live/quality.h"
 #include "live/redfish.h"
 #include "live/site_map.h"
+#include "live/snmp_server.h"
 #include "live/store.h"
 #include "live/store_buffer.h"
 #include "report/output_set.h"
@@ -68,8 +69,9 @@ struct EmulateArgs {
   std::vector<std::string> sets, faults;
   double speed = 1;
   std::string listen = "127.0.0.1:9400";
-  std::string modbus;   // HOST:PORT of the Modbus TCP server; "" for none
-  std::string redfish;  // HOST:PORT of the emulated BMCs, when given
+  std::string modbus;       // HOST:PORT of the Modbus TCP server; "" for none
+  std::string redfish;      // HOST:PORT of the emulated BMCs, when given
+  std::string snmp_agentx;  // --snmp-agentx SOCKET: serve SNMP through that snmpd
 };
 
 int Emulate(const EmulateArgs& a) {
@@ -102,6 +104,7 @@ int Emulate(const EmulateArgs& a) {
   if (!a.redfish.empty()) {
     servers.push_back(live::StartRedfishServer(a.redfish, sc.site.cluster.nodes));
   }
+  if (!a.snmp_agentx.empty()) servers.push_back(live::StartSnmpAgentx(a.snmp_agentx));
   for (const auto& s : servers) o.servers.push_back(s.get());
   StopOnSignals signals;
   o.stop = [] { return g_stop != 0; };
@@ -303,6 +306,10 @@ Action RegisterEmulate(CLI::App& app) {
   cmd->add_option("--listen", a->listen,
                   "HOST:PORT to serve on (loopback by default; port 0: any free port, printed)")
       ->capture_default_str();
+  cmd->add_option(
+      "--snmp-agentx", a->snmp_agentx,
+      "Also serve the UPS and power stages over SNMP as an AgentX subagent of the snmpd "
+      "whose agentXSocket is SOCKET (docs/live.md, SNMP)");
   cmd->add_option(
          "--fault", a->faults,
          fmt::format("KIND:TARGET:FROM:TO, repeatable: KIND one of {}", live::FaultKinds()) +

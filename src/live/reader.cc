@@ -14,6 +14,7 @@ std::unique_ptr<SourceReader> MakeReader(const Source& source, const ReaderConte
   if (source.kind == "modbus") return MakeModbusReader(source, context);
   if (source.kind == "remote_write") return MakeRemoteWriteReader(source, context);
   if (source.kind == "redfish") return MakeRedfishReader(source, context);
+  if (source.kind == "snmp") return MakeSnmpReader(source, context);
   FW_CHECK(false, fmt::format("source '{}': no reader for kind '{}'", source.name, source.kind));
   return nullptr;
 }

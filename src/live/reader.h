@@ -57,5 +57,7 @@ std::unique_ptr<SourceReader> MakePrometheusReader(const Source& source,
 
 // The reader of `kind: modbus`: registers over Modbus TCP with libmodbus (modbus_reader.cc).
 std::unique_ptr<SourceReader> MakeModbusReader(const Source& source, const ReaderContext& context);
+// The reader of `kind: snmp`: SNMPv2c GETs of the source's OID map (snmp_reader.h).
+std::unique_ptr<SourceReader> MakeSnmpReader(const Source& source, const ReaderContext& context);
 
 }  // namespace firstwall::live

@@ -34,10 +34,8 @@ struct KindInfo {
   int default_port;
 };
 constexpr KindInfo kKinds[] = {
-    {"prometheus", "http", 80},
-    {"modbus", "modbus-tcp", 502},
-    {"remote_write", "http", 80},
-    {"redfish", "http", 80},
+    {"prometheus", "http", 80}, {"modbus", "modbus-tcp", 502}, {"remote_write", "http", 80},
+    {"redfish", "http", 80},    {"snmp", "snmp", 161},
 };
 
 std::string KindWords() {
@@ -94,13 +92,15 @@ const Schema& SiteMapSchema() {
               "Protocol. prometheus: the text exposition format scraped over HTTP (dcgm-exporter, "
               "node exporters, `firstwall emulate`). modbus: Modbus TCP registers (meters, UPS). "
               "remote_write: Prometheus remote-write 1.0 received (protobuf + snappy POSTs; "
-              "ingest listens). redfish: a BMC's Redfish resources polled over HTTP (JSON).",
+              "ingest listens). redfish: a BMC's Redfish resources polled over HTTP (JSON). snmp: "
+              "SNMPv2c GETs of an OID map (UPS, PDUs).",
               "", KindWords()),
           Key("sources[].url", VT::kString, true,
               "Where the source is, in its protocol's scheme: prometheus http://host[:port]/path "
               "of the endpoint (/metrics); modbus modbus-tcp://host[:port] (port 502 by default); "
               "remote_write http://host:port/path where ingest listens (/api/v1/write; loopback "
-              "unless another host is written); redfish http://host[:port] of the BMC."),
+              "unless another host is written); redfish http://host[:port] of the BMC; snmp "
+              "snmp://host[:port] (UDP, 161 by default)."),
           Key("sources[].interval", VT::kQuantity, true,
               "How often it is scraped; also the spacing quality expects of its streams.", "", "",
               Dimension::kDuration, "10 ms", "1 d"),
@@ -144,6 +144,23 @@ const Schema& SiteMapSchema() {
           Key("sources[].user", VT::kString, false, "redfish: HTTP basic-auth user."),
           Key("sources[].password_env", VT::kString, false,
               "redfish: the environment variable that holds the password (never the password)."),
+          // kind snmp (snmp_map.h).
+          Key("sources[].community", VT::kString, false,
+              "snmp: the SNMPv2c community the agent answers reads for.", "public"),
+          Key("sources[].oids", VT::kList, false,
+              "snmp (required there): the OIDs polled, all in one GET request (several when more "
+              "than 32), each becoming a sample that bindings name by `name` and `labels`."),
+          Key("sources[].oids[].oid", VT::kString, true,
+              "Numeric OID of one instance, dotted: .1.3.6.1.2.1.33.1.4.4.1.4.1 (UPS-MIB "
+              "upsOutputPower, line 1). MIB names are not read."),
+          Key("sources[].oids[].name", VT::kString, true,
+              "Metric name of its samples, what bindings' `series` names: ups_output_power_watts."),
+          Key("sources[].oids[].scale", VT::kNumber, false,
+              "Value = the OID's raw number x scale (0.1 for a MIB that reports tenths); the "
+              "binding's unit is that of the scaled value.",
+              "1"),
+          Key("sources[].oids[].labels", VT::kStringMap, false,
+              "Labels of its samples, for bindings' matchers and {label} ids: {line: \"1\"}."),
           Key("bindings", VT::kList, true, "Which stream is which twin entity and quantity."),
           Key("bindings[].source", VT::kString, true, "The source's name."),
           Key("bindings[].series", VT::kString, true,
@@ -239,6 +256,7 @@ SiteMap ParseSiteMap(const std::string& text, const std::string& file) {
     src.interval_s = s.Quantity<units::Duration>("interval").base();
     src.timeout_s = s.Quantity<units::Duration>("timeout").base();
     ParseRedfishKeys(s, src);
+    src.snmp = ReadSnmpKeys(s, src.kind, src.path);
     map.sources.push_back(std::move(src));
   }
   std::set<std::string> fixed_ids;

@@ -19,9 +19,9 @@
 // every sample of the source that matches, each to the entity its labels name.
 //
 // Kinds read so far: prometheus (scraped), remote_write (received; remote_write.h), modbus (its
-// `unit_id` and `registers` keys: modbus_map.h) and redfish (polled; its own keys under sources[]:
-// redfish.h). The other protocols of issue #13 are new kinds with their own
-// keys under sources[].
+// `unit_id` and `registers` keys: modbus_map.h), redfish (polled; its own keys under sources[]:
+// redfish.h) and snmp (its keys: snmp_map.h). The other protocols of issue #13 are new kinds with
+// their own keys under sources[].
 #pragma once
 
 #include <optional>
@@ -30,6 +30,7 @@
 
 #include "live/modbus_map.h"
 #include "live/prometheus_text.h"
+#include "live/snmp_map.h"
 #include "live/vocabulary.h"
 #include "scenario/schema.h"
 
@@ -45,8 +46,8 @@ struct RedfishResource {
 
 struct Source {
   std::string name;
-  std::string kind;        // a word of sources[].kind: "prometheus", "modbus", "redfish", ...
-  std::string url;         // http://host:port/path
+  std::string kind;        // a word of sources[].kind: "prometheus", "modbus", "snmp", ...
+  std::string url;         // http://host:port/path, snmp://host:port, ...
   double interval_s = 15;  // how often it is scraped, and the spacing quality expects
   double timeout_s = 5;
   // Parts of `url`.
@@ -57,6 +58,7 @@ struct Source {
   // environment variable `password_env` names.
   std::vector<RedfishResource> resources;
   std::string user, password_env;
+  SnmpSource snmp;  // kind snmp: community and OID map (snmp_map.h)
 };
 
 struct Binding {
