@@ -13,6 +13,7 @@
 #include "apps/firstwall/scenario_arg.h"
 #include "live/emulator.h"
 #include "live/ingest.h"
+#include "live/mqtt_server.h"
 #include "live/quality.h"
 #include "live/site_map.h"
 #include "live/store.h"
@@ -61,6 +62,7 @@ struct EmulateArgs {
   std::vector<std::string> sets, faults;
   double speed = 1;
   std::string listen = "127.0.0.1:9400";
+  std::string mqtt;  // broker URL; "" = none
 };
 
 int Emulate(const EmulateArgs& a) {
@@ -83,6 +85,9 @@ int Emulate(const EmulateArgs& a) {
                      "for example 127.0.0.1:9400; port 0 takes any free port");
   }
   scenario::Scenario sc = LoadScenarioArg(a.scenario, a.sets);
+  std::unique_ptr<live::TelemetryServer> mqtt;
+  if (!a.mqtt.empty()) mqtt = live::StartMqttPublisher(a.mqtt, sc.site.name);
+  if (mqtt) o.servers.push_back(mqtt.get());
   StopOnSignals signals;
   o.stop = [] { return g_stop != 0; };
   o.on_listen = [&](int port) {
@@ -91,8 +96,11 @@ int Emulate(const EmulateArgs& a) {
                      "fault(s)",
                      o.host, port, sc.site.cluster.gpu_count(), a.speed, faults.size())
               << std::endl;
+    for (const live::TelemetryServer* s : o.servers)
+      std::cout << "publishing " << s->Describe() << std::endl;
   };
   const live::EmulateResult r = live::Emulate(sc.site, sc.file, o);
+  for (live::TelemetryServer* s : o.servers) s->Stop();
   std::cout << fmt::format("emulated {:g} s in {} ticks{}; served {} scrapes", r.simulated_s,
                            r.ticks, r.stopped ? " (stopped)" : "", r.scrapes)
             << std::endl;
@@ -184,6 +192,9 @@ Action RegisterEmulate(CLI::App& app) {
   cmd->add_option("--listen", a->listen,
                   "HOST:PORT to serve on (loopback by default; port 0: any free port, printed)")
       ->capture_default_str();
+  cmd->add_option("--mqtt", a->mqtt,
+                  "Also publish the building-management values (cooling plant, temperatures, "
+                  "weather) each tick to the MQTT broker at mqtt://HOST[:PORT] (docs/live.md)");
   cmd->add_option(
          "--fault", a->faults,
          fmt::format("KIND:TARGET:FROM:TO, repeatable: KIND one of {}", live::FaultKinds()) +

@@ -55,4 +55,7 @@ std::unique_ptr<SourceReader> MakeReader(const Source& source, const ReaderConte
 std::unique_ptr<SourceReader> MakePrometheusReader(const Source& source,
                                                    const ReaderContext& context);
 
+// The reader of `kind: mqtt`: a libmosquitto subscriber, push (mqtt_reader.cc, mqtt_topic.h).
+std::unique_ptr<SourceReader> MakeMqttReader(const Source& source, const ReaderContext& context);
+
 }  // namespace firstwall::live

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "live/mqtt_topic.h"
 #include "live/prometheus_text.h"
 #include "live/vocabulary.h"
 #include "scenario/schema.h"
@@ -34,13 +35,14 @@ namespace firstwall::live {
 
 struct Source {
   std::string name;
-  std::string kind;        // "prometheus"
+  std::string kind;        // "prometheus", "mqtt"
   std::string url;         // http://host:port/path
   double interval_s = 15;  // how often it is scraped, and the spacing quality expects
   double timeout_s = 5;
   // Parts of `url`.
   std::string host, path;
   int port = 80;
+  MqttKeys mqtt;  // kind: mqtt (mqtt_topic.h)
 };
 
 struct Binding {
