@@ -361,3 +361,52 @@ TEST(LiveMqtt, IngestReconnectsWhenTheBrokerRestarts) {
 
 }  // namespace
 }  // namespace firstwall::testing_cli
+
+namespace firstwall::testing_cli {
+namespace {
+
+// A broker that comes up after ingest started: the first connection failed, and is retried.
+TEST(LiveMqtt, IngestConnectsToABrokerThatStartsLater) {
+  for (const char* p : {"mosquitto", "mosquitto_pub"}) {
+    if (const std::string why = Need(p); !why.empty()) GTEST_SKIP() << why;
+  }
+  const fs::path dir = Fresh("live_mqtt_late");
+  fs::create_directories(dir);
+  Broker broker(Which("mosquitto"), dir);  // not started yet
+  const fs::path db = dir / "x.db";
+  const fs::path log = dir / "ingest.log";
+  const int ingest =
+      Spawn(std::string(FIRSTWALL_BIN) + " ingest " + BmsOnlyMap(dir, broker.port).string() +
+                " --db " + db.string() + " --for 1000s --speed 4",
+            log);
+  ASSERT_GT(ingest, 0);
+  auto store_has = [&](auto pred) {
+    return WaitFor([&] { return fs::exists(db) && pred(*live::OpenSqliteStore(db.string())); },
+                   std::chrono::seconds(60));
+  };
+  const bool failed = store_has([](live::Store& s) {
+    const auto r = s.Scrapes("bms");
+    return !r.empty() && !r.front().ok;
+  });
+  ASSERT_TRUE(broker.Start()) << broker.Log();
+  const std::string pub = Output("mosquitto_pub -h 127.0.0.1 -p " + std::to_string(broker.port) +
+                                 " -r -t site/late/power_w -m '{\"value\":42,\"t_ms\":1000}'");
+  const bool stored = store_has([](live::Store& s) {
+    for (const auto& series : s.Series()) {
+      for (const auto& p : s.Samples(series.id)) {
+        if (p.value == 42 && p.t_ms == 1000) return true;
+      }
+    }
+    return false;
+  });
+  kill(ingest, SIGTERM);
+  WaitFor([&] { return Slurp(log).find(" scrapes (") != std::string::npos; },
+          std::chrono::seconds(30));
+  EXPECT_TRUE(failed) << Slurp(log);
+  EXPECT_TRUE(pub.empty()) << pub;
+  EXPECT_TRUE(stored) << Slurp(log);
+  EXPECT_NE(Slurp(log).find("Connection refused"), std::string::npos) << Slurp(log);
+}
+
+}  // namespace
+}  // namespace firstwall::testing_cli

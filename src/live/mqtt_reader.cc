@@ -1,16 +1,19 @@
-// The reader of `kind: mqtt` (mqtt_topic.h): a libmosquitto client on its own network thread
-// (mosquitto_loop_start) subscribes to the source's topic filters each time it connects, decodes
-// every message into a sample and buffers it until ingest's next Read(). libmosquitto reconnects by
-// itself after a lost connection, waiting 1 s and doubling up to 30 s of wall time
-// (mosquitto_reconnect_delay_set); a broker absent at start is tried the same way.
+// The reader of `kind: mqtt` (mqtt_topic.h): a libmosquitto client on a network thread of its own
+// subscribes to the source's topic filters each time it connects, decodes every message into a
+// sample and buffers it until ingest's next Read(). The thread runs mosquitto_loop itself rather
+// than mosquitto_loop_start, whose thread does not retry a first connection that failed (a broker
+// not up yet): here every failed or lost connection is retried after 1 s, doubling to 30 s of wall
+// time, back to 1 s once connected.
 #include <mosquitto.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -48,26 +51,23 @@ class MqttReader : public SourceReader {
     mosquitto_message_callback_set(mosq_, [](mosquitto*, void* self, const mosquitto_message* msg) {
       static_cast<MqttReader*>(self)->OnMessage(msg);
     });
-    mosquitto_reconnect_delay_set(mosq_, 1, 30, true);
-    // Connecting may fail now (no broker yet): the network thread retries with the same backoff.
-    const int rc = mosquitto_connect_async(mosq_, src_.host.c_str(), src_.port, kKeepaliveS);
-    if (rc != MOSQ_ERR_SUCCESS) error_ = Why(rc);
-    const int loop = mosquitto_loop_start(mosq_);
-    if (loop != MOSQ_ERR_SUCCESS) {
-      error_ = fmt::format("no network thread: {}", Why(loop));
-      return;
-    }
+    network_ = std::thread([this] { Run(); });
     // Give the first connection the source's timeout, so that the first read does not fail only
-    // because the broker has not answered yet; a broker that is not there is not waited for longer.
+    // because the broker has not answered yet; not when the connection was refused or dropped.
     std::unique_lock<std::mutex> lock(mu_);
     answered_.wait_for(lock, std::chrono::duration<double>(src_.timeout_s / ctx_.speed),
-                       [&] { return connected_ || refused_; });
+                       [&] { return connected_ || gave_up_; });
   }
 
   ~MqttReader() override {
     if (!mosq_) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    answered_.notify_all();
+    network_.join();
     mosquitto_disconnect(mosq_);
-    mosquitto_loop_stop(mosq_, true);
     mosquitto_destroy(mosq_);
   }
 
@@ -99,12 +99,43 @@ class MqttReader : public SourceReader {
     return mosquitto_strerror(rc);
   }
 
+  // The network thread: connect, serve the connection until it fails, wait, connect again.
+  void Run() {
+    double backoff_s = 1;
+    bool first = true;
+    while (true) {
+      const int rc = first
+                         ? mosquitto_connect_async(mosq_, src_.host.c_str(), src_.port, kKeepaliveS)
+                         : mosquitto_reconnect_async(mosq_);
+      first = false;
+      int loop = MOSQ_ERR_SUCCESS;
+      if (rc == MOSQ_ERR_SUCCESS) {
+        // Until the connection fails or we are asked to stop; 100 ms at most per call so that a
+        // stop is heard.
+        while ((loop = mosquitto_loop(mosq_, 100, 1)) == MOSQ_ERR_SUCCESS) {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (stop_) return;
+          if (connected_) backoff_s = 1;
+        }
+      }
+      const std::string why = Why(rc != MOSQ_ERR_SUCCESS ? rc : loop);
+      std::unique_lock<std::mutex> lock(mu_);
+      connected_ = false;
+      gave_up_ = true;
+      error_ = why;
+      answered_.notify_all();
+      if (answered_.wait_for(lock, std::chrono::duration<double>(backoff_s), [&] { return stop_; }))
+        return;
+      backoff_s = std::min(30.0, backoff_s * 2);
+    }
+  }
+
   // On the network thread.
   void OnConnect(mosquitto* m, int rc) {
     if (rc != 0) {
       std::lock_guard<std::mutex> lock(mu_);
       error_ = fmt::format("the broker refused the connection: {}", mosquitto_connack_string(rc));
-      refused_ = true;
+      gave_up_ = true;
       answered_.notify_all();
       return;
     }
@@ -127,6 +158,8 @@ class MqttReader : public SourceReader {
   void OnDisconnect(int rc) {
     std::lock_guard<std::mutex> lock(mu_);
     connected_ = false;
+    gave_up_ = true;
+    answered_.notify_all();
     error_ = rc == 0 ? "disconnected" : fmt::format("connection lost ({})", Why(rc));
   }
 
@@ -158,9 +191,11 @@ class MqttReader : public SourceReader {
   const Source& src_;
   ReaderContext ctx_;
   mosquitto* mosq_ = nullptr;
+  std::thread network_;               // Run()
   std::mutex mu_;                     // guards everything below
   std::condition_variable answered_;  // the broker accepted or refused a connection
-  bool refused_ = false;
+  bool stop_ = false;
+  bool gave_up_ = false;  // the first connection was refused or lost: do not wait for it
   std::deque<PromSample> buffer_;
   bool connected_ = false, ever_connected_ = false;
   std::string error_;

@@ -43,8 +43,9 @@ std::vector<MqttMessage> BmsMessages(const Snapshot& snapshot, const std::string
 
 // Connects to the broker at `url` (mqtt://host[:port], port 1883 by default) and publishes every
 // snapshot handed to Publish(). InputError naming `option` when the URL is malformed or the broker
-// does not accept the connection; a connection lost later is retried by libmosquitto (1 s doubling
-// to 30 s), and ticks that come while it is down are not sent.
+// does not accept the connection; a connection lost later is retried by libmosquitto's thread
+// (mosquitto_reconnect_delay_set: from 1 s, growing to 30 s), and ticks that come while it is down
+// are not sent.
 std::unique_ptr<TelemetryServer> StartMqttPublisher(const std::string& url,
                                                     const std::string& site_name,
                                                     const std::string& option = "--mqtt");

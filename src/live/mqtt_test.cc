@@ -246,6 +246,17 @@ TEST(MqttServer, TheEmulatorsTopicTreeAndPayloads) {
   EXPECT_THROW(StartMqttPublisher("tcp://x:1", "s"), InputError);
   EXPECT_THROW(StartMqttPublisher("mqtt://x:0", "s"), InputError);
   EXPECT_THROW(StartMqttPublisher("mqtt://:1883", "s"), InputError);
+  // Port 1 on loopback: no broker there, and emulate says so (exit 2) instead of running blind.
+  try {
+    StartMqttPublisher("mqtt://127.0.0.1:1", "s");
+    ADD_FAILURE() << "no error without a broker";
+  } catch (const InputError& e) {
+    EXPECT_NE(
+        std::string(e.what()).find(
+            "--mqtt: error: cannot connect to the MQTT broker at 127.0.0.1:1: Connection refused"),
+        std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

@@ -83,7 +83,7 @@ MqttDecoded DecodeMqttMessage(const std::vector<MqttTopic>& topics, std::string_
 
 // Reads the mqtt keys of a site map's source (`qos`, `client_id`, `topics`); when `kind` is not
 // mqtt, InputError at the first of them present. `path` is the URL's path part: an mqtt URL has
-// none.
+// none. In mqtt_keys.cc (library fw_live): the rest of this header needs only fw_mqtt_topic.
 MqttKeys ReadMqttKeys(const scenario::Section& source, const std::string& kind,
                       const std::string& path);
 
