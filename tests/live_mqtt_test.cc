@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "live/reader.h"
+#include "live/site_map.h"
 #include "live/store.h"
 #include "tests/live_support.h"
 
@@ -406,6 +408,58 @@ TEST(LiveMqtt, IngestConnectsToABrokerThatStartsLater) {
   EXPECT_TRUE(pub.empty()) << pub;
   EXPECT_TRUE(stored) << Slurp(log);
   EXPECT_NE(Slurp(log).find("Connection refused"), std::string::npos) << Slurp(log);
+}
+
+}  // namespace
+}  // namespace firstwall::testing_cli
+
+namespace firstwall::testing_cli {
+namespace {
+
+// A source that floods: 50 messages arrive between two reads of a reader whose buffer holds 10.
+// The reader is used directly (ingest does not expose the bound), against a real broker.
+TEST(LiveMqtt, AFloodBeyondTheBufferIsDroppedAndCounted) {
+  for (const char* p : {"mosquitto", "mosquitto_pub", "mosquitto_sub"}) {
+    if (const std::string why = Need(p); !why.empty()) GTEST_SKIP() << why;
+  }
+  const fs::path dir = Fresh("live_mqtt_flood");
+  fs::create_directories(dir);
+  Broker broker(Which("mosquitto"), dir);
+  ASSERT_TRUE(broker.Start()) << broker.Log();
+  const std::string port = std::to_string(broker.port);
+  // 50 retained readings on 50 topics: the broker hands all of them over at the subscription.
+  std::string lines;
+  for (int i = 0; i < 50; ++i) {
+    lines += "mosquitto_pub -h 127.0.0.1 -p " + port + " -r -t site/m" + std::to_string(i) +
+             "/power_w -m '{\"value\":" + std::to_string(i) + ",\"t_ms\":1000}' && ";
+  }
+  ASSERT_EQ(Output(lines + "true"), "");
+
+  const live::SiteMap map = live::LoadSiteMap(BmsOnlyMap(dir, broker.port).string());
+  live::ReaderContext ctx;
+  ctx.max_buffered_samples = 10;
+  ctx.site_now_ms = [] { return int64_t{0}; };
+  auto reader = live::MakeReader(map.sources[0], ctx);
+  // A second subscriber as a witness: once it has all 50, the broker has sent the reader its 50
+  // (it subscribed first); then give the reader's thread a moment to take them in.
+  const std::string witness =
+      Output("mosquitto_sub -h 127.0.0.1 -p " + port + " -t 'site/+/power_w' -C 50 -W 30 | wc -l");
+  EXPECT_EQ(std::atoi(witness.c_str()), 50) << witness;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const live::ReadResult first = reader->Read();
+  EXPECT_TRUE(first.ok) << first.error;
+  EXPECT_EQ(first.samples.size(), 10u);
+  EXPECT_EQ(first.dropped, 40);
+  EXPECT_EQ(first.rejected, 0);
+  // The ten kept are the first ten to arrive, each a reading of its own topic.
+  std::set<std::string> topics;
+  for (const auto& s : first.samples) topics.insert(*s.Find("topic"));
+  EXPECT_EQ(topics.size(), 10u);
+  // Drained: the next read has nothing new, and nothing more dropped.
+  const live::ReadResult second = reader->Read();
+  EXPECT_TRUE(second.ok);
+  EXPECT_EQ(second.samples.size(), 0u);
+  EXPECT_EQ(second.dropped, 0);
 }
 
 }  // namespace

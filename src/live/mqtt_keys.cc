@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/error.h"
 #include "live/mqtt_topic.h"
 #include "scenario/reader.h"
 
@@ -94,8 +95,11 @@ MqttKeys ReadMqttKeys(const scenario::Section& s, const std::string& kind,
       }
     } else {
       topic.field = t.String("field");
-      if (t.Has("time_field")) topic.time_field = t.String("time_field");
       if (topic.field.empty()) t.Fail("field", "an empty field name");
+      if (t.Has("time_field")) {
+        topic.time_field = t.String("time_field");
+        if (topic.time_field.empty()) t.Fail("time_field", "an empty field name");
+      }
     }
     keys.topics.push_back(std::move(topic));
   }

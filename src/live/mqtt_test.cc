@@ -202,6 +202,8 @@ TEST(MqttSiteMap, ErrorsNameFileLineColumn) {
       {"payload: number", "payload: number\n        field: v",
        "map.yaml:17:16: error: 'field' is for payload: json"},
       {"payload: number", "payload: text", "map.yaml:16:18"},
+      {"time_field: t_ms", "time_field: ''",
+       "map.yaml:13:21: error: 'sources[0].topics[0].time_field' is empty"},
       {"1884\"", "1884/x\"",
        "map.yaml:5:10: error: an mqtt url is mqtt://host[:port], without a path"},
       {"mqtt://", "http://", "map.yaml:5:10: error: 'http://127.0.0.1:1884'"},
