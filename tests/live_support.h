@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <thread>
@@ -49,6 +50,18 @@ inline int Spawn(const std::string& command, const fs::path& log) {
   const bool got = fgets(buf, sizeof buf, p) != nullptr;
   pclose(p);
   return got ? std::atoi(buf) : -1;
+}
+
+// Whether something accepts TCP connections on 127.0.0.1:port.
+inline bool Listening(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(fd);
+  return ok;
 }
 
 // Polls `ready` every 200 ms for at most `limit`.

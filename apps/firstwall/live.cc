@@ -18,6 +18,7 @@
 #include "live/emulator.h"
 #include "live/ingest.h"
 #include "live/modbus_server.h"
+#include "live/mqtt_server.h"
 #include "live/quality.h"
 #include "live/redfish.h"
 #include "live/site_map.h"
@@ -72,6 +73,7 @@ struct EmulateArgs {
   std::string modbus;       // HOST:PORT of the Modbus TCP server; "" for none
   std::string redfish;      // HOST:PORT of the emulated BMCs, when given
   std::string snmp_agentx;  // --snmp-agentx SOCKET: serve SNMP through that snmpd
+  std::string mqtt;         // broker URL; "" = none
 };
 
 int Emulate(const EmulateArgs& a) {
@@ -105,6 +107,7 @@ int Emulate(const EmulateArgs& a) {
     servers.push_back(live::StartRedfishServer(a.redfish, sc.site.cluster.nodes));
   }
   if (!a.snmp_agentx.empty()) servers.push_back(live::StartSnmpAgentx(a.snmp_agentx));
+  if (!a.mqtt.empty()) servers.push_back(live::StartMqttPublisher(a.mqtt, sc.site.name));
   for (const auto& s : servers) o.servers.push_back(s.get());
   StopOnSignals signals;
   o.stop = [] { return g_stop != 0; };
@@ -306,6 +309,9 @@ Action RegisterEmulate(CLI::App& app) {
   cmd->add_option("--listen", a->listen,
                   "HOST:PORT to serve on (loopback by default; port 0: any free port, printed)")
       ->capture_default_str();
+  cmd->add_option("--mqtt", a->mqtt,
+                  "Also publish the building-management values (cooling plant, temperatures, "
+                  "weather) each tick to the MQTT broker at mqtt://HOST[:PORT] (docs/live.md)");
   cmd->add_option(
       "--snmp-agentx", a->snmp_agentx,
       "Also serve the UPS and power stages over SNMP as an AgentX subagent of the snmpd "

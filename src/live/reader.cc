@@ -15,6 +15,7 @@ std::unique_ptr<SourceReader> MakeReader(const Source& source, const ReaderConte
   if (source.kind == "remote_write") return MakeRemoteWriteReader(source, context);
   if (source.kind == "redfish") return MakeRedfishReader(source, context);
   if (source.kind == "snmp") return MakeSnmpReader(source, context);
+  if (source.kind == "mqtt") return MakeMqttReader(source, context);
   FW_CHECK(false, fmt::format("source '{}': no reader for kind '{}'", source.name, source.kind));
   return nullptr;
 }

@@ -59,5 +59,7 @@ std::unique_ptr<SourceReader> MakePrometheusReader(const Source& source,
 std::unique_ptr<SourceReader> MakeModbusReader(const Source& source, const ReaderContext& context);
 // The reader of `kind: snmp`: SNMPv2c GETs of the source's OID map (snmp_reader.h).
 std::unique_ptr<SourceReader> MakeSnmpReader(const Source& source, const ReaderContext& context);
+// The reader of `kind: mqtt`: a libmosquitto subscriber, push (mqtt_reader.cc, mqtt_topic.h).
+std::unique_ptr<SourceReader> MakeMqttReader(const Source& source, const ReaderContext& context);
 
 }  // namespace firstwall::live

@@ -35,7 +35,7 @@ struct KindInfo {
 };
 constexpr KindInfo kKinds[] = {
     {"prometheus", "http", 80}, {"modbus", "modbus-tcp", 502}, {"remote_write", "http", 80},
-    {"redfish", "http", 80},    {"snmp", "snmp", 161},
+    {"redfish", "http", 80},    {"snmp", "snmp", 161},         {"mqtt", "mqtt", 1883},
 };
 
 std::string KindWords() {
@@ -93,14 +93,16 @@ const Schema& SiteMapSchema() {
               "node exporters, `firstwall emulate`). modbus: Modbus TCP registers (meters, UPS). "
               "remote_write: Prometheus remote-write 1.0 received (protobuf + snappy POSTs; "
               "ingest listens). redfish: a BMC's Redfish resources polled over HTTP (JSON). snmp: "
-              "SNMPv2c GETs of an OID map (UPS, PDUs).",
+              "SNMPv2c GETs of an OID map (UPS, PDUs). mqtt: messages on MQTT topics (building "
+              "management), see sources[].topics.",
               "", KindWords()),
           Key("sources[].url", VT::kString, true,
               "Where the source is, in its protocol's scheme: prometheus http://host[:port]/path "
               "of the endpoint (/metrics); modbus modbus-tcp://host[:port] (port 502 by default); "
               "remote_write http://host:port/path where ingest listens (/api/v1/write; loopback "
               "unless another host is written); redfish http://host[:port] of the BMC; snmp "
-              "snmp://host[:port] (UDP, 161 by default)."),
+              "snmp://host[:port] (UDP, 161 by default); mqtt mqtt://host[:port] of the broker "
+              "(port 1883)."),
           Key("sources[].interval", VT::kQuantity, true,
               "How often it is scraped; also the spacing quality expects of its streams.", "", "",
               Dimension::kDuration, "10 ms", "1 d"),
@@ -161,6 +163,33 @@ const Schema& SiteMapSchema() {
               "1"),
           Key("sources[].oids[].labels", VT::kStringMap, false,
               "Labels of its samples, for bindings' matchers and {label} ids: {line: \"1\"}."),
+          // kind: mqtt (mqtt_topic.h, docs/live.md "MQTT").
+          Key("sources[].qos", VT::kInt, false,
+              "mqtt: QoS of the subscriptions, 0 (at most once) or 1 (at least once).", "1", "",
+              Dimension::kPower, "0", "1"),
+          Key("sources[].client_id", VT::kString, false,
+              "mqtt: client identifier (1-23 letters, digits, - or _); none: a clean session "
+              "under a name the library picks."),
+          Key("sources[].topics", VT::kList, false,
+              "mqtt (required there): the topic filters subscribed to; a message is read by the "
+              "first whose filter matches its topic."),
+          Key("sources[].topics[].filter", VT::kString, true,
+              "MQTT topic filter: levels split by '/', '+' one level, '#' all below "
+              "(\"firstwall/+/bms/+/power_w\")."),
+          Key("sources[].topics[].name", VT::kString, true,
+              "Metric name of its samples, as bindings' series name it; every sample also has "
+              "the label topic (its topic name)."),
+          Key("sources[].topics[].labels", VT::kStringMap, false,
+              "Labels from topic levels, label: level counted from 1 at the left "
+              "({equipment: 4}), for ids like \"{equipment}\"."),
+          Key("sources[].topics[].payload", VT::kEnum, false,
+              "number: the payload is one number; json: an object holding it under `field`.",
+              "json", "number|json"),
+          Key("sources[].topics[].field", VT::kString, false,
+              "json: top-level key holding the value (a JSON number).", "value"),
+          Key("sources[].topics[].time_field", VT::kString, false,
+              "json: top-level key holding the sample's time in whole ms since the Unix epoch; "
+              "none: the time the message was taken."),
           Key("bindings", VT::kList, true, "Which stream is which twin entity and quantity."),
           Key("bindings[].source", VT::kString, true, "The source's name."),
           Key("bindings[].series", VT::kString, true,
@@ -257,6 +286,7 @@ SiteMap ParseSiteMap(const std::string& text, const std::string& file) {
     src.timeout_s = s.Quantity<units::Duration>("timeout").base();
     ParseRedfishKeys(s, src);
     src.snmp = ReadSnmpKeys(s, src.kind, src.path);
+    src.mqtt = ReadMqttKeys(s, src.kind, src.path);
     map.sources.push_back(std::move(src));
   }
   std::set<std::string> fixed_ids;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "live/modbus_map.h"
+#include "live/mqtt_topic.h"
 #include "live/prometheus_text.h"
 #include "live/snmp_map.h"
 #include "live/vocabulary.h"
@@ -46,8 +47,8 @@ struct RedfishResource {
 
 struct Source {
   std::string name;
-  std::string kind;        // a word of sources[].kind: "prometheus", "modbus", "snmp", ...
-  std::string url;         // http://host:port/path, snmp://host:port, ...
+  std::string kind;        // a word of sources[].kind: "prometheus", "modbus", "snmp", "mqtt", ...
+  std::string url;         // http://host:port/path, snmp://host:port, mqtt://host:port, ...
   double interval_s = 15;  // how often it is scraped, and the spacing quality expects
   double timeout_s = 5;
   // Parts of `url`.
@@ -59,6 +60,7 @@ struct Source {
   std::vector<RedfishResource> resources;
   std::string user, password_env;
   SnmpSource snmp;  // kind snmp: community and OID map (snmp_map.h)
+  MqttKeys mqtt;    // kind: mqtt (mqtt_topic.h)
 };
 
 struct Binding {
