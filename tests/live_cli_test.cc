@@ -200,7 +200,20 @@ TEST(LiveCli, BadInputsAreRefusedWithTheirPlace) {
   EXPECT_NE(r.out.find("--listen: error: 'nowhere' is not HOST:PORT"), std::string::npos) << r.out;
   r = Firstwall("quality --db " + (dir / "absent.db").string());
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.out.find("no store: the file not found"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("absent.db: error: no store: unable to open database file"),
+            std::string::npos)
+      << r.out;
+  // A file that is not a store is refused and left as it was (opened read-only).
+  const std::string foreign = (dir / "foreign.db").string();
+  std::ofstream(foreign) << "not a database, and not to be made one\n";
+  const auto before = fs::file_size(foreign);
+  r = Firstwall("quality --db " + foreign);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("foreign.db: error: not a firstwall store"), std::string::npos) << r.out;
+  EXPECT_EQ(fs::file_size(foreign), before);
+  r = Firstwall("ingest tests/inputs/live-site-map.yaml --db '' --for 1s");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--db: error: an empty path names no store"), std::string::npos) << r.out;
   r = Firstwall("ingest tests/inputs/live-site-map.yaml --db " + (dir / "x.db").string() +
                 " --quality-window 5");
   EXPECT_EQ(r.status, 2);

@@ -117,6 +117,16 @@ TEST(TwinCli, CompareAgainstItsOwnEmulationIsNearlyExactAndBadInputsExitTwo) {
                                  " --fit node_base_power --fit node_base_power");
   EXPECT_EQ(twice.status, 2) << twice.out;
   EXPECT_NE(twice.out.find("named twice"), std::string::npos) << twice.out;
+  // Two names of one key (the rack PSU stage of tests/inputs/live-emulate.yaml), and a parameter
+  // that acts on nothing the store holds.
+  const Result same = Firstwall("calibrate --db " + db.string() + " --scenario " + kScenario +
+                                " --fit psu_efficiency --fit efficiency:rack-psu");
+  EXPECT_EQ(same.status, 2) << same.out;
+  EXPECT_NE(same.out.find("as --fit psu_efficiency does"), std::string::npos) << same.out;
+  const Result chip = Firstwall("calibrate --db " + db.string() + " --scenario " + kScenario +
+                                " --fit chip_to_coolant");
+  EXPECT_EQ(chip.status, 2) << chip.out;
+  EXPECT_NE(chip.out.find("add --gpu-temperature die"), std::string::npos) << chip.out;
   const Result one = Firstwall("calibrate --db " + db.string() + " --scenario " + kScenario +
                                " --fit node_base_power --window 1h");
   EXPECT_EQ(one.status, 2) << one.out;

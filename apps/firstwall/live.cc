@@ -158,6 +158,10 @@ int Ingest(const IngestArgs& a) {
   o.speed = a.speed;
   if (!a.for_text.empty()) o.for_s = DurationOption("--for", a.for_text, false);
   o.quality_window_s = DurationOption("--quality-window", a.quality_window, true);
+  if (a.db.empty()) {
+    throw InputError({"--db", 0, 0}, "an empty path names no store",
+                     "an SQLite file (created when absent) or a postgresql:// URL");
+  }
   std::unique_ptr<live::Store> store;
   live::BufferedStore* buffered = nullptr;
   if (live::IsPostgresUrl(a.db)) {
@@ -215,11 +219,15 @@ int Ingest(const IngestArgs& a) {
   }
   std::cout << fmt::format(
       "{} scrapes ({} failed), {} samples in {} series, {} unbound samples, {} malformed "
-      "lines{}{}; {} quality windows; store {}\n",
+      "lines{}{}{}; {} quality windows; store {}\n",
       s.scrapes, s.failed, s.samples, s.series, s.unbound, s.rejected_lines,
       s.over_series_limit ? fmt::format(", {} samples over the series limit", s.over_series_limit)
                           : std::string(),
       s.dropped ? fmt::format(", {} samples dropped by full buffers", s.dropped) : std::string(),
+      s.shared ? fmt::format(", {} samples refused: their stream shares an entity, id and quantity "
+                             "with another",
+                             s.shared)
+               : std::string(),
       s.quality_windows, live::RedactUrl(a.db));
   if (buffered) {
     const live::BufferStats& b = buffered->stats();
@@ -243,14 +251,9 @@ struct QualityArgs {
 };
 
 int Quality(const QualityArgs& a) {
-  if (const std::string why = scenario::FileProblem(a.db);
-      !live::IsPostgresUrl(a.db) && !why.empty()) {
-    throw InputError({a.db, 0, 0}, fmt::format("no store: the file {}", why),
-                     "firstwall ingest SITE_MAP --db FILE fills one");
-  }
   std::vector<live::Balance> balances;
   if (!a.site_map.empty()) balances = live::LoadSiteMap(a.site_map).balances;
-  auto store = live::OpenStore(a.db);
+  auto store = live::OpenExistingStore(a.db);
   live::QualityReport r;
   if (a.windows) {
     if (!a.site_map.empty()) {

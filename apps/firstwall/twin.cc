@@ -69,10 +69,6 @@ struct Loaded {
 };
 
 Loaded Load(const TwinArgs& a) {
-  if (const std::string why = scenario::FileProblem(a.db); !why.empty()) {
-    throw InputError({a.db, 0, 0}, fmt::format("no store: the file {}", why),
-                     "firstwall ingest SITE_MAP --db FILE fills one");
-  }
   Loaded l;
   // The options first: a bad one is reported before the store is read.
   l.judge.average_s = Duration(a.average, "--average");
@@ -83,7 +79,7 @@ Loaded Load(const TwinArgs& a) {
   const double settle_s = Duration(a.settle, "--settle", true);
   l.sets = ParseSets(a.sets);
   l.scenario = LoadScenarioArg(a.scenario, a.sets);
-  l.store = live::OpenSqliteStore(a.db);
+  l.store = live::OpenExistingStore(a.db);
   live::AssembleOptions ao;
   if (!a.step.empty()) ao.step_s = Duration(a.step, "--step");
   ao.signals = a.signals;
@@ -235,6 +231,19 @@ int Calibrate(const TwinArgs& a) {
                        "give each --fit once");
     }
     params.push_back(live::ResolveParameter(name, a.scenario, l.scenario.site, l.sets));
+    for (size_t k = 0; k + 1 < params.size(); ++k) {
+      if (params[k].key == params.back().key) {
+        throw InputError({"--fit " + name, 0, 0},
+                         fmt::format("the parameter sets {}, as --fit {} does", params.back().key,
+                                     params[k].name),
+                         "fit each scenario key once");
+      }
+    }
+    if (name == "chip_to_coolant" && a.gpu_temperature != "die") {
+      throw InputError({"--fit " + name, 0, 0},
+                       "chip_to_coolant acts only on the GPU die's temperature",
+                       "add --gpu-temperature die (the store's GPU temperature is the die's)");
+    }
   }
   const double window_s =
       l.window_s > 0

@@ -22,6 +22,7 @@ using Wall = std::chrono::steady_clock;
 struct Stream {
   int64_t id = 0;  // the store's series; 0: no binding claims the stream
   double to_base = 1;
+  bool shared = false;  // bound to a series another stream of the source already fills
 };
 
 struct SourceState {
@@ -31,6 +32,7 @@ struct SourceState {
   std::vector<const Binding*> bindings;
   // Known streams of this source (bound or not), by metric and labels.
   std::unordered_map<std::string, Stream> series;
+  std::map<int64_t, std::string> claimed;  // store series -> the stream that fills it
   std::unique_ptr<SourceReader> reader;
 };
 
@@ -73,7 +75,8 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
     for (const Binding& b : map.bindings) {
       if (b.source == s.name) st.bindings.push_back(&b);
     }
-    store.PutSource({s.name, s.kind, s.url, s.interval_s});
+    // A password in the URL (user:secret@) stays out of the store.
+    store.PutSource({s.name, s.kind, RedactUrl(s.url), s.interval_s});
     states.push_back(std::move(st));
   }
   store.Flush();
@@ -147,11 +150,25 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
               continue;
             }
             Stream known;  // an unbound stream is remembered too, so it is not matched again
-            if (bound) {
-              const std::string name = SeriesName(s.metric, s.labels);
-              known.id =
-                  store.SeriesId({bound->entity, entity_id, std::string(bound->quantity->name),
-                                  std::string(bound->quantity->base_unit), src.name, name});
+            const std::string name = bound ? SeriesName(s.metric, s.labels) : std::string();
+            const int64_t id =
+                bound
+                    ? store.SeriesId({bound->entity, entity_id, std::string(bound->quantity->name),
+                                      std::string(bound->quantity->base_unit), src.name, name})
+                    : 0;
+            // Two streams of one source bound to one entity, id and quantity would be stored as
+            // one: the second is refused (a binding's id needs a placeholder to tell them apart).
+            if (bound && !st.claimed.emplace(id, name).second) {
+              known.shared = true;
+              if (o.log) {
+                o.log(fmt::format(
+                    "{}: {} is refused: it is bound to {} '{}' {} like {} (binding at {}; give its "
+                    "id a {{label}} that tells them apart)",
+                    src.name, name, bound->entity, entity_id, bound->quantity->name, st.claimed[id],
+                    bound->where));
+              }
+            } else if (bound) {
+              known.id = id;
               known.to_base = bound->unit->to_base;
               ++stats.series;
               if (windows) {
@@ -162,6 +179,10 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
               }
             }
             it = st.series.emplace(key, known).first;
+          }
+          if (it->second.shared) {
+            ++stats.shared;
+            continue;
           }
           if (it->second.id == 0) {
             ++stats.unbound;

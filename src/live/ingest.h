@@ -37,6 +37,9 @@ struct IngestStats {
   int64_t over_series_limit = 0;  // samples of streams beyond max_series_per_source
   int64_t dropped = 0;            // push sources: samples dropped by a full buffer
   int64_t quality_windows = 0;    // windows scored and stored
+  // Samples of a stream bound to the same entity, id and quantity as another stream of its
+  // source: refused, not mixed into that series.
+  int64_t shared = 0;
 };
 
 IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& options);

@@ -142,6 +142,43 @@ TEST(Ingest, SeriesPerSourceAreCapped) {
   EXPECT_EQ(store->Series().size(), 1u);
 }
 
+TEST(Ingest, TwoStreamsBoundToOneSeriesAreNotMixed) {
+  Peer peer;
+  // A fixed id binds both UPSes' streams to one entity: the second is refused, not mixed in.
+  const std::string map_text =
+      "firstwall_site_map: 1\nsources:\n"
+      "  - {name: ups, kind: prometheus, url: \"http://127.0.0.1:" +
+      std::to_string(peer.port()) +
+      "/metrics\", interval: 1 s}\n"
+      "bindings:\n"
+      "  - {source: ups, series: ups_output_kw, entity: ups, id: all, quantity: power, unit: kW}\n";
+  const SiteMap map = ParseSiteMap(map_text, "map.yaml");
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("fw_ingest_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string db = (dir / "shared.db").string();
+  std::filesystem::remove(db);
+  auto store = OpenSqliteStore(db);
+  IngestOptions o;
+  std::vector<std::string> log;
+  o.log = [&](const std::string& line) { log.push_back(line); };
+  int polls = 0;
+  o.stop = [&] { return store->Scrapes("ups").size() >= 2 || ++polls > 200; };
+  const IngestStats s = Ingest(map, *store, o);
+  EXPECT_EQ(s.series, 1);
+  EXPECT_EQ(s.shared, s.scrapes);  // ups="B" each scrape
+  EXPECT_EQ(s.samples, s.scrapes);
+  ASSERT_EQ(store->Series().size(), 1u);
+  EXPECT_EQ(store->Samples(store->Series()[0].id).size(), static_cast<size_t>(s.scrapes));
+  bool told = false;
+  for (const std::string& l : log) {
+    told = told || l.find(
+                       "ups: ups_output_kw{ups=\"B\"} is refused: it is bound to ups 'all' "
+                       "power like ups_output_kw{ups=\"A\"} (binding at map.yaml:") == 0;
+  }
+  EXPECT_TRUE(told);
+}
+
 TEST(Ingest, ASourceSlowerThanItsTimeoutIsAFailedScrape) {
   Peer peer;
   const std::string map_text =

@@ -241,12 +241,13 @@ void Completeness(const StreamInput& in, const Prepared& p, Score& s) {
   }
 }
 
-// Stuck: a run of >= 5 equal values while a sibling stream (same source, entity kind and
-// quantity) changed inside the run. `kin_changes`: sorted times of every change in the kin.
+// Stuck: a run of >= 5 equal values while the sibling streams (same source, entity kind and
+// quantity) changed on at least half of their samples, in a stream that itself moves on at least
+// half of its samples outside such runs. `kin_changes`: sorted times of every change in the kin.
 constexpr int kStuckRun = 5;
 
 void Consistency(const StreamInput& in, const Prepared& p, const std::vector<int64_t>& kin_changes,
-                 Score& s) {
+                 size_t siblings, Score& s) {
   const size_t n = p.finite.size();
   if (n == 0) return;
   size_t bad = 0;
@@ -278,23 +279,36 @@ void Consistency(const StreamInput& in, const Prepared& p, const std::vector<int
       }
     }
   }
+  // Runs of equal values, and how often the stream moves outside them (a quantized or slow sensor
+  // that seldom moves is not stuck for holding its value).
+  std::vector<std::pair<size_t, size_t>> runs;
+  size_t moves = 0;
   for (size_t i = 0; i < n;) {
     size_t j = i;
     while (j + 1 < n && p.finite[j + 1].value == p.finite[i].value) ++j;
-    const size_t run = j - i + 1;
-    if (run >= kStuckRun) {
-      const int64_t a = p.finite[i].t_ms, b = p.finite[j].t_ms;
-      const auto lo = std::upper_bound(kin_changes.begin(), kin_changes.end(), a);
-      const auto hi = std::upper_bound(kin_changes.begin(), kin_changes.end(), b);
-      if (hi > lo) {
-        bad += run - 1;
-        const Clock at{in.window_start_ms};
-        s.reasons.push_back(
-            fmt::format("stuck at {:g} for {} samples ({}..{}) while its siblings changed {} times",
-                        p.finite[i].value, run, at(a), at(b), hi - lo));
-      }
-    }
+    if (j - i + 1 >= kStuckRun) runs.emplace_back(i, j);
+    moves += j + 1 < n;
     i = j + 1;
+  }
+  size_t pairs_outside = n > 0 ? n - 1 : 0;
+  for (const auto& [i, j] : runs) pairs_outside -= j - i;
+  const bool moves_outside = pairs_outside < kStuckRun - 1 ||
+                             static_cast<double>(moves) >= 0.5 * static_cast<double>(pairs_outside);
+  for (const auto& [i, j] : runs) {
+    const size_t run = j - i + 1;
+    const int64_t a = p.finite[i].t_ms, b = p.finite[j].t_ms;
+    const auto lo = std::upper_bound(kin_changes.begin(), kin_changes.end(), a);
+    const auto hi = std::upper_bound(kin_changes.begin(), kin_changes.end(), b);
+    // The siblings moved on at least half of their samples meanwhile: one faulty sibling, or
+    // siblings as slow as this stream, say nothing.
+    const double expected_moves =
+        0.5 * static_cast<double>(siblings) * static_cast<double>(run - 1);
+    if (siblings == 0 || !moves_outside || static_cast<double>(hi - lo) < expected_moves) continue;
+    bad += run - 1;
+    const Clock at{in.window_start_ms};
+    s.reasons.push_back(
+        fmt::format("stuck at {:g} for {} samples ({}..{}) while its {} siblings changed {} times",
+                    p.finite[i].value, run, at(a), at(b), siblings, hi - lo));
   }
   s.score = Clamp01(1 - static_cast<double>(bad) / static_cast<double>(n));
 }
@@ -522,7 +536,9 @@ QualityReport AssessQuality(const std::vector<StreamInput>& streams,
   // A stream's own values are equal inside a stuck run, so every change counted inside one is a
   // sibling's: the kin's changes need not be kept per stream (a site has thousands of siblings).
   std::map<Kin, std::vector<int64_t>> changes;
+  std::map<Kin, size_t> kin_size;
   for (size_t i = 0; i < streams.size(); ++i) {
+    ++kin_size[kin(streams[i].series.key)];
     Prepared& p = prep[i];
     p.finite = Finite(streams[i].samples);
     p.scale = ScaleSteps(p.finite, streams[i].series, Clock{streams[i].window_start_ms},
@@ -541,7 +557,8 @@ QualityReport AssessQuality(const std::vector<StreamInput>& streams,
     q.series = in.series;
     Timeliness(in, prep[i], q.dims[kTimeliness]);
     Completeness(in, prep[i], q.dims[kCompleteness]);
-    Consistency(in, prep[i], changes[kin(in.series.key)], q.dims[kConsistency]);
+    Consistency(in, prep[i], changes[kin(in.series.key)], kin_size[kin(in.series.key)] - 1,
+                q.dims[kConsistency]);
     Accuracy(in, prep[i], q.dims[kAccuracy]);
     Resolution(in, prep[i], q.dims[kResolution]);
     r.streams.push_back(std::move(q));

@@ -72,10 +72,28 @@ TEST(Quality, StuckSensorIsChargedToConsistencyOfItsStream) {
       AssessQuality({Stream(1, "g0", "power", stuck), Stream(2, "g1", "power", kPower)});
   // 5 of the 10 samples repeat a stuck value.
   EXPECT_DOUBLE_EQ(r.streams[0].dims[2].score, 0.5);
-  EXPECT_TRUE(Mentions(r.streams[0].dims[2], "stuck at 500 for 6 samples (+2 s..+7 s)"));
+  EXPECT_TRUE(
+      Mentions(r.streams[0].dims[2],
+               "stuck at 500 for 6 samples (+2 s..+7 s) while its 1 siblings changed 5 times"));
   EXPECT_EQ(r.streams[1].dims[2].score, 1);
   // Alone, a constant stream is not judged stuck: nothing says it should move.
   EXPECT_EQ(AssessQuality({Stream(1, "g0", "power", stuck)}).streams[0].dims[2].score, 1);
+}
+
+TEST(Quality, QuietSiblingsOrOneFaultySiblingDoNotMakeAStreamStuck) {
+  // Whole-degree temperatures of four GPUs that hold 32 C; one of them spikes twice.
+  const std::vector<double> flat(10, 32.0);
+  std::vector<double> spiky = flat;
+  spiky[4] = 320;
+  std::vector<StreamInput> in = {
+      Stream(1, "g0", "temperature", flat), Stream(2, "g1", "temperature", flat),
+      Stream(3, "g2", "temperature", flat), Stream(4, "g3", "temperature", spiky)};
+  for (const StreamQuality& q : AssessQuality(in).streams) EXPECT_EQ(q.dims[2].score, 1);
+  // A stream that seldom moves (a quantized meter) holds its value while its siblings move.
+  const std::vector<double> slow = {500, 500, 500, 500, 500, 500, 501, 501, 501, 501};
+  const QualityReport r =
+      AssessQuality({Stream(1, "g0", "power", slow), Stream(2, "g1", "power", kPower)});
+  EXPECT_EQ(r.streams[0].dims[2].score, 1);
 }
 
 TEST(Quality, SpikeIsChargedToAccuracy) {

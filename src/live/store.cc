@@ -395,6 +395,36 @@ bool IsPostgresUrl(const std::string& db) {
   return db.starts_with("postgresql://") || db.starts_with("postgres://");
 }
 
+std::unique_ptr<Store> OpenExistingStore(const std::string& db) {
+  if (IsPostgresUrl(db)) return OpenPostgresStore(db);
+  const std::string hint = "firstwall ingest SITE_MAP --db FILE fills one";
+  if (db.empty()) throw InputError({"--db", 0, 0}, "an empty path names no store", hint);
+  sqlite3* raw = nullptr;
+  // Read-only, without creating: a file that is not a store is not turned into one.
+  const int rc = sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> handle(raw, &sqlite3_close);
+  if (rc != SQLITE_OK) {
+    throw InputError(
+        {db, 0, 0}, fmt::format("no store: {}", raw ? sqlite3_errmsg(raw) : "out of memory"), hint);
+  }
+  sqlite3_stmt* st = nullptr;
+  bool store = false;
+  if (sqlite3_prepare_v2(raw, "SELECT value FROM meta WHERE key='firstwall_store'", -1, &st,
+                         nullptr) == SQLITE_OK) {
+    store = sqlite3_step(st) == SQLITE_ROW;
+  }
+  sqlite3_finalize(st);
+  if (!store) {
+    throw InputError(
+        {db, 0, 0},
+        fmt::format("not a firstwall store: {}",
+                    st ? "its meta table does not name it one" : std::string(sqlite3_errmsg(raw))),
+        hint);
+  }
+  handle.reset();
+  return OpenSqliteStore(db);
+}
+
 std::unique_ptr<Store> OpenStore(const std::string& db) {
   return IsPostgresUrl(db) ? OpenPostgresStore(db) : OpenSqliteStore(db);
 }

@@ -166,6 +166,10 @@ std::unique_ptr<Store> OpenPostgresStore(const std::string& url);
 bool IsPostgresUrl(const std::string& db);
 // PostgreSQL for such a URL, else an SQLite file at `db`.
 std::unique_ptr<Store> OpenStore(const std::string& db);
+// The same for commands that only read a store (quality, compare, calibrate): an SQLite file must
+// exist and already be a firstwall store (its `meta` table says so), and is left untouched
+// otherwise. InputError naming `db` (its password hidden) when not.
+std::unique_ptr<Store> OpenExistingStore(const std::string& db);
 // `url` with any password (user:PASSWORD@ or password=PASSWORD) replaced by ***, for messages.
 std::string RedactUrl(const std::string& url);
 
