@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "live/http_server.h"
 #include "report/simulate.h"
 #include "units/parse.h"
 
@@ -394,6 +395,7 @@ EmulateResult Emulate(const site::SiteConfig& config, const std::string& scenari
   Exposition exposition;
   std::atomic<int64_t> scrapes{0};
   httplib::Server server;
+  LimitIdleConnections(server);
   server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
     ++scrapes;
     res.set_content(exposition.Current(), "text/plain; version=0.0.4; charset=utf-8");

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "live/http_server.h"
 #include "live/redfish.h"
 
 namespace firstwall::live {
@@ -73,6 +74,7 @@ class RedfishServer : public TelemetryServer {
       // delayed ACK (about 40 ms a request).
       setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     });
+    LimitIdleConnections(server_);
     port_ =
         port == 0 ? server_.bind_to_any_port(host) : (server_.bind_to_port(host, port) ? port : -1);
     if (port_ <= 0) {

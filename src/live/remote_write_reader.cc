@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "live/http_server.h"
 #include "live/remote_write.h"
 
 namespace firstwall::live {
@@ -45,6 +46,7 @@ class RemoteWriteReader : public SourceReader {
       int yes = 1;
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
+    LimitIdleConnections(server_);
     if (!server_.bind_to_port(src_.host, src_.port)) {
       throw InputError({src_.name, 0, 0},
                        fmt::format("remote_write source '{}': cannot listen on {}:{}", src_.name,
