@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "live/prometheus_text.h"
 #include "scenario/reader.h"
 
 namespace firstwall::live {
@@ -31,17 +32,6 @@ const TypeInfo& Info(RegisterType t) {
     if (i.type == t) return i;
   }
   return kTypes[0];
-}
-
-bool IsName(std::string_view s, bool colon) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                    (colon && c == ':') || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
 }
 
 // Clamps `r` into [lo, hi] and rounds it to the nearest whole number.
@@ -176,11 +166,11 @@ ModbusSource ReadModbusSource(const scenario::Section& s) {
     ModbusRegister reg;
     reg.where = r.where().ToString();
     reg.name = r.String("name");
-    if (!IsName(reg.name, true)) {
+    if (!IsMetricName(reg.name)) {
       r.Fail("name", fmt::format("'{}' is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)", reg.name));
     }
     for (const auto& e : r.StringEntries("labels")) {
-      if (!IsName(e.key, false)) {
+      if (!IsLabelName(e.key)) {
         throw InputError(e.at,
                          fmt::format("'{}' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)", e.key));
       }

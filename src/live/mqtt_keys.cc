@@ -7,27 +7,10 @@
 
 #include "core/error.h"
 #include "live/mqtt_topic.h"
+#include "live/prometheus_text.h"
 #include "scenario/reader.h"
 
 namespace firstwall::live {
-namespace {
-
-bool IsMetricName(std::string_view s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
-    if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
-  }
-  return true;
-}
-
-bool IsLabelName(std::string_view s) {
-  return IsMetricName(s) && s.find(':') == std::string_view::npos;
-}
-
-}  // namespace
-
 MqttKeys ReadMqttKeys(const scenario::Section& s, const std::string& kind,
                       const std::string& path) {
   MqttKeys keys;

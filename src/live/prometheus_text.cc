@@ -285,4 +285,18 @@ std::string FormatSampleLine(std::string_view metric, const std::vector<Label>& 
   return line;
 }
 
+bool IsMetricName(std::string_view s) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+bool IsLabelName(std::string_view s) {
+  return IsMetricName(s) && s.find(':') == std::string_view::npos;
+}
+
 }  // namespace firstwall::live

@@ -52,6 +52,12 @@ struct PromText {
 // Reads a whole exposition. Never throws on any input; refused lines are counted in `rejected`.
 PromText ParsePrometheusText(std::string_view text, size_t max_reasons = 64);
 
+// The format's names: a metric [a-zA-Z_:][a-zA-Z0-9_:]*, a label the same without ':'. Every
+// protocol's site map keys that name samples (Modbus registers, SNMP OIDs, MQTT topics, Redfish
+// resources) are held to them, so bindings can name those samples as they name scraped ones.
+bool IsMetricName(std::string_view s);
+bool IsLabelName(std::string_view s);
+
 // One sample line in the same format (for the emulator and tests): value printed with enough
 // digits to read back exactly, labels escaped.
 std::string FormatSampleLine(std::string_view metric, const std::vector<Label>& labels,

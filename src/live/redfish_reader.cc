@@ -9,21 +9,12 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "live/prometheus_text.h"
 #include "live/redfish.h"
 #include "scenario/reader.h"
 
 namespace firstwall::live {
 namespace {
-
-bool IsMetricName(const std::string& s) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
-    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
-  }
-  return true;
-}
 
 struct Body {
   std::string text;
@@ -228,7 +219,7 @@ void ParseRedfishKeys(const scenario::Section& s, Source& src) {
       r.Fail("name", fmt::format("'{}' is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)", res.name));
     }
     for (const auto& e : r.StringEntries("labels")) {
-      if (!IsMetricName(e.key) || e.key.find(':') != std::string::npos || e.key.starts_with("__")) {
+      if (!IsLabelName(e.key) || e.key.starts_with("__")) {
         r.Fail("labels", fmt::format("'{}' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, not "
                                      "starting with __)",
                                      e.key));

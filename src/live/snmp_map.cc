@@ -6,24 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "live/prometheus_text.h"
 #include "scenario/reader.h"
 
 namespace firstwall::live {
-namespace {
-
-bool IsName(std::string_view s, bool colon) {
-  if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                    (colon && c == ':') || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 bool ParseOid(std::string_view text, std::vector<uint32_t>& arcs, std::string& why) {
   arcs.clear();
   std::string_view rest = text;
@@ -92,7 +78,7 @@ SnmpSource ReadSnmpKeys(const scenario::Section& s, const std::string& kind,
       o.Fail("oid", fmt::format("{} is polled twice in this source", OidText(item.arcs)));
     }
     item.name = o.String("name");
-    if (!IsName(item.name, true)) {
+    if (!IsMetricName(item.name)) {
       o.Fail("name",
              fmt::format("'{}' is not a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)", item.name));
     }
@@ -101,7 +87,7 @@ SnmpSource ReadSnmpKeys(const scenario::Section& s, const std::string& kind,
       o.Fail("scale", fmt::format("scale {} is not a finite number other than 0", item.scale));
     }
     for (const scenario::Section::Entry& e : o.StringEntries("labels")) {
-      if (!IsName(e.key, false) || e.key.starts_with("__")) {
+      if (!IsLabelName(e.key) || e.key.starts_with("__")) {
         throw InputError(e.at, fmt::format("'{}' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*, "
                                            "not starting with __)",
                                            e.key));
