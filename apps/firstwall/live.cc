@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "apps/firstwall/commands.h"
+#include "apps/firstwall/duration_option.h"
 #include "apps/firstwall/scenario_arg.h"
 #include "live/emulator.h"
 #include "live/ingest.h"
@@ -134,23 +135,6 @@ struct IngestArgs {
   double speed = 1;
   bool quiet = false;
 };
-
-// A duration option ("10 min"); `zero_ok`: 0 is allowed (it turns the feature off).
-double DurationOption(const std::string& option, const std::string& text, bool zero_ok) {
-  double v = 0;
-  try {
-    v = units::ParseBase(text, units::Dimension::kDuration);
-  } catch (const units::UnitParseError& e) {
-    // "0" alone has no unit and still means none.
-    if (!(zero_ok && text == "0")) {
-      throw InputError({option, 0, 0}, fmt::format("'{}': {}", text, e.what()), e.hint());
-    }
-  }
-  if (!(v > 0) && !(zero_ok && v == 0)) {
-    throw InputError({option, 0, 0}, fmt::format("'{}' is not a positive duration", text));
-  }
-  return v;
-}
 
 int Ingest(const IngestArgs& a) {
   const live::SiteMap map = live::LoadSiteMap(a.site_map);

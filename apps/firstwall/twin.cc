@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/firstwall/commands.h"
+#include "apps/firstwall/duration_option.h"
 #include "apps/firstwall/scenario_arg.h"
 #include "live/calibrate.h"
 #include "live/store.h"
@@ -37,21 +38,6 @@ struct TwinArgs {
   int max_evaluations = 200;
 };
 
-double Duration(const std::string& text, const std::string& option, bool zero_ok = false) {
-  double s = 0;
-  try {
-    s = units::ParseBase(text, units::Dimension::kDuration);
-  } catch (const units::UnitParseError& e) {
-    throw InputError({option, 0, 0}, fmt::format("'{}': {}", text, e.what()), e.hint());
-  }
-  if (!(s > 0 || (zero_ok && s == 0)) || s > 1e9) {
-    throw InputError({option, 0, 0},
-                     fmt::format("'{}' is not a positive duration of at most 1e9 s", text),
-                     "write a duration with a unit: 60 s, 1 h");
-  }
-  return s;
-}
-
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -71,17 +57,17 @@ struct Loaded {
 Loaded Load(const TwinArgs& a) {
   Loaded l;
   // The options first: a bad one is reported before the store is read.
-  l.judge.average_s = Duration(a.average, "--average");
+  l.judge.average_s = DurationOption("--average", a.average);
   l.judge.p_params = a.params;
   l.judge.drift_cv = a.drift_cv_pct / 100;
   l.judge.drift_nmbe = a.drift_nmbe_pct / 100;
-  if (!a.window.empty()) l.window_s = Duration(a.window, "--window");
-  const double settle_s = Duration(a.settle, "--settle", true);
+  if (!a.window.empty()) l.window_s = DurationOption("--window", a.window);
+  const double settle_s = DurationOption("--settle", a.settle, true);
   l.sets = ParseSets(a.sets);
   l.scenario = LoadScenarioArg(a.scenario, a.sets);
   l.store = live::OpenExistingStore(a.db);
   live::AssembleOptions ao;
-  if (!a.step.empty()) ao.step_s = Duration(a.step, "--step");
+  if (!a.step.empty()) ao.step_s = DurationOption("--step", a.step);
   ao.signals = a.signals;
   ao.gpu_temperature_is_die = a.gpu_temperature == "die";
   ao.settle_s = settle_s;
