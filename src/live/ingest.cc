@@ -150,32 +150,31 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
               continue;
             }
             Stream known;  // an unbound stream is remembered too, so it is not matched again
-            const std::string name = bound ? SeriesName(s.metric, s.labels) : std::string();
-            const int64_t id =
-                bound
-                    ? store.SeriesId({bound->entity, entity_id, std::string(bound->quantity->name),
-                                      std::string(bound->quantity->base_unit), src.name, name})
-                    : 0;
-            // Two streams of one source bound to one entity, id and quantity would be stored as
-            // one: the second is refused (a binding's id needs a placeholder to tell them apart).
-            if (bound && !st.claimed.emplace(id, name).second) {
-              known.shared = true;
-              if (o.log) {
-                o.log(fmt::format(
-                    "{}: {} is refused: it is bound to {} '{}' {} like {} (binding at {}; give its "
-                    "id a {{label}} that tells them apart)",
-                    src.name, name, bound->entity, entity_id, bound->quantity->name, st.claimed[id],
-                    bound->where));
-              }
-            } else if (bound) {
-              known.id = id;
-              known.to_base = bound->unit->to_base;
-              ++stats.series;
-              if (windows) {
-                windows->AddSeries({known.id,
-                                    {bound->entity, entity_id, std::string(bound->quantity->name),
-                                     std::string(bound->quantity->base_unit), src.name, name}},
-                                   src.interval_s);
+            if (bound) {
+              const SeriesKey series{bound->entity,
+                                     entity_id,
+                                     std::string(bound->quantity->name),
+                                     std::string(bound->quantity->base_unit),
+                                     src.name,
+                                     SeriesName(s.metric, s.labels)};
+              const int64_t id = store.SeriesId(series);
+              // Two streams of one source bound to one entity, id and quantity would be stored as
+              // one: the second is refused (a binding's id needs a placeholder to tell them
+              // apart).
+              if (const auto [first, fresh] = st.claimed.emplace(id, series.metric); !fresh) {
+                known.shared = true;
+                if (o.log) {
+                  o.log(fmt::format(
+                      "{}: {} is refused: it is bound to {} '{}' {} like {} (binding at {}; give "
+                      "its id a {{label}} that tells them apart)",
+                      src.name, series.metric, bound->entity, entity_id, bound->quantity->name,
+                      first->second, bound->where));
+                }
+              } else {
+                known.id = id;
+                known.to_base = bound->unit->to_base;
+                ++stats.series;
+                if (windows) windows->AddSeries({id, series}, src.interval_s);
               }
             }
             it = st.series.emplace(key, known).first;
