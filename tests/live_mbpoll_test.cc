@@ -14,7 +14,7 @@
 
 #include <httplib.h>
 
-#include "tests/cli_support.h"
+#include "tests/live_support.h"
 
 namespace firstwall::testing_cli {
 namespace {
@@ -28,12 +28,6 @@ Result Shell(const std::string& command) {
   const int st = pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
-}
-
-std::string Which(const std::string& program) {
-  std::string path = Shell("command -v " + program).out;
-  while (!path.empty() && (path.back() == '\n' || path.back() == ' ')) path.pop_back();
-  return path;
 }
 
 // mbpoll's "[ADDRESS]: \tVALUE" lines as address -> value text.

@@ -97,19 +97,9 @@ std::string Output(const std::string& command) {
   return out;
 }
 
-// The program's path: on PATH, or for the broker where Debian puts it (/usr/sbin, often not on a
-// user's PATH); "" when absent.
-std::string Find(const std::string& program) {
-  std::string path = Which(program);
-  if (path.empty() && program == "mosquitto" && access("/usr/sbin/mosquitto", X_OK) == 0) {
-    path = "/usr/sbin/mosquitto";
-  }
-  return path;
-}
-
 // Why a test skips: "" when `program` is there.
 std::string Need(const std::string& program) {
-  if (!Find(program).empty()) return "";
+  if (!Which(program).empty()) return "";
   return program + " not installed (Debian packages mosquitto, mosquitto-clients)";
 }
 
@@ -117,7 +107,7 @@ TEST(LiveMqtt, IngestStoresWhatTheEmulatorPublishes) {
   if (const std::string why = Need("mosquitto"); !why.empty()) GTEST_SKIP() << why;
   const fs::path dir = Fresh("live_mqtt_values");
   fs::create_directories(dir);
-  Broker broker(Find("mosquitto"), dir);
+  Broker broker(Which("mosquitto"), dir);
   ASSERT_TRUE(broker.Start()) << broker.Log();
   Emulator emu(dir, broker.port, 20);
   ASSERT_GT(emu.port, 0) << Slurp(emu.log);
@@ -189,7 +179,7 @@ TEST(LiveMqtt, MosquittoSubSeesTheEmulatorsRetainedTopics) {
   }
   const fs::path dir = Fresh("live_mqtt_sub");
   fs::create_directories(dir);
-  Broker broker(Find("mosquitto"), dir);
+  Broker broker(Which("mosquitto"), dir);
   ASSERT_TRUE(broker.Start()) << broker.Log();
   Emulator emu(dir, broker.port, 10);
   ASSERT_GT(emu.port, 0) << Slurp(emu.log);
@@ -258,7 +248,7 @@ TEST(LiveMqtt, GarbagePayloadsAreCountedAndRefusedWhileIngestGoesOn) {
   }
   const fs::path dir = Fresh("live_mqtt_garbage");
   fs::create_directories(dir);
-  Broker broker(Find("mosquitto"), dir);
+  Broker broker(Which("mosquitto"), dir);
   ASSERT_TRUE(broker.Start()) << broker.Log();
   // Retained, so ingest gets every one as it subscribes, whenever that is.
   const std::string pub = "mosquitto_pub -h 127.0.0.1 -p " + std::to_string(broker.port) + " -r ";
@@ -305,7 +295,7 @@ TEST(LiveMqtt, IngestReconnectsWhenTheBrokerRestarts) {
   if (const std::string why = Need("mosquitto"); !why.empty()) GTEST_SKIP() << why;
   const fs::path dir = Fresh("live_mqtt_restart");
   fs::create_directories(dir);
-  Broker broker(Find("mosquitto"), dir);
+  Broker broker(Which("mosquitto"), dir);
   ASSERT_TRUE(broker.Start()) << broker.Log();
   // 120 s of site at 2x: a minute of wall time to stop and restart the broker in.
   Emulator emu(dir, broker.port, 2);
@@ -383,7 +373,7 @@ TEST(LiveMqtt, IngestConnectsToABrokerThatStartsLater) {
   }
   const fs::path dir = Fresh("live_mqtt_late");
   fs::create_directories(dir);
-  Broker broker(Find("mosquitto"), dir);  // not started yet
+  Broker broker(Which("mosquitto"), dir);  // not started yet
   const fs::path db = dir / "x.db";
   const fs::path log = dir / "ingest.log";
   const int ingest =
@@ -434,7 +424,7 @@ TEST(LiveMqtt, AFloodBeyondTheBufferIsDroppedAndCounted) {
   }
   const fs::path dir = Fresh("live_mqtt_flood");
   fs::create_directories(dir);
-  Broker broker(Find("mosquitto"), dir);
+  Broker broker(Which("mosquitto"), dir);
   ASSERT_TRUE(broker.Start()) << broker.Log();
   const std::string port = std::to_string(broker.port);
   // 50 retained readings on 50 topics: the broker hands all of them over at the subscription.

@@ -29,7 +29,7 @@
 #include "live/reader.h"
 #include "live/site_map.h"
 #include "live/store.h"
-#include "tests/cli_support.h"
+#include "tests/live_support.h"
 
 namespace firstwall::testing_cli {
 namespace {
@@ -43,52 +43,6 @@ std::string Shell(const std::string& command) {
   pclose(p);
   return out;
 }
-
-// The program's path, or "" when it is not installed (snmpd lives in /usr/sbin).
-std::string Which(const std::string& program) {
-  std::string path = Shell("PATH=$PATH:/usr/sbin command -v " + program);
-  while (!path.empty() && (path.back() == '\n' || path.back() == ' ')) path.pop_back();
-  return path.starts_with("/") ? path : "";
-}
-
-// A UDP port on loopback nothing is bound to at this moment.
-int FreeUdpPort() {
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-// Starts `command` in the background with its output in `log`; returns its pid.
-int Spawn(const std::string& command, const fs::path& log) {
-  FILE* p = popen((command + " >" + log.string() + " 2>&1 & echo $!").c_str(), "r");
-  char buf[64] = {};
-  const bool got = fgets(buf, sizeof buf, p) != nullptr;
-  pclose(p);
-  return got ? std::atoi(buf) : -1;
-}
-
-template <class F>
-bool WaitFor(F ready, std::chrono::seconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
-}
-
-struct Process {
-  int pid = -1;
-  ~Process() {
-    if (pid > 0) kill(pid, SIGTERM);
-  }
-};
 
 const char* kEnergy = ".1.3.6.1.4.1.8072.9999.9999.13.1.3.0";
 const char* kUpsIn = ".1.3.6.1.2.1.33.1.3.3.1.5.1";
@@ -125,7 +79,7 @@ TEST(LiveSnmp, SnmpgetAndIngestReadTheEmulatorThroughARealSnmpd) {
   }
   const fs::path dir = Fresh("live_snmp");
   fs::create_directories(dir);
-  const int port = FreeUdpPort();
+  const int port = FreePort(SOCK_DGRAM);
   const fs::path sock = dir / "agentx.sock";
   std::ofstream(dir / "snmpd.conf") << "agentaddress udp:127.0.0.1:" << port << "\n"
                                     << "master agentx\n"

@@ -15,24 +15,22 @@
 
 namespace firstwall::testing_cli {
 
-// The path of `program` on PATH, "" when absent.
+// The path of `program` on PATH or in /usr/sbin (where Debian puts servers such as snmpd and
+// mosquitto, often not on a user's PATH), "" when absent.
 inline std::string Which(const std::string& program) {
-  const Result r = [&] {
-    Result out;
-    FILE* p = popen(("command -v " + program + " 2>/dev/null").c_str(), "r");
-    char buf[512];
-    while (fgets(buf, sizeof buf, p)) out.out += buf;
-    out.status = pclose(p);
-    return out;
-  }();
-  std::string path = r.out;
+  std::string path;
+  FILE* p = popen(("PATH=\"$PATH:/usr/sbin\" command -v " + program + " 2>/dev/null").c_str(), "r");
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) path += buf;
+  pclose(p);
   while (!path.empty() && (path.back() == '\n' || path.back() == ' ')) path.pop_back();
-  return path;
+  return path.starts_with("/") ? path : "";
 }
 
-// A port nothing listens on at this moment (the kernel's pick for port 0).
-inline int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+// A loopback port nothing is bound to at this moment (the kernel's pick for port 0): TCP, or UDP
+// with SOCK_DGRAM.
+inline int FreePort(int type = SOCK_STREAM) {
+  const int fd = socket(AF_INET, type, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -74,6 +72,14 @@ bool WaitFor(F ready, std::chrono::seconds limit) {
   }
   return false;
 }
+
+// A background process (Spawn's pid) stopped with SIGTERM when destroyed.
+struct Process {
+  int pid = -1;
+  ~Process() {
+    if (pid > 0) kill(pid, SIGTERM);
+  }
+};
 
 // `firstwall emulate tests/inputs/live-emulate.yaml` at `speed` on a free loopback port (0 when it
 // did not say one within a minute); stopped with SIGTERM when destroyed.
