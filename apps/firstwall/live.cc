@@ -2,7 +2,7 @@
 //   firstwall emulate [SCENARIO] [--speed N] [--listen HOST:PORT] [--fault KIND:TARGET:FROM:TO ...]
 //                     [--modbus HOST:PORT] [--redfish HOST:PORT] [--snmp-agentx SOCKET]
 //   firstwall ingest SITE_MAP --db FILE|URL [--spool FILE] [--for DURATION] [--speed N]
-//                    [--quality-window DURATION]
+//                    [--quality-window DURATION] [--gpu-rollup DURATION]
 //   firstwall quality --db FILE|URL [--site-map MAP | --windows] [--json] [--out DIR]
 #include <cmath>
 #include <csignal>
@@ -131,7 +131,8 @@ int Emulate(const EmulateArgs& a) {
 }
 
 struct IngestArgs {
-  std::string site_map, db, for_text, spool, spool_limit = "1 GiB", quality_window = "1 min";
+  std::string site_map, db, for_text, spool, spool_limit = "1 GiB", quality_window = "1 min",
+                                             gpu_rollup = "auto";
   double speed = 1;
   bool quiet = false;
 };
@@ -142,6 +143,21 @@ int Ingest(const IngestArgs& a) {
   o.speed = a.speed;
   if (!a.for_text.empty()) o.for_s = DurationOption("--for", a.for_text, false);
   o.quality_window_s = DurationOption("--quality-window", a.quality_window, true);
+  // Shorter windows score too few samples to say anything, and store a row per stream each time.
+  if (o.quality_window_s > 0 && o.quality_window_s < 1) {
+    throw InputError({"--quality-window", 0, 0},
+                     fmt::format("'{}' is shorter than 1 s", a.quality_window),
+                     "a window of at least 1 s (1 min unless told), or 0 for none");
+  }
+  if (a.gpu_rollup != "auto") {
+    o.gpu_rollup_s = DurationOption("--gpu-rollup", a.gpu_rollup, true);
+    if (o.gpu_rollup_s > 0 && o.gpu_rollup_s < 0.1) {
+      throw InputError({"--gpu-rollup", 0, 0},
+                       fmt::format("'{}' is shorter than 100 ms", a.gpu_rollup),
+                       "auto (the GPU sources' shortest interval), a duration of at least "
+                       "100 ms, or 0 for none");
+    }
+  }
   if (a.db.empty()) {
     throw InputError({"--db", 0, 0}, "an empty path names no store",
                      "an SQLite file (created when absent) or a postgresql:// URL");
@@ -203,7 +219,7 @@ int Ingest(const IngestArgs& a) {
   }
   std::cout << fmt::format(
       "{} scrapes ({} failed), {} samples in {} series, {} unbound samples, {} malformed "
-      "lines{}{}{}; {} quality windows; store {}\n",
+      "lines{}{}{}; {} quality windows; {} GPU rollup buckets{}; store {}\n",
       s.scrapes, s.failed, s.samples, s.series, s.unbound, s.rejected_lines,
       s.over_series_limit ? fmt::format(", {} samples over the series limit", s.over_series_limit)
                           : std::string(),
@@ -212,7 +228,12 @@ int Ingest(const IngestArgs& a) {
                              "with another",
                              s.shared)
                : std::string(),
-      s.quality_windows, live::RedactUrl(a.db));
+      s.quality_windows, s.rollup_buckets,
+      s.rollup_late || s.rollup_ahead
+          ? fmt::format(" ({} samples too late for them, {} too far ahead)", s.rollup_late,
+                        s.rollup_ahead)
+          : std::string(),
+      live::RedactUrl(a.db));
   if (buffered) {
     const live::BufferStats& b = buffered->stats();
     std::cout << fmt::format(
@@ -341,6 +362,11 @@ Action RegisterIngest(CLI::App& app) {
   cmd->add_option("--quality-window", a->quality_window,
                   "Score quality every window of site time as samples arrive and store it, for "
                   "'firstwall quality --windows'; 0: do not")
+      ->capture_default_str();
+  cmd->add_option("--gpu-rollup", a->gpu_rollup,
+                  "Bucket of the GPU power and temperature rollups 'firstwall compare' reads "
+                  "instead of every GPU's samples: auto (the GPU sources' shortest interval), a "
+                  "duration, or 0 for none")
       ->capture_default_str();
   cmd->add_option("--speed", a->speed,
                   "Site seconds per wall second, for a site emulated faster than real time")

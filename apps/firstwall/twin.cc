@@ -32,7 +32,7 @@ struct TwinArgs {
   std::vector<std::string> sets, signals;
   int params = 1;
   double drift_cv_pct = 10, drift_nmbe_pct = 5;
-  bool json = false;
+  bool json = false, per_gpu = false;
   // calibrate
   std::vector<std::string> fit;
   int max_evaluations = 200;
@@ -71,6 +71,7 @@ Loaded Load(const TwinArgs& a) {
   ao.signals = a.signals;
   ao.gpu_temperature_is_die = a.gpu_temperature == "die";
   ao.settle_s = settle_s;
+  ao.per_gpu = a.per_gpu;
   l.measured = live::AssembleMeasured(*l.store, l.scenario.site, ao);
   return l;
 }
@@ -114,12 +115,13 @@ std::string Header(const TwinArgs& a, const Loaded& l, const live::JudgeOptions&
   const site::ClusterConfig& c = l.scenario.site.cluster;
   std::string out = fmt::format(
       "twin against {}: scenario {}, {} steps of {:g} s\n  IT load: {} GPU power series + {} "
-      "unmeasured GPUs at idle + {} nodes x {:g} W node base power\n  outdoor air: {}\n  GPU "
+      "unmeasured GPUs at idle + {} nodes x {:g} W node base power\n  GPU power: {}\n  outdoor "
+      "air: {}\n  GPU "
       "temperature streams report the {}\n  cooling loops start settled at the mean heat of "
       "the first {:g} s\n",
       a.db, l.scenario.file, l.measured.t_ms.size(), l.measured.step_s, l.measured.measured_gpus,
       c.gpu_count() - l.measured.measured_gpus, c.nodes, units::ToWatts(c.node_base_power),
-      l.measured.outdoor_from, a.gpu_temperature, l.measured.settle_s);
+      l.measured.gpu_from, l.measured.outdoor_from, a.gpu_temperature, l.measured.settle_s);
   for (const auto& s : l.measured.signals) out += fmt::format("  {}: {}\n", s.spec.name, s.from);
   out += fmt::format(
       "  ASHRAE Guideline 14 (hourly): CV(RMSE) <= {:g} %, |NMBE| <= {:g} %, judged on averages "
@@ -148,22 +150,24 @@ int Compare(const TwinArgs& a) {
   Loaded l = Load(a);
   const auto predicted = live::PredictSignals(l.scenario.site, l.measured);
   const std::vector<live::Window> windows = live::SplitWindows(l.measured, l.window_s);
-  json j = {{"scenario", l.scenario.file},
-            {"sets", a.sets},
-            {"step_s", l.measured.step_s},
-            {"steps", l.measured.t_ms.size()},
-            {"it_load", {{"gpu_power_series", l.measured.measured_gpus}}},
-            {"outdoor", l.measured.outdoor_from},
-            {"gpu_temperature", a.gpu_temperature},
-            {"settle_s", l.measured.settle_s},
-            {"limits",
-             {{"ashrae_cv_rmse", l.judge.cv_limit},
-              {"ashrae_nmbe", l.judge.nmbe_limit},
-              {"drift_cv_rmse", l.judge.drift_cv},
-              {"drift_nmbe", l.judge.drift_nmbe},
-              {"average_s", l.judge.average_s},
-              {"p_params", l.judge.p_params}}},
-            {"windows", json::array()}};
+  json j = {
+      {"scenario", l.scenario.file},
+      {"sets", a.sets},
+      {"step_s", l.measured.step_s},
+      {"steps", l.measured.t_ms.size()},
+      {"it_load",
+       {{"gpu_power_series", l.measured.measured_gpus}, {"gpu_power_from", l.measured.gpu_from}}},
+      {"outdoor", l.measured.outdoor_from},
+      {"gpu_temperature", a.gpu_temperature},
+      {"settle_s", l.measured.settle_s},
+      {"limits",
+       {{"ashrae_cv_rmse", l.judge.cv_limit},
+        {"ashrae_nmbe", l.judge.nmbe_limit},
+        {"drift_cv_rmse", l.judge.drift_cv},
+        {"drift_nmbe", l.judge.drift_nmbe},
+        {"average_s", l.judge.average_s},
+        {"p_params", l.judge.p_params}}},
+      {"windows", json::array()}};
   std::string text = Header(a, l, l.judge);
   const int64_t run_ms = NowMs();
   std::vector<live::DriftRecord> drift;
@@ -358,6 +362,9 @@ void AddShared(CLI::App* cmd, TwinArgs& a) {
                   "The cooling loops start settled at the mean heat of this first stretch of "
                   "measurements (0 s: the first step's)")
       ->capture_default_str();
+  cmd->add_flag("--per-gpu", a.per_gpu,
+                "Read every GPU's power samples instead of the rollup firstwall ingest keeps "
+                "(slower on a large site; also includes samples that came after their bucket)");
   cmd->add_flag("--json", a.json, "Print the JSON instead of the table");
 }
 

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "live/gpu_rollup.h"
 #include "live/quality_windows.h"
 #include "live/reader.h"
 
@@ -23,6 +24,7 @@ struct Stream {
   int64_t id = 0;  // the store's series; 0: no binding claims the stream
   double to_base = 1;
   bool shared = false;  // bound to a series another stream of the source already fills
+  int rollup = -1;      // its GPU's slot in the GPU rollups, -1: none
 };
 
 struct SourceState {
@@ -83,6 +85,20 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
   if (states.empty()) return stats;
   std::optional<QualityWindows> windows;
   if (o.quality_window_s > 0) windows.emplace(store, o.quality_window_s, map.balances);
+  std::optional<GpuRollup> rollup;
+  {
+    double shortest = 0, longest = 0;
+    for (const Binding& b : map.bindings) {
+      if (!GpuRollup::Rolls(b.entity, b.quantity->name)) continue;
+      for (const Source& s : map.sources) {
+        if (s.name != b.source) continue;
+        shortest = shortest > 0 ? std::min(shortest, s.interval_s) : s.interval_s;
+        longest = std::max(longest, s.interval_s);
+      }
+    }
+    const double bucket_s = o.gpu_rollup_s < 0 ? shortest : o.gpu_rollup_s;
+    if (bucket_s > 0 && longest > 0) rollup.emplace(store, bucket_s, longest + bucket_s);
+  }
   // Until --for, or a stop: each turn reads the source due first.
   auto loop = [&] {
     while (true) {
@@ -112,6 +128,7 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
       rec.duration_ms = std::chrono::duration<double, std::milli>(done - started).count() * o.speed;
       ++stats.scrapes;
       if (windows) windows->AddRead(src.name, rec.t_ms, rec.ok, rec.duration_ms);
+      if (rollup) rollup->AddRead(rec.t_ms);
       rec.rejected = read.rejected;
       stats.rejected_lines += read.rejected;
       stats.dropped += read.dropped;
@@ -175,6 +192,7 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
                 known.to_base = bound->unit->to_base;
                 ++stats.series;
                 if (windows) windows->AddSeries({id, series}, src.interval_s);
+                if (rollup) known.rollup = rollup->AddSeries(id, series);
               }
             }
             it = st.series.emplace(key, known).first;
@@ -196,6 +214,7 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
           const SamplePoint pt{t, s.value * it->second.to_base, rec.t_ms};
           store.Append(it->second.id, {&pt, 1});
           if (windows) windows->AddSample(it->second.id, pt);
+          if (rollup) rollup->AddSample(it->second.rollup, pt);
           ++stats.samples;
         }
         st.failures = 0;
@@ -217,6 +236,13 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
     }
   };
   loop();
+  if (rollup) {
+    rollup->Finish();
+    store.Flush();
+    stats.rollup_buckets = rollup->buckets_stored();
+    stats.rollup_late = rollup->late();
+    stats.rollup_ahead = rollup->ahead();
+  }
   if (windows) {
     windows->Finish();
     store.Flush();

@@ -28,6 +28,10 @@ struct IngestOptions {
   // Site seconds per quality window (quality_windows.h), scored and stored as ingest runs, with
   // the site map's balances; 0: none.
   double quality_window_s = 0;
+  // Site seconds per bucket of the GPU rollups (gpu_rollup.h) kept for the twin against reality;
+  // below 0: the shortest interval of the sources that GPU power or temperature bindings read;
+  // 0: none.
+  double gpu_rollup_s = -1;
   std::function<bool()> stop;
   std::function<void(const std::string&)> log;  // one line per event worth telling (failures)
 };
@@ -40,6 +44,9 @@ struct IngestStats {
   // Samples of a stream bound to the same entity, id and quantity as another stream of its
   // source: refused, not mixed into that series.
   int64_t shared = 0;
+  // GPU rollups: buckets stored, and samples left out of them (late for a closed bucket, or too
+  // far ahead of their read).
+  int64_t rollup_buckets = 0, rollup_late = 0, rollup_ahead = 0;
 };
 
 IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& options);

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "live/gpu_rollup.h"
 #include "live/vocabulary.h"
 
 namespace firstwall::live {
@@ -617,6 +618,8 @@ std::vector<StreamInput> StreamsOf(Store& store) {
   }
   std::vector<StreamInput> out;
   for (const SeriesInfo& s : store.Series()) {
+    // Ingest's GPU rollups are derived from streams scored on their own, not telemetry.
+    if (s.key.source == kRollupSource) continue;
     StreamInput in = per_source[s.key.source];
     in.series = s;
     in.samples = store.Samples(s.id);

@@ -78,7 +78,8 @@ struct QualityReport {
 // its children's streams (at the parent's sample times, children interpolated linearly).
 QualityReport AssessQuality(const std::vector<StreamInput>& streams,
                             const std::vector<Balance>& balances = {});
-// Every series of a store, with its source's interval and scrapes.
+// Every series of a store (but ingest's GPU rollups, gpu_rollup.h), with its source's interval and
+// scrapes.
 std::vector<StreamInput> StreamsOf(Store& store);
 
 // The scores of several windows of the same streams merged into one report: per stream and

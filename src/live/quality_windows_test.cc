@@ -6,16 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include "live/temp_path_test_util.h"
+
 namespace firstwall::live {
 namespace {
-
-std::string TempDb(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("fw_qw_" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  const auto p = dir / name;
-  std::filesystem::remove(p);
-  return p.string();
-}
 
 // Two GPUs' power and one energy counter read every second for three 10 s windows (t = 0..29 s).
 // GPU 0's meter switches to kW exactly at the second window's start and back at the third's;
@@ -23,7 +17,7 @@ std::string TempDb(const std::string& name) {
 struct Site {
   std::unique_ptr<Store> store;
   int64_t p0 = 0, p1 = 0, e0 = 0;
-  explicit Site(const std::string& db) : store(OpenSqliteStore(TempDb(db))) {
+  explicit Site(const std::string& db) : store(OpenSqliteStore(TempPath(db))) {
     p0 = store->SeriesId({"gpu", "g0", "power", "W", "s", "p0"});
     p1 = store->SeriesId({"gpu", "g1", "power", "W", "s", "p1"});
     e0 = store->SeriesId({"gpu", "g0", "energy", "J", "s", "e0"});

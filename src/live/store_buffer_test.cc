@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "live/temp_path_test_util.h"
 
 namespace firstwall::live {
 namespace {
@@ -96,15 +97,6 @@ class FakeStore : public Store {
   std::map<int64_t, SeriesKey> unsaved_;  // lazy: rows waiting for a commit (kept on failure)
 };
 
-std::string Spool(const std::string& name) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("fw_spool_" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  const auto p = dir / name;
-  std::filesystem::remove(p);
-  return p.string();
-}
-
 BufferOptions Options(const std::string& spool, std::vector<std::string>* log) {
   BufferOptions o;
   o.spool_path = spool;
@@ -124,7 +116,7 @@ const SeriesKey kB{"gpu", "node0/gpu1", "power", "W", "node0", "b"};
 
 TEST(BufferedStore, KeepsEverySampleInOrderThroughAnOutage) {
   std::vector<std::string> log;
-  const std::string path = Spool("outage.bin");
+  const std::string path = TempPath("outage.bin");
   auto owned = std::make_unique<FakeStore>();
   FakeStore& db = *owned;
   BufferedStore s(std::move(owned), Options(path, &log));
@@ -202,7 +194,7 @@ TEST(BufferedStore, KeepsEverySampleInOrderThroughAnOutage) {
 
 TEST(BufferedStore, WaitsForTheBackoffBeforeTryingAgain) {
   std::vector<std::string> log;
-  BufferOptions o = Options(Spool("backoff.bin"), &log);
+  BufferOptions o = Options(TempPath("backoff.bin"), &log);
   o.retry_min_s = o.retry_max_s = 3600;
   auto owned = std::make_unique<FakeStore>();
   FakeStore& db = *owned;
@@ -223,7 +215,7 @@ TEST(BufferedStore, WaitsForTheBackoffBeforeTryingAgain) {
 
 TEST(BufferedStore, AFullSpoolDropsAndCountsTheSamples) {
   std::vector<std::string> log;
-  BufferOptions o = Options(Spool("full.bin"), &log);
+  BufferOptions o = Options(TempPath("full.bin"), &log);
   // Header 24 bytes; a batch of 3 samples of a known series: 12 + 4 + 4 + 8 + 3 x 24 + 4 = 104.
   o.spool_limit_bytes = 24 + 104 + 50;
   auto owned = std::make_unique<FakeStore>();
@@ -253,7 +245,7 @@ TEST(BufferedStore, AFullSpoolDropsAndCountsTheSamples) {
 
 TEST(BufferedStore, ASpoolLeftByOneRunIsReplayedByTheNext) {
   std::vector<std::string> log;
-  const std::string path = Spool("left.bin");
+  const std::string path = TempPath("left.bin");
   {
     auto down = std::make_unique<FakeStore>();
     down->up = false;
@@ -298,7 +290,7 @@ TEST(BufferedStore, ASpoolLeftByOneRunIsReplayedByTheNext) {
 
 TEST(BufferedStore, AnIdGivenOutBeforeAnyCommitIsFoundAgainByTheNextRun) {
   std::vector<std::string> log;
-  const std::string path = Spool("lazy.bin");
+  const std::string path = TempPath("lazy.bin");
   {
     auto down = std::make_unique<FakeStore>();
     down->lazy = true;

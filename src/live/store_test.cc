@@ -8,21 +8,13 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "live/temp_path_test_util.h"
 
 namespace firstwall::live {
 namespace {
 
-std::string TempDb(const std::string& name) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("fw_store_" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  const auto p = dir / name;
-  std::filesystem::remove(p);
-  return p.string();
-}
-
 TEST(SqliteStore, RoundTripsAcrossReopen) {
-  const std::string db = TempDb("round.db");
+  const std::string db = TempPath("round.db");
   const SeriesKey power{"gpu", "node0/gpu3", "power", "W", "node0", "DCGM_FI_DEV_POWER_USAGE"};
   const SeriesKey energy{"gpu", "node0/gpu3", "energy",
                          "J",   "node0",      "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"};
@@ -68,7 +60,7 @@ TEST(SqliteStore, RoundTripsAcrossReopen) {
 }
 
 TEST(SqliteStore, RefusesAFileThatIsNotAStore) {
-  const std::string db = TempDb("text.db");
+  const std::string db = TempPath("text.db");
   {
     FILE* f = fopen(db.c_str(), "w");
     fputs("this is not a database, just some text long enough to be looked at...\n", f);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "live/gpu_rollup.h"
 #include "power/conversion_chain.h"
 #include "power/gpu_power.h"
 #include "thermal/cooling_plant.h"
@@ -32,6 +33,46 @@ bool EntityIn(const std::string& entity, const std::string& kinds) {
 
 std::string Describe(const SeriesInfo& s) {
   return fmt::format("{}/{}/{} <- {}", s.key.entity, s.key.entity_id, s.key.quantity, s.key.metric);
+}
+
+// Ingest's rollup of a GPU quantity (gpu_rollup.h): the sums of the buckets whose count is `gpus`.
+struct Rollup {
+  int64_t bucket_ms = 0;
+  size_t buckets = 0;                 // stored
+  std::vector<SamplePoint> complete;  // sums of the buckets counting every GPU
+  std::string describe;
+};
+
+Rollup FindRollup(Store& store, const std::vector<SeriesInfo>& all, const std::string& quantity,
+                  size_t gpus) {
+  Rollup r;
+  const SeriesKey sum_key = RollupKey(quantity, false), count_key = RollupKey(quantity, true);
+  const SeriesInfo *sum = nullptr, *count = nullptr;
+  for (const SeriesInfo& s : all) {
+    if (s.key == sum_key) sum = &s;
+    if (s.key == count_key) count = &s;
+  }
+  if (!sum || !count) return r;
+  for (const SourceInfo& src : store.Sources()) {
+    if (src.name == kRollupSource) r.bucket_ms = std::llround(src.interval_s * 1000);
+  }
+  if (r.bucket_ms <= 0) return r;
+  const std::vector<SamplePoint> sums = store.Samples(sum->id), counts = store.Samples(count->id);
+  r.buckets = sums.size();
+  r.describe = sum->key.metric;
+  // Stored in pairs, bucket by bucket; a count that does not pair with its sum is not used.
+  for (size_t i = 0, j = 0; i < sums.size() && j < counts.size();) {
+    if (sums[i].t_ms < counts[j].t_ms) {
+      ++i;
+    } else if (counts[j].t_ms < sums[i].t_ms) {
+      ++j;
+    } else {
+      if (counts[j].value == static_cast<double>(gpus)) r.complete.push_back(sums[i]);
+      ++i;
+      ++j;
+    }
+  }
+  return r;
 }
 
 // A stream's samples as step means, with its last value held over short gaps.
@@ -194,21 +235,34 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
                                  gpus.size(), config.cluster.gpu_count()),
                      "compare against the scenario of this site");
   }
+  // The rollup ingest kept (gpu_rollup.h), unless told to read every GPU: its buckets where every
+  // GPU power series counted, when the step is a whole number of its buckets.
+  const Rollup power = o.per_gpu ? Rollup{} : FindRollup(store, all, "power", gpus.size());
+  const int64_t asked_ms = o.step_s > 0 ? std::max<int64_t>(1, std::llround(o.step_s * 1000)) : 0;
+  const bool use_rollup =
+      !power.complete.empty() && (asked_ms == 0 || asked_ms % power.bucket_ms == 0);
   std::vector<std::vector<SamplePoint>> gpu_points;
   int64_t t0 = std::numeric_limits<int64_t>::max(), t1 = std::numeric_limits<int64_t>::min();
-  for (const SeriesInfo* s : gpus) {
-    gpu_points.push_back(store.Samples(s->id));
-    for (const SamplePoint& p : gpu_points.back()) {
+  auto span = [&](const std::vector<SamplePoint>& points) {
+    for (const SamplePoint& p : points) {
       if (p.t_ms < o.from_ms || p.t_ms > o.to_ms || !std::isfinite(p.value)) continue;
       t0 = std::min(t0, p.t_ms);
       t1 = std::max(t1, p.t_ms);
+    }
+  };
+  if (use_rollup) {
+    span(power.complete);
+  } else {
+    for (const SeriesInfo* s : gpus) {
+      gpu_points.push_back(store.Samples(s->id));
+      span(gpu_points.back());
     }
   }
   if (t0 > t1) {
     throw InputError(at, "no GPU power samples in the store (or in the window asked for)",
                      "firstwall ingest fills the store; check --window");
   }
-  int64_t step_ms = o.step_s > 0 ? std::max<int64_t>(1, std::llround(o.step_s * 1000)) : 0;
+  int64_t step_ms = use_rollup && asked_ms == 0 ? power.bucket_ms : asked_ms;
   if (step_ms <= 0) {
     std::vector<int64_t> gaps;
     for (const auto& points : gpu_points) {
@@ -231,10 +285,25 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
   }
   for (size_t k = 0; k < steps; ++k) m.t_ms.push_back(t0 + static_cast<int64_t>(k) * step_ms);
   const Resampler rs(t0, step_ms, o);
-  m.gpu_w.assign(steps, 0.0);
-  for (const auto& points : gpu_points) {
-    const std::vector<double> v = rs.Steps(points, steps);
-    for (size_t k = 0; k < steps; ++k) m.gpu_w[k] += v[k];  // NaN spreads: a GPU missing
+  if (use_rollup) {
+    m.gpu_w = rs.Steps(power.complete, steps);
+    m.gpu_from = fmt::format("rollup {} ({} s buckets; {} of {} with every GPU)", power.describe,
+                             static_cast<double>(power.bucket_ms) / 1000, power.complete.size(),
+                             power.buckets);
+  } else {
+    m.gpu_w.assign(steps, 0.0);
+    for (const auto& points : gpu_points) {
+      const std::vector<double> v = rs.Steps(points, steps);
+      for (size_t k = 0; k < steps; ++k) m.gpu_w[k] += v[k];  // NaN spreads: a GPU missing
+    }
+    m.gpu_from = fmt::format("{} GPU power series, sample by sample{}", gpus.size(),
+                             o.per_gpu ? " (--per-gpu)"
+                             : power.bucket_ms > 0 && !power.complete.empty()
+                                 ? fmt::format(" (the step is no whole number of the rollup's "
+                                               "{:g} s buckets)",
+                                               static_cast<double>(power.bucket_ms) / 1000)
+                             : power.buckets > 0 ? " (no rollup bucket holds every GPU)"
+                                                 : "");
   }
   m.measured_gpus = static_cast<int>(gpus.size());
   m.gpu_temperature_is_die = o.gpu_temperature_is_die;
@@ -288,6 +357,17 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
     sig.from = found.size() == 1 ? Describe(*found[0])
                                  : fmt::format("mean of {} series {}/*/{}", found.size(),
                                                spec.entity, spec.quantity);
+    if (spec.mean_over_series && use_rollup && spec.entity == "gpu") {
+      const Rollup r = FindRollup(store, all, spec.quantity, found.size());
+      if (!r.complete.empty() && step_ms % r.bucket_ms == 0) {
+        std::vector<SamplePoint> mean = r.complete;
+        for (SamplePoint& p : mean) p.value /= static_cast<double>(found.size());
+        sig.value = rs.Steps(mean, steps);
+        sig.from = fmt::format("rollup {} / {}", r.describe, found.size());
+        m.signals.push_back(std::move(sig));
+        continue;
+      }
+    }
     sig.value.assign(steps, 0.0);
     for (const SeriesInfo* s : found) {
       const std::vector<double> v = rs.Steps(store.Samples(s->id), steps);

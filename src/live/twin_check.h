@@ -3,7 +3,8 @@
 // statistics of ASHRAE Guideline 14-2014 per signal and window.
 //
 // Inputs, read from a Store by entity and quantity (tests/inputs/live-site-map.yaml binds them):
-//   GPU power      every series entity=gpu, quantity=power (W), summed per step
+//   GPU power      every series entity=gpu, quantity=power (W), summed per step; by default from
+//                  ingest's rollup of them (gpu_rollup.h) where it holds every GPU
 //   outdoor air    the first series entity=weather_station, quantity=temperature (C); none: the
 //                  scenario's weather (said in MeasuredSite::outdoor_from)
 // The twin's IT load per step is the measured GPU power, plus the idle power of GPUs the scenario
@@ -74,6 +75,7 @@ struct MeasuredSite {
   std::vector<double> gpu_w;      // summed GPU power per step; NaN where a GPU stream is missing
   std::vector<double> outdoor_c;  // NaN where not measured (the scenario's weather then)
   int measured_gpus = 0;
+  std::string gpu_from;                 // where gpu_w came from: ingest's rollup or every series
   std::string outdoor_from;             // the series, or "scenario weather"
   bool gpu_temperature_is_die = false;  // AssembleOptions
   double settle_s = 0;                  // AssembleOptions
@@ -99,6 +101,13 @@ struct AssembleOptions {
   // settle_s (0: the first step's heat, as site::Site starts): what the loops carried before the
   // first sample is unknown, and one step's noise would bias the first loop time constants.
   double settle_s = 300;
+  // Read every GPU's samples even when ingest kept a rollup (gpu_rollup.h). By default the GPU
+  // power (and the mean GPU temperature) come from the rollup's buckets that count every GPU
+  // power (temperature) series, when the step is a whole number of buckets: at the rollup's step
+  // the same figures as the per-GPU path's up to the first step's alignment (buckets start at
+  // multiples of their length since the epoch, the per-GPU steps at the first sample), without
+  // samples that reached ingest after their bucket was stored.
+  bool per_gpu = false;
 };
 
 // Each series' samples are averaged per step [t0 + k step, t0 + (k+1) step), t0 the first GPU

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "live/calibrate.h"
+#include "live/temp_path_test_util.h"
 #include "report/simulate.h"
 #include "scenario/loader.h"
 
@@ -131,17 +132,9 @@ TEST(PredictSignals, TheLoopsStartSettledOnTheMeanOfTheFirstMinutes) {
   EXPECT_LT(std::abs(mean[10] - truth[10]), off_first / 20);  // 1 kW / ~120 steps of settling
 }
 
-std::string TempDb(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("fw_twin_" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  const auto p = dir / name;
-  std::filesystem::remove(p);
-  return p.string();
-}
-
 TEST(AssembleMeasured, AveragesPerStepHoldsShortGapsAndRefusesWhatIsMissing) {
   const scenario::Scenario sc = TestScenario();
-  auto store = OpenSqliteStore(TempDb("assemble.db"));
+  auto store = OpenSqliteStore(TempPath("assemble.db"));
   const auto g0 = store->SeriesId({"gpu", "node0/gpu0", "power", "W", "e", "P"});
   const auto g1 = store->SeriesId({"gpu", "node0/gpu1", "power", "W", "e", "P"});
   const auto fac = store->SeriesId({"facility", "site", "power", "W", "e", "F"});
@@ -185,7 +178,7 @@ TEST(AssembleMeasured, AveragesPerStepHoldsShortGapsAndRefusesWhatIsMissing) {
   o.step_s = 0;
   o.from_ms = 20000;
   EXPECT_THROW(AssembleMeasured(*store, sc.site, o), InputError);  // an empty window
-  auto empty = OpenSqliteStore(TempDb("empty.db"));
+  auto empty = OpenSqliteStore(TempPath("empty.db"));
   EXPECT_THROW(AssembleMeasured(*empty, sc.site, {}), InputError);
 }
 
