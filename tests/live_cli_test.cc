@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/cli_support.h"
+#include "tests/live_support.h"
 
 namespace firstwall::testing_cli {
 namespace {
@@ -181,6 +182,30 @@ TEST(LiveCli, IngestCountsFailedScrapesOfAnAbsentSourceAndEnds) {
   EXPECT_NE(w.out.find("no quality windows in the store"), std::string::npos) << w.out;
 }
 
+// Two ingests into one SQLite store would interleave their scrapes: the second is refused.
+TEST(LiveCli, OneIngestPerSqliteStore) {
+  const fs::path dir = Fresh("live_one_ingest");
+  fs::create_directories(dir);
+  const std::string db = (dir / "one.db").string();
+  const std::string ingest =
+      " ingest tests/inputs/live-site-map.yaml --quiet --gpu-rollup 0 --db " + db;
+  Process first{Spawn(std::string(FIRSTWALL_BIN) + ingest + " --for 60s", dir / "first.log")};
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(db); }, std::chrono::seconds(30)))
+      << Slurp(dir / "first.log");
+  Result second;
+  // The first takes its lock just after it creates the file: the second may start in between.
+  WaitFor(
+      [&] {
+        second = Firstwall(ingest + " --for 1s");
+        return second.status == 2;
+      },
+      std::chrono::seconds(30));
+  EXPECT_EQ(second.status, 2) << second.out;
+  EXPECT_NE(second.out.find("one.db: error: another firstwall ingest is writing to this store"),
+            std::string::npos)
+      << second.out;
+}
+
 TEST(LiveCli, BadInputsAreRefusedWithTheirPlace) {
   const fs::path dir = Fresh("live_bad");
   fs::create_directories(dir);
@@ -191,13 +216,32 @@ TEST(LiveCli, BadInputsAreRefusedWithTheirPlace) {
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("map.yaml:27:11: error: 'kW' measures power, not energy"), std::string::npos)
       << r.out;
-  r = Firstwall("emulate tests/inputs/live-emulate.yaml --fault 'melt:x:1s:2s'");
-  EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.out.find("--fault: error: 'melt:x:1s:2s': no fault kind 'melt'"), std::string::npos)
-      << r.out;
-  r = Firstwall("emulate tests/inputs/live-emulate.yaml --listen nowhere");
-  EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.out.find("--listen: error: 'nowhere' is not HOST:PORT"), std::string::npos) << r.out;
+  // Options refused before anything runs: the arguments, and what the message says.
+  const std::string ingest_x =
+      "ingest tests/inputs/live-site-map.yaml --db " + (dir / "x.db").string();
+  const std::string emulate = "emulate tests/inputs/live-emulate.yaml";
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {emulate + " --fault 'melt:x:1s:2s'", "--fault: error: 'melt:x:1s:2s': no fault kind 'melt'"},
+      {emulate + " --listen nowhere", "--listen: error: 'nowhere' is not HOST:PORT"},
+      {"ingest tests/inputs/live-site-map.yaml --db '' --for 1s",
+       "--db: error: an empty path names no store"},
+      {ingest_x + " --quality-window 5", "--quality-window: error: '5'"},
+      {ingest_x + " --quality-window 1ms", "--quality-window: error: '1ms' is shorter than 1 s"},
+      {ingest_x + " --gpu-rollup 1ms", "--gpu-rollup: error: '1ms' is shorter than 100 ms"},
+      // A fault must hit something: a metric the emulator serves, labels one of its streams has.
+      {emulate + " --fault 'stuck:DCGM_FI_DEV_PWR:1s:2s'",
+       "--fault: error: 'stuck:DCGM_FI_DEV_PWR:1s:2s': the emulator serves no metric "
+       "'DCGM_FI_DEV_PWR'"},
+      {emulate + " --fault 'stuck:DCGM_FI_DEV_POWER_USAGE{gpu=\"9\"}:1s:2s'",
+       "no stream of DCGM_FI_DEV_POWER_USAGE has those labels"},
+      {emulate + " --fault 'late=0s:m:1s:2s'",
+       "'late=0s:m:1s:2s': late '0s' is not a positive duration"},
+  };
+  for (const auto& [args, want] : refused) {
+    const Result e = Firstwall(args);
+    EXPECT_EQ(e.status, 2) << args;
+    EXPECT_NE(e.out.find(want), std::string::npos) << args << "\n" << e.out;
+  }
   r = Firstwall("quality --db " + (dir / "absent.db").string());
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("absent.db: error: no store: unable to open database file"),
@@ -211,18 +255,6 @@ TEST(LiveCli, BadInputsAreRefusedWithTheirPlace) {
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("foreign.db: error: not a firstwall store"), std::string::npos) << r.out;
   EXPECT_EQ(fs::file_size(foreign), before);
-  r = Firstwall("ingest tests/inputs/live-site-map.yaml --db '' --for 1s");
-  EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.out.find("--db: error: an empty path names no store"), std::string::npos) << r.out;
-  r = Firstwall("ingest tests/inputs/live-site-map.yaml --db " + (dir / "x.db").string() +
-                " --quality-window 5");
-  EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.out.find("--quality-window: error: '5'"), std::string::npos) << r.out;
-  r = Firstwall("emulate tests/inputs/live-emulate.yaml --fault 'late=0s:m:1s:2s'");
-  EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.out.find("'late=0s:m:1s:2s': late '0s' is not a positive duration"),
-            std::string::npos)
-      << r.out;
   // PostgreSQL: a server that refuses is named by its URL, the password hidden; the spool is
   // required with a URL and refused with a file.
   const std::string map = "tests/inputs/live-site-map.yaml";

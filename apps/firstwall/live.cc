@@ -4,6 +4,10 @@
 //   firstwall ingest SITE_MAP --db FILE|URL [--spool FILE] [--for DURATION] [--speed N]
 //                    [--quality-window DURATION] [--gpu-rollup DURATION]
 //   firstwall quality --db FILE|URL [--site-map MAP | --windows] [--json] [--out DIR]
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <csignal>
 #include <cstdint>
@@ -97,6 +101,7 @@ int Emulate(const EmulateArgs& a) {
                      "for example 127.0.0.1:9400; port 0 takes any free port");
   }
   scenario::Scenario sc = LoadScenarioArg(a.scenario, a.sets);
+  live::CheckFaultTargets(sc.site, faults);
   // The other protocols (emulator.h's TelemetryServer), listening before the start-up lines.
   std::vector<std::unique_ptr<live::TelemetryServer>> servers;
   if (!a.modbus.empty()) {
@@ -130,6 +135,30 @@ int Emulate(const EmulateArgs& a) {
   return kOk;
 }
 
+// One ingest per SQLite store: two would interleave their scrapes and each its own quality windows
+// and rollups. An flock on the store file, held until the store is closed (flock and SQLite's
+// fcntl locks do not meet on Linux; the descriptor is closed only after the store's, since closing
+// any descriptor of the file would drop SQLite's fcntl locks) and dropped with the process.
+class IngestLock {
+ public:
+  IngestLock() = default;
+  IngestLock(const IngestLock&) = delete;
+  IngestLock& operator=(const IngestLock&) = delete;
+  ~IngestLock() {
+    if (fd_ >= 0) close(fd_);
+  }
+  void Take(const std::string& path) {
+    fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ >= 0 && flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      throw InputError({path, 0, 0}, "another firstwall ingest is writing to this store",
+                       "one ingest per store: stop the other, or give this one another --db");
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 struct IngestArgs {
   std::string site_map, db, for_text, spool, spool_limit = "1 GiB", quality_window = "1 min",
                                              gpu_rollup = "auto";
@@ -162,6 +191,7 @@ int Ingest(const IngestArgs& a) {
     throw InputError({"--db", 0, 0}, "an empty path names no store",
                      "an SQLite file (created when absent) or a postgresql:// URL");
   }
+  IngestLock lock;  // declared first: released after the store is closed
   std::unique_ptr<live::Store> store;
   live::BufferedStore* buffered = nullptr;
   if (live::IsPostgresUrl(a.db)) {
@@ -196,6 +226,7 @@ int Ingest(const IngestArgs& a) {
                        "an SQLite store is a local file: nothing to wait for");
     }
     store = live::OpenSqliteStore(a.db);
+    lock.Take(a.db);
   }
   StopOnSignals signals;
   o.stop = [] { return g_stop != 0; };

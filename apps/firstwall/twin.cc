@@ -401,8 +401,9 @@ Action RegisterCalibrate(CLI::App& app) {
   cmd->add_option("--window", a->window,
                   "Length of the fit window and of the check window after it (default: half of "
                   "the store's span)");
-  cmd->add_option("--max-evaluations", a->max_evaluations, "Most twin runs the fit may take")
-      ->check(CLI::Range(1, 100000))
+  cmd->add_option("--max-evaluations", a->max_evaluations,
+                  "Most twin runs the fit may take, its starting point included")
+      ->check(CLI::Range(2, 100000))
       ->capture_default_str();
   cmd->add_option("--out", a->out,
                   "Also write DIR/calibration.json, DIR/calibration.txt and DIR/overrides.txt");

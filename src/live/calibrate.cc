@@ -237,7 +237,8 @@ CalibrationResult Calibrate(const std::string& scenario_path,
   nlopt_set_min_objective(st.opt, Objective, &st);
   nlopt_set_xtol_rel(st.opt, 1e-7);
   nlopt_set_ftol_abs(st.opt, 1e-14);
-  nlopt_set_maxeval(st.opt, max_evaluations);
+  // The starting point below is one run of the twin: NLopt gets the rest.
+  nlopt_set_maxeval(st.opt, std::max(1, max_evaluations - 1));
   nlopt_set_initial_step(st.opt, step.data());
   r.objective_start = Objective(n, x.data(), nullptr, &st);
   double best = 0;

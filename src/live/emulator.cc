@@ -85,6 +85,33 @@ bool FaultSpec::Matches(std::string_view metric_name, const std::vector<Label>& 
   return true;
 }
 
+void CheckFaultTargets(const site::SiteConfig& config, const std::vector<FaultSpec>& faults) {
+  if (faults.empty()) return;
+  report::TickRow row;  // every stream is served whatever the values
+  row.stage_input_w.assign(config.facility.power_chain.size(), 0.0);
+  TelemetryBuilder builder(config, {});
+  const Snapshot s = builder.Build(row, 1);
+  for (const FaultSpec& f : faults) {
+    const Family* family = s.Find(f.metric);
+    if (!family) {
+      throw InputError({"--fault", 0, 0},
+                       fmt::format("'{}': the emulator serves no metric '{}'", f.text, f.metric),
+                       "the metrics it serves: docs/live.md, \"Emulated metrics\"");
+    }
+    const bool any = std::any_of(family->readings.begin(), family->readings.end(),
+                                 [&](const Reading& r) { return f.Matches(f.metric, r.labels); });
+    if (!any) {
+      const std::string first = FormatSampleLine(
+          f.metric, family->readings.empty() ? std::vector<Label>{} : family->readings[0].labels,
+          0);
+      throw InputError({"--fault", 0, 0},
+                       fmt::format("'{}': no stream of {} has those labels", f.text, f.metric),
+                       fmt::format("its {} streams are labelled like {}", family->readings.size(),
+                                   first.substr(0, first.size() - 2)));
+    }
+  }
+}
+
 FaultSpec ParseFault(const std::string& text, const std::string& option) {
   const SourceLocation at{option, 0, 0};
   const std::string hint =

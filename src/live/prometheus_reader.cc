@@ -10,6 +10,24 @@
 namespace firstwall::live {
 namespace {
 
+// httplib's error names ("Read") said as what happened.
+std::string Why(httplib::Error e, double timeout_s) {
+  switch (e) {
+    case httplib::Error::Connection:
+      return "could not connect (refused, or no route)";
+    case httplib::Error::ConnectionTimeout:
+      return fmt::format("could not connect within the {:g} s timeout", timeout_s);
+    case httplib::Error::Read:
+      return fmt::format(
+          "no full response: the connection closed, or nothing came within the {:g} s timeout",
+          timeout_s);
+    case httplib::Error::Write:
+      return "could not send the request: the connection closed";
+    default:
+      return httplib::to_string(e);
+  }
+}
+
 class PrometheusReader : public SourceReader {
  public:
   PrometheusReader(const Source& s, const ReaderContext& c) : src_(s), ctx_(c) {}
@@ -39,7 +57,8 @@ class PrometheusReader : public SourceReader {
     if (too_big) {
       r.error = fmt::format("body larger than {} bytes, refused", ctx_.max_body_bytes);
     } else if (!res) {
-      r.error = fmt::format("no answer: {}", httplib::to_string(res.error()));
+      r.error = fmt::format("no answer from {}:{}: {}", src_.host, src_.port,
+                            Why(res.error(), src_.timeout_s));
     } else if (res->status != 200) {
       r.error = fmt::format("HTTP status {}", res->status);
     } else {

@@ -34,7 +34,7 @@ struct KindInfo {
   int default_port;
 };
 constexpr KindInfo kKinds[] = {
-    {"prometheus", "http", 80}, {"modbus", "modbus-tcp", 502}, {"remote_write", "http", 80},
+    {"prometheus", "http", 80}, {"modbus", "modbus-tcp", 502}, {"remote_write", "http", 0},
     {"redfish", "http", 80},    {"snmp", "snmp", 161},         {"mqtt", "mqtt", 1883},
 };
 
@@ -72,6 +72,10 @@ bool SplitUrl(const std::string& url, const KindInfo& kind, Source& s, std::stri
       return false;
     }
     s.port = p;
+  }
+  if (s.port == 0) {  // a listener: a port taken by default would be a surprise (80 needs root)
+    why = fmt::format("a {} source's url names its port: {}host:port/path", kind.kind, scheme);
+    return false;
   }
   return true;
 }

@@ -78,6 +78,11 @@ TEST(SiteMap, ErrorsNameFileLineColumn) {
       {"{Hostname}/gpu{gpu}", "{Hostname/gpu", "map.yaml:18:9: error: a placeholder not closed"},
       {"500 ms", "500", "map.yaml:7:18: error: 'sources[0].interval': missing unit"},
       {"firstwall_site_map: 1", "firstwall_site_map: 2", "map.yaml:1:21"},
+      // A remote-write listener names its port.
+      {"kind: prometheus\n    url: \"http://127.0.0.1:9400/metrics\"",
+       "kind: remote_write\n    url: \"http://127.0.0.1/api/v1/write\"",
+       "map.yaml:6:10: error: 'http://127.0.0.1/api/v1/write': a remote_write source's url names "
+       "its port"},
   };
   for (const Case& c : cases) {
     std::string text = kMap;

@@ -247,6 +247,9 @@ TEST(Calibrate, RecoversKnownParametersFromTheTwinsOwnPredictions) {
   EXPECT_NEAR(two.fitted[1], 0.93, 1e-4) << two.status;
   EXPECT_LT(two.objective_fitted, 1e-9);
   EXPECT_LT(CalibrationObjective(ConfigWith(path, {}, {base, ups}, two.fitted), m, w[1]), 1e-9);
+  // A budget of 6 runs of the twin is 6, the starting point included.
+  const CalibrationResult short_fit = Calibrate(path, {}, {base, ups}, m, w[0], 6);
+  EXPECT_EQ(short_fit.evaluations, 6);
 }
 
 TEST(Calibrate, NamesMapToScenarioKeysAndUnknownNamesAreRefused) {
