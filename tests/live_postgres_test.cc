@@ -267,6 +267,37 @@ TEST(LivePostgres, IngestLosesNoSampleWhenTheServerIsKilledAndRestarted) {
   ASSERT_EQ(w.status, 0) << w.out;
   EXPECT_EQ(nlohmann::json::parse(w.out)["streams"].size(), 71u);
 
+  // The twin against the same store: the samples replayed after the outage leave no gap, so the
+  // fit is as good as on SQLite (tests/twin_cli_test.cc); the GPU power comes from the rollup,
+  // which went through the spool too. The run and its drift rows land in PostgreSQL.
+  const std::string scenario = " --scenario tests/inputs/live-emulate.yaml";
+  const Result c = Firstwall("compare --db " + url + scenario + " --json");
+  ASSERT_EQ(c.status, 0) << c.out;
+  const auto cj = nlohmann::json::parse(c.out);
+  EXPECT_EQ(cj["it_load"]["gpu_power_from"].get<std::string>().rfind("rollup ", 0), 0u)
+      << cj["it_load"].dump();
+  bool judged = false;
+  for (const auto& sig : cj["windows"][0]["signals"]) {
+    if (sig["signal"] != "facility_power") continue;
+    judged = true;
+    EXPECT_GT(sig["native"]["n"].get<int>(), 60) << sig.dump();
+    EXPECT_LT(sig["native"]["cv_rmse"].get<double>(), 0.005) << sig.dump();
+    EXPECT_EQ(sig["drift"], false) << sig.dump();
+  }
+  EXPECT_TRUE(judged) << c.out;
+  EXPECT_EQ(Count(url, "SELECT count(*) FROM twin_runs WHERE kind = 'compare'"), 1);
+  EXPECT_GT(Count(url, "SELECT count(*) FROM drift WHERE drift = 0"), 0);
+  // The scenario says 2 kW of node base power, as the emulator ran it: calibrate finds it.
+  const Result cal = Firstwall("calibrate --db " + url + scenario +
+                               " --set cluster.node_base_power=2.4kW --fit node_base_power --out " +
+                               (dir / "cal").string());
+  ASSERT_EQ(cal.status, 0) << cal.out;
+  const double fitted =
+      nlohmann::json::parse(Slurp(dir / "cal" / "calibration.json"))["parameters"][0]["fitted"]
+          .get<double>();
+  EXPECT_NEAR(fitted, 2000, 25) << cal.out;
+  EXPECT_EQ(Count(url, "SELECT count(*) FROM twin_runs WHERE kind = 'calibrate'"), 1);
+
   // A server that is not there is refused at the start, naming the URL (exit 2).
   ASSERT_TRUE(pg.Stop("fast"));
   const Result refused = Firstwall("ingest " + (dir / "map.yaml").string() + " --db " + url +
