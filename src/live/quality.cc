@@ -659,24 +659,33 @@ std::vector<QualityWindowRecord> WindowRecords(const QualityReport& r, int64_t s
   return out;
 }
 
-void WindowMerge::Add(const QualityWindowRecord& w) {
-  if (!origin_ms_) origin_ms_ = w.start_ms;
-  Sum& s = sums_[w.series];
-  ++s.count;
+void WindowSum::Add(const QualityWindowRecord& w, size_t max_reasons,
+                    const std::function<std::string(const std::string& reason)>& label) {
+  ++count;
   for (size_t d = 0; d < kDimensionCount; ++d) {
-    s.weighted[d] += w.weight[d] * w.score[d];
-    s.weight[d] += w.weight[d];
-    s.plain[d] += w.score[d];
-    // A few reasons per dimension are enough (Finish counts the rest as "and N more").
-    if (w.reasons[d].empty() || s.reasons[d].size() > 64) continue;
+    weighted[d] += w.weight[d] * w.score[d];
+    weight[d] += w.weight[d];
+    plain[d] += w.score[d];
+    if (w.reasons[d].empty() || reasons[d].size() >= max_reasons) continue;
     const nlohmann::json why = nlohmann::json::parse(w.reasons[d], nullptr, false);
     if (!why.is_array()) continue;
     for (const auto& x : why) {
-      if (!x.is_string()) continue;
-      s.reasons[d].push_back(
-          fmt::format("window {}: {}", Clock{*origin_ms_}(w.start_ms), x.get<std::string>()));
+      if (reasons[d].size() >= max_reasons) break;
+      if (x.is_string()) reasons[d].push_back(label(x.get<std::string>()));
     }
   }
+}
+
+double WindowSum::Score(size_t d) const {
+  return weight[d] > 0 ? weighted[d] / weight[d] : plain[d] / static_cast<double>(count);
+}
+
+void WindowMerge::Add(const QualityWindowRecord& w) {
+  if (!origin_ms_) origin_ms_ = w.start_ms;
+  // A few reasons per dimension are enough (Finish counts the rest as "and N more").
+  sums_[w.series].Add(w, 65, [&](const std::string& why) {
+    return fmt::format("window {}: {}", Clock{*origin_ms_}(w.start_ms), why);
+  });
 }
 
 QualityReport WindowMerge::Report(const std::vector<SeriesInfo>& series) const {
@@ -686,11 +695,10 @@ QualityReport WindowMerge::Report(const std::vector<SeriesInfo>& series) const {
     if (it == sums_.end()) continue;
     StreamQuality q;
     q.series = info;
-    const Sum& s = it->second;
+    const WindowSum& s = it->second;
     for (size_t d = 0; d < kDimensionCount; ++d) {
       q.weight[d] = s.weight[d];
-      q.dims[d].score =
-          s.weight[d] > 0 ? s.weighted[d] / s.weight[d] : s.plain[d] / static_cast<double>(s.count);
+      q.dims[d].score = s.Score(d);
       q.dims[d].reasons = s.reasons[d];
     }
     r.streams.push_back(std::move(q));

@@ -15,6 +15,8 @@
 // Overall is the mean of the five. An entity's dimension is its worst stream's.
 #pragma once
 
+#include <array>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -87,19 +89,26 @@ std::vector<StreamInput> StreamsOf(Store& store);
 // no window has weight, the plain mean), reasons kept with their window's start (from the first
 // window added), the first five per dimension; entities recomputed from the merged streams.
 // Windows are added one at a time, in time order, so a day of a large site need not be in memory.
+// One stream's scores summed over windows: per dimension the weighted sum (weights as in
+// StreamQuality::weight), the plain sum (for a dimension no window weighed) and the first
+// `max_reasons` reasons, each written by `label` with the window it came from.
+struct WindowSum {
+  std::array<double, kDimensionCount> weighted{}, weight{}, plain{};
+  int count = 0;
+  std::array<std::vector<std::string>, kDimensionCount> reasons;
+  void Add(const QualityWindowRecord& w, size_t max_reasons,
+           const std::function<std::string(const std::string& reason)>& label);
+  // The merged score of dimension d: weighted mean, or the plain mean where no weight.
+  double Score(size_t d) const;
+};
+
 class WindowMerge {
  public:
   void Add(const QualityWindowRecord& w);
   QualityReport Report(const std::vector<SeriesInfo>& series) const;
 
  private:
-  struct Sum {
-    double weighted[kDimensionCount] = {}, weight[kDimensionCount] = {},
-           plain[kDimensionCount] = {};
-    int count = 0;
-    std::vector<std::string> reasons[kDimensionCount];
-  };
-  std::map<int64_t, Sum> sums_;
+  std::map<int64_t, WindowSum> sums_;
   std::optional<int64_t> origin_ms_;
 };
 QualityReport MergeWindows(const std::vector<QualityWindowRecord>& windows,

@@ -28,44 +28,32 @@ int64_t Floor(int64_t t, int64_t step) { return t - ((t % step) + step) % step; 
 
 void QualityWindows::Fold(const QualityWindowRecord& w) {
   Bucket& b = buckets_[w.series];
-  if (b.windows == 0) {
-    b.row.series = w.series;
-    b.row.start_ms = Floor(w.start_ms, bucket_ms_);
-    b.row.end_ms = b.row.start_ms + bucket_ms_;
-  }
-  ++b.windows;
-  for (size_t d = 0; d < 5; ++d) {
-    b.row.score[d] += w.weight[d] * w.score[d];
-    b.row.weight[d] += w.weight[d];
-    b.plain[d] += w.score[d];
-    if (w.reasons[d].empty()) continue;
-    const nlohmann::json why = nlohmann::json::parse(w.reasons[d], nullptr, false);
-    if (!why.is_array()) continue;
-    // Each reason keeps the window it came from (times in it are from the window's start).
-    for (const auto& x : why) {
-      if (b.reasons[d].size() >= 6 || !x.is_string()) continue;
-      b.reasons[d].push_back(
-          bucket_ms_ == window_ms_
-              ? x.get<std::string>()
-              : fmt::format("[window +{:g} s] {}",
-                            static_cast<double>(w.start_ms - b.row.start_ms) / 1000,
-                            x.get<std::string>()));
-    }
-  }
+  if (b.sum.count == 0) b.start_ms = Floor(w.start_ms, bucket_ms_);
+  // Each reason keeps the window it came from (times in it are from the window's start).
+  b.sum.Add(w, 6, [&](const std::string& why) {
+    return bucket_ms_ == window_ms_
+               ? why
+               : fmt::format("[window +{:g} s] {}",
+                             static_cast<double>(w.start_ms - b.start_ms) / 1000, why);
+  });
 }
 
 void QualityWindows::Emit(int64_t before_ms) {
   std::vector<QualityWindowRecord> rows;
   for (auto it = buckets_.begin(); it != buckets_.end();) {
-    Bucket& b = it->second;
-    if (b.row.end_ms > before_ms) {
+    const Bucket& b = it->second;
+    if (b.start_ms + bucket_ms_ > before_ms) {
       ++it;
       continue;
     }
-    QualityWindowRecord row = b.row;
+    QualityWindowRecord row;
+    row.series = it->first;
+    row.start_ms = b.start_ms;
+    row.end_ms = b.start_ms + bucket_ms_;
     for (size_t d = 0; d < 5; ++d) {
-      row.score[d] = row.weight[d] > 0 ? row.score[d] / row.weight[d] : b.plain[d] / b.windows;
-      if (!b.reasons[d].empty()) row.reasons[d] = nlohmann::json(b.reasons[d]).dump();
+      row.score[d] = b.sum.Score(d);
+      row.weight[d] = b.sum.weight[d];
+      if (!b.sum.reasons[d].empty()) row.reasons[d] = nlohmann::json(b.sum.reasons[d]).dump();
     }
     rows.push_back(std::move(row));
     it = buckets_.erase(it);

@@ -55,17 +55,15 @@ class QualityWindows {
     int ok = 0, reads = 0;
   };
 
-  // Folds a window's record into the bucket's (weighted sums; reasons appended, a few kept).
+  // Folds a window's record into its bucket (weighted sums; reasons appended, a few kept).
   void Fold(const QualityWindowRecord& w);
   void Emit(int64_t before_ms);
 
   Store& store_;
   int64_t window_ms_, bucket_ms_;
   struct Bucket {
-    QualityWindowRecord row;  // score: the weighted sum until stored
-    std::array<double, 5> plain{};
-    std::array<std::vector<std::string>, 5> reasons;
-    int windows = 0;
+    int64_t start_ms = 0;
+    WindowSum sum;
   };
   std::map<int64_t, Bucket> buckets_;  // by series: the open bucket's rows
   std::vector<Balance> balances_;
