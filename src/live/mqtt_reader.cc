@@ -87,6 +87,13 @@ class MqttReader : public SourceReader {
       return r;
     }
     r.ok = true;
+    if (retained_repeats_ > 0 && ctx_.log) {
+      ctx_.log(
+          fmt::format("{}: {} retained message(s) the broker sent again at a subscription "
+                      "skipped: the readings were already taken",
+                      src_.name, retained_repeats_));
+    }
+    retained_repeats_ = 0;
     r.samples.assign(std::make_move_iterator(buffer_.begin()),
                      std::make_move_iterator(buffer_.end()));
     buffer_.clear();
@@ -167,6 +174,13 @@ class MqttReader : public SourceReader {
     const std::string_view topic = msg->topic ? msg->topic : "";
     const std::string_view payload(static_cast<const char*>(msg->payload),
                                    msg->payload ? static_cast<size_t>(msg->payloadlen) : 0);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (retained_.Repeat(topic, payload, msg->retain)) {
+        ++retained_repeats_;
+        return;
+      }
+    }
     MqttDecoded d;
     if (payload.size() > ctx_.max_body_bytes) {
       d.reason = fmt::format("topic '{}': payload of {} bytes, more than {}", topic.substr(0, 80),
@@ -185,6 +199,7 @@ class MqttReader : public SourceReader {
       ++dropped_;
     } else {
       buffer_.push_back(std::move(d.sample));
+      retained_.Accepted(topic, payload);
     }
   }
 
@@ -203,6 +218,8 @@ class MqttReader : public SourceReader {
   std::vector<PromReject> rejects_;
   int64_t dropped_ = 0;
   int64_t messages_ = 0;  // since the start: a refused message's number in the log
+  RetainedRepeats retained_;
+  int64_t retained_repeats_ = 0;  // retained messages sent again at a resubscription, skipped
 };
 
 }  // namespace

@@ -150,6 +150,23 @@ bindings:
     unit: W
 )";
 
+// A broker sends a topic's retained message again at each subscription: equal to the last one
+// taken, it is a repeat; a new payload, or a live (not retained) message, is not.
+TEST(MqttTopic, RetainedRepeatsAreKnown) {
+  RetainedRepeats r(2);
+  EXPECT_FALSE(r.Repeat("a/power_w", "{\"value\":1}", true));  // nothing taken yet
+  r.Accepted("a/power_w", "{\"value\":1}");
+  EXPECT_TRUE(r.Repeat("a/power_w", "{\"value\":1}", true));
+  EXPECT_FALSE(r.Repeat("a/power_w", "{\"value\":1}", false));  // published again: a reading
+  EXPECT_FALSE(r.Repeat("a/power_w", "{\"value\":2}", true));
+  r.Accepted("a/power_w", "{\"value\":2}");
+  EXPECT_FALSE(r.Repeat("a/power_w", "{\"value\":1}", true));
+  r.Accepted("b", "7");
+  r.Accepted("c", "8");  // past max_topics: not remembered
+  EXPECT_TRUE(r.Repeat("b", "7", true));
+  EXPECT_FALSE(r.Repeat("c", "8", true));
+}
+
 TEST(MqttSiteMap, ReadsTheMqttKeys) {
   const SiteMap m = ParseSiteMap(kMap, "map.yaml");
   ASSERT_EQ(m.sources.size(), 1u);

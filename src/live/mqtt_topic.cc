@@ -166,4 +166,20 @@ MqttDecoded DecodeMqttMessage(const std::vector<MqttTopic>& topics, std::string_
   return out;
 }
 
+bool RetainedRepeats::Repeat(std::string_view topic, std::string_view payload,
+                             bool retained) const {
+  if (!retained) return false;
+  const auto it = last_.find(topic);
+  return it != last_.end() && it->second == payload;
+}
+
+void RetainedRepeats::Accepted(std::string_view topic, std::string_view payload) {
+  const auto it = last_.find(topic);
+  if (it != last_.end()) {
+    it->second.assign(payload);
+  } else if (last_.size() < max_topics_) {
+    last_.emplace(std::string(topic), std::string(payload));
+  }
+}
+
 }  // namespace firstwall::live

@@ -25,6 +25,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +82,23 @@ struct MqttDecoded {
 // object, without the field, or with a non-number value or time (json). Never throws.
 MqttDecoded DecodeMqttMessage(const std::vector<MqttTopic>& topics, std::string_view topic,
                               std::string_view payload, int64_t now_ms);
+
+// A broker sends a topic's retained message again whenever a client subscribes, so after a
+// reconnect ingest would store the last reading twice (a duplicate, or with `payload: number` the
+// same reading restamped at its new arrival). Remembers each topic's last accepted payload; a
+// retained message equal to it is a repeat. Memory: one payload per topic, for at most
+// `max_topics` topics (past that, repeats of new topics pass).
+class RetainedRepeats {
+ public:
+  explicit RetainedRepeats(size_t max_topics = 100000) : max_topics_(max_topics) {}
+  // Whether the message is a retained repeat of the topic's last accepted payload.
+  bool Repeat(std::string_view topic, std::string_view payload, bool retained) const;
+  void Accepted(std::string_view topic, std::string_view payload);
+
+ private:
+  size_t max_topics_;
+  std::map<std::string, std::string, std::less<>> last_;
+};
 
 // Reads the mqtt keys of a site map's source (`qos`, `client_id`, `topics`); when `kind` is not
 // mqtt, InputError at the first of them present. `path` is the URL's path part: an mqtt URL has
