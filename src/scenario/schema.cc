@@ -389,8 +389,9 @@ const Schema& ScenarioSchema() {
               Qty("facility.renewables[].price", D::kEnergyPrice, "0 USD/MWh", "0 USD/MWh",
                   "10 USD/kWh",
                   "Price paid per unit of the site's share of the output, used or curtailed (a "
-                  "pay-as-produced PPA; 0 for a plant whose cost is sunk). LBNL Utility-Scale "
-                  "Solar 2024: solar PPAs signed in 2023 priced at about 30-60 USD/MWh."),
+                  "pay-as-produced PPA; 0 for a plant whose cost is sunk). LBNL, Utility-Scale "
+                  "Solar 2024 Edition: newly signed solar PPAs averaged 35 USD/MWh (levelized, "
+                  "2023 dollars)."),
               Section("facility.cooling", true,
                       "The cooling chain: cold plates and CRAHs, water loops, economizer, "
                       "chillers, cooling towers or dry coolers (src/thermal/cooling_plant.h)."),
