@@ -1064,6 +1064,34 @@ void ExpectClose(const nlohmann::json& got, const nlohmann::json& want, const st
   }
 }
 
+// Issue #18: the solar-plus-battery example's books close. Facility energy = grid + renewables -
+// curtailed + generation + battery out - battery in; the gas turbine's fuel is its energy x
+// 11,000 Btu/kWh, at 3 USD/MMBtu and 53.06 kg CO2/MMBtu; totals add grid, PPA and fuel.
+TEST(Cli, SolarBatterySiteEnergyAndFuelBooksClose) {
+  const fs::path out = Fresh("solar_battery");
+  const Result r = Firstwall("run --quiet examples/solar-battery-site.yaml --out " + out.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(Slurp(out / "summary.json"));
+  const auto& o = j["on_site"];
+  const double supplied =
+      j["grid_energy_kwh"].get<double>() + o["renewable_energy_kwh"].get<double>() -
+      o["curtailed_energy_kwh"].get<double>() + o["generation_energy_kwh"].get<double>() +
+      o["battery_discharge_kwh"].get<double>() - o["battery_charge_kwh"].get<double>();
+  EXPECT_NEAR(supplied, j["facility_energy_kwh"].get<double>(), 1e-6);
+  const double gen_kwh = o["generation_energy_kwh"].get<double>();
+  EXPECT_GT(gen_kwh, 0.0);  // the turbine runs when sun, wind and battery fall short
+  const double mmbtu = gen_kwh * 11000 / 1e6;
+  EXPECT_NEAR(o["generation_fuel_mmbtu"].get<double>(), mmbtu, 1e-9);
+  EXPECT_NEAR(o["generation_fuel_cost_usd"].get<double>(), 3 * mmbtu, 1e-9);
+  EXPECT_NEAR(o["generation_carbon_t"].get<double>(), 53.06 * mmbtu / 1e3, 1e-9);
+  EXPECT_NEAR(o["total_energy_cost_usd"].get<double>(),
+              j["energy_cost_usd"].get<double>() + o["renewable_cost_usd"].get<double>() +
+                  o["generation_fuel_cost_usd"].get<double>(),
+              1e-9);
+  EXPECT_GT(o["curtailed_energy_kwh"].get<double>(), 0.0);       // solar beyond load and battery
+  EXPECT_LE(j["peak_grid_power_kw"].get<double>(), 180 + 1e-6);  // never above the import limit
+}
+
 // Every example runs, and its summary matches tests/golden/<example>.summary.json. To accept a
 // deliberate change: FIRSTWALL_UPDATE_GOLDEN=1 ctest -R Golden.
 TEST(Golden, ExamplesMatchTheirSummaries) {

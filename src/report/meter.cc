@@ -39,6 +39,15 @@ void Meter::OnTick(const TickRow& r, int64_t repeat) {
   s_.grid_energy_j += r.grid_w * dt;
   s_.peak_grid_w = std::max(s_.peak_grid_w, r.grid_w);
   s_.generation_energy_j += r.generation_w * dt;
+  s_.renewable_energy_j += r.renewable_w * dt;
+  s_.curtailed_energy_j += r.curtailed_w * dt;
+  s_.renewable_cost_usd += r.renewable_usd_per_s * dt;
+  if (const auto& g = site_.config().facility.generation) {
+    const double fuel_j = r.generation_w * dt * g->heat_rate;
+    s_.generation_fuel_j += fuel_j;
+    s_.generation_fuel_cost_usd += fuel_j * g->fuel_usd_per_j;
+    s_.generation_carbon_kg += fuel_j * g->fuel_co2_g_per_j / 1e3;
+  }
   s_.peak_generation_w = std::max(s_.peak_generation_w, r.generation_w);
   if (r.battery_w > 0) s_.battery_discharge_j += r.battery_w * dt;
   if (r.battery_w < 0) s_.battery_charge_j -= r.battery_w * dt;
@@ -103,7 +112,8 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
   s.mean_gpu_activity = s.sim_time_s > 0 ? activity_s_ / s.sim_time_s : 0;
   s.loop_stored_j = site_.plant_stored_j();
   s.power_events = site_.power_events();
-  s.has_storage = cfg.facility.battery || cfg.facility.generation;
+  s.has_storage =
+      cfg.facility.battery || cfg.facility.generation || !cfg.facility.renewables.empty();
 
   auto kw = [](double w) { return w / 1e3; };
   s.resources.push_back({"GPUs", "compute", peak_activity_, 1.0, "activity"});

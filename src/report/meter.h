@@ -99,7 +99,11 @@ struct Summary {
   double grid_energy_j = 0, peak_grid_w = 0, generation_energy_j = 0, peak_generation_w = 0;
   double battery_discharge_j = 0, battery_charge_j = 0, battery_soc_min = 1, battery_soc_max = 0;
   double grid_limit_exceeded_hours = 0;
-  bool has_storage = false;  // a battery or generation is configured
+  bool has_storage = false;  // a battery, generation or renewables are configured
+  // facility.renewables: contracted output, the part neither used nor stored, and its PPA cost.
+  double renewable_energy_j = 0, curtailed_energy_j = 0, renewable_cost_usd = 0;
+  // facility.generation's fuel (zero when its heat rate is not given).
+  double generation_fuel_j = 0, generation_fuel_cost_usd = 0, generation_carbon_kg = 0;
   double carbon_kg = 0;
   std::vector<ResourceUse> resources;  // busiest first
   std::vector<JobSummary> jobs;
@@ -118,6 +122,11 @@ struct Summary {
   EngineStats engine;
   int64_t ticks = 0;
   std::vector<std::string> warnings;  // the scenario's (site::SiteConfig::warnings)
+
+  // Grid energy, contracted renewable energy and generation fuel together.
+  double total_energy_cost_usd() const {
+    return energy_cost_usd + renewable_cost_usd + generation_fuel_cost_usd;
+  }
 
   double it_input_energy_j = 0;  // at the IT equipment's input
   double pue() const { return it_input_energy_j > 0 ? facility_energy_j / it_input_energy_j : 0.0; }

@@ -270,6 +270,7 @@ nlohmann::ordered_json BreakdownJson(const workload::StepBreakdown& b) {
 
 namespace {
 using nlohmann::ordered_json;
+constexpr double kJoulesPerMmbtu = 1.05505585262e9;  // 10^6 international-table Btu
 // Latencies of no request (none finished, or none had that interval) are null, not zero.
 ordered_json PercentilesJson(const workload::Percentiles& p) {
   auto v = [&](double x) { return p.count > 0 ? ordered_json(x) : ordered_json(nullptr); };
@@ -445,7 +446,15 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
                     {"battery_discharge_kwh", s.battery_discharge_j / kwh},
                     {"battery_charge_kwh", s.battery_charge_j / kwh},
                     {"battery_soc_min", s.battery_soc_min},
-                    {"battery_soc_max", s.battery_soc_max}};
+                    {"battery_soc_max", s.battery_soc_max},
+                    {"renewable_energy_kwh", s.renewable_energy_j / kwh},
+                    {"curtailed_energy_kwh", s.curtailed_energy_j / kwh},
+                    {"renewable_cost_usd", s.renewable_cost_usd},
+                    {"generation_fuel_mmbtu", s.generation_fuel_j / kJoulesPerMmbtu},
+                    {"generation_fuel_cost_usd", s.generation_fuel_cost_usd},
+                    {"generation_carbon_t", s.generation_carbon_kg / 1e3},
+                    {"total_energy_cost_usd", s.total_energy_cost_usd()},
+                    {"total_carbon_t", (s.carbon_kg + s.generation_carbon_kg) / 1e3}};
   }
   ordered_json stages = ordered_json::array();
   for (size_t i = 0; i < s.stage_names.size(); ++i) {
@@ -776,6 +785,17 @@ std::string SummaryText(const Summary& s) {
       txt::power(s.peak_it_w), txt::power(s.peak_facility_w), std::max(0.0, s.mean_gpu_activity),
       txt::fixed(s.energy_cost_usd, s.energy_cost_usd < 100 ? 2 : 0),
       s.carbon_kg > 0 ? ", " + Carbon(s.carbon_kg) : "");
+  if (s.has_storage) {
+    txt::format_to(out,
+                   "on site: renewables {} (curtailed {}, PPA {} USD), generation {} (fuel {} "
+                   "USD, {:.1f} t CO2), battery out {} / in {}; all energy {} USD, {:.1f} t CO2\n",
+                   Energy(s.renewable_energy_j), Energy(s.curtailed_energy_j),
+                   txt::fixed(s.renewable_cost_usd, 0), Energy(s.generation_energy_j),
+                   txt::fixed(s.generation_fuel_cost_usd, 0), s.generation_carbon_kg / 1e3,
+                   Energy(s.battery_discharge_j), Energy(s.battery_charge_j),
+                   txt::fixed(s.total_energy_cost_usd(), 0),
+                   (s.carbon_kg + s.generation_carbon_kg) / 1e3);
+  }
   txt::format_to(out,
                  "cooling: chillers {}, pumps {}, fans {}; economizer {:.0f} h, partial {:.0f} h, "
                  "mechanical {:.0f} h; water {}, WUE {:.3f} L/kWh\n",

@@ -48,6 +48,9 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
   acc_.grid_w += ToWatts(s.grid) * seconds;
   acc_.generation_w += ToWatts(s.generation) * seconds;
   acc_.battery_w += ToWatts(s.battery) * seconds;
+  acc_.renewable_w += ToWatts(s.renewable) * seconds;
+  acc_.curtailed_w += ToWatts(s.curtailed) * seconds;
+  acc_.renewable_usd_per_s += s.renewable_usd_per_s * seconds;
   acc_.battery_soc = s.battery_soc;
   acc_.peak_rack_w = std::max(acc_.peak_rack_w, ToWatts(s.peak_rack));
   acc_.peak_cdu_w = std::max(acc_.peak_cdu_w, ToWatts(s.peak_cdu));
@@ -97,7 +100,10 @@ void TickSeries::Emit(int64_t repeat) {
                     &acc_.server_inlet_c,
                     &acc_.grid_w,
                     &acc_.generation_w,
-                    &acc_.battery_w}) {
+                    &acc_.battery_w,
+                    &acc_.renewable_w,
+                    &acc_.curtailed_w,
+                    &acc_.renewable_usd_per_s}) {
     *v /= d;
   }
   for (double& v : acc_.stage_input_w) v /= d;

@@ -32,6 +32,7 @@ struct TickRow {
   double liquid_free_share = 0, air_free_share = 0;
   double gpu_coolant_c = 0, server_inlet_c = 0;
   double grid_w = 0, generation_w = 0, battery_w = 0, battery_soc = 0;  // soc: at the tick's end
+  double renewable_w = 0, curtailed_w = 0, renewable_usd_per_s = 0;     // facility.renewables
   std::vector<double> stage_input_w;
   std::vector<double> stage_unit_peak_w;  // highest over the tick's windows
   // (job id, average IT power of its nodes over the tick) for the jobs that held nodes in it.

@@ -18,6 +18,7 @@
 #include "core/embedded.h"
 #include "core/rng.h"
 #include "scenario/budget.h"
+#include "scenario/energy_loader.h"
 #include "scenario/life_loader.h"
 #include "scenario/service_loader.h"
 #include "thermal/weather.h"
@@ -151,6 +152,7 @@ thermal::CoolingConfig ReadCooling(const Section& s) {
            "for example capacity: 1.2 MW (or give a constant 'cop' instead of the chain)");
   }
   c.liquid_share = s.Fraction("liquid_share");
+  ReadLiquidCooling(s, c);
   c.liquid_supply = s.Quantity<Temperature>("liquid_supply");
   c.air_supply = s.Quantity<Temperature>("air_supply");
   c.loop_delta_t = s.Quantity<TemperatureDifference>("loop_delta_t");
@@ -282,26 +284,8 @@ site::FacilityConfig ReadFacility(const Section& s) {
     f.power_chain.push_back(stage);
   }
   f.cooling = ReadCooling(s.Sub("cooling"));
-  if (s.Has("battery")) {
-    const Section b = s.Sub("battery");
-    site::SiteBattery bat;
-    bat.power = b.Quantity<Power>("power");
-    bat.energy = b.Quantity<Energy>("energy");
-    bat.round_trip_efficiency = b.Fraction("round_trip_efficiency");
-    bat.initial_soc = b.Fraction("initial_soc");
-    bat.discharge_above = b.Quantity<Power>("discharge_above");
-    bat.charge_below = b.Quantity<Power>("charge_below");
-    if (bat.charge_below > bat.discharge_above) {
-      b.Fail("charge_below", "the battery would charge above the level at which it discharges",
-             "set charge_below at or below discharge_above");
-    }
-    f.battery = bat;
-  }
-  if (s.Has("generation")) {
-    const Section g = s.Sub("generation");
-    f.generation =
-        site::SiteGeneration{g.Quantity<Power>("capacity"), g.Quantity<Duration>("ramp_time")};
-  }
+  if (s.Has("battery")) f.battery = ReadBattery(s.Sub("battery"));
+  if (s.Has("generation")) f.generation = ReadGeneration(s.Sub("generation"));
   return f;
 }
 
@@ -881,6 +865,8 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
   const auto grid_limit = cfg.facility.grid_import_limit;
   cfg.facility = ReadFacility(facility);
   cfg.facility.grid_import_limit = grid_limit;
+  cfg.facility.renewables = ReadRenewables(facility, base_dir == kBuiltinDir ? "" : base_dir,
+                                           (start_day - 1) * 24, ReadFile);
   {
     // Tree levels nest: each stage's unit holds whole units of the stage inside it.
     const std::vector<Section> stages = facility.List("power_chain");

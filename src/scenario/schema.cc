@@ -72,6 +72,20 @@ KeySpec Qty(std::string path, Dimension dim, std::string def, std::string lo, st
           std::move(def),        std::move(lo), std::move(hi), "",
           std::move(description)};
 }
+// A data file named by its path relative to the scenario.
+KeySpec FileKey(std::string path, bool required, std::string description) {
+  return {std::move(path),       VT::kFile, Dimension::kPower, required, "", "", "", "",
+          std::move(description)};
+}
+// An optional threshold on the tariff's price or carbon intensity, over their files' ranges.
+KeySpec PriceThreshold(std::string path, std::string description) {
+  return Qty(std::move(path), Dimension::kEnergyPrice, "", "-10 USD/kWh", "100 USD/kWh",
+             std::move(description));
+}
+KeySpec CarbonThreshold(std::string path, std::string description) {
+  return Qty(std::move(path), Dimension::kCarbonIntensity, "", "0 g/kWh", "5000 g/kWh",
+             std::move(description));
+}
 
 std::string Parent(std::string_view path) {
   const size_t dot = path.rfind('.');
@@ -202,11 +216,11 @@ const Schema& ScenarioSchema() {
               Qty("site.carbon_intensity", D::kCarbonIntensity, "0 g/kWh", "0 g/kWh", "5000 g/kWh",
                   "CO2 emitted per kWh drawn from the grid (flat); about 367 g/kWh for the US "
                   "grid average (EIA, 2023: 0.81 lb/kWh). Without it carbon is not counted."),
-              {"site.tariff_file", VT::kFile, D::kPower, false, "", "", "", "",
-               "Hourly price and carbon intensity: a CSV with header "
-               "hour,price_usd_per_mwh,carbon_g_per_kwh whose rows repeat (24: daily, 168: "
-               "weekly, 8,760: yearly, 8,784: a leap year; other counts are refused), relative "
-               "to the scenario; replaces electricity_price and carbon_intensity."},
+              FileKey("site.tariff_file", false,
+                      "Hourly price and carbon intensity: a CSV with header "
+                      "hour,price_usd_per_mwh,carbon_g_per_kwh whose rows repeat (24: daily, 168: "
+                      "weekly, 8,760: yearly, 8,784: a leap year; other counts are refused), "
+                      "relative to the scenario; replaces electricity_price and carbon_intensity."),
               Qty("site.grid_import_limit", D::kPower, "", "1 kW", "10 GW",
                   "Largest power the grid connection may deliver; compared with the peak demand."),
 
@@ -297,8 +311,11 @@ const Schema& ScenarioSchema() {
                "The stage is part of the IT equipment (server PSUs, node DC-DC): PUE measures IT "
                "power at the input of the outermost such stage, so its losses count as IT (The "
                "Green Grid). IT-equipment stages come first in the list."},
-              Section("facility.battery", false,
-                      "Battery storage at the grid connection, shaving the facility's peaks."),
+              Section(
+                  "facility.battery", false,
+                  "Battery storage at the grid connection: it shaves the facility's peaks, follows "
+                  "the tariff's price or carbon intensity, and stores surplus renewable output "
+                  "(docs/models.md, Energy supply)."),
               Qty("facility.battery.power", D::kPower, "!", "1 kW", "10 GW",
                   "Charge and discharge power limit."),
               Qty("facility.battery.energy", D::kEnergy, "!", "1 kWh", "100 GWh", "Usable energy."),
@@ -306,18 +323,75 @@ const Schema& ScenarioSchema() {
                    "Energy out over energy in (lithium-ion systems: about 85-90%)."),
               Frac("facility.battery.initial_soc", "0.5", "0", "1",
                    "State of charge at the start, as a share of the energy."),
-              Qty("facility.battery.discharge_above", D::kPower, "!", "0 W", "10 GW",
-                  "The battery discharges while the facility draws more than this."),
-              Qty("facility.battery.charge_below", D::kPower, "!", "0 W", "10 GW",
-                  "The battery charges while the facility draws less than this."),
-              Section(
-                  "facility.generation", false,
-                  "Dispatchable on-site generation (gas turbines, engines) covering demand above "
-                  "site.grid_import_limit."),
+              Qty("facility.battery.discharge_above", D::kPower, "", "0 W", "10 GW",
+                  "Peak shaving: the battery discharges while the facility draws more than "
+                  "this. The battery needs at least one of the discharge and charge rules."),
+              Qty("facility.battery.charge_below", D::kPower, "", "0 W", "10 GW",
+                  "Peak shaving: the battery charges while the facility draws less than this."),
+              PriceThreshold(
+                  "facility.battery.discharge_price_above",
+                  "Price arbitrage: while the tariff's price is above this the battery "
+                  "discharges to cover the site's whole demand (within its power). A discharge "
+                  "rule that fires wins over a charge rule."),
+              PriceThreshold(
+                  "facility.battery.charge_price_below",
+                  "Price arbitrage: while the tariff's price is below this the battery charges "
+                  "at full power."),
+              CarbonThreshold(
+                  "facility.battery.discharge_carbon_above",
+                  "Carbon: while the tariff's carbon intensity is above this the battery "
+                  "discharges to cover the site's whole demand."),
+              CarbonThreshold(
+                  "facility.battery.charge_carbon_below",
+                  "Carbon: while the tariff's carbon intensity is below this the battery charges "
+                  "at full power. Surplus renewable output always charges it."),
+              Section("facility.generation", false,
+                      "Dispatchable on-site generation (gas turbines, engines, a small modular "
+                      "reactor) "
+                      "covering demand above "
+                      "site.grid_import_limit."),
               Qty("facility.generation.capacity", D::kPower, "!", "1 kW", "10 GW",
                   "Largest output."),
               Qty("facility.generation.ramp_time", D::kDuration, "10 min", "1 s", "1 d",
                   "Time to ramp from zero to full output (the ramp-rate limit)."),
+              OptNum("facility.generation.heat_rate_btu_per_kwh", "3412", "30000",
+                     "Fuel burnt per kWh generated, in Btu (3,412 Btu is 1 kWh). EIA Electric "
+                     "Power Annual, Tables 8.1-8.2: about 7,600 for combined-cycle gas, about "
+                     "11,000 for simple-cycle gas turbines, about 10,450 for nuclear plants. "
+                     "Without it fuel, its cost and its CO2 are not counted."),
+              Qty("facility.generation.fuel_price", D::kEnergyPrice, "0 USD/MMBtu", "0 USD/MMBtu",
+                  "1000 USD/MMBtu",
+                  "Price of the fuel's energy (USD/MMBtu or USD/GJ), charged on heat_rate x the "
+                  "energy generated. EIA Electric Power Monthly, Table 4.2: natural gas delivered "
+                  "to US power plants cost about 2.5-3.5 USD/MMBtu in 2023-2024. Nuclear fuel: "
+                  "about 0.5-0.7 USD/MMBtu (NEI's fuel cost of about 5-7 USD/MWh over 10,450 "
+                  "Btu/kWh)."),
+              Num("facility.generation.fuel_co2_kg_per_mmbtu", "0", "0", "200",
+                  "CO2 emitted per MMBtu of fuel burnt: 53.06 for natural gas (EPA, 40 CFR 98 "
+                  "Subpart C, Table C-1), 0 for nuclear fuel."),
+              List("facility.renewables", false,
+                   "Solar and wind plants supplying the site behind the meter, each an hourly "
+                   "capacity-factor profile scaled by its capacity and share. Their output is "
+                   "used first; a surplus charges the battery and the rest is curtailed (the site "
+                   "exports nothing)."),
+              Str("facility.renewables[].name", true, "Name of the plant."),
+              FileKey("facility.renewables[].profile", true,
+                      "Hourly output over nameplate capacity: a CSV with header "
+                      "hour,output_kw_per_kw (values 0 to 1) whose rows repeat (24, 168, 8,760 or "
+                      "8,784 rows, as the tariff), relative to the scenario; row k holds from hour "
+                      "k of the weather year. data/renewables/ has solar and wind profiles for "
+                      "Leesburg, VA (data/README.md)."),
+              Qty("facility.renewables[].capacity", D::kPower, "!", "1 kW", "100 GW",
+                  "Nameplate capacity of the plant (the profile's 1 kW per kW)."),
+              Frac("facility.renewables[].share", "1", "0", "1",
+                   "Share of the plant's output the site takes: 1 for a plant of its own, less "
+                   "for a power purchase agreement on part of a larger plant."),
+              Qty("facility.renewables[].price", D::kEnergyPrice, "0 USD/MWh", "0 USD/MWh",
+                  "10 USD/kWh",
+                  "Price paid per unit of the site's share of the output, used or curtailed (a "
+                  "pay-as-produced PPA; 0 for a plant whose cost is sunk). LBNL, Utility-Scale "
+                  "Solar 2024 Edition: newly signed solar PPAs averaged 35 USD/MWh (levelized, "
+                  "2023 dollars)."),
               Section("facility.cooling", true,
                       "The cooling chain: cold plates and CRAHs, water loops, economizer, "
                       "chillers, cooling towers or dry coolers (src/thermal/cooling_plant.h)."),
@@ -333,6 +407,21 @@ const Schema& ScenarioSchema() {
                    "Share of the IT heat captured by direct-to-chip cold plates (about 70-85% "
                    "for liquid-cooled GPU racks); the rest, and the conversion losses, go to "
                    "air."),
+              Enum("facility.cooling.liquid", "cold_plate",
+                   "cold_plate|single_phase_immersion|two_phase_immersion",
+                   "How liquid_share of the IT heat is captured: direct-to-chip cold plates, "
+                   "servers immersed in a pumped dielectric oil (single phase), or in a fluid that "
+                   "boils on the chips and condenses on water-fed coils (two phase). Immersion "
+                   "captures the whole server's heat: set liquid_share near 1 (and node_base_power "
+                   "without server fans). src/thermal/cooling_plant.h has the model."),
+              Frac("facility.cooling.fluid_pump_share", "0.008", "0", "0.2",
+                   "Single-phase immersion: power of the pumps moving the dielectric fluid per "
+                   "unit of tank heat, on top of pump_share (a 10 K rise in an 800 kg/m3, 2.2 "
+                   "kJ/(kg K) oil at 100 kPa with 70% efficient pumps: 0.8%)."),
+              Qty("facility.cooling.boiling_point", D::kTemperature, "50 C", "20 C", "90 C",
+                  "Two-phase immersion: the fluid's boiling point in the tank, the chips' coolant "
+                  "(3M Fluorinert FC-3284: 50 C at one atmosphere). Facility water warmer than "
+                  "this, after the condenser's approach, raises it."),
               Qty("facility.cooling.liquid_supply", D::kTemperature, "32 C", "5 C", "60 C",
                   "Facility-water supply temperature of the cold-plate loop (ASHRAE W32: up to "
                   "32 C)."),
@@ -719,12 +808,11 @@ const Schema& ScenarioSchema() {
                       "tariff's hour edges). The run is compared with the same scenario without "
                       "flexibility (summary.json `flexibility`; the run is simulated twice). "
                       "docs/models.md says how the gate acts on the queue."),
-              Qty("scheduler.flexibility.price_above", D::kEnergyPrice, "", "-10 USD/kWh",
-                  "100 USD/kWh",
-                  "Close the gate while the tariff's price is above this (needs "
-                  "site.tariff_file: a flat price never changes)."),
-              Qty("scheduler.flexibility.carbon_above", D::kCarbonIntensity, "", "0 g/kWh",
-                  "5000 g/kWh",
+              PriceThreshold("scheduler.flexibility.price_above",
+                             "Close the gate while the tariff's price is above this (needs "
+                             "site.tariff_file: a flat price never changes)."),
+              CarbonThreshold(
+                  "scheduler.flexibility.carbon_above",
                   "Close the gate while the tariff's carbon intensity is above this (needs "
                   "site.tariff_file)."),
               {"scheduler.flexibility.grid_margin", VT::kFraction, D::kPower, false, "", "0", "1",

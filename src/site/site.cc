@@ -590,7 +590,7 @@ void Site::Advance(SimTime from, SimTime to) {
   if (cdu_loads_.units > 0) LoadCdus(dt, s.plant.liquid_supply);
   HeatGpus(from, to, s.plant.gpu_coolant);
   s.facility = flow.grid + s.cooling;
-  Dispatch(dt);
+  Dispatch(from, dt);
   s.fabric_peak_utilization =
       std::max(running_.value() > 0 ? fabric_utilization_ : 0.0, fabric_window_peak_);
   fabric_window_peak_ = 0;

@@ -48,13 +48,16 @@ struct WindowSample {
   units::Power cooling;         // electricity of the cooling plant
   thermal::CoolingState plant;  // its parts, water use, economizer share
   units::Power facility;        // the building's draw (IT chain + cooling)
-  units::Power grid;            // from the grid: facility - generation - battery output
-  units::Power generation;      // on-site generation
-  units::Power battery;         // battery output (negative while charging)
-  double battery_soc = 0;       // at the end of the window
-  units::Power peak_rack;       // the most loaded rack's average in the window
-  units::Power peak_cdu;        // the busiest rated CDU's heat in the window (zero: unrated)
-  double gpu_activity_sum = 0;  // sum over all GPUs of their average activity
+  units::Power grid;  // from the grid: facility - renewables - generation - battery output, >= 0
+  units::Power generation;         // on-site generation
+  units::Power battery;            // battery output (negative while charging)
+  units::Power renewable;          // contracted solar and wind output (facility.renewables)
+  units::Power curtailed;          // renewable output neither used nor stored (not exported)
+  double renewable_usd_per_s = 0;  // what the contracted output costs at the PPA prices
+  double battery_soc = 0;          // at the end of the window
+  units::Power peak_rack;          // the most loaded rack's average in the window
+  units::Power peak_cdu;           // the busiest rated CDU's heat in the window (zero: unrated)
+  double gpu_activity_sum = 0;     // sum over all GPUs of their average activity
   // IT power of each job's nodes while the job runs, by job id (Site::jobs()); zero for every job
   // not in job_ids, the jobs that held nodes in the window (ascending), so an observer need visit
   // only those.
@@ -247,7 +250,8 @@ class Site : public Model {
   void Advance(SimTime from, SimTime to) override;
   bool Quiescent() const override {
     return running_.value() == 0 && services_.empty() && config_.weather.Constant() &&
-           plant_.Settled() && !config_.facility.battery && !config_.facility.generation;
+           plant_.Settled() && !config_.facility.battery && !config_.facility.generation &&
+           config_.facility.renewables.empty();
   }
   // Job start and end events, so idle skipping stops where a job changes the load. Jobs started
   // later with StartJob schedule their checkpoints on the same queue.
@@ -453,7 +457,10 @@ class Site : public Model {
 
   // --- electrical (site_electrical.cc)
   // Battery and generation between the facility and the grid over a window of `dt` seconds.
-  void Dispatch(double dt);
+  void Dispatch(SimTime from, double dt);
+  // Battery power asked for (positive: discharge) at `demand` watts after renewables and
+  // generation, by the battery's rules (SiteBattery) and the tariff at `at`.
+  double BatteryWants(const SiteBattery& b, double demand, SimTime at) const;
   // Overload protection after a window ending at `at` (see power/conversion_chain.h).
   void ProtectChain(SimTime at);
   // The lowest GPU power limit any cap_gpus unit above the job's racks, SetRackGpuLimit on one of

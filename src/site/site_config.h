@@ -12,6 +12,7 @@
 #include "hardware/gpu.h"
 #include "network/fabric.h"
 #include "power/conversion_chain.h"
+#include "power/renewable.h"
 #include "power/swing.h"
 #include "power/tariff.h"
 #include "site/life_config.h"
@@ -80,24 +81,36 @@ struct FaultConfig {
   SimTime end = SimTime::Never();
 };
 
-// A battery at the grid connection shaving peaks: it discharges while the facility draws more
-// than `discharge_above` and charges while it draws less than `charge_below`, within its power
-// and state of charge; each direction loses sqrt(round-trip efficiency).
+// A battery at the grid connection. Each rule is optional (the loader asks for at least one):
+// peak shaving discharges while the facility draws more than `discharge_above` and charges while
+// it draws less than `charge_below`; price and carbon arbitrage discharge, covering the site's
+// demand, while the tariff's price (carbon intensity) is above `discharge_price_above`
+// (`discharge_carbon_above`) and charge at full power while it is below `charge_price_below`
+// (`charge_carbon_below`). A discharge rule that fires wins over a charge rule. Surplus renewable
+// output always charges it. All within its power and state of charge; each direction loses
+// sqrt(round-trip efficiency).
 struct SiteBattery {
   units::Power power;
   units::Energy energy;
   double round_trip_efficiency = 0.9;
   double initial_soc = 0.5;
-  units::Power discharge_above;
-  units::Power charge_below;
+  std::optional<units::Power> discharge_above;
+  std::optional<units::Power> charge_below;
+  std::optional<double> discharge_price_above_usd_per_j, charge_price_below_usd_per_j;
+  std::optional<double> discharge_carbon_above_g_per_j, charge_carbon_below_g_per_j;
 };
 
-// Dispatchable on-site generation (gas turbines, engines): it follows the facility's demand above
-// the grid import limit, up to its capacity, changing its output no faster than full capacity
-// per `ramp_time`.
+// Dispatchable on-site generation (gas turbines, engines, a small modular reactor): it follows the
+// facility's demand above the grid import limit, up to its capacity, changing its output no faster
+// than full capacity per `ramp_time`. Its fuel: `heat_rate` joules of fuel per joule of
+// electricity (0: fuel not counted), bought at `fuel_usd_per_j` per joule of fuel and emitting
+// `fuel_co2_g_per_j` grams of CO2 per joule of fuel.
 struct SiteGeneration {
   units::Power capacity;
   units::Duration ramp_time;
+  double heat_rate = 0;
+  double fuel_usd_per_j = 0;
+  double fuel_co2_g_per_j = 0;
 };
 
 struct FacilityConfig {
@@ -107,6 +120,8 @@ struct FacilityConfig {
   // On-site storage and generation between the facility and the grid (site/storage.h).
   std::optional<SiteBattery> battery;
   std::optional<SiteGeneration> generation;
+  // Solar and wind behind the meter (power/renewable.h).
+  std::vector<power::RenewableSource> renewables;
 };
 
 // A window of the run recorded at fine resolution to study power swings (power/swing.h), and the

@@ -67,11 +67,19 @@ size_t Site::RacksPerUnit(size_t stage) const {
   return g > 0 ? std::min(static_cast<size_t>(g), racks) : racks;
 }
 
-void Site::Dispatch(double dt) {
+void Site::Dispatch(SimTime from, double dt) {
   WindowSample& s = sample_;
   const FacilityConfig& f = config_.facility;
   double demand = ToWatts(s.facility);
-  s.generation = s.battery = Watts(0);
+  s.generation = s.battery = s.renewable = s.curtailed = Watts(0);
+  s.renewable_usd_per_s = 0;
+  // Solar and wind first: they cost the same whether used or not.
+  for (const power::RenewableSource& r : f.renewables) {
+    const double w = r.OutputWatts(from);
+    s.renewable += Watts(w);
+    s.renewable_usd_per_s += w * r.usd_per_joule;
+  }
+  demand -= ToWatts(s.renewable);
   if (f.generation) {
     const double cap = ToWatts(f.generation->capacity);
     const double target = f.grid_import_limit > Watts(0)
@@ -85,17 +93,39 @@ void Site::Dispatch(double dt) {
   if (f.battery) {
     const SiteBattery& b = *f.battery;
     const double capacity = ToJoules(b.energy);
-    // Discharge above one level, charge below the other, rest between them.
-    const double want = demand > ToWatts(b.discharge_above) ? demand - ToWatts(b.discharge_above)
-                        : demand < ToWatts(b.charge_below)  ? demand - ToWatts(b.charge_below)
-                                                            : 0.0;
+    double want = BatteryWants(b, demand, from);
+    // Charging from the grid stays within the import limit.
+    const double limit = ToWatts(f.grid_import_limit);
+    if (want < 0 && demand > 0 && limit > 0) want = std::max(want, std::min(0.0, demand - limit));
     const double out = power::BatteryExchange(want, ToWatts(b.power), capacity,
                                               b.round_trip_efficiency, dt, &battery_j_);
     s.battery = Watts(out);
     s.battery_soc = capacity > 0 ? battery_j_ / capacity : 0.0;
     demand -= out;
   }
-  s.grid = Watts(demand);
+  // What is left over is curtailed: the site exports nothing.
+  s.curtailed = Watts(std::max(0.0, -demand));
+  s.grid = Watts(std::max(0.0, demand));
+}
+
+double Site::BatteryWants(const SiteBattery& b, double demand, SimTime at) const {
+  if (demand < 0) return demand;  // surplus renewable output: store what it can
+  const double price = config_.tariff.UsdPerJoule(at);
+  const double carbon = config_.tariff.CarbonGramsPerJoule(at);
+  // Discharge rules, the largest request wins; then, if none fired, charge rules.
+  double want = 0;
+  if (b.discharge_above && demand > ToWatts(*b.discharge_above)) {
+    want = demand - ToWatts(*b.discharge_above);
+  }
+  const bool dear = b.discharge_price_above_usd_per_j && price > *b.discharge_price_above_usd_per_j;
+  const bool dirty = b.discharge_carbon_above_g_per_j && carbon > *b.discharge_carbon_above_g_per_j;
+  if (dear || dirty) want = demand;  // cover the whole demand
+  if (want > 0) return want;
+  if (b.charge_below && demand < ToWatts(*b.charge_below)) want = demand - ToWatts(*b.charge_below);
+  const bool cheap = b.charge_price_below_usd_per_j && price < *b.charge_price_below_usd_per_j;
+  const bool clean = b.charge_carbon_below_g_per_j && carbon < *b.charge_carbon_below_g_per_j;
+  if (cheap || clean) want = -ToWatts(b.power);
+  return want;
 }
 
 bool Site::StaticCapBinds(const PlacedJob& pj) const {

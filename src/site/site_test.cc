@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 namespace firstwall::site {
 namespace {
@@ -372,6 +373,95 @@ TEST(Site, BatteryAndGenerationShaveTheGridPeak) {
   EXPECT_GT(probe.in_j, 0.0);
   const double stored = 0.5 * 3.6e5 - probe.out_j / 0.9 + probe.in_j * 0.9;
   EXPECT_NEAR(site.sample().battery_soc * 3.6e5, stored, 1e-3);
+}
+
+// Price arbitrage (issue #18): a tariff at 200 USD/MWh in hour 0 and 10 USD/MWh in hour 1. The
+// battery covers the idle site (about 8 kW) at its 3 kW limit until its half charge is out, then
+// charges at 3 kW in the cheap hour until full. Hand-computed: 0.5 kWh x 0.9 delivered at 3 kW
+// lasts 540 s; 1 kWh / 0.9 taken at 3 kW fills it in 1,333 s.
+TEST(Site, BatteryFollowsThePrice) {
+  SiteConfig c = SmallSite();
+  std::string csv = "hour,price_usd_per_mwh,carbon_g_per_kwh\n0,200,300\n1,10,300\n";
+  for (int h = 2; h < 24; ++h) csv += std::to_string(h) + ",80,300\n";
+  c.tariff = power::Tariff::FromCsv(csv, "t.csv", 0);
+  SiteBattery b;
+  b.power = Kilowatts(3);
+  b.energy = Joules(3.6e6);        // 1 kWh
+  b.round_trip_efficiency = 0.81;  // 0.9 each way
+  b.initial_soc = 0.5;
+  b.discharge_price_above_usd_per_j = 100 / 3.6e9;
+  b.charge_price_below_usd_per_j = 50 / 3.6e9;
+  c.facility.battery = b;
+  Site site(c);
+  struct Probe : Observer {
+    Site* s;
+    std::map<int, WindowSample> at;  // by window start, seconds
+    void OnWindow(SimTime from, SimTime) override {
+      const int t = static_cast<int>(from.seconds());
+      if (t == 100 || t == 530 || t == 560 || t == 3700 || t == 4900 || t == 4960 || t == 7100) {
+        at[t] = s->sample();
+      }
+    }
+  } probe;
+  probe.s = &site;
+  RunFor(site, 7200, &probe);
+  auto out_kw = [&](int t) { return ToWatts(probe.at[t].battery) / 1e3; };
+  EXPECT_NEAR(out_kw(100), 3.0, 1e-9);    // dear hour: discharging at its limit
+  EXPECT_NEAR(out_kw(530), 3.0, 1e-9);    // still charge left at 530 s
+  EXPECT_NEAR(out_kw(560), 0.0, 1e-9);    // empty after 540 s
+  EXPECT_NEAR(out_kw(3700), -3.0, 1e-9);  // cheap hour: charging at its limit
+  EXPECT_NEAR(out_kw(4900), -3.0, 1e-9);  // 1,300 s into it, not yet full
+  EXPECT_NEAR(out_kw(4960), 0.0, 1e-9);   // full after 1,333 s
+  EXPECT_NEAR(probe.at[7100].battery_soc, 1.0, 1e-9);
+  for (const auto& [t, w] : probe.at) {
+    EXPECT_NEAR(ToWatts(w.grid), ToWatts(w.facility - w.battery), 1e-6) << t;
+  }
+}
+
+// Solar and wind (issue #18): a plant whose profile is 1.0 every hour, 20 kW at a 50 % share, gives
+// the site 10 kW at 40 USD/MWh. The idle site (about 8 kW) takes what it needs, the battery stores
+// the surplus, and once it is full the rest is curtailed; while the job runs (16+ kW) the grid
+// supplies the difference.
+TEST(Site, RenewablesSupplyFirstAndTheSurplusIsStoredThenCurtailed) {
+  SiteConfig c = SmallSite();
+  power::RenewableSource pv;
+  pv.name = "pv";
+  pv.capacity_factor.assign(24, 1.0);
+  pv.capacity = Kilowatts(20);
+  pv.share = 0.5;
+  pv.usd_per_joule = 40 / 3.6e9;
+  c.facility.renewables.push_back(pv);
+  SiteBattery b;
+  b.power = Kilowatts(3);
+  b.energy = Joules(3.6e4);  // 10 Wh: full within seconds
+  b.initial_soc = 0.5;
+  b.discharge_price_above_usd_per_j = 1.0;  // never: the flat tariff is 0 USD
+  c.facility.battery = b;
+  Site site(c);
+  struct Probe : Observer {
+    Site* s;
+    double max_grid_idle = 0, min_grid_job = 1e9, curtailed_j = 0, charged_j = 0;
+    void OnWindow(SimTime from, SimTime to) override {
+      const WindowSample& w = s->sample();
+      const double t = from.seconds(), dt = (to - from).seconds();
+      EXPECT_NEAR(ToWatts(w.renewable), 10e3, 1e-9);
+      EXPECT_NEAR(w.renewable_usd_per_s, 10e3 * 40 / 3.6e9, 1e-15);
+      // Balance: facility = grid + renewables + generation + battery - curtailed.
+      EXPECT_NEAR(ToWatts(w.facility),
+                  ToWatts(w.grid + w.renewable + w.generation + w.battery - w.curtailed), 1e-6);
+      if (t >= 25) max_grid_idle = std::max(max_grid_idle, ToWatts(w.grid));
+      if (t >= 12 && t < 18) min_grid_job = std::min(min_grid_job, ToWatts(w.grid));
+      curtailed_j += ToWatts(w.curtailed) * dt;
+      charged_j -= std::min(0.0, ToWatts(w.battery)) * dt;
+    }
+  } probe;
+  probe.s = &site;
+  RunFor(site, 60, &probe);
+  EXPECT_EQ(probe.max_grid_idle, 0.0);
+  EXPECT_GT(probe.min_grid_job, 5e3);  // 16+ kW of load, 10 kW of solar
+  EXPECT_GT(probe.curtailed_j, 0.0);
+  // The battery took in what filled it: half of 10 Wh, over 0.9 each way (sqrt of 0.9 RTE).
+  EXPECT_NEAR(probe.charged_j * std::sqrt(0.9), 0.5 * 3.6e4, 1e-6);
 }
 
 // Two racks of two nodes; a PDU per rack rated 8 kW: the rack with the 16-GPU job (over 10 kW)

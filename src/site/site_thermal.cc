@@ -25,7 +25,8 @@ void Site::LoadCdus(double dt, units::Temperature liquid_supply) {
     for (size_t k = u * per; k < std::min(racks, (u + 1) * per); ++k) it_w += rack_w_[k];
     const double w = cc.liquid_share * it_w;
     cdu_w_[u] = w;
-    cdu_coolant_c_[u] = ToCelsius(liquid_supply) + kelvin_per_w * w;
+    cdu_coolant_c_[u] =
+        ToCelsius(thermal::ChipCoolant(cc, liquid_supply + KelvinDifference(kelvin_per_w * w)));
     peak = std::max(peak, w);
     over += std::max(0.0, w - cap);
   }

@@ -23,6 +23,13 @@ double FanWatts(double share, double design_w, double heat_w) {
 }
 }  // namespace
 
+units::Temperature ChipCoolant(const CoolingConfig& c, units::Temperature secondary_supply) {
+  if (c.liquid == LiquidCooling::kTwoPhaseImmersion) {
+    return std::max(c.boiling_point, secondary_supply);
+  }
+  return secondary_supply;
+}
+
 CoolingPlant::CoolingPlant(CoolingConfig config) : config_(std::move(config)) {
   if (config_.constant_cop) {
     FW_CHECK(*config_.constant_cop > 0, "COP must be positive");
@@ -49,7 +56,8 @@ CoolingState CoolingPlant::Evaluate(Power it_heat, Power loss_heat, double carri
     const double load = design > 0 ? ToWatts(it_heat) * c.liquid_share / design : 1.0;
     s.cdu_approach = c.cdu_secondary_delta_t *
                      (std::min(load, 1.5) * (1.0 - c.cdu_effectiveness) / c.cdu_effectiveness);
-    s.gpu_coolant = c.liquid_share > 0 ? s.liquid_supply + s.cdu_approach : s.server_inlet;
+    s.gpu_coolant =
+        c.liquid_share > 0 ? ChipCoolant(c, s.liquid_supply + s.cdu_approach) : s.server_inlet;
   };
   if (c.constant_cop) {
     finish_temperatures();
@@ -65,11 +73,17 @@ CoolingState CoolingPlant::Evaluate(Power it_heat, Power loss_heat, double carri
   // CRAH fans and pumps heat the streams they move.
   const double crah = FanWatts(c.crah_fan_share, air_design, q_air);
   q_air += crah;
-  const double pumps = c.pump_share * (q_liquid + q_air);
+  double pumps = c.pump_share * (q_liquid + q_air);
   const double carried = q_liquid + q_air;
   if (carried > 0) {
     q_liquid += pumps * q_liquid / carried;
     q_air += pumps * q_air / carried;
+  }
+  if (c.liquid == LiquidCooling::kSinglePhaseImmersion) {
+    // The immersion fluid's own pumps, on the tank's heat; their work heats the fluid.
+    const double fluid = c.fluid_pump_share * ToWatts(it_heat) * c.liquid_share * carried_share;
+    pumps += fluid;
+    q_liquid += fluid;
   }
   const Temperature sink = c.sink == HeatSink::kCoolingTower
                                ? s.wet_bulb + c.tower_approach

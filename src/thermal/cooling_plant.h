@@ -42,11 +42,33 @@
 namespace firstwall::thermal {
 
 enum class HeatSink { kCoolingTower, kDryCooler };
+// How `liquid_share` of the IT heat reaches the facility water (issue #18).
+//   kColdPlate: direct-to-chip cold plates on a CDU's secondary loop.
+//   kSinglePhaseImmersion: the servers sit in a tank of dielectric fluid (a hydrocarbon oil) that
+//     pumps circulate through the CDU's heat exchanger; the chips see the fluid's supply, the CDU
+//     approach above the facility water, as with cold plates. The fluid pumps draw
+//     `fluid_pump_share` of the tank's heat on top of `pump_share` (a 10 K rise in a fluid of
+//     about 800 kg/m3 and 2.2 kJ/(kg K) at 100 kPa of head through 70 % efficient pumps: 1 /
+//     (800 x 2200 x 10) m3/s per W x 100 kPa / 0.7 = 0.8 %; the density and heat capacity of
+//     polyalphaolefin and gas-to-liquid immersion fluids, the head and efficiency assumptions).
+//   kTwoPhaseImmersion: the fluid boils on the chips at its saturation temperature
+//     `boiling_point` (50 C for 3M Fluorinert FC-3284 at one atmosphere, 3M product data) and
+//     condenses on coils fed by the facility water; no fluid pumps. The chips see the boiling
+//     fluid, or, when the water through the condenser (facility supply + the CDU approach) is
+//     warmer than that, the fluid at that temperature (the tank's pressure rises until the vapour
+//     condenses: a first-order stand-in for the fluid's saturation curve).
+// In both immersion kinds the server fans are gone: the tank's heat needs no CRAH airflow (the
+// rest of the IT heat and the conversion losses still go to air). Not modelled: the fluid's
+// vapour losses, tank thermal mass, and chip-to-fluid resistances (give chip_to_coolant).
+enum class LiquidCooling { kColdPlate, kSinglePhaseImmersion, kTwoPhaseImmersion };
 
 struct CoolingConfig {
   std::optional<double> constant_cop;  // the foundation model when set
   units::Power capacity;               // design heat; zero: unrated (constant COP only)
-  double liquid_share = 0;             // of the IT heat, into cold plates
+  double liquid_share = 0;             // of the IT heat, into cold plates or immersion tanks
+  LiquidCooling liquid = LiquidCooling::kColdPlate;
+  double fluid_pump_share = 0.008;                        // single-phase immersion only
+  units::Temperature boiling_point = units::Celsius(50);  // two-phase immersion only
   units::Temperature liquid_supply = units::Celsius(32);
   units::Temperature air_supply = units::Celsius(12);
   units::TemperatureDifference loop_delta_t = units::KelvinDifference(10);
@@ -93,6 +115,11 @@ struct CoolingConfig {
   double cycles_of_concentration = 4;
   units::Duration loop_time_constant = units::Minutes(5);
 };
+
+// The temperature of the coolant the chips sit in, given the liquid secondary's supply: that
+// supply for cold plates and single-phase immersion, no colder than the fluid's boiling point for
+// two-phase immersion.
+units::Temperature ChipCoolant(const CoolingConfig& c, units::Temperature secondary_supply);
 
 // Window averages of the plant.
 struct CoolingState {

@@ -416,6 +416,50 @@ TEST(CoolingPlant, CduApproachByEffectivenessAndLoad) {
   EXPECT_NEAR(ToCelsius(a.gpu_coolant), 12.0 + 10.0, 1e-9);
 }
 
+// Issue #18: immersion next to cold plates, by hand. 8 MW of IT heat, all of it captured
+// (liquid_share 1), on a cold day so the economizer carries everything: no air heat, no CRAH fans.
+// Pumps: 1 % of 8 MW = 80 kW for the water loops; single-phase immersion adds its fluid pumps,
+// 0.8 % of 8 MW = 64 kW. Coolant: 8 MW on a 10 MW liquid design is 80 % load, a CDU approach of
+// (1 - 0.8) / 0.8 x 10 K x 0.8 = 2 K over the 32 C water: 34 C for cold plates and single-phase
+// fluid; two-phase fluid boils at 50 C.
+TEST(CoolingPlant, ImmersionPumpsAndCoolantByHand) {
+  auto run = [](LiquidCooling kind, const OutdoorConditions& out, int chillers = 4,
+                HeatSink sink = HeatSink::kCoolingTower) {
+    CoolingConfig c = LiquidHall();
+    c.liquid_share = 1.0;
+    c.liquid = kind;
+    c.chillers = chillers;
+    c.sink = sink;
+    return CoolingPlant(c).Steady(Megawatts(8), Watts(0), out);
+  };
+  const OutdoorConditions cold{Celsius(-5), 0.7};
+  const CoolingState plate = run(LiquidCooling::kColdPlate, cold);
+  const CoolingState one = run(LiquidCooling::kSinglePhaseImmersion, cold);
+  const CoolingState two = run(LiquidCooling::kTwoPhaseImmersion, cold);
+  EXPECT_NEAR(ToWatts(plate.pumps), 80e3, 1e-6);
+  EXPECT_NEAR(ToWatts(one.pumps), 80e3 + 64e3, 1e-6);
+  EXPECT_NEAR(ToWatts(two.pumps), 80e3, 1e-6);
+  EXPECT_EQ(ToWatts(one.crah_fans), 0.0);
+  EXPECT_NEAR(ToCelsius(plate.gpu_coolant), 34.0, 1e-9);
+  EXPECT_NEAR(ToCelsius(one.gpu_coolant), 34.0, 1e-9);
+  EXPECT_NEAR(ToCelsius(two.gpu_coolant), 50.0, 1e-9);
+  // The fluid pumps' work reaches the outdoors with the rest.
+  EXPECT_NEAR(ToWatts(one.rejected) - ToWatts(plate.rejected), 64e3, 1e-6);
+  // No chillers (100 % free cooling) on dry coolers: at 20 C the coolers give 28 + 2 = 30 C
+  // water, under the 32 C setpoint; at 45 C they give 53 + 2 = 55 C and the water floats up
+  // there, the two-phase fluid condensing at 55 + 2 = 57 C, above its boiling point.
+  const CoolingState mild =
+      run(LiquidCooling::kTwoPhaseImmersion, {Celsius(20), 0.5}, 0, HeatSink::kDryCooler);
+  EXPECT_NEAR(ToCelsius(mild.gpu_coolant), 50.0, 1e-9);
+  EXPECT_EQ(ToWatts(mild.chillers), 0.0);
+  EXPECT_DOUBLE_EQ(mild.economizer_share, 1.0);
+  EXPECT_EQ(mild.water_l_per_s, 0.0);
+  const CoolingState hot =
+      run(LiquidCooling::kTwoPhaseImmersion, {Celsius(45), 0.2}, 0, HeatSink::kDryCooler);
+  EXPECT_NEAR(ToCelsius(hot.liquid_supply), 55.0, 1e-9);
+  EXPECT_NEAR(ToCelsius(hot.gpu_coolant), 57.0, 1e-9);
+}
+
 TEST(CoolingPlant, DryCoolersUseNoWaterAndTrackTheDryBulb) {
   CoolingConfig c = LiquidHall();
   c.sink = HeatSink::kDryCooler;

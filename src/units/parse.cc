@@ -107,6 +107,9 @@ const std::vector<UnitDef>& Table() {
     add("gpm", D::kVolumeFlow, 3.785411784e-3 / 60.0);  // US gallon = 3.785411784 L (exact, NIST)
     add("USD/kWh", D::kEnergyPrice, 1.0 / 3.6e6);
     add("USD/MWh", D::kEnergyPrice, 1.0 / 3.6e9);
+    // Fuel prices: 1 MMBtu = 10^6 international-table Btu = 1.05505585262 GJ (NIST SP 811).
+    add("USD/MMBtu", D::kEnergyPrice, 1.0 / 1.05505585262e9);
+    add("USD/GJ", D::kEnergyPrice, 1.0 / 1e9);
     return t;
   }();
   return table;
@@ -149,7 +152,7 @@ std::string_view Examples(Dimension d) {
     case Dimension::kVolumeFlow:
       return "L/min, L/s, m3/h";
     case Dimension::kEnergyPrice:
-      return "USD/kWh, USD/MWh";
+      return "USD/kWh, USD/MWh, USD/MMBtu, USD/GJ";
     case Dimension::kTemperatureDifference:
       return "K";
     case Dimension::kThermalResistance:
