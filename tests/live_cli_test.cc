@@ -236,6 +236,15 @@ TEST(LiveCli, BadInputsAreRefusedWithTheirPlace) {
        "no stream of DCGM_FI_DEV_POWER_USAGE has those labels"},
       {emulate + " --fault 'late=0s:m:1s:2s'",
        "'late=0s:m:1s:2s': late '0s' is not a positive duration"},
+      // Nor may it never fire: after the scenario's end, before its start, a gauge "reset".
+      {emulate + " --fault 'dropout:DCGM_FI_DEV_POWER_USAGE:1h:2h'",
+       "the scenario ends at 120 s, before the fault starts"},
+      {emulate + " --fault 'dropout:DCGM_FI_DEV_POWER_USAGE:-5s:2s'",
+       "the window starts before the emulation does"},
+      {emulate + " --fault 'counter_reset:DCGM_FI_DEV_GPU_TEMP:0s:20s'",
+       "DCGM_FI_DEV_GPU_TEMP is a gauge, not a counter"},
+      {emulate + " --fault 'clock_skew=2d:DCGM_FI_DEV_POWER_USAGE:0s:20s'",
+       "'2d' is more than a day"},
   };
   for (const auto& [args, want] : refused) {
     const Result e = Firstwall(args);

@@ -250,7 +250,7 @@ int Ingest(const IngestArgs& a) {
   }
   std::cout << fmt::format(
       "{} scrapes ({} failed), {} samples in {} series, {} unbound samples, {} malformed "
-      "lines{}{}{}; {} quality windows; {} GPU rollup buckets{}; store {}\n",
+      "lines{}{}{}{}; {} quality windows; {} GPU rollup buckets{}; store {}\n",
       s.scrapes, s.failed, s.samples, s.series, s.unbound, s.rejected_lines,
       s.over_series_limit ? fmt::format(", {} samples over the series limit", s.over_series_limit)
                           : std::string(),
@@ -259,6 +259,9 @@ int Ingest(const IngestArgs& a) {
                              "with another",
                              s.shared)
                : std::string(),
+      s.bad_stamps
+          ? fmt::format(", {} samples refused: stamped before 1970 or after 2200", s.bad_stamps)
+          : std::string(),
       s.quality_windows, s.rollup_buckets,
       s.rollup_late || s.rollup_ahead
           ? fmt::format(" ({} samples too late for them, {} too far ahead)", s.rollup_late,

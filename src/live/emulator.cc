@@ -86,6 +86,7 @@ bool FaultSpec::Matches(std::string_view metric_name, const std::vector<Label>& 
 }
 
 void CheckFaultTargets(const site::SiteConfig& config, const std::vector<FaultSpec>& faults) {
+  const double duration_s = config.duration.seconds();
   if (faults.empty()) return;
   report::TickRow row;  // every stream is served whatever the values
   row.stage_input_w.assign(config.facility.power_chain.size(), 0.0);
@@ -97,6 +98,19 @@ void CheckFaultTargets(const site::SiteConfig& config, const std::vector<FaultSp
       throw InputError({"--fault", 0, 0},
                        fmt::format("'{}': the emulator serves no metric '{}'", f.text, f.metric),
                        "the metrics it serves: docs/live.md, \"Emulated metrics\"");
+    }
+    if (f.kind == FaultSpec::Kind::kCounterReset && family->type != "counter") {
+      throw InputError({"--fault", 0, 0},
+                       fmt::format("'{}': {} is a {}, not a counter: nothing to reset", f.text,
+                                   f.metric, family->type),
+                       "counter_reset targets an energy counter such as "
+                       "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION");
+    }
+    if (f.from_s >= duration_s) {
+      throw InputError({"--fault", 0, 0},
+                       fmt::format("'{}': the scenario ends at {:g} s, before the fault starts",
+                                   f.text, duration_s),
+                       "a window within simulation.duration");
     }
     const bool any = std::any_of(family->readings.begin(), family->readings.end(),
                                  [&](const Reading& r) { return f.Matches(f.metric, r.labels); });
@@ -172,6 +186,10 @@ FaultSpec ParseFault(const std::string& text, const std::string& option) {
       if (f.amount == 0) {
         throw InputError(at, fmt::format("'{}': a clock skew of zero is no fault", text), hint);
       }
+      // Beyond a day a clock is not skewed but wrong.
+      if (std::abs(f.amount) > 86400) {
+        throw InputError(at, fmt::format("'{}': '{}' is more than a day", text, value), hint);
+      }
     }
   }
   const std::string target = text.substr(first + 1, mid - first - 1);
@@ -188,6 +206,10 @@ FaultSpec ParseFault(const std::string& text, const std::string& option) {
   f.to_s = ParseTime(text.substr(last + 1), option, text);
   if (!(f.to_s > f.from_s)) {
     throw InputError(at, fmt::format("'{}': the window ends before it starts", text), hint);
+  }
+  if (f.from_s < 0) {
+    throw InputError(at, fmt::format("'{}': the window starts before the emulation does", text),
+                     hint);
   }
   return f;
 }

@@ -56,8 +56,9 @@ struct FaultSpec {
 // unit ("30s", "1 min"). InputError naming `option` otherwise.
 FaultSpec ParseFault(const std::string& text, const std::string& option = "--fault");
 std::string FaultKinds();
-// InputError (at "--fault") for a fault whose target is no stream the emulator serves for this
-// site: a metric it does not serve, or labels none of that metric's streams has.
+// InputError (at "--fault") for a fault that cannot fire on this site: a target that is no stream
+// the emulator serves (a metric it does not serve, or labels none of that metric's streams has), a
+// counter_reset of a gauge, or a window starting at or after the scenario's end.
 void CheckFaultTargets(const site::SiteConfig& config, const std::vector<FaultSpec>& faults);
 
 // One stream's value at a tick, after faults (a dropped-out stream has no reading).

@@ -28,7 +28,18 @@ GpuRollup::GpuRollup(Store& store, double bucket_s, double close_after_s, int ma
       close_after_ms_(std::max<int64_t>(0, std::llround(close_after_s * 1000))),
       max_hold_(max_hold_buckets) {
   FW_CHECK(bucket_s > 0, "a rollup bucket must be positive");
-  store_.PutSource({kRollupSource, kRollupKind, "", static_cast<double>(bucket_ms_) / 1000});
+  const double bucket = static_cast<double>(bucket_ms_) / 1000;
+  // One bucket length per store: compare reads the rollup's buckets at the source's interval.
+  for (const SourceInfo& s : store_.Sources()) {
+    if (s.name == kRollupSource && std::abs(s.interval_s - bucket) > 1e-9) {
+      throw InputError({"--gpu-rollup", 0, 0},
+                       fmt::format("the store's GPU rollup has {:g} s buckets, this ingest's "
+                                   "would be {:g} s",
+                                   s.interval_s, bucket),
+                       fmt::format("--gpu-rollup {:g}s, or another --db", s.interval_s));
+    }
+  }
+  store_.PutSource({kRollupSource, kRollupKind, "", bucket});
 }
 
 bool GpuRollup::Rolls(std::string_view entity, std::string_view quantity) {

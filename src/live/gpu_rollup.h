@@ -12,7 +12,8 @@
 // score. A compare uses a bucket only when its count is every GPU's.
 //
 // A bucket is closed (stored) once a read starts `close_after_s` past its end (ingest sets the
-// longest interval of the GPU sources plus one bucket: every GPU source was read again after it);
+// longest interval of the GPU sources, plus one bucket, plus 10 s for samples that come late, as a
+// Prometheus server's remote-write batches do: every GPU source was read again after it);
 // a sample for a closed bucket is counted as late and left out (it is in the samples table); a
 // sample more than `close_after_s` ahead of the read that brought it (a clock far ahead) is
 // counted and left out too, so memory stays bounded: one accumulator per GPU and open bucket.
@@ -36,6 +37,7 @@ SeriesKey RollupKey(const std::string& quantity, bool count);
 
 class GpuRollup {
  public:
+  // InputError (at "--gpu-rollup") when the store already holds a rollup of another bucket.
   GpuRollup(Store& store, double bucket_s, double close_after_s, int max_hold_buckets = 5);
   // Whether ingest rolls up a series of this entity and quantity.
   static bool Rolls(std::string_view entity, std::string_view quantity);

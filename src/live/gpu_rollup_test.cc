@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "live/quality.h"
 #include "live/temp_path_test_util.h"
 #include "live/twin_check.h"
@@ -85,6 +86,14 @@ TEST(GpuRollup, SumsBucketMeansHoldsShortGapsAndCountsWhatItLeavesOut) {
   EXPECT_TRUE(listed);
   for (const StreamInput& in : StreamsOf(*store)) EXPECT_NE(in.series.key.source, kRollupSource);
   EXPECT_EQ(StreamsOf(*store).size(), 4u);
+}
+
+// A store keeps one bucket length: compare reads the buckets at the rollup source's interval.
+TEST(GpuRollup, AStoreKeepsOneBucketLength) {
+  auto store = OpenSqliteStore(TempPath("one_bucket.db"));
+  { GpuRollup first(*store, 3, 5); }
+  EXPECT_NO_THROW(GpuRollup(*store, 3, 5));
+  EXPECT_THROW(GpuRollup(*store, 1, 3), InputError);
 }
 
 // The twin's GPU power from the rollup equals the per-GPU path's at the rollup's step, and a

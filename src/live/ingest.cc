@@ -19,6 +19,10 @@ namespace firstwall::live {
 namespace {
 
 using Wall = std::chrono::steady_clock;
+constexpr double kLatestStamp_ms = 7258118400000.0;  // 2200-01-01 00:00 UTC
+// How late (or early) a GPU sample may reach ingest and still count in its rollup bucket: a
+// Prometheus server batches remote-write for up to 5 s by default (batch_send_deadline).
+constexpr double kRollupLateness_s = 10;
 
 struct Stream {
   int64_t id = 0;  // the store's series; 0: no binding claims the stream
@@ -97,7 +101,9 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
       }
     }
     const double bucket_s = o.gpu_rollup_s < 0 ? shortest : o.gpu_rollup_s;
-    if (bucket_s > 0 && longest > 0) rollup.emplace(store, bucket_s, longest + bucket_s);
+    if (bucket_s > 0 && longest > 0) {
+      rollup.emplace(store, bucket_s, longest + bucket_s + kRollupLateness_s);
+    }
   }
   // Until --for, or a stop: each turn reads the source due first.
   auto loop = [&] {
@@ -206,11 +212,25 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
             continue;
           }
           // A source's own time is its wall clock: mapped to site time as arrival times are.
-          const int64_t t =
-              s.timestamp_ms
-                  ? epoch0_ms + static_cast<int64_t>(std::llround(
-                                    static_cast<double>(*s.timestamp_ms - epoch0_ms) * o.speed))
-                  : rec.t_ms;
+          int64_t t = rec.t_ms;
+          if (s.timestamp_ms) {
+            const double mapped =
+                static_cast<double>(epoch0_ms) +
+                (static_cast<double>(*s.timestamp_ms) - static_cast<double>(epoch0_ms)) * o.speed;
+            // Old stamps are kept (a backfill), but not a clock gone wild: far enough out a stamp
+            // would not fit the store's milliseconds, and a store spanning centuries would be
+            // no site's.
+            if (!(mapped >= 0 && mapped <= kLatestStamp_ms)) {
+              if (stats.bad_stamps++ == 0 && o.log) {
+                o.log(
+                    fmt::format("{}: {} is stamped {} ms since the epoch: in site time before "
+                                "1970 or after 2200, refused (and counted)",
+                                src.name, SeriesName(s.metric, s.labels), *s.timestamp_ms));
+              }
+              continue;
+            }
+            t = static_cast<int64_t>(std::llround(mapped));
+          }
           const SamplePoint pt{t, s.value * it->second.to_base, rec.t_ms};
           store.Append(it->second.id, {&pt, 1});
           if (windows) windows->AddSample(it->second.id, pt);

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "live/temp_path_test_util.h"
+
 namespace firstwall::live {
 namespace {
 
@@ -35,6 +37,13 @@ class Peer {
       std::this_thread::sleep_for(std::chrono::milliseconds(800));
       res.set_content("late 1\n", "text/plain");
     });
+    // Stamped samples: one now-ish (2023), one far past any clock (the year 160,000,000).
+    server_.Get("/stamped", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(
+          "meter_w{m=\"ok\"} 5 1700000000000\n"
+          "meter_w{m=\"far\"} 6 5000001796141757513\n",
+          "text/plain");
+    });
     server_.Get("/big", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(std::string(1 << 20, '#'), "text/plain");
     });
@@ -52,6 +61,30 @@ class Peer {
   int port_ = 0;
   std::thread thread_;
 };
+
+// A site map of one prometheus source `name` reading the peer's `path` every second (`extra`:
+// more source keys), with `binding` (a flow mapping) bound to it.
+SiteMap OneSourceMap(const Peer& peer, const std::string& name, const std::string& path,
+                     const std::string& binding, const std::string& extra = "") {
+  return ParseSiteMap(
+      fmt::format(
+          "firstwall_site_map: 1\nsources:\n"
+          "  - {{name: {}, kind: prometheus, url: \"http://127.0.0.1:{}{}\", interval: 1 s{}}}\n"
+          "bindings:\n  - {}\n",
+          name, peer.port(), path, extra, binding),
+      "map.yaml");
+}
+
+// Ingest until `source` has `scrapes` scrapes in the store (or 200 polls of 50 ms), its log lines
+// into `log`.
+IngestStats IngestUntil(const SiteMap& map, Store& store, IngestOptions o,
+                        const std::string& source, size_t scrapes,
+                        std::vector<std::string>* log = nullptr) {
+  if (log) o.log = [log](const std::string& line) { log->push_back(line); };
+  int polls = 0;
+  o.stop = [&] { return store.Scrapes(source).size() >= scrapes || ++polls > 200; };
+  return Ingest(map, store, o);
+}
 
 TEST(Ingest, StoresBoundSamplesInBaseUnitsAndRecordsFailedScrapes) {
   Peer peer;
@@ -92,7 +125,7 @@ TEST(Ingest, StoresBoundSamplesInBaseUnitsAndRecordsFailedScrapes) {
   }
   for (const ScrapeRecord& r : store->Scrapes("down")) {
     EXPECT_FALSE(r.ok);
-    EXPECT_EQ(r.error, "HTTP status 500");
+    EXPECT_EQ(r.error.rfind("HTTP status 500 from 127.0.0.1:", 0), 0u) << r.error;
   }
   for (const ScrapeRecord& r : store->Scrapes("big")) {
     EXPECT_FALSE(r.ok);
@@ -146,26 +179,13 @@ TEST(Ingest, SeriesPerSourceAreCapped) {
 TEST(Ingest, TwoStreamsBoundToOneSeriesAreNotMixed) {
   Peer peer;
   // A fixed id binds both UPSes' streams to one entity: the second is refused, not mixed in.
-  const std::string map_text =
-      "firstwall_site_map: 1\nsources:\n"
-      "  - {name: ups, kind: prometheus, url: \"http://127.0.0.1:" +
-      std::to_string(peer.port()) +
-      "/metrics\", interval: 1 s}\n"
-      "bindings:\n"
-      "  - {source: ups, series: ups_output_kw, entity: ups, id: all, quantity: power, unit: kW}\n";
-  const SiteMap map = ParseSiteMap(map_text, "map.yaml");
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("fw_ingest_" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  const std::string db = (dir / "shared.db").string();
-  std::filesystem::remove(db);
-  auto store = OpenSqliteStore(db);
-  IngestOptions o;
+  const SiteMap map =
+      OneSourceMap(peer, "ups", "/metrics",
+                   "{source: ups, series: ups_output_kw, entity: ups, id: all, quantity: power, "
+                   "unit: kW}");
+  auto store = OpenSqliteStore(TempPath("shared.db"));
   std::vector<std::string> log;
-  o.log = [&](const std::string& line) { log.push_back(line); };
-  int polls = 0;
-  o.stop = [&] { return store->Scrapes("ups").size() >= 2 || ++polls > 200; };
-  const IngestStats s = Ingest(map, *store, o);
+  const IngestStats s = IngestUntil(map, *store, {}, "ups", 2, &log);
   EXPECT_EQ(s.series, 1);
   EXPECT_EQ(s.shared, s.scrapes);  // ups="B" each scrape
   EXPECT_EQ(s.samples, s.scrapes);
@@ -180,27 +200,34 @@ TEST(Ingest, TwoStreamsBoundToOneSeriesAreNotMixed) {
   EXPECT_TRUE(told);
 }
 
+// A stamp outside 1970-2200 in site time is refused and counted (at --speed 20 the far one
+// overflowed the store's milliseconds; 2023, three years back, maps 60 years back).
+TEST(Ingest, AStampOutsideTheCenturiesOfAnySiteIsRefused) {
+  Peer peer;
+  const SiteMap map =
+      OneSourceMap(peer, "s", "/stamped",
+                   "{source: s, series: meter_w, entity: meter, id: \"{m}\", quantity: power, "
+                   "unit: W}");
+  auto store = OpenSqliteStore(TempPath("stamped.db"));
+  IngestOptions o;
+  o.speed = 20;
+  std::vector<std::string> log;
+  const IngestStats st = IngestUntil(map, *store, o, "s", 1, &log);
+  EXPECT_GE(st.bad_stamps, 2);
+  EXPECT_EQ(st.samples, 0);
+  ASSERT_FALSE(log.empty());
+  EXPECT_NE(log[0].find("in site time before 1970 or after 2200, refused"), std::string::npos)
+      << log[0];
+}
+
 TEST(Ingest, ASourceSlowerThanItsTimeoutIsAFailedScrape) {
   Peer peer;
-  const std::string map_text =
-      "firstwall_site_map: 1\nsources:\n"
-      "  - {name: slow, kind: prometheus, url: \"http://127.0.0.1:" +
-      std::to_string(peer.port()) +
-      "/slow\", interval: 1 s, timeout: 100 ms}\n"
-      "bindings:\n"
-      "  - {source: slow, series: late, entity: meter, id: m,"
-      " quantity: power, unit: W}\n";
-  const SiteMap map = ParseSiteMap(map_text, "map.yaml");
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("fw_ingest_" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  const std::string db = (dir / "slow.db").string();
-  std::filesystem::remove(db);
-  auto store = OpenSqliteStore(db);
-  IngestOptions o;
-  int polls = 0;
-  o.stop = [&] { return store->Scrapes("slow").size() >= 1 || ++polls > 200; };
-  const IngestStats s = Ingest(map, *store, o);
+  const SiteMap map =
+      OneSourceMap(peer, "slow", "/slow",
+                   "{source: slow, series: late, entity: meter, id: m, quantity: power, unit: W}",
+                   ", timeout: 100 ms");
+  auto store = OpenSqliteStore(TempPath("slow.db"));
+  const IngestStats s = IngestUntil(map, *store, {}, "slow", 1);
   const auto scrapes = store->Scrapes("slow");
   ASSERT_EQ(scrapes.size(), 1u);
   EXPECT_FALSE(scrapes[0].ok);

@@ -60,7 +60,8 @@ class PrometheusReader : public SourceReader {
       r.error = fmt::format("no answer from {}:{}: {}", src_.host, src_.port,
                             Why(res.error(), src_.timeout_s));
     } else if (res->status != 200) {
-      r.error = fmt::format("HTTP status {}", res->status);
+      r.error =
+          fmt::format("HTTP status {} from {}:{}{}", res->status, src_.host, src_.port, src_.path);
     } else {
       r.ok = true;
       PromText p = ParsePrometheusText(body, 8);

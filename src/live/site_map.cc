@@ -366,6 +366,11 @@ SiteMap ParseSiteMap(const std::string& text, const std::string& file) {
           throw InputError(b.ItemAt("children", i),
                            fmt::format("'{}' is its own parent's child", children[i]));
         }
+        if (std::find(bal.children.begin(), bal.children.end() - 1, bal.children.back()) !=
+            bal.children.end() - 1) {
+          throw InputError(b.ItemAt("children", i),
+                           fmt::format("'{}' is listed twice: it would count twice", children[i]));
+        }
       }
       if (bal.children.empty()) b.Fail("children", "a balance needs at least one child");
       bal.quantity = b.Enum("quantity");

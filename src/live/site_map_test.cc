@@ -119,6 +119,7 @@ TEST(SiteMap, BalancesAreReadAndChecked) {
       {"pdu/b]", "pdux/b]", "map.yaml:23:23: error: 'pdux/b' is not ENTITY/ID"},
       {"ups/ups-1", "ups", "map.yaml:22:13: error: 'ups' is not ENTITY/ID"},
       {"pdu/b]", "ups/ups-1]", "map.yaml:23:23: error: 'ups/ups-1' is its own parent's child"},
+      {"pdu/b]", "pdu/a]", "map.yaml:23:23: error: 'pdu/a' is listed twice"},
       {"95 %", "150 %", "map.yaml:24:17"},
   };
   for (const Case& c : cases) {

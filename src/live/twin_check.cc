@@ -276,20 +276,31 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
   }
   MeasuredSite m;
   m.step_s = static_cast<double>(step_ms) / 1000;
-  const auto steps = static_cast<size_t>((t1 - t0) / step_ms + 1);
-  if (steps > kMaxSteps) {
+  // In doubles: stamps far apart would overflow the difference.
+  const double span_ms = static_cast<double>(t1) - static_cast<double>(t0);
+  if (span_ms / static_cast<double>(step_ms) + 1 > static_cast<double>(kMaxSteps)) {
     throw InputError({"--step", 0, 0},
-                     fmt::format("{:g} s steps over {:g} s of samples make {} steps, more than {}",
-                                 m.step_s, static_cast<double>(t1 - t0) / 1000, steps, kMaxSteps),
-                     "a longer --step");
+                     fmt::format("{:g} s steps over {:g} s of samples make {:.0f} steps, more "
+                                 "than {}",
+                                 m.step_s, span_ms / 1000,
+                                 span_ms / static_cast<double>(step_ms) + 1, kMaxSteps),
+                     "a longer --step, or --window around the samples wanted");
   }
+  const auto steps = static_cast<size_t>((t1 - t0) / step_ms + 1);
   for (size_t k = 0; k < steps; ++k) m.t_ms.push_back(t0 + static_cast<int64_t>(k) * step_ms);
   const Resampler rs(t0, step_ms, o);
+  // The rollup's buckets already hold a silent GPU's last value (gpu_rollup.h): not again.
+  AssembleOptions held_at_ingest = o;
+  held_at_ingest.max_hold_steps = 0;
+  const Resampler rs_rollup(t0, step_ms, held_at_ingest);
   if (use_rollup) {
-    m.gpu_w = rs.Steps(power.complete, steps);
-    m.gpu_from = fmt::format("rollup {} ({} s buckets; {} of {} with every GPU)", power.describe,
-                             static_cast<double>(power.bucket_ms) / 1000, power.complete.size(),
-                             power.buckets);
+    m.gpu_w = rs_rollup.Steps(power.complete, steps);
+    m.gpu_from = fmt::format(
+        "rollup {} ({} s buckets; {} of {} with every GPU; samples that reached ingest after "
+        "their bucket was stored are not in it: ingest's closing line counts them, --per-gpu "
+        "reads them)",
+        power.describe, static_cast<double>(power.bucket_ms) / 1000, power.complete.size(),
+        power.buckets);
   } else {
     m.gpu_w.assign(steps, 0.0);
     for (const auto& points : gpu_points) {
@@ -362,7 +373,7 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
       if (!r.complete.empty() && step_ms % r.bucket_ms == 0) {
         std::vector<SamplePoint> mean = r.complete;
         for (SamplePoint& p : mean) p.value /= static_cast<double>(found.size());
-        sig.value = rs.Steps(mean, steps);
+        sig.value = rs_rollup.Steps(mean, steps);
         sig.from = fmt::format("rollup {} / {}", r.describe, found.size());
         m.signals.push_back(std::move(sig));
         continue;

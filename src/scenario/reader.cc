@@ -201,8 +201,18 @@ void FindRunawayQuote(std::string_view text, const std::string& file) {
 // is refused before any reader walks it.
 constexpr int64_t kMaxYamlNodes = 1000000;
 
+// Deeper than any scenario or site map nests; an alias inside the node it names (`&a [*a]`)
+// makes a loop that would otherwise recurse until the stack runs out.
+constexpr int kMaxYamlDepth = 256;
+
 void CheckScalars(const YAML::Node& node, std::string_view text, const Document& doc,
-                  int64_t& visited) {
+                  int64_t& visited, int depth = 0) {
+  if (depth > kMaxYamlDepth) {
+    throw InputError(doc.At(node),
+                     "values nest deeper than " + std::to_string(kMaxYamlDepth) +
+                         " levels, or an alias (*name) sits inside the value it names",
+                     "an alias must name a value defined before it, outside itself");
+  }
   if (++visited > kMaxYamlNodes) {
     throw InputError(doc.At(node),
                      "the file stands for more than " + std::to_string(kMaxYamlNodes) +
@@ -223,11 +233,11 @@ void CheckScalars(const YAML::Node& node, std::string_view text, const Document&
                        "are the only control characters allowed");
     }
   } else if (node.IsSequence()) {
-    for (const YAML::Node& item : node) CheckScalars(item, text, doc, visited);
+    for (const YAML::Node& item : node) CheckScalars(item, text, doc, visited, depth + 1);
   } else if (node.IsMap()) {
     for (auto it = node.begin(); it != node.end(); ++it) {
-      CheckScalars(it->first, text, doc, visited);
-      CheckScalars(it->second, text, doc, visited);
+      CheckScalars(it->first, text, doc, visited, depth + 1);
+      CheckScalars(it->second, text, doc, visited, depth + 1);
     }
   }
 }

@@ -947,6 +947,9 @@ TEST(Scenario, AliasesThatMultiplyAndSecondDocumentsAreRefused) {
     bomb += "]\n";
   }
   EXPECT_TRUE(Says(ErrorOf(bomb + kBase), "s.yaml:", "more than 1000000 values once its aliases"));
+  // An alias inside the value it names is a loop (it crashed the reader with a stack overflow).
+  EXPECT_TRUE(Says(ErrorOf("x: &a [*a]\n" + std::string(kBase)),
+                   "s.yaml:", "an alias (*name) sits inside the value it names"));
   EXPECT_TRUE(Says(ErrorOf(std::string(kBase) + "---\nfirstwall: 1\n"), "s.yaml:27:1",
                    "a second YAML document"));
   // A leading '---' (after comments) starts the one document.
