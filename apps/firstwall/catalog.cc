@@ -1,4 +1,4 @@
-// firstwall catalog [--json]
+// firstwall catalog [--json]: GPUs, systems (catalog/systems) and model cards.
 #include <iostream>
 #include <memory>
 
@@ -47,6 +47,19 @@ int ListCatalog(bool json) {
                          {"file", c.origin.at(name)},
                          {"sources", g.sources}};
     }
+    for (const auto& [name, y] : c.systems) {
+      j["systems"][name] = {
+          {"vendor", y.vendor},
+          {"gpu", y.gpu},
+          {"gpus_per_node", y.gpus_per_node},
+          {"nvlink_domain", y.nvlink_domain},
+          {"nodes_per_rack", y.nodes_per_rack},
+          {"node_base_power_w", ToWatts(y.node_base_power)},
+          {"rack_power_w", y.rack_power ? nlohmann::ordered_json(ToWatts(*y.rack_power)) : nullptr},
+          {"liquid_share", y.liquid_share ? nlohmann::ordered_json(*y.liquid_share) : nullptr},
+          {"file", c.origin.at(name)},
+          {"sources", y.sources}};
+    }
     for (const auto& [name, m] : c.models) {
       j["models"][name] = {{"layers", m.layers},
                            {"hidden_size", m.hidden_size},
@@ -63,16 +76,27 @@ int ListCatalog(bool json) {
     return kOk;
   }
   // The peak column is the default data type's (bf16, or fp16 on a card without bf16).
-  std::cout << txt::format("{:<16} {:>7} {:>14} {:>9} {:>10} {:>6} {:>6} {:>10}  {:<27} {}\n",
+  std::cout << txt::format("{:<16} {:>7} {:>14} {:>9} {:>10} {:>6} {:>6} {:>10}  {:<33} {}\n",
                            "GPU", "vendor", "16-bit TFLOP/s", "HBM", "HBM BW", "TDP", "idle",
                            "NVLink", "data types", "attention");
   for (const auto& [name, g] : c.gpus) {
     const hardware::DataType t = g.DefaultDataType();
     std::cout << txt::format(
-        "{:<16} {:>7} {:>9g} {:<4} {:>9} {:>10} {:>6} {:>6} {:>10}  {:<27} {}\n", name, g.vendor,
+        "{:<16} {:>7} {:>9g} {:<4} {:>9} {:>10} {:>6} {:>6} {:>10}  {:<33} {}\n", name, g.vendor,
         ToFlopPerSecond(*g.Peak(t)) / 1e12, hardware::DataTypeName(t), Format(g.hbm_capacity),
         Format(g.hbm_bandwidth), Format(g.tdp), Format(g.idle_power), Format(g.nvlink_bandwidth),
         g.DataTypeList(), workload::AttentionKernelName(g, workload::AttentionKernel::kFlash));
+  }
+  // Systems: how their GPUs are racked; the figures are cluster.system's defaults.
+  std::cout << txt::format("\n{:<12} {:<16} {:>9} {:>6} {:>10} {:>10} {:>10} {:>7}\n", "system",
+                           "GPU", "GPUs/node", "NVLink", "nodes/rack", "node base", "rack power",
+                           "liquid");
+  for (const auto& [name, y] : c.systems) {
+    std::cout << txt::format(
+        "{:<12} {:<16} {:>9} {:>6} {:>10} {:>10} {:>10} {:>7}\n", name, y.gpu, y.gpus_per_node,
+        y.nvlink_domain, y.nodes_per_rack, Format(y.node_base_power),
+        y.rack_power ? Format(*y.rack_power) : std::string("-"),
+        y.liquid_share ? txt::format("{:.0f} %", *y.liquid_share * 100) : std::string("-"));
   }
   std::cout << txt::format("\n{:<14} {:>7} {:>7} {:>6} {:>4} {:>7} {:>8} {:>9}\n", "model",
                            "params", "layers", "hidden", "kv", "ffn", "vocab", "mlp");
@@ -93,7 +117,8 @@ int ListCatalog(bool json) {
 
 Action RegisterCatalog(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
-  CLI::App* cmd = app.add_subcommand("catalog", "List the GPUs and model cards firstwall knows");
+  CLI::App* cmd =
+      app.add_subcommand("catalog", "List the GPUs, systems and model cards firstwall knows");
   cmd->add_flag("--json", *json, "Print as JSON, with the source of every figure");
   return [json] { return ListCatalog(*json); };
 }

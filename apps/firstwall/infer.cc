@@ -22,7 +22,7 @@ using namespace units;
 // Values as written; each is read through the declaration of the scenario key of a service it
 // stands for, so the command line and a scenario accept the same values.
 struct InferOptions {
-  std::string model, gpu, dtype = "auto";
+  std::string model, gpu, dtype = "auto", kv_cache_dtype = "auto";
   std::string tp = "1", pp = "1", ep = "1", batch, prompt, output;
   bool json = false;
 };
@@ -48,6 +48,9 @@ int Infer(const InferOptions& in) {
   s.gpu = GpuArg(in.gpu);
   s.model = ModelArg(in.model);
   s.dtype = DtypeArg(in.dtype, s.gpu, "services[].dtype");
+  s.kv_cache_fp8 = scenario::OptionValue(scenario::ScenarioSchema(), "services[].kv_cache_dtype",
+                                         "--kv-cache-dtype", in.kv_cache_dtype)
+                       .Enum() == "fp8";
   s.tp = o.tp;
   s.pp = o.pp;
   s.ep = o.ep;
@@ -78,12 +81,16 @@ int Infer(const InferOptions& in) {
   // As chosen from the GPU's card: its default data type unless one was asked for, FlashAttention
   // where it has a generation.
   const std::string dtype(hardware::DataTypeName(s.dtype));
+  // The KV cache's type: fp8 when asked, else the activations' (16 bits below 16-bit math).
+  const std::string dtype_16(hardware::DataTypeName(
+      hardware::IsNarrow(s.dtype) ? s.gpu.SixteenBitType().value_or(s.dtype) : s.dtype));
   const std::string attention =
       workload::AttentionKernelName(s.gpu, workload::AttentionKernel::kFlash);
   if (in.json) {
     nlohmann::ordered_json j = {{"model", m.name},
                                 {"gpu", s.gpu.name},
                                 {"dtype", dtype},
+                                {"kv_cache_dtype", s.kv_cache_fp8 ? "fp8" : dtype_16},
                                 {"prefill_attention", attention},
                                 {"tp", o.tp},
                                 {"pp", o.pp},
@@ -116,14 +123,14 @@ int Infer(const InferOptions& in) {
     return kOk;
   }
   std::cout << txt::format(
-      "{} on {} x {} (tp {}, pp {}, ep {}), {}, {} prefill attention\n"
+      "{} on {} x {} (tp {}, pp {}, ep {}), {}{}, {} prefill attention\n"
       "prefill of {} tokens: {:.2f} ms\n"
       "decode at batch {}, context {:.0f}: {:.2f} ms per iteration, {:.0f} tokens/s\n"
       "GPU power {:.0f} W per GPU, {:.3f} J per output token (GPUs)\n"
       "memory per GPU: weights {}, KV cache {} ({} per token), total {} of {}{}\n",
-      m.name, e.gpus, s.gpu.name, o.tp, o.pp, o.ep, dtype, attention, o.prompt,
-      ToSeconds(e.prefill_time) * 1e3, o.batch, o.prompt + o.output / 2.0, ToSeconds(e.itl) * 1e3,
-      e.decode_tokens_per_s, ToWatts(e.gpu_power), e.energy_per_token_j,
+      m.name, e.gpus, s.gpu.name, o.tp, o.pp, o.ep, dtype, s.kv_cache_fp8 ? " (KV cache fp8)" : "",
+      attention, o.prompt, ToSeconds(e.prefill_time) * 1e3, o.batch, o.prompt + o.output / 2.0,
+      ToSeconds(e.itl) * 1e3, e.decode_tokens_per_s, ToWatts(e.gpu_power), e.energy_per_token_j,
       Readable(e.weights_per_gpu), Readable(e.kv_cache_bytes), Readable(e.kv_bytes_per_token),
       Readable(e.memory_per_gpu), Readable(s.gpu.hbm_capacity),
       e.fits_in_memory ? "" : "  DOES NOT FIT");
@@ -160,8 +167,11 @@ Action RegisterInfer(CLI::App& app) {
   cmd->add_option("--prompt-tokens", o->prompt, "Prompt length, tokens")->required();
   cmd->add_option("--output-tokens", o->output, "Output length, tokens")->required();
   cmd->add_option("--dtype", o->dtype,
-                  "auto (bf16 where the GPU card has it, else fp16), fp16, bf16 or fp8 (one the "
-                  "GPU has)")
+                  "auto (bf16 where the GPU card has it, else fp16), fp16, bf16, fp8, int8 or "
+                  "fp4 (one the GPU has) for weights and GEMMs")
+      ->capture_default_str();
+  cmd->add_option("--kv-cache-dtype", o->kv_cache_dtype,
+                  "auto (the activations' 16 bits) or fp8 (one byte an element)")
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return [o] { return Infer(*o); };

@@ -365,8 +365,8 @@ Action RegisterStep(CLI::App& app) {
                   "micro-batch's compute, DeepSeek-V3)")
       ->capture_default_str();
   cmd->add_option("--dtype", o->dtype,
-                  "auto (bf16 where the GPU card has it, else fp16), fp32, tf32, fp16, bf16 or fp8 "
-                  "(one the GPU has)")
+                  "auto (bf16 where the GPU card has it, else fp16), fp32, tf32, fp16, bf16, fp8 "
+                  "or fp4 (GEMM inputs; one the GPU has)")
       ->capture_default_str();
   cmd->add_option("--gpus-per-node", o->gpus_per_node, "GPUs per node (NVLink domain)")
       ->capture_default_str();

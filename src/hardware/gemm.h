@@ -15,7 +15,8 @@ namespace firstwall::hardware {
 
 struct GemmModel {
   double max_efficiency = 0.75;  // e_max for 16-bit inputs
-  // e_max for fp8 inputs: fp8 tensor cores are harder to keep fed (H100 MAMF 70.9% fp8 vs 80.3%
+  // e_max for fp8 inputs (and int8 and fp4, an assumption: no public MAMF of them was found): fp8
+  // tensor cores are harder to keep fed (H100 MAMF 70.9% fp8 vs 80.3%
   // bf16, Bekman, ml-engineering), so the bf16 fit scaled by 70.9 / 80.3.
   double fp8_max_efficiency = 0.66;
   double half_rows = 128;           // M_half

@@ -6,12 +6,14 @@
 
 namespace firstwall::hardware {
 namespace {
-constexpr std::array<std::pair<DataType, std::string_view>, 5> kNames = {{
+constexpr std::array<std::pair<DataType, std::string_view>, 7> kNames = {{
     {DataType::kFp32, "fp32"},
     {DataType::kTf32, "tf32"},
     {DataType::kFp16, "fp16"},
     {DataType::kBf16, "bf16"},
     {DataType::kFp8, "fp8"},
+    {DataType::kInt8, "int8"},
+    {DataType::kFp4, "fp4"},
 }};
 }  // namespace
 
@@ -31,7 +33,10 @@ std::optional<DataType> DataTypeFromName(std::string_view name) {
 
 double BytesPerElement(DataType t) {
   switch (t) {
+    case DataType::kFp4:
+      return kFp4BytesPerElement;
     case DataType::kFp8:
+    case DataType::kInt8:
       return 1.0;
     case DataType::kFp16:
     case DataType::kBf16:
@@ -43,6 +48,8 @@ double BytesPerElement(DataType t) {
   return 4.0;
 }
 
+bool IsNarrow(DataType t) { return BytesPerElement(t) < 2.0; }
+
 std::optional<units::FlopRate> GpuSpec::Peak(DataType t) const {
   auto it = peak_dense.find(t);
   if (it == peak_dense.end()) return std::nullopt;
@@ -51,7 +58,8 @@ std::optional<units::FlopRate> GpuSpec::Peak(DataType t) const {
 
 DataType GpuSpec::DefaultDataType() const {
   if (auto t = SixteenBitType()) return *t;
-  for (DataType t : {DataType::kFp32, DataType::kTf32, DataType::kFp8}) {
+  for (DataType t :
+       {DataType::kFp32, DataType::kTf32, DataType::kFp8, DataType::kInt8, DataType::kFp4}) {
     if (peak_dense.count(t)) return t;
   }
   return DataType::kBf16;  // a card without peaks: the caller's Peak() check refuses it
@@ -73,7 +81,7 @@ std::string GpuSpec::DataTypeList() const {
 
 GemmModel GpuSpec::GemmFor(DataType t) const {
   GemmModel g = gemm;
-  if (t == DataType::kFp8) g.max_efficiency = gemm.fp8_max_efficiency;
+  if (IsNarrow(t)) g.max_efficiency = gemm.fp8_max_efficiency;
   return g;
 }
 

@@ -13,12 +13,23 @@
 
 namespace firstwall::hardware {
 
-enum class DataType { kFp32, kTf32, kFp16, kBf16, kFp8 };
+// int8 and fp4 are weight-and-GEMM formats of inference (and fp4 of NVFP4 training): like fp8
+// they cast GEMM inputs and keep activations, attention and their communication in 16 bits.
+enum class DataType { kFp32, kTf32, kFp16, kBf16, kFp8, kInt8, kFp4 };
 
 std::string_view DataTypeName(DataType t);  // "bf16"
 std::optional<DataType> DataTypeFromName(std::string_view name);
-// Bytes per element (fp8: 1, bf16/fp16: 2, tf32/fp32: 4).
+// Bytes per element of weights and GEMM inputs: tf32/fp32 4, bf16/fp16 2, fp8 and int8 1 (their
+// per-tensor or per-channel scales are negligible), fp4 0.5625: NVFP4 stores 4-bit E2M1 values with
+// one 8-bit E4M3 scale per block of 16 (NVIDIA, "Introducing NVFP4 for efficient and accurate
+// low-precision inference", 2025), 4.5 bits an element. MXFP4 (OCP Microscaling Formats v1.0,
+// 2023: an 8-bit E8M0 scale per 32) is 4.25 bits; the models use NVFP4's 4.5 for both.
 double BytesPerElement(DataType t);
+// True for the types narrower than 16 bits (fp8, int8, fp4): only GEMM inputs and weights are
+// stored in them; activations, attention and KV cache stay in the card's 16-bit type.
+bool IsNarrow(DataType t);
+// Bytes per element of NVFP4 (4-bit values, one 1-byte scale per 16).
+inline constexpr double kFp4BytesPerElement = (4.0 + 8.0 / 16.0) / 8.0;
 
 struct ThermalLimits {
   units::Temperature max_operating;  // sustained operation target
@@ -65,12 +76,12 @@ struct GpuSpec {
   // The data type of training and serving when none is asked for: bf16 where the card has it,
   // else fp16 (mixed precision with loss scaling, as on V100), else the widest type it has.
   DataType DefaultDataType() const;
-  // The 16-bit type that fp8 training and serving keep activations and attention in: bf16 where
-  // the card has it, else fp16; nullopt when the card has neither.
+  // The 16-bit type that fp8, int8 and fp4 training and serving keep activations and attention in:
+  // bf16 where the card has it, else fp16; nullopt when the card has neither.
   std::optional<DataType> SixteenBitType() const;
   // The data types of peak_dense, as "fp32, fp16".
   std::string DataTypeList() const;
-  // The GEMM model for inputs of type `t` (fp8 has its own efficiency ceiling).
+  // The GEMM model for inputs of type `t` (fp8, int8 and fp4 share fp8's efficiency ceiling).
   GemmModel GemmFor(DataType t) const;
   units::Bandwidth NvlinkPerDirection() const { return nvlink_bandwidth / 2.0; }
 };

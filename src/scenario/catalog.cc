@@ -70,8 +70,8 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
   if (s.Has("vendor")) g.vendor = s.String("vendor");
   if (s.Has("peak_dense")) {
     const Section p = s.Sub("peak_dense");
-    for (DataType t :
-         {DataType::kFp32, DataType::kTf32, DataType::kFp16, DataType::kBf16, DataType::kFp8}) {
+    for (DataType t : {DataType::kFp32, DataType::kTf32, DataType::kFp16, DataType::kBf16,
+                       DataType::kFp8, DataType::kInt8, DataType::kFp4}) {
       const std::string key(hardware::DataTypeName(t));
       if (auto v = p.OptionalQuantity<units::FlopRate>(key)) g.peak_dense[t] = *v;
     }
@@ -192,13 +192,43 @@ workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* b
   return m;
 }
 
+namespace {
+
+// A system card; its GPU is checked against the catalog's once every file is read.
+SystemSpec ReadSystemCard(const Section& s) {
+  SystemSpec y;
+  y.name = s.String("name");
+  y.vendor = s.String("vendor");
+  y.gpu = s.String("gpu");
+  y.gpus_per_node = s.Int("gpus_per_node");
+  y.nvlink_domain = s.Int("nvlink_domain");
+  y.nodes_per_rack = s.Int("nodes_per_rack");
+  y.node_base_power = s.Quantity<units::Power>("node_base_power");
+  y.rack_power = s.OptionalQuantity<units::Power>("rack_power");
+  if (s.Has("liquid_share")) y.liquid_share = s.Fraction("liquid_share");
+  if (y.nvlink_domain % y.gpus_per_node != 0) {
+    s.Fail("nvlink_domain", "an NVLink domain of " + std::to_string(y.nvlink_domain) +
+                                " GPUs does not hold whole nodes of " +
+                                std::to_string(y.gpus_per_node));
+  }
+  ReadSources(s, SystemCardSchema(), true,
+              {"gpus_per_node", "nvlink_domain", "nodes_per_rack", "node_base_power", "rack_power",
+               "liquid_share"},
+              y.sources);
+  return y;
+}
+
+}  // namespace
+
 Catalog ReadCatalogFiles(const std::vector<std::pair<std::string, std::string>>& files) {
   Catalog c;
-  std::map<std::string, SourceLocation> name_at;  // GPUs and models share one name space
+  std::map<std::string, SourceLocation> name_at;  // GPUs, systems and models share one name space
+  std::map<std::string, SourceLocation> system_gpu_at;
   for (const auto& [path, text] : files) {
     const bool gpu = path.find("gpus/") != std::string::npos;
+    const bool system = path.find("systems/") != std::string::npos;
     const Document doc = Document::Parse(text, path, Document::kCardStart);
-    const Schema& schema = gpu ? GpuCardSchema() : ModelCardSchema();
+    const Schema& schema = gpu ? GpuCardSchema() : system ? SystemCardSchema() : ModelCardSchema();
     const Section s(doc, schema, doc.root(), "", "", doc.At(doc.root()));
     const std::string name = s.String("name");
     const auto [first, fresh] = name_at.emplace(name, s.KeyAt("name"));
@@ -209,9 +239,19 @@ Catalog ReadCatalogFiles(const std::vector<std::pair<std::string, std::string>>&
     c.origin[name] = path;
     if (gpu) {
       c.gpus[name] = ReadGpuCard(s, nullptr, true);
+    } else if (system) {
+      c.systems[name] = ReadSystemCard(s);
+      system_gpu_at[name] = s.KeyAt("gpu");
     } else {
       c.models[name] = ReadModelCard(s, nullptr, true);
       if (s.Has("note")) c.notes[name] = s.String("note");
+    }
+  }
+  for (const auto& [name, y] : c.systems) {
+    if (!c.gpus.count(y.gpu)) {
+      throw InputError(system_gpu_at.at(name), "system '" + name + "' names GPU '" + y.gpu +
+                                                   "', which no GPU card defines; " +
+                                                   UnknownNameHint(y.gpu, c.gpus));
     }
   }
   return c;
@@ -222,7 +262,8 @@ const Catalog& BuiltinCatalog() {
     std::vector<std::pair<std::string, std::string>> files;
     for (const embedded::File& f : embedded::Files()) {
       const std::string path(f.path);
-      if (path.starts_with("catalog/gpus/") || path.starts_with("catalog/models/")) {
+      if (path.starts_with("catalog/gpus/") || path.starts_with("catalog/models/") ||
+          path.starts_with("catalog/systems/")) {
         files.emplace_back(path, std::string(f.text));
       }
     }

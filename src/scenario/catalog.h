@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,7 +14,24 @@
 
 namespace firstwall::scenario {
 
+// A system of the catalog (catalog/systems): a GPU card racked as its vendor builds it, an HGX
+// node or a rack-scale NVLink system (GB200/GB300 NVL72). Its figures are the defaults of the
+// cluster keys of the same names (cluster.system) and of facility.cooling.liquid_share.
+struct SystemSpec {
+  std::string name;
+  std::string vendor;
+  std::string gpu;               // a GPU card's name
+  int gpus_per_node = 8;         // an HGX baseboard, or a rack-scale system's compute tray
+  int nvlink_domain = 8;         // GPUs of one NVLink fabric
+  int nodes_per_rack = 1;        // nodes (compute trays) in a rack
+  units::Power node_base_power;  // non-GPU power of a node, its share of switch trays included
+  std::optional<units::Power> rack_power;      // rated power of a rack
+  std::optional<double> liquid_share;          // share of the rack's IT heat on cold plates
+  std::map<std::string, std::string> sources;  // field -> citation
+};
+
 struct Catalog {
+  std::map<std::string, SystemSpec> systems;
   std::map<std::string, hardware::GpuSpec> gpus;
   std::map<std::string, workload::ModelCard> models;
   std::map<std::string, std::string> origin;  // card name -> file it came from
@@ -25,8 +43,9 @@ struct Catalog {
 const Catalog& BuiltinCatalog();
 
 // Reads card files as the built-in catalog is read: (path, text) pairs, a GPU card where the path
-// has "gpus/" in it, else a model card; every figure needs a source, and GPUs and models share
-// one name space. A second card of a name is an InputError at its name naming the first's place.
+// has "gpus/" in it, a system card where it has "systems/" (its GPU must be one of the files'),
+// else a model card; every figure needs a source, and GPUs, systems and models share one name
+// space. A second card of a name is an InputError at its name naming the first's place.
 Catalog ReadCatalogFiles(const std::vector<std::pair<std::string, std::string>>& files);
 
 // Reads a card. With `base`, keys left out keep the base's values (an override); without, the

@@ -90,9 +90,31 @@ void ReadCatalogAdditions(const Section& root, Catalog& cat) {
   }
 }
 
+// The system cluster.system names, or nullptr without one.
+const SystemSpec* ClusterSystem(const Section& s, const Catalog& cat) {
+  if (!s.Has("system")) return nullptr;
+  const std::string name = s.String("system");
+  auto it = cat.systems.find(name);
+  if (it == cat.systems.end()) {
+    s.Fail("system", "unknown system '" + name + "'", UnknownNameHint(name, cat.systems));
+  }
+  return &it->second;
+}
+
 site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
   site::ClusterConfig c;
-  const std::string gpu = s.String("gpu");
+  // A system gives the defaults of the keys it names; keys the scenario gives win, but not
+  // another GPU than the system's.
+  const SystemSpec* sys = ClusterSystem(s, cat);
+  if (!sys && !s.Has("gpu")) {
+    s.Fail("gpu", "missing required key '" + s.Name("gpu") + "'",
+           "name a GPU (cluster.gpu) or a system of the catalog (cluster.system)");
+  }
+  const std::string gpu = s.Has("gpu") ? s.String("gpu") : sys->gpu;
+  if (sys && gpu != sys->gpu) {
+    s.Fail("gpu", "system '" + sys->name + "' is built of " + sys->gpu + ", not " + gpu,
+           "leave cluster.gpu out with cluster.system, or drop the system");
+  }
   auto it = cat.gpus.find(gpu);
   if (it == cat.gpus.end()) {
     s.Fail("gpu", "unknown GPU '" + gpu + "'",
@@ -100,16 +122,22 @@ site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
   }
   c.gpu = it->second;
   c.nodes = s.Int("nodes");
-  c.gpus_per_node = s.Int("gpus_per_node");
-  c.nvlink_domain_gpus = s.OptionalInt("nvlink_domain").value_or(0);
+  c.gpus_per_node = sys && !s.Has("gpus_per_node") ? sys->gpus_per_node : s.Int("gpus_per_node");
+  c.nvlink_domain_gpus = s.OptionalInt("nvlink_domain").value_or(sys ? sys->nvlink_domain : 0);
   if (c.nvlink_domain_gpus % c.gpus_per_node != 0) {
     s.Fail("nvlink_domain",
            "an NVLink domain of " + std::to_string(c.nvlink_domain_gpus) +
                " GPUs does not hold whole nodes of " + std::to_string(c.gpus_per_node),
            "use a multiple of gpus_per_node, e.g. 72 with 4 GPUs per node");
   }
-  c.nodes_per_rack = s.Int("nodes_per_rack");
-  c.node_base_power = s.Quantity<Power>("node_base_power");
+  c.nodes_per_rack =
+      sys && !s.Has("nodes_per_rack") ? sys->nodes_per_rack : s.Int("nodes_per_rack");
+  if (!sys && !s.Has("node_base_power")) {
+    s.Fail("node_base_power", "missing required key '" + s.Name("node_base_power") + "'",
+           "give the non-GPU power of a node, or name a system (cluster.system)");
+  }
+  c.node_base_power =
+      s.Has("node_base_power") ? s.Quantity<Power>("node_base_power") : sys->node_base_power;
   c.gpu_power_cap = s.OptionalQuantity<Power>("gpu_power_cap").value_or(c.gpu.tdp);
   if (c.gpu_power_cap < c.gpu.idle_power) {
     s.Fail("gpu_power_cap", "power cap " + Format(c.gpu_power_cap) + " is below the idle power " +
@@ -123,7 +151,8 @@ site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
   }
   c.nic_bandwidth = s.Quantity<Bandwidth>("nic_bandwidth");
   c.link_latency = s.Quantity<Duration>("link_latency");
-  c.rack_power_limit = s.OptionalQuantity<Power>("rack_power_limit").value_or(Watts(0));
+  c.rack_power_limit = s.OptionalQuantity<Power>("rack_power_limit")
+                           .value_or(sys && sys->rack_power ? *sys->rack_power : Watts(0));
   if (s.Has("storage_network")) {
     const Section st = s.Sub("storage_network");
     c.frontend_per_node = st.Quantity<Bandwidth>("nic_per_node");
@@ -132,7 +161,8 @@ site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
   return c;
 }
 
-thermal::CoolingConfig ReadCooling(const Section& s) {
+// `liquid_share`: the default of the key (the cluster's system's), or nullopt for the schema's.
+thermal::CoolingConfig ReadCooling(const Section& s, std::optional<double> liquid_share) {
   thermal::CoolingConfig c;
   c.capacity = s.OptionalQuantity<Power>("capacity").value_or(Watts(0));
   if (s.Has("cop")) {
@@ -151,7 +181,8 @@ thermal::CoolingConfig ReadCooling(const Section& s) {
     s.Fail("capacity", "the cooling chain needs its design heat 'capacity'",
            "for example capacity: 1.2 MW (or give a constant 'cop' instead of the chain)");
   }
-  c.liquid_share = s.Fraction("liquid_share");
+  c.liquid_share =
+      liquid_share && !s.Has("liquid_share") ? *liquid_share : s.Fraction("liquid_share");
   ReadLiquidCooling(s, c);
   c.liquid_supply = s.Quantity<Temperature>("liquid_supply");
   c.air_supply = s.Quantity<Temperature>("air_supply");
@@ -235,7 +266,7 @@ site::SwingConfig ReadSwings(const Section& s, const site::SiteConfig& cfg) {
   return w;
 }
 
-site::FacilityConfig ReadFacility(const Section& s) {
+site::FacilityConfig ReadFacility(const Section& s, std::optional<double> liquid_share) {
   site::FacilityConfig f;
   std::set<std::string> names;
   for (const Section& st : s.List("power_chain")) {
@@ -283,7 +314,7 @@ site::FacilityConfig ReadFacility(const Section& s) {
     }
     f.power_chain.push_back(stage);
   }
-  f.cooling = ReadCooling(s.Sub("cooling"));
+  f.cooling = ReadCooling(s.Sub("cooling"), liquid_share);
   if (s.Has("battery")) f.battery = ReadBattery(s.Sub("battery"));
   if (s.Has("generation")) f.generation = ReadGeneration(s.Sub("generation"));
   return f;
@@ -514,6 +545,7 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
                      std::to_string(s.replica.model.moe.experts) + " experts");
   }
   s.replica.dtype = ReadDataType(v, cluster, cat);
+  s.replica.kv_cache_fp8 = v.Enum("kv_cache_dtype") == "fp8";
   s.replicas = v.Int("replicas");
   s.start_s = units::ToSeconds(v.Quantity<units::Duration>("start"));
   if (s.start_s >= sim_end.seconds())
@@ -863,7 +895,8 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
 
   const Section facility = root.Sub("facility");
   const auto grid_limit = cfg.facility.grid_import_limit;
-  cfg.facility = ReadFacility(facility);
+  const SystemSpec* system = ClusterSystem(cluster, sc.catalog);
+  cfg.facility = ReadFacility(facility, system ? system->liquid_share : std::nullopt);
   cfg.facility.grid_import_limit = grid_limit;
   cfg.facility.renewables = ReadRenewables(facility, base_dir == kBuiltinDir ? "" : base_dir,
                                            (start_day - 1) * 24, ReadFile);

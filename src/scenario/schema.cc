@@ -226,8 +226,14 @@ const Schema& ScenarioSchema() {
 
               Section("cluster", true,
                       "The GPU cluster: what GPUs, how many, how they are racked."),
-              Str("cluster.gpu", true,
-                  "GPU type, a name from the catalog (`firstwall catalog`) or from catalog.gpus."),
+              Str("cluster.system", false,
+                  "A system of the catalog (`firstwall catalog`: GB200-NVL72, GB300-NVL72, "
+                  "HGX-B300): its GPU, gpus_per_node, nvlink_domain, nodes_per_rack, "
+                  "node_base_power, rack_power_limit and facility.cooling.liquid_share become "
+                  "the defaults of those keys."),
+              Str("cluster.gpu", false,
+                  "GPU type, a name from the catalog (`firstwall catalog`) or from catalog.gpus. "
+                  "Required without cluster.system."),
               Int("cluster.nodes", "", "1", "1000000", "Number of GPU nodes (servers)."),
               Int("cluster.gpus_per_node", "8", "1", "72",
                   "GPUs in each node (an HGX server, or a compute tray of an NVL72 rack); also the "
@@ -236,9 +242,9 @@ const Schema& ScenarioSchema() {
                      "GPUs joined by NVLink, a multiple of gpus_per_node: 72 for GB200/GB300 NVL72 "
                      "racks of 4-GPU trays. Without it, one node is one NVLink domain."),
               Int("cluster.nodes_per_rack", "4", "1", "128", "Nodes in each rack."),
-              Qty("cluster.node_base_power", D::kPower, "!", "0 W", "50 kW",
+              Qty("cluster.node_base_power", D::kPower, "", "0 W", "50 kW",
                   "Non-GPU power of one node (CPUs, memory, NICs, fans, drives), taken as "
-                  "constant. "
+                  "constant; required without cluster.system. "
                   "For DGX H100: rated 10.2 kW, of which the 8 GPUs take at most 5.6 kW; measured "
                   "node maximum in training 8.4 kW (Latif et al., IEEE Access 2025)."),
               Qty("cluster.gpu_power_cap", D::kPower, "", "10 W", "5 kW",
@@ -533,9 +539,10 @@ const Schema& ScenarioSchema() {
                "fits "
                "in memory."},
               Int("workloads[].sequence_length", "", "1", "10000000", "Tokens per sequence."),
-              Enum("workloads[].dtype", "auto", "auto|fp32|tf32|fp16|bf16|fp8",
+              Enum("workloads[].dtype", "auto", "auto|fp32|tf32|fp16|bf16|fp8|fp4",
                    "Data type of the matrix math; auto: bf16 where the GPU card has it, else fp16 "
-                   "(with loss scaling)."),
+                   "(with loss scaling). fp8 and fp4 (NVFP4 training) cast GEMM inputs only; "
+                   "activations and attention stay in 16 bits. One the GPU card has."),
               Enum("workloads[].recompute", "none", "none|selective|full|auto",
                    "Activation recomputation; auto picks the fastest mode that fits in memory."),
               {"workloads[].sequence_parallel", VT::kBool, D::kPower, false, "true", "", "", "",
@@ -627,9 +634,14 @@ const Schema& ScenarioSchema() {
                   "(the slowest stage paces an iteration, docs/models.md)."),
               Int("services[].ep", "1", "1", "1024",
                   "Expert-parallel degree (MoE), inside each replica's tp x pp GPUs."),
-              Enum("services[].dtype", "auto", "auto|fp16|bf16|fp8",
+              Enum("services[].dtype", "auto", "auto|fp16|bf16|fp8|int8|fp4",
                    "Data type of weights and math; auto: bf16 where the GPU card has it, else "
-                   "fp16."),
+                   "fp16. fp8, int8 and fp4 (NVFP4/MXFP4, 4.5 bits with its block scales) hold "
+                   "the weights and GEMM inputs; activations stay in 16 bits. One the GPU card "
+                   "has."),
+              Enum("services[].kv_cache_dtype", "auto", "auto|fp8",
+                   "Data type of the KV cache: auto, the activations' 16 bits; fp8, one byte an "
+                   "element (any GPU: it is stored, not computed, in fp8)."),
               Qty("services[].start", D::kDuration, "0 s", "0 s", "3660 d",
                   "When the service starts; its requests' times count from here."),
               Qty("services[].duration", D::kDuration, "", "1 s", "3660 d",
@@ -1007,6 +1019,10 @@ const Schema& GpuCardSchema() {
           Qty("peak_dense.fp16", D::kFlopRate, "", "0.1 TFLOP/s", "100 PFLOP/s", "FP16."),
           Qty("peak_dense.bf16", D::kFlopRate, "", "0.1 TFLOP/s", "100 PFLOP/s", "BF16."),
           Qty("peak_dense.fp8", D::kFlopRate, "", "0.1 TFLOP/s", "100 PFLOP/s", "FP8."),
+          Qty("peak_dense.int8", D::kFlopRate, "", "0.1 TFLOP/s", "100 PFLOP/s",
+              "INT8 (tera-operations per second, written as TFLOP/s)."),
+          Qty("peak_dense.fp4", D::kFlopRate, "", "0.1 TFLOP/s", "100 PFLOP/s",
+              "FP4 (NVFP4 or MXFP4 block-scaled 4-bit)."),
           Qty("hbm_capacity", D::kDataSize, "", "1 GB", "4 TB", "HBM capacity."),
           Qty("hbm_bandwidth", D::kBandwidth, "", "100 GB/s", "100 TB/s", "HBM bandwidth."),
           Qty("tdp", D::kPower, "", "50 W", "5 kW", "Thermal design power (board)."),
@@ -1021,7 +1037,8 @@ const Schema& GpuCardSchema() {
           Frac("gemm.max_efficiency", "0.75", "0.05", "1",
                "Efficiency ceiling e_max of large 16-bit GEMMs, as a fraction of the dense peak."),
           Frac("gemm.fp8_max_efficiency", "0.66", "0.05", "1",
-               "Efficiency ceiling of large fp8 GEMMs, as a fraction of the fp8 dense peak."),
+               "Efficiency ceiling of large fp8 GEMMs, as a fraction of the fp8 dense peak; "
+               "int8 and fp4 GEMMs use it too, of their own peaks."),
           Section("capabilities", false,
                   "What the GPU runs; the models choose their kernels from it. The data types "
                   "it has tensor cores for are the keys of peak_dense (a card without bf16, as "
@@ -1050,6 +1067,32 @@ const Schema& GpuCardSchema() {
           Qty("thermal.slowdown", D::kTemperature, "", "30 C", "150 C", "Above this, clocks drop."),
           Qty("thermal.shutdown", D::kTemperature, "", "30 C", "150 C",
               "Above this, the GPU stops."),
+          {"sources", VT::kStringMap, D::kPower, false, "", "", "", "",
+           "Public source of each figure, keyed by the figure's key. Required for every figure "
+           "of the built-in catalog."},
+      });
+  return schema;
+}
+
+const Schema& SystemCardSchema() {
+  using D = Dimension;
+  static const Schema schema(
+      "system card",
+      {
+          Str("name", true, "Catalog name, as cluster.system refers to it."),
+          Str("vendor", true, "Maker."),
+          Str("gpu", true, "The GPU card (catalog/gpus) of its accelerators."),
+          Int("gpus_per_node", "", "1", "72",
+              "GPUs of one node: an HGX baseboard, or a compute tray of a rack-scale system."),
+          Int("nvlink_domain", "", "1", "576", "GPUs joined by one NVLink (scale-up) fabric."),
+          Int("nodes_per_rack", "", "1", "128", "Nodes (compute trays) in one rack."),
+          Qty("node_base_power", D::kPower, "!", "0 W", "50 kW",
+              "Non-GPU power of one node, with its share of the rack's switch trays and fans."),
+          Qty("rack_power", D::kPower, "", "1 kW", "2 MW",
+              "Rated power of one rack; the default of cluster.rack_power_limit."),
+          {"liquid_share", VT::kFraction, D::kPower, false, "", "0", "1", "",
+           "Share of the rack's IT heat its cold plates carry; the default of "
+           "facility.cooling.liquid_share."},
           {"sources", VT::kStringMap, D::kPower, false, "", "", "", "",
            "Public source of each figure, keyed by the figure's key. Required for every figure "
            "of the built-in catalog."},
@@ -1198,10 +1241,15 @@ std::string SchemaMarkdown() {
       "scenario whose run would need more than 8 GB of memory by the loader's estimate (requests "
       "held by services, GPUs of the cluster; src/scenario/budget.h) is refused with the "
       "estimate.\n";
-  for (const Schema* s :
-       {&ScenarioSchema(), &GpuCardSchema(), &ModelCardSchema(), &FabricSchema(), &SweepSchema()}) {
+  for (const Schema* s : {&ScenarioSchema(), &GpuCardSchema(), &ModelCardSchema(),
+                          &SystemCardSchema(), &FabricSchema(), &SweepSchema()}) {
     md += "\n## " + s->name() + " keys\n\n";
-    if (s == &SweepSchema()) {
+    if (s == &SystemCardSchema()) {
+      md +=
+          "A built-in rack-scale or HGX system (catalog/systems, `firstwall catalog`): the GPU "
+          "card and how the GPUs are racked. `cluster.system` takes its keys as the defaults of "
+          "the cluster's and `facility.cooling.liquid_share`; keys the scenario gives win.\n\n";
+    } else if (s == &SweepSchema()) {
       md +=
           "The file `firstwall sweep` reads (docs/sweep.md): a base scenario, the keys to vary "
           "and how design points are drawn from them.\n\n";

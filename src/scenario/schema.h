@@ -56,6 +56,8 @@ class Schema {
 const Schema& ScenarioSchema();
 const Schema& GpuCardSchema();
 const Schema& ModelCardSchema();
+// A built-in system (catalog/systems): a GPU card racked as an HGX node or a rack-scale system.
+const Schema& SystemCardSchema();
 const Schema& FabricSchema();
 // A sweep file (`firstwall sweep`, src/study/sweep.h): a base scenario and the keys to vary.
 const Schema& SweepSchema();

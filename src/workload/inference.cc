@@ -14,6 +14,17 @@ using hardware::Collective;
 
 double Sec(Duration d) { return ToSeconds(d); }
 
+// The attention core runs in fp8 for fp8 (FP8 attention kernels of Hopper and Blackwell engines);
+// for int8 and fp4 too where the card has fp8, else in its 16-bit type: no serving engine has
+// 4-bit or int8 attention, their GEMMs alone use the narrow type.
+FlopRate AttentionPeak(const hardware::GpuSpec& g, hardware::DataType t) {
+  if (t == hardware::DataType::kInt8 || t == hardware::DataType::kFp4) {
+    if (auto fp8 = g.Peak(hardware::DataType::kFp8)) return *fp8;
+    if (auto sixteen = g.SixteenBitType()) return *g.Peak(*sixteen);
+  }
+  return *g.Peak(t);
+}
+
 // The shapes and rates every operator of a replica needs.
 struct Shape {
   explicit Shape(const InferenceSetup& setup)
@@ -21,7 +32,9 @@ struct Shape {
         gm(setup.gpu.GemmFor(setup.dtype)),
         peak(*setup.gpu.Peak(setup.dtype)),
         be(hardware::BytesPerElement(setup.dtype)),
-        act_be(setup.dtype == hardware::DataType::kFp8 ? 2.0 : be),
+        act_be(hardware::IsNarrow(setup.dtype) ? 2.0 : be),
+        kv_be(setup.kv_cache_fp8 ? 1.0 : act_be),
+        attention_peak(AttentionPeak(setup.gpu, setup.dtype)),
         h(setup.model.hidden_size),
         q_dim(static_cast<double>(setup.model.attention_heads) * setup.model.HeadDim()),
         kv_dim_gpu(std::max(1.0, setup.model.kv_heads / static_cast<double>(setup.tp)) *
@@ -38,7 +51,9 @@ struct Shape {
   const InferenceSetup& s;
   hardware::GemmModel gm;
   FlopRate peak;
-  double be, act_be, h, q_dim, kv_dim_gpu;
+  double be, act_be, kv_be;  // bytes per element: weights and GEMMs, activations, KV cache
+  FlopRate attention_peak;   // the attention core's tensor peak
+  double h, q_dim, kv_dim_gpu;
   bool flash;               // FlashAttention prefill, else unfused (the card has none)
   double flash_efficiency;  // of the generation the card states
   hardware::CollectiveModel net;
@@ -150,7 +165,8 @@ double PrefillAttentionFlops(const Shape& sh, double pairs) {
   return 2.0 * 2.0 * pairs * sh.q_dim / sh.s.tp;
 }
 double FlashPrefillSeconds(const Shape& sh, double pairs) {
-  return PrefillAttentionFlops(sh, pairs) / (ToFlopPerSecond(sh.peak) * sh.flash_efficiency) +
+  return PrefillAttentionFlops(sh, pairs) /
+             (ToFlopPerSecond(sh.attention_peak) * sh.flash_efficiency) +
          Sec(sh.gm.overhead);
 }
 // Unfused prefill attention (a GPU without FlashAttention, as V100) computes and stores every
@@ -162,9 +178,9 @@ inline constexpr double kUnfusedKernels = 3;
 double UnfusedSecondsPerScore(const Shape& sh) {
   const double heads = sh.q_dim / sh.s.model.HeadDim() / sh.s.tp;
   const double hbm = ToBytesPerSecond(sh.s.gpu.hbm_bandwidth) * sh.gm.memory_efficiency;
-  const double gemm =
-      std::max(PrefillAttentionFlops(sh, 1.0) / (ToFlopPerSecond(sh.peak) * sh.gm.max_efficiency),
-               heads * 2.0 * sh.act_be / hbm);
+  const double gemm = std::max(
+      PrefillAttentionFlops(sh, 1.0) / (ToFlopPerSecond(sh.attention_peak) * sh.gm.max_efficiency),
+      heads * 2.0 * sh.act_be / hbm);
   return gemm + heads * 2.0 * sh.act_be / hbm;
 }
 // Prefill attention of one chunk, as the card's kernel runs it: `pairs` causal pairs, `scores`
@@ -175,7 +191,7 @@ double PrefillAttentionSeconds(const Shape& sh, double pairs, double scores) {
 }
 // Decode: each sequence reads its K and V for every position of its context.
 double DecodeKvBytes(const Shape& sh, double kv_tokens) {
-  return kv_tokens * 2.0 * sh.kv_dim_gpu * sh.act_be;
+  return kv_tokens * 2.0 * sh.kv_dim_gpu * sh.kv_be;
 }
 
 // The layers a pipelined iteration takes at 1/pp of its rows: each of the pp micro-batches passes
@@ -247,7 +263,7 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
   const double weights =
       (dense_params / (s.tp * stages) + expert_params / (stages * std::max(s.ep, s.tp))) * sh.be;
   e.weights_per_gpu = Bytes(weights);
-  e.kv_bytes_per_token = Bytes(2.0 * most * sh.kv_dim_gpu * sh.act_be);
+  e.kv_bytes_per_token = Bytes(2.0 * most * sh.kv_dim_gpu * sh.kv_be);
   e.kv_cache_bytes =
       e.kv_bytes_per_token * (static_cast<double>(s.batch) * (s.prompt_tokens + s.output_tokens));
   // Activations of the largest forward (the prefill) are transient: a few of its tensors.
@@ -292,7 +308,7 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
   kv_read_bytes_per_token_ = DecodeKvBytes(sh, 1.0 / s.pp);
   attention_flops_per_pair_ = PrefillAttentionFlops(sh, 1.0 / s.pp);
   hbm_bytes_per_s_ = ToBytesPerSecond(s.gpu.hbm_bandwidth) * sh.gm.memory_efficiency;
-  attention_flops_per_s_ = ToFlopPerSecond(sh.peak) * sh.flash_efficiency;
+  attention_flops_per_s_ = ToFlopPerSecond(sh.attention_peak) * sh.flash_efficiency;
   attention_overhead_s_ = Sec(sh.gm.overhead);
   flash_ = sh.flash;
   gemm_flops_per_s_ = ToFlopPerSecond(sh.peak) * sh.gm.max_efficiency;

@@ -14,9 +14,9 @@
 // slowest stage, with n_max layers, paces the iteration at pp x n_max layers at B/pp rows (every
 // layer when pp divides the layers). A lone prompt's prefill passes every stage in turn: all
 // layers. Per GPU, the most loaded stage's: KV cache 2 x n_max x max(1, kv_heads/tp) x head_dim x
-// bytes per token; weights n_max/layers of the model's (experts split over ep). Memory: weights +
-// KV of B x (P + O) tokens + the prefill's transient workspace + the runtime reserve of the
-// training model.
+// bytes per token (the activations' 2 bytes, or 1 with kv_cache_fp8); weights n_max/layers of the
+// model's (experts split over ep). Memory: weights + KV of B x (P + O) tokens + the prefill's
+// transient workspace + the runtime reserve of the training model.
 //
 // GPU power: each kernel's activity follows from what it does (PhaseActivity: a base for a busy
 // GPU, plus shares for the fraction of peak HBM bandwidth and of peak tensor FLOP/s it achieves),
@@ -51,7 +51,12 @@ std::vector<int> InferenceStageLayers(int layers, int pp);
 struct InferenceSetup {
   ModelCard model;
   hardware::GpuSpec gpu;
+  // Weights and GEMM inputs; below 16 bits (fp8, int8, fp4) activations and their communication
+  // stay in the card's 16-bit type, and the attention core runs in fp8 (or 16 bits without it).
   hardware::DataType dtype = hardware::DataType::kBf16;
+  // The KV cache in fp8, one byte an element (vLLM's kv_cache_dtype fp8, TensorRT-LLM's FP8 KV
+  // cache); else in the activations' type. Halves the KV bytes decode reads and stores.
+  bool kv_cache_fp8 = false;
   int tp = 1, pp = 1, ep = 1;
   int batch = 1;
   int prompt_tokens = 1;

@@ -90,12 +90,13 @@ void AddGemm(const TrainingSetup& s, const char* name, double m, double n, doubl
 }
 
 // fp8 training (Transformer Engine style) casts GEMM inputs to fp8 but keeps activations, their
-// communication and the attention core in bf16.
+// communication and the attention core in bf16; NVFP4 training (NVIDIA, "Pretraining large
+// language models with NVFP4", arXiv:2509.25149, 2025) does the same with 4-bit GEMM inputs.
 double ActivationBytes(hardware::DataType t) {
-  return t == hardware::DataType::kFp8 ? 2.0 : hardware::BytesPerElement(t);
+  return hardware::IsNarrow(t) ? 2.0 : hardware::BytesPerElement(t);
 }
 hardware::DataType AttentionType(const hardware::GpuSpec& g, hardware::DataType t) {
-  return t == hardware::DataType::kFp8 ? g.SixteenBitType().value_or(t) : t;
+  return hardware::IsNarrow(t) ? g.SixteenBitType().value_or(t) : t;
 }
 
 Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveModel& net,
@@ -625,7 +626,8 @@ std::string LayoutProblem(const TrainingSetup& s) {
     return s.gpu.name + " has no " + std::string(hardware::DataTypeName(s.dtype)) + " throughput";
   }
   if (!s.gpu.Peak(AttentionType(s.gpu, s.dtype))) {
-    return s.gpu.name + " has no bf16 or fp16 throughput for fp8 training's attention";
+    return s.gpu.name + " has no bf16 or fp16 throughput for " +
+           std::string(hardware::DataTypeName(s.dtype)) + " training's attention";
   }
   if (s.zero < 0 || s.zero > 3) return "zero must be 0, 1, 2 or 3";
   return "";
