@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "power/swing.h"
 #include "report/csv_reader.h"
 #include "report/downsample.h"
 #include "report/html_report_parts.h"
@@ -158,6 +159,42 @@ json ReadLinkSeries(const std::string& path, const json& hottest, double end_s,
   return SeriesJson(down, names);
 }
 
+// The amplitude spectrum of each of swings.csv's columns `names` (MW), from 0 to `hi_hz`
+// (power/swing.h, as summary.json's band figures), downsampled like the time series; null when
+// the window has more than 2^21 samples (the page says so).
+json ReadSpectra(const std::string& path, const std::vector<std::string>& names, double dt_s,
+                 double hi_hz, size_t max_buckets) {
+  CsvReader csv(path);
+  std::vector<int> index;
+  std::vector<std::string> found;
+  for (const std::string& name : names) {
+    const int i = csv.Column(name);
+    if (i >= 0) index.push_back(i), found.push_back(name);
+  }
+  std::vector<std::vector<double>> series(found.size());
+  std::vector<std::string> f;
+  constexpr size_t kMaxSamples = size_t{1} << 21;
+  while (csv.Next(f)) {
+    csv.CheckWidth(f);
+    if (series.empty() || series[0].size() == kMaxSamples) return nullptr;
+    for (size_t k = 0; k < found.size(); ++k) {
+      const double v = CsvNumber(f[static_cast<size_t>(index[k])]);
+      series[k].push_back(std::isfinite(v) ? v : 0.0);
+    }
+  }
+  if (series.empty() || series[0].size() < 4 || !(dt_s > 0)) return nullptr;
+  std::vector<std::vector<double>> spectra;
+  for (const auto& s : series) spectra.push_back(power::AmplitudeSpectrum(s));
+  const double df = 1.0 / (static_cast<double>(series[0].size()) * dt_s);
+  MinMaxDownsampler down(found.size(), max_buckets);
+  std::vector<double> row(found.size());
+  for (size_t b = 0; b < spectra[0].size() && static_cast<double>(b + 1) * df <= hi_hz; ++b) {
+    for (size_t k = 0; k < found.size(); ++k) row[k] = spectra[k][b];
+    down.Add(static_cast<double>(b + 1) * df, row);
+  }
+  return SeriesJson(down, found);
+}
+
 }  // namespace
 
 const std::vector<std::string>& DrawnColumns() {
@@ -256,6 +293,10 @@ json ReportData(const ReportFiles& files, const HtmlReportOptions& options) {
         names.push_back("facility_" + v.value("name", "") + "_mw");
       }
       w["series"] = ReadSeries(files.swings_csv, names, "time_s", options.max_buckets, false);
+      const json band = w.value("band_hz", json::array());
+      const double hi_hz = band.size() == 2 && band[1].is_number() ? band[1].get<double>() : 20.0;
+      w["spectrum"] = ReadSpectra(files.swings_csv, names, w.value("resolution_s", 0.0), hi_hz,
+                                  options.max_buckets);
     }
     d["swings"] = std::move(w);
   } else {

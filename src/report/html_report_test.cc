@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -137,6 +138,29 @@ TEST_F(HtmlReportTest, HottestLinksOverTimeFromLinksCsv) {
   EXPECT_EQ(d["link_series"]["columns"]["a->b"], json({0.5, 0.75, 0.0, 0.0}));
   EXPECT_EQ(d["link_series"]["columns"]["c->d"], json({0.0, 0.25, 0.25, 0.25}));
   EXPECT_FALSE(d["link_series"]["columns"].contains("x->y"));
+}
+
+// The swing window's spectrum: 10 MW plus a 1 Hz sinusoid of 2 MW amplitude, 100 samples at
+// 0.1 s. Bins are 0.1 Hz apart; the 1 Hz bin (the 10th) holds 2 MW, the others nothing; bins up
+// to the band's top, 2 Hz, are kept: 20.
+TEST_F(HtmlReportTest, SwingSpectrumPerVariant) {
+  summary_["power_swings"] = {{"start_s", 0.0},
+                              {"duration_s", 10.0},
+                              {"resolution_s", 0.1},
+                              {"band_hz", {0.1, 2.0}},
+                              {"variants", {{{"name", "none"}, {"swing_mw", 4.0}}}}};
+  std::string csv = "time_s,facility_none_mw\n";
+  for (int i = 0; i < 100; ++i) {
+    csv += fmt::format("{:.1f},{:.17g}\n", i * 0.1, 10 + 2 * std::sin(2 * M_PI * 1.0 * i * 0.1));
+  }
+  Write("swings.csv", csv);
+  const json d = Data();
+  const json& sp = d["swings"]["spectrum"];
+  ASSERT_EQ(sp["x"].size(), 20u);
+  EXPECT_NEAR(sp["x"][9].get<double>(), 1.0, 1e-12);
+  const json& a = sp["columns"]["facility_none_mw"];
+  for (size_t k = 0; k < 20; ++k) EXPECT_NEAR(a[k].get<double>(), k == 9 ? 2.0 : 0.0, 1e-3) << k;
+  EXPECT_EQ(d["swings"]["series"]["rows"], 100);
 }
 
 TEST_F(HtmlReportTest, PageEmbedsTheLibraryAndTheDataAndNothingRemote) {
