@@ -34,7 +34,7 @@ test-asan: deps
 	  -DFW_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -j $(JOBS) --timeout 900 -LE scale
+	  ctest --output-on-failure -j $(JOBS) --timeout 900 -LE "scale|browser"
 
 # The optimized build users may choose (-DCMAKE_BUILD_TYPE=Release): CI builds it too, so every
 # documented build type compiles.

@@ -88,3 +88,28 @@ endfunction()
 if(FW_TESTS)
   include(GoogleTest)
 endif()
+
+# fw_embed_assets(OUT_CC NAME=ABSOLUTE_PATH ...): compiles files of any content into the binary,
+# read back by name with firstwall::report::assets::Asset (cmake/embed_assets.cmake). A missing
+# file fails the build with a message naming scripts/setup-deps; it is checked at configure time
+# too, so the message comes before anything builds.
+function(fw_embed_assets out_cc)
+  set(paths)
+  foreach(pair ${ARGN})
+    string(REPLACE "=" ";" parts "${pair}")
+    list(GET parts 1 path)
+    if(NOT EXISTS "${path}")
+      message(FATAL_ERROR "firstwall: ${path} is missing (the HTML report embeds it). "
+                          "Run scripts/setup-deps, which installs web/'s npm packages with npm ci.")
+    endif()
+    list(APPEND paths ${path})
+  endforeach()
+  string(REPLACE ";" "," assets_csv "${ARGN}")
+  add_custom_command(
+    OUTPUT ${out_cc}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out_cc} -DASSETS=${assets_csv}
+            -P ${PROJECT_SOURCE_DIR}/cmake/embed_assets.cmake
+    DEPENDS ${paths} ${PROJECT_SOURCE_DIR}/cmake/embed_assets.cmake
+    COMMENT "Embedding the HTML report's template and chart library"
+    VERBATIM)
+endfunction()

@@ -18,6 +18,7 @@ using Action = std::function<int()>;
 CLI::Validator WholeNumberUpTo(int max);
 
 Action RegisterRun(CLI::App& app);
+Action RegisterReport(CLI::App& app);
 Action RegisterValidate(CLI::App& app);
 Action RegisterCatalog(CLI::App& app);
 Action RegisterSchema(CLI::App& app);

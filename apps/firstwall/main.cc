@@ -20,11 +20,12 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("firstwall ") + FIRSTWALL_VERSION);
   app.require_subcommand(1);
   std::map<const CLI::App*, cli::Action> actions;
-  for (auto reg : {cli::RegisterRun, cli::RegisterValidate, cli::RegisterStep, cli::RegisterInfer,
-                   cli::RegisterCollective, cli::RegisterReliability, cli::RegisterCatalog,
-                   cli::RegisterSchema, cli::RegisterWalls, cli::RegisterSweep,
-                   cli::RegisterCollate, cli::RegisterEmulate, cli::RegisterIngest,
-                   cli::RegisterQuality, cli::RegisterCompare, cli::RegisterCalibrate}) {
+  for (auto reg :
+       {cli::RegisterRun, cli::RegisterValidate, cli::RegisterStep, cli::RegisterInfer,
+        cli::RegisterCollective, cli::RegisterReliability, cli::RegisterCatalog,
+        cli::RegisterSchema, cli::RegisterWalls, cli::RegisterSweep, cli::RegisterCollate,
+        cli::RegisterEmulate, cli::RegisterIngest, cli::RegisterQuality, cli::RegisterCompare,
+        cli::RegisterCalibrate, cli::RegisterReport}) {
     cli::Action action = reg(app);
     actions[app.get_subcommands({}).back()] = std::move(action);
   }

@@ -10,6 +10,7 @@
 
 #include "apps/firstwall/commands.h"
 #include "apps/firstwall/scenario_arg.h"
+#include "report/html_report.h"
 #include "report/output_set.h"
 #include "report/outputs.h"
 #include "report/simulate.h"
@@ -24,6 +25,7 @@ struct RunOptions {
   bool json = false;
   bool quiet = false;
   bool links = false;
+  bool report = false;
   int hot_links = 3;
   std::vector<std::string> sets;
 };
@@ -95,6 +97,17 @@ int Run(const RunOptions& o) {
   // command line: a byte that is not UTF-8 is written as U+FFFD rather than failing the run.
   const std::string json = txt::json_text(report::SummaryJson(summary)) + "\n";
   write("summary.json", json);
+  if (o.report) {
+    // From the staged files, as `firstwall report` reads them from DIR afterwards.
+    report::ReportFiles files;
+    files.summary_json = outputs.Stage("summary.json");
+    files.timeseries_csv = outputs.Stage("timeseries.csv");
+    if (summary.life) files.jobs_csv = outputs.Stage("jobs.csv");
+    if (summary.life) files.events_csv = outputs.Stage("events.csv");
+    if (summary.swings) files.swings_csv = outputs.Stage("swings.csv");
+    if (o.links) files.links_csv = outputs.Stage("links.csv");
+    write("report.html", report::HtmlReport(files));
+  }
   outputs.Commit();
   if (o.json) {
     std::cout << json;
@@ -102,7 +115,8 @@ int Run(const RunOptions& o) {
     std::cout << report::SummaryText(summary) << "\nwrote " << o.out << "/summary.json, " << o.out
               << "/timeseries.csv" << (summary.swings ? ", " + o.out + "/swings.csv" : "")
               << (o.links ? ", " + o.out + "/links.csv" : "")
-              << (summary.life ? ", " + o.out + "/jobs.csv, " + o.out + "/events.csv" : "") << "\n";
+              << (summary.life ? ", " + o.out + "/jobs.csv, " + o.out + "/events.csv" : "")
+              << (o.report ? ", " + o.out + "/report.html" : "") << "\n";
   }
   return kOk;
 }
@@ -129,7 +143,8 @@ Action RegisterRun(CLI::App& app) {
                          "Simulate a scenario; prints a summary and writes DIR/summary.json, "
                          "DIR/timeseries.csv, DIR/swings.csv (when the scenario records power "
                          "swings), DIR/jobs.csv and DIR/events.csv (with a scheduler) and "
-                         "DIR/links.csv (with --links). The files of one run replace "
+                         "DIR/links.csv (with --links) and DIR/report.html (with --report). The "
+                         "files of one run replace "
                          "all of an earlier run's together, and only when the run completes.");
   cmd->add_option("scenario", o->scenario,
                   "Scenario YAML file (default: the built-in 1,024-GPU H100 hall, "
@@ -141,6 +156,9 @@ Action RegisterRun(CLI::App& app) {
   cmd->add_flag("--quiet", o->quiet, "Print nothing (outputs are still written)");
   cmd->add_flag("--links", o->links,
                 "Also write DIR/links.csv: every change of every fabric link's load over the run");
+  cmd->add_flag("--report", o->report,
+                "Also write DIR/report.html: the run's charts in one HTML file that works offline "
+                "(docs/outputs.md)");
   cmd->add_option("--hot-links", o->hot_links,
                   "Columns in timeseries.csv for the N most loaded scale-out links "
                   "(link_util_<link>, the highest load over each output interval, "

@@ -3,6 +3,7 @@
 #include <fftw3.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <memory>
 #include <mutex>
@@ -12,7 +13,44 @@ namespace {
 // FFTW's planner keeps global state: planning and destroying plans are not thread-safe (only
 // fftw_execute is), and sweeps simulate points on several threads.
 std::mutex fftw_planner;
+
+// Real DFT of p - mean: bins 0..n/2. FFTW_ESTIMATE plans without timing runs: deterministic output.
+std::vector<std::array<double, 2>> Dft(const std::vector<double>& p, double mean) {
+  const size_t n = p.size();
+  const int len = static_cast<int>(n);
+  std::unique_ptr<double, decltype(&fftw_free)> in(fftw_alloc_real(n), &fftw_free);
+  std::unique_ptr<fftw_complex, decltype(&fftw_free)> out(fftw_alloc_complex(n / 2 + 1),
+                                                          &fftw_free);
+  for (size_t i = 0; i < n; ++i) in.get()[i] = p[i] - mean;
+  fftw_plan plan = nullptr;
+  {
+    std::lock_guard lock(fftw_planner);
+    plan = fftw_plan_dft_r2c_1d(len, in.get(), out.get(), FFTW_ESTIMATE);
+  }
+  fftw_execute(plan);
+  {
+    std::lock_guard lock(fftw_planner);
+    fftw_destroy_plan(plan);
+  }
+  std::vector<std::array<double, 2>> bins(n / 2 + 1);
+  for (size_t k = 0; k <= n / 2; ++k) bins[k] = {out.get()[k][0], out.get()[k][1]};
+  return bins;
+}
 }  // namespace
+
+std::vector<double> AmplitudeSpectrum(const std::vector<double>& p) {
+  const size_t n = p.size();
+  if (n < 4) return {};
+  double sum = 0;
+  for (double v : p) sum += v;
+  const std::vector<std::array<double, 2>> out = Dft(p, sum / static_cast<double>(n));
+  std::vector<double> a(n / 2);
+  for (size_t k = 1; k <= n / 2; ++k) {
+    a[k - 1] =
+        2.0 * std::sqrt(out[k][0] * out[k][0] + out[k][1] * out[k][1]) / static_cast<double>(n);
+  }
+  return a;
+}
 
 SwingMetrics AnalyzeSwing(const std::vector<double>& p, double dt, double lo_hz, double hi_hz) {
   SwingMetrics m;
@@ -29,25 +67,10 @@ SwingMetrics AnalyzeSwing(const std::vector<double>& p, double dt, double lo_hz,
     m.max_ramp_w_per_s = std::max(m.max_ramp_w_per_s, std::abs(p[i] - p[i - 1]) / dt);
   }
   if (n < 4) return m;
-  // Real DFT of the fluctuation. FFTW_ESTIMATE plans without timing runs: deterministic output.
-  const int len = static_cast<int>(n);
-  std::unique_ptr<double, decltype(&fftw_free)> in(fftw_alloc_real(n), &fftw_free);
-  std::unique_ptr<fftw_complex, decltype(&fftw_free)> out(fftw_alloc_complex(n / 2 + 1),
-                                                          &fftw_free);
-  for (size_t i = 0; i < n; ++i) in.get()[i] = p[i] - m.mean_w;
-  fftw_plan plan = nullptr;
-  {
-    std::lock_guard lock(fftw_planner);
-    plan = fftw_plan_dft_r2c_1d(len, in.get(), out.get(), FFTW_ESTIMATE);
-  }
-  fftw_execute(plan);
-  {
-    std::lock_guard lock(fftw_planner);
-    fftw_destroy_plan(plan);
-  }
+  const std::vector<std::array<double, 2>> out = Dft(p, m.mean_w);
   double total = 0, band = 0, best = 0;
   for (size_t k = 1; k <= n / 2; ++k) {
-    const double re = out.get()[k][0], im = out.get()[k][1];
+    const double re = out[k][0], im = out[k][1];
     // One-sided power: bins other than Nyquist stand for two conjugate bins.
     const double e = (re * re + im * im) * ((2 * k == n) ? 1.0 : 2.0);
     total += e;

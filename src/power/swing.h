@@ -36,6 +36,11 @@ struct SwingMetrics {
 SwingMetrics AnalyzeSwing(const std::vector<double>& power_w, double dt_s, double band_lo_hz,
                           double band_hi_hz);
 
+// The one-sided amplitude spectrum of the fluctuation (the series without its mean), as
+// AnalyzeSwing computes it: element k - 1 is bin k, at k / (n x dt) Hz, k = 1..n/2, the amplitude
+// 2 |X_k| / n of that sinusoid, in the series' unit. Empty below 4 samples.
+std::vector<double> AmplitudeSpectrum(const std::vector<double>& power);
+
 // Per-GPU mitigations applied to a job's GPU power (`gpus` GPUs in lockstep), in place. Return
 // the energy burned above demand (J) and, for the ramp limit, set `deferred_j` to the energy the
 // GPUs could not draw when they needed it.

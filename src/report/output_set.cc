@@ -87,7 +87,8 @@ void CheckReplaceable(const std::filesystem::path& dir, const std::vector<std::s
 
 const std::vector<std::string>& OutputSet::Outputs() {
   static const std::vector<std::string> names = {"summary.json", "timeseries.csv", "swings.csv",
-                                                 "links.csv",    "jobs.csv",       "events.csv"};
+                                                 "links.csv",    "jobs.csv",       "events.csv",
+                                                 "report.html"};
   return names;
 }
 

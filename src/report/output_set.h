@@ -1,6 +1,7 @@
 // The files of one run, moved into the output directory together. A run writes every file into a
 // hidden staging directory inside DIR (DIR/.firstwall-staging-<pid>); Commit() removes the outputs
-// an earlier run left in DIR (summary.json, timeseries.csv, swings.csv, links.csv), including
+// an earlier run left in DIR (summary.json, timeseries.csv, swings.csv, links.csv, jobs.csv,
+// events.csv, report.html), including
 // those this run does not write, and renames the new ones into place. So DIR holds the complete
 // outputs of exactly one run: never a new time series beside an old summary, never a partial file.
 //

@@ -1,0 +1,46 @@
+// firstwall report OUT_DIR [--out FILE]: the HTML report of an earlier run (html_report.h).
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "apps/firstwall/commands.h"
+#include "report/html_report.h"
+#include "report/outputs.h"
+
+namespace firstwall::cli {
+namespace {
+
+struct ReportOptions {
+  std::string dir;
+  std::string out;
+  bool quiet = false;
+};
+
+int Report(const ReportOptions& o) {
+  const report::ReportFiles files = report::ReportFiles::InDir(o.dir);
+  const std::string page = report::HtmlReport(files);
+  const std::string out =
+      o.out.empty() ? (std::filesystem::path(o.dir) / "report.html").string() : o.out;
+  report::AtomicFile file(out);
+  file.Write(page);
+  file.Commit();
+  if (!o.quiet) std::cout << "wrote " << out << " (" << page.size() / 1024 << " KiB)\n";
+  return kOk;
+}
+
+}  // namespace
+
+Action RegisterReport(CLI::App& app) {
+  auto o = std::make_shared<ReportOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "report",
+      "Write the HTML report of an earlier run: OUT_DIR/report.html from OUT_DIR's summary.json "
+      "and timeseries.csv (and jobs.csv, events.csv, swings.csv where present); one file that "
+      "works offline (docs/outputs.md)");
+  cmd->add_option("dir", o->dir, "Output directory of `firstwall run`")->required();
+  cmd->add_option("--out", o->out, "Where to write the report (default: OUT_DIR/report.html)");
+  cmd->add_flag("--quiet", o->quiet, "Print nothing");
+  return [o] { return Report(*o); };
+}
+
+}  // namespace firstwall::cli

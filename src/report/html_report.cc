@@ -1,0 +1,346 @@
+#include "report/html_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "power/swing.h"
+#include "report/csv_reader.h"
+#include "report/downsample.h"
+#include "report/html_report_parts.h"
+
+namespace firstwall::report {
+namespace {
+
+using nlohmann::json;
+
+// Rounds to 4 significant digits: what a chart can show, and a third of the bytes.
+double Round4(double v) {
+  if (!std::isfinite(v)) return v;
+  return std::strtod(fmt::format("{:.4g}", v).c_str(), nullptr);
+}
+
+json Column(const std::vector<double>& values) {
+  json a = json::array();
+  for (double v : values) a.push_back(Round4(v));
+  return a;
+}
+
+// The downsampled points as the page reads them: `x`, `rows`, `rows_per_bucket` and `columns`
+// {name: values}.
+json SeriesJson(const MinMaxDownsampler& down, const std::vector<std::string>& names) {
+  const MinMaxDownsampler::Points p = down.Finish();
+  json out;
+  out["x"] = p.x;
+  out["rows"] = p.rows;
+  out["rows_per_bucket"] = p.rows_per_bucket;
+  json cols = json::object();
+  for (size_t k = 0; k < names.size(); ++k) cols[names[k]] = Column(p.columns[k]);
+  out["columns"] = std::move(cols);
+  return out;
+}
+
+json ReadSummary(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError({path, 0, 0}, "cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  json s;
+  try {
+    s = json::parse(text.str());
+  } catch (const json::parse_error& e) {
+    throw InputError({path, 0, 0}, std::string("is not valid JSON: ") + e.what());
+  }
+  if (!s.is_object() || s.value("schema", std::string()) != "firstwall.summary/1") {
+    throw InputError({path, 0, 0},
+                     "expected a firstwall summary (\"schema\": "
+                     "\"firstwall.summary/1\"), as `firstwall run` writes it");
+  }
+  return s;
+}
+
+// A downsampled table: `x` (the first column, seconds) and the named columns.
+json ReadSeries(const std::string& path, const std::vector<std::string>& wanted,
+                const std::string& x_name, size_t max_buckets, bool wue) {
+  CsvReader csv(path);
+  const int xi = csv.Column(x_name);
+  if (xi < 0) {
+    throw InputError({path, 1, 1}, "expected a '" + x_name + "' column in the header");
+  }
+  std::vector<std::string> names;
+  std::vector<int> index;
+  for (const std::string& name : wanted) {
+    const int i = csv.Column(name);
+    if (i >= 0) names.push_back(name), index.push_back(i);
+  }
+  const int water = csv.Column("water_use_l_per_s"), it = csv.Column("it_power_kw");
+  const bool with_wue = wue && water >= 0 && it >= 0;
+  if (with_wue) names.push_back("wue_l_per_kwh");
+  MinMaxDownsampler down(names.size(), max_buckets);
+  std::vector<std::string> fields;
+  std::vector<double> values(names.size());
+  double last_x = -INFINITY;
+  while (csv.Next(fields)) {
+    csv.CheckWidth(fields);
+    const double x = CsvNumber(fields[static_cast<size_t>(xi)]);
+    if (!(x >= last_x)) {
+      throw InputError({path, csv.line(), 1},
+                       "expected '" + x_name + "' to be a number not below the previous row's");
+    }
+    last_x = x;
+    for (size_t k = 0; k < index.size(); ++k) {
+      values[k] = CsvNumber(fields[static_cast<size_t>(index[k])]);
+    }
+    if (with_wue) {
+      // Site water per IT energy in the interval: L/s x 3600 s/h / kW = L/kWh.
+      const double kw = CsvNumber(fields[static_cast<size_t>(it)]);
+      values.back() = kw > 0 ? CsvNumber(fields[static_cast<size_t>(water)]) * 3600.0 / kw : NAN;
+    }
+    down.Add(x, values);
+  }
+  return SeriesJson(down, names);
+}
+
+std::vector<std::string> TimeSeriesColumns(const std::string& path) {
+  std::vector<std::string> names = DrawnColumns();
+  const CsvReader csv(path);
+  for (const std::string& h : csv.header()) {
+    if (h.rfind("link_util_", 0) == 0) names.push_back(h);
+  }
+  return names;
+}
+
+// The keys of `from` that exist, copied.
+json Pick(const json& from, std::initializer_list<const char*> keys) {
+  json out = json::object();
+  for (const char* k : keys) {
+    if (from.contains(k)) out[k] = from[k];
+  }
+  return out;
+}
+
+// The hottest links' loads over the run from links.csv (every change of every link, in time
+// order): one row per time at which one of them changes, each link holding its last value (0
+// before its first row), downsampled like the time series.
+json ReadLinkSeries(const std::string& path, const json& hottest, double end_s,
+                    size_t max_buckets) {
+  std::vector<std::string> names;
+  for (const json& l : hottest) names.push_back(l.value("link", ""));
+  CsvReader csv(path);
+  const int ti = csv.Column("time_s"), li = csv.Column("link"), ui = csv.Column("utilization");
+  if (ti < 0 || li < 0 || ui < 0) {
+    throw InputError({path, 1, 1}, "expected the columns time_s, link and utilization");
+  }
+  MinMaxDownsampler down(names.size(), max_buckets);
+  std::vector<double> now(names.size(), 0.0);
+  std::vector<std::string> f;
+  double t_row = 0;
+  bool pending = false;
+  while (csv.Next(f)) {
+    csv.CheckWidth(f);
+    const auto it = std::find(names.begin(), names.end(), f[static_cast<size_t>(li)]);
+    if (it == names.end()) continue;
+    const double t = CsvNumber(f[static_cast<size_t>(ti)]);
+    if (!(t >= t_row)) {
+      throw InputError({path, csv.line(), 1}, "expected time_s not below the previous row's");
+    }
+    if (pending && t > t_row) down.Add(t_row, now);
+    t_row = t;
+    pending = true;
+    now[static_cast<size_t>(it - names.begin())] = CsvNumber(f[static_cast<size_t>(ui)]);
+  }
+  if (pending) down.Add(t_row, now);
+  if (pending && end_s > t_row) down.Add(end_s, now);
+  return SeriesJson(down, names);
+}
+
+// The amplitude spectrum of each of swings.csv's columns `names` (MW), from 0 to `hi_hz`
+// (power/swing.h, as summary.json's band figures), downsampled like the time series; null when
+// the window has more than 2^21 samples (the page says so).
+json ReadSpectra(const std::string& path, const std::vector<std::string>& names, double dt_s,
+                 double hi_hz, size_t max_buckets) {
+  CsvReader csv(path);
+  std::vector<int> index;
+  std::vector<std::string> found;
+  for (const std::string& name : names) {
+    const int i = csv.Column(name);
+    if (i >= 0) index.push_back(i), found.push_back(name);
+  }
+  std::vector<std::vector<double>> series(found.size());
+  std::vector<std::string> f;
+  constexpr size_t kMaxSamples = size_t{1} << 21;
+  while (csv.Next(f)) {
+    csv.CheckWidth(f);
+    if (series.empty() || series[0].size() == kMaxSamples) return nullptr;
+    for (size_t k = 0; k < found.size(); ++k) {
+      const double v = CsvNumber(f[static_cast<size_t>(index[k])]);
+      series[k].push_back(std::isfinite(v) ? v : 0.0);
+    }
+  }
+  if (series.empty() || series[0].size() < 4 || !(dt_s > 0)) return nullptr;
+  std::vector<std::vector<double>> spectra;
+  for (const auto& s : series) spectra.push_back(power::AmplitudeSpectrum(s));
+  const double df = 1.0 / (static_cast<double>(series[0].size()) * dt_s);
+  MinMaxDownsampler down(found.size(), max_buckets);
+  std::vector<double> row(found.size());
+  for (size_t b = 0; b < spectra[0].size() && static_cast<double>(b + 1) * df <= hi_hz; ++b) {
+    for (size_t k = 0; k < found.size(); ++k) row[k] = spectra[k][b];
+    down.Add(static_cast<double>(b + 1) * df, row);
+  }
+  return SeriesJson(down, found);
+}
+
+}  // namespace
+
+const std::vector<std::string>& DrawnColumns() {
+  static const std::vector<std::string> names = {"gpu_power_kw",       "node_base_power_kw",
+                                                 "conversion_loss_kw", "cooling_power_kw",
+                                                 "facility_power_kw",  "it_power_kw",
+                                                 "grid_power_kw",      "generation_kw",
+                                                 "battery_power_kw",   "pue",
+                                                 "outdoor_dry_bulb_c", "outdoor_wet_bulb_c",
+                                                 "economizer_share",   "gpu_coolant_c",
+                                                 "mean_gpu_activity",  "running_jobs",
+                                                 "queued_jobs",        "peak_rack_power_kw"};
+  return names;
+}
+
+ReportFiles ReportFiles::InDir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    throw InputError({dir.string(), 0, 0}, "is not a directory",
+                     "give the output directory of an earlier `firstwall run --out DIR`");
+  }
+  ReportFiles f;
+  auto need = [&](const char* name) {
+    const std::filesystem::path p = dir / name;
+    if (!std::filesystem::is_regular_file(p, ec)) {
+      throw InputError({p.string(), 0, 0},
+                       "is missing: a report needs summary.json and "
+                       "timeseries.csv from `firstwall run`");
+    }
+    return p.string();
+  };
+  auto may = [&](const char* name) {
+    const std::filesystem::path p = dir / name;
+    return std::filesystem::is_regular_file(p, ec) ? p.string() : std::string();
+  };
+  f.summary_json = need("summary.json");
+  f.timeseries_csv = need("timeseries.csv");
+  f.jobs_csv = may("jobs.csv");
+  f.events_csv = may("events.csv");
+  f.swings_csv = may("swings.csv");
+  f.links_csv = may("links.csv");
+  return f;
+}
+
+json ReportData(const ReportFiles& files, const HtmlReportOptions& options) {
+  const json s = ReadSummary(files.summary_json);
+  json d;
+  json absent = json::array();
+  d["meta"] = Pick(s, {"site",
+                       "scenario_file",
+                       "seed",
+                       "sim_time_s",
+                       "tick_s",
+                       "gpu",
+                       "gpu_count",
+                       "node_count",
+                       "rack_count",
+                       "facility_energy_kwh",
+                       "it_energy_kwh",
+                       "pue",
+                       "wue_l_per_kwh",
+                       "peak_facility_power_kw",
+                       "peak_it_power_kw",
+                       "peak_grid_power_kw",
+                       "energy_cost_usd",
+                       "carbon_t",
+                       "mean_gpu_activity",
+                       "busiest_resource",
+                       "grid_limit_exceeded_hours"});
+  d["series"] = ReadSeries(files.timeseries_csv, TimeSeriesColumns(files.timeseries_csv), "time_s",
+                           options.max_buckets, true);
+  d["resources"] = s.value("resources", json::array());
+  // Ratings drawn on the facility power chart: the grid connection and the power chain's stages.
+  json limits = json::array();
+  for (const json& r : d["resources"]) {
+    const std::string kind = r.value("kind", "");
+    if (r.value("unit", "") == "kW" && r.contains("rating") && r["rating"].is_number() &&
+        (kind == "grid" || kind == "power stage")) {
+      limits.push_back({{"name", r.value("name", "")}, {"kind", kind}, {"kw", r["rating"]}});
+    }
+  }
+  d["limits"] = std::move(limits);
+  AddGantt(files, options, d, absent);
+  if (s.contains("goodput") && s["goodput"].is_object()) {
+    json g = s["goodput"];
+    g.erase("jobs");
+    d["goodput"] = std::move(g);
+  } else {
+    absent.push_back("Goodput and badput: the run has no scheduler: section.");
+  }
+  if (s.contains("power_swings") && s["power_swings"].is_object()) {
+    json w = s["power_swings"];
+    if (!files.swings_csv.empty()) {
+      std::vector<std::string> names;
+      for (const json& v : w.value("variants", json::array())) {
+        names.push_back("facility_" + v.value("name", "") + "_mw");
+      }
+      w["series"] = ReadSeries(files.swings_csv, names, "time_s", options.max_buckets, false);
+      const json band = w.value("band_hz", json::array());
+      const double hi_hz = band.size() == 2 && band[1].is_number() ? band[1].get<double>() : 20.0;
+      w["spectrum"] = ReadSpectra(files.swings_csv, names, w.value("resolution_s", 0.0), hi_hz,
+                                  options.max_buckets);
+    }
+    d["swings"] = std::move(w);
+  } else {
+    absent.push_back("Power swings: the scenario records no power_swings window.");
+  }
+  json services = json::array();
+  for (const json& v : s.value("services", json::array())) {
+    services.push_back(
+        Pick(v, {"name", "model", "gpus", "replicas", "ttft_s", "tpot_s", "itl_s", "e2e_s", "slo",
+                 "throughput_rps", "output_tokens_per_s", "goodput_rps",
+                 "energy_per_output_token_j", "facility_energy_per_output_token_j"}));
+  }
+  if (services.empty()) {
+    absent.push_back("Inference services: the scenario has none.");
+  } else {
+    d["services"] = std::move(services);
+  }
+  const json links = s.value("hottest_links", json::array());
+  if (links.empty()) {
+    absent.push_back("Hottest links: no scale-out link carried traffic.");
+  } else {
+    d["hottest_links"] = links;
+    if (!files.links_csv.empty()) {
+      d["link_series"] =
+          ReadLinkSeries(files.links_csv, links, s.value("sim_time_s", 0.0), options.max_buckets);
+    }
+  }
+  json thermal = json::array();
+  for (const json& j : s.value("jobs", json::array())) {
+    if (j.contains("gpu_temperature_peak_c")) {
+      thermal.push_back(Pick(j, {"name", "gpus", "gpu_temperature_peak_c", "throttled_gpu_hours",
+                                 "thermal_shutdown"}));
+    }
+  }
+  if (!thermal.empty()) d["thermal"] = std::move(thermal);
+  if (s.contains("cooling")) {
+    d["meta"]["throttled_gpu_hours"] = s["cooling"].value("throttled_gpu_hours", 0.0);
+  }
+  d["absent"] = std::move(absent);
+  return d;
+}
+
+std::string HtmlReport(const ReportFiles& files, const HtmlReportOptions& options) {
+  return RenderHtmlReport(ReportData(files, options));
+}
+
+}  // namespace firstwall::report

@@ -1,0 +1,231 @@
+#include "report/html_report.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+
+namespace firstwall::report {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class HtmlReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           fmt::format("fw-html-report-{}-{}", getpid(),
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    summary_ = {{"schema", "firstwall.summary/1"},
+                {"site", "test hall"},
+                {"sim_time_s", 10.0},
+                {"pue", 1.25},
+                {"resources",
+                 {{{"name", "grid connection"},
+                   {"kind", "grid"},
+                   {"unit", "kW"},
+                   {"peak", 150.0},
+                   {"rating", 200.0},
+                   {"peak_utilization", 0.75}},
+                  {{"name", "rack PSU"},
+                   {"kind", "power stage"},
+                   {"unit", "kW"},
+                   {"peak", 90.0},
+                   {"rating", nullptr},
+                   {"peak_utilization", nullptr}}}}};
+    std::string ts = "time_s,gpu_power_kw,it_power_kw,water_use_l_per_s,facility_power_kw\n";
+    for (int i = 0; i < 10; ++i) {
+      ts += fmt::format("{}.000,{},100,0.5,{}\n", i, 50 + i, 125 + i);
+    }
+    Write("timeseries.csv", ts);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name, std::ios::binary) << text;
+  }
+  json Data(HtmlReportOptions o = {}) {
+    Write("summary.json", summary_.dump());
+    return ReportData(ReportFiles::InDir(dir_), o);
+  }
+  // The InputError's text for a report of dir_.
+  std::string Error() {
+    try {
+      Data();
+    } catch (const InputError& e) {
+      return e.where().ToString() + ": " + e.message();
+    }
+    return "no error";
+  }
+  fs::path dir_;
+  json summary_;
+};
+
+TEST_F(HtmlReportTest, TimeSeriesAndRatings) {
+  const json d = Data();
+  EXPECT_EQ(d["meta"]["site"], "test hall");
+  EXPECT_EQ(d["series"]["rows"], 10);
+  EXPECT_EQ(d["series"]["x"].size(), 10u);
+  EXPECT_EQ(d["series"]["columns"]["gpu_power_kw"][3], 53.0);
+  // WUE per interval: 0.5 L/s x 3600 s/h / 100 kW = 18 L/kWh.
+  EXPECT_EQ(d["series"]["columns"]["wue_l_per_kwh"][0], 18.0);
+  EXPECT_FALSE(d["series"]["columns"].contains("pue"));  // not in this file
+  // Only rated power resources become lines on the power chart.
+  ASSERT_EQ(d["limits"].size(), 1u);
+  EXPECT_EQ(d["limits"][0]["name"], "grid connection");
+  EXPECT_EQ(d["limits"][0]["kw"], 200.0);
+}
+
+TEST_F(HtmlReportTest, AbsentSectionsAreSaidNotDrawn) {
+  const json d = Data();
+  for (const char* key : {"gantt", "goodput", "swings", "services", "hottest_links"}) {
+    EXPECT_FALSE(d.contains(key)) << key;
+  }
+  const std::string absent = d["absent"].dump();
+  EXPECT_NE(absent.find("no jobs.csv"), std::string::npos);
+  EXPECT_NE(absent.find("no power_swings window"), std::string::npos);
+  EXPECT_NE(absent.find("Inference services"), std::string::npos);
+}
+
+TEST_F(HtmlReportTest, GanttFromJobsAndEvents) {
+  Write("jobs.csv",
+        "job,tenant,attempt,gpus,nodes,submit_s,queued_s,start_s,end_s,wait_s,ended\n"
+        "big,t,1,64,8,0,0,0,100,0,failed\n"
+        "small,t,1,8,1,0,0,50,60,50,completed\n"
+        "big,t,2,64,8,0,120,130,200,10,cut\n"
+        "\"a, b\",t,1,1,1,0,0,5,6,5,completed\n");
+  Write("events.csv",
+        "time_s,event,job,component,index,cause,effect,first_node,nodes,repair_s,jobs_hit\n"
+        "40,checkpoint,big,,,,,,,,\n"
+        "100,failure,,gpu,3,xid,job_restart,2,1,3600,big;small\n"
+        "130,restart,big,,,,,,,,\n"
+        "150,repair,,gpu,3,,,2,1,,\n");
+  HtmlReportOptions o;
+  o.max_job_lanes = 2;  // "a, b" has the fewest GPU-hours: left out
+  const json d = Data(o);
+  const json& g = d["gantt"];
+  // By GPU-hours: big 64 x 170 s, small 8 x 10 s, "a, b" 1 x 1 s; drawn by first start.
+  EXPECT_EQ(g["lanes"], json({"big", "small"}));
+  EXPECT_EQ(g["jobs_total"], 3);
+  EXPECT_EQ(g["attempts"], json::parse("[[0,0.0,100.0,1,64.0],[1,50.0,60.0,0,8.0],"
+                                       "[0,130.0,200.0,4,64.0]]"));
+  // The failure marks both jobs it hit; checkpoints come after the other marks.
+  EXPECT_EQ(g["events"], json::parse("[[0,100.0,0],[1,100.0,0],[0,130.0,1],[0,40.0,2]]"));
+  EXPECT_EQ(g["events_total"], 4);
+}
+
+// links.csv: the summary's hottest links as steps, each holding its value until its next change
+// and carried to the end of the run; other links are left out. By hand: t 0: a 0.5, c 0 (no row
+// yet); t 2: a 0.75, c 0.25; t 5: a 0, c 0.25; the end, 10 s: the same.
+TEST_F(HtmlReportTest, HottestLinksOverTimeFromLinksCsv) {
+  summary_["hottest_links"] = {{{"link", "a->b"}, {"peak_utilization", 0.75}, {"at_s", 2.0}},
+                               {{"link", "c->d"}, {"peak_utilization", 0.25}, {"at_s", 2.0}}};
+  Write("links.csv",
+        "time_s,link,capacity_bytes_per_s,utilization\n"
+        "0,a->b,100,0.5\n0,x->y,100,0.9\n2,c->d,100,0.25\n2,a->b,100,0.75\n5,a->b,100,0\n");
+  const json d = Data();
+  EXPECT_EQ(d["hottest_links"].size(), 2u);
+  EXPECT_EQ(d["link_series"]["x"], json({0.0, 2.0, 5.0, 10.0}));
+  EXPECT_EQ(d["link_series"]["columns"]["a->b"], json({0.5, 0.75, 0.0, 0.0}));
+  EXPECT_EQ(d["link_series"]["columns"]["c->d"], json({0.0, 0.25, 0.25, 0.25}));
+  EXPECT_FALSE(d["link_series"]["columns"].contains("x->y"));
+}
+
+// The swing window's spectrum: 10 MW plus a 1 Hz sinusoid of 2 MW amplitude, 100 samples at
+// 0.1 s. Bins are 0.1 Hz apart; the 1 Hz bin (the 10th) holds 2 MW, the others nothing; bins up
+// to the band's top, 2 Hz, are kept: 20.
+TEST_F(HtmlReportTest, SwingSpectrumPerVariant) {
+  summary_["power_swings"] = {{"start_s", 0.0},
+                              {"duration_s", 10.0},
+                              {"resolution_s", 0.1},
+                              {"band_hz", {0.1, 2.0}},
+                              {"variants", {{{"name", "none"}, {"swing_mw", 4.0}}}}};
+  std::string csv = "time_s,facility_none_mw\n";
+  for (int i = 0; i < 100; ++i) {
+    csv += fmt::format("{:.1f},{:.17g}\n", i * 0.1, 10 + 2 * std::sin(2 * M_PI * 1.0 * i * 0.1));
+  }
+  Write("swings.csv", csv);
+  const json d = Data();
+  const json& sp = d["swings"]["spectrum"];
+  ASSERT_EQ(sp["x"].size(), 20u);
+  EXPECT_NEAR(sp["x"][9].get<double>(), 1.0, 1e-12);
+  const json& a = sp["columns"]["facility_none_mw"];
+  for (size_t k = 0; k < 20; ++k) EXPECT_NEAR(a[k].get<double>(), k == 9 ? 2.0 : 0.0, 1e-3) << k;
+  EXPECT_EQ(d["swings"]["series"]["rows"], 100);
+}
+
+TEST_F(HtmlReportTest, PageEmbedsTheLibraryAndTheDataAndNothingRemote) {
+  summary_["site"] = "hall </script><script>alert(1)";
+  Write("summary.json", summary_.dump());
+  const std::string page = HtmlReport(ReportFiles::InDir(dir_));
+  EXPECT_NE(page.find("uPlot"), std::string::npos);
+  EXPECT_NE(page.find("Leon Sorokin"), std::string::npos);  // uPlot's license notice
+  EXPECT_NE(page.find("<script id=\"fw-data\" type=\"application/json\">{"), std::string::npos);
+  EXPECT_NE(page.find("\"gpu_power_kw\":[50.0,51.0"), std::string::npos);
+  EXPECT_EQ(page.find("<script src"), std::string::npos);
+  EXPECT_EQ(page.find("<link"), std::string::npos);
+  EXPECT_EQ(page.find("/*FW_"), std::string::npos);
+  EXPECT_EQ(page.find("<!--FW_"), std::string::npos);
+  // The site's name cannot close the data's script element, and is escaped in the title.
+  EXPECT_EQ(page.find("hall </script>"), std::string::npos);
+  EXPECT_NE(page.find("hall <\\/script>"), std::string::npos);
+  EXPECT_NE(page.find("<title>firstwall report: hall &lt;/script&gt;"), std::string::npos);
+  // The same files give the same bytes.
+  EXPECT_EQ(page, HtmlReport(ReportFiles::InDir(dir_)));
+}
+
+// 500,000 rows (5.8 days at 1 s) of 5 columns: drawn from at most 4,000 points each, and the
+// page stays small. bench/ times a year at 1 s.
+TEST_F(HtmlReportTest, LongRunIsDownsampledAndSmall) {
+  std::string ts = "time_s,gpu_power_kw,it_power_kw,water_use_l_per_s,facility_power_kw\n";
+  for (int i = 0; i < 500000; ++i) {
+    ts += fmt::format("{}.000,{:.3f},100,0.5,{:.3f}\n", i, 50 + (i % 977) * 0.01,
+                      i == 400000 ? 999.0 : 125.0);
+  }
+  Write("timeseries.csv", ts);
+  const json d = Data();
+  EXPECT_EQ(d["series"]["rows"], 500000);
+  EXPECT_EQ(d["series"]["rows_per_bucket"], 256);  // 500000 / 256 = 1954 buckets <= 2000
+  EXPECT_LE(d["series"]["x"].size(), 4000u);
+  double peak = 0;
+  for (const json& v : d["series"]["columns"]["facility_power_kw"])
+    peak = std::max(peak, double(v));
+  EXPECT_EQ(peak, 999.0);  // the one-second spike survives
+  const std::string page = RenderHtmlReport(d);
+  std::cout << "page of a 500,000-row series: " << page.size() << " bytes\n";
+  EXPECT_LT(page.size(), 400u * 1024);
+}
+
+TEST_F(HtmlReportTest, BadInputNamesTheFile) {
+  EXPECT_THROW(ReportFiles::InDir(dir_ / "nope"), InputError);
+  Write("summary.json", "{\"schema\": ");
+  EXPECT_THROW(ReportData(ReportFiles::InDir(dir_)), InputError);
+  summary_["schema"] = "other/2";
+  EXPECT_NE(Error().find("summary.json: expected a firstwall summary"), std::string::npos);
+  summary_["schema"] = "firstwall.summary/1";
+  Write("timeseries.csv", "time_s,gpu_power_kw\n0,1\n1,2,3\n");
+  EXPECT_NE(Error().find("timeseries.csv:3:1: expected 2 fields as in the header, found 3"),
+            std::string::npos)
+      << Error();
+  Write("timeseries.csv", "gpu_power_kw\n1\n");
+  EXPECT_NE(Error().find("timeseries.csv:1:1: expected a 'time_s' column"), std::string::npos);
+  Write("timeseries.csv", "time_s,gpu_power_kw\n5,1\n4,2\n");
+  EXPECT_NE(Error().find("timeseries.csv:3:1: expected 'time_s' to be a number not below"),
+            std::string::npos);
+  Write("timeseries.csv", "");
+  EXPECT_NE(Error().find("timeseries.csv:1:1: expected a header line"), std::string::npos);
+  fs::remove(dir_ / "timeseries.csv");
+  EXPECT_NE(Error().find("timeseries.csv: is missing"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace firstwall::report

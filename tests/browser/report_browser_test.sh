@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The browser test of the HTML report (ctest label `browser`): three examples run with --report
+# (a scheduler's cluster life, the default hall, inference services), each opened in Debian's
+# headless Chromium by report_browser.mjs. Skips (exit 77) when chromium, node or web/'s
+# playwright-core is absent: .ci/run installs chromium with the live peers.
+# Usage: report_browser_test.sh FIRSTWALL_BIN WORK_DIR. The screenshot of the cluster-life
+# example's report goes to WORK_DIR/report.png, and to docs/images/report.png with
+# FIRSTWALL_UPDATE_SCREENSHOT=1.
+set -euo pipefail
+bin=$1 work=$2
+chromium=${FW_CHROMIUM:-/usr/bin/chromium}
+for need in "$chromium" "$(command -v node || true)" web/node_modules/playwright-core/package.json; do
+  if [ -z "$need" ] || [ ! -e "$need" ]; then
+    echo "SKIP: ${need:-node} is absent (chromium from Debian, node, npm ci in web/)"
+    exit 77
+  fi
+done
+rm -rf "$work"
+mkdir -p "$work"
+for example in cluster-life default inference-azure; do
+  "$bin" run "examples/$example.yaml" --quiet --report --out "$work/$example"
+done
+node tests/browser/report_browser.mjs "$work/report.png" "$work/cluster-life/report.html" \
+  "$work/default/report.html" "$work/inference-azure/report.html"
+if [ "${FIRSTWALL_UPDATE_SCREENSHOT:-}" = 1 ]; then
+  mkdir -p docs/images
+  cp "$work/report.png" docs/images/report.png
+fi
