@@ -217,14 +217,15 @@ IngestStats Ingest(const SiteMap& map, Store& store, const IngestOptions& o) {
             const double mapped =
                 static_cast<double>(epoch0_ms) +
                 (static_cast<double>(*s.timestamp_ms) - static_cast<double>(epoch0_ms)) * o.speed;
-            // Old stamps are kept (a backfill), but not a clock gone wild: far enough out a stamp
-            // would not fit the store's milliseconds, and a store spanning centuries would be
-            // no site's.
-            if (!(mapped >= 0 && mapped <= kLatestStamp_ms)) {
+            // Old stamps are kept (a backfill), but not a clock gone wild: beyond 2200 a stamp
+            // is no site's, and mapped at --speed far enough out it would not fit the store's
+            // milliseconds.
+            if (!(*s.timestamp_ms >= 0 && static_cast<double>(*s.timestamp_ms) <= kLatestStamp_ms &&
+                  std::abs(mapped) <= kLatestStamp_ms * 1000)) {
               if (stats.bad_stamps++ == 0 && o.log) {
                 o.log(
-                    fmt::format("{}: {} is stamped {} ms since the epoch: in site time before "
-                                "1970 or after 2200, refused (and counted)",
+                    fmt::format("{}: {} is stamped {} ms since the epoch: before 1970 or after "
+                                "2200, refused (and counted)",
                                 src.name, SeriesName(s.metric, s.labels), *s.timestamp_ms));
               }
               continue;

@@ -47,7 +47,7 @@ struct IngestStats {
   // GPU rollups: buckets stored, and samples left out of them (late for a closed bucket, or too
   // far ahead of their read).
   int64_t rollup_buckets = 0, rollup_late = 0, rollup_ahead = 0;
-  // Samples whose own timestamp falls, in site time, before 1970 or after 2200: refused.
+  // Samples whose own timestamp falls before 1970 or after 2200: refused.
   int64_t bad_stamps = 0;
 };
 
