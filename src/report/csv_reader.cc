@@ -74,11 +74,19 @@ int CsvReader::Column(const std::string& name) const {
   return -1;
 }
 
-double CsvNumber(const std::string& field) {
-  double v = std::numeric_limits<double>::quiet_NaN();
+double CsvReader::Number(const std::vector<std::string>& fields, int i) const {
+  const std::string& field = fields.at(static_cast<size_t>(i));
+  if (field.empty() || field == "nan" || field == "-nan") {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  double v = 0;
   const char* end = field.data() + field.size();
   const auto [ptr, ec] = std::from_chars(field.data(), end, v);
-  if (ec != std::errc() || ptr != end) return std::numeric_limits<double>::quiet_NaN();
+  if (ec != std::errc() || ptr != end) {
+    throw InputError({path_, record_line_, 1},
+                     fmt::format("expected a number in column '{}', found '{}'",
+                                 header_.at(static_cast<size_t>(i)), field.substr(0, 40)));
+  }
   return v;
 }
 

@@ -27,6 +27,9 @@ class CsvReader {
   // The line the last record read started on (1 = the header).
   int line() const { return record_line_; }
   const std::string& path() const { return path_; }
+  // The number in field `i` of the last record read: NaN for an empty field or "nan" (how
+  // firstwall writes a missing value); InputError (file:line) naming the column for anything else.
+  double Number(const std::vector<std::string>& fields, int i) const;
 
  private:
   std::string path_;
@@ -34,8 +37,5 @@ class CsvReader {
   std::vector<std::string> header_;
   int line_ = 0, record_line_ = 0;
 };
-
-// A number of a record: the field as a double, NaN when empty or not a number.
-double CsvNumber(const std::string& field);
 
 }  // namespace firstwall::report

@@ -58,12 +58,19 @@ void AddGantt(const ReportFiles& files, const HtmlReportOptions& options, json& 
     const auto c = Columns(csv, {"job", "gpus", "start_s", "end_s", "ended"});
     std::vector<std::string> f;
     while (csv.Next(f)) {
+      csv.CheckWidth(f);
       Attempt a;
       a.job = Field(csv, f, c[0]);
-      a.gpus = CsvNumber(Field(csv, f, c[1]));
-      a.start = CsvNumber(Field(csv, f, c[2]));
-      a.end = CsvNumber(Field(csv, f, c[3]));
+      a.gpus = csv.Number(f, static_cast<int>(c[1]));
+      a.start = csv.Number(f, static_cast<int>(c[2]));
+      a.end = csv.Number(f, static_cast<int>(c[3]));
       a.ended = Code(Field(csv, f, c[4]), {"completed", "failed", "preempted", "released", "cut"});
+      if (a.ended < 0) {
+        throw InputError({csv.path(), csv.line(), 1},
+                         fmt::format("expected 'ended' to be completed, failed, preempted, "
+                                     "released or cut, found '{}'",
+                                     f[c[4]]));
+      }
       if (!(a.end >= a.start) || !(a.gpus >= 0)) {
         throw InputError({csv.path(), csv.line(), 1},
                          "expected gpus >= 0 and end_s not before start_s");
@@ -107,7 +114,8 @@ void AddGantt(const ReportFiles& files, const HtmlReportOptions& options, json& 
     const auto c = Columns(csv, {"time_s", "event", "job", "jobs_hit"});
     std::vector<std::string> f;
     while (csv.Next(f)) {
-      const double t = CsvNumber(Field(csv, f, c[0]));
+      csv.CheckWidth(f);
+      const double t = csv.Number(f, static_cast<int>(c[0]));
       const int kind = Code(Field(csv, f, c[1]),
                             {"failure", "restart", "checkpoint", "preemption", "host_stop"});
       if (kind < 0) continue;

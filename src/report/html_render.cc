@@ -35,13 +35,18 @@ std::string HtmlEscape(std::string_view s) {
   return out;
 }
 
-// JSON inside <script>: "</" would end the element early; "<\/" reads the same to JSON.parse.
+// JSON inside <script>: "</" would end the element early, and "<!--" followed by "<script" sends
+// the HTML parser into a state where the real "</script>" no longer ends it. '<' only occurs in
+// JSON strings, where "\u003c" reads the same to JSON.parse.
 std::string ScriptSafe(const std::string& json) {
   std::string out;
   out.reserve(json.size());
-  for (size_t i = 0; i < json.size(); ++i) {
-    out += json[i];
-    if (json[i] == '<' && i + 1 < json.size() && json[i + 1] == '/') out += '\\';
+  for (char c : json) {
+    if (c == '<') {
+      out += "\\u003c";
+    } else {
+      out += c;
+    }
   }
   return out;
 }

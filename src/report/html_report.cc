@@ -87,19 +87,19 @@ json ReadSeries(const std::string& path, const std::vector<std::string>& wanted,
   double last_x = -INFINITY;
   while (csv.Next(fields)) {
     csv.CheckWidth(fields);
-    const double x = CsvNumber(fields[static_cast<size_t>(xi)]);
+    const double x = csv.Number(fields, xi);
     if (!(x >= last_x)) {
       throw InputError({path, csv.line(), 1},
                        "expected '" + x_name + "' to be a number not below the previous row's");
     }
     last_x = x;
     for (size_t k = 0; k < index.size(); ++k) {
-      values[k] = CsvNumber(fields[static_cast<size_t>(index[k])]);
+      values[k] = csv.Number(fields, index[k]);
     }
     if (with_wue) {
       // Site water per IT energy in the interval: L/s x 3600 s/h / kW = L/kWh.
-      const double kw = CsvNumber(fields[static_cast<size_t>(it)]);
-      values.back() = kw > 0 ? CsvNumber(fields[static_cast<size_t>(water)]) * 3600.0 / kw : NAN;
+      const double kw = csv.Number(fields, it);
+      values.back() = kw > 0 ? csv.Number(fields, water) * 3600.0 / kw : NAN;
     }
     down.Add(x, values);
   }
@@ -145,14 +145,14 @@ json ReadLinkSeries(const std::string& path, const json& hottest, double end_s,
     csv.CheckWidth(f);
     const auto it = std::find(names.begin(), names.end(), f[static_cast<size_t>(li)]);
     if (it == names.end()) continue;
-    const double t = CsvNumber(f[static_cast<size_t>(ti)]);
+    const double t = csv.Number(f, ti);
     if (!(t >= t_row)) {
       throw InputError({path, csv.line(), 1}, "expected time_s not below the previous row's");
     }
     if (pending && t > t_row) down.Add(t_row, now);
     t_row = t;
     pending = true;
-    now[static_cast<size_t>(it - names.begin())] = CsvNumber(f[static_cast<size_t>(ui)]);
+    now[static_cast<size_t>(it - names.begin())] = csv.Number(f, ui);
   }
   if (pending) down.Add(t_row, now);
   if (pending && end_s > t_row) down.Add(end_s, now);
@@ -178,7 +178,7 @@ json ReadSpectra(const std::string& path, const std::vector<std::string>& names,
     csv.CheckWidth(f);
     if (series.empty() || series[0].size() == kMaxSamples) return nullptr;
     for (size_t k = 0; k < found.size(); ++k) {
-      const double v = CsvNumber(f[static_cast<size_t>(index[k])]);
+      const double v = csv.Number(f, index[k]);
       series[k].push_back(std::isfinite(v) ? v : 0.0);
     }
   }
