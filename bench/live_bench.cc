@@ -368,7 +368,8 @@ BENCHMARK(BM_IngestSite)->Arg(1)->Arg(100)->Unit(benchmark::kMillisecond)->Itera
 
 // The same into PostgreSQL at FW_BENCH_PG_URL through the spool (store_buffer.h), as `firstwall
 // ingest --db postgresql://... --spool FILE` runs: the 150,000 series are made on the first
-// scrapes (ids reserved 1024 at a time), then one COPY and commit per scrape.
+// scrapes (ids reserved 1024 at a time), then one COPY and commit per round (at least one a wall
+// second: with --speed 1000 every source is always due).
 void BM_IngestSitePostgres(benchmark::State& state) {
   const char* url = std::getenv("FW_BENCH_PG_URL");
   if (!url || !*url) {

@@ -387,6 +387,10 @@ class SqliteStore : public Store {
 
 }  // namespace
 
+ForwardingStore::ForwardingStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {
+  FW_CHECK(inner_ != nullptr, "a forwarding store needs a store");
+}
+
 std::unique_ptr<Store> OpenSqliteStore(const std::string& path) {
   return std::make_unique<SqliteStore>(path);
 }

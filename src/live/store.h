@@ -145,6 +145,44 @@ class Store {
   virtual std::vector<DriftRecord> Drift() = 0;
 };
 
+// A Store that passes every call to another (never null); a wrapper derives from it and overrides
+// what it changes (BufferedStore, tests' counting stores).
+class ForwardingStore : public Store {
+ public:
+  explicit ForwardingStore(std::unique_ptr<Store> inner);
+  void PutSource(const SourceInfo& s) override { inner_->PutSource(s); }
+  std::vector<SourceInfo> Sources() override { return inner_->Sources(); }
+  int64_t SeriesId(const SeriesKey& key) override { return inner_->SeriesId(key); }
+  void Append(int64_t series, std::span<const SamplePoint> points) override {
+    inner_->Append(series, points);
+  }
+  void RecordScrape(const ScrapeRecord& r) override { inner_->RecordScrape(r); }
+  void Flush() override { inner_->Flush(); }
+  std::vector<SeriesInfo> Series() override { return inner_->Series(); }
+  std::vector<SamplePoint> Samples(int64_t series) override { return inner_->Samples(series); }
+  std::vector<ScrapeRecord> Scrapes(const std::string& source) override {
+    return inner_->Scrapes(source);
+  }
+  void PutQuality(int64_t run_ms, const std::vector<QualityRecord>& rows) override {
+    inner_->PutQuality(run_ms, rows);
+  }
+  std::vector<QualityRecord> Quality() override { return inner_->Quality(); }
+  void PutQualityWindows(const std::vector<QualityWindowRecord>& rows) override {
+    inner_->PutQualityWindows(rows);
+  }
+  void VisitQualityWindows(int64_t from_ms, int64_t to_ms,
+                           const std::function<void(const QualityWindowRecord&)>& visit) override {
+    inner_->VisitQualityWindows(from_ms, to_ms, visit);
+  }
+  void PutTwinRun(const TwinRunRecord& r) override { inner_->PutTwinRun(r); }
+  std::vector<TwinRunRecord> TwinRuns() override { return inner_->TwinRuns(); }
+  void PutDrift(const std::vector<DriftRecord>& rows) override { inner_->PutDrift(rows); }
+  std::vector<DriftRecord> Drift() override { return inner_->Drift(); }
+
+ protected:
+  std::unique_ptr<Store> inner_;
+};
+
 // Opens (creating when absent) an SQLite store at `path`; InputError naming the path when it
 // cannot be opened or is not a firstwall store.
 std::unique_ptr<Store> OpenSqliteStore(const std::string& path);

@@ -165,8 +165,7 @@ bool ReadAt(int fd, void* to, size_t n, int64_t at) {
 }  // namespace
 
 BufferedStore::BufferedStore(std::unique_ptr<Store> inner, BufferOptions options)
-    : inner_(std::move(inner)), o_(std::move(options)) {
-  FW_CHECK(inner_ != nullptr, "a buffered store needs a store");
+    : ForwardingStore(std::move(inner)), o_(std::move(options)) {
   OpenSpool();
 }
 

@@ -55,7 +55,7 @@ struct BufferStats {
   int64_t waiting_samples = 0;                       // in the spool now, not yet replayed
 };
 
-class BufferedStore : public Store {
+class BufferedStore : public ForwardingStore {
  public:
   // InputError naming the spool when it cannot be opened, is not a spool, or names another store.
   BufferedStore(std::unique_ptr<Store> inner, BufferOptions options);
@@ -64,35 +64,17 @@ class BufferedStore : public Store {
   BufferedStore& operator=(const BufferedStore&) = delete;
 
   void PutSource(const SourceInfo& s) override;
-  std::vector<SourceInfo> Sources() override { return inner_->Sources(); }
   int64_t SeriesId(const SeriesKey& key) override;
   void Append(int64_t series, std::span<const SamplePoint> points) override;
   void RecordScrape(const ScrapeRecord& r) override;
   // Never throws StoreUnavailable: the batch goes to the database or to the spool.
   void Flush() override;
+  // Reads, quality, twin runs and drift go to the inner store as they are (ForwardingStore).
 
-  // Reads, quality, twin runs and drift go to the inner store as they are.
-  std::vector<SeriesInfo> Series() override { return inner_->Series(); }
-  std::vector<SamplePoint> Samples(int64_t series) override { return inner_->Samples(series); }
-  std::vector<ScrapeRecord> Scrapes(const std::string& source) override {
-    return inner_->Scrapes(source);
-  }
-  void PutQuality(int64_t run_ms, const std::vector<QualityRecord>& rows) override {
-    inner_->PutQuality(run_ms, rows);
-  }
-  std::vector<QualityRecord> Quality() override { return inner_->Quality(); }
-  void PutTwinRun(const TwinRunRecord& r) override { inner_->PutTwinRun(r); }
-  std::vector<TwinRunRecord> TwinRuns() override { return inner_->TwinRuns(); }
-  void PutDrift(const std::vector<DriftRecord>& rows) override { inner_->PutDrift(rows); }
   // Quality windows are derived from the samples (and can be scored again from them): while the
   // database is away they wait in memory, the newest 1,000,000 rows kept, and go with the next
   // Flush that reaches it.
   void PutQualityWindows(const std::vector<QualityWindowRecord>& rows) override;
-  void VisitQualityWindows(int64_t from_ms, int64_t to_ms,
-                           const std::function<void(const QualityWindowRecord&)>& visit) override {
-    inner_->VisitQualityWindows(from_ms, to_ms, visit);
-  }
-  std::vector<DriftRecord> Drift() override { return inner_->Drift(); }
 
   // Flushes, then keeps trying (with the backoff) until the spool is empty, `wait_s` wall seconds
   // have passed or `stop` says so (asked every 50 ms); true when everything reached the database.
@@ -123,7 +105,6 @@ class BufferedStore : public Store {
   void OpenSpool();
   void WriteReplayOffset();
 
-  std::unique_ptr<Store> inner_;
   BufferOptions o_;
   BufferStats stats_;
   Batch pending_;
