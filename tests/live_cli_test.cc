@@ -223,6 +223,10 @@ TEST(LiveCli, BadInputsAreRefusedWithTheirPlace) {
   const std::vector<std::pair<std::string, std::string>> refused = {
       {emulate + " --fault 'melt:x:1s:2s'", "--fault: error: 'melt:x:1s:2s': no fault kind 'melt'"},
       {emulate + " --listen nowhere", "--listen: error: 'nowhere' is not HOST:PORT"},
+      // 192.0.2.0/24 is TEST-NET-1 (RFC 5737), no address of this machine.
+      {emulate + " --listen 192.0.2.1:9400",
+       "--listen: error: cannot listen on 192.0.2.1:9400: 192.0.2.1 is not an address of this "
+       "machine"},
       {"ingest tests/inputs/live-site-map.yaml --db '' --for 1s",
        "--db: error: an empty path names no store"},
       {ingest_x + " --quality-window 5", "--quality-window: error: '5'"},

@@ -22,6 +22,7 @@
 #include "apps/firstwall/scenario_arg.h"
 #include "live/emulator.h"
 #include "live/ingest.h"
+#include "live/listen_address.h"
 #include "live/modbus_server.h"
 #include "live/mqtt_server.h"
 #include "live/quality.h"
@@ -84,22 +85,13 @@ struct EmulateArgs {
 int Emulate(const EmulateArgs& a) {
   std::vector<live::FaultSpec> faults;
   for (const std::string& f : a.faults) faults.push_back(live::ParseFault(f));
-  const size_t colon = a.listen.rfind(':');
   live::EmulateOptions o;
   o.speed = a.speed;
   o.faults = faults;
-  bool port_ok = colon != std::string::npos && colon > 0 && colon + 1 < a.listen.size() &&
-                 a.listen.find_first_not_of("0123456789", colon + 1) == std::string::npos &&
-                 a.listen.size() - colon - 1 <= 5;
-  if (port_ok) {
-    o.host = a.listen.substr(0, colon);
-    o.port = std::stoi(a.listen.substr(colon + 1));
-    port_ok = o.port <= 65535;
-  }
-  if (!port_ok) {
-    throw InputError({"--listen", 0, 0}, fmt::format("'{}' is not HOST:PORT", a.listen),
-                     "for example 127.0.0.1:9400; port 0 takes any free port");
-  }
+  const live::ListenAddress listen =
+      live::ParseListenAddress(a.listen, "--listen", "127.0.0.1:9400");
+  o.host = listen.host;
+  o.port = listen.port;
   scenario::Scenario sc = LoadScenarioArg(a.scenario, a.sets);
   live::CheckFaultTargets(sc.site, faults);
   // The other protocols (emulator.h's TelemetryServer), listening before the start-up lines.
@@ -119,9 +111,10 @@ int Emulate(const EmulateArgs& a) {
   o.stop = [] { return g_stop != 0; };
   o.on_listen = [&](int port) {
     std::cout << fmt::format(
-                     "serving http://{}:{}/metrics: {} GPUs, {:g} x real time, {} "
+                     "serving http://{}/metrics: {} GPUs, {:g} x real time, {} "
                      "fault(s)",
-                     o.host, port, sc.site.cluster.gpu_count(), a.speed, faults.size())
+                     live::HostPort(o.host, port), sc.site.cluster.gpu_count(), a.speed,
+                     faults.size())
               << std::endl;
     for (const live::TelemetryServer* s : o.servers) {
       std::cout << "serving " << s->Describe() << std::endl;

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "live/http_server.h"
+#include "live/listen_address.h"
 #include "report/simulate.h"
 #include "units/parse.h"
 
@@ -444,7 +445,7 @@ EmulateResult Emulate(const site::SiteConfig& config, const std::string& scenari
   Exposition exposition;
   std::atomic<int64_t> scrapes{0};
   httplib::Server server;
-  LimitIdleConnections(server);
+  SetUpHttpServer(server);
   server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
     ++scrapes;
     res.set_content(exposition.Current(), "text/plain; version=0.0.4; charset=utf-8");
@@ -458,11 +459,7 @@ EmulateResult Emulate(const site::SiteConfig& config, const std::string& scenari
   } else if (!server.bind_to_port(options.host, port)) {
     port = -1;
   }
-  if (port <= 0) {
-    throw InputError({"--listen", 0, 0},
-                     fmt::format("cannot listen on {}:{}", options.host, options.port),
-                     "the port may be in use; --listen 127.0.0.1:0 takes any free port");
-  }
+  if (port <= 0) ThrowCannotListen("--listen", "", options.host, options.port);
   std::thread serving([&server] { server.listen_after_bind(); });
   if (options.on_listen) options.on_listen(port);
 

@@ -1,5 +1,13 @@
 // How every HTTP server of the live twin (the emulator's /metrics and Redfish, ingest's
-// remote-write listener) holds up against peers that connect and then say nothing: cpp-httplib
+// remote-write listener) is set up.
+//
+// Its socket: only SO_REUSEADDR. httplib's default adds SO_REUSEPORT, with which a second
+// listener on a port in use starts without an error and takes a share of the connections (two
+// `firstwall emulate` on one port both said "serving"). TCP_NODELAY because headers and body go
+// out in two writes: without it the second waits for the client's delayed ACK (about 40 ms a
+// request).
+//
+// Against peers that connect and then say nothing: cpp-httplib
 // serves each connection on a thread of a fixed pool until it closes or its read times out, so
 // idle connections could otherwise hold every thread (a breaker's 60 idle sockets kept a valid
 // POST unanswered for over 10 s). A wider pool and short idle timeouts bound that: up to kThreads
@@ -7,13 +15,20 @@
 #pragma once
 
 #include <httplib.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 namespace firstwall::live {
 
 inline constexpr size_t kHttpThreads = 64;
 inline constexpr time_t kHttpIdleSeconds = 2;
 
-inline void LimitIdleConnections(httplib::Server& server) {
+inline void SetUpHttpServer(httplib::Server& server) {
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+  });
   server.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
   server.set_keep_alive_timeout(kHttpIdleSeconds);
   server.set_read_timeout(kHttpIdleSeconds, 0);

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "live/http_server.h"
+#include "live/listen_address.h"
 #include "live/redfish.h"
 
 namespace firstwall::live {
@@ -65,22 +66,10 @@ class RedfishServer : public TelemetryServer {
       res.set_header("OData-Version", "4.0");
       res.set_content(doc.dump(), "application/json; charset=utf-8");
     });
-    // Only SO_REUSEADDR: httplib's default adds SO_REUSEPORT, with which a second listener on a
-    // port in use would start without an error and share the connections.
-    server_.set_socket_options([](socket_t sock) {
-      int yes = 1;
-      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-      // Headers and body go out in two writes: without this, the second waits for the client's
-      // delayed ACK (about 40 ms a request).
-      setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    });
-    LimitIdleConnections(server_);
+    SetUpHttpServer(server_);
     port_ =
         port == 0 ? server_.bind_to_any_port(host) : (server_.bind_to_port(host, port) ? port : -1);
-    if (port_ <= 0) {
-      throw InputError({option, 0, 0}, fmt::format("cannot listen on {}:{}", host, port),
-                       "the port may be in use; port 0 takes any free port");
-    }
+    if (port_ <= 0) ThrowCannotListen(option, "", host, port);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     for (int i = 0; i < 5000 && !server_.is_running(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -93,8 +82,8 @@ class RedfishServer : public TelemetryServer {
     snapshot_ = snapshot;
   }
   std::string Describe() const override {
-    return fmt::format("redfish http://{}:{}{} ({} chassis with Power and Thermal)", host_, port_,
-                       kRoot, nodes_);
+    return fmt::format("redfish http://{}{} ({} chassis with Power and Thermal)",
+                       HostPort(host_, port_), kRoot, nodes_);
   }
   void Stop() override {
     server_.stop();
@@ -195,16 +184,8 @@ json RedfishDocument(const Snapshot* snap, int nodes, const std::string& path_in
 
 std::unique_ptr<TelemetryServer> StartRedfishServer(const std::string& listen, int nodes,
                                                     const std::string& option) {
-  const size_t colon = listen.rfind(':');
-  bool ok = colon != std::string::npos && colon > 0 && colon + 1 < listen.size() &&
-            listen.size() - colon - 1 <= 5 &&
-            listen.find_first_not_of("0123456789", colon + 1) == std::string::npos;
-  const int port = ok ? std::stoi(listen.substr(colon + 1)) : -1;
-  if (!ok || port > 65535) {
-    throw InputError({option, 0, 0}, fmt::format("'{}' is not HOST:PORT", listen),
-                     "for example 127.0.0.1:8000; port 0 takes any free port");
-  }
-  return std::make_unique<RedfishServer>(listen.substr(0, colon), port, nodes, option);
+  const ListenAddress a = ParseListenAddress(listen, option, "127.0.0.1:8000");
+  return std::make_unique<RedfishServer>(a.host, a.port, nodes, option);
 }
 
 }  // namespace firstwall::live

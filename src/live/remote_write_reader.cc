@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "live/http_server.h"
+#include "live/listen_address.h"
 #include "live/remote_write.h"
 
 namespace firstwall::live {
@@ -40,18 +41,10 @@ class RemoteWriteReader : public SourceReader {
       Reject(why);
       res.set_content(why + "\n", "text/plain");
     });
-    // Only SO_REUSEADDR: httplib's default adds SO_REUSEPORT, with which a second listener on a
-    // port in use would start without an error and share the connections.
-    server_.set_socket_options([](socket_t sock) {
-      int yes = 1;
-      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    });
-    LimitIdleConnections(server_);
+    SetUpHttpServer(server_);
     if (!server_.bind_to_port(src_.host, src_.port)) {
-      throw InputError({src_.name, 0, 0},
-                       fmt::format("remote_write source '{}': cannot listen on {}:{}", src_.name,
-                                   src_.host, src_.port),
-                       "the port may be in use by another program");
+      ThrowCannotListen(src_.name, fmt::format("remote_write source '{}': ", src_.name), src_.host,
+                        src_.port);
     }
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     // Until it runs, stop() would not reach it (a reader destroyed at once would hang).
