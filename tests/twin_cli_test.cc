@@ -147,6 +147,14 @@ TEST(TwinCli, CompareAgainstItsOwnEmulationIsNearlyExactAndBadInputsExitTwo) {
                                " --fit node_base_power --window 1h");
   EXPECT_EQ(one.status, 2) << one.out;
   EXPECT_NE(one.out.find("two windows"), std::string::npos) << one.out;
+  EXPECT_EQ(one.out.rfind("--window: error: calibrate needs two windows", 0), 0u) << one.out;
+  // A step longer than the data leaves one step: the step is to blame, not the window.
+  const Result step =
+      Firstwall("compare --db " + db.string() + " --scenario " + kScenario + " --step 1e9s");
+  EXPECT_EQ(step.status, 2) << step.out;
+  EXPECT_NE(step.out.find("--step: error: no signal could be judged"), std::string::npos)
+      << step.out;
+  EXPECT_NE(step.out.find("(1 step(s) of 1e+09 s in all)"), std::string::npos) << step.out;
   // A store without GPU power series (its only source never answered).
   std::ofstream(dir / "dead.yaml")
       << ReplaceOnce(Slurp("tests/inputs/live-site-map.yaml"), "127.0.0.1:9400", "127.0.0.1:9");

@@ -54,6 +54,12 @@ struct Loaded {
   double window_s = 0;
 };
 
+// The option to blame when the store's steps are too few to judge: the one the user chose that
+// shaped them (a window, else a step), else the store.
+const char* ShortOption(const TwinArgs& a) {
+  return !a.window.empty() ? "--window" : !a.step.empty() ? "--step" : "--db";
+}
+
 Loaded Load(const TwinArgs& a) {
   Loaded l;
   // The options first: a bad one is reported before the store is read.
@@ -192,10 +198,11 @@ int Compare(const TwinArgs& a) {
     j["windows"].push_back(wj);
   }
   if (judged == 0) {
-    throw InputError({"--window", 0, 0},
-                     "no signal could be judged: no window has more steps with both measurement "
-                     "and prediction than p",
-                     "a longer --window, or a store with more samples");
+    throw InputError({ShortOption(a), 0, 0},
+                     fmt::format("no signal could be judged: no window has more steps with both "
+                                 "measurement and prediction than p ({} step(s) of {:g} s in all)",
+                                 l.measured.t_ms.size(), l.measured.step_s),
+                     "a longer --window, a shorter --step, or a store with more samples");
   }
   const json params = {{"scenario", l.scenario.file}, {"sets", a.sets}};
   l.store->PutTwinRun({run_ms, "compare", windows.front().start_ms, windows.back().end_ms,
@@ -244,11 +251,12 @@ int Calibrate(const TwinArgs& a) {
   if (windows.size() < 2 || windows[0].last - windows[0].first < least ||
       windows[1].last - windows[1].first < least) {
     throw InputError(
-        {"--window", 0, 0},
+        {ShortOption(a), 0, 0},
         fmt::format("calibrate needs two windows of at least {} steps (a fit window "
-                    "and the next to check it); the store gives {} window(s) of {:g} s",
-                    least, windows.size(), window_s),
-        "a shorter --window, or a store with more samples");
+                    "and the next to check it); the store gives {} window(s) of {:g} s ({} "
+                    "step(s) of {:g} s in all)",
+                    least, windows.size(), window_s, l.measured.t_ms.size(), l.measured.step_s),
+        "a shorter --window, a shorter --step, or a store with more samples");
   }
   live::JudgeOptions judge = l.judge;
   judge.p_params = std::max(judge.p_params, static_cast<int>(params.size()));

@@ -234,12 +234,13 @@ TEST(Ingest, ASourceSlowerThanItsTimeoutIsAFailedScrape) {
   const auto scrapes = store->Scrapes("slow");
   ASSERT_EQ(scrapes.size(), 1u);
   EXPECT_FALSE(scrapes[0].ok);
-  EXPECT_EQ(scrapes[0].error.rfind(fmt::format("no answer from 127.0.0.1:{}: no full response: the "
-                                               "connection closed, or nothing came within the "
-                                               "0.1 s timeout",
-                                               peer.port()),
-                                   0),
-            0u)
+  EXPECT_EQ(
+      scrapes[0].error.rfind(fmt::format("no answer from 127.0.0.1:{}: no full HTTP response: "
+                                         "the connection closed, the reply was not HTTP, or "
+                                         "nothing came within the 0.1 s timeout",
+                                         peer.port()),
+                             0),
+      0u)
       << scrapes[0].error;
   EXPECT_EQ(s.failed, 1);
   EXPECT_EQ(s.samples, 0);

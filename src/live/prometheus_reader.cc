@@ -19,7 +19,8 @@ std::string Why(httplib::Error e, double timeout_s) {
       return fmt::format("could not connect within the {:g} s timeout", timeout_s);
     case httplib::Error::Read:
       return fmt::format(
-          "no full response: the connection closed, or nothing came within the {:g} s timeout",
+          "no full HTTP response: the connection closed, the reply was not HTTP, or nothing came "
+          "within the {:g} s timeout",
           timeout_s);
     case httplib::Error::Write:
       return "could not send the request: the connection closed";
