@@ -401,7 +401,20 @@ int FindStream(const std::vector<StreamInput>& streams, const std::string& entit
 void CheckBalance(const Balance& bal, const std::vector<StreamInput>& streams,
                   const std::vector<Prepared>& prep, QualityReport& r) {
   const int parent = FindStream(streams, bal.parent_entity, bal.parent_id, bal.quantity);
-  if (parent < 0) return;  // nothing to charge
+  if (parent < 0) {
+    // Nothing to charge, but say so where the balance's other streams are read: the first child
+    // that has a stream carries the reason (a reason only; its score is its own).
+    for (const auto& [entity, id] : bal.children) {
+      if (const int c = FindStream(streams, entity, id, bal.quantity); c >= 0) {
+        auto& reasons = r.streams[static_cast<size_t>(c)].dims[kAccuracy].reasons;
+        reasons.insert(reasons.begin(),
+                       fmt::format("balance '{}' not judged: no {} stream of its parent {}/{}",
+                                   bal.name, bal.quantity, bal.parent_entity, bal.parent_id));
+        break;
+      }
+    }
+    return;
+  }
   Score& acc = r.streams[static_cast<size_t>(parent)].dims[kAccuracy];
   std::vector<PowerCurve> children;
   std::string names;

@@ -238,6 +238,12 @@ TEST(Quality, ABalanceChargesTheParentsAccuracy) {
   EXPECT_TRUE(AssessQuality({u, pa, pb}, {bal}).streams[0].dims[3].reasons.empty());
   EXPECT_TRUE(Mentions(AssessQuality({u, pa}, {bal}).streams[0].dims[3],
                        "balance 'ups-1' not judged: no power stream of pdu/b"));
+  // Without the parent's stream, the first child with one says so, its score untouched.
+  const QualityReport orphan = AssessQuality({pa, pb}, {bal});
+  EXPECT_TRUE(Mentions(orphan.streams[0].dims[3],
+                       "balance 'ups-1' not judged: no power stream of its parent ups/ups-1"));
+  EXPECT_EQ(orphan.streams[0].dims[3].score, 1);
+  EXPECT_TRUE(orphan.streams[1].dims[3].reasons.empty());
 }
 
 TEST(Quality, RecordsHaveEveryDimensionAndOverall) {
