@@ -80,21 +80,13 @@ void Site::Dispatch(SimTime from, double dt) {
     s.renewable_usd_per_s += w * r.usd_per_joule;
   }
   demand -= ToWatts(s.renewable);
-  if (f.generation) {
-    const double cap = ToWatts(f.generation->capacity);
-    const double target = f.grid_import_limit > Watts(0)
-                              ? std::clamp(demand - ToWatts(f.grid_import_limit), 0.0, cap)
-                              : 0.0;
-    const double step = cap / ToSeconds(f.generation->ramp_time) * dt;
-    generation_w_ = std::clamp(target, generation_w_ - step, generation_w_ + step);
-    s.generation = Watts(generation_w_);
-    demand -= generation_w_;
-  }
+  // Then the battery (its energy is paid for), then fuel: generation covers only what the battery
+  // leaves above the grid import limit, so a discharge rule displaces fuel, not grid energy alone.
   if (f.battery) {
     const SiteBattery& b = *f.battery;
     const double capacity = ToJoules(b.energy);
     double want = BatteryWants(b, demand, from);
-    // Charging from the grid stays within the import limit.
+    // Charging from the grid stays within the import limit (and so never runs the generator).
     const double limit = ToWatts(f.grid_import_limit);
     if (want < 0 && demand > 0 && limit > 0) want = std::max(want, std::min(0.0, demand - limit));
     const double out = power::BatteryExchange(want, ToWatts(b.power), capacity,
@@ -102,6 +94,17 @@ void Site::Dispatch(SimTime from, double dt) {
     s.battery = Watts(out);
     s.battery_soc = capacity > 0 ? battery_j_ / capacity : 0.0;
     demand -= out;
+  }
+  if (f.generation) {
+    const double cap = ToWatts(f.generation->capacity);
+    const double target = f.grid_import_limit > Watts(0)
+                              ? std::clamp(demand - ToWatts(f.grid_import_limit), 0.0, cap)
+                              : 0.0;
+    const double step = cap / ToSeconds(f.generation->ramp_time) * dt;
+    generation_w_ = std::clamp(target, generation_w_ - step, generation_w_ + step);
+    // Held to its ramp rate it may deliver more than is left to cover: the surplus is curtailed.
+    s.generation = Watts(generation_w_);
+    demand -= generation_w_;
   }
   // What is left over is curtailed: the site exports nothing.
   s.curtailed = Watts(std::max(0.0, -demand));

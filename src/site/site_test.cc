@@ -418,6 +418,57 @@ TEST(Site, BatteryFollowsThePrice) {
   }
 }
 
+// Merit order: the battery goes before the generator, so its discharge displaces fuel (a breaker
+// found it did not: generation was dispatched first and the battery only met the grid's share).
+// The dear hour's rule asks the whole demand of the battery; above the 14 kW limit the generator
+// (fast enough to follow) covers only what the battery's 1 kW leaves.
+TEST(Site, ABatteryDischargeDisplacesFuelNotOnlyGridEnergy) {
+  auto run = [](bool battery) {
+    SiteConfig c = SmallSite();  // about 8 kW idle, 16+ kW while the job runs from 10 s to 20 s
+    c.jobs[0].end = SimTime::From(Seconds(40));
+    std::string csv = "hour,price_usd_per_mwh,carbon_g_per_kwh\n";
+    for (int h = 0; h < 24; ++h) csv += std::to_string(h) + ",200,300\n";  // dear all day
+    c.tariff = power::Tariff::FromCsv(csv, "t.csv", 0);
+    c.facility.grid_import_limit = Kilowatts(14);
+    c.facility.generation = SiteGeneration{Kilowatts(10), Seconds(0.01)};
+    if (battery) {
+      SiteBattery b;
+      b.power = Kilowatts(1);
+      b.energy = Joules(3.6e7);  // 10 kWh: never empty here
+      b.round_trip_efficiency = 0.81;
+      b.initial_soc = 1;
+      b.discharge_price_above_usd_per_j = 100 / 3.6e9;
+      c.facility.battery = b;
+    }
+    Site site(c);
+    struct Probe : Observer {
+      Site* s;
+      double gen_j = 0, out_j = 0, out_over_j = 0, over_limit_s = 0;
+      void OnWindow(SimTime from, SimTime to) override {
+        const WindowSample& w = s->sample();
+        const double dt = (to - from).seconds();
+        gen_j += ToWatts(w.generation) * dt;
+        out_j += ToWatts(w.battery) * dt;
+        if (w.facility > Kilowatts(15)) {
+          out_over_j += ToWatts(w.battery) * dt;
+          over_limit_s += dt;
+          EXPECT_NEAR(ToWatts(w.grid), 14e3, 1e-6);  // the generator fills to the limit
+        }
+      }
+    } probe;
+    probe.s = &site;
+    RunFor(site, 60, &probe);
+    return probe;
+  };
+  const auto without = run(false), with = run(true);
+  ASSERT_GT(without.over_limit_s, 5.0);
+  EXPECT_GT(without.gen_j, 0.0);
+  // Over the limit the battery's 1 kW comes off the generator, joule for joule.
+  EXPECT_NEAR(with.out_over_j, 1e3 * with.over_limit_s, 1e-6);
+  EXPECT_NEAR(without.gen_j - with.gen_j, with.out_over_j, 0.02 * with.out_over_j);
+  EXPECT_GT(with.out_j, with.out_over_j);  // below the limit it serves the grid's share
+}
+
 // Solar and wind (issue #18): a plant whose profile is 1.0 every hour, 20 kW at a 50 % share, gives
 // the site 10 kW at 40 USD/MWh. The idle site (about 8 kW) takes what it needs, the battery stores
 // the surplus, and once it is full the rest is curtailed; while the job runs (16+ kW) the grid
