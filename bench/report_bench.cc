@@ -1,7 +1,7 @@
 // The HTML report's costs (docs/outputs.md, report.html): issue #15 asks that a one-year, 1 s run's
 // report stay under 5 MB and open fast. A year at 1 s is 31.5 million timeseries rows (a 6 GB CSV
 // that `firstwall run` refuses by default), so the year is synthetic here: the downsampler fed
-// 31,536,000 rows of the 20 columns the report draws, then the page rendered from its points.
+// 31,536,000 rows of the 23 columns the report draws, then the page rendered from its points.
 // FW_REPORT_BENCH_PAGE=FILE also writes that page, to open in a browser
 // (node tests/browser/report_browser.mjs '' FILE prints its load time).
 #include <cmath>
@@ -20,7 +20,7 @@
 namespace {
 using firstwall::report::MinMaxDownsampler;
 
-// The columns the report draws, its WUE and one hot link: 20.
+// The columns the report draws, its WUE and one hot link: 23.
 std::vector<std::string> Names() {
   std::vector<std::string> names = firstwall::report::DrawnColumns();
   names.push_back("wue_l_per_kwh");

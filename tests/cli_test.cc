@@ -230,7 +230,7 @@ TEST(Cli, TimeSeriesCarriesTheHottestLinks) {
       Firstwall("run examples/link-fault.yaml --quiet --hot-links 0 --out " + e.string()).status,
       0);
   const std::string plain = Slurp(e / "timeseries.csv");
-  EXPECT_TRUE(plain.substr(0, plain.find('\n')).ends_with("battery_soc"));
+  EXPECT_TRUE(plain.substr(0, plain.find('\n')).ends_with("curtailed_kw"));
 }
 
 TEST(Cli, InferPrintsTheRequiredFieldsAndRefusesBadLayouts) {

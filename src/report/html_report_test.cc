@@ -85,6 +85,28 @@ TEST_F(HtmlReportTest, TimeSeriesAndRatings) {
   EXPECT_EQ(d["limits"][0]["kw"], 200.0);
 }
 
+// A column keeps 4 significant digits of its range, not of its values: a PUE moving between 1.09120
+// and 1.09183 keeps its 1e-5 steps (of its own digits it drew as steps of 0.001), a flat column
+// its value's 4 digits, and the on-site supply (renewables, curtailment, state of charge) travels
+// with the rest.
+TEST_F(HtmlReportTest, ColumnsKeepTheDigitsOfTheirRange) {
+  std::string ts = "time_s,pue,gpu_power_kw,renewable_power_kw,curtailed_kw,battery_soc\n";
+  for (int i = 0; i < 10; ++i) {
+    ts += fmt::format("{}.000,{:.6f},12345.678,{},0,0.{}\n", i, 1.0912 + 7e-5 * i, 10 * i, i);
+  }
+  Write("timeseries.csv", ts);
+  summary_["on_site"] = {{"renewable_energy_kwh", 1.25}};
+  const json d = Data();
+  const json& pue = d["series"]["columns"]["pue"];
+  EXPECT_EQ(pue[0], 1.0912);
+  EXPECT_EQ(pue[1], 1.09127);  // span 6.3e-4: 3 - floor(log10) = 7 decimals kept
+  EXPECT_EQ(pue[9], 1.09183);
+  EXPECT_EQ(d["series"]["columns"]["gpu_power_kw"][0], 12350.0);  // flat: 4 digits of the value
+  EXPECT_EQ(d["series"]["columns"]["renewable_power_kw"][9], 90.0);
+  EXPECT_EQ(d["series"]["columns"]["battery_soc"][3], 0.3);
+  EXPECT_EQ(d["on_site"]["renewable_energy_kwh"], 1.25);
+}
+
 TEST_F(HtmlReportTest, AbsentSectionsAreSaidNotDrawn) {
   const json d = Data();
   for (const char* key : {"gantt", "goodput", "swings", "services", "hottest_links"}) {

@@ -75,7 +75,7 @@ constexpr const char* kCsvHeader =
     "it_power_kw,conversion_loss_kw,cooling_power_kw,facility_power_kw,pue,peak_rack_power_kw,"
     "fabric_peak_link_utilization,outdoor_wet_bulb_c,chiller_power_kw,cooling_aux_power_kw,"
     "economizer_share,water_use_l_per_s,gpu_coolant_c,grid_power_kw,generation_kw,"
-    "battery_power_kw,battery_soc\n";
+    "battery_power_kw,battery_soc,renewable_power_kw,curtailed_kw\n";
 }
 
 TimeSeriesCsv::TimeSeriesCsv(std::string path, SimTime tick, int64_t ticks_per_row)
@@ -84,11 +84,12 @@ TimeSeriesCsv::TimeSeriesCsv(std::string path, SimTime tick, int64_t ticks_per_r
   buf_ = kCsvHeader;
 }
 
-// Rough width of a data row: 23 fixed columns (measured: 160-170 characters for a 1,024-GPU hall,
-// wider for multi-megawatt sites) plus 7 per link column.
+// Rough width of a data row: 26 fixed columns plus 7 per link column (measured: 204 characters
+// for the default example's 1,024-GPU hall with its 3 link columns; wider for multi-megawatt
+// sites).
 double EstimateTimeSeriesBytes(double duration_s, double row_s, int hot_links) {
   const double rows = std::ceil(duration_s / row_s - 1e-9);
-  const double row_bytes = 185.0 + 7.0 * hot_links;
+  const double row_bytes = 195.0 + 7.0 * hot_links;
   return (rows + 1) * row_bytes;
 }
 
@@ -127,14 +128,16 @@ void CheckTimeSeriesSize(double duration_s, double row_s, int hot_links, double 
 void TimeSeriesCsv::Emit(const TickRow& r, SimTime start) {
   txt::format_to(
       std::back_inserter(buf_),
-      "{:.3f},{:.2f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:"
-      ".3f},{:.4f},{:.2f},{:.3f},{:.3f},{:.4f},{:.4f},{:.2f},{:.3f},{:.3f},{:.3f},{:.4f}\n",
+      "{:.3f},{:.2f},{:.2f},{:.2f},{:.4f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.6f},{:"
+      ".3f},{:.4f},{:.2f},{:.3f},{:.3f},{:.4f},{:.4f},{:.2f},{:.3f},{:.3f},{:.3f},{:.4f},{:.3f},{:."
+      "3f}\n",
       start.seconds(), r.outdoor_c, r.running_jobs, r.queued_jobs, r.gpu_activity, r.gpu_w / 1e3,
       r.node_base_w / 1e3, r.it_w / 1e3, r.loss_w / 1e3, r.cooling_w / 1e3, r.facility_w / 1e3,
       r.it_input_w > 0 ? r.facility_w / r.it_input_w : 0.0, r.peak_rack_w / 1e3,
       r.fabric_peak_utilization, r.wet_bulb_c, r.chillers_w / 1e3,
       (r.pumps_w + r.crah_fans_w + r.sink_fans_w) / 1e3, r.economizer_share, r.water_l_per_s,
-      r.gpu_coolant_c, r.grid_w / 1e3, r.generation_w / 1e3, r.battery_w / 1e3, r.battery_soc);
+      r.gpu_coolant_c, r.grid_w / 1e3, r.generation_w / 1e3, r.battery_w / 1e3, r.battery_soc,
+      r.renewable_w / 1e3, r.curtailed_w / 1e3);
   if (buf_.size() > (1 << 20)) {
     base_.Write(buf_);
     buf_.clear();
@@ -151,7 +154,7 @@ constexpr double TickRow::*kMeanColumns[] = {
     &TickRow::chillers_w,    &TickRow::pumps_w,       &TickRow::crah_fans_w,
     &TickRow::sink_fans_w,   &TickRow::water_l_per_s, &TickRow::economizer_share,
     &TickRow::gpu_coolant_c, &TickRow::grid_w,        &TickRow::generation_w,
-    &TickRow::battery_w};
+    &TickRow::battery_w,     &TickRow::renewable_w,   &TickRow::curtailed_w};
 }  // namespace
 
 void TimeSeriesCsv::Add(const TickRow& r, int64_t ticks, SimTime start) {

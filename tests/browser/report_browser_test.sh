@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The browser test of the HTML report (ctest label `browser`): three examples run with --report
-# (a scheduler's cluster life, the default hall, inference services), each opened in Debian's
+# The browser test of the HTML report (ctest label `browser`): four examples run with --report
+# (a scheduler's cluster life, the default hall, inference services, a solar-plus-battery site with
+# a generator), each opened in Debian's
 # headless Chromium by report_browser.mjs. Skips (exit 77) when chromium, node or web/'s
 # playwright-core is absent: .ci/run installs chromium with the live peers.
 # Usage: report_browser_test.sh FIRSTWALL_BIN WORK_DIR. The screenshot of the cluster-life
@@ -17,11 +18,11 @@ for need in "$chromium" "$(command -v node || true)" web/node_modules/playwright
 done
 rm -rf "$work"
 mkdir -p "$work"
-for example in cluster-life default inference-azure; do
+for example in cluster-life default inference-azure solar-battery-site; do
   "$bin" run "examples/$example.yaml" --quiet --report --out "$work/$example"
 done
 node tests/browser/report_browser.mjs "$work/report.png" "$work/cluster-life/report.html" \
-  "$work/default/report.html" "$work/inference-azure/report.html"
+  "$work/default/report.html" "$work/inference-azure/report.html" "$work/solar-battery-site/report.html"
 if [ "${FIRSTWALL_UPDATE_SCREENSHOT:-}" = 1 ]; then
   mkdir -p docs/images
   cp "$work/report.png" docs/images/report.png
