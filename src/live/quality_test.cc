@@ -105,6 +105,14 @@ TEST(Quality, SpikeIsChargedToAccuracy) {
   EXPECT_EQ(r.streams[0].dims[2].score, 1);
 }
 
+// Too few samples for the spike test, one of them beyond any meter of a site: the physical bound
+// catches it.
+TEST(Quality, PowerBeyondAnySiteIsChargedToAccuracy) {
+  const QualityReport r = AssessQuality({Stream(1, "g0", "power", {500, 1e308, 510})});
+  EXPECT_DOUBLE_EQ(r.streams[0].dims[3].score, 2.0 / 3);
+  EXPECT_TRUE(Mentions(r.streams[0].dims[3], "1e+308 W at +1 s is outside 0..1e+10"));
+}
+
 TEST(Quality, UnitChangeIsChargedToConsistency) {
   std::vector<double> v = kPower;
   for (size_t i = 6; i < v.size(); ++i) v[i] /= 1000;  // W reported as kW from t = 6 s
