@@ -181,20 +181,21 @@ void Operations::AddUser(const std::optional<User>& admin, const std::string& na
                             crypto_pwhash_ALG_ARGON2ID13) != 0) {
     throw std::runtime_error("password hashing ran out of memory");
   }
-  const bool first = db_->Query("SELECT COUNT(*) FROM ops_users")[0][0] == "0";
-  if (!first && !admin) {
-    throw InputError({"--user", 0, 0}, "the store has users: an admin adds the next",
-                     "give --user ADMIN and the admin's password");
-  }
-  if (first && role != Role::kAdmin) {
-    throw InputError({"--role", 0, 0}, "the store's first user must be an admin",
-                     "add it with --role admin");
-  }
-  if (!db_->Query("SELECT name FROM ops_users WHERE name=$1", {name}).empty()) {
-    throw InputError({"--name", 0, 0}, fmt::format("user '{}' exists", name));
-  }
+  // Checked inside the write transaction: two first users cannot both be added.
   Act(admin ? *admin : User{name, Role::kAdmin}, 0, "user add", [&](Plan&) {
+    const bool first = db_->Query("SELECT COUNT(*) FROM ops_users")[0][0] == "0";
+    if (!first && !admin) {
+      throw InputError({"--user", 0, 0}, "the store has users: an admin adds the next",
+                       "give --user ADMIN and the admin's password");
+    }
+    if (first && role != Role::kAdmin) {
+      throw InputError({"--role", 0, 0}, "the store's first user must be an admin",
+                       "add it with --role admin");
+    }
     if (!first) Require(*admin, Role::kAdmin, "add users");
+    if (!db_->Query("SELECT name FROM ops_users WHERE name=$1", {name}).empty()) {
+      throw InputError({"--name", 0, 0}, fmt::format("user '{}' exists", name));
+    }
     const int64_t now = now_ms_();
     db_->Query("INSERT INTO ops_users(name, role, password_hash, created_ms) VALUES($1,$2,$3,$4)",
                {name, RoleName(role), hash, std::to_string(now)});

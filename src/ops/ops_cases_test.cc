@@ -248,6 +248,8 @@ TEST_P(OpsCase, AWrongPasswordIsRefusedAndLogged) {
   // Only an admin adds users, and the hash stored is Argon2id's, never the password.
   ExpectRefused([&] { w.ops->AddUser(w.ap1, "eve", Role::kAdmin, "password1"); },
                 "anna is approver: only admin or above may add users");
+  EXPECT_THROW(w.ops->AddUser(std::nullopt, "eve", Role::kAdmin, "password1"), InputError);
+  EXPECT_EQ(w.ops->Users().size(), 5u);
   const auto rows = w.ops->db().Query("SELECT password_hash FROM ops_users WHERE name='ada'");
   EXPECT_TRUE(rows[0][0]->starts_with("$argon2id$")) << *rows[0][0];
 }
