@@ -182,27 +182,31 @@ void Operations::AddUser(const std::optional<User>& admin, const std::string& na
     throw std::runtime_error("password hashing ran out of memory");
   }
   // Checked inside the write transaction: two first users cannot both be added.
-  Act(admin ? *admin : User{name, Role::kAdmin}, 0, "user add", [&](Plan&) {
-    const bool first = db_->Query("SELECT COUNT(*) FROM ops_users")[0][0] == "0";
-    if (!first && !admin) {
-      throw InputError({"--user", 0, 0}, "the store has users: an admin adds the next",
-                       "give --user ADMIN and the admin's password");
-    }
-    if (first && role != Role::kAdmin) {
-      throw InputError({"--role", 0, 0}, "the store's first user must be an admin",
-                       "add it with --role admin");
-    }
-    if (!first) Require(*admin, Role::kAdmin, "add users");
-    if (!db_->Query("SELECT name FROM ops_users WHERE name=$1", {name}).empty()) {
-      throw InputError({"--name", 0, 0}, fmt::format("user '{}' exists", name));
-    }
-    const int64_t now = now_ms_();
-    db_->Query("INSERT INTO ops_users(name, role, password_hash, created_ms) VALUES($1,$2,$3,$4)",
-               {name, RoleName(role), hash, std::to_string(now)});
-    const nlohmann::json detail = {{"role", RoleName(role)}, {"first_user", first}};
-    AppendAudit(*db_, now, admin ? admin->name : name, "user_created", "user:" + name,
-                detail.dump());
-  });
+  Act(
+      admin ? *admin : User{name, Role::kAdmin}, 0, "user add",
+      [&](Plan&) {
+        const bool first = db_->Query("SELECT COUNT(*) FROM ops_users")[0][0] == "0";
+        if (!first && !admin) {
+          throw InputError({"--user", 0, 0}, "the store has users: an admin adds the next",
+                           "give --user ADMIN and the admin's password");
+        }
+        if (first && role != Role::kAdmin) {
+          throw InputError({"--role", 0, 0}, "the store's first user must be an admin",
+                           "add it with --role admin");
+        }
+        if (!first) Require(*admin, Role::kAdmin, "add users");
+        if (!db_->Query("SELECT name FROM ops_users WHERE name=$1", {name}).empty()) {
+          throw InputError({"--name", 0, 0}, fmt::format("user '{}' exists", name));
+        }
+        const int64_t now = now_ms_();
+        db_->Query(
+            "INSERT INTO ops_users(name, role, password_hash, created_ms) VALUES($1,$2,$3,$4)",
+            {name, RoleName(role), hash, std::to_string(now)});
+        const nlohmann::json detail = {{"role", RoleName(role)}, {"first_user", first}};
+        AppendAudit(*db_, now, admin ? admin->name : name, "user_created", "user:" + name,
+                    detail.dump());
+      },
+      "user:" + name);
 }
 
 std::vector<User> Operations::Users() {
@@ -286,7 +290,7 @@ void Operations::SetState(int64_t plan, PlanState s) {
 }
 
 void Operations::Act(const User& by, int64_t plan, const std::string& what,
-                     const std::function<void(Plan&)>& act) {
+                     const std::function<void(Plan&)>& act, const std::string& subject) {
   Plan p;
   if (plan != 0) {
     WriteTransaction tx(*db_);
@@ -305,7 +309,7 @@ void Operations::Act(const User& by, int64_t plan, const std::string& what,
     why = r.why;
   }
   WriteTransaction tx(*db_);
-  AppendAudit(*db_, now_ms_(), by.name, "refused", plan != 0 ? PlanSubject(plan) : "",
+  AppendAudit(*db_, now_ms_(), by.name, "refused", plan != 0 ? PlanSubject(plan) : subject,
               nlohmann::json{{"action", what}, {"why", why}}.dump());
   tx.Commit();
   throw Refused({"ops " + what, 0, 0}, "refused: " + why);

@@ -129,9 +129,9 @@ class Operations {
  private:
   // Runs `act` on plan `plan` (0: none) in one write transaction, after marking the plan expired
   // when due (in its own). A refusal inside it rolls it back, is audited as `refused` and thrown
-  // as Refused.
+  // as Refused, its subject the plan's or else `subject`.
   void Act(const User& by, int64_t plan, const std::string& what,
-           const std::function<void(Plan&)>& act);
+           const std::function<void(Plan&)>& act, const std::string& subject = "");
   // Marks the plan expired (audited) when it is past expiry and still proposed or approved.
   bool ExpireIfDue(Plan& p);
   void SetState(int64_t plan, PlanState s);

@@ -197,6 +197,7 @@ TEST_P(OpsCase, APlanPastExpiryIsNeitherApprovedNorApplied) {
   World w;
   const int64_t late = w.Propose();
   const int64_t approved = w.Propose();
+  const int64_t listed = w.Propose();
   w.ops->Approve(w.ap1, approved);
   w.Samples("gpu", "node0/gpu3", "power", {kT0 + kHour});
   w.now = kT0 + kHour;  // both expire now
@@ -209,6 +210,41 @@ TEST_P(OpsCase, APlanPastExpiryIsNeitherApprovedNorApplied) {
   EXPECT_EQ(std::vector<std::string>(actions.end() - 4, actions.end()),
             (std::vector<std::string>{"plan_expired", "refused", "plan_expired", "refused"}));
   EXPECT_FALSE(LegalTransition(PlanState::kExpired, PlanState::kApproved));
+  // Listing marks the third (audited), without a refusal.
+  EXPECT_EQ(w.ops->Plans()[static_cast<size_t>(listed - 1)].state, PlanState::kExpired);
+  EXPECT_EQ(w.Last().action, "plan_expired");
+  EXPECT_EQ(w.Last().subject, "plan:3");
+}
+
+TEST_P(OpsCase, ARejectedPlanIsFinalAndVerifyRecordsAMiss) {
+  if (!TestBackend().Unavailable().empty()) GTEST_SKIP() << TestBackend().Unavailable();
+  World w;
+  const int64_t rejected = w.Propose();
+  ExpectRefused([&] { w.ops->Reject(w.op, rejected, "no"); },
+                "otto is operator: only approver or above may reject plans");
+  w.ops->Reject(w.ap1, rejected, "the peak moved to 21:00");
+  EXPECT_EQ(w.ops->Get(rejected).state, PlanState::kRejected);
+  EXPECT_EQ(nlohmann::json::parse(w.Last().detail)["why"], "the peak moved to 21:00");
+  ExpectRefused([&] { w.ops->Approve(w.ap2, rejected); }, "plan 1 is rejected");
+  ExpectRefused([&] { w.ops->Reject(w.ap2, rejected, "again"); }, "plan 1 is rejected");
+
+  const int64_t id = w.Propose();
+  w.ops->Approve(w.ap2, id);
+  w.Samples("gpu", "node0/gpu3", "power", {kT0});
+  ExpectRefused([&] { w.ops->Verify(w.op, id, ParseAmount("-4 kW", "--realized")); },
+                "plan 2 is approved; only an applied plan can be verified");
+  w.ops->Apply(w.op, id, StoreFreshness(w.store), 5 * kMinute);
+  ExpectRefused([&] { w.ops->Reject(w.ap1, id, "late"); }, "plan 2 is applied");
+  ExpectRefused([&] { w.ops->Verify(w.op, id, ParseAmount("-4000 W", "--realized")); },
+                "the realized effect is in W, the prediction in kW");
+  // -4 kW realized against -12 +- 3 kW predicted: a miss, recorded as such.
+  w.ops->Verify(w.op, id, ParseAmount("-4 kW", "--realized"));
+  const auto detail = nlohmann::json::parse(w.Last().detail);
+  EXPECT_EQ(detail["within"], false);
+  EXPECT_EQ(detail["realized"], -4.0);
+  EXPECT_EQ(detail["predicted"], -12.0);
+  ExpectRefused([&] { w.ops->Verify(w.op, id, ParseAmount("-4 kW", "--realized")); },
+                "plan 2 is verified");
 }
 
 TEST_P(OpsCase, AStalePlanIsRefusedUntilItsTargetReportsAgain) {
@@ -248,6 +284,8 @@ TEST_P(OpsCase, AWrongPasswordIsRefusedAndLogged) {
   // Only an admin adds users, and the hash stored is Argon2id's, never the password.
   ExpectRefused([&] { w.ops->AddUser(w.ap1, "eve", Role::kAdmin, "password1"); },
                 "anna is approver: only admin or above may add users");
+  EXPECT_EQ(w.Last().action, "refused");
+  EXPECT_EQ(w.Last().subject, "user:eve");
   EXPECT_THROW(w.ops->AddUser(std::nullopt, "eve", Role::kAdmin, "password1"), InputError);
   EXPECT_EQ(w.ops->Users().size(), 5u);
   const auto rows = w.ops->db().Query("SELECT password_hash FROM ops_users WHERE name='ada'");
