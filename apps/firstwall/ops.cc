@@ -266,27 +266,23 @@ Action RegisterOps(CLI::App& app) {
       ->required();
   propose->add_option("--expires", a->expires, "How long it may be approved and applied")
       ->capture_default_str();
-  for (const char* name : {"approve", "reject", "apply", "verify"}) {
-    CLI::App* c = command(plans, name,
-                          std::string(name) == "approve"  ? "Approve a plan (approver or above, "
-                                                            "never its proposer)"
-                          : std::string(name) == "reject" ? "Reject a plan (approver or above)"
-                          : std::string(name) == "apply"
-                              ? "Apply an approved plan (operator or above) when its target's "
-                                "telemetry is fresh; recorded, not yet written to the site"
-                              : "Record the realized effect of an applied plan");
+  // The commands on one plan, by its id.
+  auto on_plan = [&](const std::string& name, const std::string& help) {
+    CLI::App* c = command(plans, name, help);
     user(c, true);
     plan(c);
-    if (std::string(name) == "reject") reason(c, false);
-    if (std::string(name) == "apply") {
-      c->add_option("--max-age", a->max_age, "How old the target's newest sample may be")
-          ->capture_default_str();
-    }
-    if (std::string(name) == "verify") {
-      c->add_option("--realized", a->realized, "The measured effect, in the effect's unit")
-          ->required();
-    }
-  }
+    return c;
+  };
+  on_plan("approve", "Approve a plan (approver or above, never its proposer)");
+  reason(on_plan("reject", "Reject a plan (approver or above)"), false);
+  on_plan("apply",
+          "Apply an approved plan (operator or above) when its target's telemetry is fresh; "
+          "recorded, not yet written to the site")
+      ->add_option("--max-age", a->max_age, "How old the target's newest sample may be")
+      ->capture_default_str();
+  on_plan("verify", "Record the realized effect of an applied plan (operator or above)")
+      ->add_option("--realized", a->realized, "The measured effect, in the effect's unit")
+      ->required();
   command(plans, "list", "Every plan and its state")
       ->add_flag("--json", a->json, "A JSON array instead of the table");
 
