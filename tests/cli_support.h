@@ -21,17 +21,21 @@ struct Result {
   std::string out;  // stdout and stderr together
 };
 
-// Runs `firstwall ARGS` through the shell.
-inline Result Firstwall(const std::string& args) {
-  const std::string cmd = std::string(FIRSTWALL_BIN) + " " + args + " 2>&1";
+// Runs `command` through the shell: its exit status, stdout and stderr.
+inline Result Shell(const std::string& command) {
   Result r;
-  FILE* p = popen(cmd.c_str(), "r");
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
   std::array<char, 4096> buf;
   size_t n;
   while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
   const int st = pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
+}
+
+// Runs `firstwall ARGS` through the shell.
+inline Result Firstwall(const std::string& args) {
+  return Shell(std::string(FIRSTWALL_BIN) + " " + args);
 }
 
 inline std::string Slurp(const fs::path& p) {

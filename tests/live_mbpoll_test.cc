@@ -19,17 +19,6 @@
 namespace firstwall::testing_cli {
 namespace {
 
-Result Shell(const std::string& command) {
-  Result r;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
 // mbpoll's "[ADDRESS]: \tVALUE" lines as address -> value text.
 std::map<int, std::string> Values(const std::string& out) {
   std::map<int, std::string> v;

@@ -12,73 +12,10 @@
 
 #include "live/store.h"
 #include "tests/live_support.h"
+#include "tests/pg_server.h"
 
 namespace firstwall::testing_cli {
 namespace {
-
-constexpr const char* kPgBin = "/usr/lib/postgresql/15/bin";
-
-Result Sh(const std::string& cmd) {
-  Result r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-// A private PostgreSQL server: data, log and unix socket under `dir`, TCP on 127.0.0.1:port, the
-// role `fw` trusted (nothing else can reach a loopback port of a test machine's own server).
-class PgServer {
- public:
-  explicit PgServer(const fs::path& dir) : dir_(dir) {
-    fs::create_directories(dir_);
-    if (geteuid() == 0) {
-      // initdb and postgres refuse to run as root: the package's user runs them and owns the
-      // directory.
-      if (Sh("id -u postgres").status != 0) {
-        error_ = "running as root and there is no user postgres to run the server as";
-        return;
-      }
-      as_ = "runuser -u postgres -- ";
-      Sh("chown -R postgres '" + dir_.string() + "'");
-    }
-    port_ = FreePort();
-    const Result r = Sh(as_ + kPgBin + "/initdb -D '" + (dir_ / "data").string() +
-                        "' -U fw --auth=trust -E UTF8 --no-sync");
-    if (r.status != 0) {
-      error_ = "initdb failed:\n" + r.out;
-      return;
-    }
-    if (!Start()) error_ = "the server did not start:\n" + Slurp(dir_ / "server.log");
-  }
-  ~PgServer() {
-    if (port_ > 0) Stop("fast");
-  }
-  bool Start() {
-    return Sh(as_ + kPgBin + "/pg_ctl -D '" + (dir_ / "data").string() + "' -l '" +
-              (dir_ / "server.log").string() + "' -w -t 120 -o '-p " + std::to_string(port_) +
-              " -k " + dir_.string() + " -c listen_addresses=127.0.0.1' start")
-               .status == 0;
-  }
-  // mode: "immediate" ends every server process at once, as a crash would.
-  bool Stop(const std::string& mode) {
-    return Sh(as_ + kPgBin + "/pg_ctl -D '" + (dir_ / "data").string() + "' -m " + mode +
-              " -w stop")
-               .status == 0;
-  }
-  const std::string& error() const { return error_; }
-  std::string Url() const {
-    return "postgresql://fw@127.0.0.1:" + std::to_string(port_) + "/postgres";
-  }
-
- private:
-  fs::path dir_;
-  std::string as_, error_;
-  int port_ = 0;
-};
 
 // The first column of `sql`'s rows; empty when the server does not answer.
 std::vector<std::string> Query(const std::string& url, const std::string& sql) {

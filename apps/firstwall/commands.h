@@ -34,5 +34,6 @@ Action RegisterIngest(CLI::App& app);
 Action RegisterQuality(CLI::App& app);
 Action RegisterCompare(CLI::App& app);
 Action RegisterCalibrate(CLI::App& app);
+Action RegisterOps(CLI::App& app);
 
 }  // namespace firstwall::cli

@@ -1,0 +1,306 @@
+// Operations with a human in the loop (docs/operations.md):
+//   firstwall ops user add --store STORE [--user ADMIN] --name NAME --role ROLE
+//   firstwall ops user list --store STORE
+//   firstwall ops plan propose --store STORE --user NAME --class CLASS --target ENTITY/ID
+//                              --value AMOUNT --reason TEXT --effect AMOUNT --uncertainty AMOUNT
+//                              --expires DURATION
+//   firstwall ops plan approve|reject|apply|verify --store STORE --user NAME --plan ID ...
+//   firstwall ops plan list --store STORE [--json]
+//   firstwall ops audit verify|export --store STORE
+// Passwords come from FIRSTWALL_PASSWORD (the acting user's) and FIRSTWALL_NEW_PASSWORD (a new
+// user's), else one line each from standard input, never from the command line.
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "apps/firstwall/commands.h"
+#include "apps/firstwall/duration_option.h"
+#include "live/store.h"
+#include "ops/audit.h"
+#include "ops/ops.h"
+
+namespace firstwall::cli {
+namespace {
+
+struct OpsArgs {
+  std::string store, user, name, role, plan_class, target, value, reason, effect, uncertainty,
+      expires = "1 h", max_age = "5 min", realized, head, out;
+  int64_t plan = 0;
+  bool json = false;
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Iso(int64_t t_ms) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(static_cast<std::time_t>(t_ms / 1000)));
+}
+
+// The secret in `env`, else the next line of standard input.
+std::string Secret(const char* env, const std::string& whose) {
+  if (const char* v = std::getenv(env); v && *v) return v;
+  std::string line;
+  if (!std::getline(std::cin, line)) {
+    throw InputError({"password", 0, 0}, fmt::format("no password for {}", whose),
+                     fmt::format("set {} or write it as a line on standard input", env));
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// The store's operations; the store must exist unless `create` (its live tables are made first,
+// so an operations store is a firstwall store).
+ops::Operations Open(const OpsArgs& a, bool create) {
+  if (create) {
+    live::OpenStore(a.store);
+  } else {
+    live::OpenExistingStore(a.store);
+  }
+  return ops::Operations(ops::OpenSqlDb(a.store), NowMs);
+}
+
+ops::User Login(ops::Operations& o, const OpsArgs& a) {
+  return o.Login(a.user, Secret("FIRSTWALL_PASSWORD", a.user));
+}
+
+void PrintPlan(const ops::Plan& p) {
+  const ops::PlanClass* c = ops::FindPlanClass(p.request.plan_class);
+  std::string approvers;
+  for (const std::string& n : p.approvers) approvers += (approvers.empty() ? "" : ",") + n;
+  std::cout << fmt::format(
+      "{:>4}  {:<9} {:<10} {:<18} {:>10}  effect {} +- {:g} {}  by {}  approved by {} of {}  "
+      "expires {}\n",
+      p.id, ops::StateName(p.state), p.request.plan_class, p.request.target,
+      fmt::format("{:g} {}", p.request.value.value, p.request.value.unit),
+      fmt::format("{:g}", p.request.effect.value), p.request.effect_uncertainty,
+      p.request.effect.unit, p.proposer, approvers.empty() ? "-" : approvers, c && c->risky ? 2 : 1,
+      Iso(p.request.expires_ms));
+}
+
+nlohmann::ordered_json PlanJson(const ops::Plan& p) {
+  nlohmann::ordered_json j;
+  j["id"] = p.id;
+  j["state"] = ops::StateName(p.state);
+  j["class"] = p.request.plan_class;
+  j["target"] = p.request.target;
+  j["value"] = p.request.value.value;
+  j["unit"] = p.request.value.unit;
+  j["reason"] = p.request.reason;
+  j["effect"] = p.request.effect.value;
+  j["effect_unit"] = p.request.effect.unit;
+  j["effect_uncertainty"] = p.request.effect_uncertainty;
+  j["proposer"] = p.proposer;
+  j["created_ms"] = p.created_ms;
+  j["expires_ms"] = p.request.expires_ms;
+  j["approvers"] = p.approvers;
+  j["realized"] = p.realized ? nlohmann::ordered_json(p.realized->value) : nullptr;
+  return j;
+}
+
+int Run(const std::string& command, const OpsArgs& a) {
+  if (command == "user add") {
+    ops::Operations o = Open(a, true);
+    std::optional<ops::User> admin;
+    if (!a.user.empty()) admin = Login(o, a);
+    const ops::Role role = ops::ParseRole(a.role, "--role");
+    o.AddUser(admin, a.name, role, Secret("FIRSTWALL_NEW_PASSWORD", "the new user " + a.name));
+    std::cout << fmt::format("user {} added as {}\n", a.name, a.role);
+    return kOk;
+  }
+  ops::Operations o = Open(a, false);
+  if (command == "user list") {
+    for (const ops::User& u : o.Users()) std::cout << u.name << "  " << RoleName(u.role) << "\n";
+    return kOk;
+  }
+  if (command == "audit verify") {
+    const ops::AuditVerdict v = ops::VerifyAudit(ops::ReadAudit(o.db()), a.head);
+    if (!v.ok) {
+      std::cout << fmt::format("audit chain broken at entry {}: {}\n", v.first_bad, v.problem);
+      return 1;
+    }
+    std::cout << fmt::format("audit chain ok: {} entries, head {}\n", v.entries, v.head);
+    return kOk;
+  }
+  if (command == "audit export") {
+    const std::vector<ops::AuditEntry> log = ops::ReadAudit(o.db());
+    if (a.out.empty()) {
+      ops::ExportAuditJsonLines(log, std::cout);
+      return kOk;
+    }
+    std::ofstream f(a.out);
+    if (!f) throw InputError({a.out, 0, 0}, "cannot write the export there");
+    ops::ExportAuditJsonLines(log, f);
+    if (!f.flush()) throw InputError({a.out, 0, 0}, "the export was not written");
+    std::cout << fmt::format("{} entries to {}\n", log.size(), a.out);
+    return kOk;
+  }
+  if (command == "plan list") {
+    const std::vector<ops::Plan> plans = o.Plans();
+    if (a.json) {
+      nlohmann::ordered_json all = nlohmann::ordered_json::array();
+      for (const ops::Plan& p : plans) all.push_back(PlanJson(p));
+      std::cout << all.dump(2) << "\n";
+    } else {
+      for (const ops::Plan& p : plans) PrintPlan(p);
+    }
+    return kOk;
+  }
+  // Input is checked before the password is asked for.
+  ops::PlanRequest r;
+  if (command == "plan propose") {
+    r.plan_class = a.plan_class;
+    r.target = a.target;
+    r.value = ops::ParseAmount(a.value, "--value");
+    r.reason = a.reason;
+    r.effect = ops::ParseAmount(a.effect, "--effect");
+    const ops::Amount u = ops::ParseAmount(a.uncertainty, "--uncertainty");
+    if (u.unit != r.effect.unit) {
+      throw InputError({"--uncertainty", 0, 0},
+                       fmt::format("in {}, the effect in {}", u.unit, r.effect.unit),
+                       "give both in the same unit");
+    }
+    r.effect_uncertainty = u.value;
+    r.expires_ms = NowMs() + static_cast<int64_t>(DurationOption("--expires", a.expires) * 1000);
+    ops::CheckPlanRequest(r, NowMs());
+  }
+  const auto max_age_ms = static_cast<int64_t>(DurationOption("--max-age", a.max_age) * 1000);
+  const std::optional<ops::Amount> realized =
+      command == "plan verify" ? std::optional(ops::ParseAmount(a.realized, "--realized"))
+                               : std::nullopt;
+  const ops::User by = Login(o, a);
+  if (command == "plan propose") {
+    const int64_t id = o.Propose(by, r);
+    PrintPlan(o.Get(id));
+  } else if (command == "plan approve") {
+    o.Approve(by, a.plan);
+    PrintPlan(o.Get(a.plan));
+  } else if (command == "plan reject") {
+    o.Reject(by, a.plan, a.reason);
+    PrintPlan(o.Get(a.plan));
+  } else if (command == "plan apply") {
+    o.Apply(by, a.plan, ops::StoreFreshness(a.store), max_age_ms);
+    PrintPlan(o.Get(a.plan));
+    std::cout << "applied: recorded in the audit log; no protocol write in this version "
+                 "(docs/operations.md)\n";
+  } else if (command == "plan verify") {
+    o.Verify(by, a.plan, *realized);
+    PrintPlan(o.Get(a.plan));
+  }
+  return kOk;
+}
+
+}  // namespace
+
+Action RegisterOps(CLI::App& app) {
+  auto a = std::make_shared<OpsArgs>();
+  CLI::App* ops = app.add_subcommand(
+      "ops",
+      "Operations with a human in the loop: users and roles, plans proposed, approved, applied "
+      "and verified, and the hash-chained audit log, in a live store (docs/operations.md)");
+  ops->require_subcommand(1);
+  // Each option is declared here once and added to the commands that take it.
+  auto store = [&](CLI::App* c) {
+    c->add_option("--store", a->store,
+                  "The live store: SQLite file or postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME")
+        ->required();
+  };
+  auto user = [&](CLI::App* c, bool required) {
+    CLI::Option* o =
+        c->add_option("--user", a->user,
+                      "Who acts; the password is FIRSTWALL_PASSWORD or a line on standard input");
+    if (required) o->required();
+  };
+  auto plan = [&](CLI::App* c) {
+    c->add_option("--plan", a->plan, "The plan's id (ops plan list)")->required();
+  };
+  auto reason = [&](CLI::App* c, bool required) {
+    CLI::Option* o = c->add_option("--reason", a->reason, "Why, for the people who decide");
+    if (required) o->required();
+  };
+  std::vector<std::pair<CLI::App*, std::string>> commands;
+  auto command = [&](CLI::App* group, const std::string& name, const std::string& help) {
+    CLI::App* c = group->add_subcommand(name, help);
+    store(c);
+    commands.emplace_back(c, group->get_name() + " " + name);
+    return c;
+  };
+
+  CLI::App* users = ops->add_subcommand("user", "Users and their roles");
+  users->require_subcommand(1);
+  CLI::App* add = command(users, "add",
+                          "Add a user (by an admin; the store's first user is an admin added "
+                          "without --user); the new password is FIRSTWALL_NEW_PASSWORD or the "
+                          "next line on standard input");
+  user(add, false);
+  add->add_option("--name", a->name, "The new user's name")->required();
+  add->add_option("--role", a->role, "viewer, operator, approver or admin")->required();
+  command(users, "list", "The users and their roles");
+
+  CLI::App* plans = ops->add_subcommand("plan", "Plans: propose, approve, reject, apply, verify");
+  plans->require_subcommand(1);
+  CLI::App* propose = command(plans, "propose", "Propose a plan (operator or above)");
+  user(propose, true);
+  propose
+      ->add_option("--class", a->plan_class,
+                   "setpoint, power_cap, job_move or drain (setpoint and drain need two "
+                   "approvers)")
+      ->required();
+  propose->add_option("--target", a->target, "ENTITY/ID changed: cdu/cdu-1, gpu/node0/gpu3")
+      ->required();
+  propose
+      ->add_option("--value", a->value,
+                   "What it is set to, with a unit of the live vocabulary: \"18 C\", \"600 W\"")
+      ->required();
+  reason(propose, true);
+  propose->add_option("--effect", a->effect, "Predicted effect: \"-12 kW\"")->required();
+  propose->add_option("--uncertainty", a->uncertainty, "+- of the effect, same unit: \"3 kW\"")
+      ->required();
+  propose->add_option("--expires", a->expires, "How long it may be approved and applied")
+      ->capture_default_str();
+  // The commands on one plan, by its id.
+  auto on_plan = [&](const std::string& name, const std::string& help) {
+    CLI::App* c = command(plans, name, help);
+    user(c, true);
+    plan(c);
+    return c;
+  };
+  on_plan("approve", "Approve a plan (approver or above, never its proposer)");
+  reason(on_plan("reject", "Reject a plan (approver or above)"), false);
+  on_plan("apply",
+          "Apply an approved plan (operator or above) when its target's telemetry is fresh; "
+          "recorded, not yet written to the site")
+      ->add_option("--max-age", a->max_age, "How old the target's newest sample may be")
+      ->capture_default_str();
+  on_plan("verify", "Record the realized effect of an applied plan (operator or above)")
+      ->add_option("--realized", a->realized, "The measured effect, in the effect's unit")
+      ->required();
+  command(plans, "list", "Every plan and its state")
+      ->add_flag("--json", a->json, "A JSON array instead of the table");
+
+  CLI::App* audit = ops->add_subcommand("audit", "The hash-chained audit log");
+  audit->require_subcommand(1);
+  command(audit, "verify",
+          "Walk the chain; exit status 1 and the first entry changed, deleted or reordered when "
+          "it is broken")
+      ->add_option("--head", a->head, "The hash the chain must end with (kept from before)");
+  command(audit, "export", "Every entry as a JSON line")
+      ->add_option("--out", a->out, "Write to FILE instead of standard output");
+
+  return [a, commands] {
+    for (const auto& [c, name] : commands) {
+      if (c->parsed()) return Run(name, *a);
+    }
+    return kBadInput;
+  };
+}
+
+}  // namespace firstwall::cli
