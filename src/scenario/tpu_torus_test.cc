@@ -37,7 +37,7 @@ TEST(TpuCards, AgainstGoogleCloudTpuDocs) {
       {"v6e bf16", ToFlopPerSecond(*t.Peak(DataType::kBf16)), 918e12, "'TPU v6e': 918 TFLOPs"},
       {"v6e int8", ToFlopPerSecond(*t.Peak(DataType::kInt8)), 1836e12, "1836 TOPs"},
       {"v6e HBM", ToBytes(t.hbm_capacity), 32e9, "32 GB"},
-      {"v6e HBM BW", ToBytesPerSecond(t.hbm_bandwidth), 1640e9, "1640 GBps (launch; docs 1638)"},
+      {"v6e HBM BW", ToBytesPerSecond(t.hbm_bandwidth), 1638e9, "1638 GBps"},
       {"v6e ICI one way", ToBytesPerSecond(t.NvlinkPerDirection()) * 8, 3200e9, "3200 Gbps"},
       {"v6e pod bf16", 256 * ToFlopPerSecond(*t.Peak(DataType::kBf16)), 234.9e15,
        "BF16 peak compute per Pod 234.9 PFLOPs"},
@@ -47,7 +47,7 @@ TEST(TpuCards, AgainstGoogleCloudTpuDocs) {
     const double error = (f.catalog - f.published) / f.published;
     std::printf("%-16s %14.5g %14.5g %+7.2f%%  %s\n", f.what, f.catalog, f.published, 100 * error,
                 f.source);
-    EXPECT_LT(std::abs(error), 0.002) << f.what;  // 1638 vs 1640 GBps is the largest, 0.12%
+    EXPECT_LT(std::abs(error), 0.001) << f.what;  // 234.9 PFLOPs rounds 256 x 918 by 0.05%
   }
   EXPECT_EQ(p.ici.ports, 6);
   EXPECT_EQ(p.ici.torus_dims, 3);
