@@ -38,4 +38,13 @@ TEST(TpuPod, JobRunsOnTheTorus) {
       << r.out;
 }
 
+TEST(TpuPod, CommandsWithoutATorusRefuseTpuCards) {
+  const Result r = Firstwall(
+      "infer --gpu TPU-v6e --model llama3-8b --batch 8 --prompt-tokens 100 --output-tokens 10");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--gpu: error: TPU-v6e links its chips by ICI in a torus"),
+            std::string::npos)
+      << r.out;
+}
+
 }  // namespace

@@ -106,6 +106,11 @@ const SystemSpec* ClusterSystem(const Section& s, const Catalog& cat) {
 void ReadTorus(const Section& s, site::ClusterConfig& c) {
   const Section f = s.Sub("fabric");
   if (f.Enum("kind") != "torus") {
+    if (c.gpu.ici.present()) {
+      s.Fail("gpu",
+             c.gpu.name + " links its chips by ICI in a torus, not by NVLink switches and NICs",
+             "set cluster.fabric.kind: torus and its torus_dims");
+    }
     if (f.Has("torus_dims")) {
       f.Fail("torus_dims", "'" + f.Name("torus_dims") + "' is given but the fabric is a Clos",
              "set cluster.fabric.kind: torus, or drop torus_dims");

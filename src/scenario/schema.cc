@@ -269,7 +269,8 @@ const Schema& ScenarioSchema() {
                    "and scale-out fabric of one slice: every collective of a training job runs on "
                    "it (hardware/torus.h), the Clos keys are unused and the slice is one domain. "
                    "Traffic beyond the slice (multislice over the data-center network) is not "
-                   "modelled: one slice, at most the card's pod."),
+                   "modelled: one slice, at most the card's pod. A card with ici (TPU) needs "
+                   "torus."),
               {"cluster.fabric.torus_dims", VT::kNumberList, D::kPower, false, "", "1", "64", "",
                "Chips along each dimension of the torus slice, x first (e.g. [4, 4, 4] for a "
                "v5p cube, [16, 16] for a Trillium pod): as many entries as the card's "

@@ -121,12 +121,16 @@ TEST(TpuTorus, MistakesAreRefusedWhereTheyAre) {
   const std::string none = LoadErrorOf(TorusScenario("TPU-v5p", 16, 4, "    kind: torus\n"));
   EXPECT_EQ(none.rfind("s.yaml:11:11: error: a torus fabric needs its dimensions", 0), 0u) << none;
   const std::string clos =
-      LoadErrorOf(TorusScenario("TPU-v5p", 16, 4, "    torus_dims: [4, 4, 4]\n"));
+      LoadErrorOf(TorusScenario("H100-SXM5-80GB", 8, 8, "    torus_dims: [8, 8]\n"));
   EXPECT_EQ(clos.rfind("s.yaml:11:17: error: 'cluster.fabric.torus_dims' is given but", 0), 0u)
       << clos;
   const std::string domain =
       LoadErrorOf(TorusScenario("TPU-v5p", 16, 4, torus, "", "  nvlink_domain: 64\n"));
   EXPECT_EQ(domain.rfind("s.yaml:10:18: error: a torus slice is one domain", 0), 0u) << domain;
+  // A TPU on the Clos.
+  const std::string tpu_clos = LoadErrorOf(TorusScenario("TPU-v5p", 16, 4, "    leaf_radix: 64\n"));
+  EXPECT_EQ(tpu_clos.rfind("s.yaml:6:8: error: TPU-v5p links its chips by ICI in a torus", 0), 0u)
+      << tpu_clos;
   // Services are not modelled on the torus.
   const std::string svc = LoadErrorOf(
       TorusScenario("TPU-v5p", 16, 4, torus,
