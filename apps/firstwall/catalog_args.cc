@@ -18,6 +18,12 @@ hardware::GpuSpec GpuArg(const std::string& name) {
   if (g == cat.gpus.end()) {
     BadOption("--gpu", "unknown GPU '" + name + "'", scenario::UnknownNameHint(name, cat.gpus));
   }
+  if (g->second.ici.present()) {
+    // These commands know NVLink domains and NICs only; the torus runs in scenarios.
+    BadOption("--gpu",
+              name + " links its chips by ICI in a torus, which this command does not model",
+              "run a scenario with cluster.fabric.kind: torus (examples/tpu-pod.yaml)");
+  }
   return g->second;
 }
 

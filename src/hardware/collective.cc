@@ -69,6 +69,7 @@ Duration NvlsAllReduceTime(const CollectiveModel& m, units::DataSize bytes) {
 Duration CollectiveTime(const CollectiveModel& m, Collective op, units::DataSize bytes, int ranks,
                         int ranks_per_node) {
   if (ranks <= 1) return Seconds(0);
+  if (m.torus.enabled()) return TorusCollectiveTime(m.torus, op, bytes, ranks, m.torus_stride);
   const int local = std::clamp(ranks_per_node, 1, ranks);
   const int nodes = (ranks + local - 1) / local;
   if (nodes == 1) {
@@ -94,7 +95,13 @@ Duration CollectiveTime(const CollectiveModel& m, Collective op, units::DataSize
   return std::min(ring, m.launch + PipelinedTree(m, bytes, local, nodes));
 }
 
+CollectiveModel WithStride(CollectiveModel m, int stride) {
+  m.torus_stride = stride;
+  return m;
+}
+
 Duration P2pTime(const CollectiveModel& m, units::DataSize bytes, bool same_node) {
+  if (m.torus.enabled()) return TorusP2pTime(m.torus, bytes);
   const LinkLevel& l = same_node ? m.nvlink : m.network;
   return m.launch + l.hop_latency + bytes / (l.bandwidth * l.efficiency);
 }

@@ -31,6 +31,7 @@
 // figures in the catalog (`collective:` of catalog/gpus/*.yaml, NvlinkCollectives below).
 #pragma once
 
+#include "hardware/torus.h"
 #include "units/quantity.h"
 
 namespace firstwall::hardware {
@@ -74,6 +75,11 @@ struct CollectiveModel {
   int nvlink_domain = 8;         // GPUs joined by NVLink (a node, or a rack of NVL72)
   double nvls_efficiency = 0;    // as NvlinkCollectives::nvls_efficiency
   units::Duration nvls_latency;  // as NvlinkCollectives::nvls_latency
+  // An accelerator torus (TPU ICI, hardware/torus.h) in place of NVLink and NICs: when enabled,
+  // every collective and transfer runs on it, over a group at rank stride `torus_stride` (1 for
+  // tensor parallelism, tp x cp for data parallelism, ...).
+  TorusSpec torus;
+  int torus_stride = 1;
 };
 
 // The model for a GPU generation `c` with `nvlink_per_direction` NVLink bandwidth per GPU, a NIC of
@@ -96,7 +102,11 @@ units::Duration CollectiveTime(const CollectiveModel& m, Collective op, units::D
 // m.nvls_efficiency > 0.
 units::Duration NvlsAllReduceTime(const CollectiveModel& m, units::DataSize bytes);
 
-// One point-to-point transfer between two ranks, inside a node or across nodes.
+// `m` for a group whose ranks lie `stride` apart on a torus (no change without one).
+CollectiveModel WithStride(CollectiveModel m, int stride);
+
+// One point-to-point transfer between two ranks, inside a node or across nodes (on a torus, to a
+// neighbouring chip).
 units::Duration P2pTime(const CollectiveModel& m, units::DataSize bytes, bool same_node);
 
 }  // namespace firstwall::hardware

@@ -85,6 +85,16 @@ GemmModel GpuSpec::GemmFor(DataType t) const {
   return g;
 }
 
+TorusSpec TorusFor(const GpuSpec& gpu, const std::vector<int>& dims) {
+  TorusSpec t;
+  t.dims = dims;
+  t.link = gpu.nvlink_bandwidth / (2.0 * std::max(1, gpu.ici.ports));
+  t.efficiency = gpu.collective.bus_efficiency;
+  t.hop_latency = kNvlinkHopLatency;
+  t.launch = gpu.collective.launch;
+  return t;
+}
+
 units::Duration RooflineTime(units::FlopCount flops, units::DataSize bytes, units::FlopRate peak,
                              double compute_efficiency, units::Bandwidth hbm_bandwidth) {
   const units::Duration compute = flops / (peak * compute_efficiency);

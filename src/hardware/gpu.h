@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hardware/collective.h"
 #include "hardware/gemm.h"
@@ -51,6 +52,17 @@ struct GpuCapabilities {
   int flash_attention = 2;
 };
 
+// An accelerator whose chips join each other directly in a torus (Google TPU inter-chip
+// interconnect, ICI) rather than through NVLink switches: the catalog's `ici:` block. Its
+// bandwidth is the card's nvlink_bandwidth (per chip, both directions summed, as Google quotes
+// "bidirectional ICI bandwidth per chip"), spread evenly over `ports` links.
+struct IciSpec {
+  int ports = 0;       // ICI links per chip: 2 x the torus dimensions; 0: no ICI
+  int torus_dims = 0;  // 3 (v4, v5p) or 2 (v5e, Trillium)
+  int pod_chips = 0;   // chips of the largest torus (a pod) the links join
+  bool present() const { return ports > 0; }
+};
+
 struct GpuSpec {
   std::string name;
   std::string vendor;
@@ -69,6 +81,7 @@ struct GpuSpec {
   GpuCapabilities capabilities;
   // How its NVLink and NVSwitch run collectives; the H100 fit unless the catalog gives its own.
   NvlinkCollectives collective;
+  IciSpec ici;                                 // TPUs only
   std::map<std::string, std::string> sources;  // catalog field -> citation
 
   // Peak for `t`, or nullopt when the GPU has no such tensor-core path (A100 has no fp8).
@@ -85,6 +98,11 @@ struct GpuSpec {
   GemmModel GemmFor(DataType t) const;
   units::Bandwidth NvlinkPerDirection() const { return nvlink_bandwidth / 2.0; }
 };
+
+// The torus of `dims` chips of `gpu` (whose ici must be present): per-direction link bandwidth
+// nvlink_bandwidth / (2 x ports), the card's collective bus efficiency and launch cost, NVLink's
+// hop latency (no public ICI per-hop figure was found).
+TorusSpec TorusFor(const GpuSpec& gpu, const std::vector<int>& dims);
 
 // Roofline time of work with `flops` and `bytes` moved to or from HBM: the larger of the compute
 // time at `compute_efficiency` x peak and the memory time at full HBM bandwidth

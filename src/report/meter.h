@@ -118,6 +118,15 @@ struct Summary {
   site::PowerEvents power_events;
   std::vector<HotLink> hottest_links;  // scale-out
   double nvlink_peak_utilization = 0;
+  // cluster.fabric.kind torus: the slice and its nominal figures (hardware/torus.h), bytes/s.
+  struct Torus {
+    std::vector<int> dims;
+    int links_per_chip = 0;
+    double link_bytes_per_s = 0;             // one direction of one link
+    double allreduce_busbw_bytes_per_s = 0;  // whole slice, large messages, efficiency 1
+    double bisection_bytes_per_s = 0;        // one direction
+  };
+  std::optional<Torus> torus;
   std::vector<site::Site::FabricTierUse> fabric_tiers;  // each tier the fabric has, in order
   EngineStats engine;
   int64_t ticks = 0;

@@ -593,6 +593,13 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
                          {"variants", variants}};
   }
   j["nvlink_peak_utilization"] = s.nvlink_peak_utilization;
+  if (s.torus) {
+    j["torus"] = {{"dims", s.torus->dims},
+                  {"links_per_chip", s.torus->links_per_chip},
+                  {"link_bytes_per_s", s.torus->link_bytes_per_s},
+                  {"allreduce_busbw_bytes_per_s", s.torus->allreduce_busbw_bytes_per_s},
+                  {"bisection_bytes_per_s", s.torus->bisection_bytes_per_s}};
+  }
   j["engine"] = {{"ticks", s.ticks},
                  {"windows", s.engine.windows},
                  {"skipped_ticks", s.engine.skipped_ticks},
@@ -856,6 +863,15 @@ std::string SummaryText(const Summary& s) {
                      v.metrics.band_peak_hz, txt::power(v.metrics.band_amplitude_w),
                      v.extra_energy_j / 3.6e6);
     }
+  }
+  if (s.torus) {
+    txt::format_to(out,
+                   "\nfabric: ICI torus {} ({} links a chip, {:.0f} GB/s each way), nominal "
+                   "all-reduce bus bandwidth {:.1f} TB/s, bisection {:.1f} TB/s; busiest chip's "
+                   "ports {:.1f}% (the NICs and Clos carry nothing)\n",
+                   hardware::TorusDimsText(s.torus->dims), s.torus->links_per_chip,
+                   s.torus->link_bytes_per_s / 1e9, s.torus->allreduce_busbw_bytes_per_s / 1e12,
+                   s.torus->bisection_bytes_per_s / 1e12, 100 * s.nvlink_peak_utilization);
   }
   t += "\nresources by peak load against rating (busiest first):\n";
   for (const ResourceUse& r : s.resources) {

@@ -108,6 +108,20 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
       g.collective.nvls_latency = c.Quantity<units::Duration>("nvls_latency");
     }
   }
+  if (s.Has("ici")) {
+    const Section i = s.Sub("ici");
+    for (const char* k : {"ports", "torus_dims", "pod_chips"}) {
+      if (!i.Has(k)) i.Fail(k, "missing required key '" + i.Name(k) + "' of an ici block");
+    }
+    g.ici.ports = i.Int("ports");
+    g.ici.torus_dims = i.Int("torus_dims");
+    g.ici.pod_chips = i.Int("pod_chips");
+    if (g.ici.ports != 2 * g.ici.torus_dims) {
+      i.Fail("ports", "a torus of " + std::to_string(g.ici.torus_dims) + " dimensions has " +
+                          std::to_string(2 * g.ici.torus_dims) + " links per chip, not " +
+                          std::to_string(g.ici.ports));
+    }
+  }
   if (s.Has("thermal")) {
     const Section t = s.Sub("thermal");
     if (t.Has("max_operating")) {
@@ -118,7 +132,7 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
   }
   ReadSources(s, GpuCardSchema(), require_sources,
               {"peak_dense", "hbm_capacity", "hbm_bandwidth", "tdp", "idle_power",
-               "nvlink_bandwidth", "gemm", "capabilities", "collective", "thermal"},
+               "nvlink_bandwidth", "gemm", "capabilities", "collective", "ici", "thermal"},
               g.sources);
   if (g.idle_power >= g.tdp) {
     s.Fail(s.Has("idle_power") ? "idle_power" : "tdp",

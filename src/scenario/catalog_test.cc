@@ -153,9 +153,9 @@ TEST(Catalog, AShortenedGpuNameSuggestsTheCardsItNames) {
 TEST(GpuCapabilities, EveryShippedCardStatesThemWithASource) {
   const Catalog& c = BuiltinCatalog();
   const std::map<std::string, int> flash = {
-      {"A100-SXM4-80GB", 2}, {"H100-SXM5-80GB", 3}, {"H200-SXM", 3}, {"B200", 2},
-      {"MI300X", 2},         {"V100-SXM2-32GB", 0}, {"B300", 2},     {"GB200", 2},
-      {"GB300", 2},          {"MI325X", 2},         {"MI355X", 2}};
+      {"A100-SXM4-80GB", 2}, {"H100-SXM5-80GB", 3}, {"H200-SXM", 3}, {"B200", 2},  {"MI300X", 2},
+      {"V100-SXM2-32GB", 0}, {"B300", 2},           {"GB200", 2},    {"GB300", 2}, {"MI325X", 2},
+      {"MI355X", 2},         {"TPU-v5p", 2},        {"TPU-v6e", 2}};
   for (const auto& [name, gpu] : c.gpus) {
     EXPECT_TRUE(gpu.sources.count("capabilities")) << name;
     ASSERT_TRUE(flash.count(name)) << name << ": add its FlashAttention generation here";

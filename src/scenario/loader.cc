@@ -101,6 +101,62 @@ const SystemSpec* ClusterSystem(const Section& s, const Catalog& cat) {
   return &it->second;
 }
 
+// cluster.fabric.kind torus: the slice's dimensions against the card's ICI and the cluster's
+// chips; the whole slice becomes one scale-up domain.
+void ReadTorus(const Section& s, site::ClusterConfig& c) {
+  const Section f = s.Sub("fabric");
+  if (f.Enum("kind") != "torus") {
+    if (c.gpu.ici.present()) {
+      s.Fail("gpu",
+             c.gpu.name + " links its chips by ICI in a torus, not by NVLink switches and NICs",
+             "set cluster.fabric.kind: torus and its torus_dims");
+    }
+    if (f.Has("torus_dims")) {
+      f.Fail("torus_dims", "'" + f.Name("torus_dims") + "' is given but the fabric is a Clos",
+             "set cluster.fabric.kind: torus, or drop torus_dims");
+    }
+    return;
+  }
+  const hardware::IciSpec& ici = c.gpu.ici;
+  if (!ici.present()) {
+    f.Fail("kind",
+           c.gpu.name +
+               " has no inter-chip interconnect (its card has no ici block): a torus "
+               "fabric needs chips that link directly, as TPUs do",
+           "use a TPU card (TPU-v5p, TPU-v6e) or kind: clos");
+  }
+  if (s.Has("nvlink_domain")) {
+    s.Fail("nvlink_domain", "a torus slice is one domain; nvlink_domain does not apply",
+           "drop nvlink_domain with cluster.fabric.kind: torus");
+  }
+  if (!f.Has("torus_dims")) {
+    f.Fail("kind", "a torus fabric needs its dimensions", "add torus_dims, e.g. [4, 4, 4]");
+  }
+  c.torus_dims = f.Integers("torus_dims");
+  if (static_cast<int>(c.torus_dims.size()) != ici.torus_dims) {
+    f.Fail("torus_dims",
+           fmt::format("{} has a {}-D torus; '{}' gives {} dimensions", c.gpu.name, ici.torus_dims,
+                       f.Name("torus_dims"), c.torus_dims.size()),
+           fmt::format("give {} sizes", ici.torus_dims));
+  }
+  int64_t chips = 1;
+  for (int k : c.torus_dims) chips *= k;
+  if (chips != int64_t{c.nodes} * c.gpus_per_node) {
+    f.Fail("torus_dims",
+           fmt::format("a {} torus has {} chips, the cluster {} ({} nodes x {} per node)",
+                       hardware::TorusDimsText(c.torus_dims), chips,
+                       int64_t{c.nodes} * c.gpus_per_node, c.nodes, c.gpus_per_node),
+           "the slice holds every chip of the cluster: make nodes x gpus_per_node its product");
+  }
+  if (chips > ici.pod_chips) {
+    f.Fail("torus_dims",
+           fmt::format("{} chips are more than a {} pod of {}: slices across pods (multislice "
+                       "over the data-center network) are not modelled",
+                       chips, c.gpu.name, ici.pod_chips));
+  }
+  c.nvlink_domain_gpus = static_cast<int>(chips);
+}
+
 site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
   site::ClusterConfig c;
   // A system gives the defaults of the keys it names; keys the scenario gives win, but not
@@ -130,6 +186,7 @@ site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
                " GPUs does not hold whole nodes of " + std::to_string(c.gpus_per_node),
            "use a multiple of gpus_per_node, e.g. 72 with 4 GPUs per node");
   }
+  ReadTorus(s, c);
   c.nodes_per_rack =
       sys && !s.Has("nodes_per_rack") ? sys->nodes_per_rack : s.Int("nodes_per_rack");
   if (!sys && !s.Has("node_base_power")) {
@@ -679,6 +736,7 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
   t.layer_kernels = w.Enum("layer_kernels") == "fused" ? workload::LayerKernels::kFused
                                                        : workload::LayerKernels::kEager;
   t.nvlink_domain = cluster.nvlink_domain();
+  t.torus_dims = cluster.torus_dims;
   t.nic_bandwidth = cluster.nic_bandwidth;
   t.link_latency = cluster.link_latency;
   // A given split's faults point at the split (its entry, when one is at fault).
@@ -936,6 +994,16 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
                              "most {} (about 1 GiB of link state)",
                              links, network::kMaxFabricLinks),
                  "fewer nodes or GPUs per node");
+  }
+  if (!cfg.cluster.torus_dims.empty()) {
+    // Only training jobs run on the torus model; the rest would silently use NVLink's.
+    for (const char* key : {"faults", "random_faults", "services"}) {
+      if (root.Has(key)) {
+        root.Fail(key, fmt::format("'{}' on a torus fabric (cluster.fabric.kind: torus) is not "
+                                   "modelled yet: only training jobs run on the torus",
+                                   key));
+      }
+    }
   }
   // Fault targets are checked against the fabric the site will build (built once, only if needed).
   std::optional<network::Fabric> fabric_for_faults;

@@ -263,6 +263,20 @@ const Schema& ScenarioSchema() {
                       "(src/network/fabric.h)."),
               Enum("cluster.fabric.routing", "ecmp", "ecmp|adaptive",
                    "ecmp: a hash of the flow picks the spine; adaptive: the least-loaded spine."),
+              Enum("cluster.fabric.kind", "clos", "clos|torus",
+                   "clos: NVLink domains and the rail-optimized Clos. torus: the accelerators' own "
+                   "inter-chip torus (Google TPU ICI; the card needs an ici block) is the scale-up "
+                   "and scale-out fabric of one slice: every collective of a training job runs on "
+                   "it (hardware/torus.h), the Clos keys are unused and the slice is one domain. "
+                   "Traffic beyond the slice (multislice over the data-center network) is not "
+                   "modelled: one slice, at most the card's pod. A card with ici (TPU) needs "
+                   "torus."),
+              {"cluster.fabric.torus_dims", VT::kNumberList, D::kPower, false, "", "1", "64", "",
+               "Chips along each dimension of the torus slice, x first (e.g. [4, 4, 4] for a "
+               "v5p cube, [16, 16] for a Trillium pod): as many entries as the card's "
+               "ici.torus_dims, their product the cluster's nodes x gpus_per_node. Required with "
+               "kind torus. Tensor parallelism runs along x, data parallelism over the next "
+               "dimensions (rank order tp, cp, dp, pp)."},
               Section("cluster.storage_network", false,
                       "Front-end network to the storage system, separate from the GPU fabric; "
                       "carries checkpoints (workloads[].checkpoint_every)."),
@@ -1061,6 +1075,18 @@ const Schema& GpuCardSchema() {
                "a fraction of the per-direction NVLink bandwidth; 0: the switch cannot reduce."),
           Qty("collective.nvls_latency", D::kDuration, "98 us", "0 s", "10 ms",
               "Fixed cost of one NVLS all-reduce, launch included."),
+          Section("ici", false,
+                  "Inter-chip interconnect of an accelerator whose chips link directly in a torus "
+                  "(Google TPU ICI; hardware/torus.h). Its bandwidth is nvlink_bandwidth, spread "
+                  "evenly over the ports. Only a card with it can run on cluster.fabric.kind: "
+                  "torus."),
+          Int("ici.ports", "", "2", "12",
+              "ICI links per chip: 2 per torus dimension (6 on a 3-D torus, 4 on a 2-D one)."),
+          Int("ici.torus_dims", "", "1", "4",
+              "Dimensions of the torus the chips form (3 for v4 and v5p, 2 for v5e and "
+              "Trillium)."),
+          Int("ici.pod_chips", "", "1", "100000",
+              "Chips of the largest torus the links join (a pod); a cluster of more is refused."),
           Section("thermal", false, "Temperature thresholds."),
           Qty("thermal.max_operating", D::kTemperature, "", "30 C", "150 C",
               "Highest temperature for sustained operation."),

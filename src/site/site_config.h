@@ -30,6 +30,9 @@ struct ClusterConfig {
   int nodes = 0;
   int gpus_per_node = 8;
   int nvlink_domain_gpus = 0;  // GPUs joined by NVLink; 0: one node
+  // cluster.fabric.kind torus: chips along each dimension of the slice (hardware/torus.h), whose
+  // product is every GPU of the cluster, one domain; empty: NVLink domains and the Clos.
+  std::vector<int> torus_dims;
   int nodes_per_rack = 4;
   units::Power node_base_power;    // non-GPU power per node (CPUs, memory, NICs, fans), constant
   units::Power gpu_power_cap;      // per GPU; at or above TDP means uncapped

@@ -186,7 +186,8 @@ Timing LayerTiming(const TrainingSetup& s, int b, const hardware::CollectiveMode
       const int local = std::max(1, std::min(s.ep, s.nvlink_domain / (s.tp * s.cp)));
       const DataSize msg = Bytes(T * k * h * be);
       const double a2a =
-          Sec(CollectiveTime(Scaled(net, s.traffic.ep), Collective::kAllToAll, msg, s.ep, local));
+          Sec(CollectiveTime(hardware::WithStride(Scaled(net, s.traffic.ep), s.tp * s.cp),
+                             Collective::kAllToAll, msg, s.ep, local));
       t.ep_fwd = 2 * a2a;
       t.ep_bwd = 2 * a2a;
       t.Record("ep_all_to_all", 0, 2.0 * ToBytes(msg), t.ep_fwd, t.ep_bwd);
@@ -447,7 +448,8 @@ StepEstimate Evaluate(const TrainingSetup& s, int b, Recompute r, bool with_ops)
       const int local = std::max(1, std::min(s.dp, s.nvlink_domain / (s.tp * s.cp)));
       const DataSize grads = Bytes(params * kGradBytes);
       const DataSize weights = Bytes(params * kWeightBytes);
-      const hardware::CollectiveModel dp_net = Scaled(net, s.traffic.dp);
+      const hardware::CollectiveModel dp_net =
+          hardware::WithStride(Scaled(net, s.traffic.dp), s.tp * s.cp);
       if (s.zero == 0) {
         dp_s = Sec(CollectiveTime(dp_net, Collective::kAllReduce, grads, s.dp, local));
       } else {
@@ -576,13 +578,17 @@ int GpuCount(const TrainingSetup& s) { return s.tp * s.pp * s.dp * s.cp; }
 
 hardware::CollectiveModel CollectivesFor(const TrainingSetup& s) {
   // The GPU generation's NVLink figures (catalog `collective:`; hardware/collective.h).
-  return hardware::CollectiveModelFor(s.gpu.collective, s.gpu.NvlinkPerDirection(), s.nic_bandwidth,
-                                      s.link_latency, s.nvlink_domain);
+  hardware::CollectiveModel m =
+      hardware::CollectiveModelFor(s.gpu.collective, s.gpu.NvlinkPerDirection(), s.nic_bandwidth,
+                                   s.link_latency, s.nvlink_domain);
+  if (!s.torus_dims.empty()) m.torus = hardware::TorusFor(s.gpu, s.torus_dims);
+  return m;
 }
 
 hardware::CollectiveModel Scaled(hardware::CollectiveModel m, const FabricShare& share) {
   m.nvlink.bandwidth = m.nvlink.bandwidth * share.nvlink;
   m.network.bandwidth = m.network.bandwidth * share.network;
+  m.torus.link = m.torus.link * share.nvlink;  // the torus is the scale-up fabric
   return m;
 }
 

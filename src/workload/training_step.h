@@ -145,7 +145,10 @@ struct TrainingSetup {
   int nvlink_domain = 8;           // GPUs joined by NVLink (a node, or a rack of NVL72)
   units::Bandwidth nic_bandwidth;  // per GPU, one direction
   units::Duration link_latency;    // per hop across the network
-  TrafficShares traffic;           // from the site's fabric model
+  // Chips along each dimension of the accelerator torus the job's collectives run on (TPU ICI,
+  // hardware/torus.h), x first; empty: NVLink and NICs.
+  std::vector<int> torus_dims;
+  TrafficShares traffic;  // from the site's fabric model
   PhaseActivity activity;
 };
 
