@@ -261,6 +261,54 @@ TEST(Cli, InferPrintsTheRequiredFieldsAndRefusesBadLayouts) {
             2);
 }
 
+// Issue #18: `infer --speculative`: E tokens per verify step, ITL = step / E, and the options'
+// mistakes refused with exit 2 naming the option.
+TEST(Cli, InferSpeculativeDecoding) {
+  const std::string base =
+      "infer --model llama3-70b --gpu H100-SXM5-80GB --tp 4 --batch 8 --prompt-tokens 1000 "
+      "--output-tokens 200 ";
+  const Result r = Firstwall(base +
+                             "--speculative draft:llama3-8b --draft-tokens 3 "
+                             "--acceptance 0.7 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& sp = j["speculative"];
+  EXPECT_EQ(sp["method"], "draft");
+  EXPECT_EQ(sp["draft_model"], "llama3-8b");
+  EXPECT_NEAR(sp["tokens_per_step"].get<double>(), 2.533, 1e-12);  // 1 + .7 + .49 + .343
+  EXPECT_NEAR(j["itl_s"].get<double>(), sp["step_time_s"].get<double>() / 2.533, 1e-12);
+  EXPECT_NEAR(sp["step_time_s"].get<double>(),
+              sp["verify_time_s"].get<double>() + sp["draft_time_s"].get<double>(), 1e-12);
+  EXPECT_NEAR(j["decode_tokens_per_s"].get<double>(), 8 * 2.533 / sp["step_time_s"].get<double>(),
+              1e-6);
+  const Result mtp = Firstwall(base + "--speculative mtp --acceptance 0.875");
+  ASSERT_EQ(mtp.status, 0) << mtp.out;
+  EXPECT_NE(mtp.out.find("mtp: llama3-70b MTP module, 1 draft token, acceptance 0.875): 1.875 "
+                         "tokens per step"),
+            std::string::npos)
+      << mtp.out;
+  const Result plain = Firstwall(base + "--json");
+  EXPECT_FALSE(nlohmann::json::parse(plain.out).contains("speculative"));
+  auto refused = [&](const std::string& args, const std::string& says) {
+    const Result e = Firstwall(base + args);
+    EXPECT_EQ(e.status, 2) << args;
+    EXPECT_NE(e.out.find(says), std::string::npos) << args << "\n" << e.out;
+  };
+  refused("--speculative ngram --acceptance 1",
+          "--acceptance: error: the acceptance rate must be below 1");
+  refused("--speculative ngram --acceptance 1.2", "a fraction is at most 1");
+  refused("--speculative ngram --acceptance -0.5", "out of range");
+  refused("--speculative ngram", "--acceptance: error: --speculative needs the acceptance rate");
+  refused("--speculative medusa --acceptance 0.5", "expected one of draft, ngram, mtp");
+  refused("--speculative draft --acceptance 0.5", "--speculative: error: draft needs its model");
+  refused("--speculative draft:tiny-llama --acceptance 0.5",
+          "--speculative: error: unknown model 'tiny-llama'");
+  refused("--speculative draft:mixtral-8x7b --acceptance 0.5", "share the target's tokenizer");
+  refused("--speculative ngram:llama3-8b --acceptance 0.5", "only draft takes a model");
+  refused("--speculative ngram --draft-tokens 0 --acceptance 0.5", "--draft-tokens");
+  refused("--acceptance 0.5", "--acceptance: error: only with --speculative");
+}
+
 TEST(Cli, JsonFlagPrintsTheSummary) {
   const fs::path d = Fresh("json");
   const Result r = Firstwall("run --json --out " + d.string());
