@@ -26,6 +26,7 @@ struct InferOptions {
   std::string model, gpu, dtype = "auto", kv_cache_dtype = "auto";
   std::string tp = "1", pp = "1", ep = "1", batch, prompt, output;
   std::string speculative = "none", draft_tokens, acceptance;
+  std::string cached_prefix = "0", tier_link = "63 GB/s";
   bool json = false;
 };
 
@@ -86,6 +87,35 @@ workload::Speculation SpeculationArg(const InferOptions& in, const workload::Inf
   return sp;
 }
 
+// The first token of a prompt whose first `cached` tokens' K/V sit in an offload tier (host DRAM or
+// CXL memory, services[].engine.kv_offload): read back over each GPU's link, then the other tokens
+// prefilled after them, against prefilling the whole prompt; both as one engine iteration
+// (IterationModel: its host overhead included).
+struct CachedPrefix {
+  int tokens = 0;
+  double link_bytes_per_s = 0, read_s = 0, prefill_s = 0, recompute_s = 0;
+  double ttft_s() const { return read_s + prefill_s; }
+};
+
+CachedPrefix CachedPrefixTtft(const workload::InferenceSetup& s, int cached, double link) {
+  const workload::IterationModel im(s, s.prompt_tokens);
+  auto prefill = [&](double c, double after) {
+    workload::IterationBatch b;
+    b.tokens = static_cast<int>(c);
+    b.sampled = 1;
+    b.prefill_pairs = c * (after + c / 2);
+    b.prefill_scores = c * (after + c);
+    return im.Cost(b).seconds();
+  };
+  CachedPrefix p;
+  p.tokens = cached;
+  p.link_bytes_per_s = link;
+  p.read_s = cached * im.kv_bytes_per_token() / link;
+  p.prefill_s = prefill(s.prompt_tokens - cached, cached);
+  p.recompute_s = prefill(s.prompt_tokens, 0);
+  return p;
+}
+
 int Infer(const InferOptions& in) {
   const Degrees o{Read("services[].tp", "--tp", in.tp),
                   Read("services[].pp", "--pp", in.pp),
@@ -127,8 +157,21 @@ int Infer(const InferOptions& in) {
               txt::format("batch {} does not split into pp {} micro-batches", o.batch, o.pp));
   }
   s.speculation = SpeculationArg(in, s);
+  const int cached = Read("services[].requests[].shared_prefix_tokens", "--cached-prefix-tokens",
+                          in.cached_prefix);
+  if (cached >= o.prompt) {
+    BadOption("--cached-prefix-tokens",
+              txt::format("{} cached tokens leave none of the {}-token prompt to prefill", cached,
+                          o.prompt),
+              "at most --prompt-tokens - 1 (the last token is always computed)");
+  }
+  const double link = ToBytesPerSecond(scenario::OptionValue(scenario::ScenarioSchema(),
+                                                             "services[].engine.kv_offload.link",
+                                                             "--kv-tier-link", in.tier_link)
+                                           .Quantity<Bandwidth>());
   const workload::Speculation& sp = s.speculation;
   const workload::InferenceEstimate e = workload::EstimateInference(s);
+  const CachedPrefix tier = cached > 0 ? CachedPrefixTtft(s, cached, link) : CachedPrefix{};
   // As chosen from the GPU's card: its default data type unless one was asked for, FlashAttention
   // where it has a generation.
   const std::string dtype(hardware::DataTypeName(s.dtype));
@@ -170,6 +213,12 @@ int Infer(const InferOptions& in) {
                      {"bytes", op.bytes}});
     }
     j["decode_layer_ops"] = ops;
+    if (cached > 0) {
+      j["cached_prefix"] = {
+          {"tokens", tier.tokens},      {"link_bytes_per_s", tier.link_bytes_per_s},
+          {"read_time_s", tier.read_s}, {"prefill_time_s", tier.prefill_s},
+          {"ttft_s", tier.ttft_s()},    {"recompute_ttft_s", tier.recompute_s}};
+    }
     if (sp.enabled()) {
       j["speculative"] = {
           {"method", workload::SpeculationMethodName(sp.method)},
@@ -199,6 +248,13 @@ int Infer(const InferOptions& in) {
       ToWatts(e.gpu_power), e.energy_per_token_j, Readable(e.weights_per_gpu),
       Readable(e.kv_cache_bytes), Readable(e.kv_bytes_per_token), Readable(e.memory_per_gpu),
       Readable(s.gpu.hbm_capacity), e.fits_in_memory ? "" : "  DOES NOT FIT");
+  if (cached > 0) {
+    std::cout << txt::format(
+        "first token with {} prompt tokens' K/V in the offload tier at {:g} GB/s a GPU: {:.2f} ms "
+        "(read {:.2f} ms + prefill of {} tokens {:.2f} ms), {:.2f} ms recomputing the prompt\n",
+        cached, link / 1e9, tier.ttft_s() * 1e3, tier.read_s * 1e3, o.prompt - cached,
+        tier.prefill_s * 1e3, tier.recompute_s * 1e3);
+  }
   if (sp.enabled()) {
     std::cout << txt::format(
         "speculative decoding ({}{}, {} draft token{}, acceptance {}): {:.3f} tokens per step; "
@@ -257,6 +313,13 @@ Action RegisterInfer(CLI::App& app) {
                   "Tokens drafted per step (gamma; default 1 for mtp, 4 otherwise)");
   cmd->add_option("--acceptance", o->acceptance,
                   "Chance each drafted token is accepted, in [0, 1) (with --speculative)");
+  cmd->add_option("--cached-prefix-tokens", o->cached_prefix,
+                  "Leading prompt tokens whose K/V are read back from an offload tier (host DRAM "
+                  "or CXL) instead of prefilled: the first token's time both ways")
+      ->capture_default_str();
+  cmd->add_option("--kv-tier-link", o->tier_link,
+                  "Offload tier read bandwidth per GPU (default: PCIe 5.0 x16)")
+      ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return [o] { return Infer(*o); };
 }

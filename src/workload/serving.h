@@ -16,6 +16,12 @@
 //   prefix      prompts' prefix blocks (Mooncake hash_ids, synthetic sessions) are kept after use
 //               and evicted least-recently-used; an admitted prompt skips the leading blocks
 //               already cached on its replica.
+//   offload     with EnginePolicy::offload_bytes, prefix blocks evicted from HBM move to a host/CXL
+//               tier (LRU) and a prompt's prefix found there is read back over the host link
+//               before its iteration instead of recomputed.
+//   speculate   with replica.speculation (speculative.h), each decode puts gamma + 1 tokens
+//               through the iteration, the drafter's gamma passes are added, and each sequence
+//               gains E tokens a step on average (whole tokens, the fraction carried).
 //   router      round-robin, least outstanding tokens (prompt + output of the requests routed to
 //               a replica and not finished), or prefix-aware (the replica whose cache holds the
 //               longest prefix of the prompt, when that is at least half of its prefix blocks and
