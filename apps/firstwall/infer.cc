@@ -305,21 +305,22 @@ Action RegisterInfer(CLI::App& app) {
   cmd->add_option("--kv-cache-dtype", o->kv_cache_dtype,
                   "auto (the activations' 16 bits) or fp8 (one byte an element)")
       ->capture_default_str();
-  cmd->add_option("--speculative", o->speculative,
-                  "none, draft:MODEL (a draft model on the same GPUs), ngram (prompt lookup) or "
-                  "mtp (the model's multi-token-prediction module): speculative decoding")
-      ->capture_default_str();
+  // Issue #18's options, each shown with its default.
+  const auto with_default = [cmd](const char* name, std::string& value, const char* help) {
+    cmd->add_option(name, value, help)->capture_default_str();
+  };
+  with_default("--speculative", o->speculative,
+               "none, draft:MODEL (a draft model on the same GPUs), ngram (prompt lookup) or mtp "
+               "(the model's multi-token-prediction module): speculative decoding");
   cmd->add_option("--draft-tokens", o->draft_tokens,
                   "Tokens drafted per step (gamma; default 1 for mtp, 4 otherwise)");
   cmd->add_option("--acceptance", o->acceptance,
                   "Chance each drafted token is accepted, in [0, 1) (with --speculative)");
-  cmd->add_option("--cached-prefix-tokens", o->cached_prefix,
-                  "Leading prompt tokens whose K/V are read back from an offload tier (host DRAM "
-                  "or CXL) instead of prefilled: the first token's time both ways")
-      ->capture_default_str();
-  cmd->add_option("--kv-tier-link", o->tier_link,
-                  "Offload tier read bandwidth per GPU (default: PCIe 5.0 x16)")
-      ->capture_default_str();
+  with_default("--cached-prefix-tokens", o->cached_prefix,
+               "Leading prompt tokens whose K/V are read back from an offload tier (host DRAM or "
+               "CXL) instead of prefilled: the first token's time both ways");
+  with_default("--kv-tier-link", o->tier_link,
+               "Offload tier read bandwidth per GPU (default: PCIe 5.0 x16)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return [o] { return Infer(*o); };
 }
