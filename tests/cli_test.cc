@@ -261,6 +261,84 @@ TEST(Cli, InferPrintsTheRequiredFieldsAndRefusesBadLayouts) {
             2);
 }
 
+// Issue #18: `infer --speculative`: E tokens per verify step, ITL = step / E, and the options'
+// mistakes refused with exit 2 naming the option.
+TEST(Cli, InferSpeculativeDecoding) {
+  const std::string base =
+      "infer --model llama3-70b --gpu H100-SXM5-80GB --tp 4 --batch 8 --prompt-tokens 1000 "
+      "--output-tokens 200 ";
+  const Result r = Firstwall(base +
+                             "--speculative draft:llama3-8b --draft-tokens 3 "
+                             "--acceptance 0.7 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& sp = j["speculative"];
+  EXPECT_EQ(sp["method"], "draft");
+  EXPECT_EQ(sp["draft_model"], "llama3-8b");
+  EXPECT_NEAR(sp["tokens_per_step"].get<double>(), 2.533, 1e-12);  // 1 + .7 + .49 + .343
+  EXPECT_NEAR(j["itl_s"].get<double>(), sp["step_time_s"].get<double>() / 2.533, 1e-12);
+  EXPECT_NEAR(sp["step_time_s"].get<double>(),
+              sp["verify_time_s"].get<double>() + sp["draft_time_s"].get<double>(), 1e-12);
+  EXPECT_NEAR(j["decode_tokens_per_s"].get<double>(), 8 * 2.533 / sp["step_time_s"].get<double>(),
+              1e-6);
+  const Result mtp = Firstwall(base + "--speculative mtp --acceptance 0.875");
+  ASSERT_EQ(mtp.status, 0) << mtp.out;
+  EXPECT_NE(mtp.out.find("mtp: llama3-70b MTP module, 1 draft token, acceptance 0.875): 1.875 "
+                         "tokens per step"),
+            std::string::npos)
+      << mtp.out;
+  const Result plain = Firstwall(base + "--json");
+  EXPECT_FALSE(nlohmann::json::parse(plain.out).contains("speculative"));
+  auto refused = [&](const std::string& args, const std::string& says) {
+    const Result e = Firstwall(base + args);
+    EXPECT_EQ(e.status, 2) << args;
+    EXPECT_NE(e.out.find(says), std::string::npos) << args << "\n" << e.out;
+  };
+  refused("--speculative ngram --acceptance 1",
+          "--acceptance: error: the acceptance rate must be below 1");
+  refused("--speculative ngram --acceptance 1.2", "a fraction is at most 1");
+  refused("--speculative ngram --acceptance -0.5", "out of range");
+  refused("--speculative ngram", "--acceptance: error: --speculative needs the acceptance rate");
+  refused("--speculative medusa --acceptance 0.5", "expected one of draft, ngram, mtp");
+  refused("--speculative draft --acceptance 0.5", "--speculative: error: draft needs its model");
+  refused("--speculative draft:tiny-llama --acceptance 0.5",
+          "--speculative: error: unknown model 'tiny-llama'");
+  refused("--speculative draft:mixtral-8x7b --acceptance 0.5", "share the target's tokenizer");
+  refused("--speculative ngram:llama3-8b --acceptance 0.5", "only draft takes a model");
+  refused("--speculative ngram --draft-tokens 0 --acceptance 0.5", "--draft-tokens");
+  refused("--acceptance 0.5", "--acceptance: error: only with --speculative");
+}
+
+// Issue #18: `infer --cached-prefix-tokens`: the first token with the prefix's K/V read back from
+// an offload tier. Llama 3 8B holds 131,072 B of K/V a token (2 x 32 layers x 8 heads x 128 x 2 B):
+// 8,192 tokens are 1,073,741,824 B, 17.04 ms at PCIe 5.0 x16's 63 GB/s.
+TEST(Cli, InferCachedPrefixFromTheOffloadTier) {
+  const std::string base =
+      "infer --model llama3-8b --gpu H100-SXM5-80GB --batch 1 --prompt-tokens 8292 "
+      "--output-tokens 100 ";
+  const Result r = Firstwall(base + "--cached-prefix-tokens 8192 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto c = nlohmann::json::parse(r.out)["cached_prefix"];
+  EXPECT_NEAR(c["read_time_s"].get<double>(), 8192 * 131072.0 / 63e9, 1e-12);
+  EXPECT_NEAR(c["ttft_s"].get<double>(),
+              c["read_time_s"].get<double>() + c["prefill_time_s"].get<double>(), 1e-12);
+  EXPECT_LT(c["ttft_s"].get<double>(), c["recompute_ttft_s"].get<double>() / 4);
+  // A slower link (a tenth) reads ten times as long.
+  const Result slow =
+      Firstwall(base + "--cached-prefix-tokens 8192 --kv-tier-link '6.3 GB/s' --json");
+  ASSERT_EQ(slow.status, 0) << slow.out;
+  EXPECT_NEAR(nlohmann::json::parse(slow.out)["cached_prefix"]["read_time_s"].get<double>(),
+              10 * c["read_time_s"].get<double>(), 1e-9);
+  EXPECT_FALSE(nlohmann::json::parse(Firstwall(base + "--json").out).contains("cached_prefix"));
+  const Result all = Firstwall(base + "--cached-prefix-tokens 8292");
+  EXPECT_EQ(all.status, 2);
+  EXPECT_NE(all.out.find("--cached-prefix-tokens: error: 8292 cached tokens leave none"),
+            std::string::npos)
+      << all.out;
+  EXPECT_EQ(Firstwall(base + "--cached-prefix-tokens 100 --kv-tier-link '64 GB'").status, 2);
+  EXPECT_EQ(Firstwall(base + "--cached-prefix-tokens -1").status, 2);
+}
+
 TEST(Cli, JsonFlagPrintsTheSummary) {
   const fs::path d = Fresh("json");
   const Result r = Firstwall("run --json --out " + d.string());

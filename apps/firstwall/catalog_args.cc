@@ -27,7 +27,7 @@ hardware::GpuSpec GpuArg(const std::string& name) {
   return g->second;
 }
 
-workload::ModelCard ModelArg(const std::string& name) {
+workload::ModelCard ModelArg(const std::string& name, const std::string& option) {
   const scenario::Catalog& cat = scenario::BuiltinCatalog();
   auto m = cat.models.find(name);
   if (m != cat.models.end()) return m->second;
@@ -38,12 +38,12 @@ workload::ModelCard ModelArg(const std::string& name) {
   if (problem.empty() || problem == "is empty") return scenario::LoadModelCardFile(name);
   if (problem != "not found") {
     BadOption(
-        "--model",
+        option,
         "'" + name + "' is not a model in the catalog, and as a model card file it " + problem,
         "give a model name (firstwall catalog) or the path of a model card YAML file, e.g. "
         "catalog/models/llama3-8b.yaml");
   }
-  BadOption("--model", "unknown model '" + name + "' (and no such file)",
+  BadOption(option, "unknown model '" + name + "' (and no such file)",
             scenario::UnknownNameHint(name, cat.models));
 }
 

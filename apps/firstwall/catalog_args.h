@@ -17,7 +17,9 @@ namespace firstwall::cli {
 // accepts; auto: the card's default, bf16 where it has it, else fp16) and one that `gpu` has
 // tensor throughput for, else a usage error naming the card's file.
 hardware::GpuSpec GpuArg(const std::string& name);
-workload::ModelCard ModelArg(const std::string& name_or_file);
+// `option`: the option messages name (--model; `infer --speculative draft:NAME` names its own).
+workload::ModelCard ModelArg(const std::string& name_or_file,
+                             const std::string& option = "--model");
 hardware::DataType DtypeArg(const std::string& name, const hardware::GpuSpec& gpu,
                             std::string_view key);
 

@@ -14,6 +14,7 @@
 #include "scenario/schema.h"
 #include "units/parse.h"
 #include "workload/inference.h"
+#include "workload/speculative.h"
 
 namespace firstwall::cli {
 namespace {
@@ -24,6 +25,8 @@ using namespace units;
 struct InferOptions {
   std::string model, gpu, dtype = "auto", kv_cache_dtype = "auto";
   std::string tp = "1", pp = "1", ep = "1", batch, prompt, output;
+  std::string speculative = "none", draft_tokens, acceptance;
+  std::string cached_prefix = "0", tier_link = "63 GB/s";
   bool json = false;
 };
 
@@ -35,6 +38,82 @@ struct Degrees {
 int Read(std::string_view key, std::string option, std::string text) {
   return scenario::OptionValue(scenario::ScenarioSchema(), key, std::move(option), std::move(text))
       .Int();
+}
+
+// --speculative none|draft:MODEL|ngram|mtp with --draft-tokens and --acceptance, read as the keys
+// of services[].speculative; checked against the model and layout (SpeculationProblem).
+workload::Speculation SpeculationArg(const InferOptions& in, const workload::InferenceSetup& s) {
+  const scenario::Schema& schema = scenario::ScenarioSchema();
+  workload::Speculation sp;
+  if (in.speculative == "none") {
+    if (!in.acceptance.empty() || !in.draft_tokens.empty()) {
+      BadOption(in.acceptance.empty() ? "--draft-tokens" : "--acceptance",
+                "only with --speculative draft:MODEL, ngram or mtp");
+    }
+    return sp;
+  }
+  const size_t colon = in.speculative.find(':');
+  const std::string method = in.speculative.substr(0, colon);
+  sp.method = *workload::SpeculationMethodFromName(
+      scenario::OptionValue(schema, "services[].speculative.method", "--speculative", method)
+          .Enum());
+  if (sp.method == workload::SpeculationMethod::kDraft) {
+    const std::string name = colon == std::string::npos ? "" : in.speculative.substr(colon + 1);
+    if (name.empty()) {
+      BadOption("--speculative", "draft needs its model: draft:NAME",
+                "a catalog model or model card file sharing the model's vocabulary, e.g. "
+                "draft:llama3-8b");
+    }
+    sp.draft = ModelArg(name, "--speculative");
+  } else if (colon != std::string::npos) {
+    BadOption("--speculative",
+              "only draft takes a model (draft:NAME); " + method + " drafts without one");
+  }
+  sp.draft_tokens = in.draft_tokens.empty() ? workload::DefaultDraftTokens(sp.method)
+                                            : Read("services[].speculative.draft_tokens",
+                                                   "--draft-tokens", in.draft_tokens);
+  if (in.acceptance.empty()) {
+    BadOption("--acceptance", "--speculative needs the acceptance rate of a drafted token",
+              "e.g. --acceptance 0.7 (DeepSeek-V3 reports 0.85-0.9 for its MTP)");
+  }
+  sp.acceptance = scenario::OptionValue(schema, "services[].speculative.acceptance", "--acceptance",
+                                        in.acceptance)
+                      .Fraction();
+  if (sp.acceptance >= 1) {
+    BadOption("--acceptance", "the acceptance rate must be below 1 (at 1 every draft is kept)");
+  }
+  const std::string problem = workload::SpeculationProblem(s.model, sp, s.tp, s.pp);
+  if (!problem.empty()) BadOption("--speculative", problem);
+  return sp;
+}
+
+// The first token of a prompt whose first `cached` tokens' K/V sit in an offload tier (host DRAM or
+// CXL memory, services[].engine.kv_offload): read back over each GPU's link, then the other tokens
+// prefilled after them, against prefilling the whole prompt; both as one engine iteration
+// (IterationModel: its host overhead included).
+struct CachedPrefix {
+  int tokens = 0;
+  double link_bytes_per_s = 0, read_s = 0, prefill_s = 0, recompute_s = 0;
+  double ttft_s() const { return read_s + prefill_s; }
+};
+
+CachedPrefix CachedPrefixTtft(const workload::InferenceSetup& s, int cached, double link) {
+  const workload::IterationModel im(s, s.prompt_tokens);
+  auto prefill = [&](double c, double after) {
+    workload::IterationBatch b;
+    b.tokens = static_cast<int>(c);
+    b.sampled = 1;
+    b.prefill_pairs = c * (after + c / 2);
+    b.prefill_scores = c * (after + c);
+    return im.Cost(b).seconds();
+  };
+  CachedPrefix p;
+  p.tokens = cached;
+  p.link_bytes_per_s = link;
+  p.read_s = cached * im.kv_bytes_per_token() / link;
+  p.prefill_s = prefill(s.prompt_tokens - cached, cached);
+  p.recompute_s = prefill(s.prompt_tokens, 0);
+  return p;
 }
 
 int Infer(const InferOptions& in) {
@@ -77,7 +156,22 @@ int Infer(const InferOptions& in) {
     BadOption("--batch",
               txt::format("batch {} does not split into pp {} micro-batches", o.batch, o.pp));
   }
+  s.speculation = SpeculationArg(in, s);
+  const int cached = Read("services[].requests[].shared_prefix_tokens", "--cached-prefix-tokens",
+                          in.cached_prefix);
+  if (cached >= o.prompt) {
+    BadOption("--cached-prefix-tokens",
+              txt::format("{} cached tokens leave none of the {}-token prompt to prefill", cached,
+                          o.prompt),
+              "at most --prompt-tokens - 1 (the last token is always computed)");
+  }
+  const double link = ToBytesPerSecond(scenario::OptionValue(scenario::ScenarioSchema(),
+                                                             "services[].engine.kv_offload.link",
+                                                             "--kv-tier-link", in.tier_link)
+                                           .Quantity<Bandwidth>());
+  const workload::Speculation& sp = s.speculation;
   const workload::InferenceEstimate e = workload::EstimateInference(s);
+  const CachedPrefix tier = cached > 0 ? CachedPrefixTtft(s, cached, link) : CachedPrefix{};
   // As chosen from the GPU's card: its default data type unless one was asked for, FlashAttention
   // where it has a generation.
   const std::string dtype(hardware::DataTypeName(s.dtype));
@@ -119,21 +213,59 @@ int Infer(const InferOptions& in) {
                      {"bytes", op.bytes}});
     }
     j["decode_layer_ops"] = ops;
+    if (cached > 0) {
+      j["cached_prefix"] = {
+          {"tokens", tier.tokens},      {"link_bytes_per_s", tier.link_bytes_per_s},
+          {"read_time_s", tier.read_s}, {"prefill_time_s", tier.prefill_s},
+          {"ttft_s", tier.ttft_s()},    {"recompute_ttft_s", tier.recompute_s}};
+    }
+    if (sp.enabled()) {
+      j["speculative"] = {
+          {"method", workload::SpeculationMethodName(sp.method)},
+          {"draft_model", sp.method == workload::SpeculationMethod::kNgram
+                              ? nlohmann::ordered_json(nullptr)
+                              : nlohmann::ordered_json(workload::DraftModel(m, sp).name)},
+          {"draft_tokens", sp.draft_tokens},
+          {"acceptance", sp.acceptance},
+          {"tokens_per_step", e.tokens_per_step},
+          {"step_time_s", ToSeconds(e.step_time)},
+          {"verify_time_s", ToSeconds(e.verify_time)},
+          {"draft_time_s", ToSeconds(e.draft_time)},
+          {"draft_weights_per_gpu_bytes", ToBytes(e.draft_weights_per_gpu)}};
+    }
     std::cout << txt::json_text(j) << "\n";
     return kOk;
   }
   std::cout << txt::format(
       "{} on {} x {} (tp {}, pp {}, ep {}), {}{}, {} prefill attention\n"
       "prefill of {} tokens: {:.2f} ms\n"
-      "decode at batch {}, context {:.0f}: {:.2f} ms per iteration, {:.0f} tokens/s\n"
+      "decode at batch {}, context {:.0f}: {:.2f} ms per {}, {:.0f} tokens/s\n"
       "GPU power {:.0f} W per GPU, {:.3f} J per output token (GPUs)\n"
       "memory per GPU: weights {}, KV cache {} ({} per token), total {} of {}{}\n",
       m.name, e.gpus, s.gpu.name, o.tp, o.pp, o.ep, dtype, s.kv_cache_fp8 ? " (KV cache fp8)" : "",
       attention, o.prompt, ToSeconds(e.prefill_time) * 1e3, o.batch, o.prompt + o.output / 2.0,
-      ToSeconds(e.itl) * 1e3, e.decode_tokens_per_s, ToWatts(e.gpu_power), e.energy_per_token_j,
-      Readable(e.weights_per_gpu), Readable(e.kv_cache_bytes), Readable(e.kv_bytes_per_token),
-      Readable(e.memory_per_gpu), Readable(s.gpu.hbm_capacity),
-      e.fits_in_memory ? "" : "  DOES NOT FIT");
+      ToSeconds(e.itl) * 1e3, sp.enabled() ? "output token" : "iteration", e.decode_tokens_per_s,
+      ToWatts(e.gpu_power), e.energy_per_token_j, Readable(e.weights_per_gpu),
+      Readable(e.kv_cache_bytes), Readable(e.kv_bytes_per_token), Readable(e.memory_per_gpu),
+      Readable(s.gpu.hbm_capacity), e.fits_in_memory ? "" : "  DOES NOT FIT");
+  if (cached > 0) {
+    std::cout << txt::format(
+        "first token with {} prompt tokens' K/V in the offload tier at {:g} GB/s a GPU: {:.2f} ms "
+        "(read {:.2f} ms + prefill of {} tokens {:.2f} ms), {:.2f} ms recomputing the prompt\n",
+        cached, link / 1e9, tier.ttft_s() * 1e3, tier.read_s * 1e3, o.prompt - cached,
+        tier.prefill_s * 1e3, tier.recompute_s * 1e3);
+  }
+  if (sp.enabled()) {
+    std::cout << txt::format(
+        "speculative decoding ({}{}, {} draft token{}, acceptance {}): {:.3f} tokens per step; "
+        "step {:.2f} ms = verify {:.2f} ms + draft {:.2f} ms, {:.2f} ms per token\n",
+        workload::SpeculationMethodName(sp.method),
+        sp.method == workload::SpeculationMethod::kNgram ? ""
+                                                         : ": " + workload::DraftModel(m, sp).name,
+        sp.draft_tokens, sp.draft_tokens == 1 ? "" : "s", sp.acceptance, e.tokens_per_step,
+        ToSeconds(e.step_time) * 1e3, ToSeconds(e.verify_time) * 1e3, ToSeconds(e.draft_time) * 1e3,
+        ToSeconds(e.itl) * 1e3);
+  }
   if (o.pp > 1) {
     // The slowest stage paces decode (pp micro-batches through its layers) and sets the memory.
     const int most = *std::max_element(e.layers_per_stage.begin(), e.layers_per_stage.end());
@@ -173,6 +305,22 @@ Action RegisterInfer(CLI::App& app) {
   cmd->add_option("--kv-cache-dtype", o->kv_cache_dtype,
                   "auto (the activations' 16 bits) or fp8 (one byte an element)")
       ->capture_default_str();
+  // Issue #18's options, each shown with its default.
+  const auto with_default = [cmd](const char* name, std::string& value, const char* help) {
+    cmd->add_option(name, value, help)->capture_default_str();
+  };
+  with_default("--speculative", o->speculative,
+               "none, draft:MODEL (a draft model on the same GPUs), ngram (prompt lookup) or mtp "
+               "(the model's multi-token-prediction module): speculative decoding");
+  cmd->add_option("--draft-tokens", o->draft_tokens,
+                  "Tokens drafted per step (gamma; default 1 for mtp, 4 otherwise)");
+  cmd->add_option("--acceptance", o->acceptance,
+                  "Chance each drafted token is accepted, in [0, 1) (with --speculative)");
+  with_default("--cached-prefix-tokens", o->cached_prefix,
+               "Leading prompt tokens whose K/V are read back from an offload tier (host DRAM or "
+               "CXL) instead of prefilled: the first token's time both ways");
+  with_default("--kv-tier-link", o->tier_link,
+               "Offload tier read bandwidth per GPU (default: PCIe 5.0 x16)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return [o] { return Infer(*o); };
 }

@@ -382,6 +382,25 @@ ordered_json ServicesJson(const Summary& s) {
         {"replicas_peak", r.replicas_peak},
         {"scale_events", r.scale_events},
     });
+    const workload::Speculation& sp = sv.setup.replica.speculation;
+    if (sp.enabled()) {
+      all.back()["speculative"] = {
+          {"method", workload::SpeculationMethodName(sp.method)},
+          {"draft_model",
+           sp.method == workload::SpeculationMethod::kNgram
+               ? ordered_json(nullptr)
+               : ordered_json(workload::DraftModel(sv.setup.replica.model, sp).name)},
+          {"draft_tokens", sp.draft_tokens},
+          {"acceptance", sp.acceptance},
+          {"tokens_per_step", workload::ExpectedTokensPerStep(sp.acceptance, sp.draft_tokens)}};
+    }
+    if (sv.setup.engine.offload_bytes > 0) {
+      all.back()["kv_offload"] = {
+          {"capacity_bytes_per_replica", sv.setup.engine.offload_bytes},
+          {"link_bytes_per_s_per_gpu", sv.setup.engine.offload_link_bytes_per_s},
+          {"hit_tokens", Count(r.offload_hit_tokens)},
+          {"read_bytes", r.offload_read_bytes}};
+    }
     const size_t k = all.size() - 1;
     if (k < s.service_pools.size()) all.back()["pool"] = ServicePoolJson(s.service_pools[k]);
   }
@@ -681,6 +700,22 @@ void ServicesText(const Summary& s, std::string& t) {
     if (sv.setup.autoscale.enabled) {
       txt::format_to(out, "  autoscaling: {:.1f} replica-hours, peak {} replicas, {} changes\n",
                      r.replica_hours, r.replicas_peak, r.scale_events);
+    }
+    const workload::Speculation& sp = sv.setup.replica.speculation;
+    if (sp.enabled()) {
+      txt::format_to(out,
+                     "  speculative decoding: {}, {} draft token{}, acceptance {:g}: {:.3f} "
+                     "tokens per step\n",
+                     workload::SpeculationMethodName(sp.method), sp.draft_tokens,
+                     sp.draft_tokens == 1 ? "" : "s", sp.acceptance,
+                     workload::ExpectedTokensPerStep(sp.acceptance, sp.draft_tokens));
+    }
+    if (sv.setup.engine.offload_bytes > 0) {
+      txt::format_to(out,
+                     "  KV offload tier {:.0f} GB per replica: {:.0f} prompt tokens read "
+                     "back ({:.1f} GB) instead of recomputed\n",
+                     sv.setup.engine.offload_bytes / 1e9, r.offload_hit_tokens,
+                     r.offload_read_bytes / 1e9);
     }
     if (sv.setup.pd.prefill_replicas > 0) {
       txt::format_to(out, "  disaggregated: {} prefill replicas, {:.1f} GB of KV moved\n",

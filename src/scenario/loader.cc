@@ -377,9 +377,9 @@ site::FacilityConfig ReadFacility(const Section& s, std::optional<double> liquid
   return f;
 }
 
-workload::ModelCard ResolveModel(const Section& w, const Catalog& cat,
-                                 const std::string& base_dir) {
-  const std::string name = w.String("model");
+workload::ModelCard ResolveModel(const Section& w, const Catalog& cat, const std::string& base_dir,
+                                 std::string_view key = "model") {
+  const std::string name = w.String(key);
   auto it = cat.models.find(name);
   if (it != cat.models.end()) return it->second;
   const bool looks_like_path =
@@ -389,15 +389,15 @@ workload::ModelCard ResolveModel(const Section& w, const Catalog& cat,
     if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
     const std::string problem = FileProblem(p.string());
     if (problem == "not found") {
-      w.Fail("model", "model card file not found: '" + p.string() + "'",
+      w.Fail(key, "model card file not found: '" + p.string() + "'",
              "paths are relative to the scenario file");
     }
     if (!problem.empty() && problem != "is empty") {  // an empty card: the card reader says so
-      w.Fail("model", "model card file '" + p.string() + "' " + problem);
+      w.Fail(key, "model card file '" + p.string() + "' " + problem);
     }
     return LoadModelCardFile(p.string());
   }
-  w.Fail("model", "unknown model '" + name + "'",
+  w.Fail(key, "unknown model '" + name + "'",
          UnknownNameHint(name, cat.models) + " (or give a path to a model card file)");
 }
 
@@ -578,6 +578,37 @@ workload::RequestSet ReadRequests(const Section& svc, const std::string& base_di
   return workload::Merge(std::move(sets));
 }
 
+// services[].speculative: the method, its drafter, draft length and acceptance, checked against
+// the service's model and layout.
+workload::Speculation ReadSpeculation(const Section& x, const workload::InferenceSetup& replica,
+                                      const Catalog& cat, const std::string& base_dir) {
+  workload::Speculation sp;
+  sp.method = *workload::SpeculationMethodFromName(x.Enum("method"));  // the schema's choices
+  if (sp.method == workload::SpeculationMethod::kDraft) {
+    if (!x.Has("draft_model")) {
+      x.Fail("method", "method draft needs a draft model ('" + x.Name("draft_model") + "')",
+             "name one: a catalog model or a model card file sharing the model's vocabulary");
+    }
+    sp.draft = ResolveModel(x, cat, base_dir, "draft_model");
+  } else if (x.Has("draft_model")) {
+    x.Fail("draft_model",
+           "only method draft runs a draft model; " + x.Enum("method") + " drafts without one",
+           "leave draft_model out, or use method: draft");
+  }
+  sp.draft_tokens = x.OptionalInt("draft_tokens").value_or(DefaultDraftTokens(sp.method));
+  sp.acceptance = x.Fraction("acceptance");
+  if (sp.acceptance >= 1) {
+    x.Fail("acceptance",
+           "'" + x.Name("acceptance") + "' must be below 1 (the chance that a drafted token is " +
+               "accepted; at 1 every draft would be kept)",
+           "a measured acceptance rate, e.g. 0.7");
+  }
+  const std::string problem =
+      workload::SpeculationProblem(replica.model, sp, replica.tp, replica.pp);
+  if (!problem.empty()) x.Fail(x.Has("draft_model") ? "draft_model" : "method", problem);
+  return sp;
+}
+
 site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& cluster,
                                 const Catalog& cat, const std::string& base_dir, SimTime sim_end,
                                 uint64_t seed, std::vector<std::string>& warnings,
@@ -603,6 +634,9 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
   }
   s.replica.dtype = ReadDataType(v, cluster, cat);
   s.replica.kv_cache_fp8 = v.Enum("kv_cache_dtype") == "fp8";
+  if (v.Has("speculative")) {
+    s.replica.speculation = ReadSpeculation(v.Sub("speculative"), s.replica, cat, base_dir);
+  }
   s.replicas = v.Int("replicas");
   s.start_s = units::ToSeconds(v.Quantity<units::Duration>("start"));
   if (s.start_s >= sim_end.seconds())
@@ -632,6 +666,16 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
   s.engine.preemption = e.Enum("preemption") == "swap" ? workload::Preemption::kSwap
                                                        : workload::Preemption::kRecompute;
   s.engine.memory_fraction = e.Fraction("memory_fraction");
+  if (e.Has("kv_offload")) {
+    const Section o = e.Sub("kv_offload");
+    if (!s.engine.prefix_caching) {
+      o.Fail("capacity", "the KV offload tier keeps prefix blocks, and prefix_caching is off",
+             "set engine.prefix_caching: true, or leave kv_offload out");
+    }
+    s.engine.offload_bytes = units::ToBytes(o.Quantity<units::DataSize>("capacity"));
+    s.engine.offload_link_bytes_per_s =
+        units::ToBytesPerSecond(o.Quantity<units::Bandwidth>("link"));
+  }
   if (v.Has("autoscale")) {
     const Section a = v.Sub("autoscale");
     s.autoscale.enabled = true;

@@ -160,6 +160,7 @@ class OptionValue {
   bool IsWord() const { return Read().IsWord(leaf_); }
   int Int() const { return Read().Int(leaf_); }
   double Number() const { return Read().Number(leaf_); }
+  double Fraction() const { return Read().Fraction(leaf_); }
   std::string Enum() const { return Read().Enum(leaf_); }
   // A list key (kNumberList) written as comma-separated items ("7,8,8,7"), each a whole number.
   std::vector<int> Integers() const;

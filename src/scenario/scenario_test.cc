@@ -720,6 +720,58 @@ TEST(BadInput, ServiceMistakes) {
                    "s.yaml", "at least one decode replica"));
 }
 
+// Issue #18: services[].speculative and engine.kv_offload, refused where they stand.
+TEST(BadInput, SpeculativeAndOffloadMistakes) {
+  auto with = [](const std::string& block) {
+    return ErrorOf(
+        WithService(Replace(kService, "model: llama3-8b\n", "model: llama3-8b\n" + block)));
+  };
+  auto spec = [&](const std::string& keys) { return with("    speculative:\n" + keys); };
+  EXPECT_TRUE(
+      Says(spec("      method: ngram\n      acceptance: 1\n"), "s.yaml:30:19", "must be below 1"));
+  EXPECT_TRUE(
+      Says(spec("      method: ngram\n      acceptance: -0.1\n"), "s.yaml:30:19", "acceptance"));
+  EXPECT_TRUE(Says(spec("      method: ngram\n      acceptance: 1.5\n"), "s.yaml:30:19",
+                   "a fraction is at most 1"));
+  EXPECT_TRUE(Says(spec("      method: ngram\n"), "s.yaml:29:7", "missing required key"));
+  EXPECT_TRUE(Says(spec("      method: medusa\n      acceptance: 0.5\n"), "s.yaml:29:15",
+                   "expected one of draft, ngram, mtp"));
+  EXPECT_TRUE(Says(spec("      method: draft\n      acceptance: 0.5\n"), "s.yaml:29:15",
+                   "method draft needs a draft model"));
+  EXPECT_TRUE(
+      Says(spec("      method: draft\n      draft_model: llama-tiny\n      acceptance: 0.5\n"),
+           "s.yaml:30:20", "unknown model 'llama-tiny'"));
+  EXPECT_TRUE(
+      Says(spec("      method: draft\n      draft_model: mixtral-8x7b\n      acceptance: 0.5\n"),
+           "s.yaml:30:20", "share the target's tokenizer"));
+  EXPECT_TRUE(Says(spec("      method: mtp\n      draft_model: llama3-8b\n      acceptance: 0.5\n"),
+                   "s.yaml:30:20", "only method draft runs a draft model"));
+  EXPECT_TRUE(Says(spec("      method: ngram\n      draft_tokens: 0\n      acceptance: 0.5\n"),
+                   "s.yaml:30:21", "draft_tokens"));
+  EXPECT_TRUE(Says(with("    pp: 2\n    speculative: {method: mtp, acceptance: 0.8}\n"),
+                   "s.yaml:29", "not modelled with pipeline parallelism"));
+  // A draft model and the tier, accepted and read.
+  const Scenario sc = LoadScenarioText(
+      WithService(Replace(kService, "model: llama3-8b\n",
+                          "model: llama3-8b\n    speculative: {method: draft, draft_model: "
+                          "llama3-8b, acceptance: 60 %}\n    engine:\n      kv_offload: "
+                          "{capacity: 256 GB}\n")),
+      "s.yaml", "");
+  const workload::ServiceSetup& s = sc.site.services.front().setup;
+  EXPECT_EQ(s.replica.speculation.method, workload::SpeculationMethod::kDraft);
+  EXPECT_EQ(s.replica.speculation.draft_tokens, 4);  // the default
+  EXPECT_DOUBLE_EQ(s.replica.speculation.acceptance, 0.6);
+  EXPECT_DOUBLE_EQ(s.engine.offload_bytes, 256e9);
+  EXPECT_DOUBLE_EQ(s.engine.offload_link_bytes_per_s, 63e9);  // PCIe 5.0 x16
+  EXPECT_TRUE(
+      Says(with("    engine:\n      prefix_caching: false\n      kv_offload: {capacity: 1 TB}\n"),
+           "s.yaml:30", "prefix_caching is off"));
+  EXPECT_TRUE(
+      Says(with("    engine:\n      kv_offload: {link: 64 GB/s}\n"), "s.yaml:29", "capacity"));
+  EXPECT_TRUE(Says(with("    engine:\n      kv_offload: {capacity: 1 TB, link: 64 GB}\n"),
+                   "s.yaml:29", "bandwidth"));
+}
+
 TEST(BadInput, MalformedTraceFileNamesItsLine) {
   const std::string path =
       (std::filesystem::path(::testing::TempDir()) / "bad-trace.csv").lexically_normal().string();

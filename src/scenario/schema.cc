@@ -656,6 +656,24 @@ const Schema& ScenarioSchema() {
               Enum("services[].kv_cache_dtype", "auto", "auto|fp8",
                    "Data type of the KV cache: auto, the activations' 16 bits; fp8, one byte an "
                    "element (any GPU: it is stored, not computed, in fp8)."),
+              Section("services[].speculative", false,
+                      "Speculative decoding or multi-token prediction (workload/speculative.h): a "
+                      "drafter proposes draft_tokens tokens, the model checks them in one pass of "
+                      "draft_tokens + 1 tokens a sequence and keeps (1 - a^(g+1)) / (1 - a) on "
+                      "average (Leviathan et al. 2023)."),
+              Enum("services[].speculative.method", "", "draft|ngram|mtp",
+                   "draft: a smaller draft model on the same GPUs; ngram: prompt lookup (no "
+                   "model, no GPU cost); mtp: the model's multi-token-prediction module, one "
+                   "layer of its shape (DeepSeek-V3)."),
+              Str("services[].speculative.draft_model", false,
+                  "method draft: the draft model, a catalog name or model card file; it must "
+                  "share the model's vocabulary."),
+              OptInt("services[].speculative.draft_tokens", "1", "16",
+                     "Tokens drafted per step (gamma; for mtp the prediction depth). Default: 1 "
+                     "for mtp, 4 otherwise."),
+              Frac("services[].speculative.acceptance", "", "0", "1",
+                   "Chance that each drafted token is accepted (alpha), below 1: measured for "
+                   "the workload (DeepSeek-V3 reports 0.85-0.9 for its MTP's second token)."),
               Qty("services[].start", D::kDuration, "0 s", "0 s", "3660 d",
                   "When the service starts; its requests' times count from here."),
               Qty("services[].duration", D::kDuration, "", "1 s", "3660 d",
@@ -695,6 +713,18 @@ const Schema& ScenarioSchema() {
                    "later, or swap it to host memory over PCIe."),
               Frac("services[].engine.memory_fraction", "0.9", "0.1", "1",
                    "Share of HBM the engine may use for weights, KV cache and workspace."),
+              Section("services[].engine.kv_offload", false,
+                      "A KV offload tier (LMCache/Mooncake-style): prefix blocks evicted from HBM "
+                      "are kept in host DRAM or CXL-attached memory and read back over the link "
+                      "instead of recomputed. Needs prefix_caching; running sequences' K/V stays "
+                      "in HBM."),
+              Qty("services[].engine.kv_offload.capacity", D::kDataSize, "!", "1 GB", "1 PB",
+                  "Tier memory per replica for K/V (all its GPUs' shares of a block)."),
+              Qty("services[].engine.kv_offload.link", D::kBandwidth, "63 GB/s", "1 GB/s",
+                  "10 TB/s",
+                  "Read bandwidth per GPU, one direction. Default: PCIe 5.0 x16, 32 GT/s x 16 "
+                  "lanes at 128b/130b (PCI-SIG, PCIe Base Specification 5.0); a CXL 2.0 x16 "
+                  "link runs on the same PHY."),
               Section("services[].autoscale", false,
                       "Scale replicas with load: every interval, the replicas needed for the "
                       "sequences held to fill target_utilization of max_seqs."),

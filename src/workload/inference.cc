@@ -209,8 +209,18 @@ std::vector<int> InferenceStageLayers(int layers, int pp) {
   return n;
 }
 
+InferenceSetup DraftSetup(const InferenceSetup& s) {
+  InferenceSetup d = s;
+  d.model = DraftModel(s.model, s.speculation);
+  d.speculation = Speculation{};
+  d.ep = d.model.IsMoe() ? s.ep : 1;
+  return d;
+}
+
 InferenceEstimate EstimateInference(const InferenceSetup& s) {
   FW_CHECK(s.tp >= 1 && s.pp >= 1 && s.ep >= 1 && s.batch >= 1, "bad inference layout");
+  FW_CHECK(SpeculationProblem(s.model, s.speculation, s.tp, s.pp).empty(),
+           SpeculationProblem(s.model, s.speculation, s.tp, s.pp));
   FW_CHECK(s.prompt_tokens >= 1 && s.output_tokens >= 1, "a request has tokens");
   const ModelCard& m = s.model;
   const hardware::GpuSpec& g = s.gpu;
@@ -233,24 +243,46 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
       Seconds(layers * (pre.kernels_s + pre.comm_s + pre_attention) + sh.P2p(p) + sh.Logits(1));
 
   // Decode: pp micro-batches of B/pp sequences each cycle through the stages, paced by the slowest.
+  // With speculation the step verifies gamma drafted tokens and one of its own for each sequence:
+  // gamma + 1 rows through the GEMMs and the logits, each sequence's K/V read once.
+  const Speculation& spec = s.speculation;
+  const double verify_rows = spec.enabled() ? spec.draft_tokens + 1.0 : 1.0;
   const double rows = static_cast<double>(s.batch) / s.pp;
+  const double q_rows = rows * verify_rows;
   const double context = s.prompt_tokens + s.output_tokens / 2.0;
-  LayerCost dec = TokenOps(sh, rows, &e.decode_ops);
+  LayerCost dec = TokenOps(sh, q_rows, &e.decode_ops);
   const double kv_bytes = DecodeKvBytes(sh, rows * context);
-  dec.Add("attention_decode", 2.0 * 2.0 * rows * context * sh.q_dim / s.tp, kv_bytes,
+  dec.Add("attention_decode", 2.0 * 2.0 * q_rows * context * sh.q_dim / s.tp, kv_bytes,
           sh.Stream(kv_bytes));
-  const double logits = sh.Logits(rows);
+  const double logits = sh.Logits(q_rows);
   IterationCost cost;
   cost.kernels_s = paced * dec.kernels_s + logits;
-  cost.hbm_s = paced * dec.hbm_s + logits * sh.HbmShare(sh.LogitsBytes(rows), logits);
-  cost.tensor_s = paced * dec.tensor_s + logits * sh.TensorShare(sh.LogitsFlops(rows), logits);
-  cost.comm_s = paced * dec.comm_s + sh.P2p(rows);
+  cost.hbm_s = paced * dec.hbm_s + logits * sh.HbmShare(sh.LogitsBytes(q_rows), logits);
+  cost.tensor_s = paced * dec.tensor_s + logits * sh.TensorShare(sh.LogitsFlops(q_rows), logits);
+  cost.comm_s = paced * dec.comm_s + sh.P2p(q_rows);
   cost.overhead_s = Sec(kIterationOverhead);
-  const double itl = cost.seconds();
-  e.itl = Seconds(itl);
-  e.decode_tokens_per_s = s.batch / itl;
   const double idle = ToWatts(g.idle_power), tdp = ToWatts(g.tdp);
-  e.gpu_power = Watts(idle + (tdp - idle) * IterationActivity(cost, s.activity));
+  const double verify_s = cost.seconds();
+  double draft_s = 0, draft_j = 0;  // per GPU
+  if (spec.method == SpeculationMethod::kDraft || spec.method == SpeculationMethod::kMtp) {
+    // The drafter: gamma decode iterations at the batch on the same GPUs, without host overhead
+    // of their own (one CUDA graph with the verify pass).
+    const InferenceEstimate de = EstimateInference(DraftSetup(s));
+    draft_s = spec.draft_tokens * (Sec(de.itl) - Sec(kIterationOverhead));
+    draft_j = ToWatts(de.gpu_power) * draft_s;
+    e.draft_weights_per_gpu = de.weights_per_gpu;
+    e.kv_bytes_per_token = de.kv_bytes_per_token;  // the drafter's, added to the target's below
+  }
+  e.tokens_per_step =
+      spec.enabled() ? ExpectedTokensPerStep(spec.acceptance, spec.draft_tokens) : 1.0;
+  const double step = verify_s + draft_s;
+  e.verify_time = Seconds(verify_s);
+  e.draft_time = Seconds(draft_s);
+  e.step_time = Seconds(step);
+  e.itl = Seconds(step / e.tokens_per_step);
+  e.decode_tokens_per_s = s.batch * e.tokens_per_step / step;
+  const double verify_w = idle + (tdp - idle) * IterationActivity(cost, s.activity);
+  e.gpu_power = Watts(draft_s > 0 ? (verify_w * verify_s + draft_j) / step : verify_w);
   e.energy_per_token_j = ToWatts(e.gpu_power) * e.gpus / e.decode_tokens_per_s;
 
   // Memory per GPU of the most loaded stage: n_max/layers of the model's parameters (the embedding
@@ -262,8 +294,8 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
   const double dense_params = m.TotalParams() - expert_params;
   const double weights =
       (dense_params / (s.tp * stages) + expert_params / (stages * std::max(s.ep, s.tp))) * sh.be;
-  e.weights_per_gpu = Bytes(weights);
-  e.kv_bytes_per_token = Bytes(2.0 * most * sh.kv_dim_gpu * sh.kv_be);
+  e.weights_per_gpu = Bytes(weights) + e.draft_weights_per_gpu;
+  e.kv_bytes_per_token = e.kv_bytes_per_token + Bytes(2.0 * most * sh.kv_dim_gpu * sh.kv_be);
   e.kv_cache_bytes =
       e.kv_bytes_per_token * (static_cast<double>(s.batch) * (s.prompt_tokens + s.output_tokens));
   // Activations of the largest forward (the prefill) are transient: a few of its tensors.

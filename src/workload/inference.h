@@ -27,6 +27,7 @@
 
 #include "hardware/gpu.h"
 #include "workload/model_card.h"
+#include "workload/speculative.h"
 #include "workload/training_step.h"
 
 namespace firstwall::workload {
@@ -69,15 +70,25 @@ struct InferenceSetup {
   int nvlink_domain = 8;
   units::Bandwidth nic_bandwidth = units::GigabitsPerSecond(400);
   units::Duration link_latency = units::Microseconds(5);
+  // Speculative decoding or MTP (workload/speculative.h); SpeculationProblem must be "".
+  Speculation speculation;
 };
 
 struct InferenceEstimate {
   int gpus = 0;
-  units::Duration prefill_time;    // one prompt alone
-  units::Duration itl;             // one decode iteration at the batch
+  units::Duration prefill_time;  // one prompt alone
+  // Per output token of a sequence: one decode iteration at the batch, or with speculation the
+  // step (verify + draft + host overhead) over the tokens it yields on average.
+  units::Duration itl;
   double decode_tokens_per_s = 0;  // the replica
-  units::Power gpu_power;          // average per GPU during decode
-  double energy_per_token_j = 0;   // GPU energy of the replica per output token
+  // Speculation (all 1 / 0 without it): E, tokens a sequence gains per step (speculative.h);
+  // the step's verify pass (kernels and communication of the target at gamma + 1 rows a
+  // sequence, host overhead included) and its drafting (gamma passes of the drafter), seconds.
+  double tokens_per_step = 1;
+  units::Duration step_time, verify_time, draft_time;
+  units::DataSize draft_weights_per_gpu;  // of the drafting model (in weights_per_gpu too)
+  units::Power gpu_power;                 // average per GPU during decode
+  double energy_per_token_j = 0;          // GPU energy of the replica per output token
   units::DataSize weights_per_gpu;
   units::DataSize kv_cache_bytes;      // per GPU for the batch at full length (P + O)
   units::DataSize kv_bytes_per_token;  // per GPU
@@ -89,6 +100,10 @@ struct InferenceEstimate {
 };
 
 InferenceEstimate EstimateInference(const InferenceSetup& s);
+
+// The drafter of s.speculation (kDraft or kMtp) as a replica of its own on the same GPUs: the
+// draft model (or MTP module), no speculation, expert parallelism only for a MoE drafter.
+InferenceSetup DraftSetup(const InferenceSetup& s);
 
 // One engine iteration of continuous batching: prefill chunks and decoding sequences together.
 struct IterationBatch {

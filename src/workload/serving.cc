@@ -4,6 +4,7 @@
 #include <cmath>
 #include <deque>
 #include <list>
+#include <optional>
 #include <queue>
 #include <unordered_map>
 
@@ -29,8 +30,9 @@ struct Seq {
   int blocks = 0;     // private KV blocks held (or held on the host while swapped)
   int pinned = 0;     // leading prefix blocks pinned in the replica's cache
   bool swapped = false;
-  bool queued = true;  // not yet admitted once
-  double charge = 0;   // tokens it adds to its replica's outstanding load
+  bool queued = true;   // not yet admitted once
+  double charge = 0;    // tokens it adds to its replica's outstanding load
+  double accepted = 0;  // speculation: expected tokens gained, not yet emitted (under one)
   double arrival = 0, first_token = -1, last_token = 0;
 };
 
@@ -50,6 +52,9 @@ struct Replica {
   int cached_blocks = 0;  // engine blocks held by the prefix cache
   std::unordered_map<uint64_t, CacheEntry> cache;
   std::list<uint64_t> lru;  // unpinned entries, oldest first
+  // The offload tier (EnginePolicy::offload_bytes): prefix blocks evicted from HBM, oldest first.
+  std::unordered_map<uint64_t, std::list<uint64_t>::iterator> tier;
+  std::list<uint64_t> tier_lru;
   double outstanding = 0;   // tokens: prompt + output left of the requests routed here
   double nic_free = 0;      // prefill role: when its KV link is free
   double load_s = 0;        // sequences held x time, since the last autoscaling decision
@@ -70,8 +75,14 @@ struct Event {
 
 // Tokens an iteration may hold: the budget, or unchunked the longest prompt (with its output, as
 // a recomputed prompt after preemption).
+// With speculation a decode takes gamma + 1 tokens, and the last may pass the budget by gamma.
+int VerifyTokens(const ServiceSetup& s) {
+  const Speculation& spec = s.replica.speculation;
+  return spec.enabled() ? spec.draft_tokens + 1 : 1;
+}
 int TableTokens(const ServiceSetup& s, const RequestSet& req) {
-  int n = std::max(s.engine.max_batched_tokens, s.engine.max_seqs);
+  const int g1 = VerifyTokens(s);
+  int n = std::max(s.engine.max_batched_tokens, s.engine.max_seqs * g1) + g1 - 1;
   if (!s.engine.chunked_prefill) {
     for (const Request& r : req.requests) n = std::max(n, r.prompt_tokens + r.output_tokens);
   }
@@ -83,6 +94,14 @@ class Simulator {
   Simulator(const ServiceSetup& s, const RequestSet& req, uint64_t seed)
       : s_(s), req_(req), model_(s.replica, TableTokens(s, req)), rng_(seed, "serving/" + s.name) {
     const hardware::GpuSpec& g = s.replica.gpu;
+    const Speculation& spec = s.replica.speculation;
+    verify_tokens_ = VerifyTokens(s);
+    if (spec.enabled()) {
+      tokens_per_step_ = ExpectedTokensPerStep(spec.acceptance, spec.draft_tokens);
+    }
+    if (spec.method == SpeculationMethod::kDraft || spec.method == SpeculationMethod::kMtp) {
+      draft_.emplace(DraftSetup(s.replica), s.engine.max_seqs);
+    }
     gpus_ = model_.gpus();
     idle_w_ = ToWatts(g.idle_power) * gpus_;
     span_w_ = (ToWatts(g.tdp) - ToWatts(g.idle_power)) * gpus_;
@@ -91,6 +110,11 @@ class Simulator {
     block_bytes_ = model_.kv_bytes_per_token() * s.engine.block_tokens;  // per GPU
     total_blocks_ = std::max(0, static_cast<int>(kv_space / block_bytes_));
     hash_blocks_ = req.hash_block_tokens / s.engine.block_tokens;
+    if (s.engine.offload_bytes > 0 && s.engine.prefix_caching && hash_blocks_ > 0) {
+      // The tier holds every GPU's share of a prefix block: the replica's K/V of its tokens.
+      const double bytes = hash_blocks_ * block_bytes_ * gpus_ * model_.kv_stored_fraction();
+      tier_blocks_ = static_cast<int64_t>(s.engine.offload_bytes / bytes);
+    }
     const int count = s.sample_replicas > 0 ? std::min(s.sample_replicas, s.replicas) : s.replicas;
     scale_ = static_cast<double>(s.replicas) / count;
     replicas_.resize(static_cast<size_t>(count));
@@ -213,12 +237,41 @@ class Simulator {
   bool Evict(Replica& r) {
     if (r.lru.empty()) return false;
     r.cache.erase(r.lru.front());
+    Offload(r, r.lru.front());
     r.lru.pop_front();
     r.free_blocks += hash_blocks_;
     r.cached_blocks -= hash_blocks_;
     return true;
   }
-  // Pins the leading blocks of the prompt already cached; returns the tokens they cover.
+  // A prefix block leaving HBM goes to the offload tier, the tier's oldest out when full.
+  void Offload(Replica& r, uint64_t h) {
+    if (tier_blocks_ < 1) return;
+    if (auto it = r.tier.find(h); it != r.tier.end()) r.tier_lru.erase(it->second);
+    r.tier[h] = r.tier_lru.insert(r.tier_lru.end(), h);
+    while (static_cast<int64_t>(r.tier.size()) > tier_blocks_) {
+      r.tier.erase(r.tier_lru.front());
+      r.tier_lru.pop_front();
+    }
+  }
+  // The prefix block `h` comes back from the tier into HBM, pinned: false if it is not there or
+  // HBM has no room. Its read joins the next iteration's transfers.
+  bool Fetch(Replica& r, uint64_t h) {
+    auto it = r.tier.find(h);
+    if (it == r.tier.end()) return false;
+    r.tier_lru.erase(it->second);
+    r.tier.erase(it);  // before Reserve, whose evictions refill the tier
+    if (!Reserve(r, hash_blocks_)) {
+      Offload(r, h);
+      return false;
+    }
+    r.cache[h].refs = 1;
+    r.cached_blocks += hash_blocks_;
+    r.pending_io_s += hash_blocks_ * block_bytes_ / s_.engine.offload_link_bytes_per_s;
+    offload_read_bytes_ += hash_blocks_ * block_bytes_ * gpus_ * model_.kv_stored_fraction();
+    return true;
+  }
+  // Pins the leading blocks of the prompt already cached, in HBM or (read back) in the offload
+  // tier; returns the tokens they cover.
   int MatchPrefix(Replica& r, Seq& q) {
     if (!s_.engine.prefix_caching || hash_blocks_ < 1) return 0;
     const Request& rq = req_.requests[static_cast<size_t>(q.req)];
@@ -226,8 +279,15 @@ class Simulator {
         std::min<int>(static_cast<int>(rq.prefix_count), (q.prompt - 1) / req_.hash_block_tokens);
     int k = 0;
     for (; k < usable; ++k) {
-      auto it = r.cache.find(req_.hashes[rq.prefix_begin + static_cast<uint32_t>(k)]);
-      if (it == r.cache.end()) break;
+      const uint64_t h = req_.hashes[rq.prefix_begin + static_cast<uint32_t>(k)];
+      auto it = r.cache.find(h);
+      if (it == r.cache.end()) {
+        // Blocks pinned so far are safe from Fetch's evictions.
+        q.pinned = k;
+        if (!Fetch(r, h)) break;
+        if (q.queued) offload_hit_ += req_.hash_block_tokens;
+        continue;
+      }
       if (it->second.refs++ == 0) r.lru.erase(it->second.lru);
     }
     q.pinned = k;
@@ -406,16 +466,23 @@ class Simulator {
   struct Forming {
     int budget = 0;  // tokens left
     IterationBatch b;
+    IterationBatch draft;  // the drafter's batch: one token of each decoding sequence
     bool has_prefill = false, has_decode = false;
     void Take(Replica& r, int id, const Seq& q, int tokens) {
       r.batch.push_back({id, tokens});
       budget -= tokens;
       b.tokens += tokens;
-      if (q.computed + tokens >= q.prompt) ++b.sampled;
       if (q.computed >= q.prompt) {
+        // A decode: one token, or with speculation gamma + 1 checked (each gets logits); its
+        // K/V is read once.
+        b.sampled += tokens;
         has_decode = true;
         b.decode_kv_tokens += q.computed + 1;
+        ++draft.tokens;
+        ++draft.sampled;
+        draft.decode_kv_tokens += q.computed + 1;
       } else {
+        if (q.computed + tokens >= q.prompt) ++b.sampled;
         has_prefill = true;
         b.prefill_pairs += tokens * (q.computed + tokens / 2.0);
         b.prefill_scores += tokens * (q.computed + static_cast<double>(tokens));
@@ -443,7 +510,7 @@ class Simulator {
         if (q.queued) prefix_hit_ += hit;
       }
       const bool decoding = q.computed >= q.prompt;  // KV arrived from a prefill replica
-      int tokens = decoding ? 1 : q.prompt - q.computed;
+      int tokens = decoding ? verify_tokens_ : q.prompt - q.computed;
       if (!decoding && tokens > f.budget) {
         // Unchunked, a prompt longer than the budget runs whole, alone.
         if (!s_.engine.chunked_prefill && !r.batch.empty()) break;
@@ -481,7 +548,7 @@ class Simulator {
       const int id = r.running[i];
       Seq& q = seqs_[static_cast<size_t>(id)];
       const bool decoding = q.computed >= q.prompt;
-      const int tokens = decoding ? 1 : std::min(q.prompt - q.computed, f.budget);
+      const int tokens = decoding ? verify_tokens_ : std::min(q.prompt - q.computed, f.budget);
       bool ok = Grow(r, q, q.computed + tokens);
       while (!ok && decoding && r.running.back() != id) {
         Preempt(r, r.running.back());
@@ -509,9 +576,18 @@ class Simulator {
       return;
     }
     const IterationCost c = model_.Cost(f.b);
-    const double dt = c.seconds() + r.pending_io_s;
+    // The drafter's gamma passes over the decoding sequences, without host overhead of their own
+    // (as EstimateInference).
+    double draft_s = 0, draft_busy_s = 0;
+    if (draft_ && f.draft.tokens > 0) {
+      IterationCost d = draft_->Cost(f.draft);
+      d.overhead_s = 0;
+      draft_s = s_.replica.speculation.draft_tokens * d.seconds();
+      draft_busy_s = draft_s * IterationActivity(d, s_.replica.activity);
+    }
+    const double dt = c.seconds() + draft_s + r.pending_io_s;
     r.pending_io_s = 0;
-    const double above = span_w_ * c.activity * c.seconds() / dt;
+    const double above = span_w_ * c.activity * c.seconds() / dt + span_w_ * draft_busy_s / dt;
     AddEnergy(now, now + dt, above);
     PhaseEnergy& ph = f.has_prefill ? (f.has_decode ? mixed_ : prefill_) : decode_;
     ph.replica_s += dt;
@@ -572,6 +648,8 @@ class Simulator {
     r.busy = false;
     r.cache.clear();
     r.lru.clear();
+    r.tier.clear();  // the replica's host memory goes with it
+    r.tier_lru.clear();
     r.free_blocks = total_blocks_;
     r.cached_blocks = 0;
     r.pending_io_s = 0;
@@ -607,22 +685,33 @@ class Simulator {
     bool removed = false;
     for (const auto& [id, tokens] : r.batch) {
       Seq& q = seqs_[static_cast<size_t>(id)];
+      const Request& rq = req_.requests[static_cast<size_t>(q.req)];
       const bool prefill = q.computed < q.prompt;
-      q.computed += tokens;
-      prefill_tokens_ += prefill ? tokens : 0;
-      if (q.computed < q.prompt) continue;
-      if (prefill) CachePrompt(r, q);
-      ++q.generated;
+      int gained = 1;
+      if (prefill) {
+        q.computed += tokens;
+        prefill_tokens_ += tokens;
+        if (q.computed < q.prompt) continue;
+        CachePrompt(r, q);
+      } else {
+        // Speculation: each step gains E tokens on average, emitted as whole tokens by carrying
+        // the fraction (deterministic; the acceptance's spread is not drawn).
+        q.accepted += tokens_per_step_;
+        gained = std::clamp(static_cast<int>(q.accepted + 1e-9), 1,
+                            std::max(1, rq.output_tokens - q.generated));
+        q.accepted = std::max(0.0, q.accepted - gained);
+        q.computed += gained;
+      }
+      q.generated += gained;
       if (q.first_token < 0) {
         q.first_token = now;
         ttft_.Add(now - q.arrival);
         ttft_class_[static_cast<size_t>(req_.requests[static_cast<size_t>(q.req)].cls)].Add(
             now - q.arrival);
       } else {
-        itl_.Add(now - q.last_token);
+        itl_.Add((now - q.last_token) / gained, gained);  // tokens of one step: evenly spaced
       }
       q.last_token = now;
-      const Request& rq = req_.requests[static_cast<size_t>(q.req)];
       if (q.generated >= rq.output_tokens) {
         Done(r, id, now);
         removed = true;
@@ -780,6 +869,8 @@ class Simulator {
     out.output_tokens = output_tokens_ * k;
     out.prefill_tokens = prefill_tokens_ * k;
     out.prefix_hit_tokens = prefix_hit_ * k;
+    out.offload_hit_tokens = offload_hit_ * k;
+    out.offload_read_bytes = offload_read_bytes_ * k;
     out.preemptions = preemptions_ * k;
     out.ttft = ttft_.Summary();
     out.itl = itl_.Summary();
@@ -842,10 +933,15 @@ class Simulator {
   const RequestSet& req_;
   IterationModel model_;
   RngStream rng_;
+  std::optional<IterationModel> draft_;  // speculation with a draft model or MTP module
+  int verify_tokens_ = 1;                // tokens a decode puts through the target: gamma + 1
+  double tokens_per_step_ = 1;           // E (speculative.h)
   int gpus_ = 1;
   double idle_w_ = 0, span_w_ = 0;
   double block_bytes_ = 0;
   int total_blocks_ = 0, hash_blocks_ = 0;
+  int64_t tier_blocks_ = 0;  // prefix blocks the offload tier holds per replica
+  double offload_hit_ = 0, offload_read_bytes_ = 0;
   double scale_ = 1;
   std::vector<Replica> replicas_;
   std::vector<Seq> seqs_;
@@ -942,6 +1038,8 @@ std::string ServiceProblem(const ServiceSetup& s) {
     return "pp " + std::to_string(r.pp) + " is more pipeline stages than the model's " +
            std::to_string(r.model.layers) + " layers: each stage needs at least one";
   }
+  const std::string spec = SpeculationProblem(r.model, r.speculation, r.tp, r.pp);
+  if (!spec.empty()) return spec;
   if (s.pd.prefill_replicas >= s.replicas) {
     return "prefill_replicas must leave at least one decode replica";
   }

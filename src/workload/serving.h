@@ -16,6 +16,12 @@
 //   prefix      prompts' prefix blocks (Mooncake hash_ids, synthetic sessions) are kept after use
 //               and evicted least-recently-used; an admitted prompt skips the leading blocks
 //               already cached on its replica.
+//   offload     with EnginePolicy::offload_bytes, prefix blocks evicted from HBM move to a host/CXL
+//               tier (LRU) and a prompt's prefix found there is read back over the host link
+//               before its iteration instead of recomputed.
+//   speculate   with replica.speculation (speculative.h), each decode puts gamma + 1 tokens
+//               through the iteration, the drafter's gamma passes are added, and each sequence
+//               gains E tokens a step on average (whole tokens, the fraction carried).
 //   router      round-robin, least outstanding tokens (prompt + output of the requests routed to
 //               a replica and not finished), or prefix-aware (the replica whose cache holds the
 //               longest prefix of the prompt, when that is at least half of its prefix blocks and
@@ -69,6 +75,14 @@ struct EnginePolicy {
   // Host link for swapping, one direction: PCIe 5.0 x16 at 32 GT/s x 16 lanes with 128b/130b
   // encoding is 63 GB/s (PCI-SIG, PCI Express Base Specification 5.0).
   double host_link_bytes_per_s = 63e9;
+  // KV offload tier (LMCache/Mooncake-style; issue #18): with prefix caching, prefix blocks evicted
+  // from HBM move to host DRAM or CXL-attached memory of this many bytes per replica (0: none),
+  // least-recently-used out; a prompt whose prefix misses HBM but is in the tier has those blocks
+  // read back over each GPU's link at offload_link_bytes_per_s (one direction) before its
+  // iteration, instead of recomputing them. Writes to the tier overlap the engine's work (not
+  // charged). Running sequences' K/V stays in HBM: the tier adds no batch or context capacity.
+  double offload_bytes = 0;
+  double offload_link_bytes_per_s = 63e9;
 };
 
 struct Autoscaling {
@@ -135,6 +149,8 @@ struct ServingResult {
   double prompt_tokens = 0, output_tokens = 0;  // of finished requests
   double prefill_tokens = 0;                    // computed (recomputation included)
   double prefix_hit_tokens = 0;                 // prompt tokens served from the prefix cache
+  double offload_hit_tokens = 0;  // of those, read back from the offload tier (EnginePolicy)
+  double offload_read_bytes = 0;  // K/V read back from the tier, all GPUs
   double preemptions = 0;
   Percentiles ttft, itl, e2e, queue, tpot;  // seconds
   double slo_attainment = 0;                // slo_met / completed
