@@ -289,7 +289,8 @@ std::string DefaultFieldsExposition(int gpus, int nodes_from) {
 // samples/s, per CPU second of the ingest thread (the benchmark's own time), is what one core
 // sustains; s/round (wall) is the lag a 1 s interval would see. A first run, not timed, makes the
 // series.
-void IngestSite(benchmark::State& state, int exporters, Store& store) {
+// `commit_each_scrape` as `firstwall ingest` sets it: on for SQLite, off for PostgreSQL.
+void IngestSite(benchmark::State& state, int exporters, Store& store, bool commit_each_scrape) {
   const int gpus = 10000 / exporters;
   std::vector<std::unique_ptr<httplib::Server>> servers;
   std::vector<std::thread> threads;
@@ -329,6 +330,7 @@ void IngestSite(benchmark::State& state, int exporters, Store& store) {
   IngestOptions o;
   o.speed = 1000;
   o.for_s = 3000;  // 3 s of wall time, every source always due
+  o.commit_each_scrape = commit_each_scrape;
   // The first scrapes make the 150,000 series: not the steady state measured.
   Ingest(site, store, o);
   int64_t samples = 0, rounds = 0, buckets = 0;
@@ -358,7 +360,7 @@ void BM_IngestSite(benchmark::State& state) {
       std::filesystem::temp_directory_path() / fmt::format("fw_ingest_bench_{}.db", getpid());
   std::filesystem::remove(path);
   auto store = OpenSqliteStore(path.string());
-  IngestSite(state, static_cast<int>(state.range(0)), *store);
+  IngestSite(state, static_cast<int>(state.range(0)), *store, true);
   store.reset();
   std::filesystem::remove(path);
   std::filesystem::remove(path.string() + "-wal");
@@ -383,7 +385,7 @@ void BM_IngestSitePostgres(benchmark::State& state) {
   b.spool_path = spool.string();
   b.store_name = "bench";
   BufferedStore store(OpenPostgresStore(url), b);
-  IngestSite(state, static_cast<int>(state.range(0)), store);
+  IngestSite(state, static_cast<int>(state.range(0)), store, false);
   std::filesystem::remove(spool);
 }
 BENCHMARK(BM_IngestSitePostgres)->Arg(100)->Unit(benchmark::kMillisecond)->Iterations(1);

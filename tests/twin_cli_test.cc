@@ -155,6 +155,16 @@ TEST(TwinCli, CompareAgainstItsOwnEmulationIsNearlyExactAndBadInputsExitTwo) {
   EXPECT_NE(step.out.find("--step: error: no signal could be judged"), std::string::npos)
       << step.out;
   EXPECT_NE(step.out.find("(1 step(s) of 1e+09 s in all)"), std::string::npos) << step.out;
+  // A window shorter than the step (1 ms for 1 min) is refused before it makes millions of
+  // windows; a step under the store's 1 ms resolution and a NaN threshold too.
+  for (const auto& [args, want] : std::vector<std::pair<std::string, std::string>>{
+           {" --window 1ms", "--window: error: '1ms' is shorter than the step (1 s)"},
+           {" --step 1us", "--step: error: '1us' is shorter than 1 ms"},
+           {" --drift-cv-rmse nan", "--drift-cv-rmse: error: NaN is no threshold"}}) {
+    const Result bad = Firstwall("compare --db " + db.string() + " --scenario " + kScenario + args);
+    EXPECT_EQ(bad.status, 2) << args << bad.out;
+    EXPECT_NE(bad.out.find(want), std::string::npos) << args << "\n" << bad.out;
+  }
   // A store without GPU power series (its only source never answered).
   std::ofstream(dir / "dead.yaml")
       << ReplaceOnce(Slurp("tests/inputs/live-site-map.yaml"), "127.0.0.1:9400", "127.0.0.1:9");

@@ -220,6 +220,7 @@ int Ingest(const IngestArgs& a) {
     }
     store = live::OpenSqliteStore(a.db);
     lock.Take(a.db);
+    o.commit_each_scrape = true;  // see IngestOptions
   }
   StopOnSignals signals;
   o.stop = [] { return g_stop != 0; };

@@ -3,8 +3,10 @@
 //   firstwall calibrate --db DB --scenario SCENARIO --fit PARAM [--fit PARAM ...] ...
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <memory>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -67,18 +69,41 @@ Loaded Load(const TwinArgs& a) {
   l.judge.p_params = a.params;
   l.judge.drift_cv = a.drift_cv_pct / 100;
   l.judge.drift_nmbe = a.drift_nmbe_pct / 100;
+  // CLI11's range check lets NaN through (every comparison with it is false).
+  for (const auto& [option, value] : {std::pair{"--drift-cv-rmse", a.drift_cv_pct},
+                                      std::pair{"--drift-nmbe", a.drift_nmbe_pct}}) {
+    if (std::isnan(value)) {
+      throw InputError({option, 0, 0}, "NaN is no threshold", "a percentage from 0 to 1000");
+    }
+  }
   if (!a.window.empty()) l.window_s = DurationOption("--window", a.window);
   const double settle_s = DurationOption("--settle", a.settle, true);
   l.sets = ParseSets(a.sets);
   l.scenario = LoadScenarioArg(a.scenario, a.sets);
   l.store = live::OpenExistingStore(a.db);
   live::AssembleOptions ao;
-  if (!a.step.empty()) ao.step_s = DurationOption("--step", a.step);
+  if (!a.step.empty()) {
+    ao.step_s = DurationOption("--step", a.step);
+    if (ao.step_s < 1e-3) {
+      throw InputError(
+          {"--step", 0, 0},
+          fmt::format("'{}' is shorter than 1 ms, the store's time resolution", a.step),
+          "a step of 1 ms or more");
+    }
+  }
   ao.signals = a.signals;
   ao.gpu_temperature_is_die = a.gpu_temperature == "die";
   ao.settle_s = settle_s;
   ao.per_gpu = a.per_gpu;
   l.measured = live::AssembleMeasured(*l.store, l.scenario.site, ao);
+  // Shorter than the step, a window holds at most one step (and a 1 ms typo for 1 min made
+  // millions of windows, gigabytes of them).
+  if (l.window_s > 0 && l.window_s < l.measured.step_s) {
+    throw InputError(
+        {"--window", 0, 0},
+        fmt::format("'{}' is shorter than the step ({:g} s)", a.window, l.measured.step_s),
+        "a multiple of the step, e.g. 1 h; or a shorter --step");
+  }
   return l;
 }
 

@@ -32,6 +32,11 @@ struct IngestOptions {
   // below 0: the shortest interval of the sources that GPU power or temperature bindings read;
   // 0: none.
   double gpu_rollup_s = -1;
+  // Commit after every scrape instead of once per round of sources due together. SQLite wants
+  // it: its write lock is held from a transaction's first row to its commit, so a round held open
+  // across a slow read would lock `firstwall quality` out; its commits are cheap (WAL). A
+  // PostgreSQL batch holds no lock until it is sent, and a commit costs a WAL flush.
+  bool commit_each_scrape = false;
   std::function<bool()> stop;
   std::function<void(const std::string&)> log;  // one line per event worth telling (failures)
 };

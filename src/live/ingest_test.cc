@@ -1,10 +1,15 @@
 #include "live/ingest.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <fmt/format.h>
@@ -253,9 +258,13 @@ class CountingStore : public ForwardingStore {
   int flushes = 0, scrapes_since_flush = 0, most_scrapes_per_flush = 0;
 
   void RecordScrape(const ScrapeRecord& r) override {
+    if (r.source == watched && scrapes_since_flush > 0) ++watched_after_uncommitted;
     ++scrapes_since_flush;
     inner_->RecordScrape(r);
   }
+  // Scrapes of `watched` recorded while other scrapes waited uncommitted.
+  std::string watched;
+  int watched_after_uncommitted = 0;
   void Flush() override {
     ++flushes;
     most_scrapes_per_flush = std::max(most_scrapes_per_flush, scrapes_since_flush);
@@ -293,12 +302,80 @@ TEST(Ingest, ARoundOfScrapesIsOneTransaction) {
   EXPECT_EQ(store.scrapes_since_flush, 0);
   EXPECT_GE(s.scrapes, 16);
   EXPECT_EQ(store.most_scrapes_per_flush, 4);  // the four sources of a round together
-  // One commit for the sources' rows, then one per round (a slow round may split once).
-  EXPECT_LE(store.flushes, 1 + static_cast<int>(s.scrapes / 4) + 2) << s.scrapes;
+  // One commit for the sources' rows; in the first round one before each source's first read (it
+  // might hang), then one per round (a slow round may split once).
+  EXPECT_LE(store.flushes, 1 + 3 + static_cast<int>(s.scrapes / 4) + 2) << s.scrapes;
   int64_t samples = 0;
   for (const SeriesInfo& series : store.Series())
     samples += static_cast<int64_t>(store.Samples(series.id).size());
   EXPECT_EQ(samples, s.samples);
+}
+
+// A source whose read was slow (or failed) may hang up to its timeout next time: the rows read
+// before it in the round are committed first, so a stuck read holds none of them (nor, in
+// SQLite, the write lock `firstwall quality` waits for).
+TEST(Ingest, ARoundIsCommittedBeforeASlowRead) {
+  Peer peer;
+  const std::string base = fmt::format("http://127.0.0.1:{}", peer.port());
+  const SiteMap map = ParseSiteMap(
+      fmt::format("firstwall_site_map: 1\nsources:\n"
+                  "  - {{name: fast, kind: prometheus, url: \"{}/metrics\", interval: 1 s}}\n"
+                  "  - {{name: slow, kind: prometheus, url: \"{}/slow\", interval: 1 s, timeout: "
+                  "2 s}}\n"
+                  "bindings:\n  - {{source: fast, series: ups_output_kw, entity: ups, id: "
+                  "\"{{ups}}\", quantity: power, unit: kW}}\n",
+                  base, base),
+      "map.yaml");
+  CountingStore store(OpenSqliteStore(TempPath("slowround.db")));
+  store.watched = "slow";
+  IngestOptions o;
+  o.for_s = 2.5;
+  const IngestStats s = Ingest(map, store, o);
+  EXPECT_GE(store.Scrapes("slow").size(), 2u);
+  EXPECT_GE(store.Scrapes("fast").size(), 2u);
+  EXPECT_EQ(store.watched_after_uncommitted, 0);
+  EXPECT_EQ(static_cast<int64_t>(store.Scrapes("slow").size() + store.Scrapes("fast").size()),
+            s.scrapes);
+}
+
+// A push source's samples since its last read were acknowledged to the sender (204): the end of
+// ingest reads them once more instead of dropping them.
+TEST(Ingest, APushSourcesLastSamplesAreStoredAtTheEnd) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  socklen_t len = sizeof sa;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  const int port = ntohs(sa.sin_port);
+  close(fd);
+  const SiteMap map = ParseSiteMap(
+      fmt::format("firstwall_site_map: 1\nsources:\n"
+                  "  - {{name: rw, kind: remote_write, url: \"http://127.0.0.1:{}/api/v1/write\", "
+                  "interval: 10 s}}\n"
+                  "bindings:\n  - {{source: rw, series: DCGM_FI_DEV_POWER_USAGE, entity: gpu, id: "
+                  "g, quantity: power, unit: W}}\n",
+                  port),
+      "map.yaml");
+  auto store = OpenSqliteStore(TempPath("push.db"));
+  std::ifstream in("src/live/testdata/three-samples.rw", std::ios::binary);
+  const std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::thread sender([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    httplib::Client client("127.0.0.1", port);
+    const auto res = client.Post("/api/v1/write", {{"Content-Encoding", "snappy"}}, body,
+                                 "application/x-protobuf");
+    EXPECT_TRUE(res && res->status == 204);
+  });
+  IngestOptions o;
+  o.for_s = 1.5;  // the source's next read would be at 10 s
+  const IngestStats s = Ingest(map, *store, o);
+  sender.join();
+  int received = 0;
+  for (const ScrapeRecord& r : store->Scrapes("rw")) received += r.samples;
+  EXPECT_EQ(received, 3);
+  EXPECT_EQ(s.samples + s.unbound, 3);
 }
 
 }  // namespace

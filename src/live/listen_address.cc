@@ -31,8 +31,16 @@ ListenAddress ParseListenAddress(const std::string& text, const std::string& opt
   a.host = text.substr(0, colon);
   a.port = std::stoi(text.substr(colon + 1));
   if (a.host.front() == '[' || a.host.back() == ']') {
-    if (a.host.size() < 3 || a.host.front() != '[' || a.host.back() != ']') throw bad();
+    if (a.host.size() < 3 || a.host.front() != '[' || a.host.back() != ']' ||
+        a.host.find(':') == std::string::npos) {
+      throw bad();
+    }
     a.host = a.host.substr(1, a.host.size() - 2);
+  } else if (a.host.find(':') != std::string::npos) {
+    // "::1:9400" could be ::1 port 9400 or ::1:9400 with no port; "::1" read as ":" port 1.
+    throw InputError({option, 0, 0},
+                     fmt::format("'{}': an IPv6 address goes in brackets, [::1]:PORT", text),
+                     fmt::format("for example [::1]:{}", a.port));
   }
   if (a.port > 65535) throw bad();
   return a;

@@ -71,6 +71,7 @@ class MqttReader : public SourceReader {
     mosquitto_destroy(mosq_);
   }
 
+  bool Pushed() const override { return true; }
   ReadResult Read() override {
     ReadResult r;
     std::lock_guard<std::mutex> lock(mu_);

@@ -46,6 +46,9 @@ class SourceReader {
   // One poll (pull) or hand-over (push). Never throws for anything the peer does: a peer that does
   // not answer, answers garbage or floods is an error or refusals in the result.
   virtual ReadResult Read() = 0;
+  // A push source (the peer sends, Read hands over what came): what arrived since the last Read is
+  // already acknowledged to the sender, so ingest reads it once more before it ends.
+  virtual bool Pushed() const { return false; }
 };
 
 // The reader for `source.kind`. InputError when it cannot start (a push listener's port taken).

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "live/listen_address.h"
 #include "live/prometheus_text.h"
 #include "live/redfish.h"
 #include "scenario/reader.h"
@@ -106,7 +107,7 @@ class RedfishReader : public SourceReader {
  private:
   bool Get(const std::string& path, Body& body, std::string& error) {
     body.limit = ctx_.max_body_bytes;
-    const std::string url = fmt::format("http://{}:{}{}", src_.host, src_.port, path);
+    const std::string url = fmt::format("http://{}{}", HostPort(src_.host, src_.port), path);
     const long ms = std::max(1L, std::lround(src_.timeout_s / ctx_.speed * 1000));
     curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http");

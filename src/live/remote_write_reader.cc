@@ -58,6 +58,7 @@ class RemoteWriteReader : public SourceReader {
     if (thread_.joinable()) thread_.join();
   }
 
+  bool Pushed() const override { return true; }
   ReadResult Read() override {
     ReadResult r;
     std::lock_guard<std::mutex> lock(mu_);

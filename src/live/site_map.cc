@@ -56,8 +56,24 @@ bool SplitUrl(const std::string& url, const KindInfo& kind, Source& s, std::stri
   const size_t slash = rest.find('/');
   const std::string hostport = rest.substr(0, slash);
   s.path = slash == std::string::npos ? "/" : rest.substr(slash);
-  const size_t colon = hostport.rfind(':');
-  s.host = hostport.substr(0, colon);
+  // An IPv6 address in brackets, as URLs write it (RFC 3986); Source::host keeps it without them.
+  size_t colon = hostport.rfind(':');
+  if (hostport.starts_with('[')) {
+    const size_t close = hostport.find(']');
+    if (close == std::string::npos || close == 1 ||
+        (close + 1 < hostport.size() && hostport[close + 1] != ':')) {
+      why = fmt::format("'{}' is not [IPV6]:PORT", hostport);
+      return false;
+    }
+    s.host = hostport.substr(1, close - 1);
+    colon = close + 1 < hostport.size() ? close + 1 : std::string::npos;
+  } else {
+    s.host = hostport.substr(0, colon);
+    if (s.host.find(':') != std::string::npos) {
+      why = fmt::format("'{}': an IPv6 address goes in brackets, [::1]:PORT", hostport);
+      return false;
+    }
+  }
   if (s.host.empty()) {
     why = "no host";
     return false;
@@ -216,8 +232,10 @@ const Schema& SiteMapSchema() {
               "ENTITY/ID of the upstream meter (facility/site, ups/ups-1)."),
           Key("balances[].children", VT::kTextList, true,
               "ENTITY/ID of each meter it feeds ([pdu/pdu-1, pdu/pdu-2])."),
-          Key("balances[].quantity", VT::kEnum, false, "The quantity compared.", "power",
-              QuantityChoices()),
+          Key("balances[].quantity", VT::kEnum, false,
+              "The quantity compared: power, the one that adds up (temperatures and PUEs do not, "
+              "an energy counter balances through the power it counts).",
+              "power", QuantityChoices()),
           Key("balances[].efficiency", VT::kFraction, false,
               "The children's sum over the parent: the losses between them (a UPS's efficiency).",
               "100 %", "", Dimension::kPower, "0.01", "1"),
@@ -377,6 +395,11 @@ SiteMap ParseSiteMap(const std::string& text, const std::string& file) {
       if (FindQuantity(bal.quantity)->counter) {
         b.Fail("quantity",
                fmt::format("'{}' is a counter: balance the power it counts", bal.quantity));
+      }
+      if (bal.quantity != "power") {  // the children's temperatures or PUEs do not add up
+        b.Fail("quantity", fmt::format("a balance sums its children, and {} does not add up: only "
+                                       "power does",
+                                       bal.quantity));
       }
       bal.efficiency = b.Fraction("efficiency");
       bal.tolerance = b.Fraction("tolerance");

@@ -61,6 +61,14 @@ TEST(SiteMap, ReadsSourcesAndBindings) {
 }
 
 // Each fault in a copy of kMap, and the error it must give (file:line:col and message).
+TEST(SiteMap, AnIpv6HostIsWrittenInBrackets) {
+  std::string text = kMap;
+  text.replace(text.find("127.0.0.1:9400"), 14, "[::1]:9400");
+  const SiteMap m = ParseSiteMap(text, "map.yaml");
+  EXPECT_EQ(m.sources[0].host, "::1");
+  EXPECT_EQ(m.sources[0].port, 9400);
+}
+
 TEST(SiteMap, ErrorsNameFileLineColumn) {
   struct Case {
     std::string from, to, want;
@@ -83,6 +91,11 @@ TEST(SiteMap, ErrorsNameFileLineColumn) {
        "kind: remote_write\n    url: \"http://127.0.0.1/api/v1/write\"",
        "map.yaml:6:10: error: 'http://127.0.0.1/api/v1/write': a remote_write source's url names "
        "its port"},
+      // IPv6 goes in brackets, closed.
+      {"127.0.0.1:9400", "[::1:9400",
+       "map.yaml:6:10: error: 'http://[::1:9400/metrics': '[::1:9400' "
+       "is not [IPV6]:PORT"},
+      {"127.0.0.1:9400", "::1:9400", "an IPv6 address goes in brackets, [::1]:PORT"},
   };
   for (const Case& c : cases) {
     std::string text = kMap;
@@ -121,6 +134,9 @@ TEST(SiteMap, BalancesAreReadAndChecked) {
       {"pdu/b]", "ups/ups-1]", "map.yaml:23:23: error: 'ups/ups-1' is its own parent's child"},
       {"pdu/b]", "pdu/a]", "map.yaml:23:23: error: 'pdu/a' is listed twice"},
       {"95 %", "150 %", "map.yaml:24:17"},
+      {"95 %", "95 %\n    quantity: temperature",
+       "map.yaml:25:15: error: a balance sums its children, and temperature does not add up"},
+      {"95 %", "95 %\n    quantity: energy", "map.yaml:25:15: error: 'energy' is a counter"},
   };
   for (const Case& c : cases) {
     std::string text = with;
