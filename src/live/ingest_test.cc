@@ -341,15 +341,7 @@ TEST(Ingest, ARoundIsCommittedBeforeASlowRead) {
 // A push source's samples since its last read were acknowledged to the sender (204): the end of
 // ingest reads them once more instead of dropping them.
 TEST(Ingest, APushSourcesLastSamplesAreStoredAtTheEnd) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  socklen_t len = sizeof sa;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  const int port = ntohs(sa.sin_port);
-  close(fd);
+  const int port = FreePort();
   const SiteMap map = ParseSiteMap(
       fmt::format("firstwall_site_map: 1\nsources:\n"
                   "  - {{name: rw, kind: remote_write, url: \"http://127.0.0.1:{}/api/v1/write\", "

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "live/remote_write.h"
+#include "live/temp_path_test_util.h"
 #include "remote_write.pb.h"
 
 namespace firstwall::live {
@@ -153,18 +154,6 @@ TEST(RemoteWrite, ChecksTheUncompressedLengthBeforeDecompressing) {
   EXPECT_EQ(b.reason, "uncompresses to 100000 bytes, more than 10000");
   b = DecodeRemoteWrite(std::string(20000, 'x'), 10000);
   EXPECT_EQ(b.status, 413);
-}
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
 }
 
 TEST(RemoteWrite, ListenerAnswers204400And413AndHandsOverWhatFits) {

@@ -16,6 +16,7 @@
 #include "live/site_map.h"
 #include "live/snmp_reader.h"
 #include "live/snmp_server.h"
+#include "live/temp_path_test_util.h"
 
 namespace firstwall::live {
 namespace {
@@ -242,15 +243,10 @@ TEST(SnmpObjects, ServeTheSnapshotUnderTheDocumentedOids) {
 
 TEST(SnmpReader, AnAgentThatIsNotThereIsAFailedRead) {
   // A UDP port bound here but never answered.
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  int fd = -1;
+  const int port = FreePort(SOCK_DGRAM, &fd);
   std::string text = kMap;
-  text.replace(text.find("127.0.0.1"), 9, "127.0.0.1:" + std::to_string(ntohs(a.sin_port)));
+  text.replace(text.find("127.0.0.1"), 9, "127.0.0.1:" + std::to_string(port));
   const SiteMap m = ParseSiteMap(text, "map.yaml");
   ReaderContext ctx;
   auto reader = MakeReader(m.sources[0], ctx);

@@ -1,6 +1,9 @@
-// Scratch files of the live tests: one folder per test process.
+// Scratch files and ports of the live tests: one folder per test process.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -15,6 +18,24 @@ inline std::string TempPath(const std::string& name) {
   const auto p = dir / name;
   std::filesystem::remove(p);
   return p.string();
+}
+
+// A loopback TCP port that was free a moment ago (bound, read back, released), or a socket of
+// `type` left bound there when `keep` is given (a peer that never answers).
+inline int FreePort(int type = SOCK_STREAM, int* keep = nullptr) {
+  const int fd = socket(AF_INET, type, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  if (keep) {
+    *keep = fd;
+  } else {
+    close(fd);
+  }
+  return ntohs(a.sin_port);
 }
 
 }  // namespace firstwall::live
