@@ -42,9 +42,11 @@ struct SourceState {
   const Source* source = nullptr;
   Wall::time_point due;
   int failures = 0;
-  // Its last read failed or took over kSlowRead_s of wall time, or it has not been read yet: the
-  // next read may hang up to its timeout, so the round's rows are committed before it.
-  bool slow = true;
+  // Its last read failed or took over kSlowRead_s of wall time: the next may hang up to its
+  // timeout, so the round's rows are committed before it. (A source that hangs at its first read
+  // holds its round once: assuming every unread source slow put a commit before each source of the
+  // first round, 100 commits for 100 exporters.)
+  bool slow = false;
   std::vector<const Binding*> bindings;
   // Known streams of this source (bound or not), by metric and labels.
   std::unordered_map<std::string, Stream> series;
