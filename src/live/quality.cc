@@ -372,8 +372,16 @@ double PhysicsScore(const Prepared& power, const Prepared& energy, std::string& 
     const double b = static_cast<double>(energy.finite[i].t_ms);
     double unused = 0;
     if (!curve.At(a, unused) || !curve.At(b, unused)) continue;
+    // A span where either side's mean power is beyond any meter (a 1e308 sample, charged to its
+    // own stream's accuracy already) would swamp the comparison: left out.
+    const double joules = curve.Joules(a, b), seconds = (b - a) / 1000;
+    const Bounds w = PhysicalBounds("power");
+    const auto plausible = [&](double j) {
+      return std::isfinite(j) && seconds > 0 && j / seconds >= w.lo && j / seconds <= w.hi;
+    };
+    if (!plausible(joules) || !plausible(e1 - e0)) continue;
     counted += e1 - e0;
-    integrated += curve.Joules(a, b);
+    integrated += joules;
   }
   if (counted <= 0) return 1;
   const double r = std::abs(integrated - counted) / counted;

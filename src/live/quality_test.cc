@@ -153,6 +153,22 @@ TEST(Quality, PowerAgainstEnergyCounter) {
   EXPECT_EQ(r.streams[1].dims[3].score, 1);
 }
 
+// A 1e308 sample in either stream is out of bounds (charged to its own stream), and the spans it
+// touches are left out of the physics check instead of zeroing the other stream's accuracy.
+TEST(Quality, ASampleBeyondAnyMeterIsLeftOutOfThePhysicsCheck) {
+  const std::vector<double> power(10, 500.0);
+  std::vector<double> e;
+  for (int i = 0; i < 10; ++i) e.push_back(500.0 * i);
+  std::vector<double> spiked_power = power, spiked_e = e;
+  spiked_power[4] = 1e308;
+  spiked_e[6] = 1e308;
+  QualityReport r =
+      AssessQuality({Stream(1, "g0", "power", spiked_power), Stream(2, "g0", "energy", e)});
+  EXPECT_DOUBLE_EQ(r.streams[0].dims[3].score, 0.9);  // the one bad sample, physics agreeing
+  r = AssessQuality({Stream(1, "g0", "power", power), Stream(2, "g0", "energy", spiked_e)});
+  EXPECT_EQ(r.streams[0].dims[3].score, 1);  // the clean power stream is not charged
+}
+
 TEST(Quality, LagAndStalenessAreChargedToTimeliness) {
   StreamInput s = Stream(1, "g0", "power", {500, 510, 520, 530, 540});  // t = 0..4 s
   s.lag_ms = 250;
