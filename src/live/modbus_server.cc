@@ -1,4 +1,5 @@
 #include "live/modbus_server.h"
+#include "live/listen_address.h"
 
 #include <arpa/inet.h>
 #include <modbus.h>
@@ -149,12 +150,10 @@ ModbusServer::ModbusServer(const std::string& listen, std::vector<std::string> s
   FW_CHECK(m.ctx && m.mapping, "libmodbus could not allocate a server");
   m.listen_fd = modbus_tcp_listen(m.ctx, static_cast<int>(kMaxClients));
   if (m.listen_fd < 0) {
-    const std::string why = modbus_strerror(errno);
     modbus_mapping_free(m.mapping);
     modbus_free(m.ctx);
     m.ctx = nullptr;
-    throw InputError(at, fmt::format("cannot listen on {}: {}", listen, why),
-                     "the port may be in use; port 0 takes any free port");
+    ThrowCannotListen(option, "", host_, want);  // in the same words as the HTTP servers
   }
   sockaddr_in got{};
   socklen_t len = sizeof got;
