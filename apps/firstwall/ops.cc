@@ -291,7 +291,16 @@ Action RegisterOps(CLI::App& app) {
   command(audit, "verify",
           "Walk the chain; exit status 1 and the first entry changed, deleted or reordered when "
           "it is broken")
-      ->add_option("--head", a->head, "The hash the chain must end with (kept from before)");
+      ->add_option("--head", a->head, "The hash the chain must end with (kept from before)")
+      // A typo must not read as tampering, nor an empty variable skip the check.
+      ->check(
+          [](const std::string& h) {
+            return h.size() == 64 && h.find_first_not_of("0123456789abcdef") == std::string::npos
+                       ? std::string()
+                       : "expected the 64 lower-case hex digits of a SHA-256 (as verify prints "
+                         "the head)";
+          },
+          "HASH");
   command(audit, "export", "Every entry as a JSON line")
       ->add_option("--out", a->out, "Write to FILE instead of standard output");
 

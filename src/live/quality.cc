@@ -203,13 +203,15 @@ double Expected(const StreamInput& in) {
   return std::round(span / (in.interval_s * 1000)) + 1;
 }
 
-void Completeness(const StreamInput& in, const Prepared& p, Score& s) {
+void Completeness(const StreamInput& in, Score& s) {
   const double interval_ms = in.interval_s * 1000;
   const double expected = Expected(in);
   // Samples that arrived in the window, each time once (a duplicate adds nothing); gaps between
   // arrivals, so that a stream whose clock is off is not also short of samples.
   std::set<int64_t> times, arrivals;
-  for (const SamplePoint& q : p.finite) {
+  // An infinite value arrived (it is charged to accuracy); NaN is a sample that says nothing.
+  for (const SamplePoint& q : in.samples) {
+    if (std::isnan(q.value)) continue;
     if (q.Arrival() >= in.window_start_ms && q.Arrival() <= in.window_end_ms) {
       times.insert(q.t_ms);
       arrivals.insert(q.Arrival());
@@ -217,7 +219,8 @@ void Completeness(const StreamInput& in, const Prepared& p, Score& s) {
   }
   const double received = static_cast<double>(std::min(times.size(), arrivals.size()));
   s.score = Clamp01(received / expected);
-  const size_t nan = in.samples.size() - p.finite.size();
+  const auto nan = std::count_if(in.samples.begin(), in.samples.end(),
+                                 [](const SamplePoint& q) { return std::isnan(q.value); });
   if (nan > 0) s.reasons.push_back(fmt::format("{} NaN values", nan));
   if (s.score < 1) {
     s.reasons.push_back(fmt::format("{:g} of {:g} expected samples", received, expected));
@@ -318,9 +321,14 @@ void Consistency(const StreamInput& in, const Prepared& p, const std::vector<int
 }
 
 void Accuracy(const StreamInput& in, const Prepared& p, Score& s) {
+  // Infinite readings (an overflow in the meter or on the way) are wrong values, not missing ones.
+  const auto inf =
+      static_cast<size_t>(std::count_if(in.samples.begin(), in.samples.end(),
+                                        [](const SamplePoint& q) { return std::isinf(q.value); }));
+  if (inf > 0) s.reasons.push_back(fmt::format("{} infinite values", inf));
   const size_t n = p.finite.size();
-  if (n == 0) return;
-  size_t bad = 0;
+  if (n + inf == 0) return;
+  size_t bad = inf;
   const Bounds b = PhysicalBounds(in.series.key.quantity);
   std::vector<bool> flagged(n, false);
   for (size_t i = 0; i < n; ++i) {
@@ -347,7 +355,7 @@ void Accuracy(const StreamInput& in, const Prepared& p, Score& s) {
     }
   }
   for (bool f : flagged) bad += f;
-  s.score = Clamp01(1 - static_cast<double>(bad) / static_cast<double>(n));
+  s.score = Clamp01(1 - static_cast<double>(bad) / static_cast<double>(n + inf));
 }
 
 // The (scale-corrected) samples as a curve.
@@ -581,7 +589,7 @@ QualityReport AssessQuality(const std::vector<StreamInput>& streams,
     StreamQuality q;
     q.series = in.series;
     Timeliness(in, prep[i], q.dims[kTimeliness]);
-    Completeness(in, prep[i], q.dims[kCompleteness]);
+    Completeness(in, q.dims[kCompleteness]);
     Consistency(in, prep[i], changes[kin(in.series.key)], kin_size[kin(in.series.key)] - 1,
                 q.dims[kConsistency]);
     Accuracy(in, prep[i], q.dims[kAccuracy]);

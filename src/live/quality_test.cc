@@ -1,5 +1,8 @@
 #include "live/quality.h"
 
+#include <cmath>
+#include <limits>
+
 #include <gtest/gtest.h>
 
 namespace firstwall::live {
@@ -111,6 +114,17 @@ TEST(Quality, PowerBeyondAnySiteIsChargedToAccuracy) {
   const QualityReport r = AssessQuality({Stream(1, "g0", "power", {500, 1e308, 510})});
   EXPECT_DOUBLE_EQ(r.streams[0].dims[3].score, 2.0 / 3);
   EXPECT_TRUE(Mentions(r.streams[0].dims[3], "1e+308 W at +1 s is outside 0..1e+10"));
+}
+
+// An infinite reading arrived and is wrong (accuracy); a NaN says nothing (completeness).
+TEST(Quality, InfiniteValuesAreInaccurateNotMissing) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const QualityReport r =
+      AssessQuality({Stream(1, "g0", "power", {500, inf, 510, -inf, std::nan("")})});
+  EXPECT_DOUBLE_EQ(r.streams[0].dims[3].score, 0.5);
+  EXPECT_TRUE(Mentions(r.streams[0].dims[3], "2 infinite values"));
+  EXPECT_TRUE(Mentions(r.streams[0].dims[1], "1 NaN values"));
+  EXPECT_TRUE(Mentions(r.streams[0].dims[1], "4 of 10 expected samples"));
 }
 
 TEST(Quality, UnitChangeIsChargedToConsistency) {

@@ -148,9 +148,12 @@ FreshnessProbe StoreFreshness(const std::string& store) {
           info.key.quantity != unit->quantity) {
         continue;
       }
+      // The newest sample that says something: a NaN reading is no fresh data.
       const std::vector<live::SamplePoint> samples = s->Samples(info.id);
-      if (!samples.empty() && (!latest || samples.back().t_ms > *latest)) {
-        latest = samples.back().t_ms;
+      for (auto it = samples.rbegin(); it != samples.rend(); ++it) {
+        if (!std::isfinite(it->value)) continue;
+        if (!latest || it->t_ms > *latest) latest = it->t_ms;
+        break;
       }
     }
     return latest;
@@ -436,6 +439,14 @@ void Operations::Apply(const User& by, int64_t plan, const FreshnessProbe& fresh
     if (!latest) {
       throw Refusal{fmt::format("stale: the store holds no sample of {} to re-check plan {} on",
                                 series, p.id)};
+    }
+    // A sample stamped ahead of this clock would pass for fresh for as long as it is ahead.
+    constexpr int64_t kClockAllowance_ms = 60'000;
+    if (*latest - now > kClockAllowance_ms) {
+      throw Refusal{
+          fmt::format("the newest sample of {} is stamped {:g} s ahead of this "
+                      "machine's clock: a clock gone wrong cannot vouch for fresh data",
+                      series, static_cast<double>(*latest - now) / 1000.0)};
     }
     if (now - *latest > max_age_ms) {
       throw Refusal{

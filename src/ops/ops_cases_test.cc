@@ -2,6 +2,7 @@
 // store's test binary (ops_test_support.h): SQLite in ops_test, PostgreSQL in ops_postgres_test.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -266,6 +267,30 @@ TEST_P(OpsCase, AStalePlanIsRefusedUntilItsTargetReportsAgain) {
   w.Samples("gpu", "node0/gpu3", "power", {kT0 - 1000});
   w.ops->Apply(w.op, id, fresh, 5 * kMinute);
   EXPECT_EQ(w.ops->Get(id).state, PlanState::kApplied);
+}
+
+// A sample stamped ahead of the clock would pass for fresh as long as it stays ahead, and a NaN
+// reading says nothing: neither vouches for the target (a breaker forged both).
+TEST_P(OpsCase, ASampleAheadOfTheClockOrWithoutAValueIsNotFresh) {
+  if (!TestBackend().Unavailable().empty()) GTEST_SKIP() << TestBackend().Unavailable();
+  World w;
+  const int64_t id = w.Propose();
+  w.ops->Approve(w.ap1, id);
+  w.Samples("gpu", "node0/gpu3", "power", {kT0 - 10 * kMinute});
+  {
+    std::unique_ptr<live::Store> s = live::OpenStore(w.store);
+    const int64_t series = s->SeriesId({"gpu", "node0/gpu3", "power", "W", "bms", "gpu_power"});
+    const live::SamplePoint nan{kT0, std::nan(""), 0};
+    s->Append(series, {&nan, 1});
+    s->Flush();
+  }
+  ExpectRefused([&] { w.ops->Apply(w.op, id, StoreFreshness(w.store), 5 * kMinute); },
+                "stale: the newest sample of gpu/node0/gpu3 power is 600 s old");
+  w.Samples("gpu", "node0/gpu3", "power", {kT0 + 60 * kMinute});
+  ExpectRefused([&] { w.ops->Apply(w.op, id, StoreFreshness(w.store), 5 * kMinute); },
+                "the newest sample of gpu/node0/gpu3 power is stamped 3600 s ahead of this "
+                "machine's clock");
+  EXPECT_EQ(w.ops->Get(id).state, PlanState::kApproved);
 }
 
 TEST_P(OpsCase, AWrongPasswordIsRefusedAndLogged) {
