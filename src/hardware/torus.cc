@@ -109,7 +109,10 @@ double TorusAllReduceBusBandwidth(const TorusSpec& t) {
 
 std::string TorusDimsText(const std::vector<int>& dims) {
   std::string text;
-  for (int k : dims) text += (text.empty() ? "" : "x") + std::to_string(k);
+  for (int k : dims) {
+    if (!text.empty()) text += 'x';  // not "x" + string: GCC 12 -O3 warns -Wrestrict on it
+    text += std::to_string(k);
+  }
   return text;
 }
 
