@@ -11,6 +11,7 @@
 #include <chrono>
 #include <thread>
 
+#include "src/live/temp_path_test_util.h"
 #include "tests/cli_support.h"
 
 namespace firstwall::testing_cli {
@@ -27,19 +28,8 @@ inline std::string Which(const std::string& program) {
   return path.starts_with("/") ? path : "";
 }
 
-// A loopback port nothing is bound to at this moment (the kernel's pick for port 0): TCP, or UDP
-// with SOCK_DGRAM.
-inline int FreePort(int type = SOCK_STREAM) {
-  const int fd = socket(AF_INET, type, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+// A loopback port nothing is bound to at this moment: the live unit tests' helper.
+using live::FreePort;
 
 // Starts `command` in the background with its output in `log`; returns its pid.
 inline int Spawn(const std::string& command, const fs::path& log) {

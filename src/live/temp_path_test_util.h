@@ -20,8 +20,8 @@ inline std::string TempPath(const std::string& name) {
   return p.string();
 }
 
-// A loopback TCP port that was free a moment ago (bound, read back, released), or a socket of
-// `type` left bound there when `keep` is given (a peer that never answers).
+// A loopback port nothing is bound to at this moment (the kernel's pick for port 0): TCP, or UDP
+// with SOCK_DGRAM; with `keep`, the socket stays bound there (a peer that never answers).
 inline int FreePort(int type = SOCK_STREAM, int* keep = nullptr) {
   const int fd = socket(AF_INET, type, 0);
   sockaddr_in a{};
