@@ -1,0 +1,297 @@
+#include "ops/experts.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include <fmt/format.h>
+
+#include "units/quantity.h"
+
+namespace firstwall::ops {
+namespace {
+
+// ASHRAE TC 9.9 liquid cooling classes (Liquid Cooling Guidelines for Datacom Equipment
+// Centers, 2nd ed., 2014; W-classes updated in the 2021 white paper): W45 allows facility water
+// up to 45 C, the highest class short of W+. Below 5 C is the scenario's own lower bound of
+// facility.cooling.liquid_supply (docs/scenario.md).
+constexpr double kLiquidSupplyMaxC = 45;
+constexpr double kLiquidSupplyMinC = 5;
+// A chiller stuck at one stage: raise the facility water by this much, so the plant needs less
+// lift and the economizer carries more (docs/operations.md, rule cooling.chiller_stuck).
+constexpr double kStuckChillerRaiseK = 2;
+// A power cap below half the TDP starves a training job rather than trims a peak.
+constexpr double kMinCapOfTdp = 0.5;
+
+struct Draft {
+  std::string rule, advice;
+  std::optional<PlanRequest> plan;
+  std::vector<scenario::Override> change;
+};
+
+std::string EntityOf(const std::string& target) { return target.substr(0, target.find('/')); }
+std::string IdOf(const std::string& target) {
+  const auto slash = target.find('/');
+  return slash == std::string::npos ? "" : target.substr(slash + 1);
+}
+
+scenario::Override Set(const std::string& key, const std::string& value) {
+  return scenario::Override{key, value, SourceLocation{"what-if of " + key}, false};
+}
+
+PlanRequest Plan(const char* cls, const std::string& target, double value, const char* unit,
+                 const std::string& reason) {
+  PlanRequest r;
+  r.plan_class = cls;
+  r.target = target;
+  r.value = Amount{value, unit};
+  r.reason = reason;
+  return r;
+}
+
+Draft FouledCdu(const Finding& f, const SiteFacts& s) {
+  Draft d;
+  d.rule = "cooling.fouled_cdu";
+  // The GPUs' coolant runs `residual` K warm: lower the supply by that much (at least 0.5 K, at
+  // most 5 K, in 0.5 K steps) so the cold plates see their design temperature again.
+  const double rise = std::clamp(std::ceil(std::max(f.residual, 0.0) * 2) / 2, 0.5, 5.0);
+  const double to = s.liquid_supply_c - rise;
+  d.advice = fmt::format(
+      "{}'s coolant runs {:.1f} K warmer than the twin expects: its heat exchanger is likely "
+      "fouled; schedule cleaning. Meanwhile lower its supply setpoint by {:.1f} K.",
+      f.target, f.residual, rise);
+  if (to < kLiquidSupplyMinC) {
+    d.advice += fmt::format(" (Not proposed: {:.1f} C is below {} C.)", to, kLiquidSupplyMinC);
+    return d;
+  }
+  d.plan = Plan("setpoint", f.target, to, "C",
+                fmt::format("fouled CDU: coolant {:.1f} K above the twin; supply {} C -> {} C",
+                            f.residual, s.liquid_supply_c, to));
+  // The twin has one facility-water setpoint: lowering it for every CDU overstates the cost of
+  // lowering one CDU's, so the predicted effect is conservative.
+  d.change = {Set("facility.cooling.liquid_supply", fmt::format("{} C", to))};
+  return d;
+}
+
+Draft StuckChiller(const Finding& f, const SiteFacts& s) {
+  Draft d;
+  d.rule = "cooling.chiller_stuck";
+  const double to = s.liquid_supply_c + kStuckChillerRaiseK;
+  d.advice = fmt::format(
+      "{} holds one stage whatever the load: dispatch a technician and stage it by hand. "
+      "Raising the facility water by {} K lowers the lift it must give.",
+      f.target, kStuckChillerRaiseK);
+  if (to > kLiquidSupplyMaxC) {
+    d.advice +=
+        fmt::format(" (Not proposed: {} C is above ASHRAE W45's {} C.)", to, kLiquidSupplyMaxC);
+    return d;
+  }
+  d.plan = Plan("setpoint", f.target, to, "C",
+                fmt::format("chiller stuck at one stage: supply {} C -> {} C while it is repaired",
+                            s.liquid_supply_c, to));
+  d.change = {Set("facility.cooling.liquid_supply", fmt::format("{} C", to))};
+  return d;
+}
+
+Draft PeakOverLimit(const Finding& f, const SiteFacts& s, const WhatIfFigures& baseline) {
+  Draft d;
+  d.rule = "power.peak_over_limit";
+  // The excess (residual, W over the limit) taken out of the GPUs alone, spread evenly, below
+  // what each GPU draws at the IT peak (a cap above that draw changes nothing): the losses' and
+  // the cooling's share of the saving is ignored, so the cap is deeper than needed, not shallower.
+  const double excess = std::max(f.residual, 0.0);
+  const double at_peak = s.gpus > 0 ? (baseline.peak_it_w - s.nodes * s.node_base_w) / s.gpus : 0;
+  const double cap = std::min(s.gpu_power_cap_w, at_peak) - (s.gpus > 0 ? excess / s.gpus : 0);
+  d.advice = fmt::format(
+      "The facility is forecast {:.0f} kW over its limit: cap the GPUs, or delay flexible jobs.",
+      excess / 1e3);
+  if (s.gpus <= 0 || cap < kMinCapOfTdp * s.gpu_tdp_w) {
+    d.advice += fmt::format(" (No cap proposed: it would be below {:.0f} % of the TDP.)",
+                            kMinCapOfTdp * 100);
+    return d;
+  }
+  const double cap_w = std::floor(cap);
+  d.plan = Plan("power_cap", "facility/" + s.site, cap_w, "W",
+                fmt::format("forecast peak {:.0f} kW over the limit: every GPU capped at {:.0f} W "
+                            "(drawing {:.0f} W at the peak)",
+                            excess / 1e3, cap_w, at_peak));
+  d.change = {Set("cluster.gpu_power_cap", fmt::format("{} W", cap_w))};
+  return d;
+}
+
+Draft DrainNode(const Finding& f, const SiteFacts& s, const char* rule, const char* why) {
+  Draft d;
+  d.rule = rule;
+  // gpu/node3/gpu5 and node/node3 both name node3.
+  const std::string id = IdOf(f.target);
+  const std::string node = EntityOf(f.target) == "gpu" ? id.substr(0, id.find('/')) : id;
+  d.advice = fmt::format(
+      "{}: {}. A synchronous job steps at its slowest member's pace, so drain node {} and let the "
+      "scheduler restart its jobs from their checkpoints elsewhere.",
+      f.target, why, node);
+  d.plan = Plan("drain", "node/" + node, 0, "%",
+                fmt::format("{} on {}: drain node {}", why, f.target, node));
+  if (s.nodes > 1) d.change = {Set("cluster.nodes", std::to_string(s.nodes - 1))};
+  return d;
+}
+
+Draft AdviceOnly(const Finding& f, const char* rule, const std::string& advice) {
+  Draft d;
+  d.rule = rule;
+  d.advice = advice.empty() ? f.detail : advice;
+  return d;
+}
+
+Draft Draw(const Finding& f, Expert e, const SiteFacts& s,
+           const std::function<const WhatIfFigures&()>& baseline) {
+  if (e == Expert::kDataQuality) {
+    return AdviceOnly(f, "data_quality.distrust",
+                      fmt::format("{}'s readings are not to be trusted ({}): recalibrate or "
+                                  "replace the meter; no plan acts on them meanwhile.",
+                                  f.target, f.cause.empty() ? f.detail : f.cause));
+  }
+  if (f.cause == "fouled_cdu") return FouledCdu(f, s);
+  if (f.cause == "chiller_stuck") return StuckChiller(f, s);
+  if (f.kind == "forecast_peak") return PeakOverLimit(f, s, baseline());
+  if (f.cause == "degraded_nic") return DrainNode(f, s, "fabric.degraded_nic", "a degraded NIC");
+  if (f.cause == "slow_gpu") return DrainNode(f, s, "workload.slow_gpu", "a slow GPU");
+  return AdviceOnly(f, "inspect",
+                    fmt::format("{} ({}): no rule proposes a change; inspect {}.", f.detail,
+                                f.cause.empty() ? "cause unknown" : f.cause, f.target));
+}
+
+bool Match(const char* pattern, const std::string& value) {
+  return std::string_view(pattern) == "*" || value == pattern;
+}
+
+}  // namespace
+
+std::string ExpertName(Expert e) {
+  switch (e) {
+    case Expert::kCooling:
+      return "cooling";
+    case Expert::kPower:
+      return "power";
+    case Expert::kFabric:
+      return "fabric";
+    case Expert::kWorkload:
+      return "workload";
+    case Expert::kDataQuality:
+      return "data_quality";
+  }
+  return "?";
+}
+
+std::vector<ConstraintCheck> ConstraintChecks(const WhatIf& w) {
+  const WhatIfFigures& b = w.baseline;
+  const WhatIfFigures& c = w.changed;
+  std::vector<ConstraintCheck> checks;
+  auto add = [&](const char* name, double before, double after, const char* unit) {
+    checks.push_back({name, before, after, unit, after <= before + 1e-9});
+  };
+  add("server inlet outside ASHRAE A1 allowable (15-32 C)", b.inlet_outside_allowable_h,
+      c.inlet_outside_allowable_h, "h");
+  add("heat the cooling plant could not remove", b.unmet_cooling_h, c.unmet_cooling_h, "h");
+  add("CDUs above their rated capacity", b.cdu_over_capacity_h, c.cdu_over_capacity_h, "h");
+  add("grid import above facility.grid_import_limit", b.grid_limit_exceeded_h,
+      c.grid_limit_exceeded_h, "h");
+  add("GPUs throttled by temperature", b.throttled_gpu_h, c.throttled_gpu_h, "GPU-h");
+  return checks;
+}
+
+const std::vector<Route>& RoutingTable() {
+  static const std::vector<Route> table = {
+      {"data_quality", "*", "*", Expert::kDataQuality},
+      {"anomaly", "pdu_drift", "*", Expert::kDataQuality},
+      {"anomaly", "fouled_cdu", "*", Expert::kCooling},
+      {"anomaly", "chiller_stuck", "*", Expert::kCooling},
+      {"anomaly", "degraded_nic", "*", Expert::kFabric},
+      {"anomaly", "slow_gpu", "*", Expert::kWorkload},
+      {"forecast_peak", "*", "*", Expert::kPower},
+      {"*", "*", "cdu", Expert::kCooling},
+      {"*", "*", "chiller", Expert::kCooling},
+      {"*", "*", "tower", Expert::kCooling},
+      {"*", "*", "pdu", Expert::kPower},
+      {"*", "*", "ups", Expert::kPower},
+      {"*", "*", "transformer", Expert::kPower},
+      {"*", "*", "meter", Expert::kPower},
+      {"*", "*", "facility", Expert::kPower},
+      {"*", "*", "gpu", Expert::kWorkload},
+      {"*", "*", "node", Expert::kWorkload},
+      {"*", "*", "rack", Expert::kWorkload},
+      // Whatever no one else reads: someone must still look at it.
+      {"*", "*", "*", Expert::kDataQuality},
+  };
+  return table;
+}
+
+const Route& RouteOf(const Finding& f) {
+  const std::string entity = EntityOf(f.target);
+  for (const Route& r : RoutingTable()) {
+    if (Match(r.kind, f.kind) && Match(r.cause, f.cause) && Match(r.entity, entity)) return r;
+  }
+  return RoutingTable().back();
+}
+
+SiteFacts FactsOf(const site::SiteConfig& config) {
+  SiteFacts s;
+  s.site = config.name;
+  s.liquid_supply_c = units::ToCelsius(config.facility.cooling.liquid_supply);
+  s.gpu_tdp_w = config.cluster.gpu.tdp.base();
+  const double cap = config.cluster.gpu_power_cap.base();
+  s.gpu_power_cap_w = cap > 0 && cap < s.gpu_tdp_w ? cap : s.gpu_tdp_w;
+  s.node_base_w = config.cluster.node_base_power.base();
+  s.gpus = config.cluster.gpu_count();
+  s.nodes = config.cluster.nodes;
+  return s;
+}
+
+Recommendation Advise(const Finding& f, const SiteFacts& facts, const ExpertOptions& o) {
+  Recommendation r;
+  r.finding = f;
+  r.expert = RouteOf(f).expert;
+  std::optional<WhatIfFigures> baseline = o.baseline;
+  auto base = [&]() -> const WhatIfFigures& {
+    if (!baseline) baseline = SimulateFigures(o.scenario_path, {});
+    return *baseline;
+  };
+  Draft d = Draw(f, r.expert, facts, base);
+  r.rule = d.rule;
+  r.advice = d.advice;
+  r.change = d.change;
+  if (!d.plan) return r;
+  PlanRequest plan = *d.plan;
+  plan.expires_ms = o.now_ms + o.plan_lifetime_ms;
+  plan.effect = Amount{0, "kW"};
+  if (!o.run_what_if) {
+    r.unchecked = "what-ifs were not asked for";
+  } else if (d.change.empty()) {
+    r.unchecked = "the twin has no change that models this plan";
+  } else {
+    try {
+      r.what_if = RunWhatIf(o.scenario_path, d.change, &base());
+    } catch (const InputError& e) {
+      r.unchecked = std::string("the twin cannot run this change: ") + e.what();
+    }
+  }
+  if (r.what_if) {
+    const double kw = r.what_if->facility_power_change_w() / 1e3;
+    plan.effect = Amount{kw, "kW"};
+    plan.effect_uncertainty = o.effect_relative_uncertainty * std::abs(kw);
+    r.checks = ConstraintChecks(*r.what_if);
+    for (const ConstraintCheck& c : r.checks) {
+      if (c.ok) continue;
+      r.advice +=
+          fmt::format(" Plan withdrawn: the what-if makes '{}' worse ({:.2f} -> {:.2f} {}).",
+                      c.name, c.baseline, c.changed, c.unit);
+      return r;
+    }
+  }
+  plan.reason += r.what_if ? fmt::format(" [rule {}; twin what-if: {:+.1f} kW facility]", r.rule,
+                                         plan.effect.value)
+                           : fmt::format(" [rule {}; effect unchecked: {}]", r.rule, r.unchecked);
+  r.plan = plan;
+  return r;
+}
+
+}  // namespace firstwall::ops

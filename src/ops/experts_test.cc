@@ -1,0 +1,185 @@
+#include "ops/experts.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "live/temp_path_test_util.h"
+#include "scenario/loader.h"
+
+namespace firstwall::ops {
+namespace {
+
+// tests/inputs/live-emulate.yaml on a 33 C day, so the plant runs its chillers and the facility
+// water setpoint matters (at 25 C the tower carries everything and a setpoint changes nothing).
+std::string HotScenario() {
+  std::ifstream in("tests/inputs/live-emulate.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string yaml = text.str();
+  const std::string from = "outdoor_temperature: 25 C";
+  const auto at = yaml.find(from);
+  EXPECT_NE(at, std::string::npos);
+  yaml.replace(at, from.size(), "outdoor_temperature: 33 C");
+  const std::string path = live::TempPath("hot-site.yaml");
+  std::ofstream(path) << yaml;
+  return path;
+}
+
+Finding Anomaly(const std::string& target, const std::string& cause, double residual) {
+  Finding f;
+  f.kind = "anomaly";
+  f.target = target;
+  f.cause = cause;
+  f.detector = "cusum";
+  f.residual = residual;
+  f.detail = cause + " on " + target;
+  return f;
+}
+
+struct Site {
+  std::string path = HotScenario();
+  SiteFacts facts = FactsOf(scenario::LoadScenarioFile(path).site);
+  ExpertOptions options{path, 1'000'000, 2 * 3600 * 1000, 0.15, true, std::nullopt};
+};
+
+TEST(Experts, RoutingTableSendsEachFindingToItsExpert) {
+  struct Case {
+    const char* kind;
+    const char* cause;
+    const char* target;
+    Expert expert;
+  } cases[] = {
+      {"anomaly", "fouled_cdu", "cdu/cdu-1", Expert::kCooling},
+      {"anomaly", "chiller_stuck", "chiller/ch-2", Expert::kCooling},
+      {"anomaly", "slow_gpu", "gpu/node1/gpu3", Expert::kWorkload},
+      {"anomaly", "degraded_nic", "node/node0", Expert::kFabric},
+      // A drifting PDU meter is a data problem before it is a power one.
+      {"anomaly", "pdu_drift", "pdu/pdu-a", Expert::kDataQuality},
+      {"forecast_peak", "peak_over_grid_limit", "facility/hall", Expert::kPower},
+      {"data_quality", "stuck", "gpu/node0/gpu1", Expert::kDataQuality},
+      // No cause: by the entity.
+      {"anomaly", "", "ups/ups-1", Expert::kPower},
+      {"anomaly", "", "tower/t1", Expert::kCooling},
+      {"question", "", "rack/r3", Expert::kWorkload},
+      {"question", "", "weather_station/ws", Expert::kDataQuality},
+  };
+  for (const Case& c : cases) {
+    Finding f = Anomaly(c.target, c.cause, 0);
+    f.kind = c.kind;
+    EXPECT_EQ(ExpertName(RouteOf(f).expert), ExpertName(c.expert)) << c.kind << " " << c.target;
+  }
+  const Route& last = RoutingTable().back();
+  EXPECT_STREQ(last.kind, "*");
+  EXPECT_STREQ(last.entity, "*");
+}
+
+TEST(Experts, FouledCduLowersItsSupplyAndTheWhatIfPricesIt) {
+  const Site s;
+  ASSERT_DOUBLE_EQ(s.facts.liquid_supply_c, 32);
+  // 1.3 K warm: lowered by 1.5 K (0.5 K steps, rounded up).
+  const Recommendation r = Advise(Anomaly("cdu/cdu-1", "fouled_cdu", 1.3), s.facts, s.options);
+  EXPECT_EQ(r.expert, Expert::kCooling);
+  EXPECT_EQ(r.rule, "cooling.fouled_cdu");
+  ASSERT_TRUE(r.plan.has_value()) << r.advice;
+  EXPECT_EQ(r.plan->plan_class, "setpoint");
+  EXPECT_EQ(r.plan->target, "cdu/cdu-1");
+  EXPECT_DOUBLE_EQ(r.plan->value.value, 30.5);
+  EXPECT_EQ(r.plan->value.unit, "C");
+  EXPECT_EQ(r.plan->expires_ms, 1'000'000 + 2 * 3600 * 1000);
+  ASSERT_EQ(r.change.size(), 1u);
+  EXPECT_EQ(r.change[0].key, "facility.cooling.liquid_supply");
+  EXPECT_EQ(r.change[0].value, "30.5 C");
+  ASSERT_TRUE(r.what_if.has_value()) << r.unchecked;
+  // Colder water on a 33 C day costs chiller work: the facility draws more.
+  const double kw = r.what_if->facility_power_change_w() / 1e3;
+  EXPECT_GT(kw, 0.02);
+  EXPECT_LT(kw, 2);
+  EXPECT_GT(r.what_if->changed.cooling_power_w, r.what_if->baseline.cooling_power_w);
+  EXPECT_DOUBLE_EQ(r.what_if->changed.it_power_w, r.what_if->baseline.it_power_w);
+  EXPECT_DOUBLE_EQ(r.plan->effect.value, kw);
+  EXPECT_EQ(r.plan->effect.unit, "kW");
+  EXPECT_DOUBLE_EQ(r.plan->effect_uncertainty, 0.15 * kw);
+  ASSERT_EQ(r.checks.size(), 5u);
+  for (const ConstraintCheck& c : r.checks) EXPECT_TRUE(c.ok) << c.name;
+  EXPECT_NE(r.plan->reason.find("rule cooling.fouled_cdu"), std::string::npos);
+  // The plan is one Propose accepts.
+  EXPECT_NO_THROW(CheckPlanRequest(*r.plan, 1'000'000));
+}
+
+TEST(Experts, PeakOverTheLimitCapsEveryGpuAndSavesPower) {
+  const Site s;
+  ASSERT_EQ(s.facts.gpus, 16);
+  ASSERT_DOUBLE_EQ(s.facts.gpu_power_cap_w, 700);  // H100 SXM5 TDP, uncapped
+  Finding f = Anomaly("facility/" + s.facts.site, "peak_over_grid_limit", 1600);
+  f.kind = "forecast_peak";
+  const Recommendation r = Advise(f, s.facts, s.options);
+  ASSERT_TRUE(r.plan.has_value()) << r.advice;
+  EXPECT_EQ(r.plan->plan_class, "power_cap");
+  // Each GPU draws (peak IT - 2 nodes x 2 kW) / 16 at the IT peak; 1600 W over / 16 GPUs = 100 W
+  // off that.
+  ASSERT_TRUE(r.what_if.has_value()) << r.unchecked;
+  const double at_peak = (r.what_if->baseline.peak_it_w - 2 * 2000) / 16;
+  EXPECT_GT(at_peak, 500);
+  EXPECT_LT(at_peak, 700);
+  EXPECT_DOUBLE_EQ(r.plan->value.value, std::floor(at_peak - 100));
+  EXPECT_EQ(r.plan->value.unit, "W");
+  EXPECT_LT(r.plan->effect.value, 0);
+  EXPECT_NO_THROW(CheckPlanRequest(*r.plan, 1'000'000));
+  EXPECT_LT(r.what_if->changed.peak_facility_w, r.what_if->baseline.peak_facility_w);
+  // Too deep a cut (16 kW over: 1000 W a GPU) is not proposed; the baseline given is used.
+  ExpertOptions given = s.options;
+  given.baseline = r.what_if->baseline;
+  f.residual = 16000;
+  const Recommendation deep = Advise(f, s.facts, given);
+  EXPECT_FALSE(deep.plan.has_value());
+  EXPECT_NE(deep.advice.find("50 % of the TDP"), std::string::npos) << deep.advice;
+}
+
+TEST(Experts, SlowGpuDrainsItsNodeAndSaysWhyTheWhatIfCannotRun) {
+  const Site s;
+  const Recommendation r = Advise(Anomaly("gpu/node1/gpu3", "slow_gpu", -120), s.facts, s.options);
+  EXPECT_EQ(r.expert, Expert::kWorkload);
+  ASSERT_TRUE(r.plan.has_value());
+  EXPECT_EQ(r.plan->plan_class, "drain");
+  EXPECT_EQ(r.plan->target, "node/node1");
+  // The training job needs all 16 GPUs: one node fewer is a scenario the loader refuses, and the
+  // plan goes out with its effect marked unchecked rather than invented.
+  EXPECT_FALSE(r.what_if.has_value());
+  EXPECT_NE(r.unchecked.find("cannot run"), std::string::npos) << r.unchecked;
+  EXPECT_DOUBLE_EQ(r.plan->effect.value, 0);
+  EXPECT_NE(r.plan->reason.find("effect unchecked"), std::string::npos);
+}
+
+TEST(Experts, DataProblemsGetAdviceNotPlans) {
+  const Site s;
+  const Recommendation r = Advise(Anomaly("pdu/pdu-a", "pdu_drift", 300), s.facts, s.options);
+  EXPECT_EQ(r.expert, Expert::kDataQuality);
+  EXPECT_FALSE(r.plan.has_value());
+  EXPECT_NE(r.advice.find("recalibrate"), std::string::npos);
+  // A stuck chiller past ASHRAE W45 is advice only.
+  SiteFacts hot = s.facts;
+  hot.liquid_supply_c = 44;
+  const Recommendation c = Advise(Anomaly("chiller/ch-1", "chiller_stuck", 0), hot, s.options);
+  EXPECT_FALSE(c.plan.has_value());
+  EXPECT_NE(c.advice.find("W45"), std::string::npos) << c.advice;
+}
+
+TEST(Experts, AChangeThatBreaksALimitIsWithdrawn) {
+  WhatIf w;
+  w.baseline.throttled_gpu_h = 0;
+  w.changed.throttled_gpu_h = 0.5;
+  w.changed.inlet_outside_allowable_h = 0;
+  const std::vector<ConstraintCheck> checks = ConstraintChecks(w);
+  ASSERT_EQ(checks.size(), 5u);
+  int broken = 0;
+  for (const ConstraintCheck& c : checks) broken += c.ok ? 0 : 1;
+  EXPECT_EQ(broken, 1);
+  EXPECT_EQ(checks.back().unit, "GPU-h");
+  EXPECT_FALSE(checks.back().ok);
+}
+
+}  // namespace
+}  // namespace firstwall::ops
