@@ -7,6 +7,7 @@
 //   firstwall ops plan approve|reject|apply|verify --store STORE --user NAME --plan ID ...
 //   firstwall ops plan list --store STORE [--json]
 //   firstwall ops audit verify|export --store STORE
+//   firstwall ops advise --findings FILE --scenario SCENARIO (ops_advise.cc)
 // Passwords come from FIRSTWALL_PASSWORD (the acting user's) and FIRSTWALL_NEW_PASSWORD (a new
 // user's), else one line each from standard input, never from the command line.
 #include <chrono>
@@ -21,6 +22,7 @@
 
 #include "apps/firstwall/commands.h"
 #include "apps/firstwall/duration_option.h"
+#include "apps/firstwall/ops_advise.h"
 #include "live/store.h"
 #include "ops/audit.h"
 #include "ops/ops.h"
@@ -304,7 +306,10 @@ Action RegisterOps(CLI::App& app) {
   command(audit, "export", "Every entry as a JSON line")
       ->add_option("--out", a->out, "Write to FILE instead of standard output");
 
-  return [a, commands] {
+  const OpsAdvise advise = AddOpsAdvise(*ops);
+
+  return [a, commands, advise] {
+    if (advise.command->parsed()) return advise.run();
     for (const auto& [c, name] : commands) {
       if (c->parsed()) return Run(name, *a);
     }

@@ -111,7 +111,9 @@ Draft PeakOverLimit(const Finding& f, const SiteFacts& s, const WhatIfFigures& b
     return d;
   }
   const double cap_w = std::floor(cap);
-  d.plan = Plan("power_cap", "facility/" + s.site, cap_w, "W",
+  // A cap on every GPU of the site: the finding's facility, else the site by name.
+  const std::string target = EntityOf(f.target) == "facility" ? f.target : "facility/" + s.site;
+  d.plan = Plan("power_cap", target, cap_w, "W",
                 fmt::format("forecast peak {:.0f} kW over the limit: every GPU capped at {:.0f} W "
                             "(drawing {:.0f} W at the peak)",
                             excess / 1e3, cap_w, at_peak));

@@ -1,0 +1,106 @@
+// firstwall ops advise --findings FILE --scenario SCENARIO [--json] [--no-what-if]
+//                      [--lifetime DURATION] [--effect-uncertainty FRACTION]
+// Each finding routed to its expert (docs/operations.md, "Experts"), with the expert's advice, the
+// plan it would propose and the twin's what-if of that plan. Proposes nothing: a person (or
+// `ops plan propose`) does.
+#include "apps/firstwall/ops_advise.h"
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "apps/firstwall/duration_option.h"
+#include "core/text_input.h"
+#include "ops/finding_json.h"
+#include "scenario/loader.h"
+
+namespace firstwall::cli {
+namespace {
+
+struct AdviseArgs {
+  std::string findings, scenario, lifetime = "2 h";
+  double relative_uncertainty = 0.15;
+  bool json = false, no_what_if = false;
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void PrintText(const ops::Recommendation& r) {
+  std::cout << fmt::format("{} {} on {}: expert {}, rule {}\n  {}\n", r.finding.kind,
+                           r.finding.cause.empty() ? "(no cause)" : r.finding.cause,
+                           r.finding.target, ops::ExpertName(r.expert), r.rule, r.advice);
+  if (r.plan) {
+    const ops::PlanRequest& p = *r.plan;
+    std::cout << fmt::format("  plan: {} {} to {:g} {}; effect {:+.3f} {} +- {:.3f} {}\n",
+                             p.plan_class, p.target, p.value.value, p.value.unit, p.effect.value,
+                             p.effect.unit, p.effect_uncertainty, p.effect.unit);
+  }
+  if (!r.unchecked.empty()) std::cout << "  what-if: none, " << r.unchecked << "\n";
+  for (const ops::ConstraintCheck& c : r.checks) {
+    std::cout << fmt::format("  {} {}: {:.3f} -> {:.3f} {}\n", c.ok ? "ok  " : "WORSE", c.name,
+                             c.baseline, c.changed, c.unit);
+  }
+}
+
+int Advise(const AdviseArgs& a) {
+  if (!(a.relative_uncertainty >= 0 && a.relative_uncertainty <= 10)) {
+    throw InputError({"--effect-uncertainty", 0, 0},
+                     fmt::format("{} is not a relative uncertainty", a.relative_uncertainty),
+                     "a fraction from 0 to 10 (0.15: +-15 %)");
+  }
+  const double lifetime_s = DurationOption("--lifetime", a.lifetime);
+  const std::vector<ops::Finding> findings =
+      ops::ParseFindings(text::ReadFile(a.findings, "findings file"), a.findings);
+  const scenario::Scenario sc = scenario::LoadScenarioFile(a.scenario, {});
+  const ops::SiteFacts facts = ops::FactsOf(sc.site);
+  ops::ExpertOptions o;
+  o.scenario_path = a.scenario;
+  o.now_ms = NowMs();
+  o.plan_lifetime_ms = static_cast<int64_t>(lifetime_s * 1000);
+  o.effect_relative_uncertainty = a.relative_uncertainty;
+  o.run_what_if = !a.no_what_if;
+  // One baseline run for every finding of the cycle.
+  if (o.run_what_if) o.baseline = ops::SimulateFigures(a.scenario, {});
+  nlohmann::json all = nlohmann::json::array();
+  for (const ops::Finding& f : findings) {
+    const ops::Recommendation r = ops::Advise(f, facts, o);
+    if (a.json) {
+      all.push_back(ops::RecommendationJson(r));
+    } else {
+      PrintText(r);
+    }
+  }
+  if (a.json) std::cout << all.dump(2) << "\n";
+  if (!a.json && findings.empty()) std::cout << "no findings\n";
+  return kOk;
+}
+
+}  // namespace
+
+OpsAdvise AddOpsAdvise(CLI::App& ops) {
+  auto a = std::make_shared<AdviseArgs>();
+  CLI::App* c = ops.add_subcommand(
+      "advise",
+      "Route findings (firstwall anomalies --json, forecasts) to the experts and show each "
+      "one's advice, plan and what-if; proposes nothing");
+  c->add_option("--findings", a->findings, "JSON array of findings (docs/operations.md)")
+      ->required();
+  c->add_option("--scenario", a->scenario, "The site's scenario, for facts and what-ifs")
+      ->required();
+  c->add_option("--lifetime", a->lifetime, "How long a plan may be approved and applied")
+      ->capture_default_str();
+  c->add_option("--effect-uncertainty", a->relative_uncertainty,
+                "A plan's +- as a fraction of its what-if effect (your calibrated CV(RMSE))")
+      ->capture_default_str();
+  c->add_flag("--no-what-if", a->no_what_if, "Skip the what-if runs (effects unchecked)");
+  c->add_flag("--json", a->json, "JSON instead of text");
+  return {c, [a] { return Advise(*a); }};
+}
+
+}  // namespace firstwall::cli

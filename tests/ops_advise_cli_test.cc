@@ -1,0 +1,80 @@
+// `firstwall ops advise` end to end: findings routed to the experts, their plans priced by the
+// twin's what-if, JSON out, and bad findings or options refused with exit status 2.
+#include <nlohmann/json.hpp>
+
+#include "tests/cli_support.h"
+
+namespace firstwall::testing_cli {
+namespace {
+
+const char* kFindings = R"([
+  {"kind": "anomaly", "target": "cdu/cdu-1", "cause": "fouled_cdu", "residual": 1.3},
+  {"kind": "forecast_peak", "target": "facility/hall-a", "cause": "peak_over_grid_limit",
+   "residual": 1600},
+  {"kind": "anomaly", "target": "pdu/pdu-a", "cause": "pdu_drift", "residual": 300}
+])";
+
+TEST(OpsAdviseCli, FindingsBecomeAdvicePlansAndWhatIfs) {
+  const fs::path dir = Fresh("advise");
+  fs::create_directories(dir);
+  std::ofstream(dir / "findings.json") << kFindings;
+  const std::string args = "ops advise --findings " + (dir / "findings.json").string() +
+                           " --scenario tests/inputs/live-emulate.yaml";
+  Result r = Firstwall(args + " --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j[0]["expert"], "cooling");
+  EXPECT_EQ(j[0]["plan"]["class"], "setpoint");
+  EXPECT_EQ(j[0]["plan"]["value"], 30.5);
+  EXPECT_EQ(j[0]["what_if"]["changes"][0]["key"], "facility.cooling.liquid_supply");
+  EXPECT_EQ(j[0]["checks"].size(), 5u);
+  EXPECT_EQ(j[1]["expert"], "power");
+  EXPECT_EQ(j[1]["plan"]["class"], "power_cap");
+  EXPECT_EQ(j[1]["plan"]["target"], "facility/hall-a");
+  EXPECT_EQ(j[1]["plan"]["value_unit"], "W");
+  // Capping the GPUs lowers the facility's mean power; the plan carries the what-if's figure.
+  const double kw = j[1]["what_if"]["facility_power_change_kw"];
+  EXPECT_LT(kw, -0.5);
+  EXPECT_DOUBLE_EQ(j[1]["plan"]["effect"].get<double>(), kw);
+  EXPECT_DOUBLE_EQ(j[1]["plan"]["effect_uncertainty"].get<double>(), 0.15 * -kw);
+  EXPECT_EQ(j[2]["expert"], "data_quality");
+  EXPECT_TRUE(j[2]["plan"].is_null());
+
+  r = Firstwall(args + " --no-what-if");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("expert cooling, rule cooling.fouled_cdu"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("what-if: none, what-ifs were not asked for"), std::string::npos) << r.out;
+}
+
+TEST(OpsAdviseCli, BadFindingsAndOptionsExitTwo) {
+  const fs::path dir = Fresh("advise-bad");
+  fs::create_directories(dir);
+  std::ofstream(dir / "bad.json") << "[\n  {\"kind\": \"anomaly\", \"target\": \"cdu/c1\", "
+                                     "\"severity\": 3}\n]\n";
+  const std::string scenario = " --scenario tests/inputs/live-emulate.yaml";
+  Result r = Firstwall("ops advise --findings " + (dir / "bad.json").string() + scenario);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("bad.json:2:3: error: unknown finding key 'severity'"), std::string::npos)
+      << r.out;
+  r = Firstwall("ops advise --findings " + (dir / "none.json").string() + scenario);
+  EXPECT_EQ(r.status, 2) << r.out;
+  std::ofstream(dir / "ok.json") << "[]";
+  r = Firstwall("ops advise --findings " + (dir / "ok.json").string() + scenario +
+                " --lifetime 0s");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--lifetime"), std::string::npos) << r.out;
+  r = Firstwall("ops advise --findings " + (dir / "ok.json").string() + scenario +
+                " --effect-uncertainty -1");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--effect-uncertainty"), std::string::npos) << r.out;
+  r = Firstwall("ops advise --findings " + (dir / "ok.json").string() +
+                " --scenario tests/inputs/nothing.yaml");
+  EXPECT_EQ(r.status, 2) << r.out;
+  r = Firstwall("ops advise --findings " + (dir / "ok.json").string() + scenario);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("no findings"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace firstwall::testing_cli
