@@ -8,6 +8,7 @@
 //   firstwall ops plan list --store STORE [--json]
 //   firstwall ops audit verify|export --store STORE
 //   firstwall ops advise --findings FILE --scenario SCENARIO (ops_advise.cc)
+//   firstwall ops report --store STORE [--day YYYY-MM-DD] (ops_report.cc)
 // Passwords come from FIRSTWALL_PASSWORD (the acting user's) and FIRSTWALL_NEW_PASSWORD (a new
 // user's), else one line each from standard input, never from the command line.
 #include <chrono>
@@ -22,7 +23,7 @@
 
 #include "apps/firstwall/commands.h"
 #include "apps/firstwall/duration_option.h"
-#include "apps/firstwall/ops_advise.h"
+#include "apps/firstwall/ops_commands.h"
 #include "live/store.h"
 #include "ops/audit.h"
 #include "ops/ops.h"
@@ -306,10 +307,12 @@ Action RegisterOps(CLI::App& app) {
   command(audit, "export", "Every entry as a JSON line")
       ->add_option("--out", a->out, "Write to FILE instead of standard output");
 
-  const OpsAdvise advise = AddOpsAdvise(*ops);
+  const OpsCommand more[] = {AddOpsAdvise(*ops), AddOpsReport(*ops)};
 
-  return [a, commands, advise] {
-    if (advise.command->parsed()) return advise.run();
+  return [a, commands, more] {
+    for (const OpsCommand& c : more) {
+      if (c.command->parsed()) return c.run();
+    }
     for (const auto& [c, name] : commands) {
       if (c->parsed()) return Run(name, *a);
     }

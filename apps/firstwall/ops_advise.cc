@@ -3,7 +3,7 @@
 // Each finding routed to its expert (docs/operations.md, "Experts"), with the expert's advice, the
 // plan it would propose and the twin's what-if of that plan. Proposes nothing: a person (or
 // `ops plan propose`) does.
-#include "apps/firstwall/ops_advise.h"
+#include "apps/firstwall/ops_commands.h"
 
 #include <chrono>
 #include <iostream>
@@ -83,7 +83,7 @@ int Advise(const AdviseArgs& a) {
 
 }  // namespace
 
-OpsAdvise AddOpsAdvise(CLI::App& ops) {
+OpsCommand AddOpsAdvise(CLI::App& ops) {
   auto a = std::make_shared<AdviseArgs>();
   CLI::App* c = ops.add_subcommand(
       "advise",

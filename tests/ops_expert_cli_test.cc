@@ -1,5 +1,8 @@
-// `firstwall ops advise` end to end: findings routed to the experts, their plans priced by the
-// twin's what-if, JSON out, and bad findings or options refused with exit status 2.
+// `firstwall ops advise` and `firstwall ops report` end to end: findings routed to the experts,
+// their plans priced by the twin's what-if, the daily report of a store, JSON out, and bad
+// findings or options refused with exit status 2.
+#include <cstdlib>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/cli_support.h"
@@ -74,6 +77,48 @@ TEST(OpsAdviseCli, BadFindingsAndOptionsExitTwo) {
   r = Firstwall("ops advise --findings " + (dir / "ok.json").string() + scenario);
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("no findings"), std::string::npos);
+}
+
+TEST(OpsReportCli, TheDaysReportOfAStoreAndItsBadOptions) {
+  const fs::path dir = Fresh("ops-report");
+  fs::create_directories(dir);
+  const std::string store = (dir / "site.db").string();
+  setenv("FIRSTWALL_NEW_PASSWORD", "correct horse", 1);
+  ASSERT_EQ(Firstwall("ops user add --name ada --role admin --store " + store).status, 0);
+  unsetenv("FIRSTWALL_NEW_PASSWORD");
+  std::ofstream(dir / "findings.json") << kFindings;
+  std::ofstream(dir / "forecast.json") << R"({"peak_facility_power_kw": 12.5})";
+  // Today (UTC): the user was added now, so the day holds that one audit entry.
+  Result r = Firstwall("ops report --json --store " + store + " --forecast " +
+                       (dir / "forecast.json").string() + " --out " + (dir / "out").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["schema"], "firstwall.ops_daily_report/1");
+  EXPECT_EQ(j["decisions"].size(), 1u);
+  EXPECT_EQ(j["decisions"][0]["action"], "user_created");
+  EXPECT_EQ(j["audit_chain"]["ok"], true);
+  EXPECT_EQ(j["forecast"]["peak_facility_power_kw"], 12.5);
+  EXPECT_TRUE(j["data_quality"].is_null());
+  EXPECT_TRUE(fs::exists(dir / "out" / "ops_report.txt"));
+  EXPECT_TRUE(fs::exists(dir / "out" / "ops_report.json"));
+  // Findings carry no time here (detected_ms 0): none falls in the day.
+  r = Firstwall("ops report --store " + store + " --findings " + (dir / "findings.json").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("Findings: 0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Forecast for tomorrow: none given"), std::string::npos) << r.out;
+
+  r = Firstwall("ops report --store " + store + " --day 2026-02-30");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--day: error: '2026-02-30' is not a day"), std::string::npos) << r.out;
+  r = Firstwall("ops report --store " + store + " --day 26-2-3");
+  EXPECT_EQ(r.status, 2);
+  r = Firstwall("ops report --store " + (dir / "none.db").string());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_FALSE(fs::exists(dir / "none.db"));
+  std::ofstream(dir / "bad.json") << "{";
+  r = Firstwall("ops report --store " + store + " --forecast " + (dir / "bad.json").string());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("bad.json: error: malformed JSON"), std::string::npos) << r.out;
 }
 
 }  // namespace
