@@ -281,9 +281,11 @@ TEST(Cli, InferSpeculativeDecoding) {
               sp["verify_time_s"].get<double>() + sp["draft_time_s"].get<double>(), 1e-12);
   EXPECT_NEAR(j["decode_tokens_per_s"].get<double>(), 8 * 2.533 / sp["step_time_s"].get<double>(),
               1e-6);
-  const Result mtp = Firstwall(base + "--speculative mtp --acceptance 0.875");
+  const Result mtp = Firstwall(
+      "infer --model deepseek-v3 --gpu H200-SXM --tp 8 --dtype fp8 --batch 8 --prompt-tokens 1000 "
+      "--output-tokens 200 --speculative mtp --acceptance 0.875");
   ASSERT_EQ(mtp.status, 0) << mtp.out;
-  EXPECT_NE(mtp.out.find("mtp: llama3-70b MTP module, 1 draft token, acceptance 0.875): 1.875 "
+  EXPECT_NE(mtp.out.find("mtp: deepseek-v3 MTP module, 1 draft token, acceptance 0.875): 1.875 "
                          "tokens per step"),
             std::string::npos)
       << mtp.out;
@@ -301,6 +303,10 @@ TEST(Cli, InferSpeculativeDecoding) {
   refused("--speculative ngram", "--acceptance: error: --speculative needs the acceptance rate");
   refused("--speculative medusa --acceptance 0.5", "expected one of draft, ngram, mtp");
   refused("--speculative draft --acceptance 0.5", "--speculative: error: draft needs its model");
+  refused("--speculative mtp --acceptance 0.8",
+          "--speculative: error: llama3-70b has no multi-token-prediction module");
+  refused("--speculative draft:llama3-405b --acceptance 0.8",
+          "draft model llama3-405b (405.8B active parameters) is not smaller than the target");
   refused("--speculative draft:tiny-llama --acceptance 0.5",
           "--speculative: error: unknown model 'tiny-llama'");
   refused("--speculative draft:mixtral-8x7b --acceptance 0.5", "share the target's tokenizer");

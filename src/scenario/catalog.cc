@@ -175,6 +175,7 @@ workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* b
         s.Enum("ffn_type") == "swiglu" ? workload::FfnType::kSwiglu : workload::FfnType::kGelu;
   }
   if (s.Has("tied_embeddings") || !base) m.tied_embeddings = s.Bool("tied_embeddings");
+  if (s.Has("mtp_depth") || !base) m.mtp_depth = s.Int("mtp_depth");
   if (s.Has("moe")) {
     const Section moe = s.Sub("moe");
     for (const char* k : {"experts", "top_k", "expert_ffn_hidden_size"}) {

@@ -754,7 +754,7 @@ TEST(BadInput, SpeculativeAndOffloadMistakes) {
   const Scenario sc = LoadScenarioText(
       WithService(Replace(kService, "model: llama3-8b\n",
                           "model: llama3-8b\n    speculative: {method: draft, draft_model: "
-                          "llama3-8b, acceptance: 60 %}\n    engine:\n      kv_offload: "
+                          "llama3.2-1b, acceptance: 60 %}\n    engine:\n      kv_offload: "
                           "{capacity: 256 GB}\n")),
       "s.yaml", "");
   const workload::ServiceSetup& s = sc.site.services.front().setup;

@@ -1173,6 +1173,9 @@ const Schema& ModelCardSchema() {
           OptInt("vocab_size", "1", "10000000", "Vocabulary size."),
           {"tied_embeddings", VT::kBool, Dimension::kPower, false, "false", "", "", "",
            "Whether the output projection shares the input embedding's weights."},
+          Int("mtp_depth", "0", "0", "16",
+              "Multi-token-prediction modules trained with the model (DeepSeek-V3: 1); "
+              "speculative decoding with method mtp needs at least one."),
           Section("moe", false,
                   "Mixture of experts: every MLP becomes routed experts plus shared experts."),
           OptInt("moe.experts", "1", "100000", "Routed experts per layer."),

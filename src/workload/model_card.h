@@ -28,6 +28,9 @@ struct ModelCard {
   FfnType ffn_type = FfnType::kGelu;
   int vocab_size = 0;
   bool tied_embeddings = false;
+  // Multi-token-prediction modules trained with the model (DeepSeek-V3: 1): what speculative
+  // method mtp drafts with (speculative.h). 0: none.
+  int mtp_depth = 0;
   MoeSpec moe;
   std::map<std::string, std::string> sources;
 

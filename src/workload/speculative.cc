@@ -64,6 +64,12 @@ std::string SpeculationProblem(const ModelCard& target, const Speculation& s, in
         "pipeline parallelism (pp {}): where the drafter runs is open",
         SpeculationMethodName(s.method), pp);
   }
+  if (s.method == SpeculationMethod::kMtp && target.mtp_depth < 1) {
+    return fmt::format(
+        "{} has no multi-token-prediction module (its card's mtp_depth is 0): method mtp drafts "
+        "with one (DeepSeek-V3 has 1); use draft or ngram",
+        target.name);
+  }
   if (s.method == SpeculationMethod::kDraft) {
     const ModelCard& d = s.draft;
     if (d.vocab_size != target.vocab_size) {
@@ -71,6 +77,12 @@ std::string SpeculationProblem(const ModelCard& target, const Speculation& s, in
           "draft model {} has a vocabulary of {} tokens, the target {} one of {}: "
           "a draft must share the target's tokenizer",
           d.name, d.vocab_size, target.name, target.vocab_size);
+    }
+    if (d.ActiveParams() >= target.ActiveParams()) {
+      return fmt::format(
+          "draft model {} ({:.1f}B active parameters) is not smaller than the target {} "
+          "({:.1f}B): drafting would cost more than the decoding it saves",
+          d.name, d.ActiveParams() / 1e9, target.name, target.ActiveParams() / 1e9);
     }
     if (d.attention_heads % tp != 0) {
       return fmt::format(

@@ -59,8 +59,10 @@ double ExpectedTokensPerStep(double alpha, int gamma);
 ModelCard DraftModel(const ModelCard& target, const Speculation& s);
 
 // Why `s` cannot draft for `target` at tensor-parallel degree `tp` and pipeline degree `pp`, or "":
-// acceptance outside [0, 1), a draft model with another vocabulary or whose heads do not split
-// over tp, a drafting model with pp > 1 (where the drafter would sit is not modelled).
+// acceptance outside [0, 1), a draft model with another vocabulary, whose heads do not split over
+// tp, or no smaller than the target (active parameters), method mtp for a model without an MTP
+// module (ModelCard::mtp_depth 0), a drafting model with pp > 1 (where the drafter would sit is
+// not modelled).
 std::string SpeculationProblem(const ModelCard& target, const Speculation& s, int tp, int pp);
 
 }  // namespace firstwall::workload

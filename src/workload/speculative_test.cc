@@ -170,6 +170,19 @@ TEST(Speculative, ProblemsAreNamed) {
   sp.draft.attention_heads = 24;
   EXPECT_NE(SpeculationProblem(target, sp, 16, 1).find("do not split over tp 16"),
             std::string::npos);
+  // A draft no smaller than its target saves nothing.
+  Speculation big = sp;
+  big.draft = cat.models.at("llama3-405b");
+  EXPECT_NE(SpeculationProblem(target, big, 8, 1).find("is not smaller than the target"),
+            std::string::npos);
+  // MTP needs a model trained with an MTP module: DeepSeek-V3's card has one, Llama 3's none.
+  Speculation mtp = Ngram(1, 0.8);
+  mtp.method = SpeculationMethod::kMtp;
+  EXPECT_EQ(target.mtp_depth, 0);
+  EXPECT_NE(SpeculationProblem(target, mtp, 8, 1).find("has no multi-token-prediction module"),
+            std::string::npos);
+  EXPECT_EQ(cat.models.at("deepseek-v3").mtp_depth, 1);
+  EXPECT_EQ(SpeculationProblem(cat.models.at("deepseek-v3"), mtp, 8, 1), "");
   EXPECT_EQ(SpeculationMethodFromName("ngram"), SpeculationMethod::kNgram);
   EXPECT_EQ(SpeculationMethodFromName("medusa"), std::nullopt);
 }
