@@ -302,8 +302,10 @@ void ModbusServer::Publish(const std::shared_ptr<const Snapshot>& snap) {
 
 std::string ModbusServer::Describe() const {
   return fmt::format(
-      "modbus-tcp://{}:{} (any unit id; {} holding and {} input registers, docs/live.md)", host_,
-      port_, Extent(RegisterTable::kHolding), Extent(RegisterTable::kInput));
+      "modbus-tcp://{}:{} (any unit id; {} holding and {} input registers; holding {} writable: "
+      "the coolant supply setpoint; docs/live.md)",
+      host_, port_, Extent(RegisterTable::kHolding), Extent(RegisterTable::kInput),
+      kSetpointAddress);
 }
 
 }  // namespace firstwall::live
