@@ -311,6 +311,14 @@ std::vector<Plan> Operations::Plans() {
     out.push_back(std::move(p));
   }
   tx.Commit();
+  // Shown as the log attests them: approval rows or a state written behind it do not show.
+  const Attested att = Attest(ReadAudit(*db_));
+  for (Plan& p : out) {
+    if (const auto it = att.plans.find(p.id); it != att.plans.end()) {
+      p.state = it->second.state;
+      p.approvers = it->second.approvers;
+    }
+  }
   return out;
 }
 

@@ -153,6 +153,7 @@ class Operations {
 
   Plan Get(int64_t plan);
   // Every plan, oldest first; plans past expiry still proposed or approved are marked expired.
+  // The state and approvers are those the audit log attests (attest.h), not the tables'.
   std::vector<Plan> Plans();
 
   SqlDb& db() { return *db_; }

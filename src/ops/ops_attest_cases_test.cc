@@ -32,6 +32,9 @@ TEST_P(OpsCase, ApprovalsWrittenIntoTheTablesDoNotCountThoughTheChainVerifies) {
   ExpectRefused([&] { w.ops->Apply(w.op, id, StoreFreshness(w.store), 5 * kMinute); },
                 "plan 1 is approved in ops_plans but proposed by the audit log (0 attested "
                 "approval(s))");
+  // `plan list` shows what the log attests.
+  EXPECT_EQ(w.ops->Plans()[0].state, PlanState::kProposed);
+  EXPECT_TRUE(w.ops->Plans()[0].approvers.empty());
   // Put back, the real approval goes through (the forged row does not block it) and apply then
   // counts the attested record.
   w.Sql("UPDATE ops_plans SET state='proposed' WHERE id=1");
