@@ -11,6 +11,7 @@
 
 #include "live/store.h"
 #include "tests/cli_support.h"
+#include "tests/emulator_process.h"
 
 namespace firstwall::testing_cli {
 namespace {
@@ -31,19 +32,10 @@ Values ReadStore(const fs::path& db) {
 TEST(LiveModbusCli, IngestedRegistersAgreeWithEachOtherAndWithThePrometheusText) {
   const fs::path dir = Fresh("live_modbus");
   fs::create_directories(dir);
-  const std::string cmd = std::string(FIRSTWALL_BIN) +
-                          " emulate tests/inputs/live-emulate.yaml --speed 20 --listen "
-                          "127.0.0.1:0 --modbus 127.0.0.1:0 2>&1";
-  FILE* emulator = popen(cmd.c_str(), "r");
-  ASSERT_NE(emulator, nullptr);
-  char line[512] = {};
-  std::string head;
-  for (int i = 0; i < 2 && fgets(line, sizeof line, emulator); ++i) head += line;
-  const size_t http = head.find("http://127.0.0.1:");
-  const size_t modbus = head.find("serving modbus-tcp://127.0.0.1:");
-  ASSERT_TRUE(http != std::string::npos && modbus != std::string::npos) << head;
-  const int http_port = std::stoi(head.substr(http + 17));
-  const int modbus_port = std::stoi(head.substr(modbus + 31));
+  EmulatorProcess emulator("tests/inputs/live-emulate.yaml --speed 20");
+  ASSERT_TRUE(emulator.http_port > 0 && emulator.modbus_port > 0) << emulator.head;
+  const int http_port = emulator.http_port;
+  const int modbus_port = emulator.modbus_port;
 
   // The shipped map, on the emulator's port, plus its Prometheus endpoint's facility power.
   std::string map =
@@ -60,10 +52,9 @@ TEST(LiveModbusCli, IngestedRegistersAgreeWithEachOtherAndWithThePrometheusText)
   const Result ingest = Firstwall("ingest " + (dir / "map.yaml").string() + " --db " + db.string() +
                                   " --for 60s --speed 20 --quiet");
   std::string rest;
-  while (fgets(line, sizeof line, emulator)) rest += line;
-  const int st = pclose(emulator);
+  const int st = emulator.Wait(rest);
   ASSERT_EQ(ingest.status, 0) << ingest.out;
-  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << rest;
+  EXPECT_EQ(st, 0) << rest;
   EXPECT_NE(ingest.out.find(" in 22 series"), std::string::npos) << ingest.out;
   // Every read answered; before the emulator's first tick all 21 registers are refused (busy),
   // after it none.

@@ -49,6 +49,18 @@ TEST(OpsCli, ARiskyPlanFromProposalToVerificationWithEveryStepAudited) {
       s);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("1  proposed  setpoint"), std::string::npos) << r.out;
+  // A plan id past int64 is refused, never clamped to the largest id.
+  r = Firstwall("ops plan approve --user otto --plan 99999999999999999999" + s);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--plan: error: '99999999999999999999' is not a plan id"), std::string::npos)
+      << r.out;
+  // So is a setpoint of a power on a CDU.
+  r = Firstwall(
+      "ops plan propose --user otto --class setpoint --target cdu/cdu-1 --value '18 kW' "
+      "--reason x --effect '-12 kW' --uncertainty '3 kW'" +
+      s);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("--value: error: '18 kW' is no temperature"), std::string::npos) << r.out;
   r = Firstwall("ops plan approve --user otto --plan 1" + s);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("refused: otto is operator"), std::string::npos) << r.out;
@@ -76,7 +88,7 @@ TEST(OpsCli, ARiskyPlanFromProposalToVerificationWithEveryStepAudited) {
   }
   r = Firstwall("ops plan apply --user otto --plan 1 --max-age 1h" + s);
   ASSERT_EQ(r.status, 0) << r.out;
-  EXPECT_NE(r.out.find("no protocol write"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("not written to the site (no --write"), std::string::npos) << r.out;
   ASSERT_EQ(Firstwall("ops plan verify --user otto --plan 1 --realized '-10 kW'" + s).status, 0);
   as("not otto's password");
   r = Firstwall("ops plan verify --user otto --plan 1 --realized '-10 kW'" + s);

@@ -99,7 +99,11 @@ int Emulate(const EmulateArgs& a) {
   if (!a.modbus.empty()) {
     std::vector<std::string> stages;
     for (const auto& stage : sc.site.facility.power_chain) stages.push_back(stage.name);
-    servers.push_back(std::make_unique<live::ModbusServer>(a.modbus, stages));
+    auto modbus = std::make_unique<live::ModbusServer>(
+        a.modbus, stages, "--modbus", units::ToCelsius(sc.site.facility.cooling.liquid_supply));
+    // The coolant supply setpoint written to holding register 200 steers the emulation.
+    o.coolant_setpoint_c = [m = modbus.get()] { return m->coolant_setpoint_c(); };
+    servers.push_back(std::move(modbus));
   }
   if (!a.redfish.empty()) {
     servers.push_back(live::StartRedfishServer(a.redfish, sc.site.cluster.nodes));

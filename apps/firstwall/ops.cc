@@ -5,13 +5,17 @@
 //                              --value AMOUNT --reason TEXT --effect AMOUNT --uncertainty AMOUNT
 //                              --expires DURATION
 //   firstwall ops plan approve|reject|apply|verify --store STORE --user NAME --plan ID ...
+//   firstwall ops plan apply ... [--write modbus://HOST:PORT[/UNIT]]
+//   firstwall ops plan verify ... [--realized AMOUNT | --window DURATION --effect-on ENTITY/ID]
 //   firstwall ops plan list --store STORE [--json]
 //   firstwall ops audit verify|export --store STORE
 //   firstwall ops advise --findings FILE --scenario SCENARIO (ops_advise.cc)
 //   firstwall ops report --store STORE [--day YYYY-MM-DD] (ops_report.cc)
 // Passwords come from FIRSTWALL_PASSWORD (the acting user's) and FIRSTWALL_NEW_PASSWORD (a new
 // user's), else one line each from standard input, never from the command line.
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -26,14 +30,17 @@
 #include "apps/firstwall/ops_commands.h"
 #include "live/store.h"
 #include "ops/audit.h"
+#include "ops/measure.h"
 #include "ops/ops.h"
+#include "ops/site_write.h"
 
 namespace firstwall::cli {
 namespace {
 
 struct OpsArgs {
   std::string store, user, name, role, plan_class, target, value, reason, effect, uncertainty,
-      expires = "1 h", max_age = "5 min", realized, head, out;
+      expires = "1 h", max_age = "5 min", realized, head, out, plan_text, write, window = "5 min",
+      effect_on, settle = "0 s";
   int64_t plan = 0;
   bool json = false;
 };
@@ -109,7 +116,22 @@ nlohmann::ordered_json PlanJson(const ops::Plan& p) {
   return j;
 }
 
-int Run(const std::string& command, const OpsArgs& a) {
+// A plan id: a whole number from 1 to 2^63 - 1, never clamped (CLI11 would clamp 2^64 silently).
+int64_t PlanId(const std::string& text) {
+  int64_t id = 0;
+  const char* end = text.data() + text.size();
+  const auto [at, ec] = std::from_chars(text.data(), end, id);
+  if (text.empty() || ec != std::errc() || at != end || id < 1) {
+    throw InputError({"--plan", 0, 0}, fmt::format("'{}' is not a plan id", text),
+                     ec == std::errc::result_out_of_range
+                         ? "it is beyond 9223372036854775807, the largest id"
+                         : "expected a whole number of at least 1 (ops plan list)");
+  }
+  return id;
+}
+
+int Run(const std::string& command, OpsArgs& a) {
+  if (!a.plan_text.empty()) a.plan = PlanId(a.plan_text);
   if (command == "user add") {
     ops::Operations o = Open(a, true);
     std::optional<ops::User> admin;
@@ -177,8 +199,21 @@ int Run(const std::string& command, const OpsArgs& a) {
   }
   const auto max_age_ms = static_cast<int64_t>(DurationOption("--max-age", a.max_age) * 1000);
   const std::optional<ops::Amount> realized =
-      command == "plan verify" ? std::optional(ops::ParseAmount(a.realized, "--realized"))
-                               : std::nullopt;
+      command == "plan verify" && !a.realized.empty()
+          ? std::optional(ops::ParseAmount(a.realized, "--realized"))
+          : std::nullopt;
+  const auto window_ms = static_cast<int64_t>(DurationOption("--window", a.window) * 1000);
+  const auto settle_ms = static_cast<int64_t>(DurationOption("--settle", a.settle, true) * 1000);
+  if (!a.effect_on.empty()) {
+    if (a.effect_on.find('/') == std::string::npos) {
+      throw InputError({"--effect-on", 0, 0}, fmt::format("'{}' is not ENTITY/ID", a.effect_on));
+    }
+  }
+  // The site the apply writes to, checked before the password too.
+  ops::SiteWriter writer;
+  if (command == "plan apply" && !a.write.empty()) {
+    writer = ops::ModbusSetpointWriter(ops::ParseModbusUrl(a.write, "--write"));
+  }
   const ops::User by = Login(o, a);
   if (command == "plan propose") {
     const int64_t id = o.Propose(by, r);
@@ -190,13 +225,46 @@ int Run(const std::string& command, const OpsArgs& a) {
     o.Reject(by, a.plan, a.reason);
     PrintPlan(o.Get(a.plan));
   } else if (command == "plan apply") {
-    o.Apply(by, a.plan, ops::StoreFreshness(a.store), max_age_ms);
+    o.Apply(by, a.plan, ops::StoreFreshness(a.store), max_age_ms, writer);
     PrintPlan(o.Get(a.plan));
-    std::cout << "applied: recorded in the audit log; no protocol write in this version "
-                 "(docs/operations.md)\n";
-  } else if (command == "plan verify") {
+    if (writer) {
+      const ops::AuditEntry last = ops::ReadAudit(o.db()).back();
+      const auto w = nlohmann::json::parse(last.detail)["write"];
+      std::cout << fmt::format(
+          "applied: wrote {:g} C to holding register {} at {}, read back "
+          "{:g} C; audit entry {}\n",
+          w["value_c"].get<double>(), w["address"].get<int>(), a.write,
+          w["read_back_c"].get<double>(), last.seq);
+    } else {
+      std::cout << "applied: recorded in the audit log, not written to the site (no --write; "
+                   "docs/operations.md)\n";
+    }
+  } else if (command == "plan verify" && realized) {
     o.Verify(by, a.plan, *realized);
     PrintPlan(o.Get(a.plan));
+  } else if (command == "plan verify") {
+    // Measured from the store: the effect's quantity on --effect-on (default the target) over
+    // --window before the apply against the same after it.
+    const ops::Plan p = o.Get(a.plan);
+    if (p.applied_ms == 0) {
+      o.Verify(by, a.plan, ops::Amount{0, p.request.effect.unit});  // refused: not applied
+    }
+    const ops::Measurement m = ops::MeasureEffect(
+        a.store, a.effect_on.empty() ? p.request.target : a.effect_on, p.request.effect.unit,
+        p.applied_ms, window_ms, NowMs(), "--window", settle_ms);
+    o.Verify(by, a.plan, m.realized, &m);
+    PrintPlan(o.Get(a.plan));
+    const double miss = m.realized.value - p.request.effect.value;
+    std::cout << fmt::format(
+        "realized {:+.4g} {} on {} ({} mean {:.6g} after, {:.6g} before; {:g} s windows, the "
+        "after one from {:g} s after the apply, {} and {} samples) against predicted {:+g} +- {:g} "
+        "{}: {}\n",
+        m.realized.value, m.realized.unit, m.entity, m.quantity, m.after, m.before,
+        static_cast<double>(m.window_ms) / 1000.0, static_cast<double>(m.settle_ms) / 1000.0,
+        m.n_after, m.n_before, p.request.effect.value, p.request.effect_uncertainty,
+        p.request.effect.unit,
+        std::abs(miss) <= p.request.effect_uncertainty ? "within the predicted interval"
+                                                       : "outside the predicted interval");
   }
   return kOk;
 }
@@ -223,7 +291,7 @@ Action RegisterOps(CLI::App& app) {
     if (required) o->required();
   };
   auto plan = [&](CLI::App* c) {
-    c->add_option("--plan", a->plan, "The plan's id (ops plan list)")->required();
+    c->add_option("--plan", a->plan_text, "The plan's id (ops plan list)")->required();
   };
   auto reason = [&](CLI::App* c, bool required) {
     CLI::Option* o = c->add_option("--reason", a->reason, "Why, for the people who decide");
@@ -278,14 +346,30 @@ Action RegisterOps(CLI::App& app) {
   };
   on_plan("approve", "Approve a plan (approver or above, never its proposer)");
   reason(on_plan("reject", "Reject a plan (approver or above)"), false);
-  on_plan("apply",
-          "Apply an approved plan (operator or above) when its target's telemetry is fresh; "
-          "recorded, not yet written to the site")
-      ->add_option("--max-age", a->max_age, "How old the target's newest sample may be")
+  CLI::App* apply = on_plan("apply",
+                            "Apply an approved plan (operator or above) when its target's "
+                            "telemetry is fresh; with --write, write it to the site");
+  apply->add_option("--max-age", a->max_age, "How old the target's newest sample may be")
       ->capture_default_str();
-  on_plan("verify", "Record the realized effect of an applied plan (operator or above)")
-      ->add_option("--realized", a->realized, "The measured effect, in the effect's unit")
-      ->required();
+  apply->add_option("--write", a->write,
+                    "modbus://HOST:PORT[/UNIT]: write a setpoint plan to the coolant supply "
+                    "setpoint register (holding 200, 0.1 C) there and read it back");
+  CLI::App* verify = on_plan("verify",
+                             "Record the realized effect of an applied plan (operator or above): "
+                             "measured from the store, or given with --realized");
+  verify->add_option("--realized", a->realized,
+                     "The effect measured elsewhere, in the effect's unit (else it is measured "
+                     "from the store)");
+  verify
+      ->add_option("--window", a->window,
+                   "Measure the mean over this long before the apply and after it")
+      ->capture_default_str();
+  verify
+      ->add_option("--settle", a->settle,
+                   "Start the window after the apply this long after it (the loops' lag)")
+      ->capture_default_str();
+  verify->add_option("--effect-on", a->effect_on,
+                     "ENTITY/ID whose telemetry shows the effect (default: the plan's target)");
   command(plans, "list", "Every plan and its state")
       ->add_flag("--json", a->json, "A JSON array instead of the table");
 

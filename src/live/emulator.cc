@@ -1,4 +1,5 @@
 #include "live/emulator.h"
+#include "live/setpoint_shift.h"
 
 #include <httplib.h>
 
@@ -226,7 +227,9 @@ TelemetryBuilder::TelemetryBuilder(const site::SiteConfig& config, std::vector<F
     : nodes_(config.cluster.nodes),
       gpus_per_node_(config.cluster.gpus_per_node),
       model_(config.cluster.gpu.name),
-      faults_(std::move(faults)) {
+      faults_(std::move(faults)),
+      cooling_(config.facility.cooling),
+      weather_(config.weather) {
   for (const auto& s : config.facility.power_chain) stage_names_.push_back(s.name);
   gpu_energy_mj_.assign(static_cast<size_t>(gpu_count()), 0.0);
 }
@@ -300,7 +303,11 @@ int64_t Snapshot::WallMs(double time_s) const {
   return epoch0_ms + static_cast<int64_t>(std::llround(time_s * 1000 / speed));
 }
 
-Snapshot TelemetryBuilder::Build(const report::TickRow& row, double t_s) {
+Snapshot TelemetryBuilder::Build(const report::TickRow& given, double t_s) {
+  const bool shifted = std::isfinite(supply_c_) &&
+                       std::abs(supply_c_ - units::ToCelsius(cooling_.liquid_supply)) > 1e-9;
+  const report::TickRow row =
+      shifted ? ShiftSupplySetpoint(given, cooling_, weather_.At(given.start), supply_c_) : given;
   const double dt = std::max(0.0, t_s - last_t_s_);
   last_t_s_ = t_s;
   const int gpus = gpu_count();
@@ -483,6 +490,7 @@ EmulateResult Emulate(const site::SiteConfig& config, const std::string& scenari
         std::this_thread::sleep_until(std::min(due, Clock::now() + std::chrono::milliseconds(100)));
       }
       if (options.stop && options.stop()) throw Stopped{};
+      if (options.coolant_setpoint_c) builder.SetCoolantSupply(options.coolant_setpoint_c());
       auto built = std::make_shared<Snapshot>(builder.Build(row, t));
       built->epoch0_ms = epoch0_ms;
       built->speed = options.speed;

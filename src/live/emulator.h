@@ -15,6 +15,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -104,6 +105,9 @@ class TelemetryBuilder {
   int gpu_count() const { return nodes_ * gpus_per_node_; }
   int nodes() const { return nodes_; }
   int gpus_per_node() const { return gpus_per_node_; }
+  // From the next Build on, the rows are those of a coolant supply setpoint of `c` (C) instead
+  // of the scenario's (setpoint_shift.h); NaN: the scenario's.
+  void SetCoolantSupply(double c) { supply_c_ = c; }
 
  private:
   // Applies the faults matching (metric, labels) at t_s to `r`; false when the reading is dropped.
@@ -118,6 +122,9 @@ class TelemetryBuilder {
   int64_t tick_ = 0;
   double facility_energy_j_ = 0, it_input_energy_j_ = 0;
   double last_t_s_ = 0;
+  thermal::CoolingConfig cooling_;
+  thermal::Weather weather_;
+  double supply_c_ = std::numeric_limits<double>::quiet_NaN();
   // Per faulted stream (metric + labels): the value a stuck sensor holds, a reset's offset.
   std::map<std::string, double> held_;
   // Per stream under a late fault: (time, value) of recent ticks; under a duplicate: the last.
@@ -160,6 +167,8 @@ struct EmulateOptions {
   std::vector<TelemetryServer*> servers;
   // Called once the server listens, with the port it got.
   std::function<void(int port)> on_listen;
+  // Polled every tick: the coolant supply setpoint written over Modbus (C), NaN while none is.
+  std::function<double()> coolant_setpoint_c;
   // Polled every tick: true ends the emulation early.
   std::function<bool()> stop;
 };

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
+
 #include "core/error.h"
 #include "scenario/loader.h"
 
@@ -27,6 +30,40 @@ report::TickRow Row(double facility_w) {
 const Reading* Facility(const Snapshot& s, size_t k = 0) {
   const Family* f = s.Find("firstwall_facility_power_watts");
   return f && f->readings.size() > k ? &f->readings[k] : nullptr;
+}
+
+double Gauge(const Snapshot& s, const char* metric) {
+  const Family* f = s.Find(metric);
+  return f && !f->readings.empty() ? f->readings[0].value : std::nan("");
+}
+
+// A coolant supply setpoint written over Modbus (modbus_server.h) moves the telemetry by the
+// cooling plant's own model (setpoint_shift.h). The hall supplies 32 C water and its tower, at
+// 25 C dry bulb and 50 % RH (wet bulb about 18 C) with a 4 K approach, makes about 22 C: no
+// chiller runs. At 18 C the chillers must run; the cold plates' coolant is the supply plus the
+// CDU's approach, which does not depend on the supply, so it falls by exactly 32 - 18 = 14 K.
+TEST(Emulator, AWrittenSupplySetpointMovesCoolantAndCoolingPower) {
+  report::TickRow row = Row(60e3);
+  row.it_w = 40e3;
+  row.loss_w = 3e3;
+  row.gpu_coolant_c = 35;
+  row.cooling_w = 2e3;
+  TelemetryBuilder b(Hall(), {});
+  const Snapshot before = b.Build(row, 1);
+  b.SetCoolantSupply(18);
+  const Snapshot after = b.Build(row, 2);
+  EXPECT_DOUBLE_EQ(Gauge(before, "firstwall_coolant_supply_temperature_celsius"), 35);
+  EXPECT_NEAR(Gauge(after, "firstwall_coolant_supply_temperature_celsius"), 21, 1e-9);
+  const double chillers = Gauge(after, "firstwall_chiller_power_watts");
+  const double more = Gauge(after, "firstwall_cooling_power_watts") - 2e3;
+  std::printf("setpoint 32 -> 18 C: chillers %.0f W, cooling +%.0f W\n", chillers, more);
+  EXPECT_DOUBLE_EQ(Gauge(before, "firstwall_chiller_power_watts"), 0);
+  EXPECT_GT(chillers, 0);
+  EXPECT_GT(more, 0);
+  EXPECT_NEAR(Gauge(after, "firstwall_facility_power_watts") - 60e3, more, 1e-6);
+  // Back at the scenario's setpoint, the rows are the simulation's again.
+  b.SetCoolantSupply(32);
+  EXPECT_DOUBLE_EQ(Gauge(b.Build(row, 3), "firstwall_cooling_power_watts"), 2e3);
 }
 
 TEST(Emulator, CtRatioScalesTheMeterInsideItsWindow) {

@@ -79,7 +79,7 @@ std::vector<EmulatedRegister> BuildMap() {
 }
 
 int Extent(RegisterTable table) {
-  int n = 0;
+  int n = table == RegisterTable::kHolding ? kSetpointAddress + 1 : 0;
   for (const EmulatedRegister& r : EmulatedRegisters()) {
     if (r.table == table) n = std::max(n, r.address + WordCount(r.type));
   }
@@ -126,7 +126,7 @@ struct ModbusServer::Impl {
 };
 
 ModbusServer::ModbusServer(const std::string& listen, std::vector<std::string> stages,
-                           const std::string& option)
+                           const std::string& option, double supply_c)
     : impl_(std::make_unique<Impl>()), stages_(std::move(stages)) {
   const SourceLocation at{option, 0, 0};
   const std::string hint = "for example 127.0.0.1:5020; port 0 takes any free port";
@@ -165,6 +165,8 @@ ModbusServer::ModbusServer(const std::string& listen, std::vector<std::string> s
                                                         : m.mapping->tab_input_registers;
     EncodeRegister(std::nan(""), r.type, r.word_order, r.scale, base + r.address);
   }
+  m.mapping->tab_registers[kSetpointAddress] =
+      static_cast<uint16_t>(static_cast<int16_t>(std::lround(supply_c / kSetpointScale)));
   modbus_set_indication_timeout(m.ctx, 0, 500000);
   m.thread = std::thread([this] { Serve(); });
 }
@@ -222,6 +224,8 @@ void ModbusServer::Serve() {
           std::lock_guard<std::mutex> lock(m.mu);
           modbus_reply(m.ctx, query, rc, m.mapping);
           ++requests_;
+        } else if (function == 0x06 || function == 0x10) {
+          WriteSetpoint(query, header, rc);
         } else {
           modbus_reply_exception(m.ctx, query, MODBUS_EXCEPTION_ILLEGAL_FUNCTION);
           ++refused_;
@@ -237,6 +241,32 @@ void ModbusServer::Serve() {
       std::erase(m.clients, fd);
     }
   }
+}
+
+void ModbusServer::WriteSetpoint(const uint8_t* query, int header, int length) {
+  Impl& m = *impl_;
+  // 6: address, value; 16: address, count, bytes, values (big-endian words).
+  const uint8_t* pdu = query + header;
+  const int address = (pdu[1] << 8) | pdu[2];
+  const bool single = pdu[0] == 0x06;
+  const int count = single ? 1 : ((pdu[3] << 8) | pdu[4]);
+  const int at = single ? 3 : 6;
+  if (address != kSetpointAddress || count != 1 || length < header + at + 2) {
+    modbus_reply_exception(m.ctx, query, MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS);
+    ++refused_;
+    return;
+  }
+  const auto raw = static_cast<int16_t>((pdu[at] << 8) | pdu[at + 1]);
+  const double c = raw * kSetpointScale;
+  if (c < kSetpointMin_c - 1e-9 || c > kSetpointMax_c + 1e-9) {
+    modbus_reply_exception(m.ctx, query, MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE);
+    ++refused_;
+    return;
+  }
+  std::lock_guard<std::mutex> lock(m.mu);
+  modbus_reply(m.ctx, query, length, m.mapping);  // writes the register and echoes the request
+  setpoint_c_ = c;
+  ++requests_;
 }
 
 void ModbusServer::Publish(const std::shared_ptr<const Snapshot>& snap) {
@@ -272,8 +302,10 @@ void ModbusServer::Publish(const std::shared_ptr<const Snapshot>& snap) {
 
 std::string ModbusServer::Describe() const {
   return fmt::format(
-      "modbus-tcp://{}:{} (any unit id; {} holding and {} input registers, docs/live.md)", host_,
-      port_, Extent(RegisterTable::kHolding), Extent(RegisterTable::kInput));
+      "modbus-tcp://{}:{} (any unit id; {} holding and {} input registers; holding {} writable: "
+      "the coolant supply setpoint; docs/live.md)",
+      host_, port_, Extent(RegisterTable::kHolding), Extent(RegisterTable::kInput),
+      kSetpointAddress);
 }
 
 }  // namespace firstwall::live

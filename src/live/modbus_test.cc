@@ -384,18 +384,52 @@ bindings:
   EXPECT_EQ(r.rejects[0].reason, "holding registers 500 to 500: Illegal data address");
   EXPECT_EQ(r.rejects[1].reason, "input registers 12 to 13: Illegal data address");
 
-  // A write is refused with exception 1, the registers unchanged.
+  // A write of a meter's register is refused with exception 2, the registers unchanged.
   modbus_t* client = modbus_new_tcp("127.0.0.1", server.port());
   ASSERT_NE(client, nullptr);
   ASSERT_EQ(modbus_connect(client), 0);
   EXPECT_EQ(modbus_write_register(client, 0, 42), -1);
-  EXPECT_EQ(errno, EMBXILFUN);
+  EXPECT_EQ(errno, EMBXILADD);
   uint16_t w[2] = {};
   EXPECT_EQ(modbus_read_registers(client, 0, 2, w), 2);
   EXPECT_EQ(DecodeRegister(w, T::kFloat32, kBig, 1), static_cast<double>(123456.789f));
   modbus_close(client);
   modbus_free(client);
   EXPECT_EQ(server.refused(), 1);
+}
+
+// The coolant supply setpoint (holding 200, int16 in 0.1 C) reads the scenario's until written; a
+// write within 2 to 45 C is accepted, read back and handed to the emulation; others are refused.
+TEST(ModbusServer, TheCoolantSetpointIsWritableWithinItsRange) {
+  ModbusServer server("127.0.0.1:0", {}, "--modbus", 32);
+  server.Publish(KnownSnapshot());
+  modbus_t* client = modbus_new_tcp("127.0.0.1", server.port());
+  ASSERT_NE(client, nullptr);
+  ASSERT_EQ(modbus_connect(client), 0);
+  uint16_t w = 0;
+  ASSERT_EQ(modbus_read_registers(client, kSetpointAddress, 1, &w), 1);
+  EXPECT_EQ(w, 320);  // 32.0 C
+  EXPECT_TRUE(std::isnan(server.coolant_setpoint_c()));
+  EXPECT_EQ(modbus_write_register(client, kSetpointAddress, 180), 1);
+  ASSERT_EQ(modbus_read_registers(client, kSetpointAddress, 1, &w), 1);
+  EXPECT_EQ(w, 180);
+  EXPECT_DOUBLE_EQ(server.coolant_setpoint_c(), 18.0);
+  // 45.1 C and -300 C (raw -3000 as a two's complement word) are out of range: exception 3.
+  EXPECT_EQ(modbus_write_register(client, kSetpointAddress, 451), -1);
+  EXPECT_EQ(errno, EMBXILVAL);
+  EXPECT_EQ(modbus_write_register(client, kSetpointAddress, static_cast<uint16_t>(-3000)), -1);
+  EXPECT_EQ(errno, EMBXILVAL);
+  // Function 16 on the one register is a write too; on two registers it is refused.
+  const uint16_t two[2] = {250, 250};
+  EXPECT_EQ(modbus_write_registers(client, kSetpointAddress, 1, two), 1);
+  EXPECT_DOUBLE_EQ(server.coolant_setpoint_c(), 25.0);
+  EXPECT_EQ(modbus_write_registers(client, kSetpointAddress - 1, 2, two), -1);
+  EXPECT_EQ(errno, EMBXILADD);
+  ASSERT_EQ(modbus_read_registers(client, kSetpointAddress, 1, &w), 1);
+  EXPECT_EQ(w, 250);
+  modbus_close(client);
+  modbus_free(client);
+  EXPECT_EQ(server.refused(), 3);
 }
 
 // A raw TCP connection to `port` on loopback, with a 5 s receive timeout so no test can hang.

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sodium.h>
+#include <array>
+#include <vector>
+
 #include "ops/ops.h"
 
 namespace firstwall::ops {
@@ -104,6 +108,65 @@ TEST(Ops, WordsAndAmounts) {
   for (const char* bad : {"12", "12 parsecs", "x W", "inf W", " W"}) {
     EXPECT_THROW(ParseAmount(bad, "--value"), InputError) << bad;
   }
+}
+
+// The option a plan request is refused on, "" when it is accepted.
+std::string RefusedOption(const std::string& cls, const std::string& target,
+                          const std::string& value) {
+  PlanRequest r;
+  r.plan_class = cls;
+  r.target = target;
+  r.value = ParseAmount(value, "--value");
+  r.effect = ParseAmount("-12 kW", "--effect");
+  r.expires_ms = 2000;
+  try {
+    CheckPlanRequest(r, 1000);
+  } catch (const InputError& e) {
+    return e.where().file;
+  }
+  return "";
+}
+
+// A breaker proposed 18 kW as a CDU setpoint, -300 C and a negative power cap: each value must be
+// of the quantity the class sets on that entity, within its bounds (plan_rules.cc).
+TEST(Ops, APlanValueMustFitItsClassAndTarget) {
+  // class, target, value, the option refused ("" when accepted)
+  const std::vector<std::array<const char*, 4>> cases = {
+      {"setpoint", "cdu/cdu-1", "18 C", ""},
+      {"setpoint", "facility/site", "45 C", ""},  // W45's upper end
+      {"setpoint", "cdu/cdu-1", "18 kW", "--value"},
+      {"setpoint", "cdu/cdu-1", "-300 C", "--value"},
+      {"setpoint", "chiller/ch-1", "1.9 C", "--value"},
+      {"setpoint", "cdu/cdu-1", "46 C", "--value"},
+      {"setpoint", "gpu/node0/gpu3", "18 C", "--target"},
+      {"power_cap", "gpu/node0/gpu3", "600 W", ""},
+      {"power_cap", "gpu/node0/gpu3", "1.4 kW", ""},  // GB300's TDP
+      {"power_cap", "gpu/node0/gpu3", "1401 W", "--value"},
+      {"power_cap", "gpu/node0/gpu3", "-600 W", "--value"},
+      {"power_cap", "gpu/node0/gpu3", "0 W", "--value"},
+      {"power_cap", "node/node0", "12 kW", ""},
+      {"power_cap", "node/node0", "16 kW", "--value"},
+      {"power_cap", "cdu/cdu-1", "600 W", "--target"},
+      {"drain", "node/node3", "0 %", ""},
+      {"drain", "node/node3", "101 %", "--value"},
+      {"drain", "gpu/node0/gpu3", "0 %", "--target"},
+      {"job_move", "node/node2", "50 %", ""},
+  };
+  for (const auto& [cls, target, value, option] : cases) {
+    EXPECT_EQ(RefusedOption(cls, target, value), option) << cls << " " << target << " " << value;
+  }
+}
+
+// An unknown user's login is checked against a hash of the same cost as a real one.
+TEST(Ops, TheDummyHashCostsWhatAUsersHashCosts) {
+  ASSERT_GE(sodium_init(), 0);
+  const std::string dummy = DummyPasswordHash();
+  EXPECT_TRUE(dummy.starts_with("$argon2id$v=19$m=65536,t=2,p=1$")) << dummy;
+  // 0: made with exactly these limits (1 would mean other limits, -1 not a valid string).
+  EXPECT_EQ(crypto_pwhash_str_needs_rehash(dummy.c_str(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                           crypto_pwhash_MEMLIMIT_INTERACTIVE),
+            0);
+  EXPECT_NE(crypto_pwhash_str_verify(dummy.c_str(), "", 0), 0);
 }
 
 }  // namespace

@@ -10,7 +10,9 @@
 
 #include "live/store.h"
 #include "live/vocabulary.h"
+#include "ops/attest.h"
 #include "ops/audit.h"
+#include "ops/measure.h"
 
 namespace firstwall::ops {
 namespace {
@@ -59,6 +61,12 @@ void Require(const User& by, Role least, const std::string& what) {
   }
 }
 
+// An Argon2id string of a random password nobody knows, with the parameters AddUser uses: an
+// unknown user's login is checked against it, so that it costs what a known user's does.
+constexpr const char* kDummyHash =
+    "$argon2id$v=19$m=65536,t=2,p=1$wTYU8xK8+loxQZQ2t33+ig$KgxZQqIE+b/"
+    "zEX2FdGi9xiO31PzhDtgHxwLjuMr+dVk";
+
 void EnsureSodium() { FW_CHECK(sodium_init() >= 0, "libsodium does not initialize"); }
 
 size_t Needed(const Plan& p) {
@@ -67,6 +75,8 @@ size_t Needed(const Plan& p) {
 }
 
 }  // namespace
+
+const char* DummyPasswordHash() { return kDummyHash; }
 
 std::string RoleName(Role r) { return kRoles[static_cast<int>(r)]; }
 
@@ -187,7 +197,7 @@ void Operations::AddUser(const std::optional<User>& admin, const std::string& na
   // Checked inside the write transaction: two first users cannot both be added.
   Act(
       admin ? *admin : User{name, Role::kAdmin}, 0, "user add",
-      [&](Plan&) {
+      [&](Plan&, const User& who, const Attested&) {
         const bool first = db_->Query("SELECT COUNT(*) FROM ops_users")[0][0] == "0";
         if (!first && !admin) {
           throw InputError({"--user", 0, 0}, "the store has users: an admin adds the next",
@@ -197,19 +207,28 @@ void Operations::AddUser(const std::optional<User>& admin, const std::string& na
           throw InputError({"--role", 0, 0}, "the store's first user must be an admin",
                            "add it with --role admin");
         }
-        if (!first) Require(*admin, Role::kAdmin, "add users");
-        if (!db_->Query("SELECT name FROM ops_users WHERE name=$1", {name}).empty()) {
-          throw InputError({"--name", 0, 0}, fmt::format("user '{}' exists", name));
+        if (!first) Require(who, Role::kAdmin, "add users");
+        // Names that differ only in case are one name: "Anna" is not a second "anna".
+        for (const SqlRow& r : db_->Query("SELECT name FROM ops_users")) {
+          if (FoldName(*r[0]) == FoldName(name)) {
+            throw InputError({"--name", 0, 0},
+                             *r[0] == name ? fmt::format("user '{}' exists", name)
+                                           : fmt::format("user '{}' exists as '{}' (names are "
+                                                         "compared without case)",
+                                                         name, *r[0]));
+          }
         }
         const int64_t now = now_ms_();
         db_->Query(
             "INSERT INTO ops_users(name, role, password_hash, created_ms) VALUES($1,$2,$3,$4)",
             {name, RoleName(role), hash, std::to_string(now)});
-        const nlohmann::json detail = {{"role", RoleName(role)}, {"first_user", first}};
+        // The hash's own SHA-256: a password hash replaced in ops_users is refused at login.
+        const nlohmann::json detail = {
+            {"role", RoleName(role)}, {"first_user", first}, {"password_sha256", Sha256Hex(hash)}};
         AppendAudit(*db_, now, admin ? admin->name : name, "user_created", "user:" + name,
                     detail.dump());
       },
-      "user:" + name);
+      "user:" + name, /*attest_actor=*/admin.has_value());
 }
 
 std::vector<User> Operations::Users() {
@@ -223,21 +242,39 @@ std::vector<User> Operations::Users() {
 User Operations::Login(const std::string& name, const std::string& password) {
   EnsureSodium();
   const auto rows = db_->Query("SELECT role, password_hash FROM ops_users WHERE name=$1", {name});
-  if (!rows.empty() &&
-      crypto_pwhash_str_verify(rows[0][1]->c_str(), password.data(), password.size()) == 0) {
-    return {name, ParseRole(*rows[0][0], "ops_users.role")};
+  // An unknown user is checked against the dummy hash: the same Argon2id work, the same answer.
+  const std::string stored = rows.empty() ? kDummyHash : rows[0][1].value_or(kDummyHash);
+  const bool matches =
+      crypto_pwhash_str_verify(stored.c_str(), password.data(), password.size()) == 0;
+  std::string why;
+  if (matches && !rows.empty()) {
+    // The role and the password hash are the ones the audit log attests, never the table's.
+    const Attested att = Attest(ReadAudit(*db_));
+    const AttestedUser* u = att.FindUser(name);
+    if (!att.verdict.ok) {
+      why = fmt::format("the audit log is broken at entry {}: {}", att.verdict.first_bad,
+                        att.verdict.problem);
+    } else if (!u || u->name != name) {
+      why = "no audited user_created entry for this user: its row was written behind the log";
+    } else if (u->password_sha256 != Sha256Hex(stored)) {
+      why = "the stored password hash is not the one the audit log attests";
+    } else {
+      return {u->name, u->role};
+    }
   }
   WriteTransaction tx(*db_);
-  AppendAudit(*db_, now_ms_(), name, "login_failed", "user:" + name,
-              nlohmann::json{{"known_user", !rows.empty()}}.dump());
+  nlohmann::json detail = {{"known_user", !rows.empty()}};
+  if (!why.empty()) detail["why"] = why;
+  AppendAudit(*db_, now_ms_(), name, "login_failed", "user:" + name, detail.dump());
   tx.Commit();
+  if (!why.empty()) throw Refused({"--user", 0, 0}, fmt::format("refused: {}: {}", name, why));
   throw Refused({"--user", 0, 0}, fmt::format("wrong user or password for '{}'", name));
 }
 
 Plan Operations::Get(int64_t id) {
   const auto rows = db_->Query(
       "SELECT id, class, target, value, unit, reason, effect, effect_unit, effect_uncertainty, "
-      "proposer, created_ms, expires_ms, state, realized FROM ops_plans WHERE id=$1",
+      "proposer, created_ms, expires_ms, state, realized, applied_ms FROM ops_plans WHERE id=$1",
       {std::to_string(id)});
   if (rows.empty()) throw InputError({"--plan", 0, 0}, fmt::format("no plan {}", id));
   const SqlRow& r = rows[0];
@@ -256,6 +293,7 @@ Plan Operations::Get(int64_t id) {
     if (*r[12] == kStates[s]) p.state = static_cast<PlanState>(s);
   }
   if (r[13]) p.realized = Amount{Number(r[13]), p.request.effect.unit};
+  if (r[14]) p.applied_ms = std::stoll(*r[14]);
   for (const SqlRow& a :
        db_->Query("SELECT approver FROM ops_approvals WHERE plan=$1 ORDER BY t_ms, approver",
                   {std::to_string(id)})) {
@@ -273,6 +311,14 @@ std::vector<Plan> Operations::Plans() {
     out.push_back(std::move(p));
   }
   tx.Commit();
+  // Shown as the log attests them: approval rows or a state written behind it do not show.
+  const Attested att = Attest(ReadAudit(*db_));
+  for (Plan& p : out) {
+    if (const auto it = att.plans.find(p.id); it != att.plans.end()) {
+      p.state = it->second.state;
+      p.approvers = it->second.approvers;
+    }
+  }
   return out;
 }
 
@@ -292,8 +338,50 @@ void Operations::SetState(int64_t plan, PlanState s) {
   db_->Query("UPDATE ops_plans SET state=$1 WHERE id=$2", {StateName(s), std::to_string(plan)});
 }
 
-void Operations::Act(const User& by, int64_t plan, const std::string& what,
-                     const std::function<void(Plan&)>& act, const std::string& subject) {
+namespace {
+
+// The plan as its ops_plans row says, checked against what the log attests; Refusal when the row
+// was changed behind the log (a field, the state) or has no audited proposal.
+void CheckAgainstLog(Plan& p, const Attested& att) {
+  const auto it = att.plans.find(p.id);
+  if (it == att.plans.end()) {
+    throw Refusal{
+        fmt::format("plan {} has no audited proposal: its row was written behind the log", p.id)};
+  }
+  const AttestedPlan& a = it->second;
+  const PlanRequest& r = p.request;
+  auto same = [](double x, double y) {
+    return std::abs(x - y) <= 1e-9 * std::max(1.0, std::abs(y));
+  };
+  std::string changed;
+  if (r.plan_class != a.request.plan_class) changed = "class";
+  if (r.target != a.request.target) changed = "target";
+  if (!same(r.value.value, a.request.value.value) || r.value.unit != a.request.value.unit)
+    changed = "value";
+  if (!same(r.effect.value, a.request.effect.value) || r.effect.unit != a.request.effect.unit ||
+      !same(r.effect_uncertainty, a.request.effect_uncertainty))
+    changed = "effect";
+  if (r.expires_ms != a.request.expires_ms) changed = "expires_ms";
+  if (p.proposer != a.proposer) changed = "proposer";
+  if (!changed.empty()) {
+    throw Refusal{
+        fmt::format("plan {}'s {} in ops_plans is not what its audited proposal says: "
+                    "the row was changed behind the log",
+                    p.id, changed)};
+  }
+  if (p.state != a.state) {
+    throw Refusal{
+        fmt::format("plan {} is {} in ops_plans but {} by the audit log ({} attested "
+                    "approval(s)): the row was changed behind the log",
+                    p.id, StateName(p.state), StateName(a.state), a.approvers.size())};
+  }
+  p.approvers = a.approvers;  // the attested ones, never ops_approvals' rows
+}
+
+}  // namespace
+
+void Operations::Act(const User& by, int64_t plan, const std::string& what, const ActFn& act,
+                     const std::string& subject, bool attest_actor) {
   Plan p;
   if (plan != 0) {
     WriteTransaction tx(*db_);
@@ -304,8 +392,25 @@ void Operations::Act(const User& by, int64_t plan, const std::string& what,
   std::string why;
   try {
     WriteTransaction tx(*db_);
-    if (plan != 0) p = Get(plan);
-    act(p);
+    // Only what the chain attests counts; a broken chain refuses every action.
+    const Attested att = Attest(ReadAudit(*db_));
+    if (!att.verdict.ok) {
+      throw Refusal{fmt::format("the audit log is broken at entry {}: {}", att.verdict.first_bad,
+                                att.verdict.problem)};
+    }
+    User actor = by;
+    if (attest_actor) {
+      const AttestedUser* u = att.FindUser(by.name);
+      if (!u || u->name != by.name) {
+        throw Refusal{fmt::format("{} is no user the audit log attests", by.name)};
+      }
+      actor.role = u->role;
+    }
+    if (plan != 0) {
+      p = Get(plan);
+      CheckAgainstLog(p, att);
+    }
+    act(p, actor, att);
     tx.Commit();
     return;
   } catch (const Refusal& r) {
@@ -318,31 +423,12 @@ void Operations::Act(const User& by, int64_t plan, const std::string& what,
   throw Refused({"ops " + what, 0, 0}, "refused: " + why);
 }
 
-void CheckPlanRequest(const PlanRequest& r, int64_t now_ms) {
-  if (!FindPlanClass(r.plan_class)) {
-    throw InputError({"--class", 0, 0}, fmt::format("'{}' is not a plan class", r.plan_class),
-                     "expected setpoint, power_cap, job_move or drain");
-  }
-  const size_t slash = r.target.find('/');
-  if (slash == std::string::npos || slash + 1 == r.target.size() ||
-      !live::IsEntityKind(r.target.substr(0, slash))) {
-    throw InputError({"--target", 0, 0}, fmt::format("'{}' is not ENTITY/ID", r.target),
-                     "for example cdu/cdu-1 or gpu/node0/gpu3; entities: " + live::EntityChoices());
-  }
-  if (!(r.effect_uncertainty >= 0) || !std::isfinite(r.effect_uncertainty)) {
-    throw InputError({"--uncertainty", 0, 0}, "expected a finite amount of at least 0");
-  }
-  if (r.expires_ms <= now_ms) {
-    throw InputError({"--expires", 0, 0}, "the plan would expire before it is proposed");
-  }
-}
-
 int64_t Operations::Propose(const User& by, const PlanRequest& r) {
   CheckPlanRequest(r, now_ms_());
   const PlanClass* c = FindPlanClass(r.plan_class);
   int64_t id = 0;
-  Act(by, 0, "plan propose", [&](Plan&) {
-    Require(by, Role::kOperator, "propose plans");
+  Act(by, 0, "plan propose", [&](Plan&, const User& who, const Attested&) {
+    Require(who, Role::kOperator, "propose plans");
     const auto last = db_->Query("SELECT MAX(id) FROM ops_plans");
     id = last[0][0] ? std::stoll(*last[0][0]) + 1 : 1;
     const int64_t now = now_ms_();
@@ -352,7 +438,7 @@ int64_t Operations::Propose(const User& by, const PlanRequest& r) {
         "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
         {std::to_string(id), r.plan_class, r.target, fmt::format("{}", r.value.value), r.value.unit,
          r.reason, fmt::format("{}", r.effect.value), r.effect.unit,
-         fmt::format("{}", r.effect_uncertainty), by.name, std::to_string(now),
+         fmt::format("{}", r.effect_uncertainty), who.name, std::to_string(now),
          std::to_string(r.expires_ms), StateName(PlanState::kProposed)});
     const nlohmann::json detail = {{"class", r.plan_class},
                                    {"risky", c->risky},
@@ -364,36 +450,39 @@ int64_t Operations::Propose(const User& by, const PlanRequest& r) {
                                    {"effect_unit", r.effect.unit},
                                    {"uncertainty", r.effect_uncertainty},
                                    {"expires_ms", r.expires_ms}};
-    AppendAudit(*db_, now, by.name, "plan_proposed", PlanSubject(id), detail.dump());
+    AppendAudit(*db_, now, who.name, "plan_proposed", PlanSubject(id), detail.dump());
   });
   return id;
 }
 
 void Operations::Approve(const User& by, int64_t plan) {
-  Act(by, plan, "plan approve", [&](Plan& p) {
-    Require(by, Role::kApprover, "approve plans");
+  Act(by, plan, "plan approve", [&](Plan& p, const User& who, const Attested&) {
+    Require(who, Role::kApprover, "approve plans");
     if (p.state != PlanState::kProposed) {
       throw Refusal{fmt::format("plan {} is {}; only a proposed plan can be approved", p.id,
                                 StateName(p.state))};
     }
-    if (by.name == p.proposer) {
-      throw Refusal{fmt::format("{} proposed plan {} and may not approve it", by.name, p.id)};
+    if (FoldName(who.name) == FoldName(p.proposer)) {
+      throw Refusal{fmt::format("{} proposed plan {} and may not approve it", who.name, p.id)};
     }
     for (const std::string& a : p.approvers) {
-      if (a == by.name) {
+      if (FoldName(a) == FoldName(who.name)) {
         throw Refusal{
             fmt::format("{} already approved plan {}; a second approval must come from "
                         "another approver",
-                        by.name, p.id)};
+                        who.name, p.id)};
       }
     }
     const int64_t now = now_ms_();
+    // A row written behind the log for this approver would block the insert: the log decides.
+    db_->Query("DELETE FROM ops_approvals WHERE plan=$1 AND approver=$2",
+               {std::to_string(p.id), who.name});
     db_->Query("INSERT INTO ops_approvals(plan, approver, t_ms) VALUES($1,$2,$3)",
-               {std::to_string(p.id), by.name, std::to_string(now)});
+               {std::to_string(p.id), who.name, std::to_string(now)});
     const size_t have = p.approvers.size() + 1;
     const bool done = have >= Needed(p);
     if (done) SetState(p.id, PlanState::kApproved);
-    AppendAudit(*db_, now, by.name, "plan_approved", PlanSubject(p.id),
+    AppendAudit(*db_, now, who.name, "plan_approved", PlanSubject(p.id),
                 nlohmann::json{{"approvals", have},
                                {"needed", Needed(p)},
                                {"state", StateName(done ? PlanState::kApproved : p.state)}}
@@ -402,36 +491,36 @@ void Operations::Approve(const User& by, int64_t plan) {
 }
 
 void Operations::Reject(const User& by, int64_t plan, const std::string& why) {
-  Act(by, plan, "plan reject", [&](Plan& p) {
-    Require(by, Role::kApprover, "reject plans");
+  Act(by, plan, "plan reject", [&](Plan& p, const User& who, const Attested&) {
+    Require(who, Role::kApprover, "reject plans");
     if (!LegalTransition(p.state, PlanState::kRejected)) {
       throw Refusal{fmt::format("plan {} is {}; only a proposed or approved plan can be rejected",
                                 p.id, StateName(p.state))};
     }
     SetState(p.id, PlanState::kRejected);
-    AppendAudit(*db_, now_ms_(), by.name, "plan_rejected", PlanSubject(p.id),
+    AppendAudit(*db_, now_ms_(), who.name, "plan_rejected", PlanSubject(p.id),
                 nlohmann::json{{"why", why}, {"was", StateName(p.state)}}.dump());
   });
 }
 
 void Operations::Apply(const User& by, int64_t plan, const FreshnessProbe& fresh,
-                       int64_t max_age_ms) {
+                       int64_t max_age_ms, const SiteWriter& write) {
   // Probed before the write transaction: the live store is another connection to the database.
   // The target and its unit never change, so the answer holds for the plan read inside it.
   const std::optional<int64_t> latest = fresh(Get(plan));
-  Act(by, plan, "plan apply", [&](Plan& p) {
-    Require(by, Role::kOperator, "apply plans");
+  Act(by, plan, "plan apply", [&](Plan& p, const User& who, const Attested&) {
+    Require(who, Role::kOperator, "apply plans");
     if (p.state != PlanState::kApproved) {
       throw Refusal{fmt::format("plan {} is {}; only an approved plan can be applied", p.id,
                                 StateName(p.state))};
     }
-    // The approval records themselves, not the state alone: distinct approvers, none of them
-    // the proposer.
+    // The approval records the log attests (Act put them in p.approvers), not the state alone:
+    // distinct approvers, none of them the proposer.
     size_t valid = 0;
-    for (const std::string& a : p.approvers) valid += a != p.proposer ? 1 : 0;
+    for (const std::string& a : p.approvers) valid += FoldName(a) != FoldName(p.proposer) ? 1 : 0;
     if (valid < Needed(p)) {
-      throw Refusal{fmt::format("plan {} has {} approval record(s) of the {} it needs", p.id, valid,
-                                Needed(p))};
+      throw Refusal{fmt::format("plan {} has {} attested approval record(s) of the {} it needs",
+                                p.id, valid, Needed(p))};
     }
     const int64_t now = now_ms_();
     const std::string series =
@@ -455,23 +544,33 @@ void Operations::Apply(const User& by, int64_t plan, const FreshnessProbe& fresh
                       series, static_cast<double>(now - *latest) / 1000.0,
                       static_cast<double>(max_age_ms) / 1000.0)};
     }
+    // Every check has passed: only now does anything go out to the site.
+    nlohmann::json written = "recorded only";
+    if (write) {
+      try {
+        written = nlohmann::json::parse(write(p));
+      } catch (const std::exception& e) {
+        throw Refusal{fmt::format("the write of plan {} failed: {}", p.id, e.what())};
+      }
+    }
     db_->Query(
         "UPDATE ops_plans SET state=$1, applied_by=$2, applied_ms=$3 WHERE id=$4",
-        {StateName(PlanState::kApplied), by.name, std::to_string(now), std::to_string(p.id)});
-    AppendAudit(*db_, now, by.name, "plan_applied", PlanSubject(p.id),
+        {StateName(PlanState::kApplied), who.name, std::to_string(now), std::to_string(p.id)});
+    AppendAudit(*db_, now, who.name, "plan_applied", PlanSubject(p.id),
                 nlohmann::json{{"target", p.request.target},
                                {"value", p.request.value.value},
                                {"unit", p.request.value.unit},
                                {"approvers", p.approvers},
                                {"latest_sample_ms", *latest},
-                               {"write", "recorded only"}}
+                               {"write", written}}
                     .dump());
   });
 }
 
-void Operations::Verify(const User& by, int64_t plan, const Amount& realized) {
-  Act(by, plan, "plan verify", [&](Plan& p) {
-    Require(by, Role::kOperator, "verify plans");
+void Operations::Verify(const User& by, int64_t plan, const Amount& realized,
+                        const Measurement* measured) {
+  Act(by, plan, "plan verify", [&](Plan& p, const User& who, const Attested& att) {
+    Require(who, Role::kOperator, "verify plans");
     if (p.state != PlanState::kApplied) {
       throw Refusal{fmt::format("plan {} is {}; only an applied plan can be verified", p.id,
                                 StateName(p.state))};
@@ -480,15 +579,35 @@ void Operations::Verify(const User& by, int64_t plan, const Amount& realized) {
       throw Refusal{fmt::format("the realized effect is in {}, the prediction in {}", realized.unit,
                                 p.request.effect.unit)};
     }
+    nlohmann::json how = "given";
+    if (measured) {
+      const int64_t applied = att.plans.at(p.id).applied_ms;
+      if (measured->applied_ms != applied) {
+        throw Refusal{
+            fmt::format("the windows meet at {} ms, but plan {} was applied at {} ms by "
+                        "the audit log",
+                        measured->applied_ms, p.id, applied)};
+      }
+      how = {{"entity", measured->entity},
+             {"quantity", measured->quantity},
+             {"window_s", static_cast<double>(measured->window_ms) / 1000.0},
+             {"settle_s", static_cast<double>(measured->settle_ms) / 1000.0},
+             {"before_mean", measured->before},
+             {"after_mean", measured->after},
+             {"samples_before", measured->n_before},
+             {"samples_after", measured->n_after},
+             {"series", measured->series}};
+    }
     db_->Query(
         "UPDATE ops_plans SET state=$1, realized=$2 WHERE id=$3",
         {StateName(PlanState::kVerified), fmt::format("{}", realized.value), std::to_string(p.id)});
     const double miss = realized.value - p.request.effect.value;
-    AppendAudit(*db_, now_ms_(), by.name, "plan_verified", PlanSubject(p.id),
+    AppendAudit(*db_, now_ms_(), who.name, "plan_verified", PlanSubject(p.id),
                 nlohmann::json{{"realized", realized.value},
                                {"predicted", p.request.effect.value},
                                {"uncertainty", p.request.effect_uncertainty},
                                {"unit", realized.unit},
+                               {"measured", how},
                                {"within", std::abs(miss) <= p.request.effect_uncertainty}}
                     .dump());
   });

@@ -75,12 +75,33 @@ struct Plan {
   int64_t created_ms = 0;
   PlanState state = PlanState::kProposed;
   std::vector<std::string> approvers;  // the approval records, oldest first
+  int64_t applied_ms = 0;              // when applied; 0 before
   std::optional<Amount> realized;      // recorded by verify
 };
 
-// InputError naming the option (--class, --target, --uncertainty, --expires) unless `r` is a
-// plan that can be proposed at `now_ms`. Propose checks it too.
+// What a class may set on an entity kind: the value's quantity and its bounds, in the quantity's
+// base unit (C, W, %). plan_rules.cc cites the source of each bound.
+struct PlanValueRule {
+  const char* plan_class = "";
+  const char* entity = "";    // the target's ENTITY
+  const char* quantity = "";  // of the value's unit
+  double min = 0, max = 0;
+  bool min_open = false;  // the value must exceed min (a power cap of 0 W is no cap)
+};
+const std::vector<PlanValueRule>& PlanValueRules();
+
+// InputError naming the option (--class, --target, --value, --uncertainty, --expires) unless `r`
+// is a plan that can be proposed at `now_ms`: a known class, an ENTITY/ID target of an entity
+// kind the class may set, a value of the rule's quantity within its bounds (PlanValueRules), a
+// finite uncertainty of at least 0, an expiry after now. Propose checks it too.
 void CheckPlanRequest(const PlanRequest& r, int64_t now_ms);
+
+// The Argon2id string an unknown user's password is checked against (so that a login costs the
+// same whether or not the user exists): libsodium's interactive limits, as AddUser's hashes.
+const char* DummyPasswordHash();
+
+struct Attested;     // attest.h
+struct Measurement;  // measure.h
 
 class Refused : public InputError {
  public:
@@ -93,6 +114,10 @@ using FreshnessProbe = std::function<std::optional<int64_t>(const Plan&)>;
 // The newest sample of any series of the plan's target entity (ENTITY/ID) whose quantity is that
 // of the plan value's unit, in the live store at `store`.
 FreshnessProbe StoreFreshness(const std::string& store);
+
+// Writes an applied plan out to the site (site_write.h: ModbusSetpointWriter) and returns the
+// audit detail of what it wrote (a JSON object); throws std::runtime_error when it could not.
+using SiteWriter = std::function<std::string(const Plan&)>;
 
 class Operations {
  public:
@@ -113,25 +138,36 @@ class Operations {
   // has its one (two distinct for a risky class) approval records.
   void Approve(const User& by, int64_t plan);
   void Reject(const User& by, int64_t plan, const std::string& why);
-  // An operator (or above) applies an approved plan whose approval records suffice, before it
-  // expires, when `fresh` says its target's telemetry is at most `max_age_ms` old. Records who,
-  // when and what. (The protocol write comes with the next slice; docs/operations.md.)
-  void Apply(const User& by, int64_t plan, const FreshnessProbe& fresh, int64_t max_age_ms);
-  // An operator (or above) records the realized effect of an applied plan.
-  void Verify(const User& by, int64_t plan, const Amount& realized);
+  // An operator (or above) applies an approved plan whose attested approval records suffice,
+  // before it expires, when `fresh` says its target's telemetry is at most `max_age_ms` old.
+  // Then, when `write` is given, writes it to the site (after every check, inside the apply's
+  // transaction: a failed write is a refusal and nothing is recorded as applied). Records who,
+  // when, what and what was written (or "recorded only").
+  void Apply(const User& by, int64_t plan, const FreshnessProbe& fresh, int64_t max_age_ms,
+             const SiteWriter& write = nullptr);
+  // An operator (or above) records the realized effect of an applied plan: `realized` as given,
+  // or measured from the live store (`measured`, measure.h; realized is then its figure), whose
+  // windows must meet at the apply's audited time.
+  void Verify(const User& by, int64_t plan, const Amount& realized,
+              const Measurement* measured = nullptr);
 
   Plan Get(int64_t plan);
   // Every plan, oldest first; plans past expiry still proposed or approved are marked expired.
+  // The state and approvers are those the audit log attests (attest.h), not the tables'.
   std::vector<Plan> Plans();
 
   SqlDb& db() { return *db_; }
 
  private:
   // Runs `act` on plan `plan` (0: none) in one write transaction, after marking the plan expired
-  // when due (in its own). A refusal inside it rolls it back, is audited as `refused` and thrown
-  // as Refused, its subject the plan's or else `subject`.
-  void Act(const User& by, int64_t plan, const std::string& what,
-           const std::function<void(Plan&)>& act, const std::string& subject = "");
+  // when due (in its own). Before it: the audit chain must verify; the acting user is the one
+  // the log attests, with the attested role (unless !attest_actor: the store's first user); the
+  // plan's row must match its audited proposal and state, and its approvers are the attested
+  // ones. A refusal inside it rolls it back, is audited as `refused` and thrown as Refused, its
+  // subject the plan's or else `subject`.
+  using ActFn = std::function<void(Plan& p, const User& actor, const Attested& attested)>;
+  void Act(const User& by, int64_t plan, const std::string& what, const ActFn& act,
+           const std::string& subject = "", bool attest_actor = true);
   // Marks the plan expired (audited) when it is past expiry and still proposed or approved.
   bool ExpireIfDue(Plan& p);
   void SetState(int64_t plan, PlanState s);
