@@ -155,6 +155,7 @@ TEST(ForecastCli, BadInputExitsTwoNamingTheOptionOrTheLine) {
       {" --step 30s", "--step: error"},
       {" --from 10min", "--from: error: '10min' is not a whole number of steps"},
       {" --from -1h", "--from: error"},
+      {" --from 400d", "--from: error: '400d' is more than a year"},
       {" --weather-sigma -1", "--weather-sigma: error"},
       {" --weather " + (dir / "w.csv").string(), "w.csv:3:3: error: 'abc' is not a number"},
       {" --weather " + (dir / "short.csv").string(),

@@ -58,6 +58,11 @@ Checked Check(const ForecastArgs& a) {
   }
   if (!a.from.empty()) {
     f.from_s = DurationOption("--from", a.from, true);
+    // The twin replays everything before the origin: a typo of days for hours would run for hours.
+    if (f.from_s > 366 * 86400.0) {
+      throw InputError({"--from", 0, 0}, fmt::format("'{}' is more than a year", a.from),
+                       "an origin within the scenario's first year (366 d)");
+    }
     const double steps = f.from_s / f.step_s;
     if (std::abs(steps - std::round(steps)) > 1e-6) {
       throw InputError(
