@@ -1,0 +1,433 @@
+// `firstwall forecast` (docs/operations.md, "Forecasts"): the next 24 to 72 h of a site from the
+// twin run forward under a weather forecast, with an interval; with measurements, the backtest
+// of the twin against seasonal-naive and Holt-Winters baselines.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "apps/firstwall/commands.h"
+#include "apps/firstwall/duration_option.h"
+#include "apps/firstwall/scenario_arg.h"
+#include "core/text_input.h"
+#include "live/store.h"
+#include "ops/backtest.h"
+#include "ops/forecast.h"
+#include "report/output_set.h"
+#include "report/outputs.h"
+#include "report/text_format.h"
+
+namespace firstwall::cli {
+namespace {
+
+using nlohmann::ordered_json;
+
+struct ForecastArgs {
+  std::string scenario, db, measured, from, horizon = "72 h", weather, step = "15 min", out;
+  std::vector<std::string> sets;
+  double sigma_0 = 1.0, sigma_per_day = 0.5;
+  bool json = false;
+};
+
+// What the options say, checked before anything is read or run.
+struct Checked {
+  ops::ForecastOptions forecast;
+  ops::BacktestOptions backtest;
+  bool from_given = false;
+};
+
+Checked Check(const ForecastArgs& a) {
+  Checked c;
+  ops::ForecastOptions& f = c.forecast;
+  f.horizon_s = DurationOption("--horizon", a.horizon);
+  if (f.horizon_s < 24 * 3600 - 1e-6 || f.horizon_s > 72 * 3600 + 1e-6) {
+    throw InputError({"--horizon", 0, 0}, fmt::format("'{}' is not from 24 h to 72 h", a.horizon),
+                     "a horizon from 24 h to 72 h, e.g. 48h");
+  }
+  f.step_s = DurationOption("--step", a.step);
+  const double per_day = 86400 / f.step_s;
+  if (f.step_s < 60 - 1e-9 || f.step_s > 6 * 3600 + 1e-9 ||
+      std::abs(per_day - std::round(per_day)) > 1e-9) {
+    throw InputError({"--step", 0, 0},
+                     fmt::format("'{}' is not from 1 min to 6 h dividing a day", a.step),
+                     "a step such as 5min, 15min, 1h (the baselines' season is one day)");
+  }
+  if (!a.from.empty()) {
+    f.from_s = DurationOption("--from", a.from, true);
+    // The twin replays everything before the origin: a typo of days for hours would run for hours.
+    if (f.from_s > 366 * 86400.0) {
+      throw InputError({"--from", 0, 0}, fmt::format("'{}' is more than a year", a.from),
+                       "an origin within the scenario's first year (366 d)");
+    }
+    const double steps = f.from_s / f.step_s;
+    if (std::abs(steps - std::round(steps)) > 1e-6) {
+      throw InputError(
+          {"--from", 0, 0},
+          fmt::format("'{}' is not a whole number of steps of {:g} s", a.from, f.step_s),
+          "an origin on the step grid from the scenario's start, e.g. 4d");
+    }
+    c.from_given = true;
+  }
+  for (const auto& [option, value] : {std::pair{"--weather-sigma", a.sigma_0},
+                                      std::pair{"--weather-sigma-per-day", a.sigma_per_day}}) {
+    if (!std::isfinite(value) || value < 0 || value > 20) {
+      throw InputError({option, 0, 0}, fmt::format("{:g} K is out of range", value),
+                       "a standard deviation from 0 to 20 K");
+    }
+  }
+  f.error = {a.sigma_0, a.sigma_per_day};
+  if (!a.db.empty() && !a.measured.empty()) {
+    throw InputError({"--measured", 0, 0}, "--db and --measured both given",
+                     "measurements from one of them");
+  }
+  c.backtest.horizon_s = f.horizon_s;
+  c.backtest.step_s = f.step_s;
+  c.backtest.error = f.error;
+  c.backtest.horizons_s.clear();
+  for (double h : {1.0, 6.0, 24.0, 48.0, 72.0}) {
+    if (h * 3600 <= f.horizon_s + 1e-6) c.backtest.horizons_s.push_back(h * 3600);
+  }
+  if (c.backtest.horizons_s.back() < f.horizon_s - 1e-6)
+    c.backtest.horizons_s.push_back(f.horizon_s);
+  return c;
+}
+
+std::string Num(double v, const char* spec = "{:.3f}") {
+  return std::isfinite(v) ? fmt::format(fmt::runtime(spec), v) : "n/a";
+}
+
+// Value in the CSV's unit: kW for powers, as is for PUE and L/h.
+double Shown(int q, double v) { return q == ops::kPue || q == ops::kWater ? v : v / 1e3; }
+
+std::string Csv(const ops::Forecast& f) {
+  std::string out = "time_s,lead_h,outdoor_dry_bulb_C";
+  for (int q = 0; q < ops::kQuantities; ++q) {
+    const std::string c = ops::QuantityColumn(q);
+    out += fmt::format(",{0},{0}_lo,{0}_hi", c);
+  }
+  for (const ops::StageRating& s : f.stages) out += fmt::format(",stage_load_kW[{}]", s.name);
+  out += "\n";
+  const double origin = f.steps.empty() ? 0 : f.steps.front().start_s;
+  for (const ops::ForecastStep& s : f.steps) {
+    out += fmt::format("{:.0f},{:.4f},{:.2f}", s.start_s, (s.start_s - origin) / 3600, s.outdoor_c);
+    for (int q = 0; q < ops::kQuantities; ++q) {
+      out += fmt::format(",{:.4f},{:.4f},{:.4f}", Shown(q, s.value[q]), Shown(q, s.lo[q]),
+                         Shown(q, s.hi[q]));
+    }
+    for (double w : s.stage_load_w) out += fmt::format(",{:.4f}", w / 1e3);
+    out += "\n";
+  }
+  return out;
+}
+
+struct Peak {
+  double value = 0, hi = 0, at_s = 0;
+};
+
+Peak PeakOf(const ops::Forecast& f, int q) {
+  Peak p;
+  for (const ops::ForecastStep& s : f.steps) {
+    if (s.value[q] > p.value) p = {s.value[q], s.hi[q], s.start_s};
+    p.hi = std::max(p.hi, s.hi[q]);
+  }
+  return p;
+}
+
+std::string BacktestTable(const ops::Backtest& bt) {
+  std::string out = fmt::format("  {:<16}", "method");
+  for (double h : bt.horizons_s) out += fmt::format(" {:>16}", fmt::format("{:g} h", h / 3600));
+  out += "\n  " + std::string(16, ' ');
+  for (size_t i = 0; i < bt.horizons_s.size(); ++i)
+    out += fmt::format(" {:>16}", "MAPE/CV(RMSE) %");
+  out += "\n";
+  for (const ops::MethodErrors& m : bt.methods) {
+    out += fmt::format("  {:<16}", m.method);
+    for (size_t b = 0; b < bt.horizons_s.size(); ++b) {
+      out += fmt::format(" {:>16}",
+                         Num(m.mape_pct[b], "{:.2f}") + " / " + Num(m.cv_rmse_pct[b], "{:.2f}"));
+    }
+    out += "\n";
+  }
+  out += fmt::format("  {:<16}", "steps (n)");
+  for (int n : bt.methods.front().n) out += fmt::format(" {:>16}", n);
+  out += "\n";
+  return out;
+}
+
+ordered_json BacktestJson(const ops::Backtest& bt) {
+  ordered_json j;
+  ordered_json origins = ordered_json::array();
+  for (double o : bt.origins_s) origins.push_back(o);
+  j["origins_s"] = origins;
+  ordered_json hz = ordered_json::array();
+  for (double h : bt.horizons_s) hz.push_back(h / 3600);
+  j["horizons_h"] = hz;
+  for (const ops::MethodErrors& m : bt.methods) {
+    j["methods"][m.method] = {{"mape_pct", m.mape_pct}, {"cv_rmse_pct", m.cv_rmse_pct}, {"n", m.n}};
+  }
+  ordered_json hw = ordered_json::array();
+  for (const ops::HoltWintersParams& p : bt.holt_winters) {
+    hw.push_back({{"alpha", p.alpha}, {"beta", p.beta}, {"gamma", p.gamma}});
+  }
+  j["holt_winters_fitted"] = hw;
+  j["twin_bias"] = bt.twin_bias;
+  j["twin_residual_q10"] = bt.twin_q10;
+  j["twin_residual_q90"] = bt.twin_q90;
+  return j;
+}
+
+// Replaces the facility power's interval by the backtest's residual quantiles per horizon.
+void ApplyBacktestInterval(ops::Forecast& f, const ops::Backtest& bt, double step_s) {
+  for (size_t i = 0; i < f.steps.size(); ++i) {
+    size_t b = ops::HorizonIndex(bt.horizons_s, static_cast<double>(i + 1) * step_s);
+    b = std::min(b, bt.horizons_s.size() - 1);
+    if (!std::isfinite(bt.twin_q10[b]) || !std::isfinite(bt.twin_q90[b])) continue;
+    ops::ForecastStep& s = f.steps[i];
+    const double v = s.value[ops::kFacilityPower];
+    s.lo[ops::kFacilityPower] = v * (1 + std::min(0.0, bt.twin_q10[b]));
+    s.hi[ops::kFacilityPower] = v * (1 + std::max(0.0, bt.twin_q90[b]));
+  }
+  f.interval_from +=
+      "; facility power: the twin's backtest residuals (m - p) / p, their 10 % and 90 % "
+      "quantiles per horizon (widened to include the forecast)";
+}
+
+int Run(const ForecastArgs& a) {
+  Checked c = Check(a);
+  std::vector<ops::WeatherPoint> weather;
+  std::vector<std::string> sets = a.sets;
+  std::optional<scenario::Scenario> stand_in;
+  if (!a.weather.empty()) {
+    if (!std::filesystem::is_regular_file(a.weather)) {
+      throw InputError({"--weather", 0, 0}, fmt::format("'{}' is not a file", a.weather),
+                       "a forecast CSV time_h,dry_bulb_C[,wet_bulb_C] or an EPW file");
+    }
+    if (std::filesystem::path(a.weather).extension() == ".epw") {
+      std::vector<std::string> with = sets;
+      with.push_back("site.weather_file=" + std::filesystem::absolute(a.weather).string());
+      stand_in = LoadScenarioArg(a.scenario, with);
+    } else {
+      const std::string text = text::ReadFile(a.weather, "forecast weather file");
+      c.forecast.weather = ops::ReadForecastWeather(text, a.weather);
+      const double last_h = c.forecast.weather.back().time_h;
+      if (last_h * 3600 < c.forecast.horizon_s - 1e-6) {
+        throw InputError({"--weather", 0, 0},
+                         fmt::format("{} ends {:g} h after the origin, before the horizon of "
+                                     "{:g} h",
+                                     a.weather, last_h, c.forecast.horizon_s / 3600),
+                         "a forecast that covers the horizon");
+      }
+    }
+  }
+  const scenario::Scenario sc = LoadScenarioArg(a.scenario, sets);
+  if (stand_in) {
+    c.forecast.stand_in = stand_in->site.weather;
+    c.forecast.stand_in_name = a.weather;
+  }
+  std::optional<ops::MeasuredSeries> measured;
+  std::string option;
+  if (!a.measured.empty()) {
+    option = "--measured";
+    measured = ops::ReadMeasuredCsv(text::ReadFile(a.measured, "measurements file"), a.measured);
+  } else if (!a.db.empty()) {
+    option = "--db";
+    std::unique_ptr<live::Store> store = live::OpenExistingStore(a.db);
+    measured = ops::ReadMeasuredStore(*store, a.db);
+  }
+  if (measured && !c.from_given) {
+    // The forecast starts where the measurements end (on the step grid).
+    c.forecast.from_s = std::floor(measured->t_s.back() / c.forecast.step_s) * c.forecast.step_s;
+  }
+  std::optional<ops::Backtest> bt;
+  double bias = 0;
+  if (measured) {
+    bt = ops::RunBacktest(sc.site, sc.file, *measured, c.backtest, option);
+    c.forecast.lookback_s = c.backtest.lookback_s;
+  }
+  ops::Forecast f = ops::RunForecast(sc.site, sc.file, c.forecast);
+  if (bt) {
+    const size_t bins = static_cast<size_t>(c.forecast.from_s / c.forecast.step_s) + 1;
+    bias = ops::RecentBias(f.past, ops::BinMeasured(*measured, c.forecast.step_s, bins),
+                           c.forecast.step_s);
+    for (ops::ForecastStep& s : f.steps) {
+      for (int q : {ops::kFacilityPower, ops::kGridPower}) {
+        s.value[q] *= 1 + bias;
+        s.lo[q] *= 1 + bias;
+        s.hi[q] *= 1 + bias;
+      }
+    }
+    ApplyBacktestInterval(f, *bt, c.forecast.step_s);
+  }
+
+  // The summary.
+  std::string text = fmt::format(
+      "forecast of {}: {:g} h from t = {:g} h (scenario time), {} steps of {:g} min\n"
+      "  weather: {}\n  interval (lo..hi): {}\n",
+      sc.file, c.forecast.horizon_s / 3600, c.forecast.from_s / 3600, f.steps.size(),
+      c.forecast.step_s / 60, f.weather_from, f.interval_from);
+  if (bt) {
+    text += fmt::format(
+        "  facility and grid power corrected by the twin's bias over the {:g} h of measurements "
+        "before the origin: {:+.3f} %\n",
+        c.backtest.lookback_s / 3600, 100 * bias);
+  }
+  ordered_json j = {{"scenario", sc.file},
+                    {"from_s", c.forecast.from_s},
+                    {"horizon_s", c.forecast.horizon_s},
+                    {"step_s", c.forecast.step_s},
+                    {"weather", f.weather_from},
+                    {"interval", f.interval_from},
+                    {"facility_bias_correction", bt ? ordered_json(bias) : ordered_json()}};
+  text += fmt::format("  {:<16} {:>12} {:>12} {:>12}  {}\n", "quantity", "mean", "min", "max",
+                      "peak interval (lo..hi)");
+  const double hours = c.forecast.step_s / 3600;
+  for (int q = 0; q < ops::kQuantities; ++q) {
+    if (q == ops::kWater && !f.water_modelled) continue;
+    double sum = 0, lo = INFINITY, hi = -INFINITY, peak_lo = 0, peak_hi = 0, energy = 0;
+    for (const ops::ForecastStep& s : f.steps) {
+      sum += s.value[q];
+      energy += s.value[q] * hours;
+      lo = std::min(lo, s.value[q]);
+      if (s.value[q] > hi) {
+        hi = s.value[q];
+        peak_lo = s.lo[q];
+        peak_hi = s.hi[q];
+      }
+    }
+    const double mean = sum / static_cast<double>(f.steps.size());
+    const std::string unit = q == ops::kPue ? "ratio" : q == ops::kWater ? "L/h" : "kW";
+    text += fmt::format("  {:<16} {:>12} {:>12} {:>12}  {}..{} {}\n", ops::QuantityName(q),
+                        Num(Shown(q, mean)), Num(Shown(q, lo)), Num(Shown(q, hi)),
+                        Num(Shown(q, peak_lo)), Num(Shown(q, peak_hi)), unit);
+    j["quantities"][ops::QuantityName(q)] = {
+        {"unit", unit},        {"mean", Shown(q, mean)},      {"min", Shown(q, lo)},
+        {"max", Shown(q, hi)}, {"max_lo", Shown(q, peak_lo)}, {"max_hi", Shown(q, peak_hi)}};
+    if (q == ops::kFacilityPower) j["facility_energy_kWh"] = energy / 1e3;
+    if (q == ops::kWater) j["water_m3"] = energy / 1e3;
+  }
+  if (!f.water_modelled) {
+    text +=
+        "  water: not modelled for this plant (its heat sink is a dry cooler, which "
+        "evaporates none)\n";
+    j["water_m3"] = nullptr;
+  } else {
+    text += fmt::format("  water over the horizon: {} m3 (cooling tower evaporation)\n",
+                        Num(j["water_m3"].get<double>()));
+  }
+  const Peak grid = PeakOf(f, ops::kFacilityPower);
+  if (f.grid_limit_w > 0) {
+    text += fmt::format(
+        "  peak facility power {} kW at t = {:g} h (up to {} kW within the interval) against the "
+        "grid limit of {} kW: {}\n",
+        Num(grid.value / 1e3), grid.at_s / 3600, Num(grid.hi / 1e3), Num(f.grid_limit_w / 1e3),
+        grid.hi > f.grid_limit_w            ? "OVER the limit"
+        : grid.value > 0.9 * f.grid_limit_w ? "within 10 % of the limit"
+                                            : "below");
+  } else {
+    text += fmt::format("  peak facility power {} kW at t = {:g} h (no grid limit given)\n",
+                        Num(grid.value / 1e3), grid.at_s / 3600);
+  }
+  j["peak"]["facility_power_kW"] = {{"value", grid.value / 1e3},
+                                    {"hi", grid.hi / 1e3},
+                                    {"at_s", grid.at_s},
+                                    {"grid_limit_kW", f.grid_limit_w / 1e3},
+                                    {"over", f.grid_limit_w > 0 && grid.hi > f.grid_limit_w}};
+  ordered_json stages = ordered_json::array();
+  for (size_t s = 0; s < f.stages.size(); ++s) {
+    double peak = 0, at = 0;
+    for (const ops::ForecastStep& st : f.steps) {
+      if (st.stage_load_w[s] > peak) {
+        peak = st.stage_load_w[s];
+        at = st.start_s;
+      }
+    }
+    const double rating = f.stages[s].rating_w;
+    text += fmt::format(
+        "  {:<16} peak load {} kW at t = {:g} h{}\n", f.stages[s].name, Num(peak / 1e3), at / 3600,
+        rating > 0
+            ? fmt::format(" of its rating {} kW ({:.1f} %)", Num(rating / 1e3), 100 * peak / rating)
+            : " (no rating given)");
+    stages.push_back({{"stage", f.stages[s].name},
+                      {"peak_load_kW", peak / 1e3},
+                      {"at_s", at},
+                      {"rating_kW", rating > 0 ? ordered_json(rating / 1e3) : ordered_json()}});
+  }
+  j["stages"] = stages;
+  if (bt) {
+    text += fmt::format(
+        "backtest of facility power against {} at {} origins (h: {}), each horizon over the "
+        "steps after the previous one; the twin's weather is off by sigma(L), alternating in "
+        "sign by origin:\n",
+        measured->from, bt->origins_s.size(), [&] {
+          std::string s;
+          for (double o : bt->origins_s)
+            s += fmt::format("{}{:g}", s.empty() ? "" : ", ", o / 3600);
+          return s;
+        }());
+    text += BacktestTable(*bt);
+    j["backtest"] = BacktestJson(*bt);
+    j["backtest"]["measured"] = measured->from;
+  }
+  const std::string body = txt::json_text(j) + "\n";
+  if (!a.out.empty()) {
+    std::vector<std::pair<std::string, std::string>> files = {
+        {"forecast.csv", Csv(f)}, {"forecast.txt", text}, {"forecast.json", body}};
+    std::vector<std::string> names;
+    for (const auto& file : files) names.push_back(file.first);
+    report::OutputSet set(a.out, names);
+    for (const auto& [name, content] : files) {
+      report::AtomicFile out(set.Stage(name));
+      out.Write(content);
+      out.Commit();
+    }
+    set.Commit();
+  }
+  std::cout << (a.json ? body : text);
+  return kOk;
+}
+
+}  // namespace
+
+Action RegisterForecast(CLI::App& app) {
+  auto a = std::make_shared<ForecastArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "forecast",
+      "Forecast the next 24-72 h of IT, facility and cooling power, PUE, water and the peak "
+      "against the grid limit and the power chain's ratings, from the twin run forward under a "
+      "weather forecast, with an interval; with measurements, backtest it against seasonal-naive "
+      "and Holt-Winters baselines (docs/operations.md)");
+  cmd->add_option("scenario", a->scenario, "Scenario YAML file of the site")
+      ->required()
+      ->check(NonEmptyScenarioPath(false));
+  AddSetOption(cmd, a->sets);
+  cmd->add_option("--db", a->db,
+                  "Live store (firstwall ingest) whose facility power is the measurement; its "
+                  "first sample is the scenario's time 0");
+  cmd->add_option("--measured", a->measured,
+                  "CSV of measurements: time_s and facility_power_W or facility_power_kW "
+                  "(firstwall run's timeseries.csv reads as is)");
+  cmd->add_option("--from", a->from,
+                  "Origin of the forecast, scenario time on the step grid (default: the end of "
+                  "the measurements, else 0 s)");
+  cmd->add_option("--horizon", a->horizon, "Length of the forecast, 24 h to 72 h")
+      ->capture_default_str();
+  cmd->add_option("--weather", a->weather,
+                  "Weather forecast: a CSV time_h,dry_bulb_C[,wet_bulb_C] of hours after the "
+                  "origin, or an EPW file (default: the scenario's weather as a stand-in)");
+  cmd->add_option("--step", a->step, "Step of the forecast, dividing a day")->capture_default_str();
+  cmd->add_option("--weather-sigma", a->sigma_0,
+                  "Dry-bulb forecast error at issue, K (1 sigma; an assumption)")
+      ->capture_default_str();
+  cmd->add_option("--weather-sigma-per-day", a->sigma_per_day,
+                  "Growth of the dry-bulb forecast error per day of lead, K")
+      ->capture_default_str();
+  cmd->add_option("--out", a->out, "Also write DIR/forecast.csv, forecast.txt, forecast.json");
+  cmd->add_flag("--json", a->json, "Print the JSON instead of the summary");
+  return [a] { return Run(*a); };
+}
+
+}  // namespace firstwall::cli

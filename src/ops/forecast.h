@@ -1,0 +1,117 @@
+// `firstwall forecast` (docs/operations.md, "Forecasts"): the twin run forward on the scenario
+// (its workloads, queue, services and their daily profiles) under a weather forecast, binned into
+// steps after an origin, with an interval for each quantity.
+//
+// The twin runs from the scenario's time zero to origin + horizon: the queue's and the services'
+// state at the origin is the simulated one (no state is read from a site). Before the origin the
+// outdoor air is the scenario's weather; from the origin on it is the forecast: a CSV of hours
+// after the origin (ReadForecastWeather), or the scenario's weather as a stand-in.
+//
+// The interval (ForecastOptions::band): the twin is run twice more with the forecast's dry bulb
+// shifted by -z sigma(L) and +z sigma(L), sigma(L) = sigma_0 + sigma_per_day x L / 24 h the
+// assumed standard deviation of a dry-bulb forecast L after its issue (WeatherError); for each
+// quantity and step the interval is the least and the most of the three runs. It covers the
+// weather forecast's error only: the IT load follows the scenario's queue as if it were known.
+// With measurements, backtest.h's residual quantiles replace it (BacktestInterval).
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "site/site_config.h"
+
+namespace firstwall::ops {
+
+// One point of a weather forecast: hours after the origin, dry bulb and optional wet bulb (C).
+struct WeatherPoint {
+  double time_h = 0;
+  double dry_bulb_c = 0;
+  std::optional<double> wet_bulb_c;
+};
+
+// A forecast CSV: a header `time_h,dry_bulb_C` or `time_h,dry_bulb_C,wet_bulb_C`, then one row
+// per time, times ascending from 0 (hours after the origin, any spacing; linear between rows),
+// dry bulb in (-70, 70) C, wet bulb at most the dry bulb (+0.1 C) and above -70 C. InputError at
+// path:line:col for anything else (a missing or extra field, a number that is not finite, times
+// not ascending, no rows).
+std::vector<WeatherPoint> ReadForecastWeather(const std::string& text, const std::string& path);
+
+// The dry-bulb forecast's error: sigma(L) = sigma_0_k + sigma_per_day_k x L / 24 h. The defaults
+// are an assumption (no verification statistics of a provider are used): about 1 K at issue,
+// 2.5 K three days out.
+struct WeatherError {
+  double sigma_0_k = 1.0;
+  double sigma_per_day_k = 0.5;
+  double Sigma(double lead_s) const { return sigma_0_k + sigma_per_day_k * lead_s / 86400.0; }
+};
+
+// The relative humidity (fraction) at which thermal::WetBulb(dry) is `wet` (bisection, 0.01 to
+// 1); clamped to that range.
+double HumidityFromWetBulb(double dry_bulb_c, double wet_bulb_c);
+
+// The scenario's weather before `from_s`, the forecast after it (hourly; the hour before the
+// origin holds the scenario's value), over [0, from_s + horizon_s]. `forecast` empty: `stand_in`
+// (another EPW) when given, else the scenario's weather. `shift_sigmas`: the dry bulb after the
+// origin moved by that many sigma(L).
+thermal::Weather ForecastWeather(const thermal::Weather& scenario, double from_s, double horizon_s,
+                                 const std::vector<WeatherPoint>& forecast,
+                                 const thermal::Weather* stand_in, const WeatherError& error,
+                                 double shift_sigmas);
+
+// The quantities forecast, in the order of the CSV's columns.
+enum Quantity { kItPower, kItInputPower, kFacilityPower, kCoolingPower, kPue, kWater, kGridPower };
+inline constexpr int kQuantities = 7;
+// "it_power_kW", ... : the CSV column stem with its unit.
+const char* QuantityColumn(int q);
+const char* QuantityName(int q);  // "it_power", ... (JSON keys)
+
+struct ForecastStep {
+  double start_s = 0;  // scenario time
+  double outdoor_c = 0;
+  // Means over the step in W (powers), a ratio (PUE), L/s (water).
+  std::array<double, kQuantities> value{}, lo{}, hi{};
+  std::vector<double> stage_load_w;  // per power-chain stage: the most loaded unit's output
+};
+
+struct ForecastOptions {
+  double from_s = 0;
+  double horizon_s = 72 * 3600.0;
+  double step_s = 900;
+  std::vector<WeatherPoint> weather;         // empty: `stand_in`, else the scenario's weather
+  std::optional<thermal::Weather> stand_in;  // another EPW as the forecast (the scenario's clock)
+  std::string stand_in_name;
+  WeatherError error;
+  double z = 1.2816;  // sigmas either side: the 10 % and 90 % points of a normal error
+  bool band = true;   // run the two extra runs for the interval (else lo = hi = value)
+  // The twin's dry bulb after the origin shifted by this many sigma(L) (a backtest's simulated
+  // forecast error); 0 for a forecast.
+  double shift_sigmas = 0;
+  // Also keep the steps of this long before the origin (Forecast::past; not before time zero):
+  // the twin's hindcast, against which measurements give its recent bias.
+  double lookback_s = 0;
+};
+
+struct StageRating {
+  std::string name;
+  double rating_w = 0;  // 0: unrated
+};
+
+struct Forecast {
+  std::vector<ForecastStep> steps;
+  std::vector<ForecastStep> past;  // ForecastOptions::lookback_s: the steps before the origin
+  std::vector<StageRating> stages;
+  double grid_limit_w = 0;  // 0: unrated
+  std::string weather_from;
+  std::string interval_from;
+  bool water_modelled = false;  // the heat sink evaporates water (cooling tower)
+};
+
+// Runs the twin: 1 report::Simulate run of `config` (copied), or 3 with the band, the band's two
+// on threads of their own. FW_CHECK on options the CLI validates (from >= 0, horizon and step >
+// 0). An InputError of a run (a file it writes, none here) is rethrown.
+Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario_file,
+                     const ForecastOptions& options);
+
+}  // namespace firstwall::ops
