@@ -78,7 +78,7 @@ TEST(AnomalyFaults, FouledCduIsTheCduWithinAMinute) {
 TEST(AnomalyFaults, StuckChillerIsTheChillerOnceTheLoadMoves) {
   // Held from 30 min; the second job's start at 40 min is when it stops following the load.
   const Detected run = Detect("chiller_stuck:firstwall_chiller_power_watts:30min:2h");
-  ExpectOne(run, "chiller/chiller", "chiller_stuck", 2400, 60);
+  ExpectOne(run, "chiller/chiller", "chiller_stuck", 2400, 90);
 }
 
 TEST(AnomalyFaults, DriftingPduIsThatPdu) {
