@@ -42,7 +42,9 @@ struct Thresholds {
 // skipped. Needs at least 10 finite residuals (else calibration = the count and the defaults).
 Thresholds Learn(std::span<const double> residual, double floor);
 
-// The first alarm of a residual after `from_step` (the calibration's end).
+// The first alarm of a residual after `from_step` (the calibration's end): k-sigma when |z| > k on
+// two consecutive steps (one wild sample is no alarm), CUSUM on z clipped to [-k, k] (so one wild
+// sample adds at most k - drift < h).
 struct Alarm {
   bool raised = false;
   std::string detector;  // "k_sigma" or "cusum"

@@ -80,17 +80,25 @@ Alarm FirstAlarm(std::span<const double> residual, const Thresholds& t, size_t f
     a.residual = n > 0 ? sum / n : 0;
     a.score = a.residual / t.sigma;
   };
+  size_t beyond = 0, beyond_start = from_step;  // consecutive steps with |z| > k
   for (size_t k = from_step; k < residual.size(); ++k) {
     if (!std::isfinite(residual[k])) continue;
     const double z = (residual[k] - t.offset) / t.sigma;
     if (std::abs(z) > t.k) {
-      raise("k_sigma", k, k);
-      return a;
+      if (beyond++ == 0) beyond_start = k;
+      if (beyond == 2) {
+        raise("k_sigma", beyond_start, k);
+        return a;
+      }
+    } else {
+      beyond = 0;
     }
     if (up == 0) up_start = k;
     if (down == 0) down_start = k;
-    up = std::max(0.0, up + z - t.drift);
-    down = std::max(0.0, down - z - t.drift);
+    // Clipped at k, so that one wild sample (a counter read between two ticks) cannot cross h.
+    const double clipped = std::clamp(z, -t.k, t.k);
+    up = std::max(0.0, up + clipped - t.drift);
+    down = std::max(0.0, down - clipped - t.drift);
     if (up > t.h || down > t.h) {
       raise("cusum", up > t.h ? up_start : down_start, k);
       return a;

@@ -41,10 +41,15 @@ TEST(AnomalyAlarm, KSigmaAtTheStepAndCusumFromItsLastZero) {
   std::vector<double> spike = r;
   for (int i = 0; i < 10; ++i) spike.push_back(5);
   spike[25] = 5 + 8 * sigma;
+  // One wild step is no alarm: k-sigma wants two in a row, and the CUSUM takes it clipped at k = 5
+  // (4 above the allowance, below h = 8).
+  EXPECT_FALSE(FirstAlarm(spike, t, 20).raised);
+  spike[26] = 5 + 8 * sigma;
   const Alarm a = FirstAlarm(spike, t, 20);
   ASSERT_TRUE(a.raised);
   EXPECT_EQ(a.detector, "k_sigma");
-  EXPECT_EQ(a.step, 25u);
+  EXPECT_EQ(a.start, 25u);
+  EXPECT_EQ(a.step, 26u);
   EXPECT_NEAR(a.score, 8, 1e-12);
   // A shift of 3.5 sigma: the CUSUM climbs by 3.5 - 1 per step: 2.5, 5, 7.5, then 10 > 8.
   std::vector<double> shift = r;
