@@ -36,5 +36,6 @@ Action RegisterCompare(CLI::App& app);
 Action RegisterCalibrate(CLI::App& app);
 Action RegisterOps(CLI::App& app);
 Action RegisterForecast(CLI::App& app);
+Action RegisterAnomalies(CLI::App& app);
 
 }  // namespace firstwall::cli

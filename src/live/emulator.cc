@@ -14,6 +14,7 @@
 #include "live/http_server.h"
 #include "live/listen_address.h"
 #include "report/simulate.h"
+#include "thermal/cooling_plant.h"
 #include "units/parse.h"
 
 namespace firstwall::live {
@@ -31,7 +32,57 @@ constexpr KindName kKinds[] = {{FaultSpec::Kind::kDropout, "dropout"},
                                {FaultSpec::Kind::kDuplicate, "duplicate"},
                                {FaultSpec::Kind::kClockSkew, "clock_skew=DURATION"},
                                {FaultSpec::Kind::kLate, "late=DURATION"},
-                               {FaultSpec::Kind::kCtRatio, "ct_ratio=FACTOR"}};
+                               {FaultSpec::Kind::kCtRatio, "ct_ratio=FACTOR"},
+                               {FaultSpec::Kind::kSlowGpu, "slow_gpu=FACTOR"},
+                               {FaultSpec::Kind::kFouledCdu, "fouled_cdu=KELVIN"},
+                               {FaultSpec::Kind::kChillerStuck, "chiller_stuck"},
+                               {FaultSpec::Kind::kPduDrift, "pdu_drift=PERCENT_PER_HOUR"}};
+
+// The metric an equipment fault's TARGET names (its equipment), "" for any; prefix match.
+const char* EquipmentMetric(FaultSpec::Kind kind) {
+  switch (kind) {
+    case FaultSpec::Kind::kSlowGpu:
+      return "DCGM_FI_DEV_";
+    case FaultSpec::Kind::kFouledCdu:
+      return "firstwall_cdu_supply_temperature_celsius";
+    case FaultSpec::Kind::kChillerStuck:
+      return "firstwall_chiller_power_watts";
+    case FaultSpec::Kind::kPduDrift:
+      return "firstwall_rack_pdu_power_watts";
+    default:
+      return "";
+  }
+}
+
+// An equipment fault's value: a plain number (a trailing unit word is allowed: "3K", "5 %/h"),
+// within (lo, hi] (slow_gpu: below hi), never 0.
+double ParseAmount(const FaultSpec& f, const std::string& value, const SourceLocation& at) {
+  double x = std::nan("");
+  size_t used = 0;
+  try {
+    x = std::stod(value, &used);
+  } catch (const std::exception&) {  // NOLINT: the check below says it
+  }
+  const std::string rest = used < value.size() ? value.substr(used) : "";
+  const std::string unit = rest.substr(std::min(rest.size(), rest.find_first_not_of(' ')));
+  struct Range {
+    double lo, hi;
+    const char* units;
+    const char* what;
+  };
+  const Range r = f.kind == FaultSpec::Kind::kSlowGpu
+                      ? Range{0, 1, "", "a fraction of the clock above 0 and below 1"}
+                  : f.kind == FaultSpec::Kind::kFouledCdu
+                      ? Range{0, 50, "K", "a rise above 0 K, at most 50 K"}
+                      : Range{-100, 100, "%/h", "a drift of -100 to 100 %/h other than 0"};
+  const bool ok = std::isfinite(x) && (unit.empty() || unit == r.units) && x > r.lo &&
+                  (f.kind == FaultSpec::Kind::kSlowGpu ? x < r.hi : x <= r.hi) && x != 0;
+  if (!ok || used == 0) {
+    throw InputError(at, fmt::format("'{}': '{}' is not {}", f.text, value, r.what),
+                     "slow_gpu=0.6, fouled_cdu=3K, pdu_drift=5 (percent per hour)");
+  }
+  return x;
+}
 
 // "30s", "30 s", "1.5min": a number, optional blanks, a duration unit.
 double ParseTime(const std::string& text, const std::string& option, const std::string& whole) {
@@ -75,6 +126,11 @@ std::string FaultKinds() {
   std::string out;
   for (const KindName& k : kKinds) out += fmt::format("{}{}", out.empty() ? "" : ", ", k.name);
   return out;
+}
+
+bool FaultSpec::equipment() const {
+  return kind == Kind::kSlowGpu || kind == Kind::kFouledCdu || kind == Kind::kChillerStuck ||
+         kind == Kind::kPduDrift;
 }
 
 bool FaultSpec::Matches(std::string_view metric_name, const std::vector<Label>& labels) const {
@@ -165,7 +221,9 @@ FaultSpec ParseFault(const std::string& text, const std::string& option) {
   }
   if (takes_value) {
     const std::string value = head.substr(eq + 1);
-    if (f.kind == FaultSpec::Kind::kCtRatio) {
+    if (f.equipment()) {
+      f.amount = ParseAmount(f, value, at);
+    } else if (f.kind == FaultSpec::Kind::kCtRatio) {
       size_t used = 0;
       try {
         f.amount = std::stod(value, &used);
@@ -204,6 +262,13 @@ FaultSpec ParseFault(const std::string& text, const std::string& option) {
   }
   f.metric = p.samples[0].metric;
   f.match = p.samples[0].labels;
+  const std::string equipment = EquipmentMetric(f.kind);
+  if (!equipment.empty() && f.metric.rfind(equipment, 0) != 0) {
+    throw InputError(at,
+                     fmt::format("'{}': {} targets {}{}, not {}", text, kind, equipment,
+                                 equipment.back() == '_' ? "* (a GPU's streams)" : "", f.metric),
+                     "docs/live.md, \"Faults\": each equipment fault's target");
+  }
   f.from_s = ParseTime(text.substr(mid + 1, last - mid - 1), option, text);
   f.to_s = ParseTime(text.substr(last + 1), option, text);
   if (!(f.to_s > f.from_s)) {
@@ -226,12 +291,116 @@ const Family* Snapshot::Find(std::string_view metric) const {
 TelemetryBuilder::TelemetryBuilder(const site::SiteConfig& config, std::vector<FaultSpec> faults)
     : nodes_(config.cluster.nodes),
       gpus_per_node_(config.cluster.gpus_per_node),
+      nodes_per_rack_(std::max(1, config.cluster.nodes_per_rack)),
+      racks_per_cdu_(std::max(1, config.facility.cooling.racks_per_cdu)),
+      gpu_idle_w_(units::ToWatts(config.cluster.gpu.idle_power)),
+      weather_(config.weather),
       model_(config.cluster.gpu.name),
       faults_(std::move(faults)),
       cooling_(config.facility.cooling),
       weather_(config.weather) {
   for (const auto& s : config.facility.power_chain) stage_names_.push_back(s.name);
   gpu_energy_mj_.assign(static_cast<size_t>(gpu_count()), 0.0);
+  rack_energy_j_.assign(static_cast<size_t>(racks()), 0.0);
+  const bool slow = std::any_of(faults_.begin(), faults_.end(), [](const FaultSpec& f) {
+    return f.kind == FaultSpec::Kind::kSlowGpu;
+  });
+  if (slow) {
+    plants_ = std::make_unique<std::pair<thermal::CoolingPlant, thermal::CoolingPlant>>(
+        thermal::CoolingPlant(config.facility.cooling),
+        thermal::CoolingPlant(config.facility.cooling));
+  }
+}
+
+int TelemetryBuilder::racks() const { return (nodes_ + nodes_per_rack_ - 1) / nodes_per_rack_; }
+int TelemetryBuilder::cdus() const { return (racks() + racks_per_cdu_ - 1) / racks_per_cdu_; }
+
+std::vector<Label> TelemetryBuilder::GpuLabels(int n, int g) const {
+  return {{"gpu", std::to_string(g)},
+          {"UUID", fmt::format("GPU-{:08x}-0000-4000-8000-{:012x}", n, g)},
+          {"device", fmt::format("nvidia{}", g)},
+          {"modelName", model_},
+          {"Hostname", fmt::format("node{}", n)}};
+}
+
+void TelemetryBuilder::Equipment(double t_s, report::TickRow& row, std::vector<double>& gpu_w,
+                                 std::vector<double>& activity, std::vector<double>& cdu_rise_k) {
+  double before_w = 0, after_w = 0;
+  for (double w : gpu_w) before_w += w;
+  Slow(t_s, gpu_w, activity, cdu_rise_k);
+  for (double w : gpu_w) after_w += w;
+  // The load the slow GPUs no longer draw leaves the meters behind them too: the IT chain's in
+  // proportion to the IT load (to first order), the cooling plant's as the plant model has it: a
+  // second plant runs beside one that follows the simulation's heat, on the heat less what the
+  // slow GPUs shed, and the difference of their electricity is the meters' change.
+  if (plants_) {
+    const double share = row.it_w > 0 ? (before_w - after_w) / row.it_w : 0;
+    thermal::OutdoorConditions outdoor = weather_.At(SimTime::From(units::Seconds(t_s)));
+    outdoor.dry_bulb = units::Celsius(row.outdoor_c);
+    const double dt = last_dt_s_;
+    if (!plants_started_) {
+      for (thermal::CoolingPlant* p : {&plants_->first, &plants_->second}) {
+        p->Advance(0, units::Watts(row.it_w), units::Watts(row.loss_w), outdoor);
+      }
+      plants_started_ = true;
+    }
+    const thermal::CoolingState as_sim =
+        plants_->first.Advance(dt, units::Watts(row.it_w), units::Watts(row.loss_w), outdoor);
+    const thermal::CoolingState slowed = plants_->second.Advance(
+        dt, units::Watts(row.it_w * (1 - share)), units::Watts(row.loss_w * (1 - share)), outdoor);
+    const double chiller_delta = units::ToWatts(slowed.chillers) - units::ToWatts(as_sim.chillers);
+    const double cooling_delta = units::ToWatts(slowed.electric) - units::ToWatts(as_sim.electric);
+    const double chain_w = row.facility_w - row.cooling_w;
+    row.it_input_w *= 1 - share;
+    for (double& w : row.stage_input_w) w *= 1 - share;
+    row.chillers_w += chiller_delta;
+    row.cooling_w += cooling_delta;
+    row.rejected_w += units::ToWatts(slowed.rejected) - units::ToWatts(as_sim.rejected);
+    row.facility_w += cooling_delta - share * chain_w;
+  }
+  for (const FaultSpec& f : faults_) {
+    const bool active = t_s >= f.from_s && t_s < f.to_s;
+    if (f.kind == FaultSpec::Kind::kChillerStuck) {
+      const std::string key = "chiller#" + f.text;
+      if (!active) {
+        held_.erase(key);
+        continue;
+      }
+      // The chillers stay at their FROM electricity whatever the load; the plant's and the
+      // building's meters carry the difference.
+      const double held = held_.emplace(key, row.chillers_w).first->second;
+      const double delta = held - row.chillers_w;
+      row.chillers_w = held;
+      row.cooling_w += delta;
+      row.facility_w += delta;
+    }
+  }
+}
+
+void TelemetryBuilder::Slow(double t_s, std::vector<double>& gpu_w, std::vector<double>& activity,
+                            std::vector<double>& cdu_rise_k) const {
+  for (const FaultSpec& f : faults_) {
+    if (!(t_s >= f.from_s && t_s < f.to_s)) continue;
+    if (f.kind == FaultSpec::Kind::kSlowGpu) {
+      // At a fraction f of its clock a GPU does f of its work: its activity and the power above
+      // idle scale by f (a first-order bound: voltage would fall with the clock, lowering power
+      // more). Its siblings keep the simulation's figures (a straggler's wait is not modelled).
+      for (int n = 0; n < nodes_; ++n) {
+        for (int g = 0; g < gpus_per_node_; ++g) {
+          if (!f.Matches(f.metric, GpuLabels(n, g))) continue;
+          const size_t i = static_cast<size_t>(n * gpus_per_node_ + g);
+          gpu_w[i] = std::min(gpu_w[i], gpu_idle_w_ + f.amount * (gpu_w[i] - gpu_idle_w_));
+          activity[i] *= f.amount;
+        }
+      }
+    } else if (f.kind == FaultSpec::Kind::kFouledCdu) {
+      for (int c = 0; c < cdus(); ++c) {
+        if (f.Matches(f.metric, {{"cdu", fmt::format("cdu-{}", c)}})) {
+          cdu_rise_k[static_cast<size_t>(c)] += f.amount;
+        }
+      }
+    }
+  }
 }
 
 bool TelemetryBuilder::Fault(const std::string& metric, Reading& r, double t_s,
@@ -264,6 +433,14 @@ bool TelemetryBuilder::Fault(const std::string& metric, Reading& r, double t_s,
         break;
       case FaultSpec::Kind::kCtRatio:
         if (active) value *= f.amount;
+        break;
+      case FaultSpec::Kind::kPduDrift:
+        // The meter's gain drifts linearly from FROM; its energy counter integrates the true power.
+        if (active) value *= 1 + f.amount / 100 * (t_s - f.from_s) / 3600;
+        break;
+      case FaultSpec::Kind::kSlowGpu:  // Equipment(): the equipment itself, before the readings
+      case FaultSpec::Kind::kFouledCdu:
+      case FaultSpec::Kind::kChillerStuck:
         break;
       case FaultSpec::Kind::kClockSkew:
         if (active) r.time_s = t_s + f.amount;
@@ -306,17 +483,25 @@ int64_t Snapshot::WallMs(double time_s) const {
 Snapshot TelemetryBuilder::Build(const report::TickRow& given, double t_s) {
   const bool shifted = std::isfinite(supply_c_) &&
                        std::abs(supply_c_ - units::ToCelsius(cooling_.liquid_supply)) > 1e-9;
-  const report::TickRow row =
+  report::TickRow row =
       shifted ? ShiftSupplySetpoint(given, cooling_, weather_.At(given.start), supply_c_) : given;
   const double dt = std::max(0.0, t_s - last_t_s_);
   last_t_s_ = t_s;
+  last_dt_s_ = dt;
   const int gpus = gpu_count();
   const double mean_gpu_w = gpus > 0 ? row.gpu_w / gpus : 0;
   std::vector<double> gpu_w(static_cast<size_t>(gpus));
   for (size_t i = 0; i < gpu_w.size(); ++i) {
     gpu_w[i] = mean_gpu_w * (1 + 0.02 * Jitter(i, static_cast<uint64_t>(tick_)));
-    gpu_energy_mj_[i] += gpu_w[i] * dt * 1000;
   }
+  std::vector<double> activity(gpu_w.size(), row.gpu_activity);
+  std::vector<double> cdu_rise_k(static_cast<size_t>(cdus()), 0.0);
+  if (!faults_.empty()) Equipment(t_s, row, gpu_w, activity, cdu_rise_k);
+  for (size_t i = 0; i < gpu_w.size(); ++i) gpu_energy_mj_[i] += gpu_w[i] * dt * 1000;
+  auto gpu_rise_k = [&](size_t i) {
+    const int node = static_cast<int>(i) / std::max(1, gpus_per_node_);
+    return cdu_rise_k[static_cast<size_t>(CduOfRack(RackOfNode(node)))];
+  };
   Snapshot snap;
   snap.t_s = t_s;
   snap.tick = tick_++;
@@ -339,7 +524,7 @@ Snapshot TelemetryBuilder::Build(const report::TickRow& given, double t_s) {
     if (again) f->readings.push_back(std::move(*again));
     f->readings.push_back(std::move(r));
   };
-  snap.families.reserve(16);
+  snap.families.reserve(24);
   auto gpu_family = [&](const char* metric, const char* type, const char* unit, const char* help,
                         const std::function<double(size_t)>& value) {
     // dcgm-exporter prints whole mJ, degrees and percent.
@@ -347,12 +532,7 @@ Snapshot TelemetryBuilder::Build(const report::TickRow& given, double t_s) {
     f->readings.reserve(static_cast<size_t>(gpus));
     for (int n = 0; n < nodes_; ++n) {
       for (int g = 0; g < gpus_per_node_; ++g) {
-        put(f,
-            {{"gpu", std::to_string(g)},
-             {"UUID", fmt::format("GPU-{:08x}-0000-4000-8000-{:012x}", n, g)},
-             {"device", fmt::format("nvidia{}", g)},
-             {"modelName", model_},
-             {"Hostname", fmt::format("node{}", n)}},
+        put(f, GpuLabels(n, g),
             value(static_cast<size_t>(n) * static_cast<size_t>(gpus_per_node_) +
                   static_cast<size_t>(g)));
       }
@@ -364,9 +544,9 @@ Snapshot TelemetryBuilder::Build(const report::TickRow& given, double t_s) {
              "Total energy consumption since boot (in mJ).",
              [&](size_t i) { return gpu_energy_mj_[i]; });
   gpu_family("DCGM_FI_DEV_GPU_TEMP", "gauge", "C", "GPU temperature (in C).",
-             [&](size_t) { return row.gpu_coolant_c; });
+             [&](size_t i) { return row.gpu_coolant_c + gpu_rise_k(i); });
   gpu_family("DCGM_FI_DEV_GPU_UTIL", "gauge", "%", "GPU utilization (in %).",
-             [&](size_t) { return 100 * row.gpu_activity; });
+             [&](size_t i) { return 100 * activity[i]; });
 
   auto meter = [&](const char* metric, const char* type, const char* unit, const char* help,
                    double value) { put(add(metric, type, unit, help), {}, value); };
@@ -403,18 +583,36 @@ Snapshot TelemetryBuilder::Build(const report::TickRow& given, double t_s) {
   Family* nodes = add("firstwall_node_power_watts", "gauge", "W",
                       "Power of each node, GPUs and the rest (in W).");
   const double base_per_node = nodes_ > 0 ? row.node_base_w / nodes_ : 0;
+  std::vector<double> rack_w(static_cast<size_t>(racks()), 0.0);
   for (int n = 0; n < nodes_; ++n) {
     double w = base_per_node;
     for (int g = 0; g < gpus_per_node_; ++g) {
       w += gpu_w[static_cast<size_t>(n) * static_cast<size_t>(gpus_per_node_) +
                  static_cast<size_t>(g)];
     }
+    rack_w[static_cast<size_t>(RackOfNode(n))] += w;
     put(nodes, {{"Hostname", fmt::format("node{}", n)}}, w);
   }
   Family* stages = add("firstwall_power_stage_input_watts", "gauge", "W",
                        "Input power of each conversion stage, from the load outward (in W).");
   for (size_t i = 0; i < stage_names_.size() && i < row.stage_input_w.size(); ++i) {
     put(stages, {{"stage", stage_names_[i]}}, row.stage_input_w[i]);
+  }
+  // Each rack's PDU meters its nodes' draw (power and a true energy counter); each CDU supplies
+  // the plant's coolant plus whatever a fouled exchanger adds.
+  Family* pdu_w = add("firstwall_rack_pdu_power_watts", "gauge", "W",
+                      "Power through each rack's PDU: its nodes' draw (in W).");
+  Family* pdu_j = add("firstwall_rack_pdu_energy_joules_total", "counter", "J",
+                      "Energy through each rack's PDU since the emulation started (in J).");
+  for (size_t r = 0; r < rack_w.size(); ++r) {
+    rack_energy_j_[r] += rack_w[r] * dt;
+    put(pdu_w, {{"rack", fmt::format("rack{}", r)}}, rack_w[r]);
+    put(pdu_j, {{"rack", fmt::format("rack{}", r)}}, rack_energy_j_[r]);
+  }
+  Family* cdu = add("firstwall_cdu_supply_temperature_celsius", "gauge", "C",
+                    "Liquid each CDU supplies to its racks' cold plates (in C).");
+  for (size_t c = 0; c < cdu_rise_k.size(); ++c) {
+    put(cdu, {{"cdu", fmt::format("cdu-{}", c)}}, row.gpu_coolant_c + cdu_rise_k[c]);
   }
   return snap;
 }

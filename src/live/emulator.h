@@ -26,6 +26,7 @@
 #include "live/prometheus_text.h"
 #include "report/tick_series.h"
 #include "site/site_config.h"
+#include "thermal/cooling_plant.h"
 
 namespace firstwall::live {
 
@@ -41,7 +42,14 @@ struct FaultSpec {
     kLate,       // amount: seconds each sample arrives after its time
     kDuplicate,  // each sample is served again with the next tick's
     kCtRatio,    // amount: the factor a wrongly set current transformer ratio scales readings by
+    // Equipment faults (docs/live.md, "Faults"): what the equipment does changes, not only a
+    // reading.
+    kSlowGpu,       // amount: the fraction of its clock a matched GPU runs at, in (0, 1)
+    kFouledCdu,     // amount: kelvin the CDU's approach (its supply and its GPUs' coolant) rises by
+    kChillerStuck,  // the chillers' electricity held at its value at FROM
+    kPduDrift,      // amount: percent per hour a rack PDU's power reading drifts by from FROM
   };
+  bool equipment() const;
   Kind kind = Kind::kDropout;
   double amount = 0;
   std::string metric;        // the target's metric name
@@ -52,7 +60,10 @@ struct FaultSpec {
 };
 
 // KIND:TARGET:FROM:TO, KIND one of dropout, stuck, spike, unit_change, counter_reset, duplicate,
-// clock_skew=DURATION, late=DURATION, ct_ratio=FACTOR; TARGET a metric name with optional label
+// clock_skew=DURATION, late=DURATION, ct_ratio=FACTOR, or an equipment fault: slow_gpu=FACTOR
+// (TARGET a DCGM_FI_DEV_* stream: its GPUs), fouled_cdu=KELVIN (firstwall_cdu_supply_temperature_
+// celsius{cdu=...}), chiller_stuck (firstwall_chiller_power_watts), pdu_drift=PERCENT_PER_HOUR
+// (firstwall_rack_pdu_power_watts{rack=...}); TARGET a metric name with optional label
 // matchers (DCGM_FI_DEV_POWER_USAGE{gpu="3",Hostname="node0"}); FROM and TO simulated times with a
 // unit ("30s", "1 min"). InputError naming `option` otherwise.
 FaultSpec ParseFault(const std::string& text, const std::string& option = "--fault");
@@ -108,20 +119,41 @@ class TelemetryBuilder {
   // From the next Build on, the rows are those of a coolant supply setpoint of `c` (C) instead
   // of the scenario's (setpoint_shift.h); NaN: the scenario's.
   void SetCoolantSupply(double c) { supply_c_ = c; }
+  // The site's racks (cluster.nodes_per_rack nodes each) and CDUs (facility.cooling.racks_per_cdu
+  // racks each; one per rack when not declared), as the rack and CDU meters label them: rack<r>,
+  // cdu-<c>, counted from 0 like the nodes.
+  int racks() const;
+  int cdus() const;
+  int RackOfNode(int node) const { return node / nodes_per_rack_; }
+  int CduOfRack(int rack) const { return rack / racks_per_cdu_; }
 
  private:
+  // The equipment faults' effect at t_s on each GPU's power and activity factor and each CDU's
+  // approach, and on the row's chiller, cooling and facility power.
+  void Equipment(double t_s, report::TickRow& row, std::vector<double>& gpu_w,
+                 std::vector<double>& activity, std::vector<double>& cdu_rise_k);
+  void Slow(double t_s, std::vector<double>& gpu_w, std::vector<double>& activity,
+            std::vector<double>& cdu_rise_k) const;
+  std::vector<Label> GpuLabels(int node, int gpu) const;
   // Applies the faults matching (metric, labels) at t_s to `r`; false when the reading is dropped.
   // `again` receives a reading to serve besides `r` (a duplicated sample).
   bool Fault(const std::string& metric, Reading& r, double t_s, std::optional<Reading>& again);
 
-  int nodes_ = 0, gpus_per_node_ = 0;
+  int nodes_ = 0, gpus_per_node_ = 0, nodes_per_rack_ = 1, racks_per_cdu_ = 1;
+  double gpu_idle_w_ = 0;
+  std::vector<double> rack_energy_j_;  // per rack PDU, since the run's start (true: never drifts)
+  // With slow_gpu faults: a cooling plant on the simulation's heat and one on the heat the slow
+  // GPUs leave (Equipment()).
+  std::unique_ptr<std::pair<thermal::CoolingPlant, thermal::CoolingPlant>> plants_;
+  bool plants_started_ = false;
+  thermal::Weather weather_;
   std::string model_;
   std::vector<std::string> stage_names_;
   std::vector<FaultSpec> faults_;
   std::vector<double> gpu_energy_mj_;  // per GPU, since the run's start
   int64_t tick_ = 0;
   double facility_energy_j_ = 0, it_input_energy_j_ = 0;
-  double last_t_s_ = 0;
+  double last_t_s_ = 0, last_dt_s_ = 0;
   thermal::CoolingConfig cooling_;
   thermal::Weather weather_;
   double supply_c_ = std::numeric_limits<double>::quiet_NaN();

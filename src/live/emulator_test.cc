@@ -128,5 +128,123 @@ TEST(Emulator, FaultsWithValuesAreCheckedAtTheOption) {
   EXPECT_EQ(message("clock_skew=-30s:m:1s:2s"), "accepted");
 }
 
+// The reading of `metric` whose labels include `label`=`value` ("" for the first).
+double Value(const Snapshot& s, const char* metric, const char* label = "", const char* value = "",
+             const char* label2 = "", const char* value2 = "") {
+  const Family* f = s.Find(metric);
+  EXPECT_NE(f, nullptr) << metric;
+  for (const Reading& r : f ? f->readings : std::vector<Reading>{}) {
+    int hits = 0;
+    for (const Label& l : r.labels)
+      hits += (l.name == label && l.value == value) + (l.name == label2 && l.value == value2);
+    if (hits == (*label ? 1 : 0) + (*label2 ? 1 : 0)) return r.value;
+  }
+  ADD_FAILURE() << metric << " " << label << "=" << value;
+  return 0;
+}
+
+TEST(Emulator, SlowGpuScalesItsWorkAndPowerAboveIdle) {
+  TelemetryBuilder clean(Hall(), {});
+  TelemetryBuilder b(
+      Hall(),
+      {ParseFault("slow_gpu=0.5:DCGM_FI_DEV_GPU_UTIL{Hostname=\"node1\",gpu=\"3\"}:2s:1h")});
+  report::TickRow row = Row(100e3);
+  row.gpu_activity = 0.9;
+  const double idle = units::ToWatts(Hall().cluster.gpu.idle_power);
+  for (int t = 1; t <= 3; ++t) {
+    const Snapshot c = clean.Build(row, t), s = b.Build(row, t);
+    const double p = Value(c, "DCGM_FI_DEV_POWER_USAGE", "Hostname", "node1", "gpu", "3");
+    const double slowed = Value(s, "DCGM_FI_DEV_POWER_USAGE", "Hostname", "node1", "gpu", "3");
+    EXPECT_NEAR(slowed, t < 2 ? p : idle + 0.5 * (p - idle), 1e-9);
+    EXPECT_DOUBLE_EQ(Value(s, "DCGM_FI_DEV_GPU_UTIL", "Hostname", "node1", "gpu", "3"),
+                     t < 2 ? 90 : 45);
+    // A sibling is untouched; the node's meter carries the drop.
+    EXPECT_DOUBLE_EQ(Value(s, "DCGM_FI_DEV_GPU_UTIL", "Hostname", "node1", "gpu", "2"), 90);
+    EXPECT_NEAR(Value(c, "firstwall_node_power_watts", "Hostname", "node1") -
+                    Value(s, "firstwall_node_power_watts", "Hostname", "node1"),
+                p - slowed, 1e-6);
+  }
+}
+
+TEST(Emulator, FouledCduRaisesItsSupplyAndItsGpus) {
+  // The hall: one rack of two nodes, so one CDU, cdu-0.
+  TelemetryBuilder b(
+      Hall(),
+      {ParseFault("fouled_cdu=3K:firstwall_cdu_supply_temperature_celsius{cdu=\"cdu-0\"}:2s:1h")});
+  report::TickRow row = Row(100e3);
+  row.gpu_coolant_c = 30;
+  EXPECT_DOUBLE_EQ(Value(b.Build(row, 1), "firstwall_cdu_supply_temperature_celsius"), 30);
+  const Snapshot s = b.Build(row, 2);
+  EXPECT_DOUBLE_EQ(Value(s, "firstwall_cdu_supply_temperature_celsius", "cdu", "cdu-0"), 33);
+  EXPECT_DOUBLE_EQ(Value(s, "DCGM_FI_DEV_GPU_TEMP", "Hostname", "node1", "gpu", "7"), 33);
+  EXPECT_DOUBLE_EQ(Value(s, "firstwall_coolant_supply_temperature_celsius"), 30);  // the plant's
+}
+
+TEST(Emulator, StuckChillerHoldsItsPowerAndTheMetersCarryIt) {
+  TelemetryBuilder b(Hall(), {ParseFault("chiller_stuck:firstwall_chiller_power_watts:2s:4s")});
+  for (int t = 1; t <= 4; ++t) {
+    report::TickRow row = Row(100e3);
+    row.chillers_w = 1000.0 * t;
+    row.cooling_w = row.chillers_w + 500;
+    const Snapshot s = b.Build(row, t);
+    const double held = t == 3 ? 2000 : 1000.0 * t;  // from 2 s, until 4 s
+    EXPECT_DOUBLE_EQ(Value(s, "firstwall_chiller_power_watts"), held);
+    EXPECT_DOUBLE_EQ(Value(s, "firstwall_cooling_power_watts"), held + 500);
+    EXPECT_DOUBLE_EQ(Value(s, "firstwall_facility_power_watts"), 100e3 + held - 1000.0 * t);
+  }
+}
+
+TEST(Emulator, DriftingPduReadingKeepsATrueCounter) {
+  TelemetryBuilder b(
+      Hall(), {ParseFault("pdu_drift=36:firstwall_rack_pdu_power_watts{rack=\"rack0\"}:0s:1h")});
+  report::TickRow row = Row(100e3);
+  row.node_base_w = 4000;
+  b.Build(row, 1);
+  const Snapshot s = b.Build(row, 101);
+  // The rack: its two nodes, 16 GPUs at 600 W +-2 % and 2 x 2 kW base, read 1 % high at 100 s.
+  const double sum = Value(s, "firstwall_node_power_watts", "Hostname", "node0") +
+                     Value(s, "firstwall_node_power_watts", "Hostname", "node1");
+  EXPECT_NEAR(Value(s, "firstwall_rack_pdu_power_watts", "rack", "rack0"), sum * 1.0101,
+              1e-6 * sum);
+  // The counter integrates the true power: 1 s of the first tick's (9600 W +-2 % and 4 kW) and
+  // 100 s of the last's.
+  EXPECT_NEAR(Value(s, "firstwall_rack_pdu_energy_joules_total", "rack", "rack0") - 100 * sum,
+              13600, 200);
+}
+
+TEST(Emulator, EquipmentFaultsCheckTheirTargetAndValue) {
+  auto message = [](const std::string& text) {
+    try {
+      ParseFault(text);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(message("slow_gpu=1:DCGM_FI_DEV_GPU_UTIL:1s:2s").find("below 1"), std::string::npos);
+  EXPECT_NE(message("slow_gpu=0.5:firstwall_pue:1s:2s").find("slow_gpu targets DCGM_FI_DEV_*"),
+            std::string::npos);
+  EXPECT_NE(
+      message("fouled_cdu=0:firstwall_cdu_supply_temperature_celsius:1s:2s").find("above 0 K"),
+      std::string::npos);
+  EXPECT_NE(message("fouled_cdu=3 C:firstwall_cdu_supply_temperature_celsius:1s:2s").find("'3 C'"),
+            std::string::npos);
+  EXPECT_NE(message("pdu_drift=0:firstwall_rack_pdu_power_watts:1s:2s").find("other than 0"),
+            std::string::npos);
+  EXPECT_NE(message("chiller_stuck=1:firstwall_chiller_power_watts:1s:2s").find("takes no value"),
+            std::string::npos);
+  EXPECT_EQ(message("pdu_drift=-5%/h:firstwall_rack_pdu_power_watts{rack=\"rack0\"}:1s:2s"),
+            "accepted");
+  // A CDU the site does not have is no stream the emulator serves.
+  try {
+    CheckFaultTargets(
+        Hall(),
+        {ParseFault("fouled_cdu=2:firstwall_cdu_supply_temperature_celsius{cdu=\"cdu-9\"}:1s:2s")});
+    ADD_FAILURE() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("no stream"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace firstwall::live

@@ -203,6 +203,7 @@ std::vector<SignalSpec> SignalSpecs(const site::SiteConfig& config) {
                    StageSlug(s.name), "power", "W", false});
   }
   out.push_back({"gpu_temperature", "gpu", "", "temperature", "C", true});
+  out.push_back({"chiller_power", "chiller", "", "power", "W", false});
   return out;
 }
 
@@ -457,6 +458,7 @@ std::map<std::string, std::vector<double>> PredictSignals(const site::SiteConfig
     put("facility_power", k, facility_w);
     put("it_input_power", k, it_input_w);
     put("cooling_power", k, cooling_w);
+    put("chiller_power", k, units::ToWatts(cs.chillers));
     put("pue", k, it_input_w > 0 ? facility_w / it_input_w : kNaN);
     for (size_t i = 0; i < stages.size(); ++i) {
       put("stage_input:" + StageSlug(stages[i].name), k, units::ToWatts(flow.input[i]));

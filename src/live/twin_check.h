@@ -25,6 +25,7 @@
 //                         DCGM_FI_DEV_GPU_TEMP), or with AssembleOptions::gpu_temperature_is_die
 //                         the die's: coolant + chip_to_coolant x the mean measured GPU power,
 //                         relaxing with chip_time_constant (site/site.h's chip model)
+//   chiller_power         chiller / any / power, W       -> the chillers' electricity
 // The physics is the design side's: power::ConversionChain and thermal::CoolingPlant, stepped over
 // the measured steps as site::Site steps them over its windows.
 #pragma once

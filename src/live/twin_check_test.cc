@@ -83,7 +83,7 @@ TEST(PredictSignals, ReproducesTheDesignModelFromItsOwnGpuPower) {
   const std::vector<report::TickRow>& rows = sim.rows;
   ASSERT_GT(rows.size(), 100u);
   const auto p = PredictSignals(sc.site, sim.m);
-  ASSERT_EQ(p.size(), 7u);  // 4 facility signals, the PSU and UPS stages, the GPU coolant
+  ASSERT_EQ(p.size(), 8u);  // 4 facility signals, the PSU and UPS stages, the GPU coolant, chillers
   for (size_t k = 0; k < rows.size(); ++k) {
     const report::TickRow& r = rows[k];
     EXPECT_NEAR(p.at("it_input_power")[k], r.it_input_w, 1e-6 * r.it_input_w) << k;
@@ -91,6 +91,7 @@ TEST(PredictSignals, ReproducesTheDesignModelFromItsOwnGpuPower) {
     EXPECT_NEAR(p.at("facility_power")[k], r.facility_w, 1e-9 * r.facility_w) << k;
     EXPECT_NEAR(p.at("cooling_power")[k], r.cooling_w, 1e-9 * r.cooling_w) << k;
     EXPECT_NEAR(p.at("gpu_temperature")[k], r.gpu_coolant_c, 1e-9) << k;
+    EXPECT_NEAR(p.at("chiller_power")[k], r.chillers_w, 1e-9 * std::max(1.0, r.chillers_w)) << k;
   }
   // By hand at one step: IT = GPUs + 2 nodes x 2 kW; PSU 96 %; UPS (P + 1 kW) / 0.95.
   const double it = rows[50].gpu_w + 4000;

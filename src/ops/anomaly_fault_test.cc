@@ -1,0 +1,101 @@
+// Each equipment fault of the emulator injected (in process, tests/inputs/anomaly-hall.yaml),
+// detected and localized to its entity within a stated delay; and the false alarms of a clean day.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "live/temp_path_test_util.h"
+#include "ops/anomaly.h"
+#include "ops/anomaly_test_support.h"
+
+namespace firstwall::ops {
+namespace {
+
+constexpr const char* kHall = "tests/inputs/anomaly-hall.yaml";
+constexpr double kFaultFromS = 1800;  // every fault starts at 30 min
+constexpr double kCalibrateS = 1200;  // learned on the first 20 min
+
+struct Detected {
+  AnomalyReport report;
+  int64_t epoch0_ms = 0;
+  double Delay(const Finding& f, double from_s) const {
+    return static_cast<double>(f.detected_ms - epoch0_ms) / 1000 - from_s;
+  }
+};
+
+Detected Detect(const std::string& fault, double duration_s = 7200,
+                double calibrate_s = kCalibrateS) {
+  scenario::Scenario sc = scenario::LoadScenarioFile(kHall);
+  sc.site.duration = SimTime::From(units::Seconds(duration_s));
+  std::vector<live::FaultSpec> faults;
+  if (!fault.empty()) faults.push_back(live::ParseFault(fault));
+  live::CheckFaultTargets(sc.site, faults);
+  EmulatedStore e = EmulateIntoStore(sc.site, kHall, faults, live::TempPath("anomaly.db"));
+  AnomalyOptions o;
+  o.calibrate_s = calibrate_s;
+  Detected run{DetectAnomalies(*e.store, sc.site, o), e.epoch0_ms};
+  for (const Finding& f : run.report.findings) {
+    std::printf("  %s: %s %s by %s, %.0f s after the fault's start, residual %.4g, %.1f sigma\n",
+                fault.c_str(), f.target.c_str(), f.cause.c_str(), f.detector.c_str(),
+                run.Delay(f, kFaultFromS), f.residual, f.score_sigma);
+  }
+  return run;
+}
+
+// The one finding of a faulted run, localized to `target` with `cause`, raised after the fault's
+// start and at most `max_delay_s` after `from_s` (when the fault shows).
+void ExpectOne(const Detected& run, const std::string& target, const std::string& cause,
+               double from_s, double max_delay_s) {
+  ASSERT_EQ(run.report.findings.size(), 1u);
+  const Finding& f = run.report.findings[0];
+  EXPECT_EQ(f.kind, "anomaly");
+  EXPECT_EQ(f.target, target);
+  EXPECT_EQ(f.cause, cause);
+  EXPECT_GE(run.Delay(f, kFaultFromS), 0);
+  EXPECT_LE(run.Delay(f, from_s), max_delay_s);
+  EXPECT_GE(f.detected_ms, f.start_ms);
+}
+
+TEST(AnomalyFaults, SlowGpuIsThatGpuWithinTwoSteps) {
+  const Detected run =
+      Detect("slow_gpu=0.8:DCGM_FI_DEV_POWER_USAGE{Hostname=\"node2\",gpu=\"5\"}:30min:2h");
+  ExpectOne(run, "gpu/node2/gpu5", "slow_gpu", kFaultFromS, 20);
+  EXPECT_LT(run.report.findings[0].residual, -40);  // W below its siblings' median
+}
+
+TEST(AnomalyFaults, EveryGpuOfANodeSlowIsTheNode) {
+  const Detected run = Detect("slow_gpu=0.7:DCGM_FI_DEV_GPU_UTIL{Hostname=\"node1\"}:30min:2h");
+  ExpectOne(run, "node/node1", "slow_node", kFaultFromS, 20);
+}
+
+TEST(AnomalyFaults, FouledCduIsTheCduWithinAMinute) {
+  const Detected run =
+      Detect("fouled_cdu=3:firstwall_cdu_supply_temperature_celsius{cdu=\"cdu-1\"}:30min:2h");
+  ExpectOne(run, "cdu/cdu-1", "fouled_cdu", kFaultFromS, 60);
+  EXPECT_NEAR(run.report.findings[0].residual, 3, 0.6);  // K above the twin's coolant
+}
+
+TEST(AnomalyFaults, StuckChillerIsTheChillerOnceTheLoadMoves) {
+  // Held from 30 min; the second job's start at 40 min is when it stops following the load.
+  const Detected run = Detect("chiller_stuck:firstwall_chiller_power_watts:30min:2h");
+  ExpectOne(run, "chiller/chiller", "chiller_stuck", 2400, 90);
+}
+
+TEST(AnomalyFaults, DriftingPduIsThatPdu) {
+  const Detected run =
+      Detect("pdu_drift=5:firstwall_rack_pdu_power_watts{rack=\"rack3\"}:30min:2h");
+  ExpectOne(run, "pdu/rack3", "pdu_drift", kFaultFromS, 900);
+}
+
+TEST(AnomalyFaults, FalseAlarmsOfACleanDay) {
+  const Detected run = Detect("", 86400, 3600);
+  const double days = 23.0 / 24;  // watched after the hour of calibration
+  const double per_day = static_cast<double>(run.report.findings.size()) / days;
+  std::printf("false alarms on a clean day: %zu over %zu residual series, %.2f per day\n",
+              run.report.findings.size(), run.report.residuals.size(), per_day);
+  EXPECT_EQ(run.report.residuals.size(), 32u * 3 + 2 + 4 + 2);
+  EXPECT_LE(per_day, 1.0);
+}
+
+}  // namespace
+}  // namespace firstwall::ops

@@ -1,0 +1,207 @@
+// The residuals of a store's series against the twin's expectation (anomaly.h).
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "live/twin_check.h"
+#include "ops/anomaly.h"
+
+namespace firstwall::ops {
+namespace {
+
+const double kNaN = std::nan("");
+
+// The least sigma of a residual: the sensor's resolution (DCGM reports whole degrees and percent)
+// or, for power, `share` of the series' level (0.5 %: meters of class 0.5, IEC 62053-22; 2 % for
+// the twin's facility predictions, which it matches to well under that).
+double Floor(const std::string& quantity, std::span<const double> measured, double share = 0.005) {
+  if (quantity == "temperature" || quantity == "utilization") return 1;
+  double sum = 0;
+  int n = 0;
+  for (double x : measured) {
+    if (std::isfinite(x)) {
+      sum += std::abs(x);
+      ++n;
+    }
+  }
+  return std::max(1.0, n > 0 ? share * sum / n : 1.0);
+}
+
+std::vector<double> Minus(std::span<const double> a, std::span<const double> b) {
+  std::vector<double> r(a.size(), kNaN);
+  for (size_t k = 0; k < a.size() && k < b.size(); ++k) r[k] = a[k] - b[k];
+  return r;
+}
+
+double MedianOf(std::vector<double>& v) {
+  const size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+  return v[mid];
+}
+
+// Per step, the median over the series (NaN ones left out), taken again without those more than
+// 4 x 1.4826 MAD from it: a slow node's GPUs do not pull their siblings' expectation.
+std::vector<double> StepMedian(const std::vector<std::vector<double>>& series, size_t steps) {
+  std::vector<double> out(steps, kNaN), v, dev;
+  for (size_t k = 0; k < steps; ++k) {
+    v.clear();
+    for (const auto& s : series) {
+      if (std::isfinite(s[k])) v.push_back(s[k]);
+    }
+    if (v.empty()) continue;
+    const double m = MedianOf(v);
+    dev.clear();
+    for (double x : v) dev.push_back(std::abs(x - m));
+    const double spread = 4 * 1.4826 * MedianOf(dev);
+    std::erase_if(v, [&](double x) { return std::abs(x - m) > spread; });
+    out[k] = v.empty() ? m : MedianOf(v);
+  }
+  return out;
+}
+
+// The mean rate of an energy counter (J) over each step: the rise between consecutive samples
+// over their spacing, given to the step of the later sample (a reset's negative rise skipped).
+std::vector<double> CounterRate(std::span<const live::SamplePoint> samples, const Steps& steps) {
+  std::vector<live::SamplePoint> rates;
+  for (size_t i = 1; i < samples.size(); ++i) {
+    const double dt = static_cast<double>(samples[i].t_ms - samples[i - 1].t_ms) / 1000;
+    const double de = samples[i].value - samples[i - 1].value;
+    if (dt > 0 && de >= 0) rates.push_back({samples[i].t_ms, de / dt, 0});
+  }
+  return OnSteps(rates, steps);
+}
+
+}  // namespace
+
+Topology Topology::Of(const site::SiteConfig& config) {
+  Topology t;
+  t.nodes = config.cluster.nodes;
+  t.gpus_per_node = std::max(1, config.cluster.gpus_per_node);
+  t.nodes_per_rack = std::max(1, config.cluster.nodes_per_rack);
+  t.racks_per_cdu = std::max(1, config.facility.cooling.racks_per_cdu);
+  return t;
+}
+
+AnomalyReport DetectAnomalies(live::Store& store, const site::SiteConfig& config,
+                              const AnomalyOptions& o) {
+  live::AssembleOptions ao;
+  ao.from_ms = o.from_ms;
+  ao.to_ms = o.to_ms;
+  ao.step_s = o.step_s;
+  ao.per_gpu = true;  // every GPU's own series is read below anyway
+  const live::MeasuredSite m = live::AssembleMeasured(store, config, ao);
+  const auto predicted = live::PredictSignals(config, m);
+  AnomalyReport rep;
+  rep.steps = {m.t_ms, m.step_s};
+  const size_t steps = m.t_ms.size();
+  rep.calibration_steps = static_cast<size_t>(std::ceil(o.calibrate_s / m.step_s - 1e-9));
+  if (rep.calibration_steps < 10 || rep.calibration_steps >= steps) {
+    throw InputError(
+        {"--calibrate", 0, 0},
+        fmt::format(
+            "a calibration of {:g} s is {} steps of the store's {} ({:g} s each): {}",
+            o.calibrate_s, rep.calibration_steps, steps, m.step_s,
+            rep.calibration_steps < 10 ? "fewer than 10 to learn on" : "nothing left to watch"),
+        "a calibration window of at least 10 steps, shorter than the data (--from/--to)");
+  }
+  auto read = [&](const live::SeriesInfo& s) {
+    std::vector<live::SamplePoint> pts = store.Samples(s.id);
+    std::erase_if(
+        pts, [&](const live::SamplePoint& p) { return p.t_ms < o.from_ms || p.t_ms > o.to_ms; });
+    return pts;
+  };
+  auto add = [&](const live::SeriesKey& key, std::string expected, std::span<const double> measured,
+                 std::vector<double> r, double share = 0.005) {
+    Residual res;
+    res.entity = key.entity;
+    res.id = key.entity_id;
+    res.quantity = key.quantity;
+    res.unit = key.unit;
+    res.expected = std::move(expected);
+    res.value = std::move(r);
+    res.floor = Floor(key.quantity, measured, share);
+    rep.residuals.push_back(std::move(res));
+  };
+  const auto coolant = predicted.find("gpu_temperature");
+  // GPU series by quantity; the PDUs' power and energy by id.
+  std::map<std::string, std::vector<std::pair<live::SeriesKey, std::vector<double>>>> gpu;
+  std::map<std::string, const live::SeriesInfo*> pdu_energy;
+  const std::vector<live::SeriesInfo> all = store.Series();
+  for (const live::SeriesInfo& s : all) {
+    if (s.key.entity == "pdu" && s.key.quantity == "energy") pdu_energy[s.key.entity_id] = &s;
+  }
+  for (const live::SeriesInfo& s : all) {
+    const live::SeriesKey& k = s.key;
+    if (k.entity == "gpu" &&
+        (k.quantity == "power" || k.quantity == "utilization" || k.quantity == "temperature")) {
+      gpu[k.quantity].emplace_back(k, OnSteps(read(s), rep.steps));
+    } else if (k.entity == "cdu" && k.quantity == "temperature" && coolant != predicted.end()) {
+      const std::vector<double> v = OnSteps(read(s), rep.steps);
+      add(k, "the twin's GPU coolant temperature", v, Minus(v, coolant->second));
+    } else if (k.entity == "pdu" && k.quantity == "power" && pdu_energy.count(k.entity_id)) {
+      const std::vector<double> v = OnSteps(read(s), rep.steps);
+      add(k, "its energy counter's rate", v,
+          Minus(v, CounterRate(read(*pdu_energy[k.entity_id]), rep.steps)));
+    }
+  }
+  for (auto& [quantity, series] : gpu) {
+    std::vector<double> expected;
+    std::string what;
+    if (quantity == "temperature" && coolant != predicted.end()) {
+      expected = coolant->second;
+      what = "the twin's GPU coolant temperature";
+    } else {
+      std::vector<std::vector<double>> values;
+      for (const auto& s : series) values.push_back(s.second);
+      expected = StepMedian(values, steps);
+      what = fmt::format("the median of the {} GPUs'", series.size());
+    }
+    for (const auto& [key, v] : series) {
+      add(key, what, v, Minus(v, expected));
+      if (quantity != "power") continue;
+      Residual& r = rep.residuals.back();
+      for (size_t k = 0; k < steps; ++k)
+        r.value[k] = expected[k] > 0 ? r.value[k] / expected[k] : kNaN;
+      r.level = expected;
+      r.floor = 0.005;
+    }
+  }
+  // The facility signals the twin predicts from the measured GPU power and outdoor air.
+  for (const auto& sig : m.signals) {
+    const std::string& name = sig.spec.name;
+    if (name != "chiller_power" && name != "cooling_power") continue;
+    live::SeriesKey key{name == "chiller_power" ? "chiller" : "meter",
+                        name == "chiller_power" ? "chiller" : "cooling",
+                        "power",
+                        "W",
+                        "",
+                        ""};
+    const size_t arrow = sig.from.find('/');
+    const size_t second = sig.from.find('/', arrow + 1);
+    if (arrow != std::string::npos && second != std::string::npos) {
+      key.entity = sig.from.substr(0, arrow);
+      key.entity_id = sig.from.substr(arrow + 1, second - arrow - 1);
+    }
+    add(key, "the twin's " + name, sig.value, Minus(sig.value, predicted.at(name)), 0.02);
+  }
+  for (Residual& r : rep.residuals) {
+    r.thresholds =
+        Learn(std::span(r.value).first(std::min(rep.calibration_steps, r.value.size())), r.floor);
+    r.alarm = FirstAlarm(r.value, r.thresholds, rep.calibration_steps);
+    if (r.alarm.raised && !r.level.empty()) {
+      double sum = 0;
+      int n = 0;
+      for (size_t k = r.alarm.start; k <= r.alarm.step; ++k) {
+        if (std::isfinite(r.level[k])) sum += r.level[k], ++n;
+      }
+      r.alarm.residual *= n > 0 ? sum / n : kNaN;
+    }
+  }
+  rep.findings = Localize(rep.residuals, rep.steps, Topology::Of(config));
+  return rep;
+}
+
+}  // namespace firstwall::ops

@@ -1,0 +1,98 @@
+// The emulator's telemetry, in process, into an SQLite store as `firstwall ingest` with a site map
+// binding it would put it (tests/inputs/anomaly-site-map.yaml binds the same series): for the
+// anomaly detector's tests and benchmark.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "live/emulator.h"
+#include "live/store.h"
+#include "report/simulate.h"
+#include "scenario/loader.h"
+
+namespace firstwall::ops {
+
+inline std::string LabelOf(const std::vector<live::Label>& labels, const std::string& name) {
+  for (const live::Label& l : labels) {
+    if (l.name == name) return l.value;
+  }
+  return "";
+}
+
+// entity, id, quantity, unit of a reading; entity "" when not stored.
+inline live::SeriesKey KeyOf(const live::Family& f, const live::Reading& r) {
+  const std::string gpu = LabelOf(r.labels, "Hostname") + "/gpu" + LabelOf(r.labels, "gpu");
+  static const std::map<std::string, std::vector<std::string>> kFixed = {
+      {"DCGM_FI_DEV_POWER_USAGE", {"gpu", "", "power", "W"}},
+      {"DCGM_FI_DEV_GPU_TEMP", {"gpu", "", "temperature", "C"}},
+      {"DCGM_FI_DEV_GPU_UTIL", {"gpu", "", "utilization", "%"}},
+      {"firstwall_facility_power_watts", {"facility", "site", "power", "W"}},
+      {"firstwall_it_input_power_watts", {"meter", "it-input", "power", "W"}},
+      {"firstwall_cooling_power_watts", {"meter", "cooling", "power", "W"}},
+      {"firstwall_chiller_power_watts", {"chiller", "chiller", "power", "W"}},
+      {"firstwall_outdoor_temperature_celsius", {"weather_station", "outdoor", "temperature", "C"}},
+      {"firstwall_rack_pdu_power_watts", {"pdu", "", "power", "W"}},
+      {"firstwall_rack_pdu_energy_joules_total", {"pdu", "", "energy", "J"}},
+      {"firstwall_cdu_supply_temperature_celsius", {"cdu", "", "temperature", "C"}},
+  };
+  const auto it = kFixed.find(f.metric);
+  if (it == kFixed.end()) return {};
+  std::string id = it->second[1];
+  if (id.empty()) {
+    id = it->second[0] == "gpu"   ? gpu
+         : it->second[0] == "pdu" ? LabelOf(r.labels, "rack")
+                                  : LabelOf(r.labels, "cdu");
+  }
+  return {it->second[0], id, it->second[2], it->second[3], "emulator", f.metric};
+}
+
+struct EmulatedStore {
+  std::unique_ptr<live::Store> store;
+  int64_t epoch0_ms = 0;
+  int64_t samples = 0;
+};
+
+// Simulates `config` (its duration) and stores every tick's readings, as rendered (rounded as
+// dcgm-exporter prints them), stamped epoch0_ms + t.
+inline EmulatedStore EmulateIntoStore(const site::SiteConfig& config, const std::string& file,
+                                      const std::vector<live::FaultSpec>& faults,
+                                      const std::string& path) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::filesystem::remove(path);
+  EmulatedStore out{live::OpenSqliteStore(path), 1'800'000'000'000, 0};
+  live::TelemetryBuilder builder(config, faults);
+  std::map<std::string, int64_t> ids;
+  report::SimulateOptions sim;
+  sim.on_tick = [&](const report::TickRow& row, int64_t n) {
+    for (int64_t k = 0; k < n; ++k) {
+      const double t = row.start.seconds() + static_cast<double>(k + 1) * row.seconds;
+      const live::Snapshot s = builder.Build(row, t);
+      for (const live::Family& f : s.families) {
+        const double scale = std::pow(10.0, f.decimals);
+        for (const live::Reading& r : f.readings) {
+          const live::SeriesKey key = KeyOf(f, r);
+          if (key.entity.empty()) continue;
+          const std::string name = key.entity + "/" + key.entity_id + "/" + key.quantity;
+          auto it = ids.find(name);
+          if (it == ids.end()) it = ids.emplace(name, out.store->SeriesId(key)).first;
+          const live::SamplePoint p{out.epoch0_ms + std::llround(t * 1000),
+                                    std::round(r.value * scale) / scale, 0};
+          out.store->Append(it->second, std::span(&p, 1));
+          ++out.samples;
+        }
+      }
+    }
+    out.store->Flush();
+  };
+  report::Simulate(config, file, sim);
+  out.store->Flush();
+  return out;
+}
+
+}  // namespace firstwall::ops
