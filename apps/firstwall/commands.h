@@ -35,5 +35,6 @@ Action RegisterQuality(CLI::App& app);
 Action RegisterCompare(CLI::App& app);
 Action RegisterCalibrate(CLI::App& app);
 Action RegisterOps(CLI::App& app);
+Action RegisterMcp(CLI::App& app);
 
 }  // namespace firstwall::cli

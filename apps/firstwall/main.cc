@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
         cli::RegisterCollective, cli::RegisterReliability, cli::RegisterCatalog,
         cli::RegisterSchema, cli::RegisterWalls, cli::RegisterSweep, cli::RegisterCollate,
         cli::RegisterEmulate, cli::RegisterIngest, cli::RegisterQuality, cli::RegisterCompare,
-        cli::RegisterCalibrate, cli::RegisterOps, cli::RegisterReport}) {
+        cli::RegisterCalibrate, cli::RegisterOps, cli::RegisterReport, cli::RegisterMcp}) {
     cli::Action action = reg(app);
     actions[app.get_subcommands({}).back()] = std::move(action);
   }
