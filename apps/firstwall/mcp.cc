@@ -84,6 +84,12 @@ int Mcp(const McpOptions& o) {
   const live::ListenAddress at = live::ParseListenAddress(o.http, "--http", "127.0.0.1:8765");
   ops::McpHttpServer http(server);
   const int port = http.Bind(at.host, at.port, "--http");
+  if (at.host != "127.0.0.1" && at.host != "::1" && at.host != "localhost") {
+    std::cerr << "firstwall mcp: warning: " << at.host
+              << " is not loopback and this server authenticates no client: whoever reaches it "
+                 "acts as the agent"
+              << std::endl;
+  }
   std::cerr << "firstwall mcp: serving http://" << live::HostPort(at.host, port) << "/mcp (" << what
             << ")" << std::endl;
   http.Serve();
