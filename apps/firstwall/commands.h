@@ -37,5 +37,6 @@ Action RegisterCalibrate(CLI::App& app);
 Action RegisterOps(CLI::App& app);
 Action RegisterForecast(CLI::App& app);
 Action RegisterAnomalies(CLI::App& app);
+Action RegisterMcp(CLI::App& app);
 
 }  // namespace firstwall::cli

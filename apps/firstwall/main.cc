@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
         cli::RegisterSchema, cli::RegisterWalls, cli::RegisterSweep, cli::RegisterCollate,
         cli::RegisterEmulate, cli::RegisterIngest, cli::RegisterQuality, cli::RegisterCompare,
         cli::RegisterCalibrate, cli::RegisterOps, cli::RegisterForecast, cli::RegisterAnomalies,
-        cli::RegisterReport}) {
+        cli::RegisterMcp, cli::RegisterReport}) {
     cli::Action action = reg(app);
     actions[app.get_subcommands({}).back()] = std::move(action);
   }

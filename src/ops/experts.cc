@@ -184,7 +184,7 @@ std::string ExpertName(Expert e) {
   return "?";
 }
 
-std::vector<ConstraintCheck> ConstraintChecks(const WhatIf& w) {
+std::vector<ConstraintCheck> ConstraintChecks(const WhatIfRun& w) {
   const WhatIfFigures& b = w.baseline;
   const WhatIfFigures& c = w.changed;
   std::vector<ConstraintCheck> checks;

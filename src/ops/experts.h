@@ -1,7 +1,7 @@
 // Experts: the rules that turn a finding (finding.h) into a recommendation a person can act on,
 // and the routing table that says which expert reads which finding (docs/operations.md,
 // "Experts"). An expert writes a plan (ops.h's PlanRequest: what to change, why, when it expires),
-// the scenario change that models it, and the twin's what-if of that change (what_if.h) fills the
+// the scenario change that models it, and the twin's what-if of that change (what_if_run.h) fills the
 // predicted effect and checks the constraints; a plan whose what-if breaks a constraint the
 // baseline kept is withdrawn, its advice kept. No expert approves or applies anything.
 #pragma once
@@ -13,7 +13,7 @@
 
 #include "ops/finding.h"
 #include "ops/ops.h"
-#include "ops/what_if.h"
+#include "ops/what_if_run.h"
 #include "scenario/overrides.h"
 #include "site/site_config.h"
 
@@ -54,7 +54,7 @@ struct ConstraintCheck {
 };
 
 // The limits a what-if must not make worse, baseline against changed.
-std::vector<ConstraintCheck> ConstraintChecks(const WhatIf& w);
+std::vector<ConstraintCheck> ConstraintChecks(const WhatIfRun& w);
 
 struct Recommendation {
   Finding finding;
@@ -65,7 +65,7 @@ struct Recommendation {
   // are the what-if's when one ran.
   std::optional<PlanRequest> plan;
   std::vector<scenario::Override> change;  // the scenario change that models the plan
-  std::optional<WhatIf> what_if;
+  std::optional<WhatIfRun> what_if;
   std::string unchecked;  // why no what-if ran, when none did
   std::vector<ConstraintCheck> checks;
 };

@@ -168,7 +168,7 @@ TEST(Experts, DataProblemsGetAdviceNotPlans) {
 }
 
 TEST(Experts, AChangeThatBreaksALimitIsWithdrawn) {
-  WhatIf w;
+  WhatIfRun w;
   w.baseline.throttled_gpu_h = 0;
   w.changed.throttled_gpu_h = 0.5;
   w.changed.inlet_outside_allowable_h = 0;

@@ -1,0 +1,97 @@
+#include "ops/mcp_http.h"
+
+#include <algorithm>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "live/http_server.h"
+#include "live/listen_address.h"
+
+namespace firstwall::ops {
+
+namespace {
+
+constexpr const char* kJson = "application/json";
+
+void Refuse(httplib::Response& res, int status, int code, const std::string& message) {
+  res.status = status;
+  res.set_content(JsonLine(JsonRpcError(nullptr, code, message)), kJson);
+}
+
+}  // namespace
+
+bool McpOriginAllowed(const std::string& origin, const std::string& host) {
+  const size_t scheme = origin.find("://");
+  if (scheme == std::string::npos) return false;
+  std::string_view rest = std::string_view(origin).substr(scheme + 3);
+  rest = rest.substr(0, rest.find('/'));
+  std::string_view name = rest;
+  if (!rest.empty() && rest.front() == '[') {
+    name = rest.substr(1, rest.find(']') == std::string_view::npos ? 0 : rest.find(']') - 1);
+  } else if (const size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
+    name = rest.substr(0, colon);
+  }
+  return name == "localhost" || name == "127.0.0.1" || name == "::1" ||
+         (!host.empty() && name == host);
+}
+
+struct McpHttpServer::Impl {
+  McpServer& mcp;
+  httplib::Server http;
+  std::string host;
+};
+
+McpHttpServer::McpHttpServer(McpServer& server) : impl_(new Impl{server, {}, {}}) {
+  httplib::Server& http = impl_->http;
+  live::SetUpHttpServer(http);
+  http.set_payload_max_length(kMcpMaxMessageBytes);
+  Impl* impl = impl_.get();
+  http.Post("/mcp", [impl](const httplib::Request& req, httplib::Response& res) {
+    if (req.has_header("Origin") && !McpOriginAllowed(req.get_header_value("Origin"), impl->host)) {
+      Refuse(res, 403, -32600,
+             fmt::format("origin {} may not use this server", req.get_header_value("Origin")));
+      return;
+    }
+    if (req.has_header("MCP-Protocol-Version")) {
+      const std::string v = req.get_header_value("MCP-Protocol-Version");
+      if (std::none_of(std::begin(kMcpVersions), std::end(kMcpVersions),
+                       [&](const char* known) { return v == known; })) {
+        Refuse(res, 400, -32600, fmt::format("unsupported MCP-Protocol-Version {}", v));
+        return;
+      }
+    }
+    const std::optional<std::string> answer = impl->mcp.Handle(req.body);
+    if (!answer) {
+      res.status = 202;
+      return;
+    }
+    // A message that could not be read at all is the client's error at the HTTP level too.
+    const nlohmann::json parsed = nlohmann::json::parse(*answer, nullptr, false);
+    const bool unread = parsed.is_object() && parsed.contains("error") && parsed["id"].is_null();
+    res.status = unread ? 400 : 200;
+    res.set_content(*answer, kJson);
+  });
+  auto no_stream = [](const httplib::Request&, httplib::Response& res) {
+    res.status = 405;
+    res.set_header("Allow", "POST");
+  };
+  http.Get("/mcp", no_stream);
+  http.Delete("/mcp", no_stream);
+}
+
+McpHttpServer::~McpHttpServer() = default;
+
+int McpHttpServer::Bind(const std::string& host, int port, const std::string& option) {
+  impl_->host = host;
+  const int bound = port == 0 ? impl_->http.bind_to_any_port(host)
+                              : (impl_->http.bind_to_port(host, port) ? port : -1);
+  if (bound < 0) live::ThrowCannotListen(option, "the MCP server", host, port);
+  return bound;
+}
+
+void McpHttpServer::Serve() { impl_->http.listen_after_bind(); }
+
+void McpHttpServer::Stop() { impl_->http.stop(); }
+
+}  // namespace firstwall::ops

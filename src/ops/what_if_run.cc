@@ -1,0 +1,41 @@
+#include "ops/what_if_run.h"
+
+#include "report/simulate.h"
+
+namespace firstwall::ops {
+
+WhatIfFigures FiguresOf(const report::Summary& s) {
+  WhatIfFigures f;
+  f.sim_time_s = s.sim_time_s;
+  const double t = s.sim_time_s > 0 ? s.sim_time_s : 1;
+  f.facility_power_w = s.facility_energy_j / t;
+  f.it_power_w = s.it_input_energy_j / t;
+  f.cooling_power_w = s.cooling_energy_j / t;
+  f.pue = s.pue();
+  f.peak_facility_w = s.peak_facility_w;
+  f.peak_it_w = s.peak_it_w;
+  f.mean_gpu_activity = s.mean_gpu_activity;
+  f.inlet_outside_allowable_h = s.inlet_outside_allowable_hours;
+  f.unmet_cooling_h = s.unmet_cooling_hours;
+  f.cdu_over_capacity_h = s.cdu_over_capacity_hours;
+  f.grid_limit_exceeded_h = s.grid_limit_exceeded_hours;
+  f.throttled_gpu_h = s.throttled_gpu_hours;
+  return f;
+}
+
+WhatIfFigures SimulateFigures(const std::string& scenario_path,
+                              const std::vector<scenario::Override>& changes) {
+  const scenario::Scenario sc = scenario::LoadScenarioFile(scenario_path, changes);
+  return FiguresOf(report::Simulate(sc.site, sc.file));
+}
+
+WhatIfRun RunWhatIf(const std::string& scenario_path, const std::vector<scenario::Override>& changes,
+                 const WhatIfFigures* baseline) {
+  WhatIfRun w;
+  w.changes = changes;
+  w.baseline = baseline ? *baseline : SimulateFigures(scenario_path, {});
+  w.changed = SimulateFigures(scenario_path, changes);
+  return w;
+}
+
+}  // namespace firstwall::ops
