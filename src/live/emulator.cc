@@ -297,8 +297,7 @@ TelemetryBuilder::TelemetryBuilder(const site::SiteConfig& config, std::vector<F
       weather_(config.weather),
       model_(config.cluster.gpu.name),
       faults_(std::move(faults)),
-      cooling_(config.facility.cooling),
-      weather_(config.weather) {
+      cooling_(config.facility.cooling) {
   for (const auto& s : config.facility.power_chain) stage_names_.push_back(s.name);
   gpu_energy_mj_.assign(static_cast<size_t>(gpu_count()), 0.0);
   rack_energy_j_.assign(static_cast<size_t>(racks()), 0.0);

@@ -155,7 +155,6 @@ class TelemetryBuilder {
   double facility_energy_j_ = 0, it_input_energy_j_ = 0;
   double last_t_s_ = 0, last_dt_s_ = 0;
   thermal::CoolingConfig cooling_;
-  thermal::Weather weather_;
   double supply_c_ = std::numeric_limits<double>::quiet_NaN();
   // Per faulted stream (metric + labels): the value a stuck sensor holds, a reset's offset.
   std::map<std::string, double> held_;

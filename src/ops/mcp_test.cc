@@ -499,6 +499,8 @@ TEST_F(TwinTools, ProposeWithAScenarioIsChecked) {
             std::string::npos);
   // A change the server cannot map and no what_if: unchecked, and why.
   args["class"] = "drain";
+  args["target"] = "node/node0";
+  args["value"] = "0 %";
   r = Call(s, "propose_plan", args)["result"]["structuredContent"];
   EXPECT_EQ(r["check"]["status"], "unchecked");
   EXPECT_NE(r["check"]["why"].get<std::string>().find("give what_if"), std::string::npos);
