@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "live/store.h"
 #include "ops/anomaly.h"
+#include "ops/finding_json.h"
 
 namespace firstwall::cli {
 namespace {
@@ -70,18 +71,7 @@ int Anomalies(const AnomalyArgs& a) {
   for (const auto& r : rep.residuals) alarms += r.alarm.raised ? 1 : 0;
   if (a.json) {
     nlohmann::json findings = nlohmann::json::array();
-    for (const ops::Finding& f : rep.findings) {
-      findings.push_back({{"kind", f.kind},
-                          {"target", f.target},
-                          {"quantity", f.quantity},
-                          {"detector", f.detector},
-                          {"cause", f.cause},
-                          {"start_ms", f.start_ms},
-                          {"detected_ms", f.detected_ms},
-                          {"residual", f.residual},
-                          {"score_sigma", f.score_sigma},
-                          {"detail", f.detail}});
-    }
+    for (const ops::Finding& f : rep.findings) findings.push_back(ops::FindingJson(f));
     const nlohmann::json j = {{"scenario", sc.file},
                               {"steps", rep.steps.t_ms.size()},
                               {"step_s", rep.steps.step_s},

@@ -35,6 +35,18 @@
 #include "ops/site_write.h"
 
 namespace firstwall::cli {
+
+std::string Secret(const char* env, const std::string& whose) {
+  if (const char* v = std::getenv(env); v && *v) return v;
+  std::string line;
+  if (!std::getline(std::cin, line)) {
+    throw InputError({"password", 0, 0}, fmt::format("no password for {}", whose),
+                     fmt::format("set {} or write it as a line on standard input", env));
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
 namespace {
 
 struct OpsArgs {
@@ -53,18 +65,6 @@ int64_t NowMs() {
 
 std::string Iso(int64_t t_ms) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(static_cast<std::time_t>(t_ms / 1000)));
-}
-
-// The secret in `env`, else the next line of standard input.
-std::string Secret(const char* env, const std::string& whose) {
-  if (const char* v = std::getenv(env); v && *v) return v;
-  std::string line;
-  if (!std::getline(std::cin, line)) {
-    throw InputError({"password", 0, 0}, fmt::format("no password for {}", whose),
-                     fmt::format("set {} or write it as a line on standard input", env));
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
 }
 
 // The store's operations; the store must exist unless `create` (its live tables are made first,

@@ -1,28 +1,32 @@
 // firstwall ops advise --findings FILE --scenario SCENARIO [--json] [--no-what-if]
 //                      [--lifetime DURATION] [--effect-uncertainty FRACTION]
+//                      [--propose --store STORE --user NAME]
 // Each finding routed to its expert (docs/operations.md, "Experts"), with the expert's advice, the
-// plan it would propose and the twin's what-if of that plan. Proposes nothing: a person (or
-// `ops plan propose`) does.
+// plan it would propose and the twin's what-if of that plan; with --propose, each plan is proposed
+// by NAME (an operator) for people to approve, audited as any proposal.
 #include "apps/firstwall/ops_commands.h"
 
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "apps/firstwall/duration_option.h"
 #include "core/text_input.h"
+#include "live/store.h"
 #include "ops/finding_json.h"
+#include "ops/sql.h"
 #include "scenario/loader.h"
 
 namespace firstwall::cli {
 namespace {
 
 struct AdviseArgs {
-  std::string findings, scenario, lifetime = "2 h";
+  std::string findings, scenario, lifetime = "2 h", store, user;
   double relative_uncertainty = 0.15;
-  bool json = false, no_what_if = false;
+  bool json = false, no_what_if = false, propose = false;
 };
 
 int64_t NowMs() {
@@ -55,6 +59,10 @@ int Advise(const AdviseArgs& a) {
                      "a fraction from 0 to 10 (0.15: +-15 %)");
   }
   const double lifetime_s = DurationOption("--lifetime", a.lifetime);
+  if (a.propose != !a.store.empty() || a.propose != !a.user.empty()) {
+    throw InputError({"--propose", 0, 0}, "--propose, --store and --user go together",
+                     "--propose --store STORE --user NAME (an operator), or none of them");
+  }
   const std::vector<ops::Finding> findings =
       ops::ParseFindings(text::ReadFile(a.findings, "findings file"), a.findings);
   const scenario::Scenario sc = scenario::LoadScenarioFile(a.scenario, {});
@@ -67,13 +75,25 @@ int Advise(const AdviseArgs& a) {
   o.run_what_if = !a.no_what_if;
   // One baseline run for every finding of the cycle.
   if (o.run_what_if) o.baseline = ops::SimulateFigures(a.scenario, {});
+  // The proposer logs in before any what-if runs, so a wrong password costs nothing.
+  std::optional<ops::Operations> store;
+  std::optional<ops::User> by;
+  if (a.propose) {
+    live::OpenExistingStore(a.store);
+    store.emplace(ops::OpenSqlDb(a.store), NowMs);
+    by = store->Login(a.user, Secret("FIRSTWALL_PASSWORD", a.user));
+  }
   nlohmann::json all = nlohmann::json::array();
   for (const ops::Finding& f : findings) {
     const ops::Recommendation r = ops::Advise(f, facts, o);
+    int64_t id = 0;
+    if (store && r.plan) id = store->Propose(*by, *r.plan);
     if (a.json) {
       all.push_back(ops::RecommendationJson(r));
+      if (id != 0) all.back()["proposed_plan"] = id;
     } else {
       PrintText(r);
+      if (id != 0) std::cout << fmt::format("  proposed as plan {} by {}\n", id, by->name);
     }
   }
   if (a.json) std::cout << all.dump(2) << "\n";
@@ -88,7 +108,7 @@ OpsCommand AddOpsAdvise(CLI::App& ops) {
   CLI::App* c = ops.add_subcommand(
       "advise",
       "Route findings (firstwall anomalies --json, forecasts) to the experts and show each "
-      "one's advice, plan and what-if; proposes nothing");
+      "one's advice, plan and what-if; with --propose, propose the plans for approval");
   c->add_option("--findings", a->findings, "JSON array of findings (docs/operations.md)")
       ->required();
   c->add_option("--scenario", a->scenario, "The site's scenario, for facts and what-ifs")
@@ -100,6 +120,13 @@ OpsCommand AddOpsAdvise(CLI::App& ops) {
       ->capture_default_str();
   c->add_flag("--no-what-if", a->no_what_if, "Skip the what-if runs (effects unchecked)");
   c->add_flag("--json", a->json, "JSON instead of text");
+  c->add_flag("--propose", a->propose,
+              "Propose each plan (as --user, an operator, in --store) for people to approve");
+  c->add_option("--store", a->store,
+                "With --propose: the live store (SQLite file or postgresql:// URL)");
+  c->add_option("--user", a->user,
+                "With --propose: who proposes; the password is FIRSTWALL_PASSWORD or a line on "
+                "standard input");
   return {c, [a] { return Advise(*a); }};
 }
 

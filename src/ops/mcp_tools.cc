@@ -11,6 +11,8 @@
 #include "core/error.h"
 #include "live/quality.h"
 #include "live/vocabulary.h"
+#include "ops/anomaly.h"
+#include "ops/finding_json.h"
 
 namespace firstwall::ops {
 
@@ -97,7 +99,8 @@ json AnomaliesSchema() {
   return json::parse(R"J({
     "type": "object",
     "properties": {
-      "since_ms": {"type": "integer", "minimum": 0, "maximum": 1e15, "description": "Only anomalies detected at or after this time, ms since the Unix epoch"}
+      "since_ms": {"type": "integer", "minimum": 0, "maximum": 1e15, "description": "Only anomalies detected at or after this time, ms since the Unix epoch"},
+      "calibrate_s": {"type": "number", "minimum": 60, "maximum": 604800, "description": "Seconds from the store's first step the thresholds are learned on (default 3600)"}
     },
     "additionalProperties": false
   })J");
@@ -306,12 +309,33 @@ json ProposePlan(McpTwin& twin, const json& args) {
 
 }  // namespace
 
-json ListAnomalies(McpTwin&, const json&) {
-  return {{"anomalies", json::array()},
-          {"note",
-           "no anomaly detector on this build yet (src/ops/anomaly.h comes with the anomalies "
-           "slice of issue #14): this list is empty because nothing is detected, not because "
-           "the site is known to be healthy"}};
+json ListAnomalies(McpTwin& twin, const json& args) {
+  json out = {{"anomalies", json::array()}};
+  if (!twin.store || !twin.what_if) {
+    out["note"] =
+        "the detector compares the store's series with the twin: it needs both --store and a "
+        "scenario; this list is empty because nothing was looked at, not because the site is "
+        "known to be healthy";
+    return out;
+  }
+  AnomalyOptions o;
+  o.calibrate_s = args.value("calibrate_s", 3600.0);
+  const int64_t since = args.value("since_ms", int64_t{0});
+  try {
+    const AnomalyReport r = DetectAnomalies(*twin.store, twin.what_if->Site(), o);
+    for (const Finding& f : r.findings) {
+      if (f.detected_ms >= since) out["anomalies"].push_back(FindingJson(f));
+    }
+    out["note"] = fmt::format(
+        "{} residual series over {} steps of {:g} s, thresholds learned on the first {} steps "
+        "(docs/operations.md, \"Anomalies\")",
+        r.residuals.size(), r.steps.t_ms.size(), r.steps.step_s, r.calibration_steps);
+  } catch (const InputError& e) {
+    out["note"] = std::string("the detector could not run on this store: ") + e.what() +
+                  "; this list is empty because nothing was looked at, not because the site is "
+                  "known to be healthy";
+  }
+  return out;
 }
 
 void AddTwinTools(McpServer& server, McpTwin& twin) {

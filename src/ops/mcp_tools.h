@@ -38,8 +38,9 @@ struct McpTwin {
 // must outlive `server`.
 void AddTwinTools(McpServer& server, McpTwin& twin);
 
-// The anomalies the detector has raised: none yet (the detector, src/ops/anomaly.h, is not on
-// this branch), said in the answer's note. The one place to wire it.
+// The anomalies the detector (anomaly.h) finds in the store against the scenario's twin, as
+// findings (finding_json.h), with a note saying what was looked at, or why nothing was (no
+// scenario or store, too little data: an empty list is then not a clean bill of health).
 nlohmann::json ListAnomalies(McpTwin& twin, const nlohmann::json& arguments);
 
 }  // namespace firstwall::ops

@@ -142,6 +142,10 @@ WhatIf::WhatIf(std::string scenario) : scenario_(std::move(scenario)) {
   ticks_ = Ticks(sc);
 }
 
+site::SiteConfig WhatIf::Site() const {
+  return scenario::LoadScenarioText(text_, file_, base_dir_, {}).site;
+}
+
 json WhatIf::Describe() const {
   json keys = json::object();
   for (const char* key : kCommonKeys) {

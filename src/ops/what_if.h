@@ -13,6 +13,7 @@
 
 #include "ops/ops.h"
 #include "report/meter.h"
+#include "site/site_config.h"
 
 namespace firstwall::ops {
 
@@ -33,6 +34,8 @@ class WhatIf {
   // InputError when it is not a scenario.
   explicit WhatIf(std::string scenario);
   const std::string& scenario() const { return scenario_; }
+  // The scenario as written, loaded again (what the anomaly detector reads the topology from).
+  site::SiteConfig Site() const;
   // The scenario's description: file, site, GPUs, nodes, racks, duration, tick, jobs, services,
   // and the keys an override may name (the schema's), with the values of a few common ones.
   nlohmann::json Describe() const;
