@@ -20,13 +20,13 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("firstwall ") + FIRSTWALL_VERSION);
   app.require_subcommand(1);
   std::map<const CLI::App*, cli::Action> actions;
-  for (auto reg :
-       {cli::RegisterRun, cli::RegisterValidate, cli::RegisterStep, cli::RegisterInfer,
-        cli::RegisterCollective, cli::RegisterReliability, cli::RegisterCatalog,
-        cli::RegisterSchema, cli::RegisterWalls, cli::RegisterSweep, cli::RegisterCollate,
-        cli::RegisterEmulate, cli::RegisterIngest, cli::RegisterQuality, cli::RegisterCompare,
-        cli::RegisterCalibrate, cli::RegisterOps, cli::RegisterForecast, cli::RegisterAnomalies,
-        cli::RegisterMcp, cli::RegisterReport}) {
+  for (auto reg : {cli::RegisterRun,       cli::RegisterValidate,   cli::RegisterStep,
+                   cli::RegisterInfer,     cli::RegisterCollective, cli::RegisterReliability,
+                   cli::RegisterCatalog,   cli::RegisterSchema,     cli::RegisterWalls,
+                   cli::RegisterSweep,     cli::RegisterCollate,    cli::RegisterEmulate,
+                   cli::RegisterIngest,    cli::RegisterQuality,    cli::RegisterCompare,
+                   cli::RegisterCalibrate, cli::RegisterOps,        cli::RegisterForecast,
+                   cli::RegisterAnomalies, cli::RegisterMcp,        cli::RegisterReport}) {
     cli::Action action = reg(app);
     actions[app.get_subcommands({}).back()] = std::move(action);
   }

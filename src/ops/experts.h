@@ -1,8 +1,8 @@
 // Experts: the rules that turn a finding (finding.h) into a recommendation a person can act on,
 // and the routing table that says which expert reads which finding (docs/operations.md,
 // "Experts"). An expert writes a plan (ops.h's PlanRequest: what to change, why, when it expires),
-// the scenario change that models it, and the twin's what-if of that change (what_if_run.h) fills the
-// predicted effect and checks the constraints; a plan whose what-if breaks a constraint the
+// the scenario change that models it, and the twin's what-if of that change (what_if_run.h) fills
+// the predicted effect and checks the constraints; a plan whose what-if breaks a constraint the
 // baseline kept is withdrawn, its advice kept. No expert approves or applies anything.
 #pragma once
 

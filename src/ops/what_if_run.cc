@@ -29,8 +29,8 @@ WhatIfFigures SimulateFigures(const std::string& scenario_path,
   return FiguresOf(report::Simulate(sc.site, sc.file));
 }
 
-WhatIfRun RunWhatIf(const std::string& scenario_path, const std::vector<scenario::Override>& changes,
-                 const WhatIfFigures* baseline) {
+WhatIfRun RunWhatIf(const std::string& scenario_path,
+                    const std::vector<scenario::Override>& changes, const WhatIfFigures* baseline) {
   WhatIfRun w;
   w.changes = changes;
   w.baseline = baseline ? *baseline : SimulateFigures(scenario_path, {});

@@ -47,7 +47,8 @@ WhatIfFigures SimulateFigures(const std::string& scenario_path,
                               const std::vector<scenario::Override>& changes);
 // The scenario as it is (`baseline`, when the caller has it already, saves that run) and with
 // `changes`.
-WhatIfRun RunWhatIf(const std::string& scenario_path, const std::vector<scenario::Override>& changes,
-                 const WhatIfFigures* baseline = nullptr);
+WhatIfRun RunWhatIf(const std::string& scenario_path,
+                    const std::vector<scenario::Override>& changes,
+                    const WhatIfFigures* baseline = nullptr);
 
 }  // namespace firstwall::ops
