@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -59,10 +60,12 @@ struct EmulatedStore {
 };
 
 // Simulates `config` (its duration) and stores every tick's readings, as rendered (rounded as
-// dcgm-exporter prints them), stamped epoch0_ms + t.
-inline EmulatedStore EmulateIntoStore(const site::SiteConfig& config, const std::string& file,
-                                      const std::vector<live::FaultSpec>& faults,
-                                      const std::string& path) {
+// dcgm-exporter prints them), stamped epoch0_ms + t. `after_tick`, when set, is called once each
+// tick is stored and committed, with its time and the emulator (what an operator does meanwhile).
+inline EmulatedStore EmulateIntoStore(
+    const site::SiteConfig& config, const std::string& file,
+    const std::vector<live::FaultSpec>& faults, const std::string& path,
+    const std::function<void(double t_s, live::TelemetryBuilder&)>& after_tick = nullptr) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::filesystem::remove(path);
   EmulatedStore out{live::OpenSqliteStore(path), 1'800'000'000'000, 0};
@@ -86,6 +89,10 @@ inline EmulatedStore EmulateIntoStore(const site::SiteConfig& config, const std:
           out.store->Append(it->second, std::span(&p, 1));
           ++out.samples;
         }
+      }
+      if (after_tick) {
+        out.store->Flush();
+        after_tick(t, builder);
       }
     }
     out.store->Flush();
