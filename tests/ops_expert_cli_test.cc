@@ -79,6 +79,32 @@ TEST(OpsAdviseCli, BadFindingsAndOptionsExitTwo) {
   EXPECT_NE(r.out.find("no findings"), std::string::npos);
 }
 
+// A forecast peak over the grid limit is a finding the power expert answers with a GPU cap whose
+// what-if takes the facility down by about the excess.
+TEST(OpsAdviseCli, AForecastPeakBecomesAPowerCap) {
+  const fs::path dir = Fresh("advise-forecast");
+  Result r = Firstwall(
+      "forecast tests/inputs/live-emulate.yaml --horizon 24h --set site.grid_import_limit=15kW "
+      "--out " +
+      (dir / "fc").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = Firstwall("ops advise --json --findings " + (dir / "fc" / "forecast.json").string() +
+                " --scenario tests/inputs/live-emulate.yaml");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["finding"]["kind"], "forecast_peak");
+  EXPECT_EQ(j[0]["finding"]["cause"], "peak_over_grid_limit");
+  const double over_kw = j[0]["finding"]["residual"].get<double>() / 1e3;
+  EXPECT_GT(over_kw, 0.5);
+  EXPECT_EQ(j[0]["expert"], "power");
+  EXPECT_EQ(j[0]["plan"]["class"], "power_cap");
+  EXPECT_EQ(j[0]["plan"]["target"], "facility/site");
+  // The cap is cut from the GPUs alone (losses and cooling ignored), so it saves at least the
+  // excess.
+  EXPECT_LT(j[0]["plan"]["effect"].get<double>(), -over_kw);
+}
+
 TEST(OpsReportCli, TheDaysReportOfAStoreAndItsBadOptions) {
   const fs::path dir = Fresh("ops-report");
   fs::create_directories(dir);

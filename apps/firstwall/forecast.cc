@@ -16,6 +16,7 @@
 #include "core/text_input.h"
 #include "live/store.h"
 #include "ops/backtest.h"
+#include "ops/finding_json.h"
 #include "ops/forecast.h"
 #include "report/output_set.h"
 #include "report/outputs.h"
@@ -135,6 +136,47 @@ Peak PeakOf(const ops::Forecast& f, int q) {
     p.hi = std::max(p.hi, s.hi[q]);
   }
   return p;
+}
+
+// The forecast's peaks over a limit as findings for the experts (ops/finding.h; `ops advise
+// --findings forecast.json`): the facility's upper interval over the grid limit, and each stage's
+// peak load over its rating, residual in W over. Times are left 0: the forecast's clock is the
+// scenario's, not the site's (the detail says when, in hours from the scenario's start).
+ordered_json PeakFindings(const ops::Forecast& f, const Peak& grid) {
+  ordered_json out = ordered_json::array();
+  auto add = [&](const std::string& target, const std::string& cause, double over_w, double at_s,
+                 const std::string& detail) {
+    ops::Finding x;
+    x.kind = "forecast_peak";
+    x.target = target;
+    x.quantity = "power";
+    x.detector = "forecast";
+    x.cause = cause;
+    x.residual = over_w;
+    x.detail = fmt::format("{} at t = {:g} h", detail, at_s / 3600);
+    out.push_back(ordered_json::parse(ops::FindingJson(x).dump()));
+  };
+  if (f.grid_limit_w > 0 && grid.hi > f.grid_limit_w) {
+    add("facility/site", "peak_over_grid_limit", grid.hi - f.grid_limit_w, grid.at_s,
+        fmt::format("facility power up to {:.1f} kW against the grid limit of {:.1f} kW",
+                    grid.hi / 1e3, f.grid_limit_w / 1e3));
+  }
+  for (size_t s = 0; s < f.stages.size(); ++s) {
+    double peak = 0, at = 0;
+    for (const ops::ForecastStep& st : f.steps) {
+      if (st.stage_load_w[s] > peak) {
+        peak = st.stage_load_w[s];
+        at = st.start_s;
+      }
+    }
+    const double rating = f.stages[s].rating_w;
+    if (rating > 0 && peak > rating) {
+      add("facility/site", "peak_over_rating", peak - rating, at,
+          fmt::format("{} loaded to {:.1f} kW against its rating of {:.1f} kW", f.stages[s].name,
+                      peak / 1e3, rating / 1e3));
+    }
+  }
+  return out;
 }
 
 std::string BacktestTable(const ops::Backtest& bt) {
@@ -357,6 +399,7 @@ int Run(const ForecastArgs& a) {
                       {"rating_kW", rating > 0 ? ordered_json(rating / 1e3) : ordered_json()}});
   }
   j["stages"] = stages;
+  j["findings"] = PeakFindings(f, grid);
   if (bt) {
     text += fmt::format(
         "backtest of facility power against {} at {} origins (h: {}), each horizon over the "

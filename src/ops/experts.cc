@@ -195,8 +195,8 @@ std::vector<ConstraintCheck> ConstraintChecks(const WhatIfRun& w) {
       c.inlet_outside_allowable_h, "h");
   add("heat the cooling plant could not remove", b.unmet_cooling_h, c.unmet_cooling_h, "h");
   add("CDUs above their rated capacity", b.cdu_over_capacity_h, c.cdu_over_capacity_h, "h");
-  add("grid import above facility.grid_import_limit", b.grid_limit_exceeded_h,
-      c.grid_limit_exceeded_h, "h");
+  add("grid import above site.grid_import_limit", b.grid_limit_exceeded_h, c.grid_limit_exceeded_h,
+      "h");
   add("GPUs throttled by temperature", b.throttled_gpu_h, c.throttled_gpu_h, "GPU-h");
   return checks;
 }

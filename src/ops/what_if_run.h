@@ -22,7 +22,7 @@ struct WhatIfFigures {
   double peak_it_w = 0;          // IT load (GPUs and node base power) at its peak
   double mean_gpu_activity = 0;  // 0..1
   // Limits (report/meter.h's Summary): ASHRAE A1 allowable inlet band (15-32 C), heat the plant
-  // could not remove, CDUs above their capacity, grid import above facility.grid_import_limit,
+  // could not remove, CDUs above their capacity, grid import above site.grid_import_limit,
   // GPU-hours throttled by temperature.
   double inlet_outside_allowable_h = 0;
   double unmet_cooling_h = 0;
