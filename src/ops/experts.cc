@@ -254,7 +254,7 @@ Recommendation Advise(const Finding& f, const SiteFacts& facts, const ExpertOpti
   r.expert = RouteOf(f).expert;
   std::optional<WhatIfFigures> baseline = o.baseline;
   auto base = [&]() -> const WhatIfFigures& {
-    if (!baseline) baseline = SimulateFigures(o.scenario_path, {});
+    if (!baseline) baseline = SimulateFigures(o.scenario_path, o.base);
     return *baseline;
   };
   Draft d = Draw(f, r.expert, facts, base);
@@ -271,7 +271,9 @@ Recommendation Advise(const Finding& f, const SiteFacts& facts, const ExpertOpti
     r.unchecked = "the twin has no change that models this plan";
   } else {
     try {
-      r.what_if = RunWhatIf(o.scenario_path, d.change, &base());
+      std::vector<scenario::Override> changes = o.base;
+      changes.insert(changes.end(), d.change.begin(), d.change.end());
+      r.what_if = RunWhatIf(o.scenario_path, changes, &base());
     } catch (const InputError& e) {
       r.unchecked = std::string("the twin cannot run this change: ") + e.what();
     }

@@ -79,8 +79,11 @@ struct ExpertOptions {
   // a site calibrated better (firstwall compare) may pass its own CV(RMSE).
   double effect_relative_uncertainty = 0.15;
   bool run_what_if = true;  // false: plans without a what-if (their effect says unchecked)
-  // The scenario's own run, when the caller has it (one per decision cycle, not one per finding);
-  // else Advise simulates it when a rule or a what-if needs it.
+  // Changes every run of this advice makes, baseline included: the what-if's horizon
+  // (simulation.duration) or today's state of the site. Empty: the scenario as written.
+  std::vector<scenario::Override> base;
+  // The scenario's own run (with `base`), when the caller has it (one per decision cycle, not one
+  // per finding); else Advise simulates it when a rule or a what-if needs it.
   std::optional<WhatIfFigures> baseline;
 };
 

@@ -42,7 +42,7 @@ Finding Anomaly(const std::string& target, const std::string& cause, double resi
 struct Site {
   std::string path = HotScenario();
   SiteFacts facts = FactsOf(scenario::LoadScenarioFile(path).site);
-  ExpertOptions options{path, 1'000'000, 2 * 3600 * 1000, 0.15, true, std::nullopt};
+  ExpertOptions options{path, 1'000'000, 2 * 3600 * 1000, 0.15, true, {}, std::nullopt};
 };
 
 TEST(Experts, RoutingTableSendsEachFindingToItsExpert) {
