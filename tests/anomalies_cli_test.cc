@@ -67,6 +67,8 @@ TEST(AnomaliesCli, BadInputsExitTwoNamingTheOption) {
       {"anomalies --db " + db + ok + " --to 2026-13-01T00:00:00Z", "--to"},
       {"anomalies --db " + db + ok + " --from 1800000600000 --to 1800000600000", "not after"},
       {"anomalies --db " + db + ok + " --step 0s", "--step"},
+      // Far below the samples' 10 s spacing: millions of empty steps of every series.
+      {"anomalies --db " + db + ok + " --step 1ms", "under a tenth of the GPU power samples'"},
       {"anomalies --db /nonexistent/live.db" + ok, "/nonexistent/live.db"},
       {"anomalies --db " + db + " --scenario tests/inputs/none.yaml", "none.yaml"},
   };

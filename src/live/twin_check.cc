@@ -264,16 +264,24 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
                      "firstwall ingest fills the store; check --window");
   }
   int64_t step_ms = use_rollup && asked_ms == 0 ? power.bucket_ms : asked_ms;
-  if (step_ms <= 0) {
-    std::vector<int64_t> gaps;
-    for (const auto& points : gpu_points) {
-      for (size_t i = 1; i < points.size(); ++i) {
-        if (points[i].t_ms > points[i - 1].t_ms)
-          gaps.push_back(points[i].t_ms - points[i - 1].t_ms);
-      }
+  // The GPU power samples' median spacing: the step when none is asked, and the floor of one
+  // asked for (a step far below it is mostly empty steps, and as many rows of every series).
+  std::vector<int64_t> gaps;
+  for (const auto& points : gpu_points) {
+    for (size_t i = 1; i < points.size(); ++i) {
+      if (points[i].t_ms > points[i - 1].t_ms) gaps.push_back(points[i].t_ms - points[i - 1].t_ms);
     }
-    std::sort(gaps.begin(), gaps.end());
-    step_ms = gaps.empty() ? 1000 : std::max<int64_t>(1, gaps[gaps.size() / 2]);
+  }
+  std::sort(gaps.begin(), gaps.end());
+  const int64_t spacing_ms = gaps.empty() ? 0 : std::max<int64_t>(1, gaps[gaps.size() / 2]);
+  if (step_ms <= 0) step_ms = spacing_ms > 0 ? spacing_ms : 1000;
+  if (asked_ms > 0 && spacing_ms > 0 && asked_ms * 10 < spacing_ms) {
+    throw InputError(
+        {"--step", 0, 0},
+        fmt::format("a step of {:g} s is under a tenth of the GPU power samples' "
+                    "median spacing of {:g} s: most steps would hold no sample",
+                    static_cast<double>(asked_ms) / 1000, static_cast<double>(spacing_ms) / 1000),
+        "a --step of at least a tenth of the samples' spacing, or none (the spacing)");
   }
   MeasuredSite m;
   m.step_s = static_cast<double>(step_ms) / 1000;

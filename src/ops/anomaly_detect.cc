@@ -80,11 +80,17 @@ Alarm FirstAlarm(std::span<const double> residual, const Thresholds& t, size_t f
     a.residual = n > 0 ? sum / n : 0;
     a.score = a.residual / t.sigma;
   };
-  size_t beyond = 0, beyond_start = from_step;  // consecutive steps with |z| > k
+  // Consecutive steps with |z| > k on the same side: a late scrape (a counter read twice, or
+  // between two ticks) makes two outliers of opposite sign in a row, which is no fault.
+  size_t beyond = 0, beyond_start = from_step;
+  int side = 0;
   for (size_t k = from_step; k < residual.size(); ++k) {
     if (!std::isfinite(residual[k])) continue;
     const double z = (residual[k] - t.offset) / t.sigma;
     if (std::abs(z) > t.k) {
+      const int s = z > 0 ? 1 : -1;
+      if (beyond > 0 && s != side) beyond = 0;
+      side = s;
       if (beyond++ == 0) beyond_start = k;
       if (beyond == 2) {
         raise("k_sigma", beyond_start, k);

@@ -44,6 +44,9 @@ TEST(AnomalyAlarm, KSigmaAtTheStepAndCusumFromItsLastZero) {
   // One wild step is no alarm: k-sigma wants two in a row, and the CUSUM takes it clipped at k = 5
   // (4 above the allowance, below h = 8).
   EXPECT_FALSE(FirstAlarm(spike, t, 20).raised);
+  // Nor two of opposite sign: a counter read late makes one step's rate low and the next high.
+  spike[26] = 5 - 8 * sigma;
+  EXPECT_FALSE(FirstAlarm(spike, t, 20).raised);
   spike[26] = 5 + 8 * sigma;
   const Alarm a = FirstAlarm(spike, t, 20);
   ASSERT_TRUE(a.raised);

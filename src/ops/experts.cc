@@ -54,8 +54,16 @@ Draft FouledCdu(const Finding& f, const SiteFacts& s) {
   d.rule = "cooling.fouled_cdu";
   // The GPUs' coolant runs `residual` K warm: lower the supply by that much (at least 0.5 K, at
   // most 5 K, in 0.5 K steps) so the cold plates see their design temperature again.
-  const double rise = std::clamp(std::ceil(std::max(f.residual, 0.0) * 2) / 2, 0.5, 5.0);
+  // (0.01 K over a step stays on it: a residual of 3.00x K is 3 K, not 3.5.)
+  const double rise = std::clamp(std::ceil(std::max(f.residual, 0.0) * 2 - 0.02) / 2, 0.5, 5.0);
   const double to = s.liquid_supply_c - rise;
+  if (!(f.residual > 0)) {
+    d.advice = fmt::format(
+        "{}'s coolant is not warmer than the twin expects (residual {:+.1f} K): a fouled heat "
+        "exchanger warms it, so this finding is not one; no plan. Check the detector's input.",
+        f.target, f.residual);
+    return d;
+  }
   d.advice = fmt::format(
       "{}'s coolant runs {:.1f} K warmer than the twin expects: its heat exchanger is likely "
       "fouled; schedule cleaning. Meanwhile lower its supply setpoint by {:.1f} K.",
@@ -100,6 +108,12 @@ Draft PeakOverLimit(const Finding& f, const SiteFacts& s, const WhatIfFigures& b
   // what each GPU draws at the IT peak (a cap above that draw changes nothing): the losses' and
   // the cooling's share of the saving is ignored, so the cap is deeper than needed, not shallower.
   const double excess = std::max(f.residual, 0.0);
+  if (!(f.residual > 0)) {
+    d.advice = fmt::format(
+        "The forecast peak is {:.1f} kW under the limit (residual {:+.0f} W): nothing to cap.",
+        -f.residual / 1e3, f.residual);
+    return d;
+  }
   const double at_peak = s.gpus > 0 ? (baseline.peak_it_w - s.nodes * s.node_base_w) / s.gpus : 0;
   const double cap = std::min(s.gpu_power_cap_w, at_peak) - (s.gpus > 0 ? excess / s.gpus : 0);
   d.advice = fmt::format(
@@ -278,10 +292,21 @@ Recommendation Advise(const Finding& f, const SiteFacts& facts, const ExpertOpti
       r.unchecked = std::string("the twin cannot run this change: ") + e.what();
     }
   }
+  if (r.what_if && std::abs(r.what_if->facility_power_change_w()) < 1e-6) {
+    // No change at all is the model saying it cannot see this change here, not a free action:
+    // the chiller curves (thermal/chiller.h) are clamped to their fitted leaving-water range, so
+    // a setpoint change among warm-water temperatures moves no chiller power in the twin.
+    r.unchecked =
+        "the twin's what-if shows no change of facility power at all (for a setpoint among "
+        "warm-water temperatures: outside the chiller curves' fitted range, where the twin holds "
+        "them constant)";
+  }
   if (r.what_if) {
-    const double kw = r.what_if->facility_power_change_w() / 1e3;
-    plan.effect = Amount{kw, "kW"};
-    plan.effect_uncertainty = o.effect_relative_uncertainty * std::abs(kw);
+    if (r.unchecked.empty()) {
+      const double kw = r.what_if->facility_power_change_w() / 1e3;
+      plan.effect = Amount{kw, "kW"};
+      plan.effect_uncertainty = o.effect_relative_uncertainty * std::abs(kw);
+    }
     r.checks = ConstraintChecks(*r.what_if);
     for (const ConstraintCheck& c : r.checks) {
       if (c.ok) continue;
@@ -291,9 +316,10 @@ Recommendation Advise(const Finding& f, const SiteFacts& facts, const ExpertOpti
       return r;
     }
   }
-  plan.reason += r.what_if ? fmt::format(" [rule {}; twin what-if: {:+.1f} kW facility]", r.rule,
-                                         plan.effect.value)
-                           : fmt::format(" [rule {}; effect unchecked: {}]", r.rule, r.unchecked);
+  plan.reason +=
+      r.unchecked.empty()
+          ? fmt::format(" [rule {}; twin what-if: {:+.1f} kW facility]", r.rule, plan.effect.value)
+          : fmt::format(" [rule {}; effect unchecked: {}]", r.rule, r.unchecked);
   r.plan = plan;
   return r;
 }

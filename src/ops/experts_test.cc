@@ -159,6 +159,16 @@ TEST(Experts, DataProblemsGetAdviceNotPlans) {
   EXPECT_EQ(r.expert, Expert::kDataQuality);
   EXPECT_FALSE(r.plan.has_value());
   EXPECT_NE(r.advice.find("recalibrate"), std::string::npos);
+  // A fouled CDU's coolant is warmer, never colder; a peak under the limit caps nothing.
+  const Recommendation cold = Advise(Anomaly("cdu/cdu-1", "fouled_cdu", -3), s.facts, s.options);
+  EXPECT_FALSE(cold.plan.has_value());
+  EXPECT_NE(cold.advice.find("not warmer"), std::string::npos) << cold.advice;
+  Finding under = Anomaly("facility/site", "peak_over_grid_limit", -5000);
+  under.kind = "forecast_peak";
+  EXPECT_FALSE(Advise(under, s.facts, s.options).plan.has_value());
+  // 3.004 K is 3 K of rise, not 3.5.
+  EXPECT_DOUBLE_EQ(
+      Advise(Anomaly("cdu/cdu-1", "fouled_cdu", 3.004), s.facts, s.options).plan->value.value, 29);
   // A stuck chiller past ASHRAE W45 is advice only.
   SiteFacts hot = s.facts;
   hot.liquid_supply_c = 44;

@@ -327,6 +327,9 @@ TEST(WhatIfFigures, ScenarioChangeOfAPlan) {
   r.plan_class = "power_cap";
   r.target = "gpu/node0/gpu3";
   r.value = {0.5, "kW"};
+  // One GPU's cap is no scenario key (capping them all would price a claim 16 times too large).
+  EXPECT_TRUE(ScenarioChangeOf(r).empty());
+  r.target = "facility/site";
   EXPECT_EQ(ScenarioChangeOf(r).at("cluster.gpu_power_cap"), "0.5 kW");
   r.plan_class = "drain";
   EXPECT_TRUE(ScenarioChangeOf(r).empty());
@@ -481,6 +484,12 @@ TEST_F(TwinTools, ProposeWithAScenarioIsChecked) {
             std::string::npos);
 
   // A what-if far longer than the scenario's run is refused (2 min at 1 s: 120 ticks; 1 h: 3600).
+  // A key naming a file is refused whatever the path: which files exist stays the server's.
+  const json file = Call(s, "run_what_if", {{"overrides", {{"site.weather_file", "/etc/passwd"}}}});
+  EXPECT_EQ(file["result"]["isError"], true);
+  EXPECT_NE(file["result"]["content"][0]["text"].get<std::string>().find("names a file"),
+            std::string::npos)
+      << file;
   const json longer = Call(s, "run_what_if", {{"overrides", {{"simulation.duration", "1 h"}}}});
   EXPECT_EQ(longer["result"]["isError"], true);
   EXPECT_NE(longer["result"]["content"][0]["text"].get<std::string>().find(
@@ -488,7 +497,7 @@ TEST_F(TwinTools, ProposeWithAScenarioIsChecked) {
             std::string::npos)
       << longer;
 
-  json args = {{"class", "power_cap"},    {"target", "gpu/node0/gpu0"},
+  json args = {{"class", "power_cap"},    {"target", "facility/site"},
                {"value", "400 W"},        {"reason", "price peak"},
                {"uncertainty", "0.1 kW"}, {"effect", fmt::format("{} kW", twin_kw)}};
   json r = Call(s, "propose_plan", args)["result"]["structuredContent"];

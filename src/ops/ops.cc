@@ -232,9 +232,12 @@ void Operations::AddUser(const std::optional<User>& admin, const std::string& na
 }
 
 std::vector<User> Operations::Users() {
+  // As the audit log attests them: a row written into ops_users behind the log's back, or a role
+  // changed there, is not a user or a role (as Login and every action hold).
+  const Attested att = Attest(ReadAudit(*db_));
   std::vector<User> out;
-  for (const SqlRow& r : db_->Query("SELECT name, role FROM ops_users ORDER BY name")) {
-    out.push_back({*r[0], ParseRole(*r[1], "ops_users.role")});
+  for (const SqlRow& r : db_->Query("SELECT name FROM ops_users ORDER BY name")) {
+    if (const AttestedUser* u = att.FindUser(*r[0])) out.push_back({u->name, u->role});
   }
   return out;
 }

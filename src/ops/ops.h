@@ -128,6 +128,7 @@ class Operations {
   // be an authenticated admin, or nullopt for the store's first user, who must be an admin.
   void AddUser(const std::optional<User>& admin, const std::string& name, Role role,
                const std::string& password);
+  // The users the audit log attests, with the roles it attests (attest.h), by name.
   std::vector<User> Users();
   // The user, when the password matches its hash; else Refused, and login_failed is audited.
   User Login(const std::string& name, const std::string& password);

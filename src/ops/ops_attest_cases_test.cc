@@ -70,6 +70,13 @@ TEST_P(OpsCase, ARoleOrAUserWrittenIntoTheTableIsNotHonoured) {
   w.Sql("UPDATE ops_users SET role='admin' WHERE name='vera'");
   const User vera = w.ops->Login("vera", "password-vera");
   EXPECT_EQ(vera.role, Role::kViewer);
+  auto listed = [&](const std::string& name) {
+    for (const User& u : w.ops->Users()) {
+      if (u.name == name) return RoleName(u.role);
+    }
+    return std::string("absent");
+  };
+  EXPECT_EQ(listed("vera"), "viewer");  // the list shows the attested role too
   // Claiming the role in the API does not help either: the attested role is checked.
   ExpectRefused(
       [&] {
@@ -82,6 +89,7 @@ TEST_P(OpsCase, ARoleOrAUserWrittenIntoTheTableIsNotHonoured) {
       "password_hash, created_ms FROM ops_users WHERE name='anna'");
   ExpectRefused([&] { w.ops->Login("mallory", "password-anna"); },
                 "mallory: no audited user_created entry for this user");
+  EXPECT_EQ(listed("mallory"), "absent");
   EXPECT_EQ(w.Last().action, "login_failed");
   ExpectRefused(
       [&] {

@@ -185,6 +185,17 @@ json WhatIf::Run(const std::map<std::string, std::string>& overrides) {
   std::vector<scenario::Override> changes;
   json given = json::object();
   for (const auto& [key, value] : overrides) {
+    // A key naming a file would let a client learn which files the server can read (by the
+    // error each path gives): what-ifs change figures, not inputs read from disk.
+    const scenario::KeyValue k =
+        scenario::ReadKey(text_, file_, key, {fmt::format("overrides.{}", key), 0, 0});
+    if (k.spec && k.spec->type == scenario::ValueType::kFile) {
+      throw InputError({fmt::format("overrides.{}", key), 0, 0},
+                       fmt::format("'{}' names a file; a what-if may not change what files the "
+                                   "scenario reads",
+                                   key),
+                       "override figures (setpoints, caps, counts, durations), not file keys");
+    }
     changes.push_back({key, value, {fmt::format("overrides.{}", key), 0, 0}, false});
     given[key] = value;
   }
@@ -214,8 +225,9 @@ std::map<std::string, std::string> ScenarioChangeOf(const PlanRequest& r) {
       (entity == "cdu" || entity == "facility")) {
     return {{"facility.cooling.liquid_supply", value}};
   }
-  if (r.plan_class == "power_cap" && unit->quantity == "power" &&
-      (entity == "gpu" || entity == "node" || entity == "facility")) {
+  // A cap on every GPU is what the scenario key says; a cap on one GPU or node is not, and its
+  // check would price the whole site's cap (the breaker saw a 16x claim agree): none.
+  if (r.plan_class == "power_cap" && unit->quantity == "power" && entity == "facility") {
     return {{"cluster.gpu_power_cap", value}};
   }
   return {};

@@ -57,8 +57,9 @@ class WhatIf {
 };
 
 // The scenario keys that model a plan's change, when this server knows them: a setpoint plan in C
-// on a cdu or the facility -> facility.cooling.liquid_supply; a power_cap plan in W/kW on gpu,
-// node or facility -> cluster.gpu_power_cap (every GPU capped at the value). Empty otherwise.
+// on a cdu or the facility -> facility.cooling.liquid_supply; a power_cap plan in W/kW on the
+// facility -> cluster.gpu_power_cap (every GPU capped at the value). Empty otherwise (a cap on
+// one GPU or node is no scenario key: its check would price the whole site's).
 std::map<std::string, std::string> ScenarioChangeOf(const PlanRequest& r);
 
 // The twin's check of a claimed effect. `difference` is FiguresDifference of the plan's what-if.

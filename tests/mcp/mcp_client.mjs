@@ -57,7 +57,7 @@ async function exercise(client, label, effectScale, expectStatus) {
   const claimed = dKw * effectScale;
   const prop = await client.callTool({
     name: "propose_plan",
-    arguments: { class: "power_cap", target: "gpu/node0/gpu0", value: "400 W",
+    arguments: { class: "power_cap", target: "facility/site", value: "400 W",
                  reason: `price peak (${label})`, effect: `${claimed} kW`, uncertainty: "0.1 kW" } });
   assert.equal(prop.isError, false, JSON.stringify(prop));
   const p = prop.structuredContent;
