@@ -93,7 +93,13 @@ int Report(const ReportArgs& a) {
   const std::string json = ops::DailyReportJson(r).dump(2) + "\n";
   const std::string text = ops::DailyReportText(r);
   if (!a.out.empty()) {
-    std::filesystem::create_directories(a.out);
+    std::error_code ec;
+    std::filesystem::create_directories(a.out, ec);
+    if (ec) {
+      throw InputError({"--out", 0, 0},
+                       fmt::format("cannot make the folder '{}': {}", a.out, ec.message()),
+                       "a folder you may write");
+    }
     std::ofstream(std::filesystem::path(a.out) / "ops_report.json") << json;
     std::ofstream(std::filesystem::path(a.out) / "ops_report.txt") << text;
   }

@@ -62,6 +62,14 @@ SiteWriter ModbusSetpointWriter(const ModbusTarget& target) {
       throw std::runtime_error(
           fmt::format("{:g} C does not fit the register", p.request.value.value));
     }
+    // The register holds tenths: a finer value would be applied as another one than approved.
+    if (std::abs(static_cast<double>(raw) * kSetpointRegisterScale - p.request.value.value) >
+        1e-9) {
+      throw std::runtime_error(fmt::format(
+          "{:g} C is finer than the register's 0.1 C: it would be written as {:g} C, not the "
+          "value approved; propose a setpoint in tenths of a degree",
+          p.request.value.value, static_cast<double>(raw) * kSetpointRegisterScale));
+    }
     std::unique_ptr<modbus_t, void (*)(modbus_t*)> ctx(
         modbus_new_tcp_pi(target.host.c_str(), std::to_string(target.port).c_str()),
         [](modbus_t* c) {

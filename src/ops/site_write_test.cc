@@ -85,6 +85,15 @@ TEST(SiteWrite, AWriteThatFailsIsARefusalAndThePlanStaysApproved) {
       [&] { w.ops->Apply(w.op, cap, StoreFreshness(w.store), 5 * kMinute, site.Writer()); },
       "only a setpoint plan in C is written over Modbus");
   EXPECT_TRUE(std::isnan(site.server.coolant_setpoint_c()));
+  // 18.04 C would go out as 18.0 C: another value than the one approved.
+  const int64_t fine = w.Propose("setpoint", "cdu/cdu-1", "18.04 C");
+  w.Samples("cdu", "cdu-1", "temperature", {kT0});
+  w.ops->Approve(w.ap1, fine);
+  w.ops->Approve(w.ap2, fine);
+  ExpectRefused(
+      [&] { w.ops->Apply(w.op, fine, StoreFreshness(w.store), 5 * kMinute, site.Writer()); },
+      "18.04 C is finer than the register's 0.1 C");
+  EXPECT_TRUE(std::isnan(site.server.coolant_setpoint_c()));
 }
 
 TEST(SiteWrite, ModbusUrls) {
