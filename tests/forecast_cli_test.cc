@@ -184,5 +184,16 @@ TEST(ForecastCli, BadInputExitsTwoNamingTheOptionOrTheLine) {
       << r.out;
 }
 
+// Measurements of another site (its nodes draw 10 kW of base power, the scenario's 2 kW): the
+// twin is far more than 25 % off them, so the forecast is refused rather than scaled to fit.
+TEST(ForecastCli, MeasurementsFarFromTheTwinAreRefusedNotCorrected) {
+  const fs::path measured = Measure("fc_other", " --set cluster.node_base_power=10kW");
+  const Result r = Firstwall("forecast " + kSite + " --measured " + measured.string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--measured: error: the measured facility power is +"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("within 25 %"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace firstwall::testing_cli

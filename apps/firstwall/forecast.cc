@@ -25,6 +25,9 @@
 namespace firstwall::cli {
 namespace {
 
+// The largest recent bias of the twin against the measured facility power a forecast corrects.
+constexpr double kMaxBias = 0.25;
+
 using nlohmann::ordered_json;
 
 struct ForecastArgs {
@@ -295,8 +298,21 @@ int Run(const ForecastArgs& a) {
     const size_t bins = static_cast<size_t>(c.forecast.from_s / c.forecast.step_s) + 1;
     bias = ops::RecentBias(f.past, ops::BinMeasured(*measured, c.forecast.step_s, bins),
                            c.forecast.step_s);
+    // A twin a quarter off the meter is no twin of this site (or the meter is broken: a dead one
+    // reads 0, -100 %): scaling the forecast by that would print a facility drawing less than its
+    // IT load. Refused, not corrected.
+    if (!(std::abs(bias) <= kMaxBias)) {
+      throw InputError({option, 0, 0},
+                       fmt::format("the measured facility power is {:+.1f} % off the twin's over "
+                                   "the {:g} h before the origin; a correction that large is no "
+                                   "forecast",
+                                   100 * bias, c.backtest.lookback_s / 3600),
+                       fmt::format("check the meter, or calibrate the twin (firstwall calibrate) "
+                                   "until it is within {:.0f} %",
+                                   100 * kMaxBias));
+    }
     for (ops::ForecastStep& s : f.steps) {
-      for (int q : {ops::kFacilityPower, ops::kGridPower}) {
+      for (int q : {ops::kFacilityPower, ops::kGridPower, ops::kPue}) {
         s.value[q] *= 1 + bias;
         s.lo[q] *= 1 + bias;
         s.hi[q] *= 1 + bias;
