@@ -128,6 +128,11 @@ TEST(OpsCli, ARiskyPlanFromProposalToVerificationWithEveryStepAudited) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("audit chain broken at entry 10: entry 10 was changed"), std::string::npos)
       << r.out;
+  // Reads still work on a broken chain, with a warning (stderr) instead of silence.
+  r = Firstwall("ops plan list" + s);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("warning: the audit chain is broken at entry 10"), std::string::npos)
+      << r.out;
 }
 
 TEST(OpsCli, BadInputExitsWithStatus2NamingTheOption) {

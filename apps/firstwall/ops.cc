@@ -142,6 +142,16 @@ int Run(const std::string& command, OpsArgs& a) {
     return kOk;
   }
   ops::Operations o = Open(a, false);
+  if (command == "audit export" || command == "plan list" || command == "user list") {
+    // Reads go on with a broken chain (the export is how it is examined), but never silently.
+    const ops::AuditVerdict v = ops::VerifyAudit(ops::ReadAudit(o.db()));
+    if (!v.ok) {
+      std::cerr << fmt::format(
+          "warning: the audit chain is broken at entry {}: {}; only what comes before it counts "
+          "(firstwall ops audit verify)\n",
+          v.first_bad, v.problem);
+    }
+  }
   if (command == "user list") {
     for (const ops::User& u : o.Users()) std::cout << u.name << "  " << RoleName(u.role) << "\n";
     return kOk;
