@@ -174,8 +174,10 @@ TEST(AssembleMeasured, AveragesPerStepHoldsShortGapsAndRefusesWhatIsMissing) {
   o.signals = {"power_factor"};
   EXPECT_THROW(AssembleMeasured(*store, sc.site, o), InputError);  // no such signal
   o.signals.clear();
-  o.step_s = 1e-6;  // at least 1 ms: 3,001 steps
-  EXPECT_EQ(AssembleMeasured(*store, sc.site, o).t_ms.size(), 3001u);
+  o.step_s = 0.1;  // a tenth of the samples' 1 s median spacing, the smallest step taken
+  EXPECT_EQ(AssembleMeasured(*store, sc.site, o).t_ms.size(), 31u);
+  o.step_s = 1e-6;  // far below it: most steps empty, refused (a breaker's 1 ms made 3.6 M)
+  EXPECT_THROW(AssembleMeasured(*store, sc.site, o), InputError);
   o.step_s = 0;
   o.from_ms = 20000;
   EXPECT_THROW(AssembleMeasured(*store, sc.site, o), InputError);  // an empty window
