@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -141,6 +142,18 @@ Peak PeakOf(const ops::Forecast& f, int q) {
   return p;
 }
 
+// Stage `s`'s largest load over the forecast (W) and the start of its step (s).
+std::pair<double, double> StagePeak(const ops::Forecast& f, size_t s) {
+  double peak = 0, at = 0;
+  for (const ops::ForecastStep& st : f.steps) {
+    if (st.stage_load_w[s] > peak) {
+      peak = st.stage_load_w[s];
+      at = st.start_s;
+    }
+  }
+  return {peak, at};
+}
+
 // The forecast's peaks over a limit as findings for the experts (ops/finding.h; `ops advise
 // --findings forecast.json`): the facility's upper interval over the grid limit, and each stage's
 // peak load over its rating, residual in W over. Times are left 0: the forecast's clock is the
@@ -165,13 +178,7 @@ ordered_json PeakFindings(const ops::Forecast& f, const Peak& grid) {
                     grid.hi / 1e3, f.grid_limit_w / 1e3));
   }
   for (size_t s = 0; s < f.stages.size(); ++s) {
-    double peak = 0, at = 0;
-    for (const ops::ForecastStep& st : f.steps) {
-      if (st.stage_load_w[s] > peak) {
-        peak = st.stage_load_w[s];
-        at = st.start_s;
-      }
-    }
+    const auto [peak, at] = StagePeak(f, s);
     const double rating = f.stages[s].rating_w;
     if (rating > 0 && peak > rating) {
       add("facility/site", "peak_over_rating", peak - rating, at,
@@ -396,13 +403,7 @@ int Run(const ForecastArgs& a) {
                                     {"over", f.grid_limit_w > 0 && grid.hi > f.grid_limit_w}};
   ordered_json stages = ordered_json::array();
   for (size_t s = 0; s < f.stages.size(); ++s) {
-    double peak = 0, at = 0;
-    for (const ops::ForecastStep& st : f.steps) {
-      if (st.stage_load_w[s] > peak) {
-        peak = st.stage_load_w[s];
-        at = st.start_s;
-      }
-    }
+    const auto [peak, at] = StagePeak(f, s);
     const double rating = f.stages[s].rating_w;
     text += fmt::format(
         "  {:<16} peak load {} kW at t = {:g} h{}\n", f.stages[s].name, Num(peak / 1e3), at / 3600,
