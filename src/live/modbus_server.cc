@@ -217,18 +217,19 @@ void ModbusServer::Serve() {
       if (rc > 0) {
         const uint8_t function = query[header];
         if ((function == 0x03 || function == 0x04) && !published_) {
-          // No tick yet: busy, as a gateway that has not polled its meters yet.
-          modbus_reply_exception(m.ctx, query, MODBUS_EXCEPTION_SLAVE_OR_SERVER_BUSY);
+          // No tick yet: busy, as a gateway that has not polled its meters yet. (Counters move
+          // before each reply, as in WriteSetpoint.)
           ++requests_;
+          modbus_reply_exception(m.ctx, query, MODBUS_EXCEPTION_SLAVE_OR_SERVER_BUSY);
         } else if (function == 0x03 || function == 0x04) {
           std::lock_guard<std::mutex> lock(m.mu);
-          modbus_reply(m.ctx, query, rc, m.mapping);
           ++requests_;
+          modbus_reply(m.ctx, query, rc, m.mapping);
         } else if (function == 0x06 || function == 0x10) {
           WriteSetpoint(query, header, rc);
         } else {
-          modbus_reply_exception(m.ctx, query, MODBUS_EXCEPTION_ILLEGAL_FUNCTION);
           ++refused_;
+          modbus_reply_exception(m.ctx, query, MODBUS_EXCEPTION_ILLEGAL_FUNCTION);
         }
       } else if (rc < 0) {
         // The peer closed (ECONNRESET), or sent what libmodbus cannot parse: drop the client.
@@ -251,22 +252,24 @@ void ModbusServer::WriteSetpoint(const uint8_t* query, int header, int length) {
   const bool single = pdu[0] == 0x06;
   const int count = single ? 1 : ((pdu[3] << 8) | pdu[4]);
   const int at = single ? 3 : 6;
+  // The server's own state changes before the reply goes out: a client that reads it once
+  // answered (the emulation, a test) must find the write there.
   if (address != kSetpointAddress || count != 1 || length < header + at + 2) {
-    modbus_reply_exception(m.ctx, query, MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS);
     ++refused_;
+    modbus_reply_exception(m.ctx, query, MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS);
     return;
   }
   const auto raw = static_cast<int16_t>((pdu[at] << 8) | pdu[at + 1]);
   const double c = raw * kSetpointScale;
   if (c < kSetpointMin_c - 1e-9 || c > kSetpointMax_c + 1e-9) {
-    modbus_reply_exception(m.ctx, query, MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE);
     ++refused_;
+    modbus_reply_exception(m.ctx, query, MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE);
     return;
   }
   std::lock_guard<std::mutex> lock(m.mu);
-  modbus_reply(m.ctx, query, length, m.mapping);  // writes the register and echoes the request
   setpoint_c_ = c;
   ++requests_;
+  modbus_reply(m.ctx, query, length, m.mapping);  // writes the register and echoes the request
 }
 
 void ModbusServer::Publish(const std::shared_ptr<const Snapshot>& snap) {
