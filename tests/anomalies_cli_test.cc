@@ -31,7 +31,7 @@ TEST(AnomaliesCli, FindsTheFouledCduInTextAndJson) {
   const std::string args = "anomalies --db " + FouledStore() + " --scenario " + kHall;
   const Result text = Firstwall(args + " --calibrate 20min");
   ASSERT_EQ(text.status, 0) << text.out;
-  EXPECT_NE(text.out.find("104 residual series"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("136 residual series"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("cdu/cdu-1"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("fouled_cdu"), std::string::npos) << text.out;
   const Result js = Firstwall(args + " --calibrate 20min --json");

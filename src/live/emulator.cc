@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "live/http_server.h"
 #include "live/listen_address.h"
+#include "network/fabric.h"
 #include "report/simulate.h"
 #include "thermal/cooling_plant.h"
 #include "units/parse.h"
@@ -36,7 +37,8 @@ constexpr KindName kKinds[] = {{FaultSpec::Kind::kDropout, "dropout"},
                                {FaultSpec::Kind::kSlowGpu, "slow_gpu=FACTOR"},
                                {FaultSpec::Kind::kFouledCdu, "fouled_cdu=KELVIN"},
                                {FaultSpec::Kind::kChillerStuck, "chiller_stuck"},
-                               {FaultSpec::Kind::kPduDrift, "pdu_drift=PERCENT_PER_HOUR"}};
+                               {FaultSpec::Kind::kPduDrift, "pdu_drift=PERCENT_PER_HOUR"},
+                               {FaultSpec::Kind::kDegradedNic, "degraded_nic=FRACTION"}};
 
 // The metric an equipment fault's TARGET names (its equipment), "" for any; prefix match.
 const char* EquipmentMetric(FaultSpec::Kind kind) {
@@ -49,13 +51,15 @@ const char* EquipmentMetric(FaultSpec::Kind kind) {
       return "firstwall_chiller_power_watts";
     case FaultSpec::Kind::kPduDrift:
       return "firstwall_rack_pdu_power_watts";
+    case FaultSpec::Kind::kDegradedNic:
+      return "node_infiniband_rate_bytes_per_second";
     default:
       return "";
   }
 }
 
 // An equipment fault's value: a plain number (a trailing unit word is allowed: "3K", "5 %/h"),
-// within (lo, hi] (slow_gpu: below hi), never 0.
+// within (lo, hi] (slow_gpu, degraded_nic: below hi), never 0.
 double ParseAmount(const FaultSpec& f, const std::string& value, const SourceLocation& at) {
   double x = std::nan("");
   size_t used = 0;
@@ -70,16 +74,21 @@ double ParseAmount(const FaultSpec& f, const std::string& value, const SourceLoc
     const char* units;
     const char* what;
   };
+  const bool fraction =
+      f.kind == FaultSpec::Kind::kSlowGpu || f.kind == FaultSpec::Kind::kDegradedNic;
   const Range r = f.kind == FaultSpec::Kind::kSlowGpu
                       ? Range{0, 1, "", "a fraction of the clock above 0 and below 1"}
+                  : f.kind == FaultSpec::Kind::kDegradedNic
+                      ? Range{0, 1, "", "a fraction of the link's rate above 0 and below 1"}
                   : f.kind == FaultSpec::Kind::kFouledCdu
                       ? Range{0, 50, "K", "a rise above 0 K, at most 50 K"}
                       : Range{-100, 100, "%/h", "a drift of -100 to 100 %/h other than 0"};
   const bool ok = std::isfinite(x) && (unit.empty() || unit == r.units) && x > r.lo &&
-                  (f.kind == FaultSpec::Kind::kSlowGpu ? x < r.hi : x <= r.hi) && x != 0;
+                  (fraction ? x < r.hi : x <= r.hi) && x != 0;
   if (!ok || used == 0) {
     throw InputError(at, fmt::format("'{}': '{}' is not {}", f.text, value, r.what),
-                     "slow_gpu=0.6, fouled_cdu=3K, pdu_drift=5 (percent per hour)");
+                     "slow_gpu=0.6, fouled_cdu=3K, pdu_drift=5 (percent per hour), "
+                     "degraded_nic=0.5");
   }
   return x;
 }
@@ -130,7 +139,7 @@ std::string FaultKinds() {
 
 bool FaultSpec::equipment() const {
   return kind == Kind::kSlowGpu || kind == Kind::kFouledCdu || kind == Kind::kChillerStuck ||
-         kind == Kind::kPduDrift;
+         kind == Kind::kPduDrift || kind == Kind::kDegradedNic;
 }
 
 bool FaultSpec::Matches(std::string_view metric_name, const std::vector<Label>& labels) const {
@@ -294,6 +303,7 @@ TelemetryBuilder::TelemetryBuilder(const site::SiteConfig& config, std::vector<F
       nodes_per_rack_(std::max(1, config.cluster.nodes_per_rack)),
       racks_per_cdu_(std::max(1, config.facility.cooling.racks_per_cdu)),
       gpu_idle_w_(units::ToWatts(config.cluster.gpu.idle_power)),
+      nic_bytes_per_s_(units::ToBytesPerSecond(config.cluster.nic_bandwidth)),
       weather_(config.weather),
       model_(config.cluster.gpu.name),
       faults_(std::move(faults)),
@@ -320,6 +330,45 @@ std::vector<Label> TelemetryBuilder::GpuLabels(int n, int g) const {
           {"device", fmt::format("nvidia{}", g)},
           {"modelName", model_},
           {"Hostname", fmt::format("node{}", n)}};
+}
+
+namespace {
+// Node n's NIC g (one per GPU) as node_exporter labels its port, plus the node as DCGM names it.
+std::vector<Label> NicLabels(int n, int g) {
+  return {
+      {"Hostname", fmt::format("node{}", n)}, {"device", fmt::format("mlx5_{}", g)}, {"port", "1"}};
+}
+}  // namespace
+
+site::SiteConfig WithEquipmentFaults(const site::SiteConfig& config,
+                                     const std::vector<FaultSpec>& faults) {
+  site::SiteConfig out = config;
+  std::optional<network::Fabric> fabric;
+  for (const FaultSpec& f : faults) {
+    if (f.kind != FaultSpec::Kind::kDegradedNic) continue;
+    if (!fabric) fabric.emplace(site::FabricFor(config));
+    for (int n = 0; n < config.cluster.nodes; ++n) {
+      for (int g = 0; g < config.cluster.gpus_per_node; ++g) {
+        if (!f.Matches(f.metric, NicLabels(n, g))) continue;
+        site::FaultConfig fc;
+        fc.target = fmt::format("nic:{}", n * config.cluster.gpus_per_node + g);
+        std::string error;
+        fc.links = fabric->TargetLinks(fc.target, &error);
+        if (fc.links.empty()) {
+          throw InputError({"--fault", 0, 0}, fmt::format("'{}': {}: {}", f.text, fc.target, error),
+                           "a NIC of the scenario's fabric");
+        }
+        fc.health = f.amount;
+        fc.at = SimTime::From(units::Seconds(f.from_s));
+        fc.end = SimTime::From(units::Seconds(f.to_s));
+        out.faults.push_back(std::move(fc));
+      }
+    }
+  }
+  std::stable_sort(
+      out.faults.begin(), out.faults.end(),
+      [](const site::FaultConfig& a, const site::FaultConfig& b) { return a.at < b.at; });
+  return out;
 }
 
 void TelemetryBuilder::Equipment(double t_s, report::TickRow& row, std::vector<double>& gpu_w,
@@ -436,6 +485,11 @@ bool TelemetryBuilder::Fault(const std::string& metric, Reading& r, double t_s,
       case FaultSpec::Kind::kPduDrift:
         // The meter's gain drifts linearly from FROM; its energy counter integrates the true power.
         if (active) value *= 1 + f.amount / 100 * (t_s - f.from_s) / 3600;
+        break;
+      case FaultSpec::Kind::kDegradedNic:
+        // The port reports the rate its link trained down to (lanes or speed lost); the jobs'
+        // slower steps come from the simulation (WithEquipmentFaults).
+        if (active) value *= f.amount;
         break;
       case FaultSpec::Kind::kSlowGpu:  // Equipment(): the equipment itself, before the readings
       case FaultSpec::Kind::kFouledCdu:
@@ -608,6 +662,14 @@ Snapshot TelemetryBuilder::Build(const report::TickRow& given, double t_s) {
     put(pdu_w, {{"rack", fmt::format("rack{}", r)}}, rack_w[r]);
     put(pdu_j, {{"rack", fmt::format("rack{}", r)}}, rack_energy_j_[r]);
   }
+  // Each GPU's NIC, as node_exporter's infiniband collector names its port rate (bytes/s).
+  Family* nic = add("node_infiniband_rate_bytes_per_second", "gauge", "B/s",
+                    "Maximum signal transfer rate of each NIC port (in bytes/s).", 0);
+  for (int n = 0; n < nodes_; ++n) {
+    for (int g = 0; g < gpus_per_node_; ++g) {
+      put(nic, NicLabels(n, g), nic_bytes_per_s_);
+    }
+  }
   Family* cdu = add("firstwall_cdu_supply_temperature_celsius", "gauge", "C",
                     "Liquid each CDU supplies to its racks' cold plates (in C).");
   for (size_t c = 0; c < cdu_rise_k.size(); ++c) {
@@ -699,7 +761,7 @@ EmulateResult Emulate(const site::SiteConfig& config, const std::string& scenari
     }
   };
   try {
-    report::Simulate(config, scenario_file, sim);
+    report::Simulate(WithEquipmentFaults(config, options.faults), scenario_file, sim);
   } catch (const Stopped&) {
     result.stopped = true;
   } catch (...) {

@@ -48,6 +48,7 @@ struct FaultSpec {
     kFouledCdu,     // amount: kelvin the CDU's approach (its supply and its GPUs' coolant) rises by
     kChillerStuck,  // the chillers' electricity held at its value at FROM
     kPduDrift,      // amount: percent per hour a rack PDU's power reading drifts by from FROM
+    kDegradedNic,   // amount: the fraction of its rate a matched NIC's link keeps, in (0, 1)
   };
   bool equipment() const;
   Kind kind = Kind::kDropout;
@@ -63,11 +64,19 @@ struct FaultSpec {
 // clock_skew=DURATION, late=DURATION, ct_ratio=FACTOR, or an equipment fault: slow_gpu=FACTOR
 // (TARGET a DCGM_FI_DEV_* stream: its GPUs), fouled_cdu=KELVIN (firstwall_cdu_supply_temperature_
 // celsius{cdu=...}), chiller_stuck (firstwall_chiller_power_watts), pdu_drift=PERCENT_PER_HOUR
-// (firstwall_rack_pdu_power_watts{rack=...}); TARGET a metric name with optional label
+// (firstwall_rack_pdu_power_watts{rack=...}), degraded_nic=FRACTION (node_infiniband_rate_bytes_
+// per_second{Hostname=...,device=...}: those NICs); TARGET a metric name with optional label
 // matchers (DCGM_FI_DEV_POWER_USAGE{gpu="3",Hostname="node0"}); FROM and TO simulated times with a
 // unit ("30s", "1 min"). InputError naming `option` otherwise.
 FaultSpec ParseFault(const std::string& text, const std::string& option = "--fault");
 std::string FaultKinds();
+// The site as the equipment faults make it: each NIC a degraded_nic fault matches (device mlx5_G
+// of node N is GPU N x gpus_per_node + G's NIC, fabric target nic:...) keeps `amount` of its
+// bandwidth over the fault's window, as a scenario's `faults` entry would, so the jobs whose
+// traffic crosses it step slower (lower GPU activity and power). Other faults leave the site as it
+// is.
+site::SiteConfig WithEquipmentFaults(const site::SiteConfig& config,
+                                     const std::vector<FaultSpec>& faults);
 // InputError (at "--fault") for a fault that cannot fire on this site: a target that is no stream
 // the emulator serves (a metric it does not serve, or labels none of that metric's streams has), a
 // counter_reset of a gauge, or a window starting at or after the scenario's end.
@@ -141,6 +150,7 @@ class TelemetryBuilder {
 
   int nodes_ = 0, gpus_per_node_ = 0, nodes_per_rack_ = 1, racks_per_cdu_ = 1;
   double gpu_idle_w_ = 0;
+  double nic_bytes_per_s_ = 0;         // each GPU's NIC's rate, as the scenario declares it
   std::vector<double> rack_energy_j_;  // per rack PDU, since the run's start (true: never drifts)
   // With slow_gpu faults: a cooling plant on the simulation's heat and one on the heat the slow
   // GPUs leave (Equipment()).

@@ -212,6 +212,43 @@ TEST(Emulator, DriftingPduReadingKeepsATrueCounter) {
               13600, 200);
 }
 
+// A degraded NIC: its port reports the rate its link trained to, and the site the simulation runs
+// gets that NIC's link at the same fraction over the window, so the job whose all-reduce crosses
+// it steps slower (report/simulate.h runs it; src/site's fault tests check the slowdown itself).
+TEST(Emulator, DegradedNicReportsItsRateAndSlowsTheSitesLink) {
+  const FaultSpec f = ParseFault(
+      "degraded_nic=0.5:node_infiniband_rate_bytes_per_second{Hostname=\"node1\",device=\"mlx5_3\"}"
+      ":10min:1h");
+  TelemetryBuilder b(Hall(), {f});
+  const double nominal = units::ToBytesPerSecond(Hall().cluster.nic_bandwidth);
+  auto rate = [&](const Snapshot& s, const char* host, const char* device) {
+    for (const Reading& r : s.Find("node_infiniband_rate_bytes_per_second")->readings) {
+      bool h = false, d = false;
+      for (const Label& l : r.labels) {
+        h = h || (l.name == "Hostname" && l.value == host);
+        d = d || (l.name == "device" && l.value == device);
+      }
+      if (h && d) return r.value;
+    }
+    return std::nan("");
+  };
+  const Snapshot before = b.Build(Row(100e3), 60);
+  EXPECT_EQ(before.Find("node_infiniband_rate_bytes_per_second")->readings.size(), 16u);
+  EXPECT_DOUBLE_EQ(rate(before, "node1", "mlx5_3"), nominal);
+  const Snapshot during = b.Build(Row(100e3), 900);
+  EXPECT_DOUBLE_EQ(rate(during, "node1", "mlx5_3"), nominal / 2);
+  EXPECT_DOUBLE_EQ(rate(during, "node1", "mlx5_2"), nominal);
+  EXPECT_DOUBLE_EQ(rate(during, "node0", "mlx5_3"), nominal);
+  const site::SiteConfig faulted = WithEquipmentFaults(Hall(), {f});
+  ASSERT_EQ(faulted.faults.size(), Hall().faults.size() + 1);
+  const site::FaultConfig& link = faulted.faults.back();
+  EXPECT_EQ(link.target, "nic:11");  // node1's GPU 3 of 8
+  EXPECT_FALSE(link.links.empty());
+  EXPECT_DOUBLE_EQ(link.health, 0.5);
+  EXPECT_DOUBLE_EQ(link.at.seconds(), 600);
+  EXPECT_DOUBLE_EQ(link.end.seconds(), 3600);
+}
+
 TEST(Emulator, EquipmentFaultsCheckTheirTargetAndValue) {
   auto message = [](const std::string& text) {
     try {
@@ -235,6 +272,12 @@ TEST(Emulator, EquipmentFaultsCheckTheirTargetAndValue) {
             std::string::npos);
   EXPECT_EQ(message("pdu_drift=-5%/h:firstwall_rack_pdu_power_watts{rack=\"rack0\"}:1s:2s"),
             "accepted");
+  EXPECT_NE(message("degraded_nic=1:node_infiniband_rate_bytes_per_second:1s:2s")
+                .find("a fraction of the link's rate above 0 and below 1"),
+            std::string::npos);
+  EXPECT_NE(message("degraded_nic=0.5:DCGM_FI_DEV_GPU_UTIL:1s:2s")
+                .find("degraded_nic targets node_infiniband_rate_bytes_per_second"),
+            std::string::npos);
   // A CDU the site does not have is no stream the emulator serves.
   try {
     CheckFaultTargets(

@@ -95,6 +95,8 @@ Bounds PhysicalBounds(const std::string& quantity) {
   if (quantity == "temperature") return {-50, 150};
   if (quantity == "utilization") return {0, 100};
   if (quantity == "pue") return {1, 10};
+  // The fastest ports shipped or announced run 1.6 Tb/s (ConnectX-8 is 800 Gb/s).
+  if (quantity == "link_rate") return {0, 10000};
   // No one meter of a data center reads 10 GW: the largest campuses announced are a few GW in all.
   // Without the bound a 1e308 W reading scored accuracy 1 (the spike test needs 4 samples).
   if (quantity == "power") return {0, 1e10};

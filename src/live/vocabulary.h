@@ -11,18 +11,10 @@
 namespace firstwall::live {
 
 // Twin entities a stream can describe (docs/live.md). Order is the documentation's order.
-inline constexpr std::string_view kEntityKinds[] = {"gpu",
-                                                    "node",
-                                                    "rack",
-                                                    "pdu",
-                                                    "ups",
-                                                    "transformer",
-                                                    "meter",
-                                                    "cdu",
-                                                    "chiller",
-                                                    "tower",
-                                                    "weather_station",
-                                                    "facility"};
+inline constexpr std::string_view kEntityKinds[] = {
+    "gpu",         "nic",   "node", "rack",    "pdu",   "ups",
+    "transformer", "meter", "cdu",  "chiller", "tower", "weather_station",
+    "facility"};
 
 struct QuantityKind {
   std::string_view name;       // "power"
@@ -37,6 +29,7 @@ inline constexpr QuantityKind kQuantities[] = {
     {"temperature", "C", false, "a temperature"},
     {"utilization", "%", false, "a busy share, 0 to 100 %"},
     {"pue", "ratio", false, "power usage effectiveness, facility over IT energy"},
+    {"link_rate", "Gb/s", false, "a port's signalling rate as negotiated (one direction)"},
 };
 
 struct UnitKind {
@@ -46,11 +39,12 @@ struct UnitKind {
 };
 
 inline constexpr UnitKind kUnits[] = {
-    {"W", "power", 1},       {"kW", "power", 1e3},     {"MW", "power", 1e6},
-    {"mJ", "energy", 1e-3},  {"J", "energy", 1},       {"kJ", "energy", 1e3},
-    {"Wh", "energy", 3600},  {"kWh", "energy", 3.6e6}, {"MWh", "energy", 3.6e9},
-    {"C", "temperature", 1}, {"%", "utilization", 1},  {"fraction", "utilization", 100},
-    {"ratio", "pue", 1},
+    {"W", "power", 1},        {"kW", "power", 1e3},     {"MW", "power", 1e6},
+    {"mJ", "energy", 1e-3},   {"J", "energy", 1},       {"kJ", "energy", 1e3},
+    {"Wh", "energy", 3600},   {"kWh", "energy", 3.6e6}, {"MWh", "energy", 3.6e9},
+    {"C", "temperature", 1},  {"%", "utilization", 1},  {"fraction", "utilization", 100},
+    {"ratio", "pue", 1},      {"Gb/s", "link_rate", 1}, {"B/s", "link_rate", 8e-9},
+    {"GB/s", "link_rate", 8},
 };
 
 // nullptr when not a word of the vocabulary.

@@ -1,7 +1,7 @@
 // Anomaly detection (docs/operations.md, "Anomalies"): residuals of measured series against what
 // the twin expects, thresholds learned on a calibration window (k-sigma on the residual's robust
 // standard deviation, and a two-sided CUSUM), alarms localized through the site's topology
-// (gpu -> node -> rack -> cdu; chiller, pdu, facility) into ops::Finding rows.
+// (gpu -> node -> rack -> cdu; chiller, pdu, nic, facility) into ops::Finding rows.
 //
 // Residual r = measured - expected, in the quantity's base unit (W, C, %), per step of the twin's
 // common steps (live::AssembleMeasured):
@@ -14,6 +14,7 @@
 //   cdu/ID temperature          minus the twin's GPU coolant temperature
 //   chiller_power, cooling_power (twin signals) minus the twin's prediction
 //   pdu/ID power                minus the rate of the same PDU's energy counter (pdu/ID energy)
+//   nic/ID link_rate            minus the scenario's NIC rate (cluster.nic_bandwidth, Gb/s)
 #pragma once
 
 #include <cstdint>
@@ -85,7 +86,8 @@ struct Topology {
 // alarmed; a rack when at least half of its nodes (and two) are explained; for heat, a CDU when
 // its own supply series alarmed or at least half of its nodes (and two) are. Each alarm is
 // reported once, by the widest of these that explains it, else by its GPU; a chiller alarm
-// explains the cooling plant's; other entities report themselves. Findings come sorted by
+// explains the cooling plant's; other entities report themselves (a NIC whose rate fell:
+// degraded_nic). Findings come sorted by
 // detection time, then target.
 std::vector<Finding> Localize(const std::vector<Residual>& residuals, const Steps& steps,
                               const Topology& topology);

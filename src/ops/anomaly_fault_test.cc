@@ -87,13 +87,23 @@ TEST(AnomalyFaults, DriftingPduIsThatPdu) {
   ExpectOne(run, "pdu/rack3", "pdu_drift", kFaultFromS, 900);
 }
 
+TEST(AnomalyFaults, DegradedNicIsThatNicWithinTwoSteps) {
+  // node2's GPU 3 NIC trains down to half its rate at 30 min; the job crossing it starts at 40 min
+  // and steps slower, all its GPUs alike, so the port's rate is what tells which link it is.
+  const Detected run = Detect(
+      "degraded_nic=0.5:node_infiniband_rate_bytes_per_second{Hostname=\"node2\","
+      "device=\"mlx5_3\"}:30min:2h");
+  ExpectOne(run, "nic/node2/mlx5_3", "degraded_nic", kFaultFromS, 20);
+  EXPECT_NEAR(run.report.findings[0].residual, -200, 1);  // Gb/s below the scenario's 400
+}
+
 TEST(AnomalyFaults, FalseAlarmsOfACleanDay) {
   const Detected run = Detect("", 86400, 3600);
   const double days = 23.0 / 24;  // watched after the hour of calibration
   const double per_day = static_cast<double>(run.report.findings.size()) / days;
   std::printf("false alarms on a clean day: %zu over %zu residual series, %.2f per day\n",
               run.report.findings.size(), run.report.residuals.size(), per_day);
-  EXPECT_EQ(run.report.residuals.size(), 32u * 3 + 2 + 4 + 2);
+  EXPECT_EQ(run.report.residuals.size(), 32u * 3 + 2 + 4 + 2 + 32);  // 32 NICs' rates
   EXPECT_LE(per_day, 1.0);
 }
 

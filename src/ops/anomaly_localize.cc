@@ -166,7 +166,9 @@ std::vector<Finding> Localize(const std::vector<Residual>& residuals, const Step
   for (const Residual* r : others) {
     groups.push_back({{r},
                       r->entity + "/" + r->id,
-                      r->entity == "pdu" ? "pdu_drift" : "",
+                      r->entity == "pdu"   ? "pdu_drift"
+                      : r->entity == "nic" ? (r->alarm.residual < 0 ? "degraded_nic" : "")
+                                           : "",
                       r->entity + " " + r->id});
   }
   std::vector<Finding> out;

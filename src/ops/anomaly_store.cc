@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "live/twin_check.h"
 #include "ops/anomaly.h"
+#include "units/quantity.h"
 
 namespace firstwall::ops {
 namespace {
@@ -141,6 +142,12 @@ AnomalyReport DetectAnomalies(live::Store& store, const site::SiteConfig& config
     } else if (k.entity == "cdu" && k.quantity == "temperature" && coolant != predicted.end()) {
       const std::vector<double> v = OnSteps(read(s), rep.steps);
       add(k, "the twin's GPU coolant temperature", v, Minus(v, coolant->second));
+    } else if (k.entity == "nic" && k.quantity == "link_rate") {
+      // A port's rate is what its link trained to: the scenario's NIC rate when healthy.
+      const double nominal = units::ToBytesPerSecond(config.cluster.nic_bandwidth) * 8e-9;
+      const std::vector<double> v = OnSteps(read(s), rep.steps);
+      add(k, fmt::format("the scenario's NIC rate ({:g} Gb/s)", nominal), v,
+          Minus(v, std::vector<double>(steps, nominal)));
     } else if (k.entity == "pdu" && k.quantity == "power" && pdu_energy.count(k.entity_id)) {
       const std::vector<double> v = OnSteps(read(s), rep.steps);
       add(k, "its energy counter's rate", v,

@@ -41,6 +41,7 @@ inline live::SeriesKey KeyOf(const live::Family& f, const live::Reading& r) {
       {"firstwall_rack_pdu_power_watts", {"pdu", "", "power", "W"}},
       {"firstwall_rack_pdu_energy_joules_total", {"pdu", "", "energy", "J"}},
       {"firstwall_cdu_supply_temperature_celsius", {"cdu", "", "temperature", "C"}},
+      {"node_infiniband_rate_bytes_per_second", {"nic", "", "link_rate", "Gb/s"}},
   };
   const auto it = kFixed.find(f.metric);
   if (it == kFixed.end()) return {};
@@ -48,7 +49,9 @@ inline live::SeriesKey KeyOf(const live::Family& f, const live::Reading& r) {
   if (id.empty()) {
     id = it->second[0] == "gpu"   ? gpu
          : it->second[0] == "pdu" ? LabelOf(r.labels, "rack")
-                                  : LabelOf(r.labels, "cdu");
+         : it->second[0] == "nic"
+             ? LabelOf(r.labels, "Hostname") + "/" + LabelOf(r.labels, "device")
+             : LabelOf(r.labels, "cdu");
   }
   return {it->second[0], id, it->second[2], it->second[3], "emulator", f.metric};
 }
@@ -84,8 +87,10 @@ inline EmulatedStore EmulateIntoStore(
           const std::string name = key.entity + "/" + key.entity_id + "/" + key.quantity;
           auto it = ids.find(name);
           if (it == ids.end()) it = ids.emplace(name, out.store->SeriesId(key)).first;
+          // Stored in the quantity's base unit, as ingest does (the NICs' B/s in Gb/s).
+          const double base = key.entity == "nic" ? 8e-9 : 1;
           const live::SamplePoint p{out.epoch0_ms + std::llround(t * 1000),
-                                    std::round(r.value * scale) / scale, 0};
+                                    base * std::round(r.value * scale) / scale, 0};
           out.store->Append(it->second, std::span(&p, 1));
           ++out.samples;
         }
@@ -97,7 +102,7 @@ inline EmulatedStore EmulateIntoStore(
     }
     out.store->Flush();
   };
-  report::Simulate(config, file, sim);
+  report::Simulate(live::WithEquipmentFaults(config, faults), file, sim);
   out.store->Flush();
   return out;
 }

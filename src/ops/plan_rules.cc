@@ -28,6 +28,8 @@ const std::vector<PlanValueRule>& PlanValueRules() {
       {"job_move", "node", "utilization", 0, 100, false},
       {"drain", "node", "utilization", 0, 100, false},
       {"drain", "rack", "utilization", 0, 100, false},
+      // A NIC's port taken out of the fabric (the subnet manager disables it; NCCL leaves it out).
+      {"drain", "nic", "utilization", 0, 100, false},
   };
   return rules;
 }
