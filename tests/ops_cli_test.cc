@@ -89,6 +89,10 @@ TEST(OpsCli, ARiskyPlanFromProposalToVerificationWithEveryStepAudited) {
   r = Firstwall("ops plan apply --user otto --plan 1 --max-age 1h" + s);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("not written to the site (no --write"), std::string::npos) << r.out;
+  // A figure given leaves nothing to measure: a window with it is refused, not ignored.
+  r = Firstwall("ops plan verify --user otto --plan 1 --realized '-10 kW' --window 10min" + s);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--realized excludes --window"), std::string::npos) << r.out;
   ASSERT_EQ(Firstwall("ops plan verify --user otto --plan 1 --realized '-10 kW'" + s).status, 0);
   as("not otto's password");
   r = Firstwall("ops plan verify --user otto --plan 1 --realized '-10 kW'" + s);

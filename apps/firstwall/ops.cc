@@ -367,19 +367,24 @@ Action RegisterOps(CLI::App& app) {
   CLI::App* verify = on_plan("verify",
                              "Record the realized effect of an applied plan (operator or above): "
                              "measured from the store, or given with --realized");
-  verify->add_option("--realized", a->realized,
-                     "The effect measured elsewhere, in the effect's unit (else it is measured "
-                     "from the store)");
-  verify
-      ->add_option("--window", a->window,
-                   "Measure the mean over this long before the apply and after it")
-      ->capture_default_str();
-  verify
-      ->add_option("--settle", a->settle,
-                   "Start the window after the apply this long after it (the loops' lag)")
-      ->capture_default_str();
-  verify->add_option("--effect-on", a->effect_on,
-                     "ENTITY/ID whose telemetry shows the effect (default: the plan's target)");
+  CLI::Option* realized =
+      verify->add_option("--realized", a->realized,
+                         "The effect measured elsewhere, in the effect's unit (else it is measured "
+                         "from the store)");
+  // The measurement's options mean nothing with a figure given: refused rather than ignored.
+  realized->excludes(
+      verify
+          ->add_option("--window", a->window,
+                       "Measure the mean over this long before the apply and after it")
+          ->capture_default_str());
+  realized->excludes(
+      verify
+          ->add_option("--settle", a->settle,
+                       "Start the window after the apply this long after it (the loops' lag)")
+          ->capture_default_str());
+  realized->excludes(verify->add_option(
+      "--effect-on", a->effect_on,
+      "ENTITY/ID whose telemetry shows the effect (default: the plan's target)"));
   command(plans, "list", "Every plan and its state")
       ->add_flag("--json", a->json, "A JSON array instead of the table");
 

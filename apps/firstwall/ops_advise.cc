@@ -83,17 +83,45 @@ int Advise(const AdviseArgs& a) {
     store.emplace(ops::OpenSqlDb(a.store), NowMs);
     by = store->Login(a.user, Secret("FIRSTWALL_PASSWORD", a.user));
   }
+  // Plans still open (proposed or approved, not expired): a cycle that finds the same fault again
+  // points at the plan already waiting for a decision instead of proposing it twice.
+  std::vector<ops::Plan> open;
+  if (store) {
+    for (const ops::Plan& p : store->Plans()) {
+      if (p.state == ops::PlanState::kProposed || p.state == ops::PlanState::kApproved)
+        open.push_back(p);
+    }
+  }
+  auto already = [&](const ops::PlanRequest& r) -> int64_t {
+    for (const ops::Plan& p : open) {
+      if (p.request.plan_class == r.plan_class && p.request.target == r.target &&
+          p.request.value.value == r.value.value && p.request.value.unit == r.value.unit)
+        return p.id;
+    }
+    return 0;
+  };
   nlohmann::json all = nlohmann::json::array();
   for (const ops::Finding& f : findings) {
     const ops::Recommendation r = ops::Advise(f, facts, o);
-    int64_t id = 0;
-    if (store && r.plan) id = store->Propose(*by, *r.plan);
+    int64_t id = 0, same = 0;
+    if (store && r.plan) {
+      same = already(*r.plan);
+      if (same == 0) {
+        id = store->Propose(*by, *r.plan);
+        open.push_back(store->Get(id));
+      }
+    }
     if (a.json) {
       all.push_back(ops::RecommendationJson(r));
       if (id != 0) all.back()["proposed_plan"] = id;
+      if (same != 0) all.back()["open_plan"] = same;
     } else {
       PrintText(r);
       if (id != 0) std::cout << fmt::format("  proposed as plan {} by {}\n", id, by->name);
+      if (same != 0) {
+        std::cout << fmt::format("  not proposed again: plan {} (the same change) is still open\n",
+                                 same);
+      }
     }
   }
   if (a.json) std::cout << all.dump(2) << "\n";

@@ -138,13 +138,17 @@ Draft PeakOverLimit(const Finding& f, const SiteFacts& s, const WhatIfFigures& b
 Draft DrainNode(const Finding& f, const SiteFacts& s, const char* rule, const char* why) {
   Draft d;
   d.rule = rule;
-  // gpu/node3/gpu5 and node/node3 both name node3.
+  // gpu/node3/gpu5, nic/node3/mlx5_2 and node/node3 all name node3.
   const std::string id = IdOf(f.target);
-  const std::string node = EntityOf(f.target) == "gpu" ? id.substr(0, id.find('/')) : id;
+  const std::string entity = EntityOf(f.target);
+  const std::string node = entity == "gpu" || entity == "nic" ? id.substr(0, id.find('/')) : id;
   d.advice = fmt::format(
       "{}: {}. A synchronous job steps at its slowest member's pace, so drain node {} and let the "
-      "scheduler restart its jobs from their checkpoints elsewhere.",
-      f.target, why, node);
+      "scheduler restart its jobs from their checkpoints elsewhere.{}",
+      f.target, why, node,
+      entity == "nic" ? " Then reseat or replace the port's cable and transceiver, and return the "
+                        "node once the port trains at its full rate again."
+                      : "");
   d.plan = Plan("drain", "node/" + node, 0, "%",
                 fmt::format("{} on {}: drain node {}", why, f.target, node));
   if (s.nodes > 1) d.change = {Set("cluster.nodes", std::to_string(s.nodes - 1))};
@@ -212,6 +216,15 @@ std::vector<ConstraintCheck> ConstraintChecks(const WhatIfRun& w) {
   add("grid import above site.grid_import_limit", b.grid_limit_exceeded_h, c.grid_limit_exceeded_h,
       "h");
   add("GPUs throttled by temperature", b.throttled_gpu_h, c.throttled_gpu_h, "GPU-h");
+  // Where the site serves requests: the share meeting their SLO must not fall (a cap that slows
+  // the replicas' steps lengthens TTFT and TPOT). Of every request that arrived, so that requests
+  // left unfinished count as missed.
+  if (b.service_requests > 0 && c.service_requests > 0) {
+    const double before = 100 * b.slo_met / b.service_requests;
+    const double after = 100 * c.slo_met / c.service_requests;
+    checks.push_back({"requests meeting their SLO (services[].slo: TTFT and TPOT)", before, after,
+                      "%", after >= before - 1e-9});
+  }
   return checks;
 }
 

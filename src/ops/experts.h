@@ -45,15 +45,17 @@ struct SiteFacts {
 SiteFacts FactsOf(const site::SiteConfig& config);
 
 // A limit compared between the baseline and the changed run; ok when the change does not make
-// it worse (hours over the limit do not grow).
+// it worse (hours over the limit do not grow; the share of requests meeting their SLO does not
+// fall).
 struct ConstraintCheck {
   std::string name;  // "inlet outside ASHRAE A1 allowable (15-32 C)"
   double baseline = 0, changed = 0;
-  std::string unit;  // "h", "GPU-h"
+  std::string unit;  // "h", "GPU-h", "%"
   bool ok = true;
 };
 
-// The limits a what-if must not make worse, baseline against changed.
+// The limits a what-if must not make worse, baseline against changed: five limit hours, and the
+// share of requests meeting their SLO where the site serves any.
 std::vector<ConstraintCheck> ConstraintChecks(const WhatIfRun& w);
 
 struct Recommendation {

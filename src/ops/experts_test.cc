@@ -153,6 +153,39 @@ TEST(Experts, SlowGpuDrainsItsNodeAndSaysWhyTheWhatIfCannotRun) {
   EXPECT_NE(r.plan->reason.find("effect unchecked"), std::string::npos);
 }
 
+TEST(Experts, DegradedNicDrainsItsNode) {
+  const Site s;
+  const Recommendation r =
+      Advise(Anomaly("nic/node1/mlx5_3", "degraded_nic", -200), s.facts, s.options);
+  EXPECT_EQ(r.expert, Expert::kFabric);
+  ASSERT_TRUE(r.plan.has_value());
+  EXPECT_EQ(r.plan->plan_class, "drain");
+  EXPECT_EQ(r.plan->target, "node/node1");
+  EXPECT_NE(r.advice.find("reseat or replace the port's cable"), std::string::npos) << r.advice;
+  // A port may be drained by hand too: `nic` is a drain target.
+  PlanRequest port = *r.plan;
+  port.target = "nic/node1/mlx5_3";
+  EXPECT_NO_THROW(CheckPlanRequest(port, 1'000'000));
+}
+
+TEST(Experts, ServedRequestsMeetingTheirSloAreAConstraint) {
+  WhatIfRun w;
+  EXPECT_EQ(ConstraintChecks(w).size(), 5u);  // no services: the five limit hours only
+  w.baseline.service_requests = 1000;
+  w.baseline.slo_met = 990;
+  w.changed.service_requests = 1000;
+  w.changed.slo_met = 990;
+  std::vector<ConstraintCheck> c = ConstraintChecks(w);
+  ASSERT_EQ(c.size(), 6u);
+  EXPECT_EQ(c[5].unit, "%");
+  EXPECT_DOUBLE_EQ(c[5].baseline, 99);
+  EXPECT_TRUE(c[5].ok);
+  w.changed.slo_met = 940;  // a cap that slows the replicas: 5 points more requests miss
+  c = ConstraintChecks(w);
+  EXPECT_DOUBLE_EQ(c[5].changed, 94);
+  EXPECT_FALSE(c[5].ok);
+}
+
 TEST(Experts, DataProblemsGetAdviceNotPlans) {
   const Site s;
   const Recommendation r = Advise(Anomaly("pdu/pdu-a", "pdu_drift", 300), s.facts, s.options);

@@ -29,6 +29,9 @@ struct WhatIfFigures {
   double cdu_over_capacity_h = 0;
   double grid_limit_exceeded_h = 0;
   double throttled_gpu_h = 0;
+  // The services' requests (all of them, arrived in the run) and those that met their SLO (TTFT
+  // and TPOT, services[].slo): a plan must not make the share worse. Both 0 without services.
+  double service_requests = 0, slo_met = 0;
   double sim_time_s = 0;
 };
 WhatIfFigures FiguresOf(const report::Summary& s);
