@@ -75,10 +75,11 @@ int ListCatalog(bool json) {
     std::cout << txt::json_text(j) << "\n";
     return kOk;
   }
-  // The peak column is the default data type's (bf16, or fp16 on a card without bf16).
+  // The peak column is the default data type's (bf16, or fp16 on a card without bf16). The
+  // scale-up column is each chip's own fabric: NVLink, TPU ICI or AMD Infinity Fabric.
   std::cout << txt::format("{:<16} {:>7} {:>14} {:>9} {:>10} {:>6} {:>6} {:>10}  {:<33} {}\n",
                            "GPU", "vendor", "16-bit TFLOP/s", "HBM", "HBM BW", "TDP", "idle",
-                           "NVLink", "data types", "attention");
+                           "scale-up", "data types", "attention");
   for (const auto& [name, g] : c.gpus) {
     const hardware::DataType t = g.DefaultDataType();
     std::cout << txt::format(
@@ -88,12 +89,13 @@ int ListCatalog(bool json) {
         g.DataTypeList(), workload::AttentionKernelName(g, workload::AttentionKernel::kFlash));
   }
   // Systems: how their GPUs are racked; the figures are cluster.system's defaults.
-  std::cout << txt::format("\n{:<12} {:<16} {:>9} {:>6} {:>10} {:>10} {:>10} {:>7}\n", "system",
-                           "GPU", "GPUs/node", "NVLink", "nodes/rack", "node base", "rack power",
+  // The scale-up column: GPUs joined by the scale-up fabric (an NVLink domain, a TPU slice's ICI).
+  std::cout << txt::format("\n{:<12} {:<16} {:>9} {:>8} {:>10} {:>10} {:>10} {:>7}\n", "system",
+                           "GPU", "GPUs/node", "scale-up", "nodes/rack", "node base", "rack power",
                            "liquid");
   for (const auto& [name, y] : c.systems) {
     std::cout << txt::format(
-        "{:<12} {:<16} {:>9} {:>6} {:>10} {:>10} {:>10} {:>7}\n", name, y.gpu, y.gpus_per_node,
+        "{:<12} {:<16} {:>9} {:>8} {:>10} {:>10} {:>10} {:>7}\n", name, y.gpu, y.gpus_per_node,
         y.nvlink_domain, y.nodes_per_rack, Format(y.node_base_power),
         y.rack_power ? Format(*y.rack_power) : std::string("-"),
         y.liquid_share ? txt::format("{:.0f} %", *y.liquid_share * 100) : std::string("-"));
