@@ -171,7 +171,7 @@ std::string McpServer::version() const {
   return agreed_;
 }
 
-std::optional<std::string> McpServer::Handle(const std::string& text) {
+std::optional<std::string> McpServer::Handle(const std::string& text, const std::string* version) {
   if (text.size() > kMcpMaxMessageBytes) {
     return JsonLine(JsonRpcError(nullptr, kInvalidRequest,
                                  fmt::format("a message of {} bytes is over the limit of {} bytes",
@@ -181,15 +181,15 @@ std::optional<std::string> McpServer::Handle(const std::string& text) {
   if (message.is_discarded()) {
     return JsonLine(JsonRpcError(nullptr, kParseError, "parse error: the message is not JSON"));
   }
-  std::optional<json> answer = HandleJson(message);
+  std::optional<json> answer = HandleJson(message, version);
   if (!answer) return std::nullopt;
   return JsonLine(*answer);
 }
 
-std::optional<json> McpServer::HandleJson(const json& message) {
+std::optional<json> McpServer::HandleJson(const json& message, const std::string* version) {
   std::lock_guard lock(mutex_);
   if (!message.is_array()) return HandleOne(message);
-  if (agreed_ != "2025-03-26") {
+  if ((version ? *version : agreed_) != "2025-03-26") {
     return JsonRpcError(nullptr, kInvalidRequest,
                         "a batch (JSON array) is not a message of MCP 2025-06-18; send one "
                         "request at a time");

@@ -55,9 +55,13 @@ class McpServer {
 
   // One message (a line of stdio, an HTTP body): the answer's text (one line of JSON), or nullopt
   // when there is none (notifications, responses). Serialized: tools run one at a time.
-  std::optional<std::string> Handle(const std::string& text);
+  // `version`: the protocol version this message is under, where the transport says it per message
+  // (HTTP's MCP-Protocol-Version header); nullptr: the one the last initialize agreed (stdio, one
+  // client a process).
+  std::optional<std::string> Handle(const std::string& text, const std::string* version = nullptr);
   // The same on parsed JSON; nullopt for no answer.
-  std::optional<nlohmann::json> HandleJson(const nlohmann::json& message);
+  std::optional<nlohmann::json> HandleJson(const nlohmann::json& message,
+                                           const std::string* version = nullptr);
 
   // The version agreed by the last initialize ("" before any).
   std::string version() const;

@@ -53,15 +53,19 @@ McpHttpServer::McpHttpServer(McpServer& server) : impl_(new Impl{server, {}, {}}
              fmt::format("origin {} may not use this server", req.get_header_value("Origin")));
       return;
     }
+    // Each request's version is its own header's: clients of one server may have agreed on
+    // different ones. Without the header, 2025-03-26, as the 2025-06-18 transport says a server
+    // should assume (no sessions here to remember an initialize by).
+    std::string version = "2025-03-26";
     if (req.has_header("MCP-Protocol-Version")) {
-      const std::string v = req.get_header_value("MCP-Protocol-Version");
+      version = req.get_header_value("MCP-Protocol-Version");
       if (std::none_of(std::begin(kMcpVersions), std::end(kMcpVersions),
-                       [&](const char* known) { return v == known; })) {
-        Refuse(res, 400, -32600, fmt::format("unsupported MCP-Protocol-Version {}", v));
+                       [&](const char* known) { return version == known; })) {
+        Refuse(res, 400, -32600, fmt::format("unsupported MCP-Protocol-Version {}", version));
         return;
       }
     }
-    const std::optional<std::string> answer = impl->mcp.Handle(req.body);
+    const std::optional<std::string> answer = impl->mcp.Handle(req.body, &version);
     if (!answer) {
       res.status = 202;
       return;
@@ -72,6 +76,17 @@ McpHttpServer::McpHttpServer(McpServer& server) : impl_(new Impl{server, {}, {}}
     res.status = unread ? 400 : 200;
     res.set_content(*answer, kJson);
   });
+  // A body over the limit is refused by httplib before any handler (413): say why, as JSON-RPC.
+  http.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (res.status != 413 || !res.body.empty())
+          return httplib::Server::HandlerResponse::Unhandled;
+        res.set_content(JsonLine(JsonRpcError(nullptr, -32600,
+                                              fmt::format("a message over the limit of {} bytes",
+                                                          kMcpMaxMessageBytes))),
+                        kJson);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   auto no_stream = [](const httplib::Request&, httplib::Response& res) {
     res.status = 405;
     res.set_header("Allow", "POST");

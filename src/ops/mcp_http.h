@@ -5,7 +5,10 @@
 // session (no Mcp-Session-Id), so any client may post at any time.
 // Against DNS rebinding (the specification asks servers to check Origin): a request whose Origin
 // header names a host other than localhost, 127.0.0.1, [::1] or the listening host is refused
-// 403. An MCP-Protocol-Version header that names no version of kMcpVersions is refused 400.
+// 403. An MCP-Protocol-Version header that names no version of kMcpVersions is refused 400; each
+// POST is handled under its own header's version (2025-03-26 without one, as the transport's
+// specification says to assume), so clients that agreed on different versions share a server. A
+// body over kMcpMaxMessageBytes is refused 413 with a JSON-RPC error (-32600) saying so.
 // Sockets as every HTTP server of the project (live/http_server.h).
 #pragma once
 

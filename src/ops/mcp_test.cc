@@ -1,12 +1,15 @@
-// The MCP server without a network: JSON-RPC handling, the lifecycle, tool calls and their
-// errors, malformed lines (mutated messages, deep nesting), the stdio loop, and the twin's tools
-// on an SQLite store and a small scenario.
+// The MCP server (and its HTTP transport on loopback): JSON-RPC handling, the lifecycle, tool calls
+// and their errors, malformed lines (mutated messages, deep nesting), the stdio loop, and the
+// twin's tools on an SQLite store and a small scenario.
 #include "ops/mcp.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <cstdint>
 #include <sstream>
+#include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -279,6 +282,46 @@ TEST(McpHttp, Origins) {
                         {"null", "127.0.0.1", false}}) {
     EXPECT_EQ(McpOriginAllowed(c.origin, c.host), c.allowed) << c.origin;
   }
+}
+
+// Over HTTP each POST carries its own version: a batch is answered under a 2025-03-26 header (or
+// none, which means 2025-03-26), refused under 2025-06-18, whatever another client agreed; a body
+// over the limit gets 413 with a JSON-RPC error, not an empty body.
+TEST(McpHttp, EachRequestsVersionAndAnOversizedBody) {
+  McpServer s("test", "0.1", "adds");
+  AddAdder(s);
+  McpHttpServer http(s);
+  const int port = http.Bind("127.0.0.1", 0, "--http");
+  std::thread serving([&] { http.Serve(); });
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(5, 0);
+  // Another client agrees on 2025-06-18 first.
+  ASSERT_TRUE(c.Post("/mcp", {{"MCP-Protocol-Version", "2025-06-18"}},
+                     R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":)"
+                     R"({"protocolVersion":"2025-06-18"}})",
+                     "application/json"));
+  const std::string batch =
+      R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"ping"}])";
+  auto post = [&](const httplib::Headers& h, const std::string& body) {
+    const httplib::Result r = c.Post("/mcp", h, body, "application/json");
+    EXPECT_TRUE(r);
+    return r ? std::pair{r->status, json::parse(r->body, nullptr, false)} : std::pair{0, json()};
+  };
+  auto [status, a] = post({{"MCP-Protocol-Version", "2025-03-26"}}, batch);
+  EXPECT_EQ(status, 200);
+  ASSERT_TRUE(a.is_array());
+  EXPECT_EQ(a.size(), 2u);
+  std::tie(status, a) = post({}, batch);
+  EXPECT_EQ(status, 200);
+  EXPECT_TRUE(a.is_array());
+  std::tie(status, a) = post({{"MCP-Protocol-Version", "2025-06-18"}}, batch);
+  EXPECT_EQ(a["error"]["code"], -32600);
+  std::tie(status, a) = post({}, std::string(kMcpMaxMessageBytes + 1, ' '));
+  EXPECT_EQ(status, 413);
+  EXPECT_EQ(a["error"]["code"], -32600) << a;
+  EXPECT_NE(a["error"]["message"].get<std::string>().find("over the limit"), std::string::npos);
+  http.Stop();
+  serving.join();
 }
 
 TEST(WhatIfFigures, FromAHandMadeSummary) {
