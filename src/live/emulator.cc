@@ -155,6 +155,8 @@ bool FaultSpec::Matches(std::string_view metric_name, const std::vector<Label>& 
 void CheckFaultTargets(const site::SiteConfig& config, const std::vector<FaultSpec>& faults) {
   const double duration_s = config.duration.seconds();
   if (faults.empty()) return;
+  // What the equipment faults do to the site must be possible there too (a NIC on a torus is not).
+  WithEquipmentFaults(config, faults);
   report::TickRow row;  // every stream is served whatever the values
   row.stage_input_w.assign(config.facility.power_chain.size(), 0.0);
   TelemetryBuilder builder(config, {});
@@ -346,6 +348,14 @@ site::SiteConfig WithEquipmentFaults(const site::SiteConfig& config,
   std::optional<network::Fabric> fabric;
   for (const FaultSpec& f : faults) {
     if (f.kind != FaultSpec::Kind::kDegradedNic) continue;
+    // As the scenario's own `faults`: a torus has no NICs in the fabric model yet.
+    if (!config.cluster.torus_dims.empty()) {
+      throw InputError({"--fault", 0, 0},
+                       fmt::format("'{}': degraded_nic on a torus fabric (cluster.fabric.kind "
+                                   "torus) is not modelled yet",
+                                   f.text),
+                       "a scenario with a Clos fabric");
+    }
     if (!fabric) fabric.emplace(site::FabricFor(config));
     for (int n = 0; n < config.cluster.nodes; ++n) {
       for (int g = 0; g < config.cluster.gpus_per_node; ++g) {

@@ -74,10 +74,12 @@ std::string FaultKinds();
 // of node N is GPU N x gpus_per_node + G's NIC, fabric target nic:...) keeps `amount` of its
 // bandwidth over the fault's window, as a scenario's `faults` entry would, so the jobs whose
 // traffic crosses it step slower (lower GPU activity and power). Other faults leave the site as it
-// is.
+// is. Only plane 0 of a multi-plane fabric's NIC (cluster.fabric.planes) is degraded. InputError
+// (at "--fault") for a degraded_nic on a torus fabric, which has no NICs in the model yet.
 site::SiteConfig WithEquipmentFaults(const site::SiteConfig& config,
                                      const std::vector<FaultSpec>& faults);
-// InputError (at "--fault") for a fault that cannot fire on this site: a target that is no stream
+// InputError (at "--fault") for a fault that cannot fire on this site (a degraded_nic on a torus,
+// as WithEquipmentFaults says): a target that is no stream
 // the emulator serves (a metric it does not serve, or labels none of that metric's streams has), a
 // counter_reset of a gauge, or a window starting at or after the scenario's end.
 void CheckFaultTargets(const site::SiteConfig& config, const std::vector<FaultSpec>& faults);

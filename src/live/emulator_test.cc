@@ -247,6 +247,15 @@ TEST(Emulator, DegradedNicReportsItsRateAndSlowsTheSitesLink) {
   EXPECT_DOUBLE_EQ(link.health, 0.5);
   EXPECT_DOUBLE_EQ(link.at.seconds(), 600);
   EXPECT_DOUBLE_EQ(link.end.seconds(), 3600);
+  // A TPU slice's torus has no NIC links in the fabric model: refused, not rehearsed as nothing.
+  const scenario::Scenario tpu = scenario::LoadScenarioFile("examples/tpu-pod.yaml");
+  try {
+    CheckFaultTargets(
+        tpu.site, {ParseFault("degraded_nic=0.5:node_infiniband_rate_bytes_per_second:1min:2min")});
+    ADD_FAILURE() << "a degraded NIC on a torus was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("torus"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Emulator, EquipmentFaultsCheckTheirTargetAndValue) {

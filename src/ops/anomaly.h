@@ -14,7 +14,8 @@
 //   cdu/ID temperature          minus the twin's GPU coolant temperature
 //   chiller_power, cooling_power (twin signals) minus the twin's prediction
 //   pdu/ID power                minus the rate of the same PDU's energy counter (pdu/ID energy)
-//   nic/ID link_rate            minus the scenario's NIC rate (cluster.nic_bandwidth, Gb/s)
+//   nic/ID link_rate            minus the scenario's NIC rate (cluster.nic_bandwidth, Gb/s); an
+//                               exact expectation (Residual::exact), sigma 0.5 % of that rate
 #pragma once
 
 #include <cstdint>
@@ -66,6 +67,10 @@ struct Residual {
   // the level's mean over the alarm.
   std::vector<double> level;
   double floor = 0;  // least sigma
+  // The expectation is exact, not a model with a bias (a port's rate is its nominal rate when
+  // healthy): nothing is learned, so a fault already on in the calibration window is still found.
+  // Offset 0, sigma = floor, k, drift and h their least values.
+  bool exact = false;
   Thresholds thresholds;
   Alarm alarm;
 };

@@ -148,6 +148,8 @@ AnomalyReport DetectAnomalies(live::Store& store, const site::SiteConfig& config
       const std::vector<double> v = OnSteps(read(s), rep.steps);
       add(k, fmt::format("the scenario's NIC rate ({:g} Gb/s)", nominal), v,
           Minus(v, std::vector<double>(steps, nominal)));
+      rep.residuals.back().exact = true;
+      rep.residuals.back().floor = 0.005 * nominal;
     } else if (k.entity == "pdu" && k.quantity == "power" && pdu_energy.count(k.entity_id)) {
       const std::vector<double> v = OnSteps(read(s), rep.steps);
       add(k, "its energy counter's rate", v,
@@ -197,6 +199,12 @@ AnomalyReport DetectAnomalies(live::Store& store, const site::SiteConfig& config
   for (Residual& r : rep.residuals) {
     r.thresholds =
         Learn(std::span(r.value).first(std::min(rep.calibration_steps, r.value.size())), r.floor);
+    if (r.exact) {
+      const int calibration = r.thresholds.calibration;
+      r.thresholds = Thresholds{};
+      r.thresholds.sigma = r.floor;
+      r.thresholds.calibration = calibration;
+    }
     r.alarm = FirstAlarm(r.value, r.thresholds, rep.calibration_steps);
     if (r.alarm.raised && !r.level.empty()) {
       double sum = 0;

@@ -142,6 +142,18 @@ Draft DrainNode(const Finding& f, const SiteFacts& s, const char* rule, const ch
   const std::string id = IdOf(f.target);
   const std::string entity = EntityOf(f.target);
   const std::string node = entity == "gpu" || entity == "nic" ? id.substr(0, id.find('/')) : id;
+  // Only a node of this site is drained: a finding about another (a typo, another site's
+  // telemetry) gets advice, never a plan.
+  int index = -1, used = 0;
+  if (std::sscanf(node.c_str(), "node%d%n", &index, &used) != 1 ||
+      static_cast<size_t>(used) != node.size() || index < 0 || index >= s.nodes ||
+      std::count(id.begin(), id.end(), '/') != (entity == "gpu" || entity == "nic" ? 1 : 0)) {
+    d.advice = fmt::format(
+        "{}: {}, but '{}' names no node of this site (node0 to node{}): inspect the finding's "
+        "source; no plan.",
+        f.target, why, id, s.nodes - 1);
+    return d;
+  }
   d.advice = fmt::format(
       "{}: {}. A synchronous job steps at its slowest member's pace, so drain node {} and let the "
       "scheduler restart its jobs from their checkpoints elsewhere.{}",

@@ -162,6 +162,13 @@ TEST(Experts, DegradedNicDrainsItsNode) {
   EXPECT_EQ(r.plan->plan_class, "drain");
   EXPECT_EQ(r.plan->target, "node/node1");
   EXPECT_NE(r.advice.find("reseat or replace the port's cable"), std::string::npos) << r.advice;
+  // A port of no node of the site, or an id of another shape, gets advice and no plan.
+  for (const char* target :
+       {"nic/node9/mlx5_0", "nic/mlx5_3", "nic/node1/mlx5_3/extra", "gpu/node1x/gpu0"}) {
+    const Recommendation none = Advise(Anomaly(target, "degraded_nic", -200), s.facts, s.options);
+    EXPECT_FALSE(none.plan.has_value()) << target;
+    EXPECT_NE(none.advice.find("names no node of this site"), std::string::npos) << none.advice;
+  }
   // A port may be drained by hand too: `nic` is a drain target.
   PlanRequest port = *r.plan;
   port.target = "nic/node1/mlx5_3";
