@@ -344,7 +344,9 @@ Recommendation Advise(const Finding& f, const SiteFacts& facts, const ExpertOpti
   plan.reason +=
       r.unchecked.empty()
           ? fmt::format(" [rule {}; twin what-if: {:+.1f} kW facility]", r.rule, plan.effect.value)
-          : fmt::format(" [rule {}; effect unchecked: {}]", r.rule, r.unchecked);
+          : fmt::format(" [rule {}; effect unchecked: {}]", r.rule,
+                        // The stored reason keeps one line: a loader's error adds a hint line.
+                        r.unchecked.substr(0, r.unchecked.find('\n')));
   r.plan = plan;
   return r;
 }

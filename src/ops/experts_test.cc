@@ -151,6 +151,7 @@ TEST(Experts, SlowGpuDrainsItsNodeAndSaysWhyTheWhatIfCannotRun) {
   EXPECT_NE(r.unchecked.find("cannot run"), std::string::npos) << r.unchecked;
   EXPECT_DOUBLE_EQ(r.plan->effect.value, 0);
   EXPECT_NE(r.plan->reason.find("effect unchecked"), std::string::npos);
+  EXPECT_EQ(r.plan->reason.find('\n'), std::string::npos) << r.plan->reason;  // one line
 }
 
 TEST(Experts, DegradedNicDrainsItsNode) {
