@@ -108,7 +108,10 @@ int Advise(const AdviseArgs& a) {
       same = already(*r.plan);
       if (same == 0) {
         id = store->Propose(*by, *r.plan);
-        open.push_back(store->Get(id));
+        ops::Plan proposed;  // enough of it for `already`: no second read of the store
+        proposed.id = id;
+        proposed.request = *r.plan;
+        open.push_back(std::move(proposed));
       }
     }
     if (a.json) {

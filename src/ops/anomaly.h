@@ -42,7 +42,9 @@ struct Thresholds {
 
 // `floor`: the least sigma (a sensor's resolution, a share of the level). NaN residuals are
 // skipped. Needs at least 10 finite residuals (else calibration = the count and the defaults).
-Thresholds Learn(std::span<const double> residual, double floor);
+// `exact`: the expectation has no bias to learn (Residual::exact): calibration = the count, sigma
+// = floor and the defaults, whatever the residuals show.
+Thresholds Learn(std::span<const double> residual, double floor, bool exact = false);
 
 // The first alarm of a residual after `from_step` (the calibration's end): k-sigma when |z| > k on
 // two consecutive steps (one wild sample is no alarm), CUSUM on z clipped to [-k, k] (so one wild

@@ -19,7 +19,7 @@ double Median(std::vector<double> v) {
 
 }  // namespace
 
-Thresholds Learn(std::span<const double> residual, double floor) {
+Thresholds Learn(std::span<const double> residual, double floor, bool exact) {
   Thresholds t;
   std::vector<double> r;
   for (double x : residual) {
@@ -27,7 +27,7 @@ Thresholds Learn(std::span<const double> residual, double floor) {
   }
   t.calibration = static_cast<int>(r.size());
   t.sigma = std::max(floor, 1e-12);
-  if (r.size() < 10) return t;
+  if (r.size() < 10 || exact) return t;
   t.offset = Median(r);
   std::vector<double> dev;
   dev.reserve(r.size());

@@ -197,14 +197,8 @@ AnomalyReport DetectAnomalies(live::Store& store, const site::SiteConfig& config
     add(key, "the twin's " + name, sig.value, Minus(sig.value, predicted.at(name)), 0.02);
   }
   for (Residual& r : rep.residuals) {
-    r.thresholds =
-        Learn(std::span(r.value).first(std::min(rep.calibration_steps, r.value.size())), r.floor);
-    if (r.exact) {
-      const int calibration = r.thresholds.calibration;
-      r.thresholds = Thresholds{};
-      r.thresholds.sigma = r.floor;
-      r.thresholds.calibration = calibration;
-    }
+    r.thresholds = Learn(std::span(r.value).first(std::min(rep.calibration_steps, r.value.size())),
+                         r.floor, r.exact);
     r.alarm = FirstAlarm(r.value, r.thresholds, rep.calibration_steps);
     if (r.alarm.raised && !r.level.empty()) {
       double sum = 0;

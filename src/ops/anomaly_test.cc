@@ -25,6 +25,13 @@ TEST(AnomalyLearn, RobustSigmaAndLearnedLimitsByHand) {
   EXPECT_DOUBLE_EQ(t.h, 8);      // |z| < drift: the CUSUM never leaves 0
   // The floor holds when the residual is flat (a sensor's resolution).
   EXPECT_DOUBLE_EQ(Learn(std::vector<double>(20, 3.0), 0.5).sigma, 0.5);
+  // An exact expectation learns nothing: a constant -200 stays -200 from an offset of 0.
+  const Thresholds exact = Learn(std::vector<double>(20, -200.0), 2, true);
+  EXPECT_EQ(exact.calibration, 20);
+  EXPECT_DOUBLE_EQ(exact.offset, 0);
+  EXPECT_DOUBLE_EQ(exact.sigma, 2);
+  EXPECT_DOUBLE_EQ(exact.k, 5);
+  EXPECT_DOUBLE_EQ(exact.h, 8);
   // A calibration that wanders learns wider limits: ten steps at +2 sigma, ten at -2 sigma.
   std::vector<double> wander;
   for (int i = 0; i < 40; ++i) wander.push_back((i / 10) % 2 ? -2 : 2);
