@@ -27,6 +27,9 @@ struct Draft {
   std::string rule, advice;
   std::optional<PlanRequest> plan;
   std::vector<scenario::Override> change;
+  // A candidate preferred to the next draft, kept only when its what-if lowers the hours over the
+  // grid limit; otherwise the next draft is weighed.
+  bool must_cut_grid_hours = false;
 };
 
 std::string EntityOf(const std::string& target) { return target.substr(0, target.find('/')); }
@@ -135,6 +138,40 @@ Draft PeakOverLimit(const Finding& f, const SiteFacts& s, const WhatIfFigures& b
   return d;
 }
 
+// Flexible jobs wait rather than every GPU being capped: the queue's own power-aware gate
+// (scheduler.flexibility.grid_margin, docs/models.md) holds their first starts while grid import
+// is near the limit, at most max_delay (24 h by default) and never past a job's latest start for
+// its deadline. The gate must close before one more flexible job would carry the import over
+// the limit, so the margin is the largest flexible job's draw at the meter (its GPUs at their
+// cap, times the baseline peak's facility-to-IT ratio) over the limit: rounded up to 1 %, at
+// least 5 % and at most 50 %.
+// A gate already closing at that margin or wider, and deferring, leaves this rule nothing to add.
+double HoldMarginPercent(const SiteFacts& s, const WhatIfFigures& baseline) {
+  const double ratio = baseline.peak_it_w > 0 ? baseline.peak_facility_w / baseline.peak_it_w : 1;
+  const double job_w = s.largest_flexible_gpus * s.gpu_power_cap_w * ratio;
+  return std::clamp(std::ceil(100 * job_w / s.grid_limit_w - 1e-9), 5.0, 50.0);
+}
+
+Draft HoldFlexibleJobs(const Finding& f, const SiteFacts& s, double margin) {
+  Draft d;
+  d.rule = "power.hold_flexible";
+  d.must_cut_grid_hours = true;
+  const double gate = 100 - margin;
+  d.advice = fmt::format(
+      "The facility is forecast {:.0f} kW over its grid limit and {} of the queue's jobs {} "
+      "flexible: hold their first starts while grid import is at or above {:.0f} % of the limit "
+      "(at most a day, never past a job's deadline).",
+      f.residual / 1e3, s.flexible_jobs, s.flexible_jobs == 1 ? "is" : "are", gate);
+  const std::string target = EntityOf(f.target) == "facility" ? f.target : "facility/" + s.site;
+  d.plan = Plan("job_move", target, gate, "%",
+                fmt::format("forecast peak {:.0f} kW over the grid limit: flexible jobs' starts "
+                            "held while import is at or above {:.0f} % of the limit",
+                            f.residual / 1e3, gate));
+  d.change = {Set("scheduler.flexibility.grid_margin", fmt::format("{} %", margin))};
+  if (!s.flexibility_defers) d.change.push_back(Set("scheduler.flexibility.defer", "true"));
+  return d;
+}
+
 Draft DrainNode(const Finding& f, const SiteFacts& s, const char* rule, const char* why) {
   Draft d;
   d.rule = rule;
@@ -174,22 +211,33 @@ Draft AdviceOnly(const Finding& f, const char* rule, const std::string& advice) 
   return d;
 }
 
-Draft Draw(const Finding& f, Expert e, const SiteFacts& s,
-           const std::function<const WhatIfFigures&()>& baseline) {
+std::vector<Draft> Draw(const Finding& f, Expert e, const SiteFacts& s,
+                        const std::function<const WhatIfFigures&()>& baseline) {
   if (e == Expert::kDataQuality) {
-    return AdviceOnly(f, "data_quality.distrust",
-                      fmt::format("{}'s readings are not to be trusted ({}): recalibrate or "
-                                  "replace the meter; no plan acts on them meanwhile.",
-                                  f.target, f.cause.empty() ? f.detail : f.cause));
+    return {AdviceOnly(f, "data_quality.distrust",
+                       fmt::format("{}'s readings are not to be trusted ({}): recalibrate or "
+                                   "replace the meter; no plan acts on them meanwhile.",
+                                   f.target, f.cause.empty() ? f.detail : f.cause))};
   }
-  if (f.cause == "fouled_cdu") return FouledCdu(f, s);
-  if (f.cause == "chiller_stuck") return StuckChiller(f, s);
-  if (f.kind == "forecast_peak") return PeakOverLimit(f, s, baseline());
-  if (f.cause == "degraded_nic") return DrainNode(f, s, "fabric.degraded_nic", "a degraded NIC");
-  if (f.cause == "slow_gpu") return DrainNode(f, s, "workload.slow_gpu", "a slow GPU");
-  return AdviceOnly(f, "inspect",
-                    fmt::format("{} ({}): no rule proposes a change; inspect {}.", f.detail,
-                                f.cause.empty() ? "cause unknown" : f.cause, f.target));
+  if (f.cause == "fouled_cdu") return {FouledCdu(f, s)};
+  if (f.cause == "chiller_stuck") return {StuckChiller(f, s)};
+  if (f.kind == "forecast_peak") {
+    std::vector<Draft> drafts;
+    if (f.cause == "peak_over_grid_limit" && f.residual > 0 && s.grid_limit_w > 0 && s.scheduler &&
+        s.flexible_jobs > 0) {
+      const double margin = HoldMarginPercent(s, baseline());
+      if (!s.flexibility_defers || 100 * s.flexibility_grid_margin < margin - 1e-9) {
+        drafts.push_back(HoldFlexibleJobs(f, s, margin));
+      }
+    }
+    drafts.push_back(PeakOverLimit(f, s, baseline()));
+    return drafts;
+  }
+  if (f.cause == "degraded_nic") return {DrainNode(f, s, "fabric.degraded_nic", "a degraded NIC")};
+  if (f.cause == "slow_gpu") return {DrainNode(f, s, "workload.slow_gpu", "a slow GPU")};
+  return {AdviceOnly(f, "inspect",
+                     fmt::format("{} ({}): no rule proposes a change; inspect {}.", f.detail,
+                                 f.cause.empty() ? "cause unknown" : f.cause, f.target))};
 }
 
 bool Match(const char* pattern, const std::string& value) {
@@ -236,6 +284,11 @@ std::vector<ConstraintCheck> ConstraintChecks(const WhatIfRun& w) {
     const double after = 100 * c.slo_met / c.service_requests;
     checks.push_back({"requests meeting their SLO (services[].slo: TTFT and TPOT)", before, after,
                       "%", after >= before - 1e-9});
+  }
+  // Where jobs have deadlines: no more of them may be missed (a held or capped job ends later).
+  if (b.jobs_with_deadline > 0) {
+    add("jobs missing their deadline (workloads[].deadline)", b.deadlines_missed,
+        c.deadlines_missed, "jobs");
   }
   return checks;
 }
@@ -284,19 +337,28 @@ SiteFacts FactsOf(const site::SiteConfig& config) {
   s.node_base_w = config.cluster.node_base_power.base();
   s.gpus = config.cluster.gpu_count();
   s.nodes = config.cluster.nodes;
+  s.grid_limit_w = config.facility.grid_import_limit.base();
+  if (config.life) {
+    s.scheduler = true;
+    if (const auto& flex = config.life->flexibility) {
+      s.flexibility_grid_margin = flex->grid_margin.value_or(0);
+      s.flexibility_defers = flex->defer;
+    }
+    for (const scheduler::JobSpec& j : config.life->jobs) {
+      if (!j.flexible) continue;
+      ++s.flexible_jobs;
+      s.largest_flexible_gpus = std::max(s.largest_flexible_gpus, j.gpus);
+    }
+  }
   return s;
 }
 
-Recommendation Advise(const Finding& f, const SiteFacts& facts, const ExpertOptions& o) {
-  Recommendation r;
-  r.finding = f;
-  r.expert = RouteOf(f).expert;
-  std::optional<WhatIfFigures> baseline = o.baseline;
-  auto base = [&]() -> const WhatIfFigures& {
-    if (!baseline) baseline = SimulateFigures(o.scenario_path, o.base);
-    return *baseline;
-  };
-  Draft d = Draw(f, r.expert, facts, base);
+namespace {
+
+// One draft weighed: its what-if run, its effect filled in, its constraints checked; the plan
+// kept when they hold.
+Recommendation Weigh(const Draft& d, Recommendation r, const ExpertOptions& o,
+                     const std::function<const WhatIfFigures&()>& base) {
   r.rule = d.rule;
   r.advice = d.advice;
   r.change = d.change;
@@ -349,6 +411,56 @@ Recommendation Advise(const Finding& f, const SiteFacts& facts, const ExpertOpti
                         r.unchecked.substr(0, r.unchecked.find('\n')));
   r.plan = plan;
   return r;
+}
+
+// Why a preferred draft (Draft::must_cut_grid_hours) was passed over; empty when it is kept.
+std::string PassedOver(const Recommendation& c) {
+  if (!c.plan) return "Not proposed.";
+  if (!c.what_if || !c.unchecked.empty()) {
+    return "Not proposed: without the twin's what-if nothing shows that it lowers the hours over "
+           "the limit.";
+  }
+  const double before = c.what_if->baseline.grid_limit_exceeded_h;
+  const double after = c.what_if->changed.grid_limit_exceeded_h;
+  if (after < before - 1e-9) return "";
+  return fmt::format(
+      "Not proposed: the twin's what-if leaves {:.2f} h over the grid limit (against {:.2f} h).",
+      after, before);
+}
+
+}  // namespace
+
+Recommendation Advise(const Finding& f, const SiteFacts& facts, const ExpertOptions& o) {
+  Recommendation r;
+  r.finding = f;
+  r.expert = RouteOf(f).expert;
+  std::optional<WhatIfFigures> baseline = o.baseline;
+  std::function<const WhatIfFigures&()> base = [&]() -> const WhatIfFigures& {
+    if (!baseline) baseline = SimulateFigures(o.scenario_path, o.base);
+    return *baseline;
+  };
+  const std::vector<Draft> drafts = Draw(f, r.expert, facts, base);
+  std::string passed;  // the advice of the drafts passed over, and why
+  for (size_t i = 0; i < drafts.size(); ++i) {
+    Recommendation c = Weigh(drafts[i], r, o, base);
+    if (i + 1 < drafts.size() && drafts[i].must_cut_grid_hours) {
+      const std::string why = PassedOver(c);
+      if (!why.empty()) {
+        passed += c.advice + " " + why + " ";
+        continue;
+      }
+      const double deferred = c.what_if->baseline.useful_gpu_h - c.what_if->changed.useful_gpu_h;
+      if (deferred > 1e-9) {
+        c.advice += fmt::format(
+            " The what-if defers {:.0f} GPU-h of flexible work past its horizon: that energy is "
+            "moved, not saved.",
+            deferred);
+      }
+    }
+    c.advice = passed + c.advice;
+    return c;
+  }
+  return r;  // unreachable: Draw gives at least one draft
 }
 
 }  // namespace firstwall::ops

@@ -1,6 +1,8 @@
 #include "ops/experts.h"
 
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -136,6 +138,98 @@ TEST(Experts, PeakOverTheLimitCapsEveryGpuAndSavesPower) {
   const Recommendation deep = Advise(f, s.facts, given);
   EXPECT_FALSE(deep.plan.has_value());
   EXPECT_NE(deep.advice.find("50 % of the TDP"), std::string::npos) << deep.advice;
+}
+
+// tests/inputs/ops-flexible-peak.yaml: a 27 kW grid connection, one rigid 16-GPU job all along
+// and a flexible one from 1 h to 3 h that carries the import to about 30.6 kW.
+TEST(Experts, AForecastPeakHoldsFlexibleJobsBeforeCappingEveryGpu) {
+  const std::string path = "tests/inputs/ops-flexible-peak.yaml";
+  const SiteFacts facts = FactsOf(scenario::LoadScenarioFile(path).site);
+  ASSERT_TRUE(facts.scheduler);
+  ASSERT_EQ(facts.flexible_jobs, 1);
+  ASSERT_EQ(facts.largest_flexible_gpus, 16);
+  ASSERT_DOUBLE_EQ(facts.grid_limit_w, 27000);
+  ExpertOptions o{path, 1'000'000, 2 * 3600 * 1000, 0.15, true, {}, std::nullopt};
+  Finding f = Anomaly("facility/site", "peak_over_grid_limit", 3600);
+  f.kind = "forecast_peak";
+  const Recommendation r = Advise(f, facts, o);
+  ASSERT_TRUE(r.plan.has_value()) << r.advice;
+  EXPECT_EQ(r.rule, "power.hold_flexible");
+  EXPECT_EQ(r.plan->plan_class, "job_move");
+  EXPECT_EQ(r.plan->target, "facility/site");
+  ASSERT_TRUE(r.what_if.has_value()) << r.unchecked;
+  // The margin: 16 GPUs x 700 W x the peak's facility-to-IT ratio over 27 kW, rounded up.
+  const double ratio = r.what_if->baseline.peak_facility_w / r.what_if->baseline.peak_it_w;
+  const double margin = std::ceil(100 * 16 * 700 * ratio / 27000);
+  std::printf("facility/IT at the peak %.4f, margin %.0f %%, grid hours %.2f -> %.2f\n", ratio,
+              margin, r.what_if->baseline.grid_limit_exceeded_h,
+              r.what_if->changed.grid_limit_exceeded_h);
+  EXPECT_DOUBLE_EQ(r.plan->value.value, 100 - margin);
+  EXPECT_EQ(r.plan->value.unit, "%");
+  EXPECT_GT(r.what_if->baseline.grid_limit_exceeded_h, 1.9);
+  EXPECT_DOUBLE_EQ(r.what_if->changed.grid_limit_exceeded_h, 0);
+  EXPECT_LT(r.plan->effect.value, 0);
+  // The work is deferred, not saved, and the advice says how much.
+  EXPECT_NE(r.advice.find("GPU-h of flexible work"), std::string::npos) << r.advice;
+  EXPECT_NO_THROW(CheckPlanRequest(*r.plan, 1'000'000));
+  for (const ConstraintCheck& c : r.checks) EXPECT_TRUE(c.ok) << c.name;
+
+  // A gate that already holds at that margin leaves the rule nothing to add: the cap.
+  SiteFacts gated = facts;
+  gated.flexibility_grid_margin = margin / 100;
+  gated.flexibility_defers = true;
+  o.baseline = r.what_if->baseline;
+  const Recommendation cap = Advise(f, gated, o);
+  ASSERT_TRUE(cap.plan.has_value()) << cap.advice;
+  EXPECT_EQ(cap.rule, "power.peak_over_limit");
+  EXPECT_EQ(cap.advice.find("Not proposed"), std::string::npos) << cap.advice;
+}
+
+TEST(Experts, AHoldThatCannotPassTheDeadlineFallsBackToTheCap) {
+  // Due at 4 h, 2 h of work: the hold ends at 2 h and the job still overlaps the rigid one, so
+  // the twin shows no fewer hours over the limit and the cap is proposed, the reason given.
+  std::ifstream in("tests/inputs/ops-flexible-peak.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string yaml = text.str();
+  const std::string from = "    flexible: true\n";
+  ASSERT_NE(yaml.find(from), std::string::npos);
+  yaml.replace(yaml.find(from), from.size(), from + "    deadline: 4 h\n");
+  const std::string tariff = "../../data/tariffs/illustrative-tou.csv";
+  ASSERT_NE(yaml.find(tariff), std::string::npos);
+  yaml.replace(yaml.find(tariff), tariff.size(),
+               std::filesystem::absolute("data/tariffs/illustrative-tou.csv").string());
+  const std::string path = live::TempPath("flexible-peak-due.yaml");
+  std::ofstream(path) << yaml;
+  const SiteFacts facts = FactsOf(scenario::LoadScenarioFile(path).site);
+  Finding f = Anomaly("facility/site", "peak_over_grid_limit", 3600);
+  f.kind = "forecast_peak";
+  const Recommendation r =
+      Advise(f, facts, {path, 1'000'000, 2 * 3600 * 1000, 0.15, true, {}, std::nullopt});
+  ASSERT_TRUE(r.plan.has_value()) << r.advice;
+  EXPECT_EQ(r.rule, "power.peak_over_limit");
+  EXPECT_EQ(r.plan->plan_class, "power_cap");
+  EXPECT_NE(r.advice.find("hold their first starts"), std::string::npos) << r.advice;
+  EXPECT_NE(r.advice.find("Not proposed: the twin's what-if leaves 2.00 h over the grid limit"),
+            std::string::npos)
+      << r.advice;
+  // The deadline is among the cap's checks, and the cap keeps it.
+  ASSERT_FALSE(r.checks.empty());
+  EXPECT_EQ(r.checks.back().unit, "jobs");
+  EXPECT_TRUE(r.checks.back().ok);
+  EXPECT_DOUBLE_EQ(r.what_if->baseline.jobs_with_deadline, 1);
+}
+
+TEST(Experts, MissedDeadlinesAreAConstraint) {
+  WhatIfRun w;
+  w.baseline.jobs_with_deadline = w.changed.jobs_with_deadline = 3;
+  std::vector<ConstraintCheck> c = ConstraintChecks(w);
+  ASSERT_EQ(c.size(), 6u);
+  EXPECT_EQ(c[5].unit, "jobs");
+  EXPECT_TRUE(c[5].ok);
+  w.changed.deadlines_missed = 1;  // a cap that slows a job past its deadline
+  c = ConstraintChecks(w);
+  EXPECT_FALSE(c[5].ok);
 }
 
 TEST(Experts, SlowGpuDrainsItsNodeAndSaysWhyTheWhatIfCannotRun) {

@@ -376,6 +376,14 @@ TEST(WhatIfFigures, ScenarioChangeOfAPlan) {
   EXPECT_EQ(ScenarioChangeOf(r).at("cluster.gpu_power_cap"), "0.5 kW");
   r.plan_class = "drain";
   EXPECT_TRUE(ScenarioChangeOf(r).empty());
+  // Flexible jobs held at 55 % of the grid limit: the gate's margin is the other 45 %.
+  r.plan_class = "job_move";
+  r.value = {55, "%"};
+  const std::map<std::string, std::string> hold = ScenarioChangeOf(r);
+  EXPECT_EQ(hold.at("scheduler.flexibility.grid_margin"), "45 %");
+  EXPECT_EQ(hold.at("scheduler.flexibility.defer"), "true");
+  r.target = "node/node1";  // a share of one node's load is no scenario key
+  EXPECT_TRUE(ScenarioChangeOf(r).empty());
 }
 
 // The twin's tools on an SQLite store with an agent (operator), an admin and an approver.

@@ -26,6 +26,9 @@ const std::vector<PlanValueRule>& PlanValueRules() {
       {"power_cap", "facility", "power", 0, 1400, true},
       // The share of the node's (rack's) load kept or capacity left in service.
       {"job_move", "node", "utilization", 0, 100, false},
+      // Flexible jobs' first starts held while grid import is at or above this share of the
+      // grid limit (the power expert's rule power.hold_flexible, experts.h).
+      {"job_move", "facility", "utilization", 0, 100, false},
       {"drain", "node", "utilization", 0, 100, false},
       {"drain", "rack", "utilization", 0, 100, false},
       // A NIC's port taken out of the fabric (the subnet manager disables it; NCCL leaves it out).

@@ -230,6 +230,13 @@ std::map<std::string, std::string> ScenarioChangeOf(const PlanRequest& r) {
   if (r.plan_class == "power_cap" && unit->quantity == "power" && entity == "facility") {
     return {{"cluster.gpu_power_cap", value}};
   }
+  // Flexible jobs held while grid import is at or above the value's share of the limit (the
+  // power expert's power.hold_flexible): the queue's gate, closing within 100 % less it.
+  if (r.plan_class == "job_move" && unit->quantity == "utilization" && entity == "facility") {
+    const double share = r.value.value * unit->to_base;
+    return {{"scheduler.flexibility.grid_margin", fmt::format("{:g} %", 100 - share)},
+            {"scheduler.flexibility.defer", "true"}};
+  }
   return {};
 }
 

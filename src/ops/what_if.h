@@ -58,8 +58,10 @@ class WhatIf {
 
 // The scenario keys that model a plan's change, when this server knows them: a setpoint plan in C
 // on a cdu or the facility -> facility.cooling.liquid_supply; a power_cap plan in W/kW on the
-// facility -> cluster.gpu_power_cap (every GPU capped at the value). Empty otherwise (a cap on
-// one GPU or node is no scenario key: its check would price the whole site's).
+// facility -> cluster.gpu_power_cap (every GPU capped at the value); a job_move plan in % on the
+// facility -> scheduler.flexibility.grid_margin = 100 % less it, and defer (flexible jobs' first
+// starts held while grid import is at or above the value's share of the limit). Empty otherwise
+// (a cap on one GPU or node is no scenario key: its check would price the whole site's).
 std::map<std::string, std::string> ScenarioChangeOf(const PlanRequest& r);
 
 // The twin's check of a claimed effect. `difference` is FiguresDifference of the plan's what-if.

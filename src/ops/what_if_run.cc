@@ -24,6 +24,11 @@ WhatIfFigures FiguresOf(const report::Summary& s) {
     f.service_requests += service.result.requests;
     f.slo_met += service.result.slo_met;
   }
+  if (s.life) {
+    f.jobs_with_deadline = s.life->stats.jobs_with_deadline;
+    f.deadlines_missed = s.life->stats.deadlines_missed;
+    f.useful_gpu_h = s.life->goodput.useful_gpu_h;
+  }
   return f;
 }
 

@@ -32,6 +32,9 @@ struct WhatIfFigures {
   // The services' requests (all of them, arrived in the run) and those that met their SLO (TTFT
   // and TPOT, services[].slo): a plan must not make the share worse. Both 0 without services.
   double service_requests = 0, slo_met = 0;
+  // With a scheduler: jobs with a deadline (workloads[].deadline) and those that missed it.
+  int jobs_with_deadline = 0, deadlines_missed = 0;
+  double useful_gpu_h = 0;  // the queue's useful work done (goodput), GPU-hours
   double sim_time_s = 0;
 };
 WhatIfFigures FiguresOf(const report::Summary& s);

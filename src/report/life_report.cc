@@ -84,6 +84,8 @@ nlohmann::ordered_json SchedulerJson(const LifeSummary& s) {
   j["interruptions"] = t.interruptions;
   j["preemptions"] = t.preemptions;
   j["excluded_nodes"] = t.excluded_nodes;
+  j["jobs_with_deadline"] = t.jobs_with_deadline;
+  j["deadlines_missed"] = t.deadlines_missed;
   j["stranded_gpu_h"] = s.stranded_gpu_h;
   j["failure_model"] = s.failure_model.empty() ? nlohmann::ordered_json(nullptr)
                                                : nlohmann::ordered_json(s.failure_model);
@@ -167,6 +169,10 @@ std::string LifeText(const LifeSummary& s) {
                  Count(t.failures, "failure"), s.failures_hitting_jobs,
                  Count(t.interruptions, "job interruption"), Count(t.preemptions, "preemption"),
                  Count(t.excluded_nodes, "node"));
+  if (t.jobs_with_deadline > 0) {
+    txt::format_to(o, "  deadlines: {} of {} missed\n", t.deadlines_missed,
+                   Count(t.jobs_with_deadline, "job"));
+  }
   if (!s.failure_model.empty()) txt::format_to(o, "    rates: {}\n", s.failure_model);
   for (const LifeSummary::KindCount& k : s.failures) {
     txt::format_to(o, "    {}: {}, {} hit\n", k.kind, Count(k.failures, "failure"),

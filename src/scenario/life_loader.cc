@@ -167,6 +167,13 @@ JobSpec ReadQueuedWorkload(const Section& w, const site::JobConfig& j, int index
   s.placement.level = LevelNamed(w.Enum("placement"));
   s.placement.required = w.Bool("placement_required");
   s.flexible = w.Bool("flexible");
+  if (w.Has("deadline")) {
+    s.deadline = SimTime::From(w.Quantity<units::Duration>("deadline"));
+    if (s.deadline <= s.submit) {
+      w.Fail("deadline", "workload '" + j.name + "' has its deadline at or before its start",
+             "a deadline after workloads[].start (both from the start of the simulation)");
+    }
+  }
   s.workload = index;
   const int lengths = w.Has("duration") + w.Has("steps") + w.Has("tokens");
   if (lengths > 1) {
@@ -350,7 +357,8 @@ void ReadLife(const Section& root, const std::vector<Section>& workloads,
                                                "placement",
                                                "placement_required",
                                                "restart_overhead",
-                                               "flexible"};
+                                               "flexible",
+                                               "deadline"};
   if (!root.Has("scheduler")) {
     for (const char* key : {"job_traces", "failures"}) {
       if (root.Has(key))

@@ -102,6 +102,17 @@ double JobLife::Ettr() const {
   return useful_s / Sec(end - first_start);
 }
 
+SimTime LatestStart(const JobSpec& spec) {
+  if (spec.deadline == SimTime::Never() || spec.work == SimTime::Never()) return spec.deadline;
+  return spec.deadline > spec.work ? spec.deadline - spec.work : SimTime();
+}
+
+bool DeadlineMissed(const JobSpec& spec, const JobLife& life, SimTime end) {
+  if (spec.deadline == SimTime::Never()) return false;
+  if (life.completed) return life.end > spec.deadline;
+  return end >= spec.deadline;
+}
+
 Failure ScriptedFailure(const Topology& topology, const FailureModel& model, ComponentKind k,
                         int64_t index, SimTime at, SimTime repair, std::string_view cause) {
   Failure f;
@@ -291,7 +302,8 @@ void ClusterLife::Submit(JobId job, SimTime now) {
   s.queued_since = now;
   queued_.Add(1, now);
   // A held flexible job waits outside the Scheduler (queued here) until the hold releases it.
-  if (first && hold_ && jobs_[job].flexible && hold_->Hold(job, now)) return;
+  if (first && hold_ && jobs_[job].flexible && hold_->Hold(job, now, LatestStart(jobs_[job])))
+    return;
   scheduler_->Submit(job, now);
 }
 
@@ -828,6 +840,10 @@ SchedulerStats ClusterLife::stats() const {
     if (s.phase == Phase::kNotSubmitted || jobs_[i].kind == JobKind::kService) continue;
     ++st.jobs_submitted;
     if (s.life.completed) ++st.jobs_completed;
+    if (jobs_[i].deadline != SimTime::Never()) {
+      ++st.jobs_with_deadline;
+      if (DeadlineMissed(jobs_[i], s.life, end_)) ++st.deadlines_missed;
+    }
     st.interruptions += s.life.failures;
     st.preemptions += s.life.preemptions;
     if (s.life.first_start == SimTime::Never()) continue;

@@ -239,6 +239,13 @@ struct JobLife {
   double Ettr() const;
 };
 
+// The latest first start at which `spec` still meets its deadline at nominal speed (deadline -
+// work; the deadline itself for a job of unbounded work); Never without a deadline.
+SimTime LatestStart(const JobSpec& spec);
+// Whether a job with a deadline missed it in a run that ended at `end`: not completed by then. A
+// job still running when the run ends before its deadline has not missed it (yet).
+bool DeadlineMissed(const JobSpec& spec, const JobLife& life, SimTime end);
+
 struct Badput {
   double queueing_gpu_h = 0;  // apart: queued jobs hold no GPUs
   double checkpoint_save_gpu_h = 0;
@@ -271,6 +278,8 @@ struct SchedulerStats {
   int preemptions = 0;
   int failures = 0;
   int excluded_nodes = 0;
+  // Jobs submitted with a deadline (JobSpec::deadline) and those that missed it (DeadlineMissed).
+  int jobs_with_deadline = 0, deadlines_missed = 0;
 };
 
 struct LifeSample {

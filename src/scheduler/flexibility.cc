@@ -1,5 +1,6 @@
 #include "scheduler/flexibility.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/error.h"
@@ -14,18 +15,19 @@ FlexibleHold::FlexibleHold(FlexibilityOptions options, EventQueue& events, Gate 
   FW_CHECK(options_.max_delay > SimTime(), "the longest hold must be positive");
 }
 
-bool FlexibleHold::Hold(JobId job, SimTime now) {
-  if (!options_.defer || gate_(now)) return false;
+bool FlexibleHold::Hold(JobId job, SimTime now, SimTime latest_start) {
+  if (!options_.defer || latest_start <= now || gate_(now)) return false;
   if (records_.size() <= static_cast<size_t>(job)) records_.resize(static_cast<size_t>(job) + 1);
   HoldRecord& r = records_[static_cast<size_t>(job)];
   FW_CHECK(r.held_at == SimTime::Never(), "a job is held twice");
   r.held_at = now;
   held_.insert(job);
   ScheduleCheck(now);
-  const SimTime deadline = options_.max_delay == SimTime::Never() ||
-                                   now.ns() > SimTime::Never().ns() - options_.max_delay.ns()
-                               ? SimTime::Never()
-                               : now + options_.max_delay;
+  const SimTime deadline =
+      std::min(latest_start, options_.max_delay == SimTime::Never() ||
+                                     now.ns() > SimTime::Never().ns() - options_.max_delay.ns()
+                                 ? SimTime::Never()
+                                 : now + options_.max_delay);
   if (deadline != SimTime::Never()) {
     events_.Schedule(deadline, "flexible deadline", [this, job, deadline] {
       if (held_.count(job) != 0) ReleaseAtDeadline(job, deadline);

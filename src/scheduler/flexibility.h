@@ -9,7 +9,9 @@
 //   - at the first check instant (a multiple of FlexibilityOptions::check_every from time zero:
 //     the tariff's hour edges for the default hour) at which the gate is open: every held job at
 //     once, in id order; or
-//   - at its own deadline, submit + max_delay, whatever the gate says (nothing starves).
+//   - at its own release time, whatever the gate says (nothing starves): submit + max_delay, or
+//     sooner the latest start that still meets the job's deadline (JobSpec::deadline) at nominal
+//     speed, deadline - work. A job already past that latest start is not held at all.
 // Released, it queues by its original JobSpec (its submit time keeps its place under fcfs and
 // easy, ahead of jobs submitted after it). Restarts after a failure or a preemption are not held:
 // the job already started, and its progress since the last checkpoint is what waiting would cost.
@@ -41,7 +43,7 @@ struct FlexibilityOptions {
 struct HoldRecord {
   SimTime held_at = SimTime::Never();   // when it was held; Never: never held
   SimTime released = SimTime::Never();  // when it went to the Scheduler; Never: still held
-  bool by_deadline = false;             // released by max_delay with the gate still closed
+  bool by_deadline = false;  // released by max_delay or its latest start with the gate closed
 };
 
 class FlexibleHold {
@@ -55,7 +57,9 @@ class FlexibleHold {
 
   // A flexible job submitted for its first start at `now`: true when the gate is closed and the
   // job is now held (the caller must not submit it), false when it may queue at once.
-  bool Hold(JobId job, SimTime now);
+  // `latest_start` (Never: none) is the last instant its hold may last: the job's deadline less
+  // its work; at or before `now`, the job is not held.
+  bool Hold(JobId job, SimTime now, SimTime latest_start = SimTime::Never());
 
   const FlexibilityOptions& options() const { return options_; }
   int held() const { return static_cast<int>(held_.size()); }

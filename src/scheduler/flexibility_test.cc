@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -104,6 +105,48 @@ TEST(Flexibility, MaxDelayReleasesTheJobWhateverTheGate) {
   life.RunUntil(Hours(30));
   EXPECT_EQ(life.job_life(0).first_start, Minutes(18 * 60 + 20));
   EXPECT_TRUE(life.flexible_hold()->records()[0].by_deadline);
+}
+
+TEST(Flexibility, ADeadlineEndsTheHoldAtTheLatestStart) {
+  // Same hours, no max_delay. Submitted at 15:20 for 2 h of work, due at 19:00: the hold ends at
+  // its latest start, 17:00, and the job meets its deadline. Due at 16:00 instead, its latest
+  // start (14:00) is past at submission: it is not held, starts at 15:20 and misses the deadline.
+  for (const auto& [due, start, missed] : {std::tuple{Hours(19), Hours(17), false},
+                                           std::tuple{Hours(16), Minutes(15 * 60 + 20), true}}) {
+    HoursHost host(14, 20);
+    EventQueue q;
+    JobSpec flex = Job("flex", 8, Hours(2), Minutes(15 * 60 + 20), true);
+    flex.deadline = due;
+    EXPECT_EQ(LatestStart(flex), due - Hours(2));
+    ClusterLife life(Nodes(4), {}, std::nullopt, {flex}, 1, Flexible(SimTime::Never()), q, &host);
+    life.RunUntil(Hours(30));
+    EXPECT_EQ(life.job_life(0).first_start, start);
+    const SchedulerStats st = life.stats();
+    EXPECT_EQ(st.jobs_with_deadline, 1);
+    EXPECT_EQ(st.deadlines_missed, missed ? 1 : 0);
+    EXPECT_EQ(life.flexible_hold()->records().empty() ||
+                  life.flexible_hold()->records()[0].held_at == SimTime::Never(),
+              missed);
+  }
+}
+
+TEST(Flexibility, ADeadlineIsMissedOnlyOnceItHasPassed) {
+  JobSpec j = Job("j", 8, Hours(2), Hours(0), false);
+  JobLife life;
+  EXPECT_FALSE(DeadlineMissed(j, life, Hours(10)));  // no deadline
+  j.deadline = Hours(5);
+  life.completed = true;
+  life.end = Hours(5);
+  EXPECT_FALSE(DeadlineMissed(j, life, Hours(10)));  // done on time
+  life.end = Hours(6);
+  EXPECT_TRUE(DeadlineMissed(j, life, Hours(10)));  // done late
+  life.completed = false;
+  EXPECT_FALSE(DeadlineMissed(j, life, Hours(4)));  // still running, the run ended before 5 h
+  EXPECT_TRUE(DeadlineMissed(j, life, Hours(5)));
+  j.work = SimTime::Never();
+  EXPECT_EQ(LatestStart(j), Hours(5));
+  j.work = Hours(8);  // more work than time: start at once
+  EXPECT_EQ(LatestStart(j), SimTime());
 }
 
 TEST(Flexibility, OpenGateHoldsNothing) {

@@ -48,6 +48,9 @@ struct JobSpec {
   int priority = 0;  // higher runs first under the priority policy and may preempt lower
   bool preemptible = true;
   bool flexible = false;  // may be delayed or capped by power- and carbon-aware scheduling
+  // When its work must be done (from time zero); Never: no deadline. Reported as met or missed
+  // (SchedulerStats), and a flexible job is never held past deadline - work.
+  SimTime deadline = SimTime::Never();
   PlacementRule placement;
   CheckpointPolicy checkpoint;
   double gpu_activity = 1.0;  // jobs without a model: constant activity (0 idle .. 1 TDP)
