@@ -119,6 +119,31 @@ TEST(OpsAdviseCli, AForecastPeakBecomesAPowerCap) {
   EXPECT_LT(j[0]["plan"]["effect"].get<double>(), -over_kw);
 }
 
+// A PDU failure restarts four jobs at once: the forecast sees the ramp over site.grid_ramp_limit,
+// and the power expert staggers the restarts; the plan goes through propose like any other.
+TEST(OpsAdviseCli, ARestartRampBecomesStaggeredRestarts) {
+  const fs::path dir = Fresh("advise-ramp");
+  Result r = Firstwall("forecast tests/inputs/ops-restart-burst.yaml --horizon 24h --out " +
+                       (dir / "fc").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("restarts: 1 burst of several jobs; the steepest raises facility power"),
+            std::string::npos)
+      << r.out;
+  r = Firstwall("ops advise --json --findings " + (dir / "fc" / "forecast.json").string() +
+                " --scenario tests/inputs/ops-restart-burst.yaml");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["finding"]["kind"], "forecast_ramp");
+  EXPECT_EQ(j[0]["finding"]["cause"], "restart_burst");
+  EXPECT_GT(j[0]["finding"]["residual"].get<double>(), 3000);  // about 18.8 kW against 15
+  EXPECT_EQ(j[0]["rule"], "power.stagger_restarts");
+  EXPECT_EQ(j[0]["plan"]["class"], "stagger");
+  EXPECT_EQ(j[0]["plan"]["value"], 120);
+  EXPECT_EQ(j[0]["plan"]["value_unit"], "s");
+  EXPECT_LT(j[0]["what_if"]["changed"]["restart_rise_1min_kw"].get<double>(), 15);
+}
+
 TEST(OpsAdviseCli, ProposingTheSameFindingsAgainPointsAtTheOpenPlans) {
   const fs::path dir = StoreWithAda("advise-twice");
   const std::string store = (dir / "site.db").string();

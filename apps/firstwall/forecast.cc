@@ -158,12 +158,14 @@ std::pair<double, double> StagePeak(const ops::Forecast& f, size_t s) {
 // --findings forecast.json`): the facility's upper interval over the grid limit, and each stage's
 // peak load over its rating, residual in W over. Times are left 0: the forecast's clock is the
 // scenario's, not the site's (the detail says when, in hours from the scenario's start).
+// Also the largest restart burst whose facility draw rises faster than site.grid_ramp_limit
+// (kind forecast_ramp, cause restart_burst, residual W within one minute over the limit).
 ordered_json PeakFindings(const ops::Forecast& f, const Peak& grid) {
   ordered_json out = ordered_json::array();
   auto add = [&](const std::string& target, const std::string& cause, double over_w, double at_s,
                  const std::string& detail) {
     ops::Finding x;
-    x.kind = "forecast_peak";
+    x.kind = cause == "restart_burst" ? "forecast_ramp" : "forecast_peak";
     x.target = target;
     x.quantity = "power";
     x.detector = "forecast";
@@ -185,6 +187,22 @@ ordered_json PeakFindings(const ops::Forecast& f, const Peak& grid) {
           fmt::format("{} loaded to {:.1f} kW against its rating of {:.1f} kW", f.stages[s].name,
                       peak / 1e3, rating / 1e3));
     }
+  }
+  const report::RestartBurst* worst = nullptr;
+  int over = 0;
+  for (const report::RestartBurst& b : f.restart_bursts) {
+    if (f.grid_ramp_limit_w <= 0 || b.facility_1min.mw * 1e6 <= f.grid_ramp_limit_w) continue;
+    ++over;
+    if (!worst || b.facility_1min.mw > worst->facility_1min.mw) worst = &b;
+  }
+  if (worst) {
+    add("facility/site", "restart_burst", worst->facility_1min.mw * 1e6 - f.grid_ramp_limit_w,
+        worst->facility_1min.at_s,
+        fmt::format("{} jobs ({} GPUs) restarting together raise the facility's draw {:.1f} kW "
+                    "within a minute against the ramp limit of {:.1f} kW per minute ({} of {} "
+                    "bursts of several jobs over it)",
+                    worst->jobs, worst->gpus, worst->facility_1min.mw * 1e3,
+                    f.grid_ramp_limit_w / 1e3, over, f.restart_bursts.size()));
   }
   return out;
 }
@@ -416,6 +434,29 @@ int Run(const ForecastArgs& a) {
                       {"rating_kW", rating > 0 ? ordered_json(rating / 1e3) : ordered_json()}});
   }
   j["stages"] = stages;
+  // Restarts after failures as ramps at the meter (report/restart_ramps.h), within the horizon.
+  const report::RestartBurst* steepest = nullptr;
+  for (const report::RestartBurst& b : f.restart_bursts) {
+    if (!steepest || b.facility_1min.mw > steepest->facility_1min.mw) steepest = &b;
+  }
+  if (steepest) {
+    text += fmt::format(
+        "  restarts: {} of several jobs; the steepest raises facility power {} kW within a "
+        "minute at t = {:g} h{}\n",
+        f.restart_bursts.size() == 1 ? std::string("1 burst")
+                                     : fmt::format("{} bursts", f.restart_bursts.size()),
+        Num(steepest->facility_1min.mw * 1e3), steepest->facility_1min.at_s / 3600,
+        f.grid_ramp_limit_w > 0 ? fmt::format(" against the ramp limit of {} kW per minute",
+                                              Num(f.grid_ramp_limit_w / 1e3))
+                                : " (no ramp limit given)");
+  }
+  j["restarts"] = {
+      {"multi_job_bursts", f.restart_bursts.size()},
+      {"steepest_facility_rise_1min_kW",
+       steepest ? ordered_json(steepest->facility_1min.mw * 1e3) : ordered_json()},
+      {"at_s", steepest ? ordered_json(steepest->facility_1min.at_s) : ordered_json()},
+      {"grid_ramp_limit_kW_per_min",
+       f.grid_ramp_limit_w > 0 ? ordered_json(f.grid_ramp_limit_w / 1e3) : ordered_json()}};
   j["findings"] = PeakFindings(f, grid);
   if (bt) {
     text += fmt::format(

@@ -332,7 +332,7 @@ Action RegisterOps(CLI::App& app) {
   user(propose, true);
   propose
       ->add_option("--class", a->plan_class,
-                   "setpoint, power_cap, job_move or drain (setpoint and drain need two "
+                   "setpoint, power_cap, job_move, drain or stagger (setpoint and drain need two "
                    "approvers)")
       ->required();
   propose->add_option("--target", a->target, "ENTITY/ID changed: cdu/cdu-1, gpu/node0/gpu3")

@@ -30,6 +30,7 @@ inline constexpr QuantityKind kQuantities[] = {
     {"utilization", "%", false, "a busy share, 0 to 100 %"},
     {"pue", "ratio", false, "power usage effectiveness, facility over IT energy"},
     {"link_rate", "Gb/s", false, "a port's signalling rate as negotiated (one direction)"},
+    {"duration", "s", false, "a span of time (a gap between restarts)"},
 };
 
 struct UnitKind {
@@ -44,7 +45,8 @@ inline constexpr UnitKind kUnits[] = {
     {"Wh", "energy", 3600},   {"kWh", "energy", 3.6e6}, {"MWh", "energy", 3.6e9},
     {"C", "temperature", 1},  {"%", "utilization", 1},  {"fraction", "utilization", 100},
     {"ratio", "pue", 1},      {"Gb/s", "link_rate", 1}, {"B/s", "link_rate", 8e-9},
-    {"GB/s", "link_rate", 8},
+    {"GB/s", "link_rate", 8}, {"s", "duration", 1},     {"min", "duration", 60},
+    {"h", "duration", 3600},
 };
 
 // nullptr when not a word of the vocabulary.

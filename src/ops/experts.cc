@@ -27,9 +27,9 @@ struct Draft {
   std::string rule, advice;
   std::optional<PlanRequest> plan;
   std::vector<scenario::Override> change;
-  // A candidate preferred to the next draft, kept only when its what-if lowers the hours over the
-  // grid limit; otherwise the next draft is weighed.
-  bool must_cut_grid_hours = false;
+  // What the plan's what-if must show for it to be proposed: empty when it does, else why not.
+  // A plan that fails it is withdrawn and the next draft, if any, weighed. None: always kept.
+  std::function<std::string(const WhatIfRun&)> keep;
 };
 
 std::string EntityOf(const std::string& target) { return target.substr(0, target.find('/')); }
@@ -120,7 +120,7 @@ Draft PeakOverLimit(const Finding& f, const SiteFacts& s, const WhatIfFigures& b
   const double at_peak = s.gpus > 0 ? (baseline.peak_it_w - s.nodes * s.node_base_w) / s.gpus : 0;
   const double cap = std::min(s.gpu_power_cap_w, at_peak) - (s.gpus > 0 ? excess / s.gpus : 0);
   d.advice = fmt::format(
-      "The facility is forecast {:.0f} kW over its limit: cap the GPUs, or delay flexible jobs.",
+      "The facility is forecast {:.1f} kW over its limit: cap the GPUs, or delay flexible jobs.",
       excess / 1e3);
   if (s.gpus <= 0 || cap < kMinCapOfTdp * s.gpu_tdp_w) {
     d.advice += fmt::format(" (No cap proposed: it would be below {:.0f} % of the TDP.)",
@@ -131,7 +131,7 @@ Draft PeakOverLimit(const Finding& f, const SiteFacts& s, const WhatIfFigures& b
   // A cap on every GPU of the site: the finding's facility, else the site by name.
   const std::string target = EntityOf(f.target) == "facility" ? f.target : "facility/" + s.site;
   d.plan = Plan("power_cap", target, cap_w, "W",
-                fmt::format("forecast peak {:.0f} kW over the limit: every GPU capped at {:.0f} W "
+                fmt::format("forecast peak {:.1f} kW over the limit: every GPU capped at {:.0f} W "
                             "(drawing {:.0f} W at the peak)",
                             excess / 1e3, cap_w, at_peak));
   d.change = {Set("cluster.gpu_power_cap", fmt::format("{} W", cap_w))};
@@ -155,20 +155,79 @@ double HoldMarginPercent(const SiteFacts& s, const WhatIfFigures& baseline) {
 Draft HoldFlexibleJobs(const Finding& f, const SiteFacts& s, double margin) {
   Draft d;
   d.rule = "power.hold_flexible";
-  d.must_cut_grid_hours = true;
+  // The finding is answered when the twin shows no hour over the limit left, not fewer.
+  d.keep = [](const WhatIfRun& w) -> std::string {
+    const double before = w.baseline.grid_limit_exceeded_h;
+    const double after = w.changed.grid_limit_exceeded_h;
+    if (after < 1e-9 && before > 1e-9) return "";
+    return fmt::format(
+        "Not proposed: the twin's what-if leaves {:.2f} h over the grid limit (against {:.2f} h).",
+        after, before);
+  };
+  // A wider margin already set stays (the plan then only turns deferral on).
+  margin = std::max(margin, std::round(100 * s.flexibility_grid_margin));
   const double gate = 100 - margin;
+  const double max_delay_h = s.flexibility_max_delay_s / 3600;
   d.advice = fmt::format(
-      "The facility is forecast {:.0f} kW over its grid limit and {} of the queue's jobs {} "
+      "The facility is forecast {:.1f} kW over its grid limit and {} of the queue's jobs {} "
       "flexible: hold their first starts while grid import is at or above {:.0f} % of the limit "
-      "(at most a day, never past a job's deadline).",
-      f.residual / 1e3, s.flexible_jobs, s.flexible_jobs == 1 ? "is" : "are", gate);
+      "(each at most {:g} h, scheduler.flexibility.max_delay, and never past its latest start for "
+      "a deadline).",
+      f.residual / 1e3, s.flexible_jobs, s.flexible_jobs == 1 ? "is" : "are", gate, max_delay_h);
+  if (!s.flexibility_defers && !s.flexibility_other_signals.empty()) {
+    d.advice += fmt::format(
+        " The gate does not defer starts today: turning deferral on also holds them while its "
+        "other signals ({}) close it.",
+        s.flexibility_other_signals);
+  }
   const std::string target = EntityOf(f.target) == "facility" ? f.target : "facility/" + s.site;
   d.plan = Plan("job_move", target, gate, "%",
-                fmt::format("forecast peak {:.0f} kW over the grid limit: flexible jobs' starts "
+                fmt::format("forecast peak {:.1f} kW over the grid limit: flexible jobs' starts "
                             "held while import is at or above {:.0f} % of the limit",
                             f.residual / 1e3, gate));
   d.change = {Set("scheduler.flexibility.grid_margin", fmt::format("{} %", margin))};
   if (!s.flexibility_defers) d.change.push_back(Set("scheduler.flexibility.defer", "true"));
+  return d;
+}
+
+// Jobs restarting together after a failure go from idle to work at one instant, so the rise at
+// the meter is the sum of their ramps (report/restart_ramps.h measures it). Spread apart by a gap
+// (scheduler.restart_stagger), each job's ramp falls in a minute of its own and the rise within
+// one minute is about one job's. The gap: two minutes, twice the one-minute window, so no two
+// ramps share a window; or twice the stagger in force when that is longer. Kept only when the
+// what-if's steepest burst rises no faster than the limit: one job's own ramp may be over it.
+Draft StaggerRestarts(const Finding& f, const SiteFacts& s) {
+  Draft d;
+  d.rule = "power.stagger_restarts";
+  const double gap = std::max(120.0, 2 * s.restart_stagger_s);
+  d.advice = fmt::format(
+      "Jobs restarting together after a failure raise the facility's draw {:.1f} kW within a "
+      "minute more than the grid connection allows: stagger their restarts {:g} s apart so that "
+      "each job's ramp falls in a minute of its own.",
+      std::max(f.residual, 0.0) / 1e3, gap);
+  if (!(f.residual > 0) || !s.scheduler || s.grid_ramp_limit_w <= 0 || gap > 3600) {
+    d.advice += !(f.residual > 0) ? " (Not proposed: the finding shows no rise over the limit.)"
+                : !s.scheduler    ? " (Not proposed: the twin has no scheduler to restart jobs.)"
+                : s.grid_ramp_limit_w <= 0
+                    ? " (Not proposed: the site gives no site.grid_ramp_limit.)"
+                    : " (Not proposed: a gap over an hour.)";
+    return d;
+  }
+  const std::string target = EntityOf(f.target) == "facility" ? f.target : "facility/" + s.site;
+  d.plan =
+      Plan("stagger", target, gap, "s",
+           fmt::format("restarts rise {:.1f} kW/min over the ramp limit: restarts {:g} s apart",
+                       f.residual / 1e3, gap));
+  d.change = {Set("scheduler.restart_stagger", fmt::format("{:g} s", gap))};
+  const double limit = s.grid_ramp_limit_w;
+  d.keep = [limit](const WhatIfRun& w) -> std::string {
+    if (w.changed.restart_rise_1min_w <= limit) return "";
+    return fmt::format(
+        "Not proposed: with restarts staggered the twin's steepest burst still rises {:.1f} kW "
+        "within a minute against the limit of {:.1f} kW (one job's own ramp is over it: slow "
+        "the GPUs' ramp, power_swings.gpu_ramp_time, or add storage).",
+        w.changed.restart_rise_1min_w / 1e3, limit / 1e3);
+  };
   return d;
 }
 
@@ -223,16 +282,33 @@ std::vector<Draft> Draw(const Finding& f, Expert e, const SiteFacts& s,
   if (f.cause == "chiller_stuck") return {StuckChiller(f, s)};
   if (f.kind == "forecast_peak") {
     std::vector<Draft> drafts;
+    std::string note;  // why the flexible jobs are not held, told before the cap
     if (f.cause == "peak_over_grid_limit" && f.residual > 0 && s.grid_limit_w > 0 && s.scheduler &&
         s.flexible_jobs > 0) {
-      const double margin = HoldMarginPercent(s, baseline());
-      if (!s.flexibility_defers || 100 * s.flexibility_grid_margin < margin - 1e-9) {
+      const WhatIfFigures& b = baseline();
+      const double margin = HoldMarginPercent(s, b);
+      // All the flexible jobs' draw at the meter: what holding every one of them could remove.
+      const double ratio = b.peak_it_w > 0 ? b.peak_facility_w / b.peak_it_w : 1;
+      const double flexible_w = s.flexible_gpus * s.gpu_power_cap_w * ratio;
+      if (f.residual > flexible_w) {
+        note = fmt::format(
+            "Holding the flexible jobs cannot answer this: they draw at most {:.1f} kW at the "
+            "meter against {:.1f} kW over the limit. ",
+            flexible_w / 1e3, f.residual / 1e3);
+      } else if (s.flexibility_defers && 100 * s.flexibility_grid_margin >= margin - 1e-9) {
+        note = fmt::format(
+            "Flexible jobs are already held while grid import is within {:g} % of the limit "
+            "(scheduler.flexibility.grid_margin): the peak comes from other load. ",
+            100 * s.flexibility_grid_margin);
+      } else {
         drafts.push_back(HoldFlexibleJobs(f, s, margin));
       }
     }
     drafts.push_back(PeakOverLimit(f, s, baseline()));
+    drafts.back().advice = note + drafts.back().advice;
     return drafts;
   }
+  if (f.kind == "forecast_ramp") return {StaggerRestarts(f, s)};
   if (f.cause == "degraded_nic") return {DrainNode(f, s, "fabric.degraded_nic", "a degraded NIC")};
   if (f.cause == "slow_gpu") return {DrainNode(f, s, "workload.slow_gpu", "a slow GPU")};
   return {AdviceOnly(f, "inspect",
@@ -302,6 +378,7 @@ const std::vector<Route>& RoutingTable() {
       {"anomaly", "degraded_nic", "*", Expert::kFabric},
       {"anomaly", "slow_gpu", "*", Expert::kWorkload},
       {"forecast_peak", "*", "*", Expert::kPower},
+      {"forecast_ramp", "*", "*", Expert::kPower},
       {"*", "*", "cdu", Expert::kCooling},
       {"*", "*", "chiller", Expert::kCooling},
       {"*", "*", "tower", Expert::kCooling},
@@ -338,15 +415,26 @@ SiteFacts FactsOf(const site::SiteConfig& config) {
   s.gpus = config.cluster.gpu_count();
   s.nodes = config.cluster.nodes;
   s.grid_limit_w = config.facility.grid_import_limit.base();
+  s.grid_ramp_limit_w = config.facility.grid_ramp_limit.base();
   if (config.life) {
     s.scheduler = true;
+    s.restart_stagger_s = config.life->options.restart_stagger.seconds();
     if (const auto& flex = config.life->flexibility) {
       s.flexibility_grid_margin = flex->grid_margin.value_or(0);
       s.flexibility_defers = flex->defer;
+      s.flexibility_max_delay_s = flex->max_delay.seconds();
+      for (const auto& [on, name] : {std::pair{flex->price_above.has_value(), "price"},
+                                     std::pair{flex->carbon_above.has_value(), "carbon"},
+                                     std::pair{flex->stage_margin.has_value(), "stage load"}}) {
+        if (!on) continue;
+        if (!s.flexibility_other_signals.empty()) s.flexibility_other_signals += ", ";
+        s.flexibility_other_signals += name;
+      }
     }
     for (const scheduler::JobSpec& j : config.life->jobs) {
       if (!j.flexible) continue;
       ++s.flexible_jobs;
+      s.flexible_gpus += j.gpus;
       s.largest_flexible_gpus = std::max(s.largest_flexible_gpus, j.gpus);
     }
   }
@@ -413,19 +501,15 @@ Recommendation Weigh(const Draft& d, Recommendation r, const ExpertOptions& o,
   return r;
 }
 
-// Why a preferred draft (Draft::must_cut_grid_hours) was passed over; empty when it is kept.
-std::string PassedOver(const Recommendation& c) {
-  if (!c.plan) return "Not proposed.";
+// Why a draft's plan is not proposed ("" when it is): withdrawn on a constraint (the advice says
+// which), or its what-if does not show what Draft::keep asks.
+std::string NotKept(const Draft& d, const Recommendation& c) {
+  if (!c.plan) return d.plan ? "Not proposed." : "";
+  if (!d.keep) return "";
   if (!c.what_if || !c.unchecked.empty()) {
-    return "Not proposed: without the twin's what-if nothing shows that it lowers the hours over "
-           "the limit.";
+    return "Not proposed: without the twin's what-if nothing shows that it works.";
   }
-  const double before = c.what_if->baseline.grid_limit_exceeded_h;
-  const double after = c.what_if->changed.grid_limit_exceeded_h;
-  if (after < before - 1e-9) return "";
-  return fmt::format(
-      "Not proposed: the twin's what-if leaves {:.2f} h over the grid limit (against {:.2f} h).",
-      after, before);
+  return d.keep(*c.what_if);
 }
 
 }  // namespace
@@ -443,19 +527,29 @@ Recommendation Advise(const Finding& f, const SiteFacts& facts, const ExpertOpti
   std::string passed;  // the advice of the drafts passed over, and why
   for (size_t i = 0; i < drafts.size(); ++i) {
     Recommendation c = Weigh(drafts[i], r, o, base);
-    if (i + 1 < drafts.size() && drafts[i].must_cut_grid_hours) {
-      const std::string why = PassedOver(c);
-      if (!why.empty()) {
-        passed += c.advice + " " + why + " ";
-        continue;
-      }
-      const double deferred = c.what_if->baseline.useful_gpu_h - c.what_if->changed.useful_gpu_h;
-      if (deferred > 1e-9) {
-        c.advice += fmt::format(
-            " The what-if defers {:.0f} GPU-h of flexible work past its horizon: that energy is "
-            "moved, not saved.",
-            deferred);
-      }
+    const bool last = i + 1 == drafts.size();
+    const std::string why = NotKept(drafts[i], c);
+    if (!why.empty() && !last) {
+      passed += c.advice + (c.plan ? " " + why : "") + " ";
+      continue;
+    }
+    if (!why.empty() && c.plan) {
+      c.plan.reset();
+      c.advice += " " + why;
+    }
+    // Less useful work in the what-if is the change's price, and part of its saving: say so.
+    const double less =
+        c.what_if ? c.what_if->baseline.useful_gpu_h - c.what_if->changed.useful_gpu_h : 0;
+    if (c.plan && less > 1e-9) {
+      c.advice += c.rule == "power.hold_flexible"
+                      ? fmt::format(
+                            " The what-if defers {:.1f} GPU-h of flexible work past its "
+                            "horizon: that energy is moved, not saved.",
+                            less)
+                      : fmt::format(
+                            " The what-if does {:.1f} GPU-h less useful work over its "
+                            "run: part of its saving is work not done.",
+                            less);
     }
     c.advice = passed + c.advice;
     return c;

@@ -41,14 +41,19 @@ struct SiteFacts {
   double gpu_power_cap_w = 0;  // the cap in force: the TDP when uncapped
   double node_base_w = 0;      // each node's non-GPU power
   int gpus = 0, nodes = 0;
-  double grid_limit_w = 0;  // site.grid_import_limit; 0: unrated
+  double grid_limit_w = 0;       // site.grid_import_limit; 0: unrated
+  double grid_ramp_limit_w = 0;  // site.grid_ramp_limit (a rise within one minute); 0: unrated
   // The queue: whether there is a scheduler, its flexible jobs (workloads[].flexible,
   // job_traces[].flexible) and the largest's GPUs, and the power-aware gate they already have
   // (scheduler.flexibility): its grid margin (0..1, 0: none) and whether it defers starts.
   bool scheduler = false;
   int flexible_jobs = 0, largest_flexible_gpus = 0;
+  int flexible_gpus = 0;  // summed over the flexible jobs
   double flexibility_grid_margin = 0;
   bool flexibility_defers = false;
+  double flexibility_max_delay_s = 0;
+  std::string flexibility_other_signals;  // "price, carbon": the gate's signals besides the grid
+  double restart_stagger_s = 0;           // scheduler.restart_stagger
 };
 SiteFacts FactsOf(const site::SiteConfig& config);
 

@@ -183,6 +183,14 @@ TEST(Experts, AForecastPeakHoldsFlexibleJobsBeforeCappingEveryGpu) {
   ASSERT_TRUE(cap.plan.has_value()) << cap.advice;
   EXPECT_EQ(cap.rule, "power.peak_over_limit");
   EXPECT_EQ(cap.advice.find("Not proposed"), std::string::npos) << cap.advice;
+  EXPECT_NE(cap.advice.find("already held while grid import is within 45 %"), std::string::npos)
+      << cap.advice;
+  // More over the limit than every flexible job draws: holding them cannot answer it.
+  f.residual = 1e6;
+  const Recommendation huge = Advise(f, facts, o);
+  EXPECT_EQ(huge.rule, "power.peak_over_limit");
+  EXPECT_NE(huge.advice.find("Holding the flexible jobs cannot answer this"), std::string::npos)
+      << huge.advice;
 }
 
 TEST(Experts, AHoldThatCannotPassTheDeadlineFallsBackToTheCap) {
@@ -218,6 +226,44 @@ TEST(Experts, AHoldThatCannotPassTheDeadlineFallsBackToTheCap) {
   EXPECT_EQ(r.checks.back().unit, "jobs");
   EXPECT_TRUE(r.checks.back().ok);
   EXPECT_DOUBLE_EQ(r.what_if->baseline.jobs_with_deadline, 1);
+}
+
+// tests/inputs/ops-restart-burst.yaml: four 8-GPU jobs restart together after their rack's PDU
+// fails, rising about 19 kW within a minute against a 15 kW-per-minute ramp limit.
+TEST(Experts, ARestartRampOverTheLimitStaggersRestarts) {
+  const std::string path = "tests/inputs/ops-restart-burst.yaml";
+  const SiteFacts facts = FactsOf(scenario::LoadScenarioFile(path).site);
+  ASSERT_DOUBLE_EQ(facts.grid_ramp_limit_w, 15000);
+  Finding f = Anomaly("facility/site", "restart_burst", 3800);
+  f.kind = "forecast_ramp";
+  EXPECT_EQ(RouteOf(f).expert, Expert::kPower);
+  ExpertOptions o{path, 1'000'000, 2 * 3600 * 1000, 0.15, true, {}, std::nullopt};
+  const Recommendation r = Advise(f, facts, o);
+  ASSERT_TRUE(r.plan.has_value()) << r.advice;
+  EXPECT_EQ(r.rule, "power.stagger_restarts");
+  EXPECT_EQ(r.plan->plan_class, "stagger");
+  EXPECT_DOUBLE_EQ(r.plan->value.value, 120);
+  EXPECT_EQ(r.plan->value.unit, "s");
+  EXPECT_NO_THROW(CheckPlanRequest(*r.plan, 1'000'000));
+  ASSERT_TRUE(r.what_if.has_value()) << r.unchecked;
+  std::printf("steepest restart burst within a minute: %.2f kW together, %.2f kW staggered\n",
+              r.what_if->baseline.restart_rise_1min_w / 1e3,
+              r.what_if->changed.restart_rise_1min_w / 1e3);
+  EXPECT_GT(r.what_if->baseline.restart_rise_1min_w, 15000);
+  EXPECT_LT(r.what_if->changed.restart_rise_1min_w, 15000);
+  // The jobs' wait is the price: less useful work, said in the advice.
+  EXPECT_NE(r.advice.find("less useful work"), std::string::npos) << r.advice;
+  // A limit one job's own ramp breaks: staggering cannot help, and the advice says what can.
+  SiteFacts tight = facts;
+  tight.grid_ramp_limit_w = 2000;
+  o.baseline = r.what_if->baseline;
+  const Recommendation none = Advise(f, tight, o);
+  EXPECT_FALSE(none.plan.has_value());
+  EXPECT_NE(none.advice.find("power_swings.gpu_ramp_time"), std::string::npos) << none.advice;
+  // Without a scheduler there are no restarts to stagger.
+  SiteFacts fixed = facts;
+  fixed.scheduler = false;
+  EXPECT_FALSE(Advise(f, fixed, o).plan.has_value());
 }
 
 TEST(Experts, MissedDeadlinesAreAConstraint) {

@@ -36,6 +36,12 @@ json WhatIfFiguresJson(const WhatIfFigures& f) {
           {"cdu_over_capacity_hours", f.cdu_over_capacity_h},
           {"grid_limit_exceeded_hours", f.grid_limit_exceeded_h},
           {"throttled_gpu_hours", f.throttled_gpu_h},
+          {"service_requests", f.service_requests},
+          {"slo_met_requests", f.slo_met},
+          {"jobs_with_deadline", f.jobs_with_deadline},
+          {"deadlines_missed", f.deadlines_missed},
+          {"useful_gpu_hours", f.useful_gpu_h},
+          {"restart_rise_1min_kw", f.restart_rise_1min_w / 1e3},
           {"sim_time_s", f.sim_time_s}};
 }
 

@@ -162,8 +162,11 @@ const char* QuantityName(int q) {
 namespace {
 
 // One run of the twin binned into the forecast's steps.
+// `bursts`, when given, gets the run's restart bursts of several jobs that begin within the
+// horizon.
 std::vector<ForecastStep> RunOnce(const site::SiteConfig& base, const std::string& scenario_file,
-                                  const ForecastOptions& o, double shift_sigmas) {
+                                  const ForecastOptions& o, double shift_sigmas,
+                                  std::vector<report::RestartBurst>* bursts = nullptr) {
   site::SiteConfig config = base;
   config.weather = ForecastWeather(base.weather, o.from_s, o.horizon_s, o.weather,
                                    o.stand_in ? &*o.stand_in : nullptr, o.error, shift_sigmas);
@@ -206,7 +209,12 @@ std::vector<ForecastStep> RunOnce(const site::SiteConfig& base, const std::strin
       }
     }
   };
-  report::Simulate(config, scenario_file, so);
+  const report::Summary summary = report::Simulate(config, scenario_file, so);
+  if (bursts && summary.life) {
+    for (const report::RestartBurst& b : summary.life->restarts.bursts) {
+      if (b.jobs > 1 && b.at_s >= o.from_s - 1e-9) bursts->push_back(b);
+    }
+  }
   for (size_t i = 0; i < n_steps; ++i) {
     const double d = seconds[i] > 0 ? seconds[i] : 1;
     auto& v = steps[i].value;
@@ -243,7 +251,7 @@ Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario
       }));
     }
   }
-  f.steps = RunOnce(config, scenario_file, o, o.shift_sigmas);
+  f.steps = RunOnce(config, scenario_file, o, o.shift_sigmas, &f.restart_bursts);
   const auto n_past =
       static_cast<ptrdiff_t>(std::floor(std::min(o.lookback_s, o.from_s) / o.step_s + 1e-9));
   f.past.assign(f.steps.begin(), f.steps.begin() + n_past);
@@ -270,6 +278,7 @@ Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario
     f.stages.push_back({s.name, units::ToWatts(s.rating)});
   }
   f.grid_limit_w = units::ToWatts(config.facility.grid_import_limit);
+  f.grid_ramp_limit_w = units::ToWatts(config.facility.grid_ramp_limit);
   const std::string source = config.weather.Constant() ? "constant" : config.weather.source();
   f.weather_from = !o.weather.empty() ? "the forecast CSV"
                    : o.stand_in

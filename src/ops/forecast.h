@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "report/restart_ramps.h"
 #include "site/site_config.h"
 
 namespace firstwall::ops {
@@ -103,6 +104,11 @@ struct Forecast {
   std::vector<ForecastStep> past;  // ForecastOptions::lookback_s: the steps before the origin
   std::vector<StageRating> stages;
   double grid_limit_w = 0;  // 0: unrated
+  // site.grid_ramp_limit: the largest rise of the draw within one minute, W; 0: unrated.
+  double grid_ramp_limit_w = 0;
+  // The central run's restart bursts of several jobs (report/restart_ramps.h) that begin within
+  // the horizon, in time order: their facility rise within one minute against the ramp limit.
+  std::vector<report::RestartBurst> restart_bursts;
   std::string weather_from;
   std::string interval_from;
   bool water_modelled = false;  // the heat sink evaporates water (cooling tower)

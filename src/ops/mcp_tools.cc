@@ -110,7 +110,7 @@ json ProposeSchema() {
   return json::parse(R"J({
     "type": "object",
     "properties": {
-      "class": {"type": "string", "enum": ["setpoint", "power_cap", "job_move", "drain"],
+      "class": {"type": "string", "enum": ["setpoint", "power_cap", "job_move", "drain", "stagger"],
                 "description": "Plan class (docs/operations.md): setpoint and drain need two approvers"},
       "target": {"type": "string", "minLength": 3, "description": "ENTITY/ID of the live vocabulary whose telemetry shows the change: cdu/cdu-1, gpu/node0/gpu3, facility/site"},
       "value": {"type": "string", "description": "What the target is set to: a number, a space, a live vocabulary unit (\"27 C\", \"600 W\", \"0 %\")"},

@@ -111,6 +111,7 @@ const std::vector<PlanClass>& PlanClasses() {
       {"power_cap", false, "a GPU or node power cap: bounded, and lifted by the next plan"},
       {"job_move", false, "delaying or moving a flexible job"},
       {"drain", true, "draining a node or link out of service: capacity is lost until undone"},
+      {"stagger", false, "staggering restarts so their power ramps do not coincide at the meter"},
   };
   return classes;
 }

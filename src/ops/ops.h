@@ -42,7 +42,7 @@ struct PlanClass {
   bool risky;  // needs two approvers
   const char* meaning;
 };
-// setpoint (risky), power_cap, job_move, drain (risky).
+// setpoint (risky), power_cap, job_move, drain (risky), stagger.
 const std::vector<PlanClass>& PlanClasses();
 // nullptr when not a class.
 const PlanClass* FindPlanClass(const std::string& name);

@@ -33,6 +33,8 @@ const std::vector<PlanValueRule>& PlanValueRules() {
       {"drain", "rack", "utilization", 0, 100, false},
       // A NIC's port taken out of the fabric (the subnet manager disables it; NCCL leaves it out).
       {"drain", "nic", "utilization", 0, 100, false},
+      // The gap between restarts that begin at one instant (scheduler.restart_stagger's range).
+      {"stagger", "facility", "duration", 0, 3600, false},
   };
   return rules;
 }
@@ -40,7 +42,7 @@ const std::vector<PlanValueRule>& PlanValueRules() {
 void CheckPlanRequest(const PlanRequest& r, int64_t now_ms) {
   if (!FindPlanClass(r.plan_class)) {
     throw InputError({"--class", 0, 0}, fmt::format("'{}' is not a plan class", r.plan_class),
-                     "expected setpoint, power_cap, job_move or drain");
+                     "expected setpoint, power_cap, job_move, drain or stagger");
   }
   const size_t slash = r.target.find('/');
   if (slash == std::string::npos || slash + 1 == r.target.size() ||

@@ -230,6 +230,9 @@ std::map<std::string, std::string> ScenarioChangeOf(const PlanRequest& r) {
   if (r.plan_class == "power_cap" && unit->quantity == "power" && entity == "facility") {
     return {{"cluster.gpu_power_cap", value}};
   }
+  if (r.plan_class == "stagger" && unit->quantity == "duration" && entity == "facility") {
+    return {{"scheduler.restart_stagger", value}};
+  }
   // Flexible jobs held while grid import is at or above the value's share of the limit (the
   // power expert's power.hold_flexible): the queue's gate, closing within 100 % less it.
   if (r.plan_class == "job_move" && unit->quantity == "utilization" && entity == "facility") {

@@ -1,5 +1,7 @@
 #include "ops/what_if_run.h"
 
+#include <algorithm>
+
 #include "report/simulate.h"
 
 namespace firstwall::ops {
@@ -28,6 +30,10 @@ WhatIfFigures FiguresOf(const report::Summary& s) {
     f.jobs_with_deadline = s.life->stats.jobs_with_deadline;
     f.deadlines_missed = s.life->stats.deadlines_missed;
     f.useful_gpu_h = s.life->goodput.useful_gpu_h;
+    for (const report::RestartBurst& b : s.life->restarts.bursts) {
+      if (b.jobs > 1)
+        f.restart_rise_1min_w = std::max(f.restart_rise_1min_w, b.facility_1min.mw * 1e6);
+    }
   }
   return f;
 }

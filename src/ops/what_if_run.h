@@ -35,6 +35,9 @@ struct WhatIfFigures {
   // With a scheduler: jobs with a deadline (workloads[].deadline) and those that missed it.
   int jobs_with_deadline = 0, deadlines_missed = 0;
   double useful_gpu_h = 0;  // the queue's useful work done (goodput), GPU-hours
+  // The steepest rise of facility power within one minute of a restart burst of several jobs
+  // (report/restart_ramps.h), W; 0 without one.
+  double restart_rise_1min_w = 0;
   double sim_time_s = 0;
 };
 WhatIfFigures FiguresOf(const report::Summary& s);

@@ -83,6 +83,7 @@ FlexibilitySummary SummarizeFlexibility(const site::FlexibilityConfig& config,
         hold->records()[i].held_at != SimTime::Never()) {
       ++s.held_jobs;
       if (hold->records()[i].by_deadline) ++s.released_by_max_delay;
+      if (hold->records()[i].by_latest_start) ++s.released_for_deadline;
       s.deferred_gpu_h += j.gpus * hold->HeldSeconds(id, end) / 3600;
     }
     const SimTime a = run.first_start[i], b = baseline.first_start[i];
@@ -126,6 +127,7 @@ nlohmann::ordered_json FlexibilityJson(const FlexibilitySummary& s) {
   j["flexible_jobs"] = s.flexible_jobs;
   j["held_jobs"] = s.held_jobs;
   j["released_by_max_delay"] = s.released_by_max_delay;
+  j["released_for_deadline"] = s.released_for_deadline;
   j["deferred_gpu_h"] = s.deferred_gpu_h;
   j["capped_jobs"] = s.gate.capped_jobs;
   j["capped_gpu_h"] = s.gate.capped_gpu_h;
@@ -164,9 +166,13 @@ std::string FlexibilityText(const FlexibilitySummary& s) {
                  txt::power_in(peak_unit, s.run.peak_facility_w));
   txt::format_to(
       out,
-      "  {} of {} flexible jobs held ({} by max delay), {:.1f} GPU-h deferred; first "
+      "  {} of {} flexible jobs held ({} by max delay{}), {:.1f} GPU-h deferred; first "
       "start delayed {}{}; {:.1f} GPU-h capped ({:.1f} GPU-h slowdown)\n",
-      s.held_jobs, s.flexible_jobs, s.released_by_max_delay, s.deferred_gpu_h,
+      s.held_jobs, s.flexible_jobs, s.released_by_max_delay,
+      s.released_for_deadline > 0
+          ? fmt::format(", {} at their latest start for a deadline", s.released_for_deadline)
+          : "",
+      s.deferred_gpu_h,
       s.delay_jobs > 0 ? fmt::format("mean {:.2f} h, p95 {:.2f} h, max {:.2f} h",
                                      s.start_delay_mean_h, s.start_delay_p95_h, s.start_delay_max_h)
                        : std::string("none (no flexible job started in both runs)"),

@@ -43,6 +43,7 @@ struct FlexibilitySummary {
   int flexible_jobs = 0;          // submitted in the run
   int held_jobs = 0;              // held at least once
   int released_by_max_delay = 0;  // with the gate still closed
+  int released_for_deadline = 0;  // at their latest start for their deadline, gate still closed
   double deferred_gpu_h = 0;      // GPUs x time held
   site::FlexStats gate;
   FlexRun run, baseline;

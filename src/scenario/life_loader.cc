@@ -192,6 +192,10 @@ JobSpec ReadQueuedWorkload(const Section& w, const site::JobConfig& j, int index
     s.work = SimTime::From(units::Seconds(std::ceil(w.Number("tokens") / per_step) * step_s));
   } else {
     s.work = SimTime::Never();
+    if (w.Has("deadline")) {
+      w.Fail("deadline", "workload '" + j.name + "' has a deadline but no length: it never ends",
+             "give duration, steps or tokens, or leave the deadline out");
+    }
   }
   if (w.IsWord("checkpoint_every")) {
     s.checkpoint.interval = SimTime();  // Daly's optimum

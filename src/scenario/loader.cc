@@ -985,6 +985,7 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
   }
   cfg.facility.grid_import_limit =
       site.OptionalQuantity<Power>("grid_import_limit").value_or(Watts(0));
+  cfg.facility.grid_ramp_limit = site.OptionalQuantity<Power>("grid_ramp_limit").value_or(Watts(0));
 
   const Section cluster = root.Sub("cluster");
   cfg.cluster = ReadCluster(cluster, sc.catalog);
@@ -997,9 +998,11 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
 
   const Section facility = root.Sub("facility");
   const auto grid_limit = cfg.facility.grid_import_limit;
+  const auto ramp_limit = cfg.facility.grid_ramp_limit;
   const SystemSpec* system = ClusterSystem(cluster, sc.catalog);
   cfg.facility = ReadFacility(facility, system ? system->liquid_share : std::nullopt);
   cfg.facility.grid_import_limit = grid_limit;
+  cfg.facility.grid_ramp_limit = ramp_limit;
   cfg.facility.renewables = ReadRenewables(facility, base_dir == kBuiltinDir ? "" : base_dir,
                                            (start_day - 1) * 24, ReadFile);
   {

@@ -223,6 +223,11 @@ const Schema& ScenarioSchema() {
                       "relative to the scenario; replaces electricity_price and carbon_intensity."),
               Qty("site.grid_import_limit", D::kPower, "", "1 kW", "10 GW",
                   "Largest power the grid connection may deliver; compared with the peak demand."),
+              Qty("site.grid_ramp_limit", D::kPower, "", "1 kW", "10 GW",
+                  "Largest rise of the site's draw within one minute the grid connection allows "
+                  "(a rate: this much per minute). firstwall forecast raises a finding when jobs "
+                  "restarting together after a failure ramp faster (summary.json restarts), and "
+                  "the power expert answers it by staggering restarts. Without it, unrated."),
 
               Section("cluster", true,
                       "The GPU cluster: what GPUs, how many, how they are racked."),

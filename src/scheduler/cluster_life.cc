@@ -102,9 +102,15 @@ double JobLife::Ettr() const {
   return useful_s / Sec(end - first_start);
 }
 
-SimTime LatestStart(const JobSpec& spec) {
+SimTime LatestStart(const JobSpec& spec, double checkpoint_interval_s) {
   if (spec.deadline == SimTime::Never() || spec.work == SimTime::Never()) return spec.deadline;
-  return spec.deadline > spec.work ? spec.deadline - spec.work : SimTime();
+  double wall_s = Sec(spec.work);
+  if (std::isfinite(checkpoint_interval_s) && checkpoint_interval_s > 0) {
+    // Checkpoints fall at each full interval of work before the end (none at the end itself).
+    wall_s += std::ceil(wall_s / checkpoint_interval_s - 1) * Sec(spec.checkpoint.write);
+  }
+  const SimTime need = SimTime::From(units::Seconds(wall_s));
+  return spec.deadline > need ? spec.deadline - need : SimTime();
 }
 
 bool DeadlineMissed(const JobSpec& spec, const JobLife& life, SimTime end) {
@@ -302,7 +308,8 @@ void ClusterLife::Submit(JobId job, SimTime now) {
   s.queued_since = now;
   queued_.Add(1, now);
   // A held flexible job waits outside the Scheduler (queued here) until the hold releases it.
-  if (first && hold_ && jobs_[job].flexible && hold_->Hold(job, now, LatestStart(jobs_[job])))
+  if (first && hold_ && jobs_[job].flexible &&
+      hold_->Hold(job, now, LatestStart(jobs_[job], s.life.checkpoint_interval_s)))
     return;
   scheduler_->Submit(job, now);
 }

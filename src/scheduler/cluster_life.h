@@ -239,9 +239,11 @@ struct JobLife {
   double Ettr() const;
 };
 
-// The latest first start at which `spec` still meets its deadline at nominal speed (deadline -
-// work; the deadline itself for a job of unbounded work); Never without a deadline.
-SimTime LatestStart(const JobSpec& spec);
+// The latest first start at which `spec` still meets its deadline at nominal speed: deadline less
+// its work and the checkpoint writes that work takes (one per `checkpoint_interval_s` of work,
+// each spec.checkpoint.write long; infinity: none); the deadline itself for unbounded work; Never
+// without a deadline.
+SimTime LatestStart(const JobSpec& spec, double checkpoint_interval_s);
 // Whether a job with a deadline missed it in a run that ended at `end`: not completed by then. A
 // job still running when the run ends before its deadline has not missed it (yet).
 bool DeadlineMissed(const JobSpec& spec, const JobLife& life, SimTime end);

@@ -23,14 +23,15 @@ bool FlexibleHold::Hold(JobId job, SimTime now, SimTime latest_start) {
   r.held_at = now;
   held_.insert(job);
   ScheduleCheck(now);
-  const SimTime deadline =
-      std::min(latest_start, options_.max_delay == SimTime::Never() ||
-                                     now.ns() > SimTime::Never().ns() - options_.max_delay.ns()
-                                 ? SimTime::Never()
-                                 : now + options_.max_delay);
+  const SimTime by_delay = options_.max_delay == SimTime::Never() ||
+                                   now.ns() > SimTime::Never().ns() - options_.max_delay.ns()
+                               ? SimTime::Never()
+                               : now + options_.max_delay;
+  const bool latest = latest_start < by_delay;
+  const SimTime deadline = latest ? latest_start : by_delay;
   if (deadline != SimTime::Never()) {
-    events_.Schedule(deadline, "flexible deadline", [this, job, deadline] {
-      if (held_.count(job) != 0) ReleaseAtDeadline(job, deadline);
+    events_.Schedule(deadline, "flexible deadline", [this, job, deadline, latest] {
+      if (held_.count(job) != 0) ReleaseAtDeadline(job, deadline, latest);
     });
   }
   return true;
@@ -74,11 +75,11 @@ void FlexibleHold::Check(SimTime at) {
   }
 }
 
-void FlexibleHold::ReleaseAtDeadline(JobId job, SimTime now) {
+void FlexibleHold::ReleaseAtDeadline(JobId job, SimTime now, bool latest_start) {
   held_.erase(job);
   HoldRecord& r = records_[static_cast<size_t>(job)];
   r.released = now;
-  r.by_deadline = true;
+  (latest_start ? r.by_latest_start : r.by_deadline) = true;
   release_(job, now);
 }
 

@@ -11,7 +11,8 @@
 //     once, in id order; or
 //   - at its own release time, whatever the gate says (nothing starves): submit + max_delay, or
 //     sooner the latest start that still meets the job's deadline (JobSpec::deadline) at nominal
-//     speed, deadline - work. A job already past that latest start is not held at all.
+//     speed (scheduler::LatestStart: deadline less its work and checkpoint writes). A job
+//     already past that latest start is not held at all.
 // Released, it queues by its original JobSpec (its submit time keeps its place under fcfs and
 // easy, ahead of jobs submitted after it). Restarts after a failure or a preemption are not held:
 // the job already started, and its progress since the last checkpoint is what waiting would cost.
@@ -43,7 +44,8 @@ struct FlexibilityOptions {
 struct HoldRecord {
   SimTime held_at = SimTime::Never();   // when it was held; Never: never held
   SimTime released = SimTime::Never();  // when it went to the Scheduler; Never: still held
-  bool by_deadline = false;  // released by max_delay or its latest start with the gate closed
+  bool by_deadline = false;             // released by max_delay with the gate still closed
+  bool by_latest_start = false;  // released at its latest start for its deadline, gate closed
 };
 
 class FlexibleHold {
@@ -71,7 +73,8 @@ class FlexibleHold {
  private:
   void ScheduleCheck(SimTime now);
   void Check(SimTime at);
-  void ReleaseAtDeadline(JobId job, SimTime now);
+  // At the job's max_delay, or its `latest_start` for its deadline.
+  void ReleaseAtDeadline(JobId job, SimTime now, bool latest_start);
 
   FlexibilityOptions options_;
   EventQueue& events_;

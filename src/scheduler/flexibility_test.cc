@@ -117,16 +117,19 @@ TEST(Flexibility, ADeadlineEndsTheHoldAtTheLatestStart) {
     EventQueue q;
     JobSpec flex = Job("flex", 8, Hours(2), Minutes(15 * 60 + 20), true);
     flex.deadline = due;
-    EXPECT_EQ(LatestStart(flex), due - Hours(2));
+    EXPECT_EQ(LatestStart(flex, INFINITY), due - Hours(2));
     ClusterLife life(Nodes(4), {}, std::nullopt, {flex}, 1, Flexible(SimTime::Never()), q, &host);
     life.RunUntil(Hours(30));
     EXPECT_EQ(life.job_life(0).first_start, start);
     const SchedulerStats st = life.stats();
     EXPECT_EQ(st.jobs_with_deadline, 1);
     EXPECT_EQ(st.deadlines_missed, missed ? 1 : 0);
-    EXPECT_EQ(life.flexible_hold()->records().empty() ||
-                  life.flexible_hold()->records()[0].held_at == SimTime::Never(),
-              missed);
+    const auto& records = life.flexible_hold()->records();
+    EXPECT_EQ(records.empty() || records[0].held_at == SimTime::Never(), missed);
+    // Released for its deadline, not by max_delay.
+    if (!missed) {
+      EXPECT_TRUE(records[0].by_latest_start && !records[0].by_deadline);
+    }
   }
 }
 
@@ -144,9 +147,14 @@ TEST(Flexibility, ADeadlineIsMissedOnlyOnceItHasPassed) {
   EXPECT_FALSE(DeadlineMissed(j, life, Hours(4)));  // still running, the run ended before 5 h
   EXPECT_TRUE(DeadlineMissed(j, life, Hours(5)));
   j.work = SimTime::Never();
-  EXPECT_EQ(LatestStart(j), Hours(5));
+  EXPECT_EQ(LatestStart(j, INFINITY), Hours(5));
   j.work = Hours(8);  // more work than time: start at once
-  EXPECT_EQ(LatestStart(j), SimTime());
+  EXPECT_EQ(LatestStart(j, INFINITY), SimTime());
+  // 2 h of work checkpointed every 20 min of work, 90 s a write: five writes (none at the end).
+  j.work = Hours(2);
+  j.checkpoint.write = Seconds(90);
+  EXPECT_EQ(LatestStart(j, 1200), Hours(3) - Seconds(450));
+  EXPECT_EQ(LatestStart(j, 1800), Hours(3) - Seconds(270));  // three writes
 }
 
 TEST(Flexibility, OpenGateHoldsNothing) {

@@ -120,6 +120,8 @@ struct FacilityConfig {
   std::vector<power::ConversionStage> power_chain;  // from the load outward
   thermal::CoolingConfig cooling;
   units::Power grid_import_limit;  // zero: unrated
+  // Largest rise of the site's draw within one minute (a rate per minute); zero: unrated.
+  units::Power grid_ramp_limit;
   // On-site storage and generation between the facility and the grid (site/storage.h).
   std::optional<SiteBattery> battery;
   std::optional<SiteGeneration> generation;
