@@ -191,7 +191,9 @@ ordered_json PeakFindings(const ops::Forecast& f, const Peak& grid) {
   const report::RestartBurst* worst = nullptr;
   int over = 0;
   for (const report::RestartBurst& b : f.restart_bursts) {
-    if (f.grid_ramp_limit_w <= 0 || b.facility_1min.mw * 1e6 <= f.grid_ramp_limit_w) continue;
+    if (!f.ramps_measured || f.grid_ramp_limit_w <= 0 ||
+        b.facility_1min.mw * 1e6 <= f.grid_ramp_limit_w)
+      continue;
     ++over;
     if (!worst || b.facility_1min.mw > worst->facility_1min.mw) worst = &b;
   }
@@ -439,22 +441,34 @@ int Run(const ForecastArgs& a) {
   for (const report::RestartBurst& b : f.restart_bursts) {
     if (!steepest || b.facility_1min.mw > steepest->facility_1min.mw) steepest = &b;
   }
-  if (steepest) {
+  const std::string limit = f.grid_ramp_limit_w > 0
+                                ? fmt::format(" against the ramp limit of {} kW per minute",
+                                              Num(f.grid_ramp_limit_w / 1e3))
+                                : " (no ramp limit given)";
+  if (!sc.site.life) {
+    if (f.grid_ramp_limit_w > 0) text += "  restarts: none (no scheduler)\n";
+  } else if (!f.ramps_measured) {
+    text += fmt::format(
+        "  restarts: {} of several jobs; ramps not measured: the tick is longer than 60 s\n",
+        f.restart_bursts.size() == 1 ? std::string("1 burst")
+                                     : fmt::format("{} bursts", f.restart_bursts.size()));
+  } else if (!steepest) {
+    text += fmt::format("  restarts: no burst of several jobs within the horizon{}\n", limit);
+  } else {
     text += fmt::format(
         "  restarts: {} of several jobs; the steepest raises facility power {} kW within a "
         "minute at t = {:g} h{}\n",
         f.restart_bursts.size() == 1 ? std::string("1 burst")
                                      : fmt::format("{} bursts", f.restart_bursts.size()),
-        Num(steepest->facility_1min.mw * 1e3), steepest->facility_1min.at_s / 3600,
-        f.grid_ramp_limit_w > 0 ? fmt::format(" against the ramp limit of {} kW per minute",
-                                              Num(f.grid_ramp_limit_w / 1e3))
-                                : " (no ramp limit given)");
+        Num(steepest->facility_1min.mw * 1e3), steepest->facility_1min.at_s / 3600, limit);
   }
+  const bool shown = steepest && f.ramps_measured;
   j["restarts"] = {
-      {"multi_job_bursts", f.restart_bursts.size()},
+      {"multi_job_bursts", sc.site.life ? ordered_json(f.restart_bursts.size()) : ordered_json()},
+      {"ramps_measured", f.ramps_measured},
       {"steepest_facility_rise_1min_kW",
-       steepest ? ordered_json(steepest->facility_1min.mw * 1e3) : ordered_json()},
-      {"at_s", steepest ? ordered_json(steepest->facility_1min.at_s) : ordered_json()},
+       shown ? ordered_json(steepest->facility_1min.mw * 1e3) : ordered_json()},
+      {"at_s", shown ? ordered_json(steepest->facility_1min.at_s) : ordered_json()},
       {"grid_ramp_limit_kW_per_min",
        f.grid_ramp_limit_w > 0 ? ordered_json(f.grid_ramp_limit_w / 1e3) : ordered_json()}};
   j["findings"] = PeakFindings(f, grid);

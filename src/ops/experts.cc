@@ -221,6 +221,16 @@ Draft StaggerRestarts(const Finding& f, const SiteFacts& s) {
   d.change = {Set("scheduler.restart_stagger", fmt::format("{:g} s", gap))};
   const double limit = s.grid_ramp_limit_w;
   d.keep = [limit](const WhatIfRun& w) -> std::string {
+    if (!w.baseline.ramps_measured) {
+      return "Not proposed: the twin measures no ramp at this scenario's tick (over 60 s).";
+    }
+    // The what-if runs the scenario's own span, which may not hold the forecast's burst.
+    if (w.baseline.restart_rise_1min_w <= limit) {
+      return fmt::format(
+          "Not proposed: the twin's run of the scenario shows no restart burst over the limit "
+          "(its steepest rises {:.1f} kW within a minute): nothing to check the stagger against.",
+          w.baseline.restart_rise_1min_w / 1e3);
+    }
     if (w.changed.restart_rise_1min_w <= limit) return "";
     return fmt::format(
         "Not proposed: with restarts staggered the twin's steepest burst still rises {:.1f} kW "
@@ -471,10 +481,11 @@ Recommendation Weigh(const Draft& d, Recommendation r, const ExpertOptions& o,
     // No change at all is the model saying it cannot see this change here, not a free action:
     // the chiller curves (thermal/chiller.h) are clamped to their fitted leaving-water range, so
     // a setpoint change among warm-water temperatures moves no chiller power in the twin.
-    r.unchecked =
-        "the twin's what-if shows no change of facility power at all (for a setpoint among "
-        "warm-water temperatures: outside the chiller curves' fitted range, where the twin holds "
-        "them constant)";
+    r.unchecked = d.plan->plan_class == "setpoint"
+                      ? "the twin's what-if shows no change of facility power at all (for a "
+                        "setpoint among warm-water temperatures: outside the chiller curves' "
+                        "fitted range, where the twin holds them constant)"
+                      : "the twin's what-if shows no change of facility power at all";
   }
   if (r.what_if) {
     if (r.unchecked.empty()) {
@@ -506,9 +517,7 @@ Recommendation Weigh(const Draft& d, Recommendation r, const ExpertOptions& o,
 std::string NotKept(const Draft& d, const Recommendation& c) {
   if (!c.plan) return d.plan ? "Not proposed." : "";
   if (!d.keep) return "";
-  if (!c.what_if || !c.unchecked.empty()) {
-    return "Not proposed: without the twin's what-if nothing shows that it works.";
-  }
+  if (!c.what_if) return "Not proposed: without the twin's what-if nothing shows that it works.";
   return d.keep(*c.what_if);
 }
 
@@ -536,6 +545,13 @@ Recommendation Advise(const Finding& f, const SiteFacts& facts, const ExpertOpti
     if (!why.empty() && c.plan) {
       c.plan.reset();
       c.advice += " " + why;
+    }
+    if (c.plan && c.what_if && c.rule == "power.stagger_restarts") {
+      c.advice += fmt::format(
+          " In the what-if the steepest restart burst rises {:.1f} kW within a minute ({:.1f} kW "
+          "with the restarts together).",
+          c.what_if->changed.restart_rise_1min_w / 1e3,
+          c.what_if->baseline.restart_rise_1min_w / 1e3);
     }
     // Less useful work in the what-if is the change's price, and part of its saving: say so.
     const double less =

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -264,6 +265,17 @@ TEST(Experts, ARestartRampOverTheLimitStaggersRestarts) {
   SiteFacts fixed = facts;
   fixed.scheduler = false;
   EXPECT_FALSE(Advise(f, fixed, o).plan.has_value());
+  // A run of the scenario without the burst (no failure) cannot check the stagger, nor can a
+  // tick too long to see a minute's rise: no plan, and the advice says which.
+  for (const auto& [key, value, why] :
+       {std::tuple{"failures.scripted[0].at", "39 min", "shows no restart burst over the limit"},
+        std::tuple{"simulation.tick", "2 min", "measures no ramp at this scenario's tick"}}) {
+    ExpertOptions other{path, 1'000'000, 2 * 3600 * 1000, 0.15, true, {}, std::nullopt};
+    other.base = {scenario::Override{key, value, SourceLocation{"test"}, false}};
+    const Recommendation stale = Advise(f, facts, other);
+    EXPECT_FALSE(stale.plan.has_value()) << key;
+    EXPECT_NE(stale.advice.find(why), std::string::npos) << stale.advice;
+  }
 }
 
 TEST(Experts, MissedDeadlinesAreAConstraint) {

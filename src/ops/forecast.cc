@@ -212,7 +212,8 @@ std::vector<ForecastStep> RunOnce(const site::SiteConfig& base, const std::strin
   const report::Summary summary = report::Simulate(config, scenario_file, so);
   if (bursts && summary.life) {
     for (const report::RestartBurst& b : summary.life->restarts.bursts) {
-      if (b.jobs > 1 && b.at_s >= o.from_s - 1e-9) bursts->push_back(b);
+      // A burst decided just before the origin still ramps within the horizon.
+      if (b.jobs > 1 && b.facility_1min.at_s >= o.from_s - 1e-9) bursts->push_back(b);
     }
   }
   for (size_t i = 0; i < n_steps; ++i) {
@@ -279,6 +280,7 @@ Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario
   }
   f.grid_limit_w = units::ToWatts(config.facility.grid_import_limit);
   f.grid_ramp_limit_w = units::ToWatts(config.facility.grid_ramp_limit);
+  f.ramps_measured = config.life.has_value() && config.tick <= report::kRampWindow;
   const std::string source = config.weather.Constant() ? "constant" : config.weather.source();
   f.weather_from = !o.weather.empty() ? "the forecast CSV"
                    : o.stand_in

@@ -109,6 +109,9 @@ struct Forecast {
   // The central run's restart bursts of several jobs (report/restart_ramps.h) that begin within
   // the horizon, in time order: their facility rise within one minute against the ramp limit.
   std::vector<report::RestartBurst> restart_bursts;
+  // Whether the ramps are measured: with a scheduler, at a tick of 60 s or less (a longer tick
+  // cannot show a rise within a minute; restart_bursts' rises are then 0, not measured).
+  bool ramps_measured = false;
   std::string weather_from;
   std::string interval_from;
   bool water_modelled = false;  // the heat sink evaporates water (cooling tower)

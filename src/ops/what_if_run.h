@@ -38,6 +38,7 @@ struct WhatIfFigures {
   // The steepest rise of facility power within one minute of a restart burst of several jobs
   // (report/restart_ramps.h), W; 0 without one.
   double restart_rise_1min_w = 0;
+  bool ramps_measured = false;  // with a scheduler at a tick of 60 s or less
   double sim_time_s = 0;
 };
 WhatIfFigures FiguresOf(const report::Summary& s);

@@ -628,7 +628,7 @@ const Schema& ScenarioSchema() {
                   "With a scheduler: when the job's work must be done, from the start of the "
                   "simulation (after workloads[].start). Summary: scheduler.deadlines_missed; "
                   "flexibility never holds the job past its latest start (deadline less its work "
-                  "at nominal speed). Without it, no deadline."),
+                  "and checkpoint writes at nominal speed). Without it, no deadline."),
               Qty("workloads[].checkpoint_size", D::kDataSize, "", "1 MB", "1 PB",
                   "Bytes written per checkpoint. Without it, the model state: 14 bytes per "
                   "parameter (bf16 weights, fp32 master weights and two Adam moments; "
