@@ -445,22 +445,22 @@ int Run(const ForecastArgs& a) {
                                 ? fmt::format(" against the ramp limit of {} kW per minute",
                                               Num(f.grid_ramp_limit_w / 1e3))
                                 : " (no ramp limit given)";
+  const std::string bursts = f.restart_bursts.size() == 1
+                                 ? std::string("1 burst")
+                                 : fmt::format("{} bursts", f.restart_bursts.size());
   if (!sc.site.life) {
     if (f.grid_ramp_limit_w > 0) text += "  restarts: none (no scheduler)\n";
   } else if (!f.ramps_measured) {
     text += fmt::format(
         "  restarts: {} of several jobs; ramps not measured: the tick is longer than 60 s\n",
-        f.restart_bursts.size() == 1 ? std::string("1 burst")
-                                     : fmt::format("{} bursts", f.restart_bursts.size()));
+        bursts);
   } else if (!steepest) {
     text += fmt::format("  restarts: no burst of several jobs within the horizon{}\n", limit);
   } else {
     text += fmt::format(
         "  restarts: {} of several jobs; the steepest raises facility power {} kW within a "
         "minute at t = {:g} h{}\n",
-        f.restart_bursts.size() == 1 ? std::string("1 burst")
-                                     : fmt::format("{} bursts", f.restart_bursts.size()),
-        Num(steepest->facility_1min.mw * 1e3), steepest->facility_1min.at_s / 3600, limit);
+        bursts, Num(steepest->facility_1min.mw * 1e3), steepest->facility_1min.at_s / 3600, limit);
   }
   const bool shown = steepest && f.ramps_measured;
   j["restarts"] = {

@@ -30,12 +30,38 @@ struct Draft {
   // What the plan's what-if must show for it to be proposed: empty when it does, else why not.
   // A plan that fails it is withdrawn and the next draft, if any, weighed. None: always kept.
   std::function<std::string(const WhatIfRun&)> keep;
+  // What the advice adds from the what-if of a kept plan. None: LessWork's sentence.
+  std::function<std::string(const WhatIfRun&)> told;
 };
 
 std::string EntityOf(const std::string& target) { return target.substr(0, target.find('/')); }
 std::string IdOf(const std::string& target) {
   const auto slash = target.find('/');
   return slash == std::string::npos ? "" : target.substr(slash + 1);
+}
+
+// A plan on the whole site: the finding's facility, else the site by name.
+std::string FacilityTarget(const Finding& f, const SiteFacts& s) {
+  return EntityOf(f.target) == "facility" ? f.target : "facility/" + s.site;
+}
+
+// Facility power per watt of IT at the baseline's peak: what a draw of the GPUs costs at the meter
+// (losses and cooling included).
+double MeterPerItWatt(const WhatIfFigures& baseline) {
+  return baseline.peak_it_w > 0 ? baseline.peak_facility_w / baseline.peak_it_w : 1;
+}
+
+// Less useful work in a what-if is the change's price, and part of its saving: said, when any.
+double LessUsefulGpuH(const WhatIfRun& w) {
+  return w.baseline.useful_gpu_h - w.changed.useful_gpu_h;
+}
+std::string LessWork(const WhatIfRun& w) {
+  const double less = LessUsefulGpuH(w);
+  if (!(less > 1e-9)) return "";
+  return fmt::format(
+      " The what-if does {:.1f} GPU-h less useful work over its run: part of its saving is work "
+      "not done.",
+      less);
 }
 
 scenario::Override Set(const std::string& key, const std::string& value) {
@@ -128,8 +154,7 @@ Draft PeakOverLimit(const Finding& f, const SiteFacts& s, const WhatIfFigures& b
     return d;
   }
   const double cap_w = std::floor(cap);
-  // A cap on every GPU of the site: the finding's facility, else the site by name.
-  const std::string target = EntityOf(f.target) == "facility" ? f.target : "facility/" + s.site;
+  const std::string target = FacilityTarget(f, s);
   d.plan = Plan("power_cap", target, cap_w, "W",
                 fmt::format("forecast peak {:.1f} kW over the limit: every GPU capped at {:.0f} W "
                             "(drawing {:.0f} W at the peak)",
@@ -147,8 +172,7 @@ Draft PeakOverLimit(const Finding& f, const SiteFacts& s, const WhatIfFigures& b
 // least 5 % and at most 50 %.
 // A gate already closing at that margin or wider, and deferring, leaves this rule nothing to add.
 double HoldMarginPercent(const SiteFacts& s, const WhatIfFigures& baseline) {
-  const double ratio = baseline.peak_it_w > 0 ? baseline.peak_facility_w / baseline.peak_it_w : 1;
-  const double job_w = s.largest_flexible_gpus * s.gpu_power_cap_w * ratio;
+  const double job_w = s.largest_flexible_gpus * s.gpu_power_cap_w * MeterPerItWatt(baseline);
   return std::clamp(std::ceil(100 * job_w / s.grid_limit_w - 1e-9), 5.0, 50.0);
 }
 
@@ -163,6 +187,14 @@ Draft HoldFlexibleJobs(const Finding& f, const SiteFacts& s, double margin) {
     return fmt::format(
         "Not proposed: the twin's what-if leaves {:.2f} h over the grid limit (against {:.2f} h).",
         after, before);
+  };
+  d.told = [](const WhatIfRun& w) -> std::string {
+    const double less = LessUsefulGpuH(w);
+    if (!(less > 1e-9)) return "";
+    return fmt::format(
+        " The what-if defers {:.1f} GPU-h of flexible work past its horizon: that energy is "
+        "moved, not saved.",
+        less);
   };
   // A wider margin already set stays (the plan then only turns deferral on).
   margin = std::max(margin, std::round(100 * s.flexibility_grid_margin));
@@ -180,7 +212,7 @@ Draft HoldFlexibleJobs(const Finding& f, const SiteFacts& s, double margin) {
         "other signals ({}) close it.",
         s.flexibility_other_signals);
   }
-  const std::string target = EntityOf(f.target) == "facility" ? f.target : "facility/" + s.site;
+  const std::string target = FacilityTarget(f, s);
   d.plan = Plan("job_move", target, gate, "%",
                 fmt::format("forecast peak {:.1f} kW over the grid limit: flexible jobs' starts "
                             "held while import is at or above {:.0f} % of the limit",
@@ -213,7 +245,7 @@ Draft StaggerRestarts(const Finding& f, const SiteFacts& s) {
                     : " (Not proposed: a gap over an hour.)";
     return d;
   }
-  const std::string target = EntityOf(f.target) == "facility" ? f.target : "facility/" + s.site;
+  const std::string target = FacilityTarget(f, s);
   d.plan =
       Plan("stagger", target, gap, "s",
            fmt::format("restarts rise {:.1f} kW/min over the ramp limit: restarts {:g} s apart",
@@ -237,6 +269,13 @@ Draft StaggerRestarts(const Finding& f, const SiteFacts& s) {
         "within a minute against the limit of {:.1f} kW (one job's own ramp is over it: slow "
         "the GPUs' ramp, power_swings.gpu_ramp_time, or add storage).",
         w.changed.restart_rise_1min_w / 1e3, limit / 1e3);
+  };
+  d.told = [](const WhatIfRun& w) {
+    return fmt::format(
+               " In the what-if the steepest restart burst rises {:.1f} kW within a minute "
+               "({:.1f} kW with the restarts together).",
+               w.changed.restart_rise_1min_w / 1e3, w.baseline.restart_rise_1min_w / 1e3) +
+           LessWork(w);
   };
   return d;
 }
@@ -298,8 +337,7 @@ std::vector<Draft> Draw(const Finding& f, Expert e, const SiteFacts& s,
       const WhatIfFigures& b = baseline();
       const double margin = HoldMarginPercent(s, b);
       // All the flexible jobs' draw at the meter: what holding every one of them could remove.
-      const double ratio = b.peak_it_w > 0 ? b.peak_facility_w / b.peak_it_w : 1;
-      const double flexible_w = s.flexible_gpus * s.gpu_power_cap_w * ratio;
+      const double flexible_w = s.flexible_gpus * s.gpu_power_cap_w * MeterPerItWatt(b);
       if (f.residual > flexible_w) {
         note = fmt::format(
             "Holding the flexible jobs cannot answer this: they draw at most {:.1f} kW at the "
@@ -546,26 +584,8 @@ Recommendation Advise(const Finding& f, const SiteFacts& facts, const ExpertOpti
       c.plan.reset();
       c.advice += " " + why;
     }
-    if (c.plan && c.what_if && c.rule == "power.stagger_restarts") {
-      c.advice += fmt::format(
-          " In the what-if the steepest restart burst rises {:.1f} kW within a minute ({:.1f} kW "
-          "with the restarts together).",
-          c.what_if->changed.restart_rise_1min_w / 1e3,
-          c.what_if->baseline.restart_rise_1min_w / 1e3);
-    }
-    // Less useful work in the what-if is the change's price, and part of its saving: say so.
-    const double less =
-        c.what_if ? c.what_if->baseline.useful_gpu_h - c.what_if->changed.useful_gpu_h : 0;
-    if (c.plan && less > 1e-9) {
-      c.advice += c.rule == "power.hold_flexible"
-                      ? fmt::format(
-                            " The what-if defers {:.1f} GPU-h of flexible work past its "
-                            "horizon: that energy is moved, not saved.",
-                            less)
-                      : fmt::format(
-                            " The what-if does {:.1f} GPU-h less useful work over its "
-                            "run: part of its saving is work not done.",
-                            less);
+    if (c.plan && c.what_if) {
+      c.advice += drafts[i].told ? drafts[i].told(*c.what_if) : LessWork(*c.what_if);
     }
     c.advice = passed + c.advice;
     return c;

@@ -162,11 +162,10 @@ const char* QuantityName(int q) {
 namespace {
 
 // One run of the twin binned into the forecast's steps.
-// `bursts`, when given, gets the run's restart bursts of several jobs that begin within the
-// horizon.
+// `restarts`, when given, gets the run's restarts as ramps (with a scheduler).
 std::vector<ForecastStep> RunOnce(const site::SiteConfig& base, const std::string& scenario_file,
                                   const ForecastOptions& o, double shift_sigmas,
-                                  std::vector<report::RestartBurst>* bursts = nullptr) {
+                                  std::optional<report::RestartRamps>* restarts = nullptr) {
   site::SiteConfig config = base;
   config.weather = ForecastWeather(base.weather, o.from_s, o.horizon_s, o.weather,
                                    o.stand_in ? &*o.stand_in : nullptr, o.error, shift_sigmas);
@@ -210,12 +209,7 @@ std::vector<ForecastStep> RunOnce(const site::SiteConfig& base, const std::strin
     }
   };
   const report::Summary summary = report::Simulate(config, scenario_file, so);
-  if (bursts && summary.life) {
-    for (const report::RestartBurst& b : summary.life->restarts.bursts) {
-      // A burst decided just before the origin still ramps within the horizon.
-      if (b.jobs > 1 && b.facility_1min.at_s >= o.from_s - 1e-9) bursts->push_back(b);
-    }
-  }
+  if (restarts && summary.life) *restarts = summary.life->restarts;
   for (size_t i = 0; i < n_steps; ++i) {
     const double d = seconds[i] > 0 ? seconds[i] : 1;
     auto& v = steps[i].value;
@@ -252,7 +246,15 @@ Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario
       }));
     }
   }
-  f.steps = RunOnce(config, scenario_file, o, o.shift_sigmas, &f.restart_bursts);
+  std::optional<report::RestartRamps> restarts;
+  f.steps = RunOnce(config, scenario_file, o, o.shift_sigmas, &restarts);
+  if (restarts) {
+    f.ramps_measured = restarts->measured();
+    for (const report::RestartBurst& b : restarts->bursts) {
+      // A burst decided just before the origin still ramps within the horizon.
+      if (b.jobs > 1 && b.facility_1min.at_s >= o.from_s - 1e-9) f.restart_bursts.push_back(b);
+    }
+  }
   const auto n_past =
       static_cast<ptrdiff_t>(std::floor(std::min(o.lookback_s, o.from_s) / o.step_s + 1e-9));
   f.past.assign(f.steps.begin(), f.steps.begin() + n_past);
@@ -280,7 +282,6 @@ Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario
   }
   f.grid_limit_w = units::ToWatts(config.facility.grid_import_limit);
   f.grid_ramp_limit_w = units::ToWatts(config.facility.grid_ramp_limit);
-  f.ramps_measured = config.life.has_value() && config.tick <= report::kRampWindow;
   const std::string source = config.weather.Constant() ? "constant" : config.weather.source();
   f.weather_from = !o.weather.empty() ? "the forecast CSV"
                    : o.stand_in

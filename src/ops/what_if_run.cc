@@ -30,8 +30,7 @@ WhatIfFigures FiguresOf(const report::Summary& s) {
     f.jobs_with_deadline = s.life->stats.jobs_with_deadline;
     f.deadlines_missed = s.life->stats.deadlines_missed;
     f.useful_gpu_h = s.life->goodput.useful_gpu_h;
-    f.ramps_measured =
-        s.life->restarts.tick_s > 0 && s.life->restarts.tick_s <= report::kRampWindow.seconds();
+    f.ramps_measured = s.life->restarts.measured();
     for (const report::RestartBurst& b : s.life->restarts.bursts) {
       if (b.jobs > 1)
         f.restart_rise_1min_w = std::max(f.restart_rise_1min_w, b.facility_1min.mw * 1e6);

@@ -136,8 +136,7 @@ nlohmann::ordered_json RestartRampsJson(const RestartRamps& r) {
   j["burst_window_s"] = Sec(kBurstWindow);
   j["stagger_s"] = r.stagger_s;
   j["tick_s"] = r.tick_s;
-  // A tick longer than the minute the ramps are measured over averages them away: none reported.
-  const bool measured = r.tick_s > 0 && r.tick_s <= Sec(kRampWindow);
+  const bool measured = r.measured();  // else none reported
   const auto rise = [&](const Rise& x, double per_min) {
     return measured ? RiseJson(x, per_min) : nlohmann::ordered_json(nullptr);
   };

@@ -62,6 +62,9 @@ struct RestartRamps {
   double stagger_s = 0;              // scheduler.restart_stagger
   int restarts = 0;                  // job restarts in the run
   std::vector<RestartBurst> bursts;  // every burst (single restarts too), in time order
+  // Whether the rises mean anything: a tick longer than the minute they are measured over
+  // averages them away (their figures are then 0, not measured).
+  bool measured() const { return tick_s > 0 && tick_s <= kRampWindow.seconds(); }
 };
 
 // Fed every tick row of the run (TickSeries' sink) with the queue whose restarts it watches; the

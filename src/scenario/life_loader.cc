@@ -167,13 +167,6 @@ JobSpec ReadQueuedWorkload(const Section& w, const site::JobConfig& j, int index
   s.placement.level = LevelNamed(w.Enum("placement"));
   s.placement.required = w.Bool("placement_required");
   s.flexible = w.Bool("flexible");
-  if (w.Has("deadline")) {
-    s.deadline = SimTime::From(w.Quantity<units::Duration>("deadline"));
-    if (s.deadline <= s.submit) {
-      w.Fail("deadline", "workload '" + j.name + "' has its deadline at or before its start",
-             "a deadline after workloads[].start (both from the start of the simulation)");
-    }
-  }
   s.workload = index;
   const int lengths = w.Has("duration") + w.Has("steps") + w.Has("tokens");
   if (lengths > 1) {
@@ -192,7 +185,14 @@ JobSpec ReadQueuedWorkload(const Section& w, const site::JobConfig& j, int index
     s.work = SimTime::From(units::Seconds(std::ceil(w.Number("tokens") / per_step) * step_s));
   } else {
     s.work = SimTime::Never();
-    if (w.Has("deadline")) {
+  }
+  if (w.Has("deadline")) {
+    s.deadline = SimTime::From(w.Quantity<units::Duration>("deadline"));
+    if (s.deadline <= s.submit) {
+      w.Fail("deadline", "workload '" + j.name + "' has its deadline at or before its start",
+             "a deadline after workloads[].start (both from the start of the simulation)");
+    }
+    if (s.work == SimTime::Never()) {
       w.Fail("deadline", "workload '" + j.name + "' has a deadline but no length: it never ends",
              "give duration, steps or tokens, or leave the deadline out");
     }

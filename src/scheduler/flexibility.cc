@@ -1,6 +1,5 @@
 #include "scheduler/flexibility.h"
 
-#include <algorithm>
 #include <utility>
 
 #include "core/error.h"
