@@ -159,12 +159,45 @@ TEST(Quality, PowerAgainstEnergyCounter) {
   for (int i = 0; i < 10; ++i) e.push_back(600.0 * i);
   const QualityReport r =
       AssessQuality({Stream(1, "g0", "power", power), Stream(2, "g0", "energy", e)});
-  const double err = 100.0 / 600;
-  EXPECT_DOUBLE_EQ(r.streams[0].dims[3].score, 1 - (err - 0.05) / 0.45);  // 0.7407
+  // 900 J short, of which the 500 J of one interval at either end is left open (the samples may
+  // be up to a second old when read).
+  const double err = 400.0 / 5400;
+  EXPECT_DOUBLE_EQ(r.streams[0].dims[3].score, 1 - (err - 0.05) / 0.45);  // 0.9465
   EXPECT_TRUE(Mentions(r.streams[0].dims[3],
                        "integrated power 4500 J against the energy "
-                       "counter's 5400 J (-16.7 %)"));
+                       "counter's 5400 J (-16.7 %), 7.4 % more than the 500 J its samples leave "
+                       "open"));
   EXPECT_EQ(r.streams[1].dims[3].score, 1);
+}
+
+// A GPU whose power steps from 1000 to 1500 W at 3.1 s, read every 3 s for a minute: the trapezoid
+// through the samples misses 700 J of the counter's 88450 J, inside the 750 J the step between
+// two samples leaves open (and the 4500 J a read up to an interval old leaves open at the ends:
+// 3 s x 1500 W), so nothing is charged; a meter reading 80 % of that is.
+TEST(Quality, ThePhysicsCheckChargesOnlyWhatTheSamplesCannotExplain) {
+  auto at3s = [](int64_t id, const std::string& quantity, std::vector<double> v) {
+    StreamInput s = Stream(id, "g0", quantity, v);
+    for (size_t i = 0; i < s.samples.size(); ++i)
+      s.samples[i].t_ms = static_cast<int64_t>(i) * 3000;
+    s.interval_s = 3;
+    s.window_end_ms = 60000;
+    return s;
+  };
+  std::vector<double> power = {1000, 1000}, low = {800, 800}, e = {0, 3000};
+  for (int i = 2; i <= 20; ++i) {
+    power.push_back(1500);
+    low.push_back(1200);
+    e.push_back(i == 2 ? 3000 + 0.1 * 1000 + 2.9 * 1500 : e.back() + 4500);
+  }
+  QualityReport r = AssessQuality({at3s(1, "power", power), at3s(2, "energy", e)});
+  EXPECT_EQ(r.streams[0].dims[3].score, 1) << r.streams[0].dims[3].reasons.front();
+  r = AssessQuality({at3s(1, "power", low), at3s(2, "energy", e)});
+  // Integrated 70200 J, open 600 + 3600 J: r = (18250 - 4200) / 88450 = 15.9 %.
+  EXPECT_NEAR(r.streams[0].dims[3].score, 1 - (14050.0 / 88450 - 0.05) / 0.45, 1e-12);
+  EXPECT_TRUE(Mentions(r.streams[0].dims[3],
+                       "integrated power 7.02e+04 J against the energy counter's 8.845e+04 J "
+                       "(-20.6 %), 15.9 % more than the 4200 J its samples leave open"))
+      << r.streams[0].dims[3].reasons.front();
 }
 
 // A 1e308 sample in either stream is out of bounds (charged to its own stream), and the spans it
