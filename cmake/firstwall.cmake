@@ -89,13 +89,19 @@ if(FW_TESTS)
   include(GoogleTest)
 endif()
 
-# fw_embed_assets(OUT_CC NAME=ABSOLUTE_PATH ...): compiles files of any content into the binary,
-# read back by name with firstwall::report::assets::Asset (cmake/embed_assets.cmake). A missing
-# file fails the build with a message naming scripts/setup-deps; it is checked at configure time
-# too, so the message comes before anything builds.
+# fw_embed_assets(OUT_CC [NAMESPACE NS] NAME=ABSOLUTE_PATH ...): compiles files of any content into
+# the binary, read back by name with NS::Asset (default firstwall::report::assets;
+# cmake/embed_assets.cmake). A missing file fails the build with a message naming
+# scripts/setup-deps; it is checked at configure time too, so the message comes before anything
+# builds.
 function(fw_embed_assets out_cc)
+  cmake_parse_arguments(EMBED "" "NAMESPACE" "" ${ARGN})
+  set(ns ${EMBED_NAMESPACE})
+  if(NOT ns)
+    set(ns firstwall::report::assets)
+  endif()
   set(paths)
-  foreach(pair ${ARGN})
+  foreach(pair ${EMBED_UNPARSED_ARGUMENTS})
     string(REPLACE "=" ";" parts "${pair}")
     list(GET parts 1 path)
     if(NOT EXISTS "${path}")
@@ -104,12 +110,12 @@ function(fw_embed_assets out_cc)
     endif()
     list(APPEND paths ${path})
   endforeach()
-  string(REPLACE ";" "," assets_csv "${ARGN}")
+  string(REPLACE ";" "," assets_csv "${EMBED_UNPARSED_ARGUMENTS}")
   add_custom_command(
     OUTPUT ${out_cc}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out_cc} -DASSETS=${assets_csv}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out_cc} -DASSETS=${assets_csv} -DNS=${ns}
             -P ${PROJECT_SOURCE_DIR}/cmake/embed_assets.cmake
     DEPENDS ${paths} ${PROJECT_SOURCE_DIR}/cmake/embed_assets.cmake
-    COMMENT "Embedding the HTML report's template and chart library"
+    COMMENT "Embedding ${ns}: pages and the chart library"
     VERBATIM)
 endfunction()

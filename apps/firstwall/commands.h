@@ -38,5 +38,6 @@ Action RegisterOps(CLI::App& app);
 Action RegisterForecast(CLI::App& app);
 Action RegisterAnomalies(CLI::App& app);
 Action RegisterMcp(CLI::App& app);
+Action RegisterServe(CLI::App& app);
 
 }  // namespace firstwall::cli

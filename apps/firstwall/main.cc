@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
                    cli::RegisterSweep,     cli::RegisterCollate,    cli::RegisterEmulate,
                    cli::RegisterIngest,    cli::RegisterQuality,    cli::RegisterCompare,
                    cli::RegisterCalibrate, cli::RegisterOps,        cli::RegisterForecast,
-                   cli::RegisterAnomalies, cli::RegisterMcp,        cli::RegisterReport}) {
+                   cli::RegisterAnomalies, cli::RegisterMcp,        cli::RegisterReport,
+                   cli::RegisterServe}) {
     cli::Action action = reg(app);
     actions[app.get_subcommands({}).back()] = std::move(action);
   }

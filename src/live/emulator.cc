@@ -729,13 +729,7 @@ EmulateResult Emulate(const site::SiteConfig& config, const std::string& scenari
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("firstwall emulate: telemetry at /metrics\n", "text/plain");
   });
-  int port = options.port;
-  if (port == 0) {
-    port = server.bind_to_any_port(options.host);
-  } else if (!server.bind_to_port(options.host, port)) {
-    port = -1;
-  }
-  if (port <= 0) ThrowCannotListen("--listen", "", options.host, options.port);
+  const int port = BindHttpServer(server, options.host, options.port, "--listen", "");
   std::thread serving([&server] { server.listen_after_bind(); });
   if (options.on_listen) options.on_listen(port);
 

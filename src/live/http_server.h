@@ -18,6 +18,10 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <string>
+
+#include "live/listen_address.h"
+
 namespace firstwall::live {
 
 inline constexpr size_t kHttpThreads = 64;
@@ -33,6 +37,16 @@ inline void SetUpHttpServer(httplib::Server& server) {
   server.set_keep_alive_timeout(kHttpIdleSeconds);
   server.set_read_timeout(kHttpIdleSeconds, 0);
   server.set_write_timeout(5, 0);
+}
+
+// Binds `server` to host:port (port 0: any free port) and returns the port; InputError at `option`
+// naming `what` when it cannot (listen_address.h's words).
+inline int BindHttpServer(httplib::Server& server, const std::string& host, int port,
+                          const std::string& option, const std::string& what) {
+  const int bound =
+      port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+  if (bound < 0) ThrowCannotListen(option, what, host, port);
+  return bound;
 }
 
 }  // namespace firstwall::live

@@ -67,9 +67,7 @@ class RedfishServer : public TelemetryServer {
       res.set_content(doc.dump(), "application/json; charset=utf-8");
     });
     SetUpHttpServer(server_);
-    port_ =
-        port == 0 ? server_.bind_to_any_port(host) : (server_.bind_to_port(host, port) ? port : -1);
-    if (port_ <= 0) ThrowCannotListen(option, "", host, port);
+    port_ = BindHttpServer(server_, host, port, option, "");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     for (int i = 0; i < 5000 && !server_.is_running(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));

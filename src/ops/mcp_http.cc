@@ -99,10 +99,7 @@ McpHttpServer::~McpHttpServer() = default;
 
 int McpHttpServer::Bind(const std::string& host, int port, const std::string& option) {
   impl_->host = host;
-  const int bound = port == 0 ? impl_->http.bind_to_any_port(host)
-                              : (impl_->http.bind_to_port(host, port) ? port : -1);
-  if (bound < 0) live::ThrowCannotListen(option, "the MCP server", host, port);
-  return bound;
+  return live::BindHttpServer(impl_->http, host, port, option, "the MCP server");
 }
 
 void McpHttpServer::Serve() { impl_->http.listen_after_bind(); }

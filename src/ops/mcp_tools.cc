@@ -13,6 +13,7 @@
 #include "live/vocabulary.h"
 #include "ops/anomaly.h"
 #include "ops/finding_json.h"
+#include "ops/store_queries.h"
 
 namespace firstwall::ops {
 
@@ -130,109 +131,6 @@ std::map<std::string, std::string> StringMap(const json& object) {
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : object.items()) out[k] = v.get<std::string>();
   return out;
-}
-
-std::string AmountText(const Amount& a) { return fmt::format("{:g} {}", a.value, a.unit); }
-
-json PlanSummary(const Plan& p) {
-  return {{"id", p.id},
-          {"state", StateName(p.state)},
-          {"class", p.request.plan_class},
-          {"target", p.request.target},
-          {"value", AmountText(p.request.value)},
-          {"reason", p.request.reason},
-          {"predicted_effect", AmountText(p.request.effect)},
-          {"uncertainty", AmountText({p.request.effect_uncertainty, p.request.effect.unit})},
-          {"proposer", p.proposer},
-          {"created_ms", p.created_ms},
-          {"expires_ms", p.request.expires_ms},
-          {"approvers", p.approvers},
-          {"realized_effect", p.realized ? json(AmountText(*p.realized)) : json()}};
-}
-
-json ScoresJson(const live::Score (&dims)[live::kDimensionCount], double overall) {
-  json out = {{"overall", overall}};
-  for (int d = 0; d < live::kDimensionCount; ++d) {
-    out[live::kDimensions[d]] = {{"score", dims[d].score}, {"reasons", dims[d].reasons}};
-  }
-  return out;
-}
-
-bool Matches(const json& args, const std::string& entity, const std::string& id) {
-  return (!args.contains("entity") || args["entity"] == entity) &&
-         (!args.contains("id") || args["id"] == id);
-}
-
-json DataQuality(live::Store& store, const json& args) {
-  const live::QualityReport r = live::AssessQuality(live::StreamsOf(store));
-  json streams = json::array(), entities = json::array();
-  for (const live::StreamQuality& s : r.streams) {
-    const live::SeriesKey& k = s.series.key;
-    if (!Matches(args, k.entity, k.entity_id)) continue;
-    json row = {{"series_id", s.series.id}, {"entity", k.entity}, {"id", k.entity_id},
-                {"quantity", k.quantity},   {"source", k.source}, {"unit", k.unit}};
-    row["scores"] = ScoresJson(s.dims, s.overall);
-    streams.push_back(std::move(row));
-  }
-  for (const live::EntityQuality& e : r.entities) {
-    if (!Matches(args, e.entity, e.entity_id)) continue;
-    entities.push_back(
-        {{"entity", e.entity}, {"id", e.entity_id}, {"scores", ScoresJson(e.dims, e.overall)}});
-  }
-  return {{"streams", streams},
-          {"entities", entities},
-          {"note",
-           "scores 0-1 (1 best) per dimension, as `firstwall quality` computes them "
-           "(docs/live.md, \"Quality scores\"); an entity's dimension is its worst stream's; "
-           "the site map's balances are not known to this server, so meters are not judged "
-           "against the meters they feed"}};
-}
-
-json ReadTelemetry(live::Store& store, const json& args) {
-  const size_t max_points = args.value("max_points", 1000);
-  json series = json::array();
-  for (const live::SeriesInfo& info : store.Series()) {
-    const live::SeriesKey& k = info.key;
-    if (k.entity != args["entity"] || (args.contains("id") && args["id"] != k.entity_id) ||
-        (args.contains("quantity") && args["quantity"] != k.quantity)) {
-      continue;
-    }
-    const std::vector<live::SamplePoint> all = store.Samples(info.id);
-    int64_t from = args.value("from_ms", std::numeric_limits<int64_t>::min());
-    const int64_t to = args.value("to_ms", std::numeric_limits<int64_t>::max());
-    if (args.contains("last_s") && !all.empty()) {
-      from =
-          all.back().t_ms - static_cast<int64_t>(std::llround(args["last_s"].get<double>() * 1e3));
-    }
-    json samples = json::array();
-    size_t in_window = 0;
-    for (const live::SamplePoint& p : all) in_window += p.t_ms >= from && p.t_ms <= to;
-    size_t skip = in_window > max_points ? in_window - max_points : 0;
-    for (const live::SamplePoint& p : all) {
-      if (p.t_ms < from || p.t_ms > to) continue;
-      if (skip > 0) {
-        --skip;
-        continue;
-      }
-      samples.push_back({p.t_ms, std::isfinite(p.value) ? json(p.value) : json()});
-    }
-    series.push_back({{"series_id", info.id},
-                      {"entity", k.entity},
-                      {"id", k.entity_id},
-                      {"quantity", k.quantity},
-                      {"unit", k.unit},
-                      {"source", k.source},
-                      {"metric", k.metric},
-                      {"samples_in_window", in_window},
-                      {"truncated", in_window > max_points},
-                      {"samples", std::move(samples)}});
-  }
-  return {{"series", series},
-          {"note", series.empty()
-                       ? "no series of this entity, id and quantity in the store"
-                       : "samples are [t_ms, value] (ms since the Unix epoch; the value in the "
-                         "series' unit, null where the source sent NaN), oldest first; when "
-                         "truncated, the newest max_points are kept"}};
 }
 
 // A plan request from propose_plan's arguments (checked as `ops plan propose` checks its options).

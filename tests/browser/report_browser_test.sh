@@ -9,13 +9,7 @@
 # FIRSTWALL_UPDATE_SCREENSHOT=1.
 set -euo pipefail
 bin=$1 work=$2
-chromium=${FW_CHROMIUM:-/usr/bin/chromium}
-for need in "$chromium" "$(command -v node || true)" web/node_modules/playwright-core/package.json; do
-  if [ -z "$need" ] || [ ! -e "$need" ]; then
-    echo "SKIP: ${need:-node} is absent (chromium from Debian, node, npm ci in web/)"
-    exit 77
-  fi
-done
+source tests/browser/need_browser.sh
 rm -rf "$work"
 mkdir -p "$work"
 for example in cluster-life default inference-azure solar-battery-site; do

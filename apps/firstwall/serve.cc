@@ -1,0 +1,85 @@
+// firstwall serve --store STORE [--listen HOST:PORT]
+// The live twin's dashboard (docs/dashboard.md): the page, its JSON API (docs/openapi.yaml) and
+// /metrics, on loopback unless told otherwise. Runs until SIGINT or SIGTERM.
+#include <pthread.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "apps/firstwall/commands.h"
+#include "live/listen_address.h"
+#include "live/store.h"
+#include "serve/dashboard.h"
+
+namespace firstwall::cli {
+namespace {
+
+struct ServeOptions {
+  std::string store, listen = "127.0.0.1:8080", idle = "30 min";
+};
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int Serve(const ServeOptions& o) {
+  const live::ListenAddress at = live::ParseListenAddress(o.listen, "--listen", "127.0.0.1:8080");
+  serve::DashboardConfig config;
+  config.store = o.store;
+  config.now_ms = WallMs;
+  serve::Dashboard dashboard(config);
+  const int port = dashboard.Bind(at.host, at.port, "--listen");
+  // SIGINT and SIGTERM are waited for by one thread (blocked everywhere else, before the server's
+  // threads start), which stops the server: a clean end, the store closed.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::atomic<bool> signalled = false;
+  std::thread waiter([&] {
+    int got = 0;
+    sigwait(&stop_signals, &got);
+    signalled = true;
+    dashboard.Stop();
+  });
+  if (at.host != "127.0.0.1" && at.host != "::1" && at.host != "localhost") {
+    std::cerr << "firstwall serve: warning: " << at.host
+              << " is not loopback: anyone who reaches it may try passwords (use TLS in front)"
+              << std::endl;
+  }
+  std::cout << "firstwall serve: http://" << live::HostPort(at.host, port) << "/ (store "
+            << live::RedactUrl(o.store) << ")" << std::endl;
+  dashboard.Serve();
+  // Served until Stop: from the waiter (a signal), or the server failing (then wake the waiter).
+  if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+  return kOk;
+}
+
+}  // namespace
+
+Action RegisterServe(CLI::App& app) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve",
+      "Serve the live twin's dashboard: telemetry, data quality, the plans queue with approve and "
+      "reject, the audit log, a JSON API and Prometheus /metrics, for the store's users "
+      "(docs/dashboard.md).");
+  cmd->add_option("--store", o->store, "Live store (an SQLite file or a postgresql:// URL)")
+      ->required();
+  cmd->add_option("--listen", o->listen, "HOST:PORT to serve on (port 0: any free port, printed)")
+      ->capture_default_str();
+  return [o] { return Serve(*o); };
+}
+
+}  // namespace firstwall::cli

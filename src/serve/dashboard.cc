@@ -1,0 +1,357 @@
+#include "serve/dashboard.h"
+
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <sodium.h>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "live/http_server.h"
+#include "live/listen_address.h"
+#include "live/store.h"
+#include "ops/audit.h"
+#include "ops/mcp_http.h"
+#include "ops/ops.h"
+#include "ops/store_queries.h"
+#include "serve/metrics.h"
+#include "serve/sessions.h"
+
+namespace firstwall::serve {
+namespace assets {
+std::string_view Asset(std::string_view name);  // generated: embedded_assets.cc
+}  // namespace assets
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kCookie = "fw_session";
+constexpr const char* kJson = "application/json";
+constexpr size_t kMaxBodyBytes = 64 * 1024;
+constexpr int64_t kMaxAuditEntries = 10000;
+
+void Send(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), kJson);
+}
+
+void Fail(httplib::Response& res, int status, const std::string& why) {
+  Send(res, status, {{"error", why}});
+}
+
+// A refusal's or bad input's words, without the CLI's option name (the API has none).
+std::string Words(const InputError& e) {
+  return e.hint().empty() ? e.message() : e.message() + " (" + e.hint() + ")";
+}
+
+bool IsJsonBody(const httplib::Request& req) {
+  const std::string type = req.get_header_value("Content-Type");
+  return type.rfind(kJson, 0) == 0;
+}
+
+// The JSON object of a POST's body; nullopt (and the answer written) when it is not one.
+std::optional<json> BodyObject(const httplib::Request& req, httplib::Response& res) {
+  json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
+  if (!body.is_object()) {
+    Fail(res, 400, "the body must be a JSON object");
+    return std::nullopt;
+  }
+  return body;
+}
+
+// A query parameter as a number within [lo, hi]; `fallback` when absent. Throws InputError.
+double NumberParam(const httplib::Request& req, const char* name, double fallback, double lo,
+                   double hi) {
+  if (!req.has_param(name)) return fallback;
+  const std::string text = req.get_param_value(name);
+  double v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v) || v < lo ||
+      v > hi) {
+    throw InputError({name, 0, 0},
+                     fmt::format("{}={} is not a number from {:g} to {:g}", name, text, lo, hi));
+  }
+  return v;
+}
+
+json SessionJson(const Session& s) {
+  return {{"user", s.user.name}, {"role", ops::RoleName(s.user.role)}, {"csrf", s.csrf}};
+}
+
+json PlanRow(const ops::Plan& p) {
+  json row = ops::PlanSummary(p);
+  const ops::PlanClass* c = ops::FindPlanClass(p.request.plan_class);
+  row["approvals_needed"] = c && c->risky ? 2 : 1;
+  return row;
+}
+
+json AuditJson(const ops::AuditEntry& e) {
+  return {{"seq", e.seq},         {"t_ms", e.t_ms},
+          {"actor", e.actor},     {"action", e.action},
+          {"subject", e.subject}, {"detail", json::parse(e.detail, nullptr, false)},
+          {"hash", e.hash}};
+}
+
+// Base64 of the SHA-256 of `text`: a Content-Security-Policy source for one inline script.
+std::string CspHash(std::string_view text) {
+  FW_CHECK(sodium_init() >= 0, "libsodium could not start");
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  char b64[sodium_base64_ENCODED_LEN(sizeof digest, sodium_base64_VARIANT_ORIGINAL)];
+  sodium_bin2base64(b64, sizeof b64, digest, sizeof digest, sodium_base64_VARIANT_ORIGINAL);
+  return fmt::format("'sha256-{}'", b64);
+}
+
+void Replace(std::string& page, std::string_view marker, std::string_view with) {
+  const size_t at = page.find(marker);
+  FW_CHECK(at != std::string::npos, "the dashboard page lacks a marker");
+  page.replace(at, marker.size(), with);
+}
+
+}  // namespace
+
+struct Dashboard::Impl {
+  explicit Impl(const DashboardConfig& c)
+      : config(c),
+        store(live::OpenExistingStore(c.store)),
+        operations(std::make_unique<ops::Operations>(ops::OpenSqlDb(c.store), c.now_ms)),
+        sessions(c.session_idle_ms, c.now_ms) {}
+
+  DashboardConfig config;
+  std::unique_ptr<live::Store> store;
+  std::unique_ptr<ops::Operations> operations;
+  Sessions sessions;
+  std::mutex db;  // the store and its operations: one request at a time
+  httplib::Server http;
+  std::string host;
+  std::string page, csp;
+
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&, const Session&)>;
+  // A handler for a logged-in user; `changes`: it must carry the session's CSRF token (and a JSON
+  // body when it is a POST).
+  httplib::Server::Handler Guarded(bool changes, Handler handler) {
+    return [this, changes, handler](const httplib::Request& req, httplib::Response& res) {
+      const std::optional<Session> s =
+          sessions.Find(CookieValue(req.get_header_value("Cookie"), kCookie));
+      if (!s) return Fail(res, 401, "log in first (POST /api/session)");
+      if (changes && !SameSecret(req.get_header_value("X-CSRF-Token"), s->csrf)) {
+        return Fail(res, 403, "missing or wrong X-CSRF-Token: send the csrf /api/session gave");
+      }
+      if (changes && req.method == "POST" && !IsJsonBody(req)) {
+        return Fail(res, 415, "the body must be application/json");
+      }
+      Locked(res, [&] { handler(req, res, *s); });
+    };
+  }
+
+  void Locked(httplib::Response& res, const std::function<void()>& act) {
+    try {
+      std::lock_guard lock(db);
+      act();
+    } catch (const ops::Refused& e) {
+      Fail(res, 403, Words(e));
+    } catch (const InputError& e) {
+      Fail(res, 400, Words(e));
+    } catch (const std::exception& e) {
+      Fail(res, 500, e.what());
+    }
+  }
+
+  // The plan of the path's id, or nullopt with 404 written.
+  std::optional<ops::Plan> PlanOf(const httplib::Request& req, httplib::Response& res) {
+    int64_t id = 0;
+    const std::string text = req.matches[1];
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec == std::errc() && end == text.data() + text.size()) {
+      for (const ops::Plan& p : operations->Plans()) {
+        if (p.id == id) return p;
+      }
+    }
+    Fail(res, 404, fmt::format("no plan {}", text));
+    return std::nullopt;
+  }
+
+  void Routes();
+};
+
+void Dashboard::Impl::Routes() {
+  http.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Content-Security-Policy", csp);
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(page, "text/html; charset=utf-8");
+  });
+  http.Get("/api/openapi.yaml", [](const httplib::Request&, httplib::Response& res) {
+    const std::string_view spec = assets::Asset("openapi");
+    res.set_content(spec.data(), spec.size(), "application/yaml");
+  });
+  http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    Locked(res, [&] {
+      res.set_content(MetricsText(*store, *operations, sessions.Count()),
+                      "text/plain; version=0.0.4; charset=utf-8");
+    });
+  });
+
+  http.Post("/api/session", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!IsJsonBody(req)) return Fail(res, 415, "the body must be application/json");
+    const std::optional<json> body = BodyObject(req, res);
+    if (!body) return;
+    if (!(*body)["user"].is_string() || !(*body)["password"].is_string()) {
+      return Fail(res, 400, "give user and password, as strings");
+    }
+    Locked(res, [&] {
+      ops::User user;
+      try {
+        user = operations->Login((*body)["user"].get<std::string>(),
+                                 (*body)["password"].get<std::string>());
+      } catch (const ops::Refused& e) {
+        return Fail(res, 401, e.message());
+      }
+      const Session s = sessions.Open(user);
+      res.set_header("Set-Cookie",
+                     fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict", kCookie, s.token));
+      Send(res, 200, SessionJson(s));
+    });
+  });
+  // Answered 200 either way: the page asks it on every load, and a browser logs a 401 as an error.
+  http.Get("/api/session", [this](const httplib::Request& req, httplib::Response& res) {
+    const std::optional<Session> s =
+        sessions.Find(CookieValue(req.get_header_value("Cookie"), kCookie));
+    Send(res, 200, s ? SessionJson(*s) : json{{"user", nullptr}});
+  });
+  http.Delete(
+      "/api/session",
+      Guarded(true, [this](const httplib::Request&, httplib::Response& res, const Session& s) {
+        sessions.Close(s.token);
+        res.set_header("Set-Cookie",
+                       fmt::format("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", kCookie));
+        Send(res, 200, {{"user", s.user.name}, {"logged_out", true}});
+      }));
+
+  http.Get("/api/plans",
+           Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
+             json plans = json::array();
+             for (const ops::Plan& p : operations->Plans()) plans.push_back(PlanRow(p));
+             Send(res, 200, {{"plans", plans}});
+           }));
+  http.Post(
+      R"(/api/plans/([^/]+)/approve)",
+      Guarded(true, [this](const httplib::Request& req, httplib::Response& res, const Session& s) {
+        const std::optional<ops::Plan> p = PlanOf(req, res);
+        if (!p) return;
+        operations->Approve(s.user, p->id);
+        Send(res, 200, {{"plan", PlanRow(operations->Get(p->id))}});
+      }));
+  http.Post(
+      R"(/api/plans/([^/]+)/reject)",
+      Guarded(true, [this](const httplib::Request& req, httplib::Response& res, const Session& s) {
+        const std::optional<json> body = BodyObject(req, res);
+        if (!body) return;
+        const json& why = (*body)["reason"];
+        if (!why.is_string() || why.get<std::string>().empty()) {
+          return Fail(res, 400, "give the reason for rejecting, as a string");
+        }
+        const std::optional<ops::Plan> p = PlanOf(req, res);
+        if (!p) return;
+        operations->Reject(s.user, p->id, why.get<std::string>());
+        Send(res, 200, {{"plan", PlanRow(operations->Get(p->id))}});
+      }));
+
+  http.Get(
+      "/api/audit",
+      Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
+        const auto last = static_cast<int64_t>(
+            NumberParam(req, "last", 100, 1, static_cast<double>(kMaxAuditEntries)));
+        const std::vector<ops::AuditEntry> all = ops::ReadAudit(operations->db());
+        const ops::AuditVerdict v = ops::VerifyAudit(all);
+        json entries = json::array();
+        const size_t from =
+            all.size() > static_cast<size_t>(last) ? all.size() - static_cast<size_t>(last) : 0;
+        for (size_t i = all.size(); i-- > from;) entries.push_back(AuditJson(all[i]));
+        Send(res, 200,
+             {{"chain",
+               {{"ok", v.ok},
+                {"entries", v.entries},
+                {"first_bad", v.first_bad},
+                {"problem", v.problem},
+                {"head", v.head}}},
+              {"entries", entries}});
+      }));
+  http.Get("/api/quality", Guarded(false, [this](const httplib::Request& req,
+                                                 httplib::Response& res, const Session&) {
+             json args = json::object();
+             if (req.has_param("entity")) args["entity"] = req.get_param_value("entity");
+             if (req.has_param("id")) args["id"] = req.get_param_value("id");
+             Send(res, 200, ops::DataQuality(*store, args));
+           }));
+  http.Get(
+      "/api/telemetry",
+      Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
+        if (!req.has_param("entity")) return Fail(res, 400, "give entity (gpu, facility, ...)");
+        json args = {{"entity", req.get_param_value("entity")}};
+        for (const char* key : {"id", "quantity"}) {
+          if (req.has_param(key)) args[key] = req.get_param_value(key);
+        }
+        args["max_points"] = static_cast<int64_t>(NumberParam(req, "max_points", 1000, 1, 1e5));
+        if (req.has_param("last_s")) args["last_s"] = NumberParam(req, "last_s", 0, 1, 3.2e7);
+        Send(res, 200, ops::ReadTelemetry(*store, args));
+      }));
+}
+
+Dashboard::Dashboard(DashboardConfig config) : impl_(std::make_unique<Impl>(config)) {
+  Impl& d = *impl_;
+  // One script: uPlot, then the page's own; the policy allows exactly it (by its hash).
+  const std::string script =
+      std::string(assets::Asset("uplot_js")) + "\n" + std::string(assets::Asset("dashboard_js"));
+  FW_CHECK(script.find("</script") == std::string::npos, "a script holds </script");
+  d.page = std::string(assets::Asset("dashboard_html"));
+  Replace(d.page, "/*FW_UPLOT_CSS*/", assets::Asset("uplot_css"));
+  Replace(d.page, "/*FW_SCRIPT*/", script);
+  d.csp = fmt::format(
+      "default-src 'none'; script-src {}; style-src 'unsafe-inline'; connect-src 'self'; "
+      "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      CspHash(script));
+  live::SetUpHttpServer(d.http);
+  d.http.set_payload_max_length(kMaxBodyBytes);
+  Impl* impl = impl_.get();
+  // Against cross-site requests and DNS rebinding: another site's Origin is refused outright.
+  d.http.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
+    if (req.has_header("Origin") &&
+        !ops::McpOriginAllowed(req.get_header_value("Origin"), impl->host)) {
+      Fail(res, 403,
+           fmt::format("origin {} may not use this server", req.get_header_value("Origin")));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  d.http.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("X-Frame-Options", "DENY");
+    res.set_header("Referrer-Policy", "no-referrer");
+  });
+  d.http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    if (res.status == 404) Fail(res, 404, fmt::format("no such path: {} {}", req.method, req.path));
+    if (res.status == 413) Fail(res, 413, fmt::format("a body over {} bytes", kMaxBodyBytes));
+  });
+  d.Routes();
+}
+
+Dashboard::~Dashboard() = default;
+
+int Dashboard::Bind(const std::string& host, int port, const std::string& option) {
+  impl_->host = host;
+  return live::BindHttpServer(impl_->http, host, port, option, "the dashboard");
+}
+
+void Dashboard::Serve() { impl_->http.listen_after_bind(); }
+
+void Dashboard::Stop() { impl_->http.stop(); }
+
+}  // namespace firstwall::serve

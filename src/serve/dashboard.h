@@ -1,0 +1,51 @@
+// `firstwall serve`: the live twin's dashboard (docs/dashboard.md) over HTTP, for people and for
+// Prometheus. One page (dashboard.html, with uPlot, compiled in: nothing is fetched from
+// elsewhere) over a JSON API under /api (docs/openapi.yaml):
+//  - POST /api/session {user, password}: log in (ops::Operations::Login, audited when it fails);
+//    sets the session cookie and answers {user, role, csrf}. GET /api/session: the same for the
+//    cookie's session ({user: null} without one); DELETE /api/session: log out.
+//  - GET /api/plans, /api/audit, /api/quality, /api/telemetry: any logged-in user (a viewer and
+//  up).
+//  - POST /api/plans/{id}/approve and /api/plans/{id}/reject {reason}: the Operations rules
+//    decide (an approver, not the proposer; two for a risky class); a refusal is 403 and audited.
+//  - GET /metrics: Prometheus text of the plans by state, the audit chain, the sessions and the
+//    store's quality scores, without a log-in (it shows no plan, user or sample).
+//  - GET /api/openapi.yaml: the API's description.
+// Security: the session cookie is HttpOnly and SameSite=Strict; every request that changes
+// something must carry the session's CSRF token in X-CSRF-Token and a JSON body
+// (application/json, which no cross-site form can send); a request whose Origin names another
+// host is refused 403. Status codes: 400 a bad body or parameter, 401 no (or an expired)
+// session or a wrong password, 403 a refusal, 404 no such plan or path.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace firstwall::serve {
+
+struct DashboardConfig {
+  std::string store;  // an SQLite file or a postgresql:// URL that exists (live::OpenExistingStore)
+  std::function<int64_t()> now_ms;        // the time of every action, ms since the Unix epoch
+  int64_t session_idle_ms = 30 * 60'000;  // a session unused this long must log in again
+};
+
+class Dashboard {
+ public:
+  // Opens the store and its operations; InputError when the store is absent or unreadable.
+  explicit Dashboard(DashboardConfig config);
+  ~Dashboard();
+  // Binds HOST:PORT (port 0: any free port) and returns the port; InputError at `option` when it
+  // cannot.
+  int Bind(const std::string& host, int port, const std::string& option);
+  // Serves until Stop (from another thread or a signal handler's thread).
+  void Serve();
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace firstwall::serve

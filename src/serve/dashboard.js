@@ -1,0 +1,218 @@
+// The dashboard's page: log in, then every few seconds the meters' power, the GPUs' power, the
+// plans (with approve and reject for approvers), the data quality and the audit log, all from
+// /api (docs/openapi.yaml). Text from the store goes in as text (textContent), never as HTML.
+"use strict";
+(function () {
+  const $ = (s) => document.querySelector(s);
+  const rank = { viewer: 0, operator: 1, approver: 2, admin: 3 };
+  let session = null, timer = null, chart = null;
+
+  async function api(method, path, body) {
+    const headers = {};
+    if (session) headers["X-CSRF-Token"] = session.csrf;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const r = await fetch(path, { method, headers, credentials: "same-origin",
+                                  body: body === undefined ? undefined : JSON.stringify(body) });
+    const j = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      const e = new Error(j.error || r.status + " " + r.statusText);
+      e.status = r.status;
+      throw e;
+    }
+    return j;
+  }
+  function cell(row, text, cls) {
+    const td = row.insertCell();
+    td.textContent = text === null || text === undefined ? "" : String(text);
+    if (cls) td.className = cls;
+    return td;
+  }
+  const iso = (ms) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+  function say(text, bad) {
+    $("#message").textContent = text;
+    $("#message").className = bad ? "error" : "note";
+  }
+
+  function enter(s) {
+    session = s;
+    $("#login").hidden = true;
+    $("#board").hidden = false;
+    $("#logout").hidden = false;
+    $("#who").textContent = s.user + " (" + s.role + ")";
+    refresh();
+    timer = setInterval(refresh, 5000);
+  }
+  function leave() {
+    session = null;
+    clearInterval(timer);
+    $("#board").hidden = true;
+    $("#logout").hidden = true;
+    $("#login").hidden = false;
+    $("#who").textContent = "";
+  }
+
+  async function power() {
+    const kinds = [["facility", "site"], ["ups", "ups"], ["meter", "it-input"], ["meter", "cooling"]];
+    const found = [];
+    for (const [entity, id] of kinds) {
+      const t = await api("GET", "/api/telemetry?entity=" + entity + "&id=" + encodeURIComponent(id) +
+                          "&quantity=power&last_s=3600&max_points=2000");
+      for (const s of t.series) if (s.unit === "W") found.push(s);
+    }
+    const times = [...new Set(found.flatMap((s) => s.samples.map((p) => p[0])))].sort((a, b) => a - b);
+    const at = new Map(times.map((t, i) => [t, i]));
+    const data = [times.map((t) => t / 1000)];
+    for (const s of found) {
+      const ys = new Array(times.length).fill(null);
+      for (const [t, v] of s.samples) ys[at.get(t)] = v;
+      data.push(ys);
+    }
+    $("#power-note").textContent = found.length
+      ? found.length + " meters, " + times.length + " samples; newest " + (times.length ? iso(times[times.length - 1]) + " UTC" : "-")
+      : "no facility, UPS or meter power in the store";
+    const colors = ["#1f5fa8", "#c2571a", "#2e8b57", "#8e44ad"];
+    const opts = {
+      width: Math.min(1200, $("#power").clientWidth || 960), height: 260,
+      series: [{}].concat(found.map((s, k) => ({ label: s.entity + "/" + s.id + " (W)", stroke: colors[k % 4], width: 1.5, spanGaps: true }))),
+      axes: [{}, { size: 70 }],
+    };
+    if (chart) chart.destroy();
+    $("#power").textContent = "";
+    chart = new uPlot(opts, data, $("#power"));
+  }
+
+  async function heatmap() {
+    const t = await api("GET", "/api/telemetry?entity=gpu&quantity=power&last_s=60&max_points=1");
+    const gpus = t.series.filter((s) => s.samples.length && s.samples[0][1] !== null);
+    const c = $("#heatmap");
+    const per = Math.max(1, Math.floor(c.width / 28));
+    const w = Math.floor(c.width / per), h = 26;
+    c.height = Math.max(1, Math.ceil(gpus.length / per)) * h;
+    const g = c.getContext("2d");
+    g.fillStyle = "#ffffff";
+    g.fillRect(0, 0, c.width, c.height);
+    if (!gpus.length) { $("#heatmap-note").textContent = "no GPU power in the store"; return; }
+    const vs = gpus.map((s) => s.samples[0][1]);
+    const hi = Math.max(...vs, 1);
+    gpus.forEach((s, k) => {
+      const v = s.samples[0][1] / hi;
+      g.fillStyle = "hsl(" + Math.round(220 - 220 * v) + ", 70%, 50%)";
+      g.fillRect((k % per) * w + 1, Math.floor(k / per) * h + 1, w - 2, h - 2);
+    });
+    $("#heatmap-note").textContent = gpus.length + " GPUs, blue to red: 0 to " + Math.round(hi) +
+      " W (the hottest's newest reading)";
+  }
+
+  async function plans() {
+    const t = await api("GET", "/api/plans");
+    const body = $("#plans tbody");
+    body.textContent = "";
+    for (const p of t.plans.slice().reverse()) {
+      const r = body.insertRow();
+      r.dataset.plan = p.id;
+      cell(r, p.id, "num");
+      cell(r, p.state, "state-" + p.state);
+      cell(r, p.class);
+      cell(r, p.target);
+      cell(r, p.value);
+      cell(r, p.predicted_effect + " \u00b1 " + p.uncertainty);
+      cell(r, p.proposer);
+      cell(r, p.approvers.length + " of " + p.approvals_needed + (p.approvers.length ? " (" + p.approvers.join(", ") + ")" : ""));
+      cell(r, iso(p.expires_ms));
+      cell(r, p.reason);
+      const act = r.insertCell();
+      if (p.state === "proposed" && rank[session.role] >= rank.approver && p.proposer !== session.user &&
+          !p.approvers.includes(session.user)) {
+        const ok = document.createElement("button");
+        ok.textContent = "Approve";
+        ok.className = "approve";
+        ok.onclick = () => decide(p.id, "approve", {});
+        const no = document.createElement("button");
+        no.textContent = "Reject";
+        no.className = "reject";
+        no.onclick = () => {
+          const why = window.prompt("Why reject plan " + p.id + "?");
+          if (why) decide(p.id, "reject", { reason: why });
+        };
+        act.append(ok, " ", no);
+      }
+    }
+  }
+  async function decide(id, what, body) {
+    try {
+      const t = await api("POST", "/api/plans/" + id + "/" + what, body);
+      say("plan " + id + ": " + t.plan.state);
+    } catch (e) {
+      say("plan " + id + ": " + e.message, true);
+    }
+    await refresh();
+  }
+
+  async function quality() {
+    const t = await api("GET", "/api/quality");
+    const body = $("#quality tbody");
+    body.textContent = "";
+    const dims = ["timeliness", "completeness", "consistency", "accuracy", "resolution"];
+    const grade = (v) => (v >= 0.95 ? "num q-good" : v >= 0.8 ? "num q-fair" : "num q-poor");
+    const worst = t.entities.slice().sort((a, b) => a.scores.overall - b.scores.overall).slice(0, 20);
+    for (const e of worst) {
+      const r = body.insertRow();
+      cell(r, e.entity + "/" + e.id);
+      cell(r, e.scores.overall.toFixed(3), grade(e.scores.overall));
+      for (const d of dims) {
+        const td = cell(r, e.scores[d].score.toFixed(3), grade(e.scores[d].score));
+        td.title = e.scores[d].reasons.join("\n");
+      }
+    }
+  }
+
+  async function audit() {
+    const t = await api("GET", "/api/audit?last=30");
+    $("#chain").textContent = t.chain.ok
+      ? "hash chain verified: " + t.chain.entries + " entries, head " + t.chain.head.slice(0, 16) + "\u2026"
+      : "hash chain BROKEN at entry " + t.chain.first_bad + ": " + t.chain.problem;
+    const body = $("#audit tbody");
+    body.textContent = "";
+    for (const e of t.entries) {
+      const r = body.insertRow();
+      cell(r, e.seq, "num");
+      cell(r, iso(e.t_ms));
+      cell(r, e.actor);
+      cell(r, e.action);
+      cell(r, e.subject);
+      cell(r, JSON.stringify(e.detail));
+    }
+  }
+
+  async function refresh() {
+    if (!session) return;
+    try {
+      await Promise.all([power(), heatmap(), plans(), quality(), audit()]);
+    } catch (e) {
+      if (e.status === 401) { leave(); $("#login-error").textContent = "session ended: log in again"; return; }
+      say(e.message, true);
+    }
+    document.body.dataset.fwReady = "1";
+  }
+
+  $("#login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const s = await api("POST", "/api/session", { user: $("#user").value, password: $("#password").value });
+      $("#password").value = "";
+      $("#login-error").textContent = "";
+      enter(s);
+    } catch (e) {
+      $("#login-error").textContent = e.message;
+    }
+  });
+  $("#logout").addEventListener("click", async () => {
+    try { await api("DELETE", "/api/session"); } catch (e) { /* the session may have ended */ }
+    leave();
+  });
+  // A reload keeps the session (its cookie): ask for it.
+  fetch("/api/session", { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((s) => { if (s && s.user) enter(s); else document.body.dataset.fwReady = "login"; })
+    .catch(() => { document.body.dataset.fwReady = "login"; });
+})();

@@ -1,0 +1,222 @@
+// `firstwall serve` through the CLI and over HTTP, on a store an emulator and ingest filled: bad
+// options exit 2; log-in, roles, the CSRF token and the Origin check; a viewer's approval is
+// refused and audited, an approver's goes through; the telemetry, quality, audit and OpenAPI
+// answers; /metrics read by promtool when Debian's prometheus is installed; log-out; SIGTERM ends
+// it. The browser's side is tests/browser/serve_browser.mjs.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/cli_support.h"
+#include "tests/live_support.h"
+
+namespace firstwall::testing_cli {
+namespace {
+
+using nlohmann::json;
+
+// A store with 20 s of the emulated hall's telemetry, four users (ada admin, ana approver, vic
+// viewer, otto operator) and otto's power-cap plan 1.
+std::string FilledStore(const fs::path& dir) {
+  const std::string store = (dir / "serve.db").string();
+  {
+    Emulator emu(dir, 20);
+    EXPECT_GT(emu.port, 0) << Slurp(dir / "emulate.log");
+    std::ofstream(dir / "map.yaml")
+        << ReplaceOnce(Slurp("tests/inputs/live-site-map.yaml"), "127.0.0.1:9400",
+                       "127.0.0.1:" + std::to_string(emu.port));
+    const Result ingest = Firstwall("ingest " + (dir / "map.yaml").string() + " --db " + store +
+                                    " --for 20s --speed 20 --quiet");
+    EXPECT_EQ(ingest.status, 0) << ingest.out;
+  }
+  EXPECT_EQ(Shell(fmt::format("FIRSTWALL_NEW_PASSWORD=adminpass1 {} ops user add --store {} "
+                              "--name ada --role admin",
+                              FIRSTWALL_BIN, store))
+                .status,
+            0);
+  for (const auto& [name, role] :
+       {std::pair{"ana", "approver"}, std::pair{"vic", "viewer"}, std::pair{"otto", "operator"}}) {
+    const Result r = Shell(fmt::format(
+        "FIRSTWALL_PASSWORD=adminpass1 FIRSTWALL_NEW_PASSWORD={0}pass1 {1} ops user add --store "
+        "{2} --user ada --name {0} --role {3}",
+        name, FIRSTWALL_BIN, store, role));
+    EXPECT_EQ(r.status, 0) << r.out;
+  }
+  const Result p = Shell(fmt::format(
+      "FIRSTWALL_PASSWORD=ottopass1 {} ops plan propose --store {} --user otto --class power_cap "
+      "--target gpu/node0/gpu0 --value '600 W' --reason 'forecast peak' --effect '-0.1 kW' "
+      "--uncertainty '0.05 kW' --expires 2h",
+      FIRSTWALL_BIN, store));
+  EXPECT_EQ(p.status, 0) << p.out;
+  return store;
+}
+
+// `firstwall serve` on a free port, stopped with SIGTERM when destroyed.
+struct Server {
+  Process process;
+  int port = 0;
+  Server(const std::string& store, const fs::path& log) {
+    process.pid = Spawn(
+        std::string(FIRSTWALL_BIN) + " serve --store " + store + " --listen 127.0.0.1:0", log);
+    WaitFor(
+        [&] {
+          const std::string out = Slurp(log);
+          const size_t at = out.find("http://127.0.0.1:");
+          if (at != std::string::npos) port = std::atoi(out.c_str() + at + 17);
+          return port > 0;
+        },
+        std::chrono::seconds(30));
+  }
+};
+
+// A browser's view: its own cookie and CSRF token.
+struct Browser {
+  httplib::Client http;
+  std::string cookie, csrf;
+  explicit Browser(int port) : http("127.0.0.1", port) { http.set_read_timeout(30, 0); }
+  httplib::Headers Headers(bool with_csrf = true) const {
+    httplib::Headers h;
+    if (!cookie.empty()) h.emplace("Cookie", cookie);
+    if (with_csrf && !csrf.empty()) h.emplace("X-CSRF-Token", csrf);
+    return h;
+  }
+  httplib::Result LogIn(const std::string& user, const std::string& password) {
+    httplib::Result r = http.Post(
+        "/api/session", json{{"user", user}, {"password", password}}.dump(), "application/json");
+    if (r && r->status == 200) {
+      const std::string set = r->get_header_value("Set-Cookie");
+      cookie = set.substr(0, set.find(';'));
+      csrf = json::parse(r->body)["csrf"];
+    }
+    return r;
+  }
+  httplib::Result Get(const std::string& path) { return http.Get(path, Headers(false)); }
+  httplib::Result Post(const std::string& path, const json& body, bool with_csrf = true) {
+    return http.Post(path, Headers(with_csrf), body.dump(), "application/json");
+  }
+};
+
+TEST(ServeCli, BadOptionsExit2) {
+  EXPECT_EQ(Firstwall("serve").status, 2);
+  const Result absent = Firstwall("serve --store " + Fresh("absent.db").string());
+  EXPECT_EQ(absent.status, 2) << absent.out;
+  const fs::path dir = Fresh("serve_bad");
+  fs::create_directories(dir);
+  // An empty store is a store: the listen address is what is wrong here.
+  ASSERT_EQ(Shell(fmt::format("FIRSTWALL_NEW_PASSWORD=adminpass1 {} ops user add --store {} "
+                              "--name ada --role admin",
+                              FIRSTWALL_BIN, (dir / "s.db").string()))
+                .status,
+            0);
+  const Result listen =
+      Firstwall("serve --store " + (dir / "s.db").string() + " --listen nonsense");
+  EXPECT_EQ(listen.status, 2);
+  EXPECT_NE(listen.out.find("--listen"), std::string::npos) << listen.out;
+  const Result privileged =
+      Firstwall("serve --store " + (dir / "s.db").string() + " --listen 192.0.2.1:8080");
+  EXPECT_EQ(privileged.status, 2);
+  EXPECT_NE(privileged.out.find("cannot listen on 192.0.2.1:8080"), std::string::npos)
+      << privileged.out;
+}
+
+TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
+  const fs::path dir = Fresh("serve");
+  fs::create_directories(dir);
+  const std::string store = FilledStore(dir);
+  Server server(store, dir / "serve.log");
+  ASSERT_GT(server.port, 0) << Slurp(dir / "serve.log");
+
+  Browser anyone(server.port);
+  const httplib::Result page = anyone.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("uPlot"), std::string::npos);
+  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("script-src 'sha256-"),
+            std::string::npos);
+  EXPECT_EQ(page->get_header_value("X-Frame-Options"), "DENY");
+  EXPECT_EQ(anyone.Get("/api/plans")->status, 401);
+  EXPECT_EQ(json::parse(anyone.Get("/api/session")->body)["user"], nullptr);
+  EXPECT_EQ(anyone.LogIn("vic", "wrong")->status, 401);
+  EXPECT_EQ(anyone.LogIn("nobody", "x")->status, 401);
+  EXPECT_EQ(anyone.http.Post("/api/session", "user=vic&password=vicpass1", "text/plain")->status,
+            415);
+  EXPECT_EQ(anyone.http.Post("/api/session", "[1]", "application/json")->status, 400);
+  EXPECT_EQ(anyone.Get("/api/nothing")->status, 404);
+
+  Browser vic(server.port);
+  ASSERT_EQ(vic.LogIn("vic", "vicpass1")->status, 200);
+  EXPECT_NE(vic.cookie.find("fw_session="), std::string::npos);
+  const json plans = json::parse(vic.Get("/api/plans")->body)["plans"];
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_EQ(plans[0]["state"], "proposed");
+  EXPECT_EQ(plans[0]["value"], "600 W");
+  EXPECT_EQ(plans[0]["approvals_needed"], 1);
+  // Without the CSRF token, then as a viewer: both refused, and only the second reaches the rules.
+  EXPECT_EQ(vic.Post("/api/plans/1/approve", json::object(), false)->status, 403);
+  const httplib::Result refused = vic.Post("/api/plans/1/approve", json::object());
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_NE(refused->body.find("vic is viewer"), std::string::npos) << refused->body;
+  EXPECT_EQ(vic.Post("/api/plans/7/approve", json::object())->status, 404);
+  EXPECT_EQ(vic.Post("/api/plans/x/approve", json::object())->status, 404);
+
+  Browser ana(server.port);
+  ASSERT_EQ(ana.LogIn("ana", "anapass1")->status, 200);
+  httplib::Headers foreign = ana.Headers();
+  foreign.emplace("Origin", "http://evil.example");
+  EXPECT_EQ(ana.http.Post("/api/plans/1/approve", foreign, "{}", "application/json")->status, 403);
+  EXPECT_EQ(ana.http.Post("/api/plans/1/approve", ana.Headers(), "{}", "text/plain")->status, 415);
+  EXPECT_EQ(ana.Post("/api/plans/1/reject", json::object())->status, 400);  // no reason
+  const httplib::Result approved = ana.Post("/api/plans/1/approve", json::object());
+  ASSERT_EQ(approved->status, 200) << approved->body;
+  EXPECT_EQ(json::parse(approved->body)["plan"]["state"], "approved");
+  EXPECT_EQ(json::parse(approved->body)["plan"]["approvers"], json::array({"ana"}));
+
+  const json audit = json::parse(vic.Get("/api/audit?last=5")->body);
+  EXPECT_TRUE(audit["chain"]["ok"]) << audit.dump(1);
+  ASSERT_LE(audit["entries"].size(), 5u);
+  EXPECT_EQ(audit["entries"][0]["action"], "plan_approved");
+  EXPECT_EQ(audit["entries"][0]["actor"], "ana");
+  bool vic_refused = false;
+  for (const json& e : audit["entries"])
+    vic_refused |= e["actor"] == "vic" && e["action"] == "refused";
+  EXPECT_TRUE(vic_refused) << audit.dump(1);
+  EXPECT_EQ(vic.Get("/api/audit?last=0")->status, 400);
+
+  const json power = json::parse(vic.Get("/api/telemetry?entity=facility&quantity=power")->body);
+  ASSERT_FALSE(power["series"].empty()) << power.dump();
+  EXPECT_EQ(power["series"][0]["unit"], "W");
+  EXPECT_GT(power["series"][0]["samples"].size(), 5u);
+  EXPECT_EQ(vic.Get("/api/telemetry?entity=facility&last_s=-1")->status, 400);
+  EXPECT_EQ(vic.Get("/api/telemetry")->status, 400);
+  const json quality = json::parse(vic.Get("/api/quality?entity=gpu")->body);
+  EXPECT_EQ(quality["entities"].size(), 16u);
+  EXPECT_TRUE(vic.Get("/api/openapi.yaml")->body.starts_with("openapi: 3.0.3"));
+
+  const httplib::Result metrics = anyone.Get("/metrics");
+  ASSERT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("firstwall_plans{state=\"approved\"} 1\n"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("firstwall_audit_chain_ok 1\n"), std::string::npos);
+  EXPECT_NE(metrics->body.find("firstwall_dashboard_sessions 2\n"), std::string::npos);
+  EXPECT_NE(metrics->body.find(
+                "firstwall_quality_score{entity=\"gpu\",id=\"node0/gpu0\",dimension=\"overall\"}"),
+            std::string::npos);
+  if (const std::string promtool = Which("promtool"); !promtool.empty()) {
+    std::ofstream(dir / "metrics.txt") << metrics->body;
+    const Result check = Shell(promtool + " check metrics < " + (dir / "metrics.txt").string());
+    EXPECT_EQ(check.status, 0) << check.out;
+  }
+
+  const httplib::Result out = vic.http.Delete("/api/session", vic.Headers());
+  EXPECT_EQ(out->status, 200);
+  EXPECT_EQ(vic.Get("/api/plans")->status, 401);
+
+  kill(server.process.pid, SIGTERM);
+  EXPECT_TRUE(WaitFor([&] { return !Listening(server.port); }, std::chrono::seconds(10)));
+  server.process.pid = -1;
+}
+
+}  // namespace
+}  // namespace firstwall::testing_cli
