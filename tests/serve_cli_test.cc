@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <cmath>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -57,9 +59,10 @@ std::string FilledStore(const fs::path& dir) {
 struct Server {
   Process process;
   int port = 0;
-  Server(const std::string& store, const fs::path& log) {
+  Server(const std::string& store, const fs::path& log, const std::string& more = "") {
     process.pid = Spawn(
-        std::string(FIRSTWALL_BIN) + " serve --store " + store + " --listen 127.0.0.1:0", log);
+        std::string(FIRSTWALL_BIN) + " serve --store " + store + " --listen 127.0.0.1:0 " + more,
+        log);
     WaitFor(
         [&] {
           const std::string out = Slurp(log);
@@ -110,6 +113,8 @@ TEST(ServeCli, BadOptionsExit2) {
                               FIRSTWALL_BIN, (dir / "s.db").string()))
                 .status,
             0);
+  EXPECT_EQ(
+      Firstwall("serve --store " + (dir / "s.db").string() + " --scenario absent.yaml").status, 2);
   const Result listen =
       Firstwall("serve --store " + (dir / "s.db").string() + " --listen nonsense");
   EXPECT_EQ(listen.status, 2);
@@ -125,7 +130,7 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   const fs::path dir = Fresh("serve");
   fs::create_directories(dir);
   const std::string store = FilledStore(dir);
-  Server server(store, dir / "serve.log");
+  Server server(store, dir / "serve.log", "--scenario tests/inputs/live-emulate.yaml");
   ASSERT_GT(server.port, 0) << Slurp(dir / "serve.log");
 
   Browser anyone(server.port);
@@ -193,6 +198,27 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   const json quality = json::parse(vic.Get("/api/quality?entity=gpu")->body);
   EXPECT_EQ(quality["entities"].size(), 16u);
   EXPECT_TRUE(vic.Get("/api/openapi.yaml")->body.starts_with("openapi: 3.0.3"));
+
+  // The twin driven by the measured GPU power and outdoor air, against the facility meter.
+  const json twin = json::parse(vic.Get("/api/twin?last_s=600&max_points=10")->body);
+  const json* facility = nullptr;
+  for (const json& sig : twin["signals"]) {
+    if (sig["name"] == "facility_power") facility = &sig;
+  }
+  ASSERT_NE(facility, nullptr) << twin.dump(1);
+  EXPECT_EQ((*facility)["unit"], "W");
+  ASSERT_EQ((*facility)["measured"].size(), twin["t_ms"].size());
+  ASSERT_EQ((*facility)["twin"].size(), twin["t_ms"].size());
+  EXPECT_LE(twin["t_ms"].size(), 10u);
+  // The emulator serves the same physics the twin predicts: within 5 % on the mean.
+  ASSERT_TRUE((*facility)["nmbe"].is_number()) << facility->dump();
+  EXPECT_LT(std::abs((*facility)["nmbe"].get<double>()), 0.05) << facility->dump();
+  EXPECT_EQ(vic.Get("/api/twin?last_s=1")->status, 400);
+  // 20 s of telemetry is less than the detector's hour of calibration: it says so.
+  const json found = json::parse(vic.Get("/api/anomalies")->body);
+  EXPECT_TRUE(found["anomalies"].empty());
+  EXPECT_NE(found["note"].get<std::string>().find("nothing was looked at"), std::string::npos)
+      << found.dump();
 
   const httplib::Result metrics = anyone.Get("/metrics");
   ASSERT_EQ(metrics->status, 200);

@@ -1,4 +1,4 @@
-// firstwall serve --store STORE [--listen HOST:PORT]
+// firstwall serve --store STORE [--scenario SCENARIO] [--listen HOST:PORT]
 // The live twin's dashboard (docs/dashboard.md): the page, its JSON API (docs/openapi.yaml) and
 // /metrics, on loopback unless told otherwise. Runs until SIGINT or SIGTERM.
 #include <pthread.h>
@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "apps/firstwall/commands.h"
+#include "apps/firstwall/scenario_arg.h"
 #include "live/listen_address.h"
 #include "live/store.h"
 #include "serve/dashboard.h"
@@ -21,7 +22,7 @@ namespace firstwall::cli {
 namespace {
 
 struct ServeOptions {
-  std::string store, listen = "127.0.0.1:8080", idle = "30 min";
+  std::string store, scenario, listen = "127.0.0.1:8080";
 };
 
 int64_t WallMs() {
@@ -34,6 +35,7 @@ int Serve(const ServeOptions& o) {
   const live::ListenAddress at = live::ParseListenAddress(o.listen, "--listen", "127.0.0.1:8080");
   serve::DashboardConfig config;
   config.store = o.store;
+  config.scenario = o.scenario;
   config.now_ms = WallMs;
   serve::Dashboard dashboard(config);
   const int port = dashboard.Bind(at.host, at.port, "--listen");
@@ -57,7 +59,8 @@ int Serve(const ServeOptions& o) {
               << std::endl;
   }
   std::cout << "firstwall serve: http://" << live::HostPort(at.host, port) << "/ (store "
-            << live::RedactUrl(o.store) << ")" << std::endl;
+            << live::RedactUrl(o.store) << ", scenario "
+            << (o.scenario.empty() ? "none" : o.scenario) << ")" << std::endl;
   dashboard.Serve();
   // Served until Stop: from the waiter (a signal), or the server failing (then wake the waiter).
   if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
@@ -77,6 +80,9 @@ Action RegisterServe(CLI::App& app) {
       "(docs/dashboard.md).");
   cmd->add_option("--store", o->store, "Live store (an SQLite file or a postgresql:// URL)")
       ->required();
+  cmd->add_option("--scenario", o->scenario,
+                  "The site's scenario: the telemetry against the twin and the anomalies")
+      ->check(NonEmptyScenarioPath());
   cmd->add_option("--listen", o->listen, "HOST:PORT to serve on (port 0: any free port, printed)")
       ->capture_default_str();
   return [o] { return Serve(*o); };

@@ -15,12 +15,15 @@
 #include "live/http_server.h"
 #include "live/listen_address.h"
 #include "live/store.h"
+#include "live/vocabulary.h"
 #include "ops/audit.h"
 #include "ops/mcp_http.h"
+#include "ops/mcp_tools.h"
 #include "ops/ops.h"
 #include "ops/store_queries.h"
 #include "serve/metrics.h"
 #include "serve/sessions.h"
+#include "serve/twin_view.h"
 
 namespace firstwall::serve {
 namespace assets {
@@ -118,16 +121,28 @@ void Replace(std::string& page, std::string_view marker, std::string_view with) 
 }  // namespace
 
 struct Dashboard::Impl {
-  explicit Impl(const DashboardConfig& c)
-      : config(c),
-        store(live::OpenExistingStore(c.store)),
-        operations(std::make_unique<ops::Operations>(ops::OpenSqlDb(c.store), c.now_ms)),
-        sessions(c.session_idle_ms, c.now_ms) {}
+  explicit Impl(const DashboardConfig& c) : config(c), sessions(c.session_idle_ms, c.now_ms) {
+    if (!c.scenario.empty()) {
+      twin.what_if = std::make_unique<ops::WhatIf>(c.scenario);
+      site = twin.what_if->Site();
+    }
+    twin.store = live::OpenExistingStore(c.store);
+    twin.operations = std::make_unique<ops::Operations>(ops::OpenSqlDb(c.store), c.now_ms);
+    twin.now_ms = c.now_ms;
+    twin.no_agent_why = "the dashboard proposes nothing";
+    store = twin.store.get();
+    operations = twin.operations.get();
+  }
 
   DashboardConfig config;
-  std::unique_ptr<live::Store> store;
-  std::unique_ptr<ops::Operations> operations;
+  ops::McpTwin twin;  // the store, its operations and the scenario, as MCP's tools hold them
+  site::SiteConfig site;
+  live::Store* store = nullptr;
+  ops::Operations* operations = nullptr;
   Sessions sessions;
+  json anomalies;             // the last answer of /api/anomalies
+  int64_t anomalies_ms = -1;  // when it was computed
+  static constexpr int64_t kAnomaliesEveryMs = 60'000;
   std::mutex db;  // the store and its operations: one request at a time
   httplib::Server http;
   std::string host;
@@ -283,6 +298,40 @@ void Dashboard::Impl::Routes() {
                 {"head", v.head}}},
               {"entries", entries}});
       }));
+  http.Get(
+      "/api/twin",
+      Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
+        if (!twin.what_if) {
+          return Send(res, 200,
+                      {{"signals", json::array()},
+                       {"note",
+                        "serve was started without --scenario: the twin has nothing to "
+                        "predict with"}});
+        }
+        const double last_s = NumberParam(req, "last_s", 3600, 60, 3.2e7);
+        const auto max_points = static_cast<size_t>(NumberParam(req, "max_points", 1000, 10, 1e5));
+        try {
+          Send(res, 200, TwinView(*store, site, last_s, max_points));
+        } catch (const InputError& e) {
+          Send(res, 200,
+               {{"signals", json::array()},
+                {"note", "the twin could not run on this store: " + Words(e)}});
+        }
+      }));
+  http.Get("/api/anomalies",
+           Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
+             const int64_t now = config.now_ms();
+             if (anomalies_ms < 0 || now - anomalies_ms >= kAnomaliesEveryMs) {
+               anomalies = ops::ListAnomalies(twin, json::object());
+               for (json& a : anomalies["anomalies"]) {
+                 const live::QuantityKind* q = live::FindQuantity(a["quantity"].get<std::string>());
+                 a["residual_unit"] = q ? std::string(q->base_unit) : "";
+               }
+               anomalies["computed_ms"] = now;
+               anomalies_ms = now;
+             }
+             Send(res, 200, anomalies);
+           }));
   http.Get("/api/quality", Guarded(false, [this](const httplib::Request& req,
                                                  httplib::Response& res, const Session&) {
              json args = json::object();

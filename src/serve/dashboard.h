@@ -27,6 +27,10 @@ namespace firstwall::serve {
 
 struct DashboardConfig {
   std::string store;  // an SQLite file or a postgresql:// URL that exists (live::OpenExistingStore)
+  // The site's scenario, or "": with one, GET /api/twin (the telemetry against the twin,
+  // twin_view.h) and GET /api/anomalies (ops/anomaly.h's detector, recomputed at most once a
+  // minute) answer; without, they answer an empty list and a note saying why.
+  std::string scenario;
   std::function<int64_t()> now_ms;        // the time of every action, ms since the Unix epoch
   int64_t session_idle_ms = 30 * 60'000;  // a session unused this long must log in again
 };

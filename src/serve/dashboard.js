@@ -5,7 +5,7 @@
 (function () {
   const $ = (s) => document.querySelector(s);
   const rank = { viewer: 0, operator: 1, approver: 2, admin: 3 };
-  let session = null, timer = null, chart = null;
+  let session = null, timer = null, chart = null, twinChart = null;
 
   async function api(method, path, body) {
     const headers = {};
@@ -79,6 +79,78 @@
     if (chart) chart.destroy();
     $("#power").textContent = "";
     chart = new uPlot(opts, data, $("#power"));
+  }
+
+  // The facility meter against the twin's prediction, the grid limit as a line, and a "now" line
+  // (the newest sample, and the browser's clock when it falls inside the chart).
+  async function twin() {
+    const t = await api("GET", "/api/twin?last_s=3600&max_points=1500");
+    const body = $("#fits tbody");
+    body.textContent = "";
+    const pct = (v) => (v === null || v === undefined ? "-" : (100 * v).toFixed(1) + " %");
+    for (const s of t.signals) {
+      const r = body.insertRow();
+      cell(r, s.name);
+      cell(r, s.unit);
+      cell(r, pct(s.cv_rmse), "num");
+      cell(r, pct(s.nmbe), "num");
+      cell(r, s.judged_on || "-");
+      cell(r, s.verdict || "-", s.verdict === "fail" ? "q-poor" : s.verdict === "pass" ? "q-good" : "");
+      cell(r, s.from);
+    }
+    const f = t.signals.find((s) => s.name === "facility_power");
+    if (twinChart) { twinChart.destroy(); twinChart = null; }
+    $("#twin").textContent = "";
+    if (!f) {
+      $("#twin-note").textContent = t.note || "the store has no facility power to compare";
+      return;
+    }
+    const xs = t.t_ms.map((v) => v / 1000);
+    const data = [xs, f.measured, f.twin];
+    const series = [{}, { label: "measured (W)", stroke: "#1f5fa8", width: 1.5, spanGaps: true },
+                    { label: "twin (W)", stroke: "#c2571a", width: 1.5, dash: [6, 4], spanGaps: true }];
+    if (t.grid_import_limit_w !== null) {
+      data.push(xs.map(() => t.grid_import_limit_w));
+      series.push({ label: "grid import limit (W)", stroke: "#a1131b", width: 1 });
+    }
+    const marks = [t.newest_ms / 1000, Date.now() / 1000];
+    const now = (u) => {
+      const g = u.ctx;
+      g.save();
+      marks.forEach((x, k) => {
+        if (x < u.scales.x.min || x > u.scales.x.max) return;
+        const px = Math.round(u.valToPos(x, "x", true));
+        g.strokeStyle = k === 0 ? "#5d6874" : "#136c2e";
+        g.setLineDash(k === 0 ? [2, 3] : []);
+        g.beginPath();
+        g.moveTo(px, u.bbox.top);
+        g.lineTo(px, u.bbox.top + u.bbox.height);
+        g.stroke();
+      });
+      g.restore();
+    };
+    twinChart = new uPlot({ width: Math.min(1200, $("#twin").clientWidth || 960), height: 260, series,
+                            axes: [{}, { size: 70 }], hooks: { draw: [now] } }, data, $("#twin"));
+    $("#twin-note").textContent = "points of " + t.step_s + " s; GPU power from " + t.gpu_from +
+      "; outdoor air from " + t.outdoor_from + "; dotted line: the newest sample (" + iso(t.newest_ms) +
+      " UTC), solid: now where it falls in the chart";
+  }
+
+  async function anomalies() {
+    const t = await api("GET", "/api/anomalies");
+    const body = $("#anomalies tbody");
+    body.textContent = "";
+    for (const a of t.anomalies.slice().reverse().slice(0, 50)) {
+      const r = body.insertRow();
+      cell(r, iso(a.detected_ms));
+      cell(r, a.target);
+      cell(r, a.cause);
+      cell(r, a.detector);
+      cell(r, a.residual.toPrecision(4) + " " + a.residual_unit, "num");
+      cell(r, a.score_sigma.toFixed(1), "num");
+      cell(r, a.detail);
+    }
+    $("#anomalies-note").textContent = (t.anomalies.length ? t.anomalies.length + " findings; " : "none found; ") + t.note;
   }
 
   async function heatmap() {
@@ -187,7 +259,7 @@
   async function refresh() {
     if (!session) return;
     try {
-      await Promise.all([power(), heatmap(), plans(), quality(), audit()]);
+      await Promise.all([power(), twin(), anomalies(), heatmap(), plans(), quality(), audit()]);
     } catch (e) {
       if (e.status === 401) { leave(); $("#login-error").textContent = "session ended: log in again"; return; }
       say(e.message, true);

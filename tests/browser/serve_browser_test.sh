@@ -39,7 +39,7 @@ done
 FIRSTWALL_PASSWORD=ottopass1 "$bin" ops plan propose --store "$store" --user otto \
   --class power_cap --target gpu/node0/gpu0 --value '600 W' --reason 'forecast peak at 16:00' \
   --effect '-0.1 kW' --uncertainty '0.05 kW' --expires 2h >/dev/null
-"$bin" serve --store "$store" --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
+"$bin" serve --store "$store" --scenario tests/inputs/live-emulate.yaml --listen 127.0.0.1:0 >"$work/serve.log" 2>&1 &
 pids+=($!)
 port=$(port_of "$work/serve.log")
 node tests/browser/serve_browser.mjs "http://127.0.0.1:$port/" "$work/dashboard.png"
