@@ -93,6 +93,14 @@ TEST(LivePostgres, TheStoreRoundTripsEveryTable) {
   EXPECT_TRUE(std::isnan(got[2].value));
   EXPECT_EQ(got[3].value, 1e-300);
   EXPECT_EQ(got[4].value, -INFINITY);
+  // A window's rows and the newest, read by their own queries.
+  const auto since = s->SamplesSince(p, 3000);
+  ASSERT_EQ(since.size(), 3u);
+  EXPECT_EQ(since[0].t_ms, 3000);
+  EXPECT_EQ(since[2].value, -INFINITY);
+  ASSERT_TRUE(s->Newest(p));
+  EXPECT_EQ(s->Newest(p)->t_ms, 5000);
+  EXPECT_FALSE(s->Newest(series[0].id));
   EXPECT_EQ(Count(pg.Url(), "SELECT count(*) FROM samples WHERE value IS NULL"), 1);
   const auto scrapes = s->Scrapes("node0");
   ASSERT_EQ(scrapes.size(), 2u);

@@ -232,6 +232,24 @@ class SqliteStore : public Store {
     while (st.Step()) out.push_back({st.Int(0), st.Real(1), st.Int(2)});
     return out;
   }
+  std::vector<SamplePoint> SamplesSince(int64_t series, int64_t from_ms) override {
+    Statement st(db_,
+                 "SELECT t_ms, value, arrival_ms FROM samples WHERE series=? AND t_ms>=? "
+                 "ORDER BY t_ms, rowid");
+    st.Bind(1, series);
+    st.Bind(2, from_ms);
+    std::vector<SamplePoint> out;
+    while (st.Step()) out.push_back({st.Int(0), st.Real(1), st.Int(2)});
+    return out;
+  }
+  std::optional<SamplePoint> Newest(int64_t series) override {
+    Statement st(db_,
+                 "SELECT t_ms, value, arrival_ms FROM samples WHERE series=? "
+                 "ORDER BY t_ms DESC, rowid DESC LIMIT 1");
+    st.Bind(1, series);
+    if (!st.Step()) return std::nullopt;
+    return SamplePoint{st.Int(0), st.Real(1), st.Int(2)};
+  }
   std::vector<ScrapeRecord> Scrapes(const std::string& source) override {
     Statement st(db_,
                  "SELECT source, t_ms, ok, duration_ms, samples, rejected, error FROM scrapes "
@@ -386,6 +404,18 @@ class SqliteStore : public Store {
 };
 
 }  // namespace
+
+std::vector<SamplePoint> Store::SamplesSince(int64_t series, int64_t from_ms) {
+  std::vector<SamplePoint> all = Samples(series);
+  std::erase_if(all, [&](const SamplePoint& p) { return p.t_ms < from_ms; });
+  return all;
+}
+
+std::optional<SamplePoint> Store::Newest(int64_t series) {
+  const std::vector<SamplePoint> all = Samples(series);
+  if (all.empty()) return std::nullopt;
+  return all.back();
+}
 
 ForwardingStore::ForwardingStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {
   FW_CHECK(inner_ != nullptr, "a forwarding store needs a store");

@@ -122,6 +122,11 @@ class Store {
   virtual std::vector<SeriesInfo> Series() = 0;
   // Samples of one series in time order (ties in insertion order).
   virtual std::vector<SamplePoint> Samples(int64_t series) = 0;
+  // The samples of Samples(series) at or after from_ms. By default Samples filtered; the SQLite and
+  // PostgreSQL stores read only those rows (through their (series, t_ms) index).
+  virtual std::vector<SamplePoint> SamplesSince(int64_t series, int64_t from_ms);
+  // The last of Samples(series), or nullopt when it has none; the stores read one row.
+  virtual std::optional<SamplePoint> Newest(int64_t series);
   virtual std::vector<ScrapeRecord> Scrapes(const std::string& source) = 0;
   // Replaces the stored quality results with `rows` (computed at `run_ms`).
   virtual void PutQuality(int64_t run_ms, const std::vector<QualityRecord>& rows) = 0;
@@ -160,6 +165,10 @@ class ForwardingStore : public Store {
   void Flush() override { inner_->Flush(); }
   std::vector<SeriesInfo> Series() override { return inner_->Series(); }
   std::vector<SamplePoint> Samples(int64_t series) override { return inner_->Samples(series); }
+  std::vector<SamplePoint> SamplesSince(int64_t series, int64_t from_ms) override {
+    return inner_->SamplesSince(series, from_ms);
+  }
+  std::optional<SamplePoint> Newest(int64_t series) override { return inner_->Newest(series); }
   std::vector<ScrapeRecord> Scrapes(const std::string& source) override {
     return inner_->Scrapes(source);
   }

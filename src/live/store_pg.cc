@@ -357,9 +357,26 @@ class PgStore : public Store {
     return out;
   }
   std::vector<SamplePoint> Samples(int64_t series) override {
-    ResultPtr r =
+    return Points(
         Exec("SELECT t_ms, value, arrival_ms FROM samples WHERE series=$1 ORDER BY t_ms, ctid",
-             {std::to_string(series)});
+             {std::to_string(series)}));
+  }
+  std::vector<SamplePoint> SamplesSince(int64_t series, int64_t from_ms) override {
+    return Points(
+        Exec("SELECT t_ms, value, arrival_ms FROM samples WHERE series=$1 AND t_ms>=$2 "
+             "ORDER BY t_ms, ctid",
+             {std::to_string(series), std::to_string(from_ms)}));
+  }
+  std::optional<SamplePoint> Newest(int64_t series) override {
+    std::vector<SamplePoint> p =
+        Points(Exec("SELECT t_ms, value, arrival_ms FROM samples WHERE series=$1 "
+                    "ORDER BY t_ms DESC, ctid DESC LIMIT 1",
+                    {std::to_string(series)}));
+    if (p.empty()) return std::nullopt;
+    return p.front();
+  }
+  // The rows of (t_ms, value, arrival_ms).
+  static std::vector<SamplePoint> Points(const ResultPtr& r) {
     std::vector<SamplePoint> out;
     out.reserve(static_cast<size_t>(PQntuples(r.get())));
     for (int i = 0; i < PQntuples(r.get()); ++i) {

@@ -59,6 +59,44 @@ TEST(SqliteStore, RoundTripsAcrossReopen) {
   EXPECT_EQ(s->SeriesId(power), series[1].id);
 }
 
+// A window's rows and the newest one, read through the index, agree with the whole series read
+// and filtered (the base class's way, which every other store inherits).
+TEST(SqliteStore, SamplesSinceAndNewestAgreeWithTheWholeSeries) {
+  auto s = OpenSqliteStore(TempPath("since.db"));
+  const int64_t id = s->SeriesId({"gpu", "g0", "power", "W", "n0", "m"});
+  const int64_t empty = s->SeriesId({"gpu", "g1", "power", "W", "n0", "m"});
+  // Out of order, a tie at 3000 ms (insertion order breaks it), and a NaN.
+  const std::vector<SamplePoint> pts = {
+      {4000, 4}, {1000, 1}, {3000, 3}, {2000, std::nan("")}, {3000, 3.5}};
+  s->Append(id, pts);
+  s->Flush();
+  const std::vector<SamplePoint> all = s->Samples(id);
+  for (int64_t from :
+       {INT64_MIN, int64_t{0}, int64_t{2000}, int64_t{3000}, int64_t{3001}, int64_t{5000}}) {
+    const std::vector<SamplePoint> since = s->SamplesSince(id, from);
+    std::vector<SamplePoint> want;
+    for (const SamplePoint& p : all) {
+      if (p.t_ms >= from) want.push_back(p);
+    }
+    ASSERT_EQ(since.size(), want.size()) << from;
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(since[i].t_ms, want[i].t_ms);
+      EXPECT_TRUE(since[i].value == want[i].value ||
+                  (std::isnan(since[i].value) && std::isnan(want[i].value)));
+    }
+  }
+  ASSERT_TRUE(s->Newest(id));
+  EXPECT_EQ(s->Newest(id)->t_ms, 4000);
+  EXPECT_EQ(s->Newest(id)->value, 4);
+  EXPECT_FALSE(s->Newest(empty));
+  EXPECT_TRUE(s->SamplesSince(empty, 0).empty());
+  // The tie: the later insertion is the later sample.
+  const std::vector<SamplePoint> ties = s->SamplesSince(id, 3000);
+  ASSERT_EQ(ties.size(), 3u);
+  EXPECT_EQ(ties[0].value, 3);
+  EXPECT_EQ(ties[1].value, 3.5);
+}
+
 TEST(SqliteStore, RefusesAFileThatIsNotAStore) {
   const std::string db = TempPath("text.db");
   {

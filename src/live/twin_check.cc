@@ -255,7 +255,7 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
     span(power.complete);
   } else {
     for (const SeriesInfo* s : gpus) {
-      gpu_points.push_back(store.Samples(s->id));
+      gpu_points.push_back(store.SamplesSince(s->id, o.from_ms));
       span(gpu_points.back());
     }
   }
@@ -332,7 +332,7 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
   m.gpu_temperature_is_die = o.gpu_temperature_is_die;
   m.settle_s = o.settle_s;
   if (outdoor) {
-    m.outdoor_c = rs.Steps(store.Samples(outdoor->id), steps);
+    m.outdoor_c = rs.Steps(store.SamplesSince(outdoor->id, o.from_ms), steps);
     m.outdoor_from = Describe(*outdoor);
   } else {
     m.outdoor_c.assign(steps, kNaN);
@@ -393,7 +393,7 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
     }
     sig.value.assign(steps, 0.0);
     for (const SeriesInfo* s : found) {
-      const std::vector<double> v = rs.Steps(store.Samples(s->id), steps);
+      const std::vector<double> v = rs.Steps(store.SamplesSince(s->id, o.from_ms), steps);
       for (size_t k = 0; k < steps; ++k) sig.value[k] += v[k] / static_cast<double>(found.size());
     }
     m.signals.push_back(std::move(sig));

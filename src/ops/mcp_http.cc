@@ -99,7 +99,7 @@ McpHttpServer::~McpHttpServer() = default;
 
 int McpHttpServer::Bind(const std::string& host, int port, const std::string& option) {
   impl_->host = host;
-  return live::BindHttpServer(impl_->http, host, port, option, "the MCP server");
+  return live::BindHttpServer(impl_->http, host, port, option, "the MCP server: ");
 }
 
 void McpHttpServer::Serve() { impl_->http.listen_after_bind(); }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -45,11 +46,14 @@ json ScoresJson(const live::Score (&dims)[live::kDimensionCount], double overall
 }
 
 json DataQuality(live::Store& store, const json& args) {
-  const live::QualityReport r = live::AssessQuality(live::StreamsOf(store));
+  return QualityJson(live::AssessQuality(live::StreamsOf(store)), args, true);
+}
+
+json QualityJson(const live::QualityReport& r, const json& args, bool with_streams) {
   json streams = json::array(), entities = json::array();
   for (const live::StreamQuality& s : r.streams) {
     const live::SeriesKey& k = s.series.key;
-    if (!Matches(args, k.entity, k.entity_id)) continue;
+    if (!with_streams || !Matches(args, k.entity, k.entity_id)) continue;
     json row = {{"series_id", s.series.id}, {"entity", k.entity}, {"id", k.entity_id},
                 {"quantity", k.quantity},   {"source", k.source}, {"unit", k.unit}};
     row["scores"] = ScoresJson(s.dims, s.overall);
@@ -78,13 +82,18 @@ json ReadTelemetry(live::Store& store, const json& args) {
         (args.contains("quantity") && args["quantity"] != k.quantity)) {
       continue;
     }
-    const std::vector<live::SamplePoint> all = store.Samples(info.id);
     int64_t from = args.value("from_ms", std::numeric_limits<int64_t>::min());
     const int64_t to = args.value("to_ms", std::numeric_limits<int64_t>::max());
-    if (args.contains("last_s") && !all.empty()) {
-      from =
-          all.back().t_ms - static_cast<int64_t>(std::llround(args["last_s"].get<double>() * 1e3));
+    if (args.contains("last_s")) {
+      if (const std::optional<live::SamplePoint> newest = store.Newest(info.id)) {
+        from =
+            newest->t_ms - static_cast<int64_t>(std::llround(args["last_s"].get<double>() * 1e3));
+      }
     }
+    // Only the rows from `from` on are read (a store's index), not the series' whole history.
+    const std::vector<live::SamplePoint> all = from == std::numeric_limits<int64_t>::min()
+                                                   ? store.Samples(info.id)
+                                                   : store.SamplesSince(info.id, from);
     json samples = json::array();
     size_t in_window = 0;
     for (const live::SamplePoint& p : all) in_window += p.t_ms >= from && p.t_ms <= to;

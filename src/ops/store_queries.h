@@ -27,6 +27,10 @@ nlohmann::json ScoresJson(const live::Score (&dims)[live::kDimensionCount], doub
 // The store's quality scores (live::AssessQuality over the whole store): streams and entities,
 // filtered to `args`' entity and id when given, with a note on how to read them.
 nlohmann::json DataQuality(live::Store& store, const nlohmann::json& args);
+// The same answer for a report already computed (as from stored windows, live::MergeWindows);
+// `with_streams` false leaves the streams out (an empty list).
+nlohmann::json QualityJson(const live::QualityReport& r, const nlohmann::json& args,
+                           bool with_streams);
 
 // The samples of the series of `args`' entity (required), id and quantity (optional), within
 // from_ms..to_ms or the last last_s seconds of each series, at most max_points (default 1000,

@@ -1,5 +1,6 @@
 #include "serve/dashboard.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -14,6 +15,7 @@
 #include "core/error.h"
 #include "live/http_server.h"
 #include "live/listen_address.h"
+#include "live/quality.h"
 #include "live/store.h"
 #include "live/vocabulary.h"
 #include "ops/audit.h"
@@ -140,9 +142,29 @@ struct Dashboard::Impl {
   live::Store* store = nullptr;
   ops::Operations* operations = nullptr;
   Sessions sessions;
-  json anomalies;             // the last answer of /api/anomalies
-  int64_t anomalies_ms = -1;  // when it was computed
-  static constexpr int64_t kAnomaliesEveryMs = 60'000;
+  // The costly answers, computed at most once per their period and shared by every session
+  // (keyed by path and query): telemetry's 5 s, the twin's 15 s, the quality scores' and
+  // anomalies' 60 s.
+  struct Cached {
+    json value;
+    int64_t at_ms = 0;
+  };
+  std::map<std::string, Cached> cache;
+  static constexpr int64_t kTelemetryEveryMs = 5'000, kTwinEveryMs = 15'000,
+                           kQualityEveryMs = 60'000, kAnomaliesEveryMs = 60'000;
+  const json& Fresh(const httplib::Request& req, int64_t every_ms,
+                    const std::function<json()>& compute) {
+    std::string key = req.path;
+    for (const auto& [k, v] : req.params) key += "&" + k + "=" + v;
+    const int64_t now = config.now_ms();
+    auto it = cache.find(key);
+    if (it == cache.end() || now - it->second.at_ms >= every_ms) {
+      json value = compute();
+      value["computed_ms"] = now;
+      it = cache.insert_or_assign(key, Cached{std::move(value), now}).first;
+    }
+    return it->second.value;
+  }
   std::mutex db;  // the store and its operations: one request at a time
   httplib::Server http;
   std::string host;
@@ -310,35 +332,57 @@ void Dashboard::Impl::Routes() {
         }
         const double last_s = NumberParam(req, "last_s", 3600, 60, 3.2e7);
         const auto max_points = static_cast<size_t>(NumberParam(req, "max_points", 1000, 10, 1e5));
-        try {
-          Send(res, 200, TwinView(*store, site, last_s, max_points));
-        } catch (const InputError& e) {
-          Send(res, 200,
-               {{"signals", json::array()},
-                {"note", "the twin could not run on this store: " + Words(e)}});
-        }
+        Send(res, 200, Fresh(req, kTwinEveryMs, [&]() -> json {
+               try {
+                 return TwinView(*store, site, last_s, max_points);
+               } catch (const InputError& e) {
+                 return {{"signals", json::array()},
+                         {"note", "the twin could not run on this store: " + Words(e)}};
+               }
+             }));
       }));
-  http.Get("/api/anomalies",
-           Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
-             const int64_t now = config.now_ms();
-             if (anomalies_ms < 0 || now - anomalies_ms >= kAnomaliesEveryMs) {
-               anomalies = ops::ListAnomalies(twin, json::object());
-               for (json& a : anomalies["anomalies"]) {
+  http.Get(
+      "/api/anomalies",
+      Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
+        Send(res, 200, Fresh(req, kAnomaliesEveryMs, [&] {
+               json found = ops::ListAnomalies(twin, json::object());
+               for (json& a : found["anomalies"]) {
                  const live::QuantityKind* q = live::FindQuantity(a["quantity"].get<std::string>());
                  a["residual_unit"] = q ? std::string(q->base_unit) : "";
                }
-               anomalies["computed_ms"] = now;
-               anomalies_ms = now;
-             }
-             Send(res, 200, anomalies);
-           }));
-  http.Get("/api/quality", Guarded(false, [this](const httplib::Request& req,
-                                                 httplib::Response& res, const Session&) {
-             json args = json::object();
-             if (req.has_param("entity")) args["entity"] = req.get_param_value("entity");
-             if (req.has_param("id")) args["id"] = req.get_param_value("id");
-             Send(res, 200, ops::DataQuality(*store, args));
-           }));
+               return found;
+             }));
+      }));
+  http.Get(
+      "/api/quality",
+      Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
+        json args = json::object();
+        if (req.has_param("entity")) args["entity"] = req.get_param_value("entity");
+        if (req.has_param("id")) args["id"] = req.get_param_value("id");
+        const bool streams = req.has_param("streams") && req.get_param_value("streams") == "1";
+        const auto worst = static_cast<size_t>(NumberParam(req, "worst", 0, 0, 1e9));
+        Send(res, 200, Fresh(req, kQualityEveryMs, [&] {
+               // The windows ingest scored over the last hour when it did; else every sample.
+               const int64_t now = config.now_ms();
+               const std::vector<live::QualityWindowRecord> w =
+                   store->QualityWindows(now - 3'600'000, now);
+               json q = ops::QualityJson(w.empty() ? live::AssessQuality(live::StreamsOf(*store))
+                                                   : live::MergeWindows(w, store->Series()),
+                                         args, streams);
+               if (worst > 0 && q["entities"].size() > worst) {
+                 json& e = q["entities"];
+                 std::stable_sort(e.begin(), e.end(), [](const json& a, const json& b) {
+                   return a["scores"]["overall"].get<double>() <
+                          b["scores"]["overall"].get<double>();
+                 });
+                 q["entities_total"] = e.size();
+                 e.erase(e.begin() + static_cast<std::ptrdiff_t>(worst), e.end());
+               }
+               q["scored_from"] = w.empty() ? "every sample in the store"
+                                            : "the quality windows ingest scored in the last hour";
+               return q;
+             }));
+      }));
   http.Get(
       "/api/telemetry",
       Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
@@ -349,7 +393,8 @@ void Dashboard::Impl::Routes() {
         }
         args["max_points"] = static_cast<int64_t>(NumberParam(req, "max_points", 1000, 1, 1e5));
         if (req.has_param("last_s")) args["last_s"] = NumberParam(req, "last_s", 0, 1, 3.2e7);
-        Send(res, 200, ops::ReadTelemetry(*store, args));
+        Send(res, 200,
+             Fresh(req, kTelemetryEveryMs, [&] { return ops::ReadTelemetry(*store, args); }));
       }));
 }
 
@@ -396,7 +441,7 @@ Dashboard::~Dashboard() = default;
 
 int Dashboard::Bind(const std::string& host, int port, const std::string& option) {
   impl_->host = host;
-  return live::BindHttpServer(impl_->http, host, port, option, "the dashboard");
+  return live::BindHttpServer(impl_->http, host, port, option, "the dashboard: ");
 }
 
 void Dashboard::Serve() { impl_->http.listen_after_bind(); }

@@ -221,13 +221,12 @@
   }
 
   async function quality() {
-    const t = await api("GET", "/api/quality");
+    const t = await api("GET", "/api/quality?worst=20");
     const body = $("#quality tbody");
     body.textContent = "";
     const dims = ["timeliness", "completeness", "consistency", "accuracy", "resolution"];
     const grade = (v) => (v >= 0.95 ? "num q-good" : v >= 0.8 ? "num q-fair" : "num q-poor");
-    const worst = t.entities.slice().sort((a, b) => a.scores.overall - b.scores.overall).slice(0, 20);
-    for (const e of worst) {
+    for (const e of t.entities) {
       const r = body.insertRow();
       cell(r, e.entity + "/" + e.id);
       cell(r, e.scores.overall.toFixed(3), grade(e.scores.overall));

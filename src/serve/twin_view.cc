@@ -17,9 +17,9 @@ std::optional<int64_t> NewestGpuSample(live::Store& store) {
   std::optional<int64_t> newest;
   for (const live::SeriesInfo& s : store.Series()) {
     if (s.key.entity != "gpu" || s.key.quantity != "power") continue;
-    const std::vector<live::SamplePoint> samples = store.Samples(s.id);
-    if (!samples.empty())
-      newest = std::max(newest.value_or(samples.back().t_ms), samples.back().t_ms);
+    if (const std::optional<live::SamplePoint> p = store.Newest(s.id)) {
+      newest = std::max(newest.value_or(p->t_ms), p->t_ms);
+    }
   }
   return newest;
 }
