@@ -5,8 +5,10 @@
 // it. The browser's side is tests/browser/serve_browser.mjs.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sqlite3.h>
 
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -115,6 +117,10 @@ TEST(ServeCli, BadOptionsExit2) {
             0);
   EXPECT_EQ(
       Firstwall("serve --store " + (dir / "s.db").string() + " --scenario absent.yaml").status, 2);
+  const Result origin =
+      Firstwall("serve --store " + (dir / "s.db").string() + " --allow-origin example.com");
+  EXPECT_EQ(origin.status, 2);
+  EXPECT_NE(origin.out.find("--allow-origin"), std::string::npos) << origin.out;
   const Result listen =
       Firstwall("serve --store " + (dir / "s.db").string() + " --listen nonsense");
   EXPECT_EQ(listen.status, 2);
@@ -171,9 +177,25 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   httplib::Headers foreign = ana.Headers();
   foreign.emplace("Origin", "http://evil.example");
   EXPECT_EQ(ana.http.Post("/api/plans/1/approve", foreign, "{}", "application/json")->status, 403);
+  // Another port of localhost is another site; the page's own origin is allowed.
+  httplib::Headers other_port = ana.Headers();
+  other_port.emplace("Origin", "http://127.0.0.1:1");
+  EXPECT_EQ(
+      ana.http.Post("/api/plans/1/reject", other_port, "{\"reason\":\"x\"}", "application/json")
+          ->status,
+      403);
+  // A name that resolves here from another site's page (DNS rebinding) reads nothing.
+  EXPECT_EQ(anyone.http.Get("/metrics", {{"Host", "attacker.example"}})->status, 403);
+  // A chunked body is refused before it is read.
+  httplib::Headers chunked = ana.Headers();
+  chunked.emplace("Transfer-Encoding", "chunked");
+  EXPECT_EQ(ana.http.Post("/api/plans/1/approve", chunked, "{}", "application/json")->status, 411);
+  EXPECT_EQ(ana.Post("/api/plans/1/reject", json{{"reason", "  \t"}})->status, 400);
   EXPECT_EQ(ana.http.Post("/api/plans/1/approve", ana.Headers(), "{}", "text/plain")->status, 415);
   EXPECT_EQ(ana.Post("/api/plans/1/reject", json::object())->status, 400);  // no reason
-  const httplib::Result approved = ana.Post("/api/plans/1/approve", json::object());
+  // The media type is read in any case, with its parameters.
+  const httplib::Result approved =
+      ana.http.Post("/api/plans/1/approve", ana.Headers(), "{}", "Application/JSON; charset=utf-8");
   ASSERT_EQ(approved->status, 200) << approved->body;
   EXPECT_EQ(json::parse(approved->body)["plan"]["state"], "approved");
   EXPECT_EQ(json::parse(approved->body)["plan"]["approvers"], json::array({"ana"}));
@@ -188,6 +210,7 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
     vic_refused |= e["actor"] == "vic" && e["action"] == "refused";
   EXPECT_TRUE(vic_refused) << audit.dump(1);
   EXPECT_EQ(vic.Get("/api/audit?last=0")->status, 400);
+  EXPECT_EQ(vic.Get("/api/audit?last=1.5")->status, 400);
 
   const json power = json::parse(vic.Get("/api/telemetry?entity=facility&quantity=power")->body);
   ASSERT_FALSE(power["series"].empty()) << power.dump();
@@ -214,6 +237,19 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   ASSERT_TRUE((*facility)["nmbe"].is_number()) << facility->dump();
   EXPECT_LT(std::abs((*facility)["nmbe"].get<double>()), 0.05) << facility->dump();
   EXPECT_EQ(vic.Get("/api/twin?last_s=1")->status, 400);
+  // The UPS (rated 100 kW at its output) carries what the IT input meter reads; the cooling
+  // plant (100 kW of design heat) removes it; no grid limit is set.
+  std::map<std::string, json> loads;
+  for (const json& l : twin["loads"]) loads[l["resource"]] = l;
+  ASSERT_EQ(loads.size(), 2u) << twin["loads"].dump(1);
+  EXPECT_EQ(loads["UPS"]["from"], "it_input_power");
+  EXPECT_EQ(loads["UPS"]["rating_w"], 100e3);
+  EXPECT_GE(loads["UPS"]["peak_w"].get<double>(), loads["UPS"]["last_w"].get<double>());
+  EXPECT_NEAR(loads["UPS"]["utilization"].get<double>(),
+              loads["UPS"]["peak_w"].get<double>() / 100e3, 1e-12);
+  EXPECT_GT(loads["UPS"]["utilization"].get<double>(), 0.05);
+  EXPECT_LT(loads["UPS"]["utilization"].get<double>(), 0.5);
+  EXPECT_EQ(loads["cooling plant"]["rating_w"], 100e3);
   // 20 s of telemetry is less than the detector's hour of calibration: it says so.
   const json found = json::parse(vic.Get("/api/anomalies")->body);
   EXPECT_TRUE(found["anomalies"].empty());
@@ -238,6 +274,27 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   const httplib::Result out = vic.http.Delete("/api/session", vic.Headers());
   EXPECT_EQ(out->status, 200);
   EXPECT_EQ(vic.Get("/api/plans")->status, 401);
+
+  // An audit row changed by hand: the log answers what is stored (a detail that is no JSON as its
+  // text) and that the chain is broken, and no one logs in, whatever the password.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(store.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(
+      sqlite3_exec(db, "UPDATE ops_audit SET detail='oops' WHERE seq=2", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  const json broken = json::parse(ana.Get("/api/audit?last=100")->body);
+  EXPECT_FALSE(broken["chain"]["ok"]);
+  EXPECT_EQ(broken["chain"]["first_bad"], 2);
+  EXPECT_EQ(broken["entries"].back()["seq"], 1);
+  EXPECT_EQ(broken["entries"][broken["entries"].size() - 2]["detail"], "oops");
+  for (const char* password : {"anapass1", "wrong"}) {
+    const httplib::Result refused_login = Browser(server.port).LogIn("ana", password);
+    EXPECT_EQ(refused_login->status, 503);
+    EXPECT_NE(refused_login->body.find("does not verify"), std::string::npos)
+        << refused_login->body;
+  }
+  EXPECT_NE(anyone.Get("/metrics")->body.find("firstwall_audit_chain_ok 0\n"), std::string::npos);
 
   kill(server.process.pid, SIGTERM);
   EXPECT_TRUE(WaitFor([&] { return !Listening(server.port); }, std::chrono::seconds(10)));

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -17,12 +18,14 @@
 #include "live/listen_address.h"
 #include "live/store.h"
 #include "serve/dashboard.h"
+#include "serve/origins.h"
 
 namespace firstwall::cli {
 namespace {
 
 struct ServeOptions {
   std::string store, scenario, listen = "127.0.0.1:8080";
+  std::vector<std::string> allow_origins;
 };
 
 int64_t WallMs() {
@@ -36,6 +39,7 @@ int Serve(const ServeOptions& o) {
   serve::DashboardConfig config;
   config.store = o.store;
   config.scenario = o.scenario;
+  config.allowed_origins = o.allow_origins;
   config.now_ms = WallMs;
   serve::Dashboard dashboard(config);
   const int port = dashboard.Bind(at.host, at.port, "--listen");
@@ -53,12 +57,15 @@ int Serve(const ServeOptions& o) {
     signalled = true;
     dashboard.Stop();
   });
-  if (at.host != "127.0.0.1" && at.host != "::1" && at.host != "localhost") {
+  if (!serve::OriginPolicy::IsLoopbackName(at.host)) {
     std::cerr << "firstwall serve: warning: " << at.host
               << " is not loopback: anyone who reaches it may try passwords (use TLS in front)"
               << std::endl;
   }
-  std::cout << "firstwall serve: http://" << live::HostPort(at.host, port) << "/ (store "
+  // 0.0.0.0 and :: are every address of the machine, not one to browse to.
+  const bool any = at.host == "0.0.0.0" || at.host == "::";
+  std::cout << "firstwall serve: http://" << live::HostPort(any ? "127.0.0.1" : at.host, port)
+            << "/" << (any ? " and every other address of this machine" : "") << " (store "
             << live::RedactUrl(o.store) << ", scenario "
             << (o.scenario.empty() ? "none" : o.scenario) << ")" << std::endl;
   dashboard.Serve();
@@ -85,6 +92,9 @@ Action RegisterServe(CLI::App& app) {
       ->check(NonEmptyScenarioPath());
   cmd->add_option("--listen", o->listen, "HOST:PORT to serve on (port 0: any free port, printed)")
       ->capture_default_str();
+  cmd->add_option("--allow-origin", o->allow_origins,
+                  "An origin besides the page's own that may use it, as a reverse proxy's "
+                  "https://dashboard.example.com (repeatable)");
   return [o] { return Serve(*o); };
 }
 

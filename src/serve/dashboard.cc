@@ -1,8 +1,10 @@
 #include "serve/dashboard.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -19,11 +21,11 @@
 #include "live/store.h"
 #include "live/vocabulary.h"
 #include "ops/audit.h"
-#include "ops/mcp_http.h"
 #include "ops/mcp_tools.h"
 #include "ops/ops.h"
 #include "ops/store_queries.h"
 #include "serve/metrics.h"
+#include "serve/origins.h"
 #include "serve/sessions.h"
 #include "serve/twin_view.h"
 
@@ -56,9 +58,14 @@ std::string Words(const InputError& e) {
   return e.hint().empty() ? e.message() : e.message() + " (" + e.hint() + ")";
 }
 
+// The media type, before any parameter, is application/json (in any case).
 bool IsJsonBody(const httplib::Request& req) {
-  const std::string type = req.get_header_value("Content-Type");
-  return type.rfind(kJson, 0) == 0;
+  std::string type = req.get_header_value("Content-Type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return type == kJson;
 }
 
 // The JSON object of a POST's body; nullopt (and the answer written) when it is not one.
@@ -73,15 +80,15 @@ std::optional<json> BodyObject(const httplib::Request& req, httplib::Response& r
 
 // A query parameter as a number within [lo, hi]; `fallback` when absent. Throws InputError.
 double NumberParam(const httplib::Request& req, const char* name, double fallback, double lo,
-                   double hi) {
+                   double hi, bool whole = false) {
   if (!req.has_param(name)) return fallback;
   const std::string text = req.get_param_value(name);
   double v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v) || v < lo ||
-      v > hi) {
-    throw InputError({name, 0, 0},
-                     fmt::format("{}={} is not a number from {:g} to {:g}", name, text, lo, hi));
+      v > hi || (whole && v != std::floor(v))) {
+    throw InputError({name, 0, 0}, fmt::format("{}={} is not a {} from {:g} to {:g}", name, text,
+                                               whole ? "whole number" : "number", lo, hi));
   }
   return v;
 }
@@ -97,11 +104,12 @@ json PlanRow(const ops::Plan& p) {
   return row;
 }
 
+// An entry as stored; a detail that is not JSON (a row changed by hand) is given as its text.
 json AuditJson(const ops::AuditEntry& e) {
-  return {{"seq", e.seq},         {"t_ms", e.t_ms},
-          {"actor", e.actor},     {"action", e.action},
-          {"subject", e.subject}, {"detail", json::parse(e.detail, nullptr, false)},
-          {"hash", e.hash}};
+  json detail = json::parse(e.detail, nullptr, false);
+  if (detail.is_discarded()) detail = e.detail;
+  return {{"seq", e.seq},         {"t_ms", e.t_ms},   {"actor", e.actor}, {"action", e.action},
+          {"subject", e.subject}, {"detail", detail}, {"hash", e.hash}};
 }
 
 // Base64 of the SHA-256 of `text`: a Content-Security-Policy source for one inline script.
@@ -123,7 +131,8 @@ void Replace(std::string& page, std::string_view marker, std::string_view with) 
 }  // namespace
 
 struct Dashboard::Impl {
-  explicit Impl(const DashboardConfig& c) : config(c), sessions(c.session_idle_ms, c.now_ms) {
+  explicit Impl(const DashboardConfig& c)
+      : config(c), policy("127.0.0.1", c.allowed_origins), sessions(c.session_idle_ms, c.now_ms) {
     if (!c.scenario.empty()) {
       twin.what_if = std::make_unique<ops::WhatIf>(c.scenario);
       site = twin.what_if->Site();
@@ -137,7 +146,8 @@ struct Dashboard::Impl {
   }
 
   DashboardConfig config;
-  ops::McpTwin twin;  // the store, its operations and the scenario, as MCP's tools hold them
+  OriginPolicy policy;  // of the address bound (Bind); until then, of loopback
+  ops::McpTwin twin;    // the store, its operations and the scenario, as MCP's tools hold them
   site::SiteConfig site;
   live::Store* store = nullptr;
   ops::Operations* operations = nullptr;
@@ -188,18 +198,35 @@ struct Dashboard::Impl {
     };
   }
 
+  // Runs `act` holding the store. A failure of the store (a lost PostgreSQL connection) is
+  // answered 503 without its text (it may hold SQL and the URL), logged on standard error, and
+  // the store and its operations are opened again for the next request.
   void Locked(httplib::Response& res, const std::function<void()>& act) {
+    std::lock_guard lock(db);
     try {
-      std::lock_guard lock(db);
+      if (reopen) {
+        twin.store = live::OpenExistingStore(config.store);
+        twin.operations =
+            std::make_unique<ops::Operations>(ops::OpenSqlDb(config.store), config.now_ms);
+        store = twin.store.get();
+        operations = twin.operations.get();
+        cache.clear();
+        reopen = false;
+      }
       act();
     } catch (const ops::Refused& e) {
       Fail(res, 403, Words(e));
     } catch (const InputError& e) {
-      Fail(res, 400, Words(e));
+      Fail(res, reopen ? 503 : 400, Words(e));
     } catch (const std::exception& e) {
-      Fail(res, 500, e.what());
+      std::cerr << "firstwall serve: the store failed: " << e.what() << std::endl;
+      reopen = true;
+      Fail(res, 503,
+           "the store failed (the server's log says why); it is opened again on the next "
+           "request");
     }
   }
+  bool reopen = false;
 
   // The plan of the path's id, or nullopt with 404 written.
   std::optional<ops::Plan> PlanOf(const httplib::Request& req, httplib::Response& res) {
@@ -243,6 +270,15 @@ void Dashboard::Impl::Routes() {
       return Fail(res, 400, "give user and password, as strings");
     }
     Locked(res, [&] {
+      // A log-in is refused alike for every user and password while the audit log does not
+      // verify (Operations would say so only after a right password).
+      const ops::AuditVerdict chain = ops::VerifyAudit(ops::ReadAudit(operations->db()));
+      if (!chain.ok) {
+        return Fail(res, 503,
+                    fmt::format("the audit log does not verify (entry {}): no one can act until an "
+                                "admin looks (firstwall ops audit verify)",
+                                chain.first_bad));
+      }
       ops::User user;
       try {
         user = operations->Login((*body)["user"].get<std::string>(),
@@ -291,7 +327,8 @@ void Dashboard::Impl::Routes() {
         const std::optional<json> body = BodyObject(req, res);
         if (!body) return;
         const json& why = (*body)["reason"];
-        if (!why.is_string() || why.get<std::string>().empty()) {
+        if (!why.is_string() ||
+            why.get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos) {
           return Fail(res, 400, "give the reason for rejecting, as a string");
         }
         const std::optional<ops::Plan> p = PlanOf(req, res);
@@ -304,7 +341,7 @@ void Dashboard::Impl::Routes() {
       "/api/audit",
       Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
         const auto last = static_cast<int64_t>(
-            NumberParam(req, "last", 100, 1, static_cast<double>(kMaxAuditEntries)));
+            NumberParam(req, "last", 100, 1, static_cast<double>(kMaxAuditEntries), true));
         const std::vector<ops::AuditEntry> all = ops::ReadAudit(operations->db());
         const ops::AuditVerdict v = ops::VerifyAudit(all);
         json entries = json::array();
@@ -320,27 +357,27 @@ void Dashboard::Impl::Routes() {
                 {"head", v.head}}},
               {"entries", entries}});
       }));
-  http.Get(
-      "/api/twin",
-      Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
-        if (!twin.what_if) {
-          return Send(res, 200,
-                      {{"signals", json::array()},
-                       {"note",
-                        "serve was started without --scenario: the twin has nothing to "
-                        "predict with"}});
-        }
-        const double last_s = NumberParam(req, "last_s", 3600, 60, 3.2e7);
-        const auto max_points = static_cast<size_t>(NumberParam(req, "max_points", 1000, 10, 1e5));
-        Send(res, 200, Fresh(req, kTwinEveryMs, [&]() -> json {
-               try {
-                 return TwinView(*store, site, last_s, max_points);
-               } catch (const InputError& e) {
-                 return {{"signals", json::array()},
-                         {"note", "the twin could not run on this store: " + Words(e)}};
-               }
-             }));
-      }));
+  http.Get("/api/twin", Guarded(false, [this](const httplib::Request& req, httplib::Response& res,
+                                              const Session&) {
+             if (!twin.what_if) {
+               return Send(res, 200,
+                           {{"signals", json::array()},
+                            {"note",
+                             "serve was started without --scenario: the twin has nothing to "
+                             "predict with"}});
+             }
+             const double last_s = NumberParam(req, "last_s", 3600, 60, 3.2e7);
+             const auto max_points =
+                 static_cast<size_t>(NumberParam(req, "max_points", 1000, 10, 1e5, true));
+             Send(res, 200, Fresh(req, kTwinEveryMs, [&]() -> json {
+                    try {
+                      return TwinView(*store, site, last_s, max_points);
+                    } catch (const InputError& e) {
+                      return {{"signals", json::array()},
+                              {"note", "the twin could not run on this store: " + Words(e)}};
+                    }
+                  }));
+           }));
   http.Get(
       "/api/anomalies",
       Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
@@ -360,7 +397,7 @@ void Dashboard::Impl::Routes() {
         if (req.has_param("entity")) args["entity"] = req.get_param_value("entity");
         if (req.has_param("id")) args["id"] = req.get_param_value("id");
         const bool streams = req.has_param("streams") && req.get_param_value("streams") == "1";
-        const auto worst = static_cast<size_t>(NumberParam(req, "worst", 0, 0, 1e9));
+        const auto worst = static_cast<size_t>(NumberParam(req, "worst", 0, 0, 1e9, true));
         Send(res, 200, Fresh(req, kQualityEveryMs, [&] {
                // The windows ingest scored over the last hour when it did; else every sample.
                const int64_t now = config.now_ms();
@@ -383,19 +420,20 @@ void Dashboard::Impl::Routes() {
                return q;
              }));
       }));
-  http.Get(
-      "/api/telemetry",
-      Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
-        if (!req.has_param("entity")) return Fail(res, 400, "give entity (gpu, facility, ...)");
-        json args = {{"entity", req.get_param_value("entity")}};
-        for (const char* key : {"id", "quantity"}) {
-          if (req.has_param(key)) args[key] = req.get_param_value(key);
-        }
-        args["max_points"] = static_cast<int64_t>(NumberParam(req, "max_points", 1000, 1, 1e5));
-        if (req.has_param("last_s")) args["last_s"] = NumberParam(req, "last_s", 0, 1, 3.2e7);
-        Send(res, 200,
-             Fresh(req, kTelemetryEveryMs, [&] { return ops::ReadTelemetry(*store, args); }));
-      }));
+  http.Get("/api/telemetry", Guarded(false, [this](const httplib::Request& req,
+                                                   httplib::Response& res, const Session&) {
+             if (!req.has_param("entity"))
+               return Fail(res, 400, "give entity (gpu, facility, ...)");
+             json args = {{"entity", req.get_param_value("entity")}};
+             for (const char* key : {"id", "quantity"}) {
+               if (req.has_param(key)) args[key] = req.get_param_value(key);
+             }
+             args["max_points"] =
+                 static_cast<int64_t>(NumberParam(req, "max_points", 1000, 1, 1e5, true));
+             if (req.has_param("last_s")) args["last_s"] = NumberParam(req, "last_s", 0, 1, 3.2e7);
+             Send(res, 200,
+                  Fresh(req, kTelemetryEveryMs, [&] { return ops::ReadTelemetry(*store, args); }));
+           }));
 }
 
 Dashboard::Dashboard(DashboardConfig config) : impl_(std::make_unique<Impl>(config)) {
@@ -406,6 +444,11 @@ Dashboard::Dashboard(DashboardConfig config) : impl_(std::make_unique<Impl>(conf
   FW_CHECK(script.find("</script") == std::string::npos, "a script holds </script");
   d.page = std::string(assets::Asset("dashboard_html"));
   Replace(d.page, "/*FW_UPLOT_CSS*/", assets::Asset("uplot_css"));
+  std::string license(assets::Asset("uplot_license"));
+  for (size_t at = license.find("--"); at != std::string::npos; at = license.find("--", at)) {
+    license.replace(at, 2, "- -");  // "--" may not stand in an HTML comment
+  }
+  Replace(d.page, "FW_LICENSE", license);
   Replace(d.page, "/*FW_SCRIPT*/", script);
   d.csp = fmt::format(
       "default-src 'none'; script-src {}; style-src 'unsafe-inline'; connect-src 'self'; "
@@ -415,11 +458,24 @@ Dashboard::Dashboard(DashboardConfig config) : impl_(std::make_unique<Impl>(conf
   d.http.set_payload_max_length(kMaxBodyBytes);
   Impl* impl = impl_.get();
   // Against cross-site requests and DNS rebinding: another site's Origin is refused outright.
+  // Before a body is read: who may ask (origins.h), and only bodies of a stated length (a chunked
+  // one would be read whole before the length limit applies).
   d.http.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
+    const std::string host = req.get_header_value("Host");
+    if (const std::string why = impl->policy.HostRefusal(host); !why.empty()) {
+      Fail(res, 403, why);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (req.has_header("Origin") &&
-        !ops::McpOriginAllowed(req.get_header_value("Origin"), impl->host)) {
+        !impl->policy.OriginAllowed(req.get_header_value("Origin"), host)) {
       Fail(res, 403,
-           fmt::format("origin {} may not use this server", req.get_header_value("Origin")));
+           fmt::format("origin {} may not use this server (allow it with --allow-origin)",
+                       req.get_header_value("Origin")));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.has_header("Transfer-Encoding") ||
+        (req.method == "POST" && !req.has_header("Content-Length"))) {
+      Fail(res, 411, "a body needs a Content-Length (chunked bodies are refused)");
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
@@ -441,6 +497,7 @@ Dashboard::~Dashboard() = default;
 
 int Dashboard::Bind(const std::string& host, int port, const std::string& option) {
   impl_->host = host;
+  impl_->policy = OriginPolicy(host, impl_->config.allowed_origins);
   return live::BindHttpServer(impl_->http, host, port, option, "the dashboard: ");
 }
 

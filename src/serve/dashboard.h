@@ -13,15 +13,17 @@
 //  - GET /api/openapi.yaml: the API's description.
 // Security: the session cookie is HttpOnly and SameSite=Strict; every request that changes
 // something must carry the session's CSRF token in X-CSRF-Token and a JSON body
-// (application/json, which no cross-site form can send); a request whose Origin names another
-// host is refused 403. Status codes: 400 a bad body or parameter, 401 no (or an expired)
-// session or a wrong password, 403 a refusal, 404 no such plan or path.
+// (application/json, which no cross-site form can send) of a stated Content-Length; the Host and
+// Origin headers are checked (origins.h) before anything else. Status codes: 400 a bad body or
+// parameter, 401 no (or an expired) session or a wrong password, 403 a refusal, 404 no such plan or
+// path.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace firstwall::serve {
 
@@ -31,6 +33,9 @@ struct DashboardConfig {
   // twin_view.h) and GET /api/anomalies (ops/anomaly.h's detector, recomputed at most once a
   // minute) answer; without, they answer an empty list and a note saying why.
   std::string scenario;
+  // Origins (scheme://host[:port]) besides the page's own that may use the server: a reverse
+  // proxy's public URL (origins.h).
+  std::vector<std::string> allowed_origins;
   std::function<int64_t()> now_ms;        // the time of every action, ms since the Unix epoch
   int64_t session_idle_ms = 30 * 60'000;  // a session unused this long must log in again
 };

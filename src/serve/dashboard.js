@@ -5,7 +5,7 @@
 (function () {
   const $ = (s) => document.querySelector(s);
   const rank = { viewer: 0, operator: 1, approver: 2, admin: 3 };
-  let session = null, timer = null, chart = null, twinChart = null;
+  let session = null, timer = null, chart = null, twinChart = null, refreshFailed = false;
 
   async function api(method, path, body) {
     const headers = {};
@@ -27,7 +27,10 @@
     if (cls) td.className = cls;
     return td;
   }
-  const iso = (ms) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+  const iso = (ms) => {
+    const d = new Date(ms);
+    return isNaN(d) ? String(ms) + " ms" : d.toISOString().replace("T", " ").slice(0, 19);
+  };
   function say(text, bad) {
     $("#message").textContent = text;
     $("#message").className = bad ? "error" : "note";
@@ -39,12 +42,16 @@
     $("#board").hidden = false;
     $("#logout").hidden = false;
     $("#who").textContent = s.user + " (" + s.role + ")";
-    refresh();
-    timer = setInterval(refresh, 5000);
+    loop();
+  }
+  // Each refresh starts 5 s after the last one ended, so slow answers never pile up.
+  async function loop() {
+    await refresh();
+    if (session) timer = setTimeout(loop, 5000);
   }
   function leave() {
     session = null;
-    clearInterval(timer);
+    clearTimeout(timer);
     $("#board").hidden = true;
     $("#logout").hidden = true;
     $("#login").hidden = false;
@@ -53,11 +60,12 @@
 
   async function power() {
     const kinds = [["facility", "site"], ["ups", "ups"], ["meter", "it-input"], ["meter", "cooling"]];
-    const found = [];
+    const found = [], cut = [];
     for (const [entity, id] of kinds) {
       const t = await api("GET", "/api/telemetry?entity=" + entity + "&id=" + encodeURIComponent(id) +
-                          "&quantity=power&last_s=3600&max_points=2000");
+                          "&quantity=power&last_s=3600&max_points=7200");
       for (const s of t.series) if (s.unit === "W") found.push(s);
+      for (const s of t.series) if (s.truncated) cut.push(s.entity + "/" + s.id);
     }
     const times = [...new Set(found.flatMap((s) => s.samples.map((p) => p[0])))].sort((a, b) => a - b);
     const at = new Map(times.map((t, i) => [t, i]));
@@ -68,7 +76,8 @@
       data.push(ys);
     }
     $("#power-note").textContent = found.length
-      ? found.length + " meters, " + times.length + " samples; newest " + (times.length ? iso(times[times.length - 1]) + " UTC" : "-")
+      ? found.length + " meters, " + times.length + " samples; newest " + (times.length ? iso(times[times.length - 1]) + " UTC" : "-") +
+        (cut.length ? "; only the newest 7200 samples of " + cut.join(", ") : "")
       : "no facility, UPS or meter power in the store";
     const colors = ["#1f5fa8", "#c2571a", "#2e8b57", "#8e44ad"];
     const opts = {
@@ -98,6 +107,23 @@
       cell(r, s.verdict || "-", s.verdict === "fail" ? "q-poor" : s.verdict === "pass" ? "q-good" : "");
       cell(r, s.from);
     }
+    const loads = $("#loads tbody");
+    loads.textContent = "";
+    const kw = (w) => (w / 1000).toFixed(1);
+    for (const l of t.loads || []) {
+      const r = loads.insertRow();
+      cell(r, l.resource);
+      cell(r, l.metric);
+      cell(r, kw(l.peak_w), "num");
+      cell(r, kw(l.last_w), "num");
+      cell(r, l.units > 1 ? l.units + " x " + kw(l.rating_w) : kw(l.rating_w), "num");
+      cell(r, (100 * l.utilization).toFixed(1) + " %", "num " + (l.utilization >= 1 ? "q-poor" : l.utilization >= 0.8 ? "q-fair" : "q-good"));
+      cell(r, l.from);
+      cell(r, l.note);
+    }
+    $("#loads-note").textContent = (t.loads && t.loads.length)
+      ? "the first wall among them: " + t.loads.reduce((a, b) => (b.utilization > a.utilization ? b : a)).resource
+      : (t.note || "no rated resource whose load a meter in the store shows");
     const f = t.signals.find((s) => s.name === "facility_power");
     if (twinChart) { twinChart.destroy(); twinChart = null; }
     $("#twin").textContent = "";
@@ -155,7 +181,14 @@
 
   async function heatmap() {
     const t = await api("GET", "/api/telemetry?entity=gpu&quantity=power&last_s=60&max_points=1");
-    const gpus = t.series.filter((s) => s.samples.length && s.samples[0][1] !== null);
+    // One cell a GPU (the first source of a GPU read by two), its newest finite reading.
+    const seen = new Set(), gpus = [];
+    let unread = 0;
+    for (const s of t.series) {
+      if (seen.has(s.id)) continue;
+      seen.add(s.id);
+      if (s.samples.length && s.samples[0][1] !== null) gpus.push(s); else unread++;
+    }
     const c = $("#heatmap");
     const per = Math.max(1, Math.floor(c.width / 28));
     const w = Math.floor(c.width / per), h = 26;
@@ -166,13 +199,16 @@
     if (!gpus.length) { $("#heatmap-note").textContent = "no GPU power in the store"; return; }
     const vs = gpus.map((s) => s.samples[0][1]);
     const hi = Math.max(...vs, 1);
+    const hot = gpus[vs.indexOf(Math.max(...vs))];
+    const oldest = Math.min(...gpus.map((s) => s.samples[0][0]));
     gpus.forEach((s, k) => {
       const v = s.samples[0][1] / hi;
       g.fillStyle = "hsl(" + Math.round(220 - 220 * v) + ", 70%, 50%)";
       g.fillRect((k % per) * w + 1, Math.floor(k / per) * h + 1, w - 2, h - 2);
     });
-    $("#heatmap-note").textContent = gpus.length + " GPUs, blue to red: 0 to " + Math.round(hi) +
-      " W (the hottest's newest reading)";
+    $("#heatmap-note").textContent = gpus.length + " GPUs" + (unread ? " (" + unread + " more without a reading in the last minute of their series)" : "") +
+      ", blue to red: 0 to " + Math.round(hi) + " W; hottest " + hot.id + " at " + Math.round(hot.samples[0][1]) +
+      " W; readings from " + iso(oldest) + " UTC on";
   }
 
   async function plans() {
@@ -211,6 +247,7 @@
     }
   }
   async function decide(id, what, body) {
+    for (const b of document.querySelectorAll("tr[data-plan='" + id + "'] button")) b.disabled = true;
     try {
       const t = await api("POST", "/api/plans/" + id + "/" + what, body);
       say("plan " + id + ": " + t.plan.state);
@@ -224,6 +261,10 @@
     const t = await api("GET", "/api/quality?worst=20");
     const body = $("#quality tbody");
     body.textContent = "";
+    if (!t.entities.length) {
+      const r = body.insertRow();
+      cell(r, "no telemetry in the store to score");
+    }
     const dims = ["timeliness", "completeness", "consistency", "accuracy", "resolution"];
     const grade = (v) => (v >= 0.95 ? "num q-good" : v >= 0.8 ? "num q-fair" : "num q-poor");
     for (const e of t.entities) {
@@ -251,7 +292,7 @@
       cell(r, e.actor);
       cell(r, e.action);
       cell(r, e.subject);
-      cell(r, JSON.stringify(e.detail));
+      cell(r, typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail));
     }
   }
 
@@ -259,7 +300,10 @@
     if (!session) return;
     try {
       await Promise.all([power(), twin(), anomalies(), heatmap(), plans(), quality(), audit()]);
+      if (refreshFailed) say("");
+      refreshFailed = false;
     } catch (e) {
+      refreshFailed = true;
       if (e.status === 401) { leave(); $("#login-error").textContent = "session ended: log in again"; return; }
       say(e.message, true);
     }

@@ -43,6 +43,67 @@ json Buckets(const std::vector<double>& v, size_t per) {
 
 json Finite(double v) { return std::isfinite(v) ? json(v) : json(); }
 
+// The peak and the last finite value of a measured signal; nullopt when it has none.
+struct PeakLast {
+  double peak = 0, last = 0;
+};
+std::optional<PeakLast> PeakOf(const live::MeasuredSite& m, const std::string& name) {
+  for (const live::MeasuredSite::Signal& s : m.signals) {
+    if (s.spec.name != name) continue;
+    std::optional<PeakLast> out;
+    for (double v : s.value) {
+      if (!std::isfinite(v)) continue;
+      if (!out) out = PeakLast{v, v};
+      out->peak = std::max(out->peak, v);
+      out->last = v;
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+// Each rated resource the store's meters show: a power stage's output (the input of the stage
+// inside it, or the IT input meter for the stage around the IT equipment), the grid import, the
+// cooling plant's design heat against the IT input (the heat the IT equipment gives off).
+json Loads(const live::MeasuredSite& m, const site::SiteConfig& config) {
+  json out = json::array();
+  auto add = [&](const std::string& resource, const std::string& metric, const std::string& from,
+                 double rating_w, int units, const std::string& note) {
+    const std::optional<PeakLast> p = PeakOf(m, from);
+    if (!p || rating_w <= 0) return;
+    const double capacity = rating_w * units;
+    out.push_back({{"resource", resource},
+                   {"metric", metric},
+                   {"from", from},
+                   {"peak_w", p->peak},
+                   {"last_w", p->last},
+                   {"rating_w", rating_w},
+                   {"units", units},
+                   {"utilization", p->peak / capacity},
+                   {"note", note}});
+  };
+  const auto& chain = config.facility.power_chain;
+  for (size_t i = 1; i < chain.size(); ++i) {
+    const power::ConversionStage& st = chain[i];
+    const power::ConversionStage& inner = chain[i - 1];
+    if (st.it_equipment) continue;  // its output is inside the servers
+    const std::string from =
+        inner.it_equipment ? "it_input_power" : "stage_input:" + live::StageSlug(inner.name);
+    const int units =
+        st.racks_per_unit > 0
+            ? (config.cluster.rack_count() + st.racks_per_unit - 1) / st.racks_per_unit
+            : 1;
+    add(st.name, "peak output power", from, units::ToWatts(st.rating), units,
+        units > 1 ? "the site's total over its units: the busiest unit is not metered here" : "");
+  }
+  add("grid", "peak import", "facility_power", units::ToWatts(config.facility.grid_import_limit), 1,
+      "facility power against site.grid_import_limit (on-site generation not subtracted)");
+  add("cooling plant", "peak heat", "it_input_power",
+      units::ToWatts(config.facility.cooling.capacity), 1,
+      "the IT input as the heat to remove, against facility.cooling.capacity");
+  return out;
+}
+
 }  // namespace
 
 json TwinView(live::Store& store, const site::SiteConfig& config, double last_s,
@@ -84,6 +145,7 @@ json TwinView(live::Store& store, const site::SiteConfig& config, double last_s,
           {"newest_ms", newest ? json(*newest) : json()},
           {"t_ms", t},
           {"signals", signals},
+          {"loads", Loads(m, config)},
           {"grid_import_limit_w", limit_w > 0 ? json(limit_w) : json()}};
 }
 
