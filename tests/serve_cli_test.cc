@@ -220,6 +220,21 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   EXPECT_EQ(vic.Get("/api/telemetry")->status, 400);
   const json quality = json::parse(vic.Get("/api/quality?entity=gpu")->body);
   EXPECT_EQ(quality["entities"].size(), 16u);
+  EXPECT_EQ(quality["entities_total"], 16);
+  const json worst = json::parse(vic.Get("/api/quality?worst=100")->body);
+  for (size_t i = 1; i < worst["entities"].size(); ++i) {
+    EXPECT_LE(worst["entities"][i - 1]["scores"]["overall"].get<double>(),
+              worst["entities"][i]["scores"]["overall"].get<double>());
+  }
+  EXPECT_EQ(json::parse(vic.Get("/api/quality?worst=3")->body)["entities"].size(), 3u);
+  EXPECT_EQ(vic.Get("/api/quality?streams=yes")->status, 400);
+  // A parameter whose name holds an encoded '=' and '&' is not another query's cached answer.
+  vic.Get("/api/telemetry?entity=gpu&last_s=60&max_points%3D1%26quantity=power");
+  const json now =
+      json::parse(vic.Get("/api/telemetry?entity=gpu&quantity=power&last_s=60&max_points=1")->body);
+  ASSERT_EQ(now["series"].size(), 16u);
+  for (const json& sr : now["series"]) EXPECT_EQ(sr["quantity"], "power");
+  EXPECT_EQ(anyone.http.Get("/metrics", {{"Host", "127.attacker.example"}})->status, 403);
   EXPECT_TRUE(vic.Get("/api/openapi.yaml")->body.starts_with("openapi: 3.0.3"));
 
   // The twin driven by the measured GPU power and outdoor air, against the facility meter.
@@ -233,6 +248,8 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   ASSERT_EQ((*facility)["measured"].size(), twin["t_ms"].size());
   ASSERT_EQ((*facility)["twin"].size(), twin["t_ms"].size());
   EXPECT_LE(twin["t_ms"].size(), 10u);
+  EXPECT_EQ(twin["scenario_gpus"], 16);
+  EXPECT_EQ(twin["measured_gpus"], 16);
   // The emulator serves the same physics the twin predicts: within 5 % on the mean.
   ASSERT_TRUE((*facility)["nmbe"].is_number()) << facility->dump();
   EXPECT_LT(std::abs((*facility)["nmbe"].get<double>()), 0.05) << facility->dump();

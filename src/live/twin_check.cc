@@ -181,6 +181,11 @@ FitStats GoodnessOfFit(std::span<const double> measured, std::span<const double>
   return s;
 }
 
+bool SignalMatches(const SignalSpec& spec, const SeriesKey& key) {
+  return EntityIn(key.entity, spec.entity) && key.quantity == spec.quantity &&
+         (spec.id.empty() || key.entity_id == spec.id);
+}
+
 std::string StageSlug(const std::string& stage_name) {
   std::string out;
   for (char c : stage_name) {
@@ -356,10 +361,7 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
     if (!wanted) continue;
     std::vector<const SeriesInfo*> found;
     for (const SeriesInfo& s : all) {
-      if (EntityIn(s.key.entity, spec.entity) && s.key.quantity == spec.quantity &&
-          (spec.id.empty() || s.key.entity_id == spec.id)) {
-        found.push_back(&s);
-      }
+      if (SignalMatches(spec, s.key)) found.push_back(&s);
     }
     if (found.empty()) {
       if (!o.signals.empty()) {

@@ -66,6 +66,9 @@ struct SignalSpec {
   bool mean_over_series = false;  // gpu_temperature: the mean of all matching series
 };
 std::vector<SignalSpec> SignalSpecs(const site::SiteConfig& config);
+// Whether a stored series carries the signal (its entity among the spec's kinds, its id when the
+// spec names one, its quantity).
+bool SignalMatches(const SignalSpec& spec, const SeriesKey& key);
 // "UPS" -> "ups", "rack PSU" -> "rack-psu".
 std::string StageSlug(const std::string& stage_name);
 

@@ -152,28 +152,57 @@ struct Dashboard::Impl {
   live::Store* store = nullptr;
   ops::Operations* operations = nullptr;
   Sessions sessions;
-  // The costly answers, computed at most once per their period and shared by every session
-  // (keyed by path and query): telemetry's 5 s, the twin's 15 s, the quality scores' and
-  // anomalies' 60 s.
+  // The costly answers, computed at most once per their period and shared by every session,
+  // keyed by what they were computed from (the checked arguments): telemetry's 5 s, the twin's
+  // 15 s, the anomalies' 60 s. Expired ones are dropped as others come in, and at most kMaxCached
+  // are kept (beyond, an answer is computed and not kept).
   struct Cached {
-    json value;
-    int64_t at_ms = 0;
+    std::shared_ptr<const json> value;
+    int64_t at_ms = 0, every_ms = 0;
   };
   std::map<std::string, Cached> cache;
+  static constexpr size_t kMaxCached = 64;
   static constexpr int64_t kTelemetryEveryMs = 5'000, kTwinEveryMs = 15'000,
                            kQualityEveryMs = 60'000, kAnomaliesEveryMs = 60'000;
-  const json& Fresh(const httplib::Request& req, int64_t every_ms,
-                    const std::function<json()>& compute) {
-    std::string key = req.path;
-    for (const auto& [k, v] : req.params) key += "&" + k + "=" + v;
+  std::shared_ptr<const json> Fresh(const std::string& key, int64_t every_ms,
+                                    const std::function<json()>& compute) {
     const int64_t now = config.now_ms();
-    auto it = cache.find(key);
-    if (it == cache.end() || now - it->second.at_ms >= every_ms) {
-      json value = compute();
-      value["computed_ms"] = now;
-      it = cache.insert_or_assign(key, Cached{std::move(value), now}).first;
+    // A clock stepped back counts as expired too.
+    const auto expired = [&](const Cached& c) {
+      return now - c.at_ms >= c.every_ms || now < c.at_ms;
+    };
+    if (auto it = cache.find(key); it != cache.end() && !expired(it->second)) {
+      return it->second.value;
     }
-    return it->second.value;
+    json value = compute();
+    value["computed_ms"] = now;
+    auto shared = std::make_shared<const json>(std::move(value));
+    std::erase_if(cache, [&](const auto& kv) { return expired(kv.second); });
+    if (cache.size() < kMaxCached) cache[key] = Cached{shared, now, every_ms};
+    return shared;
+  }
+  // The store's quality scores, shared by /api/quality and /metrics: from the windows ingest
+  // scored over the last hour when the store has them, else from every sample; at most once a
+  // minute.
+  struct QualityNow {
+    live::QualityReport report;
+    std::string scored_from;
+    int64_t at_ms = 0;
+  };
+  std::shared_ptr<const QualityNow> quality;
+  std::shared_ptr<const QualityNow> Quality() {
+    const int64_t now = config.now_ms();
+    if (!quality || now - quality->at_ms >= kQualityEveryMs || now < quality->at_ms) {
+      auto q = std::make_shared<QualityNow>();
+      const std::vector<live::QualityWindowRecord> w = store->QualityWindows(now - 3'600'000, now);
+      q->report = w.empty() ? live::AssessQuality(live::StreamsOf(*store))
+                            : live::MergeWindows(w, store->Series());
+      q->scored_from = w.empty() ? "every sample in the store"
+                                 : "the quality windows ingest scored in the last hour";
+      q->at_ms = now;
+      quality = std::move(q);
+    }
+    return quality;
   }
   std::mutex db;  // the store and its operations: one request at a time
   httplib::Server http;
@@ -211,13 +240,19 @@ struct Dashboard::Impl {
         store = twin.store.get();
         operations = twin.operations.get();
         cache.clear();
+        quality.reset();
         reopen = false;
       }
       act();
     } catch (const ops::Refused& e) {
       Fail(res, 403, Words(e));
     } catch (const InputError& e) {
-      Fail(res, reopen ? 503 : 400, Words(e));
+      if (!reopen) return Fail(res, 400, Words(e));
+      std::cerr << "firstwall serve: the store could not be opened again: " << e.what()
+                << std::endl;
+      Fail(res, 503,
+           "the store is unavailable (the server's log says why); tried again on the next "
+           "request");
     } catch (const std::exception& e) {
       std::cerr << "firstwall serve: the store failed: " << e.what() << std::endl;
       reopen = true;
@@ -257,7 +292,7 @@ void Dashboard::Impl::Routes() {
   });
   http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     Locked(res, [&] {
-      res.set_content(MetricsText(*store, *operations, sessions.Count()),
+      res.set_content(MetricsText(Quality()->report, *operations, sessions.Count()),
                       "text/plain; version=0.0.4; charset=utf-8");
     });
   });
@@ -359,17 +394,19 @@ void Dashboard::Impl::Routes() {
       }));
   http.Get("/api/twin", Guarded(false, [this](const httplib::Request& req, httplib::Response& res,
                                               const Session&) {
+             const double last_s = NumberParam(req, "last_s", 3600, 60, 3.2e7);
+             const auto max_points =
+                 static_cast<size_t>(NumberParam(req, "max_points", 1000, 10, 1e5, true));
              if (!twin.what_if) {
                return Send(res, 200,
                            {{"signals", json::array()},
+                            {"loads", json::array()},
                             {"note",
                              "serve was started without --scenario: the twin has nothing to "
                              "predict with"}});
              }
-             const double last_s = NumberParam(req, "last_s", 3600, 60, 3.2e7);
-             const auto max_points =
-                 static_cast<size_t>(NumberParam(req, "max_points", 1000, 10, 1e5, true));
-             Send(res, 200, Fresh(req, kTwinEveryMs, [&]() -> json {
+             const std::string key = fmt::format("twin {} {}", last_s, max_points);
+             Send(res, 200, *Fresh(key, kTwinEveryMs, [&]() -> json {
                     try {
                       return TwinView(*store, site, last_s, max_points);
                     } catch (const InputError& e) {
@@ -378,48 +415,44 @@ void Dashboard::Impl::Routes() {
                     }
                   }));
            }));
-  http.Get(
-      "/api/anomalies",
-      Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
-        Send(res, 200, Fresh(req, kAnomaliesEveryMs, [&] {
-               json found = ops::ListAnomalies(twin, json::object());
-               for (json& a : found["anomalies"]) {
-                 const live::QuantityKind* q = live::FindQuantity(a["quantity"].get<std::string>());
-                 a["residual_unit"] = q ? std::string(q->base_unit) : "";
-               }
-               return found;
-             }));
-      }));
-  http.Get(
-      "/api/quality",
-      Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
-        json args = json::object();
-        if (req.has_param("entity")) args["entity"] = req.get_param_value("entity");
-        if (req.has_param("id")) args["id"] = req.get_param_value("id");
-        const bool streams = req.has_param("streams") && req.get_param_value("streams") == "1";
-        const auto worst = static_cast<size_t>(NumberParam(req, "worst", 0, 0, 1e9, true));
-        Send(res, 200, Fresh(req, kQualityEveryMs, [&] {
-               // The windows ingest scored over the last hour when it did; else every sample.
-               const int64_t now = config.now_ms();
-               const std::vector<live::QualityWindowRecord> w =
-                   store->QualityWindows(now - 3'600'000, now);
-               json q = ops::QualityJson(w.empty() ? live::AssessQuality(live::StreamsOf(*store))
-                                                   : live::MergeWindows(w, store->Series()),
-                                         args, streams);
-               if (worst > 0 && q["entities"].size() > worst) {
-                 json& e = q["entities"];
-                 std::stable_sort(e.begin(), e.end(), [](const json& a, const json& b) {
-                   return a["scores"]["overall"].get<double>() <
-                          b["scores"]["overall"].get<double>();
-                 });
-                 q["entities_total"] = e.size();
+  http.Get("/api/anomalies",
+           Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
+             Send(res, 200, *Fresh("anomalies", kAnomaliesEveryMs, [&] {
+                    json found = ops::ListAnomalies(twin, json::object());
+                    for (json& a : found["anomalies"]) {
+                      const live::QuantityKind* q =
+                          live::FindQuantity(a["quantity"].get<std::string>());
+                      a["residual_unit"] = q ? std::string(q->base_unit) : "";
+                    }
+                    return found;
+                  }));
+           }));
+  http.Get("/api/quality", Guarded(false, [this](const httplib::Request& req,
+                                                 httplib::Response& res, const Session&) {
+             json args = json::object();
+             if (req.has_param("entity")) args["entity"] = req.get_param_value("entity");
+             if (req.has_param("id")) args["id"] = req.get_param_value("id");
+             const std::string streams_text =
+                 req.has_param("streams") ? req.get_param_value("streams") : "0";
+             if (streams_text != "0" && streams_text != "1") {
+               return Fail(res, 400, "streams=" + streams_text + ": give 0 or 1");
+             }
+             const auto worst = static_cast<size_t>(NumberParam(req, "worst", 0, 0, 1e9, true));
+             const std::shared_ptr<const QualityNow> now = Quality();
+             json q = ops::QualityJson(now->report, args, streams_text == "1");
+             json& e = q["entities"];
+             q["entities_total"] = e.size();
+             if (worst > 0) {
+               std::stable_sort(e.begin(), e.end(), [](const json& a, const json& b) {
+                 return a["scores"]["overall"].get<double>() < b["scores"]["overall"].get<double>();
+               });
+               if (e.size() > worst)
                  e.erase(e.begin() + static_cast<std::ptrdiff_t>(worst), e.end());
-               }
-               q["scored_from"] = w.empty() ? "every sample in the store"
-                                            : "the quality windows ingest scored in the last hour";
-               return q;
-             }));
-      }));
+             }
+             q["scored_from"] = now->scored_from;
+             q["computed_ms"] = now->at_ms;
+             Send(res, 200, q);
+           }));
   http.Get("/api/telemetry", Guarded(false, [this](const httplib::Request& req,
                                                    httplib::Response& res, const Session&) {
              if (!req.has_param("entity"))
@@ -431,8 +464,9 @@ void Dashboard::Impl::Routes() {
              args["max_points"] =
                  static_cast<int64_t>(NumberParam(req, "max_points", 1000, 1, 1e5, true));
              if (req.has_param("last_s")) args["last_s"] = NumberParam(req, "last_s", 0, 1, 3.2e7);
-             Send(res, 200,
-                  Fresh(req, kTelemetryEveryMs, [&] { return ops::ReadTelemetry(*store, args); }));
+             Send(res, 200, *Fresh("telemetry " + args.dump(), kTelemetryEveryMs, [&] {
+                    return ops::ReadTelemetry(*store, args);
+                  }));
            }));
 }
 
@@ -461,6 +495,12 @@ Dashboard::Dashboard(DashboardConfig config) : impl_(std::make_unique<Impl>(conf
   // Before a body is read: who may ask (origins.h), and only bodies of a stated length (a chunked
   // one would be read whole before the length limit applies).
   d.http.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
+    // HTTP/1.1 asks for exactly one Host (RFC 9112, section 3.2).
+    if (req.get_header_value_count("Host") > 1 ||
+        (req.version == "HTTP/1.1" && req.get_header_value("Host").empty())) {
+      Fail(res, 400, "one Host header, please");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     const std::string host = req.get_header_value("Host");
     if (const std::string why = impl->policy.HostRefusal(host); !why.empty()) {
       Fail(res, 403, why);

@@ -121,9 +121,15 @@
       cell(r, l.from);
       cell(r, l.note);
     }
-    $("#loads-note").textContent = (t.loads && t.loads.length)
-      ? "the first wall among them: " + t.loads.reduce((a, b) => (b.utilization > a.utilization ? b : a)).resource
-      : (t.note || "no rated resource whose load a meter in the store shows");
+    const mismatch = t.scenario_gpus !== undefined && t.scenario_gpus !== t.measured_gpus
+      ? "the scenario has " + t.scenario_gpus + " GPUs, the store power of " + t.measured_gpus +
+        " (the others taken as idle): is it this site's scenario? "
+      : "";
+    $("#loads-note").textContent = mismatch + ((t.loads && t.loads.length)
+      ? "the first wall among them: " + t.loads.reduce((a, b) => (b.utilization > a.utilization ? b : a)).resource +
+        "; peaks of the meters' raw samples over the last hour of each, last at " +
+        iso(Math.min(...t.loads.map((l) => l.last_ms))) + " UTC or later"
+      : (t.note || "no rated resource whose load a meter in the store shows"));
     const f = t.signals.find((s) => s.name === "facility_power");
     if (twinChart) { twinChart.destroy(); twinChart = null; }
     $("#twin").textContent = "";
@@ -157,7 +163,7 @@
     };
     twinChart = new uPlot({ width: Math.min(1200, $("#twin").clientWidth || 960), height: 260, series,
                             axes: [{}, { size: 70 }], hooks: { draw: [now] } }, data, $("#twin"));
-    $("#twin-note").textContent = "points of " + t.step_s + " s; GPU power from " + t.gpu_from +
+    $("#twin-note").textContent = mismatch + "points of " + t.step_s + " s; GPU power from " + t.gpu_from +
       "; outdoor air from " + t.outdoor_from + "; dotted line: the newest sample (" + iso(t.newest_ms) +
       " UTC), solid: now where it falls in the chart";
   }
@@ -176,7 +182,8 @@
       cell(r, a.score_sigma.toFixed(1), "num");
       cell(r, a.detail);
     }
-    $("#anomalies-note").textContent = (t.anomalies.length ? t.anomalies.length + " findings; " : "none found; ") + t.note;
+    const n = t.anomalies.length;
+    $("#anomalies-note").textContent = (n ? n + (n === 1 ? " finding; " : " findings; ") : "none found; ") + t.note;
   }
 
   async function heatmap() {

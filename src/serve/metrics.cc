@@ -24,7 +24,8 @@ std::string LabelValue(const std::string& v) {
   return out;
 }
 
-std::string MetricsText(live::Store& store, ops::Operations& operations, size_t sessions) {
+std::string MetricsText(const live::QualityReport& q, ops::Operations& operations,
+                        size_t sessions) {
   std::string out;
   auto family = [&](const char* name, const char* help) {
     out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
@@ -47,7 +48,6 @@ std::string MetricsText(live::Store& store, ops::Operations& operations, size_t 
   out += fmt::format("firstwall_audit_chain_ok {}\n", ops::VerifyAudit(audit).ok ? 1 : 0);
   family("firstwall_dashboard_sessions", "Logged-in dashboard sessions.");
   out += fmt::format("firstwall_dashboard_sessions {}\n", sessions);
-  const live::QualityReport q = live::AssessQuality(live::StreamsOf(store));
   family("firstwall_quality_score",
          "Data quality score of each entity, 0 to 1 (1 best), per dimension and overall.");
   for (const live::EntityQuality& e : q.entities) {

@@ -1,5 +1,7 @@
 #include "serve/origins.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -16,13 +18,23 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// "http://host[:port]" with nothing after; "" when it is not one.
+// "host[:port]" of "http(s)://host[:port]" with nothing after, its port (when given) 1-65535;
+// "" when it is not one.
 std::string Authority(const std::string& origin) {
   const std::string o = Lower(origin);
   for (const char* scheme : {"http://", "https://"}) {
     if (o.rfind(scheme, 0) != 0) continue;
     const std::string rest = o.substr(std::string(scheme).size());
     if (rest.empty() || rest.find_first_of("/@?#\\ ") != std::string::npos) return "";
+    const size_t colon = rest.rfind(':');
+    if (colon != std::string::npos && rest.find(']', colon) == std::string::npos) {
+      const std::string port = rest.substr(colon + 1);
+      if (colon == 0 || port.empty() || port.size() > 5 ||
+          port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) < 1 ||
+          std::stoi(port) > 65535) {
+        return "";
+      }
+    }
     return rest;
   }
   return "";
@@ -42,15 +54,19 @@ std::string HostName(const std::string& host_header) {
 
 bool OriginPolicy::IsLoopbackName(const std::string& host) {
   const std::string h = Lower(host);
-  return h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0;
+  if (h == "localhost" || h == "::1") return true;
+  // An IPv4 literal in 127.0.0.0/8, whole: "127.attacker.example" is a name anyone can point here.
+  in_addr a{};
+  return inet_pton(AF_INET, h.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 OriginPolicy::OriginPolicy(std::string listen_host, const std::vector<std::string>& allowed)
     : listen_host_(Lower(std::move(listen_host))) {
-  for (std::string a : allowed) {
+  for (const std::string& given : allowed) {
+    std::string a = given;
     while (!a.empty() && a.back() == '/') a.pop_back();
     if (Authority(a).empty()) {
-      throw InputError({"--allow-origin", 0, 0}, fmt::format("'{}' is not an origin", a),
+      throw InputError({"--allow-origin", 0, 0}, fmt::format("'{}' is not an origin", given),
                        "scheme://host[:port], as https://dashboard.example.com (no path)");
     }
     allowed_.push_back(Lower(a));

@@ -15,6 +15,10 @@ TEST(Origins, OnLoopbackOnlyLoopbackNamesAndAllowedHostsReachTheServer) {
   EXPECT_EQ(p.HostRefusal("dash.example.com"), "");  // a proxy that keeps the Host
   EXPECT_EQ(p.HostRefusal(""), "");
   EXPECT_NE(p.HostRefusal("attacker.example:8080").find("DNS rebinding"), std::string::npos);
+  // Names that merely look like loopback addresses can be pointed here by anyone.
+  EXPECT_NE(p.HostRefusal("127.attacker.example:8080"), "");
+  EXPECT_NE(p.HostRefusal("127.0.0.1.nip.io:8080"), "");
+  EXPECT_EQ(p.HostRefusal("127.0.0.2:8080"), "");
   // A page is its own origin; another port of localhost is another site.
   EXPECT_TRUE(p.OriginAllowed("http://127.0.0.1:8080", "127.0.0.1:8080"));
   EXPECT_TRUE(p.OriginAllowed("HTTP://LOCALHOST:8080", "localhost:8080"));
@@ -38,6 +42,11 @@ TEST(Origins, BeyondLoopbackThePageItselfIsAllowed) {
   EXPECT_NE(named.HostRefusal("other.example"), "");
   EXPECT_THROW(OriginPolicy("127.0.0.1", {"dash.example.com"}), InputError);
   EXPECT_THROW(OriginPolicy("127.0.0.1", {"https://dash.example.com/path"}), InputError);
+  for (const char* bad :
+       {"https://a.com:99999", "https://a.com:abc", "https://a.com:", "https://"}) {
+    EXPECT_THROW(OriginPolicy("127.0.0.1", {bad}), InputError) << bad;
+  }
+  EXPECT_NO_THROW(OriginPolicy("127.0.0.1", {"https://a.com:8443", "http://[::1]:8080"}));
 }
 
 }  // namespace

@@ -43,40 +43,52 @@ json Buckets(const std::vector<double>& v, size_t per) {
 
 json Finite(double v) { return std::isfinite(v) ? json(v) : json(); }
 
-// The peak and the last finite value of a measured signal; nullopt when it has none.
-struct PeakLast {
+// The peak and the newest finite sample of the first stored series carrying `name`, read raw over
+// the last `last_s` seconds of that series (not the twin's averaged steps, so a one-second peak
+// and a meter newer than the GPU power count); nullopt when the store has none.
+struct RawPeak {
   double peak = 0, last = 0;
+  int64_t last_ms = 0;
 };
-std::optional<PeakLast> PeakOf(const live::MeasuredSite& m, const std::string& name) {
-  for (const live::MeasuredSite::Signal& s : m.signals) {
-    if (s.spec.name != name) continue;
-    std::optional<PeakLast> out;
-    for (double v : s.value) {
-      if (!std::isfinite(v)) continue;
-      if (!out) out = PeakLast{v, v};
-      out->peak = std::max(out->peak, v);
-      out->last = v;
+std::optional<RawPeak> PeakOf(live::Store& store, const std::vector<live::SeriesInfo>& all,
+                              const site::SiteConfig& config, const std::string& name,
+                              double last_s) {
+  for (const live::SignalSpec& spec : live::SignalSpecs(config)) {
+    if (spec.name != name) continue;
+    for (const live::SeriesInfo& s : all) {
+      if (!live::SignalMatches(spec, s.key) || s.key.unit != spec.unit) continue;
+      const std::optional<live::SamplePoint> newest = store.Newest(s.id);
+      if (!newest) continue;
+      std::optional<RawPeak> out;
+      const int64_t from = newest->t_ms - static_cast<int64_t>(std::llround(last_s * 1000));
+      for (const live::SamplePoint& p : store.SamplesSince(s.id, from)) {
+        if (!std::isfinite(p.value)) continue;
+        if (!out) out = RawPeak{p.value, p.value, p.t_ms};
+        out->peak = std::max(out->peak, p.value);
+        out->last = p.value;
+        out->last_ms = p.t_ms;
+      }
+      return out;
     }
-    return out;
   }
   return std::nullopt;
 }
 
-// Each rated resource the store's meters show: a power stage's output (the input of the stage
-// inside it, or the IT input meter for the stage around the IT equipment), the grid import, the
-// cooling plant's design heat against the IT input (the heat the IT equipment gives off).
-json Loads(const live::MeasuredSite& m, const site::SiteConfig& config) {
+json Loads(live::Store& store, const site::SiteConfig& config, double last_s) {
   json out = json::array();
+  const std::vector<live::SeriesInfo> all = store.Series();
   auto add = [&](const std::string& resource, const std::string& metric, const std::string& from,
                  double rating_w, int units, const std::string& note) {
-    const std::optional<PeakLast> p = PeakOf(m, from);
-    if (!p || rating_w <= 0) return;
+    if (rating_w <= 0) return;
+    const std::optional<RawPeak> p = PeakOf(store, all, config, from, last_s);
+    if (!p) return;
     const double capacity = rating_w * units;
     out.push_back({{"resource", resource},
                    {"metric", metric},
                    {"from", from},
                    {"peak_w", p->peak},
                    {"last_w", p->last},
+                   {"last_ms", p->last_ms},
                    {"rating_w", rating_w},
                    {"units", units},
                    {"utilization", p->peak / capacity},
@@ -145,7 +157,9 @@ json TwinView(live::Store& store, const site::SiteConfig& config, double last_s,
           {"newest_ms", newest ? json(*newest) : json()},
           {"t_ms", t},
           {"signals", signals},
-          {"loads", Loads(m, config)},
+          {"loads", Loads(store, config, last_s)},
+          {"scenario_gpus", config.cluster.gpu_count()},
+          {"measured_gpus", m.measured_gpus},
           {"grid_import_limit_w", limit_w > 0 ? json(limit_w) : json()}};
 }
 

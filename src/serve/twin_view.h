@@ -16,9 +16,12 @@ namespace firstwall::serve {
 
 // {step_s (of the points, after averaging), gpu_from, outdoor_from, newest_ms, t_ms: [...],
 //  signals: [{name, unit, from, measured: [...], twin: [...], cv_rmse, nmbe (fractions),
-//  judged_on, verdict}], grid_import_limit_w (null when unrated), loads: [{resource, metric, from
-//  (the signal), peak_w, last_w, rating_w, units, utilization (peak over units x rating), note}]
-//  for each rated power stage whose output a meter shows, the grid import and the cooling plant}.
+//  judged_on, verdict}], grid_import_limit_w (null when unrated), scenario_gpus, measured_gpus
+//  (the GPU power series read: fewer than the scenario's are taken as idle; a very different count
+//  is likely another site's scenario), loads: [{resource, metric, from (the signal), peak_w,
+//  last_w, last_ms, rating_w, units, utilization (peak over units x rating), note}] for each rated
+//  power stage whose output a meter shows, the grid import and the cooling plant, from the
+//  meter's raw samples over the last `last_s` seconds of its own series}.
 // Steps are averaged into at most `max_points` buckets of whole steps (null where a bucket has no
 // finite value). InputError (live::AssembleMeasured's) when the store has no GPU power or holds
 // more GPUs than the scenario.
