@@ -494,32 +494,39 @@ Dashboard::Dashboard(DashboardConfig config) : impl_(std::make_unique<Impl>(conf
   // Against cross-site requests and DNS rebinding: another site's Origin is refused outright.
   // Before a body is read: who may ask (origins.h), and only bodies of a stated length (a chunked
   // one would be read whole before the length limit applies).
-  d.http.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
-    // HTTP/1.1 asks for exactly one Host (RFC 9112, section 3.2).
-    if (req.get_header_value_count("Host") > 1 ||
-        (req.version == "HTTP/1.1" && req.get_header_value("Host").empty())) {
-      Fail(res, 400, "one Host header, please");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    const std::string host = req.get_header_value("Host");
-    if (const std::string why = impl->policy.HostRefusal(host); !why.empty()) {
-      Fail(res, 403, why);
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (req.has_header("Origin") &&
-        !impl->policy.OriginAllowed(req.get_header_value("Origin"), host)) {
-      Fail(res, 403,
-           fmt::format("origin {} may not use this server (allow it with --allow-origin)",
-                       req.get_header_value("Origin")));
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (req.has_header("Transfer-Encoding") ||
-        (req.method == "POST" && !req.has_header("Content-Length"))) {
-      Fail(res, 411, "a body needs a Content-Length (chunked bodies are refused)");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
+  // A request refused here has its body unread: the connection is closed after the answer, or
+  // the body's bytes would be read as the next request on it.
+  const auto Refused = [](httplib::Response& res) {
+    res.set_header("Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  };
+  d.http.set_pre_routing_handler(
+      [impl, Refused](const httplib::Request& req, httplib::Response& res) {
+        // HTTP/1.1 asks for exactly one Host (RFC 9112, section 3.2).
+        if (req.get_header_value_count("Host") > 1 ||
+            (req.version == "HTTP/1.1" && req.get_header_value("Host").empty())) {
+          Fail(res, 400, "one Host header, please");
+          return Refused(res);
+        }
+        const std::string host = req.get_header_value("Host");
+        if (const std::string why = impl->policy.HostRefusal(host); !why.empty()) {
+          Fail(res, 403, why);
+          return Refused(res);
+        }
+        if (req.has_header("Origin") &&
+            !impl->policy.OriginAllowed(req.get_header_value("Origin"), host)) {
+          Fail(res, 403,
+               fmt::format("origin {} may not use this server (allow it with --allow-origin)",
+                           req.get_header_value("Origin")));
+          return Refused(res);
+        }
+        if (req.has_header("Transfer-Encoding") ||
+            (req.method == "POST" && !req.has_header("Content-Length"))) {
+          Fail(res, 411, "a body needs a Content-Length (chunked bodies are refused)");
+          return Refused(res);
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
   d.http.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("X-Frame-Options", "DENY");
