@@ -154,6 +154,9 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   EXPECT_EQ(anyone.http.Post("/api/session", "user=vic&password=vicpass1", "text/plain")->status,
             415);
   EXPECT_EQ(anyone.http.Post("/api/session", "[1]", "application/json")->status, 400);
+  for (const char* body : {"{}", "{\"user\":1,\"password\":\"x\"}", "{\"user\":\"vic\"}"}) {
+    EXPECT_EQ(anyone.http.Post("/api/session", body, "application/json")->status, 400) << body;
+  }
   EXPECT_EQ(anyone.Get("/api/nothing")->status, 404);
 
   Browser vic(server.port);

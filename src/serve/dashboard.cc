@@ -78,6 +78,14 @@ std::optional<json> BodyObject(const httplib::Request& req, httplib::Response& r
   return body;
 }
 
+// The string at `key` of a JSON object; nullopt when absent or not a string (operator[] of a
+// const json with an absent key is undefined behaviour: an assertion in a debug build).
+std::optional<std::string> StringAt(const json& object, const char* key) {
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
 // A query parameter as a number within [lo, hi]; `fallback` when absent. Throws InputError.
 double NumberParam(const httplib::Request& req, const char* name, double fallback, double lo,
                    double hi, bool whole = false) {
@@ -301,7 +309,9 @@ void Dashboard::Impl::Routes() {
     if (!IsJsonBody(req)) return Fail(res, 415, "the body must be application/json");
     const std::optional<json> body = BodyObject(req, res);
     if (!body) return;
-    if (!(*body)["user"].is_string() || !(*body)["password"].is_string()) {
+    const std::optional<std::string> name = StringAt(*body, "user");
+    const std::optional<std::string> password = StringAt(*body, "password");
+    if (!name || !password) {
       return Fail(res, 400, "give user and password, as strings");
     }
     Locked(res, [&] {
@@ -316,8 +326,7 @@ void Dashboard::Impl::Routes() {
       }
       ops::User user;
       try {
-        user = operations->Login((*body)["user"].get<std::string>(),
-                                 (*body)["password"].get<std::string>());
+        user = operations->Login(*name, *password);
       } catch (const ops::Refused& e) {
         return Fail(res, 401, e.message());
       }
@@ -361,14 +370,13 @@ void Dashboard::Impl::Routes() {
       Guarded(true, [this](const httplib::Request& req, httplib::Response& res, const Session& s) {
         const std::optional<json> body = BodyObject(req, res);
         if (!body) return;
-        const json& why = (*body)["reason"];
-        if (!why.is_string() ||
-            why.get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos) {
+        const std::optional<std::string> why = StringAt(*body, "reason");
+        if (!why || why->find_first_not_of(" \t\r\n") == std::string::npos) {
           return Fail(res, 400, "give the reason for rejecting, as a string");
         }
         const std::optional<ops::Plan> p = PlanOf(req, res);
         if (!p) return;
-        operations->Reject(s.user, p->id, why.get<std::string>());
+        operations->Reject(s.user, p->id, *why);
         Send(res, 200, {{"plan", PlanRow(operations->Get(p->id))}});
       }));
 
