@@ -172,13 +172,15 @@ struct Dashboard::Impl {
   static constexpr size_t kMaxCached = 64;
   static constexpr int64_t kTelemetryEveryMs = 5'000, kTwinEveryMs = 15'000,
                            kQualityEveryMs = 60'000, kAnomaliesEveryMs = 60'000;
+  // Whether an answer computed at `at_ms` is past its period at `now` (a clock stepped back
+  // counts as past too).
+  static bool Expired(int64_t at_ms, int64_t every_ms, int64_t now) {
+    return now - at_ms >= every_ms || now < at_ms;
+  }
   std::shared_ptr<const json> Fresh(const std::string& key, int64_t every_ms,
                                     const std::function<json()>& compute) {
     const int64_t now = config.now_ms();
-    // A clock stepped back counts as expired too.
-    const auto expired = [&](const Cached& c) {
-      return now - c.at_ms >= c.every_ms || now < c.at_ms;
-    };
+    const auto expired = [&](const Cached& c) { return Expired(c.at_ms, c.every_ms, now); };
     if (auto it = cache.find(key); it != cache.end() && !expired(it->second)) {
       return it->second.value;
     }
@@ -200,7 +202,7 @@ struct Dashboard::Impl {
   std::shared_ptr<const QualityNow> quality;
   std::shared_ptr<const QualityNow> Quality() {
     const int64_t now = config.now_ms();
-    if (!quality || now - quality->at_ms >= kQualityEveryMs || now < quality->at_ms) {
+    if (!quality || Expired(quality->at_ms, kQualityEveryMs, now)) {
       auto q = std::make_shared<QualityNow>();
       const std::vector<live::QualityWindowRecord> w = store->QualityWindows(now - 3'600'000, now);
       q->report = w.empty() ? live::AssessQuality(live::StreamsOf(*store))

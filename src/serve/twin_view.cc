@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "live/twin_check.h"
 
@@ -13,9 +14,10 @@ using nlohmann::json;
 namespace {
 
 // The newest sample time of any GPU power series, or nullopt.
-std::optional<int64_t> NewestGpuSample(live::Store& store) {
+std::optional<int64_t> NewestGpuSample(live::Store& store,
+                                       const std::vector<live::SeriesInfo>& all) {
   std::optional<int64_t> newest;
-  for (const live::SeriesInfo& s : store.Series()) {
+  for (const live::SeriesInfo& s : all) {
     if (s.key.entity != "gpu" || s.key.quantity != "power") continue;
     if (const std::optional<live::SamplePoint> p = store.Newest(s.id)) {
       newest = std::max(newest.value_or(p->t_ms), p->t_ms);
@@ -74,13 +76,17 @@ std::optional<RawPeak> PeakOf(live::Store& store, const std::vector<live::Series
   return std::nullopt;
 }
 
-json Loads(live::Store& store, const site::SiteConfig& config, double last_s) {
+json Loads(live::Store& store, const std::vector<live::SeriesInfo>& all,
+           const site::SiteConfig& config, double last_s) {
   json out = json::array();
-  const std::vector<live::SeriesInfo> all = store.Series();
+  // Each signal read once (the IT input meter serves the UPS and the cooling plant alike).
+  std::map<std::string, std::optional<RawPeak>> read;
   auto add = [&](const std::string& resource, const std::string& metric, const std::string& from,
                  double rating_w, int units, const std::string& note) {
     if (rating_w <= 0) return;
-    const std::optional<RawPeak> p = PeakOf(store, all, config, from, last_s);
+    auto it = read.find(from);
+    if (it == read.end()) it = read.emplace(from, PeakOf(store, all, config, from, last_s)).first;
+    const std::optional<RawPeak>& p = it->second;
     if (!p) return;
     const double capacity = rating_w * units;
     out.push_back({{"resource", resource},
@@ -121,7 +127,8 @@ json Loads(live::Store& store, const site::SiteConfig& config, double last_s) {
 json TwinView(live::Store& store, const site::SiteConfig& config, double last_s,
               size_t max_points) {
   live::AssembleOptions ao;
-  const std::optional<int64_t> newest = NewestGpuSample(store);
+  const std::vector<live::SeriesInfo> all = store.Series();
+  const std::optional<int64_t> newest = NewestGpuSample(store, all);
   if (newest) ao.from_ms = *newest - static_cast<int64_t>(std::llround(last_s * 1000));
   const live::MeasuredSite m = live::AssembleMeasured(store, config, ao);
   const auto predicted = live::PredictSignals(config, m);
@@ -157,7 +164,7 @@ json TwinView(live::Store& store, const site::SiteConfig& config, double last_s,
           {"newest_ms", newest ? json(*newest) : json()},
           {"t_ms", t},
           {"signals", signals},
-          {"loads", Loads(store, config, last_s)},
+          {"loads", Loads(store, all, config, last_s)},
           {"scenario_gpus", config.cluster.gpu_count()},
           {"measured_gpus", m.measured_gpus},
           {"grid_import_limit_w", limit_w > 0 ? json(limit_w) : json()}};
