@@ -1207,6 +1207,52 @@ std::string OneNodeScenario(const std::string& cluster_extra, const std::string&
          loads + "simulation:\n  duration: " + duration + "\n  tick: 1 s\n";
 }
 
+// Issue #18: the fabrics in the catalog, and a fabric's switches and optics in the IT load. One
+// node: one leaf a rail (8 QM9700 at 747 W), no spine; 8 ports at 400 Gb/s x 21.25 pJ/bit.
+TEST(Cli, TheFabricsSwitchesDrawInTheItLoad) {
+  const Result c = Firstwall("catalog");
+  for (const char* name : {"infiniband", "NVIDIA Quantum-2 QM9700", "ultra-ethernet", "cpo"}) {
+    EXPECT_NE(c.out.find(name), std::string::npos) << name;
+  }
+  const auto cat = nlohmann::json::parse(Firstwall("catalog --json").out);
+  EXPECT_EQ(cat["fabrics"]["spectrum-x"]["switch_power_w"], 940.0);
+  EXPECT_EQ(cat["fabrics"]["spectrum-x"]["routing"], "adaptive");
+  EXPECT_DOUBLE_EQ(cat["optics"]["pluggable"]["w_per_400g_port"].get<double>(), 8.5);
+
+  const fs::path dir = Fresh("fabric_power");
+  fs::create_directories(dir);
+  const std::string job =
+      "workloads:\n  - name: j\n    type: training\n    model: llama3-8b\n    gpus: 8\n"
+      "    global_batch: 16\n    sequence_length: 4096\n    recompute: full\n";
+  auto two_nodes = [&](const std::string& fabric) {
+    return ReplaceOnce(OneNodeScenario("  nic_bandwidth: 400 Gb/s\n" + fabric, job, "1 min"),
+                       "  nodes: 1\n", "  nodes: 2\n");
+  };
+  std::ofstream(dir / "plain.yaml") << two_nodes("");
+  std::ofstream(dir / "ib.yaml") << two_nodes(
+      "  fabric:\n    technology: infiniband\n    topology: rail_only\n");
+  const Result plain =
+      Firstwall("run " + (dir / "plain.yaml").string() + " --out " + (dir / "plain").string());
+  const Result ib =
+      Firstwall("run " + (dir / "ib.yaml").string() + " --out " + (dir / "ib").string());
+  ASSERT_EQ(plain.status, 0) << plain.out;
+  ASSERT_EQ(ib.status, 0) << ib.out;
+  EXPECT_NE(plain.out.find("network: switches not counted in the IT load"), std::string::npos)
+      << plain.out;
+  EXPECT_NE(ib.out.find("network: InfiniBand rail-only, NVIDIA Quantum-2 QM9700 (8 leaves, 0 "
+                        "spines, 0 super-spines; 16 ports at 400 Gb/s, pluggable optics)"),
+            std::string::npos)
+      << ib.out;
+  const auto a = nlohmann::json::parse(Slurp(dir / "plain" / "summary.json"));
+  const auto b = nlohmann::json::parse(Slurp(dir / "ib" / "summary.json"));
+  EXPECT_FALSE(a.contains("network"));
+  const double network_kw = b["network"]["network_power_kw"].get<double>();
+  EXPECT_NEAR(network_kw, (8 * 747 + 16 * 8.5) / 1e3, 1e-9);
+  EXPECT_EQ(b["network"]["leaf_switches"], 8);
+  EXPECT_NEAR(b["peak_it_power_kw"].get<double>() - a["peak_it_power_kw"].get<double>(), network_kw,
+              1e-6);
+}
+
 // No output of a run prints negative zero ("-0", "-0.00", "-0.0" in JSON).
 void ExpectNoNegativeZero(const std::string& text, const std::string& what) {
   static const std::regex negative_zero(R"((^|[^0-9A-Za-z_.])-0(\.0*)?([^0-9.eE]|$))");

@@ -1,4 +1,4 @@
-// firstwall catalog [--json]: GPUs, systems (catalog/systems) and model cards.
+// firstwall catalog [--json]: GPUs, systems (catalog/systems), model cards and fabrics.
 #include <iostream>
 #include <memory>
 
@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/firstwall/commands.h"
+#include "network/fabric_power.h"
 #include "report/text_format.h"
 #include "scenario/catalog.h"
 #include "workload/training_step.h"
@@ -26,6 +27,10 @@ nlohmann::ordered_json Capabilities(const hardware::GpuSpec& g) {
       {"flash_attention", fa == 0 ? nlohmann::ordered_json("none") : nlohmann::ordered_json(fa)},
       {"attention_kernel", workload::AttentionKernelName(g, workload::AttentionKernel::kFlash)}};
 }
+
+constexpr network::FabricTransport kTransports[] = {
+    network::FabricTransport::kInfiniBand, network::FabricTransport::kRoce,
+    network::FabricTransport::kSpectrumX, network::FabricTransport::kUltraEthernet};
 
 int ListCatalog(bool json) {
   const scenario::Catalog& c = scenario::BuiltinCatalog();
@@ -72,6 +77,25 @@ int ListCatalog(bool json) {
                                                         : nlohmann::ordered_json(nullptr)},
                            {"file", c.origin.at(name)}};
     }
+    for (network::FabricTransport t : kTransports) {
+      const network::SwitchSystem& sw = network::SwitchOf(t);
+      j["fabrics"][std::string(network::TransportKey(t))] = {
+          {"transport", network::TransportName(t)},
+          {"switch", sw.name},
+          {"ports", sw.ports},
+          {"port_bytes_per_s", ToBytesPerSecond(sw.top_port)},
+          {"split_ports", sw.split_ports},
+          {"switch_power_w", ToWatts(sw.power)},
+          {"routing", network::AdaptiveByDefault(t) ? "adaptive" : "ecmp"},
+          {"sources", {sw.source}}};
+    }
+    for (network::FabricOptics o : {network::FabricOptics::kPluggable, network::FabricOptics::kCpo,
+                                    network::FabricOptics::kCopper}) {
+      j["optics"][std::string(network::OpticsKey(o))] = {
+          {"w_per_400g_port", ToWatts(network::OpticsPortWatts(o, GigabitsPerSecond(400)))},
+          {"w_per_800g_port", ToWatts(network::OpticsPortWatts(o, GigabitsPerSecond(800)))},
+          {"sources", "src/network/fabric_power.h"}};
+    }
     std::cout << txt::json_text(j) << "\n";
     return kOk;
   }
@@ -110,6 +134,23 @@ int ListCatalog(bool json) {
                              m.ffn_type == workload::FfnType::kSwiglu ? "swiglu" : "gelu");
   }
   for (const auto& [name, note] : c.notes) std::cout << "\n* " << name << ": " << note << "\n";
+  // Scale-out fabrics (cluster.fabric.technology): the switch each is built from, its power
+  // without optics, and the routing it defaults to.
+  std::cout << txt::format("\n{:<15} {:<20} {:<25} {:>12} {:>8} {:>8}\n", "fabric", "transport",
+                           "switch", "ports", "power", "routing");
+  for (network::FabricTransport t : kTransports) {
+    const network::SwitchSystem& sw = network::SwitchOf(t);
+    std::cout << txt::format(
+        "{:<15} {:<20} {:<25} {:>12} {:>8} {:>8}\n", network::TransportKey(t),
+        network::TransportName(t), sw.name,
+        txt::format("{} x {:.0f}G", sw.ports, ToBytesPerSecond(sw.top_port) * 8 / 1e9),
+        Format(sw.power), network::AdaptiveByDefault(t) ? "adaptive" : "ecmp");
+  }
+  std::cout << txt::format(
+      "optics a 400G switch port: pluggable {}, cpo {}, copper {}\n",
+      Format(network::OpticsPortWatts(network::FabricOptics::kPluggable, GigabitsPerSecond(400))),
+      Format(network::OpticsPortWatts(network::FabricOptics::kCpo, GigabitsPerSecond(400))),
+      Format(network::OpticsPortWatts(network::FabricOptics::kCopper, GigabitsPerSecond(400))));
   std::cout
       << "\nSources of every figure: firstwall catalog --json, or the files under catalog/.\n";
   return kOk;
@@ -119,8 +160,8 @@ int ListCatalog(bool json) {
 
 Action RegisterCatalog(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
-  CLI::App* cmd =
-      app.add_subcommand("catalog", "List the GPUs, systems and model cards firstwall knows");
+  CLI::App* cmd = app.add_subcommand(
+      "catalog", "List the GPUs, systems, model cards and fabrics firstwall knows");
   cmd->add_flag("--json", *json, "Print as JSON, with the source of every figure");
   return [json] { return ListCatalog(*json); };
 }

@@ -5,14 +5,15 @@
 
 namespace firstwall {
 namespace {
-uint64_t SplitMix64(uint64_t& x) {
-  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+uint64_t SplitMix64(uint64_t& x) { return Mix64(x += 0x9E3779B97F4A7C15ull); }
+uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+}  // namespace
+
+uint64_t Mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
-uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-}  // namespace
 
 uint64_t StableHash(std::string_view s) {
   uint64_t h = 0xcbf29ce484222325ull;

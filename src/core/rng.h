@@ -10,6 +10,10 @@
 
 namespace firstwall {
 
+// x's bits mixed so that neighbouring inputs give unrelated outputs (SplitMix64's output function,
+// Steele, Lea and Flood, OOPSLA 2014): a hash of an integer key, as a switch hashes a flow's
+// header fields.
+uint64_t Mix64(uint64_t x);
 uint64_t StableHash(std::string_view s);
 
 class RngStream {

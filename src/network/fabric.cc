@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/rng.h"
 
 namespace firstwall::network {
 
@@ -27,20 +28,25 @@ Fabric::Layout Fabric::Plan(const FabricSpec& spec) {
   l.up_ports = std::max<int64_t>(1, radix - l.down_ports);
   l.leaves_per_rail = (spec.nodes + l.down_ports - 1) / l.down_ports;
   l.leaves = l.leaves_per_rail * spec.gpus_per_node;
-  if (l.leaves <= radix) {
-    // Two tiers: enough spines to terminate every leaf's up ports, each leaf on every spine with
-    // the same whole number of ports (a leaf cannot run 1.5 ports to a spine): the fewest spines
-    // that divide a leaf's up ports and have room for every leaf's share.
+  // The fewest spines that terminate `leaves` leaves' up ports, each leaf on every spine with the
+  // same whole number of ports (a leaf cannot run 1.5 ports to a spine): the fewest that divide a
+  // leaf's up ports and have room for every leaf's share.
+  auto two_tier_spines = [&](int64_t leaves) {
+    const int64_t least = std::max<int64_t>(1, (leaves * l.up_ports + radix - 1) / radix);
+    for (int64_t d = least; d < l.up_ports; ++d) {
+      if (l.up_ports % d == 0) return d;
+    }
+    return l.up_ports;
+  };
+  if (spec.topology == FabricTopology::kRailOnly) {
+    // Each rail its own two-tier Clos: a pod per rail, nothing above the spines.
+    l.pods = spec.gpus_per_node;
+    l.leaves_per_pod = l.leaves_per_rail;
+    l.spines_per_pod = two_tier_spines(l.leaves_per_rail);
+  } else if (l.leaves <= radix) {
     l.pods = 1;
     l.leaves_per_pod = l.leaves;
-    const int64_t least = std::max<int64_t>(1, (l.leaves * l.up_ports + radix - 1) / radix);
-    l.spines_per_pod = l.up_ports;
-    for (int64_t d = least; d < l.up_ports; ++d) {
-      if (l.up_ports % d == 0) {
-        l.spines_per_pod = d;
-        break;
-      }
-    }
+    l.spines_per_pod = two_tier_spines(l.leaves);
   } else {
     // Three tiers: each spine splits its ports down to its pod's leaves and up to its
     // super-spine group by the spine oversubscription (radix/2 each when non-blocking); a pod has
@@ -50,9 +56,10 @@ Fabric::Layout Fabric::Plan(const FabricSpec& spec) {
     l.leaves_per_pod = l.spine_down;
     l.pods = (l.leaves + l.leaves_per_pod - 1) / l.leaves_per_pod;
     l.spines_per_pod = l.up_ports;
+    l.super_tier = true;
   }
   l.super_offset = 2 * l.n_gpu + 2 * l.leaves * l.spines_per_pod;
-  l.per_plane = l.super_offset + (l.pods > 1 ? 2 * l.pods * l.spines_per_pod : 0);
+  l.per_plane = l.super_offset + (l.super_tier ? 2 * l.pods * l.spines_per_pod : 0);
   return l;
 }
 
@@ -61,7 +68,40 @@ int64_t Fabric::LinkCount(const FabricSpec& spec) {
     return -1;
   }
   const Layout l = Plan(spec);
+  if (spec.topology == FabricTopology::kRailOnly && l.leaves_per_rail > spec.leaf_radix) return -1;
   return 2 * l.n_gpu + spec.planes * l.per_plane;
+}
+
+int Fabric::LeavesPerRail(const FabricSpec& spec) {
+  return static_cast<int>(Plan(spec).leaves_per_rail);
+}
+
+FabricInventory Fabric::Inventory(const FabricSpec& spec) {
+  const Layout l = Plan(spec);
+  const int64_t radix = spec.leaf_radix, planes = spec.planes;
+  FabricInventory inv;
+  if (spec.nodes == 1) return inv;  // nothing to join: a single node needs no scale-out switch
+  inv.leaves = l.leaves * planes;
+  // Spines carry traffic only between leaves: none above one leaf (of each rail, when rail-only).
+  const bool spines =
+      spec.topology == FabricTopology::kRailOnly ? l.leaves_per_rail > 1 : l.leaves > 1;
+  const int64_t trunk_ports = spines ? l.leaves * l.up_ports : 0;  // leaf ends = spine ends
+  inv.leaf_ports = (l.n_gpu + trunk_ports) * planes;
+  if (spines) {
+    inv.spines = l.pods * l.spines_per_pod * planes;
+    inv.spine_ports = trunk_ports * planes;
+  }
+  if (l.super_tier) {
+    // Each spine's up ports go to its super-spine group; a group has as many switches as its
+    // ports (one per pod from each spine of that index) need.
+    const int64_t up = radix - l.spine_down;
+    const int64_t group_ports = l.pods * up;
+    const int64_t per_group = (group_ports + radix - 1) / radix;
+    inv.spine_ports += l.pods * l.spines_per_pod * up * planes;
+    inv.super_spines = l.spines_per_pod * per_group * planes;
+    inv.super_spine_ports = l.spines_per_pod * group_ports * planes;
+  }
+  return inv;
 }
 
 int Fabric::NodesPerLeaf(const FabricSpec& spec) { return static_cast<int>(Plan(spec).down_ports); }
@@ -83,6 +123,7 @@ Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
   FW_CHECK(spec.leaf_radix >= 2 && spec.oversubscription > 0 && spec.spine_oversubscription > 0,
            "bad switch");
   FW_CHECK(spec.planes >= 1, "at least one plane");
+  FW_CHECK(LinkCount(spec) >= 0, "a rail-only rail of more leaves than a switch has ports");
   FW_CHECK(LinkCount(spec) <= kMaxFabricLinks, "a fabric of " + std::to_string(LinkCount(spec)) +
                                                    " links is beyond the model's " +
                                                    std::to_string(kMaxFabricLinks));
@@ -98,11 +139,12 @@ Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
   spines_per_pod_ = static_cast<int>(plan.spines_per_pod);
   super_offset_ = static_cast<int>(plan.super_offset);
   per_plane_ = static_cast<int>(plan.per_plane);
+  super_tier_ = plan.super_tier;
   const int radix = spec.leaf_radix;
   const double nv = ToBytesPerSecond(spec.nvlink_per_gpu) * spec.nvlink_efficiency;
   const double port = ToBytesPerSecond(spec.nic_per_gpu) * spec.network_efficiency / spec.planes;
   double leaf_trunk = 0, super_trunk = 0;
-  if (pods_ == 1) {
+  if (!super_tier_) {
     leaf_trunk = port * static_cast<double>(plan.up_ports) / spines_per_pod_;
   } else {
     leaf_trunk = port;
@@ -124,7 +166,7 @@ Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
         nominal_[static_cast<size_t>(Down(j, l, pl))] = leaf_trunk;
       }
     }
-    for (int p = 0; p < pods_ && pods_ > 1; ++p) {
+    for (int p = 0; p < pods_ && super_tier_; ++p) {
       for (int j = 0; j < spines_per_pod_; ++j) {
         nominal_[static_cast<size_t>(SuperUp(p, j, pl))] = super_trunk;
         nominal_[static_cast<size_t>(SuperDown(j, p, pl))] = super_trunk;
@@ -159,6 +201,11 @@ int Fabric::RouteInto(int src, int dst, uint64_t flow_id, int pl, int32_t* links
     links[1] = NvDown(dst);
     return 2;
   }
+  if (const int relay = RailRelay(src, dst); relay >= 0) {
+    links[0] = NvUp(src);
+    links[1] = NvDown(relay);
+    return 2 + RouteInto(relay, dst, flow_id, pl, links + 2);
+  }
   const int la = LeafOf(src), lb = LeafOf(dst);
   if (la == lb) {
     links[0] = NicUp(src, pl);
@@ -166,8 +213,11 @@ int Fabric::RouteInto(int src, int dst, uint64_t flow_id, int pl, int32_t* links
     return 2;
   }
   // ECMP: a hash of the flow id picks the spine index; indices whose links are down are skipped.
-  const uint64_t h = flow_id * 0x9E3779B97F4A7C15ull;
-  const int first = static_cast<int>((h >> 17) % static_cast<uint64_t>(spines_per_pod_));
+  // The hash mixes all the id's bits, as a switch's hash of a five-tuple scatters neighbouring
+  // ports: flows collide on a spine as often as chance has them (a multiplicative hash of
+  // consecutive ids would spread them evenly, hiding the collisions ECMP is known for).
+  const uint64_t h = Mix64(flow_id);
+  const int first = static_cast<int>(h % static_cast<uint64_t>(spines_per_pod_));
   const int pa = PodOf(la), pb = PodOf(lb);
   int j = first;
   for (int k = 0; k < spines_per_pod_ && down_links_ > 0; ++k) {
@@ -194,6 +244,11 @@ int Fabric::RouteInto(int src, int dst, uint64_t flow_id, int pl, int32_t* links
 }
 
 FlowPath Fabric::RouteLeastLoaded(int src, int dst, const std::vector<double>& load, int pl) const {
+  if (const int relay = RailRelay(src, dst); relay >= 0) {
+    FlowPath rest = RouteLeastLoaded(relay, dst, load, pl);
+    rest.links.insert(rest.links.begin(), {NvUp(src), NvDown(relay)});
+    return rest;
+  }
   const int la = LeafOf(src), lb = LeafOf(dst);
   if (src == dst || SameDomain(src, dst) || la == lb) return Route(src, dst, 0, pl);
   const int pa = PodOf(la), pb = PodOf(lb);
@@ -231,7 +286,11 @@ double Fabric::PathLatencySeconds(const FlowPath& p) const {
 
 double Fabric::PathLatencySeconds(int first_link, int length) const {
   if (length == 0) return 0;
-  if (first_link < n_gpu_) return units::ToSeconds(spec_.nvlink_latency);
+  if (first_link < n_gpu_) {
+    // NVLink alone, or (rail-only) NVLink to the relay and then its rail: length - 3 switches.
+    return units::ToSeconds(spec_.nvlink_latency) +
+           (length > 2 ? units::ToSeconds(spec_.switch_latency) * (length - 3.0) : 0.0);
+  }
   return units::ToSeconds(spec_.switch_latency) * (static_cast<double>(length) - 1.0);
 }
 

@@ -12,6 +12,12 @@
 //
 // Routing: inside an NVLink domain over NVLink; same rail and leaf through the leaf; otherwise up
 // to a spine picked by hashing the flow id (ECMP), skipping spines whose links are down.
+//
+// Rail-only (Wang et al., "How to Build Low-cost Networks for Large Language Models (without
+// Sacrificing Performance)", arXiv:2307.12169): no switch joins two rails. Each rail is a Clos of
+// its own (its leaves under spines of their own; one switch when a leaf holds the rail), and a flow
+// between rails first crosses the source's NVLink domain to the GPU on the destination's rail
+// (PXN-style forwarding), then that rail.
 #pragma once
 
 #include <algorithm>
@@ -31,6 +37,9 @@ namespace firstwall::network {
 // leaves, leaves to spines, and spines to super-spines (three tiers only). Each is a resource of
 // its own: a planner buys more NICs, more leaf up-ports or more super-spines, not "more fabric".
 enum class FabricTier { kNvlink, kNicLeaf, kLeafSpine, kSpineSuperSpine };
+// rail_optimized: every leaf on every spine (above); rail_only: spines of a rail's own, no switch
+// joins two rails.
+enum class FabricTopology { kRailOptimized, kRailOnly };
 inline constexpr int kFabricTiers = 4;
 // "NVLink", "NIC-leaf", "leaf-spine", "spine-super-spine".
 std::string_view FabricTierName(FabricTier t);
@@ -58,6 +67,19 @@ struct FabricSpec {
   int planes = 1;
   units::Duration nvlink_latency = hardware::kNvlinkHopLatency;  // per hop
   units::Duration switch_latency;                                // per network hop
+  FabricTopology topology = FabricTopology::kRailOptimized;
+};
+
+// The switches a fabric of `spec` is built from, per plane and over all planes, and the ports in
+// use on them (each a link's switch end; a NIC's own end belongs to its node). A tier that no
+// route can use (spines above a single leaf, or above a single leaf of each rail when rail-only)
+// has no switches, nor has the fabric of a single node. A leaf's up ports are all cabled, as a
+// design for its full down ports is, however few nodes use them.
+struct FabricInventory {
+  int64_t leaves = 0, spines = 0, super_spines = 0;                // switches, all planes
+  int64_t leaf_ports = 0, spine_ports = 0, super_spine_ports = 0;  // ports in use, all planes
+  int64_t switches() const { return leaves + spines + super_spines; }
+  int64_t ports() const { return leaf_ports + spine_ports + super_spine_ports; }
 };
 
 // Sets the NVLink side of `spec` from the GPU's card: per-direction bandwidth and the generation's
@@ -79,8 +101,13 @@ class Fabric {
 
   // The directed links a fabric of `spec` has, counted in 64 bits so that callers can refuse a
   // spec too large to build (kMaxFabricLinks) before building it; -1 for an empty or malformed
-  // spec (no nodes, no GPUs, no planes, a leaf of fewer than 2 ports).
+  // spec (no nodes, no GPUs, no planes, a leaf of fewer than 2 ports, a rail-only rail of more
+  // leaves than a spine has ports: it would need a third tier, which rail-only does not build).
   static int64_t LinkCount(const FabricSpec& spec);
+  // The switches and ports of a valid spec (LinkCount >= 0).
+  static FabricInventory Inventory(const FabricSpec& spec);
+  // Leaves of each rail of `spec` (nodes over a leaf's down ports).
+  static int LeavesPerRail(const FabricSpec& spec);
 
   int gpu_count() const { return spec_.nodes * spec_.gpus_per_node; }
   int domain_size() const { return domain_; }
@@ -137,7 +164,8 @@ class Fabric {
   static int NodesPerPod(const FabricSpec& spec);
   // Spines of every pod (as spine_count() once built).
   static int SpineCount(const FabricSpec& spec);
-  bool three_tier() const { return pods_ > 1; }
+  bool three_tier() const { return super_tier_; }
+  bool rail_only() const { return spec_.topology == FabricTopology::kRailOnly; }
 
  private:
   int NvUp(int gpu) const { return gpu; }
@@ -162,12 +190,20 @@ class Fabric {
     return Base(plane) + super_offset_ + pods_ * spines_per_pod_ + pod * spines_per_pod_ + j;
   }
   bool Alive(int link) const { return capacity_[static_cast<size_t>(link)] > 0; }
+  // Rail-only: the GPU of src's node on dst's rail, through which a flow between two rails
+  // (outside one NVLink domain) goes; -1 when none is needed.
+  int RailRelay(int src, int dst) const {
+    if (!rail_only() || SameDomain(src, dst)) return -1;
+    const int gpn = spec_.gpus_per_node, rs = src % gpn, rd = dst % gpn;
+    return rs == rd ? -1 : src - rs + rd;
+  }
 
   // The switch layout of a spec, in 64 bits (LinkCount) before it is narrowed to the members.
   struct Layout {
     int64_t n_gpu = 0, domain = 0, down_ports = 1, up_ports = 1, leaves_per_rail = 1, leaves = 0,
             leaves_per_pod = 1, pods = 1, spines_per_pod = 1, super_offset = 0, per_plane = 0;
-    int spine_down = 0;  // three tiers: a spine's ports down to its pod's leaves
+    int spine_down = 0;       // three tiers: a spine's ports down to its pod's leaves
+    bool super_tier = false;  // spines joined by super-spines (never when rail-only)
   };
   static Layout Plan(const FabricSpec& spec);
 
@@ -182,6 +218,7 @@ class Fabric {
   int spines_per_pod_ = 1;
   int super_offset_ = 0;  // within a plane's block
   int per_plane_ = 0;     // scale-out links per plane
+  bool super_tier_ = false;
   std::vector<double> nominal_;
   std::vector<double> capacity_;
   int down_links_ = 0;  // links of capacity 0; while none, ECMP takes the hashed spine unchecked

@@ -150,6 +150,72 @@ TEST(Fabric, PlanesSplitTheNicAndStripeTheTraffic) {
   EXPECT_EQ(f3.TierOf(f3.LeafSpineLink(0, 0, 1)), FabricTier::kLeafSpine);
 }
 
+TEST(Fabric, RailOnlyJoinsRailsOnlyOverNvlink) {
+  FabricSpec s = H100Spec(64);
+  s.topology = FabricTopology::kRailOnly;
+  const Fabric f(s);
+  EXPECT_FALSE(f.three_tier());
+  EXPECT_EQ(f.pod_count(), 8);  // a Clos per rail
+  // Same rail, same leaf: NIC to NIC, as rail-optimized.
+  ASSERT_EQ(f.Route(0, 8, 1).links.size(), 2u);
+  EXPECT_EQ(f.Route(0, 8, 1).links[0], f.NicUpLink(0));
+  // Rail 0 to rail 1 of another node under the same leaf: NVLink to GPU 1 of node 0, then rail 1.
+  const FlowPath across = f.Route(0, 9, 1);
+  ASSERT_EQ(across.links.size(), 4u);
+  EXPECT_EQ(across.links[0], f.NvlinkUpLink(0));
+  EXPECT_EQ(across.links[1], f.NvlinkDownLink(1));
+  EXPECT_EQ(across.links[2], f.NicUpLink(1));
+  EXPECT_FALSE(f.IsNvlink(across.links.back()));
+  // Node 40 sits under rail 1's second leaf: the relay, its leaf, a spine of rail 1, the leaf.
+  const FlowPath far = f.Route(0, 8 * 40 + 1, 7);
+  ASSERT_EQ(far.links.size(), 6u);
+  EXPECT_EQ(f.TierOf(far.links[3]), FabricTier::kLeafSpine);
+  EXPECT_NE(f.LinkName(far.links[3]).find("spine1"), std::string::npos);  // rail 1's spine
+  // NVLink hop, then three switches.
+  EXPECT_DOUBLE_EQ(f.PathLatencySeconds(far), 0.5e-6 + 3 * 1e-6);
+  std::vector<double> load(f.link_count(), 0.0);
+  EXPECT_EQ(f.RouteLeastLoaded(0, 8 * 40 + 1, load).links.size(), 6u);
+  // No spine joins two rails: rail 0's leaf cannot name rail 1's spine.
+  std::string error;
+  EXPECT_TRUE(f.TargetLinks("leaf:0-spine:1", &error).empty());
+  EXPECT_NE(error.find("not in the pod"), std::string::npos);
+}
+
+TEST(Fabric, RailOnlyNeedsEachRailWithinTwoTiers) {
+  FabricSpec s = H100Spec(32 * 64);  // 64 leaves a rail: one spine of 64 ports still reaches all
+  s.topology = FabricTopology::kRailOnly;
+  EXPECT_GT(Fabric::LinkCount(s), 0);
+  s.nodes = 32 * 65;  // 65 leaves a rail: a third tier, which rail-only does not build
+  EXPECT_EQ(Fabric::LinkCount(s), -1);
+}
+
+TEST(FabricInventory, ThreeTiersPlanesAndRailOnly) {
+  // 1,024 nodes: 32 leaves a rail, 256 leaves; rail-optimized needs a third tier.
+  FabricSpec s = H100Spec(1024);
+  const FabricInventory clos = Fabric::Inventory(s);
+  EXPECT_EQ(clos.leaves, 256);
+  EXPECT_EQ(clos.spines, 8 * 32);        // 8 pods of 32 leaves, 32 spines each
+  EXPECT_EQ(clos.super_spines, 32 * 4);  // 32 groups; 8 pods x 32 up ports = 4 switches each
+  EXPECT_EQ(clos.ports(), 64 * clos.switches());  // every port of every switch in use
+  // Rail-only: each rail's 32 leaves under 16 spines of its own; no third tier.
+  s.topology = FabricTopology::kRailOnly;
+  const FabricInventory rail = Fabric::Inventory(s);
+  EXPECT_EQ(rail.leaves, 256);
+  EXPECT_EQ(rail.spines, 8 * 16);
+  EXPECT_EQ(rail.super_spines, 0);
+  EXPECT_EQ(rail.switches(), 384);  // 640 rail-optimized
+  // One leaf a rail: rail-only needs no spine at all; rail-optimized still joins the rails.
+  s.nodes = 32;
+  EXPECT_EQ(Fabric::Inventory(s).spines, 0);
+  s.topology = FabricTopology::kRailOptimized;
+  EXPECT_EQ(Fabric::Inventory(s).spines, 4);  // 8 leaves x 32 up ports over 64-port spines
+  // A single node has nothing to join.
+  EXPECT_EQ(Fabric::Inventory(H100Spec(1)).switches(), 0);
+  // Two planes: twice the switches at the same radix, each port at half the NIC's bandwidth.
+  s.planes = 2;
+  EXPECT_EQ(Fabric::Inventory(s).leaves, 16);
+}
+
 TEST(FabricCollective, RingOnHealthyNodeMatchesTheAlphaBetaForm) {
   const Fabric f(H100Spec(1));
   const double S = 64.0 * 1048576;

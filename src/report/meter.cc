@@ -112,6 +112,7 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
   s.mean_gpu_activity = s.sim_time_s > 0 ? activity_s_ / s.sim_time_s : 0;
   s.loop_stored_j = site_.plant_stored_j();
   s.power_events = site_.power_events();
+  s.fabric_equipment = cfg.fabric_equipment;
   s.has_storage =
       cfg.facility.battery || cfg.facility.generation || !cfg.facility.renewables.empty();
 

@@ -127,6 +127,8 @@ struct Summary {
     double bisection_bytes_per_s = 0;        // one direction
   };
   std::optional<Torus> torus;
+  // cluster.fabric.technology: the fabric's switches, optics and their draw (in the IT load).
+  std::optional<network::FabricEquipment> fabric_equipment;
   std::vector<site::Site::FabricTierUse> fabric_tiers;  // each tier the fabric has, in order
   EngineStats engine;
   int64_t ticks = 0;

@@ -612,6 +612,24 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
                          {"variants", variants}};
   }
   j["nvlink_peak_utilization"] = s.nvlink_peak_utilization;
+  if (const auto& e = s.fabric_equipment) {
+    const network::FabricInventory& inv = e->inventory;
+    j["network"] = {
+        {"technology", network::TransportKey(e->transport)},
+        {"topology",
+         e->topology == network::FabricTopology::kRailOnly ? "rail_only" : "rail_optimized"},
+        {"switch", e->switch_name},
+        {"optics", network::OpticsKey(e->optics)},
+        {"port_gbps", ToBytesPerSecond(e->port) * 8 / 1e9},
+        {"leaf_switches", inv.leaves},
+        {"spine_switches", inv.spines},
+        {"super_spine_switches", inv.super_spines},
+        {"switch_ports_in_use", inv.ports()},
+        {"switch_power_kw", ToWatts(e->switches_power) / 1e3},
+        {"optics_power_kw", ToWatts(e->optics_power) / 1e3},
+        {"network_power_kw", ToWatts(e->total()) / 1e3},
+        {"network_power_per_gpu_w", ToWatts(e->total()) / std::max(1, s.gpu_count)}};
+  }
   if (s.torus) {
     j["torus"] = {{"dims", s.torus->dims},
                   {"links_per_chip", s.torus->links_per_chip},
@@ -898,6 +916,22 @@ std::string SummaryText(const Summary& s) {
                      v.metrics.band_peak_hz, txt::power(v.metrics.band_amplitude_w),
                      v.extra_energy_j / 3.6e6);
     }
+  }
+  if (const auto& e = s.fabric_equipment) {
+    const network::FabricInventory& inv = e->inventory;
+    txt::format_to(
+        out,
+        "\nnetwork: {} {}, {} ({} leaves, {} spines, {} super-spines; {} ports at "
+        "{:.0f} Gb/s, {} optics): {} ({} switches, {} optics), {:.0f} W a GPU, in the "
+        "IT load\n",
+        network::TransportName(e->transport),
+        e->topology == network::FabricTopology::kRailOnly ? "rail-only" : "rail-optimized",
+        e->switch_name, inv.leaves, inv.spines, inv.super_spines, inv.ports(),
+        ToBytesPerSecond(e->port) * 8 / 1e9, network::OpticsKey(e->optics),
+        txt::power(ToWatts(e->total())), txt::power(ToWatts(e->switches_power)),
+        txt::power(ToWatts(e->optics_power)), ToWatts(e->total()) / std::max(1, s.gpu_count));
+  } else if (!s.torus) {
+    t += "\nnetwork: switches not counted in the IT load (no cluster.fabric.technology)\n";
   }
   if (s.torus) {
     txt::format_to(out,

@@ -101,6 +101,71 @@ const SystemSpec* ClusterSystem(const Section& s, const Catalog& cat) {
   return &it->second;
 }
 
+// cluster.fabric's topology, routing and technology. With a technology the leaf radix defaults to
+// its switch's ports at the NIC's port speed (nic_bandwidth over planes), which must not exceed its
+// top speed; returns the technology, or nullopt without one (optics and switch_power need one).
+std::optional<network::FabricTransport> ReadFabricKind(const Section& cluster,
+                                                       site::SiteConfig& cfg) {
+  const Section f = cluster.Sub("fabric");
+  const bool torus = f.Enum("kind") == "torus";
+  for (const char* key : {"topology", "technology"}) {
+    if (torus && f.Has(key)) {
+      f.Fail(
+          key,
+          fmt::format("'{}' is for a Clos fabric; a torus links its chips directly", f.Name(key)),
+          "drop it with cluster.fabric.kind: torus");
+    }
+  }
+  if (f.Enum("topology") == "rail_only") cfg.fabric.topology = network::FabricTopology::kRailOnly;
+  std::optional<network::FabricTransport> transport;
+  if (f.Has("technology")) transport = network::ParseTransport(f.Enum("technology"));
+  for (const char* key : {"optics", "switch_power"}) {
+    if (!transport && f.Has(key)) {
+      f.Fail(key, fmt::format("'{}' needs the fabric's technology", f.Name(key)),
+             "add cluster.fabric.technology (infiniband, roce, spectrum-x or ultra-ethernet)");
+    }
+  }
+  cfg.adaptive_routing = f.Has("routing") ? f.Enum("routing") == "adaptive"
+                                          : transport && network::AdaptiveByDefault(*transport);
+  if (transport && !torus) {
+    const network::SwitchSystem& sw = network::SwitchOf(*transport);
+    const units::Bandwidth port = units::Bandwidth::FromBase(
+        units::ToBytesPerSecond(cfg.cluster.nic_bandwidth) / cfg.fabric.planes);
+    const int ports = network::PortsAt(sw, port);
+    auto gbps = [](units::Bandwidth b) {
+      return fmt::format("{:g} Gb/s", units::ToBytesPerSecond(b) * 8 / 1e9);
+    };
+    const std::string port_text = gbps(port);
+    if (ports == 0) {
+      f.Fail("technology",
+             fmt::format("a {} port (nic_bandwidth over {} plane(s)) is faster than the {}'s {} "
+                         "ports",
+                         port_text, cfg.fabric.planes, sw.name, gbps(sw.top_port)),
+             "split the NIC over more planes, or choose a faster technology");
+    }
+    if (!f.Has("leaf_radix")) {
+      cfg.fabric.leaf_radix = ports;
+    } else if (cfg.fabric.leaf_radix > ports) {
+      f.Fail("leaf_radix",
+             fmt::format("the {} has {} ports at {}; '{}' is {}", sw.name, ports, port_text,
+                         f.Name("leaf_radix"), cfg.fabric.leaf_radix),
+             fmt::format("at most {}, or drop it to use all of them", ports));
+    }
+  }
+  if (cfg.fabric.topology == network::FabricTopology::kRailOnly) {
+    const network::FabricSpec spec = site::FabricFor(cfg);
+    const int leaves = network::Fabric::LeavesPerRail(spec);
+    if (leaves > spec.leaf_radix) {
+      f.Fail("topology",
+             fmt::format("a rail-only rail here needs {} leaves, more than a {}-port spine "
+                         "reaches: rail-only builds each rail in two tiers",
+                         leaves, spec.leaf_radix),
+             "rail_optimized (it adds a third tier), fewer nodes, or a higher leaf radix");
+    }
+  }
+  return transport;
+}
+
 // cluster.fabric.kind torus: the slice's dimensions against the card's ICI and the cluster's
 // chips; the whole slice becomes one scale-up domain.
 void ReadTorus(const Section& s, site::ClusterConfig& c) {
@@ -1033,7 +1098,7 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
   }
 
   ReadFabricSwitches(cluster.Sub("fabric"), cfg.fabric);
-  cfg.adaptive_routing = cluster.Sub("fabric").Enum("routing") == "adaptive";
+  const std::optional<network::FabricTransport> transport = ReadFabricKind(cluster, cfg);
   if (const int64_t links = network::Fabric::LinkCount(site::FabricFor(cfg));
       links > network::kMaxFabricLinks) {
     cluster.Fail("nodes",
@@ -1041,6 +1106,18 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
                              "most {} (about 1 GiB of link state)",
                              links, network::kMaxFabricLinks),
                  "fewer nodes or GPUs per node");
+  }
+  if (transport) {
+    const Section fabric = cluster.Sub("fabric");
+    const network::SwitchSystem& sw = network::SwitchOf(*transport);
+    const bool own_power = fabric.Has("switch_power");
+    cfg.fabric_equipment = network::EquipmentOf(
+        site::FabricFor(cfg), *transport, *network::ParseOptics(fabric.Enum("optics")),
+        own_power
+            ? "a switch of " + units::FormatReadable(fabric.Quantity<Power>("switch_power").base(),
+                                                     Dimension::kPower)
+            : std::string(sw.name),
+        own_power ? fabric.Quantity<Power>("switch_power") : sw.power);
   }
   if (!cfg.cluster.torus_dims.empty()) {
     // Only training jobs run on the torus model; the rest would silently use NVLink's.

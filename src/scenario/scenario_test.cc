@@ -612,6 +612,48 @@ TEST(Scenario, FabricKeys) {
                    "did you mean 'adaptive'?"));
 }
 
+// Issue #18: what the fabric is built from and what it draws; rail-only.
+TEST(Scenario, FabricTechnologyTopologyAndPower) {
+  const std::string text = Replace(kBase, "  nic_bandwidth: 400 Gb/s\n",
+                                   "  nic_bandwidth: 400 Gb/s\n  fabric:\n"
+                                   "    technology: spectrum-x\n    topology: rail_only\n"
+                                   "    optics: cpo\n");
+  const site::SiteConfig c = LoadScenarioText(text, "s.yaml", "").site;
+  EXPECT_TRUE(c.adaptive_routing);      // packet spraying by default
+  EXPECT_EQ(c.fabric.leaf_radix, 128);  // an SN5600 split to 400 GbE
+  EXPECT_EQ(c.fabric.topology, network::FabricTopology::kRailOnly);
+  ASSERT_TRUE(c.fabric_equipment);
+  const network::FabricEquipment& e = *c.fabric_equipment;
+  EXPECT_EQ(e.inventory.leaves, 8);  // one leaf a rail holds the 4 nodes: no spine
+  EXPECT_EQ(e.inventory.spines, 0);
+  EXPECT_EQ(e.inventory.ports(), 32);
+  EXPECT_DOUBLE_EQ(units::ToWatts(e.switches_power), 8 * 940.0);
+  EXPECT_NEAR(units::ToWatts(e.optics_power), 32 * 400e9 * 17.0 / 800e9 / 3.5, 1e-9);
+  // RoCE hashes flows unless told; a given routing wins.
+  EXPECT_FALSE(
+      LoadScenarioText(Replace(text, "spectrum-x", "roce"), "s.yaml", "").site.adaptive_routing);
+  EXPECT_FALSE(
+      LoadScenarioText(Replace(text, "    optics: cpo\n", "    routing: ecmp\n"), "s.yaml", "")
+          .site.adaptive_routing);
+  // Without a technology nothing is counted.
+  EXPECT_FALSE(LoadScenarioText(kBase, "s.yaml", "").site.fabric_equipment);
+  // Refusals, each where it was written.
+  EXPECT_TRUE(
+      Says(ErrorOf(Replace(Replace(text, "spectrum-x", "infiniband"), "400 Gb/s\n", "800 Gb/s\n")),
+           "s.yaml:12:17", "faster than the NVIDIA Quantum-2 QM9700's 400 Gb/s ports"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(text, "    optics: cpo\n", "    leaf_radix: 200\n")),
+                   "s.yaml:14:17", "has 128 ports at 400 Gb/s"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(text, "    technology: spectrum-x\n", "")), "s.yaml:13:13",
+                   "'cluster.fabric.optics' needs the fabric's technology"));
+  const std::string rail = Replace(kBase, "  nic_bandwidth: 400 Gb/s\n",
+                                   "  nic_bandwidth: 400 Gb/s\n  fabric:\n"
+                                   "    topology: rail_only\n    leaf_radix: 2\n");
+  EXPECT_TRUE(
+      Says(ErrorOf(rail), "s.yaml:12:15", "needs 4 leaves, more than a 2-port spine reaches"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(text, "spectrum-x", "ethernet")), "s.yaml:12:17",
+                   "expected one of infiniband, roce, spectrum-x, ultra-ethernet"));
+}
+
 TEST(Scenario, ExamplesLoad) {
   for (const char* path : {"examples/default.yaml", "examples/leesburg-weather.yaml"}) {
     EXPECT_NO_THROW(LoadScenarioFile(path)) << path;

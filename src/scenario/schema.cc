@@ -267,7 +267,30 @@ const Schema& ScenarioSchema() {
                       "Scale-out fabric: rail-optimized Clos, one NIC per GPU at nic_bandwidth "
                       "(src/network/fabric.h)."),
               Enum("cluster.fabric.routing", "ecmp", "ecmp|adaptive",
-                   "ecmp: a hash of the flow picks the spine; adaptive: the least-loaded spine."),
+                   "ecmp: a hash of the flow picks the spine; adaptive: the least-loaded spine. "
+                   "Without it: adaptive for technology spectrum-x and ultra-ethernet (packet "
+                   "spraying), ecmp otherwise."),
+              Enum("cluster.fabric.topology", "rail_optimized", "rail_optimized|rail_only",
+                   "rail_optimized: every leaf on every spine. rail_only: each rail a Clos of its "
+                   "own, no switch joining two rails; a flow between rails crosses its NVLink "
+                   "domain to the GPU on the other rail first (Wang et al., arXiv:2307.12169). A "
+                   "rail-only rail is at most two tiers: leaf_radix leaves."),
+              {"cluster.fabric.technology", VT::kEnum, D::kPower, false, "", "", "",
+               "infiniband|roce|spectrum-x|ultra-ethernet",
+               "What the scale-out fabric is built from (src/network/fabric_power.h): "
+               "infiniband on NVIDIA Quantum-2 QM9700 switches (64 x 400 Gb/s, 747 W), roce, "
+               "spectrum-x and ultra-ethernet on 51.2 Tb/s Ethernet switches (Spectrum-4 SN5600: "
+               "64 x 800 GbE to 256 x 200 GbE, 940 W). It sets the leaf radix at the NIC's port "
+               "speed and the default routing, and counts the switches' and their optics' "
+               "power into the IT load, shared over the nodes. Without it the fabric draws "
+               "nothing (the summary says so)."},
+              Enum("cluster.fabric.optics", "pluggable", "pluggable|cpo|copper",
+                   "Optics in the switches' ports, with technology: pluggable (21.25 pJ/bit, an "
+                   "800G twin-port OSFP at 17 W), cpo (co-packaged, 3.5x less: 6.07 pJ/bit) or "
+                   "copper (passive DAC, 0.1 W a port)."),
+              Qty("cluster.fabric.switch_power", D::kPower, "", "0 W", "50 kW",
+                  "Power of one switch without optics, with technology; default the technology's "
+                  "switch's typical power."),
               Enum("cluster.fabric.kind", "clos", "clos|torus",
                    "clos: NVLink domains and the rail-optimized Clos. torus: the accelerators' own "
                    "inter-chip torus (Google TPU ICI; the card needs an ici block) is the scale-up "

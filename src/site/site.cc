@@ -80,7 +80,11 @@ Site::Site(SiteConfig config)
     battery_j_ = config_.facility.battery->initial_soc * ToJoules(config_.facility.battery->energy);
   }
   power_events_.limit_min_w = ToWatts(limit_);
-  idle_node_w_ = c.gpus_per_node * idle_gpu_w_ + ToWatts(c.node_base_power);
+  // The fabric's switches and optics are shared evenly over the nodes (network/fabric_power.h).
+  node_fixed_w_ =
+      ToWatts(c.node_base_power) +
+      (config_.fabric_equipment ? ToWatts(config_.fabric_equipment->total()) / c.nodes : 0.0);
+  idle_node_w_ = c.gpus_per_node * idle_gpu_w_ + node_fixed_w_;
   rack_dark_.assign(placement_.rack_count(), 0);
   rack_off_.assign(placement_.rack_count(), 0);
   rack_limit_w_.assign(placement_.rack_count(), std::numeric_limits<double>::infinity());
@@ -366,8 +370,7 @@ void Site::AppendSegmentValues(PlacedJob& pj, const std::vector<workload::Phase>
     const double gpu_w = gpus * ToWatts(gpu_power_.At(ph.activity));
     act.push_back(ph.activity);
     gpu.push_back(gpu_w);
-    node.push_back((gpu_w + idle_gpus * idle_gpu_w_ + node_count * ToWatts(c.node_base_power)) /
-                   node_count);
+    node.push_back((gpu_w + idle_gpus * idle_gpu_w_ + node_count * node_fixed_w_) / node_count);
   }
   // A rebase at the segment's own start replaces it (see PhaseTimeline::Rebase).
   if (pj.activity.size() == pj.timeline.segment_count()) {
@@ -529,9 +532,9 @@ void Site::Advance(SimTime from, SimTime to) {
     // The binned energy can sit a rounding error below idle: no negative activity.
     activity_sum += std::max(0.0, w - gpus * idle_gpu_w_) / span_w;
     if (node_count == 0) continue;  // a pooled service holding nothing now
-    service_node_w_[k] = (w + (node_count * c.gpus_per_node - gpus) * idle_gpu_w_ +
-                          node_count * ToWatts(c.node_base_power)) /
-                         node_count;
+    service_node_w_[k] =
+        (w + (node_count * c.gpus_per_node - gpus) * idle_gpu_w_ + node_count * node_fixed_w_) /
+        node_count;
   }
 
   // Racks from the placement: each run of nodes at its holder's average node power.
@@ -618,7 +621,7 @@ double Site::JobGpuWatts(size_t j, SimTime from, SimTime to) const {
 
 double Site::ItBaseWatts() const {
   const ClusterConfig& c = config_.cluster;
-  double w = c.gpu_count() * idle_gpu_w_ + c.nodes * ToWatts(c.node_base_power);
+  double w = c.gpu_count() * idle_gpu_w_ + c.nodes * node_fixed_w_;
   for (const auto& pj : jobs_) w -= pj->gpus * idle_gpu_w_;  // none forgotten with swings
   for (const PlacedService& ps : services_) w -= ps.gpus * idle_gpu_w_;
   return w;

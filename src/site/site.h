@@ -531,7 +531,9 @@ class Site : public Model {
   double generation_w_ = 0;  // generator output now
   static constexpr units::Duration kReleaseAfter = units::Seconds(60);
   double idle_node_w_ = 0;  // one node with all its GPUs idle
-  TimedCount running_;      // jobs running (a failed one stops running at once)
+  // A node's power besides its GPUs: node_base_power and its share of the fabric's switches.
+  double node_fixed_w_ = 0;
+  TimedCount running_;  // jobs running (a failed one stops running at once)
   WindowSample sample_;
   std::vector<double> link_peak_;  // per link: highest utilization seen
   std::vector<SimTime> link_peak_at_;

@@ -11,6 +11,7 @@
 #include "core/sim_time.h"
 #include "hardware/gpu.h"
 #include "network/fabric.h"
+#include "network/fabric_power.h"
 #include "power/conversion_chain.h"
 #include "power/renewable.h"
 #include "power/swing.h"
@@ -154,6 +155,9 @@ struct SiteConfig {
   std::vector<FaultConfig> faults;
   SwingConfig swings;
   bool adaptive_routing = false;  // least-loaded spine instead of the ECMP hash
+  // cluster.fabric.technology: the switches and optics the fabric is built from and their draw,
+  // shared evenly over the nodes; none: the fabric draws nothing.
+  std::optional<network::FabricEquipment> fabric_equipment;
   thermal::Weather weather{thermal::OutdoorConditions{units::Celsius(20), 0.5}};
   power::Tariff tariff;  // price and carbon intensity of grid energy over time
   SimTime duration;

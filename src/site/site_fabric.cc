@@ -200,14 +200,15 @@ void Site::RecomputeNetwork(SimTime now, const std::vector<int>& changed_links,
       t.share = {1.0, 1.0};
       for (size_t f = 0; f < t.paths.size(); ++f) {
         if (t.paths[f].links.empty()) continue;
-        const int32_t first = t.paths[f].links.front();
-        const bool nvlink = fabric_.IsNvlink(first);
+        // By the link into the receiver: a rail-only relay starts on NVLink but crosses the
+        // network.
+        const int32_t into = t.paths[f].links.back();
+        const bool nvlink = fabric_.IsNvlink(into);
         double& slowest = nvlink ? t.nvlink_rate : t.network_rate;
         slowest = std::min(slowest, t.rates[f]);
         // A job cut off from part of a ring stalls; it is modelled as 1% of the bandwidth until
         // the fault clears, so its steps stretch rather than stop.
-        const double share =
-            std::clamp(t.rates[f] / nominal[static_cast<size_t>(first)], 0.01, 1.0);
+        const double share = std::clamp(t.rates[f] / nominal[static_cast<size_t>(into)], 0.01, 1.0);
         double& s = nvlink ? t.share.nvlink : t.share.network;
         s = std::min(s, share);
       }
@@ -296,7 +297,7 @@ void Site::UpdateLinkLoads(SimTime now) {
       if (busy <= 0) continue;
       for (const network::FlowPath& p : t.paths) {
         if (p.links.empty()) continue;
-        const double rate = fabric_.IsNvlink(p.links.front()) ? t.nvlink_rate : t.network_rate;
+        const double rate = fabric_.IsNvlink(p.links.back()) ? t.nvlink_rate : t.network_rate;
         if (std::isinf(rate)) continue;
         for (int32_t l : p.links) {
           if (link_dirty_[static_cast<size_t>(l)]) load[static_cast<size_t>(l)] += rate * busy;
