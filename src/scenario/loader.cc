@@ -757,7 +757,16 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
     const Section d = v.Sub("disaggregation");
     s.pd.prefill_replicas = d.Int("prefill_replicas");
     const auto link = d.OptionalQuantity<units::Bandwidth>("link");
-    s.pd.link_bytes_per_s = units::ToBytesPerSecond(link ? *link : cluster.nic_bandwidth);
+    const bool nvlink = d.Enum("over") == "nvlink";
+    // Over NVLink the KV moves as a collective's bytes do (hardware::NvlinkCollectives).
+    const double nvlink_bytes_per_s = units::ToBytesPerSecond(cluster.gpu.NvlinkPerDirection()) *
+                                      cluster.gpu.collective.bus_efficiency;
+    if (nvlink && nvlink_bytes_per_s <= 0) {
+      d.Fail("over", cluster.gpu.name + " has no NVLink", "over: network");
+    }
+    s.pd.link_bytes_per_s =
+        link ? units::ToBytesPerSecond(*link)
+             : (nvlink ? nvlink_bytes_per_s : units::ToBytesPerSecond(cluster.nic_bandwidth));
     if (s.pd.link_bytes_per_s <= 0) {
       d.Fail("link", "no KV transfer bandwidth: the cluster has no NIC bandwidth",
              "give disaggregation.link");
@@ -1213,6 +1222,25 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
                  " of the cluster's " + std::to_string(cfg.cluster.nodes) +
                  " are left after the workloads and services before it",
              "services are placed after the workloads, in the order listed");
+    }
+    if (v.Has("disaggregation") && v.Sub("disaggregation").Enum("over") == "nvlink") {
+      // Its prefill and decode replicas must share one NVLink domain where they are placed.
+      const Section d = v.Sub("disaggregation");
+      const int per_domain = cfg.cluster.nvlink_domain() / cfg.cluster.gpus_per_node;
+      if (queued) {
+        d.Fail("over",
+               "'over: nvlink' needs the service on fixed nodes; a scheduler places "
+               "replicas wherever nodes are free",
+               "over: network with a scheduler");
+      }
+      if (nodes_used / per_domain != (nodes_used + need - 1) / per_domain) {
+        d.Fail("over",
+               fmt::format("service '{}' takes nodes {} to {}, across NVLink domains of {} GPUs: "
+                           "its KV cannot go over NVLink alone",
+                           svc.setup.name, nodes_used, nodes_used + need - 1,
+                           cfg.cluster.nvlink_domain()),
+               "fewer replicas, workloads before it that end on a domain's edge, or over: network");
+      }
     }
     nodes_used += need;
     cfg.services.push_back(std::move(svc));

@@ -762,6 +762,33 @@ TEST(BadInput, ServiceMistakes) {
                    "s.yaml", "at least one decode replica"));
 }
 
+// Issue #18: disaggregated serving inside one NVLink domain sends the KV over NVLink.
+TEST(Scenario, DisaggregationOverNvlinkStaysInOneDomain) {
+  const std::string pd = "replicas: 8\n    disaggregation: {prefill_replicas: 2, over: nvlink}";
+  const Scenario sc =
+      LoadScenarioText(WithService(Replace(kService, "replicas: 8", pd)), "s.yaml", "");
+  // H100: 900 GB/s both ways, 450 GB/s one way, at the NVLink bus efficiency 0.77.
+  EXPECT_DOUBLE_EQ(sc.site.services.front().setup.pd.link_bytes_per_s, 450e9 * 0.77);
+  const Scenario net = LoadScenarioText(
+      WithService(Replace(kService, "replicas: 8",
+                          "replicas: 8\n    disaggregation: {prefill_replicas: 2}")),
+      "s.yaml", "");
+  EXPECT_DOUBLE_EQ(net.site.services.front().setup.pd.link_bytes_per_s, 400e9 / 8);
+  // 16 replicas take nodes 2 and 3: two NVLink domains of one node each.
+  EXPECT_TRUE(Says(ErrorOf(WithService(Replace(kService, "replicas: 8",
+                                               "replicas: 16\n    disaggregation: "
+                                               "{prefill_replicas: 2, over: nvlink}"))),
+                   "s.yaml:29", "takes nodes 2 to 3, across NVLink domains of 8 GPUs"));
+  // Two-node domains hold them.
+  const Scenario wide =
+      LoadScenarioText(Replace(WithService(Replace(kService, "replicas: 8",
+                                                   "replicas: 16\n    disaggregation: "
+                                                   "{prefill_replicas: 2, over: nvlink}")),
+                               "  gpus_per_node: 8\n", "  gpus_per_node: 8\n  nvlink_domain: 16\n"),
+                       "s.yaml", "");
+  EXPECT_EQ(wide.site.services.front().setup.replicas, 16);
+}
+
 // Issue #18: services[].speculative and engine.kv_offload, refused where they stand.
 TEST(BadInput, SpeculativeAndOffloadMistakes) {
   auto with = [](const std::string& block) {

@@ -776,7 +776,13 @@ const Schema& ScenarioSchema() {
                   "Replicas that run prefills; the others decode."),
               Qty("services[].disaggregation.link", D::kBandwidth, "", "1 Gb/s", "100 Tb/s",
                   "KV transfer bandwidth per GPU, one direction. Without it, the cluster's NIC "
-                  "bandwidth."),
+                  "bandwidth (over: network) or the GPU's NVLink (over: nvlink)."),
+              Enum("services[].disaggregation.over", "network", "network|nvlink",
+                   "What carries the KV from prefill to decode. network: the GPUs' NICs. nvlink: "
+                   "the scale-up fabric, when the service's prefill and decode pools share one "
+                   "NVLink domain (e.g. an NVL72 rack): each GPU's NVLink bandwidth one way at "
+                   "the card's collective bus efficiency. The service's nodes must then lie in "
+                   "one domain as placed (after the workloads, in order); not with a scheduler."),
               List("services[].requests", true,
                    "Where requests come from: trace files and synthetic sources, merged."),
               Str("services[].requests[].class", false,
