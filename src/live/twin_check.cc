@@ -415,7 +415,7 @@ std::map<std::string, std::vector<double>> PredictSignals(const site::SiteConfig
   const site::ClusterConfig& c = config.cluster;
   const power::GpuPowerModel gpu(c.gpu.idle_power, c.gpu.tdp, c.gpu_power_cap);
   const double fixed_w = (c.gpu_count() - m.measured_gpus) * units::ToWatts(gpu.At(0)) +
-                         c.nodes * units::ToWatts(c.node_base_power);
+                         c.nodes * site::NodeFixedWatts(config);
   const auto& stages = chain.stages();
   std::map<std::string, std::vector<double>> out;
   for (const auto& s : m.signals) out[s.spec.name].assign(steps, kNaN);

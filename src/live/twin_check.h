@@ -8,9 +8,10 @@
 //   outdoor air    the first series entity=weather_station, quantity=temperature (C); none: the
 //                  scenario's weather (said in MeasuredSite::outdoor_from)
 // The twin's IT load per step is the measured GPU power, plus the idle power of GPUs the scenario
-// has and the store does not, plus cluster.nodes x cluster.node_base_power (the node's non-GPU
-// draw is not metered by DCGM). The measured IT input meter is compared, not used as input, so
-// that node base power and the IT-equipment stages (PSUs) can be judged and calibrated.
+// has and the store does not, plus cluster.nodes x the node's non-GPU power (node_base_power and
+// its share of the fabric's switches, site::NodeFixedWatts; neither is metered by DCGM). The
+// measured IT input meter is compared, not used as input, so that node base power and the
+// IT-equipment stages (PSUs) can be judged and calibrated.
 //
 // Compared signals (name: entity / id / quantity, unit -> what the twin predicts):
 //   facility_power        facility / any / power, W      -> conversion chain input + cooling power

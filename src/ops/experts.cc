@@ -459,7 +459,7 @@ SiteFacts FactsOf(const site::SiteConfig& config) {
   s.gpu_tdp_w = config.cluster.gpu.tdp.base();
   const double cap = config.cluster.gpu_power_cap.base();
   s.gpu_power_cap_w = cap > 0 && cap < s.gpu_tdp_w ? cap : s.gpu_tdp_w;
-  s.node_base_w = config.cluster.node_base_power.base();
+  s.node_base_w = site::NodeFixedWatts(config);
   s.gpus = config.cluster.gpu_count();
   s.nodes = config.cluster.nodes;
   s.grid_limit_w = config.facility.grid_import_limit.base();

@@ -39,7 +39,7 @@ struct SiteFacts {
   double liquid_supply_c = 32;
   double gpu_tdp_w = 0;
   double gpu_power_cap_w = 0;  // the cap in force: the TDP when uncapped
-  double node_base_w = 0;      // each node's non-GPU power
+  double node_base_w = 0;      // each node's non-GPU power (site::NodeFixedWatts)
   int gpus = 0, nodes = 0;
   double grid_limit_w = 0;       // site.grid_import_limit; 0: unrated
   double grid_ramp_limit_w = 0;  // site.grid_ramp_limit (a rise within one minute); 0: unrated

@@ -55,6 +55,11 @@ double StorageBytesPerSecondAlone(const ClusterConfig& cluster, int nodes) {
                   ToBytesPerSecond(cluster.storage_bandwidth));
 }
 
+double NodeFixedWatts(const SiteConfig& c) {
+  const double fabric_w = c.fabric_equipment ? ToWatts(c.fabric_equipment->total()) : 0.0;
+  return ToWatts(c.cluster.node_base_power) + fabric_w / std::max(1, c.cluster.nodes);
+}
+
 network::FabricSpec FabricFor(const SiteConfig& c) {
   network::FabricSpec f = c.fabric;
   f.nodes = c.cluster.nodes;

@@ -172,6 +172,10 @@ struct SiteConfig {
   std::vector<std::string> warnings;
 };
 
+// A node's power besides its GPUs, watts: cluster.node_base_power and its even share of the
+// fabric's switches and optics (fabric_equipment; network/fabric_power.h).
+double NodeFixedWatts(const SiteConfig& config);
+
 // GPUs a job runs on: the training layout's, or a model-less job's `gpus`.
 int GpuCount(const JobConfig& job);
 // Nodes a job needs: its GPUs packed onto whole nodes.

@@ -99,7 +99,9 @@ Grower::Grower(const ScenarioSource& source, Axis axis, SourceLocation where)
   const site::ClusterConfig& cl = sc.site.cluster;
   gpus_per_rack_ = cl.gpus_per_node * cl.nodes_per_rack;
   nodes_per_rack_ = cl.nodes_per_rack;
-  node_nameplate_w_ = cl.gpus_per_node * ToWatts(cl.gpu.tdp) + ToWatts(cl.node_base_power);
+  // With the node's share of the fabric's switches (the base scenario's share; a grown fabric may
+  // gain or lose a tier, which the runs themselves count).
+  node_nameplate_w_ = cl.gpus_per_node * ToWatts(cl.gpu.tdp) + site::NodeFixedWatts(sc.site);
   const auto key = [&](const std::string& k) {
     return scenario::ReadKey(source_.text, source_.file, k, where_, source_.overrides);
   };
