@@ -146,13 +146,15 @@ int ListCatalog(bool json) {
         txt::format("{} x {:.0f}G", sw.ports, ToBytesPerSecond(sw.top_port) * 8 / 1e9),
         Format(sw.power), network::AdaptiveByDefault(t) ? "adaptive" : "ecmp");
   }
+  auto port_w = [](network::FabricOptics o) {
+    return ToWatts(network::OpticsPortWatts(o, GigabitsPerSecond(400)));
+  };
   std::cout << txt::format(
-      "optics a 400G switch port: pluggable {}, cpo {}, copper {}\n",
-      Format(network::OpticsPortWatts(network::FabricOptics::kPluggable, GigabitsPerSecond(400))),
-      Format(network::OpticsPortWatts(network::FabricOptics::kCpo, GigabitsPerSecond(400))),
-      Format(network::OpticsPortWatts(network::FabricOptics::kCopper, GigabitsPerSecond(400))));
-  std::cout
-      << "\nSources of every figure: firstwall catalog --json, or the files under catalog/.\n";
+      "optics a 400G switch port: pluggable {:.2f} W, cpo {:.2f} W, copper {:.2f} W\n",
+      port_w(network::FabricOptics::kPluggable), port_w(network::FabricOptics::kCpo),
+      port_w(network::FabricOptics::kCopper));
+  std::cout << "\nSources of every figure: firstwall catalog --json, or the files under catalog/ "
+               "(the fabrics' and optics': src/network/fabric_power.h).\n";
   return kOk;
 }
 

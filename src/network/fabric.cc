@@ -80,7 +80,9 @@ FabricInventory Fabric::Inventory(const FabricSpec& spec) {
   const Layout l = Plan(spec);
   const int64_t radix = spec.leaf_radix, planes = spec.planes;
   FabricInventory inv;
-  if (spec.nodes == 1) return inv;  // nothing to join: a single node needs no scale-out switch
+  // Nothing to join: every GPU in one NVLink domain (a node, an NVL72 rack) needs no scale-out
+  // switch.
+  if (l.n_gpu <= l.domain) return inv;
   inv.leaves = l.leaves * planes;
   // Spines carry traffic only between leaves: none above one leaf (of each rail, when rail-only).
   const bool spines =
@@ -112,6 +114,8 @@ int Fabric::NodesPerPod(const FabricSpec& spec) {
   return static_cast<int>(
       std::max<int64_t>(1, l.down_ports * l.leaves_per_pod / spec.gpus_per_node));
 }
+
+int64_t Fabric::PodCount(const FabricSpec& spec) { return Plan(spec).pods; }
 
 int Fabric::SpineCount(const FabricSpec& spec) {
   const Layout l = Plan(spec);
@@ -335,7 +339,8 @@ std::vector<int> Fabric::TargetLinks(std::string_view target, std::string* error
     if (number("leaf:", target.substr(0, dash), leaves_, &a) &&
         number("spine:", target.substr(dash + 1), spines, &b)) {
       if (b / spines_per_pod_ != PodOf(a)) {
-        *error = "spine:" + std::to_string(b) + " is not in the pod of leaf:" + std::to_string(a);
+        *error = "spine:" + std::to_string(b) + " is not in the " + (rail_only() ? "rail" : "pod") +
+                 " of leaf:" + std::to_string(a);
       } else {
         links = {Up(a, b % spines_per_pod_, pl), Down(b % spines_per_pod_, a, pl)};
       }
@@ -344,8 +349,11 @@ std::vector<int> Fabric::TargetLinks(std::string_view target, std::string* error
     links = {NicUp(a, pl), NicDown(a, pl)};
   } else if (error->empty() && number("nvlink:", target, n_gpu_, &a)) {
     links = {NvUp(a), NvDown(a)};
-  } else if (error->empty() &&
-             number("superspine:", target, three_tier() ? spines_per_pod_ : 0, &a)) {
+  } else if (error->empty() && target.starts_with("superspine:") && !three_tier()) {
+    *error =
+        "superspine:J names a super-spine group, and this fabric has two tiers (no "
+        "super-spines)";
+  } else if (error->empty() && number("superspine:", target, spines_per_pod_, &a)) {
     for (int p = 0; p < pods_; ++p) {
       links.insert(links.end(), {SuperUp(p, a, pl), SuperDown(a, p, pl)});
     }

@@ -13,8 +13,8 @@
 // Routing: inside an NVLink domain over NVLink; same rail and leaf through the leaf; otherwise up
 // to a spine picked by hashing the flow id (ECMP), skipping spines whose links are down.
 //
-// Rail-only (Wang et al., "How to Build Low-cost Networks for Large Language Models (without
-// Sacrificing Performance)", arXiv:2307.12169): no switch joins two rails. Each rail is a Clos of
+// Rail-only (Wang et al., "Rail-only: A Low-Cost High-Performance Network for Training LLMs with
+// Trillion Parameters", arXiv:2307.12169v5): no switch joins two rails. Each rail is a Clos of
 // its own (its leaves under spines of their own; one switch when a leaf holds the rail), and a flow
 // between rails first crosses the source's NVLink domain to the GPU on the destination's rail
 // (PXN-style forwarding), then that rail.
@@ -73,8 +73,8 @@ struct FabricSpec {
 // The switches a fabric of `spec` is built from, per plane and over all planes, and the ports in
 // use on them (each a link's switch end; a NIC's own end belongs to its node). A tier that no
 // route can use (spines above a single leaf, or above a single leaf of each rail when rail-only)
-// has no switches, nor has the fabric of a single node. A leaf's up ports are all cabled, as a
-// design for its full down ports is, however few nodes use them.
+// has no switches, nor has a fabric whose GPUs all share one NVLink domain. A leaf's up ports are
+// all cabled, as a design for its full down ports is, however few nodes use them.
 struct FabricInventory {
   int64_t leaves = 0, spines = 0, super_spines = 0;                // switches, all planes
   int64_t leaf_ports = 0, spine_ports = 0, super_spine_ports = 0;  // ports in use, all planes
@@ -164,6 +164,8 @@ class Fabric {
   static int NodesPerPod(const FabricSpec& spec);
   // Spines of every pod (as spine_count() once built).
   static int SpineCount(const FabricSpec& spec);
+  // Pods: groups of leaves under the same spines (rails, when rail-only); 1 in two tiers.
+  static int64_t PodCount(const FabricSpec& spec);
   bool three_tier() const { return super_tier_; }
   bool rail_only() const { return spec_.topology == FabricTopology::kRailOnly; }
 

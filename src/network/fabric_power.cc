@@ -91,9 +91,7 @@ const SwitchSystem& SwitchOf(FabricTransport t) {
   return t == FabricTransport::kInfiniBand ? kQuantum2 : kSpectrum4;
 }
 
-bool AdaptiveByDefault(FabricTransport t) {
-  return t == FabricTransport::kSpectrumX || t == FabricTransport::kUltraEthernet;
-}
+bool AdaptiveByDefault(FabricTransport t) { return t != FabricTransport::kRoce; }
 
 Power OpticsPortWatts(FabricOptics o, Bandwidth port) {
   const double bits_per_s = ToBytesPerSecond(port) * 8;

@@ -30,16 +30,23 @@
 //   = 6.07 pJ/bit (secondary).
 // - Copper: a passive DAC draws 0.1 W at most (NVIDIA MCP7H00 specifications): 0.1 W a port.
 //
-// Routing by transport (the `routing` key may still choose): InfiniBand and RoCE route each flow
-// on one path (static tables, five-tuple ECMP hashing); Spectrum-X sprays packets with adaptive
-// routing, and Ultra Ethernet sprays packets over many paths by per-packet entropy (Hoefler et
-// al., "Ultra Ethernet's Design Principles and Architectural Innovations", arXiv:2508.08906):
-// both are modelled as `adaptive` (each flow on the least-loaded spine). NVIDIA states
-// Spectrum-X kept 95% data throughput where standard Ethernet's flow collisions gave 60% (press
-// release, 28 Oct 2024, xAI Colossus): the collisions come out of the ECMP model itself, not a
-// factor. Bus efficiency is the same for all transports: NCCL's measured busbw over IB and RoCE
-// NICs falls in one 0.92-0.96 band (hardware::kNetworkBusEfficiency), wider than the 1.3 %
-// their headers differ by at a 4096-byte MTU.
+// Routing by transport (the `routing` key may still choose): RoCE hashes each flow's five-tuple
+// onto one path (ECMP). InfiniBand switches forward by tables the subnet manager computes per
+// destination, and Quantum-2 adapts them to load (adaptive routing, which NVIDIA's DGX SuperPOD
+// fabrics run); Spectrum-X sprays packets with adaptive routing, and Ultra Ethernet sprays
+// packets over many paths by per-packet entropy (Hoefler et al., "Ultra Ethernet's Design
+// Principles and Architectural Innovations", arXiv:2508.08906): all three are modelled as
+// `adaptive` (each flow on the least-loaded spine; the subnet manager's static destination
+// routing, D-mod-k, is not modelled). NVIDIA states Spectrum-X kept 95% data throughput where
+// standard Ethernet's flow collisions gave 60% (press release, 28 Oct 2024, xAI Colossus): the
+// collisions come out of the ECMP model itself, not a factor. The model hashes one flow a GPU pair;
+// NCCL spreads a pair over several channels (queue pairs, other source ports), which collide less.
+// Parallel ports between a leaf and a spine are one link, so ECMP's collisions among them are not
+// seen: fabrics of fewer, fatter trunks look better under ECMP than they are.
+// The switches' figures are typical power, the optics' the modules' maximum. Bus efficiency is the
+// same for all transports: NCCL's measured busbw over IB and RoCE NICs falls in one 0.92-0.96 band
+// (hardware::kNetworkBusEfficiency), wider than the 1.3 % their headers differ by at a 4096-byte
+// MTU.
 #pragma once
 
 #include <optional>

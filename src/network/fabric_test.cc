@@ -178,7 +178,7 @@ TEST(Fabric, RailOnlyJoinsRailsOnlyOverNvlink) {
   // No spine joins two rails: rail 0's leaf cannot name rail 1's spine.
   std::string error;
   EXPECT_TRUE(f.TargetLinks("leaf:0-spine:1", &error).empty());
-  EXPECT_NE(error.find("not in the pod"), std::string::npos);
+  EXPECT_NE(error.find("not in the rail of leaf:0"), std::string::npos);
 }
 
 TEST(Fabric, RailOnlyNeedsEachRailWithinTwoTiers) {

@@ -108,7 +108,7 @@ std::optional<network::FabricTransport> ReadFabricKind(const Section& cluster,
                                                        site::SiteConfig& cfg) {
   const Section f = cluster.Sub("fabric");
   const bool torus = f.Enum("kind") == "torus";
-  for (const char* key : {"topology", "technology"}) {
+  for (const char* key : {"topology", "technology", "optics", "switch_power"}) {
     if (torus && f.Has(key)) {
       f.Fail(
           key,
@@ -138,8 +138,8 @@ std::optional<network::FabricTransport> ReadFabricKind(const Section& cluster,
     const std::string port_text = gbps(port);
     if (ports == 0) {
       f.Fail("technology",
-             fmt::format("a {} port (nic_bandwidth over {} plane(s)) is faster than the {}'s {} "
-                         "ports",
+             fmt::format("a port of {} (nic_bandwidth over {} plane(s)) is faster than the {}'s "
+                         "{} ports",
                          port_text, cfg.fabric.planes, sw.name, gbps(sw.top_port)),
              "split the NIC over more planes, or choose a faster technology");
     }
@@ -154,6 +154,20 @@ std::optional<network::FabricTransport> ReadFabricKind(const Section& cluster,
   }
   if (cfg.fabric.topology == network::FabricTopology::kRailOnly) {
     const network::FabricSpec spec = site::FabricFor(cfg);
+    // Wang et al.'s rails run through the GPUs' positions in a high-bandwidth domain; the model's
+    // rails are positions in a node, which is that only when a domain is one node.
+    if (cfg.cluster.nvlink_domain() != cfg.cluster.gpus_per_node) {
+      f.Fail("topology",
+             fmt::format("rail-only is modelled for NVLink domains of one node; this one spans {} "
+                         "GPUs over nodes of {}",
+                         cfg.cluster.nvlink_domain(), cfg.cluster.gpus_per_node),
+             "rail_optimized");
+    }
+    if (f.Has("spine_oversubscription")) {
+      f.Fail("spine_oversubscription",
+             "rail-only has no third tier: 'spine_oversubscription' does not apply",
+             "drop it with topology: rail_only");
+    }
     const int leaves = network::Fabric::LeavesPerRail(spec);
     if (leaves > spec.leaf_radix) {
       f.Fail("topology",
@@ -1115,6 +1129,17 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
                              "most {} (about 1 GiB of link state)",
                              links, network::kMaxFabricLinks),
                  "fewer nodes or GPUs per node");
+  }
+  // Three tiers reach as many pods as a super-spine has ports; more would need a fourth tier.
+  if (const network::FabricSpec spec = site::FabricFor(cfg);
+      cfg.cluster.torus_dims.empty() && spec.topology == network::FabricTopology::kRailOptimized &&
+      network::Fabric::PodCount(spec) > spec.leaf_radix) {
+    cluster.Fail(
+        "nodes",
+        fmt::format("the fabric would need {} pods under its super-spines, more than a "
+                    "{}-port switch reaches: a fourth tier, which the model does not build",
+                    network::Fabric::PodCount(spec), spec.leaf_radix),
+        "fewer nodes, a higher leaf_radix, more planes, or topology: rail_only");
   }
   if (transport) {
     const Section fabric = cluster.Sub("fabric");

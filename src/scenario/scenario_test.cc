@@ -650,6 +650,18 @@ TEST(Scenario, FabricTechnologyTopologyAndPower) {
                                    "    topology: rail_only\n    leaf_radix: 2\n");
   EXPECT_TRUE(
       Says(ErrorOf(rail), "s.yaml:12:15", "needs 4 leaves, more than a 2-port spine reaches"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(rail, "    leaf_radix: 2\n", "    spine_oversubscription: 2\n")),
+                   "s.yaml:13", "rail-only has no third tier"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(Replace(rail, "    leaf_radix: 2\n", ""), "  gpus_per_node: 8\n",
+                                   "  gpus_per_node: 8\n  nvlink_domain: 16\n")),
+                   "s.yaml:13:15", "rail-only is modelled for NVLink domains of one node"));
+  // A super-spine reaches as many pods as it has ports: at radix 16, 8 leaves a pod and 16 pods,
+  // 128 leaves, 16 nodes a rail.
+  const std::string pods = Replace(kBase, "  nic_bandwidth: 400 Gb/s\n",
+                                   "  nic_bandwidth: 400 Gb/s\n  fabric:\n    leaf_radix: 16\n");
+  EXPECT_NO_THROW(LoadScenarioText(Replace(pods, "  nodes: 4\n", "  nodes: 128\n"), "s.yaml", ""));
+  EXPECT_TRUE(Says(ErrorOf(Replace(pods, "  nodes: 4\n", "  nodes: 136\n")), "s.yaml:",
+                   "would need 17 pods under its super-spines, more than a 16-port switch"));
   EXPECT_TRUE(Says(ErrorOf(Replace(text, "spectrum-x", "ethernet")), "s.yaml:12:17",
                    "expected one of infiniband, roce, spectrum-x, ultra-ethernet"));
 }

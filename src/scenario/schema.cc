@@ -268,8 +268,8 @@ const Schema& ScenarioSchema() {
                       "(src/network/fabric.h)."),
               Enum("cluster.fabric.routing", "ecmp", "ecmp|adaptive",
                    "ecmp: a hash of the flow picks the spine; adaptive: the least-loaded spine. "
-                   "Without it: adaptive for technology spectrum-x and ultra-ethernet (packet "
-                   "spraying), ecmp otherwise."),
+                   "Without it: adaptive for technology infiniband (Quantum-2 adaptive "
+                   "routing), spectrum-x and ultra-ethernet (packet spraying), ecmp otherwise."),
               Enum("cluster.fabric.topology", "rail_optimized", "rail_optimized|rail_only",
                    "rail_optimized: every leaf on every spine. rail_only: each rail a Clos of its "
                    "own, no switch joining two rails; a flow between rails crosses its NVLink "
@@ -282,8 +282,8 @@ const Schema& ScenarioSchema() {
                "spectrum-x and ultra-ethernet on 51.2 Tb/s Ethernet switches (Spectrum-4 SN5600: "
                "64 x 800 GbE to 256 x 200 GbE, 940 W). It sets the leaf radix at the NIC's port "
                "speed and the default routing, and counts the switches' and their optics' "
-               "power into the IT load, shared over the nodes. Without it the fabric draws "
-               "nothing (the summary says so)."},
+               "power into the IT load, shared over the nodes (so node and rack power include "
+               "it). Without it the fabric draws nothing (the summary says so)."},
               Enum("cluster.fabric.optics", "pluggable", "pluggable|cpo|copper",
                    "Optics in the switches' ports, with technology: pluggable (21.25 pJ/bit, an "
                    "800G twin-port OSFP at 17 W), cpo (co-packaged, 3.5x less: 6.07 pJ/bit) or "
