@@ -283,6 +283,7 @@ json ReportData(const ReportFiles& files, const HtmlReportOptions& options) {
                            options.max_buckets, true);
   d["resources"] = s.value("resources", json::array());
   if (s.contains("on_site") && s["on_site"].is_object()) d["on_site"] = s["on_site"];
+  if (s.contains("network") && s["network"].is_object()) d["network"] = s["network"];
   // Ratings drawn on the facility power chart: the grid connection and the power chain's stages.
   json limits = json::array();
   for (const json& r : d["resources"]) {

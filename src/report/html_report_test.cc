@@ -107,6 +107,16 @@ TEST_F(HtmlReportTest, ColumnsKeepTheDigitsOfTheirRange) {
   EXPECT_EQ(d["on_site"]["renewable_energy_kwh"], 1.25);
 }
 
+// cluster.fabric.technology: the network's equipment goes to the page as summary.json has it.
+TEST_F(HtmlReportTest, TheNetworksEquipmentWhenCounted) {
+  EXPECT_FALSE(Data().contains("network"));
+  summary_["network"] = {
+      {"technology", "infiniband"}, {"leaf_switches", 256}, {"network_power_kw", 495.7}};
+  const json d = Data();
+  EXPECT_EQ(d["network"]["leaf_switches"], 256);
+  EXPECT_EQ(d["network"]["network_power_kw"], 495.7);
+}
+
 TEST_F(HtmlReportTest, AbsentSectionsAreSaidNotDrawn) {
   const json d = Data();
   for (const char* key : {"gantt", "goodput", "swings", "services", "hottest_links"}) {
