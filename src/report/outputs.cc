@@ -736,8 +736,12 @@ void ServicesText(const Summary& s, std::string& t) {
                      r.offload_read_bytes / 1e9);
     }
     if (sv.setup.pd.prefill_replicas > 0) {
-      txt::format_to(out, "  disaggregated: {} prefill replicas, {:.1f} GB of KV moved\n",
-                     sv.setup.pd.prefill_replicas, r.kv_transfer_bytes / 1e9);
+      txt::format_to(
+          out,
+          "  disaggregated: {} prefill replicas, {:.1f} GB of KV moved over {} at {:.0f} "
+          "GB/s a GPU\n",
+          sv.setup.pd.prefill_replicas, r.kv_transfer_bytes / 1e9,
+          sv.setup.pd.over_nvlink ? "NVLink" : "the NICs", sv.setup.pd.link_bytes_per_s / 1e9);
     }
     const size_t k = static_cast<size_t>(&sv - s.services.data());
     if (k < s.service_pools.size()) {

@@ -778,6 +778,16 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
     if (nvlink && nvlink_bytes_per_s <= 0) {
       d.Fail("over", cluster.gpu.name + " has no NVLink", "over: network");
     }
+    // Each pair at a GPU's whole NVLink bandwidth holds on a switched fabric (NVSwitch); AMD's
+    // Infinity Fabric is a mesh, where one peer gets a link's share.
+    if (nvlink && cluster.gpu.vendor != "NVIDIA") {
+      d.Fail("over",
+             cluster.gpu.name +
+                 "'s GPUs are joined as a mesh, not by a switch: one peer gets a "
+                 "fraction of its scale-up bandwidth, which this model does not take",
+             "over: network, or give link as the peer-to-peer bandwidth");
+    }
+    s.pd.over_nvlink = nvlink;
     s.pd.link_bytes_per_s =
         link ? units::ToBytesPerSecond(*link)
              : (nvlink ? nvlink_bytes_per_s : units::ToBytesPerSecond(cluster.nic_bandwidth));
@@ -1139,7 +1149,8 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
         fmt::format("the fabric would need {} pods under its super-spines, more than a "
                     "{}-port switch reaches: a fourth tier, which the model does not build",
                     network::Fabric::PodCount(spec), spec.leaf_radix),
-        "fewer nodes, a higher leaf_radix, more planes, or topology: rail_only");
+        "fewer nodes, or switches of more ports (leaf_radix; with a technology, NICs split "
+        "into planes)");
   }
   if (transport) {
     const Section fabric = cluster.Sub("fabric");

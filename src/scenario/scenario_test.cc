@@ -799,6 +799,10 @@ TEST(Scenario, DisaggregationOverNvlinkStaysInOneDomain) {
                                "  gpus_per_node: 8\n", "  gpus_per_node: 8\n  nvlink_domain: 16\n"),
                        "s.yaml", "");
   EXPECT_EQ(wide.site.services.front().setup.replicas, 16);
+  // AMD's Infinity Fabric is a mesh: a pair does not get a GPU's whole scale-up bandwidth.
+  EXPECT_TRUE(Says(ErrorOf(Replace(WithService(Replace(kService, "replicas: 8", pd)),
+                                   "gpu: H100-SXM5-80GB", "gpu: MI300X")),
+                   "s.yaml:29", "joined as a mesh, not by a switch"));
 }
 
 // Issue #18: services[].speculative and engine.kv_offload, refused where they stand.

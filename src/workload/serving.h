@@ -99,6 +99,7 @@ struct Disaggregation {
   int prefill_replicas = 0;       // 0: every replica runs both phases
   double link_bytes_per_s = 0;    // per GPU of a prefill replica, one direction
   double link_latency_s = 10e-6;  // per transfer
+  bool over_nvlink = false;       // the KV crosses the scale-up fabric, not the NICs (reports)
 };
 
 struct Slo {
