@@ -274,7 +274,8 @@ const Schema& ScenarioSchema() {
                    "rail_optimized: every leaf on every spine. rail_only: each rail a Clos of its "
                    "own, no switch joining two rails; a flow between rails crosses its NVLink "
                    "domain to the GPU on the other rail first (Wang et al., arXiv:2307.12169). A "
-                   "rail-only rail is at most two tiers: leaf_radix leaves."),
+                   "rail-only rail is at most two tiers: leaf_radix leaves; it needs NVLink "
+                   "domains of one node and takes no spine_oversubscription."),
               {"cluster.fabric.technology", VT::kEnum, D::kPower, false, "", "", "",
                "infiniband|roce|spectrum-x|ultra-ethernet",
                "What the scale-out fabric is built from (src/network/fabric_power.h): "
