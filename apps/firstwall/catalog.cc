@@ -28,10 +28,6 @@ nlohmann::ordered_json Capabilities(const hardware::GpuSpec& g) {
       {"attention_kernel", workload::AttentionKernelName(g, workload::AttentionKernel::kFlash)}};
 }
 
-constexpr network::FabricTransport kTransports[] = {
-    network::FabricTransport::kInfiniBand, network::FabricTransport::kRoce,
-    network::FabricTransport::kSpectrumX, network::FabricTransport::kUltraEthernet};
-
 int ListCatalog(bool json) {
   const scenario::Catalog& c = scenario::BuiltinCatalog();
   if (json) {
@@ -77,7 +73,7 @@ int ListCatalog(bool json) {
                                                         : nlohmann::ordered_json(nullptr)},
                            {"file", c.origin.at(name)}};
     }
-    for (network::FabricTransport t : kTransports) {
+    for (network::FabricTransport t : network::kFabricTransports) {
       const network::SwitchSystem& sw = network::SwitchOf(t);
       j["fabrics"][std::string(network::TransportKey(t))] = {
           {"transport", network::TransportName(t)},
@@ -89,8 +85,7 @@ int ListCatalog(bool json) {
           {"routing", network::AdaptiveByDefault(t) ? "adaptive" : "ecmp"},
           {"sources", {sw.source}}};
     }
-    for (network::FabricOptics o : {network::FabricOptics::kPluggable, network::FabricOptics::kCpo,
-                                    network::FabricOptics::kCopper}) {
+    for (network::FabricOptics o : network::kFabricOptics) {
       j["optics"][std::string(network::OpticsKey(o))] = {
           {"w_per_400g_port", ToWatts(network::OpticsPortWatts(o, GigabitsPerSecond(400)))},
           {"w_per_800g_port", ToWatts(network::OpticsPortWatts(o, GigabitsPerSecond(800)))},
@@ -138,7 +133,7 @@ int ListCatalog(bool json) {
   // without optics, and the routing it defaults to.
   std::cout << txt::format("\n{:<15} {:<20} {:<25} {:>12} {:>8} {:>8}\n", "fabric", "transport",
                            "switch", "ports", "power", "routing");
-  for (network::FabricTransport t : kTransports) {
+  for (network::FabricTransport t : network::kFabricTransports) {
     const network::SwitchSystem& sw = network::SwitchOf(t);
     std::cout << txt::format(
         "{:<15} {:<20} {:<25} {:>12} {:>8} {:>8}\n", network::TransportKey(t),

@@ -47,8 +47,7 @@ std::string_view TransportKey(FabricTransport t) {
 }
 
 std::optional<FabricTransport> ParseTransport(std::string_view key) {
-  for (FabricTransport t : {FabricTransport::kInfiniBand, FabricTransport::kRoce,
-                            FabricTransport::kSpectrumX, FabricTransport::kUltraEthernet}) {
+  for (FabricTransport t : kFabricTransports) {
     if (TransportKey(t) == key) return t;
   }
   return std::nullopt;
@@ -81,7 +80,7 @@ std::string_view OpticsKey(FabricOptics o) {
 }
 
 std::optional<FabricOptics> ParseOptics(std::string_view key) {
-  for (FabricOptics o : {FabricOptics::kPluggable, FabricOptics::kCpo, FabricOptics::kCopper}) {
+  for (FabricOptics o : kFabricOptics) {
     if (OpticsKey(o) == key) return o;
   }
   return std::nullopt;
@@ -106,6 +105,10 @@ Power OpticsPortWatts(FabricOptics o, Bandwidth port) {
   return Watts(0);
 }
 
+Bandwidth SwitchPort(const FabricSpec& spec) {
+  return Bandwidth::FromBase(ToBytesPerSecond(spec.nic_per_gpu) / spec.planes);
+}
+
 int PortsAt(const SwitchSystem& sw, Bandwidth port) {
   const double top = ToBytesPerSecond(sw.top_port), p = ToBytesPerSecond(port);
   if (p <= 0 || p > top * (1 + 1e-9)) return 0;
@@ -121,7 +124,7 @@ FabricEquipment EquipmentOf(const FabricSpec& spec, FabricTransport transport, F
   e.topology = spec.topology;
   e.switch_name = std::move(switch_name);
   e.switch_power = switch_power;
-  e.port = Bandwidth::FromBase(ToBytesPerSecond(spec.nic_per_gpu) / spec.planes);
+  e.port = SwitchPort(spec);
   e.inventory = Fabric::Inventory(spec);
   e.switches_power = Watts(ToWatts(switch_power) * static_cast<double>(e.inventory.switches()));
   e.optics_power =

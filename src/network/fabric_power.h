@@ -61,6 +61,11 @@ namespace firstwall::network {
 
 enum class FabricTransport { kInfiniBand, kRoce, kSpectrumX, kUltraEthernet };
 enum class FabricOptics { kPluggable, kCpo, kCopper };
+inline constexpr FabricTransport kFabricTransports[] = {
+    FabricTransport::kInfiniBand, FabricTransport::kRoce, FabricTransport::kSpectrumX,
+    FabricTransport::kUltraEthernet};
+inline constexpr FabricOptics kFabricOptics[] = {FabricOptics::kPluggable, FabricOptics::kCpo,
+                                                 FabricOptics::kCopper};
 
 // A switch system: its ports at its top speed and its power without optics.
 struct SwitchSystem {
@@ -84,6 +89,8 @@ const SwitchSystem& SwitchOf(FabricTransport t);
 units::Power OpticsPortWatts(FabricOptics o, units::Bandwidth port);
 // Whether the transport routes by default adaptively (packet spraying) rather than by flow hash.
 bool AdaptiveByDefault(FabricTransport t);
+// One switch port of the fabric of `spec`, one direction: each NIC's bandwidth over the planes.
+units::Bandwidth SwitchPort(const FabricSpec& spec);
 // Ports of `sw` at `port` speed: each top-speed port split into whole slower ports, at most its
 // split_ports; 0 when `port` is faster than its top speed.
 int PortsAt(const SwitchSystem& sw, units::Bandwidth port);

@@ -190,8 +190,7 @@ TEST(FabricRouting, FlowCollisionsAgainstNvidiasEthernetFigures) {
 }
 
 TEST(FabricPower, NamesRoundTrip) {
-  for (FabricTransport t : {FabricTransport::kInfiniBand, FabricTransport::kRoce,
-                            FabricTransport::kSpectrumX, FabricTransport::kUltraEthernet}) {
+  for (FabricTransport t : kFabricTransports) {
     EXPECT_EQ(ParseTransport(TransportKey(t)), t);
   }
   EXPECT_FALSE(ParseTransport("ethernet"));

@@ -127,10 +127,9 @@ std::optional<network::FabricTransport> ReadFabricKind(const Section& cluster,
   }
   cfg.adaptive_routing = f.Has("routing") ? f.Enum("routing") == "adaptive"
                                           : transport && network::AdaptiveByDefault(*transport);
-  if (transport && !torus) {
+  if (transport) {  // never on a torus: refused above
     const network::SwitchSystem& sw = network::SwitchOf(*transport);
-    const units::Bandwidth port = units::Bandwidth::FromBase(
-        units::ToBytesPerSecond(cfg.cluster.nic_bandwidth) / cfg.fabric.planes);
+    const units::Bandwidth port = network::SwitchPort(site::FabricFor(cfg));
     const int ports = network::PortsAt(sw, port);
     auto gbps = [](units::Bandwidth b) {
       return fmt::format("{:g} Gb/s", units::ToBytesPerSecond(b) * 8 / 1e9);
@@ -1132,7 +1131,8 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
 
   ReadFabricSwitches(cluster.Sub("fabric"), cfg.fabric);
   const std::optional<network::FabricTransport> transport = ReadFabricKind(cluster, cfg);
-  if (const int64_t links = network::Fabric::LinkCount(site::FabricFor(cfg));
+  const network::FabricSpec fabric_spec = site::FabricFor(cfg);
+  if (const int64_t links = network::Fabric::LinkCount(fabric_spec);
       links > network::kMaxFabricLinks) {
     cluster.Fail("nodes",
                  fmt::format("the cluster's fabric would have {} links; the fabric model builds at "
@@ -1141,7 +1141,7 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
                  "fewer nodes or GPUs per node");
   }
   // Three tiers reach as many pods as a super-spine has ports; more would need a fourth tier.
-  if (const network::FabricSpec spec = site::FabricFor(cfg);
+  if (const network::FabricSpec& spec = fabric_spec;
       cfg.cluster.torus_dims.empty() && spec.topology == network::FabricTopology::kRailOptimized &&
       network::Fabric::PodCount(spec) > spec.leaf_radix) {
     cluster.Fail(
@@ -1155,14 +1155,12 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
   if (transport) {
     const Section fabric = cluster.Sub("fabric");
     const network::SwitchSystem& sw = network::SwitchOf(*transport);
-    const bool own_power = fabric.Has("switch_power");
+    const std::optional<Power> own = fabric.OptionalQuantity<Power>("switch_power");
     cfg.fabric_equipment = network::EquipmentOf(
-        site::FabricFor(cfg), *transport, *network::ParseOptics(fabric.Enum("optics")),
-        own_power
-            ? "a switch of " + units::FormatReadable(fabric.Quantity<Power>("switch_power").base(),
-                                                     Dimension::kPower)
+        fabric_spec, *transport, *network::ParseOptics(fabric.Enum("optics")),
+        own ? "a switch of " + units::FormatReadable(own->base(), Dimension::kPower)
             : std::string(sw.name),
-        own_power ? fabric.Quantity<Power>("switch_power") : sw.power);
+        own.value_or(sw.power));
   }
   if (!cfg.cluster.torus_dims.empty()) {
     // Only training jobs run on the torus model; the rest would silently use NVLink's.
@@ -1177,7 +1175,7 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
   // Fault targets are checked against the fabric the site will build (built once, only if needed).
   std::optional<network::Fabric> fabric_for_faults;
   if (root.Has("faults") || root.Has("random_faults")) {
-    fabric_for_faults.emplace(site::FabricFor(cfg));
+    fabric_for_faults.emplace(fabric_spec);
   }
   if (root.Has("faults")) {
     const network::Fabric& fabric = *fabric_for_faults;
@@ -1259,7 +1257,7 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
                  " are left after the workloads and services before it",
              "services are placed after the workloads, in the order listed");
     }
-    if (v.Has("disaggregation") && v.Sub("disaggregation").Enum("over") == "nvlink") {
+    if (svc.setup.pd.over_nvlink) {
       // Its prefill and decode replicas must share one NVLink domain where they are placed.
       const Section d = v.Sub("disaggregation");
       const int per_domain = cfg.cluster.nvlink_domain() / cfg.cluster.gpus_per_node;
