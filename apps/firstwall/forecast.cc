@@ -33,6 +33,7 @@ using nlohmann::ordered_json;
 
 struct ForecastArgs {
   std::string scenario, db, measured, from, horizon = "72 h", weather, step = "15 min", out;
+  std::string anchor = "3 h";
   std::vector<std::string> sets;
   double sigma_0 = 1.0, sigma_per_day = 0.5;
   bool json = false;
@@ -85,6 +86,11 @@ Checked Check(const ForecastArgs& a) {
     }
   }
   f.error = {a.sigma_0, a.sigma_per_day};
+  f.anchor_s = DurationOption("--anchor", a.anchor, true);
+  if (f.anchor_s > 6 * 3600 + 1e-6) {
+    throw InputError({"--anchor", 0, 0}, fmt::format("'{}' is more than 6 h", a.anchor),
+                     "0 (not anchored) to 6 h, e.g. 3h");
+  }
   if (!a.db.empty() && !a.measured.empty()) {
     throw InputError({"--measured", 0, 0}, "--db and --measured both given",
                      "measurements from one of them");
@@ -92,6 +98,7 @@ Checked Check(const ForecastArgs& a) {
   c.backtest.horizon_s = f.horizon_s;
   c.backtest.step_s = f.step_s;
   c.backtest.error = f.error;
+  c.backtest.anchor_s = f.anchor_s;
   c.backtest.horizons_s.clear();
   for (double h : {1.0, 6.0, 24.0, 48.0, 72.0}) {
     if (h * 3600 <= f.horizon_s + 1e-6) c.backtest.horizons_s.push_back(h * 3600);
@@ -539,6 +546,10 @@ Action RegisterForecast(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--weather-sigma-per-day", a->sigma_per_day,
                   "Growth of the dry-bulb forecast error per day of lead, K")
+      ->capture_default_str();
+  cmd->add_option("--anchor", a->anchor,
+                  "Anchor the forecast's dry bulb to the one observed at the origin, the offset "
+                  "fading out over this long (0: not anchored; at most 6 h)")
       ->capture_default_str();
   cmd->add_option("--out", a->out, "Also write DIR/forecast.csv, forecast.txt, forecast.json");
   cmd->add_flag("--json", a->json, "Print the JSON instead of the summary");

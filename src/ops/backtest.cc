@@ -214,6 +214,7 @@ Backtest RunBacktest(const site::SiteConfig& config, const std::string& scenario
     fo.error = o.error;
     fo.band = false;
     fo.shift_sigmas = k % 2 == 0 ? 1.0 : -1.0;
+    fo.anchor_s = o.anchor_s;
     fo.lookback_s = o.lookback_s;
     const Forecast twin = RunForecast(config, scenario_file, fo);
     const double bias = RecentBias(twin.past, bins, o.step_s);

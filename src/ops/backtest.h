@@ -10,7 +10,8 @@
 // The twin at an origin is RunForecast from that origin without its interval runs, its dry bulb
 // after the origin shifted by sigma(L) (forecast.h's WeatherError), upward at the first origin,
 // downward at the second, and so on: the forecast's simulated error, so that measurements made
-// under the scenario's own weather (the tests' simulations) are not what the twin was given.
+// under the scenario's own weather (the tests' simulations) are not what the twin was given. The
+// forecast is anchored to the dry bulb at the origin as RunForecast's is (`anchor_s`).
 // `twin` is that forecast corrected by the twin's recent bias (RecentBias over the look-back
 // before the origin, where the twin ran on the scenario's weather): p (1 + bias);
 // `twin_uncorrected` is the run as it is.
@@ -62,6 +63,7 @@ struct BacktestOptions {
   double every_s = 86400;        // between origins
   double lookback_s = 86400;     // the twin's bias is measured over this before each origin
   WeatherError error;
+  double anchor_s = 3 * 3600.0;  // ForecastOptions::anchor_s
 };
 
 struct MethodErrors {

@@ -120,25 +120,38 @@ double HumidityFromWetBulb(double dry_bulb_c, double wet_bulb_c) {
 thermal::Weather ForecastWeather(const thermal::Weather& scenario, double from_s, double horizon_s,
                                  const std::vector<WeatherPoint>& forecast,
                                  const thermal::Weather* stand_in, const WeatherError& error,
-                                 double shift_sigmas) {
+                                 double shift_sigmas, double anchor_s) {
   // Row k holds the conditions at k hours (Weather with first_hour 1: row k stands at the end of
   // hour k of a year that starts one hour before time zero).
   const auto hours = static_cast<size_t>(std::ceil((from_s + horizon_s) / 3600.0)) + 2;
+  // The forecast's conditions `lead` seconds after the origin, its error shift included.
+  auto forecast_at = [&](double lead) {
+    const SimTime at = SimTime::From(units::Seconds(from_s + lead));
+    thermal::OutdoorConditions c = stand_in ? stand_in->At(at) : scenario.At(at);
+    if (!forecast.empty()) {
+      const WeatherPoint p = At(forecast, lead / 3600.0);
+      c.dry_bulb = units::Celsius(p.dry_bulb_c);
+      if (p.wet_bulb_c) c.relative_humidity = HumidityFromWetBulb(p.dry_bulb_c, *p.wet_bulb_c);
+    }
+    c.dry_bulb = units::Celsius(units::ToCelsius(c.dry_bulb) + shift_sigmas * error.Sigma(lead));
+    return c;
+  };
+  const double observed_offset_k =
+      units::ToCelsius(scenario.At(SimTime::From(units::Seconds(from_s))).dry_bulb) -
+      units::ToCelsius(forecast_at(0).dry_bulb);
   std::vector<thermal::OutdoorConditions> rows;
   rows.reserve(hours);
   for (size_t k = 0; k < hours; ++k) {
     const double t = 3600.0 * static_cast<double>(k);
-    const SimTime at = SimTime::From(units::Seconds(t));
-    thermal::OutdoorConditions c = scenario.At(at);
-    if (t >= from_s) {
-      if (stand_in) c = stand_in->At(at);
-      const double lead = t - from_s;
-      if (!forecast.empty()) {
-        const WeatherPoint p = At(forecast, lead / 3600.0);
-        c.dry_bulb = units::Celsius(p.dry_bulb_c);
-        if (p.wet_bulb_c) c.relative_humidity = HumidityFromWetBulb(p.dry_bulb_c, *p.wet_bulb_c);
-      }
-      c.dry_bulb = units::Celsius(units::ToCelsius(c.dry_bulb) + shift_sigmas * error.Sigma(lead));
+    if (t < from_s) {
+      rows.push_back(scenario.At(SimTime::From(units::Seconds(t))));
+      continue;
+    }
+    const double lead = t - from_s;
+    thermal::OutdoorConditions c = forecast_at(lead);
+    if (anchor_s > 0 && lead < anchor_s) {
+      c.dry_bulb =
+          units::Celsius(units::ToCelsius(c.dry_bulb) + observed_offset_k * (1 - lead / anchor_s));
     }
     rows.push_back(c);
   }
@@ -167,8 +180,9 @@ std::vector<ForecastStep> RunOnce(const site::SiteConfig& base, const std::strin
                                   const ForecastOptions& o, double shift_sigmas,
                                   std::optional<report::RestartRamps>* restarts = nullptr) {
   site::SiteConfig config = base;
-  config.weather = ForecastWeather(base.weather, o.from_s, o.horizon_s, o.weather,
-                                   o.stand_in ? &*o.stand_in : nullptr, o.error, shift_sigmas);
+  config.weather =
+      ForecastWeather(base.weather, o.from_s, o.horizon_s, o.weather,
+                      o.stand_in ? &*o.stand_in : nullptr, o.error, shift_sigmas, o.anchor_s);
   config.duration = SimTime::From(units::Seconds(o.from_s + o.horizon_s));
   // The steps of the look-back (whole steps before the origin, not before time zero), then the
   // horizon's.
@@ -272,8 +286,9 @@ Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario
     f.interval_from = fmt::format(
         "weather-forecast error: the twin run again with the dry bulb -{0:g} and +{0:g} sigma(L), "
         "sigma(L) = {1:g} K + {2:g} K per day of lead (an assumption); each bound the least and "
-        "most of the three runs; the IT load's interval is empty (the queue is taken as known)",
-        o.z, o.error.sigma_0_k, o.error.sigma_per_day_k);
+        "most of the three runs{3}; the IT load's interval is empty (the queue is taken as known)",
+        o.z, o.error.sigma_0_k, o.error.sigma_per_day_k,
+        o.anchor_s > 0 ? ", anchored at the origin as the forecast is" : "");
   } else {
     f.interval_from = "none";
   }
@@ -287,6 +302,11 @@ Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario
                    : o.stand_in
                        ? o.stand_in_name + " as a stand-in for a forecast"
                        : "the scenario's weather (" + source + ") as a stand-in for a forecast";
+  if (o.anchor_s > 0) {
+    f.weather_from += fmt::format(
+        ", anchored to the dry bulb observed at the origin (the offset fading out over {:g} h)",
+        o.anchor_s / 3600);
+  }
   f.water_modelled = config.facility.cooling.sink == thermal::HeatSink::kCoolingTower;
   return f;
 }

@@ -56,10 +56,19 @@ double HumidityFromWetBulb(double dry_bulb_c, double wet_bulb_c);
 // origin holds the scenario's value), over [0, from_s + horizon_s]. `forecast` empty: `stand_in`
 // (another EPW) when given, else the scenario's weather. `shift_sigmas`: the dry bulb after the
 // origin moved by that many sigma(L).
+//
+// Anchoring (`anchor_s` > 0): the site knows its dry bulb at the origin (the scenario's weather
+// there is what was observed), so the forecast's dry bulb at lead L is moved by the observed
+// minus the forecast value at the origin, times max(0, 1 - L / anchor_s): the observation's
+// offset fades out linearly and the forecast is taken as it is from `anchor_s` on. Observation-
+// based nowcasts beat numerical weather models for the first 1 to 3 h of lead and the models
+// are better beyond (meteoblue, "Nowcast",
+// https://content.meteoblue.com/en/research-education/specifications/data-sources/post-processing/nowcast);
+// 3 h is ForecastOptions' default.
 thermal::Weather ForecastWeather(const thermal::Weather& scenario, double from_s, double horizon_s,
                                  const std::vector<WeatherPoint>& forecast,
                                  const thermal::Weather* stand_in, const WeatherError& error,
-                                 double shift_sigmas);
+                                 double shift_sigmas, double anchor_s = 0);
 
 // The quantities forecast, in the order of the CSV's columns.
 enum Quantity { kItPower, kItInputPower, kFacilityPower, kCoolingPower, kPue, kWater, kGridPower };
@@ -89,6 +98,9 @@ struct ForecastOptions {
   // The twin's dry bulb after the origin shifted by this many sigma(L) (a backtest's simulated
   // forecast error); 0 for a forecast.
   double shift_sigmas = 0;
+  // The forecast's first hours anchored to the dry bulb observed at the origin (ForecastWeather);
+  // 0: not anchored.
+  double anchor_s = 3 * 3600.0;
   // Also keep the steps of this long before the origin (Forecast::past; not before time zero):
   // the twin's hindcast, against which measurements give its recent bias.
   double lookback_s = 0;

@@ -102,6 +102,30 @@ TEST(ForecastWeather, TheScenarioBeforeTheOriginAndTheForecastAfterIt) {
   EXPECT_NEAR(at(same, 22), 20 - 2 * 1.25, 1e-9);
 }
 
+TEST(ForecastWeather, AnchoredToTheDryBulbObservedAtTheOrigin) {
+  // The scenario (what was observed) is 20 C; the forecast says 30 C then 34 C at 2 h, shifted
+  // by one sigma (1 K + 0.5 K x lead / 24 h): 31 C at the origin, 11 K above the observation.
+  const thermal::Weather base(thermal::OutdoorConditions{units::Celsius(20), 0.5});
+  const std::vector<WeatherPoint> fc{{0, 30, std::nullopt}, {2, 34, std::nullopt}};
+  const WeatherError err{1.0, 0.5};
+  auto at = [](const thermal::Weather& w, double hours) {
+    return units::ToCelsius(w.At(SimTime::From(units::Seconds(hours * 3600))).dry_bulb);
+  };
+  const double h = 3600;
+  const thermal::Weather w = ForecastWeather(base, 10 * h, 24 * h, fc, nullptr, err, 1, 4 * h);
+  EXPECT_NEAR(at(w, 9), 20, 1e-9);
+  EXPECT_NEAR(at(w, 10), 20, 1e-9);  // the observation itself
+  // 1 h on: the forecast 32 C + 1.0208 K, less 3/4 of the 11 K offset.
+  EXPECT_NEAR(at(w, 11), 32 + 1 + 0.5 / 24 - 0.75 * 11, 1e-9);
+  EXPECT_NEAR(at(w, 13), 34 + 1 + 1.5 / 24 - 0.25 * 11, 1e-9);
+  EXPECT_NEAR(at(w, 14), 34 + 1 + 2 / 24.0, 1e-9);  // from 4 h on, the forecast as it is
+  // The scenario's own weather as the stand-in: only the shift is anchored away.
+  const thermal::Weather same = ForecastWeather(base, 10 * h, 24 * h, {}, nullptr, err, -2, 4 * h);
+  EXPECT_NEAR(at(same, 10), 20, 1e-9);
+  EXPECT_NEAR(at(same, 12), 20 - 2 * (1 + 1 / 24.0) + 0.5 * 2, 1e-9);
+  EXPECT_NEAR(at(same, 20), 20 - 2 * (1 + 10 / 48.0), 1e-9);
+}
+
 TEST(Forecast, StepsAreTheSimulationsBooksAndTheIntervalCoversTheWeatherOnly) {
   const scenario::Scenario sc = scenario::LoadScenarioFile("tests/inputs/forecast-site.yaml");
   ForecastOptions o;

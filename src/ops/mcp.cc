@@ -67,7 +67,12 @@ std::string FailureText(const std::exception& e) {
   return fmt::format("failed: {}", e.what());
 }
 
-bool ValidId(const json& id) { return id.is_string() || IsWhole(id); }
+// A number written with a fraction or an exponent, or too large for 64 bits, is read as a double:
+// an id only while a double holds it exactly (|id| <= 2^53), so that it is echoed as sent.
+bool ValidId(const json& id) {
+  if (id.is_string() || id.is_number_integer()) return true;
+  return IsWhole(id) && std::abs(id.get<double>()) <= 9007199254740992.0;
+}
 
 }  // namespace
 
@@ -209,7 +214,8 @@ std::optional<json> McpServer::HandleOne(const json& m) {
   }
   const auto id = m.find("id");
   if (id != m.end() && !ValidId(*id)) {
-    return JsonRpcError(nullptr, kInvalidRequest, "the id must be a string or an integer");
+    return JsonRpcError(nullptr, kInvalidRequest,
+                        "the id must be a string or an integer (within 64 bits)");
   }
   const json id_value = id != m.end() ? *id : json(nullptr);
   if (m.value("jsonrpc", json()) != "2.0") {

@@ -82,6 +82,11 @@ TEST(McpProtocol, PingAndIds) {
   EXPECT_EQ(a["id"], "abc");
   EXPECT_EQ(a["result"], json::object());
   EXPECT_EQ(a["jsonrpc"], "2.0");
+  // Ids are echoed as sent, across 64 bits either way.
+  EXPECT_EQ(s.Handle(R"({"jsonrpc":"2.0","id":18446744073709551615,"method":"ping"})"),
+            std::string(R"({"id":18446744073709551615,"jsonrpc":"2.0","result":{}})"));
+  EXPECT_EQ(s.Handle(R"({"jsonrpc":"2.0","id":-9223372036854775808,"method":"ping"})"),
+            std::string(R"({"id":-9223372036854775808,"jsonrpc":"2.0","result":{}})"));
 }
 
 TEST(McpProtocol, ErrorsOfJsonRpc) {
@@ -100,6 +105,9 @@ TEST(McpProtocol, ErrorsOfJsonRpc) {
   EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":null,"method":"ping"})"), -32600);
   EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":{"a":1},"method":"ping"})"), -32600);
   EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":1.5,"method":"ping"})"), -32600);
+  // Beyond 64 bits the id would be read as a double and echoed as another number.
+  EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":99999999999999999999999,"method":"ping"})"), -32600);
+  EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":1e300,"method":"ping"})"), -32600);
   EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":1,"method":7})"), -32600);
   EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":1})"), -32600);
   EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":1,"method":"ping","params":[1]})"), -32602);

@@ -494,8 +494,9 @@ const Schema& ScenarioSchema() {
                    "Chiller performance curves (DOE-2/EnergyPlus electric EIR model) from the "
                    "EnergyPlus chiller dataset."),
               Int("facility.cooling.chillers", "4", "0", "1000",
-                  "Identical chillers per water loop, sharing its design heat; as few run as "
-                  "carry the load. 0: a chiller-less plant, whose supply temperature floats up "
+                  "Identical chillers per water loop, sharing its design heat; as many run, at "
+                  "equal part load, as draw the least power. 0: a chiller-less plant, whose supply "
+                  "temperature floats up "
                   "to what the economizer reaches on hot days."),
               Enum("facility.cooling.low_load", "cycling", "cycling|hot_gas_bypass",
                    "What a chiller does below its minimum part-load ratio: cycle on and off, "

@@ -68,31 +68,40 @@ std::string ChillerNames(const std::string& separator) {
 ChillerOperation RunChillers(const ChillerCurves& c, int units, units::Power unit_capacity,
                              units::Power load, units::Temperature chilled_water,
                              units::Temperature condenser_entering, LowLoad low_load) {
-  ChillerOperation op;
+  ChillerOperation best;
   const double q = units::ToWatts(load);
-  if (q <= 0 || units <= 0) return op;
+  if (q <= 0 || units <= 0) return best;
   const double tchw = std::clamp(units::ToCelsius(chilled_water), c.t_chw_min, c.t_chw_max);
   const double tcond = std::clamp(units::ToCelsius(condenser_entering), c.t_cond_min, c.t_cond_max);
   const double avail = units::ToWatts(unit_capacity) * Biquadratic(c.cap_ft, tchw, tcond);
-  const int needed = static_cast<int>(std::ceil(q / avail - 1e-12));
-  op.units_running = std::clamp(needed, 1, units);
-  const double carried = std::min(q, avail * op.units_running);
-  op.unmet = units::Watts(q - carried);
-  op.part_load = carried / (avail * op.units_running);
-  // Unloading stops at the minimum unloading ratio: the EIR curve is read there below it.
-  const double plr = std::max(op.part_load, c.min_unloading);
-  // Below PLR_min a cycling chiller is on for PLR / PLR_min of the time (only the first unit can
-  // be there: with two or more running, each carries more than half of its capacity).
-  op.cycling_ratio = low_load == LowLoad::kCycling && c.plr_min > 0
-                         ? std::min(op.part_load / c.plr_min, 1.0)
-                         : 1.0;
-  // Whatever the unit removes beyond the load while it runs is bypassed hot gas (false load).
-  op.false_load =
-      units::Watts(std::max(0.0, plr * op.cycling_ratio - op.part_load) * avail * op.units_running);
-  const double eir_plr = c.eir_plr[0] + c.eir_plr[1] * plr + c.eir_plr[2] * plr * plr;
-  op.electric = units::Watts(op.units_running * avail / c.cop_ref *
-                             Biquadratic(c.eir_ft, tchw, tcond) * eir_plr * op.cycling_ratio);
-  return op;
+  const double eir_ft = Biquadratic(c.eir_ft, tchw, tcond);
+  const int needed = std::clamp(static_cast<int>(std::ceil(q / avail - 1e-12)), 1, units);
+  // n units at equal part-load ratio; the staging keeps the n that draws least (the fewest on a
+  // tie), from the fewest that carry the load to all of them.
+  auto run = [&](int n) {
+    ChillerOperation op;
+    op.units_running = n;
+    const double carried = std::min(q, avail * n);
+    op.unmet = units::Watts(q - carried);
+    op.part_load = carried / (avail * n);
+    // Unloading stops at the minimum unloading ratio: the EIR curve is read there below it.
+    const double plr = std::max(op.part_load, c.min_unloading);
+    // Below PLR_min a cycling chiller is on for PLR / PLR_min of the time.
+    op.cycling_ratio = low_load == LowLoad::kCycling && c.plr_min > 0
+                           ? std::min(op.part_load / c.plr_min, 1.0)
+                           : 1.0;
+    // Whatever the unit removes beyond the load while it runs is bypassed hot gas (false load).
+    op.false_load = units::Watts(std::max(0.0, plr * op.cycling_ratio - op.part_load) * avail * n);
+    const double eir_plr = c.eir_plr[0] + c.eir_plr[1] * plr + c.eir_plr[2] * plr * plr;
+    op.electric = units::Watts(n * avail / c.cop_ref * eir_ft * eir_plr * op.cycling_ratio);
+    return op;
+  };
+  best = run(needed);
+  for (int n = needed + 1; n <= units; ++n) {
+    const ChillerOperation op = run(n);
+    if (units::ToWatts(op.electric) < units::ToWatts(best.electric) * (1 - 1e-12)) best = op;
+  }
+  return best;
 }
 
 }  // namespace firstwall::thermal

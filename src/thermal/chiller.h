@@ -19,7 +19,11 @@
 // with T_chw the leaving chilled-water and T_cond the entering condenser-water temperature (C),
 // CAPFT and EIRFT biquadratic, f = a + b x + c x^2 + d y + e y^2 + f x y, and EIRFPLR quadratic in
 // PLR. Temperatures outside the curve's fitted range are clamped to it (EnergyPlus does the same).
-// A plant of several identical units stages them: as few run as carry the load, at equal PLR.
+// A plant of several identical units stages them by least power: every count from the fewest
+// that carry the load to all of them runs at equal PLR, and the count that draws least is kept
+// (the fewest on a tie): the optimal chiller loading problem (Energies 2020, 13(23), 6372) for
+// identical units. Variable-speed units are most efficient at part load, so this often runs more
+// than the load needs; staging by the fewest made the power fall as the condenser water warmed.
 #pragma once
 
 #include <array>
@@ -63,7 +67,7 @@ struct ChillerOperation {
 };
 
 // `units` identical chillers of `unit_capacity` each (at reference conditions) carrying `load`.
-// As few run as carry the load, at equal part-load ratio.
+// As many run, at equal part-load ratio, as draw the least power.
 ChillerOperation RunChillers(const ChillerCurves& c, int units, units::Power unit_capacity,
                              units::Power load, units::Temperature chilled_water,
                              units::Temperature condenser_entering,

@@ -258,13 +258,25 @@ TEST(Chiller, ReferencePointAndPartLoadByHand) {
   const double plr1 = ch.eir_plr[0] + ch.eir_plr[1] + ch.eir_plr[2];
   EXPECT_NEAR(ToWatts(full.electric), q_avail / 6.57 * eirft * plr1, 1e-6);
   EXPECT_NEAR(full.part_load, 1.0, 1e-12);
-  // Three units staged for 1.5 units' worth of load: two run at 75%.
+  // Three units for 1.5 units' worth of load. Two at 75 % would draw 2 x EIRFPLR(0.75) =
+  // 2 x 0.593073 = 1.186 units' full-load power; three at 50 %, 3 x EIRFPLR(0.5) = 3 x 0.315554
+  // = 0.947: this variable-speed chiller is most efficient near 37 % (where EIRFPLR(p) / p is
+  // least), so all three run.
   const ChillerOperation staged =
       RunChillers(ch, 3, Kilowatts(1142.9), Watts(1.5 * q_avail), Celsius(10), Celsius(26.67));
-  EXPECT_EQ(staged.units_running, 2);
-  EXPECT_NEAR(staged.part_load, 0.75, 1e-12);
-  const double plr = ch.eir_plr[0] + ch.eir_plr[1] * 0.75 + ch.eir_plr[2] * 0.75 * 0.75;
-  EXPECT_NEAR(ToWatts(staged.electric), 2 * q_avail / 6.57 * eirft * plr, 1e-6);
+  EXPECT_EQ(staged.units_running, 3);
+  EXPECT_NEAR(staged.part_load, 0.5, 1e-12);
+  auto eir_plr = [&](double p) {
+    return ch.eir_plr[0] + ch.eir_plr[1] * p + ch.eir_plr[2] * p * p;
+  };
+  EXPECT_NEAR(eir_plr(0.75), 0.593073, 1e-6);
+  EXPECT_NEAR(eir_plr(0.5), 0.315554, 1e-6);
+  EXPECT_NEAR(ToWatts(staged.electric), 3 * q_avail / 6.57 * eirft * eir_plr(0.5), 1e-6);
+  // With only two units, both must run, at 75 %.
+  const ChillerOperation two =
+      RunChillers(ch, 2, Kilowatts(1142.9), Watts(1.5 * q_avail), Celsius(10), Celsius(26.67));
+  EXPECT_EQ(two.units_running, 2);
+  EXPECT_NEAR(ToWatts(two.electric), 2 * q_avail / 6.57 * eirft * eir_plr(0.75), 1e-6);
   // Colder condenser water: less power for the same load.
   const ChillerOperation cool =
       RunChillers(ch, 1, Kilowatts(1142.9), Kilowatts(800), Celsius(10), Celsius(18));
@@ -275,6 +287,40 @@ TEST(Chiller, ReferencePointAndPartLoadByHand) {
   const ChillerOperation over =
       RunChillers(ch, 1, Kilowatts(1142.9), Watts(2 * q_avail), Celsius(10), Celsius(26.67));
   EXPECT_NEAR(ToWatts(over.unmet), q_avail, 1e-6);
+}
+
+// Staging by least power, not by the fewest units that carry the load: with the fewest, a rise
+// of condenser water that cut the units' capacity brought one more on at a lower part-load ratio,
+// and the plant's power fell as the weather warmed (a forecast's plant drew 20 % less at 1 K
+// warmer). Now the power rises with the condenser water and the load across every staging step.
+// (The 1410 kW unit's capacity fit rises with condenser water below about 15 C, so there a
+// warmer condenser can let one unit fewer carry the load: 1 MW on 1 MW units needs two at 13 C,
+// one at 13.25 C.)
+TEST(Chiller, PowerRisesWithCondenserWaterAndLoadAcrossStagingSteps) {
+  for (const char* name : {"carrier-19xr-1143kw", "carrier-19xr-1410kw"}) {
+    const ChillerCurves& ch = *FindChiller(name);
+    const double from_c = ch.name == "carrier-19xr-1143kw" ? 12.0 : 15.0;
+    for (double load_mw : {0.3, 1.0, 2.2, 3.4}) {
+      double last = 0;
+      for (double cond = from_c; cond <= 27.0; cond += 0.25) {
+        const double w = ToWatts(
+            RunChillers(ch, 4, Kilowatts(1000), Megawatts(load_mw), Celsius(10), Celsius(cond))
+                .electric);
+        EXPECT_GE(w, last * (1 - 1e-9)) << name << " " << load_mw << " MW at " << cond << " C";
+        last = w;
+      }
+    }
+    for (double cond : {15.0, 22.0, 26.0}) {
+      double last = 0;
+      for (double load_mw = 0.05; load_mw <= 4.0; load_mw += 0.05) {
+        const double w = ToWatts(
+            RunChillers(ch, 4, Kilowatts(1000), Megawatts(load_mw), Celsius(10), Celsius(cond))
+                .electric);
+        EXPECT_GE(w, last * (1 - 1e-9)) << name << " " << load_mw << " MW at " << cond << " C";
+        last = w;
+      }
+    }
+  }
 }
 
 // Issue #16, case 7, at the chiller: one of four 2.5 MW units (a 10 MW air-side plant) carrying
