@@ -159,6 +159,10 @@ TEST(ForecastCli, BadInputExitsTwoNamingTheOptionOrTheLine) {
       {" --from 400d", "--from: error: '400d' is more than a year"},
       {" --weather-sigma -1", "--weather-sigma: error"},
       {" --anchor 7h", "--anchor: error: '7h' is more than 6 h"},
+      {" --price-peak 100", "--price-peak: error"},
+      {" --price-peak 0USD/MWh", "--price-peak: error: '0USD/MWh' is not above 0"},
+      {" --price-peak 100USD/MWh",
+       "--price-peak: error: the site's price is flat (site.electricity_price): it has no peak"},
       {" --anchor -1h", "--anchor: error"},
       {" --anchor 3", "--anchor: error"},
       {" --weather " + (dir / "w.csv").string(), "w.csv:3:3: error: 'abc' is not a number"},
@@ -197,6 +201,35 @@ TEST(ForecastCli, MeasurementsFarFromTheTwinAreRefusedNotCorrected) {
   EXPECT_NE(r.out.find("--measured: error: the measured facility power is +"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("within 25 %"), std::string::npos) << r.out;
+}
+
+TEST(ForecastCli, HoursAboveAPriceAreAFindingTheExpertsCapFor) {
+  // 140 USD/MWh from 14:00 to 20:00 (data/tariffs/illustrative-tou.csv); a 24 h forecast from 0.
+  const std::string site = "tests/inputs/price-peak-site.yaml";
+  const fs::path out = Fresh("fc_price");
+  const nlohmann::json j = Json(Firstwall(
+      "forecast " + site + " --horizon 24h --price-peak 100USD/MWh --json --out " + out.string()));
+  EXPECT_DOUBLE_EQ(j["price_peak"]["hours_above"].get<double>(), 6);
+  EXPECT_DOUBLE_EQ(j["price_peak"]["first_at_s"].get<double>(), 14 * 3600);
+  EXPECT_DOUBLE_EQ(j["price_peak"]["highest_USD_per_MWh"].get<double>(), 140);
+  ASSERT_EQ(j["findings"].size(), 1u);
+  const nlohmann::json& f = j["findings"][0];
+  EXPECT_EQ(f["kind"], "forecast_peak");
+  EXPECT_EQ(f["cause"], "price_peak");
+  EXPECT_DOUBLE_EQ(f["residual"].get<double>(), 40);
+  EXPECT_DOUBLE_EQ(f["limit"].get<double>(), 100);
+  // The power expert answers it with a cap on the flexible jobs during those hours.
+  const Result advice = Firstwall("ops advise --findings " + (out / "forecast.json").string() +
+                                  " --scenario " + site);
+  EXPECT_EQ(advice.status, 0) << advice.out;
+  EXPECT_NE(advice.out.find("rule power.cap_at_price_peak"), std::string::npos) << advice.out;
+  EXPECT_NE(advice.out.find("plan: power_cap facility/site to 420 W"), std::string::npos)
+      << advice.out;
+  // Above every hour's price: said, and no finding.
+  const nlohmann::json none =
+      Json(Firstwall("forecast " + site + " --horizon 24h --price-peak 150USD/MWh --json"));
+  EXPECT_EQ(none["findings"].size(), 0u);
+  EXPECT_DOUBLE_EQ(none["price_peak"]["hours_above"].get<double>(), 0);
 }
 
 }  // namespace

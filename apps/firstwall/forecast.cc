@@ -22,6 +22,7 @@
 #include "report/output_set.h"
 #include "report/outputs.h"
 #include "report/text_format.h"
+#include "units/parse.h"
 
 namespace firstwall::cli {
 namespace {
@@ -34,6 +35,7 @@ using nlohmann::ordered_json;
 struct ForecastArgs {
   std::string scenario, db, measured, from, horizon = "72 h", weather, step = "15 min", out;
   std::string anchor = "3 h";
+  std::string price_peak;
   std::vector<std::string> sets;
   double sigma_0 = 1.0, sigma_per_day = 0.5;
   bool json = false;
@@ -44,6 +46,7 @@ struct Checked {
   ops::ForecastOptions forecast;
   ops::BacktestOptions backtest;
   bool from_given = false;
+  double price_peak_usd_per_mwh = 0;  // --price-peak; 0: none
 };
 
 Checked Check(const ForecastArgs& a) {
@@ -87,6 +90,21 @@ Checked Check(const ForecastArgs& a) {
   }
   f.error = {a.sigma_0, a.sigma_per_day};
   f.anchor_s = DurationOption("--anchor", a.anchor, true);
+  if (!a.price_peak.empty()) {
+    double usd_per_j = 0;
+    try {
+      usd_per_j = units::ParseBase(a.price_peak, units::Dimension::kEnergyPrice);
+    } catch (const units::UnitParseError& e) {
+      throw InputError({"--price-peak", 0, 0}, fmt::format("'{}': {}", a.price_peak, e.what()),
+                       e.hint());
+    }
+    c.price_peak_usd_per_mwh = usd_per_j * 3.6e9;
+    if (!(c.price_peak_usd_per_mwh > 0 && c.price_peak_usd_per_mwh <= 100000)) {
+      throw InputError({"--price-peak", 0, 0},
+                       fmt::format("'{}' is not above 0 and at most 100,000 USD/MWh", a.price_peak),
+                       "a grid price such as 150 USD/MWh");
+    }
+  }
   if (f.anchor_s > 6 * 3600 + 1e-6) {
     throw InputError({"--anchor", 0, 0}, fmt::format("'{}' is more than 6 h", a.anchor),
                      "0 (not anchored) to 6 h, e.g. 3h");
@@ -140,6 +158,30 @@ struct Peak {
   double value = 0, hi = 0, at_s = 0;
 };
 
+// The forecast's steps priced above --price-peak: how many, how long, the first one's start, the
+// highest price and the facility's mean draw over them.
+struct PricePeak {
+  double limit = 0;  // USD/MWh; 0: not asked
+  int steps = 0;
+  double hours = 0, first_s = 0, highest = 0, mean_facility_w = 0;
+};
+
+PricePeak PricePeakOf(const ops::Forecast& f, double limit, double step_s) {
+  PricePeak p;
+  p.limit = limit;
+  if (!(limit > 0)) return p;
+  double energy = 0;
+  for (const ops::ForecastStep& s : f.steps) {
+    if (s.price_usd_per_mwh <= limit) continue;
+    if (p.steps++ == 0) p.first_s = s.start_s;
+    p.highest = std::max(p.highest, s.price_usd_per_mwh);
+    energy += s.value[ops::kFacilityPower];
+  }
+  p.hours = p.steps * step_s / 3600;
+  p.mean_facility_w = p.steps > 0 ? energy / p.steps : 0;
+  return p;
+}
+
 Peak PeakOf(const ops::Forecast& f, int q) {
   Peak p;
   for (const ops::ForecastStep& s : f.steps) {
@@ -167,24 +209,26 @@ std::pair<double, double> StagePeak(const ops::Forecast& f, size_t s) {
 // scenario's, not the site's (the detail says when, in hours from the scenario's start).
 // Also the largest restart burst whose facility draw rises faster than site.grid_ramp_limit
 // (kind forecast_ramp, cause restart_burst, residual W within one minute over the limit).
-ordered_json PeakFindings(const ops::Forecast& f, const Peak& grid) {
+ordered_json PeakFindings(const ops::Forecast& f, const Peak& grid, const PricePeak& price) {
   ordered_json out = ordered_json::array();
   auto add = [&](const std::string& target, const std::string& cause, double over_w, double at_s,
-                 const std::string& detail) {
+                 const std::string& detail, double limit) {
     ops::Finding x;
     x.kind = cause == "restart_burst" ? "forecast_ramp" : "forecast_peak";
     x.target = target;
-    x.quantity = "power";
+    x.quantity = cause == "price_peak" ? "" : "power";
     x.detector = "forecast";
     x.cause = cause;
     x.residual = over_w;
+    x.limit = limit;
     x.detail = fmt::format("{} at t = {:g} h", detail, at_s / 3600);
     out.push_back(ordered_json::parse(ops::FindingJson(x).dump()));
   };
   if (f.grid_limit_w > 0 && grid.hi > f.grid_limit_w) {
     add("facility/site", "peak_over_grid_limit", grid.hi - f.grid_limit_w, grid.at_s,
         fmt::format("facility power up to {:.1f} kW against the grid limit of {:.1f} kW",
-                    grid.hi / 1e3, f.grid_limit_w / 1e3));
+                    grid.hi / 1e3, f.grid_limit_w / 1e3),
+        f.grid_limit_w);
   }
   for (size_t s = 0; s < f.stages.size(); ++s) {
     const auto [peak, at] = StagePeak(f, s);
@@ -192,7 +236,8 @@ ordered_json PeakFindings(const ops::Forecast& f, const Peak& grid) {
     if (rating > 0 && peak > rating) {
       add("facility/site", "peak_over_rating", peak - rating, at,
           fmt::format("{} loaded to {:.1f} kW against its rating of {:.1f} kW", f.stages[s].name,
-                      peak / 1e3, rating / 1e3));
+                      peak / 1e3, rating / 1e3),
+          rating);
     }
   }
   const report::RestartBurst* worst = nullptr;
@@ -211,7 +256,15 @@ ordered_json PeakFindings(const ops::Forecast& f, const Peak& grid) {
                     "within a minute against the ramp limit of {:.1f} kW per minute ({} of {} "
                     "bursts of several jobs over it)",
                     worst->jobs, worst->gpus, worst->facility_1min.mw * 1e3,
-                    f.grid_ramp_limit_w / 1e3, over, f.restart_bursts.size()));
+                    f.grid_ramp_limit_w / 1e3, over, f.restart_bursts.size()),
+        f.grid_ramp_limit_w);
+  }
+  if (price.steps > 0) {
+    add("facility/site", "price_peak", price.highest - price.limit, price.first_s,
+        fmt::format("{:g} h priced above {:g} USD/MWh (up to {:.2f} USD/MWh; the facility "
+                    "drawing {:.1f} kW then), the first",
+                    price.hours, price.limit, price.highest, price.mean_facility_w / 1e3),
+        price.limit);
   }
   return out;
 }
@@ -303,6 +356,11 @@ int Run(const ForecastArgs& a) {
     }
   }
   const scenario::Scenario sc = LoadScenarioArg(a.scenario, sets);
+  if (c.price_peak_usd_per_mwh > 0 && !sc.site.tariff.Hourly()) {
+    throw InputError({"--price-peak", 0, 0},
+                     "the site's price is flat (site.electricity_price): it has no peak",
+                     "a site with an hourly price (site.tariff_file)");
+  }
   if (stand_in) {
     c.forecast.stand_in = stand_in->site.weather;
     c.forecast.stand_in_name = a.weather;
@@ -478,7 +536,24 @@ int Run(const ForecastArgs& a) {
       {"at_s", shown ? ordered_json(steepest->facility_1min.at_s) : ordered_json()},
       {"grid_ramp_limit_kW_per_min",
        f.grid_ramp_limit_w > 0 ? ordered_json(f.grid_ramp_limit_w / 1e3) : ordered_json()}};
-  j["findings"] = PeakFindings(f, grid);
+  const PricePeak price = PricePeakOf(f, c.price_peak_usd_per_mwh, c.forecast.step_s);
+  if (price.limit > 0) {
+    text += price.steps == 0
+                ? fmt::format("  price: never above {:g} USD/MWh within the horizon\n", price.limit)
+                : fmt::format(
+                      "  price: {:g} h above {:g} USD/MWh, from t = {:g} h, up to {} USD/MWh; the "
+                      "facility draws {} kW then\n",
+                      price.hours, price.limit, price.first_s / 3600, Num(price.highest),
+                      Num(price.mean_facility_w / 1e3));
+    j["price_peak"] = {
+        {"limit_USD_per_MWh", price.limit},
+        {"hours_above", price.hours},
+        {"first_at_s", price.steps > 0 ? ordered_json(price.first_s) : ordered_json()},
+        {"highest_USD_per_MWh", price.steps > 0 ? ordered_json(price.highest) : ordered_json()},
+        {"facility_power_kW",
+         price.steps > 0 ? ordered_json(price.mean_facility_w / 1e3) : ordered_json()}};
+  }
+  j["findings"] = PeakFindings(f, grid, price);
   if (bt) {
     text += fmt::format(
         "backtest of facility power against {} at {} origins (h: {}), each horizon over the "
@@ -551,6 +626,9 @@ Action RegisterForecast(CLI::App& app) {
                   "Anchor the forecast's dry bulb to the one observed at the origin, the offset "
                   "fading out over this long (0: not anchored; at most 6 h)")
       ->capture_default_str();
+  cmd->add_option("--price-peak", a->price_peak,
+                  "Write a price_peak finding for the hours whose grid price is above this (e.g. "
+                  "150USD/MWh; needs a site with an hourly tariff, site.tariff_file)");
   cmd->add_option("--out", a->out, "Also write DIR/forecast.csv, forecast.txt, forecast.json");
   cmd->add_flag("--json", a->json, "Print the JSON instead of the summary");
   return [a] { return Run(*a); };

@@ -95,9 +95,9 @@ TEST(AnomalyFaults, DriftingPduIsThatPdu) {
 TEST(AnomalyFaults, DegradedNicIsThatNicWithinTwoSteps) {
   // node2's GPU 3 NIC trains down to half its rate at 30 min; the job crossing it starts at 40 min
   // and steps slower, all its GPUs alike, so the port's rate is what tells which link it is.
-  const Detected run = Detect(
-      {"degraded_nic=0.5:node_infiniband_rate_bytes_per_second{Hostname=\"node2\","
-       "device=\"mlx5_3\"}:30min:2h"});
+  const Detected run =
+      Detect({"degraded_nic=0.5:node_infiniband_rate_bytes_per_second{Hostname=\"node2\","
+              "device=\"mlx5_3\"}:30min:2h"});
   ExpectOne(run, "nic/node2/mlx5_3", "degraded_nic", kFaultFromS, 20);
   EXPECT_NEAR(run.report.findings[0].residual, -200, 1);  // Gb/s below the scenario's 400
 }
@@ -106,10 +106,10 @@ TEST(AnomalyFaults, ANicDegradedFromTheStartIsFoundAfterTheCalibration) {
   // Degraded from 30 s, all through the 20 min of calibration: the rate's expectation is exact,
   // so the calibration does not learn the fault as normal (a breaker's run did, and then called
   // the port's recovery a faulty meter).
-  const Detected run = Detect(
-      {"degraded_nic=0.5:node_infiniband_rate_bytes_per_second{Hostname=\"node1\","
-       "device=\"mlx5_0\"}:30s:1h"},
-      3600);
+  const Detected run =
+      Detect({"degraded_nic=0.5:node_infiniband_rate_bytes_per_second{Hostname=\"node1\","
+              "device=\"mlx5_0\"}:30s:1h"},
+             3600);
   ASSERT_EQ(run.report.findings.size(), 1u);
   const Finding& f = run.report.findings[0];
   EXPECT_EQ(f.target, "nic/node1/mlx5_0");

@@ -22,6 +22,10 @@ constexpr double kLiquidSupplyMinC = 5;
 constexpr double kStuckChillerRaiseK = 2;
 // A power cap below half the TDP starves a training job rather than trims a peak.
 constexpr double kMinCapOfTdp = 0.5;
+// The cap the price-peak rule puts on flexible jobs' GPUs where the site's gate has none: the
+// rule's choice, between the floor above and the TDP, priced by the what-if (energy cost saved
+// against useful work lost), not a figure of a source.
+constexpr double kPricePeakCapOfTdp = 0.6;
 
 struct Draft {
   std::string rule, advice;
@@ -312,6 +316,74 @@ Draft DrainNode(const Finding& f, const SiteFacts& s, const char* rule, const ch
   return d;
 }
 
+// Hours priced above a limit (a forecast's price_peak finding, `limit` USD/MWh): the flexible
+// jobs' GPUs are capped while the tariff's price is above it, through the queue's own gate
+// (scheduler.flexibility.price_above with cap_gpu_power, docs/models.md), so the cap holds during
+// the peak only and only on work the site marked as able to wait. The cap is the gate's own
+// cap_gpu_power when it has one, else 60 % of the TDP. Kept only when the what-if's energy cost
+// falls; its advice says what useful work that costs.
+Draft CapAtPricePeak(const Finding& f, const SiteFacts& s) {
+  Draft d;
+  d.rule = "power.cap_at_price_peak";
+  const double limit = f.limit;
+  if (!(limit > 0) || !s.hourly_tariff) {
+    d.advice = fmt::format(
+        "{}: a price peak needs a price limit (the finding's limit, USD/MWh) and a site whose "
+        "price changes by the hour (site.tariff_file); no plan.",
+        f.detail.empty() ? f.target : f.detail);
+    return d;
+  }
+  if (!s.scheduler || s.flexible_jobs == 0) {
+    d.advice = fmt::format(
+        "{}. No job of the queue is flexible, so no cap can be bound to the peak's hours alone: "
+        "mark jobs that may slow down (workloads[].flexible) and give the queue a gate "
+        "(scheduler.flexibility), or cap every GPU for the peak by hand; no plan.",
+        f.detail);
+    return d;
+  }
+  const double cap_w =
+      s.flexibility_cap_w > 0 ? s.flexibility_cap_w : std::round(kPricePeakCapOfTdp * s.gpu_tdp_w);
+  if (s.flexibility_price_set && s.flexibility_price_above_usd_per_mwh <= limit + 1e-9 &&
+      s.flexibility_cap_w > 0) {
+    d.advice = fmt::format(
+        "{}. The queue's gate already caps the flexible jobs' GPUs at {:.0f} W while the price is "
+        "above {:g} USD/MWh (scheduler.flexibility): nothing to add.",
+        f.detail, s.flexibility_cap_w, s.flexibility_price_above_usd_per_mwh);
+    return d;
+  }
+  // A gate already closing at a lower price keeps it (raising it would change what it holds).
+  const double price =
+      s.flexibility_price_set ? std::min(limit, s.flexibility_price_above_usd_per_mwh) : limit;
+  d.advice = fmt::format(
+      "{}. Cap the {} flexible jobs' GPUs ({} GPUs) at {:.0f} W while the price is above {:g} "
+      "USD/MWh: they run slower through the peak's hours and at full power outside them.",
+      f.detail, s.flexible_jobs, s.flexible_gpus, cap_w, price);
+  if (s.flexibility_defers) {
+    d.advice += " The gate defers starts, so the price then also holds their first starts.";
+  }
+  d.keep = [](const WhatIfRun& w) -> std::string {
+    if (w.changed.energy_cost_usd < w.baseline.energy_cost_usd - 1e-6) return "";
+    return fmt::format(
+        "Not proposed: the twin's what-if costs {:.2f} USD against {:.2f} USD without the cap "
+        "(the flexible jobs do not run through the peak's hours).",
+        w.changed.energy_cost_usd, w.baseline.energy_cost_usd);
+  };
+  d.told = [](const WhatIfRun& w) -> std::string {
+    return fmt::format(" The what-if saves {:.2f} USD of energy over its run{}",
+                       w.baseline.energy_cost_usd - w.changed.energy_cost_usd,
+                       LessUsefulGpuH(w) > 1e-9
+                           ? fmt::format(" for {:.1f} GPU-h less useful work.", LessUsefulGpuH(w))
+                           : ", with no less useful work.");
+  };
+  d.plan = Plan("power_cap", FacilityTarget(f, s), cap_w, "W",
+                fmt::format("price above {:g} USD/MWh: flexible jobs' GPUs capped at {:.0f} W "
+                            "while it is",
+                            price, cap_w));
+  d.change = {Set("scheduler.flexibility.price_above", fmt::format("{:g} USD/MWh", price)),
+              Set("scheduler.flexibility.cap_gpu_power", fmt::format("{:g} W", cap_w))};
+  return d;
+}
+
 Draft AdviceOnly(const Finding& f, const char* rule, const std::string& advice) {
   Draft d;
   d.rule = rule;
@@ -329,6 +401,7 @@ std::vector<Draft> Draw(const Finding& f, Expert e, const SiteFacts& s,
   }
   if (f.cause == "fouled_cdu") return {FouledCdu(f, s)};
   if (f.cause == "chiller_stuck") return {StuckChiller(f, s)};
+  if (f.kind == "forecast_peak" && f.cause == "price_peak") return {CapAtPricePeak(f, s)};
   if (f.kind == "forecast_peak") {
     std::vector<Draft> drafts;
     std::string note;  // why the flexible jobs are not held, told before the cap
@@ -464,6 +537,7 @@ SiteFacts FactsOf(const site::SiteConfig& config) {
   s.nodes = config.cluster.nodes;
   s.grid_limit_w = config.facility.grid_import_limit.base();
   s.grid_ramp_limit_w = config.facility.grid_ramp_limit.base();
+  s.hourly_tariff = config.tariff.Hourly();
   if (config.life) {
     s.scheduler = true;
     s.restart_stagger_s = config.life->options.restart_stagger.seconds();
@@ -471,6 +545,12 @@ SiteFacts FactsOf(const site::SiteConfig& config) {
       s.flexibility_grid_margin = flex->grid_margin.value_or(0);
       s.flexibility_defers = flex->defer;
       s.flexibility_max_delay_s = flex->max_delay.seconds();
+      if (flex->price_above) {
+        s.flexibility_price_set = true;
+        s.flexibility_price_above_usd_per_mwh =
+            units::ToUsdPerKilowattHour(*flex->price_above) * 1e3;
+      }
+      if (flex->cap_gpu_power) s.flexibility_cap_w = flex->cap_gpu_power->base();
       for (const auto& [on, name] : {std::pair{flex->price_above.has_value(), "price"},
                                      std::pair{flex->carbon_above.has_value(), "carbon"},
                                      std::pair{flex->stage_margin.has_value(), "stage load"}}) {

@@ -54,6 +54,12 @@ struct SiteFacts {
   double flexibility_max_delay_s = 0;
   std::string flexibility_other_signals;  // "price, carbon": the gate's signals besides the grid
   double restart_stagger_s = 0;           // scheduler.restart_stagger
+  bool hourly_tariff = false;             // site.tariff_file: prices that change by the hour
+  // The gate's price signal (scheduler.flexibility.price_above, USD/MWh) and its cap on running
+  // flexible jobs' GPUs (cap_gpu_power, W); 0 when not set.
+  bool flexibility_price_set = false;
+  double flexibility_price_above_usd_per_mwh = 0;
+  double flexibility_cap_w = 0;
 };
 SiteFacts FactsOf(const site::SiteConfig& config);
 

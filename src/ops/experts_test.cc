@@ -194,6 +194,66 @@ TEST(Experts, AForecastPeakHoldsFlexibleJobsBeforeCappingEveryGpu) {
       << huge.advice;
 }
 
+TEST(Experts, APricePeakCapsTheFlexibleJobsForItsHoursOnly) {
+  // tests/inputs/price-peak-site.yaml: 140 USD/MWh from 14:00 to 20:00; five flexible fine-tunes
+  // on 192 GPUs; the gate watches the grid only.
+  const std::string path = "tests/inputs/price-peak-site.yaml";
+  const SiteFacts facts = FactsOf(scenario::LoadScenarioFile(path).site);
+  ASSERT_TRUE(facts.hourly_tariff);
+  ASSERT_EQ(facts.flexible_jobs, 5);
+  ASSERT_FALSE(facts.flexibility_price_set);
+  ExpertOptions o{path, 1'000'000, 2 * 3600 * 1000, 0.15, true, {}, std::nullopt};
+  Finding f;
+  f.kind = "forecast_peak";
+  f.cause = "price_peak";
+  f.target = "facility/site";
+  f.detector = "forecast";
+  f.residual = 40;  // USD/MWh over
+  f.limit = 100;
+  f.detail = "6 h priced above 100 USD/MWh";
+  EXPECT_EQ(ExpertName(RouteOf(f).expert), "power");
+  const Recommendation r = Advise(f, facts, o);
+  ASSERT_TRUE(r.plan.has_value()) << r.advice;
+  EXPECT_EQ(r.rule, "power.cap_at_price_peak");
+  EXPECT_EQ(r.plan->plan_class, "power_cap");
+  EXPECT_EQ(r.plan->target, "facility/site");
+  EXPECT_DOUBLE_EQ(r.plan->value.value, 420);  // 60 % of the H100's 700 W
+  ASSERT_EQ(r.change.size(), 2u);
+  EXPECT_EQ(r.change[0].key, "scheduler.flexibility.price_above");
+  EXPECT_EQ(r.change[0].value, "100 USD/MWh");
+  EXPECT_EQ(r.change[1].value, "420 W");
+  ASSERT_TRUE(r.what_if.has_value()) << r.unchecked;
+  std::printf("energy cost %.2f -> %.2f USD, useful %.1f -> %.1f GPU-h, effect %.3f kW\n",
+              r.what_if->baseline.energy_cost_usd, r.what_if->changed.energy_cost_usd,
+              r.what_if->baseline.useful_gpu_h, r.what_if->changed.useful_gpu_h,
+              r.plan->effect.value);
+  EXPECT_LT(r.what_if->changed.energy_cost_usd, r.what_if->baseline.energy_cost_usd);
+  EXPECT_NE(r.advice.find("USD of energy over its run"), std::string::npos) << r.advice;
+  EXPECT_NO_THROW(CheckPlanRequest(*r.plan, 1'000'000));
+  for (const ConstraintCheck& c : r.checks) EXPECT_TRUE(c.ok) << c.name;
+
+  // The site of examples/flexible-tariff.yaml already caps its flexible jobs at 400 W above
+  // 100 USD/MWh: nothing to add.
+  const std::string capped = "examples/flexible-tariff.yaml";
+  const Recommendation none =
+      Advise(f, FactsOf(scenario::LoadScenarioFile(capped).site),
+             {capped, 1'000'000, 2 * 3600 * 1000, 0.15, true, {}, std::nullopt});
+  EXPECT_FALSE(none.plan.has_value());
+  EXPECT_NE(none.advice.find("already caps the flexible jobs' GPUs at 400 W"), std::string::npos)
+      << none.advice;
+  // No flexible job, or a flat price: advice only.
+  SiteFacts rigid = facts;
+  rigid.flexible_jobs = 0;
+  EXPECT_FALSE(Advise(f, rigid, o).plan.has_value());
+  EXPECT_NE(Advise(f, rigid, o).advice.find("No job of the queue is flexible"), std::string::npos);
+  SiteFacts flat = facts;
+  flat.hourly_tariff = false;
+  EXPECT_FALSE(Advise(f, flat, o).plan.has_value());
+  Finding no_limit = f;
+  no_limit.limit = 0;
+  EXPECT_FALSE(Advise(no_limit, facts, o).plan.has_value());
+}
+
 TEST(Experts, AHoldThatCannotPassTheDeadlineFallsBackToTheCap) {
   // Due at 4 h, 2 h of work: the hold ends at 2 h and the job still overlaps the rigid one, so
   // the twin shows no fewer hours over the limit and the cap is proposed, the reason given.

@@ -25,10 +25,14 @@ struct Finding {
   std::string cause;
   int64_t start_ms = 0;     // when the evidence starts (ms since the Unix epoch)
   int64_t detected_ms = 0;  // when it was raised
-  // Measured minus expected, in the quantity's base unit (W, C, %), and how many of the learned
-  // noise's standard deviations that is; 0 when not a residual.
+  // Measured minus expected, in the quantity's base unit (W, C, %; a forecast peak's excess over
+  // its limit, USD/MWh for a price), and how many of the learned noise's standard deviations that
+  // is; 0 when not a residual.
   double residual = 0;
   double score_sigma = 0;
+  // The limit a forecast peak crosses, in the same unit as `residual` (a grid limit or rating in
+  // W; a price in USD/MWh for a price peak); 0 when the finding has none.
+  double limit = 0;
   std::string detail;  // one line for a person
 };
 

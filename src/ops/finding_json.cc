@@ -41,6 +41,7 @@ json WhatIfFiguresJson(const WhatIfFigures& f) {
           {"jobs_with_deadline", f.jobs_with_deadline},
           {"deadlines_missed", f.deadlines_missed},
           {"useful_gpu_hours", f.useful_gpu_h},
+          {"energy_cost_usd", f.energy_cost_usd},
           {"restart_rise_1min_kw", f.restart_rise_1min_w / 1e3},
           {"sim_time_s", f.sim_time_s}};
 }
@@ -57,6 +58,7 @@ json FindingJson(const Finding& f) {
           {"detected_ms", f.detected_ms},
           {"residual", f.residual},
           {"score_sigma", f.score_sigma},
+          {"limit", f.limit},
           {"detail", f.detail}};
 }
 
@@ -138,10 +140,12 @@ std::vector<Finding> ParseFindings(const std::string& text, const std::string& f
         number_of(f.residual);
       else if (key == "score_sigma")
         number_of(f.score_sigma);
+      else if (key == "limit")
+        number_of(f.limit);
       else {
         throw InputError(at, fmt::format("unknown finding key '{}'", key),
                          "kind, target, quantity, detector, cause, start_ms, detected_ms, "
-                         "residual, score_sigma, detail");
+                         "residual, score_sigma, limit, detail");
       }
     }
     if (f.kind.empty() || f.target.empty()) {

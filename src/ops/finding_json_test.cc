@@ -25,6 +25,7 @@ TEST(FindingJson, RoundTripsAndAcceptsAnObjectWithFindings) {
   f.detected_ms = 1700000060000;
   f.residual = -123.5;
   f.score_sigma = 7.25;
+  f.limit = 400000;
   f.detail = "below its siblings";
   const std::string array = nlohmann::json::array({FindingJson(f)}).dump();
   for (const std::string& text : {array, "{\"findings\": " + array + "}"}) {
@@ -36,6 +37,7 @@ TEST(FindingJson, RoundTripsAndAcceptsAnObjectWithFindings) {
     EXPECT_EQ(back[0].detected_ms, f.detected_ms);
     EXPECT_DOUBLE_EQ(back[0].residual, f.residual);
     EXPECT_DOUBLE_EQ(back[0].score_sigma, f.score_sigma);
+    EXPECT_DOUBLE_EQ(back[0].limit, f.limit);
   }
   EXPECT_TRUE(ParseFindings("[]", "f.json").empty());
 }

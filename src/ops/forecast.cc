@@ -224,6 +224,17 @@ std::vector<ForecastStep> RunOnce(const site::SiteConfig& base, const std::strin
   };
   const report::Summary summary = report::Simulate(config, scenario_file, so);
   if (restarts && summary.life) *restarts = summary.life->restarts;
+  // The price, read each minute of the step (the tariff changes at hour edges).
+  constexpr double kPriceEvery = 60;
+  const int price_reads = std::max(1, static_cast<int>(std::round(o.step_s / kPriceEvery)));
+  for (ForecastStep& st : steps) {
+    double sum = 0;
+    for (int k = 0; k < price_reads; ++k) {
+      const double t = st.start_s + (k + 0.5) * o.step_s / price_reads;
+      sum += config.tariff.UsdPerJoule(SimTime::From(units::Seconds(t))) * 3.6e9;
+    }
+    st.price_usd_per_mwh = sum / price_reads;
+  }
   for (size_t i = 0; i < n_steps; ++i) {
     const double d = seconds[i] > 0 ? seconds[i] : 1;
     auto& v = steps[i].value;

@@ -83,6 +83,7 @@ struct ForecastStep {
   // Means over the step in W (powers), a ratio (PUE), L/s (water).
   std::array<double, kQuantities> value{}, lo{}, hi{};
   std::vector<double> stage_load_w;  // per power-chain stage: the most loaded unit's output
+  double price_usd_per_mwh = 0;      // the tariff's grid price, mean over the step
 };
 
 struct ForecastOptions {

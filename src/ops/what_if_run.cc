@@ -22,6 +22,7 @@ WhatIfFigures FiguresOf(const report::Summary& s) {
   f.cdu_over_capacity_h = s.cdu_over_capacity_hours;
   f.grid_limit_exceeded_h = s.grid_limit_exceeded_hours;
   f.throttled_gpu_h = s.throttled_gpu_hours;
+  f.energy_cost_usd = s.total_energy_cost_usd();
   for (const report::ServiceSummary& service : s.services) {
     f.service_requests += service.result.requests;
     f.slo_met += service.result.slo_met;

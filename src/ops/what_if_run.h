@@ -35,6 +35,9 @@ struct WhatIfFigures {
   // With a scheduler: jobs with a deadline (workloads[].deadline) and those that missed it.
   int jobs_with_deadline = 0, deadlines_missed = 0;
   double useful_gpu_h = 0;  // the queue's useful work done (goodput), GPU-hours
+  // What the site's energy costs over the run: grid energy at the tariff, renewable purchases
+  // and generation fuel (report::Summary::total_energy_cost_usd), USD.
+  double energy_cost_usd = 0;
   // The steepest rise of facility power within one minute of a restart burst of several jobs
   // (report/restart_ramps.h), W; 0 without one.
   double restart_rise_1min_w = 0;
