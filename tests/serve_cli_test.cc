@@ -291,6 +291,22 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   EXPECT_NE(metrics->body.find(
                 "firstwall_quality_score{entity=\"gpu\",id=\"node0/gpu0\",dimension=\"overall\"}"),
             std::string::npos);
+  // The twin's predictions and walls, as /api/twin gives them: the facility meter's newest
+  // prediction, and the first wall among the UPS and the cooling plant.
+  EXPECT_NE(metrics->body.find("firstwall_twin_predicted{signal=\"facility_power\",unit=\"W\"} "),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("firstwall_twin_cv_rmse_ratio{signal=\"facility_power\"} "),
+            std::string::npos);
+  EXPECT_NE(metrics->body.find("firstwall_wall_utilization_ratio{resource=\"UPS\"} "),
+            std::string::npos);
+  const std::string first_wall = loads["UPS"]["utilization"].get<double>() >=
+                                         loads["cooling plant"]["utilization"].get<double>()
+                                     ? "UPS"
+                                     : "cooling plant";
+  EXPECT_NE(metrics->body.find("firstwall_first_wall{resource=\"" + first_wall + "\"} 1\n"),
+            std::string::npos)
+      << metrics->body;
   if (const std::string promtool = Which("promtool"); !promtool.empty()) {
     std::ofstream(dir / "metrics.txt") << metrics->body;
     const Result check = Shell(promtool + " check metrics < " + (dir / "metrics.txt").string());

@@ -191,6 +191,20 @@ struct Dashboard::Impl {
     if (cache.size() < kMaxCached) cache[key] = Cached{shared, now, every_ms};
     return shared;
   }
+  // The twin against the meters over the last `last_s` (twin_view.h), at most every
+  // kTwinEveryMs per request shape; /metrics reads the default one (the last hour).
+  static constexpr double kTwinLastS = 3600;
+  static constexpr double kTwinMaxPoints = 1000;
+  std::shared_ptr<const json> TwinOfLast(double last_s, size_t max_points) {
+    return Fresh(fmt::format("twin {} {}", last_s, max_points), kTwinEveryMs, [&]() -> json {
+      try {
+        return TwinView(*store, site, last_s, max_points);
+      } catch (const InputError& e) {
+        return {{"signals", json::array()},
+                {"note", "the twin could not run on this store: " + Words(e)}};
+      }
+    });
+  }
   // The store's quality scores, shared by /api/quality and /metrics: from the windows ingest
   // scored over the last hour when the store has them, else from every sample; at most once a
   // minute.
@@ -302,7 +316,10 @@ void Dashboard::Impl::Routes() {
   });
   http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     Locked(res, [&] {
-      res.set_content(MetricsText(Quality()->report, *operations, sessions.Count()),
+      // The twin's view of the last hour, shared with GET /api/twin's default request.
+      std::shared_ptr<const json> view;
+      if (twin.what_if) view = TwinOfLast(kTwinLastS, kTwinMaxPoints);
+      res.set_content(MetricsText(Quality()->report, *operations, sessions.Count(), view.get()),
                       "text/plain; version=0.0.4; charset=utf-8");
     });
   });
@@ -404,9 +421,9 @@ void Dashboard::Impl::Routes() {
       }));
   http.Get("/api/twin", Guarded(false, [this](const httplib::Request& req, httplib::Response& res,
                                               const Session&) {
-             const double last_s = NumberParam(req, "last_s", 3600, 60, 3.2e7);
+             const double last_s = NumberParam(req, "last_s", kTwinLastS, 60, 3.2e7);
              const auto max_points =
-                 static_cast<size_t>(NumberParam(req, "max_points", 1000, 10, 1e5, true));
+                 static_cast<size_t>(NumberParam(req, "max_points", kTwinMaxPoints, 10, 1e5, true));
              if (!twin.what_if) {
                return Send(res, 200,
                            {{"signals", json::array()},
@@ -415,15 +432,7 @@ void Dashboard::Impl::Routes() {
                              "serve was started without --scenario: the twin has nothing to "
                              "predict with"}});
              }
-             const std::string key = fmt::format("twin {} {}", last_s, max_points);
-             Send(res, 200, *Fresh(key, kTwinEveryMs, [&]() -> json {
-                    try {
-                      return TwinView(*store, site, last_s, max_points);
-                    } catch (const InputError& e) {
-                      return {{"signals", json::array()},
-                              {"note", "the twin could not run on this store: " + Words(e)}};
-                    }
-                  }));
+             Send(res, 200, *TwinOfLast(last_s, max_points));
            }));
   http.Get("/api/anomalies",
            Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
