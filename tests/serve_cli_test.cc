@@ -276,6 +276,28 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   EXPECT_GT(loads["UPS"]["utilization"].get<double>(), 0.05);
   EXPECT_LT(loads["UPS"]["utilization"].get<double>(), 0.5);
   EXPECT_EQ(loads["cooling plant"]["rating_w"], 100e3);
+  // The next 24 h from the store's newest facility sample (on the 15-min grid: time 0 here), with
+  // the weather's interval; the same site and physics as the emulator that filled the store, so
+  // its first step is within 5 % of the facility meter's mean.
+  const json fc = json::parse(vic.Get("/api/forecast")->body);
+  ASSERT_EQ(fc["t_ms"].size(), 96u) << fc.dump().substr(0, 400);
+  EXPECT_EQ(fc["step_s"], 900);
+  EXPECT_EQ(fc["origin_ms"], fc["t_ms"][0]);
+  const json& fp = fc["facility_power_w"];
+  for (size_t i = 0; i < 96; ++i) {
+    EXPECT_LE(fp["lo"][i].get<double>(), fp["value"][i].get<double>()) << i;
+    EXPECT_LE(fp["value"][i].get<double>(), fp["hi"][i].get<double>()) << i;
+  }
+  double measured_sum = 0;
+  int measured_n = 0;
+  for (const json& v : (*facility)["measured"]) {
+    if (!v.is_number()) continue;
+    measured_sum += v.get<double>();
+    ++measured_n;
+  }
+  ASSERT_GT(measured_n, 0);
+  EXPECT_NEAR(fp["value"][0].get<double>() / (measured_sum / measured_n), 1, 0.05);
+  EXPECT_NE(fc["interval"].get<std::string>().find("weather-forecast error"), std::string::npos);
   // 20 s of telemetry is less than the detector's hour of calibration: it says so.
   const json found = json::parse(vic.Get("/api/anomalies")->body);
   EXPECT_TRUE(found["anomalies"].empty());

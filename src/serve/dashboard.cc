@@ -24,6 +24,7 @@
 #include "ops/mcp_tools.h"
 #include "ops/ops.h"
 #include "ops/store_queries.h"
+#include "serve/forecast_view.h"
 #include "serve/metrics.h"
 #include "serve/origins.h"
 #include "serve/sessions.h"
@@ -171,7 +172,8 @@ struct Dashboard::Impl {
   std::map<std::string, Cached> cache;
   static constexpr size_t kMaxCached = 64;
   static constexpr int64_t kTelemetryEveryMs = 5'000, kTwinEveryMs = 15'000,
-                           kQualityEveryMs = 60'000, kAnomaliesEveryMs = 60'000;
+                           kQualityEveryMs = 60'000, kAnomaliesEveryMs = 60'000,
+                           kForecastEveryMs = 300'000;
   // Whether an answer computed at `at_ms` is past its period at `now` (a clock stepped back
   // counts as past too).
   static bool Expired(int64_t at_ms, int64_t every_ms, int64_t now) {
@@ -433,6 +435,24 @@ void Dashboard::Impl::Routes() {
                              "predict with"}});
              }
              Send(res, 200, *TwinOfLast(last_s, max_points));
+           }));
+  http.Get("/api/forecast",
+           Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
+             if (!twin.what_if) {
+               return Send(res, 200,
+                           {{"t_ms", json::array()},
+                            {"note",
+                             "serve was started without --scenario: the twin has nothing to "
+                             "forecast with"}});
+             }
+             Send(res, 200, *Fresh("forecast", kForecastEveryMs, [&]() -> json {
+                    try {
+                      return ForecastView(*store, site, config.scenario);
+                    } catch (const InputError& e) {
+                      return {{"t_ms", json::array()},
+                              {"note", "the twin could not run forward: " + Words(e)}};
+                    }
+                  }));
            }));
   http.Get("/api/anomalies",
            Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {

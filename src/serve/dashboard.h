@@ -8,8 +8,11 @@
 //  up).
 //  - POST /api/plans/{id}/approve and /api/plans/{id}/reject {reason}: the Operations rules
 //    decide (an approver, not the proposer; two for a risky class); a refusal is 403 and audited.
-//  - GET /metrics: Prometheus text of the plans by state, the audit chain, the sessions and the
-//    store's quality scores, without a log-in (it shows no plan, user or sample).
+//  - GET /api/twin, /api/forecast, /api/anomalies (with a scenario): the telemetry against the
+//    twin (twin_view.h), the next 24 h (forecast_view.h), the detector's findings.
+//  - GET /metrics: Prometheus text of the plans by state, the audit chain, the sessions, the
+//    store's quality scores and, with a scenario, the twin's predictions and the walls now
+//    (metrics.h), without a log-in (it shows no plan, user or sample).
 //  - GET /api/openapi.yaml: the API's description.
 // Security: the session cookie is HttpOnly and SameSite=Strict; every request that changes
 // something must carry the session's CSRF token in X-CSRF-Token and a JSON body

@@ -5,7 +5,7 @@
 (function () {
   const $ = (s) => document.querySelector(s);
   const rank = { viewer: 0, operator: 1, approver: 2, admin: 3 };
-  let session = null, timer = null, chart = null, twinChart = null, refreshFailed = false;
+  let session = null, timer = null, chart = null, twinChart = null, forecastChart = null, refreshFailed = false;
 
   async function api(method, path, body) {
     const headers = {};
@@ -168,6 +168,36 @@
       " UTC), solid: now where it falls in the chart";
   }
 
+  async function forecast() {
+    const t = await api("GET", "/api/forecast");
+    if (forecastChart) { forecastChart.destroy(); forecastChart = null; }
+    $("#forecast").textContent = "";
+    if (!t.t_ms.length) {
+      $("#forecast-note").textContent = t.note || "no forecast";
+      return;
+    }
+    const xs = t.t_ms.map((v) => v / 1000);
+    const p = t.facility_power_w;
+    const data = [xs, p.hi, p.value, p.lo];
+    const series = [{}, { label: "interval top (W)", stroke: "#e3b48f", width: 1 },
+                    { label: "facility, forecast (W)", stroke: "#c2571a", width: 1.5 },
+                    { label: "interval bottom (W)", stroke: "#e3b48f", width: 1 }];
+    if (t.grid_import_limit_w !== null) {
+      data.push(xs.map(() => t.grid_import_limit_w));
+      series.push({ label: "grid import limit (W)", stroke: "#a1131b", width: 1 });
+    }
+    forecastChart = new uPlot({ width: Math.min(1200, $("#forecast").clientWidth || 960), height: 220, series,
+                                bands: [{ series: [1, 3], fill: "rgba(194, 87, 26, 0.15)" }],
+                                axes: [{}, { size: 70 }] }, data, $("#forecast"));
+    const kw = (w) => (w / 1000).toFixed(1);
+    const pk = t.peak;
+    $("#forecast-note").textContent = "from " + iso(t.origin_ms) + " UTC (the store's newest facility sample, down to the " +
+      t.step_s / 60 + "-min grid), " + t.horizon_s / 3600 + " h; peak " + kw(pk.facility_power_w) + " kW at " + iso(pk.at_ms) +
+      " UTC, up to " + kw(pk.hi_w) + " kW within the interval" +
+      (t.grid_import_limit_w !== null ? (pk.over_grid_limit ? ": OVER the grid limit" : ": below the grid limit") : "") +
+      ". Weather: " + t.weather + ". Interval: " + t.interval + ".";
+  }
+
   async function anomalies() {
     const t = await api("GET", "/api/anomalies");
     const body = $("#anomalies tbody");
@@ -306,7 +336,7 @@
   async function refresh() {
     if (!session) return;
     try {
-      await Promise.all([power(), twin(), anomalies(), heatmap(), plans(), quality(), audit()]);
+      await Promise.all([power(), twin(), forecast(), anomalies(), heatmap(), plans(), quality(), audit()]);
       if (refreshFailed) say("");
       refreshFailed = false;
     } catch (e) {
