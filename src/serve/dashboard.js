@@ -248,6 +248,77 @@
       " W; readings from " + iso(oldest) + " UTC on";
   }
 
+  // The newest finite reading of each series of ENTITY's QUANTITY within the last minute of its own
+  // series (one per id: the first source of an id read by two).
+  async function newest(entity, quantity) {
+    const t = await api("GET", "/api/telemetry?entity=" + entity + "&quantity=" + quantity + "&last_s=60&max_points=1");
+    const seen = new Set(), out = [];
+    for (const s of t.series) {
+      if (seen.has(s.id)) continue;
+      seen.add(s.id);
+      if (s.samples.length && s.samples[0][1] !== null) out.push({ id: s.id, unit: s.unit, t: s.samples[0][0], v: s.samples[0][1] });
+    }
+    return out;
+  }
+
+  // Racks as a heat map: each rack PDU's newest power, blue (0 W) to red (the hottest rack).
+  async function racks() {
+    const pdus = await newest("pdu", "power");
+    const c = $("#racks");
+    const w = 120, h = 40, per = Math.max(1, Math.floor(c.width / w));
+    c.height = Math.max(1, Math.ceil(pdus.length / per)) * h;
+    const g = c.getContext("2d");
+    g.fillStyle = "#ffffff";
+    g.fillRect(0, 0, c.width, c.height);
+    if (!pdus.length) {
+      $("#racks-note").textContent = "no rack PDU power in the store (entity pdu, quantity power in the site map)";
+      return;
+    }
+    const hi = Math.max(...pdus.map((p) => p.v), 1);
+    g.font = "12px system-ui, sans-serif";
+    g.textBaseline = "middle";
+    pdus.forEach((p, k) => {
+      const x = (k % per) * w, y = Math.floor(k / per) * h;
+      g.fillStyle = "hsl(" + Math.round(220 - 220 * p.v / hi) + ", 70%, 50%)";
+      g.fillRect(x + 1, y + 1, w - 2, h - 2);
+      g.fillStyle = "#ffffff";
+      g.fillText(p.id + " " + (p.v / 1000).toFixed(1) + " kW", x + 6, y + h / 2);
+    });
+    $("#racks-note").textContent = pdus.length + " racks, blue 0 W to red " + (hi / 1000).toFixed(1) +
+      " kW (the hottest); readings from " + iso(Math.min(...pdus.map((p) => p.t))) + " UTC on";
+  }
+
+  // The cooling loop's newest readings, outdoor air to the GPUs.
+  async function cooling() {
+    const body = $("#cooling tbody");
+    body.textContent = "";
+    const row = (what, id, v, unit, t) => {
+      const r = body.insertRow();
+      cell(r, what);
+      cell(r, id);
+      cell(r, v, "num");
+      cell(r, unit);
+      cell(r, t ? iso(t) : "-");
+    };
+    const [outdoor, cdus, chillers, meters, gpus] = await Promise.all([
+      newest("weather_station", "temperature"), newest("cdu", "temperature"),
+      newest("chiller", "power"), newest("meter", "power"), newest("gpu", "temperature")]);
+    for (const o of outdoor) row("outdoor air", o.id, o.v.toFixed(1), o.unit, o.t);
+    for (const c of cdus) row("CDU supply", c.id, c.v.toFixed(1), c.unit, c.t);
+    for (const c of chillers) row("chiller electricity", c.id, (c.v / 1000).toFixed(1), "kW", c.t);
+    for (const m of meters.filter((m) => m.id === "cooling")) row("cooling plant electricity", m.id, (m.v / 1000).toFixed(1), "kW", m.t);
+    if (gpus.length) {
+      const vs = gpus.map((g) => g.v);
+      const hot = gpus[vs.indexOf(Math.max(...vs))];
+      row("GPUs, mean", gpus.length + " GPUs", (vs.reduce((a, b) => a + b, 0) / vs.length).toFixed(1), gpus[0].unit,
+          Math.min(...gpus.map((g) => g.t)));
+      row("GPUs, hottest", hot.id, hot.v.toFixed(1), hot.unit, hot.t);
+    }
+    $("#cooling-note").textContent = body.rows.length
+      ? "newest readings within the last minute of each series"
+      : "no outdoor, CDU, chiller, cooling meter or GPU temperature in the store";
+  }
+
   async function plans() {
     const t = await api("GET", "/api/plans");
     const body = $("#plans tbody");
@@ -336,7 +407,7 @@
   async function refresh() {
     if (!session) return;
     try {
-      await Promise.all([power(), twin(), forecast(), anomalies(), heatmap(), plans(), quality(), audit()]);
+      await Promise.all([power(), twin(), forecast(), anomalies(), cooling(), heatmap(), racks(), plans(), quality(), audit()]);
       if (refreshFailed) say("");
       refreshFailed = false;
     } catch (e) {

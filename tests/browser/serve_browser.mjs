@@ -40,7 +40,7 @@ async function inked(page, problems) {
     for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250)) ink++;
     return { id: c.id || c.parentElement.className, ink };
   }));
-  if (canvases.length < 4) problems.push("only " + canvases.length + " canvases");
+  if (canvases.length < 5) problems.push("only " + canvases.length + " canvases");
   for (const c of canvases) if (c.ink < 50) problems.push("blank canvas " + c.id);
   return canvases.length;
 }

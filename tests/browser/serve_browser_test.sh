@@ -27,7 +27,15 @@ port_of() {
 "$bin" emulate tests/inputs/live-emulate.yaml --speed 20 --listen 127.0.0.1:0 >"$work/emulate.log" 2>&1 &
 pids+=($!)
 emu=$(port_of "$work/emulate.log")
-sed "s/127.0.0.1:9400/127.0.0.1:$emu/" tests/inputs/live-site-map.yaml >"$work/map.yaml"
+# The shared site map, and the racks' PDUs, the CDUs and the chillers the cooling and rack panels
+# read (bound before its balances).
+sed -e "s/127.0.0.1:9400/127.0.0.1:$emu/" -e '/^balances:/,$d' tests/inputs/live-site-map.yaml >"$work/map.yaml"
+cat >>"$work/map.yaml" <<'EOF'
+  - {source: emulator, series: firstwall_rack_pdu_power_watts, entity: pdu, id: "{rack}", quantity: power, unit: W}
+  - {source: emulator, series: firstwall_cdu_supply_temperature_celsius, entity: cdu, id: "{cdu}", quantity: temperature, unit: C}
+  - {source: emulator, series: firstwall_chiller_power_watts, entity: chiller, id: plant, quantity: power, unit: W}
+EOF
+sed -n '/^balances:/,$p' tests/inputs/live-site-map.yaml >>"$work/map.yaml"
 store=$work/site.db
 "$bin" ingest "$work/map.yaml" --db "$store" --for 20s --speed 20 --quiet
 kill "${pids[0]}"
