@@ -6,6 +6,39 @@
   const $ = (s) => document.querySelector(s);
   const rank = { viewer: 0, operator: 1, approver: 2, admin: 3 };
   let session = null, timer = null, chart = null, twinChart = null, forecastChart = null, refreshFailed = false;
+  let events = [];  // [{ms, label, kind}]: what the charts of the last hour mark
+
+  // Events worth a mark on the charts: the detector's findings (when raised) and the plans'
+  // decisions and actions from the audit log.
+  function eventsOf(log, found) {
+    const out = [];
+    for (const a of found.anomalies || []) out.push({ ms: a.detected_ms, label: a.cause + " " + a.target, kind: "anomaly" });
+    for (const e of log.entries || []) {
+      if (!/^plan_(approved|rejected|applied|verified|expired)$/.test(e.action)) continue;
+      out.push({ ms: e.t_ms, label: e.subject + " " + e.action.slice(5), kind: "plan" });
+    }
+    return out;
+  }
+
+  // A uPlot draw hook marking `events` that fall inside the chart: a dashed line and its label.
+  function markEvents(u) {
+    const g = u.ctx;
+    g.save();
+    g.font = Math.round(11 * devicePixelRatio) + "px system-ui, sans-serif";
+    events.forEach((e, k) => {
+      const x = e.ms / 1000;
+      if (x < u.scales.x.min || x > u.scales.x.max) return;
+      const px = Math.round(u.valToPos(x, "x", true));
+      g.strokeStyle = g.fillStyle = e.kind === "anomaly" ? "#a1131b" : "#6a3d9a";
+      g.setLineDash([4, 3]);
+      g.beginPath();
+      g.moveTo(px, u.bbox.top);
+      g.lineTo(px, u.bbox.top + u.bbox.height);
+      g.stroke();
+      g.fillText(e.label, px + 3, u.bbox.top + (12 + 12 * (k % 3)) * devicePixelRatio);
+    });
+    g.restore();
+  }
 
   async function api(method, path, body) {
     const headers = {};
@@ -77,13 +110,15 @@
     }
     $("#power-note").textContent = found.length
       ? found.length + " meters, " + times.length + " samples; newest " + (times.length ? iso(times[times.length - 1]) + " UTC" : "-") +
-        (cut.length ? "; only the newest 7200 samples of " + cut.join(", ") : "")
+        (cut.length ? "; only the newest 7200 samples of " + cut.join(", ") : "") +
+        "; dashed marks: the detector's findings (red) and the plans' decisions (purple)"
       : "no facility, UPS or meter power in the store";
     const colors = ["#1f5fa8", "#c2571a", "#2e8b57", "#8e44ad"];
     const opts = {
       width: Math.min(1200, $("#power").clientWidth || 960), height: 260,
       series: [{}].concat(found.map((s, k) => ({ label: s.entity + "/" + s.id + " (W)", stroke: colors[k % 4], width: 1.5, spanGaps: true }))),
       axes: [{}, { size: 70 }],
+      hooks: { draw: [markEvents] },
     };
     if (chart) chart.destroy();
     $("#power").textContent = "";
@@ -162,7 +197,7 @@
       g.restore();
     };
     twinChart = new uPlot({ width: Math.min(1200, $("#twin").clientWidth || 960), height: 260, series,
-                            axes: [{}, { size: 70 }], hooks: { draw: [now] } }, data, $("#twin"));
+                            axes: [{}, { size: 70 }], hooks: { draw: [now, markEvents] } }, data, $("#twin"));
     $("#twin-note").textContent = mismatch + "points of " + t.step_s + " s; GPU power from " + t.gpu_from +
       "; outdoor air from " + t.outdoor_from + "; dotted line: the newest sample (" + iso(t.newest_ms) +
       " UTC), solid: now where it falls in the chart";
@@ -198,8 +233,7 @@
       ". Weather: " + t.weather + ". Interval: " + t.interval + ".";
   }
 
-  async function anomalies() {
-    const t = await api("GET", "/api/anomalies");
+  async function anomalies(t) {
     const body = $("#anomalies tbody");
     body.textContent = "";
     for (const a of t.anomalies.slice().reverse().slice(0, 50)) {
@@ -386,8 +420,7 @@
     }
   }
 
-  async function audit() {
-    const t = await api("GET", "/api/audit?last=30");
+  async function audit(t) {
     $("#chain").textContent = t.chain.ok
       ? "hash chain verified: " + t.chain.entries + " entries, head " + t.chain.head.slice(0, 16) + "\u2026"
       : "hash chain BROKEN at entry " + t.chain.first_bad + ": " + t.chain.problem;
@@ -407,7 +440,10 @@
   async function refresh() {
     if (!session) return;
     try {
-      await Promise.all([power(), twin(), forecast(), anomalies(), cooling(), heatmap(), racks(), plans(), quality(), audit()]);
+      // The audit log and the findings first: their times are the charts' event annotations.
+      const [log, found] = await Promise.all([api("GET", "/api/audit?last=30"), api("GET", "/api/anomalies")]);
+      events = eventsOf(log, found);
+      await Promise.all([power(), twin(), forecast(), anomalies(found), cooling(), heatmap(), racks(), plans(), quality(), audit(log)]);
       if (refreshFailed) say("");
       refreshFailed = false;
     } catch (e) {
