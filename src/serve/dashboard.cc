@@ -152,6 +152,13 @@ struct Dashboard::Impl {
     twin.no_agent_why = "the dashboard proposes nothing";
     store = twin.store.get();
     operations = twin.operations.get();
+    if (twin.what_if) {
+      forecaster = std::make_unique<ForecastWorker>(site, c.scenario);
+      // Started now, so that a small site's first page already has it.
+      if (const std::optional<ForecastClock> clock = clock_reader.Read(*store)) {
+        forecaster->Ask(*clock);
+      }
+    }
   }
 
   DashboardConfig config;
@@ -167,31 +174,46 @@ struct Dashboard::Impl {
   // are kept (beyond, an answer is computed and not kept).
   struct Cached {
     std::shared_ptr<const json> value;
+    // The answer as sent, written once: 10,000 GPUs' rows cost more to write than to copy.
+    std::shared_ptr<const std::string> body;
     int64_t at_ms = 0, every_ms = 0;
   };
   std::map<std::string, Cached> cache;
   static constexpr size_t kMaxCached = 64;
   static constexpr int64_t kTelemetryEveryMs = 5'000, kTwinEveryMs = 15'000,
-                           kQualityEveryMs = 60'000, kAnomaliesEveryMs = 60'000,
-                           kForecastEveryMs = 300'000;
+                           kQualityEveryMs = 60'000, kAnomaliesEveryMs = 60'000;
   // Whether an answer computed at `at_ms` is past its period at `now` (a clock stepped back
   // counts as past too).
   static bool Expired(int64_t at_ms, int64_t every_ms, int64_t now) {
     return now - at_ms >= every_ms || now < at_ms;
   }
-  std::shared_ptr<const json> Fresh(const std::string& key, int64_t every_ms,
-                                    const std::function<json()>& compute) {
+  Cached FreshEntry(const std::string& key, int64_t every_ms,
+                    const std::function<json()>& compute) {
     const int64_t now = config.now_ms();
     const auto expired = [&](const Cached& c) { return Expired(c.at_ms, c.every_ms, now); };
-    if (auto it = cache.find(key); it != cache.end() && !expired(it->second)) {
-      return it->second.value;
-    }
+    if (auto it = cache.find(key); it != cache.end() && !expired(it->second)) return it->second;
     json value = compute();
     value["computed_ms"] = now;
-    auto shared = std::make_shared<const json>(std::move(value));
+    Cached c{nullptr,
+             std::make_shared<const std::string>(
+                 value.dump(-1, ' ', false, json::error_handler_t::replace)),
+             now, every_ms};
+    c.value = std::make_shared<const json>(std::move(value));
     std::erase_if(cache, [&](const auto& kv) { return expired(kv.second); });
-    if (cache.size() < kMaxCached) cache[key] = Cached{shared, now, every_ms};
-    return shared;
+    if (cache.size() < kMaxCached) cache[key] = c;
+    return c;
+  }
+  std::shared_ptr<const json> Fresh(const std::string& key, int64_t every_ms,
+                                    const std::function<json()>& compute) {
+    return FreshEntry(key, every_ms, compute).value;
+  }
+  // Answers 200 with Fresh's answer as it was written when computed.
+  void SendFresh(httplib::Response& res, const std::string& key, int64_t every_ms,
+                 const std::function<json()>& compute) {
+    const Cached c = FreshEntry(key, every_ms, compute);
+    res.status = 200;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(*c.body, kJson);
   }
   // The twin against the meters over the last `last_s` (twin_view.h), at most every
   // kTwinEveryMs per request shape; /metrics reads the default one (the last hour).
@@ -230,6 +252,9 @@ struct Dashboard::Impl {
     }
     return quality;
   }
+  // The forecast's clock on the store, and the thread that runs the twin forward (forecast_view.h).
+  ForecastClockReader clock_reader;
+  std::unique_ptr<ForecastWorker> forecaster;
   std::mutex db;  // the store and its operations: one request at a time
   httplib::Server http;
   std::string host;
@@ -267,6 +292,7 @@ struct Dashboard::Impl {
         operations = twin.operations.get();
         cache.clear();
         quality.reset();
+        clock_reader = {};
         reopen = false;
       }
       act();
@@ -438,60 +464,78 @@ void Dashboard::Impl::Routes() {
            }));
   http.Get("/api/forecast",
            Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
-             if (!twin.what_if) {
+             if (!forecaster) {
                return Send(res, 200,
                            {{"t_ms", json::array()},
                             {"note",
                              "serve was started without --scenario: the twin has nothing to "
                              "forecast with"}});
              }
-             Send(res, 200, *Fresh("forecast", kForecastEveryMs, [&]() -> json {
-                    try {
-                      return ForecastView(*store, site, config.scenario);
-                    } catch (const InputError& e) {
-                      return {{"t_ms", json::array()},
-                              {"note", "the twin could not run forward: " + Words(e)}};
-                    }
-                  }));
+             const std::optional<ForecastClock> clock = clock_reader.Read(*store);
+             if (!clock) {
+               return Send(res, 200,
+                           {{"t_ms", json::array()},
+                            {"note",
+                             "the store has no facility power: the forecast has no clock to "
+                             "start from"}});
+             }
+             const ForecastWorker::Answer a = forecaster->Ask(*clock);
+             if (!a.last) {
+               return Send(res, 200,
+                           {{"t_ms", json::array()},
+                            {"computing", true},
+                            {"note",
+                             "the first forecast is being computed (the twin runs forward three "
+                             "times; a site of 10,000 GPUs takes about a minute)"}});
+             }
+             json out = *a.last;
+             out["computing"] = a.computing;
+             out["current"] = a.last_clock == clock;
+             Send(res, 200, out);
            }));
   http.Get("/api/anomalies",
            Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
-             Send(res, 200, *Fresh("anomalies", kAnomaliesEveryMs, [&] {
-                    json found = ops::ListAnomalies(twin, json::object());
-                    for (json& a : found["anomalies"]) {
-                      const live::QuantityKind* q =
-                          live::FindQuantity(a["quantity"].get<std::string>());
-                      a["residual_unit"] = q ? std::string(q->base_unit) : "";
-                    }
-                    return found;
-                  }));
+             SendFresh(res, "anomalies", kAnomaliesEveryMs, [&] {
+               json found = ops::ListAnomalies(twin, json::object());
+               for (json& a : found["anomalies"]) {
+                 const live::QuantityKind* q = live::FindQuantity(a["quantity"].get<std::string>());
+                 a["residual_unit"] = q ? std::string(q->base_unit) : "";
+               }
+               return found;
+             });
            }));
-  http.Get("/api/quality", Guarded(false, [this](const httplib::Request& req,
-                                                 httplib::Response& res, const Session&) {
-             json args = json::object();
-             if (req.has_param("entity")) args["entity"] = req.get_param_value("entity");
-             if (req.has_param("id")) args["id"] = req.get_param_value("id");
-             const std::string streams_text =
-                 req.has_param("streams") ? req.get_param_value("streams") : "0";
-             if (streams_text != "0" && streams_text != "1") {
-               return Fail(res, 400, "streams=" + streams_text + ": give 0 or 1");
-             }
-             const auto worst = static_cast<size_t>(NumberParam(req, "worst", 0, 0, 1e9, true));
-             const std::shared_ptr<const QualityNow> now = Quality();
-             json q = ops::QualityJson(now->report, args, streams_text == "1");
-             json& e = q["entities"];
-             q["entities_total"] = e.size();
-             if (worst > 0) {
-               std::stable_sort(e.begin(), e.end(), [](const json& a, const json& b) {
-                 return a["scores"]["overall"].get<double>() < b["scores"]["overall"].get<double>();
-               });
-               if (e.size() > worst)
-                 e.erase(e.begin() + static_cast<std::ptrdiff_t>(worst), e.end());
-             }
-             q["scored_from"] = now->scored_from;
-             q["computed_ms"] = now->at_ms;
-             Send(res, 200, q);
-           }));
+  http.Get(
+      "/api/quality",
+      Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
+        json args = json::object();
+        if (req.has_param("entity")) args["entity"] = req.get_param_value("entity");
+        if (req.has_param("id")) args["id"] = req.get_param_value("id");
+        const std::string streams_text =
+            req.has_param("streams") ? req.get_param_value("streams") : "0";
+        if (streams_text != "0" && streams_text != "1") {
+          return Fail(res, 400, "streams=" + streams_text + ": give 0 or 1");
+        }
+        const auto worst = static_cast<size_t>(NumberParam(req, "worst", 0, 0, 1e9, true));
+        // The answer is kept as long as the scores it is made of (10,000 GPUs' rows cost
+        // more to write and sort than to send).
+        const std::shared_ptr<const QualityNow> now = Quality();
+        const std::string key =
+            fmt::format("quality {} {} {} {}", now->at_ms, args.dump(), streams_text, worst);
+        SendFresh(res, key, kQualityEveryMs, [&] {
+          json q = ops::QualityJson(now->report, args, streams_text == "1");
+          json& e = q["entities"];
+          q["entities_total"] = e.size();
+          if (worst > 0) {
+            std::stable_sort(e.begin(), e.end(), [](const json& a, const json& b) {
+              return a["scores"]["overall"].get<double>() < b["scores"]["overall"].get<double>();
+            });
+            if (e.size() > worst) e.erase(e.begin() + static_cast<std::ptrdiff_t>(worst), e.end());
+          }
+          q["scored_from"] = now->scored_from;
+          q["scored_ms"] = now->at_ms;
+          return q;
+        });
+      }));
   http.Get("/api/telemetry", Guarded(false, [this](const httplib::Request& req,
                                                    httplib::Response& res, const Session&) {
              if (!req.has_param("entity"))
@@ -503,9 +547,8 @@ void Dashboard::Impl::Routes() {
              args["max_points"] =
                  static_cast<int64_t>(NumberParam(req, "max_points", 1000, 1, 1e5, true));
              if (req.has_param("last_s")) args["last_s"] = NumberParam(req, "last_s", 0, 1, 3.2e7);
-             Send(res, 200, *Fresh("telemetry " + args.dump(), kTelemetryEveryMs, [&] {
-                    return ops::ReadTelemetry(*store, args);
-                  }));
+             SendFresh(res, "telemetry " + args.dump(), kTelemetryEveryMs,
+                       [&] { return ops::ReadTelemetry(*store, args); });
            }));
 }
 

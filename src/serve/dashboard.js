@@ -211,6 +211,7 @@
       $("#forecast-note").textContent = t.note || "no forecast";
       return;
     }
+    const newer = t.computing ? " A forecast from a newer origin is being computed." : "";
     const xs = t.t_ms.map((v) => v / 1000);
     const p = t.facility_power_w;
     const data = [xs, p.hi, p.value, p.lo];
@@ -230,7 +231,7 @@
       t.step_s / 60 + "-min grid), " + t.horizon_s / 3600 + " h; peak " + kw(pk.facility_power_w) + " kW at " + iso(pk.at_ms) +
       " UTC, up to " + kw(pk.hi_w) + " kW within the interval" +
       (t.grid_import_limit_w !== null ? (pk.over_grid_limit ? ": OVER the grid limit" : ": below the grid limit") : "") +
-      ". Weather: " + t.weather + ". Interval: " + t.interval + ".";
+      ". Weather: " + t.weather + ". Interval: " + t.interval + "." + newer;
   }
 
   async function anomalies(t) {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <optional>
 
+#include "core/error.h"
 #include "ops/forecast.h"
 
 namespace firstwall::serve {
@@ -15,45 +15,47 @@ constexpr double kStepS = 900;
 constexpr double kHorizonS = 24 * 3600;
 constexpr double kMaxOriginS = 366 * 86400.0;  // firstwall forecast's --from bound
 
-// The first and newest finite samples of the store's first facility power series.
-struct Span {
-  int64_t first_ms = 0, newest_ms = 0;
-};
-std::optional<Span> FacilitySpan(live::Store& store) {
-  for (const live::SeriesInfo& s : store.Series()) {
-    if (s.key.entity != "facility" || s.key.quantity != "power") continue;
-    std::optional<Span> span;
-    for (const live::SamplePoint& p : store.Samples(s.id)) {
-      if (!std::isfinite(p.value)) continue;
-      if (!span) span = Span{p.t_ms, p.t_ms};
-      span->newest_ms = std::max(span->newest_ms, p.t_ms);
-    }
-    return span;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
-json ForecastView(live::Store& store, const site::SiteConfig& config,
-                  const std::string& scenario_file) {
-  const std::optional<Span> span = FacilitySpan(store);
-  if (!span) {
-    return {{"t_ms", json::array()},
-            {"note", "the store has no facility power: the forecast has no clock to start from"}};
+std::optional<ForecastClock> ForecastClockReader::Read(live::Store& store) {
+  if (!series_) {
+    for (const live::SeriesInfo& s : store.Series()) {
+      if (s.key.entity != "facility" || s.key.quantity != "power") continue;
+      for (const live::SamplePoint& p : store.Samples(s.id)) {
+        if (!std::isfinite(p.value)) continue;
+        series_ = s.id;
+        zero_ms_ = p.t_ms;
+        break;
+      }
+      break;
+    }
+    if (!series_) return std::nullopt;
   }
-  const double since_s = static_cast<double>(span->newest_ms - span->first_ms) / 1000;
-  ops::ForecastOptions o;
-  o.step_s = kStepS;
-  o.horizon_s = kHorizonS;
-  o.from_s = std::floor(since_s / kStepS) * kStepS;
-  if (o.from_s > kMaxOriginS) {
+  const std::optional<live::SamplePoint> newest = store.Newest(*series_);
+  if (!newest) return std::nullopt;
+  const double since_s = static_cast<double>(std::max<int64_t>(0, newest->t_ms - *zero_ms_)) / 1000;
+  return ForecastClock{*zero_ms_, std::floor(since_s / kStepS) * kStepS};
+}
+
+json ForecastJson(const site::SiteConfig& config, const std::string& scenario_file,
+                  const ForecastClock& clock) {
+  if (clock.origin_s > kMaxOriginS) {
     return {{"t_ms", json::array()},
             {"note", "the store spans more than 366 days: the twin would replay them all"}};
   }
-  const ops::Forecast f = ops::RunForecast(config, scenario_file, o);
+  ops::ForecastOptions o;
+  o.step_s = kStepS;
+  o.horizon_s = kHorizonS;
+  o.from_s = clock.origin_s;
+  ops::Forecast f;
+  try {
+    f = ops::RunForecast(config, scenario_file, o);
+  } catch (const InputError& e) {
+    return {{"t_ms", json::array()},
+            {"note", std::string("the twin could not run forward: ") + e.what()}};
+  }
   const auto at_ms = [&](double scenario_s) {
-    return span->first_ms + static_cast<int64_t>(std::llround(scenario_s * 1000));
+    return clock.zero_ms + static_cast<int64_t>(std::llround(scenario_s * 1000));
   };
   json t = json::array(), value = json::array(), lo = json::array(), hi = json::array(),
        it = json::array(), pue = json::array(), outdoor = json::array();
@@ -88,6 +90,46 @@ json ForecastView(live::Store& store, const site::SiteConfig& config,
             {"over_grid_limit", f.grid_limit_w > 0 && peak_hi > f.grid_limit_w}}},
           {"weather", f.weather_from},
           {"interval", f.interval_from}};
+}
+
+ForecastWorker::ForecastWorker(site::SiteConfig config, std::string scenario_file)
+    : config_(std::move(config)), scenario_file_(std::move(scenario_file)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+ForecastWorker::~ForecastWorker() {
+  {
+    std::lock_guard lock(m_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+ForecastWorker::Answer ForecastWorker::Ask(const ForecastClock& clock) {
+  std::lock_guard lock(m_);
+  if (last_clock_ != clock && computing_ != clock) {
+    wanted_ = clock;
+    cv_.notify_all();
+  }
+  return {last_, last_clock_, computing_.has_value() || wanted_.has_value()};
+}
+
+void ForecastWorker::Run() {
+  std::unique_lock lock(m_);
+  while (true) {
+    cv_.wait(lock, [&] { return stop_ || wanted_.has_value(); });
+    if (stop_) return;
+    computing_ = wanted_;
+    wanted_.reset();
+    const ForecastClock clock = *computing_;
+    lock.unlock();
+    auto answer = std::make_shared<const json>(ForecastJson(config_, scenario_file_, clock));
+    lock.lock();
+    last_ = std::move(answer);
+    last_clock_ = clock;
+    computing_.reset();
+  }
 }
 
 }  // namespace firstwall::serve
