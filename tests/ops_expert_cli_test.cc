@@ -171,6 +171,38 @@ TEST(OpsAdviseCli, ProposingTheSameFindingsAgainPointsAtTheOpenPlans) {
   EXPECT_EQ(nlohmann::json::parse(r.out).size(), 2u) << r.out;
 }
 
+TEST(OpsAdviseCli, AnOpenPlanOfTheSameValueButAnotherMeaningIsNotTheSameChange) {
+  // Two price peaks over different limits give the same 420 W cap on the flexible jobs' GPUs, but
+  // bound to other hours: two plans. The same finding again names its open plan.
+  const fs::path dir = StoreWithAda("advise-meaning");
+  const std::string store = (dir / "site.db").string();
+  auto finding = [&](const std::string& name, double limit) {
+    std::ofstream(dir / name)
+        << R"([{"kind": "forecast_peak", "cause": "price_peak", "target": "facility/site", )"
+        << R"("residual": )" << 140 - limit << R"(, "limit": )" << limit << "}]";
+    return (dir / name).string();
+  };
+  setenv("FIRSTWALL_PASSWORD", "correct horse", 1);
+  auto advise = [&](const std::string& findings) {
+    const Result r = Firstwall("ops advise --json --findings " + findings +
+                               " --scenario tests/inputs/price-peak-site.yaml --propose --user "
+                               "ada --store " +
+                               store);
+    EXPECT_EQ(r.status, 0) << r.out;
+    return nlohmann::json::parse(r.out).at(0);
+  };
+  const nlohmann::json first = advise(finding("100.json", 100));
+  EXPECT_EQ(first["proposed_plan"], 1) << first.dump();
+  EXPECT_EQ(first["plan"]["value"], 420);
+  const nlohmann::json again = advise(finding("100.json", 100));
+  EXPECT_EQ(again["open_plan"], 1) << again.dump();
+  const nlohmann::json other = advise(finding("60.json", 60));
+  unsetenv("FIRSTWALL_PASSWORD");
+  EXPECT_EQ(other["plan"]["value"], 420);
+  EXPECT_EQ(other["proposed_plan"], 2) << other.dump();
+  EXPECT_NE(other["plan"]["reason"].get<std::string>().find("above 60 USD/MWh"), std::string::npos);
+}
+
 TEST(OpsReportCli, TheDaysReportOfAStoreAndItsBadOptions) {
   const fs::path dir = StoreWithAda("ops-report");
   const std::string store = (dir / "site.db").string();

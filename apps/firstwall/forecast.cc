@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
@@ -35,7 +36,7 @@ using nlohmann::ordered_json;
 struct ForecastArgs {
   std::string scenario, db, measured, from, horizon = "72 h", weather, step = "15 min", out;
   std::string anchor = "3 h";
-  std::string price_peak;
+  std::optional<std::string> price_peak;
   std::vector<std::string> sets;
   double sigma_0 = 1.0, sigma_per_day = 0.5;
   bool json = false;
@@ -90,24 +91,32 @@ Checked Check(const ForecastArgs& a) {
   }
   f.error = {a.sigma_0, a.sigma_per_day};
   f.anchor_s = DurationOption("--anchor", a.anchor, true);
-  if (!a.price_peak.empty()) {
+  if (a.price_peak) {
     double usd_per_j = 0;
     try {
-      usd_per_j = units::ParseBase(a.price_peak, units::Dimension::kEnergyPrice);
+      usd_per_j = units::ParseBase(*a.price_peak, units::Dimension::kEnergyPrice);
     } catch (const units::UnitParseError& e) {
-      throw InputError({"--price-peak", 0, 0}, fmt::format("'{}': {}", a.price_peak, e.what()),
+      throw InputError({"--price-peak", 0, 0}, fmt::format("'{}': {}", *a.price_peak, e.what()),
                        e.hint());
     }
-    c.price_peak_usd_per_mwh = usd_per_j * 3.6e9;
+    // Rounded to 1e-9 USD/MWh, so that 140 USD/MWh prints and is stored as 140.
+    c.price_peak_usd_per_mwh = std::round(usd_per_j * 3.6e9 * 1e9) / 1e9;
     if (!(c.price_peak_usd_per_mwh > 0 && c.price_peak_usd_per_mwh <= 100000)) {
-      throw InputError({"--price-peak", 0, 0},
-                       fmt::format("'{}' is not above 0 and at most 100,000 USD/MWh", a.price_peak),
-                       "a grid price such as 150 USD/MWh");
+      throw InputError(
+          {"--price-peak", 0, 0},
+          fmt::format("'{}' is not above 0 and at most 100,000 USD/MWh", *a.price_peak),
+          "a grid price such as 150 USD/MWh");
     }
   }
   if (f.anchor_s > 6 * 3600 + 1e-6) {
     throw InputError({"--anchor", 0, 0}, fmt::format("'{}' is more than 6 h", a.anchor),
-                     "0 (not anchored) to 6 h, e.g. 3h");
+                     "0 (not anchored), or 1 h to 6 h, e.g. 3h");
+  }
+  // The weather is built by the hour: a shorter fade would act as one of an hour.
+  if (f.anchor_s > 0 && f.anchor_s < 3600 - 1e-6) {
+    throw InputError({"--anchor", 0, 0},
+                     fmt::format("'{}' is shorter than the weather's hourly rows", a.anchor),
+                     "0 (not anchored), or 1 h to 6 h, e.g. 3h");
   }
   if (!a.db.empty() && !a.measured.empty()) {
     throw InputError({"--measured", 0, 0}, "--db and --measured both given",
@@ -172,7 +181,7 @@ PricePeak PricePeakOf(const ops::Forecast& f, double limit, double step_s) {
   if (!(limit > 0)) return p;
   double energy = 0;
   for (const ops::ForecastStep& s : f.steps) {
-    if (s.price_usd_per_mwh <= limit) continue;
+    if (!units::AboveBeyondRounding(s.price_usd_per_mwh, limit)) continue;
     if (p.steps++ == 0) p.first_s = s.start_s;
     p.highest = std::max(p.highest, s.price_usd_per_mwh);
     energy += s.value[ops::kFacilityPower];
@@ -425,13 +434,21 @@ int Run(const ForecastArgs& a) {
         "before the origin: {:+.3f} %\n",
         c.backtest.lookback_s / 3600, 100 * bias);
   }
-  ordered_json j = {{"scenario", sc.file},
-                    {"from_s", c.forecast.from_s},
-                    {"horizon_s", c.forecast.horizon_s},
-                    {"step_s", c.forecast.step_s},
-                    {"weather", f.weather_from},
-                    {"interval", f.interval_from},
-                    {"facility_bias_correction", bt ? ordered_json(bias) : ordered_json()}};
+  ordered_json j = {
+      {"scenario", sc.file},
+      {"from_s", c.forecast.from_s},
+      {"horizon_s", c.forecast.horizon_s},
+      {"step_s", c.forecast.step_s},
+      {"weather", f.weather_from},
+      {"anchor", c.forecast.anchor_s > 0
+                     ? ordered_json{{"fade_h", c.forecast.anchor_s / 3600},
+                                    {"observed_C", f.anchor_observed_c},
+                                    {"observed_from", "the scenario's weather"},
+                                    {"forecast_C", f.anchor_forecast_c},
+                                    {"offset_K", f.anchor_observed_c - f.anchor_forecast_c}}
+                     : ordered_json()},
+      {"interval", f.interval_from},
+      {"facility_bias_correction", bt ? ordered_json(bias) : ordered_json()}};
   text += fmt::format("  {:<16} {:>12} {:>12} {:>12}  {}\n", "quantity", "mean", "min", "max",
                       "peak interval (lo..hi)");
   const double hours = c.forecast.step_s / 3600;

@@ -84,7 +84,10 @@ int Advise(const AdviseArgs& a) {
     by = store->Login(a.user, Secret("FIRSTWALL_PASSWORD", a.user));
   }
   // Plans still open (proposed or approved, not expired): a cycle that finds the same fault again
-  // points at the plan already waiting for a decision instead of proposing it twice.
+  // points at the plan already waiting for a decision instead of proposing it twice. The same
+  // plan is the same class, target, value and reason: a rule's reason says what the plan means
+  // beyond its value (a cap on every GPU at all times, or on the flexible jobs' GPUs while the
+  // price is high), and the same findings give the same reasons.
   std::vector<ops::Plan> open;
   if (store) {
     for (const ops::Plan& p : store->Plans()) {
@@ -95,7 +98,8 @@ int Advise(const AdviseArgs& a) {
   auto already = [&](const ops::PlanRequest& r) -> int64_t {
     for (const ops::Plan& p : open) {
       if (p.request.plan_class == r.plan_class && p.request.target == r.target &&
-          p.request.value.value == r.value.value && p.request.value.unit == r.value.unit)
+          p.request.value.value == r.value.value && p.request.value.unit == r.value.unit &&
+          p.request.reason == r.reason)
         return p.id;
     }
     return 0;

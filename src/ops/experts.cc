@@ -326,11 +326,17 @@ Draft CapAtPricePeak(const Finding& f, const SiteFacts& s) {
   Draft d;
   d.rule = "power.cap_at_price_peak";
   const double limit = f.limit;
-  if (!(limit > 0) || !s.hourly_tariff) {
+  // What the finding says, in its words or from its figures.
+  const std::string said = !f.detail.empty()
+                               ? f.detail
+                               : fmt::format("{}: a price up to {:g} USD/MWh over {:g} USD/MWh",
+                                             f.target, f.residual, limit);
+  if (!(limit > 0) || !s.hourly_tariff || !(f.residual > 0)) {
     d.advice = fmt::format(
-        "{}: a price peak needs a price limit (the finding's limit, USD/MWh) and a site whose "
-        "price changes by the hour (site.tariff_file); no plan.",
-        f.detail.empty() ? f.target : f.detail);
+        "{}. A price peak needs a price limit (the finding's limit, USD/MWh), a price above it "
+        "(a residual above 0) and a site whose price changes by the hour (site.tariff_file); no "
+        "plan.",
+        said);
     return d;
   }
   if (!s.scheduler || s.flexible_jobs == 0) {
@@ -338,7 +344,7 @@ Draft CapAtPricePeak(const Finding& f, const SiteFacts& s) {
         "{}. No job of the queue is flexible, so no cap can be bound to the peak's hours alone: "
         "mark jobs that may slow down (workloads[].flexible) and give the queue a gate "
         "(scheduler.flexibility), or cap every GPU for the peak by hand; no plan.",
-        f.detail);
+        said);
     return d;
   }
   const double cap_w =
@@ -348,7 +354,7 @@ Draft CapAtPricePeak(const Finding& f, const SiteFacts& s) {
     d.advice = fmt::format(
         "{}. The queue's gate already caps the flexible jobs' GPUs at {:.0f} W while the price is "
         "above {:g} USD/MWh (scheduler.flexibility): nothing to add.",
-        f.detail, s.flexibility_cap_w, s.flexibility_price_above_usd_per_mwh);
+        said, s.flexibility_cap_w, s.flexibility_price_above_usd_per_mwh);
     return d;
   }
   // A gate already closing at a lower price keeps it (raising it would change what it holds).
@@ -356,16 +362,16 @@ Draft CapAtPricePeak(const Finding& f, const SiteFacts& s) {
       s.flexibility_price_set ? std::min(limit, s.flexibility_price_above_usd_per_mwh) : limit;
   d.advice = fmt::format(
       "{}. Cap the {} flexible jobs' GPUs ({} GPUs) at {:.0f} W while the price is above {:g} "
-      "USD/MWh: they run slower through the peak's hours and at full power outside them.",
-      f.detail, s.flexible_jobs, s.flexible_gpus, cap_w, price);
+      "USD/MWh: they run slower in the hours priced above it and at full power in the others.",
+      said, s.flexible_jobs, s.flexible_gpus, cap_w, price);
   if (s.flexibility_defers) {
     d.advice += " The gate defers starts, so the price then also holds their first starts.";
   }
   d.keep = [](const WhatIfRun& w) -> std::string {
     if (w.changed.energy_cost_usd < w.baseline.energy_cost_usd - 1e-6) return "";
     return fmt::format(
-        "Not proposed: the twin's what-if costs {:.2f} USD against {:.2f} USD without the cap "
-        "(the flexible jobs do not run through the peak's hours).",
+        "Not proposed: the twin's what-if costs {:.2f} USD against {:.2f} USD without the cap: "
+        "no flexible job runs in an hour priced above the limit, or no hour is.",
         w.changed.energy_cost_usd, w.baseline.energy_cost_usd);
   };
   d.told = [](const WhatIfRun& w) -> std::string {
@@ -376,8 +382,8 @@ Draft CapAtPricePeak(const Finding& f, const SiteFacts& s) {
                            : ", with no less useful work.");
   };
   d.plan = Plan("power_cap", FacilityTarget(f, s), cap_w, "W",
-                fmt::format("price above {:g} USD/MWh: flexible jobs' GPUs capped at {:.0f} W "
-                            "while it is",
+                fmt::format("only while the grid price is above {:g} USD/MWh, and only the "
+                            "flexible jobs' GPUs: capped at {:.0f} W (the queue's gate)",
                             price, cap_w));
   d.change = {Set("scheduler.flexibility.price_above", fmt::format("{:g} USD/MWh", price)),
               Set("scheduler.flexibility.cap_gpu_power", fmt::format("{:g} W", cap_w))};

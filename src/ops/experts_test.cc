@@ -252,6 +252,19 @@ TEST(Experts, APricePeakCapsTheFlexibleJobsForItsHoursOnly) {
   Finding no_limit = f;
   no_limit.limit = 0;
   EXPECT_FALSE(Advise(no_limit, facts, o).plan.has_value());
+  // A price not above the limit is no peak; a finding without words is told from its figures.
+  Finding below = f;
+  below.residual = 0;
+  EXPECT_FALSE(Advise(below, facts, o).plan.has_value());
+  Finding bare = f;
+  bare.detail.clear();
+  o.baseline = r.what_if->baseline;
+  EXPECT_EQ(Advise(bare, facts, o)
+                .advice.rfind("facility/site: a price up to 40 USD/MWh over 100 "
+                              "USD/MWh. Cap the 5 flexible jobs' GPUs",
+                              0),
+            0u)
+      << Advise(bare, facts, o).advice;
 }
 
 TEST(Experts, AHoldThatCannotPassTheDeadlineFallsBackToTheCap) {

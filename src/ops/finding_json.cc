@@ -69,6 +69,16 @@ std::vector<Finding> ParseFindings(const std::string& text, const std::string& f
   } catch (const json::parse_error& e) {
     throw InputError(Where(text, e.byte > 0 ? e.byte - 1 : 0, file), "malformed JSON",
                      "a JSON array of findings (docs/operations.md, \"Experts\")");
+  } catch (const json::out_of_range& e) {
+    // A number beyond a double's range (1e999): the library names it, not where it is.
+    const std::string what = e.what();
+    const auto open = what.find('\''), close = what.rfind('\'');
+    const std::string number =
+        open != std::string::npos && close > open ? what.substr(open + 1, close - open - 1) : "";
+    const size_t at = number.empty() ? 0 : text.find(number);
+    throw InputError(Where(text, at == std::string::npos ? 0 : at, file),
+                     fmt::format("the number {} is beyond a double's range", number),
+                     "a finite number");
   }
   const json* list = &doc;
   if (doc.is_object() && doc.contains("findings")) list = &doc["findings"];

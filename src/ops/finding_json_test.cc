@@ -62,6 +62,11 @@ TEST(FindingJson, BadInputIsPlacedAtFileLineColumn) {
             std::string::npos);
   EXPECT_NE(ErrorOf("{\"kind\": \"anomaly\"}").find("expected a JSON array"), std::string::npos);
   EXPECT_NE(ErrorOf("[3]").find("expected a finding object"), std::string::npos);
+  // A number beyond a double is placed where it is written.
+  EXPECT_NE(ErrorOf("[{\"kind\": \"anomaly\", \"target\": \"cdu/c1\",\n \"limit\": 1e999}]")
+                .find("f.json:2:11: error: the number 1e999 is beyond a double's range"),
+            std::string::npos)
+      << ErrorOf("[{\"kind\": \"anomaly\", \"target\": \"cdu/c1\",\n \"limit\": 1e999}]");
   // Braces inside strings do not throw the element count off.
   EXPECT_NE(ErrorOf("[{\"kind\": \"a{[\", \"target\": \"cdu/c1\"},\n {\"kind\": \"x\"}]")
                 .find("f.json:2:2:"),

@@ -117,6 +117,38 @@ double HumidityFromWetBulb(double dry_bulb_c, double wet_bulb_c) {
   return 0.5 * (lo + hi);
 }
 
+namespace {
+
+// The forecast's conditions `lead` seconds after the origin, its error shift included.
+thermal::OutdoorConditions ForecastAt(const thermal::Weather& scenario, double from_s, double lead,
+                                      const std::vector<WeatherPoint>& forecast,
+                                      const thermal::Weather* stand_in, const WeatherError& error,
+                                      double shift_sigmas) {
+  const SimTime at = SimTime::From(units::Seconds(from_s + lead));
+  thermal::OutdoorConditions c = stand_in ? stand_in->At(at) : scenario.At(at);
+  if (!forecast.empty()) {
+    const WeatherPoint p = At(forecast, lead / 3600.0);
+    c.dry_bulb = units::Celsius(p.dry_bulb_c);
+    if (p.wet_bulb_c) c.relative_humidity = HumidityFromWetBulb(p.dry_bulb_c, *p.wet_bulb_c);
+  }
+  c.dry_bulb = units::Celsius(units::ToCelsius(c.dry_bulb) + shift_sigmas * error.Sigma(lead));
+  return c;
+}
+
+double ObservedAt(const thermal::Weather& scenario, double from_s) {
+  return units::ToCelsius(scenario.At(SimTime::From(units::Seconds(from_s))).dry_bulb);
+}
+
+}  // namespace
+
+double AnchorOffsetK(const thermal::Weather& scenario, double from_s,
+                     const std::vector<WeatherPoint>& forecast, const thermal::Weather* stand_in,
+                     const WeatherError& error, double shift_sigmas) {
+  return ObservedAt(scenario, from_s) -
+         units::ToCelsius(
+             ForecastAt(scenario, from_s, 0, forecast, stand_in, error, shift_sigmas).dry_bulb);
+}
+
 thermal::Weather ForecastWeather(const thermal::Weather& scenario, double from_s, double horizon_s,
                                  const std::vector<WeatherPoint>& forecast,
                                  const thermal::Weather* stand_in, const WeatherError& error,
@@ -124,21 +156,7 @@ thermal::Weather ForecastWeather(const thermal::Weather& scenario, double from_s
   // Row k holds the conditions at k hours (Weather with first_hour 1: row k stands at the end of
   // hour k of a year that starts one hour before time zero).
   const auto hours = static_cast<size_t>(std::ceil((from_s + horizon_s) / 3600.0)) + 2;
-  // The forecast's conditions `lead` seconds after the origin, its error shift included.
-  auto forecast_at = [&](double lead) {
-    const SimTime at = SimTime::From(units::Seconds(from_s + lead));
-    thermal::OutdoorConditions c = stand_in ? stand_in->At(at) : scenario.At(at);
-    if (!forecast.empty()) {
-      const WeatherPoint p = At(forecast, lead / 3600.0);
-      c.dry_bulb = units::Celsius(p.dry_bulb_c);
-      if (p.wet_bulb_c) c.relative_humidity = HumidityFromWetBulb(p.dry_bulb_c, *p.wet_bulb_c);
-    }
-    c.dry_bulb = units::Celsius(units::ToCelsius(c.dry_bulb) + shift_sigmas * error.Sigma(lead));
-    return c;
-  };
-  const double observed_offset_k =
-      units::ToCelsius(scenario.At(SimTime::From(units::Seconds(from_s))).dry_bulb) -
-      units::ToCelsius(forecast_at(0).dry_bulb);
+  const double offset_k = AnchorOffsetK(scenario, from_s, forecast, stand_in, error, shift_sigmas);
   std::vector<thermal::OutdoorConditions> rows;
   rows.reserve(hours);
   for (size_t k = 0; k < hours; ++k) {
@@ -148,10 +166,10 @@ thermal::Weather ForecastWeather(const thermal::Weather& scenario, double from_s
       continue;
     }
     const double lead = t - from_s;
-    thermal::OutdoorConditions c = forecast_at(lead);
+    thermal::OutdoorConditions c =
+        ForecastAt(scenario, from_s, lead, forecast, stand_in, error, shift_sigmas);
     if (anchor_s > 0 && lead < anchor_s) {
-      c.dry_bulb =
-          units::Celsius(units::ToCelsius(c.dry_bulb) + observed_offset_k * (1 - lead / anchor_s));
+      c.dry_bulb = units::Celsius(units::ToCelsius(c.dry_bulb) + offset_k * (1 - lead / anchor_s));
     }
     rows.push_back(c);
   }
@@ -314,9 +332,15 @@ Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario
                        ? o.stand_in_name + " as a stand-in for a forecast"
                        : "the scenario's weather (" + source + ") as a stand-in for a forecast";
   if (o.anchor_s > 0) {
+    const thermal::Weather* stand_in = o.stand_in ? &*o.stand_in : nullptr;
+    const double offset =
+        AnchorOffsetK(config.weather, o.from_s, o.weather, stand_in, o.error, o.shift_sigmas);
+    f.anchor_observed_c = ObservedAt(config.weather, o.from_s);
+    f.anchor_forecast_c = f.anchor_observed_c - offset;
     f.weather_from += fmt::format(
-        ", anchored to the dry bulb observed at the origin (the offset fading out over {:g} h)",
-        o.anchor_s / 3600);
+        ", anchored to the scenario's dry bulb at the origin as the one observed ({:.1f} C against "
+        "the forecast's {:.1f} C: {:+.1f} K, fading out over {:g} h)",
+        f.anchor_observed_c, f.anchor_forecast_c, offset, o.anchor_s / 3600);
   }
   f.water_modelled = config.facility.cooling.sink == thermal::HeatSink::kCoolingTower;
   return f;

@@ -57,8 +57,9 @@ double HumidityFromWetBulb(double dry_bulb_c, double wet_bulb_c);
 // (another EPW) when given, else the scenario's weather. `shift_sigmas`: the dry bulb after the
 // origin moved by that many sigma(L).
 //
-// Anchoring (`anchor_s` > 0): the site knows its dry bulb at the origin (the scenario's weather
-// there is what was observed), so the forecast's dry bulb at lead L is moved by the observed
+// Anchoring (`anchor_s` > 0): the site knows its dry bulb at the origin (taken to be the
+// scenario's weather there: the twin's record of what was observed; a live store's weather
+// station is not read), so the forecast's dry bulb at lead L is moved by the observed
 // minus the forecast value at the origin, times max(0, 1 - L / anchor_s): the observation's
 // offset fades out linearly and the forecast is taken as it is from `anchor_s` on. Observation-
 // based nowcasts beat numerical weather models for the first 1 to 3 h of lead and the models
@@ -69,6 +70,10 @@ thermal::Weather ForecastWeather(const thermal::Weather& scenario, double from_s
                                  const std::vector<WeatherPoint>& forecast,
                                  const thermal::Weather* stand_in, const WeatherError& error,
                                  double shift_sigmas, double anchor_s = 0);
+// The observed minus the forecast dry bulb at the origin (K): what anchoring adds at lead 0.
+double AnchorOffsetK(const thermal::Weather& scenario, double from_s,
+                     const std::vector<WeatherPoint>& forecast, const thermal::Weather* stand_in,
+                     const WeatherError& error, double shift_sigmas);
 
 // The quantities forecast, in the order of the CSV's columns.
 enum Quantity { kItPower, kItInputPower, kFacilityPower, kCoolingPower, kPue, kWater, kGridPower };
@@ -127,6 +132,9 @@ struct Forecast {
   bool ramps_measured = false;
   std::string weather_from;
   std::string interval_from;
+  // Anchoring (ForecastOptions::anchor_s > 0): the dry bulb taken as observed at the origin and
+  // the forecast's there, C (the central run's).
+  double anchor_observed_c = 0, anchor_forecast_c = 0;
   bool water_modelled = false;  // the heat sink evaporates water (cooling tower)
 };
 

@@ -67,12 +67,11 @@ std::string FailureText(const std::exception& e) {
   return fmt::format("failed: {}", e.what());
 }
 
-// A number written with a fraction or an exponent, or too large for 64 bits, is read as a double:
-// an id only while a double holds it exactly (|id| <= 2^53), so that it is echoed as sent.
-bool ValidId(const json& id) {
-  if (id.is_string() || id.is_number_integer()) return true;
-  return IsWhole(id) && std::abs(id.get<double>()) <= 9007199254740992.0;
-}
+// A number written with a fraction or an exponent, or too large for 64 bits, is read as a double
+// and could not be echoed as sent (9007199254740993.0 would come back ...992, 1e3 as 1000.0):
+// only strings and integers within 64 bits are ids (JSON-RPC 2.0: numbers SHOULD NOT contain
+// fractional parts).
+bool ValidId(const json& id) { return id.is_string() || id.is_number_integer(); }
 
 }  // namespace
 
@@ -215,7 +214,8 @@ std::optional<json> McpServer::HandleOne(const json& m) {
   const auto id = m.find("id");
   if (id != m.end() && !ValidId(*id)) {
     return JsonRpcError(nullptr, kInvalidRequest,
-                        "the id must be a string or an integer (within 64 bits)");
+                        "the id must be a string or an integer (within 64 bits, without a fraction "
+                        "or an exponent)");
   }
   const json id_value = id != m.end() ? *id : json(nullptr);
   if (m.value("jsonrpc", json()) != "2.0") {

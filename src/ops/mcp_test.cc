@@ -108,6 +108,9 @@ TEST(McpProtocol, ErrorsOfJsonRpc) {
   // Beyond 64 bits the id would be read as a double and echoed as another number.
   EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":99999999999999999999999,"method":"ping"})"), -32600);
   EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":1e300,"method":"ping"})"), -32600);
+  EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":9007199254740993.0,"method":"ping"})"), -32600);
+  EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":1e3,"method":"ping"})"), -32600);
+  EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":1.0,"method":"ping"})"), -32600);
   EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":1,"method":7})"), -32600);
   EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":1})"), -32600);
   EXPECT_EQ(code(R"({"jsonrpc":"2.0","id":1,"method":"ping","params":[1]})"), -32602);

@@ -24,9 +24,12 @@ void AddClosed(FlexStats& s, const GateReading& g, double h) {
 GateReading ReadGate(const FlexibilityConfig& flex, const SiteConfig& config, const Site& site,
                      SimTime now) {
   GateReading g;
-  if (flex.price_above) g.price = config.tariff.UsdPerJoule(now) > flex.price_above->base();
+  if (flex.price_above) {
+    g.price = units::AboveBeyondRounding(config.tariff.UsdPerJoule(now), flex.price_above->base());
+  }
   if (flex.carbon_above) {
-    g.carbon = config.tariff.CarbonGramsPerJoule(now) > flex.carbon_above->base();
+    g.carbon = units::AboveBeyondRounding(config.tariff.CarbonGramsPerJoule(now),
+                                          flex.carbon_above->base());
   }
   const WindowSample& w = site.sample();
   if (flex.grid_margin && config.facility.grid_import_limit > units::Watts(0)) {

@@ -120,13 +120,17 @@ double Site::BatteryWants(const SiteBattery& b, double demand, SimTime at) const
   if (b.discharge_above && demand > ToWatts(*b.discharge_above)) {
     want = demand - ToWatts(*b.discharge_above);
   }
-  const bool dear = b.discharge_price_above_usd_per_j && price > *b.discharge_price_above_usd_per_j;
-  const bool dirty = b.discharge_carbon_above_g_per_j && carbon > *b.discharge_carbon_above_g_per_j;
+  const bool dear = b.discharge_price_above_usd_per_j &&
+                    units::AboveBeyondRounding(price, *b.discharge_price_above_usd_per_j);
+  const bool dirty = b.discharge_carbon_above_g_per_j &&
+                     units::AboveBeyondRounding(carbon, *b.discharge_carbon_above_g_per_j);
   if (dear || dirty) want = demand;  // cover the whole demand
   if (want > 0) return want;
   if (b.charge_below && demand < ToWatts(*b.charge_below)) want = demand - ToWatts(*b.charge_below);
-  const bool cheap = b.charge_price_below_usd_per_j && price < *b.charge_price_below_usd_per_j;
-  const bool clean = b.charge_carbon_below_g_per_j && carbon < *b.charge_carbon_below_g_per_j;
+  const bool cheap = b.charge_price_below_usd_per_j &&
+                     units::BelowBeyondRounding(price, *b.charge_price_below_usd_per_j);
+  const bool clean = b.charge_carbon_below_g_per_j &&
+                     units::BelowBeyondRounding(carbon, *b.charge_carbon_below_g_per_j);
   if (cheap || clean) want = -ToWatts(b.power);
   return want;
 }

@@ -197,4 +197,12 @@ constexpr FlopCount operator*(FlopRate r, Duration d) {
 // Price x energy is money; firstwall keeps money as a plain double in US dollars (`_usd` names).
 constexpr double CostUsd(EnergyPrice p, Energy e) { return p.base() * e.base(); }
 
+// Whether `a` is above (below) `b` by more than the rounding of their spellings: 140 USD/MWh
+// read from a scenario and the 140 of a tariff's CSV, or 0.14 USD/kWh, differ in their last bits
+// once in base units, and a threshold must not fire on its own value.
+constexpr bool AboveBeyondRounding(double a, double b) {
+  return a - b > 1e-9 * (a < 0 ? -a : a) + 1e-9 * (b < 0 ? -b : b);
+}
+constexpr bool BelowBeyondRounding(double a, double b) { return AboveBeyondRounding(b, a); }
+
 }  // namespace firstwall::units
