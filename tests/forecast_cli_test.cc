@@ -160,6 +160,7 @@ TEST(ForecastCli, BadInputExitsTwoNamingTheOptionOrTheLine) {
       {" --weather-sigma -1", "--weather-sigma: error"},
       {" --anchor 7h", "--anchor: error: '7h' is more than 6 h"},
       {" --price-peak 100", "--price-peak: error"},
+      {" --price-peak ''", "--price-peak: error"},
       {" --price-peak 0USD/MWh", "--price-peak: error: '0USD/MWh' is not above 0"},
       {" --price-peak 100USD/MWh",
        "--price-peak: error: the site's price is flat (site.electricity_price): it has no peak"},
@@ -230,6 +231,12 @@ TEST(ForecastCli, HoursAboveAPriceAreAFindingTheExpertsCapFor) {
       Json(Firstwall("forecast " + site + " --horizon 24h --price-peak 150USD/MWh --json"));
   EXPECT_EQ(none["findings"].size(), 0u);
   EXPECT_DOUBLE_EQ(none["price_peak"]["hours_above"].get<double>(), 0);
+  // The highest price itself is not above itself, however it is spelled.
+  for (const char* at : {"140USD/MWh", "0.14USD/kWh"}) {
+    const nlohmann::json top = Json(Firstwall("forecast " + site + " --horizon 24h --price-peak " +
+                                              std::string(at) + " --json"));
+    EXPECT_DOUBLE_EQ(top["price_peak"]["hours_above"].get<double>(), 0) << at;
+  }
 }
 
 }  // namespace
