@@ -270,7 +270,7 @@ ordered_json PeakFindings(const ops::Forecast& f, const Peak& grid, const PriceP
   }
   if (price.steps > 0) {
     add("facility/site", "price_peak", price.highest - price.limit, price.first_s,
-        fmt::format("{:g} h priced above {:g} USD/MWh (up to {:.2f} USD/MWh; the facility "
+        fmt::format("{:g} h priced above {} USD/MWh (up to {} USD/MWh; the facility "
                     "drawing {:.1f} kW then), the first",
                     price.hours, price.limit, price.highest, price.mean_facility_w / 1e3),
         price.limit);
@@ -556,9 +556,9 @@ int Run(const ForecastArgs& a) {
   const PricePeak price = PricePeakOf(f, c.price_peak_usd_per_mwh, c.forecast.step_s);
   if (price.limit > 0) {
     text += price.steps == 0
-                ? fmt::format("  price: never above {:g} USD/MWh within the horizon\n", price.limit)
+                ? fmt::format("  price: never above {} USD/MWh within the horizon\n", price.limit)
                 : fmt::format(
-                      "  price: {:g} h above {:g} USD/MWh, from t = {:g} h, up to {} USD/MWh; the "
+                      "  price: {:g} h above {} USD/MWh, from t = {:g} h, up to {} USD/MWh; the "
                       "facility draws {} kW then\n",
                       price.hours, price.limit, price.first_s / 3600, Num(price.highest),
                       Num(price.mean_facility_w / 1e3));
@@ -640,8 +640,9 @@ Action RegisterForecast(CLI::App& app) {
                   "Growth of the dry-bulb forecast error per day of lead, K")
       ->capture_default_str();
   cmd->add_option("--anchor", a->anchor,
-                  "Anchor the forecast's dry bulb to the one observed at the origin, the offset "
-                  "fading out over this long (0: not anchored; at most 6 h)")
+                  "Anchor the forecast's dry bulb to the one observed at the origin (the "
+                  "scenario's weather there), the offset fading out over this long: 0 (not "
+                  "anchored), or 1 h to 6 h")
       ->capture_default_str();
   cmd->add_option("--price-peak", a->price_peak,
                   "Write a price_peak finding for the hours whose grid price is above this (e.g. "

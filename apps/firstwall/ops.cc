@@ -88,12 +88,12 @@ void PrintPlan(const ops::Plan& p) {
   for (const std::string& n : p.approvers) approvers += (approvers.empty() ? "" : ",") + n;
   std::cout << fmt::format(
       "{:>4}  {:<9} {:<10} {:<18} {:>10}  effect {} +- {:g} {}  by {}  approved by {} of {}  "
-      "expires {}\n",
+      "expires {}\n      why: {}\n",
       p.id, ops::StateName(p.state), p.request.plan_class, p.request.target,
       fmt::format("{:g} {}", p.request.value.value, p.request.value.unit),
       fmt::format("{:g}", p.request.effect.value), p.request.effect_uncertainty,
       p.request.effect.unit, p.proposer, approvers.empty() ? "-" : approvers, c && c->risky ? 2 : 1,
-      Iso(p.request.expires_ms));
+      Iso(p.request.expires_ms), p.request.reason);
 }
 
 nlohmann::ordered_json PlanJson(const ops::Plan& p) {

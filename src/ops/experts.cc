@@ -329,14 +329,15 @@ Draft CapAtPricePeak(const Finding& f, const SiteFacts& s) {
   // What the finding says, in its words or from its figures.
   const std::string said = !f.detail.empty()
                                ? f.detail
-                               : fmt::format("{}: a price up to {:g} USD/MWh over {:g} USD/MWh",
+                               : fmt::format("{}: a price up to {} USD/MWh over {} USD/MWh",
                                              f.target, f.residual, limit);
-  if (!(limit > 0) || !s.hourly_tariff || !(f.residual > 0)) {
-    d.advice = fmt::format(
-        "{}. A price peak needs a price limit (the finding's limit, USD/MWh), a price above it "
-        "(a residual above 0) and a site whose price changes by the hour (site.tariff_file); no "
-        "plan.",
-        said);
+  const char* why_not = !(limit > 0) ? "the finding gives no price limit (its limit, USD/MWh)"
+                        : !(f.residual > 0)
+                            ? "no price is above the limit (its residual is not above 0)"
+                        : !s.hourly_tariff ? "the site's price is flat (no site.tariff_file)"
+                                           : nullptr;
+  if (why_not) {
+    d.advice = fmt::format("{}. This is no price peak: {}; no plan.", said, why_not);
     return d;
   }
   if (!s.scheduler || s.flexible_jobs == 0) {
@@ -353,7 +354,7 @@ Draft CapAtPricePeak(const Finding& f, const SiteFacts& s) {
       s.flexibility_cap_w > 0) {
     d.advice = fmt::format(
         "{}. The queue's gate already caps the flexible jobs' GPUs at {:.0f} W while the price is "
-        "above {:g} USD/MWh (scheduler.flexibility): nothing to add.",
+        "above {} USD/MWh (scheduler.flexibility): nothing to add.",
         said, s.flexibility_cap_w, s.flexibility_price_above_usd_per_mwh);
     return d;
   }
@@ -382,10 +383,10 @@ Draft CapAtPricePeak(const Finding& f, const SiteFacts& s) {
                            : ", with no less useful work.");
   };
   d.plan = Plan("power_cap", FacilityTarget(f, s), cap_w, "W",
-                fmt::format("only while the grid price is above {:g} USD/MWh, and only the "
+                fmt::format("only while the grid price is above {} USD/MWh, and only the "
                             "flexible jobs' GPUs: capped at {:.0f} W (the queue's gate)",
                             price, cap_w));
-  d.change = {Set("scheduler.flexibility.price_above", fmt::format("{:g} USD/MWh", price)),
+  d.change = {Set("scheduler.flexibility.price_above", fmt::format("{} USD/MWh", price)),
               Set("scheduler.flexibility.cap_gpu_power", fmt::format("{:g} W", cap_w))};
   return d;
 }

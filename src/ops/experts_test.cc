@@ -256,6 +256,14 @@ TEST(Experts, APricePeakCapsTheFlexibleJobsForItsHoursOnly) {
   Finding below = f;
   below.residual = 0;
   EXPECT_FALSE(Advise(below, facts, o).plan.has_value());
+  EXPECT_NE(Advise(below, facts, o).advice.find("no price is above the limit"), std::string::npos);
+  // The limit is set as written, every digit: 139.9999 is not 140.
+  Finding fine = f;
+  fine.limit = 139.9999;
+  fine.residual = 0.0001;
+  const Recommendation r_fine = Advise(fine, facts, o);
+  ASSERT_FALSE(r_fine.change.empty()) << r_fine.advice;
+  EXPECT_EQ(r_fine.change[0].value, "139.9999 USD/MWh");
   Finding bare = f;
   bare.detail.clear();
   o.baseline = r.what_if->baseline;

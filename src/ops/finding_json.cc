@@ -1,5 +1,8 @@
 #include "ops/finding_json.h"
 
+#include <limits>
+#include <type_traits>
+
 #include <fmt/format.h>
 
 #include "live/vocabulary.h"
@@ -128,7 +131,17 @@ std::vector<Finding> ParseFindings(const std::string& text, const std::string& f
         if (!value.is_number()) {
           throw InputError(at, fmt::format("finding key '{}' must be a number", key), "a number");
         }
-        into = value.get<std::remove_reference_t<decltype(into)>>();
+        using T = std::remove_reference_t<decltype(into)>;
+        // A time is a whole number of ms within 64 bits: 1.5 or 1e30 would be cut or wrapped.
+        if constexpr (std::is_integral_v<T>) {
+          if (!value.is_number_integer() ||
+              (value.is_number_unsigned() &&
+               value.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<T>::max()))) {
+            throw InputError(at, fmt::format("finding key '{}' must be a whole number of ms", key),
+                             "an integer within 64 bits (ms since the Unix epoch)");
+          }
+        }
+        into = value.get<T>();
       };
       if (key == "kind")
         text_of(f.kind);

@@ -62,6 +62,15 @@ TEST(FindingJson, BadInputIsPlacedAtFileLineColumn) {
             std::string::npos);
   EXPECT_NE(ErrorOf("{\"kind\": \"anomaly\"}").find("expected a JSON array"), std::string::npos);
   EXPECT_NE(ErrorOf("[3]").find("expected a finding object"), std::string::npos);
+  // Times are whole ms within 64 bits.
+  for (const char* t : {"1.5", "1e30", "9223372036854775808"}) {
+    EXPECT_NE(ErrorOf(std::string("[{\"kind\": \"anomaly\", \"target\": \"cdu/c1\", "
+                                  "\"start_ms\": ") +
+                      t + "}]")
+                  .find("'start_ms' must be a whole number of ms"),
+              std::string::npos)
+        << t;
+  }
   // A number beyond a double is placed where it is written.
   EXPECT_NE(ErrorOf("[{\"kind\": \"anomaly\", \"target\": \"cdu/c1\",\n \"limit\": 1e999}]")
                 .find("f.json:2:11: error: the number 1e999 is beyond a double's range"),
