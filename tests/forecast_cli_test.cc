@@ -129,6 +129,14 @@ TEST(ForecastCli, AStoreReadsAsTheSameMeasurements) {
                         m.facility_w[i], 0});
     }
     store->Append(id, points);
+    // The weather station read 33.5 C ten minutes before the origin at 3 d (and 40 C after it,
+    // which is not yet observed there).
+    const int64_t outdoor = store->SeriesId(
+        {"weather_station", "outdoor", "temperature", "C", "emulator", "outdoor_celsius"});
+    const int64_t origin_ms = 1'700'000'000'000 + 3 * 86'400'000;
+    const std::vector<live::SamplePoint> air = {{origin_ms - 600'000, 33.5, 0},
+                                                {origin_ms + 600'000, 40, 0}};
+    store->Append(outdoor, air);
     store->Flush();
   }
   const std::string args = " --from 3d --horizon 24h --json";
@@ -136,6 +144,14 @@ TEST(ForecastCli, AStoreReadsAsTheSameMeasurements) {
   const nlohmann::json b =
       Json(Firstwall("forecast " + kSite + " --measured " + measured.string() + args));
   EXPECT_EQ(a["backtest"]["methods"], b["backtest"]["methods"]);
+  // The store's forecast is anchored to its weather station; the CSV's to the scenario's weather.
+  EXPECT_DOUBLE_EQ(a["anchor"]["observed_C"].get<double>(), 33.5);
+  EXPECT_NE(a["anchor"]["observed_from"].get<std::string>().find(
+                "weather_station/outdoor at 600 s before the origin"),
+            std::string::npos)
+      << a["anchor"].dump();
+  EXPECT_EQ(b["anchor"]["observed_from"], "the scenario's weather");
+  EXPECT_GT(a["anchor"]["offset_K"].get<double>(), b["anchor"]["offset_K"].get<double>());
   EXPECT_EQ(a["backtest"]["horizons_h"], (std::vector<double>{1, 6, 24}));
   EXPECT_NE(a["backtest"]["measured"].get<std::string>().find("facility/site/power"),
             std::string::npos);

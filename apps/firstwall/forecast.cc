@@ -337,6 +337,30 @@ void ApplyBacktestInterval(ops::Forecast& f, const ops::Backtest& bt, double ste
       "quantiles per horizon (widened to include the forecast)";
 }
 
+// The store's outdoor dry bulb at the origin: the newest sample at or before it, within the hour
+// before, of the first weather_station temperature series (in C); nullopt when there is none.
+// The origin in ms is the store's time zero (its first facility sample) plus `from_s`.
+std::optional<std::pair<double, std::string>> ObservedDryBulb(live::Store& store,
+                                                              const std::string& db,
+                                                              int64_t zero_ms, double from_s) {
+  const int64_t origin_ms = zero_ms + static_cast<int64_t>(std::llround(from_s * 1000));
+  for (const live::SeriesInfo& s : store.Series()) {
+    if (s.key.entity != "weather_station" || s.key.quantity != "temperature" || s.key.unit != "C")
+      continue;
+    std::optional<live::SamplePoint> last;
+    for (const live::SamplePoint& p : store.SamplesSince(s.id, origin_ms - 3'600'000)) {
+      if (p.t_ms > origin_ms) break;
+      if (std::isfinite(p.value)) last = p;
+    }
+    if (!last) continue;
+    return std::pair{
+        last->value,
+        fmt::format("{}: weather_station/{} at {:.0f} s before the origin", db, s.key.entity_id,
+                    static_cast<double>(origin_ms - last->t_ms) / 1000)};
+  }
+  return std::nullopt;
+}
+
 int Run(const ForecastArgs& a) {
   Checked c = Check(a);
   std::vector<ops::WeatherPoint> weather;
@@ -376,17 +400,24 @@ int Run(const ForecastArgs& a) {
   }
   std::optional<ops::MeasuredSeries> measured;
   std::string option;
+  std::unique_ptr<live::Store> store;
   if (!a.measured.empty()) {
     option = "--measured";
     measured = ops::ReadMeasuredCsv(text::ReadFile(a.measured, "measurements file"), a.measured);
   } else if (!a.db.empty()) {
     option = "--db";
-    std::unique_ptr<live::Store> store = live::OpenExistingStore(a.db);
+    store = live::OpenExistingStore(a.db);
     measured = ops::ReadMeasuredStore(*store, a.db);
   }
   if (measured && !c.from_given) {
     // The forecast starts where the measurements end (on the step grid).
     c.forecast.from_s = std::floor(measured->t_s.back() / c.forecast.step_s) * c.forecast.step_s;
+  }
+  if (store && c.forecast.anchor_s > 0) {
+    if (const auto seen = ObservedDryBulb(*store, a.db, measured->zero_ms, c.forecast.from_s)) {
+      c.forecast.observed_c = seen->first;
+      c.forecast.observed_from = seen->second;
+    }
   }
   std::optional<ops::Backtest> bt;
   double bias = 0;
@@ -443,7 +474,7 @@ int Run(const ForecastArgs& a) {
       {"anchor", c.forecast.anchor_s > 0
                      ? ordered_json{{"fade_h", c.forecast.anchor_s / 3600},
                                     {"observed_C", f.anchor_observed_c},
-                                    {"observed_from", "the scenario's weather"},
+                                    {"observed_from", f.anchor_observed_from},
                                     {"forecast_C", f.anchor_forecast_c},
                                     {"offset_K", f.anchor_observed_c - f.anchor_forecast_c}}
                      : ordered_json()},

@@ -102,7 +102,7 @@ MeasuredSeries ReadMeasuredStore(live::Store& store, const std::string& db) {
     int64_t t0 = 0;
     for (const live::SamplePoint& p : points) {
       if (!std::isfinite(p.value)) continue;
-      if (m.t_s.empty()) t0 = p.t_ms;
+      if (m.t_s.empty()) t0 = m.zero_ms = p.t_ms;
       const double t = static_cast<double>(p.t_ms - t0) / 1000;
       if (!m.t_s.empty() && t <= m.t_s.back()) continue;  // a duplicate time: the first counts
       m.t_s.push_back(t);

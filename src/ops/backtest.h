@@ -37,6 +37,7 @@ struct MeasuredSeries {
   std::vector<double> t_s;         // scenario time of each sample, ascending
   std::vector<double> facility_w;  // W
   std::string from;                // where it was read (for people)
+  int64_t zero_ms = 0;             // a store's: time 0 in ms since the Unix epoch; 0 for a CSV
 };
 
 // A CSV with a header naming `time_s` (seconds from the scenario's start) and a facility power

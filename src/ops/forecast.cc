@@ -143,8 +143,9 @@ double ObservedAt(const thermal::Weather& scenario, double from_s) {
 
 double AnchorOffsetK(const thermal::Weather& scenario, double from_s,
                      const std::vector<WeatherPoint>& forecast, const thermal::Weather* stand_in,
-                     const WeatherError& error, double shift_sigmas) {
-  return ObservedAt(scenario, from_s) -
+                     const WeatherError& error, double shift_sigmas,
+                     std::optional<double> observed_c) {
+  return observed_c.value_or(ObservedAt(scenario, from_s)) -
          units::ToCelsius(
              ForecastAt(scenario, from_s, 0, forecast, stand_in, error, shift_sigmas).dry_bulb);
 }
@@ -152,11 +153,13 @@ double AnchorOffsetK(const thermal::Weather& scenario, double from_s,
 thermal::Weather ForecastWeather(const thermal::Weather& scenario, double from_s, double horizon_s,
                                  const std::vector<WeatherPoint>& forecast,
                                  const thermal::Weather* stand_in, const WeatherError& error,
-                                 double shift_sigmas, double anchor_s) {
+                                 double shift_sigmas, double anchor_s,
+                                 std::optional<double> observed_c) {
   // Row k holds the conditions at k hours (Weather with first_hour 1: row k stands at the end of
   // hour k of a year that starts one hour before time zero).
   const auto hours = static_cast<size_t>(std::ceil((from_s + horizon_s) / 3600.0)) + 2;
-  const double offset_k = AnchorOffsetK(scenario, from_s, forecast, stand_in, error, shift_sigmas);
+  const double offset_k =
+      AnchorOffsetK(scenario, from_s, forecast, stand_in, error, shift_sigmas, observed_c);
   std::vector<thermal::OutdoorConditions> rows;
   rows.reserve(hours);
   for (size_t k = 0; k < hours; ++k) {
@@ -198,9 +201,9 @@ std::vector<ForecastStep> RunOnce(const site::SiteConfig& base, const std::strin
                                   const ForecastOptions& o, double shift_sigmas,
                                   std::optional<report::RestartRamps>* restarts = nullptr) {
   site::SiteConfig config = base;
-  config.weather =
-      ForecastWeather(base.weather, o.from_s, o.horizon_s, o.weather,
-                      o.stand_in ? &*o.stand_in : nullptr, o.error, shift_sigmas, o.anchor_s);
+  config.weather = ForecastWeather(base.weather, o.from_s, o.horizon_s, o.weather,
+                                   o.stand_in ? &*o.stand_in : nullptr, o.error, shift_sigmas,
+                                   o.anchor_s, o.observed_c);
   config.duration = SimTime::From(units::Seconds(o.from_s + o.horizon_s));
   // The steps of the look-back (whole steps before the origin, not before time zero), then the
   // horizon's.
@@ -333,14 +336,16 @@ Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario
                        : "the scenario's weather (" + source + ") as a stand-in for a forecast";
   if (o.anchor_s > 0) {
     const thermal::Weather* stand_in = o.stand_in ? &*o.stand_in : nullptr;
-    const double offset =
-        AnchorOffsetK(config.weather, o.from_s, o.weather, stand_in, o.error, o.shift_sigmas);
-    f.anchor_observed_c = ObservedAt(config.weather, o.from_s);
+    const double offset = AnchorOffsetK(config.weather, o.from_s, o.weather, stand_in, o.error,
+                                        o.shift_sigmas, o.observed_c);
+    f.anchor_observed_c = o.observed_c.value_or(ObservedAt(config.weather, o.from_s));
     f.anchor_forecast_c = f.anchor_observed_c - offset;
+    f.anchor_observed_from = o.observed_c ? o.observed_from : "the scenario's weather";
     f.weather_from += fmt::format(
-        ", anchored to the scenario's dry bulb at the origin as the one observed ({:.1f} C against "
-        "the forecast's {:.1f} C: {:+.1f} K, fading out over {:g} h)",
-        f.anchor_observed_c, f.anchor_forecast_c, offset, o.anchor_s / 3600);
+        ", anchored to the dry bulb observed at the origin ({:.1f} C, from {}; the forecast's "
+        "{:.1f} C: {:+.1f} K, fading out over {:g} h)",
+        f.anchor_observed_c, f.anchor_observed_from, f.anchor_forecast_c, offset,
+        o.anchor_s / 3600);
   }
   f.water_modelled = config.facility.cooling.sink == thermal::HeatSink::kCoolingTower;
   return f;

@@ -57,23 +57,25 @@ double HumidityFromWetBulb(double dry_bulb_c, double wet_bulb_c);
 // (another EPW) when given, else the scenario's weather. `shift_sigmas`: the dry bulb after the
 // origin moved by that many sigma(L).
 //
-// Anchoring (`anchor_s` > 0): the site knows its dry bulb at the origin (taken to be the
-// scenario's weather there: the twin's record of what was observed; a live store's weather
-// station is not read), so the forecast's dry bulb at lead L is moved by the observed
-// minus the forecast value at the origin, times max(0, 1 - L / anchor_s): the observation's
-// offset fades out linearly and the forecast is taken as it is from `anchor_s` on. Observation-
-// based nowcasts beat numerical weather models for the first 1 to 3 h of lead and the models
-// are better beyond (meteoblue, "Nowcast",
+// Anchoring (`anchor_s` > 0): the site knows its dry bulb at the origin (`observed_c` when given,
+// a live store's weather station; else the scenario's weather there, the twin's record of it), so
+// the forecast's dry bulb at lead L is moved by the observed minus the forecast value at the
+// origin, times max(0, 1 - L / anchor_s): the observation's offset fades out linearly and the
+// forecast is taken as it is from `anchor_s` on. Observation- based nowcasts beat numerical weather
+// models for the first 1 to 3 h of lead and the models are better beyond (meteoblue, "Nowcast",
 // https://content.meteoblue.com/en/research-education/specifications/data-sources/post-processing/nowcast);
 // 3 h is ForecastOptions' default.
 thermal::Weather ForecastWeather(const thermal::Weather& scenario, double from_s, double horizon_s,
                                  const std::vector<WeatherPoint>& forecast,
                                  const thermal::Weather* stand_in, const WeatherError& error,
-                                 double shift_sigmas, double anchor_s = 0);
-// The observed minus the forecast dry bulb at the origin (K): what anchoring adds at lead 0.
+                                 double shift_sigmas, double anchor_s = 0,
+                                 std::optional<double> observed_c = std::nullopt);
+// The observed (`observed_c`, else the scenario's) minus the forecast dry bulb at the origin (K):
+// what anchoring adds at lead 0.
 double AnchorOffsetK(const thermal::Weather& scenario, double from_s,
                      const std::vector<WeatherPoint>& forecast, const thermal::Weather* stand_in,
-                     const WeatherError& error, double shift_sigmas);
+                     const WeatherError& error, double shift_sigmas,
+                     std::optional<double> observed_c = std::nullopt);
 
 // The quantities forecast, in the order of the CSV's columns.
 enum Quantity { kItPower, kItInputPower, kFacilityPower, kCoolingPower, kPue, kWater, kGridPower };
@@ -107,6 +109,10 @@ struct ForecastOptions {
   // The forecast's first hours anchored to the dry bulb observed at the origin (ForecastWeather);
   // 0: not anchored.
   double anchor_s = 3 * 3600.0;
+  // The dry bulb observed at the origin (C) and where it was read, when a live store's weather
+  // station gave it; else the scenario's weather at the origin stands for it.
+  std::optional<double> observed_c;
+  std::string observed_from;
   // Also keep the steps of this long before the origin (Forecast::past; not before time zero):
   // the twin's hindcast, against which measurements give its recent bias.
   double lookback_s = 0;
@@ -132,9 +138,10 @@ struct Forecast {
   bool ramps_measured = false;
   std::string weather_from;
   std::string interval_from;
-  // Anchoring (ForecastOptions::anchor_s > 0): the dry bulb taken as observed at the origin and
-  // the forecast's there, C (the central run's).
+  // Anchoring (ForecastOptions::anchor_s > 0): the dry bulb taken as observed at the origin, where
+  // from, and the forecast's there, C (the central run's).
   double anchor_observed_c = 0, anchor_forecast_c = 0;
+  std::string anchor_observed_from;
   bool water_modelled = false;  // the heat sink evaporates water (cooling tower)
 };
 
