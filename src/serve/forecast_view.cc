@@ -124,7 +124,14 @@ void ForecastWorker::Run() {
     wanted_.reset();
     const ForecastClock clock = *computing_;
     lock.unlock();
-    auto answer = std::make_shared<const json>(ForecastJson(config_, scenario_file_, clock));
+    // Nothing thrown here may end the server: a failure is the answer's note.
+    std::shared_ptr<const json> answer;
+    try {
+      answer = std::make_shared<const json>(ForecastJson(config_, scenario_file_, clock));
+    } catch (const std::exception& e) {
+      answer = std::make_shared<const json>(
+          json{{"t_ms", json::array()}, {"note", std::string("the forecast failed: ") + e.what()}});
+    }
     lock.lock();
     last_ = std::move(answer);
     last_clock_ = clock;
