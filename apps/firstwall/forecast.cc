@@ -163,10 +163,6 @@ std::string Csv(const ops::Forecast& f) {
   return out;
 }
 
-struct Peak {
-  double value = 0, hi = 0, at_s = 0;
-};
-
 // The forecast's steps priced above --price-peak: how many, how long, the first one's start, the
 // highest price and the facility's mean draw over them.
 struct PricePeak {
@@ -191,15 +187,6 @@ PricePeak PricePeakOf(const ops::Forecast& f, double limit, double step_s) {
   return p;
 }
 
-Peak PeakOf(const ops::Forecast& f, int q) {
-  Peak p;
-  for (const ops::ForecastStep& s : f.steps) {
-    if (s.value[q] > p.value) p = {s.value[q], s.hi[q], s.start_s};
-    p.hi = std::max(p.hi, s.hi[q]);
-  }
-  return p;
-}
-
 // Stage `s`'s largest load over the forecast (W) and the start of its step (s).
 std::pair<double, double> StagePeak(const ops::Forecast& f, size_t s) {
   double peak = 0, at = 0;
@@ -218,7 +205,8 @@ std::pair<double, double> StagePeak(const ops::Forecast& f, size_t s) {
 // scenario's, not the site's (the detail says when, in hours from the scenario's start).
 // Also the largest restart burst whose facility draw rises faster than site.grid_ramp_limit
 // (kind forecast_ramp, cause restart_burst, residual W within one minute over the limit).
-ordered_json PeakFindings(const ops::Forecast& f, const Peak& grid, const PricePeak& price) {
+ordered_json PeakFindings(const ops::Forecast& f, const ops::ForecastPeak& grid,
+                          const PricePeak& price) {
   ordered_json out = ordered_json::array();
   auto add = [&](const std::string& target, const std::string& cause, double over_w, double at_s,
                  const std::string& detail, double limit) {
@@ -516,7 +504,7 @@ int Run(const ForecastArgs& a) {
     text += fmt::format("  water over the horizon: {} m3 (cooling tower evaporation)\n",
                         Num(j["water_m3"].get<double>()));
   }
-  const Peak grid = PeakOf(f, ops::kFacilityPower);
+  const ops::ForecastPeak grid = ops::PeakOf(f, ops::kFacilityPower);
   if (f.grid_limit_w > 0) {
     text += fmt::format(
         "  peak facility power {} kW at t = {:g} h (up to {} kW within the interval) against the "
@@ -671,9 +659,9 @@ Action RegisterForecast(CLI::App& app) {
                   "Growth of the dry-bulb forecast error per day of lead, K")
       ->capture_default_str();
   cmd->add_option("--anchor", a->anchor,
-                  "Anchor the forecast's dry bulb to the one observed at the origin (the "
-                  "scenario's weather there), the offset fading out over this long: 0 (not "
-                  "anchored), or 1 h to 6 h")
+                  "Anchor the forecast's dry bulb to the one observed at the origin (with --db "
+                  "the store's weather station, else the scenario's weather there), the offset "
+                  "fading out over this long: 0 (not anchored), or 1 h to 6 h")
       ->capture_default_str();
   cmd->add_option("--price-peak", a->price_peak,
                   "Write a price_peak finding for the hours whose grid price is above this (e.g. "

@@ -93,9 +93,16 @@ MeasuredSeries ReadMeasuredCsv(const std::string& text, const std::string& path)
   return m;
 }
 
-MeasuredSeries ReadMeasuredStore(live::Store& store, const std::string& db) {
+std::optional<live::SeriesInfo> FacilityPowerSeries(live::Store& store) {
   for (const live::SeriesInfo& s : store.Series()) {
-    if (s.key.entity != "facility" || s.key.quantity != "power") continue;
+    if (s.key.entity == "facility" && s.key.quantity == "power") return s;
+  }
+  return std::nullopt;
+}
+
+MeasuredSeries ReadMeasuredStore(live::Store& store, const std::string& db) {
+  if (const std::optional<live::SeriesInfo> found = FacilityPowerSeries(store)) {
+    const live::SeriesInfo& s = *found;
     MeasuredSeries m;
     m.from = fmt::format("{}: facility/{}/power <- {}", db, s.key.entity_id, s.key.metric);
     const std::vector<live::SamplePoint> points = store.Samples(s.id);
@@ -108,8 +115,7 @@ MeasuredSeries ReadMeasuredStore(live::Store& store, const std::string& db) {
       m.t_s.push_back(t);
       m.facility_w.push_back(p.value);
     }
-    if (m.t_s.empty()) break;
-    return m;
+    if (!m.t_s.empty()) return m;
   }
   throw InputError({db, 0, 0}, "the store has no finite sample of a facility power series",
                    "a store written by firstwall ingest with facility/*/power bound in its site "

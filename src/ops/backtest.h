@@ -24,6 +24,7 @@
 //                                                               p = 0 parameters)
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,8 @@ MeasuredSeries ReadMeasuredCsv(const std::string& text, const std::string& path)
 // (the emulator starts the scenario when it starts serving). InputError at `db` when the store
 // has no such series or no finite sample.
 MeasuredSeries ReadMeasuredStore(live::Store& store, const std::string& db);
+// That series: the store's first of entity `facility`, quantity `power`; nullopt when none.
+std::optional<live::SeriesInfo> FacilityPowerSeries(live::Store& store);
 
 // Means of the samples in [k step, (k+1) step) for k < n; NaN where none.
 std::vector<double> BinMeasured(const MeasuredSeries& m, double step_s, size_t n);

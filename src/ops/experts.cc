@@ -350,17 +350,17 @@ Draft CapAtPricePeak(const Finding& f, const SiteFacts& s) {
   }
   const double cap_w =
       s.flexibility_cap_w > 0 ? s.flexibility_cap_w : std::round(kPricePeakCapOfTdp * s.gpu_tdp_w);
-  if (s.flexibility_price_set && s.flexibility_price_above_usd_per_mwh <= limit + 1e-9 &&
+  if (s.flexibility_price_above_usd_per_mwh &&
+      !units::AboveBeyondRounding(*s.flexibility_price_above_usd_per_mwh, limit) &&
       s.flexibility_cap_w > 0) {
     d.advice = fmt::format(
         "{}. The queue's gate already caps the flexible jobs' GPUs at {:.0f} W while the price is "
         "above {} USD/MWh (scheduler.flexibility): nothing to add.",
-        said, s.flexibility_cap_w, s.flexibility_price_above_usd_per_mwh);
+        said, s.flexibility_cap_w, *s.flexibility_price_above_usd_per_mwh);
     return d;
   }
   // A gate already closing at a lower price keeps it (raising it would change what it holds).
-  const double price =
-      s.flexibility_price_set ? std::min(limit, s.flexibility_price_above_usd_per_mwh) : limit;
+  const double price = std::min(limit, s.flexibility_price_above_usd_per_mwh.value_or(limit));
   d.advice = fmt::format(
       "{}. Cap the {} flexible jobs' GPUs ({} GPUs) at {:.0f} W while the price is above {:g} "
       "USD/MWh: they run slower in the hours priced above it and at full power in the others.",
@@ -553,7 +553,6 @@ SiteFacts FactsOf(const site::SiteConfig& config) {
       s.flexibility_defers = flex->defer;
       s.flexibility_max_delay_s = flex->max_delay.seconds();
       if (flex->price_above) {
-        s.flexibility_price_set = true;
         s.flexibility_price_above_usd_per_mwh =
             units::ToUsdPerKilowattHour(*flex->price_above) * 1e3;
       }

@@ -56,9 +56,8 @@ struct SiteFacts {
   double restart_stagger_s = 0;           // scheduler.restart_stagger
   bool hourly_tariff = false;             // site.tariff_file: prices that change by the hour
   // The gate's price signal (scheduler.flexibility.price_above, USD/MWh) and its cap on running
-  // flexible jobs' GPUs (cap_gpu_power, W); 0 when not set.
-  bool flexibility_price_set = false;
-  double flexibility_price_above_usd_per_mwh = 0;
+  // flexible jobs' GPUs (cap_gpu_power, W; 0 when not set).
+  std::optional<double> flexibility_price_above_usd_per_mwh;
   double flexibility_cap_w = 0;
 };
 SiteFacts FactsOf(const site::SiteConfig& config);

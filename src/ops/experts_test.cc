@@ -201,7 +201,7 @@ TEST(Experts, APricePeakCapsTheFlexibleJobsForItsHoursOnly) {
   const SiteFacts facts = FactsOf(scenario::LoadScenarioFile(path).site);
   ASSERT_TRUE(facts.hourly_tariff);
   ASSERT_EQ(facts.flexible_jobs, 5);
-  ASSERT_FALSE(facts.flexibility_price_set);
+  ASSERT_FALSE(facts.flexibility_price_above_usd_per_mwh);
   ExpertOptions o{path, 1'000'000, 2 * 3600 * 1000, 0.15, true, {}, std::nullopt};
   Finding f;
   f.kind = "forecast_peak";

@@ -245,17 +245,6 @@ std::vector<ForecastStep> RunOnce(const site::SiteConfig& base, const std::strin
   };
   const report::Summary summary = report::Simulate(config, scenario_file, so);
   if (restarts && summary.life) *restarts = summary.life->restarts;
-  // The price, read each minute of the step (the tariff changes at hour edges).
-  constexpr double kPriceEvery = 60;
-  const int price_reads = std::max(1, static_cast<int>(std::round(o.step_s / kPriceEvery)));
-  for (ForecastStep& st : steps) {
-    double sum = 0;
-    for (int k = 0; k < price_reads; ++k) {
-      const double t = st.start_s + (k + 0.5) * o.step_s / price_reads;
-      sum += config.tariff.UsdPerJoule(SimTime::From(units::Seconds(t))) * 3.6e9;
-    }
-    st.price_usd_per_mwh = sum / price_reads;
-  }
   for (size_t i = 0; i < n_steps; ++i) {
     const double d = seconds[i] > 0 ? seconds[i] : 1;
     auto& v = steps[i].value;
@@ -274,6 +263,15 @@ std::vector<ForecastStep> RunOnce(const site::SiteConfig& base, const std::strin
 }
 
 }  // namespace
+
+ForecastPeak PeakOf(const Forecast& f, int q) {
+  ForecastPeak p;
+  for (const ForecastStep& s : f.steps) {
+    if (s.value[q] > p.value) p = {s.value[q], s.hi[q], s.start_s};
+    p.hi = std::max(p.hi, s.hi[q]);
+  }
+  return p;
+}
 
 Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario_file,
                      const ForecastOptions& o) {
@@ -305,6 +303,18 @@ Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario
       static_cast<ptrdiff_t>(std::floor(std::min(o.lookback_s, o.from_s) / o.step_s + 1e-9));
   f.past.assign(f.steps.begin(), f.steps.begin() + n_past);
   f.steps.erase(f.steps.begin(), f.steps.begin() + n_past);
+  // The price, read each minute of the step (the tariff changes at hour edges): the same in every
+  // run, so read once for the forecast's steps.
+  constexpr double kPriceEvery = 60;
+  const int price_reads = std::max(1, static_cast<int>(std::round(o.step_s / kPriceEvery)));
+  for (ForecastStep& st : f.steps) {
+    double sum = 0;
+    for (int k = 0; k < price_reads; ++k) {
+      const double t = st.start_s + (k + 0.5) * o.step_s / price_reads;
+      sum += config.tariff.UsdPerJoule(SimTime::From(units::Seconds(t))) * 3.6e9;
+    }
+    st.price_usd_per_mwh = sum / price_reads;
+  }
   if (o.band) {
     for (auto& run : band) {
       const std::vector<ForecastStep> other = run.get();

@@ -90,7 +90,7 @@ struct ForecastStep {
   // Means over the step in W (powers), a ratio (PUE), L/s (water).
   std::array<double, kQuantities> value{}, lo{}, hi{};
   std::vector<double> stage_load_w;  // per power-chain stage: the most loaded unit's output
-  double price_usd_per_mwh = 0;      // the tariff's grid price, mean over the step
+  double price_usd_per_mwh = 0;  // the tariff's grid price, mean over the step (Forecast::steps)
 };
 
 struct ForecastOptions {
@@ -144,6 +144,13 @@ struct Forecast {
   std::string anchor_observed_from;
   bool water_modelled = false;  // the heat sink evaporates water (cooling tower)
 };
+
+// A quantity's peak over a forecast's steps: the greatest value, the start of its step (scenario
+// time, s), and the greatest top of its interval over all the steps.
+struct ForecastPeak {
+  double value = 0, hi = 0, at_s = 0;
+};
+ForecastPeak PeakOf(const Forecast& f, int q);
 
 // Runs the twin: 1 report::Simulate run of `config` (copied), or 3 with the band, the band's two
 // on threads of their own. FW_CHECK on options the CLI validates (from >= 0, horizon and step >

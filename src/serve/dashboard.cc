@@ -464,29 +464,26 @@ void Dashboard::Impl::Routes() {
            }));
   http.Get("/api/forecast",
            Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
+             // No forecast to show: an empty one, whether one is being computed, and why.
+             const auto none = [&](bool computing, const char* why) {
+               Send(res, 200, {{"t_ms", json::array()}, {"computing", computing}, {"note", why}});
+             };
              if (!forecaster) {
-               return Send(res, 200,
-                           {{"t_ms", json::array()},
-                            {"note",
-                             "serve was started without --scenario: the twin has nothing to "
-                             "forecast with"}});
+               return none(false,
+                           "serve was started without --scenario: the twin has nothing to "
+                           "forecast with");
              }
              const std::optional<ForecastClock> clock = clock_reader.Read(*store);
              if (!clock) {
-               return Send(res, 200,
-                           {{"t_ms", json::array()},
-                            {"note",
-                             "the store has no facility power: the forecast has no clock to "
-                             "start from"}});
+               return none(false,
+                           "the store has no facility power: the forecast has no clock to start "
+                           "from");
              }
              const ForecastWorker::Answer a = forecaster->Ask(*clock);
              if (!a.last) {
-               return Send(res, 200,
-                           {{"t_ms", json::array()},
-                            {"computing", true},
-                            {"note",
-                             "the first forecast is being computed (the twin runs forward three "
-                             "times; a site of 10,000 GPUs takes about a minute)"}});
+               return none(true,
+                           "the first forecast is being computed (the twin runs forward three "
+                           "times; a site of 10,000 GPUs takes about a minute)");
              }
              json out = *a.last;
              out["computing"] = a.computing;

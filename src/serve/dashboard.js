@@ -252,15 +252,8 @@
   }
 
   async function heatmap() {
-    const t = await api("GET", "/api/telemetry?entity=gpu&quantity=power&last_s=60&max_points=1");
-    // One cell a GPU (the first source of a GPU read by two), its newest finite reading.
-    const seen = new Set(), gpus = [];
-    let unread = 0;
-    for (const s of t.series) {
-      if (seen.has(s.id)) continue;
-      seen.add(s.id);
-      if (s.samples.length && s.samples[0][1] !== null) gpus.push(s); else unread++;
-    }
+    // One cell a GPU, its newest finite reading.
+    const { read: gpus, unread } = await newest("gpu", "power");
     const c = $("#heatmap");
     const per = Math.max(1, Math.floor(c.width / 28));
     const w = Math.floor(c.width / per), h = 26;
@@ -269,36 +262,39 @@
     g.fillStyle = "#ffffff";
     g.fillRect(0, 0, c.width, c.height);
     if (!gpus.length) { $("#heatmap-note").textContent = "no GPU power in the store"; return; }
-    const vs = gpus.map((s) => s.samples[0][1]);
+    const vs = gpus.map((s) => s.v);
     const hi = Math.max(...vs, 1);
     const hot = gpus[vs.indexOf(Math.max(...vs))];
-    const oldest = Math.min(...gpus.map((s) => s.samples[0][0]));
+    const oldest = Math.min(...gpus.map((s) => s.t));
     gpus.forEach((s, k) => {
-      const v = s.samples[0][1] / hi;
+      const v = s.v / hi;
       g.fillStyle = "hsl(" + Math.round(220 - 220 * v) + ", 70%, 50%)";
       g.fillRect((k % per) * w + 1, Math.floor(k / per) * h + 1, w - 2, h - 2);
     });
     $("#heatmap-note").textContent = gpus.length + " GPUs" + (unread ? " (" + unread + " more without a reading in the last minute of their series)" : "") +
-      ", blue to red: 0 to " + Math.round(hi) + " W; hottest " + hot.id + " at " + Math.round(hot.samples[0][1]) +
+      ", blue to red: 0 to " + Math.round(hi) + " W; hottest " + hot.id + " at " + Math.round(hot.v) +
       " W; readings from " + iso(oldest) + " UTC on";
   }
 
   // The newest finite reading of each series of ENTITY's QUANTITY within the last minute of its own
-  // series (one per id: the first source of an id read by two).
+  // series (one per id: the first source of an id read by two): {read: [{id, unit, t, v}], unread:
+  // how many ids had none}.
   async function newest(entity, quantity) {
     const t = await api("GET", "/api/telemetry?entity=" + entity + "&quantity=" + quantity + "&last_s=60&max_points=1");
-    const seen = new Set(), out = [];
+    const seen = new Set(), read = [];
+    let unread = 0;
     for (const s of t.series) {
       if (seen.has(s.id)) continue;
       seen.add(s.id);
-      if (s.samples.length && s.samples[0][1] !== null) out.push({ id: s.id, unit: s.unit, t: s.samples[0][0], v: s.samples[0][1] });
+      if (s.samples.length && s.samples[0][1] !== null) read.push({ id: s.id, unit: s.unit, t: s.samples[0][0], v: s.samples[0][1] });
+      else unread++;
     }
-    return out;
+    return { read, unread };
   }
 
   // Racks as a heat map: each rack PDU's newest power, blue (0 W) to red (the hottest rack).
   async function racks() {
-    const pdus = await newest("pdu", "power");
+    const pdus = (await newest("pdu", "power")).read;
     const c = $("#racks");
     const w = 120, h = 40, per = Math.max(1, Math.floor(c.width / w));
     c.height = Math.max(1, Math.ceil(pdus.length / per)) * h;
@@ -335,9 +331,9 @@
       cell(r, unit);
       cell(r, t ? iso(t) : "-");
     };
-    const [outdoor, cdus, chillers, meters, gpus] = await Promise.all([
+    const [outdoor, cdus, chillers, meters, gpus] = (await Promise.all([
       newest("weather_station", "temperature"), newest("cdu", "temperature"),
-      newest("chiller", "power"), newest("meter", "power"), newest("gpu", "temperature")]);
+      newest("chiller", "power"), newest("meter", "power"), newest("gpu", "temperature")])).map((n) => n.read);
     for (const o of outdoor) row("outdoor air", o.id, o.v.toFixed(1), o.unit, o.t);
     for (const c of cdus) row("CDU supply", c.id, c.v.toFixed(1), c.unit, c.t);
     for (const c of chillers) row("chiller electricity", c.id, (c.v / 1000).toFixed(1), "kW", c.t);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "ops/backtest.h"
 #include "ops/forecast.h"
 
 namespace firstwall::serve {
@@ -19,14 +20,12 @@ constexpr double kMaxOriginS = 366 * 86400.0;  // firstwall forecast's --from bo
 
 std::optional<ForecastClock> ForecastClockReader::Read(live::Store& store) {
   if (!series_) {
-    for (const live::SeriesInfo& s : store.Series()) {
-      if (s.key.entity != "facility" || s.key.quantity != "power") continue;
-      for (const live::SamplePoint& p : store.Samples(s.id)) {
-        if (!std::isfinite(p.value)) continue;
-        series_ = s.id;
-        zero_ms_ = p.t_ms;
-        break;
-      }
+    const std::optional<live::SeriesInfo> s = ops::FacilityPowerSeries(store);
+    if (!s) return std::nullopt;
+    for (const live::SamplePoint& p : store.Samples(s->id)) {
+      if (!std::isfinite(p.value)) continue;
+      series_ = s->id;
+      zero_ms_ = p.t_ms;
       break;
     }
     if (!series_) return std::nullopt;
@@ -59,7 +58,6 @@ json ForecastJson(const site::SiteConfig& config, const std::string& scenario_fi
   };
   json t = json::array(), value = json::array(), lo = json::array(), hi = json::array(),
        it = json::array(), pue = json::array(), outdoor = json::array();
-  double peak = 0, peak_hi = 0, peak_at = 0;
   for (const ops::ForecastStep& s : f.steps) {
     t.push_back(at_ms(s.start_s));
     value.push_back(s.value[ops::kFacilityPower]);
@@ -68,12 +66,8 @@ json ForecastJson(const site::SiteConfig& config, const std::string& scenario_fi
     it.push_back(s.value[ops::kItPower]);
     pue.push_back(s.value[ops::kPue]);
     outdoor.push_back(s.outdoor_c);
-    if (s.value[ops::kFacilityPower] > peak) {
-      peak = s.value[ops::kFacilityPower];
-      peak_at = s.start_s;
-    }
-    peak_hi = std::max(peak_hi, s.hi[ops::kFacilityPower]);
   }
+  const ops::ForecastPeak peak = ops::PeakOf(f, ops::kFacilityPower);
   return {{"origin_ms", at_ms(o.from_s)},
           {"step_s", kStepS},
           {"horizon_s", kHorizonS},
@@ -84,10 +78,10 @@ json ForecastJson(const site::SiteConfig& config, const std::string& scenario_fi
           {"outdoor_c", outdoor},
           {"grid_import_limit_w", f.grid_limit_w > 0 ? json(f.grid_limit_w) : json()},
           {"peak",
-           {{"facility_power_w", peak},
-            {"hi_w", peak_hi},
-            {"at_ms", at_ms(peak_at)},
-            {"over_grid_limit", f.grid_limit_w > 0 && peak_hi > f.grid_limit_w}}},
+           {{"facility_power_w", peak.value},
+            {"hi_w", peak.hi},
+            {"at_ms", at_ms(peak.at_s)},
+            {"over_grid_limit", f.grid_limit_w > 0 && peak.hi > f.grid_limit_w}}},
           {"weather", f.weather_from},
           {"interval", f.interval_from}};
 }
