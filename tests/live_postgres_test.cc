@@ -101,6 +101,14 @@ TEST(LivePostgres, TheStoreRoundTripsEveryTable) {
   ASSERT_TRUE(s->Newest(p));
   EXPECT_EQ(s->Newest(p)->t_ms, 5000);
   EXPECT_FALSE(s->Newest(series[0].id));
+  // The series of one entity kind, in Series()' order, and a series' own last span.
+  const auto gpus = s->SeriesOf("gpu");
+  ASSERT_EQ(gpus.size(), 2u);
+  EXPECT_EQ(gpus[0].key, energy);
+  EXPECT_EQ(gpus[1].key, power);
+  EXPECT_TRUE(s->SeriesOf("facility").empty());
+  EXPECT_EQ(s->Recent(p, 1000).size(), 2u);  // 4000 and 5000
+  EXPECT_TRUE(s->Recent(series[0].id, 1000).empty());
   EXPECT_EQ(Count(pg.Url(), "SELECT count(*) FROM samples WHERE value IS NULL"), 1);
   const auto scrapes = s->Scrapes("node0");
   ASSERT_EQ(scrapes.size(), 2u);

@@ -245,6 +245,23 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
       json::parse(vic.Get("/api/telemetry?entity=gpu&quantity=power&last_s=60&max_points=1")->body);
   ASSERT_EQ(now["series"].size(), 16u);
   for (const json& sr : now["series"]) EXPECT_EQ(sr["quantity"], "power");
+  // A sample ingest commits while the server runs is served (the server's reads above must not
+  // keep the snapshot of its first read).
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(store.c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "INSERT INTO samples(series, t_ms, value) SELECT id, (SELECT max(t_ms) FROM samples) + "
+        "60000, 4242.5 FROM series WHERE entity='facility' AND quantity='power'";
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const json newest =
+      json::parse(vic.Get("/api/telemetry?entity=facility&quantity=power&last_s=1&max_points=2")
+                      ->body);  // not a cached answer's arguments
+  ASSERT_EQ(newest["series"].size(), 1u) << newest.dump();
+  ASSERT_EQ(newest["series"][0]["samples"].size(), 1u) << newest.dump();
+  EXPECT_EQ(newest["series"][0]["samples"][0][1], 4242.5);
   EXPECT_EQ(anyone.http.Get("/metrics", {{"Host", "127.attacker.example"}})->status, 403);
   EXPECT_TRUE(vic.Get("/api/openapi.yaml")->body.starts_with("openapi: 3.0.3"));
 

@@ -137,7 +137,6 @@ class SqliteStore : public Store {
       db_ = nullptr;
       throw InputError({path, 0, 0}, fmt::format("not a firstwall store (SQLite): {}", why));
     }
-    Exec("BEGIN");
   }
   ~SqliteStore() override {
     if (!db_) return;
@@ -150,6 +149,7 @@ class SqliteStore : public Store {
   }
 
   void PutSource(const SourceInfo& s) override {
+    BeginWrites();
     Statement& st = Prepared(
         "INSERT INTO sources(name, kind, url, interval_s) VALUES(?,?,?,?) ON CONFLICT(name) DO "
         "UPDATE SET kind=excluded.kind, url=excluded.url, interval_s=excluded.interval_s");
@@ -171,6 +171,7 @@ class SqliteStore : public Store {
     if (find.Step()) id = find.Int(0);
     find.Reset();
     if (id == 0) {
+      BeginWrites();
       Statement& add = Prepared(
           "INSERT INTO series(entity, entity_id, quantity, unit, source, metric) "
           "VALUES(?,?,?,?,?,?)");
@@ -187,6 +188,7 @@ class SqliteStore : public Store {
     return id;
   }
   void Append(int64_t series, std::span<const SamplePoint> points) override {
+    BeginWrites();
     Statement& st =
         Prepared("INSERT INTO samples(series, t_ms, value, arrival_ms) VALUES(?,?,?,?)");
     for (const SamplePoint& p : points) {
@@ -197,6 +199,7 @@ class SqliteStore : public Store {
     }
   }
   void RecordScrape(const ScrapeRecord& r) override {
+    BeginWrites();
     Statement& st = Prepared(
         "INSERT INTO scrapes(source, t_ms, ok, duration_ms, samples, rejected, error) "
         "VALUES(?,?,?,?,?,?,?)");
@@ -210,42 +213,49 @@ class SqliteStore : public Store {
         .Run();
   }
   void Flush() override {
+    if (!writing_) return;
     Exec("COMMIT");
-    Exec("BEGIN");
+    writing_ = false;
   }
   std::vector<SeriesInfo> Series() override {
     Statement st(db_,
                  "SELECT id, entity, entity_id, quantity, unit, source, metric FROM series "
                  "ORDER BY entity, entity_id, quantity, source");
-    std::vector<SeriesInfo> out;
-    while (st.Step()) {
-      out.push_back(
-          {st.Int(0), {st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5), st.Text(6)}});
-    }
-    return out;
+    return SeriesRows(st);
+  }
+  std::vector<SeriesInfo> SeriesOf(const std::string& entity) override {
+    Statement& st = Prepared(
+        "SELECT id, entity, entity_id, quantity, unit, source, metric FROM series WHERE entity=? "
+        "ORDER BY entity, entity_id, quantity, source");
+    const Resets reset{st};
+    st.Bind(1, entity);
+    return SeriesRows(st);
+  }
+  // The reads the dashboard makes per series (10,000 GPUs' a refresh) keep their statements
+  // prepared, and reset them once read: a statement left stepping holds its snapshot.
+  std::vector<SamplePoint> Recent(int64_t series, int64_t span_ms) override {
+    return PreparedPoints(
+        "SELECT t_ms, value, arrival_ms FROM samples WHERE series=?1 AND t_ms>=(SELECT t_ms FROM "
+        "samples WHERE series=?1 ORDER BY t_ms DESC LIMIT 1)-?2 ORDER BY t_ms, rowid",
+        series, span_ms);
   }
   std::vector<SamplePoint> Samples(int64_t series) override {
     Statement st(db_,
                  "SELECT t_ms, value, arrival_ms FROM samples WHERE series=? ORDER BY t_ms, rowid");
     st.Bind(1, series);
-    std::vector<SamplePoint> out;
-    while (st.Step()) out.push_back({st.Int(0), st.Real(1), st.Int(2)});
-    return out;
+    return PointRows(st);
   }
   std::vector<SamplePoint> SamplesSince(int64_t series, int64_t from_ms) override {
-    Statement st(db_,
-                 "SELECT t_ms, value, arrival_ms FROM samples WHERE series=? AND t_ms>=? "
-                 "ORDER BY t_ms, rowid");
-    st.Bind(1, series);
-    st.Bind(2, from_ms);
-    std::vector<SamplePoint> out;
-    while (st.Step()) out.push_back({st.Int(0), st.Real(1), st.Int(2)});
-    return out;
+    return PreparedPoints(
+        "SELECT t_ms, value, arrival_ms FROM samples WHERE series=?1 AND t_ms>=?2 "
+        "ORDER BY t_ms, rowid",
+        series, from_ms);
   }
   std::optional<SamplePoint> Newest(int64_t series) override {
-    Statement st(db_,
-                 "SELECT t_ms, value, arrival_ms FROM samples WHERE series=? "
-                 "ORDER BY t_ms DESC, rowid DESC LIMIT 1");
+    Statement& st = Prepared(
+        "SELECT t_ms, value, arrival_ms FROM samples WHERE series=? "
+        "ORDER BY t_ms DESC, rowid DESC LIMIT 1");
+    const Resets reset{st};
     st.Bind(1, series);
     if (!st.Step()) return std::nullopt;
     return SamplePoint{st.Int(0), st.Real(1), st.Int(2)};
@@ -263,6 +273,7 @@ class SqliteStore : public Store {
     return out;
   }
   void PutQuality(int64_t run_ms, const std::vector<QualityRecord>& rows) override {
+    BeginWrites();
     Exec("DELETE FROM quality");
     Statement& st = Prepared(
         "INSERT INTO quality(run_ms, scope, entity, entity_id, quantity, series, dimension, "
@@ -294,6 +305,7 @@ class SqliteStore : public Store {
   }
 
   void PutQualityWindows(const std::vector<QualityWindowRecord>& rows) override {
+    BeginWrites();
     Statement& st =
         Prepared("INSERT INTO quality_windows VALUES(?,?,?, ?,?,?, ?,?,?, ?,?,?, ?,?,?, ?,?,?)");
     for (const QualityWindowRecord& w : rows) {
@@ -327,6 +339,7 @@ class SqliteStore : public Store {
     }
   }
   void PutTwinRun(const TwinRunRecord& r) override {
+    BeginWrites();
     Statement& st = Prepared(
         "INSERT INTO twin_runs(run_ms, kind, window_start_ms, window_end_ms, parameters_json, "
         "results_json) VALUES(?,?,?,?,?,?)");
@@ -350,6 +363,7 @@ class SqliteStore : public Store {
     return out;
   }
   void PutDrift(const std::vector<DriftRecord>& rows) override {
+    BeginWrites();
     Statement& st = Prepared(
         "INSERT INTO drift(run_ms, signal, window_start_ms, window_end_ms, cv_rmse, nmbe, "
         "cv_rmse_limit, nmbe_limit, drift, reason) VALUES(?,?,?,?,?,?,?,?,?,?)");
@@ -381,6 +395,43 @@ class SqliteStore : public Store {
   }
 
  private:
+  // The rows of (id, entity, entity_id, quantity, unit, source, metric).
+  static std::vector<SeriesInfo> SeriesRows(Statement& st) {
+    std::vector<SeriesInfo> out;
+    while (st.Step()) {
+      out.push_back(
+          {st.Int(0), {st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5), st.Text(6)}});
+    }
+    return out;
+  }
+  // The rows of (t_ms, value, arrival_ms).
+  static std::vector<SamplePoint> PointRows(Statement& st) {
+    std::vector<SamplePoint> out;
+    while (st.Step()) out.push_back({st.Int(0), st.Real(1), st.Int(2)});
+    return out;
+  }
+  // The points a prepared statement of two integer parameters reads.
+  std::vector<SamplePoint> PreparedPoints(const char* sql, int64_t first, int64_t second) {
+    Statement& st = Prepared(sql);
+    const Resets reset{st};
+    st.Bind(1, first);
+    st.Bind(2, second);
+    return PointRows(st);
+  }
+  // Writes are batched in a transaction from the first write to Flush. Reads outside one run each
+  // on its own snapshot, so a long-lived reader (firstwall serve, mcp) sees what ingest commits;
+  // a transaction held open from the start had kept the first read's snapshot for good (and
+  // stopped the WAL from being checkpointed).
+  void BeginWrites() {
+    if (writing_) return;
+    Exec("BEGIN");
+    writing_ = true;
+  }
+  struct Resets {
+    Statement& st;
+    ~Resets() { st.Reset(); }
+  };
+  bool writing_ = false;
   void Exec(const char* sql) {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -409,6 +460,18 @@ std::vector<SamplePoint> Store::SamplesSince(int64_t series, int64_t from_ms) {
   std::vector<SamplePoint> all = Samples(series);
   std::erase_if(all, [&](const SamplePoint& p) { return p.t_ms < from_ms; });
   return all;
+}
+
+std::vector<SeriesInfo> Store::SeriesOf(const std::string& entity) {
+  std::vector<SeriesInfo> all = Series();
+  std::erase_if(all, [&](const SeriesInfo& s) { return s.key.entity != entity; });
+  return all;
+}
+
+std::vector<SamplePoint> Store::Recent(int64_t series, int64_t span_ms) {
+  const std::optional<SamplePoint> newest = Newest(series);
+  if (!newest) return {};
+  return SamplesSince(series, newest->t_ms - span_ms);
 }
 
 std::optional<SamplePoint> Store::Newest(int64_t series) {

@@ -120,6 +120,10 @@ class Store {
   virtual void Flush() = 0;
 
   virtual std::vector<SeriesInfo> Series() = 0;
+  // The series of one entity kind ("gpu", "facility", ...), in Series()' order. By default
+  // Series() filtered; the SQLite and PostgreSQL stores read only those rows (their unique index
+  // on entity first): the dashboard asks per entity kind, and a 10,000-GPU site has 40,000 series.
+  virtual std::vector<SeriesInfo> SeriesOf(const std::string& entity);
   // Samples of one series in time order (ties in insertion order).
   virtual std::vector<SamplePoint> Samples(int64_t series) = 0;
   // The samples of Samples(series) at or after from_ms. By default Samples filtered; the SQLite and
@@ -127,6 +131,10 @@ class Store {
   virtual std::vector<SamplePoint> SamplesSince(int64_t series, int64_t from_ms);
   // The last of Samples(series), or nullopt when it has none; the stores read one row.
   virtual std::optional<SamplePoint> Newest(int64_t series);
+  // The samples of Samples(series) at or after the newest one's t_ms minus span_ms (span_ms >= 0):
+  // the series' own last span; empty when it has none. By default Newest and SamplesSince; the
+  // SQLite store reads it in one statement.
+  virtual std::vector<SamplePoint> Recent(int64_t series, int64_t span_ms);
   virtual std::vector<ScrapeRecord> Scrapes(const std::string& source) = 0;
   // Replaces the stored quality results with `rows` (computed at `run_ms`).
   virtual void PutQuality(int64_t run_ms, const std::vector<QualityRecord>& rows) = 0;

@@ -348,13 +348,14 @@ class PgStore : public Store {
         "SELECT id, entity, entity_id, quantity, unit, source, metric FROM series ORDER BY "
         "entity COLLATE \"C\", entity_id COLLATE \"C\", quantity COLLATE \"C\", source COLLATE "
         "\"C\"");
-    std::vector<SeriesInfo> out;
-    for (int i = 0; i < PQntuples(r.get()); ++i) {
-      out.push_back({Int(r, i, 0),
-                     {Text(r, i, 1), Text(r, i, 2), Text(r, i, 3), Text(r, i, 4), Text(r, i, 5),
-                      Text(r, i, 6)}});
-    }
-    return out;
+    return SeriesRows(r);
+  }
+  std::vector<SeriesInfo> SeriesOf(const std::string& entity) override {
+    ResultPtr r = Exec(
+        "SELECT id, entity, entity_id, quantity, unit, source, metric FROM series WHERE entity=$1 "
+        "ORDER BY entity_id COLLATE \"C\", quantity COLLATE \"C\", source COLLATE \"C\"",
+        {entity});
+    return SeriesRows(r);
   }
   std::vector<SamplePoint> Samples(int64_t series) override {
     return Points(
@@ -374,6 +375,16 @@ class PgStore : public Store {
                     {std::to_string(series)}));
     if (p.empty()) return std::nullopt;
     return p.front();
+  }
+  // The rows of (id, entity, entity_id, quantity, unit, source, metric).
+  static std::vector<SeriesInfo> SeriesRows(const ResultPtr& r) {
+    std::vector<SeriesInfo> out;
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+      out.push_back({Int(r, i, 0),
+                     {Text(r, i, 1), Text(r, i, 2), Text(r, i, 3), Text(r, i, 4), Text(r, i, 5),
+                      Text(r, i, 6)}});
+    }
+    return out;
   }
   // The rows of (t_ms, value, arrival_ms).
   static std::vector<SamplePoint> Points(const ResultPtr& r) {

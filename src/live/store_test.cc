@@ -90,11 +90,59 @@ TEST(SqliteStore, SamplesSinceAndNewestAgreeWithTheWholeSeries) {
   EXPECT_EQ(s->Newest(id)->value, 4);
   EXPECT_FALSE(s->Newest(empty));
   EXPECT_TRUE(s->SamplesSince(empty, 0).empty());
+  // A series' own last span: from its newest sample's time back, in one statement; the base
+  // class's Newest and SamplesSince agree.
+  for (int64_t span : {int64_t{0}, int64_t{1000}, int64_t{2500}, int64_t{1'000'000}}) {
+    const std::vector<SamplePoint> recent = s->Recent(id, span);
+    const std::vector<SamplePoint> want = s->SamplesSince(id, 4000 - span);
+    ASSERT_EQ(recent.size(), want.size()) << span;
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(recent[i].t_ms, want[i].t_ms);
+    EXPECT_EQ(s->Store::Recent(id, span).size(), want.size()) << span;
+  }
+  EXPECT_TRUE(s->Recent(empty, 1000).empty());
+  // One entity kind's series, in Series()' order.
+  s->SeriesId({"facility", "site", "power", "W", "n0", "m"});
+  const std::vector<SeriesInfo> gpus = s->SeriesOf("gpu");
+  ASSERT_EQ(gpus.size(), 2u);
+  EXPECT_EQ(gpus[0].id, id);
+  EXPECT_EQ(gpus[1].id, empty);
+  EXPECT_EQ(s->Store::SeriesOf("gpu").size(), 2u);
+  EXPECT_EQ(s->SeriesOf("facility").size(), 1u);
+  EXPECT_TRUE(s->SeriesOf("cdu").empty());
   // The tie: the later insertion is the later sample.
   const std::vector<SamplePoint> ties = s->SamplesSince(id, 3000);
   ASSERT_EQ(ties.size(), 3u);
   EXPECT_EQ(ties[0].value, 3);
   EXPECT_EQ(ties[1].value, 3.5);
+}
+
+// firstwall serve and mcp read a store that ingest writes as they run: each read sees what was
+// committed before it, not the snapshot of the reader's first read.
+TEST(SqliteStore, AReaderSeesWhatAWriterCommitsAfterItsFirstRead) {
+  const std::string db = TempPath("live-reader.db");
+  const SeriesKey power{"facility", "site",  "power",
+                        "W",        "meter", "firstwall_facility_power_watts"};
+  auto writer = OpenSqliteStore(db);
+  const int64_t id = writer->SeriesId(power);
+  const std::vector<SamplePoint> first = {{1000, 5e6}};
+  writer->Append(id, first);
+  writer->Flush();
+  auto reader = OpenSqliteStore(db);
+  ASSERT_EQ(reader->Series().size(), 1u);
+  EXPECT_EQ(reader->Newest(id)->t_ms, 1000);
+  EXPECT_EQ(reader->SamplesSince(id, 0).size(), 1u);
+  const std::vector<SamplePoint> second = {{2000, 6e6}};
+  writer->Append(id, second);
+  // Not committed yet: not seen.
+  EXPECT_EQ(reader->Newest(id)->t_ms, 1000);
+  writer->Flush();
+  EXPECT_EQ(reader->Newest(id)->t_ms, 2000);
+  EXPECT_EQ(reader->SamplesSince(id, 0).size(), 2u);
+  EXPECT_EQ(reader->Samples(id).size(), 2u);
+  // A series added later is listed too.
+  writer->SeriesId({"meter", "cooling", "power", "W", "meter", "firstwall_cooling_power_watts"});
+  writer->Flush();
+  EXPECT_EQ(reader->Series().size(), 2u);
 }
 
 TEST(SqliteStore, RefusesAFileThatIsNotAStore) {

@@ -7,12 +7,15 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "live/emulator.h"
+#include "live/gpu_rollup.h"
+#include "live/quality_windows.h"
 #include "live/store.h"
 #include "report/simulate.h"
 #include "scenario/loader.h"
@@ -62,22 +65,42 @@ struct EmulatedStore {
   int64_t samples = 0;
 };
 
+// What `firstwall ingest` keeps besides the samples, with its defaults: quality windows of 60 s
+// (quality_windows.h, without the site map's balances) and the GPU rollup at the tick
+// (gpu_rollup.h). Off by default: the detector's tests read samples only.
+struct IngestKeeps {
+  bool quality_windows = false;
+  bool gpu_rollup = false;
+};
+
 // Simulates `config` (its duration) and stores every tick's readings, as rendered (rounded as
 // dcgm-exporter prints them), stamped epoch0_ms + t. `after_tick`, when set, is called once each
 // tick is stored and committed, with its time and the emulator (what an operator does meanwhile).
 inline EmulatedStore EmulateIntoStore(
     const site::SiteConfig& config, const std::string& file,
     const std::vector<live::FaultSpec>& faults, const std::string& path,
-    const std::function<void(double t_s, live::TelemetryBuilder&)>& after_tick = nullptr) {
+    const std::function<void(double t_s, live::TelemetryBuilder&)>& after_tick = nullptr,
+    IngestKeeps keeps = {}) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::filesystem::remove(path);
   EmulatedStore out{live::OpenSqliteStore(path), 1'800'000'000'000, 0};
   live::TelemetryBuilder builder(config, faults);
   std::map<std::string, int64_t> ids;
+  std::map<int64_t, int> rollup_slots;  // by series id: the GPU's slot, or -1
+  std::optional<live::QualityWindows> windows;
+  if (keeps.quality_windows) windows.emplace(*out.store, 60.0, std::vector<live::Balance>{});
+  std::optional<live::GpuRollup> rollup;
   report::SimulateOptions sim;
   sim.on_tick = [&](const report::TickRow& row, int64_t n) {
+    if (keeps.gpu_rollup && !rollup) {
+      // As ingest sets it: one bucket per read, closed a read, a bucket and 10 s after its end.
+      rollup.emplace(*out.store, row.seconds, 2 * row.seconds + 10);
+    }
     for (int64_t k = 0; k < n; ++k) {
       const double t = row.start.seconds() + static_cast<double>(k + 1) * row.seconds;
+      const int64_t t_ms = out.epoch0_ms + std::llround(t * 1000);
+      if (windows) windows->AddRead("emulator", t_ms, true, 0);
+      if (rollup) rollup->AddRead(t_ms);
       const live::Snapshot s = builder.Build(row, t);
       for (const live::Family& f : s.families) {
         const double scale = std::pow(10.0, f.decimals);
@@ -86,12 +109,19 @@ inline EmulatedStore EmulateIntoStore(
           if (key.entity.empty()) continue;
           const std::string name = key.entity + "/" + key.entity_id + "/" + key.quantity;
           auto it = ids.find(name);
-          if (it == ids.end()) it = ids.emplace(name, out.store->SeriesId(key)).first;
+          if (it == ids.end()) {
+            it = ids.emplace(name, out.store->SeriesId(key)).first;
+            if (windows) windows->AddSeries({it->second, key}, row.seconds);
+            if (rollup) rollup_slots[it->second] = rollup->AddSeries(it->second, key);
+          }
           // Stored in the quantity's base unit, as ingest does (the NICs' B/s in Gb/s).
           const double base = key.entity == "nic" ? 8e-9 : 1;
-          const live::SamplePoint p{out.epoch0_ms + std::llround(t * 1000),
-                                    base * std::round(r.value * scale) / scale, 0};
+          const live::SamplePoint p{t_ms, base * std::round(r.value * scale) / scale, 0};
           out.store->Append(it->second, std::span(&p, 1));
+          if (windows) windows->AddSample(it->second, p);
+          if (rollup) {
+            if (const int slot = rollup_slots[it->second]; slot >= 0) rollup->AddSample(slot, p);
+          }
           ++out.samples;
         }
       }
@@ -103,6 +133,8 @@ inline EmulatedStore EmulateIntoStore(
     out.store->Flush();
   };
   report::Simulate(live::WithEquipmentFaults(config, faults), file, sim);
+  if (windows) windows->Finish();
+  if (rollup) rollup->Finish();
   out.store->Flush();
   return out;
 }

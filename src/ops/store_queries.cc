@@ -75,25 +75,28 @@ json QualityJson(const live::QualityReport& r, const json& args, bool with_strea
 
 json ReadTelemetry(live::Store& store, const json& args) {
   const size_t max_points = args.value("max_points", 1000);
+  const std::string entity = args["entity"].get<std::string>();
+  const std::optional<std::string> id =
+      args.contains("id") ? std::optional(args["id"].get<std::string>()) : std::nullopt;
+  const std::optional<std::string> quantity =
+      args.contains("quantity") ? std::optional(args["quantity"].get<std::string>()) : std::nullopt;
+  const int64_t from_arg = args.value("from_ms", std::numeric_limits<int64_t>::min());
+  const int64_t to = args.value("to_ms", std::numeric_limits<int64_t>::max());
+  // With last_s: each series' own last span, from its newest sample back (ms).
+  const bool recent = args.contains("last_s");
+  const int64_t last_ms =
+      recent ? static_cast<int64_t>(std::llround(args["last_s"].get<double>() * 1e3)) : 0;
   json series = json::array();
-  for (const live::SeriesInfo& info : store.Series()) {
+  for (const live::SeriesInfo& info : store.SeriesOf(entity)) {
     const live::SeriesKey& k = info.key;
-    if (k.entity != args["entity"] || (args.contains("id") && args["id"] != k.entity_id) ||
-        (args.contains("quantity") && args["quantity"] != k.quantity)) {
-      continue;
-    }
-    int64_t from = args.value("from_ms", std::numeric_limits<int64_t>::min());
-    const int64_t to = args.value("to_ms", std::numeric_limits<int64_t>::max());
-    if (args.contains("last_s")) {
-      if (const std::optional<live::SamplePoint> newest = store.Newest(info.id)) {
-        from =
-            newest->t_ms - static_cast<int64_t>(std::llround(args["last_s"].get<double>() * 1e3));
-      }
-    }
-    // Only the rows from `from` on are read (a store's index), not the series' whole history.
-    const std::vector<live::SamplePoint> all = from == std::numeric_limits<int64_t>::min()
+    if ((id && *id != k.entity_id) || (quantity && *quantity != k.quantity)) continue;
+    // Only the rows from `from` on are read (a store's index), not the series' whole history;
+    // with last_s, the series' own last span (from its newest sample back).
+    const std::vector<live::SamplePoint> all = recent ? store.Recent(info.id, last_ms)
+                                               : from_arg == std::numeric_limits<int64_t>::min()
                                                    ? store.Samples(info.id)
-                                                   : store.SamplesSince(info.id, from);
+                                                   : store.SamplesSince(info.id, from_arg);
+    const int64_t from = recent && !all.empty() ? all.back().t_ms - last_ms : from_arg;
     json samples = json::array();
     size_t in_window = 0;
     for (const live::SamplePoint& p : all) in_window += p.t_ms >= from && p.t_ms <= to;
