@@ -109,6 +109,15 @@ TEST(LivePostgres, TheStoreRoundTripsEveryTable) {
   EXPECT_TRUE(s->SeriesOf("facility").empty());
   EXPECT_EQ(s->Recent(p, 1000).size(), 2u);  // 4000 and 5000
   EXPECT_TRUE(s->Recent(series[0].id, 1000).empty());
+  const auto newest = s->NewestOf("gpu", "power");
+  ASSERT_EQ(newest.size(), 1u);
+  EXPECT_EQ(newest[0].series.key, power);
+  ASSERT_TRUE(newest[0].newest);
+  EXPECT_EQ(newest[0].newest->t_ms, 5000);
+  EXPECT_EQ(newest[0].newest->value, -INFINITY);
+  const auto none = s->NewestOf("gpu", "energy");
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_FALSE(none[0].newest);
   EXPECT_EQ(Count(pg.Url(), "SELECT count(*) FROM samples WHERE value IS NULL"), 1);
   const auto scrapes = s->Scrapes("node0");
   ASSERT_EQ(scrapes.size(), 2u);

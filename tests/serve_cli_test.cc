@@ -245,6 +245,21 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
       json::parse(vic.Get("/api/telemetry?entity=gpu&quantity=power&last_s=60&max_points=1")->body);
   ASSERT_EQ(now["series"].size(), 16u);
   for (const json& sr : now["series"]) EXPECT_EQ(sr["quantity"], "power");
+  // The heat maps' columns: each GPU's newest power, as the telemetry's rows have it.
+  const json latest = json::parse(vic.Get("/api/latest?entity=gpu&quantity=power")->body);
+  ASSERT_EQ(latest["ids"].size(), 16u) << latest.dump();
+  ASSERT_EQ(latest["t_ms"].size(), 16u);
+  ASSERT_EQ(latest["values"].size(), 16u);
+  EXPECT_EQ(latest["unit"], "W");
+  for (size_t i = 0; i < 16; ++i) {
+    const json& row = now["series"][i];
+    EXPECT_EQ(latest["ids"][i], row["id"]);
+    EXPECT_EQ(latest["t_ms"][i], row["samples"].back()[0]);
+    EXPECT_EQ(latest["values"][i], row["samples"].back()[1]);
+  }
+  EXPECT_TRUE(json::parse(vic.Get("/api/latest?entity=gpu&quantity=nothing")->body)["ids"].empty());
+  EXPECT_EQ(vic.Get("/api/latest?entity=gpu")->status, 400);
+  EXPECT_EQ(anyone.Get("/api/latest?entity=gpu&quantity=power")->status, 401);
   // A sample ingest commits while the server runs is served (the server's reads above must not
   // keep the snapshot of its first read).
   {

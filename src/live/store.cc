@@ -104,6 +104,7 @@ class Statement {
     return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
   }
   int64_t Int(int c) const { return sqlite3_column_int64(st_, c); }
+  bool Null(int c) const { return sqlite3_column_type(st_, c) == SQLITE_NULL; }
   double Real(int c) const {
     return sqlite3_column_type(st_, c) == SQLITE_NULL ? std::numeric_limits<double>::quiet_NaN()
                                                       : sqlite3_column_double(st_, c);
@@ -217,11 +218,22 @@ class SqliteStore : public Store {
     Exec("COMMIT");
     writing_ = false;
   }
+  // Series are only ever added (ids rising), never changed or removed: the list read last is
+  // kept and read again only when the largest id moved (a 40,000-series site's list costs about
+  // 30 ms to read, its largest id microseconds). Another process's additions move it too.
   std::vector<SeriesInfo> Series() override {
-    Statement st(db_,
-                 "SELECT id, entity, entity_id, quantity, unit, source, metric FROM series "
-                 "ORDER BY entity, entity_id, quantity, source");
-    return SeriesRows(st);
+    Statement& last = Prepared("SELECT coalesce(max(id), 0), count(*) FROM series");
+    const Resets reset_last{last};
+    FW_CHECK(last.Step(), "the series table has no max(id)");
+    const std::pair<int64_t, int64_t> version{last.Int(0), last.Int(1)};
+    if (version != series_version_) {
+      Statement st(db_,
+                   "SELECT id, entity, entity_id, quantity, unit, source, metric FROM series "
+                   "ORDER BY entity, entity_id, quantity, source");
+      series_ = SeriesRows(st);
+      series_version_ = version;
+    }
+    return series_;
   }
   std::vector<SeriesInfo> SeriesOf(const std::string& entity) override {
     Statement& st = Prepared(
@@ -231,17 +243,40 @@ class SqliteStore : public Store {
     st.Bind(1, entity);
     return SeriesRows(st);
   }
-  // The reads the dashboard makes per series (10,000 GPUs' a refresh) keep their statements
-  // prepared, and reset them once read: a statement left stepping holds its snapshot.
+  // The reads made per series (the detector's and the dashboard's 10,000 GPUs' at a time) keep
+  // their statements prepared, and reset them once read: a statement left stepping holds its
+  // snapshot.
   std::vector<SamplePoint> Recent(int64_t series, int64_t span_ms) override {
     return PreparedPoints(
         "SELECT t_ms, value, arrival_ms FROM samples WHERE series=?1 AND t_ms>=(SELECT t_ms FROM "
         "samples WHERE series=?1 ORDER BY t_ms DESC LIMIT 1)-?2 ORDER BY t_ms, rowid",
         series, span_ms);
   }
+  std::vector<SeriesNewest> NewestOf(const std::string& entity,
+                                     const std::string& quantity) override {
+    // The newest row of each series by the (series, t_ms) index, the latest inserted on a tie
+    // (as Newest).
+    Statement& st = Prepared(
+        "SELECT s.id, s.entity, s.entity_id, s.quantity, s.unit, s.source, s.metric, p.t_ms, "
+        "p.value, p.arrival_ms FROM series s LEFT JOIN samples p ON p.rowid=(SELECT rowid FROM "
+        "samples WHERE series=s.id ORDER BY t_ms DESC, rowid DESC LIMIT 1) WHERE s.entity=?1 AND "
+        "s.quantity=?2 ORDER BY s.entity, s.entity_id, s.quantity, s.source");
+    const Resets reset{st};
+    st.Bind(1, entity).Bind(2, quantity);
+    std::vector<SeriesNewest> out;
+    while (st.Step()) {
+      SeriesNewest row{
+          {st.Int(0), {st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5), st.Text(6)}},
+          std::nullopt};
+      if (!st.Null(7)) row.newest = SamplePoint{st.Int(7), st.Real(8), st.Int(9)};
+      out.push_back(std::move(row));
+    }
+    return out;
+  }
   std::vector<SamplePoint> Samples(int64_t series) override {
-    Statement st(db_,
-                 "SELECT t_ms, value, arrival_ms FROM samples WHERE series=? ORDER BY t_ms, rowid");
+    Statement& st =
+        Prepared("SELECT t_ms, value, arrival_ms FROM samples WHERE series=? ORDER BY t_ms, rowid");
+    const Resets reset{st};
     st.Bind(1, series);
     return PointRows(st);
   }
@@ -432,6 +467,8 @@ class SqliteStore : public Store {
     ~Resets() { st.Reset(); }
   };
   bool writing_ = false;
+  std::vector<SeriesInfo> series_;  // Series() as last read, at its (largest id, count)
+  std::pair<int64_t, int64_t> series_version_{-1, -1};
   void Exec(const char* sql) {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -472,6 +509,17 @@ std::vector<SamplePoint> Store::Recent(int64_t series, int64_t span_ms) {
   const std::optional<SamplePoint> newest = Newest(series);
   if (!newest) return {};
   return SamplesSince(series, newest->t_ms - span_ms);
+}
+
+std::vector<Store::SeriesNewest> Store::NewestOf(const std::string& entity,
+                                                 const std::string& quantity) {
+  std::vector<SeriesNewest> out;
+  for (SeriesInfo& s : SeriesOf(entity)) {
+    if (s.key.quantity != quantity) continue;
+    std::optional<SamplePoint> p = Newest(s.id);
+    out.push_back({std::move(s), p});
+  }
+  return out;
 }
 
 std::optional<SamplePoint> Store::Newest(int64_t series) {

@@ -135,6 +135,15 @@ class Store {
   // the series' own last span; empty when it has none. By default Newest and SamplesSince; the
   // SQLite store reads it in one statement.
   virtual std::vector<SamplePoint> Recent(int64_t series, int64_t span_ms);
+  // Each series of one entity kind and quantity with its newest sample (nullopt when it has none),
+  // in Series()' order: a heat map's readings. By default SeriesOf and Newest; the SQLite and
+  // PostgreSQL stores read them in one statement (10,000 GPUs' in tens of ms, not a query each).
+  struct SeriesNewest {
+    SeriesInfo series;
+    std::optional<SamplePoint> newest;
+  };
+  virtual std::vector<SeriesNewest> NewestOf(const std::string& entity,
+                                             const std::string& quantity);
   virtual std::vector<ScrapeRecord> Scrapes(const std::string& source) = 0;
   // Replaces the stored quality results with `rows` (computed at `run_ms`).
   virtual void PutQuality(int64_t run_ms, const std::vector<QualityRecord>& rows) = 0;

@@ -357,6 +357,29 @@ class PgStore : public Store {
         {entity});
     return SeriesRows(r);
   }
+  std::vector<SeriesNewest> NewestOf(const std::string& entity,
+                                     const std::string& quantity) override {
+    // The newest row of each series by the (series, t_ms) index, the latest inserted on a tie
+    // (as Newest).
+    ResultPtr r = Exec(
+        "SELECT s.id, s.entity, s.entity_id, s.quantity, s.unit, s.source, s.metric, p.t_ms, "
+        "p.value, p.arrival_ms FROM series s LEFT JOIN LATERAL (SELECT t_ms, value, arrival_ms "
+        "FROM samples WHERE series=s.id ORDER BY t_ms DESC, ctid DESC LIMIT 1) p ON true WHERE "
+        "s.entity=$1 AND s.quantity=$2 ORDER BY s.entity_id COLLATE \"C\", s.source COLLATE "
+        "\"C\"",
+        {entity, quantity});
+    std::vector<SeriesNewest> out;
+    const std::vector<SeriesInfo> series = SeriesRows(r);
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+      SeriesNewest row{series[static_cast<size_t>(i)], std::nullopt};
+      if (!PQgetisnull(r.get(), i, 7)) {
+        row.newest = SamplePoint{Int(r, i, 7), Real(r, i, 8),
+                                 PQgetisnull(r.get(), i, 9) ? int64_t{0} : Int(r, i, 9)};
+      }
+      out.push_back(std::move(row));
+    }
+    return out;
+  }
   std::vector<SamplePoint> Samples(int64_t series) override {
     return Points(
         Exec("SELECT t_ms, value, arrival_ms FROM samples WHERE series=$1 ORDER BY t_ms, ctid",

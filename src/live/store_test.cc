@@ -114,6 +114,33 @@ TEST(SqliteStore, SamplesSinceAndNewestAgreeWithTheWholeSeries) {
   ASSERT_EQ(ties.size(), 3u);
   EXPECT_EQ(ties[0].value, 3);
   EXPECT_EQ(ties[1].value, 3.5);
+  // Each series' newest in one statement, as the base class's SeriesOf and Newest read them: the
+  // later insertion of a tie, a NaN newest, and a series without samples.
+  const SeriesKey gpu2{"gpu", "g2", "power", "W", "n0", "m"};
+  const int64_t nan_last = s->SeriesId(gpu2);
+  const std::vector<SamplePoint> nan_pts = {{5000, 7}, {6000, std::nan("")}};
+  s->Append(nan_last, nan_pts);
+  const std::vector<SamplePoint> tie = {{4000, 4.25}};
+  s->Append(id, tie);
+  s->SeriesId({"gpu", "g0", "temperature", "C", "n0", "t"});
+  const std::vector<Store::SeriesNewest> newest = s->NewestOf("gpu", "power");
+  const std::vector<Store::SeriesNewest> want = s->Store::NewestOf("gpu", "power");
+  ASSERT_EQ(newest.size(), 3u);
+  ASSERT_EQ(want.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(newest[i].series.id, want[i].series.id);
+    EXPECT_EQ(newest[i].series.key, want[i].series.key);
+    ASSERT_EQ(newest[i].newest.has_value(), want[i].newest.has_value()) << i;
+    if (!want[i].newest) continue;
+    EXPECT_EQ(newest[i].newest->t_ms, want[i].newest->t_ms);
+    EXPECT_TRUE(newest[i].newest->value == want[i].newest->value ||
+                (std::isnan(newest[i].newest->value) && std::isnan(want[i].newest->value)));
+  }
+  EXPECT_EQ(newest[0].newest->value, 4.25);  // g0: the tie at 4000, inserted last
+  EXPECT_FALSE(newest[1].newest);            // g1: none
+  EXPECT_TRUE(std::isnan(newest[2].newest->value));
+  EXPECT_EQ(newest[2].newest->t_ms, 6000);
+  EXPECT_TRUE(s->NewestOf("gpu", "energy").empty());
 }
 
 // firstwall serve and mcp read a store that ingest writes as they run: each read sees what was

@@ -395,14 +395,21 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
     }
     sig.value.assign(steps, 0.0);
     for (const SeriesInfo* s : found) {
-      const std::vector<double> v = rs.Steps(store.SamplesSince(s->id, o.from_ms), steps);
+      std::vector<SamplePoint> points = store.SamplesSince(s->id, o.from_ms);
+      const std::vector<double> v = rs.Steps(points, steps);
       for (size_t k = 0; k < steps; ++k) sig.value[k] += v[k] / static_cast<double>(found.size());
+      if (o.read_points) (*o.read_points)[s->id] = std::move(points);
     }
     m.signals.push_back(std::move(sig));
   }
   if (m.signals.empty()) {
     throw InputError(at, "the store has none of the signals the twin predicts",
                      "bind facility meters as in tests/inputs/live-site-map.yaml");
+  }
+  if (o.read_points) {
+    for (size_t i = 0; i < gpu_points.size(); ++i) {
+      (*o.read_points)[gpus[i]->id] = std::move(gpu_points[i]);
+    }
   }
   return m;
 }

@@ -92,7 +92,9 @@ AnomalyReport DetectAnomalies(live::Store& store, const site::SiteConfig& config
   ao.from_ms = o.from_ms;
   ao.to_ms = o.to_ms;
   ao.step_s = o.step_s;
-  ao.per_gpu = true;  // every GPU's own series is read below anyway
+  ao.per_gpu = true;  // every GPU's own series is read below anyway: read once, kept
+  std::map<int64_t, std::vector<live::SamplePoint>> read_points;
+  ao.read_points = &read_points;
   const live::MeasuredSite m = live::AssembleMeasured(store, config, ao);
   const auto predicted = live::PredictSignals(config, m);
   AnomalyReport rep;
@@ -108,8 +110,14 @@ AnomalyReport DetectAnomalies(live::Store& store, const site::SiteConfig& config
             rep.calibration_steps < 10 ? "fewer than 10 to learn on" : "nothing left to watch"),
         "a calibration window of at least 10 steps, shorter than the data (--from/--to)");
   }
+  // A series' samples as AssembleMeasured read them (taken once), else from the store.
   auto read = [&](const live::SeriesInfo& s) {
-    std::vector<live::SamplePoint> pts = store.Samples(s.id);
+    std::vector<live::SamplePoint> pts;
+    if (auto kept = read_points.extract(s.id)) {
+      pts = std::move(kept.mapped());
+    } else {
+      pts = store.Samples(s.id);
+    }
     std::erase_if(
         pts, [&](const live::SamplePoint& p) { return p.t_ms < o.from_ms || p.t_ms > o.to_ms; });
     return pts;

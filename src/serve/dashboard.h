@@ -8,6 +8,7 @@
 //  up).
 //  - POST /api/plans/{id}/approve and /api/plans/{id}/reject {reason}: the Operations rules
 //    decide (an approver, not the proposer; two for a risky class); a refusal is 403 and audited.
+//  - GET /api/latest?entity=&quantity=: each id's newest reading as columns (the heat maps').
 //  - GET /api/twin, /api/forecast, /api/anomalies (with a scenario): the telemetry against the
 //    twin (twin_view.h), the next 24 h (forecast_view.h), the detector's findings.
 //  - GET /metrics: Prometheus text of the plans by state, the audit chain, the sessions, the

@@ -271,24 +271,21 @@
       g.fillStyle = "hsl(" + Math.round(220 - 220 * v) + ", 70%, 50%)";
       g.fillRect((k % per) * w + 1, Math.floor(k / per) * h + 1, w - 2, h - 2);
     });
-    $("#heatmap-note").textContent = gpus.length + " GPUs" + (unread ? " (" + unread + " more without a reading in the last minute of their series)" : "") +
+    $("#heatmap-note").textContent = gpus.length + " GPUs" + (unread ? " (" + unread + " more without a reading)" : "") +
       ", blue to red: 0 to " + Math.round(hi) + " W; hottest " + hot.id + " at " + Math.round(hot.v) +
       " W; readings from " + iso(oldest) + " UTC on";
   }
 
-  // The newest finite reading of each series of ENTITY's QUANTITY within the last minute of its own
-  // series (one per id: the first source of an id read by two): {read: [{id, unit, t, v}], unread:
-  // how many ids had none}.
+  // The newest finite reading of each id of ENTITY's QUANTITY (the first source of an id read by
+  // two): {read: [{id, unit, t, v}], unread: how many ids had none}.
   async function newest(entity, quantity) {
-    const t = await api("GET", "/api/telemetry?entity=" + entity + "&quantity=" + quantity + "&last_s=60&max_points=1");
-    const seen = new Set(), read = [];
+    const l = await api("GET", "/api/latest?entity=" + entity + "&quantity=" + quantity);
+    const read = [];
     let unread = 0;
-    for (const s of t.series) {
-      if (seen.has(s.id)) continue;
-      seen.add(s.id);
-      if (s.samples.length && s.samples[0][1] !== null) read.push({ id: s.id, unit: s.unit, t: s.samples[0][0], v: s.samples[0][1] });
+    l.ids.forEach((id, k) => {
+      if (l.values[k] !== null) read.push({ id, unit: l.unit, t: l.t_ms[k], v: l.values[k] });
       else unread++;
-    }
+    });
     return { read, unread };
   }
 
@@ -346,7 +343,7 @@
       row("GPUs, hottest", hot.id, hot.v.toFixed(1), hot.unit, hot.t);
     }
     $("#cooling-note").textContent = body.rows.length
-      ? "newest readings within the last minute of each series"
+      ? "each series' newest reading, with its time"
       : "no outdoor, CDU, chiller, cooling meter or GPU temperature in the store";
   }
 

@@ -22,7 +22,8 @@ namespace firstwall::serve {
 
 // The scenario's clock on the store: its time zero is the first sample of the store's facility
 // power (as `firstwall forecast --db` takes it: the emulator starts the scenario when it starts
-// serving); the origin is that series' newest sample, down to the 15-minute step grid.
+// serving); the origin is that series' newest sample, down to the hour of scenario time (the
+// forecast's steps are 15 min).
 struct ForecastClock {
   int64_t zero_ms = 0;  // ms since the Unix epoch
   double origin_s = 0;  // scenario time

@@ -13,15 +13,11 @@ using nlohmann::json;
 
 namespace {
 
-// The newest sample time of any GPU power series, or nullopt.
-std::optional<int64_t> NewestGpuSample(live::Store& store,
-                                       const std::vector<live::SeriesInfo>& all) {
+// The newest sample time of any GPU power series, or nullopt (one statement for every GPU).
+std::optional<int64_t> NewestGpuSample(live::Store& store) {
   std::optional<int64_t> newest;
-  for (const live::SeriesInfo& s : all) {
-    if (s.key.entity != "gpu" || s.key.quantity != "power") continue;
-    if (const std::optional<live::SamplePoint> p = store.Newest(s.id)) {
-      newest = std::max(newest.value_or(p->t_ms), p->t_ms);
-    }
+  for (const live::Store::SeriesNewest& s : store.NewestOf("gpu", "power")) {
+    if (s.newest) newest = std::max(newest.value_or(s.newest->t_ms), s.newest->t_ms);
   }
   return newest;
 }
@@ -128,7 +124,7 @@ json TwinView(live::Store& store, const site::SiteConfig& config, double last_s,
               size_t max_points) {
   live::AssembleOptions ao;
   const std::vector<live::SeriesInfo> all = store.Series();
-  const std::optional<int64_t> newest = NewestGpuSample(store, all);
+  const std::optional<int64_t> newest = NewestGpuSample(store);
   if (newest) ao.from_ms = *newest - static_cast<int64_t>(std::llround(last_s * 1000));
   const live::MeasuredSite m = live::AssembleMeasured(store, config, ao);
   const auto predicted = live::PredictSignals(config, m);
