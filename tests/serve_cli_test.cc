@@ -153,6 +153,14 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   EXPECT_EQ(json::parse(anyone.Get("/api/session")->body)["user"], nullptr);
   EXPECT_EQ(anyone.LogIn("vic", "wrong")->status, 401);
   EXPECT_EQ(anyone.LogIn("nobody", "x")->status, 401);
+  // Five wrong passwords for otto from this address: the sixth try waits, even with his right
+  // password, and says how long; vic, from the same address, may still log in (login_throttle.h).
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(anyone.LogIn("otto", "guess")->status, 401) << i;
+  const httplib::Result throttled = anyone.LogIn("otto", "ottopass1");
+  ASSERT_TRUE(throttled);
+  EXPECT_EQ(throttled->status, 429) << throttled->body;
+  EXPECT_GT(std::atoi(throttled->get_header_value("Retry-After").c_str()), 800);
+  EXPECT_NE(throttled->body.find("too many failed log-ins"), std::string::npos);
   EXPECT_EQ(anyone.http.Post("/api/session", "user=vic&password=vicpass1", "text/plain")->status,
             415);
   EXPECT_EQ(anyone.http.Post("/api/session", "[1]", "application/json")->status, 400);

@@ -25,6 +25,7 @@
 #include "ops/ops.h"
 #include "ops/store_queries.h"
 #include "serve/forecast_view.h"
+#include "serve/login_throttle.h"
 #include "serve/metrics.h"
 #include "serve/origins.h"
 #include "serve/sessions.h"
@@ -170,7 +171,10 @@ void Replace(std::string& page, std::string_view marker, std::string_view with) 
 
 struct Dashboard::Impl {
   explicit Impl(const DashboardConfig& c)
-      : config(c), policy("127.0.0.1", c.allowed_origins), sessions(c.session_idle_ms, c.now_ms) {
+      : config(c),
+        policy("127.0.0.1", c.allowed_origins),
+        sessions(c.session_idle_ms, c.now_ms),
+        throttle(c.now_ms) {
     if (!c.scenario.empty()) {
       twin.what_if = std::make_unique<ops::WhatIf>(c.scenario);
       site = twin.what_if->Site();
@@ -197,6 +201,7 @@ struct Dashboard::Impl {
   live::Store* store = nullptr;
   ops::Operations* operations = nullptr;
   Sessions sessions;
+  LoginThrottle throttle;
   // The costly answers, computed at most once per their period and shared by every session,
   // keyed by what they were computed from (the checked arguments): telemetry's 5 s, the twin's
   // 15 s, the anomalies' 60 s, the quality scores' (Quality()). Expired ones are dropped as others
@@ -396,6 +401,15 @@ void Dashboard::Impl::Routes() {
     if (!name || !password) {
       return Fail(res, 400, "give user and password, as strings");
     }
+    // Guessing is slowed down before the password is looked at (login_throttle.h).
+    if (const std::optional<int64_t> wait = throttle.Wait(*name, req.remote_addr)) {
+      const int64_t seconds = (*wait + 999) / 1000;
+      res.set_header("Retry-After", std::to_string(seconds));
+      return Fail(res, 429,
+                  fmt::format("too many failed log-ins for '{}' from this address: try again in "
+                              "{} s",
+                              *name, seconds));
+    }
     Locked(res, [&] {
       // A log-in is refused alike for every user and password while the audit log does not
       // verify (Operations would say so only after a right password).
@@ -410,8 +424,10 @@ void Dashboard::Impl::Routes() {
       try {
         user = operations->Login(*name, *password);
       } catch (const ops::Refused& e) {
+        throttle.Failed(*name, req.remote_addr);
         return Fail(res, 401, e.message());
       }
+      throttle.Succeeded(*name, req.remote_addr);
       const Session s = sessions.Open(user);
       res.set_header("Set-Cookie",
                      fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict", kCookie, s.token));

@@ -2,7 +2,8 @@
 // Prometheus. One page (dashboard.html, with uPlot, compiled in: nothing is fetched from
 // elsewhere) over a JSON API under /api (docs/openapi.yaml):
 //  - POST /api/session {user, password}: log in (ops::Operations::Login, audited when it fails);
-//    sets the session cookie and answers {user, role, csrf}. GET /api/session: the same for the
+//    sets the session cookie and answers {user, role, csrf}; 429 with Retry-After after too many
+//    failures (login_throttle.h). GET /api/session: the same for the
 //    cookie's session ({user: null} without one); DELETE /api/session: log out.
 //  - GET /api/plans, /api/audit, /api/quality, /api/telemetry: any logged-in user (a viewer and
 //  up).

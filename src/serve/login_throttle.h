@@ -1,0 +1,49 @@
+// Failed log-ins slow a password guesser down (docs/dashboard.md, "Security"): after
+// kPerUserAndAddress failures for one user name from one client address, or kPerAddress failures
+// from one address for any names, within kWindowMs, that pair (or address) is refused without
+// checking the password (429 with Retry-After) until the oldest of those failures is kWindowMs
+// old. Counting per name and address, not per name alone, keeps a guesser from locking the real
+// user out from her own machine; the per-address count stops one address trying many names. A
+// good password clears its pair's failures. Behind a reverse proxy every client has the proxy's
+// address: the per-address count then limits everyone together.
+// The policy follows OWASP's Authentication Cheat Sheet ("Protect against automated attacks":
+// throttling by account and by address rather than a permanent lockout); the counts and window
+// are this project's choice, not a cited figure. Kept in memory only, like the sessions; at most
+// kMaxKeys keys are remembered (the oldest dropped beyond), so a flood of names cannot grow it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace firstwall::serve {
+
+class LoginThrottle {
+ public:
+  static constexpr int kPerUserAndAddress = 5;
+  static constexpr int kPerAddress = 20;
+  static constexpr int64_t kWindowMs = 15 * 60'000;
+  static constexpr size_t kMaxKeys = 10'000;
+
+  explicit LoginThrottle(std::function<int64_t()> now_ms);
+  // nullopt when `user` may try from `address` now; else the ms until it may.
+  std::optional<int64_t> Wait(const std::string& user, const std::string& address);
+  void Failed(const std::string& user, const std::string& address);
+  void Succeeded(const std::string& user, const std::string& address);
+
+ private:
+  // The failures still inside the window, oldest first.
+  using Times = std::deque<int64_t>;
+  std::optional<int64_t> WaitOf(const std::string& key, size_t limit, int64_t now);
+  void Add(const std::string& key, size_t limit, int64_t now);
+
+  std::function<int64_t()> now_ms_;
+  std::mutex mutex_;
+  std::map<std::string, Times> failures_;
+};
+
+}  // namespace firstwall::serve
