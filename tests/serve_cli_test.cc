@@ -267,6 +267,14 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   }
   EXPECT_TRUE(json::parse(vic.Get("/api/latest?entity=gpu&quantity=nothing")->body)["ids"].empty());
   EXPECT_EQ(vic.Get("/api/latest?entity=gpu")->status, 400);
+  // Bytes that are not UTF-8 are a bad parameter, not a failure of the store (which had reopened
+  // it and dropped every cached answer).
+  for (const char* path :
+       {"/api/latest?entity=%ff&quantity=power", "/api/telemetry?entity=%ff",
+        "/api/quality?entity=gpu&id=%c3%28", "/api/latest?%ff=1&entity=gpu&quantity=power"}) {
+    const httplib::Result r = vic.Get(path);
+    EXPECT_EQ(r->status, 400) << path << ": " << r->body;
+  }
   EXPECT_EQ(anyone.Get("/api/latest?entity=gpu&quantity=power")->status, 401);
   // A sample ingest commits while the server runs is served (the server's reads above must not
   // keep the snapshot of its first read).

@@ -1,5 +1,6 @@
 #include "live/store.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -170,6 +171,37 @@ TEST(SqliteStore, AReaderSeesWhatAWriterCommitsAfterItsFirstRead) {
   writer->SeriesId({"meter", "cooling", "power", "W", "meter", "firstwall_cooling_power_watts"});
   writer->Flush();
   EXPECT_EQ(reader->Series().size(), 2u);
+}
+
+// A series deleted and another added under its id (SQLite reuses the largest id) leaves the
+// largest id and the count as they were: the reader's kept list is read again all the same.
+TEST(SqliteStore, AReaderSeesASeriesReplacedByHand) {
+  const std::string db = TempPath("replaced.db");
+  auto reader = OpenSqliteStore(db);
+  {
+    auto writer = OpenSqliteStore(db);
+    writer->SeriesId({"gpu", "g0", "power", "W", "n0", "m"});
+    writer->SeriesId({"gpu", "g1", "power", "W", "n0", "m"});
+    writer->Flush();
+  }
+  ASSERT_EQ(reader->Series().size(), 2u);
+  EXPECT_EQ(reader->Series()[1].key.entity_id, "g1");
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "DELETE FROM series WHERE entity_id='g1'; INSERT INTO series(entity, "
+                         "entity_id, quantity, unit, source, metric) VALUES('gpu','g9','power','W',"
+                         "'n0','m')",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  const std::vector<SeriesInfo> after = reader->Series();
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[1].key.entity_id, "g9");
+  ASSERT_EQ(sqlite3_exec(raw, "UPDATE series SET unit='kW' WHERE entity_id='g9'", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(reader->Series()[1].key.unit, "kW");
+  sqlite3_close(raw);
 }
 
 TEST(SqliteStore, RefusesAFileThatIsNotAStore) {

@@ -70,6 +70,17 @@ bool IsJsonBody(const httplib::Request& req) {
   return type == kJson;
 }
 
+// Whether `text` is UTF-8 (nlohmann's writer refuses anything else, and the answers and cache
+// keys are JSON).
+bool IsUtf8(const std::string& text) {
+  try {
+    (void)json(text).dump();
+    return true;
+  } catch (const json::type_error&) {
+    return false;
+  }
+}
+
 // The JSON object of a POST's body; nullopt (and the answer written) when it is not one.
 std::optional<json> BodyObject(const httplib::Request& req, httplib::Response& res) {
   json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
@@ -308,6 +319,11 @@ struct Dashboard::Impl {
       const std::optional<Session> s =
           sessions.Find(CookieValue(req.get_header_value("Cookie"), kCookie));
       if (!s) return Fail(res, 401, "log in first (POST /api/session)");
+      for (const auto& [name, value] : req.params) {
+        if (!IsUtf8(name) || !IsUtf8(value)) {
+          return Fail(res, 400, "a query parameter is not UTF-8 text");
+        }
+      }
       if (changes && !SameSecret(req.get_header_value("X-CSRF-Token"), s->csrf)) {
         return Fail(res, 403, "missing or wrong X-CSRF-Token: send the csrf /api/session gave");
       }

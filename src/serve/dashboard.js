@@ -227,8 +227,8 @@
                                 axes: [{}, { size: 70 }] }, data, $("#forecast"));
     const kw = (w) => (w / 1000).toFixed(1);
     const pk = t.peak;
-    $("#forecast-note").textContent = "from " + iso(t.origin_ms) + " UTC (the store's newest facility sample, down to the " +
-      t.step_s / 60 + "-min grid), " + t.horizon_s / 3600 + " h; peak " + kw(pk.facility_power_w) + " kW at " + iso(pk.at_ms) +
+    $("#forecast-note").textContent = "from " + iso(t.origin_ms) + " UTC (the store's newest facility sample, down to a whole " +
+      "hour from its first), " + t.horizon_s / 3600 + " h in steps of " + t.step_s / 60 + " min; peak " + kw(pk.facility_power_w) + " kW at " + iso(pk.at_ms) +
       " UTC, up to " + kw(pk.hi_w) + " kW within the interval" +
       (t.grid_import_limit_w !== null ? (pk.over_grid_limit ? ": OVER the grid limit" : ": below the grid limit") : "") +
       ". Weather: " + t.weather + ". Interval: " + t.interval + "." + newer;

@@ -994,10 +994,14 @@ std::optional<Routing> RoutingFromName(std::string_view name) {
 LatencyHistogram::LatencyHistogram() : bins_(kHistogramBins, 0.0) {}
 
 void LatencyHistogram::Add(double seconds, double weight) {
-  const double v = std::max(seconds, kHistogramMin);
-  const int i = std::min(kHistogramBins - 1,
-                         static_cast<int>(std::log(v / kHistogramMin) / std::log(kHistogramRatio)));
-  bins_[static_cast<size_t>(i)] += weight;
+  if (!(seconds == last_seconds_)) {  // NaN: computed each time, as it always was
+    const double v = std::max(seconds, kHistogramMin);
+    last_bin_ = static_cast<size_t>(
+        std::min(kHistogramBins - 1,
+                 static_cast<int>(std::log(v / kHistogramMin) / std::log(kHistogramRatio))));
+    last_seconds_ = seconds;
+  }
+  bins_[last_bin_] += weight;
   count_ += weight;
   sum_ += weight * seconds;
   max_ = std::max(max_, seconds);

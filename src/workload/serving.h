@@ -199,6 +199,10 @@ class LatencyHistogram {
  private:
   std::vector<double> bins_;
   double count_ = 0, sum_ = 0, max_ = 0;
+  // The last value's bin: a decode step adds one inter-token latency per running request, mostly
+  // the same value, and the logarithm was a quarter of a 10,000-GPU fleet's forecast.
+  double last_seconds_ = std::numeric_limits<double>::quiet_NaN();
+  size_t last_bin_ = 0;
 };
 
 }  // namespace firstwall::workload
