@@ -153,6 +153,11 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   EXPECT_EQ(json::parse(anyone.Get("/api/session")->body)["user"], nullptr);
   EXPECT_EQ(anyone.LogIn("vic", "wrong")->status, 401);
   EXPECT_EQ(anyone.LogIn("nobody", "x")->status, 401);
+  // A name no user can have (a NUL byte, 64 KiB of it) is a wrong user: 401, audited as text, and
+  // the audit chain still verifies (vic logs in below). A NUL had been stored whole as the actor,
+  // read back cut, and broke the chain for everyone.
+  EXPECT_EQ(anyone.LogIn(std::string("vic\0x", 5), "vicpass1")->status, 401);
+  EXPECT_EQ(anyone.LogIn(std::string(60000, 'v'), "x")->status, 401);
   // Five wrong passwords for otto from this address: the sixth try waits, even with his right
   // password, and says how long; vic, from the same address, may still log in (login_throttle.h).
   for (int i = 0; i < 5; ++i) EXPECT_EQ(anyone.LogIn("otto", "guess")->status, 401) << i;

@@ -176,11 +176,16 @@ Operations::Operations(std::unique_ptr<SqlDb> db, std::function<int64_t()> now_m
   db_->Script(kSchema);
 }
 
+bool IsUserName(const std::string& name) {
+  return !name.empty() && name.size() <= 64 &&
+         name.find_first_not_of(
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+             std::string::npos;
+}
+
 void Operations::AddUser(const std::optional<User>& admin, const std::string& name, Role role,
                          const std::string& password) {
-  if (name.empty() || name.size() > 64 ||
-      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
-          std::string::npos) {
+  if (!IsUserName(name)) {
     throw InputError({"--name", 0, 0}, fmt::format("'{}' is not a user name", name),
                      "expected 1 to 64 letters, digits, '.', '_' or '-'");
   }
@@ -244,6 +249,20 @@ std::vector<User> Operations::Users() {
 }
 
 User Operations::Login(const std::string& name, const std::string& password) {
+  if (!IsUserName(name)) {
+    // No user has such a name. It is audited as JSON text, not as the actor: a name with a NUL
+    // byte was stored whole and read back cut at the NUL, and broke the chain (every log-in then
+    // refused until an admin looked).
+    WriteTransaction tx(*db_);
+    const nlohmann::json detail = {
+        {"known_user", false}, {"name", name.substr(0, 64)}, {"why", "not a user name"}};
+    AppendAudit(*db_, now_ms_(), "?", "login_failed", "user:?",
+                detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    tx.Commit();
+    throw Refused({"--user", 0, 0},
+                  "wrong user or password: that is not a user name (1 to 64 letters, digits, '.', "
+                  "'_' or '-')");
+  }
   EnsureSodium();
   const auto rows = db_->Query("SELECT role, password_hash FROM ops_users WHERE name=$1", {name});
   // An unknown user is checked against the dummy hash: the same Argon2id work, the same answer.

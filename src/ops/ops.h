@@ -96,6 +96,10 @@ const std::vector<PlanValueRule>& PlanValueRules();
 // finite uncertainty of at least 0, an expiry after now. Propose checks it too.
 void CheckPlanRequest(const PlanRequest& r, int64_t now_ms);
 
+// Whether `name` may be a user's: 1 to 64 letters, digits, '.', '_' or '-' (AddUser refuses
+// others; Login refuses them as a wrong user, audited as JSON text rather than as the actor).
+bool IsUserName(const std::string& name);
+
 // The Argon2id string an unknown user's password is checked against (so that a login costs the
 // same whether or not the user exists): libsodium's interactive limits, as AddUser's hashes.
 const char* DummyPasswordHash();

@@ -417,15 +417,20 @@ void Dashboard::Impl::Routes() {
     if (!name || !password) {
       return Fail(res, 400, "give user and password, as strings");
     }
-    // Guessing is slowed down before the password is looked at (login_throttle.h).
-    if (const std::optional<int64_t> wait = throttle.Wait(*name, req.remote_addr)) {
-      const int64_t seconds = (*wait + 999) / 1000;
+    // Guessing is slowed down before the password is looked at (login_throttle.h); a name no
+    // user can have is counted for its address alone.
+    const std::string counted = ops::IsUserName(*name) ? *name : "";
+    const LoginThrottle::Attempt attempt = throttle.Begin(counted, req.remote_addr);
+    if (attempt.wait_ms) {
+      const int64_t seconds = (*attempt.wait_ms + 999) / 1000;
       res.set_header("Retry-After", std::to_string(seconds));
       return Fail(res, 429,
-                  fmt::format("too many failed log-ins for '{}' from this address: try again in "
-                              "{} s",
-                              *name, seconds));
+                  fmt::format("too many failed log-ins {} from this address: try again in {} s",
+                              attempt.by_address || counted.empty() ? "for any user"
+                                                                    : "for '" + counted + "'",
+                              seconds));
     }
+    bool decided = false;  // a password checked, right or wrong
     Locked(res, [&] {
       // A log-in is refused alike for every user and password while the audit log does not
       // verify (Operations would say so only after a right password).
@@ -440,15 +445,17 @@ void Dashboard::Impl::Routes() {
       try {
         user = operations->Login(*name, *password);
       } catch (const ops::Refused& e) {
-        throttle.Failed(*name, req.remote_addr);
+        decided = true;
         return Fail(res, 401, e.message());
       }
-      throttle.Succeeded(*name, req.remote_addr);
+      decided = true;
+      throttle.Succeeded(counted, req.remote_addr, attempt.at_ms);
       const Session s = sessions.Open(user);
       res.set_header("Set-Cookie",
                      fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict", kCookie, s.token));
       Send(res, 200, SessionJson(s));
     });
+    if (!decided) throttle.Cancel(counted, req.remote_addr, attempt.at_ms);
   });
   // Answered 200 either way: the page asks it on every load, and a browser logs a 401 as an error.
   http.Get("/api/session", [this](const httplib::Request& req, httplib::Response& res) {

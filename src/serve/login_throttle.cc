@@ -31,13 +31,18 @@ std::optional<int64_t> LoginThrottle::WaitOf(const std::string& key, size_t limi
   return t[t.size() - limit] + kWindowMs - now;
 }
 
-std::optional<int64_t> LoginThrottle::Wait(const std::string& user, const std::string& address) {
+LoginThrottle::Attempt LoginThrottle::Begin(const std::string& user, const std::string& address) {
   std::lock_guard lock(mutex_);
   const int64_t now = now_ms_();
-  const std::optional<int64_t> pair = WaitOf(PairKey(user, address), kPerUserAndAddress, now);
-  const std::optional<int64_t> any = WaitOf(AddressKey(address), kPerAddress, now);
-  if (!pair && !any) return std::nullopt;
-  return std::max(pair.value_or(0), any.value_or(0));
+  const std::string pair_key = PairKey(user, address), address_key = AddressKey(address);
+  const std::optional<int64_t> pair = WaitOf(pair_key, kPerUserAndAddress, now);
+  const std::optional<int64_t> any = WaitOf(address_key, kPerAddress, now);
+  if (pair || any) {
+    return {std::max(pair.value_or(0), any.value_or(0)), any.value_or(0) > pair.value_or(0), 0};
+  }
+  Add(pair_key, kPerUserAndAddress, now);
+  Add(address_key, kPerAddress, now);
+  return {std::nullopt, false, now};
 }
 
 void LoginThrottle::Add(const std::string& key, size_t limit, int64_t now) {
@@ -55,16 +60,26 @@ void LoginThrottle::Add(const std::string& key, size_t limit, int64_t now) {
   while (t.size() > limit) t.pop_front();  // only the newest `limit` decide
 }
 
-void LoginThrottle::Failed(const std::string& user, const std::string& address) {
-  std::lock_guard lock(mutex_);
-  const int64_t now = now_ms_();
-  Add(PairKey(user, address), kPerUserAndAddress, now);
-  Add(AddressKey(address), kPerAddress, now);
+void LoginThrottle::Remove(const std::string& key, int64_t at_ms) {
+  const auto it = failures_.find(key);
+  if (it == failures_.end()) return;
+  Times& t = it->second;
+  // The newest entry at that time: the attempt's own (entries are in time order).
+  const auto at = std::find(t.rbegin(), t.rend(), at_ms);
+  if (at != t.rend()) t.erase(std::next(at).base());
+  if (t.empty()) failures_.erase(it);
 }
 
-void LoginThrottle::Succeeded(const std::string& user, const std::string& address) {
+void LoginThrottle::Succeeded(const std::string& user, const std::string& address, int64_t at_ms) {
   std::lock_guard lock(mutex_);
   failures_.erase(PairKey(user, address));
+  Remove(AddressKey(address), at_ms);
+}
+
+void LoginThrottle::Cancel(const std::string& user, const std::string& address, int64_t at_ms) {
+  std::lock_guard lock(mutex_);
+  Remove(PairKey(user, address), at_ms);
+  Remove(AddressKey(address), at_ms);
 }
 
 }  // namespace firstwall::serve
