@@ -3,7 +3,8 @@
 // meter, the forecast, the cooling loop's and the racks' and GPUs' newest readings, the plans, the
 // quality scores), answered by `firstwall serve`'s server in
 // this process over loopback HTTP, for a 10,000-GPU site (bench/inference-fleet-10k.yaml) whose
-// store holds an hour of its telemetry at 60 s ticks. Issue #15's target: refreshed once a second
+// store holds two hours of its telemetry at 60 s ticks (the detector's hour of calibration, then
+// an hour it watches). Issue #15's target: refreshed once a second
 // using under 5 % of a core, so under 50 ms of CPU a refresh. CPU time is the process's (server
 // and client together, so an upper bound of the server's).
 #include <benchmark/benchmark.h>
@@ -53,14 +54,14 @@ Served& Server() {
     auto* p = new Served;
     Served& x = *p;
     scenario::Scenario sc = scenario::LoadScenarioFile(kFleet);
-    sc.site.duration = SimTime::From(units::Seconds(60 * 60));
+    sc.site.duration = SimTime::From(units::Seconds(2 * 60 * 60));
     // As `firstwall ingest` keeps it with its defaults: quality windows and the GPU rollup.
     const ops::EmulatedStore e = ops::EmulateIntoStore(
         sc.site, kFleet, {}, kStore, nullptr, {.quality_windows = true, .gpu_rollup = true});
     x.samples = e.samples;
     // A live site's store is stamped with the wall clock (ingest at speed 1): the server's "now"
-    // is just after the emulated hour.
-    clock_ms = e.epoch0_ms + 3'601'000;
+    // is just after the emulated two hours.
+    clock_ms = e.epoch0_ms + 7'201'000;
     {
       ops::Operations o(ops::OpenSqlDb(kStore), [] { return clock_ms.load(); });
       o.AddUser(std::nullopt, "ada", ops::Role::kAdmin, "adminpass1");
@@ -189,6 +190,15 @@ void BM_DashboardSteadyState10k(benchmark::State& state) {
   if (!cookie) return;
   constexpr int kSeconds = 300;
   double cpu_s = 0, worst_ms = 0;
+  // The page's first load is BM_DashboardRefresh10k's: the anomaly detector learning on the
+  // store's first hour and the first quality scores are not the steady state.
+  for (const std::string& path : RefreshPaths()) {
+    const auto r = http.Get(path, *cookie);
+    if (!r || r->status != 200) {
+      state.SkipWithError(("failed: " + path).c_str());
+      return;
+    }
+  }
   for (auto _ : state) {
     const double cpu0 = ProcessCpuSeconds();
     for (int i = 0; i < kSeconds; ++i) {

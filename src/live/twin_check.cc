@@ -291,6 +291,18 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
                     static_cast<double>(asked_ms) / 1000, static_cast<double>(spacing_ms) / 1000),
         "a --step of at least a tenth of the samples' spacing, or none (the spacing)");
   }
+  if (o.zero_ms) {
+    // The first step of the grid at or after the window's start (in doubles: far stamps).
+    const double from = std::max(static_cast<double>(o.from_ms), static_cast<double>(*o.zero_ms));
+    t0 = *o.zero_ms +
+         step_ms *
+             static_cast<int64_t>(std::ceil(
+                 (from - static_cast<double>(*o.zero_ms)) / static_cast<double>(step_ms) - 1e-9));
+    if (t0 > t1) {
+      throw InputError(at, "no GPU power samples in the window asked for, on its steps",
+                       "firstwall ingest fills the store; check --window");
+    }
+  }
   MeasuredSite m;
   m.step_s = static_cast<double>(step_ms) / 1000;
   // In doubles: stamps far apart would overflow the difference.
@@ -336,6 +348,7 @@ MeasuredSite AssembleMeasured(Store& store, const site::SiteConfig& config,
   m.measured_gpus = static_cast<int>(gpus.size());
   m.gpu_temperature_is_die = o.gpu_temperature_is_die;
   m.settle_s = o.settle_s;
+  m.zero_ms = o.zero_ms.value_or(t0);
   if (outdoor) {
     m.outdoor_c = rs.Steps(store.SamplesSince(outdoor->id, o.from_ms), steps);
     m.outdoor_from = Describe(*outdoor);
@@ -452,7 +465,8 @@ std::map<std::string, std::vector<double>> PredictSignals(const site::SiteConfig
       ++n;
     }
     if (n > 0) {
-      const thermal::OutdoorConditions outdoor0 = config.weather.At(SimTime());
+      const thermal::OutdoorConditions outdoor0 =
+          config.weather.At(SimTime::FromNanoseconds((m.t_ms[first] - m.zero_ms) * 1000000));
       plant.Advance(0, units::Watts(it_sum / n), units::Watts(loss_sum / n), outdoor0);
     }
   }
@@ -469,7 +483,7 @@ std::map<std::string, std::vector<double>> PredictSignals(const site::SiteConfig
       it_input_w = units::ToWatts(flow.input[i]);
     }
     thermal::OutdoorConditions outdoor =
-        config.weather.At(SimTime::FromNanoseconds((m.t_ms[k] - m.t_ms[0]) * 1000000));
+        config.weather.At(SimTime::FromNanoseconds((m.t_ms[k] - m.zero_ms) * 1000000));
     if (std::isfinite(m.outdoor_c[k])) outdoor.dry_bulb = units::Celsius(m.outdoor_c[k]);
     const thermal::CoolingState cs =
         plant.Advance(dt, units::Watts(it_w), flow.total_loss, outdoor);

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -84,6 +85,7 @@ struct MeasuredSite {
   std::string outdoor_from;             // the series, or "scenario weather"
   bool gpu_temperature_is_die = false;  // AssembleOptions
   double settle_s = 0;                  // AssembleOptions
+  int64_t zero_ms = 0;                  // the scenario's time zero: AssembleOptions, else t_ms[0]
   struct Signal {
     SignalSpec spec;
     std::string from;           // the series read ("facility/site/power <- metric")
@@ -106,6 +108,11 @@ struct AssembleOptions {
   // settle_s (0: the first step's heat, as site::Site starts): what the loops carried before the
   // first sample is unknown, and one step's noise would bias the first loop time constants.
   double settle_s = 300;
+  // The scenario's time zero (its weather's clock) and the steps' grid: the steps start at
+  // zero_ms + k step, the first at or after from_ms. Else the first GPU power sample in
+  // [from_ms, to_ms] is both. A window of a longer store (ops/anomaly_watch.h) gives the store's,
+  // so that its steps fall on the whole store's.
+  std::optional<int64_t> zero_ms;
   // Read every GPU's samples even when ingest kept a rollup (gpu_rollup.h). By default the GPU
   // power (and the mean GPU temperature) come from the rollup's buckets that count every GPU
   // power (temperature) series, when the step is a whole number of buckets: at the rollup's step

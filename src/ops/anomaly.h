@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -58,6 +59,39 @@ struct Alarm {
   double score = 0;      // that mean over sigma
 };
 Alarm FirstAlarm(std::span<const double> residual, const Thresholds& t, size_t from_step);
+
+// FirstAlarm fed one step at a time, from `from_step` on (what AnomalyWatch keeps between
+// updates): the same alarm as FirstAlarm over the same residuals. `relative`: the residual is a
+// fraction of a level (Residual::level), and the alarm's residual is turned back into the base
+// unit by the level's mean over the alarm (NaN levels skipped; NaN when none).
+class AlarmScan {
+ public:
+  AlarmScan() = default;
+  AlarmScan(const Thresholds& t, size_t from_step, bool relative = false);
+  // The residual and level of step next_step() (NaN: unknown). Once raised, the alarm stays as it
+  // was raised.
+  void Feed(double residual, double level = std::numeric_limits<double>::quiet_NaN());
+  const Alarm& alarm() const { return alarm_; }
+  size_t next_step() const { return next_; }
+
+ private:
+  // The sums over a stretch of steps from `start`: of r - offset (finite r) and of the level.
+  struct Evidence {
+    size_t start = 0;
+    double sum = 0, level_sum = 0;
+    int n = 0, level_n = 0;
+  };
+  void Step(double residual, double level);
+  void Raise(const char* detector, const Evidence& e);
+  Thresholds t_;
+  bool relative_ = false;
+  size_t next_ = 0;
+  double up_ = 0, down_ = 0;
+  size_t beyond_ = 0;
+  int side_ = 0;
+  Evidence up_e_, down_e_, beyond_e_;
+  Alarm alarm_;
+};
 
 // One measured series against its expectation.
 struct Residual {
@@ -112,6 +146,37 @@ struct AnomalyReport {
   std::vector<Residual> residuals;
   std::vector<Finding> findings;
 };
+
+// A store's residuals on the twin's steps, without thresholds or alarms.
+struct ResidualOptions {
+  int64_t from_ms = std::numeric_limits<int64_t>::min();
+  int64_t to_ms = std::numeric_limits<int64_t>::max();
+  double step_s = 0;  // 0: the twin's (median spacing of the GPU power samples)
+  // The store's time zero and the steps' grid (live::AssembleOptions::zero_ms); else the first
+  // GPU power sample in the window.
+  std::optional<int64_t> zero_ms;
+  // When set, the series compared (every GPU's, the CDUs', NICs' and PDUs') are read from here on
+  // only, their steps before it unknown, and the twin's inputs (from from_ms) take ingest's GPU
+  // rollup where the store has one (live::AssembleOptions::per_gpu false): AnomalyWatch's window,
+  // whose steps before this are the twin's warm-up and are not judged.
+  std::optional<int64_t> series_from_ms;
+  // Each residual's floor is taken over its first calibrate_s (over all its steps when it has no
+  // measurement there): a threshold learned on the calibration looks at nothing after it.
+  double calibrate_s = 3600;
+};
+struct ResidualSet {
+  Steps steps;
+  size_t calibration_steps = 0;  // ceil(calibrate_s / step), however many steps there are
+  std::vector<Residual> residuals;
+  std::string twin_gpu_from;  // where the twin's GPU power came from (live::MeasuredSite)
+};
+ResidualSet BuildResiduals(live::Store& store, const site::SiteConfig& config,
+                           const ResidualOptions& options);
+
+// InputError (at "--calibrate") unless `calibration_steps` is at least 10 and leaves a step to
+// watch before the last `holdback` of `steps`.
+void CheckCalibration(size_t calibration_steps, const Steps& steps, double calibrate_s,
+                      size_t holdback = 0);
 
 // Builds the residuals from a store, learns each one's thresholds on the first calibrate_s,
 // watches the rest and localizes the alarms. InputError (at "--calibrate") when the calibration

@@ -61,56 +61,74 @@ Thresholds Learn(std::span<const double> residual, double floor, bool exact) {
   return t;
 }
 
-Alarm FirstAlarm(std::span<const double> residual, const Thresholds& t, size_t from_step) {
-  Alarm a;
-  double up = 0, down = 0;
-  size_t up_start = from_step, down_start = from_step;
-  auto raise = [&](const char* detector, size_t start, size_t step) {
-    a.raised = true;
-    a.detector = detector;
-    a.start = start;
-    a.step = step;
-    double sum = 0;
-    int n = 0;
-    for (size_t j = start; j <= step; ++j) {
-      if (!std::isfinite(residual[j])) continue;
-      sum += residual[j] - t.offset;
-      ++n;
-    }
-    a.residual = n > 0 ? sum / n : 0;
-    a.score = a.residual / t.sigma;
+AlarmScan::AlarmScan(const Thresholds& t, size_t from_step, bool relative)
+    : t_(t), relative_(relative), next_(from_step) {
+  up_e_.start = down_e_.start = beyond_e_.start = from_step;
+}
+
+void AlarmScan::Raise(const char* detector, const Evidence& e) {
+  alarm_.raised = true;
+  alarm_.detector = detector;
+  alarm_.start = e.start;
+  alarm_.step = next_;
+  alarm_.residual = e.n > 0 ? e.sum / e.n : 0;
+  alarm_.score = alarm_.residual / t_.sigma;
+  if (relative_) alarm_.residual *= e.level_n > 0 ? e.level_sum / e.level_n : std::nan("");
+}
+
+void AlarmScan::Feed(double residual, double level) {
+  if (!alarm_.raised) Step(residual, level);
+  ++next_;
+}
+
+void AlarmScan::Step(double residual, double level) {
+  // Every stretch that is open takes this step's level, and its residual when known: the sums
+  // are added in step order, as FirstAlarm's were over [start, step].
+  const auto add = [&](Evidence& e) {
+    if (std::isfinite(residual)) e.sum += residual - t_.offset, ++e.n;
+    if (std::isfinite(level)) e.level_sum += level, ++e.level_n;
   };
+  const auto open = [&](Evidence& e) { e = Evidence{next_, 0, 0, 0, 0}; };
+  if (!std::isfinite(residual)) {
+    add(up_e_);
+    add(down_e_);
+    add(beyond_e_);
+    return;
+  }
+  const double z = (residual - t_.offset) / t_.sigma;
   // Consecutive steps with |z| > k on the same side: a late scrape (a counter read twice, or
   // between two ticks) makes two outliers of opposite sign in a row, which is no fault.
-  size_t beyond = 0, beyond_start = from_step;
-  int side = 0;
-  for (size_t k = from_step; k < residual.size(); ++k) {
-    if (!std::isfinite(residual[k])) continue;
-    const double z = (residual[k] - t.offset) / t.sigma;
-    if (std::abs(z) > t.k) {
-      const int s = z > 0 ? 1 : -1;
-      if (beyond > 0 && s != side) beyond = 0;
-      side = s;
-      if (beyond++ == 0) beyond_start = k;
-      if (beyond == 2) {
-        raise("k_sigma", beyond_start, k);
-        return a;
-      }
-    } else {
-      beyond = 0;
+  if (std::abs(z) > t_.k) {
+    const int s = z > 0 ? 1 : -1;
+    if (beyond_ > 0 && s != side_) beyond_ = 0;
+    side_ = s;
+    if (beyond_++ == 0) open(beyond_e_);
+    add(beyond_e_);
+    if (beyond_ == 2) {
+      Raise("k_sigma", beyond_e_);
+      return;
     }
-    if (up == 0) up_start = k;
-    if (down == 0) down_start = k;
-    // Clipped at k, so that one wild sample (a counter read between two ticks) cannot cross h.
-    const double clipped = std::clamp(z, -t.k, t.k);
-    up = std::max(0.0, up + clipped - t.drift);
-    down = std::max(0.0, down - clipped - t.drift);
-    if (up > t.h || down > t.h) {
-      raise("cusum", up > t.h ? up_start : down_start, k);
-      return a;
-    }
+  } else {
+    beyond_ = 0;
+    add(beyond_e_);
   }
-  return a;
+  if (up_ == 0) open(up_e_);
+  if (down_ == 0) open(down_e_);
+  add(up_e_);
+  add(down_e_);
+  // Clipped at k, so that one wild sample (a counter read between two ticks) cannot cross h.
+  const double clipped = std::clamp(z, -t_.k, t_.k);
+  up_ = std::max(0.0, up_ + clipped - t_.drift);
+  down_ = std::max(0.0, down_ - clipped - t_.drift);
+  if (up_ > t_.h || down_ > t_.h) Raise("cusum", up_ > t_.h ? up_e_ : down_e_);
+}
+
+Alarm FirstAlarm(std::span<const double> residual, const Thresholds& t, size_t from_step) {
+  AlarmScan scan(t, from_step);
+  for (size_t k = from_step; k < residual.size() && !scan.alarm().raised; ++k) {
+    scan.Feed(residual[k]);
+  }
+  return scan.alarm();
 }
 
 std::vector<double> OnSteps(std::span<const live::SamplePoint> samples, const Steps& steps) {

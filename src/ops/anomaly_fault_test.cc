@@ -124,14 +124,7 @@ TEST(AnomalyFaults, ANicDegradedFromTheStartIsFoundAfterTheCalibration) {
 TEST(AnomalyFaults, FiveFaultsInOneRunAreEachFoundAtTheirOwnEntity) {
   // The five at once, from 30 min: each is found at its entity with its cause, within the delay
   // its own test states, and nothing else is raised.
-  const Detected run = Detect({
-      "slow_gpu=0.8:DCGM_FI_DEV_POWER_USAGE{Hostname=\"node2\",gpu=\"5\"}:30min:2h",
-      "fouled_cdu=3:firstwall_cdu_supply_temperature_celsius{cdu=\"cdu-1\"}:30min:2h",
-      "chiller_stuck:firstwall_chiller_power_watts:30min:2h",
-      "pdu_drift=5:firstwall_rack_pdu_power_watts{rack=\"rack3\"}:30min:2h",
-      "degraded_nic=0.5:node_infiniband_rate_bytes_per_second{Hostname=\"node1\","
-      "device=\"mlx5_0\"}:30min:2h",
-  });
+  const Detected run = Detect(FiveFaults());
   struct Expected {
     const char* target;
     const char* cause;

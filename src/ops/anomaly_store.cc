@@ -1,6 +1,7 @@
 // The residuals of a store's series against the twin's expectation (anomaly.h).
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include <fmt/format.h>
@@ -18,17 +19,25 @@ const double kNaN = std::nan("");
 // The least sigma of a residual: the sensor's resolution (DCGM reports whole degrees and percent)
 // or, for power, `share` of the series' level (0.5 %: meters of class 0.5, IEC 62053-22; 2 % for
 // the twin's facility predictions, which it matches to well under that).
-double Floor(const std::string& quantity, std::span<const double> measured, double share = 0.005) {
+// The level is the mean over the first `first` steps (the calibration), or over all of them when
+// none of those has a measurement.
+double Floor(const std::string& quantity, std::span<const double> measured, size_t first,
+             double share = 0.005) {
   if (quantity == "temperature" || quantity == "utilization") return 1;
-  double sum = 0;
-  int n = 0;
-  for (double x : measured) {
-    if (std::isfinite(x)) {
-      sum += std::abs(x);
-      ++n;
+  const auto mean_abs = [](std::span<const double> v) {
+    double sum = 0;
+    int n = 0;
+    for (double x : v) {
+      if (std::isfinite(x)) {
+        sum += std::abs(x);
+        ++n;
+      }
     }
-  }
-  return std::max(1.0, n > 0 ? share * sum / n : 1.0);
+    return n > 0 ? sum / n : kNaN;
+  };
+  double level = mean_abs(measured.first(std::min(first, measured.size())));
+  if (std::isnan(level)) level = mean_abs(measured);
+  return std::max(1.0, std::isfinite(level) ? share * level : 1.0);
 }
 
 std::vector<double> Minus(std::span<const double> a, std::span<const double> b) {
@@ -86,37 +95,41 @@ Topology Topology::Of(const site::SiteConfig& config) {
   return t;
 }
 
-AnomalyReport DetectAnomalies(live::Store& store, const site::SiteConfig& config,
-                              const AnomalyOptions& o) {
+ResidualSet BuildResiduals(live::Store& store, const site::SiteConfig& config,
+                           const ResidualOptions& o) {
   live::AssembleOptions ao;
   ao.from_ms = o.from_ms;
   ao.to_ms = o.to_ms;
   ao.step_s = o.step_s;
-  ao.per_gpu = true;  // every GPU's own series is read below anyway: read once, kept
+  ao.zero_ms = o.zero_ms;
+  // Every GPU's own series is read below anyway (read once, kept), unless only their last steps
+  // are.
+  ao.per_gpu = !o.series_from_ms;
   std::map<int64_t, std::vector<live::SamplePoint>> read_points;
   ao.read_points = &read_points;
   const live::MeasuredSite m = live::AssembleMeasured(store, config, ao);
   const auto predicted = live::PredictSignals(config, m);
-  AnomalyReport rep;
+  ResidualSet rep;
   rep.steps = {m.t_ms, m.step_s};
+  rep.twin_gpu_from = m.gpu_from;
   const size_t steps = m.t_ms.size();
-  rep.calibration_steps = static_cast<size_t>(std::ceil(o.calibrate_s / m.step_s - 1e-9));
-  if (rep.calibration_steps < 10 || rep.calibration_steps >= steps) {
-    throw InputError(
-        {"--calibrate", 0, 0},
-        fmt::format(
-            "a calibration of {:g} s is {} steps of the store's {} ({:g} s each): {}",
-            o.calibrate_s, rep.calibration_steps, steps, m.step_s,
-            rep.calibration_steps < 10 ? "fewer than 10 to learn on" : "nothing left to watch"),
-        "a calibration window of at least 10 steps, shorter than the data (--from/--to)");
-  }
+  const double calibration = std::ceil(o.calibrate_s / m.step_s - 1e-9);
+  rep.calibration_steps = calibration >= 1e15 ? std::numeric_limits<size_t>::max()
+                                              : static_cast<size_t>(std::max(0.0, calibration));
   // A series' samples as AssembleMeasured read them (taken once), else from the store.
   auto read = [&](const live::SeriesInfo& s) {
     std::vector<live::SamplePoint> pts;
     if (auto kept = read_points.extract(s.id)) {
       pts = std::move(kept.mapped());
-    } else {
+    } else if (o.series_from_ms) {
+      pts = store.SamplesSince(s.id, std::max(o.from_ms, *o.series_from_ms));
+    } else if (o.from_ms == std::numeric_limits<int64_t>::min()) {
       pts = store.Samples(s.id);
+    } else {
+      pts = store.SamplesSince(s.id, o.from_ms);
+    }
+    if (o.series_from_ms) {
+      std::erase_if(pts, [&](const live::SamplePoint& p) { return p.t_ms < *o.series_from_ms; });
     }
     std::erase_if(
         pts, [&](const live::SamplePoint& p) { return p.t_ms < o.from_ms || p.t_ms > o.to_ms; });
@@ -131,7 +144,7 @@ AnomalyReport DetectAnomalies(live::Store& store, const site::SiteConfig& config
     res.unit = key.unit;
     res.expected = std::move(expected);
     res.value = std::move(r);
-    res.floor = Floor(key.quantity, measured, share);
+    res.floor = Floor(key.quantity, measured, rep.calibration_steps, share);
     rep.residuals.push_back(std::move(res));
   };
   const auto coolant = predicted.find("gpu_temperature");
@@ -204,18 +217,43 @@ AnomalyReport DetectAnomalies(live::Store& store, const site::SiteConfig& config
     }
     add(key, "the twin's " + name, sig.value, Minus(sig.value, predicted.at(name)), 0.02);
   }
+  return rep;
+}
+
+void CheckCalibration(size_t calibration_steps, const Steps& steps, double calibrate_s,
+                      size_t holdback) {
+  const size_t n = steps.t_ms.size();
+  if (calibration_steps < 10 || calibration_steps >= n || n - calibration_steps <= holdback) {
+    throw InputError(
+        {"--calibrate", 0, 0},
+        fmt::format("a calibration of {:g} s is {} steps of the store's {} ({:g} s each): {}",
+                    calibrate_s, calibration_steps, n, steps.step_s,
+                    calibration_steps < 10 ? "fewer than 10 to learn on" : "nothing left to watch"),
+        "a calibration window of at least 10 steps, shorter than the data (--from/--to)");
+  }
+}
+
+AnomalyReport DetectAnomalies(live::Store& store, const site::SiteConfig& config,
+                              const AnomalyOptions& o) {
+  ResidualOptions ro;
+  ro.from_ms = o.from_ms;
+  ro.to_ms = o.to_ms;
+  ro.step_s = o.step_s;
+  ro.calibrate_s = o.calibrate_s;
+  ResidualSet set = BuildResiduals(store, config, ro);
+  CheckCalibration(set.calibration_steps, set.steps, o.calibrate_s);
+  AnomalyReport rep;
+  rep.steps = std::move(set.steps);
+  rep.calibration_steps = set.calibration_steps;
+  rep.residuals = std::move(set.residuals);
   for (Residual& r : rep.residuals) {
     r.thresholds = Learn(std::span(r.value).first(std::min(rep.calibration_steps, r.value.size())),
                          r.floor, r.exact);
-    r.alarm = FirstAlarm(r.value, r.thresholds, rep.calibration_steps);
-    if (r.alarm.raised && !r.level.empty()) {
-      double sum = 0;
-      int n = 0;
-      for (size_t k = r.alarm.start; k <= r.alarm.step; ++k) {
-        if (std::isfinite(r.level[k])) sum += r.level[k], ++n;
-      }
-      r.alarm.residual *= n > 0 ? sum / n : kNaN;
+    AlarmScan scan(r.thresholds, rep.calibration_steps, !r.level.empty());
+    for (size_t k = rep.calibration_steps; k < r.value.size() && !scan.alarm().raised; ++k) {
+      scan.Feed(r.value[k], r.level.empty() ? kNaN : r.level[k]);
     }
+    r.alarm = scan.alarm();
   }
   rep.findings = Localize(rep.residuals, rep.steps, Topology::Of(config));
   return rep;

@@ -139,4 +139,17 @@ inline EmulatedStore EmulateIntoStore(
   return out;
 }
 
+// Five equipment faults of tests/inputs/anomaly-hall.yaml at once, all from 30 min: a slow GPU,
+// a fouled CDU, a stuck chiller, a drifting PDU and a NIC at half its rate.
+inline std::vector<std::string> FiveFaults() {
+  return {
+      "slow_gpu=0.8:DCGM_FI_DEV_POWER_USAGE{Hostname=\"node2\",gpu=\"5\"}:30min:2h",
+      "fouled_cdu=3:firstwall_cdu_supply_temperature_celsius{cdu=\"cdu-1\"}:30min:2h",
+      "chiller_stuck:firstwall_chiller_power_watts:30min:2h",
+      "pdu_drift=5:firstwall_rack_pdu_power_watts{rack=\"rack3\"}:30min:2h",
+      "degraded_nic=0.5:node_infiniband_rate_bytes_per_second{Hostname=\"node1\","
+      "device=\"mlx5_0\"}:30min:2h",
+  };
+}
+
 }  // namespace firstwall::ops

@@ -205,6 +205,23 @@ json ProposePlan(McpTwin& twin, const json& args) {
   return answer;
 }
 
+void FoundJson(json& out, const std::vector<Finding>& findings, int64_t since, size_t residuals,
+               size_t steps, double step_s, size_t calibration_steps) {
+  for (const Finding& f : findings) {
+    if (f.detected_ms >= since) out["anomalies"].push_back(FindingJson(f));
+  }
+  out["note"] = fmt::format(
+      "{} residual series over {} steps of {:g} s, thresholds learned on the first {} steps "
+      "(docs/operations.md, \"Anomalies\")",
+      residuals, steps, step_s, calibration_steps);
+}
+
+std::string NotLookedAt(const InputError& e) {
+  return std::string("the detector could not run on this store: ") + e.what() +
+         "; this list is empty because nothing was looked at, not because the site is known to be "
+         "healthy";
+}
+
 }  // namespace
 
 json ListAnomalies(McpTwin& twin, const json& args) {
@@ -221,17 +238,22 @@ json ListAnomalies(McpTwin& twin, const json& args) {
   const int64_t since = args.value("since_ms", int64_t{0});
   try {
     const AnomalyReport r = DetectAnomalies(*twin.store, twin.what_if->Site(), o);
-    for (const Finding& f : r.findings) {
-      if (f.detected_ms >= since) out["anomalies"].push_back(FindingJson(f));
-    }
-    out["note"] = fmt::format(
-        "{} residual series over {} steps of {:g} s, thresholds learned on the first {} steps "
-        "(docs/operations.md, \"Anomalies\")",
-        r.residuals.size(), r.steps.t_ms.size(), r.steps.step_s, r.calibration_steps);
+    FoundJson(out, r.findings, since, r.residuals.size(), r.steps.t_ms.size(), r.steps.step_s,
+              r.calibration_steps);
   } catch (const InputError& e) {
-    out["note"] = std::string("the detector could not run on this store: ") + e.what() +
-                  "; this list is empty because nothing was looked at, not because the site is "
-                  "known to be healthy";
+    out["note"] = NotLookedAt(e);
+  }
+  return out;
+}
+
+json WatchedAnomalies(AnomalyWatch& watch, live::Store& store) {
+  json out = {{"anomalies", json::array()}};
+  try {
+    const AnomalyWatch::Status s = watch.Update(store);
+    FoundJson(out, s.findings, 0, s.residuals, s.steps, s.step_s, s.calibration_steps);
+    if (!s.note.empty()) out["note"] = out["note"].get<std::string>() + "; " + s.note;
+  } catch (const InputError& e) {
+    out["note"] = NotLookedAt(e);
   }
   return out;
 }

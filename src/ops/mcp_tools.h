@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "live/store.h"
+#include "ops/anomaly_watch.h"
 #include "ops/mcp.h"
 #include "ops/ops.h"
 #include "ops/what_if.h"
@@ -42,5 +43,9 @@ void AddTwinTools(McpServer& server, McpTwin& twin);
 // findings (finding_json.h), with a note saying what was looked at, or why nothing was (no
 // scenario or store, too little data: an empty list is then not a clean bill of health).
 nlohmann::json ListAnomalies(McpTwin& twin, const nlohmann::json& arguments);
+
+// ListAnomalies' answer from a watch kept by a long-lived server (anomaly_watch.h: the store's
+// new steps only), thresholds learned on the store's first hour as ListAnomalies' default.
+nlohmann::json WatchedAnomalies(AnomalyWatch& watch, live::Store& store);
 
 }  // namespace firstwall::ops

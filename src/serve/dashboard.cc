@@ -20,6 +20,7 @@
 #include "live/quality.h"
 #include "live/store.h"
 #include "live/vocabulary.h"
+#include "ops/anomaly_watch.h"
 #include "ops/audit.h"
 #include "ops/mcp_tools.h"
 #include "ops/ops.h"
@@ -197,6 +198,7 @@ struct Dashboard::Impl {
     store = twin.store.get();
     operations = twin.operations.get();
     if (twin.what_if) {
+      anomaly_watch = std::make_unique<ops::AnomalyWatch>(site, kAnomalyCalibrateS);
       forecaster = std::make_unique<ForecastWorker>(site, c.scenario);
       // Started now, so that a small site's first page already has it.
       if (const std::optional<ForecastClock> clock = clock_reader.Read(*store)) {
@@ -303,6 +305,10 @@ struct Dashboard::Impl {
     }
     return quality;
   }
+  // The detector over the store's new steps only (ops/anomaly_watch.h), with --scenario; its
+  // thresholds learned on the store's first hour, as `firstwall anomalies` by default.
+  static constexpr double kAnomalyCalibrateS = 3600;
+  std::unique_ptr<ops::AnomalyWatch> anomaly_watch;
   // The forecast's clock on the store, and the thread that runs the twin forward (forecast_view.h).
   ForecastClockReader clock_reader;
   std::unique_ptr<ForecastWorker> forecaster;
@@ -567,7 +573,8 @@ void Dashboard::Impl::Routes() {
   http.Get("/api/anomalies",
            Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
              SendFresh(res, "anomalies", kAnomaliesEveryMs, [&] {
-               json found = ops::ListAnomalies(twin, json::object());
+               json found = anomaly_watch ? ops::WatchedAnomalies(*anomaly_watch, *store)
+                                          : ops::ListAnomalies(twin, json::object());
                for (json& a : found["anomalies"]) {
                  const live::QuantityKind* q = live::FindQuantity(a["quantity"].get<std::string>());
                  a["residual_unit"] = q ? std::string(q->base_unit) : "";
