@@ -298,6 +298,27 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   ASSERT_EQ(newest["series"].size(), 1u) << newest.dump();
   ASSERT_EQ(newest["series"][0]["samples"].size(), 1u) << newest.dump();
   EXPECT_EQ(newest["series"][0]["samples"][0][1], 4242.5);
+  // Two sources of one id: the heat map shows the one still reporting, not the first by name.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(store.c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "INSERT INTO series(entity, entity_id, quantity, unit, source, metric) VALUES "
+        "('pdu', 'rack0', 'power', 'W', 'a-stopped', 'x'), "
+        "('pdu', 'rack0', 'power', 'W', 'b-live', 'y'), "
+        "('pdu', 'rack1', 'power', 'W', 'a-stopped', 'z');"
+        "INSERT INTO samples(series, t_ms, value) SELECT id, 1000, 1.5 FROM series WHERE "
+        "entity='pdu' AND source='a-stopped';"
+        "INSERT INTO samples(series, t_ms, value) SELECT id, 2000, 500 FROM series WHERE "
+        "entity='pdu' AND source='b-live'";
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const json pdus = json::parse(vic.Get("/api/latest?entity=pdu&quantity=power")->body);
+  EXPECT_EQ(pdus["ids"], json::array({"rack0", "rack1"})) << pdus.dump();
+  EXPECT_EQ(pdus["values"], json::array({500, 1.5})) << pdus.dump();
+  EXPECT_EQ(pdus["t_ms"], json::array({2000, 1000})) << pdus.dump();
+  EXPECT_EQ(pdus["series_total"], 3);
   EXPECT_EQ(anyone.http.Get("/metrics", {{"Host", "127.attacker.example"}})->status, 403);
   EXPECT_TRUE(vic.Get("/api/openapi.yaml")->body.starts_with("openapi: 3.0.3"));
 

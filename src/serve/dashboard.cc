@@ -135,16 +135,24 @@ json AuditJson(const ops::AuditEntry& e) {
 }
 
 // GET /api/latest: each id's newest reading of an entity kind's quantity, as columns (10,000 GPUs'
-// are 0.3 MB this way, 2 MB as /api/telemetry's rows). One series per id: the first source's
-// (Series() order), as a heat map draws one cell an id.
+// are 0.3 MB this way, 2 MB as /api/telemetry's rows), one series per id as a heat map draws one
+// cell an id.
 json LatestJson(live::Store& store, const std::string& entity, const std::string& quantity) {
   const std::vector<live::Store::SeriesNewest> all = store.NewestOf(entity, quantity);
   json ids = json::array(), t = json::array(), values = json::array();
   const live::QuantityKind* kind = live::FindQuantity(quantity);
   std::string unit = kind ? std::string(kind->base_unit) : "";
+  // Of an id's series (one per source, sorted by source), the one with the newest sample: a
+  // source that stopped reporting does not hide one that still does.
   for (size_t i = 0; i < all.size(); ++i) {
-    const live::Store::SeriesNewest& s = all[i];
-    if (i > 0 && all[i - 1].series.key.entity_id == s.series.key.entity_id) continue;
+    const std::string& id = all[i].series.key.entity_id;
+    size_t pick = i;
+    for (; i + 1 < all.size() && all[i + 1].series.key.entity_id == id; ++i) {
+      const auto& next = all[i + 1].newest;
+      const auto& best = all[pick].newest;
+      if (next && (!best || next->t_ms > best->t_ms)) pick = i + 1;
+    }
+    const live::Store::SeriesNewest& s = all[pick];
     if (unit.empty()) unit = s.series.key.unit;
     ids.push_back(s.series.key.entity_id);
     t.push_back(s.newest ? json(s.newest->t_ms) : json());
@@ -160,7 +168,8 @@ json LatestJson(live::Store& store, const std::string& entity, const std::string
           {"note", all.empty() ? "no series of this entity and quantity in the store"
                                : "each id's newest sample: t_ms (ms since the Unix epoch, null "
                                  "where the series has none) and its value in unit (null where "
-                                 "none or not finite); one series per id, the first source's"}};
+                                 "none or not finite); one series per id: of several sources, "
+                                 "the one with the newest sample"}};
 }
 
 // Base64 of the SHA-256 of `text`: a Content-Security-Policy source for one inline script.
