@@ -10,6 +10,7 @@
 #include "core/text_input.h"
 #include "report/simulate.h"
 #include "report/tick_series.h"
+#include "site/site.h"
 #include "thermal/psychrometrics.h"
 
 namespace firstwall::ops {
@@ -281,17 +282,22 @@ Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario
   // independent: report::Simulate keeps no shared state, as the sweep's threads rely on).
   ForecastOptions without_past = o;
   without_past.lookback_s = 0;
+  // The runs differ in their weather only: the services' serving simulations (nine tenths of a
+  // serving fleet's runs) are run once, for the runs' duration, and shared.
+  site::SiteConfig served = config;
+  served.duration = SimTime::From(units::Seconds(o.from_s + o.horizon_s));
+  site::ServeOnce(served);
   std::vector<std::future<std::vector<ForecastStep>>> band;
   if (o.band) {
     for (double sign : {-1.0, 1.0}) {
-      band.push_back(std::async(std::launch::async, [&config, &scenario_file, &without_past,
+      band.push_back(std::async(std::launch::async, [&served, &scenario_file, &without_past,
                                                      shift = o.shift_sigmas + sign * o.z] {
-        return RunOnce(config, scenario_file, without_past, shift);
+        return RunOnce(served, scenario_file, without_past, shift);
       }));
     }
   }
   std::optional<report::RestartRamps> restarts;
-  f.steps = RunOnce(config, scenario_file, o, o.shift_sigmas, &restarts);
+  f.steps = RunOnce(served, scenario_file, o, o.shift_sigmas, &restarts);
   if (restarts) {
     f.ramps_measured = restarts->measured();
     for (const report::RestartBurst& b : restarts->bursts) {

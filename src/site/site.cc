@@ -70,6 +70,20 @@ network::FabricSpec FabricFor(const SiteConfig& c) {
   return f;
 }
 
+workload::ServiceSetup ServiceSetupIn(const SiteConfig& config, const ServiceConfig& service) {
+  workload::ServiceSetup setup = service.setup;
+  setup.end_s = std::min(setup.end_s, config.duration.seconds());
+  setup.bin_s = config.tick.seconds();
+  return setup;
+}
+
+void ServeOnce(SiteConfig& config) {
+  for (ServiceConfig& sc : config.services) {
+    sc.served = std::make_shared<const workload::ServingResult>(
+        workload::Serve(ServiceSetupIn(config, sc), sc.requests, config.seed));
+  }
+}
+
 Site::Site(SiteConfig config)
     : config_(std::move(config)),
       gpu_power_(config_.cluster.gpu.idle_power, config_.cluster.gpu.tdp,
@@ -107,15 +121,13 @@ Site::Site(SiteConfig config)
   scenario_jobs_ = jobs_.size();
   // Services after the jobs: each one's serving simulation, binned at the tick.
   for (const ServiceConfig& sc : config_.services) {
-    workload::ServiceSetup setup = sc.setup;
-    setup.end_s = std::min(setup.end_s, config_.duration.seconds());
-    setup.bin_s = config_.tick.seconds();
+    const workload::ServiceSetup setup = ServiceSetupIn(config_, sc);
     PlacedService ps;
     ps.name = setup.name;
     ps.start_s = setup.start_s;
     ps.end_s = setup.end_s;
     ps.gpus = setup.replicas * setup.replica.tp * setup.replica.pp;
-    ps.result = workload::Serve(setup, sc.requests, config_.seed);
+    ps.result = sc.served ? *sc.served : workload::Serve(setup, sc.requests, config_.seed);
     if (sc.pool_priority) {
       ps.replica_gpus = setup.replica.tp * setup.replica.pp;
       PoolService(ps);  // its replicas take nodes as a scheduler grants them

@@ -239,6 +239,15 @@ struct CduLoads {
 // Why a running job stopped without being asked to (Site::StopJob reports nothing).
 enum class JobStopCause { kPowerTrip, kThermalShutdown };
 
+// The serving setup Site runs a service with: its end clipped to the site's duration, its power
+// binned at the tick.
+workload::ServiceSetup ServiceSetupIn(const SiteConfig& config, const ServiceConfig& service);
+
+// Runs each service's serving simulation (workload::Serve with ServiceSetupIn and the site's
+// seed) and keeps it in ServiceConfig::served, so that simulations of `config` that differ in
+// nothing the serving reads run it once.
+void ServeOnce(SiteConfig& config);
+
 class Site : public Model {
  public:
   // Places the scenario's jobs (declaration order) and then its services on consecutive nodes;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,11 @@ struct ServiceConfig {
   // With a scheduler: the priority its replicas take in the scheduler's pool
   // (site/life_services.h). None: placed on fixed nodes after the jobs.
   std::optional<int> pool_priority;
+  // Its serving simulation already run for this site (site.h, ServeOnce), which Site then takes
+  // instead of running workload::Serve again. Set only by a caller that afterwards changes
+  // nothing it reads (this service, the site's duration, tick and seed): ops::RunForecast's three
+  // runs, which differ in their weather only, share one.
+  std::shared_ptr<const workload::ServingResult> served;
 };
 
 // A scheduled change of fabric links: at `at` the links drop to `health` of their bandwidth
