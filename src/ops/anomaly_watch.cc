@@ -34,7 +34,17 @@ AnomalyWatch::Status AnomalyWatch::Update(live::Store& store, int64_t until_ms) 
     o.to_ms = until_ms;
     o.calibrate_s = calibrate_s_;
     ResidualSet set = BuildResiduals(store, config_, o);
-    // The calibration's steps must all be complete (held back) before it is learned.
+    // The calibration's steps must all be complete (held back) before it is learned: until then
+    // the store is young, which is no error of anyone's.
+    const size_t n = set.steps.t_ms.size();
+    if (set.calibration_steps >= 10 &&
+        (set.calibration_steps >= n || n - set.calibration_steps <= hold)) {
+      throw InputError({"--calibrate", 0, 0},
+                       fmt::format("the detector learns on the store's first {:g} s ({} steps of "
+                                   "{:g} s) and judges a step once {} newer ones have samples; the "
+                                   "store holds {} steps: nothing to watch yet",
+                                   calibrate_s_, set.calibration_steps, set.steps.step_s, hold, n));
+    }
     CheckCalibration(set.calibration_steps, set.steps, calibrate_s_, hold);
     zero_ms_ = set.steps.t_ms.front();
     step_ms_ = std::llround(set.steps.step_s * 1000);
@@ -106,11 +116,11 @@ void AnomalyWatch::RefuseBeforeTheCalibration(live::Store& store, int64_t until_
   const double spanned_s =
       static_cast<double>(std::min(newest->t_ms, until_ms) - *probe_first_ms_) / 1000;
   if (spanned_s < calibrate_s_) {
-    throw InputError({"--calibrate", 0, 0},
-                     fmt::format("the store holds {:g} s of GPU power, less than the calibration's "
-                                 "{:g} s: nothing to watch yet",
-                                 std::max(0.0, spanned_s), calibrate_s_),
-                     "a calibration window shorter than the data");
+    throw InputError(
+        {"--calibrate", 0, 0},
+        fmt::format("the detector learns on the store's first {:g} s of GPU power; the "
+                    "store holds {:.0f} s: nothing to watch yet",
+                    calibrate_s_, std::max(0.0, spanned_s)));
   }
 }
 

@@ -15,6 +15,9 @@
 // - A step is watched once `holdback_steps` newer steps have a GPU power sample: samples of one
 //   scrape reach the store series by series, and a step read while it fills would be judged on
 //   part of it (DetectAnomalies judges it again at its next call; the watch would not).
+// - Samples that reach the store for a step already judged are not judged: ones stamped more than
+//   holdback_steps behind the newest, as a second `firstwall ingest --speed` writes when its clock
+//   starts again inside the first one's times (docs/live.md). A whole-store run sees them.
 // A series that first reports after the calibration is learned on nothing (Learn's defaults, its
 // floor from its first window), as DetectAnomalies learns it on its calibration's missing values.
 #pragma once

@@ -253,7 +253,11 @@ json WatchedAnomalies(AnomalyWatch& watch, live::Store& store) {
     FoundJson(out, s.findings, 0, s.residuals, s.steps, s.step_s, s.calibration_steps);
     if (!s.note.empty()) out["note"] = out["note"].get<std::string>() + "; " + s.note;
   } catch (const InputError& e) {
-    out["note"] = NotLookedAt(e);
+    // In the dashboard's words: it has no options to name, and a young store is no error.
+    out["note"] = fmt::format(
+        "nothing was looked at yet: {}{}; this list is empty because nothing was looked at, not "
+        "because the site is known to be healthy",
+        e.message(), e.hint().empty() ? "" : " (" + e.hint() + ")");
   }
   return out;
 }

@@ -35,12 +35,14 @@ LoginThrottle::Attempt LoginThrottle::Begin(const std::string& user, const std::
   std::lock_guard lock(mutex_);
   const int64_t now = now_ms_();
   const std::string pair_key = PairKey(user, address), address_key = AddressKey(address);
-  const std::optional<int64_t> pair = WaitOf(pair_key, kPerUserAndAddress, now);
+  // No user (a name no user can have): the address's count alone.
+  const std::optional<int64_t> pair =
+      user.empty() ? std::nullopt : WaitOf(pair_key, kPerUserAndAddress, now);
   const std::optional<int64_t> any = WaitOf(address_key, kPerAddress, now);
   if (pair || any) {
     return {std::max(pair.value_or(0), any.value_or(0)), any.value_or(0) > pair.value_or(0), 0};
   }
-  Add(pair_key, kPerUserAndAddress, now);
+  if (!user.empty()) Add(pair_key, kPerUserAndAddress, now);
   Add(address_key, kPerAddress, now);
   return {std::nullopt, false, now};
 }

@@ -40,7 +40,8 @@ class LoginThrottle {
     bool by_address = false;         // refused by the address's count (else the pair's)
     int64_t at_ms = 0;               // when counted (not refused): for Succeeded and Cancel
   };
-  // Refuses, or counts a failure for `user` from `address` now.
+  // Refuses, or counts a failure for `user` from `address` now; `user` empty (no user can have the
+  // name tried): for the address alone.
   Attempt Begin(const std::string& user, const std::string& address);
   // The password was right: the attempt is taken back and the pair's failures cleared.
   void Succeeded(const std::string& user, const std::string& address, int64_t at_ms);
