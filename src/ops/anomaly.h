@@ -173,10 +173,9 @@ struct ResidualSet {
 ResidualSet BuildResiduals(live::Store& store, const site::SiteConfig& config,
                            const ResidualOptions& options);
 
-// InputError (at "--calibrate") unless `calibration_steps` is at least 10 and leaves a step to
-// watch before the last `holdback` of `steps`.
-void CheckCalibration(size_t calibration_steps, const Steps& steps, double calibrate_s,
-                      size_t holdback = 0);
+// InputError (at "--calibrate") unless `calibration_steps` is at least 10 and leaves a step of
+// `steps` to watch.
+void CheckCalibration(size_t calibration_steps, const Steps& steps, double calibrate_s);
 
 // Builds the residuals from a store, learns each one's thresholds on the first calibrate_s,
 // watches the rest and localizes the alarms. InputError (at "--calibrate") when the calibration

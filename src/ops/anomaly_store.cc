@@ -220,10 +220,9 @@ ResidualSet BuildResiduals(live::Store& store, const site::SiteConfig& config,
   return rep;
 }
 
-void CheckCalibration(size_t calibration_steps, const Steps& steps, double calibrate_s,
-                      size_t holdback) {
+void CheckCalibration(size_t calibration_steps, const Steps& steps, double calibrate_s) {
   const size_t n = steps.t_ms.size();
-  if (calibration_steps < 10 || calibration_steps >= n || n - calibration_steps <= holdback) {
+  if (calibration_steps < 10 || calibration_steps >= n) {
     throw InputError(
         {"--calibrate", 0, 0},
         fmt::format("a calibration of {:g} s is {} steps of the store's {} ({:g} s each): {}",

@@ -37,15 +37,16 @@ AnomalyWatch::Status AnomalyWatch::Update(live::Store& store, int64_t until_ms) 
     // The calibration's steps must all be complete (held back) before it is learned: until then
     // the store is young, which is no error of anyone's.
     const size_t n = set.steps.t_ms.size();
-    if (set.calibration_steps >= 10 &&
-        (set.calibration_steps >= n || n - set.calibration_steps <= hold)) {
+    if (set.calibration_steps < 10) {
+      CheckCalibration(set.calibration_steps, set.steps, calibrate_s_);  // too few to learn on
+    }
+    if (set.calibration_steps >= n || n - set.calibration_steps <= hold) {
       throw InputError({"--calibrate", 0, 0},
                        fmt::format("the detector learns on the store's first {:g} s ({} steps of "
                                    "{:g} s) and judges a step once {} newer ones have samples; the "
                                    "store holds {} steps: nothing to watch yet",
                                    calibrate_s_, set.calibration_steps, set.steps.step_s, hold, n));
     }
-    CheckCalibration(set.calibration_steps, set.steps, calibrate_s_, hold);
     zero_ms_ = set.steps.t_ms.front();
     step_ms_ = std::llround(set.steps.step_s * 1000);
     calibration_steps_ = set.calibration_steps;
@@ -55,9 +56,7 @@ AnomalyWatch::Status AnomalyWatch::Update(live::Store& store, int64_t until_ms) 
                            r.floor, r.exact);
     }
     Watch(set, calibration_steps_, set.steps.t_ms.size() - hold, 0, true);
-    last_ = Report();
-    last_.twin_gpu_from = set.twin_gpu_from;
-    return last_;
+    return last_ = Report();
   }
   const auto warmup_steps =
       static_cast<size_t>(std::ceil(warmup_s_ * 1000 / static_cast<double>(step_ms_) - 1e-9));
@@ -87,9 +86,7 @@ AnomalyWatch::Status AnomalyWatch::Update(live::Store& store, int64_t until_ms) 
     return last_;
   }
   Watch(set, next_ - from_step, steps - hold, from_step, false);
-  last_ = Report();
-  last_.twin_gpu_from = set.twin_gpu_from;
-  return last_;
+  return last_ = Report();
 }
 
 void AnomalyWatch::RefuseBeforeTheCalibration(live::Store& store, int64_t until_ms) {
@@ -149,6 +146,7 @@ void AnomalyWatch::Watch(const ResidualSet& set, size_t from_local, size_t to_lo
     residuals_[it->second].alarm = scan.alarm();
   }
   next_ = global0 + to_local;
+  twin_gpu_from_ = set.twin_gpu_from;
 }
 
 AnomalyWatch::Status AnomalyWatch::Report() const {
@@ -164,6 +162,7 @@ AnomalyWatch::Status AnomalyWatch::Report() const {
   s.steps = next_;
   s.calibration_steps = calibration_steps_;
   s.step_s = steps.step_s;
+  s.twin_gpu_from = twin_gpu_from_;
   return s;
 }
 

@@ -81,7 +81,9 @@ class AnomalyWatch {
   std::vector<AlarmScan> scans_;
   std::map<Key, size_t> index_;
   Status last_;
-  std::optional<int64_t> probe_, probe_first_ms_;  // that GPU power series, its first sample
+  std::optional<int64_t> probe_, probe_first_ms_;
+  std::string twin_gpu_from_;  // the last window's (Status::twin_gpu_from)  // that GPU power
+                               // series, its first sample
 };
 
 }  // namespace firstwall::ops
