@@ -263,6 +263,49 @@ TEST(Cli, InferPrintsTheRequiredFieldsAndRefusesBadLayouts) {
 
 // Issue #18: `infer --speculative`: E tokens per verify step, ITL = step / E, and the options'
 // mistakes refused with exit 2 naming the option.
+// Wide EP (ep above tp): attention in ep/tp groups, the experts over every GPU; the replica's GPUs
+// and groups in the text and the JSON; a batch that does not split over the groups, ep not a
+// multiple of tp and a bad NVLink domain exit 2 naming the option.
+TEST(Cli, InferWideExpertParallelism) {
+  const std::string base =
+      "infer --model deepseek-v3 --gpu H100-SXM5-80GB --dtype fp8 --prompt-tokens 1950 "
+      "--output-tokens 100 --tp 1 --ep 72 ";
+  Result r = Firstwall(base + "--batch 18432");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("deepseek-v3 on 72 x H100-SXM5-80GB (tp 1, pp 1, ep 72)"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("wide expert parallelism: attention, dense and shared-expert layers and "
+                       "the logits in 72 data-parallel groups of tp 1 (256 sequences each), the "
+                       "routed experts over all 72 GPUs (4 each), all-to-all dispatch and combine "
+                       "over NVLink domains of 8 GPUs"),
+            std::string::npos)
+      << r.out;
+  r = Firstwall(base + "--batch 18432 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["gpus"], 72);
+  EXPECT_EQ(j["attention_groups"], 72);
+  EXPECT_DOUBLE_EQ(j["kv_bytes_per_token"].get<double>(), 61.0 * 576 * 2);  // MLA's latent
+  // On NVL72 racks the all-to-all stays on NVLink: faster than across 9 HGX nodes.
+  const Result nvl = Firstwall(base + "--batch 18432 --json --nvlink-domain 72");
+  ASSERT_EQ(nvl.status, 0) << nvl.out;
+  EXPECT_LT(nlohmann::json::parse(nvl.out)["itl_s"].get<double>(), j["itl_s"].get<double>());
+  r = Firstwall(base + "--batch 100");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--batch: error: batch 100 does not split over the 72 attention groups of "
+                       "wide expert parallelism (ep 72 / tp 1)"),
+            std::string::npos)
+      << r.out;
+  r = Firstwall(
+      "infer --model deepseek-v3 --gpu H100-SXM5-80GB --dtype fp8 --prompt-tokens 100 "
+      "--output-tokens 10 --tp 8 --ep 12 --batch 12");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--ep: error: ep 12 is above tp 8"), std::string::npos) << r.out;
+  r = Firstwall(base + "--batch 18432 --nvlink-domain 0");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--nvlink-domain"), std::string::npos) << r.out;
+}
+
 TEST(Cli, InferSpeculativeDecoding) {
   const std::string base =
       "infer --model llama3-70b --gpu H100-SXM5-80GB --tp 4 --batch 8 --prompt-tokens 1000 "

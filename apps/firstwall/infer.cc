@@ -27,6 +27,7 @@ struct InferOptions {
   std::string tp = "1", pp = "1", ep = "1", batch, prompt, output;
   std::string speculative = "none", draft_tokens, acceptance;
   std::string cached_prefix = "0", tier_link = "63 GB/s";
+  std::string nvlink_domain = "8";
   bool json = false;
 };
 
@@ -97,20 +98,23 @@ struct CachedPrefix {
   double ttft_s() const { return read_s + prefill_s; }
 };
 
+// With wide EP every attention group prefills a like prompt at once (the iteration model spreads
+// an iteration's tokens evenly over the groups), and a prompt's K/V is read into its group's GPUs.
 CachedPrefix CachedPrefixTtft(const workload::InferenceSetup& s, int cached, double link) {
-  const workload::IterationModel im(s, s.prompt_tokens);
+  const int groups = workload::AttentionGroups(s);
+  const workload::IterationModel im(s, s.prompt_tokens * groups);
   auto prefill = [&](double c, double after) {
     workload::IterationBatch b;
-    b.tokens = static_cast<int>(c);
-    b.sampled = 1;
-    b.prefill_pairs = c * (after + c / 2);
-    b.prefill_scores = c * (after + c);
+    b.tokens = static_cast<int>(c) * groups;
+    b.sampled = groups;
+    b.prefill_pairs = groups * c * (after + c / 2);
+    b.prefill_scores = groups * c * (after + c);
     return im.Cost(b).seconds();
   };
   CachedPrefix p;
   p.tokens = cached;
   p.link_bytes_per_s = link;
-  p.read_s = cached * im.kv_bytes_per_token() / link;
+  p.read_s = cached * im.kv_bytes_per_token() * groups / link;
   p.prefill_s = prefill(s.prompt_tokens - cached, cached);
   p.recompute_s = prefill(s.prompt_tokens, 0);
   return p;
@@ -133,6 +137,8 @@ int Infer(const InferOptions& in) {
   s.tp = o.tp;
   s.pp = o.pp;
   s.ep = o.ep;
+  // Where the pipeline hand-offs and wide EP's all-to-all stay on NVLink (cluster.nvlink_domain).
+  s.nvlink_domain = Read("cluster.nvlink_domain", "--nvlink-domain", in.nvlink_domain);
   s.batch = o.batch;
   s.prompt_tokens = o.prompt;
   s.output_tokens = o.output;
@@ -147,14 +153,18 @@ int Infer(const InferOptions& in) {
                                   "stage needs at least one",
                                   o.pp, m.layers, m.name));
   }
-  if (o.ep > 1 && (!m.IsMoe() || m.moe.experts % o.ep != 0)) {
-    BadOption("--ep", m.IsMoe()
-                          ? txt::format("{} experts do not split over ep {}", m.moe.experts, o.ep)
-                          : m.name + " is a dense model: expert parallelism needs experts");
+  if (const std::string why = workload::InferenceLayoutProblem(m, o.tp, o.pp, o.ep); !why.empty()) {
+    BadOption("--ep", why);
   }
   if (o.batch > 0 && o.batch % o.pp != 0) {
     BadOption("--batch",
               txt::format("batch {} does not split into pp {} micro-batches", o.batch, o.pp));
+  }
+  if (const int groups = workload::AttentionGroups(s); o.batch % (groups * o.pp) != 0) {
+    BadOption("--batch", txt::format("batch {} does not split over the {} attention groups of "
+                                     "wide expert parallelism (ep {} / tp {}){}",
+                                     o.batch, groups, o.ep, o.tp,
+                                     o.pp > 1 ? txt::format(" x pp {}", o.pp) : ""));
   }
   s.speculation = SpeculationArg(in, s);
   const int cached = Read("services[].requests[].shared_prefix_tokens", "--cached-prefix-tokens",
@@ -190,6 +200,7 @@ int Infer(const InferOptions& in) {
                                 {"pp", o.pp},
                                 {"ep", o.ep},
                                 {"gpus", e.gpus},
+                                {"attention_groups", workload::AttentionGroups(s)},
                                 {"layers_per_stage", e.layers_per_stage},
                                 {"batch", o.batch},
                                 {"prompt_tokens", o.prompt},
@@ -266,6 +277,14 @@ int Infer(const InferOptions& in) {
         ToSeconds(e.step_time) * 1e3, ToSeconds(e.verify_time) * 1e3, ToSeconds(e.draft_time) * 1e3,
         ToSeconds(e.itl) * 1e3);
   }
+  if (const int groups = workload::AttentionGroups(s); groups > 1) {
+    std::cout << txt::format(
+        "wide expert parallelism: attention, dense and shared-expert layers and the logits in {} "
+        "data-parallel groups of tp {} ({} sequences each), the routed experts over all {} GPUs "
+        "({} each), all-to-all dispatch and combine over NVLink domains of {} GPUs\n",
+        groups, o.tp, o.batch / groups, o.ep, (m.moe.experts + o.ep - 1) / o.ep,
+        std::min(o.ep, s.nvlink_domain));
+  }
   if (o.pp > 1) {
     // The slowest stage paces decode (pp micro-batches through its layers) and sets the memory.
     const int most = *std::max_element(e.layers_per_stage.begin(), e.layers_per_stage.end());
@@ -294,7 +313,14 @@ Action RegisterInfer(CLI::App& app) {
   cmd->add_option("--gpu", o->gpu, "GPU: catalog name")->required();
   cmd->add_option("--tp", o->tp, "Tensor-parallel degree")->capture_default_str();
   cmd->add_option("--pp", o->pp, "Pipeline-parallel degree")->capture_default_str();
-  cmd->add_option("--ep", o->ep, "Expert-parallel degree (MoE)")->capture_default_str();
+  cmd->add_option("--ep", o->ep,
+                  "Expert-parallel degree (MoE); above --tp, wide EP: attention in ep/tp "
+                  "data-parallel groups, the routed experts over all ep GPUs")
+      ->capture_default_str();
+  cmd->add_option("--nvlink-domain", o->nvlink_domain,
+                  "GPUs joined by NVLink (72 for an NVL72 rack): wide EP's all-to-all and the "
+                  "pipeline hand-offs cross the network between domains")
+      ->capture_default_str();
   cmd->add_option("--batch", o->batch, "Sequences decoded together")->required();
   cmd->add_option("--prompt-tokens", o->prompt, "Prompt length, tokens")->required();
   cmd->add_option("--output-tokens", o->output, "Output length, tokens")->required();

@@ -28,7 +28,7 @@ std::string Describe(const scenario::Scenario& sc) {
   for (const site::ServiceConfig& v : s.services) {
     replicas += v.setup.replicas;
     service_gpus +=
-        static_cast<long long>(v.setup.replicas) * v.setup.replica.tp * v.setup.replica.pp;
+        static_cast<long long>(v.setup.replicas) * workload::ReplicaGpus(v.setup.replica);
   }
   std::string line = fmt::format(
       "{}: ok: '{}', {} x {} in {} and {}; ", sc.file, s.name, s.cluster.gpu_count(),

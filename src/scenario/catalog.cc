@@ -11,6 +11,15 @@ namespace firstwall::scenario {
 namespace {
 using hardware::DataType;
 
+// Keys the schema cannot mark required (they are required only in a new card, or in a block
+// that is optional): each missing one fails at the block, "missing required key 'K'<where>".
+void RequireKeys(const Section& s, std::initializer_list<const char*> keys,
+                 const std::string& where) {
+  for (const char* k : keys) {
+    if (!s.Has(k)) s.Fail(k, "missing required key '" + s.Name(k) + "'" + where);
+  }
+}
+
 // Sources: every key given in the card that holds a figure must be cited.
 void CheckSources(const Section& s, const std::map<std::string, std::string>& sources,
                   std::initializer_list<const char*> figures) {
@@ -48,10 +57,10 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
   hardware::GpuSpec g = base ? *base : hardware::GpuSpec{};
   if (!base) {
     // Keys the schema marks required are checked by Section only for fresh cards.
-    for (const char* k : {"vendor", "hbm_capacity", "hbm_bandwidth", "tdp", "idle_power",
-                          "nvlink_bandwidth", "peak_dense", "thermal"}) {
-      if (!s.Has(k)) s.Fail(k, "missing required key '" + s.Name(k) + "' in a new GPU card");
-    }
+    RequireKeys(s,
+                {"vendor", "hbm_capacity", "hbm_bandwidth", "tdp", "idle_power", "nvlink_bandwidth",
+                 "peak_dense", "thermal"},
+                " in a new GPU card");
     // The models' math runs in 16 bits (fp8 keeps its activations and attention there too), so a
     // card needs bf16 or fp16; V100 has fp16 only.
     if (!s.Sub("peak_dense").Has("bf16") && !s.Sub("peak_dense").Has("fp16")) {
@@ -62,9 +71,7 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
              "add peak_dense.fp16 (every tensor-core GPU since Volta has it) or peak_dense.bf16");
     }
     const Section t = s.Sub("thermal");
-    for (const char* k : {"max_operating", "slowdown", "shutdown"}) {
-      if (!t.Has(k)) t.Fail(k, "missing required key '" + t.Name(k) + "' in a new GPU card");
-    }
+    RequireKeys(t, {"max_operating", "slowdown", "shutdown"}, " in a new GPU card");
   }
   g.name = s.String("name");
   if (s.Has("vendor")) g.vendor = s.String("vendor");
@@ -110,9 +117,7 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
   }
   if (s.Has("ici")) {
     const Section i = s.Sub("ici");
-    for (const char* k : {"ports", "torus_dims", "pod_chips"}) {
-      if (!i.Has(k)) i.Fail(k, "missing required key '" + i.Name(k) + "' of an ici block");
-    }
+    RequireKeys(i, {"ports", "torus_dims", "pod_chips"}, " of an ici block");
     g.ici.ports = i.Int("ports");
     g.ici.torus_dims = i.Int("torus_dims");
     g.ici.pod_chips = i.Int("pod_chips");
@@ -151,9 +156,8 @@ workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* b
                                   bool require_sources) {
   workload::ModelCard m = base ? *base : workload::ModelCard{};
   if (!base) {
-    for (const char* k : {"layers", "hidden_size", "attention_heads", "vocab_size"}) {
-      if (!s.Has(k)) s.Fail(k, "missing required key '" + s.Name(k) + "' in a new model card");
-    }
+    RequireKeys(s, {"layers", "hidden_size", "attention_heads", "vocab_size"},
+                " in a new model card");
   }
   m.name = s.String("name");
   if (s.Has("layers")) m.layers = s.Int("layers");
@@ -178,9 +182,7 @@ workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* b
   if (s.Has("mtp_depth") || !base) m.mtp_depth = s.Int("mtp_depth");
   if (s.Has("moe")) {
     const Section moe = s.Sub("moe");
-    for (const char* k : {"experts", "top_k", "expert_ffn_hidden_size"}) {
-      if (!moe.Has(k)) moe.Fail(k, "missing required key '" + moe.Name(k) + "'");
-    }
+    RequireKeys(moe, {"experts", "top_k", "expert_ffn_hidden_size"}, "");
     m.moe.experts = moe.Int("experts");
     m.moe.top_k = moe.Int("top_k");
     m.moe.expert_ffn_hidden_size = moe.Int("expert_ffn_hidden_size");
@@ -189,6 +191,13 @@ workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* b
       moe.Fail("top_k", "top_k " + std::to_string(m.moe.top_k) + " exceeds the " +
                             std::to_string(m.moe.experts) + " experts");
     }
+  }
+  if (s.Has("mla")) {
+    const Section mla = s.Sub("mla");
+    RequireKeys(mla, {"kv_lora_rank", "qk_rope_head_dim", "heads"}, "");
+    m.mla.kv_lora_rank = mla.Int("kv_lora_rank");
+    m.mla.qk_rope_head_dim = mla.Int("qk_rope_head_dim");
+    m.mla.heads = mla.Int("heads");
   }
   if (m.hidden_size % m.attention_heads != 0) {
     s.Fail(s.Has("attention_heads") ? "attention_heads" : "hidden_size",
@@ -202,7 +211,7 @@ workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* b
   }
   ReadSources(s, ModelCardSchema(), require_sources,
               {"layers", "hidden_size", "attention_heads", "kv_heads", "ffn_hidden_size",
-               "ffn_type", "vocab_size", "moe"},
+               "ffn_type", "vocab_size", "moe", "mla"},
               m.sources);
   return m;
 }

@@ -703,13 +703,9 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
   s.replica.nic_bandwidth = cluster.nic_bandwidth;
   s.replica.link_latency = cluster.link_latency;
   CheckTensorParallel(v, s.replica.tp, cluster);
-  if (s.replica.ep > 1 && !s.replica.model.IsMoe()) {
-    v.Fail("ep", "expert parallelism needs a mixture-of-experts model");
-  }
-  if (s.replica.model.IsMoe() && s.replica.model.moe.experts % s.replica.ep != 0) {
-    v.Fail("ep", "ep " + std::to_string(s.replica.ep) + " does not divide the model's " +
-                     std::to_string(s.replica.model.moe.experts) + " experts");
-  }
+  const std::string layout =
+      workload::InferenceLayoutProblem(s.replica.model, s.replica.tp, s.replica.pp, s.replica.ep);
+  if (!layout.empty()) v.Fail("ep", layout);
   s.replica.dtype = ReadDataType(v, cluster, cat);
   s.replica.kv_cache_fp8 = v.Enum("kv_cache_dtype") == "fp8";
   if (v.Has("speculative")) {

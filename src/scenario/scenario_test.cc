@@ -567,6 +567,17 @@ TEST(Scenario, NewGpuCardNeedsEveryFigure) {
       Says(ErrorOf(text), "s.yaml:29:7", "missing required key 'catalog.gpus[0].hbm_capacity'"));
 }
 
+// An `mla` block needs its three figures; given whole, the card's decode reads the latent.
+TEST(Scenario, AModelCardsMlaBlockNeedsEveryFigure) {
+  const std::string card = std::string(kBase) + "catalog:\n  models:\n    - name: llama3-8b\n";
+  EXPECT_TRUE(Says(ErrorOf(card + "      mla: {kv_lora_rank: 512, heads: 32}\n"), "s.yaml:30:12",
+                   "missing required key 'catalog.models[0].mla.qk_rope_head_dim'"));
+  const Scenario sc = LoadScenarioText(
+      card + "      mla: {kv_lora_rank: 512, qk_rope_head_dim: 64, heads: 32}\n", "s.yaml", "");
+  EXPECT_EQ(sc.site.jobs[0].setup.model.mla.kv_lora_rank, 512);
+  EXPECT_DOUBLE_EQ(sc.site.jobs[0].setup.model.mla.CachedElements(), 576);
+}
+
 TEST(Scenario, RandomFaultsAreSeededAndFollowTheRate) {
   // 32 NICs with a 100 h MTBF over 100 h: 32 failures expected (fewer when one hits a NIC that is
   // still in repair).
@@ -718,6 +729,23 @@ const char* kService = R"(  - name: chat
         output_tokens: 100
 )";
 
+// A wide-EP service (ep 16 above tp 1): each replica holds ep GPUs, two nodes after the job's.
+TEST(Scenario, AWideExpertParallelServiceHoldsEpGpusPerReplica) {
+  const Scenario sc = LoadScenarioText(
+      WithService(Replace(kService, "model: llama3-8b\n    replicas: 8",
+                          "model: deepseek-v3\n    dtype: fp8\n    tp: 1\n    ep: 16\n"
+                          "    replicas: 1")),
+      "s.yaml", "");
+  ASSERT_EQ(sc.site.services.size(), 1u);
+  EXPECT_EQ(workload::ReplicaGpus(sc.site.services.front().setup.replica), 16);
+  site::Site s(sc.site);
+  const site::PlacedService& ps = s.services().front();
+  EXPECT_EQ(ps.gpus, 16);
+  EXPECT_EQ(ps.nodes, (std::vector<int>{2, 3}));
+  EXPECT_EQ(ps.result.gpus, 16);
+  EXPECT_GT(ps.result.completed, 0);
+}
+
 TEST(Scenario, ServicesRunBesideJobsAndTheirPowerReachesTheSite) {
   const Scenario sc = LoadScenarioText(WithService(kService), "s.yaml", "");
   ASSERT_EQ(sc.site.services.size(), 1u);
@@ -768,7 +796,11 @@ TEST(BadInput, ServiceMistakes) {
   EXPECT_TRUE(Says(err("model: llama3-8b", "model: llama3-405b"), "s.yaml:28",
                    "leave no room for a KV cache"));
   EXPECT_TRUE(Says(err("model: llama3-8b", "model: llama3-8b\n    ep: 2"), "s.yaml",
-                   "expert parallelism needs a mixture-of-experts model"));
+                   "llama3-8b is a dense model: expert parallelism needs experts"));
+  // Wide EP (ep above tp) needs ep to be a multiple of tp: the scenario asks as `infer` does.
+  EXPECT_TRUE(Says(err("model: llama3-8b", "model: deepseek-v3\n    tp: 8\n    ep: 12"), "s.yaml",
+                   "ep 12 is above tp 8 (wide expert parallelism: attention in ep/tp "
+                   "data-parallel groups of tp GPUs) but not a multiple of it"));
   EXPECT_TRUE(Says(err("name: chat", "name: job"), "s.yaml", "already named 'job'"));
   EXPECT_TRUE(Says(err("replicas: 8", "replicas: 8\n    disaggregation: {prefill_replicas: 8}"),
                    "s.yaml", "at least one decode replica"));

@@ -1223,6 +1223,13 @@ const Schema& ModelCardSchema() {
           OptInt("moe.top_k", "1", "1024", "Routed experts each token uses."),
           OptInt("moe.expert_ffn_hidden_size", "1", "10000000", "Inner dimension of one expert."),
           Int("moe.shared_experts", "0", "0", "1024", "Experts every token uses."),
+          Section("mla", false,
+                  "Multi-head latent attention (DeepSeek-V2/V3): the K/V cache as one latent per "
+                  "token and layer; read by the inference model's decode."),
+          OptInt("mla.kv_lora_rank", "1", "100000", "Elements of the compressed K/V latent."),
+          OptInt("mla.qk_rope_head_dim", "0", "100000",
+                 "Elements of the decoupled rotary key cached beside the latent."),
+          OptInt("mla.heads", "1", "100000", "Query heads that attend to the latent."),
           Str("note", false,
               "Caveat the catalog prints with the card: where the card's shape departs from the "
               "published model, and how its parameter count compares with the published one."),

@@ -28,7 +28,7 @@ scheduler::JobSpec ReplicaSpec(const ServiceConfig& service, const scheduler::To
   j.tenant = s.name;
   j.kind = scheduler::JobKind::kService;
   j.submit = submit;
-  j.gpus = s.replica.tp * s.replica.pp;
+  j.gpus = workload::ReplicaGpus(s.replica);
   j.work = SimTime::Never();  // until withdrawn
   j.priority = service.pool_priority.value_or(0);
   j.preemptible = false;

@@ -41,7 +41,7 @@ int NodesFor(const JobConfig& job, const ClusterConfig& cluster) {
 }
 
 int NodesFor(const ServiceConfig& service, const ClusterConfig& cluster) {
-  const int per_replica = service.setup.replica.tp * service.setup.replica.pp;
+  const int per_replica = workload::ReplicaGpus(service.setup.replica);
   const int gpn = cluster.gpus_per_node;
   if (per_replica <= gpn) {
     const int per_node = gpn / per_replica;
@@ -126,10 +126,10 @@ Site::Site(SiteConfig config)
     ps.name = setup.name;
     ps.start_s = setup.start_s;
     ps.end_s = setup.end_s;
-    ps.gpus = setup.replicas * setup.replica.tp * setup.replica.pp;
+    ps.gpus = setup.replicas * workload::ReplicaGpus(setup.replica);
     ps.result = sc.served ? *sc.served : workload::Serve(setup, sc.requests, config_.seed);
     if (sc.pool_priority) {
-      ps.replica_gpus = setup.replica.tp * setup.replica.pp;
+      ps.replica_gpus = workload::ReplicaGpus(setup.replica);
       PoolService(ps);  // its replicas take nodes as a scheduler grants them
       services_.push_back(std::move(ps));
       continue;

@@ -39,11 +39,16 @@ struct Shape {
         q_dim(static_cast<double>(setup.model.attention_heads) * setup.model.HeadDim()),
         kv_dim_gpu(std::max(1.0, setup.model.kv_heads / static_cast<double>(setup.tp)) *
                    setup.model.HeadDim()),
+        groups(AttentionGroups(setup)),
+        kv_elements_gpu(setup.model.mla.enabled() ? setup.model.mla.CachedElements()
+                                                  : 2.0 * kv_dim_gpu),
         flash(AttentionOn(setup.gpu) == AttentionKernel::kFlash),
         flash_efficiency(FlashAttentionForwardEfficiency(setup.gpu)) {
     TrainingSetup ts;  // for the collective model only
     ts.gpu = setup.gpu;
-    ts.nvlink_domain = std::max(8, setup.tp * setup.ep);
+    // Wide EP's all-to-all crosses the cluster's NVLink domains; otherwise every collective of a
+    // replica stays inside its tensor-parallel group.
+    ts.nvlink_domain = groups > 1 ? setup.nvlink_domain : std::max(8, setup.tp * setup.ep);
     ts.nic_bandwidth = setup.nic_bandwidth;
     ts.link_latency = setup.link_latency;
     net = CollectivesFor(ts);
@@ -54,6 +59,8 @@ struct Shape {
   double be, act_be, kv_be;  // bytes per element: weights and GEMMs, activations, KV cache
   FlopRate attention_peak;   // the attention core's tensor peak
   double h, q_dim, kv_dim_gpu;
+  int groups;               // attention groups (AttentionGroups)
+  double kv_elements_gpu;   // cached per token and layer on a GPU holding it: K and V, or MLA's
   bool flash;               // FlashAttention prefill, else unfused (the card has none)
   double flash_efficiency;  // of the generation the card states
   hardware::CollectiveModel net;
@@ -109,19 +116,26 @@ struct LayerCost {
   }
 };
 
-// The operators of one layer on one GPU whose cost depends only on the number of tokens `rows`:
-// GEMMs, norms and activations, TP all-reduces and EP all-to-alls (attention is separate).
-LayerCost TokenOps(const Shape& sh, double rows, std::vector<OpCost>* ops) {
+// The operators of one layer on one GPU whose cost depends only on the number of tokens `rows`
+// (its attention group's): GEMMs, norms and activations, TP all-reduces and EP all-to-alls
+// (attention is separate). `busy_groups` of the replica's attention groups hold `rows` tokens
+// each, and the routed experts take all of theirs (1 for a lone prompt's prefill).
+LayerCost TokenOps(const Shape& sh, double rows, std::vector<OpCost>* ops, int busy_groups) {
   const InferenceSetup& s = sh.s;
   const ModelCard& m = s.model;
   const double h = sh.h, tp = s.tp, be = sh.be;
   LayerCost c;
   c.ops = ops;
   c.shape = &sh;
+  // `count` > 1: the local experts' GEMMs as one grouped kernel (vLLM's fused_moe, SGLang's and
+  // DeepGEMM's grouped GEMMs launch once for all of a GPU's experts): one launch overhead, each
+  // expert's own compute or weight stream.
   auto gemm = [&](const char* name, double m_rows, double n, double k, double count = 1) {
     if (m_rows <= 0 || n <= 0 || count <= 0) return;
+    const double one = sh.Gemm(m_rows, n, k);
+    const double launch = Sec(sh.gm.overhead);
     c.Add(name, count * 2 * m_rows * n * k, count * be * (m_rows * k + n * k + m_rows * n),
-          count * sh.Gemm(m_rows, n, k));
+          count == 1 ? one : launch + count * (one - launch));
   };
   gemm("qkv_proj", rows, sh.q_dim / tp + 2 * sh.kv_dim_gpu, h);
   gemm("out_proj", rows, h, sh.q_dim / tp);
@@ -130,12 +144,15 @@ LayerCost TokenOps(const Shape& sh, double rows, std::vector<OpCost>* ops) {
     gemm("mlp_up_proj", rows, gate * m.ffn_hidden_size / tp, h);
     gemm("mlp_down_proj", rows, h, m.ffn_hidden_size / tp);
   } else {
-    // Routed experts: of the e/ep local experts, the expected number any of the rows x top_k
-    // choices reach, each with its share of the rows (experts split over ep, each over tp / ep).
+    // Routed experts: the tokens of the busy groups (every GPU of a tensor-parallel group sees
+    // the same ones); of a GPU's e/ep local experts (on average: with wide EP the redundant copies
+    // even out the ceil(e/ep) each holds), the expected number any of the tokens x top_k choices
+    // reach, each with its share of the rows (each expert's matrices split tp/ep ways for ep < tp).
     const double e = m.moe.experts, k = m.moe.top_k, f = m.moe.expert_ffn_hidden_size;
+    const double tokens = rows * busy_groups;
     const double local = e / s.ep;
-    const double reached = local * (1.0 - std::pow(1.0 - k / e, rows * s.ep));
-    const double expert_rows = rows * s.ep * k / e * local / std::max(reached, 1e-9);
+    const double reached = local * (1.0 - std::pow(1.0 - k / e, tokens));
+    const double expert_rows = tokens * k / e * local / std::max(reached, 1e-9);
     const double split = std::max(1.0, tp / s.ep);
     gemm("expert_up_proj", expert_rows, gate * f / split, h, reached);
     gemm("expert_down_proj", expert_rows, h, f / split, reached);
@@ -143,11 +160,18 @@ LayerCost TokenOps(const Shape& sh, double rows, std::vector<OpCost>* ops) {
       gemm("shared_expert_up_proj", rows, gate * f * m.moe.shared_experts / tp, h);
       gemm("shared_expert_down_proj", rows, h, f * m.moe.shared_experts / tp);
     }
-    if (s.ep > 1) {
-      const DataSize msg = Bytes(rows * k * h * sh.act_be);
-      const double a2a = Sec(CollectiveTime(sh.net, Collective::kAllToAll, msg, s.ep, s.ep));
+    if (sh.groups > 1) {
+      // Wide EP: dispatch and combine each send a GPU's 1/tp share of its group's tokens, top_k
+      // copies of the hidden state (in the activations' type; DeepEP can dispatch in fp8), to
+      // the GPUs holding their experts, across the NVLink domains.
+      const DataSize msg = Bytes(rows / tp * k * h * sh.act_be);
+      const int local_ranks = std::min(s.ep, std::max(1, s.nvlink_domain));
+      const double a2a = Sec(CollectiveTime(sh.net, Collective::kAllToAll, msg, s.ep, local_ranks));
       c.Add("ep_all_to_all", 0, 2 * ToBytes(msg), 2 * a2a, true);
     }
+    // ep <= tp: every GPU of the group already holds the tokens; each runs its experts on those
+    // routed to them and the MLP's tensor-parallel all-reduce sums the outputs (vLLM's TP + EP):
+    // no dispatch or combine.
   }
   const double stream = sh.act_be * rows * kElementwiseElementsPerHidden * h;
   c.Add("norms_residual_activation", 0, stream,
@@ -189,9 +213,27 @@ double PrefillAttentionSeconds(const Shape& sh, double pairs, double scores) {
   if (sh.flash) return FlashPrefillSeconds(sh, pairs);
   return scores * UnfusedSecondsPerScore(sh) + kUnfusedKernels * Sec(sh.gm.overhead);
 }
-// Decode: each sequence reads its K and V for every position of its context.
+// Decode: each sequence reads its K and V (or MLA's latent) for every position of its context.
 double DecodeKvBytes(const Shape& sh, double kv_tokens) {
-  return kv_tokens * 2.0 * sh.kv_dim_gpu * sh.kv_be;
+  return kv_tokens * sh.kv_elements_gpu * sh.kv_be;
+}
+// Decode attention FLOPs per query row and context token. MLA, absorbed (as FlashMLA runs it):
+// each of the GPU's heads scores the cached latent and rotary key (kv_lora_rank + rope) and sums
+// kv_lora_rank values, 2 x heads x (2 kv_lora_rank + rope); grouped-query: as prefill's pairs.
+double DecodeFlopsPerPair(const Shape& sh) {
+  const MlaSpec& mla = sh.s.model.mla;
+  if (!mla.enabled()) return PrefillAttentionFlops(sh, 1.0);
+  return 2.0 * mla.heads / sh.s.tp * (2.0 * mla.kv_lora_rank + mla.qk_rope_head_dim);
+}
+// MLA's decode attention reads one small latent for 128 heads: near the tensor ridge, so it takes
+// the longer of its HBM stream and its FLOPs at the FlashAttention efficiency. Grouped-query
+// decode does a few FLOPs per byte and is the stream alone.
+// `kv_tokens` context tokens read, `pairs` query-row x context-token pairs computed.
+double DecodeAttentionSeconds(const Shape& sh, double kv_tokens, double pairs) {
+  const double stream = sh.Stream(DecodeKvBytes(sh, kv_tokens));
+  if (!sh.s.model.mla.enabled()) return stream;
+  return std::max(stream, pairs * DecodeFlopsPerPair(sh) /
+                              (ToFlopPerSecond(sh.attention_peak) * sh.flash_efficiency));
 }
 
 // The layers a pipelined iteration takes at 1/pp of its rows: each of the pp micro-batches passes
@@ -214,7 +256,35 @@ InferenceSetup DraftSetup(const InferenceSetup& s) {
   d.model = DraftModel(s.model, s.speculation);
   d.speculation = Speculation{};
   d.ep = d.model.IsMoe() ? s.ep : 1;
+  // A dense drafter beside wide EP drafts each attention group's own sequences.
+  if (AttentionGroups(d) < AttentionGroups(s)) d.batch = std::max(1, s.batch / AttentionGroups(s));
   return d;
+}
+
+int AttentionGroups(const InferenceSetup& s) { return s.ep > s.tp ? s.ep / s.tp : 1; }
+
+int ReplicaGpus(const InferenceSetup& s) { return std::max(s.tp, s.ep) * s.pp; }
+
+std::string InferenceLayoutProblem(const ModelCard& m, int tp, int pp, int ep) {
+  (void)pp;  // any pipeline depth composes with either kind of expert parallelism
+  if (ep <= 1) return "";
+  if (!m.IsMoe()) return m.name + " is a dense model: expert parallelism needs experts";
+  const std::string e = std::to_string(m.moe.experts), eps = std::to_string(ep),
+                    tps = std::to_string(tp);
+  if (ep <= tp) {
+    if (m.moe.experts % ep != 0) return e + " experts do not split over ep " + eps;
+    if (tp % ep != 0) {
+      return "ep " + eps + " does not divide tp " + tps +
+             ": inside a tensor-parallel group each expert is split tp/ep ways";
+    }
+    return "";
+  }
+  if (ep % tp != 0) {
+    return "ep " + eps + " is above tp " + tps +
+           " (wide expert parallelism: attention in ep/tp data-parallel groups of tp GPUs) but "
+           "not a multiple of it";
+  }
+  return "";
 }
 
 InferenceEstimate EstimateInference(const InferenceSetup& s) {
@@ -227,7 +297,7 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
   FW_CHECK(g.Peak(s.dtype).has_value(), g.name + " has no peak for this data type");
   const Shape sh(s);
   InferenceEstimate e;
-  e.gpus = s.tp * s.pp;
+  e.gpus = ReplicaGpus(s);
   e.model_matrix_params_per_layer = m.ActiveLayerMatrixParams();
   e.layers_per_stage = InferenceStageLayers(m.layers, s.pp);
   const double layers = m.layers;
@@ -237,7 +307,7 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
 
   // Prefill of one prompt: through every stage in turn, every layer.
   const double p = s.prompt_tokens;
-  const LayerCost pre = TokenOps(sh, p, nullptr);
+  const LayerCost pre = TokenOps(sh, p, nullptr, 1);
   const double pre_attention = PrefillAttentionSeconds(sh, p * p / 2.0, p * p);
   e.prefill_time =
       Seconds(layers * (pre.kernels_s + pre.comm_s + pre_attention) + sh.P2p(p) + sh.Logits(1));
@@ -247,13 +317,14 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
   // gamma + 1 rows through the GEMMs and the logits, each sequence's K/V read once.
   const Speculation& spec = s.speculation;
   const double verify_rows = spec.enabled() ? spec.draft_tokens + 1.0 : 1.0;
-  const double rows = static_cast<double>(s.batch) / s.pp;
+  // With wide EP each attention group decodes its 1/groups of the batch.
+  const double rows = static_cast<double>(s.batch) / (s.pp * sh.groups);
   const double q_rows = rows * verify_rows;
   const double context = s.prompt_tokens + s.output_tokens / 2.0;
-  LayerCost dec = TokenOps(sh, q_rows, &e.decode_ops);
+  LayerCost dec = TokenOps(sh, q_rows, &e.decode_ops, sh.groups);
   const double kv_bytes = DecodeKvBytes(sh, rows * context);
-  dec.Add("attention_decode", 2.0 * 2.0 * q_rows * context * sh.q_dim / s.tp, kv_bytes,
-          sh.Stream(kv_bytes));
+  dec.Add("attention_decode", q_rows * context * DecodeFlopsPerPair(sh), kv_bytes,
+          DecodeAttentionSeconds(sh, rows * context, q_rows * context));
   const double logits = sh.Logits(q_rows);
   IterationCost cost;
   cost.kernels_s = paced * dec.kernels_s + logits;
@@ -292,12 +363,18 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
   const double expert_params =
       m.IsMoe() ? m.layers * m.moe.experts * m.MlpParams(m.moe.expert_ffn_hidden_size) : 0.0;
   const double dense_params = m.TotalParams() - expert_params;
+  // The experts: split over tp (ep <= tp: ep ways, each expert tp/ep ways), or ceil(e/ep) whole
+  // experts on each GPU with wide EP.
+  const double expert_share =
+      sh.groups > 1 && m.IsMoe()
+          ? std::ceil(static_cast<double>(m.moe.experts) / s.ep) / m.moe.experts
+          : 1.0 / std::max(s.ep, s.tp);
   const double weights =
-      (dense_params / (s.tp * stages) + expert_params / (stages * std::max(s.ep, s.tp))) * sh.be;
+      (dense_params / (s.tp * stages) + expert_params * expert_share / stages) * sh.be;
   e.weights_per_gpu = Bytes(weights) + e.draft_weights_per_gpu;
-  e.kv_bytes_per_token = e.kv_bytes_per_token + Bytes(2.0 * most * sh.kv_dim_gpu * sh.kv_be);
-  e.kv_cache_bytes =
-      e.kv_bytes_per_token * (static_cast<double>(s.batch) * (s.prompt_tokens + s.output_tokens));
+  e.kv_bytes_per_token = e.kv_bytes_per_token + Bytes(most * sh.kv_elements_gpu * sh.kv_be);
+  e.kv_cache_bytes = e.kv_bytes_per_token * (static_cast<double>(s.batch) / sh.groups *
+                                             (s.prompt_tokens + s.output_tokens));
   // Activations of the largest forward (the prefill) are transient: a few of its tensors.
   const double workspace = 4.0 * s.prompt_tokens *
                            std::max(h, static_cast<double>(m.ffn_hidden_size) / s.tp) * sh.act_be;
@@ -314,7 +391,9 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
   InferenceSetup one = s;
   one.batch = one.prompt_tokens = one.output_tokens = 1;
   const InferenceEstimate e = EstimateInference(one);
-  kv_bytes_per_token_ = ToBytes(e.kv_bytes_per_token);
+  // A token's K/V lives on one attention group: over the replica's GPUs, 1/groups of a group
+  // GPU's (IterationModel::kv_bytes_per_token).
+  kv_bytes_per_token_ = ToBytes(e.kv_bytes_per_token) / sh.groups;
   weights_bytes_ = ToBytes(e.weights_per_gpu);
   paced_layers_ = PacedLayers(e.layers_per_stage);
   kv_stored_fraction_ = s.model.layers / paced_layers_;
@@ -324,8 +403,9 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
   for (int t = 1; t <= max_tokens; ++t) {
     // pp micro-batches of t/pp tokens each cycle through the stages, paced by the slowest (as
     // EstimateInference).
-    const double rows = static_cast<double>(t) / s.pp;
-    const LayerCost c = TokenOps(sh, rows, nullptr);
+    // With wide EP the t tokens spread evenly over the attention groups.
+    const double rows = static_cast<double>(t) / (s.pp * sh.groups);
+    const LayerCost c = TokenOps(sh, rows, nullptr, sh.groups);
     const auto i = static_cast<size_t>(t);
     kernels_[i] = layers * c.kernels_s;
     hbm_[i] = layers * c.hbm_s;
@@ -337,8 +417,12 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
   }
   // Attention per layer and micro-batch, which holds 1/pp of the sequences; Cost multiplies by the
   // paced layers, so the slowest stage's layers read every sequence's context once.
-  kv_read_bytes_per_token_ = DecodeKvBytes(sh, 1.0 / s.pp);
-  attention_flops_per_pair_ = PrefillAttentionFlops(sh, 1.0 / s.pp);
+  // With wide EP a GPU attends to its group's 1/groups of the sequences.
+  const double share = 1.0 / (s.pp * sh.groups);
+  kv_read_bytes_per_token_ = DecodeKvBytes(sh, share);
+  attention_flops_per_pair_ = PrefillAttentionFlops(sh, share);
+  decode_flops_per_pair_ = DecodeFlopsPerPair(sh) * share;
+  mla_ = s.model.mla.enabled();
   hbm_bytes_per_s_ = ToBytesPerSecond(s.gpu.hbm_bandwidth) * sh.gm.memory_efficiency;
   attention_flops_per_s_ = ToFlopPerSecond(sh.attention_peak) * sh.flash_efficiency;
   attention_overhead_s_ = Sec(sh.gm.overhead);
@@ -359,9 +443,15 @@ IterationCost IterationModel::Cost(const IterationBatch& b) const {
   const auto n = static_cast<size_t>(std::clamp(b.sampled, 1, max_tokens_));
   const double layers = paced_layers_;
   IterationCost c;
-  const double decode_s = b.decode_kv_tokens > 0 ? layers * b.decode_kv_tokens *
-                                                       kv_read_bytes_per_token_ / hbm_bytes_per_s_
-                                                 : 0.0;
+  double decode_s = b.decode_kv_tokens > 0
+                        ? layers * b.decode_kv_tokens * kv_read_bytes_per_token_ / hbm_bytes_per_s_
+                        : 0.0;
+  // MLA: the longer of the stream and the FLOPs, as EstimateInference (one query row a sequence;
+  // a speculative step's verify rows are not counted here).
+  if (mla_) {
+    decode_s = std::max(
+        decode_s, layers * b.decode_kv_tokens * decode_flops_per_pair_ / attention_flops_per_s_);
+  }
   const double attention_s =
       flash_ ? b.prefill_pairs * attention_flops_per_pair_ / attention_flops_per_s_
              : b.prefill_scores * unfused_seconds_per_score_;
@@ -378,7 +468,7 @@ IterationCost IterationModel::Cost(const IterationBatch& b) const {
   const double prefill_flops =
       layers * (flash_ ? b.prefill_pairs : b.prefill_scores) * attention_flops_per_pair_;
   const double attention_flops =
-      layers * b.decode_kv_tokens * attention_flops_per_pair_ + prefill_flops;
+      layers * b.decode_kv_tokens * decode_flops_per_pair_ + prefill_flops;
   double hbm_s = kv_bytes / peak_hbm_bytes_per_s_;
   if (!flash_ && prefill_s > 0) {
     const double streaming_s =

@@ -5,8 +5,10 @@
 //             causal FlashAttention forward over P x P, norms as HBM streams, two TP all-reduces
 //             of P x hidden per layer, pipeline hand-offs, and the last token's logits
 //   decode    one iteration at batch B, every sequence at context C = P + O/2: GEMMs with B rows
-//             (weight-bound at small B), attention reading each sequence's K/V cache from HBM,
-//             norms, TP all-reduces of B x hidden, EP all-to-all for MoE, the logits of B tokens,
+//             (weight-bound at small B; a GPU's routed experts as one grouped GEMM), attention
+//             reading each sequence's K/V cache (or MLA's latent, ModelCard::mla, at the longer of
+//             its stream and its FLOPs) from HBM, norms, TP all-reduces of B x hidden, with wide
+//             EP (ep > tp) the experts' all-to-all dispatch and combine, the logits of B tokens,
 //             and a fixed per-iteration overhead (scheduling, sampling, kernel launches)
 //
 // With pipeline parallelism the batch is split into pp micro-batches in flight and the stages hold
@@ -23,6 +25,7 @@
 // communication at the communication activity, the host-side gap between iterations at the base.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "hardware/gpu.h"
@@ -58,8 +61,17 @@ struct InferenceSetup {
   // The KV cache in fp8, one byte an element (vLLM's kv_cache_dtype fp8, TensorRT-LLM's FP8 KV
   // cache); else in the activations' type. Halves the KV bytes decode reads and stores.
   bool kv_cache_fp8 = false;
+  // Expert parallelism, two ways (InferenceLayoutProblem says which layouts run):
+  //  - ep <= tp: the routed experts split ep ways inside the tensor-parallel group, each expert's
+  //    matrices tp/ep ways; every GPU of the group sees the same tokens. GPUs: tp x pp.
+  //  - ep > tp, wide EP (DeepSeek-V3's decode: EP144 over 18 nodes; SGLang's EP72): attention,
+  //    the dense and shared-expert MLPs and the logits run data-parallel in ep/tp groups of tp
+  //    GPUs, each decoding its 1/(ep/tp) of the batch, and the routed experts spread over all ep
+  //    GPUs, ceil(experts/ep) each (EPLB's redundant copies fill the remainder; the load is taken
+  //    as balanced), fed by an all-to-all dispatch and combine over the ep GPUs (in each NVLink
+  //    domain over NVLink, across them over the network). GPUs: ep x pp.
   int tp = 1, pp = 1, ep = 1;
-  int batch = 1;
+  int batch = 1;  // the replica's, over all its attention groups
   int prompt_tokens = 1;
   int output_tokens = 1;
   PhaseActivity activity;
@@ -74,8 +86,17 @@ struct InferenceSetup {
   Speculation speculation;
 };
 
+// Attention groups of a replica: ep/tp with wide EP (ep > tp), else 1.
+int AttentionGroups(const InferenceSetup& s);
+// GPUs of one replica: max(tp, ep) x pp.
+int ReplicaGpus(const InferenceSetup& s);
+// Why `model` cannot run on tp x pp x ep (the scenario's services and `firstwall infer` both
+// ask), or "": ep > 1 needs experts; ep <= tp needs ep to divide the experts and tp; ep > tp needs
+// ep to be a multiple of tp.
+std::string InferenceLayoutProblem(const ModelCard& model, int tp, int pp, int ep);
+
 struct InferenceEstimate {
-  int gpus = 0;
+  int gpus = 0;                  // ReplicaGpus
   units::Duration prefill_time;  // one prompt alone
   // Per output token of a sequence: one decode iteration at the batch, or with speculation the
   // step (verify + draft + host overhead) over the tokens it yields on average.
@@ -90,8 +111,12 @@ struct InferenceEstimate {
   units::Power gpu_power;                 // average per GPU during decode
   double energy_per_token_j = 0;          // GPU energy of the replica per output token
   units::DataSize weights_per_gpu;
-  units::DataSize kv_cache_bytes;      // per GPU for the batch at full length (P + O)
-  units::DataSize kv_bytes_per_token;  // per GPU
+  // Per GPU of the most loaded stage, for its attention group's batch / AttentionGroups sequences
+  // at full length (P + O).
+  units::DataSize kv_cache_bytes;
+  // Per GPU holding the token: the layers of the most loaded stage, the GPU's K/V heads or, with
+  // MLA, the whole latent (each tensor-parallel rank keeps all of it).
+  units::DataSize kv_bytes_per_token;
   units::DataSize memory_per_gpu;
   bool fits_in_memory = false;
   std::vector<int> layers_per_stage;         // InferenceStageLayers: pp entries, first to last
@@ -141,8 +166,10 @@ class IterationModel {
   IterationCost Cost(const IterationBatch& b) const;
   int max_tokens() const { return max_tokens_; }
   const InferenceSetup& setup() const { return setup_; }
-  int gpus() const { return setup_.tp * setup_.pp; }
-  // K and V of one token on one GPU of the most loaded stage (its layers and KV heads).
+  int gpus() const { return ReplicaGpus(setup_); }
+  // K and V of one token per GPU of the most loaded stage, over the replica's GPUs: the GPUs of
+  // the attention group that holds the token hold InferenceEstimate::kv_bytes_per_token each, so
+  // with wide EP this is that over AttentionGroups (the groups taken as evenly loaded).
   double kv_bytes_per_token() const { return kv_bytes_per_token_; }
   // The K and V all GPUs of the replica hold for one token over kv_bytes_per_token() x gpus():
   // the model's layers over pp x the most loaded stage's, 1 when pp divides the layers.
@@ -153,9 +180,11 @@ class IterationModel {
   InferenceSetup setup_;
   int max_tokens_ = 0;
   double kv_bytes_per_token_ = 0, weights_bytes_ = 0, kv_stored_fraction_ = 1;
-  double paced_layers_ = 0;             // pp x the most layers a stage holds
-  double kv_read_bytes_per_token_ = 0;  // per layer and GPU, one sequence's context token
-  double attention_flops_per_pair_ = 0;
+  double paced_layers_ = 0;              // pp x the most layers a stage holds
+  double kv_read_bytes_per_token_ = 0;   // per layer and GPU, one sequence's context token
+  double attention_flops_per_pair_ = 0;  // prefill's, per layer and GPU
+  double decode_flops_per_pair_ = 0;     // decode's: a context token of one sequence
+  bool mla_ = false;
   // Index t: t tokens. Kernel time, its HBM- and tensor-weighted seconds, communication time, the
   // paced layers; the logits of t rows.
   std::vector<double> kernels_, hbm_, tensor_, comm_, logits_, logits_hbm_, logits_tensor_;

@@ -18,6 +18,21 @@ struct MoeSpec {
   int shared_experts = 0;
 };
 
+// Multi-head latent attention (DeepSeek-V2/V3): keys and values are cached as one compressed latent
+// of kv_lora_rank elements plus a decoupled rotary key of qk_rope_head_dim, shared by all heads.
+// Decode runs it in the absorbed form (the up-projections folded into the query and the output):
+// each of `heads` query heads scores the rope_dim + kv_lora_rank latent and takes a kv_lora_rank
+// value from it. Only the inference model's decode reads this (its KV cache and attention); the
+// projections, prefill and training keep the card's grouped-query stand-in (the card says so).
+struct MlaSpec {
+  int kv_lora_rank = 0;  // 0: no MLA, the K/V cache is kv_heads x head_dim each
+  int qk_rope_head_dim = 0;
+  int heads = 0;
+  bool enabled() const { return kv_lora_rank > 0; }
+  // Elements cached per token and layer: one latent and one rotary key, for every head.
+  double CachedElements() const { return static_cast<double>(kv_lora_rank) + qk_rope_head_dim; }
+};
+
 struct ModelCard {
   std::string name;
   int layers = 0;
@@ -32,6 +47,7 @@ struct ModelCard {
   // method mtp drafts with (speculative.h). 0: none.
   int mtp_depth = 0;
   MoeSpec moe;
+  MlaSpec mla;
   std::map<std::string, std::string> sources;
 
   bool IsMoe() const { return moe.experts > 0; }
