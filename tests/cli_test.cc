@@ -304,6 +304,28 @@ TEST(Cli, InferWideExpertParallelism) {
   r = Firstwall(base + "--batch 18432 --nvlink-domain 0");
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find("--nvlink-domain"), std::string::npos) << r.out;
+  // As a scenario: tp within the NVLink domain, MLA's 128 heads split over tp.
+  const std::string fp8 =
+      "infer --model deepseek-v3 --gpu H100-SXM5-80GB --dtype fp8 --prompt-tokens 1950 "
+      "--output-tokens 100 --batch 18432 ";
+  r = Firstwall(fp8 + "--tp 16 --ep 32 --nvlink-domain 8");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--tp: error: tensor parallelism 16 exceeds the 8 GPUs of an NVLink domain"),
+            std::string::npos)
+      << r.out;
+  r = Firstwall(fp8 + "--tp 6 --ep 72");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--tp: error: the 128 MLA heads of deepseek-v3 do not split over tp 6"),
+            std::string::npos)
+      << r.out;
+  // A lone prompt's cached-prefix first token: its own group's prefill, as the prefill line.
+  r = Firstwall(
+      "infer --model deepseek-v3 --gpu H100-SXM5-80GB --dtype fp8 --tp 1 --ep 16 --batch 64 "
+      "--prompt-tokens 4000 --output-tokens 1000 --cached-prefix-tokens 3000 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto c = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(c["cached_prefix"]["recompute_ttft_s"].get<double>(),
+              c["prefill_time_s"].get<double>() + c["iteration_overhead_s"].get<double>(), 1e-3);
 }
 
 TEST(Cli, InferSpeculativeDecoding) {

@@ -98,23 +98,23 @@ struct CachedPrefix {
   double ttft_s() const { return read_s + prefill_s; }
 };
 
-// With wide EP every attention group prefills a like prompt at once (the iteration model spreads
-// an iteration's tokens evenly over the groups), and a prompt's K/V is read into its group's GPUs.
 CachedPrefix CachedPrefixTtft(const workload::InferenceSetup& s, int cached, double link) {
-  const int groups = workload::AttentionGroups(s);
-  const workload::IterationModel im(s, s.prompt_tokens * groups);
+  const workload::IterationModel im(s, s.prompt_tokens);
   auto prefill = [&](double c, double after) {
     workload::IterationBatch b;
-    b.tokens = static_cast<int>(c) * groups;
-    b.sampled = groups;
-    b.prefill_pairs = groups * c * (after + c / 2);
-    b.prefill_scores = groups * c * (after + c);
+    b.tokens = static_cast<int>(c);
+    b.sampled = 1;
+    b.prefill_pairs = c * (after + c / 2);
+    b.prefill_scores = c * (after + c);
+    b.prefill_tokens = b.largest_chunk = b.tokens;  // a lone prompt: one group with wide EP
     return im.Cost(b).seconds();
   };
   CachedPrefix p;
   p.tokens = cached;
   p.link_bytes_per_s = link;
-  p.read_s = cached * im.kv_bytes_per_token() * groups / link;
+  // Read into the GPUs of the prompt's group: with wide EP, the replica's per-token average
+  // times the groups.
+  p.read_s = cached * im.kv_bytes_per_token() * workload::AttentionGroups(s) / link;
   p.prefill_s = prefill(s.prompt_tokens - cached, cached);
   p.recompute_s = prefill(s.prompt_tokens, 0);
   return p;
@@ -143,7 +143,9 @@ int Infer(const InferOptions& in) {
   s.prompt_tokens = o.prompt;
   s.output_tokens = o.output;
   const workload::ModelCard& m = s.model;
-  if (m.attention_heads % o.tp != 0) {
+  // With MLA its heads are the ones tp splits (MlaTensorParallelProblem, below), not the card's
+  // grouped-query stand-in's.
+  if (!m.mla.enabled() && m.attention_heads % o.tp != 0) {
     BadOption("--tp",
               txt::format("{} attention heads do not split over tp {}", m.attention_heads, o.tp));
   }
@@ -152,6 +154,16 @@ int Infer(const InferOptions& in) {
     BadOption("--pp", txt::format("pp {} is more pipeline stages than the {} layers of {}: each "
                                   "stage needs at least one",
                                   o.pp, m.layers, m.name));
+  }
+  if (o.tp > s.nvlink_domain) {
+    BadOption("--tp",
+              txt::format("tensor parallelism {} exceeds the {} GPUs of an NVLink domain", o.tp,
+                          s.nvlink_domain),
+              "tensor parallelism stays inside an NVLink domain: --nvlink-domain, as a "
+              "scenario's cluster.nvlink_domain");
+  }
+  if (const std::string why = workload::MlaTensorParallelProblem(m, o.tp); !why.empty()) {
+    BadOption("--tp", why);
   }
   if (const std::string why = workload::InferenceLayoutProblem(m, o.tp, o.pp, o.ep); !why.empty()) {
     BadOption("--ep", why);
@@ -280,9 +292,13 @@ int Infer(const InferOptions& in) {
   if (const int groups = workload::AttentionGroups(s); groups > 1) {
     std::cout << txt::format(
         "wide expert parallelism: attention, dense and shared-expert layers and the logits in {} "
-        "data-parallel groups of tp {} ({} sequences each), the routed experts over all {} GPUs "
-        "({} each), all-to-all dispatch and combine over NVLink domains of {} GPUs\n",
-        groups, o.tp, o.batch / groups, o.ep, (m.moe.experts + o.ep - 1) / o.ep,
+        "data-parallel groups of tp {} ({} sequence{} each), the routed experts over all {} "
+        "GPUs ({} each{}), all-to-all dispatch and combine over NVLink domains of {} GPUs\n",
+        groups, o.tp, o.batch / groups, o.batch / groups == 1 ? "" : "s", o.ep,
+        (m.moe.experts + o.ep - 1) / o.ep,
+        o.ep > m.moe.experts ? txt::format("; the {} GPUs beyond the {} experts hold copies",
+                                           o.ep - m.moe.experts, m.moe.experts)
+                             : "",
         std::min(o.ep, s.nvlink_domain));
   }
   if (o.pp > 1) {

@@ -216,10 +216,7 @@ workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* b
   return m;
 }
 
-namespace {
-
-// A system card; its GPU is checked against the catalog's once every file is read.
-SystemSpec ReadSystemCard(const Section& s) {
+SystemSpec ReadSystemCard(const Section& s, bool require_sources) {
   SystemSpec y;
   y.name = s.String("name");
   y.vendor = s.String("vendor");
@@ -235,14 +232,12 @@ SystemSpec ReadSystemCard(const Section& s) {
                                 " GPUs does not hold whole nodes of " +
                                 std::to_string(y.gpus_per_node));
   }
-  ReadSources(s, SystemCardSchema(), true,
+  ReadSources(s, SystemCardSchema(), require_sources,
               {"gpus_per_node", "nvlink_domain", "nodes_per_rack", "node_base_power", "rack_power",
                "liquid_share"},
               y.sources);
   return y;
 }
-
-}  // namespace
 
 Catalog ReadCatalogFiles(const std::vector<std::pair<std::string, std::string>>& files) {
   Catalog c;
@@ -264,7 +259,7 @@ Catalog ReadCatalogFiles(const std::vector<std::pair<std::string, std::string>>&
     if (gpu) {
       c.gpus[name] = ReadGpuCard(s, nullptr, true);
     } else if (system) {
-      c.systems[name] = ReadSystemCard(s);
+      c.systems[name] = ReadSystemCard(s, true);
       system_gpu_at[name] = s.KeyAt("gpu");
     } else {
       c.models[name] = ReadModelCard(s, nullptr, true);

@@ -54,6 +54,9 @@ hardware::GpuSpec ReadGpuCard(const Section& s, const hardware::GpuSpec* base,
                               bool require_sources);
 workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* base,
                                   bool require_sources);
+// A system card (every key but rack_power and liquid_share required); its GPU is the caller's to
+// check against the catalog.
+SystemSpec ReadSystemCard(const Section& s, bool require_sources);
 
 // The hint for a name missing from a catalog map: the nearest name if one is close, then the list.
 std::string NearestNameHint(const std::string& name, const std::vector<std::string>& known);

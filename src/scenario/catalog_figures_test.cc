@@ -174,5 +174,44 @@ TEST(CatalogFigures, ClusterSystemMistakesAreRefusedWhereTheyAre) {
       << no_base;
 }
 
+// A system of the scenario's own (catalog.systems): cluster.system takes its figures as it does a
+// built-in one's; a built-in name, an unknown GPU and a missing figure are refused where written.
+TEST(CatalogFigures, AScenarioAddsASystemOfItsOwn) {
+  const std::string system =
+      "catalog:\n  systems:\n    - name: HGX-H200-4U\n      vendor: Acme\n      gpu: H200-SXM\n"
+      "      gpus_per_node: 8\n      nvlink_domain: 8\n      nodes_per_rack: 4\n"
+      "      node_base_power: 3 kW\n      rack_power: 50 kW\n      liquid_share: 0 %\n";
+  const Scenario sc = LoadScenarioText(
+      Nvl72Scenario("  system: HGX-H200-4U\n  nodes: 8\n", "    cop: 5\n") + system, "s.yaml", "");
+  const site::SiteConfig& cfg = sc.site;
+  EXPECT_EQ(cfg.cluster.gpu.name, "H200-SXM");
+  EXPECT_EQ(cfg.cluster.gpus_per_node, 8);
+  EXPECT_EQ(cfg.cluster.nodes_per_rack, 4);
+  EXPECT_EQ(cfg.cluster.rack_count(), 2);
+  EXPECT_DOUBLE_EQ(ToWatts(cfg.cluster.node_base_power), 3000);
+  EXPECT_DOUBLE_EQ(ToWatts(cfg.cluster.rack_power_limit), 50e3);
+  EXPECT_DOUBLE_EQ(cfg.facility.cooling.liquid_share, 0.0);
+  auto error = [&](const std::string& from, const std::string& to) {
+    std::string text = system;
+    text.replace(text.find(from), from.size(), to);
+    return LoadErrorOf(Nvl72Scenario("  system: HGX-H200-4U\n  nodes: 8\n", "    cop: 5\n") + text);
+  };
+  const std::string gpu = error("gpu: H200-SXM", "gpu: H300");
+  EXPECT_EQ(gpu.rfind("s.yaml:30:12: error: system 'HGX-H200-4U' names GPU 'H300', which is "
+                      "neither built in nor in catalog.gpus",
+                      0),
+            0u)
+      << gpu;
+  const std::string builtin = error("name: HGX-H200-4U", "name: GB200-NVL72");
+  EXPECT_NE(builtin.find("'GB200-NVL72' is a built-in system, which catalog.systems does not "
+                         "override"),
+            std::string::npos)
+      << builtin;
+  const std::string missing = error("      nodes_per_rack: 4\n", "");
+  EXPECT_NE(missing.find("missing required key 'catalog.systems[0].nodes_per_rack'"),
+            std::string::npos)
+      << missing;
+}
+
 }  // namespace
 }  // namespace firstwall::scenario

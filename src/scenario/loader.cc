@@ -88,6 +88,27 @@ void ReadCatalogAdditions(const Section& root, Catalog& cat) {
     cat.models[name] = ReadModelCard(s, it == cat.models.end() ? nullptr : &it->second, false);
     cat.origin[name] = s.where().ToString();
   }
+  std::map<std::string, SourceLocation> systems_seen;
+  for (const Section& s : c.ListOf("systems", SystemCardSchema())) {
+    const std::string name = s.String("name");
+    CheckFirstCard(s, name, systems_seen);
+    if (cat.systems.count(name)) {
+      s.Fail("name", "'" + name + "' is a built-in system, which catalog.systems does not override",
+             "give the system another name, or keep cluster.system: " + name +
+                 " and set the cluster keys of the figures to change (gpus_per_node, "
+                 "nvlink_domain, nodes_per_rack, node_base_power, rack_power_limit, "
+                 "facility.cooling.liquid_share)");
+    }
+    SystemSpec y = ReadSystemCard(s, false);
+    if (!cat.gpus.count(y.gpu)) {
+      s.Fail("gpu",
+             "system '" + name + "' names GPU '" + y.gpu +
+                 "', which is neither built in nor in catalog.gpus",
+             UnknownNameHint(y.gpu, cat.gpus));
+    }
+    cat.systems[name] = std::move(y);
+    cat.origin[name] = s.where().ToString();
+  }
 }
 
 // The system cluster.system names, or nullptr without one.
@@ -703,6 +724,10 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
   s.replica.nic_bandwidth = cluster.nic_bandwidth;
   s.replica.link_latency = cluster.link_latency;
   CheckTensorParallel(v, s.replica.tp, cluster);
+  if (const std::string mla = workload::MlaTensorParallelProblem(s.replica.model, s.replica.tp);
+      !mla.empty()) {
+    v.Fail("tp", mla);
+  }
   const std::string layout =
       workload::InferenceLayoutProblem(s.replica.model, s.replica.tp, s.replica.pp, s.replica.ep);
   if (!layout.empty()) v.Fail("ep", layout);
@@ -729,6 +754,15 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
   s.slo.tpot_s = units::ToSeconds(slo.Quantity<units::Duration>("tpot"));
   const Section e = v.Sub("engine");
   s.engine.max_seqs = e.Int("max_seqs");
+  if (const int groups = workload::AttentionGroups(s.replica); s.engine.max_seqs % groups != 0) {
+    e.Fail("max_seqs",
+           "max_seqs " + std::to_string(s.engine.max_seqs) + " does not split over the " +
+               std::to_string(groups) + " attention groups of wide expert parallelism (ep " +
+               std::to_string(s.replica.ep) + " / tp " + std::to_string(s.replica.tp) + ")",
+           "max_seqs counts the replica's sequences over all its groups: a multiple of " +
+               std::to_string(groups) + " (e.g. " + std::to_string(256 * groups) +
+               " for 256 a group)");
+  }
   s.engine.max_batched_tokens = e.Int("max_batched_tokens");
   s.engine.chunked_prefill = e.Bool("chunked_prefill");
   s.engine.prefix_caching = e.Bool("prefix_caching");

@@ -801,6 +801,12 @@ TEST(BadInput, ServiceMistakes) {
   EXPECT_TRUE(Says(err("model: llama3-8b", "model: deepseek-v3\n    tp: 8\n    ep: 12"), "s.yaml",
                    "ep 12 is above tp 8 (wide expert parallelism: attention in ep/tp "
                    "data-parallel groups of tp GPUs) but not a multiple of it"));
+  EXPECT_TRUE(Says(err("model: llama3-8b", "model: deepseek-v3\n    tp: 6"), "s.yaml",
+                   "the 128 MLA heads of deepseek-v3 do not split over tp 6"));
+  EXPECT_TRUE(Says(err("model: llama3-8b",
+                       "model: deepseek-v3\n    dtype: fp8\n    tp: 1\n    ep: 24\n"
+                       "    engine: {max_seqs: 100}"),
+                   "s.yaml", "max_seqs 100 does not split over the 24 attention groups"));
   EXPECT_TRUE(Says(err("name: chat", "name: job"), "s.yaml", "already named 'job'"));
   EXPECT_TRUE(Says(err("replicas: 8", "replicas: 8\n    disaggregation: {prefill_replicas: 8}"),
                    "s.yaml", "at least one decode replica"));

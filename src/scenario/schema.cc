@@ -682,7 +682,10 @@ const Schema& ScenarioSchema() {
                   "Pipeline-parallel degree of each replica; stages need not divide the layers "
                   "(the slowest stage paces an iteration, docs/models.md)."),
               Int("services[].ep", "1", "1", "1024",
-                  "Expert-parallel degree (MoE), inside each replica's tp x pp GPUs."),
+                  "Expert-parallel degree (MoE). Up to tp: the experts split inside each tensor-"
+                  "parallel group (tp x pp GPUs a replica). Above tp, a multiple of it: wide EP, "
+                  "attention in ep/tp data-parallel groups and the routed experts over all ep "
+                  "GPUs (ep x pp GPUs a replica; engine.max_seqs must split over the groups)."),
               Enum("services[].dtype", "auto", "auto|fp16|bf16|fp8|int8|fp4",
                    "Data type of weights and math; auto: bf16 where the GPU card has it, else "
                    "fp16. fp8, int8 and fp4 (NVFP4/MXFP4, 4.5 bits with its block scales) hold "
@@ -1024,6 +1027,11 @@ const Schema& ScenarioSchema() {
                   "catalog.models", false,
                   "Model cards (keys as in the model card table). A card named like a built-in one "
                   "overrides only the keys it gives."),
+              List("catalog.systems", false,
+                   "System cards (keys as in the system card table; sources optional): new "
+                   "systems that cluster.system can name, racking a GPU of the catalog or of "
+                   "catalog.gpus. A built-in system is not overridden here: the cluster keys of "
+                   "the same names override its figures."),
 
               Section("power_swings", false,
                       "A window recorded at fine resolution to measure the power swings of "

@@ -90,7 +90,7 @@ struct Shape {
   double P2p(double rows) const {
     if (s.pp <= 1) return 0.0;
     const DataSize msg = Bytes(rows * h * act_be);
-    const int per_domain = std::max(1, s.nvlink_domain / s.tp);
+    const int per_domain = std::max(1, s.nvlink_domain / std::max(s.tp, s.ep));
     const double across = (s.pp + per_domain - 1) / per_domain - 1;
     return across * Sec(hardware::P2pTime(net, msg, false)) +
            (s.pp - 1.0 - across) * Sec(hardware::P2pTime(net, msg, true));
@@ -116,11 +116,45 @@ struct LayerCost {
   }
 };
 
-// The operators of one layer on one GPU whose cost depends only on the number of tokens `rows`
-// (its attention group's): GEMMs, norms and activations, TP all-reduces and EP all-to-alls
-// (attention is separate). `busy_groups` of the replica's attention groups hold `rows` tokens
-// each, and the routed experts take all of theirs (1 for a lone prompt's prefill).
-LayerCost TokenOps(const Shape& sh, double rows, std::vector<OpCost>* ops, int busy_groups) {
+// The routed experts of one MoE layer on one GPU for `tokens` through the layer (every GPU of a
+// tensor-parallel group sees the same ones). ep <= tp: of the GPU's e/ep experts, the expected
+// number the tokens x top_k choices reach, each with its share of the rows, its matrices split
+// tp/ep ways. Wide EP: the GPU holds ceil(e/ep) experts (EPLB's redundant copies fill the slots
+// beyond e) and takes tokens x top_k / ep rows, the load balanced over its copies: each is reached
+// unless none of its Poisson-many rows comes, 1 - exp(-rows / held).
+template <class Gemm>
+void RoutedExperts(const Shape& sh, double tokens, double gate, Gemm& gemm) {
+  const InferenceSetup& s = sh.s;
+  const ModelCard& m = s.model;
+  const double e = m.moe.experts, k = m.moe.top_k, f = m.moe.expert_ffn_hidden_size;
+  const double h = sh.h;
+  double reached = 0, expert_rows = 0;
+  if (sh.groups > 1) {
+    const double held = std::ceil(e / s.ep);
+    const double rows = tokens * k / s.ep;
+    reached = held * (1.0 - std::exp(-rows / held));
+    expert_rows = rows / std::max(reached, 1e-9);
+  } else {
+    const double local = e / s.ep;
+    reached = local * (1.0 - std::pow(1.0 - k / e, tokens));
+    expert_rows = tokens * k / e * local / std::max(reached, 1e-9);
+  }
+  const double split = std::max(1.0, s.tp / static_cast<double>(s.ep));
+  gemm("expert_up_proj", expert_rows, gate * f / split, h, reached);
+  gemm("expert_down_proj", expert_rows, h, f / split, reached);
+}
+
+// Which of a layer's token-dependent operators TokenOps adds: all of them, those of an attention
+// group (everything but the routed experts: they depend on the group's own tokens), or the routed
+// experts alone (they depend on every group's tokens).
+enum class Ops { kAll, kGroup, kRoutedExperts };
+
+// The operators of one layer on one GPU whose cost depends only on token counts: `rows`, the
+// tokens of the GPU's attention group (GEMMs, norms and activations, TP all-reduces, wide EP's
+// all-to-all; attention is separate), and `expert_tokens`, the tokens of every group of the
+// replica that the routed experts take (rows itself but for wide EP).
+LayerCost TokenOps(const Shape& sh, double rows, std::vector<OpCost>* ops, double expert_tokens,
+                   Ops part = Ops::kAll) {
   const InferenceSetup& s = sh.s;
   const ModelCard& m = s.model;
   const double h = sh.h, tp = s.tp, be = sh.be;
@@ -137,25 +171,19 @@ LayerCost TokenOps(const Shape& sh, double rows, std::vector<OpCost>* ops, int b
     c.Add(name, count * 2 * m_rows * n * k, count * be * (m_rows * k + n * k + m_rows * n),
           count == 1 ? one : launch + count * (one - launch));
   };
+  const double gate = m.ffn_type == FfnType::kSwiglu ? 2.0 : 1.0;
+  if (part == Ops::kRoutedExperts) {
+    if (m.IsMoe()) RoutedExperts(sh, expert_tokens, gate, gemm);
+    return c;
+  }
   gemm("qkv_proj", rows, sh.q_dim / tp + 2 * sh.kv_dim_gpu, h);
   gemm("out_proj", rows, h, sh.q_dim / tp);
-  const double gate = m.ffn_type == FfnType::kSwiglu ? 2.0 : 1.0;
   if (!m.IsMoe()) {
     gemm("mlp_up_proj", rows, gate * m.ffn_hidden_size / tp, h);
     gemm("mlp_down_proj", rows, h, m.ffn_hidden_size / tp);
   } else {
-    // Routed experts: the tokens of the busy groups (every GPU of a tensor-parallel group sees
-    // the same ones); of a GPU's e/ep local experts (on average: with wide EP the redundant copies
-    // even out the ceil(e/ep) each holds), the expected number any of the tokens x top_k choices
-    // reach, each with its share of the rows (each expert's matrices split tp/ep ways for ep < tp).
-    const double e = m.moe.experts, k = m.moe.top_k, f = m.moe.expert_ffn_hidden_size;
-    const double tokens = rows * busy_groups;
-    const double local = e / s.ep;
-    const double reached = local * (1.0 - std::pow(1.0 - k / e, tokens));
-    const double expert_rows = tokens * k / e * local / std::max(reached, 1e-9);
-    const double split = std::max(1.0, tp / s.ep);
-    gemm("expert_up_proj", expert_rows, gate * f / split, h, reached);
-    gemm("expert_down_proj", expert_rows, h, f / split, reached);
+    const double f = m.moe.expert_ffn_hidden_size, k = m.moe.top_k;
+    if (part == Ops::kAll) RoutedExperts(sh, expert_tokens, gate, gemm);
     if (m.moe.shared_experts > 0) {
       gemm("shared_expert_up_proj", rows, gate * f * m.moe.shared_experts / tp, h);
       gemm("shared_expert_down_proj", rows, h, f * m.moe.shared_experts / tp);
@@ -261,6 +289,12 @@ InferenceSetup DraftSetup(const InferenceSetup& s) {
   return d;
 }
 
+std::string MlaTensorParallelProblem(const ModelCard& m, int tp) {
+  if (!m.mla.enabled() || m.mla.heads % tp == 0) return "";
+  return "the " + std::to_string(m.mla.heads) + " MLA heads of " + m.name +
+         " do not split over tp " + std::to_string(tp);
+}
+
 int AttentionGroups(const InferenceSetup& s) { return s.ep > s.tp ? s.ep / s.tp : 1; }
 
 int ReplicaGpus(const InferenceSetup& s) { return std::max(s.tp, s.ep) * s.pp; }
@@ -307,7 +341,7 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
 
   // Prefill of one prompt: through every stage in turn, every layer.
   const double p = s.prompt_tokens;
-  const LayerCost pre = TokenOps(sh, p, nullptr, 1);
+  const LayerCost pre = TokenOps(sh, p, nullptr, p);
   const double pre_attention = PrefillAttentionSeconds(sh, p * p / 2.0, p * p);
   e.prefill_time =
       Seconds(layers * (pre.kernels_s + pre.comm_s + pre_attention) + sh.P2p(p) + sh.Logits(1));
@@ -321,7 +355,7 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
   const double rows = static_cast<double>(s.batch) / (s.pp * sh.groups);
   const double q_rows = rows * verify_rows;
   const double context = s.prompt_tokens + s.output_tokens / 2.0;
-  LayerCost dec = TokenOps(sh, q_rows, &e.decode_ops, sh.groups);
+  LayerCost dec = TokenOps(sh, q_rows, &e.decode_ops, q_rows * sh.groups);
   const double kv_bytes = DecodeKvBytes(sh, rows * context);
   dec.Add("attention_decode", q_rows * context * DecodeFlopsPerPair(sh), kv_bytes,
           DecodeAttentionSeconds(sh, rows * context, q_rows * context));
@@ -400,13 +434,22 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
   const double layers = paced_layers_;
   kernels_.assign(static_cast<size_t>(max_tokens) + 1, 0.0);
   hbm_ = tensor_ = comm_ = logits_ = logits_hbm_ = logits_tensor_ = kernels_;
+  groups_ = sh.groups;
+  if (groups_ > 1) expert_kernels_ = expert_hbm_ = expert_tensor_ = kernels_;
   for (int t = 1; t <= max_tokens; ++t) {
     // pp micro-batches of t/pp tokens each cycle through the stages, paced by the slowest (as
-    // EstimateInference).
-    // With wide EP the t tokens spread evenly over the attention groups.
-    const double rows = static_cast<double>(t) / (s.pp * sh.groups);
-    const LayerCost c = TokenOps(sh, rows, nullptr, sh.groups);
+    // EstimateInference). With wide EP the index is the busiest attention group's tokens for its
+    // group operators, and the replica's tokens for the routed experts, tabulated apart.
+    const double rows = static_cast<double>(t) / s.pp;
+    const LayerCost c = groups_ > 1 ? TokenOps(sh, rows, nullptr, 0, Ops::kGroup)
+                                    : TokenOps(sh, rows, nullptr, rows);
     const auto i = static_cast<size_t>(t);
+    if (groups_ > 1) {
+      const LayerCost x = TokenOps(sh, rows, nullptr, rows, Ops::kRoutedExperts);
+      expert_kernels_[i] = layers * x.kernels_s;
+      expert_hbm_[i] = layers * x.hbm_s;
+      expert_tensor_[i] = layers * x.tensor_s;
+    }
     kernels_[i] = layers * c.kernels_s;
     hbm_[i] = layers * c.hbm_s;
     tensor_[i] = layers * c.tensor_s;
@@ -417,10 +460,11 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
   }
   // Attention per layer and micro-batch, which holds 1/pp of the sequences; Cost multiplies by the
   // paced layers, so the slowest stage's layers read every sequence's context once.
-  // With wide EP a GPU attends to its group's 1/groups of the sequences.
+  // With wide EP a GPU decodes its group's 1/groups of the sequences (Cost takes a prefill's
+  // pairs on the group that runs it).
   const double share = 1.0 / (s.pp * sh.groups);
   kv_read_bytes_per_token_ = DecodeKvBytes(sh, share);
-  attention_flops_per_pair_ = PrefillAttentionFlops(sh, share);
+  attention_flops_per_pair_ = PrefillAttentionFlops(sh, 1.0 / s.pp);
   decode_flops_per_pair_ = DecodeFlopsPerPair(sh) * share;
   mla_ = s.model.mla.enabled();
   hbm_bytes_per_s_ = ToBytesPerSecond(s.gpu.hbm_bandwidth) * sh.gm.memory_efficiency;
@@ -439,8 +483,23 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
 IterationCost IterationModel::Cost(const IterationBatch& b) const {
   FW_CHECK(b.tokens >= 1 && b.tokens <= max_tokens_, "iteration outside the tabulated tokens");
   const InferenceSetup& s = setup_;
-  const auto t = static_cast<size_t>(b.tokens);
-  const auto n = static_cast<size_t>(std::clamp(b.sampled, 1, max_tokens_));
+  const auto all = static_cast<size_t>(b.tokens);
+  auto t = all;
+  auto n = static_cast<size_t>(std::clamp(b.sampled, 1, max_tokens_));
+  double prefill_pairs = b.prefill_pairs, prefill_scores = b.prefill_scores;
+  if (groups_ > 1) {
+    // Wide EP: the groups run in lockstep, paced by the busiest: its share of the decodes (spread
+    // evenly) and the largest prefill chunk (a prompt runs on one group), with its pairs.
+    const int decodes = b.tokens - b.prefill_tokens;
+    t = static_cast<size_t>(
+        std::clamp((decodes + groups_ - 1) / groups_ + b.largest_chunk, 1, b.tokens));
+    n = static_cast<size_t>(std::clamp((b.sampled + groups_ - 1) / groups_, 1, max_tokens_));
+    if (b.prefill_tokens > 0) {
+      const double chunk = static_cast<double>(b.largest_chunk) / b.prefill_tokens;
+      prefill_pairs *= chunk;
+      prefill_scores *= chunk;
+    }
+  }
   const double layers = paced_layers_;
   IterationCost c;
   double decode_s = b.decode_kv_tokens > 0
@@ -453,10 +512,9 @@ IterationCost IterationModel::Cost(const IterationBatch& b) const {
         decode_s, layers * b.decode_kv_tokens * decode_flops_per_pair_ / attention_flops_per_s_);
   }
   const double attention_s =
-      flash_ ? b.prefill_pairs * attention_flops_per_pair_ / attention_flops_per_s_
-             : b.prefill_scores * unfused_seconds_per_score_;
-  const double prefill_s =
-      b.prefill_pairs > 0 ? layers * (attention_s + attention_overhead_s_) : 0.0;
+      flash_ ? prefill_pairs * attention_flops_per_pair_ / attention_flops_per_s_
+             : prefill_scores * unfused_seconds_per_score_;
+  const double prefill_s = prefill_pairs > 0 ? layers * (attention_s + attention_overhead_s_) : 0.0;
   c.kernels_s = kernels_[t] + logits_[n] + decode_s + prefill_s;
   c.comm_s = comm_[t];
   c.overhead_s = ToSeconds(kIterationOverhead);
@@ -466,7 +524,7 @@ IterationCost IterationModel::Cost(const IterationBatch& b) const {
   // through HBM for the rest of its time, at the stream model's rate.
   const double kv_bytes = layers * b.decode_kv_tokens * kv_read_bytes_per_token_;
   const double prefill_flops =
-      layers * (flash_ ? b.prefill_pairs : b.prefill_scores) * attention_flops_per_pair_;
+      layers * (flash_ ? prefill_pairs : prefill_scores) * attention_flops_per_pair_;
   const double attention_flops =
       layers * b.decode_kv_tokens * decode_flops_per_pair_ + prefill_flops;
   double hbm_s = kv_bytes / peak_hbm_bytes_per_s_;
@@ -477,6 +535,11 @@ IterationCost IterationModel::Cost(const IterationBatch& b) const {
   }
   c.hbm_s = hbm_[t] + logits_hbm_[n] + hbm_s;
   c.tensor_s = tensor_[t] + logits_tensor_[n] + attention_flops / peak_flops_per_s_;
+  if (groups_ > 1) {
+    c.kernels_s += expert_kernels_[all];
+    c.hbm_s += expert_hbm_[all];
+    c.tensor_s += expert_tensor_[all];
+  }
   c.activity = IterationActivity(c, s.activity);
   return c;
 }

@@ -90,9 +90,12 @@ struct InferenceSetup {
 int AttentionGroups(const InferenceSetup& s);
 // GPUs of one replica: max(tp, ep) x pp.
 int ReplicaGpus(const InferenceSetup& s);
+// Why MLA's heads (ModelCard::mla) do not split over `tp`, or "" (services and `infer` ask).
+std::string MlaTensorParallelProblem(const ModelCard& model, int tp);
 // Why `model` cannot run on tp x pp x ep (the scenario's services and `firstwall infer` both
-// ask), or "": ep > 1 needs experts; ep <= tp needs ep to divide the experts and tp; ep > tp needs
-// ep to be a multiple of tp.
+// ask), or "": ep > 1 needs experts; ep <= tp needs ep to divide
+// the experts and tp; ep > tp needs ep to be a multiple of tp (ep may exceed the experts: the
+// GPUs beyond them hold copies).
 std::string InferenceLayoutProblem(const ModelCard& model, int tp, int pp, int ep);
 
 struct InferenceEstimate {
@@ -139,6 +142,10 @@ struct IterationBatch {
   // Score-matrix entries of the chunks, masked half included: sum of c x (cached + c). What
   // unfused attention (a GPU without FlashAttention) computes and stores.
   double prefill_scores = 0;
+  // Read with wide EP only: the chunks' tokens and the largest chunk's. A prompt runs on one
+  // attention group, the decodes spread evenly, and the busiest group paces the iteration.
+  int prefill_tokens = 0;
+  int largest_chunk = 0;
 };
 
 struct IterationCost {
@@ -180,8 +187,12 @@ class IterationModel {
   InferenceSetup setup_;
   int max_tokens_ = 0;
   double kv_bytes_per_token_ = 0, weights_bytes_ = 0, kv_stored_fraction_ = 1;
-  double paced_layers_ = 0;              // pp x the most layers a stage holds
-  double kv_read_bytes_per_token_ = 0;   // per layer and GPU, one sequence's context token
+  double paced_layers_ = 0;             // pp x the most layers a stage holds
+  double kv_read_bytes_per_token_ = 0;  // per layer and GPU, one sequence's context token
+  int groups_ = 1;                      // AttentionGroups
+  // Wide EP: the routed experts by the replica's tokens (the other tables are then by the
+  // busiest attention group's tokens).
+  std::vector<double> expert_kernels_, expert_hbm_, expert_tensor_;
   double attention_flops_per_pair_ = 0;  // prefill's, per layer and GPU
   double decode_flops_per_pair_ = 0;     // decode's: a context token of one sequence
   bool mla_ = false;

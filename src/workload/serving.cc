@@ -484,6 +484,8 @@ class Simulator {
       } else {
         if (q.computed + tokens >= q.prompt) ++b.sampled;
         has_prefill = true;
+        b.prefill_tokens += tokens;
+        b.largest_chunk = std::max(b.largest_chunk, tokens);
         b.prefill_pairs += tokens * (q.computed + tokens / 2.0);
         b.prefill_scores += tokens * (q.computed + static_cast<double>(tokens));
       }
@@ -1034,7 +1036,8 @@ Percentiles LatencyHistogram::Summary() const {
 std::string ServiceProblem(const ServiceSetup& s) {
   const InferenceSetup& r = s.replica;
   if (!r.gpu.Peak(r.dtype)) return r.gpu.name + " has no tensor-core path for this data type";
-  if (r.model.attention_heads % r.tp != 0) {
+  if (const std::string mla = MlaTensorParallelProblem(r.model, r.tp); !mla.empty()) return mla;
+  if (!r.model.mla.enabled() && r.model.attention_heads % r.tp != 0) {
     return "tp " + std::to_string(r.tp) + " does not divide the model's " +
            std::to_string(r.model.attention_heads) + " attention heads";
   }

@@ -145,6 +145,21 @@ TEST(WideEp, AServedReplicaHoldsEpGpusAndTheTokensSpreadOverItsGroups) {
   steady.output_tokens = 100;
   const double itl = ToSeconds(EstimateInference(steady).itl);
   EXPECT_NEAR(im.Cost(b).seconds(), itl, 0.02 * itl);
+  // A lone prompt runs on one group: its first token takes the steady estimate's prefill (the
+  // iteration's host overhead added), not 1/16 of it.
+  RequestSet lone;
+  lone.requests.push_back({});
+  lone.requests.back().prompt_tokens = 1000;
+  lone.requests.back().output_tokens = 11;
+  ServiceSetup single = s;
+  single.replicas = 1;
+  const ServingResult one = Serve(single, lone, 7);
+  ASSERT_EQ(one.completed, 1);
+  steady.batch = 16;
+  steady.prompt_tokens = 1000;
+  const double prefill =
+      ToSeconds(EstimateInference(steady).prefill_time) + ToSeconds(kIterationOverhead);
+  EXPECT_NEAR(one.ttft.p50, prefill, 0.02 * prefill);
 }
 
 // Decode throughput per node of 8 GPUs against published large-scale EP deployments of
