@@ -153,8 +153,11 @@ struct ForecastPeak {
 ForecastPeak PeakOf(const Forecast& f, int q);
 
 // Runs the twin: 1 report::Simulate run of `config` (copied), or 3 with the band, the band's two
-// on threads of their own. FW_CHECK on options the CLI validates (from >= 0, horizon and step >
-// 0). An InputError of a run (a file it writes, none here) is rethrown.
+// on threads of their own. The services' serving simulations are run once for the three, unless
+// every service of `config` already has one that reaches from + horizon (ServiceConfig::served),
+// which is then used: the same bins, as the serving simulation is causal. FW_CHECK on options the
+// CLI validates (from >= 0, horizon and step > 0). An InputError of a run (a file it writes, none
+// here) is rethrown.
 Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario_file,
                      const ForecastOptions& options);
 

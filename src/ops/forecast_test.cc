@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "ops/backtest.h"
 #include "scenario/loader.h"
+#include "site/site.h"
 #include "thermal/psychrometrics.h"
 
 namespace firstwall::ops {
@@ -157,6 +158,37 @@ TEST(Forecast, StepsAreTheSimulationsBooksAndTheIntervalCoversTheWeatherOnly) {
     EXPECT_LT(s.lo[kCoolingPower], s.hi[kCoolingPower]);
     EXPECT_GT(v[kWater], 0);
   }
+}
+
+// The serving simulation is causal: run a day past the forecast's end (as the dashboard keeps it
+// for its hourly forecasts) it gives the forecast, interval and all, to the last bit.
+TEST(Forecast, AServingSimulationRunFurtherGivesTheSameForecast) {
+  const scenario::Scenario sc = scenario::LoadScenarioFile("tests/inputs/forecast-site.yaml");
+  ASSERT_FALSE(sc.site.services.empty());
+  ForecastOptions o;
+  o.from_s = 6 * 3600;
+  o.horizon_s = 24 * 3600;
+  o.step_s = 900;
+  const Forecast fresh = RunForecast(sc.site, sc.file, o);
+  site::SiteConfig further = sc.site;
+  further.duration = SimTime::From(units::Seconds(54 * 3600.0));
+  site::ServeOnce(further);
+  EXPECT_EQ(further.services[0].served_until_s, 54 * 3600.0);
+  const Forecast reused = RunForecast(further, sc.file, o);
+  ASSERT_EQ(reused.steps.size(), fresh.steps.size());
+  for (size_t i = 0; i < fresh.steps.size(); ++i) {
+    for (int q = 0; q < kQuantities; ++q) {
+      EXPECT_EQ(reused.steps[i].value[q], fresh.steps[i].value[q]) << i << " " << q;
+      EXPECT_EQ(reused.steps[i].lo[q], fresh.steps[i].lo[q]) << i << " " << q;
+      EXPECT_EQ(reused.steps[i].hi[q], fresh.steps[i].hi[q]) << i << " " << q;
+    }
+  }
+  // One that stops short of the end is run again, not read past its end.
+  site::SiteConfig shorter = sc.site;
+  shorter.duration = SimTime::From(units::Seconds(12 * 3600.0));
+  site::ServeOnce(shorter);
+  const Forecast again = RunForecast(shorter, sc.file, o);
+  EXPECT_EQ(again.steps.back().value[kFacilityPower], fresh.steps.back().value[kFacilityPower]);
 }
 
 TEST(Backtest, MeasuredCsvReadsWattsOrKilowattsAndNamesBadRows) {

@@ -194,10 +194,11 @@ workload::ModelCard ReadModelCard(const Section& s, const workload::ModelCard* b
   }
   if (s.Has("mla")) {
     const Section mla = s.Sub("mla");
-    RequireKeys(mla, {"kv_lora_rank", "qk_rope_head_dim", "heads"}, "");
-    m.mla.kv_lora_rank = mla.Int("kv_lora_rank");
-    m.mla.qk_rope_head_dim = mla.Int("qk_rope_head_dim");
-    m.mla.heads = mla.Int("heads");
+    // A card that has MLA (an override of one) may change any of its figures alone.
+    if (!m.mla.enabled()) RequireKeys(mla, {"kv_lora_rank", "qk_rope_head_dim", "heads"}, "");
+    if (mla.Has("kv_lora_rank")) m.mla.kv_lora_rank = mla.Int("kv_lora_rank");
+    if (mla.Has("qk_rope_head_dim")) m.mla.qk_rope_head_dim = mla.Int("qk_rope_head_dim");
+    if (mla.Has("heads")) m.mla.heads = mla.Int("heads");
   }
   if (m.hidden_size % m.attention_heads != 0) {
     s.Fail(s.Has("attention_heads") ? "attention_heads" : "hidden_size",

@@ -759,9 +759,11 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
            "max_seqs " + std::to_string(s.engine.max_seqs) + " does not split over the " +
                std::to_string(groups) + " attention groups of wide expert parallelism (ep " +
                std::to_string(s.replica.ep) + " / tp " + std::to_string(s.replica.tp) + ")",
-           "max_seqs counts the replica's sequences over all its groups: a multiple of " +
-               std::to_string(groups) + " (e.g. " + std::to_string(256 * groups) +
-               " for 256 a group)");
+           std::string(e.Has("max_seqs") ? "" : "256 is the default of engine.max_seqs; ") +
+               "it counts the replica's sequences over all its groups: a multiple of " +
+               std::to_string(groups) + " (e.g. " +
+               std::to_string(groups * std::clamp(65536 / groups, 1, 256)) + " for " +
+               std::to_string(std::clamp(65536 / groups, 1, 256)) + " a group)");
   }
   s.engine.max_batched_tokens = e.Int("max_batched_tokens");
   s.engine.chunked_prefill = e.Bool("chunked_prefill");

@@ -576,6 +576,12 @@ TEST(Scenario, AModelCardsMlaBlockNeedsEveryFigure) {
       card + "      mla: {kv_lora_rank: 512, qk_rope_head_dim: 64, heads: 32}\n", "s.yaml", "");
   EXPECT_EQ(sc.site.jobs[0].setup.model.mla.kv_lora_rank, 512);
   EXPECT_DOUBLE_EQ(sc.site.jobs[0].setup.model.mla.CachedElements(), 576);
+  // An override of a card with MLA may change one figure alone.
+  const Scenario heads = LoadScenarioText(
+      std::string(kBase) + "catalog:\n  models:\n    - name: deepseek-v3\n      mla: {heads: 64}\n",
+      "s.yaml", "");
+  EXPECT_EQ(heads.catalog.models.at("deepseek-v3").mla.heads, 64);
+  EXPECT_EQ(heads.catalog.models.at("deepseek-v3").mla.kv_lora_rank, 512);
 }
 
 TEST(Scenario, RandomFaultsAreSeededAndFollowTheRate) {

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "ops/backtest.h"
 #include "ops/forecast.h"
+#include "site/site.h"
 
 namespace firstwall::serve {
 namespace {
@@ -41,7 +42,7 @@ std::optional<ForecastClock> ForecastClockReader::Read(live::Store& store) {
 }
 
 json ForecastJson(const site::SiteConfig& config, const std::string& scenario_file,
-                  const ForecastClock& clock) {
+                  const ForecastClock& clock, ServedAhead* ahead) {
   if (clock.origin_s > kMaxOriginS) {
     return {{"t_ms", json::array()},
             {"note", "the store spans more than 366 days: the twin would replay them all"}};
@@ -52,7 +53,25 @@ json ForecastJson(const site::SiteConfig& config, const std::string& scenario_fi
   o.from_s = clock.origin_s;
   ops::Forecast f;
   try {
-    f = ops::RunForecast(config, scenario_file, o);
+    if (ahead && !config.services.empty()) {
+      const double end = o.from_s + o.horizon_s;
+      if (ahead->served.size() != config.services.size() || ahead->until_s < end) {
+        site::SiteConfig further = config;
+        further.duration = SimTime::From(units::Seconds(end + kServeAheadS));
+        site::ServeOnce(further);
+        ahead->served.clear();
+        for (const site::ServiceConfig& s : further.services) ahead->served.push_back(s.served);
+        ahead->until_s = further.duration.seconds();
+      }
+      site::SiteConfig run = config;
+      for (size_t i = 0; i < run.services.size(); ++i) {
+        run.services[i].served = ahead->served[i];
+        run.services[i].served_until_s = ahead->until_s;
+      }
+      f = ops::RunForecast(run, scenario_file, o);
+    } else {
+      f = ops::RunForecast(config, scenario_file, o);
+    }
   } catch (const InputError& e) {
     return {{"t_ms", json::array()},
             {"note", std::string("the twin could not run forward: ") + e.what()}};
@@ -125,7 +144,7 @@ void ForecastWorker::Run() {
     // Nothing thrown here may end the server: a failure is the answer's note.
     std::shared_ptr<const json> answer;
     try {
-      answer = std::make_shared<const json>(ForecastJson(config_, scenario_file_, clock));
+      answer = std::make_shared<const json>(ForecastJson(config_, scenario_file_, clock, &ahead_));
     } catch (const std::exception& e) {
       answer = std::make_shared<const json>(
           json{{"t_ms", json::array()}, {"note", std::string("the forecast failed: ") + e.what()}});

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -45,8 +46,18 @@ class ForecastClockReader {
 // grid_import_limit_w (null when unrated), peak: {facility_power_w, hi_w, at_ms,
 // over_grid_limit}, weather, interval} in W, C and ms since the Unix epoch; or {t_ms: [], note}
 // when the origin is past 366 d (the twin would replay all of it) or the twin cannot run.
+//
+// `ahead`, when given, keeps the services' serving simulations between calls: run kServeAheadS
+// past the forecast's end and reused while they reach it (the serving simulation is causal, so
+// the bins are the same: ops::RunForecast), so the request-level replay, nine tenths of a serving
+// fleet's forecast, runs once a day for the hourly forecasts instead of every hour.
+struct ServedAhead {
+  std::vector<std::shared_ptr<const workload::ServingResult>> served;  // one per service
+  double until_s = 0;
+};
+inline constexpr double kServeAheadS = 24 * 3600.0;
 nlohmann::json ForecastJson(const site::SiteConfig& config, const std::string& scenario_file,
-                            const ForecastClock& clock);
+                            const ForecastClock& clock, ServedAhead* ahead = nullptr);
 
 // A thread that computes ForecastJson for the newest clock asked, one at a time; Ask returns the
 // last finished answer (nullptr before the first) and whether one is being computed.
@@ -69,6 +80,7 @@ class ForecastWorker {
   std::condition_variable cv_;
   std::optional<ForecastClock> wanted_, last_clock_, computing_;
   std::shared_ptr<const nlohmann::json> last_;
+  ServedAhead ahead_;  // the worker thread's alone
   bool stop_ = false;
   std::thread thread_;
 };

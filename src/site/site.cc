@@ -81,6 +81,7 @@ void ServeOnce(SiteConfig& config) {
   for (ServiceConfig& sc : config.services) {
     sc.served = std::make_shared<const workload::ServingResult>(
         workload::Serve(ServiceSetupIn(config, sc), sc.requests, config.seed));
+    sc.served_until_s = config.duration.seconds();
   }
 }
 

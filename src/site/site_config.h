@@ -79,6 +79,10 @@ struct ServiceConfig {
   // nothing it reads (this service, the site's duration, tick and seed): ops::RunForecast's three
   // runs, which differ in their weather only, share one.
   std::shared_ptr<const workload::ServingResult> served;
+  // The simulated time `served` was run for (ServeOnce: the site's duration then). The serving
+  // simulation is causal, so a result run further holds the same bins up to any shorter duration:
+  // ops::RunForecast reuses one that reaches its end (the dashboard serves a day ahead).
+  double served_until_s = 0;
 };
 
 // A scheduled change of fabric links: at `at` the links drop to `health` of their bandwidth

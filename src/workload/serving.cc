@@ -427,7 +427,9 @@ class Simulator {
     const Request& rq = req_.requests[static_cast<size_t>(req)];
     ++arrived_;
     const int bt = s_.engine.block_tokens;
-    if ((rq.prompt_tokens + rq.output_tokens + bt - 1) / bt > total_blocks_) {
+    // With wide EP a sequence's K/V stays on its attention group: 1/groups of the pool.
+    if ((rq.prompt_tokens + rq.output_tokens + bt - 1) / bt >
+        total_blocks_ / AttentionGroups(s_.replica)) {
       ++dropped_;  // longer than the whole KV cache: refused, as an engine's max length would
       return;
     }

@@ -160,6 +160,13 @@ TEST(WideEp, AServedReplicaHoldsEpGpusAndTheTokensSpreadOverItsGroups) {
   const double prefill =
       ToSeconds(EstimateInference(steady).prefill_time) + ToSeconds(kIterationOverhead);
   EXPECT_NEAR(one.ttft.p50, prefill, 0.02 * prefill);
+  // A sequence's K/V stays on its group: one longer than a group's 1/16 of the replica's cache is
+  // refused, however much the other groups hold.
+  RequestSet longer = lone;
+  longer.requests.back().prompt_tokens = static_cast<int>(one.kv_capacity_tokens / 16 * 1.5);
+  const ServingResult refused = Serve(single, longer, 7);
+  EXPECT_EQ(refused.completed, 0);
+  EXPECT_EQ(refused.unfinished, 1);
 }
 
 // Decode throughput per node of 8 GPUs against published large-scale EP deployments of
