@@ -288,11 +288,7 @@ Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario
   served.duration = SimTime::From(units::Seconds(o.from_s + o.horizon_s));
   // A caller's serving simulations that reach the runs' end are kept (site_config.h,
   // served_until_s).
-  const bool reach = std::all_of(served.services.begin(), served.services.end(),
-                                 [&](const site::ServiceConfig& s) {
-                                   return s.served && s.served_until_s >= served.duration.seconds();
-                                 });
-  if (!reach) site::ServeOnce(served);
+  if (!site::ServedThrough(served, served.duration.seconds())) site::ServeOnce(served);
   std::vector<std::future<std::vector<ForecastStep>>> band;
   if (o.band) {
     for (double sign : {-1.0, 1.0}) {

@@ -54,21 +54,14 @@ json ForecastJson(const site::SiteConfig& config, const std::string& scenario_fi
   ops::Forecast f;
   try {
     if (ahead && !config.services.empty()) {
+      // RunForecast sets the runs' duration itself; the kept config's is the serving's reach.
       const double end = o.from_s + o.horizon_s;
-      if (ahead->served.size() != config.services.size() || ahead->until_s < end) {
-        site::SiteConfig further = config;
-        further.duration = SimTime::From(units::Seconds(end + kServeAheadS));
-        site::ServeOnce(further);
-        ahead->served.clear();
-        for (const site::ServiceConfig& s : further.services) ahead->served.push_back(s.served);
-        ahead->until_s = further.duration.seconds();
+      if (!ahead->config || !site::ServedThrough(*ahead->config, end)) {
+        ahead->config = config;
+        ahead->config->duration = SimTime::From(units::Seconds(end + kServeAheadS));
+        site::ServeOnce(*ahead->config);
       }
-      site::SiteConfig run = config;
-      for (size_t i = 0; i < run.services.size(); ++i) {
-        run.services[i].served = ahead->served[i];
-        run.services[i].served_until_s = ahead->until_s;
-      }
-      f = ops::RunForecast(run, scenario_file, o);
+      f = ops::RunForecast(*ahead->config, scenario_file, o);
     } else {
       f = ops::RunForecast(config, scenario_file, o);
     }

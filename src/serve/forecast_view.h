@@ -12,7 +12,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -47,13 +46,13 @@ class ForecastClockReader {
 // over_grid_limit}, weather, interval} in W, C and ms since the Unix epoch; or {t_ms: [], note}
 // when the origin is past 366 d (the twin would replay all of it) or the twin cannot run.
 //
-// `ahead`, when given, keeps the services' serving simulations between calls: run kServeAheadS
-// past the forecast's end and reused while they reach it (the serving simulation is causal, so
-// the bins are the same: ops::RunForecast), so the request-level replay, nine tenths of a serving
-// fleet's forecast, runs once a day for the hourly forecasts instead of every hour.
+// `ahead`, when given, keeps `config` with its services' serving simulations between calls: run
+// kServeAheadS past the forecast's end and reused while they reach it (the serving simulation is
+// causal, so the bins are the same: ops::RunForecast), so the request-level replay, nine tenths
+// of a serving fleet's forecast, runs once a day for the hourly forecasts instead of every hour.
+// The caller passes the same `config` every time.
 struct ServedAhead {
-  std::vector<std::shared_ptr<const workload::ServingResult>> served;  // one per service
-  double until_s = 0;
+  std::optional<site::SiteConfig> config;  // `config`, its services served (site::ServeOnce)
 };
 inline constexpr double kServeAheadS = 24 * 3600.0;
 nlohmann::json ForecastJson(const site::SiteConfig& config, const std::string& scenario_file,

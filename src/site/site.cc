@@ -85,6 +85,11 @@ void ServeOnce(SiteConfig& config) {
   }
 }
 
+bool ServedThrough(const SiteConfig& config, double end_s) {
+  return std::all_of(config.services.begin(), config.services.end(),
+                     [&](const ServiceConfig& s) { return s.served && s.served_until_s >= end_s; });
+}
+
 Site::Site(SiteConfig config)
     : config_(std::move(config)),
       gpu_power_(config_.cluster.gpu.idle_power, config_.cluster.gpu.tdp,

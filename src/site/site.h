@@ -247,6 +247,9 @@ workload::ServiceSetup ServiceSetupIn(const SiteConfig& config, const ServiceCon
 // seed) and keeps it in ServiceConfig::served, so that simulations of `config` that differ in
 // nothing the serving reads run it once.
 void ServeOnce(SiteConfig& config);
+// Whether every service of `config` has a serving simulation that reaches `end_s` (run for at
+// least that long: ServiceConfig::served_until_s), which a run ending there can use.
+bool ServedThrough(const SiteConfig& config, double end_s);
 
 class Site : public Model {
  public:

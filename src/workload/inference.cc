@@ -466,7 +466,6 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
   kv_read_bytes_per_token_ = DecodeKvBytes(sh, share);
   attention_flops_per_pair_ = PrefillAttentionFlops(sh, 1.0 / s.pp);
   decode_flops_per_pair_ = DecodeFlopsPerPair(sh) * share;
-  mla_ = s.model.mla.enabled();
   hbm_bytes_per_s_ = ToBytesPerSecond(s.gpu.hbm_bandwidth) * sh.gm.memory_efficiency;
   attention_flops_per_s_ = ToFlopPerSecond(sh.attention_peak) * sh.flash_efficiency;
   attention_overhead_s_ = Sec(sh.gm.overhead);
@@ -507,7 +506,7 @@ IterationCost IterationModel::Cost(const IterationBatch& b) const {
                         : 0.0;
   // MLA: the longer of the stream and the FLOPs, as EstimateInference (one query row a sequence;
   // a speculative step's verify rows are not counted here).
-  if (mla_) {
+  if (s.model.mla.enabled()) {
     decode_s = std::max(
         decode_s, layers * b.decode_kv_tokens * decode_flops_per_pair_ / attention_flops_per_s_);
   }

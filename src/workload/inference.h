@@ -195,7 +195,6 @@ class IterationModel {
   std::vector<double> expert_kernels_, expert_hbm_, expert_tensor_;
   double attention_flops_per_pair_ = 0;  // prefill's, per layer and GPU
   double decode_flops_per_pair_ = 0;     // decode's: a context token of one sequence
-  bool mla_ = false;
   // Index t: t tokens. Kernel time, its HBM- and tensor-weighted seconds, communication time, the
   // paced layers; the logits of t rows.
   std::vector<double> kernels_, hbm_, tensor_, comm_, logits_, logits_hbm_, logits_tensor_;
