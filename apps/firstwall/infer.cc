@@ -28,6 +28,7 @@ struct InferOptions {
   std::string speculative = "none", draft_tokens, acceptance;
   std::string cached_prefix = "0", tier_link = "63 GB/s";
   std::string nvlink_domain = "8";
+  bool two_batch_overlap = false;
   bool json = false;
 };
 
@@ -178,6 +179,18 @@ int Infer(const InferOptions& in) {
                                      o.batch, groups, o.ep, o.tp,
                                      o.pp > 1 ? txt::format(" x pp {}", o.pp) : ""));
   }
+  s.two_batch_overlap = in.two_batch_overlap;
+  if (const std::string why = workload::TwoBatchOverlapProblem(s); !why.empty()) {
+    BadOption("--two-batch-overlap", why);
+  }
+  if (const int groups = workload::AttentionGroups(s);
+      s.two_batch_overlap && o.batch < 2 * groups) {
+    BadOption("--batch",
+              txt::format("two-batch overlap splits each attention group's sequences in two: "
+                          "batch {} gives the {} groups fewer than 2 each",
+                          o.batch, groups),
+              txt::format("--batch {} or more", 2 * groups));
+  }
   s.speculation = SpeculationArg(in, s);
   const int cached = Read("services[].requests[].shared_prefix_tokens", "--cached-prefix-tokens",
                           in.cached_prefix);
@@ -213,6 +226,7 @@ int Infer(const InferOptions& in) {
                                 {"ep", o.ep},
                                 {"gpus", e.gpus},
                                 {"attention_groups", workload::AttentionGroups(s)},
+                                {"two_batch_overlap", s.two_batch_overlap},
                                 {"layers_per_stage", e.layers_per_stage},
                                 {"batch", o.batch},
                                 {"prompt_tokens", o.prompt},
@@ -227,7 +241,8 @@ int Infer(const InferOptions& in) {
                                 {"weights_per_gpu_bytes", ToBytes(e.weights_per_gpu)},
                                 {"memory_per_gpu_bytes", ToBytes(e.memory_per_gpu)},
                                 {"fits_in_memory", e.fits_in_memory},
-                                {"iteration_overhead_s", ToSeconds(workload::kIterationOverhead)}};
+                                {"iteration_overhead_s", ToSeconds(workload::kIterationOverhead)},
+                                {"decode_overlapped_s", ToSeconds(e.overlapped_time)}};
     nlohmann::ordered_json ops = nlohmann::ordered_json::array();
     for (const workload::OpCost& op : e.decode_ops) {
       ops.push_back({{"name", op.name},
@@ -300,6 +315,13 @@ int Infer(const InferOptions& in) {
                                            o.ep - m.moe.experts, m.moe.experts)
                              : "",
         std::min(o.ep, s.nvlink_domain));
+    if (s.two_batch_overlap) {
+      const int per_group = o.batch / groups;
+      std::cout << txt::format(
+          "two-batch overlap: micro-batches of {} and {} sequences a group; {:.2f} ms of the "
+          "verify pass's kernels and communication ran at the same time\n",
+          per_group - per_group / 2, per_group / 2, ToSeconds(e.overlapped_time) * 1e3);
+    }
   }
   if (o.pp > 1) {
     // The slowest stage paces decode (pp micro-batches through its layers) and sets the memory.
@@ -363,6 +385,9 @@ Action RegisterInfer(CLI::App& app) {
                "CXL) instead of prefilled: the first token's time both ways");
   with_default("--kv-tier-link", o->tier_link,
                "Offload tier read bandwidth per GPU (default: PCIe 5.0 x16)");
+  cmd->add_flag("--two-batch-overlap", o->two_batch_overlap,
+                "Wide EP: each attention group's sequences as two micro-batches, one's all-to-all "
+                "in flight while the other computes (services[].engine.two_batch_overlap)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   return [o] { return Infer(*o); };
 }

@@ -767,6 +767,10 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
   }
   s.engine.max_batched_tokens = e.Int("max_batched_tokens");
   s.engine.chunked_prefill = e.Bool("chunked_prefill");
+  s.replica.two_batch_overlap = e.Bool("two_batch_overlap");
+  if (const std::string why = workload::TwoBatchOverlapProblem(s.replica); !why.empty()) {
+    e.Fail("two_batch_overlap", why);
+  }
   s.engine.prefix_caching = e.Bool("prefix_caching");
   s.engine.block_tokens = e.Int("block_tokens");
   if (512 % s.engine.block_tokens != 0) {

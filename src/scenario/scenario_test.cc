@@ -750,6 +750,24 @@ TEST(Scenario, AWideExpertParallelServiceHoldsEpGpusPerReplica) {
   EXPECT_EQ(ps.nodes, (std::vector<int>{2, 3}));
   EXPECT_EQ(ps.result.gpus, 16);
   EXPECT_GT(ps.result.completed, 0);
+  EXPECT_FALSE(sc.site.services.front().setup.replica.two_batch_overlap);
+}
+
+// engine.two_batch_overlap reaches the replica's setup; without wide EP it is refused where it is
+// written, with infer's words.
+TEST(Scenario, TwoBatchOverlapIsAnEngineChoiceOfWideEp) {
+  const std::string wide =
+      "model: deepseek-v3\n    dtype: fp8\n    tp: 1\n    ep: 16\n    replicas: 1\n"
+      "    engine: {two_batch_overlap: true}";
+  const Scenario sc = LoadScenarioText(
+      WithService(Replace(kService, "model: llama3-8b\n    replicas: 8", wide)), "s.yaml", "");
+  EXPECT_TRUE(sc.site.services.front().setup.replica.two_batch_overlap);
+  const std::string narrow = Replace(wide, "tp: 1\n    ep: 16", "tp: 8\n    ep: 8");
+  EXPECT_TRUE(
+      Says(ErrorOf(WithService(Replace(kService, "model: llama3-8b\n    replicas: 8", narrow))),
+           "s.yaml:32:33",
+           "two-batch overlap hides wide expert parallelism's all-to-all behind the other "
+           "micro-batch's computation: it needs ep above tp (ep 8, tp 8)"));
 }
 
 TEST(Scenario, ServicesRunBesideJobsAndTheirPowerReachesTheSite) {

@@ -742,6 +742,11 @@ const Schema& ScenarioSchema() {
               {"services[].engine.chunked_prefill", VT::kBool, D::kPower, false, "true", "", "", "",
                "Split prompts to fill each iteration's token budget beside the decodes; without "
                "it prompts run whole in iterations of their own and decodes pause."},
+              {"services[].engine.two_batch_overlap", VT::kBool, D::kPower, false, "false", "", "",
+               "",
+               "Wide EP (ep above tp): run each attention group's sequences as two micro-batches, "
+               "one's all-to-all dispatch and combine in flight while the other computes (SGLang's "
+               "--enable-two-batch-overlap, DeepSeek's dual micro-batch overlap). Needs pp 1."},
               {"services[].engine.prefix_caching", VT::kBool, D::kPower, false, "true", "", "", "",
                "Keep prompts' prefix blocks in HBM after use and skip recomputing them."},
               Int("services[].engine.block_tokens", "16", "1", "512",

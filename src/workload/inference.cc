@@ -284,8 +284,12 @@ InferenceSetup DraftSetup(const InferenceSetup& s) {
   d.model = DraftModel(s.model, s.speculation);
   d.speculation = Speculation{};
   d.ep = d.model.IsMoe() ? s.ep : 1;
-  // A dense drafter beside wide EP drafts each attention group's own sequences.
-  if (AttentionGroups(d) < AttentionGroups(s)) d.batch = std::max(1, s.batch / AttentionGroups(s));
+  // A dense drafter beside wide EP drafts each attention group's own sequences, with no
+  // all-to-all to overlap.
+  if (AttentionGroups(d) < AttentionGroups(s)) {
+    d.batch = std::max(1, s.batch / AttentionGroups(s));
+    d.two_batch_overlap = false;
+  }
   return d;
 }
 
@@ -319,6 +323,34 @@ std::string InferenceLayoutProblem(const ModelCard& m, int tp, int pp, int ep) {
            "not a multiple of it";
   }
   return "";
+}
+
+std::string TwoBatchOverlapProblem(const InferenceSetup& s) {
+  if (!s.two_batch_overlap) return "";
+  if (AttentionGroups(s) <= 1) {
+    return "two-batch overlap hides wide expert parallelism's all-to-all behind the other "
+           "micro-batch's computation: it needs ep above tp (ep " +
+           std::to_string(s.ep) + ", tp " + std::to_string(s.tp) + ")";
+  }
+  if (s.pp > 1) return "two-batch overlap beside pipeline parallelism is not modelled: pp 1";
+  return "";
+}
+
+double TwoBatchOverlapSeconds(const MicroBatchLayer& a, const MicroBatchLayer& b, int layers) {
+  FW_CHECK(layers >= 1, "TwoBatchOverlapSeconds: a layer at least");
+  double sms = 0, net = 0;          // when the SMs and the network are next free
+  double ready_a = 0, ready_b = 0;  // when each micro-batch's last combine ended
+  for (int l = 0; l < layers; ++l) {
+    const double att_a = (sms = std::max(sms, ready_a) + a.attention_s);
+    const double att_b = (sms = std::max(sms, ready_b) + b.attention_s);
+    const double dis_a = (net = std::max(net, att_a) + a.dispatch_s);
+    const double dis_b = (net = std::max(net, att_b) + b.dispatch_s);
+    const double exp_a = (sms = std::max(sms, dis_a) + a.experts_s);
+    const double exp_b = (sms = std::max(sms, dis_b) + b.experts_s);
+    ready_a = (net = std::max(net, exp_a) + a.combine_s);
+    ready_b = (net = std::max(net, exp_b) + b.combine_s);
+  }
+  return std::max(ready_a, ready_b);
 }
 
 InferenceEstimate EstimateInference(const InferenceSetup& s) {
@@ -355,16 +387,36 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
   const double rows = static_cast<double>(s.batch) / (s.pp * sh.groups);
   const double q_rows = rows * verify_rows;
   const double context = s.prompt_tokens + s.output_tokens / 2.0;
-  LayerCost dec = TokenOps(sh, q_rows, &e.decode_ops, q_rows * sh.groups);
-  const double kv_bytes = DecodeKvBytes(sh, rows * context);
-  dec.Add("attention_decode", q_rows * context * DecodeFlopsPerPair(sh), kv_bytes,
-          DecodeAttentionSeconds(sh, rows * context, q_rows * context));
+  // Two-batch overlap: each group's sequences as two micro-batches of half of them, the routed
+  // experts apart (they run between the dispatch and the combine).
+  // A group of one sequence has nothing to split and runs as one batch, as in serving.
+  FW_CHECK(TwoBatchOverlapProblem(s).empty(), TwoBatchOverlapProblem(s));
+  const bool tbo = s.two_batch_overlap && rows >= 2;
+  const double micro = tbo ? 2.0 : 1.0, mb_rows = rows / micro, mb_q_rows = q_rows / micro;
+  LayerCost dec =
+      TokenOps(sh, mb_q_rows, &e.decode_ops, mb_q_rows * sh.groups, tbo ? Ops::kGroup : Ops::kAll);
+  const double kv_bytes = DecodeKvBytes(sh, mb_rows * context);
+  dec.Add("attention_decode", mb_q_rows * context * DecodeFlopsPerPair(sh), kv_bytes,
+          DecodeAttentionSeconds(sh, mb_rows * context, mb_q_rows * context));
+  LayerCost experts;
+  if (tbo) {
+    experts = TokenOps(sh, mb_q_rows, &e.decode_ops, mb_q_rows * sh.groups, Ops::kRoutedExperts);
+  }
   const double logits = sh.Logits(q_rows);
   IterationCost cost;
-  cost.kernels_s = paced * dec.kernels_s + logits;
-  cost.hbm_s = paced * dec.hbm_s + logits * sh.HbmShare(sh.LogitsBytes(q_rows), logits);
-  cost.tensor_s = paced * dec.tensor_s + logits * sh.TensorShare(sh.LogitsFlops(q_rows), logits);
-  cost.comm_s = paced * dec.comm_s + sh.P2p(q_rows);
+  cost.kernels_s = micro * paced * (dec.kernels_s + experts.kernels_s) + logits;
+  cost.hbm_s = micro * paced * (dec.hbm_s + experts.hbm_s) +
+               logits * sh.HbmShare(sh.LogitsBytes(q_rows), logits);
+  cost.tensor_s = micro * paced * (dec.tensor_s + experts.tensor_s) +
+                  logits * sh.TensorShare(sh.LogitsFlops(q_rows), logits);
+  cost.comm_s = micro * paced * dec.comm_s + sh.P2p(q_rows);
+  if (tbo) {
+    // The all-to-all (and any TP all-reduce) halved between the dispatch and the combine.
+    const MicroBatchLayer mb{dec.kernels_s, dec.comm_s / 2, experts.kernels_s, dec.comm_s / 2};
+    cost.overlapped_s = micro * paced * (dec.kernels_s + experts.kernels_s + dec.comm_s) -
+                        TwoBatchOverlapSeconds(mb, mb, static_cast<int>(paced));
+    e.overlapped_time = Seconds(cost.overlapped_s);
+  }
   cost.overhead_s = Sec(kIterationOverhead);
   const double idle = ToWatts(g.idle_power), tdp = ToWatts(g.tdp);
   const double verify_s = cost.seconds();
@@ -424,6 +476,7 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
   const Shape sh(s);
   InferenceSetup one = s;
   one.batch = one.prompt_tokens = one.output_tokens = 1;
+  one.two_batch_overlap = false;  // its memory figures only
   const InferenceEstimate e = EstimateInference(one);
   // A token's K/V lives on one attention group: over the replica's GPUs, 1/groups of a group
   // GPU's (IterationModel::kv_bytes_per_token).
@@ -435,6 +488,8 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
   kernels_.assign(static_cast<size_t>(max_tokens) + 1, 0.0);
   hbm_ = tensor_ = comm_ = logits_ = logits_hbm_ = logits_tensor_ = kernels_;
   groups_ = sh.groups;
+  FW_CHECK(TwoBatchOverlapProblem(s).empty(), TwoBatchOverlapProblem(s));
+  two_batch_ = s.two_batch_overlap;
   if (groups_ > 1) expert_kernels_ = expert_hbm_ = expert_tensor_ = kernels_;
   for (int t = 1; t <= max_tokens; ++t) {
     // pp micro-batches of t/pp tokens each cycle through the stages, paced by the slowest (as
@@ -531,6 +586,41 @@ IterationCost IterationModel::Cost(const IterationBatch& b) const {
     const double streaming_s =
         std::max(0.0, layers * attention_s - prefill_flops / gemm_flops_per_s_);
     hbm_s += streaming_s * hbm_bytes_per_s_ / peak_hbm_bytes_per_s_;
+  }
+  if (two_batch_) {
+    // Two-batch overlap (groups_ > 1): the busiest group's sequences split into two micro-batches
+    // of about equal tokens at a sequence's edge (a prefill chunk of half its tokens or more is
+    // one on its own), the routed experts' tokens in the same proportion; a lone sequence runs
+    // as one batch, below.
+    const int decodes = (b.tokens - b.prefill_tokens + groups_ - 1) / groups_;
+    const int chunk = b.prefill_tokens > 0 ? b.largest_chunk : 0;
+    const int whole = static_cast<int>(t);
+    if (decodes + (chunk > 0 ? 1 : 0) >= 2 && whole >= 2) {
+      const int ta = std::clamp(2 * chunk >= whole ? chunk : (whole + 1) / 2, 1, whole - 1);
+      const auto a = static_cast<size_t>(ta), bb = static_cast<size_t>(whole - ta);
+      const double decode_a = decodes > 0 ? std::clamp(ta - chunk, 0, decodes) / double(decodes)
+                                          : 0.0;  // its share of the group's decodes
+      const auto ea = static_cast<size_t>(
+          std::clamp(static_cast<int>(std::lround(static_cast<double>(all) * ta / whole)), 1,
+                     static_cast<int>(all) - 1));
+      const size_t eb = all - ea;
+      const double att_a = decode_s * decode_a + prefill_s, att_b = decode_s * (1 - decode_a);
+      const MicroBatchLayer mb_a{(kernels_[a] + att_a) / layers, comm_[a] / 2 / layers,
+                                 expert_kernels_[ea] / layers, comm_[a] / 2 / layers};
+      const MicroBatchLayer mb_b{(kernels_[bb] + att_b) / layers, comm_[bb] / 2 / layers,
+                                 expert_kernels_[eb] / layers, comm_[bb] / 2 / layers};
+      const double layers_k = kernels_[a] + kernels_[bb] + decode_s + prefill_s +
+                              expert_kernels_[ea] + expert_kernels_[eb];
+      c.kernels_s = layers_k + logits_[n];
+      c.comm_s = comm_[a] + comm_[bb];
+      c.overlapped_s =
+          layers_k + c.comm_s - TwoBatchOverlapSeconds(mb_a, mb_b, static_cast<int>(layers));
+      c.hbm_s = hbm_[a] + hbm_[bb] + expert_hbm_[ea] + expert_hbm_[eb] + logits_hbm_[n] + hbm_s;
+      c.tensor_s = tensor_[a] + tensor_[bb] + expert_tensor_[ea] + expert_tensor_[eb] +
+                   logits_tensor_[n] + attention_flops / peak_flops_per_s_;
+      c.activity = IterationActivity(c, s.activity);
+      return c;
+    }
   }
   c.hbm_s = hbm_[t] + logits_hbm_[n] + hbm_s;
   c.tensor_s = tensor_[t] + logits_tensor_[n] + attention_flops / peak_flops_per_s_;

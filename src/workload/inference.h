@@ -84,6 +84,10 @@ struct InferenceSetup {
   units::Duration link_latency = units::Microseconds(5);
   // Speculative decoding or MTP (workload/speculative.h); SpeculationProblem must be "".
   Speculation speculation;
+  // Two-batch overlap (SGLang's TBO, DeepSeek's dual micro-batch overlap) of wide EP: each
+  // attention group's sequences run as two micro-batches, one's all-to-all in flight while the
+  // other computes (TwoBatchOverlapSeconds); TwoBatchOverlapProblem must be "".
+  bool two_batch_overlap = false;
 };
 
 // Attention groups of a replica: ep/tp with wide EP (ep > tp), else 1.
@@ -97,6 +101,26 @@ std::string MlaTensorParallelProblem(const ModelCard& model, int tp);
 // the experts and tp; ep > tp needs ep to be a multiple of tp (ep may exceed the experts: the
 // GPUs beyond them hold copies).
 std::string InferenceLayoutProblem(const ModelCard& model, int tp, int pp, int ep);
+
+// Why two-batch overlap cannot run on `s`'s layout, or "" (services and `infer` ask): it hides
+// wide EP's all-to-all, so it needs ep > tp; pipeline parallelism beside it is not modelled.
+std::string TwoBatchOverlapProblem(const InferenceSetup& s);
+
+// One micro-batch's share of a MoE layer under two-batch overlap, seconds: the compute before
+// the experts (attention, its projections, the shared experts, norms), the dispatch, the routed
+// experts, the combine.
+struct MicroBatchLayer {
+  double attention_s = 0, dispatch_s = 0, experts_s = 0, combine_s = 0;
+};
+
+// `layers` identical layers of two micro-batches a and b (both > 0 layers' worth of work), the
+// computations in order on the GPU's SMs (a's attention, b's attention, a's experts, b's
+// experts, then the next layer) and the all-to-alls in order on the network (a's dispatch, b's
+// dispatch, a's combine, b's combine), each starting when its input is ready and its resource
+// free: the time from the first layer's start to the last combine's end. DeepEP's low-latency
+// kernels move the tokens without SMs (RDMA from hooks), so the two overlap without slowing each
+// other; with nothing to hide (no all-to-all) it is the computations' sum.
+double TwoBatchOverlapSeconds(const MicroBatchLayer& a, const MicroBatchLayer& b, int layers);
 
 struct InferenceEstimate {
   int gpus = 0;                  // ReplicaGpus
@@ -122,8 +146,12 @@ struct InferenceEstimate {
   units::DataSize kv_bytes_per_token;
   units::DataSize memory_per_gpu;
   bool fits_in_memory = false;
-  std::vector<int> layers_per_stage;         // InferenceStageLayers: pp entries, first to last
-  std::vector<OpCost> decode_ops;            // one layer, forward times (communication included)
+  std::vector<int> layers_per_stage;  // InferenceStageLayers: pp entries, first to last
+  // One layer, forward times (communication included); with two-batch overlap, one micro-batch's.
+  std::vector<OpCost> decode_ops;
+  // Two-batch overlap: the kernel and communication seconds of a decode iteration that ran at the
+  // same time (in its verify pass; 0 without overlap).
+  units::Duration overlapped_time;
   double model_matrix_params_per_layer = 0;  // active weights a token goes through per layer
 };
 
@@ -152,11 +180,14 @@ struct IterationCost {
   double kernels_s = 0;   // GEMMs, attention, norms, logits
   double comm_s = 0;      // TP all-reduces, EP all-to-alls, pipeline hand-offs
   double overhead_s = 0;  // host side (kIterationOverhead)
+  // Two-batch overlap: seconds of kernels and communication that ran at the same time, counted
+  // in both kernels_s and comm_s (0 without it).
+  double overlapped_s = 0;
   // Kernel seconds weighted by the fraction of peak HBM bandwidth (hbm_s) and of peak tensor
   // FLOP/s (tensor_s) each kernel achieves: the terms of the power model (PhaseActivity).
   double hbm_s = 0, tensor_s = 0;
   double activity = 0;  // average GPU activity over the iteration
-  double seconds() const { return kernels_s + comm_s + overhead_s; }
+  double seconds() const { return kernels_s + comm_s + overhead_s - overlapped_s; }
 };
 
 // The average activity over `c`'s time under `a` (PhaseActivity's serving terms), at most 1.
@@ -190,6 +221,7 @@ class IterationModel {
   double paced_layers_ = 0;             // pp x the most layers a stage holds
   double kv_read_bytes_per_token_ = 0;  // per layer and GPU, one sequence's context token
   int groups_ = 1;                      // AttentionGroups
+  bool two_batch_ = false;              // InferenceSetup::two_batch_overlap
   // Wide EP: the routed experts by the replica's tokens (the other tables are then by the
   // busiest attention group's tokens).
   std::vector<double> expert_kernels_, expert_hbm_, expert_tensor_;

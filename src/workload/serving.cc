@@ -1049,6 +1049,7 @@ std::string ServiceProblem(const ServiceSetup& s) {
   }
   const std::string spec = SpeculationProblem(r.model, r.speculation, r.tp, r.pp);
   if (!spec.empty()) return spec;
+  if (std::string tbo = TwoBatchOverlapProblem(r); !tbo.empty()) return tbo;
   if (s.pd.prefill_replicas >= s.replicas) {
     return "prefill_replicas must leave at least one decode replica";
   }

@@ -174,28 +174,32 @@ TEST(WideEp, AServedReplicaHoldsEpGpusAndTheTokensSpreadOverItsGroups) {
 // and Large-scale Expert Parallelism on 96 H100 GPUs", 2025-05-05): decode on 9 nodes, EP72 with
 // DP72 attention, 256 sequences a GPU at a K/V length of 2000: 22,282 tokens/s a node with
 // two-batch overlap (TBO); its TBO ablation gives 22,310 at 256 with a 25.5 % gain, so 17,777
-// without. firstwall's model does not overlap communication with computation, so the figure
-// without TBO is the like-for-like one and is the one asserted; the others are printed. DeepSeek's
-// profile (16 nodes, 128 a GPU, 4096) and its production day (18 nodes, EP144, 128 a GPU, 4989;
-// "DeepSeek-V3/R1 Inference System Overview", 2025-03-01) overlap and use MTP (acceptance 0.85 to
-// 0.9 in the V3 report; 0.875 here) on H800s (H100 compute and HBM).
+// without. DeepSeek's profile (16 nodes, 128 a GPU, 4096) and its production day (18 nodes,
+// EP144, 128 a GPU, 4989; "DeepSeek-V3/R1 Inference System Overview", 2025-03-01) overlap two
+// micro-batches and use MTP (acceptance 0.85 to 0.9 in the V3 report; 0.875 here) on H800s (H100
+// compute and HBM). The production figure is a day's average under live load, with batches
+// below the profile's, so it is printed, not asserted.
 TEST(WideEp, DecodeAgainstPublishedLargeScaleEp) {
   struct Case {
     const char* what;
     int ep, per_gpu, kv;
-    bool mtp;
+    bool mtp, tbo;
     double published;
     bool asserted;
   };
   const Case cases[] = {
-      {"SGLang EP72, 256/GPU, KV 2000, without TBO", 72, 256, 2000, false, 22310 / 1.255, true},
-      {"SGLang EP72, 256/GPU, KV 2000, with TBO", 72, 256, 2000, false, 22282, false},
-      {"DeepSeek profile EP128, 128/GPU, KV 4096, MTP", 128, 128, 4096, true, 18598, false},
-      {"DeepSeek production EP144, 128/GPU, KV 4989, MTP", 144, 128, 4989, true, 14800, false},
+      {"SGLang EP72, 256/GPU, KV 2000, without TBO", 72, 256, 2000, false, false, 22310 / 1.255,
+       true},
+      {"SGLang EP72, 256/GPU, KV 2000, with TBO", 72, 256, 2000, false, true, 22282, true},
+      {"DeepSeek profile EP128, 128/GPU, KV 4096, MTP, TBO", 128, 128, 4096, true, true, 18598,
+       true},
+      {"DeepSeek production EP144, 128/GPU, KV 4989, MTP, TBO", 144, 128, 4989, true, true, 14800,
+       false},
   };
-  std::printf("%-50s %12s %12s %8s\n", "case", "published", "model", "error");
+  std::printf("%-55s %12s %12s %8s\n", "case", "published", "model", "error");
   for (const Case& c : cases) {
     InferenceSetup s = DeepSeekV3("H100-SXM5-80GB", 1, c.ep, c.per_gpu * c.ep, c.kv - 50, 100);
+    s.two_batch_overlap = c.tbo;
     if (c.mtp) {
       s.speculation.method = SpeculationMethod::kMtp;
       s.speculation.draft_tokens = 1;
@@ -204,7 +208,7 @@ TEST(WideEp, DecodeAgainstPublishedLargeScaleEp) {
     const InferenceEstimate e = EstimateInference(s);
     const double per_node = e.decode_tokens_per_s / (c.ep / 8.0);
     const double error = per_node / c.published - 1;
-    std::printf("%-50s %12.0f %12.0f %+7.1f%%%s\n", c.what, c.published, per_node, 100 * error,
+    std::printf("%-55s %12.0f %12.0f %+7.1f%%%s\n", c.what, c.published, per_node, 100 * error,
                 c.asserted ? "" : "  (printed, not asserted)");
     EXPECT_TRUE(e.fits_in_memory) << c.what;
     if (c.asserted) {
