@@ -85,9 +85,10 @@ GemmModel GpuSpec::GemmFor(DataType t) const {
   return g;
 }
 
-TorusSpec TorusFor(const GpuSpec& gpu, const std::vector<int>& dims) {
+TorusSpec TorusFor(const GpuSpec& gpu, const std::vector<int>& dims, bool twisted) {
   TorusSpec t;
   t.dims = dims;
+  t.twisted = twisted;
   t.link = gpu.nvlink_bandwidth / (2.0 * std::max(1, gpu.ici.ports));
   t.efficiency = gpu.collective.bus_efficiency;
   t.hop_latency = kNvlinkHopLatency;

@@ -102,7 +102,7 @@ struct GpuSpec {
 // The torus of `dims` chips of `gpu` (whose ici must be present): per-direction link bandwidth
 // nvlink_bandwidth / (2 x ports), the card's collective bus efficiency and launch cost, NVLink's
 // hop latency (no public ICI per-hop figure was found).
-TorusSpec TorusFor(const GpuSpec& gpu, const std::vector<int>& dims);
+TorusSpec TorusFor(const GpuSpec& gpu, const std::vector<int>& dims, bool twisted = false);
 
 // Roofline time of work with `flops` and `bytes` moved to or from HBM: the larger of the compute
 // time at `compute_efficiency` x peak and the memory time at full HBM bandwidth

@@ -35,9 +35,23 @@
 // Interconnection Networks, 2004, section 3.3); Trillium 16x16: 32 links x 100 GB/s = 3.2 TB/s,
 // Google's published "bisection bandwidth per Pod".
 //
-// Not modelled: twisted tori (v4/v5p 4x4x8-style shapes whose wraparound links are shifted; the
-// TPU v4 paper reports faster all-to-all on them), congestion from other traffic inside a slice,
-// and links across slices (multislice over the data-center network).
+// Twisted tori (TorusSpec::twisted; TPU v4 and v5p slices k x k x 2k and k x 2k x 2k, "users can
+// pick a twisted 3D torus topology", Jouppi et al. 2023; Cloud TPU docs list which v5p shapes
+// support it): the wraparound link of each short dimension (k) lands k chips further along every
+// long dimension (2k), as in Camara et al., "Twisted torus topologies for enhanced interconnection
+// networks", IEEE TPDS 21(12), 2010. The chip count and links per chip do not change; the
+// distances and the cuts do (TwistedTorusStats, from the graph itself). The whole slice's
+// all-to-all takes the larger of its bisection bound (the fewest links a halving plane cuts,
+// counted on the twisted links: 64 for 4x4x8 against 32 untwisted) and its distance bound: each
+// rank's S/n bytes to every rank travel the mean hop distance, over the rank's 2 D links,
+//   T_dist = S x mean_hops / (2 D B eta).
+// On a regular torus the bisection bound is never below the distance bound; twisting halves the
+// former, so the latter binds: 4x4x8 1.75x faster, 4x8x8 1.39x. A group smaller than the slice
+// loses the short dimensions' wraparound (it leads off to another part of the long dimension):
+// those dimensions run as segments. All-reduce of the whole slice keeps the rotated rings above.
+//
+// Not modelled: congestion from other traffic inside a slice, and links across slices
+// (multislice over the data-center network).
 #pragma once
 
 #include <string>
@@ -55,6 +69,7 @@ struct TorusSpec {
   double efficiency = 1.0;      // achieved over nominal link bandwidth
   units::Duration hop_latency;  // per ring step
   units::Duration launch;       // alpha_0 per collective
+  bool twisted = false;         // TwistProblem(dims) is ""; see above
   bool enabled() const { return !dims.empty(); }
   int chips() const;
 };
@@ -65,7 +80,22 @@ struct TorusGroupDim {
   int length = 1;
   bool wraps = false;
   int share = 1;
+  int dim = 0;  // which of the torus's dimensions
 };
+
+// Why `dims` cannot be twisted, or "": three dimensions k x k x 2k or k x 2k x 2k in that order,
+// k a multiple of 4 (Cloud TPU docs, "TPU v4": a torus where 2A = B = C or 2A = 2B = C, each a
+// multiple of 4; "TPU v5p": twisted for 4x4x8, 4x8x8, 8x8x16, 8x16x16).
+std::string TwistProblem(const std::vector<int>& dims);
+
+// The graph of a (twisted) torus, from a breadth-first search from chip 0 (both kinds are vertex-
+// transitive) and a count of the links each halving plane cuts.
+struct TorusStats {
+  double mean_hops = 0;  // over all n destinations, the source's own 0 included
+  int diameter = 0;      // hops to the farthest chip
+  double bisection = 0;  // links (one direction) across the fewest-cut halving plane
+};
+TorusStats TwistedTorusStats(const std::vector<int>& dims, bool twisted);
 
 // The dimensions a group of `ranks` at rank stride `stride` spans (see above). Empty when the
 // group does not lie along whole dimensions (a stride or size that splits a dimension unevenly);
@@ -81,8 +111,8 @@ units::Duration TorusCollectiveTime(const TorusSpec& t, Collective op, units::Da
 units::Duration TorusP2pTime(const TorusSpec& t, units::DataSize bytes);
 
 // Bisection links of the whole torus (each counted once, one direction): the fewest links a cut
-// into two equal halves crosses, 2 N / k_max with wraparound.
-double TorusBisectionLinks(const std::vector<int>& dims);
+// into two equal halves crosses, 2 N / k_max with wraparound; twisted, TwistedTorusStats'.
+double TorusBisectionLinks(const std::vector<int>& dims, bool twisted = false);
 
 // All-reduce bus bandwidth of the whole slice (per-chip busbw x chips) at large messages, bytes/s.
 double TorusAllReduceBusBandwidth(const TorusSpec& t);

@@ -231,12 +231,15 @@ Summary Meter::Finish(const std::string& scenario_file, const EngineStats& engin
   }
   s.nvlink_peak_utilization = site_.NvlinkPeakUtilization();
   if (const site::ClusterConfig& c = site_.config().cluster; !c.torus_dims.empty()) {
-    hardware::TorusSpec t = hardware::TorusFor(c.gpu, c.torus_dims);
+    hardware::TorusSpec t = hardware::TorusFor(c.gpu, c.torus_dims, c.torus_twisted);
     t.efficiency = 1.0;
     const double link = ToBytesPerSecond(t.link);
-    s.torus =
-        Summary::Torus{c.torus_dims, c.gpu.ici.ports, link, hardware::TorusAllReduceBusBandwidth(t),
-                       hardware::TorusBisectionLinks(c.torus_dims) * link};
+    s.torus = Summary::Torus{c.torus_dims,
+                             c.gpu.ici.ports,
+                             link,
+                             hardware::TorusAllReduceBusBandwidth(t),
+                             hardware::TorusBisectionLinks(c.torus_dims, c.torus_twisted) * link,
+                             c.torus_twisted};
   }
   s.fabric_tiers = site_.FabricTiers();
   for (const site::LinkLoad& l : site_.HottestLinks(10)) {

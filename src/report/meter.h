@@ -125,6 +125,7 @@ struct Summary {
     double link_bytes_per_s = 0;             // one direction of one link
     double allreduce_busbw_bytes_per_s = 0;  // whole slice, large messages, efficiency 1
     double bisection_bytes_per_s = 0;        // one direction
+    bool twisted = false;
   };
   std::optional<Torus> torus;
   // cluster.fabric.technology: the fabric's switches, optics and their draw (in the IT load).

@@ -635,7 +635,8 @@ nlohmann::ordered_json SummaryJson(const Summary& s) {
                   {"links_per_chip", s.torus->links_per_chip},
                   {"link_bytes_per_s", s.torus->link_bytes_per_s},
                   {"allreduce_busbw_bytes_per_s", s.torus->allreduce_busbw_bytes_per_s},
-                  {"bisection_bytes_per_s", s.torus->bisection_bytes_per_s}};
+                  {"bisection_bytes_per_s", s.torus->bisection_bytes_per_s},
+                  {"twisted", s.torus->twisted}};
   }
   j["engine"] = {{"ticks", s.ticks},
                  {"windows", s.engine.windows},
@@ -939,11 +940,12 @@ std::string SummaryText(const Summary& s) {
   }
   if (s.torus) {
     txt::format_to(out,
-                   "\nfabric: ICI torus {} ({} links a chip, {:.0f} GB/s each way), nominal "
+                   "\nfabric: ICI torus {}{} ({} links a chip, {:.0f} GB/s each way), nominal "
                    "all-reduce bus bandwidth {:.1f} TB/s, bisection {:.1f} TB/s; busiest chip's "
                    "ports {:.1f}% (the NICs and Clos carry nothing)\n",
-                   hardware::TorusDimsText(s.torus->dims), s.torus->links_per_chip,
-                   s.torus->link_bytes_per_s / 1e9, s.torus->allreduce_busbw_bytes_per_s / 1e12,
+                   hardware::TorusDimsText(s.torus->dims), s.torus->twisted ? " twisted" : "",
+                   s.torus->links_per_chip, s.torus->link_bytes_per_s / 1e9,
+                   s.torus->allreduce_busbw_bytes_per_s / 1e12,
                    s.torus->bisection_bytes_per_s / 1e12, 100 * s.nvlink_peak_utilization);
   }
   t += "\nresources by peak load against rating (busiest first):\n";

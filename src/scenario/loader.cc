@@ -214,6 +214,10 @@ void ReadTorus(const Section& s, site::ClusterConfig& c) {
       f.Fail("torus_dims", "'" + f.Name("torus_dims") + "' is given but the fabric is a Clos",
              "set cluster.fabric.kind: torus, or drop torus_dims");
     }
+    if (f.Has("twisted")) {
+      f.Fail("twisted", "'" + f.Name("twisted") + "' is given but the fabric is a Clos",
+             "set cluster.fabric.kind: torus, or drop twisted");
+    }
     return;
   }
   const hardware::IciSpec& ici = c.gpu.ici;
@@ -254,6 +258,11 @@ void ReadTorus(const Section& s, site::ClusterConfig& c) {
                        chips, c.gpu.name, ici.pod_chips));
   }
   c.nvlink_domain_gpus = static_cast<int>(chips);
+  c.torus_twisted = f.Bool("twisted");
+  if (const std::string why = hardware::TwistProblem(c.torus_dims);
+      c.torus_twisted && !why.empty()) {
+    f.Fail("twisted", why, "twist a v4 or v5p slice of those shapes, or leave twisted out");
+  }
 }
 
 site::ClusterConfig ReadCluster(const Section& s, const Catalog& cat) {
@@ -914,6 +923,7 @@ site::JobConfig ReadJob(const Section& w, const site::ClusterConfig& cluster, co
                                                        : workload::LayerKernels::kEager;
   t.nvlink_domain = cluster.nvlink_domain();
   t.torus_dims = cluster.torus_dims;
+  t.torus_twisted = cluster.torus_twisted;
   t.nic_bandwidth = cluster.nic_bandwidth;
   t.link_latency = cluster.link_latency;
   // A given split's faults point at the split (its entry, when one is at fault).

@@ -140,5 +140,24 @@ TEST(TpuTorus, MistakesAreRefusedWhereTheyAre) {
   EXPECT_NE(svc.find("'services' on a torus fabric"), std::string::npos) << svc;
 }
 
+TEST(TpuTorus, ATwistedSliceReachesTheJobsCollectives) {
+  const Scenario sc = LoadScenarioText(
+      TorusScenario("TPU-v5p", 32, 4,
+                    "    kind: torus\n    torus_dims: [4, 4, 8]\n    twisted: true\n"),
+      "s.yaml", "");
+  EXPECT_TRUE(sc.site.cluster.torus_twisted);
+  const workload::TrainingSetup& t = sc.site.jobs.at(0).setup;
+  EXPECT_TRUE(t.torus_twisted);
+  EXPECT_TRUE(workload::CollectivesFor(t).torus.twisted);
+  // A cube does not twist; a Clos has nothing to twist.
+  const std::string cube = LoadErrorOf(TorusScenario(
+      "TPU-v5p", 16, 4, "    kind: torus\n    torus_dims: [4, 4, 4]\n    twisted: true\n"));
+  EXPECT_EQ(cube.rfind("s.yaml:13:14: error: 4x4x4 cannot be twisted", 0), 0u) << cube;
+  const std::string clos =
+      LoadErrorOf(TorusScenario("H100-SXM5-80GB", 8, 8, "    twisted: true\n"));
+  EXPECT_EQ(clos.rfind("s.yaml:11:14: error: 'cluster.fabric.twisted' is given but", 0), 0u)
+      << clos;
+}
+
 }  // namespace
 }  // namespace firstwall::scenario

@@ -35,6 +35,7 @@ struct ClusterConfig {
   // cluster.fabric.kind torus: chips along each dimension of the slice (hardware/torus.h), whose
   // product is every GPU of the cluster, one domain; empty: NVLink domains and the Clos.
   std::vector<int> torus_dims;
+  bool torus_twisted = false;  // cluster.fabric.twisted (hardware/torus.h)
   int nodes_per_rack = 4;
   units::Power node_base_power;    // non-GPU power per node (CPUs, memory, NICs, fans), constant
   units::Power gpu_power_cap;      // per GPU; at or above TDP means uncapped

@@ -581,7 +581,7 @@ hardware::CollectiveModel CollectivesFor(const TrainingSetup& s) {
   hardware::CollectiveModel m =
       hardware::CollectiveModelFor(s.gpu.collective, s.gpu.NvlinkPerDirection(), s.nic_bandwidth,
                                    s.link_latency, s.nvlink_domain);
-  if (!s.torus_dims.empty()) m.torus = hardware::TorusFor(s.gpu, s.torus_dims);
+  if (!s.torus_dims.empty()) m.torus = hardware::TorusFor(s.gpu, s.torus_dims, s.torus_twisted);
   return m;
 }
 

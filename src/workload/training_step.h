@@ -148,7 +148,8 @@ struct TrainingSetup {
   // Chips along each dimension of the accelerator torus the job's collectives run on (TPU ICI,
   // hardware/torus.h), x first; empty: NVLink and NICs.
   std::vector<int> torus_dims;
-  TrafficShares traffic;  // from the site's fabric model
+  bool torus_twisted = false;  // the short dimensions' wraparounds shifted (hardware/torus.h)
+  TrafficShares traffic;       // from the site's fabric model
   PhaseActivity activity;
 };
 
