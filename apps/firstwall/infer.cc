@@ -183,14 +183,6 @@ int Infer(const InferOptions& in) {
   if (const std::string why = workload::TwoBatchOverlapProblem(s); !why.empty()) {
     BadOption("--two-batch-overlap", why);
   }
-  if (const int groups = workload::AttentionGroups(s);
-      s.two_batch_overlap && o.batch < 2 * groups) {
-    BadOption("--batch",
-              txt::format("two-batch overlap splits each attention group's sequences in two: "
-                          "batch {} gives the {} groups fewer than 2 each",
-                          o.batch, groups),
-              txt::format("--batch {} or more", 2 * groups));
-  }
   s.speculation = SpeculationArg(in, s);
   const int cached = Read("services[].requests[].shared_prefix_tokens", "--cached-prefix-tokens",
                           in.cached_prefix);
@@ -316,11 +308,17 @@ int Infer(const InferOptions& in) {
                              : "",
         std::min(o.ep, s.nvlink_domain));
     if (s.two_batch_overlap) {
+      // A group of one sequence runs as one batch (EstimateInference), as a served replica does.
       const int per_group = o.batch / groups;
-      std::cout << txt::format(
-          "two-batch overlap: micro-batches of {} and {} sequences a group; {:.2f} ms of the "
-          "verify pass's kernels and communication ran at the same time\n",
-          per_group - per_group / 2, per_group / 2, ToSeconds(e.overlapped_time) * 1e3);
+      std::cout << (per_group < 2
+                        ? std::string("two-batch overlap: one sequence a group, nothing to split: "
+                                      "decoded as one batch\n")
+                        : txt::format("two-batch overlap: each group's {} sequences as "
+                                      "micro-batches of {} and {}; {:.2f} ms of the {}'s kernels "
+                                      "and communication ran at the same time\n",
+                                      per_group, per_group - per_group / 2, per_group / 2,
+                                      ToSeconds(e.overlapped_time) * 1e3,
+                                      sp.enabled() ? "verify pass" : "iteration"));
     }
   }
   if (o.pp > 1) {

@@ -382,6 +382,7 @@ ordered_json ServicesJson(const Summary& s) {
         {"replicas_peak", r.replicas_peak},
         {"scale_events", r.scale_events},
     });
+    if (sv.setup.replica.two_batch_overlap) all.back()["two_batch_overlap"] = true;
     const workload::Speculation& sp = sv.setup.replica.speculation;
     if (sp.enabled()) {
       all.back()["speculative"] = {
@@ -675,6 +676,7 @@ void ServicesText(const Summary& s, std::string& t) {
     txt::format_to(out, "service {}: {} on {} ({}, tp {} x pp {}, ep {}), router {}", sv.name,
                    sv.model, Counted(sv.gpus, "GPU"), Counted(sv.replicas, "replica"), sv.tp, sv.pp,
                    sv.ep, sv.router);
+    if (sv.setup.replica.two_batch_overlap) t += ", two-batch overlap";
     if (r.scale > 1) {
       txt::format_to(out, ", {} replicas simulated", r.replicas_simulated);
     }

@@ -102,6 +102,7 @@ struct LayerCost {
   double hbm_s = 0;      // kernel seconds x achieved share of peak HBM bandwidth
   double tensor_s = 0;   // kernel seconds x achieved share of peak tensor FLOP/s
   double comm_s = 0;     // TP all-reduce, EP all-to-all
+  double a2a_s = 0;      // of comm_s, wide EP's all-to-all (what two-batch overlap can hide)
   std::vector<OpCost>* ops = nullptr;
   const Shape* shape = nullptr;
   void Add(const char* name, double flops, double bytes, double seconds, bool comm = false) {
@@ -196,6 +197,7 @@ LayerCost TokenOps(const Shape& sh, double rows, std::vector<OpCost>* ops, doubl
       const int local_ranks = std::min(s.ep, std::max(1, s.nvlink_domain));
       const double a2a = Sec(CollectiveTime(sh.net, Collective::kAllToAll, msg, s.ep, local_ranks));
       c.Add("ep_all_to_all", 0, 2 * ToBytes(msg), 2 * a2a, true);
+      c.a2a_s = 2 * a2a;
     }
     // ep <= tp: every GPU of the group already holds the tokens; each runs its experts on those
     // routed to them and the MLP's tensor-parallel all-reduce sums the outputs (vLLM's TP + EP):
@@ -332,7 +334,10 @@ std::string TwoBatchOverlapProblem(const InferenceSetup& s) {
            "micro-batch's computation: it needs ep above tp (ep " +
            std::to_string(s.ep) + ", tp " + std::to_string(s.tp) + ")";
   }
-  if (s.pp > 1) return "two-batch overlap beside pipeline parallelism is not modelled: pp 1";
+  if (s.pp > 1) {
+    return "two-batch overlap beside pipeline parallelism is not modelled: it needs pp 1 (pp " +
+           std::to_string(s.pp) + ")";
+  }
   return "";
 }
 
@@ -387,34 +392,50 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
   const double rows = static_cast<double>(s.batch) / (s.pp * sh.groups);
   const double q_rows = rows * verify_rows;
   const double context = s.prompt_tokens + s.output_tokens / 2.0;
-  // Two-batch overlap: each group's sequences as two micro-batches of half of them, the routed
-  // experts apart (they run between the dispatch and the combine).
-  // A group of one sequence has nothing to split and runs as one batch, as in serving.
+  // Two-batch overlap: each group's sequences as two micro-batches, the larger half first, the
+  // routed experts apart (they run between the dispatch and the combine). A group of one
+  // sequence has nothing to split and runs as one batch, as in serving.
   FW_CHECK(TwoBatchOverlapProblem(s).empty(), TwoBatchOverlapProblem(s));
   const bool tbo = s.two_batch_overlap && rows >= 2;
-  const double micro = tbo ? 2.0 : 1.0, mb_rows = rows / micro, mb_q_rows = q_rows / micro;
-  LayerCost dec =
-      TokenOps(sh, mb_q_rows, &e.decode_ops, mb_q_rows * sh.groups, tbo ? Ops::kGroup : Ops::kAll);
-  const double kv_bytes = DecodeKvBytes(sh, mb_rows * context);
-  dec.Add("attention_decode", mb_q_rows * context * DecodeFlopsPerPair(sh), kv_bytes,
-          DecodeAttentionSeconds(sh, mb_rows * context, mb_q_rows * context));
-  LayerCost experts;
+  const double rows_a = tbo ? std::ceil(rows / 2) : rows, rows_b = rows - rows_a;
+  // A micro-batch of `r` sequences: its token operators (`part`) and its decode attention.
+  auto group_layer = [&](double r, std::vector<OpCost>* ops, Ops part) {
+    const double q = r * verify_rows;
+    LayerCost c = TokenOps(sh, q, ops, q * sh.groups, part);
+    c.Add("attention_decode", q * context * DecodeFlopsPerPair(sh), DecodeKvBytes(sh, r * context),
+          DecodeAttentionSeconds(sh, r * context, q * context));
+    return c;
+  };
+  auto experts_layer = [&](double r, std::vector<OpCost>* ops) {
+    const double q = r * verify_rows;
+    return TokenOps(sh, q, ops, q * sh.groups, Ops::kRoutedExperts);
+  };
+  const LayerCost dec = group_layer(rows_a, &e.decode_ops, tbo ? Ops::kGroup : Ops::kAll);
+  LayerCost experts, dec_b, experts_b;  // zero without overlap
   if (tbo) {
-    experts = TokenOps(sh, mb_q_rows, &e.decode_ops, mb_q_rows * sh.groups, Ops::kRoutedExperts);
+    experts = experts_layer(rows_a, &e.decode_ops);
+    dec_b = group_layer(rows_b, nullptr, Ops::kGroup);
+    experts_b = experts_layer(rows_b, nullptr);
   }
   const double logits = sh.Logits(q_rows);
   IterationCost cost;
-  cost.kernels_s = micro * paced * (dec.kernels_s + experts.kernels_s) + logits;
-  cost.hbm_s = micro * paced * (dec.hbm_s + experts.hbm_s) +
+  cost.kernels_s =
+      paced * (dec.kernels_s + experts.kernels_s + dec_b.kernels_s + experts_b.kernels_s) + logits;
+  cost.hbm_s = paced * (dec.hbm_s + experts.hbm_s + dec_b.hbm_s + experts_b.hbm_s) +
                logits * sh.HbmShare(sh.LogitsBytes(q_rows), logits);
-  cost.tensor_s = micro * paced * (dec.tensor_s + experts.tensor_s) +
+  cost.tensor_s = paced * (dec.tensor_s + experts.tensor_s + dec_b.tensor_s + experts_b.tensor_s) +
                   logits * sh.TensorShare(sh.LogitsFlops(q_rows), logits);
-  cost.comm_s = micro * paced * dec.comm_s + sh.P2p(q_rows);
+  cost.comm_s = paced * (dec.comm_s + dec_b.comm_s) + sh.P2p(q_rows);
   if (tbo) {
-    // The all-to-all (and any TP all-reduce) halved between the dispatch and the combine.
-    const MicroBatchLayer mb{dec.kernels_s, dec.comm_s / 2, experts.kernels_s, dec.comm_s / 2};
-    cost.overlapped_s = micro * paced * (dec.kernels_s + experts.kernels_s + dec.comm_s) -
-                        TwoBatchOverlapSeconds(mb, mb, static_cast<int>(paced));
+    // The all-to-all halved between the dispatch and the combine; a TP all-reduce runs on the
+    // SMs (NCCL's kernels), with the attention.
+    auto layer = [](const LayerCost& group, const LayerCost& x) {
+      return MicroBatchLayer{group.kernels_s + group.comm_s - group.a2a_s, group.a2a_s / 2,
+                             x.kernels_s, group.a2a_s / 2};
+    };
+    cost.overlapped_s = cost.kernels_s - logits + cost.comm_s -
+                        TwoBatchOverlapSeconds(layer(dec, experts), layer(dec_b, experts_b),
+                                               static_cast<int>(paced));
     e.overlapped_time = Seconds(cost.overlapped_s);
   }
   cost.overhead_s = Sec(kIterationOverhead);
@@ -491,6 +512,7 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
   FW_CHECK(TwoBatchOverlapProblem(s).empty(), TwoBatchOverlapProblem(s));
   two_batch_ = s.two_batch_overlap;
   if (groups_ > 1) expert_kernels_ = expert_hbm_ = expert_tensor_ = kernels_;
+  if (two_batch_) a2a_ = kernels_;
   for (int t = 1; t <= max_tokens; ++t) {
     // pp micro-batches of t/pp tokens each cycle through the stages, paced by the slowest (as
     // EstimateInference). With wide EP the index is the busiest attention group's tokens for its
@@ -509,6 +531,7 @@ IterationModel::IterationModel(const InferenceSetup& s, int max_tokens)
     hbm_[i] = layers * c.hbm_s;
     tensor_[i] = layers * c.tensor_s;
     comm_[i] = layers * c.comm_s + sh.P2p(rows);
+    if (two_batch_) a2a_[i] = layers * c.a2a_s;
     logits_[i] = sh.Logits(rows);
     logits_hbm_[i] = logits_[i] * sh.HbmShare(sh.LogitsBytes(rows), logits_[i]);
     logits_tensor_[i] = logits_[i] * sh.TensorShare(sh.LogitsFlops(rows), logits_[i]);
@@ -605,10 +628,14 @@ IterationCost IterationModel::Cost(const IterationBatch& b) const {
                      static_cast<int>(all) - 1));
       const size_t eb = all - ea;
       const double att_a = decode_s * decode_a + prefill_s, att_b = decode_s * (1 - decode_a);
-      const MicroBatchLayer mb_a{(kernels_[a] + att_a) / layers, comm_[a] / 2 / layers,
-                                 expert_kernels_[ea] / layers, comm_[a] / 2 / layers};
-      const MicroBatchLayer mb_b{(kernels_[bb] + att_b) / layers, comm_[bb] / 2 / layers,
-                                 expert_kernels_[eb] / layers, comm_[bb] / 2 / layers};
+      // The all-to-all halved between the dispatch and the combine; the rest of the
+      // communication (a TP all-reduce) on the SMs with the attention, as EstimateInference.
+      auto layer = [&](size_t tok, size_t ex, double att) {
+        return MicroBatchLayer{(kernels_[tok] + comm_[tok] - a2a_[tok] + att) / layers,
+                               a2a_[tok] / 2 / layers, expert_kernels_[ex] / layers,
+                               a2a_[tok] / 2 / layers};
+      };
+      const MicroBatchLayer mb_a = layer(a, ea, att_a), mb_b = layer(bb, eb, att_b);
       const double layers_k = kernels_[a] + kernels_[bb] + decode_s + prefill_s +
                               expert_kernels_[ea] + expert_kernels_[eb];
       c.kernels_s = layers_k + logits_[n];

@@ -225,6 +225,7 @@ class IterationModel {
   // Wide EP: the routed experts by the replica's tokens (the other tables are then by the
   // busiest attention group's tokens).
   std::vector<double> expert_kernels_, expert_hbm_, expert_tensor_;
+  std::vector<double> a2a_;              // two-batch overlap: of comm_, the all-to-all's
   double attention_flops_per_pair_ = 0;  // prefill's, per layer and GPU
   double decode_flops_per_pair_ = 0;     // decode's: a context token of one sequence
   // Index t: t tokens. Kernel time, its HBM- and tensor-weighted seconds, communication time, the

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 #include "scenario/catalog.h"
 #include "workload/inference.h"
@@ -56,7 +57,7 @@ TEST(TwoBatchOverlap, NeedsWideEpWithoutPipeline) {
   InferenceSetup piped = DeepSeekV3(1, 16, 64, true);
   piped.pp = 2;
   EXPECT_EQ(TwoBatchOverlapProblem(piped),
-            "two-batch overlap beside pipeline parallelism is not modelled: pp 1");
+            "two-batch overlap beside pipeline parallelism is not modelled: it needs pp 1 (pp 2)");
 }
 
 TEST(TwoBatchOverlap, HalfBatchesRunAtTheSameTimeAsTheOthersAllToAll) {
@@ -74,6 +75,28 @@ TEST(TwoBatchOverlap, HalfBatchesRunAtTheSameTimeAsTheOthersAllToAll) {
   EXPECT_LT(ToSeconds(tbo.itl), ToSeconds(serial.itl));
   // Memory does not change: the same sequences, split.
   EXPECT_DOUBLE_EQ(ToBytes(tbo.memory_per_gpu), ToBytes(serial.memory_per_gpu));
+}
+
+const OpCost* Op(const InferenceEstimate& e, const std::string& name) {
+  for (const OpCost& op : e.decode_ops) {
+    if (op.name == name) return &op;
+  }
+  return nullptr;
+}
+
+TEST(TwoBatchOverlap, OddGroupsSplitAtASequenceAndTpAllReducesAreNotHidden) {
+  // 3 sequences a group: micro-batches of 2 and 1; the listed operators are the first's.
+  const InferenceEstimate serial = EstimateInference(DeepSeekV3(1, 72, 3 * 72, false));
+  const InferenceEstimate odd = EstimateInference(DeepSeekV3(1, 72, 3 * 72, true));
+  EXPECT_DOUBLE_EQ(Op(odd, "attention_decode")->bytes,
+                   2.0 / 3 * Op(serial, "attention_decode")->bytes);
+  // tp 4: a group's TP all-reduces run on the SMs beside the attention; only the all-to-all
+  // can be hidden, so no more than the two micro-batches' all-to-all time overlaps.
+  const InferenceEstimate tp4 = EstimateInference(DeepSeekV3(4, 32, 32 * 8, true));
+  ASSERT_NE(Op(tp4, "tp_all_reduce"), nullptr);
+  const double a2a = ToSeconds(Op(tp4, "ep_all_to_all")->forward);
+  EXPECT_GT(ToSeconds(tp4.overlapped_time), 0.0);
+  EXPECT_LE(ToSeconds(tp4.overlapped_time), 61 * 2 * a2a + 1e-12);
 }
 
 TEST(TwoBatchOverlap, TheServingIterationAgreesWithTheEstimate) {
