@@ -123,6 +123,10 @@ TEST(ServeCli, BadOptionsExit2) {
       Firstwall("serve --store " + (dir / "s.db").string() + " --allow-origin example.com");
   EXPECT_EQ(origin.status, 2);
   EXPECT_NE(origin.out.find("--allow-origin"), std::string::npos) << origin.out;
+  const Result proxy =
+      Firstwall("serve --store " + (dir / "s.db").string() + " --trusted-proxy proxy.example.com");
+  EXPECT_EQ(proxy.status, 2);
+  EXPECT_NE(proxy.out.find("--trusted-proxy"), std::string::npos) << proxy.out;
   const Result listen =
       Firstwall("serve --store " + (dir / "s.db").string() + " --listen nonsense");
   EXPECT_EQ(listen.status, 2);
@@ -166,6 +170,23 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   EXPECT_EQ(throttled->status, 429) << throttled->body;
   EXPECT_GT(std::atoi(throttled->get_header_value("Retry-After").c_str()), 800);
   EXPECT_NE(throttled->body.find("too many failed log-ins"), std::string::npos);
+  {
+    // Behind a reverse proxy (this test, from 127.0.0.1, named with --trusted-proxy) the proxy's
+    // X-Forwarded-For names the client: five wrong passwords for ana from one client hold her
+    // back there, not at another client behind the same proxy. The first server, trusting no
+    // proxy, counted this test's address whatever the header said.
+    Server proxied(store, dir / "serve-proxied.log", "--trusted-proxy 127.0.0.1");
+    ASSERT_GT(proxied.port, 0) << Slurp(dir / "serve-proxied.log");
+    httplib::Client via("127.0.0.1", proxied.port);
+    via.set_read_timeout(30, 0);
+    auto log_in = [&](const char* client, const char* password) {
+      return via.Post("/api/session", httplib::Headers{{"X-Forwarded-For", client}},
+                      json{{"user", "ana"}, {"password", password}}.dump(), "application/json");
+    };
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(log_in("203.0.113.7", "guess")->status, 401) << i;
+    EXPECT_EQ(log_in("203.0.113.7", "anapass1")->status, 429);
+    EXPECT_EQ(log_in("10.1.1.1, 198.51.100.9", "anapass1")->status, 200);
+  }
   EXPECT_EQ(anyone.http.Post("/api/session", "user=vic&password=vicpass1", "text/plain")->status,
             415);
   EXPECT_EQ(anyone.http.Post("/api/session", "[1]", "application/json")->status, 400);

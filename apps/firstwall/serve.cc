@@ -17,6 +17,7 @@
 #include "apps/firstwall/scenario_arg.h"
 #include "live/listen_address.h"
 #include "live/store.h"
+#include "serve/client_address.h"
 #include "serve/dashboard.h"
 #include "serve/origins.h"
 
@@ -25,7 +26,7 @@ namespace {
 
 struct ServeOptions {
   std::string store, scenario, listen = "127.0.0.1:8080";
-  std::vector<std::string> allow_origins;
+  std::vector<std::string> allow_origins, trusted_proxies;
 };
 
 int64_t WallMs() {
@@ -40,6 +41,9 @@ int Serve(const ServeOptions& o) {
   config.store = o.store;
   config.scenario = o.scenario;
   config.allowed_origins = o.allow_origins;
+  for (const std::string& p : o.trusted_proxies) {
+    config.trusted_proxies.push_back(serve::TrustedProxy(p, "--trusted-proxy"));
+  }
   config.now_ms = WallMs;
   serve::Dashboard dashboard(config);
   const int port = dashboard.Bind(at.host, at.port, "--listen");
@@ -95,6 +99,9 @@ Action RegisterServe(CLI::App& app) {
   cmd->add_option("--allow-origin", o->allow_origins,
                   "An origin besides the page's own that may use it, as a reverse proxy's "
                   "https://dashboard.example.com (repeatable)");
+  cmd->add_option("--trusted-proxy", o->trusted_proxies,
+                  "A reverse proxy's address (as this server sees it): its X-Forwarded-For names "
+                  "the client whose failed log-ins are counted (repeatable)");
   return [o] { return Serve(*o); };
 }
 

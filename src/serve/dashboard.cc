@@ -25,6 +25,7 @@
 #include "ops/mcp_tools.h"
 #include "ops/ops.h"
 #include "ops/store_queries.h"
+#include "serve/client_address.h"
 #include "serve/forecast_view.h"
 #include "serve/login_throttle.h"
 #include "serve/metrics.h"
@@ -435,7 +436,9 @@ void Dashboard::Impl::Routes() {
     // Guessing is slowed down before the password is looked at (login_throttle.h); a name no
     // user can have is counted for its address alone.
     const std::string counted = ops::IsUserName(*name) ? *name : "";
-    const LoginThrottle::Attempt attempt = throttle.Begin(counted, req.remote_addr);
+    const std::string client = ClientAddress(
+        req.remote_addr, req.get_header_value("X-Forwarded-For"), config.trusted_proxies);
+    const LoginThrottle::Attempt attempt = throttle.Begin(counted, client);
     if (attempt.wait_ms) {
       const int64_t seconds = (*attempt.wait_ms + 999) / 1000;
       res.set_header("Retry-After", std::to_string(seconds));
@@ -464,13 +467,13 @@ void Dashboard::Impl::Routes() {
         return Fail(res, 401, e.message());
       }
       decided = true;
-      throttle.Succeeded(counted, req.remote_addr, attempt.at_ms);
+      throttle.Succeeded(counted, client, attempt.at_ms);
       const Session s = sessions.Open(user);
       res.set_header("Set-Cookie",
                      fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict", kCookie, s.token));
       Send(res, 200, SessionJson(s));
     });
-    if (!decided) throttle.Cancel(counted, req.remote_addr, attempt.at_ms);
+    if (!decided) throttle.Cancel(counted, client, attempt.at_ms);
   });
   // Answered 200 either way: the page asks it on every load, and a browser logs a 401 as an error.
   http.Get("/api/session", [this](const httplib::Request& req, httplib::Response& res) {

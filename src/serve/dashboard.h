@@ -41,6 +41,9 @@ struct DashboardConfig {
   // Origins (scheme://host[:port]) besides the page's own that may use the server: a reverse
   // proxy's public URL (origins.h).
   std::vector<std::string> allowed_origins;
+  // Reverse proxies whose X-Forwarded-For names the client the log-in throttle counts
+  // (client_address.h), as TrustedProxy normalizes them; empty: every peer is the client.
+  std::vector<std::string> trusted_proxies;
   std::function<int64_t()> now_ms;        // the time of every action, ms since the Unix epoch
   int64_t session_idle_ms = 30 * 60'000;  // a session unused this long must log in again
 };

@@ -7,8 +7,8 @@
 // Each attempt is counted as a failure when it begins (Begin), so that requests waiting together
 // for the store cannot all pass the check; a good password takes its own attempt back and clears
 // its pair's failures (Succeeded), an attempt the store could not answer is taken back (Cancel).
-// The address's other failures stay. Behind a reverse proxy every client has the proxy's
-// address: the per-address count then limits everyone together.
+// The address's other failures stay. The address is the client's (client_address.h): behind a
+// reverse proxy named with --trusted-proxy, the one its X-Forwarded-For gives.
 // The policy follows OWASP's Authentication Cheat Sheet ("Protect against automated attacks":
 // throttling by account and by address rather than a permanent lockout); the counts and window
 // are this project's choice, not a cited figure. Kept in memory only, like the sessions; at most
