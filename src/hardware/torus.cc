@@ -170,10 +170,19 @@ Duration TorusCollectiveTime(const TorusSpec& t, Collective op, units::DataSize 
   std::vector<TorusGroupDim> g = TorusGroupDims(t.dims, ranks, stride);
   const bool whole = ranks == t.chips();
   if (t.twisted && !whole) {
-    // A short dimension's wraparound leads off the group: its ring is a segment.
+    // A short dimension's wraparound lands k along every long dimension: inside the group when
+    // it spans each long dimension whole, else off it, and the short dimension's ring is a
+    // segment.
     const int k = *std::min_element(t.dims.begin(), t.dims.end());
+    bool spans_long = true;
+    for (size_t j = 0; j < t.dims.size(); ++j) {
+      if (t.dims[j] != 2 * k) continue;
+      spans_long &= std::any_of(g.begin(), g.end(), [&](const TorusGroupDim& d) {
+        return d.dim == static_cast<int>(j) && d.length == t.dims[j];
+      });
+    }
     for (TorusGroupDim& d : g) {
-      if (t.dims[static_cast<size_t>(d.dim)] == k) d.wraps = false;
+      if (t.dims[static_cast<size_t>(d.dim)] == k && !spans_long) d.wraps = false;
     }
   }
   if (t.twisted && whole && op == Collective::kAllToAll) {

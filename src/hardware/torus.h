@@ -47,8 +47,10 @@
 //   T_dist = S x mean_hops / (2 D B eta).
 // On a regular torus the bisection bound is never below the distance bound; twisting halves the
 // former, so the latter binds: 4x4x8 1.75x faster, 4x8x8 1.39x. A group smaller than the slice
-// loses the short dimensions' wraparound (it leads off to another part of the long dimension):
-// those dimensions run as segments. All-reduce of the whole slice keeps the rotated rings above.
+// that does not span every long dimension whole loses the short dimensions' wraparound (it leads
+// off the group): those dimensions run as segments. One that does (data parallelism over y and z
+// of 4x4x8) keeps it: its y rings close through the other half of z. All-reduce of the whole
+// slice keeps the rotated rings above.
 //
 // Not modelled: congestion from other traffic inside a slice, and links across slices
 // (multislice over the data-center network).

@@ -174,6 +174,11 @@ TEST(TwistedTorus, AGroupShorterThanTheSliceLosesTheShortWraparound) {
   t.twisted = true;
   const double segment = Sec(TorusCollectiveTime(t, Collective::kAllReduce, Gigabytes(1), 4, 1));
   EXPECT_DOUBLE_EQ(segment, 2 * ring);  // one direction's links instead of both
+  // Data parallelism over y and z (32 ranks at stride 4) spans the long z whole: y's wraparound
+  // lands on the other half of z, inside the group, and its rings close.
+  TorusSpec plain = Torus({4, 4, 8}, 100);
+  EXPECT_DOUBLE_EQ(Sec(TorusCollectiveTime(t, Collective::kAllReduce, Gigabytes(1), 32, 4)),
+                   Sec(TorusCollectiveTime(plain, Collective::kAllReduce, Gigabytes(1), 32, 4)));
   // The whole slice's all-reduce keeps its rings.
   TorusSpec u = Torus({4, 4, 8}, 100);
   const double whole = Sec(TorusCollectiveTime(u, Collective::kAllReduce, Gigabytes(1), 128, 1));

@@ -214,7 +214,7 @@ void ReadTorus(const Section& s, site::ClusterConfig& c) {
       f.Fail("torus_dims", "'" + f.Name("torus_dims") + "' is given but the fabric is a Clos",
              "set cluster.fabric.kind: torus, or drop torus_dims");
     }
-    if (f.Has("twisted")) {
+    if (f.Has("twisted") && f.Bool("twisted")) {
       f.Fail("twisted", "'" + f.Name("twisted") + "' is given but the fabric is a Clos",
              "set cluster.fabric.kind: torus, or drop twisted");
     }
@@ -779,6 +779,15 @@ site::ServiceConfig ReadService(const Section& v, const site::ClusterConfig& clu
   s.replica.two_batch_overlap = e.Bool("two_batch_overlap");
   if (const std::string why = workload::TwoBatchOverlapProblem(s.replica); !why.empty()) {
     e.Fail("two_batch_overlap", why);
+  }
+  if (const int groups = workload::AttentionGroups(s.replica);
+      s.replica.two_batch_overlap && s.engine.max_seqs < 2 * groups) {
+    warnings.push_back(e.ValueAt("two_batch_overlap").ToString() + ": " +
+                       e.Name("two_batch_overlap") + ": engine.max_seqs " +
+                       std::to_string(s.engine.max_seqs) + " gives each of the " +
+                       std::to_string(groups) +
+                       " attention groups one sequence at most: two-batch overlap never splits "
+                       "one (it needs 2 a group)");
   }
   s.engine.prefix_caching = e.Bool("prefix_caching");
   s.engine.block_tokens = e.Int("block_tokens");

@@ -762,6 +762,15 @@ TEST(Scenario, TwoBatchOverlapIsAnEngineChoiceOfWideEp) {
   const Scenario sc = LoadScenarioText(
       WithService(Replace(kService, "model: llama3-8b\n    replicas: 8", wide)), "s.yaml", "");
   EXPECT_TRUE(sc.site.services.front().setup.replica.two_batch_overlap);
+  // One sequence a group at most: it never splits, and the scenario says so.
+  const Scenario one = LoadScenarioText(
+      WithService(Replace(
+          kService, "model: llama3-8b\n    replicas: 8",
+          Replace(wide, "{two_batch_overlap: true}", "{two_batch_overlap: true, max_seqs: 16}"))),
+      "s.yaml", "");
+  ASSERT_EQ(one.site.warnings.size(), 1u);
+  EXPECT_NE(one.site.warnings[0].find("two-batch overlap never splits one"), std::string::npos)
+      << one.site.warnings[0];
   const std::string narrow = Replace(wide, "tp: 1\n    ep: 16", "tp: 8\n    ep: 8");
   EXPECT_TRUE(
       Says(ErrorOf(WithService(Replace(kService, "model: llama3-8b\n    replicas: 8", narrow))),

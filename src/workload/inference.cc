@@ -329,6 +329,10 @@ std::string InferenceLayoutProblem(const ModelCard& m, int tp, int pp, int ep) {
 
 std::string TwoBatchOverlapProblem(const InferenceSetup& s) {
   if (!s.two_batch_overlap) return "";
+  if (!s.model.IsMoe()) {
+    return "two-batch overlap hides wide expert parallelism's all-to-all: " + s.model.name +
+           " is a dense model, with none";
+  }
   if (AttentionGroups(s) <= 1) {
     return "two-batch overlap hides wide expert parallelism's all-to-all behind the other "
            "micro-batch's computation: it needs ep above tp (ep " +

@@ -54,6 +54,11 @@ TEST(TwoBatchOverlap, NeedsWideEpWithoutPipeline) {
   EXPECT_EQ(TwoBatchOverlapProblem(DeepSeekV3(8, 8, 64, true)),
             "two-batch overlap hides wide expert parallelism's all-to-all behind the other "
             "micro-batch's computation: it needs ep above tp (ep 8, tp 8)");
+  InferenceSetup dense = DeepSeekV3(1, 1, 64, true);
+  dense.model = scenario::BuiltinCatalog().models.at("llama3-8b");
+  EXPECT_EQ(TwoBatchOverlapProblem(dense),
+            "two-batch overlap hides wide expert parallelism's all-to-all: llama3-8b is a dense "
+            "model, with none");
   InferenceSetup piped = DeepSeekV3(1, 16, 64, true);
   piped.pp = 2;
   EXPECT_EQ(TwoBatchOverlapProblem(piped),
