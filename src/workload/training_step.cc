@@ -618,6 +618,10 @@ std::string LayoutProblem(const TrainingSetup& s) {
     return "ep " + str(s.ep) + " does not divide the " + str(m.moe.experts) + " experts";
   }
   if (s.ep > s.dp * s.cp) return "ep " + str(s.ep) + " exceeds dp x cp";
+  if ((s.dp * s.cp) % s.ep != 0) {
+    return "ep " + str(s.ep) + " does not divide dp x cp = " + str(s.dp * s.cp) +
+           ": the expert-parallel groups tile the data-parallel ranks";
+  }
   if (s.global_batch % s.dp != 0) {
     return "global batch " + str(s.global_batch) + " is not a multiple of dp " + str(s.dp);
   }

@@ -283,6 +283,20 @@ TEST(TrainingStep, LayoutProblemsAreNamed) {
   s = Small();
   s.ep = 2;
   EXPECT_NE(LayoutProblem(s).find("mixture-of-experts"), std::string::npos);
+  // Expert-parallel groups tile the data-parallel ranks: 8 experts over ep 4 and dp 6 do not.
+  s = Small();
+  s.model.moe.experts = 8;
+  s.model.moe.top_k = 2;
+  s.model.moe.expert_ffn_hidden_size = 1024;
+  s.dp = 6;
+  s.global_batch = 60;
+  s.micro_batch = 2;
+  s.ep = 4;
+  EXPECT_EQ(LayoutProblem(s),
+            "ep 4 does not divide dp x cp = 6: the expert-parallel groups tile the data-parallel "
+            "ranks");
+  s.ep = 2;
+  EXPECT_EQ(LayoutProblem(s), "");
   EXPECT_EQ(LayoutProblem(Small()), "");
 }
 
