@@ -36,6 +36,9 @@ TEST(TpuPod, JobRunsOnTheTorus) {
   EXPECT_NE(r.out.find("fabric: ICI torus 4x4x4 (6 links a chip, 100 GB/s each way)"),
             std::string::npos)
       << r.out;
+  const Result v = Firstwall("validate examples/tpu-pod.yaml");
+  EXPECT_EQ(v.status, 0) << v.out;
+  EXPECT_NE(v.out.find("in 16 nodes and 1 rack, a 4x4x4 ICI torus; "), std::string::npos) << v.out;
 }
 
 TEST(TpuPod, CommandsWithoutATorusRefuseTpuCards) {

@@ -6,6 +6,7 @@
 
 #include "apps/firstwall/commands.h"
 #include "apps/firstwall/scenario_arg.h"
+#include "hardware/torus.h"
 #include "report/outputs.h"
 #include "units/parse.h"
 
@@ -33,6 +34,11 @@ std::string Describe(const scenario::Scenario& sc) {
   std::string line = fmt::format(
       "{}: ok: '{}', {} x {} in {} and {}; ", sc.file, s.name, s.cluster.gpu_count(),
       s.cluster.gpu.name, Count(s.cluster.nodes, "node"), Count(s.cluster.rack_count(), "rack"));
+  if (!s.cluster.torus_dims.empty()) {
+    line.insert(line.size() - 2,
+                fmt::format(", a {}{} ICI torus", hardware::TorusDimsText(s.cluster.torus_dims),
+                            s.cluster.torus_twisted ? " twisted" : ""));
+  }
   line += Count(static_cast<long long>(s.jobs.size()), "training job");
   if (!s.jobs.empty()) line += " on " + Count(job_gpus, "GPU");
   line += ", " + Count(static_cast<long long>(s.services.size()), "service");
