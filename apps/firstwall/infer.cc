@@ -208,36 +208,34 @@ int Infer(const InferOptions& in) {
   const std::string attention =
       workload::AttentionKernelName(s.gpu, workload::AttentionKernel::kFlash);
   if (in.json) {
-    nlohmann::ordered_json j = {
-        {"model", m.name},
-        {"gpu", s.gpu.name},
-        {"dtype", dtype},
-        {"kv_cache_dtype", s.kv_cache_fp8 ? "fp8" : dtype_16},
-        {"prefill_attention", attention},
-        {"tp", o.tp},
-        {"pp", o.pp},
-        {"ep", o.ep},
-        {"gpus", e.gpus},
-        {"attention_groups", workload::AttentionGroups(s)},
-        {"two_batch_overlap", s.two_batch_overlap},
-        {"micro_batches",
-         s.two_batch_overlap && o.batch / workload::AttentionGroups(s) >= 2 ? 2 : 1},
-        {"layers_per_stage", e.layers_per_stage},
-        {"batch", o.batch},
-        {"prompt_tokens", o.prompt},
-        {"output_tokens", o.output},
-        {"prefill_time_s", ToSeconds(e.prefill_time)},
-        {"itl_s", ToSeconds(e.itl)},
-        {"decode_tokens_per_s", e.decode_tokens_per_s},
-        {"gpu_power_w", ToWatts(e.gpu_power)},
-        {"energy_per_token_j", e.energy_per_token_j},
-        {"kv_cache_bytes", ToBytes(e.kv_cache_bytes)},
-        {"kv_bytes_per_token", ToBytes(e.kv_bytes_per_token)},
-        {"weights_per_gpu_bytes", ToBytes(e.weights_per_gpu)},
-        {"memory_per_gpu_bytes", ToBytes(e.memory_per_gpu)},
-        {"fits_in_memory", e.fits_in_memory},
-        {"iteration_overhead_s", ToSeconds(workload::kIterationOverhead)},
-        {"decode_overlapped_s", ToSeconds(e.overlapped_time)}};
+    nlohmann::ordered_json j = {{"model", m.name},
+                                {"gpu", s.gpu.name},
+                                {"dtype", dtype},
+                                {"kv_cache_dtype", s.kv_cache_fp8 ? "fp8" : dtype_16},
+                                {"prefill_attention", attention},
+                                {"tp", o.tp},
+                                {"pp", o.pp},
+                                {"ep", o.ep},
+                                {"gpus", e.gpus},
+                                {"attention_groups", workload::AttentionGroups(s)},
+                                {"two_batch_overlap", s.two_batch_overlap},
+                                {"micro_batches", e.micro_batches},
+                                {"layers_per_stage", e.layers_per_stage},
+                                {"batch", o.batch},
+                                {"prompt_tokens", o.prompt},
+                                {"output_tokens", o.output},
+                                {"prefill_time_s", ToSeconds(e.prefill_time)},
+                                {"itl_s", ToSeconds(e.itl)},
+                                {"decode_tokens_per_s", e.decode_tokens_per_s},
+                                {"gpu_power_w", ToWatts(e.gpu_power)},
+                                {"energy_per_token_j", e.energy_per_token_j},
+                                {"kv_cache_bytes", ToBytes(e.kv_cache_bytes)},
+                                {"kv_bytes_per_token", ToBytes(e.kv_bytes_per_token)},
+                                {"weights_per_gpu_bytes", ToBytes(e.weights_per_gpu)},
+                                {"memory_per_gpu_bytes", ToBytes(e.memory_per_gpu)},
+                                {"fits_in_memory", e.fits_in_memory},
+                                {"iteration_overhead_s", ToSeconds(workload::kIterationOverhead)},
+                                {"decode_overlapped_s", ToSeconds(e.overlapped_time)}};
     nlohmann::ordered_json ops = nlohmann::ordered_json::array();
     for (const workload::OpCost& op : e.decode_ops) {
       ops.push_back({{"name", op.name},
@@ -313,7 +311,7 @@ int Infer(const InferOptions& in) {
     if (s.two_batch_overlap) {
       // A group of one sequence runs as one batch (EstimateInference), as a served replica does.
       const int per_group = o.batch / groups;
-      std::cout << (per_group < 2
+      std::cout << (e.micro_batches < 2
                         ? std::string("two-batch overlap: one sequence a group, nothing to split: "
                                       "decoded as one batch\n")
                         : txt::format("two-batch overlap: each group's {} sequences as "

@@ -441,6 +441,7 @@ InferenceEstimate EstimateInference(const InferenceSetup& s) {
                         TwoBatchOverlapSeconds(layer(dec, experts), layer(dec_b, experts_b),
                                                static_cast<int>(paced));
     e.overlapped_time = Seconds(cost.overlapped_s);
+    e.micro_batches = 2;
   }
   cost.overhead_s = Sec(kIterationOverhead);
   const double idle = ToWatts(g.idle_power), tdp = ToWatts(g.tdp);

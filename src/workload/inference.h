@@ -150,8 +150,10 @@ struct InferenceEstimate {
   // One layer, forward times (communication included); with two-batch overlap, one micro-batch's.
   std::vector<OpCost> decode_ops;
   // Two-batch overlap: the kernel and communication seconds of a decode iteration that ran at the
-  // same time (in its verify pass; 0 without overlap).
+  // same time (in its verify pass; 0 without overlap), and the micro-batches each attention
+  // group's sequences ran as (1 without overlap or with one sequence a group).
   units::Duration overlapped_time;
+  int micro_batches = 1;
   double model_matrix_params_per_layer = 0;  // active weights a token goes through per layer
 };
 

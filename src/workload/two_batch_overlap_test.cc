@@ -76,6 +76,10 @@ TEST(TwoBatchOverlap, HalfBatchesRunAtTheSameTimeAsTheOthersAllToAll) {
   ASSERT_NE(a2a, nullptr);
   EXPECT_DOUBLE_EQ(a2a->bytes, 2.0 * 128 * 8 * 7168 * 2);
   EXPECT_EQ(ToSeconds(serial.overlapped_time), 0.0);
+  EXPECT_EQ(serial.micro_batches, 1);
+  EXPECT_EQ(tbo.micro_batches, 2);
+  // One sequence a group: nothing to split.
+  EXPECT_EQ(EstimateInference(DeepSeekV3(1, 72, 72, true)).micro_batches, 1);
   EXPECT_GT(ToSeconds(tbo.overlapped_time), 0.0);
   EXPECT_LT(ToSeconds(tbo.itl), ToSeconds(serial.itl));
   // Memory does not change: the same sequences, split.
