@@ -395,6 +395,14 @@ ordered_json ServicesJson(const Summary& s) {
           {"acceptance", sp.acceptance},
           {"tokens_per_step", workload::ExpectedTokensPerStep(sp.acceptance, sp.draft_tokens)}};
     }
+    if (sv.setup.pd.prefill_replicas > 0) {
+      all.back()["disaggregation"] = {{"prefill_replicas", sv.setup.pd.prefill_replicas},
+                                      {"over", sv.setup.pd.over_nvlink ? "nvlink" : "network"},
+                                      {"link_bytes_per_s_per_gpu", sv.setup.pd.link_bytes_per_s},
+                                      {"transfers_slowed_by_faults", Count(r.kv_transfers_slowed)},
+                                      {"fault_delay_s", r.kv_fault_delay_s},
+                                      {"transfers_lost_to_faults", Count(r.kv_transfers_lost)}};
+    }
     if (sv.setup.engine.offload_bytes > 0) {
       all.back()["kv_offload"] = {
           {"capacity_bytes_per_replica", sv.setup.engine.offload_bytes},
@@ -745,6 +753,12 @@ void ServicesText(const Summary& s, std::string& t) {
           "GB/s a GPU\n",
           sv.setup.pd.prefill_replicas, r.kv_transfer_bytes / 1e9,
           sv.setup.pd.over_nvlink ? "NVLink" : "the NICs", sv.setup.pd.link_bytes_per_s / 1e9);
+      if (r.kv_transfers_slowed > 0) {
+        txt::format_to(out,
+                       "  link faults slowed {:.0f} KV transfers by {:.3f} s in all; {:.0f} never "
+                       "arrived (a link down to the end)\n",
+                       r.kv_transfers_slowed, r.kv_fault_delay_s, r.kv_transfers_lost);
+      }
     }
     const size_t k = static_cast<size_t>(&sv - s.services.data());
     if (k < s.service_pools.size()) {

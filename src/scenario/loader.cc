@@ -21,6 +21,7 @@
 #include "scenario/energy_loader.h"
 #include "scenario/life_loader.h"
 #include "scenario/service_loader.h"
+#include "site/service_faults.h"
 #include "thermal/weather.h"
 #include "workload/requests.h"
 #include "workload/serving.h"
@@ -649,6 +650,15 @@ workload::RequestSet ReadRequests(const Section& svc, const std::string& base_di
       l.a = r.Int(key);
       l.b = r.Number("length_cv");
       l.max = max;
+      // Draws are cut at max_tokens; a length past it would be cut silently, every draw of a
+      // fixed length and most of a lognormal's, so the set would not be the one asked for.
+      if (l.a > max) {
+        r.Fail(key,
+               std::string(key) + " " + units::ShortestDouble(l.a) + " is above max_tokens " +
+                   std::to_string(max) + (lognormal ? ": most draws" : ": every request") +
+                   " would be cut to max_tokens",
+               "raise max_tokens, or lower " + std::string(key));
+      }
       return l;
     };
     src.prompt = dist("prompt_tokens");
@@ -1329,6 +1339,21 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
                            svc.setup.name, nodes_used, nodes_used + need - 1,
                            cfg.cluster.nvlink_domain()),
                "fewer replicas, workloads before it that end on a domain's edge, or over: network");
+      }
+    }
+    if (fabric_for_faults && !queued && svc.setup.pd.prefill_replicas > 0) {
+      // The faults that slow its KV transfers (site/service_faults.h).
+      auto health = site::PrefillLinkHealth(*fabric_for_faults, cfg.faults, svc, nodes_used,
+                                            cfg.cluster.gpus_per_node);
+      if (!health.empty() && svc.setup.sample_replicas > 0 &&
+          svc.setup.sample_replicas < svc.setup.replicas) {
+        cfg.warnings.push_back(
+            "service '" + svc.setup.name +
+            "': faults reach its prefill replicas' KV links, but its replicas are sampled "
+            "(sample_replicas), so its KV transfers are taken as healthy; simulate every "
+            "replica to see them slowed");
+      } else {
+        svc.setup.pd.prefill_link_health = std::move(health);
       }
     }
     nodes_used += need;

@@ -823,6 +823,14 @@ TEST(BadInput, ServiceMistakes) {
   EXPECT_TRUE(
       Says(err("        output_tokens: 100\n", "        output_tokens: 100\n        cv: 3\n"),
            "s.yaml:33", "cv is for gamma arrivals"));
+  // A length past max_tokens would be cut to it without a word.
+  EXPECT_TRUE(Says(
+      err("        output_tokens: 100\n", "        output_tokens: 100\n        max_tokens: 400\n"),
+      "s.yaml:31", "prompt_tokens 500 is above max_tokens 400: most draws"));
+  EXPECT_TRUE(
+      Says(err("        output_tokens: 100\n",
+               "        output_tokens: 100\n        lengths: fixed\n        max_tokens: 400\n"),
+           "s.yaml:31", "prompt_tokens 500 is above max_tokens 400: every request"));
   EXPECT_TRUE(Says(err("replicas: 8", "replicas: 8\n    engine: {block_tokens: 24}"), "s.yaml",
                    "block_tokens must divide 512"));
   EXPECT_TRUE(Says(err("replicas: 8", "replicas: 24"), "s.yaml:28", "needs 3 nodes, but only 2"));
@@ -874,6 +882,56 @@ TEST(Scenario, DisaggregationOverNvlinkStaysInOneDomain) {
   EXPECT_TRUE(Says(ErrorOf(Replace(WithService(Replace(kService, "replicas: 8", pd)),
                                    "gpu: H100-SXM5-80GB", "gpu: MI300X")),
                    "s.yaml:29", "joined as a mesh, not by a switch"));
+}
+
+// Issue #18: a fault of a prefill replica's NIC slows its KV transfers; the service's 8 replicas of
+// one GPU fill node 2 (GPUs 16 to 23), the first two prefilling.
+TEST(Scenario, LinkFaultsReachADisaggregatedServicesKvTransfers) {
+  const std::string pd = "replicas: 8\n    disaggregation: {prefill_replicas: 2}";
+  auto with_faults = [&](const std::string& service, const std::string& faults) {
+    return Replace(WithService(Replace(kService, "replicas: 8", service)), "simulation:\n",
+                   "faults:\n" + faults + "simulation:\n");
+  };
+  const std::string nic16 = "  - {target: nic:16, at: 10 min, for: 20 min, bandwidth: 10 %}\n";
+  const Scenario sc = LoadScenarioText(with_faults(pd, nic16), "s.yaml", "");
+  const workload::Disaggregation& d = sc.site.services.front().setup.pd;
+  ASSERT_EQ(d.prefill_link_health.size(), 2u);
+  ASSERT_EQ(d.prefill_link_health[0].size(), 2u);
+  EXPECT_EQ(d.prefill_link_health[0][0].t_s, 600);
+  EXPECT_EQ(d.prefill_link_health[0][0].health, 0.1);
+  EXPECT_EQ(d.prefill_link_health[0][1].t_s, 1800);
+  EXPECT_EQ(d.prefill_link_health[0][1].health, 1.0);
+  EXPECT_TRUE(d.prefill_link_health[1].empty());
+  site::Site s(sc.site);
+  const workload::ServingResult& r = s.services().front().result;
+  // The 20 minutes' transfers from replica 0: most of the 6,000 requests of those minutes, since
+  // least-tokens routing sends a prompt to the first prefill replica whenever it is idle (the
+  // router does not know the link is slow).
+  EXPECT_GT(r.kv_transfers_slowed, 1000);
+  EXPECT_LT(r.kv_transfers_slowed, 6000 * 1.1);
+  EXPECT_GT(r.kv_fault_delay_s, 0);
+  EXPECT_EQ(r.kv_transfers_lost, 0);
+  // A decode replica's NIC, and a leaf's: rail-optimised, leaf 1 holds GPU 1 of every node, so
+  // replica 1's NIC (GPU 17).
+  const Scenario decode = LoadScenarioText(
+      with_faults(pd, "  - {target: nic:20, at: 10 min, bandwidth: 0 %}\n"), "s.yaml", "");
+  EXPECT_TRUE(decode.site.services.front().setup.pd.prefill_link_health.empty());
+  const Scenario leaf = LoadScenarioText(
+      with_faults(pd, "  - {target: leaf:1, at: 50 min, bandwidth: 0 %}\n"), "s.yaml", "");
+  ASSERT_EQ(leaf.site.services.front().setup.pd.prefill_link_health.size(), 2u);
+  EXPECT_TRUE(leaf.site.services.front().setup.pd.prefill_link_health[0].empty());
+  EXPECT_EQ(leaf.site.services.front().setup.pd.prefill_link_health[1].size(), 1u);
+  // Down to the end: the run says how many never arrived.
+  site::Site dark(leaf.site);
+  EXPECT_GT(dark.services().front().result.kv_transfers_lost, 0);
+  // Sampled replicas are not the fleet's: the faults are left out, with a warning.
+  const Scenario sampled = LoadScenarioText(
+      with_faults("replicas: 8\n    sample_replicas: 4\n    disaggregation: {prefill_replicas: 2}",
+                  nic16),
+      "s.yaml", "");
+  EXPECT_TRUE(sampled.site.services.front().setup.pd.prefill_link_health.empty());
+  ASSERT_FALSE(sampled.site.warnings.empty());
+  EXPECT_NE(sampled.site.warnings.back().find("its replicas are sampled"), std::string::npos);
 }
 
 // Issue #18: services[].speculative and engine.kv_offload, refused where they stand.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <iterator>
 #include <list>
 #include <optional>
 #include <queue>
@@ -55,12 +56,13 @@ struct Replica {
   // The offload tier (EnginePolicy::offload_bytes): prefix blocks evicted from HBM, oldest first.
   std::unordered_map<uint64_t, std::list<uint64_t>::iterator> tier;
   std::list<uint64_t> tier_lru;
-  double outstanding = 0;   // tokens: prompt + output left of the requests routed here
-  double nic_free = 0;      // prefill role: when its KV link is free
-  double load_s = 0;        // sequences held x time, since the last autoscaling decision
-  double since = 0;         // last power/KV accounting time
-  double pending_io_s = 0;  // swap transfers to add to the next iteration
-  uint32_t gen = 0;         // bumps when the cap takes it off: its pending events are void
+  double outstanding = 0;       // tokens: prompt + output left of the requests routed here
+  double nic_free = 0;          // prefill role: when its KV link is free
+  double nic_free_healthy = 0;  // the same without link faults (ServingResult::kv_fault_delay_s)
+  double load_s = 0;            // sequences held x time, since the last autoscaling decision
+  double since = 0;             // last power/KV accounting time
+  double pending_io_s = 0;      // swap transfers to add to the next iteration
+  uint32_t gen = 0;             // bumps when the cap takes it off: its pending events are void
 };
 
 enum class EventKind { kIterationEnd, kReady, kKvArrive, kRelease, kAutoscale, kCap };
@@ -737,13 +739,32 @@ class Simulator {
     // lighter stages of an uneven pipeline send less (kv_stored_fraction).
     const double bytes = q.computed * model_.kv_bytes_per_token() * gpus_;
     const double start = std::max(now, r.nic_free);
-    const double end = start + s_.pd.link_latency_s + bytes / (s_.pd.link_bytes_per_s * gpus_);
+    const double transfer_s = bytes / (s_.pd.link_bytes_per_s * gpus_);
+    double end = start + s_.pd.link_latency_s + transfer_s;
+    const auto index = static_cast<size_t>(&r - replicas_.data());
+    if (index < s_.pd.prefill_link_health.size() && !s_.pd.prefill_link_health[index].empty()) {
+      end = TransferEndS(start + s_.pd.link_latency_s, bytes / gpus_, s_.pd.link_bytes_per_s,
+                         s_.pd.prefill_link_health[index]);
+      // The fault's delay against the same transfers on a healthy link, queueing behind a slowed
+      // one included (a prefill replica's hand-offs do not wait for its link, so their times are
+      // those of the healthy run).
+      const double healthy = std::max(now, r.nic_free_healthy) + s_.pd.link_latency_s + transfer_s;
+      r.nic_free_healthy = healthy;
+      // Lost: its link, or the one it queues behind, is down for good.
+      if (std::isinf(end)) {
+        ++kv_slowed_;
+        ++kv_lost_;
+      } else if (end > healthy) {
+        ++kv_slowed_;
+        kv_delay_s_ += end - healthy;
+      }
+    }
     r.nic_free = end;
     kv_transfer_bytes_ += bytes * model_.kv_stored_fraction();
     r.outstanding -= q.charge;
     Release(r, q);
-    q.replica = -1;  // in flight
-    Push(end, EventKind::kKvArrive, id);
+    q.replica = -1;                                               // in flight
+    if (std::isfinite(end)) Push(end, EventKind::kKvArrive, id);  // else never arrives
   }
 
   void Done(Replica& r, int id, double now) {
@@ -918,6 +939,9 @@ class Simulator {
         s_.autoscale.enabled ? static_cast<int>(std::lround(replicas_peak_ * k)) : s_.replicas;
     out.scale_events = static_cast<int>(std::lround(scale_events_ * k));
     out.kv_transfer_bytes = kv_transfer_bytes_ * k;
+    out.kv_transfers_slowed = kv_slowed_ * k;
+    out.kv_fault_delay_s = kv_delay_s_ * k;
+    out.kv_transfers_lost = kv_lost_ * k;
     out.replicas_held = held_steps_;
     out.gpus = s_.replicas * gpus_;
     out.bin_s = s_.bin_s;
@@ -957,6 +981,7 @@ class Simulator {
   double arrived_ = 0, dropped_ = 0, completed_ = 0, slo_met_ = 0;
   double prompt_tokens_ = 0, output_tokens_ = 0, prefill_tokens_ = 0, prefix_hit_ = 0;
   double preemptions_ = 0, kv_transfer_bytes_ = 0;
+  double kv_slowed_ = 0, kv_delay_s_ = 0, kv_lost_ = 0;
   double last_done_ = 0;
   LatencyHistogram ttft_, itl_, e2e_, queue_, tpot_;
   std::vector<LatencyHistogram> ttft_class_;
@@ -1056,6 +1081,10 @@ std::string ServiceProblem(const ServiceSetup& s) {
   if (s.pd.prefill_replicas > 0 && s.autoscale.enabled) {
     return "autoscaling of disaggregated services is not modelled";
   }
+  if (!s.pd.prefill_link_health.empty() && s.sample_replicas > 0 &&
+      s.sample_replicas < s.replicas) {
+    return "faults on prefill replicas' links need every replica simulated (sample_replicas)";
+  }
   InferenceSetup one = r;
   one.batch = one.prompt_tokens = one.output_tokens = 1;
   const InferenceEstimate e = EstimateInference(one);
@@ -1069,6 +1098,29 @@ std::string ServiceProblem(const ServiceSetup& s) {
            " GB; use more tensor or pipeline parallelism, fp8, or a larger GPU";
   }
   return "";
+}
+
+double TransferEndS(double start_s, double bytes, double bytes_per_s,
+                    const std::vector<LinkHealthStep>& health) {
+  // The step in force at start_s (healthy before the first), then step by step until the bytes
+  // are through.
+  auto next = std::upper_bound(health.begin(), health.end(), start_s,
+                               [](double t, const LinkHealthStep& h) { return t < h.t_s; });
+  double h = next == health.begin() ? 1.0 : std::prev(next)->health;
+  double t = start_s;
+  double left = bytes;
+  while (true) {
+    const double until = next == health.end() ? std::numeric_limits<double>::infinity() : next->t_s;
+    if (h > 0) {
+      const double need = left / (bytes_per_s * h);
+      if (t + need <= until) return t + need;
+      left -= bytes_per_s * h * (until - t);
+    }
+    if (next == health.end()) return std::numeric_limits<double>::infinity();
+    t = until;
+    h = next->health;
+    ++next;
+  }
 }
 
 ServingResult Serve(const ServiceSetup& s, const RequestSet& requests, uint64_t seed) {

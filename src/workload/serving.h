@@ -95,11 +95,29 @@ struct Autoscaling {
   double spin_up_s = 120;  // weights loaded, engine warm
 };
 
+// A link's usable share of its bandwidth from t_s on (seconds, the simulation's clock): 1 healthy,
+// 0 down.
+struct LinkHealthStep {
+  double t_s = 0;
+  double health = 1;
+};
+
+// When a transfer of `bytes` over a link of `bytes_per_s` begun at `start_s` ends, the link running
+// at `health` of its bandwidth (steps in time order, healthy before the first); waiting while the
+// link is down. Infinity if the link goes down for good before the bytes are through.
+double TransferEndS(double start_s, double bytes, double bytes_per_s,
+                    const std::vector<LinkHealthStep>& health);
+
 struct Disaggregation {
   int prefill_replicas = 0;       // 0: every replica runs both phases
   double link_bytes_per_s = 0;    // per GPU of a prefill replica, one direction
   double link_latency_s = 10e-6;  // per transfer
   bool over_nvlink = false;       // the KV crosses the scale-up fabric, not the NICs (reports)
+  // Per prefill replica (the first prefill_replicas replicas), the health of its slowest sending
+  // link over time under the site's faults (site/service_faults.h): each GPU sends its own share
+  // of the KV, so the transfer ends when the slowest one's does. Empty, or shorter than
+  // prefill_replicas: healthy. Only with every replica simulated (sample_replicas 0).
+  std::vector<std::vector<LinkHealthStep>> prefill_link_health;
 };
 
 struct Slo {
@@ -171,6 +189,11 @@ struct ServingResult {
   // autoscaler's decisions and when a draining replica finishes its work.
   std::vector<ReplicaStep> replicas_held;
   double kv_transfer_bytes = 0;
+  // KV transfers that faults slowed (Disaggregation::prefill_link_health), the seconds they added
+  // over all of them, and those that never arrived (a link down for good).
+  double kv_transfers_slowed = 0;
+  double kv_fault_delay_s = 0;
+  double kv_transfers_lost = 0;
   int gpus = 0;  // of the whole service (replicas x GPUs per replica)
   // Average power of all the service's GPUs per bin of bin_s from start_s (idle when nothing runs).
   std::vector<double> gpu_power_w;

@@ -469,6 +469,53 @@ TEST(Serving, DisaggregationMovesTheKvOverTheFabric) {
   EXPECT_GT(r.itl.p99, 2000 * 131072.0 / 50e9);
 }
 
+// A transfer at a link's health over time: slowed, waiting while the link is down, never through
+// when it stays down.
+TEST(Serving, TransferEndFollowsTheLinksHealth) {
+  EXPECT_DOUBLE_EQ(TransferEndS(3, 10, 5, {}), 5);
+  // 1 byte by t 10 at full speed, the other at half speed.
+  EXPECT_DOUBLE_EQ(TransferEndS(9, 2, 1, {{10, 0.5}}), 12);
+  EXPECT_DOUBLE_EQ(TransferEndS(11, 2, 1, {{10, 0.5}, {12, 1}}), 13.5);
+  EXPECT_DOUBLE_EQ(TransferEndS(1, 1, 1, {{0, 0}, {5, 1}}), 6);
+  EXPECT_TRUE(std::isinf(TransferEndS(1, 1, 1, {{0, 0}})));
+  EXPECT_TRUE(std::isinf(TransferEndS(1, 3, 1, {{2, 0}})));
+}
+
+// Issue #18: a fault of a prefill replica's link slows its KV transfers (the site finds which
+// faults reach which replica: site/service_faults.h).
+TEST(Serving, AFaultyLinkSlowsTheKvTransfer) {
+  ServiceSetup s = Llama8b(4);
+  s.pd.prefill_replicas = 1;
+  s.pd.link_bytes_per_s = 50e9;
+  const RequestSet set = Fixed(100, 0.2, 2000, 100);
+  const ServingResult healthy = Serve(s, set, 1);
+  EXPECT_EQ(healthy.kv_transfers_slowed, 0);
+  // At 10 % for the whole run each 262 MB transfer takes 9 times its 5.2 ms longer; 0.2 s apart,
+  // none waits for the one before.
+  s.pd.prefill_link_health = {{{0, 0.1}}};
+  const ServingResult slow = Serve(s, set, 1);
+  EXPECT_EQ(slow.completed, 100);
+  EXPECT_EQ(slow.kv_transfers_slowed, 100);
+  EXPECT_NEAR(slow.kv_fault_delay_s, 100 * 9 * 2000 * 131072.0 / 50e9, 1e-9);
+  EXPECT_GT(slow.itl.p99, 10 * 2000 * 131072.0 / 50e9);
+  EXPECT_EQ(slow.kv_transfers_lost, 0);
+  // Down from 5 s to 6 s: the transfers of that second wait for the repair; all finish.
+  s.pd.prefill_link_health = {{{5, 0}, {6, 1}}};
+  const ServingResult blip = Serve(s, set, 1);
+  EXPECT_EQ(blip.completed, 100);
+  EXPECT_GE(blip.kv_transfers_slowed, 4);
+  EXPECT_LE(blip.kv_transfers_slowed, 6);
+  EXPECT_GT(blip.e2e.max, healthy.e2e.max);
+  // Down from 5 s for good: every later transfer is lost and its request never finishes.
+  s.pd.prefill_link_health = {{{5, 0}}};
+  const ServingResult down = Serve(s, set, 1);
+  EXPECT_GT(down.kv_transfers_lost, 60);
+  EXPECT_EQ(down.completed + down.kv_transfers_lost, 100);
+  // The second replica's health does not apply to the only prefill replica.
+  s.pd.prefill_link_health = {{}, {{0, 0}}};
+  EXPECT_EQ(Serve(s, set, 1).completed, 100);
+}
+
 // A 12 h chat load, busy from 6 h to 12 h (0.2 of its 2 req/s otherwise), and the 8-replica
 // Llama-3-8B service autoscaling over it (1 to 8 replicas, target 50 %, 60 s interval, 120 s
 // spin-up), as two tests below use them.
