@@ -39,6 +39,42 @@ TEST(WallsCli, WritesTheRankingTheCurveAndJson) {
             0);
   EXPECT_EQ(Slurp(out / "walls.json"), Slurp(again / "walls.json"));
   EXPECT_EQ(Slurp(out / "walls_curve.csv"), Slurp(again / "walls_curve.csv"));
+  EXPECT_FALSE(fs::exists(out / "report.html"));
+}
+
+// --report draws the walls (issue #15: "the walls against scale from `firstwall walls`"); into a
+// run's directory it draws the run too, and `firstwall report DIR` gives the same bytes.
+TEST(WallsCli, ReportDrawsTheWallsAndARunBesideThem) {
+  const fs::path out = Fresh("walls_report");
+  ASSERT_EQ(Firstwall("walls --grow gpus --to 2048 --steps 3 --next 0 --report --quiet" + kShort +
+                      "--out " + out.string())
+                .status,
+            0);
+  const std::string page = Slurp(out / "report.html");
+  EXPECT_NE(page.find("\"walls_only\":true"), std::string::npos);
+  EXPECT_NE(page.find("\"curve\":"), std::string::npos);
+  const Result again =
+      Firstwall("report " + out.string() + " --out " + (out / "again.html").string());
+  ASSERT_EQ(again.status, 0) << again.out;
+  EXPECT_EQ(Slurp(out / "again.html"), page);
+  // A run's directory: walls without --report leave the run's report; with it, one page of both.
+  const fs::path run = Fresh("walls_report_run");
+  ASSERT_EQ(Firstwall("run --report --quiet" + kShort + "--out " + run.string()).status, 0);
+  const std::string run_page = Slurp(run / "report.html");
+  ASSERT_EQ(Firstwall("walls --grow gpus --to 2048 --steps 3 --next 0 --quiet" + kShort + "--out " +
+                      run.string())
+                .status,
+            0);
+  EXPECT_EQ(Slurp(run / "report.html"), run_page);
+  ASSERT_EQ(Firstwall("walls --grow gpus --to 2048 --steps 3 --next 0 --report --quiet" + kShort +
+                      "--out " + run.string())
+                .status,
+            0);
+  const std::string both = Slurp(run / "report.html");
+  EXPECT_NE(both.find("\"series\":"), std::string::npos);
+  EXPECT_NE(both.find("\"curve\":"), std::string::npos);
+  ASSERT_EQ(Firstwall("report --quiet " + run.string()).status, 0);
+  EXPECT_EQ(Slurp(run / "report.html"), both);
 }
 
 TEST(WallsCli, InTimeWritesAnHourlyTable) {

@@ -1,4 +1,5 @@
-// firstwall report OUT_DIR [--out FILE]: the HTML report of an earlier run (html_report.h).
+// firstwall report OUT_DIR [--out FILE]: the HTML report of an earlier run or walls search
+// (html_report.h).
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -35,9 +36,11 @@ Action RegisterReport(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "report",
       "Write the HTML report of an earlier run: OUT_DIR/report.html from OUT_DIR's summary.json "
-      "and timeseries.csv (and jobs.csv, events.csv, swings.csv where present); one file that "
-      "works offline (docs/outputs.md)");
-  cmd->add_option("dir", o->dir, "Output directory of `firstwall run`")->required();
+      "and timeseries.csv (and jobs.csv, events.csv, swings.csv, links.csv where present), with "
+      "the walls against scale where `firstwall walls` wrote into OUT_DIR too, or of the walls "
+      "alone; one file that works offline (docs/outputs.md)");
+  cmd->add_option("dir", o->dir, "Output directory of `firstwall run` or `firstwall walls`")
+      ->required();
   cmd->add_option("--out", o->out, "Where to write the report (default: OUT_DIR/report.html)");
   cmd->add_flag("--quiet", o->quiet, "Print nothing");
   return [o] { return Report(*o); };

@@ -10,6 +10,7 @@
 #include "apps/firstwall/commands.h"
 #include "apps/firstwall/scenario_arg.h"
 #include "report/csv.h"
+#include "report/html_report.h"
 #include "report/output_set.h"
 #include "report/outputs.h"
 #include "report/text_format.h"
@@ -33,6 +34,7 @@ struct WallsCliOptions {
   bool in_time = false;
   bool json = false;
   bool quiet = false;
+  bool report = false;
   std::string out;
 };
 
@@ -64,9 +66,12 @@ nlohmann::ordered_json WallJson(const study::Wall& w, const study::Grower& g) {
   return j;
 }
 
-nlohmann::ordered_json ResultJson(const study::WallsResult& r, const study::Grower& g) {
+nlohmann::ordered_json ResultJson(const study::WallsResult& r, const study::Grower& g,
+                                  const std::string& site, const std::string& scenario_file) {
   nlohmann::ordered_json j;
   j["schema"] = "firstwall.walls/1";
+  j["site"] = site;
+  j["scenario_file"] = scenario_file;
   j["axis"] = {{"name", r.axis.name},
                {"unit", r.axis.unit},
                {"from", r.from},
@@ -230,22 +235,42 @@ int Walls(const WallsCliOptions& o) {
   study::ScenarioSource source = study::ScenarioSource::FromFile(o.scenario);
   source.overrides = ParseSets(o.sets);
   // The scenario as given must load first: its own errors come before the axis's.
-  (void)scenario::LoadScenarioText(source.text, source.file, source.base_dir, source.overrides);
+  const scenario::Scenario given =
+      scenario::LoadScenarioText(source.text, source.file, source.base_dir, source.overrides);
 
   study::LimitOptions limits;
   limits.slo_attainment_floor = o.slo_floor_pct / 100;
   limits.ettr_floor = o.ettr_floor_pct / 100;
 
-  report::OutputSet outputs(o.out.empty() ? std::string("out/walls") : o.out,
-                            {"walls.json", "walls.csv", "walls_curve.csv", "walls_hours.csv"});
+  const std::string out_dir = o.out.empty() ? std::string("out/walls") : o.out;
+  // report.html is ours only with --report: a run's report in DIR stays otherwise.
+  std::vector<std::string> names = {"walls.json", "walls.csv", "walls_curve.csv",
+                                    "walls_hours.csv"};
+  if (o.report) names.push_back("report.html");
+  report::OutputSet outputs(out_dir, names);
   const auto write = [&](const std::string& name, const std::string& text) {
     report::AtomicFile file(outputs.Stage(name));
     file.Write(text);
     file.Commit();
   };
+  // From the staged files, as `firstwall report DIR` reads them afterwards: with a run's in DIR,
+  // the run's sections too.
+  const auto write_report = [&] {
+    if (!o.report) return;
+    report::ReportFiles files = report::ReportFiles::RunIn(out_dir);
+    if (files.summary_json.empty() || files.timeseries_csv.empty()) files = {};
+    if (!o.in_time) {
+      files.walls_json = outputs.Stage("walls.json");
+      files.walls_curve_csv = outputs.Stage("walls_curve.csv");
+    } else {
+      files.walls_hours_csv = outputs.Stage("walls_hours.csv");
+    }
+    write("report.html", report::HtmlReport(files));
+  };
   if (o.in_time) {
     const study::HoursResult h = study::WallsInTime(source);
     write("walls_hours.csv", HoursCsv(h));
+    write_report();
     outputs.Commit();
     if (o.json) {
       nlohmann::ordered_json j;
@@ -286,10 +311,11 @@ int Walls(const WallsCliOptions& o) {
   }
   const study::WallsResult r = study::FindWalls(source, grower, w, grow_at);
   if (bar) std::cerr << "\n";
-  const std::string json = ResultJson(r, grower).dump(2) + "\n";
+  const std::string json = ResultJson(r, grower, given.site.name, source.file).dump(2) + "\n";
   write("walls.json", json);
   write("walls.csv", RankingCsv(r));
   write("walls_curve.csv", CurveCsv(r));
+  write_report();
   outputs.Commit();
   if (o.json) {
     std::cout << json;
@@ -308,7 +334,8 @@ Action RegisterWalls(CLI::App& app) {
       "Who is the first wall: grow the site along an axis and find where each rated resource "
       "reaches its limit (the simulation judges), ranked, with the headroom of the others and what "
       "raising the first wall buys. Writes DIR/walls.json, DIR/walls.csv (the ranking) and "
-      "DIR/walls_curve.csv (every run's utilizations); with --in-time, DIR/walls_hours.csv");
+      "DIR/walls_curve.csv (every run's utilizations); with --in-time, DIR/walls_hours.csv; with "
+      "--report, DIR/report.html");
   cmd->add_option("scenario", o->scenario, "Scenario YAML file (default: the built-in scenario)")
       ->check(NonEmptyScenarioPath());
   AddSetOption(cmd, o->sets);
@@ -348,6 +375,9 @@ Action RegisterWalls(CLI::App& app) {
                 "Instead of growing: over the scenario's own run, which resource is closest to "
                 "its limit in each hour (DIR/walls_hours.csv)");
   cmd->add_option("--out", o->out, "Output directory (default out/walls)");
+  cmd->add_flag("--report", o->report,
+                "Also write DIR/report.html: the walls against scale (or in time) drawn, one file "
+                "that works offline (docs/outputs.md)");
   cmd->add_flag("--json", o->json, "Print walls.json instead of the ranking");
   cmd->add_flag("--quiet", o->quiet, "Print nothing (outputs are still written)");
   return [o] { return Walls(*o); };

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -58,6 +59,52 @@ json SeriesJson(const MinMaxDownsampler& down, const std::vector<std::string>& n
   return out;
 }
 
+// The types of the summary's values the page reads, so that a hand-edited summary.json is refused
+// by name rather than drawn as "n/a" or failing inside the JSON library.
+void CheckSummaryShape(const json& s, const std::string& path) {
+  auto fail = [&](const std::string& key, const char* expected, const json& v) {
+    throw InputError({path, 0, 0}, key + " should be " + expected + ", not " + v.type_name(),
+                     "summary.json as `firstwall run` writes it (docs/outputs.md)");
+  };
+  auto number = [&](const json& o, const char* key, const std::string& where) {
+    if (o.contains(key) && !o[key].is_number() && !o[key].is_null()) {
+      fail(where + key, "a number or null", o[key]);
+    }
+  };
+  for (const char* key :
+       {"sim_time_s", "tick_s", "seed", "gpu_count", "node_count", "rack_count",
+        "facility_energy_kwh", "it_energy_kwh", "pue", "wue_l_per_kwh", "peak_facility_power_kw",
+        "peak_it_power_kw", "peak_grid_power_kw", "energy_cost_usd", "carbon_t",
+        "mean_gpu_activity", "grid_limit_exceeded_hours"}) {
+    number(s, key, "");
+  }
+  for (const char* key : {"site", "scenario_file", "gpu", "busiest_resource"}) {
+    if (s.contains(key) && !s[key].is_string() && !s[key].is_null()) {
+      fail(key, "a string", s[key]);
+    }
+  }
+  for (const char* key : {"goodput", "power_swings", "on_site", "network", "cooling"}) {
+    if (s.contains(key) && !s[key].is_object()) fail(key, "an object", s[key]);
+  }
+  for (const char* key : {"resources", "services", "hottest_links", "jobs"}) {
+    if (!s.contains(key)) continue;
+    if (!s[key].is_array()) fail(key, "an array", s[key]);
+    for (size_t i = 0; i < s[key].size(); ++i) {
+      const json& e = s[key][i];
+      const std::string where = std::string(key) + "[" + std::to_string(i) + "].";
+      if (!e.is_object()) fail(where.substr(0, where.size() - 1), "an object", e);
+      if (std::string_view(key) == "resources") {
+        for (const char* k : {"name", "kind", "unit"}) {
+          if (!e.contains(k) || !e[k].is_string()) {
+            fail(where + k, "a string", e.contains(k) ? e[k] : json());
+          }
+        }
+        for (const char* k : {"peak", "rating", "peak_utilization"}) number(e, k, where);
+      }
+    }
+  }
+}
+
 json ReadSummary(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError({path, 0, 0}, "cannot be read");
@@ -74,49 +121,8 @@ json ReadSummary(const std::string& path) {
                      "expected a firstwall summary (\"schema\": "
                      "\"firstwall.summary/1\"), as `firstwall run` writes it");
   }
+  CheckSummaryShape(s, path);
   return s;
-}
-
-// A downsampled table: `x` (the first column, seconds) and the named columns.
-json ReadSeries(const std::string& path, const std::vector<std::string>& wanted,
-                const std::string& x_name, size_t max_buckets, bool wue) {
-  CsvReader csv(path);
-  const int xi = csv.Column(x_name);
-  if (xi < 0) {
-    throw InputError({path, 1, 1}, "expected a '" + x_name + "' column in the header");
-  }
-  std::vector<std::string> names;
-  std::vector<int> index;
-  for (const std::string& name : wanted) {
-    const int i = csv.Column(name);
-    if (i >= 0) names.push_back(name), index.push_back(i);
-  }
-  const int water = csv.Column("water_use_l_per_s"), it = csv.Column("it_power_kw");
-  const bool with_wue = wue && water >= 0 && it >= 0;
-  if (with_wue) names.push_back("wue_l_per_kwh");
-  MinMaxDownsampler down(names.size(), max_buckets);
-  std::vector<std::string> fields;
-  std::vector<double> values(names.size());
-  double last_x = -INFINITY;
-  while (csv.Next(fields)) {
-    csv.CheckWidth(fields);
-    const double x = csv.Number(fields, xi);
-    if (!(x >= last_x)) {
-      throw InputError({path, csv.line(), 1},
-                       "expected '" + x_name + "' to be a number not below the previous row's");
-    }
-    last_x = x;
-    for (size_t k = 0; k < index.size(); ++k) {
-      values[k] = csv.Number(fields, index[k]);
-    }
-    if (with_wue) {
-      // Site water per IT energy in the interval: L/s x 3600 s/h / kW = L/kWh.
-      const double kw = csv.Number(fields, it);
-      values.back() = kw > 0 ? csv.Number(fields, water) * 3600.0 / kw : NAN;
-    }
-    down.Add(x, values);
-  }
-  return SeriesJson(down, names);
 }
 
 std::vector<std::string> TimeSeriesColumns(const std::string& path) {
@@ -210,6 +216,47 @@ json ReadSpectra(const std::string& path, const std::vector<std::string>& names,
 
 }  // namespace
 
+json ReadSeries(const std::string& path, const std::vector<std::string>& wanted,
+                const std::string& x_name, size_t max_buckets, bool wue) {
+  CsvReader csv(path);
+  const int xi = csv.Column(x_name);
+  if (xi < 0) {
+    throw InputError({path, 1, 1}, "expected a '" + x_name + "' column in the header");
+  }
+  std::vector<std::string> names;
+  std::vector<int> index;
+  for (const std::string& name : wanted) {
+    const int i = csv.Column(name);
+    if (i >= 0) names.push_back(name), index.push_back(i);
+  }
+  const int water = csv.Column("water_use_l_per_s"), it = csv.Column("it_power_kw");
+  const bool with_wue = wue && water >= 0 && it >= 0;
+  if (with_wue) names.push_back("wue_l_per_kwh");
+  MinMaxDownsampler down(names.size(), max_buckets);
+  std::vector<std::string> fields;
+  std::vector<double> values(names.size());
+  double last_x = -INFINITY;
+  while (csv.Next(fields)) {
+    csv.CheckWidth(fields);
+    const double x = csv.Number(fields, xi);
+    if (!(x >= last_x)) {
+      throw InputError({path, csv.line(), 1},
+                       "expected '" + x_name + "' to be a number not below the previous row's");
+    }
+    last_x = x;
+    for (size_t k = 0; k < index.size(); ++k) {
+      values[k] = csv.Number(fields, index[k]);
+    }
+    if (with_wue) {
+      // Site water per IT energy in the interval: L/s x 3600 s/h / kW = L/kWh.
+      const double kw = csv.Number(fields, it);
+      values.back() = kw > 0 ? csv.Number(fields, water) * 3600.0 / kw : NAN;
+    }
+    down.Add(x, values);
+  }
+  return SeriesJson(down, names);
+}
+
 const std::vector<std::string>& DrawnColumns() {
   static const std::vector<std::string> names = {"gpu_power_kw",       "node_base_power_kw",
                                                  "conversion_loss_kw", "cooling_power_kw",
@@ -225,37 +272,85 @@ const std::vector<std::string>& DrawnColumns() {
   return names;
 }
 
+namespace {
+std::string FileIn(const std::filesystem::path& dir, const char* name) {
+  std::error_code ec;
+  const std::filesystem::path p = dir / name;
+  return std::filesystem::is_regular_file(p, ec) ? p.string() : std::string();
+}
+}  // namespace
+
+ReportFiles ReportFiles::RunIn(const std::filesystem::path& dir) {
+  ReportFiles f;
+  f.summary_json = FileIn(dir, "summary.json");
+  f.timeseries_csv = FileIn(dir, "timeseries.csv");
+  f.jobs_csv = FileIn(dir, "jobs.csv");
+  f.events_csv = FileIn(dir, "events.csv");
+  f.swings_csv = FileIn(dir, "swings.csv");
+  f.links_csv = FileIn(dir, "links.csv");
+  return f;
+}
+
+void ReportFiles::WallsIn(const std::filesystem::path& dir) {
+  walls_json = FileIn(dir, "walls.json");
+  walls_curve_csv = FileIn(dir, "walls_curve.csv");
+  walls_hours_csv = FileIn(dir, "walls_hours.csv");
+}
+
 ReportFiles ReportFiles::InDir(const std::filesystem::path& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     throw InputError({dir.string(), 0, 0}, "is not a directory",
-                     "give the output directory of an earlier `firstwall run --out DIR`");
+                     "give the output directory of an earlier `firstwall run --out DIR` or "
+                     "`firstwall walls --out DIR`");
   }
-  ReportFiles f;
-  auto need = [&](const char* name) {
-    const std::filesystem::path p = dir / name;
-    if (!std::filesystem::is_regular_file(p, ec)) {
-      throw InputError({p.string(), 0, 0},
-                       "is missing: a report needs summary.json and "
-                       "timeseries.csv from `firstwall run`");
-    }
-    return p.string();
-  };
-  auto may = [&](const char* name) {
-    const std::filesystem::path p = dir / name;
-    return std::filesystem::is_regular_file(p, ec) ? p.string() : std::string();
-  };
-  f.summary_json = need("summary.json");
-  f.timeseries_csv = need("timeseries.csv");
-  f.jobs_csv = may("jobs.csv");
-  f.events_csv = may("events.csv");
-  f.swings_csv = may("swings.csv");
-  f.links_csv = may("links.csv");
+  ReportFiles f = RunIn(dir);
+  f.WallsIn(dir);
+  if (!f.walls_json.empty() && f.walls_curve_csv.empty()) {
+    throw InputError({(dir / "walls_curve.csv").string(), 0, 0},
+                     "is missing: walls.json's report needs the curve `firstwall walls` writes "
+                     "beside it");
+  }
+  const bool walls = !f.walls_json.empty() || !f.walls_hours_csv.empty();
+  // A run's directory needs both of its files; one without the other is a broken run.
+  if (f.summary_json.empty() != f.timeseries_csv.empty() || (f.summary_json.empty() && !walls)) {
+    const char* missing = f.summary_json.empty() ? "summary.json" : "timeseries.csv";
+    throw InputError({(dir / missing).string(), 0, 0},
+                     "is missing: a report needs summary.json and timeseries.csv from `firstwall "
+                     "run`, or the outputs of `firstwall walls`");
+  }
   return f;
 }
 
+namespace {
+json RunData(const json& s, const ReportFiles& files, const HtmlReportOptions& options);
+}  // namespace
+
 json ReportData(const ReportFiles& files, const HtmlReportOptions& options) {
+  if (files.summary_json.empty()) {
+    json d;
+    d["meta"] = {{"walls_only", true}};
+    AddWalls(files, options, d);
+    if (d.contains("walls")) {
+      d["meta"]["site"] = d["walls"]["site"];
+      d["meta"]["scenario_file"] = d["walls"]["scenario_file"];
+    }
+    d["absent"] = json::array();
+    return d;
+  }
   const json s = ReadSummary(files.summary_json);
+  try {
+    return RunData(s, files, options);
+  } catch (const json::exception& e) {
+    // A shape CheckSummaryShape does not look at.
+    throw InputError({files.summary_json, 0, 0},
+                     std::string("holds a value of another type than a run writes: ") + e.what());
+  }
+}
+
+namespace {
+// A run's page data (ReportData) from its summary `s`.
+json RunData(const json& s, const ReportFiles& files, const HtmlReportOptions& options) {
   json d;
   json absent = json::array();
   d["meta"] = Pick(s, {"site",
@@ -352,9 +447,17 @@ json ReportData(const ReportFiles& files, const HtmlReportOptions& options) {
   if (s.contains("cooling")) {
     d["meta"]["throttled_gpu_hours"] = s["cooling"].value("throttled_gpu_hours", 0.0);
   }
+  AddWalls(files, options, d);
+  if (!d.contains("walls") && !d.contains("walls_hours")) {
+    absent.push_back(
+        "Walls against scale: `firstwall walls SCENARIO --grow AXIS --report` draws them, or "
+        "`firstwall walls ... --out DIR` into this run's directory and `firstwall report DIR`.");
+  }
   d["absent"] = std::move(absent);
   return d;
 }
+
+}  // namespace
 
 std::string HtmlReport(const ReportFiles& files, const HtmlReportOptions& options) {
   return RenderHtmlReport(ReportData(files, options));

@@ -18,15 +18,24 @@
 
 namespace firstwall::report {
 
-// The files a report is built from; an empty path is a file the run did not write.
+// The files a report is built from; an empty path is a file the run did not write. A run's report
+// needs summary_json and timeseries_csv; a report of `firstwall walls` alone has neither and
+// needs walls_json with walls_curve_csv (--grow), or walls_hours_csv (--in-time).
 struct ReportFiles {
-  std::string summary_json;    // required
-  std::string timeseries_csv;  // required
+  std::string summary_json;
+  std::string timeseries_csv;
   std::string jobs_csv, events_csv, swings_csv, links_csv;
+  std::string walls_json, walls_curve_csv, walls_hours_csv;
 
-  // The files of an earlier run's output directory. Throws InputError when `dir` is not a
-  // directory or lacks summary.json or timeseries.csv.
+  // The files of an earlier output directory: a run's (`firstwall run`), with the walls' where
+  // `firstwall walls` wrote into it too, or the walls' alone. Throws InputError when `dir` is not
+  // a directory, or holds neither summary.json and timeseries.csv nor walls.json and
+  // walls_curve.csv nor walls_hours.csv.
   static ReportFiles InDir(const std::filesystem::path& dir);
+  // Without checks: the run's files `dir` holds (RunIn), and the walls' (WallsIn; walls.json
+  // only with walls_curve.csv), for a command that writes the other kind into `dir`.
+  static ReportFiles RunIn(const std::filesystem::path& dir);
+  void WallsIn(const std::filesystem::path& dir);
 };
 
 struct HtmlReportOptions {
@@ -41,7 +50,9 @@ const std::vector<std::string>& DrawnColumns();
 
 // The data the page draws, as embedded in it (a JSON object: `meta`, `series`, `limits`,
 // `resources`, and where the run has them `gantt`, `goodput`, `swings`, `services`,
-// `hottest_links`, `thermal`; `absent` lists, as sentences, the sections left out and why).
+// `hottest_links`, `thermal`, `walls`, `walls_hours`; `absent` lists, as sentences, the sections
+// left out and why). A report of the walls alone has `meta` {walls_only: true, site,
+// scenario_file} and `walls` and/or `walls_hours`.
 // Throws InputError naming file:line on a malformed file.
 nlohmann::json ReportData(const ReportFiles& files, const HtmlReportOptions& options = {});
 

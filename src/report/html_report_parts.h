@@ -16,4 +16,20 @@ namespace firstwall::report {
 void AddGantt(const ReportFiles& files, const HtmlReportOptions& options, nlohmann::json& d,
               nlohmann::json& absent);
 
+// The walls against scale (walls_report.cc), where `files` has them: `d["walls"]` from walls.json
+// and walls_curve.csv = {`axis` {name, unit, from, to, base}, `runs`, `site`, `scenario_file`,
+// `ranking` (walls.json's walls, in rank order, without their headroom), `headroom` (the other
+// resources' headroom at the first wall: {resource: share}), `next_walls` [{raised, raise_key,
+// raised_to, unit, from, next (resource, binds_at or null), gain, stop}], `curve` (the
+// utilizations against the axis, as ReadSeries gives them)}; `d["walls_hours"]` from
+// walls_hours.csv = {`series` (each resource's utilization by hour), `resources` [{resource,
+// first_hours, bound_hours}]}. Throws InputError naming the file on a malformed one.
+void AddWalls(const ReportFiles& files, const HtmlReportOptions& options, nlohmann::json& d);
+
+// A table downsampled for drawing (downsample.h): `x` (the column `x_name`, not decreasing), and
+// those of `wanted` the file has; with `wue`, the WUE of each row from water_use_l_per_s and
+// it_power_kw. Throws InputError (file:line) on a malformed file.
+nlohmann::json ReadSeries(const std::string& path, const std::vector<std::string>& wanted,
+                          const std::string& x_name, size_t max_buckets, bool wue);
+
 }  // namespace firstwall::report

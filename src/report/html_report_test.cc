@@ -241,6 +241,119 @@ TEST_F(HtmlReportTest, LongRunIsDownsampledAndSmall) {
   EXPECT_LT(page.size(), 400u * 1024);
 }
 
+// A summary.json whose values have other types than a run writes is refused by name, not drawn
+// as "n/a" or failing inside the JSON library.
+TEST_F(HtmlReportTest, ASummaryOfOtherShapesIsRefused) {
+  const json good = summary_;
+  summary_["resources"] = "x";
+  EXPECT_NE(Error().find("summary.json: resources should be an array, not string"),
+            std::string::npos)
+      << Error();
+  summary_ = good;
+  summary_["pue"] = "abc";
+  EXPECT_NE(Error().find("summary.json: pue should be a number or null, not string"),
+            std::string::npos)
+      << Error();
+  summary_ = good;
+  summary_["resources"][0]["name"] = 1;
+  EXPECT_NE(Error().find("resources[0].name should be a string, not number"), std::string::npos)
+      << Error();
+  summary_ = good;
+  summary_["resources"][1]["rating"] = "lots";
+  EXPECT_NE(Error().find("resources[1].rating should be a number or null"), std::string::npos);
+  summary_ = good;
+  summary_["goodput"] = {{"jobs", 3}, {"useful_gpu_h", 1.0}};
+  summary_["hottest_links"] = json::array({7});
+  EXPECT_NE(Error().find("hottest_links[0] should be an object, not number"), std::string::npos)
+      << Error();
+}
+
+// `firstwall walls` outputs: alone, a report of the walls; beside a run's, a section of its report.
+TEST_F(HtmlReportTest, TheWallsAgainstScale) {
+  const json walls = {
+      {"schema", "firstwall.walls/1"},
+      {"site", "test hall"},
+      {"scenario_file", "s.yaml"},
+      {"axis", {{"name", "gpus"}, {"unit", "GPUs"}, {"from", 64.0}, {"to", 256.0}, {"base", 64.0}}},
+      {"runs", 9},
+      {"walls",
+       {{{"resource", "UPS"},
+         {"kind", "power stage"},
+         {"metric", "peak output power"},
+         {"unit", "GPUs"},
+         {"limit", 150.0},
+         {"limit_unit", "kW"},
+         {"binds", true},
+         {"binds_at", 128.0},
+         {"at_start", false},
+         {"utilization_at_end", nullptr},
+         {"end_at", nullptr},
+         {"note", ""},
+         {"headroom", {{"HBM", 0.25}}}},
+        {{"resource", "HBM"},
+         {"kind", "memory"},
+         {"metric", "training memory per GPU"},
+         {"unit", "GPUs"},
+         {"limit", 80.0},
+         {"limit_unit", "GB"},
+         {"binds", false},
+         {"binds_at", nullptr},
+         {"utilization_at_end", 0.75},
+         {"end_at", 256.0},
+         {"note", ""}}}},
+      {"next_walls", json::array()}};
+  const std::string curve =
+      "gpus (GPUs),UPS utilization,HBM utilization,scenario_refused\n64,0.5,0.75,\n128,1.0,0.75,"
+      "\n256,2.0,0.75,\n";
+  const fs::path w = dir_ / "walls";
+  fs::create_directories(w);
+  std::ofstream(w / "walls.json") << walls.dump();
+  std::ofstream(w / "walls_curve.csv") << curve;
+  json d = ReportData(ReportFiles::InDir(w));
+  EXPECT_EQ(d["meta"]["walls_only"], true);
+  EXPECT_EQ(d["meta"]["site"], "test hall");
+  EXPECT_FALSE(d.contains("series"));
+  EXPECT_EQ(d["walls"]["axis"]["unit"], "GPUs");
+  ASSERT_EQ(d["walls"]["ranking"].size(), 2u);
+  EXPECT_EQ(d["walls"]["ranking"][0]["binds_at"], 128.0);
+  EXPECT_EQ(d["walls"]["headroom"]["HBM"], 0.25);
+  EXPECT_EQ(d["walls"]["curve"]["x"], json({64.0, 128.0, 256.0}));
+  EXPECT_EQ(d["walls"]["curve"]["columns"]["UPS utilization"][2], 2.0);
+  const std::string page = RenderHtmlReport(d);
+  EXPECT_NE(page.find("Walls against scale"), std::string::npos);
+  // Beside a run's outputs, a section of the run's report; without them, the run says how.
+  EXPECT_NE(Data()["absent"].dump().find("Walls against scale"), std::string::npos);
+  std::ofstream(dir_ / "walls.json") << walls.dump();
+  std::ofstream(dir_ / "walls_curve.csv") << curve;
+  d = Data();
+  EXPECT_EQ(d["meta"]["site"], "test hall");
+  EXPECT_TRUE(d.contains("series"));
+  EXPECT_EQ(d["walls"]["ranking"][1]["utilization_at_end"], 0.75);
+  // walls --in-time: hours each resource was the closest to its limit, and bound.
+  std::ofstream(w / "walls_hours.csv")
+      << "hour,first_wall,utilization,UPS utilization,HBM utilization\n0,HBM,0.75,0.5,0.75\n"
+         "1,UPS,1.5,1.5,0.75\n2,UPS,1.0,1.0,0.75\n";
+  d = ReportData(ReportFiles::InDir(w));
+  ASSERT_TRUE(d.contains("walls_hours"));
+  EXPECT_EQ(d["walls_hours"]["resources"][0],
+            json({{"resource", "UPS"}, {"first_hours", 2}, {"bound_hours", 2}}));
+  EXPECT_EQ(d["walls_hours"]["resources"][1]["first_hours"], 1);
+  // A malformed walls.json or a missing curve is refused by name.
+  json broken = walls;
+  broken["walls"][0]["binds_at"] = "soon";
+  std::ofstream(w / "walls.json") << broken.dump();
+  try {
+    ReportData(ReportFiles::InDir(w));
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.message()).find("walls[0].binds_at should be a number or null"),
+              std::string::npos)
+        << e.message();
+  }
+  fs::remove(w / "walls_curve.csv");
+  EXPECT_THROW(ReportFiles::InDir(w), InputError);
+}
+
 TEST_F(HtmlReportTest, BadInputNamesTheFile) {
   EXPECT_THROW(ReportFiles::InDir(dir_ / "nope"), InputError);
   Write("summary.json", "{\"schema\": ");

@@ -29,17 +29,22 @@ for (const [k, file] of reports.entries()) {
   await page.goto(url, { waitUntil: "load" });
   await page.waitForSelector("body[data-fw-ready='1']", { timeout: 20000 }).catch(() => problems.push("the page's script did not finish"));
   const load_ms = Date.now() - t0;  // printed, never asserted: timings belong to benchmarks
-  // Each canvas: how many of its pixels are neither transparent nor white.
+  // Each canvas: how many of its pixels are in colour. Axes, grid lines and labels are grey or
+  // black, so a chart drawn with its axes and no data counts none; every chart's data has a
+  // saturated colour (the series, bars and Gantt palettes).
   const canvases = await page.$$eval("canvas", cs => cs.map(c => {
     const g = c.getContext("2d");
     const d = g.getImageData(0, 0, c.width, c.height).data;
     let ink = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250)) ink++;
+    for (let i = 0; i < d.length; i += 4) {
+      const r = d[i], gr = d[i + 1], b = d[i + 2];
+      if (d[i + 3] > 0 && Math.max(r, gr, b) - Math.min(r, gr, b) > 40) ink++;
+    }
     return { cls: c.className || c.parentElement.className, w: c.width, h: c.height, ink };
   }));
   const blank = canvases.filter(c => c.ink < 50);
   if (canvases.length < Number(process.env.FW_MIN_CANVASES || 6)) problems.push("only " + canvases.length + " canvases");
-  for (const c of blank) problems.push("blank canvas " + c.cls + " " + c.w + "x" + c.h + " (" + c.ink + " pixels drawn)");
+  for (const c of blank) problems.push("blank canvas " + c.cls + " " + c.w + "x" + c.h + " (" + c.ink + " pixels in colour)");
   const sections = await page.$$eval("h2", hs => hs.map(h => h.textContent));
   if (k === 0 && shot) await page.screenshot({ path: shot, fullPage: true });
   await page.close();
