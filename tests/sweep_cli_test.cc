@@ -133,6 +133,29 @@ TEST_F(SweepCli, TwoThreadsGiveTheSameBytes) {
   ExpectSameFiles(One(), two);
 }
 
+// --report draws the finished sweep (issue #15: every example writes a report); `firstwall report`
+// of the same directory gives the same bytes; a shard cannot, its collated directory can.
+TEST_F(SweepCli, ReportDrawsTheSweep) {
+  const fs::path rep = One().parent_path() / "report";
+  Result r = Firstwall("sweep " + Sweep() + " --threads 2 --report --out " + rep.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find(rep.string() + "/report.html"), std::string::npos) << r.out;
+  const std::string page = Slurp(rep / "report.html");
+  EXPECT_NE(page.find("\"sweep_only\":true"), std::string::npos);
+  EXPECT_NE(page.find("\"design_points\":6"), std::string::npos);
+  EXPECT_NE(page.find("\"pue_p95\":"), std::string::npos);
+  ASSERT_EQ(Firstwall("report --quiet " + rep.string() + " --out " + (rep / "again.html").string())
+                .status,
+            0);
+  EXPECT_EQ(Slurp(rep / "again.html"), page);
+  r = Firstwall("sweep " + Sweep() + " --report --shard 1/3 --out " +
+                (One().parent_path() / "report-shard").string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--report draws the whole sweep, and this is one shard"), std::string::npos)
+      << r.out;
+  EXPECT_FALSE(fs::exists(One().parent_path() / "report-shard" / "report.html"));
+}
+
 TEST_F(SweepCli, ShardsCollatedGiveTheSameBytes) {
   // 3 shards into one directory.
   const fs::path shared = One().parent_path() / "shared";
@@ -147,6 +170,8 @@ TEST_F(SweepCli, ShardsCollatedGiveTheSameBytes) {
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("collated 12 of 12 points"), std::string::npos) << r.out;
   ExpectSameFiles(One(), shared);
+  ASSERT_EQ(Firstwall("report --quiet " + shared.string()).status, 0);
+  EXPECT_TRUE(fs::exists(shared / "report.html"));
   // 7 shards, each in its own directory (as Slurm array tasks: SLURM_ARRAY_TASK_ID from 0).
   std::string dirs;
   for (int i = 0; i < 7; ++i) {

@@ -1,10 +1,12 @@
-// firstwall sweep SWEEP.yaml [--threads N] [--shard I/N] [--out DIR] [--resume] [--quiet]
+// firstwall sweep SWEEP.yaml [--threads N] [--shard I/N] [--out DIR] [--resume] [--report]
+//                 [--quiet]
 // firstwall collate DIR... [--out DIR]
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -12,6 +14,8 @@
 
 #include "apps/firstwall/commands.h"
 #include "core/text_input.h"
+#include "report/html_report.h"
+#include "report/outputs.h"
 #include "study/mpi_points.h"
 #include "study/point_runner.h"
 #include "study/sweep.h"
@@ -28,7 +32,29 @@ struct SweepOptions {
   bool resume = false;
   bool quiet = false;
   bool mpi = false;
+  bool report = false;
 };
+
+// --report: DIR/report.html from the finished set in DIR, as `firstwall report DIR` writes it.
+void WriteSweepReport(const SweepOptions& o, std::vector<std::string>& written) {
+  if (!o.report) return;
+  report::ReportFiles files;
+  files.SweepIn(o.out);
+  const std::string path = (std::filesystem::path(o.out) / "report.html").string();
+  report::AtomicFile file(path);
+  file.Write(report::HtmlReport(files));
+  file.Commit();
+  written.push_back(path);
+}
+
+// --report draws the whole sweep: a shard holds part of it.
+void CheckReportShard(const SweepOptions& o, const study::Shard& shard) {
+  if (o.report && shard.count > 1) {
+    throw InputError({"--report", 0, 0}, "--report draws the whole sweep, and this is one shard",
+                     "merge the shards with `firstwall collate DIR...`, then `firstwall report` "
+                     "its --out");
+  }
+}
 
 // Points done of a total on stderr, with the time left at the pace so far.
 class PointProgress {
@@ -94,6 +120,7 @@ int SweepMpi(const SweepOptions& o) {
   try {
     const study::Sweep sweep = study::ReadSweepFile(o.file);
     const study::Shard shard = ShardOf(o.shard);
+    CheckReportShard(o, shard);
     std::vector<int64_t> todo;
     for (int64_t p = 0; p < sweep.points(); ++p) {
       if (shard.Has(p)) todo.push_back(p);
@@ -117,7 +144,8 @@ int SweepMpi(const SweepOptions& o) {
         });
     progress.reset();
     if (!leader) return kOk;
-    const std::vector<std::string> written = store->Finish();
+    std::vector<std::string> written = store->Finish();
+    WriteSweepReport(o, written);
     if (!o.quiet) {
       std::cout << fmt::format("sweep {}: {} points; ran {} on {} MPI rank{}\nwrote ", o.file,
                                sweep.points(), todo.size(), mpi.size(), mpi.size() == 1 ? "" : "s");
@@ -137,6 +165,7 @@ int Sweep(const SweepOptions& o) {
   if (o.mpi) return SweepMpi(o);
   const study::Sweep sweep = study::ReadSweepFile(o.file);
   const study::Shard shard = ShardOf(o.shard);
+  CheckReportShard(o, shard);
   const int threads = o.threads > 0 ? o.threads : study::AvailableCpus();
   // Every point's scenario is read before anything runs or is written.
   study::ValidatePoints(sweep, threads);
@@ -162,7 +191,8 @@ int Sweep(const SweepOptions& o) {
   };
   study::RunPointsOnThreads(todo, threads, run, done);
   progress.reset();
-  const std::vector<std::string> written = store.Finish();
+  std::vector<std::string> written = store.Finish();
+  WriteSweepReport(o, written);
   if (!o.quiet) {
     std::cout << fmt::format(
         "sweep {}: {} points{}; ran {} on {} thread{}, {} already done\nwrote ", o.file,
@@ -233,6 +263,10 @@ Action RegisterSweep(CLI::App& app) {
   cmd->add_flag("--resume", o->resume,
                 "Keep the points already in DIR (of the same sweep) and run the rest");
   cmd->add_flag("--quiet", o->quiet, "Print nothing (outputs are still written)");
+  cmd->add_flag("--report", o->report,
+                "Also write DIR/report.html: every output against the varied keys with the "
+                "replicas' bands, the first walls, the design points; one file that works "
+                "offline (docs/outputs.md)");
   cmd->add_flag("--mpi", o->mpi,
                 "Spread the points over MPI ranks (mpirun -n K firstwall sweep --mpi ...): rank 0 "
                 "hands out points one at a time and writes DIR; not with --resume");

@@ -291,6 +291,15 @@ ReportFiles ReportFiles::RunIn(const std::filesystem::path& dir) {
   return f;
 }
 
+void ReportFiles::SweepIn(const std::filesystem::path& dir) {
+  sweep_manifest = FileIn(dir, "manifest.json");
+  sweep_results_csv = FileIn(dir, "results.csv");
+  sweep_bands_csv = FileIn(dir, "bands.csv");
+  if (sweep_manifest.empty() || sweep_results_csv.empty()) {
+    sweep_manifest.clear(), sweep_results_csv.clear(), sweep_bands_csv.clear();
+  }
+}
+
 void ReportFiles::WallsIn(const std::filesystem::path& dir) {
   walls_json = FileIn(dir, "walls.json");
   walls_curve_csv = FileIn(dir, "walls_curve.csv");
@@ -311,13 +320,15 @@ ReportFiles ReportFiles::InDir(const std::filesystem::path& dir) {
                      "is missing: walls.json's report needs the curve `firstwall walls` writes "
                      "beside it");
   }
-  const bool walls = !f.walls_json.empty() || !f.walls_hours_csv.empty();
+  f.SweepIn(dir);
+  const bool walls =
+      !f.walls_json.empty() || !f.walls_hours_csv.empty() || !f.sweep_manifest.empty();
   // A run's directory needs both of its files; one without the other is a broken run.
   if (f.summary_json.empty() != f.timeseries_csv.empty() || (f.summary_json.empty() && !walls)) {
     const char* missing = f.summary_json.empty() ? "summary.json" : "timeseries.csv";
     throw InputError({(dir / missing).string(), 0, 0},
                      "is missing: a report needs summary.json and timeseries.csv from `firstwall "
-                     "run`, or the outputs of `firstwall walls`");
+                     "run`, or the outputs of `firstwall walls` or `firstwall sweep`");
   }
   return f;
 }
@@ -327,6 +338,14 @@ json RunData(const json& s, const ReportFiles& files, const HtmlReportOptions& o
 }  // namespace
 
 json ReportData(const ReportFiles& files, const HtmlReportOptions& options) {
+  if (files.summary_json.empty() && !files.sweep_manifest.empty()) {
+    json d;
+    d["meta"] = {{"sweep_only", true}};
+    AddSweep(files, options, d);
+    d["meta"]["sweep_file"] = d["sweep"]["sweep_file"];
+    d["absent"] = json::array();
+    return d;
+  }
   if (files.summary_json.empty()) {
     json d;
     d["meta"] = {{"walls_only", true}};

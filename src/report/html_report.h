@@ -26,16 +26,19 @@ struct ReportFiles {
   std::string timeseries_csv;
   std::string jobs_csv, events_csv, swings_csv, links_csv;
   std::string walls_json, walls_curve_csv, walls_hours_csv;
+  // A sweep (`firstwall sweep`): manifest.json and results.csv, with bands.csv where it has
+  // replicas or uncertain inputs.
+  std::string sweep_manifest, sweep_results_csv, sweep_bands_csv;
 
   // The files of an earlier output directory: a run's (`firstwall run`), with the walls' where
-  // `firstwall walls` wrote into it too, or the walls' alone. Throws InputError when `dir` is not
-  // a directory, or holds neither summary.json and timeseries.csv nor walls.json and
-  // walls_curve.csv nor walls_hours.csv.
+  // `firstwall walls` wrote into it too, the walls' alone, or a sweep's (manifest.json and
+  // results.csv). Throws InputError when `dir` is not a directory, or holds none of these.
   static ReportFiles InDir(const std::filesystem::path& dir);
   // Without checks: the run's files `dir` holds (RunIn), and the walls' (WallsIn; walls.json
   // only with walls_curve.csv), for a command that writes the other kind into `dir`.
   static ReportFiles RunIn(const std::filesystem::path& dir);
   void WallsIn(const std::filesystem::path& dir);
+  void SweepIn(const std::filesystem::path& dir);  // manifest.json only with results.csv
 };
 
 struct HtmlReportOptions {
@@ -52,7 +55,8 @@ const std::vector<std::string>& DrawnColumns();
 // `resources`, and where the run has them `gantt`, `goodput`, `swings`, `services`,
 // `hottest_links`, `thermal`, `walls`, `walls_hours`; `absent` lists, as sentences, the sections
 // left out and why). A report of the walls alone has `meta` {walls_only: true, site,
-// scenario_file} and `walls` and/or `walls_hours`.
+// scenario_file} and `walls` and/or `walls_hours`; a sweep's, `meta` {sweep_only: true} and
+// `sweep` (html_report_parts.h, AddSweep).
 // Throws InputError naming file:line on a malformed file.
 nlohmann::json ReportData(const ReportFiles& files, const HtmlReportOptions& options = {});
 

@@ -26,6 +26,15 @@ void AddGantt(const ReportFiles& files, const HtmlReportOptions& options, nlohma
 // first_hours, bound_hours}]}. Throws InputError naming the file on a malformed one.
 void AddWalls(const ReportFiles& files, const HtmlReportOptions& options, nlohmann::json& d);
 
+// A sweep (sweep_report.cc): `d["sweep"]` = {`sweep_file`, `scenario_file`, `points` (runs),
+// `runs` (rows of results.csv), `design_points`, `design_points_drawn` (at most 20,000), `varied`
+// (the design's keys, results.csv's names with their SI units), `banded`, `outputs` (numeric
+// outputs with a value somewhere: headline columns, the sweep's own outputs, walls columns),
+// `columns` {name: value per design point; with bands the mean, and name_p05, name_p95}, and
+// `first_wall_counts` {first_wall: {resource: runs}, walls_first: {...}}}. Throws InputError
+// naming the file on a malformed manifest or table, or a shard's manifest.
+void AddSweep(const ReportFiles& files, const HtmlReportOptions& options, nlohmann::json& d);
+
 // A table downsampled for drawing (downsample.h): `x` (the column `x_name`, not decreasing), and
 // those of `wanted` the file has; with `wue`, the WUE of each row from water_use_l_per_s and
 // it_power_kw. Throws InputError (file:line) on a malformed file.

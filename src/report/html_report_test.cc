@@ -354,6 +354,61 @@ TEST_F(HtmlReportTest, TheWallsAgainstScale) {
   EXPECT_THROW(ReportFiles::InDir(w), InputError);
 }
 
+// `firstwall sweep` outputs: the design points' columns with their bands, words kept as words,
+// the first walls counted over every run.
+TEST_F(HtmlReportTest, ASweep) {
+  const fs::path sw = dir_ / "sweep";
+  fs::create_directories(sw);
+  const json manifest = {{"schema", "firstwall.sweep-manifest/1"},
+                         {"sweep_file", "s.yaml"},
+                         {"scenario_file", "d.yaml"},
+                         {"shards", 1},
+                         {"layout",
+                          {{"columns",
+                            {"point", "design", "replica", "seed", "facility.cooling.liquid",
+                             "cluster.node_base_power_w", "pue", "first_wall"}},
+                           {"design_columns", {"design", "facility.cooling.liquid"}},
+                           {"band_columns", {"cluster.node_base_power_w", "pue"}},
+                           {"points", 4},
+                           {"banded", true}}}};
+  std::ofstream(sw / "manifest.json") << manifest.dump();
+  std::ofstream(sw / "results.csv")
+      << "point,design,replica,seed,facility.cooling.liquid,cluster.node_base_power_w,pue,"
+         "first_wall\n0,0,0,1,cold_plate,2000,1.1,UPS\n1,0,1,2,cold_plate,2100,1.2,UPS\n"
+         "2,1,0,3,two_phase_immersion,2000,1.05,\"cooling plant\"\n"
+         "3,1,1,4,two_phase_immersion,2100,1.07,UPS\n";
+  std::ofstream(sw / "bands.csv")
+      << "design,facility.cooling.liquid,n,cluster.node_base_power_w_mean,"
+         "cluster.node_base_power_w_p05,cluster.node_base_power_w_p95,pue_mean,pue_p05,pue_p95\n"
+         "0,cold_plate,2,2050,2005,2095,1.15,1.105,1.195\n"
+         "1,two_phase_immersion,2,2050,2005,2095,1.06,1.051,1.069\n";
+  const json d = ReportData(ReportFiles::InDir(sw));
+  EXPECT_EQ(d["meta"]["sweep_only"], true);
+  const json& s = d["sweep"];
+  EXPECT_EQ(s["varied"], json({"facility.cooling.liquid"}));
+  EXPECT_EQ(s["outputs"], json({"pue"}));  // the uncertain input is no output
+  EXPECT_EQ(s["columns"]["facility.cooling.liquid"], json({"cold_plate", "two_phase_immersion"}));
+  EXPECT_EQ(s["columns"]["pue"], json({1.15, 1.06}));
+  EXPECT_EQ(s["columns"]["pue_p95"][1], 1.069);
+  EXPECT_EQ(s["design_points"], 2);
+  EXPECT_EQ(s["runs"], 4);
+  EXPECT_EQ(s["first_wall_counts"]["first_wall"], json({{"UPS", 3}, {"cooling plant", 1}}));
+  EXPECT_NE(RenderHtmlReport(d).find("Outputs against"), std::string::npos);
+  // A shard's manifest, or a banded sweep without its bands, is refused by name.
+  json shard = manifest;
+  shard["shards"] = 3;
+  std::ofstream(sw / "manifest.json") << shard.dump();
+  try {
+    ReportData(ReportFiles::InDir(sw));
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.message()).find("is a shard's manifest"), std::string::npos);
+  }
+  std::ofstream(sw / "manifest.json") << manifest.dump();
+  fs::remove(sw / "bands.csv");
+  EXPECT_THROW(ReportData(ReportFiles::InDir(sw)), InputError);
+}
+
 TEST_F(HtmlReportTest, BadInputNamesTheFile) {
   EXPECT_THROW(ReportFiles::InDir(dir_ / "nope"), InputError);
   Write("summary.json", "{\"schema\": ");

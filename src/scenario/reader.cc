@@ -379,6 +379,13 @@ Section::Section(const Document& doc, const Schema& schema, YAML::Node node,
         throw InputError(at, "duplicate key '" + Name(key) + "'",
                          "each key may appear once; remove or merge the repeated one");
       }
+      if (key == "firstwall_sweep" && prefix_.empty() &&
+          std::find(known.begin(), known.end(), key) == known.end()) {
+        // A sweep file handed to a command that reads a scenario.
+        throw InputError(at, "this is a sweep file (firstwall_sweep), not a scenario",
+                         "run it with `firstwall sweep FILE` (add --report for its charts), or "
+                         "give the scenario it names");
+      }
       if (std::find(known.begin(), known.end(), key) == known.end()) {
         const std::string near = units::NearestMatch(key, known);
         throw InputError(

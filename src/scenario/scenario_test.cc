@@ -147,6 +147,9 @@ TEST(BadInput, DuplicateKey) {
 TEST(BadInput, UnknownKeySuggestsTheNearest) {
   const std::string e = ErrorOf(Replace(kBase, "gpus_per_node: 8", "gpu_per_node: 8"));
   EXPECT_TRUE(Says(e, "s.yaml:8:3", "unknown key 'gpu_per_node' in 'cluster'"));
+  // A sweep file given where a scenario is read says what it is.
+  EXPECT_TRUE(Says(ErrorOf("firstwall_sweep: 1\nvary: []\n"), "s.yaml:1:1",
+                   "this is a sweep file (firstwall_sweep), not a scenario"));
   EXPECT_NE(e.find("did you mean 'gpus_per_node'?"), std::string::npos) << e;
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The browser test of the HTML report (ctest label `browser`): five examples run with --report
 # (a scheduler's cluster life, the default hall with its walls against scale, inference services, a
-# solar-plus-battery site with a generator, a rail-only fabric's equipment) and the walls in time
-# alone, each opened in Debian's
+# solar-plus-battery site with a generator, a rail-only fabric's equipment), the walls in time
+# alone and two sweeps (examples/cooling-sweep.yaml, immersion-sweep.yaml), each opened in Debian's
 # headless Chromium by report_browser.mjs. Skips (exit 77) when chromium, node or web/'s
 # playwright-core is absent: .ci/run installs chromium with the live peers.
 # Usage: report_browser_test.sh FIRSTWALL_BIN WORK_DIR. The screenshot of the cluster-life
@@ -22,7 +22,11 @@ done
 node tests/browser/report_browser.mjs "$work/report.png" "$work/cluster-life/report.html" \
   "$work/default/report.html" "$work/inference-azure/report.html" \
   "$work/solar-battery-site/report.html" "$work/rail-only-fabric/report.html"
-FW_MIN_CANVASES=1 node tests/browser/report_browser.mjs "" "$work/walls-in-time/report.html"
+# Sweeps: numeric keys with replicas' bands, and a key of words (the liquid cooling kinds).
+"$bin" sweep examples/cooling-sweep.yaml --report --quiet --out "$work/cooling-sweep"
+"$bin" sweep examples/immersion-sweep.yaml --report --quiet --out "$work/immersion-sweep"
+FW_MIN_CANVASES=1 node tests/browser/report_browser.mjs "" "$work/walls-in-time/report.html" \
+  "$work/cooling-sweep/report.html" "$work/immersion-sweep/report.html"
 if [ "${FIRSTWALL_UPDATE_SCREENSHOT:-}" = 1 ]; then
   mkdir -p docs/images
   cp "$work/report.png" docs/images/report.png
