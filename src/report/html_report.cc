@@ -106,16 +106,7 @@ void CheckSummaryShape(const json& s, const std::string& path) {
 }
 
 json ReadSummary(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError({path, 0, 0}, "cannot be read");
-  std::stringstream text;
-  text << in.rdbuf();
-  json s;
-  try {
-    s = json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    throw InputError({path, 0, 0}, std::string("is not valid JSON: ") + e.what());
-  }
+  const json s = ReadJsonFile(path);
   if (!s.is_object() || s.value("schema", std::string()) != "firstwall.summary/1") {
     throw InputError({path, 0, 0},
                      "expected a firstwall summary (\"schema\": "
@@ -215,6 +206,18 @@ json ReadSpectra(const std::string& path, const std::vector<std::string>& names,
 }
 
 }  // namespace
+
+json ReadJsonFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError({path, 0, 0}, "cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return json::parse(text.str());
+  } catch (const json::parse_error& e) {
+    throw InputError({path, 0, 0}, std::string("is not valid JSON: ") + e.what());
+  }
+}
 
 json ReadSeries(const std::string& path, const std::vector<std::string>& wanted,
                 const std::string& x_name, size_t max_buckets, bool wue) {

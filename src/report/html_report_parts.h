@@ -35,6 +35,9 @@ void AddWalls(const ReportFiles& files, const HtmlReportOptions& options, nlohma
 // naming the file on a malformed manifest or table, or a shard's manifest.
 void AddSweep(const ReportFiles& files, const HtmlReportOptions& options, nlohmann::json& d);
 
+// A JSON file's value. Throws InputError naming the file when it cannot be read or parsed.
+nlohmann::json ReadJsonFile(const std::string& path);
+
 // A table downsampled for drawing (downsample.h): `x` (the column `x_name`, not decreasing), and
 // those of `wanted` the file has; with `wue`, the WUE of each row from water_use_l_per_s and
 // it_power_kw. Throws InputError (file:line) on a malformed file.

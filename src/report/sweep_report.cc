@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,16 +20,7 @@ using nlohmann::json;
 constexpr size_t kMaxDesignPoints = 20000;
 
 json ReadManifest(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError({path, 0, 0}, "cannot be read");
-  std::stringstream text;
-  text << in.rdbuf();
-  json m;
-  try {
-    m = json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    throw InputError({path, 0, 0}, std::string("is not valid JSON: ") + e.what());
-  }
+  const json m = ReadJsonFile(path);
   auto fail = [&](const std::string& what) {
     throw InputError({path, 0, 0},
                      "is not a sweep's manifest.json as `firstwall sweep` writes it: " + what);

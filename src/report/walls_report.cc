@@ -1,7 +1,5 @@
 // The walls against scale in the HTML report (html_report_parts.h): `firstwall walls`'s
 // walls.json, walls_curve.csv and walls_hours.csv as the page draws them.
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,18 +11,6 @@ namespace firstwall::report {
 namespace {
 
 using nlohmann::json;
-
-json ReadJsonFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError({path, 0, 0}, "cannot be read");
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    return json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    throw InputError({path, 0, 0}, std::string("is not valid JSON: ") + e.what());
-  }
-}
 
 // Checks walls.json's shape where the page reads it, so that a hand-edited file is refused by
 // name rather than drawn wrong.
