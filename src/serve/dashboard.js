@@ -77,10 +77,11 @@
     $("#who").textContent = s.user + " (" + s.role + ")";
     loop();
   }
-  // Each refresh starts 5 s after the last one ended, so slow answers never pile up.
+  // Each refresh starts 1 s after the last one ended (issue #15: once a second), so slow answers
+  // never pile up; the server shares its costly answers for their periods ("Cost").
   async function loop() {
     await refresh();
-    if (session) timer = setTimeout(loop, 5000);
+    if (session) timer = setTimeout(loop, 1000);
   }
   function leave() {
     session = null;
