@@ -108,14 +108,27 @@ void AddGantt(const ReportFiles& files, const HtmlReportOptions& options, json& 
   // Events on the shown lanes: failures (on each job they hit), restarts, preemptions and host
   // stops all, up to the limit; checkpoints thinned evenly into what is left.
   std::vector<std::array<double, 3>> marks, checkpoints;
-  size_t events_total = 0;
+  std::vector<std::array<double, 4>> slow;
+  size_t events_total = 0, slow_total = 0;
   if (!files.events_csv.empty()) {
     CsvReader csv(files.events_csv);
     const auto c = Columns(csv, {"time_s", "event", "job", "jobs_hit"});
+    const int speed_col = csv.Column("effect"), length_col = csv.Column("repair_s");
     std::vector<std::string> f;
     while (csv.Next(f)) {
       csv.CheckWidth(f);
       const double t = csv.Number(f, static_cast<int>(c[0]));
+      if (Field(csv, f, c[1]) == "slowdown" && speed_col >= 0 && length_col >= 0) {
+        // A slowed stretch: from t for repair_s seconds at `effect` of nominal speed at the lowest.
+        const auto it = lane_of.find(Field(csv, f, c[2]));
+        if (it == lane_of.end()) continue;
+        ++slow_total;
+        if (slow.size() < options.max_job_events) {
+          slow.push_back(
+              {double(it->second), t, t + csv.Number(f, length_col), csv.Number(f, speed_col)});
+        }
+        continue;
+      }
       const int kind = Code(Field(csv, f, c[1]),
                             {"failure", "restart", "checkpoint", "preemption", "host_stop"});
       if (kind < 0) continue;
@@ -153,6 +166,10 @@ void AddGantt(const ReportFiles& files, const HtmlReportOptions& options, json& 
   g["events_shown"] = ev.size();
   g["events"] = std::move(ev);
   g["has_events"] = !files.events_csv.empty();
+  json sl = json::array();
+  for (const auto& x : slow) sl.push_back({int(x[0]), x[1], x[2], x[3]});
+  g["slowdowns"] = std::move(sl);
+  g["slowdowns_total"] = slow_total;
   d["gantt"] = std::move(g);
 }
 

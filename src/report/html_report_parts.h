@@ -11,8 +11,10 @@ namespace firstwall::report {
 // names, the most GPU-hours first, at most options.max_job_lanes, then ordered by first start),
 // `jobs_total`, `attempts` [[lane, start_s, end_s, ended, gpus]] (ended: 0 completed, 1 failed,
 // 2 preempted, 3 released, 4 cut), `events` [[lane, time_s, kind]] (kind: 0 failure, 1 restart,
-// 2 checkpoint, 3 preemption, 4 host_stop), `events_total`, `events_shown`}. Without jobs.csv a
-// sentence goes into `absent` instead.
+// 2 checkpoint, 3 preemption, 4 host_stop), `events_total`, `events_shown`, `slowdowns`
+// [[lane, from_s, to_s, speed]] (events.csv's slowdown rows: stretches below nominal speed, the
+// lowest speed as a share; at most options.max_job_events), `slowdowns_total`}. Without jobs.csv
+// a sentence goes into `absent` instead.
 void AddGantt(const ReportFiles& files, const HtmlReportOptions& options, nlohmann::json& d,
               nlohmann::json& absent);
 

@@ -220,7 +220,24 @@ std::string EventsCsv(const ClusterLife& life) {
       "time_s,event,job,component,index,cause,effect,first_node,nodes,repair_s,jobs_hit\n";
   auto o = std::back_inserter(t);
   size_t preemption = 0;  // life.preemptions() follow the preemption events one for one
+  // The slowed stretches go in at their start, after the events of the same time: the lowest
+  // speed in `effect`, the stretch's length in `repair_s` (as a drain's).
+  std::vector<SlowSpan> slow = life.slowdowns();
+  std::stable_sort(slow.begin(), slow.end(),
+                   [](const SlowSpan& a, const SlowSpan& b) { return a.from < b.from; });
+  size_t next_slow = 0;
+  auto slow_until = [&](SimTime until, bool inclusive) {
+    for (; next_slow < slow.size() &&
+           (inclusive ? slow[next_slow].from <= until : slow[next_slow].from < until);
+         ++next_slow) {
+      const SlowSpan& sp = slow[next_slow];
+      txt::format_to(o, "{:.3f},slowdown,{},,,,{:.3f},,,{:.3f},\n", Seconds(sp.from),
+                     CsvField(life.jobs()[static_cast<size_t>(sp.job)].name), sp.speed,
+                     Seconds(sp.to - sp.from));
+    }
+  };
   for (const LifeEvent& e : life.events()) {
+    slow_until(e.at, false);
     const std::string job =
         e.job >= 0 ? CsvField(life.jobs()[static_cast<size_t>(e.job)].name) : "";
     if (e.kind == LifeEventKind::kPreemption && preemption < life.preemptions().size()) {
@@ -254,6 +271,7 @@ std::string EventsCsv(const ClusterLife& life) {
                                           : std::string());
     }
   }
+  slow_until(SimTime::Never(), true);
   return t;
 }
 

@@ -420,7 +420,8 @@ void ClusterLife::EnterPhase(JobId job, Phase phase, SimTime now) {
 // Time in the current phase up to `now`, into the job's books.
 void ClusterLife::Accrue(JobId job, SimTime now) {
   JobState& s = state_[job];
-  const double dt = Sec(now - s.phase_since);
+  const SimTime since = s.phase_since;
+  const double dt = Sec(now - since);
   s.phase_since = now;
   if (dt <= 0) return;
   switch (s.phase) {
@@ -440,6 +441,18 @@ void ClusterLife::Accrue(JobId job, SimTime now) {
     case Phase::kComputing:
       s.progress_s += s.speed * dt;
       s.life.slowdown_s += std::max(0.0, 1.0 - s.speed) * dt;
+      if (s.speed < 1.0) {
+        const SimTime from = since;
+        SlowSpan* last =
+            s.last_slow >= 0 ? &slow_spans_[static_cast<size_t>(s.last_slow)] : nullptr;
+        if (last && last->to >= from) {
+          last->to = now;
+          last->speed = std::min(last->speed, s.speed);
+        } else {
+          s.last_slow = static_cast<int64_t>(slow_spans_.size());
+          slow_spans_.push_back({job, from, now, s.speed});
+        }
+      }
       break;
     case Phase::kCheckpointing:
       s.life.checkpoint_s += dt;

@@ -206,6 +206,15 @@ struct LifeEvent {
   int64_t unit = -1;
 };
 
+// A stretch of time a job computed below its nominal speed (ClusterLife::SetSpeed below 1: a
+// throttled GPU, a slow link, a capped rack), as its slowdown badput accrued: from `from` to `to`,
+// at `speed` at the lowest (a share of nominal). Stretches that meet are one.
+struct SlowSpan {
+  JobId job = 0;
+  SimTime from, to;
+  double speed = 1;
+};
+
 // A running job that gave way to a higher-priority one (policy priority).
 struct PreemptionRecord {
   SimTime at;
@@ -355,6 +364,8 @@ class ClusterLife {
   const std::vector<JobSpec>& jobs() const { return jobs_; }
   const std::vector<Attempt>& attempts() const { return attempts_; }
   const std::vector<LifeEvent>& events() const { return events_log_; }
+  // The jobs' slowed stretches, in the order they began.
+  const std::vector<SlowSpan>& slowdowns() const { return slow_spans_; }
   const std::vector<FailureRecord>& failures() const { return failures_; }
   const std::vector<LifeSample>& samples() const { return samples_; }
   const std::vector<PreemptionRecord>& preemptions() const { return preemptions_; }
@@ -403,6 +414,7 @@ class ClusterLife {
     SimTime queued_since;
     std::vector<int> nodes;  // held now, ascending
     JobLife life;
+    int64_t last_slow = -1;  // index into slow_spans_ of its latest, extended while they meet
   };
 
   void ScheduleNextArrival();
@@ -471,6 +483,7 @@ class ClusterLife {
 
   std::vector<Attempt> attempts_;
   std::vector<LifeEvent> events_log_;
+  std::vector<SlowSpan> slow_spans_;
   std::vector<FailureRecord> failures_;
   std::vector<LifeSample> samples_;
   std::vector<PreemptionRecord> preemptions_;

@@ -525,6 +525,13 @@ TEST(ClusterLife, HostSpeedStretchesTheJobAndCountsAsSlowdown) {
   // 40 min of progress in 80 min, a 1 min write, 20 min of progress in 40 min: ends at 2 h 1 min.
   EXPECT_EQ(life.attempts()[0].end, Hours(2) + Minutes(1));
   EXPECT_DOUBLE_EQ(life.job_life(0).slowdown_s, 3600);
+  // Two slowed stretches (the report's Gantt marks): the checkpoint's write is no computing.
+  ASSERT_EQ(life.slowdowns().size(), 2u);
+  EXPECT_EQ(life.slowdowns()[0].from, SimTime());
+  EXPECT_EQ(life.slowdowns()[0].to, Minutes(80));
+  EXPECT_EQ(life.slowdowns()[0].speed, 0.5);
+  EXPECT_EQ(life.slowdowns()[1].from, Minutes(81));
+  EXPECT_EQ(life.slowdowns()[1].to, Hours(2) + Minutes(1));
   EXPECT_EQ(host.calls, (std::vector<std::string>{"start 0 on 4", "computing 0", "checkpointing 0",
                                                   "computing 0", "stop 0"}));
 }
