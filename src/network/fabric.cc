@@ -402,8 +402,13 @@ FabricTier Fabric::TierOf(int link) const {
 std::string Fabric::LinkName(int link) const {
   const int g = n_gpu_;
   auto name = [](const char* kind, int i) { return std::string(kind) + std::to_string(i); };
-  if (link < g) return name("gpu", link) + "->nvswitch";
-  if (link < 2 * g) return "nvswitch->" + name("gpu", link - g);
+  if (link < g)
+    return name(spec_.ici_torus ? "chip" : "gpu", link) +
+           (spec_.ici_torus ? "->ici" : "->nvswitch");
+  if (link < 2 * g) {
+    return spec_.ici_torus ? "ici->" + name("chip", link - g)
+                           : "nvswitch->" + name("gpu", link - g);
+  }
   const int plane = (link - 2 * g) / per_plane_;
   const std::string pre = spec_.planes > 1 ? name("p", plane) + "/" : std::string();
   const int k = (link - 2 * g) % per_plane_;

@@ -68,6 +68,9 @@ struct FabricSpec {
   units::Duration nvlink_latency = hardware::kNvlinkHopLatency;  // per hop
   units::Duration switch_latency;                                // per network hop
   FabricTopology topology = FabricTopology::kRailOptimized;
+  // The scale-up links are a TPU slice's inter-chip interconnect, not NVLink to a switch: their
+  // names (LinkName) say chipN->ici.
+  bool ici_torus = false;
 };
 
 // The switches a fabric of `spec` is built from, per plane and over all planes, and the ports in

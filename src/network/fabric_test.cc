@@ -146,6 +146,13 @@ TEST(Fabric, PlanesSplitTheNicAndStripeTheTraffic) {
   EXPECT_TRUE(f3.TargetLinks("p2/nic:8", &error).empty());
   EXPECT_NE(error.find("p2 is out of range"), std::string::npos) << error;
   EXPECT_EQ(f3.LinkName(f3.NicUpLink(8, 1)), "p1/gpu8->leaf0");  // node 1, rail 0
+  EXPECT_EQ(f3.LinkName(f3.NvlinkUpLink(3)), "gpu3->nvswitch");
+  // A TPU slice's scale-up links are its chips' inter-chip interconnect.
+  FabricSpec tpu = two;
+  tpu.ici_torus = true;
+  const Fabric f4(tpu);
+  EXPECT_EQ(f4.LinkName(f4.NvlinkUpLink(3)), "chip3->ici");
+  EXPECT_EQ(f4.LinkName(f4.NvlinkDownLink(3)), "ici->chip3");
   EXPECT_EQ(f3.TierOf(f3.NicUpLink(8, 1)), FabricTier::kNicLeaf);
   EXPECT_EQ(f3.TierOf(f3.LeafSpineLink(0, 0, 1)), FabricTier::kLeafSpine);
 }

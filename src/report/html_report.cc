@@ -75,7 +75,7 @@ void CheckSummaryShape(const json& s, const std::string& path) {
        {"sim_time_s", "tick_s", "seed", "gpu_count", "node_count", "rack_count",
         "facility_energy_kwh", "it_energy_kwh", "pue", "wue_l_per_kwh", "peak_facility_power_kw",
         "peak_it_power_kw", "peak_grid_power_kw", "energy_cost_usd", "carbon_t",
-        "mean_gpu_activity", "grid_limit_exceeded_hours"}) {
+        "mean_gpu_activity", "grid_limit_exceeded_hours", "nvlink_peak_utilization"}) {
     number(s, key, "");
   }
   for (const char* key : {"site", "scenario_file", "gpu", "busiest_resource"}) {
@@ -83,7 +83,7 @@ void CheckSummaryShape(const json& s, const std::string& path) {
       fail(key, "a string", s[key]);
     }
   }
-  for (const char* key : {"goodput", "power_swings", "on_site", "network", "cooling"}) {
+  for (const char* key : {"goodput", "power_swings", "on_site", "network", "cooling", "torus"}) {
     if (s.contains(key) && !s[key].is_object()) fail(key, "an object", s[key]);
   }
   for (const char* key : {"resources", "services", "hottest_links", "jobs"}) {
@@ -457,6 +457,12 @@ json RunData(const json& s, const ReportFiles& files, const HtmlReportOptions& o
       d["link_series"] =
           ReadLinkSeries(files.links_csv, links, s.value("sim_time_s", 0.0), options.max_buckets);
     }
+  }
+  // The scale-up fabric: the busiest NVLink port, or ICI link of a TPU torus (the "fabric"
+  // resource is the scale-out network's).
+  if (s.contains("nvlink_peak_utilization") && s["nvlink_peak_utilization"].is_number()) {
+    d["scale_up"] = {{"peak_utilization", s["nvlink_peak_utilization"]}};
+    if (s.contains("torus")) d["scale_up"]["torus"] = s["torus"];
   }
   json thermal = json::array();
   for (const json& j : s.value("jobs", json::array())) {

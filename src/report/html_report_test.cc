@@ -241,6 +241,18 @@ TEST_F(HtmlReportTest, LongRunIsDownsampledAndSmall) {
   EXPECT_LT(page.size(), 400u * 1024);
 }
 
+// The scale-up fabric's peak, and a TPU slice's torus, go to the page from summary.json.
+TEST_F(HtmlReportTest, TheScaleUpFabric) {
+  EXPECT_FALSE(Data().contains("scale_up"));
+  summary_["nvlink_peak_utilization"] = 0.16;
+  summary_["torus"] = {{"dims", {4, 4, 4}}, {"links_per_chip", 6}, {"twisted", false}};
+  const json d = Data();
+  EXPECT_EQ(d["scale_up"]["peak_utilization"], 0.16);
+  EXPECT_EQ(d["scale_up"]["torus"]["dims"], json({4, 4, 4}));
+  summary_["torus"] = 3;
+  EXPECT_NE(Error().find("torus should be an object"), std::string::npos) << Error();
+}
+
 // A summary.json whose values have other types than a run writes is refused by name, not drawn
 // as "n/a" or failing inside the JSON library.
 TEST_F(HtmlReportTest, ASummaryOfOtherShapesIsRefused) {

@@ -67,6 +67,7 @@ network::FabricSpec FabricFor(const SiteConfig& c) {
   f.nvlink_domain = c.cluster.nvlink_domain();
   network::SetNvlinkFromCard(f, c.cluster.gpu);
   f.nic_per_gpu = c.cluster.nic_bandwidth;
+  f.ici_torus = !c.cluster.torus_dims.empty();
   return f;
 }
 

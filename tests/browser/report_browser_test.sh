@@ -2,7 +2,8 @@
 # The browser test of the HTML report (ctest label `browser`): five examples run with --report
 # (a scheduler's cluster life, the default hall with its walls against scale, inference services, a
 # solar-plus-battery site with a generator, a rail-only fabric's equipment), the walls in time
-# alone and two sweeps (examples/cooling-sweep.yaml, immersion-sweep.yaml), each opened in Debian's
+# alone, a TPU slice's torus and two sweeps (examples/cooling-sweep.yaml, immersion-sweep.yaml),
+# each opened in Debian's
 # headless Chromium by report_browser.mjs. Skips (exit 77) when chromium, node or web/'s
 # playwright-core is absent: .ci/run installs chromium with the live peers.
 # Usage: report_browser_test.sh FIRSTWALL_BIN WORK_DIR. The screenshot of the cluster-life
@@ -25,7 +26,9 @@ node tests/browser/report_browser.mjs "$work/report.png" "$work/cluster-life/rep
 # Sweeps: numeric keys with replicas' bands, and a key of words (the liquid cooling kinds).
 "$bin" sweep examples/cooling-sweep.yaml --report --quiet --out "$work/cooling-sweep"
 "$bin" sweep examples/immersion-sweep.yaml --report --quiet --out "$work/immersion-sweep"
+"$bin" run examples/tpu-pod.yaml --quiet --report --out "$work/tpu-pod"
 FW_MIN_CANVASES=1 node tests/browser/report_browser.mjs "" "$work/walls-in-time/report.html" \
+  "$work/tpu-pod/report.html" \
   "$work/cooling-sweep/report.html" "$work/immersion-sweep/report.html"
 if [ "${FIRSTWALL_UPDATE_SCREENSHOT:-}" = 1 ]; then
   mkdir -p docs/images
