@@ -259,6 +259,14 @@ TEST(Cli, InferPrintsTheRequiredFieldsAndRefusesBadLayouts) {
                       "--prompt-tokens 10 --output-tokens 10")
                 .status,
             2);
+  // B300 cut int8 to 125 TFLOP/s (fp8 4,500): the run says fp8 would compute faster.
+  const Result b300 = Firstwall(
+      "infer --model llama3-70b --gpu B300 --dtype int8 --tp 2 --batch 64 --prompt-tokens 1000 "
+      "--output-tokens 200");
+  ASSERT_EQ(b300.status, 0) << b300.out;
+  EXPECT_NE(b300.out.find("note: B300 computes int8 at 125 TFLOP/s and fp8 at 4500 TFLOP/s"),
+            std::string::npos)
+      << b300.out;
 }
 
 // Issue #18: `infer --speculative`: E tokens per verify step, ITL = step / E, and the options'

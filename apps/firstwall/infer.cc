@@ -279,6 +279,18 @@ int Infer(const InferOptions& in) {
       ToWatts(e.gpu_power), e.energy_per_token_j, Readable(e.weights_per_gpu),
       Readable(e.kv_cache_bytes), Readable(e.kv_bytes_per_token), Readable(e.memory_per_gpu),
       Readable(s.gpu.hbm_capacity), e.fits_in_memory ? "" : "  DOES NOT FIT");
+  // A type of the same width the card runs at least twice as fast (Blackwell Ultra's int8 at
+  // 1/36 of its fp8): the same memory, far less time.
+  for (const auto& [t, peak] : s.gpu.peak_dense) {
+    if (t != s.dtype && hardware::BytesPerElement(t) == hardware::BytesPerElement(s.dtype) &&
+        s.gpu.Peak(s.dtype) && ToFlopPerSecond(peak) >= 2 * ToFlopPerSecond(*s.gpu.Peak(s.dtype))) {
+      std::cout << txt::format(
+          "note: {} computes {} at {:.0f} TFLOP/s and {} at {:.0f} TFLOP/s (dense): --dtype {} "
+          "keeps the same memory and computes faster\n",
+          s.gpu.name, dtype, ToFlopPerSecond(*s.gpu.Peak(s.dtype)) / 1e12,
+          hardware::DataTypeName(t), ToFlopPerSecond(peak) / 1e12, hardware::DataTypeName(t));
+    }
+  }
   if (cached > 0) {
     std::cout << txt::format(
         "first token with {} prompt tokens' K/V in the offload tier at {:g} GB/s a GPU: {:.2f} ms "

@@ -880,12 +880,16 @@ std::string SummaryText(const Summary& s) {
                    txt::fixed(s.total_energy_cost_usd(), 0),
                    (s.carbon_kg + s.generation_carbon_kg) / 1e3);
   }
+  // Whole hours, but a short run's fraction of an hour is not printed as 0.
+  const auto hours = [](double h) {
+    return h > 0 && h < 10 ? txt::format("{:.2f}", h) : txt::format("{:.0f}", h);
+  };
   txt::format_to(out,
-                 "cooling: chillers {}, pumps {}, fans {}; economizer {:.0f} h, partial {:.0f} h, "
-                 "mechanical {:.0f} h; water {}, WUE {:.3f} L/kWh\n",
+                 "cooling: chillers {}, pumps {}, fans {}; economizer {} h, partial {} h, "
+                 "mechanical {} h; water {}, WUE {:.3f} L/kWh\n",
                  Energy(s.chillers_energy_j), Energy(s.pumps_energy_j),
-                 Energy(s.crah_fans_energy_j + s.sink_fans_energy_j), s.economizer_hours,
-                 s.partial_economizer_hours, s.mechanical_hours, Water(s.water_l),
+                 Energy(s.crah_fans_energy_j + s.sink_fans_energy_j), hours(s.economizer_hours),
+                 hours(s.partial_economizer_hours), hours(s.mechanical_hours), Water(s.water_l),
                  s.wue_l_per_kwh());
   if (s.throttled_gpu_hours > 0) {
     txt::format_to(out, "GPUs thermally throttled for {:.1f} GPU-hours\n", s.throttled_gpu_hours);

@@ -1151,6 +1151,18 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
 
   const Section cluster = root.Sub("cluster");
   cfg.cluster = ReadCluster(cluster, sc.catalog);
+  if (const int domain = cfg.cluster.nvlink_domain_gpus; cfg.cluster.torus_dims.empty() &&
+                                                         domain > cfg.cluster.gpus_per_node &&
+                                                         cfg.cluster.gpu_count() % domain != 0) {
+    // Allowed (a rack partly filled), but rarely meant: an NVL72 hall is whole racks.
+    const int gpus = static_cast<int>(cfg.cluster.gpu_count());
+    cfg.warnings.push_back(fmt::format(
+        "cluster: {} GPUs make {} whole NVLink domain{} of {} and a partial one of {} GPUs ({} "
+        "nodes of {} a domain: {} nodes would fill them)",
+        gpus, gpus / domain, gpus / domain == 1 ? "" : "s", domain, gpus % domain,
+        cfg.cluster.nodes, domain / cfg.cluster.gpus_per_node,
+        (gpus / domain + 1) * (domain / cfg.cluster.gpus_per_node)));
+  }
   // What the run will hold, estimated before anything large is built (scenario/budget.h).
   MemoryBudget budget;
   budget.Charge(cluster, "nodes", cfg.cluster.gpu_count() * kBytesPerGpu,

@@ -1298,6 +1298,22 @@ TEST(Scenario, AVoltaCardTrainsInFp16AndRefusesBf16) {
   EXPECT_NE(bf16.find("auto (fp16 on this GPU)"), std::string::npos) << bf16;
 }
 
+// A cluster that leaves part of an NVLink domain empty runs, with a warning.
+TEST(Scenario, APartialNvlinkDomainIsWarnedOf) {
+  const Scenario whole = LoadScenarioText(
+      Replace(kBase, "  gpus_per_node: 8\n", "  gpus_per_node: 8\n  nvlink_domain: 16\n"), "s.yaml",
+      "");
+  EXPECT_TRUE(whole.site.warnings.empty());
+  const Scenario part = LoadScenarioText(
+      Replace(Replace(kBase, "  gpus_per_node: 8\n", "  gpus_per_node: 8\n  nvlink_domain: 24\n"),
+              "  nodes: 4\n", "  nodes: 4\n"),
+      "s.yaml", "");
+  ASSERT_EQ(part.site.warnings.size(), 1u);
+  EXPECT_EQ(part.site.warnings[0],
+            "cluster: 32 GPUs make 1 whole NVLink domain of 24 and a partial one of 8 GPUs (4 "
+            "nodes of 3 a domain: 6 nodes would fill them)");
+}
+
 // Issue #18: the 800 V DC example chain against the AC example chain for the same hall, at 800 kW
 // of IT load, against NVIDIA's published figure ("800 V HVDC architecture", NVIDIA Technical
 // Blog, May 2025, and its 2025 white paper: up to 5 % better end-to-end efficiency).
