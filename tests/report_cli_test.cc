@@ -85,6 +85,12 @@ TEST(ReportCli, BadDirectoryIsExitTwo) {
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find("timeseries.csv:3:1: error: expected 2 fields"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(none / "report.html"));
+  // --out naming a directory is said so.
+  std::ofstream(none / "timeseries.csv") << "time_s,gpu_power_kw\n0,1\n";
+  r = Firstwall("report " + none.string() + " --out " + none.string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("is a directory; --out names the report's file"), std::string::npos)
+      << r.out;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "apps/firstwall/commands.h"
+#include "core/error.h"
 #include "report/html_report.h"
 #include "report/outputs.h"
 
@@ -22,6 +23,11 @@ int Report(const ReportOptions& o) {
   const std::string page = report::HtmlReport(files);
   const std::string out =
       o.out.empty() ? (std::filesystem::path(o.dir) / "report.html").string() : o.out;
+  if (std::error_code ec; std::filesystem::is_directory(out, ec)) {
+    throw InputError(
+        {out, 0, 0}, "is a directory; --out names the report's file",
+        "give a file name, e.g. " + (std::filesystem::path(out) / "report.html").string());
+  }
   report::AtomicFile file(out);
   file.Write(page);
   file.Commit();
