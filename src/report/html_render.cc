@@ -64,7 +64,8 @@ std::string RenderHtmlReport(const nlohmann::json& data) {
   const std::string_view js = assets::Asset("uplot_js");
   FW_CHECK(js.find("</script") == std::string_view::npos, "uPlot's script holds </script");
   std::string title = "firstwall report";
-  if (data.contains("meta") && data["meta"].contains("site")) {
+  if (data.contains("meta") && data["meta"].contains("site") && data["meta"]["site"].is_string() &&
+      !data["meta"]["site"].get<std::string>().empty()) {
     title += ": " + data["meta"]["site"].get<std::string>();
   }
   // Each marker once, replaced in order of appearance, so text put in never holds a marker.

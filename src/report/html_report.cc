@@ -14,6 +14,7 @@
 #include "report/csv_reader.h"
 #include "report/downsample.h"
 #include "report/html_report_parts.h"
+#include "report/json_shape.h"
 
 namespace firstwall::report {
 namespace {
@@ -60,54 +61,164 @@ json SeriesJson(const MinMaxDownsampler& down, const std::vector<std::string>& n
 }
 
 // The types of the summary's values the page reads, so that a hand-edited summary.json is refused
-// by name rather than drawn as "n/a" or failing inside the JSON library.
+// by name rather than drawn as "n/a", drawn broken or failing inside the JSON library.
 void CheckSummaryShape(const json& s, const std::string& path) {
-  auto fail = [&](const std::string& key, const char* expected, const json& v) {
-    throw InputError({path, 0, 0}, key + " should be " + expected + ", not " + v.type_name(),
-                     "summary.json as `firstwall run` writes it (docs/outputs.md)");
-  };
-  auto number = [&](const json& o, const char* key, const std::string& where) {
-    if (o.contains(key) && !o[key].is_number() && !o[key].is_null()) {
-      fail(where + key, "a number or null", o[key]);
+  using T = JsonShape::Type;
+  const JsonShape shape(path, "summary.json as `firstwall run` writes it (docs/outputs.md)");
+  shape.Fields(s,
+               {{"sim_time_s", T::kNumber},
+                {"tick_s", T::kNumber},
+                {"seed", T::kNumber},
+                {"gpu_count", T::kNumber},
+                {"node_count", T::kNumber},
+                {"rack_count", T::kNumber},
+                {"facility_energy_kwh", T::kNumber},
+                {"it_energy_kwh", T::kNumber},
+                {"pue", T::kNumber},
+                {"wue_l_per_kwh", T::kNumber},
+                {"peak_facility_power_kw", T::kNumber},
+                {"peak_it_power_kw", T::kNumber},
+                {"peak_grid_power_kw", T::kNumber},
+                {"energy_cost_usd", T::kNumber},
+                {"carbon_t", T::kNumber},
+                {"mean_gpu_activity", T::kNumber},
+                {"grid_limit_exceeded_hours", T::kNumber},
+                {"nvlink_peak_utilization", T::kNumber},
+                {"site", T::kString},
+                {"scenario_file", T::kString},
+                {"gpu", T::kString},
+                {"busiest_resource", T::kString},
+                {"goodput", T::kObject},
+                {"power_swings", T::kObject},
+                {"on_site", T::kObject},
+                {"network", T::kObject},
+                {"cooling", T::kObject},
+                {"torus", T::kObject}},
+               "");
+  shape.ObjectsIn(s, "resources",
+                  {{"name", T::kString, false, true},
+                   {"kind", T::kString, false, true},
+                   {"unit", T::kString, false, true},
+                   {"peak", T::kNumber},
+                   {"rating", T::kNumber},
+                   {"peak_utilization", T::kNumber}},
+                  "");
+  const std::initializer_list<JsonShape::Field> percentiles = {{"mean", T::kNumber},
+                                                               {"p50", T::kNumber},
+                                                               {"p90", T::kNumber},
+                                                               {"p99", T::kNumber},
+                                                               {"max", T::kNumber}};
+  shape.ObjectsIn(s, "services",
+                  {{"name", T::kString},
+                   {"model", T::kString},
+                   {"gpus", T::kNumber},
+                   {"replicas", T::kNumber},
+                   {"throughput_rps", T::kNumber},
+                   {"output_tokens_per_s", T::kNumber},
+                   {"goodput_rps", T::kNumber},
+                   {"energy_per_output_token_j", T::kNumber},
+                   {"facility_energy_per_output_token_j", T::kNumber},
+                   {"ttft_s", T::kObject},
+                   {"tpot_s", T::kObject},
+                   {"itl_s", T::kObject},
+                   {"e2e_s", T::kObject},
+                   {"slo", T::kObject}},
+                  "");
+  for (size_t i = 0; s.contains("services") && i < s["services"].size(); ++i) {
+    const json& v = s["services"][i];
+    const std::string at = "services[" + std::to_string(i) + "].";
+    for (const char* key : {"ttft_s", "tpot_s", "itl_s", "e2e_s"}) {
+      if (v.contains(key) && v[key].is_object()) shape.Fields(v[key], percentiles, at + key + ".");
     }
-  };
-  for (const char* key :
-       {"sim_time_s", "tick_s", "seed", "gpu_count", "node_count", "rack_count",
-        "facility_energy_kwh", "it_energy_kwh", "pue", "wue_l_per_kwh", "peak_facility_power_kw",
-        "peak_it_power_kw", "peak_grid_power_kw", "energy_cost_usd", "carbon_t",
-        "mean_gpu_activity", "grid_limit_exceeded_hours", "nvlink_peak_utilization"}) {
-    number(s, key, "");
-  }
-  for (const char* key : {"site", "scenario_file", "gpu", "busiest_resource"}) {
-    if (s.contains(key) && !s[key].is_string() && !s[key].is_null()) {
-      fail(key, "a string", s[key]);
+    if (v.contains("slo") && v["slo"].is_object()) {
+      shape.Fields(v["slo"],
+                   {{"ttft_s", T::kNumber}, {"tpot_s", T::kNumber}, {"attainment", T::kNumber}},
+                   at + "slo.");
     }
   }
-  for (const char* key : {"goodput", "power_swings", "on_site", "network", "cooling", "torus"}) {
-    if (s.contains(key) && !s[key].is_object()) fail(key, "an object", s[key]);
+  shape.ObjectsIn(s, "hottest_links",
+                  {{"link", T::kString, false, true},
+                   {"peak_utilization", T::kNumber, false, true},
+                   {"at_s", T::kNumber}},
+                  "");
+  shape.ObjectsIn(s, "jobs",
+                  {{"name", T::kString},
+                   {"gpus", T::kNumber},
+                   {"gpu_temperature_peak_c", T::kNumber},
+                   {"throttled_gpu_hours", T::kNumber},
+                   {"thermal_shutdown", T::kBool}},
+                  "");
+  if (s.contains("cooling") && s["cooling"].is_object()) {
+    shape.Fields(s["cooling"], {{"throttled_gpu_hours", T::kNumber}}, "cooling.");
   }
-  for (const char* key : {"resources", "services", "hottest_links", "jobs"}) {
-    if (!s.contains(key)) continue;
-    if (!s[key].is_array()) fail(key, "an array", s[key]);
-    for (size_t i = 0; i < s[key].size(); ++i) {
-      const json& e = s[key][i];
-      const std::string where = std::string(key) + "[" + std::to_string(i) + "].";
-      if (!e.is_object()) fail(where.substr(0, where.size() - 1), "an object", e);
-      if (std::string_view(key) == "resources") {
-        for (const char* k : {"name", "kind", "unit"}) {
-          if (!e.contains(k) || !e[k].is_string()) {
-            fail(where + k, "a string", e.contains(k) ? e[k] : json());
-          }
-        }
-        for (const char* k : {"peak", "rating", "peak_utilization"}) number(e, k, where);
+  if (s.contains("goodput") && s["goodput"].is_object()) {
+    const json& g = s["goodput"];
+    shape.Fields(g,
+                 {{"useful_gpu_h", T::kNumber},
+                  {"ettr", T::kNumber},
+                  {"runtime_goodput", T::kNumber},
+                  {"queueing_gpu_h", T::kNumber}},
+                 "goodput.");
+    shape.NumberMap(g, "badput_gpu_h", "goodput.");
+  }
+  if (s.contains("power_swings") && s["power_swings"].is_object()) {
+    const json& w = s["power_swings"];
+    shape.Fields(
+        w, {{"start_s", T::kNumber}, {"duration_s", T::kNumber}, {"resolution_s", T::kNumber}},
+        "power_swings.");
+    shape.NumbersIn(w, "band_hz", "power_swings.");
+    shape.ObjectsIn(w, "variants",
+                    {{"name", T::kString, false, true},
+                     {"swing_mw", T::kNumber},
+                     {"peak_mw", T::kNumber},
+                     {"trough_mw", T::kNumber},
+                     {"max_ramp_mw_per_s", T::kNumber},
+                     {"band_energy_share", T::kNumber},
+                     {"extra_energy_kwh", T::kNumber}},
+                    "power_swings.");
+  }
+  if (s.contains("on_site") && s["on_site"].is_object()) {
+    for (const auto& [k, v] : s["on_site"].items()) {
+      if (!v.is_number() && !v.is_null() && !v.is_string() && !v.is_boolean()) {
+        shape.Fail("on_site." + k + " should be a number, not " + v.type_name());
       }
     }
+  }
+  if (s.contains("network") && s["network"].is_object()) {
+    shape.Fields(s["network"],
+                 {{"technology", T::kString},
+                  {"topology", T::kString},
+                  {"switch", T::kString},
+                  {"optics", T::kString},
+                  {"port_gbps", T::kNumber},
+                  {"leaf_switches", T::kNumber},
+                  {"spine_switches", T::kNumber},
+                  {"super_spine_switches", T::kNumber},
+                  {"switch_ports_in_use", T::kNumber},
+                  {"switch_power_kw", T::kNumber},
+                  {"optics_power_kw", T::kNumber},
+                  {"network_power_kw", T::kNumber},
+                  {"network_power_per_gpu_w", T::kNumber}},
+                 "network.");
+  }
+  if (s.contains("torus") && s["torus"].is_object()) {
+    const json& t = s["torus"];
+    shape.Fields(t,
+                 {{"dims", T::kArray, false, true},
+                  {"links_per_chip", T::kNumber},
+                  {"link_bytes_per_s", T::kNumber},
+                  {"allreduce_busbw_bytes_per_s", T::kNumber},
+                  {"bisection_bytes_per_s", T::kNumber},
+                  {"twisted", T::kBool}},
+                 "torus.");
+    shape.NumbersIn(t, "dims", "torus.");
   }
 }
 
 json ReadSummary(const std::string& path) {
   const json s = ReadJsonFile(path);
-  if (!s.is_object() || s.value("schema", std::string()) != "firstwall.summary/1") {
+  if (!s.is_object() || !s.contains("schema") || !s["schema"].is_string() ||
+      s["schema"] != "firstwall.summary/1") {
     throw InputError({path, 0, 0},
                      "expected a firstwall summary (\"schema\": "
                      "\"firstwall.summary/1\"), as `firstwall run` writes it");
@@ -324,6 +435,23 @@ ReportFiles ReportFiles::InDir(const std::filesystem::path& dir) {
                      "beside it");
   }
   f.SweepIn(dir);
+  if (f.sweep_manifest.empty() && f.summary_json.empty() && f.walls_json.empty() &&
+      f.walls_hours_csv.empty()) {
+    // A sweep's directory without its table: a shard's (results.shard-I-of-N.jsonl), or broken.
+    bool shard = false;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      shard = shard || e.path().filename().string().rfind("results.shard-", 0) == 0;
+    }
+    if (shard) {
+      throw InputError({dir.string(), 0, 0},
+                       "holds a shard of a sweep: the report draws the whole sweep",
+                       "merge the shards with `firstwall collate DIR...`, then report its --out");
+    }
+    if (!FileIn(dir, "manifest.json").empty()) {
+      throw InputError({(dir / "results.csv").string(), 0, 0},
+                       "is missing: a sweep's report needs manifest.json and results.csv");
+    }
+  }
   const bool walls =
       !f.walls_json.empty() || !f.walls_hours_csv.empty() || !f.sweep_manifest.empty();
   // A run's directory needs both of its files; one without the other is a broken run.
@@ -361,13 +489,21 @@ json ReportData(const ReportFiles& files, const HtmlReportOptions& options) {
     return d;
   }
   const json s = ReadSummary(files.summary_json);
+  json d;
   try {
-    return RunData(s, files, options);
+    d = RunData(s, files, options);
   } catch (const json::exception& e) {
     // A shape CheckSummaryShape does not look at.
     throw InputError({files.summary_json, 0, 0},
                      std::string("holds a value of another type than a run writes: ") + e.what());
   }
+  AddWalls(files, options, d);  // its files' errors name them
+  if (!d.contains("walls") && !d.contains("walls_hours")) {
+    d["absent"].push_back(
+        "Walls against scale: `firstwall walls SCENARIO --grow AXIS --report` draws them, or "
+        "`firstwall walls ... --out DIR` into this run's directory and `firstwall report DIR`.");
+  }
+  return d;
 }
 
 namespace {
@@ -474,12 +610,6 @@ json RunData(const json& s, const ReportFiles& files, const HtmlReportOptions& o
   if (!thermal.empty()) d["thermal"] = std::move(thermal);
   if (s.contains("cooling")) {
     d["meta"]["throttled_gpu_hours"] = s["cooling"].value("throttled_gpu_hours", 0.0);
-  }
-  AddWalls(files, options, d);
-  if (!d.contains("walls") && !d.contains("walls_hours")) {
-    absent.push_back(
-        "Walls against scale: `firstwall walls SCENARIO --grow AXIS --report` draws them, or "
-        "`firstwall walls ... --out DIR` into this run's directory and `firstwall report DIR`.");
   }
   d["absent"] = std::move(absent);
   return d;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include <fmt/format.h>
@@ -278,6 +279,45 @@ TEST_F(HtmlReportTest, ASummaryOfOtherShapesIsRefused) {
   summary_["hottest_links"] = json::array({7});
   EXPECT_NE(Error().find("hottest_links[0] should be an object, not number"), std::string::npos)
       << Error();
+  // Deeper: what the page's sections read (a breaker's cases).
+  const std::vector<std::pair<std::function<void(json&)>, std::string>> cases = {
+      {[](json& j) { j["schema"] = 3; }, "expected a firstwall summary"},
+      {[](json& j) {
+         j["torus"] = {{"dims", "abc"}};
+       },
+       "torus.dims should be an array"},
+      {[](json& j) { j["torus"] = json::object(); }, "torus.dims is missing"},
+      {[](json& j) {
+         j["cooling"] = {{"throttled_gpu_hours", "abc"}};
+       },
+       "cooling.throttled_gpu_hours should be a number or null, not string"},
+      {[](json& j) {
+         j["power_swings"] = {{"variants", {{{"name", 3}}}}};
+       },
+       "power_swings.variants[0].name should be a string, not number"},
+      {[](json& j) {
+         j["services"] = {{{"name", "chat"}, {"ttft_s", {{"p99", "slow"}}}}};
+       },
+       "services[0].ttft_s.p99 should be a number or null, not string"},
+      {[](json& j) {
+         j["hottest_links"] = {{{"link", "a->b"}, {"peak_utilization", "abc"}}};
+       },
+       "hottest_links[0].peak_utilization should be a number, not string"},
+      {[](json& j) {
+         j["goodput"] = {{"badput_gpu_h", "x"}};
+       },
+       "goodput.badput_gpu_h should be an object, not string"},
+  };
+  for (const auto& [edit, says] : cases) {
+    summary_ = good;
+    edit(summary_);
+    EXPECT_NE(Error().find(says), std::string::npos) << says << " / " << Error();
+    EXPECT_NE(Error().find("summary.json"), std::string::npos) << Error();
+  }
+  // A null site draws a page (no site in its title).
+  summary_ = good;
+  summary_["site"] = nullptr;
+  EXPECT_NE(RenderHtmlReport(Data()).find("<title>firstwall report</title>"), std::string::npos);
 }
 
 // `firstwall walls` outputs: alone, a report of the walls; beside a run's, a section of its report.
@@ -351,6 +391,13 @@ TEST_F(HtmlReportTest, TheWallsAgainstScale) {
             json({{"resource", "UPS"}, {"first_hours", 2}, {"bound_hours", 2}}));
   EXPECT_EQ(d["walls_hours"]["resources"][1]["first_hours"], 1);
   // A malformed walls.json or a missing curve is refused by name.
+  // In a run's directory too, a malformed walls.json is named, not the summary.
+  json site7 = walls;
+  site7["site"] = 7;
+  std::ofstream(dir_ / "walls.json") << site7.dump();
+  EXPECT_NE(Error().find("walls.json: site should be a string or null, not number"),
+            std::string::npos)
+      << Error();
   json broken = walls;
   broken["walls"][0]["binds_at"] = "soon";
   std::ofstream(w / "walls.json") << broken.dump();
@@ -416,9 +463,21 @@ TEST_F(HtmlReportTest, ASweep) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.message()).find("is a shard's manifest"), std::string::npos);
   }
+  json schema = manifest;
+  schema["schema"] = 1;
+  std::ofstream(sw / "manifest.json") << schema.dump();
+  EXPECT_THROW(ReportData(ReportFiles::InDir(sw)), InputError);
   std::ofstream(sw / "manifest.json") << manifest.dump();
   fs::remove(sw / "bands.csv");
   EXPECT_THROW(ReportData(ReportFiles::InDir(sw)), InputError);
+  // Without results.csv the sweep's own file is named.
+  fs::remove(sw / "results.csv");
+  try {
+    ReportFiles::InDir(sw);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(e.where().ToString().find("results.csv"), std::string::npos) << e.where().ToString();
+  }
 }
 
 TEST_F(HtmlReportTest, BadInputNamesTheFile) {

@@ -755,8 +755,8 @@ void ServicesText(const Summary& s, std::string& t) {
           sv.setup.pd.over_nvlink ? "NVLink" : "the NICs", sv.setup.pd.link_bytes_per_s / 1e9);
       if (r.kv_transfers_slowed > 0) {
         txt::format_to(out,
-                       "  link faults slowed {:.0f} KV transfers by {:.3f} s in all; {:.0f} never "
-                       "arrived (a link down to the end)\n",
+                       "  link faults slowed {:.0f} KV transfers, those that arrived by {:.3f} s "
+                       "in all; {:.0f} did not arrive by the run's end\n",
                        r.kv_transfers_slowed, r.kv_fault_delay_s, r.kv_transfers_lost);
       }
     }

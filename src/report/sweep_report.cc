@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "report/csv_reader.h"
 #include "report/html_report_parts.h"
+#include "report/json_shape.h"
 
 namespace firstwall::report {
 namespace {
@@ -25,11 +26,19 @@ json ReadManifest(const std::string& path) {
     throw InputError({path, 0, 0},
                      "is not a sweep's manifest.json as `firstwall sweep` writes it: " + what);
   };
-  if (!m.is_object() || m.value("schema", std::string()) != "firstwall.sweep-manifest/1") {
+  using T = JsonShape::Type;
+  const JsonShape shape(path, "a sweep's manifest.json as `firstwall sweep` writes it");
+  if (!m.is_object() || shape.Text(m, "schema", "") != "firstwall.sweep-manifest/1") {
     fail("expected \"schema\": \"firstwall.sweep-manifest/1\"");
   }
-  if (!m.contains("layout") || !m["layout"].is_object()) fail("layout is missing");
+  shape.Fields(m,
+               {{"layout", T::kObject, false, true},
+                {"sweep_file", T::kString},
+                {"scenario_file", T::kString},
+                {"shards", T::kNumber, false}},
+               "");
   const json& l = m["layout"];
+  shape.Fields(l, {{"banded", T::kBool, false}}, "layout.");
   for (const char* key : {"columns", "design_columns", "band_columns"}) {
     if (!l.contains(key) || !l[key].is_array()) fail(std::string("layout.") + key + " is missing");
     for (const json& c : l[key]) {
@@ -37,7 +46,7 @@ json ReadManifest(const std::string& path) {
     }
   }
   if (!l.contains("points") || !l["points"].is_number_integer()) fail("layout.points is missing");
-  if (!m.value("shards", json(1)).is_number_integer() || m.value("shards", 1) != 1) {
+  if (m.contains("shards") && m["shards"] != 1) {
     throw InputError({path, 0, 0}, "is a shard's manifest: the report draws the whole sweep",
                      "merge the shards with `firstwall collate DIR...`, then report its --out");
   }
@@ -58,15 +67,17 @@ void AddSweep(const ReportFiles& files, const HtmlReportOptions& /*options*/, js
   const json m = ReadManifest(files.sweep_manifest);
   const json& layout = m["layout"];
   json sw;
-  sw["sweep_file"] = m.value("sweep_file", std::string());
-  sw["scenario_file"] = m.value("scenario_file", std::string());
+  sw["sweep_file"] =
+      m.contains("sweep_file") && m["sweep_file"].is_string() ? m["sweep_file"] : json("");
+  sw["scenario_file"] =
+      m.contains("scenario_file") && m["scenario_file"].is_string() ? m["scenario_file"] : json("");
   sw["points"] = layout["points"];
   std::vector<std::string> varied;
   for (const json& c : layout["design_columns"]) {
     if (c != "design") varied.push_back(c.get<std::string>());
   }
   sw["varied"] = varied;
-  const bool banded = layout.value("banded", false) == true;
+  const bool banded = layout.contains("banded") && layout["banded"] == true;
   if (banded && files.sweep_bands_csv.empty()) {
     throw InputError({files.sweep_manifest, 0, 0},
                      "names a sweep with bands, and bands.csv is not beside it");

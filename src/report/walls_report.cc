@@ -6,65 +6,36 @@
 #include "core/error.h"
 #include "report/csv_reader.h"
 #include "report/html_report_parts.h"
+#include "report/json_shape.h"
 
 namespace firstwall::report {
 namespace {
 
 using nlohmann::json;
 
-// Checks walls.json's shape where the page reads it, so that a hand-edited file is refused by
-// name rather than drawn wrong.
-class Shape {
- public:
-  explicit Shape(std::string path) : path_(std::move(path)) {}
-  const json& Get(const json& o, const char* key, json::value_t type, const std::string& where,
-                  bool nullable = false) const {
-    if (!o.is_object() || !o.contains(key)) Fail(where + "." + key + " is missing");
-    const json& v = o[key];
-    const bool number = type == json::value_t::number_float;
-    const bool ok = (nullable && v.is_null()) || (number ? v.is_number() : v.type() == type);
-    if (!ok) {
-      Fail(where + "." + key + " should be " + (number ? "a number" : TypeName(type)) +
-           (nullable ? " or null" : "") + ", not " + v.type_name());
-    }
-    return v;
-  }
-  [[noreturn]] void Fail(const std::string& what) const {
-    throw InputError({path_, 0, 0}, "is not walls.json as `firstwall walls` writes it: " + what);
-  }
+using T = JsonShape::Type;
 
- private:
-  static std::string TypeName(json::value_t t) {
-    switch (t) {
-      case json::value_t::string:
-        return "a string";
-      case json::value_t::boolean:
-        return "true or false";
-      case json::value_t::array:
-        return "an array";
-      case json::value_t::object:
-        return "an object";
-      default:
-        return "a number";
-    }
-  }
-  std::string path_;
-};
-
-constexpr auto kNumber = json::value_t::number_float;
-constexpr auto kString = json::value_t::string;
-
-json Wall(const Shape& shape, const json& w, const std::string& where) {
+json Wall(const JsonShape& shape, const json& w, const std::string& where) {
+  shape.Fields(w,
+               {{"resource", T::kString, false, true},
+                {"kind", T::kString, false, true},
+                {"metric", T::kString, false, true},
+                {"unit", T::kString, false, true},
+                {"limit_unit", T::kString, false, true},
+                {"note", T::kString, false, true},
+                {"limit", T::kNumber, false, true},
+                {"binds", T::kBool, false, true},
+                {"binds_at", T::kNumber, true, true},
+                {"utilization_at_end", T::kNumber, true, true},
+                {"end_at", T::kNumber, true, true},
+                {"at_start", T::kBool, false}},
+               where);
   json out = json::object();
-  for (const char* key : {"resource", "kind", "metric", "unit", "limit_unit", "note"}) {
-    out[key] = shape.Get(w, key, kString, where);
+  for (const char* key : {"resource", "kind", "metric", "unit", "limit_unit", "note", "limit",
+                          "binds", "binds_at", "utilization_at_end", "end_at"}) {
+    out[key] = w[key];
   }
-  out["limit"] = shape.Get(w, "limit", kNumber, where);
-  out["binds"] = shape.Get(w, "binds", json::value_t::boolean, where);
-  for (const char* key : {"binds_at", "utilization_at_end", "end_at"}) {
-    out[key] = shape.Get(w, key, kNumber, where, true);
-  }
-  out["at_start"] = w.value("at_start", false);
+  out["at_start"] = w.contains("at_start") && w["at_start"].get<bool>();
   return out;
 }
 
@@ -130,48 +101,68 @@ void AddHours(const ReportFiles& files, const HtmlReportOptions& options, json& 
 void AddWalls(const ReportFiles& files, const HtmlReportOptions& options, json& d) {
   if (!files.walls_json.empty()) {
     const json j = ReadJsonFile(files.walls_json);
-    const Shape shape(files.walls_json);
-    if (!j.is_object() || j.value("schema", std::string()) != "firstwall.walls/1") {
+    const JsonShape shape(files.walls_json, "walls.json as `firstwall walls` writes it");
+    if (!j.is_object() || shape.Text(j, "schema", "") != "firstwall.walls/1") {
       shape.Fail("expected \"schema\": \"firstwall.walls/1\"");
     }
+    shape.Fields(j,
+                 {{"axis", T::kObject, false, true},
+                  {"runs", T::kNumber, false, true},
+                  {"walls", T::kArray, false, true},
+                  {"next_walls", T::kArray, false},
+                  {"site", T::kString},
+                  {"scenario_file", T::kString}},
+                 "");
     json w;
-    const json& axis = shape.Get(j, "axis", json::value_t::object, "walls");
+    const json& axis = j["axis"];
+    shape.Fields(axis,
+                 {{"name", T::kString, false, true},
+                  {"unit", T::kString, false, true},
+                  {"from", T::kNumber, false, true},
+                  {"to", T::kNumber, false, true},
+                  {"base", T::kNumber, false, true}},
+                 "axis.");
     w["axis"] = json::object();
-    for (const char* key : {"name", "unit"}) w["axis"][key] = shape.Get(axis, key, kString, "axis");
-    for (const char* key : {"from", "to", "base"}) {
-      w["axis"][key] = shape.Get(axis, key, kNumber, "axis");
-    }
-    w["runs"] = shape.Get(j, "runs", kNumber, "walls");
-    w["site"] = j.value("site", std::string());
-    w["scenario_file"] = j.value("scenario_file", std::string());
+    for (const char* key : {"name", "unit", "from", "to", "base"}) w["axis"][key] = axis[key];
+    w["runs"] = j["runs"];
+    w["site"] = shape.Text(j, "site", "");
+    w["scenario_file"] = shape.Text(j, "scenario_file", "");
     json ranking = json::array();
-    const json& list = shape.Get(j, "walls", json::value_t::array, "walls");
+    const json& list = j["walls"];
     for (size_t i = 0; i < list.size(); ++i) {
-      ranking.push_back(Wall(shape, list[i], "walls[" + std::to_string(i) + "]"));
+      const std::string where = "walls[" + std::to_string(i) + "]";
+      if (!list[i].is_object()) shape.Fail(where + " should be an object");
+      ranking.push_back(Wall(shape, list[i], where + "."));
     }
-    w["headroom"] = json::object();
-    if (!list.empty() && list[0].contains("headroom")) {
-      const json& h = shape.Get(list[0], "headroom", json::value_t::object, "walls[0]");
-      for (const auto& [name, v] : h.items()) {
-        if (!v.is_number()) shape.Fail("walls[0].headroom." + name + " should be a number");
-        w["headroom"][name] = v;
-      }
-    }
+    shape.NumberMap(list.empty() ? json::object() : list[0], "headroom", "walls[0].");
+    w["headroom"] = list.empty() || !list[0].contains("headroom") || list[0]["headroom"].is_null()
+                        ? json::object()
+                        : list[0]["headroom"];
     w["ranking"] = std::move(ranking);
     json next = json::array();
     if (j.contains("next_walls")) {
-      const json& nl = shape.Get(j, "next_walls", json::value_t::array, "walls");
+      const json& nl = j["next_walls"];
       for (size_t i = 0; i < nl.size(); ++i) {
-        const std::string where = "next_walls[" + std::to_string(i) + "]";
+        const std::string where = "next_walls[" + std::to_string(i) + "].";
+        if (!nl[i].is_object())
+          shape.Fail(where.substr(0, where.size() - 1) + " should be an object");
+        shape.Fields(nl[i],
+                     {{"raised", T::kString, false, true},
+                      {"raise_key", T::kString, false, true},
+                      {"unit", T::kString, false, true},
+                      {"stop", T::kString, false, true},
+                      {"raised_to", T::kNumber, false, true},
+                      {"from", T::kNumber, false, true},
+                      {"gain", T::kNumber, false, true},
+                      {"next", T::kObject, true, true}},
+                     where);
         json n;
-        for (const char* key : {"raised", "raise_key", "unit", "stop"}) {
-          n[key] = shape.Get(nl[i], key, kString, where);
+        for (const char* key :
+             {"raised", "raise_key", "unit", "stop", "raised_to", "from", "gain"}) {
+          n[key] = nl[i][key];
         }
-        for (const char* key : {"raised_to", "from", "gain"}) {
-          n[key] = shape.Get(nl[i], key, kNumber, where);
-        }
-        const json& nx = shape.Get(nl[i], "next", json::value_t::object, where, true);
-        n["next"] = nx.is_null() ? json(nullptr) : Wall(shape, nx, where + ".next");
+        n["next"] =
+            nl[i]["next"].is_null() ? json(nullptr) : Wall(shape, nl[i]["next"], where + "next.");
         next.push_back(std::move(n));
       }
     }

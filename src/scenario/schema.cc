@@ -848,8 +848,10 @@ const Schema& ScenarioSchema() {
                    "Scheduled fabric faults. A job whose traffic crosses a faulty link gets longer "
                    "steps (lower GPU activity and power) for as long as the fault lasts."),
               Str("faults[].target", true,
-                  "What fails: nic:G (GPU G's NIC), leaf:L, spine:S (numbered pod by pod), "
-                  "leaf:L-spine:S (a trunk in L's pod) or superspine:J (three-tier fabrics)."),
+                  "What fails: nic:G (GPU G's NIC), nvlink:G (GPU G's NVLink ports), leaf:L, "
+                  "spine:S (numbered pod by pod), leaf:L-spine:S (a trunk in L's pod) or "
+                  "superspine:J (three-tier fabrics); pK/ before a NIC, leaf, spine or trunk "
+                  "names plane K of a multi-plane fabric."),
               Qty("faults[].at", D::kDuration, "!", "0 s", "3660 d",
                   "When the fault starts, from the start of the simulation."),
               Qty("faults[].for", D::kDuration, "", "1 ms", "3660 d",

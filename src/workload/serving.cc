@@ -750,10 +750,14 @@ class Simulator {
       // those of the healthy run).
       const double healthy = std::max(now, r.nic_free_healthy) + s_.pd.link_latency_s + transfer_s;
       r.nic_free_healthy = healthy;
-      // Lost: its link, or the one it queues behind, is down for good.
-      if (std::isinf(end)) {
-        ++kv_slowed_;
-        ++kv_lost_;
+      // Lost: a fault keeps it from arriving by the end of the run (its link, or the one it
+      // queues behind, is down or crawling to the end); what a healthy link would not have
+      // delivered by then either is no fault's.
+      if (end > s_.end_s || std::isinf(end)) {
+        if (healthy <= s_.end_s) {
+          ++kv_slowed_;
+          ++kv_lost_;
+        }
       } else if (end > healthy) {
         ++kv_slowed_;
         kv_delay_s_ += end - healthy;

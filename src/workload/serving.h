@@ -190,7 +190,8 @@ struct ServingResult {
   std::vector<ReplicaStep> replicas_held;
   double kv_transfer_bytes = 0;
   // KV transfers that faults slowed (Disaggregation::prefill_link_health), the seconds they added
-  // over all of them, and those that never arrived (a link down for good).
+  // over those that arrived, and those that did not arrive by the end of the run (end_s) though a
+  // healthy link would have delivered them (counted among the slowed; no delay counted).
   double kv_transfers_slowed = 0;
   double kv_fault_delay_s = 0;
   double kv_transfers_lost = 0;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 
 #include "core/error.h"
@@ -511,6 +512,14 @@ TEST(Serving, AFaultyLinkSlowsTheKvTransfer) {
   const ServingResult down = Serve(s, set, 1);
   EXPECT_GT(down.kv_transfers_lost, 60);
   EXPECT_EQ(down.completed + down.kv_transfers_lost, 100);
+  // Crawling from 5 s to the run's end at 60 s: the transfers are lost within the run, not
+  // delayed past it.
+  s.end_s = 60;
+  s.pd.prefill_link_health = {{{5, 1e-6}}};
+  const ServingResult crawl = Serve(s, set, 1);
+  EXPECT_GT(crawl.kv_transfers_lost, 60);
+  EXPECT_LT(crawl.kv_fault_delay_s, 1.0);
+  s.end_s = std::numeric_limits<double>::infinity();
   // The second replica's health does not apply to the only prefill replica.
   s.pd.prefill_link_health = {{}, {{0, 0}}};
   EXPECT_EQ(Serve(s, set, 1).completed, 100);
