@@ -107,7 +107,6 @@ int Run(const RunOptions& o) {
     if (summary.swings) files.swings_csv = outputs.Stage("swings.csv");
     if (o.links) files.links_csv = outputs.Stage("links.csv");
     files.WallsIn(o.out);  // `firstwall walls` outputs in DIR are drawn too, as `report DIR` does
-    if (files.walls_curve_csv.empty()) files.walls_json.clear();
     write("report.html", report::HtmlReport(files));
   }
   outputs.Commit();

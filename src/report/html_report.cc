@@ -177,13 +177,7 @@ void CheckSummaryShape(const json& s, const std::string& path) {
                      {"extra_energy_kwh", T::kNumber}},
                     "power_swings.");
   }
-  if (s.contains("on_site") && s["on_site"].is_object()) {
-    for (const auto& [k, v] : s["on_site"].items()) {
-      if (!v.is_number() && !v.is_null() && !v.is_string() && !v.is_boolean()) {
-        shape.Fail("on_site." + k + " should be a number, not " + v.type_name());
-      }
-    }
-  }
+  shape.NumberMap(s, "on_site", "");
   if (s.contains("network") && s["network"].is_object()) {
     shape.Fields(s["network"],
                  {{"technology", T::kString},
@@ -415,8 +409,8 @@ void ReportFiles::SweepIn(const std::filesystem::path& dir) {
 }
 
 void ReportFiles::WallsIn(const std::filesystem::path& dir) {
-  walls_json = FileIn(dir, "walls.json");
   walls_curve_csv = FileIn(dir, "walls_curve.csv");
+  walls_json = walls_curve_csv.empty() ? std::string() : FileIn(dir, "walls.json");
   walls_hours_csv = FileIn(dir, "walls_hours.csv");
 }
 
@@ -429,7 +423,7 @@ ReportFiles ReportFiles::InDir(const std::filesystem::path& dir) {
   }
   ReportFiles f = RunIn(dir);
   f.WallsIn(dir);
-  if (!f.walls_json.empty() && f.walls_curve_csv.empty()) {
+  if (!FileIn(dir, "walls.json").empty() && f.walls_curve_csv.empty()) {
     throw InputError({(dir / "walls_curve.csv").string(), 0, 0},
                      "is missing: walls.json's report needs the curve `firstwall walls` writes "
                      "beside it");

@@ -167,18 +167,16 @@ void AddSweep(const ReportFiles& files, const HtmlReportOptions& /*options*/, js
   CsvReader results(files.sweep_results_csv);
   json counts = json::object();
   for (const char* name : {"first_wall", "walls_first"}) counts[name] = json::object();
-  const int fw = results.Column("first_wall"), wf = results.Column("walls_first");
+  const std::pair<const char*, int> text_columns[] = {
+      {"first_wall", results.Column("first_wall")}, {"walls_first", results.Column("walls_first")}};
   int64_t runs = 0;
   while (results.Next(f)) {
     results.CheckWidth(f);
     ++runs;
-    if (fw >= 0 && !f[static_cast<size_t>(fw)].empty()) {
-      counts["first_wall"][f[static_cast<size_t>(fw)]] =
-          counts["first_wall"].value(f[static_cast<size_t>(fw)], 0) + 1;
-    }
-    if (wf >= 0 && !f[static_cast<size_t>(wf)].empty()) {
-      counts["walls_first"][f[static_cast<size_t>(wf)]] =
-          counts["walls_first"].value(f[static_cast<size_t>(wf)], 0) + 1;
+    for (const auto& [name, column] : text_columns) {
+      if (column < 0) continue;
+      const std::string& wall = f[static_cast<size_t>(column)];
+      if (!wall.empty()) counts[name][wall] = counts[name].value(wall, 0) + 1;
     }
   }
   sw["runs"] = runs;

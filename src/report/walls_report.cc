@@ -39,16 +39,29 @@ json Wall(const JsonShape& shape, const json& w, const std::string& where) {
   return out;
 }
 
-void AddCurve(const ReportFiles& files, const HtmlReportOptions& options, json& walls) {
-  const CsvReader csv(files.walls_curve_csv);
-  std::vector<std::string> names;
-  for (const std::string& h : csv.header()) {
-    const std::string suffix = " utilization";
+// The '<resource> utilization' columns of a walls CSV (walls_curve.csv, walls_hours.csv).
+struct UtilizationColumns {
+  std::vector<std::string> names, resources;
+  std::vector<int> index;
+};
+UtilizationColumns UtilizationColumnsOf(const CsvReader& csv) {
+  const std::string suffix = " utilization";
+  UtilizationColumns u;
+  for (size_t i = 0; i < csv.header().size(); ++i) {
+    const std::string& h = csv.header()[i];
     if (h.size() > suffix.size() &&
         h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      names.push_back(h);
+      u.names.push_back(h);
+      u.resources.push_back(h.substr(0, h.size() - suffix.size()));
+      u.index.push_back(static_cast<int>(i));
     }
   }
+  return u;
+}
+
+void AddCurve(const ReportFiles& files, const HtmlReportOptions& options, json& walls) {
+  const CsvReader csv(files.walls_curve_csv);
+  const std::vector<std::string> names = UtilizationColumnsOf(csv).names;
   if (names.empty()) {
     throw InputError({files.walls_curve_csv, 1, 1},
                      "expected '<resource> utilization' columns after the axis column");
@@ -63,18 +76,10 @@ void AddHours(const ReportFiles& files, const HtmlReportOptions& options, json& 
   if (hour < 0 || first < 0) {
     throw InputError({files.walls_hours_csv, 1, 1}, "expected the columns hour and first_wall");
   }
-  std::vector<std::string> names, resources;
-  std::vector<int> index;
-  const std::string suffix = " utilization";
-  for (size_t i = 0; i < csv.header().size(); ++i) {
-    const std::string& h = csv.header()[i];
-    if (h.size() > suffix.size() &&
-        h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      names.push_back(h);
-      resources.push_back(h.substr(0, h.size() - suffix.size()));
-      index.push_back(static_cast<int>(i));
-    }
-  }
+  const UtilizationColumns u = UtilizationColumnsOf(csv);
+  const std::vector<std::string>& names = u.names;
+  const std::vector<std::string>& resources = u.resources;
+  const std::vector<int>& index = u.index;
   // Hours each resource was the closest to its limit, and at or over it.
   std::vector<int> first_hours(names.size(), 0), bound_hours(names.size(), 0);
   std::vector<std::string> f;
