@@ -23,6 +23,11 @@ struct RenewableSource {
   units::Power capacity;                // nameplate the profile is scaled by
   double share = 1.0;                   // contracted share of the plant's output, 0..1
   double usd_per_joule = 0;             // price of the contracted energy
+  // Direct-DC supply: the index of the power-chain stage whose output bus the plant feeds through
+  // its own DC-DC converter (efficiency `converter_efficiency`), so the stages from that one
+  // outward carry only what the plant leaves; -1: the grid connection.
+  int bus_stage = -1;
+  double converter_efficiency = 1.0;
 
   // What the site receives at `t`: capacity x share x the hour's capacity factor, in watts.
   double OutputWatts(SimTime t) const;

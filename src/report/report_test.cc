@@ -14,6 +14,7 @@
 
 #include "power/conversion_chain.h"
 #include "power/gpu_power.h"
+#include "power/renewable.h"
 #include "report/meter.h"
 #include "report/output_set.h"
 #include "report/outputs.h"
@@ -483,6 +484,63 @@ TEST(FacilityYear, ClimatesAndCoolingDesigns) {
     // about 25 C in 97-99% of hours in these four places).
     EXPECT_GT(wet[c].liquid_loop_h, 0.95 * 8760) << c;
   }
+}
+
+// Issue #18, direct-DC supply: examples/dc-bus-solar-battery.yaml against the same solar array and
+// battery at the grid connection (the array through its inverter: the AC profile of the same
+// script). By hand: each kWh the array or the battery puts on the 800 VDC bus saves 1 / 0.98 kWh
+// at the grid (the solid-state transformer, fixed 98 %, no fixed or I^2 R loss); the AC-coupled
+// array saves what its inverter delivers. The battery's rules fire the same way in both (the demand
+// is above its power whenever it discharges), so grid_AC - grid_DC less the cooling's difference is
+// E_dc / 0.98 - E_ac + (battery out - in) (1 / 0.98 - 1).
+TEST(Simulate, DirectDcSupplySkipsTheAcStages) {
+  const site::SiteConfig dc = scenario::LoadScenarioFile("examples/dc-bus-solar-battery.yaml").site;
+  site::SiteConfig ac = dc;
+  ASSERT_EQ(ac.facility.renewables.size(), 1u);
+  power::RenewableSource& pv = ac.facility.renewables[0];
+  ASSERT_EQ(pv.bus_stage, 3);  // the solid-state transformer's output bus
+  ASSERT_TRUE(ac.facility.battery && ac.facility.battery->bus_stage == 3);
+  std::ifstream in("data/renewables/leesburg-solar.csv");
+  std::stringstream text;
+  text << in.rdbuf();
+  pv.capacity_factor = power::ReadCapacityFactors(text.str(), "leesburg-solar.csv");
+  pv.bus_stage = -1;
+  pv.converter_efficiency = 1;
+  ac.facility.battery->bus_stage = -1;
+  const Summary d = Simulate(dc, "dc"), a = Simulate(ac, "ac");
+  const double kwh = 3.6e6;
+  // The array's DC output over the two days, through its 98.5 % converter.
+  double e_dc = 0;
+  const power::RenewableSource& dpv = dc.facility.renewables[0];
+  for (int h = 0; h < 48; ++h) e_dc += dpv.capacity_factor[dpv.first_hour + h] * 1200 * 0.985;
+  std::printf("direct-DC supply, 48 h from 21 June   DC bus     grid conn.\n");
+  auto row = [&](const char* what, double x, double y) {
+    std::printf("  %-34s %9.1f  %9.1f kWh\n", what, x / kwh, y / kwh);
+  };
+  row("solar delivered", d.renewable_energy_j, a.renewable_energy_j);
+  row("battery out", d.battery_discharge_j, a.battery_discharge_j);
+  row("battery in", d.battery_charge_j, a.battery_charge_j);
+  row("conversion losses", d.loss_energy_j, a.loss_energy_j);
+  row("cooling", d.cooling_energy_j, a.cooling_energy_j);
+  row("facility", d.facility_energy_j, a.facility_energy_j);
+  row("grid", d.grid_energy_j, a.grid_energy_j);
+  std::printf("  energy cost %.0f against %.0f USD; PUE %.4f against %.4f\n", d.energy_cost_usd,
+              a.energy_cost_usd, d.pue(), a.pue());
+  EXPECT_NEAR(d.renewable_energy_j / kwh, e_dc, 1e-6 * e_dc);
+  EXPECT_EQ(d.curtailed_energy_j, 0);
+  EXPECT_EQ(a.curtailed_energy_j, 0);
+  EXPECT_NEAR(d.battery_discharge_j, a.battery_discharge_j, 1e-6 * a.battery_discharge_j);
+  EXPECT_NEAR(d.battery_charge_j, a.battery_charge_j, 1e-6 * a.battery_charge_j);
+  const double by_hand = d.renewable_energy_j / 0.98 - a.renewable_energy_j +
+                         (d.battery_discharge_j - d.battery_charge_j) * (1 / 0.98 - 1);
+  const double seen =
+      (a.grid_energy_j - d.grid_energy_j) - (a.cooling_energy_j - d.cooling_energy_j);
+  std::printf("  grid saved less cooling's share: %.2f kWh, by hand %.2f kWh\n", seen / kwh,
+              by_hand / kwh);
+  EXPECT_NEAR(seen, by_hand, 1e-6 * by_hand);
+  // The SST's losses on that energy are heat the plant no longer carries.
+  EXPECT_LT(d.cooling_energy_j, a.cooling_energy_j);
+  EXPECT_LT(d.pue(), a.pue());
 }
 
 }  // namespace

@@ -112,6 +112,56 @@ std::vector<power::RenewableSource> ReadRenewables(const Section& facility,
   return out;
 }
 
+namespace {
+int BusStage(const Section& s, const std::vector<power::ConversionStage>& chain, int racks) {
+  const std::string name = s.String("connects_at");
+  std::string names;
+  for (size_t i = 0; i < chain.size(); ++i) {
+    names += (i ? ", '" : "'") + chain[i].name + "'";
+    if (chain[i].name != name) continue;
+    if (chain[i].it_equipment) {
+      s.Fail("connects_at", "'" + name + "' is IT equipment, inside the servers",
+             "connect at a facility stage's bus (the 800 VDC bus: the stage feeding it)");
+    }
+    if (chain[i].racks_per_unit > 0 && chain[i].racks_per_unit < racks) {
+      s.Fail("connects_at",
+             "'" + name + "' has a unit per " + std::to_string(chain[i].racks_per_unit) +
+                 " racks; a plant or battery feeds one bus that serves the whole site",
+             "connect at a stage without racks_per_unit (or one whose unit serves all " +
+                 std::to_string(racks) + " racks)");
+    }
+    return static_cast<int>(i);
+  }
+  s.Fail("connects_at", "no power_chain stage is named '" + name + "'",
+         names.empty() ? "give facility.power_chain first" : "the stages are " + names);
+}
+}  // namespace
+
+void ReadDcBuses(const Section& facility, site::FacilityConfig& f, int racks) {
+  if (facility.Has("renewables")) {
+    const std::vector<Section> plants = facility.List("renewables");
+    for (size_t k = 0; k < plants.size(); ++k) {
+      const Section& r = plants[k];
+      const bool at = r.Has("connects_at"), conv = r.Has("converter_efficiency");
+      if (conv && !at) {
+        r.Fail("converter_efficiency",
+               "converter_efficiency is the DC-DC converter of a plant on a DC bus",
+               "give connects_at (the stage whose bus it feeds), or leave it out");
+      }
+      if (!at) continue;
+      if (!conv) {
+        r.Fail("connects_at", "a plant on a DC bus needs its DC-DC converter's efficiency",
+               "give converter_efficiency (MPPT DC-DC converters: about 98-99 %)");
+      }
+      f.renewables[k].bus_stage = BusStage(r, f.power_chain, racks);
+      f.renewables[k].converter_efficiency = r.Fraction("converter_efficiency");
+    }
+  }
+  if (f.battery && facility.Sub("battery").Has("connects_at")) {
+    f.battery->bus_stage = BusStage(facility.Sub("battery"), f.power_chain, racks);
+  }
+}
+
 void ReadLiquidCooling(const Section& cooling, thermal::CoolingConfig& c) {
   const std::string kind = cooling.Enum("liquid");
   c.liquid = kind == "single_phase_immersion" ? thermal::LiquidCooling::kSinglePhaseImmersion

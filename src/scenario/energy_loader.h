@@ -28,6 +28,12 @@ std::vector<power::RenewableSource> ReadRenewables(const Section& facility,
                                                    const std::string& base_dir, int first_hour,
                                                    const ReadFileFn& read_file);
 
+// `connects_at` of each plant in `facility.renewables` and of `facility.battery`, resolved against
+// f.power_chain: the named stage must serve all `racks` of the site (no smaller racks_per_unit)
+// and not be IT equipment. Refuses an unknown name (listing the stages), converter_efficiency
+// without connects_at and connects_at without it.
+void ReadDcBuses(const Section& facility, site::FacilityConfig& f, int racks);
+
 // `facility.cooling.liquid` and its keys into `c`. Refuses immersion with liquid_share 0,
 // fluid_pump_share without single-phase immersion and boiling_point without two-phase.
 void ReadLiquidCooling(const Section& cooling, thermal::CoolingConfig& c);

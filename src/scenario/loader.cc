@@ -1200,6 +1200,7 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
       inner = std::min(per, cfg.cluster.rack_count());
     }
   }
+  ReadDcBuses(facility, cfg.facility, cfg.cluster.rack_count());
   if (cfg.facility.generation && grid_limit <= Watts(0)) {
     facility.Sub("generation")
         .Fail("capacity", "on-site generation follows the demand above the grid import limit",

@@ -1381,12 +1381,15 @@ TEST(Scenario, RenewablesBatteryRulesAndFuelAreRead) {
 TEST(DataFiles, SolarProfileFollowsPvwattsFromTheWeatherFile) {
   std::ifstream epw("data/weather/USA_VA_Leesburg.Exec.epw");
   std::ifstream pv("data/renewables/leesburg-solar.csv");
-  ASSERT_TRUE(epw && pv);
-  std::vector<std::string> wx, cf;
+  std::ifstream pv_dc("data/renewables/leesburg-solar-dc.csv");
+  ASSERT_TRUE(epw && pv && pv_dc);
+  std::vector<std::string> wx, cf, cf_dc;
   for (std::string l; std::getline(epw, l);) wx.push_back(l);
   for (std::string l; std::getline(pv, l);) cf.push_back(l);
+  for (std::string l; std::getline(pv_dc, l);) cf_dc.push_back(l);
   ASSERT_EQ(wx.size(), 8u + 8760u);
   ASSERT_EQ(cf.size(), 1u + 8760u);
+  ASSERT_EQ(cf_dc.size(), 1u + 8760u);
   auto field = [](const std::string& line, int k) {
     size_t at = 0;
     for (int i = 0; i < k; ++i) at = line.find(',', at) + 1;
@@ -1399,6 +1402,9 @@ TEST(DataFiles, SolarProfileFollowsPvwattsFromTheWeatherFile) {
     const double dc = ghi / 1000 * (1 - 0.0047 * (t_cell - 25)) * 0.86;
     const double want = ghi > 0 ? std::clamp(dc * 0.96, 0.0, 1 / 1.2) : 0.0;
     ASSERT_NEAR(field(cf[1 + h], 1), want, 5.1e-5) << "hour " << h;
+    // The DC profile (a plant on a DC bus): the array's output before the inverter, unclipped.
+    ASSERT_NEAR(field(cf_dc[1 + h], 1), ghi > 0 ? std::clamp(dc, 0.0, 1.0) : 0.0, 5.1e-5)
+        << "hour " << h;
     yield += field(cf[1 + h], 1);
     insolation += ghi / 1000;
   }
@@ -1428,6 +1434,34 @@ TEST(BadInput, BatteryRulesFuelAndRenewableProfiles) {
   EXPECT_TRUE(Says(ErrorOf(facility("  generation:\n    capacity: 1 MW\n"
                                     "    fuel_price: 3 USD/MMBtu\n")),
                    "s.yaml:18:17", "fuel_price needs the generator's heat rate"));
+  // Direct-DC supply: connects_at names a whole-site facility stage, with its converter.
+  const std::string pv =
+      "  renewables:\n    - name: pv\n      profile: "
+      "data/renewables/leesburg-solar-dc.csv\n      capacity: 1 MW\n";
+  const std::string unknown =
+      ErrorOf(facility(pv + "      connects_at: sst\n      converter_efficiency: 98 %\n"));
+  EXPECT_TRUE(Says(unknown, "s.yaml:20:20", "no power_chain stage is named 'sst'"));
+  EXPECT_NE(unknown.find("the stages are 'ups'"), std::string::npos) << unknown;
+  EXPECT_TRUE(Says(ErrorOf(facility(pv + "      connects_at: ups\n")), "s.yaml:20:20",
+                   "a plant on a DC bus needs its DC-DC converter's efficiency"));
+  EXPECT_TRUE(Says(ErrorOf(facility(pv + "      converter_efficiency: 98 %\n")), "s.yaml:20:29",
+                   "converter_efficiency is the DC-DC converter of a plant on a DC bus"));
+  EXPECT_TRUE(Says(ErrorOf(Replace(facility("  battery:\n    power: 1 MW\n    energy: 1 MWh\n"
+                                            "    charge_price_below: 50 USD/MWh\n"
+                                            "    connects_at: ups\n"),
+                                   "      efficiency: 0.95\n",
+                                   "      efficiency: 0.95\n      it_equipment: true\n")),
+                   "s.yaml:", "'ups' is IT equipment, inside the servers"));
+  const std::string per_rack =
+      Replace(facility(pv + "      connects_at: ups\n      converter_efficiency: 98 %\n"),
+              "      efficiency: 0.95\n", "      efficiency: 0.95\n      racks_per_unit: 1\n");
+  EXPECT_TRUE(Says(ErrorOf(Replace(per_rack, "  nodes: 4\n", "  nodes: 4\n  nodes_per_rack: 2\n")),
+                   "s.yaml:", "'ups' has a unit per 1 racks; a plant or battery feeds one bus"));
+  const Scenario ok = LoadScenarioText(
+      facility(pv + "      connects_at: ups\n      converter_efficiency: 98 %\n"), "s.yaml", "");
+  EXPECT_EQ(ok.site.facility.renewables[0].bus_stage, 0);
+  EXPECT_DOUBLE_EQ(ok.site.facility.renewables[0].converter_efficiency, 0.98);
+
   const std::string dir =
       (std::filesystem::path(::testing::TempDir()) / "fw_renewables").lexically_normal().string();
   std::filesystem::create_directories(dir);

@@ -377,6 +377,11 @@ const Schema& ScenarioSchema() {
                    "Energy out over energy in (lithium-ion systems: about 85-90%)."),
               Frac("facility.battery.initial_soc", "0.5", "0", "1",
                    "State of charge at the start, as a share of the energy."),
+              Str("facility.battery.connects_at", false,
+                  "Direct-DC storage: the name of the power_chain stage whose output bus the "
+                  "battery sits on (the 800 VDC bus a solid-state transformer feeds). Its rules "
+                  "then read that bus's load after the plants on it, and it charges from the grid "
+                  "only within that stage's rating. Without it, at the grid connection."),
               Qty("facility.battery.discharge_above", D::kPower, "", "0 W", "10 GW",
                   "Peak shaving: the battery discharges while the facility draws more than "
                   "this. The battery needs at least one of the discharge and charge rules."),
@@ -437,6 +442,17 @@ const Schema& ScenarioSchema() {
                       "Leesburg, VA (data/README.md)."),
               Qty("facility.renewables[].capacity", D::kPower, "!", "1 kW", "100 GW",
                   "Nameplate capacity of the plant (the profile's 1 kW per kW)."),
+              Str("facility.renewables[].connects_at", false,
+                  "Direct-DC supply: the name of the power_chain stage whose output bus the plant "
+                  "feeds through its own DC-DC converter (a solar array on the 800 VDC bus "
+                  "after the solid-state transformer), so that stage and those outward of it "
+                  "carry only what the plant leaves; the stage must serve the whole site. Needs "
+                  "converter_efficiency. Without it, at the grid connection."),
+              {"facility.renewables[].converter_efficiency", VT::kFraction, D::kPower, false, "",
+               "0.5", "1", "",
+               "With connects_at: the plant's DC-DC converter onto the bus, its output over "
+               "the profile's (MPPT DC-DC converters: about 98-99 %). The profile should then be "
+               "the plant's DC output, before any inverter."},
               Frac("facility.renewables[].share", "1", "0", "1",
                    "Share of the plant's output the site takes: 1 for a plant of its own, less "
                    "for a power purchase agreement on part of a larger plant."),

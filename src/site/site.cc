@@ -104,7 +104,15 @@ Site::Site(SiteConfig config)
   limit_ = gpu_power_.limit();
   if (config_.facility.battery) {
     battery_j_ = config_.facility.battery->initial_soc * ToJoules(config_.facility.battery->energy);
+    if (config_.facility.battery->bus_stage >= 0) {
+      dc_buses_.push_back(static_cast<size_t>(config_.facility.battery->bus_stage));
+    }
   }
+  for (const power::RenewableSource& r : config_.facility.renewables) {
+    if (r.bus_stage >= 0) dc_buses_.push_back(static_cast<size_t>(r.bus_stage));
+  }
+  std::sort(dc_buses_.begin(), dc_buses_.end());
+  dc_buses_.erase(std::unique(dc_buses_.begin(), dc_buses_.end()), dc_buses_.end());
   power_events_.limit_min_w = ToWatts(limit_);
   // The fabric's switches and optics are shared evenly over the nodes (network/fabric_power.h).
   node_fixed_w_ =
@@ -600,7 +608,10 @@ void Site::Advance(SimTime from, SimTime to) {
   s.node_base = s.it - s.gpu;
   s.gpu_activity_sum = activity_sum;
   s.peak_rack = Watts(peak_rack_w);
-  const power::ChainFlow flow = TreeFlow();
+  s.generation = s.battery = s.renewable = s.curtailed = s.dc_bus_supply = Watts(0);
+  s.renewable_usd_per_s = 0;
+  power::ChainFlow flow = TreeFlow();
+  FeedDcBuses(from, dt, flow);
   s.stage_input = flow.input;
   s.stage_unit_peak.resize(flow.input.size());
   for (size_t i = 0; i < flow.input.size(); ++i)
@@ -616,7 +627,7 @@ void Site::Advance(SimTime from, SimTime to) {
   s.cooling = s.plant.electric;
   if (cdu_loads_.units > 0) LoadCdus(dt, s.plant.liquid_supply);
   HeatGpus(from, to, s.plant.gpu_coolant);
-  s.facility = flow.grid + s.cooling;
+  s.facility = flow.grid + s.dc_bus_supply + s.cooling;
   Dispatch(from, dt);
   s.fabric_peak_utilization =
       std::max(running_.value() > 0 ? fabric_utilization_ : 0.0, fabric_window_peak_);

@@ -49,10 +49,13 @@ struct WindowSample {
   thermal::CoolingState plant;  // its parts, water use, economizer share
   units::Power facility;        // the building's draw (IT chain + cooling)
   units::Power grid;  // from the grid: facility - renewables - generation - battery output, >= 0
-  units::Power generation;         // on-site generation
-  units::Power battery;            // battery output (negative while charging)
-  units::Power renewable;          // contracted solar and wind output (facility.renewables)
-  units::Power curtailed;          // renewable output neither used nor stored (not exported)
+  units::Power generation;  // on-site generation
+  units::Power battery;     // battery output (negative while charging)
+  units::Power renewable;   // contracted solar and wind output (facility.renewables)
+  units::Power curtailed;   // renewable output neither used nor stored (not exported)
+  // Net supply of the plants and battery on DC buses into the power chain (facility.renewables
+  // and facility.battery with connects_at): the building's draw counts it, the grid does not.
+  units::Power dc_bus_supply;
   double renewable_usd_per_s = 0;  // what the contracted output costs at the PPA prices
   double battery_soc = 0;          // at the end of the window
   units::Power peak_rack;          // the most loaded rack's average in the window
@@ -470,6 +473,13 @@ class Site : public Model {
   // --- electrical (site_electrical.cc)
   // Battery and generation between the facility and the grid over a window of `dt` seconds.
   void Dispatch(SimTime from, double dt);
+  // Direct-DC supply: the plants and battery connected at a stage's output bus take their share
+  // of that bus's load, and the stages from there outward carry only the rest (flow and
+  // unit_out_w_ are updated; sample_'s supply fields are added to).
+  void FeedDcBuses(SimTime from, double dt, power::ChainFlow& flow);
+  // The battery's exchange over `dt` (positive: discharge) at `demand` watts, charging from the
+  // grid only while demand stays under `charge_limit_w` (0: no limit); updates sample_.
+  double RunBattery(double demand, double charge_limit_w, SimTime from, double dt);
   // Battery power asked for (positive: discharge) at `demand` watts after renewables and
   // generation, by the battery's rules (SiteBattery) and the tariff at `at`.
   double BatteryWants(const SiteBattery& b, double demand, SimTime at) const;
@@ -539,8 +549,9 @@ class Site : public Model {
   std::vector<std::vector<double>> unit_limit_w_;  // per stage, per unit: GPU limit (inf: none)
   std::vector<std::vector<SimTime>> unit_quiet_since_;  // below 90% of rating since
 
-  double battery_j_ = 0;     // stored energy
-  double generation_w_ = 0;  // generator output now
+  double battery_j_ = 0;          // stored energy
+  std::vector<size_t> dc_buses_;  // stages whose output bus has plants or the battery, ascending
+  double generation_w_ = 0;       // generator output now
   static constexpr units::Duration kReleaseAfter = units::Seconds(60);
   double idle_node_w_ = 0;  // one node with all its GPUs idle
   // A node's power besides its GPUs: node_base_power and its share of the fabric's switches.

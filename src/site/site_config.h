@@ -113,6 +113,10 @@ struct SiteBattery {
   std::optional<units::Power> charge_below;
   std::optional<double> discharge_price_above_usd_per_j, charge_price_below_usd_per_j;
   std::optional<double> discharge_carbon_above_g_per_j, charge_carbon_below_g_per_j;
+  // On a DC bus (the output of power-chain stage `bus_stage`) its rules read that bus's load
+  // after the plants on it, and charging from the grid keeps the stage within its rating; -1:
+  // at the grid connection, its rules reading the facility's demand.
+  int bus_stage = -1;
 };
 
 // Dispatchable on-site generation (gas turbines, engines, a small modular reactor): it follows the

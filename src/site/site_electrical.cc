@@ -67,33 +67,78 @@ size_t Site::RacksPerUnit(size_t stage) const {
   return g > 0 ? std::min(static_cast<size_t>(g), racks) : racks;
 }
 
+void Site::FeedDcBuses(SimTime from, double dt, power::ChainFlow& flow) {
+  if (dc_buses_.empty()) return;
+  WindowSample& s = sample_;
+  const FacilityConfig& f = config_.facility;
+  const auto& stages = chain_.stages();
+  // Bus stages serve the whole site (checked at load): one unit each, and so every stage outward.
+  double out = unit_out_w_[dc_buses_.front()][0];
+  for (size_t i = dc_buses_.front(); i < stages.size(); ++i) {
+    if (std::binary_search(dc_buses_.begin(), dc_buses_.end(), i)) {
+      double supply = 0;
+      for (const power::RenewableSource& r : f.renewables) {
+        if (r.bus_stage != static_cast<int>(i)) continue;
+        const double w = r.OutputWatts(from);
+        s.renewable_usd_per_s += w * r.usd_per_joule;
+        supply += w * r.converter_efficiency;
+      }
+      s.renewable += Watts(supply);
+      double left = out - supply;
+      if (f.battery && f.battery->bus_stage == static_cast<int>(i)) {
+        left -= RunBattery(left, ToWatts(stages[i].rating), from, dt);
+      }
+      // Nothing flows back out through the stage: what the bus cannot take is curtailed.
+      if (left < 0) s.curtailed += Watts(-left);
+      left = std::max(0.0, left);
+      s.dc_bus_supply += Watts(out - left);
+      out = left;
+    }
+    unit_out_w_[i][0] = out;
+    const double in = unit_tripped_[i][0] ? 0.0 : ToWatts(chain_.StageInput(i, Watts(out)));
+    flow.total_loss += Watts(in - out) - flow.loss[i];
+    flow.loss[i] = Watts(in - out);
+    flow.input[i] = Watts(in);
+    out = in;
+  }
+  flow.grid = Watts(out);
+}
+
+double Site::RunBattery(double demand, double charge_limit_w, SimTime from, double dt) {
+  WindowSample& s = sample_;
+  const SiteBattery& b = *config_.facility.battery;
+  const double capacity = ToJoules(b.energy);
+  double want = BatteryWants(b, demand, from);
+  // Charging from the grid stays within the limit (and so never runs the generator).
+  if (want < 0 && demand > 0 && charge_limit_w > 0) {
+    want = std::max(want, std::min(0.0, demand - charge_limit_w));
+  }
+  const double out = power::BatteryExchange(want, ToWatts(b.power), capacity,
+                                            b.round_trip_efficiency, dt, &battery_j_);
+  s.battery = Watts(out);
+  s.battery_soc = capacity > 0 ? battery_j_ / capacity : 0.0;
+  return out;
+}
+
 void Site::Dispatch(SimTime from, double dt) {
   WindowSample& s = sample_;
   const FacilityConfig& f = config_.facility;
-  double demand = ToWatts(s.facility);
-  s.generation = s.battery = s.renewable = s.curtailed = Watts(0);
-  s.renewable_usd_per_s = 0;
+  // The plants and battery on DC buses have supplied their share already (FeedDcBuses).
+  double demand = ToWatts(s.facility - s.dc_bus_supply);
   // Solar and wind first: they cost the same whether used or not.
+  Power ac_renewable;
   for (const power::RenewableSource& r : f.renewables) {
+    if (r.bus_stage >= 0) continue;
     const double w = r.OutputWatts(from);
-    s.renewable += Watts(w);
+    ac_renewable += Watts(w);
     s.renewable_usd_per_s += w * r.usd_per_joule;
   }
-  demand -= ToWatts(s.renewable);
+  s.renewable += ac_renewable;
+  demand -= ToWatts(ac_renewable);
   // Then the battery (its energy is paid for), then fuel: generation covers only what the battery
   // leaves above the grid import limit, so a discharge rule displaces fuel, not grid energy alone.
-  if (f.battery) {
-    const SiteBattery& b = *f.battery;
-    const double capacity = ToJoules(b.energy);
-    double want = BatteryWants(b, demand, from);
-    // Charging from the grid stays within the import limit (and so never runs the generator).
-    const double limit = ToWatts(f.grid_import_limit);
-    if (want < 0 && demand > 0 && limit > 0) want = std::max(want, std::min(0.0, demand - limit));
-    const double out = power::BatteryExchange(want, ToWatts(b.power), capacity,
-                                              b.round_trip_efficiency, dt, &battery_j_);
-    s.battery = Watts(out);
-    s.battery_soc = capacity > 0 ? battery_j_ / capacity : 0.0;
-    demand -= out;
+  if (f.battery && f.battery->bus_stage < 0) {
+    demand -= RunBattery(demand, ToWatts(f.grid_import_limit), from, dt);
   }
   if (f.generation) {
     const double cap = ToWatts(f.generation->capacity);
@@ -107,7 +152,7 @@ void Site::Dispatch(SimTime from, double dt) {
     demand -= generation_w_;
   }
   // What is left over is curtailed: the site exports nothing.
-  s.curtailed = Watts(std::max(0.0, -demand));
+  s.curtailed += Watts(std::max(0.0, -demand));
   s.grid = Watts(std::max(0.0, demand));
 }
 
