@@ -18,11 +18,13 @@ namespace firstwall::power {
 
 struct RenewableSource {
   std::string name;
-  std::vector<double> capacity_factor;  // per hour of the series, 0..1
-  int first_hour = 0;                   // series hour at simulated time zero
-  units::Power capacity;                // nameplate the profile is scaled by
-  double share = 1.0;                   // contracted share of the plant's output, 0..1
-  double usd_per_joule = 0;             // price of the contracted energy
+  // Per hour of the series: 0..1, or up to kMaxPublishedCapacityFactor from a published file
+  // (power/published_profiles.h).
+  std::vector<double> capacity_factor;
+  int first_hour = 0;        // series hour at simulated time zero
+  units::Power capacity;     // nameplate the profile is scaled by
+  double share = 1.0;        // contracted share of the plant's output, 0..1
+  double usd_per_joule = 0;  // price of the contracted energy
   // Direct-DC supply: the index of the power-chain stage whose output bus the plant feeds through
   // its own DC-DC converter (efficiency `converter_efficiency`), so the stages from that one
   // outward carry only what the plant leaves; -1: the grid connection.

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "power/published_profiles.h"
 #include "units/quantity.h"
 
 namespace firstwall::scenario {
@@ -101,8 +102,17 @@ std::vector<power::RenewableSource> ReadRenewables(const Section& facility,
     }
     const std::string path = r.File("profile", base_dir);
     const std::string csv = read_file(path, r.ValueAt("profile"));
-    src.capacity_factor =
-        ReadNamedFile(r, "profile", [&] { return power::ReadCapacityFactors(csv, path); });
+    const power::ProfileOutput output =
+        r.Enum("output") == "dc" ? power::ProfileOutput::kDc : power::ProfileOutput::kAc;
+    const power::RenewableProfile profile =
+        ReadNamedFile(r, "profile", [&] { return power::ReadRenewableProfile(csv, path, output); });
+    if (r.Has("output") && profile.format != power::RenewableProfile::Format::kPvwatts) {
+      r.Fail("output",
+             std::string("output picks a column of a PVWatts file; '") + path + "' is a " +
+                 power::FormatName(profile.format) + " profile with one output",
+             "leave output out");
+    }
+    src.capacity_factor = profile.capacity_factor;
     src.first_hour = first_hour;
     src.capacity = r.Quantity<Power>("capacity");
     src.share = r.Fraction("share");

@@ -1457,6 +1457,8 @@ TEST(BadInput, BatteryRulesFuelAndRenewableProfiles) {
               "      efficiency: 0.95\n", "      efficiency: 0.95\n      racks_per_unit: 1\n");
   EXPECT_TRUE(Says(ErrorOf(Replace(per_rack, "  nodes: 4\n", "  nodes: 4\n  nodes_per_rack: 2\n")),
                    "s.yaml:", "'ups' has a unit per 1 racks; a plant or battery feeds one bus"));
+  EXPECT_TRUE(Says(ErrorOf(facility(pv + "      output: dc\n")), "s.yaml:20:15",
+                   "output picks a column of a PVWatts file"));
   const Scenario ok = LoadScenarioText(
       facility(pv + "      connects_at: ups\n      converter_efficiency: 98 %\n"), "s.yaml", "");
   EXPECT_EQ(ok.site.facility.renewables[0].bus_stage, 0);

@@ -435,13 +435,23 @@ const Schema& ScenarioSchema() {
                    "exports nothing)."),
               Str("facility.renewables[].name", true, "Name of the plant."),
               FileKey("facility.renewables[].profile", true,
-                      "Hourly output over nameplate capacity: a CSV with header "
-                      "hour,output_kw_per_kw (values 0 to 1) whose rows repeat (24, 168, 8,760 or "
-                      "8,784 rows, as the tariff), relative to the scenario; row k holds from hour "
-                      "k of the weather year. data/renewables/ has solar and wind profiles for "
-                      "Leesburg, VA (data/README.md)."),
+                      "Hourly output, relative to the scenario, in one of three layouts told "
+                      "apart by their first line: firstwall's CSV with header "
+                      "hour,output_kw_per_kw (output over nameplate, 0 to 1; 24, 168, 8,760 or "
+                      "8,784 rows repeating, as the tariff); a renewables.ninja point download "
+                      "as published (kW for the capacity in its metadata line, hours moved from "
+                      "UTC to local standard time by its local_time column); or a PVWatts hourly "
+                      "download as published (watts for its DC System Size). Row k holds from "
+                      "hour k of the weather year. data/renewables/ has solar and wind profiles "
+                      "for Leesburg, VA (data/README.md)."),
+              Enum("facility.renewables[].output", "ac", "ac|dc",
+                   "Which output of a PVWatts file: ac (AC System Output, after the inverter) or "
+                   "dc (DC Array Output, for a plant on a DC bus: connects_at). Only for PVWatts "
+                   "files."),
               Qty("facility.renewables[].capacity", D::kPower, "!", "1 kW", "100 GW",
-                  "Nameplate capacity of the plant (the profile's 1 kW per kW)."),
+                  "Nameplate capacity of the plant (the profile's 1 kW per kW): a published "
+                  "file's output is divided by the capacity it was computed for and scaled to "
+                  "this."),
               Str("facility.renewables[].connects_at", false,
                   "Direct-DC supply: the name of the power_chain stage whose output bus the plant "
                   "feeds through its own DC-DC converter (a solar array on the 800 VDC bus "
