@@ -390,7 +390,8 @@ TEST(Cli, InferSpeculativeDecoding) {
 
 // Issue #18: `infer --cached-prefix-tokens`: the first token with the prefix's K/V read back from
 // an offload tier. Llama 3 8B holds 131,072 B of K/V a token (2 x 32 layers x 8 heads x 128 x 2 B):
-// 8,192 tokens are 1,073,741,824 B, 17.04 ms at PCIe 5.0 x16's 63 GB/s.
+// 8,192 tokens are 1,073,741,824 B, 21.47 ms at the default 50 GB/s (host DRAM to an H100, as
+// vLLM measured it over PCIe 5.0 x16).
 TEST(Cli, InferCachedPrefixFromTheOffloadTier) {
   const std::string base =
       "infer --model llama3-8b --gpu H100-SXM5-80GB --batch 1 --prompt-tokens 8292 "
@@ -398,13 +399,13 @@ TEST(Cli, InferCachedPrefixFromTheOffloadTier) {
   const Result r = Firstwall(base + "--cached-prefix-tokens 8192 --json");
   ASSERT_EQ(r.status, 0) << r.out;
   const auto c = nlohmann::json::parse(r.out)["cached_prefix"];
-  EXPECT_NEAR(c["read_time_s"].get<double>(), 8192 * 131072.0 / 63e9, 1e-12);
+  EXPECT_NEAR(c["read_time_s"].get<double>(), 8192 * 131072.0 / 50e9, 1e-12);
   EXPECT_NEAR(c["ttft_s"].get<double>(),
               c["read_time_s"].get<double>() + c["prefill_time_s"].get<double>(), 1e-12);
   EXPECT_LT(c["ttft_s"].get<double>(), c["recompute_ttft_s"].get<double>() / 4);
   // A slower link (a tenth) reads ten times as long.
   const Result slow =
-      Firstwall(base + "--cached-prefix-tokens 8192 --kv-tier-link '6.3 GB/s' --json");
+      Firstwall(base + "--cached-prefix-tokens 8192 --kv-tier-link '5 GB/s' --json");
   ASSERT_EQ(slow.status, 0) << slow.out;
   EXPECT_NEAR(nlohmann::json::parse(slow.out)["cached_prefix"]["read_time_s"].get<double>(),
               10 * c["read_time_s"].get<double>(), 1e-9);

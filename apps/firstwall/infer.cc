@@ -26,7 +26,7 @@ struct InferOptions {
   std::string model, gpu, dtype = "auto", kv_cache_dtype = "auto";
   std::string tp = "1", pp = "1", ep = "1", batch, prompt, output;
   std::string speculative = "none", draft_tokens, acceptance;
-  std::string cached_prefix = "0", tier_link = "63 GB/s";
+  std::string cached_prefix = "0", tier_link = "50 GB/s";
   std::string nvlink_domain = "8";
   bool two_batch_overlap = false;
   bool json = false;
@@ -87,38 +87,6 @@ workload::Speculation SpeculationArg(const InferOptions& in, const workload::Inf
   const std::string problem = workload::SpeculationProblem(s.model, sp, s.tp, s.pp);
   if (!problem.empty()) BadOption("--speculative", problem);
   return sp;
-}
-
-// The first token of a prompt whose first `cached` tokens' K/V sit in an offload tier (host DRAM or
-// CXL memory, services[].engine.kv_offload): read back over each GPU's link, then the other tokens
-// prefilled after them, against prefilling the whole prompt; both as one engine iteration
-// (IterationModel: its host overhead included).
-struct CachedPrefix {
-  int tokens = 0;
-  double link_bytes_per_s = 0, read_s = 0, prefill_s = 0, recompute_s = 0;
-  double ttft_s() const { return read_s + prefill_s; }
-};
-
-CachedPrefix CachedPrefixTtft(const workload::InferenceSetup& s, int cached, double link) {
-  const workload::IterationModel im(s, s.prompt_tokens);
-  auto prefill = [&](double c, double after) {
-    workload::IterationBatch b;
-    b.tokens = static_cast<int>(c);
-    b.sampled = 1;
-    b.prefill_pairs = c * (after + c / 2);
-    b.prefill_scores = c * (after + c);
-    b.prefill_tokens = b.largest_chunk = b.tokens;  // a lone prompt: one group with wide EP
-    return im.Cost(b).seconds();
-  };
-  CachedPrefix p;
-  p.tokens = cached;
-  p.link_bytes_per_s = link;
-  // Read into the GPUs of the prompt's group: with wide EP, the replica's per-token average
-  // times the groups.
-  p.read_s = cached * im.kv_bytes_per_token() * workload::AttentionGroups(s) / link;
-  p.prefill_s = prefill(s.prompt_tokens - cached, cached);
-  p.recompute_s = prefill(s.prompt_tokens, 0);
-  return p;
 }
 
 int Infer(const InferOptions& in) {
@@ -198,7 +166,9 @@ int Infer(const InferOptions& in) {
                                            .Quantity<Bandwidth>());
   const workload::Speculation& sp = s.speculation;
   const workload::InferenceEstimate e = workload::EstimateInference(s);
-  const CachedPrefix tier = cached > 0 ? CachedPrefixTtft(s, cached, link) : CachedPrefix{};
+  const workload::CachedPrefixEstimate tier = cached > 0
+                                                  ? workload::EstimateCachedPrefix(s, cached, link)
+                                                  : workload::CachedPrefixEstimate{};
   // As chosen from the GPU's card: its default data type unless one was asked for, FlashAttention
   // where it has a generation.
   const std::string dtype(hardware::DataTypeName(s.dtype));
@@ -395,7 +365,8 @@ Action RegisterInfer(CLI::App& app) {
                "Leading prompt tokens whose K/V are read back from an offload tier (host DRAM or "
                "CXL) instead of prefilled: the first token's time both ways");
   with_default("--kv-tier-link", o->tier_link,
-               "Offload tier read bandwidth per GPU (default: PCIe 5.0 x16)");
+               "Offload tier read bandwidth per GPU (default: host DRAM to an H100 over PCIe 5.0 "
+               "x16, as measured by vLLM)");
   cmd->add_flag("--two-batch-overlap", o->two_batch_overlap,
                 "Wide EP: each attention group's sequences as two micro-batches, one's all-to-all "
                 "in flight while the other computes (services[].engine.two_batch_overlap)");

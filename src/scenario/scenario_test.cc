@@ -979,7 +979,7 @@ TEST(BadInput, SpeculativeAndOffloadMistakes) {
   EXPECT_EQ(s.replica.speculation.draft_tokens, 4);  // the default
   EXPECT_DOUBLE_EQ(s.replica.speculation.acceptance, 0.6);
   EXPECT_DOUBLE_EQ(s.engine.offload_bytes, 256e9);
-  EXPECT_DOUBLE_EQ(s.engine.offload_link_bytes_per_s, 63e9);  // PCIe 5.0 x16
+  EXPECT_DOUBLE_EQ(s.engine.offload_link_bytes_per_s, 50e9);  // PCIe 5.0 x16, as measured
   EXPECT_TRUE(
       Says(with("    engine:\n      prefix_caching: false\n      kv_offload: {capacity: 1 TB}\n"),
            "s.yaml:30", "prefix_caching is off"));

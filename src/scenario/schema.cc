@@ -794,11 +794,12 @@ const Schema& ScenarioSchema() {
                       "in HBM."),
               Qty("services[].engine.kv_offload.capacity", D::kDataSize, "!", "1 GB", "1 PB",
                   "Tier memory per replica for K/V (all its GPUs' shares of a block)."),
-              Qty("services[].engine.kv_offload.link", D::kBandwidth, "63 GB/s", "1 GB/s",
+              Qty("services[].engine.kv_offload.link", D::kBandwidth, "50 GB/s", "1 GB/s",
                   "10 TB/s",
-                  "Read bandwidth per GPU, one direction. Default: PCIe 5.0 x16, 32 GT/s x 16 "
-                  "lanes at 128b/130b (PCI-SIG, PCIe Base Specification 5.0); a CXL 2.0 x16 "
-                  "link runs on the same PHY."),
+                  "Read bandwidth per GPU, one direction. Default: what K/V blocks move at from "
+                  "host DRAM to an H100 over PCIe 5.0 x16, about 50 GB/s measured (vLLM blog, "
+                  "\"Inside vLLM's New Offloading Connector\", 2025) of the link's 63 GB/s "
+                  "(32 GT/s x 16 lanes at 128b/130b); a CXL 2.0 x16 link runs on the same PHY."),
               Section("services[].autoscale", false,
                       "Scale replicas with load: every interval, the replicas needed for the "
                       "sequences held to fill target_utilization of max_seqs."),

@@ -673,4 +673,27 @@ double IterationActivity(const IterationCost& c, const PhaseActivity& a) {
   return std::clamp(busy / t, 0.0, 1.0);
 }
 
+CachedPrefixEstimate EstimateCachedPrefix(const InferenceSetup& s, int cached,
+                                          double link_bytes_per_s) {
+  const IterationModel im(s, s.prompt_tokens);
+  auto prefill = [&](double c, double after) {
+    IterationBatch b;
+    b.tokens = static_cast<int>(c);
+    b.sampled = 1;
+    b.prefill_pairs = c * (after + c / 2);
+    b.prefill_scores = c * (after + c);
+    b.prefill_tokens = b.largest_chunk = b.tokens;  // a lone prompt: one group with wide EP
+    return im.Cost(b).seconds();
+  };
+  CachedPrefixEstimate p;
+  p.tokens = cached;
+  p.link_bytes_per_s = link_bytes_per_s;
+  // Read into the GPUs of the prompt's group: with wide EP, the replica's per-token average
+  // times the groups.
+  p.read_s = cached * im.kv_bytes_per_token() * AttentionGroups(s) / link_bytes_per_s;
+  p.prefill_s = prefill(s.prompt_tokens - cached, cached);
+  p.recompute_s = prefill(s.prompt_tokens, 0);
+  return p;
+}
+
 }  // namespace firstwall::workload

@@ -195,6 +195,19 @@ struct IterationCost {
 // The average activity over `c`'s time under `a` (PhaseActivity's serving terms), at most 1.
 double IterationActivity(const IterationCost& c, const PhaseActivity& a);
 
+// The first token of a prompt whose first `cached` tokens' K/V sit in an offload tier (host DRAM or
+// CXL memory, services[].engine.kv_offload): read back over each GPU's link of
+// `link_bytes_per_s` (one direction), then the other tokens prefilled after them, against
+// prefilling the whole prompt; both as one engine iteration (IterationModel, its host overhead
+// included). With wide EP the read goes to the prompt's attention group.
+struct CachedPrefixEstimate {
+  int tokens = 0;
+  double link_bytes_per_s = 0, read_s = 0, prefill_s = 0, recompute_s = 0;
+  double ttft_s() const { return read_s + prefill_s; }
+};
+CachedPrefixEstimate EstimateCachedPrefix(const InferenceSetup& s, int cached,
+                                          double link_bytes_per_s);
+
 // Iteration times of one replica for any mixed batch, from the same operators as
 // EstimateInference. The operators whose cost depends only on the token count are tabulated once
 // for 1..max_tokens tokens, so an iteration costs a few lookups (the serving simulation evaluates

@@ -64,6 +64,9 @@ std::string_view RoutingName(Routing r);
 std::optional<Routing> RoutingFromName(std::string_view name);
 enum class Preemption { kRecompute, kSwap };
 
+// Host DRAM <-> GPU over PCIe 5.0 x16, one direction, as measured (EnginePolicy below).
+inline constexpr double kHostLinkBytesPerS = 50e9;
+
 struct EnginePolicy {
   int max_seqs = 256;
   int max_batched_tokens = 8192;
@@ -72,9 +75,12 @@ struct EnginePolicy {
   int block_tokens = 16;
   Preemption preemption = Preemption::kRecompute;
   double memory_fraction = 0.9;  // of HBM the engine may use (vLLM's gpu_memory_utilization)
-  // Host link for swapping, one direction: PCIe 5.0 x16 at 32 GT/s x 16 lanes with 128b/130b
-  // encoding is 63 GB/s (PCI-SIG, PCI Express Base Specification 5.0).
-  double host_link_bytes_per_s = 63e9;
+  // Host link for swapping, one direction: what K/V blocks move at between host DRAM and an H100
+  // over its PCIe 5.0 x16, about 50 GB/s measured (Ozeri and Harnik, "Inside vLLM's New Offloading
+  // Connector", vLLM blog, 29 December 2025: 2 MB blocks, cudaMemcpyAsync or a copy kernel, one
+  // direction), of the link's 63 GB/s (32 GT/s x 16 lanes at 128b/130b, PCI-SIG PCIe Base
+  // Specification 5.0).
+  double host_link_bytes_per_s = kHostLinkBytesPerS;
   // KV offload tier (LMCache/Mooncake-style; issue #18): with prefix caching, prefix blocks evicted
   // from HBM move to host DRAM or CXL-attached memory of this many bytes per replica (0: none),
   // least-recently-used out; a prompt whose prefix misses HBM but is in the tier has those blocks
@@ -82,7 +88,7 @@ struct EnginePolicy {
   // iteration, instead of recomputing them. Writes to the tier overlap the engine's work (not
   // charged). Running sequences' K/V stays in HBM: the tier adds no batch or context capacity.
   double offload_bytes = 0;
-  double offload_link_bytes_per_s = 63e9;
+  double offload_link_bytes_per_s = kHostLinkBytesPerS;
 };
 
 struct Autoscaling {
