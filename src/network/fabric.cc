@@ -26,8 +26,13 @@ Fabric::Layout Fabric::Plan(const FabricSpec& spec) {
   const double o = spec.oversubscription;
   l.down_ports = std::max(1, static_cast<int>(std::floor(radix * o / (1.0 + o))));
   l.up_ports = std::max<int64_t>(1, radix - l.down_ports);
-  l.leaves_per_rail = (spec.nodes + l.down_ports - 1) / l.down_ports;
-  l.leaves = l.leaves_per_rail * spec.gpus_per_node;
+  // Rails: GPU i of every node (rail-optimized); with rail-only, position i of every NVLink domain
+  // (Wang et al.'s rails run through a high-bandwidth domain's positions), which is a node's GPU
+  // i when a domain is one node. A leaf serves one rail for `down_ports` nodes or domains.
+  l.rail_width = spec.topology == FabricTopology::kRailOnly ? l.domain : spec.gpus_per_node;
+  const int64_t units = (l.n_gpu + l.rail_width - 1) / l.rail_width;
+  l.leaves_per_rail = (units + l.down_ports - 1) / l.down_ports;
+  l.leaves = l.leaves_per_rail * l.rail_width;
   // The fewest spines that terminate `leaves` leaves' up ports, each leaf on every spine with the
   // same whole number of ports (a leaf cannot run 1.5 ports to a spine): the fewest that divide a
   // leaf's up ports and have room for every leaf's share.
@@ -40,7 +45,7 @@ Fabric::Layout Fabric::Plan(const FabricSpec& spec) {
   };
   if (spec.topology == FabricTopology::kRailOnly) {
     // Each rail its own two-tier Clos: a pod per rail, nothing above the spines.
-    l.pods = spec.gpus_per_node;
+    l.pods = l.rail_width;
     l.leaves_per_pod = l.leaves_per_rail;
     l.spines_per_pod = two_tier_spines(l.leaves_per_rail);
   } else if (l.leaves <= radix) {
@@ -106,11 +111,15 @@ FabricInventory Fabric::Inventory(const FabricSpec& spec) {
   return inv;
 }
 
-int Fabric::NodesPerLeaf(const FabricSpec& spec) { return static_cast<int>(Plan(spec).down_ports); }
+int Fabric::NodesPerLeaf(const FabricSpec& spec) {
+  const Layout l = Plan(spec);
+  return static_cast<int>(l.down_ports * l.rail_width / spec.gpus_per_node);
+}
 
 int Fabric::NodesPerPod(const FabricSpec& spec) {
   const Layout l = Plan(spec);
-  if (l.pods == 1) return spec.nodes;
+  // Rail-only over multi-node domains: every node has GPUs on every rail (pod).
+  if (l.pods == 1 || l.rail_width > spec.gpus_per_node) return spec.nodes;
   return static_cast<int>(
       std::max<int64_t>(1, l.down_ports * l.leaves_per_pod / spec.gpus_per_node));
 }
@@ -136,6 +145,7 @@ Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
   domain_ = static_cast<int>(plan.domain);
   FW_CHECK(domain_ % spec.gpus_per_node == 0, "an NVLink domain holds whole nodes");
   down_ports_ = static_cast<int>(plan.down_ports);
+  rail_width_ = static_cast<int>(plan.rail_width);
   leaves_per_rail_ = static_cast<int>(plan.leaves_per_rail);
   leaves_ = static_cast<int>(plan.leaves);
   leaves_per_pod_ = static_cast<int>(plan.leaves_per_pod);
@@ -182,9 +192,9 @@ Fabric::Fabric(const FabricSpec& spec) : spec_(spec) {
   domain_of_.resize(static_cast<size_t>(n_gpu_));
   leaf_of_.resize(static_cast<size_t>(n_gpu_));
   for (int g = 0; g < n_gpu_; ++g) {
-    const int node = g / spec.gpus_per_node, rail = g % spec.gpus_per_node;
+    const int unit = g / rail_width_, rail = g % rail_width_;
     domain_of_[static_cast<size_t>(g)] = g / domain_;
-    leaf_of_[static_cast<size_t>(g)] = rail * leaves_per_rail_ + node / down_ports_;
+    leaf_of_[static_cast<size_t>(g)] = rail * leaves_per_rail_ + unit / down_ports_;
   }
   pod_of_.resize(static_cast<size_t>(leaves_));
   for (int l = 0; l < leaves_; ++l) pod_of_[static_cast<size_t>(l)] = l / leaves_per_pod_;

@@ -38,7 +38,8 @@ namespace firstwall::network {
 // its own: a planner buys more NICs, more leaf up-ports or more super-spines, not "more fabric".
 enum class FabricTier { kNvlink, kNicLeaf, kLeafSpine, kSpineSuperSpine };
 // rail_optimized: every leaf on every spine (above); rail_only: spines of a rail's own, no switch
-// joins two rails.
+// joins two rails, and the rails run through the positions of an NVLink domain (GPU i of every
+// node when a domain is one node; position i of every 72-GPU domain of an NVL72 cluster).
 enum class FabricTopology { kRailOptimized, kRailOnly };
 inline constexpr int kFabricTiers = 4;
 // "NVLink", "NIC-leaf", "leaf-spine", "spine-super-spine".
@@ -46,7 +47,7 @@ std::string_view FabricTierName(FabricTier t);
 
 struct FabricSpec {
   int nodes = 1;
-  int gpus_per_node = 8;  // also the number of rails: GPU i of every node is on rail i
+  int gpus_per_node = 8;  // also the number of rails (rail-optimized): GPU i of a node on rail i
   int nvlink_domain = 0;  // GPUs joined by NVLink, a multiple of gpus_per_node; 0: one node
   units::Bandwidth nvlink_per_gpu;      // one direction
   units::Bandwidth nic_per_gpu;         // one direction
@@ -195,18 +196,20 @@ class Fabric {
     return Base(plane) + super_offset_ + pods_ * spines_per_pod_ + pod * spines_per_pod_ + j;
   }
   bool Alive(int link) const { return capacity_[static_cast<size_t>(link)] > 0; }
-  // Rail-only: the GPU of src's node on dst's rail, through which a flow between two rails
-  // (outside one NVLink domain) goes; -1 when none is needed.
+  // Rail-only: the GPU of src's NVLink domain on dst's rail (at dst's position in its domain),
+  // through which a flow between two rails (outside one domain) goes; -1 when none is needed.
+  // Whole domains only (the loader refuses a partial one), so that GPU exists.
   int RailRelay(int src, int dst) const {
     if (!rail_only() || SameDomain(src, dst)) return -1;
-    const int gpn = spec_.gpus_per_node, rs = src % gpn, rd = dst % gpn;
+    const int rs = src % rail_width_, rd = dst % rail_width_;
     return rs == rd ? -1 : src - rs + rd;
   }
 
   // The switch layout of a spec, in 64 bits (LinkCount) before it is narrowed to the members.
   struct Layout {
-    int64_t n_gpu = 0, domain = 0, down_ports = 1, up_ports = 1, leaves_per_rail = 1, leaves = 0,
-            leaves_per_pod = 1, pods = 1, spines_per_pod = 1, super_offset = 0, per_plane = 0;
+    int64_t n_gpu = 0, domain = 0, rail_width = 1, down_ports = 1, up_ports = 1,
+            leaves_per_rail = 1, leaves = 0, leaves_per_pod = 1, pods = 1, spines_per_pod = 1,
+            super_offset = 0, per_plane = 0;
     int spine_down = 0;       // three tiers: a spine's ports down to its pod's leaves
     bool super_tier = false;  // spines joined by super-spines (never when rail-only)
   };
@@ -215,7 +218,8 @@ class Fabric {
   FabricSpec spec_;
   int n_gpu_ = 0;
   int domain_ = 8;
-  int down_ports_ = 1;  // nodes per leaf
+  int down_ports_ = 1;  // nodes (rail-only: NVLink domains) per leaf
+  int rail_width_ = 1;  // GPUs a node (rail-only: a domain) puts on the rails, one each
   int leaves_per_rail_ = 1;
   int leaves_ = 0;
   int leaves_per_pod_ = 1;

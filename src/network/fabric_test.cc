@@ -188,6 +188,48 @@ TEST(Fabric, RailOnlyJoinsRailsOnlyOverNvlink) {
   EXPECT_NE(error.find("not in the rail of leaf:0"), std::string::npos);
 }
 
+// Rail-only over NVL72 domains (Wang et al.'s rails through a high-bandwidth domain's positions):
+// 40 racks of 18 trays of 4 GPUs, 72 rails of 40 GPUs (one a rack). At 32 down ports a leaf, each
+// rail takes 2 leaves under 1 spine (32 up ports over 64 spine ports): 144 leaves and 72 spines,
+// no third tier. Rail-optimized over the trays' 4 rails needs 23 leaves a rail, 92 leaves, and a
+// third tier.
+TEST(Fabric, RailOnlyOverNvl72DomainsRunsItsRailsThroughTheRackPositions) {
+  FabricSpec s = H100Spec(18 * 40);
+  s.gpus_per_node = 4;
+  s.nvlink_domain = 72;
+  s.topology = FabricTopology::kRailOnly;
+  const Fabric f(s);
+  EXPECT_EQ(f.pod_count(), 72);  // a Clos per rail
+  EXPECT_FALSE(f.three_tier());
+  // Position 0 of rack 0 to position 0 of rack 1: one rail, one leaf.
+  ASSERT_EQ(f.Route(0, 72, 1).links.size(), 2u);
+  EXPECT_EQ(f.Route(0, 72, 1).links[0], f.NicUpLink(0));
+  // To position 5 of rack 1: over NVLink to position 5 of rack 0 (GPU 1 of tray 1, another
+  // tray of the same rack), then rail 5.
+  const FlowPath across = f.Route(0, 72 + 5, 1);
+  ASSERT_EQ(across.links.size(), 4u);
+  EXPECT_EQ(across.links[0], f.NvlinkUpLink(0));
+  EXPECT_EQ(across.links[1], f.NvlinkDownLink(5));
+  EXPECT_EQ(across.links[2], f.NicUpLink(5));
+  // Rack 35 sits under rail 0's second leaf: up to the rail's spine and down.
+  const FlowPath far = f.Route(0, 72 * 35, 3);
+  ASSERT_EQ(far.links.size(), 4u);
+  EXPECT_EQ(f.TierOf(far.links[1]), FabricTier::kLeafSpine);
+  EXPECT_EQ(Fabric::NodesPerLeaf(s), 32 * 18);  // 32 racks' trays
+  EXPECT_EQ(Fabric::NodesPerPod(s), 18 * 40);   // every tray has a GPU on every rail
+  const FabricInventory rail = Fabric::Inventory(s);
+  EXPECT_EQ(rail.leaves, 144);
+  EXPECT_EQ(rail.spines, 72);
+  EXPECT_EQ(rail.super_spines, 0);
+  s.topology = FabricTopology::kRailOptimized;
+  const FabricInventory clos = Fabric::Inventory(s);
+  EXPECT_EQ(clos.leaves, 4 * 23);
+  EXPECT_GT(clos.super_spines, 0);
+  std::printf("NVL72 x 40: rail-only %lld switches, rail-optimized %lld\n",
+              static_cast<long long>(rail.switches()), static_cast<long long>(clos.switches()));
+  EXPECT_LT(rail.switches(), clos.switches());
+}
+
 TEST(Fabric, RailOnlyNeedsEachRailWithinTwoTiers) {
   FabricSpec s = H100Spec(32 * 64);  // 64 leaves a rail: one spine of 64 ports still reaches all
   s.topology = FabricTopology::kRailOnly;

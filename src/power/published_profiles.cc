@@ -19,10 +19,17 @@ struct Cell {
 };
 
 // One line of quoted CSV (RFC 4180 without line breaks inside fields): PVWatts quotes every field,
-// and some of its metadata values hold commas ("Lat, Lng: 41.65, -91.54").
-std::vector<Cell> SplitQuoted(std::string_view line) {
+// and some of its metadata values hold commas ("Lat, Lng: 41.65, -91.54"). Spaces around a field
+// are dropped (the old versions' "Totals", , , row). Throws InputError at an unterminated quote.
+std::vector<Cell> SplitQuoted(std::string_view line, const std::string& path, int number) {
   std::vector<Cell> cells(1);
   bool quoted = false;
+  size_t opened = 0;
+  auto close = [&] {
+    std::string& t = cells.back().text;
+    const size_t a = t.find_first_not_of(" \t"), b = t.find_last_not_of(" \t");
+    t = a == std::string::npos ? std::string() : t.substr(a, b - a + 1);
+  };
   for (size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
     if (quoted) {
@@ -36,12 +43,19 @@ std::vector<Cell> SplitQuoted(std::string_view line) {
       }
     } else if (c == '"') {
       quoted = true;
+      opened = i;
     } else if (c == ',') {
+      close();
       cells.push_back({"", static_cast<int>(i) + 2});
-    } else if (c != ' ' && c != '\t') {
+    } else {
       cells.back().text += c;
     }
   }
+  if (quoted) {
+    throw InputError({path, number, static_cast<int>(opened) + 1},
+                     "a quote opened here is not closed on its line");
+  }
+  close();
   return cells;
 }
 
@@ -84,7 +98,7 @@ std::optional<int64_t> NinjaTime(std::string_view f) {
 RenewableProfile ReadNinja(const std::vector<text::Line>& lines, const std::string& path) {
   RenewableProfile p;
   p.format = RenewableProfile::Format::kRenewablesNinja;
-  int header_line = 0, time_col = -1, local_col = -1, out_col = -1;
+  int header_line = 0, time_col = -1, local_col = -1, out_col = -1, local_column = 1;
   size_t width = 0;
   std::vector<double> cf;
   int64_t first = 0, previous = 0, least_offset = std::numeric_limits<int64_t>::max();
@@ -125,7 +139,10 @@ RenewableProfile ReadNinja(const std::vector<text::Line>& lines, const std::stri
       width = f.size();
       for (size_t i = 0; i < f.size(); ++i) {
         if (f[i].text == "time") time_col = static_cast<int>(i);
-        if (f[i].text == "local_time") local_col = static_cast<int>(i);
+        if (f[i].text == "local_time") {
+          local_col = static_cast<int>(i);
+          local_column = f[i].column;
+        }
         if (f[i].text == "electricity") out_col = static_cast<int>(i);
       }
       if (time_col < 0 || out_col < 0) {
@@ -190,12 +207,22 @@ RenewableProfile ReadNinja(const std::vector<text::Line>& lines, const std::stri
                                {path, l.number, of.column}));
   }
   if (header_line == 0) {
-    throw InputError({path, 1, 0}, "a renewables.ninja file without a header or rows");
+    throw InputError({path, 1, 1}, "a renewables.ninja file without a header or rows");
+  }
+  if (cf.empty()) {
+    throw InputError({path, header_line, 1}, "no hourly rows after the header");
+  }
+  // Time zones lie between UTC-12 and UTC+14.
+  if (least_offset < -12 * 3600 || least_offset > 14 * 3600) {
+    throw InputError({path, header_line, local_column},
+                     "local_time is " + std::to_string(least_offset / 3600) +
+                         " h from time at least; time zones lie from -12 to +14 h",
+                     "use the file as downloaded");
   }
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   const size_t want = leap ? 8784 : 8760;
   if (cf.size() != want) {
-    throw InputError({path, std::max(last_line, header_line), 0},
+    throw InputError({path, std::max(last_line, header_line), 1},
                      "the file has " + std::to_string(cf.size()) + " hourly rows; " +
                          std::to_string(year) + " has " + std::to_string(want),
                      "a profile is one whole calendar year (date_from 1 January, date_to 31 "
@@ -220,10 +247,11 @@ RenewableProfile ReadPvwatts(const std::vector<text::Line>& lines, const std::st
   const char* column =
       output == ProfileOutput::kAc ? "AC System Output (W)" : "DC Array Output (W)";
   int header_line = 0, month_col = -1, day_col = -1, hour_col = -1, out_col = -1, last_line = 0;
+  int totals_line = 0;
   size_t width = 0;
   for (const text::Line& l : lines) {
     if (text::Blank(l.text)) continue;
-    const std::vector<Cell> f = SplitQuoted(l.text);
+    const std::vector<Cell> f = SplitQuoted(l.text, path, l.number);
     if (header_line == 0) {
       const std::string label = Trimmed(f[0].text);
       if (label == "DC System Size (kW)" && f.size() > 1) {
@@ -257,7 +285,15 @@ RenewableProfile ReadPvwatts(const std::vector<text::Line>& lines, const std::st
       }
       continue;
     }
-    if (Trimmed(f[0].text) == "Totals") break;  // versions 5 and 6 close with the year's sums
+    if (Trimmed(f[0].text) == "Totals") {  // versions 5 and 6 close with the year's sums
+      totals_line = l.number;
+      continue;
+    }
+    if (totals_line > 0) {
+      throw InputError({path, l.number, 1},
+                       "a row after the \"Totals\" row of line " + std::to_string(totals_line),
+                       "the Totals row closes a PVWatts file");
+    }
     last_line = l.number;
     CheckWidth(f.size(), width, path, l);
     const size_t k = p.capacity_factor.size();
@@ -290,10 +326,11 @@ RenewableProfile ReadPvwatts(const std::vector<text::Line>& lines, const std::st
         CheckedFactor(*w / 1000, c.text, p.file_capacity_kw, "W", {path, l.number, c.column}));
   }
   if (header_line == 0) {
-    throw InputError({path, 1, 0}, "a PVWatts file without its \"Month\",\"Day\",\"Hour\" header");
+    throw InputError({path, 1, 1}, "a PVWatts file without its \"Month\",\"Day\",\"Hour\" header",
+                     "a comma-separated file as downloaded (a re-save with ';' is not read)");
   }
   if (p.capacity_factor.size() != 8760) {
-    throw InputError({path, std::max(last_line, header_line), 0},
+    throw InputError({path, std::max(last_line, header_line), 1},
                      "the file has " + std::to_string(p.capacity_factor.size()) +
                          " hourly rows; PVWatts writes 8,760",
                      "use the hourly download, whole");

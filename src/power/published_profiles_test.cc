@@ -164,7 +164,7 @@ TEST(PublishedProfiles, RefusesWhatTheLayoutsDoNotAllowAtFileLineCol) {
   std::string bare = Ninja();
   bare.erase(0, bare.find("time,local_time"));
   EXPECT_PRED3(says, ErrorOf(bare), "p.csv:1:1", "the capacity the file's kW are for is unknown");
-  EXPECT_PRED3(says, ErrorOf(Ninja(8759)), "p.csv:8763: ", "2019 has 8760");
+  EXPECT_PRED3(says, ErrorOf(Ninja(8759)), "p.csv:8763:1", "2019 has 8760");
   std::string gap = Ninja();
   gap.erase(gap.find("2019-01-01 05:00,"),
             gap.find("2019-01-01 06:00,") - gap.find("2019-01-01 05:00,"));
@@ -190,6 +190,27 @@ TEST(PublishedProfiles, RefusesWhatTheLayoutsDoNotAllowAtFileLineCol) {
   std::string sizeless = Pvwatts8();
   sizeless.erase(sizeless.find("\"DC System Size (kW)\""), 26);
   EXPECT_PRED3(says, ErrorOf(sizeless), "p.csv:10:1", "no \"DC System Size (kW)\" row");
+  std::string after =
+      Pvwatts6() + "\"12\",\"31\",\"23\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\"\n";
+  EXPECT_PRED3(says, ErrorOf(after), "p.csv:", "a row after the \"Totals\" row");
+  std::string open_quote = Pvwatts8();
+  open_quote.replace(open_quote.find("\"1\",\"1\",\"3\","), 12, "\"1\",\"1\",\"3,");
+  EXPECT_PRED3(says, ErrorOf(open_quote), "p.csv:14:", "a quote opened here is not closed");
+  // Quotes dropped by a spreadsheet's re-save: the header still reads by name.
+  std::string unquoted = Pvwatts8();
+  for (size_t at = unquoted.find('"'); at != std::string::npos; at = unquoted.find('"', at)) {
+    unquoted.erase(at, 1);
+  }
+  unquoted.replace(unquoted.find("Lat, Lng: 41.65, -91.54"), 23, "Lat Lng 41.65 -91.54");
+  unquoted.replace(unquoted.find("52242, USA"), 10, "52242 USA");
+  EXPECT_EQ(ReadRenewableProfile(unquoted, "p.csv", ProfileOutput::kAc).capacity_factor.size(),
+            8760u);
+  std::string far = Ninja();
+  far.replace(far.find(",2018-12-31 19:00,"), 18, ",2018-12-30 00:00,");  // 24 h behind
+  EXPECT_PRED3(says, ErrorOf(far), "p.csv:4:6", "time zones lie from -12 to +14 h");
+  std::string header_only = Ninja();
+  header_only.erase(header_only.find("2019-01-01 00:00,"));
+  EXPECT_PRED3(says, ErrorOf(header_only), "p.csv:4:1", "no hourly rows after the header");
   const std::string cut = Pvwatts8().substr(0, Pvwatts8().rfind("\"12\",\"31\",\"23\""));
   EXPECT_PRED3(says, ErrorOf(cut), "p.csv:", "the file has 8759 hourly rows; PVWatts writes 8,760");
 }

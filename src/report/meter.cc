@@ -84,11 +84,9 @@ void Meter::OnTick(const TickRow& r, int64_t repeat) {
   if (r.server_inlet_c < 18 || r.server_inlet_c > 27) s_.inlet_outside_recommended_hours += hours;
   if (r.server_inlet_c < 15 || r.server_inlet_c > 32) s_.inlet_outside_allowable_hours += hours;
   s_.peak_unmet_cooling_w = std::max(s_.peak_unmet_cooling_w, r.unmet_w);
-  double out_w = r.it_w;  // the first stage delivers the IT load
   for (size_t i = 0; i < r.stage_input_w.size(); ++i) {
     stage_peak_out_w_[i] = std::max(stage_peak_out_w_[i], r.stage_unit_peak_w[i]);
-    s_.stage_loss_energy_j[i] += (r.stage_input_w[i] - out_w) * dt;
-    out_w = r.stage_input_w[i];
+    s_.stage_loss_energy_j[i] += r.stage_loss_w[i] * dt;
   }
   for (const auto& [j, w] : r.job_it_w) {
     if (j >= job_energy_j_.size()) job_energy_j_.resize(j + 1, 0.0);  // started during the run

@@ -538,6 +538,15 @@ TEST(Simulate, DirectDcSupplySkipsTheAcStages) {
   std::printf("  grid saved less cooling's share: %.2f kWh, by hand %.2f kWh\n", seen / kwh,
               by_hand / kwh);
   EXPECT_NEAR(seen, by_hand, 1e-6 * by_hand);
+  // Each stage's own losses, the bus stage's too, add up to the conversion losses.
+  double stages = 0;
+  for (double j : d.stage_loss_energy_j) {
+    EXPECT_GE(j, 0);
+    stages += j;
+  }
+  EXPECT_NEAR(stages, d.loss_energy_j, 1e-9 * d.loss_energy_j);
+  // The solid-state transformer's: 2 % of what it delivered, the bus's load less the supply.
+  EXPECT_LT(d.stage_loss_energy_j[3], a.stage_loss_energy_j[3]);
   // The SST's losses on that energy are heat the plant no longer carries.
   EXPECT_LT(d.cooling_energy_j, a.cooling_energy_j);
   EXPECT_LT(d.pue(), a.pue());

@@ -14,6 +14,7 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
     acc_ = TickRow{};
     acc_.start = s.from;
     acc_.stage_input_w.assign(s.stage_input.size(), 0.0);
+    acc_.stage_loss_w.assign(s.stage_input.size(), 0.0);
     acc_.stage_unit_peak_w.assign(s.stage_input.size(), 0.0);
     open_ = true;
   }
@@ -58,6 +59,7 @@ void TickSeries::Add(const site::WindowSample& s, double seconds) {
   for (size_t i = 0; i < s.stage_input.size(); ++i) {
     acc_.stage_unit_peak_w[i] = std::max(acc_.stage_unit_peak_w[i], ToWatts(s.stage_unit_peak[i]));
     acc_.stage_input_w[i] += ToWatts(s.stage_input[i]) * seconds;
+    acc_.stage_loss_w[i] += ToWatts(s.stage_loss[i]) * seconds;
   }
   // Only the jobs holding nodes: the others' job_it is zero (site.h).
   for (size_t j : s.job_ids) {
@@ -107,6 +109,7 @@ void TickSeries::Emit(int64_t repeat) {
     *v /= d;
   }
   for (double& v : acc_.stage_input_w) v /= d;
+  for (double& v : acc_.stage_loss_w) v /= d;
   for (auto& [j, v] : acc_.job_it_w) v /= d;
   acc_.seconds = d / static_cast<double>(repeat);
   sink_(acc_, repeat);

@@ -34,6 +34,8 @@ struct TickRow {
   double grid_w = 0, generation_w = 0, battery_w = 0, battery_soc = 0;  // soc: at the tick's end
   double renewable_w = 0, curtailed_w = 0, renewable_usd_per_s = 0;     // facility.renewables
   std::vector<double> stage_input_w;
+  std::vector<double> stage_loss_w;  // each stage's own losses (not input differences: a DC bus's
+                                     // plants and battery supply some stages' output)
   std::vector<double> stage_unit_peak_w;  // highest over the tick's windows
   // (job id, average IT power of its nodes over the tick) for the jobs that held nodes in it.
   std::vector<std::pair<size_t, double>> job_it_w;

@@ -175,14 +175,16 @@ std::optional<network::FabricTransport> ReadFabricKind(const Section& cluster,
   }
   if (cfg.fabric.topology == network::FabricTopology::kRailOnly) {
     const network::FabricSpec spec = site::FabricFor(cfg);
-    // Wang et al.'s rails run through the GPUs' positions in a high-bandwidth domain; the model's
-    // rails are positions in a node, which is that only when a domain is one node.
-    if (cfg.cluster.nvlink_domain() != cfg.cluster.gpus_per_node) {
+    // Wang et al.'s rails run through the GPUs' positions in a high-bandwidth domain: a flow
+    // between rails is relayed to the GPU at the destination's position in the source's domain,
+    // which a partial domain may not have.
+    const int domain = cfg.cluster.nvlink_domain();
+    if (cfg.cluster.gpu_count() % domain != 0) {
       f.Fail("topology",
-             fmt::format("rail-only is modelled for NVLink domains of one node; this one spans {} "
-                         "GPUs over nodes of {}",
-                         cfg.cluster.nvlink_domain(), cfg.cluster.gpus_per_node),
-             "rail_optimized");
+             fmt::format("rail-only runs its rails through whole NVLink domains of {} GPUs; {} "
+                         "GPUs leave a partial one",
+                         domain, cfg.cluster.gpu_count()),
+             fmt::format("nodes for a multiple of {} GPUs, or rail_optimized", domain));
     }
     if (f.Has("spine_oversubscription")) {
       f.Fail("spine_oversubscription",
@@ -1201,6 +1203,18 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
     }
   }
   ReadDcBuses(facility, cfg.facility, cfg.cluster.rack_count());
+  if (cfg.facility.battery && cfg.facility.battery->bus_stage >= 0) {
+    for (const power::RenewableSource& r : cfg.facility.renewables) {
+      if (r.bus_stage >= 0) continue;
+      // The bus battery is dispatched on its bus before the grid side is known.
+      cfg.warnings.push_back(fmt::format(
+          "{}: the battery sits on a DC bus and '{}' at the grid connection: that plant's surplus "
+          "does not charge it, and it may discharge while that plant is curtailed (put both on "
+          "one side to have the battery store the plant's surplus)",
+          facility.Sub("battery").ValueAt("connects_at").ToString(), r.name));
+      break;
+    }
+  }
   if (cfg.facility.generation && grid_limit <= Watts(0)) {
     facility.Sub("generation")
         .Fail("capacity", "on-site generation follows the demand above the grid import limit",

@@ -672,9 +672,13 @@ TEST(Scenario, FabricTechnologyTopologyAndPower) {
       Says(ErrorOf(rail), "s.yaml:12:15", "needs 4 leaves, more than a 2-port spine reaches"));
   EXPECT_TRUE(Says(ErrorOf(Replace(rail, "    leaf_radix: 2\n", "    spine_oversubscription: 2\n")),
                    "s.yaml:13", "rail-only has no third tier"));
-  EXPECT_TRUE(Says(ErrorOf(Replace(Replace(rail, "    leaf_radix: 2\n", ""), "  gpus_per_node: 8\n",
-                                   "  gpus_per_node: 8\n  nvlink_domain: 16\n")),
-                   "s.yaml:13:15", "rail-only is modelled for NVLink domains of one node"));
+  // Rails through the positions of multi-node NVLink domains: whole domains only.
+  const std::string two_node =
+      Replace(Replace(rail, "    leaf_radix: 2\n", ""), "  gpus_per_node: 8\n",
+              "  gpus_per_node: 8\n  nvlink_domain: 16\n");
+  EXPECT_NO_THROW(LoadScenarioText(two_node, "s.yaml", ""));
+  EXPECT_TRUE(Says(ErrorOf(Replace(two_node, "nvlink_domain: 16", "nvlink_domain: 24")),
+                   "s.yaml:13:15", "whole NVLink domains of 24 GPUs; 32 GPUs leave a partial one"));
   // A super-spine reaches as many pods as it has ports: at radix 16, 8 leaves a pod and 16 pods,
   // 128 leaves, 16 nodes a rail.
   const std::string pods = Replace(kBase, "  nic_bandwidth: 400 Gb/s\n",

@@ -274,8 +274,9 @@ const Schema& ScenarioSchema() {
                    "rail_optimized: every leaf on every spine. rail_only: each rail a Clos of its "
                    "own, no switch joining two rails; a flow between rails crosses its NVLink "
                    "domain to the GPU on the other rail first (Wang et al., arXiv:2307.12169). A "
-                   "rail-only rail is at most two tiers: leaf_radix leaves; it needs NVLink "
-                   "domains of one node and takes no spine_oversubscription."),
+                   "rail-only rail is at most two tiers: leaf_radix leaves. Its rails run through "
+                   "the positions of an NVLink domain (a node's GPUs, or the 72 of an NVL72 "
+                   "rack), so it needs whole domains; it takes no spine_oversubscription."),
               {"cluster.fabric.technology", VT::kEnum, D::kPower, false, "", "", "",
                "infiniband|roce|spectrum-x|ultra-ethernet",
                "What the scale-out fabric is built from (src/network/fabric_power.h): "
@@ -367,9 +368,11 @@ const Schema& ScenarioSchema() {
                "Green Grid). IT-equipment stages come first in the list."},
               Section(
                   "facility.battery", false,
-                  "Battery storage at the grid connection: it shaves the facility's peaks, follows "
-                  "the tariff's price or carbon intensity, and stores surplus renewable output "
-                  "(docs/models.md, Energy supply)."),
+                  "Battery storage at the grid connection (or, with connects_at, on a DC bus): it "
+                  "shaves the facility's peaks, follows the tariff's price or carbon intensity, "
+                  "and stores surplus renewable output (docs/models.md, Energy supply). It "
+                  "charges from the grid up to 98 % of the import limit (of the bus stage's "
+                  "rating on a bus)."),
               Qty("facility.battery.power", D::kPower, "!", "1 kW", "10 GW",
                   "Charge and discharge power limit."),
               Qty("facility.battery.energy", D::kEnergy, "!", "1 kWh", "100 GWh", "Usable energy."),
@@ -383,10 +386,12 @@ const Schema& ScenarioSchema() {
                   "then read that bus's load after the plants on it, and it charges from the grid "
                   "only within that stage's rating. Without it, at the grid connection."),
               Qty("facility.battery.discharge_above", D::kPower, "", "0 W", "10 GW",
-                  "Peak shaving: the battery discharges while the facility draws more than "
-                  "this. The battery needs at least one of the discharge and charge rules."),
+                  "Peak shaving: the battery discharges while the facility (on a DC bus: the "
+                  "bus's load after the plants on it) draws more than this. The battery needs at "
+                  "least one of the discharge and charge rules."),
               Qty("facility.battery.charge_below", D::kPower, "", "0 W", "10 GW",
-                  "Peak shaving: the battery charges while the facility draws less than this."),
+                  "Peak shaving: the battery charges while the facility (on a DC bus: the bus's "
+                  "load) draws less than this."),
               PriceThreshold(
                   "facility.battery.discharge_price_above",
                   "Price arbitrage: while the tariff's price is above this the battery "
@@ -798,7 +803,7 @@ const Schema& ScenarioSchema() {
                   "10 TB/s",
                   "Read bandwidth per GPU, one direction. Default: what K/V blocks move at from "
                   "host DRAM to an H100 over PCIe 5.0 x16, about 50 GB/s measured (vLLM blog, "
-                  "\"Inside vLLM's New Offloading Connector\", 2025) of the link's 63 GB/s "
+                  "\"Inside vLLM's New Offloading Connector\", 2026) of the link's 63 GB/s "
                   "(32 GT/s x 16 lanes at 128b/130b); a CXL 2.0 x16 link runs on the same PHY."),
               Section("services[].autoscale", false,
                       "Scale replicas with load: every interval, the replicas needed for the "

@@ -17,6 +17,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -477,9 +478,14 @@ class Site : public Model {
   // of that bus's load, and the stages from there outward carry only the rest (flow and
   // unit_out_w_ are updated; sample_'s supply fields are added to).
   void FeedDcBuses(SimTime from, double dt, power::ChainFlow& flow);
-  // The battery's exchange over `dt` (positive: discharge) at `demand` watts, charging from the
-  // grid only while demand stays under `charge_limit_w` (0: no limit); updates sample_.
-  double RunBattery(double demand, double charge_limit_w, SimTime from, double dt);
+  // The battery's exchange over `dt` (positive: discharge) at `demand` watts: a surplus (demand
+  // < 0) charges it; grid energy only while demand plus charging stays within `grid_cap_w`
+  // (nullopt: no cap; 0: none at all); updates sample_.
+  double RunBattery(double demand, std::optional<double> grid_cap_w, SimTime from, double dt);
+  // A battery charges from the grid up to kChargeHeadroom of a limit (the import limit, a bus
+  // stage's rating), as cap_gpus holds a stage at 98 %: discretionary charging is not a wall.
+  static constexpr double kChargeHeadroom = 0.98;
+  static std::optional<double> ChargeCap(double limit_w);
   // Battery power asked for (positive: discharge) at `demand` watts after renewables and
   // generation, by the battery's rules (SiteBattery) and the tariff at `at`.
   double BatteryWants(const SiteBattery& b, double demand, SimTime at) const;

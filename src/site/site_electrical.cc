@@ -86,7 +86,12 @@ void Site::FeedDcBuses(SimTime from, double dt, power::ChainFlow& flow) {
       s.renewable += Watts(supply);
       double left = out - supply;
       if (f.battery && f.battery->bus_stage == static_cast<int>(i)) {
-        left -= RunBattery(left, ToWatts(stages[i].rating), from, dt);
+        // Grid energy reaches the bus only through this stage and those outward of it: none
+        // while one of them is open, else within the stage's rating.
+        bool open = false;
+        for (size_t k = i; k < stages.size(); ++k) open = open || unit_tripped_[k][0];
+        const double rating = ToWatts(stages[i].rating);
+        left -= RunBattery(left, open ? std::optional<double>(0.0) : ChargeCap(rating), from, dt);
       }
       // Nothing flows back out through the stage: what the bus cannot take is curtailed.
       if (left < 0) s.curtailed += Watts(-left);
@@ -104,14 +109,21 @@ void Site::FeedDcBuses(SimTime from, double dt, power::ChainFlow& flow) {
   flow.grid = Watts(out);
 }
 
-double Site::RunBattery(double demand, double charge_limit_w, SimTime from, double dt) {
+std::optional<double> Site::ChargeCap(double limit_w) {
+  return limit_w > 0 ? std::optional<double>(kChargeHeadroom * limit_w) : std::nullopt;
+}
+
+double Site::RunBattery(double demand, std::optional<double> grid_cap_w, SimTime from, double dt) {
   WindowSample& s = sample_;
   const SiteBattery& b = *config_.facility.battery;
   const double capacity = ToJoules(b.energy);
   double want = BatteryWants(b, demand, from);
-  // Charging from the grid stays within the limit (and so never runs the generator).
-  if (want < 0 && demand > 0 && charge_limit_w > 0) {
-    want = std::max(want, std::min(0.0, demand - charge_limit_w));
+  // What the plants leave over always charges it; grid energy only within the cap (so charging
+  // never runs the generator, nor makes a wall of the limit it charges up to).
+  if (want < 0 && grid_cap_w) {
+    const double surplus = std::max(0.0, -demand);
+    const double room = std::max(0.0, *grid_cap_w - std::max(0.0, demand));
+    want = std::max(want, -(surplus + room));
   }
   const double out = power::BatteryExchange(want, ToWatts(b.power), capacity,
                                             b.round_trip_efficiency, dt, &battery_j_);
@@ -138,7 +150,7 @@ void Site::Dispatch(SimTime from, double dt) {
   // Then the battery (its energy is paid for), then fuel: generation covers only what the battery
   // leaves above the grid import limit, so a discharge rule displaces fuel, not grid energy alone.
   if (f.battery && f.battery->bus_stage < 0) {
-    demand -= RunBattery(demand, ToWatts(f.grid_import_limit), from, dt);
+    demand -= RunBattery(demand, ChargeCap(ToWatts(f.grid_import_limit)), from, dt);
   }
   if (f.generation) {
     const double cap = ToWatts(f.generation->capacity);

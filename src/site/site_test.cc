@@ -580,6 +580,28 @@ TEST(Site, APlantOnADcBusRelievesTheStagesOutwardOfIt) {
     EXPECT_NEAR(ToWatts(s.curtailed), 9500 - psu_in - 1000, 1e-9);
     EXPECT_NEAR(s.battery_soc, 0.5 + 1000 * 0.9 / 3.6e6, 1e-12);
   }
+  {
+    // Grid charging stops while the bus's feed is open: the UPS (1 kW) trips at the end of the
+    // first window, and after it the battery's cheap-price rule finds no grid to charge from.
+    SiteConfig c = SmallSite();
+    c.facility.power_chain[1].rating = Kilowatts(1);
+    c.facility.power_chain[1].on_overload = power::OverloadPolicy::kTrip;
+    SiteBattery b;
+    b.power = Kilowatts(1);
+    b.energy = Joules(3.6e6);
+    b.charge_price_below_usd_per_j = 1.0;  // the flat tariff's 0 USD is below it: always cheap
+    b.bus_stage = 1;
+    c.facility.battery = b;
+    Site site(c);
+    site.Advance(SimTime(), SimTime::From(Seconds(1)));
+    EXPECT_EQ(ToWatts(site.sample().battery), 0);  // the load already passes the 980 W cap
+    site.Advance(SimTime::From(Seconds(1)), SimTime::From(Seconds(2)));
+    const WindowSample& s = site.sample();
+    EXPECT_EQ(ToWatts(s.it), 0);  // dark behind the open UPS
+    EXPECT_EQ(ToWatts(s.battery), 0);
+    EXPECT_GE(ToWatts(s.conversion_loss), 0);
+    EXPECT_GE(ToWatts(s.facility), 0);
+  }
 }
 
 // Two racks of two nodes; a PDU per rack rated 8 kW: the rack with the 16-GPU job (over 10 kW)

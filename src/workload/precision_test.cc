@@ -73,7 +73,8 @@ TEST(Precision, MemoryPerGpuWithFp4WeightsByHand) {
 // Issue #18: fp4 weights against published checkpoint sizes. NVIDIA's NVFP4 post (Alvarez et al.,
 // "Introducing NVFP4 for Efficient and Accurate Low-Precision Inference", NVIDIA Technical Blog,
 // 24 June 2025) gives "3.5x" less model memory than FP16 and "1.8x" less than FP8 (as its summary
-// states them); LMSYS's SGLang FP4 post gives 3.5x for nvidia/Llama-3.3-70B-Instruct-FP4. The
+// states them; LMSYS's SGLang FP4 post gives the same 3.5x for nvidia/Llama-3.3-70B-Instruct-FP4,
+// the architecture of the card used here). The
 // TensorRT-LLM team's DeepSeek-R1 throughput post ("Optimizing DeepSeek R1 Throughput on NVIDIA
 // Blackwell GPUs", section "Precision strategy") gives "about 640GB" in FP8 and "about 400 GB" in
 // FP4: 1.6x, below the format's 1.78x because attention stays in 16 bits there, where the model
@@ -99,7 +100,6 @@ TEST(Precision, Fp4WeightsAgainstPublishedCheckpointSizes) {
   const Case cases[] = {
       {"NVFP4 post: FP16 / NVFP4 memory", l16 / l4, 3.5},
       {"NVFP4 post: FP8 / NVFP4 memory", l8 / l4, 1.8},
-      {"Llama 3.3 70B FP4 checkpoint (LMSYS)", l16 / l4, 3.5},
       {"DeepSeek-R1 FP8 / FP4 checkpoint", d8 / d4, 640.0 / 400.0},
   };
   std::printf("fp4 weights against published sizes\n");

@@ -77,7 +77,7 @@ struct EnginePolicy {
   double memory_fraction = 0.9;  // of HBM the engine may use (vLLM's gpu_memory_utilization)
   // Host link for swapping, one direction: what K/V blocks move at between host DRAM and an H100
   // over its PCIe 5.0 x16, about 50 GB/s measured (Ozeri and Harnik, "Inside vLLM's New Offloading
-  // Connector", vLLM blog, 29 December 2025: 2 MB blocks, cudaMemcpyAsync or a copy kernel, one
+  // Connector", vLLM blog, January 2026: 2 MB blocks, cudaMemcpyAsync or a copy kernel, one
   // direction), of the link's 63 GB/s (32 GT/s x 16 lanes at 128b/130b, PCI-SIG PCIe Base
   // Specification 5.0).
   double host_link_bytes_per_s = kHostLinkBytesPerS;

@@ -131,7 +131,8 @@ TEST(Speculative, MtpAgainstDeepSeekV3Report) {
 // accepted length L (called "acceptance rate" there) and TPS/user for MTP depths 0 to 5. The
 // published L is the input (alpha solved from L = (1 - alpha^(g+1)) / (1 - alpha)); TPS/user is
 // what the model predicts. The model casts every GEMM to fp4 (the blog keeps attention in bf16)
-// and runs tp 8 = ep 8 (the blog: attention tp 8, MoE tp 4 x ep 2).
+// and runs tp 8 = ep 8 (the blog's MoE layouts differ by row; its min-latency setup is attention
+// tp 8 with the MoE over tp and ep within the 8 GPUs).
 TEST(Speculative, MtpDepthsAgainstTensorRtLlmOnB200) {
   const auto& cat = scenario::BuiltinCatalog();
   InferenceSetup s;
