@@ -344,7 +344,16 @@ std::vector<int> Fabric::TargetLinks(std::string_view target, std::string* error
     }
     target.remove_prefix(slash + 1);
   }
+  // Spines exist as links in every layout, but where a pod (a rail, with rail-only) has one leaf
+  // no route uses them and none is counted or bought (Inventory): they are not fault targets.
+  const bool spines_carry = Inventory(spec_).spines > 0;
   const size_t dash = target.find('-');
+  if (!spines_carry && target.find("spine:") != std::string_view::npos &&
+      !target.starts_with("superspine:")) {
+    *error = std::string("this fabric has no spines: each ") + (rail_only() ? "rail" : "pod") +
+             " is one leaf";
+    return links;
+  }
   if (dash != std::string_view::npos) {
     if (number("leaf:", target.substr(0, dash), leaves_, &a) &&
         number("spine:", target.substr(dash + 1), spines, &b)) {

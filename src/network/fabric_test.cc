@@ -228,6 +228,19 @@ TEST(Fabric, RailOnlyOverNvl72DomainsRunsItsRailsThroughTheRackPositions) {
   std::printf("NVL72 x 40: rail-only %lld switches, rail-optimized %lld\n",
               static_cast<long long>(rail.switches()), static_cast<long long>(clos.switches()));
   EXPECT_LT(rail.switches(), clos.switches());
+  // 8 racks: each rail's 8 GPUs under one leaf, no spine carries (or is bought): none is a fault
+  // target, where the 40 racks' are.
+  std::string error;
+  EXPECT_FALSE(f.TargetLinks("spine:5", &error).empty());
+  s.topology = FabricTopology::kRailOnly;
+  s.nodes = 18 * 8;
+  const Fabric small(s);
+  EXPECT_EQ(Fabric::Inventory(s).spines, 0);
+  EXPECT_TRUE(small.TargetLinks("spine:5", &error).empty());
+  EXPECT_NE(error.find("this fabric has no spines: each rail is one leaf"), std::string::npos)
+      << error;
+  EXPECT_TRUE(small.TargetLinks("leaf:3-spine:3", &error).empty());
+  EXPECT_FALSE(small.TargetLinks("leaf:3", &error).empty());
 }
 
 TEST(Fabric, RailOnlyNeedsEachRailWithinTwoTiers) {

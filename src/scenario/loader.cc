@@ -1280,7 +1280,9 @@ Scenario LoadScenarioDocument(const Document& doc, const std::string& base_dir) 
         f.Fail("target", "fault target '" + fault.target + "': " + error,
                "this fabric has " + std::to_string(fabric.gpu_count()) + " NICs, " +
                    std::to_string(fabric.leaf_count()) + " leaves and " +
-                   std::to_string(fabric.spine_count()) + " spines");
+                   std::to_string(network::Fabric::Inventory(fabric.spec()).spines /
+                                  fabric.spec().planes) +
+                   " spines");
       }
       fault.at = SimTime::From(f.Quantity<Duration>("at"));
       if (fault.at >= cfg.duration) f.Fail("at", "the fault starts after the simulation ends");
