@@ -59,9 +59,10 @@ std::vector<Cell> SplitQuoted(std::string_view line, const std::string& path, in
   return cells;
 }
 
-std::string Trimmed(std::string_view s) {
-  while (!s.empty() && (s.back() == ':' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+// A metadata label without the older versions' trailing colon ("DC System Size (kW):"); the
+// cells come trimmed of spaces from SplitQuoted.
+std::string Label(std::string_view s) {
+  while (!s.empty() && s.back() == ':') s.remove_suffix(1);
   return std::string(s);
 }
 
@@ -219,8 +220,8 @@ RenewableProfile ReadNinja(const std::vector<text::Line>& lines, const std::stri
                          " h from time at least; time zones lie from -12 to +14 h",
                      "use the file as downloaded");
   }
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  const size_t want = leap ? 8784 : 8760;
+  const size_t want = static_cast<size_t>(
+      24 * (text::DaysFromCivil(year + 1, 1, 1) - text::DaysFromCivil(year, 1, 1)));
   if (cf.size() != want) {
     throw InputError({path, std::max(last_line, header_line), 1},
                      "the file has " + std::to_string(cf.size()) + " hourly rows; " +
@@ -253,9 +254,9 @@ RenewableProfile ReadPvwatts(const std::vector<text::Line>& lines, const std::st
     if (text::Blank(l.text)) continue;
     const std::vector<Cell> f = SplitQuoted(l.text, path, l.number);
     if (header_line == 0) {
-      const std::string label = Trimmed(f[0].text);
+      const std::string label = Label(f[0].text);
       if (label == "DC System Size (kW)" && f.size() > 1) {
-        const auto kw = text::FiniteNumber(Trimmed(f[1].text));
+        const auto kw = text::FiniteNumber(f[1].text);
         if (!kw || *kw <= 0) {
           throw InputError({path, l.number, f[1].column},
                            "expected the DC system size in kW > 0, got '" + f[1].text + "'");
@@ -285,7 +286,7 @@ RenewableProfile ReadPvwatts(const std::vector<text::Line>& lines, const std::st
       }
       continue;
     }
-    if (Trimmed(f[0].text) == "Totals") {  // versions 5 and 6 close with the year's sums
+    if (f[0].text == "Totals") {  // versions 5 and 6 close with the year's sums
       totals_line = l.number;
       continue;
     }
