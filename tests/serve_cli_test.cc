@@ -127,6 +127,10 @@ TEST(ServeCli, BadOptionsExit2) {
       Firstwall("serve --store " + (dir / "s.db").string() + " --trusted-proxy proxy.example.com");
   EXPECT_EQ(proxy.status, 2);
   EXPECT_NE(proxy.out.find("--trusted-proxy"), std::string::npos) << proxy.out;
+  const Result header = Firstwall("serve --store " + (dir / "s.db").string() +
+                                  " --trusted-proxy 127.0.0.1 --proxy-header x-real-ip");
+  EXPECT_EQ(header.status, 2);
+  EXPECT_NE(header.out.find("--proxy-header"), std::string::npos) << header.out;
   const Result listen =
       Firstwall("serve --store " + (dir / "s.db").string() + " --listen nonsense");
   EXPECT_EQ(listen.status, 2);
@@ -187,6 +191,27 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
     EXPECT_EQ(log_in("203.0.113.7", "anapass1")->status, 429);
     EXPECT_EQ(log_in("10.1.1.1, 198.51.100.9", "anapass1")->status, 200);
   }
+  {
+    // A proxy that sets RFC 7239's Forwarded (--proxy-header forwarded): its `for` is the client,
+    // its lines read as one list, and an X-Forwarded-For beside it is not read.
+    Server proxied(store, dir / "serve-forwarded.log",
+                   "--trusted-proxy 127.0.0.1 --proxy-header forwarded");
+    ASSERT_GT(proxied.port, 0) << Slurp(dir / "serve-forwarded.log");
+    httplib::Client via("127.0.0.1", proxied.port);
+    via.set_read_timeout(30, 0);
+    auto log_in = [&](httplib::Headers headers, const char* password) {
+      return via.Post("/api/session", headers, json{{"user", "ana"}, {"password", password}}.dump(),
+                      "application/json");
+    };
+    for (int i = 0; i < 5; ++i) {
+      const httplib::Headers h = {{"Forwarded", "for=10.9.9.9"},
+                                  {"Forwarded", "for=\"203.0.113.7:4711\";proto=https"},
+                                  {"X-Forwarded-For", std::to_string(i) + ".1.1.1"}};
+      EXPECT_EQ(log_in(h, "guess")->status, 401) << i;
+    }
+    EXPECT_EQ(log_in({{"Forwarded", "for=203.0.113.7"}}, "anapass1")->status, 429);
+    EXPECT_EQ(log_in({{"Forwarded", "for=\"[2001:db8::9]\""}}, "anapass1")->status, 200);
+  }
   EXPECT_EQ(anyone.http.Post("/api/session", "user=vic&password=vicpass1", "text/plain")->status,
             415);
   EXPECT_EQ(anyone.http.Post("/api/session", "[1]", "application/json")->status, 400);
@@ -194,6 +219,22 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
     EXPECT_EQ(anyone.http.Post("/api/session", body, "application/json")->status, 400) << body;
   }
   EXPECT_EQ(anyone.Get("/api/nothing")->status, 404);
+  // A path asked with a method it does not answer: 405 and what it answers (RFC 9110, 15.5.6).
+  {
+    const httplib::Result put = anyone.http.Put("/api/plans", "{}", "application/json");
+    ASSERT_TRUE(put);
+    EXPECT_EQ(put->status, 405) << put->body;
+    EXPECT_EQ(put->get_header_value("Allow"), "GET, HEAD");
+    const httplib::Result get = anyone.http.Get("/api/plans/3/approve");
+    ASSERT_TRUE(get);
+    EXPECT_EQ(get->status, 405);
+    EXPECT_EQ(get->get_header_value("Allow"), "POST");
+    EXPECT_NE(get->body.find("answers POST, not GET"), std::string::npos) << get->body;
+    EXPECT_EQ(
+        anyone.http.Patch("/api/session", "{}", "application/json")->get_header_value("Allow"),
+        "POST, GET, HEAD, DELETE");
+    EXPECT_EQ(anyone.http.Put("/api/plans/3/nothing", "{}", "application/json")->status, 404);
+  }
 
   Browser vic(server.port);
   ASSERT_EQ(vic.LogIn("vic", "vicpass1")->status, 200);
@@ -403,6 +444,30 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   ASSERT_GT(measured_n, 0);
   EXPECT_NEAR(fp["value"][0].get<double>() / (measured_sum / measured_n), 1, 0.05);
   EXPECT_NE(fc["interval"].get<std::string>().find("weather-forecast error"), std::string::npos);
+  // Against the meter since the origin (its 20 s here): the same site, so close and no warning.
+  const json& against = fc["against_meter"];
+  ASSERT_TRUE(against.is_object()) << fc.dump().substr(0, 400);
+  EXPECT_GT(against["samples"].get<int>(), 0);
+  EXPECT_EQ(against["since_ms"], fc["origin_ms"]);
+  EXPECT_LT(std::abs(against["difference_pct"].get<double>()), 5) << against.dump();
+  EXPECT_FALSE(against["warning"].get<bool>());
+  {
+    // Another site's scenario on this store (the forecast tests' 192-GPU hall): its forecast is
+    // far from the meter, and says so.
+    Server other(store, dir / "serve-other.log", "--scenario tests/inputs/forecast-site.yaml");
+    ASSERT_GT(other.port, 0) << Slurp(dir / "serve-other.log");
+    Browser approver(other.port);
+    ASSERT_EQ(approver.LogIn("ana", "anapass1")->status, 200);
+    json wrong;
+    for (int i = 0; i < 600; ++i) {
+      wrong = json::parse(approver.Get("/api/forecast")->body);
+      if (!wrong["t_ms"].empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_FALSE(wrong["t_ms"].empty()) << wrong.dump().substr(0, 400);
+    EXPECT_TRUE(wrong["against_meter"]["warning"].get<bool>()) << wrong["against_meter"].dump();
+    EXPECT_GT(std::abs(wrong["against_meter"]["difference_pct"].get<double>()), 15);
+  }
   // 20 s of telemetry is less than the detector's hour of calibration: it says so.
   const json found = json::parse(vic.Get("/api/anomalies")->body);
   EXPECT_TRUE(found["anomalies"].empty());

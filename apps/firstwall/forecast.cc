@@ -410,10 +410,10 @@ int Run(const ForecastArgs& a) {
   std::optional<ops::Backtest> bt;
   double bias = 0;
   if (measured) {
-    bt = ops::RunBacktest(sc.site, sc.file, *measured, c.backtest, option);
+    bt = ops::RunBacktest(sc.site, *measured, c.backtest, option);
     c.forecast.lookback_s = c.backtest.lookback_s;
   }
-  ops::Forecast f = ops::RunForecast(sc.site, sc.file, c.forecast);
+  ops::Forecast f = ops::RunForecast(sc.site, c.forecast);
   if (bt) {
     const size_t bins = static_cast<size_t>(c.forecast.from_s / c.forecast.step_s) + 1;
     bias = ops::RecentBias(f.past, ops::BinMeasured(*measured, c.forecast.step_s, bins),

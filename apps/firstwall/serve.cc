@@ -27,6 +27,7 @@ namespace {
 struct ServeOptions {
   std::string store, scenario, listen = "127.0.0.1:8080";
   std::vector<std::string> allow_origins, trusted_proxies;
+  std::string proxy_header = "x-forwarded-for";
 };
 
 int64_t WallMs() {
@@ -44,16 +45,19 @@ int Serve(const ServeOptions& o) {
   for (const std::string& p : o.trusted_proxies) {
     config.trusted_proxies.push_back(serve::TrustedProxy(p, "--trusted-proxy"));
   }
+  config.proxy_header = serve::ParseProxyHeader(o.proxy_header, "--proxy-header");
   config.now_ms = WallMs;
-  serve::Dashboard dashboard(config);
-  const int port = dashboard.Bind(at.host, at.port, "--listen");
-  // SIGINT and SIGTERM are waited for by one thread (blocked everywhere else, before the server's
-  // threads start), which stops the server: a clean end, the store closed.
+  // SIGINT and SIGTERM are waited for by one thread, which stops the server: a clean end, the
+  // store closed. They are blocked before any other thread starts (the dashboard's forecast worker
+  // starts with it), as threads inherit the mask, and so are the forecast's child processes
+  // (ops::ForecastTwin): a Ctrl-C to the terminal's process group reaches only the waiter.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  serve::Dashboard dashboard(config);
+  const int port = dashboard.Bind(at.host, at.port, "--listen");
   std::atomic<bool> signalled = false;
   std::thread waiter([&] {
     int got = 0;
@@ -102,6 +106,10 @@ Action RegisterServe(CLI::App& app) {
   cmd->add_option("--trusted-proxy", o->trusted_proxies,
                   "A reverse proxy's address (as this server sees it): its X-Forwarded-For names "
                   "the client whose failed log-ins are counted (repeatable)");
+  cmd->add_option("--proxy-header", o->proxy_header,
+                  "The header a trusted proxy names the client in: x-forwarded-for or forwarded "
+                  "(RFC 7239); only that one is read")
+      ->capture_default_str();
   return [o] { return Serve(*o); };
 }
 

@@ -119,6 +119,41 @@ TEST(Engine, SkipsIdleStretchesUpToTheNextEvent) {
   EXPECT_EQ(engine.stats().skipped_ticks, 39);
 }
 
+// With windows cut every 10 s, a run stopped at those times (its events there still to run) and
+// gone on from there cuts the windows one straight run cuts: the idle skip, too, ends at a cut.
+TEST(Engine, StoppedAtItsCutsTheRunCutsTheSameWindows) {
+  auto run = [](const std::vector<double>& stops) {
+    Engine engine(Sec(1), Sec(100));
+    engine.CutEvery(Sec(10));
+    Recorder m;
+    m.quiet = true;
+    engine.AddModel(&m);
+    std::vector<int64_t> fired;
+    for (double t : {20.0, 40.5}) {
+      engine.events().Schedule(Sec(t), "wake", [&, t] {
+        fired.push_back(Sec(t).ns());
+        m.quiet = t == 20.0;
+      });
+    }
+    for (double s : stops) {
+      engine.RunUntil(Sec(s));
+      EXPECT_EQ(engine.now(), Sec(s));
+    }
+    engine.Run();
+    EXPECT_EQ(fired.size(), 2u);
+    return m.windows;
+  };
+  const std::vector<std::pair<int64_t, int64_t>> straight = run({});
+  EXPECT_EQ(run({10, 20, 30}), straight);
+  EXPECT_EQ(run({40, 90}), straight);
+  const int64_t s = 1000000000;
+  ASSERT_GE(straight.size(), 4u);
+  EXPECT_EQ(straight[0], std::make_pair(int64_t{0}, 10 * s));  // idle: to the cut
+  EXPECT_EQ(straight[1], std::make_pair(10 * s, 20 * s));
+  EXPECT_EQ(straight[2], std::make_pair(20 * s, 30 * s));  // still idle after the event at 20
+  EXPECT_EQ(straight[4], std::make_pair(40 * s, 40 * s + s / 2));
+}
+
 TEST(Error, NamesTheLocation) {
   InputError e({"a.yaml", 3, 7}, "bad", "fix it");
   EXPECT_STREQ(e.what(), "a.yaml:3:7: error: bad\n  hint: fix it");

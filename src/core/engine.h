@@ -62,8 +62,19 @@ class Engine {
   SimTime tick() const { return tick_; }
   SimTime end() const { return end_; }
 
+  // Windows also end at every multiple of `every` (0: none), so that a run stopped there
+  // (RunUntil) and one that went straight on cut the same windows: a forecast's twin stops at
+  // each hour's origin (report/stepped_run.h). Call before running.
+  void CutEvery(SimTime every) { cut_every_ = every; }
+
   // Runs to the end. `progress`, when given, is called after each window with the current time.
   void Run(const std::function<void(SimTime)>& progress = {});
+  // Runs the windows up to `stop` (at most the end; not before now()), and stops there: the
+  // events at `stop` run when the run goes on. Run() is RunUntil(end()) then Finish().
+  void RunUntil(SimTime stop, const std::function<void(SimTime)>& progress = {});
+  // The run ends at now(): the events at now() run.
+  void Finish();
+  SimTime now() const { return now_; }
   const EngineStats& stats() const { return stats_; }
 
  private:
@@ -73,6 +84,8 @@ class Engine {
   SimTime tick_;
   SimTime end_;
   WindowCut cut_;
+  SimTime cut_every_;
+  SimTime now_;
   EventQueue events_;
   std::vector<Model*> models_;
   std::vector<Observer*> observers_;

@@ -173,9 +173,8 @@ size_t HorizonIndex(const std::vector<double>& horizons_s, double lead_s) {
   return horizons_s.size();
 }
 
-Backtest RunBacktest(const site::SiteConfig& config, const std::string& scenario_file,
-                     const MeasuredSeries& measured, const BacktestOptions& o,
-                     const std::string& option) {
+Backtest RunBacktest(const site::SiteConfig& config, const MeasuredSeries& measured,
+                     const BacktestOptions& o, const std::string& option) {
   Backtest bt;
   bt.origins_s = BacktestOrigins(measured, o, option);
   bt.horizons_s = o.horizons_s;
@@ -222,7 +221,7 @@ Backtest RunBacktest(const site::SiteConfig& config, const std::string& scenario
     fo.shift_sigmas = k % 2 == 0 ? 1.0 : -1.0;
     fo.anchor_s = o.anchor_s;
     fo.lookback_s = o.lookback_s;
-    const Forecast twin = RunForecast(config, scenario_file, fo);
+    const Forecast twin = RunForecast(config, fo);
     const double bias = RecentBias(twin.past, bins, o.step_s);
     bt.twin_bias.push_back(bias);
     const std::vector<double> naive = SeasonalNaive(history, period, horizon_steps);

@@ -92,10 +92,9 @@ struct Backtest {
 std::vector<double> BacktestOrigins(const MeasuredSeries& m, const BacktestOptions& o,
                                     const std::string& option);
 
-// Runs the twin once per origin (report::Simulate up to origin + horizon_s).
-Backtest RunBacktest(const site::SiteConfig& config, const std::string& scenario_file,
-                     const MeasuredSeries& measured, const BacktestOptions& options,
-                     const std::string& option);
+// Runs the twin once per origin (RunForecast from time zero to origin + horizon_s).
+Backtest RunBacktest(const site::SiteConfig& config, const MeasuredSeries& measured,
+                     const BacktestOptions& options, const std::string& option);
 
 // The twin's relative bias over `past` (steps of its hindcast) against the measurements binned on
 // the same step grid from time 0: sum (m - p) / sum p over the steps with a measurement; 0 when

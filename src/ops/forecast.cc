@@ -1,14 +1,23 @@
 #include "ops/forecast.h"
 
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <csignal>
+#include <cstring>
 #include <future>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
 #include "core/text_input.h"
-#include "report/simulate.h"
+#include "report/stepped_run.h"
 #include "report/tick_series.h"
 #include "site/site.h"
 #include "thermal/psychrometrics.h"
@@ -196,119 +205,148 @@ const char* QuantityName(int q) {
 
 namespace {
 
-// One run of the twin binned into the forecast's steps.
-// `restarts`, when given, gets the run's restarts as ramps (with a scheduler).
-std::vector<ForecastStep> RunOnce(const site::SiteConfig& base, const std::string& scenario_file,
-                                  const ForecastOptions& o, double shift_sigmas,
-                                  std::optional<report::RestartRamps>* restarts = nullptr) {
-  site::SiteConfig config = base;
-  config.weather = ForecastWeather(base.weather, o.from_s, o.horizon_s, o.weather,
-                                   o.stand_in ? &*o.stand_in : nullptr, o.error, shift_sigmas,
-                                   o.anchor_s, o.observed_c);
-  config.duration = SimTime::From(units::Seconds(o.from_s + o.horizon_s));
-  // The steps of the look-back (whole steps before the origin, not before time zero), then the
-  // horizon's.
-  const double n_past = std::floor(std::min(o.lookback_s, o.from_s) / o.step_s + 1e-9);
-  const double first_s = o.from_s - n_past * o.step_s;
-  const auto n_steps =
-      static_cast<size_t>(n_past) + static_cast<size_t>(std::ceil(o.horizon_s / o.step_s - 1e-9));
-  const size_t n_stages = config.facility.power_chain.size();
-  std::vector<ForecastStep> steps(n_steps);
-  std::vector<double> seconds(n_steps, 0.0);
-  std::vector<std::array<double, 5>> sums(n_steps);  // it, it_input, facility, cooling, water
-  std::vector<double> grid(n_steps, 0.0);
-  for (size_t i = 0; i < n_steps; ++i) {
-    steps[i].start_s = first_s + static_cast<double>(i) * o.step_s;
-    steps[i].stage_load_w.assign(n_stages, 0.0);
+// The twin's windows end at every hour, so that the run the dashboard keeps, stopped at each
+// hourly origin, cuts the windows a run straight to its origin cuts (Engine::CutEvery).
+constexpr SimTime kCutEvery = SimTime::FromNanoseconds(3'600'000'000'000);
+
+size_t PastSteps(const ForecastOptions& o) {
+  return static_cast<size_t>(std::floor(std::min(o.lookback_s, o.from_s) / o.step_s + 1e-9));
+}
+
+// A run's tick rows binned into the forecast's steps: the look-back's (whole steps before the
+// origin, not before time zero), then the horizon's.
+class StepBins {
+ public:
+  StepBins(const ForecastOptions& o, size_t n_stages, double tick_s)
+      : step_s_(o.step_s),
+        first_s_(o.from_s - static_cast<double>(PastSteps(o)) * o.step_s),
+        tick_s_(tick_s),
+        n_stages_(n_stages) {
+    const size_t n = PastSteps(o) + static_cast<size_t>(std::ceil(o.horizon_s / o.step_s - 1e-9));
+    steps_.resize(n);
+    seconds_.assign(n, 0.0);
+    sums_.resize(n);
+    grid_.assign(n, 0.0);
+    outdoor_.assign(n, 0.0);
+    for (size_t i = 0; i < n; ++i) {
+      steps_[i].start_s = first_s_ + static_cast<double>(i) * o.step_s;
+      steps_[i].stage_load_w.assign(n_stages, 0.0);
+    }
   }
-  std::vector<double> outdoor(n_steps, 0.0);
-  const double tick_s = config.tick.seconds();
-  report::SimulateOptions so;
-  so.on_tick = [&](const report::TickRow& r, int64_t n) {
+
+  void Add(const report::TickRow& r, int64_t n) {
     for (int64_t k = 0; k < n; ++k) {
-      const double t = r.start.seconds() + static_cast<double>(k) * tick_s;
-      if (t < first_s - 1e-9) continue;
-      const auto i = static_cast<size_t>((t - first_s) / o.step_s + 1e-9);
-      if (i >= n_steps) continue;
+      const double t = r.start.seconds() + static_cast<double>(k) * tick_s_;
+      if (t < first_s_ - 1e-9) continue;
+      const auto i = static_cast<size_t>((t - first_s_) / step_s_ + 1e-9);
+      if (i >= steps_.size()) continue;
       const double dt = r.seconds;
-      seconds[i] += dt;
-      sums[i][0] += r.it_w * dt;
-      sums[i][1] += r.it_input_w * dt;
-      sums[i][2] += r.facility_w * dt;
-      sums[i][3] += r.cooling_w * dt;
-      sums[i][4] += r.water_l_per_s * dt;
-      grid[i] += r.grid_w * dt;
-      outdoor[i] += r.outdoor_c * dt;
-      for (size_t s = 0; s < n_stages && s < r.stage_unit_peak_w.size(); ++s) {
-        steps[i].stage_load_w[s] = std::max(steps[i].stage_load_w[s], r.stage_unit_peak_w[s]);
+      seconds_[i] += dt;
+      sums_[i][0] += r.it_w * dt;
+      sums_[i][1] += r.it_input_w * dt;
+      sums_[i][2] += r.facility_w * dt;
+      sums_[i][3] += r.cooling_w * dt;
+      sums_[i][4] += r.water_l_per_s * dt;
+      grid_[i] += r.grid_w * dt;
+      outdoor_[i] += r.outdoor_c * dt;
+      std::vector<double>& load = steps_[i].stage_load_w;
+      for (size_t s = 0; s < n_stages_ && s < r.stage_unit_peak_w.size(); ++s) {
+        load[s] = std::max(load[s], r.stage_unit_peak_w[s]);
       }
     }
-  };
-  const report::Summary summary = report::Simulate(config, scenario_file, so);
-  if (restarts && summary.life) *restarts = summary.life->restarts;
-  for (size_t i = 0; i < n_steps; ++i) {
-    const double d = seconds[i] > 0 ? seconds[i] : 1;
-    auto& v = steps[i].value;
-    v[kItPower] = sums[i][0] / d;
-    v[kItInputPower] = sums[i][1] / d;
-    v[kFacilityPower] = sums[i][2] / d;
-    v[kCoolingPower] = sums[i][3] / d;
-    v[kPue] = sums[i][1] > 0 ? sums[i][2] / sums[i][1] : 0;
-    v[kWater] = sums[i][4] / d * 3600;  // L/s -> L/h
-    v[kGridPower] = grid[i] / d;
-    steps[i].outdoor_c = outdoor[i] / d;
-    steps[i].lo = v;
-    steps[i].hi = v;
   }
-  return steps;
-}
 
-}  // namespace
-
-ForecastPeak PeakOf(const Forecast& f, int q) {
-  ForecastPeak p;
-  for (const ForecastStep& s : f.steps) {
-    if (s.value[q] > p.value) p = {s.value[q], s.hi[q], s.start_s};
-    p.hi = std::max(p.hi, s.hi[q]);
-  }
-  return p;
-}
-
-Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario_file,
-                     const ForecastOptions& o) {
-  FW_CHECK(o.from_s >= 0 && o.horizon_s > 0 && o.step_s > 0, "forecast options unchecked");
-  Forecast f;
-  // The interval's two runs go on threads of their own beside the central one (each run is
-  // independent: report::Simulate keeps no shared state, as the sweep's threads rely on).
-  ForecastOptions without_past = o;
-  without_past.lookback_s = 0;
-  // The runs differ in their weather only: the services' serving simulations (nine tenths of a
-  // serving fleet's runs) are run once, for the runs' duration, and shared.
-  site::SiteConfig served = config;
-  served.duration = SimTime::From(units::Seconds(o.from_s + o.horizon_s));
-  // A caller's serving simulations that reach the runs' end are kept (site_config.h,
-  // served_until_s).
-  if (!site::ServedThrough(served, served.duration.seconds())) site::ServeOnce(served);
-  std::vector<std::future<std::vector<ForecastStep>>> band;
-  if (o.band) {
-    for (double sign : {-1.0, 1.0}) {
-      band.push_back(std::async(std::launch::async, [&served, &scenario_file, &without_past,
-                                                     shift = o.shift_sigmas + sign * o.z] {
-        return RunOnce(served, scenario_file, without_past, shift);
-      }));
+  // Means over each step.
+  std::vector<ForecastStep> Steps() const {
+    std::vector<ForecastStep> steps = steps_;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const double d = seconds_[i] > 0 ? seconds_[i] : 1;
+      auto& v = steps[i].value;
+      v[kItPower] = sums_[i][0] / d;
+      v[kItInputPower] = sums_[i][1] / d;
+      v[kFacilityPower] = sums_[i][2] / d;
+      v[kCoolingPower] = sums_[i][3] / d;
+      v[kPue] = sums_[i][1] > 0 ? sums_[i][2] / sums_[i][1] : 0;
+      v[kWater] = sums_[i][4] / d * 3600;  // L/s -> L/h
+      v[kGridPower] = grid_[i] / d;
+      steps[i].outdoor_c = outdoor_[i] / d;
+      steps[i].lo = v;
+      steps[i].hi = v;
     }
+    return steps;
   }
+
+ private:
+  double step_s_, first_s_, tick_s_;
+  size_t n_stages_;
+  std::vector<ForecastStep> steps_;
+  std::vector<double> seconds_;
+  std::vector<std::array<double, 5>> sums_;  // it, it_input, facility, cooling, water
+  std::vector<double> grid_, outdoor_;
+};
+
+// What one run of the forecast gives: its steps and, for the central run with a scheduler, its
+// restart ramps.
+struct RunResult {
+  std::vector<ForecastStep> steps;
   std::optional<report::RestartRamps> restarts;
-  f.steps = RunOnce(served, scenario_file, o, o.shift_sigmas, &restarts);
-  if (restarts) {
-    f.ramps_measured = restarts->measured();
-    for (const report::RestartBurst& b : restarts->bursts) {
+};
+
+// A run standing at the origin (on the scenario's weather up to it) run on through the horizon on
+// the forecast's weather shifted by `shift_sigmas`, then ended.
+RunResult RunOn(report::SteppedRun& run, const StepBins& bins, const thermal::Weather& scenario,
+                const ForecastOptions& o, double shift_sigmas) {
+  run.site().SetWeather(ForecastWeather(scenario, o.from_s, o.horizon_s, o.weather,
+                                        o.stand_in ? &*o.stand_in : nullptr, o.error, shift_sigmas,
+                                        o.anchor_s, o.observed_c));
+  run.AdvanceTo(SimTime::From(units::Seconds(o.from_s + o.horizon_s)));
+  run.Finish();
+  RunResult r;
+  r.steps = bins.Steps();
+  if (run.ramps()) r.restarts = run.ramps()->Finish();
+  return r;
+}
+
+// One run of the twin from time zero, to the forecast's end. `base` has its services served
+// through that end at least: the run's duration is their reach (at least the end), as the kept
+// twin's is. A service's binned power is read up to its lifetime's end, which the duration caps
+// (site::ServiceSetupIn), and the bins' edges (k x the tick in s, not exact) fall just past a whole
+// hour: so the same reach gives the same last tick, to the bit.
+RunResult RunOnce(const site::SiteConfig& base, const ForecastOptions& o, double shift_sigmas) {
+  site::SiteConfig config = base;
+  double reach_s = o.from_s + o.horizon_s;
+  for (const site::ServiceConfig& sc : base.services) {
+    FW_CHECK(sc.served && sc.served_until_s >= reach_s - 1e-9, "a forecast run's services served");
+  }
+  if (!base.services.empty()) {
+    reach_s = std::min_element(base.services.begin(), base.services.end(),
+                               [](const site::ServiceConfig& a, const site::ServiceConfig& b) {
+                                 return a.served_until_s < b.served_until_s;
+                               })
+                  ->served_until_s;
+  }
+  config.duration = SimTime::From(units::Seconds(std::max(reach_s, o.from_s + o.horizon_s)));
+  StepBins bins(o, config.facility.power_chain.size(), config.tick.seconds());
+  report::SteppedRun run(
+      config, [&bins](const report::TickRow& r, int64_t n) { bins.Add(r, n); }, kCutEvery);
+  run.AdvanceTo(SimTime::From(units::Seconds(o.from_s)));
+  return RunOn(run, bins, base.weather, o, shift_sigmas);
+}
+
+// The forecast from its runs: the central one's steps (the look-back's first) and restarts, the
+// band's two runs' steps (none without the band).
+Forecast Assemble(const site::SiteConfig& config, const ForecastOptions& o, RunResult central,
+                  const std::vector<RunResult>& band) {
+  Forecast f;
+  f.steps = std::move(central.steps);
+  if (central.restarts) {
+    f.ramps_measured = central.restarts->measured();
+    for (const report::RestartBurst& b : central.restarts->bursts) {
       // A burst decided just before the origin still ramps within the horizon.
       if (b.jobs > 1 && b.facility_1min.at_s >= o.from_s - 1e-9) f.restart_bursts.push_back(b);
     }
   }
-  const auto n_past =
-      static_cast<ptrdiff_t>(std::floor(std::min(o.lookback_s, o.from_s) / o.step_s + 1e-9));
+  const auto n_past = static_cast<ptrdiff_t>(PastSteps(o));
   f.past.assign(f.steps.begin(), f.steps.begin() + n_past);
   f.steps.erase(f.steps.begin(), f.steps.begin() + n_past);
   // The price, read each minute of the step (the tariff changes at hour edges): the same in every
@@ -324,12 +362,11 @@ Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario
     st.price_usd_per_mwh = sum / price_reads;
   }
   if (o.band) {
-    for (auto& run : band) {
-      const std::vector<ForecastStep> other = run.get();
+    for (const RunResult& other : band) {
       for (size_t i = 0; i < f.steps.size(); ++i) {
         for (int q = 0; q < kQuantities; ++q) {
-          f.steps[i].lo[q] = std::min(f.steps[i].lo[q], other[i].value[q]);
-          f.steps[i].hi[q] = std::max(f.steps[i].hi[q], other[i].value[q]);
+          f.steps[i].lo[q] = std::min(f.steps[i].lo[q], other.steps[i].value[q]);
+          f.steps[i].hi[q] = std::max(f.steps[i].hi[q], other.steps[i].value[q]);
         }
       }
     }
@@ -367,6 +404,258 @@ Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario
   }
   f.water_modelled = config.facility.cooling.sink == thermal::HeatSink::kCoolingTower;
   return f;
+}
+
+// The shifts of the forecast's runs: the central one, then the band's two.
+std::vector<double> Shifts(const ForecastOptions& o) {
+  if (!o.band) return {o.shift_sigmas};
+  return {o.shift_sigmas, o.shift_sigmas - o.z, o.shift_sigmas + o.z};
+}
+
+}  // namespace
+
+ForecastPeak PeakOf(const Forecast& f, int q) {
+  ForecastPeak p;
+  for (const ForecastStep& s : f.steps) {
+    if (s.value[q] > p.value) p = {s.value[q], s.hi[q], s.start_s};
+    p.hi = std::max(p.hi, s.hi[q]);
+  }
+  return p;
+}
+
+Forecast RunForecast(const site::SiteConfig& config, const ForecastOptions& o) {
+  FW_CHECK(o.from_s >= 0 && o.horizon_s > 0 && o.step_s > 0, "forecast options unchecked");
+  // The runs differ in their weather only: the services' serving simulations (nine tenths of a
+  // serving fleet's runs) are run once, for the runs' duration, and shared.
+  site::SiteConfig served = config;
+  served.duration = SimTime::From(units::Seconds(o.from_s + o.horizon_s));
+  // A caller's serving simulations that reach the runs' end are kept (site_config.h,
+  // served_until_s).
+  if (!site::ServedThrough(served, served.duration.seconds())) site::ServeOnce(served);
+  // The interval's two runs go on threads of their own beside the central one (each run is
+  // independent: a run keeps no shared state, as the sweep's threads rely on); they keep no
+  // look-back.
+  ForecastOptions without_past = o;
+  without_past.lookback_s = 0;
+  const std::vector<double> shifts = Shifts(o);
+  std::vector<std::future<RunResult>> band;
+  for (size_t k = 1; k < shifts.size(); ++k) {
+    band.push_back(std::async(std::launch::async, [&served, &without_past, shift = shifts[k]] {
+      return RunOnce(served, without_past, shift);
+    }));
+  }
+  RunResult central = RunOnce(served, o, shifts[0]);
+  std::vector<RunResult> others;
+  for (auto& run : band) others.push_back(run.get());
+  return Assemble(config, o, std::move(central), others);
+}
+
+// ForecastTwin: the run kept at the last origin, and each forecast's runs in child processes.
+
+namespace {
+
+// A run's result through a pipe, as raw doubles (exact): 'O' then the counts and values, or 'E'
+// then an error's text.
+void PutDoubles(std::string& out, std::initializer_list<double> values) {
+  for (double v : values) out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+std::string Encode(const RunResult& r) {
+  std::string out = "O";
+  const size_t stages = r.steps.empty() ? 0 : r.steps[0].stage_load_w.size();
+  PutDoubles(out, {static_cast<double>(r.steps.size()), static_cast<double>(stages)});
+  for (const ForecastStep& s : r.steps) {
+    PutDoubles(out, {s.start_s, s.outdoor_c});
+    for (double v : s.value) PutDoubles(out, {v});
+    for (double v : s.stage_load_w) PutDoubles(out, {v});
+  }
+  if (!r.restarts) {
+    PutDoubles(out, {-1});
+    return out;
+  }
+  const report::RestartRamps& rr = *r.restarts;
+  PutDoubles(out, {static_cast<double>(rr.bursts.size()), rr.tick_s, rr.stagger_s,
+                   static_cast<double>(rr.restarts)});
+  for (const report::RestartBurst& b : rr.bursts) {
+    PutDoubles(out, {b.at_s, static_cast<double>(b.jobs), static_cast<double>(b.gpus),
+                     b.computing_first_s, b.computing_last_s});
+    for (const report::Rise& x : {b.facility_1min, b.it_1min, b.facility_tick, b.it_tick}) {
+      PutDoubles(out, {x.mw, x.at_s});
+    }
+  }
+  return out;
+}
+
+class Decoder {
+ public:
+  explicit Decoder(const std::string& text) : text_(text) {}
+  double Next() {
+    FW_CHECK(at_ + sizeof(double) <= text_.size(), "a forecast run's result is cut short");
+    double v;
+    std::memcpy(&v, text_.data() + at_, sizeof v);
+    at_ += sizeof v;
+    return v;
+  }
+  size_t Count() { return static_cast<size_t>(Next()); }
+  bool AtEnd() const { return at_ == text_.size(); }
+
+ private:
+  const std::string& text_;
+  size_t at_ = 1;
+};
+
+RunResult Decode(const std::string& text) {
+  FW_CHECK(!text.empty(), "a forecast run's process gave no result");
+  if (text[0] == 'E') throw std::runtime_error(text.substr(1));
+  FW_CHECK(text[0] == 'O', "a forecast run's result is not one");
+  Decoder d(text);
+  RunResult r;
+  r.steps.resize(d.Count());
+  const size_t stages = d.Count();
+  for (ForecastStep& s : r.steps) {
+    s.start_s = d.Next();
+    s.outdoor_c = d.Next();
+    for (double& v : s.value) v = d.Next();
+    s.stage_load_w.resize(stages);
+    for (double& v : s.stage_load_w) v = d.Next();
+    s.lo = s.value;
+    s.hi = s.value;
+  }
+  const double bursts = d.Next();
+  if (bursts >= 0) {
+    report::RestartRamps rr;
+    rr.bursts.resize(static_cast<size_t>(bursts));
+    rr.tick_s = d.Next();
+    rr.stagger_s = d.Next();
+    rr.restarts = static_cast<int>(d.Next());
+    for (report::RestartBurst& b : rr.bursts) {
+      b.at_s = d.Next();
+      b.jobs = static_cast<int>(d.Next());
+      b.gpus = static_cast<int64_t>(d.Next());
+      b.computing_first_s = d.Next();
+      b.computing_last_s = d.Next();
+      for (report::Rise* x : {&b.facility_1min, &b.it_1min, &b.facility_tick, &b.it_tick}) {
+        x->mw = d.Next();
+        x->at_s = d.Next();
+      }
+    }
+    r.restarts = std::move(rr);
+  }
+  FW_CHECK(d.AtEnd(), "a forecast run's result is longer than its counts");
+  return r;
+}
+
+// Writes all of `text` to `fd` (a pipe): false when it could not.
+bool WriteAll(int fd, const std::string& text) {
+  for (size_t at = 0; at < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + at, text.size() - at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    at += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+std::string ReadAll(int fd) {
+  std::string out;
+  char buf[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace
+
+ForecastTwin::ForecastTwin(site::SiteConfig config) : config_(std::move(config)) {
+  run_ = std::make_unique<report::SteppedRun>(
+      config_,
+      [this](const report::TickRow& r, int64_t n) {
+        if (sink_) sink_(r, n);
+      },
+      kCutEvery);
+}
+
+ForecastTwin::~ForecastTwin() = default;
+
+double ForecastTwin::origin_s() const { return run_->now().seconds(); }
+double ForecastTwin::reach_s() const { return config_.duration.seconds(); }
+
+Forecast ForecastTwin::Run(const ForecastOptions& o) {
+  FW_CHECK(o.from_s >= origin_s() && o.from_s + o.horizon_s <= reach_s() + 1e-9 &&
+               o.horizon_s > 0 && o.step_s > 0 && o.lookback_s == 0,
+           "a kept twin forecasts forward from where it stands, within its reach, no look-back");
+  run_->AdvanceTo(SimTime::From(units::Seconds(o.from_s)));
+  // Each run in a child process: a copy of this one's memory (fork), the kept run at the origin
+  // among it, which the child runs on while this one stays there. The child does nothing but
+  // the run and the pipe (no lock another thread may hold: the server's threads are not in it),
+  // and ends with _exit (no destructor of the parent's objects runs twice).
+  struct Child {
+    pid_t pid;
+    int fd;
+  };
+  std::vector<Child> children;
+  // Every child started is read to its end and waited for before anything is judged: none is
+  // left a zombie, whatever fails.
+  std::vector<std::string> texts;
+  std::string failure;
+  auto reap = [&] {
+    for (const Child& c : children) {
+      texts.push_back(ReadAll(c.fd));
+      ::close(c.fd);
+      int status = 0;
+      while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      if (failure.empty() && WIFSIGNALED(status)) {
+        failure = fmt::format("a forecast run's process ended by signal {}", WTERMSIG(status));
+      } else if (failure.empty() && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+        failure = "a forecast run's process could not write its result";
+      }
+    }
+    children.clear();
+  };
+  const pid_t parent = ::getpid();
+  for (double shift : Shifts(o)) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      reap();
+      throw std::runtime_error("cannot create a pipe for a forecast run");
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      ::close(fds[0]);
+      ::close(fds[1]);
+      reap();
+      throw std::runtime_error("cannot start a process for a forecast run (fork failed)");
+    }
+    if (pid == 0) {
+      ::close(fds[0]);
+      // Not left running if the thread that forked it ends (the server killed meanwhile).
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(1);
+      std::string out;
+      try {
+        StepBins bins(o, config_.facility.power_chain.size(), config_.tick.seconds());
+        sink_ = [&bins](const report::TickRow& r, int64_t n) { bins.Add(r, n); };
+        out = Encode(RunOn(*run_, bins, config_.weather, o, shift));
+      } catch (const std::exception& e) {
+        out = std::string("E") + e.what();
+      }
+      ::_exit(WriteAll(fds[1], out) ? 0 : 1);
+    }
+    ::close(fds[1]);
+    children.push_back({pid, fds[0]});
+  }
+  reap();
+  if (!failure.empty()) throw std::runtime_error(failure);
+  std::vector<RunResult> results;
+  for (const std::string& text : texts) results.push_back(Decode(text));
+  RunResult central = std::move(results.front());
+  results.erase(results.begin());
+  return Assemble(config_, o, std::move(central), results);
 }
 
 }  // namespace firstwall::ops

@@ -16,11 +16,14 @@
 #pragma once
 
 #include <array>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "report/restart_ramps.h"
+#include "report/stepped_run.h"
 #include "site/site_config.h"
 
 namespace firstwall::ops {
@@ -152,13 +155,48 @@ struct ForecastPeak {
 };
 ForecastPeak PeakOf(const Forecast& f, int q);
 
-// Runs the twin: 1 report::Simulate run of `config` (copied), or 3 with the band, the band's two
-// on threads of their own. The services' serving simulations are run once for the three, unless
-// every service of `config` already has one that reaches from + horizon (ServiceConfig::served),
-// which is then used: the same bins, as the serving simulation is causal. FW_CHECK on options the
-// CLI validates (from >= 0, horizon and step > 0). An InputError of a run (a file it writes, none
-// here) is rethrown.
-Forecast RunForecast(const site::SiteConfig& config, const std::string& scenario_file,
-                     const ForecastOptions& options);
+// Runs the twin: 1 run of `config` (copied) from time zero, or 3 with the band, the band's two on
+// threads of their own. Each run's windows end at every hour (Engine::CutEvery), so that a run
+// kept at an hourly origin (ForecastTwin) gives the same steps. The services' serving simulations
+// are run once for the three, unless every service of `config` already has one that reaches from
+// + horizon (ServiceConfig::served), which is then used: the same bins, as the serving simulation
+// is causal. FW_CHECK on options the CLI validates (from >= 0, horizon and step > 0).
+Forecast RunForecast(const site::SiteConfig& config, const ForecastOptions& options);
+
+// The twin kept at the last origin, for forecasts from origins that move forward (the dashboard's
+// hourly forecast, serve/forecast_view.h): each Run steps the kept run on the scenario's weather
+// from where it stands to the new origin, then runs the forecast's runs (the central one and the
+// band's) from that state, each in a child process of its own: fork(2) copies the process, the
+// kept run with it, so the runs start from the origin's state and the kept run stays there. An
+// hourly forecast then costs an hour of the scenario plus its runs over the horizon, however old
+// the store is; RunForecast replays the scenario from time zero each time.
+//
+// The same forecast as RunForecast(config, options) bit for bit, where the kept run was
+// stopped only at whole hours before (ForecastTwin.TheSameForecastAsARunFromTimeZero): windows end
+// at every hour in both.
+//
+// Linux only (fork, prctl). A child does nothing but its run and writes the result to a pipe, so
+// forking a server's thread is safe: no lock the other threads hold is taken in the child. The
+// children's CPU time is the parent's RUSAGE_CHILDREN, not its own.
+class ForecastTwin {
+ public:
+  // `config`: the scenario's, its duration the furthest a forecast's end may reach (reach_s), its
+  // services served through it (site::ServeOnce) when it has any.
+  explicit ForecastTwin(site::SiteConfig config);
+  ~ForecastTwin();
+  ForecastTwin(const ForecastTwin&) = delete;
+  ForecastTwin& operator=(const ForecastTwin&) = delete;
+
+  double origin_s() const;  // where the kept run stands (scenario time, s)
+  double reach_s() const;   // the furthest a forecast may end
+  // FW_CHECK: from >= origin_s(), from + horizon <= reach_s(), no look-back, horizon and step > 0.
+  // Throws std::runtime_error when a child process cannot start or fails.
+  Forecast Run(const ForecastOptions& options);
+
+ private:
+  const site::SiteConfig config_;
+  report::SteppedRun::OnTick sink_;  // a child's bins (none in the parent)
+  std::unique_ptr<report::SteppedRun> run_;
+};
 
 }  // namespace firstwall::ops

@@ -133,7 +133,7 @@ TEST(Forecast, StepsAreTheSimulationsBooksAndTheIntervalCoversTheWeatherOnly) {
   o.from_s = 6 * 3600;
   o.horizon_s = 24 * 3600;
   o.step_s = 3600;
-  const Forecast f = RunForecast(sc.site, sc.file, o);
+  const Forecast f = RunForecast(sc.site, o);
   ASSERT_EQ(f.steps.size(), 24u);
   EXPECT_EQ(f.steps[0].start_s, 6 * 3600);
   EXPECT_EQ(f.steps[23].start_s, 29 * 3600);
@@ -169,12 +169,12 @@ TEST(Forecast, AServingSimulationRunFurtherGivesTheSameForecast) {
   o.from_s = 6 * 3600;
   o.horizon_s = 24 * 3600;
   o.step_s = 900;
-  const Forecast fresh = RunForecast(sc.site, sc.file, o);
+  const Forecast fresh = RunForecast(sc.site, o);
   site::SiteConfig further = sc.site;
   further.duration = SimTime::From(units::Seconds(54 * 3600.0));
   site::ServeOnce(further);
   EXPECT_EQ(further.services[0].served_until_s, 54 * 3600.0);
-  const Forecast reused = RunForecast(further, sc.file, o);
+  const Forecast reused = RunForecast(further, o);
   ASSERT_EQ(reused.steps.size(), fresh.steps.size());
   for (size_t i = 0; i < fresh.steps.size(); ++i) {
     for (int q = 0; q < kQuantities; ++q) {
@@ -187,8 +187,78 @@ TEST(Forecast, AServingSimulationRunFurtherGivesTheSameForecast) {
   site::SiteConfig shorter = sc.site;
   shorter.duration = SimTime::From(units::Seconds(12 * 3600.0));
   site::ServeOnce(shorter);
-  const Forecast again = RunForecast(shorter, sc.file, o);
+  const Forecast again = RunForecast(shorter, o);
   EXPECT_EQ(again.steps.back().value[kFacilityPower], fresh.steps.back().value[kFacilityPower]);
+}
+
+// The twin kept at the last origin (its runs in forked child processes) gives, at hourly origins it
+// was stepped to one after another, the forecast of runs from time zero, to the last bit: the
+// interval, the power chain's loads and the restart bursts too. A site with a daily profile and
+// the weather, one whose PDU fails and restarts four jobs at once (1 s ticks), a service pool
+// under a scheduler with failures.
+TEST(ForecastTwin, TheSameForecastAsARunFromTimeZero) {
+  struct Case {
+    const char* file;
+    std::vector<double> from_h;
+    double horizon_h;
+  };
+  const Case cases[] = {{"tests/inputs/forecast-site.yaml", {0, 2, 3, 7}, 6},
+                        {"tests/inputs/ops-restart-burst.yaml", {0, 1}, 1},
+                        {"examples/service-pool.yaml", {1, 4, 5}, 4}};
+  size_t bursts = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.file);
+    const scenario::Scenario sc = scenario::LoadScenarioFile(c.file);
+    site::SiteConfig config = sc.site;
+    config.duration = SimTime::From(units::Seconds(14 * 3600.0));
+    if (!config.services.empty()) site::ServeOnce(config);
+    ForecastTwin twin(config);
+    EXPECT_EQ(twin.origin_s(), 0);
+    EXPECT_EQ(twin.reach_s(), 14 * 3600.0);
+    for (double from_h : c.from_h) {
+      ForecastOptions o;
+      o.from_s = from_h * 3600;
+      o.horizon_s = c.horizon_h * 3600;
+      o.step_s = 900;
+      const Forecast kept = twin.Run(o);
+      EXPECT_EQ(twin.origin_s(), o.from_s);  // it stays at the origin: the runs were the children's
+      const Forecast fresh = RunForecast(config, o);
+      ASSERT_EQ(kept.steps.size(), fresh.steps.size());
+      ASSERT_EQ(kept.steps.size(), static_cast<size_t>(c.horizon_h * 4));
+      for (size_t i = 0; i < fresh.steps.size(); ++i) {
+        const ForecastStep& a = kept.steps[i];
+        const ForecastStep& b = fresh.steps[i];
+        EXPECT_EQ(a.start_s, b.start_s);
+        EXPECT_EQ(a.outdoor_c, b.outdoor_c);
+        EXPECT_EQ(a.price_usd_per_mwh, b.price_usd_per_mwh);
+        EXPECT_EQ(a.stage_load_w, b.stage_load_w);
+        for (int q = 0; q < kQuantities; ++q) {
+          EXPECT_EQ(a.value[q], b.value[q]) << from_h << " h, step " << i << ", " << q;
+          EXPECT_EQ(a.lo[q], b.lo[q]) << from_h << " h, step " << i << ", " << q;
+          EXPECT_EQ(a.hi[q], b.hi[q]) << from_h << " h, step " << i << ", " << q;
+        }
+      }
+      EXPECT_GT(fresh.steps[0].value[kFacilityPower], 0);
+      EXPECT_EQ(kept.ramps_measured, fresh.ramps_measured);
+      ASSERT_EQ(kept.restart_bursts.size(), fresh.restart_bursts.size());
+      for (size_t k = 0; k < fresh.restart_bursts.size(); ++k) {
+        EXPECT_EQ(kept.restart_bursts[k].at_s, fresh.restart_bursts[k].at_s);
+        EXPECT_EQ(kept.restart_bursts[k].jobs, fresh.restart_bursts[k].jobs);
+        EXPECT_EQ(kept.restart_bursts[k].facility_1min.mw,
+                  fresh.restart_bursts[k].facility_1min.mw);
+        EXPECT_EQ(kept.restart_bursts[k].it_tick.at_s, fresh.restart_bursts[k].it_tick.at_s);
+      }
+      bursts += fresh.restart_bursts.size();
+    }
+    // Back in time, or past its reach, is the caller's error.
+    ForecastOptions back;
+    back.from_s = 0;
+    back.horizon_s = 3600;
+    if (c.from_h.back() > 0) {
+      EXPECT_THROW(twin.Run(back), InternalError);
+    }
+  }
+  EXPECT_GE(bursts, 1u);  // the PDU's restart burst was compared
 }
 
 TEST(Backtest, MeasuredCsvReadsWattsOrKilowattsAndNamesBadRows) {

@@ -492,6 +492,23 @@ json ReportData(const ReportFiles& files, const HtmlReportOptions& options) {
                      std::string("holds a value of another type than a run writes: ") + e.what());
   }
   AddWalls(files, options, d);  // its files' errors name them
+  // What the page must say before anything else: the scenario's warnings, as the run printed them,
+  // and walls of another scenario than the run's beside it (walls.json names its own).
+  json warnings = json::array();
+  if (s.contains("warnings") && s["warnings"].is_array()) {
+    for (const json& w : s["warnings"]) {
+      if (w.is_string()) warnings.push_back(w);
+    }
+  }
+  if (d.contains("walls") && d["walls"]["scenario_file"].is_string() &&
+      d["meta"]["scenario_file"].is_string() &&
+      d["walls"]["scenario_file"] != d["meta"]["scenario_file"]) {
+    warnings.push_back(fmt::format(
+        "The walls against scale are of {}, this run of {}: walls.json was written by `firstwall "
+        "walls` on another scenario than the run beside it.",
+        d["walls"]["scenario_file"].dump(), d["meta"]["scenario_file"].dump()));
+  }
+  if (!warnings.empty()) d["warnings"] = std::move(warnings);
   if (!d.contains("walls") && !d.contains("walls_hours")) {
     d["absent"].push_back(
         "Walls against scale: `firstwall walls SCENARIO --grow AXIS --report` draws them, or "

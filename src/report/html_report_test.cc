@@ -377,10 +377,24 @@ TEST_F(HtmlReportTest, TheWallsAgainstScale) {
   EXPECT_NE(Data()["absent"].dump().find("Walls against scale"), std::string::npos);
   std::ofstream(dir_ / "walls.json") << walls.dump();
   std::ofstream(dir_ / "walls_curve.csv") << curve;
+  summary_["scenario_file"] = "s.yaml";
+  summary_["warnings"] = {"the loader's warning"};
   d = Data();
   EXPECT_EQ(d["meta"]["site"], "test hall");
   EXPECT_TRUE(d.contains("series"));
   EXPECT_EQ(d["walls"]["ranking"][1]["utilization_at_end"], 0.75);
+  EXPECT_EQ(d["warnings"], json({"the loader's warning"}));  // the run's, said first
+  // Walls of another scenario than the run's beside it: said, not drawn as if the run's.
+  summary_["scenario_file"] = "t.yaml";
+  d = Data();
+  ASSERT_EQ(d["warnings"].size(), 2u);
+  EXPECT_NE(d["warnings"][1].get<std::string>().find("of \"s.yaml\", this run of \"t.yaml\""),
+            std::string::npos)
+      << d["warnings"];
+  EXPECT_NE(RenderHtmlReport(d).find("Warnings"), std::string::npos);
+  summary_.erase("warnings");
+  summary_["scenario_file"] = "s.yaml";
+  EXPECT_FALSE(Data().contains("warnings"));
   // walls --in-time: hours each resource was the closest to its limit, and bound.
   std::ofstream(w / "walls_hours.csv")
       << "hour,first_wall,utilization,UPS utilization,HBM utilization\n0,HBM,0.75,0.5,0.75\n"

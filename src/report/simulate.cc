@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 
 #include "report/outputs.h"
 #include "report/restart_ramps.h"
+#include "report/stepped_run.h"
 #include "report/text_format.h"
 #include "report/tick_series.h"
 #include "site/life.h"
@@ -99,37 +101,22 @@ FlexibilitySummary CompareWithBaseline(const site::SiteConfig& config,
 
 Summary Simulate(const site::SiteConfig& config, const std::string& scenario_file,
                  const SimulateOptions& options) {
-  // With a scheduler the workloads queue (site/life.h): the site starts without them.
-  site::Site site(config.life ? site::SiteForLife(config) : config);
-  Engine engine(config.tick, config.duration, config.windows);
-  engine.AddModel(&site);
-  site.ScheduleEvents(engine.events());
-  std::unique_ptr<site::LifeHost> host;
-  if (config.life) host = std::make_unique<site::LifeHost>(config, site, engine.events());
-  Meter meter(site);
+  std::optional<Meter> meter;  // it reads the run's site: made once the run is
   std::unique_ptr<TimeSeriesCsv> csv;
+  SteppedRun run(config, [&](const TickRow& row, int64_t n) {
+    meter->OnTick(row, n);
+    if (csv) csv->OnTick(row, n);
+    if (options.on_tick) options.on_tick(row, n);
+  });
+  site::Site& site = run.site();
+  site::LifeHost* host = run.host();
+  meter.emplace(site);
   if (!options.timeseries_csv.empty()) {
     const SimTime every = options.output_interval.ns() > 0 ? options.output_interval : config.tick;
     FW_CHECK(every.ns() % config.tick.ns() == 0, "the output interval is a whole number of ticks");
     csv = std::make_unique<TimeSeriesCsv>(options.timeseries_csv, config.tick,
                                           every.ns() / config.tick.ns());
   }
-  std::unique_ptr<RestartRampWatch> ramps;
-  if (host) {
-    ramps = std::make_unique<RestartRampWatch>(host->life(), config.tick,
-                                               config.life->options.restart_stagger);
-  }
-  TickSeries ticks(site, config.tick, [&](const TickRow& row, int64_t n) {
-    meter.OnTick(row, n);
-    if (csv) csv->OnTick(row, n);
-    if (ramps) ramps->OnTick(row, n);
-    if (options.on_tick) options.on_tick(row, n);
-  });
-  if (host) {
-    ticks.CountQueued([&host](SimTime a, SimTime b) { return host->life().MeanQueued(a, b); });
-    ticks.CountRunning([&host](SimTime a, SimTime b) { return host->life().MeanRunning(a, b); });
-  }
-  engine.AddObserver(&ticks);
   // Link load changes only where asked for: all of them for links.csv (which also serves the
   // hot-link columns), else the scale-out links' in a temporary file for those columns.
   std::vector<site::LinkLoadChange> link_changes;
@@ -144,9 +131,8 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
         },
         SimTime());
   }
-  engine.Run(options.progress);
-  if (host) host->life().Finish(config.duration);
-  ticks.Finish();
+  run.AdvanceTo(config.duration, options.progress);
+  run.Finish();
   if (csv) {
     std::vector<LinkSeries> hot;
     std::vector<size_t> column(site.fabric().link_count(), SIZE_MAX);
@@ -175,7 +161,7 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
                        site.fabric().nominal()[static_cast<size_t>(c.link)], c.utilization);
     }
   }
-  Summary summary = meter.Finish(scenario_file, engine.stats());
+  Summary summary = meter->Finish(scenario_file, run.engine().stats());
   summary.warnings = config.warnings;
   if (host) {
     const scheduler::ClusterLife& life = host->life();
@@ -184,7 +170,7 @@ Summary Simulate(const site::SiteConfig& config, const std::string& scenario_fil
     summary.life =
         SummarizeLife(life, config.life->scheduler.policy, config.jobs.size(), config.life->traces,
                       config.cluster.gpus_per_node, config.life->failure_model);
-    summary.life->restarts = ramps->Finish();
+    summary.life->restarts = run.ramps()->Finish();
     // A queued job's steps are those it kept: work lost to failures and preemptions was redone.
     for (const LifeJob& w : summary.life->workloads) {
       for (JobSummary& js : summary.jobs) {

@@ -5,6 +5,12 @@
 // header lists "client, proxy1, proxy2" (each proxy appends the address it received the request
 // from; MDN, "X-Forwarded-For"), so it is read from the right, past the trusted proxies, and the
 // first address that is not one of them is the client: the entries left of it could be forged.
+//
+// The standard `Forwarded` header (RFC 7239) says the same in its `for=` parameters
+// (`Forwarded: for=192.0.2.43, for="[2001:db8:cafe::17]:4711";proto=https`), read the same way.
+// Which of the two headers is believed is the operator's choice (`--proxy-header`), never both
+// and never a guess: a proxy that sets one passes the other through as the client sent it, and a
+// header the proxy did not write would let a client name itself.
 #pragma once
 
 #include <string>
@@ -12,11 +18,21 @@
 
 namespace firstwall::serve {
 
-// `peer`: the TCP peer's address; `forwarded`: the X-Forwarded-For header's value ("" when none);
-// `trusted`: the trusted proxies' addresses, as TrustedProxy normalizes them. The peer when it is
-// not trusted or the header names no one else; else the rightmost untrusted entry, normalized.
+enum class ProxyHeader { kXForwardedFor, kForwarded };
+// "X-Forwarded-For" or "Forwarded".
+const char* ProxyHeaderName(ProxyHeader h);
+// `--proxy-header`'s value: x-forwarded-for or forwarded (any case); InputError at `option` else.
+ProxyHeader ParseProxyHeader(const std::string& text, const std::string& option);
+
+// `peer`: the TCP peer's address; `forwarded`: the header's value ("" when none), X-Forwarded-For's
+// or Forwarded's as `header` says; `trusted`: the trusted proxies' addresses, as TrustedProxy
+// normalizes them. The peer when it is not trusted or the header names no one else; else the
+// rightmost untrusted entry, normalized. A Forwarded element's node loses its port and an IPv6
+// node its brackets; an element without `for`, or with "unknown" or an obfuscated node ("_x"), is
+// a client as written ("unknown" for none), never skipped past.
 std::string ClientAddress(const std::string& peer, const std::string& forwarded,
-                          const std::vector<std::string>& trusted);
+                          const std::vector<std::string>& trusted,
+                          ProxyHeader header = ProxyHeader::kXForwardedFor);
 
 // `text` as an IPv4 or IPv6 address in its canonical text form (inet_ntop's); InputError at
 // `option` when it is not an address.

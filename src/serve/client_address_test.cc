@@ -29,6 +29,45 @@ TEST(ClientAddress, OnlyATrustedProxysHeaderIsBelieved) {
   EXPECT_EQ(ClientAddress("127.0.0.1", "unknown", proxy), "unknown");
 }
 
+// RFC 7239's Forwarded, read the same way: its `for` nodes (section 6: IPv4, a bracketed and
+// quoted IPv6, ports, "unknown", obfuscated "_" names), in any case and spacing, quoted or not.
+TEST(ClientAddress, TheForwardedHeadersForNodes) {
+  const std::vector<std::string> proxy = {"127.0.0.1"};
+  const ProxyHeader fw = ProxyHeader::kForwarded;
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=192.0.2.43", proxy, fw), "192.0.2.43");
+  // The examples of RFC 7239, section 4.
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=\"_gazonk\"", proxy, fw), "_gazonk");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "For=\"[2001:db8:cafe::17]:4711\"", proxy, fw),
+            "2001:db8:cafe::17");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=192.0.2.60;proto=http;by=203.0.113.43", proxy, fw),
+            "192.0.2.60");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=192.0.2.43, for=198.51.100.17", proxy, fw),
+            "198.51.100.17");
+  // A port on IPv4; the client's own element left of the proxy's cannot choose its address.
+  EXPECT_EQ(
+      ClientAddress("127.0.0.1", "for=10.9.9.9, for=\"203.0.113.7:5000\";proto=https", proxy, fw),
+      "203.0.113.7");
+  // Past trusted proxies to the client; a quoted comma is not an element's end.
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=203.0.113.7;host=\"a,b\", for=\"[::1]\"",
+                          {"127.0.0.1", "::1"}, fw),
+            "203.0.113.7");
+  // An element without `for` and "unknown" are a client as written, never skipped past.
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=203.0.113.7, proto=https", proxy, fw), "unknown");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=203.0.113.7, for=unknown", proxy, fw), "unknown");
+  // Naming no one else, or from an untrusted peer: the peer.
+  EXPECT_EQ(ClientAddress("127.0.0.1", "", proxy, fw), "127.0.0.1");
+  EXPECT_EQ(ClientAddress("127.0.0.1", " , ", proxy, fw), "127.0.0.1");
+  EXPECT_EQ(ClientAddress("198.51.100.9", "for=203.0.113.7", proxy, fw), "198.51.100.9");
+  // Read as X-Forwarded-For, a Forwarded value is no address: the client as written.
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=203.0.113.7", proxy), "for=203.0.113.7");
+}
+
+TEST(ClientAddress, TheProxyHeaderIsOneOfTwo) {
+  EXPECT_EQ(ParseProxyHeader("Forwarded", "--proxy-header"), ProxyHeader::kForwarded);
+  EXPECT_EQ(ParseProxyHeader("x-forwarded-for", "--proxy-header"), ProxyHeader::kXForwardedFor);
+  EXPECT_THROW(ParseProxyHeader("x-real-ip", "--proxy-header"), InputError);
+}
+
 TEST(ClientAddress, ATrustedProxyMustBeAnAddress) {
   EXPECT_EQ(TrustedProxy("127.0.0.1", "--trusted-proxy"), "127.0.0.1");
   EXPECT_EQ(TrustedProxy("0:0::1", "--trusted-proxy"), "::1");

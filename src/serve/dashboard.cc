@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -209,7 +210,7 @@ struct Dashboard::Impl {
     operations = twin.operations.get();
     if (twin.what_if) {
       anomaly_watch = std::make_unique<ops::AnomalyWatch>(site, kAnomalyCalibrateS);
-      forecaster = std::make_unique<ForecastWorker>(site, c.scenario);
+      forecaster = std::make_unique<ForecastWorker>(site);
       // Started now, so that a small site's first page already has it.
       if (const std::optional<ForecastClock> clock = clock_reader.Read(*store)) {
         forecaster->Ask(*clock);
@@ -401,20 +402,60 @@ struct Dashboard::Impl {
     return std::nullopt;
   }
 
+  // Each route's path pattern (httplib's regex) and the methods it answers, so that a known path
+  // asked with another method gets 405 with Allow (RFC 9110, section 15.5.6), not 404.
+  struct Route {
+    std::string pattern;
+    std::regex re;
+    std::string methods;  // "GET, HEAD", ...
+  };
+  std::vector<Route> routes;
+  void Allow(const std::string& pattern, const char* method) {
+    for (Route& r : routes) {
+      if (r.pattern == pattern) {
+        r.methods += std::string(", ") + method;
+        return;
+      }
+    }
+    routes.push_back({pattern, std::regex(pattern), method});
+  }
+  // The methods `path` answers, "" when it is no route's.
+  std::string AllowedOn(const std::string& path) const {
+    for (const Route& r : routes) {
+      if (std::regex_match(path, r.re)) return r.methods;
+    }
+    return "";
+  }
+  template <class H>
+  void Get(const std::string& pattern, H handler) {
+    Allow(pattern, "GET, HEAD");  // httplib answers HEAD from the GET route
+    http.Get(pattern, std::move(handler));
+  }
+  template <class H>
+  void Post(const std::string& pattern, H handler) {
+    Allow(pattern, "POST");
+    http.Post(pattern, std::move(handler));
+  }
+  template <class H>
+  void Delete(const std::string& pattern, H handler) {
+    Allow(pattern, "DELETE");
+    http.Delete(pattern, std::move(handler));
+  }
+
   void Routes();
 };
 
 void Dashboard::Impl::Routes() {
-  http.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+  Get("/", [this](const httplib::Request&, httplib::Response& res) {
     res.set_header("Content-Security-Policy", csp);
     res.set_header("Cache-Control", "no-store");
     res.set_content(page, "text/html; charset=utf-8");
   });
-  http.Get("/api/openapi.yaml", [](const httplib::Request&, httplib::Response& res) {
+  Get("/api/openapi.yaml", [](const httplib::Request&, httplib::Response& res) {
     const std::string_view spec = assets::Asset("openapi");
     res.set_content(spec.data(), spec.size(), "application/yaml");
   });
-  http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     Locked(res, [&] {
       // The twin's view of the last hour, shared with GET /api/twin's default request.
       std::shared_ptr<const json> view;
@@ -424,7 +465,7 @@ void Dashboard::Impl::Routes() {
     });
   });
 
-  http.Post("/api/session", [this](const httplib::Request& req, httplib::Response& res) {
+  Post("/api/session", [this](const httplib::Request& req, httplib::Response& res) {
     if (!IsJsonBody(req)) return Fail(res, 415, "the body must be application/json");
     const std::optional<json> body = BodyObject(req, res);
     if (!body) return;
@@ -436,8 +477,13 @@ void Dashboard::Impl::Routes() {
     // Guessing is slowed down before the password is looked at (login_throttle.h); a name no
     // user can have is counted for its address alone.
     const std::string counted = ops::IsUserName(*name) ? *name : "";
-    const std::string client = ClientAddress(
-        req.remote_addr, req.get_header_value("X-Forwarded-For"), config.trusted_proxies);
+    // Every line of the header, in order, as one list (RFC 9110, section 5.3).
+    std::string forwarded;
+    const auto [first, last] = req.headers.equal_range(ProxyHeaderName(config.proxy_header));
+    for (auto it = first; it != last; ++it)
+      forwarded += (forwarded.empty() ? "" : ", ") + it->second;
+    const std::string client =
+        ClientAddress(req.remote_addr, forwarded, config.trusted_proxies, config.proxy_header);
     const LoginThrottle::Attempt attempt = throttle.Begin(counted, client);
     if (attempt.wait_ms) {
       const int64_t seconds = (*attempt.wait_ms + 999) / 1000;
@@ -476,51 +522,48 @@ void Dashboard::Impl::Routes() {
     if (!decided) throttle.Cancel(counted, client, attempt.at_ms);
   });
   // Answered 200 either way: the page asks it on every load, and a browser logs a 401 as an error.
-  http.Get("/api/session", [this](const httplib::Request& req, httplib::Response& res) {
+  Get("/api/session", [this](const httplib::Request& req, httplib::Response& res) {
     const std::optional<Session> s =
         sessions.Find(CookieValue(req.get_header_value("Cookie"), kCookie));
     Send(res, 200, s ? SessionJson(*s) : json{{"user", nullptr}});
   });
-  http.Delete(
-      "/api/session",
-      Guarded(true, [this](const httplib::Request&, httplib::Response& res, const Session& s) {
-        sessions.Close(s.token);
-        res.set_header("Set-Cookie",
-                       fmt::format("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", kCookie));
-        Send(res, 200, {{"user", s.user.name}, {"logged_out", true}});
-      }));
+  Delete("/api/session",
+         Guarded(true, [this](const httplib::Request&, httplib::Response& res, const Session& s) {
+           sessions.Close(s.token);
+           res.set_header(
+               "Set-Cookie",
+               fmt::format("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", kCookie));
+           Send(res, 200, {{"user", s.user.name}, {"logged_out", true}});
+         }));
 
-  http.Get("/api/plans",
-           Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
-             json plans = json::array();
-             for (const ops::Plan& p : operations->Plans()) plans.push_back(PlanRow(p));
-             Send(res, 200, {{"plans", plans}});
-           }));
-  http.Post(
-      R"(/api/plans/([^/]+)/approve)",
-      Guarded(true, [this](const httplib::Request& req, httplib::Response& res, const Session& s) {
-        const std::optional<ops::Plan> p = PlanOf(req, res);
-        if (!p) return;
-        operations->Approve(s.user, p->id);
-        Send(res, 200, {{"plan", PlanRow(operations->Get(p->id))}});
+  Get("/api/plans",
+      Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
+        json plans = json::array();
+        for (const ops::Plan& p : operations->Plans()) plans.push_back(PlanRow(p));
+        Send(res, 200, {{"plans", plans}});
       }));
-  http.Post(
-      R"(/api/plans/([^/]+)/reject)",
-      Guarded(true, [this](const httplib::Request& req, httplib::Response& res, const Session& s) {
-        const std::optional<json> body = BodyObject(req, res);
-        if (!body) return;
-        const std::optional<std::string> why = StringAt(*body, "reason");
-        if (!why || why->find_first_not_of(" \t\r\n") == std::string::npos) {
-          return Fail(res, 400, "give the reason for rejecting, as a string");
-        }
-        const std::optional<ops::Plan> p = PlanOf(req, res);
-        if (!p) return;
-        operations->Reject(s.user, p->id, *why);
-        Send(res, 200, {{"plan", PlanRow(operations->Get(p->id))}});
-      }));
+  Post(R"(/api/plans/([^/]+)/approve)",
+       Guarded(true, [this](const httplib::Request& req, httplib::Response& res, const Session& s) {
+         const std::optional<ops::Plan> p = PlanOf(req, res);
+         if (!p) return;
+         operations->Approve(s.user, p->id);
+         Send(res, 200, {{"plan", PlanRow(operations->Get(p->id))}});
+       }));
+  Post(R"(/api/plans/([^/]+)/reject)",
+       Guarded(true, [this](const httplib::Request& req, httplib::Response& res, const Session& s) {
+         const std::optional<json> body = BodyObject(req, res);
+         if (!body) return;
+         const std::optional<std::string> why = StringAt(*body, "reason");
+         if (!why || why->find_first_not_of(" \t\r\n") == std::string::npos) {
+           return Fail(res, 400, "give the reason for rejecting, as a string");
+         }
+         const std::optional<ops::Plan> p = PlanOf(req, res);
+         if (!p) return;
+         operations->Reject(s.user, p->id, *why);
+         Send(res, 200, {{"plan", PlanRow(operations->Get(p->id))}});
+       }));
 
-  http.Get(
-      "/api/audit",
+  Get("/api/audit",
       Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
         const auto last = static_cast<int64_t>(
             NumberParam(req, "last", 100, 1, static_cast<double>(kMaxAuditEntries), true));
@@ -539,63 +582,63 @@ void Dashboard::Impl::Routes() {
                 {"head", v.head}}},
               {"entries", entries}});
       }));
-  http.Get("/api/twin", Guarded(false, [this](const httplib::Request& req, httplib::Response& res,
-                                              const Session&) {
-             const double last_s = NumberParam(req, "last_s", kTwinLastS, 60, 3.2e7);
-             const auto max_points =
-                 static_cast<size_t>(NumberParam(req, "max_points", kTwinMaxPoints, 10, 1e5, true));
-             if (!twin.what_if) {
-               return Send(res, 200,
-                           {{"signals", json::array()},
-                            {"loads", json::array()},
-                            {"note",
-                             "serve was started without --scenario: the twin has nothing to "
-                             "predict with"}});
-             }
-             Send(res, 200, *TwinOfLast(last_s, max_points));
-           }));
-  http.Get("/api/forecast",
-           Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
-             // No forecast to show: an empty one, whether one is being computed, and why.
-             const auto none = [&](bool computing, const char* why) {
-               Send(res, 200, {{"t_ms", json::array()}, {"computing", computing}, {"note", why}});
-             };
-             if (!forecaster) {
-               return none(false,
-                           "serve was started without --scenario: the twin has nothing to "
-                           "forecast with");
-             }
-             const std::optional<ForecastClock> clock = clock_reader.Read(*store);
-             if (!clock) {
-               return none(false,
-                           "the store has no facility power: the forecast has no clock to start "
-                           "from");
-             }
-             const ForecastWorker::Answer a = forecaster->Ask(*clock);
-             if (!a.last) {
-               return none(true,
-                           "the first forecast is being computed (the twin runs forward three "
-                           "times; a site of 10,000 GPUs takes about a minute)");
-             }
-             json out = *a.last;
-             out["computing"] = a.computing;
-             out["current"] = a.last_clock == clock;
-             Send(res, 200, out);
-           }));
-  http.Get("/api/anomalies",
-           Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
-             SendFresh(res, "anomalies", kAnomaliesEveryMs, [&] {
-               json found = anomaly_watch ? ops::WatchedAnomalies(*anomaly_watch, *store)
-                                          : ops::ListAnomalies(twin, json::object());
-               for (json& a : found["anomalies"]) {
-                 const live::QuantityKind* q = live::FindQuantity(a["quantity"].get<std::string>());
-                 a["residual_unit"] = q ? std::string(q->base_unit) : "";
-               }
-               return found;
-             });
-           }));
-  http.Get(
-      "/api/quality",
+  Get("/api/twin",
+      Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
+        const double last_s = NumberParam(req, "last_s", kTwinLastS, 60, 3.2e7);
+        const auto max_points =
+            static_cast<size_t>(NumberParam(req, "max_points", kTwinMaxPoints, 10, 1e5, true));
+        if (!twin.what_if) {
+          return Send(res, 200,
+                      {{"signals", json::array()},
+                       {"loads", json::array()},
+                       {"note",
+                        "serve was started without --scenario: the twin has nothing to "
+                        "predict with"}});
+        }
+        Send(res, 200, *TwinOfLast(last_s, max_points));
+      }));
+  Get("/api/forecast",
+      Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
+        // No forecast to show: an empty one, whether one is being computed, and why.
+        const auto none = [&](bool computing, const char* why) {
+          Send(res, 200, {{"t_ms", json::array()}, {"computing", computing}, {"note", why}});
+        };
+        if (!forecaster) {
+          return none(false,
+                      "serve was started without --scenario: the twin has nothing to "
+                      "forecast with");
+        }
+        const std::optional<ForecastClock> clock = clock_reader.Read(*store);
+        if (!clock) {
+          return none(false,
+                      "the store has no facility power: the forecast has no clock to start "
+                      "from");
+        }
+        const ForecastWorker::Answer a = forecaster->Ask(*clock);
+        if (!a.last) {
+          return none(true,
+                      "the first forecast is being computed (the twin runs forward three "
+                      "times; a site of 10,000 GPUs takes about a minute)");
+        }
+        json out = *a.last;
+        out["computing"] = a.computing;
+        out["current"] = a.last_clock == clock;
+        out["against_meter"] = AgainstMeter(*store, out);
+        Send(res, 200, out);
+      }));
+  Get("/api/anomalies",
+      Guarded(false, [this](const httplib::Request&, httplib::Response& res, const Session&) {
+        SendFresh(res, "anomalies", kAnomaliesEveryMs, [&] {
+          json found = anomaly_watch ? ops::WatchedAnomalies(*anomaly_watch, *store)
+                                     : ops::ListAnomalies(twin, json::object());
+          for (json& a : found["anomalies"]) {
+            const live::QuantityKind* q = live::FindQuantity(a["quantity"].get<std::string>());
+            a["residual_unit"] = q ? std::string(q->base_unit) : "";
+          }
+          return found;
+        });
+      }));
+  Get("/api/quality",
       Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
         json args = json::object();
         if (req.has_param("entity")) args["entity"] = req.get_param_value("entity");
@@ -626,30 +669,29 @@ void Dashboard::Impl::Routes() {
           return q;
         });
       }));
-  http.Get("/api/latest", Guarded(false, [this](const httplib::Request& req, httplib::Response& res,
-                                                const Session&) {
-             if (!req.has_param("entity") || !req.has_param("quantity")) {
-               return Fail(res, 400, "give entity and quantity (gpu and power, ...)");
-             }
-             const std::string entity = req.get_param_value("entity");
-             const std::string quantity = req.get_param_value("quantity");
-             SendFresh(res, fmt::format("latest {} {}", json(entity).dump(), json(quantity).dump()),
-                       kTelemetryEveryMs, [&] { return LatestJson(*store, entity, quantity); });
-           }));
-  http.Get("/api/telemetry", Guarded(false, [this](const httplib::Request& req,
-                                                   httplib::Response& res, const Session&) {
-             if (!req.has_param("entity"))
-               return Fail(res, 400, "give entity (gpu, facility, ...)");
-             json args = {{"entity", req.get_param_value("entity")}};
-             for (const char* key : {"id", "quantity"}) {
-               if (req.has_param(key)) args[key] = req.get_param_value(key);
-             }
-             args["max_points"] =
-                 static_cast<int64_t>(NumberParam(req, "max_points", 1000, 1, 1e5, true));
-             if (req.has_param("last_s")) args["last_s"] = NumberParam(req, "last_s", 0, 1, 3.2e7);
-             SendFresh(res, "telemetry " + args.dump(), kTelemetryEveryMs,
-                       [&] { return ops::ReadTelemetry(*store, args); });
-           }));
+  Get("/api/latest",
+      Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
+        if (!req.has_param("entity") || !req.has_param("quantity")) {
+          return Fail(res, 400, "give entity and quantity (gpu and power, ...)");
+        }
+        const std::string entity = req.get_param_value("entity");
+        const std::string quantity = req.get_param_value("quantity");
+        SendFresh(res, fmt::format("latest {} {}", json(entity).dump(), json(quantity).dump()),
+                  kTelemetryEveryMs, [&] { return LatestJson(*store, entity, quantity); });
+      }));
+  Get("/api/telemetry",
+      Guarded(false, [this](const httplib::Request& req, httplib::Response& res, const Session&) {
+        if (!req.has_param("entity")) return Fail(res, 400, "give entity (gpu, facility, ...)");
+        json args = {{"entity", req.get_param_value("entity")}};
+        for (const char* key : {"id", "quantity"}) {
+          if (req.has_param(key)) args[key] = req.get_param_value(key);
+        }
+        args["max_points"] =
+            static_cast<int64_t>(NumberParam(req, "max_points", 1000, 1, 1e5, true));
+        if (req.has_param("last_s")) args["last_s"] = NumberParam(req, "last_s", 0, 1, 3.2e7);
+        SendFresh(res, "telemetry " + args.dump(), kTelemetryEveryMs,
+                  [&] { return ops::ReadTelemetry(*store, args); });
+      }));
 }
 
 Dashboard::Dashboard(DashboardConfig config) : impl_(std::make_unique<Impl>(config)) {
@@ -714,9 +756,15 @@ Dashboard::Dashboard(DashboardConfig config) : impl_(std::make_unique<Impl>(conf
     res.set_header("X-Frame-Options", "DENY");
     res.set_header("Referrer-Policy", "no-referrer");
   });
-  d.http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  d.http.set_error_handler([impl](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    if (res.status == 404) Fail(res, 404, fmt::format("no such path: {} {}", req.method, req.path));
+    if (res.status == 404) {
+      if (const std::string methods = impl->AllowedOn(req.path); !methods.empty()) {
+        res.set_header("Allow", methods);
+        return Fail(res, 405, fmt::format("{} answers {}, not {}", req.path, methods, req.method));
+      }
+      Fail(res, 404, fmt::format("no such path: {} {}", req.method, req.path));
+    }
     if (res.status == 413) Fail(res, 413, fmt::format("a body over {} bytes", kMaxBodyBytes));
   });
   d.Routes();

@@ -21,7 +21,7 @@
 // (application/json, which no cross-site form can send) of a stated Content-Length; the Host and
 // Origin headers are checked (origins.h) before anything else. Status codes: 400 a bad body or
 // parameter, 401 no (or an expired) session or a wrong password, 403 a refusal, 404 no such plan or
-// path.
+// path, 405 a path asked with a method it does not answer (with Allow).
 #pragma once
 
 #include <cstdint>
@@ -29,6 +29,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "serve/client_address.h"
 
 namespace firstwall::serve {
 
@@ -41,9 +43,11 @@ struct DashboardConfig {
   // Origins (scheme://host[:port]) besides the page's own that may use the server: a reverse
   // proxy's public URL (origins.h).
   std::vector<std::string> allowed_origins;
-  // Reverse proxies whose X-Forwarded-For names the client the log-in throttle counts
+  // Reverse proxies whose header (proxy_header) names the client the log-in throttle counts
   // (client_address.h), as TrustedProxy normalizes them; empty: every peer is the client.
   std::vector<std::string> trusted_proxies;
+  // Which header of a trusted proxy names the client: X-Forwarded-For or RFC 7239's Forwarded.
+  ProxyHeader proxy_header = ProxyHeader::kXForwardedFor;
   std::function<int64_t()> now_ms;        // the time of every action, ms since the Unix epoch
   int64_t session_idle_ms = 30 * 60'000;  // a session unused this long must log in again
 };

@@ -204,6 +204,15 @@
       " UTC), solid: now where it falls in the chart";
   }
 
+  // The forecast against the facility meter since its origin (forecast_view.h, AgainstMeter).
+  function meterNote(m) {
+    if (!m) return "";
+    const text = " Since the origin the meter averaged " + (m.measured_w / 1000).toFixed(1) + " kW over " + m.samples +
+      " samples, the forecast " + (m.forecast_w / 1000).toFixed(1) + " kW (" + (m.difference_pct >= 0 ? "+" : "") +
+      m.difference_pct.toFixed(1) + " %).";
+    return m.warning ? text + " WARNING: that far off, the scenario may not be this site's." : text;
+  }
+
   async function forecast() {
     const t = await api("GET", "/api/forecast");
     if (forecastChart) { forecastChart.destroy(); forecastChart = null; }
@@ -232,7 +241,7 @@
       "hour from its first), " + t.horizon_s / 3600 + " h in steps of " + t.step_s / 60 + " min; peak " + kw(pk.facility_power_w) + " kW at " + iso(pk.at_ms) +
       " UTC, up to " + kw(pk.hi_w) + " kW within the interval" +
       (t.grid_import_limit_w !== null ? (pk.over_grid_limit ? ": OVER the grid limit" : ": below the grid limit") : "") +
-      ". Weather: " + t.weather + ". Interval: " + t.interval + "." + newer;
+      ". Weather: " + t.weather + ". Interval: " + t.interval + "." + newer + meterNote(t.against_meter);
   }
 
   async function anomalies(t) {

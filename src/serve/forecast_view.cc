@@ -5,7 +5,6 @@
 
 #include "core/error.h"
 #include "ops/backtest.h"
-#include "ops/forecast.h"
 #include "site/site.h"
 
 namespace firstwall::serve {
@@ -41,11 +40,11 @@ std::optional<ForecastClock> ForecastClockReader::Read(live::Store& store) {
   return ForecastClock{*zero_ms_, std::floor(since_s / kOriginEveryS) * kOriginEveryS};
 }
 
-json ForecastJson(const site::SiteConfig& config, const std::string& scenario_file,
-                  const ForecastClock& clock, ServedAhead* ahead) {
+json ForecastJson(const site::SiteConfig& config, const ForecastClock& clock,
+                  std::unique_ptr<ops::ForecastTwin>* kept) {
   if (clock.origin_s > kMaxOriginS) {
     return {{"t_ms", json::array()},
-            {"note", "the store spans more than 366 days: the twin would replay them all"}};
+            {"note", "the store spans more than 366 days, firstwall forecast's bound"}};
   }
   ops::ForecastOptions o;
   o.step_s = kStepS;
@@ -53,21 +52,26 @@ json ForecastJson(const site::SiteConfig& config, const std::string& scenario_fi
   o.from_s = clock.origin_s;
   ops::Forecast f;
   try {
-    if (ahead && !config.services.empty()) {
-      // RunForecast sets the runs' duration itself; the kept config's is the serving's reach.
+    if (kept) {
       const double end = o.from_s + o.horizon_s;
-      if (!ahead->config || !site::ServedThrough(*ahead->config, end)) {
-        ahead->config = config;
-        ahead->config->duration = SimTime::From(units::Seconds(end + kServeAheadS));
-        site::ServeOnce(*ahead->config);
+      if (!*kept || (*kept)->origin_s() > o.from_s || (*kept)->reach_s() < end) {
+        kept->reset();  // its memory goes before the new one's is taken
+        site::SiteConfig twin = config;
+        twin.duration = SimTime::From(units::Seconds(end + std::max(kServeAheadS, o.from_s)));
+        if (!twin.services.empty()) site::ServeOnce(twin);
+        *kept = std::make_unique<ops::ForecastTwin>(std::move(twin));
       }
-      f = ops::RunForecast(*ahead->config, scenario_file, o);
+      f = (*kept)->Run(o);
     } else {
-      f = ops::RunForecast(config, scenario_file, o);
+      f = ops::RunForecast(config, o);
     }
   } catch (const InputError& e) {
+    if (kept) kept->reset();  // where a failed step left it is not known: made again next time
     return {{"t_ms", json::array()},
             {"note", std::string("the twin could not run forward: ") + e.what()}};
+  } catch (...) {
+    if (kept) kept->reset();
+    throw;
   }
   const auto at_ms = [&](double scenario_s) {
     return clock.zero_ms + static_cast<int64_t>(std::llround(scenario_s * 1000));
@@ -102,8 +106,45 @@ json ForecastJson(const site::SiteConfig& config, const std::string& scenario_fi
           {"interval", f.interval_from}};
 }
 
-ForecastWorker::ForecastWorker(site::SiteConfig config, std::string scenario_file)
-    : config_(std::move(config)), scenario_file_(std::move(scenario_file)) {
+json AgainstMeter(live::Store& store, const json& forecast) {
+  if (!forecast.contains("origin_ms") || forecast["t_ms"].empty()) return nullptr;
+  const std::optional<live::SeriesInfo> s = ops::FacilityPowerSeries(store);
+  if (!s) return nullptr;
+  const auto origin = forecast["origin_ms"].get<int64_t>();
+  const double step_ms = forecast["step_s"].get<double>() * 1000;
+  const json& t = forecast["t_ms"];
+  const json& value = forecast["facility_power_w"]["value"];
+  double measured = 0;
+  int64_t n = 0, until = origin;
+  for (const live::SamplePoint& p : store.SamplesSince(s->id, origin)) {
+    if (!std::isfinite(p.value)) continue;
+    measured += p.value;
+    ++n;
+    until = std::max(until, p.t_ms);
+  }
+  if (n == 0) return nullptr;
+  measured /= static_cast<double>(n);
+  // The forecast's mean over [origin, until] (the first step's value when until is the origin).
+  double energy = 0, span = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const double a = t[i].get<double>(), b = a + step_ms;
+    const double overlap = std::min(b, static_cast<double>(until)) - a;
+    if (overlap <= 0) break;
+    energy += value[i].get<double>() * overlap;
+    span += overlap;
+  }
+  const double predicted = span > 0 ? energy / span : value[0].get<double>();
+  const double pct = measured != 0 ? 100 * (predicted / measured - 1) : 0;
+  return {{"since_ms", origin},
+          {"until_ms", until},
+          {"samples", n},
+          {"measured_w", measured},
+          {"forecast_w", predicted},
+          {"difference_pct", pct},
+          {"warning", std::abs(pct) > kMeterWarnPct}};
+}
+
+ForecastWorker::ForecastWorker(site::SiteConfig config) : config_(std::move(config)) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -137,7 +178,7 @@ void ForecastWorker::Run() {
     // Nothing thrown here may end the server: a failure is the answer's note.
     std::shared_ptr<const json> answer;
     try {
-      answer = std::make_shared<const json>(ForecastJson(config_, scenario_file_, clock, &ahead_));
+      answer = std::make_shared<const json>(ForecastJson(config_, clock, &twin_));
     } catch (const std::exception& e) {
       answer = std::make_shared<const json>(
           json{{"t_ms", json::array()}, {"note", std::string("the forecast failed: ") + e.what()}});

@@ -1,8 +1,8 @@
 // The dashboard's forecast (GET /api/forecast, docs/dashboard.md): the next 24 h of the site from
 // the twin run forward (ops/forecast.h, with its weather interval), on the store's clock. A large
-// site's forecast takes a while (three runs of the twin over a day: about a minute for 10,000
-// GPUs serving requests), so a worker thread computes it when the origin moves and the server
-// answers with the last one finished.
+// site's forecast takes a while (three runs of the twin over a day, and the services' serving
+// simulations when the kept twin is made), so a worker thread computes it when the origin moves
+// and the server answers with the last one finished.
 #pragma once
 
 #include <condition_variable>
@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "live/store.h"
+#include "ops/forecast.h"
 #include "site/site_config.h"
 
 namespace firstwall::serve {
@@ -44,25 +45,35 @@ class ForecastClockReader {
 // facility_power_w: {value, lo, hi}, it_power_w: [...], pue: [...], outdoor_c: [...],
 // grid_import_limit_w (null when unrated), peak: {facility_power_w, hi_w, at_ms,
 // over_grid_limit}, weather, interval} in W, C and ms since the Unix epoch; or {t_ms: [], note}
-// when the origin is past 366 d (the twin would replay all of it) or the twin cannot run.
+// when the origin is past 366 d (firstwall forecast's bound) or the twin cannot run.
 //
-// `ahead`, when given, keeps `config` with its services' serving simulations between calls: run
-// kServeAheadS past the forecast's end and reused while they reach it (the serving simulation is
-// causal, so the bins are the same: ops::RunForecast), so the request-level replay, nine tenths
-// of a serving fleet's forecast, runs once a day for the hourly forecasts instead of every hour.
-// The caller passes the same `config` every time.
-struct ServedAhead {
-  std::optional<site::SiteConfig> config;  // `config`, its services served (site::ServeOnce)
-};
+// `kept`, when given, holds the twin at the last origin between calls (ops::ForecastTwin): each
+// call steps it on to the new origin and runs the forecast from there, so an hourly forecast's
+// cost does not grow with the store's age. It is made again (the scenario replayed from time
+// zero once) when the origin moved back or the forecast would end past its reach; it reaches
+// kServeAheadS or the origin's own age past the forecast's end, whichever is more, so a store of
+// age A costs one replay when it reaches about 2A (the services' serving simulations, nine tenths
+// of a serving fleet's forecast, run to that reach then). The caller passes the same `config`.
 inline constexpr double kServeAheadS = 24 * 3600.0;
-nlohmann::json ForecastJson(const site::SiteConfig& config, const std::string& scenario_file,
-                            const ForecastClock& clock, ServedAhead* ahead = nullptr);
+nlohmann::json ForecastJson(const site::SiteConfig& config, const ForecastClock& clock,
+                            std::unique_ptr<ops::ForecastTwin>* kept = nullptr);
+
+// The forecast against the facility meter since its origin: the store's facility power samples
+// from the origin on (the origin is the newest sample down to the hour, so up to an hour of them)
+// against the forecast's steps over the same span, each step weighted by the time it overlaps:
+// {since_ms, until_ms, samples, measured_w, forecast_w, difference_pct (forecast over measured,
+// less 1, in %), warning}; null when the store has no sample since the origin. `warning` when
+// they differ by more than kMeterWarnPct: a forecast that far off in its first hour is of another
+// site (a scenario that is not this store's) more likely than of the weather, whose interval is a
+// few per cent of the facility here. The threshold is this project's choice.
+inline constexpr double kMeterWarnPct = 15;
+nlohmann::json AgainstMeter(live::Store& store, const nlohmann::json& forecast);
 
 // A thread that computes ForecastJson for the newest clock asked, one at a time; Ask returns the
 // last finished answer (nullptr before the first) and whether one is being computed.
 class ForecastWorker {
  public:
-  ForecastWorker(site::SiteConfig config, std::string scenario_file);
+  explicit ForecastWorker(site::SiteConfig config);
   ~ForecastWorker();  // waits for a forecast being computed
   struct Answer {
     std::shared_ptr<const nlohmann::json> last;  // its clock is last_clock
@@ -74,12 +85,11 @@ class ForecastWorker {
  private:
   void Run();
   const site::SiteConfig config_;
-  const std::string scenario_file_;
   std::mutex m_;
   std::condition_variable cv_;
   std::optional<ForecastClock> wanted_, last_clock_, computing_;
   std::shared_ptr<const nlohmann::json> last_;
-  ServedAhead ahead_;  // the worker thread's alone
+  std::unique_ptr<ops::ForecastTwin> twin_;  // the worker thread's alone
   bool stop_ = false;
   std::thread thread_;
 };

@@ -346,6 +346,9 @@ class Site : public Model {
   bool rack_dark(size_t rack) const { return rack_dark_[rack] != 0 || rack_off_[rack] != 0; }
 
   const SiteConfig& config() const { return config_; }
+  // The outdoor conditions from the next window on: a forecast's weather after its origin
+  // (ops/forecast.h). The site reads the weather at each window's start and keeps none of it.
+  void SetWeather(thermal::Weather weather) { config_.weather = std::move(weather); }
   // Every job by id (JobId), forgotten ones included (JobList::present).
   JobList jobs() const { return JobList(jobs_, throttled_gpu_s_); }
   // From now on a model-less job (JobConfig::model_less) that ends by StopJob drops its detail
