@@ -304,6 +304,22 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   EXPECT_GT(power["series"][0]["samples"].size(), 5u);
   EXPECT_EQ(vic.Get("/api/telemetry?entity=facility&last_s=-1")->status, 400);
   EXPECT_EQ(vic.Get("/api/telemetry")->status, 400);
+  {
+    // A window by from_ms and to_ms, as MCP's read_telemetry takes it: the samples inside only.
+    const json& all = power["series"][0]["samples"];
+    const int64_t from = all[2][0].get<int64_t>(), to = all[4][0].get<int64_t>();
+    const json window = json::parse(
+        vic.Get(fmt::format("/api/telemetry?entity=facility&quantity=power&from_ms={}&to_ms={}",
+                            from, to))
+            ->body);
+    ASSERT_EQ(window["series"].size(), 1u) << window.dump();
+    const json& in = window["series"][0]["samples"];
+    ASSERT_FALSE(in.empty());
+    EXPECT_EQ(in.front()[0], from);
+    EXPECT_EQ(in.back()[0], to);
+    EXPECT_EQ(vic.Get("/api/telemetry?entity=facility&to_ms=-1")->status, 400);
+    EXPECT_EQ(vic.Get("/api/telemetry?entity=facility&from_ms=1.5")->status, 400);
+  }
   const json quality = json::parse(vic.Get("/api/quality?entity=gpu")->body);
   EXPECT_EQ(quality["entities"].size(), 16u);
   EXPECT_EQ(quality["entities_total"], 16);

@@ -65,6 +65,11 @@ int Serve(const ServeOptions& o) {
     signalled = true;
     dashboard.Stop();
   });
+  if (config.proxy_header == serve::ProxyHeader::kForwarded && config.trusted_proxies.empty()) {
+    std::cerr << "firstwall serve: warning: --proxy-header forwarded without --trusted-proxy: no "
+                 "peer's header is believed, every peer is counted as the client"
+              << std::endl;
+  }
   if (!serve::OriginPolicy::IsLoopbackName(at.host)) {
     std::cerr << "firstwall serve: warning: " << at.host
               << " is not loopback: anyone who reaches it may try passwords (use TLS in front)"

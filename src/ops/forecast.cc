@@ -1,6 +1,7 @@
 #include "ops/forecast.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -556,21 +557,10 @@ bool WriteAll(int fd, const std::string& text) {
   return true;
 }
 
-std::string ReadAll(int fd) {
-  std::string out;
-  char buf[1 << 16];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
 }  // namespace
 
-ForecastTwin::ForecastTwin(site::SiteConfig config) : config_(std::move(config)) {
+ForecastTwin::ForecastTwin(site::SiteConfig config, const std::atomic<bool>* cancel)
+    : config_(std::move(config)), cancel_(cancel) {
   run_ = std::make_unique<report::SteppedRun>(
       config_,
       [this](const report::TickRow& r, int64_t n) {
@@ -588,7 +578,10 @@ Forecast ForecastTwin::Run(const ForecastOptions& o) {
   FW_CHECK(o.from_s >= origin_s() && o.from_s + o.horizon_s <= reach_s() + 1e-9 &&
                o.horizon_s > 0 && o.step_s > 0 && o.lookback_s == 0,
            "a kept twin forecasts forward from where it stands, within its reach, no look-back");
-  run_->AdvanceTo(SimTime::From(units::Seconds(o.from_s)));
+  const auto cancelled = [this] { return cancel_ != nullptr && cancel_->load(); };
+  run_->AdvanceTo(SimTime::From(units::Seconds(o.from_s)), [&](SimTime) {
+    if (cancelled()) throw std::runtime_error("the forecast was stopped");
+  });
   // Each run in a child process: a copy of this one's memory (fork), the kept run at the origin
   // among it, which the child runs on while this one stays there. The child does nothing but
   // the run and the pipe (no lock another thread may hold: the server's threads are not in it),
@@ -602,9 +595,27 @@ Forecast ForecastTwin::Run(const ForecastOptions& o) {
   // left a zombie, whatever fails.
   std::vector<std::string> texts;
   std::string failure;
+  bool killed = false;
   auto reap = [&] {
     for (const Child& c : children) {
-      texts.push_back(ReadAll(c.fd));
+      // Read with a timeout, so that a cancel is seen while a child runs: it kills them all (their
+      // pipes then end).
+      std::string text;
+      char buf[1 << 16];
+      while (true) {
+        if (!killed && cancelled()) {
+          for (const Child& k : children) ::kill(k.pid, SIGKILL);
+          killed = true;
+        }
+        pollfd p{c.fd, POLLIN, 0};
+        const int ready = ::poll(&p, 1, 250);
+        if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
+        const ssize_t n = ready < 0 ? -1 : ::read(c.fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        text.append(buf, static_cast<size_t>(n));
+      }
+      texts.push_back(std::move(text));
       ::close(c.fd);
       int status = 0;
       while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
@@ -616,6 +627,7 @@ Forecast ForecastTwin::Run(const ForecastOptions& o) {
       }
     }
     children.clear();
+    if (killed) failure = "the forecast was stopped";
   };
   const pid_t parent = ::getpid();
   for (double shift : Shifts(o)) {

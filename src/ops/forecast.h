@@ -16,6 +16,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -182,7 +183,10 @@ class ForecastTwin {
  public:
   // `config`: the scenario's, its duration the furthest a forecast's end may reach (reach_s), its
   // services served through it (site::ServeOnce) when it has any.
-  explicit ForecastTwin(site::SiteConfig config);
+  // `cancel`, when given and set (another thread may set it), ends a Run soon: the kept run's
+  // stepping stops at its next window and the children are killed; Run then throws and the twin
+  // is not to be used again. It must outlive this.
+  explicit ForecastTwin(site::SiteConfig config, const std::atomic<bool>* cancel = nullptr);
   ~ForecastTwin();
   ForecastTwin(const ForecastTwin&) = delete;
   ForecastTwin& operator=(const ForecastTwin&) = delete;
@@ -196,6 +200,7 @@ class ForecastTwin {
  private:
   const site::SiteConfig config_;
   report::SteppedRun::OnTick sink_;  // a child's bins (none in the parent)
+  const std::atomic<bool>* cancel_;
   std::unique_ptr<report::SteppedRun> run_;
 };
 

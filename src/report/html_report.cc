@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string_view>
@@ -460,6 +461,28 @@ ReportFiles ReportFiles::InDir(const std::filesystem::path& dir) {
 
 namespace {
 json RunData(const json& s, const ReportFiles& files, const HtmlReportOptions& options);
+
+// Why walls.json (`walls`) is of another scenario than the run (`meta`): their sites differ, or
+// their scenario files do (as written, normalized: "./a.yaml" is "a.yaml", and a relative path
+// that ends an absolute one is taken as it). "" when nothing says so. Neither records `--set`
+// overrides, so walls of the same file with other overrides are not told apart.
+std::string OtherScenario(const json& walls, const json& meta) {
+  const auto named = [](const json& v) { return v.is_string() && !v.get<std::string>().empty(); };
+  if (named(walls["site"]) && named(meta["site"]) && walls["site"] != meta["site"]) {
+    return fmt::format("site {} against {}", walls["site"].dump(), meta["site"].dump());
+  }
+  if (!walls["scenario_file"].is_string() || !meta["scenario_file"].is_string()) return "";
+  namespace fs = std::filesystem;
+  const fs::path a = fs::path(walls["scenario_file"].get<std::string>()).lexically_normal();
+  const fs::path b = fs::path(meta["scenario_file"].get<std::string>()).lexically_normal();
+  const auto ends = [](const fs::path& whole, const fs::path& tail) {
+    const std::string w = whole.generic_string(), t = tail.generic_string();
+    return w.size() > t.size() && w.ends_with(t) && w[w.size() - t.size() - 1] == '/';
+  };
+  if (a == b || (a.is_absolute() != b.is_absolute() && (ends(a, b) || ends(b, a)))) return "";
+  return fmt::format("file {} against {}", walls["scenario_file"].dump(),
+                     meta["scenario_file"].dump());
+}
 }  // namespace
 
 json ReportData(const ReportFiles& files, const HtmlReportOptions& options) {
@@ -500,13 +523,13 @@ json ReportData(const ReportFiles& files, const HtmlReportOptions& options) {
       if (w.is_string()) warnings.push_back(w);
     }
   }
-  if (d.contains("walls") && d["walls"]["scenario_file"].is_string() &&
-      d["meta"]["scenario_file"].is_string() &&
-      d["walls"]["scenario_file"] != d["meta"]["scenario_file"]) {
-    warnings.push_back(fmt::format(
-        "The walls against scale are of {}, this run of {}: walls.json was written by `firstwall "
-        "walls` on another scenario than the run beside it.",
-        d["walls"]["scenario_file"].dump(), d["meta"]["scenario_file"].dump()));
+  if (d.contains("walls")) {
+    if (const std::string why = OtherScenario(d["walls"], d["meta"]); !why.empty()) {
+      warnings.push_back(fmt::format(
+          "The walls against scale are of another scenario than this run: {}. walls.json was "
+          "written by `firstwall walls` on it, not on the run beside it.",
+          why));
+    }
   }
   if (!warnings.empty()) d["warnings"] = std::move(warnings);
   if (!d.contains("walls") && !d.contains("walls_hours")) {

@@ -388,13 +388,24 @@ TEST_F(HtmlReportTest, TheWallsAgainstScale) {
   summary_["scenario_file"] = "t.yaml";
   d = Data();
   ASSERT_EQ(d["warnings"].size(), 2u);
-  EXPECT_NE(d["warnings"][1].get<std::string>().find("of \"s.yaml\", this run of \"t.yaml\""),
+  EXPECT_NE(d["warnings"][1].get<std::string>().find("file \"s.yaml\" against \"t.yaml\""),
             std::string::npos)
       << d["warnings"];
   EXPECT_NE(RenderHtmlReport(d).find("Warnings"), std::string::npos);
   summary_.erase("warnings");
-  summary_["scenario_file"] = "s.yaml";
-  EXPECT_FALSE(Data().contains("warnings"));
+  // The same file spelled otherwise is the same scenario; another site is another, whatever the
+  // file is called.
+  for (const char* same : {"s.yaml", "./s.yaml", "/home/u/s.yaml"}) {
+    summary_["scenario_file"] = same;
+    EXPECT_FALSE(Data().contains("warnings")) << same;
+  }
+  summary_["site"] = "another hall";
+  d = Data();
+  ASSERT_TRUE(d.contains("warnings"));
+  EXPECT_NE(d["warnings"][0].get<std::string>().find("site \"test hall\" against \"another hall\""),
+            std::string::npos)
+      << d["warnings"];
+  summary_["site"] = "test hall";
   // walls --in-time: hours each resource was the closest to its limit, and bound.
   std::ofstream(w / "walls_hours.csv")
       << "hour,first_wall,utilization,UPS utilization,HBM utilization\n0,HBM,0.75,0.5,0.75\n"

@@ -93,12 +93,26 @@ std::vector<std::string> ForwardedFor(const std::string& value) {
                    [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
     i = eq + 1;
     std::string v;
+    // A quoted string's end; npos when it is not closed. An unclosed quote is taken as a
+    // character of a token, not as the start of a string that runs to the header's end: it would
+    // swallow the elements the proxies appended after it and let the client choose what is read.
+    size_t close = std::string::npos;
     if (i < value.size() && value[i] == '"') {
-      for (++i; i < value.size() && value[i] != '"'; ++i) {
-        if (value[i] == '\\' && i + 1 < value.size()) ++i;  // a quoted pair
+      for (size_t j = i + 1; j < value.size(); ++j) {
+        if (value[j] == '\\') {
+          ++j;  // a quoted pair
+        } else if (value[j] == '"') {
+          close = j;
+          break;
+        }
+      }
+    }
+    if (close != std::string::npos) {
+      for (++i; i < close; ++i) {
+        if (value[i] == '\\' && i + 1 < close) ++i;
         v += value[i];
       }
-      ++i;  // the closing quote
+      i = close + 1;
     } else {
       const size_t stop = std::min(value.find_first_of(",;", i), value.size());
       v = Trim(value.substr(i, stop - i));

@@ -54,6 +54,13 @@ TEST(ClientAddress, TheForwardedHeadersForNodes) {
   // An element without `for` and "unknown" are a client as written, never skipped past.
   EXPECT_EQ(ClientAddress("127.0.0.1", "for=203.0.113.7, proto=https", proxy, fw), "unknown");
   EXPECT_EQ(ClientAddress("127.0.0.1", "for=203.0.113.7, for=unknown", proxy, fw), "unknown");
+  // An unclosed quote (the client's) does not swallow the element the proxy appended after it, in
+  // the same line or the next: the proxy's is read, whatever the client wrote.
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=\"x1, for=203.0.113.9", proxy, fw), "203.0.113.9");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=\"[198.51.100.7], for=203.0.113.66", proxy, fw),
+            "203.0.113.66");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=1.2.3.4;proto=\"q, for=203.0.113.9", proxy, fw),
+            "203.0.113.9");
   // Naming no one else, or from an untrusted peer: the peer.
   EXPECT_EQ(ClientAddress("127.0.0.1", "", proxy, fw), "127.0.0.1");
   EXPECT_EQ(ClientAddress("127.0.0.1", " , ", proxy, fw), "127.0.0.1");

@@ -103,6 +103,9 @@ std::optional<std::string> StringAt(const json& object, const char* key) {
 }
 
 // A query parameter as a number within [lo, hi]; `fallback` when absent. Throws InputError.
+// The latest time a query may name, ms since the Unix epoch: MCP's read_telemetry's bound.
+constexpr double kMaxEpochMs = 1e15;
+
 double NumberParam(const httplib::Request& req, const char* name, double fallback, double lo,
                    double hi, bool whole = false) {
   if (!req.has_param(name)) return fallback;
@@ -419,6 +422,16 @@ struct Dashboard::Impl {
     }
     routes.push_back({pattern, std::regex(pattern), method});
   }
+  // Whether `methods` ("GET, HEAD") names `method`.
+  static bool Answers(const std::string& methods, const std::string& method) {
+    size_t at = 0;
+    while (at <= methods.size()) {
+      const size_t comma = std::min(methods.find(", ", at), methods.size());
+      if (methods.compare(at, comma - at, method) == 0) return true;
+      at = comma + 2;
+    }
+    return false;
+  }
   // The methods `path` answers, "" when it is no route's.
   std::string AllowedOn(const std::string& path) const {
     for (const Route& r : routes) {
@@ -689,6 +702,12 @@ void Dashboard::Impl::Routes() {
         args["max_points"] =
             static_cast<int64_t>(NumberParam(req, "max_points", 1000, 1, 1e5, true));
         if (req.has_param("last_s")) args["last_s"] = NumberParam(req, "last_s", 0, 1, 3.2e7);
+        // A window in ms since the Unix epoch, as MCP's read_telemetry takes it (last_s wins).
+        for (const char* key : {"from_ms", "to_ms"}) {
+          if (req.has_param(key)) {
+            args[key] = static_cast<int64_t>(NumberParam(req, key, 0, 0, kMaxEpochMs, true));
+          }
+        }
         SendFresh(res, "telemetry " + args.dump(), kTelemetryEveryMs,
                   [&] { return ops::ReadTelemetry(*store, args); });
       }));
@@ -742,6 +761,13 @@ Dashboard::Dashboard(DashboardConfig config) : impl_(std::make_unique<Impl>(conf
           Fail(res, 403,
                fmt::format("origin {} may not use this server (allow it with --allow-origin)",
                            req.get_header_value("Origin")));
+          return Refused(res);
+        }
+        // A known path asked with a method it does not answer, before its body is looked at.
+        if (const std::string methods = impl->AllowedOn(req.path);
+            !methods.empty() && !impl->Answers(methods, req.method)) {
+          res.set_header("Allow", methods);
+          Fail(res, 405, fmt::format("{} answers {}, not {}", req.path, methods, req.method));
           return Refused(res);
         }
         if (req.has_header("Transfer-Encoding") ||

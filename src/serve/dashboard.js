@@ -207,9 +207,10 @@
   // The forecast against the facility meter since its origin (forecast_view.h, AgainstMeter).
   function meterNote(m) {
     if (!m) return "";
+    const pct = m.difference_pct === null ? "the meter at zero"
+      : (m.difference_pct >= 0 ? "+" : "") + m.difference_pct.toFixed(1) + " %";
     const text = " Since the origin the meter averaged " + (m.measured_w / 1000).toFixed(1) + " kW over " + m.samples +
-      " samples, the forecast " + (m.forecast_w / 1000).toFixed(1) + " kW (" + (m.difference_pct >= 0 ? "+" : "") +
-      m.difference_pct.toFixed(1) + " %).";
+      " samples, the forecast " + (m.forecast_w / 1000).toFixed(1) + " kW (" + pct + ").";
     return m.warning ? text + " WARNING: that far off, the scenario may not be this site's." : text;
   }
 

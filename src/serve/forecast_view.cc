@@ -41,7 +41,7 @@ std::optional<ForecastClock> ForecastClockReader::Read(live::Store& store) {
 }
 
 json ForecastJson(const site::SiteConfig& config, const ForecastClock& clock,
-                  std::unique_ptr<ops::ForecastTwin>* kept) {
+                  std::unique_ptr<ops::ForecastTwin>* kept, const std::atomic<bool>* cancel) {
   if (clock.origin_s > kMaxOriginS) {
     return {{"t_ms", json::array()},
             {"note", "the store spans more than 366 days, firstwall forecast's bound"}};
@@ -57,9 +57,10 @@ json ForecastJson(const site::SiteConfig& config, const ForecastClock& clock,
       if (!*kept || (*kept)->origin_s() > o.from_s || (*kept)->reach_s() < end) {
         kept->reset();  // its memory goes before the new one's is taken
         site::SiteConfig twin = config;
-        twin.duration = SimTime::From(units::Seconds(end + std::max(kServeAheadS, o.from_s)));
+        twin.duration = SimTime::From(
+            units::Seconds(end + std::max(kServeAheadS, kServeAheadShare * o.from_s)));
         if (!twin.services.empty()) site::ServeOnce(twin);
-        *kept = std::make_unique<ops::ForecastTwin>(std::move(twin));
+        *kept = std::make_unique<ops::ForecastTwin>(std::move(twin), cancel);
       }
       f = (*kept)->Run(o);
     } else {
@@ -134,14 +135,12 @@ json AgainstMeter(live::Store& store, const json& forecast) {
     span += overlap;
   }
   const double predicted = span > 0 ? energy / span : value[0].get<double>();
-  const double pct = measured != 0 ? 100 * (predicted / measured - 1) : 0;
-  return {{"since_ms", origin},
-          {"until_ms", until},
-          {"samples", n},
-          {"measured_w", measured},
-          {"forecast_w", predicted},
-          {"difference_pct", pct},
-          {"warning", std::abs(pct) > kMeterWarnPct}};
+  // A meter at zero has no relative difference: any forecast above it is as far off as can be.
+  const json pct = measured != 0 ? json(100 * (predicted / measured - 1)) : json();
+  const bool warning = measured != 0 ? std::abs(pct.get<double>()) > kMeterWarnPct : predicted != 0;
+  return {{"since_ms", origin},     {"until_ms", until},       {"samples", n},
+          {"measured_w", measured}, {"forecast_w", predicted}, {"difference_pct", pct},
+          {"warning", warning}};
 }
 
 ForecastWorker::ForecastWorker(site::SiteConfig config) : config_(std::move(config)) {
@@ -153,13 +152,15 @@ ForecastWorker::~ForecastWorker() {
     std::lock_guard lock(m_);
     stop_ = true;
   }
+  cancel_ = true;
   cv_.notify_all();
   thread_.join();
 }
 
 ForecastWorker::Answer ForecastWorker::Ask(const ForecastClock& clock) {
   std::lock_guard lock(m_);
-  if (last_clock_ != clock && computing_ != clock) {
+  const bool retry = failed_ && std::chrono::steady_clock::now() - failed_at_ >= kRetryAfter;
+  if ((last_clock_ != clock || retry) && computing_ != clock) {
     wanted_ = clock;
     cv_.notify_all();
   }
@@ -178,12 +179,17 @@ void ForecastWorker::Run() {
     // Nothing thrown here may end the server: a failure is the answer's note.
     std::shared_ptr<const json> answer;
     try {
-      answer = std::make_shared<const json>(ForecastJson(config_, clock, &twin_));
+      answer = std::make_shared<const json>(ForecastJson(config_, clock, &twin_, &cancel_));
     } catch (const std::exception& e) {
-      answer = std::make_shared<const json>(
-          json{{"t_ms", json::array()}, {"note", std::string("the forecast failed: ") + e.what()}});
+      twin_.reset();  // where the failure left it is not known
+      answer = std::make_shared<const json>(json{
+          {"t_ms", json::array()},
+          {"note", std::string("the forecast failed: ") + e.what() + " (tried again in a minute)"},
+          {"failed", true}});
     }
     lock.lock();
+    failed_ = answer->contains("failed");
+    failed_at_ = std::chrono::steady_clock::now();
     last_ = std::move(answer);
     last_clock_ = clock;
     computing_.reset();

@@ -5,6 +5,8 @@
 // and the server answers with the last one finished.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -51,18 +53,24 @@ class ForecastClockReader {
 // call steps it on to the new origin and runs the forecast from there, so an hourly forecast's
 // cost does not grow with the store's age. It is made again (the scenario replayed from time
 // zero once) when the origin moved back or the forecast would end past its reach; it reaches
-// kServeAheadS or the origin's own age past the forecast's end, whichever is more, so a store of
-// age A costs one replay when it reaches about 2A (the services' serving simulations, nine tenths
-// of a serving fleet's forecast, run to that reach then). The caller passes the same `config`.
+// kServeAheadS or kServeAheadShare of the origin's age past the forecast's end, whichever is
+// more, so a store made again at age A is made again at about 1.25 A (the services' serving
+// simulations, nine tenths of a serving fleet's forecast, run to that reach each time): the
+// cost per hour does not grow with the age, and the first forecast of a server on an old store
+// serves only a quarter more than its age. The caller passes the same `config`.
 inline constexpr double kServeAheadS = 24 * 3600.0;
+inline constexpr double kServeAheadShare = 0.25;
+// `cancel` (with `kept`): ops::ForecastTwin's, for a worker that is ending.
 nlohmann::json ForecastJson(const site::SiteConfig& config, const ForecastClock& clock,
-                            std::unique_ptr<ops::ForecastTwin>* kept = nullptr);
+                            std::unique_ptr<ops::ForecastTwin>* kept = nullptr,
+                            const std::atomic<bool>* cancel = nullptr);
 
 // The forecast against the facility meter since its origin: the store's facility power samples
 // from the origin on (the origin is the newest sample down to the hour, so up to an hour of them)
 // against the forecast's steps over the same span, each step weighted by the time it overlaps:
 // {since_ms, until_ms, samples, measured_w, forecast_w, difference_pct (forecast over measured,
-// less 1, in %), warning}; null when the store has no sample since the origin. `warning` when
+// less 1, in %; null when the meter averaged 0 W, with warning when the forecast is not 0),
+// warning}; null when the store has no sample since the origin. `warning` when
 // they differ by more than kMeterWarnPct: a forecast that far off in its first hour is of another
 // site (a scenario that is not this store's) more likely than of the weather, whose interval is a
 // few per cent of the facility here. The threshold is this project's choice.
@@ -70,11 +78,15 @@ inline constexpr double kMeterWarnPct = 15;
 nlohmann::json AgainstMeter(live::Store& store, const nlohmann::json& forecast);
 
 // A thread that computes ForecastJson for the newest clock asked, one at a time; Ask returns the
-// last finished answer (nullptr before the first) and whether one is being computed.
+// last finished answer (nullptr before the first) and whether one is being computed. A forecast
+// that failed (a child process killed, say) is asked again kRetryAfter after, not only when the
+// origin moves. Ending it stops a forecast being computed (its children killed, the kept run's
+// stepping stopped at its next window); a remaking's serving simulation is not interrupted.
 class ForecastWorker {
  public:
   explicit ForecastWorker(site::SiteConfig config);
-  ~ForecastWorker();  // waits for a forecast being computed
+  ~ForecastWorker();  // stops a forecast being computed and waits for it
+  static constexpr std::chrono::seconds kRetryAfter{60};
   struct Answer {
     std::shared_ptr<const nlohmann::json> last;  // its clock is last_clock
     std::optional<ForecastClock> last_clock;
@@ -90,6 +102,9 @@ class ForecastWorker {
   std::optional<ForecastClock> wanted_, last_clock_, computing_;
   std::shared_ptr<const nlohmann::json> last_;
   std::unique_ptr<ops::ForecastTwin> twin_;  // the worker thread's alone
+  std::atomic<bool> cancel_ = false;
+  bool failed_ = false;  // the last answer is a failure's note
+  std::chrono::steady_clock::time_point failed_at_;
   bool stop_ = false;
   std::thread thread_;
 };
