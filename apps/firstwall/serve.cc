@@ -59,11 +59,16 @@ int Serve(const ServeOptions& o) {
   serve::Dashboard dashboard(config);
   const int port = dashboard.Bind(at.host, at.port, "--listen");
   std::atomic<bool> signalled = false;
+  std::atomic<bool> served = false;
   std::thread waiter([&] {
     int got = 0;
     sigwait(&stop_signals, &got);
     signalled = true;
-    dashboard.Stop();
+    // A signal before Serve listens: httplib's stop does nothing yet, so stop until it returns.
+    while (!served) {
+      dashboard.Stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   });
   if (config.proxy_header == serve::ProxyHeader::kForwarded && config.trusted_proxies.empty()) {
     std::cerr << "firstwall serve: warning: --proxy-header forwarded without --trusted-proxy: no "
@@ -82,6 +87,7 @@ int Serve(const ServeOptions& o) {
             << live::RedactUrl(o.store) << ", scenario "
             << (o.scenario.empty() ? "none" : o.scenario) << ")" << std::endl;
   dashboard.Serve();
+  served = true;
   // Served until Stop: from the waiter (a signal), or the server failing (then wake the waiter).
   if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
