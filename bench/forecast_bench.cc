@@ -9,6 +9,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "cpu_seconds.h"
 #include "ops/backtest.h"
 #include "ops/forecast.h"
 #include "report/simulate.h"
@@ -34,12 +35,7 @@ void BM_Forecast72h(benchmark::State& state) {
 }
 BENCHMARK(BM_Forecast72h)->Arg(0)->Arg(4)->Unit(benchmark::kSecond)->Iterations(3);
 
-double CpuSeconds(int who) {
-  rusage u{};
-  getrusage(who, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
-}
+using firstwall::bench::CpuSeconds;
 
 // A 24 h forecast at 15 min steps from hour H (arg), the twin kept at hour H - 1 (made and stepped
 // there outside the timing): an hour of the scenario in this process and the three runs in child

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cpu_seconds.h"
 #include "ops/anomaly_test_support.h"
 #include "ops/ops.h"
 #include "serve/dashboard.h"
@@ -35,12 +36,7 @@ constexpr const char* kStore = "/tmp/fw_serve_bench.db";
 // The server's clock: the wall clock's at the start, moved on by BM_DashboardSteadyState10k.
 std::atomic<int64_t> clock_ms{0};
 
-double CpuSeconds(int who) {
-  rusage u{};
-  getrusage(who, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
-}
+using firstwall::bench::CpuSeconds;
 double ProcessCpuSeconds() { return CpuSeconds(RUSAGE_SELF); }
 // The forecast's runs in child processes that ended (ops::ForecastTwin).
 double ChildrenCpuSeconds() { return CpuSeconds(RUSAGE_CHILDREN); }

@@ -782,15 +782,10 @@ Dashboard::Dashboard(DashboardConfig config) : impl_(std::make_unique<Impl>(conf
     res.set_header("X-Frame-Options", "DENY");
     res.set_header("Referrer-Policy", "no-referrer");
   });
-  d.http.set_error_handler([impl](const httplib::Request& req, httplib::Response& res) {
+  d.http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    if (res.status == 404) {
-      if (const std::string methods = impl->AllowedOn(req.path); !methods.empty()) {
-        res.set_header("Allow", methods);
-        return Fail(res, 405, fmt::format("{} answers {}, not {}", req.path, methods, req.method));
-      }
-      Fail(res, 404, fmt::format("no such path: {} {}", req.method, req.path));
-    }
+    // A known path asked with another method was answered 405 before routing.
+    if (res.status == 404) Fail(res, 404, fmt::format("no such path: {} {}", req.method, req.path));
     if (res.status == 413) Fail(res, 413, fmt::format("a body over {} bytes", kMaxBodyBytes));
   });
   d.Routes();
