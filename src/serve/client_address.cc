@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <string_view>
 
 #include "core/error.h"
 
@@ -57,75 +58,111 @@ std::string ForNode(const std::string& node) {
   return node;
 }
 
+bool IsTokenChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
 // Forwarded's elements' `for` nodes, left to right (RFC 7239, section 4: elements separated by
 // commas, pairs by semicolons, each value a token or a quoted string, names in any case);
 // "unknown" for an element without one.
+//
+// Read from the right, as the client is looked for: the elements the trusted proxies appended
+// are the last ones, and the text left of them is whatever the client sent. Read from the left, a
+// client's stray quote would pair with the quote that opens the proxy's `for="[v6]:port"` and the
+// client would choose what is read. From the right the proxy's elements are read first and the
+// client's text cannot reach them. Where the text stops being well-formed, reading stops: what
+// is left of that point is one more element, "unknown", never its text (a client could make it
+// anything, to escape the throttle or to name a victim).
 std::vector<std::string> ForwardedFor(const std::string& value) {
-  std::vector<std::string> out;
+  std::vector<std::string> right_to_left;
   std::string node;
   bool has_for = false, any = false;
-  size_t i = 0;
   auto end_element = [&] {
-    if (any) out.push_back(has_for ? node : "unknown");
+    if (any) right_to_left.push_back(has_for ? node : "unknown");
     node.clear();
     has_for = any = false;
   };
-  while (i < value.size()) {
-    const char c = value[i];
-    if (c == ',') {
+  size_t i = value.size();  // the text left of i is unread
+  auto skip_space = [&] {
+    while (i > 0 && (value[i - 1] == ' ' || value[i - 1] == '\t')) --i;
+  };
+  while (true) {
+    skip_space();
+    if (i == 0) break;
+    if (value[i - 1] == ',') {
       end_element();
-      ++i;
+      --i;
       continue;
     }
-    if (c == ';' || c == ' ' || c == '\t') {
-      ++i;
+    if (value[i - 1] == ';') {
+      --i;
       continue;
     }
-    // A pair: name=value.
-    const size_t eq = value.find_first_of("=,;", i);
-    if (eq == std::string::npos || value[eq] != '=') {
-      any = true;  // a bare word: a malformed pair, still an element
-      i = eq == std::string::npos ? value.size() : eq;
-      continue;
-    }
-    std::string name = Trim(value.substr(i, eq - i));
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    i = eq + 1;
+    // A pair, name=value, read from its value's end.
     std::string v;
-    // A quoted string's end; npos when it is not closed. An unclosed quote is taken as a
-    // character of a token, not as the start of a string that runs to the header's end: it would
-    // swallow the elements the proxies appended after it and let the client choose what is read.
-    size_t close = std::string::npos;
-    if (i < value.size() && value[i] == '"') {
-      for (size_t j = i + 1; j < value.size(); ++j) {
-        if (value[j] == '\\') {
-          ++j;  // a quoted pair
-        } else if (value[j] == '"') {
-          close = j;
+    bool ok = true;
+    if (value[i - 1] == '"') {
+      // The opening quote: the first one to the left not escaped by an odd run of backslashes.
+      size_t j = i - 1;
+      size_t open = std::string::npos;
+      while (j > 0) {
+        --j;
+        if (value[j] != '"') continue;
+        size_t slashes = 0;
+        while (slashes < j && value[j - 1 - slashes] == '\\') ++slashes;
+        if (slashes % 2 == 0) {
+          open = j;
           break;
         }
       }
-    }
-    if (close != std::string::npos) {
-      for (++i; i < close; ++i) {
-        if (value[i] == '\\' && i + 1 < close) ++i;
-        v += value[i];
+      if (open == std::string::npos) {
+        ok = false;
+      } else {
+        for (size_t k = open + 1; k + 1 < i; ++k) {
+          if (value[k] == '\\' && k + 2 < i) ++k;
+          v += value[k];
+        }
+        i = open;
       }
-      i = close + 1;
     } else {
-      const size_t stop = std::min(value.find_first_of(",;", i), value.size());
-      v = Trim(value.substr(i, stop - i));
-      i = stop;
+      // A token; a port on IPv4 or brackets unquoted are taken too, as proxies write them.
+      const size_t end = i;
+      while (i > 0 && std::string_view(",;=\" \t").find(value[i - 1]) == std::string_view::npos)
+        --i;
+      v = value.substr(i, end - i);
     }
+    if (ok && (i == 0 || value[i - 1] != '=')) ok = false;
+    size_t name_begin = 0, name_end = 0;
+    if (ok) {
+      name_end = --i;
+      while (i > 0 && IsTokenChar(value[i - 1])) --i;
+      name_begin = i;
+      ok = name_begin < name_end;
+    }
+    if (ok) {
+      skip_space();
+      ok = i == 0 || value[i - 1] == ',' || value[i - 1] == ';';
+    }
+    if (!ok) {
+      // Malformed: the whole elements read so far stand; the rest, with the element it cuts
+      // into, is one element of no one.
+      any = true;
+      has_for = false;
+      break;
+    }
+    std::string name = value.substr(name_begin, name_end - name_begin);
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
     any = true;
-    if (name == "for" && !has_for) {
+    // Read from the right, the leftmost `for` of an element is the last one met.
+    if (name == "for") {
       has_for = true;
       node = ForNode(Trim(v));
     }
   }
   end_element();
-  return out;
+  return {right_to_left.rbegin(), right_to_left.rend()};
 }
 
 }  // namespace

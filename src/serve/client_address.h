@@ -10,7 +10,10 @@
 // (`Forwarded: for=192.0.2.43, for="[2001:db8:cafe::17]:4711";proto=https`), read the same way.
 // Which of the two headers is believed is the operator's choice (`--proxy-header`), never both
 // and never a guess: a proxy that sets one passes the other through as the client sent it, and a
-// header the proxy did not write would let a client name itself.
+// header the proxy did not write would let a client name itself. Forwarded is parsed from its
+// right end, where the trusted proxies' elements are, so a client's malformed text (a stray quote)
+// cannot change how they are read; text reached past them that is not well-formed names no one
+// ("unknown"), never what it says.
 #pragma once
 
 #include <string>
@@ -29,7 +32,8 @@ ProxyHeader ParseProxyHeader(const std::string& text, const std::string& option)
 // normalizes them. The peer when it is not trusted or the header names no one else; else the
 // rightmost untrusted entry, normalized. A Forwarded element's node loses its port and an IPv6
 // node its brackets; an element without `for`, or with "unknown" or an obfuscated node ("_x"), is
-// a client as written ("unknown" for none), never skipped past.
+// a client as written ("unknown" for none), never skipped past; so is text that is not
+// well-formed, as "unknown".
 std::string ClientAddress(const std::string& peer, const std::string& forwarded,
                           const std::vector<std::string>& trusted,
                           ProxyHeader header = ProxyHeader::kXForwardedFor);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "core/error.h"
 
 namespace firstwall::serve {
@@ -61,12 +63,59 @@ TEST(ClientAddress, TheForwardedHeadersForNodes) {
             "203.0.113.66");
   EXPECT_EQ(ClientAddress("127.0.0.1", "for=1.2.3.4;proto=\"q, for=203.0.113.9", proxy, fw),
             "203.0.113.9");
+  // A proxy that quotes its node (RFC 7239 asks it to for IPv6 and ports): a client's stray quote
+  // does not pair with the proxy's opening quote, so the client's text is never what is read,
+  // whether the proxy appends to the client's line or writes a line of its own (joined with ", ").
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=\"x, for=\"203.0.113.200\"", proxy, fw),
+            "203.0.113.200");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=\"[2001:db8::1, for=\"[2001:db8::9]:4711\"", proxy, fw),
+            "2001:db8::9");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=203.0.113.5;x=\", for=\"198.51.100.1:80\"", proxy, fw),
+            "198.51.100.1");
+  // Escaped quotes inside a quoted string, read from the right.
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=\"a\\\"b\", for=\"[::2]\"", proxy, fw), "::2");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=\"[::3]\";host=\"a\\\\\", for=\"[::1]\"",
+                          {"127.0.0.1", "::1"}, fw),
+            "::3");
+  // Text that is not well-formed, reached past the trusted proxies: no one, never its text.
+  EXPECT_EQ(ClientAddress("127.0.0.1", "evil\"\", for=127.0.0.1", proxy, fw), "unknown");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=203.0.113.5\"", proxy, fw), "unknown");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=203.0.113.5 x=1", proxy, fw), "unknown");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "=203.0.113.5", proxy, fw), "unknown");
   // Naming no one else, or from an untrusted peer: the peer.
   EXPECT_EQ(ClientAddress("127.0.0.1", "", proxy, fw), "127.0.0.1");
   EXPECT_EQ(ClientAddress("127.0.0.1", " , ", proxy, fw), "127.0.0.1");
   EXPECT_EQ(ClientAddress("198.51.100.9", "for=203.0.113.7", proxy, fw), "198.51.100.9");
   // Read as X-Forwarded-For, a Forwarded value is no address: the client as written.
   EXPECT_EQ(ClientAddress("127.0.0.1", "for=203.0.113.7", proxy), "for=203.0.113.7");
+}
+
+// Whatever a client sends (any mix of quotes, backslashes, commas, semicolons and equals signs),
+// the element a trusted proxy appends after it is what is read: the client can neither escape
+// the throttle nor name another address.
+TEST(ClientAddress, NoClientTextChangesTheProxysElement) {
+  const ProxyHeader fw = ProxyHeader::kForwarded;
+  const std::string alphabet = "\"\\,;= \tfor[]:1.2_x";
+  const std::vector<std::pair<std::string, std::string>> appended = {
+      {"for=\"203.0.113.200\"", "203.0.113.200"},
+      {"for=203.0.113.200", "203.0.113.200"},
+      {"for=\"[2001:db8::9]:4711\";proto=https", "2001:db8::9"},
+      {"proto=https;For=\"198.51.100.3:80\"", "198.51.100.3"},
+      {"for=\"_node\\\"7\"", "_node\"7"}};
+  std::mt19937 random(7);
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string client;
+    const int length = static_cast<int>(random() % 24);
+    for (int k = 0; k < length; ++k) client += alphabet[random() % alphabet.size()];
+    const auto& [element, node] = appended[trial % appended.size()];
+    ASSERT_EQ(ClientAddress("127.0.0.1", client + ", " + element, {"127.0.0.1"}, fw), node)
+        << client;
+    // Behind two trusted proxies, the nearest appending its own line.
+    ASSERT_EQ(ClientAddress("10.0.0.2", client + ", " + element + ", for=10.0.0.2",
+                            {"10.0.0.2", "127.0.0.1"}, fw),
+              node)
+        << client;
+  }
 }
 
 TEST(ClientAddress, TheProxyHeaderIsOneOfTwo) {

@@ -763,9 +763,14 @@ Dashboard::Dashboard(DashboardConfig config) : impl_(std::make_unique<Impl>(conf
                            req.get_header_value("Origin")));
           return Refused(res);
         }
-        // A known path asked with a method it does not answer, before its body is looked at.
-        if (const std::string methods = impl->AllowedOn(req.path);
-            !methods.empty() && !impl->Answers(methods, req.method)) {
+        // An unknown path, or a known one asked with a method it does not answer, before its
+        // body is looked at (a PUT without Content-Length would otherwise get httplib's 400).
+        const std::string methods = impl->AllowedOn(req.path);
+        if (methods.empty()) {
+          Fail(res, 404, fmt::format("no such path: {} {}", req.method, req.path));
+          return Refused(res);
+        }
+        if (!impl->Answers(methods, req.method)) {
           res.set_header("Allow", methods);
           Fail(res, 405, fmt::format("{} answers {}, not {}", req.path, methods, req.method));
           return Refused(res);
@@ -782,10 +787,9 @@ Dashboard::Dashboard(DashboardConfig config) : impl_(std::make_unique<Impl>(conf
     res.set_header("X-Frame-Options", "DENY");
     res.set_header("Referrer-Policy", "no-referrer");
   });
-  d.http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  d.http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
-    // A known path asked with another method was answered 405 before routing.
-    if (res.status == 404) Fail(res, 404, fmt::format("no such path: {} {}", req.method, req.path));
+    // Unknown paths and methods were answered (404, 405) before routing.
     if (res.status == 413) Fail(res, 413, fmt::format("a body over {} bytes", kMaxBodyBytes));
   });
   d.Routes();

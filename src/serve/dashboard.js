@@ -207,6 +207,10 @@
   // The forecast against the facility meter since its origin (forecast_view.h, AgainstMeter).
   function meterNote(m) {
     if (!m) return "";
+    if (!m.samples) {
+      return " Since the origin the meter sent " + m.unreadable_samples +
+        " samples, none of them a number: the forecast is not checked against it.";
+    }
     const pct = m.difference_pct === null ? "the meter at zero"
       : (m.difference_pct >= 0 ? "+" : "") + m.difference_pct.toFixed(1) + " %";
     const text = " Since the origin the meter averaged " + (m.measured_w / 1000).toFixed(1) + " kW over " + m.samples +

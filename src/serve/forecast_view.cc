@@ -116,14 +116,28 @@ json AgainstMeter(live::Store& store, const json& forecast) {
   const json& t = forecast["t_ms"];
   const json& value = forecast["facility_power_w"]["value"];
   double measured = 0;
-  int64_t n = 0, until = origin;
+  int64_t n = 0, unreadable = 0, until = origin;
   for (const live::SamplePoint& p : store.SamplesSince(s->id, origin)) {
-    if (!std::isfinite(p.value)) continue;
+    until = std::max(until, p.t_ms);
+    if (!std::isfinite(p.value)) {
+      ++unreadable;
+      continue;
+    }
     measured += p.value;
     ++n;
-    until = std::max(until, p.t_ms);
   }
-  if (n == 0) return nullptr;
+  if (n == 0 && unreadable == 0) return nullptr;
+  if (n == 0) {
+    // Samples came, none of them a number: nothing to check the forecast against, and said so.
+    return {{"since_ms", origin},
+            {"until_ms", until},
+            {"samples", 0},
+            {"unreadable_samples", unreadable},
+            {"measured_w", nullptr},
+            {"forecast_w", nullptr},
+            {"difference_pct", nullptr},
+            {"warning", false}};
+  }
   measured /= static_cast<double>(n);
   // The forecast's mean over [origin, until] (the first step's value when until is the origin).
   double energy = 0, span = 0;
@@ -138,9 +152,10 @@ json AgainstMeter(live::Store& store, const json& forecast) {
   // A meter at zero has no relative difference: any forecast above it is as far off as can be.
   const json pct = measured != 0 ? json(100 * (predicted / measured - 1)) : json();
   const bool warning = measured != 0 ? std::abs(pct.get<double>()) > kMeterWarnPct : predicted != 0;
-  return {{"since_ms", origin},     {"until_ms", until},       {"samples", n},
-          {"measured_w", measured}, {"forecast_w", predicted}, {"difference_pct", pct},
-          {"warning", warning}};
+  return {{"since_ms", origin},     {"until_ms", until},
+          {"samples", n},           {"unreadable_samples", unreadable},
+          {"measured_w", measured}, {"forecast_w", predicted},
+          {"difference_pct", pct},  {"warning", warning}};
 }
 
 ForecastWorker::ForecastWorker(site::SiteConfig config) : config_(std::move(config)) {

@@ -68,9 +68,12 @@ nlohmann::json ForecastJson(const site::SiteConfig& config, const ForecastClock&
 // The forecast against the facility meter since its origin: the store's facility power samples
 // from the origin on (the origin is the newest sample down to the hour, so up to an hour of them)
 // against the forecast's steps over the same span, each step weighted by the time it overlaps:
-// {since_ms, until_ms, samples, measured_w, forecast_w, difference_pct (forecast over measured,
-// less 1, in %; null when the meter averaged 0 W, with warning when the forecast is not 0),
-// warning}; null when the store has no sample since the origin. `warning` when
+// {since_ms, until_ms, samples (the finite ones, averaged), unreadable_samples (NaN or infinite,
+// left out), measured_w, forecast_w, difference_pct (forecast over measured, less 1, in %; null
+// when the meter averaged 0 W, with warning when the forecast is not 0), warning}; null when the
+// store has no sample since the origin. When every sample since the origin is unreadable,
+// samples is 0 and measured_w, forecast_w and difference_pct are null: nothing was checked, and
+// warning is false. `warning` when
 // they differ by more than kMeterWarnPct: a forecast that far off in its first hour is of another
 // site (a scenario that is not this store's) more likely than of the weather, whose interval is a
 // few per cent of the facility here. The threshold is this project's choice.
