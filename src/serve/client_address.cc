@@ -159,6 +159,7 @@ std::vector<std::string> ForwardedFor(const std::string& value) {
     if (name == "for") {
       has_for = true;
       node = ForNode(Trim(v));
+      if (node.empty()) node = "unknown";  // `for=` or `for=""`: no one, not skipped past
     }
   }
   end_element();

@@ -82,6 +82,10 @@ TEST(ClientAddress, TheForwardedHeadersForNodes) {
   EXPECT_EQ(ClientAddress("127.0.0.1", "for=203.0.113.5\"", proxy, fw), "unknown");
   EXPECT_EQ(ClientAddress("127.0.0.1", "for=203.0.113.5 x=1", proxy, fw), "unknown");
   EXPECT_EQ(ClientAddress("127.0.0.1", "=203.0.113.5", proxy, fw), "unknown");
+  // An empty node is no one either, not an entry to skip past to the text left of it.
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=203.0.113.5, for=\"\", for=127.0.0.1", proxy, fw),
+            "unknown");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "for=203.0.113.5, for=", proxy, fw), "unknown");
   // Naming no one else, or from an untrusted peer: the peer.
   EXPECT_EQ(ClientAddress("127.0.0.1", "", proxy, fw), "127.0.0.1");
   EXPECT_EQ(ClientAddress("127.0.0.1", " , ", proxy, fw), "127.0.0.1");
