@@ -9,8 +9,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -140,6 +142,32 @@ std::string RawStatusLine(int port, const std::string& request) {
   }
   close(fd);
   return got.substr(0, got.find("\r\n"));
+}
+
+// Whether process `pid` (Spawn's, not this process's child) has ended: gone, or a zombie.
+bool Ended(int pid) {
+  if (kill(pid, 0) != 0) return true;
+  const std::string stat = Slurp(fs::path("/proc") / std::to_string(pid) / "stat");
+  const size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
+}
+
+// The processes whose parent is `pid`, from /proc.
+std::vector<int> ChildrenOf(int pid) {
+  std::vector<int> out;
+  for (const fs::directory_entry& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = Slurp(e.path() / "stat");
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    int ppid = 0;
+    char state = 0;
+    if (std::sscanf(stat.c_str() + paren + 1, " %c %d", &state, &ppid) == 2 && ppid == pid) {
+      out.push_back(std::stoi(name));
+    }
+  }
+  return out;
 }
 
 // Makes (or adds to) the store at `db` with one admin, ada; the command's exit status.
@@ -600,17 +628,16 @@ TEST(ServeCli, LogInRolesCsrfAndTheApprovalFlow) {
   }
   EXPECT_NE(anyone.Get("/metrics")->body.find("firstwall_audit_chain_ok 0\n"), std::string::npos);
 
+  // The forecaster (forked when the server started, forecast_view.h) ends with the server.
+  const std::vector<int> children = ChildrenOf(server.process.pid);
+  EXPECT_EQ(children.size(), 1u);
   kill(server.process.pid, SIGTERM);
   EXPECT_TRUE(WaitFor([&] { return !Listening(server.port); }, std::chrono::seconds(10)));
+  EXPECT_TRUE(WaitFor([&] { return Ended(server.process.pid); }, std::chrono::seconds(10)));
+  for (const int child : children) {
+    EXPECT_TRUE(WaitFor([&] { return Ended(child); }, std::chrono::seconds(10))) << child;
+  }
   server.process.pid = -1;
-}
-
-// Whether process `pid` (Spawn's, not this process's child) has ended: gone, or a zombie.
-bool Ended(int pid) {
-  if (kill(pid, 0) != 0) return true;
-  const std::string stat = Slurp(fs::path("/proc") / std::to_string(pid) / "stat");
-  const size_t paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
 }
 
 // SIGTERM at any moment of start-up (opening the store, binding, before and after listening)

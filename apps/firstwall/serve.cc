@@ -6,8 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -48,27 +50,43 @@ int Serve(const ServeOptions& o) {
   config.proxy_header = serve::ParseProxyHeader(o.proxy_header, "--proxy-header");
   config.now_ms = WallMs;
   // SIGINT and SIGTERM are waited for by one thread, which stops the server: a clean end, the
-  // store closed. They are blocked before any other thread starts (the dashboard's forecast worker
-  // starts with it), as threads inherit the mask, and so are the forecast's child processes
-  // (ops::ForecastTwin): a Ctrl-C to the terminal's process group reaches only the waiter.
+  // store closed and the forecast's child processes reaped. They are blocked before any other
+  // thread starts (the dashboard's forecast worker starts with it), as threads inherit the mask,
+  // and so are the forecast's children (ops::ForecastTwin): a Ctrl-C to the terminal's process
+  // group reaches only the waiter. A second signal while the server ends ends it at once (exit
+  // 128 + the signal), as a second Ctrl-C is meant. A SIGINT the parent ignores (a background
+  // job of a non-interactive shell, nohup) stays ignored.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
+  struct sigaction inherited {};
+  if (sigaction(SIGINT, nullptr, &inherited) != 0 || inherited.sa_handler != SIG_IGN) {
+    sigaddset(&stop_signals, SIGINT);
+  }
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  serve::Dashboard dashboard(config);
-  const int port = dashboard.Bind(at.host, at.port, "--listen");
-  std::atomic<bool> signalled = false;
-  std::atomic<bool> served = false;
+  auto dashboard = std::make_unique<serve::Dashboard>(config);
+  const int port = dashboard->Bind(at.host, at.port, "--listen");
+  std::mutex serving;   // held while the waiter stops the server, so it outlives the call
+  bool served = false;  // Serve returned (guarded by `serving`)
+  std::atomic<bool> ended = false;  // the server was torn down: the waiter's wake-up is ours
   std::thread waiter([&] {
     int got = 0;
     sigwait(&stop_signals, &got);
-    signalled = true;
+    if (ended) return;
     // A signal before Serve listens: httplib's stop does nothing yet, so stop until it returns.
-    while (!served) {
-      dashboard.Stop();
+    while (true) {
+      {
+        std::lock_guard lock(serving);
+        if (served) break;
+        dashboard->Stop();
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    sigwait(&stop_signals, &got);
+    if (ended) return;
+    std::cerr << "firstwall serve: a second signal: ending now, without waiting for a clean stop"
+              << std::endl;
+    std::_Exit(128 + got);
   });
   if (config.proxy_header == serve::ProxyHeader::kForwarded && config.trusted_proxies.empty()) {
     std::cerr << "firstwall serve: warning: --proxy-header forwarded without --trusted-proxy: no "
@@ -86,12 +104,16 @@ int Serve(const ServeOptions& o) {
             << "/" << (any ? " and every other address of this machine" : "") << " (store "
             << live::RedactUrl(o.store) << ", scenario "
             << (o.scenario.empty() ? "none" : o.scenario) << ")" << std::endl;
-  dashboard.Serve();
-  served = true;
-  // Served until Stop: from the waiter (a signal), or the server failing (then wake the waiter).
-  if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
+  // Served until Stop: from the waiter (a signal), or the server failing.
+  dashboard->Serve();
+  {
+    std::lock_guard lock(serving);
+    served = true;
+  }
+  dashboard.reset();  // the forecast worker, its children and the store, while signals are waited
+  ended = true;
+  pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
-  pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
   return kOk;
 }
 

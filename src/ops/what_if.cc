@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include <fmt/format.h>
@@ -12,6 +10,7 @@
 #include "core/error.h"
 #include "live/vocabulary.h"
 #include "report/simulate.h"
+#include "scenario/loader.h"
 #include "scenario/overrides.h"
 #include "scenario/schema.h"
 
@@ -37,14 +36,6 @@ constexpr const char* kCommonKeys[] = {
     "facility.cooling.chillers",
     "site.grid_import_limit",
 };
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError({path, 0, 0}, "cannot read the scenario file");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 double Round(double v, double digits = 1e6) { return std::round(v * digits) / digits; }
 
@@ -134,7 +125,7 @@ WhatIf::WhatIf(std::string scenario) : scenario_(std::move(scenario)) {
     file_ = scenario::kDefaultScenarioName;
     base_dir_ = scenario::kBuiltinDir;
   } else {
-    text_ = ReadText(scenario_);
+    text_ = scenario::ReadScenarioFile(scenario_);  // a directory or a device said as such
     file_ = scenario_;
     base_dir_ = std::filesystem::path(scenario_).parent_path().string();
   }

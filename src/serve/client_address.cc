@@ -18,33 +18,29 @@ std::string Trim(const std::string& s) {
   return s.substr(a, s.find_last_not_of(" \t") - a + 1);
 }
 
-// The canonical text of an IPv4 or IPv6 address, or nothing.
+// The canonical text of an IPv4 or IPv6 address, or nothing. An IPv4-mapped IPv6 address
+// (::ffff:192.0.2.1, RFC 4291 section 2.5.5.2) is its IPv4 address: a server listening on [::]
+// sees IPv4 peers so, and they are the same clients and proxies as on 0.0.0.0.
 std::optional<std::string> Canonical(const std::string& text) {
   unsigned char bytes[16];
   char out[INET6_ADDRSTRLEN];
-  for (int family : {AF_INET, AF_INET6}) {
-    if (inet_pton(family, text.c_str(), bytes) == 1 &&
-        inet_ntop(family, bytes, out, sizeof out) != nullptr) {
+  if (inet_pton(AF_INET, text.c_str(), bytes) == 1 &&
+      inet_ntop(AF_INET, bytes, out, sizeof out) != nullptr) {
+    return std::string(out);
+  }
+  if (inet_pton(AF_INET6, text.c_str(), bytes) == 1) {
+    static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    const bool mapped = std::equal(kMapped, kMapped + 12, bytes);
+    if (mapped ? inet_ntop(AF_INET, bytes + 12, out, sizeof out) != nullptr
+               : inet_ntop(AF_INET6, bytes, out, sizeof out) != nullptr) {
       return std::string(out);
     }
   }
   return std::nullopt;
 }
 
-// X-Forwarded-For's entries, left to right.
-std::vector<std::string> XForwardedFor(const std::string& value) {
-  std::vector<std::string> out;
-  size_t begin = 0;
-  while (begin <= value.size()) {
-    const size_t comma = std::min(value.find(',', begin), value.size());
-    out.push_back(Trim(value.substr(begin, comma - begin)));
-    begin = comma + 1;
-  }
-  return out;
-}
-
-// A Forwarded `for` node as an address: "[v6]:port" and "v4:port" lose the port and brackets;
-// anything else ("unknown", "_hidden", garbage) is kept as written.
+// A node as an address: "[v6]:port" and "v4:port" lose the port and brackets; anything else
+// ("unknown", "_hidden", garbage) is kept as written.
 std::string ForNode(const std::string& node) {
   if (node.starts_with('[')) {
     const size_t close = node.find(']');
@@ -56,6 +52,19 @@ std::string ForNode(const std::string& node) {
     return node.substr(0, colon);
   }
   return node;
+}
+
+// X-Forwarded-For's entries, left to right, ports dropped (some proxies append them: every
+// connection would be a client of its own to the throttle).
+std::vector<std::string> XForwardedFor(const std::string& value) {
+  std::vector<std::string> out;
+  size_t begin = 0;
+  while (begin <= value.size()) {
+    const size_t comma = std::min(value.find(',', begin), value.size());
+    out.push_back(ForNode(Trim(value.substr(begin, comma - begin))));
+    begin = comma + 1;
+  }
+  return out;
 }
 
 bool IsTokenChar(char c) {
@@ -188,7 +197,8 @@ std::string ClientAddress(const std::string& peer, const std::string& forwarded,
   auto is_trusted = [&](const std::string& a) {
     return std::find(trusted.begin(), trusted.end(), a) != trusted.end();
   };
-  if (!is_trusted(Canonical(peer).value_or(peer))) return peer;
+  const std::string from = Canonical(peer).value_or(peer);
+  if (!is_trusted(from)) return from;
   const std::vector<std::string> entries =
       header == ProxyHeader::kForwarded ? ForwardedFor(forwarded) : XForwardedFor(forwarded);
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
@@ -199,7 +209,7 @@ std::string ClientAddress(const std::string& peer, const std::string& forwarded,
     if (address && is_trusted(*address)) continue;
     return address.value_or(*it);
   }
-  return peer;
+  return from;
 }
 
 std::string TrustedProxy(const std::string& text, const std::string& option) {

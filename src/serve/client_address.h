@@ -30,15 +30,18 @@ ProxyHeader ParseProxyHeader(const std::string& text, const std::string& option)
 // `peer`: the TCP peer's address; `forwarded`: the header's value ("" when none), X-Forwarded-For's
 // or Forwarded's as `header` says; `trusted`: the trusted proxies' addresses, as TrustedProxy
 // normalizes them. The peer when it is not trusted or the header names no one else; else the
-// rightmost untrusted entry, normalized. A Forwarded element's node loses its port and an IPv6
-// node its brackets; an element without `for`, or with "unknown" or an obfuscated node ("_x"), is
-// a client as written ("unknown" for none), never skipped past; so is text that is not
-// well-formed, as "unknown".
+// rightmost untrusted entry. Addresses are normalized (inet_ntop's text; an IPv4-mapped IPv6
+// address, as a server on [::] sees IPv4 peers, is its IPv4 address), and an entry or node loses
+// its port and an IPv6 one its brackets ("[2001:db8::1]:4711", "192.0.2.1:80"). A Forwarded
+// element without `for`, or with "unknown", an empty or an obfuscated node ("_x"), is a client as
+// written ("unknown" for none), never skipped past; so is text that is not well-formed, as
+// "unknown".
 std::string ClientAddress(const std::string& peer, const std::string& forwarded,
                           const std::vector<std::string>& trusted,
                           ProxyHeader header = ProxyHeader::kXForwardedFor);
 
-// `text` as an IPv4 or IPv6 address in its canonical text form (inet_ntop's); InputError at
+// `text` as an IPv4 or IPv6 address in its canonical text form (inet_ntop's; IPv4-mapped IPv6 as
+// IPv4, so `--trusted-proxy 127.0.0.1` and `::ffff:127.0.0.1` are one proxy); InputError at
 // `option` when it is not an address.
 std::string TrustedProxy(const std::string& text, const std::string& option);
 

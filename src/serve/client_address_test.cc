@@ -29,6 +29,27 @@ TEST(ClientAddress, OnlyATrustedProxysHeaderIsBelieved) {
   EXPECT_EQ(ClientAddress("::1", "2001:DB8:0::1", {"::1"}), "2001:db8::1");
   // An entry that is not an address is the client as written, not skipped.
   EXPECT_EQ(ClientAddress("127.0.0.1", "unknown", proxy), "unknown");
+  // Ports are dropped, so that each connection is not a client of its own.
+  EXPECT_EQ(ClientAddress("127.0.0.1", "203.0.113.53:4000", proxy), "203.0.113.53");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "[2001:db8::53]:4000", proxy), "2001:db8::53");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "2001:db8::53", proxy), "2001:db8::53");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "203.0.113.53, 127.0.0.1:9000", proxy), "203.0.113.53");
+}
+
+// A server on [::] sees an IPv4 peer as ::ffff:a.b.c.d: the same proxy, the same client.
+TEST(ClientAddress, IPv4MappedAddressesAreTheirIPv4Address) {
+  const std::vector<std::string> proxy = {TrustedProxy("127.0.0.1", "--trusted-proxy")};
+  EXPECT_EQ(ClientAddress("::ffff:127.0.0.1", "203.0.113.7", proxy), "203.0.113.7");
+  EXPECT_EQ(ClientAddress("::ffff:127.0.0.1", "for=203.0.113.7", proxy, ProxyHeader::kForwarded),
+            "203.0.113.7");
+  EXPECT_EQ(ClientAddress("::ffff:198.51.100.9", "203.0.113.7", proxy), "198.51.100.9");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "::ffff:203.0.113.7", proxy), "203.0.113.7");
+  EXPECT_EQ(TrustedProxy("::ffff:127.0.0.1", "--trusted-proxy"), "127.0.0.1");
+  EXPECT_EQ(ClientAddress("127.0.0.1", "203.0.113.7", {TrustedProxy("::ffff:127.0.0.1", "x")}),
+            "203.0.113.7");
+  // Not mapped: IPv6 as it is.
+  EXPECT_EQ(ClientAddress("::1", "", {}), "::1");
+  EXPECT_EQ(ClientAddress("2001:db8::ffff:1.2.3.4", "", {}), "2001:db8::ffff:102:304");
 }
 
 // RFC 7239's Forwarded, read the same way: its `for` nodes (section 6: IPv4, a bracketed and

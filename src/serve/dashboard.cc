@@ -737,50 +737,55 @@ Dashboard::Dashboard(DashboardConfig config) : impl_(std::make_unique<Impl>(conf
   // Against cross-site requests and DNS rebinding: another site's Origin is refused outright.
   // Before a body is read: who may ask (origins.h), and only bodies of a stated length (a chunked
   // one would be read whole before the length limit applies).
-  // A request refused here has its body unread: the connection is closed after the answer, or
-  // the body's bytes would be read as the next request on it.
-  const auto Refused = [](httplib::Response& res) {
-    res.set_header("Connection", "close");
-    return httplib::Server::HandlerResponse::Handled;
+  // Whether the request is refused before its body is read: then `res` is the answer, and the
+  // connection is closed after it, or the body's bytes would be read as the next request on it.
+  const auto refused = [impl](const httplib::Request& req, httplib::Response& res) {
+    auto refuse = [&](int status, const std::string& why) {
+      Fail(res, status, why);
+      // httplib says close itself when the client asked to.
+      if (req.get_header_value("Connection") != "close") res.set_header("Connection", "close");
+      return true;
+    };
+    // HTTP/1.1 asks for exactly one Host (RFC 9112, section 3.2).
+    if (req.get_header_value_count("Host") > 1 ||
+        (req.version == "HTTP/1.1" && req.get_header_value("Host").empty())) {
+      return refuse(400, "one Host header, please");
+    }
+    const std::string host = req.get_header_value("Host");
+    if (const std::string why = impl->policy.HostRefusal(host); !why.empty()) {
+      return refuse(403, why);
+    }
+    if (req.has_header("Origin") &&
+        !impl->policy.OriginAllowed(req.get_header_value("Origin"), host)) {
+      return refuse(403,
+                    fmt::format("origin {} may not use this server (allow it with --allow-origin)",
+                                req.get_header_value("Origin")));
+    }
+    // An unknown path, or a known one asked with a method it does not answer, before its body
+    // is looked at (a PUT without Content-Length would otherwise get httplib's 400).
+    const std::string methods = impl->AllowedOn(req.path);
+    if (methods.empty()) {
+      return refuse(404, fmt::format("no such path: {} {}", req.method, req.path));
+    }
+    if (!impl->Answers(methods, req.method)) {
+      res.set_header("Allow", methods);
+      return refuse(405, fmt::format("{} answers {}, not {}", req.path, methods, req.method));
+    }
+    if (req.has_header("Transfer-Encoding") ||
+        (req.method == "POST" && !req.has_header("Content-Length"))) {
+      return refuse(411, "a body needs a Content-Length (chunked bodies are refused)");
+    }
+    return false;
   };
-  d.http.set_pre_routing_handler(
-      [impl, Refused](const httplib::Request& req, httplib::Response& res) {
-        // HTTP/1.1 asks for exactly one Host (RFC 9112, section 3.2).
-        if (req.get_header_value_count("Host") > 1 ||
-            (req.version == "HTTP/1.1" && req.get_header_value("Host").empty())) {
-          Fail(res, 400, "one Host header, please");
-          return Refused(res);
-        }
-        const std::string host = req.get_header_value("Host");
-        if (const std::string why = impl->policy.HostRefusal(host); !why.empty()) {
-          Fail(res, 403, why);
-          return Refused(res);
-        }
-        if (req.has_header("Origin") &&
-            !impl->policy.OriginAllowed(req.get_header_value("Origin"), host)) {
-          Fail(res, 403,
-               fmt::format("origin {} may not use this server (allow it with --allow-origin)",
-                           req.get_header_value("Origin")));
-          return Refused(res);
-        }
-        // An unknown path, or a known one asked with a method it does not answer, before its
-        // body is looked at (a PUT without Content-Length would otherwise get httplib's 400).
-        const std::string methods = impl->AllowedOn(req.path);
-        if (methods.empty()) {
-          Fail(res, 404, fmt::format("no such path: {} {}", req.method, req.path));
-          return Refused(res);
-        }
-        if (!impl->Answers(methods, req.method)) {
-          res.set_header("Allow", methods);
-          Fail(res, 405, fmt::format("{} answers {}, not {}", req.path, methods, req.method));
-          return Refused(res);
-        }
-        if (req.has_header("Transfer-Encoding") ||
-            (req.method == "POST" && !req.has_header("Content-Length"))) {
-          Fail(res, 411, "a body needs a Content-Length (chunked bodies are refused)");
-          return Refused(res);
-        }
-        return httplib::Server::HandlerResponse::Unhandled;
+  d.http.set_pre_routing_handler([refused](const httplib::Request& req, httplib::Response& res) {
+    return refused(req, res) ? httplib::Server::HandlerResponse::Handled
+                             : httplib::Server::HandlerResponse::Unhandled;
+  });
+  // A client that waits for 100 Continue before sending its body is not invited to send one
+  // that would be refused: it gets the refusal instead (RFC 9110, section 10.1.1).
+  d.http.set_expect_100_continue_handler(
+      [refused](const httplib::Request& req, httplib::Response& res) {
+        return refused(req, res) ? res.status : 100;
       });
   d.http.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
     res.set_header("X-Content-Type-Options", "nosniff");

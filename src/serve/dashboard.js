@@ -213,8 +213,9 @@
     }
     const pct = m.difference_pct === null ? "the meter at zero"
       : (m.difference_pct >= 0 ? "+" : "") + m.difference_pct.toFixed(1) + " %";
+    const unread = m.unreadable_samples ? " (" + m.unreadable_samples + " more were not numbers and are left out)" : "";
     const text = " Since the origin the meter averaged " + (m.measured_w / 1000).toFixed(1) + " kW over " + m.samples +
-      " samples, the forecast " + (m.forecast_w / 1000).toFixed(1) + " kW (" + pct + ").";
+      " samples" + unread + ", the forecast " + (m.forecast_w / 1000).toFixed(1) + " kW (" + pct + ").";
     return m.warning ? text + " WARNING: that far off, the scenario may not be this site's." : text;
   }
 

@@ -1,7 +1,19 @@
 #include "serve/forecast_view.h"
 
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <csignal>
+#include <functional>
+#include <stdexcept>
+
+#include <fmt/format.h>
 
 #include "core/error.h"
 #include "ops/backtest.h"
@@ -59,7 +71,7 @@ json ForecastJson(const site::SiteConfig& config, const ForecastClock& clock,
         site::SiteConfig twin = config;
         twin.duration = SimTime::From(
             units::Seconds(end + std::max(kServeAheadS, kServeAheadShare * o.from_s)));
-        if (!twin.services.empty()) site::ServeOnce(twin);
+        if (!twin.services.empty()) site::ServeOnce(twin, cancel);
         *kept = std::make_unique<ops::ForecastTwin>(std::move(twin), cancel);
       }
       f = (*kept)->Run(o);
@@ -158,7 +170,94 @@ json AgainstMeter(live::Store& store, const json& forecast) {
           {"difference_pct", pct},  {"warning", warning}};
 }
 
-ForecastWorker::ForecastWorker(site::SiteConfig config) : config_(std::move(config)) {
+namespace {
+
+// Every byte of `n` at `data` to the socket; false when it closed. MSG_NOSIGNAL: a closed peer is
+// an error, not a SIGPIPE.
+bool SendAll(int fd, const void* data, size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t k = ::send(fd, p, n, MSG_NOSIGNAL);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return false;
+    p += k;
+    n -= static_cast<size_t>(k);
+  }
+  return true;
+}
+
+// Exactly `n` bytes to `data`; false at the end or an error. `stop`, when given, is looked at
+// every 250 ms while waiting: true ends the read (false).
+bool ReceiveAll(int fd, void* data, size_t n, const std::function<bool()>& stop = {}) {
+  char* p = static_cast<char*>(data);
+  while (n > 0) {
+    if (stop) {
+      pollfd w{fd, POLLIN, 0};
+      const int ready = ::poll(&w, 1, 250);
+      if (ready < 0 && errno != EINTR) return false;
+      if (ready <= 0) {
+        if (stop()) return false;
+        continue;
+      }
+    }
+    const ssize_t k = ::recv(fd, p, n, 0);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return false;
+    p += k;
+    n -= static_cast<size_t>(k);
+  }
+  return true;
+}
+
+// The forecaster's life: a clock in (zero_ms, origin_s), a forecast's JSON text out (its length,
+// then its bytes), until the server's end of the socket closes.
+[[noreturn]] void Forecaster(const site::SiteConfig& config, int fd) {
+  std::unique_ptr<ops::ForecastTwin> kept;
+  while (true) {
+    ForecastClock clock;
+    if (!ReceiveAll(fd, &clock.zero_ms, sizeof clock.zero_ms) ||
+        !ReceiveAll(fd, &clock.origin_s, sizeof clock.origin_s)) {
+      ::_exit(0);
+    }
+    std::string text;
+    try {
+      text = ForecastJson(config, clock, &kept).dump();
+    } catch (const std::exception& e) {
+      kept.reset();  // where the failure left it is not known
+      text = json{
+          {"t_ms", json::array()},
+          {"note", std::string("the forecast failed: ") + e.what() + " (tried again in a minute)"},
+          {"failed",
+           true}}.dump();
+    }
+    const uint64_t size = text.size();
+    if (!SendAll(fd, &size, sizeof size) || !SendAll(fd, text.data(), text.size())) ::_exit(1);
+  }
+}
+
+}  // namespace
+
+ForecastWorker::ForecastWorker(site::SiteConfig config) {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    throw std::runtime_error("cannot make a socket pair for the forecaster");
+  }
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(pair[0]);
+    ::close(pair[1]);
+    throw std::runtime_error("cannot start the forecaster process (fork failed)");
+  }
+  if (pid == 0) {
+    ::close(pair[0]);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(0);
+    Forecaster(config, pair[1]);
+  }
+  ::close(pair[1]);
+  forecaster_pid_ = pid;
+  socket_ = pair[0];
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -167,9 +266,40 @@ ForecastWorker::~ForecastWorker() {
     std::lock_guard lock(m_);
     stop_ = true;
   }
-  cancel_ = true;
   cv_.notify_all();
+  ::kill(forecaster_pid_, SIGKILL);  // a read the worker thread waits in ends
   thread_.join();
+  ::close(socket_);
+  while (::waitpid(forecaster_pid_, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+json ForecastWorker::FromForecaster(const ForecastClock& clock) {
+  const auto stopping = [this] {
+    std::lock_guard lock(m_);
+    return stop_;
+  };
+  uint64_t size = 0;
+  std::string text;
+  bool ok = SendAll(socket_, &clock.zero_ms, sizeof clock.zero_ms) &&
+            SendAll(socket_, &clock.origin_s, sizeof clock.origin_s) &&
+            ReceiveAll(socket_, &size, sizeof size, stopping);
+  if (ok) {
+    text.resize(size);
+    ok = ReceiveAll(socket_, text.data(), size, stopping);
+  }
+  if (!ok) {
+    int status = 0;
+    std::string how = "ended";
+    if (::waitpid(forecaster_pid_, &status, WNOHANG) == forecaster_pid_ && WIFSIGNALED(status)) {
+      how = fmt::format("was ended by signal {}", WTERMSIG(status));
+    }
+    return {{"t_ms", json::array()},
+            {"note", "the forecaster process " + how +
+                         ": no forecast until firstwall serve is started again"},
+            {"failed", true}};
+  }
+  return json::parse(text);
 }
 
 ForecastWorker::Answer ForecastWorker::Ask(const ForecastClock& clock) {
@@ -191,17 +321,7 @@ void ForecastWorker::Run() {
     wanted_.reset();
     const ForecastClock clock = *computing_;
     lock.unlock();
-    // Nothing thrown here may end the server: a failure is the answer's note.
-    std::shared_ptr<const json> answer;
-    try {
-      answer = std::make_shared<const json>(ForecastJson(config_, clock, &twin_, &cancel_));
-    } catch (const std::exception& e) {
-      twin_.reset();  // where the failure left it is not known
-      answer = std::make_shared<const json>(json{
-          {"t_ms", json::array()},
-          {"note", std::string("the forecast failed: ") + e.what() + " (tried again in a minute)"},
-          {"failed", true}});
-    }
+    const auto answer = std::make_shared<const json>(FromForecaster(clock));
     lock.lock();
     failed_ = answer->contains("failed");
     failed_at_ = std::chrono::steady_clock::now();

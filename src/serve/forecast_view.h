@@ -80,15 +80,24 @@ nlohmann::json ForecastJson(const site::SiteConfig& config, const ForecastClock&
 inline constexpr double kMeterWarnPct = 15;
 nlohmann::json AgainstMeter(live::Store& store, const nlohmann::json& forecast);
 
-// A thread that computes ForecastJson for the newest clock asked, one at a time; Ask returns the
-// last finished answer (nullptr before the first) and whether one is being computed. A forecast
-// that failed (a child process killed, say) is asked again kRetryAfter after, not only when the
-// origin moves. Ending it stops a forecast being computed (its children killed, the kept run's
-// stepping stopped at its next window); a remaking's serving simulation is not interrupted.
+// Computes ForecastJson for the newest clock asked, one at a time; Ask returns the last finished
+// answer (nullptr before the first) and whether one is being computed. A forecast that failed is
+// asked again kRetryAfter after, not only when the origin moves.
+//
+// The kept twin (ForecastJson's `kept`) lives in a process of its own, the forecaster, forked
+// when the worker is made, and a thread of the server asks it over a socket. The forecaster
+// forks the forecast's runs (ops::ForecastTwin), and a fork is safe only from a process with one
+// thread: forked from the server's threads, a child could find a lock another thread held at
+// the fork (the sanitizers' allocator's, seen in CI; a static's initialization) and wait on it
+// forever. So make the worker while the process has one thread (firstwall serve makes it before
+// the server's threads start), on a thread that lives as long as it: the forecaster ends with
+// that thread (PR_SET_PDEATHSIG), and with the server however it ends. Ending the worker kills
+// the forecaster (its runs with it, PR_SET_PDEATHSIG). A forecaster that died (out of memory,
+// say) is not made again: the answer says so. Linux only (prctl).
 class ForecastWorker {
  public:
   explicit ForecastWorker(site::SiteConfig config);
-  ~ForecastWorker();  // stops a forecast being computed and waits for it
+  ~ForecastWorker();  // kills the forecaster and waits for it
   static constexpr std::chrono::seconds kRetryAfter{60};
   struct Answer {
     std::shared_ptr<const nlohmann::json> last;  // its clock is last_clock
@@ -99,16 +108,17 @@ class ForecastWorker {
 
  private:
   void Run();
-  const site::SiteConfig config_;
+  // The forecaster's answer to `clock`, or a failure's note when it cannot answer.
+  nlohmann::json FromForecaster(const ForecastClock& clock);
   std::mutex m_;
   std::condition_variable cv_;
   std::optional<ForecastClock> wanted_, last_clock_, computing_;
   std::shared_ptr<const nlohmann::json> last_;
-  std::unique_ptr<ops::ForecastTwin> twin_;  // the worker thread's alone
-  std::atomic<bool> cancel_ = false;
   bool failed_ = false;  // the last answer is a failure's note
   std::chrono::steady_clock::time_point failed_at_;
   bool stop_ = false;
+  int forecaster_pid_ = -1;
+  int socket_ = -1;  // this end of the socket pair; the worker thread's alone
   std::thread thread_;
 };
 

@@ -78,10 +78,10 @@ workload::ServiceSetup ServiceSetupIn(const SiteConfig& config, const ServiceCon
   return setup;
 }
 
-void ServeOnce(SiteConfig& config) {
+void ServeOnce(SiteConfig& config, const std::atomic<bool>* cancel) {
   for (ServiceConfig& sc : config.services) {
     sc.served = std::make_shared<const workload::ServingResult>(
-        workload::Serve(ServiceSetupIn(config, sc), sc.requests, config.seed));
+        workload::Serve(ServiceSetupIn(config, sc), sc.requests, config.seed, cancel));
     sc.served_until_s = config.duration.seconds();
   }
 }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -249,8 +250,8 @@ workload::ServiceSetup ServiceSetupIn(const SiteConfig& config, const ServiceCon
 
 // Runs each service's serving simulation (workload::Serve with ServiceSetupIn and the site's
 // seed) and keeps it in ServiceConfig::served, so that simulations of `config` that differ in
-// nothing the serving reads run it once.
-void ServeOnce(SiteConfig& config);
+// nothing the serving reads run it once. `cancel`: as workload::Serve's.
+void ServeOnce(SiteConfig& config, const std::atomic<bool>* cancel = nullptr);
 // Whether every service of `config` has a serving simulation that reaches `end_s` (run for at
 // least that long: ServiceConfig::served_until_s), which a run ending there can use.
 bool ServedThrough(const SiteConfig& config, double end_s);

@@ -7,6 +7,7 @@
 #include <list>
 #include <optional>
 #include <queue>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -145,7 +146,7 @@ class Simulator {
     ttft_class_.resize(req.classes.size());
   }
 
-  ServingResult Run() {
+  ServingResult Run(const std::atomic<bool>* cancel) {
     // First arrivals in time order; follow-ups are released by their predecessors.
     std::vector<int> arrivals;
     for (size_t i = 0; i < req_.requests.size(); ++i) {
@@ -160,7 +161,10 @@ class Simulator {
       Push(std::max(s_.start_s, s_.replica_cap[i].t_s), EventKind::kCap, static_cast<int>(i));
     }
     size_t next = 0;
-    for (;;) {
+    for (uint64_t steps = 1;; ++steps) {
+      if (cancel != nullptr && steps % 4096 == 0 && cancel->load(std::memory_order_relaxed)) {
+        throw std::runtime_error("the serving simulation was stopped");
+      }
       const double ta =
           next < arrivals.size()
               ? s_.start_s + req_.requests[static_cast<size_t>(arrivals[next])].arrival_s
@@ -1127,12 +1131,13 @@ double TransferEndS(double start_s, double bytes, double bytes_per_s,
   }
 }
 
-ServingResult Serve(const ServiceSetup& s, const RequestSet& requests, uint64_t seed) {
+ServingResult Serve(const ServiceSetup& s, const RequestSet& requests, uint64_t seed,
+                    const std::atomic<bool>* cancel) {
   FW_CHECK(ServiceProblem(s).empty(), ServiceProblem(s));
   FW_CHECK(s.engine.block_tokens >= 1 && requests.hash_block_tokens % s.engine.block_tokens == 0,
            "engine blocks must divide the prefix blocks");
   Simulator sim(s, requests, seed);
-  return sim.Run();
+  return sim.Run(cancel);
 }
 
 }  // namespace firstwall::workload

@@ -40,6 +40,7 @@
 // replicas / k. docs/validation.md gives the error this introduces.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -214,8 +215,11 @@ struct ServingResult {
 std::string ServiceProblem(const ServiceSetup& s);
 
 // Replays `requests` through the service until every one finished or end_s. Deterministic for a
-// given seed (used only to sample requests in fleet mode).
-ServingResult Serve(const ServiceSetup& s, const RequestSet& requests, uint64_t seed);
+// given seed (used only to sample requests in fleet mode). `cancel`, when given and set by
+// another thread, ends it soon (within a few thousand events) with std::runtime_error: a server
+// that stops does not wait for a long serving simulation.
+ServingResult Serve(const ServiceSetup& s, const RequestSet& requests, uint64_t seed,
+                    const std::atomic<bool>* cancel = nullptr);
 
 // A log-spaced histogram of positive values (1% relative bins from 1 us to ~1e5 s) with an exact
 // mean: percentiles of millions of latencies in fixed memory, within 0.5%.

@@ -2,6 +2,7 @@
 // the engine's behaviour against hand-derived expectations.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -359,6 +360,20 @@ TEST(Serving, TraceReplayConservesRequestsTokensAndEnergy) {
   EXPECT_NEAR(r.idle.gpu_j / r.idle.replica_s, 70, 1e-6);
   EXPECT_GT(r.ttft.p99, r.ttft.p50);
   EXPECT_GT(r.e2e.p50, r.ttft.p50);
+}
+
+// A cancel set by another thread ends a serving simulation early; unset, it changes nothing.
+TEST(Serving, ACancelEndsTheSimulationAndUnsetChangesNothing) {
+  ServiceSetup s = Llama8b(2);
+  s.end_s = 600;
+  const RequestSet set = Fixed(2000, 0.25, 512, 128);
+  std::atomic<bool> cancel = false;
+  const ServingResult a = Serve(s, set, 1);
+  const ServingResult b = Serve(s, set, 1, &cancel);
+  EXPECT_EQ(a.completed, b.completed);
+  EXPECT_EQ(a.gpu_power_w, b.gpu_power_w);
+  cancel = true;
+  EXPECT_THROW(Serve(s, set, 1, &cancel), std::runtime_error);
 }
 
 TEST(Serving, ThroughputSaturatesAndLatencyGrowsWithLoad) {
