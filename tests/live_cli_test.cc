@@ -257,8 +257,10 @@ TEST(LiveCli, BadInputsAreRefusedWithTheirPlace) {
   }
   r = Firstwall("quality --db " + (dir / "absent.db").string());
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.out.find("absent.db: error: no store: unable to open database file"),
-            std::string::npos)
+  EXPECT_NE(r.out.find("absent.db: error: no store: file not found"), std::string::npos) << r.out;
+  r = Firstwall("quality --db " + dir.string());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("error: no store: a directory, not a store file"), std::string::npos)
       << r.out;
   // A file that is not a store is refused and left as it was (opened read-only).
   const std::string foreign = (dir / "foreign.db").string();

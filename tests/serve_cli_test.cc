@@ -106,7 +106,7 @@ struct Browser {
     return http.Post(path, Headers(with_csrf), body.dump(), "application/json");
   }
   // /api/forecast once its worker has a forecast, or its last "computing" answer at the deadline.
-  // The first forecast runs the site a day ahead three times: a second here, but over 30 s under
+  // The first forecast runs the site a day ahead three times: a second or two here, more under
   // the sanitizers on CI's two cores beside other tests, so the deadline is generous.
   json WaitForForecast(std::chrono::seconds deadline = std::chrono::seconds(300)) {
     json fc;

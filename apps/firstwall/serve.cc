@@ -38,6 +38,9 @@ int64_t WallMs() {
       .count();
 }
 
+// How long a stop waits for the requests under way (a slow client's) before it ends without them.
+constexpr int kDrainS = 10;
+
 int Serve(const ServeOptions& o) {
   const live::ListenAddress at = live::ParseListenAddress(o.listen, "--listen", "127.0.0.1:8080");
   serve::DashboardConfig config;
@@ -55,7 +58,7 @@ int Serve(const ServeOptions& o) {
   // and so are the forecast's children (ops::ForecastTwin): a Ctrl-C to the terminal's process
   // group reaches only the waiter. A second signal while the server ends ends it at once (exit
   // 128 + the signal), as a second Ctrl-C is meant. A SIGINT the parent ignores (a background
-  // job of a non-interactive shell, nohup) stays ignored.
+  // job of a non-interactive shell) stays ignored.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   struct sigaction inherited {};
@@ -73,20 +76,30 @@ int Serve(const ServeOptions& o) {
     int got = 0;
     sigwait(&stop_signals, &got);
     if (ended) return;
-    // A signal before Serve listens: httplib's stop does nothing yet, so stop until it returns.
+    // Stop until Serve returns (httplib's stop does nothing before it listens, and Serve waits
+    // for the requests under way), listening for a second signal meanwhile. A connection that
+    // never finishes its request would hold the server forever: past kDrainS it is not waited for.
+    const auto drain_until = std::chrono::steady_clock::now() + std::chrono::seconds(kDrainS);
     while (true) {
       {
         std::lock_guard lock(serving);
-        if (served) break;
-        dashboard->Stop();
+        if (!served) dashboard->Stop();
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      const timespec tick{0, 50'000'000};
+      const int again = sigtimedwait(&stop_signals, nullptr, &tick);
+      if (ended) return;
+      if (again > 0) {
+        std::cerr << "firstwall serve: a second signal: ending now, without waiting for a clean "
+                     "stop"
+                  << std::endl;
+        std::_Exit(128 + again);
+      }
+      if (std::chrono::steady_clock::now() > drain_until) {
+        std::cerr << "firstwall serve: requests still open " << kDrainS
+                  << " s after the signal: ending now without them" << std::endl;
+        std::_Exit(128 + got);
+      }
     }
-    sigwait(&stop_signals, &got);
-    if (ended) return;
-    std::cerr << "firstwall serve: a second signal: ending now, without waiting for a clean stop"
-              << std::endl;
-    std::_Exit(128 + got);
   });
   if (config.proxy_header == serve::ProxyHeader::kForwarded && config.trusted_proxies.empty()) {
     std::cerr << "firstwall serve: warning: --proxy-header forwarded without --trusted-proxy: no "

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <tuple>
@@ -562,6 +563,13 @@ std::unique_ptr<Store> OpenExistingStore(const std::string& db) {
   if (IsPostgresUrl(db)) return OpenPostgresStore(db);
   const std::string hint = "firstwall ingest SITE_MAP --db FILE fills one";
   if (db.empty()) throw InputError({"--db", 0, 0}, "an empty path names no store", hint);
+  // Said plainly: SQLite calls a missing file "unable to open" and a directory a "disk I/O error".
+  std::error_code ec;
+  if (!std::filesystem::exists(db, ec))
+    throw InputError({db, 0, 0}, "no store: file not found", hint);
+  if (std::filesystem::is_directory(db, ec)) {
+    throw InputError({db, 0, 0}, "no store: a directory, not a store file", hint);
+  }
   sqlite3* raw = nullptr;
   // Read-only, without creating: a file that is not a store is not turned into one.
   const int rc = sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);

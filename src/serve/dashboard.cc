@@ -635,7 +635,7 @@ void Dashboard::Impl::Routes() {
         }
         json out = *a.last;
         out["computing"] = a.computing;
-        out["current"] = a.last_clock == clock;
+        out["current"] = a.last_clock == clock && !out.value("failed", false);
         out["against_meter"] = AgainstMeter(*store, out);
         Send(res, 200, out);
       }));

@@ -262,16 +262,32 @@ ForecastWorker::ForecastWorker(site::SiteConfig config) {
 }
 
 ForecastWorker::~ForecastWorker() {
+  bool reaped = false;
   {
     std::lock_guard lock(m_);
     stop_ = true;
+    reaped = !gone_.empty();
+    // Killed only while not reaped: a reaped process's id may be another's by now.
+    if (!reaped) ::kill(forecaster_pid_, SIGKILL);  // a read the worker thread waits in ends
   }
   cv_.notify_all();
-  ::kill(forecaster_pid_, SIGKILL);  // a read the worker thread waits in ends
   thread_.join();
   ::close(socket_);
-  while (::waitpid(forecaster_pid_, nullptr, 0) < 0 && errno == EINTR) {
+  if (!reaped) {
+    while (::waitpid(forecaster_pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
   }
+}
+
+bool ForecastWorker::Gone() {
+  if (!gone_.empty()) return true;
+  int status = 0;
+  if (::waitpid(forecaster_pid_, &status, WNOHANG) != forecaster_pid_) return false;
+  gone_ =
+      fmt::format("the forecaster process {}: no forecast until firstwall serve is started again",
+                  WIFSIGNALED(status) ? fmt::format("was ended by signal {}", WTERMSIG(status))
+                                      : fmt::format("ended (status {})", WEXITSTATUS(status)));
+  return true;
 }
 
 json ForecastWorker::FromForecaster(const ForecastClock& clock) {
@@ -289,14 +305,16 @@ json ForecastWorker::FromForecaster(const ForecastClock& clock) {
     ok = ReceiveAll(socket_, text.data(), size, stopping);
   }
   if (!ok) {
-    int status = 0;
-    std::string how = "ended";
-    if (::waitpid(forecaster_pid_, &status, WNOHANG) == forecaster_pid_ && WIFSIGNALED(status)) {
-      how = fmt::format("was ended by signal {}", WTERMSIG(status));
+    // Its end may not have been reported yet: wait for it a little.
+    for (int i = 0; i < 20; ++i) {
+      {
+        std::lock_guard lock(m_);
+        if (Gone()) return {{"t_ms", json::array()}, {"note", gone_}, {"failed", true}};
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return {{"t_ms", json::array()},
-            {"note", "the forecaster process " + how +
-                         ": no forecast until firstwall serve is started again"},
+            {"note", "the forecaster process does not answer"},
             {"failed", true}};
   }
   return json::parse(text);
@@ -304,6 +322,12 @@ json ForecastWorker::FromForecaster(const ForecastClock& clock) {
 
 ForecastWorker::Answer ForecastWorker::Ask(const ForecastClock& clock) {
   std::lock_guard lock(m_);
+  if (Gone()) {
+    // Said at once, not after the next hour's forecast fails; reaped, not left a zombie.
+    return {std::make_shared<const json>(
+                json{{"t_ms", json::array()}, {"note", gone_}, {"failed", true}}),
+            std::nullopt, false};
+  }
   const bool retry = failed_ && std::chrono::steady_clock::now() - failed_at_ >= kRetryAfter;
   if ((last_clock_ != clock || retry) && computing_ != clock) {
     wanted_ = clock;

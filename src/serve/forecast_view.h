@@ -117,6 +117,9 @@ class ForecastWorker {
   bool failed_ = false;  // the last answer is a failure's note
   std::chrono::steady_clock::time_point failed_at_;
   bool stop_ = false;
+  // Whether the forecaster ended (then reaped, once, and gone_ says how). Call with m_ held.
+  bool Gone();
+  std::string gone_;  // how the forecaster ended; "" while it runs
   int forecaster_pid_ = -1;
   int socket_ = -1;  // this end of the socket pair; the worker thread's alone
   std::thread thread_;
